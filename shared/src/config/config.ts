@@ -1,0 +1,168 @@
+// The only module that reads process.env. It turns the environment into one frozen, typed Config;
+// `adapters.ts` turns that Config into implementations. A missing or malformed variable stops start-up
+// with a message that names it, as Kysely's example app does.
+import { z } from 'zod';
+
+export const ENVIRONMENTS = ['local', 'dev', 'staging', 'prod'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Where PostgreSQL is and how to reach it. Chosen by which variables are set, in this order. */
+export type DatabaseConfig =
+  /** Aurora through RDS Proxy: a short-lived IAM token replaces the password on every new connection. */
+  | { kind: 'iam-proxy'; host: string; port: number; database: string; user: string; region: string; maxConnections: number }
+  /** Any PostgreSQL named by DATABASE_URL (a developer's own server, CI with a service). */
+  | { kind: 'url'; url: string; maxConnections: number }
+  /** The embedded PostgreSQL 17 that `npm start` and the tests run under `.tributary/`. */
+  | { kind: 'embedded'; dataDir: string; port: number; user: string; password: string; database: string; maxConnections: number };
+
+export type ObjectStoreConfig = { kind: 's3'; region: string; endpoint?: string; forcePathStyle: boolean; archiveBucket: string; rawBucket: string };
+export type KeyValueConfig = { kind: 'dynamodb'; region: string; endpoint?: string; table: string };
+export type SecretStoreConfig =
+  | { kind: 'aws-secrets-manager'; region: string; kmsKeyId: string; secretPrefix: string; endpoint?: string }
+  | { kind: 'local-envelope'; keyFile: string; storeDir: string };
+export type IdentityConfig =
+  | { kind: 'cognito'; region: string; userPoolId: string; clientId: string; endpoint?: string }
+  | { kind: 'cognito-local'; endpoint: string; userPoolId: string; clientId: string };
+export type WorkflowConfig =
+  | { kind: 'step-functions'; region: string; stateMachineArn: string }
+  | { kind: 'local-step-functions' };
+
+export interface Config {
+  readonly environment: Environment;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly homeDir: string;
+  readonly database: DatabaseConfig;
+  readonly objectStore: ObjectStoreConfig;
+  readonly keyValue: KeyValueConfig;
+  readonly secrets: SecretStoreConfig;
+  readonly identity: IdentityConfig;
+  readonly workflow: WorkflowConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`environment variable ${variable} ${detail}`);
+    this.name = new.target.name;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.string().url();
+
+/** Reads one variable through a zod schema; the error names the variable and what was wrong. */
+function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback?: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(name, 'is missing');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(name, `is invalid (${parsed.error.issues.map((i) => i.message).join('; ')}): got "${raw}"`);
+  return parsed.data;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const environment = read(env, 'TRIBUTARY_ENV', z.enum(ENVIRONMENTS), 'local');
+  const homeDir = read(env, 'TRIBUTARY_HOME', z.string().min(1), '.tributary');
+  const region = read(env, 'AWS_REGION', z.string().min(1), 'us-east-1');
+  const logLevel = read(env, 'TRIBUTARY_LOG_LEVEL', z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO');
+  const maxConnections = read(env, 'TRIBUTARY_DB_MAX_CONNECTIONS', positiveInt, 10);
+
+  let database: DatabaseConfig;
+  if (optional(env, 'TRIBUTARY_DB_PROXY_HOST')) {
+    database = {
+      kind: 'iam-proxy',
+      host: read(env, 'TRIBUTARY_DB_PROXY_HOST', z.string().min(1)),
+      port: read(env, 'TRIBUTARY_DB_PORT', port, 5432),
+      database: read(env, 'TRIBUTARY_DB_NAME', z.string().min(1)),
+      user: read(env, 'TRIBUTARY_DB_USER', z.string().min(1)),
+      region,
+      maxConnections,
+    };
+  } else if (optional(env, 'DATABASE_URL')) {
+    database = { kind: 'url', url: read(env, 'DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')), maxConnections };
+  } else {
+    database = {
+      kind: 'embedded',
+      dataDir: read(env, 'TRIBUTARY_PG_DATA_DIR', z.string().min(1), `${homeDir}/pg`),
+      port: read(env, 'TRIBUTARY_PG_PORT', port, 54329),
+      user: read(env, 'TRIBUTARY_PG_USER', z.string().min(1), 'tributary'),
+      password: read(env, 'TRIBUTARY_PG_PASSWORD', z.string().min(1), 'tributary-local'),
+      database: read(env, 'TRIBUTARY_PG_DATABASE', z.string().min(1), 'tributary'),
+      maxConnections,
+    };
+  }
+
+  const s3Endpoint = optional(env, 'TRIBUTARY_S3_ENDPOINT');
+  const objectStore: ObjectStoreConfig = {
+    kind: 's3',
+    region,
+    ...(s3Endpoint ? { endpoint: read(env, 'TRIBUTARY_S3_ENDPOINT', url) } : {}),
+    forcePathStyle: Boolean(s3Endpoint),
+    archiveBucket: read(env, 'TRIBUTARY_ARCHIVE_BUCKET', z.string().min(3), 'tributary-archive'),
+    rawBucket: read(env, 'TRIBUTARY_RAW_BUCKET', z.string().min(3), 'tributary-raw'),
+  };
+
+  const ddbEndpoint = optional(env, 'TRIBUTARY_DYNAMODB_ENDPOINT');
+  const keyValue: KeyValueConfig = {
+    kind: 'dynamodb',
+    region,
+    ...(ddbEndpoint ? { endpoint: read(env, 'TRIBUTARY_DYNAMODB_ENDPOINT', url) } : {}),
+    table: read(env, 'TRIBUTARY_KV_TABLE', z.string().min(3), 'tributary-kv'),
+  };
+
+  const secretsKind = read(env, 'TRIBUTARY_SECRETS', z.enum(['aws-secrets-manager', 'local-envelope']), environment === 'local' ? 'local-envelope' : 'aws-secrets-manager');
+  const secrets: SecretStoreConfig =
+    secretsKind === 'aws-secrets-manager'
+      ? {
+          kind: 'aws-secrets-manager',
+          region,
+          kmsKeyId: read(env, 'TRIBUTARY_KMS_KEY_ID', z.string().min(1)),
+          secretPrefix: read(env, 'TRIBUTARY_SECRET_PREFIX', z.string().min(1), `tributary/${environment}/`),
+          ...(optional(env, 'TRIBUTARY_SECRETS_ENDPOINT') ? { endpoint: read(env, 'TRIBUTARY_SECRETS_ENDPOINT', url) } : {}),
+        }
+      : {
+          kind: 'local-envelope',
+          keyFile: read(env, 'TRIBUTARY_MASTER_KEY_FILE', z.string().min(1), `${homeDir}/master.key`),
+          storeDir: read(env, 'TRIBUTARY_SECRET_STORE_DIR', z.string().min(1), `${homeDir}/secrets`),
+        };
+
+  const cognitoEndpoint = optional(env, 'TRIBUTARY_COGNITO_ENDPOINT');
+  const identity: IdentityConfig = cognitoEndpoint && environment === 'local'
+    ? {
+        kind: 'cognito-local',
+        endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url),
+        userPoolId: read(env, 'TRIBUTARY_USER_POOL_ID', z.string().min(1), 'local_pool'),
+        clientId: read(env, 'TRIBUTARY_USER_POOL_CLIENT_ID', z.string().min(1), 'local_client'),
+      }
+    : {
+        kind: 'cognito',
+        region,
+        userPoolId: read(env, 'TRIBUTARY_USER_POOL_ID', z.string().min(1), environment === 'local' ? 'local_pool' : undefined),
+        clientId: read(env, 'TRIBUTARY_USER_POOL_CLIENT_ID', z.string().min(1), environment === 'local' ? 'local_client' : undefined),
+        ...(cognitoEndpoint ? { endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url) } : {}),
+      };
+
+  const stateMachineArn = optional(env, 'TRIBUTARY_STATE_MACHINE_ARN');
+  const workflow: WorkflowConfig = stateMachineArn
+    ? { kind: 'step-functions', region, stateMachineArn }
+    : { kind: 'local-step-functions' };
+
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

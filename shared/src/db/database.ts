@@ -1,0 +1,93 @@
+// The data layer's entry point: a pg pool for the configured database, a typed Kysely instance over it,
+// and transactions that carry their role and organization context.
+//
+// RDS Proxy multiplexes client connections and "pins" a connection to one client when it sees session
+// state (SET, temp tables, session advisory locks). So every piece of context here is transaction-scoped:
+// SET LOCAL ROLE and set_config(..., true) vanish at COMMIT, and a connection goes back to the pool clean.
+import { Signer } from '@aws-sdk/rds-signer';
+import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/config';
+import type { DB } from './schema';
+
+// DATE stays 'YYYY-MM-DD': a JS Date would shift reporting days across time zones.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+export type DbRole = 'app' | 'loader';
+const ROLE_NAMES: Record<DbRole, string> = { app: 'tributary_app', loader: 'tributary_loader' };
+
+export interface DbContext {
+  /** the organization every row-level-security policy is keyed on; unset shows no organization-scoped row */
+  orgId?: string | null;
+  /** lets memberships/organizations of this user be read before an organization is chosen */
+  userId?: string | null;
+  role?: DbRole;
+}
+
+export interface Database {
+  readonly pool: pg.Pool;
+  readonly kysely: Kysely<DB>;
+  /** Runs fn in one transaction with the given role and context (default role: app). */
+  transaction<T>(ctx: DbContext, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** Same with a raw pg client, for COPY and other work Kysely does not model. */
+  withClient<T>(ctx: DbContext, fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function poolConfig(config: DatabaseConfig): pg.PoolConfig {
+  const common = { max: config.maxConnections, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 };
+  switch (config.kind) {
+    case 'url':
+      return { ...common, connectionString: config.url };
+    case 'embedded':
+      return { ...common, host: '127.0.0.1', port: config.port, user: config.user, password: config.password, database: config.database };
+    case 'iam-proxy': {
+      const signer = new Signer({ hostname: config.host, port: config.port, username: config.user, region: config.region });
+      // a fresh 15-minute IAM token for every new physical connection
+      return { ...common, host: config.host, port: config.port, user: config.user, database: config.database, password: () => signer.getAuthToken(), ssl: { rejectUnauthorized: true } };
+    }
+  }
+}
+
+/** The statements that open every transaction: role first, then context, both transaction-scoped. */
+export function contextStatements(ctx: DbContext): { text: string; values: unknown[] } {
+  return {
+    text: `SELECT set_config('role', $1, true), set_config('tributary.org_id', $2, true), set_config('tributary.user_id', $3, true)`,
+    values: [ROLE_NAMES[ctx.role ?? 'app'], ctx.orgId ?? '', ctx.userId ?? ''],
+  };
+}
+
+export function createDatabase(config: DatabaseConfig): Database {
+  const pool = new pg.Pool(poolConfig(config));
+  // An idle client that loses its server (restart, failover) must not crash the process.
+  pool.on('error', () => {});
+  const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+
+  return {
+    pool,
+    kysely,
+    transaction: (ctx, fn) =>
+      kysely.transaction().execute(async (trx) => {
+        const [role, orgId, userId] = contextStatements(ctx).values;
+        await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true)`.execute(trx);
+        return fn(trx);
+      }),
+    withClient: async (ctx, fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { text, values } = contextStatements(ctx);
+        await client.query(text, values);
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => kysely.destroy(),
+  };
+}
