@@ -1,0 +1,128 @@
+// Covers the fact loader against the real (embedded) PostgreSQL: its counts, the natural key that replaces
+// and never duplicates, unchanged rows left untouched, restatement deltas, new-month partitions, and
+// all-or-nothing failure.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FactRow } from '../domain/fact-row';
+import { createTestDatabase, type TestDatabase } from '../testing/test-database';
+import { seedDataSource, type SeededSource } from '../testing/seed';
+import { FactLoadError, loadFacts } from './fact-loader';
+import { syntheticFacts } from './synthetic-facts';
+
+let t: TestDatabase;
+let admin: pg.Client;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  admin = new pg.Client({ connectionString: t.adminUrl });
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin.end();
+  await t.drop();
+});
+
+const target = (s: SeededSource, job?: string) => ({ organizationId: s.organizationId, projectId: s.projectId, dataSourceId: s.dataSourceId, platform: s.platform, extractionJobId: job ?? null });
+
+async function totals(dataSourceId: string) {
+  const r = await admin.query(
+    `SELECT count(*)::int AS rows, sum(cost)::text AS cost, sum(conversions)::text AS conversions, sum(revenue)::text AS revenue,
+            max(updated_at) AS last_update
+     FROM extracted_data WHERE data_source_id = $1`, [dataSourceId]);
+  return r.rows[0];
+}
+
+describe('loadFacts', () => {
+  it('when rows are new, it inserts them all and counts them', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const result = await loadFacts(t.db, target(s), syntheticFacts({ days: 10, rowsPerDay: 200 }));
+    expect(result).toMatchObject({ read: 2000, inserted: 2000, updated: 0, unchanged: 0, restatements: [] });
+    expect((await totals(s.dataSourceId)).rows).toBe(2000);
+  });
+
+  it('when the same rows are loaded again, it rewrites none of them', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    await loadFacts(t.db, target(s), syntheticFacts({ days: 5, rowsPerDay: 100 }));
+    const before = await totals(s.dataSourceId);
+    const again = await loadFacts(t.db, target(s), syntheticFacts({ days: 5, rowsPerDay: 100 }));
+    expect(again).toMatchObject({ read: 500, inserted: 0, updated: 0, unchanged: 500 });
+    const after = await totals(s.dataSourceId);
+    expect(after).toEqual(before); // same updated_at: no row was touched
+  });
+
+  it('when a day is re-extracted with restated numbers, it replaces them, never counts twice, and reports the deltas', async () => {
+    // Prepare
+    const s = await seedDataSource(t.adminUrl);
+    await loadFacts(t.db, target(s), syntheticFacts({ days: 4, rowsPerDay: 250 }));
+    const expectedAfter = { rows: 0, conversions: 0 };
+    for (const batch of syntheticFacts({ days: 4, rowsPerDay: 250, changedFraction: 0.05, version: 3 })) {
+      for (const r of batch) { expectedAfter.rows++; expectedAfter.conversions += Number(r.conversions); }
+    }
+    const before = await totals(s.dataSourceId);
+    // Act
+    const result = await loadFacts(t.db, target(s), syntheticFacts({ days: 4, rowsPerDay: 250, changedFraction: 0.05, version: 3 }));
+    // Assess
+    const after = await totals(s.dataSourceId);
+    expect(result.inserted).toBe(0);
+    expect(result.updated).toBeGreaterThan(20);
+    expect(result.updated + result.unchanged).toBe(1000);
+    expect(after.rows).toBe(1000);
+    expect(Number(after.conversions)).toBe(expectedAfter.conversions);
+    const movedConversions = result.restatements.reduce((n, d) => n + Number(d.conversionsDelta), 0);
+    expect(movedConversions).toBe(Number(after.conversions) - Number(before.conversions));
+    expect(movedConversions).toBe(result.updated * 3);
+  });
+
+  it('when a campaign is renamed, it updates the same row instead of adding one', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const row: FactRow = { dataType: 'campaign_daily', date: '2026-03-01', accountId: '1', campaignId: '9', campaignName: 'Old', cost: '1.50', currency: 'EUR' };
+    await loadFacts(t.db, target(s), [row]);
+    const result = await loadFacts(t.db, target(s), [{ ...row, campaignName: 'New' }]);
+    expect(result).toMatchObject({ inserted: 0, updated: 1 });
+    const r = await admin.query(`SELECT campaign_name, cost::text FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId]);
+    expect(r.rows).toEqual([{ campaign_name: 'New', cost: '1.50' }]);
+  });
+
+  it('when one load carries the same key twice, the last version wins and only one row exists', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const a: FactRow = { dataType: 'campaign_daily', date: '2026-03-02', campaignId: '7', clicks: 1 };
+    const result = await loadFacts(t.db, target(s), [a, { ...a, clicks: 2 }, { ...a, clicks: 3 }, a]);
+    expect(result.read).toBe(4);
+    const r = await admin.query(`SELECT clicks::int FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId]);
+    expect(r.rows).toEqual([{ clicks: 1 }]);
+  });
+
+  it('when rows fall in a month without a partition, it creates the partition and loads them there', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const rows: FactRow[] = [
+      { dataType: 'campaign_daily', date: '1999-07-04', campaignId: '1', cost: 2 },
+      { dataType: 'campaign_daily', date: '2026-03-04', campaignId: '1', cost: 3 },
+      { dataType: 'campaign_daily', date: '1999-08-04', campaignId: '1', cost: 4 },
+    ];
+    const result = await loadFacts(t.db, target(s), rows);
+    expect(result.inserted).toBe(3);
+    const parts = await admin.query(`SELECT tableoid::regclass::text AS part FROM extracted_data WHERE data_source_id = $1 ORDER BY data_date`, [s.dataSourceId]);
+    expect(parts.rows.map((r) => r.part)).toEqual(['extracted_data_p199907', 'extracted_data_p199908', 'extracted_data_p202603']);
+  });
+
+  it('when a row is malformed halfway, it writes nothing at all and names the row', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const good = [...syntheticFacts({ days: 2, rowsPerDay: 50 })].flat();
+    const bad = [...good.slice(0, 60), { ...good[60]!, cost: 'twelve' }, ...good.slice(61)];
+    const err = await loadFacts(t.db, target(s), bad).catch((e) => e);
+    expect(err).toBeInstanceOf(FactLoadError);
+    expect(err.message).toMatch(/row 61: cost must be a decimal/);
+    expect((await totals(s.dataSourceId)).rows).toBe(0);
+    const staging = await admin.query(`SELECT count(*)::int AS n FROM fact_load_staging`);
+    expect(staging.rows[0].n).toBe(0);
+  });
+
+  it('when facts of two organizations are loaded, the application role sees only its own', async () => {
+    const a = await seedDataSource(t.adminUrl);
+    const b = await seedDataSource(t.adminUrl);
+    await loadFacts(t.db, target(a), [{ dataType: 'd', date: '2026-01-01', campaignId: 'a', cost: 1 }]);
+    await loadFacts(t.db, target(b), [{ dataType: 'd', date: '2026-01-01', campaignId: 'b', cost: 1 }]);
+    const seen = await t.db.transaction({ orgId: a.organizationId }, (trx) => trx.selectFrom('extractedData').select(['campaignId', 'organizationId']).execute());
+    expect(seen).toEqual([{ campaignId: 'a', organizationId: a.organizationId }]);
+  });
+});

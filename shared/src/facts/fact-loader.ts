@@ -1,0 +1,368 @@
+// The fact loader: the one function every writer of facts uses. It takes a stream of normalized rows for
+// one data source and upserts them on the natural key (data_source_id, data_type, data_date, row_key):
+//
+//   new rows        -> streamed with COPY straight into extracted_data (no staging, no second pass)
+//   changed rows    -> COPY into fact_load_staging, then one set-based UPDATE at the end
+//   unchanged rows  -> recognised in memory and never sent to the database
+//
+// It can tell the three apart before sending anything because it first reads, month by month, the
+// (row_key, content_hash) pairs the data source already has, into a compact in-memory index. That read is
+// ~16 bytes a row, against ~200 bytes a row to send a fact, which is what makes an unchanged re-load cheap.
+//
+// Everything happens in one transaction holding a per-data-source advisory lock: a load is all or nothing
+// (a worker that dies mid-load leaves no half-written window), and two loads of one source never race.
+// Nothing depends on session state, so it runs through RDS Proxy without pinning: the role and context are
+// SET LOCAL, the lock is transaction-scoped, and staging is a regular unlogged table keyed by load id,
+// written on a second pooled connection while the first one streams COPY.
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Database } from '../db/database';
+import { contextStatements } from '../db/database';
+import type { FactRow } from '../domain/fact-row';
+import { FACT_COPY_COLUMNS, FactRowError, copyText, hashFactRow, type HashedFactLine } from './row-hash';
+import { KeyIndex, SlotState } from './key-index';
+
+export interface FactLoadTarget {
+  organizationId: string;
+  projectId: string;
+  dataSourceId: string;
+  platform: string;
+  extractionJobId?: string | null;
+}
+
+export interface RestatementDelta {
+  date: string;
+  dataType: string;
+  rowsChanged: number;
+  impressionsDelta: string;
+  clicksDelta: string;
+  costDelta: string;
+  conversionsDelta: string;
+  revenueDelta: string;
+}
+
+export interface FactLoadResult {
+  read: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** how much restated numbers moved, per day and data type (rows that existed before this load) */
+  restatements: RestatementDelta[];
+}
+
+export type FactRowSource = AsyncIterable<FactRow | readonly FactRow[]> | Iterable<FactRow | readonly FactRow[]>;
+
+export class FactLoadError extends Error {
+  constructor(message: string, readonly rowNumber: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Rows are sent to the database in chunks of about this many bytes. */
+const WRITE_CHUNK_BYTES = 256 * 1024;
+/** Changed rows are staged in batches of this many. */
+const STAGE_BATCH_ROWS = 5_000;
+
+const COPY_COLUMN_LIST = FACT_COPY_COLUMNS.join(', ');
+
+export async function loadFacts(db: Database, target: FactLoadTarget, rows: FactRowSource): Promise<FactLoadResult> {
+  const main = await db.pool.connect();
+  const side = await db.pool.connect();
+  const loadId = randomUUID();
+  const suffix = `\t${target.organizationId}\t${target.projectId}\t${target.dataSourceId}\t${copyText(target.platform)}\t${target.extractionJobId ?? '\\N'}\n`;
+  const ctx = contextStatements({ role: 'loader', orgId: target.organizationId });
+  const sideQueue = new SerialQueue();
+  let stagedAny = false;
+  let failed: unknown = null;
+  let activeCopy: CopyStream | null = null;
+  try {
+    await main.query('BEGIN');
+    await main.query(ctx.text, ctx.values);
+    await main.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [target.dataSourceId]);
+    const partitionMonths = new Set(
+      (await main.query<{ m: string }>(`SELECT to_char(m, 'YYYY-MM') AS m FROM tributary_partition_months('extracted_data') AS m`)).rows.map((r) => r.m),
+    );
+
+    const index = new KeyIndex();
+    const scopes = new Map<string, number>();
+    const prefetchedMonths = new Set<string>();
+    const scopeId = (dataType: string, date: string) => {
+      const k = `${dataType}\u0000${date}`;
+      let id = scopes.get(k);
+      if (id === undefined) scopes.set(k, (id = scopes.size));
+      return id;
+    };
+
+    // Reads what this data source already has for a month: row_key and content_hash as 32-bit halves,
+    // so no bigint is parsed in JavaScript.
+    const prefetchMonth = (month: string) =>
+      sideQueue.run(() =>
+        inTransaction(side, ctx, async () => {
+          const start = `${month}-01`;
+          const res = await side.query({
+            text: `SELECT data_type, data_date, (row_key >> 32)::int4, (row_key & 4294967295)::float8,
+                          (content_hash >> 32)::int4, (content_hash & 4294967295)::float8
+                   FROM extracted_data
+                   WHERE data_source_id = $1 AND data_date >= $2::date AND data_date < ($2::date + interval '1 month')`,
+            values: [target.dataSourceId, start],
+            rowMode: 'array',
+          });
+          for (const r of res.rows as [string, string, number, number, number, number][]) {
+            index.set(scopeId(r[0], r[1]), r[2] >>> 0, r[3], r[4] >>> 0, r[5], SlotState.Existing);
+          }
+        }),
+      );
+
+    const ensurePartition = (month: string) =>
+      sideQueue.run(() =>
+        inTransaction(side, ctx, () => side.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $1::date)`, [`${month}-01`])),
+      );
+
+    let staged: string[] = [];
+    let seq = 0;
+    const flushStaged = () => {
+      if (staged.length === 0) return Promise.resolve();
+      const batch = staged;
+      staged = [];
+      stagedAny = true;
+      return sideQueue.run(() =>
+        inTransaction(side, ctx, async () => {
+          const stream = side.query(copyFrom(`COPY fact_load_staging (load_id, seq, ${COPY_COLUMN_LIST}) FROM STDIN`));
+          await writeAll(stream, batch.join(''));
+        }),
+      );
+    };
+
+    let copy: CopyStream | null = null;
+    let pending = '';
+    const startCopy = () => {
+      copy = activeCopy = main.query(copyFrom(`COPY extracted_data (${COPY_COLUMN_LIST}) FROM STDIN`));
+      // keep a COPY error from surfacing as an unhandled 'error' event; finishCopy reports it
+      copy.on('error', () => {});
+    };
+    const finishCopy = async () => {
+      if (!copy) return;
+      const stream = copy;
+      copy = null;
+      if (pending) {
+        stream.write(pending);
+        pending = '';
+      }
+      stream.end();
+      await onceFinished(stream);
+      activeCopy = null;
+    };
+
+    let read = 0;
+    let inserted = 0;
+    let unchanged = 0;
+    let stagedRows = 0;
+
+    const prepareMonth = async (month: string) => {
+      // A month we have not seen: make sure its partition exists (COPY must restart to see a new one),
+      // then read what the source already has for it.
+      if (!partitionMonths.has(month)) {
+        await finishCopy();
+        await ensurePartition(month);
+        partitionMonths.add(month);
+      }
+      await prefetchMonth(month);
+      prefetchedMonths.add(month);
+    };
+
+    // Returns a promise only when the row must wait (a new month, a full socket buffer, a staging batch
+    // in flight); most rows complete synchronously, which saves a microtask per row.
+    const handle = (row: FactRow, h: HashedFactLine | null): Promise<void> | undefined => {
+      if (h === null) {
+        try {
+          h = hashFactRow(row);
+        } catch (err) {
+          if (err instanceof FactRowError) throw new FactLoadError(`row ${read + 1}: ${err.message}`, read + 1);
+          throw err;
+        }
+      }
+      const month = row.date.slice(0, 7);
+      if (!prefetchedMonths.has(month)) {
+        const hashed = h;
+        return prepareMonth(month).then(() => handle(row, hashed));
+      }
+      read++;
+      const scope = scopeId(row.dataType, row.date);
+      const state = index.lookup(scope, h.keyHi, h.keyLo);
+      if (state === SlotState.Empty) {
+        index.setLast(scope, h.keyHi, h.keyLo, h.contentHi, h.contentLo, SlotState.Inserted);
+        if (!copy) startCopy();
+        inserted++;
+        pending += h.line + suffix;
+        if (pending.length >= WRITE_CHUNK_BYTES) {
+          const ok = copy!.write(pending);
+          pending = '';
+          if (!ok) return once(copy!, 'drain').then(() => undefined);
+        }
+        return undefined;
+      }
+      if (index.lastHi === h.contentHi && index.lastLo === h.contentLo) {
+        unchanged++;
+        return undefined;
+      }
+      index.setLast(scope, h.keyHi, h.keyLo, h.contentHi, h.contentLo, state);
+      staged.push(`${loadId}\t${seq++}\t${h.line}${suffix}`);
+      stagedRows++;
+      if (staged.length >= STAGE_BATCH_ROWS) {
+        // at most one batch in flight and one filling: bounded memory, overlapped I/O
+        return sideQueue.idle().then(() => {
+          void flushStaged().catch(() => {});
+        });
+      }
+      return undefined;
+    };
+
+    for await (const item of rows as AsyncIterable<FactRow | readonly FactRow[]>) {
+      if (Array.isArray(item)) {
+        for (const row of item as readonly FactRow[]) {
+          const wait = handle(row, null);
+          if (wait) await wait;
+        }
+      } else {
+        const wait = handle(item as FactRow, null);
+        if (wait) await wait;
+      }
+    }
+    await finishCopy();
+    await flushStaged();
+    await sideQueue.idle();
+    sideQueue.throwIfFailed();
+
+    let updated = 0;
+    let restatements: RestatementDelta[] = [];
+    if (stagedRows > 0) {
+      const res = await main.query(APPLY_STAGED_SQL, [loadId, target.dataSourceId]);
+      restatements = res.rows.map((r) => ({
+        date: r.data_date,
+        dataType: r.data_type,
+        rowsChanged: Number(r.rows_changed),
+        impressionsDelta: r.impressions_delta,
+        clicksDelta: r.clicks_delta,
+        costDelta: r.cost_delta,
+        conversionsDelta: r.conversions_delta,
+        revenueDelta: r.revenue_delta,
+      }));
+      updated = restatements.reduce((n, r) => n + r.rowsChanged, 0);
+      await main.query('DELETE FROM fact_load_staging WHERE load_id = $1', [loadId]);
+    }
+    await main.query('COMMIT');
+    return { read, inserted, updated, unchanged, restatements };
+  } catch (err) {
+    failed = err;
+    throw err;
+  } finally {
+    await sideQueue.idle().catch(() => {});
+    if (failed) {
+      // A failure may leave the connection mid-COPY: abandon it (the server rolls back with it) rather than
+      // try to bring it back to a clean state.
+      activeCopy?.destroy(failed instanceof Error ? failed : new Error(String(failed)));
+      main.release(true);
+      if (stagedAny) {
+        await inTransaction(side, ctx, () => side.query('DELETE FROM fact_load_staging WHERE load_id = $1', [loadId])).catch(() => {});
+      }
+    } else {
+      main.release();
+    }
+    side.release();
+  }
+}
+
+/**
+ * Applies a load's staged rows. Within one load the last version of a key wins (DISTINCT ON ... seq DESC).
+ * The `before` CTE sees the table as it was before the UPDATE (all CTEs share one snapshot), which gives
+ * the restatement deltas without a second pass.
+ */
+const APPLY_STAGED_SQL = `
+WITH staged AS (
+  SELECT DISTINCT ON (data_type, data_date, row_key) *
+  FROM fact_load_staging WHERE load_id = $1
+  ORDER BY data_type, data_date, row_key, seq DESC
+),
+before AS (
+  SELECT t.data_type, t.data_date, t.row_key, t.impressions, t.clicks, t.cost, t.conversions, t.revenue
+  FROM extracted_data t JOIN staged s
+    ON t.data_source_id = $2 AND t.data_type = s.data_type AND t.data_date = s.data_date AND t.row_key = s.row_key
+  WHERE t.content_hash <> s.content_hash
+),
+updated AS (
+  UPDATE extracted_data t SET
+    account_name = s.account_name, campaign_name = s.campaign_name, ad_group_name = s.ad_group_name, ad_name = s.ad_name,
+    impressions = s.impressions, clicks = s.clicks, cost = s.cost, conversions = s.conversions, revenue = s.revenue,
+    currency = s.currency, extra_metrics = s.extra_metrics, content_hash = s.content_hash,
+    extraction_job_id = s.extraction_job_id, updated_at = now()
+  FROM staged s
+  WHERE t.data_source_id = $2 AND t.data_type = s.data_type AND t.data_date = s.data_date AND t.row_key = s.row_key
+    AND t.content_hash <> s.content_hash
+  RETURNING t.data_type, t.data_date, t.row_key, t.impressions, t.clicks, t.cost, t.conversions, t.revenue
+)
+SELECT u.data_date::text AS data_date, u.data_type, count(*) AS rows_changed,
+       coalesce(sum(coalesce(u.impressions, 0) - coalesce(b.impressions, 0)), 0)::text AS impressions_delta,
+       coalesce(sum(coalesce(u.clicks, 0) - coalesce(b.clicks, 0)), 0)::text AS clicks_delta,
+       coalesce(sum(coalesce(u.cost, 0) - coalesce(b.cost, 0)), 0)::text AS cost_delta,
+       coalesce(sum(coalesce(u.conversions, 0) - coalesce(b.conversions, 0)), 0)::text AS conversions_delta,
+       coalesce(sum(coalesce(u.revenue, 0) - coalesce(b.revenue, 0)), 0)::text AS revenue_delta
+FROM updated u JOIN before b USING (data_type, data_date, row_key)
+GROUP BY u.data_date, u.data_type
+ORDER BY u.data_date, u.data_type`;
+
+type CopyStream = ReturnType<typeof copyFrom>;
+
+async function writeAll(stream: CopyStream, data: string): Promise<void> {
+  stream.on('error', () => {});
+  stream.end(data);
+  await onceFinished(stream);
+}
+
+function onceFinished(stream: CopyStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('finish', () => resolve());
+    stream.once('error', reject);
+  });
+}
+
+async function inTransaction<T>(client: pg.PoolClient, ctx: { text: string; values: unknown[] }, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    await client.query(ctx.text, ctx.values);
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/** Runs tasks one after another on the side connection; remembers the first failure. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(() => {
+      if (this.failure) throw this.failure;
+      return task();
+    });
+    this.tail = next.catch((err) => {
+      this.failure ??= err;
+    });
+    return next;
+  }
+
+  async idle(): Promise<void> {
+    await this.tail;
+    this.throwIfFailed();
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
