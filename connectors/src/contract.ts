@@ -1,0 +1,215 @@
+// The connector contract: what every platform folder (connectors/src/<platform>/) implements.
+// A connector states what it is (identity, auth, catalog, streams); the runtime (connectors/src/runtime/)
+// handles retries, rate budgets, windows and resumption. Modelled on Airbyte's declarative streams.
+//
+// This file is the contract only: types and the error classes the pipeline's retries key on.
+import type { z } from 'zod';
+import type { FactRow } from '@tributary/shared/domain/fact-row';
+import type { Platform } from '@tributary/shared/domain/platform';
+
+// ---------------------------------------------------------------------------------------------------
+// Errors, classified once. The class name is the contract: Step Functions `Retry` matches on it
+// (`this.name = new.target.name`), so only RateLimitedError and TransientPlatformError are retried there.
+
+export type ConnectorErrorKind = 'rate_limited' | 'transient' | 'auth_expired' | 'permission_denied' | 'invalid_request' | 'fatal';
+
+export abstract class ConnectorError extends Error {
+  abstract readonly kind: ConnectorErrorKind;
+  constructor(
+    message: string,
+    readonly platform: Platform,
+    /** safe to show a user: what went wrong and what to do about it */
+    readonly userMessage: string = message,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+/** The platform asked us to slow down; wait `retryAfterMs` (as the platform told us) and try again. */
+export class RateLimitedError extends ConnectorError {
+  readonly kind = 'rate_limited' as const;
+  constructor(message: string, platform: Platform, readonly retryAfterMs: number, options?: { cause?: unknown }) {
+    super(message, platform, `${message} (retrying in ${Math.ceil(retryAfterMs / 1000)} s)`, options);
+  }
+}
+/** 5xx, timeouts, dropped connections: retry with backoff and jitter. */
+export class TransientPlatformError extends ConnectorError {
+  readonly kind = 'transient' as const;
+}
+/** The access token expired or was revoked: refresh once, then ask the user to reconnect. */
+export class ConnectorAuthError extends ConnectorError {
+  readonly kind = 'auth_expired' as const;
+}
+/** The login works but may not see this account or report: the user must grant access. */
+export class PermissionDeniedError extends ConnectorError {
+  readonly kind = 'permission_denied' as const;
+}
+/** Our request was wrong for this account (bad field, unknown account): fix the configuration. */
+export class ConnectorConfigError extends ConnectorError {
+  readonly kind = 'invalid_request' as const;
+}
+/** Anything else that retrying will not fix (a malformed page, an unknown response shape). */
+export class FatalConnectorError extends ConnectorError {
+  readonly kind = 'fatal' as const;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Auth
+
+export interface OAuth2Spec {
+  kind: 'oauth2';
+  authorizeUrl: string;
+  tokenUrl: string;
+  scopes: readonly string[];
+  pkce: boolean;
+  /** extra query parameters for the authorize URL (e.g. access_type=offline, prompt=consent) */
+  authorizeParams?: Record<string, string>;
+}
+export interface ApiKeySpec {
+  kind: 'api_key';
+  /** the credential's fields the user fills in, e.g. ['api_key'] or ['api_token', 'user_id'] */
+  fields: readonly string[];
+}
+export type AuthSpec = OAuth2Spec | ApiKeySpec;
+
+/** Tokens as the OAuth exchange or refresh returned them. */
+export interface OAuthTokens {
+  accessToken: string;
+  refreshToken?: string;
+  /** epoch ms */
+  expiresAt?: number;
+  scope?: string;
+  tokenType?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Catalog
+
+export interface AccountInfo {
+  id: string;
+  name: string;
+  /** ISO 4217 */
+  currency: string;
+  /** IANA time zone the platform reports days in */
+  timeZone: string;
+}
+
+export interface ReportTypeInfo {
+  /** stable id, stored as extracted_data.data_type, e.g. 'campaign_daily' */
+  id: string;
+  name: string;
+  dimensions: readonly string[];
+  metrics: readonly string[];
+  /** how many recent days the platform keeps restating; they are always extracted again */
+  lookbackDays: number;
+}
+
+export interface Catalog {
+  accounts: AccountInfo[];
+  reportTypes: ReportTypeInfo[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Extraction
+
+/** Inclusive day range in the account's time zone, YYYY-MM-DD. */
+export interface DateWindow {
+  start: string;
+  end: string;
+}
+
+export interface ExtractRequest {
+  account: AccountInfo;
+  reportType: string;
+  window: DateWindow;
+  /** where a retried worker resumes: the cursor of the last page it fully loaded, if any */
+  resumeCursor?: string | null;
+}
+
+/** One page as the platform sent it, plus what is needed to resume after it. */
+export interface RawPage {
+  /** the platform's own response body (parsed JSON), archived to S3 as is */
+  body: unknown;
+  /** opaque; passed back as resumeCursor to continue after this page */
+  cursor: string | null;
+  /** page number within this extract call, from 0 */
+  index: number;
+}
+
+export interface RecordMeta {
+  account: AccountInfo;
+  reportType: string;
+  window: DateWindow;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Per-credential rate budget shared by every concurrent worker (DynamoDB in AWS, dynalite locally). */
+export interface RateLimiter {
+  /** Waits until one more call on `bucket` is within the platform's limits, then takes it. */
+  acquire(bucket: string, signal?: AbortSignal): Promise<void>;
+  /** The platform told us to back off: nobody on this bucket calls before `untilMs` (epoch ms). */
+  pauseUntil(bucket: string, untilMs: number): Promise<void>;
+}
+
+/**
+ * Everything a connector gets from outside. Credentials are decrypted; `baseUrls` is how a sandbox
+ * stands in for the real API (each connector documents the keys it reads); `onTokensRefreshed` lets
+ * the caller persist a refreshed token through the secret store.
+ */
+export interface ConnectorContext<Cred> {
+  credential: Cred;
+  baseUrls: Readonly<Record<string, string>>;
+  rateLimiter: RateLimiter;
+  logger: Logger;
+  signal?: AbortSignal;
+  onTokensRefreshed?: (credential: Cred) => Promise<void>;
+  /** injectable clock and sleep, so tests of waits run instantly */
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface RatePolicy {
+  /** calls allowed per interval */
+  limit: number;
+  intervalMs: number;
+}
+
+export interface Connector<Cred = unknown> {
+  platform: Platform;
+  displayName: string;
+  /** the platform API version this connector speaks: one constant, changed in one place */
+  apiVersion: string;
+  auth: AuthSpec;
+  /** the secret stored per credential (tokens, keys, client ids); validated at the API edge */
+  credentialSchema: z.ZodType<Cred>;
+  /** the limits we hold ourselves to, per credential; comments cite the platform's limits page */
+  rateLimits: readonly RatePolicy[];
+
+  /** One cheap live call: resolves if the credential works, else throws a classified ConnectorError. */
+  validate(ctx: ConnectorContext<Cred>): Promise<void>;
+  /** Accounts this login can see and the report types the platform offers. */
+  discover(ctx: ConnectorContext<Cred>): Promise<Catalog>;
+  /** Raw pages for one account, report type and window, page by page, never the whole window at once. */
+  extract(ctx: ConnectorContext<Cred>, request: ExtractRequest): AsyncIterable<RawPage>;
+  /** Pure: no I/O, no clock. Unknown metrics land in extraMetrics; missing ones are tolerated. */
+  normalize(page: RawPage, meta: RecordMeta): FactRow[];
+
+  /** OAuth2 only: exchange an authorization code, and refresh. */
+  exchangeCode?(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>> }): Promise<Cred>;
+  refresh?(ctx: ConnectorContext<Cred>): Promise<Cred>;
+}
+
+/** The OAuth app registered with the platform (client id and secret come from deployment config). */
+export interface OAuthClientConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Google Ads only: the developer token */
+  developerToken?: string;
+}
