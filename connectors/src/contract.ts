@@ -167,6 +167,8 @@ export interface ConnectorContext<Cred> {
   credential: Cred;
   baseUrls: Readonly<Record<string, string>>;
   rateLimiter: RateLimiter;
+  /** the limiter bucket shared by every worker of this credential, e.g. `google_ads:<credential id>`; defaults to the platform */
+  rateBucket?: string;
   logger: Logger;
   signal?: AbortSignal;
   onTokensRefreshed?: (credential: Cred) => Promise<void>;

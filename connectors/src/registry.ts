@@ -1,0 +1,17 @@
+// Every connector Tributary ships, by platform id. Adding a platform is one line here (and its folder).
+import type { Connector } from './contract';
+import type { Platform } from '@tributary/shared/domain/platform';
+import { ConnectorConfigError } from './contract';
+
+const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
+};
+
+export function getConnector(platform: Platform): Connector<unknown> {
+  const connector = CONNECTORS[platform];
+  if (!connector) throw new ConnectorConfigError(`no connector is available for ${platform} yet`, platform);
+  return connector as Connector<unknown>;
+}
+
+export function listConnectors(): Connector<unknown>[] {
+  return Object.values(CONNECTORS) as Connector<unknown>[];
+}

@@ -1,0 +1,140 @@
+// The retry runner every connector call goes through. It does what the platform asked and nothing more:
+//   RateLimitedError       -> tell the shared limiter (so other workers on the credential pause too),
+//                             wait exactly retryAfterMs, try again
+//   TransientPlatformError -> back off exponentially with full jitter (AWS Architecture Blog,
+//                             "Exponential Backoff And Jitter": spreads retries of concurrent workers)
+//   ConnectorAuthError     -> refresh the token ONCE (connector.refresh), persist it, try again; a second
+//                             auth failure is the user's to fix
+//   anything else          -> thrown at once: retrying a bad request or a malformed page changes nothing
+// `runExtract` adds resumption: after a failure it continues from the cursor of the last page it yielded,
+// so a retried window never yields a page twice.
+import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
+import { ConnectorAuthError, ConnectorError, FatalConnectorError, RateLimitedError, TransientPlatformError } from '../contract';
+import { isNetworkError } from './classify';
+import { systemSleep } from './sleep';
+
+export interface RetryOptions {
+  /** attempts per call, the first included (rate-limit waits count too) */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** a platform wait longer than this is not slept through in-process: the error goes to the pipeline to reschedule */
+  maxRateLimitWaitMs?: number;
+  /** [0,1): injectable so tests can pin the jitter */
+  random?: () => number;
+}
+
+const DEFAULTS = { maxAttempts: 6, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRateLimitWaitMs: 15 * 60_000 } as const;
+
+/** The limiter key shared by every worker of one credential. */
+export function rateBucket(ctx: ConnectorContext<unknown>, platform: string): string {
+  return ctx.rateBucket ?? platform;
+}
+
+/** Anything a connector let through unclassified: network failures are transient, the rest fatal. */
+export function asConnectorError(connector: Connector<never> | Connector<any>, err: unknown): ConnectorError {
+  if (err instanceof ConnectorError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (isNetworkError(err)) return new TransientPlatformError(`network failure talking to ${connector.displayName}: ${message}`, connector.platform, undefined, { cause: err });
+  return new FatalConnectorError(`unexpected failure in the ${connector.displayName} connector: ${message}`, connector.platform, undefined, { cause: err });
+}
+
+class RetryState<Cred> {
+  attempt = 0;
+  refreshed = false;
+  constructor(
+    readonly connector: Connector<Cred>,
+    public ctx: ConnectorContext<Cred>,
+    private readonly options: RetryOptions,
+  ) {}
+
+  /** Resolves when the failed call may be tried again; throws the classified error when it may not. */
+  async handle(raw: unknown, what: string): Promise<void> {
+    const err = asConnectorError(this.connector as Connector<any>, raw);
+    const { ctx, connector } = this;
+    const o = { ...DEFAULTS, ...this.options };
+    if (ctx.signal?.aborted) throw err;
+    this.attempt++;
+    if (err instanceof ConnectorAuthError) {
+      if (this.refreshed || !connector.refresh) throw err;
+      this.refreshed = true;
+      ctx.logger.info('access token rejected; refreshing once', { platform: connector.platform, what });
+      let credential: Cred;
+      try {
+        credential = await connector.refresh(ctx);
+      } catch (refreshErr) {
+        throw asConnectorError(connector as Connector<any>, refreshErr);
+      }
+      await ctx.onTokensRefreshed?.(credential);
+      this.ctx = { ...ctx, credential };
+      return;
+    }
+    if (this.attempt >= o.maxAttempts) throw err;
+    const sleep = ctx.sleep ?? systemSleep;
+    const now = ctx.now ?? Date.now;
+    if (err instanceof RateLimitedError) {
+      if (err.retryAfterMs > o.maxRateLimitWaitMs) throw err;
+      await ctx.rateLimiter.pauseUntil(rateBucket(ctx as ConnectorContext<unknown>, connector.platform), now() + err.retryAfterMs);
+      ctx.logger.info('rate limited; waiting as the platform asked', { platform: connector.platform, what, retryAfterMs: err.retryAfterMs, attempt: this.attempt });
+      await sleep(err.retryAfterMs, ctx.signal);
+      return;
+    }
+    if (err instanceof TransientPlatformError) {
+      const cap = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (this.attempt - 1));
+      const delayMs = Math.floor((this.options.random ?? Math.random)() * cap);
+      ctx.logger.info('transient failure; backing off', { platform: connector.platform, what, delayMs, attempt: this.attempt, error: err.message });
+      await sleep(delayMs, ctx.signal);
+      return;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Runs one platform call with the retry policy above. `op` receives the context to use: after a token
+ * refresh it carries the new credential.
+ */
+export async function withRetries<Cred, T>(
+  connector: Connector<Cred>,
+  ctx: ConnectorContext<Cred>,
+  op: (ctx: ConnectorContext<Cred>) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const state = new RetryState(connector, ctx, options);
+  for (;;) {
+    try {
+      return await op(state.ctx);
+    } catch (err) {
+      await state.handle(err, 'call');
+    }
+  }
+}
+
+/**
+ * `connector.extract` with retries and resumption. Pages are re-indexed from 0 across resumptions;
+ * a failure after a page that gave no cursor cannot resume without repeating it, so it is thrown.
+ */
+export async function* runExtract<Cred>(
+  connector: Connector<Cred>,
+  ctx: ConnectorContext<Cred>,
+  request: ExtractRequest,
+  options: RetryOptions = {},
+): AsyncGenerator<RawPage> {
+  const state = new RetryState(connector, ctx, options);
+  let resumeCursor = request.resumeCursor ?? null;
+  let yielded = 0;
+  let unresumable = false;
+  for (;;) {
+    try {
+      for await (const page of connector.extract(state.ctx, { ...request, resumeCursor })) {
+        yield { ...page, index: yielded++ };
+        resumeCursor = page.cursor;
+        unresumable = page.cursor === null;
+      }
+      return;
+    } catch (err) {
+      if (unresumable) throw asConnectorError(connector as Connector<any>, err);
+      await state.handle(err, `${request.reportType} ${request.window.start}..${request.window.end}`);
+    }
+  }
+}
