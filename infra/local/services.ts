@@ -1,7 +1,10 @@
 // Every service the local runner starts, in order. Adding one is one line here.
 import type { LocalService } from './runner';
 import { postgresService } from './postgres.service';
+import { dynamoDbService, s3Service } from './aws-standins.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
   postgresService,
+  s3Service,
+  dynamoDbService,
 ];

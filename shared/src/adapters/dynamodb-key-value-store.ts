@@ -1,0 +1,87 @@
+// KeyValueStore on DynamoDB (dynalite locally): one table, partition key `pk`, value under `v`, expiry in
+// `expiresAt` (epoch seconds, the table's TTL attribute). DynamoDB deletes expired items lazily (up to days
+// later; dynalite never), so every read also treats an expired item as absent.
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { KeyValueStore } from '../ports/key-value-store';
+
+interface Item {
+  pk: string;
+  v?: Record<string, unknown>;
+  n?: number;
+  expiresAt?: number;
+}
+
+export class DynamoDbKeyValueStore implements KeyValueStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(client: DynamoDBClient, private readonly table: string, private readonly nowMs: () => number = Date.now) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.nowMs() / 1000);
+  }
+
+  private live(item: Item | undefined): Item | null {
+    if (!item) return null;
+    if (item.expiresAt !== undefined && item.expiresAt <= this.nowSeconds()) return null;
+    return item;
+  }
+
+  async get<T>(key: string): Promise<T | null> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
+    return (this.live(res.Item as Item | undefined)?.v as T | undefined) ?? null;
+  }
+
+  async put(key: string, value: Record<string, unknown>, options: { ttlSeconds?: number; onlyIfAbsent?: boolean } = {}): Promise<boolean> {
+    const item: Item = { pk: key, v: value, ...(options.ttlSeconds ? { expiresAt: this.nowSeconds() + options.ttlSeconds } : {}) };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ...(options.onlyIfAbsent
+            ? { ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now', ExpressionAttributeValues: { ':now': this.nowSeconds() } }
+            : {}),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+
+  async take<T>(key: string): Promise<T | null> {
+    const res = await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: key }, ReturnValues: 'ALL_OLD' }));
+    return (this.live(res.Attributes as Item | undefined)?.v as T | undefined) ?? null;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: key } }));
+  }
+
+  async increment(key: string, by: number, options: { ttlSeconds?: number } = {}): Promise<number> {
+    const now = this.nowSeconds();
+    const expiresAt = options.ttlSeconds ? now + options.ttlSeconds : undefined;
+    try {
+      // add to a live counter (or create one); an expired one fails the condition and is restarted below
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key },
+          UpdateExpression: expiresAt ? 'ADD n :by SET expiresAt = if_not_exists(expiresAt, :exp)' : 'ADD n :by',
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(expiresAt) OR expiresAt > :now',
+          ExpressionAttributeValues: { ':by': by, ':now': now, ...(expiresAt ? { ':exp': expiresAt } : {}) },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(res.Attributes?.n ?? by);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException')) throw err;
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: key, n: by, ...(expiresAt ? { expiresAt } : {}) } }));
+      return by;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// BlobStore on S3 (s3rver locally, reached through the same client with an endpoint and path-style URLs).
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../ports/blob-store';
+
+export class S3BlobStore implements BlobStore {
+  constructor(private readonly s3: S3Client) {}
+
+  async put(bucket: string, key: string, body: Buffer | Uint8Array | string | Readable, options: { contentType?: string; contentEncoding?: string; metadata?: Record<string, string> } = {}): Promise<void> {
+    // Upload streams in parts, so a large archive file never has to sit in memory whole
+    await new Upload({
+      client: this.s3,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, ContentEncoding: options.contentEncoding, Metadata: options.metadata },
+    }).done();
+  }
+
+  async get(bucket: string, key: string): Promise<Buffer> {
+    const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await res.Body!.transformToByteArray());
+  }
+
+  async head(bucket: string, key: string): Promise<{ size: number; metadata: Record<string, string> } | null> {
+    try {
+      const res = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { size: res.ContentLength ?? 0, metadata: res.Metadata ?? {} };
+    } catch (err) {
+      if (err instanceof NotFound || (err as { name?: string }).name === 'NotFound' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+      throw err;
+    }
+  }
+
+  async list(bucket: string, prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+}
