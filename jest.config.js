@@ -11,6 +11,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    reporters: ['default'],
+    // the JSON report is what .ci/run counts passed and failed tests from
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/vitest.json' },
   },
 });
