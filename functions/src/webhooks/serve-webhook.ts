@@ -1,0 +1,234 @@
+// The public webhook endpoint, GET /webhook/v1/{key}/data | summary | metrics, as one function that writes
+// a response to a Node Writable. The local runner wraps it in an HTTP server (chunked responses); AWS wraps
+// it in a Lambda function URL with response streaming (webhook-lambda.ts). Neither shell does more than
+// translate the request and hand over the stream.
+//
+// Every refusal of a credential (unknown, revoked, expired, rotated-away key; altered or expired signed URL)
+// is the same 401, so probing tells nothing. The webhook's own scope (allowed data sources, default
+// platforms and filters) is applied on top of whatever the URL asks: a URL can narrow, never widen.
+import { Writable } from 'node:stream';
+import type { Database } from '@tributary/shared/db/database';
+import { AppError, AuthenticationRequiredError, NotFoundError, RateLimitExceededError, ValidationError } from '@tributary/shared/domain/errors';
+import { classifyError, errorResponse } from '@tributary/shared/http/error-envelope';
+import { projectCatalog } from '../data/catalog';
+import { chooseFormat } from '../data/formats';
+import { OUTPUT_FORMATS, parseUrlQuery, WebhookScopeSchema, type OutputFormat } from '../data/query.schemas';
+import { CACHE_CONTROL, streamData, type ResponseSink } from '../data/stream-data';
+import { constantTimeEqual, hashWebhookKey, looksLikeWebhookKey, urlSigningKey, verifySignature } from './webhook-keys';
+
+export interface WebhookDeps {
+  db: Database;
+  /** the deployment's URL-signing secret (Secrets Manager in AWS, .tributary/ locally); never in PostgreSQL */
+  signingSecret: Buffer;
+  now?: () => Date;
+  /** where failures that are ours (5xx) are reported; the client only sees the request id */
+  onServerError?: (error: unknown, requestId: string) => void;
+}
+
+export interface WebhookRequest {
+  method: string;
+  /** the path without the query string */
+  path: string;
+  /** the raw query string, without '?' */
+  query: string;
+  headers: Record<string, string | undefined>;
+  sourceIp?: string;
+  requestId: string;
+}
+
+export interface WebhookOutcome {
+  status: number;
+  bytes: number;
+  webhookId?: string;
+}
+
+/** Signed URLs name the webhook, not its key: tws_<webhook id>. */
+export const SIGNED_TAG = 'tws_';
+const PATH = /^\/webhook\/v1\/([^/]{1,200})\/(data|summary|metrics)\/?$/;
+const CONTROL_PARAMS = ['format', 'bom', 'exp', 'sig'];
+
+interface WebhookRow {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  key_hash: string;
+  key_prefix: string;
+  is_active: boolean;
+  revoked_at: Date | null;
+  expires_at: Date | null;
+  allowed_data_sources: string[];
+  data_filters: unknown;
+  output_format: string;
+  rate_limit_per_hour: number;
+}
+
+const refused = () => new AuthenticationRequiredError('The webhook key or signed URL is invalid, expired or revoked');
+
+export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink: ResponseSink): Promise<WebhookOutcome> {
+  const started = Date.now();
+  const now = deps.now?.() ?? new Date();
+  const params = new URLSearchParams(req.query);
+  let status = 0;
+  let bytes = 0;
+  let webhook: WebhookRow | undefined;
+  const counted: ResponseSink = {
+    head(s, headers) {
+      status = s;
+      return countingWritable(sink.head(s, headers), (n) => (bytes += n));
+    },
+  };
+  const rateHeaders: Record<string, string> = {};
+  try {
+    const match = PATH.exec(req.path);
+    if (!match) throw new NotFoundError('Route');
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ValidationError('Webhook endpoints answer GET only', { method: req.method });
+    const [, token, endpoint] = match as unknown as [string, string, 'data' | 'summary' | 'metrics'];
+    webhook = await authenticateWebhook(deps, token, req.path, params, now);
+    const hook = webhook;
+
+    const limit = await checkRateLimit(deps.db, hook, now);
+    Object.assign(rateHeaders, limit.headers);
+    if (limit.retryAfterSeconds !== null) throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: hook.rate_limit_per_hour });
+    const scopeParsed = WebhookScopeSchema.safeParse(hook.data_filters ?? {});
+    if (!scopeParsed.success) throw new Error(`webhook ${hook.id} has an invalid stored scope`);
+    const scope = { dataSources: hook.allowed_data_sources, platforms: scopeParsed.data.platforms, filters: scopeParsed.data.filters };
+
+    if (endpoint === 'metrics') {
+      const catalog = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (client) =>
+        projectCatalog(client, hook.project_id, scope.dataSources.length ? scope.dataSources : undefined, scope.platforms),
+      );
+      const body = JSON.stringify({ project_id: hook.project_id, platforms: catalog.platforms, fields: catalog.entries, formats: OUTPUT_FORMATS });
+      const out = counted.head(200, { ...rateHeaders, 'content-type': 'application/json; charset=utf-8', 'cache-control': CACHE_CONTROL });
+      out.end(body);
+      await finished(out);
+      return { status, bytes, webhookId: hook.id };
+    }
+
+    const query = parseUrlQuery(params, CONTROL_PARAMS);
+    const format: OutputFormat = chooseFormat(params.get('format'), req.headers['accept'], (OUTPUT_FORMATS as readonly string[]).includes(hook.output_format) ? (hook.output_format as OutputFormat) : 'json');
+    const bom = params.get('bom');
+    if (bom !== null && !['0', '1', 'true', 'false'].includes(bom)) throw new ValidationError('bom is 1 or 0', { field: 'bom' });
+    await streamData(
+      deps.db,
+      {
+        organizationId: hook.organization_id,
+        projectId: hook.project_id,
+        query,
+        scope,
+        format,
+        bom: bom === '1' || bom === 'true',
+        ifNoneMatch: req.headers['if-none-match'],
+        headers: rateHeaders,
+        now,
+        defaults: endpoint === 'summary' ? { aggregation: 'total', dimensions: ['platform'] } : { aggregation: 'daily', dimensions: ['platform', 'campaign'] },
+      },
+      counted,
+    );
+  } catch (error) {
+    if (status === 0) {
+      const classified = classifyError(error);
+      if (classified.status >= 500) deps.onServerError?.(error, req.requestId);
+      const response = errorResponse(classified, req.requestId, now);
+      const headers: Record<string, string> = { ...(response.headers as Record<string, string>), ...rateHeaders, 'cache-control': 'no-store' };
+      if (error instanceof RateLimitExceededError) headers['retry-after'] = String(error.retryAfterSeconds);
+      const out = counted.head(classified.status, headers);
+      out.end(response.body);
+      await finished(out).catch(() => {});
+    } else if (!(error instanceof AppError)) {
+      deps.onServerError?.(error, req.requestId);
+    }
+  } finally {
+    if (webhook) await writeAccessLog(deps.db, webhook, req, params, status || 500, bytes, Date.now() - started).catch((e: unknown) => deps.onServerError?.(e, req.requestId));
+  }
+  return { status, bytes, webhookId: webhook?.id };
+}
+
+async function authenticateWebhook(deps: WebhookDeps, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
+  let row: WebhookRow | undefined;
+  if (token.startsWith(SIGNED_TAG)) {
+    const id = token.slice(SIGNED_TAG.length);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw refused();
+    row = await deps.db.withClient({ role: 'app' }, async (c) => (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_id($1::uuid)', [id])).rows[0]);
+    if (!row || !verifySignature(urlSigningKey(deps.signingSecret, row.id, row.key_hash), path, params, now.getTime())) throw refused();
+  } else {
+    if (!looksLikeWebhookKey(token)) throw refused();
+    const hash = hashWebhookKey(token);
+    row = await deps.db.withClient({ role: 'app' }, async (c) => (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_key_hash($1)', [hash])).rows[0]);
+    if (!row || !constantTimeEqual(row.key_hash, hash)) throw refused();
+  }
+  if (!row.is_active || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= now.getTime())) throw refused();
+  return row;
+}
+
+/**
+ * A fixed hourly window counted from api_access_logs, which every request writes anyway (and which is
+ * indexed on (webhook_config_id, created_at)): no second store to keep in step.
+ */
+async function checkRateLimit(db: Database, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
+  const windowStart = new Date(now);
+  windowStart.setUTCMinutes(0, 0, 0);
+  const resetAt = Math.floor(windowStart.getTime() / 1000) + 3600;
+  const used = await db.withClient({ orgId: hook.organization_id, role: 'app' }, async (c) =>
+    Number((await c.query<{ n: string }>('SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND created_at >= $2::timestamptz', [hook.id, windowStart.toISOString()])).rows[0]!.n),
+  );
+  const headers = {
+    'x-ratelimit-limit': String(hook.rate_limit_per_hour),
+    'x-ratelimit-remaining': String(Math.max(0, hook.rate_limit_per_hour - used - 1)),
+    'x-ratelimit-reset': String(resetAt),
+  };
+  return { headers, retryAfterSeconds: used >= hook.rate_limit_per_hour ? Math.max(1, resetAt - Math.floor(now.getTime() / 1000)) : null };
+}
+
+/** The log keeps what was asked and how it went, never the key or a signature. */
+async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
+  const safeParams: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    if (key === 'sig') continue;
+    const all = params.getAll(key).map((v) => v.slice(0, 500));
+    safeParams[key.slice(0, 100)] = all.length === 1 ? all[0]! : all.slice(0, 50);
+  }
+  const safePath = req.path.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`);
+  const ip = req.sourceIp && /^[0-9a-fA-F:.]{2,45}$/.test(req.sourceIp) ? req.sourceIp : null;
+  await db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
+    c.query(
+      `INSERT INTO api_access_logs (organization_id, project_id, webhook_config_id, ip_address, user_agent, request_method, request_path, request_params, response_status, response_size, processing_time_ms)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::inet, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
+      [hook.organization_id, hook.project_id, hook.id, ip, req.headers['user-agent']?.slice(0, 1000) ?? null, req.method.slice(0, 10), safePath, JSON.stringify(safeParams), status, bytes, ms],
+    ),
+  );
+}
+
+/** Passes writes through and counts the bytes, keeping the target's backpressure. */
+function countingWritable(target: Writable, count: (n: number) => void): Writable {
+  return new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer, _enc, done) {
+      count(chunk.length);
+      if (target.write(chunk)) done();
+      else {
+        const resume = () => {
+          target.off('close', resume);
+          target.off('drain', resume);
+          done();
+        };
+        target.once('drain', resume);
+        target.once('close', resume);
+      }
+    },
+    final(done) {
+      target.end(() => done());
+    },
+    destroy(err, done) {
+      target.destroy(err ?? undefined);
+      done(err);
+    },
+  });
+}
+
+function finished(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (out.writableFinished) return resolve();
+    out.once('finish', () => resolve());
+    out.once('error', reject);
+  });
+}

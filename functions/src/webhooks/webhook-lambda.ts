@@ -1,0 +1,44 @@
+// The AWS shell around serveWebhook: a Lambda function URL with response streaming. API Gateway's HTTP API
+// stops at 30 s and 10 MB, too little for a year of ads; a streamed function URL (behind CloudFront) sends
+// rows as PostgreSQL produces them, for up to 15 minutes.
+import type { Writable } from 'node:stream';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createAdapters } from '@tributary/shared/config/adapters';
+import { loadConfig } from '@tributary/shared/config/config';
+import { serveWebhook, type WebhookDeps } from './serve-webhook';
+
+/** The Node.js runtime's streaming helpers, provided as a global (not an npm package). */
+interface AwsLambdaStreaming {
+  streamifyResponse(handler: (event: APIGatewayProxyEventV2, responseStream: Writable, context: { awsRequestId: string }) => Promise<void>): unknown;
+  HttpResponseStream: { from(stream: Writable, prelude: { statusCode: number; headers: Record<string, string> }): Writable };
+}
+declare const awslambda: AwsLambdaStreaming;
+
+let deps: Promise<WebhookDeps> | undefined;
+
+async function loadDeps(): Promise<WebhookDeps> {
+  const config = loadConfig();
+  const adapters = createAdapters(config);
+  // The signing secret is delivered to the function as an environment variable resolved from Secrets
+  // Manager at deploy time (a dynamic reference), so no request waits on a Secrets Manager call.
+  const secret = process.env.TRIBUTARY_WEBHOOK_SIGNING_SECRET;
+  if (!secret) throw new Error('environment variable TRIBUTARY_WEBHOOK_SIGNING_SECRET is missing');
+  return { db: adapters.db, signingSecret: Buffer.from(secret, 'base64') };
+}
+
+export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+  deps ??= loadDeps();
+  const resolved = await deps;
+  await serveWebhook(
+    resolved,
+    {
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      query: event.rawQueryString,
+      headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+      sourceIp: event.requestContext.http.sourceIp,
+      requestId: context.awsRequestId,
+    },
+    { head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }) },
+  );
+});
