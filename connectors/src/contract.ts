@@ -203,6 +203,11 @@ export interface Connector<Cred = unknown> {
   /** Pure: no I/O, no clock. Unknown metrics land in extraMetrics; missing ones are tolerated. */
   normalize(page: RawPage, meta: RecordMeta): FactRow[];
 
+  /**
+   * OAuth2 only: the consent URL to send the user to. Built from `baseUrls` so a sandbox's authorize page
+   * stands in for the platform's; `codeChallenge` is the PKCE S256 challenge when auth.pkce is set.
+   */
+  buildAuthorizeUrl?(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>> }): string;
   /** OAuth2 only: exchange an authorization code, and refresh. */
   exchangeCode?(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>> }): Promise<Cred>;
   refresh?(ctx: ConnectorContext<Cred>): Promise<Cred>;

@@ -2,9 +2,11 @@
 import type { LocalService } from './runner';
 import { postgresService } from './postgres.service';
 import { dynamoDbService, s3Service } from './aws-standins.service';
+import { googleSandboxService } from '../../connectors/src/sandboxes/google/google-sandbox';
 
 export const LOCAL_SERVICES: LocalService[] = [
   postgresService,
   s3Service,
   dynamoDbService,
+  googleSandboxService,
 ];
