@@ -1,0 +1,70 @@
+// Every Tributary Lambda is a NodejsFunction with the same packaging: Node.js 22 on arm64, an ESM bundle
+// built by the locally installed esbuild (never Docker, so `cdk synth` works offline), the AWS SDK left to
+// the runtime, source maps on, and a log group whose retention the environment decides.
+import { Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EnvironmentSettings } from './environments';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Lambda's Node.js 18+ runtimes no longer trust the RDS certificate authorities by default; this file
+ * holds them, and functions that connect to Aurora or RDS Proxy with verify-full need it.
+ */
+export const LAMBDA_RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+export interface TributaryFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'bundling' | 'logGroup' | 'entry'> {
+  settings: EnvironmentSettings;
+  /** path of the handler module, relative to the repository root */
+  entry: string;
+  /** shell commands run after esbuild, e.g. to copy files the handler reads at run time */
+  afterBundling?: (outputDir: string) => string[];
+}
+
+export class TributaryFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, { settings, entry, afterBundling, environment, ...props }: TributaryFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: settings.logRetention,
+      // logs live and die with the data they describe
+      removalPolicy: settings.storage.removalPolicy,
+    });
+    super(scope, id, {
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(30),
+      ...props,
+      entry: path.join(REPO_ROOT, entry),
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      logGroup,
+      environment: { NODE_OPTIONS: '--enable-source-maps', TRIBUTARY_ENV: settings.name, ...environment },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        // CommonJS dependencies (pg, …) call require(); an ESM bundle has to provide it.
+        banner: "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);",
+        // the runtime ships AWS SDK v3; pg-native is an optional peer pg never loads unless asked to
+        externalModules: ['@aws-sdk/*', 'pg-native'],
+        ...(afterBundling
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => afterBundling(outputDir),
+              },
+            }
+          : {}),
+      },
+    });
+  }
+}
