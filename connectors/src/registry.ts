@@ -2,8 +2,12 @@
 import type { Connector } from './contract';
 import type { Platform } from '@tributary/shared/domain/platform';
 import { ConnectorConfigError } from './contract';
+import { ga4Connector } from './ga4/ga4.connector';
+import { googleAdsConnector } from './google-ads/google-ads.connector';
 
 const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
+  google_ads: googleAdsConnector,
+  ga4: ga4Connector,
 };
 
 export function getConnector(platform: Platform): Connector<unknown> {

@@ -1,0 +1,65 @@
+// GA4 runReport pages → fact rows. Pure. GA4 sends every value as a string and dates as YYYYMMDD, in the
+// property's time zone; revenue is in the property's currency (metadata.currencyCode). Key events are the
+// conversions (GA4 renamed `conversions` to `keyEvents` in 2024: either name is read). Source, medium and
+// channel group identify the row, so they are extra dimensions; sessions, users and any metric this code
+// does not know go to extraMetrics; a metric missing from the page is null.
+import type { FactRow } from '@tributary/shared/domain/fact-row';
+import type { RawPage, RecordMeta } from '../contract';
+import { FatalConnectorError } from '../contract';
+
+export interface RunReportPage {
+  dimensionHeaders?: { name?: string | null }[];
+  metricHeaders?: { name?: string | null; type?: string | null }[];
+  rows?: { dimensionValues?: { value?: string | null }[]; metricValues?: { value?: string | null }[] }[];
+  rowCount?: number | null;
+  metadata?: { currencyCode?: string | null; timeZone?: string | null } | null;
+}
+
+const KEY_DIMENSIONS = new Set(['date', 'sessionCampaignId', 'sessionCampaignName']);
+const CONVERSION_METRICS = ['keyEvents', 'conversions'];
+
+/** The page is GA4's report shape, or the window fails (a cut-off page arrives as text). */
+export function assertRunReportPage(body: unknown): asserts body is RunReportPage {
+  if (!body || typeof body !== 'object' || Array.isArray(body) || !Array.isArray((body as RunReportPage).dimensionHeaders) || !Array.isArray((body as RunReportPage).metricHeaders)) {
+    throw new FatalConnectorError('GA4 returned a page that is not a runReport response', 'ga4', 'Google Analytics returned a malformed report page; the window will be extracted again on the next run.');
+  }
+}
+
+export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
+  const body = page.body;
+  assertRunReportPage(body);
+  const dims = body.dimensionHeaders!.map((h) => h.name ?? '');
+  const metrics = body.metricHeaders!.map((h) => h.name ?? '');
+  const dateAt = dims.indexOf('date');
+  if (dateAt < 0) throw new FatalConnectorError('GA4 report without a date dimension', 'ga4');
+  const currency = body.metadata?.currencyCode ?? meta.account.currency;
+  return (body.rows ?? []).map((row) => {
+    const d = (name: string) => {
+      const i = dims.indexOf(name);
+      return i < 0 ? null : (row.dimensionValues?.[i]?.value ?? null);
+    };
+    const values = new Map(metrics.map((name, i) => [name, row.metricValues?.[i]?.value ?? null]));
+    const raw = d('date') ?? '';
+    if (!/^\d{8}$/.test(raw)) throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
+    const extraDimensions: Record<string, string | null> = {};
+    dims.forEach((name, i) => {
+      if (!KEY_DIMENSIONS.has(name)) extraDimensions[name] = row.dimensionValues?.[i]?.value ?? null;
+    });
+    const conversionName = CONVERSION_METRICS.find((n) => values.has(n));
+    const extraMetrics: Record<string, unknown> = {};
+    for (const [name, value] of values) if (name !== conversionName && name !== 'purchaseRevenue') extraMetrics[name] = value;
+    return {
+      dataType: meta.reportType,
+      date: `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}`,
+      accountId: meta.account.id,
+      accountName: meta.account.name,
+      campaignId: d('sessionCampaignId'),
+      campaignName: d('sessionCampaignName'),
+      ...(Object.keys(extraDimensions).length ? { extraDimensions } : {}),
+      conversions: conversionName ? values.get(conversionName)! : null,
+      revenue: values.get('purchaseRevenue') ?? null,
+      currency,
+      ...(Object.keys(extraMetrics).length ? { extraMetrics } : {}),
+    } satisfies FactRow;
+  });
+}

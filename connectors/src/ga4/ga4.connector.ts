@@ -1,0 +1,185 @@
+// Google Analytics 4 through googleapis: the Data API's runReport for traffic, key events and revenue by
+// day, source/medium and campaign; the Admin API's accountSummaries and properties.get for discovery.
+// googleapis takes a rootUrl, so the sandbox stands in without any seam. Base-URL keys read: ga4_data,
+// ga4_admin, google_oauth_token, google_oauth_authorize. Shares Google's OAuth flow with Google Ads.
+import { OAuth2Client } from 'google-auth-library';
+import { google, type analyticsadmin_v1beta, type analyticsdata_v1beta } from 'googleapis';
+import type { Platform } from '@tributary/shared/domain/platform';
+import type { AccountInfo, Catalog, Connector, ConnectorContext, ConnectorError, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
+import { ConnectorConfigError, ConnectorError as ConnectorErrorClass } from '../contract';
+import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
+import { rateBucket } from '../runtime/retry';
+import {
+  buildGoogleAuthorizeUrl,
+  currentAccessToken,
+  exchangeGoogleCode,
+  GoogleCredentialSchema,
+  googleOAuthSpec,
+  refreshGoogleToken,
+  trimSlash,
+  type GoogleCredential,
+} from '../google-ads/google-oauth';
+import { assertRunReportPage, normalizeGa4Page, type RunReportPage } from './ga4-normalize';
+
+const PLATFORM: Platform = 'ga4';
+/** The Data and Admin API version this connector speaks. */
+export const GA4_API_VERSION = 'v1beta';
+/** GA4's default page size; the API allows up to 250,000 rows, but 10,000 keeps each page's memory small. */
+export const GA4_PAGE_ROWS = 10_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+
+interface Ga4Report extends ReportTypeInfo {
+  dimensionNames: string[];
+  metricNames: string[];
+}
+
+// GA4 keeps processing a day for 24-48 hours (longer for conversions imported from Google Ads), so the
+// last 3 days are always extracted again.
+const REPORTS: Ga4Report[] = [
+  {
+    id: 'traffic_daily',
+    name: 'Sessions, users, key events and revenue by day, source/medium and campaign',
+    dimensionNames: ['date', 'sessionSource', 'sessionMedium', 'sessionCampaignId', 'sessionCampaignName', 'sessionDefaultChannelGroup'],
+    metricNames: ['sessions', 'totalUsers', 'newUsers', 'keyEvents', 'purchaseRevenue'],
+    dimensions: ['date', 'source', 'medium', 'campaign', 'channel_group'],
+    metrics: ['sessions', 'total_users', 'new_users', 'key_events', 'purchase_revenue'],
+    lookbackDays: 3,
+  },
+];
+
+function auth(ctx: ConnectorContext<GoogleCredential>): OAuth2Client {
+  // only the access token: refreshing is the runtime's job (once, persisted), not the client's
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: currentAccessToken(PLATFORM, ctx) });
+  return client;
+}
+
+function dataApi(ctx: ConnectorContext<GoogleCredential>): analyticsdata_v1beta.Analyticsdata {
+  return google.analyticsdata({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}) });
+}
+
+function adminApi(ctx: ConnectorContext<GoogleCredential>): analyticsadmin_v1beta.Analyticsadmin {
+  return google.analyticsadmin({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}) });
+}
+
+/** googleapis retries 5xx and 429 on its own with real sleeps; the runtime owns retries, so it is off. */
+function callOptions(ctx: ConnectorContext<GoogleCredential>) {
+  return { retry: false, timeout: REQUEST_TIMEOUT_MS, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+}
+
+export function classifyGa4Error(err: unknown, now: number): ConnectorError {
+  if (isNetworkError(err)) return classifyFailure(PLATFORM, { message: (err as Error).message, cause: err });
+  const res = (err as { response?: { status?: number; data?: { error?: { code?: number; status?: string; message?: string } } } }).response;
+  if (!res) return classifyFailure(PLATFORM, { message: err instanceof Error ? err.message : String(err), kind: 'fatal', cause: err });
+  const e = res.data?.error;
+  const message = e?.message ?? `HTTP ${res.status}`;
+  if (res.status === 429 || e?.status === 'RESOURCE_EXHAUSTED') {
+    // GA4 sends no Retry-After; its message names the exhausted quota, and with it when tokens return
+    // (developers.google.com/analytics/devguides/reporting/data/v1/quotas)
+    const retryAfterMs = /per day/i.test(message)
+      ? nextBoundary(now, 86_400_000)
+      : /per hour|under an hour/i.test(message)
+        ? nextBoundary(now, 3_600_000)
+        : /concurrent/i.test(message)
+          ? 10_000
+          : DEFAULT_RATE_LIMIT_WAIT_MS;
+    return classifyFailure(PLATFORM, { status: 429, code: e?.status, message, kind: 'rate_limited', retryAfterMs, cause: err });
+  }
+  return classifyFailure(PLATFORM, { status: res.status, code: e?.status, message, cause: err });
+}
+
+function nextBoundary(now: number, periodMs: number): number {
+  return periodMs - (now % periodMs);
+}
+
+async function call<T>(ctx: ConnectorContext<GoogleCredential>, fn: () => Promise<T>): Promise<T> {
+  await ctx.rateLimiter.acquire(rateBucket(ctx as ConnectorContext<unknown>, PLATFORM), ctx.signal);
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ConnectorErrorClass) throw err;
+    throw classifyGa4Error(err, (ctx.now ?? Date.now)());
+  }
+}
+
+export function createGa4Connector(options: { pageRows?: number } = {}): Connector<GoogleCredential> {
+  const pageRows = options.pageRows ?? GA4_PAGE_ROWS;
+  return {
+    platform: PLATFORM,
+    displayName: 'Google Analytics 4',
+    apiVersion: GA4_API_VERSION,
+    auth: googleOAuthSpec,
+    credentialSchema: GoogleCredentialSchema,
+    // Core quotas per property: 10 concurrent requests, 40,000 tokens an hour (a 90-day report costs
+    // ~10-50 tokens). Requests also count against the Cloud project's 10 per second per user.
+    rateLimits: [{ limit: 5, intervalMs: 1_000 }, { limit: 1_000, intervalMs: 3_600_000 }],
+
+    async validate(ctx) {
+      await call(ctx, () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
+    },
+
+    async discover(ctx): Promise<Catalog> {
+      const admin = adminApi(ctx);
+      const accounts: AccountInfo[] = [];
+      let pageToken: string | undefined;
+      do {
+        const res = await call(ctx, () => admin.accountSummaries.list({ pageSize: 200, ...(pageToken ? { pageToken } : {}) }, callOptions(ctx)));
+        for (const summary of res.data.accountSummaries ?? []) {
+          for (const p of summary.propertySummaries ?? []) {
+            if (!p.property) continue;
+            const property = (await call(ctx, () => admin.properties.get({ name: p.property! }, callOptions(ctx)))).data;
+            accounts.push({ id: p.property.replace(/^properties\//, ''), name: property.displayName ?? p.displayName ?? p.property, currency: property.currencyCode ?? 'USD', timeZone: property.timeZone ?? 'UTC' });
+          }
+        }
+        pageToken = res.data.nextPageToken ?? undefined;
+      } while (pageToken);
+      return { accounts, reportTypes: REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays })) };
+    },
+
+    /** Pages by offset while offset < rowCount; the cursor is the next offset. */
+    async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
+      const report = REPORTS.find((r) => r.id === request.reportType);
+      if (!report) throw new ConnectorConfigError(`unknown GA4 report type ${request.reportType}`, PLATFORM, `Google Analytics has no report "${request.reportType}".`);
+      const api = dataApi(ctx);
+      let offset = request.resumeCursor ? Number(/^offset:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
+      if (!Number.isInteger(offset)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
+      let index = 0;
+      for (;;) {
+        const res = await call(ctx, () =>
+          api.properties.runReport(
+            {
+              property: `properties/${request.account.id}`,
+              requestBody: {
+                dateRanges: [{ startDate: request.window.start, endDate: request.window.end }],
+                dimensions: report.dimensionNames.map((name) => ({ name })),
+                metrics: report.metricNames.map((name) => ({ name })),
+                limit: String(pageRows),
+                offset: String(offset),
+                keepEmptyRows: false,
+              },
+            },
+            callOptions(ctx),
+          ),
+        );
+        const body: unknown = res.data;
+        assertRunReportPage(body);
+        const page = body as RunReportPage;
+        const received = page.rows?.length ?? 0;
+        const total = Number(page.rowCount ?? 0);
+        offset += received;
+        const done = received === 0 || offset >= total;
+        yield { body: page, cursor: `offset:${offset}`, index: index++ };
+        if (done) break;
+      }
+      ctx.logger.info('window extracted', { platform: PLATFORM, reportType: request.reportType, window: request.window, rows: offset });
+    },
+
+    normalize: normalizeGa4Page,
+
+    buildAuthorizeUrl: buildGoogleAuthorizeUrl,
+    exchangeCode: (args) => exchangeGoogleCode(PLATFORM, args),
+    refresh: (ctx) => refreshGoogleToken(PLATFORM, ctx),
+  };
+}
+
+export const ga4Connector = createGa4Connector();

@@ -1,0 +1,106 @@
+// The one seam between google-ads-api and where its requests go. The library hard-codes
+// https://googleads.googleapis.com in its axios calls and calls Google's OAuth itself
+// (../../../shared/PLATFORMS.md §1), so this factory, and nothing else:
+//   1. installs one request interceptor on the axios instance the library itself requires, which moves
+//      googleads.googleapis.com requests onto the configured base URL (baseUrls.google_ads) and adds our
+//      timeout and abort signal. The route travels in AsyncLocalStorage, so concurrent calls for
+//      different base URLs never mix, and requests made outside our calls are left alone;
+//   2. overrides customer.getAccessToken (a public method the library calls as this.getAccessToken) to
+//      return our credential's token, so token refresh stays with the runtime (refresh once, persist).
+// Everything else, the request building, the streamed JSON parsing and the GoogleAdsFailure errors, is
+// the library's own code.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { AxiosStatic, InternalAxiosRequestConfig } from 'axios';
+import type { Customer } from 'google-ads-api';
+
+export const GOOGLE_ADS_HOST = 'https://googleads.googleapis.com';
+export const GOOGLE_ADS_REQUEST_TIMEOUT_MS = 120_000;
+
+interface Route {
+  baseUrl: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const require = createRequire(import.meta.url);
+// loaded through require, like the library loads axios: one CommonJS instance of each
+export const googleAdsLib = require('google-ads-api') as typeof import('google-ads-api');
+const { googleAdsVersion } = require('google-ads-api/build/src/version') as { googleAdsVersion: string };
+/** The Google Ads API version Tributary speaks: the one place to change it (with the google-ads-api major). */
+export const GOOGLE_ADS_API_VERSION = 'v23';
+// the library builds its URLs from its own version; a library upgrade must come with this constant's
+if (googleAdsVersion !== GOOGLE_ADS_API_VERSION) {
+  throw new Error(`google-ads-api speaks ${googleAdsVersion} but GOOGLE_ADS_API_VERSION is ${GOOGLE_ADS_API_VERSION}; update them together`);
+}
+const routes = new AsyncLocalStorage<Route>();
+let libraryAxios: AxiosStatic | null = null;
+
+/**
+ * The axios the library requires (CommonJS). An ESM `import axios` would be a second instance (axios
+ * ships separate CJS and ESM builds), and an interceptor on it would never see the library's requests.
+ */
+export function libraryAxiosInstance(): AxiosStatic {
+  if (libraryAxios) return libraryAxios;
+  const libraryDir = path.dirname(require.resolve('google-ads-api'));
+  const theirs = require.resolve('axios', { paths: [libraryDir] });
+  const ours = require.resolve('axios');
+  if (theirs !== ours) {
+    throw new Error(`google-ads-api resolves its own axios (${theirs}); dedupe it (npm dedupe axios) so the base-URL seam can reach it`);
+  }
+  const axios = require(theirs) as AxiosStatic;
+  axios.interceptors.request.use((config: InternalAxiosRequestConfig) => {
+    const route = routes.getStore();
+    if (!route || !config.url?.startsWith(GOOGLE_ADS_HOST)) return config;
+    config.url = route.baseUrl + config.url.slice(GOOGLE_ADS_HOST.length);
+    config.timeout = route.timeoutMs;
+    if (route.signal) config.signal = route.signal;
+    return config;
+  });
+  libraryAxios = axios;
+  return axios;
+}
+
+export interface GoogleAdsClientOptions {
+  baseUrl?: string;
+  clientId: string;
+  clientSecret: string;
+  developerToken: string;
+  accessToken: string;
+  refreshToken: string;
+  loginCustomerId?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface GoogleAdsClient {
+  customer(customerId: string): Customer;
+  /** runs fn with this client's route: every library request fn makes goes to the configured base URL */
+  run<T>(fn: () => T): T;
+  /** a plain REST call on the same route, for endpoints the library only offers over gRPC */
+  get<T>(pathAfterVersion: string): Promise<T>;
+}
+
+export function createGoogleAdsClient(o: GoogleAdsClientOptions): GoogleAdsClient {
+  const axios = libraryAxiosInstance();
+  // disable_parsing: keep the REST JSON as Google sent it (int64 as strings), so cost_micros never
+  // passes through a float before normalize turns it into an exact decimal
+  const api = new googleAdsLib.GoogleAdsApi({ client_id: o.clientId, client_secret: o.clientSecret, developer_token: o.developerToken, disable_parsing: true });
+  const route: Route = { baseUrl: (o.baseUrl ?? GOOGLE_ADS_HOST).replace(/\/+$/, ''), timeoutMs: o.timeoutMs ?? GOOGLE_ADS_REQUEST_TIMEOUT_MS, ...(o.signal ? { signal: o.signal } : {}) };
+  return {
+    customer(customerId) {
+      const customer = api.Customer({ customer_id: customerId, refresh_token: o.refreshToken, ...(o.loginCustomerId ? { login_customer_id: o.loginCustomerId } : {}) });
+      customer.getAccessToken = async () => o.accessToken;
+      return customer;
+    },
+    run: (fn) => routes.run(route, fn),
+    get: (pathAfterVersion) =>
+      routes.run(route, async () => {
+        const res = await axios.get(`${GOOGLE_ADS_HOST}/${GOOGLE_ADS_API_VERSION}/${pathAfterVersion}`, {
+          headers: { Authorization: `Bearer ${o.accessToken}`, 'developer-token': o.developerToken, ...(o.loginCustomerId ? { 'login-customer-id': o.loginCustomerId } : {}) },
+        });
+        return res.data;
+      }),
+  };
+}
