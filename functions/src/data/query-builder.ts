@@ -58,6 +58,12 @@ export interface BuiltQuery {
   aggregation: Aggregation;
   /** the rows, sorted, with limit/offset applied */
   rows: RawBuilder<unknown>;
+  /**
+   * Aggregated results only: the same rows with three trailing columns computed over the whole input
+   * before the first group comes out (__version, __facts, __groups), and a missing rate raised from
+   * inside the query. One pass gives the ETag, the sheet-limit check and the FX check before any byte.
+   */
+  rowsWithStats: RawBuilder<unknown> | null;
   /** one aggregate pass: data version, fact row count, currencies present, first day lacking a rate */
   preflight: RawBuilder<PreflightRow>;
   /** how many output rows an aggregated query has (only worth running when there are more facts than Excel rows) */
@@ -145,9 +151,14 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
 
   const safe = options.spreadsheetSafeText ?? false;
   const text = (expr: string) => sql.raw(safe ? FORMULA_SQL(expr) : expr);
-  const fxFactor = converting
-    ? sql`(CASE WHEN f.currency IS NULL OR f.currency = ${p(scope.currency, 'char3')} THEN 1 ELSE fx.factor END)`
-    : sql`1`;
+  // aggregated: a missing rate raises inside the query (before the first group is out); raw rows: the
+  // preflight has already refused it, so the plain factor is enough
+  const fxFactor = !converting
+    ? sql`1`
+    : raw
+      ? sql`(CASE WHEN f.currency IS NULL OR f.currency = ${p(scope.currency, 'char3')} THEN 1 ELSE fx.factor END)`
+      : sql`(CASE WHEN f.currency IS NULL OR f.currency = ${p(scope.currency, 'char3')} OR (f.cost IS NULL AND f.revenue IS NULL) THEN 1
+                ELSE coalesce(fx.factor, tributary_fx_missing(f.data_date, f.currency::text, ${p(scope.currency, 'text')})) END)`;
 
   const dimensionSpec = (d: Dimension): DimensionSpec => {
     if (d.startsWith('extra.')) {
@@ -269,6 +280,10 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
 
   const body = sql`SELECT ${sql.join(selectList, sql`, `)} FROM extracted_data f${fxJoin} WHERE ${whereSql}${groupBy}${havingSql}`;
   const rows = sql`${fxCte}${body}${orderSql}${limitSql}${offsetSql}`;
+  const stats = sql`max(max(f.updated_at)) OVER () AS "__version", sum(count(*)) OVER () AS "__facts", count(*) OVER () AS "__groups"`;
+  const rowsWithStats = raw
+    ? null
+    : sql`${fxCte}SELECT ${sql.join(selectList, sql`, `)}, ${stats} FROM extracted_data f${fxJoin} WHERE ${whereSql}${groupBy}${havingSql}${orderSql}${limitSql}${offsetSql}`;
   const countRows = sql<{ n: string }>`${fxCte}SELECT count(*)::text AS n FROM (${body}) g`;
 
   const missingCondition = converting
@@ -279,7 +294,7 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     min(f.data_date::text || ' ' || f.currency) FILTER (WHERE ${missingCondition}) AS missing_fx
     FROM extracted_data f${fxJoin} WHERE ${whereSql}`;
 
-  return { columns, aggregation, rows, preflight, countRows, converting, fingerprint: fingerprintOf(query, scope), offset, limit };
+  return { columns, aggregation, rows, rowsWithStats, preflight, countRows, converting, fingerprint: fingerprintOf(query, scope), offset, limit };
 }
 
 function quoteIdent(key: string): string {
@@ -355,11 +370,11 @@ function fxRatesSql(scope: QueryScope): RawBuilder<unknown> {
 export interface FxUsageRow { currency: string; days: string; first_date: string; last_date: string; sources: string; how: string }
 
 /** Which rates a converted result used, per currency: said in the response so nobody has to guess. */
-export function fxUsageQuery(scope: QueryScope, currencies: readonly string[]): RawBuilder<FxUsageRow> {
+export function fxUsageQuery(scope: QueryScope, currencies: readonly string[] | null): RawBuilder<FxUsageRow> {
   return sql`WITH fx AS (${fxRatesSql(scope)})
     SELECT currency::text AS currency, count(*)::text AS days, min(rate_date)::text AS first_date, max(rate_date)::text AS last_date,
       string_agg(DISTINCT source, ',') AS sources, string_agg(DISTINCT how, ',') AS how
-    FROM fx WHERE currency = ANY(${p([...currencies], 'text[]')}) GROUP BY currency ORDER BY currency`;
+    FROM fx WHERE ${currencies ? sql`currency = ANY(${p([...currencies], 'text[]')})` : sql`currency <> ${p(scope.currency, 'char3')}`} GROUP BY currency ORDER BY currency`;
 }
 
 export function fingerprintOf(query: DataQuery, scope: QueryScope): string {

@@ -58,7 +58,8 @@ export const FilterSchema = z.discriminatedUnion('op', [
 ]);
 export type Filter = z.infer<typeof FilterSchema>;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Date format must be YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a calendar date');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Date format must be YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a calendar date')
+  .refine((s) => s >= '1990-01-01' && s <= '2199-12-31', 'outside the years this data can hold');
 export const RELATIVE_RANGE = /^(today|yesterday|this_month|last_month|this_year|last_year|last_(\d{1,4})_days)$/;
 export const DateRangeSchema = z.union([
   z.object({ start_date: isoDate, end_date: isoDate }).refine((r) => r.start_date <= r.end_date, { message: 'start_date must not be after end_date' }),

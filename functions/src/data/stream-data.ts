@@ -19,12 +19,12 @@ import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from '@tributary/shared/db/database';
-import { NotFoundError } from '@tributary/shared/domain/errors';
+import { NotFoundError, ValidationError } from '@tributary/shared/domain/errors';
 import { resolveDateRange } from './date-range';
 import { FxRateMissingError, ResultTooLargeError } from './data.errors';
 import { CONTENT_TYPES, createRowWriter } from './formats';
 import { BOM, drained, endStream, writeChunk, type RawRow, type ResultMeta } from './formats/row-writer';
-import { asCopyStatement, buildFactQuery, compile, encodeCursor, fxUsageQuery, MAX_RESULT_ROWS, type BuildOptions, type FxUsageRow, type OutputColumn, type PreflightRow, type QueryScope } from './query-builder';
+import { asCopyStatement, buildFactQuery, compile, encodeCursor, fxUsageQuery, MAX_RESULT_ROWS, type FxUsageRow, type OutputColumn, type PreflightRow, type QueryScope } from './query-builder';
 import type { Aggregation, DataQuery, Dimension, Filter, OutputFormat } from './query.schemas';
 
 /** What an access scope (a webhook's settings) allows; undefined fields allow everything in the project. */
@@ -89,76 +89,118 @@ export async function streamData(db: Database, request: DataRequest, sink: Respo
       filters: request.scope?.filters ?? [],
       currency: query.currency ?? project.reporting_currency,
     };
-    const useCopy = request.format === 'csv';
-    const buildOptions: BuildOptions = { spreadsheetSafeText: useCopy, defaultDimensions: request.defaults?.dimensions, defaultAggregation: request.defaults?.aggregation };
-    const built = buildFactQuery(query, scope, buildOptions);
+    const built = buildFactQuery(query, scope, {
+      spreadsheetSafeText: request.format === 'csv' && (query.aggregation ?? request.defaults?.aggregation) === 'none',
+      defaultDimensions: request.defaults?.dimensions,
+      defaultAggregation: request.defaults?.aggregation,
+    });
+    const maxRows = request.maxRows ?? MAX_RESULT_ROWS;
+    const wanted = (n: number) => Math.max(0, Math.min(n - built.offset, built.limit ?? Infinity));
+    const etagOf = (version: unknown, count: unknown) =>
+      `"${createHash('sha256')
+        .update(JSON.stringify([built.fingerprint, version ? new Date(version as string).toISOString() : null, String(count), request.format, Boolean(request.bom)]))
+        .digest('base64url')
+        .slice(0, 32)}"`;
+    const baseHeaders = (etag: string) => ({ ...request.headers, etag, 'cache-control': CACHE_CONTROL, vary: 'Accept' });
+    const notModified = (etag: string) => Boolean(request.ifNoneMatch?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*'));
+    const metaOf = (fxUsed: FxUsageRow[]): ResultMeta => ({
+      project_id: request.projectId,
+      date_range: { start_date: dates.from, end_date: dates.to },
+      aggregation: built.aggregation,
+      currency: scope.currency,
+      fx_rates_used: fxUsed.map((r) => ({ currency: r.currency, source: r.sources, method: r.how, rate_date: "each row's own date", first_date: r.first_date, last_date: r.last_date, days: Number(r.days) })),
+      time_zone_note: "Dates are each account's reporting dates, in the account's own time zone, as the platform reports them.",
+      generated_at: (request.now ?? new Date()).toISOString(),
+    });
+    const headersOf = (etag: string, fxUsed: FxUsageRow[]): Record<string, string> => {
+      const headers: Record<string, string> = {
+        ...baseHeaders(etag),
+        'content-type': CONTENT_TYPES[request.format],
+        'x-tributary-currency': scope.currency,
+        'x-tributary-date-range': `${dates.from}/${dates.to}`,
+        'x-tributary-dates': 'account reporting dates (account time zone)',
+      };
+      if (fxUsed.length) headers['x-tributary-fx-rates'] = fxUsed.map((r) => `${r.currency}->${scope.currency} ${r.sources} ${r.how} daily ${r.first_date}..${r.last_date}`).join('; ');
+      if (request.attachmentName) headers['content-disposition'] = `attachment; filename="${request.attachmentName.replace(/[^A-Za-z0-9._-]/g, '_')}.${request.format}"`;
+      return headers;
+    };
+    const nextCursor = (n: number) => (built.limit !== undefined && n === built.limit ? encodeCursor(built.offset + n, built.fingerprint) : null);
 
+    if (built.rowsWithStats) {
+      // Aggregated: one pass. PostgreSQL reads every input row before the first group comes out, so the
+      // stats columns (and a missing rate, raised inside the query) arrive before anything is sent.
+      const fxUsed = built.converting ? (await runRaw<FxUsageRow>(client, fxUsageQuery(scope, null))).rows : [];
+      const { text, values } = compile(built.rowsWithStats, kyselyCompiler);
+      const cursor = client.query(new Cursor<RawRow>(text, values, { rowMode: 'array' }));
+      const width = built.columns.length;
+      let out: Writable | undefined;
+      try {
+        let batch = await cursor.read(CURSOR_BATCH_ROWS).catch((e: unknown) => Promise.reject(fromPgError(e)));
+        const stats = batch[0] ? { version: batch[0][width], facts: batch[0][width + 1], groups: Number(batch[0][width + 2]) } : { version: null, facts: 0, groups: built.offset };
+        if (wanted(stats.groups) > maxRows) throw new ResultTooLargeError(wanted(stats.groups), maxRows);
+        const etag = etagOf(stats.version, `${stats.facts}/${stats.groups}`);
+        if (notModified(etag)) {
+          await endStream(sink.head(304, baseHeaders(etag)));
+          return { status: 304, rows: 0, etag };
+        }
+        out = sink.head(200, headersOf(etag, fxUsed));
+        const writer = createRowWriter(request.format, out, { columns: built.columns, meta: metaOf(fxUsed), bom: request.bom });
+        await writer.start();
+        let count = 0;
+        while (batch.length) {
+          count += batch.length;
+          await writer.writeRows(batch.map((r) => r.slice(0, width)));
+          if (out.destroyed) throw new Error('client went away');
+          batch = await cursor.read(CURSOR_BATCH_ROWS);
+        }
+        await cursor.close();
+        await writer.end({ rowCount: count, nextCursor: nextCursor(count) });
+        return { status: 200, rows: count, etag };
+      } catch (err) {
+        await cursor.close().catch(() => {});
+        // once the status line is gone, cutting the stream (no final chunk) is how the client learns it is incomplete
+        out?.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+    }
+
+    // Raw rows stream out as they are read, so everything that can refuse them is checked first.
     const pre = (await runRaw<PreflightRow>(client, built.preflight)).rows[0]!;
     if (pre.missing_fx) {
       const [date, currency] = pre.missing_fx.split(' ') as [string, string];
       throw new FxRateMissingError(date, currency, scope.currency);
     }
-    const maxRows = request.maxRows ?? MAX_RESULT_ROWS;
-    const factRows = Number(pre.fact_rows);
-    const wanted = (n: number) => Math.max(0, Math.min(n - built.offset, built.limit ?? Infinity));
-    if (wanted(factRows) > maxRows) {
-      const rows = built.aggregation === 'none' ? factRows : Number((await runRaw<{ n: string }>(client, built.countRows)).rows[0]!.n);
-      if (wanted(rows) > maxRows) throw new ResultTooLargeError(wanted(rows), maxRows);
-    }
-
-    const etag = `"${createHash('sha256')
-      .update(JSON.stringify([built.fingerprint, pre.version ? new Date(pre.version).toISOString() : null, pre.fact_rows, request.format, Boolean(request.bom)]))
-      .digest('base64url')
-      .slice(0, 32)}"`;
-    const baseHeaders = { ...request.headers, etag, 'cache-control': CACHE_CONTROL, vary: 'Accept' };
-    if (request.ifNoneMatch && request.ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
-      await endStream(sink.head(304, baseHeaders));
+    if (wanted(Number(pre.fact_rows)) > maxRows) throw new ResultTooLargeError(wanted(Number(pre.fact_rows)), maxRows);
+    const etag = etagOf(pre.version, pre.fact_rows);
+    if (notModified(etag)) {
+      await endStream(sink.head(304, baseHeaders(etag)));
       return { status: 304, rows: 0, etag };
     }
-
     const foreign = (pre.currencies ?? []).filter((c) => c !== scope.currency);
     const fxUsed = built.converting && foreign.length ? (await runRaw<FxUsageRow>(client, fxUsageQuery(scope, foreign))).rows : [];
-    const meta: ResultMeta = {
-      project_id: request.projectId,
-      date_range: { start_date: dates.from, end_date: dates.to },
-      aggregation: built.aggregation,
-      currency: scope.currency,
-      fx_rates_used: fxUsed.map((r) => ({
-        currency: r.currency,
-        source: r.sources,
-        method: r.how,
-        rate_date: "each row's own date",
-        first_date: r.first_date,
-        last_date: r.last_date,
-        days: Number(r.days),
-      })),
-      time_zone_note: "Dates are each account's reporting dates, in the account's own time zone, as the platform reports them.",
-      generated_at: (request.now ?? new Date()).toISOString(),
-    };
-    const headers: Record<string, string> = {
-      ...baseHeaders,
-      'content-type': CONTENT_TYPES[request.format],
-      'x-tributary-currency': scope.currency,
-      'x-tributary-date-range': `${dates.from}/${dates.to}`,
-      'x-tributary-dates': 'account reporting dates (account time zone)',
-    };
-    if (fxUsed.length) headers['x-tributary-fx-rates'] = fxUsed.map((r) => `${r.currency}->${scope.currency} ${r.sources} ${r.how} daily ${r.first_date}..${r.last_date}`).join('; ');
-    if (request.attachmentName) headers['content-disposition'] = `attachment; filename="${request.attachmentName.replace(/[^A-Za-z0-9._-]/g, '_')}.${request.format}"`;
-    const out = sink.head(200, headers);
-
+    const out = sink.head(200, headersOf(etag, fxUsed));
     try {
-      const rows = useCopy
-        ? await copyCsv(client, built.rows, built.columns, out, Boolean(request.bom))
-        : await cursorRows(client, built.rows, out, createRowWriter(request.format, out, { columns: built.columns, meta, bom: request.bom }), built.limit, (n) =>
-            built.limit !== undefined && n === built.limit ? encodeCursor(built.offset + n, built.fingerprint) : null,
-          );
+      const rows =
+        request.format === 'csv'
+          ? await copyCsv(client, built.rows, built.columns, out, Boolean(request.bom))
+          : await cursorRows(client, built.rows, out, createRowWriter(request.format, out, { columns: built.columns, meta: metaOf(fxUsed), bom: request.bom }), nextCursor);
       return { status: 200, rows, etag };
     } catch (err) {
-      // the status line is gone; cutting the stream (no final chunk) is how the client learns it is incomplete
       out.destroy(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
   });
+}
+
+/** SQLSTATE TRFX1 is tributary_fx_missing(); class 22 is a value PostgreSQL could not use. */
+function fromPgError(error: unknown): unknown {
+  const e = error as { code?: string; detail?: string };
+  if (e?.code === 'TRFX1' && e.detail) {
+    const [date, currency, target] = e.detail.split(' ') as [string, string, string];
+    return new FxRateMissingError(date, currency, target);
+  }
+  if (typeof e?.code === 'string' && e.code.startsWith('22')) return new ValidationError('The query could not be run with these values', { sqlstate: e.code });
+  return error;
 }
 
 /** The caller's scope wins: a request can pick a subset of what the scope allows, never more. */
@@ -179,7 +221,6 @@ async function cursorRows(
   builder: Parameters<typeof compile>[0],
   out: Writable,
   writer: ReturnType<typeof createRowWriter>,
-  _limit: number | undefined,
   nextCursor: (rows: number) => string | null,
 ): Promise<number> {
   const { text, values } = compile(builder, kyselyCompiler);

@@ -1,0 +1,75 @@
+// The data API behind API Gateway: JSON, paged (API Gateway's HTTP API stops at 10 MB and 30 s, so a page
+// is at most MAX_API_PAGE rows; whole exports go through the streamed webhook endpoint). The same core as
+// the webhook, streamData, runs the query: the totals cannot differ.
+import { Writable } from 'node:stream';
+import { ValidationError } from '@tributary/shared/domain/errors';
+import { header } from '@tributary/shared/http/http-event';
+import { httpHandler } from '@tributary/shared/http/http-handler';
+import { projectAccess } from '@tributary/shared/identity/access';
+import type { BoundRoute } from '@tributary/shared/http/route-group';
+import type { ApiDeps } from '../api-deps';
+import { projectCatalog } from './catalog';
+import { getDataMetricsRoute, getDataRoute, getDataSummaryRoute, postDataQueryRoute } from './data.routes';
+import { parseUrlQuery, type Aggregation, type DataQuery, type Dimension } from './query.schemas';
+import { streamData } from './stream-data';
+
+export const DEFAULT_API_PAGE = 1_000;
+export const MAX_API_PAGE = 10_000;
+
+class Collect extends Writable {
+  private chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _e: BufferEncoding, done: () => void) {
+    this.chunks.push(Buffer.from(chunk));
+    done();
+  }
+  text() {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+async function runJson(deps: ApiDeps, userId: string, projectId: string, query: DataQuery, ifNoneMatch: string | undefined, defaults: { aggregation: Aggregation; dimensions: Dimension[] }) {
+  if (query.limit !== undefined && query.limit > MAX_API_PAGE) {
+    throw new ValidationError(`A page holds at most ${MAX_API_PAGE} rows; page with cursor, or use a webhook URL for whole exports`, { field: 'limit' });
+  }
+  const access = await projectAccess(deps.db, userId, projectId, 'read');
+  const out = new Collect();
+  let headers: Record<string, string> = {};
+  const summary = await streamData(
+    deps.db,
+    { organizationId: access.organizationId, projectId, query: { ...query, limit: query.limit ?? DEFAULT_API_PAGE }, format: 'json', ifNoneMatch, defaults, now: deps.clock.now() },
+    { head: (_status, h) => ((headers = h), out) },
+  );
+  const { 'content-type': _contentType, ...rest } = headers;
+  if (summary.status === 304) return { status: 304, headers: rest };
+  return { status: 200, headers: rest, body: JSON.parse(out.text()) as unknown };
+}
+
+const DATA_DEFAULTS = { aggregation: 'daily' as const, dimensions: ['platform', 'campaign'] as Dimension[] };
+const SUMMARY_DEFAULTS = { aggregation: 'total' as const, dimensions: ['platform'] as Dimension[] };
+
+export const makeGetData = (deps: ApiDeps) =>
+  httpHandler(getDataRoute, async ({ params, user, event }) =>
+    runJson(deps, user.userId, params.project_id, parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']), header(event, 'if-none-match'), DATA_DEFAULTS), deps);
+
+export const makeGetDataSummary = (deps: ApiDeps) =>
+  httpHandler(getDataSummaryRoute, async ({ params, user, event }) =>
+    runJson(deps, user.userId, params.project_id, parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']), header(event, 'if-none-match'), SUMMARY_DEFAULTS), deps);
+
+export const makePostDataQuery = (deps: ApiDeps) =>
+  httpHandler(postDataQueryRoute, async ({ params, user, body }) => runJson(deps, user.userId, params.project_id, body, undefined, DATA_DEFAULTS), deps);
+
+export const makeGetDataMetrics = (deps: ApiDeps) =>
+  httpHandler(getDataMetricsRoute, async ({ params, user }) => {
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+    const catalog = await deps.db.withClient({ orgId: access.organizationId, userId: user.userId }, (client) => projectCatalog(client, params.project_id, undefined, undefined));
+    return { status: 200, body: { project_id: params.project_id, platforms: catalog.platforms, fields: catalog.entries } };
+  }, deps);
+
+export function dataRoutes(deps: ApiDeps): BoundRoute[] {
+  return [
+    { route: getDataRoute, handler: makeGetData(deps) },
+    { route: getDataSummaryRoute, handler: makeGetDataSummary(deps) },
+    { route: getDataMetricsRoute, handler: makeGetDataMetrics(deps) },
+    { route: postDataQueryRoute, handler: makePostDataQuery(deps) },
+  ];
+}

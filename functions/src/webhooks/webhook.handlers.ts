@@ -1,0 +1,109 @@
+// Webhook management: analysts and above (access.ts: manage_webhooks). Every change writes an audit row
+// in its own transaction; the key is returned by create and rotate only, and never logged or audited.
+import { projectAccess } from '@tributary/shared/identity/access';
+import { httpHandler } from '@tributary/shared/http/http-handler';
+import type { BoundRoute } from '@tributary/shared/http/route-group';
+import type { ApiDeps } from '../api-deps';
+import { writeAudit } from '../audit';
+import { createWebhookRoute, deleteWebhookRoute, getWebhookRoute, listWebhooksRoute, revokeWebhookRoute, rotateWebhookRoute, updateWebhookRoute } from './webhook.routes';
+import { createWebhook, deleteWebhook, getWebhookRow, listWebhooks, revokeWebhook, rotateWebhookKey, toView, updateWebhook, type WebhookInput } from './webhook.repository';
+
+const KEY_NOTE = 'Copy the key now: it is shown only this once. Use it as /webhook/v1/{key}/data?format=csv';
+type Meta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
+const meta = (i: Meta): Meta => ({ requestId: i.requestId, sourceIp: i.sourceIp, userAgent: i.userAgent });
+
+function toInput(body: { name?: string; allowed_data_sources?: string[]; default_filters?: WebhookInput['scope']; output_format?: WebhookInput['outputFormat']; rate_limit_per_hour?: number; expires_at?: string | null }): Partial<WebhookInput> {
+  return {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.allowed_data_sources !== undefined ? { allowedDataSources: body.allowed_data_sources } : {}),
+    ...(body.default_filters !== undefined ? { scope: body.default_filters } : {}),
+    ...(body.output_format !== undefined ? { outputFormat: body.output_format } : {}),
+    ...(body.rate_limit_per_hour !== undefined ? { rateLimitPerHour: body.rate_limit_per_hour } : {}),
+    ...(body.expires_at !== undefined ? { expiresAt: body.expires_at === null ? null : new Date(body.expires_at) } : {}),
+  };
+}
+
+export const makeListWebhooks = (deps: ApiDeps) =>
+  httpHandler(listWebhooksRoute, async ({ params, user }) => {
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const webhooks = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => listWebhooks(trx, params.project_id));
+    return { status: 200, body: { webhooks } };
+  }, deps);
+
+export const makeCreateWebhook = (deps: ApiDeps) =>
+  httpHandler(createWebhookRoute, async (input) => {
+    const { params, body, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const created = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const result = await createWebhook(trx, { organizationId: access.organizationId, projectId: params.project_id, userId: user.userId }, toInput(body) as WebhookInput);
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'webhook.create', targetType: 'webhook', targetId: result.webhook.id, details: { name: body.name, key_prefix: result.webhook.key_prefix }, request: meta(input) });
+      return result;
+    });
+    return { status: 201, body: { ...created, note: KEY_NOTE } };
+  }, deps);
+
+export const makeGetWebhook = (deps: ApiDeps) =>
+  httpHandler(getWebhookRoute, async ({ params, user }) => {
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => getWebhookRow(trx, params.project_id, params.webhook_id));
+    return { status: 200, body: toView(row) };
+  }, deps);
+
+export const makeUpdateWebhook = (deps: ApiDeps) =>
+  httpHandler(updateWebhookRoute, async (input) => {
+    const { params, body, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const updated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const view = await updateWebhook(trx, params.project_id, params.webhook_id, toInput(body));
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'webhook.update', targetType: 'webhook', targetId: view.id, details: { fields: Object.keys(body) }, request: meta(input) });
+      return view;
+    });
+    return { status: 200, body: updated };
+  }, deps);
+
+export const makeRotateWebhook = (deps: ApiDeps) =>
+  httpHandler(rotateWebhookRoute, async (input) => {
+    const { params, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const rotated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const result = await rotateWebhookKey(trx, params.project_id, params.webhook_id);
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'webhook.rotate', targetType: 'webhook', targetId: result.webhook.id, details: { key_prefix: result.webhook.key_prefix }, request: meta(input) });
+      return result;
+    });
+    return { status: 200, body: { ...rotated, note: KEY_NOTE } };
+  }, deps);
+
+export const makeRevokeWebhook = (deps: ApiDeps) =>
+  httpHandler(revokeWebhookRoute, async (input) => {
+    const { params, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const revoked = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const view = await revokeWebhook(trx, params.project_id, params.webhook_id);
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'webhook.revoke', targetType: 'webhook', targetId: view.id, request: meta(input) });
+      return view;
+    });
+    return { status: 200, body: revoked };
+  }, deps);
+
+export const makeDeleteWebhook = (deps: ApiDeps) =>
+  httpHandler(deleteWebhookRoute, async (input) => {
+    const { params, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      await deleteWebhook(trx, params.project_id, params.webhook_id);
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'webhook.delete', targetType: 'webhook', targetId: params.webhook_id, request: meta(input) });
+    });
+    return { status: 204 };
+  }, deps);
+
+export function webhookRoutes(deps: ApiDeps): BoundRoute[] {
+  return [
+    { route: listWebhooksRoute, handler: makeListWebhooks(deps) },
+    { route: createWebhookRoute, handler: makeCreateWebhook(deps) },
+    { route: getWebhookRoute, handler: makeGetWebhook(deps) },
+    { route: updateWebhookRoute, handler: makeUpdateWebhook(deps) },
+    { route: rotateWebhookRoute, handler: makeRotateWebhook(deps) },
+    { route: revokeWebhookRoute, handler: makeRevokeWebhook(deps) },
+    { route: deleteWebhookRoute, handler: makeDeleteWebhook(deps) },
+  ];
+}
