@@ -4,10 +4,14 @@ import type { Platform } from '@tributary/shared/domain/platform';
 import { ConnectorConfigError } from './contract';
 import { ga4Connector } from './ga4/ga4.connector';
 import { googleAdsConnector } from './google-ads/google-ads.connector';
+import { instagramConnector } from './instagram/instagram.connector';
+import { metaAdsConnector } from './meta-ads/meta-ads.connector';
 
 const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   google_ads: googleAdsConnector,
   ga4: ga4Connector,
+  meta_ads: metaAdsConnector,
+  instagram: instagramConnector,
 };
 
 export function getConnector(platform: Platform): Connector<unknown> {

@@ -3,10 +3,12 @@ import type { LocalService } from './runner';
 import { postgresService } from './postgres.service';
 import { dynamoDbService, s3Service } from './aws-standins.service';
 import { googleSandboxService } from '../../connectors/src/sandboxes/google/google-sandbox';
+import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
   postgresService,
   s3Service,
   dynamoDbService,
   googleSandboxService,
+  metaSandboxService,
 ];

@@ -41,7 +41,8 @@ export interface MetaSandbox {
   setFaults(faults: MetaFaultInput[]): void;
   addFault(fault: MetaFaultInput): void;
   clearFaults(): void;
-  requests(): { total: number; byRoute: Record<string, number> };
+  /** Graph calls answered, by route, and which clients made them (the SDK sends `fbbizsdk-nodejs-v…`) */
+  requests(): { total: number; byRoute: Record<string, number>; userAgents: Record<string, number> };
   resetRequests(): void;
   stop(): Promise<void>;
 }
@@ -67,6 +68,8 @@ class GraphError extends Error {
 }
 
 interface TokenRecord {
+  /** issue order: token faults cut at a serial, not a time, so they work under a frozen clock */
+  serial: number;
   userId: string;
   appId: string;
   issuedAt: number;
@@ -101,7 +104,8 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   const pollsToComplete = options.asyncPollsToComplete ?? 2;
   const demoToken = options.demoToken ?? DEFAULT_DEMO_TOKEN;
 
-  const tokens = new Map<string, TokenRecord>([[demoToken, { userId: world.user.id, appId: 'sandbox-app', issuedAt: now(), expiresAt: null, scopes: ['ads_read', 'instagram_basic', 'instagram_manage_insights', 'pages_show_list'] }]]);
+  let serials = 0;
+  const tokens = new Map<string, TokenRecord>([[demoToken, { serial: serials++, userId: world.user.id, appId: 'sandbox-app', issuedAt: now(), expiresAt: null, scopes: ['ads_read', 'instagram_basic', 'instagram_manage_insights', 'pages_show_list'] }]]);
   const codes = new Map<string, { clientId: string; redirectUri: string; scopes: string[] }>();
   const runs = new Map<string, ReportRun>();
   const versions = new Map<string, number>();
@@ -109,6 +113,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   const served = new Map<string, number>();
   const usage = new Map<string, { windowStart: number; calls: number }>();
   const counts = new Map<string, number>();
+  const agents = new Map<string, number>();
   let faults: ActiveFault[] = [];
   let expiredBefore = -Infinity;
   let revokedBefore = -Infinity;
@@ -120,8 +125,8 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   const addFault = (input: MetaFaultInput) => {
     const fault = MetaFaultSchema.parse(input);
     // token faults are a state change at one moment, not a count of failures
-    if (fault.kind === 'expired_token') expiredBefore = now() + 1;
-    else if (fault.kind === 'revoked') revokedBefore = now() + 1;
+    if (fault.kind === 'expired_token') expiredBefore = serials;
+    else if (fault.kind === 'revoked') revokedBefore = serials;
     else faults.push({ fault, remaining: 'times' in fault && fault.times ? fault.times : Infinity });
   };
   setFaults(options.faults ?? []);
@@ -154,12 +159,12 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     if (!token) throw new GraphError(400, { message: 'An active access token must be used to query information about the current user.', type: 'OAuthException', code: 2500 });
     const record = tokens.get(token);
     if (!record) throw new GraphError(400, { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 });
-    if (record.issuedAt < revokedBefore) {
+    if (record.serial < revokedBefore) {
       throw new GraphError(400, { message: `Error validating access token: The user has not authorized application ${record.appId}.`, type: 'OAuthException', code: 190, error_subcode: 458 });
     }
-    if (record.issuedAt < expiredBefore || (record.expiresAt !== null && record.expiresAt <= now())) {
+    if (record.serial < expiredBefore || (record.expiresAt !== null && record.expiresAt <= now())) {
       throw new GraphError(400, {
-        message: `Error validating access token: Session has expired on ${new Date(Math.min(record.expiresAt ?? Infinity, expiredBefore)).toUTCString()}. The current time is ${new Date(now()).toUTCString()}.`,
+        message: `Error validating access token: Session has expired on ${new Date(record.expiresAt !== null && record.expiresAt <= now() ? record.expiresAt : now()).toUTCString()}. The current time is ${new Date(now()).toUTCString()}.`,
         type: 'OAuthException', code: 190, error_subcode: 463,
       });
     }
@@ -173,7 +178,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
 
   const issueToken = (userId: string, appId: string, scopes: string[], lifetimeSeconds: number) => {
     const token = `EAA${randomBytes(24).toString('base64url')}`;
-    tokens.set(token, { userId, appId, issuedAt: now(), expiresAt: now() + lifetimeSeconds * 1000, scopes });
+    tokens.set(token, { serial: serials++, userId, appId, issuedAt: now(), expiresAt: now() + lifetimeSeconds * 1000, scopes });
     return { access_token: token, token_type: 'bearer', expires_in: lifetimeSeconds };
   };
 
@@ -519,7 +524,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       const caller = authenticate(p, []);
       const inputToken = p.get('input_token') ?? '';
       const input = tokens.get(inputToken);
-      const valid = !!input && input.issuedAt >= revokedBefore && input.issuedAt >= expiredBefore && (input.expiresAt === null || input.expiresAt > now());
+      const valid = !!input && input.serial >= revokedBefore && input.serial >= expiredBefore && (input.expiresAt === null || input.expiresAt > now());
       return {
         body: {
           data: input
@@ -663,7 +668,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     if (p.get('grant_type') === 'fb_exchange_token') {
       const old = tokens.get(p.get('fb_exchange_token') ?? '');
       // The sandbox lets an expired (but not revoked) token be exchanged: it is how tests exercise the refresh path.
-      if (!old || old.issuedAt < revokedBefore) throw new GraphError(400, { message: 'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.', type: 'OAuthException', code: 190, error_subcode: 460 });
+      if (!old || old.serial < revokedBefore) throw new GraphError(400, { message: 'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.', type: 'OAuthException', code: 190, error_subcode: 460 });
       return issueToken(old.userId, clientId, old.scopes, LONG_LIVED_SECONDS);
     }
     const code = p.get('code');
@@ -717,8 +722,11 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       return json(200, { faults: faults.map((f) => ({ ...f.fault, remaining: f.remaining === Infinity ? null : f.remaining })), expiredBefore, revokedBefore });
     }
     if (what === 'requests') {
-      if (method === 'DELETE') counts.clear();
-      return json(200, { total: [...counts.values()].reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(counts) });
+      if (method === 'DELETE') {
+        counts.clear();
+        agents.clear();
+      }
+      return json(200, { total: [...counts.values()].reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(counts), userAgents: Object.fromEntries(agents) });
     }
     if (what === 'truth' || what === 'truth/instagram') {
       const q = url.searchParams;
@@ -751,6 +759,8 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
           if (url.pathname.startsWith('/__sandbox/')) return await control(method, url, bodyText, res);
           const params = new URLSearchParams(url.searchParams);
           if (bodyText) mergeBody(params, bodyText, req.headers['content-type'] ?? '');
+          const agent = req.headers['user-agent'] ?? 'unknown';
+          agents.set(agent, (agents.get(agent) ?? 0) + 1);
           if (/^(\/v\d+\.0)?\/dialog\/oauth$/.test(url.pathname)) return dialog(params, res);
           const reply = graph(method, url, params);
           const text = isRaw(reply.body) ? reply.body.raw : JSON.stringify(reply.body);
@@ -799,8 +809,11 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       expiredBefore = -Infinity;
       revokedBefore = -Infinity;
     },
-    requests: () => ({ total: [...counts.values()].reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(counts) }),
-    resetRequests: () => counts.clear(),
+    requests: () => ({ total: [...counts.values()].reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(counts), userAgents: Object.fromEntries(agents) }),
+    resetRequests: () => {
+      counts.clear();
+      agents.clear();
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

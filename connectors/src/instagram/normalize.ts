@@ -1,0 +1,126 @@
+// Instagram insights pages → fact rows. Pure: no I/O, no clock.
+//
+// Instagram reports days in Pacific time: a daily value's end_time is the midnight (Pacific) that ends it.
+// `views` replaced `impressions` in 2025 (Graph v22); either one fills the impressions column, so numbers
+// from both sides of the change line up. Everything else is kept in extraMetrics, unknown metrics included.
+import type { FactRow } from '@tributary/shared/domain/fact-row';
+import { FatalConnectorError, type RecordMeta } from '../contract';
+
+export const IG_REPORTING_TIME_ZONE = 'America/Los_Angeles';
+
+/** What extract archives for account insights: the request that gave each answer, and the answer as is. */
+export interface IgAccountPage {
+  kind: 'account_daily';
+  /** days of this page, inclusive, YYYY-MM-DD in Pacific time */
+  start: string;
+  end: string;
+  timeSeries: { metric_type: 'time_series'; since: number; until: number; response: IgInsightsResponse };
+  /** one answer per day: Instagram gives total_value metrics only as a total over since..until */
+  totals: { day: string; since: number; until: number; response: IgInsightsResponse }[];
+}
+export interface IgMediaPage {
+  kind: 'media_lifetime';
+  /** the /media page (ids, product type, timestamp) */
+  media: { data: IgMediaItem[] };
+  /** /{media-id}/insights answers by media id */
+  insights: Record<string, IgInsightsResponse>;
+}
+export interface IgMediaItem {
+  id: string;
+  timestamp?: string;
+  media_type?: string;
+  media_product_type?: string;
+}
+export interface IgInsightsResponse {
+  data: IgMetric[];
+}
+interface IgMetric {
+  name: string;
+  period?: string;
+  values?: { value: unknown; end_time?: string }[];
+  total_value?: { value: unknown };
+}
+
+const unreadable = (why: string) => new FatalConnectorError(`Instagram page unreadable: ${why}`, 'instagram', 'Instagram returned insights Tributary cannot read.');
+
+export function normalizeInstagramPage(body: unknown, meta: RecordMeta): FactRow[] {
+  const page = body as IgAccountPage | IgMediaPage | null;
+  if (page?.kind === 'account_daily') return normalizeAccountPage(page, meta);
+  if (page?.kind === 'media_lifetime') return normalizeMediaPage(page, meta);
+  throw unreadable('unknown page kind');
+}
+
+function metricsOf(response: unknown): IgMetric[] {
+  const data = (response as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) throw unreadable('no data array');
+  return data as IgMetric[];
+}
+
+function normalizeAccountPage(page: IgAccountPage, meta: RecordMeta): FactRow[] {
+  const byDay = new Map<string, Record<string, unknown>>();
+  const day = (d: string) => {
+    let m = byDay.get(d);
+    if (!m) byDay.set(d, (m = {}));
+    return m;
+  };
+  for (const metric of metricsOf(page.timeSeries.response)) {
+    for (const v of metric.values ?? []) {
+      if (!v.end_time) continue;
+      const d = dayEndedBy(v.end_time);
+      if (d >= page.start && d <= page.end) day(d)[metric.name] = v.value;
+    }
+  }
+  for (const total of page.totals) {
+    for (const metric of metricsOf(total.response)) {
+      if (metric.total_value) day(total.day)[metric.name] = metric.total_value.value;
+    }
+  }
+  return [...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, metrics]) => {
+    const { views, impressions, ...rest } = metrics;
+    return {
+      dataType: meta.reportType,
+      date,
+      accountId: meta.account.id,
+      accountName: meta.account.name,
+      impressions: count(views ?? impressions),
+      extraMetrics: { ...rest, ...(views !== undefined && impressions !== undefined ? { impressions } : {}) },
+    };
+  });
+}
+
+function normalizeMediaPage(page: IgMediaPage, meta: RecordMeta): FactRow[] {
+  if (!Array.isArray(page.media?.data)) throw unreadable('media list without data');
+  const rows: FactRow[] = [];
+  for (const item of page.media.data) {
+    const response = page.insights[item.id];
+    if (!response || !item.timestamp) continue;
+    const metrics: Record<string, unknown> = {};
+    for (const metric of metricsOf(response)) metrics[metric.name] = metric.values?.[0]?.value ?? metric.total_value?.value;
+    const { views, impressions, ...rest } = metrics;
+    rows.push({
+      dataType: meta.reportType,
+      date: dayIn(IG_REPORTING_TIME_ZONE, Date.parse(item.timestamp.replace(/\+0000$/, 'Z'))),
+      accountId: meta.account.id,
+      accountName: meta.account.name,
+      extraDimensions: { media_id: item.id, media_type: item.media_type ?? null, media_product_type: item.media_product_type ?? null },
+      impressions: count(views ?? impressions),
+      extraMetrics: { ...rest, ...(views !== undefined && impressions !== undefined ? { impressions } : {}) },
+    });
+  }
+  return rows;
+}
+
+function count(v: unknown): string | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return v;
+  return null;
+}
+
+/** The Pacific day that ends at `endTime` (Instagram's "2026-01-02T08:00:00+0000" is the value for 2026-01-01). */
+export function dayEndedBy(endTime: string): string {
+  return dayIn(IG_REPORTING_TIME_ZONE, Date.parse(endTime.replace(/\+0000$/, 'Z')) - 1);
+}
+
+function dayIn(timeZone: string, epochMs: number): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(epochMs);
+}

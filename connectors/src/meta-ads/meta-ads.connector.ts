@@ -1,0 +1,201 @@
+// Meta Ads through facebook-nodejs-business-sdk: ad accounts, and Ads Insights by day (time_increment=1) at
+// account, campaign, ad set or ad level. Short windows are read synchronously; long ones through an async
+// report run (POST insights → poll the run → page its insights), as Meta's insights best practices advise
+// for queries that would otherwise time out.
+//
+// Retries are not done here: `runExtract` (../runtime/retry.ts) wraps extract, waits out rate limits as Meta
+// asked, refreshes the token once, and resumes from the last page's cursor.
+import { AdAccount, AdReportRun, User, type Cursor } from 'facebook-nodejs-business-sdk';
+import type { FactRow } from '@tributary/shared/domain/fact-row';
+import {
+  ConnectorConfigError,
+  TransientPlatformError,
+  type Catalog,
+  type Connector,
+  type ConnectorContext,
+  type ExtractRequest,
+  type RawPage,
+  type RecordMeta,
+  type ReportTypeInfo,
+} from '../contract';
+import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
+import { systemSleep } from '../runtime/sleep';
+import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
+import { MetaCredentialSchema, exchangeMetaCode, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
+import { DEFAULT_CONVERSION_ACTION_TYPE, normalizeInsightsPage } from './normalize';
+
+export interface MetaAdsOptions {
+  /** the action type counted as conversions and revenue (actions / action_values), e.g. 'purchase', 'omni_purchase', 'lead' */
+  conversionActionType?: string;
+  /** rows per insights page */
+  pageSize?: number;
+  /** windows longer than this many days go through an async report run */
+  asyncThresholdDays?: number;
+  asyncPollIntervalMs?: number;
+  asyncMaxPolls?: number;
+  /** the SDK sets no timeout of its own */
+  callTimeoutMs?: number;
+  /** for validate and discover (extract is retried by runExtract) */
+  retry?: RetryOptions;
+}
+
+const LEVELS = { account_daily: 'account', campaign_daily: 'campaign', adset_daily: 'adset', ad_daily: 'ad' } as const;
+type ReportType = keyof typeof LEVELS;
+
+const METRICS = ['spend', 'impressions', 'clicks', 'reach', 'frequency', 'cpm', 'cpc', 'ctr', 'inline_link_clicks', 'actions', 'action_values'] as const;
+const LEVEL_FIELDS: Record<ReportType, readonly string[]> = {
+  account_daily: ['account_id', 'account_name', 'account_currency'],
+  campaign_daily: ['account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'objective'],
+  adset_daily: ['account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'adset_id', 'adset_name', 'objective'],
+  ad_daily: ['account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'adset_id', 'adset_name', 'ad_id', 'ad_name', 'objective'],
+};
+// Lookback: Meta keeps revising attributed conversions for the length of the attribution window (7-day click
+// by default, 28 days for accounts that still use it), so the last 28 days are always read again.
+const LOOKBACK_DAYS = 28;
+const REPORT_TYPES: ReportTypeInfo[] = (Object.keys(LEVELS) as ReportType[]).map((id) => ({
+  id,
+  name: `${LEVELS[id][0]!.toUpperCase()}${LEVELS[id].slice(1)} insights by day`,
+  dimensions: ['date', ...LEVEL_FIELDS[id].filter((f) => f.endsWith('_id') || f.endsWith('_name'))],
+  metrics: [...METRICS],
+  lookbackDays: LOOKBACK_DAYS,
+}));
+
+/** Above this Business Use Case usage (percent) we stop and let the budget recover before Meta throttles us. */
+const USAGE_PAUSE_PERCENT = 95;
+
+export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<MetaCredential> {
+  const conversionActionType = options.conversionActionType ?? DEFAULT_CONVERSION_ACTION_TYPE;
+  const pageSize = options.pageSize ?? 500;
+  const asyncThresholdDays = options.asyncThresholdDays ?? 31;
+  const pollIntervalMs = options.asyncPollIntervalMs ?? 2_000;
+  const maxPolls = options.asyncMaxPolls ?? 90;
+  const callTimeoutMs = options.callTimeoutMs ?? 120_000;
+
+  const client = (ctx: ConnectorContext<MetaCredential>) => new GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), 'meta_ads', callTimeoutMs);
+
+  /** One Graph call: takes a unit of the shared budget first, and slows everyone down when Meta says usage is high. */
+  const call = async <T>(ctx: ConnectorContext<MetaCredential>, c: GraphClient, what: string, fn: () => Promise<T>): Promise<T> => {
+    const bucket = rateBucket(ctx as ConnectorContext<unknown>, 'meta_ads');
+    await ctx.rateLimiter.acquire(bucket, ctx.signal);
+    const result = await c.run(what, fn);
+    const headers = (result as { headers?: Record<string, unknown> } | null)?.headers;
+    if (headers && usagePercent(headers) >= USAGE_PAUSE_PERCENT) {
+      const waitMs = regainAccessMs(headers) ?? 60_000;
+      ctx.logger.info('Meta usage is near its limit; pausing this credential', { platform: 'meta_ads', usagePercent: usagePercent(headers), waitMs });
+      await ctx.rateLimiter.pauseUntil(bucket, (ctx.now ?? Date.now)() + waitMs);
+    }
+    return result;
+  };
+
+  const pageBody = (cursor: Cursor) => ({
+    // Array.from, not cursor.map: map would build a new Cursor through Array's species constructor
+    data: Array.from(cursor, (o) => o.exportData()),
+    // paging.next carries the access token in its query string: keep only the cursors in the archived page
+    ...(cursor.paging?.cursors ? { paging: { cursors: cursor.paging.cursors } } : {}),
+  });
+
+  async function* pages(ctx: ConnectorContext<MetaCredential>, c: GraphClient, what: string, first: (after?: string) => Promise<Cursor>, after: string | undefined, cursorPrefix: string, index: number): AsyncGenerator<RawPage> {
+    let cursor: Cursor | null = null;
+    for (;;) {
+      const current: Cursor | null = cursor;
+      cursor = await call(ctx, c, what, () => (current ? current.next() : first(after)));
+      const hasNext = cursor.hasNext();
+      const nextAfter = cursor.paging?.cursors?.after;
+      yield { body: pageBody(cursor), cursor: hasNext && nextAfter ? `${cursorPrefix}|${nextAfter}` : 'done', index: index++ };
+      if (!hasNext) return;
+    }
+  }
+
+  const connector: Connector<MetaCredential> = {
+    platform: 'meta_ads',
+    displayName: 'Meta Ads',
+    apiVersion: META_GRAPH_API_VERSION,
+    auth: metaOAuthSpec(['ads_read', 'business_management']),
+    credentialSchema: MetaCredentialSchema,
+    // Meta publishes no fixed call rate for insights: the Business Use Case budget depends on the access tier
+    // and the account's active ads, and is reported in X-Business-Use-Case-Usage. We hold ourselves to a
+    // steady 200 calls a minute per credential and pause when Meta reports usage above 95 %.
+    rateLimits: [{ limit: 200, intervalMs: 60_000 }],
+
+    async validate(ctx) {
+      await withRetries(connector, ctx, async (c) => {
+        const g = client(c);
+        await call(c, g, 'read the connected user', () => new User('me', {}, undefined, g.api).read(['id', 'name']));
+      }, options.retry);
+    },
+
+    async discover(ctx): Promise<Catalog> {
+      const accounts = await withRetries(connector, ctx, async (c) => {
+        const g = client(c);
+        const found: Catalog['accounts'] = [];
+        let cursor: Cursor | null = null;
+        do {
+          const current: Cursor | null = cursor;
+          cursor = await call(c, g, 'list ad accounts', () =>
+            current ? current.next() : new User('me', {}, undefined, g.api).getAdAccounts(['account_id', 'name', 'currency', 'timezone_name', 'account_status'], { limit: 100 }),
+          );
+          for (const a of cursor) {
+            const d = a.exportData() as { id?: string; account_id?: string; name?: string; currency?: string; timezone_name?: string };
+            found.push({ id: d.account_id ?? String(d.id).replace(/^act_/, ''), name: d.name ?? String(d.id), currency: d.currency ?? 'USD', timeZone: d.timezone_name ?? 'UTC' });
+          }
+        } while (cursor.hasNext());
+        return found;
+      }, options.retry);
+      return { accounts, reportTypes: REPORT_TYPES };
+    },
+
+    async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
+      const reportType = request.reportType as ReportType;
+      const level = LEVELS[reportType];
+      if (!level) throw new ConnectorConfigError(`unknown Meta Ads report type ${request.reportType}`, 'meta_ads', `Meta Ads has no report "${request.reportType}".`);
+      if (request.resumeCursor === 'done') return;
+      const [kind, runOrAfter, runAfter] = (request.resumeCursor ?? '').split('|');
+      const g = client(ctx);
+      const account = new AdAccount(`act_${request.account.id.replace(/^act_/, '')}`, {}, undefined, g.api);
+      const fields = [...LEVEL_FIELDS[reportType], ...METRICS];
+      const params = { level, time_increment: 1, time_range: { since: request.window.start, until: request.window.end }, limit: pageSize };
+      const what = `${reportType} ${request.window.start}..${request.window.end}`;
+      const days = (Date.parse(request.window.end) - Date.parse(request.window.start)) / 86_400_000 + 1;
+
+      if (kind === 's' || (kind !== 'a' && days <= asyncThresholdDays)) {
+        yield* pages(ctx, g, what, (after) => account.getInsights(fields, { ...params, ...(after ? { after } : {}) }), kind === 's' ? runOrAfter : undefined, 's', 0);
+        return;
+      }
+
+      let runId = kind === 'a' ? runOrAfter! : null;
+      if (!runId) {
+        const run = await call(ctx, g, `start the report run for ${what}`, () => account.getInsightsAsync(fields, params));
+        const data = run.exportData() as { report_run_id?: string; id?: string };
+        runId = data.report_run_id ?? data.id ?? null;
+        if (!runId) throw new TransientPlatformError(`Meta did not return a report run id for ${what}`, 'meta_ads');
+        const sleep = ctx.sleep ?? systemSleep;
+        for (let poll = 0; ; poll++) {
+          if (poll >= maxPolls) throw new TransientPlatformError(`the Meta report run ${runId} for ${what} did not finish after ${maxPolls} polls`, 'meta_ads');
+          if (poll > 0) await sleep(Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4)), ctx.signal);
+          const id: string = runId;
+          const status = (await call(ctx, g, `poll the report run for ${what}`, () => new AdReportRun(id, {}, undefined, g.api).get(['async_status', 'async_percent_completion']))).exportData() as {
+            async_status?: string; async_percent_completion?: number; error_message?: string; error_code?: number;
+          };
+          if (status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100) break;
+          if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
+            // Meta's advice for a failed async job (-2/2490547) is to run it again: transient, a new run on retry
+            throw new TransientPlatformError(`the Meta report run for ${what} ended in "${status.async_status}": ${status.error_message ?? 'no reason given'} [${status.error_code ?? '?'}]`, 'meta_ads');
+          }
+        }
+      }
+      const id: string = runId;
+      const run = new AdReportRun(id, {}, undefined, g.api);
+      yield* pages(ctx, g, what, (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }), kind === 'a' ? runAfter : undefined, `a|${id}`, 0);
+    },
+
+    normalize(page: RawPage, meta: RecordMeta): FactRow[] {
+      return normalizeInsightsPage(page.body, meta, { conversionActionType });
+    },
+
+    exchangeCode: (args) => exchangeMetaCode('meta_ads', args),
+    refresh: (ctx) => refreshMetaToken('meta_ads', ctx.credential, ctx.baseUrls, ctx.now),
+  };
+  return connector;
+}
+
+export const metaAdsConnector = createMetaAdsConnector();
