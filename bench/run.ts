@@ -23,12 +23,10 @@ function print(f: BenchFigure) {
 
 async function main() {
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'suites');
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.ts')).sort();
+  // a suite's file is <name>.bench.ts; filter before importing, since some suites load heavy SDKs
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.ts') && (!only || f === `${only}.bench.ts`)).sort();
   const suites: BenchSuite[] = [];
-  for (const f of files) {
-    const suite = (await import(pathToFileURL(path.join(dir, f)).href)).default as BenchSuite;
-    if (!only || suite.name === only) suites.push(suite);
-  }
+  for (const f of files) suites.push((await import(pathToFileURL(path.join(dir, f)).href)).default as BenchSuite);
   if (suites.length === 0) throw new Error(only ? `no bench suite named ${only}` : 'no bench suites found');
 
   const pg = await startEmbeddedPostgres({ dataDir: path.join(os.tmpdir(), `tributary-bench-pg-${process.pid}`), port: await freePort(), ephemeral: true });

@@ -14,7 +14,7 @@ import type { BenchSuite } from '../harness';
 import { createScratchDb } from '../scratch-db';
 
 const DAYS = 90;
-const ROWS_PER_DAY = 11_112; // 90 x 11,112 = 1,000,080 rows
+const ROWS_PER_DAY = Number(process.env.BENCH_ROWS_PER_DAY ?? 11_112); // 90 x 11,112 = 1,000,080 rows
 const CHANGED = 0.05;
 const MB = 1024 * 1024;
 
