@@ -2,11 +2,13 @@
 import type { LocalService } from './runner';
 import { postgresService } from './postgres.service';
 import { dynamoDbService, s3Service } from './aws-standins.service';
+import { webhookService } from './webhook.service';
 import { googleSandboxService } from '../../connectors/src/sandboxes/google/google-sandbox';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
   postgresService,
+  webhookService,
   s3Service,
   dynamoDbService,
   googleSandboxService,
