@@ -4,6 +4,8 @@ import { postgresService } from './postgres.service';
 import { dynamoDbService, s3Service } from './aws-standins.service';
 import { webhookService } from './webhook.service';
 import { googleSandboxService } from '../../connectors/src/sandboxes/google/google-sandbox';
+import { cognitoService } from './cognito.service';
+import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
@@ -12,5 +14,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   s3Service,
   dynamoDbService,
   googleSandboxService,
+  cognitoService(),
   metaSandboxService,
+  apiService(),
 ];

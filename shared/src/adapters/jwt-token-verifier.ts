@@ -17,11 +17,14 @@ function toVerified(payload: JwtPayload): VerifiedAccessToken {
 
 /** A Cognito user pool in AWS. */
 export class CognitoTokenVerifier implements TokenVerifier {
-  private readonly verifier;
-  constructor(options: { userPoolId: string; clientIds: readonly string[] }) {
-    this.verifier = CognitoJwtVerifier.create({ userPoolId: options.userPoolId, tokenUse: 'access', clientId: [...options.clientIds] });
+  private verifier: ReturnType<typeof CognitoTokenVerifier.build> | null = null;
+  constructor(private readonly options: { userPoolId: string; clientIds: readonly string[] }) {}
+  private static build(options: { userPoolId: string; clientIds: readonly string[] }) {
+    return CognitoJwtVerifier.create({ userPoolId: options.userPoolId, tokenUse: 'access', clientId: [...options.clientIds] });
   }
   async verify(accessToken: string): Promise<VerifiedAccessToken> {
+    // built on first use: create() rejects a malformed pool id, which must fail requests, not every process that never verifies
+    this.verifier ??= CognitoTokenVerifier.build(this.options);
     return toVerified(await this.verifier.verify(accessToken));
   }
 }

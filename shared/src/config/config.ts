@@ -21,11 +21,21 @@ export type SecretStoreConfig =
   | { kind: 'aws-secrets-manager'; region: string; kmsKeyId: string; secretPrefix: string; endpoint?: string }
   | { kind: 'local-envelope'; keyFile: string; storeDir: string };
 export type IdentityConfig =
-  | { kind: 'cognito'; region: string; userPoolId: string; clientId: string; endpoint?: string }
-  | { kind: 'cognito-local'; endpoint: string; userPoolId: string; clientId: string };
+  | { kind: 'cognito'; region: string; userPoolId: string; clientId: string; endpoint?: string; extraClientIds?: string[] }
+  | { kind: 'cognito-local'; endpoint: string; userPoolId: string; clientId: string; extraClientIds?: string[] };
 export type WorkflowConfig =
   | { kind: 'step-functions'; region: string; stateMachineArn: string }
   | { kind: 'local-step-functions' };
+
+/** The management API's edge: who may call it from a browser, and how sign-up behaves here. */
+export interface ApiConfig {
+  /** the dashboard's origin, the only one CORS allows (and where the OAuth callback sends the user back) */
+  dashboardOrigin: string;
+  /** confirm sign-ups at once (no emailed code); on by default locally, where no email leaves the machine */
+  autoConfirmSignUp: boolean;
+  /** the OAuth redirect URI registered with the platforms: this API's /api/v1/oauth/callback */
+  oauthRedirectUri: string;
+}
 
 export interface Config {
   readonly environment: Environment;
@@ -37,6 +47,7 @@ export interface Config {
   readonly secrets: SecretStoreConfig;
   readonly identity: IdentityConfig;
   readonly workflow: WorkflowConfig;
+  readonly api: ApiConfig;
 }
 
 export class ConfigError extends Error {
@@ -136,12 +147,16 @@ export function loadConfig(env: Env = process.env): Config {
         };
 
   const cognitoEndpoint = optional(env, 'TRIBUTARY_COGNITO_ENDPOINT');
+  // the dashboard's app client (SRP) is a second audience beside the scripts' client (USER_PASSWORD_AUTH)
+  const spaClientId = optional(env, 'TRIBUTARY_USER_POOL_SPA_CLIENT_ID');
+  const extraClientIds = spaClientId ? { extraClientIds: [spaClientId] } : {};
   const identity: IdentityConfig = cognitoEndpoint && environment === 'local'
     ? {
         kind: 'cognito-local',
         endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url),
         userPoolId: read(env, 'TRIBUTARY_USER_POOL_ID', z.string().min(1), 'local_pool'),
         clientId: read(env, 'TRIBUTARY_USER_POOL_CLIENT_ID', z.string().min(1), 'local_client'),
+        ...extraClientIds,
       }
     : {
         kind: 'cognito',
@@ -149,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
         userPoolId: read(env, 'TRIBUTARY_USER_POOL_ID', z.string().min(1), environment === 'local' ? 'local_pool' : undefined),
         clientId: read(env, 'TRIBUTARY_USER_POOL_CLIENT_ID', z.string().min(1), environment === 'local' ? 'local_client' : undefined),
         ...(cognitoEndpoint ? { endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url) } : {}),
+        ...extraClientIds,
       };
 
   const stateMachineArn = optional(env, 'TRIBUTARY_STATE_MACHINE_ARN');
@@ -156,7 +172,13 @@ export function loadConfig(env: Env = process.env): Config {
     ? { kind: 'step-functions', region, stateMachineArn }
     : { kind: 'local-step-functions' };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow });
+  const api: ApiConfig = {
+    dashboardOrigin: read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined),
+    autoConfirmSignUp: read(env, 'TRIBUTARY_AUTO_CONFIRM_SIGNUP', z.enum(['true', 'false']).transform((v) => v === 'true'), environment === 'local'),
+    oauthRedirectUri: read(env, 'TRIBUTARY_OAUTH_REDIRECT_URI', url, environment === 'local' ? 'http://127.0.0.1:3000/api/v1/oauth/callback' : undefined),
+  };
+
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, api });
 }
 
 function deepFreeze<T>(value: T): T {

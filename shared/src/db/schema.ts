@@ -72,6 +72,9 @@ export interface ApiAccessLogsTable {
   id: Generated<string>; organizationId: string; projectId: string | null; webhookConfigId: string | null; ipAddress: string | null; userAgent: string | null;
   requestMethod: string; requestPath: string; requestParams: Json | null; responseStatus: number; responseSize: string | number | null; processingTimeMs: number | null; createdAt: CreatedAt;
 }
+export interface InvitationsTable {
+  id: Generated<string>; organizationId: string; email: string; role: MembershipRole; invitedBy: string | null; acceptedAt: Timestamp | null; createdAt: CreatedAt;
+}
 export interface FxRatesTable { rateDate: DateOnly; baseCurrency: string; quoteCurrency: string; rate: Numeric; source: Generated<string>; fetchedAt: CreatedAt }
 
 export interface DB {
@@ -89,6 +92,7 @@ export interface DB {
   webhookConfigs: WebhookConfigsTable;
   apiAccessLogs: ApiAccessLogsTable;
   fxRates: FxRatesTable;
+  invitations: InvitationsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -1,5 +1,7 @@
 // Seam: http-handler.ts's middleware chain as a Lambda sees it, fed API Gateway payload 2.0 events.
 // Covers the error envelope for every failure kind, bearer-token rejection, rate-limit headers and CORS.
+import { Console } from 'node:console';
+import { Writable } from 'node:stream';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
@@ -25,9 +27,10 @@ function signToken(payload: Record<string, unknown>, key = privateKey): string {
 }
 
 const logs: string[] = [];
-const logger = new Logger({ serviceName: 'http-handler-test', logLevel: 'DEBUG', logFormatter: undefined });
+const logger = new Logger({ serviceName: 'http-handler-test', logLevel: 'DEBUG' });
 // capture what would reach CloudWatch, to check nothing secret is written
-(logger as unknown as { console: Console }).console = new console.Console({ stdout: { write: (s: string) => (logs.push(s), true) } as never, stderr: { write: (s: string) => (logs.push(s), true) } as never });
+const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) });
+(logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
 
 function deps(overrides: Partial<HttpDeps> = {}): HttpDeps {
   return {

@@ -1,0 +1,54 @@
+// What the management API's handlers need, built from the composition root's Adapters. Lambdas build it
+// once at module scope (lambda.ts); tests and the local runner build it from their own Config.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { listConnectors } from '@tributary/connectors/registry';
+import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
+import type { Adapters, Clock } from '@tributary/shared/config/adapters';
+import type { ApiConfig } from '@tributary/shared/config/config';
+import type { Database } from '@tributary/shared/db/database';
+import type { Platform } from '@tributary/shared/domain/platform';
+import type { HttpDeps } from '@tributary/shared/http/http-handler';
+import { UserDirectory } from '@tributary/shared/identity/user-directory';
+import type { IdentityProvider } from '@tributary/shared/ports/identity-provider';
+import type { SecretStore } from '@tributary/shared/ports/secret-store';
+
+export interface ApiDeps extends HttpDeps {
+  db: Database;
+  secrets: SecretStore;
+  identity: IdentityProvider;
+  clock: Clock;
+  api: ApiConfig;
+  /** undefined until the platform's connector exists: its validate and OAuth calls then answer 501 */
+  findConnector(platform: Platform): Connector<unknown> | undefined;
+  /** the OAuth apps registered with the platforms (client id and secret from deployment config) */
+  oauthClients: Partial<Record<Platform, OAuthClientConfig>>;
+  /** where each connector reaches its platform: the real APIs in AWS, the sandboxes locally */
+  connectorBaseUrls: Readonly<Record<string, string>>;
+}
+
+export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
+  return listConnectors().find((c) => c.platform === platform);
+}
+
+export function createApiDeps(
+  adapters: Adapters,
+  options: { logger?: Logger; oauthClients?: ApiDeps['oauthClients']; connectorBaseUrls?: Record<string, string>; findConnector?: ApiDeps['findConnector']; rateLimits?: HttpDeps['rateLimits'] } = {},
+): ApiDeps {
+  const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
+  return {
+    logger,
+    db: adapters.db,
+    kv: adapters.kv,
+    secrets: adapters.secrets,
+    identity: adapters.identity,
+    verifier: adapters.verifier,
+    users: new UserDirectory(adapters.db, adapters.identity),
+    clock: adapters.clock,
+    api: adapters.config.api,
+    allowedOrigin: adapters.config.api.dashboardOrigin,
+    findConnector: options.findConnector ?? findRegisteredConnector,
+    oauthClients: options.oauthClients ?? {},
+    connectorBaseUrls: options.connectorBaseUrls ?? {},
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+  };
+}

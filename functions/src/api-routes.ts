@@ -1,0 +1,25 @@
+// Every management-API route bound to its handler. The local runner serves this list; in AWS each
+// route group is its own Lambda (lambda.ts) and API Gateway does the routing.
+import type { BoundRoute } from '@tributary/shared/http/route-group';
+import type { ApiDeps } from './api-deps';
+import { authRoutes } from './auth/auth.handlers';
+import { credentialRoutes } from './credentials/credential.handlers';
+import { dataSourceRoutes } from './data-sources/data-source.handlers';
+import { memberRoutes } from './members/member.handlers';
+import { openApiRoutes } from './openapi';
+import { projectRoutes } from './projects/project.handlers';
+
+export const ROUTE_GROUPS = {
+  auth: authRoutes,
+  projects: projectRoutes,
+  members: memberRoutes,
+  credentials: credentialRoutes,
+  'data-sources': dataSourceRoutes,
+  openapi: openApiRoutes,
+} as const satisfies Record<string, (deps: ApiDeps) => BoundRoute[]>;
+
+export type RouteGroupName = keyof typeof ROUTE_GROUPS;
+
+export function managementApiRoutes(deps: ApiDeps): BoundRoute[] {
+  return Object.values(ROUTE_GROUPS).flatMap((group) => group(deps));
+}

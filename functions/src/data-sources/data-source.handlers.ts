@@ -1,0 +1,252 @@
+// Data sources: which account and reports of a credential to extract, and when. Configuration is checked
+// against the connector's live catalog (discover) when the connector exists. `extract` queues a manual
+// job; the partial unique index on extraction_jobs keeps it to one pending or running job per source.
+import type { Selectable, Transaction } from 'kysely';
+import { ConnectorError } from '@tributary/connectors/contract';
+import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter';
+import type { DataSourcesTable, DB, ExtractionJobsTable } from '@tributary/shared/db/schema';
+import { ConflictError, NotFoundError, ValidationError } from '@tributary/shared/domain/errors';
+import type { Platform } from '@tributary/shared/domain/platform';
+import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/access';
+import { httpHandler } from '@tributary/shared/http/http-handler';
+import type { BoundRoute } from '@tributary/shared/http/route-group';
+import type { ApiDeps } from '../api-deps';
+import { writeAudit } from '../audit';
+import { iso } from '../common.schemas';
+import { conflictOnUnique } from '../db-errors';
+import {
+  createDataSourceRoute,
+  dataSourceStatusRoute,
+  deleteDataSourceRoute,
+  extractDataSourceRoute,
+  getDataSourceRoute,
+  listDataSourcesRoute,
+  updateDataSourceRoute,
+} from './data-source.routes';
+import type { DataSource } from './data-source.schemas';
+
+type RequestMeta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
+const meta = (i: RequestMeta): RequestMeta => ({ requestId: i.requestId, sourceIp: i.sourceIp, userAgent: i.userAgent });
+
+export function toDataSource(row: Selectable<DataSourcesTable>): DataSource {
+  return {
+    id: row.id,
+    project_id: row.projectId,
+    credential_id: row.credentialId,
+    platform: row.platform,
+    source_name: row.sourceName,
+    extraction_config: row.extractionConfig,
+    schedule_config: row.scheduleConfig,
+    is_active: row.isActive,
+    extraction_status: row.extractionStatus,
+    last_extraction_at: iso(row.lastExtractionAt),
+    next_extraction_at: iso(row.nextExtractionAt),
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
+}
+
+function toJob(row: Selectable<ExtractionJobsTable>) {
+  return {
+    id: row.id,
+    data_source_id: row.dataSourceId,
+    job_type: row.jobType,
+    status: row.status,
+    progress_percent: Number(row.progressPercent),
+    window_start: row.windowStart,
+    window_end: row.windowEnd,
+    rows_read: Number(row.rowsRead),
+    rows_inserted: Number(row.rowsInserted),
+    rows_updated: Number(row.rowsUpdated),
+    error_code: row.errorCode,
+    error_message: row.errorMessage,
+    started_at: iso(row.startedAt),
+    completed_at: iso(row.completedAt),
+    created_at: iso(row.createdAt),
+  };
+}
+
+async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: string) {
+  const row = await trx.selectFrom('dataSources').selectAll().where('projectId', '=', projectId).where('id', '=', sourceId).executeTakeFirst();
+  if (!row) throw new NotFoundError('Data source', sourceId);
+  return row;
+}
+
+/** Checks account and report types against what the credential can actually see, when the connector exists. */
+async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credentialId: string, config: { account_id: string; report_types: string[] }, request: RequestMeta) {
+  const credential = await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
+    trx.selectFrom('credentials').selectAll().where('projectId', '=', access.projectId).where('id', '=', credentialId).executeTakeFirst(),
+  );
+  if (!credential) throw new ValidationError('The credential does not exist in this project', { field: 'credential_id' });
+  const connector = deps.findConnector(credential.platform as Platform);
+  if (!connector) return credential;
+  await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
+    writeAudit(trx, { organizationId: access.organizationId, projectId: access.projectId, actorUserId: access.userId, action: 'credential.secret_read', targetType: 'credential', targetId: credential.id, details: { purpose: 'discover' }, request }),
+  );
+  const secret = await deps.secrets.read(credential.secretRef);
+  let catalog;
+  try {
+    catalog = await connector.discover({
+      credential: secret,
+      baseUrls: deps.connectorBaseUrls,
+      rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
+      rateBucket: `${credential.platform}:${credential.id}`,
+      logger: { debug: (m) => deps.logger.debug(m), info: (m) => deps.logger.info(m), warn: (m) => deps.logger.warn(m), error: (m) => deps.logger.error(m) },
+      onTokensRefreshed: async (refreshed) => deps.secrets.update(credential.secretRef, refreshed as Record<string, unknown>),
+    });
+  } catch (error) {
+    if (error instanceof ConnectorError) throw new ValidationError(`Could not read the ${connector.displayName} catalog with this credential: ${error.userMessage}`, { field: 'credential_id' });
+    throw error;
+  }
+  if (!catalog.accounts.some((a) => a.id === config.account_id)) {
+    throw new ValidationError('The credential cannot see this account', { field: 'extraction_config.account_id', available: catalog.accounts.map((a) => a.id) });
+  }
+  const known = new Set(catalog.reportTypes.map((r) => r.id));
+  const unknown = config.report_types.filter((r) => !known.has(r));
+  if (unknown.length) throw new ValidationError('Unknown report types for this platform', { field: 'extraction_config.report_types', unknown, available: [...known] });
+  return credential;
+}
+
+export const makeListDataSources = (deps: ApiDeps) =>
+  httpHandler(listDataSourcesRoute, async ({ params, user }) => {
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+    const rows = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+      trx.selectFrom('dataSources').selectAll().where('projectId', '=', params.project_id).orderBy('createdAt').execute(),
+    );
+    return { status: 200, body: { data_sources: rows.map(toDataSource) } };
+  }, deps);
+
+export const makeCreateDataSource = (deps: ApiDeps) =>
+  httpHandler(createDataSourceRoute, async (input) => {
+    const { params, body, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
+    const credential = await checkAgainstCatalog(deps, access, body.credential_id, body.extraction_config, meta(input));
+    const row = await conflictOnUnique(
+      deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        const created = await trx
+          .insertInto('dataSources')
+          .values({
+            organizationId: access.organizationId,
+            projectId: params.project_id,
+            credentialId: credential.id,
+            platform: credential.platform,
+            sourceName: body.source_name,
+            extractionConfig: JSON.stringify(body.extraction_config),
+            scheduleConfig: JSON.stringify(body.schedule_config),
+            ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
+            createdBy: user.userId,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.created', targetType: 'data_source', targetId: created.id, details: { platform: created.platform, source_name: created.sourceName }, request: meta(input) });
+        return created;
+      }),
+      'A data source with this name already exists in the project',
+    );
+    return { status: 201, body: toDataSource(row) };
+  }, deps);
+
+export const makeGetDataSource = (deps: ApiDeps) =>
+  httpHandler(getDataSourceRoute, async ({ params, user }) => {
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+    const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
+    return { status: 200, body: toDataSource(row) };
+  }, deps);
+
+export const makeUpdateDataSource = (deps: ApiDeps) =>
+  httpHandler(updateDataSourceRoute, async (input) => {
+    const { params, body, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
+    const existing = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
+    if (body.extraction_config) await checkAgainstCatalog(deps, access, existing.credentialId, body.extraction_config, meta(input));
+    const row = await conflictOnUnique(
+      deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        const updated = await trx
+          .updateTable('dataSources')
+          .set({
+            ...(body.source_name !== undefined ? { sourceName: body.source_name } : {}),
+            ...(body.extraction_config !== undefined ? { extractionConfig: JSON.stringify(body.extraction_config) } : {}),
+            ...(body.schedule_config !== undefined ? { scheduleConfig: JSON.stringify(body.schedule_config) } : {}),
+            ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
+          })
+          .where('id', '=', existing.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.updated', targetType: 'data_source', targetId: existing.id, details: { fields: Object.keys(body) }, request: meta(input) });
+        return updated;
+      }),
+      'A data source with this name already exists in the project',
+    );
+    return { status: 200, body: toDataSource(row) };
+  }, deps);
+
+export const makeDeleteDataSource = (deps: ApiDeps) =>
+  httpHandler(deleteDataSourceRoute, async (input) => {
+    const { params, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
+    await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const existing = await loadSource(trx, params.project_id, params.source_id);
+      await trx.deleteFrom('dataSources').where('id', '=', existing.id).execute();
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.deleted', targetType: 'data_source', targetId: existing.id, request: meta(input) });
+    });
+    return { status: 204 };
+  }, deps);
+
+export const makeExtractDataSource = (deps: ApiDeps) =>
+  httpHandler(extractDataSourceRoute, async (input) => {
+    const { params, body, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'extract');
+    const job = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const source = await loadSource(trx, params.project_id, params.source_id);
+      if (!source.isActive) throw new ConflictError('The data source is disabled; enable it before extracting');
+      const running = await trx.selectFrom('extractionJobs').select(['id', 'status']).where('dataSourceId', '=', source.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
+      if (running) throw new ConflictError('An extraction of this data source is already pending or running', { job_id: running.id, status: running.status });
+      const created = await trx
+        .insertInto('extractionJobs')
+        .values({
+          organizationId: access.organizationId,
+          projectId: params.project_id,
+          dataSourceId: source.id,
+          jobType: 'manual',
+          windowStart: body.window_start ?? null,
+          windowEnd: body.window_end ?? null,
+          jobConfig: JSON.stringify({ requested_by: user.userId }),
+          restatements: JSON.stringify([]),
+        })
+        .returning(['id', 'status'])
+        .executeTakeFirstOrThrow();
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.extraction_requested', targetType: 'extraction_job', targetId: created.id, details: { data_source_id: source.id }, request: meta(input) });
+      return created;
+    }).catch(async (error) => {
+      // two requests at once: the partial unique index lets one through; the other learns the winner's id
+      if ((error as { code?: string }).code !== '23505') throw error;
+      const winner = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+        trx.selectFrom('extractionJobs').select(['id', 'status']).where('dataSourceId', '=', params.source_id).where('status', 'in', ['pending', 'running']).executeTakeFirst(),
+      );
+      throw new ConflictError('An extraction of this data source is already pending or running', winner ? { job_id: winner.id, status: winner.status } : {});
+    });
+    return { status: 202, body: { job_id: job.id, status: job.status } };
+  }, deps);
+
+export const makeDataSourceStatus = (deps: ApiDeps) =>
+  httpHandler(dataSourceStatusRoute, async ({ params, user }) => {
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+    const body = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const source = await loadSource(trx, params.project_id, params.source_id);
+      const jobs = await trx.selectFrom('extractionJobs').selectAll().where('dataSourceId', '=', source.id).orderBy('createdAt', 'desc').limit(10).execute();
+      return { data_source: toDataSource(source), jobs: jobs.map(toJob) };
+    });
+    return { status: 200, body };
+  }, deps);
+
+export function dataSourceRoutes(deps: ApiDeps): BoundRoute[] {
+  return [
+    { route: listDataSourcesRoute, handler: makeListDataSources(deps) },
+    { route: createDataSourceRoute, handler: makeCreateDataSource(deps) },
+    { route: getDataSourceRoute, handler: makeGetDataSource(deps) },
+    { route: updateDataSourceRoute, handler: makeUpdateDataSource(deps) },
+    { route: deleteDataSourceRoute, handler: makeDeleteDataSource(deps) },
+    { route: extractDataSourceRoute, handler: makeExtractDataSource(deps) },
+    { route: dataSourceStatusRoute, handler: makeDataSourceStatus(deps) },
+  ];
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { UuidSchema } from '../common.schemas';
+
+export const ExtractionConfigSchema = z
+  .object({
+    account_id: z.string().trim().min(1).max(100),
+    report_types: z.array(z.string().min(1).max(100)).min(1).max(20),
+    /** first day to backfill on the first run, YYYY-MM-DD */
+    start_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  })
+  .strict();
+
+export const ScheduleConfigSchema = z
+  .object({
+    frequency: z.enum(['manual', 'hourly', 'every_6_hours', 'daily', 'weekly']),
+    hour_utc: z.number().int().min(0).max(23).optional(),
+  })
+  .strict();
+
+export const DataSourceSchema = z.object({
+  id: z.string().uuid(),
+  project_id: z.string().uuid(),
+  credential_id: z.string().uuid(),
+  platform: z.string(),
+  source_name: z.string(),
+  extraction_config: z.record(z.string(), z.unknown()),
+  schedule_config: z.record(z.string(), z.unknown()),
+  is_active: z.boolean(),
+  extraction_status: z.string(),
+  last_extraction_at: z.string().nullable(),
+  next_extraction_at: z.string().nullable(),
+  created_at: z.string().nullable(),
+  updated_at: z.string().nullable(),
+});
+export type DataSource = z.infer<typeof DataSourceSchema>;
+
+export const CreateDataSourceBodySchema = z
+  .object({
+    credential_id: UuidSchema,
+    source_name: z.string().trim().min(1).max(200),
+    extraction_config: ExtractionConfigSchema,
+    schedule_config: ScheduleConfigSchema.default({ frequency: 'daily' }),
+    is_active: z.boolean().optional(),
+  })
+  .strict();
+
+export const UpdateDataSourceBodySchema = z
+  .object({
+    source_name: z.string().trim().min(1).max(200).optional(),
+    extraction_config: ExtractionConfigSchema.optional(),
+    schedule_config: ScheduleConfigSchema.optional(),
+    is_active: z.boolean().optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'nothing to update');
+
+export const DataSourceParamsSchema = z.object({ project_id: UuidSchema, source_id: UuidSchema });
+export const DataSourceListSchema = z.object({ data_sources: z.array(DataSourceSchema) });
+
+export const ExtractBodySchema = z
+  .object({
+    window_start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+    window_end: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  })
+  .strict()
+  .refine((v) => !v.window_start || !v.window_end || v.window_start <= v.window_end, 'window_start must not be after window_end');
+
+export const JobSchema = z.object({
+  id: z.string().uuid(),
+  data_source_id: z.string().uuid(),
+  job_type: z.string(),
+  status: z.string(),
+  progress_percent: z.number(),
+  window_start: z.string().nullable(),
+  window_end: z.string().nullable(),
+  rows_read: z.number(),
+  rows_inserted: z.number(),
+  rows_updated: z.number(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  created_at: z.string().nullable(),
+});
+export const ExtractAcceptedSchema = z.object({ job_id: z.string().uuid(), status: z.string() });
+export const DataSourceStatusSchema = z.object({ data_source: DataSourceSchema, jobs: z.array(JobSchema) });

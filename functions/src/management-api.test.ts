@@ -1,0 +1,364 @@
+// Seam: the management API end to end through real HTTP: infra/local/api-server.ts in front of the Lambda
+// handlers, with PostgreSQL, dynalite, cognito-local and the local envelope secret store behind them.
+import { Console } from 'node:console';
+import { Writable } from 'node:stream';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import fc from 'fast-check';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from '../../infra/local/api-server';
+import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
+import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
+import { loadConfig } from '@tributary/shared/config/config';
+import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
+import type { Route } from '@tributary/shared/http/route';
+import { freePort } from '@tributary/shared/local/embedded-postgres';
+import { startDynalite, type DynaliteHandle } from '@tributary/shared/local/dynalite';
+import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
+import { createApiDeps } from './api-deps';
+import { managementApiRoutes } from './api-routes';
+import * as authR from './auth/auth.routes';
+import * as credR from './credentials/credential.routes';
+import * as dsR from './data-sources/data-source.routes';
+import * as memR from './members/member.routes';
+import { MANAGEMENT_ROUTES, openApiRoute } from './openapi';
+import * as projR from './projects/project.routes';
+
+const CANARY = 'CANARY-7f3a9c1e-secret-value-never-leaks-0b1d';
+const PASSWORD = 'Correct-Horse-9-battery';
+
+let home: string;
+let testDb: TestDatabase;
+let dynalite: DynaliteHandle;
+let cognito: CognitoLocalHandle;
+let adapters: Adapters;
+let server: ApiServer;
+const logLines: string[] = [];
+
+interface Received {
+  route: Route;
+  status: number;
+  body: unknown;
+  text: string;
+  headers: Headers;
+}
+const received: Received[] = [];
+
+function pathOf(route: Route, params: Record<string, string> = {}): string {
+  return route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? `missing-${name}`));
+}
+
+async function api(route: Route, options: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; rawBody?: string; token?: string; headers?: Record<string, string> } = {}): Promise<Received> {
+  const url = new URL(pathOf(route, options.params), server.url);
+  for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  // fetch refuses a body on GET, as browsers do; API Gateway would pass one, but no client can send it
+  if (route.method === 'get') body = undefined;
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(url, { method: route.method.toUpperCase(), headers, body, redirect: 'manual' });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  const r = { route, status: res.status, body: parsed, text, headers: res.headers };
+  received.push(r);
+  return r;
+}
+
+function expectError(r: Received, status: number, code?: string) {
+  expect(r.status, r.text).toBe(status);
+  const envelope = ErrorEnvelopeSchema.parse(r.body);
+  if (code) expect(envelope.error.code).toBe(code);
+}
+
+const A = { email: `alice-${Date.now()}@example.com`, token: '', refresh: '', userId: '', orgId: '', projectId: '', credentialId: '', sourceId: '', jobId: '' };
+const B = { email: `bob-${Date.now()}@example.com`, token: '', userId: '', orgId: '', projectId: '' };
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'tributary-api-test-'));
+  testDb = await createTestDatabase();
+  dynalite = await startDynalite({ port: await freePort(), tables: ['tributary-kv'] });
+  cognito = await startCognitoLocal({ port: await freePort(), dataDir: path.join(home, 'cognito') });
+  const config = loadConfig({
+    TRIBUTARY_ENV: 'local',
+    TRIBUTARY_HOME: home,
+    DATABASE_URL: (testDb.config as { url: string }).url,
+    TRIBUTARY_DYNAMODB_ENDPOINT: dynalite.endpoint,
+    TRIBUTARY_KV_TABLE: 'tributary-kv',
+    TRIBUTARY_COGNITO_ENDPOINT: cognito.endpoint,
+    TRIBUTARY_USER_POOL_ID: cognito.userPoolId,
+    TRIBUTARY_USER_POOL_CLIENT_ID: cognito.clientId,
+  });
+  adapters = createAdapters(config);
+  const logger = new Logger({ serviceName: 'api-test', logLevel: 'DEBUG' });
+  const sink = new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) });
+  (logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
+  // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
+  const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
+  server = await startApiServer({ routes: managementApiRoutes(deps), port: 0, allowedOrigin: config.api.dashboardOrigin });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await adapters?.close();
+  await cognito?.stop();
+  await dynalite?.stop();
+  await testDb?.drop();
+  if (home) await rm(home, { recursive: true, force: true });
+});
+
+describe('management API over HTTP', () => {
+  it('when a script registers, logs in and sets up a project, it gets every piece back without the secret', async () => {
+    const reg = await api(authR.registerRoute, { body: { email: A.email, password: PASSWORD, first_name: 'Alice' } });
+    expect(reg.status, reg.text).toBe(201);
+    expect(reg.body).toMatchObject({ confirmed: true });
+
+    const login = await api(authR.loginRoute, { body: { email: A.email, password: PASSWORD } });
+    expect(login.status, login.text).toBe(200);
+    A.token = (login.body as { access_token: string }).access_token;
+    A.refresh = (login.body as { refresh_token: string }).refresh_token;
+
+    const profile = await api(authR.getProfileRoute, { token: A.token });
+    expect(profile.status, profile.text).toBe(200);
+    const p = profile.body as { id: string; email: string; organizations: { organization_id: string; role: string; is_personal: boolean }[] };
+    expect(p.email).toBe(A.email);
+    expect(p.organizations).toEqual([expect.objectContaining({ role: 'owner', is_personal: true })]);
+    A.userId = p.id;
+    A.orgId = p.organizations[0]!.organization_id;
+
+    const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Alice shop', reporting_currency: 'EUR' } });
+    expect(project.status, project.text).toBe(201);
+    A.projectId = (project.body as { id: string }).id;
+
+    const credential = await api(credR.createCredentialRoute, {
+      token: A.token,
+      params: { project_id: A.projectId },
+      body: { platform: 'shopify', credential_type: 'api_key', label: 'main store', secret: { shop: 'alice.myshopify.com', access_token: CANARY } },
+    });
+    expect(credential.status, credential.text).toBe(201);
+    A.credentialId = (credential.body as { id: string }).id;
+    expect(credential.text).not.toContain(CANARY);
+    expect((credential.body as { masked_preview: string }).masked_preview).toBe('••••0b1d');
+
+    const source = await api(dsR.createDataSourceRoute, {
+      token: A.token,
+      params: { project_id: A.projectId },
+      body: { credential_id: A.credentialId, source_name: 'orders', extraction_config: { account_id: 'alice', report_types: ['orders_daily'] }, schedule_config: { frequency: 'daily', hour_utc: 4 } },
+    });
+    expect(source.status, source.text).toBe(201);
+    A.sourceId = (source.body as { id: string }).id;
+
+    const projects = await api(projR.listProjectsRoute, { token: A.token });
+    expect((projects.body as { projects: { id: string }[] }).projects.map((x) => x.id)).toEqual([A.projectId]);
+    const creds = await api(credR.listCredentialsRoute, { token: A.token, params: { project_id: A.projectId } });
+    expect((creds.body as { credentials: unknown[] }).credentials).toHaveLength(1);
+    const sources = await api(dsR.listDataSourcesRoute, { token: A.token, params: { project_id: A.projectId } });
+    expect((sources.body as { data_sources: { id: string }[] }).data_sources.map((s) => s.id)).toEqual([A.sourceId]);
+    const one = await api(credR.getCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: A.credentialId } });
+    expect(one.status).toBe(200);
+    expect(one.text).not.toContain(CANARY);
+
+    // the stored secret bytes do not contain the plaintext, and the database holds only a reference
+    const secretFiles = await readdir(path.join(home, 'secrets'));
+    expect(secretFiles).toHaveLength(1);
+    expect(await readFile(path.join(home, 'secrets', secretFiles[0]!), 'utf8')).not.toContain(CANARY);
+    expect((await stat(path.join(home, 'master.key'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('when an extraction is requested twice, the first is queued (202) and the second answers 409 with its job id', async () => {
+    const first = await api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId } });
+    expect(first.status, first.text).toBe(202);
+    A.jobId = (first.body as { job_id: string }).job_id;
+    const second = await api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId }, body: {} });
+    expectError(second, 409, 'CONFLICT');
+    expect((second.body as { error: { details: { job_id: string } } }).error.details.job_id).toBe(A.jobId);
+    const status = await api(dsR.dataSourceStatusRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId } });
+    expect((status.body as { jobs: { id: string; status: string }[] }).jobs[0]).toMatchObject({ id: A.jobId, status: 'pending' });
+  });
+
+  it("when a platform's connector does not exist, validate, refresh and OAuth answer 501 rather than pretend", async () => {
+    const ids = { project_id: A.projectId, credential_id: A.credentialId };
+    expectError(await api(credR.validateCredentialRoute, { token: A.token, params: ids }), 501, 'NOT_IMPLEMENTED');
+    expectError(await api(credR.refreshCredentialRoute, { token: A.token, params: ids }), 501, 'NOT_IMPLEMENTED');
+    expectError(await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform: 'shopify' } }), 501, 'NOT_IMPLEMENTED');
+    expectError(await api(credR.oauthCallbackRoute, { query: { state: 'x'.repeat(43), code: 'abc' } }), 400, 'VALIDATION_ERROR');
+  });
+
+  it('when a credential is rotated, the application can no longer read the old value', async () => {
+    const rotated = await api(credR.updateCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: A.credentialId }, body: { secret: { shop: 'alice.myshopify.com', access_token: 'rotated-token-value-000000000000' } } });
+    expect(rotated.status, rotated.text).toBe(200);
+    const admin = new pg.Client({ connectionString: testDb.adminUrl });
+    await admin.connect();
+    const ref = (await admin.query('SELECT secret_ref FROM credentials WHERE id = $1', [A.credentialId])).rows[0].secret_ref as string;
+    await admin.end();
+    const value = await adapters.secrets.read(ref);
+    expect(value.access_token).toBe('rotated-token-value-000000000000');
+    expect(JSON.stringify(value)).not.toContain(CANARY);
+  });
+
+  it("when a second organization's user calls every route with the first organization's ids, each answer is 404 and leaks nothing", async () => {
+    await api(authR.registerRoute, { body: { email: B.email, password: PASSWORD } });
+    const login = await api(authR.loginRoute, { body: { email: B.email, password: PASSWORD } });
+    B.token = (login.body as { access_token: string }).access_token;
+    const profile = await api(authR.getProfileRoute, { token: B.token });
+    B.userId = (profile.body as { id: string }).id;
+    B.orgId = (profile.body as { organizations: { organization_id: string }[] }).organizations[0]!.organization_id;
+
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify' };
+    const bodies: Partial<Record<string, unknown>> = {
+      updateProject: { name: 'stolen' },
+      createCredential: { platform: 'shopify', credential_type: 'api_key', label: 'x', secret: { k: 'v' } },
+      updateCredential: { label: 'stolen' },
+      createDataSource: { credential_id: A.credentialId, source_name: 'x', extraction_config: { account_id: 'a', report_types: ['r'] } },
+      updateDataSource: { source_name: 'stolen' },
+      inviteMember: { email: B.email, role: 'owner' },
+      changeMemberRole: { role: 'viewer' },
+    };
+    const scoped = MANAGEMENT_ROUTES.filter((r) => r.auth === 'user' && /\{(project_id|organization_id)\}/.test(r.path));
+    expect(scoped.length).toBeGreaterThan(20);
+    for (const route of scoped) {
+      const r = await api(route, { token: B.token, params, body: bodies[route.operationId] ?? (route.request.body ? {} : undefined) });
+      expect([403, 404], `${route.operationId}: ${r.text}`).toContain(r.status);
+      if (r.status === 403) expect(route.path).toContain('{project_id}');
+      ErrorEnvelopeSchema.parse(r.body);
+      for (const leaked of ['Alice shop', 'orders', 'main store', A.email, CANARY]) expect(r.text, route.operationId).not.toContain(leaked);
+    }
+    // and nothing changed
+    const still = await api(projR.getProjectRoute, { token: A.token, params: { project_id: A.projectId } });
+    expect((still.body as { name: string }).name).toBe('Alice shop');
+  });
+
+  it('when a member has a role too low for an action, it answers 403; the last owner can neither leave nor be demoted', async () => {
+    const invited = await api(memR.inviteMemberRoute, { token: A.token, params: { organization_id: A.orgId }, body: { email: B.email, role: 'viewer' } });
+    expect(invited.status, invited.text).toBe(201);
+    expect(invited.body).toMatchObject({ status: 'added' });
+    const ids = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId };
+    expect((await api(projR.getProjectRoute, { token: B.token, params: ids })).status).toBe(200);
+    expectError(await api(projR.updateProjectRoute, { token: B.token, params: ids, body: { name: 'viewer edit' } }), 403, 'AUTHORIZATION_FAILED');
+    expectError(await api(credR.deleteCredentialRoute, { token: B.token, params: ids }), 403, 'AUTHORIZATION_FAILED');
+    expectError(await api(dsR.extractDataSourceRoute, { token: B.token, params: ids }), 403, 'AUTHORIZATION_FAILED');
+    expectError(await api(memR.changeMemberRoleRoute, { token: B.token, params: { organization_id: A.orgId, user_id: B.userId }, body: { role: 'owner' } }), 403, 'AUTHORIZATION_FAILED');
+
+    expectError(await api(memR.changeMemberRoleRoute, { token: A.token, params: { organization_id: A.orgId, user_id: A.userId }, body: { role: 'admin' } }), 409, 'CONFLICT');
+    expectError(await api(memR.removeMemberRoute, { token: A.token, params: { organization_id: A.orgId, user_id: A.userId } }), 409, 'CONFLICT');
+    const members = await api(memR.listMembersRoute, { token: B.token, params: { organization_id: A.orgId } });
+    expect((members.body as { members: unknown[] }).members).toHaveLength(2);
+    expect((await api(memR.removeMemberRoute, { token: B.token, params: { organization_id: A.orgId, user_id: B.userId } })).status).toBe(204);
+  });
+
+  it('when the token is missing, expired, forged or from another pool, every authenticated route answers 401', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const issuer = `${cognito.endpoint}/${cognito.userPoolId}`;
+    const claims = { sub: '00000000-0000-4000-8000-000000000000', token_use: 'access', client_id: cognito.clientId, username: 'x', iss: issuer, iat: now - 7200, exp: now - 3600 };
+    const cognitoKey = createRequire(import.meta.url)('cognito-local/lib/keys/cognitoLocal.private.json') as { pem: string };
+    const signToken = (payload: object, key: string | import('node:crypto').KeyObject) => {
+      const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const unsigned = `${enc({ alg: 'RS256', kid: 'CognitoLocal', typ: 'JWT' })}.${enc(payload)}`;
+      return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), key).toString('base64url')}`;
+    };
+    const forgedKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const tokens = {
+      expired: signToken(claims, cognitoKey.pem),
+      forged: signToken({ ...claims, iat: now, exp: now + 600 }, forgedKey),
+      otherPool: signToken({ ...claims, iss: `${cognito.endpoint}/us-east-1_other`, iat: now, exp: now + 600 }, cognitoKey.pem),
+    };
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify' };
+    for (const route of MANAGEMENT_ROUTES.filter((r) => r.auth === 'user')) {
+      for (const token of [undefined, tokens.expired, tokens.forged, tokens.otherPool]) {
+        const r = await api(route, { params, ...(token ? { token } : {}) });
+        expectError(r, 401, 'AUTHENTICATION_REQUIRED');
+      }
+    }
+  });
+
+  it('when fuzzed bodies and queries arrive, no route answers 5xx and every error is in the standard format', async () => {
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'shopify' };
+    const fuzzed = MANAGEMENT_ROUTES.filter((r) => r.operationId !== 'logout' && r.operationId !== 'deleteProject' && r.operationId !== 'deleteCredential' && r.operationId !== 'deleteDataSource');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...fuzzed),
+        fc.oneof(fc.jsonValue(), fc.string()),
+        fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 30 }), { maxKeys: 4 }),
+        async (route, body, query) => {
+          const r = await api(route, { params, query, token: A.token, ...(typeof body === 'string' ? { rawBody: body } : { body }) });
+          expect(r.status, `${route.operationId}: ${r.text}`).toBeLessThan(500);
+          if (r.status >= 400) ErrorEnvelopeSchema.parse(r.body);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('when a user logs out, the refresh token is refused afterwards', async () => {
+    const login = await api(authR.loginRoute, { body: { email: A.email, password: PASSWORD } });
+    const { access_token, refresh_token } = login.body as { access_token: string; refresh_token: string };
+    expect((await api(authR.refreshRoute, { body: { refresh_token } })).status).toBe(200);
+    const out = await api(authR.logoutRoute, { token: access_token, body: { refresh_token } });
+    expect(out.status, out.text).toBe(204);
+    expectError(await api(authR.refreshRoute, { body: { refresh_token } }), 401, 'AUTHENTICATION_REQUIRED');
+  });
+
+  it('serves an OpenAPI 3.1 document listing every route, and every response the suite received matches it', async () => {
+    const doc = await api(openApiRoute);
+    expect(doc.status).toBe(200);
+    const document = doc.body as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: { 'application/json': { schema: object } } }> }>>; components: object };
+    expect(document.openapi).toBe('3.1.0');
+    for (const route of MANAGEMENT_ROUTES) expect(document.paths[route.path]?.[route.method], route.operationId).toBeDefined();
+
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    (addFormats as unknown as (a: unknown) => void)(ajv);
+    const validators = new Map<string, ReturnType<typeof ajv.compile>>();
+    for (const r of received) {
+      const operation = document.paths[r.route.path]?.[r.route.method];
+      const response = operation?.responses[String(r.status)];
+      expect(response, `${r.route.operationId} answered ${r.status}, which the document does not list`).toBeDefined();
+      const schema = response?.content?.['application/json']?.schema;
+      if (!schema) continue;
+      const key = `${r.route.operationId} ${r.status}`;
+      if (!validators.has(key)) validators.set(key, ajv.compile({ ...schema, components: document.components }));
+      const validate = validators.get(key)!;
+      expect(validate(r.body), `${key}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+
+  it('never lets the canary secret reach logs, the database, responses or files outside the secret store', async () => {
+    expect(logLines.join('\n')).not.toContain(CANARY);
+    for (const r of received) expect(r.text).not.toContain(CANARY);
+    const admin = new pg.Client({ connectionString: testDb.adminUrl });
+    await admin.connect();
+    const tables = (await admin.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).rows.map((row) => row.tablename as string);
+    for (const table of tables) {
+      const dump = await admin.query(`SELECT t::text AS row FROM ${table} t`);
+      expect(JSON.stringify(dump.rows), table).not.toContain(CANARY);
+    }
+    await admin.end();
+    const walk = async (dir: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) out.push(...(await walk(full)));
+        else out.push(full);
+      }
+      return out;
+    };
+    for (const file of await walk(home)) {
+      if (file.startsWith(path.join(home, 'secrets'))) continue;
+      if (existsSync(file)) expect((await readFile(file)).includes(CANARY), file).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,160 @@
+// cognito-local as the runner's identity provider: a child process (it reads its config and keeps its
+// data under its working directory, .tributary/cognito/), a user pool and the scripts' app client
+// created on first start and reused afterwards, and a demo user whose email and password go to local.json.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  AdminConfirmSignUpCommand,
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  DescribeUserPoolClientCommand,
+  ListUserPoolsCommand,
+  SignUpCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { LOCAL_AWS_CREDENTIALS } from '@tributary/shared/local/dynalite';
+import { assertPortFree } from '@tributary/shared/local/embedded-postgres';
+import type { LocalService } from './runner';
+
+export const LOCAL_COGNITO_PORT = 9229;
+
+export interface CognitoLocalHandle {
+  endpoint: string;
+  userPoolId: string;
+  clientId: string;
+  client: CognitoIdentityProviderClient;
+  stop(): Promise<void>;
+}
+
+interface PoolIds {
+  userPoolId: string;
+  clientId: string;
+}
+
+async function waitUntilUp(client: CognitoIdentityProviderClient, child: ChildProcess, output: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) throw new Error(`cognito-local exited with ${child.exitCode}: ${output().slice(-2000)}`);
+    try {
+      await client.send(new ListUserPoolsCommand({ MaxResults: 1 }));
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`cognito-local did not answer within a minute: ${output().slice(-2000)}`);
+}
+
+async function ensurePool(client: CognitoIdentityProviderClient, idsFile: string): Promise<PoolIds> {
+  if (existsSync(idsFile)) {
+    const ids = JSON.parse(await readFile(idsFile, 'utf8')) as PoolIds;
+    try {
+      await client.send(new DescribeUserPoolClientCommand({ UserPoolId: ids.userPoolId, ClientId: ids.clientId }));
+      return ids;
+    } catch {
+      // the pool's data was removed: make a new one
+    }
+  }
+  const pool = await client.send(
+    new CreateUserPoolCommand({
+      PoolName: 'tributary-local',
+      UsernameAttributes: ['email'],
+      AutoVerifiedAttributes: ['email'],
+      Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false } },
+    }),
+  );
+  const userPoolId = pool.UserPool?.Id;
+  if (!userPoolId) throw new Error('cognito-local created no user pool');
+  const appClient = await client.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: 'tributary-scripts',
+      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      GenerateSecret: false,
+    }),
+  );
+  const clientId = appClient.UserPoolClient?.ClientId;
+  if (!clientId) throw new Error('cognito-local created no app client');
+  const ids = { userPoolId, clientId };
+  await writeFile(idsFile, JSON.stringify(ids, null, 2) + '\n', { mode: 0o600 });
+  return ids;
+}
+
+export async function startCognitoLocal(options: { port: number; dataDir: string }): Promise<CognitoLocalHandle> {
+  await assertPortFree(options.port, 'cognito-local');
+  await mkdir(path.join(options.dataDir, '.cognito'), { recursive: true, mode: 0o700 });
+  const entry = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');
+  let output = '';
+  const child = spawn(process.execPath, [entry], {
+    cwd: options.dataDir,
+    // HOST and PORT also set the issuer (http://HOST:PORT/<pool id>) the tokens carry
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(options.port), DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // cognito-local logs confirmation codes and request bodies (passwords): keep them in memory for
+  // start-up diagnostics only, never on disk or the runner's console
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const client = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS });
+  const stop = async () => {
+    client.destroy();
+    if (child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  };
+  try {
+    await waitUntilUp(client, child, () => output);
+    const ids = await ensurePool(client, path.join(options.dataDir, 'pool.json'));
+    return { endpoint, ...ids, client, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The demo account: created once, its password kept (0600) so it survives restarts. */
+async function ensureDemoUser(handle: CognitoLocalHandle, file: string): Promise<{ email: string; password: string }> {
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as { email: string; password: string };
+  const demo = { email: 'demo@tributary.local', password: `Demo-${randomBytes(9).toString('base64url')}1a` };
+  try {
+    await handle.client.send(new SignUpCommand({ ClientId: handle.clientId, Username: demo.email, Password: demo.password, UserAttributes: [{ Name: 'email', Value: demo.email }] }));
+    await handle.client.send(new AdminConfirmSignUpCommand({ UserPoolId: handle.userPoolId, Username: demo.email }));
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'UsernameExistsException') throw error;
+    throw new Error(`the demo user exists in cognito-local but its password file ${file} is gone; delete ${path.dirname(file)} to start over`);
+  }
+  await writeFile(file, JSON.stringify(demo) + '\n', { mode: 0o600 });
+  return demo;
+}
+
+export function cognitoService(options: { port?: number } = {}): LocalService {
+  return {
+    name: 'cognito-local',
+    async start(ctx) {
+      const port = options.port ?? Number(process.env.TRIBUTARY_COGNITO_PORT ?? LOCAL_COGNITO_PORT);
+      const dataDir = path.join(ctx.homeDir, 'cognito');
+      const cognito = await startCognitoLocal({ port, dataDir });
+      try {
+        const demoUser = await ensureDemoUser(cognito, path.join(dataDir, 'demo-user.json'));
+        ctx.log('cognito-local', `Cognito on ${cognito.endpoint}, pool ${cognito.userPoolId}, demo user ${demoUser.email}`);
+        return {
+          publish: { cognito: { endpoint: cognito.endpoint, userPoolId: cognito.userPoolId, clientId: cognito.clientId }, demoUser },
+          env: { TRIBUTARY_COGNITO_ENDPOINT: cognito.endpoint, TRIBUTARY_USER_POOL_ID: cognito.userPoolId, TRIBUTARY_USER_POOL_CLIENT_ID: cognito.clientId },
+          stop: cognito.stop,
+        };
+      } catch (error) {
+        await cognito.stop();
+        throw error;
+      }
+    },
+  };
+}
