@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '@tributary/shared/config/config';
 import { createDatabase } from '@tributary/shared/db/database';
 import { startWebhookServer } from '@tributary/functions/webhooks/webhook-server';
 import type { LocalService } from './runner';
@@ -24,8 +23,9 @@ export async function localSigningSecret(homeDir: string): Promise<Buffer> {
 export const webhookService: LocalService = {
   name: 'webhooks',
   async start(ctx) {
-    const config = loadConfig({ ...process.env, ...ctx.env });
-    const db = createDatabase(config.database);
+    const url = ctx.env.DATABASE_URL;
+    if (!url) throw new Error('the webhook service starts after PostgreSQL, which publishes DATABASE_URL');
+    const db = createDatabase({ kind: 'url', url, maxConnections: 10 });
     const port = Number(process.env.TRIBUTARY_WEBHOOK_PORT ?? LOCAL_WEBHOOK_PORT);
     const server = await startWebhookServer(
       { db, signingSecret: await localSigningSecret(ctx.homeDir), onServerError: (err) => ctx.log('webhooks', `request failed: ${err instanceof Error ? err.message : String(err)}`) },

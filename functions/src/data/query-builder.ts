@@ -133,8 +133,8 @@ export interface BuildOptions {
 }
 
 export function buildFactQuery(query: DataQuery, scope: QueryScope, options: BuildOptions = {}): BuiltQuery {
-  const metrics = query.metrics ?? DEFAULT_METRICS;
-  const requestedDims = query.dimensions ?? options.defaultDimensions;
+  const metrics: Metric[] = query.metrics ?? DEFAULT_METRICS;
+  const requestedDims = (query.dimensions as Dimension[] | undefined) ?? options.defaultDimensions;
   const timeDims = new Set(['date', 'week', 'month']);
   const aggregation: Aggregation =
     query.aggregation ??

@@ -136,7 +136,8 @@ export async function streamData(db: Database, request: DataRequest, sink: Respo
       let out: Writable | undefined;
       try {
         let batch = await cursor.read(CURSOR_BATCH_ROWS).catch((e: unknown) => Promise.reject(fromPgError(e)));
-        const stats = batch[0] ? { version: batch[0][width], facts: batch[0][width + 1], groups: Number(batch[0][width + 2]) } : { version: null, facts: 0, groups: built.offset };
+        const firstRow = batch[0];
+        const stats = firstRow ? { version: firstRow[width], facts: firstRow[width + 1], groups: Number(firstRow[width + 2]) } : { version: null, facts: 0, groups: built.offset };
         if (wanted(stats.groups) > maxRows) throw new ResultTooLargeError(wanted(stats.groups), maxRows);
         const etag = etagOf(stats.version, `${stats.facts}/${stats.groups}`);
         if (notModified(etag)) {

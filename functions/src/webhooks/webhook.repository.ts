@@ -1,6 +1,6 @@
 // Webhook configurations: plain functions over a Kysely transaction that already carries the organization
 // (RLS applies). The key itself never reaches this layer's storage: only its hash and visible prefix.
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB, Row } from '@tributary/shared/db/schema';
 import { ConflictError, NotFoundError, ValidationError } from '@tributary/shared/domain/errors';
 import { WebhookScopeSchema, type OutputFormat, type WebhookScope } from '../data/query.schemas';
@@ -139,7 +139,7 @@ export async function revokeWebhook(trx: Transaction<DB>, projectId: string, id:
   await getWebhookRow(trx, projectId, id);
   const row = await trx
     .updateTable('webhookConfigs')
-    .set((eb) => ({ isActive: false, revokedAt: eb.fn.coalesce('revokedAt', eb.fn('now', [])) as never }))
+    .set({ isActive: false, revokedAt: sql<Date>`coalesce(revoked_at, now())` })
     .where('projectId', '=', projectId)
     .where('id', '=', id)
     .returningAll()
