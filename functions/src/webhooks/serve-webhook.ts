@@ -71,10 +71,18 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
   let status = 0;
   let bytes = 0;
   let webhook: WebhookRow | undefined;
+  let logged = false;
+  // written before the last byte goes out, so a client that reads the response to its end and asks again
+  // is counted against the rate limit (which reads these rows)
+  const logOnce = async () => {
+    if (logged || !webhook) return;
+    logged = true;
+    await writeAccessLog(deps.db, webhook, req, params, status || 500, bytes, Date.now() - started).catch((e: unknown) => deps.onServerError?.(e, req.requestId));
+  };
   const counted: ResponseSink = {
     head(s, headers) {
       status = s;
-      return countingWritable(sink.head(s, headers), (n) => (bytes += n));
+      return countingWritable(sink.head(s, headers), (n) => (bytes += n), logOnce);
     },
   };
   const rateHeaders: Record<string, string> = {};
@@ -138,7 +146,7 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
       deps.onServerError?.(error, req.requestId);
     }
   } finally {
-    if (webhook) await writeAccessLog(deps.db, webhook, req, params, status || 500, bytes, Date.now() - started).catch((e: unknown) => deps.onServerError?.(e, req.requestId));
+    await logOnce();
   }
   return { status, bytes, webhookId: webhook?.id };
 }
@@ -199,7 +207,7 @@ async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookReques
 }
 
 /** Passes writes through and counts the bytes, keeping the target's backpressure. */
-function countingWritable(target: Writable, count: (n: number) => void): Writable {
+function countingWritable(target: Writable, count: (n: number) => void, beforeEnd: () => Promise<void>): Writable {
   return new Writable({
     highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, done) {
@@ -216,7 +224,7 @@ function countingWritable(target: Writable, count: (n: number) => void): Writabl
       }
     },
     final(done) {
-      target.end(() => done());
+      void beforeEnd().finally(() => target.end(() => done()));
     },
     destroy(err, done) {
       target.destroy(err ?? undefined);
