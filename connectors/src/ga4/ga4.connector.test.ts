@@ -49,6 +49,9 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
+// loading two properties' 90 days through the real loader takes tens of seconds on a loaded CI machine
+const HEAVY_TEST_MS = 300_000;
+
 describe('GA4 connector', () => {
   it('when discovering, it lists the properties from accountSummaries with their currency and time zone', () => {
     expect(properties.map((p) => [p.id, p.currency, p.timeZone])).toEqual([
@@ -88,7 +91,7 @@ describe('GA4 connector', () => {
       expect(campaigns.rows.length).toBe(Object.keys(byCampaign).length);
       for (const r of campaigns.rows) expect([r.conversions, num(r.revenue)]).toEqual([byCampaign[r.campaign_id]!.keyEvents, num(byCampaign[r.campaign_id]!.purchaseRevenue!)]);
     }
-  });
+  }, HEAVY_TEST_MS);
 
   it('when the concurrent-requests quota is exhausted, it waits and succeeds; an hourly quota is handed to the pipeline', async () => {
     const ctx = await primed();
@@ -128,7 +131,7 @@ describe('GA4 connector', () => {
     const loaded = await loadInto(t.db, source, (async function* () { yield rows; })());
     expect(loaded.inserted).toBe(rows.length); // no duplicates: a repeated page would collide on the natural key
     expect(ctx.memoryLogger.text()).not.toContain(ctx.refreshed[0]!.accessToken!);
-  });
+  }, HEAVY_TEST_MS);
 
   it('when access was revoked, it fails with a reconnect message; when the property is not shared, permission denied', async () => {
     const other = await startGoogleSandbox({ today: TODAY });
@@ -159,7 +162,7 @@ describe('GA4 connector', () => {
     await expect(loadInto(t.db, source, normalizedRows(connector, await primed(), request(properties[0]!)))).rejects.toMatchObject({ name: 'FatalConnectorError' });
     const n = (await admin.query(`SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId])).rows[0].n;
     expect(n).toBe(0);
-  });
+  }, HEAVY_TEST_MS);
 
   it('when GA4 serves a new metric it lands in extraMetrics; a removed one loads as null; a renamed one is a configuration error', async () => {
     const ctx = await primed();

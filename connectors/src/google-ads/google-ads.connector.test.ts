@@ -51,6 +51,9 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
+// loading three accounts' 90 days through the real loader takes tens of seconds on a loaded CI machine
+const HEAVY_TEST_MS = 300_000;
+
 describe('Google Ads connector', () => {
   it('when discovering, it lists every accessible customer with its currency and time zone', () => {
     expect(accounts.map((a) => [a.id, a.currency, a.timeZone])).toEqual([
@@ -93,7 +96,7 @@ describe('Google Ads connector', () => {
         expect([num(r.cost), num(r.conversions), r.clicks]).toEqual([num(truth.cost!), num(truth.conversions!), truth.clicks]);
       }
     }
-  });
+  }, HEAVY_TEST_MS);
 
   it('when ad-level rows are loaded, they add up to the same account totals', async () => {
     const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
@@ -104,7 +107,7 @@ describe('Google Ads connector', () => {
     const db = (await admin.query(`SELECT sum(cost)::text AS cost, sum(impressions)::text AS impressions, count(DISTINCT ad_id)::int AS ads FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId])).rows[0];
     expect([num(db.cost), db.impressions]).toEqual([num(truth.cost!), truth.impressions]);
     expect(db.ads).toBeGreaterThan(10);
-  });
+  }, HEAVY_TEST_MS);
 
   it('when recent days restate on a later call, re-extracting replaces them and the loader reports the deltas', async () => {
     const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
@@ -124,7 +127,7 @@ describe('Google Ads connector', () => {
       sandbox.ads.version = 0;
       sandbox.ga4.version = 0;
     }
-  });
+  }, HEAVY_TEST_MS);
 
   it("when rate limited, it waits the retryDelay Google asked for, then finishes; the error came from the library's GoogleAdsFailure", async () => {
     const ctx = await primed();
