@@ -100,8 +100,13 @@ export function classifyGraphError(platform: Platform, err: unknown, what: strin
     // The SDK's error keeps the request URL, access_token included: only status and body go on as the cause.
     err = { name: 'FacebookRequestError', status: e.status, error: body };
     if (!body || e.status === null || e.status === undefined) {
-      // no answer at all: a dropped or refused connection
-      return new TransientPlatformError(`${what}: ${e.message ?? 'no response from Meta'}`, platform, undefined, { cause: err });
+      // The SDK wraps everything that fails in its promise chain, so two cases hide here: no answer at all
+      // (a dropped connection: transient), and an answer its own code could not read (a page cut off
+      // mid-JSON arrives as a string and the SDK throws on it: retrying returns the same page, so fatal).
+      if (/no response was received/i.test(e.message ?? '')) {
+        return new TransientPlatformError(`${what}: ${e.message}`, platform, undefined, { cause: err });
+      }
+      return classifyFailure(platform, { kind: 'fatal', message: `${what}: Meta returned a page that is not a Graph API response`, cause: err });
     }
     const code = body.code;
     const message = `${what}: ${body.message ?? e.message ?? 'Graph API error'}`;
