@@ -111,7 +111,8 @@ beforeAll(async () => {
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
   server = await startApiServer({ routes: managementApiRoutes(deps), port: 0, allowedOrigin: config.api.dashboardOrigin });
-});
+  // four stand-ins start here (a database, dynalite, cognito-local as a child process, the API server)
+}, 600_000);
 
 afterAll(async () => {
   await server?.stop();

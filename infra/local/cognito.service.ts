@@ -35,17 +35,24 @@ interface PoolIds {
   clientId: string;
 }
 
-async function waitUntilUp(client: CognitoIdentityProviderClient, child: ChildProcess, output: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (child.exitCode !== null) throw new Error(`cognito-local exited with ${child.exitCode}: ${output().slice(-2000)}`);
-    try {
-      await client.send(new ListUserPoolsCommand({ MaxResults: 1 }));
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
+async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
+  // one attempt per probe: the SDK's own retries with backoff would stretch each probe to seconds
+  const probe = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS, maxAttempts: 1 });
+  const deadline = Date.now() + 120_000;
+  try {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`cognito-local exited with ${child.exitCode}: ${output().slice(-2000)}`);
+      try {
+        await probe.send(new ListUserPoolsCommand({ MaxResults: 1 }));
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
+    throw new Error(`cognito-local did not answer within two minutes: ${output().slice(-2000)}`);
+  } finally {
+    probe.destroy();
   }
-  throw new Error(`cognito-local did not answer within a minute: ${output().slice(-2000)}`);
 }
 
 async function ensurePool(client: CognitoIdentityProviderClient, idsFile: string): Promise<PoolIds> {
@@ -112,7 +119,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
     });
   };
   try {
-    await waitUntilUp(client, child, () => output);
+    await waitUntilUp(endpoint, child, () => output);
     const ids = await ensurePool(client, path.join(options.dataDir, 'pool.json'));
     return { endpoint, ...ids, client, stop };
   } catch (error) {
