@@ -201,7 +201,7 @@ describe('streamData', () => {
       // the refund stays a negative number, not neutralized text
       expect(Number(cells[evilRow]![costIndex]), format).toBe(-12.5);
     }
-  });
+  }, 240_000);
 
   it('when a result would pass the sheet limit, it refuses with RESULT_TOO_LARGE and suggests aggregation', async () => {
     const err = await run({ date_range: range, aggregation: 'none' }, 'csv', { maxRows: 100 }).catch((e: unknown) => e);
