@@ -36,12 +36,13 @@ export const STANDARD_CATALOG: CatalogEntry[] = [
   { id: 'currency', name: 'Currency', kind: 'dimension', unit: 'text', description: "The row's original currency" },
 ];
 
-/** Extra keys seen in the last 90 days of the project's facts (within the given data sources, if any). */
+/** Extra keys seen in the 90 days up to the project's latest fact (not today: a paused project keeps its catalog) (within the given data sources, if any). */
 export async function projectCatalog(client: pg.ClientBase, projectId: string, dataSources: readonly string[] | undefined, platforms: readonly string[] | undefined): Promise<{ entries: CatalogEntry[]; platforms: string[] }> {
   const { rows } = await client.query<{ kind: string; key: string }>(
     `WITH recent AS (
        SELECT platform, extra_metrics, extra_dimensions FROM extracted_data
-        WHERE project_id = $1::uuid AND data_date >= current_date - 90
+        WHERE project_id = $1::uuid
+          AND data_date >= (SELECT max(data_date) FROM extracted_data WHERE project_id = $1::uuid) - 90
           AND ($2::uuid[] IS NULL OR data_source_id = ANY($2::uuid[])) AND ($3::text[] IS NULL OR platform = ANY($3::text[])))
      SELECT DISTINCT 'platform' AS kind, platform AS key FROM recent
      UNION SELECT DISTINCT 'metric', jsonb_object_keys(extra_metrics) FROM recent
