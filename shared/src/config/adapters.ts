@@ -18,8 +18,7 @@ import { DynamoDbKeyValueStore } from '../adapters/dynamodb-key-value-store';
 import { S3BlobStore } from '../adapters/s3-blob-store';
 import type { BlobStore } from '../ports/blob-store';
 import type { KeyValueStore } from '../ports/key-value-store';
-import { LOCAL_AWS_CREDENTIALS } from '../local/dynalite';
-import { S3RVER_CREDENTIALS } from '../local/s3rver';
+import { LOCAL_AWS_CREDENTIALS, S3RVER_CREDENTIALS } from '../local/stand-in-credentials';
 
 export interface Clock {
   now(): Date;

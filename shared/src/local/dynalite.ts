@@ -5,7 +5,8 @@ import dynalite from 'dynalite';
 import type { Server } from 'node:http';
 import { assertPortFree } from './embedded-postgres';
 
-export const LOCAL_AWS_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+import { LOCAL_AWS_CREDENTIALS } from './stand-in-credentials';
+export { LOCAL_AWS_CREDENTIALS };
 
 export interface DynaliteHandle {
   endpoint: string;

@@ -2,8 +2,7 @@
 import S3rver from 's3rver';
 import { assertPortFree } from './embedded-postgres';
 
-/** s3rver accepts exactly these credentials */
-export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+export { S3RVER_CREDENTIALS } from './stand-in-credentials';
 
 export interface S3rverHandle {
   endpoint: string;
