@@ -1,7 +1,6 @@
 // The OpenAPI 3.1 document, generated from the same route values and zod schemas the handlers validate
 // with (@asteasolutions/zod-to-openapi), so the document cannot drift from the behaviour.
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
+import { OpenAPIRegistry, OpenApiGeneratorV31, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { httpHandler } from '@tributary/shared/http/http-handler';
 import { defineRoute, type Route } from '@tributary/shared/http/route';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
@@ -12,6 +11,9 @@ import * as credentialRouteValues from './credentials/credential.routes';
 import * as dataSourceRouteValues from './data-sources/data-source.routes';
 import * as memberRouteValues from './members/member.routes';
 import * as projectRouteValues from './projects/project.routes';
+
+// registry.register() names a component through the .openapi() method this adds to zod's prototype
+extendZodWithOpenApi(z);
 
 export const openApiRoute = defineRoute({
   operationId: 'getOpenApiDocument',
@@ -34,7 +36,6 @@ export const MANAGEMENT_ROUTES: readonly Route[] = [
 
 export function buildOpenApiDocument(routes: readonly Route[] = MANAGEMENT_ROUTES) {
   const registry = new OpenAPIRegistry();
-  registry.register('ErrorEnvelope', ErrorEnvelopeSchema);
   const bearer = registry.registerComponent('securitySchemes', 'cognitoAccessToken', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   for (const route of routes) {
     const request: Record<string, unknown> = {};

@@ -172,7 +172,7 @@ export const makeProjectSummary = (deps: ApiDeps) =>
         .selectFrom('extractedData')
         .select(['platform', 'currency', sql<string>`coalesce(sum(cost), 0)::text`.as('cost')])
         .where('projectId', '=', params.project_id)
-        .where('dataDate', '>=', sql<string>`(current_date - 30)::text`)
+        .where('dataDate', '>=', sql<string>`current_date - 30`)
         .groupBy(['platform', 'currency'])
         .orderBy('platform')
         .execute();
