@@ -70,7 +70,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
       const accounts = await withRetries(connector, ctx, async (c) => {
         const g = client(c);
         const found: Catalog['accounts'] = [];
-        let cursor: Cursor | null = null;
+        let cursor = null as Cursor | null;
         do {
           const current: Cursor | null = cursor;
           cursor = await call(c, g, 'list Instagram accounts', () =>
@@ -129,7 +129,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
       if (request.reportType === 'media_lifetime') {
         const pageSize = options.mediaPageSize ?? 50;
         let after = request.resumeCursor?.startsWith('m|') ? request.resumeCursor.slice(2) : undefined;
-        let cursor: Cursor | null = null;
+        let cursor = null as Cursor | null;
         let index = 0;
         for (;;) {
           const current: Cursor | null = cursor;

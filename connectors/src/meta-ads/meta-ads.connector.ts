@@ -95,7 +95,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
   });
 
   async function* pages(ctx: ConnectorContext<MetaCredential>, c: GraphClient, what: string, first: (after?: string) => Promise<Cursor>, after: string | undefined, cursorPrefix: string, index: number): AsyncGenerator<RawPage> {
-    let cursor: Cursor | null = null;
+    let cursor = null as Cursor | null;
     for (;;) {
       const current: Cursor | null = cursor;
       cursor = await call(ctx, c, what, () => (current ? current.next() : first(after)));
@@ -128,7 +128,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
       const accounts = await withRetries(connector, ctx, async (c) => {
         const g = client(c);
         const found: Catalog['accounts'] = [];
-        let cursor: Cursor | null = null;
+        let cursor = null as Cursor | null;
         do {
           const current: Cursor | null = cursor;
           cursor = await call(c, g, 'list ad accounts', () =>
