@@ -16,7 +16,7 @@ import { startMetaSandbox, type MetaSandbox } from '../sandboxes/meta/meta-sandb
 import { createInstagramConnector } from './instagram.connector';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
-const WINDOW_90 = { start: '2026-08-25', end: '2026-11-23' };
+const WINDOW_90 = { start: '2026-08-26', end: '2026-11-23' };
 let t: TestDatabase;
 let admin: pg.Client;
 let sb: MetaSandbox;
