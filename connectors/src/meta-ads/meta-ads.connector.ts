@@ -173,7 +173,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
           if (poll >= maxPolls) throw new TransientPlatformError(`the Meta report run ${runId} for ${what} did not finish after ${maxPolls} polls`, 'meta_ads');
           if (poll > 0) await sleep(Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4)), ctx.signal);
           const id: string = runId;
-          const status = (await call(ctx, g, `poll the report run for ${what}`, () => new AdReportRun(id, {}, undefined, g.api).get(['async_status', 'async_percent_completion']))).exportData() as {
+          const status = (await call(ctx, g, `poll the report run for ${what}`, () => reportRun(id, g).get(['async_status', 'async_percent_completion']))).exportData() as {
             async_status?: string; async_percent_completion?: number; error_message?: string; error_code?: number;
           };
           if (status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100) break;
@@ -184,7 +184,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
         }
       }
       const id: string = runId;
-      const run = new AdReportRun(id, {}, undefined, g.api);
+      const run = reportRun(id, g);
       yield* pages(ctx, g, what, (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }), kind === 'a' ? runAfter : undefined, `a|${id}`, 0);
     },
 
@@ -199,3 +199,8 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
 }
 
 export const metaAdsConnector = createMetaAdsConnector();
+
+/** AdReportRun's constructor (SDK 24) calls super() without its arguments and drops the api: set it back. */
+function reportRun(id: string, g: GraphClient): AdReportRun {
+  return Object.assign(new AdReportRun(id, {}, undefined, g.api), { _api: g.api });
+}
