@@ -38,6 +38,14 @@ const suite: BenchSuite = {
       }
       await admin.query(`CREATE TABLE bench_copy_default PARTITION OF bench_copy DEFAULT`);
 
+      // Warm up both paths on a small load of another data source, in other months, so that neither
+      // measurement pays for the first compilation of the hashing code or a cold connection.
+      const warm = await seedDataSource(scratch.adminUrl, { platform: 'google_ads' });
+      const warmRows = () => syntheticFacts({ days: 3, rowsPerDay: Math.min(ROWS_PER_DAY, 5_000), startDate: '2025-01-01' });
+      await loadFacts(scratch.db, { organizationId: warm.organizationId, projectId: warm.projectId, dataSourceId: warm.dataSourceId, platform: warm.platform }, warmRows());
+      await plainCopy(admin, target, warmRows());
+      await admin.query('TRUNCATE bench_copy');
+
       const restingRss = process.memoryUsage().rss;
       await admin.query('CHECKPOINT');
       log(`loading ${total} rows through loadFacts`);
@@ -56,11 +64,11 @@ const suite: BenchSuite = {
 
       await admin.query('CHECKPOINT');
       log('re-load, all unchanged');
-      const before = await admin.query(`SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data`);
+      const before = await admin.query(`SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [target.dataSourceId]);
       t = performance.now();
       const unchanged = await loadFacts(scratch.db, target, rows());
       const unchangedMs = performance.now() - t;
-      const after = await admin.query(`SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data`);
+      const after = await admin.query(`SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [target.dataSourceId]);
       const rewritten = unchanged.inserted + unchanged.updated + (String(after.rows[0].u) === String(before.rows[0].u) ? 0 : 1);
 
       await admin.query('CHECKPOINT');
@@ -70,12 +78,12 @@ const suite: BenchSuite = {
       t = performance.now();
       const restated = await loadFacts(scratch.db, target, rows(1));
       const restatedMs = performance.now() - t;
-      const count = (await admin.query(`SELECT count(*)::int AS n, count(DISTINCT (data_type, data_date, row_key))::int AS d FROM extracted_data`)).rows[0];
+      const count = (await admin.query(`SELECT count(*)::int AS n, count(DISTINCT (data_type, data_date, row_key))::int AS d FROM extracted_data WHERE data_source_id = $1`, [target.dataSourceId])).rows[0];
       const exact = restated.updated === expectedChanged && restated.inserted === 0 && restated.unchanged === total - expectedChanged && count.n === total && count.d === total;
       if (!exact) log(`restated load counts: ${JSON.stringify({ ...restated, restatements: restated.restatements.length })}, expected ${expectedChanged} changed; table ${JSON.stringify(count)}`);
 
       return [
-        { figure: 'loader first load (1M rows, 90 days)', ours: total / (firstMs / 1000), baseline: total / (copyMs / 1000), unit: 'rows/s', ratio: copyMs / firstMs, goal: 'ratio >= 0.8 of plain COPY' },
+        { figure: `loader first load (${total.toLocaleString('en-US')} rows, ${DAYS} days)`, ours: total / (firstMs / 1000), baseline: total / (copyMs / 1000), unit: 'rows/s', ratio: copyMs / firstMs, goal: 'ratio >= 0.8 of plain COPY' },
         { figure: 'loader re-load, all unchanged', ours: unchangedMs / 1000, baseline: firstMs / 1000, unit: 's', ratio: firstMs / unchangedMs, goal: `>= 3x faster than first load; rows rewritten: ${rewritten} (goal 0)` },
         { figure: 'loader re-load, 5% restated', ours: restated.updated, baseline: expectedChanged, unit: 'rows updated', ratio: exact ? 1 : 0, goal: `exact counts, no duplicates (${exact ? 'exact' : 'MISMATCH'}; ${(restatedMs / 1000).toFixed(2)} s; ${count.n} rows, ${count.d} distinct keys)` },
         { figure: 'loader peak memory during first load', ours: peakRss / MB, baseline: restingRss / MB, unit: 'MB', ratio: peakRss / restingRss, goal: 'peak RSS < 256 MB (baseline: the same process at rest)' },

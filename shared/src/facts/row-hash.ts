@@ -2,12 +2,18 @@
 // it as a line of PostgreSQL COPY text. The loader, and anything else that writes facts, goes through here.
 //
 // Both hashes are 64-bit: row_key identifies a row within (data source, data type, day), where a platform
-// gives at most tens of thousands of rows, so a collision is ~1e-11 per day. The hash is cyrb53 widened to
-// both 32-bit lanes, in plain JS: measured faster than xxhash-wasm here, because a wasm call must first copy
-// the string out as UTF-8 (see `npm run bench`).
+// gives at most tens of thousands of rows, so a collision is ~1e-11 per day. The hash is cyrb53's mixing
+// with both 32-bit lanes kept, fed field by field straight from the row: no string is built to hash a row,
+// because on an unchanged re-load hashing is all the loader does for most rows, and building the COPY text
+// (number formatting, JSON, concatenation) costs several times the hash. The text is built only for rows
+// that must be sent (`factLine`).
+//
+// What the hash sees: strings by their UTF-16 code units, numbers by their IEEE-754 bits (so 1.5 and "1.5"
+// differ: a connector that switches representation causes one harmless rewrite), null and absent alike,
+// and the extras as an order-independent sum of per-entry hashes (so key order never matters).
 import type { Decimal, FactRow } from '../domain/fact-row';
 
-/** Column order of a fact line. Key columns first, then content, so both hashes cover one contiguous run. */
+/** Column order of a fact line, as COPY receives it. */
 export const FACT_COPY_COLUMNS = [
   'data_type', 'data_date',
   'account_id', 'campaign_id', 'ad_group_id', 'ad_id', 'extra_dimensions',
@@ -17,26 +23,50 @@ export const FACT_COPY_COLUMNS = [
   'organization_id', 'project_id', 'data_source_id', 'platform', 'extraction_job_id',
 ] as const;
 
-export interface HashedFactLine {
-  /** `data_type \t data_date \t key… \t content… \t row_key \t content_hash` (no load-constant suffix) */
-  line: string;
+/** A row's two 64-bit hashes as 32-bit halves (unsigned). */
+export interface FactRowHashes {
   keyHi: number;
   keyLo: number;
   contentHi: number;
   contentLo: number;
 }
 
+export interface HashedFactLine extends FactRowHashes {
+  /** `data_type \t data_date \t key… \t content… \t row_key \t content_hash` (no load-constant suffix) */
+  line: string;
+}
+
+export class FactRowError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+// ---- the hash: cyrb53 mixing, both lanes kept, fed one value at a time ----
+
+let h1 = 0;
+let h2 = 0;
 let outHi = 0;
 let outLo = 0;
-/** 64-bit string hash into (outHi, outLo); cyrb53's mixing, both lanes kept. */
-function hash64(str: string, seed: number): void {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < str.length; i++) {
-    const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
+
+// Markers are above 0xFFFF, so they can never be confused with a UTF-16 code unit of a string.
+const END_OF_STRING = 0x10001;
+const NULL_VALUE = 0x10002;
+const NUMBER_VALUE = 0x10003;
+const TRUE_VALUE = 0x10004;
+const FALSE_VALUE = 0x10005;
+const OBJECT_VALUE = 0x10006;
+
+function begin(seed: number): void {
+  h1 = 0xdeadbeef ^ seed;
+  h2 = 0x41c6ce57 ^ seed;
+}
+function mix(v: number): void {
+  h1 = Math.imul(h1 ^ v, 2654435761);
+  h2 = Math.imul(h2 ^ v, 1597334677);
+}
+function end(): void {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
@@ -44,6 +74,115 @@ function hash64(str: string, seed: number): void {
   outHi = h2 >>> 0;
   outLo = h1 >>> 0;
 }
+
+const float = new Float64Array(1);
+const floatWords = new Uint32Array(float.buffer);
+
+function feedString(s: string): void {
+  for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
+  mix(END_OF_STRING);
+}
+function feedValue(v: unknown): void {
+  if (v === null || v === undefined) mix(NULL_VALUE);
+  else if (typeof v === 'string') feedString(v);
+  else if (typeof v === 'number') {
+    float[0] = v;
+    mix(NUMBER_VALUE);
+    mix(floatWords[0]!);
+    mix(floatWords[1]!);
+  } else if (typeof v === 'boolean') mix(v ? TRUE_VALUE : FALSE_VALUE);
+  else {
+    // nested structures are rare in extras (Meta's action lists): their JSON text is hashed as is
+    mix(OBJECT_VALUE);
+    feedString(JSON.stringify(v) ?? '');
+  }
+}
+
+/** Feeds a record as the sum of its entries' hashes, so the order of its keys does not matter. */
+function feedRecord(obj: Record<string, unknown> | undefined): void {
+  if (!obj) {
+    mix(NULL_VALUE);
+    return;
+  }
+  const savedH1 = h1;
+  const savedH2 = h2;
+  let sumHi = 0;
+  let sumLo = 0;
+  let entries = 0;
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === undefined) continue; // as JSON would drop it
+    begin(0x2545f491);
+    feedString(k);
+    feedValue(v);
+    end();
+    sumHi = (sumHi + outHi) >>> 0;
+    sumLo = (sumLo + outLo) >>> 0;
+    entries++;
+  }
+  h1 = savedH1;
+  h2 = savedH2;
+  if (entries === 0) mix(NULL_VALUE); // {} and absent are the same content
+  else {
+    mix(sumHi);
+    mix(sumLo);
+    mix(entries);
+  }
+}
+
+// ---- validation that runs on every row: cheap, and cached for the values that repeat row after row ----
+
+const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const CURRENCY = /^[A-Z]{3}$/;
+const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+let lastGoodDate = '';
+let lastGoodCurrency = '';
+
+function checkIdentity(row: FactRow): void {
+  const { dataType, date, currency } = row;
+  if (typeof dataType !== 'string' || dataType.length === 0 || dataType.length > 100) throw new FactRowError('dataType is required (at most 100 characters)');
+  if (date !== lastGoodDate) {
+    if (typeof date !== 'string' || !DATE.test(date)) throw new FactRowError(`date must be YYYY-MM-DD, got "${String(date).slice(0, 40)}"`);
+    lastGoodDate = date;
+  }
+  if (currency != null && currency !== lastGoodCurrency) {
+    if (!CURRENCY.test(currency)) throw new FactRowError(`currency must be an ISO 4217 code, got "${currency}"`);
+    lastGoodCurrency = currency;
+  }
+}
+
+/**
+ * A row's identity and content hashes, without building its text. Checks what the hashes depend on
+ * (data type, date, currency); the numbers are checked by factLine, when a row is actually sent.
+ */
+export function hashFactRowKeys(row: FactRow): FactRowHashes {
+  checkIdentity(row);
+  begin(0);
+  feedValue(row.accountId);
+  feedValue(row.campaignId);
+  feedValue(row.adGroupId);
+  feedValue(row.adId);
+  feedRecord(row.extraDimensions);
+  end();
+  const keyHi = outHi;
+  const keyLo = outLo;
+  begin(0x9e3779b9);
+  feedValue(row.accountName);
+  feedValue(row.campaignName);
+  feedValue(row.adGroupName);
+  feedValue(row.adName);
+  feedValue(row.impressions);
+  feedValue(row.clicks);
+  feedValue(row.cost);
+  feedValue(row.conversions);
+  feedValue(row.revenue);
+  feedValue(row.currency);
+  feedRecord(row.extraMetrics);
+  end();
+  return { keyHi, keyLo, contentHi: outHi, contentLo: outLo };
+}
+
+// ---- COPY text ----
 
 const TWO_32 = 4294967296;
 /** Signed 64-bit decimal text of (hi, lo), as PostgreSQL bigint expects it; exact without BigInt. */
@@ -97,54 +236,29 @@ function decimal(v: Decimal | null | undefined, field: string): string {
     if (!Number.isFinite(v)) throw new FactRowError(`${field} must be a finite number, got ${v}`);
     return String(v);
   }
-  if (!DECIMAL.test(v)) throw new FactRowError(`${field} must be a decimal, got "${v.slice(0, 40)}"`);
+  if (typeof v !== 'string' || !DECIMAL.test(v)) throw new FactRowError(`${field} must be a decimal, got "${String(v).slice(0, 40)}"`);
   return v;
 }
-const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-const CURRENCY = /^[A-Z]{3}$/;
-
-/** JSON with keys sorted, so the same content always hashes the same. */
-function canonicalJson(obj: Record<string, unknown> | undefined): string {
+function json(obj: Record<string, unknown> | undefined): string {
   if (!obj) return '{}';
-  const keys = Object.keys(obj);
-  if (keys.length === 0) return '{}';
-  keys.sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = obj[k];
-    if (v === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += JSON.stringify(k) + ':' + JSON.stringify(v);
-  }
-  return copyText(out + '}');
+  // PostgreSQL's jsonb refuses \u0000; a NUL in a platform's text is dropped rather than failing the load
+  const s = JSON.stringify(obj);
+  return copyText(s.includes('\\u0000') ? s.replaceAll('\\u0000', '') : s);
 }
 
-export class FactRowError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
-/** Validates one row cheaply (this runs a million times per load) and returns its COPY line and hashes. */
-export function hashFactRow(row: FactRow): HashedFactLine {
-  if (!row.dataType || row.dataType.length > 100) throw new FactRowError('dataType is required (at most 100 characters)');
-  if (!DATE.test(row.date)) throw new FactRowError(`date must be YYYY-MM-DD, got "${String(row.date).slice(0, 40)}"`);
-  if (row.currency != null && !CURRENCY.test(row.currency)) throw new FactRowError(`currency must be an ISO 4217 code, got "${row.currency}"`);
-
-  const key = `${text(row.accountId)}\t${text(row.campaignId)}\t${text(row.adGroupId)}\t${text(row.adId)}\t${canonicalJson(row.extraDimensions)}`;
-  const content =
+/** The COPY line of a row whose hashes are known. Checks the numbers; throws FactRowError if one is not. */
+export function factLine(row: FactRow, h: FactRowHashes): string {
+  return (
+    `${copyText(row.dataType)}\t${row.date}\t${text(row.accountId)}\t${text(row.campaignId)}\t${text(row.adGroupId)}\t${text(row.adId)}\t${json(row.extraDimensions)}\t` +
     `${text(row.accountName)}\t${text(row.campaignName)}\t${text(row.adGroupName)}\t${text(row.adName)}\t` +
     `${decimal(row.impressions, 'impressions')}\t${decimal(row.clicks, 'clicks')}\t${decimal(row.cost, 'cost')}\t` +
-    `${decimal(row.conversions, 'conversions')}\t${decimal(row.revenue, 'revenue')}\t${text(row.currency)}\t${canonicalJson(row.extraMetrics)}`;
-  hash64(key, 0);
-  const keyHi = outHi;
-  const keyLo = outLo;
-  hash64(content, 0x9e3779b9);
-  const contentHi = outHi;
-  const contentLo = outLo;
-  const line = `${copyText(row.dataType)}\t${row.date}\t${key}\t${content}\t${int64Text(keyHi, keyLo)}\t${int64Text(contentHi, contentLo)}`;
-  return { line, keyHi, keyLo, contentHi, contentLo };
+    `${decimal(row.conversions, 'conversions')}\t${decimal(row.revenue, 'revenue')}\t${text(row.currency)}\t${json(row.extraMetrics)}\t` +
+    `${int64Text(h.keyHi, h.keyLo)}\t${int64Text(h.contentHi, h.contentLo)}`
+  );
+}
+
+/** Hashes and text of one row, for writers that send every row (the benchmark's plain COPY, fixtures). */
+export function hashFactRow(row: FactRow): HashedFactLine {
+  const h = hashFactRowKeys(row);
+  return { ...h, line: factLine(row, h) };
 }
