@@ -5,7 +5,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Config, IdentityConfig, KeyValueConfig, ObjectStoreConfig, SecretStoreConfig } from './config';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, type Config, type IdentityConfig, type KeyValueConfig, type ObjectStoreConfig, type SecretStoreConfig, type WebhookConfig, type WorkflowConfig } from './config';
+import { LocalStepFunctionsRunner } from '../adapters/local-step-functions-runner';
+import { StepFunctionsWorkflowRunner } from '../adapters/step-functions-workflow-runner';
+import type { WorkflowRunner } from '../ports/workflow-runner';
+import { InMemoryProgressPublisher, type ProgressPublisher } from '../ports/progress-events';
 import { CognitoIdentityProvider } from '../adapters/cognito-identity-provider';
 import { CognitoTokenVerifier, JwksTokenVerifier } from '../adapters/jwt-token-verifier';
 import { LocalEnvelopeSecretStore } from '../adapters/local-envelope-secret-store';
@@ -34,6 +42,10 @@ export interface Adapters {
   secrets: SecretStore;
   identity: IdentityProvider;
   verifier: TokenVerifier;
+  /** starts extraction runs: Step Functions, or the same ASL in process */
+  workflow: WorkflowRunner;
+  /** live progress of runs (in memory by default; WebSocket delivery subscribes) */
+  progress: ProgressPublisher;
   /** releases pools and clients (tests, the local runner's shutdown) */
   close(): Promise<void>;
 }
@@ -78,6 +90,12 @@ export function tokenVerifier(config: IdentityConfig): TokenVerifier {
   return new CognitoTokenVerifier({ userPoolId: config.userPoolId, clientIds });
 }
 
+export function workflowRunner(config: WorkflowConfig): WorkflowRunner {
+  return config.kind === 'step-functions'
+    ? new StepFunctionsWorkflowRunner(new SFNClient({ region: config.region }), config.stateMachineArn)
+    : new LocalStepFunctionsRunner(config.definitionFile);
+}
+
 export function createAdapters(config: Config): Adapters {
   const db = createDatabase(config.database);
   const s3 = s3Client(config.objectStore);
@@ -91,10 +109,38 @@ export function createAdapters(config: Config): Adapters {
     secrets: secretStore(config.secrets),
     identity: identityProvider(config.identity),
     verifier: tokenVerifier(config.identity),
+    workflow: workflowRunner(config.workflow),
+    progress: new InMemoryProgressPublisher(),
     close: async () => {
       await db.close();
       s3.destroy();
       ddb.destroy();
     },
   };
+}
+
+/**
+ * The webhook URL-signing secret as bytes. A configured value (Secrets Manager, resolved at deploy) is used
+ * as given; locally the key file under .tributary/ is made once (0600) and reused, so signed URLs survive
+ * restarts. Read lazily: only the functions that serve or mint webhook URLs ever ask for it.
+ */
+export async function webhookSigningSecret(config: WebhookConfig): Promise<Buffer> {
+  const source = config.signingSecret;
+  if (!source) throw new ConfigError('TRIBUTARY_WEBHOOK_SIGNING_SECRET', 'is missing (this function serves or mints webhook URLs)');
+  if (source.kind === 'value') return Buffer.from(source.base64, 'base64');
+  try {
+    return Buffer.from((await readFile(source.file, 'utf8')).trim(), 'base64');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32);
+  await mkdir(path.dirname(source.file), { recursive: true });
+  // 'wx': if two processes race to create it, the loser reads the winner's key instead of replacing it
+  try {
+    await writeFile(source.file, secret.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return Buffer.from((await readFile(source.file, 'utf8')).trim(), 'base64');
+  }
 }

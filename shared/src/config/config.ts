@@ -1,6 +1,7 @@
 // The only module that reads process.env. It turns the environment into one frozen, typed Config;
 // `adapters.ts` turns that Config into implementations. A missing or malformed variable stops start-up
 // with a message that names it, as Kysely's example app does.
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 export const ENVIRONMENTS = ['local', 'dev', 'staging', 'prod'] as const;
@@ -25,7 +26,11 @@ export type IdentityConfig =
   | { kind: 'cognito-local'; endpoint: string; userPoolId: string; clientId: string; extraClientIds?: string[] };
 export type WorkflowConfig =
   | { kind: 'step-functions'; region: string; stateMachineArn: string }
-  | { kind: 'local-step-functions' };
+  /** aws-local-stepfunctions in process, running the same ASL file infra/ deploys */
+  | { kind: 'local-step-functions'; definitionFile: string };
+
+/** The one extraction state machine definition, read by infra/ (to deploy it) and by the local runner. */
+export const EXTRACTION_DEFINITION_FILE = fileURLToPath(new URL('../../../infra/state-machine/extraction.asl.json', import.meta.url));
 
 /** The management API's edge: who may call it from a browser, and how sign-up behaves here. */
 export interface ApiConfig {
@@ -35,6 +40,18 @@ export interface ApiConfig {
   autoConfirmSignUp: boolean;
   /** the OAuth redirect URI registered with the platforms: this API's /api/v1/oauth/callback */
   oauthRedirectUri: string;
+}
+
+/**
+ * The public webhook endpoint. Its URL-signing secret (the HMAC key of time-limited shared URLs) comes from
+ * Secrets Manager in AWS (a dynamic reference resolved into the function's environment at deploy) and from
+ * a 0600 file under .tributary/ locally; it is never stored in PostgreSQL.
+ */
+export interface WebhookConfig {
+  /** undefined in AWS for functions that neither serve nor mint webhook URLs (they are not given the secret) */
+  signingSecret?: { kind: 'value'; base64: string } | { kind: 'file'; file: string };
+  /** where /webhook/v1/… is served (CloudFront in AWS, the runner's webhook server locally); signed URLs start with it */
+  publicBaseUrl?: string;
 }
 
 export interface Config {
@@ -48,6 +65,7 @@ export interface Config {
   readonly identity: IdentityConfig;
   readonly workflow: WorkflowConfig;
   readonly api: ApiConfig;
+  readonly webhooks: WebhookConfig;
 }
 
 export class ConfigError extends Error {
@@ -170,7 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
   const stateMachineArn = optional(env, 'TRIBUTARY_STATE_MACHINE_ARN');
   const workflow: WorkflowConfig = stateMachineArn
     ? { kind: 'step-functions', region, stateMachineArn }
-    : { kind: 'local-step-functions' };
+    : { kind: 'local-step-functions', definitionFile: EXTRACTION_DEFINITION_FILE };
 
   const api: ApiConfig = {
     dashboardOrigin: read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined),
@@ -178,7 +196,19 @@ export function loadConfig(env: Env = process.env): Config {
     oauthRedirectUri: read(env, 'TRIBUTARY_OAUTH_REDIRECT_URI', url, environment === 'local' ? 'http://127.0.0.1:3000/api/v1/oauth/callback' : undefined),
   };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, api });
+  const signingSecret = optional(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET');
+  const webhookUrl = optional(env, 'TRIBUTARY_WEBHOOK_URL');
+  const webhooks: WebhookConfig = {
+    ...(signingSecret
+      ? // base64 (the local file's form) or the alphanumeric string Secrets Manager generates, read as base64 too
+        { signingSecret: { kind: 'value' as const, base64: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET', z.string().regex(/^[A-Za-z0-9+/]{32,}={0,2}$/, 'must be at least 32 base64 characters')) } }
+      : environment === 'local'
+        ? { signingSecret: { kind: 'file' as const, file: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_KEY_FILE', z.string().min(1), `${homeDir}/webhook-signing.key`) } }
+        : {}),
+    ...(webhookUrl ? { publicBaseUrl: read(env, 'TRIBUTARY_WEBHOOK_URL', url) } : {}),
+  };
+
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, api, webhooks });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,0 +1,66 @@
+// What the extraction pipeline's handlers (planner, worker, finalizer) and startExtractionRun need, built
+// from the composition root's Adapters. Lambdas build it once at module scope; the local runner and tests
+// build it from their own Config and hand the handlers to the in-process workflow runner.
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { Connector, Logger } from '@tributary/connectors/contract';
+import { getConnector } from '@tributary/connectors/registry';
+import type { RetryOptions } from '@tributary/connectors/runtime/retry';
+import type { Adapters, Clock } from '@tributary/shared/config/adapters';
+import type { Database } from '@tributary/shared/db/database';
+import type { Platform } from '@tributary/shared/domain/platform';
+import type { BlobStore } from '@tributary/shared/ports/blob-store';
+import type { KeyValueStore } from '@tributary/shared/ports/key-value-store';
+import type { ProgressPublisher } from '@tributary/shared/ports/progress-events';
+import type { SecretStore } from '@tributary/shared/ports/secret-store';
+import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
+
+export interface PipelineDeps {
+  db: Database;
+  blobs: BlobStore;
+  /** the S3 bucket raw pages are archived to */
+  rawBucket: string;
+  secrets: SecretStore;
+  /** the shared rate budget of every worker of a credential */
+  kv: KeyValueStore;
+  clock: Clock;
+  progress: ProgressPublisher;
+  workflow: WorkflowRunner;
+  logger: Logger;
+  findConnector(platform: Platform): Connector<unknown>;
+  /** where each connector reaches its platform: the real APIs in AWS (empty), the sandboxes locally */
+  connectorBaseUrls: Readonly<Record<string, string>>;
+  /** in-process retry policy of each platform call (connectors/src/runtime/retry.ts defaults when absent) */
+  retry?: RetryOptions;
+  /** a platform wait longer than this is handed to the state machine's Wait instead of slept in the worker */
+  maxInProcessRateLimitWaitMs: number;
+  /** days extracted on a data source's first run when its extraction_config has no start_date */
+  initialHistoryDays: number;
+  /** a window longer than this is split into chunks (one work item each) */
+  windowChunkDays: number;
+  /** Map MaxConcurrency per platform (how many windows of one run extract at once) */
+  maxConcurrency: Partial<Record<Platform, number>>;
+  /** test hook: called at named points of the worker, so a test can kill it there */
+  interrupt?: (point: 'after_page' | 'before_load_commit' | 'after_load', item: string) => void;
+}
+
+export function createPipelineDeps(adapters: Adapters, options: Partial<PipelineDeps> = {}): PipelineDeps {
+  const logger = options.logger ?? new PowertoolsLogger({ serviceName: 'tributary-pipeline', logLevel: adapters.config.logLevel });
+  return {
+    db: adapters.db,
+    blobs: adapters.blobs,
+    rawBucket: adapters.config.objectStore.rawBucket,
+    secrets: adapters.secrets,
+    kv: adapters.kv,
+    clock: adapters.clock,
+    progress: adapters.progress,
+    workflow: adapters.workflow,
+    logger,
+    findConnector: getConnector,
+    connectorBaseUrls: {},
+    maxInProcessRateLimitWaitMs: 60_000,
+    initialHistoryDays: 30,
+    windowChunkDays: 31,
+    maxConcurrency: { google_ads: 4, ga4: 2, meta_ads: 3, instagram: 2 },
+    ...options,
+  };
+}

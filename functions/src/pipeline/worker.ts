@@ -1,0 +1,154 @@
+// Extract: one work item (account x report type x window). Reads the credential through the secret store,
+// pulls pages through the connector (shared rate budget, in-process retries), archives each raw page to S3
+// as it arrives (gzipped NDJSON), normalizes it and streams the rows into the fact loader.
+//
+// Resumable by construction: loadFacts is one all-or-nothing transaction keyed on the natural key, so a
+// worker that dies mid-window leaves nothing of it, and its retry loads the window again exactly; raw pages
+// go to deterministic keys, so a retry overwrites rather than duplicates them. A succeeded item is
+// recorded, and a retry of a recorded item returns the record instead of loading again.
+import { gzipSync } from 'node:zlib';
+import type { Connector, ConnectorContext } from '@tributary/connectors/contract';
+import { RateLimitedError } from '@tributary/connectors/contract';
+import { runExtract } from '@tributary/connectors/runtime/retry';
+import type { FactRow } from '@tributary/shared/domain/fact-row';
+import { loadFacts } from '@tributary/shared/facts/fact-loader';
+import { connectorContext } from './connector-context';
+import type { PipelineDeps } from './pipeline-deps';
+import type { RunRef, WorkerInput, WorkerOutput, WorkItem } from './pipeline-types';
+import { inRun, loadRunContext, type RunContext } from './run-records';
+
+/** org/project/data-source/platform/data_type/date/job/part-N, date being the window's first day */
+export function rawPageKey(run: Pick<RunContext, 'organizationId' | 'projectId' | 'dataSourceId' | 'platform' | 'jobId'>, item: WorkItem, part: number): string {
+  return `${run.organizationId}/${run.projectId}/${run.dataSourceId}/${run.platform}/${item.reportType}/${item.window.start}/${run.jobId}/part-${part}.ndjson.gz`;
+}
+
+/** A page as NDJSON: one line per record when the body is a list (or has one list of records), else one line. */
+export function pageToNdjson(body: unknown): string {
+  const records = Array.isArray(body) ? body : [body];
+  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
+
+export function makeWorker(deps: PipelineDeps) {
+  return async (input: WorkerInput): Promise<WorkerOutput | { status: 'recorded' }> => {
+    switch (input.action) {
+      case 'extract':
+        return extractItem(deps, input.job, input.item, input.refreshFirst, input.rateLimitWaits);
+      case 'fail_credential':
+        await failCredential(deps, input.job, input.failure.Cause ?? input.failure.Error);
+        return { status: 'recorded' };
+      case 'record_failure':
+        await recordItemFailure(deps, input.job, input.item, input.failure.Error, userMessage(input.failure.Cause));
+        return { status: 'recorded' };
+    }
+  };
+}
+
+async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refreshFirst: boolean, rateLimitWaits: number): Promise<WorkerOutput> {
+  const run = await inRun(deps.db, job, async (c) => {
+    const ctx = await loadRunContext(c, job.jobId);
+    const recorded = await c.query(`SELECT status, pages, rows_read, rows_inserted, rows_updated, rows_unchanged FROM extraction_work_items WHERE job_id = $1 AND item_key = $2 FOR UPDATE`, [job.jobId, item.key]);
+    const r = recorded.rows[0];
+    if (r?.status === 'succeeded') return { ctx, done: { status: 'done' as const, pages: r.pages, rowsRead: Number(r.rows_read), inserted: Number(r.rows_inserted), updated: Number(r.rows_updated), unchanged: Number(r.rows_unchanged) } };
+    await c.query(`UPDATE extraction_work_items SET status = 'running', attempts = attempts + 1 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key]);
+    return { ctx, done: null };
+  });
+  if (run.done) return run.done;
+  const ctx = run.ctx;
+
+  const connector = deps.findConnector(ctx.platform);
+  const cctx = await connectorContext(deps, ctx, connector);
+  if (refreshFirst && connector.refresh) {
+    // the state machine's one refresh after an auth failure the worker's own refresh did not cure
+    const refreshed = await connector.refresh(cctx);
+    await cctx.onTokensRefreshed!(refreshed);
+  }
+
+  let pages = 0;
+  let rowsSoFar = 0;
+  const meta = { account: item.account, reportType: item.reportType, window: item.window };
+  async function* rows(): AsyncGenerator<FactRow[]> {
+    for await (const page of runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, { account: item.account, reportType: item.reportType, window: item.window }, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs })) {
+      await deps.blobs.put(deps.rawBucket, rawPageKey(ctx, item, page.index), gzipSync(pageToNdjson(page.body)), { contentType: 'application/x-ndjson', contentEncoding: 'gzip' });
+      const normalized = connector.normalize(page, meta);
+      pages++;
+      rowsSoFar += normalized.length;
+      deps.interrupt?.('after_page', item.key);
+      yield normalized;
+    }
+  }
+
+  let result;
+  try {
+    result = await loadFacts(deps.db, { organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, platform: ctx.platform, extractionJobId: ctx.jobId }, rows());
+  } catch (err) {
+    if (err instanceof RateLimitedError) {
+      await inRun(deps.db, job, (c) => c.query(`UPDATE extraction_work_items SET status = 'pending' WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key]));
+      return { status: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), rateLimitWaits: rateLimitWaits + 1 };
+    }
+    throw err;
+  }
+  deps.interrupt?.('after_load', item.key);
+
+  const progress = await inRun(deps.db, job, async (c) => {
+    await c.query(
+      `UPDATE extraction_work_items SET status = 'succeeded', pages = $3, rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,
+              restatements = $8, error_code = NULL, error_message = NULL, completed_at = now()
+       WHERE job_id = $1 AND item_key = $2`,
+      [job.jobId, item.key, pages, result.read, result.inserted, result.updated, result.unchanged, JSON.stringify(result.restatements)],
+    );
+    return updateJobProgress(c, job.jobId);
+  });
+  await deps.progress.publish({ type: 'progress', organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, jobId: ctx.jobId, percent: progress.percent, rows: progress.rows, at: deps.clock.now().toISOString() });
+  deps.logger.info('work item loaded', { jobId: ctx.jobId, item: item.key, pages, rowsSoFar, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged });
+  return { status: 'done', pages, rowsRead: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged };
+}
+
+/** percent = finished items / all items; rows = rows read by the finished ones */
+async function updateJobProgress(c: import('pg').PoolClient, jobId: string): Promise<{ percent: number; rows: number }> {
+  const { rows } = await c.query(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS finished, coalesce(sum(rows_read), 0)::bigint AS rows
+     FROM extraction_work_items WHERE job_id = $1`,
+    [jobId],
+  );
+  const { total, finished } = rows[0];
+  const percent = total === 0 ? 100 : Math.floor((finished * 10_000) / total) / 100;
+  await c.query(`UPDATE extraction_jobs SET progress_percent = $2, rows_read = $3 WHERE id = $1`, [jobId, percent, rows[0].rows]);
+  return { percent, rows: Number(rows[0].rows) };
+}
+
+async function recordItemFailure(deps: PipelineDeps, job: RunRef, item: WorkItem, errorName: string, message: string): Promise<void> {
+  await inRun(deps.db, job, async (c) => {
+    await c.query(
+      `UPDATE extraction_work_items SET status = 'failed', error_code = $3, error_message = $4, completed_at = now() WHERE job_id = $1 AND item_key = $2 AND status <> 'succeeded'`,
+      [job.jobId, item.key, errorName.slice(0, 100), message],
+    );
+    await updateJobProgress(c, job.jobId);
+  });
+}
+
+/** The token was refreshed once and still refused: the user has to reconnect. */
+async function failCredential(deps: PipelineDeps, job: RunRef, cause: string): Promise<void> {
+  await inRun(deps.db, job, async (c) => {
+    const ctx = await loadRunContext(c, job.jobId);
+    await c.query(
+      `UPDATE credentials SET status = 'expired', validation_status = 'invalid', validation_message = $2, last_validated_at = now() WHERE id = $1`,
+      [ctx.credentialId, userMessage(cause) || 'The platform refused the credential even after refreshing it. Reconnect it.'],
+    );
+  });
+}
+
+/**
+ * Step Functions carries a Lambda error's Cause as JSON ({errorMessage, errorType, ...}) in AWS and as the
+ * message locally; either way only the message reaches the user. Connector messages never hold secrets.
+ */
+function userMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the local runner's plain message
+  }
+  return cause;
+}
+
