@@ -15,7 +15,10 @@ declare module 'facebook-nodejs-business-sdk' {
   export class AbstractCrudObject {
     constructor(id?: string | null, data?: Record<string, unknown>, parentId?: string, api?: FacebookAdsApi);
     id?: string;
+    /** changes since construction or the last read(): fields a read() returned are not in it */
     exportData(): Record<string, unknown>;
+    /** every field the object holds, including those a read() returned */
+    exportAllData(): Record<string, unknown>;
     read(fields: string[], params?: Record<string, unknown>): Promise<this>;
   }
 

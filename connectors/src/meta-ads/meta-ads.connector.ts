@@ -173,7 +173,9 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
           if (poll >= maxPolls) throw new TransientPlatformError(`the Meta report run ${runId} for ${what} did not finish after ${maxPolls} polls`, 'meta_ads');
           if (poll > 0) await sleep(Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4)), ctx.signal);
           const id: string = runId;
-          const status = (await call(ctx, g, `poll the report run for ${what}`, () => reportRun(id, g).get(['async_status', 'async_percent_completion']))).exportData() as {
+          // exportAllData: read() records what the server sent as the object's data, not as changes, so
+          // exportData() (changes only) would never show the status
+          const status = (await call(ctx, g, `poll the report run for ${what}`, () => reportRun(id, g).get(['async_status', 'async_percent_completion']))).exportAllData() as {
             async_status?: string; async_percent_completion?: number; error_message?: string; error_code?: number;
           };
           if (status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100) break;
@@ -200,7 +202,12 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
 
 export const metaAdsConnector = createMetaAdsConnector();
 
-/** AdReportRun's constructor (SDK 24) calls super() without its arguments and drops the api: set it back. */
+/**
+ * AdReportRun's constructor (SDK 24) calls super() without its arguments: it takes its id from
+ * `data.report_run_id` (the shape of the POST /act_{id}/insights answer) and ignores both the id argument and
+ * the api, so the id goes in as report_run_id and the api is set back by hand. Without them the SDK's own
+ * read() and getInsights() throw "AdReportRun Id not defined" / find no api.
+ */
 function reportRun(id: string, g: GraphClient): AdReportRun {
-  return Object.assign(new AdReportRun(id, {}, undefined, g.api), { _api: g.api });
+  return Object.assign(new AdReportRun(id, { report_run_id: id }, undefined, g.api), { _api: g.api });
 }
