@@ -10,6 +10,7 @@ import { Database } from './database';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
 import { Network } from './network';
+import { Pipeline } from './pipeline';
 import { Storage } from './storage';
 import { WebhookDelivery } from './webhook-delivery';
 
@@ -25,6 +26,7 @@ export class TributaryStack extends Stack {
   readonly database: Database;
   readonly appEnvironment = new AppEnvironment();
   readonly webhooks: WebhookDelivery;
+  readonly pipeline: Pipeline;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
@@ -59,6 +61,17 @@ export class TributaryStack extends Stack {
     });
     // the schema must be current before the first request reaches a new version of the function
     this.webhooks.function.node.addDependency(this.database.migrations);
+
+    this.pipeline = new Pipeline(this, 'Pipeline', {
+      settings,
+      key,
+      vpc: this.network.vpc,
+      functionSubnets: this.network.functionSubnets,
+      database: this.database,
+      rawBucket: this.storage.rawPageBucket,
+      appEnvironment,
+    });
+    this.pipeline.node.addDependency(this.database.migrations);
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });

@@ -1,0 +1,267 @@
+// Covers an extraction run end to end on the local pieces: the ASL file executed by aws-local-stepfunctions,
+// the planner/worker/finalizer handlers, the Google sandbox (truth, restatements, faults), s3rver for raw
+// pages, the local envelope secret store and the real embedded PostgreSQL.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
+import { startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import { demoCredential, googleBaseUrls } from '@tributary/connectors/testing/google-test-kit';
+import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
+import { getConnector } from '@tributary/connectors/registry';
+import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
+import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
+import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
+import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
+import { s3Client } from '@tributary/shared/config/adapters';
+import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { freePort } from '@tributary/shared/local/embedded-postgres';
+import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
+import { InMemoryProgressPublisher, type ProgressEvent } from '@tributary/shared/ports/progress-events';
+import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
+import { seedDataSource } from '@tributary/shared/testing/seed';
+import { attachPipeline } from './pipeline';
+import type { PipelineDeps } from './pipeline-deps';
+import { RunAlreadyActiveError, startExtractionRun } from './start-run';
+import { addDays } from './windows';
+
+const TODAY = '2026-11-23';
+const ACCOUNT = '1234567890'; // EUR, Europe/Madrid
+const RAW_BUCKET = 'tributary-raw';
+const HEAVY_MS = 240_000;
+
+let sandbox: GoogleSandbox;
+let control: SandboxControl;
+let t: TestDatabase;
+let admin: pg.Client;
+let s3: S3rverHandle;
+let dir: string;
+let runner: LocalStepFunctionsRunner;
+let deps: PipelineDeps;
+const events: ProgressEvent[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-pipeline-'));
+  sandbox = await startGoogleSandbox({ today: TODAY, adsBatchSize: 60 });
+  control = new SandboxControl(sandbox.url);
+  t = await createTestDatabase();
+  admin = new pg.Client({ connectionString: t.adminUrl });
+  await admin.connect();
+  s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
+  // Retry and Wait intervals of the definition shortened: the states and their order are what is tested
+  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE, { retryIntervalMs: 5, waitMs: 5 });
+  const progress = new InMemoryProgressPublisher();
+  progress.subscribe((e) => void events.push(e));
+  deps = {
+    db: t.db,
+    blobs: new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: 'a', rawBucket: RAW_BUCKET })),
+    rawBucket: RAW_BUCKET,
+    secrets: new LocalEnvelopeSecretStore({ keyFile: path.join(dir, 'master.key'), storeDir: path.join(dir, 'secrets') }),
+    kv: new MemoryKeyValueStore(),
+    clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
+    progress,
+    workflow: runner,
+    logger: new MemoryLogger(),
+    findConnector: getConnector,
+    connectorBaseUrls: googleBaseUrls(sandbox),
+    retry: { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 },
+    maxInProcessRateLimitWaitMs: 0, // every 429 goes through the state machine's Choice + Wait loop
+    initialHistoryDays: 30,
+    windowChunkDays: 7,
+    maxConcurrency: { google_ads: 3 },
+  };
+  attachPipeline(deps);
+}, HEAVY_MS);
+
+afterAll(async () => {
+  await admin?.end();
+  await t?.drop();
+  await sandbox?.stop();
+  await s3?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function googleSource(startDate: string) {
+  const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
+  const ref = await deps.secrets.create(`google-${source.credentialId}`, { ...demoCredential(sandbox) }, { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' });
+  await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [source.credentialId, ref.ref, ref.keyId]);
+  await admin.query(`UPDATE data_sources SET extraction_config = $2, schedule_config = '{"frequency":"daily","hour_utc":4}' WHERE id = $1`, [
+    source.dataSourceId,
+    JSON.stringify({ account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: startDate }),
+  ]);
+  return source;
+}
+
+async function run(source: { dataSourceId: string; organizationId: string }, trigger: 'manual' | 'schedule' | 'backfill' = 'manual', backfill?: { start: string; end: string }) {
+  const started = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, organizationId: source.organizationId, trigger, ...(backfill ? { backfill } : {}) });
+  const outcome = await runner.settled(started.executionId);
+  const job = (await admin.query(`SELECT * FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0];
+  return { ...started, outcome, job };
+}
+
+const num = (v: string | number) => Number(v).toFixed(6);
+
+/** Every day and every campaign of the source equals the sandbox's truth; no (day, campaign) twice. */
+async function expectEqualsTruth(dataSourceId: string, from: string, to: string) {
+  const q = { api: 'google_ads', account: ACCOUNT, from, to };
+  const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'date' })).groups;
+  const byCampaign = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'campaign' })).groups;
+  const days = (await admin.query(
+    `SELECT data_date::text AS day, sum(impressions)::text AS impressions, sum(clicks)::text AS clicks, sum(cost)::text AS cost, sum(conversions)::text AS conversions,
+            sum(revenue)::text AS revenue, count(*)::int AS rows, count(DISTINCT campaign_id)::int AS campaigns
+     FROM extracted_data WHERE data_source_id = $1 GROUP BY 1 ORDER BY 1`, [dataSourceId])).rows;
+  expect(days.map((d) => d.day)).toEqual(Object.keys(byDay).sort());
+  for (const d of days) {
+    const truth = byDay[d.day]!;
+    expect({ day: d.day, impressions: d.impressions, clicks: d.clicks, cost: num(d.cost), conversions: num(d.conversions), revenue: num(d.revenue), rows: d.rows })
+      .toEqual({ day: d.day, impressions: truth.impressions, clicks: truth.clicks, cost: num(truth.cost!), conversions: num(truth.conversions!), revenue: num(truth.conversionsValue!), rows: Number(truth.campaignDays) });
+    expect(d.campaigns).toBe(d.rows); // one row per campaign and day: nothing counted twice
+  }
+  const campaigns = (await admin.query(`SELECT campaign_id, sum(cost)::text AS cost, sum(conversions)::text AS conversions FROM extracted_data WHERE data_source_id = $1 GROUP BY 1`, [dataSourceId])).rows;
+  expect(campaigns.length).toBe(Object.keys(byCampaign).length);
+  for (const c of campaigns) expect([c.campaign_id, num(c.cost), num(c.conversions)]).toEqual([c.campaign_id, num(byCampaign[c.campaign_id]!.cost!), num(byCampaign[c.campaign_id]!.conversions!)]);
+}
+
+describe('extraction run on the local state machine', () => {
+  it('when a data source runs for the first time, its rows equal the sandbox truth and every raw page is in S3 under the key layout', async () => {
+    const start = addDays(TODAY, -19);
+    const source = await googleSource(start);
+    const r = await run(source);
+    expect(r.outcome.status).toBe('SUCCEEDED');
+    expect(r.job.status).toBe('succeeded');
+    expect([r.job.window_start.toISOString().slice(0, 10), r.job.window_end.toISOString().slice(0, 10)]).toEqual([start, TODAY]);
+    await expectEqualsTruth(source.dataSourceId, start, TODAY);
+    expect(Number(r.job.rows_inserted)).toBe(Number(r.job.rows_read));
+    expect(Number(r.job.progress_percent)).toBe(100);
+
+    const items = (await admin.query(`SELECT item_key, pages, window_start::text AS ws FROM extraction_work_items WHERE job_id = $1 ORDER BY window_start`, [r.jobId])).rows;
+    expect(items.length).toBe(3); // 20 days in chunks of 7
+    const keys = await deps.blobs.list(RAW_BUCKET, `${source.organizationId}/${source.projectId}/${source.dataSourceId}/google_ads/campaign_daily/`);
+    const expected = items.flatMap((i) => Array.from({ length: i.pages }, (_, n) => `${source.organizationId}/${source.projectId}/${source.dataSourceId}/google_ads/campaign_daily/${i.ws}/${r.jobId}/part-${n}.ndjson.gz`));
+    expect(keys.sort()).toEqual(expected.sort());
+    expect(items.some((i) => i.pages > 1)).toBe(true);
+    const firstPage = gunzipSync(await deps.blobs.get(RAW_BUCKET, expected[0]!)).toString('utf8');
+    expect(firstPage.trim().split('\n').length).toBeGreaterThan(0);
+    for (const line of firstPage.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+
+    const mine = events.filter((e) => e.jobId === r.jobId).map((e) => e.type);
+    expect(mine[0]).toBe('started');
+    expect(mine.filter((e) => e === 'progress').length).toBe(3);
+    expect(mine.slice(-2)).toEqual(['completed', 'data_updated']);
+    const ds = (await admin.query(`SELECT last_successful_date::text AS d, extraction_status, last_extraction_at, next_extraction_at FROM data_sources WHERE id = $1`, [source.dataSourceId])).rows[0];
+    expect(ds.d).toBe(TODAY);
+    expect(ds.extraction_status).toBe('succeeded');
+    expect(ds.next_extraction_at.toISOString()).toBe(`${addDays(TODAY, 1)}T04:00:00.000Z`);
+  }, HEAVY_MS);
+
+  it('when the sandbox restates recent days, the next run updates them, totals still equal truth, and the restatement record equals the change', async () => {
+    const start = addDays(TODAY, -19);
+    const source = await googleSource(start);
+    try {
+      await run(source);
+      const before = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ api: 'google_ads', account: ACCOUNT, from: start, to: TODAY, groupBy: 'date' })).groups;
+      await control.advance(1);
+      const after = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ api: 'google_ads', account: ACCOUNT, from: start, to: TODAY, groupBy: 'date' })).groups;
+      const second = await run(source);
+      expect(second.job.status).toBe('succeeded');
+      // the incremental run re-extracts the report type's 14-day lookback only
+      expect(second.job.window_start.toISOString().slice(0, 10)).toBe(addDays(TODAY, -13));
+      expect(Number(second.job.rows_updated)).toBeGreaterThan(0);
+      expect(Number(second.job.rows_inserted)).toBe(0);
+      await expectEqualsTruth(source.dataSourceId, start, TODAY);
+      const changed = Object.keys(after).filter((d) => num(after[d]!.conversions!) !== num(before[d]!.conversions!) || num(after[d]!.cost!) !== num(before[d]!.cost!));
+      expect(changed.length).toBeGreaterThan(0);
+      const record = second.job.restatements as { date: string; conversionsDelta: string; costDelta: string; revenueDelta: string }[];
+      expect(record.map((d) => d.date).sort()).toEqual(changed.sort());
+      for (const d of record) {
+        expect(num(d.conversionsDelta)).toBe(num(Number(after[d.date]!.conversions) - Number(before[d.date]!.conversions)));
+        expect(num(d.costDelta)).toBe(num(Number(after[d.date]!.cost) - Number(before[d.date]!.cost)));
+        expect(num(d.revenueDelta)).toBe(num(Number(after[d.date]!.conversionsValue) - Number(before[d.date]!.conversionsValue)));
+      }
+    } finally {
+      await control.advance(0);
+      sandbox.ads.version = 0;
+      sandbox.ga4.version = 0;
+    }
+  }, HEAVY_MS);
+
+  it('when the worker is killed at random points in the middle of loads, the retries complete the run with exact totals', async () => {
+    const start = addDays(TODAY, -19);
+    const source = await googleSource(start);
+    // a seeded sequence of kills: mid-load (after a page, inside the loader's transaction) and after commit
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let kills = 0;
+    deps.interrupt = (point) => {
+      if (kills < 6 && random() < 0.35) {
+        kills++;
+        const killed = new Error(`worker process exited at ${point}`);
+        killed.name = 'Runtime.ExitError'; // what Lambda reports when the process dies
+        throw killed;
+      }
+    };
+    try {
+      const r = await run(source);
+      expect(kills).toBeGreaterThan(1);
+      expect(r.job.status).toBe('succeeded');
+      await expectEqualsTruth(source.dataSourceId, start, TODAY);
+      const attempts = (await admin.query(`SELECT sum(attempts)::int AS n FROM extraction_work_items WHERE job_id = $1`, [r.jobId])).rows[0].n;
+      expect(attempts).toBeGreaterThan(3);
+    } finally {
+      delete deps.interrupt;
+    }
+  }, HEAVY_MS);
+
+  it('when calls fail with 429, 5xx and timeouts and the token expires once, the run ends exact and within the requests the faults cost', async () => {
+    const start = addDays(TODAY, -19);
+    const clean = await googleSource(start);
+    await control.resetRequests();
+    await run(clean);
+    const baseline = (await control.requests()).total;
+
+    const source = await googleSource(start);
+    await control.resetRequests();
+    await control.arm({ kind: 'server_error', target: 'google_ads', status: 503, times: 2 });
+    await control.arm({ kind: 'timeout', target: 'google_ads', hangMs: 20, times: 1 });
+    await control.arm({ kind: 'rate_limit', target: 'google_ads', retryDelaySeconds: 2, times: 2 });
+    await control.arm({ kind: 'expired_token' });
+    try {
+      const r = await run(source);
+      expect(r.job.status).toBe('succeeded');
+      await expectEqualsTruth(source.dataSourceId, start, TODAY);
+      // each injected fault costs one request, the expiry one failed call and one refresh
+      expect((await control.requests()).total).toBeLessThanOrEqual(baseline + 5 + 2);
+    } finally {
+      await control.clearFaults();
+    }
+  }, HEAVY_MS);
+
+  it('when one window fails fatally, only that item fails, the others load, and the job is partial', async () => {
+    const start = addDays(TODAY, -19);
+    const source = await googleSource(start);
+    await control.arm({ kind: 'malformed_page', target: 'google_ads', page: 1, times: 1 });
+    try {
+      const r = await run(source);
+      expect(r.outcome.status).toBe('FAILED'); // a partial run fails the execution: that is what raises the alarm
+      expect(r.job.status).toBe('partial');
+      const items = (await admin.query(`SELECT status, error_code FROM extraction_work_items WHERE job_id = $1`, [r.jobId])).rows;
+      expect(items.filter((i) => i.status === 'failed').map((i) => i.error_code)).toEqual(['FatalConnectorError']);
+      expect(items.filter((i) => i.status === 'succeeded').length).toBe(2);
+      expect(r.job.error_message).toMatch(/1 of 3 windows failed/);
+    } finally {
+      await control.clearFaults();
+    }
+  }, HEAVY_MS);
+
+  it('when a run is already pending or running, a second start is refused with its job id', async () => {
+    const source = await googleSource(TODAY);
+    const first = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, organizationId: source.organizationId, trigger: 'manual' });
+    const second = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, trigger: 'schedule' }).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(RunAlreadyActiveError);
+    expect((second as RunAlreadyActiveError).jobId).toBe(first.jobId);
+    await runner.settled(first.executionId);
+  }, HEAVY_MS);
+});

@@ -1,0 +1,66 @@
+// Seam: the pipeline as `cdk synth` builds it, read back through aws-cdk-lib/assertions (bundling skipped),
+// and the local runner's definition: both must come from the one ASL file.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_TASK_PLACEHOLDERS } from '@tributary/shared/ports/workflow-runner';
+import { buildApp } from './app';
+import { REPO_ROOT } from './node-function';
+import { EXTRACTION_ASL_FILE } from './pipeline';
+
+const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+let template: Template;
+
+beforeAll(() => {
+  const { stack } = buildApp({ context: { ...cdkJsonContext, env: 'dev', 'aws:cdk:bundling-stacks': [] } });
+  template = Template.fromStack(stack);
+}, 600_000);
+
+/** The state machine's DefinitionString with each Fn::Join/Ref piece rendered back to `${placeholder}`. */
+function deployedDefinition(): { text: string; substitutions: Record<string, unknown> } {
+  const [sm] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as { Properties: Record<string, any> }[];
+  return { text: sm!.Properties.DefinitionString, substitutions: sm!.Properties.DefinitionSubstitutions };
+}
+
+describe('extraction pipeline', () => {
+  it('when synthesized, the state machine is the ASL file the local runner reads, with every Lambda placeholder substituted', () => {
+    expect(path.resolve(EXTRACTION_DEFINITION_FILE)).toBe(path.resolve(EXTRACTION_ASL_FILE));
+    const { text, substitutions } = deployedDefinition();
+    // DefinitionBody.fromString keeps the text verbatim; DefinitionSubstitutions fills the placeholders at deploy
+    expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(EXTRACTION_DEFINITION_FILE, 'utf8')));
+    expect(Object.keys(substitutions).sort()).toEqual([...EXTRACTION_TASK_PLACEHOLDERS].sort());
+    for (const value of Object.values(substitutions)) expect(JSON.stringify(value)).toMatch(/Fn::GetAtt.*Arn/);
+  });
+
+  it('when synthesized, the state machine may invoke only the three pipeline functions', () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('ExtractionStateMachineRole') }] } }) as Record<string, { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }>;
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    const targets = new Set(invoke.flatMap((s) => [s.Resource].flat()).map((r) => JSON.stringify(r).match(/Pipeline(Plan|Extract|Finalize)Function[A-Z0-9]+/)?.[0]));
+    expect(targets.has(undefined)).toBe(false);
+    expect(targets.size).toBe(3);
+    expect(statements.every((s) => [s.Action].flat().every((a) => a.startsWith('lambda:') || a.startsWith('logs:') || a.startsWith('xray:')))).toBe(true);
+  });
+
+  it('when synthesized, the worker may write raw pages and credential secrets under their prefix only, and nothing may read every secret', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }[];
+    const secretStatements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:PutSecretValue')));
+    expect(secretStatements.length).toBeGreaterThan(0);
+    for (const s of secretStatements) expect(JSON.stringify(s.Resource)).toContain('secret:tributary/dev/credentials/*');
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.extractHandler', Timeout: 900 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.planHandler' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.finalizeHandler' });
+  });
+
+  it('when synthesized, an alarm fires on any failed execution', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: Match.stringLikeRegexp('ExtractionStateMachine') } }],
+    });
+  });
+});

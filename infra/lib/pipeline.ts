@@ -1,0 +1,87 @@
+// The extraction pipeline in AWS: the state machine from the one ASL file (infra/state-machine/
+// extraction.asl.json, the same file the local runner executes), its planner, worker and finalizer
+// Lambdas (functions/src/pipeline/pipeline.lambda.ts) substituted for the definition's ARN placeholders,
+// an alarm on failed executions, and least-privilege grants: the state machine may invoke those three
+// functions only; the worker may write raw pages and read/update credential secrets under their prefix.
+import { readFileSync } from 'node:fs';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import path from 'node:path';
+import type { AppEnvironment } from './app-environment';
+import type { Database } from './database';
+import type { EnvironmentSettings } from './environments';
+import { REPO_ROOT, TributaryFunction } from './node-function';
+
+/** The one definition file; shared/src/config/config.ts points the local runner at the same path. */
+export const EXTRACTION_ASL_FILE = path.join(REPO_ROOT, 'infra/state-machine/extraction.asl.json');
+
+export interface PipelineProps {
+  settings: EnvironmentSettings;
+  vpc: IVpc;
+  functionSubnets: SubnetSelection;
+  key: IKey;
+  database: Database;
+  rawBucket: IBucket;
+  appEnvironment: AppEnvironment;
+}
+
+export class Pipeline extends Construct {
+  readonly planFunction: TributaryFunction;
+  readonly extractFunction: TributaryFunction;
+  readonly finalizeFunction: TributaryFunction;
+  readonly stateMachine: StateMachine;
+  readonly failedRunsAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, rawBucket, appEnvironment }: PipelineProps) {
+    super(scope, id);
+    const entry = 'functions/src/pipeline/pipeline.lambda.ts';
+    const common = { settings, entry, vpc, vpcSubnets: functionSubnets, environmentEncryption: key } as const;
+    this.planFunction = new TributaryFunction(this, 'PlanFunction', { ...common, handler: 'planHandler', description: 'Extraction run: plan windows', timeout: Duration.minutes(2) });
+    // the worker streams a window's pages into one load; the definition's Extract TimeoutSeconds is 900
+    this.extractFunction = new TributaryFunction(this, 'ExtractFunction', { ...common, handler: 'extractHandler', description: 'Extraction run: extract, archive and load one window', timeout: Duration.minutes(15), memorySize: 1024 });
+    this.finalizeFunction = new TributaryFunction(this, 'FinalizeFunction', { ...common, handler: 'finalizeHandler', description: 'Extraction run: finalize job and data source', timeout: Duration.minutes(2) });
+
+    const secretArns = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tributary/${settings.name}/credentials/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) {
+      database.allowConnect(fn);
+      appEnvironment.apply(fn);
+    }
+    // planner (discover) and worker (extract, refresh) read the credential; only the worker writes a refreshed token back
+    this.planFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArns] }));
+    this.extractFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [secretArns] }));
+    key.grantDecrypt(this.planFunction);
+    key.grantEncryptDecrypt(this.extractFunction);
+    rawBucket.grantPut(this.extractFunction);
+
+    const logs = new LogGroup(this, 'ExecutionLogs', { retention: settings.logRetention, removalPolicy: settings.storage.removalPolicy });
+    this.stateMachine = new StateMachine(this, 'ExtractionStateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(readFileSync(EXTRACTION_ASL_FILE, 'utf8')),
+      definitionSubstitutions: {
+        PlanFunctionArn: this.planFunction.functionArn,
+        ExtractFunctionArn: this.extractFunction.functionArn,
+        FinalizeFunctionArn: this.finalizeFunction.functionArn,
+      },
+      logs: { destination: logs, level: LogLevel.ERROR },
+      tracingEnabled: true,
+    });
+    for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) fn.grantInvoke(this.stateMachine);
+
+    // a run that ends failed or partial fails its execution (the definition's RunFailed state)
+    this.failedRunsAlarm = new Alarm(this, 'FailedRunsAlarm', {
+      alarmDescription: 'An extraction run failed (some or all of its windows failed after retries)',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
