@@ -133,6 +133,17 @@ const suite: BenchSuite = {
           return { ms: performance.now() - t, bytes };
         });
 
+      if (process.env.BENCH_EXPLAIN) {
+        // diagnosis: the plan of the export query as COPY runs it, and the first lines of both outputs
+        await scratch.db.withClient({ orgId: source.organizationId, role: 'app' }, async (client) => {
+          const { copy, settings } = asCopyStatement(compile(exportQuery.rows, scratch.db.kysely));
+          if (settings) await client.query(settings.text, settings.values);
+          const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${copy}`);
+          log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+        });
+        const res = await fetch(exportUrl);
+        log(`webhook head: ${JSON.stringify([...res.headers])}\n${(await res.text()).slice(0, 400)}`);
+      }
       log('warm-up: webhook CSV export and COPY');
       await drainHttp(exportUrl);
       await copyOnce();

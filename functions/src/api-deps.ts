@@ -3,7 +3,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { listConnectors } from '@tributary/connectors/registry';
 import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
-import type { Adapters, Clock } from '@tributary/shared/config/adapters';
+import { webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
 import type { ApiConfig } from '@tributary/shared/config/config';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
@@ -24,6 +24,8 @@ export interface ApiDeps extends HttpDeps {
   oauthClients: Partial<Record<Platform, OAuthClientConfig>>;
   /** where each connector reaches its platform: the real APIs in AWS, the sandboxes locally */
   connectorBaseUrls: Readonly<Record<string, string>>;
+  /** minting signed webhook URLs: the deployment's signing secret (read on first use) and the public webhook base URL */
+  webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
 }
 
 export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
@@ -49,6 +51,15 @@ export function createApiDeps(
     findConnector: options.findConnector ?? findRegisteredConnector,
     oauthClients: options.oauthClients ?? {},
     connectorBaseUrls: options.connectorBaseUrls ?? {},
+    webhooks: { signingSecret: once(() => webhookSigningSecret(adapters.config.webhooks)), publicBaseUrl: adapters.config.webhooks.publicBaseUrl },
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
   };
+}
+
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= fn().catch((error: unknown) => {
+    value = undefined;
+    throw error;
+  }));
 }

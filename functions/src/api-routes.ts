@@ -4,10 +4,12 @@ import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from './api-deps';
 import { authRoutes } from './auth/auth.handlers';
 import { credentialRoutes } from './credentials/credential.handlers';
+import { dataRoutes } from './data/data.handlers';
 import { dataSourceRoutes } from './data-sources/data-source.handlers';
 import { memberRoutes } from './members/member.handlers';
 import { openApiRoutes } from './openapi';
 import { projectRoutes } from './projects/project.handlers';
+import { webhookRoutes } from './webhooks/webhook.handlers';
 
 export const ROUTE_GROUPS = {
   auth: authRoutes,
@@ -15,6 +17,8 @@ export const ROUTE_GROUPS = {
   members: memberRoutes,
   credentials: credentialRoutes,
   'data-sources': dataSourceRoutes,
+  webhooks: webhookRoutes,
+  data: dataRoutes,
   openapi: openApiRoutes,
 } as const satisfies Record<string, (deps: ApiDeps) => BoundRoute[]>;
 

@@ -15,3 +15,5 @@ export const membersHandler = group('members');
 export const credentialsHandler = group('credentials');
 export const dataSourcesHandler = group('data-sources');
 export const openApiHandler = group('openapi');
+export const webhooksHandler = group('webhooks');
+export const dataHandler = group('data');

@@ -2,7 +2,7 @@
 import type { LocalService } from './runner';
 import { postgresService } from './postgres.service';
 import { dynamoDbService, s3Service } from './aws-standins.service';
-import { webhookService } from './webhook.service';
+import { demoWebhookService, webhookService } from './webhook.service';
 import { googleSandboxService } from '../../connectors/src/sandboxes/google/google-sandbox';
 import { cognitoService } from './cognito.service';
 import { apiService } from './api.service';
@@ -17,4 +17,5 @@ export const LOCAL_SERVICES: LocalService[] = [
   cognitoService(),
   metaSandboxService,
   apiService(),
+  demoWebhookService,
 ];

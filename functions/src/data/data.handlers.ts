@@ -9,21 +9,47 @@ import { projectAccess } from '@tributary/shared/identity/access';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { projectCatalog } from './catalog';
-import { getDataMetricsRoute, getDataRoute, getDataSummaryRoute, postDataQueryRoute } from './data.routes';
+import { AppError } from '@tributary/shared/domain/errors';
+import { chooseFormat } from './formats';
+import { exportDataRoute, getDataMetricsRoute, getDataRoute, getDataSummaryRoute, postDataQueryRoute } from './data.routes';
 import { parseUrlQuery, type Aggregation, type DataQuery, type Dimension } from './query.schemas';
 import { streamData } from './stream-data';
 
 export const DEFAULT_API_PAGE = 1_000;
 export const MAX_API_PAGE = 10_000;
 
+/**
+ * A buffered Lambda response carries at most 6 MB, and API Gateway sends binary as base64 (4/3 larger):
+ * an export file stops at 4 MiB and says where the whole result is (a webhook URL streams any size).
+ */
+export const MAX_EXPORT_BYTES = 4 * 1024 * 1024;
+
 class Collect extends Writable {
   private chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _e: BufferEncoding, done: () => void) {
+  private size = 0;
+  constructor(private readonly maxBytes = Infinity) {
+    super();
+  }
+  override _write(chunk: Buffer, _e: BufferEncoding, done: (error?: Error) => void) {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) return done(new ExportTooLargeError(this.maxBytes));
     this.chunks.push(Buffer.from(chunk));
     done();
   }
+  bytes() {
+    return Buffer.concat(this.chunks);
+  }
   text() {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return this.bytes().toString('utf8');
+  }
+}
+
+class ExportTooLargeError extends AppError {
+  constructor(maxBytes: number) {
+    super('RESULT_TOO_LARGE', `The file would be larger than the ${Math.round(maxBytes / 1024 / 1024)} MiB one API response carries; use a webhook URL (it streams any size), aggregate, or narrow the date range`, 422, {
+      max_bytes: maxBytes,
+      suggestions: ['a webhook URL: /webhook/v1/{key}/data?format=csv', 'aggregate=weekly', 'a narrower start_date/end_date'],
+    });
   }
 }
 
@@ -58,6 +84,29 @@ export const makeGetDataSummary = (deps: ApiDeps) =>
 export const makePostDataQuery = (deps: ApiDeps) =>
   httpHandler(postDataQueryRoute, async ({ params, user, body }) => runJson(deps, user.userId, params.project_id, body, undefined, DATA_DEFAULTS), deps);
 
+/** The rows as a file: the webhook's formats, through the API (so at most MAX_EXPORT_BYTES; webhooks stream the rest). */
+export const makeExportData = (deps: ApiDeps) =>
+  httpHandler(exportDataRoute, async ({ params, user, event }) => {
+    const search = new URLSearchParams(event.rawQueryString ?? '');
+    const query = parseUrlQuery(search, ['format', 'bom']);
+    const format = chooseFormat(search.get('format'), undefined, 'csv');
+    const bom = search.get('bom');
+    if (bom !== null && !['0', '1', 'true', 'false'].includes(bom)) throw new ValidationError('bom is 1 or 0', { field: 'bom' });
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+    const out = new Collect(MAX_EXPORT_BYTES);
+    let headers: Record<string, string> = {};
+    let failed: unknown;
+    out.on('error', (e) => (failed = e));
+    const summary = await streamData(
+      deps.db,
+      { organizationId: access.organizationId, projectId: params.project_id, query, format, bom: bom === '1' || bom === 'true', ifNoneMatch: header(event, 'if-none-match'), defaults: DATA_DEFAULTS, now: deps.clock.now(), attachmentName: `tributary-${params.project_id.slice(0, 8)}-${deps.clock.now().toISOString().slice(0, 10)}` },
+      { head: (_status, h) => ((headers = h), out) },
+    ).catch((error: unknown) => Promise.reject(failed ?? error));
+    if (failed) throw failed;
+    if (summary.status === 304) return { status: 304, headers };
+    return { status: 200, headers, rawBody: out.bytes() };
+  }, deps);
+
 export const makeGetDataMetrics = (deps: ApiDeps) =>
   httpHandler(getDataMetricsRoute, async ({ params, user }) => {
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
@@ -71,5 +120,6 @@ export function dataRoutes(deps: ApiDeps): BoundRoute[] {
     { route: getDataSummaryRoute, handler: makeGetDataSummary(deps) },
     { route: getDataMetricsRoute, handler: makeGetDataMetrics(deps) },
     { route: postDataQueryRoute, handler: makePostDataQuery(deps) },
+    { route: exportDataRoute, handler: makeExportData(deps) },
   ];
 }

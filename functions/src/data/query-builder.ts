@@ -134,7 +134,9 @@ export interface BuildOptions {
 
 export function buildFactQuery(query: DataQuery, scope: QueryScope, options: BuildOptions = {}): BuiltQuery {
   const metrics: Metric[] = query.metrics ?? DEFAULT_METRICS;
-  const requestedDims = (query.dimensions as Dimension[] | undefined) ?? options.defaultDimensions;
+  // raw rows (aggregation=none) without named dimensions get every dimension of a fact row: an endpoint's
+  // default grouping (platform, campaign) would show rows that look duplicated
+  const requestedDims = (query.dimensions as Dimension[] | undefined) ?? (query.aggregation === 'none' ? undefined : options.defaultDimensions);
   const timeDims = new Set(['date', 'week', 'month']);
   const aggregation: Aggregation =
     query.aggregation ??

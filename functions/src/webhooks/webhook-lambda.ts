@@ -3,7 +3,7 @@
 // rows as PostgreSQL produces them, for up to 15 minutes.
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createAdapters } from '@tributary/shared/config/adapters';
+import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 
@@ -19,11 +19,9 @@ let deps: Promise<WebhookDeps> | undefined;
 async function loadDeps(): Promise<WebhookDeps> {
   const config = loadConfig();
   const adapters = createAdapters(config);
-  // The signing secret is delivered to the function as an environment variable resolved from Secrets
-  // Manager at deploy time (a dynamic reference), so no request waits on a Secrets Manager call.
-  const secret = process.env.TRIBUTARY_WEBHOOK_SIGNING_SECRET;
-  if (!secret) throw new Error('environment variable TRIBUTARY_WEBHOOK_SIGNING_SECRET is missing');
-  return { db: adapters.db, signingSecret: Buffer.from(secret, 'base64') };
+  // The secret reaches the function as an environment variable resolved from Secrets Manager at deploy
+  // time (a dynamic reference), so no request waits on a Secrets Manager call.
+  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks) };
 }
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {

@@ -5,7 +5,11 @@ import { httpHandler } from '@tributary/shared/http/http-handler';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeAudit } from '../audit';
-import { createWebhookRoute, deleteWebhookRoute, getWebhookRoute, listWebhooksRoute, revokeWebhookRoute, rotateWebhookRoute, updateWebhookRoute } from './webhook.routes';
+import { AppError, ConflictError, ValidationError } from '@tributary/shared/domain/errors';
+import { chooseFormat } from '../data/formats';
+import { parseUrlQuery } from '../data/query.schemas';
+import { mintSignedUrl } from './webhook-keys';
+import { createWebhookRoute, deleteWebhookRoute, mintSignedUrlRoute, getWebhookRoute, listWebhooksRoute, revokeWebhookRoute, rotateWebhookRoute, updateWebhookRoute } from './webhook.routes';
 import { createWebhook, deleteWebhook, getWebhookRow, listWebhooks, revokeWebhook, rotateWebhookKey, toView, updateWebhook, type WebhookInput } from './webhook.repository';
 
 const KEY_NOTE = 'Copy the key now: it is shown only this once. Use it as /webhook/v1/{key}/data?format=csv';
@@ -96,6 +100,36 @@ export const makeDeleteWebhook = (deps: ApiDeps) =>
     return { status: 204 };
   }, deps);
 
+export const makeMintSignedUrl = (deps: ApiDeps) =>
+  httpHandler(mintSignedUrlRoute, async (input) => {
+    const { params, body, user } = input;
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const baseUrl = deps.webhooks.publicBaseUrl;
+    if (!baseUrl) throw new AppError('NOT_IMPLEMENTED', 'This deployment has no public webhook URL configured (TRIBUTARY_WEBHOOK_URL)', 501);
+    // the URL's parameters are checked now as the webhook will check them, so nobody is handed a URL that can only fail
+    const query = new URLSearchParams(body.query);
+    if (body.endpoint !== 'metrics') {
+      parseUrlQuery(query, ['format', 'bom']);
+      chooseFormat(query.get('format'), undefined, 'json');
+    } else if ([...query.keys()].length) {
+      throw new ValidationError('The metrics endpoint takes no parameters', { field: 'query' });
+    }
+    const now = deps.clock.now();
+    const expiresAt = new Date(now.getTime() + body.expires_in_seconds * 1000);
+    const signed = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const row = await getWebhookRow(trx, params.project_id, params.webhook_id);
+      if (row.revokedAt || !row.isActive) throw new ConflictError('A revoked webhook cannot sign URLs', { id: row.id });
+      if (row.expiresAt && new Date(row.expiresAt).getTime() < expiresAt.getTime()) {
+        throw new ValidationError('A signed URL cannot outlive its webhook', { field: 'expires_in_seconds', webhook_expires_at: new Date(row.expiresAt).toISOString() });
+      }
+      const url = mintSignedUrl(baseUrl, await deps.webhooks.signingSecret(), { id: row.id, keyHash: row.keyHash }, body.endpoint, body.query, expiresAt);
+      // the audit keeps what was shared and until when, never the signature
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'webhook.sign_url', targetType: 'webhook', targetId: row.id, details: { endpoint: body.endpoint, query: body.query, expires_at: expiresAt.toISOString() }, request: meta(input) });
+      return url;
+    });
+    return { status: 201, body: { url: signed, expires_at: new Date(Math.floor(expiresAt.getTime() / 1000) * 1000).toISOString(), webhook_id: params.webhook_id, endpoint: body.endpoint } };
+  }, deps);
+
 export function webhookRoutes(deps: ApiDeps): BoundRoute[] {
   return [
     { route: listWebhooksRoute, handler: makeListWebhooks(deps) },
@@ -105,5 +139,6 @@ export function webhookRoutes(deps: ApiDeps): BoundRoute[] {
     { route: rotateWebhookRoute, handler: makeRotateWebhook(deps) },
     { route: revokeWebhookRoute, handler: makeRevokeWebhook(deps) },
     { route: deleteWebhookRoute, handler: makeDeleteWebhook(deps) },
+    { route: mintSignedUrlRoute, handler: makeMintSignedUrl(deps) },
   ];
 }

@@ -1,6 +1,6 @@
 import { defineRoute } from '@tributary/shared/http/route';
 import { ProjectParamsSchema, STANDARD_ERRORS, conflict } from '../common.schemas';
-import { CreateWebhookBodySchema, UpdateWebhookBodySchema, WebhookListSchema, WebhookParamsSchema, WebhookSchema, WebhookWithKeySchema } from './webhook.schemas';
+import { CreateWebhookBodySchema, SignedUrlBodySchema, SignedUrlSchema, UpdateWebhookBodySchema, WebhookListSchema, WebhookParamsSchema, WebhookSchema, WebhookWithKeySchema } from './webhook.schemas';
 
 const tags = ['webhooks'];
 const base = '/api/v1/projects/{project_id}/webhooks';
@@ -12,3 +12,4 @@ export const updateWebhookRoute = defineRoute({ operationId: 'updateWebhook', me
 export const rotateWebhookRoute = defineRoute({ operationId: 'rotateWebhook', method: 'post', path: `${base}/{webhook_id}/rotate`, summary: 'Replace the key (and void URLs signed before); the new key is shown once', tags, auth: 'user', request: { params: WebhookParamsSchema }, responses: { 200: { description: 'Rotated', schema: WebhookWithKeySchema }, 409: conflict, ...STANDARD_ERRORS } });
 export const revokeWebhookRoute = defineRoute({ operationId: 'revokeWebhook', method: 'post', path: `${base}/{webhook_id}/revoke`, summary: 'Stop the webhook answering, for good', tags, auth: 'user', request: { params: WebhookParamsSchema }, responses: { 200: { description: 'Revoked', schema: WebhookSchema }, ...STANDARD_ERRORS } });
 export const deleteWebhookRoute = defineRoute({ operationId: 'deleteWebhook', method: 'delete', path: `${base}/{webhook_id}`, summary: 'Delete a webhook (its access logs stay, unlinked)', tags, auth: 'user', request: { params: WebhookParamsSchema }, responses: { 204: { description: 'Deleted' }, ...STANDARD_ERRORS } });
+export const mintSignedUrlRoute = defineRoute({ operationId: 'mintWebhookSignedUrl', method: 'post', path: `${base}/{webhook_id}/signed-urls`, summary: 'A time-limited URL (exp + HMAC sig over path and query) that fixes every parameter it carries; rotating the key voids it', tags, auth: 'user', request: { params: WebhookParamsSchema, body: SignedUrlBodySchema }, responses: { 201: { description: 'Signed URL', schema: SignedUrlSchema }, 409: conflict, ...STANDARD_ERRORS } });

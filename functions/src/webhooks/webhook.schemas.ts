@@ -33,3 +33,13 @@ export const WebhookSchema = z.object({
 });
 export const WebhookWithKeySchema = z.object({ webhook: WebhookSchema, key: z.string(), note: z.string() });
 export const WebhookListSchema = z.object({ webhooks: z.array(WebhookSchema) });
+
+/** A signed sharing URL lives at most 90 days (and never past the webhook's own expiry). */
+export const MAX_SIGNED_URL_SECONDS = 90 * 24 * 3600;
+export const SignedUrlBodySchema = z.object({
+  endpoint: z.enum(['data', 'summary', 'metrics']).default('data'),
+  /** the query string the URL fixes, as name → value (e.g. { format: 'csv', date_range: 'last_30_days' }); checked like a request would be */
+  query: z.record(z.string().regex(/^[a-z_]{1,40}$/), z.string().max(2000)).refine((q) => !('exp' in q) && !('sig' in q), 'exp and sig are set by the server').default({}),
+  expires_in_seconds: z.number().int().min(60).max(MAX_SIGNED_URL_SECONDS).default(7 * 24 * 3600),
+});
+export const SignedUrlSchema = z.object({ url: z.string(), expires_at: z.string(), webhook_id: z.string(), endpoint: z.string() });

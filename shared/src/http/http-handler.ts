@@ -60,6 +60,7 @@ function jsonBody(): MiddlewareObj<HttpEvent, HttpResponse> {
 
 export function toHttpResponse(result: HttpResult): HttpResponse {
   const headers: Record<string, string> = { ...result.headers };
+  if (result.rawBody) return { statusCode: result.status, headers, body: result.rawBody.toString('base64'), isBase64Encoded: true };
   if (result.body === undefined) return { statusCode: result.status, headers };
   return { statusCode: result.status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(result.body) };
 }

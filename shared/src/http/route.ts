@@ -57,4 +57,6 @@ export interface HttpResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** a body that is not JSON (a file download): sent as is, base64 on the wire as API Gateway wants binary */
+  rawBody?: Buffer;
 }
