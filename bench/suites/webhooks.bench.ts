@@ -21,7 +21,9 @@ import type { BenchFigure, BenchSuite } from '../harness';
 import { createScratchDb } from '../scratch-db';
 
 const DAYS = 90;
-const ROWS_PER_DAY = Number(process.env.BENCH_ROWS_PER_DAY ?? 11_112); // 90 x 11,112 = 1,000,080 rows
+// BENCH_ROWS sets the total (spread over the 90 days), BENCH_ROWS_PER_DAY the daily count; a smaller scale
+// is for a quick run on a loaded machine, the figures the issue asks for are at the default 1M
+const ROWS_PER_DAY = process.env.BENCH_ROWS ? Math.max(1, Math.round(Number(process.env.BENCH_ROWS) / DAYS)) : Number(process.env.BENCH_ROWS_PER_DAY ?? 11_112); // 90 x 11,112 = 1,000,080 rows
 const START = '2026-06-01';
 const END = addDays(START, DAYS - 1);
 const MB = 1024 * 1024;
@@ -121,6 +123,7 @@ const suite: BenchSuite = {
 
       // the query both sides run: every row, money converted to the project's USD with each day's rate
       const scope: QueryScope = { organizationId: source.organizationId, projectId: source.projectId, from: START, to: END, filters: [], currency: 'USD' };
+      // aggregate=none without dimensions: every dimension of a fact row, as the direct query below (same builder, same columns)
       const exportUrl = `${server.url}/webhook/v1/${key}/data?start_date=${START}&end_date=${END}&aggregate=none&format=csv`;
       const exportQuery = buildFactQuery(DataQuerySchema.parse({ date_range: { start_date: START, end_date: END }, aggregation: 'none' }), scope, { spreadsheetSafeText: true });
       const copyOnce = () =>
@@ -152,6 +155,7 @@ const suite: BenchSuite = {
       log('CSV export: through the webhook');
       const hook = await best(2, () => drainHttp(exportUrl));
       const peakRssMb = await server.peakRssMb();
+      if (Math.abs(hook.bytes - copy.bytes) > 1024 + copy.bytes * 0.02) throw new Error(`the webhook sent ${hook.bytes} bytes and COPY ${copy.bytes}: they are not the same query`);
       log(`export: webhook ${hook.ms.toFixed(0)} ms (${(hook.bytes / MB).toFixed(1)} MB), COPY ${copy.ms.toFixed(0)} ms (${(copy.bytes / MB).toFixed(1)} MB); webhook process RSS ${restingRssMb.toFixed(0)} MB at rest, ${peakRssMb.toFixed(0)} MB peak`);
 
       const summaryUrl = `${server.url}/webhook/v1/${key}/summary?start_date=${START}&end_date=${END}&dimensions=platform,campaign&format=csv`;
