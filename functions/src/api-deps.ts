@@ -11,8 +11,13 @@ import type { HttpDeps } from '@tributary/shared/http/http-handler';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import type { IdentityProvider } from '@tributary/shared/ports/identity-provider';
 import type { SecretStore } from '@tributary/shared/ports/secret-store';
+import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
+import { attachPipeline } from './pipeline/pipeline';
+import { createPipelineDeps } from './pipeline/pipeline-deps';
 
 export interface ApiDeps extends HttpDeps {
+  /** starts extraction runs (POST …/extract); locally it runs the pipeline's handlers in process */
+  workflow: WorkflowRunner;
   db: Database;
   secrets: SecretStore;
   identity: IdentityProvider;
@@ -37,8 +42,12 @@ export function createApiDeps(
   options: { logger?: Logger; oauthClients?: ApiDeps['oauthClients']; connectorBaseUrls?: Record<string, string>; findConnector?: ApiDeps['findConnector']; rateLimits?: HttpDeps['rateLimits'] } = {},
 ): ApiDeps {
   const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
+  const connectorBaseUrls = options.connectorBaseUrls ?? {};
+  // an in-process runner needs the pipeline's task handlers; a Step Functions runner ignores them
+  attachPipeline(createPipelineDeps(adapters, { connectorBaseUrls }));
   return {
     logger,
+    workflow: adapters.workflow,
     db: adapters.db,
     kv: adapters.kv,
     secrets: adapters.secrets,
@@ -50,7 +59,7 @@ export function createApiDeps(
     allowedOrigin: adapters.config.api.dashboardOrigin,
     findConnector: options.findConnector ?? findRegisteredConnector,
     oauthClients: options.oauthClients ?? {},
-    connectorBaseUrls: options.connectorBaseUrls ?? {},
+    connectorBaseUrls,
     webhooks: { signingSecret: once(() => webhookSigningSecret(adapters.config.webhooks)), publicBaseUrl: adapters.config.webhooks.publicBaseUrl },
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
   };

@@ -11,6 +11,7 @@ import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/ac
 import { httpHandler } from '@tributary/shared/http/http-handler';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
+import { startExtractionRun } from '../pipeline/start-run';
 import { writeAudit } from '../audit';
 import { iso } from '../common.schemas';
 import { conflictOnUnique } from '../db-errors';
@@ -196,36 +197,21 @@ export const makeExtractDataSource = (deps: ApiDeps) =>
   httpHandler(extractDataSourceRoute, async (input) => {
     const { params, body, user } = input;
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'extract');
-    const job = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-      const source = await loadSource(trx, params.project_id, params.source_id);
-      if (!source.isActive) throw new ConflictError('The data source is disabled; enable it before extracting');
-      const running = await trx.selectFrom('extractionJobs').select(['id', 'status']).where('dataSourceId', '=', source.id).where('status', 'in', ['pending', 'running']).executeTakeFirst();
-      if (running) throw new ConflictError('An extraction of this data source is already pending or running', { job_id: running.id, status: running.status });
-      const created = await trx
-        .insertInto('extractionJobs')
-        .values({
-          organizationId: access.organizationId,
-          projectId: params.project_id,
-          dataSourceId: source.id,
-          jobType: 'manual',
-          windowStart: body.window_start ?? null,
-          windowEnd: body.window_end ?? null,
-          jobConfig: JSON.stringify({ requested_by: user.userId }),
-          restatements: JSON.stringify([]),
-        })
-        .returning(['id', 'status'])
-        .executeTakeFirstOrThrow();
-      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.extraction_requested', targetType: 'extraction_job', targetId: created.id, details: { data_source_id: source.id }, request: meta(input) });
-      return created;
-    }).catch(async (error) => {
-      // two requests at once: the partial unique index lets one through; the other learns the winner's id
-      if ((error as { code?: string }).code !== '23505') throw error;
-      const winner = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        trx.selectFrom('extractionJobs').select(['id', 'status']).where('dataSourceId', '=', params.source_id).where('status', 'in', ['pending', 'running']).executeTakeFirst(),
-      );
-      throw new ConflictError('An extraction of this data source is already pending or running', winner ? { job_id: winner.id, status: winner.status } : {});
+    // 404 for another project's source before anything starts; startExtractionRun checks is_active and
+    // refuses a second concurrent run (409 with the running job's id, from the partial unique index)
+    const source = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
+    const backfill = body.window_start || body.window_end ? { start: body.window_start ?? body.window_end!, end: body.window_end ?? body.window_start! } : undefined;
+    const started = await startExtractionRun(deps, {
+      dataSourceId: source.id,
+      organizationId: access.organizationId,
+      trigger: backfill ? 'backfill' : 'manual',
+      requestedBy: user.userId,
+      ...(backfill ? { backfill } : {}),
     });
-    return { status: 202, body: { job_id: job.id, status: job.status } };
+    await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+      writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.extraction_requested', targetType: 'extraction_job', targetId: started.jobId, details: { data_source_id: source.id }, request: meta(input) }),
+    );
+    return { status: 202, body: { job_id: started.jobId, status: 'pending' } };
   }, deps);
 
 export const makeDataSourceStatus = (deps: ApiDeps) =>
