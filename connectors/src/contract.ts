@@ -29,8 +29,14 @@ export abstract class ConnectorError extends Error {
 /** The platform asked us to slow down; wait `retryAfterMs` (as the platform told us) and try again. */
 export class RateLimitedError extends ConnectorError {
   readonly kind = 'rate_limited' as const;
-  constructor(message: string, platform: Platform, readonly retryAfterMs: number, options?: { cause?: unknown }) {
+  /**
+   * A period's quota is used up (GA4's tokens per hour or per day): every call fails until it returns, so the
+   * worker does not sleep through the wait; the error goes to the pipeline, which reschedules the window.
+   */
+  readonly quotaExhausted: boolean;
+  constructor(message: string, platform: Platform, readonly retryAfterMs: number, options?: { cause?: unknown; quotaExhausted?: boolean }) {
     super(message, platform, `${message} (retrying in ${Math.ceil(retryAfterMs / 1000)} s)`, options);
+    this.quotaExhausted = options?.quotaExhausted ?? false;
   }
 }
 /** 5xx, timeouts, dropped connections: retry with backoff and jitter. */

@@ -100,14 +100,21 @@ describe('GA4 connector', () => {
     expect(ctx.clock.sleeps).toContain(10_000);
   });
 
-  // Known gap (open in issue 5): an exhausted hourly quota is still waited out inside the worker instead of
-  // being handed to the pipeline as RateLimitedError. Skipped until the runtime distinguishes the two.
-  it.skip('when the hourly token quota is exhausted, it is handed to the pipeline', async () => {
+  it('when the hourly token quota is exhausted, it is handed to the pipeline with a wait until the tokens return', async () => {
     const ctx = await primed();
+    await control.resetRequests();
     await control.arm({ kind: 'rate_limit', target: 'ga4', ga4Quota: 'tokens_per_hour', times: 1 });
     const err = await collect(ctx, request(properties[0]!, { start: TODAY, end: TODAY })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
-    expect((err as RateLimitedError).retryAfterMs).toBeLessThanOrEqual(3_600_000);
+    const limited = err as RateLimitedError;
+    expect(limited.quotaExhausted).toBe(true);
+    // "will return in under an hour": until the next hour, whatever the clock says now
+    expect(limited.retryAfterMs).toBeGreaterThan(0);
+    expect(limited.retryAfterMs).toBeLessThanOrEqual(3_600_000);
+    expect((ctx.clock.now() + limited.retryAfterMs) % 3_600_000).toBe(0);
+    // the worker did not sleep through it, and made no second call against the spent quota
+    expect(ctx.clock.sleeps).toEqual([]);
+    expect((await control.requests()).byRoute['ga4.runReport']).toBe(1);
   });
 
   it('when the server fails, it backs off and succeeds; googleapis does not retry on its own', async () => {

@@ -76,14 +76,19 @@ export function classifyGa4Error(err: unknown, now: number): ConnectorError {
   if (res.status === 429 || e?.status === 'RESOURCE_EXHAUSTED') {
     // GA4 sends no Retry-After; its message names the exhausted quota, and with it when tokens return
     // (developers.google.com/analytics/devguides/reporting/data/v1/quotas)
-    const retryAfterMs = /per day/i.test(message)
+    // ("Exhausted property tokens per hour … will return in under an hour"). An exhausted hourly or daily
+    // token quota fails every request to the property until it returns, so it is handed to the pipeline
+    // (quotaExhausted) rather than slept through by the worker; concurrent requests free up in seconds.
+    const perDay = /per day/i.test(message);
+    const perHour = !perDay && /per hour|under an hour/i.test(message);
+    const retryAfterMs = perDay
       ? nextBoundary(now, 86_400_000)
-      : /per hour|under an hour/i.test(message)
+      : perHour
         ? nextBoundary(now, 3_600_000)
         : /concurrent/i.test(message)
           ? 10_000
           : DEFAULT_RATE_LIMIT_WAIT_MS;
-    return classifyFailure(PLATFORM, { status: 429, code: e?.status, message, kind: 'rate_limited', retryAfterMs, cause: err });
+    return classifyFailure(PLATFORM, { status: 429, code: e?.status, message, kind: 'rate_limited', retryAfterMs, quotaExhausted: perDay || perHour, cause: err });
   }
   return classifyFailure(PLATFORM, { status: res.status, code: e?.status, message, cause: err });
 }

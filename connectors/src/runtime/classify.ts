@@ -24,6 +24,8 @@ export interface PlatformFailure {
   message: string;
   /** the wait the platform asked for, already in ms (see parseRetryAfter / parseDurationMs) */
   retryAfterMs?: number;
+  /** rate limited because a period's quota is spent (not a burst): see RateLimitedError.quotaExhausted */
+  quotaExhausted?: boolean;
   /** forces the kind when the platform's code says more than the status (e.g. Meta's 400 for rate limits) */
   kind?: ConnectorError['kind'];
   cause?: unknown;
@@ -39,7 +41,7 @@ export function classifyFailure(platform: Platform, failure: PlatformFailure): C
   const detail = failure.code !== undefined ? `${failure.message} [${failure.code}]` : failure.message;
   switch (kind) {
     case 'rate_limited':
-      return new RateLimitedError(`${name} rate limit reached: ${detail}`, platform, failure.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, opts);
+      return new RateLimitedError(`${name} rate limit reached: ${detail}`, platform, failure.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, { ...opts, quotaExhausted: failure.quotaExhausted ?? false });
     case 'transient':
       return new TransientPlatformError(`${name} is temporarily unavailable: ${detail}`, platform, `${name} did not answer properly; the extraction will retry.`, opts);
     case 'auth_expired':

@@ -115,6 +115,18 @@ describe('withRetries', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
+  it('when a period quota is exhausted, it hands the error to the pipeline even for a short wait, and pauses the credential', async () => {
+    const clock = new VirtualClock();
+    const c = scriptedConnector([new RateLimitedError('hourly tokens', 'ga4', 5 * 60_000, { quotaExhausted: true })]);
+    const ctx = context(clock);
+    await expect(withRetries(c, ctx, (x) => c.validate(x))).rejects.toMatchObject({ quotaExhausted: true, retryAfterMs: 300_000 });
+    expect(clock.sleeps).toEqual([]);
+    expect(c.calls).toHaveLength(1);
+    // the next worker on the same credential waits out the pause before its call
+    await ctx.rateLimiter.acquire(c.platform);
+    expect(clock.sleeps).toEqual([300_000]);
+  });
+
   it('when an unclassified network error escapes a connector, it is treated as transient', async () => {
     const clock = new VirtualClock();
     const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });

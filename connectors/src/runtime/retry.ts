@@ -1,6 +1,7 @@
 // The retry runner every connector call goes through. It does what the platform asked and nothing more:
 //   RateLimitedError       -> tell the shared limiter (so other workers on the credential pause too),
-//                             wait exactly retryAfterMs, try again
+//                             wait exactly retryAfterMs, try again; an exhausted period quota (or a wait
+//                             longer than maxRateLimitWaitMs) is thrown to the pipeline instead
 //   TransientPlatformError -> back off exponentially with full jitter (AWS Architecture Blog,
 //                             "Exponential Backoff And Jitter": spreads retries of concurrent workers)
 //   ConnectorAuthError     -> refresh the token ONCE (connector.refresh), persist it, try again; a second
@@ -73,6 +74,11 @@ class RetryState<Cred> {
     const sleep = ctx.sleep ?? systemSleep;
     const now = ctx.now ?? Date.now;
     if (err instanceof RateLimitedError) {
+      if (err.quotaExhausted) {
+        // the other workers of this credential stop too; this one hands the window back to the pipeline
+        await ctx.rateLimiter.pauseUntil(rateBucket(ctx as ConnectorContext<unknown>, connector.platform), now() + err.retryAfterMs);
+        throw err;
+      }
       if (err.retryAfterMs > o.maxRateLimitWaitMs) throw err;
       await ctx.rateLimiter.pauseUntil(rateBucket(ctx as ConnectorContext<unknown>, connector.platform), now() + err.retryAfterMs);
       ctx.logger.info('rate limited; waiting as the platform asked', { platform: connector.platform, what, retryAfterMs: err.retryAfterMs, attempt: this.attempt });
