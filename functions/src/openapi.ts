@@ -11,6 +11,8 @@ import * as credentialRouteValues from './credentials/credential.routes';
 import * as dataSourceRouteValues from './data-sources/data-source.routes';
 import * as memberRouteValues from './members/member.routes';
 import * as projectRouteValues from './projects/project.routes';
+import * as dataRouteValues from './data/data.routes';
+import * as webhookRouteValues from './webhooks/webhook.routes';
 
 // registry.register() names a component through the .openapi() method this adds to zod's prototype
 extendZodWithOpenApi(z);
@@ -30,7 +32,7 @@ const isRoute = (value: unknown): value is Route => typeof value === 'object' &&
 
 /** Every route of the management API, in one list: the document, the local router and infra read it. */
 export const MANAGEMENT_ROUTES: readonly Route[] = [
-  ...[authRouteValues, projectRouteValues, memberRouteValues, credentialRouteValues, dataSourceRouteValues].flatMap((m) => Object.values(m).filter(isRoute)),
+  ...[authRouteValues, projectRouteValues, memberRouteValues, credentialRouteValues, dataSourceRouteValues, webhookRouteValues, dataRouteValues].flatMap((m) => Object.values(m).filter(isRoute)),
   openApiRoute,
 ];
 

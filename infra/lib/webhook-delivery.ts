@@ -21,7 +21,7 @@ import {
 import { FunctionUrlOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { FunctionUrlAuthType, InvokeMode, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import { FunctionUrlAuthType, InvokeMode, type FunctionUrl, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -44,16 +44,17 @@ export class WebhookDelivery extends Construct {
   readonly functionUrl: FunctionUrl;
   readonly distribution: Distribution;
   readonly webAcl: CfnWebACL;
+  readonly signingSecret: Secret;
 
   constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment }: WebhookDeliveryProps) {
     super(scope, id);
 
     // HMAC key of the time-limited signed URLs; alphanumeric, which webhook-lambda.ts reads as base64
-    const signingSecret = new Secret(this, 'SigningSecret', {
+    const signingSecret = (this.signingSecret = new Secret(this, 'SigningSecret', {
       secretName: `tributary/${settings.name}/webhook-signing`,
       encryptionKey: key,
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-    });
+    }));
 
     this.function = new TributaryFunction(this, 'Function', {
       settings,
@@ -126,5 +127,14 @@ export class WebhookDelivery extends Construct {
         compress: true,
       },
     });
+  }
+
+  /**
+   * For the management API's webhooks function (POST …/webhooks/{id}/signed-urls): the same signing secret
+   * (a dynamic reference, resolved at deploy) and the public base URL the signed URLs start with.
+   */
+  allowUrlMinting(fn: LambdaFunction): void {
+    fn.addEnvironment('TRIBUTARY_WEBHOOK_SIGNING_SECRET', this.signingSecret.secretValue.unsafeUnwrap());
+    fn.addEnvironment('TRIBUTARY_WEBHOOK_URL', `https://${this.distribution.distributionDomainName}`);
   }
 }

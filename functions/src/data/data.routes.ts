@@ -5,8 +5,30 @@ import { DataQuerySchema } from './query.schemas';
 
 const tags = ['data'];
 const base = '/api/v1/projects/{project_id}/data';
-/** GET query strings are parsed by parseUrlQuery from the raw string (filters repeat), so any key passes here */
-const RawQuerySchema = z.record(z.string(), z.string());
+/**
+ * GET query strings are parsed by parseUrlQuery from the raw string (filter repeats), which also refuses
+ * unknown names; this schema names the parameters for the OpenAPI document and lets the raw string decide.
+ */
+const param = (description: string) => z.string().optional().describe(description);
+const RawQuerySchema = z
+  .object({
+    platform: param('comma-separated platforms, e.g. google_ads,meta_ads'),
+    data_source: param('comma-separated data source ids'),
+    start_date: param('YYYY-MM-DD'),
+    end_date: param('YYYY-MM-DD'),
+    date_range: param('relative range: today, yesterday, last_30_days, this_month, last_month, …'),
+    metrics: param('comma-separated metrics (see /data/metrics)'),
+    dimensions: param('comma-separated dimensions: date, week, month, platform, account, campaign, ad_group, ad, extra.<key>'),
+    aggregate: param('none, daily, weekly, monthly or total'),
+    filter: param('field:op:value, repeatable (eq, neq, in with |, gte, lte, between with |, contains)'),
+    currency: param('ISO 4217 code or native (default: the project reporting currency)'),
+    sort: param('comma-separated columns, - for descending'),
+    limit: param('rows per page'),
+    cursor: param('next_cursor of the previous page'),
+    format: param('export only: csv, tsv, xlsx, json, ndjson, xml, html'),
+    bom: param('export only: 1 for a UTF-8 byte order mark'),
+  })
+  .passthrough();
 const DataResultSchema = z.object({
   meta: z.record(z.string(), z.unknown()),
   columns: z.array(z.object({ key: z.string(), name: z.string(), type: z.string() })),
