@@ -1,0 +1,12 @@
+// Lambda entry of the daily maintenance job (EventBridge Scheduler invokes it once a day).
+import { createAdapters } from '@tributary/shared/config/adapters';
+import { loadConfig } from '@tributary/shared/config/config';
+import { runDailyMaintenance } from './daily-maintenance';
+
+const adapters = createAdapters(loadConfig());
+
+export const handler = async () => {
+  const result = await runDailyMaintenance(adapters);
+  console.log(JSON.stringify({ level: 'INFO', message: 'daily maintenance done', ...result }));
+  return result;
+};

@@ -1,0 +1,33 @@
+// The daily maintenance job on the local runner: the same function the scheduled Lambda runs (ECB rates
+// from the ECB sandbox, then retention), once shortly after start, so conversions work at once, and then
+// every 24 hours while the runner is up.
+import { createAdapters } from '@tributary/shared/config/adapters';
+import { loadConfig } from '@tributary/shared/config/config';
+import { runDailyMaintenance } from '../../functions/src/maintenance/daily-maintenance';
+import type { LocalService } from './runner';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const maintenanceService: LocalService = {
+  name: 'maintenance',
+  async start(ctx) {
+    const adapters = createAdapters(loadConfig(ctx.env));
+    let running: Promise<void> = Promise.resolve();
+    const runOnce = () => {
+      running = runDailyMaintenance(adapters).then(
+        (r) => ctx.log('maintenance', `daily maintenance done: ${'error' in r.fx ? 'fx failed' : `${r.fx.publications} ECB publications, ${r.fx.rowsWritten} rates written`}; retention ${JSON.stringify(r.retention)}`),
+        (err: Error) => ctx.log('maintenance', `daily maintenance failed: ${err.message}`),
+      );
+    };
+    const first = setTimeout(runOnce, 2_000);
+    const daily = setInterval(runOnce, DAY_MS);
+    return {
+      stop: async () => {
+        clearTimeout(first);
+        clearInterval(daily);
+        await running;
+        await adapters.close();
+      },
+    };
+  },
+};
