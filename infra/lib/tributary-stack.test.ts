@@ -227,3 +227,20 @@ describe('webhook delivery', () => {
     });
   });
 });
+
+describe('daily maintenance', () => {
+  it('when synthesized, EventBridge Scheduler invokes the maintenance function daily after the ECB publishes, through an invoke-only role, with retries and a dead-letter queue', () => {
+    const t = templates.dev;
+    const { resource: schedule } = only(t, 'AWS::Scheduler::Schedule');
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'cron(30 16 * * ? *)', ScheduleExpressionTimezone: 'Europe/Berlin', Target: { RetryPolicy: { MaximumRetryAttempts: 3 }, DeadLetterConfig: { Arn: Match.anyValue() } } });
+    const roleId = (schedule.Properties!.Target.RoleArn['Fn::GetAtt'] as string[])[0]!;
+    const policies = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }) as Resources);
+    const actions = policies.flatMap((p) => p.Properties!.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+    expect(new Set(actions)).toEqual(new Set(['lambda:InvokeFunction', 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']));
+  });
+
+  it('when synthesized, failures and dead-lettered invocations of the maintenance job raise alarms', () => {
+    const alarms = Object.values(templates.dev.findResources('AWS::CloudWatch::Alarm') as Resources).map((a) => a.Properties!.AlarmDescription as string);
+    expect(alarms).toEqual(expect.arrayContaining([expect.stringMatching(/daily maintenance job failed/), expect.stringMatching(/dead-lettered/)]));
+  });
+});

@@ -9,7 +9,10 @@ import { AppEnvironment } from './app-environment';
 import { Database } from './database';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
+import { Identity } from './identity';
+import { ManagementApi } from './management-api';
 import { Network } from './network';
+import { Maintenance } from './maintenance';
 import { Pipeline } from './pipeline';
 import { Storage } from './storage';
 import { WebhookDelivery } from './webhook-delivery';
@@ -26,7 +29,10 @@ export class TributaryStack extends Stack {
   readonly database: Database;
   readonly appEnvironment = new AppEnvironment();
   readonly webhooks: WebhookDelivery;
+  readonly identity: Identity;
+  readonly api: ManagementApi;
   readonly pipeline: Pipeline;
+  readonly maintenance: Maintenance;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
@@ -49,7 +55,12 @@ export class TributaryStack extends Stack {
     appEnvironment.set('TRIBUTARY_KMS_KEY_ID', key.keyArn);
     appEnvironment.set('TRIBUTARY_ARCHIVE_BUCKET', this.storage.archiveBucket.bucketName);
     appEnvironment.set('TRIBUTARY_RAW_BUCKET', this.storage.rawPageBucket.bucketName);
-    appEnvironment.set('TRIBUTARY_SECRET_PREFIX', `tributary/${settings.name}/credentials/`);
+    const secretPrefix = `tributary/${settings.name}/credentials/`;
+    appEnvironment.set('TRIBUTARY_SECRET_PREFIX', secretPrefix);
+
+    this.identity = new Identity(this, 'Identity', { settings, appEnvironment });
+    this.api = new ManagementApi(this, 'Api', { settings, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets, database: this.database, appEnvironment, secretPrefix });
+    for (const fn of Object.values(this.api.functions)) fn.node.addDependency(this.database.migrations);
 
     this.webhooks = new WebhookDelivery(this, 'Webhooks', {
       settings,
@@ -73,7 +84,21 @@ export class TributaryStack extends Stack {
     });
     this.pipeline.node.addDependency(this.database.migrations);
 
+    this.maintenance = new Maintenance(this, 'Maintenance', {
+      settings,
+      key,
+      vpc: this.network.vpc,
+      functionSubnets: this.network.functionSubnets,
+      database: this.database,
+      archiveBucket: this.storage.archiveBucket,
+      appEnvironment,
+    });
+    this.maintenance.node.addDependency(this.database.migrations);
+
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
+    new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
+    new CfnOutput(this, 'DashboardClientId', { value: this.identity.spaClient.userPoolClientId });
+    new CfnOutput(this, 'ScriptClientId', { value: this.identity.scriptClient.userPoolClientId });
   }
 }

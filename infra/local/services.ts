@@ -7,6 +7,8 @@ import { googleSandboxService } from '../../connectors/src/sandboxes/google/goog
 import { cognitoService } from './cognito.service';
 import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
+import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
+import { maintenanceService } from './maintenance.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
   postgresService,
@@ -16,6 +18,8 @@ export const LOCAL_SERVICES: LocalService[] = [
   googleSandboxService,
   cognitoService(),
   metaSandboxService,
+  ecbSandboxService,
   apiService(),
   demoWebhookService,
+  maintenanceService,
 ];
