@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import Papa from 'papaparse';
@@ -90,7 +91,7 @@ beforeAll(async () => {
   adapters = createAdapters(config);
   // both servers read the one signing secret the config names (a 0600 file under the test's home)
   hooks = await startWebhookServer({ db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks) }, webhookPort);
-  const deps = createApiDeps(adapters, { rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
+  const deps = createApiDeps(adapters, { logger: new Logger({ serviceName: 'data-api-test', logLevel: 'ERROR' }), rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
   api = await startApiServer({ routes: managementApiRoutes(deps), port: 0, allowedOrigin: config.api.dashboardOrigin });
 
   const email = `analyst-${Date.now()}@example.com`;
