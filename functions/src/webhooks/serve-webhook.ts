@@ -7,6 +7,7 @@
 // is the same 401, so probing tells nothing. The webhook's own scope (allowed data sources, default
 // platforms and filters) is applied on top of whatever the URL asks: a URL can narrow, never widen.
 import { Writable } from 'node:stream';
+import type pg from 'pg';
 import type { Database } from '@tributary/shared/db/database';
 import { AppError, AuthenticationRequiredError, NotFoundError, RateLimitExceededError, ValidationError } from '@tributary/shared/domain/errors';
 import { classifyError, errorResponse } from '@tributary/shared/http/error-envelope';
@@ -91,10 +92,15 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     if (!match) throw new NotFoundError('Route');
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new ValidationError('Webhook endpoints answer GET only', { method: req.method });
     const [, token, endpoint] = match as unknown as [string, string, 'data' | 'summary' | 'metrics'];
-    webhook = await authenticateWebhook(deps, token, req.path, params, now);
-    const hook = webhook;
+    // one transaction for the key check and the hourly count: every round trip shows in a small refresh's time
+    const { row, limit } = await deps.db.withClient({ role: 'app' }, async (client) => {
+      const found = await authenticateWebhook(deps, client, token, req.path, params, now);
+      await client.query(`SELECT set_config('tributary.org_id', $1, true)`, [found.organization_id]);
+      return { row: found, limit: await checkRateLimit(client, found, now) };
+    });
+    webhook = row;
+    const hook = row;
 
-    const limit = await checkRateLimit(deps.db, hook, now);
     Object.assign(rateHeaders, limit.headers);
     if (limit.retryAfterSeconds !== null) throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: hook.rate_limit_per_hour });
     const scopeParsed = WebhookScopeSchema.safeParse(hook.data_filters ?? {});
@@ -151,17 +157,17 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
   return { status, bytes, webhookId: webhook?.id };
 }
 
-async function authenticateWebhook(deps: WebhookDeps, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
+async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
   let row: WebhookRow | undefined;
   if (token.startsWith(SIGNED_TAG)) {
     const id = token.slice(SIGNED_TAG.length);
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw refused();
-    row = await deps.db.withClient({ role: 'app' }, async (c) => (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_id($1::uuid)', [id])).rows[0]);
+    row = (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_id($1::uuid)', [id])).rows[0];
     if (!row || !verifySignature(urlSigningKey(deps.signingSecret, row.id, row.key_hash), path, params, now.getTime())) throw refused();
   } else {
     if (!looksLikeWebhookKey(token)) throw refused();
     const hash = hashWebhookKey(token);
-    row = await deps.db.withClient({ role: 'app' }, async (c) => (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_key_hash($1)', [hash])).rows[0]);
+    row = (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_key_hash($1)', [hash])).rows[0];
     if (!row || !constantTimeEqual(row.key_hash, hash)) throw refused();
   }
   if (!row.is_active || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= now.getTime())) throw refused();
@@ -172,13 +178,11 @@ async function authenticateWebhook(deps: WebhookDeps, token: string, path: strin
  * A fixed hourly window counted from api_access_logs, which every request writes anyway (and which is
  * indexed on (webhook_config_id, created_at)): no second store to keep in step.
  */
-async function checkRateLimit(db: Database, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
+async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
   const windowStart = new Date(now);
   windowStart.setUTCMinutes(0, 0, 0);
   const resetAt = Math.floor(windowStart.getTime() / 1000) + 3600;
-  const used = await db.withClient({ orgId: hook.organization_id, role: 'app' }, async (c) =>
-    Number((await c.query<{ n: string }>('SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND created_at >= $2::timestamptz', [hook.id, windowStart.toISOString()])).rows[0]!.n),
-  );
+  const used = Number((await c.query<{ n: string }>('SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND created_at >= $2::timestamptz', [hook.id, windowStart.toISOString()])).rows[0]!.n);
   const headers = {
     'x-ratelimit-limit': String(hook.rate_limit_per_hour),
     'x-ratelimit-remaining': String(Math.max(0, hook.rate_limit_per_hour - used - 1)),
