@@ -232,11 +232,17 @@ describe('daily maintenance', () => {
   it('when synthesized, EventBridge Scheduler invokes the maintenance function daily after the ECB publishes, through an invoke-only role, with retries and a dead-letter queue', () => {
     const t = templates.dev;
     const { resource: schedule } = only(t, 'AWS::Scheduler::Schedule');
-    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'cron(30 16 * * ? *)', ScheduleExpressionTimezone: 'Europe/Berlin', Target: { RetryPolicy: { MaximumRetryAttempts: 3 }, DeadLetterConfig: { Arn: Match.anyValue() } } });
+    const p = schedule.Properties!;
+    expect([p.ScheduleExpression, p.ScheduleExpressionTimezone]).toEqual(['cron(30 16 * * ? *)', 'Europe/Berlin']);
+    expect(p.Target.RetryPolicy.MaximumRetryAttempts).toBe(3);
+    expect(JSON.stringify(p.Target.DeadLetterConfig.Arn)).toMatch(/DeadLetters/);
     const roleId = (schedule.Properties!.Target.RoleArn['Fn::GetAtt'] as string[])[0]!;
     const policies = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }) as Resources);
     const actions = policies.flatMap((p) => p.Properties!.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
-    expect(new Set(actions)).toEqual(new Set(['lambda:InvokeFunction', 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*']));
+    expect(actions).toContain('lambda:InvokeFunction');
+    expect(actions).toContain('sqs:SendMessage');
+    // invoke, dead-letter and the queue's key: nothing that reads or changes data
+    expect(actions.filter((a) => !/^(lambda:InvokeFunction|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)|kms:(Decrypt|Encrypt|ReEncrypt\*|GenerateDataKey\*))$/.test(a))).toEqual([]);
   });
 
   it('when synthesized, failures and dead-lettered invocations of the maintenance job raise alarms', () => {
