@@ -59,6 +59,23 @@ export interface EnvironmentSettings {
     /** WAF: requests one client IP may make in any 5 minutes before it is blocked */
     readonly requestsPerIpPer5Minutes: number;
   };
+  readonly identity: {
+    /** a pre-sign-up trigger confirms registrations at once (no emailed code), as the local runner does */
+    readonly autoConfirmSignUp: boolean;
+    /** OPTIONAL lets each user turn TOTP on; REQUIRED makes every user enrol */
+    readonly mfa: 'OPTIONAL' | 'REQUIRED';
+    /** what happens to the user pool (and every account in it) when the stack is deleted */
+    readonly removalPolicy: RemovalPolicy;
+  };
+  readonly api: {
+    /**
+     * The dashboard's origin: the only one CORS allows, and where the OAuth callback sends the user back.
+     * `-c dashboardOrigin=https://…` overrides it at synth time (the dashboard's hosting is not in this stack yet).
+     */
+    readonly dashboardOrigin: string;
+    /** API Gateway stage throttle, before the handlers' own per-user and per-IP limits */
+    readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  };
   /** CloudWatch Logs retention for every function. */
   readonly logRetention: RetentionDays;
 }
@@ -86,6 +103,9 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
     },
     kms: { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(7) },
     webhooks: { reservedConcurrency: 5, requestsPerIpPer5Minutes: 300 },
+    identity: { autoConfirmSignUp: true, mfa: 'OPTIONAL', removalPolicy: RemovalPolicy.DESTROY },
+    // developers run the dashboard on Vite's port against dev
+    api: { dashboardOrigin: 'http://localhost:5173', throttle: { rateLimit: 50, burstLimit: 100 } },
     logRetention: RetentionDays.ONE_WEEK,
   },
   staging: {
@@ -110,6 +130,8 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
     },
     kms: { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(14) },
     webhooks: { reservedConcurrency: 10, requestsPerIpPer5Minutes: 600 },
+    identity: { autoConfirmSignUp: false, mfa: 'OPTIONAL', removalPolicy: RemovalPolicy.DESTROY },
+    api: { dashboardOrigin: 'https://staging.app.tributary.dev', throttle: { rateLimit: 100, burstLimit: 200 } },
     logRetention: RetentionDays.ONE_MONTH,
   },
   prod: {
@@ -134,6 +156,8 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
     },
     kms: { removalPolicy: RemovalPolicy.RETAIN, pendingWindow: Duration.days(30) },
     webhooks: { reservedConcurrency: 100, requestsPerIpPer5Minutes: 1000 },
+    identity: { autoConfirmSignUp: false, mfa: 'OPTIONAL', removalPolicy: RemovalPolicy.RETAIN },
+    api: { dashboardOrigin: 'https://app.tributary.dev', throttle: { rateLimit: 500, burstLimit: 1000 } },
     logRetention: RetentionDays.ONE_YEAR,
   },
 };
