@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../../infra/local/api-server';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../../infra/local/cognito.service';
+import { DEMO_PROJECT_NAME, ensureDemoWebhook } from '../../../infra/local/webhook.service';
 import { createAdapters, webhookSigningSecret, type Adapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { loadFacts } from '@tributary/shared/facts/fact-loader';
@@ -39,6 +40,7 @@ let adapters: Adapters;
 let api: ApiServer;
 let hooks: WebhookServer;
 let token = '';
+let email = '';
 let projectId = '';
 let googleSourceId = '';
 let metaSourceId = '';
@@ -94,7 +96,7 @@ beforeAll(async () => {
   const deps = createApiDeps(adapters, { logger: new Logger({ serviceName: 'data-api-test', logLevel: 'ERROR' }), rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
   api = await startApiServer({ routes: managementApiRoutes(deps), port: 0, allowedOrigin: config.api.dashboardOrigin });
 
-  const email = `analyst-${Date.now()}@example.com`;
+  email = `analyst-${Date.now()}@example.com`;
   expect((await call('POST', '/api/v1/auth/register', { email, password: PASSWORD, first_name: 'Ana' })).status).toBe(201);
   token = (await call('POST', '/api/v1/auth/login', { email, password: PASSWORD })).json.access_token;
   const created = await call('POST', '/api/v1/projects', { name: 'Shop', reporting_currency: 'USD' });
@@ -255,6 +257,24 @@ describe('data API and webhooks over HTTP', () => {
     expect((await call('POST', project(`/webhooks/${webhook.id}/signed-urls`), {})).status).toBe(409);
     expect((await call('DELETE', project(`/webhooks/${webhook.id}`))).status).toBe(204);
     expect((await call('GET', project(`/webhooks/${webhook.id}`))).status).toBe(404);
+  }, 240_000);
+
+  it('when the local runner sets up the demo webhook, its URLs answer, a restart reuses it, and a revoked one is replaced', async () => {
+    const file = path.join(home, 'demo-webhook.json');
+    const first = await ensureDemoWebhook(api.url, hooks.url, { email, password: PASSWORD }, file);
+    expect((await call('GET', '/api/v1/projects')).json.projects.map((p: { name: string }) => p.name)).toContain(DEMO_PROJECT_NAME);
+    for (const url of [first.csv_url, first.summary_url, first.xlsx_url, first.signed_csv_url]) expect((await fetch(url)).status, url).toBe(200);
+    const csv = await (await fetch(first.csv_url)).text();
+    expect(Papa.parse(csv, { newline: '\r\n', skipEmptyLines: true }).errors).toEqual([]);
+    const again = await ensureDemoWebhook(api.url, hooks.url, { email, password: PASSWORD }, file);
+    expect(again.webhook_id).toBe(first.webhook_id);
+    expect(again.csv_url).toBe(first.csv_url);
+    expect((await call('POST', `/api/v1/projects/${first.project_id}/webhooks/${first.webhook_id}/revoke`)).status).toBe(200);
+    const replaced = await ensureDemoWebhook(api.url, hooks.url, { email, password: PASSWORD }, file);
+    expect(replaced.webhook_id).not.toBe(first.webhook_id);
+    expect(replaced.project_id).toBe(first.project_id);
+    expect((await fetch(replaced.csv_url)).status).toBe(200);
+    expect((await fetch(first.csv_url)).status).toBe(401);
   }, 240_000);
 
   it('when the data API query strings are fuzzed, it never answers 5xx and every error is in the standard format', async () => {
