@@ -14,6 +14,7 @@ import { ManagementApi } from './management-api';
 import { Network } from './network';
 import { Maintenance } from './maintenance';
 import { Pipeline } from './pipeline';
+import { Progress } from './progress';
 import { Storage } from './storage';
 import { WebhookDelivery } from './webhook-delivery';
 
@@ -32,6 +33,7 @@ export class TributaryStack extends Stack {
   readonly identity: Identity;
   readonly api: ManagementApi;
   readonly pipeline: Pipeline;
+  readonly progress: Progress;
   readonly maintenance: Maintenance;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
@@ -84,6 +86,17 @@ export class TributaryStack extends Stack {
     });
     this.pipeline.node.addDependency(this.database.migrations);
 
+    this.progress = new Progress(this, 'Progress', {
+      settings,
+      key,
+      vpc: this.network.vpc,
+      functionSubnets: this.network.functionSubnets,
+      database: this.database,
+      appEnvironment,
+      publishers: [this.pipeline.planFunction, this.pipeline.extractFunction, this.pipeline.finalizeFunction],
+    });
+    this.progress.authorizerFunction.node.addDependency(this.database.migrations);
+
     this.maintenance = new Maintenance(this, 'Maintenance', {
       settings,
       key,
@@ -97,6 +110,7 @@ export class TributaryStack extends Stack {
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
+    new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.progress.stage.url });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'DashboardClientId', { value: this.identity.spaClient.userPoolClientId });
     new CfnOutput(this, 'ScriptClientId', { value: this.identity.scriptClient.userPoolClientId });

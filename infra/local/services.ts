@@ -9,6 +9,7 @@ import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
 import { maintenanceService } from './maintenance.service';
+import { progressService } from './progress.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
   postgresService,
@@ -19,6 +20,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   cognitoService(),
   metaSandboxService,
   ecbSandboxService,
+  progressService(),
   apiService(),
   demoWebhookService,
   maintenanceService,

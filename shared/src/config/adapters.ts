@@ -27,6 +27,11 @@ import { S3BlobStore } from '../adapters/s3-blob-store';
 import type { BlobStore } from '../ports/blob-store';
 import type { KeyValueStore } from '../ports/key-value-store';
 import { LOCAL_AWS_CREDENTIALS, S3RVER_CREDENTIALS } from '../local/stand-in-credentials';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ProgressConfig } from './progress-config';
+import { ApiGatewayProgressPublisher } from '../adapters/api-gateway-progress-publisher';
+import { DynamoDbProgressConnections } from '../adapters/dynamodb-progress-connections';
+import { LocalWebSocketProgressPublisher } from '../adapters/local-progress-publisher';
 
 export interface Clock {
   now(): Date;
@@ -96,6 +101,21 @@ export function workflowRunner(config: WorkflowConfig): WorkflowRunner {
     : new LocalStepFunctionsRunner(config.definitionFile);
 }
 
+/** Where progress events go: API Gateway WebSocket connections, the local WebSocket server, or in-process listeners. */
+export function progressPublisher(config: ProgressConfig, ddb: DynamoDBClient): ProgressPublisher {
+  switch (config.kind) {
+    case 'api-gateway':
+      return new ApiGatewayProgressPublisher(
+        new ApiGatewayManagementApiClient({ region: config.region, endpoint: config.callbackUrl }),
+        new DynamoDbProgressConnections(ddb, config.connectionsTable),
+      );
+    case 'local-websocket':
+      return new LocalWebSocketProgressPublisher({ publishUrl: config.publishUrl, publishKey: config.publishKey });
+    case 'in-memory':
+      return new InMemoryProgressPublisher();
+  }
+}
+
 export function createAdapters(config: Config): Adapters {
   const db = createDatabase(config.database);
   const s3 = s3Client(config.objectStore);
@@ -110,7 +130,7 @@ export function createAdapters(config: Config): Adapters {
     identity: identityProvider(config.identity),
     verifier: tokenVerifier(config.identity),
     workflow: workflowRunner(config.workflow),
-    progress: new InMemoryProgressPublisher(),
+    progress: progressPublisher(config.progress, ddb),
     close: async () => {
       await db.close();
       s3.destroy();

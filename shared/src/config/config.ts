@@ -3,6 +3,7 @@
 // with a message that names it, as Kysely's example app does.
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { readProgressConfig, type ProgressConfig } from './progress-config';
 
 export const ENVIRONMENTS = ['local', 'dev', 'staging', 'prod'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -64,6 +65,8 @@ export interface Config {
   readonly secrets: SecretStoreConfig;
   readonly identity: IdentityConfig;
   readonly workflow: WorkflowConfig;
+  /** where live progress events go (progress-config.ts) */
+  readonly progress: ProgressConfig;
   readonly api: ApiConfig;
   readonly webhooks: WebhookConfig;
 }
@@ -190,6 +193,8 @@ export function loadConfig(env: Env = process.env): Config {
     ? { kind: 'step-functions', region, stateMachineArn }
     : { kind: 'local-step-functions', definitionFile: EXTRACTION_DEFINITION_FILE };
 
+  const progress = readProgressConfig(env, region, ddbEndpoint);
+
   const api: ApiConfig = {
     dashboardOrigin: read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined),
     autoConfirmSignUp: read(env, 'TRIBUTARY_AUTO_CONFIRM_SIGNUP', z.enum(['true', 'false']).transform((v) => v === 'true'), environment === 'local'),
@@ -208,7 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...(webhookUrl ? { publicBaseUrl: read(env, 'TRIBUTARY_WEBHOOK_URL', url) } : {}),
   };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, api, webhooks });
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, progress, api, webhooks });
 }
 
 function deepFreeze<T>(value: T): T {
