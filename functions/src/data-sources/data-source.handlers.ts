@@ -13,6 +13,8 @@ import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { startExtractionRun } from '../pipeline/start-run';
 import { writeAudit } from '../audit';
+import { applySchedule } from '../schedules/schedule-sync';
+import { resolveScheduleConfig, type ScheduleConfig } from '../schedules/schedule-config';
 import { iso } from '../common.schemas';
 import { conflictOnUnique } from '../db-errors';
 import {
@@ -65,6 +67,11 @@ function toJob(row: Selectable<ExtractionJobsTable>) {
     completed_at: iso(row.completedAt),
     created_at: iso(row.createdAt),
   };
+}
+
+async function projectTimezone(trx: Transaction<DB>, projectId: string): Promise<string> {
+  const row = await trx.selectFrom('projects').select('timezone').where('id', '=', projectId).executeTakeFirst();
+  return row?.timezone ?? 'UTC';
 }
 
 async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: string) {
@@ -124,7 +131,8 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
     const credential = await checkAgainstCatalog(deps, access, body.credential_id, body.extraction_config, meta(input));
     const row = await conflictOnUnique(
       deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-        const created = await trx
+        const scheduleConfig = resolveScheduleConfig(body.schedule_config as ScheduleConfig, await projectTimezone(trx, params.project_id));
+        const inserted = await trx
           .insertInto('dataSources')
           .values({
             organizationId: access.organizationId,
@@ -133,12 +141,14 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
             platform: credential.platform,
             sourceName: body.source_name,
             extractionConfig: JSON.stringify(body.extraction_config),
-            scheduleConfig: JSON.stringify(body.schedule_config),
+            scheduleConfig: JSON.stringify(scheduleConfig),
             ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
             createdBy: user.userId,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        // the schedule is made inside the transaction: if the registry refuses, no data source is left without one
+        const created = { ...inserted, nextExtractionAt: await applySchedule(trx, deps.schedules, inserted, deps.clock.now()) };
         await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.created', targetType: 'data_source', targetId: created.id, details: { platform: created.platform, source_name: created.sourceName }, request: meta(input) });
         return created;
       }),
@@ -162,17 +172,22 @@ export const makeUpdateDataSource = (deps: ApiDeps) =>
     if (body.extraction_config) await checkAgainstCatalog(deps, access, existing.credentialId, body.extraction_config, meta(input));
     const row = await conflictOnUnique(
       deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-        const updated = await trx
+        const scheduleConfig = body.schedule_config !== undefined ? resolveScheduleConfig(body.schedule_config as ScheduleConfig, await projectTimezone(trx, params.project_id)) : undefined;
+        const changed = await trx
           .updateTable('dataSources')
           .set({
             ...(body.source_name !== undefined ? { sourceName: body.source_name } : {}),
             ...(body.extraction_config !== undefined ? { extractionConfig: JSON.stringify(body.extraction_config) } : {}),
-            ...(body.schedule_config !== undefined ? { scheduleConfig: JSON.stringify(body.schedule_config) } : {}),
+            ...(scheduleConfig !== undefined ? { scheduleConfig: JSON.stringify(scheduleConfig) } : {}),
             ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
           })
           .where('id', '=', existing.id)
           .returningAll()
           .executeTakeFirstOrThrow();
+        // a new schedule, or the source enabled or disabled: the registry follows in the same transaction
+        const updated = body.schedule_config !== undefined || body.is_active !== undefined
+          ? { ...changed, nextExtractionAt: await applySchedule(trx, deps.schedules, changed, deps.clock.now()) }
+          : changed;
         await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.updated', targetType: 'data_source', targetId: existing.id, details: { fields: Object.keys(body) }, request: meta(input) });
         return updated;
       }),
@@ -188,6 +203,7 @@ export const makeDeleteDataSource = (deps: ApiDeps) =>
     await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
       const existing = await loadSource(trx, params.project_id, params.source_id);
       await trx.deleteFrom('dataSources').where('id', '=', existing.id).execute();
+      await deps.schedules.remove(existing.id);
       await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.deleted', targetType: 'data_source', targetId: existing.id, request: meta(input) });
     });
     return { status: 204 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UuidSchema } from '../common.schemas';
+import { DEFAULT_SCHEDULE, ScheduleConfigSchema } from '../schedules/schedule-config';
 
 export const ExtractionConfigSchema = z
   .object({
@@ -10,12 +11,7 @@ export const ExtractionConfigSchema = z
   })
   .strict();
 
-export const ScheduleConfigSchema = z
-  .object({
-    frequency: z.enum(['manual', 'hourly', 'every_6_hours', 'daily', 'weekly']),
-    hour_utc: z.number().int().min(0).max(23).optional(),
-  })
-  .strict();
+export { ScheduleConfigSchema } from '../schedules/schedule-config';
 
 export const DataSourceSchema = z.object({
   id: z.string().uuid(),
@@ -39,7 +35,7 @@ export const CreateDataSourceBodySchema = z
     credential_id: UuidSchema,
     source_name: z.string().trim().min(1).max(200),
     extraction_config: ExtractionConfigSchema,
-    schedule_config: ScheduleConfigSchema.default({ frequency: 'daily' }),
+    schedule_config: ScheduleConfigSchema.default(DEFAULT_SCHEDULE),
     is_active: z.boolean().optional(),
   })
   .strict();

@@ -1,13 +1,13 @@
 // Finalize: the last task of a run, whatever happened before it. Sums the work items into the job (status,
 // counts, duration, error, the restatement record per day, data type and metric), moves the data source's
 // last successful day and last/next extraction, and publishes completed or failed (and data_updated).
+import { nextExtractionAt as nextFromSchedule } from '../schedules/schedule-config';
 import type { RestatementDelta } from '@tributary/shared/facts/fact-loader';
 import type { PipelineDeps } from './pipeline-deps';
 import type { FinalizeInput, FinalizeOutput } from './pipeline-types';
 import { inRun, loadRunContext } from './run-records';
 import { addDays } from './windows';
 
-const HOUR_MS = 3_600_000;
 
 /** Adds restatement deltas of the same day and data type (several windows may cover one day). */
 export function mergeRestatements(lists: RestatementDelta[][]): RestatementDelta[] {
@@ -44,17 +44,9 @@ function scaled(v: string, places: number): bigint {
   return neg ? -n : n;
 }
 
-/** When a data source's schedule (schedule_config.frequency) runs next; null for manual-only sources. */
-export function nextExtractionAt(schedule: { frequency?: string; hour_utc?: number }, now: Date): Date | null {
-  const every: Record<string, number> = { hourly: HOUR_MS, every_6_hours: 6 * HOUR_MS };
-  if (schedule.frequency && every[schedule.frequency]) return new Date(now.getTime() + every[schedule.frequency]!);
-  if (schedule.frequency === 'daily' || schedule.frequency === 'weekly') {
-    const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), schedule.hour_utc ?? 3));
-    while (next <= now) next.setUTCDate(next.getUTCDate() + 1);
-    if (schedule.frequency === 'weekly') next.setUTCDate(next.getUTCDate() + 6);
-    return next;
-  }
-  return null;
+/** When a data source's schedule runs next (functions/src/schedules reads every form of schedule_config); null for manual ones. */
+export function nextExtractionAt(schedule: unknown, now: Date): Date | null {
+  return nextFromSchedule(schedule, now);
 }
 
 export function makeFinalizer(deps: PipelineDeps) {
