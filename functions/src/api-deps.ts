@@ -12,12 +12,15 @@ import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import type { IdentityProvider } from '@tributary/shared/ports/identity-provider';
 import type { SecretStore } from '@tributary/shared/ports/secret-store';
 import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
+import type { ScheduleRegistry } from '@tributary/shared/ports/schedule-registry';
 import { attachPipeline } from './pipeline/pipeline';
 import { createPipelineDeps } from './pipeline/pipeline-deps';
 
 export interface ApiDeps extends HttpDeps {
   /** starts extraction runs (POST …/extract); locally it runs the pipeline's handlers in process */
   workflow: WorkflowRunner;
+  /** one schedule per data source, kept in step by the data-source handlers */
+  schedules: ScheduleRegistry;
   db: Database;
   secrets: SecretStore;
   identity: IdentityProvider;
@@ -48,6 +51,7 @@ export function createApiDeps(
   return {
     logger,
     workflow: adapters.workflow,
+    schedules: adapters.schedules,
     db: adapters.db,
     kv: adapters.kv,
     secrets: adapters.secrets,

@@ -6,13 +6,17 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, type Config, type IdentityConfig, type KeyValueConfig, type ObjectStoreConfig, type SecretStoreConfig, type WebhookConfig, type WorkflowConfig } from './config';
+import { ConfigError, type Config, type IdentityConfig, type KeyValueConfig, type ObjectStoreConfig, type SchedulerConfig, type SecretStoreConfig, type WebhookConfig, type WorkflowConfig } from './config';
 import { LocalStepFunctionsRunner } from '../adapters/local-step-functions-runner';
 import { StepFunctionsWorkflowRunner } from '../adapters/step-functions-workflow-runner';
 import type { WorkflowRunner } from '../ports/workflow-runner';
+import type { ScheduleRegistry } from '../ports/schedule-registry';
+import { EventBridgeScheduleRegistry } from '../adapters/eventbridge-schedule-registry';
+import { inProcessScheduleRegistry } from '../adapters/in-process-schedule-registry';
 import { InMemoryProgressPublisher, type ProgressPublisher } from '../ports/progress-events';
 import { CognitoIdentityProvider } from '../adapters/cognito-identity-provider';
 import { CognitoTokenVerifier, JwksTokenVerifier } from '../adapters/jwt-token-verifier';
@@ -49,6 +53,8 @@ export interface Adapters {
   verifier: TokenVerifier;
   /** starts extraction runs: Step Functions, or the same ASL in process */
   workflow: WorkflowRunner;
+  /** one schedule per data source: EventBridge Scheduler, or the runner's in-process scheduler */
+  schedules: ScheduleRegistry;
   /** live progress of runs (in memory by default; WebSocket delivery subscribes) */
   progress: ProgressPublisher;
   /** releases pools and clients (tests, the local runner's shutdown) */
@@ -116,6 +122,12 @@ export function progressPublisher(config: ProgressConfig, ddb: DynamoDBClient): 
   }
 }
 
+export function scheduleRegistry(config: SchedulerConfig): ScheduleRegistry {
+  if (config.kind === 'in-process') return inProcessScheduleRegistry();
+  const { region, ...options } = config;
+  return new EventBridgeScheduleRegistry(new SchedulerClient({ region }), options);
+}
+
 export function createAdapters(config: Config): Adapters {
   const db = createDatabase(config.database);
   const s3 = s3Client(config.objectStore);
@@ -130,6 +142,7 @@ export function createAdapters(config: Config): Adapters {
     identity: identityProvider(config.identity),
     verifier: tokenVerifier(config.identity),
     workflow: workflowRunner(config.workflow),
+    schedules: scheduleRegistry(config.schedules),
     progress: progressPublisher(config.progress, ddb),
     close: async () => {
       await db.close();

@@ -30,6 +30,11 @@ export type WorkflowConfig =
   /** aws-local-stepfunctions in process, running the same ASL file infra/ deploys */
   | { kind: 'local-step-functions'; definitionFile: string };
 
+/** Where data sources' schedules live: EventBridge Scheduler (firing the starter Lambda), or the runner's process. */
+export type SchedulerConfig =
+  | { kind: 'eventbridge'; region: string; groupName: string; roleArn: string; targetArn: string; deadLetterQueueArn?: string }
+  | { kind: 'in-process' };
+
 /** The one extraction state machine definition, read by infra/ (to deploy it) and by the local runner. */
 export const EXTRACTION_DEFINITION_FILE = fileURLToPath(new URL('../../../infra/state-machine/extraction.asl.json', import.meta.url));
 
@@ -65,6 +70,7 @@ export interface Config {
   readonly secrets: SecretStoreConfig;
   readonly identity: IdentityConfig;
   readonly workflow: WorkflowConfig;
+  readonly schedules: SchedulerConfig;
   /** where live progress events go (progress-config.ts) */
   readonly progress: ProgressConfig;
   readonly api: ApiConfig;
@@ -195,6 +201,18 @@ export function loadConfig(env: Env = process.env): Config {
 
   const progress = readProgressConfig(env, region, ddbEndpoint);
 
+  const scheduleGroup = optional(env, 'TRIBUTARY_SCHEDULE_GROUP');
+  const schedules: SchedulerConfig = scheduleGroup
+    ? {
+        kind: 'eventbridge',
+        region,
+        groupName: scheduleGroup,
+        roleArn: read(env, 'TRIBUTARY_SCHEDULER_ROLE_ARN', z.string().startsWith('arn:')),
+        targetArn: read(env, 'TRIBUTARY_SCHEDULE_TARGET_ARN', z.string().startsWith('arn:')),
+        ...(optional(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN') ? { deadLetterQueueArn: read(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN', z.string().startsWith('arn:')) } : {}),
+      }
+    : { kind: 'in-process' };
+
   const api: ApiConfig = {
     dashboardOrigin: read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined),
     autoConfirmSignUp: read(env, 'TRIBUTARY_AUTO_CONFIRM_SIGNUP', z.enum(['true', 'false']).transform((v) => v === 'true'), environment === 'local'),
@@ -213,7 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...(webhookUrl ? { publicBaseUrl: read(env, 'TRIBUTARY_WEBHOOK_URL', url) } : {}),
   };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, progress, api, webhooks });
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, api, webhooks });
 }
 
 function deepFreeze<T>(value: T): T {
