@@ -3,7 +3,7 @@
 //   pk "org#<organizationId>"  sk "conn#<connectionId>"   one item per organization the user belongs to
 //   pk "conn#<connectionId>"   sk "orgs"                  which organizations it was registered under
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type BatchWriteCommandInput, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
 
@@ -21,10 +21,10 @@ export class DynamoDbProgressConnections {
       ...organizationIds.map((org) => ({ pk: `org#${org}`, sk: `conn#${connectionId}`, connectionId, expiresAt })),
     ];
     for (let i = 0; i < items.length; i += 25) {
-      let pending: Record<string, unknown>[] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
       while (pending?.length) {
         const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
-        pending = r.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined;
+        pending = r.UnprocessedItems?.[this.table];
       }
     }
   }
@@ -48,9 +48,5 @@ export class DynamoDbProgressConnections {
     const orgs = (r.Item?.organizationIds as string[] | undefined) ?? [];
     for (const org of orgs) await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `org#${org}`, sk: `conn#${connectionId}` } }));
     await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `conn#${connectionId}`, sk: 'orgs' } }));
-  }
-
-  destroy(): void {
-    this.doc.destroy();
   }
 }
