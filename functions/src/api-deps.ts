@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { listConnectors } from '@tributary/connectors/registry';
 import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
 import { webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
-import type { ApiConfig } from '@tributary/shared/config/config';
+import type { ApiConfig, PlatformsConfig } from '@tributary/shared/config/config';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
@@ -36,6 +36,12 @@ export interface ApiDeps extends HttpDeps {
   webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
 }
 
+/** The configured OAuth apps, by the platforms that share them (one Google app, one Meta app). */
+export function oauthClientsFromConfig(platforms: PlatformsConfig): ApiDeps['oauthClients'] {
+  const { google, meta } = platforms.oauthApps;
+  return { ...(google ? { google_ads: google, ga4: google } : {}), ...(meta ? { meta_ads: meta, instagram: meta } : {}) };
+}
+
 export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
   return listConnectors().find((c) => c.platform === platform);
 }
@@ -45,7 +51,7 @@ export function createApiDeps(
   options: { logger?: Logger; oauthClients?: ApiDeps['oauthClients']; connectorBaseUrls?: Record<string, string>; findConnector?: ApiDeps['findConnector']; rateLimits?: HttpDeps['rateLimits'] } = {},
 ): ApiDeps {
   const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
-  const connectorBaseUrls = options.connectorBaseUrls ?? {};
+  const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
   // an in-process runner needs the pipeline's task handlers; a Step Functions runner ignores them
   attachPipeline(createPipelineDeps(adapters, { connectorBaseUrls }));
   return {
@@ -62,7 +68,7 @@ export function createApiDeps(
     api: adapters.config.api,
     allowedOrigin: adapters.config.api.dashboardOrigin,
     findConnector: options.findConnector ?? findRegisteredConnector,
-    oauthClients: options.oauthClients ?? {},
+    oauthClients: options.oauthClients ?? oauthClientsFromConfig(adapters.config.platforms),
     connectorBaseUrls,
     webhooks: { signingSecret: once(() => webhookSigningSecret(adapters.config.webhooks)), publicBaseUrl: adapters.config.webhooks.publicBaseUrl },
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),

@@ -15,6 +15,9 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../infra/local/api-server';
+import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
+import { startMetaSandbox, type MetaSandbox } from '@tributary/connectors/sandboxes/meta/meta-sandbox';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
@@ -41,6 +44,8 @@ let dynalite: DynaliteHandle;
 let cognito: CognitoLocalHandle;
 let adapters: Adapters;
 let server: ApiServer;
+let googleSandbox: GoogleSandbox;
+let metaSandbox: MetaSandbox;
 const logLines: string[] = [];
 
 interface Received {
@@ -94,7 +99,21 @@ beforeAll(async () => {
   testDb = await createTestDatabase();
   dynalite = await startDynalite({ port: await freePort(), tables: ['tributary-kv'] });
   cognito = await startCognitoLocal({ port: await freePort(), dataDir: path.join(home, 'cognito') });
+  // the platform sandboxes stand in for Google and Meta, reached only through the typed config, as on the runner
+  googleSandbox = await startGoogleSandbox();
+  metaSandbox = await startMetaSandbox();
+  const apiPort = await freePort();
   const config = loadConfig({
+    TRIBUTARY_OAUTH_REDIRECT_URI: `http://127.0.0.1:${apiPort}/api/v1/oauth/callback`,
+    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
+      google_ads: googleSandbox.url, google_oauth_token: googleSandbox.url, google_oauth_authorize: googleSandbox.url, ga4_data: googleSandbox.url, ga4_admin: googleSandbox.url,
+      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl,
+    }),
+    TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
+    TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
+    TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
+    TRIBUTARY_META_CLIENT_ID: META_DEMO_CLIENT.clientId,
+    TRIBUTARY_META_CLIENT_SECRET: META_DEMO_CLIENT.clientSecret,
     TRIBUTARY_ENV: 'local',
     TRIBUTARY_HOME: home,
     DATABASE_URL: (testDb.config as { url: string }).url,
@@ -110,12 +129,14 @@ beforeAll(async () => {
   (logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
-  server = await startApiServer({ routes: managementApiRoutes(deps), port: 0, allowedOrigin: config.api.dashboardOrigin });
-  // four stand-ins start here (a database, dynalite, cognito-local as a child process, the API server)
+  server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api.dashboardOrigin });
+  // six stand-ins start here (a database, dynalite, cognito-local as a child process, two sandboxes, the API server)
 }, 600_000);
 
 afterAll(async () => {
   await server?.stop();
+  await googleSandbox?.stop();
+  await metaSandbox?.stop();
   await adapters?.close();
   await cognito?.stop();
   await dynalite?.stop();
@@ -198,6 +219,48 @@ describe('management API over HTTP', () => {
     expectError(await api(credR.refreshCredentialRoute, { token: A.token, params: ids }), 501, 'NOT_IMPLEMENTED');
     expectError(await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform: 'shopify' } }), 501, 'NOT_IMPLEMENTED');
     expectError(await api(credR.oauthCallbackRoute, { query: { state: 'x'.repeat(43), code: 'abc' } }), 400, 'VALIDATION_ERROR');
+  });
+
+  // platform tokens the connect flows stored: none may appear in a response or a log line
+  const platformTokens: string[] = [];
+
+  it.each([
+    ['google_ads', () => googleSandbox.url],
+    ['meta_ads', () => metaSandbox.baseUrl],
+  ] as const)('when %s is connected by OAuth, start → sandbox consent → callback stores the credential, and validate is ok', async (platform, sandboxUrl) => {
+    // Prepare: the start answer names the sandbox's consent page (the configured base URL), with a single-use state
+    const start = await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform }, query: { label: `${platform} main` } });
+    expect(start.status, start.text).toBe(200);
+    const { authorization_url, state } = start.body as { authorization_url: string; state: string };
+    expect(authorization_url.startsWith(sandboxUrl())).toBe(true);
+    expect(new URL(authorization_url).searchParams.get('state')).toBe(state);
+    // Act: the demo user approves at once and the browser is sent back to our callback with a code
+    const consent = await fetch(authorization_url, { redirect: 'manual' });
+    expect(consent.status).toBe(302);
+    const back = new URL(consent.headers.get('location')!);
+    expect(`${back.origin}${back.pathname}`).toBe(`${server.url}/api/v1/oauth/callback`);
+    const callback = await api(credR.oauthCallbackRoute, { query: Object.fromEntries(back.searchParams) });
+    // Assess: redirected to the dashboard with the new credential, whose validate makes a live call that succeeds
+    expect(callback.status, callback.text).toBe(302);
+    const dashboard = new URL(callback.headers.get('location')!);
+    const credentialId = dashboard.searchParams.get('connected')!;
+    expect(credentialId).toMatch(/^[0-9a-f-]{36}$/);
+    const validated = await api(credR.validateCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: credentialId } });
+    expect(validated.status, validated.text).toBe(200);
+    expect(validated.body).toMatchObject({ valid: true, message: null, credential: { id: credentialId, validation_status: 'valid' } });
+    // the state was single use: replaying the callback is refused
+    expectError(await api(credR.oauthCallbackRoute, { query: Object.fromEntries(back.searchParams) }), 400, 'VALIDATION_ERROR');
+
+    const admin = new pg.Client({ connectionString: testDb.adminUrl });
+    await admin.connect();
+    const row = (await admin.query('SELECT secret_ref, platform, credential_type FROM credentials WHERE id = $1', [credentialId])).rows[0];
+    await admin.end();
+    expect(row).toMatchObject({ platform, credential_type: 'oauth2' });
+    const stored = await adapters.secrets.read(row.secret_ref as string);
+    for (const key of ['accessToken', 'refreshToken']) if (typeof stored[key] === 'string') platformTokens.push(stored[key] as string);
+    expect(typeof stored.accessToken).toBe('string');
+    const one = await api(credR.getCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: credentialId } });
+    for (const token of platformTokens) expect(one.text).not.toContain(token);
   });
 
   it('when a credential is rotated, the application can no longer read the old value', async () => {
@@ -287,7 +350,8 @@ describe('management API over HTTP', () => {
     }
   });
 
-  // Known gap (open in issue 4): fuzzing still finds a route that answers 5xx. Skipped until fixed.
+  // Known gap (open in issue 4): fuzzing still finds a route that answers 5xx; not yet reproduced on a machine
+  // where cognito-local starts in time (see the report of 2026-11-25). Skipped until fixed.
   it.skip('when fuzzed bodies and queries arrive, no route answers 5xx and every error is in the standard format', async () => {
     const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'shopify' };
     const fuzzed = MANAGEMENT_ROUTES.filter((r) => r.operationId !== 'logout' && r.operationId !== 'deleteProject' && r.operationId !== 'deleteCredential' && r.operationId !== 'deleteDataSource');
@@ -340,6 +404,12 @@ describe('management API over HTTP', () => {
 
   it('never lets the canary secret reach logs, the database, responses or files outside the secret store', async () => {
     expect(logLines.join('\n')).not.toContain(CANARY);
+    // nor the platform tokens of the OAuth connect flows
+    expect(platformTokens.length).toBeGreaterThanOrEqual(2);
+    for (const token of platformTokens) {
+      expect(logLines.join('\n')).not.toContain(token);
+      for (const r of received) expect(r.text).not.toContain(token);
+    }
     for (const r of received) expect(r.text).not.toContain(CANARY);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();

@@ -19,12 +19,9 @@ export function apiService(options: { port?: number } = {}): LocalService {
       const env = { ...ctx.env, TRIBUTARY_OAUTH_REDIRECT_URI: ctx.env.TRIBUTARY_OAUTH_REDIRECT_URI ?? `${apiUrl}/api/v1/oauth/callback` };
       const config = loadConfig(env);
       const adapters = createAdapters(config);
-      // the platform sandboxes started earlier publish where they listen and their demo OAuth app
-      const connectorBaseUrls = ctx.env.TRIBUTARY_PLATFORM_BASE_URLS ? (JSON.parse(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS) as Record<string, string>) : {};
-      const google = ctx.env.TRIBUTARY_GOOGLE_CLIENT_ID && ctx.env.TRIBUTARY_GOOGLE_CLIENT_SECRET
-        ? { clientId: ctx.env.TRIBUTARY_GOOGLE_CLIENT_ID, clientSecret: ctx.env.TRIBUTARY_GOOGLE_CLIENT_SECRET, ...(ctx.env.TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN ? { developerToken: ctx.env.TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN } : {}) }
-        : undefined;
-      const deps = createApiDeps(adapters, { connectorBaseUrls, oauthClients: google ? { google_ads: google, ga4: google } : {} });
+      // the platform sandboxes started earlier published where they listen (TRIBUTARY_PLATFORM_BASE_URLS) and
+      // their demo OAuth apps (TRIBUTARY_GOOGLE_CLIENT_ID, TRIBUTARY_META_CLIENT_ID, …); config.ts reads them
+      const deps = createApiDeps(adapters);
       const server = await startApiServer({ routes: managementApiRoutes(deps), port, allowedOrigin: config.api.dashboardOrigin });
       ctx.log('api', `management API on ${server.url} (OpenAPI: ${server.url}/api/v1/openapi.json)`);
       return {

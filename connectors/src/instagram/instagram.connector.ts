@@ -9,7 +9,7 @@ import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { ConnectorConfigError, type Catalog, type Connector, type ConnectorContext, type ExtractRequest, type RawPage, type RecordMeta } from '../contract';
 import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
 import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl } from '../meta-ads/graph-client';
-import { MetaCredentialSchema, exchangeMetaCode, metaOAuthSpec, refreshMetaToken, type MetaCredential } from '../meta-ads/meta-oauth';
+import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaOAuthSpec, refreshMetaToken, type MetaCredential } from '../meta-ads/meta-oauth';
 import { IG_REPORTING_TIME_ZONE, normalizeInstagramPage, type IgAccountPage, type IgInsightsResponse, type IgMediaItem, type IgMediaPage } from './normalize';
 
 export interface InstagramOptions {
@@ -166,6 +166,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
       return normalizeInstagramPage(page.body, meta);
     },
 
+    buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
     exchangeCode: (args) => exchangeMetaCode('instagram', args),
     refresh: (ctx) => refreshMetaToken('instagram', ctx.credential, ctx.baseUrls, ctx.now),
   };

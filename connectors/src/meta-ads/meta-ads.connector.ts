@@ -21,7 +21,7 @@ import {
 import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
 import { systemSleep } from '../runtime/sleep';
 import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
-import { MetaCredentialSchema, exchangeMetaCode, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
+import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
 import { DEFAULT_CONVERSION_ACTION_TYPE, normalizeInsightsPage } from './normalize';
 
 export interface MetaAdsOptions {
@@ -194,6 +194,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
       return normalizeInsightsPage(page.body, meta, { conversionActionType });
     },
 
+    buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
     exchangeCode: (args) => exchangeMetaCode('meta_ads', args),
     refresh: (ctx) => refreshMetaToken('meta_ads', ctx.credential, ctx.baseUrls, ctx.now),
   };

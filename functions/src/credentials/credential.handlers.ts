@@ -280,14 +280,20 @@ export const makeOAuthStart = (deps: ApiDeps) =>
     const codeVerifier = connector.auth.pkce ? randomBytes(48).toString('base64url') : undefined;
     const record: OAuthState = { organizationId: access.organizationId, projectId: params.project_id, userId: user.userId, platform: params.platform, label: query.label ?? `${connector.displayName} (OAuth)`, ...(codeVerifier ? { codeVerifier } : {}) };
     await deps.kv.put(`oauth:state:${state}`, record, { ttlSeconds: OAUTH_STATE_TTL_SECONDS, onlyIfAbsent: true });
+    const codeChallenge = codeVerifier ? createHash('sha256').update(codeVerifier).digest('base64url') : undefined;
+    if (connector.buildAuthorizeUrl) {
+      // the connector knows its consent page's host (the sandbox locally, through the configured base URLs)
+      const authorizationUrl = connector.buildAuthorizeUrl({ clientId: client.clientId, redirectUri: deps.api.oauthRedirectUri, state, baseUrls: deps.connectorBaseUrls, ...(codeChallenge ? { codeChallenge } : {}) });
+      return { status: 200, body: { authorization_url: authorizationUrl, state, expires_in: OAUTH_STATE_TTL_SECONDS } };
+    }
     const url = new URL(connector.auth.authorizeUrl);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', client.clientId);
     url.searchParams.set('redirect_uri', deps.api.oauthRedirectUri);
     url.searchParams.set('scope', connector.auth.scopes.join(' '));
     url.searchParams.set('state', state);
-    if (codeVerifier) {
-      url.searchParams.set('code_challenge', createHash('sha256').update(codeVerifier).digest('base64url'));
+    if (codeChallenge) {
+      url.searchParams.set('code_challenge', codeChallenge);
       url.searchParams.set('code_challenge_method', 'S256');
     }
     for (const [k, v] of Object.entries(connector.auth.authorizeParams ?? {})) url.searchParams.set(k, v);

@@ -56,7 +56,8 @@ export function createPipelineDeps(adapters: Adapters, options: Partial<Pipeline
     workflow: adapters.workflow,
     logger,
     findConnector: getConnector,
-    connectorBaseUrls: {},
+    // the real APIs in AWS (nothing configured), the sandboxes on the local runner (TRIBUTARY_PLATFORM_BASE_URLS)
+    connectorBaseUrls: adapters.config.platforms.baseUrls,
     maxInProcessRateLimitWaitMs: 60_000,
     initialHistoryDays: 30,
     windowChunkDays: 31,

@@ -60,6 +60,25 @@ export interface WebhookConfig {
   publicBaseUrl?: string;
 }
 
+/** An OAuth app registered with a platform. Its secret is a secret: Config is never logged. */
+export interface OAuthAppConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Google Ads only: the developer token that goes with the Google app */
+  developerToken?: string;
+}
+
+/** Where the connectors reach the platforms, and the OAuth apps the connect flow uses. */
+export interface PlatformsConfig {
+  /**
+   * Base-URL overrides by the keys the connectors read (ga4_data, google_oauth_token, meta_graph, …).
+   * Empty in AWS (each library's own host); the local runner points them at the platform sandboxes.
+   */
+  baseUrls: Readonly<Record<string, string>>;
+  /** one Google app serves Google Ads and GA4; one Meta app serves Meta Ads and Instagram */
+  oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig };
+}
+
 export interface Config {
   readonly environment: Environment;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -75,6 +94,7 @@ export interface Config {
   readonly progress: ProgressConfig;
   readonly api: ApiConfig;
   readonly webhooks: WebhookConfig;
+  readonly platforms: PlatformsConfig;
 }
 
 export class ConfigError extends Error {
@@ -231,7 +251,46 @@ export function loadConfig(env: Env = process.env): Config {
     ...(webhookUrl ? { publicBaseUrl: read(env, 'TRIBUTARY_WEBHOOK_URL', url) } : {}),
   };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, api, webhooks });
+  const platforms: PlatformsConfig = {
+    baseUrls: read(env, 'TRIBUTARY_PLATFORM_BASE_URLS', jsonOf(z.record(z.string().regex(/^[a-z0-9_]+$/, 'keys are lower snake case'), url)), {}),
+    oauthApps: {
+      ...oauthApp(env, 'TRIBUTARY_GOOGLE', 'google', { developerToken: 'TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN' }),
+      ...oauthApp(env, 'TRIBUTARY_META', 'meta'),
+    },
+  };
+
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, api, webhooks, platforms });
+}
+
+/** A JSON-valued variable: parsed, then checked by `schema`. */
+function jsonOf<T>(schema: z.ZodType<T>): z.ZodType<T> {
+  return z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema) as unknown as z.ZodType<T>;
+}
+
+/**
+ * `<PREFIX>_CLIENT_ID` and `<PREFIX>_CLIENT_SECRET` together, or neither (the platform's connect flow then
+ * answers 501). The secret is only checked for presence, so no error message can ever echo it.
+ */
+function oauthApp<K extends string>(env: Env, prefix: string, key: K, extra: { developerToken?: string } = {}): Partial<Record<K, OAuthAppConfig>> {
+  const idName = `${prefix}_CLIENT_ID`;
+  const secretName = `${prefix}_CLIENT_SECRET`;
+  const clientId = optional(env, idName);
+  const clientSecret = optional(env, secretName);
+  if (!clientId && !clientSecret) return {};
+  if (!clientId) throw new ConfigError(idName, `is missing (${secretName} is set)`);
+  if (!clientSecret) throw new ConfigError(secretName, `is missing (${idName} is set)`);
+  const developerToken = extra.developerToken ? optional(env, extra.developerToken) : undefined;
+  return { [key]: { clientId, clientSecret, ...(developerToken ? { developerToken } : {}) } } as Partial<Record<K, OAuthAppConfig>>;
 }
 
 function deepFreeze<T>(value: T): T {
