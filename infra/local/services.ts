@@ -9,6 +9,7 @@ import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
 import { maintenanceService } from './maintenance.service';
+import { schedulesService } from './schedules.service';
 import { progressService } from './progress.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
@@ -22,6 +23,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   ecbSandboxService,
   progressService(),
   apiService(),
+  schedulesService,
   demoWebhookService,
   maintenanceService,
 ];

@@ -1,0 +1,36 @@
+// The local runner's scheduler, in place of EventBridge Scheduler: the process's in-process registry (the
+// one the API's data-source handlers put schedules into) is armed with every data source that has a
+// schedule, and each firing calls startExtractionRun through the same ASL file and pipeline handlers as
+// `extract` (a run still going is logged and skipped). Registered after the API.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { inProcessScheduleRegistry } from '@tributary/shared/adapters/in-process-schedule-registry';
+import { createAdapters } from '@tributary/shared/config/adapters';
+import { loadConfig } from '@tributary/shared/config/config';
+import { attachPipeline } from '../../functions/src/pipeline/pipeline';
+import { createPipelineDeps } from '../../functions/src/pipeline/pipeline-deps';
+import { fireSchedule, registerAllSchedules } from '../../functions/src/schedules/schedule-sync';
+import type { LocalService } from './runner';
+
+export const schedulesService: LocalService = {
+  name: 'schedules',
+  async start(ctx) {
+    const config = loadConfig(ctx.env);
+    const adapters = createAdapters(config);
+    attachPipeline(createPipelineDeps(adapters));
+    const logger = new Logger({ serviceName: 'tributary-scheduler', logLevel: config.logLevel });
+    const registry = inProcessScheduleRegistry();
+    registry.setTarget(async (dataSourceId) => {
+      const result = await fireSchedule({ db: adapters.db, workflow: adapters.workflow, logger }, dataSourceId);
+      ctx.log('schedules', 'skipped' in result ? `data source ${dataSourceId}: a run is still going, skipped` : `data source ${dataSourceId}: scheduled run ${result.jobId} started`);
+    });
+    const count = await registerAllSchedules(adapters.db, registry);
+    ctx.log('schedules', `${count} data source schedule(s) armed`);
+    return {
+      stop: async () => {
+        registry.setTarget(undefined);
+        registry.stopAll();
+        await adapters.close();
+      },
+    };
+  },
+};
