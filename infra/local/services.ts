@@ -10,6 +10,7 @@ import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.ser
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
 import { maintenanceService } from './maintenance.service';
 import { schedulesService } from './schedules.service';
+import { demoDataService } from './demo-data.service';
 import { progressService } from './progress.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
@@ -25,5 +26,6 @@ export const LOCAL_SERVICES: LocalService[] = [
   apiService(),
   schedulesService,
   demoWebhookService,
+  demoDataService,
   maintenanceService,
 ];
