@@ -23,7 +23,7 @@ async function call<T>(apiUrl: string, method: string, pathName: string, token: 
 }
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
-async function sandboxRefreshToken(googleUrl: string): Promise<string> {
+async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
   const redirectUri = 'http://127.0.0.1/demo-callback';
   const authorize = new URL('/o/oauth2/v2/auth', googleUrl);
   authorize.search = new URLSearchParams({ client_id: GOOGLE_DEMO_CLIENT.clientId, redirect_uri: redirectUri, response_type: 'code', scope: GOOGLE_SCOPES.ads, state: 'demo' }).toString();
@@ -35,9 +35,10 @@ async function sandboxRefreshToken(googleUrl: string): Promise<string> {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: GOOGLE_DEMO_CLIENT.clientId, client_secret: GOOGLE_DEMO_CLIENT.clientSecret }).toString(),
   });
-  const json = (await res.json()) as { refresh_token?: string };
-  if (!json.refresh_token) throw new Error(`the Google sandbox refused the demo code exchange (${res.status})`);
-  return json.refresh_token;
+  const json = (await res.json()) as { refresh_token?: string; access_token?: string; expires_in?: number };
+  if (!json.refresh_token || !json.access_token) throw new Error(`the Google sandbox refused the demo code exchange (${res.status})`);
+  // the access token too, as the API's OAuth callback stores it: creating the data source reads the catalog with it
+  return { refreshToken: json.refresh_token, accessToken: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 3599) * 1000 };
 }
 
 export interface DemoData {
@@ -52,7 +53,7 @@ export async function ensureDemoData(apiUrl: string, googleUrl: string, demoUser
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
   const base = `/api/v1/projects/${projectId}`;
-  const secret = { refreshToken: await sandboxRefreshToken(googleUrl), clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN };
+  const secret = { ...(await sandboxTokens(googleUrl)), clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN };
 
   const credentials = await call<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   let credentialId = credentials.body.credentials?.find((c) => c.label === CREDENTIAL_LABEL)?.id;
