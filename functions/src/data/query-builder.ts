@@ -1,5 +1,6 @@
 // The one query builder behind the data API, the webhooks and the dashboard. It turns a DataQuery, the
-// caller's scope and the project's settings into parameterized SQL over extracted_data:
+// caller's scope and the project's settings into parameterized SQL over the `facts` view (the hot table and
+// the warm archive as one relation, see the facts_view migration):
 //
 //   * every value is a bound parameter with an explicit cast ($n::date, $n::text[]); identifiers and
 //     expressions come only from the whitelists below, never from the request;
@@ -280,12 +281,12 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   const limitSql = limit !== undefined ? sql` LIMIT ${p(limit, 'bigint')}` : sql``;
   const offsetSql = offset > 0 ? sql` OFFSET ${p(offset, 'bigint')}` : sql``;
 
-  const body = sql`SELECT ${sql.join(selectList, sql`, `)} FROM extracted_data f${fxJoin} WHERE ${whereSql}${groupBy}${havingSql}`;
+  const body = sql`SELECT ${sql.join(selectList, sql`, `)} FROM facts f${fxJoin} WHERE ${whereSql}${groupBy}${havingSql}`;
   const rows = sql`${fxCte}${body}${orderSql}${limitSql}${offsetSql}`;
   const stats = sql`max(max(f.updated_at)) OVER () AS "__version", sum(count(*)) OVER () AS "__facts", count(*) OVER () AS "__groups"`;
   const rowsWithStats = raw
     ? null
-    : sql`${fxCte}SELECT ${sql.join(selectList, sql`, `)}, ${stats} FROM extracted_data f${fxJoin} WHERE ${whereSql}${groupBy}${havingSql}${orderSql}${limitSql}${offsetSql}`;
+    : sql`${fxCte}SELECT ${sql.join(selectList, sql`, `)}, ${stats} FROM facts f${fxJoin} WHERE ${whereSql}${groupBy}${havingSql}${orderSql}${limitSql}${offsetSql}`;
   const countRows = sql<{ n: string }>`${fxCte}SELECT count(*)::text AS n FROM (${body}) g`;
 
   const missingCondition = converting
@@ -294,7 +295,7 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   const preflight = sql<PreflightRow>`${fxCte}SELECT max(f.updated_at) AS version, count(*)::text AS fact_rows,
     array_agg(DISTINCT f.currency::text) FILTER (WHERE f.currency IS NOT NULL) AS currencies,
     min(f.data_date::text || ' ' || f.currency) FILTER (WHERE ${missingCondition}) AS missing_fx
-    FROM extracted_data f${fxJoin} WHERE ${whereSql}`;
+    FROM facts f${fxJoin} WHERE ${whereSql}`;
 
   return { columns, aggregation, rows, rowsWithStats, preflight, countRows, converting, fingerprint: fingerprintOf(query, scope), offset, limit };
 }
