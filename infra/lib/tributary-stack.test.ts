@@ -186,7 +186,7 @@ describe('webhook delivery', () => {
   it('when synthesized, the webhook function streams its response through an IAM-only function URL, with its own concurrency cap', () => {
     const t = templates.prod;
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', InvokeMode: 'RESPONSE_STREAM' });
-    const fn = only(t, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('webhook') }).resource;
+    const fn = only(t, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Public webhook data endpoint') }).resource;
     expect(fn.Properties!.Runtime).toBe('nodejs22.x');
     expect(fn.Properties!.ReservedConcurrentExecutions).toBe(100);
     expect(fn.Properties!.Timeout).toBe(900);
