@@ -23,9 +23,11 @@ beforeAll(() => {
   const stateMachine = new StateMachine(stack, 'Machine', { definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'P')) });
   const api = new LambdaFunction(stack, 'DataSourceApi', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => {}') });
   // the database's own grants are covered by the stack test; here only that the starter is given them
+  const appEnvironment = new AppEnvironment();
+  appEnvironment.apply(api);
   const connected: string[] = [];
   const database = { allowConnect: (fn: { node: { id: string } }) => void connected.push(fn.node.id) } as unknown as Database;
-  new Schedules(stack, 'Schedules', { settings: environmentSettings('dev'), vpc, functionSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED }, key: new Key(stack, 'Key'), database, appEnvironment: new AppEnvironment(), stateMachine, managers: [api] });
+  new Schedules(stack, 'Schedules', { settings: environmentSettings('dev'), vpc, functionSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED }, key: new Key(stack, 'Key'), database, appEnvironment, stateMachine, managers: [api] });
   expect(connected).toEqual(['StarterFunction']);
   template = Template.fromStack(stack);
 }, 600_000);
@@ -36,9 +38,7 @@ function statementsOfRole(logicalPrefix: RegExp): Statement[] {
   return Object.values(policies).filter((p) => p.Properties.Roles.some((r) => logicalPrefix.test(r.Ref))).flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
 
-// Known gap (2026-11-25): the suite's setup (a small stack with a stand-in database) fails before any test;
-// not yet diagnosed, and the Schedules construct is not yet part of the deployed stack.
-describe.skip('data source schedules in AWS', () => {
+describe('data source schedules in AWS', () => {
   it('one schedule group, named for the environment', () => {
     template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'tributary-dev-data-sources' });
@@ -62,13 +62,18 @@ describe.skip('data source schedules in AWS', () => {
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   });
 
-  it('the starter may start executions of the one state machine and knows the schedule settings', () => {
+  it('the starter may start executions of the one state machine', () => {
     const start = statementsOfRole(/StarterFunction/).find((s) => [s.Action].flat().includes('states:StartExecution'))!;
     expect(JSON.stringify(start.Resource)).toMatch(/Machine/);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
-      Environment: { Variables: Match.objectLike({ TRIBUTARY_STATE_MACHINE_ARN: Match.anyValue(), TRIBUTARY_SCHEDULE_GROUP: 'tributary-dev-data-sources', TRIBUTARY_SCHEDULER_ROLE_ARN: Match.anyValue(), TRIBUTARY_SCHEDULE_TARGET_ARN: Match.anyValue() }) },
-    });
+  });
+
+  it('the schedule managers get the schedule settings; the starter does not get its own ARN (a cycle)', () => {
+    const functions = template.findResources('AWS::Lambda::Function') as Record<string, { Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
+    const envOf = (prefix: RegExp) => Object.entries(functions).find(([id]) => prefix.test(id))![1].Properties.Environment?.Variables ?? {};
+    expect(envOf(/^DataSourceApi/)).toMatchObject({ TRIBUTARY_SCHEDULE_GROUP: 'tributary-dev-data-sources' });
+    expect(Object.keys(envOf(/^DataSourceApi/))).toEqual(expect.arrayContaining(['TRIBUTARY_SCHEDULER_ROLE_ARN', 'TRIBUTARY_SCHEDULE_TARGET_ARN', 'TRIBUTARY_SCHEDULER_DLQ_ARN']));
+    expect(envOf(/^SchedulesStarterFunction/)).toHaveProperty('TRIBUTARY_STATE_MACHINE_ARN');
+    expect(envOf(/^SchedulesStarterFunction/)).not.toHaveProperty('TRIBUTARY_SCHEDULE_TARGET_ARN');
   });
 
   it('dead-lettered events raise an alarm', () => {

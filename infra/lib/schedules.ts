@@ -76,10 +76,13 @@ export class Schedules extends Construct {
       manager.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }));
     }
 
-    appEnvironment.set('TRIBUTARY_SCHEDULE_GROUP', groupName);
-    appEnvironment.set('TRIBUTARY_SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
-    appEnvironment.set('TRIBUTARY_SCHEDULE_TARGET_ARN', this.starterFunction.functionArn);
-    appEnvironment.set('TRIBUTARY_SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn);
+    // The schedule managers' settings. Not for the starter: it does not manage schedules, and the target
+    // ARN is its own (a function's environment cannot reference the function: CloudFormation sees a cycle).
+    const except = [this.starterFunction];
+    appEnvironment.set('TRIBUTARY_SCHEDULE_GROUP', groupName, { except });
+    appEnvironment.set('TRIBUTARY_SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn, { except });
+    appEnvironment.set('TRIBUTARY_SCHEDULE_TARGET_ARN', this.starterFunction.functionArn, { except });
+    appEnvironment.set('TRIBUTARY_SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn, { except });
 
     this.deadLetterAlarm = new Alarm(this, 'DeadLetteredAlarm', {
       alarmDescription: 'Scheduled extractions could not be started (events in the scheduler dead-letter queue)',

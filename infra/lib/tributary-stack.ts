@@ -15,6 +15,7 @@ import { Network } from './network';
 import { Maintenance } from './maintenance';
 import { Pipeline } from './pipeline';
 import { Progress } from './progress';
+import { Schedules } from './schedules';
 import { Storage } from './storage';
 import { WebhookDelivery } from './webhook-delivery';
 
@@ -35,6 +36,7 @@ export class TributaryStack extends Stack {
   readonly pipeline: Pipeline;
   readonly progress: Progress;
   readonly maintenance: Maintenance;
+  readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
@@ -74,6 +76,8 @@ export class TributaryStack extends Stack {
     });
     // the schema must be current before the first request reaches a new version of the function
     this.webhooks.function.node.addDependency(this.database.migrations);
+    // the management API's webhooks routes mint time-limited signed URLs for the public endpoint
+    this.webhooks.allowUrlMinting(this.api.functions.webhooks!);
 
     this.pipeline = new Pipeline(this, 'Pipeline', {
       settings,
@@ -107,6 +111,20 @@ export class TributaryStack extends Stack {
       appEnvironment,
     });
     this.maintenance.node.addDependency(this.database.migrations);
+
+    // one EventBridge Scheduler schedule per data source; the data-source routes manage them, and deleting
+    // a project removes its data sources' schedules
+    this.schedules = new Schedules(this, 'Schedules', {
+      settings,
+      key,
+      vpc: this.network.vpc,
+      functionSubnets: this.network.functionSubnets,
+      database: this.database,
+      appEnvironment,
+      stateMachine: this.pipeline.stateMachine,
+      managers: [this.api.functions['data-sources']!, this.api.functions.projects!],
+    });
+    this.schedules.starterFunction.node.addDependency(this.database.migrations);
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });

@@ -141,15 +141,17 @@ export const makeDeleteProject = (deps: ApiDeps) =>
   httpHandler(deleteProjectRoute, async (input) => {
     const { params, user } = input;
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-    const secretRefs = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+    const { secretRefs, dataSourceIds } = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
       const refs = await trx.selectFrom('credentials').select('secretRef').where('projectId', '=', params.project_id).execute();
+      const sources = await trx.selectFrom('dataSources').select('id').where('projectId', '=', params.project_id).execute();
       const deleted = await trx.deleteFrom('projects').where('id', '=', params.project_id).executeTakeFirst();
       if (!deleted.numDeletedRows) throw new NotFoundError('Project', params.project_id);
       await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'project.deleted', targetType: 'project', targetId: params.project_id, request: req(input) });
-      return refs.map((r) => r.secretRef);
+      return { secretRefs: refs.map((r) => r.secretRef), dataSourceIds: sources.map((s) => s.id) };
     });
-    // the rows are gone (cascade); the secrets they referenced go too
+    // the rows are gone (cascade); the secrets they referenced and the data sources' schedules go too
     for (const ref of secretRefs) await deps.secrets.delete(ref);
+    for (const id of dataSourceIds) await deps.schedules.remove(id);
     return { status: 204 };
   }, deps);
 

@@ -6,6 +6,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '@tributary/shared/db/database';
 import type { DB } from '@tributary/shared/db/schema';
 import type { ScheduleRegistry } from '@tributary/shared/ports/schedule-registry';
+import { ConflictError, NotFoundError } from '@tributary/shared/domain/errors';
 import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
 import { RunAlreadyActiveError, startExtractionRun } from '../pipeline/start-run';
 import { nextExtractionAt, scheduleSpecOf } from './schedule-config';
@@ -53,7 +54,10 @@ export interface FireDeps {
  * A schedule fired: start a run. A run still going (409) is logged and skipped: the next firing catches
  * up, since the planner always extracts from the last successful day.
  */
-export async function fireSchedule(deps: FireDeps, dataSourceId: string): Promise<{ jobId: string } | { skipped: 'run_active'; jobId: string }> {
+export async function fireSchedule(
+  deps: FireDeps,
+  dataSourceId: string,
+): Promise<{ jobId: string } | { skipped: 'run_active'; jobId: string } | { skipped: 'data_source_gone' | 'data_source_disabled' }> {
   try {
     const started = await startExtractionRun(deps, { dataSourceId, trigger: 'schedule' });
     deps.logger.info('scheduled extraction started', { data_source_id: dataSourceId, job_id: started.jobId });
@@ -62,6 +66,16 @@ export async function fireSchedule(deps: FireDeps, dataSourceId: string): Promis
     if (error instanceof RunAlreadyActiveError) {
       deps.logger.info('scheduled extraction skipped: a run of this data source is still going', { data_source_id: dataSourceId, job_id: error.jobId });
       return { skipped: 'run_active', jobId: error.jobId };
+    }
+    // A schedule that outlived its data source, or fired just as it was disabled: retrying cannot help,
+    // and dead-lettering it would raise an alarm for nothing.
+    if (error instanceof NotFoundError) {
+      deps.logger.warn('scheduled extraction skipped: the data source no longer exists', { data_source_id: dataSourceId });
+      return { skipped: 'data_source_gone' };
+    }
+    if (error instanceof ConflictError) {
+      deps.logger.info('scheduled extraction skipped: the data source is disabled', { data_source_id: dataSourceId });
+      return { skipped: 'data_source_disabled' };
     }
     throw error;
   }
