@@ -5,12 +5,7 @@
 //  - peak memory of this (the loader's) process during the first load
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadFacts } from '@tributary/shared/facts/fact-loader';
@@ -18,6 +13,7 @@ import { FACT_COPY_COLUMNS, hashFactRow } from '@tributary/shared/facts/row-hash
 import { isRestated, syntheticFacts } from '@tributary/shared/facts/synthetic-facts';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import type { BenchSuite } from '../harness';
+import { bundleBenchProcess } from '../node-bundle';
 import { createScratchDb, type ScratchDb } from '../scratch-db';
 import type { LoaderProcessInput, LoaderProcessOutput } from '../fact-loader-process';
 
@@ -128,26 +124,14 @@ function appUrl(scratch: ScratchDb): string {
   return options.connectionString;
 }
 
-/** Bundles bench/fact-loader-process.ts and runs it with plain node; returns what it measured. */
+/** Runs bench/fact-loader-process.ts as a bundle with plain node; returns what it measured. */
 async function runLoaderProcess(input: LoaderProcessInput): Promise<LoaderProcessOutput> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-loader-'));
+  const bundle = await bundleBenchProcess('fact-loader-process.ts');
   try {
-    const outfile = path.join(dir, 'loader.mjs');
-    await build({
-      entryPoints: [path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fact-loader-process.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile,
-      external: ['pg-native'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'error',
-    });
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...(process.env.BENCH_LOADER_NODE_FLAGS ?? '').split(' ').filter(Boolean), outfile, JSON.stringify(input)], { maxBuffer: 1 << 20 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bundle.file, JSON.stringify(input)], { maxBuffer: 1 << 20 });
     if (stderr) process.stderr.write(stderr);
     return JSON.parse(stdout.trim().split('\n').pop()!) as LoaderProcessOutput;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await bundle.dispose();
   }
 }

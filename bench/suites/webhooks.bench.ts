@@ -7,8 +7,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { loadFacts } from '@tributary/shared/facts/fact-loader';
@@ -18,6 +16,7 @@ import { asCopyStatement, buildFactQuery, compile, type QueryScope } from '@trib
 import { DataQuerySchema } from '@tributary/functions/data/query.schemas';
 import { createWebhook } from '@tributary/functions/webhooks/webhook.repository';
 import type { BenchFigure, BenchSuite } from '../harness';
+import { bundleBenchProcess } from '../node-bundle';
 import { createScratchDb } from '../scratch-db';
 
 const DAYS = 90;
@@ -31,24 +30,12 @@ const MEMORY_LIMIT_MB = 256;
 
 /** The webhook server in its own process, so its memory is measured alone. */
 async function startServerProcess(databaseUrl: string, secret: Buffer): Promise<{ url: string; peakRssMb(): Promise<number>; stop(): Promise<void> }> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const serverModule = pathToFileURL(path.resolve(here, '../../functions/src/webhooks/webhook-server.ts')).href;
-  const databaseModule = pathToFileURL(path.resolve(here, '../../shared/src/db/database.ts')).href;
-  const code = `(async () => {
-    const { startWebhookServer } = await import(${JSON.stringify(serverModule)});
-    const { createDatabase } = await import(${JSON.stringify(databaseModule)});
-    const db = createDatabase({ kind: 'url', url: process.env.BENCH_DB_URL, maxConnections: 4 });
-    const server = await startWebhookServer({ db, signingSecret: Buffer.from(process.env.BENCH_SECRET, 'base64') });
-    process.stdout.write(JSON.stringify({ url: server.url }) + '\\n');
-    process.stdin.on('data', (d) => {
-      if (String(d).includes('rss')) process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\\n');
-      if (String(d).includes('stop')) server.close().then(() => db.close()).then(() => process.exit(0));
-    });
-  })();`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], {
+  const bundle = await bundleBenchProcess('webhook-server-process.ts');
+  const child = spawn(process.execPath, [bundle.file], {
     env: { ...process.env, BENCH_DB_URL: databaseUrl, BENCH_SECRET: secret.toString('base64') },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  child.once('exit', () => void bundle.dispose());
   const lines: string[] = [];
   const waiters: ((line: string) => void)[] = [];
   let buffered = '';

@@ -34,6 +34,7 @@ import * as dsR from './data-sources/data-source.routes';
 import * as memR from './members/member.routes';
 import { MANAGEMENT_ROUTES, openApiRoute } from './openapi';
 import * as projR from './projects/project.routes';
+import * as webhookR from './webhooks/webhook.routes';
 
 const CANARY = 'CANARY-7f3a9c1e-secret-value-never-leaks-0b1d';
 const PASSWORD = 'Correct-Horse-9-battery';
@@ -91,7 +92,7 @@ function expectError(r: Received, status: number, code?: string) {
   if (code) expect(envelope.error.code).toBe(code);
 }
 
-const A = { email: `alice-${Date.now()}@example.com`, token: '', refresh: '', userId: '', orgId: '', projectId: '', credentialId: '', sourceId: '', jobId: '' };
+const A = { email: `alice-${Date.now()}@example.com`, token: '', refresh: '', userId: '', orgId: '', projectId: '', credentialId: '', sourceId: '', jobId: '', webhookId: '' };
 const B = { email: `bob-${Date.now()}@example.com`, token: '', userId: '', orgId: '', projectId: '' };
 
 beforeAll(async () => {
@@ -202,18 +203,32 @@ describe('management API over HTTP', () => {
     expect((await stat(path.join(home, 'master.key'))).mode & 0o777).toBe(0o600);
   });
 
-  // Known gap (2026-11-25): the extract endpoint now starts a real local run, which fails at once for this
-  // test's fake account, so the job is no longer pending when the second request arrives; the test needs a
-  // workflow runner that holds the run (or a sandbox-backed data source).
-  it.skip('when an extraction is requested twice, the first is queued (202) and the second answers 409 with its job id', async () => {
+  it('when an extraction is requested while a run of the data source is going, it answers 409 with that job id; once it ends, 202', async () => {
+    // Prepare: a run of this data source is in progress (as if another request or the schedule started it)
+    const admin = new pg.Client({ connectionString: testDb.adminUrl });
+    await admin.connect();
+    const running = (
+      await admin.query(
+        `INSERT INTO extraction_jobs (organization_id, project_id, data_source_id, job_type, status, started_at) VALUES ($1, $2, $3, 'scheduled', 'running', now()) RETURNING id`,
+        [A.orgId, A.projectId, A.sourceId],
+      )
+    ).rows[0].id as string;
+    try {
+      // Act + Assess: a second start is refused, naming the running job
+      const refused = await api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId }, body: {} });
+      expectError(refused, 409, 'CONFLICT');
+      expect((refused.body as { error: { details: { job_id: string } } }).error.details.job_id).toBe(running);
+    } finally {
+      await admin.query(`UPDATE extraction_jobs SET status = 'failed', completed_at = now() WHERE id = $1`, [running]);
+      await admin.end();
+    }
+    // once that run has ended, a start is accepted and the status lists the new job first
     const first = await api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId } });
     expect(first.status, first.text).toBe(202);
     A.jobId = (first.body as { job_id: string }).job_id;
-    const second = await api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId }, body: {} });
-    expectError(second, 409, 'CONFLICT');
-    expect((second.body as { error: { details: { job_id: string } } }).error.details.job_id).toBe(A.jobId);
+    expect(A.jobId).not.toBe(running);
     const status = await api(dsR.dataSourceStatusRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId } });
-    expect((status.body as { jobs: { id: string; status: string }[] }).jobs[0]).toMatchObject({ id: A.jobId, status: 'pending' });
+    expect((status.body as { jobs: { id: string }[] }).jobs.map((j) => j.id)).toContain(A.jobId);
   });
 
   it("when a platform's connector does not exist, validate, refresh and OAuth answer 501 rather than pretend", async () => {
@@ -288,11 +303,16 @@ describe('management API over HTTP', () => {
     expect(B.orgId).not.toBe(A.orgId);
   });
 
-  // Known gap (2026-11-25): failed in the lead's full run after the data and webhook route groups joined
-  // MANAGEMENT_ROUTES; one of them answers a status other than 403/404 to a foreign project (not yet diagnosed).
-  it.skip("when a second organization's user calls every route with the first organization's ids, each answer is 404 and leaks nothing", async () => {
-    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify' };
+  it("when a second organization's user calls every route with the first organization's ids, each answer is 404 and leaks nothing", async () => {
+    // Prepare: a webhook of the first organization, so its routes are called with a real foreign id
+    const hook = await api(webhookR.createWebhookRoute, { token: A.token, params: { project_id: A.projectId }, body: { name: 'main store feed' } });
+    expect(hook.status, hook.text).toBe(201);
+    A.webhookId = (hook.body as { webhook: { id: string } }).webhook.id;
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify', webhook_id: A.webhookId };
     const bodies: Partial<Record<string, unknown>> = {
+      createWebhook: { name: 'stolen' },
+      updateWebhook: { name: 'stolen' },
+      mintWebhookSignedUrl: {},
       updateProject: { name: 'stolen' },
       createCredential: { platform: 'shopify', credential_type: 'api_key', label: 'x', secret: { k: 'v' } },
       updateCredential: { label: 'stolen' },
@@ -303,13 +323,14 @@ describe('management API over HTTP', () => {
     };
     const scoped = MANAGEMENT_ROUTES.filter((r) => r.auth === 'user' && /\{(project_id|organization_id)\}/.test(r.path));
     expect(scoped.length).toBeGreaterThan(20);
+    // every offending route is listed at once, rather than the first
+    const wrong: string[] = [];
     for (const route of scoped) {
       const r = await api(route, { token: B.token, params, body: bodies[route.operationId] ?? (route.request.body ? {} : undefined) });
-      expect([403, 404], `${route.operationId}: ${r.text}`).toContain(r.status);
-      if (r.status === 403) expect(route.path).toContain('{project_id}');
-      ErrorEnvelopeSchema.parse(r.body);
-      for (const leaked of ['Alice shop', 'orders', 'main store', A.email, CANARY]) expect(r.text, route.operationId).not.toContain(leaked);
+      if (![403, 404].includes(r.status) || (r.status === 403 && !route.path.includes('{project_id}')) || !ErrorEnvelopeSchema.safeParse(r.body).success) wrong.push(`${route.operationId}: ${r.status} ${r.text.slice(0, 300)}`);
+      for (const leaked of ['Alice shop', 'orders', 'main store', A.email, CANARY]) if (r.text.includes(leaked)) wrong.push(`${route.operationId} leaks ${leaked}`);
     }
+    expect(wrong).toEqual([]);
     // and nothing changed
     const still = await api(projR.getProjectRoute, { token: A.token, params: { project_id: A.projectId } });
     expect((still.body as { name: string }).name).toBe('Alice shop');
@@ -358,10 +379,8 @@ describe('management API over HTTP', () => {
     }
   });
 
-  // Known gap (open in issue 4): fuzzing still finds a route that answers 5xx; not yet reproduced on a machine
-  // where cognito-local starts in time (see the report of 2026-11-25). Skipped until fixed.
-  it.skip('when fuzzed bodies and queries arrive, no route answers 5xx and every error is in the standard format', async () => {
-    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'shopify' };
+  it('when fuzzed bodies and queries arrive, no route answers 5xx and every error is in the standard format', async () => {
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'shopify', webhook_id: A.webhookId };
     const fuzzed = MANAGEMENT_ROUTES.filter((r) => r.operationId !== 'logout' && r.operationId !== 'deleteProject' && r.operationId !== 'deleteCredential' && r.operationId !== 'deleteDataSource');
     await fc.assert(
       fc.asyncProperty(
@@ -370,13 +389,16 @@ describe('management API over HTTP', () => {
         fc.dictionary(fc.string({ maxLength: 12 }), fc.string({ maxLength: 30 }), { maxKeys: 4 }),
         async (route, body, query) => {
           const r = await api(route, { params, query, token: A.token, ...(typeof body === 'string' ? { rawBody: body } : { body }) });
-          expect(r.status, `${route.operationId}: ${r.text}`).toBeLessThan(500);
+          // 501 is the documented answer for a platform whose connector is not built yet; nothing else may be 5xx
+          const notBuilt = r.status === 501 && (r.body as { error?: { code?: string } })?.error?.code === 'NOT_IMPLEMENTED';
+          if (!notBuilt) expect(r.status, `${route.operationId}: ${r.text}`).toBeLessThan(500);
           if (r.status >= 400) ErrorEnvelopeSchema.parse(r.body);
         },
       ),
       { numRuns: 150 },
     );
-  });
+    // each run is a real HTTP round trip (some start a local extraction run): minutes on a slow machine
+  }, 600_000);
 
   it('when a user logs out, the refresh token is refused afterwards', async () => {
     const login = await api(authR.loginRoute, { body: { email: A.email, password: PASSWORD } });

@@ -5,20 +5,16 @@
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 
 export class AppEnvironment {
-  private readonly values = new Map<string, { value: string; except: readonly LambdaFunction[] }>();
+  private readonly values = new Map<string, string>();
   private readonly functions: LambdaFunction[] = [];
 
-  /**
-   * `except`: functions that must not get this variable, e.g. the function whose own ARN it is (a
-   * function's environment cannot reference the function itself: CloudFormation reports a cycle).
-   */
-  set(name: `TRIBUTARY_${string}`, value: string, { except = [] }: { except?: readonly LambdaFunction[] } = {}): void {
-    this.values.set(name, { value, except });
-    for (const fn of this.functions) if (!except.includes(fn)) fn.addEnvironment(name, value);
+  set(name: `TRIBUTARY_${string}`, value: string): void {
+    this.values.set(name, value);
+    for (const fn of this.functions) fn.addEnvironment(name, value);
   }
 
   apply(fn: LambdaFunction): void {
     this.functions.push(fn);
-    for (const [name, { value, except }] of this.values) if (!except.includes(fn)) fn.addEnvironment(name, value);
+    for (const [name, value] of this.values) fn.addEnvironment(name, value);
   }
 }

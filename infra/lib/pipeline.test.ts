@@ -54,6 +54,20 @@ describe('extraction pipeline', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.finalizeHandler' });
   });
 
+  it('when synthesized, the planner and the worker may use the key-value table of the shared rate limiter, and are told its name', () => {
+    const functions = template.findResources('AWS::Lambda::Function') as Record<string, { Properties: { Handler: string; Role: { 'Fn::GetAtt': [string, string] }; Environment: { Variables: Record<string, unknown> } } }>;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }[];
+    for (const handler of ['index.planHandler', 'index.extractHandler']) {
+      const fn = Object.values(functions).find((f) => f.Properties.Handler === handler)!;
+      const table = fn.Properties.Environment.Variables.TRIBUTARY_KV_TABLE as { Ref: string };
+      expect(table, handler).toEqual({ Ref: expect.stringMatching(/KeyValue/) });
+      const statements = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === fn.Properties.Role['Fn::GetAtt'][0])).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const write = statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'));
+      expect(write, handler).toBeDefined();
+      expect(JSON.stringify(write!.Resource), handler).toContain(table.Ref);
+    }
+  });
+
   it('when synthesized, an alarm fires on any failed execution', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ExecutionsFailed',

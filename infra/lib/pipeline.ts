@@ -10,6 +10,7 @@ import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -29,6 +30,8 @@ export interface PipelineProps {
   key: IKey;
   database: Database;
   rawBucket: IBucket;
+  /** the key-value table: the connectors' shared rate limiter (per credential, across concurrent workers) lives there */
+  keyValueTable: ITable;
   appEnvironment: AppEnvironment;
 }
 
@@ -39,7 +42,7 @@ export class Pipeline extends Construct {
   readonly stateMachine: StateMachine;
   readonly failedRunsAlarm: Alarm;
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, rawBucket, appEnvironment }: PipelineProps) {
+  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, rawBucket, keyValueTable, appEnvironment }: PipelineProps) {
     super(scope, id);
     const entry = 'functions/src/pipeline/pipeline.lambda.ts';
     const common = { settings, entry, vpc, vpcSubnets: functionSubnets, environmentEncryption: key } as const;
@@ -52,6 +55,7 @@ export class Pipeline extends Construct {
     for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) {
       database.allowConnect(fn);
       appEnvironment.apply(fn);
+      keyValueTable.grantReadWriteData(fn);
     }
     // planner (discover) and worker (extract, refresh) read the credential; only the worker writes a refreshed token back
     this.planFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArns] }));

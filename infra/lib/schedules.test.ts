@@ -24,7 +24,8 @@ beforeAll(() => {
   const api = new LambdaFunction(stack, 'DataSourceApi', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => {}') });
   // the database's own grants are covered by the stack test; here only that the starter is given them
   const appEnvironment = new AppEnvironment();
-  appEnvironment.apply(api);
+  const bystander = new LambdaFunction(stack, 'Bystander', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => {}') });
+  appEnvironment.apply(bystander);
   const connected: string[] = [];
   const database = { allowConnect: (fn: { node: { id: string } }) => void connected.push(fn.node.id) } as unknown as Database;
   new Schedules(stack, 'Schedules', { settings: environmentSettings('dev'), vpc, functionSubnets: { subnetType: SubnetType.PRIVATE_ISOLATED }, key: new Key(stack, 'Key'), database, appEnvironment, stateMachine, managers: [api] });
@@ -67,13 +68,15 @@ describe('data source schedules in AWS', () => {
     expect(JSON.stringify(start.Resource)).toMatch(/Machine/);
   });
 
-  it('the schedule managers get the schedule settings; the starter does not get its own ARN (a cycle)', () => {
+  it('only the schedule managers get the schedule settings; the starter does not get its own ARN (a cycle)', () => {
     const functions = template.findResources('AWS::Lambda::Function') as Record<string, { Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
     const envOf = (prefix: RegExp) => Object.entries(functions).find(([id]) => prefix.test(id))![1].Properties.Environment?.Variables ?? {};
     expect(envOf(/^DataSourceApi/)).toMatchObject({ TRIBUTARY_SCHEDULE_GROUP: 'tributary-dev-data-sources' });
     expect(Object.keys(envOf(/^DataSourceApi/))).toEqual(expect.arrayContaining(['TRIBUTARY_SCHEDULER_ROLE_ARN', 'TRIBUTARY_SCHEDULE_TARGET_ARN', 'TRIBUTARY_SCHEDULER_DLQ_ARN']));
     expect(envOf(/^SchedulesStarterFunction/)).toHaveProperty('TRIBUTARY_STATE_MACHINE_ARN');
     expect(envOf(/^SchedulesStarterFunction/)).not.toHaveProperty('TRIBUTARY_SCHEDULE_TARGET_ARN');
+    // an application function that does not manage schedules does not get them either
+    expect(envOf(/^Bystander/)).not.toHaveProperty('TRIBUTARY_SCHEDULE_TARGET_ARN');
   });
 
   it('dead-lettered events raise an alarm', () => {

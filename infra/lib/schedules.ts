@@ -10,8 +10,9 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -30,7 +31,7 @@ export interface SchedulesProps {
   appEnvironment: AppEnvironment;
   stateMachine: IStateMachine;
   /** functions that create, change and delete schedules (the API's data-source handlers) */
-  managers: IGrantable[];
+  managers: LambdaFunction[];
 }
 
 export class Schedules extends Construct {
@@ -76,13 +77,15 @@ export class Schedules extends Construct {
       manager.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }));
     }
 
-    // The schedule managers' settings. Not for the starter: it does not manage schedules, and the target
-    // ARN is its own (a function's environment cannot reference the function: CloudFormation sees a cycle).
-    const except = [this.starterFunction];
-    appEnvironment.set('TRIBUTARY_SCHEDULE_GROUP', groupName, { except });
-    appEnvironment.set('TRIBUTARY_SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn, { except });
-    appEnvironment.set('TRIBUTARY_SCHEDULE_TARGET_ARN', this.starterFunction.functionArn, { except });
-    appEnvironment.set('TRIBUTARY_SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn, { except });
+    // Only the managers are told the schedule settings, not every application function: the target is the
+    // starter's ARN, and the starter starts the state machine that invokes the pipeline functions, so the
+    // pipeline functions holding it would be a dependency cycle.
+    for (const manager of managers) {
+      manager.addEnvironment('TRIBUTARY_SCHEDULE_GROUP', groupName);
+      manager.addEnvironment('TRIBUTARY_SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
+      manager.addEnvironment('TRIBUTARY_SCHEDULE_TARGET_ARN', this.starterFunction.functionArn);
+      manager.addEnvironment('TRIBUTARY_SCHEDULER_DLQ_ARN', this.deadLetterQueue.queueArn);
+    }
 
     this.deadLetterAlarm = new Alarm(this, 'DeadLetteredAlarm', {
       alarmDescription: 'Scheduled extractions could not be started (events in the scheduler dead-letter queue)',

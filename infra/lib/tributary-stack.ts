@@ -86,6 +86,7 @@ export class TributaryStack extends Stack {
       functionSubnets: this.network.functionSubnets,
       database: this.database,
       rawBucket: this.storage.rawPageBucket,
+      keyValueTable: this.api.table,
       appEnvironment,
     });
     this.pipeline.node.addDependency(this.database.migrations);
