@@ -34,5 +34,6 @@ export const PUBLIC_ERRORS = {
 
 export const conflict = error('Conflicts with the current state');
 export const notImplemented = error('Not available for this platform yet');
+export const notConfigured = error('Not available on this deployment (a setting it needs is missing)');
 
 export const iso = (d: Date | string | null | undefined): string | null => (d == null ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString());

@@ -2,7 +2,7 @@
 // one the API's data-source handlers put schedules into) is armed with every data source that has a
 // schedule, and each firing calls startExtractionRun through the same ASL file and pipeline handlers as
 // `extract` (a run still going is logged and skipped). Registered after the API.
-import { Logger } from '@aws-lambda-powertools/logger';
+import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import { inProcessScheduleRegistry } from '@tributary/shared/adapters/in-process-schedule-registry';
 import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
@@ -17,7 +17,7 @@ export const schedulesService: LocalService = {
     const config = loadConfig(ctx.env);
     const adapters = createAdapters(config);
     attachPipeline(createPipelineDeps(adapters));
-    const logger = new Logger({ serviceName: 'tributary-scheduler', logLevel: config.logLevel });
+    const logger = structuredLogger('tributary-scheduler', config.logLevel);
     const registry = inProcessScheduleRegistry();
     registry.setTarget(async (dataSourceId) => {
       const result = await fireSchedule({ db: adapters.db, workflow: adapters.workflow, logger }, dataSourceId);

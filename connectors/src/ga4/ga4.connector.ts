@@ -2,7 +2,6 @@
 // day, source/medium and campaign; the Admin API's accountSummaries and properties.get for discovery.
 // googleapis takes a rootUrl, so the sandbox stands in without any seam. Base-URL keys read: ga4_data,
 // ga4_admin, google_oauth_token, google_oauth_authorize. Shares Google's OAuth flow with Google Ads.
-import { OAuth2Client } from 'google-auth-library';
 import { google, type analyticsadmin_v1beta, type analyticsdata_v1beta } from 'googleapis';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { AccountInfo, Catalog, Connector, ConnectorContext, ConnectorError, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
@@ -47,9 +46,10 @@ const REPORTS: Ga4Report[] = [
   },
 ];
 
-function auth(ctx: ConnectorContext<GoogleCredential>): OAuth2Client {
-  // only the access token: refreshing is the runtime's job (once, persisted), not the client's
-  const client = new OAuth2Client();
+function auth(ctx: ConnectorContext<GoogleCredential>) {
+  // only the access token: refreshing is the runtime's job (once, persisted), not the client's. The
+  // client class comes from googleapis itself, which may bundle another google-auth-library than ours.
+  const client = new google.auth.OAuth2();
   client.setCredentials({ access_token: currentAccessToken(PLATFORM, ctx) });
   return client;
 }

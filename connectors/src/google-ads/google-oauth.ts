@@ -99,7 +99,8 @@ export async function refreshGoogleToken(platform: Platform, ctx: ConnectorConte
   const cred = ctx.credential;
   const client = oauthClient(cred.clientId, cred.clientSecret, ctx.baseUrls);
   try {
-    const { tokens } = await client.refreshToken(cred.refreshToken);
+    client.setCredentials({ refresh_token: cred.refreshToken });
+    const { credentials: tokens } = await client.refreshAccessToken();
     if (!tokens.access_token) throw new ConnectorAuthError('Google returned no access token on refresh', platform);
     return { ...cred, accessToken: tokens.access_token, ...(tokens.expiry_date ? { expiresAt: tokens.expiry_date } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) };
   } catch (err) {

@@ -1,7 +1,7 @@
 // Organization members: any member reads the list; owners and admins invite, change roles and remove.
 // Only an owner grants or takes away ownership, and the last owner can neither leave nor be demoted,
 // so no organization is ever left without someone who can manage it.
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { DB, MembershipRole } from '@tributary/shared/db/schema';
 import { AuthorizationFailedError, ConflictError, NotFoundError } from '@tributary/shared/domain/errors';
 import { atLeast, organizationRole } from '@tributary/shared/identity/access';
@@ -78,7 +78,7 @@ export const makeInviteMember = (deps: ApiDeps) =>
       const invitation = await trx
         .insertInto('invitations')
         .values({ organizationId: orgId, email: body.email, role: body.role, invitedBy: user.userId })
-        .onConflict((oc) => oc.expression((eb) => eb.fn('lower', ['email'])).column('organizationId').where('acceptedAt', 'is', null).doNothing())
+        .onConflict((oc) => oc.expression(sql`lower(email)`).column('organizationId').where('acceptedAt', 'is', null).doNothing())
         .returningAll()
         .executeTakeFirst();
       if (!invitation) throw new ConflictError('This email already has an open invitation');

@@ -1,7 +1,7 @@
 // What the extraction pipeline's handlers (planner, worker, finalizer) and startExtractionRun need, built
 // from the composition root's Adapters. Lambdas build it once at module scope; the local runner and tests
 // build it from their own Config and hand the handlers to the in-process workflow runner.
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import type { Connector, Logger } from '@tributary/connectors/contract';
 import { getConnector } from '@tributary/connectors/registry';
 import type { RetryOptions } from '@tributary/connectors/runtime/retry';
@@ -44,7 +44,7 @@ export interface PipelineDeps {
 }
 
 export function createPipelineDeps(adapters: Adapters, options: Partial<PipelineDeps> = {}): PipelineDeps {
-  const logger = options.logger ?? new PowertoolsLogger({ serviceName: 'tributary-pipeline', logLevel: adapters.config.logLevel });
+  const logger = options.logger ?? structuredLogger('tributary-pipeline', adapters.config.logLevel);
   return {
     db: adapters.db,
     blobs: adapters.blobs,

@@ -1,14 +1,14 @@
 // The target of every EventBridge Scheduler schedule: { "data_source_id": "…" } → startExtractionRun with
 // trigger "schedule". A run still going is logged and skipped (not an error, so no retry and no
 // dead-letter); any other failure is thrown, so Scheduler retries and finally dead-letters the event.
-import { Logger } from '@aws-lambda-powertools/logger';
+import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { z } from 'zod';
 import { fireSchedule } from './schedule-sync';
 
 const adapters = createAdapters(loadConfig());
-const logger = new Logger({ serviceName: 'tributary-schedule-starter', logLevel: adapters.config.logLevel });
+const logger = structuredLogger('tributary-schedule-starter', adapters.config.logLevel);
 const EventSchema = z.object({ data_source_id: z.string().uuid() });
 
 export async function handler(event: unknown) {

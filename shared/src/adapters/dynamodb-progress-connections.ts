@@ -3,7 +3,7 @@
 //   pk "org#<organizationId>"  sk "conn#<connectionId>"   one item per organization the user belongs to
 //   pk "conn#<connectionId>"   sk "orgs"                  which organizations it was registered under
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type BatchWriteCommandInput, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type BatchWriteCommandInput, type BatchWriteCommandOutput, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
 
@@ -23,7 +23,7 @@ export class DynamoDbProgressConnections {
     for (let i = 0; i < items.length; i += 25) {
       let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
       while (pending?.length) {
-        const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+        const r: BatchWriteCommandOutput = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
         pending = r.UnprocessedItems?.[this.table];
       }
     }

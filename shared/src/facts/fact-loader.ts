@@ -287,7 +287,8 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     if (failed) {
       // A failure may leave the connection mid-COPY: abandon it (the server rolls back with it) rather than
       // try to bring it back to a clean state.
-      activeCopy?.destroy(failed instanceof Error ? failed : new Error(String(failed)));
+      // (assigned inside closures, so TypeScript's narrowing cannot see it)
+      (activeCopy as CopyStream | null)?.destroy(failed instanceof Error ? failed : new Error(String(failed)));
       main.release(true);
       if (stagedAny) {
         await inTransaction(side, ctx, () => side.query('DELETE FROM fact_load_staging WHERE load_id = $1', [loadId])).catch(() => {});

@@ -22,7 +22,8 @@ describe('hashFactRowKeys', () => {
 
   it('when an id or an extra dimension changes, the key changes', () => {
     const a = hashFactRowKeys(row);
-    for (const changed of [{ adId: '5' }, { accountId: null }, { extraDimensions: { device: 'desktop', network: 'search' } }, { extraDimensions: { device: 'mobile' } }]) {
+    const changes: Partial<FactRow>[] = [{ adId: '5' }, { accountId: null }, { extraDimensions: { device: 'desktop', network: 'search' } }, { extraDimensions: { device: 'mobile' } }];
+    for (const changed of changes) {
       const b = hashFactRowKeys({ ...row, ...changed });
       expect([b.keyHi, b.keyLo]).not.toEqual([a.keyHi, a.keyLo]);
     }

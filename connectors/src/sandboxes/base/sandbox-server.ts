@@ -130,7 +130,7 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
         return;
       }
       if ('write' in reply) return reply.write(res);
-      return send(res, reply);
+      return send(res, reply as Exclude<SandboxReply, { hangMs: number } | { write: unknown }>);
     }
     send(res, { status: 404, json: { error: { code: 404, message: `Not found: ${base.method} ${url.pathname}`, status: 'NOT_FOUND' } } });
   }
