@@ -17,7 +17,7 @@ import type { BenchFigure, BenchSuite } from '../harness';
 
 const TODAY = '2026-11-23';
 const WINDOW = { start: addDays(TODAY, -89), end: TODAY };
-const NORMALIZE_ROUNDS = 5;
+const NORMALIZE_ROUNDS = 20;
 
 function context(sandbox: GoogleSandbox, connector: Connector<GoogleCredential>): ConnectorContext<GoogleCredential> {
   const quiet = () => undefined;

@@ -21,7 +21,7 @@ const NOW = Date.parse('2026-11-24T12:00:00Z');
 const ADS_WINDOW = { start: '2026-08-27', end: '2026-11-24' };
 const IG_WINDOW = { start: '2026-08-26', end: '2026-11-23' };
 const PAGE_SIZE = 500;
-const NORMALIZE_ROUNDS = 5;
+const NORMALIZE_ROUNDS = 20;
 
 interface Extracted {
   pages: { page: RawPage; meta: RecordMeta }[];

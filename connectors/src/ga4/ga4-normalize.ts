@@ -33,33 +33,36 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
   const dateAt = dims.indexOf('date');
   if (dateAt < 0) throw new FatalConnectorError('GA4 report without a date dimension', 'ga4');
   const currency = body.metadata?.currencyCode ?? meta.account.currency;
+  // Column positions are the same for every row of a page: resolve them once, not per row.
+  const campaignIdAt = dims.indexOf('sessionCampaignId');
+  const campaignNameAt = dims.indexOf('sessionCampaignName');
+  const extraDimensionsAt = dims.flatMap((name, i) => (KEY_DIMENSIONS.has(name) ? [] : [[name, i] as const]));
+  const conversionName = CONVERSION_METRICS.find((n) => metrics.includes(n));
+  const conversionsAt = conversionName ? metrics.indexOf(conversionName) : -1;
+  const revenueAt = metrics.indexOf('purchaseRevenue');
+  const extraMetricsAt = metrics.flatMap((name, i) => (name === conversionName || name === 'purchaseRevenue' ? [] : [[name, i] as const]));
+
   return (body.rows ?? []).map((row) => {
-    const d = (name: string) => {
-      const i = dims.indexOf(name);
-      return i < 0 ? null : (row.dimensionValues?.[i]?.value ?? null);
-    };
-    const values = new Map(metrics.map((name, i) => [name, row.metricValues?.[i]?.value ?? null]));
-    const raw = d('date') ?? '';
-    if (!/^\d{8}$/.test(raw)) throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
+    const dimension = (i: number) => (i < 0 ? null : (row.dimensionValues?.[i]?.value ?? null));
+    const metric = (i: number) => (i < 0 ? null : (row.metricValues?.[i]?.value ?? null));
+    const raw = dimension(dateAt) ?? '';
+    if (raw.length !== 8 || !/^\d{8}$/.test(raw)) throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
     const extraDimensions: Record<string, string | null> = {};
-    dims.forEach((name, i) => {
-      if (!KEY_DIMENSIONS.has(name)) extraDimensions[name] = row.dimensionValues?.[i]?.value ?? null;
-    });
-    const conversionName = CONVERSION_METRICS.find((n) => values.has(n));
+    for (const [name, i] of extraDimensionsAt) extraDimensions[name] = dimension(i);
     const extraMetrics: Record<string, unknown> = {};
-    for (const [name, value] of values) if (name !== conversionName && name !== 'purchaseRevenue') extraMetrics[name] = value;
+    for (const [name, i] of extraMetricsAt) extraMetrics[name] = metric(i);
     return {
       dataType: meta.reportType,
       date: `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}`,
       accountId: meta.account.id,
       accountName: meta.account.name,
-      campaignId: d('sessionCampaignId'),
-      campaignName: d('sessionCampaignName'),
-      ...(Object.keys(extraDimensions).length ? { extraDimensions } : {}),
-      conversions: conversionName ? values.get(conversionName)! : null,
-      revenue: values.get('purchaseRevenue') ?? null,
+      campaignId: dimension(campaignIdAt),
+      campaignName: dimension(campaignNameAt),
+      ...(extraDimensionsAt.length ? { extraDimensions } : {}),
+      conversions: conversionName ? metric(conversionsAt) : null,
+      revenue: metric(revenueAt),
       currency,
-      ...(Object.keys(extraMetrics).length ? { extraMetrics } : {}),
+      ...(extraMetricsAt.length ? { extraMetrics } : {}),
     } satisfies FactRow;
   });
 }

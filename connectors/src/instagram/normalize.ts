@@ -121,6 +121,12 @@ export function dayEndedBy(endTime: string): string {
   return dayIn(IG_REPORTING_TIME_ZONE, Date.parse(endTime.replace(/\+0000$/, 'Z')) - 1);
 }
 
+// Building an Intl.DateTimeFormat costs about a millisecond (it loads time zone data); formatting with one
+// is cheap. One formatter per time zone, kept for the process.
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
 function dayIn(timeZone: string, epochMs: number): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(epochMs);
+  let format = dayFormatters.get(timeZone);
+  if (!format) dayFormatters.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return format.format(epochMs);
 }

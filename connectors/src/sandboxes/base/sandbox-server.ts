@@ -68,7 +68,7 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
   let count: RequestCount = { total: 0, byRoute: {} };
   const hanging = new Set<NodeJS.Timeout>();
 
-  const control = async (req: SandboxRequest): Promise<SandboxReply> => {
+  const control = async (req: SandboxRequest): Promise<PlainReply> => {
     const what = req.url.pathname.slice('/__sandbox/'.length);
     if (what === 'health') return { status: 200, json: { ok: true, platform: platform.name } };
     if (what === 'requests' && req.method === 'GET') return { status: 200, json: count };
@@ -130,7 +130,7 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
         return;
       }
       if ('write' in reply) return reply.write(res);
-      return send(res, reply as Exclude<SandboxReply, { hangMs: number } | { write: unknown }>);
+      return send(res, reply);
     }
     send(res, { status: 404, json: { error: { code: 404, message: `Not found: ${base.method} ${url.pathname}`, status: 'NOT_FOUND' } } });
   }
@@ -152,7 +152,10 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
   };
 }
 
-function send(res: ServerResponse, reply: Exclude<SandboxReply, { hangMs: number } | { write: unknown }>) {
+/** a reply that is an answer: not a hang, not self-written */
+type PlainReply = Exclude<SandboxReply, { hangMs: number } | { write: unknown }>;
+
+function send(res: ServerResponse, reply: PlainReply) {
   if ('redirect' in reply) {
     res.writeHead(302, { location: reply.redirect });
     res.end();
