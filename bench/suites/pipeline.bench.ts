@@ -38,7 +38,8 @@ const ACCOUNT = '1234567890';
 const RAW_BUCKET = 'tributary-raw';
 const DAYS_A = Number(process.env.BENCH_PIPELINE_DAYS ?? 90);
 const LATENCY_MS = Number(process.env.BENCH_PIPELINE_LATENCY_MS ?? 400);
-const RATE_PER_S = Number(process.env.BENCH_PIPELINE_RATE ?? 2);
+// Google Ads' pace as the connector declares it (rateLimits: 5 calls/s); see the note on discovery below
+const RATE_PER_S = Number(process.env.BENCH_PIPELINE_RATE ?? 5);
 const REPORTS = ['campaign_daily', 'ad_group_daily', 'ad_daily'];
 
 /** A Google Ads front: every call waits LATENCY_MS; above RATE_PER_S calls in a one-second window, 429. */
@@ -67,9 +68,12 @@ async function startLimitedProxy(target: string, latencyMs: number, perSecond: n
       refused++;
       const retry = Math.max(1, Math.ceil((windowStart + 1000 - now) / 1000));
       req.resume();
-      res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify({
+      const error = {
         error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.ads.googleads.v23.errors.GoogleAdsFailure', errors: [{ errorCode: { quotaError: 'RESOURCE_TEMPORARILY_EXHAUSTED' }, message: `Too many requests. Retry in ${retry} seconds.`, details: { quotaErrorDetails: { rateScope: 'DEVELOPER', rateName: 'Number of operations for basic access', retryDelay: `${retry}s` } } }] }] },
-      }));
+      };
+      // searchStream answers a JSON array of messages, errors included; the unary call answers the object
+      const stream = /googleAds:searchStream/.test(req.url ?? '');
+      res.writeHead(429, { 'content-type': 'application/json' }).end(JSON.stringify(stream ? [error] : error));
       return;
     }
     inWindow++;
@@ -124,8 +128,11 @@ const suite: BenchSuite = {
       const started = await startExtractionRun(deps, { dataSourceId: s.dataSourceId, organizationId: s.organizationId, trigger: 'manual' });
       const outcome = await runner.settled(started.executionId);
       const ms = performance.now() - t;
-      const job = (await admin.query(`SELECT status, rows_read::int AS rows FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0];
-      if (outcome.status !== 'SUCCEEDED' || job.status !== 'succeeded') throw new Error(`run ended ${outcome.status}/${job.status}`);
+      const job = (await admin.query(`SELECT status, rows_read::int AS rows, error_message FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0];
+      if (outcome.status !== 'SUCCEEDED' || job.status !== 'succeeded') {
+        const items = (await admin.query(`SELECT item_key, status, attempts, error_code, error_message FROM extraction_work_items WHERE job_id = $1 AND status <> 'succeeded' LIMIT 5`, [started.jobId]).catch(() => ({ rows: [] }))).rows;
+        throw new Error(`run ended ${outcome.status}/${job.status}: ${job.error_message ?? ''} ${JSON.stringify(items)}`);
+      }
       return { ms, rows: Number(job.rows) };
     };
     try {
