@@ -42,27 +42,33 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
   const revenueAt = metrics.indexOf('purchaseRevenue');
   const extraMetricsAt = metrics.flatMap((name, i) => (name === conversionName || name === 'purchaseRevenue' ? [] : [[name, i] as const]));
 
-  return (body.rows ?? []).map((row) => {
-    const dimension = (i: number) => (i < 0 ? null : (row.dimensionValues?.[i]?.value ?? null));
-    const metric = (i: number) => (i < 0 ? null : (row.metricValues?.[i]?.value ?? null));
+  const rows = body.rows ?? [];
+  const out: FactRow[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const dv = rows[r]!.dimensionValues ?? [];
+    const mv = rows[r]!.metricValues ?? [];
+    const dimension = (i: number) => (i < 0 ? null : (dv[i]?.value ?? null));
+    const metric = (i: number) => (i < 0 ? null : (mv[i]?.value ?? null));
     const raw = dimension(dateAt) ?? '';
     if (raw.length !== 8 || !/^\d{8}$/.test(raw)) throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
     const extraDimensions: Record<string, string | null> = {};
     for (const [name, i] of extraDimensionsAt) extraDimensions[name] = dimension(i);
     const extraMetrics: Record<string, unknown> = {};
     for (const [name, i] of extraMetricsAt) extraMetrics[name] = metric(i);
-    return {
+    const fact: FactRow = {
       dataType: meta.reportType,
       date: `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}`,
       accountId: meta.account.id,
       accountName: meta.account.name,
       campaignId: dimension(campaignIdAt),
       campaignName: dimension(campaignNameAt),
-      ...(extraDimensionsAt.length ? { extraDimensions } : {}),
       conversions: conversionName ? metric(conversionsAt) : null,
       revenue: metric(revenueAt),
       currency,
-      ...(extraMetricsAt.length ? { extraMetrics } : {}),
-    } satisfies FactRow;
-  });
+    };
+    if (extraDimensionsAt.length) fact.extraDimensions = extraDimensions;
+    if (extraMetricsAt.length) fact.extraMetrics = extraMetrics;
+    out[r] = fact;
+  }
+  return out;
 }
