@@ -61,67 +61,42 @@ export class TributaryStack extends Stack {
     appEnvironment.set('TRIBUTARY_RAW_BUCKET', this.storage.rawPageBucket.bucketName);
     const secretPrefix = `tributary/${settings.name}/credentials/`;
     appEnvironment.set('TRIBUTARY_SECRET_PREFIX', secretPrefix);
+    // what every construct with application functions needs
+    const functionHost = { settings, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets, database: this.database, appEnvironment };
 
     this.identity = new Identity(this, 'Identity', { settings, appEnvironment });
-    this.api = new ManagementApi(this, 'Api', { settings, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets, database: this.database, appEnvironment, secretPrefix });
+    this.api = new ManagementApi(this, 'Api', { ...functionHost, secretPrefix });
     for (const fn of Object.values(this.api.functions)) fn.node.addDependency(this.database.migrations);
 
-    this.webhooks = new WebhookDelivery(this, 'Webhooks', {
-      settings,
-      key,
-      vpc: this.network.vpc,
-      functionSubnets: this.network.functionSubnets,
-      database: this.database,
-      appEnvironment,
-    });
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', functionHost);
     // the schema must be current before the first request reaches a new version of the function
     this.webhooks.function.node.addDependency(this.database.migrations);
     // the management API's webhooks routes mint time-limited signed URLs for the public endpoint
     this.webhooks.allowUrlMinting(this.api.functions.webhooks!);
 
     this.pipeline = new Pipeline(this, 'Pipeline', {
-      settings,
-      key,
-      vpc: this.network.vpc,
-      functionSubnets: this.network.functionSubnets,
-      database: this.database,
+      ...functionHost,
       rawBucket: this.storage.rawPageBucket,
       keyValueTable: this.api.table,
-      appEnvironment,
     });
     this.pipeline.node.addDependency(this.database.migrations);
 
     this.progress = new Progress(this, 'Progress', {
-      settings,
-      key,
-      vpc: this.network.vpc,
-      functionSubnets: this.network.functionSubnets,
-      database: this.database,
-      appEnvironment,
+      ...functionHost,
       publishers: [this.pipeline.planFunction, this.pipeline.extractFunction, this.pipeline.finalizeFunction],
     });
     this.progress.authorizerFunction.node.addDependency(this.database.migrations);
 
     this.maintenance = new Maintenance(this, 'Maintenance', {
-      settings,
-      key,
-      vpc: this.network.vpc,
-      functionSubnets: this.network.functionSubnets,
-      database: this.database,
+      ...functionHost,
       archiveBucket: this.storage.archiveBucket,
-      appEnvironment,
     });
     this.maintenance.node.addDependency(this.database.migrations);
 
     // one EventBridge Scheduler schedule per data source; the data-source routes manage them, and deleting
     // a project removes its data sources' schedules
     this.schedules = new Schedules(this, 'Schedules', {
-      settings,
-      key,
-      vpc: this.network.vpc,
-      functionSubnets: this.network.functionSubnets,
-      database: this.database,
-      appEnvironment,
+      ...functionHost,
       stateMachine: this.pipeline.stateMachine,
       managers: [this.api.functions['data-sources']!, this.api.functions.projects!],
     });

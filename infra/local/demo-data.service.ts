@@ -7,20 +7,12 @@
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
 import type { LocalService } from './runner';
+import { callLocalApi } from './local-api-client';
 
 const CREDENTIAL_LABEL = 'Demo Google Ads (sandbox)';
 const SOURCE_NAME = 'Demo Google Ads';
 const DEMO_ACCOUNT = '1234567890';
 
-async function call<T>(apiUrl: string, method: string, pathName: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${apiUrl}${pathName}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
 async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
@@ -49,27 +41,27 @@ export interface DemoData {
 }
 
 export async function ensureDemoData(apiUrl: string, googleUrl: string, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
-  const login = await call<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
+  const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
   const base = `/api/v1/projects/${projectId}`;
   const secret = { ...(await sandboxTokens(googleUrl)), clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN };
 
-  const credentials = await call<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
+  const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   let credentialId = credentials.body.credentials?.find((c) => c.label === CREDENTIAL_LABEL)?.id;
   if (credentialId) {
-    const rotated = await call(apiUrl, 'PUT', `${base}/credentials/${credentialId}`, token, { secret, status: 'active' });
+    const rotated = await callLocalApi(apiUrl, 'PUT', `${base}/credentials/${credentialId}`, token, { secret, status: 'active' });
     if (rotated.status !== 200) throw new Error(`refreshing the demo credential failed (${rotated.status})`);
   } else {
-    const created = await call<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: 'google_ads', credential_type: 'oauth2', label: CREDENTIAL_LABEL, secret });
+    const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: 'google_ads', credential_type: 'oauth2', label: CREDENTIAL_LABEL, secret });
     if (created.status !== 201) throw new Error(`creating the demo credential failed (${created.status}: ${JSON.stringify(created.body)})`);
     credentialId = created.body.id;
   }
 
-  const sources = await call<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
+  const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   let sourceId = sources.body.data_sources?.find((s) => s.source_name === SOURCE_NAME)?.id;
   if (!sourceId) {
-    const created = await call<{ id: string }>(apiUrl, 'POST', `${base}/data-sources`, token, {
+    const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/data-sources`, token, {
       credential_id: credentialId,
       source_name: SOURCE_NAME,
       extraction_config: { account_id: DEMO_ACCOUNT, report_types: ['campaign_daily'] },
@@ -80,7 +72,7 @@ export async function ensureDemoData(apiUrl: string, googleUrl: string, demoUser
   }
 
   // once at every start (a run still going from before answers 409 and is left alone), then hourly
-  const extract = await call<{ job_id?: string }>(apiUrl, 'POST', `${base}/data-sources/${sourceId}/extract`, token, {});
+  const extract = await callLocalApi<{ job_id?: string }>(apiUrl, 'POST', `${base}/data-sources/${sourceId}/extract`, token, {});
   if (extract.status !== 202 && extract.status !== 409) throw new Error(`starting the demo extraction failed (${extract.status}: ${JSON.stringify(extract.body)})`);
   return { project_id: projectId, credential_id: credentialId, data_source_id: sourceId, first_job_id: extract.body.job_id ?? null };
 }

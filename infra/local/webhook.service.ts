@@ -13,6 +13,7 @@ import { loadConfig } from '@tributary/shared/config/config';
 import { createDatabase } from '@tributary/shared/db/database';
 import { startWebhookServer } from '@tributary/functions/webhooks/webhook-server';
 import type { LocalService } from './runner';
+import { callLocalApi } from './local-api-client';
 
 export const LOCAL_WEBHOOK_PORT = 4010;
 
@@ -60,26 +61,16 @@ export interface DemoWebhook {
   signed_csv_url: string;
 }
 
-/** A small client of the local management API: the demo is set up exactly as a user's script would do it. */
-async function call<T>(apiUrl: string, method: string, pathName: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${apiUrl}${pathName}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
 
 export async function ensureDemoWebhook(apiUrl: string, webhookUrl: string, demoUser: { email: string; password: string }, file: string): Promise<DemoWebhook> {
-  const login = await call<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
+  const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
 
-  const projects = await call<{ projects: { id: string; name: string }[] }>(apiUrl, 'GET', '/api/v1/projects', token);
+  const projects = await callLocalApi<{ projects: { id: string; name: string }[] }>(apiUrl, 'GET', '/api/v1/projects', token);
   let projectId = projects.body.projects?.find((p) => p.name === DEMO_PROJECT_NAME)?.id;
   if (!projectId) {
-    const created = await call<{ id: string }>(apiUrl, 'POST', '/api/v1/projects', token, { name: DEMO_PROJECT_NAME, reporting_currency: 'USD' });
+    const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', '/api/v1/projects', token, { name: DEMO_PROJECT_NAME, reporting_currency: 'USD' });
     if (created.status !== 201) throw new Error(`creating the demo project failed (${created.status})`);
     projectId = created.body.id;
   }
@@ -87,26 +78,26 @@ export async function ensureDemoWebhook(apiUrl: string, webhookUrl: string, demo
   const hooks = `/api/v1/projects/${projectId}/webhooks`;
   let saved = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as DemoWebhookFile) : undefined;
   if (saved) {
-    const current = await call<{ is_active: boolean; key_prefix: string }>(apiUrl, 'GET', `${hooks}/${saved.webhookId}`, token);
+    const current = await callLocalApi<{ is_active: boolean; key_prefix: string }>(apiUrl, 'GET', `${hooks}/${saved.webhookId}`, token);
     // a webhook revoked, deleted or rotated since (through the API) gets a fresh demo webhook
     const usable = saved.projectId === projectId && current.status === 200 && current.body.is_active && saved.key.startsWith(current.body.key_prefix);
     if (!usable) {
-      if (current.status === 200) await call(apiUrl, 'DELETE', `${hooks}/${saved.webhookId}`, token);
+      if (current.status === 200) await callLocalApi(apiUrl, 'DELETE', `${hooks}/${saved.webhookId}`, token);
       saved = undefined;
     }
   }
   if (!saved) {
-    const list = await call<{ webhooks: { id: string; name: string }[] }>(apiUrl, 'GET', hooks, token);
+    const list = await callLocalApi<{ webhooks: { id: string; name: string }[] }>(apiUrl, 'GET', hooks, token);
     // one left from an earlier .tributary/ whose key file is gone cannot be used (its key was shown once): replace it
     const stale = list.body.webhooks?.find((w) => w.name === DEMO_WEBHOOK_NAME);
-    if (stale) await call(apiUrl, 'DELETE', `${hooks}/${stale.id}`, token);
-    const created = await call<{ webhook: { id: string }; key: string }>(apiUrl, 'POST', hooks, token, { name: DEMO_WEBHOOK_NAME, output_format: 'csv', rate_limit_per_hour: 1000 });
+    if (stale) await callLocalApi(apiUrl, 'DELETE', `${hooks}/${stale.id}`, token);
+    const created = await callLocalApi<{ webhook: { id: string }; key: string }>(apiUrl, 'POST', hooks, token, { name: DEMO_WEBHOOK_NAME, output_format: 'csv', rate_limit_per_hour: 1000 });
     if (created.status !== 201) throw new Error(`creating the demo webhook failed (${created.status})`);
     saved = { projectId, webhookId: created.body.webhook.id, key: created.body.key };
     await writeFile(file, JSON.stringify(saved) + '\n', { mode: 0o600 });
   }
 
-  const signed = await call<{ url: string }>(apiUrl, 'POST', `${hooks}/${saved.webhookId}/signed-urls`, token, { endpoint: 'data', query: { format: 'csv', date_range: 'last_30_days' }, expires_in_seconds: 7 * 24 * 3600 });
+  const signed = await callLocalApi<{ url: string }>(apiUrl, 'POST', `${hooks}/${saved.webhookId}/signed-urls`, token, { endpoint: 'data', query: { format: 'csv', date_range: 'last_30_days' }, expires_in_seconds: 7 * 24 * 3600 });
   if (signed.status !== 201) throw new Error(`minting the demo signed URL failed (${signed.status})`);
   const base = `${webhookUrl}/webhook/v1/${saved.key}`;
   return {
