@@ -27,6 +27,6 @@ export async function createScratchDb(serverAdminUrl: string, name: string): Pro
   const app = new URL(dbAdmin.toString());
   app.username = 'tributary_bench';
   app.password = 'bench';
-  const db = createDatabase({ kind: 'url', url: app.toString(), maxConnections: 8 });
+  const db = createDatabase({ kind: 'url', url: app.toString(), maxConnections: 24 });
   return { db, adminUrl: dbAdmin.toString(), close: () => db.close() };
 }

@@ -137,6 +137,11 @@ export interface ExtractRequest {
 export interface RawPage {
   /** the platform's own response body (parsed JSON), archived to S3 as is */
   body: unknown;
+  /**
+   * The body's bytes exactly as the platform sent them (one JSON value), when the connector read them
+   * itself: archived instead of serializing `body` again.
+   */
+  raw?: Buffer;
   /** opaque; passed back as resumeCursor to continue after this page */
   cursor: string | null;
   /** page number within this extract call, from 0 */
@@ -204,6 +209,12 @@ export interface Connector<Cred = unknown> {
   validate(ctx: ConnectorContext<Cred>): Promise<void>;
   /** Accounts this login can see and the report types the platform offers. */
   discover(ctx: ConnectorContext<Cred>): Promise<Catalog>;
+  /**
+   * Optional: the catalog narrowed to one account, in as few calls as the platform allows. A run plans with
+   * it when present: discover may walk every account a login sees (one call each under a Google Ads
+   * manager), and a run needs only its own. `accounts` is empty when the login cannot see the account.
+   */
+  catalogFor?(ctx: ConnectorContext<Cred>, accountId: string): Promise<Catalog>;
   /** Raw pages for one account, report type and window, page by page, never the whole window at once. */
   extract(ctx: ConnectorContext<Cred>, request: ExtractRequest): AsyncIterable<RawPage>;
   /** Pure: no I/O, no clock. Unknown metrics land in extraMetrics; missing ones are tolerated. */

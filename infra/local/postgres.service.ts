@@ -44,7 +44,9 @@ export const postgresService: LocalService = {
       ctx.log('postgres', `PostgreSQL 17 on 127.0.0.1:${port}, data in ${path.join(ctx.homeDir, 'pg')}`);
       return {
         publish: { postgres: { host: '127.0.0.1', port, database: 'tributary', user: APP_USER, url: appUrl } },
-        env: { DATABASE_URL: appUrl },
+        // one process hosts every pipeline worker here (in AWS each Lambda has its own pool): each concurrent
+        // load holds one connection for its length, so the pool is sized for the Map's concurrency of several runs
+        env: { DATABASE_URL: appUrl, TRIBUTARY_DB_MAX_CONNECTIONS: '40' },
         stop: () => pg.stop(),
       };
     } catch (err) {

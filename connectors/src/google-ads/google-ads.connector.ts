@@ -1,10 +1,10 @@
 // Google Ads through google-ads-api: performance by day at campaign, ad group and ad level via GAQL
 // searchStream, and the customers the login can reach. Base-URL keys read: google_ads (API),
 // google_oauth_token and google_oauth_authorize (OAuth).
-import type { Catalog, Connector, ConnectorContext, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
+import type { AccountInfo, Catalog, Connector, ConnectorContext, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
 import { ConnectorConfigError } from '../contract';
 import { rateBucket } from '../runtime/retry';
-import { createGoogleAdsClient, GOOGLE_ADS_API_VERSION, type GoogleAdsClient } from './google-ads-client';
+import { createGoogleAdsClient, GOOGLE_ADS_API_VERSION, type GoogleAdsClient, type SearchStreamBatch } from './google-ads-client';
 import { classifyGoogleAdsError } from './google-ads-errors';
 import { normalizeGoogleAdsPage } from './google-ads-normalize';
 import {
@@ -16,9 +16,6 @@ import {
   refreshGoogleToken,
   type GoogleCredential,
 } from './google-oauth';
-
-/** Rows per RawPage: Google streams batches of up to 10,000 rows, and a page mirrors one. */
-export const GOOGLE_ADS_PAGE_ROWS = 10_000;
 
 const METRICS = ['metrics.impressions', 'metrics.clicks', 'metrics.cost_micros', 'metrics.conversions', 'metrics.conversions_value', 'metrics.ctr', 'metrics.average_cpc'];
 
@@ -102,6 +99,17 @@ async function listCustomerIds(ctx: ConnectorContext<GoogleCredential>, c: Googl
   return (res.resourceNames ?? []).map((n) => n.replace(/^customers\//, ''));
 }
 
+/** A customer's name, currency and time zone; null for a customer without them (a manager account). */
+async function describeCustomer(ctx: ConnectorContext<GoogleCredential>, c: GoogleAdsClient, id: string): Promise<AccountInfo | null> {
+  const customer = c.customer(id);
+  const rows = await call(ctx, () => c.run(() => customer.query('SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer')));
+  const info = (rows[0] as { customer?: { id?: string; descriptiveName?: string; currencyCode?: string; timeZone?: string } } | undefined)?.customer;
+  if (!info?.currencyCode || !info.timeZone) return null;
+  return { id, name: info.descriptiveName ?? id, currency: info.currencyCode, timeZone: info.timeZone };
+}
+
+const reportTypes = (): ReportTypeInfo[] => REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
+
 export const googleAdsConnector: Connector<GoogleCredential> = {
   platform: 'google_ads',
   displayName: 'Google Ads',
@@ -122,49 +130,51 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   async discover(ctx): Promise<Catalog> {
     const c = client(ctx);
     const ids = await listCustomerIds(ctx, c);
-    const accounts = [];
+    const accounts: AccountInfo[] = [];
     for (const id of ids) {
-      const customer = c.customer(id);
-      const rows = await call(ctx, () => c.run(() => customer.query('SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer')));
-      const info = (rows[0] as { customer?: { id?: string; descriptiveName?: string; currencyCode?: string; timeZone?: string } } | undefined)?.customer;
-      if (!info?.currencyCode || !info.timeZone) continue;
-      accounts.push({ id, name: info.descriptiveName ?? id, currency: info.currencyCode, timeZone: info.timeZone });
+      const account = await describeCustomer(ctx, c, id);
+      if (account) accounts.push(account);
     }
-    return { accounts, reportTypes: REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays })) };
+    return { accounts, reportTypes: reportTypes() };
+  },
+
+  /** One call: the customer's own row (a customer the login cannot reach answers PERMISSION_DENIED). */
+  async catalogFor(ctx, accountId): Promise<Catalog> {
+    const account = await describeCustomer(ctx, client(ctx), accountId);
+    return { accounts: account ? [account] : [], reportTypes: reportTypes() };
   },
 
   /**
-   * One searchStream per window: the whole window in one call, the fewest requests Google allows. Pages
-   * are 10,000-row slices of the stream; the cursor counts rows, and a resumed window re-runs the
-   * (ordered) query and skips the rows already delivered.
+   * One searchStream per window: the whole window in one call, the fewest requests Google allows. A page is
+   * one of the stream's batches (up to 10,000 rows), with its bytes as Google sent them for the raw archive.
+   * The cursor counts rows; a resumed window re-runs the (ordered) query and skips the rows delivered.
    */
   async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
     const query = googleAdsQuery(request.reportType, request.window);
     const skip = request.resumeCursor ? Number(/^rows:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
     if (!Number.isInteger(skip)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'google_ads');
     const c = client(ctx);
-    const stream = c.customer(request.account.id).queryStream(query)[Symbol.asyncIterator]();
     await ctx.rateLimiter.acquire(rateBucket(ctx as ConnectorContext<unknown>, 'google_ads'), ctx.signal);
+    const batches = c.searchStream(request.account.id, query);
     let seen = 0;
-    let results: unknown[] = [];
     let index = 0;
     for (;;) {
-      let next: IteratorResult<unknown>;
+      let next: IteratorResult<SearchStreamBatch>;
       try {
-        next = await c.run(() => stream.next());
+        next = await batches.next();
       } catch (err) {
         throw classifyGoogleAdsError(err);
       }
       if (next.done) break;
-      seen++;
-      if (seen <= skip) continue;
-      results.push(next.value);
-      if (results.length === GOOGLE_ADS_PAGE_ROWS) {
-        yield { body: { results }, cursor: `rows:${seen}`, index: index++ };
-        results = [];
-      }
+      const { results, bytes } = next.value;
+      const before = seen;
+      seen += results.length;
+      if (seen <= skip || (results.length === 0 && index > 0)) continue;
+      // a batch partly delivered before the resume: only its remaining rows, and no raw bytes (they hold both)
+      const partial = before < skip;
+      yield { body: { results: partial ? results.slice(skip - before) : results }, ...(partial ? {} : { raw: bytes }), cursor: `rows:${seen}`, index: index++ };
     }
-    if (results.length || index === 0) yield { body: { results }, cursor: `rows:${seen}`, index };
+    if (index === 0) yield { body: { results: [] }, cursor: `rows:${seen}`, index };
     ctx.logger.info('window extracted', { platform: 'google_ads', reportType: request.reportType, window: request.window, rows: seen - skip });
   },
 

@@ -43,6 +43,18 @@ export interface PipelineDeps {
   interrupt?: (point: 'after_page' | 'before_load_commit' | 'after_load', item: string) => void;
 }
 
+/**
+ * The production settings of a run. Google Ads' MaxConcurrency lets every window of a 90-day run of three
+ * reports start at once: the shared rate limiter, not the Map, decides when each call goes out, so the run
+ * ends as soon as the limit allows (with 4, the last windows waited for a free slot, not for the budget).
+ */
+export const PIPELINE_DEFAULTS = {
+  maxInProcessRateLimitWaitMs: 60_000,
+  initialHistoryDays: 30,
+  windowChunkDays: 31,
+  maxConcurrency: { google_ads: 10, ga4: 2, meta_ads: 3, instagram: 2 },
+} satisfies Partial<PipelineDeps>;
+
 export function createPipelineDeps(adapters: Adapters, options: Partial<PipelineDeps> = {}): PipelineDeps {
   const logger = options.logger ?? structuredLogger('tributary-pipeline', adapters.config.logLevel);
   return {
@@ -58,10 +70,7 @@ export function createPipelineDeps(adapters: Adapters, options: Partial<Pipeline
     findConnector: getConnector,
     // the real APIs in AWS (nothing configured), the sandboxes on the local runner (TRIBUTARY_PLATFORM_BASE_URLS)
     connectorBaseUrls: adapters.config.platforms.baseUrls,
-    maxInProcessRateLimitWaitMs: 60_000,
-    initialHistoryDays: 30,
-    windowChunkDays: 31,
-    maxConcurrency: { google_ads: 4, ga4: 2, meta_ads: 3, instagram: 2 },
+    ...PIPELINE_DEFAULTS,
     ...options,
   };
 }

@@ -24,8 +24,9 @@ export function makePlanner(deps: PipelineDeps) {
 
     const connector = deps.findConnector(run.platform);
     const cctx = await connectorContext(deps, run, connector);
-    const catalog = await withRetries(connector, cctx, (ctx) => connector.discover(ctx), deps.retry);
     const accountId = run.extractionConfig.account_id;
+    // only the run's own account when the connector can describe one alone (fewer calls against the quota)
+    const catalog = await withRetries(connector, cctx, (ctx) => (connector.catalogFor && accountId ? connector.catalogFor(ctx, accountId) : connector.discover(ctx)), deps.retry);
     const account = catalog.accounts.find((a) => a.id === accountId);
     if (!account) throw new ConnectorConfigError(`the credential cannot see account ${accountId ?? '(none configured)'}`, run.platform, 'The credential can no longer see the configured account; choose another account or reconnect.');
     const reportTypes = (run.extractionConfig.report_types ?? []).map((id) => {

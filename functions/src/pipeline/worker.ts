@@ -6,8 +6,9 @@
 // worker that dies mid-window leaves nothing of it, and its retry loads the window again exactly; raw pages
 // go to deterministic keys, so a retry overwrites rather than duplicates them. A succeeded item is
 // recorded, and a retry of a recorded item returns the record instead of loading again.
-import { gzipSync } from 'node:zlib';
-import type { Connector, ConnectorContext } from '@tributary/connectors/contract';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import type { Connector, ConnectorContext, RawPage } from '@tributary/connectors/contract';
 import { RateLimitedError } from '@tributary/connectors/contract';
 import { runExtract } from '@tributary/connectors/runtime/retry';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
@@ -17,16 +18,30 @@ import type { PipelineDeps } from './pipeline-deps';
 import type { RunRef, WorkerInput, WorkerOutput, WorkItem } from './pipeline-types';
 import { inRun, loadRunContext, type RunContext } from './run-records';
 
+const gzip = promisify(gzipCallback);
+
 /** org/project/data-source/platform/data_type/date/job/part-N, date being the window's first day */
 export function rawPageKey(run: Pick<RunContext, 'organizationId' | 'projectId' | 'dataSourceId' | 'platform' | 'jobId'>, item: WorkItem, part: number): string {
   return `${run.organizationId}/${run.projectId}/${run.dataSourceId}/${run.platform}/${item.reportType}/${item.window.start}/${run.jobId}/part-${part}.ndjson.gz`;
 }
 
-/** A page as NDJSON: one line per record when the body is a list (or has one list of records), else one line. */
-export function pageToNdjson(body: unknown): string {
-  const records = Array.isArray(body) ? body : [body];
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+/**
+ * A page as NDJSON: the platform's own bytes when the connector kept them (one JSON value, made one line:
+ * a raw line break can only be whitespace in JSON), else one line per record when the body is a list,
+ * else the body as one line.
+ */
+export function pageToNdjson(page: Pick<RawPage, 'body' | 'raw'>): Buffer {
+  if (page.raw) {
+    const line = page.raw.indexOf(0x0a) === -1 && page.raw.indexOf(0x0d) === -1 ? page.raw : Buffer.from(page.raw.toString('latin1').replace(/[\r\n]/g, ' '), 'latin1');
+    return Buffer.concat([line, NEWLINE]);
+  }
+  const records = Array.isArray(page.body) ? page.body : [page.body];
+  return Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
+const NEWLINE = Buffer.from('\n');
+
+/** Raw pages of one work item being archived at once, at most; a further page waits for the oldest. */
+const ARCHIVES_IN_FLIGHT = 4;
 
 export function makeWorker(deps: PipelineDeps) {
   return async (input: WorkerInput): Promise<WorkerOutput | { status: 'recorded' }> => {
@@ -66,9 +81,21 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
   let pages = 0;
   let rowsSoFar = 0;
   const meta = { account: item.account, reportType: item.reportType, window: item.window };
+  // Each raw page is compressed (on libuv's threads) and put while the next is fetched and loaded; the item
+  // is done only once every put has succeeded.
+  const archives: Promise<void>[] = [];
+  let archiveFailure: unknown = null;
+  const archive = (page: RawPage) => {
+    const put = gzip(pageToNdjson(page)).then((body) =>
+      deps.blobs.put(deps.rawBucket, rawPageKey(ctx, item, page.index), body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip' }),
+    );
+    archives.push(put.catch((err: unknown) => void (archiveFailure ??= err)));
+  };
   async function* rows(): AsyncGenerator<FactRow[]> {
     for await (const page of runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, { account: item.account, reportType: item.reportType, window: item.window }, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs })) {
-      await deps.blobs.put(deps.rawBucket, rawPageKey(ctx, item, page.index), gzipSync(pageToNdjson(page.body)), { contentType: 'application/x-ndjson', contentEncoding: 'gzip' });
+      if (archives.length >= ARCHIVES_IN_FLIGHT) await archives[archives.length - ARCHIVES_IN_FLIGHT];
+      if (archiveFailure) throw archiveFailure;
+      archive(page);
       const normalized = connector.normalize(page, meta);
       pages++;
       rowsSoFar += normalized.length;
@@ -77,9 +104,13 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     }
   }
 
+  // the window declared: the run's other windows load at the same time instead of queueing on the source
+  const target = { organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, platform: ctx.platform, extractionJobId: ctx.jobId,
+    window: { dataType: item.reportType, start: item.window.start, end: item.window.end } };
   let result;
   try {
-    result = await loadFacts(deps.db, { organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, platform: ctx.platform, extractionJobId: ctx.jobId }, rows());
+    result = await loadFacts(deps.db, target, rows()).finally(() => Promise.all(archives));
+    if (archiveFailure) throw archiveFailure;
   } catch (err) {
     if (err instanceof RateLimitedError) {
       await inRun(deps.db, job, (c) => c.query(`UPDATE extraction_work_items SET status = 'pending' WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key]));

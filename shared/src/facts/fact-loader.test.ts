@@ -1,12 +1,13 @@
 // Covers the fact loader against the real (embedded) PostgreSQL: its counts, the natural key that replaces
-// and never duplicates, unchanged rows left untouched, restatement deltas, new-month partitions, and
-// all-or-nothing failure.
+// and never duplicates, unchanged rows left untouched, restatement deltas, new-month partitions,
+// all-or-nothing failure, and concurrent loads (windows side by side, overlaps queued, a small pool).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FactRow } from '../domain/fact-row';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database';
 import { seedDataSource, type SeededSource } from '../testing/seed';
-import { FactLoadError, loadFacts } from './fact-loader';
+import { createDatabase } from '../db/database';
+import { FactLoadError, loadFacts, type FactLoadTarget } from './fact-loader';
 import { syntheticFacts } from './synthetic-facts';
 
 let t: TestDatabase;
@@ -117,6 +118,18 @@ describe('loadFacts', () => {
     expect(staging.rows[0].n).toBe(0);
   });
 
+  it('when restated rows were already staged and a later row is malformed, nothing changes and no staged row is left', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    await loadFacts(t.db, target(s), syntheticFacts({ days: 2, rowsPerDay: 3_000 }));
+    const before = await totals(s.dataSourceId);
+    const restated = [...syntheticFacts({ days: 2, rowsPerDay: 3_000, changedFraction: 1, version: 2 })].flat();
+    restated[5_500] = { ...restated[5_500]!, clicks: 'many' }; // after the first staging batch of 5,000 went out
+    const err = await loadFacts(t.db, target(s), [restated]).catch((e) => e);
+    expect(err).toBeInstanceOf(FactLoadError);
+    expect(await totals(s.dataSourceId)).toEqual(before);
+    expect((await admin.query(`SELECT count(*)::int AS n FROM fact_load_staging`)).rows[0].n).toBe(0);
+  });
+
   it('when facts of two organizations are loaded, the application role sees only its own', async () => {
     const a = await seedDataSource(t.adminUrl);
     const b = await seedDataSource(t.adminUrl);
@@ -124,5 +137,102 @@ describe('loadFacts', () => {
     await loadFacts(t.db, target(b), [{ dataType: 'd', date: '2026-01-01', campaignId: 'b', cost: 1 }]);
     const seen = await t.db.transaction({ orgId: a.organizationId }, (trx) => trx.selectFrom('extractedData').select(['campaignId', 'organizationId']).execute());
     expect(seen).toEqual([{ campaignId: 'a', organizationId: a.organizationId }]);
+  });
+
+  describe('with a declared window', () => {
+    const days = (start: string, n: number, dataType = 'campaign_daily'): FactRow[] =>
+      [...syntheticFacts({ days: n, rowsPerDay: 40, startDate: start })].flat().map((r) => ({ ...r, dataType }));
+    const windowed = (s: SeededSource, start: string, end: string, dataType = 'campaign_daily'): FactLoadTarget => ({ ...target(s), window: { dataType, start, end } });
+    /**
+     * A load held open mid-stream: its rows stop after the first batch until `release()`; `holding` resolves
+     * once the loader has taken that batch (so it holds its locks).
+     */
+    function held(rows: FactRow[]) {
+      let release!: () => void;
+      let reached!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const holding = new Promise<void>((resolve) => (reached = resolve));
+      async function* source() {
+        yield rows.slice(0, 10);
+        reached();
+        await released;
+        yield rows.slice(10);
+      }
+      return { rows: source(), holding, release };
+    }
+    /** until another load waits on an advisory lock (a load that never waits fails the test by its timeout) */
+    const someoneWaits = async () => {
+      while ((await admin.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0].n === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+
+    it('when two windows of one source do not overlap, the second loads while the first is still open', async () => {
+      const s = await seedDataSource(t.adminUrl);
+      const h = held(days('2026-06-01', 7));
+      const first = loadFacts(t.db, windowed(s, '2026-06-01', '2026-06-07'), h.rows);
+      await h.holding;
+      // the first load holds its days; the second must not wait for it (if it did, it would never finish)
+      const second = await loadFacts(t.db, windowed(s, '2026-06-08', '2026-06-14'), days('2026-06-08', 7));
+      expect(second.inserted).toBe(280);
+      h.release();
+      expect((await first).inserted).toBe(280);
+      expect((await totals(s.dataSourceId)).rows).toBe(560);
+    });
+
+    it('when two windows overlap, the second waits for the first and then finds its rows unchanged', async () => {
+      const s = await seedDataSource(t.adminUrl);
+      const rows = days('2026-07-01', 5);
+      const h = held(rows);
+      const first = loadFacts(t.db, windowed(s, '2026-07-01', '2026-07-05'), h.rows);
+      await h.holding;
+      let secondDone = false;
+      const second = loadFacts(t.db, windowed(s, '2026-07-03', '2026-07-09'), rows.filter((r) => r.date >= '2026-07-03')).finally(() => (secondDone = true));
+      await someoneWaits();
+      expect(secondDone).toBe(false);
+      h.release();
+      expect((await first).inserted).toBe(200);
+      expect(await second).toMatchObject({ inserted: 0, updated: 0, unchanged: 120 });
+      expect((await totals(s.dataSourceId)).rows).toBe(200);
+    });
+
+    it('when a load without a window is open, a windowed load of the same source waits for it', async () => {
+      const s = await seedDataSource(t.adminUrl);
+      const h = held(days('2026-08-01', 3));
+      const first = loadFacts(t.db, target(s), h.rows);
+      await h.holding;
+      const second = loadFacts(t.db, windowed(s, '2026-08-10', '2026-08-12'), days('2026-08-10', 3));
+      await someoneWaits();
+      h.release();
+      expect((await first).inserted).toBe(120);
+      expect((await second).inserted).toBe(120);
+    });
+
+    it('when a row falls outside the declared window, the load fails naming it and writes nothing', async () => {
+      const s = await seedDataSource(t.adminUrl);
+      const rows = days('2026-09-01', 3);
+      const err = await loadFacts(t.db, windowed(s, '2026-09-01', '2026-09-02'), rows).catch((e) => e);
+      expect(err).toBeInstanceOf(FactLoadError);
+      expect(err.message).toMatch(/2026-09-03 is outside this load's window/);
+      const otherType = await loadFacts(t.db, windowed(s, '2026-09-01', '2026-09-03', 'ad_daily'), rows).catch((e) => e);
+      expect(otherType.message).toMatch(/campaign_daily on 2026-09-01 is outside/);
+      expect((await totals(s.dataSourceId)).rows).toBe(0);
+    });
+
+    it('when more loads run at once than the pool has connection pairs, every one completes', async () => {
+      // two connections, three loads held open at once: a loader that needed a second connection while
+      // holding its first would leave them all waiting for each other
+      const small = createDatabase({ ...t.config, maxConnections: 2 });
+      try {
+        const s = await seedDataSource(t.adminUrl);
+        const holds = [0, 1, 2].map((n) => held(days(`2026-10-${String(1 + n * 5).padStart(2, '0')}`, 5)));
+        const loads = holds.map((h, n) => loadFacts(small, windowed(s, `2026-10-${String(1 + n * 5).padStart(2, '0')}`, `2026-10-${String(5 + n * 5).padStart(2, '0')}`), h.rows));
+        await Promise.race(holds.map((h) => h.holding)); // one load is mid-stream, the others want connections
+        for (const h of holds) h.release();
+        expect((await Promise.all(loads)).map((r) => r.inserted)).toEqual([200, 200, 200]);
+      } finally {
+        await small.close();
+      }
+    });
   });
 });

@@ -9,11 +9,12 @@
 // (row_key, content_hash) pairs the data source already has, into a compact in-memory index. That read is
 // ~16 bytes a row, against ~200 bytes a row to send a fact, which is what makes an unchanged re-load cheap.
 //
-// Everything happens in one transaction holding a per-data-source advisory lock: a load is all or nothing
-// (a worker that dies mid-load leaves no half-written window), and two loads of one source never race.
+// Everything happens in one transaction holding advisory locks: a load is all or nothing (a worker that dies
+// mid-load leaves no half-written window), and two loads of the same days of one source never race (a load
+// that declares its window locks those days only, so a run's windows load side by side; see lockLoad).
 // Nothing depends on session state, so it runs through RDS Proxy without pinning: the role and context are
-// SET LOCAL, the lock is transaction-scoped, and staging is a regular unlogged table keyed by load id,
-// written on a second pooled connection while the first one streams COPY.
+// SET LOCAL, the locks are transaction-scoped, and staging is a regular unlogged table keyed by load id,
+// written inside the load's transaction on its one connection.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type pg from 'pg';
@@ -30,6 +31,19 @@ export interface FactLoadTarget {
   dataSourceId: string;
   platform: string;
   extractionJobId?: string | null;
+  /**
+   * What the rows will cover, when the caller knows (a pipeline work item: one report type, one window).
+   * Loads of one data source with disjoint windows then run at the same time (they lock their days, not the
+   * whole source); a row outside the window fails the load. Without a window the load locks the source.
+   */
+  window?: FactLoadWindow;
+}
+
+/** One data type over an inclusive day range (YYYY-MM-DD). */
+export interface FactLoadWindow {
+  dataType: string;
+  start: string;
+  end: string;
 }
 
 export interface RestatementDelta {
@@ -61,6 +75,9 @@ export class FactLoadError extends Error {
   }
 }
 
+/** A window longer than this locks the whole data source instead of one lock per day. */
+const MAX_WINDOW_LOCK_DAYS = 62;
+
 /** Rows are sent to the database in chunks of about this many bytes. */
 const WRITE_CHUNK_BYTES = 256 * 1024;
 /** Changed rows are staged in batches of this many. */
@@ -69,19 +86,21 @@ const STAGE_BATCH_ROWS = 5_000;
 const COPY_COLUMN_LIST = FACT_COPY_COLUMNS.join(', ');
 
 export async function loadFacts(db: Database, target: FactLoadTarget, rows: FactRowSource): Promise<FactLoadResult> {
+  // One pooled connection a load, never two: loads that each held one connection while waiting for a second
+  // could exhaust a shared pool and wait on each other (the local runner runs every worker in one process).
   const main = await db.pool.connect();
-  const side = await db.pool.connect();
   const loadId = randomUUID();
   const suffix = `\t${target.organizationId}\t${target.projectId}\t${target.dataSourceId}\t${copyText(target.platform)}\t${target.extractionJobId ?? '\\N'}\n`;
   const ctx = contextStatements({ role: 'loader', orgId: target.organizationId });
-  const sideQueue = new SerialQueue();
-  let stagedAny = false;
   let failed: unknown = null;
   let activeCopy: CopyStream | null = null;
   try {
+    // A window's months get their partitions first, each in a transaction of its own: creating one inside
+    // the load would hold its locks (on the default partition) until the load commits.
+    if (target.window) await ensurePartitions(main, ctx, target.window.start, target.window.end);
     await main.query('BEGIN');
     await main.query(ctx.text, ctx.values);
-    await main.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [target.dataSourceId]);
+    const declared = await lockLoad(main, target);
     const partitionMonths = new Set(
       (await main.query<{ m: string }>(`SELECT to_char(m, 'YYYY-MM') AS m FROM tributary_partition_months('extracted_data') AS m`)).rows.map((r) => r.m),
     );
@@ -106,45 +125,51 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
 
     // Reads what this data source already has for a month: per day and data type, one bytea of
     // (row_key, content_hash) pairs, 16 bytes a row, read straight into the index: no per-row JS objects.
-    const prefetchMonth = (month: string) =>
-      sideQueue.run(() =>
-        inTransaction(side, ctx, async () => {
-          const start = `${month}-01`;
-          const res = await side.query({
-            text: `SELECT data_type, data_date::text, string_agg(int8send(row_key) || int8send(content_hash), ''::bytea)
-                   FROM extracted_data
-                   WHERE data_source_id = $1 AND data_date >= $2::date AND data_date < ($2::date + interval '1 month')
-                   GROUP BY data_type, data_date`,
-            values: [target.dataSourceId, start],
-            rowMode: 'array',
-          });
-          for (const [dataType, date, pairs] of res.rows as [string, string, Buffer][]) {
-            const scope = scopeId(dataType, date);
-            for (let o = 0; o < pairs.length; o += 16) {
-              index.set(scope, pairs.readUInt32BE(o), pairs.readUInt32BE(o + 4), pairs.readUInt32BE(o + 8), pairs.readUInt32BE(o + 12), SlotState.Existing);
-            }
-          }
-        }),
-      );
+    const prefetchMonth = async (month: string) => {
+      await finishCopy();
+      // a load with a window needs only its own days of the month, of its one data type
+      const res = await main.query({
+        text: `SELECT data_type, data_date::text, string_agg(int8send(row_key) || int8send(content_hash), ''::bytea)
+               FROM extracted_data
+               WHERE data_source_id = $1 AND data_date >= $2::date AND data_date < ($2::date + interval '1 month')
+                 AND ($3::text IS NULL OR (data_type = $3 AND data_date BETWEEN $4::date AND $5::date))
+               GROUP BY data_type, data_date`,
+        values: [target.dataSourceId, `${month}-01`, declared?.dataType ?? null, declared?.start ?? null, declared?.end ?? null],
+        rowMode: 'array',
+      });
+      for (const [dataType, date, pairs] of res.rows as [string, string, Buffer][]) {
+        const scope = scopeId(dataType, date);
+        for (let o = 0; o < pairs.length; o += 16) {
+          index.set(scope, pairs.readUInt32BE(o), pairs.readUInt32BE(o + 4), pairs.readUInt32BE(o + 8), pairs.readUInt32BE(o + 12), SlotState.Existing);
+        }
+      }
+    };
 
-    const ensurePartition = (month: string) =>
-      sideQueue.run(() =>
-        inTransaction(side, ctx, () => side.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $1::date)`, [`${month}-01`])),
-      );
+    // A load without a window meets a month with no partition: it is created on a second connection, in a
+    // transaction of its own, and only for that moment.
+    const ensurePartition = async (month: string) => {
+      await finishCopy();
+      const other = await db.pool.connect();
+      try {
+        await ensurePartitions(other, ctx, `${month}-01`, `${month}-01`);
+      } finally {
+        other.release();
+      }
+    };
 
+    // Changed rows are staged in batches, on the load's own connection and inside its transaction (so a
+    // failed load leaves none behind); the insert COPY pauses for each batch and resumes with the next new row.
     let staged: string[] = [];
     let seq = 0;
-    const flushStaged = () => {
-      if (staged.length === 0) return Promise.resolve();
+    const flushStaged = async () => {
+      if (staged.length === 0) return;
+      await finishCopy();
       const batch = staged;
       staged = [];
-      stagedAny = true;
-      return sideQueue.run(() =>
-        inTransaction(side, ctx, async () => {
-          const stream = side.query(copyFrom(`COPY fact_load_staging (load_id, seq, ${COPY_COLUMN_LIST}) FROM STDIN`));
-          await writeAll(stream, batch.join(''));
-        }),
-      );
+      const stream = main.query(copyFrom(`COPY fact_load_staging (load_id, seq, ${COPY_COLUMN_LIST}) FROM STDIN`));
+      activeCopy = stream;
+      await writeAll(stream, batch.join(''));
+      activeCopy = null;
     };
 
     let copy: CopyStream | null = null;
@@ -176,7 +201,6 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       // A month we have not seen: make sure its partition exists (COPY must restart to see a new one),
       // then read what the source already has for it.
       if (!partitionMonths.has(month)) {
-        await finishCopy();
         await ensurePartition(month);
         partitionMonths.add(month);
       }
@@ -198,6 +222,9 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
         } catch (err) {
           throw rowError(err, read + 1);
         }
+      }
+      if (declared && (row.dataType !== declared.dataType || row.date < declared.start || row.date > declared.end)) {
+        throw new FactLoadError(`row ${read + 1}: ${row.dataType} on ${row.date} is outside this load's window (${declared.dataType}, ${declared.start}..${declared.end})`, read + 1);
       }
       if (row.date !== lastMonthDate) {
         const month = row.date.slice(0, 7);
@@ -235,12 +262,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       }
       staged.push(`${loadId}\t${seq++}\t${line}${suffix}`);
       stagedRows++;
-      if (staged.length >= STAGE_BATCH_ROWS) {
-        // at most one batch in flight and one filling: bounded memory, overlapped I/O
-        return sideQueue.idle().then(() => {
-          void flushStaged().catch(() => {});
-        });
-      }
+      if (staged.length >= STAGE_BATCH_ROWS) return flushStaged();
       return undefined;
     };
 
@@ -257,8 +279,6 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     }
     await finishCopy();
     await flushStaged();
-    await sideQueue.idle();
-    sideQueue.throwIfFailed();
 
     let updated = 0;
     let restatements: RestatementDelta[] = [];
@@ -283,21 +303,55 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     failed = err;
     throw err;
   } finally {
-    await sideQueue.idle().catch(() => {});
     if (failed) {
-      // A failure may leave the connection mid-COPY: abandon it (the server rolls back with it) rather than
-      // try to bring it back to a clean state.
+      // A failure may leave the connection mid-COPY: abandon it (the server rolls the load back, staged rows
+      // included) rather than try to bring it back to a clean state.
       // (assigned inside closures, so TypeScript's narrowing cannot see it)
       (activeCopy as CopyStream | null)?.destroy(failed instanceof Error ? failed : new Error(String(failed)));
       main.release(true);
-      if (stagedAny) {
-        await inTransaction(side, ctx, () => side.query('DELETE FROM fact_load_staging WHERE load_id = $1', [loadId])).catch(() => {});
-      }
     } else {
       main.release();
     }
-    side.release();
   }
+}
+
+/** Creates the monthly partitions of [from, to] that are missing, in a transaction of their own. */
+async function ensurePartitions(client: pg.PoolClient, ctx: { text: string; values: unknown[] }, from: string, to: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query(ctx.text, ctx.values);
+    await client.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $2::date)`, [from, to]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Takes the load's transaction-scoped advisory locks and returns the window rows are held to, if any.
+ *
+ * Without a window: one exclusive lock on the data source. With one: a shared lock on the data source (so
+ * it still excludes loads without a window) and then one exclusive lock per (data type, day), taken in day
+ * order by every loader, which rules out deadlocks: the windows of one run load side by side, and
+ * overlapping ones queue.
+ */
+async function lockLoad(main: pg.PoolClient, target: FactLoadTarget): Promise<FactLoadWindow | null> {
+  const w = target.window;
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  if (w && (!day.test(w.start) || !day.test(w.end) || w.end < w.start)) throw new FactLoadError(`invalid load window ${w.start}..${w.end}`, 0);
+  const days = w ? (Date.parse(w.end) - Date.parse(w.start)) / 86_400_000 + 1 : Infinity;
+  if (!w || days > MAX_WINDOW_LOCK_DAYS) {
+    await main.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [target.dataSourceId]);
+    return w ?? null;
+  }
+  await main.query('SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 7))', [target.dataSourceId]);
+  await main.query(
+    `SELECT count(pg_advisory_xact_lock(hashtextextended($1 || '|' || $2 || '|' || d::text, 7)))
+     FROM (SELECT d::date AS d FROM generate_series($3::date, $4::date, interval '1 day') AS d ORDER BY 1) AS days`,
+    [target.dataSourceId, w.dataType, w.start, w.end],
+  );
+  return w;
 }
 
 /**
@@ -351,43 +405,4 @@ function onceFinished(stream: CopyStream): Promise<void> {
     stream.once('finish', () => resolve());
     stream.once('error', reject);
   });
-}
-
-async function inTransaction<T>(client: pg.PoolClient, ctx: { text: string; values: unknown[] }, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    await client.query(ctx.text, ctx.values);
-    const result = await fn();
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  }
-}
-
-/** Runs tasks one after another on the side connection; remembers the first failure. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  private failure: unknown = null;
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(() => {
-      if (this.failure) throw this.failure;
-      return task();
-    });
-    this.tail = next.catch((err) => {
-      this.failure ??= err;
-    });
-    return next;
-  }
-
-  async idle(): Promise<void> {
-    await this.tail;
-    this.throwIfFailed();
-  }
-
-  throwIfFailed(): void {
-    if (this.failure) throw this.failure;
-  }
 }

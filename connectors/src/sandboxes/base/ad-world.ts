@@ -143,18 +143,29 @@ export class AdWorld {
 
   /** What an ad delivered on a day, as served at the current data version; null when it did not run. */
   adDay(account: WorldAccount, campaign: WorldCampaign, ad: WorldAd, day: string): AdDay | null {
+    return this.adDayOf(account, campaign, ad, this.dayFacts(day));
+  }
+
+  /** What every ad's numbers on `day` share: computed once a day, not once an ad (the calendar math is costly). */
+  private dayFacts(day: string): DayFacts {
+    const age = daysBetween(day, this.today);
+    return { day, weekday: weekdayIndex(day), pausedStopped: day > addDays(this.today, -14), settledPart: (v) => settledAtAge(v, age, this.version, this.settleDays) };
+  }
+
+  private adDayOf(account: WorldAccount, campaign: WorldCampaign, ad: WorldAd, f: DayFacts): AdDay | null {
+    const day = f.day;
     if (day > this.today) return null;
     if (campaign.startDate && day < campaign.startDate) return null;
     // paused campaigns stopped delivering two weeks before today
-    if (campaign.status === 'PAUSED' && day > addDays(this.today, -14)) return null;
+    if (campaign.status === 'PAUSED' && f.pausedStopped) return null;
     const r = new SeededRandom(this.options.seed, 'day', account.id, ad.id, day);
-    const spendMinor = Math.floor(((campaign.dailyBudgetMinor * campaign.weekdayPct[weekdayIndex(day)]!) / 100) * r.jitter(0.25) * (ad.shareBp / 10_000));
+    const spendMinor = Math.floor(((campaign.dailyBudgetMinor * campaign.weekdayPct[f.weekday]!) / 100) * r.jitter(0.25) * (ad.shareBp / 10_000));
     const costMinor = Math.min(spendMinor, Math.floor((campaign.dailyBudgetMinor * ad.shareBp) / 10_000 * 1.2));
     if (costMinor <= 0) return null;
     const impressions = Math.max(1, Math.floor((costMinor * 1000) / campaign.cpmMinor));
     const clicks = Math.floor((impressions * campaign.ctrBp * r.jitter(0.3)) / 10_000);
     const finalCentis = Math.floor((clicks * campaign.cvrBp * r.jitter(0.4)) / 100);
-    const conversionsCentis = this.settled(finalCentis, day);
+    const conversionsCentis = f.settledPart(finalCentis);
     const valuePerCentis = (campaign.aovMinor * r.jitter(0.3)) / 100;
     return { impressions, clicks, costMinor, conversionsCentis, conversionValueMinor: Math.floor(conversionsCentis * valuePerCentis) };
   }
@@ -169,16 +180,25 @@ export class AdWorld {
     const account = this.account(accountId);
     if (!account) return;
     for (const day of eachDay(start, end)) {
+      const facts = this.dayFacts(day);
       for (const campaign of account.campaigns) {
         for (const adGroup of campaign.adGroups) {
           for (const ad of adGroup.ads) {
-            const m = this.adDay(account, campaign, ad, day);
+            const m = this.adDayOf(account, campaign, ad, facts);
             if (m) yield { account, campaign, adGroup, ad, day, m };
           }
         }
       }
     }
   }
+}
+
+interface DayFacts {
+  day: string;
+  weekday: number;
+  /** past the day paused campaigns stopped on */
+  pausedStopped: boolean;
+  settledPart(finalValue: number): number;
 }
 
 /** n shares summing to exactly 10,000 basis points. */
@@ -195,7 +215,11 @@ function splitBasisPoints(n: number, r: SeededRandom): number[] {
  * sandbox has been asked `version` more times. Monotonic in both, final once age + version >= settleDays.
  */
 export function settledPart(finalValue: number, day: string, today: string, version: number, settleDays: number): number {
-  const progress = daysBetween(day, today) + version;
+  return settledAtAge(finalValue, daysBetween(day, today), version, settleDays);
+}
+
+function settledAtAge(finalValue: number, age: number, version: number, settleDays: number): number {
+  const progress = age + version;
   if (progress >= settleDays) return finalValue;
   return Math.floor((finalValue * (Math.max(0, progress) + 1)) / (settleDays + 1));
 }

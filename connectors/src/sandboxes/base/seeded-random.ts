@@ -4,11 +4,15 @@
 
 /** FNV-1a over the joined labels: a stable 32-bit seed for one entity and day. */
 export function hashSeed(...labels: (string | number)[]): number {
+  // the same bytes as hashing labels.join('\u0000'), without building that string
   let h = 0x811c9dc5;
-  const s = labels.join('\u0000');
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+  for (let l = 0; l < labels.length; l++) {
+    if (l > 0) h = Math.imul(h, 0x01000193); // the separator, char code 0
+    const s = String(labels[l]);
+    for (let i = 0; i < s.length; i++) {
+      h ^= s.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
   }
   return h >>> 0;
 }

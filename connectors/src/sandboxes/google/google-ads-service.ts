@@ -67,12 +67,13 @@ export function restPath(field: string): string[] {
   return field.split('.').map((part) => part.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
 }
 
+/** Sums of integers of minor units: far below 2^53 for any row, so plain numbers are exact. */
 interface Totals {
-  impressions: bigint;
-  clicks: bigint;
-  costMinor: bigint;
-  conversionsCentis: bigint;
-  valueMinor: bigint;
+  impressions: number;
+  clicks: number;
+  costMinor: number;
+  conversionsCentis: number;
+  valueMinor: number;
 }
 
 export interface AdsRow {
@@ -84,7 +85,7 @@ export interface AdsRow {
   t: Totals;
 }
 
-const zero = (): Totals => ({ impressions: 0n, clicks: 0n, costMinor: 0n, conversionsCentis: 0n, valueMinor: 0n });
+const zero = (): Totals => ({ impressions: 0, clicks: 0, costMinor: 0, conversionsCentis: 0, valueMinor: 0 });
 
 /** Rows at the query's level, summed from the ads' daily delivery, in date then id order. */
 export function aggregateRows(world: AdWorld, account: WorldAccount, q: GaqlQuery): AdsRow[] {
@@ -109,11 +110,11 @@ export function aggregateRows(world: AdWorld, account: WorldAccount, q: GaqlQuer
       };
       rows.set(key, row);
     }
-    row.t.impressions += BigInt(d.m.impressions);
-    row.t.clicks += BigInt(d.m.clicks);
-    row.t.costMinor += BigInt(d.m.costMinor);
-    row.t.conversionsCentis += BigInt(d.m.conversionsCentis);
-    row.t.valueMinor += BigInt(d.m.conversionValueMinor);
+    row.t.impressions += d.m.impressions;
+    row.t.clicks += d.m.clicks;
+    row.t.costMinor += d.m.costMinor;
+    row.t.conversionsCentis += d.m.conversionsCentis;
+    row.t.valueMinor += d.m.conversionValueMinor;
   }
   return [...rows.values()];
 }
@@ -144,20 +145,20 @@ function fieldValue(row: AdsRow, field: string): unknown {
     case 'ad_group_ad.resource_name': return `customers/${a.id}/adGroupAds/${row.adGroup!.id}~${row.ad!.id}`;
     case 'segments.date': return row.day;
     case 'segments.day_of_week': return WEEKDAYS[(new Date(`${row.day}T00:00:00Z`).getUTCDay() + 6) % 7];
-    case 'metrics.impressions': return row.t.impressions.toString();
-    case 'metrics.clicks': return row.t.clicks.toString();
-    case 'metrics.cost_micros': return costMicros(a, row.t.costMinor).toString();
+    case 'metrics.impressions': return String(row.t.impressions);
+    case 'metrics.clicks': return String(row.t.clicks);
+    case 'metrics.cost_micros': return String(row.t.costMinor * 10 ** (6 - a.currencyExponent));
     case 'metrics.conversions': return Number(formatScaled(row.t.conversionsCentis, 2));
     case 'metrics.conversions_value': return Number(formatScaled(row.t.valueMinor, a.currencyExponent));
-    case 'metrics.ctr': return row.t.impressions ? Number(row.t.clicks) / Number(row.t.impressions) : 0;
-    case 'metrics.average_cpc': return row.t.clicks ? Number(costMicros(a, row.t.costMinor)) / Number(row.t.clicks) : 0;
+    case 'metrics.ctr': return row.t.impressions ? row.t.clicks / row.t.impressions : 0;
+    case 'metrics.average_cpc': return row.t.clicks ? (row.t.costMinor * 10 ** (6 - a.currencyExponent)) / row.t.clicks : 0;
     default: return undefined;
   }
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
   let node = target;
-  for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  for (let i = 0; i < path.length - 1; i++) node = (node[path[i]!] ??= {}) as Record<string, unknown>;
   node[path[path.length - 1]!] = value;
 }
 
@@ -250,13 +251,11 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
     const removed = new Set(o.faults.list().filter((f) => f.kind === 'removed_metric').map((f) => (f as { field: string }).field));
     const newMetrics = o.faults.list().filter((f) => f.kind === 'new_metric') as { name: string; value: string }[];
     const fieldMask = q.fields.map((f) => restPath(f).join('.')).join(',');
+    // each column's REST path and value resolved once per query, not once per row
+    const columns = q.fields.filter((f) => !removed.has(restPath(f).join('.')) && !removed.has(f)).map((f) => ({ path: restPath(f), value: (row: AdsRow) => fieldValue(row, f) }));
     const results = rows.map((row) => {
       const out: Record<string, unknown> = {};
-      for (const f of q.fields) {
-        const path = restPath(f);
-        if (removed.has(path.join('.')) || removed.has(f)) continue;
-        setPath(out, path, fieldValue(row, f));
-      }
+      for (const c of columns) setPath(out, c.path, c.value(row));
       for (const m of newMetrics) setPath(out, ['metrics', m.name], m.value);
       return out;
     });

@@ -24,6 +24,9 @@ export interface GoogleSandboxOptions {
   today?: string;
   /** rows per searchStream batch (Google: up to 10,000) */
   adsBatchSize?: number;
+  /** the Google Ads accounts' size (default 2 ad groups per campaign, 2 ads per ad group): benches ask for larger ones */
+  adGroupsPerCampaign?: number;
+  adsPerAdGroup?: number;
   faults?: GoogleFaultInput[];
   port?: number;
 }
@@ -48,11 +51,13 @@ class GoogleFaults extends FaultBoard<GoogleFault> {
   }
 }
 
-export function googleWorlds(seed: string, today: string) {
+export function googleWorlds(seed: string, today: string, size: Pick<GoogleSandboxOptions, 'adGroupsPerCampaign' | 'adsPerAdGroup'> = {}) {
   const ads = new AdWorld({
     seed,
     today,
     settleDays: 3,
+    ...(size.adGroupsPerCampaign ? { adGroupsPerCampaign: size.adGroupsPerCampaign } : {}),
+    ...(size.adsPerAdGroup ? { adsPerAdGroup: size.adsPerAdGroup } : {}),
     accounts: [
       { id: '1234567890', name: 'Tienda Norte (ES)', currency: 'EUR', currencyExponent: 2, timeZone: 'Europe/Madrid', campaigns: 18 },
       { id: '2345678901', name: 'Northwind Outdoor (US)', currency: 'USD', currencyExponent: 2, timeZone: 'America/New_York', campaigns: 14 },
@@ -77,7 +82,7 @@ export function googleWorlds(seed: string, today: string) {
 
 export function googleSandboxPlatform(options: GoogleSandboxOptions = {}) {
   const seed = options.seed ?? 'tributary-google';
-  const { ads, ga4 } = googleWorlds(seed, options.today ?? '2026-11-23');
+  const { ads, ga4 } = googleWorlds(seed, options.today ?? '2026-11-23', options);
   const tokens = new GoogleTokenAuthority(GOOGLE_DEMO_CLIENT);
   const faults = new GoogleFaults(tokens);
   for (const f of options.faults ?? []) faults.arm(GoogleFaultSchema.parse(f));
