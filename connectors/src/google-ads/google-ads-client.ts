@@ -79,25 +79,46 @@ const isJsonSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b =
 
 /**
  * The elements of a streamed top-level JSON array of objects, each as its own bytes, without parsing them:
- * a scan that tracks only string and nesting state. Memory holds one element (one 10,000-row batch). A
- * response that ends before the array closes is an error (a cut connection, or a truncated proxy answer).
+ * a scan that tracks only string and nesting state, jumping through strings with indexOf (most bytes are
+ * inside strings). Memory holds one element (one 10,000-row batch). A response that ends before the array
+ * closes is an error (a cut connection, or a truncated proxy answer).
  */
 export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let depth = 0;
   let inString = false;
+  /** the previous chunk ended on a backslash inside a string: this chunk's first byte is escaped */
   let escaped = false;
   let closed = false;
   let parts: Buffer[] = [];
   for await (const chunk of chunks) {
+    const len = chunk.length;
     let start = depth >= 2 ? 0 : -1;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
+    let nextBackslash = -1; // cached: searched again only once passed
+    let i = 0;
+    while (i < len) {
       if (inString) {
-        if (escaped) escaped = false;
-        else if (b === BACKSLASH) escaped = true;
-        else if (b === QUOTE) inString = false;
+        if (escaped) {
+          escaped = false;
+          i++;
+          continue;
+        }
+        if (nextBackslash !== len && nextBackslash < i) {
+          nextBackslash = chunk.indexOf(BACKSLASH, i);
+          if (nextBackslash === -1) nextBackslash = len;
+        }
+        const quote = chunk.indexOf(QUOTE, i);
+        if (nextBackslash < len && (quote === -1 || nextBackslash < quote)) {
+          // an escape before the closing quote: skip the backslash and the byte it escapes
+          if (nextBackslash + 1 >= len) escaped = true;
+          i = nextBackslash + 2;
+          continue;
+        }
+        if (quote === -1) break;
+        inString = false;
+        i = quote + 1;
         continue;
       }
+      const b = chunk[i]!;
       if (depth <= 1 && b !== OPEN_BRACE && b !== OPEN_BRACKET && b !== CLOSE_BRACKET && b !== COMMA && !isJsonSpace(b)) {
         throw new Error('searchStream response is not a JSON array of objects');
       }
@@ -117,9 +138,10 @@ export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGener
         } else if (depth === 0) {
           closed = true;
         } else if (depth < 0) {
-          throw new Error('searchStream response is not a JSON array');
+          throw new Error('searchStream response is not a JSON array of objects');
         }
       }
+      i++;
     }
     if (depth >= 2) parts.push(chunk.subarray(start));
   }

@@ -63,6 +63,16 @@ describe('Google Ads connector', () => {
     ]);
   });
 
+  it('when a run asks for its one account, it gets the same description in one call, and nothing for a customer the login cannot reach', async () => {
+    const ctx = await primed();
+    await control.resetRequests();
+    const catalog = await connector.catalogFor!(ctx, '2345678901');
+    expect(catalog.accounts).toEqual(accounts.filter((a) => a.id === '2345678901'));
+    expect(catalog.reportTypes.map((r) => r.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
+    expect((await control.requests()).total).toBe(1);
+    await expect(connector.catalogFor!(ctx, '9999999999')).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+
   it('when 90 days are extracted, normalized and loaded, sums per day, account and campaign equal the sandbox truth exactly', async () => {
     // Prepare
     const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
@@ -72,6 +82,12 @@ describe('Google Ads connector', () => {
     for (const account of accounts) await loadInto(t.db, source, normalizedRows(connector, ctx, request(account)));
     // Assess: one searchStream per window, the fewest Google allows
     expect((await control.requests()).byRoute['google_ads.searchStream']).toBe(3);
+    // each page is one of Google's batches (400 rows here), with Google's own bytes for the raw archive
+    const pages = [];
+    for await (const page of connector.extract(ctx, request(accounts[0]!))) pages.push(page);
+    expect(pages.length).toBeGreaterThan(1);
+    for (const page of pages) expect(JSON.parse(page.raw!.toString('utf8'))).toEqual({ ...(page.body as object), fieldMask: expect.any(String), requestId: expect.any(String), ...(page.index === pages.length - 1 ? { queryResourceConsumption: expect.any(String) } : {}) });
+    expect(pages.slice(0, -1).every((p) => (p.body as { results: unknown[] }).results.length === 400)).toBe(true);
     for (const account of accounts) {
       const q = { api: 'google_ads', account: account.id, from: WINDOW.start, to: WINDOW.end };
       const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'date' })).groups;
