@@ -143,9 +143,15 @@ describe('extraction run on the local state machine', () => {
     const expected = items.flatMap((i) => Array.from({ length: i.pages }, (_, n) => `${source.organizationId}/${source.projectId}/${source.dataSourceId}/google_ads/campaign_daily/${i.ws}/${r.jobId}/part-${n}.ndjson.gz`));
     expect(keys.sort()).toEqual(expected.sort());
     expect(items.every((i) => i.pages >= 1)).toBe(true); // the Google Ads connector yields one page per searchStream call
+    // a page is one line: Google's searchStream batch as it was sent (rows, field mask, request id)
     const firstPage = gunzipSync(await deps.blobs.get(RAW_BUCKET, expected[0]!)).toString('utf8');
-    expect(firstPage.trim().split('\n').length).toBeGreaterThan(0);
-    for (const line of firstPage.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    expect(firstPage.endsWith('\n')).toBe(true);
+    const lines = firstPage.trim().split('\n');
+    expect(lines.length).toBe(1);
+    const batch = JSON.parse(lines[0]!) as { results: { segments: { date: string } }[]; fieldMask: string; requestId: string };
+    expect(batch.results.length).toBeGreaterThan(0);
+    expect(batch.results.every((row) => row.segments.date >= items[0].ws)).toBe(true);
+    expect(batch.fieldMask).toContain('metrics.costMicros');
 
     const mine = events.filter((e) => e.jobId === r.jobId).map((e) => e.type);
     expect(mine[0]).toBe('started');
