@@ -134,8 +134,13 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
   return { status: 'done', pages, rowsRead: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged };
 }
 
-/** percent = finished items / all items; rows = rows read by the finished ones */
+/**
+ * percent = finished items / all items; rows = rows read by the finished ones. Items finish at the same time
+ * (their windows load side by side): the job row is locked first, so the second to finish counts after the
+ * first committed, and the last one always reports 100.
+ */
 async function updateJobProgress(c: import('pg').PoolClient, jobId: string): Promise<{ percent: number; rows: number }> {
+  await c.query(`SELECT 1 FROM extraction_jobs WHERE id = $1 FOR UPDATE`, [jobId]);
   const { rows } = await c.query(
     `SELECT count(*)::int AS total, count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS finished, coalesce(sum(rows_read), 0)::bigint AS rows
      FROM extraction_work_items WHERE job_id = $1`,

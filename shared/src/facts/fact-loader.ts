@@ -137,6 +137,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
         values: [target.dataSourceId, `${month}-01`, declared?.dataType ?? null, declared?.start ?? null, declared?.end ?? null],
         rowMode: 'array',
       });
+      index.reserve((res.rows as [string, string, Buffer][]).reduce((n, row) => n + row[2].length / 16, 0));
       for (const [dataType, date, pairs] of res.rows as [string, string, Buffer][]) {
         const scope = scopeId(dataType, date);
         for (let o = 0; o < pairs.length; o += 16) {

@@ -91,9 +91,16 @@ export class KeyIndex {
     this.setLast(scope, hi, lo, vhi, vlo, state);
   }
 
-  private grow(): void {
+  /** Makes room for `additional` more keys at once (one rehash instead of one per doubling). */
+  reserve(additional: number): void {
+    let target = this.capacity;
+    while ((this.size + additional) * 2 > target) target *= 2;
+    if (target > this.capacity) this.grow(target);
+  }
+
+  private grow(newCapacity = this.capacity * 2): void {
     const { state, scope, khi, klo, vhi, vlo, capacity } = this;
-    this.capacity = capacity * 2;
+    this.capacity = newCapacity;
     this.mask = this.capacity - 1;
     this.state = new Uint8Array(this.capacity);
     this.scope = new Int32Array(this.capacity);
