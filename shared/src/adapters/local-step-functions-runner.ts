@@ -71,7 +71,7 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
     if (!handlers) throw new Error('the local workflow runner has no task handlers; the pipeline must call useTaskHandlers first');
     const executionId = `local:${name}:${randomUUID()}`;
     const machine = (this.machine ??= new StateMachine(this.definition as never, { validationOptions: { checkArn: true, checkPaths: true } }));
-    const taskResourceLocalHandlers = Object.fromEntries([...this.taskStates].map(([state, placeholder]) => [state, async (i: unknown) => { const t0 = performance.now(); try { return await handlers[placeholder](i); } finally { if (process.env.TRACE_TASKS) process.stderr.write(`TASK ${state} ${(i as any)?.item?.key ?? ''} start ${t0.toFixed(0)} took ${(performance.now() - t0).toFixed(0)} ms\n`); } }]));
+    const taskResourceLocalHandlers = Object.fromEntries([...this.taskStates].map(([state, placeholder]) => [state, (i: unknown) => handlers[placeholder](i)]));
     const retryIntervalOverrides = this.options.retryIntervalMs === undefined ? undefined : Object.fromEntries([...this.taskStates.keys()].map((s) => [s, this.options.retryIntervalMs!]));
     const waitTimeOverrides = this.options.waitMs === undefined ? undefined : Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs!]));
     const execution = machine.run(input as never, {
