@@ -52,10 +52,12 @@ export function normalizeGoogleAdsPage(page: RawPage, meta: RecordMeta): FactRow
     const metrics = (r.metrics ?? {}) as Json;
     const date = segments.date;
     if (typeof date !== 'string') throw new FatalConnectorError('Google Ads row without segments.date', 'google_ads');
+    // for…in over the parsed objects: no entry arrays per row (a page is up to 10,000 rows)
     const extraMetrics: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(metrics)) if (!CORE_METRICS.has(k)) extraMetrics[k] = v;
-    for (const [k, v] of Object.entries(campaign)) if (k !== 'id' && k !== 'name' && k !== 'resourceName') extraMetrics[`campaign.${k}`] = v;
-    for (const [k, v] of Object.entries(segments)) if (k !== 'date') extraMetrics[`segments.${k}`] = v;
+    let extras = false;
+    for (const k in metrics) if (!CORE_METRICS.has(k)) (extraMetrics[k] = metrics[k]), (extras = true);
+    for (const k in campaign) if (k !== 'id' && k !== 'name' && k !== 'resourceName') (extraMetrics[`campaign.${k}`] = campaign[k]), (extras = true);
+    for (const k in segments) if (k !== 'date') (extraMetrics[`segments.${k}`] = segments[k]), (extras = true);
     const row: FactRow = {
       dataType: meta.reportType,
       date,
@@ -73,8 +75,8 @@ export function normalizeGoogleAdsPage(page: RawPage, meta: RecordMeta): FactRow
       conversions: decimal(metrics.conversions),
       revenue: decimal(metrics.conversionsValue),
       currency: meta.account.currency,
-      ...(Object.keys(extraMetrics).length ? { extraMetrics } : {}),
     };
+    if (extras) row.extraMetrics = extraMetrics;
     rows.push(row);
   }
   return rows;
