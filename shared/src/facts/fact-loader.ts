@@ -22,7 +22,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../db/database';
 import { contextStatements } from '../db/database';
 import type { FactRow } from '../domain/fact-row';
-import { FACT_COPY_COLUMNS, FactRowError, copyText, factLine, hashFactRowKeys, type FactRowHashes } from './row-hash';
+import { DATE, FACT_COPY_COLUMNS, FactRowError, copyText, factLine, hashFactRowKeys, type FactRowHashes } from './row-hash';
 import { KeyIndex, SlotState } from './key-index';
 
 export interface FactLoadTarget {
@@ -374,8 +374,7 @@ async function ensurePartitions(client: pg.PoolClient, ctx: { text: string; valu
  */
 async function lockLoad(main: pg.PoolClient, target: FactLoadTarget): Promise<FactLoadWindow | null> {
   const w = target.window;
-  const day = /^\d{4}-\d{2}-\d{2}$/;
-  if (w && (!day.test(w.start) || !day.test(w.end) || w.end < w.start)) throw new FactLoadError(`invalid load window ${w.start}..${w.end}`, 0);
+  if (w && (!DATE.test(w.start) || !DATE.test(w.end) || w.end < w.start)) throw new FactLoadError(`invalid load window ${w.start}..${w.end}`, 0);
   const days = w ? (Date.parse(w.end) - Date.parse(w.start)) / 86_400_000 + 1 : Infinity;
   if (!w || days > MAX_WINDOW_LOCK_DAYS) {
     await main.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [target.dataSourceId]);

@@ -132,7 +132,8 @@ function feedRecord(obj: Record<string, unknown> | undefined): void {
 
 // ---- validation that runs on every row: cheap, and cached for the values that repeat row after row ----
 
-const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+/** a fact's day: YYYY-MM-DD */
+export const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const CURRENCY = /^[A-Z]{3}$/;
 const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 let lastGoodDate = '';

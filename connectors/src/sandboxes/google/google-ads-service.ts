@@ -251,7 +251,7 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
     const removed = new Set(o.faults.list().filter((f) => f.kind === 'removed_metric').map((f) => (f as { field: string }).field));
     const newMetrics = o.faults.list().filter((f) => f.kind === 'new_metric') as { name: string; value: string }[];
     const fieldMask = q.fields.map((f) => restPath(f).join('.')).join(',');
-    // each column's REST path and value resolved once per query, not once per row
+    // each column's REST path (a regex per field) resolved once per query, not once per row
     const columns = q.fields.filter((f) => !removed.has(restPath(f).join('.')) && !removed.has(f)).map((f) => ({ path: restPath(f), value: (row: AdsRow) => fieldValue(row, f) }));
     const results = rows.map((row) => {
       const out: Record<string, unknown> = {};
