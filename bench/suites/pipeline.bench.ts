@@ -108,8 +108,12 @@ const suite: BenchSuite = {
       findConnector: getConnector,
       connectorBaseUrls: baseUrls(adsUrl, remote),
     });
+    // A data source created through the API has its account stored (the API checks it against the catalog
+    // then); seedDataSource bypasses the API, so a measured source gets what a warm-up run stored, as of now.
+    let accountInfo: unknown = null;
     const source = async (remote: RemoteSandbox, days: number) => {
       const s = await seedDataSource(scratch.adminUrl, { platform: 'google_ads' });
+      if (accountInfo) await admin.query(`UPDATE data_sources SET account_info = $2, account_checked_at = $3 WHERE id = $1`, [s.dataSourceId, JSON.stringify(accountInfo), `${TODAY}T12:00:00Z`]);
       const credential = { refreshToken: remote.demoRefreshToken, clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN };
       const ref = await secrets.create(`google-${s.credentialId}`, credential, { organizationId: s.organizationId, projectId: s.projectId, platform: 'google_ads' });
       await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [s.credentialId, ref.ref, ref.keyId]);
@@ -132,7 +136,9 @@ const suite: BenchSuite = {
     try {
       // warm-up: runs compile the connector, loader and state-machine paths once
       log('warm-up runs (3 days each)');
-      await run(depsFor(large), await source(large, 3));
+      const warm = await source(large, 3);
+      await run(depsFor(large), warm);
+      accountInfo = (await admin.query(`SELECT account_info FROM data_sources WHERE id = $1`, [warm.dataSourceId])).rows[0].account_info;
       await run(depsFor(small), await source(small, 3));
       const smallRun = await run(depsFor(small), await source(small, DAYS_A));
       log(`(a) for scale: the default sandbox account, ${DAYS_A} days, ${smallRun.rows} rows in ${smallRun.ms.toFixed(0)} ms (${(smallRun.rows / (smallRun.ms / 1000)).toFixed(0)} rows/s)`);

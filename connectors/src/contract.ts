@@ -204,6 +204,11 @@ export interface Connector<Cred = unknown> {
   credentialSchema: z.ZodType<Cred>;
   /** the limits we hold ourselves to, per credential; comments cite the platform's limits page */
   rateLimits: readonly RatePolicy[];
+  /**
+   * The report types this connector extracts, the same for every account (discover returns them too). A run
+   * plans from this list and the data source's stored account, without a call when the account is fresh.
+   */
+  reportTypes: readonly ReportTypeInfo[];
 
   /** One cheap live call: resolves if the credential works, else throws a classified ConnectorError. */
   validate(ctx: ConnectorContext<Cred>): Promise<void>;
@@ -215,6 +220,12 @@ export interface Connector<Cred = unknown> {
    * manager), and a run needs only its own. `accounts` is empty when the login cannot see the account.
    */
   catalogFor?(ctx: ConnectorContext<Cred>, accountId: string): Promise<Catalog>;
+  /**
+   * OAuth only: when the stored access token stops working (epoch ms), null when there is none yet, Infinity
+   * when it does not expire. A run refreshes a token near its end once, before its windows start, so the
+   * windows share one token instead of each refreshing it at the same moment.
+   */
+  accessTokenExpiresAt?(credential: Cred): number | null;
   /** Raw pages for one account, report type and window, page by page, never the whole window at once. */
   extract(ctx: ConnectorContext<Cred>, request: ExtractRequest): AsyncIterable<RawPage>;
   /** Pure: no I/O, no clock. Unknown metrics land in extraMetrics; missing ones are tolerated. */

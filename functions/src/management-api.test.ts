@@ -269,10 +269,26 @@ describe('management API over HTTP', () => {
     // the state was single use: replaying the callback is refused
     expectError(await api(credR.oauthCallbackRoute, { query: Object.fromEntries(back.searchParams) }), 400, 'VALIDATION_ERROR');
 
+    // a data source on it is checked against the live catalog: the refusals name what the credential can see
+    const createSource = (extraction_config: { account_id: string; report_types: string[] }) =>
+      api(dsR.createDataSourceRoute, { token: A.token, params: { project_id: A.projectId }, body: { credential_id: credentialId, source_name: `${platform} source`, extraction_config, schedule_config: { frequency: 'daily', hour_utc: 4 } } });
+    const noAccount = await createSource({ account_id: 'no-such-account', report_types: ['no_such_report'] });
+    expectError(noAccount, 400, 'VALIDATION_ERROR');
+    const accountId = (noAccount.body as { error: { details: { available: string[] } } }).error.details.available[0]!;
+    const noReport = await createSource({ account_id: accountId, report_types: ['no_such_report'] });
+    expectError(noReport, 400, 'VALIDATION_ERROR');
+    const reportType = (noReport.body as { error: { details: { available: string[] } } }).error.details.available[0]!;
+    const created = await createSource({ account_id: accountId, report_types: [reportType] });
+    expect(created.status, created.text).toBe(201);
+
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     const row = (await admin.query('SELECT secret_ref, platform, credential_type FROM credentials WHERE id = $1', [credentialId])).rows[0];
+    // the account as the catalog described it is kept, so runs plan from it without asking again
+    const source = (await admin.query('SELECT account_info, account_checked_at FROM data_sources WHERE id = $1', [(created.body as { id: string }).id])).rows[0];
     await admin.end();
+    expect(source.account_info).toEqual({ id: accountId, name: expect.any(String), currency: expect.stringMatching(/^[A-Z]{3}$/), timeZone: expect.stringMatching(/^[A-Za-z_]+\/[A-Za-z_]+/) });
+    expect(source.account_checked_at).toBeInstanceOf(Date);
     expect(row).toMatchObject({ platform, credential_type: 'oauth2' });
     const stored = await adapters.secrets.read(row.secret_ref as string);
     for (const key of ['accessToken', 'refreshToken']) if (typeof stored[key] === 'string') platformTokens.push(stored[key] as string);

@@ -11,6 +11,7 @@ import { rateBucket } from '../runtime/retry';
 import {
   buildGoogleAuthorizeUrl,
   currentAccessToken,
+  googleAccessTokenExpiresAt,
   exchangeGoogleCode,
   GoogleCredentialSchema,
   googleOAuthSpec,
@@ -107,6 +108,8 @@ async function call<T>(ctx: ConnectorContext<GoogleCredential>, fn: () => Promis
   }
 }
 
+const GA4_REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
+
 export function createGa4Connector(options: { pageRows?: number } = {}): Connector<GoogleCredential> {
   const pageRows = options.pageRows ?? GA4_PAGE_ROWS;
   return {
@@ -118,6 +121,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     // Core quotas per property: 10 concurrent requests, 40,000 tokens an hour (a 90-day report costs
     // ~10-50 tokens). Requests also count against the Cloud project's 10 per second per user.
     rateLimits: [{ limit: 5, intervalMs: 1_000 }, { limit: 1_000, intervalMs: 3_600_000 }],
+    reportTypes: GA4_REPORT_TYPES,
 
     async validate(ctx) {
       await call(ctx, () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
@@ -138,7 +142,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
         }
         pageToken = res.data.nextPageToken ?? undefined;
       } while (pageToken);
-      return { accounts, reportTypes: REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays })) };
+      return { accounts, reportTypes: [...GA4_REPORT_TYPES] };
     },
 
     /** Pages by offset while offset < rowCount; the cursor is the next offset. */
@@ -184,6 +188,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     buildAuthorizeUrl: buildGoogleAuthorizeUrl,
     exchangeCode: (args) => exchangeGoogleCode(PLATFORM, args),
     refresh: (ctx) => refreshGoogleToken(PLATFORM, ctx),
+    accessTokenExpiresAt: googleAccessTokenExpiresAt,
   };
 }
 

@@ -10,6 +10,7 @@ import { normalizeGoogleAdsPage } from './google-ads-normalize';
 import {
   buildGoogleAuthorizeUrl,
   currentAccessToken,
+  googleAccessTokenExpiresAt,
   exchangeGoogleCode,
   GoogleCredentialSchema,
   googleOAuthSpec,
@@ -108,7 +109,8 @@ async function describeCustomer(ctx: ConnectorContext<GoogleCredential>, c: Goog
   return { id, name: info.descriptiveName ?? id, currency: info.currencyCode, timeZone: info.timeZone };
 }
 
-const reportTypes = (): ReportTypeInfo[] => REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
+const REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
+const reportTypes = (): ReportTypeInfo[] => [...REPORT_TYPES];
 
 export const googleAdsConnector: Connector<GoogleCredential> = {
   platform: 'google_ads',
@@ -121,6 +123,7 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   // 5 calls a second per credential stays clear of the burst limits; the daily quota is handled by the
   // error's retryDelay.
   rateLimits: [{ limit: 5, intervalMs: 1_000 }],
+  reportTypes: REPORT_TYPES,
 
   async validate(ctx) {
     const c = client(ctx);
@@ -183,4 +186,5 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   buildAuthorizeUrl: buildGoogleAuthorizeUrl,
   exchangeCode: (args) => exchangeGoogleCode('google_ads', args),
   refresh: (ctx) => refreshGoogleToken('google_ads', ctx),
+  accessTokenExpiresAt: googleAccessTokenExpiresAt,
 };

@@ -125,6 +125,11 @@ function classifyTokenError(platform: Platform, err: unknown) {
  * The access token to send, or a ConnectorAuthError that makes the runtime refresh once and persist:
  * a missing or (nearly) expired token goes through the same path as a 401.
  */
+/** When the stored access token stops working: null before the first refresh; Google's tokens last an hour. */
+export function googleAccessTokenExpiresAt(credential: GoogleCredential): number | null {
+  return credential.accessToken ? (credential.expiresAt ?? Infinity) : null;
+}
+
 export function currentAccessToken(platform: Platform, ctx: ConnectorContext<GoogleCredential>): string {
   const { accessToken, expiresAt } = ctx.credential;
   const now = (ctx.now ?? Date.now)();

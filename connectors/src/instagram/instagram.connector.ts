@@ -6,10 +6,10 @@
 // window takes 3 + 90 calls: that is the minimum the API allows, not a paging choice.
 import { IGMedia, IGUser, User, type Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
-import { ConnectorConfigError, type Catalog, type Connector, type ConnectorContext, type ExtractRequest, type RawPage, type RecordMeta } from '../contract';
+import { ConnectorConfigError, type Catalog, type Connector, type ConnectorContext, type ExtractRequest, type RawPage, type RecordMeta, type ReportTypeInfo } from '../contract';
 import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
 import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl } from '../meta-ads/graph-client';
-import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaOAuthSpec, refreshMetaToken, type MetaCredential } from '../meta-ads/meta-oauth';
+import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaAccessTokenExpiresAt, metaOAuthSpec, refreshMetaToken, type MetaCredential } from '../meta-ads/meta-oauth';
 import { IG_REPORTING_TIME_ZONE, normalizeInstagramPage, type IgAccountPage, type IgInsightsResponse, type IgMediaItem, type IgMediaPage } from './normalize';
 
 export interface InstagramOptions {
@@ -22,6 +22,12 @@ const TIME_SERIES_METRICS = ['reach', 'follower_count'];
 const TOTAL_METRICS = ['views', 'accounts_engaged', 'total_interactions', 'likes', 'comments', 'shares', 'saves', 'replies', 'profile_links_taps', 'follows_and_unfollows'];
 const MEDIA_METRICS = ['reach', 'views', 'likes', 'comments', 'shares', 'saved', 'total_interactions'];
 const MAX_DAYS_PER_CALL = 30;
+const INSTAGRAM_REPORT_TYPES: readonly ReportTypeInfo[] = [
+  // Instagram data lags up to 48 h: the last 2 days are always read again
+  { id: 'account_daily', name: 'Account insights by day', dimensions: ['date'], metrics: [...TIME_SERIES_METRICS, ...TOTAL_METRICS], lookbackDays: 2 },
+  // lifetime numbers keep growing for about two weeks after a post
+  { id: 'media_lifetime', name: 'Media lifetime insights', dimensions: ['date', 'media_id', 'media_type', 'media_product_type'], metrics: MEDIA_METRICS, lookbackDays: 14 },
+];
 
 export function createInstagramConnector(options: InstagramOptions = {}): Connector<MetaCredential> {
   const callTimeoutMs = options.callTimeoutMs ?? 120_000;
@@ -58,6 +64,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
     // Instagram's Business Use Case budget is 4800 × impressions a day per account; 200 calls an hour per
     // credential stays well inside it for any account worth reporting on.
     rateLimits: [{ limit: 200, intervalMs: 3_600_000 }],
+    reportTypes: INSTAGRAM_REPORT_TYPES,
 
     async validate(ctx) {
       await withRetries(connector, ctx, async (c) => {
@@ -86,12 +93,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
       }, options.retry);
       return {
         accounts,
-        reportTypes: [
-          // Instagram data lags up to 48 h: the last 2 days are always read again
-          { id: 'account_daily', name: 'Account insights by day', dimensions: ['date'], metrics: [...TIME_SERIES_METRICS, ...TOTAL_METRICS], lookbackDays: 2 },
-          // lifetime numbers keep growing for about two weeks after a post
-          { id: 'media_lifetime', name: 'Media lifetime insights', dimensions: ['date', 'media_id', 'media_type', 'media_product_type'], metrics: MEDIA_METRICS, lookbackDays: 14 },
-        ],
+        reportTypes: [...INSTAGRAM_REPORT_TYPES],
       };
     },
 
@@ -169,6 +171,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
     buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
     exchangeCode: (args) => exchangeMetaCode('instagram', args),
     refresh: (ctx) => refreshMetaToken('instagram', ctx.credential, ctx.baseUrls, ctx.now),
+    accessTokenExpiresAt: metaAccessTokenExpiresAt,
   };
   return connector;
 }

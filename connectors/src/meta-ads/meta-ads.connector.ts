@@ -21,7 +21,7 @@ import {
 import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
 import { systemSleep } from '../runtime/sleep';
 import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
-import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
+import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaAccessTokenExpiresAt, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
 import { DEFAULT_CONVERSION_ACTION_TYPE, normalizeInsightsPage } from './normalize';
 
 export interface MetaAdsOptions {
@@ -116,6 +116,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     // and the account's active ads, and is reported in X-Business-Use-Case-Usage. We hold ourselves to a
     // steady 200 calls a minute per credential and pause when Meta reports usage above 95 %.
     rateLimits: [{ limit: 200, intervalMs: 60_000 }],
+    reportTypes: REPORT_TYPES,
 
     async validate(ctx) {
       await withRetries(connector, ctx, async (c) => {
@@ -141,7 +142,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
         } while (cursor.hasNext());
         return found;
       }, options.retry);
-      return { accounts, reportTypes: REPORT_TYPES };
+      return { accounts, reportTypes: [...REPORT_TYPES] };
     },
 
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
@@ -197,6 +198,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
     exchangeCode: (args) => exchangeMetaCode('meta_ads', args),
     refresh: (ctx) => refreshMetaToken('meta_ads', ctx.credential, ctx.baseUrls, ctx.now),
+    accessTokenExpiresAt: metaAccessTokenExpiresAt,
   };
   return connector;
 }

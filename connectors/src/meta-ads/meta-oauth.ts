@@ -112,3 +112,8 @@ export async function refreshMetaToken(platform: Platform, credential: MetaCrede
   );
   return { ...credential, accessToken: next.accessToken, ...(next.expiresAt ? { expiresAt: next.expiresAt } : {}) };
 }
+
+/** When the stored token stops working: long-lived user tokens last about 60 days, system-user tokens forever. */
+export function metaAccessTokenExpiresAt(credential: MetaCredential): number | null {
+  return credential.expiresAt ?? Infinity;
+}

@@ -1,14 +1,28 @@
 // The per-credential rate budget, shared by every concurrent worker through the KeyValueStore (DynamoDB in
-// AWS, dynalite locally). Each RatePolicy is a fixed window: one atomic counter per (bucket, interval,
-// window number) that expires with its window. A call takes one unit from every policy's current window;
-// if any is spent it sleeps until that window ends and tries again. Fixed windows can let through up to
-// 2x the limit across a window edge, so connectors declare policies at half of a platform's published
-// burst where that matters (see each connector's rateLimits comment).
+// AWS, dynalite locally). Each RatePolicy {limit, intervalMs} means: never more than `limit` calls in ANY
+// span of intervalMs. That is safe whatever the platform counts: a fixed window of any phase (its window
+// need not start where ours would; an epoch-aligned window would let 2x the limit into one of its windows
+// straddling our edge), a sliding window, or a token bucket.
+//
+// It is a bucketed sliding log: the interval is split into SUB_WINDOWS sub-windows (50 ms for 1 s, 3 min
+// for an hour), one atomic counter per (bucket, interval, sub-window number). To take a unit a call first
+// increments the current sub-window (the value returned orders concurrent callers: each counts everyone
+// who incremented before it), then reads the older sub-windows that intersect (now - interval, now]. If
+// they and its own count exceed the limit it backs out its unit and sleeps until the oldest non-empty
+// sub-window it counted has left the interval, then tries again. Whole sub-windows are counted even where
+// they only partly overlap the interval, so the limiter errs only towards waiting, by at most one
+// sub-window. A call must fit every policy; if any refuses, its units in the others are backed out too.
+// Each unit is held a small arrival margin beyond its interval (see arrivalMarginMs): the platform counts
+// arrivals, not our decisions.
 //
 // pauseUntil is how one worker's 429 stops the others: a record that every acquire() reads first.
 import type { KeyValueStore } from '@tributary/shared/ports/key-value-store';
 import type { RateLimiter, RatePolicy } from '../contract';
 import { systemSleep } from './sleep';
+
+/** sub-windows per policy interval: the most a refused call waits beyond what is strictly needed is interval / this */
+const SUB_WINDOWS = 20;
+const DEFAULT_ARRIVAL_MARGIN_MS = 25;
 
 export interface KeyValueRateLimiterOptions {
   now?: () => number;
@@ -16,12 +30,28 @@ export interface KeyValueRateLimiterOptions {
   /** namespaces the keys in the shared table */
   keyPrefix?: string;
   onWait?: (bucket: string, waitMs: number, reason: 'paused' | 'budget') => void;
+  /**
+   * How much longer than its interval a unit is held (default 25 ms). The limiter counts calls when it
+   * lets them go; the platform counts them when they arrive, and a call let go first can arrive after one
+   * let go later (a busy event loop, a connection still opening): measured at up to ~17 ms on one machine.
+   */
+  arrivalMarginMs?: number;
+}
+
+interface Plan {
+  policy: RatePolicy;
+  /** sub-window length, whole ms */
+  subMs: number;
+  /** older sub-windows that can intersect (now - held, now], held = interval + arrival margin: held / subMs, rounded up */
+  span: number;
+  ttlSeconds: number;
 }
 
 export class KeyValueRateLimiter implements RateLimiter {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly prefix: string;
+  private readonly plans: Plan[];
 
   constructor(
     private readonly store: KeyValueStore,
@@ -31,6 +61,14 @@ export class KeyValueRateLimiter implements RateLimiter {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? systemSleep;
     this.prefix = options.keyPrefix ?? 'ratelimit';
+    const marginMs = options.arrivalMarginMs ?? DEFAULT_ARRIVAL_MARGIN_MS;
+    this.plans = policies.map((policy) => {
+      const subMs = Math.max(1, Math.floor(policy.intervalMs / SUB_WINDOWS));
+      const heldMs = policy.intervalMs + marginMs;
+      // a counter is read until its sub-window leaves the held span (subMs + heldMs after it opens); the
+      // extra seconds cover the adapters' whole-second expiry and some clock skew between workers
+      return { policy, subMs, span: Math.ceil(heldMs / subMs), ttlSeconds: Math.ceil((heldMs + subMs) / 1000) + 2 };
+    });
   }
 
   async acquire(bucket: string, signal?: AbortSignal): Promise<void> {
@@ -50,17 +88,32 @@ export class KeyValueRateLimiter implements RateLimiter {
     }
   }
 
-  /** Takes one unit from every policy's window; returns 0, or how long until the fullest window ends. */
+  private key(bucket: string, plan: Plan, index: number): string {
+    return `${this.prefix}#${bucket}#${plan.policy.intervalMs}#${index}`;
+  }
+
+  /** Takes one unit under every policy; returns 0, or (having given the units back) how long to wait before trying again. */
   private async take(bucket: string, now: number): Promise<number> {
-    let waitMs = 0;
-    for (const policy of this.policies) {
-      const window = Math.floor(now / policy.intervalMs);
-      const key = `${this.prefix}#${bucket}#${policy.intervalMs}#${window}`;
-      const used = await this.store.increment(key, 1, { ttlSeconds: Math.ceil(policy.intervalMs / 1000) + 1 });
-      // an over-count only makes later callers in this same window wait too, which they must anyway
-      if (used > policy.limit) waitMs = Math.max(waitMs, (window + 1) * policy.intervalMs - now);
+    const current = this.plans.map((plan) => Math.floor(now / plan.subMs));
+    // increment first, everywhere, and only then read: of two racing callers, the later incrementer sees the earlier
+    const own = await Promise.all(this.plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), 1, { ttlSeconds: plan.ttlSeconds })));
+    const waits = await Promise.all(this.plans.map((plan, p) => this.refusal(bucket, plan, current[p]!, own[p]!, now)));
+    const waitMs = Math.max(0, ...waits);
+    if (waitMs > 0) {
+      await Promise.all(this.plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), -1, { ttlSeconds: plan.ttlSeconds })));
     }
     return waitMs;
+  }
+
+  /** 0 if the unit counted as `own` in sub-window `current` fits the policy, else ms until the oldest counted sub-window leaves the held span. */
+  private async refusal(bucket: string, plan: Plan, current: number, own: number, now: number): Promise<number> {
+    const older = Array.from({ length: plan.span }, (_, i) => current - plan.span + i);
+    const counts = await Promise.all(older.map((index) => this.store.getCounter(this.key(bucket, plan, index))));
+    const used = counts.reduce((sum, n) => sum + n, own);
+    if (used <= plan.policy.limit) return 0;
+    const oldest = older.find((_, i) => counts[i]! > 0) ?? current;
+    // sub-window j stops intersecting (now - held, now] once now >= (j + span + 1) * subMs
+    return Math.max(1, (oldest + plan.span + 1) * plan.subMs - now);
   }
 
   async pauseUntil(bucket: string, untilMs: number): Promise<void> {

@@ -23,6 +23,7 @@ function scriptedConnector(failures: Error[], pages = 3): Connector<Cred> & { ca
     auth: { kind: 'api_key' as const, fields: ['token'] },
     credentialSchema: z.object({ token: z.string() }),
     rateLimits: [],
+    reportTypes: [],
     async validate(ctx: ConnectorContext<Cred>) {
       calls.push(ctx.credential.token);
       const f = failures.shift();

@@ -2,7 +2,7 @@
 // against the connector's live catalog (discover) when the connector exists. `extract` queues a manual
 // job; the partial unique index on extraction_jobs keeps it to one pending or running job per source.
 import type { Selectable, Transaction } from 'kysely';
-import { ConnectorError } from '@tributary/connectors/contract';
+import { ConnectorError, type AccountInfo } from '@tributary/connectors/contract';
 import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter';
 import type { DataSourcesTable, DB, ExtractionJobsTable } from '@tributary/shared/db/schema';
 import { ConflictError, NotFoundError, ValidationError } from '@tributary/shared/domain/errors';
@@ -80,14 +80,18 @@ async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: str
   return row;
 }
 
-/** Checks account and report types against what the credential can actually see, when the connector exists. */
+/**
+ * Checks account and report types against what the credential can actually see, when the connector exists.
+ * Returns the credential and the account as the platform describes it (stored on the data source, so runs
+ * plan without asking again while it is fresh); account is null for a platform without a connector.
+ */
 async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credentialId: string, config: { account_id: string; report_types: string[] }, request: RequestMeta) {
   const credential = await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
     trx.selectFrom('credentials').selectAll().where('projectId', '=', access.projectId).where('id', '=', credentialId).executeTakeFirst(),
   );
   if (!credential) throw new ValidationError('The credential does not exist in this project', { field: 'credential_id' });
   const connector = deps.findConnector(credential.platform as Platform);
-  if (!connector) return credential;
+  if (!connector) return { credential, account: null };
   await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
     writeAudit(trx, { organizationId: access.organizationId, projectId: access.projectId, actorUserId: access.userId, action: 'credential.secret_read', targetType: 'credential', targetId: credential.id, details: { purpose: 'discover' }, request }),
   );
@@ -106,13 +110,21 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
     if (error instanceof ConnectorError) throw new ValidationError(`Could not read the ${connector.displayName} catalog with this credential: ${error.userMessage}`, { field: 'credential_id' });
     throw error;
   }
-  if (!catalog.accounts.some((a) => a.id === config.account_id)) {
+  const account = catalog.accounts.find((a) => a.id === config.account_id);
+  if (!account) {
     throw new ValidationError('The credential cannot see this account', { field: 'extraction_config.account_id', available: catalog.accounts.map((a) => a.id) });
   }
   const known = new Set(catalog.reportTypes.map((r) => r.id));
   const unknown = config.report_types.filter((r) => !known.has(r));
   if (unknown.length) throw new ValidationError('Unknown report types for this platform', { field: 'extraction_config.report_types', unknown, available: [...known] });
-  return credential;
+  return { credential, account };
+}
+
+/** The data source columns that remember the checked account (cleared when there is nothing to remember). */
+function accountColumns(account: AccountInfo | null, now: Date) {
+  return account
+    ? { accountInfo: JSON.stringify({ id: account.id, name: account.name, currency: account.currency, timeZone: account.timeZone }), accountCheckedAt: now }
+    : { accountInfo: null, accountCheckedAt: null };
 }
 
 export const makeListDataSources = (deps: ApiDeps) =>
@@ -128,7 +140,7 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
   httpHandler(createDataSourceRoute, async (input) => {
     const { params, body, user } = input;
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-    const credential = await checkAgainstCatalog(deps, access, body.credential_id, body.extraction_config, meta(input));
+    const { credential, account } = await checkAgainstCatalog(deps, access, body.credential_id, body.extraction_config, meta(input));
     const row = await conflictOnUnique(
       deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
         const scheduleConfig = resolveScheduleConfig(body.schedule_config as ScheduleConfig, await projectTimezone(trx, params.project_id));
@@ -143,6 +155,7 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
             extractionConfig: JSON.stringify(body.extraction_config),
             scheduleConfig: JSON.stringify(scheduleConfig),
             ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
+            ...accountColumns(account, deps.clock.now()),
             createdBy: user.userId,
           })
           .returningAll()
@@ -169,7 +182,7 @@ export const makeUpdateDataSource = (deps: ApiDeps) =>
     const { params, body, user } = input;
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
     const existing = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
-    if (body.extraction_config) await checkAgainstCatalog(deps, access, existing.credentialId, body.extraction_config, meta(input));
+    const checked = body.extraction_config ? await checkAgainstCatalog(deps, access, existing.credentialId, body.extraction_config, meta(input)) : undefined;
     const row = await conflictOnUnique(
       deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
         const scheduleConfig = body.schedule_config !== undefined ? resolveScheduleConfig(body.schedule_config as ScheduleConfig, await projectTimezone(trx, params.project_id)) : undefined;
@@ -178,6 +191,7 @@ export const makeUpdateDataSource = (deps: ApiDeps) =>
           .set({
             ...(body.source_name !== undefined ? { sourceName: body.source_name } : {}),
             ...(body.extraction_config !== undefined ? { extractionConfig: JSON.stringify(body.extraction_config) } : {}),
+            ...(checked ? accountColumns(checked.account, deps.clock.now()) : {}),
             ...(scheduleConfig !== undefined ? { scheduleConfig: JSON.stringify(scheduleConfig) } : {}),
             ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
           })

@@ -37,6 +37,8 @@ export interface PipelineDeps {
   initialHistoryDays: number;
   /** a window longer than this is split into chunks (one work item each) */
   windowChunkDays: number;
+  /** a run plans from the data source's stored account while it was checked this recently, else asks the platform */
+  accountInfoMaxAgeHours: number;
   /** Map MaxConcurrency per platform (how many windows of one run extract at once) */
   maxConcurrency: Partial<Record<Platform, number>>;
   /** test hook: called at named points of the worker, so a test can kill it there */
@@ -52,6 +54,8 @@ export const PIPELINE_DEFAULTS = {
   maxInProcessRateLimitWaitMs: 60_000,
   initialHistoryDays: 30,
   windowChunkDays: 31,
+  // a daily run re-checks the account (and that the credential still sees it); hourly runs ask once a day
+  accountInfoMaxAgeHours: 24,
   maxConcurrency: { google_ads: 10, ga4: 2, meta_ads: 3, instagram: 2 },
 } satisfies Partial<PipelineDeps>;
 

@@ -72,6 +72,7 @@ beforeAll(async () => {
     initialHistoryDays: 30,
     windowChunkDays: 7,
     maxConcurrency: { google_ads: 3 },
+    accountInfoMaxAgeHours: 24,
   };
   attachPipeline(deps);
 }, HEAVY_MS);
@@ -84,9 +85,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function googleSource(startDate: string) {
+async function googleSource(startDate: string, credential: Record<string, unknown> = {}) {
   const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-  const ref = await deps.secrets.create(`google-${source.credentialId}`, { ...demoCredential(sandbox) }, { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' });
+  const ref = await deps.secrets.create(`google-${source.credentialId}`, { ...demoCredential(sandbox), ...credential }, { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' });
   await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [source.credentialId, ref.ref, ref.keyId]);
   await admin.query(`UPDATE data_sources SET extraction_config = $2, schedule_config = '{"frequency":"daily","hour_utc":4}' WHERE id = $1`, [
     source.dataSourceId,
@@ -192,6 +193,51 @@ describe('extraction run on the local state machine', () => {
       sandbox.ads.version = 0;
       sandbox.ga4.version = 0;
     }
+  }, HEAVY_MS);
+
+  it('when the stored account is fresh, a run plans without asking the platform; when stale, it asks once and stores the answer', async () => {
+    const source = await googleSource(addDays(TODAY, -9));
+    const searchCalls = async () => (await control.requests()).byRoute['google_ads.searchStream'] ?? 0;
+    const tokenCalls = async () => (await control.requests()).byRoute['oauth.token'] ?? 0;
+    const itemsOf = async (jobId: string) => Number((await admin.query(`SELECT count(*) FROM extraction_work_items WHERE job_id = $1`, [jobId])).rows[0].count);
+    const stored = async () => (await admin.query(`SELECT account_info, account_checked_at FROM data_sources WHERE id = $1`, [source.dataSourceId])).rows[0];
+
+    // first run: nothing stored (the seed bypasses the API, which stores it at creation), so the plan asks
+    await control.resetRequests();
+    const first = await run(source);
+    expect(first.job.status).toBe('succeeded');
+    expect(await searchCalls()).toBe((await itemsOf(first.jobId)) + 1);
+    expect(await tokenCalls()).toBe(1); // the credential had no access token: the plan refreshed it once for every window
+    const remembered = await stored();
+    expect(remembered.account_info).toMatchObject({ id: ACCOUNT, currency: expect.stringMatching(/^[A-Z]{3}$/), timeZone: expect.stringContaining('/') });
+    expect(remembered.account_checked_at.toISOString()).toBe(`${TODAY}T12:00:00.000Z`);
+
+    // fresh: one call per window, none for the plan
+    await control.resetRequests();
+    const second = await run(source);
+    expect(second.job.status).toBe('succeeded');
+    expect(await searchCalls()).toBe(await itemsOf(second.jobId));
+    expect(await tokenCalls()).toBe(0); // the stored token still had most of its hour
+
+    // a day old: the plan asks again (which also re-checks that the credential still sees the account)
+    await admin.query(`UPDATE data_sources SET account_checked_at = $2 WHERE id = $1`, [source.dataSourceId, `${addDays(TODAY, -1)}T11:00:00Z`]);
+    await control.resetRequests();
+    const third = await run(source);
+    expect(third.job.status).toBe('succeeded');
+    expect(await searchCalls()).toBe((await itemsOf(third.jobId)) + 1);
+    expect((await stored()).account_checked_at.toISOString()).toBe(`${TODAY}T12:00:00.000Z`);
+    await expectEqualsTruth(source.dataSourceId, addDays(TODAY, -9), TODAY);
+  }, HEAVY_MS);
+
+  it('when the refresh token is refused at the start of a run, the run fails before any window and the credential is marked expired', async () => {
+    const source = await googleSource(addDays(TODAY, -2), { refreshToken: '1//never-issued' });
+    await control.resetRequests();
+    const r = await run(source);
+    expect(r.job.status).toBe('failed');
+    expect((await control.requests()).byRoute['google_ads.searchStream'] ?? 0).toBe(0);
+    const credential = (await admin.query(`SELECT c.status, c.validation_status, c.validation_message FROM credentials c JOIN data_sources s ON s.credential_id = c.id WHERE s.id = $1`, [source.dataSourceId])).rows[0];
+    expect(credential).toMatchObject({ status: 'expired', validation_status: 'invalid' });
+    expect(credential.validation_message).toMatch(/reconnect|revoked|expired/i);
   }, HEAVY_MS);
 
   it('when the worker is killed at random points in the middle of loads, the retries complete the run with exact totals', async () => {

@@ -1,13 +1,14 @@
-// Plan: the first task of a run. Marks the job running, asks the connector what the account and its report
-// types are (currency, time zone, lookback), and splits the run into work items: account x report type x
-// window. Windows come from the last successful day and the report type's lookback (restated days are
+// Plan: the first task of a run. Marks the job running, refreshes a token near its end once for all the
+// windows, takes the account (currency, time zone) from the
+// data source while its stored description is fresh, else asks the connector, and splits the run into work
+// items: account x report type x window. Windows come from the last successful day and the report type's lookback (restated days are
 // always extracted again), or from the backfill range the job was started with, in chunks.
 import { withRetries } from '@tributary/connectors/runtime/retry';
-import { ConnectorConfigError } from '@tributary/connectors/contract';
+import { ConnectorAuthError, ConnectorConfigError, type AccountInfo, type Connector, type ConnectorContext } from '@tributary/connectors/contract';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import { workItemKey, type PlanOutput, type RunRef, type WorkItem } from './pipeline-types';
-import { inRun, loadRunContext } from './run-records';
+import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
 import { addDays, chunk, dayIn, incrementalRange } from './windows';
 
 export function makePlanner(deps: PipelineDeps) {
@@ -24,13 +25,15 @@ export function makePlanner(deps: PipelineDeps) {
 
     const connector = deps.findConnector(run.platform);
     const cctx = await connectorContext(deps, run, connector);
+    await shareOneToken(deps, input.job, connector, cctx);
     const accountId = run.extractionConfig.account_id;
-    // only the run's own account when the connector can describe one alone (fewer calls against the quota)
-    const catalog = await withRetries(connector, cctx, (ctx) => (connector.catalogFor && accountId ? connector.catalogFor(ctx, accountId) : connector.discover(ctx)), deps.retry);
-    const account = catalog.accounts.find((a) => a.id === accountId);
-    if (!account) throw new ConnectorConfigError(`the credential cannot see account ${accountId ?? '(none configured)'}`, run.platform, 'The credential can no longer see the configured account; choose another account or reconnect.');
+    const checkedAgoMs = run.accountCheckedAt ? deps.clock.now().getTime() - run.accountCheckedAt.getTime() : Infinity;
+    // the stored account, while fresh: the windows need only its time zone, and a describe call here would
+    // hold every window back by a round trip and spend a unit of the rate budget they share
+    const stored = run.accountInfo && run.accountInfo.id === accountId && checkedAgoMs < deps.accountInfoMaxAgeHours * 3_600_000 ? run.accountInfo : null;
+    const { account, available } = stored ? { account: stored, available: connector.reportTypes } : await describeAccount(deps, run, connector, cctx, accountId);
     const reportTypes = (run.extractionConfig.report_types ?? []).map((id) => {
-      const rt = catalog.reportTypes.find((r) => r.id === id);
+      const rt = available.find((r) => r.id === id);
       if (!rt) throw new ConnectorConfigError(`unknown report type ${id}`, run.platform);
       return rt;
     });
@@ -40,12 +43,13 @@ export function makePlanner(deps: PipelineDeps) {
     for (const rt of reportTypes) {
       const range = run.requestedWindow
         ? run.requestedWindow
-        : incrementalRange({ today, lastSuccessfulDate: run.lastSuccessfulDate, lookbackDays: rt.lookbackDays, firstDay: run.extractionConfig.start_date ?? addDays(today, -(deps.initialHistoryDays - 1)) });
+        : incrementalRange({ today, lastSuccessfulDate: run.lastSuccessfulDate, lookbackDays: rt.lookbackDays, firstDay: run.extractionConfig.start_date ?? addDays(today, -(deps.initialHistoryDays - 1)), ...(run.extractionConfig.start_date ? { notBefore: run.extractionConfig.start_date } : {}) });
       if (!range) continue;
       for (const window of chunk(range, deps.windowChunkDays)) items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
     }
 
     await inRun(deps.db, input.job, async (c) => {
+      if (!stored) await c.query(`UPDATE data_sources SET account_info = $2, account_checked_at = $3 WHERE id = $1`, [run.dataSourceId, JSON.stringify(account), deps.clock.now()]);
       for (const item of items) {
         await c.query(
           `INSERT INTO extraction_work_items (organization_id, job_id, item_key, account_id, report_type, window_start, window_end)
@@ -59,4 +63,34 @@ export function makePlanner(deps: PipelineDeps) {
     });
     return { items, maxConcurrency: deps.maxConcurrency[run.platform] ?? 2 };
   };
+}
+
+/** Asks the platform for the run's account (one call where the connector can describe one account alone). */
+async function describeAccount(deps: PipelineDeps, run: RunContext, connector: Connector<unknown>, cctx: ConnectorContext<unknown>, accountId: string | undefined) {
+  const catalog = await withRetries(connector, cctx, (ctx) => (connector.catalogFor && accountId ? connector.catalogFor(ctx, accountId) : connector.discover(ctx)), deps.retry);
+  const found = catalog.accounts.find((a) => a.id === accountId);
+  if (!found) throw new ConnectorConfigError(`the credential cannot see account ${accountId ?? '(none configured)'}`, run.platform, 'The credential can no longer see the configured account; choose another account or reconnect.');
+  const account: AccountInfo = { id: found.id, name: found.name, currency: found.currency, timeZone: found.timeZone };
+  return { account, available: catalog.reportTypes };
+}
+
+/** A token that lives at least this long is left to the windows; a shorter one is refreshed once by the plan. */
+const TOKEN_MIN_LIFE_MS = 10 * 60_000;
+
+/**
+ * Refreshes an OAuth token that is missing or near its end once, before the windows start, and stores it:
+ * otherwise every window of the run finds it expired at the same moment and refreshes it on its own. A
+ * refresh the platform refuses (revoked or expired grant) fails the run and marks the credential expired.
+ */
+async function shareOneToken(deps: PipelineDeps, job: RunRef, connector: Connector<unknown>, cctx: ConnectorContext<unknown>): Promise<void> {
+  if (!connector.refresh || !connector.accessTokenExpiresAt) return;
+  const expiresAt = connector.accessTokenExpiresAt(cctx.credential);
+  if (expiresAt !== null && expiresAt - (cctx.now ?? Date.now)() > TOKEN_MIN_LIFE_MS) return;
+  try {
+    const refreshed = await withRetries(connector, cctx, (ctx) => connector.refresh!(ctx), deps.retry);
+    await cctx.onTokensRefreshed!(refreshed);
+  } catch (err) {
+    if (err instanceof ConnectorAuthError) await markCredentialExpired(deps.db, job, err.userMessage);
+    throw err;
+  }
 }

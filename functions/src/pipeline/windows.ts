@@ -19,11 +19,13 @@ export function dayIn(timeZone: string, at: Date): string {
 /**
  * The range of an incremental run: from the day after the last successful one, but never later than the
  * lookback (platforms restate the last `lookbackDays` days: they are always extracted again), to today.
- * A first run starts at `firstDay`.
+ * A first run starts at `firstDay`. `notBefore` (the data source's configured start date) bounds the
+ * lookback: days before it were never asked for and are not extracted.
  */
-export function incrementalRange(args: { today: string; lastSuccessfulDate: string | null; lookbackDays: number; firstDay: string }): DayRange | null {
+export function incrementalRange(args: { today: string; lastSuccessfulDate: string | null; lookbackDays: number; firstDay: string; notBefore?: string }): DayRange | null {
   const lookbackStart = addDays(args.today, -(Math.max(1, args.lookbackDays) - 1));
-  const start = args.lastSuccessfulDate === null ? args.firstDay : minDay(addDays(args.lastSuccessfulDate, 1), lookbackStart);
+  const from = args.lastSuccessfulDate === null ? args.firstDay : minDay(addDays(args.lastSuccessfulDate, 1), lookbackStart);
+  const start = args.notBefore !== undefined && args.notBefore > from ? args.notBefore : from;
   return start <= args.today ? { start, end: args.today } : null;
 }
 

@@ -16,7 +16,7 @@ import { loadFacts } from '@tributary/shared/facts/fact-loader';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import type { RunRef, WorkerInput, WorkerOutput, WorkItem } from './pipeline-types';
-import { inRun, loadRunContext, type RunContext } from './run-records';
+import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
 
 const gzip = promisify(gzipCallback);
 
@@ -49,7 +49,7 @@ export function makeWorker(deps: PipelineDeps) {
       case 'extract':
         return extractItem(deps, input.job, input.item, input.refreshFirst, input.rateLimitWaits);
       case 'fail_credential':
-        await failCredential(deps, input.job, input.failure.Cause ?? input.failure.Error);
+        await markCredentialExpired(deps.db, input.job, userMessage(input.failure.Cause ?? input.failure.Error));
         return { status: 'recorded' };
       case 'record_failure':
         await recordItemFailure(deps, input.job, input.item, input.failure.Error, userMessage(input.failure.Cause));
@@ -159,17 +159,6 @@ async function recordItemFailure(deps: PipelineDeps, job: RunRef, item: WorkItem
       [job.jobId, item.key, errorName.slice(0, 100), message],
     );
     await updateJobProgress(c, job.jobId);
-  });
-}
-
-/** The token was refreshed once and still refused: the user has to reconnect. */
-async function failCredential(deps: PipelineDeps, job: RunRef, cause: string): Promise<void> {
-  await inRun(deps.db, job, async (c) => {
-    const ctx = await loadRunContext(c, job.jobId);
-    await c.query(
-      `UPDATE credentials SET status = 'expired', validation_status = 'invalid', validation_message = $2, last_validated_at = now() WHERE id = $1`,
-      [ctx.credentialId, userMessage(cause) || 'The platform refused the credential even after refreshing it. Reconnect it.'],
-    );
   });
 }
 

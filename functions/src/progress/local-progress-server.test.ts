@@ -146,6 +146,7 @@ beforeAll(async () => {
     initialHistoryDays: 30,
     windowChunkDays: 7,
     maxConcurrency: { google_ads: 3 },
+    accountInfoMaxAgeHours: 24,
   };
   attachPipeline(deps);
 }, HEAVY_MS);

@@ -132,6 +132,7 @@ describe('a data source on a schedule, on the local runner', () => {
       initialHistoryDays: 30,
       windowChunkDays: 7,
       maxConcurrency: { google_ads: 3 },
+      accountInfoMaxAgeHours: 24,
     };
     attachPipeline(deps);
   }, 240_000);

@@ -57,6 +57,17 @@ describe('DynamoDbKeyValueStore', () => {
     now += 61_000;
     expect(await store.increment('rl:x', 1, { ttlSeconds: 60 })).toBe(1);
   });
+
+  it('when a counter is read, it shows the live count, 0 when absent or expired, and the read does not create it', async () => {
+    const store = kv();
+    expect(await store.getCounter('rl:read')).toBe(0);
+    expect(await store.increment('rl:read', 1, { ttlSeconds: 5 })).toBe(1);
+    await store.increment('rl:read', -1, { ttlSeconds: 5 });
+    await store.increment('rl:read', 3, { ttlSeconds: 5 });
+    expect(await store.getCounter('rl:read')).toBe(3);
+    now += 6_000;
+    expect(await store.getCounter('rl:read')).toBe(0);
+  });
 });
 
 describe('S3BlobStore', () => {

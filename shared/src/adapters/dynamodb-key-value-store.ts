@@ -34,6 +34,11 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
     return (this.live(res.Item as Item | undefined)?.v as T | undefined) ?? null;
   }
 
+  async getCounter(key: string): Promise<number> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true, ProjectionExpression: 'n, expiresAt' }));
+    return Number(this.live(res.Item as Item | undefined)?.n ?? 0);
+  }
+
   async put(key: string, value: Record<string, unknown>, options: { ttlSeconds?: number; onlyIfAbsent?: boolean } = {}): Promise<boolean> {
     const item: Item = { pk: key, v: value, ...(options.ttlSeconds ? { expiresAt: this.nowSeconds() + options.ttlSeconds } : {}) };
     try {

@@ -59,4 +59,8 @@ export class MemoryKeyValueStore implements KeyValueStore {
     entry.counter = (entry.counter ?? 0) + by;
     return entry.counter;
   }
+
+  async getCounter(key: string): Promise<number> {
+    return this.live(key)?.counter ?? 0;
+  }
 }

@@ -39,6 +39,8 @@ export interface DataSourcesTable {
   id: Generated<string>; organizationId: string; projectId: string; credentialId: string; platform: string; sourceName: string;
   extractionConfig: Json; scheduleConfig: Json; isActive: Generated<boolean>; lastExtractionAt: Timestamp | null; nextExtractionAt: Timestamp | null;
   lastSuccessfulDate: DateOnly | null; extractionStatus: Generated<ExtractionStatus>; createdBy: string | null; createdAt: CreatedAt; updatedAt: Timestamp;
+  /** the configured account as the platform last described it ({ id, name, currency, timeZone }), and when */
+  accountInfo: Json | null; accountCheckedAt: Timestamp | null;
 }
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 export interface ExtractionJobsTable {
