@@ -16,6 +16,7 @@ import { loadFacts } from '@tributary/shared/facts/fact-loader';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import type { RunRef, WorkerInput, WorkerOutput, WorkItem } from './pipeline-types';
+import { readAhead } from './read-ahead';
 import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
 
 const gzip = promisify(gzipCallback);
@@ -91,8 +92,10 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     );
     archives.push(put.catch((err: unknown) => void (archiveFailure ??= err)));
   };
+  // requested at once, one page ahead: the first call goes out while loadFacts opens its transaction
+  const platformPages = readAhead(runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, { account: item.account, reportType: item.reportType, window: item.window }, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs }));
   async function* rows(): AsyncGenerator<FactRow[]> {
-    for await (const page of runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, { account: item.account, reportType: item.reportType, window: item.window }, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs })) {
+    for await (const page of platformPages) {
       if (archives.length >= ARCHIVES_IN_FLIGHT) await archives[archives.length - ARCHIVES_IN_FLIGHT];
       if (archiveFailure) throw archiveFailure;
       archive(page);
@@ -109,7 +112,10 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     window: { dataType: item.reportType, start: item.window.start, end: item.window.end } };
   let result;
   try {
-    result = await loadFacts(deps.db, target, rows()).finally(() => Promise.all(archives));
+    result = await loadFacts(deps.db, target, rows()).finally(() => {
+      void platformPages.return(); // a load that failed before its last page: the window's requests stop
+      return Promise.all(archives);
+    });
     if (archiveFailure) throw archiveFailure;
   } catch (err) {
     if (err instanceof RateLimitedError) {
