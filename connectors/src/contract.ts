@@ -138,10 +138,10 @@ export interface RawPage {
   /** the platform's own response body (parsed JSON), archived to S3 as is */
   body: unknown;
   /**
-   * The body's bytes exactly as the platform sent them (one JSON value), when the connector read them
-   * itself: archived instead of serializing `body` again.
+   * The body's bytes exactly as the platform sent them (one JSON value), in the pieces they arrived in,
+   * when the connector read them itself: archived instead of serializing `body` again.
    */
-  raw?: Buffer;
+  raw?: readonly Buffer[];
   /** opaque; passed back as resumeCursor to continue after this page */
   cursor: string | null;
   /** page number within this extract call, from 0 */

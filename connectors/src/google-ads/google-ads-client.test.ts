@@ -3,7 +3,7 @@
 // exact bytes; anything that is not a whole array of objects is refused.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitJsonArray } from './google-ads-client';
+import { splitJsonArray, utf8Text } from './google-ads-client';
 
 async function* chunked(bytes: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
   let at = 0;
@@ -17,7 +17,7 @@ async function* chunked(bytes: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
 
 async function split(bytes: Buffer, cuts: number[] = []): Promise<string[]> {
   const out: string[] = [];
-  for await (const element of splitJsonArray(chunked(bytes, cuts))) out.push(element.toString('utf8'));
+  for await (const element of splitJsonArray(chunked(bytes, cuts))) out.push(utf8Text(element));
   return out;
 }
 

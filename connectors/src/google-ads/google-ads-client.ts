@@ -12,6 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { AxiosStatic, InternalAxiosRequestConfig } from 'axios';
 import type { Customer } from 'google-ads-api';
 
@@ -80,10 +81,20 @@ const isJsonSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b =
 /**
  * The elements of a streamed top-level JSON array of objects, each as its own bytes, without parsing them:
  * a scan that tracks only string and nesting state, jumping through strings with indexOf (most bytes are
- * inside strings). Memory holds one element (one 10,000-row batch). A response that ends before the array
+ * inside strings). An element comes as the slices of the chunks it arrived in, not copied into one buffer
+ * (a 10,000-row batch is megabytes). Memory holds one element. A response that ends before the array
  * closes is an error (a cut connection, or a truncated proxy answer).
  */
-export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+/** The text of UTF-8 bytes held in pieces; a character split between two pieces is decoded whole. */
+export function utf8Text(pieces: readonly Buffer[]): string {
+  if (pieces.length === 1) return pieces[0]!.toString('utf8');
+  const decoder = new StringDecoder('utf8');
+  let text = '';
+  for (const piece of pieces) text += decoder.write(piece);
+  return text + decoder.end();
+}
+
+export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer[]> {
   let depth = 0;
   let inString = false;
   /** the previous chunk ended on a backslash inside a string: this chunk's first byte is escaped */
@@ -132,7 +143,7 @@ export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGener
         depth--;
         if (depth === 1) {
           parts.push(chunk.subarray(start, i + 1));
-          yield parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+          yield parts;
           parts = [];
           start = -1;
         } else if (depth === 0) {
@@ -162,8 +173,8 @@ export interface GoogleAdsClientOptions {
 
 /** One message of a searchStream response: a batch of up to 10,000 rows, or an error Google sent mid-stream. */
 export interface SearchStreamBatch {
-  /** the message's bytes exactly as Google sent them (what the raw archive keeps) */
-  bytes: Buffer;
+  /** the message's bytes exactly as Google sent them (what the raw archive keeps), in the pieces they arrived in */
+  bytes: Buffer[];
   results: unknown[];
 }
 
@@ -205,7 +216,7 @@ export function createGoogleAdsClient(o: GoogleAdsClientOptions): GoogleAdsClien
         throw err;
       }
       for await (const bytes of splitJsonArray(body)) {
-        const message = JSON.parse(bytes.toString('utf8')) as { results?: unknown[]; error?: { message?: string; details?: unknown[] } };
+        const message = JSON.parse(utf8Text(bytes)) as { results?: unknown[]; error?: { message?: string; details?: unknown[] } };
         if (message.error) {
           // an error after the stream started (200 already sent): raised as the library raises one before it
           const failure = message.error.details?.[0];

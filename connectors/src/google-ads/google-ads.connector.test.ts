@@ -86,7 +86,7 @@ describe('Google Ads connector', () => {
     const pages = [];
     for await (const page of connector.extract(ctx, request(accounts[0]!))) pages.push(page);
     expect(pages.length).toBeGreaterThan(1);
-    for (const page of pages) expect(JSON.parse(page.raw!.toString('utf8'))).toEqual({ ...(page.body as object), fieldMask: expect.any(String), requestId: expect.any(String), ...(page.index === pages.length - 1 ? { queryResourceConsumption: expect.any(String) } : {}) });
+    for (const page of pages) expect(JSON.parse(Buffer.concat(page.raw!).toString('utf8'))).toEqual({ ...(page.body as object), fieldMask: expect.any(String), requestId: expect.any(String), ...(page.index === pages.length - 1 ? { queryResourceConsumption: expect.any(String) } : {}) });
     expect(pages.slice(0, -1).every((p) => (p.body as { results: unknown[] }).results.length === 400)).toBe(true);
     for (const account of accounts) {
       const q = { api: 'google_ads', account: account.id, from: WINDOW.start, to: WINDOW.end };

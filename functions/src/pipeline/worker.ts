@@ -6,8 +6,9 @@
 // worker that dies mid-window leaves nothing of it, and its retry loads the window again exactly; raw pages
 // go to deterministic keys, so a retry overwrites rather than duplicates them. A succeeded item is
 // recorded, and a retry of a recorded item returns the record instead of loading again.
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import type { Connector, ConnectorContext, RawPage } from '@tributary/connectors/contract';
 import { RateLimitedError } from '@tributary/connectors/contract';
 import { runExtract } from '@tributary/connectors/runtime/retry';
@@ -19,8 +20,6 @@ import type { RunRef, WorkerInput, WorkerOutput, WorkItem } from './pipeline-typ
 import { readAhead } from './read-ahead';
 import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
 
-const gzip = promisify(gzipCallback);
-
 /** org/project/data-source/platform/data_type/date/job/part-N, date being the window's first day */
 export function rawPageKey(run: Pick<RunContext, 'organizationId' | 'projectId' | 'dataSourceId' | 'platform' | 'jobId'>, item: WorkItem, part: number): string {
   return `${run.organizationId}/${run.projectId}/${run.dataSourceId}/${run.platform}/${item.reportType}/${item.window.start}/${run.jobId}/part-${part}.ndjson.gz`;
@@ -31,15 +30,26 @@ export function rawPageKey(run: Pick<RunContext, 'organizationId' | 'projectId' 
  * a raw line break can only be whitespace in JSON), else one line per record when the body is a list,
  * else the body as one line.
  */
-export function pageToNdjson(page: Pick<RawPage, 'body' | 'raw'>): Buffer {
-  if (page.raw) {
-    const line = page.raw.indexOf(0x0a) === -1 && page.raw.indexOf(0x0d) === -1 ? page.raw : Buffer.from(page.raw.toString('latin1').replace(/[\r\n]/g, ' '), 'latin1');
-    return Buffer.concat([line, NEWLINE]);
-  }
+export function pageToNdjson(page: Pick<RawPage, 'body' | 'raw'>): Buffer[] {
+  if (page.raw) return [...page.raw.map(oneLine), NEWLINE];
   const records = Array.isArray(page.body) ? page.body : [page.body];
-  return Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return [Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n')];
 }
 const NEWLINE = Buffer.from('\n');
+const oneLine = (piece: Buffer) => (piece.indexOf(0x0a) === -1 && piece.indexOf(0x0d) === -1 ? piece : Buffer.from(piece.toString('latin1').replace(/[\r\n]/g, ' '), 'latin1'));
+
+/**
+ * The page's NDJSON, gzipped on libuv's threads, piece by piece (a platform batch is megabytes: it is never
+ * copied into one buffer first). Level 1: about twice as fast as the default for archives about a fifth
+ * larger; raw pages are written on every run and rarely read.
+ */
+export async function gzippedPage(page: Pick<RawPage, 'body' | 'raw'>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await pipeline(Readable.from(pageToNdjson(page)), createGzip({ level: 1 }), async (gzipped: AsyncIterable<Buffer>) => {
+    for await (const chunk of gzipped) out.push(chunk);
+  });
+  return out.length === 1 ? out[0]! : Buffer.concat(out);
+}
 
 /** Raw pages of one work item being archived at once, at most; a further page waits for the oldest. */
 const ARCHIVES_IN_FLIGHT = 4;
@@ -87,7 +97,7 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
   const archives: Promise<void>[] = [];
   let archiveFailure: unknown = null;
   const archive = (page: RawPage) => {
-    const put = gzip(pageToNdjson(page)).then((body) =>
+    const put = gzippedPage(page).then((body) =>
       deps.blobs.put(deps.rawBucket, rawPageKey(ctx, item, page.index), body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip' }),
     );
     archives.push(put.catch((err: unknown) => void (archiveFailure ??= err)));

@@ -294,6 +294,17 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       return undefined;
     };
 
+    // A declared window's months are read before its first row (its partitions exist by now): the rows
+    // are usually still on their way from the platform, and the COPY of new rows then runs to the end
+    // without pausing at a month's edge to read the next month.
+    if (declared) {
+      for (let month = declared.start.slice(0, 7); month <= declared.end.slice(0, 7); month = nextMonth(month)) {
+        if (!partitionMonths.has(month)) continue;
+        await prefetch(month);
+        prefetchedMonths.add(month);
+      }
+    }
+
     for await (const item of rows as AsyncIterable<FactRow | readonly FactRow[]>) {
       if (Array.isArray(item)) {
         for (const row of item as readonly FactRow[]) {
