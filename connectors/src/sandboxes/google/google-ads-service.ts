@@ -253,28 +253,41 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
     const fieldMask = q.fields.map((f) => restPath(f).join('.')).join(',');
     // each column's REST path (a regex per field) resolved once per query, not once per row
     const columns = q.fields.filter((f) => !removed.has(restPath(f).join('.')) && !removed.has(f)).map((f) => ({ path: restPath(f), value: (row: AdsRow) => fieldValue(row, f) }));
-    const results = rows.map((row) => {
+    const toResult = (row: AdsRow) => {
       const out: Record<string, unknown> = {};
       for (const c of columns) setPath(out, c.path, c.value(row));
       for (const m of newMetrics) setPath(out, ['metrics', m.name], m.value);
       return out;
-    });
-    const batches: unknown[][] = [];
-    for (let i = 0; i < results.length; i += o.batchSize) batches.push(results.slice(i, i + o.batchSize));
-    if (batches.length === 0) batches.push([]);
-    const malformed = o.faults.take('malformed_page', (f) => (f.target === 'any' || f.target === 'google_ads') && f.page < batches.length);
+    };
+    const batchCount = Math.max(1, Math.ceil(rows.length / o.batchSize));
+    const malformed = o.faults.take('malformed_page', (f) => (f.target === 'any' || f.target === 'google_ads') && f.page < batchCount);
     const id = requestId();
     return {
-      write: (res) => {
+      // batch by batch, as Google streams them: each is built and sent in its own turn of the event loop,
+      // so a client reads the first batch while later ones are produced (and other requests get served)
+      write: async (res) => {
         res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'request-id': id });
         res.write('[');
-        batches.forEach((batch, n) => {
-          if (malformed && n > malformed.page) return;
-          const last = n === batches.length - 1;
+        for (let n = 0; n < batchCount; n++) {
+          if (malformed && n > malformed.page) break;
+          if (n > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          if (res.destroyed) return; // the client went away
+          const batch = rows.slice(n * o.batchSize, (n + 1) * o.batchSize).map(toResult);
+          const last = n === batchCount - 1;
           const body = JSON.stringify({ ...(batch.length ? { results: batch } : {}), fieldMask, requestId: id, ...(last ? { queryResourceConsumption: String(50 + batch.length) } : {}) });
           // a page cut off mid-JSON, as a dropped proxy leaves it
-          res.write((n ? ',' : '') + (malformed && n === malformed.page ? body.slice(0, Math.floor(body.length / 2)) : body));
-        });
+          if (!res.write((n ? ',' : '') + (malformed && n === malformed.page ? body.slice(0, Math.floor(body.length / 2)) : body))) {
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                resolve();
+              };
+              res.on('drain', done);
+              res.on('close', done);
+            });
+          }
+        }
         res.end(malformed ? '' : ']');
       },
     };
