@@ -41,6 +41,25 @@ describe('loadFacts', () => {
     expect((await totals(s.dataSourceId)).rows).toBe(2000);
   });
 
+  it('when names hold characters beyond Latin-1 and one row is larger than a COPY chunk, every row arrives byte for byte', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const names = ['Rebajas – Navidad 🎄', '夏季促销', 'Ünïcödé\tand a tab', 'back\\slash\nnew line', 'plain'];
+    const huge = 'x'.repeat(300_000) + '€';
+    const rows: FactRow[] = Array.from({ length: 3_000 }, (_, i) => ({
+      dataType: 'campaign_daily', date: `2026-10-${String(1 + (i % 28)).padStart(2, '0')}`, accountId: 'acc', accountName: names[i % names.length]!,
+      campaignId: `c${i}`, campaignName: `${names[(i + 1) % names.length]} ${i}`, impressions: i, clicks: 1, cost: '1.50', conversions: '0', revenue: '0', currency: 'EUR',
+      extraMetrics: i === 1_234 ? { note: huge } : { n: i },
+    }));
+    const result = await loadFacts(t.db, target(s), [rows]);
+    expect(result).toMatchObject({ read: 3_000, inserted: 3_000 });
+    const back = (await admin.query(`SELECT campaign_id, account_name, campaign_name, extra_metrics FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId])).rows;
+    const byId = new Map(back.map((r) => [r.campaign_id, r]));
+    for (const row of rows) {
+      const got = byId.get(row.campaignId)!;
+      expect([got.account_name, got.campaign_name, got.extra_metrics]).toEqual([row.accountName, row.campaignName, row.extraMetrics]);
+    }
+  });
+
   it('when the same rows are loaded again, it rewrites none of them', async () => {
     const s = await seedDataSource(t.adminUrl);
     await loadFacts(t.db, target(s), syntheticFacts({ days: 5, rowsPerDay: 100 }));

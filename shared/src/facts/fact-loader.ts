@@ -175,8 +175,27 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
 
     // New rows are buffered as COPY text and sent in chunks; the COPY starts with the first chunk, once the
     // connection is free (a month's prefetch may be in flight on it: a connection runs one statement at a time).
+    // Each row is encoded straight into the chunk's bytes: a chunk's rows concatenated into one string and
+    // then encoded cost several times more (and more again once a name holds a character beyond Latin-1).
     let copy: CopyStream | null = null;
-    let pending = '';
+    const suffixBytes = Buffer.from(suffix);
+    let chunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES);
+    let chunkUsed = 0;
+    /** a UTF-16 unit is at most 3 bytes of UTF-8 */
+    const fits = (line: string) => chunkUsed + line.length * 3 + suffixBytes.length <= chunk.length;
+    const appendLine = (line: string) => {
+      // a row longer than a chunk (huge extras) gets a chunk of its own size; the chunk is empty by now
+      if (!fits(line)) chunk = Buffer.allocUnsafe(line.length * 3 + suffixBytes.length);
+      chunkUsed += chunk.write(line, chunkUsed);
+      chunkUsed += suffixBytes.copy(chunk, chunkUsed);
+    };
+    /** the buffered bytes; the stream keeps them until sent, so the next rows go to a new chunk */
+    const takeChunk = () => {
+      const full = chunk.subarray(0, chunkUsed);
+      chunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES);
+      chunkUsed = 0;
+      return full;
+    };
     const startCopy = async () => {
       await connectionFree();
       copy = activeCopy = main.query(copyFrom(`COPY extracted_data (${COPY_COLUMN_LIST}) FROM STDIN`));
@@ -185,19 +204,15 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
     };
     const writePending = async () => {
       if (!copy) await startCopy();
-      const ok = copy!.write(pending);
-      pending = '';
+      const ok = copy!.write(takeChunk());
       if (!ok) await once(copy!, 'drain');
     };
     const finishCopy = async () => {
-      if (!copy && pending) await startCopy();
+      if (!copy && chunkUsed > 0) await startCopy();
       if (!copy) return;
       const stream = copy;
       copy = null;
-      if (pending) {
-        stream.write(pending);
-        pending = '';
-      }
+      if (chunkUsed > 0) stream.write(takeChunk());
       stream.end();
       await onceFinished(stream);
       activeCopy = null;
@@ -285,8 +300,9 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       index.setLast(scope, h.keyHi, h.keyLo, h.contentHi, h.contentLo, state === SlotState.Empty ? SlotState.Inserted : state);
       if (state === SlotState.Empty) {
         inserted++;
-        pending += line + suffix;
-        return pending.length >= WRITE_CHUNK_BYTES ? writePending() : undefined;
+        if (chunkUsed > 0 && !fits(line)) return writePending().then(() => appendLine(line));
+        appendLine(line);
+        return undefined;
       }
       staged.push(`${loadId}\t${seq++}\t${line}${suffix}`);
       stagedRows++;
