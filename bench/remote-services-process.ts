@@ -110,8 +110,9 @@ async function main() {
   const env = process.env;
   const sandbox = await startGoogleSandbox({ today: env.BENCH_TODAY!, adGroupsPerCampaign: Number(env.BENCH_AD_GROUPS ?? 2), adsPerAdGroup: Number(env.BENCH_ADS ?? 2) });
   const s3 = await startS3rver({ port: await freePort(), directory: env.BENCH_S3_DIR!, buckets: [env.BENCH_RAW_BUCKET!] });
-  const front = await startLimitedFront(sandbox.url, Number(env.BENCH_LATENCY_MS ?? 400), Number(env.BENCH_RATE ?? 5));
   const replay = await startReplayFront(sandbox.url);
+  // the limited front answers with the replay's bytes: its latency stands for the platform's whole answer time
+  const front = await startLimitedFront(replay.url, Number(env.BENCH_LATENCY_MS ?? 400), Number(env.BENCH_RATE ?? 5));
   process.stdout.write(JSON.stringify({ sandboxUrl: sandbox.url, demoRefreshToken: sandbox.demoRefreshToken, s3Endpoint: s3.endpoint, limitedUrl: front.url, replayUrl: replay.url }) + '\n');
   for await (const line of createInterface({ input: process.stdin })) {
     if (line.trim() === 'stats') process.stdout.write(JSON.stringify(front.takeStats()) + '\n');

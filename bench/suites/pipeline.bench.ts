@@ -8,6 +8,8 @@
 //  (b) wall time of a 90-day run of the sandbox's default account behind realistic latency and a rate limit
 //      (a front that delays every call and answers 429 RESOURCE_EXHAUSTED, Google's body with retryDelay,
 //      above the limit) vs the minimum that limit allows.
+// Both measured runs are primed: an unmeasured run of the same queries first, so a replaying front answers
+// with the sandbox's own bytes without computing them again (see bench/remote-services-process.ts).
 // Scale: BENCH_PIPELINE_DAYS, BENCH_PIPELINE_AD_GROUPS, BENCH_PIPELINE_ADS (a); BENCH_PIPELINE_LATENCY_MS,
 // BENCH_PIPELINE_RATE (calls/s) (b).
 import { spawn } from 'node:child_process';
@@ -179,6 +181,10 @@ const suite: BenchSuite = {
 
       // (b) 90 days of the default account behind latency and a rate limit
       log(`(b) 90-day run behind ${LATENCY_MS} ms latency and ${RATE_PER_S} calls/s`);
+      // primed as (a) is: the front's latency stands for the platform's whole answer time, so the sandbox's
+      // own compute (Google's, in production) does not come on top of it on this machine
+      await run(depsFor(small, small.limitedUrl), await source(small, 90));
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // the front's rate window of the priming run closes
       await small.stats();
       const limited = await run(depsFor(small, small.limitedUrl), await source(small, 90));
       const { served, refused } = await small.stats();

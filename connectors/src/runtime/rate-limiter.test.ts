@@ -10,7 +10,7 @@ import { KeyValueRateLimiter } from './rate-limiter';
 import { VirtualClock } from './test-support';
 
 /** the limiter's sub-window for a policy whose interval divides by 20 */
-const sub = (intervalMs: number) => intervalMs / 20;
+const sub = (intervalMs: number) => intervalMs / 40;
 /** the clock's now and sleep, without the arrival margin: the tests of waits and windows compute exact times */
 const exact = (clock: { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void> }) => ({ now: clock.now, sleep: clock.sleep, arrivalMarginMs: 0 });
 
@@ -121,9 +121,9 @@ describe('KeyValueRateLimiter', () => {
     await limiter.acquire('b');
     expect(clock.sleeps).toEqual([]);
     await limiter.acquire('b');
-    // was 1000 (the fixed window's end). The two calls at 1_000_000 are counted by their 50 ms sub-window,
-    // which leaves the interval at 1_000_050 + 1000: one sub-window of conservative extra wait.
-    expect(clock.sleeps).toEqual([1050]);
+    // was 1000 (the fixed window's end). The two calls at 1_000_000 are counted by their 25 ms sub-window,
+    // which leaves the interval at 1_000_025 + 1000: one sub-window of conservative extra wait.
+    expect(clock.sleeps).toEqual([1025]);
   });
 
   it('when two workers share a store, they share the budget; other buckets are independent', async () => {
@@ -135,8 +135,8 @@ describe('KeyValueRateLimiter', () => {
     await Promise.all([a.acquire('cred-1'), b.acquire('cred-1'), a.acquire('cred-1'), b.acquire('cred-2')]);
     expect(clock.sleeps).toEqual([]);
     await b.acquire('cred-1');
-    // was 60_000: plus one 3 s sub-window, as above
-    expect(clock.sleeps).toEqual([63_000]);
+    // was 60_000: plus one 1.5 s sub-window, as above
+    expect(clock.sleeps).toEqual([61_500]);
   });
 
   it('when several policies apply, the strictest spent budget decides the wait', async () => {
@@ -145,18 +145,18 @@ describe('KeyValueRateLimiter', () => {
     await limiter.acquire('b');
     await limiter.acquire('b');
     await limiter.acquire('b');
-    // was 10_000: plus one 500 ms sub-window of the 10 s policy, as above
-    expect(clock.sleeps).toEqual([10_500]);
+    // was 10_000: plus one 250 ms sub-window of the 10 s policy, as above
+    expect(clock.sleeps).toEqual([10_250]);
   });
 
   it('when one policy refuses, the unit taken under the other is given back', async () => {
     const clock = new VirtualClock(0);
     const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 3, intervalMs: 1000 }, { limit: 1, intervalMs: 100 }], exact(clock));
     await limiter.acquire('b'); // t=0
-    await limiter.acquire('b'); // refused by 1/100 ms at 0, admitted at 105
-    await limiter.acquire('b'); // refused by 1/100 ms at 105, admitted at 210
-    // had the refused attempts kept their units under 3/s, it would count 5 by 210 and refuse again
-    expect(clock.sleeps).toEqual([105, 105]);
+    await limiter.acquire('b'); // refused by 1/100 ms at 0, admitted at 102 (2 ms sub-windows)
+    await limiter.acquire('b'); // refused by 1/100 ms at 102, admitted at 204
+    // had the refused attempts kept their units under 3/s, it would count 5 by 204 and refuse again
+    expect(clock.sleeps).toEqual([102, 102]);
   });
 
   it('when a burst of `limit` calls comes at once, all go through; the next waits at most one interval and one sub-window', async () => {

@@ -4,7 +4,7 @@
 // need not start where ours would; an epoch-aligned window would let 2x the limit into one of its windows
 // straddling our edge), a sliding window, or a token bucket.
 //
-// It is a bucketed sliding log: the interval is split into SUB_WINDOWS sub-windows (50 ms for 1 s, 3 min
+// It is a bucketed sliding log: the interval is split into SUB_WINDOWS sub-windows (25 ms for 1 s, 90 s
 // for an hour), one atomic counter per (bucket, interval, sub-window number). To take a unit a call first
 // increments the current sub-window (the value returned orders concurrent callers: each counts everyone
 // who incremented before it), then reads the older sub-windows that intersect (now - interval, now]. If
@@ -21,7 +21,7 @@ import type { RateLimiter, RatePolicy } from '../contract';
 import { systemSleep } from './sleep';
 
 /** sub-windows per policy interval: the most a refused call waits beyond what is strictly needed is interval / this */
-const SUB_WINDOWS = 20;
+const SUB_WINDOWS = 40;
 const DEFAULT_ARRIVAL_MARGIN_MS = 25;
 
 export interface KeyValueRateLimiterOptions {
