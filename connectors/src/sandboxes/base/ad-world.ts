@@ -68,8 +68,16 @@ export interface AccountSpec {
 export interface AdWorldOptions {
   seed: string;
   accounts: readonly AccountSpec[];
-  /** the sandbox's "today" in every account: days after it have no data */
-  today: string;
+  /**
+   * The sandbox's "today" in every account: days after it have no data. A function follows the calendar
+   * (the local runner's sandbox: new days keep arriving while it runs).
+   */
+  today: string | (() => string);
+  /**
+   * The day the world's shape is fixed to: when campaigns started, when paused ones stopped. Default: the
+   * first "today". Fixed while "today" moves on, past days keep their numbers across restarts and days.
+   */
+  anchor?: string;
   settleDays?: number;
   adGroupsPerCampaign?: number;
   adsPerAdGroup?: number;
@@ -88,13 +96,13 @@ const defaultIds = {
 
 export class AdWorld {
   readonly accounts: WorldAccount[];
-  readonly today: string;
+  readonly anchor: string;
   readonly settleDays: number;
   /** data version: advanced by the control endpoint; recent conversions grow with it */
   version = 0;
 
   constructor(private readonly options: AdWorldOptions) {
-    this.today = options.today;
+    this.anchor = options.anchor ?? this.today;
     this.settleDays = options.settleDays ?? 3;
     const ids = options.ids ?? defaultIds;
     this.accounts = options.accounts.map((spec) => {
@@ -124,7 +132,7 @@ export class AdWorld {
           status: cr.next() < 0.85 ? 'ENABLED' : 'PAUSED',
           channel: cr.pick(CHANNELS),
           dailyBudgetMinor: Math.round(cr.int(20, 400) * 100 * priceScale),
-          startDate: cr.next() < 0.25 ? addDays(options.today, -cr.int(5, 80)) : null,
+          startDate: cr.next() < 0.25 ? addDays(this.anchor, -cr.int(5, 80)) : null,
           weekdayPct: [100, 104, 102, 98, 92, weekend, Math.max(40, weekend - 10)],
           cpmMinor: Math.round(cr.int(150, 1200) * priceScale),
           ctrBp: cr.int(40, 900),
@@ -135,6 +143,10 @@ export class AdWorld {
       });
       return { id: spec.id, name: spec.name, currency: spec.currency, currencyExponent: spec.currencyExponent, timeZone: spec.timeZone, campaigns };
     });
+  }
+
+  get today(): string {
+    return typeof this.options.today === 'function' ? this.options.today() : this.options.today;
   }
 
   account(id: string): WorldAccount | undefined {
@@ -149,14 +161,14 @@ export class AdWorld {
   /** What every ad's numbers on `day` share: computed once a day, not once an ad (the calendar math is costly). */
   private dayFacts(day: string): DayFacts {
     const age = daysBetween(day, this.today);
-    return { day, weekday: weekdayIndex(day), pausedStopped: day > addDays(this.today, -14), settledPart: (v) => settledAtAge(v, age, this.version, this.settleDays) };
+    return { day, weekday: weekdayIndex(day), pausedStopped: day > addDays(this.anchor, -14), settledPart: (v) => settledAtAge(v, age, this.version, this.settleDays) };
   }
 
   private adDayOf(account: WorldAccount, campaign: WorldCampaign, ad: WorldAd, f: DayFacts): AdDay | null {
     const day = f.day;
     if (day > this.today) return null;
     if (campaign.startDate && day < campaign.startDate) return null;
-    // paused campaigns stopped delivering two weeks before today
+    // paused campaigns stopped delivering two weeks before the anchor
     if (campaign.status === 'PAUSED' && f.pausedStopped) return null;
     const r = new SeededRandom(this.options.seed, 'day', account.id, ad.id, day);
     const spendMinor = Math.floor(((campaign.dailyBudgetMinor * campaign.weekdayPct[f.weekday]!) / 100) * r.jitter(0.25) * (ad.shareBp / 10_000));

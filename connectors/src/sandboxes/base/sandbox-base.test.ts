@@ -2,6 +2,7 @@
 // the control surface every platform sandbox gets (faults, clock, truth, request counter).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { googleWorlds } from '../google/google-sandbox';
 import { settledPart } from './ad-world';
 import { FaultBoard, type ArmedFault } from './faults';
 import { formatScaled } from './scaled';
@@ -19,6 +20,30 @@ describe('sandbox building blocks', () => {
     const seen = [0, 1, 2, 3, 4].map((version) => settledPart(100, '2026-11-23', '2026-11-23', version, 3));
     expect(seen).toEqual([25, 50, 75, 100, 100]);
     expect(settledPart(100, '2026-11-01', '2026-11-23', 0, 3)).toBe(100);
+  });
+
+  it('when the calendar moves on, new days arrive and the settled past keeps its numbers (a fixed shape anchor)', () => {
+    let today = '2026-12-01';
+    const { ads } = googleWorlds('calendar', () => today, { anchor: '2026-11-23' });
+    const totals = (from: string, to: string) => {
+      const byDay = new Map<string, number>();
+      for (const d of ads.deliveries('1234567890', from, to)) byDay.set(d.day, (byDay.get(d.day) ?? 0) + d.m.costMinor * 1e6 + d.m.impressions + d.m.conversionsCentis);
+      return byDay;
+    };
+    const before = totals('2026-10-01', '2026-12-10');
+    expect(Math.max(...[...before.keys()].map((d) => Date.parse(d)))).toBe(Date.parse('2026-12-01')); // nothing after today
+    today = '2026-12-09';
+    const after = totals('2026-10-01', '2026-12-10');
+    expect([...after.keys()].sort().at(-1)).toBe('2026-12-09'); // the new days are there
+    // every day settled before the move has the same numbers (conversions of the last days kept settling)
+    for (const [day, v] of before) if (day <= '2026-11-25') expect(after.get(day), day).toBe(v);
+    // a world fixed to the same anchor with a fixed today agrees on the shared past: restarts change nothing
+    const { ads: restarted } = googleWorlds('calendar', '2026-12-09', { anchor: '2026-11-23' });
+    let same = 0;
+    for (const d of restarted.deliveries('1234567890', '2026-11-01', '2026-11-20')) same += d.m.costMinor;
+    let first = 0;
+    for (const d of ads.deliveries('1234567890', '2026-11-01', '2026-11-20')) first += d.m.costMinor;
+    expect(same).toBe(first);
   });
 
   it('when a fault has a count, it disarms after that many uses', () => {

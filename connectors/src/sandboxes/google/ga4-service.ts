@@ -61,10 +61,15 @@ export class Ga4World {
   readonly properties: Ga4Property[];
   version = 0;
 
+  get today(): string {
+    return typeof this.todayOption === 'function' ? this.todayOption() : this.todayOption;
+  }
+
   constructor(
     private readonly seed: string,
     specs: { id: string; name: string; accountId: string; accountName: string; currency: string; currencyExponent: number; timeZone: string }[],
-    readonly today: string,
+    /** a function follows the calendar, as AdWorld's */
+    private readonly todayOption: string | (() => string),
     readonly settleDays = 2,
   ) {
     this.properties = specs.map((spec) => ({

@@ -20,8 +20,10 @@ export const GOOGLE_DEMO_DEVELOPER_TOKEN = 'sandbox-developer-token';
 
 export interface GoogleSandboxOptions {
   seed?: string;
-  /** the last day with data, in every account */
-  today?: string;
+  /** the last day with data, in every account; a function follows the calendar (default: SANDBOX_DEFAULT_TODAY) */
+  today?: string | (() => string);
+  /** the day the worlds' shape is fixed to (campaign starts, paused campaigns' stop); default: the first today */
+  anchor?: string;
   /** rows per searchStream batch (Google: up to 10,000) */
   adsBatchSize?: number;
   /** the Google Ads accounts' size (default 2 ad groups per campaign, 2 ads per ad group): benches ask for larger ones */
@@ -51,10 +53,11 @@ class GoogleFaults extends FaultBoard<GoogleFault> {
   }
 }
 
-export function googleWorlds(seed: string, today: string, size: Pick<GoogleSandboxOptions, 'adGroupsPerCampaign' | 'adsPerAdGroup'> = {}) {
+export function googleWorlds(seed: string, today: string | (() => string), size: Pick<GoogleSandboxOptions, 'adGroupsPerCampaign' | 'adsPerAdGroup' | 'anchor'> = {}) {
   const ads = new AdWorld({
     seed,
     today,
+    ...(size.anchor ? { anchor: size.anchor } : {}),
     settleDays: 3,
     ...(size.adGroupsPerCampaign ? { adGroupsPerCampaign: size.adGroupsPerCampaign } : {}),
     ...(size.adsPerAdGroup ? { adsPerAdGroup: size.adsPerAdGroup } : {}),
@@ -82,7 +85,7 @@ export function googleWorlds(seed: string, today: string, size: Pick<GoogleSandb
 
 export function googleSandboxPlatform(options: GoogleSandboxOptions = {}) {
   const seed = options.seed ?? 'tributary-google';
-  const { ads, ga4 } = googleWorlds(seed, options.today ?? '2026-11-23', options);
+  const { ads, ga4 } = googleWorlds(seed, options.today ?? SANDBOX_DEFAULT_TODAY, options);
   const tokens = new GoogleTokenAuthority(GOOGLE_DEMO_CLIENT);
   const faults = new GoogleFaults(tokens);
   for (const f of options.faults ?? []) faults.arm(GoogleFaultSchema.parse(f));
@@ -177,11 +180,16 @@ export async function startGoogleSandbox(options: GoogleSandboxOptions = {}): Pr
 }
 
 /** `npm start`: the sandbox on port 4101, under `sandboxes.google` in local.json. */
+/** The fixed "today" tests and benches use, and the shape anchor of the local runner's calendar-following world. */
+export const SANDBOX_DEFAULT_TODAY = '2026-11-23';
+
 export const googleSandboxService = sandboxService({
   key: 'google',
   baseUrlKeys: ['google_ads', 'google_oauth_authorize', 'google_oauth_token', 'ga4_data', 'ga4_admin'],
   defaultPort: 4101,
-  start: (port) => startGoogleSandbox({ port, faults: parseStartFaults(process.env.TRIBUTARY_SANDBOX_GOOGLE_FAULTS) }),
+  // the laptop trial's platform keeps time with the calendar (new days arrive, the last ones settle), on a
+  // world whose past does not change between restarts
+  start: (port) => startGoogleSandbox({ port, today: () => new Date().toISOString().slice(0, 10), anchor: SANDBOX_DEFAULT_TODAY, faults: parseStartFaults(process.env.TRIBUTARY_SANDBOX_GOOGLE_FAULTS) }),
   env: {
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
