@@ -60,7 +60,7 @@ interface RemoteSandbox {
 
 /** bench/remote-services-process.ts in a child process: one sandbox of the given size, s3rver, the limited front. */
 async function startRemote(size: { adGroups: number; ads: number }, s3Dir: string) {
-  const child = spawn(process.execPath, [...(process.env.REMOTE_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.REMOTE_PROF] : []), '--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'remote-services-process.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'remote-services-process.ts')], {
     env: { ...process.env, BENCH_TODAY: TODAY, BENCH_AD_GROUPS: String(size.adGroups), BENCH_ADS: String(size.ads), BENCH_S3_DIR: s3Dir, BENCH_RAW_BUCKET: RAW_BUCKET, BENCH_LATENCY_MS: String(LATENCY_MS), BENCH_RATE: String(RATE_PER_S) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
