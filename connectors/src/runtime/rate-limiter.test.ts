@@ -71,7 +71,7 @@ function jitteryStore(inner: MemoryKeyValueStore, random: () => number): KeyValu
     take: (key) => later(() => inner.take(key)),
     delete: (key) => later(() => inner.delete(key)),
     increment: (key, by, options) => later(() => inner.increment(key, by, options)),
-    getCounter: (key) => later(() => inner.getCounter(key)),
+    getCounters: (keys) => later(() => inner.getCounters(keys)),
   };
   return store;
 }

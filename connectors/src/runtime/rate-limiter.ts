@@ -7,9 +7,9 @@
 // It is a bucketed sliding log: the interval is split into SUB_WINDOWS sub-windows (25 ms for 1 s, 90 s
 // for an hour), one atomic counter per (bucket, interval, sub-window number). To take a unit a call first
 // increments the current sub-window (the value returned orders concurrent callers: each counts everyone
-// who incremented before it), then reads the older sub-windows that intersect (now - interval, now]. If
-// they and its own count exceed the limit it backs out its unit and sleeps until the oldest non-empty
-// sub-window it counted has left the interval, then tries again. Whole sub-windows are counted even where
+// who incremented before it), then reads the older sub-windows that intersect (now - interval, now], in
+// one batched read. If they and its own count exceed the limit it backs out its unit and sleeps until the
+// oldest non-empty sub-window it counted has left the interval, then tries again. Whole sub-windows are counted even where
 // they only partly overlap the interval, so the limiter errs only towards waiting, by at most one
 // sub-window. A call must fit every policy; if any refuses, its units in the others are backed out too.
 // Each unit is held a small arrival margin beyond its interval (see arrivalMarginMs): the platform counts
@@ -108,7 +108,7 @@ export class KeyValueRateLimiter implements RateLimiter {
   /** 0 if the unit counted as `own` in sub-window `current` fits the policy, else ms until the oldest counted sub-window leaves the held span. */
   private async refusal(bucket: string, plan: Plan, current: number, own: number, now: number): Promise<number> {
     const older = Array.from({ length: plan.span }, (_, i) => current - plan.span + i);
-    const counts = await Promise.all(older.map((index) => this.store.getCounter(this.key(bucket, plan, index))));
+    const counts = await this.store.getCounters(older.map((index) => this.key(bucket, plan, index)));
     const used = counts.reduce((sum, n) => sum + n, own);
     if (used <= plan.policy.limit) return 0;
     const oldest = older.find((_, i) => counts[i]! > 0) ?? current;

@@ -58,15 +58,19 @@ describe('DynamoDbKeyValueStore', () => {
     expect(await store.increment('rl:x', 1, { ttlSeconds: 60 })).toBe(1);
   });
 
-  it('when a counter is read, it shows the live count, 0 when absent or expired, and the read does not create it', async () => {
+  it('when counters are read in a batch (more than one request holds), each shows its live count in order, 0 when absent or expired', async () => {
     const store = kv();
-    expect(await store.getCounter('rl:read')).toBe(0);
-    expect(await store.increment('rl:read', 1, { ttlSeconds: 5 })).toBe(1);
-    await store.increment('rl:read', -1, { ttlSeconds: 5 });
-    await store.increment('rl:read', 3, { ttlSeconds: 5 });
-    expect(await store.getCounter('rl:read')).toBe(3);
+    const keys = Array.from({ length: 130 }, (_, i) => `rl:batch:${i}`);
+    expect(await store.getCounters(keys.slice(0, 3))).toEqual([0, 0, 0]);
+    expect(await store.increment(keys[0]!, 1, { ttlSeconds: 5 })).toBe(1); // the read did not create it
+    await store.increment(keys[0]!, -1, { ttlSeconds: 5 });
+    await store.increment(keys[0]!, 3, { ttlSeconds: 5 });
+    await store.increment(keys[120]!, 2, { ttlSeconds: 60 });
+    const counts = await store.getCounters([...keys, keys[0]!]);
+    expect(counts.length).toBe(131);
+    expect([counts[0], counts[120], counts[130], counts.filter((n) => n === 0).length]).toEqual([3, 2, 3, 128]);
     now += 6_000;
-    expect(await store.getCounter('rl:read')).toBe(0);
+    expect(await store.getCounters([keys[0]!, keys[120]!])).toEqual([0, 2]);
   });
 });
 

@@ -2,7 +2,7 @@
 // `expiresAt` (epoch seconds, the table's TTL attribute). DynamoDB deletes expired items lazily (up to days
 // later; dynalite never), so every read also treats an expired item as absent.
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { KeyValueStore } from '../ports/key-value-store';
 
 interface Item {
@@ -34,9 +34,25 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
     return (this.live(res.Item as Item | undefined)?.v as T | undefined) ?? null;
   }
 
-  async getCounter(key: string): Promise<number> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true, ProjectionExpression: 'n, expiresAt' }));
-    return Number(this.live(res.Item as Item | undefined)?.n ?? 0);
+  /** BatchGetItem, 100 keys a request (its limit); keys DynamoDB leaves unprocessed are asked again. */
+  async getCounters(keys: readonly string[]): Promise<number[]> {
+    const found = new Map<string, number>();
+    const unique = [...new Set(keys)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }> | undefined = {
+        [this.table]: { Keys: unique.slice(i, i + 100).map((pk) => ({ pk })), ConsistentRead: true, ProjectionExpression: 'pk, n, expiresAt' },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+        const res: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of (res.Responses?.[this.table] ?? []) as Item[]) {
+          const live = this.live(item);
+          if (live) found.set(live.pk, Number(live.n ?? 0));
+        }
+        request = res.UnprocessedKeys as typeof request;
+      }
+    }
+    return keys.map((key) => found.get(key) ?? 0);
   }
 
   async put(key: string, value: Record<string, unknown>, options: { ttlSeconds?: number; onlyIfAbsent?: boolean } = {}): Promise<boolean> {

@@ -39,17 +39,16 @@ describe('MemoryKeyValueStore', () => {
     expect(await kv.increment('c', 2, { ttlSeconds: 5 })).toBe(2);
   });
 
-  it('when a counter is read, it shows the live count, 0 when absent, expired or not a counter, and is not created', async () => {
+  it('when counters are read, each shows its live count, 0 when absent, expired or not a counter, and none is created', async () => {
     let now = 0;
     const kv = new MemoryKeyValueStore(() => now);
-    expect(await kv.getCounter('c')).toBe(0);
+    expect(await kv.getCounters(['c', 'd'])).toEqual([0, 0]);
     expect(await kv.increment('c', 1, { ttlSeconds: 5 })).toBe(1); // the read did not create it
     await kv.increment('c', 2, { ttlSeconds: 5 });
-    expect(await kv.getCounter('c')).toBe(3);
     await kv.put('v', { n: 7 });
-    expect(await kv.getCounter('v')).toBe(0);
+    expect(await kv.getCounters(['v', 'c', 'c'])).toEqual([0, 3, 3]);
     now = 5000;
-    expect(await kv.getCounter('c')).toBe(0);
+    expect(await kv.getCounters(['c'])).toEqual([0]);
   });
 
   it('when the caller mutates a stored value, the stored record does not change', async () => {

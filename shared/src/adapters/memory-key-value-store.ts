@@ -60,7 +60,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return entry.counter;
   }
 
-  async getCounter(key: string): Promise<number> {
-    return this.live(key)?.counter ?? 0;
+  async getCounters(keys: readonly string[]): Promise<number[]> {
+    return keys.map((key) => this.live(key)?.counter ?? 0);
   }
 }

@@ -9,6 +9,6 @@ export interface KeyValueStore {
   delete(key: string): Promise<void>;
   /** Atomically adds `by` to a counter and returns the new value; creates it with the TTL if absent. */
   increment(key: string, by: number, options?: { ttlSeconds?: number }): Promise<number>;
-  /** A counter's current value, 0 when absent or expired; never creates it (a strongly consistent read). */
-  getCounter(key: string): Promise<number>;
+  /** Counters' current values in the keys' order, 0 when absent or expired; never creates them (strongly consistent reads, batched). */
+  getCounters(keys: readonly string[]): Promise<number[]>;
 }
