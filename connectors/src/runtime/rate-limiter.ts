@@ -9,9 +9,9 @@
 // increments the current sub-window (the value returned orders concurrent callers: each counts everyone
 // who incremented before it), then reads the older sub-windows that intersect (now - interval, now], in
 // one batched read. If they and its own count exceed the limit it backs out its unit and sleeps until the
-// oldest non-empty sub-window it counted has left the interval, then tries again. Whole sub-windows are counted even where
-// they only partly overlap the interval, so the limiter errs only towards waiting, by at most one
-// sub-window. A call must fit every policy; if any refuses, its units in the others are backed out too.
+// oldest non-empty sub-window it counted has left the interval, then tries again. Whole sub-windows are
+// counted even where they only partly overlap the interval, so the limiter errs only towards waiting, by
+// at most one sub-window. A call must fit every policy; if any refuses, its units in the others are backed out too.
 // Each unit is held a small arrival margin beyond its interval (see arrivalMarginMs): the platform counts
 // arrivals, not our decisions.
 //
