@@ -78,13 +78,6 @@ const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const isJsonSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
-/**
- * The elements of a streamed top-level JSON array of objects, each as its own bytes, without parsing them:
- * a scan that tracks only string and nesting state, jumping through strings with indexOf (most bytes are
- * inside strings). An element comes as the slices of the chunks it arrived in, not copied into one buffer
- * (a 10,000-row batch is megabytes). Memory holds one element. A response that ends before the array
- * closes is an error (a cut connection, or a truncated proxy answer).
- */
 /** The text of UTF-8 bytes held in pieces; a character split between two pieces is decoded whole. */
 export function utf8Text(pieces: readonly Buffer[]): string {
   if (pieces.length === 1) return pieces[0]!.toString('utf8');
@@ -94,6 +87,13 @@ export function utf8Text(pieces: readonly Buffer[]): string {
   return text + decoder.end();
 }
 
+/**
+ * The elements of a streamed top-level JSON array of objects, each as its own bytes, without parsing them:
+ * a scan that tracks only string and nesting state, jumping through strings with indexOf (most bytes are
+ * inside strings). An element comes as the slices of the chunks it arrived in, not copied into one buffer
+ * (a 10,000-row batch is megabytes). Memory holds one element. A response that ends before the array
+ * closes is an error (a cut connection, or a truncated proxy answer).
+ */
 export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer[]> {
   let depth = 0;
   let inString = false;
