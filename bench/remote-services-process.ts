@@ -1,10 +1,12 @@
 // What the pipeline bench talks to over the network, in a process of its own: the Google sandbox (the
-// platform), s3rver (S3), a rate-limited front and a replaying front for the sandbox. In production these run on other
-// machines, so their CPU is not the pipeline's: in the bench process they would be charged to it.
+// platform), s3rver (S3), and two fronts for the sandbox: a rate-limited one and a replaying one. In
+// production these run on other machines, so their CPU is not the pipeline's: in the bench process they
+// would be charged to it.
 //
 // Reads BENCH_TODAY, BENCH_AD_GROUPS, BENCH_ADS, BENCH_S3_DIR, BENCH_RAW_BUCKET, BENCH_LATENCY_MS,
-// BENCH_RATE. Prints {"sandboxUrl","demoRefreshToken","s3Endpoint","limitedUrl","replayUrl"} once listening; on stdin
-// a line "stats" prints the limited front's {"served","refused"} (and resets them), "stop" exits.
+// BENCH_RATE. Prints {"sandboxUrl","demoRefreshToken","s3Endpoint","limitedUrl","replayUrl"} once
+// listening; on stdin a line "stats" prints the limited front's {"served","refused"} (and resets them),
+// "stop" exits.
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createInterface } from 'node:readline';
 import { startGoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
