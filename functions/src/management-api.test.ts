@@ -280,6 +280,8 @@ describe('management API over HTTP', () => {
     const reportType = (noReport.body as { error: { details: { available: string[] } } }).error.details.available[0]!;
     const created = await createSource({ account_id: accountId, report_types: [reportType] });
     expect(created.status, created.text).toBe(201);
+    // the answer names the currency and time zone the source's numbers will be in
+    expect((created.body as { account: unknown }).account).toEqual({ id: accountId, name: expect.any(String), currency: expect.stringMatching(/^[A-Z]{3}$/), time_zone: expect.stringContaining('/'), checked_at: expect.any(String) });
 
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();

@@ -42,11 +42,18 @@ export function toDataSource(row: Selectable<DataSourcesTable>): DataSource {
     schedule_config: row.scheduleConfig,
     is_active: row.isActive,
     extraction_status: row.extractionStatus,
+    account: accountOf(row.accountInfo, row.accountCheckedAt),
     last_extraction_at: iso(row.lastExtractionAt),
     next_extraction_at: iso(row.nextExtractionAt),
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
+}
+
+function accountOf(info: unknown, checkedAt: Date | null): DataSource['account'] {
+  const a = info as Partial<AccountInfo> | null;
+  if (!a || typeof a.id !== 'string' || typeof a.currency !== 'string' || typeof a.timeZone !== 'string') return null;
+  return { id: a.id, name: a.name ?? a.id, currency: a.currency, time_zone: a.timeZone, checked_at: iso(checkedAt) };
 }
 
 function toJob(row: Selectable<ExtractionJobsTable>) {

@@ -23,6 +23,10 @@ export const DataSourceSchema = z.object({
   schedule_config: z.record(z.string(), z.unknown()),
   is_active: z.boolean(),
   extraction_status: z.string(),
+  /** the configured account as the platform last described it: the currency and time zone its numbers are in */
+  account: z
+    .object({ id: z.string(), name: z.string(), currency: z.string(), time_zone: z.string(), checked_at: z.string().nullable() })
+    .nullable(),
   last_extraction_at: z.string().nullable(),
   next_extraction_at: z.string().nullable(),
   created_at: z.string().nullable(),
