@@ -238,6 +238,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       return p;
     };
 
+    // Only a load without a window gets here: a declared window's months are all read before its first row.
     const prepareMonth = async (month: string) => {
       // A month we have not seen: make sure its partition exists (COPY must restart to see a new one),
       // then read what the source already has for it. The read waits for an active COPY to end (one
@@ -254,7 +255,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       // Only a month that has its partition: a read of one without would scan the default partition and
       // hold a lock on it that creating the partition (on another connection) must wait for.
       const next = nextMonth(month);
-      if (partitionMonths.has(next) && (!declared || next <= declared.end.slice(0, 7))) void prefetch(next);
+      if (partitionMonths.has(next)) void prefetch(next);
     };
 
     const rowError = (err: unknown, rowNumber: number) =>
