@@ -88,6 +88,11 @@ export function createDatabase(config: DatabaseConfig): Database {
         client.release();
       }
     },
-    close: () => kysely.destroy(),
+    // Kysely ends the pool only if a Kysely query ever ran (it takes the pool on first use); a process that
+    // used only `pool` (the fact loader, COPY) would keep its idle connections, and stay alive, for 30 s.
+    close: async () => {
+      await kysely.destroy();
+      if (!pool.ending) await pool.end();
+    },
   };
 }
