@@ -3,7 +3,6 @@
 //    much as reading the bytes, not several times more
 //  - requests made for a 90-day extraction of every account vs the minimum the page size allows
 //    (Google Ads: one searchStream per window; GA4: ceil(rowCount / limit) runReport calls)
-import { performance } from 'node:perf_hooks';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { Connector, ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
 import { createGa4Connector, GA4_PAGE_ROWS } from '../../connectors/src/ga4/ga4.connector';
@@ -14,10 +13,10 @@ import { runExtract } from '../../connectors/src/runtime/retry';
 import { addDays } from '../../connectors/src/sandboxes/base/days';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '../../connectors/src/sandboxes/google/google-sandbox';
 import type { BenchFigure, BenchSuite } from '../harness';
+import { normalizeThroughput } from '../normalize-throughput';
 
 const TODAY = '2026-11-23';
 const WINDOW = { start: addDays(TODAY, -89), end: TODAY };
-const NORMALIZE_ROUNDS = 20;
 
 function context(sandbox: GoogleSandbox, connector: Connector<GoogleCredential>): ConnectorContext<GoogleCredential> {
   const quiet = () => undefined;
@@ -54,23 +53,6 @@ async function extractAll(sandbox: GoogleSandbox, connector: Connector<GoogleCre
   return { pages, requests: (sandbox.requests().byRoute[route] ?? 0) - before, minimum };
 }
 
-function throughput(name: string, connector: Connector<GoogleCredential>, extracted: Extracted): BenchFigure {
-  const texts = extracted.pages.map(({ page }) => JSON.stringify(page.body));
-  let rows = 0;
-  for (const { page, meta } of extracted.pages) rows += connector.normalize(page, meta).length;
-  // warm both paths once, then time NORMALIZE_ROUNDS rounds each
-  for (const t of texts) JSON.parse(t);
-  let t0 = performance.now();
-  for (let r = 0; r < NORMALIZE_ROUNDS; r++) for (const t of texts) JSON.parse(t);
-  const parseMs = performance.now() - t0;
-  t0 = performance.now();
-  for (let r = 0; r < NORMALIZE_ROUNDS; r++) for (const { page, meta } of extracted.pages) connector.normalize(page, meta);
-  const normalizeMs = performance.now() - t0;
-  const ours = (rows * NORMALIZE_ROUNDS) / (normalizeMs / 1000);
-  const baseline = (rows * NORMALIZE_ROUNDS) / (parseMs / 1000);
-  return { figure: `${name} normalize throughput (${rows} rows)`, ours, baseline, unit: 'rows/s', ratio: ours / baseline, goal: 'ratio >= 0.5 of JSON.parse of the same pages' };
-}
-
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
   return { figure: `${name} requests for a 90-day extraction`, ours: extracted.requests, baseline: extracted.minimum, unit: 'requests', ratio: extracted.requests / extracted.minimum, goal: `ratio <= 1.1 (lower is better; minimum: ${how})` };
 }
@@ -86,9 +68,9 @@ const suite: BenchSuite = {
       log('extracting 90 days of GA4 traffic from the sandbox');
       const ga4 = await extractAll(sandbox, ga4Connector, 'traffic_daily', 'ga4.runReport', (rows) => Math.max(1, Math.ceil(rows / GA4_PAGE_ROWS)));
       return [
-        throughput('google_ads', googleAdsConnector, ads),
+        normalizeThroughput('google_ads', googleAdsConnector, ads.pages),
         requests('google_ads', ads, 'one searchStream per account and window'),
-        throughput('ga4', ga4Connector, ga4),
+        normalizeThroughput('ga4', ga4Connector, ga4.pages),
         requests('ga4', ga4, `ceil(rowCount / ${GA4_PAGE_ROWS}) per property`),
       ];
     } finally {

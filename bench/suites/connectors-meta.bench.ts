@@ -6,7 +6,6 @@
 //        depends on Meta's queue, not on the connector.
 //      Instagram account insights: ceil(days / 30) time-series calls + one totals call per day per account
 //        (total_value metrics have no daily breakdown).
-import { performance } from 'node:perf_hooks';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { Connector, ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
 import { createInstagramConnector } from '../../connectors/src/instagram/instagram.connector';
@@ -16,12 +15,12 @@ import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
 import { runExtract } from '../../connectors/src/runtime/retry';
 import { startMetaSandbox, type MetaSandbox } from '../../connectors/src/sandboxes/meta/meta-sandbox';
 import type { BenchFigure, BenchSuite } from '../harness';
+import { normalizeThroughput } from '../normalize-throughput';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const ADS_WINDOW = { start: '2026-08-27', end: '2026-11-24' };
 const IG_WINDOW = { start: '2026-08-26', end: '2026-11-23' };
 const PAGE_SIZE = 500;
-const NORMALIZE_ROUNDS = 20;
 
 interface Extracted {
   pages: { page: RawPage; meta: RecordMeta }[];
@@ -59,22 +58,6 @@ async function extractAll(sandbox: MetaSandbox, connector: Connector<MetaCredent
   return { pages, requests: routes.reduce((n, r) => n + (byRoute[r] ?? 0), 0), minimum };
 }
 
-function throughput(name: string, connector: Connector<MetaCredential>, extracted: Extracted): BenchFigure {
-  const texts = extracted.pages.map(({ page }) => JSON.stringify(page.body));
-  let rows = 0;
-  for (const { page, meta } of extracted.pages) rows += connector.normalize(page, meta).length;
-  for (const t of texts) JSON.parse(t);
-  let t0 = performance.now();
-  for (let r = 0; r < NORMALIZE_ROUNDS; r++) for (const t of texts) JSON.parse(t);
-  const parseMs = performance.now() - t0;
-  t0 = performance.now();
-  for (let r = 0; r < NORMALIZE_ROUNDS; r++) for (const { page, meta } of extracted.pages) connector.normalize(page, meta);
-  const normalizeMs = performance.now() - t0;
-  const ours = (rows * NORMALIZE_ROUNDS) / (normalizeMs / 1000);
-  const baseline = (rows * NORMALIZE_ROUNDS) / (parseMs / 1000);
-  return { figure: `${name} normalize throughput (${rows} rows)`, ours, baseline, unit: 'rows/s', ratio: ours / baseline, goal: 'ratio >= 0.5 of JSON.parse of the same pages' };
-}
-
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
   return { figure: `${name} requests for a 90-day extraction`, ours: extracted.requests, baseline: extracted.minimum, unit: 'requests', ratio: extracted.requests / extracted.minimum, goal: `ratio <= 1.1 (lower is better; minimum: ${how})` };
 }
@@ -91,9 +74,9 @@ const suite: BenchSuite = {
       log('extracting 90 days of Instagram account insights from the sandbox');
       const ig = await extractAll(sandbox, instagram, 'account_daily', IG_WINDOW, ['ig_insights'], () => Math.ceil(90 / 30) + 90);
       return [
-        throughput('meta_ads', metaAds, ads),
+        normalizeThroughput('meta_ads', metaAds, ads.pages),
         requests('meta_ads', ads, `1 report run + 1 status read + ceil(rows / ${PAGE_SIZE}) pages per account`),
-        throughput('instagram', instagram, ig),
+        normalizeThroughput('instagram', instagram, ig.pages),
         requests('instagram', ig, 'ceil(days / 30) + days per account'),
       ];
     } finally {
