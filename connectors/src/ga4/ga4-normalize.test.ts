@@ -47,4 +47,13 @@ describe('normalizeGa4Page', () => {
   it('when the page is not a runReport response (a cut-off body arrives as text), it fails the window', () => {
     expect(() => normalizeGa4Page({ body: '{"dimensionHeaders":[{"na', cursor: null, index: 0 }, meta)).toThrow(/not a runReport response/);
   });
+
+  it('when a row has a missing or malformed date (the first row included), it fails the window; rows of one day share the check', () => {
+    const withDate = (date: string | undefined) => ({ dimensionValues: [{ value: date }, ...page.rows[0]!.dimensionValues.slice(1)], metricValues: page.rows[0]!.metricValues });
+    const pageOf = (...dates: (string | undefined)[]) => ({ body: { ...page, rows: dates.map(withDate) }, cursor: null, index: 0 });
+    expect(() => normalizeGa4Page(pageOf(''), meta)).toThrow(/is not YYYYMMDD/);
+    expect(() => normalizeGa4Page(pageOf(undefined), meta)).toThrow(/is not YYYYMMDD/);
+    expect(() => normalizeGa4Page(pageOf('20260101', '2026-01-02'), meta)).toThrow(/2026-01-02 is not YYYYMMDD/);
+    expect(normalizeGa4Page(pageOf('20260101', '20260101', '20260102'), meta).map((r) => r.date)).toEqual(['2026-01-01', '2026-01-01', '2026-01-02']);
+  });
 });

@@ -25,6 +25,51 @@ export function assertRunReportPage(body: unknown): asserts body is RunReportPag
   }
 }
 
+/** A row's value at a header position; null for a header the report does not have (-1) or a missing cell. */
+function valueAt(cells: readonly { value?: string | null }[], i: number): string | null {
+  return i < 0 ? null : (cells[i]?.value ?? null);
+}
+
+/** Where a page's columns are: the same for each of its rows. */
+interface Ga4Layout {
+  campaignIdAt: number;
+  campaignNameAt: number;
+  /** -1 when the report has no conversions metric (conversions are then unknown, not zero) */
+  conversionsAt: number;
+  revenueAt: number;
+  extraDimensionNames: string[];
+  extraDimensionIndexes: number[];
+  extraMetricNames: string[];
+  extraMetricIndexes: number[];
+}
+
+/** One row of a page as a fact. */
+function ga4Row(layout: Ga4Layout, dv: readonly { value?: string | null }[], mv: readonly { value?: string | null }[], date: string, meta: RecordMeta, currency: string): FactRow {
+  const fact: FactRow = {
+    dataType: meta.reportType,
+    date,
+    accountId: meta.account.id,
+    accountName: meta.account.name,
+    campaignId: valueAt(dv, layout.campaignIdAt),
+    campaignName: valueAt(dv, layout.campaignNameAt),
+    conversions: valueAt(mv, layout.conversionsAt),
+    revenue: valueAt(mv, layout.revenueAt),
+    currency,
+  };
+  const { extraDimensionNames, extraDimensionIndexes, extraMetricNames, extraMetricIndexes } = layout;
+  if (extraDimensionNames.length) {
+    const extraDimensions: Record<string, string | null> = {};
+    for (let e = 0; e < extraDimensionNames.length; e++) extraDimensions[extraDimensionNames[e]!] = valueAt(dv, extraDimensionIndexes[e]!);
+    fact.extraDimensions = extraDimensions;
+  }
+  if (extraMetricNames.length) {
+    const extraMetrics: Record<string, unknown> = {};
+    for (let e = 0; e < extraMetricNames.length; e++) extraMetrics[extraMetricNames[e]!] = valueAt(mv, extraMetricIndexes[e]!);
+    fact.extraMetrics = extraMetrics;
+  }
+  return fact;
+}
+
 export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
   const body = page.body;
   assertRunReportPage(body);
@@ -36,39 +81,37 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
   // Column positions are the same for every row of a page: resolve them once, not per row.
   const campaignIdAt = dims.indexOf('sessionCampaignId');
   const campaignNameAt = dims.indexOf('sessionCampaignName');
-  const extraDimensionsAt = dims.flatMap((name, i) => (KEY_DIMENSIONS.has(name) ? [] : [[name, i] as const]));
+  // the extras' names and positions as parallel arrays: the loop below runs once a row
+  const extraDimensionNames: string[] = [];
+  const extraDimensionIndexes: number[] = [];
+  dims.forEach((name, i) => {
+    if (!KEY_DIMENSIONS.has(name)) (extraDimensionNames.push(name), extraDimensionIndexes.push(i));
+  });
   const conversionName = CONVERSION_METRICS.find((n) => metrics.includes(n));
   const conversionsAt = conversionName ? metrics.indexOf(conversionName) : -1;
   const revenueAt = metrics.indexOf('purchaseRevenue');
-  const extraMetricsAt = metrics.flatMap((name, i) => (name === conversionName || name === 'purchaseRevenue' ? [] : [[name, i] as const]));
+  const extraMetricNames: string[] = [];
+  const extraMetricIndexes: number[] = [];
+  metrics.forEach((name, i) => {
+    if (name !== conversionName && name !== 'purchaseRevenue') (extraMetricNames.push(name), extraMetricIndexes.push(i));
+  });
 
+  const layout: Ga4Layout = { campaignIdAt, campaignNameAt, conversionsAt, revenueAt, extraDimensionNames, extraDimensionIndexes, extraMetricNames, extraMetricIndexes };
   const rows = body.rows ?? [];
   const out: FactRow[] = new Array(rows.length);
+  // rows come day by day: the date is checked and reformatted once a day
+  let lastRaw: string | null = null; // null: no row yet, so the first row's date (even '') is checked
+  let lastDate = '';
   for (let r = 0; r < rows.length; r++) {
     const dv = rows[r]!.dimensionValues ?? [];
     const mv = rows[r]!.metricValues ?? [];
-    const dimension = (i: number) => (i < 0 ? null : (dv[i]?.value ?? null));
-    const metric = (i: number) => (i < 0 ? null : (mv[i]?.value ?? null));
-    const raw = dimension(dateAt) ?? '';
-    if (raw.length !== 8 || !/^\d{8}$/.test(raw)) throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
-    const extraDimensions: Record<string, string | null> = {};
-    for (const [name, i] of extraDimensionsAt) extraDimensions[name] = dimension(i);
-    const extraMetrics: Record<string, unknown> = {};
-    for (const [name, i] of extraMetricsAt) extraMetrics[name] = metric(i);
-    const fact: FactRow = {
-      dataType: meta.reportType,
-      date: `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}`,
-      accountId: meta.account.id,
-      accountName: meta.account.name,
-      campaignId: dimension(campaignIdAt),
-      campaignName: dimension(campaignNameAt),
-      conversions: conversionName ? metric(conversionsAt) : null,
-      revenue: metric(revenueAt),
-      currency,
-    };
-    if (extraDimensionsAt.length) fact.extraDimensions = extraDimensions;
-    if (extraMetricsAt.length) fact.extraMetrics = extraMetrics;
-    out[r] = fact;
+    const raw = dv[dateAt]?.value ?? '';
+    if (raw !== lastRaw) {
+      if (raw.length !== 8 || !/^\d{8}$/.test(raw)) throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
+      lastRaw = raw;
+      lastDate = `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}`;
+    }
+    out[r] = ga4Row(layout, dv, mv, lastDate, meta, currency);
   }
   return out;
 }

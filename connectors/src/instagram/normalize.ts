@@ -118,8 +118,15 @@ function count(v: unknown): string | null {
 
 /** The Pacific day that ends at `endTime` (Instagram's "2026-01-02T08:00:00+0000" is the value for 2026-01-01). */
 export function dayEndedBy(endTime: string): string {
-  return dayIn(IG_REPORTING_TIME_ZONE, Date.parse(endTime.replace(/\+0000$/, 'Z')) - 1);
+  // every metric of a day carries the same end_time: one time-zone conversion a day, not one a value
+  let day = endedDays.get(endTime);
+  if (day === undefined) {
+    if (endedDays.size >= 4096) endedDays.clear(); // a bound, not a policy: a page spans at most a few months
+    endedDays.set(endTime, (day = dayIn(IG_REPORTING_TIME_ZONE, Date.parse(endTime.replace(/\+0000$/, 'Z')) - 1)));
+  }
+  return day;
 }
+const endedDays = new Map<string, string>();
 
 // Building an Intl.DateTimeFormat costs about a millisecond (it loads time zone data); formatting with one
 // is cheap. One formatter per time zone, kept for the process.
