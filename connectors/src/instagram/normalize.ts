@@ -116,6 +116,8 @@ function count(v: unknown): string | null {
   return null;
 }
 
+const endedDays = new Map<string, string>();
+
 /** The Pacific day that ends at `endTime` (Instagram's "2026-01-02T08:00:00+0000" is the value for 2026-01-01). */
 export function dayEndedBy(endTime: string): string {
   // every metric of a day carries the same end_time: one time-zone conversion a day, not one a value
@@ -126,7 +128,6 @@ export function dayEndedBy(endTime: string): string {
   }
   return day;
 }
-const endedDays = new Map<string, string>();
 
 // Building an Intl.DateTimeFormat costs about a millisecond (it loads time zone data); formatting with one
 // is cheap. One formatter per time zone, kept for the process.
