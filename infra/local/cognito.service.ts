@@ -27,6 +27,8 @@ export interface CognitoLocalHandle {
   userPoolId: string;
   clientId: string;
   client: CognitoIdentityProviderClient;
+  /** the cognito-local process */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -112,7 +114,9 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   const client = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS });
   const stop = async () => {
     client.destroy();
-    if (child.exitCode !== null) return;
+    // gone already: Ctrl-C reaches the whole process group, so cognito-local may have ended on the signal
+    // itself (then exitCode stays null and signalCode says which), and 'exit' will not fire again
+    if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
@@ -121,7 +125,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   try {
     await waitUntilUp(endpoint, child, () => output);
     const ids = await ensurePool(client, path.join(options.dataDir, 'pool.json'));
-    return { endpoint, ...ids, client, stop };
+    return { endpoint, ...ids, client, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;
