@@ -43,7 +43,7 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => 
   const deadline = Date.now() + 120_000;
   try {
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`cognito-local exited with ${child.exitCode}: ${output().slice(-2000)}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cognito-local exited with ${child.exitCode ?? child.signalCode}: ${output().slice(-2000)}`);
       try {
         await probe.send(new ListUserPoolsCommand({ MaxResults: 1 }));
         return;
