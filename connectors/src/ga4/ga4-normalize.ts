@@ -81,7 +81,7 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
   // Column positions are the same for every row of a page: resolve them once, not per row.
   const campaignIdAt = dims.indexOf('sessionCampaignId');
   const campaignNameAt = dims.indexOf('sessionCampaignName');
-  // the extras' names and positions as parallel arrays: the loop below runs once a row
+  // the extras' names and positions as parallel arrays, for the row builder
   const extraDimensionNames: string[] = [];
   const extraDimensionIndexes: number[] = [];
   dims.forEach((name, i) => {
