@@ -6,7 +6,7 @@
 // age relative to the sandbox's `today` and on the data version, which the control endpoint advances
 // (each advance is one more "later call": recent days' conversions grow, settled days never change).
 // Everything is a pure function of (seed, entity, day, version), so truth is recomputed, not stored.
-import { addDays, daysBetween, eachDay, weekdayIndex } from './days';
+import { addDays, daysBetween, eachDay, todayOf, weekdayIndex, type SandboxToday } from './days';
 import { SeededRandom } from './seeded-random';
 
 export interface WorldAccount {
@@ -72,7 +72,7 @@ export interface AdWorldOptions {
    * The sandbox's "today" in every account: days after it have no data. A function follows the calendar
    * (the local runner's sandbox: new days keep arriving while it runs).
    */
-  today: string | (() => string);
+  today: SandboxToday;
   /**
    * The day the world's shape is fixed to: when campaigns started, when paused ones stopped. Default: the
    * first "today". Fixed while "today" moves on, past days keep their numbers across restarts and days.
@@ -146,7 +146,7 @@ export class AdWorld {
   }
 
   get today(): string {
-    return typeof this.options.today === 'function' ? this.options.today() : this.options.today;
+    return todayOf(this.options.today);
   }
 
   account(id: string): WorldAccount | undefined {

@@ -1,6 +1,13 @@
 // Calendar days as YYYY-MM-DD strings: sandboxes and connectors exchange days, never instants.
 const DAY_MS = 86_400_000;
 
+/** A sandbox's "today": a fixed day, or a function that follows the calendar (the local runner's sandboxes). */
+export type SandboxToday = string | (() => string);
+
+export function todayOf(today: SandboxToday): string {
+  return typeof today === 'function' ? today() : today;
+}
+
 export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 }

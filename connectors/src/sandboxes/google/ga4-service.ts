@@ -3,7 +3,7 @@
 // pagination, no `rows` key when empty, quota errors) and the Admin API's accountSummaries and
 // properties.get for discovery. Errors are Google's standard `{"error":{code,message,status}}`.
 import { settledPart } from '../base/ad-world';
-import { eachDay, isDay } from '../base/days';
+import { eachDay, isDay, todayOf, type SandboxToday } from '../base/days';
 import { formatScaled } from '../base/scaled';
 import { SeededRandom } from '../base/seeded-random';
 import type { SandboxReply, SandboxRequest, SandboxRoute } from '../base/sandbox-server';
@@ -62,14 +62,14 @@ export class Ga4World {
   version = 0;
 
   get today(): string {
-    return typeof this.todayOption === 'function' ? this.todayOption() : this.todayOption;
+    return todayOf(this.todayOption);
   }
 
   constructor(
     private readonly seed: string,
     specs: { id: string; name: string; accountId: string; accountName: string; currency: string; currencyExponent: number; timeZone: string }[],
     /** a function follows the calendar, as AdWorld's */
-    private readonly todayOption: string | (() => string),
+    private readonly todayOption: SandboxToday,
     readonly settleDays = 2,
   ) {
     this.properties = specs.map((spec) => ({

@@ -5,7 +5,7 @@
 //   ?api=ga4&property=<id>&from=…&to=…[&campaign=<sessionCampaignId>][&groupBy=date|campaign]
 // returns exact decimal strings of what the APIs serve at the current data version.
 import { AdWorld } from '../base/ad-world';
-import { isDay } from '../base/days';
+import { isDay, type SandboxToday } from '../base/days';
 import { FaultBoard } from '../base/faults';
 import { formatScaled } from '../base/scaled';
 import { startSandbox, type RunningSandbox, type SandboxPlatform } from '../base/sandbox-server';
@@ -21,7 +21,7 @@ export const GOOGLE_DEMO_DEVELOPER_TOKEN = 'sandbox-developer-token';
 export interface GoogleSandboxOptions {
   seed?: string;
   /** the last day with data, in every account; a function follows the calendar (default: SANDBOX_DEFAULT_TODAY) */
-  today?: string | (() => string);
+  today?: SandboxToday;
   /** the day the worlds' shape is fixed to (campaign starts, paused campaigns' stop); default: the first today */
   anchor?: string;
   /** rows per searchStream batch (Google: up to 10,000) */
@@ -53,7 +53,7 @@ class GoogleFaults extends FaultBoard<GoogleFault> {
   }
 }
 
-export function googleWorlds(seed: string, today: string | (() => string), size: Pick<GoogleSandboxOptions, 'adGroupsPerCampaign' | 'adsPerAdGroup' | 'anchor'> = {}) {
+export function googleWorlds(seed: string, today: SandboxToday, size: Pick<GoogleSandboxOptions, 'adGroupsPerCampaign' | 'adsPerAdGroup' | 'anchor'> = {}) {
   const ads = new AdWorld({
     seed,
     today,
