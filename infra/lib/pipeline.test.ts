@@ -1,15 +1,24 @@
 // Seam: the pipeline as `cdk synth` builds it, read back through aws-cdk-lib/assertions (bundling skipped),
-// and the local runner's definition: both must come from the one ASL file.
+// and the local runner's definition: both must come from the one ASL file. The extract function's second
+// bundle (its page encoder thread) is built here as infra builds it and run with plain node.
+import { exec as execCallback, execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
 import { EXTRACTION_TASK_PLACEHOLDERS } from '@tributary/shared/ports/workflow-runner';
 import { buildApp } from './app';
-import { REPO_ROOT } from './node-function';
+import { PAGE_ENCODER_THREAD_BUNDLE, PAGE_ENCODER_THREAD_ENTRY } from '../../functions/src/pipeline/page-encoder';
+import { REPO_ROOT, threadBundleCommand } from './node-function';
 import { EXTRACTION_ASL_FILE } from './pipeline';
 
+const exec = promisify(execCallback);
+const execFileAsync = promisify(execFile);
 const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 let template: Template;
 
@@ -77,4 +86,34 @@ describe('extraction pipeline', () => {
       Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: Match.stringLikeRegexp('ExtractionStateMachine') } }],
     });
   });
+});
+
+describe('extract function bundle', () => {
+  it('when bundled as infra bundles it, the page encoder runs its thread from the bundled file beside index.mjs, with plain node', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-thread-bundle-'));
+    try {
+      // a handler stand-in that uses the page encoder, bundled with the function's own settings
+      const probe = path.join(dir, 'probe.ts');
+      await writeFile(probe, `
+        import { createPageEncoder } from ${JSON.stringify(path.join(REPO_ROOT, 'functions/src/pipeline/page-encoder.ts'))};
+        const encoder = createPageEncoder(1);
+        const message = { results: [{ campaign: { id: '1', name: 'Brand' }, segments: { date: '2026-11-02' }, metrics: { impressions: '10', costMicros: '1500000' } }] };
+        const meta = { account: { id: '9', name: 'A', currency: 'EUR', timeZone: 'Europe/Madrid' }, reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-30' } };
+        const batch = await encoder.encode('google_ads', [Buffer.from(JSON.stringify(message))], meta, '\\tsuffix\\n');
+        console.log(JSON.stringify({ count: batch.count, line: Buffer.from(batch.lines).toString() }));
+        await encoder.close();
+      `);
+      const out = path.join(dir, 'bundle');
+      await build({ entryPoints: [probe], bundle: true, platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], outfile: path.join(out, 'index.mjs'),
+        banner: { js: "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);" }, external: ['@aws-sdk/*', 'pg-native'], logLevel: 'error' });
+      await exec(threadBundleCommand(PAGE_ENCODER_THREAD_ENTRY, out, PAGE_ENCODER_THREAD_BUNDLE), { cwd: REPO_ROOT });
+      // plain node, no TypeScript loader: only the bundled thread can run
+      const { stdout } = await execFileAsync(process.execPath, [path.join(out, 'index.mjs')], { cwd: out });
+      const result = JSON.parse(stdout) as { count: number; line: string };
+      expect(result.count).toBe(1);
+      expect(result.line).toMatch(/^campaign_daily\t2026-11-02\t9\t1\t.*\t1\.5\t.*\tsuffix\n$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

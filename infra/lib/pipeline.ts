@@ -18,7 +18,8 @@ import path from 'node:path';
 import type { AppEnvironment } from './app-environment';
 import type { Database } from './database';
 import type { EnvironmentSettings } from './environments';
-import { REPO_ROOT, TributaryFunction } from './node-function';
+import { PAGE_ENCODER_THREAD_BUNDLE, PAGE_ENCODER_THREAD_ENTRY } from '../../functions/src/pipeline/page-encoder';
+import { REPO_ROOT, threadBundleCommand, TributaryFunction } from './node-function';
 
 /** The one definition file; shared/src/config/config.ts points the local runner at the same path. */
 export const EXTRACTION_ASL_FILE = path.join(REPO_ROOT, 'infra/state-machine/extraction.asl.json');
@@ -48,7 +49,12 @@ export class Pipeline extends Construct {
     const common = { settings, entry, vpc, vpcSubnets: functionSubnets, environmentEncryption: key } as const;
     this.planFunction = new TributaryFunction(this, 'PlanFunction', { ...common, handler: 'planHandler', description: 'Extraction run: plan windows', timeout: Duration.minutes(2) });
     // the worker streams a window's pages into one load; the definition's Extract TimeoutSeconds is 900
-    this.extractFunction = new TributaryFunction(this, 'ExtractFunction', { ...common, handler: 'extractHandler', description: 'Extraction run: extract, archive and load one window', timeout: Duration.minutes(15), memorySize: 1024 });
+    // 1,024 MB is 0.58 vCPU: pages are normalized on the worker's own thread. From 3,538 MB (two vCPUs) the
+    // page encoder thread bundled beside the handler takes that work (shared/src/config/config.ts).
+    this.extractFunction = new TributaryFunction(this, 'ExtractFunction', {
+      ...common, handler: 'extractHandler', description: 'Extraction run: extract, archive and load one window', timeout: Duration.minutes(15), memorySize: 1024,
+      afterBundling: (outputDir) => [threadBundleCommand(PAGE_ENCODER_THREAD_ENTRY, outputDir, PAGE_ENCODER_THREAD_BUNDLE)],
+    });
     this.finalizeFunction = new TributaryFunction(this, 'FinalizeFunction', { ...common, handler: 'finalizeHandler', description: 'Extraction run: finalize job and data source', timeout: Duration.minutes(2) });
 
     const secretArns = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tributary/${settings.name}/credentials/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });

@@ -17,7 +17,7 @@ async function* chunked(bytes: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
 
 async function split(bytes: Buffer, cuts: number[] = []): Promise<string[]> {
   const out: string[] = [];
-  for await (const element of splitJsonArray(chunked(bytes, cuts))) out.push(utf8Text(element));
+  for await (const element of splitJsonArray(chunked(bytes, cuts))) out.push(utf8Text(element.bytes));
   return out;
 }
 
@@ -41,6 +41,25 @@ describe('splitJsonArray', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('when elements arrive cut anywhere, each comes with the number of objects in its array members (a batch\'s row count)', async () => {
+    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    const expected = (e: Record<string, unknown>) => Object.values(e).reduce<number>((n, v) => n + (Array.isArray(v) ? v.filter(isObject).length : 0), 0);
+    await fc.assert(
+      fc.asyncProperty(fc.array(element, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), async (elements, cuts) => {
+        const bytes = Buffer.from(JSON.stringify(elements));
+        const counts: number[] = [];
+        for await (const e of splitJsonArray(chunked(bytes, cuts.map((c) => c % (bytes.length + 1))))) counts.push(e.arrayObjects);
+        expect(counts).toEqual(elements.map(expected));
+      }),
+      { numRuns: 300 },
+    );
+    // a searchStream message: its results count, not the summary row or an error's details
+    const message = [{ results: [{ campaign: { id: '1' } }, { campaign: { id: '2' } }], summaryRow: { metrics: { clicks: '3' } }, fieldMask: 'campaign.id' }, { error: { code: 429, details: [{ errors: [{}] }] } }];
+    const counts: number[] = [];
+    for await (const e of splitJsonArray(chunked(Buffer.from(JSON.stringify(message)), []))) counts.push(e.arrayObjects);
+    expect(counts).toEqual([2, 0]);
   });
 
   it('when the response is cut off before the array closes, it fails instead of yielding a short result', async () => {

@@ -93,14 +93,19 @@ export function utf8Text(pieces: readonly Buffer[]): string {
  * inside strings). An element comes as the slices of the chunks it arrived in, not copied into one buffer
  * (a 10,000-row batch is megabytes). Memory holds one element. A response that ends before the array
  * closes is an error (a cut connection, or a truncated proxy answer).
+ * Each element also comes with how many objects its array-valued members hold: a searchStream message has
+ * one array, its results, so that is its row count, known without parsing the message.
  */
-export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer[]> {
+export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGenerator<JsonArrayElement> {
   let depth = 0;
   let inString = false;
   /** the previous chunk ended on a backslash inside a string: this chunk's first byte is escaped */
   let escaped = false;
   let closed = false;
   let parts: Buffer[] = [];
+  /** the member being read (depth 3) is an array: objects opened directly inside it are counted */
+  let memberIsArray = false;
+  let arrayObjects = 0;
   for await (const chunk of chunks) {
     const len = chunk.length;
     let start = depth >= 2 ? 0 : -1;
@@ -138,13 +143,16 @@ export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGener
       } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
         if (closed || (depth === 0 && b === OPEN_BRACE)) throw new Error('searchStream response is not a JSON array of objects');
         if (depth === 1) start = i;
+        else if (depth === 2) memberIsArray = b === OPEN_BRACKET;
+        else if (depth === 3 && memberIsArray && b === OPEN_BRACE) arrayObjects++;
         depth++;
       } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
         depth--;
         if (depth === 1) {
           parts.push(chunk.subarray(start, i + 1));
-          yield parts;
+          yield { bytes: parts, arrayObjects };
           parts = [];
+          arrayObjects = 0;
           start = -1;
         } else if (depth === 0) {
           closed = true;
@@ -157,6 +165,13 @@ export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGener
     if (depth >= 2) parts.push(chunk.subarray(start));
   }
   if (!closed) throw new Error('searchStream response ended mid-JSON (unexpected end of the stream)');
+}
+
+/** One element of a JSON array, as the pieces of the chunks it arrived in. */
+export interface JsonArrayElement {
+  bytes: Buffer[];
+  /** objects directly inside the element's array-valued members */
+  arrayObjects: number;
 }
 
 export interface GoogleAdsClientOptions {
@@ -175,7 +190,25 @@ export interface GoogleAdsClientOptions {
 export interface SearchStreamBatch {
   /** the message's bytes exactly as Google sent them (what the raw archive keeps), in the pieces they arrived in */
   bytes: Buffer[];
-  results: unknown[];
+  /** how many rows `results` holds, counted while the message was split (no parse needed) */
+  rowCount: number;
+  /** the rows, parsed from `bytes` on first read: a caller that hands the bytes elsewhere never pays for it */
+  readonly results: unknown[];
+}
+
+function lazyBatch(bytes: Buffer[], rowCount: number): SearchStreamBatch {
+  let results: unknown[] | undefined;
+  return {
+    bytes,
+    rowCount,
+    get results() {
+      if (!results) {
+        results = (JSON.parse(utf8Text(bytes)) as { results?: unknown[] }).results ?? [];
+        if (results.length !== rowCount) throw new Error(`searchStream batch holds ${results.length} rows, counted ${rowCount}`);
+      }
+      return results;
+    },
+  };
 }
 
 export interface GoogleAdsClient {
@@ -215,14 +248,20 @@ export function createGoogleAdsClient(o: GoogleAdsClientOptions): GoogleAdsClien
         await customer.handleStreamError(err); // always throws: the GoogleAdsFailure as the library builds it
         throw err;
       }
-      for await (const bytes of splitJsonArray(body)) {
+      for await (const { bytes, arrayObjects } of splitJsonArray(body)) {
+        if (arrayObjects > 0) {
+          // a batch of rows (an error message holds no array member): parsed only if someone reads them
+          yield lazyBatch(bytes, arrayObjects);
+          continue;
+        }
         const message = JSON.parse(utf8Text(bytes)) as { results?: unknown[]; error?: { message?: string; details?: unknown[] } };
         if (message.error) {
           // an error after the stream started (200 already sent): raised as the library raises one before it
           const failure = message.error.details?.[0];
           throw failure ? new googleAdsLib.errors.GoogleAdsFailure(failure as never) : new Error(message.error.message ?? 'Unknown GoogleAdsFailure', { cause: message.error });
         }
-        yield { bytes, results: message.results ?? [] };
+        const results = message.results ?? [];
+        yield { bytes, rowCount: results.length, results };
       }
     },
     run: (fn) => routes.run(route, fn),

@@ -112,6 +112,15 @@ async function describeCustomer(ctx: ConnectorContext<GoogleCredential>, c: Goog
 const REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
 const reportTypes = (): ReportTypeInfo[] => [...REPORT_TYPES];
 
+/** A page body whose results are the batch's, parsed when first read. */
+function batchBody(batch: SearchStreamBatch): { readonly results: unknown[] } {
+  return {
+    get results() {
+      return batch.results;
+    },
+  };
+}
+
 export const googleAdsConnector: Connector<GoogleCredential> = {
   platform: 'google_ads',
   displayName: 'Google Ads',
@@ -169,13 +178,17 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
         throw classifyGoogleAdsError(err);
       }
       if (next.done) break;
-      const { results, bytes } = next.value;
+      const batch = next.value;
       const before = seen;
-      seen += results.length;
-      if (seen <= skip || (results.length === 0 && index > 0)) continue;
+      seen += batch.rowCount;
+      if (seen <= skip || (batch.rowCount === 0 && index > 0)) continue;
       // a batch partly delivered before the resume: only its remaining rows, and no raw bytes (they hold both)
-      const partial = before < skip;
-      yield { body: { results: partial ? results.slice(skip - before) : results }, ...(partial ? {} : { raw: bytes }), cursor: `rows:${seen}`, index: index++ };
+      if (before < skip) {
+        yield { body: { results: batch.results.slice(skip - before) }, cursor: `rows:${seen}`, index: index++ };
+        continue;
+      }
+      // the body parses on first read: a pipeline that normalizes from the raw bytes elsewhere never reads it
+      yield { body: batchBody(batch), raw: batch.bytes, cursor: `rows:${seen}`, index: index++ };
     }
     if (index === 0) yield { body: { results: [] }, cursor: `rows:${seen}`, index };
     ctx.logger.info('window extracted', { platform: 'google_ads', reportType: request.reportType, window: request.window, rows: seen - skip });

@@ -13,6 +13,7 @@ import type { KeyValueStore } from '@tributary/shared/ports/key-value-store';
 import type { ProgressPublisher } from '@tributary/shared/ports/progress-events';
 import type { SecretStore } from '@tributary/shared/ports/secret-store';
 import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
+import { createPageEncoder, type PageEncoder } from './page-encoder';
 
 export interface PipelineDeps {
   db: Database;
@@ -41,6 +42,8 @@ export interface PipelineDeps {
   accountInfoMaxAgeHours: number;
   /** Map MaxConcurrency per platform (how many windows of one run extract at once) */
   maxConcurrency: Partial<Record<Platform, number>>;
+  /** normalizes and encodes pages on other threads where a core is free (see page-encoder.ts); absent: on the worker's own */
+  pageEncoder?: PageEncoder;
   /** test hook: called at named points of the worker, so a test can kill it there */
   interrupt?: (point: 'after_page' | 'before_load_commit' | 'after_load', item: string) => void;
 }
@@ -74,6 +77,8 @@ export function createPipelineDeps(adapters: Adapters, options: Partial<Pipeline
     findConnector: getConnector,
     // the real APIs in AWS (nothing configured), the sandboxes on the local runner (TRIBUTARY_PLATFORM_BASE_URLS)
     connectorBaseUrls: adapters.config.platforms.baseUrls,
+    // threads start with the first page that needs one, and never keep an idle process alive
+    ...(adapters.config.pipeline.pageEncoderThreads > 0 ? { pageEncoder: createPageEncoder(adapters.config.pipeline.pageEncoderThreads) } : {}),
     ...PIPELINE_DEFAULTS,
     ...options,
   };

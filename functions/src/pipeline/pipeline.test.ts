@@ -24,6 +24,7 @@ import { InMemoryProgressPublisher, type ProgressEvent } from '@tributary/shared
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import { attachPipeline } from './pipeline';
+import { createPageEncoder, type PageEncoder } from './page-encoder';
 import type { PipelineDeps } from './pipeline-deps';
 import { RunAlreadyActiveError, startExtractionRun } from './start-run';
 import { addDays } from './windows';
@@ -126,7 +127,25 @@ async function expectEqualsTruth(dataSourceId: string, from: string, to: string)
   for (const c of campaigns) expect([c.campaign_id, num(c.cost), num(c.conversions)]).toEqual([c.campaign_id, num(byCampaign[c.campaign_id]!.cost!), num(byCampaign[c.campaign_id]!.conversions!)]);
 }
 
-describe('extraction run on the local state machine', () => {
+// Every behaviour holds both where pages are normalized on the extract worker's own thread (a small
+// Lambda) and where a page encoder thread parses, normalizes and encodes them (the local runner, a Lambda
+// of two vCPUs).
+describe.each([
+  { where: "on the worker's own thread", encoder: () => undefined },
+  { where: 'on a page encoder thread', encoder: () => createPageEncoder(1) },
+])('extraction run on the local state machine, pages normalized $where', ({ encoder }) => {
+  let pageEncoder: PageEncoder | undefined;
+  let encodedPages = 0;
+  beforeAll(() => {
+    pageEncoder = encoder();
+    const threads = pageEncoder;
+    if (threads) deps.pageEncoder = { supports: (p) => threads.supports(p), encode: (...args) => (encodedPages++, threads.encode(...args)), close: () => threads.close() };
+  });
+  afterAll(async () => {
+    delete deps.pageEncoder;
+    await pageEncoder?.close();
+  });
+
   it('when a data source runs for the first time, its rows equal the sandbox truth and every raw page is in S3 under the key layout', async () => {
     const start = addDays(TODAY, -19);
     const source = await googleSource(start);
@@ -135,6 +154,7 @@ describe('extraction run on the local state machine', () => {
     expect(r.job.status).toBe('succeeded');
     expect([r.job.window_start, r.job.window_end]).toEqual([start, TODAY]);
     await expectEqualsTruth(source.dataSourceId, start, TODAY);
+    expect(encodedPages > 0).toBe(pageEncoder !== undefined); // the variant ran where it says
     expect(Number(r.job.rows_inserted)).toBe(Number(r.job.rows_read));
     expect(Number(r.job.progress_percent)).toBe(100);
 

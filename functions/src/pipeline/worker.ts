@@ -12,7 +12,8 @@ import type { Connector, ConnectorContext, RawPage } from '@tributary/connectors
 import { RateLimitedError } from '@tributary/connectors/contract';
 import { runExtract } from '@tributary/connectors/runtime/retry';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
-import { loadFacts } from '@tributary/shared/facts/fact-loader';
+import { isEncodedFacts, type EncodedFacts } from '@tributary/shared/facts/encoded-facts';
+import { factLineSuffix, loadFacts } from '@tributary/shared/facts/fact-loader';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import type { RunRef, WorkerInput, WorkerOutput, WorkItem } from './pipeline-types';
@@ -102,24 +103,37 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     );
     archives.push(put.catch((err: unknown) => void (archiveFailure ??= err)));
   };
-  // requested at once, one page ahead: the first call goes out while loadFacts opens its transaction
-  const platformPages = readAhead(runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, meta, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs }));
-  async function* rows(): AsyncGenerator<FactRow[]> {
-    for await (const page of platformPages) {
-      if (archives.length >= ARCHIVES_IN_FLIGHT) await archives[archives.length - ARCHIVES_IN_FLIGHT];
-      if (archiveFailure) throw archiveFailure;
-      archive(page);
-      const normalized = connector.normalize(page, meta);
-      pages++;
-      rowsSoFar += normalized.length;
-      deps.interrupt?.('after_page', item.key);
-      yield normalized;
-    }
-  }
-
   // the window declared: the run's other windows load at the same time instead of queueing on the source
   const target = { organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, platform: ctx.platform, extractionJobId: ctx.jobId,
     window: { dataType: item.reportType, start: item.window.start, end: item.window.end } };
+  // pages this platform sends as raw JSON are normalized and encoded on the page encoder's thread
+  const encoder = deps.pageEncoder?.supports(ctx.platform) ? deps.pageEncoder : null;
+  const suffix = encoder ? factLineSuffix(target) : '';
+
+  // Each page as it arrives: its archive starts, and so does its encoding, while the page before is loaded.
+  async function* arriving(): AsyncGenerator<{ page: RawPage; encoded: Promise<EncodedFacts> | null }> {
+    const source = runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, meta, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs });
+    for await (const page of source) {
+      if (archives.length >= ARCHIVES_IN_FLIGHT) await archives[archives.length - ARCHIVES_IN_FLIGHT];
+      if (archiveFailure) throw archiveFailure;
+      archive(page);
+      const encoded = encoder && page.raw ? encoder.encode(ctx.platform, page.raw, meta, suffix) : null;
+      encoded?.catch(() => {}); // observed here; the load's await sees the failure
+      yield { page, encoded };
+    }
+  }
+  // requested at once, one page ahead: the first call goes out while loadFacts opens its transaction
+  const platformPages = readAhead(arriving());
+  async function* rows(): AsyncGenerator<FactRow[] | EncodedFacts> {
+    for await (const { page, encoded } of platformPages) {
+      const batch = encoded ? await encoded : connector.normalize(page, meta);
+      pages++;
+      rowsSoFar += isEncodedFacts(batch) ? batch.count : batch.length;
+      deps.interrupt?.('after_page', item.key);
+      yield batch;
+    }
+  }
+
   let result;
   try {
     result = await loadFacts(deps.db, target, rows()).finally(() => {

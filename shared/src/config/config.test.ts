@@ -46,3 +46,13 @@ describe('platform settings', () => {
     expect(message).not.toContain('very-secret-value');
   });
 });
+
+describe('pipeline settings', () => {
+  it('when in a Lambda, the page encoder gets a thread only from two vCPUs of memory; a variable overrides it', () => {
+    expect(loadConfig({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' }).pipeline.pageEncoderThreads).toBe(0);
+    expect(loadConfig({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538' }).pipeline.pageEncoderThreads).toBe(1);
+    expect(loadConfig({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024', TRIBUTARY_PAGE_ENCODER_THREADS: '2' }).pipeline.pageEncoderThreads).toBe(2);
+    expect(loadConfig({ TRIBUTARY_PAGE_ENCODER_THREADS: '0' }).pipeline.pageEncoderThreads).toBe(0);
+    expect(() => loadConfig({ TRIBUTARY_PAGE_ENCODER_THREADS: 'many' })).toThrow(/TRIBUTARY_PAGE_ENCODER_THREADS is invalid/);
+  });
+});

@@ -1,6 +1,7 @@
 // The only module that reads process.env. It turns the environment into one frozen, typed Config;
 // `adapters.ts` turns that Config into implementations. A missing or malformed variable stops start-up
 // with a message that names it, as Kysely's example app does.
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { readProgressConfig, type ProgressConfig } from './progress-config';
@@ -79,6 +80,16 @@ export interface PlatformsConfig {
   oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig };
 }
 
+/** How the extraction pipeline uses the machine it runs on. */
+export interface PipelineConfig {
+  /**
+   * Threads that parse, normalize and encode pages beside the extract worker's own (0: all on its own).
+   * TRIBUTARY_PAGE_ENCODER_THREADS; by default one where the process has two cores or more: a Lambda of at
+   * least 3,538 MB (Lambda gives a vCPU per 1,769 MB), or a machine with two cores.
+   */
+  pageEncoderThreads: number;
+}
+
 export interface Config {
   readonly environment: Environment;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -95,6 +106,7 @@ export interface Config {
   readonly api: ApiConfig;
   readonly webhooks: WebhookConfig;
   readonly platforms: PlatformsConfig;
+  readonly pipeline: PipelineConfig;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +132,12 @@ function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback?: T): T 
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(name, `is invalid (${parsed.error.issues.map((i) => i.message).join('; ')}): got "${raw}"`);
   return parsed.data;
+}
+
+/** Cores this process can use: in Lambda, by its memory (a vCPU per 1,769 MB); elsewhere, the machine's. */
+function coresOf(env: Env): number {
+  const lambdaMemoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return lambdaMemoryMb > 0 ? Math.floor(lambdaMemoryMb / 1769) : availableParallelism();
 }
 
 function optional(env: Env, name: string): string | undefined {
@@ -259,7 +277,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
   };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, api, webhooks, platforms });
+  const pipeline: PipelineConfig = {
+    pageEncoderThreads: read(env, 'TRIBUTARY_PAGE_ENCODER_THREADS', z.coerce.number().int().min(0).max(16), coresOf(env) >= 2 ? 1 : 0),
+  };
+
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, api, webhooks, platforms, pipeline });
 }
 
 /** A JSON-valued variable: parsed, then checked by `schema`. */

@@ -7,7 +7,8 @@ import type { FactRow } from '../domain/fact-row';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database';
 import { seedDataSource, type SeededSource } from '../testing/seed';
 import { createDatabase } from '../db/database';
-import { FactLoadError, loadFacts, type FactLoadTarget } from './fact-loader';
+import { encodeFactRows } from './encoded-facts';
+import { FactLoadError, factLineSuffix, loadFacts, type FactLoadTarget } from './fact-loader';
 import { syntheticFacts } from './synthetic-facts';
 
 let t: TestDatabase;
@@ -253,5 +254,62 @@ describe('loadFacts', () => {
         await small.close();
       }
     });
+  });
+});
+
+// Rows hashed and written on another thread (the extract worker's page encoder) take the loader's second
+// path: the same table, counts and restatements as the rows themselves, the same errors.
+describe('loadFacts with batches encoded elsewhere (encodeFactRows)', () => {
+  const encoded = (s: SeededSource, batches: Iterable<FactRow[]>) => [...batches].map((b) => encodeFactRows(b, factLineSuffix(target(s))));
+  const contents = async (dataSourceId: string) =>
+    (await admin.query(
+      `SELECT data_type, data_date::text, row_key::text, content_hash::text, account_id, campaign_id, ad_id, account_name, campaign_name, ad_name,
+              impressions::text, clicks::text, cost::text, conversions::text, revenue::text, currency, extra_metrics, extra_dimensions
+       FROM extracted_data WHERE data_source_id = $1 ORDER BY data_type, data_date, row_key`, [dataSourceId])).rows;
+
+  it('when a first load and a restated re-load arrive encoded, the table, counts and restatements equal those of the rows themselves', async () => {
+    const plain = await seedDataSource(t.adminUrl);
+    const enc = await seedDataSource(t.adminUrl);
+    const first = { days: 40, rowsPerDay: 120, startDate: '2026-05-20', batchSize: 700 };
+    const restated = { ...first, changedFraction: 0.1, version: 2 };
+    // names beyond Latin-1 and characters COPY escapes, so lines are measured in bytes, not characters; and
+    // one row longer than a COPY chunk
+    const huge = { note: `${'x'.repeat(300_000)}€` };
+    const named = (batches: Iterable<FactRow[]>) => [...batches].map((b, n) => b.map((r, i) => (n === 2 && i === 5 ? { ...r, extraMetrics: huge } : i % 9 === 0 ? { ...r, campaignName: `Rebajas – 夏季 🎄\t${i}\\n` } : r)));
+
+    const plainFirst = await loadFacts(t.db, target(plain), named(syntheticFacts(first)));
+    const encFirst = await loadFacts(t.db, target(enc), encoded(enc, named(syntheticFacts(first))));
+    expect(encFirst).toEqual(plainFirst);
+    expect(encFirst).toMatchObject({ read: 4_800, inserted: 4_800 });
+    const plainAgain = await loadFacts(t.db, target(plain), named(syntheticFacts(restated)));
+    const encAgain = await loadFacts(t.db, target(enc), encoded(enc, named(syntheticFacts(restated))));
+    expect(encAgain).toEqual(plainAgain);
+    expect(encAgain.updated).toBeGreaterThan(300);
+    expect(encAgain.updated + encAgain.unchanged).toBe(4_800);
+    expect(await contents(enc.dataSourceId)).toEqual(await contents(plain.dataSourceId));
+  });
+
+  it('when an encoded batch stops at a malformed row, the load fails naming that row and writes nothing', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const good = [...syntheticFacts({ days: 2, rowsPerDay: 50 })].flat();
+    const batch = encodeFactRows([...good.slice(0, 60), { ...good[60]!, cost: 'twelve' }, ...good.slice(61)], factLineSuffix(target(s)));
+    expect(batch.count).toBe(60);
+    const err = await loadFacts(t.db, target(s), [encodeFactRows(good.slice(0, 10), factLineSuffix(target(s))), batch]).catch((e) => e);
+    expect(err).toBeInstanceOf(FactLoadError);
+    expect(err.message).toMatch(/row 71: cost must be a decimal/);
+    expect((await totals(s.dataSourceId)).rows).toBe(0);
+  });
+
+  it('when encoded rows fall outside the declared window or were written for another load, nothing is written', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const rows = [...syntheticFacts({ days: 3, rowsPerDay: 20, startDate: '2026-07-01' })].flat();
+    const windowed = { ...target(s), window: { dataType: 'ad_daily', start: '2026-07-01', end: '2026-07-02' } };
+    const outside = await loadFacts(t.db, windowed, [encodeFactRows(rows, factLineSuffix(windowed))]).catch((e) => e);
+    expect(outside).toBeInstanceOf(FactLoadError);
+    expect(outside.message).toMatch(/row 41: ad_daily on 2026-07-03 is outside this load's window/);
+    const other = await seedDataSource(t.adminUrl);
+    const foreign = await loadFacts(t.db, target(s), [encodeFactRows(rows, factLineSuffix(target(other)))]).catch((e) => e);
+    expect(String(foreign)).toMatch(/written for another load/);
+    expect((await totals(s.dataSourceId)).rows).toBe(0);
   });
 });

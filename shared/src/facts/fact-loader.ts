@@ -24,6 +24,7 @@ import { contextStatements } from '../db/database';
 import type { FactRow } from '../domain/fact-row';
 import { DATE, FACT_COPY_COLUMNS, FactRowError, copyText, factLine, hashFactRowKeys, type FactRowHashes } from './row-hash';
 import { KeyIndex, SlotState } from './key-index';
+import { isEncodedFacts, type EncodedFacts } from './encoded-facts';
 
 export interface FactLoadTarget {
   organizationId: string;
@@ -66,7 +67,8 @@ export interface FactLoadResult {
   restatements: RestatementDelta[];
 }
 
-export type FactRowSource = AsyncIterable<FactRow | readonly FactRow[]> | Iterable<FactRow | readonly FactRow[]>;
+/** Rows one at a time or in batches, or batches encoded on another thread (see encoded-facts.ts). */
+export type FactRowSource = AsyncIterable<FactRow | readonly FactRow[] | EncodedFacts> | Iterable<FactRow | readonly FactRow[] | EncodedFacts>;
 
 export class FactLoadError extends Error {
   constructor(message: string, readonly rowNumber: number, options?: { cause?: unknown }) {
@@ -85,12 +87,17 @@ const STAGE_BATCH_ROWS = 5_000;
 
 const COPY_COLUMN_LIST = FACT_COPY_COLUMNS.join(', ');
 
+/** What follows every COPY line of a load: the columns its target decides, and the line break. */
+export function factLineSuffix(target: FactLoadTarget): string {
+  return `\t${target.organizationId}\t${target.projectId}\t${target.dataSourceId}\t${copyText(target.platform)}\t${target.extractionJobId ?? '\\N'}\n`;
+}
+
 export async function loadFacts(db: Database, target: FactLoadTarget, rows: FactRowSource): Promise<FactLoadResult> {
   // One pooled connection a load, never two: loads that each held one connection while waiting for a second
   // could exhaust a shared pool and wait on each other (the local runner runs every worker in one process).
   const main = await db.pool.connect();
   const loadId = randomUUID();
-  const suffix = `\t${target.organizationId}\t${target.projectId}\t${target.dataSourceId}\t${copyText(target.platform)}\t${target.extractionJobId ?? '\\N'}\n`;
+  const suffix = factLineSuffix(target);
   const ctx = contextStatements({ role: 'loader', orgId: target.organizationId });
   let failed: unknown = null;
   let activeCopy: CopyStream | null = null;
@@ -322,8 +329,58 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       }
     }
 
-    for await (const item of rows as AsyncIterable<FactRow | readonly FactRow[]>) {
-      if (Array.isArray(item)) {
+    // A batch encoded on another thread: hashed and written already, so only the lookups are left. Its rows
+    // come in runs of one (data type, day), and the window, month and scope are settled once a run.
+    const loadEncoded = async (batch: EncodedFacts) => {
+      if (batch.suffix !== suffix) throw new Error('encoded rows were written for another load (their suffix differs)');
+      const lines = Buffer.from(batch.lines.buffer, batch.lines.byteOffset, batch.lines.byteLength);
+      const { hashes, lineEnds } = batch;
+      let i = 0;
+      for (const run of batch.runs) {
+        if (declared && (run.dataType !== declared.dataType || run.date < declared.start || run.date > declared.end)) {
+          throw new FactLoadError(`row ${read + 1}: ${run.dataType} on ${run.date} is outside this load's window (${declared.dataType}, ${declared.start}..${declared.end})`, read + 1);
+        }
+        if (run.date !== lastMonthDate) {
+          const month = run.date.slice(0, 7);
+          if (!prefetchedMonths.has(month)) await prepareMonth(month);
+          lastMonthDate = run.date;
+        }
+        const scope = scopeId(run.dataType, run.date);
+        for (; i < run.end; i++) {
+          read++;
+          const kh = hashes[i * 4]!;
+          const kl = hashes[i * 4 + 1]!;
+          const ch = hashes[i * 4 + 2]!;
+          const cl = hashes[i * 4 + 3]!;
+          const state = index.lookup(scope, kh, kl);
+          if (state !== SlotState.Empty && index.lastHi === ch && index.lastLo === cl) {
+            unchanged++;
+            continue;
+          }
+          index.setLast(scope, kh, kl, ch, cl, state === SlotState.Empty ? SlotState.Inserted : state);
+          const start = i === 0 ? 0 : lineEnds[i - 1]!;
+          const end = lineEnds[i]!;
+          if (state === SlotState.Empty) {
+            inserted++;
+            if (chunkUsed + (end - start) > chunk.length) {
+              if (chunkUsed > 0) await writePending();
+              if (end - start > chunk.length) chunk = Buffer.allocUnsafe(end - start);
+            }
+            chunkUsed += lines.copy(chunk, chunkUsed, start, end);
+          } else {
+            staged.push(`${loadId}\t${seq++}\t${lines.toString('utf8', start, end)}`);
+            stagedRows++;
+            if (staged.length >= STAGE_BATCH_ROWS) await flushStaged();
+          }
+        }
+      }
+      if (batch.failure !== undefined) throw new FactLoadError(`row ${read + 1}: ${batch.failure}`, read + 1);
+    };
+
+    for await (const item of rows as AsyncIterable<FactRow | readonly FactRow[] | EncodedFacts>) {
+      if (isEncodedFacts(item)) {
+        await loadEncoded(item);
+      } else if (Array.isArray(item)) {
         for (const row of item as readonly FactRow[]) {
           const wait = handle(row, null);
           if (wait) await wait;
