@@ -9,6 +9,8 @@
 //      (a front that delays every call and answers 429 RESOURCE_EXHAUSTED, Google's body with retryDelay,
 //      above the limit) vs the minimum that limit allows.
 // (a) alternates three runs with three loads of the same rows and compares medians (BENCH_PIPELINE_PAIRS).
+// The run uses the page encoder as the local runner configures it (one thread on two cores or more);
+// TRIBUTARY_PAGE_ENCODER_THREADS=0 measures the run with every page normalized on the worker's thread.
 // Both measured runs are primed: an unmeasured run of the same queries first, so a replaying front answers
 // with the sandbox's own bytes without computing them again (see bench/remote-services-process.ts).
 // Scale: BENCH_PIPELINE_DAYS, BENCH_PIPELINE_AD_GROUPS, BENCH_PIPELINE_ADS (a); BENCH_PIPELINE_LATENCY_MS,
@@ -29,7 +31,7 @@ import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { s3Client } from '@tributary/shared/config/adapters';
-import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION_FILE, loadConfig } from '@tributary/shared/config/config';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { loadFacts } from '@tributary/shared/facts/fact-loader';
 import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
@@ -122,7 +124,10 @@ const suite: BenchSuite = {
     const large = await startRemote({ adGroups: AD_GROUPS_A, ads: ADS_A }, path.join(dir, 's3-large'));
     const small = await startRemote({ adGroups: 2, ads: 2 }, path.join(dir, 's3-small'));
     const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE);
-    const pageEncoder = process.env.BENCH_NO_ENCODER ? undefined : createPageEncoder(Number(process.env.BENCH_ENCODER_THREADS ?? 1));
+    // the page encoder as the local runner configures it (TRIBUTARY_PAGE_ENCODER_THREADS=0 measures without)
+    const encoderThreads = loadConfig(process.env).pipeline.pageEncoderThreads;
+    const pageEncoder = encoderThreads > 0 ? createPageEncoder(encoderThreads) : undefined;
+    log(`page encoder threads: ${encoderThreads}`);
     const secrets = new LocalEnvelopeSecretStore({ keyFile: path.join(dir, 'master.key'), storeDir: path.join(dir, 'secrets') });
     const baseUrls = (google_ads: string, remote: RemoteSandbox) => ({ google_ads, google_oauth_token: remote.sandboxUrl, google_oauth_authorize: remote.sandboxUrl });
     const depsFor = (remote: RemoteSandbox, adsUrl = remote.sandboxUrl): PipelineDeps => ({
@@ -227,7 +232,7 @@ const suite: BenchSuite = {
         log(`(a) pair ${pair + 1}/${PAIRS_A}: the run ${e2e.ms.toFixed(0)} ms (${e2e.cpuMs.toFixed(0)} ms of this process's CPU, ${runGcMs.toFixed(0)} ms of GC pauses), loadFacts alone on its ${rows.length} rows ${loaderMs.toFixed(0)} ms (${loaderGcMs.toFixed(0)} ms of GC pauses)`);
         pairs.push({ e2e, loaderMs, rows: rows.length });
       }
-      log('(a) every window of a run shares this process\'s one JavaScript thread here; in AWS each is a Lambda of its own');
+      log(`(a) every window of a run shares this process's JavaScript thread and its ${encoderThreads} page encoder thread(s) here; in AWS each window is a Lambda of its own`);
       const e2e = { rows: median(pairs.map((p) => p.e2e.rows)), ms: median(pairs.map((p) => p.e2e.ms)) };
       const loadedCount = median(pairs.map((p) => p.rows));
       const loaderMs = median(pairs.map((p) => p.loaderMs));
@@ -248,6 +253,7 @@ const suite: BenchSuite = {
         { figure: `pipeline 90-day run behind ${LATENCY_MS} ms latency, ${RATE_PER_S} calls/s (${served} calls, ${refused} answered 429)`, ours: limited.ms / 1000, baseline: minimumMs / 1000, unit: 's', ratio: limited.ms / minimumMs, goal: 'ratio <= 1.25 of the minimum the rate limit allows' },
       ];
     } finally {
+      await pageEncoder?.close();
       await admin.end();
       await scratch.close();
       await large.stop();

@@ -1,11 +1,13 @@
 // The page encoder's threads: a Google Ads batch's raw bytes come back as exactly the batch the worker's
 // own thread would build (normalize, then encodeFactRows); a page normalize refuses, or that is not JSON,
 // fails as the connector's fatal error; pages spread over threads each come back to their caller.
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
 import { FatalConnectorError, type RecordMeta } from '@tributary/connectors/contract';
 import { normalizeGoogleAdsPage } from '@tributary/connectors/google-ads/google-ads-normalize';
 import { encodeFactRows } from '@tributary/shared/facts/encoded-facts';
-import { createPageEncoder } from './page-encoder';
+import { createPageEncoder, PageEncoderThreadError } from './page-encoder';
 
 const meta: RecordMeta = {
   account: { id: '1234567890', name: 'Acme – España', currency: 'EUR', timeZone: 'Europe/Madrid' },
@@ -71,6 +73,19 @@ describe('page encoder', () => {
 
     // the threads are still there for the next page
     expect((await encoder.encode('google_ads', pieces(message(5)), meta, SUFFIX)).count).toBe(5);
+  });
+
+  it('when a thread dies with a page queued, that page fails as a thread error the state machine retries, and the next page gets a new thread', async () => {
+    const own = createPageEncoder(1);
+    const queued = own.encode('google_ads', pieces(message(2_000)), meta, SUFFIX);
+    await own.close(); // the thread is terminated under the page
+    const err = await queued.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PageEncoderThreadError);
+    expect((err as Error).name).toBe('PageEncoderThreadError');
+    const asl = readFileSync(EXTRACTION_DEFINITION_FILE, 'utf8');
+    expect(JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry[0].ErrorEquals).toContain('PageEncoderThreadError');
+    expect((await own.encode('google_ads', pieces(message(5)), meta, SUFFIX)).count).toBe(5);
+    await own.close();
   });
 
   it('when a platform\'s raw bytes are not its page body, it is not offered to the threads', () => {

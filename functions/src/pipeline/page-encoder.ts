@@ -50,6 +50,17 @@ function threadEntry(): { file: URL; workerData?: { entry: string } } {
 /** the encoder thread's young generation, MB */
 const YOUNG_GENERATION_MB = 96;
 
+/**
+ * An encoder thread died with pages queued (out of memory, terminated). Like a worker process that exits,
+ * the window is retried: the state machine's Extract Retry names this class.
+ */
+export class PageEncoderThreadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
 interface Pending {
   resolve(batch: EncodedFacts): void;
   reject(err: Error): void;
@@ -94,8 +105,8 @@ export function createPageEncoder(threads: number): PageEncoder {
       const { name, message } = reply.error;
       p.reject(name === 'FatalConnectorError' || name === 'SyntaxError' ? new FatalConnectorError(name === 'SyntaxError' ? `page is not valid JSON: ${message}` : message, p.platform) : new Error(message));
     });
-    worker.on('error', (err) => failAll(err));
-    worker.on('exit', (code) => failAll(new Error(`the page encoder thread exited (code ${code})`)));
+    worker.on('error', (err) => failAll(new PageEncoderThreadError(`the page encoder thread failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => failAll(new PageEncoderThreadError(`the page encoder thread exited (code ${code})`)));
     return lane;
   };
 
