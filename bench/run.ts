@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --suite <name>]`: starts a scratch embedded PostgreSQL 17, runs every
+// `npm run bench [-- --json] [-- --suite <name>[,<name>…]]`: starts a scratch embedded PostgreSQL 17, runs every
 // suite in bench/suites/*.bench.ts, and prints each figure beside the baseline measured in the same run.
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import type { BenchFigure, BenchSuite } from './harness';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const only = args.includes('--suite') ? args[args.indexOf('--suite') + 1] : undefined;
+const only = args.includes('--suite') ? args[args.indexOf('--suite') + 1]?.split(',') : undefined;
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 function print(f: BenchFigure) {
@@ -24,10 +24,10 @@ function print(f: BenchFigure) {
 async function main() {
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'suites');
   // a suite's file is <name>.bench.ts; filter before importing, since some suites load heavy SDKs
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.ts') && (!only || f === `${only}.bench.ts`)).sort();
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.ts') && (!only || only.includes(f.slice(0, -'.bench.ts'.length)))).sort();
   const suites: BenchSuite[] = [];
   for (const f of files) suites.push((await import(pathToFileURL(path.join(dir, f)).href)).default as BenchSuite);
-  if (suites.length === 0) throw new Error(only ? `no bench suite named ${only}` : 'no bench suites found');
+  if (suites.length === 0) throw new Error(only ? `no bench suite named ${only.join(' or ')}` : 'no bench suites found');
 
   const pg = await startEmbeddedPostgres({ dataDir: path.join(os.tmpdir(), `tributary-bench-pg-${process.pid}`), port: await freePort(), ephemeral: true });
   let failed = false;

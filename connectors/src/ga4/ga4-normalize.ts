@@ -6,6 +6,7 @@
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import type { RawPage, RecordMeta } from '../contract';
 import { FatalConnectorError } from '../contract';
+import { recordShape, type RecordBuilder } from '../runtime/record-shape';
 
 export interface RunReportPage {
   dimensionHeaders?: { name?: string | null }[];
@@ -37,10 +38,11 @@ interface Ga4Layout {
   /** -1 when the report has no conversions metric (conversions are then unknown, not zero) */
   conversionsAt: number;
   revenueAt: number;
-  extraDimensionNames: string[];
   extraDimensionIndexes: number[];
-  extraMetricNames: string[];
   extraMetricIndexes: number[];
+  /** the page's extras, built by object literals compiled for its names (see runtime/record-shape.ts); null: none */
+  extraDimensions: RecordBuilder | null;
+  extraMetrics: RecordBuilder | null;
 }
 
 /** One row of a page as a fact. */
@@ -56,18 +58,15 @@ function ga4Row(layout: Ga4Layout, dv: readonly { value?: string | null }[], mv:
     revenue: valueAt(mv, layout.revenueAt),
     currency,
   };
-  const { extraDimensionNames, extraDimensionIndexes, extraMetricNames, extraMetricIndexes } = layout;
-  if (extraDimensionNames.length) {
-    const extraDimensions: Record<string, string | null> = {};
-    for (let e = 0; e < extraDimensionNames.length; e++) extraDimensions[extraDimensionNames[e]!] = valueAt(dv, extraDimensionIndexes[e]!);
-    fact.extraDimensions = extraDimensions;
-  }
-  if (extraMetricNames.length) {
-    const extraMetrics: Record<string, unknown> = {};
-    for (let e = 0; e < extraMetricNames.length; e++) extraMetrics[extraMetricNames[e]!] = valueAt(mv, extraMetricIndexes[e]!);
-    fact.extraMetrics = extraMetrics;
-  }
+  if (layout.extraDimensions) fact.extraDimensions = layout.extraDimensions(valuesAt(dv, layout.extraDimensionIndexes)) as Record<string, string | null>;
+  if (layout.extraMetrics) fact.extraMetrics = layout.extraMetrics(valuesAt(mv, layout.extraMetricIndexes));
   return fact;
+}
+
+function valuesAt(cells: readonly { value?: string | null }[], indexes: readonly number[]): (string | null)[] {
+  const values = new Array<string | null>(indexes.length);
+  for (let e = 0; e < indexes.length; e++) values[e] = valueAt(cells, indexes[e]!);
+  return values;
 }
 
 export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
@@ -81,7 +80,7 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
   // Column positions are the same for every row of a page: resolve them once, not per row.
   const campaignIdAt = dims.indexOf('sessionCampaignId');
   const campaignNameAt = dims.indexOf('sessionCampaignName');
-  // the extras' names and positions as parallel arrays, for the row builder
+  // the extras' names and positions as parallel arrays, for the record builders
   const extraDimensionNames: string[] = [];
   const extraDimensionIndexes: number[] = [];
   dims.forEach((name, i) => {
@@ -96,7 +95,11 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
     if (name !== conversionName && name !== 'purchaseRevenue') (extraMetricNames.push(name), extraMetricIndexes.push(i));
   });
 
-  const layout: Ga4Layout = { campaignIdAt, campaignNameAt, conversionsAt, revenueAt, extraDimensionNames, extraDimensionIndexes, extraMetricNames, extraMetricIndexes };
+  const layout: Ga4Layout = {
+    campaignIdAt, campaignNameAt, conversionsAt, revenueAt, extraDimensionIndexes, extraMetricIndexes,
+    extraDimensions: extraDimensionNames.length ? recordShape(extraDimensionNames) : null,
+    extraMetrics: extraMetricNames.length ? recordShape(extraMetricNames) : null,
+  };
   const rows = body.rows ?? [];
   const out: FactRow[] = new Array(rows.length);
   // rows come day by day: the date is checked and reformatted once a day

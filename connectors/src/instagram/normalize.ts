@@ -5,6 +5,7 @@
 // from both sides of the change line up. Everything else is kept in extraMetrics, unknown metrics included.
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { FatalConnectorError, type RecordMeta } from '../contract';
+import { recordShape } from '../runtime/record-shape';
 
 export const IG_REPORTING_TIME_ZONE = 'America/Los_Angeles';
 
@@ -56,36 +57,72 @@ function metricsOf(response: unknown): IgMetric[] {
   return data as IgMetric[];
 }
 
+/**
+ * A page's metric names in the order first seen, and each row's values by name position. Rows are built
+ * from these by compiled record shapes (runtime/record-shape.ts), not by keyed stores into `{}`.
+ */
+class MetricColumns {
+  readonly names: string[] = [];
+  private readonly at = new Map<string, number>();
+  /** stores `value` under `name` in `values`; a name given twice keeps its last value */
+  set(values: unknown[], name: string, value: unknown): void {
+    let i = this.at.get(name);
+    if (i === undefined) {
+      this.at.set(name, (i = this.names.length));
+      this.names.push(name);
+    }
+    values[i] = value;
+  }
+}
+
+/**
+ * The impressions column and extraMetrics of one row: `views` fills the column where present, else
+ * `impressions`; every other metric goes to extraMetrics, and `impressions` too when `views` took its place.
+ * A metric without a value on this row is undefined, which JSON and the row hash treat as absent.
+ */
+function impressionsAndExtras(names: readonly string[], values: readonly unknown[]): { impressions: string | null; extraMetrics: Record<string, unknown> } {
+  const viewsAt = names.indexOf('views');
+  const impressionsAt = names.indexOf('impressions');
+  const views = viewsAt < 0 ? undefined : values[viewsAt];
+  const impressions = impressionsAt < 0 ? undefined : values[impressionsAt];
+  const keepImpressions = views !== undefined && impressions !== undefined;
+  const keys: string[] = [];
+  const kept: unknown[] = [];
+  for (let i = 0; i < names.length; i++) {
+    if (i === viewsAt || (i === impressionsAt && !keepImpressions)) continue;
+    keys.push(names[i]!);
+    kept.push(values[i]);
+  }
+  return { impressions: count(views ?? impressions), extraMetrics: recordShape(keys)(kept) };
+}
+
 function normalizeAccountPage(page: IgAccountPage, meta: RecordMeta): FactRow[] {
-  const byDay = new Map<string, Record<string, unknown>>();
+  const columns = new MetricColumns();
+  const byDay = new Map<string, unknown[]>();
   const day = (d: string) => {
-    let m = byDay.get(d);
-    if (!m) byDay.set(d, (m = {}));
-    return m;
+    let values = byDay.get(d);
+    if (!values) byDay.set(d, (values = []));
+    return values;
   };
   for (const metric of metricsOf(page.timeSeries.response)) {
     for (const v of metric.values ?? []) {
       if (!v.end_time) continue;
       const d = dayEndedBy(v.end_time);
-      if (d >= page.start && d <= page.end) day(d)[metric.name] = v.value;
+      if (d >= page.start && d <= page.end) columns.set(day(d), metric.name, v.value);
     }
   }
   for (const total of page.totals) {
     for (const metric of metricsOf(total.response)) {
-      if (metric.total_value) day(total.day)[metric.name] = metric.total_value.value;
+      if (metric.total_value) columns.set(day(total.day), metric.name, metric.total_value.value);
     }
   }
-  return [...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, metrics]) => {
-    const { views, impressions, ...rest } = metrics;
-    return {
-      dataType: meta.reportType,
-      date,
-      accountId: meta.account.id,
-      accountName: meta.account.name,
-      impressions: count(views ?? impressions),
-      extraMetrics: { ...rest, ...(views !== undefined && impressions !== undefined ? { impressions } : {}) },
-    };
-  });
+  return [...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, values]) => ({
+    dataType: meta.reportType,
+    date,
+    accountId: meta.account.id,
+    accountName: meta.account.name,
+    ...impressionsAndExtras(columns.names, values),
+  }));
 }
 
 function normalizeMediaPage(page: IgMediaPage, meta: RecordMeta): FactRow[] {
@@ -94,17 +131,16 @@ function normalizeMediaPage(page: IgMediaPage, meta: RecordMeta): FactRow[] {
   for (const item of page.media.data) {
     const response = page.insights[item.id];
     if (!response || !item.timestamp) continue;
-    const metrics: Record<string, unknown> = {};
-    for (const metric of metricsOf(response)) metrics[metric.name] = metric.values?.[0]?.value ?? metric.total_value?.value;
-    const { views, impressions, ...rest } = metrics;
+    const columns = new MetricColumns();
+    const values: unknown[] = [];
+    for (const metric of metricsOf(response)) columns.set(values, metric.name, metric.values?.[0]?.value ?? metric.total_value?.value);
     rows.push({
       dataType: meta.reportType,
       date: dayIn(IG_REPORTING_TIME_ZONE, Date.parse(item.timestamp.replace(/\+0000$/, 'Z'))),
       accountId: meta.account.id,
       accountName: meta.account.name,
       extraDimensions: { media_id: item.id, media_type: item.media_type ?? null, media_product_type: item.media_product_type ?? null },
-      impressions: count(views ?? impressions),
-      extraMetrics: { ...rest, ...(views !== undefined && impressions !== undefined ? { impressions } : {}) },
+      ...impressionsAndExtras(columns.names, values),
     });
   }
   return rows;
