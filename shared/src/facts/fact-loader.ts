@@ -5,6 +5,9 @@
 //   changed rows    -> COPY into fact_load_staging, then one set-based UPDATE at the end
 //   unchanged rows  -> recognised in memory and never sent to the database
 //
+// Rows come as FactRow objects, or as batches another thread already hashed and wrote as COPY text
+// (encoded-facts.ts: the extract worker's page encoder); either way each row is classified the same.
+//
 // It can tell the three apart before sending anything because it first reads, month by month, the
 // (row_key, content_hash) pairs the data source already has, into a compact in-memory index. That read is
 // ~16 bytes a row, against ~200 bytes a row to send a fact, which is what makes an unchanged re-load cheap.
