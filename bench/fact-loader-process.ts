@@ -6,6 +6,7 @@
 import { createDatabase } from '@tributary/shared/db/database';
 import { loadFacts, type FactLoadTarget } from '@tributary/shared/facts/fact-loader';
 import { syntheticFacts } from '@tributary/shared/facts/synthetic-facts';
+import { peakRssBytes } from './peak-rss';
 
 export interface LoaderProcessInput {
   url: string;
@@ -33,7 +34,7 @@ async function main() {
     const t = performance.now();
     const result = await loadFacts(db, input.target, syntheticFacts({ days: input.days, rowsPerDay: input.rowsPerDay, changedFraction: 0.05, version: 0 }));
     const ms = performance.now() - t;
-    const out: LoaderProcessOutput = { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, ms, restingRss, peakRss: process.resourceUsage().maxRSS * 1024 };
+    const out: LoaderProcessOutput = { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, ms, restingRss, peakRss: peakRssBytes() };
     process.stdout.write(JSON.stringify(out) + '\n');
   } finally {
     await db.close();

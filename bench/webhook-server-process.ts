@@ -3,13 +3,14 @@
 // {"url"} once listening; on stdin "rss" prints {"maxRssKb"}, on "stop" closes and exits.
 import { createDatabase } from '@tributary/shared/db/database';
 import { startWebhookServer } from '@tributary/functions/webhooks/webhook-server';
+import { peakRssBytes } from './peak-rss';
 
 async function main() {
   const db = createDatabase({ kind: 'url', url: process.env.BENCH_DB_URL!, maxConnections: 4 });
   const server = await startWebhookServer({ db, signingSecret: Buffer.from(process.env.BENCH_SECRET!, 'base64') });
   process.stdout.write(JSON.stringify({ url: server.url }) + '\n');
   process.stdin.on('data', (d) => {
-    if (String(d).includes('rss')) process.stdout.write(JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+    if (String(d).includes('rss')) process.stdout.write(JSON.stringify({ maxRssKb: Math.round(peakRssBytes() / 1024) }) + '\n');
     if (String(d).includes('stop')) void server.close().then(() => db.close()).then(() => process.exit(0));
   });
 }
