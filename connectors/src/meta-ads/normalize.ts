@@ -6,6 +6,7 @@
 // action, metric and field, unknown new ones included, goes to extraMetrics.
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { FatalConnectorError, type RecordMeta } from '../contract';
+import { RecordShapes } from '../runtime/record-shape';
 
 export const DEFAULT_CONVERSION_ACTION_TYPE = 'purchase';
 
@@ -28,24 +29,29 @@ export function normalizeInsightsPage(body: unknown, meta: RecordMeta, options: 
   const data = (body as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) throw new FatalConnectorError('Meta Ads insights page has no data array', 'meta_ads', 'Meta Ads returned a report page Tributary cannot read.');
   const rows: FactRow[] = [];
+  const shapes = new RecordShapes();
   for (const item of data) {
     if (typeof item !== 'object' || item === null) throw new FatalConnectorError('Meta Ads insights row is not an object', 'meta_ads', 'Meta Ads returned a report page Tributary cannot read.');
-    rows.push(normalizeInsightsRow(item as Record<string, unknown>, meta, options));
+    rows.push(normalizeInsightsRow(item as Record<string, unknown>, meta, options, shapes));
   }
   return rows;
 }
 
-export function normalizeInsightsRow(row: Record<string, unknown>, meta: RecordMeta, options: NormalizeOptions): FactRow {
+export function normalizeInsightsRow(row: Record<string, unknown>, meta: RecordMeta, options: NormalizeOptions, shapes = new RecordShapes()): FactRow {
   const date = str(row.date_start);
   if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new FatalConnectorError(`Meta Ads insights row without a day (date_start=${String(row.date_start)})`, 'meta_ads', 'Meta Ads returned a report row without a date.');
   const actions = actionMap(row.actions);
   const actionValues = actionMap(row.action_values);
-  const extraMetrics: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (!CORE_FIELDS.has(key) && value !== undefined) extraMetrics[key] = value;
+  // every other field, in the row's order, then the two action maps: built through the page's record shape
+  const keys: string[] = [];
+  const values: unknown[] = [];
+  for (const key of Object.keys(row)) {
+    const value = row[key];
+    if (!CORE_FIELDS.has(key) && value !== undefined) (keys.push(key), values.push(value));
   }
-  if (actions) extraMetrics.actions = actions;
-  if (actionValues) extraMetrics.action_values = actionValues;
+  if (actions) (keys.push('actions'), values.push(actions));
+  if (actionValues) (keys.push('action_values'), values.push(actionValues));
+  const extraMetrics = shapes.builderFor(keys)(values);
   const type = options.conversionActionType;
   return {
     dataType: meta.reportType,

@@ -2,7 +2,7 @@
 // platform can send, including ones that look like code or like the prototype.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { recordShape } from './record-shape';
+import { recordShape, RecordShapes } from './record-shape';
 
 describe('recordShape', () => {
   it('when given any keys and values, it builds the record keyed stores would, own properties in key order', () => {
@@ -32,5 +32,15 @@ describe('recordShape', () => {
   it('when the same keys come again, the same builder is returned; a value left undefined is dropped by JSON', () => {
     expect(recordShape(['a', 'b'])).toBe(recordShape(['a', 'b']));
     expect(JSON.stringify(recordShape(['a', 'b'])([1, undefined]))).toBe('{"a":1}');
+  });
+
+  it('when consecutive rows share their keys, RecordShapes reuses the builder; when they differ, each row still gets its own keys', () => {
+    const shapes = new RecordShapes();
+    const first = shapes.builderFor(['a', 'b']);
+    expect(shapes.builderFor(['a', 'b'])).toBe(first);
+    expect(shapes.builderFor(['a'])([1])).toEqual({ a: 1 });
+    expect(shapes.builderFor(['b', 'a'])([1, 2])).toEqual({ b: 1, a: 2 });
+    expect(Object.keys(shapes.builderFor(['b', 'a'])([1, 2]))).toEqual(['b', 'a']);
+    expect(shapes.builderFor(['a', 'b'])([3, 4])).toEqual({ a: 3, b: 4 });
   });
 });

@@ -38,3 +38,24 @@ export function recordShape(keys: readonly string[]): RecordBuilder {
   shapes.set(id, build);
   return build;
 }
+
+/**
+ * The builder for one row's keys when consecutive rows mostly share them (a page's rows carry the same
+ * fields, less the ones a row has no value for): the keys are compared with the last row's, which costs
+ * less than looking the shape up.
+ */
+export class RecordShapes {
+  private lastKeys: readonly string[] = [];
+  private lastBuild: RecordBuilder | null = null;
+
+  builderFor(keys: readonly string[]): RecordBuilder {
+    const last = this.lastKeys;
+    if (this.lastBuild && keys.length === last.length) {
+      let same = true;
+      for (let i = 0; i < keys.length && same; i++) same = keys[i] === last[i];
+      if (same) return this.lastBuild;
+    }
+    this.lastKeys = keys;
+    return (this.lastBuild = recordShape(keys));
+  }
+}
