@@ -1,6 +1,7 @@
 // Seam: the CDK app as `cdk synth -c env=…` builds it (same feature flags from cdk.json), read back as
 // CloudFormation through aws-cdk-lib/assertions. Lambda bundling is skipped here (bundling-stacks: []); the
-// real esbuild bundle is exercised by database.migrate-handler.test.ts and by `npm run synth`.
+// real esbuild bundles are built by `npm run synth`, and the extract function's second bundle (its page
+// encoder thread) by pipeline.test.ts.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
