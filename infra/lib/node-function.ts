@@ -27,7 +27,7 @@ export interface TributaryFunctionProps extends Omit<NodejsFunctionProps, 'runti
 }
 
 /** The banner every bundle gets: CommonJS dependencies (pg, …) call require(); an ESM bundle has to provide it. */
-const REQUIRE_BANNER = "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);";
+export const REQUIRE_BANNER = "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);";
 
 /**
  * The shell command that bundles a worker thread's entry beside a function's index.mjs, with the

@@ -5,7 +5,7 @@
 // from both sides of the change line up. Everything else is kept in extraMetrics, unknown metrics included.
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { FatalConnectorError, type RecordMeta } from '../contract';
-import { recordShape } from '../runtime/record-shape';
+import { RecordShapes } from '../runtime/record-shape';
 
 export const IG_REPORTING_TIME_ZONE = 'America/Los_Angeles';
 
@@ -80,7 +80,7 @@ class MetricColumns {
  * `impressions`; every other metric goes to extraMetrics, and `impressions` too when `views` took its place.
  * A metric without a value on this row is undefined, which JSON and the row hash treat as absent.
  */
-function impressionsAndExtras(names: readonly string[], values: readonly unknown[]): { impressions: string | null; extraMetrics: Record<string, unknown> } {
+function impressionsAndExtras(shapes: RecordShapes, names: readonly string[], values: readonly unknown[]): { impressions: string | null; extraMetrics: Record<string, unknown> } {
   const viewsAt = names.indexOf('views');
   const impressionsAt = names.indexOf('impressions');
   const views = viewsAt < 0 ? undefined : values[viewsAt];
@@ -93,11 +93,12 @@ function impressionsAndExtras(names: readonly string[], values: readonly unknown
     keys.push(names[i]!);
     kept.push(values[i]);
   }
-  return { impressions: count(views ?? impressions), extraMetrics: recordShape(keys)(kept) };
+  return { impressions: count(views ?? impressions), extraMetrics: shapes.builderFor(keys)(kept) };
 }
 
 function normalizeAccountPage(page: IgAccountPage, meta: RecordMeta): FactRow[] {
   const columns = new MetricColumns();
+  const shapes = new RecordShapes();
   const byDay = new Map<string, unknown[]>();
   const day = (d: string) => {
     let values = byDay.get(d);
@@ -121,13 +122,14 @@ function normalizeAccountPage(page: IgAccountPage, meta: RecordMeta): FactRow[] 
     date,
     accountId: meta.account.id,
     accountName: meta.account.name,
-    ...impressionsAndExtras(columns.names, values),
+    ...impressionsAndExtras(shapes, columns.names, values),
   }));
 }
 
 function normalizeMediaPage(page: IgMediaPage, meta: RecordMeta): FactRow[] {
   if (!Array.isArray(page.media?.data)) throw unreadable('media list without data');
   const rows: FactRow[] = [];
+  const shapes = new RecordShapes();
   for (const item of page.media.data) {
     const response = page.insights[item.id];
     if (!response || !item.timestamp) continue;
@@ -140,7 +142,7 @@ function normalizeMediaPage(page: IgMediaPage, meta: RecordMeta): FactRow[] {
       accountId: meta.account.id,
       accountName: meta.account.name,
       extraDimensions: { media_id: item.id, media_type: item.media_type ?? null, media_product_type: item.media_product_type ?? null },
-      ...impressionsAndExtras(columns.names, values),
+      ...impressionsAndExtras(shapes, columns.names, values),
     });
   }
   return rows;

@@ -199,6 +199,11 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       chunkUsed += chunk.write(line, chunkUsed);
       chunkUsed += suffixBytes.copy(chunk, chunkUsed);
     };
+    /** a line already encoded, suffix included (an encoded batch's); oversized as in appendLine */
+    const appendBytes = (from: Buffer, start: number, end: number) => {
+      if (chunkUsed + end - start > chunk.length) chunk = Buffer.allocUnsafe(end - start);
+      chunkUsed += from.copy(chunk, chunkUsed, start, end);
+    };
     /** the buffered bytes; the stream keeps them until sent, so the next rows go to a new chunk */
     const takeChunk = () => {
       const full = chunk.subarray(0, chunkUsed);
@@ -268,6 +273,19 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       if (partitionMonths.has(next)) void prefetch(next);
     };
 
+    /** a declared window holds every row: one outside it fails the load */
+    const assertInWindow = (dataType: string, date: string) => {
+      if (declared && (dataType !== declared.dataType || date < declared.start || date > declared.end)) {
+        throw new FactLoadError(`row ${read + 1}: ${dataType} on ${date} is outside this load's window (${declared.dataType}, ${declared.start}..${declared.end})`, read + 1);
+      }
+    };
+    /** a changed row's line (suffix included) joins the staged batch; a full batch is flushed */
+    const stage = (line: string): Promise<void> | undefined => {
+      staged.push(`${loadId}\t${seq++}\t${line}`);
+      stagedRows++;
+      return staged.length >= STAGE_BATCH_ROWS ? flushStaged() : undefined;
+    };
+
     const rowError = (err: unknown, rowNumber: number) =>
       err instanceof FactRowError ? new FactLoadError(`row ${rowNumber}: ${err.message}`, rowNumber) : err;
     let lastMonthDate = '';
@@ -283,9 +301,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
           throw rowError(err, read + 1);
         }
       }
-      if (declared && (row.dataType !== declared.dataType || row.date < declared.start || row.date > declared.end)) {
-        throw new FactLoadError(`row ${read + 1}: ${row.dataType} on ${row.date} is outside this load's window (${declared.dataType}, ${declared.start}..${declared.end})`, read + 1);
-      }
+      assertInWindow(row.dataType, row.date);
       if (row.date !== lastMonthDate) {
         const month = row.date.slice(0, 7);
         if (!prefetchedMonths.has(month)) {
@@ -315,10 +331,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
         appendLine(line);
         return undefined;
       }
-      staged.push(`${loadId}\t${seq++}\t${line}${suffix}`);
-      stagedRows++;
-      if (staged.length >= STAGE_BATCH_ROWS) return flushStaged();
-      return undefined;
+      return stage(line + suffix);
     };
 
     // A declared window's months are read before its first row (its partitions exist by now): the rows
@@ -340,9 +353,7 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
       const { hashes, lineEnds } = batch;
       let i = 0;
       for (const run of batch.runs) {
-        if (declared && (run.dataType !== declared.dataType || run.date < declared.start || run.date > declared.end)) {
-          throw new FactLoadError(`row ${read + 1}: ${run.dataType} on ${run.date} is outside this load's window (${declared.dataType}, ${declared.start}..${declared.end})`, read + 1);
-        }
+        assertInWindow(run.dataType, run.date);
         if (run.date !== lastMonthDate) {
           const month = run.date.slice(0, 7);
           if (!prefetchedMonths.has(month)) await prepareMonth(month);
@@ -365,15 +376,11 @@ export async function loadFacts(db: Database, target: FactLoadTarget, rows: Fact
           const end = lineEnds[i]!;
           if (state === SlotState.Empty) {
             inserted++;
-            if (chunkUsed + (end - start) > chunk.length) {
-              if (chunkUsed > 0) await writePending();
-              if (end - start > chunk.length) chunk = Buffer.allocUnsafe(end - start);
-            }
-            chunkUsed += lines.copy(chunk, chunkUsed, start, end);
+            if (chunkUsed > 0 && chunkUsed + end - start > chunk.length) await writePending();
+            appendBytes(lines, start, end);
           } else {
-            staged.push(`${loadId}\t${seq++}\t${lines.toString('utf8', start, end)}`);
-            stagedRows++;
-            if (staged.length >= STAGE_BATCH_ROWS) await flushStaged();
+            const wait = stage(lines.toString('utf8', start, end));
+            if (wait) await wait;
           }
         }
       }
