@@ -28,9 +28,9 @@ interface Route {
 const require = createRequire(import.meta.url);
 // loaded through require, like the library loads axios: one CommonJS instance of each
 export const googleAdsLib = require('google-ads-api') as typeof import('google-ads-api');
-const { googleAdsVersion } = require('google-ads-api/build/src/version') as { googleAdsVersion: string };
+const { googleAdsVersion } = googleAdsLib;
 /** The Google Ads API version Tributary speaks: the one place to change it (with the google-ads-api major). */
-export const GOOGLE_ADS_API_VERSION = 'v23';
+export const GOOGLE_ADS_API_VERSION = 'v25';
 // the library builds its URLs from its own version; a library upgrade must come with this constant's
 if (googleAdsVersion !== GOOGLE_ADS_API_VERSION) {
   throw new Error(`google-ads-api speaks ${googleAdsVersion} but GOOGLE_ADS_API_VERSION is ${GOOGLE_ADS_API_VERSION}; update them together`);
