@@ -17,3 +17,4 @@ export const dataSourcesHandler = group('data-sources');
 export const openApiHandler = group('openapi');
 export const webhooksHandler = group('webhooks');
 export const dataHandler = group('data');
+export const platformsHandler = group('platforms');

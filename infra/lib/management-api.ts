@@ -20,6 +20,7 @@ import * as credentialRoutes from '../../functions/src/credentials/credential.ro
 import * as dataRoutes from '../../functions/src/data/data.routes';
 import * as dataSourceRoutes from '../../functions/src/data-sources/data-source.routes';
 import * as memberRoutes from '../../functions/src/members/member.routes';
+import * as platformRoutes from '../../functions/src/platforms/platform.routes';
 import { openApiRoute } from '../../functions/src/openapi';
 import * as projectRoutes from '../../functions/src/projects/project.routes';
 import * as webhookRoutes from '../../functions/src/webhooks/webhook.routes';
@@ -48,6 +49,7 @@ export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
   webhooks: { handler: 'webhooksHandler', routes: routesOf(webhookRoutes), readsSecrets: false },
   data: { handler: 'dataHandler', routes: routesOf(dataRoutes), readsSecrets: false },
   openapi: { handler: 'openApiHandler', routes: [openApiRoute], readsSecrets: false },
+  platforms: { handler: 'platformsHandler', routes: routesOf(platformRoutes), readsSecrets: false },
 };
 
 /** The secret tags SecretsManagerSecretStore writes; IAM requires them on every secret it creates. */

@@ -8,7 +8,7 @@ import { IGMedia, IGUser, User, type Cursor } from 'facebook-nodejs-business-sdk
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { ConnectorConfigError, type Catalog, type Connector, type ConnectorContext, type ExtractRequest, type RawPage, type RecordMeta, type ReportTypeInfo } from '../contract';
 import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
-import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl } from '../meta-ads/graph-client';
+import { GraphClient, META_GRAPH_API, graphBaseUrl } from '../meta-ads/graph-client';
 import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaAccessTokenExpiresAt, metaOAuthSpec, refreshMetaToken, type MetaCredential } from '../meta-ads/meta-oauth';
 import { IG_REPORTING_TIME_ZONE, normalizeInstagramPage, type IgAccountPage, type IgInsightsResponse, type IgMediaItem, type IgMediaPage } from './normalize';
 
@@ -42,7 +42,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
   const connector: Connector<MetaCredential> = {
     platform: 'instagram',
     displayName: 'Instagram',
-    apiVersion: META_GRAPH_API_VERSION,
+    apiVersion: META_GRAPH_API,
     auth: metaOAuthSpec(['instagram_basic', 'instagram_manage_insights', 'pages_show_list', 'business_management']),
     credentialSchema: MetaCredentialSchema,
     // Instagram's Business Use Case budget is 4800 × impressions a day per account; 200 calls an hour per

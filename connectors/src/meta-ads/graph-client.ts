@@ -9,7 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { FacebookAdsApi } from 'facebook-nodejs-business-sdk';
 import type { Platform } from '@tributary/shared/domain/platform';
-import { ConnectorError, TransientPlatformError } from '../contract';
+import { ConnectorError, TransientPlatformError, type ApiVersionPin } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
 
 /**
@@ -21,10 +21,15 @@ import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../
  */
 export const META_GRAPH_API_VERSION = 'v26.0';
 /**
- * v26.0's sunset: Meta has not published it yet (it names a version's end only once later versions ship),
- * so null, and the platform catalog shows "not announced". Set it when Meta's changelog lists one.
+ * The pin both Meta connectors declare. v26.0's sunset: Meta has not published it yet (it names a version's
+ * end only once later versions ship), so null, and the platform catalog shows none. Set it when Meta's
+ * changelog lists one.
  */
-export const META_GRAPH_API_SUNSET: string | null = null;
+export const META_GRAPH_API: ApiVersionPin = {
+  version: META_GRAPH_API_VERSION,
+  sunset: null,
+  source: 'not published by Meta yet (developers.facebook.com/docs/graph-api/changelog/versions)',
+};
 export const META_GRAPH_DEFAULT_URL = 'https://graph.facebook.com';
 export const META_DIALOG_DEFAULT_URL = 'https://www.facebook.com';
 /** ConnectorContext.baseUrls keys the Meta connectors read */
