@@ -5,7 +5,7 @@ import { listConnectors } from '@tributary/connectors/registry';
 import { logApiVersionWarnings } from '@tributary/connectors/runtime/api-versions';
 import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
 import { webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
-import type { ApiConfig, PlatformsConfig } from '@tributary/shared/config/config';
+import { apiConfigOf, type ApiConfig, type PlatformsConfig } from '@tributary/shared/config/config';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
@@ -68,8 +68,8 @@ export function createApiDeps(
     verifier: adapters.verifier,
     users: new UserDirectory(adapters.db, adapters.identity),
     clock: adapters.clock,
-    api: adapters.config.api,
-    allowedOrigin: adapters.config.api.dashboardOrigin,
+    api: apiConfigOf(adapters.config),
+    allowedOrigin: apiConfigOf(adapters.config).dashboardOrigin,
     findConnector: options.findConnector ?? findRegisteredConnector,
     oauthClients: options.oauthClients ?? oauthClientsFromConfig(adapters.config.platforms),
     connectorBaseUrls,

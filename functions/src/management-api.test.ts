@@ -131,7 +131,7 @@ beforeAll(async () => {
   (logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
-  server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api.dashboardOrigin });
+  server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api!.dashboardOrigin });
   // six stand-ins start here (a database, dynalite, cognito-local as a child process, two sandboxes, the API server)
 }, 600_000);
 

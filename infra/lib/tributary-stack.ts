@@ -101,6 +101,8 @@ export class TributaryStack extends Stack {
       managers: [this.api.functions['data-sources']!, this.api.functions.projects!],
     });
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
+    // "extract now" (POST …/data-sources/{id}/extract) starts the state machine too
+    this.pipeline.allowStartingRuns(this.api.functions['data-sources']!);
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });

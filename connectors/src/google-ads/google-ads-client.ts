@@ -10,10 +10,13 @@
 // Everything else, the request building, the streamed JSON parsing and the GoogleAdsFailure errors, is
 // the library's own code.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { AxiosStatic, InternalAxiosRequestConfig } from 'axios';
+// Static imports, so esbuild puts the library in the bundle (Lambda's /var/task has no node_modules).
+// axios by its CommonJS file: the one the library's require('axios') loads, so one instance of it here,
+// under Node and in the bundle alike (axios's ESM build would be a second instance).
+import axiosCjs from 'axios/dist/node/axios.cjs';
+import * as googleAdsApi from 'google-ads-api';
 import type { Customer } from 'google-ads-api';
 
 export const GOOGLE_ADS_HOST = 'https://googleads.googleapis.com';
@@ -25,9 +28,7 @@ interface Route {
   signal?: AbortSignal;
 }
 
-const require = createRequire(import.meta.url);
-// loaded through require, like the library loads axios: one CommonJS instance of each
-export const googleAdsLib = require('google-ads-api') as typeof import('google-ads-api');
+export const googleAdsLib = googleAdsApi;
 const { googleAdsVersion } = googleAdsLib;
 /** The Google Ads API version Tributary speaks: the one place to change it (with the google-ads-api major). */
 export const GOOGLE_ADS_API_VERSION = 'v25';
@@ -41,16 +42,12 @@ let libraryAxios: AxiosStatic | null = null;
 /**
  * The axios the library requires (CommonJS). An ESM `import axios` would be a second instance (axios
  * ships separate CJS and ESM builds), and an interceptor on it would never see the library's requests.
+ * The library must not get an axios of its own (npm dedupe axios): the sandbox tests would then reach
+ * googleads.googleapis.com instead of the sandbox, and fail.
  */
 export function libraryAxiosInstance(): AxiosStatic {
   if (libraryAxios) return libraryAxios;
-  const libraryDir = path.dirname(require.resolve('google-ads-api'));
-  const theirs = require.resolve('axios', { paths: [libraryDir] });
-  const ours = require.resolve('axios');
-  if (theirs !== ours) {
-    throw new Error(`google-ads-api resolves its own axios (${theirs}); dedupe it (npm dedupe axios) so the base-URL seam can reach it`);
-  }
-  const axios = require(theirs) as AxiosStatic;
+  const axios = axiosCjs;
   axios.interceptors.request.use((config: InternalAxiosRequestConfig) => {
     const route = routes.getStore();
     if (!route || !config.url?.startsWith(GOOGLE_ADS_HOST)) return config;

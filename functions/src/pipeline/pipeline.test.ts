@@ -17,7 +17,7 @@ import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { s3Client } from '@tributary/shared/config/adapters';
-import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher, type ProgressEvent } from '@tributary/shared/ports/progress-events';
@@ -53,7 +53,7 @@ beforeAll(async () => {
   await admin.connect();
   s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
   // Retry and Wait intervals of the definition shortened: the states and their order are what is tested
-  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE, { retryIntervalMs: 5, waitMs: 5 });
+  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   const progress = new InMemoryProgressPublisher();
   progress.subscribe((e) => void events.push(e));
   deps = {

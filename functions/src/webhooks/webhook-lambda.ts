@@ -4,7 +4,7 @@
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 
 /** The Node.js runtime's streaming helpers, provided as a global (not an npm package). */
@@ -17,7 +17,7 @@ declare const awslambda: AwsLambdaStreaming;
 let deps: Promise<WebhookDeps> | undefined;
 
 async function loadDeps(): Promise<WebhookDeps> {
-  const config = loadConfig();
+  const config = loadFunctionConfig('webhook');
   const adapters = createAdapters(config);
   // The secret reaches the function as an environment variable resolved from Secrets Manager at deploy
   // time (a dynamic reference), so no request waits on a Secrets Manager call.
