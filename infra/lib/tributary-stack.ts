@@ -11,7 +11,9 @@ import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
 import { Identity } from './identity';
 import { ManagementApi } from './management-api';
+import { Monitoring } from './monitoring';
 import { Network } from './network';
+import { operationsSettings, type OperationsSettings } from './operations-settings';
 import { Maintenance } from './maintenance';
 import { Pipeline } from './pipeline';
 import { Progress } from './progress';
@@ -25,6 +27,8 @@ export interface TributaryStackProps extends StackProps {
 
 export class TributaryStack extends Stack {
   readonly settings: EnvironmentSettings;
+  /** the deployment's own settings: alarm email, domains, SES sender (infra/deploy-settings.json, -c) */
+  readonly operations: OperationsSettings;
   readonly network: Network;
   readonly encryption: Encryption;
   readonly storage: Storage;
@@ -37,10 +41,12 @@ export class TributaryStack extends Stack {
   readonly progress: Progress;
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
     this.settings = settings;
+    const operations = (this.operations = operationsSettings(this.node, settings.name));
     Tags.of(this).add('tributary:environment', settings.name);
 
     this.network = new Network(this, 'Network', { settings });
@@ -101,6 +107,9 @@ export class TributaryStack extends Stack {
       managers: [this.api.functions['data-sources']!, this.api.functions.projects!],
     });
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
+
+    // last: it watches every function, queue, API, state machine, database and web ACL built above
+    this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });

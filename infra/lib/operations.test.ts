@@ -1,0 +1,104 @@
+// Seam: the synthesized stack of each environment (as `cdk synth -c env=…` builds it, bundling skipped), read
+// back as CloudFormation: what makes it operable in production (alarms, logs, tracing, backups, identity,
+// OAuth app secrets, domains).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app';
+import { DEPLOY_ENVIRONMENTS, type DeployEnvironment } from './environments';
+import { REPO_ROOT } from './node-function';
+
+const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+
+export function synthesize(env: DeployEnvironment, extra: Record<string, unknown> = {}): Template {
+  const { stack } = buildApp({ context: { ...cdkJsonContext, env, 'aws:cdk:bundling-stacks': [], ...extra } });
+  return Template.fromStack(stack);
+}
+
+type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
+type Resources = Record<string, Resource>;
+const resourcesOf = (t: Template, type: string) => t.findResources(type) as Resources;
+
+const templates = {} as Record<DeployEnvironment, Template>;
+beforeAll(() => {
+  for (const env of DEPLOY_ENVIRONMENTS) templates[env] = synthesize(env);
+}, 900_000);
+
+describe('alarms', () => {
+  const alarmsOf = (t: Template) => Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+  const topicOf = (t: Template) => Object.keys(resourcesOf(t, 'AWS::SNS::Topic'))[0]!;
+
+  it('when synthesized, every function has an errors and a throttles alarm', () => {
+    for (const env of DEPLOY_ENVIRONMENTS) {
+      const t = templates[env];
+      const alarms = alarmsOf(t);
+      const functions = Object.keys(resourcesOf(t, 'AWS::Lambda::Function'));
+      expect(functions.length).toBeGreaterThan(10);
+      for (const fn of functions) {
+        for (const metric of ['Errors', 'Throttles']) {
+          const found = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric && JSON.stringify(a.Dimensions).includes(`"Ref":"${fn}"`));
+          expect(found, `${env} ${fn} ${metric}`).toHaveLength(1);
+        }
+      }
+    }
+  });
+
+  it('when synthesized, every alarm in the stack (also those other constructs made) notifies the encrypted, TLS-only alarm topic', () => {
+    const t = templates.prod;
+    const topic = topicOf(t);
+    const alarms = alarmsOf(t);
+    for (const a of alarms) {
+      expect(a.AlarmActions, a.AlarmDescription).toEqual([{ Ref: topic }]);
+      expect(a.OKActions, a.AlarmDescription).toEqual([{ Ref: topic }]);
+    }
+    const topicProps = resourcesOf(t, 'AWS::SNS::Topic')[topic]!.Properties!;
+    expect(topicProps.KmsMasterKeyId).toBeDefined();
+    const policy = Object.values(resourcesOf(t, 'AWS::SNS::TopicPolicy'))[0]!.Properties!;
+    expect(JSON.stringify(policy.PolicyDocument)).toContain('aws:SecureTransport');
+    // the key lets CloudWatch encrypt what it publishes
+    const keyPolicy = JSON.stringify(Object.values(resourcesOf(t, 'AWS::KMS::Key'))[0]!.Properties!.KeyPolicy);
+    expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
+  });
+
+  it('when staging or prod is synthesized, the alarm topic has the deploy settings\' email subscription; -c alarmEmail replaces it', () => {
+    const settings = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra/deploy-settings.json'), 'utf8'));
+    for (const env of ['staging', 'prod'] as const) {
+      templates[env].hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: settings[env].alarmEmail });
+    }
+    templates.dev.resourceCountIs('AWS::SNS::Subscription', 0);
+    const t = synthesize('dev', { alarmEmail: 'oncall@example.org' });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org', TopicArn: { Ref: topicOf(t) } });
+  });
+
+  it('when synthesized, the API (5xx, latency), WebSocket, state machine, dead-letter queues, Aurora, RDS Proxy and WAF have alarms', () => {
+    const alarms = alarmsOf(templates.prod);
+    const has = (namespace: string, metric: string) => alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric).length;
+    expect(has('AWS/ApiGateway', '5xx')).toBe(1);
+    expect(has('AWS/ApiGateway', 'Latency')).toBe(1);
+    expect(has('AWS/ApiGateway', 'IntegrationError')).toBe(1);
+    expect(has('AWS/States', 'ExecutionsFailed')).toBe(1);
+    expect(has('AWS/States', 'ExecutionsTimedOut')).toBe(1);
+    for (const m of ['CPUUtilization', 'ACUUtilization', 'DatabaseConnections', 'FreeLocalStorage', 'DatabaseConnectionsBorrowLatency', 'ClientConnectionsSetupFailedAuth']) {
+      expect(has('AWS/RDS', m), m).toBe(1);
+    }
+    expect(has('AWS/WAFV2', 'BlockedRequests')).toBe(1);
+    // one per queue: every queue in the stack is a dead-letter queue
+    const queues = Object.keys(resourcesOf(templates.prod, 'AWS::SQS::Queue'));
+    for (const q of queues) {
+      const found = alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes(q));
+      expect(found, q).toHaveLength(1);
+    }
+    // prod's 64 ACU allow 5,000 connections: the alarm fires at 80%
+    expect(alarms.find((a) => a.MetricName === 'DatabaseConnections')!.Threshold).toBe(4000);
+  });
+
+  it('when synthesized, each environment has its own dashboard', () => {
+    for (const env of DEPLOY_ENVIRONMENTS) {
+      const dashboards = Object.values(resourcesOf(templates[env], 'AWS::CloudWatch::Dashboard'));
+      expect(dashboards.map((d) => d.Properties!.DashboardName)).toEqual([`tributary-${env}`]);
+      const body = JSON.stringify(dashboards[0]!.Properties!.DashboardBody);
+      for (const metric of ['5xx', 'Errors', 'Throttles', 'ExecutionsFailed', 'ACUUtilization', 'BlockedRequests']) expect(body, metric).toContain(metric);
+    }
+  });
+});
