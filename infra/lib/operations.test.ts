@@ -102,3 +102,61 @@ describe('alarms', () => {
     }
   });
 });
+
+describe('logs and traces', () => {
+  it('when synthesized, every bucket but the access-log bucket logs to it, and the access-log bucket expires its logs', () => {
+    const t = templates.prod;
+    const buckets = resourcesOf(t, 'AWS::S3::Bucket');
+    const logBucket = Object.entries(buckets).filter(([, b]) => b.Properties!.LifecycleConfiguration?.Rules?.some((r: { Id?: string }) => r.Id === 'expire-access-logs'));
+    expect(logBucket).toHaveLength(1);
+    const [logBucketId, logBucketResource] = logBucket[0]!;
+    expect(logBucketResource.Properties!.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(400);
+    expect(logBucketResource.DeletionPolicy).toBe('Retain');
+    for (const [id, b] of Object.entries(buckets)) {
+      if (id === logBucketId) continue;
+      expect(b.Properties!.LoggingConfiguration, id).toEqual({ DestinationBucketName: { Ref: logBucketId }, LogFilePrefix: expect.stringMatching(/^s3\//) });
+    }
+    expect(synthesize('dev', { accessLogRetentionDays: '3' }).findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: { Rules: [{ Id: 'expire-access-logs', ExpirationInDays: 3 }] } } })).not.toEqual({});
+  });
+
+  it('when synthesized, CloudFront logs to the access-log bucket, the VPC has flow logs, and both API stages write JSON access logs', () => {
+    const t = templates.staging;
+    for (const d of Object.values(resourcesOf(t, 'AWS::CloudFront::Distribution'))) {
+      expect(d.Properties!.DistributionConfig.Logging).toMatchObject({ Bucket: { 'Fn::GetAtt': [expect.stringMatching(/AccessLogBucket/), 'RegionalDomainName'] }, IncludeCookies: false });
+    }
+    t.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 's3' });
+    const stages = Object.values(resourcesOf(t, 'AWS::ApiGatewayV2::Stage'));
+    expect(stages).toHaveLength(2);
+    for (const stage of stages) {
+      const settings = stage.Properties!.AccessLogSettings;
+      expect(settings.DestinationArn['Fn::GetAtt'][1]).toBe('Arn');
+      expect(Object.keys(JSON.parse(settings.Format))).toEqual(expect.arrayContaining(['requestId', 'ip', 'status', 'routeKey']));
+    }
+  });
+
+  it('when synthesized, every application function is traced, and its failed asynchronous invocations go to an on-failure queue', () => {
+    const t = templates.dev;
+    const configs = Object.values(resourcesOf(t, 'AWS::Lambda::EventInvokeConfig'));
+    const failureQueue = Object.keys(resourcesOf(t, 'AWS::SQS::Queue')).find((q) => q.includes('AsyncInvocationFailures'))!;
+    for (const [id, fn] of Object.entries(resourcesOf(t, 'AWS::Lambda::Function'))) {
+      if (!fn.Properties!.Environment?.Variables?.TRIBUTARY_ENV) continue;
+      expect(fn.Properties!.TracingConfig, id).toEqual({ Mode: 'Active' });
+      const config = configs.find((c) => c.Properties!.FunctionName.Ref === id);
+      expect(config?.Properties!.DestinationConfig, id).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } });
+    }
+    // the scheduled functions, invoked asynchronously, are among them
+    expect(configs.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('when synthesized, every function logs to a log group with a retention, and every log group has one', () => {
+    for (const env of DEPLOY_ENVIRONMENTS) {
+      const t = templates[env];
+      const groups = resourcesOf(t, 'AWS::Logs::LogGroup');
+      for (const [id, g] of Object.entries(groups)) expect(g.Properties!.RetentionInDays, `${env} ${id}`).toBeGreaterThan(0);
+      for (const [id, fn] of Object.entries(resourcesOf(t, 'AWS::Lambda::Function'))) {
+        const group = fn.Properties!.LoggingConfig?.LogGroup?.Ref as string | undefined;
+        expect(group && groups[group], `${env} ${id}`).toBeTruthy();
+      }
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { Identity } from './identity';
 import { ManagementApi } from './management-api';
 import { Monitoring } from './monitoring';
 import { Network } from './network';
+import { Observability } from './observability';
 import { operationsSettings, type OperationsSettings } from './operations-settings';
 import { Maintenance } from './maintenance';
 import { Pipeline } from './pipeline';
@@ -41,6 +42,7 @@ export class TributaryStack extends Stack {
   readonly progress: Progress;
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
+  readonly observability: Observability;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
@@ -108,6 +110,8 @@ export class TributaryStack extends Stack {
     });
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
 
+    // access logs, flow logs, tracing, on-failure queue and log retention for everything built above
+    this.observability = new Observability(this, 'Observability', { settings, operations });
     // last: it watches every function, queue, API, state machine, database and web ACL built above
     this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
 
