@@ -28,6 +28,10 @@ export const operationsSettingsSchema = z
     apiDomain: customDomain.optional(),
     webhookDomain: customDomain.optional(),
     progressDomain: customDomain.optional(),
+    /** AWS Backup of Aurora: days a daily backup is kept (0: no backup plan; Aurora's point-in-time recovery stays) */
+    backupDailyRetentionDays: z.number().int().min(0).max(36500).optional(),
+    /** days a monthly backup is kept (0: none) */
+    backupMonthlyRetentionDays: z.number().int().min(0).max(36500).optional(),
     /** days the access-log bucket keeps API, CloudFront and S3 access logs */
     accessLogRetentionDays: z.number().int().min(1).max(3650).optional(),
   })
@@ -36,10 +40,11 @@ export const operationsSettingsSchema = z
 export type OperationsSettings = z.infer<typeof operationsSettingsSchema>;
 
 /** What every environment gets unless deploy-settings.json or -c says otherwise. */
-const DEFAULTS: Record<DeployEnvironment, Required<Pick<OperationsSettings, 'accessLogRetentionDays'>>> = {
-  dev: { accessLogRetentionDays: 14 },
-  staging: { accessLogRetentionDays: 90 },
-  prod: { accessLogRetentionDays: 400 },
+type Defaulted = 'accessLogRetentionDays' | 'backupDailyRetentionDays' | 'backupMonthlyRetentionDays';
+const DEFAULTS: Record<DeployEnvironment, Required<Pick<OperationsSettings, Defaulted>>> = {
+  dev: { accessLogRetentionDays: 14, backupDailyRetentionDays: 0, backupMonthlyRetentionDays: 0 },
+  staging: { accessLogRetentionDays: 90, backupDailyRetentionDays: 7, backupMonthlyRetentionDays: 0 },
+  prod: { accessLogRetentionDays: 400, backupDailyRetentionDays: 35, backupMonthlyRetentionDays: 365 },
 };
 
 /**
@@ -58,8 +63,10 @@ export function operationsSettings(node: Node, environment: DeployEnvironment, f
     const arn = node.tryGetContext(`${key}CertificateArn`) as unknown;
     if (typeof domainName === 'string' && domainName !== '') merged[`${key}Domain`] = { domainName, certificateArn: arn };
   }
-  const retention = node.tryGetContext('accessLogRetentionDays') as unknown;
-  if (retention !== undefined) merged.accessLogRetentionDays = Number(retention);
+  for (const key of ['accessLogRetentionDays', 'backupDailyRetentionDays', 'backupMonthlyRetentionDays'] as const) {
+    const value = node.tryGetContext(key) as unknown;
+    if (value !== undefined) merged[key] = Number(value);
+  }
   const parsed = operationsSettingsSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -160,3 +160,58 @@ describe('logs and traces', () => {
     }
   });
 });
+
+describe('data safety', () => {
+  it('when staging or prod is synthesized, AWS Backup backs up the Aurora cluster daily (and monthly in prod) into a kept vault under the data key; dev has no plan', () => {
+    templates.dev.resourceCountIs('AWS::Backup::BackupPlan', 0);
+    for (const env of ['staging', 'prod'] as const) {
+      const t = templates[env];
+      const key = Object.keys(resourcesOf(t, 'AWS::KMS::Key'))[0]!;
+      const vault = Object.values(resourcesOf(t, 'AWS::Backup::BackupVault'));
+      expect(vault).toHaveLength(1);
+      expect(vault[0]!.Properties!.EncryptionKeyArn).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+      expect(vault[0]!.DeletionPolicy).toBe('Retain');
+      const plan = Object.values(resourcesOf(t, 'AWS::Backup::BackupPlan'))[0]!.Properties!.BackupPlan;
+      const rules = plan.BackupPlanRule.map((r: { RuleName: string; Lifecycle: { DeleteAfterDays: number } }) => [r.RuleName, r.Lifecycle.DeleteAfterDays]);
+      expect(rules).toEqual(env === 'prod' ? [['daily', 35], ['monthly', 365]] : [['daily', 7]]);
+      const cluster = Object.keys(resourcesOf(t, 'AWS::RDS::DBCluster'))[0]!;
+      const selection = Object.values(resourcesOf(t, 'AWS::Backup::BackupSelection'))[0]!.Properties!.BackupSelection;
+      expect(JSON.stringify(selection.Resources)).toContain(cluster);
+    }
+  });
+
+  it('when the database outlives the stack (staging snapshot, prod retain), so do its key and both database secrets; dev deletes all of it', () => {
+    for (const env of DEPLOY_ENVIRONMENTS) {
+      const t = templates[env];
+      const kept = env === 'dev' ? 'Delete' : 'Retain';
+      expect(Object.values(resourcesOf(t, 'AWS::KMS::Key'))[0]!.DeletionPolicy, env).toBe(kept);
+      for (const name of [`tributary/${env}/database/admin`, `tributary/${env}/database/tributary_api`]) {
+        const secret = Object.values(t.findResources('AWS::SecretsManager::Secret', { Properties: { Name: name } }) as Resources);
+        expect(secret, name).toHaveLength(1);
+        expect(secret[0]!.DeletionPolicy, `${env} ${name}`).toBe(kept);
+      }
+    }
+  });
+
+  it('when synthesized, both database secrets rotate every 30 days through hosted single-user rotation in the VPC', () => {
+    const t = templates.prod;
+    const schedules = Object.values(resourcesOf(t, 'AWS::SecretsManager::RotationSchedule'));
+    expect(schedules).toHaveLength(2);
+    for (const s of schedules) {
+      expect(s.Properties!.RotationRules.ScheduleExpression).toBe('rate(30 days)');
+      expect(s.Properties!.HostedRotationLambda).toMatchObject({ RotationType: 'PostgreSQLSingleUser', VpcSubnetIds: expect.anything(), KmsKeyArn: expect.anything() });
+    }
+    // each through its target attachment, which adds the host, port and engine rotation needs
+    const attachments = resourcesOf(t, 'AWS::SecretsManager::SecretTargetAttachment');
+    const rotated = schedules.map((s) => attachments[s.Properties!.SecretId.Ref]!.Properties!.SecretId.Ref as string);
+    const names = rotated.map((id) => resourcesOf(t, 'AWS::SecretsManager::Secret')[id]!.Properties!.Name);
+    expect(names.sort()).toEqual(['tributary/prod/database/admin', 'tributary/prod/database/tributary_api']);
+  });
+
+  it('when synthesized, Aurora never goes below 0.5 ACU, the least RDS Proxy can serve', () => {
+    for (const env of DEPLOY_ENVIRONMENTS) {
+      const cluster = Object.values(resourcesOf(templates[env], 'AWS::RDS::DBCluster'))[0]!;
+      expect(cluster.Properties!.ServerlessV2ScalingConfiguration.MinCapacity).toBeGreaterThanOrEqual(0.5);
+    }
+  });
+});

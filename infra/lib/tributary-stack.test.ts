@@ -58,10 +58,10 @@ describe('network', () => {
 });
 
 describe('encryption key', () => {
-  it('when synthesized, it is a customer-managed key with rotation on, retained in prod only', () => {
+  it('when synthesized, it is a customer-managed key with rotation on, retained wherever the database outlives the stack (staging, prod)', () => {
     for (const env of DEPLOY_ENVIRONMENTS) {
       const { resource } = only(templates[env], 'AWS::KMS::Key', { EnableKeyRotation: true });
-      expect(resource.DeletionPolicy).toBe(env === 'prod' ? 'Retain' : 'Delete');
+      expect(resource.DeletionPolicy).toBe(env === 'dev' ? 'Delete' : 'Retain');
     }
   });
 });
@@ -75,7 +75,7 @@ describe('database', () => {
     expect(resource.Properties!.EngineVersion).toMatch(/^17\.\d+$/);
     expect(resource.Properties!.StorageEncrypted).toBe(true);
     expect(resource.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
-    expect(resource.Properties!.ServerlessV2ScalingConfiguration).toEqual({ MinCapacity: 0, MaxCapacity: 2 });
+    expect(resource.Properties!.ServerlessV2ScalingConfiguration).toEqual({ MinCapacity: 0.5, MaxCapacity: 2 });
     t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless', PubliclyAccessible: false });
     const subnetGroup = only(t, 'AWS::RDS::DBSubnetGroup').resource;
     const isolatedSubnets = Object.entries(t.findResources('AWS::EC2::Subnet') as Resources)

@@ -6,6 +6,7 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppEnvironment } from './app-environment';
+import { DataSafety } from './backup';
 import { Database } from './database';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
@@ -34,6 +35,7 @@ export class TributaryStack extends Stack {
   readonly encryption: Encryption;
   readonly storage: Storage;
   readonly database: Database;
+  readonly dataSafety: DataSafety;
   readonly appEnvironment = new AppEnvironment();
   readonly webhooks: WebhookDelivery;
   readonly identity: Identity;
@@ -62,6 +64,8 @@ export class TributaryStack extends Stack {
       dataSubnets: this.network.dataSubnets,
       functionSubnets: this.network.functionSubnets,
     });
+
+    this.dataSafety = new DataSafety(this, 'DataSafety', { settings, operations, database: this.database, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets });
 
     const { appEnvironment } = this;
     appEnvironment.set('TRIBUTARY_KMS_KEY_ID', key.keyArn);
