@@ -11,6 +11,7 @@ import type { Platform } from '@tributary/shared/domain/platform';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import type { IdentityProvider } from '@tributary/shared/ports/identity-provider';
+import type { Mailer } from '@tributary/shared/ports/mailer';
 import type { SecretStore } from '@tributary/shared/ports/secret-store';
 import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
 import type { ScheduleRegistry } from '@tributary/shared/ports/schedule-registry';
@@ -25,6 +26,10 @@ export interface ApiDeps extends HttpDeps {
   db: Database;
   secrets: SecretStore;
   identity: IdentityProvider;
+  /** the users rows behind verified identities (also HttpDeps.users); syncs verified email changes */
+  directory: UserDirectory;
+  /** invitation email: SES in AWS, the outbox file (printed by the runner) locally */
+  mailer: Mailer;
   clock: Clock;
   api: ApiConfig;
   /** undefined until the platform's connector exists: its validate and OAuth calls then answer 501 */
@@ -57,6 +62,7 @@ export function createApiDeps(
   logApiVersionWarnings({ warn: (message, fields) => logger.warn(message, fields ?? {}) }, listConnectors(), adapters.clock.now());
   // an in-process runner needs the pipeline's task handlers; a Step Functions runner ignores them
   attachPipeline(createPipelineDeps(adapters, { connectorBaseUrls }));
+  const directory = new UserDirectory(adapters.db, adapters.identity);
   return {
     logger,
     workflow: adapters.workflow,
@@ -66,7 +72,9 @@ export function createApiDeps(
     secrets: adapters.secrets,
     identity: adapters.identity,
     verifier: adapters.verifier,
-    users: new UserDirectory(adapters.db, adapters.identity),
+    users: directory,
+    directory,
+    mailer: adapters.mailer,
     clock: adapters.clock,
     api: apiConfigOf(adapters.config),
     allowedOrigin: apiConfigOf(adapters.config).dashboardOrigin,

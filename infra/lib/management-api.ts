@@ -104,7 +104,8 @@ export class ManagementApi extends Construct {
     });
     const stage = this.httpApi.defaultStage!.node.defaultChild as CfnStage;
     stage.defaultRouteSettings = { throttlingRateLimit: settings.api.throttle.rateLimit, throttlingBurstLimit: settings.api.throttle.burstLimit };
-    const oauthRedirectUri = `${this.httpApi.apiEndpoint}/api/v1/oauth/callback`;
+    // the dashboard's page hands code and state to POST /api/v1/oauth/complete as the signed-in user
+    const oauthRedirectUri = `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`;
 
     const secretArns = `arn:aws:secretsmanager:${region}:${account}:secret:${secretPrefix}*`;
     for (const [group, deployed] of Object.entries(DEPLOYED_ROUTE_GROUPS)) {
@@ -115,7 +116,8 @@ export class ManagementApi extends Construct {
         description: `Management API: ${group} routes`,
         vpc,
         vpcSubnets: functionSubnets,
-        environment: { TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin, TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri },
+        // registration answers alike for new and existing addresses only if it knows the pool auto-confirms
+        environment: { TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin, TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri, TRIBUTARY_AUTO_CONFIRM_SIGNUP: String(settings.identity.autoConfirmSignUp) },
       });
       database.allowConnect(fn);
       appEnvironment.apply(fn);

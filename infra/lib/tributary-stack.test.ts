@@ -194,10 +194,10 @@ describe('webhook delivery', () => {
     expect(fn.Properties!.ReservedConcurrentExecutions).toBe(100);
     expect(fn.Properties!.Timeout).toBe(900);
     expect(Object.keys(fn.Properties!.Environment.Variables)).toEqual(
-      expect.arrayContaining(['TRIBUTARY_DB_PROXY_HOST', 'TRIBUTARY_DB_USER', 'TRIBUTARY_KMS_KEY_ID', 'TRIBUTARY_ARCHIVE_BUCKET', 'TRIBUTARY_WEBHOOK_SIGNING_SECRET']),
+      expect.arrayContaining(['TRIBUTARY_DB_PROXY_HOST', 'TRIBUTARY_DB_USER', 'TRIBUTARY_KMS_KEY_ID', 'TRIBUTARY_ARCHIVE_BUCKET', 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN']),
     );
-    // a dynamic reference, resolved at deploy: the secret's value is never in the template
-    expect(JSON.stringify(fn.Properties!.Environment.Variables.TRIBUTARY_WEBHOOK_SIGNING_SECRET)).toContain('{{resolve:secretsmanager:');
+    // read from Secrets Manager at cold start: the secret's value is in neither the template nor the environment
+    expect(fn.Properties!.Environment.Variables.TRIBUTARY_WEBHOOK_SIGNING_SECRET).toBeUndefined();
   });
 
   it('when synthesized, the function may connect through the proxy only as the application login role', () => {

@@ -67,12 +67,13 @@ export class WebhookDelivery extends Construct {
       reservedConcurrentExecutions: settings.webhooks.reservedConcurrency,
       environmentEncryption: key,
       environment: {
-        // resolved by CloudFormation at deploy (a dynamic reference), never written into the template
-        TRIBUTARY_WEBHOOK_SIGNING_SECRET: signingSecret.secretValue.unsafeUnwrap(),
+        // the function reads the secret itself at cold start: its value is never in the function's environment
+        TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN: signingSecret.secretArn,
       },
     });
     database.allowConnect(this.function);
     appEnvironment.apply(this.function);
+    signingSecret.grantRead(this.function);
 
     this.functionUrl = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM, invokeMode: InvokeMode.RESPONSE_STREAM });
 
@@ -130,11 +131,12 @@ export class WebhookDelivery extends Construct {
   }
 
   /**
-   * For the management API's webhooks function (POST …/webhooks/{id}/signed-urls): the same signing secret
-   * (a dynamic reference, resolved at deploy) and the public base URL the signed URLs start with.
+   * For the management API's webhooks function (POST …/webhooks/{id}/signed-urls): read access to the same
+   * signing secret (by ARN, read at first use) and the public base URL the signed URLs start with.
    */
   allowUrlMinting(fn: LambdaFunction): void {
-    fn.addEnvironment('TRIBUTARY_WEBHOOK_SIGNING_SECRET', this.signingSecret.secretValue.unsafeUnwrap());
+    fn.addEnvironment('TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', this.signingSecret.secretArn);
+    this.signingSecret.grantRead(fn);
     fn.addEnvironment('TRIBUTARY_WEBHOOK_URL', `https://${this.distribution.distributionDomainName}`);
   }
 }

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
@@ -72,6 +73,9 @@ async function ensurePool(client: CognitoIdentityProviderClient, idsFile: string
       PoolName: 'tributary-local',
       UsernameAttributes: ['email'],
       AutoVerifiedAttributes: ['email'],
+      // keepOriginal, as infra/lib/identity.ts: a changed email takes effect only once verified (pools made
+      // before this setting existed lack it: delete .tributary/cognito to get one that has it)
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
       Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false } },
     }),
   );
@@ -139,6 +143,7 @@ async function ensureDemoUser(handle: CognitoLocalHandle, file: string): Promise
   try {
     await handle.client.send(new SignUpCommand({ ClientId: handle.clientId, Username: demo.email, Password: demo.password, UserAttributes: [{ Name: 'email', Value: demo.email }] }));
     await handle.client.send(new AdminConfirmSignUpCommand({ UserPoolId: handle.userPoolId, Username: demo.email }));
+    await handle.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: handle.userPoolId, Username: demo.email, UserAttributes: [{ Name: 'email', Value: demo.email }, { Name: 'email_verified', Value: 'true' }] }));
   } catch (error) {
     if ((error as { name?: string }).name !== 'UsernameExistsException') throw error;
     throw new Error(`the demo user exists in cognito-local but its password file ${file} is gone; delete ${path.dirname(file)} to start over`);
