@@ -20,6 +20,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudfront';
 import { FunctionUrlOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { FunctionUrlAuthType, InvokeMode, type FunctionUrl, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -45,6 +46,7 @@ export class WebhookDelivery extends Construct {
   readonly distribution: Distribution;
   readonly webAcl: CfnWebACL;
   readonly signingSecret: Secret;
+  private readonly key: IKey;
 
   constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment }: WebhookDeliveryProps) {
     super(scope, id);
@@ -73,7 +75,8 @@ export class WebhookDelivery extends Construct {
     });
     database.allowConnect(this.function);
     appEnvironment.apply(this.function);
-    signingSecret.grantRead(this.function);
+    this.key = key;
+    this.grantSigningSecretRead(this.function);
 
     this.functionUrl = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM, invokeMode: InvokeMode.RESPONSE_STREAM });
 
@@ -136,7 +139,17 @@ export class WebhookDelivery extends Construct {
    */
   allowUrlMinting(fn: LambdaFunction): void {
     fn.addEnvironment('TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', this.signingSecret.secretArn);
-    this.signingSecret.grantRead(fn);
+    this.grantSigningSecretRead(fn);
     fn.addEnvironment('TRIBUTARY_WEBHOOK_URL', `https://${this.distribution.distributionDomainName}`);
+  }
+
+  /**
+   * GetSecretValue on the signing secret and kms:Decrypt on its key, both in the function's own role.
+   * (Secret.grantRead would put the role into the key's policy; the key then depends on a role that
+   * depends on the migrations, which depend on the cluster the key encrypts: a cycle.)
+   */
+  private grantSigningSecretRead(fn: LambdaFunction): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.signingSecret.secretArn] }));
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
   }
 }
