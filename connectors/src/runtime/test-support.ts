@@ -51,11 +51,11 @@ export function sumDecimals(values: readonly (string | number | null | undefined
 }
 
 /** Rows grouped by day, each metric summed exactly: what fault tests compare with a sandbox's truth. */
-export function daySums(rows: readonly { date: string; [metric: string]: unknown }[], metrics: readonly string[]): Record<string, Record<string, string>> {
-  const byDay = new Map<string, Record<string, unknown>[]>();
+export function daySums<R extends { date: string }>(rows: readonly R[], metrics: readonly (keyof R & string)[]): Record<string, Record<string, string>> {
+  const byDay = new Map<string, R[]>();
   for (const r of rows) byDay.set(r.date, [...(byDay.get(r.date) ?? []), r]);
   return Object.fromEntries([...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([day, dayRows]) => [
     day,
-    { rows: String(dayRows.length), ...Object.fromEntries(metrics.map((m) => [m, sumDecimals(dayRows.map((r) => r[m] as string | number | null | undefined))])) },
+    { rows: String(dayRows.length), ...Object.fromEntries(metrics.map((m) => [m, sumDecimals(dayRows.map((r) => r[m] as unknown as string | number | null | undefined))])) },
   ]));
 }
