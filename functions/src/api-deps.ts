@@ -42,10 +42,14 @@ export interface ApiDeps extends HttpDeps {
   webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
 }
 
-/** The configured OAuth apps, by the platforms that share them (one Google app, one Meta app). */
+/** The configured OAuth apps, for each connector that declares which one its consent flow uses. */
 export function oauthClientsFromConfig(platforms: PlatformsConfig): ApiDeps['oauthClients'] {
-  const { google, meta } = platforms.oauthApps;
-  return { ...(google ? { google_ads: google, ga4: google } : {}), ...(meta ? { meta_ads: meta, instagram: meta } : {}) };
+  const clients: ApiDeps['oauthClients'] = {};
+  for (const c of listConnectors()) {
+    const app = c.oauthApp ? platforms.oauthApps[c.oauthApp] : undefined;
+    if (app) clients[c.platform] = app;
+  }
+  return clients;
 }
 
 export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
