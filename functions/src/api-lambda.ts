@@ -1,13 +1,21 @@
 // What every management-API Lambda entry (functions/src/<group>/<group>.lambda.ts) does at module scope:
 // its config (only what its kind uses), the adapters, the API's deps, and its group's routes. Each group
-// is its own entry, so its bundle carries only its own routes and what they import.
+// is its own entry, so its bundle carries only its own routes and what they import: the connector
+// registry only where the routes reach a platform, and never the pipeline (Step Functions runs it).
 import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import { routeGroupHandler } from '@tributary/shared/http/route-group';
-import { createApiDeps, type ApiDeps } from './api-deps';
+import { buildApiDeps, noConnectors, type ApiDeps } from './api-deps-core';
 
-/** 'api-extract' for the group whose routes start extraction runs (it needs the state machine). */
-export function apiGroupLambda(routes: (deps: ApiDeps) => BoundRoute[], kind: 'api' | 'api-extract' = 'api') {
-  return routeGroupHandler(routes(createApiDeps(createAdapters(loadFunctionConfig(kind)))));
+export interface ApiGroupOptions {
+  /** 'api-extract' for the group whose routes start extraction runs (it needs the state machine) */
+  kind?: 'api' | 'api-extract';
+  /** the registry's lookup, for groups whose routes reach a platform */
+  findConnector?: ApiDeps['findConnector'];
+}
+
+export function apiGroupLambda(routes: (deps: ApiDeps) => BoundRoute[], options: ApiGroupOptions = {}) {
+  const adapters = createAdapters(loadFunctionConfig(options.kind ?? 'api'));
+  return routeGroupHandler(routes(buildApiDeps(adapters, options.findConnector ?? noConnectors)));
 }
