@@ -6,7 +6,7 @@ import { formatReport, rehearse } from './rehearse';
 
 describe('the rehearsal', () => {
   it('when every function of the synthesized dev stack starts from its bundle alone, each initializes, answers its event, and makes only AWS calls its role allows', async () => {
-    const result = await rehearse({ log: () => {} });
+    const result = await rehearse({ log: () => {}, parallelStarts: 4 });
     const report = formatReport(result);
     expect(result.failures, report).toEqual([]);
     const application = result.functions.filter((f) => !f.cdkProvided);
