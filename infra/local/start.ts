@@ -2,8 +2,9 @@
 // stops them all on Ctrl-C (or SIGTERM).
 import { startPlatform } from './runner';
 import { LOCAL_SERVICES } from './services';
+import { loadLocalRunnerSettings } from '@tributary/shared/config/config';
 
-const homeDir = process.env.TRIBUTARY_HOME ?? '.tributary';
+const homeDir = loadLocalRunnerSettings().homeDir;
 
 async function main() {
   let platform;

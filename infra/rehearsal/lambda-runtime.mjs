@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 
-const [taskDir, moduleName, exportName] = process.argv.slice(2);
+const [taskDir, moduleName, exportName, functionName] = process.argv.slice(2);
 const calls = [];
 
 // The AWS SDK v3 the runtime provides sits in node_modules beside the task directory (and beside this
@@ -73,7 +73,7 @@ try {
 }
 
 process.on('message', async ({ id, event }) => {
-  const context = { awsRequestId: `rehearsal-${id}`, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, getRemainingTimeInMillis: () => 60_000, callbackWaitsForEmptyEventLoop: false };
+  const context = { awsRequestId: `rehearsal-${id}`, functionName, getRemainingTimeInMillis: () => 60_000, callbackWaitsForEmptyEventLoop: false };
   const began = performance.now();
   try {
     let result;

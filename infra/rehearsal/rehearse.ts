@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
 import pg from 'pg';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
-import { dynamoDbClient, identityProvider } from '@tributary/shared/config/adapters';
+import { ensureDynamoDbTables } from '@tributary/shared/adapters/dynamodb-tables';
+import { identityProvider } from '@tributary/shared/config/adapters';
 import { freePort, startEmbeddedPostgres } from '@tributary/shared/local/embedded-postgres';
 import { startDynalite } from '@tributary/shared/local/dynalite';
 import { startS3rver } from '@tributary/shared/local/s3rver';
@@ -280,11 +280,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     stops.push(() => s3.stop());
     const ddb = await startDynalite({ port: ddbPort, tables: [] });
     stops.push(() => ddb.stop());
-    const ddbClient = dynamoDbClient({ kind: 'dynamodb', region: REHEARSAL_REGION, endpoint: ddb.endpoint, table: 'unused' });
-    for (const [id, r] of ofType('AWS::DynamoDB::Table')) {
-      await ddbClient.send(new CreateTableCommand({ TableName: values[id]!.ref, KeySchema: r.Properties!.KeySchema, AttributeDefinitions: r.Properties!.AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }));
-    }
-    ddbClient.destroy();
+    await ensureDynamoDbTables(ddb.endpoint, ofType('AWS::DynamoDB::Table').map(([id, r]) => ({ name: values[id]!.ref, keySchema: r.Properties!.KeySchema, attributes: r.Properties!.AttributeDefinitions })));
 
     // secrets CloudFormation would create: their generated values, under the template's key
     for (const [id, r] of ofType('AWS::SecretsManager::Secret')) {
@@ -410,7 +406,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         AWS_SECRET_ACCESS_KEY: 'rehearsal-secret-access-key',
         AWS_SESSION_TOKEN: 'rehearsal-session-token',
       };
-      const child = fork(path.join(root, 'runtime', 'lambda-runtime.mjs'), [taskDir, moduleFile, exportName], {
+      const child = fork(path.join(root, 'runtime', 'lambda-runtime.mjs'), [taskDir, moduleFile, exportName, values[fn.logicalId]!.ref], {
         cwd: taskDir,
         env: { ...runtimeEnv, ...env, ...replaced, ...endpoints },
         execArgv: [],
