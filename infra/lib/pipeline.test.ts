@@ -14,7 +14,7 @@ import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-def
 import { EXTRACTION_TASK_PLACEHOLDERS } from '@tributary/shared/ports/workflow-runner';
 import { buildApp } from './app';
 import { PAGE_ENCODER_THREAD_BUNDLE, PAGE_ENCODER_THREAD_ENTRY } from '../../functions/src/pipeline/page-encoder';
-import { REPO_ROOT, REQUIRE_BANNER, threadBundleCommand } from './node-function';
+import { DIRNAME_DEFINE, REPO_ROOT, REQUIRE_BANNER, threadBundleCommand } from './node-function';
 
 const exec = promisify(execCallback);
 const execFileAsync = promisify(execFile);
@@ -103,7 +103,7 @@ describe('extract function bundle', () => {
       `);
       const out = path.join(dir, 'bundle');
       await build({ entryPoints: [probe], bundle: true, platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], outfile: path.join(out, 'index.mjs'),
-        banner: { js: REQUIRE_BANNER }, external: ['@aws-sdk/*', 'pg-native'], logLevel: 'error' });
+        banner: { js: REQUIRE_BANNER }, define: DIRNAME_DEFINE, external: ['@aws-sdk/*', 'pg-native'], logLevel: 'error' });
       await exec(threadBundleCommand(PAGE_ENCODER_THREAD_ENTRY, out, PAGE_ENCODER_THREAD_BUNDLE), { cwd: REPO_ROOT });
       // plain node, no TypeScript loader: only the bundled thread can run
       const { stdout } = await execFileAsync(process.execPath, [path.join(out, 'index.mjs')], { cwd: out });

@@ -2,7 +2,7 @@
 // with dependencies built from the environment earlier services published (database, dynalite,
 // cognito-local), exactly as a Lambda builds them from its own environment.
 import { createAdapters } from '@tributary/shared/config/adapters';
-import { apiConfigOf, loadConfig } from '@tributary/shared/config/config';
+import { apiConfigOf, loadConfig, loadLocalRunnerSettings } from '@tributary/shared/config/config';
 import { createApiDeps } from '../../functions/src/api-deps';
 import { managementApiRoutes } from '../../functions/src/api-routes';
 import { startApiServer } from './api-server';
@@ -14,7 +14,7 @@ export function apiService(options: { port?: number } = {}): LocalService {
   return {
     name: 'api',
     async start(ctx) {
-      const port = options.port ?? Number(process.env.TRIBUTARY_API_PORT ?? LOCAL_API_PORT);
+      const port = options.port ?? loadLocalRunnerSettings().ports.api ?? LOCAL_API_PORT;
       // the OAuth redirect URI defaults to the dashboard's /oauth/callback page (config.ts)
       const config = loadConfig(ctx.env);
       const adapters = createAdapters(config);

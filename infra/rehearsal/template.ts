@@ -125,9 +125,9 @@ export function resolve(value: unknown, values: PhysicalValues): any {
       }
       case 'Fn::GetAtt': {
         const [id, attribute] = Array.isArray(arg) ? (arg as [string, string]) : ((arg as string).split(/\.(.*)/) as [string, string]);
-        const found = values[id]?.attributes?.[attribute];
-        if (found === undefined) throw new Error(`Fn::GetAtt ${id}.${attribute} has no stand-in value`);
-        return found;
+        if (!values[id]) throw new Error(`Fn::GetAtt of unknown resource ${id}`);
+        // an attribute nothing here reads (a VPC's default security group, …) gets a made-up value of its own
+        return values[id]!.attributes?.[attribute] ?? `${values[id]!.ref}-${attribute.toLowerCase()}`;
       }
       case 'Fn::Join': {
         const [sep, parts] = arg as [string, unknown[]];

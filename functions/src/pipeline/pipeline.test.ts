@@ -13,7 +13,6 @@ import { demoCredential, googleBaseUrls } from '@tributary/connectors/testing/go
 import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
 import { getConnector } from '@tributary/connectors/registry';
 import { MAX_ATTEMPTS_PER_CALL, STATE_MACHINE_RUNS } from '@tributary/connectors/runtime/call';
-import { readFileSync } from 'node:fs';
 import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
@@ -321,7 +320,7 @@ describe.each([
 
   it('when a request keeps failing, the sandbox sees it exactly MAX_ATTEMPTS_PER_CALL times across the worker\'s and the state machine\'s retries', async () => {
     // the state machine retries a transient platform failure STATE_MACHINE_RUNS - 1 times, Plan and Extract alike
-    const asl = readFileSync(EXTRACTION_DEFINITION_FILE, 'utf8');
+    const asl = EXTRACTION_DEFINITION;
     const transientRetries = [...asl.matchAll(/"ErrorEquals": \["TransientPlatformError"\][^}]*"MaxAttempts": (\d+)/g)].map((m) => Number(m[1]));
     expect(transientRetries).toEqual([STATE_MACHINE_RUNS - 1, STATE_MACHINE_RUNS - 1]);
     expect(asl.match(/TransientPlatformError/g)).toHaveLength(2);

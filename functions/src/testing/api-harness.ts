@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { OutboxMailer } from '@tributary/shared/adapters/outbox-mailer';
@@ -117,5 +116,5 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
 
 /** What an administrator (or Cognito's own verification) does: mark an address verified. */
 export async function markEmailVerified(cognito: CognitoLocalHandle, username: string): Promise<void> {
-  await cognito.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: cognito.userPoolId, Username: username, UserAttributes: [{ Name: 'email', Value: username }, { Name: 'email_verified', Value: 'true' }] }));
+  await cognito.admin.setEmail(cognito, username, username, true);
 }

@@ -340,6 +340,31 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
   return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
 }
 
+/** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */
+export interface LocalRunnerSettings {
+  homeDir: string;
+  ports: { api?: number; cognito?: number; postgres?: number; webhook?: number };
+}
+
+export function loadLocalRunnerSettings(env: Env = process.env): LocalRunnerSettings {
+  const portOf = (name: string) => (optional(env, name) ? read(env, name, port) : undefined);
+  const ports = { api: portOf('TRIBUTARY_API_PORT'), cognito: portOf('TRIBUTARY_COGNITO_PORT'), postgres: portOf('TRIBUTARY_PG_PORT'), webhook: portOf('TRIBUTARY_WEBHOOK_PORT') };
+  return {
+    homeDir: read(env, 'TRIBUTARY_HOME', z.string().min(1), '.tributary'),
+    ports: Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== undefined)) as LocalRunnerSettings['ports'],
+  };
+}
+
+/** The environment a child process of the local runner inherits (cognito-local reads its own settings from it). */
+export function inheritedEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
+/** The AWS account the CDK CLI deploys to (CDK_DEFAULT_ACCOUNT, set by the CLI from the caller's credentials). */
+export function cdkDefaultAccount(env: Env = process.env): string | undefined {
+  return optional(env, 'CDK_DEFAULT_ACCOUNT');
+}
+
 /** A deployed function's Config from its own environment: what its Lambda entry calls at module scope. */
 export function loadFunctionConfig(kind: Exclude<FunctionKind, 'all'>): Config {
   return loadConfig(process.env, kind);
