@@ -215,3 +215,46 @@ describe('data safety', () => {
     }
   });
 });
+
+describe('identity', () => {
+  const clientNamed = (t: Template, name: string) => Object.values(t.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: name } }) as Resources)[0]!.Properties!;
+
+  it('when synthesized, the dashboard client uses the code flow only, back to the dashboard\'s origin; the scripts\' client has no OAuth', () => {
+    const prod = clientNamed(templates.prod, 'dashboard');
+    expect(prod.AllowedOAuthFlows).toEqual(['code']);
+    expect(prod.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect(prod.CallbackURLs).toEqual(['https://app.tributary.dev/auth/callback']);
+    expect(prod.LogoutURLs).toEqual(['https://app.tributary.dev/']);
+    expect(JSON.stringify(prod)).not.toContain('example.com');
+    expect(clientNamed(templates.dev, 'dashboard').CallbackURLs).toEqual(['http://localhost:5173/auth/callback']);
+    const scripts = clientNamed(templates.prod, 'scripts');
+    expect(scripts.AllowedOAuthFlows).toBeUndefined();
+    expect(scripts.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    // -c dashboardOrigin moves them
+    const moved = clientNamed(synthesize('staging', { dashboardOrigin: 'https://dash.example.org' }), 'dashboard');
+    expect(moved.CallbackURLs).toEqual(['https://dash.example.org/auth/callback']);
+  });
+
+  it('when staging or prod is synthesized, Cognito sends email through SES from the configured sender; dev uses Cognito\'s own', () => {
+    const settings = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra/deploy-settings.json'), 'utf8'));
+    for (const env of ['staging', 'prod'] as const) {
+      const pool = Object.values(resourcesOf(templates[env], 'AWS::Cognito::UserPool'))[0]!.Properties!;
+      expect(pool.EmailConfiguration).toMatchObject({ EmailSendingAccount: 'DEVELOPER', From: `Tributary <${settings[env].sesFromEmail}>` });
+      expect(JSON.stringify(pool.EmailConfiguration.SourceArn)).toContain(`identity/${settings[env].sesFromEmail}`);
+    }
+    const dev = Object.values(resourcesOf(templates.dev, 'AWS::Cognito::UserPool'))[0]!.Properties!;
+    expect(dev.EmailConfiguration?.EmailSendingAccount ?? 'COGNITO_DEFAULT').toBe('COGNITO_DEFAULT');
+  });
+
+  it('when prod is synthesized, threat protection is enforced (Plus plan); dev and staging have it off', () => {
+    const pool = (env: DeployEnvironment) => Object.values(resourcesOf(templates[env], 'AWS::Cognito::UserPool'))[0]!.Properties!;
+    expect(pool('prod')).toMatchObject({ UserPoolTier: 'PLUS', UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' } });
+    for (const env of ['dev', 'staging'] as const) expect(pool(env).UserPoolAddOns?.AdvancedSecurityMode ?? 'OFF').toBe('OFF');
+  });
+
+  it('when synthesized, the pool has a hosted sign-in domain unique to the account and environment', () => {
+    const domain = Object.values(resourcesOf(templates.prod, 'AWS::Cognito::UserPoolDomain'))[0]!.Properties!;
+    expect(JSON.stringify(domain.Domain)).toContain('tributary-prod-');
+    expect(JSON.stringify(domain.Domain)).toContain('AWS::AccountId');
+  });
+});

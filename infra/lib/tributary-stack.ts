@@ -76,7 +76,8 @@ export class TributaryStack extends Stack {
     // what every construct with application functions needs
     const functionHost = { settings, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets, database: this.database, appEnvironment };
 
-    this.identity = new Identity(this, 'Identity', { settings, appEnvironment });
+    const dashboardOrigin = (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin;
+    this.identity = new Identity(this, 'Identity', { settings, operations, appEnvironment, dashboardOrigin });
     this.api = new ManagementApi(this, 'Api', { ...functionHost, secretPrefix });
     for (const fn of Object.values(this.api.functions)) fn.node.addDependency(this.database.migrations);
 
