@@ -3,8 +3,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { listConnectors } from '@tributary/connectors/registry';
 import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
-import { webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
-import type { ApiConfig, PlatformsConfig } from '@tributary/shared/config/config';
+import { oauthAppSource, webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
+import type { ApiConfig, OAuthAppName, PlatformsConfig } from '@tributary/shared/config/config';
+import { NotImplementedError } from '@tributary/shared/domain/errors';
+import type { OAuthAppSource } from '@tributary/shared/adapters/oauth-app-source';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
@@ -30,6 +32,11 @@ export interface ApiDeps extends HttpDeps {
   findConnector(platform: Platform): Connector<unknown> | undefined;
   /** the OAuth apps registered with the platforms (client id and secret from deployment config) */
   oauthClients: Partial<Record<Platform, OAuthClientConfig>>;
+  /**
+   * The platform's OAuth app: from oauthClients, else its app's Secrets Manager secret (AWS). A platform whose
+   * app is configured nowhere is a 501 naming the setting to fill.
+   */
+  oauthClient(platform: Platform): Promise<OAuthClientConfig>;
   /** where each connector reaches its platform: the real APIs in AWS, the sandboxes locally */
   connectorBaseUrls: Readonly<Record<string, string>>;
   /** minting signed webhook URLs: the deployment's signing secret (read on first use) and the public webhook base URL */
@@ -42,6 +49,19 @@ export function oauthClientsFromConfig(platforms: PlatformsConfig): ApiDeps['oau
   return { ...(google ? { google_ads: google, ga4: google } : {}), ...(meta ? { meta_ads: meta, instagram: meta } : {}) };
 }
 
+/** Which app a platform's connect flow uses: one Google app, one Meta app. */
+export const OAUTH_APP_OF: Partial<Record<Platform, OAuthAppName>> = { google_ads: 'google', ga4: 'google', meta_ads: 'meta', instagram: 'meta' };
+
+export function oauthClientResolver(clients: ApiDeps['oauthClients'], source: OAuthAppSource): ApiDeps['oauthClient'] {
+  return async (platform) => {
+    const configured = clients[platform];
+    if (configured) return configured;
+    const app = OAUTH_APP_OF[platform];
+    if (!app) throw new NotImplementedError(`${platform} has no OAuth app in this deployment`, { platform });
+    return source.get(app);
+  };
+}
+
 export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
   return listConnectors().find((c) => c.platform === platform);
 }
@@ -52,6 +72,7 @@ export function createApiDeps(
 ): ApiDeps {
   const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
   const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
+  const oauthClients = options.oauthClients ?? oauthClientsFromConfig(adapters.config.platforms);
   // an in-process runner needs the pipeline's task handlers; a Step Functions runner ignores them
   attachPipeline(createPipelineDeps(adapters, { connectorBaseUrls }));
   return {
@@ -68,7 +89,8 @@ export function createApiDeps(
     api: adapters.config.api,
     allowedOrigin: adapters.config.api.dashboardOrigin,
     findConnector: options.findConnector ?? findRegisteredConnector,
-    oauthClients: options.oauthClients ?? oauthClientsFromConfig(adapters.config.platforms),
+    oauthClients,
+    oauthClient: oauthClientResolver(oauthClients, oauthAppSource(adapters.config)),
     connectorBaseUrls,
     webhooks: { signingSecret: once(() => webhookSigningSecret(adapters.config.webhooks)), publicBaseUrl: adapters.config.webhooks.publicBaseUrl },
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),

@@ -258,3 +258,32 @@ describe('identity', () => {
     expect(JSON.stringify(domain.Domain)).toContain('AWS::AccountId');
   });
 });
+
+describe('OAuth apps', () => {
+  it('when synthesized, one secret per app holds empty keys under the data key, and only the credentials routes may read it and know its name', () => {
+    const t = templates.prod;
+    const key = Object.keys(resourcesOf(t, 'AWS::KMS::Key'))[0]!;
+    const functions = resourcesOf(t, 'AWS::Lambda::Function');
+    const credentialsFn = Object.entries(functions).find(([, f]) => f.Properties!.Description === 'Management API: credentials routes')!;
+    const credentialsRole = credentialsFn[1].Properties!.Role['Fn::GetAtt'][0] as string;
+    for (const [app, keys] of [['google', ['client_id', 'client_secret', 'developer_token']], ['meta', ['client_id', 'client_secret']]] as const) {
+      const name = `tributary/prod/oauth-apps/${app}`;
+      const found = Object.entries(t.findResources('AWS::SecretsManager::Secret', { Properties: { Name: name } }) as Resources);
+      expect(found, name).toHaveLength(1);
+      const [secretId, secret] = found[0]!;
+      expect(secret.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+      expect(JSON.parse(secret.Properties!.SecretString)).toEqual(Object.fromEntries(keys.map((k) => [k, ''])));
+      expect(secret.DeletionPolicy).toBe('Retain');
+      const variable = `TRIBUTARY_${app.toUpperCase()}_APP_SECRET_ID`;
+      expect(credentialsFn[1].Properties!.Environment.Variables[variable]).toBe(name);
+      // which roles may read it: the credentials function's only
+      const readers = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties!.PolicyDocument).includes(`"Ref":"${secretId}"`))
+        .flatMap((p) => (p.Properties!.Roles as { Ref: string }[]).map((r) => r.Ref));
+      expect(readers).toEqual([credentialsRole]);
+      for (const [id, f] of Object.entries(functions)) {
+        if (id !== credentialsFn[0]) expect(f.Properties!.Environment?.Variables?.[variable], id).toBeUndefined();
+      }
+    }
+  });
+});

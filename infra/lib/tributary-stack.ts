@@ -14,6 +14,7 @@ import { Identity } from './identity';
 import { ManagementApi } from './management-api';
 import { Monitoring } from './monitoring';
 import { Network } from './network';
+import { OAuthApps } from './oauth-apps';
 import { Observability } from './observability';
 import { operationsSettings, type OperationsSettings } from './operations-settings';
 import { Maintenance } from './maintenance';
@@ -40,6 +41,7 @@ export class TributaryStack extends Stack {
   readonly webhooks: WebhookDelivery;
   readonly identity: Identity;
   readonly api: ManagementApi;
+  readonly oauthApps: OAuthApps;
   readonly pipeline: Pipeline;
   readonly progress: Progress;
   readonly maintenance: Maintenance;
@@ -80,6 +82,8 @@ export class TributaryStack extends Stack {
     this.identity = new Identity(this, 'Identity', { settings, operations, appEnvironment, dashboardOrigin });
     this.api = new ManagementApi(this, 'Api', { ...functionHost, secretPrefix });
     for (const fn of Object.values(this.api.functions)) fn.node.addDependency(this.database.migrations);
+    // the connect flow (credentials routes) reads the platforms' OAuth apps the operator fills
+    this.oauthApps = new OAuthApps(this, 'OAuthApps', { settings, key, readers: [this.api.functions.credentials!] });
 
     this.webhooks = new WebhookDelivery(this, 'Webhooks', functionHost);
     // the schema must be current before the first request reaches a new version of the function
