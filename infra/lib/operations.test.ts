@@ -287,3 +287,31 @@ describe('OAuth apps', () => {
     }
   });
 });
+
+describe('custom domains', () => {
+  const cert = (n: number) => `arn:aws:acm:us-east-1:123456789012:certificate/0000000${n}-aaaa-bbbb-cccc-000000000000`;
+
+  it('when domains are set, the API and WebSocket get TLS 1.2 regional domains and mappings, CloudFront an alias with TLS 1.2, and the URLs the functions hand out move to them', () => {
+    const t = synthesize('staging', {
+      apiDomain: 'api.staging.example.org', apiCertificateArn: cert(1),
+      webhookDomain: 'data.staging.example.org', webhookCertificateArn: cert(2),
+      progressDomain: 'live.staging.example.org', progressCertificateArn: cert(3),
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'api.staging.example.org', DomainNameConfigurations: [{ CertificateArn: cert(1), EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }] });
+    t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'live.staging.example.org', DomainNameConfigurations: [{ CertificateArn: cert(3), EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }] });
+    t.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 2);
+    const distribution = Object.values(resourcesOf(t, 'AWS::CloudFront::Distribution'))[0]!.Properties!.DistributionConfig;
+    expect(distribution.Aliases).toEqual(['data.staging.example.org']);
+    expect(distribution.ViewerCertificate).toEqual({ AcmCertificateArn: cert(2), SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' });
+    const functions = Object.values(resourcesOf(t, 'AWS::Lambda::Function'));
+    const vars = (description: string) => functions.find((f) => f.Properties!.Description === description)!.Properties!.Environment.Variables;
+    expect(vars('Management API: credentials routes').TRIBUTARY_OAUTH_REDIRECT_URI).toBe('https://api.staging.example.org/api/v1/oauth/callback');
+    expect(vars('Management API: webhooks routes').TRIBUTARY_WEBHOOK_URL).toBe('https://data.staging.example.org');
+    expect(t.toJSON().Outputs.WebhookBaseUrl.Value).toBe('https://data.staging.example.org/webhook/v1/');
+  });
+
+  it('when no domain is set, nothing is mapped and a certificate outside us-east-1 is refused at synth', () => {
+    templates.prod.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    expect(() => synthesize('dev', { apiDomain: 'api.example.org', apiCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/00000001-aaaa-bbbb-cccc-000000000000' })).toThrow(/apiDomain.certificateArn must be an ACM certificate ARN in us-east-1/);
+  });
+});

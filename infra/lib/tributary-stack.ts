@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { AppEnvironment } from './app-environment';
 import { DataSafety } from './backup';
 import { Database } from './database';
+import { CustomDomains } from './domains';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
 import { Identity } from './identity';
@@ -46,6 +47,7 @@ export class TributaryStack extends Stack {
   readonly progress: Progress;
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
+  readonly domains: CustomDomains;
   readonly observability: Observability;
   readonly monitoring: Monitoring;
 
@@ -119,14 +121,24 @@ export class TributaryStack extends Stack {
     });
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
 
+    // optional custom domains (deploy settings), TLS 1.2 minimum
+    this.domains = new CustomDomains(this, 'Domains', {
+      operations,
+      httpApi: this.api.httpApi,
+      apiFunctions: Object.values(this.api.functions),
+      webhookDistribution: this.webhooks.distribution,
+      webhookUrlFunctions: [this.api.functions.webhooks!],
+      progressStage: this.progress.stage,
+    });
+
     // access logs, flow logs, tracing, on-failure queue and log retention for everything built above
     this.observability = new Observability(this, 'Observability', { settings, operations });
     // last: it watches every function, queue, API, state machine, database and web ACL built above
     this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
 
-    new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
+    new CfnOutput(this, 'WebhookBaseUrl', { value: `${this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
-    new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.progress.stage.url });
+    new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.domains.progressUrl ?? this.progress.stage.url });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'DashboardClientId', { value: this.identity.spaClient.userPoolClientId });
     new CfnOutput(this, 'ScriptClientId', { value: this.identity.scriptClient.userPoolClientId });
