@@ -113,11 +113,11 @@ describe('database', () => {
     expect(resource.Properties!.Auth[0].SecretArn).toEqual({ Ref: appSecret });
   });
 
-  it('when synthesized, every secret (the two database logins, the webhook signing key) is encrypted with the customer-managed key', () => {
+  it('when synthesized, every secret (the two database logins, the webhook signing key, the two OAuth apps) is encrypted with the customer-managed key', () => {
     const t = templates.dev;
     const key = only(t, 'AWS::KMS::Key').id;
     const secrets = Object.values(t.findResources('AWS::SecretsManager::Secret') as Resources);
-    expect(secrets).toHaveLength(3);
+    expect(secrets).toHaveLength(5);
     for (const s of secrets) expect(s.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
   });
 

@@ -275,8 +275,8 @@ export const makeOAuthStart = (deps: ApiDeps) =>
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
     const connector = connectorFor(deps, params.platform, 'OAuth connection');
     if (connector.auth.kind !== 'oauth2') throw new ValidationError(`${connector.displayName} uses API keys, not OAuth: store the key with POST ${createCredentialRoute.path}`);
-    const client = deps.oauthClients[params.platform];
-    if (!client) throw new NotImplementedError(`No OAuth app is configured for ${params.platform} in this environment`, { platform: params.platform });
+    // a 501 naming the setting to fill when this environment has no app for the platform
+    const client = await deps.oauthClient(params.platform);
     const state = randomBytes(32).toString('base64url');
     const codeVerifier = connector.auth.pkce ? randomBytes(48).toString('base64url') : undefined;
     const record: OAuthState = { organizationId: access.organizationId, projectId: params.project_id, userId: user.userId, platform: params.platform, label: query.label ?? `${connector.displayName} (OAuth)`, ...(codeVerifier ? { codeVerifier } : {}) };
@@ -325,8 +325,8 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
       throw new AuthorizationFailedError('This connection was started by someone else; start it again yourself');
     }
     const connector = connectorFor(deps, state.platform, 'OAuth connection');
-    const client = deps.oauthClients[state.platform];
-    if (!connector.exchangeCode || !client) throw new NotImplementedError(`OAuth is not configured for ${state.platform} in this environment`, { platform: state.platform });
+    if (!connector.exchangeCode) throw new NotImplementedError(`OAuth is not available for ${state.platform}`, { platform: state.platform });
+    const client = await deps.oauthClient(state.platform);
     // the membership may have changed while the user was away at the platform
     const access = await projectAccess(deps.db, user.userId, state.projectId, 'manage');
     const tokens = (await connector.exchangeCode({ code: body.code, redirectUri: deps.api.oauthRedirectUri, ...(state.codeVerifier ? { codeVerifier: state.codeVerifier } : {}), client, baseUrls: deps.connectorBaseUrls })) as Record<string, unknown>;
