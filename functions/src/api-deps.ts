@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { listConnectors } from '@tributary/connectors/registry';
 import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
 import { webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
-import type { ApiConfig, PlatformsConfig } from '@tributary/shared/config/config';
+import type { ApiConfig } from '@tributary/shared/config/config';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
@@ -14,6 +14,7 @@ import type { Mailer } from '@tributary/shared/ports/mailer';
 import type { SecretStore } from '@tributary/shared/ports/secret-store';
 import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
 import type { ScheduleRegistry } from '@tributary/shared/ports/schedule-registry';
+import { oauthClientsFromConfig } from './credentials/oauth-apps';
 import { attachPipeline } from './pipeline/pipeline';
 import { createPipelineDeps } from './pipeline/pipeline-deps';
 
@@ -41,11 +42,7 @@ export interface ApiDeps extends HttpDeps {
   webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
 }
 
-/** The configured OAuth apps, by the platforms that share them (one Google app, one Meta app). */
-export function oauthClientsFromConfig(platforms: PlatformsConfig): ApiDeps['oauthClients'] {
-  const { google, meta } = platforms.oauthApps;
-  return { ...(google ? { google_ads: google, ga4: google } : {}), ...(meta ? { meta_ads: meta, instagram: meta } : {}) };
-}
+export { oauthClientsFromConfig } from './credentials/oauth-apps';
 
 export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
   return listConnectors().find((c) => c.platform === platform);

@@ -46,7 +46,7 @@ export class Maintenance extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 1024,
     });
-    database.allowConnect(this.function);
+    database.allowConnect(this.function, 'pipeline');
     appEnvironment.apply(this.function);
     // writes, re-reads to verify, and (after a restore) deletes archive objects; nothing else in S3
     archiveBucket.grantReadWrite(this.function);

@@ -11,7 +11,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const maintenanceService: LocalService = {
   name: 'maintenance',
   async start(ctx) {
-    const adapters = createAdapters(loadConfig(ctx.env));
+    // maintenance (retention) is pipeline work: it logs in as the pipeline, which may become the loader
+    const adapters = createAdapters(loadConfig({ ...ctx.env, DATABASE_URL: ctx.env.TRIBUTARY_PIPELINE_DATABASE_URL ?? ctx.env.DATABASE_URL }));
     let running: Promise<void> = Promise.resolve();
     const runOnce = () => {
       running = runDailyMaintenance(adapters).then(

@@ -170,7 +170,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
 
     buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
     exchangeCode: (args) => exchangeMetaCode('instagram', args),
-    refresh: (ctx) => refreshMetaToken('instagram', ctx.credential, ctx.baseUrls, ctx.now),
+    refresh: (ctx) => refreshMetaToken('instagram', ctx.credential, ctx.baseUrls, ctx.now, ctx.oauthClient),
     accessTokenExpiresAt: metaAccessTokenExpiresAt,
   };
   return connector;

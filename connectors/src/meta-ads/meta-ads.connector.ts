@@ -197,7 +197,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
 
     buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
     exchangeCode: (args) => exchangeMetaCode('meta_ads', args),
-    refresh: (ctx) => refreshMetaToken('meta_ads', ctx.credential, ctx.baseUrls, ctx.now),
+    refresh: (ctx) => refreshMetaToken('meta_ads', ctx.credential, ctx.baseUrls, ctx.now, ctx.oauthClient),
     accessTokenExpiresAt: metaAccessTokenExpiresAt,
   };
   return connector;
