@@ -2,9 +2,10 @@
 // once at module scope (lambda.ts); tests and the local runner build it from their own Config.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { listConnectors } from '@tributary/connectors/registry';
+import { logApiVersionWarnings } from '@tributary/connectors/runtime/api-versions';
 import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
 import { webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
-import type { ApiConfig } from '@tributary/shared/config/config';
+import { apiConfigOf, type ApiConfig } from '@tributary/shared/config/config';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
@@ -54,6 +55,8 @@ export function createApiDeps(
 ): ApiDeps {
   const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
   const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
+  // once per cold start: a pinned platform API version within 90 days of its sunset
+  logApiVersionWarnings({ warn: (message, fields) => logger.warn(message, fields ?? {}) }, listConnectors(), adapters.clock.now());
   // an in-process runner needs the pipeline's task handlers; a Step Functions runner ignores them
   attachPipeline(createPipelineDeps(adapters, { connectorBaseUrls }));
   const directory = new UserDirectory(adapters.db, adapters.identity);
@@ -70,8 +73,8 @@ export function createApiDeps(
     directory,
     mailer: adapters.mailer,
     clock: adapters.clock,
-    api: adapters.config.api,
-    allowedOrigin: adapters.config.api.dashboardOrigin,
+    api: apiConfigOf(adapters.config),
+    allowedOrigin: apiConfigOf(adapters.config).dashboardOrigin,
     findConnector: options.findConnector ?? findRegisteredConnector,
     oauthClients: options.oauthClients ?? oauthClientsFromConfig(adapters.config.platforms),
     connectorBaseUrls,

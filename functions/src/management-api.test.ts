@@ -32,6 +32,7 @@ import * as authR from './auth/auth.routes';
 import * as credR from './credentials/credential.routes';
 import * as dsR from './data-sources/data-source.routes';
 import * as memR from './members/member.routes';
+import { listPlatformsRoute } from './platforms/platform.routes';
 import { MANAGEMENT_ROUTES, openApiRoute } from './openapi';
 import * as projR from './projects/project.routes';
 import * as webhookR from './webhooks/webhook.routes';
@@ -130,7 +131,7 @@ beforeAll(async () => {
   (logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
-  server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api.dashboardOrigin });
+  server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api!.dashboardOrigin });
   // six stand-ins start here (a database, dynalite, cognito-local as a child process, two sandboxes, the API server)
 }, 600_000);
 
@@ -427,6 +428,21 @@ describe('management API over HTTP', () => {
     );
     // each run is a real HTTP round trip (some start a local extraction run): minutes on a slow machine
   }, 600_000);
+
+  it('when the platform catalog is read, it lists all eight platforms with pinned API versions and sunsets; the unbuilt ones are not available', async () => {
+    const r = await api(listPlatformsRoute, { token: A.token });
+    expect(r.status, r.text).toBe(200);
+    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean }[] }[] }).platforms;
+    expect(platforms.map((p) => p.id)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'shopify', 'amazon_ads', 'metricool', 'klaviyo']);
+    const byId = Object.fromEntries(platforms.map((p) => [p.id, p]));
+    expect(byId.google_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v25', api_sunset: '2027-08-01' });
+    expect(byId.meta_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v26.0', api_sunset: null });
+    expect(byId.instagram).toMatchObject({ available: true, api_version: 'v26.0' });
+    expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
+    expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
+    for (const id of ['shopify', 'amazon_ads', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+  });
 
   it('when a user logs out, the refresh token is refused afterwards', async () => {
     const login = await api(authR.loginRoute, { body: { email: A.email, password: PASSWORD } });

@@ -5,8 +5,7 @@
 // CloudFront caches per full query string and Accept header, so two different filters or formats never
 // share an entry, and honours the function's Cache-Control and ETag so Excel refreshes see each new
 // extraction. Two throttles: WAF blocks an IP past its rate, reserved concurrency caps the function.
-import { Duration, Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import {
   AllowedMethods,
   CacheCookieBehavior,
@@ -21,6 +20,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudfront';
 import { FunctionUrlOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { FunctionUrlAuthType, InvokeMode, type FunctionUrl, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -46,7 +46,7 @@ export class WebhookDelivery extends Construct {
   readonly distribution: Distribution;
   readonly webAcl: CfnWebACL;
   readonly signingSecret: Secret;
-  private key!: IKey;
+  private readonly key: IKey;
 
   constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment }: WebhookDeliveryProps) {
     super(scope, id);
@@ -76,7 +76,7 @@ export class WebhookDelivery extends Construct {
     database.allowConnect(this.function);
     appEnvironment.apply(this.function);
     this.key = key;
-    this.grantSigningSecret(this.function);
+    this.grantSigningSecretRead(this.function);
 
     this.functionUrl = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM, invokeMode: InvokeMode.RESPONSE_STREAM });
 
@@ -137,25 +137,19 @@ export class WebhookDelivery extends Construct {
    * For the management API's webhooks function (POST …/webhooks/{id}/signed-urls): read access to the same
    * signing secret (by ARN, read at first use) and the public base URL the signed URLs start with.
    */
-  /**
-   * Read access to the signing secret through the function's own role (the key policy already trusts the
-   * account's IAM policies): a grant that edits the key policy would make the key depend on every reader.
-   */
-  private grantSigningSecret(fn: LambdaFunction): void {
-    fn.addToRolePolicy(new PolicyStatement({ sid: 'ReadWebhookSigningSecret', actions: ['secretsmanager:GetSecretValue'], resources: [this.signingSecret.secretArn] }));
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        sid: 'DecryptWebhookSigningSecret',
-        actions: ['kms:Decrypt'],
-        resources: [this.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
-  }
-
   allowUrlMinting(fn: LambdaFunction): void {
     fn.addEnvironment('TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', this.signingSecret.secretArn);
-    this.grantSigningSecret(fn);
+    this.grantSigningSecretRead(fn);
     fn.addEnvironment('TRIBUTARY_WEBHOOK_URL', `https://${this.distribution.distributionDomainName}`);
+  }
+
+  /**
+   * GetSecretValue on the signing secret and kms:Decrypt on its key, both in the function's own role.
+   * (Secret.grantRead would put the role into the key's policy; the key then depends on a role that
+   * depends on the migrations, which depend on the cluster the key encrypts: a cycle.)
+   */
+  private grantSigningSecretRead(fn: LambdaFunction): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.signingSecret.secretArn] }));
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
   }
 }

@@ -81,7 +81,7 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
     adapters = createAdapters(config);
     const logger = new Logger({ serviceName: 'harness', logLevel: 'ERROR' });
     const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
-    server = await startApiServer({ routes: managementApiRoutes(deps), port: await freePort(), allowedOrigin: config.api.dashboardOrigin });
+    server = await startApiServer({ routes: managementApiRoutes(deps), port: await freePort(), allowedOrigin: config.api!.dashboardOrigin });
     const url = server.url;
     const call: ApiHarness['call'] = async (route, options = {}) => {
       const target = new URL(route.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(options.params?.[n] ?? `missing-${n}`)), url);

@@ -4,7 +4,7 @@
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 import { webhookRequestFromEvent } from './webhook-request';
 
@@ -16,7 +16,7 @@ interface AwsLambdaStreaming {
 declare const awslambda: AwsLambdaStreaming;
 
 async function loadDeps(): Promise<WebhookDeps> {
-  const config = loadConfig();
+  const config = loadFunctionConfig('webhook');
   const adapters = createAdapters(config);
   // The signing secret is read from Secrets Manager (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN) once per container,
   // during init, so it never sits in the function's environment and no request waits on the call.

@@ -13,6 +13,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type Config, type MailConfig, type IdentityConfig, type KeyValueConfig, type ObjectStoreConfig, type SchedulerConfig, type SecretStoreConfig, type WebhookConfig, type WorkflowConfig } from './config';
 import { LocalStepFunctionsRunner } from '../adapters/local-step-functions-runner';
+import { EXTRACTION_DEFINITION } from '../workflow/extraction-definition';
 import { StepFunctionsWorkflowRunner } from '../adapters/step-functions-workflow-runner';
 import type { WorkflowRunner } from '../ports/workflow-runner';
 import type { ScheduleRegistry } from '../ports/schedule-registry';
@@ -102,7 +103,8 @@ export function identityProvider(config: IdentityConfig): IdentityProvider {
 
 export function tokenVerifier(config: IdentityConfig): TokenVerifier {
   const clientIds = [config.clientId, ...(config.extraClientIds ?? [])];
-  if (config.kind === 'cognito-local') {
+  // a configured endpoint (cognito-local) issues its own tokens and serves its own keys
+  if (config.kind === 'cognito-local' || config.endpoint) {
     const issuer = `${config.endpoint}/${config.userPoolId}`;
     return new JwksTokenVerifier({ issuer, jwksUri: `${issuer}/.well-known/jwks.json`, clientIds });
   }
@@ -110,9 +112,16 @@ export function tokenVerifier(config: IdentityConfig): TokenVerifier {
 }
 
 export function workflowRunner(config: WorkflowConfig): WorkflowRunner {
-  return config.kind === 'step-functions'
-    ? new StepFunctionsWorkflowRunner(new SFNClient({ region: config.region }), config.stateMachineArn)
-    : new LocalStepFunctionsRunner(config.definitionFile);
+  switch (config.kind) {
+    case 'step-functions':
+      return new StepFunctionsWorkflowRunner(new SFNClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), config.stateMachineArn);
+    case 'local-step-functions':
+      return new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
+    case 'none':
+      return {
+        start: () => Promise.reject(new ConfigError('TRIBUTARY_STATE_MACHINE_ARN', 'is missing (this function does not start extraction runs)')),
+      };
+  }
 }
 
 /** Where progress events go: API Gateway WebSocket connections, the local WebSocket server, or in-process listeners. */
@@ -132,8 +141,8 @@ export function progressPublisher(config: ProgressConfig, ddb: DynamoDBClient): 
 
 export function scheduleRegistry(config: SchedulerConfig): ScheduleRegistry {
   if (config.kind === 'in-process') return inProcessScheduleRegistry();
-  const { region, ...options } = config;
-  return new EventBridgeScheduleRegistry(new SchedulerClient({ region }), options);
+  const { region, endpoint, ...options } = config;
+  return new EventBridgeScheduleRegistry(new SchedulerClient({ region, ...(endpoint ? { endpoint } : {}) }), options);
 }
 
 export function mailer(config: MailConfig): Mailer {

@@ -67,7 +67,7 @@ describe('identity-hardening settings', () => {
 
   it('when nothing is set, the OAuth redirect is the dashboard page and invitations go to the local outbox', () => {
     const config = loadConfig({ ...base, TRIBUTARY_DASHBOARD_ORIGIN: 'http://127.0.0.1:5999' });
-    expect(config.api.oauthRedirectUri).toBe('http://127.0.0.1:5999/oauth/callback');
+    expect(config.api!.oauthRedirectUri).toBe('http://127.0.0.1:5999/oauth/callback');
     expect(config.mail).toEqual({ kind: 'outbox', file: '/tmp/tributary-config-test/outbox.ndjson' });
     expect(loadConfig({ ...base, TRIBUTARY_MAIL_FROM: 'Tributary <no-reply@example.com>' }).mail).toMatchObject({ kind: 'ses', from: 'Tributary <no-reply@example.com>' });
   });

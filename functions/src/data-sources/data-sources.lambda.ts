@@ -1,0 +1,5 @@
+// Lambda entry of the management API's data-sources routes (infra/lib/management-api.ts deploys it).
+import { apiGroupLambda } from '../api-lambda';
+import { dataSourceRoutes } from './data-source.handlers';
+
+export const dataSourcesHandler = apiGroupLambda(dataSourceRoutes, 'api-extract');
