@@ -7,9 +7,10 @@ import type { Connector, OAuthClientConfig } from '@tributary/connectors/contrac
 import { oauthAppSource, webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
 import type { OAuthAppSource } from '@tributary/shared/adapters/oauth-app-source';
 import { NotImplementedError } from '@tributary/shared/domain/errors';
-import { apiConfigOf, type ApiConfig, type PlatformsConfig } from '@tributary/shared/config/config';
+import { apiConfigOf, type ApiConfig } from '@tributary/shared/config/config';
 import type { Database } from '@tributary/shared/db/database';
-import { PLATFORMS, type Platform } from '@tributary/shared/domain/platform';
+import type { Platform } from '@tributary/shared/domain/platform';
+import { oauthClientsFromConfig } from './credentials/oauth-apps';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import type { IdentityProvider } from '@tributary/shared/ports/identity-provider';
@@ -45,17 +46,6 @@ export interface ApiDeps extends HttpDeps {
   connectorBaseUrls: Readonly<Record<string, string>>;
   /** minting signed webhook URLs: the deployment's signing secret (read on first use) and the public webhook base URL */
   webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
-}
-
-/** The configured OAuth apps, for each connector that declares which one its consent flow uses. */
-export function oauthClientsFromConfig(platforms: PlatformsConfig, findConnector: ApiDeps['findConnector']): ApiDeps['oauthClients'] {
-  const clients: ApiDeps['oauthClients'] = {};
-  for (const platform of PLATFORMS) {
-    const app = findConnector(platform)?.oauthApp;
-    const client = app ? platforms.oauthApps[app] : undefined;
-    if (client) clients[platform] = client;
-  }
-  return clients;
 }
 
 export function oauthClientResolver(clients: ApiDeps['oauthClients'], source: OAuthAppSource, findConnector: ApiDeps['findConnector']): ApiDeps['oauthClient'] {

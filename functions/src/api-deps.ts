@@ -9,7 +9,7 @@ import { buildApiDeps, type ApiDeps, type ApiDepsOptions } from './api-deps-core
 import { attachPipeline } from './pipeline/pipeline';
 import { createPipelineDeps } from './pipeline/pipeline-deps';
 
-export { oauthClientsFromConfig, type ApiDeps } from './api-deps-core';
+export type { ApiDeps } from './api-deps-core';
 
 export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
   return listConnectors().find((c) => c.platform === platform);

@@ -56,7 +56,7 @@ export class Pipeline extends Construct {
 
     const secretArns = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tributary/${settings.name}/credentials/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) {
-      database.allowConnect(fn);
+      database.allowConnect(fn, 'pipeline');
       appEnvironment.apply(fn);
       keyValueTable.grantReadWriteData(fn);
     }

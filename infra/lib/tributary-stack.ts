@@ -109,6 +109,7 @@ export class TributaryStack extends Stack {
     this.maintenance = new Maintenance(this, 'Maintenance', {
       ...functionHost,
       archiveBucket: this.storage.archiveBucket,
+      rawBucket: this.storage.rawPageBucket,
     });
     this.maintenance.node.addDependency(this.database.migrations);
 

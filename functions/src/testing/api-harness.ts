@@ -67,7 +67,9 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
       TRIBUTARY_HOME: home,
       TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin,
       TRIBUTARY_MAIL_OUTBOX: outboxFile,
-      DATABASE_URL: (testDb.config as { url: string }).url,
+      // the API as a web function logs in (tributary_app only); the in-process pipeline as the pipeline does
+      DATABASE_URL: testDb.webUrl,
+      TRIBUTARY_PIPELINE_DATABASE_URL: (testDb.config as { url: string }).url,
       TRIBUTARY_DYNAMODB_ENDPOINT: dynalite.endpoint,
       TRIBUTARY_KV_TABLE: 'tributary-kv',
       TRIBUTARY_COGNITO_ENDPOINT: cognito.endpoint,

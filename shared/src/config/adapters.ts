@@ -51,6 +51,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface Adapters {
   config: Config;
   db: Database;
+  /** the pipeline's database login (may become the loader); the same as db unless config names another */
+  pipelineDb: Database;
   kv: KeyValueStore;
   blobs: BlobStore;
   clock: Clock;
@@ -174,11 +176,13 @@ export function mailer(config: MailConfig): Mailer {
 
 export function createAdapters(config: Config): Adapters {
   const db = createDatabase(config.database);
+  const pipelineDb = config.pipelineDatabase ? createDatabase(config.pipelineDatabase) : db;
   const s3 = s3Client(config.objectStore);
   const ddb = dynamoDbClient(config.keyValue);
   return {
     config,
     db,
+    pipelineDb,
     kv: new DynamoDbKeyValueStore(ddb, config.keyValue.table),
     blobs: new S3BlobStore(s3),
     clock: systemClock,
@@ -191,6 +195,7 @@ export function createAdapters(config: Config): Adapters {
     mailer: mailer(config.mail),
     close: async () => {
       await db.close();
+      if (pipelineDb !== db) await pipelineDb.close();
       s3.destroy();
       ddb.destroy();
     },

@@ -131,6 +131,12 @@ export interface Config {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly homeDir: string;
   readonly database: DatabaseConfig;
+  /**
+   * Where the pipeline's work runs when one process hosts both it and web handlers (the local runner's API
+   * runs extractions in process): a login that may become the loader (TRIBUTARY_PIPELINE_DATABASE_URL).
+   * Absent, the pipeline uses `database`: in AWS each function logs in as its own kind already.
+   */
+  readonly pipelineDatabase?: DatabaseConfig;
   readonly objectStore: ObjectStoreConfig;
   readonly keyValue: KeyValueConfig;
   readonly secrets: SecretStoreConfig;
@@ -215,6 +221,11 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       maxConnections,
     };
   }
+
+  const pipelineUrl = optional(env, 'TRIBUTARY_PIPELINE_DATABASE_URL');
+  const pipelineDatabase: DatabaseConfig | undefined = pipelineUrl
+    ? { kind: 'url', url: read(env, 'TRIBUTARY_PIPELINE_DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')), maxConnections }
+    : undefined;
 
   const s3Endpoint = optional(env, 'TRIBUTARY_S3_ENDPOINT');
   const objectStore: ObjectStoreConfig = {
@@ -354,7 +365,7 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       ? { kind: 'outbox', file: read(env, 'TRIBUTARY_MAIL_OUTBOX', z.string().min(1), `${homeDir}/outbox.ndjson`) }
       : { kind: 'none' };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
+  return deepFreeze({ environment, logLevel, homeDir, database, ...(pipelineDatabase ? { pipelineDatabase } : {}), objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
 }
 
 /** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */
