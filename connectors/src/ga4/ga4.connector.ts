@@ -122,6 +122,8 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     // ~10-50 tokens). Requests also count against the Cloud project's 10 per second per user.
     rateLimits: [{ limit: 5, intervalMs: 1_000 }, { limit: 1_000, intervalMs: 3_600_000 }],
     reportTypes: GA4_REPORT_TYPES,
+    // the Data API's standard reports are not cut by the property's retention setting (explorations are)
+    dataRetentionMonths: 120,
 
     async validate(ctx) {
       await call(ctx, () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));

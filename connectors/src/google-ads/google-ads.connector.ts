@@ -133,6 +133,8 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   // error's retryDelay.
   rateLimits: [{ limit: 5, intervalMs: 1_000 }],
   reportTypes: REPORT_TYPES,
+  // reports reach back to the account's creation; we stop at ten years, the data API's longest range
+  dataRetentionMonths: 120,
 
   async validate(ctx) {
     const c = client(ctx);

@@ -65,6 +65,8 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
     // credential stays well inside it for any account worth reporting on.
     rateLimits: [{ limit: 200, intervalMs: 3_600_000 }],
     reportTypes: INSTAGRAM_REPORT_TYPES,
+    // account and media insights go back two years
+    dataRetentionMonths: 24,
 
     async validate(ctx) {
       await withRetries(connector, ctx, async (c) => {

@@ -117,6 +117,8 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     // steady 200 calls a minute per credential and pause when Meta reports usage above 95 %.
     rateLimits: [{ limit: 200, intervalMs: 60_000 }],
     reportTypes: REPORT_TYPES,
+    // the Insights API serves 37 months
+    dataRetentionMonths: 37,
 
     async validate(ctx) {
       await withRetries(connector, ctx, async (c) => {
