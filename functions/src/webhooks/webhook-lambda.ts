@@ -3,6 +3,7 @@
 // rows as PostgreSQL produces them, for up to 15 minutes.
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
@@ -21,7 +22,13 @@ async function loadDeps(): Promise<WebhookDeps> {
   const adapters = createAdapters(config);
   // The secret reaches the function as an environment variable resolved from Secrets Manager at deploy
   // time (a dynamic reference), so no request waits on a Secrets Manager call.
-  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks) };
+  const logger = new Logger({ serviceName: 'tributary-webhooks', logLevel: config.logLevel });
+  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks), onServerError: logServerError(logger) };
+}
+
+/** Our failures (5xx, a stream cut after its head) go to CloudWatch with the request id the client saw. */
+export function logServerError(logger: Pick<Logger, 'error'>): NonNullable<WebhookDeps['onServerError']> {
+  return (error, requestId) => logger.error('webhook request failed', { requestId, error: error instanceof Error ? error : new Error(String(error)) });
 }
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
