@@ -225,6 +225,11 @@ export interface Connector<Cred = unknown> {
    * plans from this list and the data source's stored account, without a call when the account is fresh.
    */
   reportTypes: readonly ReportTypeInfo[];
+  /**
+   * How far back the platform serves report data, in calendar months before the current month: a backfill
+   * that starts earlier is refused (400) rather than failing window after window at the platform.
+   */
+  dataRetentionMonths?: number;
 
   /**
    * How many windows of one run extract at once (the state machine's Map MaxConcurrency). The shared rate

@@ -122,6 +122,8 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     windowDays: 31,
     oauthApp: 'google',
     classifyError: (err, at) => classifyGa4Error(err, at.nowMs),
+    // the Data API's standard reports are not cut by the property's retention setting (explorations are)
+    dataRetentionMonths: 120,
 
     async validate(ctx) {
       await call(ctx, 'list account summaries', () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));

@@ -137,6 +137,8 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   oauthApp: 'google',
   normalizesRawBytes: true,
   classifyError: (err) => classifyGoogleAdsError(err),
+  // reports reach back to the account's creation; we stop at ten years, the data API's longest range
+  dataRetentionMonths: 120,
 
   async validate(ctx) {
     const c = client(ctx);

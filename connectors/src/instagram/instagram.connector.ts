@@ -44,6 +44,8 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
     maxConcurrency: 2,
     // account insights come as a daily series of at most 30 days a call: one call per window
     windowDays: MAX_DAYS_PER_CALL,
+    // account and media insights go back two years
+    dataRetentionMonths: 24,
 
     async discover(ctx): Promise<Catalog> {
       const g = client(ctx);

@@ -96,6 +96,8 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     maxConcurrency: 3,
     // a month a window: short enough for synchronous insights (up to asyncThresholdDays)
     windowDays: 31,
+    // the Insights API serves 37 months
+    dataRetentionMonths: 37,
 
     async discover(ctx): Promise<Catalog> {
       const g = client(ctx);
