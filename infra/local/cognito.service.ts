@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
@@ -134,11 +135,19 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
 
 /** The demo account: created once, its password kept (0600) so it survives restarts. */
 async function ensureDemoUser(handle: CognitoLocalHandle, file: string): Promise<{ email: string; password: string }> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as { email: string; password: string };
+  // the address counts as verified, or the dashboard's sign-in stops at "verify your contact information"
+  const verify = (email: string) =>
+    handle.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: handle.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] }));
+  if (existsSync(file)) {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { email: string; password: string };
+    await verify(saved.email);
+    return saved;
+  }
   const demo = { email: 'demo@tributary.local', password: `Demo-${randomBytes(9).toString('base64url')}1a` };
   try {
     await handle.client.send(new SignUpCommand({ ClientId: handle.clientId, Username: demo.email, Password: demo.password, UserAttributes: [{ Name: 'email', Value: demo.email }] }));
     await handle.client.send(new AdminConfirmSignUpCommand({ UserPoolId: handle.userPoolId, Username: demo.email }));
+    await verify(demo.email);
   } catch (error) {
     if ((error as { name?: string }).name !== 'UsernameExistsException') throw error;
     throw new Error(`the demo user exists in cognito-local but its password file ${file} is gone; delete ${path.dirname(file)} to start over`);

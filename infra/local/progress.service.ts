@@ -19,7 +19,7 @@ export function progressService(options: { port?: number } = {}): LocalService {
       const server = await startLocalProgressServer({
         auth: { db: adapters.db, verifier: adapters.verifier, users: new UserDirectory(adapters.db, adapters.identity) },
         publishKey,
-        port: options.port ?? LOCAL_PROGRESS_PORT,
+        port: options.port ?? Number(process.env.TRIBUTARY_PROGRESS_PORT ?? LOCAL_PROGRESS_PORT),
         log: (m) => ctx.log('progress', m),
       });
       ctx.log('progress', `live progress on ${server.wsUrl} (token in Sec-WebSocket-Protocol: tributary, <token>)`);

@@ -2,6 +2,7 @@ import { defineRoute } from '@tributary/shared/http/route';
 import { ProjectParamsSchema, STANDARD_ERRORS, conflict, notImplemented } from '../common.schemas';
 import {
   CreateCredentialBodySchema,
+  CredentialAccountsSchema,
   CredentialListSchema,
   CredentialParamsSchema,
   CredentialSchema,
@@ -25,3 +26,4 @@ export const validateCredentialRoute = defineRoute({ operationId: 'validateCrede
 export const refreshCredentialRoute = defineRoute({ operationId: 'refreshCredential', method: 'post', path: `${base}/{credential_id}/refresh`, summary: 'OAuth token refresh now', tags, auth: 'user', request: { params: CredentialParamsSchema }, responses: { 200: { description: 'Refreshed', schema: CredentialSchema }, 501: notImplemented, ...STANDARD_ERRORS } });
 export const oauthStartRoute = defineRoute({ operationId: 'startOAuth', method: 'get', path: `${base}/oauth/{platform}/start`, summary: "The platform's authorization URL with a single-use state", tags, auth: 'user', request: { params: OAuthStartParamsSchema, query: OAuthStartQuerySchema }, responses: { 200: { description: 'Where to send the user', schema: OAuthStartSchema }, 501: notImplemented, ...STANDARD_ERRORS } });
 export const oauthCallbackRoute = defineRoute({ operationId: 'oauthCallback', method: 'get', path: '/api/v1/oauth/callback', summary: 'Exchanges the code, stores the tokens, redirects to the dashboard', tags, auth: 'none', rateLimit: 'auth', request: { query: OAuthCallbackQuerySchema }, responses: { 302: { description: 'Back to the dashboard' }, 400: STANDARD_ERRORS[400], 429: STANDARD_ERRORS[429], 500: STANDARD_ERRORS[500], 501: notImplemented } });
+export const listCredentialAccountsRoute = defineRoute({ operationId: 'listCredentialAccounts', method: 'get', path: `${base}/{credential_id}/accounts`, summary: 'Accounts the credential can see on its platform, and the report types (a live call through the connector)', tags, auth: 'user', request: { params: CredentialParamsSchema }, responses: { 200: { description: 'Accounts', schema: CredentialAccountsSchema }, 501: notImplemented, ...STANDARD_ERRORS } });

@@ -58,3 +58,9 @@ export const OAuthCallbackQuerySchema = z.object({
   code: z.string().min(1).max(4096).optional(),
   error: z.string().max(200).optional(),
 });
+
+/** What a credential can see on its platform: the accounts (for the data-source wizard) and the report types. */
+export const CredentialAccountsSchema = z.object({
+  accounts: z.array(z.object({ id: z.string(), name: z.string(), currency: z.string(), time_zone: z.string() })),
+  report_types: z.array(z.object({ id: z.string(), name: z.string(), lookback_days: z.number().int() })),
+});

@@ -3,6 +3,7 @@
 // here, once, with messages that do not reveal whether an account exists.
 import {
   AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
   ChangePasswordCommand,
   CognitoIdentityProviderClient,
   ConfirmForgotPasswordCommand,
@@ -106,6 +107,11 @@ export class CognitoIdentityProvider implements IdentityProvider {
 
   async adminConfirmSignUp(email: string) {
     await this.send(() => this.client.send(new AdminConfirmSignUpCommand({ UserPoolId: this.options.userPoolId, Username: email })));
+    // an auto-confirmed address counts as verified (the pre-sign-up trigger's autoVerifyEmail in AWS); the
+    // dashboard's sign-in otherwise stops at "verify your contact information"
+    await this.send(() =>
+      this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: this.options.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] })),
+    );
   }
 
   async login(email: string, password: string) {
