@@ -18,6 +18,7 @@ import { Progress } from './progress';
 import { Schedules } from './schedules';
 import { Storage } from './storage';
 import { WebhookDelivery } from './webhook-delivery';
+import { WebHosting } from './web-hosting';
 
 export interface TributaryStackProps extends StackProps {
   settings: EnvironmentSettings;
@@ -37,6 +38,7 @@ export class TributaryStack extends Stack {
   readonly progress: Progress;
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
+  readonly web: WebHosting;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
@@ -103,6 +105,17 @@ export class TributaryStack extends Stack {
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
+    // the dashboard: S3 + CloudFront, its config.json written at deploy from the endpoints above
+    this.web = new WebHosting(this, 'Web', {
+      settings,
+      apiUrl: this.api.httpApi.apiEndpoint,
+      progressUrl: this.progress.stage.url,
+      webhookUrl: `https://${this.webhooks.distribution.distributionDomainName}`,
+      userPool: this.identity.userPool,
+      spaClient: this.identity.spaClient,
+    });
+    this.web.allowFrom(this.api.httpApi, (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin);
+    new CfnOutput(this, 'DashboardUrl', { value: this.web.url });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
     new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.progress.stage.url });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
