@@ -2,22 +2,14 @@
 // first screen sends little JavaScript (charts come with the pages that draw them).
 import { Authenticator } from '@aws-amplify/ui-react';
 import '@aws-amplify/ui-react/styles.css';
-import CssBaseline from '@mui/material/CssBaseline';
-import { ThemeProvider, createTheme } from '@mui/material/styles';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { signOut } from 'aws-amplify/auth';
-import { useCallback } from 'react';
-import { Navigate, RouterProvider, createBrowserRouter } from 'react-router';
+import { Suspense, lazy, useCallback } from 'react';
 import { ApiError, rawCall } from './api/client';
 import { signInWithFlow } from './auth';
 import type { RuntimeConfig } from './config';
-import { Layout } from './Layout';
-import { ErrorAlert, Loading } from './components/states';
-import { SessionProvider, useProfileQuery } from './session';
 
-const theme = createTheme({
-  palette: { primary: { main: '#0b5cad' }, secondary: { main: '#6a1b9a' } },
-});
+const SignedIn = lazy(() => import('./SignedIn'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -29,44 +21,6 @@ const queryClient = new QueryClient({
     },
   },
 });
-
-const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
-
-const router = createBrowserRouter([
-  {
-    path: '/',
-    element: <Layout />,
-    children: [
-      { index: true, element: <Navigate to="/projects" replace /> },
-      { path: 'projects', lazy: page(() => import('./pages/ProjectsPage')) },
-      { path: 'projects/:projectId', lazy: page(() => import('./pages/OverviewPage')) },
-      { path: 'projects/:projectId/settings', lazy: page(() => import('./pages/ProjectSettingsPage')) },
-      { path: 'projects/:projectId/credentials', lazy: page(() => import('./pages/CredentialsPage')) },
-      { path: 'projects/:projectId/sources', lazy: page(() => import('./pages/DataSourcesPage')) },
-      { path: 'projects/:projectId/sources/new', lazy: page(() => import('./pages/DataSourceWizardPage')) },
-      { path: 'projects/:projectId/sources/:sourceId', lazy: page(() => import('./pages/RunsPage')) },
-      { path: 'projects/:projectId/explorer', lazy: page(() => import('./pages/ExplorerPage')) },
-      { path: 'projects/:projectId/webhooks', lazy: page(() => import('./pages/WebhooksPage')) },
-      { path: 'projects/:projectId/activity', lazy: page(() => import('./pages/ActivityPage')) },
-      { path: 'members', lazy: page(() => import('./pages/MembersPage')) },
-      { path: 'profile', lazy: page(() => import('./pages/ProfilePage')) },
-      { path: 'oauth/callback', lazy: page(() => import('./pages/OAuthCallbackPage')) },
-      { path: 'invitations/accept', lazy: page(() => import('./pages/InvitationAcceptPage')) },
-      { path: '*', lazy: page(() => import('./pages/NotFoundPage')) },
-    ],
-  },
-]);
-
-function SignedIn({ onSignOut }: { onSignOut: () => void }) {
-  const profile = useProfileQuery();
-  if (profile.isPending) return <Loading label="Loading your profile" />;
-  if (profile.error) return <ErrorAlert error={profile.error} title="Your profile could not be loaded" />;
-  return (
-    <SessionProvider profile={profile.data} signOut={onSignOut}>
-      <RouterProvider router={router} />
-    </SessionProvider>
-  );
-}
 
 /** Sign-up goes through the API, which creates the account in the pool and (locally) confirms it at once. */
 function authServices(config: RuntimeConfig) {
@@ -91,14 +45,15 @@ export function App({ config }: { config: RuntimeConfig }) {
     void signOut();
   }, []);
   return (
-    <ThemeProvider theme={theme}>
-      <CssBaseline />
-      <QueryClientProvider client={queryClient}>
-        <Authenticator loginMechanisms={['email']} services={authServices(config) as never} components={{ Header: AuthHeader }}>
-          {() => <SignedIn onSignOut={doSignOut} />}
-        </Authenticator>
-      </QueryClientProvider>
-    </ThemeProvider>
+    <QueryClientProvider client={queryClient}>
+      <Authenticator loginMechanisms={['email']} services={authServices(config) as never} components={{ Header: AuthHeader }}>
+        {() => (
+          <Suspense fallback={<p role="status">Loading…</p>}>
+            <SignedIn onSignOut={doSignOut} />
+          </Suspense>
+        )}
+      </Authenticator>
+    </QueryClientProvider>
   );
 }
 

@@ -68,7 +68,8 @@ export function usePlatforms() {
         const res = await rawCall<CatalogResponse>('GET', '/api/v1/platforms');
         return { platforms: res.platforms.map((p) => normalize(p as Partial<PlatformInfo> & Record<string, unknown>)), fromApi: true };
       } catch (error) {
-        if (error instanceof ApiError && (error.status === 404 || error.status === 501)) return { platforms: FALLBACK, fromApi: false };
+        // while the route is absent the local API's 404 carries no CORS header, so the browser sees a network error
+        if (!(error instanceof ApiError) || error.status === 404 || error.status === 501) return { platforms: FALLBACK, fromApi: false };
         throw error;
       }
     },

@@ -31,6 +31,7 @@ import { CopyButton } from '../components/CopyButton';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorAlert, Loading, QueryView } from '../components/states';
 import { runtimeConfig } from '../config';
+import { csvRows } from '../csv';
 import { dateTime } from '../format';
 import { useProjectAndRole } from '../project';
 import { canEdit } from '../session';
@@ -115,7 +116,7 @@ function WebhookCard({ hook: w, projectId, editable, onEdit, onBuild, onKey }: {
           <>
             <Button size="small" onClick={onEdit}>Edit</Button>
             <Button size="small" onClick={() => setConfirm('rotate')}>Rotate key</Button>
-            <Button size="small" color="warning" onClick={() => setConfirm('revoke')}>Revoke</Button>
+            <Button size="small" color="error" onClick={() => setConfirm('revoke')}>Revoke</Button>
           </>
         )}
         {editable && <Button size="small" color="error" onClick={() => setConfirm('delete')}>Delete</Button>}
@@ -213,29 +214,6 @@ function WebhookDialog({ projectId, hook, onClose, onCreated }: { projectId: str
       </form>
     </Dialog>
   );
-}
-
-/** Parses the first lines of a CSV answer for the preview table (quoted fields included). */
-export function csvRows(text: string, max: number): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length && rows.length < max; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; }
-    else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell); rows.push(row); row = []; cell = '';
-    } else cell += ch;
-  }
-  if ((cell || row.length) && rows.length < max) { row.push(cell); rows.push(row); }
-  return rows.map((r) => r.map((c) => c.replace(/^\uFEFF/, '')));
 }
 
 function UrlBuilder({ hook, projectId, knownKey }: { hook: Webhook; projectId: string; knownKey: string | null }) {

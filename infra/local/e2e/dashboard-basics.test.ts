@@ -13,7 +13,7 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-describe('the dashboard, signed in as the demo user', () => {
+describe('the dashboard, signed in as the demo user', { timeout: 180_000 }, () => {
   it('when the demo user signs in by keyboard only, the sign-in screen passes axe and the projects list shows the demo project', async () => {
     const page = await rig.newPage();
     await page.goto(`${rig.local.webUrl}/projects`);

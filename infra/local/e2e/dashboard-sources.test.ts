@@ -18,14 +18,14 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-describe('connections, data sources and runs', () => {
+describe('connections, data sources and runs', { timeout: 180_000 }, () => {
   it('when a user connects Meta through the sandbox consent page, the connection lands back on the dashboard, validates, and shows no secret', async () => {
     const page = await rig.newPage();
     await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/credentials`);
     await page.getByTestId('empty-state').waitFor();
     await expectAccessible(page, 'connections (empty)');
     await page.getByRole('button', { name: 'Connect a platform' }).click();
-    await page.getByLabel('Platform').click();
+    await page.getByRole('combobox', { name: 'Platform' }).click();
     await page.getByRole('option', { name: /^Meta Ads/ }).click();
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Continue to the platform' }).click();
@@ -45,10 +45,10 @@ describe('connections, data sources and runs', () => {
     const page = await rig.newPage();
     await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/sources`);
     await page.getByRole('button', { name: 'New data source' }).click();
-    await page.getByLabel('Connection').click();
+    await page.getByRole('combobox', { name: 'Connection' }).click();
     await page.getByRole('option').first().click();
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByLabel('Account').click({ timeout: 30_000 });
+    await page.getByRole('combobox', { name: 'Account' }).click({ timeout: 30_000 });
     await page.getByRole('option').first().click();
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('checkbox').first().check();
@@ -71,5 +71,5 @@ describe('connections, data sources and runs', () => {
     expect(made?.schedule_config.frequency).toBe('daily');
     const rows = await page.locator('[data-testid="run-row"]').first().locator('td').allTextContents();
     expect(Number(rows[4]!.replace(/,/g, ''))).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });

@@ -1,25 +1,15 @@
 // The dashboard's browser tests: the real local runner (every service on a free port, data under a fresh
 // temp dir) and real headless Chromium through playwright-core. One runner per test file, shared by its
 // tests. Failures leave a screenshot under .test-results/.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect, onTestFailed } from 'vitest';
-import { freePort } from '@tributary/shared/local/embedded-postgres';
-import { startPlatform, type RunningPlatform } from '../runner';
-import { LOCAL_SERVICES } from '../services';
+import type { RunningPlatform } from '../runner';
+import { apiToken, startLocalRunner, type LocalJson } from './local-rig';
 
-export interface LocalJson {
-  webUrl: string;
-  apiUrl: string;
-  webhookUrl: string;
-  progressUrl: string;
-  demoUser: { email: string; password: string };
-  sandboxes: Record<string, string>;
-  demoWebhook?: { project_id: string };
-}
+export type { LocalJson };
 
 export interface DashboardRig {
   platform: RunningPlatform;
@@ -33,26 +23,11 @@ export interface DashboardRig {
 
 export type ApiCaller = <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
 
-const PORT_VARIABLES = [
-  'TRIBUTARY_PG_PORT', 'TRIBUTARY_WEBHOOK_PORT', 'TRIBUTARY_S3_PORT', 'TRIBUTARY_DYNAMODB_PORT', 'TRIBUTARY_SANDBOX_GOOGLE_PORT',
-  'TRIBUTARY_SANDBOX_META_PORT', 'TRIBUTARY_SANDBOX_ECB_PORT', 'TRIBUTARY_COGNITO_PORT', 'TRIBUTARY_PROGRESS_PORT', 'TRIBUTARY_API_PORT',
-];
-
 export const RESULTS_DIR = path.resolve('.test-results');
 
 export async function startDashboardRig(): Promise<DashboardRig> {
-  // each service reads its port from the environment; this test file's process is its own (pool: forks)
-  for (const v of PORT_VARIABLES) process.env[v] = String(await freePort());
-  process.env.TRIBUTARY_WEB_PORT = '0';
-  const home = await mkdtemp(path.join(os.tmpdir(), 'tributary-e2e-'));
-  const logs: string[] = [];
-  let platform: RunningPlatform;
-  try {
-    platform = await startPlatform(LOCAL_SERVICES, home, (service, message) => logs.push(`[${service}] ${message}`));
-  } catch (error) {
-    throw new Error(`the local runner did not start: ${error instanceof Error ? error.message : String(error)}\n${logs.slice(-30).join('\n')}`);
-  }
-  const local = JSON.parse(await readFile(platform.localJsonPath, 'utf8')) as LocalJson;
+  const runner = await startLocalRunner();
+  const { platform, local } = runner;
   const browser = await chromium.launch({ executablePath: process.env.TRIBUTARY_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   const contexts: BrowserContext[] = [];
   await mkdir(RESULTS_DIR, { recursive: true });
@@ -61,9 +36,7 @@ export async function startDashboardRig(): Promise<DashboardRig> {
     local,
     browser,
     async apiAs(user) {
-      const login = await fetch(`${local.apiUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
-      const { access_token: token } = (await login.json()) as { access_token: string };
-      if (!token) throw new Error(`${user.email} could not sign in (${login.status})`);
+      const token = await apiToken(local.apiUrl, user);
       return async <T,>(method: string, p: string, body?: unknown) => {
         const res = await fetch(`${local.apiUrl}${p}`, {
           method,
@@ -87,8 +60,7 @@ export async function startDashboardRig(): Promise<DashboardRig> {
     async stop() {
       for (const c of contexts) await c.close().catch(() => undefined);
       await browser.close().catch(() => undefined);
-      await platform.stop();
-      await rm(home, { recursive: true, force: true });
+      await runner.stop();
     },
   };
 }
