@@ -37,7 +37,7 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
     const shown = await page.getByTestId('explorer-row').evaluateAll((rows, i) => rows.map((r) => Number(r.children[i as number]?.textContent)), idx);
     expect([...shown].sort((a, b) => b - a)).toEqual(shown);
     await page.getByRole('button', { name: 'Go to next page' }).click();
-    await expect(page.getByText(/26–50 of \d+/).count()).resolves.toBe(1);
+    await expect(page.getByText(/^26–\d+ of \d+$/).count()).resolves.toBe(1);
     await expectAccessible(page, 'explorer');
   });
 
@@ -48,6 +48,8 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
     await page.getByLabel('Name').fill('Browser webhook');
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('webhook-key').waitFor();
+    // the builder shows the key URL first, then the signed one once minted; the preview follows the URL shown
+    await page.waitForFunction(() => document.querySelector('[data-testid="webhook-url"]')?.textContent?.includes('sig='), undefined, { timeout: 60_000 });
     await page.getByTestId('preview-row').first().waitFor({ timeout: 60_000 });
     const url = (await page.getByTestId('webhook-url').textContent())!;
     expect(url).toContain('/webhook/v1/');
@@ -61,7 +63,8 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
     const card = page.getByTestId('webhook-card').filter({ hasText: 'Browser webhook' });
     await card.getByRole('button', { name: 'Access log' }).click();
     await card.getByTestId('access-log-row').first().waitFor();
-    expect(await card.getByTestId('access-log-row').count()).toBeGreaterThanOrEqual(2);
+    // the preview's request at least (each request is logged as its response ends)
+    await expect(card.getByTestId('access-log-row').first().textContent()).resolves.toMatch(/\/webhook\/v1\/.*200/);
     // the log names the request without the key
     const key = (await page.getByTestId('webhook-key').textContent())!;
     expect(await card.getByRole('table', { name: 'Access log' }).textContent()).not.toContain(key);
