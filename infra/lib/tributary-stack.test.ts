@@ -149,11 +149,12 @@ describe('database', () => {
 });
 
 describe('storage', () => {
-  it('when synthesized, both buckets are KMS-encrypted with the customer key, block public access and refuse plain HTTP', () => {
+  it('when synthesized, both data buckets are KMS-encrypted with the customer key, block public access and refuse plain HTTP', () => {
     const t = templates.dev;
     const key = only(t, 'AWS::KMS::Key').id;
-    // the data buckets; the access-log bucket (SSE-S3, which S3 and CloudFront logging need) is tested in operations.test.ts
-    const buckets = t.findResources('AWS::S3::Bucket', { Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } } }) as Resources;
+    // the data buckets; the access-log bucket (SSE-S3, which S3 and CloudFront logging need) is tested in operations.test.ts,
+    // the dashboard's bundle bucket (web-hosting.test.ts) holds no data and is read by CloudFront through OAC
+    const buckets = Object.fromEntries(Object.entries(t.findResources('AWS::S3::Bucket', { Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } } }) as Resources).filter(([id]) => !id.startsWith('Web')));
     expect(Object.keys(buckets)).toHaveLength(2);
     for (const [id, bucket] of Object.entries(buckets)) {
       expect(bucket.Properties!.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
@@ -181,8 +182,8 @@ describe('storage', () => {
     for (const bucket of Object.values(templates.prod.findResources('AWS::S3::Bucket') as Resources)) expect(bucket.DeletionPolicy).toBe('Retain');
     expect(Object.keys(templates.prod.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(0);
     for (const bucket of Object.values(templates.dev.findResources('AWS::S3::Bucket') as Resources)) expect(bucket.DeletionPolicy).toBe('Delete');
-    // the two data buckets and the access-log bucket
-    expect(Object.keys(templates.dev.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(3);
+    // the two data buckets, the access-log bucket and the dashboard's bundle
+    expect(Object.keys(templates.dev.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(4);
   });
 });
 
@@ -241,7 +242,8 @@ describe('webhook delivery', () => {
         }),
       }),
     });
-    t.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    // the webhook function URL's and the dashboard bucket's
+    t.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
     const acl = only(t, 'AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' }).id;
     t.hasResourceProperties('AWS::WAFv2::WebACL', {
       Rules: Match.arrayWith([Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: Match.objectLike({ Limit: 1000, AggregateKeyType: 'IP' }) } })]),

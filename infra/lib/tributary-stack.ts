@@ -24,6 +24,7 @@ import { Progress } from './progress';
 import { Schedules } from './schedules';
 import { Storage } from './storage';
 import { WebhookDelivery } from './webhook-delivery';
+import { WebHosting } from './web-hosting';
 
 export interface TributaryStackProps extends StackProps {
   settings: EnvironmentSettings;
@@ -48,6 +49,7 @@ export class TributaryStack extends Stack {
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
   readonly domains: CustomDomains;
+  readonly web: WebHosting;
   readonly observability: Observability;
   readonly monitoring: Monitoring;
 
@@ -134,12 +136,24 @@ export class TributaryStack extends Stack {
       progressStage: this.progress.stage,
     });
 
+    // the dashboard: S3 + CloudFront, its config.json written at deploy from the endpoints above
+    this.web = new WebHosting(this, 'Web', {
+      settings,
+      apiUrl: this.domains.apiUrl ?? this.api.httpApi.apiEndpoint,
+      progressUrl: this.progress.stage.url,
+      webhookUrl: this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`,
+      userPool: this.identity.userPool,
+      spaClient: this.identity.spaClient,
+    });
+    this.web.allowFrom(this.api.httpApi, (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin);
+
     // access logs, flow logs, tracing, on-failure queue and log retention for everything built above
     this.observability = new Observability(this, 'Observability', { settings, operations });
     // last: it watches every function, queue, API, state machine, database and web ACL built above
     this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `${this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`}/webhook/v1/` });
+    new CfnOutput(this, 'DashboardUrl', { value: this.web.url });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
     new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.domains.progressUrl ?? this.progress.stage.url });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });

@@ -91,7 +91,13 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
 
 /** The demo account: created once, its password kept (0600) so it survives restarts. */
 async function ensureDemoUser(handle: CognitoLocalHandle, file: string): Promise<{ email: string; password: string }> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as { email: string; password: string };
+  // the address counts as verified, or the dashboard's sign-in stops at "verify your contact information"
+  const verify = (email: string) => handle.admin.setEmail(handle, email, email, true);
+  if (existsSync(file)) {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { email: string; password: string };
+    await verify(saved.email);
+    return saved;
+  }
   const demo = { email: 'demo@tributary.local', password: `Demo-${randomBytes(9).toString('base64url')}1a` };
   try {
     await handle.admin.createConfirmedUser(handle, demo.email, demo.password);

@@ -3,7 +3,7 @@
 // key made fresh at each start; config.ts turns them into the local-websocket progress adapter).
 import { randomBytes } from 'node:crypto';
 import { createAdapters } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadConfig, loadLocalRunnerSettings } from '@tributary/shared/config/config';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import { startLocalProgressServer } from '../../functions/src/progress/local-progress-server';
 import type { LocalService } from './runner';
@@ -19,7 +19,7 @@ export function progressService(options: { port?: number } = {}): LocalService {
       const server = await startLocalProgressServer({
         auth: { db: adapters.db, verifier: adapters.verifier, users: new UserDirectory(adapters.db, adapters.identity) },
         publishKey,
-        port: options.port ?? LOCAL_PROGRESS_PORT,
+        port: options.port ?? loadLocalRunnerSettings().ports.progress ?? LOCAL_PROGRESS_PORT,
         log: (m) => ctx.log('progress', m),
       });
       ctx.log('progress', `live progress on ${server.wsUrl} (token in Sec-WebSocket-Protocol: tributary, <token>)`);

@@ -12,6 +12,7 @@ import { maintenanceService } from './maintenance.service';
 import { schedulesService } from './schedules.service';
 import { demoDataService } from './demo-data.service';
 import { progressService } from './progress.service';
+import { webService } from './web.service';
 
 export const LOCAL_SERVICES: LocalService[] = [
   postgresService,
@@ -23,6 +24,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   metaSandboxService,
   ecbSandboxService,
   progressService(),
+  webService(),
   apiService(),
   schedulesService,
   demoWebhookService,

@@ -27,6 +27,7 @@ import {
   refreshCredentialRoute,
   updateCredentialRoute,
   validateCredentialRoute,
+  listCredentialAccountsRoute,
 } from './credential.routes';
 import type { Credential } from './credential.schemas';
 import { writeBackRefreshedTokens, type CredentialVersion } from './token-writeback';
@@ -368,6 +369,30 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
     return { status: 201, body: toCredential(row) };
   }, deps);
 
+export const makeListCredentialAccounts = (deps: ApiDeps) =>
+  httpHandler(listCredentialAccountsRoute, async (input) => {
+    const { params, user } = input;
+    // listing accounts is part of setting up a data source, which needs the same role
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
+    const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadCredential(trx, params.project_id, params.credential_id));
+    const connector = connectorFor(deps, row.platform as Platform, 'Account listing');
+    const secret = await readSecretAudited(deps, access, row, 'list_accounts', meta(input));
+    let catalog;
+    try {
+      catalog = await connector.discover(connectorContext(deps, connector, row, secret, versionOf(access, row)));
+    } catch (error) {
+      if (!(error instanceof ConnectorError)) throw error;
+      throw new ValidationError(`The platform refused to list accounts: ${error.userMessage}`, { kind: error.kind });
+    }
+    return {
+      status: 200,
+      body: {
+        accounts: catalog.accounts.map((a) => ({ id: a.id, name: a.name, currency: a.currency, time_zone: a.timeZone })),
+        report_types: catalog.reportTypes.map((r) => ({ id: r.id, name: r.name, lookback_days: r.lookbackDays })),
+      },
+    };
+  }, deps);
+
 export function credentialRoutes(deps: ApiDeps): BoundRoute[] {
   return [
     { route: listCredentialsRoute, handler: makeListCredentials(deps) },
@@ -380,5 +405,6 @@ export function credentialRoutes(deps: ApiDeps): BoundRoute[] {
     { route: oauthStartRoute, handler: makeOAuthStart(deps) },
     { route: oauthCallbackRoute, handler: makeOAuthCallback(deps) },
     { route: oauthCompleteRoute, handler: makeOAuthComplete(deps) },
+    { route: listCredentialAccountsRoute, handler: makeListCredentialAccounts(deps) },
   ];
 }

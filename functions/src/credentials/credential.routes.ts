@@ -2,6 +2,7 @@ import { defineRoute } from '@tributary/shared/http/route';
 import { ProjectParamsSchema, STANDARD_ERRORS, conflict, notImplemented } from '../common.schemas';
 import {
   CreateCredentialBodySchema,
+  CredentialAccountsSchema,
   CredentialListSchema,
   CredentialParamsSchema,
   CredentialSchema,
@@ -27,3 +28,4 @@ export const refreshCredentialRoute = defineRoute({ operationId: 'refreshCredent
 export const oauthStartRoute = defineRoute({ operationId: 'startOAuth', method: 'get', path: `${base}/oauth/{platform}/start`, summary: "The platform's authorization URL with a single-use state", tags, auth: 'user', request: { params: OAuthStartParamsSchema, query: OAuthStartQuerySchema }, responses: { 200: { description: 'Where to send the user', schema: OAuthStartSchema }, 501: notImplemented, ...STANDARD_ERRORS } });
 export const oauthCallbackRoute = defineRoute({ operationId: 'oauthCallback', method: 'get', path: '/api/v1/oauth/callback', summary: "Old redirect target: stores nothing, forwards code and state to the dashboard's /oauth/callback page", tags, auth: 'none', rateLimit: 'auth', request: { query: OAuthCallbackQuerySchema }, responses: { 302: { description: 'To the dashboard, which completes the flow as the signed-in user' }, 400: STANDARD_ERRORS[400], 429: STANDARD_ERRORS[429], 500: STANDARD_ERRORS[500] } });
 export const oauthCompleteRoute = defineRoute({ operationId: 'completeOAuth', method: 'post', path: '/api/v1/oauth/complete', summary: 'Exchanges the code and stores the credential, only for the signed-in user who started the flow (the state is single use, consumed even when refused)', tags, auth: 'user', request: { body: OAuthCompleteBodySchema }, responses: { 201: { description: 'Connected (created, or the same credential with new tokens)', schema: CredentialSchema }, 501: notImplemented, ...STANDARD_ERRORS } });
+export const listCredentialAccountsRoute = defineRoute({ operationId: 'listCredentialAccounts', method: 'get', path: `${base}/{credential_id}/accounts`, summary: 'Accounts the credential can see on its platform, and the report types (a live call through the connector)', tags, auth: 'user', request: { params: CredentialParamsSchema }, responses: { 200: { description: 'Accounts', schema: CredentialAccountsSchema }, 501: notImplemented, ...STANDARD_ERRORS } });

@@ -61,3 +61,8 @@ export const OAuthCallbackQuerySchema = z.object({
 
 /** What the dashboard's /oauth/callback page hands over, as the signed-in user who started the flow. */
 export const OAuthCompleteBodySchema = z.object({ code: z.string().min(1).max(4096), state: z.string().min(16).max(200) }).strict();
+/** What a credential can see on its platform: the accounts (for the data-source wizard) and the report types. */
+export const CredentialAccountsSchema = z.object({
+  accounts: z.array(z.object({ id: z.string(), name: z.string(), currency: z.string(), time_zone: z.string() })),
+  report_types: z.array(z.object({ id: z.string(), name: z.string(), lookback_days: z.number().int() })),
+});

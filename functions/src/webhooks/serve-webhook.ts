@@ -83,7 +83,8 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
   const counted: ResponseSink = {
     head(s, headers) {
       status = s;
-      return countingWritable(sink.head(s, headers), (n) => (bytes += n), logOnce);
+      // a webhook URL is its own credential, so any page may read it: the dashboard's live preview fetches it
+      return countingWritable(sink.head(s, { ...headers, 'access-control-allow-origin': '*', 'access-control-expose-headers': 'etag, x-ratelimit-limit, x-ratelimit-remaining' }), (n) => (bytes += n), logOnce);
     },
   };
   const rateHeaders: Record<string, string> = {};

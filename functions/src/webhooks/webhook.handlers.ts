@@ -9,7 +9,7 @@ import { AppError, ConflictError, ValidationError } from '@tributary/shared/doma
 import { chooseFormat } from '../data/formats';
 import { parseUrlQuery } from '../data/query.schemas';
 import { mintSignedUrl } from './webhook-keys';
-import { createWebhookRoute, deleteWebhookRoute, mintSignedUrlRoute, getWebhookRoute, listWebhooksRoute, revokeWebhookRoute, rotateWebhookRoute, updateWebhookRoute } from './webhook.routes';
+import { webhookAccessLogRoute, createWebhookRoute, deleteWebhookRoute, mintSignedUrlRoute, getWebhookRoute, listWebhooksRoute, revokeWebhookRoute, rotateWebhookRoute, updateWebhookRoute } from './webhook.routes';
 import { createWebhook, deleteWebhook, getWebhookRow, listWebhooks, revokeWebhook, rotateWebhookKey, toView, updateWebhook, type WebhookInput } from './webhook.repository';
 
 const KEY_NOTE = 'Copy the key now: it is shown only this once. Use it as /webhook/v1/{key}/data?format=csv';
@@ -130,6 +130,31 @@ export const makeMintSignedUrl = (deps: ApiDeps) =>
     return { status: 201, body: { url: signed, expires_at: new Date(Math.floor(expiresAt.getTime() / 1000) * 1000).toISOString(), webhook_id: params.webhook_id, endpoint: body.endpoint } };
   }, deps);
 
+export const makeWebhookAccessLog = (deps: ApiDeps) =>
+  httpHandler(webhookAccessLogRoute, async ({ params, user }) => {
+    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
+    const rows = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      await getWebhookRow(trx, params.project_id, params.webhook_id);
+      return trx
+        .selectFrom('apiAccessLogs')
+        .select(['createdAt', 'requestPath', 'requestParams', 'responseStatus', 'responseSize', 'processingTimeMs', 'userAgent'])
+        .where('webhookConfigId', '=', params.webhook_id)
+        .orderBy('createdAt', 'desc')
+        .limit(100)
+        .execute();
+    });
+    const entries = rows.map((r) => ({
+      at: new Date(r.createdAt as unknown as string).toISOString(),
+      path: r.requestPath,
+      params: (r.requestParams as Record<string, unknown> | null) ?? null,
+      status: r.responseStatus,
+      bytes: r.responseSize === null ? null : Number(r.responseSize),
+      ms: r.processingTimeMs,
+      user_agent: r.userAgent,
+    }));
+    return { status: 200, body: { entries } };
+  }, deps);
+
 export function webhookRoutes(deps: ApiDeps): BoundRoute[] {
   return [
     { route: listWebhooksRoute, handler: makeListWebhooks(deps) },
@@ -140,5 +165,6 @@ export function webhookRoutes(deps: ApiDeps): BoundRoute[] {
     { route: revokeWebhookRoute, handler: makeRevokeWebhook(deps) },
     { route: deleteWebhookRoute, handler: makeDeleteWebhook(deps) },
     { route: mintSignedUrlRoute, handler: makeMintSignedUrl(deps) },
+    { route: webhookAccessLogRoute, handler: makeWebhookAccessLog(deps) },
   ];
 }

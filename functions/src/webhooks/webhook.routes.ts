@@ -1,6 +1,6 @@
 import { defineRoute } from '@tributary/shared/http/route';
 import { ProjectParamsSchema, STANDARD_ERRORS, conflict, notConfigured } from '../common.schemas';
-import { CreateWebhookBodySchema, SignedUrlBodySchema, SignedUrlSchema, UpdateWebhookBodySchema, WebhookListSchema, WebhookParamsSchema, WebhookSchema, WebhookWithKeySchema } from './webhook.schemas';
+import { CreateWebhookBodySchema, SignedUrlBodySchema, WebhookAccessLogSchema, SignedUrlSchema, UpdateWebhookBodySchema, WebhookListSchema, WebhookParamsSchema, WebhookSchema, WebhookWithKeySchema } from './webhook.schemas';
 
 const tags = ['webhooks'];
 const base = '/api/v1/projects/{project_id}/webhooks';
@@ -13,3 +13,4 @@ export const rotateWebhookRoute = defineRoute({ operationId: 'rotateWebhook', me
 export const revokeWebhookRoute = defineRoute({ operationId: 'revokeWebhook', method: 'post', path: `${base}/{webhook_id}/revoke`, summary: 'Stop the webhook answering, for good', tags, auth: 'user', request: { params: WebhookParamsSchema }, responses: { 200: { description: 'Revoked', schema: WebhookSchema }, ...STANDARD_ERRORS } });
 export const deleteWebhookRoute = defineRoute({ operationId: 'deleteWebhook', method: 'delete', path: `${base}/{webhook_id}`, summary: 'Delete a webhook (its access logs stay, unlinked)', tags, auth: 'user', request: { params: WebhookParamsSchema }, responses: { 204: { description: 'Deleted' }, ...STANDARD_ERRORS } });
 export const mintSignedUrlRoute = defineRoute({ operationId: 'mintWebhookSignedUrl', method: 'post', path: `${base}/{webhook_id}/signed-urls`, summary: 'A time-limited URL (exp + HMAC sig over path and query) that fixes every parameter it carries; rotating the key voids it', tags, auth: 'user', request: { params: WebhookParamsSchema, body: SignedUrlBodySchema }, responses: { 201: { description: 'Signed URL', schema: SignedUrlSchema }, 409: conflict, 501: notConfigured, ...STANDARD_ERRORS } });
+export const webhookAccessLogRoute = defineRoute({ operationId: 'getWebhookAccessLog', method: 'get', path: `${base}/{webhook_id}/access-log`, summary: 'The last 100 requests the webhook answered (when, path without the key, status, bytes)', tags, auth: 'user', request: { params: WebhookParamsSchema }, responses: { 200: { description: 'Access log', schema: WebhookAccessLogSchema }, ...STANDARD_ERRORS } });

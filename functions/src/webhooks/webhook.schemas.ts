@@ -43,3 +43,18 @@ export const SignedUrlBodySchema = z.object({
   expires_in_seconds: z.number().int().min(60).max(MAX_SIGNED_URL_SECONDS).default(7 * 24 * 3600),
 });
 export const SignedUrlSchema = z.object({ url: z.string(), expires_at: z.string(), webhook_id: z.string(), endpoint: z.string() });
+
+/** The webhook's access log, newest first: when, what (the path without the key), status, size and time. */
+export const WebhookAccessLogSchema = z.object({
+  entries: z.array(
+    z.object({
+      at: z.string(),
+      path: z.string(),
+      params: z.record(z.string(), z.unknown()).nullable(),
+      status: z.number().int(),
+      bytes: z.number().nullable(),
+      ms: z.number().nullable(),
+      user_agent: z.string().nullable(),
+    }),
+  ),
+});

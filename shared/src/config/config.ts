@@ -371,14 +371,37 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
 /** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */
 export interface LocalRunnerSettings {
   homeDir: string;
-  ports: { api?: number; cognito?: number; postgres?: number; webhook?: number };
+  ports: { api?: number; cognito?: number; postgres?: number; webhook?: number; s3?: number; dynamodb?: number; progress?: number; web?: number };
+  /** the browser the dashboard's end-to-end tests drive (Debian's Chromium unless TRIBUTARY_CHROMIUM names another) */
+  chromiumPath: string;
+}
+
+/** The variables that set the local runner's ports, by service (the sandboxes' own are in sandbox-settings.ts). */
+export const LOCAL_PORT_VARIABLES = {
+  postgres: 'TRIBUTARY_PG_PORT',
+  webhook: 'TRIBUTARY_WEBHOOK_PORT',
+  s3: 'TRIBUTARY_S3_PORT',
+  dynamodb: 'TRIBUTARY_DYNAMODB_PORT',
+  cognito: 'TRIBUTARY_COGNITO_PORT',
+  progress: 'TRIBUTARY_PROGRESS_PORT',
+  api: 'TRIBUTARY_API_PORT',
+  web: 'TRIBUTARY_WEB_PORT',
+} as const;
+
+/**
+ * For a test that starts the whole local runner in its own process: the ports its services (and the
+ * sandboxes, by their variable names) take. 0 lets the service pick a free port itself.
+ */
+export function setLocalRunnerPorts(ports: Readonly<Record<string, number>>): void {
+  for (const [name, value] of Object.entries(ports)) process.env[name] = String(value);
 }
 
 export function loadLocalRunnerSettings(env: Env = process.env): LocalRunnerSettings {
   const portOf = (name: string) => (optional(env, name) ? read(env, name, port) : undefined);
-  const ports = { api: portOf('TRIBUTARY_API_PORT'), cognito: portOf('TRIBUTARY_COGNITO_PORT'), postgres: portOf('TRIBUTARY_PG_PORT'), webhook: portOf('TRIBUTARY_WEBHOOK_PORT') };
+  const ports = Object.fromEntries(Object.entries(LOCAL_PORT_VARIABLES).map(([service, name]) => [service, name === 'TRIBUTARY_WEB_PORT' && env[name] === '0' ? 0 : portOf(name)]));
   return {
     homeDir: read(env, 'TRIBUTARY_HOME', z.string().min(1), '.tributary'),
+    chromiumPath: optional(env, 'TRIBUTARY_CHROMIUM') ?? '/usr/bin/chromium',
     ports: Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== undefined)) as LocalRunnerSettings['ports'],
   };
 }

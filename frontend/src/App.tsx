@@ -1,0 +1,66 @@
+// The shell: the Amplify Authenticator in front of everything, then the router. Pages load lazily so the
+// first screen sends little JavaScript (charts come with the pages that draw them).
+import { Authenticator } from '@aws-amplify/ui-react';
+import '@aws-amplify/ui-react/styles.css';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { signOut } from 'aws-amplify/auth';
+import { Suspense, lazy, useCallback } from 'react';
+import { ApiError, rawCall } from './api/client';
+import { signInWithFlow } from './auth';
+import type { RuntimeConfig } from './config';
+
+const SignedIn = lazy(() => import('./SignedIn'));
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 15_000,
+      refetchOnWindowFocus: false,
+      // a 4xx will not get better by asking again
+      retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
+    },
+  },
+});
+
+/** Sign-up goes through the API, which creates the account in the pool and (locally) confirms it at once. */
+function authServices(config: RuntimeConfig) {
+  return {
+    handleSignIn: signInWithFlow(config),
+    async handleSignUp(input: { username: string; password: string }) {
+      const result = await rawCall<{ confirmed: boolean }>('POST', '/api/v1/auth/register', { email: input.username, password: input.password });
+      return result.confirmed
+        ? { isSignUpComplete: true, nextStep: { signUpStep: 'DONE' as const } }
+        : { isSignUpComplete: false, nextStep: { signUpStep: 'CONFIRM_SIGN_UP' as const, codeDeliveryDetails: { deliveryMedium: 'EMAIL' as const, destination: input.username } } };
+    },
+    async handleConfirmSignUp(input: { username: string; confirmationCode: string }) {
+      await rawCall('POST', '/api/v1/auth/confirm', { email: input.username, code: input.confirmationCode });
+      return { isSignUpComplete: true, nextStep: { signUpStep: 'DONE' as const } };
+    },
+  };
+}
+
+export function App({ config }: { config: RuntimeConfig }) {
+  const doSignOut = useCallback(() => {
+    queryClient.clear();
+    void signOut();
+  }, []);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <Authenticator loginMechanisms={['email']} services={authServices(config) as never} components={{ Header: AuthHeader }}>
+        {() => (
+          <Suspense fallback={<p role="status">Loading…</p>}>
+            <SignedIn onSignOut={doSignOut} />
+          </Suspense>
+        )}
+      </Authenticator>
+    </QueryClientProvider>
+  );
+}
+
+function AuthHeader() {
+  return (
+    <header style={{ textAlign: 'center', padding: '32px 0 8px' }}>
+      <h1 style={{ margin: 0, fontFamily: 'sans-serif' }}>Tributary</h1>
+    </header>
+  );
+}

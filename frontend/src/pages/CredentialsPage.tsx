@@ -1,0 +1,260 @@
+// Connections: connect each platform the way it authenticates (OAuth through its consent page, API keys
+// through a form built from the catalog's credential fields); validate, refresh, rename, rotate, disable,
+// delete. Expiry and validation status are visible; the secret never is.
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardActions from '@mui/material/CardActions';
+import CardContent from '@mui/material/CardContent';
+import Chip from '@mui/material/Chip';
+import Dialog from '@mui/material/Dialog';
+import DialogActions from '@mui/material/DialogActions';
+import DialogContent from '@mui/material/DialogContent';
+import DialogTitle from '@mui/material/DialogTitle';
+import MenuItem from '@mui/material/MenuItem';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useSearchParams } from 'react-router';
+import { api, unwrap, type Json } from '../api/client';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { PageHeader } from '../components/PageHeader';
+import { ErrorAlert, QueryView } from '../components/states';
+import { dateTime } from '../format';
+import { platformName, usePlatforms, type PlatformInfo } from '../platforms';
+import { useProjectAndRole } from '../project';
+import { canEdit } from '../session';
+
+type Credential = Json<'getCredential'>;
+
+export default function CredentialsPage() {
+  const { projectId, role } = useProjectAndRole();
+  const [params, setParams] = useSearchParams();
+  const [connecting, setConnecting] = useState(false);
+  const platforms = usePlatforms();
+  const credentials = useQuery({
+    queryKey: ['credentials', projectId],
+    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } } })),
+  });
+  const editable = canEdit(role);
+  const oauthError = params.get('oauth_error');
+  const connected = params.get('connected');
+  return (
+    <>
+      <PageHeader
+        title="Connections"
+        subtitle="Sign-ins and keys Tributary uses to read your platforms. Secrets are stored encrypted and never shown."
+        actions={editable && <Button variant="contained" onClick={() => setConnecting(true)}>Connect a platform</Button>}
+      />
+      {oauthError && (
+        <Alert severity="warning" onClose={() => setParams({})} sx={{ mb: 2 }}>
+          The platform did not grant access ({oauthError}). Nothing was stored; you can try again.
+        </Alert>
+      )}
+      {connected && (
+        <Alert severity="success" role="status" onClose={() => setParams({})} sx={{ mb: 2 }}>
+          Connected. Validate the connection to check it can read your accounts.
+        </Alert>
+      )}
+      <QueryView query={credentials} isEmpty={(d) => d.credentials.length === 0} empty="No connections yet. Connect a platform to start.">
+        {(d) => (
+          <Stack spacing={2} component="ul" sx={{ listStyle: 'none', p: 0, m: 0 }} aria-label="Connections">
+            {d.credentials.map((c) => (
+              <li key={c.id}>
+                <CredentialCard credential={c} projectId={projectId} editable={editable} platforms={platforms.data?.platforms} />
+              </li>
+            ))}
+          </Stack>
+        )}
+      </QueryView>
+      {connecting && <ConnectDialog projectId={projectId} platforms={platforms.data?.platforms ?? []} onClose={() => setConnecting(false)} />}
+    </>
+  );
+}
+
+function statusChip(c: Credential) {
+  if (c.status === 'disabled') return <Chip size="small" label="disabled" />;
+  if (c.expires_at && new Date(c.expires_at).getTime() < Date.now()) return <Chip size="small" color="error" label="expired" />;
+  const color = c.validation_status === 'valid' ? 'success' : c.validation_status === 'invalid' ? 'error' : 'default';
+  return <Chip size="small" color={color} label={c.validation_status === 'pending' ? 'not validated yet' : c.validation_status} />;
+}
+
+function CredentialCard({ credential: c, projectId, editable, platforms }: { credential: Credential; projectId: string; editable: boolean; platforms: PlatformInfo[] | undefined }) {
+  const qc = useQueryClient();
+  const path = { project_id: projectId, credential_id: c.id };
+  const [dialog, setDialog] = useState<'rename' | 'rotate' | 'delete' | null>(null);
+  const refreshList = () => qc.invalidateQueries({ queryKey: ['credentials', projectId] });
+  const validate = useMutation({ mutationFn: () => unwrap(api().POST('/api/v1/projects/{project_id}/credentials/{credential_id}/validate', { params: { path } })), onSettled: refreshList });
+  const refresh = useMutation({ mutationFn: () => unwrap(api().POST('/api/v1/projects/{project_id}/credentials/{credential_id}/refresh', { params: { path } })), onSettled: refreshList });
+  const update = useMutation({
+    mutationFn: (body: { label?: string; status?: 'active' | 'disabled'; secret?: Record<string, string> }) => unwrap(api().PUT('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path }, body })),
+    onSuccess: () => {
+      setDialog(null);
+      void refreshList();
+    },
+  });
+  const remove = useMutation({ mutationFn: () => unwrap(api().DELETE('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path } })), onSuccess: refreshList });
+  const platform = platforms?.find((p) => p.id === c.platform);
+  const error = validate.error ?? refresh.error ?? update.error ?? remove.error;
+  return (
+    <Card data-testid="credential-card" aria-label={c.label}>
+      <CardContent>
+        <Box sx={{ display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap' }}>
+          <Typography variant="h6" component="h2">{c.label}</Typography>
+          {statusChip(c)}
+        </Box>
+        <Typography color="text.secondary">
+          {platformName(c.platform, platforms)} · {c.credential_type === 'oauth2' ? 'OAuth sign-in' : 'API key'}
+        </Typography>
+        <Typography variant="body2">Last validated: {dateTime(c.last_validated_at)}{c.validation_message ? ` (${c.validation_message})` : ''}</Typography>
+        <Typography variant="body2">Expires: {c.expires_at ? dateTime(c.expires_at) : 'does not expire'}</Typography>
+        {validate.data && (
+          <Typography role="status" variant="body2" color={validate.data.valid ? 'success.dark' : 'error.dark'}>
+            {validate.data.valid ? 'The connection works.' : `The connection failed: ${validate.data.message ?? 'no reason given'}`}
+          </Typography>
+        )}
+        {error && <ErrorAlert error={error} />}
+      </CardContent>
+      {editable && (
+        <CardActions sx={{ flexWrap: 'wrap', gap: 1 }}>
+          <Button size="small" onClick={() => validate.mutate()} disabled={validate.isPending}>Validate</Button>
+          {c.credential_type === 'oauth2' && <Button size="small" onClick={() => refresh.mutate()} disabled={refresh.isPending}>Refresh token</Button>}
+          <Button size="small" onClick={() => setDialog('rename')}>Rename</Button>
+          <Button size="small" onClick={() => setDialog('rotate')}>{c.credential_type === 'oauth2' ? 'Reconnect' : 'Rotate key'}</Button>
+          <Button size="small" onClick={() => update.mutate({ status: c.status === 'disabled' ? 'active' : 'disabled' })}>{c.status === 'disabled' ? 'Enable' : 'Disable'}</Button>
+          <Button size="small" color="error" onClick={() => setDialog('delete')}>Delete</Button>
+        </CardActions>
+      )}
+      {dialog === 'rename' && <RenameDialog label={c.label} busy={update.isPending} onSave={(label) => update.mutate({ label })} onClose={() => setDialog(null)} />}
+      {dialog === 'rotate' && c.credential_type !== 'oauth2' && (
+        <SecretDialog title={`New key for ${c.label}`} fields={platform?.credential_fields ?? [{ name: 'api_key', label: 'API key', secret: true, required: true }]} busy={update.isPending} error={update.error} onSave={(secret) => update.mutate({ secret })} onClose={() => setDialog(null)} />
+      )}
+      {dialog === 'rotate' && c.credential_type === 'oauth2' && <OAuthStart projectId={projectId} platform={c.platform} label={c.label} onClose={() => setDialog(null)} />}
+      <ConfirmDialog
+        open={dialog === 'delete'}
+        title="Delete this connection?"
+        text={`"${c.label}" and the data sources that use it will be deleted. Data already extracted stays.`}
+        confirmLabel="Delete"
+        busy={remove.isPending}
+        onConfirm={() => remove.mutate()}
+        onClose={() => setDialog(null)}
+      />
+    </Card>
+  );
+}
+
+function RenameDialog({ label, busy, onSave, onClose }: { label: string; busy: boolean; onSave: (l: string) => void; onClose: () => void }) {
+  const [value, setValue] = useState(label);
+  return (
+    <Dialog open onClose={onClose} aria-labelledby="rename-title" fullWidth maxWidth="xs">
+      <form onSubmit={(e) => { e.preventDefault(); onSave(value); }}>
+        <DialogTitle id="rename-title">Rename connection</DialogTitle>
+        <DialogContent>
+          <TextField autoFocus fullWidth margin="dense" label="Name" value={value} onChange={(e) => setValue(e.target.value)} />
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="contained" disabled={busy || !value.trim()}>Save</Button>
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}
+
+function SecretDialog(props: { title: string; fields: PlatformInfo['credential_fields']; busy: boolean; error: unknown; withLabel?: boolean; onSave: (secret: Record<string, string>, label: string) => void; onClose: () => void }) {
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [label, setLabel] = useState('');
+  const missing = props.fields.some((f) => f.required !== false && !values[f.name]?.trim()) || (props.withLabel && !label.trim());
+  return (
+    <Dialog open onClose={props.onClose} aria-labelledby="secret-title" fullWidth maxWidth="sm">
+      <form onSubmit={(e) => { e.preventDefault(); props.onSave(values, label); }}>
+        <DialogTitle id="secret-title">{props.title}</DialogTitle>
+        <DialogContent>
+          {props.withLabel && <TextField fullWidth margin="dense" label="Connection name" value={label} onChange={(e) => setLabel(e.target.value)} required />}
+          {props.fields.map((f) => (
+            <TextField
+              key={f.name}
+              fullWidth
+              margin="dense"
+              label={f.label}
+              helperText={f.description}
+              required={f.required !== false}
+              type={f.secret ? 'password' : 'text'}
+              autoComplete="off"
+              value={values[f.name] ?? ''}
+              onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
+            />
+          ))}
+          {props.error ? <ErrorAlert error={props.error} title="Not saved" /> : null}
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={props.onClose}>Cancel</Button>
+          <Button type="submit" variant="contained" disabled={props.busy || missing}>Save</Button>
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Asks the API for the platform's consent URL (with a single-use state) and goes there. */
+function OAuthStart({ projectId, platform, label, onClose }: { projectId: string; platform: string; label: string; onClose: () => void }) {
+  const start = useMutation({
+    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform as 'google_ads' }, query: { label } } })),
+    onSuccess: (r) => window.location.assign(r.authorization_url),
+  });
+  return (
+    <Dialog open onClose={onClose} aria-labelledby="oauth-title" fullWidth maxWidth="sm">
+      <DialogTitle id="oauth-title">Sign in with the platform</DialogTitle>
+      <DialogContent>
+        <Typography>You will go to the platform’s consent page, then come back here. Tributary stores the sign-in encrypted; nobody sees it.</Typography>
+        {start.error && <ErrorAlert error={start.error} title="The connection could not start" />}
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={onClose}>Cancel</Button>
+        <Button variant="contained" onClick={() => start.mutate()} disabled={start.isPending}>Continue to the platform</Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
+function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; platforms: PlatformInfo[]; onClose: () => void }) {
+  const qc = useQueryClient();
+  const [platformId, setPlatformId] = useState('');
+  const [label, setLabel] = useState('');
+  const [next, setNext] = useState(false);
+  const platform = platforms.find((p) => p.id === platformId);
+  const create = useMutation({
+    mutationFn: ({ secret, name }: { secret: Record<string, string>; name: string }) =>
+      unwrap(api().POST('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } }, body: { platform: platformId as 'shopify', credential_type: 'api_key', label: name, secret } })),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['credentials', projectId] });
+      onClose();
+    },
+  });
+  if (next && platform?.auth_kind === 'oauth2') return <OAuthStart projectId={projectId} platform={platform.id} label={label || `${platform.name} (OAuth)`} onClose={onClose} />;
+  if (next && platform) return <SecretDialog title={`Connect ${platform.name}`} fields={platform.credential_fields} withLabel busy={create.isPending} error={create.error} onSave={(secret, name) => create.mutate({ secret, name })} onClose={onClose} />;
+  return (
+    <Dialog open onClose={onClose} aria-labelledby="connect-title" fullWidth maxWidth="sm">
+      <form onSubmit={(e) => { e.preventDefault(); setNext(true); }}>
+        <DialogTitle id="connect-title">Connect a platform</DialogTitle>
+        <DialogContent>
+          <TextField select fullWidth margin="dense" label="Platform" value={platformId} onChange={(e) => setPlatformId(e.target.value)}>
+            {platforms.map((p) => (
+              <MenuItem key={p.id} value={p.id}>
+                {p.name} ({p.auth_kind === 'oauth2' ? 'sign in' : 'API key'}){p.sunset_date ? ` · API version ${p.api_version ?? ''} until ${p.sunset_date}` : ''}
+              </MenuItem>
+            ))}
+          </TextField>
+          {platform?.auth_kind === 'oauth2' && <TextField fullWidth margin="dense" label="Connection name (optional)" value={label} onChange={(e) => setLabel(e.target.value)} />}
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="contained" disabled={!platform}>Next</Button>
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,28 @@
+import { useQuery } from '@tanstack/react-query';
+import { useParams } from 'react-router';
+import { api, unwrap, type Json } from './api/client';
+import { useRole, type Role } from './session';
+
+export type Project = Json<'getProject'>;
+
+export function useProjectId(): string {
+  const { projectId } = useParams();
+  if (!projectId) throw new Error('no project in the URL');
+  return projectId;
+}
+
+export function useProject(projectId: string | undefined) {
+  return useQuery({
+    queryKey: ['project', projectId],
+    enabled: !!projectId,
+    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}', { params: { path: { project_id: projectId! } } })),
+  });
+}
+
+/** The current project and the caller's role in its organization. */
+export function useProjectAndRole(): { projectId: string; project: ReturnType<typeof useProject>; role: Role | null } {
+  const projectId = useProjectId();
+  const project = useProject(projectId);
+  const role = useRole(project.data?.organization_id);
+  return { projectId, project, role };
+}

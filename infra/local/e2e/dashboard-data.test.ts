@@ -1,0 +1,117 @@
+// The demo project's data in Chromium against the real local runner: the explorer's chart and table agree,
+// a webhook's live preview equals what its URL then serves, members are invited, a viewer sees no edit
+// controls, and the activity screen lists the audit log.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvRows } from '../../../frontend/src/csv';
+import { expectAccessible, expectNoSidewaysScroll, signIn, startDashboardRig, type DashboardRig } from './harness';
+
+let rig: DashboardRig;
+let projectId: string;
+
+beforeAll(async () => {
+  rig = await startDashboardRig();
+  projectId = rig.local.demoWebhook!.project_id;
+}, 300_000);
+
+afterAll(async () => {
+  await rig?.stop();
+});
+
+describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () => {
+  it("when the explorer runs its default query, the chart's total equals the table's total, and sorting and paging work", async () => {
+    const page = await rig.newPage();
+    await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/explorer`);
+    await page.locator('[data-testid="explorer-chart"] .recharts-line-curve').first().waitFor({ timeout: 60_000 });
+    const chartTotal = Number(await page.getByTestId('explorer-chart-total').getAttribute('data-value'));
+    const tableTotal = Number(await page.getByTestId('explorer-totals').locator('[data-key="cost"]').getAttribute('data-value'));
+    expect(chartTotal).toBeGreaterThan(0);
+    expect(chartTotal).toBeCloseTo(tableTotal, 1);
+    const api = await rig.apiAs(rig.local.demoUser);
+    const summary = await api<{ rows: { cost: string }[] }>('GET', `/api/v1/projects/${projectId}/data/summary?date_range=last_30_days&metrics=cost&dimensions=platform`);
+    expect(tableTotal).toBeCloseTo(summary.body.rows.reduce((a, r) => a + Number(r.cost), 0), 1);
+    await page.getByRole('button', { name: 'Cost', exact: true }).click();
+    await page.getByRole('button', { name: 'Cost', exact: true }).click();
+    const costs = (await page.getByTestId('explorer-row').evaluateAll((rows) => rows.map((r) => r.children))).length;
+    expect(costs).toBe(25);
+    const idx = await page.getByRole('columnheader').evaluateAll((hs) => hs.findIndex((h) => h.textContent?.trim().startsWith('Cost')));
+    const shown = await page.getByTestId('explorer-row').evaluateAll((rows, i) => rows.map((r) => Number(r.children[i as number]?.textContent)), idx);
+    expect([...shown].sort((a, b) => b - a)).toEqual(shown);
+    await page.getByRole('button', { name: 'Go to next page' }).click();
+    await expect(page.getByText(/^26–\d+ of \d+$/).count()).resolves.toBe(1);
+    await expectAccessible(page, 'explorer');
+  });
+
+  it('when a user builds a webhook URL, the live preview shows exactly the first rows the URL serves, and the access log records the calls', async () => {
+    const page = await rig.newPage();
+    await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/webhooks`);
+    await page.getByRole('button', { name: 'New webhook' }).click();
+    await page.getByLabel('Name').fill('Browser webhook');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('webhook-key').waitFor();
+    // the builder shows the key URL first, then the signed one once minted; the preview follows the URL shown
+    await page.waitForFunction(() => document.querySelector('[data-testid="webhook-url"]')?.textContent?.includes('sig='), undefined, { timeout: 60_000 });
+    await page.getByTestId('preview-row').first().waitFor({ timeout: 60_000 });
+    const url = (await page.getByTestId('webhook-url').textContent())!;
+    expect(url).toContain('/webhook/v1/');
+    expect(url).toContain('sig=');
+    const header = await page.getByTestId('webhook-preview').locator('thead th').allTextContents();
+    const body = await page.getByTestId('preview-row').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent ?? '')));
+    const served = csvRows(await (await fetch(url)).text(), 11);
+    expect([header, ...body]).toEqual(served);
+    await expect(page.getByTestId('sheets-formula').textContent()).resolves.toBe(`=IMPORTDATA("${url}")`);
+    await expectAccessible(page, 'webhooks with the URL builder');
+    const card = page.getByTestId('webhook-card').filter({ hasText: 'Browser webhook' });
+    await card.getByRole('button', { name: 'Access log' }).click();
+    await card.getByTestId('access-log-row').first().waitFor();
+    // the preview's request at least (each request is logged as its response ends)
+    await expect(card.getByTestId('access-log-row').first().textContent()).resolves.toMatch(/\/webhook\/v1\/.*200/);
+    // the log names the request without the key
+    const key = (await page.getByTestId('webhook-key').textContent())!;
+    expect(await card.getByRole('table', { name: 'Access log' }).textContent()).not.toContain(key);
+  });
+
+  it('when an owner invites someone with an account as a viewer, they are added; that viewer sees no edit controls and the API refuses them', async () => {
+    const viewer = { email: 'viewer@example.com', password: 'Viewer-Pass-123' };
+    const reg = await fetch(`${rig.local.apiUrl}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(viewer) });
+    expect(reg.status).toBe(201);
+    const asViewer = await rig.apiAs(viewer);
+    await asViewer('GET', '/api/v1/auth/profile');
+
+    const page = await rig.newPage();
+    await signIn(page, rig.local.webUrl, rig.local.demoUser, '/members');
+    await page.getByLabel('Email to invite').fill(viewer.email);
+    await page.getByRole('combobox', { name: 'Role' }).click();
+    await page.getByRole('option', { name: 'viewer' }).click();
+    await page.getByRole('button', { name: 'Invite' }).click();
+    await page.getByText('Added: they already had an account.').waitFor();
+    await page.getByTestId('member-row').filter({ hasText: viewer.email }).waitFor();
+    await expectAccessible(page, 'members');
+
+    const vpage = await rig.newPage();
+    await signIn(vpage, rig.local.webUrl, viewer, `/projects/${projectId}/sources`);
+    await vpage.getByTestId('source-row').first().waitFor();
+    expect(await vpage.getByRole('button', { name: 'New data source' }).count()).toBe(0);
+    expect(await vpage.getByRole('button', { name: 'Extract now' }).count()).toBe(0);
+    await vpage.goto(`${rig.local.webUrl}/projects/${projectId}/credentials`);
+    await vpage.getByTestId('credential-card').first().waitFor();
+    expect(await vpage.getByRole('button', { name: 'Connect a platform' }).count()).toBe(0);
+    expect(await vpage.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    await vpage.goto(`${rig.local.webUrl}/projects/${projectId}/settings`);
+    await vpage.getByLabel('Name').waitFor();
+    expect(await vpage.getByRole('button', { name: 'Save' }).count()).toBe(0);
+    expect(await vpage.getByRole('button', { name: 'Delete project' }).count()).toBe(0);
+    await expectAccessible(vpage, 'settings as a viewer');
+    // and the API refuses anyway
+    const refused = await asViewer('PUT', `/api/v1/projects/${projectId}`, { name: 'Renamed by a viewer' });
+    expect(refused.status).toBe(403);
+  });
+
+  it('when a user opens the activity screen at phone width, the audit log lists what happened and nothing scrolls sideways', async () => {
+    const page = await rig.newPage({ width: 390, height: 844 });
+    await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/activity`);
+    await page.getByTestId('audit-row').first().waitFor();
+    await expect(page.getByTestId('audit-row').filter({ hasText: /webhook|project|credential/ }).count()).resolves.toBeGreaterThan(0);
+    await expectNoSidewaysScroll(page, 'activity');
+    await expectAccessible(page, 'activity');
+  });
+});

@@ -1,0 +1,57 @@
+// The real local runner with every service on a free port and its data in a fresh temp dir: what the
+// dashboard's browser tests and its bench suite drive. No test framework here, so the bench can use it.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '@tributary/shared/local/embedded-postgres';
+import { startPlatform, type RunningPlatform } from '../runner';
+import { LOCAL_SERVICES } from '../services';
+import { setLocalRunnerPorts } from '@tributary/shared/config/config';
+
+export interface LocalJson {
+  webUrl: string;
+  apiUrl: string;
+  webhookUrl: string;
+  progressUrl: string;
+  demoUser: { email: string; password: string };
+  sandboxes: Record<string, string>;
+  demoWebhook?: { project_id: string };
+}
+
+const PORT_VARIABLES = [
+  'TRIBUTARY_PG_PORT', 'TRIBUTARY_WEBHOOK_PORT', 'TRIBUTARY_S3_PORT', 'TRIBUTARY_DYNAMODB_PORT', 'TRIBUTARY_SANDBOX_GOOGLE_PORT',
+  'TRIBUTARY_SANDBOX_META_PORT', 'TRIBUTARY_SANDBOX_ECB_PORT', 'TRIBUTARY_COGNITO_PORT', 'TRIBUTARY_PROGRESS_PORT', 'TRIBUTARY_API_PORT',
+];
+
+export async function startLocalRunner(): Promise<{ platform: RunningPlatform; local: LocalJson; home: string; stop(): Promise<void> }> {
+  // each service reads its port from the environment; this test file's process is its own (pool: forks)
+  const ports: Record<string, number> = { TRIBUTARY_WEB_PORT: 0 };
+  for (const v of PORT_VARIABLES) ports[v] = await freePort();
+  setLocalRunnerPorts(ports);
+  const home = await mkdtemp(path.join(os.tmpdir(), 'tributary-e2e-'));
+  const logs: string[] = [];
+  let platform: RunningPlatform;
+  try {
+    platform = await startPlatform(LOCAL_SERVICES, home, (service, message) => logs.push(`[${service}] ${message}`));
+  } catch (error) {
+    throw new Error(`the local runner did not start: ${error instanceof Error ? error.message : String(error)}\n${logs.slice(-30).join('\n')}`);
+  }
+  const local = JSON.parse(await readFile(platform.localJsonPath, 'utf8')) as LocalJson;
+  return {
+    platform,
+    local,
+    home,
+    async stop() {
+      await platform.stop();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in through the API (the scripts' login) and returns the access token. */
+export async function apiToken(apiUrl: string, user: { email: string; password: string }): Promise<string> {
+  const login = await fetch(`${apiUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+  const { access_token: token } = (await login.json()) as { access_token?: string };
+  if (!token) throw new Error(`${user.email} could not sign in (${login.status})`);
+  return token;
+}
