@@ -48,7 +48,7 @@ export const SIGNED_TAG = 'tws_';
 const PATH = /^\/webhook\/v1\/([^/]{1,200})\/(data|summary|metrics)\/?$/;
 const CONTROL_PARAMS = ['format', 'bom', 'exp', 'sig'];
 
-interface WebhookRow {
+export interface WebhookRow {
   id: string;
   organization_id: string;
   project_id: string;
@@ -157,7 +157,7 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
   return { status, bytes, webhookId: webhook?.id };
 }
 
-async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
+export async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
   let row: WebhookRow | undefined;
   if (token.startsWith(SIGNED_TAG)) {
     const id = token.slice(SIGNED_TAG.length);
@@ -178,7 +178,7 @@ async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: s
  * A fixed hourly window counted from api_access_logs, which every request writes anyway (and which is
  * indexed on (webhook_config_id, created_at)): no second store to keep in step.
  */
-async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
+export async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
   const windowStart = new Date(now);
   windowStart.setUTCMinutes(0, 0, 0);
   const resetAt = Math.floor(windowStart.getTime() / 1000) + 3600;
@@ -192,7 +192,7 @@ async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Pr
 }
 
 /** The log keeps what was asked and how it went, never the key or a signature. */
-async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
+export async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
   const safeParams: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     if (key === 'sig') continue;
@@ -211,7 +211,7 @@ async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookReques
 }
 
 /** Passes writes through and counts the bytes, keeping the target's backpressure. */
-function countingWritable(target: Writable, count: (n: number) => void, beforeEnd: () => Promise<void>): Writable {
+export function countingWritable(target: Writable, count: (n: number) => void, beforeEnd: () => Promise<void>): Writable {
   return new Writable({
     highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, done) {

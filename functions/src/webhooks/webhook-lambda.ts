@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
+import { isODataPath, serveOData } from './odata/serve-odata';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 
 /** The Node.js runtime's streaming helpers, provided as a global (not an npm package). */
@@ -27,7 +28,7 @@ async function loadDeps(): Promise<WebhookDeps> {
 export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
   deps ??= loadDeps();
   const resolved = await deps;
-  await serveWebhook(
+  await (isODataPath(event.rawPath) ? serveOData : serveWebhook)(
     resolved,
     {
       method: event.requestContext.http.method,
