@@ -285,7 +285,7 @@ export async function serveFactsPage(client: pg.PoolClient, req: FactsPageReques
     return { status: 200, rows: 0 };
   }
   const splicer = new EntitySplicer(pageRows, prefix);
-  const { copy, settings } = asCopyStatement(compile(jsonLines(built.rows, built.keyColumns, planned.output), compiler));
+  const { copy, settings } = asCopyStatement(compile(jsonLines(built.rows, built.keyColumns, planned.output, pageRows), compiler));
   if (settings) await client.query(settings.text, settings.values);
   // CSV mode with delimiter and quote set to control characters JSON text never holds raw: each line is
   // written exactly as PostgreSQL built it, with no escaping to undo
@@ -298,12 +298,21 @@ export async function serveFactsPage(client: pg.PoolClient, req: FactsPageReques
   return { status: 200, rows: splicer.rows };
 }
 
-/** SELECT keys-json || chr(30) || entity-json FROM (rows) — names are bound values, columns whitelisted. */
-function jsonLines(rows: RawBuilder<unknown>, keyColumns: number, output: OutputProperty[]): RawBuilder<unknown> {
+/**
+ * SELECT [keys-json RS] entity-json FROM (rows): row_to_json over the columns renamed to the property
+ * names (PostgreSQL's fastest JSON writer); the order keys only on the page's last row, the one a next
+ * link continues after. Names come from the model or from $apply aliases that passed its name pattern.
+ */
+export function jsonLines(rows: RawBuilder<unknown>, keyColumns: number, output: OutputProperty[], lastRow: number): RawBuilder<unknown> {
   const keys = Array.from({ length: keyColumns }, (_, i) => sql.ref(`r.__k${i}`));
-  const pairs = output.flatMap((p) => [sql`${p.name}::text`, p.int64 ? sql`round(${sql.ref(`r.${p.column}`)})::bigint` : sql.ref(`r.${p.column}`)]);
-  // json_build_object takes at most 100 arguments: 50 properties, and Facts has 25
-  return sql`SELECT json_build_array(${sql.join(keys)})::text || chr(30) || json_build_object(${sql.join(pairs)})::text FROM (${rows}) r`;
+  const fields = output.map((p) => sql`${p.int64 ? sql`round(${sql.ref(`r.${p.column}`)})::bigint` : sql.ref(`r.${p.column}`)} AS ${sql.raw(propertyIdent(p.name))}`);
+  const keyText = keyColumns ? sql`CASE WHEN row_number() OVER () = ${sql`${lastRow}::bigint`} THEN json_build_array(${sql.join(keys)})::text || chr(30) END` : sql`NULL::text`;
+  return sql`SELECT coalesce(${keyText}, '') || row_to_json(x)::text FROM (${rows}) r CROSS JOIN LATERAL (SELECT ${sql.join(fields)}) x`;
+}
+
+function propertyIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(name)) throw new ODataError(400, 'BadRequest', `Not a property name: ${name}`);
+  return `"${name}"`;
 }
 
 /**
@@ -335,11 +344,16 @@ class EntitySplicer extends Transform {
         start = buf.length;
         break;
       }
-      const rs = buf.indexOf(0x1e, start);
-      if (rs < 0 || rs > lf) return done(new Error('unexpected feed line'));
+      // only the page's last row starts with its order keys and RS
+      let from = start;
+      if (buf[start] === 0x5b) {
+        const rs = buf.indexOf(0x1e, start);
+        if (rs < 0 || rs > lf) return done(new Error('unexpected feed line'));
+        this.lastKeyText = buf.toString('utf8', start, rs);
+        from = rs + 1;
+      }
       if (this.rows > 0) parts.push(COMMA);
-      parts.push(buf.subarray(rs + 1, lf));
-      if (this.rows === this.pageRows - 1) this.lastKeyText = buf.toString('utf8', start, rs);
+      parts.push(buf.subarray(from, lf));
       this.rows++;
       start = lf + 1;
     }
