@@ -15,6 +15,7 @@ import { projectCatalog } from '../data/catalog';
 import { chooseFormat } from '../data/formats';
 import { OUTPUT_FORMATS, parseUrlQuery, WebhookScopeSchema, type OutputFormat } from '../data/query.schemas';
 import { CACHE_CONTROL, streamData, type ResponseSink } from '../data/stream-data';
+import { aboutData, freshnessHeaders, scopeFreshness } from './freshness';
 import { constantTimeEqual, hashWebhookKey, looksLikeWebhookKey, urlSigningKey, verifySignature } from './webhook-keys';
 
 export interface WebhookDeps {
@@ -106,6 +107,9 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     const scopeParsed = WebhookScopeSchema.safeParse(hook.data_filters ?? {});
     if (!scopeParsed.success) throw new Error(`webhook ${hook.id} has an invalid stored scope`);
     const scope = { dataSources: hook.allowed_data_sources, platforms: scopeParsed.data.platforms, filters: scopeParsed.data.filters };
+    const feedScope = { organizationId: hook.organization_id, projectId: hook.project_id, dataSources: scope.dataSources.length ? scope.dataSources : undefined, platforms: scope.platforms, filters: scope.filters };
+    const freshness = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => scopeFreshness(c, feedScope, now));
+    Object.assign(rateHeaders, freshnessHeaders(freshness));
 
     if (endpoint === 'metrics') {
       const catalog = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (client) =>
@@ -122,9 +126,12 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     const format: OutputFormat = chooseFormat(params.get('format'), req.headers['accept'], (OUTPUT_FORMATS as readonly string[]).includes(hook.output_format) ? (hook.output_format as OutputFormat) : 'json');
     const bom = params.get('bom');
     if (bom !== null && !['0', '1', 'true', 'false'].includes(bom)) throw new ValidationError('bom is 1 or 0', { field: 'bom' });
+    const wantsAbout = format === 'xlsx' || format === 'json';
+    const about = wantsAbout ? await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => aboutData(c, hook, feedScope, freshness, req.path)) : undefined;
     await streamData(
       deps.db,
       {
+        about,
         organizationId: hook.organization_id,
         projectId: hook.project_id,
         query,

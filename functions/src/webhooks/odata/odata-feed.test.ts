@@ -4,6 +4,7 @@
 // endpoint and with SQL over the fact table.
 import { randomBytes } from 'node:crypto';
 import { OData } from '@odata/client';
+import ExcelJS from 'exceljs';
 import { XMLParser } from 'fast-xml-parser';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -260,5 +261,41 @@ describe('OData feed', () => {
     const after = await fetch(url, { headers: { 'if-none-match': etag } });
     expect(after.status).toBe(200);
     await after.arrayBuffer();
+  });
+
+  it('when any webhook format is fetched, headers give the as-of time and oldest complete day, and XLSX has an "About this data" sheet with restatements since the previous download', async () => {
+    const { key: own } = await newWebhook({});
+    const [{ day: yesterday }] = (await admin<{ day: string }>(`UPDATE data_sources SET last_successful_date = (now() AT TIME ZONE 'UTC')::date - 1 WHERE id = $1 RETURNING last_successful_date::text AS day`, [otherSourceId])) as [{ day: string }];
+    const xlsxUrl = `${server.url}/webhook/v1/${own}/data?start_date=${START}&end_date=${START}&currency=native&format=xlsx`;
+    const readAbout = async () => {
+      const res = await fetch(xlsxUrl);
+      expect(res.status).toBe(200);
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.load(Buffer.from(await res.arrayBuffer()) as never);
+      expect(book.worksheets.map((w) => w.name)).toEqual(['Data', 'About this data']);
+      const lines: string[] = [];
+      book.getWorksheet('About this data')!.eachRow((row) => lines.push((row.values as unknown[]).slice(1).map((v) => (v instanceof Date ? v.toISOString() : String(v ?? ''))).join('|')));
+      return lines;
+    };
+    const first = await readAbout();
+    const csv = await fetch(`${server.url}/webhook/v1/${own}/data?start_date=${START}&end_date=${START}&currency=native&format=csv`);
+    expect(csv.status).toBe(200);
+    await csv.arrayBuffer();
+    // the google source has no successful run and no complete day: it is stale; meta's day is yesterday
+    expect(csv.headers.get('x-tributary-oldest-complete-day')).toBe(yesterday);
+    expect(csv.headers.get('x-tributary-as-of')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(csv.headers.get('x-tributary-stale-sources')).toBe('1');
+    const feed = await fetch(`${server.url}/odata/v1/${own}/Freshness`);
+    expect(feed.headers.get('x-tributary-oldest-complete-day')).toBe(yesterday);
+    await feed.arrayBuffer();
+
+    expect(first.some((l) => l.startsWith('Warning: 1 source(s) are stale'))).toBe(true);
+    expect(first.some((l) => l.startsWith(`${START}|campaign|cost|12.5|3|meta`))).toBe(true);
+    expect(first.some((l) => l.startsWith('Restatements (no previous download'))).toBe(true);
+    // a second download by the same key: only restatements from runs finished since the first
+    const second = await readAbout();
+    expect(second.some((l) => l.startsWith('Restatements since your previous download'))).toBe(true);
+    expect(second.some((l) => l.startsWith(`${START}|campaign|cost`))).toBe(false);
+    expect(second).toContain('none');
   });
 });

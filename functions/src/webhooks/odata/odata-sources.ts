@@ -10,9 +10,22 @@ import type { FeedScope } from './odata-facts';
 
 type Row = Record<string, string | number | boolean | null>;
 
+export interface FreshnessRow extends Row {
+  DataSourceId: string;
+  DataSourceName: string;
+  Platform: string;
+  AccountId: string | null;
+  AccountName: string | null;
+  LastCompleteDay: string | null;
+  LastSuccessfulRun: string | null;
+  Status: string;
+  IsActive: boolean;
+  DaysBehind: number | null;
+}
+
 const METRICS = [['impressions', 'impressionsDelta'], ['clicks', 'clicksDelta'], ['cost', 'costDelta'], ['conversions', 'conversionsDelta'], ['revenue', 'revenueDelta']] as const;
 
-export async function freshnessRows(client: pg.PoolClient, scope: FeedScope, today: string): Promise<Row[]> {
+export async function freshnessRows(client: pg.PoolClient, scope: FeedScope, today: string): Promise<FreshnessRow[]> {
   const { rows } = await client.query<{ id: string; source_name: string; platform: string; account_id: string | null; account_name: string | null; last_day: string | null; last_run: Date | null; status: string; is_active: boolean }>(
     `SELECT ds.id::text, ds.source_name, ds.platform, coalesce(ds.account_info ->> 'id', ds.extraction_config ->> 'account_id') AS account_id,
             ds.account_info ->> 'name' AS account_name, ds.last_successful_date::text AS last_day, ds.extraction_status AS status, ds.is_active,

@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import { AuthenticationRequiredError, NotFoundError, RateLimitExceededError } from '@tributary/shared/domain/errors';
 import { WebhookScopeSchema } from '../../data/query.schemas';
 import type { ResponseSink } from '../../data/stream-data';
+import { freshnessHeaders, scopeFreshness } from '../freshness';
 import { signPath, urlSigningKey } from '../webhook-keys';
 import { authenticateWebhook, checkRateLimit, countingWritable, writeAccessLog, type WebhookDeps, type WebhookOutcome, type WebhookRequest, type WebhookRow } from '../serve-webhook';
 import { odataErrorBody, ODataError } from './odata-errors';
@@ -87,7 +88,8 @@ export async function serveOData(deps: WebhookDeps, req: WebhookRequest, sink: R
     // the credential and signature a client came with go on into every link it is given
     const carried = new URLSearchParams([...params].filter(([k]) => k === KEY_PARAM || k === 'exp' || k === 'sig'));
     const withCarried = (url: string) => (carried.size ? `${url}${url.includes('?') ? '&' : '?'}${carried.toString()}` : url);
-    const common = { ...rateHeaders, 'cache-control': CACHE };
+    const freshness = await deps.db.withClient({ orgId: row.organization_id, role: 'app' }, (c) => scopeFreshness(c, scope, now));
+    const common = { ...rateHeaders, ...freshnessHeaders(freshness), 'cache-control': CACHE };
 
     if (resource === '') {
       const body = serviceDocument(base);
