@@ -5,8 +5,8 @@ import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
-import { isODataPath, serveOData } from './odata/serve-odata';
-import { serveWebhook, type WebhookDeps } from './serve-webhook';
+import { isODataPath, serveOData, type ODataDeps } from './odata/serve-odata';
+import { serveWebhook } from './serve-webhook';
 
 /** The Node.js runtime's streaming helpers, provided as a global (not an npm package). */
 interface AwsLambdaStreaming {
@@ -15,14 +15,14 @@ interface AwsLambdaStreaming {
 }
 declare const awslambda: AwsLambdaStreaming;
 
-let deps: Promise<WebhookDeps> | undefined;
+let deps: Promise<ODataDeps> | undefined;
 
-async function loadDeps(): Promise<WebhookDeps> {
+async function loadDeps(): Promise<ODataDeps> {
   const config = loadConfig();
   const adapters = createAdapters(config);
   // The secret reaches the function as an environment variable resolved from Secrets Manager at deploy
   // time (a dynamic reference), so no request waits on a Secrets Manager call.
-  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks) };
+  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks), publicBaseUrl: config.webhooks.publicBaseUrl };
 }
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {

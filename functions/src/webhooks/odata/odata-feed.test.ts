@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { OData } from '@odata/client';
 import ExcelJS from 'exceljs';
 import { XMLParser } from 'fast-xml-parser';
+import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFacts } from '@tributary/shared/facts/fact-loader';
@@ -298,4 +299,33 @@ describe('OData feed', () => {
     expect(second.some((l) => l.startsWith(`${START}|campaign|cost`))).toBe(false);
     expect(second).toContain('none');
   });
+
+  it('when OData query strings are fuzzed, the feed never answers 5xx and every refusal is in OData error format', async () => {
+    const names = ['$filter', '$select', '$orderby', '$top', '$skip', '$count', '$apply', '$skiptoken', '$expand', 'key', 'x'];
+    const values = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom(
+        "Platform eq 'a' or", 'Date ge 2026-13-45', 'Cost in (1,2', "CampaignName in ('a','b')", 'not not Clicks gt 1', 'Clicks add 1 eq 2',
+        "contains(Cost,'1')", 'Date eq 2026-06-01T10:00:00Z', 'groupby((Platform),aggregate(Cost with max as M))', 'groupby((Date))/filter(Cost gt 1)',
+        'Cost desc,Nope', 'Date,Cost', '-1', '99999999999', 'true', 'e30', "Platform eq 'x''y'", 'Clicks gt 1e99',
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(...names), values), { maxLength: 4 }), fc.constantFrom('Facts', 'Restatements', 'Freshness'), async (pairs, set) => {
+        const qs = new URLSearchParams(pairs.filter(([k]) => k !== 'key')).toString();
+        const res = await fetch(`${server.url}/odata/v1/${key}/${set}?${qs}`);
+        const text = await res.text();
+        expect(res.status, `${set}?${qs}`).toBeLessThan(500);
+        if (res.status >= 400) {
+          const body = JSON.parse(text) as { error: { code: unknown; message: unknown; details: unknown } };
+          expect(typeof body.error.code, qs).toBe('string');
+          expect(typeof body.error.message, qs).toBe('string');
+          expect(Array.isArray(body.error.details), qs).toBe(true);
+        } else {
+          expect(Array.isArray((JSON.parse(text) as { value: unknown }).value), qs).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
 });

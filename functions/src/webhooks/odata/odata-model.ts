@@ -1,7 +1,8 @@
 // The feed's entity data model: three entity sets and how each property maps onto the shared query builder
 // (Facts) or onto a plain parameterized read (Restatements, Freshness). $metadata (CSDL 4.0 XML) and the
 // service document are generated from these tables, so what a client is told and what the server accepts
-// cannot drift apart.
+// cannot drift apart. The document references no external vocabulary (Power Query would try to fetch it);
+// $apply is accepted without being advertised.
 import type { BaseMetric, DerivedMetric, StandardDimension } from '../../data/query.schemas';
 
 export const NAMESPACE = 'Tributary';
@@ -128,21 +129,11 @@ ${props}
   const sets = ENTITY_SETS.map((s) => `        <EntitySet Name="${s.name}" EntityType="${NAMESPACE}.${s.type}"/>`).join('\n');
   return `<?xml version="1.0" encoding="utf-8"?>
 <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
-  <edmx:Reference Uri="https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Aggregation.V1.xml">
-    <edmx:Include Namespace="Org.OData.Aggregation.V1" Alias="Aggregation"/>
-  </edmx:Reference>
   <edmx:DataServices>
     <Schema Namespace="${NAMESPACE}" xmlns="http://docs.oasis-open.org/odata/ns/edm">
 ${types}
       <EntityContainer Name="${CONTAINER}">
 ${sets}
-        <Annotation Term="Aggregation.ApplySupported">
-          <Record>
-            <PropertyValue Property="Transformations"><Collection><String>aggregate</String><String>groupby</String><String>filter</String></Collection></PropertyValue>
-            <PropertyValue Property="GroupableProperties"><Collection>${FACT_PROPERTIES.filter((p) => p.dimension).map((p) => `<PropertyPath>${p.name}</PropertyPath>`).join('')}</Collection></PropertyValue>
-            <PropertyValue Property="AggregatableProperties"><Collection>${FACT_PROPERTIES.filter((p) => p.metric).map((p) => `<PropertyPath>${p.name}</PropertyPath>`).join('')}</Collection></PropertyValue>
-          </Record>
-        </Annotation>
       </EntityContainer>
     </Schema>
   </edmx:DataServices>

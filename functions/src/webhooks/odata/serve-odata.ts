@@ -24,6 +24,11 @@ const KEY_PARAM = 'key';
 const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const CACHE = 'private, no-cache, must-revalidate';
 
+export interface ODataDeps extends WebhookDeps {
+  /** where clients reach the feed (CloudFront in AWS): links are built on it rather than the Host header */
+  publicBaseUrl?: string;
+}
+
 export function isODataPath(path: string): boolean {
   return path === '/odata/v1' || path.startsWith(ODATA_PREFIX);
 }
@@ -38,7 +43,7 @@ function route(path: string, params: URLSearchParams): { token: string | null; r
   return { token: keys[0] ?? null, root: ODATA_PREFIX, resource: rest };
 }
 
-export async function serveOData(deps: WebhookDeps, req: WebhookRequest, sink: ResponseSink): Promise<WebhookOutcome> {
+export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: ResponseSink): Promise<WebhookOutcome> {
   const started = Date.now();
   const now = deps.now?.() ?? new Date();
   const params = new URLSearchParams(req.query);
@@ -84,7 +89,7 @@ export async function serveOData(deps: WebhookDeps, req: WebhookRequest, sink: R
 
     const host = req.headers['x-forwarded-host'] ?? req.headers['host'] ?? 'localhost';
     const proto = req.headers['x-forwarded-proto'] ?? 'http';
-    const base = `${proto}://${host}${root}`;
+    const base = `${deps.publicBaseUrl ? deps.publicBaseUrl.replace(/\/$/, '') : `${proto}://${host}`}${root}`;
     // the credential and signature a client came with go on into every link it is given
     const carried = new URLSearchParams([...params].filter(([k]) => k === KEY_PARAM || k === 'exp' || k === 'sig'));
     const withCarried = (url: string) => (carried.size ? `${url}${url.includes('?') ? '&' : '?'}${carried.toString()}` : url);
