@@ -2,9 +2,9 @@
 // applies the schema migrations with the same migrateToLatest that `npm start` and the tests use, then
 // creates (or re-passwords) the login role the application reaches through RDS Proxy. Everything it needs
 // arrives as resource properties, so it reads no environment; secrets arrive as ARNs and are read here.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { readSecretString } from '@tributary/shared/adapters/secret-values';
 import { ensureLoginRole, migrateToLatest } from '@tributary/shared/db/migrate';
 
 export const MigrationPropertiesSchema = z.object({
@@ -25,11 +25,8 @@ export interface MigrationResponse {
   Data: { AppliedCount: number; LoginRole: string };
 }
 
-const secrets = new SecretsManagerClient({});
-
 async function readDatabaseSecret(arn: string): Promise<z.infer<typeof DatabaseSecretSchema>> {
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-  const parsed = DatabaseSecretSchema.safeParse(JSON.parse(SecretString ?? '{}'));
+  const parsed = DatabaseSecretSchema.safeParse(JSON.parse((await readSecretString(arn)) || '{}'));
   // never echo the secret's content: name only what is missing
   if (!parsed.success) throw new Error(`secret ${arn} lacks ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   return parsed.data;

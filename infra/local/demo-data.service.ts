@@ -15,7 +15,7 @@ const DEMO_ACCOUNT = '1234567890';
 
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
-async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
+export async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
   const redirectUri = 'http://127.0.0.1/demo-callback';
   const authorize = new URL('/o/oauth2/v2/auth', googleUrl);
   authorize.search = new URLSearchParams({ client_id: GOOGLE_DEMO_CLIENT.clientId, redirect_uri: redirectUri, response_type: 'code', scope: GOOGLE_SCOPES.ads, state: 'demo' }).toString();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ensureLoginRole, migrateToLatest } from '@tributary/shared/db/migrate';
 import { startEmbeddedPostgres } from '@tributary/shared/local/embedded-postgres';
 import type { LocalService } from './runner';
+import { loadLocalRunnerSettings } from '@tributary/shared/config/config';
 
 export const LOCAL_PG_PORT = 54329;
 const APP_USER = 'tributary';
@@ -21,7 +22,7 @@ async function localPassword(file: string): Promise<string> {
 export const postgresService: LocalService = {
   name: 'postgres',
   async start(ctx) {
-    const port = Number(process.env.TRIBUTARY_PG_PORT ?? LOCAL_PG_PORT);
+    const port = loadLocalRunnerSettings().ports.postgres ?? LOCAL_PG_PORT;
     const superPassword = await localPassword(path.join(ctx.homeDir, 'pg-superuser.password'));
     const appPassword = await localPassword(path.join(ctx.homeDir, 'pg-app.password'));
     const pg = await startEmbeddedPostgres({ dataDir: path.join(ctx.homeDir, 'pg'), port, superuserPassword: superPassword });

@@ -8,7 +8,7 @@ import type { SeededSource } from '@tributary/shared/testing/seed';
 import type { Connector, ConnectorContext, ExtractRequest } from '../contract';
 import type { GoogleCredential } from '../google-ads/google-oauth';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
-import { runExtract, type RetryOptions } from '../runtime/retry';
+import { runExtract, type RetryOptions } from '../runtime/call';
 import { MemoryLogger, VirtualClock } from '../runtime/test-support';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, type GoogleSandbox } from '../sandboxes/google/google-sandbox';
 
