@@ -90,6 +90,17 @@ const suite: BenchSuite = {
           const body = await res.text();
           log(`one page over HTTP: ${(performance.now() - t).toFixed(0)} ms, ${body.length} chars`);
         }
+        const firstPage = await (await fetch(`${server.url}/odata/v1/${key}/Facts?$filter=${encodeURIComponent(`Date ge ${START} and Date le ${END}`)}`)).text();
+        const next = /"@odata\.nextLink":"([^"]*)"/.exec(firstPage)?.[1];
+        const token = next ? (JSON.parse(Buffer.from(decodeURIComponent(new URL(next).searchParams.get('$skiptoken')!), 'base64url').toString()) as { a: string[] }) : null;
+        if (token) {
+          const mid = buildFactQuery(planned.query, { organizationId: source.organizationId, projectId: source.projectId, from: planned.from, to: planned.to, filters: [], currency: 'native' }, { where: planned.where, keyset: { after: token.a, limit: 10_001 } });
+          await scratch.db.withClient({ orgId: source.organizationId, role: 'app' }, async (client) => {
+            const { text, values } = compile(jsonLines(mid.rows, mid.keyColumns, planned.output, 10_000), scratch.db.kysely);
+            const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
+            log(plan.rows.map((r) => r['QUERY PLAN']).slice(0, 40).join('\n'));
+          });
+        }
         const page = buildFactQuery(planned.query, { organizationId: source.organizationId, projectId: source.projectId, from: planned.from, to: planned.to, filters: [], currency: 'native' }, { where: planned.where, keyset: { after: null, limit: 10_001 } });
         for (let i = 0; i < 3; i++) {
           await scratch.db.withClient({ orgId: source.organizationId, role: 'app' }, async (client) => {
