@@ -59,6 +59,8 @@ export interface DemoWebhook {
   xlsx_url: string;
   /** a 7-day signed URL: names the webhook, not its key, and fixes its parameters */
   signed_csv_url: string;
+  /** the webhook's OData v4 feed root: Excel's Data → Get Data → From OData Feed */
+  odata_url: string;
 }
 
 
@@ -107,6 +109,7 @@ export async function ensureDemoWebhook(apiUrl: string, webhookUrl: string, demo
     summary_url: `${base}/summary?format=csv&date_range=last_30_days&dimensions=platform,campaign`,
     xlsx_url: `${base}/data?format=xlsx&date_range=last_30_days`,
     signed_csv_url: signed.body.url,
+    odata_url: `${webhookUrl}/odata/v1/${saved.key}/`,
   };
 }
 
@@ -119,6 +122,7 @@ export const demoWebhookService: LocalService = {
     if (!apiUrl || !webhookUrl || !demoUser) throw new Error('the demo webhook is set up after the API, the webhook server and cognito-local (which creates the demo user)');
     const demoWebhook = await ensureDemoWebhook(apiUrl, webhookUrl, demoUser, path.join(ctx.homeDir, 'demo-webhook.json'));
     ctx.log('demo-webhook', `paste into Excel (Data → From Web): ${demoWebhook.csv_url}`);
+    ctx.log('demo-webhook', `or as an OData feed (Data → Get Data → From OData Feed): ${demoWebhook.odata_url}`);
     return { publish: { demoWebhook }, stop: async () => {} };
   },
 };

@@ -107,7 +107,7 @@ function InviteForm({ organizationId }: { organizationId: string }) {
         </TextField>
         <Button type="submit" variant="contained" disabled={invite.isPending || !email}>Invite</Button>
       </Stack>
-      {invite.data && <Typography role="status" sx={{ mt: 1 }}>{invite.data.status === 'added' ? 'Added: they already had an account.' : 'Invitation sent.'}</Typography>}
+      {invite.data && <Typography role="status" sx={{ mt: 1 }}>Invitation sent: they join once they accept it from the emailed link.</Typography>}
       {invite.error && <ErrorAlert error={invite.error} title="The invitation was not sent" />}
     </Paper>
   );

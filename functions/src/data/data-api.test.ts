@@ -263,7 +263,7 @@ describe('data API and webhooks over HTTP', () => {
     const file = path.join(home, 'demo-webhook.json');
     const first = await ensureDemoWebhook(api.url, hooks.url, { email, password: PASSWORD }, file);
     expect((await call('GET', '/api/v1/projects')).json.projects.map((p: { name: string }) => p.name)).toContain(DEMO_PROJECT_NAME);
-    for (const url of [first.csv_url, first.summary_url, first.xlsx_url, first.signed_csv_url]) expect((await fetch(url)).status, url).toBe(200);
+    for (const url of [first.csv_url, first.summary_url, first.xlsx_url, first.signed_csv_url, first.odata_url, `${first.odata_url}Facts?$top=1`]) expect((await fetch(url)).status, url).toBe(200);
     const csv = await (await fetch(first.csv_url)).text();
     expect(Papa.parse(csv, { newline: '\r\n', skipEmptyLines: true }).errors).toEqual([]);
     const again = await ensureDemoWebhook(api.url, hooks.url, { email, password: PASSWORD }, file);

@@ -19,6 +19,7 @@ import { ValidationError } from '@tributary/shared/domain/errors';
 import {
   BASE_METRICS,
   DERIVED_METRICS,
+  FILTER_DIMENSION_FIELDS,
   type Aggregation,
   type DataQuery,
   type Dimension,
@@ -74,6 +75,8 @@ export interface BuiltQuery {
   fingerprint: string;
   offset: number;
   limit: number | undefined;
+  /** keyset paging only: how many trailing __k columns the rows carry */
+  keyColumns: number;
 }
 
 /** as pg returns it (raw client, snake_case) */
@@ -135,7 +138,25 @@ export interface BuildOptions {
   spreadsheetSafeText?: boolean;
   defaultDimensions?: Dimension[];
   defaultAggregation?: Aggregation;
+  /** a boolean filter over fact rows, before grouping (the OData feed's $filter and $apply filter()) */
+  where?: Predicate;
+  /** a boolean filter over the output groups (OData's $filter after $apply groupby) */
+  having?: Predicate;
+  /**
+   * Keyset paging: rows strictly after `after` in the result's order, `limit` of them. Raw rows with no
+   * requested sort follow the natural key, which its unique index serves, so each page is a range read.
+   * The order values come out as trailing text columns __k0, __k1, … (see `keyColumns`).
+   */
+  keyset?: { after: readonly (string | null)[] | null; limit: number; offset?: number };
 }
+
+/** One test on one field: the URL filter shapes plus what OData's $filter adds. `date` tests the fact's day. */
+export type PredicateLeaf =
+  | Filter
+  | { field: string; op: 'gt' | 'lt' | 'gte' | 'lte' | 'eq' | 'neq'; value: string | number }
+  | { field: string; op: 'startswith' | 'endswith' | 'contains'; value: string }
+  | { field: string; op: 'null' | 'notnull' };
+export type Predicate = PredicateLeaf | { and: Predicate[] } | { or: Predicate[] } | { not: Predicate };
 
 export function buildFactQuery(query: DataQuery, scope: QueryScope, options: BuildOptions = {}): BuiltQuery {
   const metrics: Metric[] = query.metrics ?? DEFAULT_METRICS;
@@ -264,6 +285,31 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     }
   }
 
+  const predicateSql = (pr: Predicate, level: 'row' | 'group'): RawBuilder<unknown> => {
+    if ('and' in pr) return pr.and.length ? sql`(${sql.join(pr.and.map((x) => predicateSql(x, level)), sql` AND `)})` : sql`true`;
+    if ('or' in pr) return pr.or.length ? sql`(${sql.join(pr.or.map((x) => predicateSql(x, level)), sql` OR `)})` : sql`false`;
+    if ('not' in pr) return sql`(NOT coalesce(${predicateSql(pr.not, level)}, false))`;
+    const metric = isMetricField(pr.field);
+    if (!metric && pr.field !== 'date' && !pr.field.startsWith('extra.') && !(FILTER_DIMENSION_FIELDS as readonly string[]).includes(pr.field)) {
+      throw new ValidationError('Unknown filter field', { field: 'filters', filter_field: pr.field });
+    }
+    const expr = pr.field === 'date'
+      ? sql`f.data_date`
+      : metric
+        ? level === 'row' ? rowMetricValue(pr.field) : metricValue(pr.field)
+        : dimensionFilterExpr(pr.field);
+    return leafSql(expr, pr, metric ? 'numeric' : pr.field === 'date' ? 'date' : 'text');
+  };
+  /** a metric on one fact row, even when the result is grouped (a filter before grouping) */
+  const rowMetricValue = (m: string): RawBuilder<unknown> => {
+    const derived = DERIVED[m];
+    if (!derived) return rowValue(m);
+    const num = derived.scale ? sql`${rowValue(derived.num)} * ${sql.raw(String(derived.scale))}` : rowValue(derived.num);
+    return sql`round(${num} / nullif(${rowValue(derived.den)}, 0), 6)`;
+  };
+  if (options.where) where.push(predicateSql(options.where, 'row'));
+  if (options.having) (raw ? where : having).push(predicateSql(options.having, raw ? 'row' : 'group'));
+
   const fxCte = converting ? sql`WITH fx AS (${fxRatesSql(scope)}) ` : sql``;
   const fxJoin = converting ? sql` LEFT JOIN fx ON fx.rate_date = f.data_date AND fx.currency = f.currency` : sql``;
   const whereSql = sql.join(where, sql` AND `);
@@ -278,15 +324,46 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   }
   // then every dimension, so pages and refreshes come out in the same order
   for (const c of columns.slice(0, groupCount)) if (!query.sort.some((s) => s.field === c.key)) order.push(quoteIdent(c.key));
-  const orderSql = order.length ? sql` ORDER BY ${sql.raw(order.join(', '))}` : sql``;
+  let orderSql = order.length ? sql` ORDER BY ${sql.raw(order.join(', '))}` : sql``;
 
-  const offset = decodeCursor(query.cursor, fingerprintOf(query, scope));
-  const limit = query.limit;
+  const offset = options.keyset ? options.keyset.offset ?? 0 : decodeCursor(query.cursor, fingerprintOf(query, scope));
+  const limit = options.keyset ? options.keyset.limit : query.limit;
   const limitSql = limit !== undefined ? sql` LIMIT ${p(limit, 'bigint')}` : sql``;
   const offsetSql = offset > 0 ? sql` OFFSET ${p(offset, 'bigint')}` : sql``;
 
+  let keyColumns = 0;
+  let rowsSelect = selectList;
+  let rowsWhere = whereSql;
+  let rowsHaving = havingSql;
+  if (options.keyset) {
+    const exprOf = new Map<string, RawBuilder<unknown>>();
+    dims.forEach((d) => dimensionSpec(d).columns.forEach((c) => exprOf.set(c.key, c.expr)));
+    metrics.forEach((m) => exprOf.set(m.startsWith('extra_metric.') ? `metric_${m.slice('extra_metric.'.length)}` : m, metricValue(m)));
+    const natural = raw && query.sort.length === 0;
+    // raw rows in their natural key's order: a row comparison the unique index answers page after page
+    const items: { expr: RawBuilder<unknown>; desc: boolean; cast: Cast }[] = natural
+      ? [{ expr: sql`f.data_source_id`, desc: false, cast: 'uuid' }, { expr: sql`f.data_type`, desc: false, cast: 'text' }, { expr: sql`f.data_date`, desc: false, cast: 'date' }, { expr: sql`f.row_key`, desc: false, cast: 'bigint' }]
+      : [
+          ...query.sort.map((s) => ({ expr: exprOf.get(s.field)!, desc: s.direction === 'desc', cast: castOf(columns.find((c) => c.key === s.field)!.type) })),
+          ...columns.slice(0, groupCount).filter((c) => !query.sort.some((s) => s.field === c.key)).map((c) => ({ expr: exprOf.get(c.key) ?? sql`f.currency::text`, desc: false, cast: castOf(c.type) })),
+          ...(raw ? [{ expr: sql`f.data_source_id`, desc: false, cast: 'uuid' as Cast }, { expr: sql`f.data_type`, desc: false, cast: 'text' as Cast }, { expr: sql`f.row_key`, desc: false, cast: 'bigint' as Cast }] : []),
+        ];
+    keyColumns = items.length;
+    rowsSelect = [...selectList, ...items.map((it, i) => sql`${it.expr}::text AS ${sql.raw(`"__k${i}"`)}`)];
+    orderSql = sql` ORDER BY ${sql.join(items.map((it) => (natural ? it.expr : sql`${it.expr} ${sql.raw(it.desc ? 'DESC' : 'ASC')} NULLS LAST`)))}`;
+    const after = options.keyset.after;
+    if (after) {
+      if (after.length !== items.length) throw new ValidationError('The page token does not belong to this query', { field: '$skiptoken' });
+      const cond = natural
+        ? sql`(${sql.join(items.map((it) => it.expr))}) > (${sql.join(items.map((it, i) => p(after[i], it.cast)))})`
+        : keysetAfter(items, after);
+      if (raw) rowsWhere = sql`${whereSql} AND ${cond}`;
+      else rowsHaving = having.length ? sql`${havingSql} AND ${cond}` : sql` HAVING ${cond}`;
+    }
+  }
+
   const body = sql`SELECT ${sql.join(selectList, sql`, `)} FROM facts f${fxJoin} WHERE ${whereSql}${groupBy}${havingSql}`;
-  const rows = sql`${fxCte}${body}${orderSql}${limitSql}${offsetSql}`;
+  const rows = sql`${fxCte}SELECT ${sql.join(rowsSelect, sql`, `)} FROM facts f${fxJoin} WHERE ${rowsWhere}${groupBy}${rowsHaving}${orderSql}${limitSql}${offsetSql}`;
   const stats = sql`max(max(f.updated_at)) OVER () AS "__version", sum(count(*)) OVER () AS "__facts", count(*) OVER () AS "__groups"`;
   const rowsWithStats = raw
     ? null
@@ -301,7 +378,71 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     min(f.data_date::text || ' ' || f.currency) FILTER (WHERE ${missingCondition}) AS missing_fx
     FROM facts f${fxJoin} WHERE ${whereSql}`;
 
-  return { columns, aggregation, rows, rowsWithStats, preflight, countRows, converting, fingerprint: fingerprintOf(query, scope), offset, limit };
+  return { columns, aggregation, rows, rowsWithStats, preflight, countRows, converting, fingerprint: fingerprintOf(query, scope), offset, limit, keyColumns };
+}
+
+function castOf(type: ColumnType): Cast {
+  return type === 'date' ? 'date' : type === 'text' ? 'text' : 'numeric';
+}
+
+/** Rows after `after` in an order whose every item sorts NULLS LAST: OR over i of (equal before i, after at i). */
+function keysetAfter(items: { expr: RawBuilder<unknown>; desc: boolean; cast: Cast }[], after: readonly (string | null)[]): RawBuilder<unknown> {
+  const equal = (i: number) => (after[i] === null ? sql`${items[i]!.expr} IS NULL` : sql`${items[i]!.expr} = ${p(after[i], items[i]!.cast)}`);
+  const beyond = (i: number) => {
+    const v = after[i];
+    if (v === null) return null; // nothing sorts after NULL
+    const it = items[i]!;
+    return it.desc ? sql`(${it.expr} < ${p(v, it.cast)} OR ${it.expr} IS NULL)` : sql`(${it.expr} > ${p(v, it.cast)} OR ${it.expr} IS NULL)`;
+  };
+  const terms: RawBuilder<unknown>[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const b = beyond(i);
+    if (!b) continue;
+    terms.push(i === 0 ? b : sql`(${sql.join([...Array.from({ length: i }, (_, j) => equal(j)), b], sql` AND `)})`);
+  }
+  return terms.length ? sql`(${sql.join(terms, sql` OR `)})` : sql`false`;
+}
+
+/** One predicate leaf; every value is a bound parameter with its cast. */
+function leafSql(expr: RawBuilder<unknown>, f: PredicateLeaf, cast: 'numeric' | 'date' | 'text'): RawBuilder<unknown> {
+  const val = (v: string | number) => {
+    if (cast === 'numeric' && !(typeof v === 'number' || /^-?\d+(\.\d+)?$/.test(v))) throw new ValidationError('A metric filter needs a number', { field: 'filters', filter_field: f.field });
+    if (cast === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(String(v))) throw new ValidationError('A date filter needs a date (YYYY-MM-DD)', { field: 'filters', filter_field: f.field });
+    return p(String(v), cast);
+  };
+  const like = (pattern: (escaped: RawBuilder<unknown>) => RawBuilder<unknown>, v: string) => {
+    if (cast !== 'text') throw new ValidationError('Text match applies to names, not metrics or dates', { field: 'filters', filter_field: f.field });
+    return pattern(p(v.replace(/[\\%_]/g, (c) => `\\${c}`), 'text'));
+  };
+  switch (f.op) {
+    case 'null':
+      return sql`${expr} IS NULL`;
+    case 'notnull':
+      return sql`${expr} IS NOT NULL`;
+    case 'eq':
+      return sql`${expr} = ${val(f.value)}`;
+    case 'neq':
+      return sql`${expr} IS DISTINCT FROM ${val(f.value)}`;
+    case 'gt':
+      return sql`${expr} > ${val(f.value)}`;
+    case 'lt':
+      return sql`${expr} < ${val(f.value)}`;
+    case 'gte':
+      return sql`${expr} >= ${val(f.value)}`;
+    case 'lte':
+      return sql`${expr} <= ${val(f.value)}`;
+    case 'between':
+      return sql`${expr} BETWEEN ${val(f.value[0])} AND ${val(f.value[1])}`;
+    case 'in':
+      f.value.forEach(val);
+      return sql`${expr} = ANY(${p(f.value.map(String), 'text[]')}${sql.raw(`::${cast}[]`)})`;
+    case 'contains': // case-sensitive, as OData's contains() is
+      return like((e) => sql`${expr} LIKE '%' || ${e} || '%'`, f.value);
+    case 'startswith':
+      return like((e) => sql`${expr} LIKE ${e} || '%'`, f.value);
+    case 'endswith':
+      return like((e) => sql`${expr} LIKE '%' || ${e}`, f.value);
+  }
 }
 
 function quoteIdent(key: string): string {

@@ -50,6 +50,8 @@ export interface DataRequest {
   now?: Date;
   /** a file name for Content-Disposition (attachment), e.g. for /data/export */
   attachmentName?: string;
+  /** freshness and restatements, for the XLSX sheet "About this data" and the JSON meta */
+  about?: ResultMeta['about'];
 }
 
 export interface ResponseSink {
@@ -111,6 +113,7 @@ export async function streamData(db: Database, request: DataRequest, sink: Respo
       fx_rates_used: fxUsed.map((r) => ({ currency: r.currency, source: r.sources, method: r.how, rate_date: "each row's own date", first_date: r.first_date, last_date: r.last_date, days: Number(r.days) })),
       time_zone_note: "Dates are each account's reporting dates, in the account's own time zone, as the platform reports them.",
       generated_at: (request.now ?? new Date()).toISOString(),
+      ...(request.about ? { about: request.about } : {}),
     });
     const headersOf = (etag: string, fxUsed: FxUsageRow[]): Record<string, string> => {
       const headers: Record<string, string> = {

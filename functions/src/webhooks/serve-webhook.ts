@@ -15,6 +15,7 @@ import { projectCatalog } from '../data/catalog';
 import { chooseFormat } from '../data/formats';
 import { OUTPUT_FORMATS, parseUrlQuery, WebhookScopeSchema, type OutputFormat } from '../data/query.schemas';
 import { CACHE_CONTROL, streamData, type ResponseSink } from '../data/stream-data';
+import { aboutData, freshnessHeaders, scopeFreshness } from './freshness';
 import { constantTimeEqual, hashWebhookKey, looksLikeWebhookKey, urlSigningKey, verifySignature } from './webhook-keys';
 
 export interface WebhookDeps {
@@ -48,7 +49,7 @@ export const SIGNED_TAG = 'tws_';
 const PATH = /^\/webhook\/v1\/([^/]{1,200})\/(data|summary|metrics)\/?$/;
 const CONTROL_PARAMS = ['format', 'bom', 'exp', 'sig'];
 
-interface WebhookRow {
+export interface WebhookRow {
   id: string;
   organization_id: string;
   project_id: string;
@@ -107,6 +108,9 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     const scopeParsed = WebhookScopeSchema.safeParse(hook.data_filters ?? {});
     if (!scopeParsed.success) throw new Error(`webhook ${hook.id} has an invalid stored scope`);
     const scope = { dataSources: hook.allowed_data_sources, platforms: scopeParsed.data.platforms, filters: scopeParsed.data.filters };
+    const feedScope = { organizationId: hook.organization_id, projectId: hook.project_id, dataSources: scope.dataSources.length ? scope.dataSources : undefined, platforms: scope.platforms, filters: scope.filters };
+    const freshness = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => scopeFreshness(c, feedScope, now));
+    Object.assign(rateHeaders, freshnessHeaders(freshness));
 
     if (endpoint === 'metrics') {
       const catalog = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (client) =>
@@ -123,9 +127,12 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     const format: OutputFormat = chooseFormat(params.get('format'), req.headers['accept'], (OUTPUT_FORMATS as readonly string[]).includes(hook.output_format) ? (hook.output_format as OutputFormat) : 'json');
     const bom = params.get('bom');
     if (bom !== null && !['0', '1', 'true', 'false'].includes(bom)) throw new ValidationError('bom is 1 or 0', { field: 'bom' });
+    const wantsAbout = format === 'xlsx' || format === 'json';
+    const about = wantsAbout ? await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => aboutData(c, hook, feedScope, freshness, req.path)) : undefined;
     await streamData(
       deps.db,
       {
+        about,
         organizationId: hook.organization_id,
         projectId: hook.project_id,
         query,
@@ -158,7 +165,7 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
   return { status, bytes, webhookId: webhook?.id };
 }
 
-async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
+export async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
   let row: WebhookRow | undefined;
   if (token.startsWith(SIGNED_TAG)) {
     const id = token.slice(SIGNED_TAG.length);
@@ -179,7 +186,7 @@ async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: s
  * A fixed hourly window counted from api_access_logs, which every request writes anyway (and which is
  * indexed on (webhook_config_id, created_at)): no second store to keep in step.
  */
-async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
+export async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
   const windowStart = new Date(now);
   windowStart.setUTCMinutes(0, 0, 0);
   const resetAt = Math.floor(windowStart.getTime() / 1000) + 3600;
@@ -193,7 +200,7 @@ async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Pr
 }
 
 /** The log keeps what was asked and how it went, never the key or a signature. */
-async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
+export async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
   const safeParams: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     if (key === 'sig') continue;
@@ -216,7 +223,7 @@ async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookReques
  * it finished (the client went away, the socket timed out) destroys this stream too, so whatever is waiting
  * to write (a cursor read loop, a COPY pipeline) fails at once and gives its connection back.
  */
-function countingWritable(target: Writable, count: (n: number) => void, beforeEnd: () => Promise<void>): Writable {
+export function countingWritable(target: Writable, count: (n: number) => void, beforeEnd: () => Promise<void>): Writable {
   const gone = () => new Error('client went away');
   const out: Writable = new Writable({
     highWaterMark: 64 * 1024,

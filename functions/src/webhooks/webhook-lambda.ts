@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
+import { isODataPath, serveOData, type ODataDeps } from './odata/serve-odata';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 import { webhookRequestFromEvent } from './webhook-request';
 
@@ -16,13 +17,13 @@ interface AwsLambdaStreaming {
 }
 declare const awslambda: AwsLambdaStreaming;
 
-async function loadDeps(): Promise<WebhookDeps> {
+async function loadDeps(): Promise<ODataDeps> {
   const config = loadFunctionConfig('webhook');
   const adapters = createAdapters(config);
   // The signing secret is read from Secrets Manager (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN) once per container,
   // during init, so it never sits in the function's environment and no request waits on the call.
   const logger = new Logger({ serviceName: 'tributary-webhooks', logLevel: config.logLevel });
-  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks), onServerError: logServerError(logger) };
+  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks), onServerError: logServerError(logger), publicBaseUrl: config.webhooks.publicBaseUrl };
 }
 
 /** Our failures (5xx, a stream cut after its head) go to CloudWatch with the request id the client saw. */
@@ -31,7 +32,7 @@ export function logServerError(logger: Pick<Logger, 'error'>): NonNullable<Webho
 }
 
 // started at cold start; a failed read is retried by the next request instead of poisoning the container
-let deps: Promise<WebhookDeps> | undefined = loadDeps();
+let deps: Promise<ODataDeps> | undefined = loadDeps();
 deps.catch(() => {
   deps = undefined;
 });
@@ -39,7 +40,7 @@ deps.catch(() => {
 export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
   deps ??= loadDeps();
   const resolved = await deps;
-  await serveWebhook(resolved, webhookRequestFromEvent(event, context.awsRequestId), {
+  await (isODataPath(event.rawPath) ? serveOData : serveWebhook)(resolved, webhookRequestFromEvent(event, context.awsRequestId), {
     head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }),
   });
 });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { isODataPath, serveOData } from './odata/serve-odata';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 
 export interface WebhookServer {
@@ -22,7 +23,7 @@ export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '12
     const url = new URL(req.url ?? '/', 'http://local');
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    void serveWebhook(
+    void (isODataPath(url.pathname) ? serveOData : serveWebhook)(
       deps,
       { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers, sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''), requestId: randomUUID() },
       {

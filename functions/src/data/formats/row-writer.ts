@@ -18,6 +18,17 @@ export interface ResultMeta {
   /** dates are the account's reporting dates, in its own time zone, as the platform gives them */
   time_zone_note: string;
   generated_at: string;
+  /** where the sources stand and what the platforms restated (webhooks: freshness.ts) */
+  about?: AboutData;
+}
+
+export interface AboutData {
+  as_of: string | null;
+  oldest_complete_day: string | null;
+  sources: { name: string; platform: string; account: string | null; last_complete_day: string | null; last_successful_run: string | null; status: string; stale: boolean }[];
+  /** the previous download of this URL's endpoint with the same key, if any */
+  restatements_since: string | null;
+  restatements: { date: string; report: string; metric: string; delta: string; rows_changed: number; source: string; run_completed_at: string | null }[];
 }
 
 export interface EndInfo {

@@ -3,8 +3,8 @@
 // while PostgreSQL is still producing it; shared strings are off because they would hold every name in memory.
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { xmlSafeText } from './spreadsheet-safety';
-import { drained, type RawRow, type RowWriter, type WriterOptions } from './row-writer';
+import { neutralizeFormula, xmlSafeText } from './spreadsheet-safety';
+import { drained, type AboutData, type RawRow, type ResultMeta, type RowWriter, type WriterOptions } from './row-writer';
 import { once } from 'node:events';
 
 export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
@@ -42,8 +42,33 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
     async end() {
       const finished = once(out, 'finish');
       sheet.commit();
+      if (options.meta.about) writeAboutSheet(workbook, options.meta.about, options.meta);
       await workbook.commit();
       if (!out.writableFinished) await finished;
     },
   };
+}
+
+/** The second sheet: the sources and their freshness, stale warnings, and restatements since the last download. */
+function writeAboutSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, about: AboutData, meta: ResultMeta): void {
+  const sheet = workbook.addWorksheet('About this data');
+  sheet.columns = [{ width: 28 }, { width: 16 }, { width: 22 }, { width: 18 }, { width: 26 }, { width: 12 }, { width: 10 }];
+  const add = (values: ExcelJS.CellValue[]) => sheet.addRow(values.map((v) => (typeof v === 'string' ? neutralizeFormula(v) : v))).commit();
+  add(['Data as of', about.as_of ?? 'no successful run yet']);
+  add(['Oldest last complete day', about.oldest_complete_day ?? 'unknown']);
+  add(['Date range', `${meta.date_range.start_date} to ${meta.date_range.end_date}`]);
+  add(['Dates', meta.time_zone_note]);
+  add(['Generated at', meta.generated_at]);
+  add([]);
+  const stale = about.sources.filter((s) => s.stale);
+  add([stale.length ? `Warning: ${stale.length} source(s) are stale: ${stale.map((s) => s.name).join(', ')}` : 'Every source is up to date']);
+  add([]);
+  add(['Source', 'Platform', 'Account', 'Last complete day', 'Last successful run', 'Status', 'Stale']);
+  for (const s of about.sources) add([s.name, s.platform, s.account, s.last_complete_day, s.last_successful_run, s.status, s.stale ? 'yes' : 'no']);
+  add([]);
+  add([about.restatements_since ? `Restatements since your previous download (${about.restatements_since})` : 'Restatements (no previous download with this key)']);
+  add(['Date', 'Report', 'Metric', 'Change', 'Rows changed', 'Source', 'Run completed']);
+  for (const r of about.restatements) add([r.date, r.report, r.metric, Number(r.delta), r.rows_changed, r.source, r.run_completed_at]);
+  if (!about.restatements.length) add(['none']);
+  sheet.commit();
 }
