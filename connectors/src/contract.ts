@@ -183,6 +183,12 @@ export interface ConnectorContext<Cred> {
   logger: Logger;
   signal?: AbortSignal;
   onTokensRefreshed?: (credential: Cred) => Promise<void>;
+  /**
+   * The deployment's OAuth app for this platform (client id, secret, Google Ads developer token). It is given
+   * here, per call, and never stored in a tenant's credential: a refresh uses it unless the credential names
+   * an app of its own.
+   */
+  oauthClient?: OAuthClientConfig;
   /** injectable clock and sleep, so tests of waits run instantly */
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;

@@ -2,6 +2,7 @@
 // bin/tributary.ts calls it for the CLI; the synth tests call it with the same context, so both
 // synthesize exactly the same stack.
 import { App, type AppProps } from 'aws-cdk-lib';
+import { cdkDefaultAccount } from '@tributary/shared/config/config';
 import { environmentSettings, type DeployEnvironment } from './environments';
 import { TributaryStack } from './tributary-stack';
 
@@ -15,7 +16,7 @@ export function buildApp(appProps: AppProps = {}): { app: App; stack: TributaryS
   const settings = environmentSettings(app.node.tryGetContext('env'));
   // No account unless one is given (`-c account=…`, or the deploying credentials through the CLI's
   // CDK_DEFAULT_ACCOUNT): an account-agnostic stack needs no lookups, so synthesis works offline.
-  const account: string | undefined = app.node.tryGetContext('account') ?? process.env.CDK_DEFAULT_ACCOUNT;
+  const account: string | undefined = app.node.tryGetContext('account') ?? cdkDefaultAccount();
   const stack = new TributaryStack(app, stackName(settings.name), {
     settings,
     env: { account, region: settings.region },

@@ -6,12 +6,18 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppEnvironment } from './app-environment';
+import { DataSafety } from './backup';
 import { Database } from './database';
+import { CustomDomains } from './domains';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
 import { Identity } from './identity';
 import { ManagementApi } from './management-api';
+import { Monitoring } from './monitoring';
 import { Network } from './network';
+import { OAuthApps } from './oauth-apps';
+import { Observability } from './observability';
+import { operationsSettings, type OperationsSettings } from './operations-settings';
 import { Maintenance } from './maintenance';
 import { Pipeline } from './pipeline';
 import { Progress } from './progress';
@@ -25,22 +31,30 @@ export interface TributaryStackProps extends StackProps {
 
 export class TributaryStack extends Stack {
   readonly settings: EnvironmentSettings;
+  /** the deployment's own settings: alarm email, domains, SES sender (infra/deploy-settings.json, -c) */
+  readonly operations: OperationsSettings;
   readonly network: Network;
   readonly encryption: Encryption;
   readonly storage: Storage;
   readonly database: Database;
+  readonly dataSafety: DataSafety;
   readonly appEnvironment = new AppEnvironment();
   readonly webhooks: WebhookDelivery;
   readonly identity: Identity;
   readonly api: ManagementApi;
+  readonly oauthApps: OAuthApps;
   readonly pipeline: Pipeline;
   readonly progress: Progress;
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
+  readonly domains: CustomDomains;
+  readonly observability: Observability;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
     this.settings = settings;
+    const operations = (this.operations = operationsSettings(this.node, settings.name));
     Tags.of(this).add('tributary:environment', settings.name);
 
     this.network = new Network(this, 'Network', { settings });
@@ -55,6 +69,8 @@ export class TributaryStack extends Stack {
       functionSubnets: this.network.functionSubnets,
     });
 
+    this.dataSafety = new DataSafety(this, 'DataSafety', { settings, operations, database: this.database, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets });
+
     const { appEnvironment } = this;
     appEnvironment.set('TRIBUTARY_KMS_KEY_ID', key.keyArn);
     appEnvironment.set('TRIBUTARY_ARCHIVE_BUCKET', this.storage.archiveBucket.bucketName);
@@ -64,9 +80,12 @@ export class TributaryStack extends Stack {
     // what every construct with application functions needs
     const functionHost = { settings, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets, database: this.database, appEnvironment };
 
-    this.identity = new Identity(this, 'Identity', { settings, appEnvironment });
+    const dashboardOrigin = (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin;
+    this.identity = new Identity(this, 'Identity', { settings, operations, appEnvironment, dashboardOrigin });
     this.api = new ManagementApi(this, 'Api', { ...functionHost, secretPrefix });
     for (const fn of Object.values(this.api.functions)) fn.node.addDependency(this.database.migrations);
+    // the connect flow (credentials routes) reads the platforms' OAuth apps the operator fills
+    this.oauthApps = new OAuthApps(this, 'OAuthApps', { settings, key, readers: [this.api.functions.credentials!] });
 
     this.webhooks = new WebhookDelivery(this, 'Webhooks', functionHost);
     // the schema must be current before the first request reaches a new version of the function
@@ -90,6 +109,7 @@ export class TributaryStack extends Stack {
     this.maintenance = new Maintenance(this, 'Maintenance', {
       ...functionHost,
       archiveBucket: this.storage.archiveBucket,
+      rawBucket: this.storage.rawPageBucket,
     });
     this.maintenance.node.addDependency(this.database.migrations);
 
@@ -101,10 +121,27 @@ export class TributaryStack extends Stack {
       managers: [this.api.functions['data-sources']!, this.api.functions.projects!],
     });
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
+    // "extract now" (POST …/data-sources/{id}/extract) starts the state machine too
+    this.pipeline.allowStartingRuns(this.api.functions['data-sources']!);
 
-    new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
+    // optional custom domains (deploy settings), TLS 1.2 minimum
+    this.domains = new CustomDomains(this, 'Domains', {
+      operations,
+      httpApi: this.api.httpApi,
+      apiFunctions: Object.values(this.api.functions),
+      webhookDistribution: this.webhooks.distribution,
+      webhookUrlFunctions: [this.api.functions.webhooks!],
+      progressStage: this.progress.stage,
+    });
+
+    // access logs, flow logs, tracing, on-failure queue and log retention for everything built above
+    this.observability = new Observability(this, 'Observability', { settings, operations });
+    // last: it watches every function, queue, API, state machine, database and web ACL built above
+    this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
+
+    new CfnOutput(this, 'WebhookBaseUrl', { value: `${this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
-    new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.progress.stage.url });
+    new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.domains.progressUrl ?? this.progress.stage.url });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'DashboardClientId', { value: this.identity.spaClient.userPoolClientId });
     new CfnOutput(this, 'ScriptClientId', { value: this.identity.scriptClient.userPoolClientId });

@@ -6,9 +6,8 @@
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
 // credential's secret; a second start reuses the credentials and data sources (matched by name), never
 // duplicates them. A connector added later adds its entry to demoSources.
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
-import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
@@ -35,9 +34,10 @@ async function metaWorld(metaUrl: string): Promise<{ demoToken: string; adAccoun
 
 async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSource[]> {
   const meta = await metaWorld(metaUrl);
-  const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)), clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN });
-  // the sandbox's demo token does not expire; the app travels with it, as the OAuth callback stores it
-  const metaSecret = async () => ({ accessToken: meta.demoToken, appId: META_DEMO_CLIENT.clientId, appSecret: META_DEMO_CLIENT.clientSecret });
+  // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
+  const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
+  // the Meta sandbox's demo token does not expire
+  const metaSecret = async () => ({ accessToken: meta.demoToken });
   return [
     { platform: 'google_ads', credentialLabel: 'Demo Google Ads (sandbox)', sourceName: 'Demo Google Ads', secret: () => google(GOOGLE_SCOPES.ads), accountId: '1234567890', reportTypes: ['campaign_daily'] },
     { platform: 'meta_ads', credentialLabel: 'Demo Meta Ads (sandbox)', sourceName: 'Demo Meta Ads', secret: metaSecret, accountId: meta.adAccount, reportTypes: ['campaign_daily'] },
@@ -47,7 +47,7 @@ async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSour
 }
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
-async function sandboxTokens(googleUrl: string, scope: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
+export async function sandboxTokens(googleUrl: string, scope: string = GOOGLE_SCOPES.ads): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
   const redirectUri = 'http://127.0.0.1/demo-callback';
   const authorize = new URL('/o/oauth2/v2/auth', googleUrl);
   authorize.search = new URLSearchParams({ client_id: GOOGLE_DEMO_CLIENT.clientId, redirect_uri: redirectUri, response_type: 'code', scope, state: 'demo' }).toString();

@@ -4,8 +4,9 @@ import { listConnectors } from '@tributary/connectors/registry';
 import { apiVersionWarnings } from '@tributary/connectors/runtime/api-versions';
 import { startPlatform } from './runner';
 import { LOCAL_SERVICES } from './services';
+import { loadLocalRunnerSettings } from '@tributary/shared/config/config';
 
-const homeDir = process.env.TRIBUTARY_HOME ?? '.tributary';
+const homeDir = loadLocalRunnerSettings().homeDir;
 
 async function main() {
   let platform;

@@ -2,7 +2,9 @@
 // day, source/medium and campaign; the Admin API's accountSummaries and properties.get for discovery.
 // googleapis takes a rootUrl, so the sandbox stands in without any seam. Base-URL keys read: ga4_data,
 // ga4_admin, google_oauth_token, google_oauth_authorize. Shares Google's OAuth flow with Google Ads.
-import { google, type analyticsadmin_v1beta, type analyticsdata_v1beta } from 'googleapis';
+// googleapis's per-API entry points: a bundle carries these two APIs, not all of googleapis (12 MB)
+import { analyticsadmin, type analyticsadmin_v1beta } from 'googleapis/build/src/apis/analyticsadmin/index.js';
+import { analyticsdata, auth as googleAuth, type analyticsdata_v1beta } from 'googleapis/build/src/apis/analyticsdata/index.js';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { AccountInfo, Catalog, Connector, ConnectorContext, ConnectorError, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
 import { ConnectorConfigError } from '../contract';
@@ -50,17 +52,17 @@ const REPORTS: Ga4Report[] = [
 function auth(ctx: ConnectorContext<GoogleCredential>) {
   // only the access token: refreshing is the runtime's job (once, persisted), not the client's. The
   // client class comes from googleapis itself, which may bundle another google-auth-library than ours.
-  const client = new google.auth.OAuth2();
+  const client = new googleAuth.OAuth2();
   client.setCredentials({ access_token: currentAccessToken(PLATFORM, ctx) });
   return client;
 }
 
 function dataApi(ctx: ConnectorContext<GoogleCredential>): analyticsdata_v1beta.Analyticsdata {
-  return google.analyticsdata({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}) });
+  return analyticsdata({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}) });
 }
 
 function adminApi(ctx: ConnectorContext<GoogleCredential>): analyticsadmin_v1beta.Analyticsadmin {
-  return google.analyticsadmin({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}) });
+  return analyticsadmin({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}) });
 }
 
 /** googleapis retries 5xx and 429 on its own with real sleeps; the runtime owns retries, so it is off. */

@@ -8,6 +8,7 @@ import { createGoogleAdsClient, GOOGLE_ADS_API_VERSION, type GoogleAdsClient, ty
 import { classifyGoogleAdsError } from './google-ads-errors';
 import { normalizeGoogleAdsPage } from './google-ads-normalize';
 import {
+  googleApp,
   buildGoogleAuthorizeUrl,
   currentAccessToken,
   googleAccessTokenExpiresAt,
@@ -71,14 +72,15 @@ export function googleAdsQuery(reportType: string, window: { start: string; end:
 
 function client(ctx: ConnectorContext<GoogleCredential>): GoogleAdsClient {
   const cred = ctx.credential;
-  if (!cred.developerToken) {
+  const app = googleApp('google_ads', ctx);
+  if (!app.developerToken) {
     throw new ConnectorConfigError('the Google Ads credential has no developer token', 'google_ads', 'Tributary is missing its Google Ads developer token; ask your administrator to configure it.');
   }
   return createGoogleAdsClient({
     ...(ctx.baseUrls.google_ads ? { baseUrl: ctx.baseUrls.google_ads } : {}),
-    clientId: cred.clientId,
-    clientSecret: cred.clientSecret,
-    developerToken: cred.developerToken,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    developerToken: app.developerToken,
     accessToken: currentAccessToken('google_ads', ctx),
     refreshToken: cred.refreshToken,
     ...(cred.loginCustomerId ? { loginCustomerId: cred.loginCustomerId } : {}),

@@ -65,7 +65,7 @@ export function graphDeclaration(platform: Platform, scopes: readonly string[], 
     },
     buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: auth.scopes }),
     exchangeCode: (args) => exchangeMetaCode(platform, args),
-    refresh: (ctx) => refreshMetaToken(platform, ctx.credential, ctx.baseUrls, ctx.now),
+    refresh: (ctx) => refreshMetaToken(platform, ctx.credential, ctx.baseUrls, ctx.now, ctx.oauthClient),
     accessTokenExpiresAt: metaAccessTokenExpiresAt,
   };
 }

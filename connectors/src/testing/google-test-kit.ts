@@ -37,6 +37,8 @@ export function googleContext(sandbox: GoogleSandbox, credential: GoogleCredenti
     refreshed,
     credential,
     baseUrls: googleBaseUrls(sandbox),
+    // the deployment's app, as the pipeline and the API hand it over (a credential may also name its own)
+    oauthClient: { ...GOOGLE_DEMO_CLIENT, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN },
     rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 5, intervalMs: 1000 }], { now: clock.now, sleep: clock.sleep }),
     rateBucket: 'google:test-credential',
     logger: memoryLogger,

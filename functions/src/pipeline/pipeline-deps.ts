@@ -1,9 +1,10 @@
 // What the extraction pipeline's handlers (planner, worker, finalizer) and startExtractionRun need, built
 // from the composition root's Adapters. Lambdas build it once at module scope; the local runner and tests
 // build it from their own Config and hand the handlers to the in-process workflow runner.
+import { oauthClientsFromConfig, type OAuthClients } from '../credentials/oauth-apps';
 import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import type { Connector, Logger } from '@tributary/connectors/contract';
-import { getConnector } from '@tributary/connectors/registry';
+import { getConnector, listConnectors } from '@tributary/connectors/registry';
 import type { RetryOptions } from '@tributary/connectors/runtime/call';
 import type { Adapters, Clock } from '@tributary/shared/config/adapters';
 import type { Database } from '@tributary/shared/db/database';
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   findConnector(platform: Platform): Connector<unknown>;
   /** where each connector reaches its platform: the real APIs in AWS (empty), the sandboxes locally */
   connectorBaseUrls: Readonly<Record<string, string>>;
+  /** the deployment's OAuth apps, handed to connectors per call (never stored in a tenant's secret) */
+  oauthClients?: OAuthClients;
   /** in-process retry policy of each platform call (connectors/src/runtime/retry.ts defaults when absent) */
   retry?: RetryOptions;
   /** a platform wait longer than this is handed to the state machine's Wait instead of slept in the worker */
@@ -62,7 +65,8 @@ export const PIPELINE_DEFAULTS = {
 export function createPipelineDeps(adapters: Adapters, options: Partial<PipelineDeps> = {}): PipelineDeps {
   const logger = options.logger ?? structuredLogger('tributary-pipeline', adapters.config.logLevel);
   return {
-    db: adapters.db,
+    // the pipeline's login: the only kind that may become the loader role
+    db: adapters.pipelineDb,
     blobs: adapters.blobs,
     rawBucket: adapters.config.objectStore.rawBucket,
     secrets: adapters.secrets,
@@ -74,6 +78,7 @@ export function createPipelineDeps(adapters: Adapters, options: Partial<Pipeline
     findConnector: getConnector,
     // the real APIs in AWS (nothing configured), the sandboxes on the local runner (TRIBUTARY_PLATFORM_BASE_URLS)
     connectorBaseUrls: adapters.config.platforms.baseUrls,
+    oauthClients: oauthClientsFromConfig(adapters.config.platforms, (platform) => listConnectors().find((c) => c.platform === platform)),
     // threads start with the first page that needs one, and never keep an idle process alive
     ...(adapters.config.pipeline.pageEncoderThreads > 0 ? { pageEncoder: createPageEncoder(adapters.config.pipeline.pageEncoderThreads) } : {}),
     ...PIPELINE_DEFAULTS,

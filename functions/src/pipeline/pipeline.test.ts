@@ -13,13 +13,12 @@ import { demoCredential, googleBaseUrls } from '@tributary/connectors/testing/go
 import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
 import { getConnector } from '@tributary/connectors/registry';
 import { MAX_ATTEMPTS_PER_CALL, STATE_MACHINE_RUNS } from '@tributary/connectors/runtime/call';
-import { readFileSync } from 'node:fs';
 import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { s3Client } from '@tributary/shared/config/adapters';
-import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher, type ProgressEvent } from '@tributary/shared/ports/progress-events';
@@ -55,7 +54,7 @@ beforeAll(async () => {
   await admin.connect();
   s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
   // Retry and Wait intervals of the definition shortened: the states and their order are what is tested
-  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE, { retryIntervalMs: 5, waitMs: 5 });
+  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   const progress = new InMemoryProgressPublisher();
   progress.subscribe((e) => void events.push(e));
   deps = {
@@ -321,7 +320,7 @@ describe.each([
 
   it('when a request keeps failing, the sandbox sees it exactly MAX_ATTEMPTS_PER_CALL times across the worker\'s and the state machine\'s retries', async () => {
     // the state machine retries a transient platform failure STATE_MACHINE_RUNS - 1 times, Plan and Extract alike
-    const asl = readFileSync(EXTRACTION_DEFINITION_FILE, 'utf8');
+    const asl = EXTRACTION_DEFINITION;
     const transientRetries = [...asl.matchAll(/"ErrorEquals": \["TransientPlatformError"\][^}]*"MaxAttempts": (\d+)/g)].map((m) => Number(m[1]));
     expect(transientRetries).toEqual([STATE_MACHINE_RUNS - 1, STATE_MACHINE_RUNS - 1]);
     expect(asl.match(/TransientPlatformError/g)).toHaveLength(2);
