@@ -19,12 +19,14 @@ import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, ty
 import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
 import { startMetaSandbox, type MetaSandbox } from '@tributary/connectors/sandboxes/meta/meta-sandbox';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
+import { ensureDemoData } from '../../infra/local/demo-data.service';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
 import type { Route } from '@tributary/shared/http/route';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startDynalite, type DynaliteHandle } from '@tributary/shared/local/dynalite';
+import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { createApiDeps } from './api-deps';
 import { managementApiRoutes } from './api-routes';
@@ -43,6 +45,7 @@ const PASSWORD = 'Correct-Horse-9-battery';
 let home: string;
 let testDb: TestDatabase;
 let dynalite: DynaliteHandle;
+let s3: S3rverHandle;
 let cognito: CognitoLocalHandle;
 let adapters: Adapters;
 let server: ApiServer;
@@ -100,6 +103,8 @@ beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'tributary-api-test-'));
   testDb = await createTestDatabase();
   dynalite = await startDynalite({ port: await freePort(), tables: ['tributary-kv'] });
+  // raw pages of the demo data's extractions are archived here
+  s3 = await startS3rver({ port: await freePort(), directory: path.join(home, 's3'), buckets: ['tributary-archive', 'tributary-raw'] });
   cognito = await startCognitoLocal({ port: await freePort(), dataDir: path.join(home, 'cognito') });
   // the platform sandboxes stand in for Google and Meta, reached only through the typed config, as on the runner
   googleSandbox = await startGoogleSandbox();
@@ -120,6 +125,7 @@ beforeAll(async () => {
     TRIBUTARY_HOME: home,
     DATABASE_URL: (testDb.config as { url: string }).url,
     TRIBUTARY_DYNAMODB_ENDPOINT: dynalite.endpoint,
+    TRIBUTARY_S3_ENDPOINT: s3.endpoint,
     TRIBUTARY_KV_TABLE: 'tributary-kv',
     TRIBUTARY_COGNITO_ENDPOINT: cognito.endpoint,
     TRIBUTARY_USER_POOL_ID: cognito.userPoolId,
@@ -142,6 +148,7 @@ afterAll(async () => {
   await adapters?.close();
   await cognito?.stop();
   await dynalite?.stop();
+  await s3?.stop();
   await testDb?.drop();
   if (home) await rm(home, { recursive: true, force: true });
 });
@@ -449,6 +456,43 @@ describe('management API over HTTP', () => {
     expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
     for (const id of ['shopify', 'amazon_ads', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });
+
+  it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {
+    // Prepare: a project of its own, as the demo webhook service makes the Demo project
+    const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Demo project' } });
+    expect(project.status, project.text).toBe(201);
+    const projectId = (project.body as { id: string }).id;
+    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl };
+    // Act
+    const demo = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
+    // Assess: the four built platforms, each run to the end with rows in the fact table
+    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram']);
+    const admin = new pg.Client({ connectionString: testDb.adminUrl });
+    await admin.connect();
+    try {
+      const jobs = demo.data_sources.map((s) => s.first_job_id!);
+      for (let i = 0; i < 600; i++) {
+        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM extraction_jobs WHERE id = ANY($1) AND status IN ('pending', 'running')`, [jobs]);
+        if (rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const { rows } = await admin.query(
+        `SELECT j.data_source_id, j.status, (SELECT count(*)::int FROM extracted_data e WHERE e.data_source_id = j.data_source_id) AS rows
+         FROM extraction_jobs j WHERE j.id = ANY($1)`, [jobs]);
+      for (const s of demo.data_sources) {
+        const job = rows.find((r) => r.data_source_id === s.data_source_id);
+        expect({ platform: s.platform, status: job?.status, hasRows: (job?.rows ?? 0) > 0 }).toEqual({ platform: s.platform, status: 'succeeded', hasRows: true });
+      }
+      // a second start rotates the secrets and reuses every credential and data source
+      const again = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
+      expect(again.data_sources.map((s) => [s.credential_id, s.data_source_id])).toEqual(demo.data_sources.map((s) => [s.credential_id, s.data_source_id]));
+      const count = await admin.query(`SELECT count(*)::int AS n FROM data_sources WHERE project_id = $1`, [projectId]);
+      expect(count.rows[0].n).toBe(4);
+    } finally {
+      await admin.query(`UPDATE extraction_jobs SET status = 'failed', completed_at = now() WHERE project_id = $1 AND status IN ('pending', 'running')`, [projectId]);
+      await admin.end();
+    }
+  }, 300_000);
 
   it('when a user logs out, the refresh token is refused afterwards', async () => {
     const login = await api(authR.loginRoute, { body: { email: A.email, password: PASSWORD } });

@@ -1,24 +1,56 @@
-// The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), a
-// Google Ads credential and data source on the Google sandbox, extracted once at start and then hourly by
-// the runner's scheduler. Everything goes through the public management API, as a user's script would.
-// The sandbox forgets its tokens when it stops, so each start signs the demo OAuth app in again (the
-// sandbox approves at once) and rotates the one demo credential's secret; a second start reuses the
-// credential and the data source (matched by name), never duplicates them.
+// The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
+// credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
+// Instagram on the Meta sandbox), each extracted once at start and then hourly by the runner's scheduler, so
+// a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
+// public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
+// each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
+// credential's secret; a second start reuses the credentials and data sources (matched by name), never
+// duplicates them. A connector added later adds its entry to demoSources.
 import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
+import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
 
-const CREDENTIAL_LABEL = 'Demo Google Ads (sandbox)';
-const SOURCE_NAME = 'Demo Google Ads';
-const DEMO_ACCOUNT = '1234567890';
+/** One demo data source: its credential's secret (made fresh at each start), the account and the reports. */
+interface DemoSource {
+  platform: Platform;
+  credentialLabel: string;
+  sourceName: string;
+  secret(): Promise<Record<string, unknown>>;
+  accountId: string;
+  reportTypes: string[];
+}
 
+/** The Meta sandbox's demo token and its first ad account and Instagram account (its control endpoint). */
+async function metaWorld(metaUrl: string): Promise<{ demoToken: string; adAccount: string; igUser: string }> {
+  const res = await fetch(new URL('/__sandbox/world', metaUrl));
+  const world = (await res.json()) as { demo_token?: string; accounts?: { id: string }[]; instagram?: { id: string }[] };
+  const adAccount = world.accounts?.[0]?.id.replace(/^act_/, '');
+  const igUser = world.instagram?.[0]?.id;
+  if (!world.demo_token || !adAccount || !igUser) throw new Error(`the Meta sandbox did not describe its demo world (${res.status})`);
+  return { demoToken: world.demo_token, adAccount, igUser };
+}
+
+async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSource[]> {
+  const meta = await metaWorld(metaUrl);
+  // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
+  const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
+  // the Meta sandbox's demo token does not expire
+  const metaSecret = async () => ({ accessToken: meta.demoToken });
+  return [
+    { platform: 'google_ads', credentialLabel: 'Demo Google Ads (sandbox)', sourceName: 'Demo Google Ads', secret: () => google(GOOGLE_SCOPES.ads), accountId: '1234567890', reportTypes: ['campaign_daily'] },
+    { platform: 'meta_ads', credentialLabel: 'Demo Meta Ads (sandbox)', sourceName: 'Demo Meta Ads', secret: metaSecret, accountId: meta.adAccount, reportTypes: ['campaign_daily'] },
+    { platform: 'ga4', credentialLabel: 'Demo Google Analytics 4 (sandbox)', sourceName: 'Demo Google Analytics 4', secret: () => google(GOOGLE_SCOPES.analytics), accountId: '312345678', reportTypes: ['traffic_daily'] },
+    { platform: 'instagram', credentialLabel: 'Demo Instagram (sandbox)', sourceName: 'Demo Instagram', secret: metaSecret, accountId: meta.igUser, reportTypes: ['account_daily'] },
+  ];
+}
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
-export async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
+export async function sandboxTokens(googleUrl: string, scope: string = GOOGLE_SCOPES.ads): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
   const redirectUri = 'http://127.0.0.1/demo-callback';
   const authorize = new URL('/o/oauth2/v2/auth', googleUrl);
-  authorize.search = new URLSearchParams({ client_id: GOOGLE_DEMO_CLIENT.clientId, redirect_uri: redirectUri, response_type: 'code', scope: GOOGLE_SCOPES.ads, state: 'demo' }).toString();
+  authorize.search = new URLSearchParams({ client_id: GOOGLE_DEMO_CLIENT.clientId, redirect_uri: redirectUri, response_type: 'code', scope, state: 'demo' }).toString();
   const consent = await fetch(authorize, { redirect: 'manual' });
   const code = new URL(consent.headers.get('location') ?? 'http://invalid/').searchParams.get('code');
   if (!code) throw new Error(`the Google sandbox did not approve the demo app (${consent.status})`);
@@ -33,61 +65,71 @@ export async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: 
   return { refreshToken: json.refresh_token, accessToken: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 3599) * 1000 };
 }
 
-export interface DemoData {
-  project_id: string;
+export interface DemoDataSource {
+  platform: Platform;
   credential_id: string;
   data_source_id: string;
   first_job_id: string | null;
 }
+export interface DemoData {
+  project_id: string;
+  data_sources: DemoDataSource[];
+}
 
-export async function ensureDemoData(apiUrl: string, googleUrl: string, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
   const base = `/api/v1/projects/${projectId}`;
-  // tokens only: the demo OAuth app (client secret, developer token) is deployment config, never a tenant's secret
-  const secret = { ...(await sandboxTokens(googleUrl)) };
-
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
-  let credentialId = credentials.body.credentials?.find((c) => c.label === CREDENTIAL_LABEL)?.id;
-  if (credentialId) {
-    const rotated = await callLocalApi(apiUrl, 'PUT', `${base}/credentials/${credentialId}`, token, { secret, status: 'active' });
-    if (rotated.status !== 200) throw new Error(`refreshing the demo credential failed (${rotated.status})`);
-  } else {
-    const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: 'google_ads', credential_type: 'oauth2', label: CREDENTIAL_LABEL, secret });
-    if (created.status !== 201) throw new Error(`creating the demo credential failed (${created.status}: ${JSON.stringify(created.body)})`);
-    credentialId = created.body.id;
-  }
-
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
-  let sourceId = sources.body.data_sources?.find((s) => s.source_name === SOURCE_NAME)?.id;
-  if (!sourceId) {
-    const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/data-sources`, token, {
-      credential_id: credentialId,
-      source_name: SOURCE_NAME,
-      extraction_config: { account_id: DEMO_ACCOUNT, report_types: ['campaign_daily'] },
-      schedule_config: { frequency: 'hourly' },
-    });
-    if (created.status !== 201) throw new Error(`creating the demo data source failed (${created.status}: ${JSON.stringify(created.body)})`);
-    sourceId = created.body.id;
-  }
+  const made: DemoDataSource[] = [];
+  for (const demo of await demoSources(urls.google, urls.meta)) {
+    const secret = await demo.secret();
+    let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
+    if (credentialId) {
+      const rotated = await callLocalApi(apiUrl, 'PUT', `${base}/credentials/${credentialId}`, token, { secret, status: 'active' });
+      if (rotated.status !== 200) throw new Error(`refreshing the demo ${demo.platform} credential failed (${rotated.status})`);
+    } else {
+      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: demo.platform, credential_type: 'oauth2', label: demo.credentialLabel, secret });
+      if (created.status !== 201) throw new Error(`creating the demo ${demo.platform} credential failed (${created.status}: ${JSON.stringify(created.body)})`);
+      credentialId = created.body.id;
+    }
 
-  // once at every start (a run still going from before answers 409 and is left alone), then hourly
-  const extract = await callLocalApi<{ job_id?: string }>(apiUrl, 'POST', `${base}/data-sources/${sourceId}/extract`, token, {});
-  if (extract.status !== 202 && extract.status !== 409) throw new Error(`starting the demo extraction failed (${extract.status}: ${JSON.stringify(extract.body)})`);
-  return { project_id: projectId, credential_id: credentialId, data_source_id: sourceId, first_job_id: extract.body.job_id ?? null };
+    let sourceId = sources.body.data_sources?.find((s) => s.source_name === demo.sourceName)?.id;
+    if (!sourceId) {
+      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/data-sources`, token, {
+        credential_id: credentialId,
+        source_name: demo.sourceName,
+        extraction_config: { account_id: demo.accountId, report_types: demo.reportTypes },
+        schedule_config: { frequency: 'hourly' },
+      });
+      if (created.status !== 201) throw new Error(`creating the demo ${demo.platform} data source failed (${created.status}: ${JSON.stringify(created.body)})`);
+      sourceId = created.body.id;
+    }
+
+    // once at every start (a run still going from before answers 409 and is left alone), then hourly
+    const extract = await callLocalApi<{ job_id?: string }>(apiUrl, 'POST', `${base}/data-sources/${sourceId}/extract`, token, {});
+    if (extract.status !== 202 && extract.status !== 409) throw new Error(`starting the demo ${demo.platform} extraction failed (${extract.status}: ${JSON.stringify(extract.body)})`);
+    made.push({ platform: demo.platform, credential_id: credentialId, data_source_id: sourceId, first_job_id: extract.body.job_id ?? null });
+  }
+  return { project_id: projectId, data_sources: made };
 }
 
 export const demoDataService: LocalService = {
   name: 'demo-data',
   async start(ctx) {
     const apiUrl = ctx.env.TRIBUTARY_API_URL;
-    const googleUrl = (ctx.published.sandboxes as Record<string, string> | undefined)?.google;
+    const sandboxes = ctx.published.sandboxes as Record<string, string> | undefined;
     const demoUser = ctx.published.demoUser as { email: string; password: string } | undefined;
     const projectId = (ctx.published.demoWebhook as { project_id?: string } | undefined)?.project_id;
-    if (!apiUrl || !googleUrl || !demoUser || !projectId) throw new Error('the demo data is set up after the API, the Google sandbox and the demo webhook (which makes the demo project)');
-    const demoData = await ensureDemoData(apiUrl, googleUrl, demoUser, projectId);
-    ctx.log('demo-data', `Demo Google Ads data source ${demoData.data_source_id}: extracting now${demoData.first_job_id ? ` (job ${demoData.first_job_id})` : ''}, then hourly`);
+    if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
+      throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
+    }
+    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta }, demoUser, projectId);
+    for (const s of demoData.data_sources) {
+      ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
+    }
     return { publish: { demoData }, stop: async () => {} };
   },
 };

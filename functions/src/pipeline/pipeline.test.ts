@@ -320,18 +320,13 @@ describe.each([
 
   it('when a request keeps failing, the sandbox sees it exactly MAX_ATTEMPTS_PER_CALL times across the worker\'s and the state machine\'s retries', async () => {
     // the state machine retries a transient platform failure STATE_MACHINE_RUNS - 1 times, Plan and Extract alike
-    const asl = EXTRACTION_DEFINITION;
-    type Retrier = { ErrorEquals: string[]; MaxAttempts: number };
-    const retriers: Retrier[] = [];
-    JSON.parse(asl, (key, value: unknown) => {
-      if (key === 'Retry') retriers.push(...(value as Retrier[]));
-      return value;
-    });
-    const transientRetries = retriers.filter((r) => r.ErrorEquals.includes('TransientPlatformError'));
-    expect(transientRetries.map((r) => [r.ErrorEquals, r.MaxAttempts])).toEqual([
-      [['TransientPlatformError'], STATE_MACHINE_RUNS - 1],
-      [['TransientPlatformError'], STATE_MACHINE_RUNS - 1],
-    ]);
+    type Retry = { ErrorEquals: string[]; MaxAttempts: number };
+    const asl = JSON.parse(EXTRACTION_DEFINITION) as { States: { Plan: { Retry: Retry[] }; ExtractWorkItems: { ItemProcessor: { States: { Extract: { Retry: Retry[] } } } } } };
+    const transientRetries = [asl.States.Plan.Retry, asl.States.ExtractWorkItems.ItemProcessor.States.Extract.Retry]
+      .map((retries) => retries.filter((r) => r.ErrorEquals.includes('TransientPlatformError')).map((r) => r.MaxAttempts));
+    expect(transientRetries).toEqual([[STATE_MACHINE_RUNS - 1], [STATE_MACHINE_RUNS - 1]]);
+    // and no other state retries it
+    expect(EXTRACTION_DEFINITION.match(/TransientPlatformError/g)).toHaveLength(2);
 
     const source = await googleSource(TODAY);
     // the account is fresh, so the plan makes no call: every request counted is the one window's searchStream
