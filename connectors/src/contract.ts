@@ -188,6 +188,16 @@ export interface ConnectorContext<Cred> {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** A pinned platform API version and its published end: declared once per connector, checked at start-up. */
+export interface ApiVersionPin {
+  /** as the platform names it in its URLs, e.g. 'v25', 'v26.0', 'v1beta' */
+  version: string;
+  /** YYYY-MM-DD, the first day the platform no longer serves it; null when the platform has published none */
+  sunset: string | null;
+  /** where the sunset date comes from (or why there is none), for whoever updates it */
+  source: string;
+}
+
 export interface RatePolicy {
   /** calls allowed per interval */
   limit: number;
@@ -197,8 +207,8 @@ export interface RatePolicy {
 export interface Connector<Cred = unknown> {
   platform: Platform;
   displayName: string;
-  /** the platform API version this connector speaks: one constant, changed in one place */
-  apiVersion: string;
+  /** the platform API version this connector speaks and the day the platform stops serving it (runtime/api-versions.ts) */
+  apiVersion: ApiVersionPin;
   auth: AuthSpec;
   /** the secret stored per credential (tokens, keys, client ids); validated at the API edge */
   credentialSchema: z.ZodType<Cred>;

@@ -11,6 +11,7 @@ import type { Platform } from '@tributary/shared/domain/platform';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import type { IdentityProvider } from '@tributary/shared/ports/identity-provider';
+import type { Mailer } from '@tributary/shared/ports/mailer';
 import type { SecretStore } from '@tributary/shared/ports/secret-store';
 import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
 import type { ScheduleRegistry } from '@tributary/shared/ports/schedule-registry';
@@ -23,6 +24,10 @@ export interface ApiDeps extends HttpDeps {
   db: Database;
   secrets: SecretStore;
   identity: IdentityProvider;
+  /** the users rows behind verified identities (also HttpDeps.users); syncs verified email changes */
+  directory: UserDirectory;
+  /** invitation email: SES in AWS, the outbox file (printed by the runner) locally */
+  mailer: Mailer;
   clock: Clock;
   api: ApiConfig;
   /** undefined until the platform's connector exists: its validate and OAuth calls then answer 501 */
@@ -52,6 +57,7 @@ export interface ApiDepsOptions {
 export function buildApiDeps(adapters: Adapters, findConnector: ApiDeps['findConnector'], options: ApiDepsOptions = {}): ApiDeps {
   const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
   const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
+  const directory = new UserDirectory(adapters.db, adapters.identity);
   return {
     logger,
     workflow: adapters.workflow,
@@ -61,7 +67,9 @@ export function buildApiDeps(adapters: Adapters, findConnector: ApiDeps['findCon
     secrets: adapters.secrets,
     identity: adapters.identity,
     verifier: adapters.verifier,
-    users: new UserDirectory(adapters.db, adapters.identity),
+    users: directory,
+    directory,
+    mailer: adapters.mailer,
     clock: adapters.clock,
     api: apiConfigOf(adapters.config),
     allowedOrigin: apiConfigOf(adapters.config).dashboardOrigin,

@@ -25,7 +25,7 @@ export interface EnvironmentSettings {
     readonly natGateways: number;
   };
   readonly database: {
-    /** Aurora Serverless v2 capacity in ACUs. 0 lets an idle dev cluster pause and cost nothing but storage. */
+    /** Aurora Serverless v2 capacity in ACUs; at least 0.5 behind RDS Proxy (backup.ts checks it). */
     readonly minCapacity: number;
     readonly maxCapacity: number;
     /** Readers besides the writer; a reader in another AZ is what makes failover fast. */
@@ -86,7 +86,8 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
     region: 'us-east-1',
     network: { maxAzs: 2, natGateways: 1 },
     database: {
-      minCapacity: 0,
+      // RDS Proxy keeps connections open, so a 0-ACU (auto-pausing) minimum would never pause; 0.5 is the floor
+      minCapacity: 0.5,
       maxCapacity: 2,
       readers: 0,
       deletionProtection: false,
@@ -128,7 +129,8 @@ const ENVIRONMENT_SETTINGS: Record<DeployEnvironment, EnvironmentSettings> = {
       archiveToColdStorageAfter: Duration.days(30),
       archiveNoncurrentVersionRetention: Duration.days(30),
     },
-    kms: { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(14) },
+    // kept: the final snapshot the SNAPSHOT policy takes is encrypted with it
+    kms: { removalPolicy: RemovalPolicy.RETAIN, pendingWindow: Duration.days(14) },
     webhooks: { reservedConcurrency: 10, requestsPerIpPer5Minutes: 600 },
     identity: { autoConfirmSignUp: false, mfa: 'OPTIONAL', removalPolicy: RemovalPolicy.DESTROY },
     api: { dashboardOrigin: 'https://staging.app.tributary.dev', throttle: { rateLimit: 100, burstLimit: 200 } },

@@ -20,6 +20,7 @@ import * as credentialRoutes from '../../functions/src/credentials/credential.ro
 import * as dataRoutes from '../../functions/src/data/data.routes';
 import * as dataSourceRoutes from '../../functions/src/data-sources/data-source.routes';
 import * as memberRoutes from '../../functions/src/members/member.routes';
+import * as platformRoutes from '../../functions/src/platforms/platform.routes';
 import { openApiRoute } from '../../functions/src/openapi';
 import * as projectRoutes from '../../functions/src/projects/project.routes';
 import * as webhookRoutes from '../../functions/src/webhooks/webhook.routes';
@@ -50,6 +51,7 @@ export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
   webhooks: { entry: 'functions/src/webhooks/webhooks.lambda.ts', handler: 'webhooksHandler', routes: routesOf(webhookRoutes), readsSecrets: false },
   data: { entry: 'functions/src/data/data.lambda.ts', handler: 'dataHandler', routes: routesOf(dataRoutes), readsSecrets: false },
   openapi: { entry: 'functions/src/openapi.lambda.ts', handler: 'openApiHandler', routes: [openApiRoute], readsSecrets: false },
+  platforms: { entry: 'functions/src/platforms/platforms.lambda.ts', handler: 'platformsHandler', routes: routesOf(platformRoutes), readsSecrets: false },
 };
 
 /** The secret tags SecretsManagerSecretStore writes; IAM requires them on every secret it creates. */
@@ -102,7 +104,8 @@ export class ManagementApi extends Construct {
     });
     const stage = this.httpApi.defaultStage!.node.defaultChild as CfnStage;
     stage.defaultRouteSettings = { throttlingRateLimit: settings.api.throttle.rateLimit, throttlingBurstLimit: settings.api.throttle.burstLimit };
-    const oauthRedirectUri = `${this.httpApi.apiEndpoint}/api/v1/oauth/callback`;
+    // the dashboard's page hands code and state to POST /api/v1/oauth/complete as the signed-in user
+    const oauthRedirectUri = `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`;
 
     const secretArns = `arn:aws:secretsmanager:${region}:${account}:secret:${secretPrefix}*`;
     for (const [group, deployed] of Object.entries(DEPLOYED_ROUTE_GROUPS)) {
@@ -113,7 +116,8 @@ export class ManagementApi extends Construct {
         description: `Management API: ${group} routes`,
         vpc,
         vpcSubnets: functionSubnets,
-        environment: { TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin, TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri },
+        // registration answers alike for new and existing addresses only if it knows the pool auto-confirms
+        environment: { TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin, TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri, TRIBUTARY_AUTO_CONFIRM_SIGNUP: String(settings.identity.autoConfirmSignUp) },
       });
       database.allowConnect(fn);
       appEnvironment.apply(fn);

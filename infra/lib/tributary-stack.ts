@@ -6,12 +6,16 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AppEnvironment } from './app-environment';
+import { DataSafety } from './backup';
 import { Database } from './database';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
 import { Identity } from './identity';
 import { ManagementApi } from './management-api';
+import { Monitoring } from './monitoring';
 import { Network } from './network';
+import { Observability } from './observability';
+import { operationsSettings, type OperationsSettings } from './operations-settings';
 import { Maintenance } from './maintenance';
 import { Pipeline } from './pipeline';
 import { Progress } from './progress';
@@ -25,10 +29,13 @@ export interface TributaryStackProps extends StackProps {
 
 export class TributaryStack extends Stack {
   readonly settings: EnvironmentSettings;
+  /** the deployment's own settings: alarm email, domains, SES sender (infra/deploy-settings.json, -c) */
+  readonly operations: OperationsSettings;
   readonly network: Network;
   readonly encryption: Encryption;
   readonly storage: Storage;
   readonly database: Database;
+  readonly dataSafety: DataSafety;
   readonly appEnvironment = new AppEnvironment();
   readonly webhooks: WebhookDelivery;
   readonly identity: Identity;
@@ -37,10 +44,13 @@ export class TributaryStack extends Stack {
   readonly progress: Progress;
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
+  readonly observability: Observability;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, { settings, ...props }: TributaryStackProps) {
     super(scope, id, { ...props, terminationProtection: settings.database.deletionProtection });
     this.settings = settings;
+    const operations = (this.operations = operationsSettings(this.node, settings.name));
     Tags.of(this).add('tributary:environment', settings.name);
 
     this.network = new Network(this, 'Network', { settings });
@@ -54,6 +64,8 @@ export class TributaryStack extends Stack {
       dataSubnets: this.network.dataSubnets,
       functionSubnets: this.network.functionSubnets,
     });
+
+    this.dataSafety = new DataSafety(this, 'DataSafety', { settings, operations, database: this.database, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets });
 
     const { appEnvironment } = this;
     appEnvironment.set('TRIBUTARY_KMS_KEY_ID', key.keyArn);
@@ -103,6 +115,11 @@ export class TributaryStack extends Stack {
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
     // "extract now" (POST …/data-sources/{id}/extract) starts the state machine too
     this.pipeline.allowStartingRuns(this.api.functions['data-sources']!);
+
+    // access logs, flow logs, tracing, on-failure queue and log retention for everything built above
+    this.observability = new Observability(this, 'Observability', { settings, operations });
+    // last: it watches every function, queue, API, state machine, database and web ACL built above
+    this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });

@@ -15,9 +15,8 @@ export function apiService(options: { port?: number } = {}): LocalService {
     name: 'api',
     async start(ctx) {
       const port = options.port ?? loadLocalRunnerSettings().ports.api ?? LOCAL_API_PORT;
-      const apiUrl = `http://127.0.0.1:${port}`;
-      const env = { ...ctx.env, TRIBUTARY_OAUTH_REDIRECT_URI: ctx.env.TRIBUTARY_OAUTH_REDIRECT_URI ?? `${apiUrl}/api/v1/oauth/callback` };
-      const config = loadConfig(env);
+      // the OAuth redirect URI defaults to the dashboard's /oauth/callback page (config.ts)
+      const config = loadConfig(ctx.env);
       const adapters = createAdapters(config);
       // the platform sandboxes started earlier published where they listen (TRIBUTARY_PLATFORM_BASE_URLS) and
       // their demo OAuth apps (TRIBUTARY_GOOGLE_CLIENT_ID, TRIBUTARY_META_CLIENT_ID, …); config.ts reads them

@@ -247,7 +247,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     } else {
       const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
       outdir = path.join(work, 'cdk.out');
-      const { app, stack } = buildApp({ outdir, context: { ...cdkJson.context, env: 'dev' } });
+      // asset metadata on, as the CLI sets it: each function's template entry names its asset directory
+      const { app, stack } = buildApp({ outdir, context: { ...cdkJson.context, env: 'dev', 'aws:cdk:enable-asset-metadata': true } });
       template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
       log(`synthesized ${stack.stackName} in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s`);
     }
@@ -355,7 +356,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const report: FunctionReport = { logicalId: fn.logicalId, assetBytes: 0, zippedBytes: 0, invocations: [], calls: [], cdkProvided: !fn.environment.TRIBUTARY_ENV && !/^IdentityPreSignUp/.test(fn.logicalId) };
       reports.push(report);
       if (!fn.assetPath) {
-        report.error = 'no asset (inline code)';
+        report.error = 'its template entry names no asset directory';
+        failures.push(`${fn.logicalId}: ${report.error}`);
         continue;
       }
       const root = path.join(work, 'lambda', fn.logicalId);

@@ -117,7 +117,8 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
   return {
     platform: PLATFORM,
     displayName: 'Google Analytics 4',
-    apiVersion: GA4_API_VERSION,
+    // the Data and Admin APIs' v1beta has no announced end (developers.google.com/analytics/devguides/reporting/data/v1)
+    apiVersion: { version: GA4_API_VERSION, sunset: null, source: 'no end announced by Google' },
     auth: googleOAuthSpec,
     credentialSchema: GoogleCredentialSchema,
     // Core quotas per property: 10 concurrent requests, 40,000 tokens an hour (a 90-day report costs

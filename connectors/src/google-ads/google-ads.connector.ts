@@ -124,7 +124,9 @@ function batchBody(batch: SearchStreamBatch): { readonly results: unknown[] } {
 export const googleAdsConnector: Connector<GoogleCredential> = {
   platform: 'google_ads',
   displayName: 'Google Ads',
-  apiVersion: GOOGLE_ADS_API_VERSION,
+  // Google's 2026 schedule projects v25's sunset for August 2027 without a day yet: the first of the month,
+  // so the warning comes early rather than late (developers.google.com/google-ads/api/docs/sunset-dates)
+  apiVersion: { version: GOOGLE_ADS_API_VERSION, sunset: '2027-08-01', source: 'projected August 2027 (developers.google.com/google-ads/api/docs/sunset-dates)' },
   auth: googleOAuthSpec,
   credentialSchema: GoogleCredentialSchema,
   // Google Ads meters operations per developer token (Basic access: 15,000 a day) and throttles bursts

@@ -12,6 +12,8 @@ import { KeyValueRateLimiter } from '../runtime/rate-limiter';
 import { runExtract } from '../runtime/retry';
 import { MemoryLogger, VirtualClock } from '../runtime/test-support';
 import { startMetaSandbox, type MetaSandbox } from '../sandboxes/meta/meta-sandbox';
+import { User } from 'facebook-nodejs-business-sdk';
+import { GraphClient, META_GRAPH_API_VERSION } from './graph-client';
 import { createMetaAdsConnector } from './meta-ads.connector';
 import type { MetaCredential } from './meta-oauth';
 
@@ -101,6 +103,19 @@ describe('Meta Ads connector', () => {
     expect(requests.byRoute.insights_async_create).toBe(1);
     expect(requests.byRoute.report_run_insights).toBe(Math.ceil(expected.campaigns.length / 500));
     expect(Object.keys(requests.userAgents)).toEqual([expect.stringMatching(/^fbbizsdk-nodejs-v/)]);
+  });
+
+  it('when a call goes to an expired Graph version, Meta\'s (#2635) answer fails it as fatal; the pinned version is served', async () => {
+    expect(META_GRAPH_API_VERSION).toBe('v26.0');
+    sb.resetRequests();
+    const expired = new GraphClient(sb.demoToken, sb.baseUrl, 'meta_ads', 5_000, 'v24.0');
+    const err = await expired.run('read the connected user', () => new User('me', {}, undefined, expired.api).read(['id'])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FatalConnectorError);
+    expect((err as FatalConnectorError).message).toContain('(#2635) You are calling a deprecated version');
+    expect(sb.requests().byRoute).toEqual({ expired_version: 1 });
+    const pinned = new GraphClient(sb.demoToken, sb.baseUrl, 'meta_ads', 5_000);
+    const me = await pinned.run('read the connected user', () => new User('me', {}, undefined, pinned.api).read(['id']));
+    expect((me as unknown as { id: string }).id).toBe(sb.world.user.id);
   });
 
   it('when a short window is read synchronously, the SDK Cursor pages through every row exactly once', async () => {
@@ -207,7 +222,7 @@ describe('Meta Ads connector', () => {
 
   it('when the connect flow runs, discover lists the accounts with currency and time zone', async () => {
     // Prepare: the dialog auto-approves the demo user and redirects with a code
-    const dialog = await fetch(`${sb.baseUrl}/v24.0/dialog/oauth?client_id=tributary-app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/oauth/callback')}&state=s1&scope=ads_read`, { redirect: 'manual' });
+    const dialog = await fetch(`${sb.baseUrl}/v26.0/dialog/oauth?client_id=tributary-app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/oauth/callback')}&state=s1&scope=ads_read`, { redirect: 'manual' });
     const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
     // Act
     const credential = await connector.exchangeCode!({ code, redirectUri: 'http://127.0.0.1:3000/oauth/callback', client: { clientId: 'tributary-app', clientSecret: 'shh' }, baseUrls: { meta_graph: sb.baseUrl } });

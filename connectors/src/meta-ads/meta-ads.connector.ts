@@ -20,7 +20,7 @@ import {
 } from '../contract';
 import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
 import { systemSleep } from '../runtime/sleep';
-import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
+import { GraphClient, META_GRAPH_API, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
 import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaAccessTokenExpiresAt, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
 import { DEFAULT_CONVERSION_ACTION_TYPE, normalizeInsightsPage } from './normalize';
 
@@ -109,7 +109,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
   const connector: Connector<MetaCredential> = {
     platform: 'meta_ads',
     displayName: 'Meta Ads',
-    apiVersion: META_GRAPH_API_VERSION,
+    apiVersion: META_GRAPH_API,
     auth: metaOAuthSpec(['ads_read', 'business_management']),
     credentialSchema: MetaCredentialSchema,
     // Meta publishes no fixed call rate for insights: the Business Use Case budget depends on the access tier

@@ -19,7 +19,7 @@ function scriptedConnector(failures: Error[], pages = 3): Connector<Cred> & { ca
     refreshes: 0,
     platform: 'google_ads' as const,
     displayName: 'Scripted',
-    apiVersion: 'v0',
+    apiVersion: { version: 'v0', sunset: null, source: 'test' },
     auth: { kind: 'api_key' as const, fields: ['token'] },
     credentialSchema: z.object({ token: z.string() }),
     rateLimits: [],

@@ -2,6 +2,7 @@
 // the scripts' app client, and a confirmed user. In AWS the stack creates the pool and users sign up.
 import {
   AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
@@ -17,7 +18,8 @@ export interface PoolIds {
 }
 
 export class CognitoLocalAdmin {
-  private readonly client: CognitoIdentityProviderClient;
+  /** for tests that drive cognito-local beyond set-up (attribute changes, …) */
+  readonly client: CognitoIdentityProviderClient;
   /** one attempt per call: the SDK's own retries with backoff would stretch a start-up probe to seconds */
   private readonly probeClient: CognitoIdentityProviderClient;
 
@@ -46,6 +48,9 @@ export class CognitoLocalAdmin {
         PoolName: 'tributary-local',
         UsernameAttributes: ['email'],
         AutoVerifiedAttributes: ['email'],
+        // keepOriginal, as infra/lib/identity.ts: a changed email takes effect only once verified (pools made
+        // before this setting existed lack it: delete .tributary/cognito to get one that has it)
+        UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
         Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false } },
       }),
     );
@@ -59,10 +64,11 @@ export class CognitoLocalAdmin {
     return { userPoolId, clientId };
   }
 
-  /** signs a user up and confirms them at once; a UsernameExistsException is the caller's to handle */
+  /** signs a user up, confirms them and verifies their email at once; a UsernameExistsException is the caller's to handle */
   async createConfirmedUser(ids: PoolIds, email: string, password: string): Promise<void> {
     await this.client.send(new SignUpCommand({ ClientId: ids.clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }] }));
     await this.client.send(new AdminConfirmSignUpCommand({ UserPoolId: ids.userPoolId, Username: email }));
+    await this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: ids.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] }));
   }
 
   destroy(): void {

@@ -54,7 +54,10 @@ export interface ApiConfig {
   dashboardOrigin: string;
   /** confirm sign-ups at once (no emailed code); on by default locally, where no email leaves the machine */
   autoConfirmSignUp: boolean;
-  /** the OAuth redirect URI registered with the platforms: this API's /api/v1/oauth/callback */
+  /**
+   * the OAuth redirect URI registered with the platforms: the dashboard's /oauth/callback page, which hands
+   * code and state to POST /api/v1/oauth/complete as the signed-in user (so the flow is bound to its starter)
+   */
   oauthRedirectUri: string;
 }
 
@@ -64,11 +67,22 @@ export interface ApiConfig {
  * a 0600 file under .tributary/ locally; it is never stored in PostgreSQL.
  */
 export interface WebhookConfig {
-  /** undefined in AWS for functions that neither serve nor mint webhook URLs (they are not given the secret) */
-  signingSecret?: { kind: 'value'; base64: string } | { kind: 'file'; file: string };
+  /**
+   * undefined in AWS for functions that neither serve nor mint webhook URLs (they are not given the secret).
+   * 'secrets-manager' (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN): read once at cold start, so the key never sits
+   * in the function's environment; 'value' (TRIBUTARY_WEBHOOK_SIGNING_SECRET) stays for tests and scripts.
+   */
+  signingSecret?: { kind: 'value'; base64: string } | { kind: 'file'; file: string } | { kind: 'secrets-manager'; arn: string; region: string; endpoint?: string };
   /** where /webhook/v1/… is served (CloudFront in AWS, the runner's webhook server locally); signed URLs start with it */
   publicBaseUrl?: string;
 }
+
+/** Email Tributary sends itself (invitations): SES from a verified sender, or the local outbox file. */
+export type MailConfig =
+  | { kind: 'ses'; region: string; from: string; configurationSet?: string }
+  | { kind: 'outbox'; file: string }
+  /** a function that sends no email (the pipeline, the webhook server) */
+  | { kind: 'none' };
 
 /** An OAuth app registered with a platform. Its secret is a secret: Config is never logged. */
 export interface OAuthAppConfig {
@@ -117,6 +131,7 @@ export interface Config {
   readonly webhooks: WebhookConfig;
   readonly platforms: PlatformsConfig;
   readonly pipeline: PipelineConfig;
+  readonly mail: MailConfig;
 }
 
 export class ConfigError extends Error {
@@ -273,16 +288,23 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       }
     : { kind: 'in-process' };
 
-  const api: ApiConfig | undefined = !SERVES_API.includes(kind) ? undefined : {
-    dashboardOrigin: read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined),
+  const api: ApiConfig | undefined = !SERVES_API.includes(kind) ? undefined : (() => {
+    const dashboardOrigin = read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined);
+    return {
+    dashboardOrigin,
     autoConfirmSignUp: read(env, 'TRIBUTARY_AUTO_CONFIRM_SIGNUP', z.enum(['true', 'false']).transform((v) => v === 'true'), environment === 'local'),
-    oauthRedirectUri: read(env, 'TRIBUTARY_OAUTH_REDIRECT_URI', url, environment === 'local' ? 'http://127.0.0.1:3000/api/v1/oauth/callback' : undefined),
-  };
+    oauthRedirectUri: read(env, 'TRIBUTARY_OAUTH_REDIRECT_URI', url, `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`),
+    };
+  })();
 
   const signingSecret = optional(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET');
+  const signingSecretArn = optional(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN');
+  const secretsEndpoint = optional(env, 'TRIBUTARY_SECRETS_ENDPOINT');
   const webhookUrl = optional(env, 'TRIBUTARY_WEBHOOK_URL');
   const webhooks: WebhookConfig = {
-    ...(signingSecret
+    ...(signingSecretArn
+      ? { signingSecret: { kind: 'secrets-manager' as const, arn: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', z.string().startsWith('arn:')), region, ...(secretsEndpoint ? { endpoint: read(env, 'TRIBUTARY_SECRETS_ENDPOINT', url) } : {}) } }
+      : signingSecret
       ? // base64 (the local file's form) or the alphanumeric string Secrets Manager generates, read as base64 too
         { signingSecret: { kind: 'value' as const, base64: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET', z.string().regex(/^[A-Za-z0-9+/]{32,}={0,2}$/, 'must be at least 32 base64 characters')) } }
       : environment === 'local'
@@ -303,7 +325,19 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
     pageEncoderThreads: read(env, 'TRIBUTARY_PAGE_ENCODER_THREADS', z.coerce.number().int().min(0).max(16), coresOf(env) >= 2 ? 1 : 0),
   };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline });
+  const mailFrom = optional(env, 'TRIBUTARY_MAIL_FROM');
+  const mail: MailConfig = mailFrom
+    ? {
+        kind: 'ses',
+        region,
+        from: read(env, 'TRIBUTARY_MAIL_FROM', z.string().min(3).max(320)),
+        ...(optional(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET') ? { configurationSet: read(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET', z.string().min(1)) } : {}),
+      }
+    : environment === 'local'
+      ? { kind: 'outbox', file: read(env, 'TRIBUTARY_MAIL_OUTBOX', z.string().min(1), `${homeDir}/outbox.ndjson`) }
+      : { kind: 'none' };
+
+  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
 }
 
 /** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */
@@ -324,6 +358,11 @@ export function loadLocalRunnerSettings(env: Env = process.env): LocalRunnerSett
 /** The environment a child process of the local runner inherits (cognito-local reads its own settings from it). */
 export function inheritedEnvironment(): Record<string, string | undefined> {
   return { ...process.env };
+}
+
+/** The environment `npm run synth` synthesizes when no `-c env=…` is given: TRIBUTARY_ENV, else dev. */
+export function synthEnvironmentName(env: Env = process.env): string {
+  return optional(env, 'TRIBUTARY_ENV') ?? 'dev';
 }
 
 /** The AWS account the CDK CLI deploys to (CDK_DEFAULT_ACCOUNT, set by the CLI from the caller's credentials). */
