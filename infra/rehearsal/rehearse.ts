@@ -272,7 +272,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const userPoolId = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')![0];
     const clientIds = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient').map(([id]) => id);
     const values = physicalValues(template, {
-      [userPoolId]: { ref: cognito.userPoolId },
+      [userPoolId]: { ref: cognito.userPoolId, attributes: { Arn: `arn:aws:cognito-idp:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:userpool/${cognito.userPoolId}` } },
       ...Object.fromEntries(clientIds.map((id) => [id, { ref: cognito.clientId }])),
     });
     const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
@@ -536,6 +536,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         await invoke(byPrefix('ApiWebhooksFunction'), 'POST /webhooks/{id}/signed-urls', api('mintWebhookSignedUrl', `/api/v1/projects/${projectId}/webhooks/${webhook.id}/signed-urls`, { project_id: projectId, webhook_id: String(webhook.id) }, { token, body: { endpoint: 'data', query: { format: 'csv', date_range: 'last_30_days' }, expires_in_seconds: 3600 } }), ok2xx);
       }
       await invoke(byPrefix('ApiDataFunction'), 'GET /projects/{id}/data', api('getData', `/api/v1/projects/${projectId}/data`, { project_id: projectId }, { token, query: 'date_range=last_90_days&dimensions=campaign&metrics=cost,clicks' }), ok2xx);
+      await invoke(byPrefix('ApiPlatformsFunction'), 'GET /platforms', api('listPlatforms', routeOf('listPlatforms').path, {}, { token }), (r) => ok2xx(r) && /google_ads/.test(String(r.body)));
       await invoke(byPrefix('ApiOpenapiFunction'), 'GET /openapi.json', api('getOpenApiDocument', routeOf('getOpenApiDocument').path, {}), ok2xx);
 
       // the public webhook: a streamed function URL request, as CloudFront forwards it
