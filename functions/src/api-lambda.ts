@@ -6,6 +6,9 @@ import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import { routeGroupHandler } from '@tributary/shared/http/route-group';
+import { logApiVersionWarnings } from '@tributary/connectors/runtime/api-versions';
+import type { Connector } from '@tributary/connectors/contract';
+import { PLATFORMS } from '@tributary/shared/domain/platform';
 import { buildApiDeps, noConnectors, type ApiDeps } from './api-deps-core';
 
 export interface ApiGroupOptions {
@@ -17,5 +20,9 @@ export interface ApiGroupOptions {
 
 export function apiGroupLambda(routes: (deps: ApiDeps) => BoundRoute[], options: ApiGroupOptions = {}) {
   const adapters = createAdapters(loadFunctionConfig(options.kind ?? 'api'));
-  return routeGroupHandler(routes(buildApiDeps(adapters, options.findConnector ?? noConnectors)));
+  const deps = buildApiDeps(adapters, options.findConnector ?? noConnectors);
+  // at cold start, in the groups that carry the connectors: a pinned API version within 90 days of its sunset
+  const connectors = PLATFORMS.map((p) => deps.findConnector(p)).filter((c): c is Connector<unknown> => c !== undefined);
+  logApiVersionWarnings({ warn: (message, fields) => deps.logger.warn(message, fields ?? {}) }, connectors, adapters.clock.now());
+  return routeGroupHandler(routes(deps));
 }

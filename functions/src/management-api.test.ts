@@ -215,6 +215,12 @@ describe('management API over HTTP', () => {
       )
     ).rows[0].id as string;
     try {
+      // a window that cannot be extracted says what is wrong with it first, running job or not
+      const extract = (body: Record<string, string>) => api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId }, body });
+      for (const body of [{ window_start: '2024-02-31', window_end: '2024-03-01' }, { window_start: '2026-01-01', window_end: '2026-02-30' }, { window_start: '9999-12-01', window_end: '9999-12-31' }, { window_start: '1900-01-01', window_end: '2026-11-30' }, { window_start: '2026-01-01', window_end: '2099-01-01' }]) {
+        const bad = await extract(body);
+        expectError(bad, 400, 'VALIDATION_ERROR');
+      }
       // Act + Assess: a second start is refused, naming the running job
       const refused = await api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: A.sourceId }, body: {} });
       expectError(refused, 409, 'CONFLICT');

@@ -10,6 +10,8 @@ import { ensureLoginRole, migrateToLatest } from '@tributary/shared/db/migrate';
 export const MigrationPropertiesSchema = z.object({
   AdminSecretArn: z.string().min(1),
   AppUserSecretArn: z.string().min(1),
+  /** the pipeline's login; absent in stacks deployed before the split (then only the web login is managed) */
+  PipelineUserSecretArn: z.string().min(1).optional(),
   Host: z.string().min(1),
   Port: z.coerce.number().int().positive(),
   Database: z.string().min(1),
@@ -44,10 +46,16 @@ export function adminDatabaseUrl(props: Pick<MigrationProperties, 'Host' | 'Port
 const log = (message: string, extra: Record<string, unknown> = {}) => console.log(JSON.stringify({ level: 'INFO', message, ...extra }));
 
 /** What the custom resource does once it has the credentials; exported so a test can run the bundled artifact. */
-export async function applySchema(adminUrl: string, login: { username: string; password: string }): Promise<{ applied: string[] }> {
+export async function applySchema(
+  adminUrl: string,
+  login: { username: string; password: string },
+  pipelineLogin?: { username: string; password: string },
+): Promise<{ applied: string[] }> {
   const { applied } = await migrateToLatest(adminUrl, (message) => log(message));
-  await ensureLoginRole(adminUrl, login.username, login.password);
-  log('migrations applied', { applied, loginRole: login.username });
+  // the web login can never become the loader; only the pipeline's can
+  await ensureLoginRole(adminUrl, login.username, login.password, 'web');
+  if (pipelineLogin) await ensureLoginRole(adminUrl, pipelineLogin.username, pipelineLogin.password, 'pipeline');
+  log('migrations applied', { applied, loginRole: login.username, pipelineLoginRole: pipelineLogin?.username });
   return { applied };
 }
 
@@ -58,7 +66,11 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   const physicalResourceId = `tributary-migrations/${props.Database}`;
   if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalResourceId };
 
-  const [admin, app] = await Promise.all([readDatabaseSecret(props.AdminSecretArn), readDatabaseSecret(props.AppUserSecretArn)]);
-  const { applied } = await applySchema(adminDatabaseUrl(props, admin.username, admin.password), app);
+  const [admin, app, pipeline] = await Promise.all([
+    readDatabaseSecret(props.AdminSecretArn),
+    readDatabaseSecret(props.AppUserSecretArn),
+    props.PipelineUserSecretArn ? readDatabaseSecret(props.PipelineUserSecretArn) : Promise.resolve(undefined),
+  ]);
+  const { applied } = await applySchema(adminDatabaseUrl(props, admin.username, admin.password), app, pipeline);
   return { PhysicalResourceId: physicalResourceId, Data: { AppliedCount: applied.length, LoginRole: app.username } };
 }

@@ -95,6 +95,27 @@ describe('grants, function by function', () => {
 });
 
 /** The kind of function each application Lambda is, by its construct's id. */
+describe('identity and deletion grants', () => {
+  it('when a deleted project is purged, the maintenance function may delete every object version in both buckets; an API function may not', async () => {
+    const maintenance = fn('MaintenanceFunction');
+    for (const pattern of [/^StorageRawPage/, /^StorageArchive/]) {
+      const bucket = values[idOf('AWS::S3::Bucket', pattern)]!.ref;
+      expect(await allows(maintenance, { action: 's3:ListBucketVersions', resource: `arn:aws:s3:::${bucket}` }), String(pattern)).toBe(true);
+      expect(await allows(maintenance, { action: 's3:DeleteObjectVersion', resource: `arn:aws:s3:::${bucket}/org/project/x.ndjson.gz` }), String(pattern)).toBe(true);
+      expect(await allows(fn('ApiProjectsFunction'), { action: 's3:DeleteObjectVersion', resource: `arn:aws:s3:::${bucket}/org/project/x.ndjson.gz` }), String(pattern)).toBe(false);
+    }
+  });
+
+  it('when someone is invited, the members function may send email from the configured sender only', async () => {
+    const members = fn('ApiMembersFunction');
+    const from = (resolve(members.environment, values) as Record<string, string>).TRIBUTARY_MAIL_FROM!;
+    expect(from).toMatch(/@/);
+    expect(await allows(members, { action: 'ses:SendEmail', resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com', context: { 'ses:FromAddress': from } })).toBe(true);
+    expect(await allows(members, { action: 'ses:SendEmail', resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com', context: { 'ses:FromAddress': 'someone@else.example' } })).toBe(false);
+    expect(await allows(fn('ApiAuthFunction'), { action: 'ses:SendEmail', resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com', context: { 'ses:FromAddress': from } })).toBe(false);
+  });
+});
+
 const KINDS: [RegExp, Exclude<FunctionKind, 'all'>][] = [
   [/^ApiDataSourcesFunction/, 'api-extract'],
   [/^Api[A-Za-z]+Function/, 'api'],

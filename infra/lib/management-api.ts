@@ -123,6 +123,12 @@ export class ManagementApi extends Construct {
       appEnvironment.apply(fn);
       this.table.grantReadWriteData(fn);
       if (deployed.readsSecrets) grantCredentialSecrets(fn, { secretArns, key, region });
+      if (group === 'members') {
+        // invitation email: SES from the deployment's verified sender (context mailFrom, or no-reply@ the dashboard's host)
+        const mailFrom = (this.node.tryGetContext('mailFrom') as string | undefined) ?? `no-reply@${new URL(dashboardOrigin).hostname}`;
+        fn.addEnvironment('TRIBUTARY_MAIL_FROM', mailFrom);
+        fn.addToRolePolicy(new PolicyStatement({ sid: 'SendInvitationEmail', actions: ['ses:SendEmail'], resources: ['*'], conditions: { StringEquals: { 'ses:FromAddress': mailFrom } } }));
+      }
       this.functions[group] = fn;
 
       const integration = new HttpLambdaIntegration(`${pascal(group)}Integration`, fn);

@@ -32,6 +32,8 @@ export const operationsSettingsSchema = z
     backupDailyRetentionDays: z.number().int().min(0).max(36500).optional(),
     /** days a monthly backup is kept (0: none) */
     backupMonthlyRetentionDays: z.number().int().min(0).max(36500).optional(),
+    /** Cognito threat protection (Plus plan): off, audit (metrics only) or enforced (blocks risky sign-ins) */
+    threatProtection: z.enum(['off', 'audit', 'enforced']).optional(),
     /** days the access-log bucket keeps API, CloudFront and S3 access logs */
     accessLogRetentionDays: z.number().int().min(1).max(3650).optional(),
   })
@@ -40,11 +42,11 @@ export const operationsSettingsSchema = z
 export type OperationsSettings = z.infer<typeof operationsSettingsSchema>;
 
 /** What every environment gets unless deploy-settings.json or -c says otherwise. */
-type Defaulted = 'accessLogRetentionDays' | 'backupDailyRetentionDays' | 'backupMonthlyRetentionDays';
+type Defaulted = 'accessLogRetentionDays' | 'backupDailyRetentionDays' | 'backupMonthlyRetentionDays' | 'threatProtection';
 const DEFAULTS: Record<DeployEnvironment, Required<Pick<OperationsSettings, Defaulted>>> = {
-  dev: { accessLogRetentionDays: 14, backupDailyRetentionDays: 0, backupMonthlyRetentionDays: 0 },
-  staging: { accessLogRetentionDays: 90, backupDailyRetentionDays: 7, backupMonthlyRetentionDays: 0 },
-  prod: { accessLogRetentionDays: 400, backupDailyRetentionDays: 35, backupMonthlyRetentionDays: 365 },
+  dev: { accessLogRetentionDays: 14, backupDailyRetentionDays: 0, backupMonthlyRetentionDays: 0, threatProtection: 'off' },
+  staging: { accessLogRetentionDays: 90, backupDailyRetentionDays: 7, backupMonthlyRetentionDays: 0, threatProtection: 'off' },
+  prod: { accessLogRetentionDays: 400, backupDailyRetentionDays: 35, backupMonthlyRetentionDays: 365, threatProtection: 'enforced' },
 };
 
 /**
@@ -54,7 +56,7 @@ const DEFAULTS: Record<DeployEnvironment, Required<Pick<OperationsSettings, Defa
 export function operationsSettings(node: Node, environment: DeployEnvironment, file: string = DEPLOY_SETTINGS_FILE): OperationsSettings {
   const fromFile = existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[environment] ?? {}) : {};
   const merged: Record<string, unknown> = { ...DEFAULTS[environment], ...(fromFile as object) };
-  for (const key of ['alarmEmail', 'sesFromEmail', 'sesVerifiedDomain'] as const) {
+  for (const key of ['alarmEmail', 'sesFromEmail', 'sesVerifiedDomain', 'threatProtection'] as const) {
     const value = node.tryGetContext(key) as unknown;
     if (typeof value === 'string' && value !== '') merged[key] = value;
   }

@@ -215,3 +215,103 @@ describe('data safety', () => {
     }
   });
 });
+
+describe('identity', () => {
+  const clientNamed = (t: Template, name: string) => Object.values(t.findResources('AWS::Cognito::UserPoolClient', { Properties: { ClientName: name } }) as Resources)[0]!.Properties!;
+
+  it('when synthesized, the dashboard client uses the code flow only, back to the dashboard\'s origin; the scripts\' client has no OAuth', () => {
+    const prod = clientNamed(templates.prod, 'dashboard');
+    expect(prod.AllowedOAuthFlows).toEqual(['code']);
+    expect(prod.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect(prod.CallbackURLs).toEqual(['https://app.tributary.dev/auth/callback']);
+    expect(prod.LogoutURLs).toEqual(['https://app.tributary.dev/']);
+    expect(JSON.stringify(prod)).not.toContain('example.com');
+    expect(clientNamed(templates.dev, 'dashboard').CallbackURLs).toEqual(['http://localhost:5173/auth/callback']);
+    const scripts = clientNamed(templates.prod, 'scripts');
+    expect(scripts.AllowedOAuthFlows).toBeUndefined();
+    expect(scripts.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    // -c dashboardOrigin moves them
+    const moved = clientNamed(synthesize('staging', { dashboardOrigin: 'https://dash.example.org' }), 'dashboard');
+    expect(moved.CallbackURLs).toEqual(['https://dash.example.org/auth/callback']);
+  });
+
+  it('when staging or prod is synthesized, Cognito sends email through SES from the configured sender; dev uses Cognito\'s own', () => {
+    const settings = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra/deploy-settings.json'), 'utf8'));
+    for (const env of ['staging', 'prod'] as const) {
+      const pool = Object.values(resourcesOf(templates[env], 'AWS::Cognito::UserPool'))[0]!.Properties!;
+      expect(pool.EmailConfiguration).toMatchObject({ EmailSendingAccount: 'DEVELOPER', From: `Tributary <${settings[env].sesFromEmail}>` });
+      expect(JSON.stringify(pool.EmailConfiguration.SourceArn)).toContain(`identity/${settings[env].sesFromEmail}`);
+    }
+    const dev = Object.values(resourcesOf(templates.dev, 'AWS::Cognito::UserPool'))[0]!.Properties!;
+    expect(dev.EmailConfiguration?.EmailSendingAccount ?? 'COGNITO_DEFAULT').toBe('COGNITO_DEFAULT');
+  });
+
+  it('when prod is synthesized, threat protection is enforced (Plus plan); dev and staging have it off', () => {
+    const pool = (env: DeployEnvironment) => Object.values(resourcesOf(templates[env], 'AWS::Cognito::UserPool'))[0]!.Properties!;
+    expect(pool('prod')).toMatchObject({ UserPoolTier: 'PLUS', UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' } });
+    for (const env of ['dev', 'staging'] as const) expect(pool(env).UserPoolAddOns?.AdvancedSecurityMode ?? 'OFF').toBe('OFF');
+  });
+
+  it('when synthesized, the pool has a hosted sign-in domain unique to the account and environment', () => {
+    const domain = Object.values(resourcesOf(templates.prod, 'AWS::Cognito::UserPoolDomain'))[0]!.Properties!;
+    expect(JSON.stringify(domain.Domain)).toContain('tributary-prod-');
+    expect(JSON.stringify(domain.Domain)).toContain('AWS::AccountId');
+  });
+});
+
+describe('OAuth apps', () => {
+  it('when synthesized, one secret per app holds empty keys under the data key, and only the credentials routes may read it and know its name', () => {
+    const t = templates.prod;
+    const key = Object.keys(resourcesOf(t, 'AWS::KMS::Key'))[0]!;
+    const functions = resourcesOf(t, 'AWS::Lambda::Function');
+    const credentialsFn = Object.entries(functions).find(([, f]) => f.Properties!.Description === 'Management API: credentials routes')!;
+    const credentialsRole = credentialsFn[1].Properties!.Role['Fn::GetAtt'][0] as string;
+    for (const [app, keys] of [['google', ['client_id', 'client_secret', 'developer_token']], ['meta', ['client_id', 'client_secret']]] as const) {
+      const name = `tributary/prod/oauth-apps/${app}`;
+      const found = Object.entries(t.findResources('AWS::SecretsManager::Secret', { Properties: { Name: name } }) as Resources);
+      expect(found, name).toHaveLength(1);
+      const [secretId, secret] = found[0]!;
+      expect(secret.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+      expect(JSON.parse(secret.Properties!.SecretString)).toEqual(Object.fromEntries(keys.map((k) => [k, ''])));
+      expect(secret.DeletionPolicy).toBe('Retain');
+      const variable = `TRIBUTARY_${app.toUpperCase()}_APP_SECRET_ID`;
+      expect(credentialsFn[1].Properties!.Environment.Variables[variable]).toBe(name);
+      // which roles may read it: the credentials function's only
+      const readers = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties!.PolicyDocument).includes(`"Ref":"${secretId}"`))
+        .flatMap((p) => (p.Properties!.Roles as { Ref: string }[]).map((r) => r.Ref));
+      expect(readers).toEqual([credentialsRole]);
+      for (const [id, f] of Object.entries(functions)) {
+        if (id !== credentialsFn[0]) expect(f.Properties!.Environment?.Variables?.[variable], id).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('custom domains', () => {
+  const cert = (n: number) => `arn:aws:acm:us-east-1:123456789012:certificate/0000000${n}-aaaa-bbbb-cccc-000000000000`;
+
+  it('when domains are set, the API and WebSocket get TLS 1.2 regional domains and mappings, CloudFront an alias with TLS 1.2, and the URLs the functions hand out move to them', () => {
+    const t = synthesize('staging', {
+      apiDomain: 'api.staging.example.org', apiCertificateArn: cert(1),
+      webhookDomain: 'data.staging.example.org', webhookCertificateArn: cert(2),
+      progressDomain: 'live.staging.example.org', progressCertificateArn: cert(3),
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'api.staging.example.org', DomainNameConfigurations: [{ CertificateArn: cert(1), EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }] });
+    t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'live.staging.example.org', DomainNameConfigurations: [{ CertificateArn: cert(3), EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }] });
+    t.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 2);
+    const distribution = Object.values(resourcesOf(t, 'AWS::CloudFront::Distribution'))[0]!.Properties!.DistributionConfig;
+    expect(distribution.Aliases).toEqual(['data.staging.example.org']);
+    expect(distribution.ViewerCertificate).toEqual({ AcmCertificateArn: cert(2), SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' });
+    const functions = Object.values(resourcesOf(t, 'AWS::Lambda::Function'));
+    const vars = (description: string) => functions.find((f) => f.Properties!.Description === description)!.Properties!.Environment.Variables;
+    expect(vars('Management API: credentials routes').TRIBUTARY_OAUTH_REDIRECT_URI).toBe('https://api.staging.example.org/api/v1/oauth/callback');
+    expect(vars('Management API: webhooks routes').TRIBUTARY_WEBHOOK_URL).toBe('https://data.staging.example.org');
+    expect(t.toJSON().Outputs.WebhookBaseUrl.Value).toBe('https://data.staging.example.org/webhook/v1/');
+  });
+
+  it('when no domain is set, nothing is mapped and a certificate outside us-east-1 is refused at synth', () => {
+    templates.prod.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    expect(() => synthesize('dev', { apiDomain: 'api.example.org', apiCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/00000001-aaaa-bbbb-cccc-000000000000' })).toThrow(/apiDomain.certificateArn must be an ACM certificate ARN in us-east-1/);
+  });
+});

@@ -56,7 +56,7 @@ describe('extraction pipeline', () => {
     const secretStatements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:PutSecretValue')));
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const s of secretStatements) expect(JSON.stringify(s.Resource)).toContain('secret:tributary/dev/credentials/*');
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.extractHandler', Timeout: 900 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.extractHandler' });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.planHandler' });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.finalizeHandler' });
   });
@@ -72,6 +72,16 @@ describe('extraction pipeline', () => {
       const write = statements.find((s) => [s.Action].flat().includes('dynamodb:UpdateItem'));
       expect(write, handler).toBeDefined();
       expect(JSON.stringify(write!.Resource), handler).toContain(table.Ref);
+    }
+  });
+
+  it('when synthesized, each pipeline function stops before its state machine task times out, so a retry never overlaps a live invocation', () => {
+    const definition = JSON.parse(EXTRACTION_DEFINITION) as { States: Record<string, { TimeoutSeconds?: number; ItemProcessor?: { States: Record<string, { TimeoutSeconds?: number }> } }> };
+    const taskTimeout = { planHandler: definition.States.Plan!.TimeoutSeconds!, extractHandler: definition.States.ExtractWorkItems!.ItemProcessor!.States.Extract!.TimeoutSeconds!, finalizeHandler: definition.States.Finalize!.TimeoutSeconds! };
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Handler: string; Timeout: number } }[];
+    for (const [handler, seconds] of Object.entries(taskTimeout)) {
+      const fn = functions.find((f) => f.Properties.Handler === `index.${handler}`)!;
+      expect(fn.Properties.Timeout, handler).toBeLessThan(seconds);
     }
   });
 

@@ -45,18 +45,19 @@ export class Pipeline extends Construct {
     const entry = 'functions/src/pipeline/pipeline.lambda.ts';
     const common = { settings, entry, vpc, vpcSubnets: functionSubnets, environmentEncryption: key } as const;
     this.planFunction = new TributaryFunction(this, 'PlanFunction', { ...common, handler: 'planHandler', description: 'Extraction run: plan windows', timeout: Duration.minutes(2) });
-    // the worker streams a window's pages into one load; the definition's Extract TimeoutSeconds is 900
+    // the worker streams a window's pages into one load. The definition's Extract TimeoutSeconds is 900: the
+    // function stops a minute earlier, so a task the state machine retries never overlaps a live invocation
     // 1,024 MB is 0.58 vCPU: pages are normalized on the worker's own thread. From 3,538 MB (two vCPUs) the
     // page encoder thread bundled beside the handler takes that work (shared/src/config/config.ts).
     this.extractFunction = new TributaryFunction(this, 'ExtractFunction', {
-      ...common, handler: 'extractHandler', description: 'Extraction run: extract, archive and load one window', timeout: Duration.minutes(15), memorySize: 1024,
+      ...common, handler: 'extractHandler', description: 'Extraction run: extract, archive and load one window', timeout: Duration.minutes(14), memorySize: 1024,
       afterBundling: (outputDir) => [threadBundleCommand(PAGE_ENCODER_THREAD_ENTRY, outputDir, PAGE_ENCODER_THREAD_BUNDLE)],
     });
     this.finalizeFunction = new TributaryFunction(this, 'FinalizeFunction', { ...common, handler: 'finalizeHandler', description: 'Extraction run: finalize job and data source', timeout: Duration.minutes(2) });
 
     const secretArns = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tributary/${settings.name}/credentials/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) {
-      database.allowConnect(fn);
+      database.allowConnect(fn, 'pipeline');
       appEnvironment.apply(fn);
       keyValueTable.grantReadWriteData(fn);
     }

@@ -8,12 +8,14 @@ import { Construct } from 'constructs';
 import { AppEnvironment } from './app-environment';
 import { DataSafety } from './backup';
 import { Database } from './database';
+import { CustomDomains } from './domains';
 import { Encryption } from './encryption';
 import type { EnvironmentSettings } from './environments';
 import { Identity } from './identity';
 import { ManagementApi } from './management-api';
 import { Monitoring } from './monitoring';
 import { Network } from './network';
+import { OAuthApps } from './oauth-apps';
 import { Observability } from './observability';
 import { operationsSettings, type OperationsSettings } from './operations-settings';
 import { Maintenance } from './maintenance';
@@ -40,10 +42,12 @@ export class TributaryStack extends Stack {
   readonly webhooks: WebhookDelivery;
   readonly identity: Identity;
   readonly api: ManagementApi;
+  readonly oauthApps: OAuthApps;
   readonly pipeline: Pipeline;
   readonly progress: Progress;
   readonly maintenance: Maintenance;
   readonly schedules: Schedules;
+  readonly domains: CustomDomains;
   readonly observability: Observability;
   readonly monitoring: Monitoring;
 
@@ -76,9 +80,12 @@ export class TributaryStack extends Stack {
     // what every construct with application functions needs
     const functionHost = { settings, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets, database: this.database, appEnvironment };
 
-    this.identity = new Identity(this, 'Identity', { settings, appEnvironment });
+    const dashboardOrigin = (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin;
+    this.identity = new Identity(this, 'Identity', { settings, operations, appEnvironment, dashboardOrigin });
     this.api = new ManagementApi(this, 'Api', { ...functionHost, secretPrefix });
     for (const fn of Object.values(this.api.functions)) fn.node.addDependency(this.database.migrations);
+    // the connect flow (credentials routes) reads the platforms' OAuth apps the operator fills
+    this.oauthApps = new OAuthApps(this, 'OAuthApps', { settings, key, readers: [this.api.functions.credentials!] });
 
     // where sign-ups confirm at once, the auth routes confirm and verify a sign-up the pre-sign-up trigger did not
     if (settings.identity.autoConfirmSignUp) {
@@ -107,6 +114,7 @@ export class TributaryStack extends Stack {
     this.maintenance = new Maintenance(this, 'Maintenance', {
       ...functionHost,
       archiveBucket: this.storage.archiveBucket,
+      rawBucket: this.storage.rawPageBucket,
     });
     this.maintenance.node.addDependency(this.database.migrations);
 
@@ -121,14 +129,24 @@ export class TributaryStack extends Stack {
     // "extract now" (POST …/data-sources/{id}/extract) starts the state machine too
     this.pipeline.allowStartingRuns(this.api.functions['data-sources']!);
 
+    // optional custom domains (deploy settings), TLS 1.2 minimum
+    this.domains = new CustomDomains(this, 'Domains', {
+      operations,
+      httpApi: this.api.httpApi,
+      apiFunctions: Object.values(this.api.functions),
+      webhookDistribution: this.webhooks.distribution,
+      webhookUrlFunctions: [this.api.functions.webhooks!],
+      progressStage: this.progress.stage,
+    });
+
     // access logs, flow logs, tracing, on-failure queue and log retention for everything built above
     this.observability = new Observability(this, 'Observability', { settings, operations });
     // last: it watches every function, queue, API, state machine, database and web ACL built above
     this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
 
-    new CfnOutput(this, 'WebhookBaseUrl', { value: `https://${this.webhooks.distribution.distributionDomainName}/webhook/v1/` });
+    new CfnOutput(this, 'WebhookBaseUrl', { value: `${this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`}/webhook/v1/` });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
-    new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.progress.stage.url });
+    new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.domains.progressUrl ?? this.progress.stage.url });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'DashboardClientId', { value: this.identity.spaClient.userPoolClientId });
     new CfnOutput(this, 'ScriptClientId', { value: this.identity.scriptClient.userPoolClientId });

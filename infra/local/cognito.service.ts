@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { CognitoLocalAdmin, type PoolIds } from '@tributary/shared/adapters/cognito-local-admin';
 import { inheritedEnvironment, loadLocalRunnerSettings } from '@tributary/shared/config/config';
 import { assertPortFree } from '@tributary/shared/local/embedded-postgres';
@@ -20,8 +19,6 @@ export interface CognitoLocalHandle {
   userPoolId: string;
   clientId: string;
   admin: CognitoLocalAdmin;
-  /** the admin's SDK client, for tests that drive cognito-local directly */
-  client: CognitoIdentityProviderClient;
   /** the cognito-local process */
   pid: number | undefined;
   stop(): Promise<void>;
@@ -85,7 +82,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   try {
     await waitUntilUp(admin, child, () => output);
     const ids = await ensurePool(admin, path.join(options.dataDir, 'pool.json'));
-    return { endpoint, ...ids, admin, client: admin.client, pid: child.pid, stop };
+    return { endpoint, ...ids, admin, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;

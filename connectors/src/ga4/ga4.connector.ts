@@ -7,9 +7,9 @@ import { analyticsadmin, type analyticsadmin_v1beta } from 'googleapis/build/src
 import { analyticsdata, auth as googleAuth, type analyticsdata_v1beta } from 'googleapis/build/src/apis/analyticsdata/index.js';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { AccountInfo, Catalog, Connector, ConnectorContext, ConnectorError, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
-import { ConnectorConfigError, ConnectorError as ConnectorErrorClass } from '../contract';
+import { ConnectorConfigError } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
-import { rateBucket } from '../runtime/retry';
+import { callPlatform } from '../runtime/call';
 import {
   buildGoogleAuthorizeUrl,
   currentAccessToken,
@@ -100,21 +100,13 @@ function nextBoundary(now: number, periodMs: number): number {
   return periodMs - (now % periodMs);
 }
 
-async function call<T>(ctx: ConnectorContext<GoogleCredential>, fn: () => Promise<T>): Promise<T> {
-  await ctx.rateLimiter.acquire(rateBucket(ctx as ConnectorContext<unknown>, PLATFORM), ctx.signal);
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ConnectorErrorClass) throw err;
-    throw classifyGa4Error(err, (ctx.now ?? Date.now)());
-  }
-}
 
 const GA4_REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
 
 export function createGa4Connector(options: { pageRows?: number } = {}): Connector<GoogleCredential> {
   const pageRows = options.pageRows ?? GA4_PAGE_ROWS;
-  return {
+  const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> => callPlatform(connector, ctx, what, fn);
+  const connector: Connector<GoogleCredential> = {
     platform: PLATFORM,
     displayName: 'Google Analytics 4',
     // the Data and Admin APIs' v1beta has no announced end (developers.google.com/analytics/devguides/reporting/data/v1)
@@ -125,9 +117,16 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     // ~10-50 tokens). Requests also count against the Cloud project's 10 per second per user.
     rateLimits: [{ limit: 5, intervalMs: 1_000 }, { limit: 1_000, intervalMs: 3_600_000 }],
     reportTypes: GA4_REPORT_TYPES,
+    // a property allows 10 concurrent requests; two windows leave room for the dashboard's own users
+    maxConcurrency: 2,
+    windowDays: 31,
+    oauthApp: 'google',
+    classifyError: (err, at) => classifyGa4Error(err, at.nowMs),
+    // the Data API's standard reports are not cut by the property's retention setting (explorations are)
+    dataRetentionMonths: 120,
 
     async validate(ctx) {
-      await call(ctx, () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
+      await call(ctx, 'list account summaries', () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
     },
 
     async discover(ctx): Promise<Catalog> {
@@ -135,11 +134,11 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
       const accounts: AccountInfo[] = [];
       let pageToken: string | undefined;
       do {
-        const res = await call(ctx, () => admin.accountSummaries.list({ pageSize: 200, ...(pageToken ? { pageToken } : {}) }, callOptions(ctx)));
+        const res = await call(ctx, 'list account summaries', () => admin.accountSummaries.list({ pageSize: 200, ...(pageToken ? { pageToken } : {}) }, callOptions(ctx)));
         for (const summary of res.data.accountSummaries ?? []) {
           for (const p of summary.propertySummaries ?? []) {
             if (!p.property) continue;
-            const property = (await call(ctx, () => admin.properties.get({ name: p.property! }, callOptions(ctx)))).data;
+            const property = (await call(ctx, `read ${p.property}`, () => admin.properties.get({ name: p.property! }, callOptions(ctx)))).data;
             accounts.push({ id: p.property.replace(/^properties\//, ''), name: property.displayName ?? p.displayName ?? p.property, currency: property.currencyCode ?? 'USD', timeZone: property.timeZone ?? 'UTC' });
           }
         }
@@ -157,7 +156,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
       if (!Number.isInteger(offset)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
       let index = 0;
       for (;;) {
-        const res = await call(ctx, () =>
+        const res = await call(ctx, `${request.reportType} ${request.window.start}..${request.window.end} from ${offset}`, () =>
           api.properties.runReport(
             {
               property: `properties/${request.account.id}`,
@@ -193,6 +192,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     refresh: (ctx) => refreshGoogleToken(PLATFORM, ctx),
     accessTokenExpiresAt: googleAccessTokenExpiresAt,
   };
+  return connector;
 }
 
 export const ga4Connector = createGa4Connector();

@@ -9,7 +9,7 @@ import { seedDataSource } from '@tributary/shared/testing/seed';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import type { AccountInfo, ConnectorContext, ExtractRequest } from '../contract';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
-import { runExtract } from '../runtime/retry';
+import { runExtract } from '../runtime/call';
 import { MemoryLogger, VirtualClock } from '../runtime/test-support';
 import type { MetaCredential } from '../meta-ads/meta-oauth';
 import { startMetaSandbox, type MetaSandbox } from '../sandboxes/meta/meta-sandbox';

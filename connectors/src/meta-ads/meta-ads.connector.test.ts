@@ -9,8 +9,8 @@ import { seedDataSource } from '@tributary/shared/testing/seed';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { ConnectorAuthError, FatalConnectorError, PermissionDeniedError, type AccountInfo, type ConnectorContext, type ExtractRequest } from '../contract';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
-import { runExtract } from '../runtime/retry';
-import { MemoryLogger, VirtualClock } from '../runtime/test-support';
+import { runExtract } from '../runtime/call';
+import { MemoryLogger, VirtualClock, canonicalDecimal, daySums } from '../runtime/test-support';
 import { startMetaSandbox, type MetaSandbox } from '../sandboxes/meta/meta-sandbox';
 import { User } from 'facebook-nodejs-business-sdk';
 import { GraphClient, META_GRAPH_API_VERSION } from './graph-client';
@@ -136,23 +136,23 @@ describe('Meta Ads connector', () => {
     sb.addFault({ kind: 'rate_limit', code: 80000, regainMinutes: 3, times: 1 });
     const { ctx, clock } = context();
     const rows = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
-    expect(rows.length).toBeGreaterThan(0);
     expect(clock.sleeps).toContain(180_000);
+    await expectEqualsTruth(rows, accountOf(0).id, { start: '2026-11-01', end: '2026-11-07' });
   });
 
   it('when Meta answers 500 once, it backs off and succeeds', async () => {
     sb.addFault({ kind: 'server_error', times: 1 });
     const { ctx, clock } = context();
     const rows = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
-    expect(rows.length).toBeGreaterThan(0);
     expect(clock.sleeps.length).toBe(1);
+    await expectEqualsTruth(rows, accountOf(0).id, { start: '2026-11-01', end: '2026-11-07' });
   });
 
   it('when the token has expired, it is refreshed once through fb_exchange_token, persisted, and the extraction succeeds without the token in any log', async () => {
     sb.addFault({ kind: 'expired_token' });
     const { ctx, refreshed, logger } = context({ appId: 'sandbox-app', appSecret: 'sandbox-secret' });
     const rows = await collect(ctx, { account: accountOf(2), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
-    expect(rows.length).toBeGreaterThan(0);
+    await expectEqualsTruth(rows, accountOf(2).id, { start: '2026-11-01', end: '2026-11-07' });
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]!.accessToken).not.toBe(sb.demoToken);
     expect(logger.text()).not.toContain(sb.demoToken);
@@ -240,6 +240,18 @@ async function collect(ctx: ConnectorContext<MetaCredential>, request: ExtractRe
   const rows: FactRow[] = [];
   for await (const batch of factRows(ctx, request)) rows.push(...batch);
   return rows;
+}
+
+/** Rows extracted under faults, summed per day, equal the truth of what the sandbox served for the window, exactly. */
+async function expectEqualsTruth(rows: FactRow[], accountId: string, window: { start: string; end: string }) {
+  const expected = await truth(accountId, window);
+  expect(expected.days.length).toBeGreaterThan(0);
+  const campaignsPerDay = new Map<string, number>();
+  for (const c of expected.campaigns as { date: string }[]) campaignsPerDay.set(c.date, (campaignsPerDay.get(c.date) ?? 0) + 1);
+  expect(daySums(rows, ['impressions', 'clicks', 'cost', 'conversions', 'revenue'])).toEqual(Object.fromEntries((expected.days as Record<string, string | number>[]).map((d) => [d.date, {
+    rows: String(campaignsPerDay.get(String(d.date))), impressions: canonicalDecimal(d.impressions!), clicks: canonicalDecimal(d.clicks!), cost: canonicalDecimal(d.spend!),
+    conversions: canonicalDecimal(d.conversions!), revenue: canonicalDecimal(d.revenue!),
+  }])));
 }
 
 /** A decimal string without trailing fractional zeros ("12.30" → "12.3", "0.00" → "0"): equal values, exactly, without floats. */

@@ -6,7 +6,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import { ConnectorError, type Connector, type ConnectorContext, type Logger as ConnectorLogger } from '@tributary/connectors/contract';
 import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter';
 import type { CredentialsTable, DB } from '@tributary/shared/db/schema';
-import { AuthorizationFailedError, NotFoundError, NotImplementedError, ValidationError } from '@tributary/shared/domain/errors';
+import { AuthorizationFailedError, ConflictError, NotFoundError, NotImplementedError, ValidationError } from '@tributary/shared/domain/errors';
 import type { Platform } from '@tributary/shared/domain/platform';
 import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/access';
 import { zodIssueDetails } from '@tributary/shared/http/error-envelope';
@@ -29,6 +29,7 @@ import {
   validateCredentialRoute,
 } from './credential.routes';
 import type { Credential } from './credential.schemas';
+import { writeBackRefreshedTokens, type CredentialVersion } from './token-writeback';
 
 type RequestMeta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
 const meta = (i: RequestMeta): RequestMeta => ({ requestId: i.requestId, sourceIp: i.sourceIp, userAgent: i.userAgent });
@@ -76,8 +77,9 @@ function checkSecretShape(connector: Connector<unknown> | undefined, secret: Rec
   return parsed.data as Record<string, unknown>;
 }
 
-async function loadCredential(trx: Transaction<DB>, projectId: string, credentialId: string) {
-  const row = await trx.selectFrom('credentials').selectAll().where('projectId', '=', projectId).where('id', '=', credentialId).executeTakeFirst();
+async function loadCredential(trx: Transaction<DB>, projectId: string, credentialId: string, options: { lock?: boolean } = {}) {
+  const query = trx.selectFrom('credentials').selectAll().where('projectId', '=', projectId).where('id', '=', credentialId);
+  const row = await (options.lock ? query.forUpdate() : query).executeTakeFirst();
   if (!row) throw new NotFoundError('Credential', credentialId);
   return row;
 }
@@ -99,15 +101,26 @@ function connectorLogger(deps: ApiDeps): ConnectorLogger {
   };
 }
 
-function connectorContext(deps: ApiDeps, connector: Connector<unknown>, row: Selectable<CredentialsTable>, credential: unknown): ConnectorContext<unknown> {
-  return {
+/** The version the row says, read (with the row) before the secret: what a token write-back is conditional on. */
+function versionOf(access: ProjectAccess, row: Selectable<CredentialsTable>): CredentialVersion {
+  return { organizationId: access.organizationId, credentialId: row.id, secretRef: row.secretRef, version: row.secretVersion };
+}
+
+function connectorContext(deps: ApiDeps, connector: Connector<unknown>, row: Selectable<CredentialsTable>, credential: unknown, read: CredentialVersion): ConnectorContext<unknown> {
+  const oauthClient = deps.oauthClients[row.platform as Platform];
+  const ctx: ConnectorContext<unknown> = {
     credential,
     baseUrls: deps.connectorBaseUrls,
     rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
     rateBucket: `${row.platform}:${row.id}`,
     logger: connectorLogger(deps),
-    onTokensRefreshed: async (refreshed) => deps.secrets.update(row.secretRef, refreshed as Record<string, unknown>),
+    ...(oauthClient ? { oauthClient } : {}),
+    onTokensRefreshed: async (refreshed) => {
+      await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, oauthClient);
+      ctx.credential = refreshed;
+    },
   };
+  return ctx;
 }
 
 export const makeListCredentials = (deps: ApiDeps) =>
@@ -170,7 +183,8 @@ export const makeUpdateCredential = (deps: ApiDeps) =>
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
     const row = await conflictOnUnique(
       deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-        const existing = await loadCredential(trx, params.project_id, params.credential_id);
+        // the row lock first: a token write-back in flight finishes before this rotation writes the secret
+        const existing = await loadCredential(trx, params.project_id, params.credential_id, { lock: true });
         let preview: string | null | undefined;
         if (body.secret) {
           const secret = checkSecretShape(deps.findConnector(existing.platform as Platform), body.secret);
@@ -185,7 +199,7 @@ export const makeUpdateCredential = (deps: ApiDeps) =>
             ...(body.label !== undefined ? { label: body.label } : {}),
             ...(body.status !== undefined ? { status: body.status } : {}),
             ...(body.expires_at !== undefined ? { expiresAt: body.expires_at } : {}),
-            ...(body.secret ? { maskedPreview: preview ?? null, validationStatus: 'pending', validationMessage: null, lastValidatedAt: null, status: body.status ?? 'active' } : {}),
+            ...(body.secret ? { maskedPreview: preview ?? null, validationStatus: 'pending', validationMessage: null, lastValidatedAt: null, status: body.status ?? 'active', secretVersion: sql<number>`secret_version + 1` } : {}),
           })
           .where('id', '=', existing.id)
           .returningAll()
@@ -222,7 +236,7 @@ export const makeValidateCredential = (deps: ApiDeps) =>
     let status: 'valid' | 'invalid' | 'error' = 'valid';
     let message: string | null = null;
     try {
-      await connector.validate(connectorContext(deps, connector, row, secret));
+      await connector.validate(connectorContext(deps, connector, row, secret, versionOf(access, row)));
     } catch (error) {
       if (!(error instanceof ConnectorError)) throw error;
       status = error.kind === 'rate_limited' || error.kind === 'transient' ? 'error' : 'invalid';
@@ -248,9 +262,11 @@ export const makeRefreshCredential = (deps: ApiDeps) =>
     const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadCredential(trx, params.project_id, params.credential_id));
     const connector = connectorFor(deps, row.platform as Platform, 'Token refresh');
     if (connector.auth.kind !== 'oauth2' || !connector.refresh) throw new ValidationError(`${connector.displayName} credentials are not OAuth tokens and need no refresh`);
+    const read = versionOf(access, row);
     const secret = await readSecretAudited(deps, access, row, 'refresh', meta(input));
-    const refreshed = await connector.refresh(connectorContext(deps, connector, row, secret));
-    await deps.secrets.update(row.secretRef, refreshed as Record<string, unknown>);
+    const refreshed = await connector.refresh(connectorContext(deps, connector, row, secret, read));
+    const outcome = await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, deps.oauthClients[row.platform as Platform]);
+    if (outcome === 'stale') throw new ConflictError('The credential was changed while it was being refreshed; refresh it again');
     const updated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
       const u = await trx.updateTable('credentials').set({ status: 'active', maskedPreview: maskedPreview(refreshed as Record<string, unknown>) }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
       await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'credential.refreshed', targetType: 'credential', targetId: row.id, request: meta(input) });
@@ -275,8 +291,8 @@ export const makeOAuthStart = (deps: ApiDeps) =>
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
     const connector = connectorFor(deps, params.platform, 'OAuth connection');
     if (connector.auth.kind !== 'oauth2') throw new ValidationError(`${connector.displayName} uses API keys, not OAuth: store the key with POST ${createCredentialRoute.path}`);
-    const client = deps.oauthClients[params.platform];
-    if (!client) throw new NotImplementedError(`No OAuth app is configured for ${params.platform} in this environment`, { platform: params.platform });
+    // a 501 naming the setting to fill when this environment has no app for the platform
+    const client = await deps.oauthClient(params.platform);
     const state = randomBytes(32).toString('base64url');
     const codeVerifier = connector.auth.pkce ? randomBytes(48).toString('base64url') : undefined;
     const record: OAuthState = { organizationId: access.organizationId, projectId: params.project_id, userId: user.userId, platform: params.platform, label: query.label ?? `${connector.displayName} (OAuth)`, ...(codeVerifier ? { codeVerifier } : {}) };
@@ -325,8 +341,8 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
       throw new AuthorizationFailedError('This connection was started by someone else; start it again yourself');
     }
     const connector = connectorFor(deps, state.platform, 'OAuth connection');
-    const client = deps.oauthClients[state.platform];
-    if (!connector.exchangeCode || !client) throw new NotImplementedError(`OAuth is not configured for ${state.platform} in this environment`, { platform: state.platform });
+    if (!connector.exchangeCode) throw new NotImplementedError(`OAuth is not available for ${state.platform}`, { platform: state.platform });
+    const client = await deps.oauthClient(state.platform);
     // the membership may have changed while the user was away at the platform
     const access = await projectAccess(deps.db, user.userId, state.projectId, 'manage');
     const tokens = (await connector.exchangeCode({ code: body.code, redirectUri: deps.api.oauthRedirectUri, ...(state.codeVerifier ? { codeVerifier: state.codeVerifier } : {}), client, baseUrls: deps.connectorBaseUrls })) as Record<string, unknown>;
@@ -337,7 +353,7 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
         // reconnecting replaces the tokens of the same credential, so its data sources keep working
         await deps.secrets.update(existing.secretRef, tokens);
         await deps.secrets.delete(stored.ref);
-        const u = await trx.updateTable('credentials').set({ status: 'active', validationStatus: 'pending', maskedPreview: maskedPreview(tokens), secretVersion: sql`secret_version + 1` }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
+        const u = await trx.updateTable('credentials').set({ status: 'active', validationStatus: 'pending', maskedPreview: maskedPreview(tokens), secretVersion: sql<number>`secret_version + 1` }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
         await writeAudit(trx, { organizationId: access.organizationId, projectId: state.projectId, actorUserId: user.userId, action: 'credential.rotated', targetType: 'credential', targetId: u.id, details: { via: 'oauth' }, request: meta(input) });
         return u;
       }

@@ -11,7 +11,9 @@ import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/ac
 import { httpHandler } from '@tributary/shared/http/http-handler';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
+import { writeBackRefreshedTokens } from '../credentials/token-writeback';
 import { startExtractionRun } from '../pipeline/start-run';
+import { checkRequestedWindow } from '../pipeline/windows';
 import { writeAudit } from '../audit';
 import { applySchedule } from '../schedules/schedule-sync';
 import { resolveScheduleConfig, type ScheduleConfig } from '../schedules/schedule-config';
@@ -92,16 +94,21 @@ async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: str
  * Returns the credential and the account as the platform describes it (stored on the data source, so runs
  * plan without asking again while it is fresh); account is null for a platform without a connector.
  */
-async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credentialId: string, config: { account_id: string; report_types: string[] }, request: RequestMeta) {
+async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credentialId: string, config: { account_id: string; report_types: string[]; start_date?: string }, request: RequestMeta) {
   const credential = await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
     trx.selectFrom('credentials').selectAll().where('projectId', '=', access.projectId).where('id', '=', credentialId).executeTakeFirst(),
   );
   if (!credential) throw new ValidationError('The credential does not exist in this project', { field: 'credential_id' });
   const connector = deps.findConnector(credential.platform as Platform);
+  if (config.start_date) {
+    const field = 'extraction_config.start_date';
+    checkRequestedWindow({ start: config.start_date, end: config.start_date }, connector ?? undefined, new Date(), { start: field, end: field });
+  }
   if (!connector) return { credential, account: null };
   await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
     writeAudit(trx, { organizationId: access.organizationId, projectId: access.projectId, actorUserId: access.userId, action: 'credential.secret_read', targetType: 'credential', targetId: credential.id, details: { purpose: 'discover' }, request }),
   );
+  const read = { organizationId: access.organizationId, credentialId: credential.id, secretRef: credential.secretRef, version: credential.secretVersion };
   const secret = await deps.secrets.read(credential.secretRef);
   let catalog;
   try {
@@ -111,7 +118,11 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
       rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
       rateBucket: `${credential.platform}:${credential.id}`,
       logger: { debug: (m) => deps.logger.debug(m), info: (m) => deps.logger.info(m), warn: (m) => deps.logger.warn(m), error: (m) => deps.logger.error(m) },
-      onTokensRefreshed: async (refreshed) => deps.secrets.update(credential.secretRef, refreshed as Record<string, unknown>),
+      ...(deps.oauthClients[credential.platform as Platform] ? { oauthClient: deps.oauthClients[credential.platform as Platform]! } : {}),
+      // only the tokens, and only if the secret is still the version read with the row (token-writeback.ts)
+      onTokensRefreshed: async (refreshed) => {
+        await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, deps.oauthClients[credential.platform as Platform]);
+      },
     });
   } catch (error) {
     if (error instanceof ConnectorError) throw new ValidationError(`Could not read the ${connector.displayName} catalog with this credential: ${error.userMessage}`, { field: 'credential_id' });
@@ -238,6 +249,8 @@ export const makeExtractDataSource = (deps: ApiDeps) =>
     // refuses a second concurrent run (409 with the running job's id, from the partial unique index)
     const source = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
     const backfill = body.window_start || body.window_end ? { start: body.window_start ?? body.window_end!, end: body.window_end ?? body.window_start! } : undefined;
+    // what is wrong with the window is said before whether a run is already going (409)
+    if (backfill) checkRequestedWindow(backfill, deps.findConnector(source.platform as Platform), new Date());
     const started = await startExtractionRun(deps, {
       dataSourceId: source.id,
       organizationId: access.organizationId,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CalendarDateSchema } from '@tributary/shared/domain/calendar-date';
 import { UuidSchema } from '../common.schemas';
 import { DEFAULT_SCHEDULE, ScheduleConfigSchema } from '../schedules/schedule-config';
 
@@ -7,7 +8,7 @@ export const ExtractionConfigSchema = z
     account_id: z.string().trim().min(1).max(100),
     report_types: z.array(z.string().min(1).max(100)).min(1).max(20),
     /** first day to backfill on the first run, YYYY-MM-DD */
-    start_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+    start_date: CalendarDateSchema.optional(),
   })
   .strict();
 
@@ -59,8 +60,8 @@ export const DataSourceListSchema = z.object({ data_sources: z.array(DataSourceS
 
 export const ExtractBodySchema = z
   .object({
-    window_start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
-    window_end: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+    window_start: CalendarDateSchema.optional(),
+    window_end: CalendarDateSchema.optional(),
   })
   .strict()
   .refine((v) => !v.window_start || !v.window_end || v.window_start <= v.window_end, 'window_start must not be after window_end');

@@ -88,8 +88,12 @@ type Cast = 'uuid' | 'uuid[]' | 'date' | 'text' | 'text[]' | 'numeric' | 'bigint
 const CAST_SQL: Record<Cast, string> = { uuid: 'uuid', 'uuid[]': 'uuid[]', date: 'date', text: 'text', 'text[]': 'text[]', numeric: 'numeric', bigint: 'bigint', char3: 'char(3)' };
 const p = (value: unknown, cast: Cast): RawBuilder<unknown> => sql`${value}::${sql.raw(CAST_SQL[cast])}`;
 
-/** The text a spreadsheet would run as a formula starts with one of these (OWASP CSV injection). */
-const FORMULA_SQL = (expr: string) => `CASE WHEN left(${expr}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${expr} ELSE ${expr} END`;
+/**
+ * The text a spreadsheet would run as a formula (OWASP CSV injection): = + - @ or their full-width forms
+ * after any leading spaces, or a leading tab or CR. The same rule as formats/spreadsheet-safety.ts.
+ */
+const FORMULA_SQL = (expr: string) =>
+  `CASE WHEN ${expr} ~ '^([[:space:]\u00a0\u3000]*[-=+@\uff1d\uff0b\uff0d\uff20]|[\t\r])' THEN '''' || ${expr} ELSE ${expr} END`;
 
 interface DimensionSpec {
   columns: { key: string; header: string; expr: RawBuilder<unknown>; type: ColumnType }[];

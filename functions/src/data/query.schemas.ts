@@ -2,6 +2,7 @@
 // the GET endpoints' and webhooks' query strings (parsed into the same shape by parseUrlQuery), and later
 // the dashboard. Names are the API's snake_case; the builder turns them into SQL from whitelists only.
 import { z } from 'zod';
+import { CalendarDateSchema } from '@tributary/shared/domain/calendar-date';
 import { PlatformSchema } from '@tributary/shared/domain/platform';
 import { ValidationError } from '@tributary/shared/domain/errors';
 
@@ -58,7 +59,7 @@ export const FilterSchema = z.discriminatedUnion('op', [
 ]);
 export type Filter = z.infer<typeof FilterSchema>;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Date format must be YYYY-MM-DD').refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'not a calendar date')
+const isoDate = CalendarDateSchema
   .refine((s) => s >= '1990-01-01' && s <= '2199-12-31', 'outside the years this data can hold');
 export const RELATIVE_RANGE = /^(today|yesterday|this_month|last_month|this_year|last_year|last_(\d{1,4})_days)$/;
 export const DateRangeSchema = z.union([

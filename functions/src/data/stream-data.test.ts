@@ -13,8 +13,13 @@ import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing
 import { AppError } from '@tributary/shared/domain/errors';
 import { DataQuerySchema, OUTPUT_FORMATS, type DataQueryInput, type OutputFormat } from './query.schemas';
 import { streamData, type DataRequest } from './stream-data';
+import { FORMULA_START, xmlSafeText } from './formats/spreadsheet-safety';
 
 const EVIL = '=HYPERLINK("http://evil","x")';
+// what a spreadsheet still runs as a formula (leading spaces, full-width signs, an ideographic space), and
+// control characters XML 1.0 forbids
+const HOSTILE = [' =1+1', '\uff1dHYPERLINK("http://evil")', '\uff0b1', '\uff0d1', '\uff20SUM(A1)', '\u3000=2*3', '\t-1', 'ok\u0001\u0008\u000bname\ufffe'];
+const FORMULA_HOSTILE = HOSTILE.slice(0, -1);
 const START = '2026-06-01';
 const DAYS = 10;
 
@@ -60,6 +65,7 @@ beforeAll(async () => {
   const rows = [...syntheticFacts({ days: DAYS, rowsPerDay: 40, startDate: START })].flat();
   // an outside campaign name that is a formula, with a refund (a negative cost) that must stay a number
   rows.push({ dataType: 'ad_daily', date: START, accountId: '1', accountName: 'A', campaignId: '666', campaignName: EVIL, adGroupId: '1', adGroupName: '-1+1', adId: '1', adName: '@SUM(A1)', impressions: 10, clicks: 0, cost: '-12.50', conversions: 0, revenue: 0, currency: 'USD' });
+  HOSTILE.forEach((name, i) => rows.push({ dataType: 'ad_daily', date: START, accountId: '1', accountName: 'A', campaignId: `77${i}`, campaignName: name, adGroupId: '1', adGroupName: 'g', adId: `9${i}`, adName: 'a', impressions: 1, clicks: 0, cost: '1.00', conversions: 0, revenue: 0, currency: 'USD' }));
   await loadFacts(tdb.db, { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: src.dataSourceId, platform: src.platform }, rows);
   // ECB-style rates: EUR base, quoted in USD
   for (let d = 0; d < DAYS; d++) {
@@ -143,6 +149,9 @@ describe('streamData', () => {
     const evilRow = expected.findIndex((r) => r[evilIndex] === EVIL);
     expect(evilRow).toBeGreaterThanOrEqual(0);
     const inert = (s: string) => expect(s.startsWith("'=")).toBe(true);
+    const hostileRows = HOSTILE.map((name) => expected.findIndex((r) => r[evilIndex] === name));
+    expect(hostileRows.every((i) => i >= 0)).toBe(true);
+    const allInert = (rows: string[][]) => FORMULA_HOSTILE.forEach((name, k) => expect(rows[hostileRows[k]!]![evilIndex], JSON.stringify(name)).toBe(`'${name}`));
 
     for (const format of OUTPUT_FORMATS) {
       const { body, headers } = await run(q, format, { bom: format === 'csv' });
@@ -155,20 +164,22 @@ describe('streamData', () => {
         expect(parsed.errors).toEqual([]);
         cells = parsed.data.slice(1);
         inert(cells[evilRow]![evilIndex]!);
+        allInert(cells);
       } else if (format === 'json') {
         cells = expected;
       } else if (format === 'ndjson') {
         const lines = body.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
         cells = lines.map((r) => reference.columns.map((c: { key: string }) => (r[c.key] === null ? '' : String(r[c.key]))));
       } else if (format === 'xml') {
-        const parser = new XMLParser({ parseTagValue: false, ignoreAttributes: false, isArray: (name) => name === 'row' });
+        const parser = new XMLParser({ parseTagValue: false, trimValues: false, ignoreAttributes: false, isArray: (name) => name === 'row' });
         const doc = parser.parse(body.toString(), true);
         cells = (doc.data.row as Record<string, string>[]).map((r) => reference.columns.map((c: { key: string }) => String(r[c.key] ?? '')));
       } else if (format === 'html') {
         const html = body.toString();
         const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1);
-        cells = rows.map((m) => [...m[1]!.matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]!.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')));
+        cells = rows.map((m) => [...m[1]!.matchAll(/<td>(.*?)<\/td>/gs)].map((c) => c[1]!.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')));
         inert(cells[evilRow]![evilIndex]!);
+        allInert(cells);
       } else {
         const wb = new ExcelJS.Workbook();
         await wb.xlsx.load(body as never);
@@ -192,12 +203,22 @@ describe('streamData', () => {
             return String(v);
           }));
         });
-        inert(cells[evilRow]![evilIndex]!);
+        // XLSX keeps the name as it is (no visible apostrophe): a text cell in the Text format is never a formula
+        for (const [k, name] of HOSTILE.entries()) {
+          const cell = sheet.getRow(hostileRows[k]! + 2).getCell(evilIndex + 1);
+          expect(cell.value, JSON.stringify(name)).toBe(xmlSafeText(name));
+          expect(cell.type).toBe(ExcelJS.ValueType.String);
+          expect(cell.numFmt).toBe('@');
+        }
+        expect(cells[evilRow]![evilIndex]).toBe(EVIL);
         expect(sheet.getRow(evilRow + 2).getCell(costIndex + 1).type).toBe(ExcelJS.ValueType.Number);
       }
       // the same rows in every format; text that looked like a formula differs only by its leading quote
-      const normalize = (rows: string[][]) => rows.map((r) => r.map((v, i) => (reference.columns[i].type === 'text' ? v.replace(/^'(?=[=+\-@\t\r])/, '') : reference.columns[i].type === 'date' ? v : v === '' ? '' : String(Number(v)))));
-      expect(normalize(cells), format).toEqual(normalize(expected));
+      const normalize = (rows: string[][]) => rows.map((r) => r.map((v, i) => (reference.columns[i].type === 'text' ? (v.startsWith("'") && FORMULA_START.test(v.slice(1)) ? v.slice(1) : v) : reference.columns[i].type === 'date' ? v : v === '' ? '' : String(Number(v)))));
+      // XML drops the characters XML 1.0 forbids; everything else is the same
+      const fromXml = (rows: string[][]) => (format === 'xml' || format === 'xlsx' ? rows.map((r) => r.map(xmlSafeText)) : rows);
+      expect(normalize(cells), format).toEqual(normalize(fromXml(expected)));
+      if (format === 'xml' || format === 'xlsx') expect(cells[hostileRows[HOSTILE.length - 1]!]![evilIndex]).toBe('okname');
       // the refund stays a negative number, not neutralized text
       expect(Number(cells[evilRow]![costIndex]), format).toBe(-12.5);
     }

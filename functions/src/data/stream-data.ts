@@ -18,7 +18,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { to as copyTo } from 'pg-copy-streams';
-import type { Database } from '@tributary/shared/db/database';
+import { discardConnection, type Database } from '@tributary/shared/db/database';
 import { NotFoundError, ValidationError } from '@tributary/shared/domain/errors';
 import { resolveDateRange } from './date-range';
 import { FxRateMissingError, ResultTooLargeError } from './data.errors';
@@ -250,7 +250,8 @@ async function copyCsv(client: pg.PoolClient, builder: Parameters<typeof compile
   await writeChunk(out, `${bom ? BOM : ''}${header}\r\n`);
   const lines = new CsvLineEndings();
   const source = client.query(copyTo(`COPY (${copy}) TO STDOUT WITH (FORMAT csv)`));
-  await pipeline(source, lines, out);
+  // a COPY cut off mid-stream (the client went away) leaves the connection in copy mode: it is closed, not reused
+  await pipeline(source, lines, out).catch((err: unknown) => Promise.reject(discardConnection(err instanceof Error ? err : new Error(String(err)))));
   await drained(out).catch(() => {});
   return lines.records;
 }

@@ -1,7 +1,6 @@
 // Seam: the invitation flow end to end through real HTTP (local API server → Lambda handlers → PostgreSQL,
 // cognito-local, the outbox mailer): inviting never adds anyone, only the invited person's verified address
 // accepts, and neither inviting nor registering tells a caller whether an address has an account.
-import { UpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
@@ -88,7 +87,7 @@ describe('invitations over HTTP', () => {
     expect((await h.call(memR.inviteMemberRoute, { token: owner.token, params: { organization_id: owner.orgId }, body: { email: victim, role: 'admin' } })).status).toBe(201);
     const token = await tokenFor(victim);
     const mallory = await h.signUp(`mallory-${stamp}@example.com`);
-    await h.cognito.client.send(new UpdateUserAttributesCommand({ AccessToken: mallory.token, UserAttributes: [{ Name: 'email', Value: victim }] }));
+    await h.cognito.admin.changeOwnEmail(mallory.token, victim);
 
     // Act + Assess: the profile keeps her verified original; with a leaked token she is still refused
     const profile = await h.call(authR.getProfileRoute, { token: mallory.token });
@@ -117,7 +116,7 @@ describe('invitations over HTTP', () => {
     await admin.connect();
     try {
       await admin.query('UPDATE users SET email_verified = false WHERE id = $1', [person.userId]);
-      await h.cognito.client.send(new (await import('@aws-sdk/client-cognito-identity-provider')).AdminUpdateUserAttributesCommand({ UserPoolId: h.cognito.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'false' }] }));
+      await h.cognito.admin.setEmail(h.cognito, email, email, false);
       expectError(await h.call(memR.acceptInvitationRoute, { token: person.token, body: { token } }), 403, 'AUTHORIZATION_FAILED');
       expect(await memberIds()).not.toContain(person.userId);
     } finally {

@@ -82,7 +82,7 @@ describe('page encoder', () => {
     expect(err).toBeInstanceOf(PageEncoderThreadError);
     expect((err as Error).name).toBe('PageEncoderThreadError');
     const asl = EXTRACTION_DEFINITION;
-    expect(JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry[0].ErrorEquals).toContain('PageEncoderThreadError');
+    expect((JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals)).toContain('PageEncoderThreadError');
     expect((await own.encode('google_ads', pieces(message(5)), meta, SUFFIX)).count).toBe(5);
     await own.close();
   });

@@ -3,13 +3,13 @@
 // is fresh, else asks the connector; and splits the run into work items: account x report type x window.
 // Windows come from the last successful day and the report type's lookback (restated days are always
 // extracted again), or from the backfill range the job was started with, in chunks.
-import { withRetries } from '@tributary/connectors/runtime/retry';
+import { withRetries } from '@tributary/connectors/runtime/call';
 import { ConnectorAuthError, ConnectorConfigError, type AccountInfo, type Connector, type ConnectorContext } from '@tributary/connectors/contract';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import { workItemKey, type PlanOutput, type RunRef, type WorkItem } from './pipeline-types';
 import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
-import { addDays, chunk, dayIn, incrementalRange } from './windows';
+import { addDays, chunk, dayIn, incrementalRange, oldestServedDay } from './windows';
 
 export function makePlanner(deps: PipelineDeps) {
   return async (input: { job: RunRef }): Promise<PlanOutput> => {
@@ -39,13 +39,17 @@ export function makePlanner(deps: PipelineDeps) {
     });
 
     const today = dayIn(account.timeZone, deps.clock.now());
+    // the API refuses such windows; a stored start date or a job older than a retention change is cut here
+    const oldest = oldestServedDay(connector.dataRetentionMonths, deps.clock.now());
     const items: WorkItem[] = [];
     for (const rt of reportTypes) {
       const range = run.requestedWindow
         ? run.requestedWindow
         : incrementalRange({ today, lastSuccessfulDate: run.lastSuccessfulDate, lookbackDays: rt.lookbackDays, firstDay: run.extractionConfig.start_date ?? addDays(today, -(deps.initialHistoryDays - 1)), ...(run.extractionConfig.start_date ? { notBefore: run.extractionConfig.start_date } : {}) });
       if (!range) continue;
-      for (const window of chunk(range, deps.windowChunkDays)) items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
+      const bounded = { start: range.start < oldest ? oldest : range.start, end: range.end > today ? today : range.end };
+      if (bounded.start > bounded.end) continue;
+      for (const window of chunk(bounded, deps.windowChunkDays ?? connector.windowDays)) items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
     }
 
     await inRun(deps.db, input.job, async (c) => {
@@ -61,7 +65,7 @@ export function makePlanner(deps: PipelineDeps) {
       const end = items.reduce<string | null>((m, i) => (m === null || i.window.end > m ? i.window.end : m), null);
       await c.query(`UPDATE extraction_jobs SET window_start = coalesce($2, window_start), window_end = coalesce($3, window_end) WHERE id = $1`, [run.jobId, start, end]);
     });
-    return { items, maxConcurrency: deps.maxConcurrency[run.platform] ?? 2 };
+    return { items, maxConcurrency: deps.maxConcurrency?.[run.platform] ?? connector.maxConcurrency };
   };
 }
 

@@ -1,6 +1,9 @@
 // The planner's day rules, without a platform: first runs, lookbacks, the configured start date, chunks.
 import { describe, expect, it } from 'vitest';
-import { addDays, chunk, dayIn, incrementalRange } from './windows';
+import { getConnector, listConnectors } from '@tributary/connectors/registry';
+import { isCalendarDate } from '@tributary/shared/domain/calendar-date';
+import { ValidationError } from '@tributary/shared/domain/errors';
+import { addDays, checkRequestedWindow, chunk, dayIn, incrementalRange } from './windows';
 
 describe('incrementalRange', () => {
   const today = '2026-11-23';
@@ -40,5 +43,30 @@ describe('chunk and dayIn', () => {
     const at = new Date('2026-11-23T12:00:00Z');
     expect([dayIn('Pacific/Kiritimati', at), dayIn('UTC', at), dayIn('Pacific/Pago_Pago', at)]).toEqual(['2026-11-24', '2026-11-23', '2026-11-23']);
     expect(dayIn('Pacific/Pago_Pago', new Date('2026-11-23T05:00:00Z'))).toBe('2026-11-22');
+  });
+});
+
+describe('checkRequestedWindow', () => {
+  const now = new Date('2026-12-07T12:00:00Z');
+  const meta = { displayName: 'Meta Ads', dataRetentionMonths: getConnector('meta_ads').dataRetentionMonths };
+
+  it('when a window ends after today anywhere on earth, or starts before the platform keeps data, it is a 400 naming the limit', () => {
+    expect(() => checkRequestedWindow({ start: '2026-12-01', end: '2026-12-09' }, meta, now)).toThrow(ValidationError);
+    expect(() => checkRequestedWindow({ start: '9999-12-01', end: '9999-12-31' }, meta, now)).toThrow(/future/);
+    expect(() => checkRequestedWindow({ start: '2023-10-31', end: '2024-01-01' }, meta, now)).toThrow(/37 months; the oldest day it serves is 2023-11-01/);
+    expect(() => checkRequestedWindow({ start: '1900-01-01', end: '2026-11-30' }, undefined, now)).toThrow(/120 months/);
+    // UTC+14 is already on the 8th: an account there may ask for its today
+    expect(() => checkRequestedWindow({ start: '2023-11-01', end: '2026-12-08' }, meta, now)).not.toThrow();
+  });
+
+  it('declares a retention for every built connector', () => {
+    for (const c of listConnectors()) expect(c.dataRetentionMonths, c.platform).toBeGreaterThan(0);
+  });
+});
+
+describe('isCalendarDate', () => {
+  it('accepts real days only', () => {
+    expect(['2024-02-29', '2026-12-31', '0001-01-01'].every(isCalendarDate)).toBe(true);
+    expect(['2024-02-31', '2023-02-29', '2026-13-01', '2026-00-10', '0000-01-01', '2026-1-01', '20261-01-01'].some(isCalendarDate)).toBe(false);
   });
 });

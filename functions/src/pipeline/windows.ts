@@ -1,4 +1,6 @@
 // Which days a run extracts. Pure functions, so the planner's rules are tested without a platform.
+import { latestToday, monthsBefore } from '@tributary/shared/domain/calendar-date';
+import { ValidationError } from '@tributary/shared/domain/errors';
 
 export interface DayRange {
   start: string;
@@ -41,4 +43,26 @@ export function chunk(range: DayRange, days: number): DayRange[] {
 
 export function minDay(a: string, b: string): string {
   return a < b ? a : b;
+}
+
+/** A platform that declares no retention is held to ten years, the data API's longest range. */
+export const DEFAULT_RETENTION_MONTHS = 120;
+
+/** The oldest day a platform still serves, by its connector's declared retention. */
+export function oldestServedDay(retentionMonths: number | undefined, now: Date): string {
+  return monthsBefore(latestToday(now), retentionMonths ?? DEFAULT_RETENTION_MONTHS);
+}
+
+/**
+ * A requested backfill or first day, checked before anything else (a running job's 409 included): no day
+ * after today anywhere on earth, none older than the platform keeps.
+ */
+export function checkRequestedWindow(range: DayRange, platform: { displayName: string; dataRetentionMonths?: number } | undefined, now: Date, fields = { start: 'window_start', end: 'window_end' }): void {
+  const today = latestToday(now);
+  if (range.end > today) throw new ValidationError('The window ends in the future', { field: fields.end, latest_allowed: today });
+  const oldest = oldestServedDay(platform?.dataRetentionMonths, now);
+  if (range.start < oldest) {
+    const months = platform?.dataRetentionMonths ?? DEFAULT_RETENTION_MONTHS;
+    throw new ValidationError(`${platform?.displayName ?? 'This platform'} keeps report data for ${months} months; the oldest day it serves is ${oldest}`, { field: fields.start, earliest_allowed: oldest });
+  }
 }

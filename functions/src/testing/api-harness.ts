@@ -5,7 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { OutboxMailer } from '@tributary/shared/adapters/outbox-mailer';
@@ -68,7 +67,9 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
       TRIBUTARY_HOME: home,
       TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin,
       TRIBUTARY_MAIL_OUTBOX: outboxFile,
-      DATABASE_URL: (testDb.config as { url: string }).url,
+      // the API as a web function logs in (tributary_app only); the in-process pipeline as the pipeline does
+      DATABASE_URL: testDb.webUrl,
+      TRIBUTARY_PIPELINE_DATABASE_URL: (testDb.config as { url: string }).url,
       TRIBUTARY_DYNAMODB_ENDPOINT: dynalite.endpoint,
       TRIBUTARY_KV_TABLE: 'tributary-kv',
       TRIBUTARY_COGNITO_ENDPOINT: cognito.endpoint,
@@ -117,5 +118,5 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
 
 /** What an administrator (or Cognito's own verification) does: mark an address verified. */
 export async function markEmailVerified(cognito: CognitoLocalHandle, username: string): Promise<void> {
-  await cognito.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: cognito.userPoolId, Username: username, UserAttributes: [{ Name: 'email', Value: username }, { Name: 'email_verified', Value: 'true' }] }));
+  await cognito.admin.setEmail(cognito, username, username, true);
 }

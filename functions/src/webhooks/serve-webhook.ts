@@ -9,7 +9,7 @@
 import { Writable } from 'node:stream';
 import type pg from 'pg';
 import type { Database } from '@tributary/shared/db/database';
-import { AppError, AuthenticationRequiredError, NotFoundError, RateLimitExceededError, ValidationError } from '@tributary/shared/domain/errors';
+import { AppError, AuthenticationRequiredError, NotFoundError, RateLimitExceededError, ServiceUnavailableError, ValidationError } from '@tributary/shared/domain/errors';
 import { classifyError, errorResponse } from '@tributary/shared/http/error-envelope';
 import { projectCatalog } from '../data/catalog';
 import { chooseFormat } from '../data/formats';
@@ -144,7 +144,7 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
       if (classified.status >= 500) deps.onServerError?.(error, req.requestId);
       const response = errorResponse(classified, req.requestId, now);
       const headers: Record<string, string> = { ...(response.headers as Record<string, string>), ...rateHeaders, 'cache-control': 'no-store' };
-      if (error instanceof RateLimitExceededError) headers['retry-after'] = String(error.retryAfterSeconds);
+      if (error instanceof RateLimitExceededError || error instanceof ServiceUnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
       const out = counted.head(classified.status, headers);
       out.end(response.body);
       await finished(out).catch(() => {});
@@ -210,31 +210,44 @@ async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookReques
   );
 }
 
-/** Passes writes through and counts the bytes, keeping the target's backpressure. */
+/**
+ * Passes writes through and counts the bytes, keeping the target's backpressure. A target that closes before
+ * it finished (the client went away, the socket timed out) destroys this stream too, so whatever is waiting
+ * to write (a cursor read loop, a COPY pipeline) fails at once and gives its connection back.
+ */
 function countingWritable(target: Writable, count: (n: number) => void, beforeEnd: () => Promise<void>): Writable {
-  return new Writable({
+  const gone = () => new Error('client went away');
+  const out: Writable = new Writable({
     highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, done) {
+      if (target.destroyed || target.writableEnded) return done(gone());
       count(chunk.length);
-      if (target.write(chunk)) done();
-      else {
-        const resume = () => {
-          target.off('close', resume);
-          target.off('drain', resume);
-          done();
-        };
-        target.once('drain', resume);
-        target.once('close', resume);
-      }
+      if (target.write(chunk)) return done();
+      const resume = () => {
+        target.off('close', resume);
+        target.off('drain', resume);
+        done(target.destroyed && !target.writableFinished ? gone() : undefined);
+      };
+      target.once('drain', resume);
+      target.once('close', resume);
     },
     final(done) {
+      if (target.destroyed) return done(gone());
       void beforeEnd().finally(() => target.end(() => done()));
     },
     destroy(err, done) {
-      target.destroy(err ?? undefined);
+      target.off('close', onTargetClose);
+      if (!target.destroyed) target.destroy(err ?? undefined);
       done(err);
     },
   });
+  const onTargetClose = () => {
+    if (!target.writableFinished && !out.destroyed) out.destroy(gone());
+  };
+  target.once('close', onTargetClose);
+  // the error is the client's doing, not ours: observed here so it is never an unhandled 'error' event
+  out.on('error', () => {});
+  return out;
 }
 
 function finished(out: Writable): Promise<void> {

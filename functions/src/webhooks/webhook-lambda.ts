@@ -3,6 +3,7 @@
 // rows as PostgreSQL produces them, for up to 15 minutes.
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
@@ -20,7 +21,13 @@ async function loadDeps(): Promise<WebhookDeps> {
   const adapters = createAdapters(config);
   // The signing secret is read from Secrets Manager (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN) once per container,
   // during init, so it never sits in the function's environment and no request waits on the call.
-  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks) };
+  const logger = new Logger({ serviceName: 'tributary-webhooks', logLevel: config.logLevel });
+  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks), onServerError: logServerError(logger) };
+}
+
+/** Our failures (5xx, a stream cut after its head) go to CloudWatch with the request id the client saw. */
+export function logServerError(logger: Pick<Logger, 'error'>): NonNullable<WebhookDeps['onServerError']> {
+  return (error, requestId) => logger.error('webhook request failed', { requestId, error: error instanceof Error ? error : new Error(String(error)) });
 }
 
 // started at cold start; a failed read is retried by the next request instead of poisoning the container

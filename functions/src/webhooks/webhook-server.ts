@@ -11,8 +11,14 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '127.0.0.1'): Promise<WebhookServer> {
+/** A client that neither reads nor sends for this long is cut off, so its connection and cursor are freed. */
+export const CLIENT_IDLE_TIMEOUT_MS = 120_000;
+
+export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '127.0.0.1', idleTimeoutMs = CLIENT_IDLE_TIMEOUT_MS): Promise<WebhookServer> {
   const server = http.createServer((req, res) => {
+    // the socket's inactivity timer: a stalled reader (full buffers, nothing drains) is destroyed, which
+    // destroys the response and ends the cursor or COPY feeding it
+    req.socket.setTimeout(idleTimeoutMs, () => req.socket.destroy());
     const url = new URL(req.url ?? '/', 'http://local');
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;

@@ -9,6 +9,7 @@ import {
   DescribeUserPoolClientCommand,
   ListUserPoolsCommand,
   SignUpCommand,
+  UpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { LOCAL_AWS_CREDENTIALS } from '../local/stand-in-credentials';
 
@@ -18,8 +19,7 @@ export interface PoolIds {
 }
 
 export class CognitoLocalAdmin {
-  /** for tests that drive cognito-local beyond set-up (attribute changes, …) */
-  readonly client: CognitoIdentityProviderClient;
+  private readonly client: CognitoIdentityProviderClient;
   /** one attempt per call: the SDK's own retries with backoff would stretch a start-up probe to seconds */
   private readonly probeClient: CognitoIdentityProviderClient;
 
@@ -64,11 +64,22 @@ export class CognitoLocalAdmin {
     return { userPoolId, clientId };
   }
 
-  /** signs a user up, confirms them and verifies their email at once; a UsernameExistsException is the caller's to handle */
+  /** signs a user up and confirms them at once; a UsernameExistsException is the caller's to handle */
   async createConfirmedUser(ids: PoolIds, email: string, password: string): Promise<void> {
     await this.client.send(new SignUpCommand({ ClientId: ids.clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }] }));
     await this.client.send(new AdminConfirmSignUpCommand({ UserPoolId: ids.userPoolId, Username: email }));
-    await this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: ids.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] }));
+    // only verified emails count (invitations, the users row): the demo user's is
+    await this.setEmail(ids, email, email, true);
+  }
+
+  /** what an administrator (or Cognito's own verification) does: set an address and whether it is verified */
+  async setEmail(ids: PoolIds, username: string, email: string, verified: boolean): Promise<void> {
+    await this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: ids.userPoolId, Username: username, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: String(verified) }] }));
+  }
+
+  /** what a signed-in user may do with their own access token: ask to change their email */
+  async changeOwnEmail(accessToken: string, email: string): Promise<void> {
+    await this.client.send(new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: [{ Name: 'email', Value: email }] }));
   }
 
   destroy(): void {

@@ -24,6 +24,7 @@ import { CognitoIdentityProvider } from '../adapters/cognito-identity-provider';
 import { CognitoTokenVerifier, JwksTokenVerifier } from '../adapters/jwt-token-verifier';
 import { LocalEnvelopeSecretStore } from '../adapters/local-envelope-secret-store';
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
+import { ConfiguredOAuthAppSource, type OAuthAppSource } from '../adapters/oauth-app-source';
 import type { IdentityProvider } from '../ports/identity-provider';
 import type { Mailer } from '../ports/mailer';
 import { OutboxMailer } from '../adapters/outbox-mailer';
@@ -50,6 +51,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface Adapters {
   config: Config;
   db: Database;
+  /** the pipeline's database login (may become the loader); the same as db unless config names another */
+  pipelineDb: Database;
   kv: KeyValueStore;
   blobs: BlobStore;
   clock: Clock;
@@ -88,6 +91,19 @@ export function secretStore(config: SecretStoreConfig): SecretStore {
   return config.kind === 'aws-secrets-manager'
     ? new SecretsManagerSecretStore(new SecretsManagerClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), { kmsKeyId: config.kmsKeyId, secretPrefix: config.secretPrefix })
     : new LocalEnvelopeSecretStore({ keyFile: config.keyFile, storeDir: config.storeDir });
+}
+
+/**
+ * The OAuth apps of the connect flows: the configured variables, else the apps' Secrets Manager secrets
+ * (in the region and at the endpoint of the credential secret store).
+ */
+export function oauthAppSource(config: Pick<Config, 'platforms' | 'secrets' | 'objectStore'>): OAuthAppSource {
+  const { platforms, secrets } = config;
+  const needsClient = Object.keys(platforms.oauthAppSecrets).length > 0;
+  const region = secrets.kind === 'aws-secrets-manager' ? secrets.region : config.objectStore.region;
+  const endpoint = secrets.kind === 'aws-secrets-manager' ? secrets.endpoint : undefined;
+  const client = needsClient ? new SecretsManagerClient({ region, ...(endpoint ? { endpoint } : {}) }) : undefined;
+  return new ConfiguredOAuthAppSource(platforms, client);
 }
 
 export function identityProvider(config: IdentityConfig): IdentityProvider {
@@ -160,11 +176,13 @@ export function mailer(config: MailConfig): Mailer {
 
 export function createAdapters(config: Config): Adapters {
   const db = createDatabase(config.database);
+  const pipelineDb = config.pipelineDatabase ? createDatabase(config.pipelineDatabase) : db;
   const s3 = s3Client(config.objectStore);
   const ddb = dynamoDbClient(config.keyValue);
   return {
     config,
     db,
+    pipelineDb,
     kv: new DynamoDbKeyValueStore(ddb, config.keyValue.table),
     blobs: new S3BlobStore(s3),
     clock: systemClock,
@@ -177,6 +195,7 @@ export function createAdapters(config: Config): Adapters {
     mailer: mailer(config.mail),
     close: async () => {
       await db.close();
+      if (pipelineDb !== db) await pipelineDb.close();
       s3.destroy();
       ddb.destroy();
     },

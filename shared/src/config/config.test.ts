@@ -8,7 +8,7 @@ const base = { TRIBUTARY_ENV: 'local', TRIBUTARY_HOME: '/tmp/tributary-config-te
 describe('platform settings', () => {
   it('when nothing is set, connectors reach the platforms themselves and no OAuth app is configured', () => {
     const { platforms } = loadConfig(base);
-    expect(platforms).toEqual({ baseUrls: {}, oauthApps: {} });
+    expect(platforms).toEqual({ baseUrls: {}, oauthApps: {}, oauthAppSecrets: {} });
   });
 
   it('when the runner publishes sandbox URLs and demo apps, they are read into the typed config', () => {

@@ -101,7 +101,20 @@ export interface PlatformsConfig {
   baseUrls: Readonly<Record<string, string>>;
   /** one Google app serves Google Ads and GA4; one Meta app serves Meta Ads and Instagram */
   oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig };
+  /**
+   * In AWS: the Secrets Manager secret (name or ARN) per app that the stack creates and the operator fills
+   * with {"client_id","client_secret"} (+ "developer_token" for Google); read when a connect flow needs it.
+   */
+  oauthAppSecrets: { google?: string; meta?: string };
 }
+
+export type OAuthAppName = keyof PlatformsConfig['oauthApps'];
+
+/** The settings that configure each OAuth app, named in the error a connect flow answers when none is set. */
+export const OAUTH_APP_SETTINGS: Record<OAuthAppName, { clientId: string; clientSecret: string; secret: string }> = {
+  google: { clientId: 'TRIBUTARY_GOOGLE_CLIENT_ID', clientSecret: 'TRIBUTARY_GOOGLE_CLIENT_SECRET', secret: 'TRIBUTARY_GOOGLE_APP_SECRET_ID' },
+  meta: { clientId: 'TRIBUTARY_META_CLIENT_ID', clientSecret: 'TRIBUTARY_META_CLIENT_SECRET', secret: 'TRIBUTARY_META_APP_SECRET_ID' },
+};
 
 /** How the extraction pipeline uses the machine it runs on. */
 export interface PipelineConfig {
@@ -118,6 +131,12 @@ export interface Config {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly homeDir: string;
   readonly database: DatabaseConfig;
+  /**
+   * Where the pipeline's work runs when one process hosts both it and web handlers (the local runner's API
+   * runs extractions in process): a login that may become the loader (TRIBUTARY_PIPELINE_DATABASE_URL).
+   * Absent, the pipeline uses `database`: in AWS each function logs in as its own kind already.
+   */
+  readonly pipelineDatabase?: DatabaseConfig;
   readonly objectStore: ObjectStoreConfig;
   readonly keyValue: KeyValueConfig;
   readonly secrets: SecretStoreConfig;
@@ -202,6 +221,11 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       maxConnections,
     };
   }
+
+  const pipelineUrl = optional(env, 'TRIBUTARY_PIPELINE_DATABASE_URL');
+  const pipelineDatabase: DatabaseConfig | undefined = pipelineUrl
+    ? { kind: 'url', url: read(env, 'TRIBUTARY_PIPELINE_DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')), maxConnections }
+    : undefined;
 
   const s3Endpoint = optional(env, 'TRIBUTARY_S3_ENDPOINT');
   const objectStore: ObjectStoreConfig = {
@@ -319,6 +343,10 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       ...oauthApp(env, 'TRIBUTARY_GOOGLE', 'google', { developerToken: 'TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN' }),
       ...oauthApp(env, 'TRIBUTARY_META', 'meta'),
     },
+    oauthAppSecrets: {
+      ...(optional(env, OAUTH_APP_SETTINGS.google.secret) ? { google: read(env, OAUTH_APP_SETTINGS.google.secret, z.string().min(1)) } : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.meta.secret) ? { meta: read(env, OAUTH_APP_SETTINGS.meta.secret, z.string().min(1)) } : {}),
+    },
   };
 
   const pipeline: PipelineConfig = {
@@ -337,7 +365,7 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       ? { kind: 'outbox', file: read(env, 'TRIBUTARY_MAIL_OUTBOX', z.string().min(1), `${homeDir}/outbox.ndjson`) }
       : { kind: 'none' };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
+  return deepFreeze({ environment, logLevel, homeDir, database, ...(pipelineDatabase ? { pipelineDatabase } : {}), objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
 }
 
 /** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */

@@ -8,6 +8,7 @@ import { Signer } from '@aws-sdk/rds-signer';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config';
+import { ServiceUnavailableError } from '../domain/errors';
 import type { DB } from './schema';
 
 // DATE stays 'YYYY-MM-DD': a JS Date would shift reporting days across time zones.
@@ -34,8 +35,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function poolConfig(config: DatabaseConfig): pg.PoolConfig {
-  const common = { max: config.maxConnections, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 };
+export interface PoolTuning {
+  /** how long a request waits for a pooled connection before it is refused with 503 (capacity, not a fault) */
+  connectionTimeoutMillis?: number;
+}
+
+/** Long enough to ride out a burst, short enough that a client hears "busy" before its own timeout. */
+export const DEFAULT_CONNECT_WAIT_MS = 5_000;
+const RETRY_AFTER_SECONDS = 2;
+
+export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.PoolConfig {
+  const common = { max: config.maxConnections, idleTimeoutMillis: 30_000, connectionTimeoutMillis: tuning.connectionTimeoutMillis ?? DEFAULT_CONNECT_WAIT_MS };
   switch (config.kind) {
     case 'url':
       return { ...common, connectionString: config.url };
@@ -57,8 +67,29 @@ export function contextStatements(ctx: DbContext): { text: string; values: unkno
   };
 }
 
-export function createDatabase(config: DatabaseConfig): Database {
-  const pool = new pg.Pool(poolConfig(config));
+const DISCARD = Symbol('tributary.discardConnection');
+
+/**
+ * Marks an error as leaving its connection in a state no statement can follow (a COPY TO cut off mid-stream
+ * keeps the protocol in copy mode, and pg would queue ROLLBACK behind it forever): withClient then closes
+ * the connection instead of returning it to the pool, and the server rolls the transaction back.
+ */
+export function discardConnection<E extends Error>(err: E): E {
+  (err as E & { [DISCARD]?: true })[DISCARD] = true;
+  return err;
+}
+const mustDiscard = (err: unknown) => Boolean(err && typeof err === 'object' && (err as { [DISCARD]?: true })[DISCARD]);
+
+/** pg-pool's wait for a free connection ran out: every connection is busy, so say so with 503 + Retry-After. */
+function busy(err: unknown): unknown {
+  if (err instanceof Error && /timeout exceeded when trying to connect/.test(err.message)) {
+    return new ServiceUnavailableError('The service is busy; retry shortly', RETRY_AFTER_SECONDS);
+  }
+  return err;
+}
+
+export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}): Database {
+  const pool = new pg.Pool(poolConfig(config, tuning));
   // An idle client that loses its server (restart, failover) must not crash the process.
   pool.on('error', () => {});
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
@@ -66,27 +97,38 @@ export function createDatabase(config: DatabaseConfig): Database {
   return {
     pool,
     kysely,
-    transaction: (ctx, fn) =>
-      kysely.transaction().execute(async (trx) => {
-        const [role, orgId, userId] = contextStatements(ctx).values;
-        await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true)`.execute(trx);
-        return fn(trx);
-      }),
+    transaction: (ctx, fn) => {
+      let connected = false;
+      return kysely
+        .transaction()
+        .execute(async (trx) => {
+          connected = true;
+          const [role, orgId, userId] = contextStatements(ctx).values;
+          await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true)`.execute(trx);
+          return fn(trx);
+        })
+        .catch((err: unknown) => Promise.reject(connected ? err : busy(err)));
+    },
     withClient: async (ctx, fn) => {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => Promise.reject(busy(err)));
+      let result: Awaited<ReturnType<typeof fn>>;
       try {
         await client.query('BEGIN');
         const { text, values } = contextStatements(ctx);
         await client.query(text, values);
-        const result = await fn(client);
+        result = await fn(client);
         await client.query('COMMIT');
-        return result;
       } catch (err) {
+        if (mustDiscard(err)) {
+          client.release(err instanceof Error ? err : true);
+          throw err;
+        }
         await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
         client.release();
+        throw err;
       }
+      client.release();
+      return result;
     },
     // Kysely ends the pool only if a Kysely query ever ran (it takes the pool on first use); a process that
     // used only `pool` (the fact loader, COPY) would keep its idle connections, and stay alive, for 30 s.

@@ -85,6 +85,12 @@ export interface InvitationsTable {
 }
 export interface FxRatesTable { rateDate: DateOnly; baseCurrency: string; quoteCurrency: string; rate: Numeric; source: Generated<string>; fetchedAt: CreatedAt }
 
+/** a queued purge of one object-store prefix (a deleted project's or data source's); see purge_jobs */
+export interface PurgeJobsTable {
+  id: Generated<string>; organizationId: string; projectId: string; dataSourceId: string | null; store: 'raw' | 'archive'; prefix: string;
+  status: Generated<'pending' | 'done'>; attempts: Generated<number>; objectsDeleted: Generated<string>; lastError: string | null;
+  createdAt: CreatedAt; completedAt: Timestamp | null;
+}
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -101,6 +107,7 @@ export interface DB {
   apiAccessLogs: ApiAccessLogsTable;
   fxRates: FxRatesTable;
   invitations: InvitationsTable;
+  purgeJobs: PurgeJobsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'PLATFORM_ERROR'
   | 'RESULT_TOO_LARGE'
   | 'FX_RATE_MISSING'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 export class AppError extends Error {
@@ -56,6 +57,12 @@ export class ConflictError extends AppError {
 export class RateLimitExceededError extends AppError {
   constructor(readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
     super('RATE_LIMIT_EXCEEDED', `Too many requests; retry in ${retryAfterSeconds} s`, 429, { retry_after_seconds: retryAfterSeconds, ...details });
+  }
+}
+/** Capacity, not a fault: the client should come back after retryAfterSeconds (503 + Retry-After). */
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+    super('SERVICE_UNAVAILABLE', message, 503, { retry_after_seconds: retryAfterSeconds, ...details });
   }
 }
 export class NotImplementedError extends AppError {

@@ -6,7 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z, ZodError } from 'zod';
-import { AppError, RateLimitExceededError, type ErrorCode } from '../domain/errors';
+import { AppError, RateLimitExceededError, ServiceUnavailableError, type ErrorCode } from '../domain/errors';
 import { requestState, type HttpEvent, type HttpResponse } from './http-event';
 
 export const ErrorEnvelopeSchema = z
@@ -99,8 +99,9 @@ export function errorEnvelope(options: { logger: Logger }): MiddlewareObj<HttpEv
       } else {
         options.logger.info('request rejected', { status: classified.status, code: classified.code });
       }
-      if (request.error instanceof RateLimitExceededError) {
-        requestState(request.event).responseHeaders['retry-after'] = String(request.error.retryAfterSeconds);
+      const error = request.error;
+      if (error instanceof RateLimitExceededError || error instanceof ServiceUnavailableError) {
+        requestState(request.event).responseHeaders['retry-after'] = String(error.retryAfterSeconds);
       }
       request.response = errorResponse(classified, requestIdOf(request.event, request.context));
       withCollectedHeaders(request);

@@ -3,7 +3,7 @@
 // while PostgreSQL is still producing it; shared strings are off because they would hold every name in memory.
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { neutralizeFormula } from './spreadsheet-safety';
+import { xmlSafeText } from './spreadsheet-safety';
 import { drained, type RawRow, type RowWriter, type WriterOptions } from './row-writer';
 import { once } from 'node:events';
 
@@ -17,7 +17,9 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
       case 'date':
         return new Date(`${String(v)}T00:00:00Z`);
       case 'text':
-        return neutralizeFormula(String(v));
+        // the value as it is (a text cell formatted as Text, '@', is never read as a formula, even once edited),
+        // less the characters XML 1.0 forbids: the sheet is XML, and one of them would make the file unreadable
+        return xmlSafeText(String(v));
       default:
         return Number(v);
     }
@@ -30,7 +32,7 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
         header: c.header,
         key: c.key,
         width: Math.max(12, c.header.length + 2),
-        ...(c.type === 'date' ? { style: { numFmt: 'yyyy-mm-dd' } } : c.type === 'money' ? { style: { numFmt: '0.00' } } : {}),
+        ...(c.type === 'date' ? { style: { numFmt: 'yyyy-mm-dd' } } : c.type === 'money' ? { style: { numFmt: '0.00' } } : c.type === 'text' ? { style: { numFmt: '@' } } : {}),
       }));
     },
     async writeRows(rows: readonly RawRow[]) {

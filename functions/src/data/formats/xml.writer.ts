@@ -2,9 +2,10 @@
 // fast-xml-parser's builder a row at a time so the document never sits in memory whole.
 import type { Writable } from 'node:stream';
 import { XMLBuilder } from 'fast-xml-parser';
+import { xmlSafeText } from './spreadsheet-safety';
 import { endStream, writeChunk, type RawRow, type RowWriter, type WriterOptions } from './row-writer';
 
-const escapeAttribute = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escapeAttribute = (s: string) => xmlSafeText(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function xmlWriter(out: Writable, options: WriterOptions): RowWriter {
   const builder = new XMLBuilder({ format: false, suppressEmptyNode: false });
@@ -23,7 +24,7 @@ export function xmlWriter(out: Writable, options: WriterOptions): RowWriter {
       let s = '';
       for (const r of rows) {
         const row: Record<string, string> = {};
-        keys.forEach((k, i) => (row[k] = r[i] === null || r[i] === undefined ? '' : String(r[i])));
+        keys.forEach((k, i) => (row[k] = r[i] === null || r[i] === undefined ? '' : xmlSafeText(String(r[i]))));
         s += builder.build({ row }) as string;
       }
       await writeChunk(out, s);

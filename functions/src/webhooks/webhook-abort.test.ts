@@ -1,0 +1,104 @@
+// Seam: clients that walk away mid-download (Excel cancelling a refresh, Power Query's timeout) through the
+// local webhook server, against a real PostgreSQL with a small pool. Every abandoned request must give its
+// connection and cursor back, so the server keeps serving; a request that cannot get a connection in time
+// answers 503 with Retry-After in the standard envelope, not a 500 after ten seconds.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, type Database } from '@tributary/shared/db/database';
+import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
+import { loadFacts } from '@tributary/shared/facts/fact-loader';
+import { addDays, syntheticFacts } from '@tributary/shared/facts/synthetic-facts';
+import { seedDataSource, type SeededSource } from '@tributary/shared/testing/seed';
+import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
+import { createWebhook } from './webhook.repository';
+import { startWebhookServer, type WebhookServer } from './webhook-server';
+
+const START = '2026-05-01';
+const DAYS = 30;
+const POOL = 4;
+let tdb: TestDatabase;
+let db: Database;
+let src: SeededSource;
+let server: WebhookServer;
+let key: string;
+
+/** Starts a GET and destroys it after `afterMs`, whatever state it is in. Resolves when the socket is gone. */
+function abandon(url: string, afterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => res.on('data', () => {}));
+    req.on('error', () => {});
+    req.on('close', () => resolve());
+    setTimeout(() => req.destroy(), afterMs);
+  });
+}
+
+function inUse(d: Database): number {
+  return d.pool.totalCount - d.pool.idleCount;
+}
+
+async function settle(d: Database, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (inUse(d) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  src = await seedDataSource(tdb.adminUrl, { platform: 'google_ads' });
+  await loadFacts(tdb.db, { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: src.dataSourceId, platform: 'google_ads' }, [...syntheticFacts({ days: DAYS, rowsPerDay: 600, startDate: START })].flat());
+  db = createDatabase({ ...tdb.config, maxConnections: POOL }, { connectionTimeoutMillis: 1_500 });
+  ({ key } = await tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
+    createWebhook(trx, { organizationId: src.organizationId, projectId: src.projectId, userId: null }, { name: `hook-${randomBytes(4).toString('hex')}`, allowedDataSources: [], scope: { filters: [] }, outputFormat: 'csv', rateLimitPerHour: 100_000, expiresAt: null }),
+  ));
+  server = await startWebhookServer({ db, signingSecret: randomBytes(32) });
+}, 120_000);
+afterAll(async () => {
+  await server?.close();
+  await db?.close();
+  await tdb?.drop();
+});
+
+const range = `start_date=${START}&end_date=${addDays(START, DAYS - 1)}&currency=native`;
+const urls = () => [
+  `${server.url}/webhook/v1/${key}/data?${range}&aggregate=none&format=csv`,
+  `${server.url}/webhook/v1/${key}/data?${range}&aggregate=none&format=json`,
+  `${server.url}/webhook/v1/${key}/data?${range}&aggregate=none&format=xlsx`,
+  `${server.url}/webhook/v1/${key}/data?${range}&dimensions=date,ad&format=tsv`,
+];
+
+describe('webhook server under abandoned downloads', () => {
+  it('when 20 downloads are abandoned after ~50 ms and then 50 concurrent ones at random points, it still serves every request and holds no connection', async () => {
+    const [csv] = urls();
+    for (let i = 0; i < 20; i++) await abandon(csv!, 50);
+    const all = urls();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => abandon(all[i % all.length]!, 5 + Math.floor(Math.random() * 150))));
+    await settle(db);
+    expect(inUse(db)).toBe(0);
+    const [{ n }] = (await tdb.db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows as [{ n: string }];
+    expect(n).toBe('0');
+    const started = Date.now();
+    const res = await fetch(csv!);
+    expect(res.status, res.status === 200 ? '' : await res.clone().text()).toBe(200);
+    const lines = (await res.text()).split('\r\n').filter(Boolean);
+    expect(lines.length).toBe(DAYS * 600 + 1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const url of all) expect((await fetch(url).then(async (r) => (await r.arrayBuffer(), r.status)))).toBe(200);
+  }, 120_000);
+
+  it('when every connection is busy for longer than the wait allows, it answers 503 with Retry-After in the standard envelope', async () => {
+    const held = await Promise.all(Array.from({ length: POOL }, () => db.pool.connect()));
+    try {
+      const started = Date.now();
+      const res = await fetch(`${server.url}/webhook/v1/${key}/summary?${range}`);
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(ErrorEnvelopeSchema.parse(await res.json()).error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const c of held) c.release();
+    }
+    const ok = await fetch(`${server.url}/webhook/v1/${key}/summary?${range}`);
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+  }, 30_000);
+});
