@@ -302,6 +302,13 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const cluster = await startTlsPostgres({ certificates, upstream: { host: '127.0.0.1', port: pgHandle.port } });
     stops.push(() => cluster.stop());
     const appLogin = secretJson(/^DatabaseAppUserSecret/);
+    const [proxyResourceId, proxyResource] = ofType('AWS::RDS::DBProxy')[0]!;
+    void proxyResourceId;
+    const proxyLogins = ((proxyResource.Properties!.Auth ?? []) as { SecretArn: unknown }[]).flatMap((auth) => {
+      const arn = String(resolve(auth.SecretArn, values));
+      const secret = Object.values(values).find((v) => v.ref === arn && v.secretString !== undefined);
+      return secret ? [JSON.parse(secret.secretString!) as { username: string; password: string }] : [];
+    });
     const connects = new Map<string, string[]>(); // access key id → dbuser ARNs
     const proxyId = String(resolve({ 'Fn::GetAtt': [ofType('AWS::RDS::DBProxy')[0]![0], 'DBProxyArn'] }, values)).split(':')[6];
     const proxy = await startTlsPostgres({
@@ -312,7 +319,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
           const accessKey = (token.searchParams.get('X-Amz-Credential') ?? '').split('/')[0]!;
           connects.set(accessKey, [...(connects.get(accessKey) ?? []), `arn:aws:rds-db:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:dbuser:${proxyId}/${user}`]);
         },
-        password: (user) => (user === appLogin.username ? appLogin.password : undefined),
+        // the logins the proxy holds (one per role that connects: web functions, pipeline), as RDS Proxy holds their secrets
+        password: (user) => proxyLogins.find((l) => l.username === user)?.password,
       },
     });
     stops.push(() => proxy.stop());
