@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const ROOTS = ['shared/src', 'connectors/src', 'functions/src', 'infra/bin', 'infra/lib', 'infra/local', 'infra/rehearsal', 'frontend/src'];
 const READERS = new Set(['shared/src/config/config.ts', 'connectors/src/sandboxes/sandbox-settings.ts']);
-const TEST = /(\.test\.tsx?$|^shared\/src\/testing\/|^connectors\/src\/testing\/)/;
+const TEST = /(\.test\.tsx?$|^(shared|connectors|functions)\/src\/testing\/)/;
 
 function* files(dir) {
   let entries;

@@ -76,6 +76,14 @@ describe('grants, function by function', () => {
     }
   });
 
+  it('when dev confirms sign-ups at once, the auth function may confirm and verify a sign-up in its user pool, and no other function may', async () => {
+    const pool = values[idOf('AWS::Cognito::UserPool', /UserPool/)]!.attributes!.Arn!;
+    for (const action of ['cognito-idp:AdminConfirmSignUp', 'cognito-idp:AdminUpdateUserAttributes']) {
+      expect(await allows(fn('ApiAuthFunction'), { action, resource: pool }), action).toBe(true);
+      expect(await allows(fn('ApiMembersFunction'), { action, resource: pool }), action).toBe(false);
+    }
+  });
+
   it('when a web function runs, it may not touch credential secrets unless its routes do', async () => {
     for (const reader of ['ApiProjectsFunction', 'ApiCredentialsFunction', 'ApiDataSourcesFunction']) {
       expect(await allows(fn(reader), { action: 'secretsmanager:GetSecretValue', resource: credentialSecret(), context: { 'aws:ResourceTag/tributary:organization': 'o', 'aws:ResourceTag/tributary:project': 'p' } }), reader).toBe(true);

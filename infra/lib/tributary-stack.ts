@@ -89,6 +89,11 @@ export class TributaryStack extends Stack {
     // the connect flow (credentials routes) reads the platforms' OAuth apps the operator fills
     this.oauthApps = new OAuthApps(this, 'OAuthApps', { settings, key, readers: [this.api.functions.credentials!] });
 
+    // where sign-ups confirm at once, the auth routes confirm and verify a sign-up the pre-sign-up trigger did not
+    if (settings.identity.autoConfirmSignUp) {
+      this.identity.userPool.grant(this.api.functions.auth!, 'cognito-idp:AdminConfirmSignUp', 'cognito-idp:AdminUpdateUserAttributes');
+    }
+
     this.webhooks = new WebhookDelivery(this, 'Webhooks', functionHost);
     // the schema must be current before the first request reaches a new version of the function
     this.webhooks.function.node.addDependency(this.database.migrations);

@@ -1,6 +1,7 @@
 // Seam: the deployment as `cdk deploy` would ship it. Synthesizes the dev stack with its real bundles and
 // runs every function from its bundle alone (rehearse.ts); the outside world is the local stand-ins and
-// the platform sandboxes. Slow by nature (synthesis and ~20 processes): one test.
+// the platform sandboxes. Slow by nature (synthesis with real bundles, then ~25 processes): one test,
+// about 4 minutes on an idle two-core machine, much longer on a shared one.
 import { describe, expect, it } from 'vitest';
 import { formatReport, rehearse } from './rehearse';
 
@@ -22,5 +23,5 @@ describe('the rehearsal', () => {
     expect(calls('PipelineExtractFunction')).toContain('s3:PutObject');
     expect(calls('ApiDataSourcesFunction')).toContain('states:StartExecution');
     expect(calls('ApiAuthFunction')).toContain('rds-db:connect');
-  }, 900_000);
+  }, 1_800_000);
 });

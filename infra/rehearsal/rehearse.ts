@@ -247,7 +247,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     } else {
       const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
       outdir = path.join(work, 'cdk.out');
-      const { app, stack } = buildApp({ outdir, context: { ...cdkJson.context, env: 'dev' } });
+      // asset metadata on, as the CLI sets it: each function's template entry names its asset directory
+      const { app, stack } = buildApp({ outdir, context: { ...cdkJson.context, env: 'dev', 'aws:cdk:enable-asset-metadata': true } });
       template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
       log(`synthesized ${stack.stackName} in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s`);
     }
@@ -271,7 +272,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const userPoolId = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')![0];
     const clientIds = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient').map(([id]) => id);
     const values = physicalValues(template, {
-      [userPoolId]: { ref: cognito.userPoolId },
+      [userPoolId]: { ref: cognito.userPoolId, attributes: { Arn: `arn:aws:cognito-idp:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:userpool/${cognito.userPoolId}` } },
       ...Object.fromEntries(clientIds.map((id) => [id, { ref: cognito.clientId }])),
     });
     const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
@@ -301,6 +302,13 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const cluster = await startTlsPostgres({ certificates, upstream: { host: '127.0.0.1', port: pgHandle.port } });
     stops.push(() => cluster.stop());
     const appLogin = secretJson(/^DatabaseAppUserSecret/);
+    const [proxyResourceId, proxyResource] = ofType('AWS::RDS::DBProxy')[0]!;
+    void proxyResourceId;
+    const proxyLogins = ((proxyResource.Properties!.Auth ?? []) as { SecretArn: unknown }[]).flatMap((auth) => {
+      const arn = String(resolve(auth.SecretArn, values));
+      const secret = Object.values(values).find((v) => v.ref === arn && v.secretString !== undefined);
+      return secret ? [JSON.parse(secret.secretString!) as { username: string; password: string }] : [];
+    });
     const connects = new Map<string, string[]>(); // access key id → dbuser ARNs
     const proxyId = String(resolve({ 'Fn::GetAtt': [ofType('AWS::RDS::DBProxy')[0]![0], 'DBProxyArn'] }, values)).split(':')[6];
     const proxy = await startTlsPostgres({
@@ -311,7 +319,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
           const accessKey = (token.searchParams.get('X-Amz-Credential') ?? '').split('/')[0]!;
           connects.set(accessKey, [...(connects.get(accessKey) ?? []), `arn:aws:rds-db:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:dbuser:${proxyId}/${user}`]);
         },
-        password: (user) => (user === appLogin.username ? appLogin.password : undefined),
+        // the logins the proxy holds (one per role that connects: web functions, pipeline), as RDS Proxy holds their secrets
+        password: (user) => proxyLogins.find((l) => l.username === user)?.password,
       },
     });
     stops.push(() => proxy.stop());
@@ -355,7 +364,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const report: FunctionReport = { logicalId: fn.logicalId, assetBytes: 0, zippedBytes: 0, invocations: [], calls: [], cdkProvided: !fn.environment.TRIBUTARY_ENV && !/^IdentityPreSignUp/.test(fn.logicalId) };
       reports.push(report);
       if (!fn.assetPath) {
-        report.error = 'no asset (inline code)';
+        report.error = 'its template entry names no asset directory';
+        failures.push(`${fn.logicalId}: ${report.error}`);
         continue;
       }
       const root = path.join(work, 'lambda', fn.logicalId);
@@ -500,9 +510,11 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const email = `rehearsal-${randomUUID().slice(0, 8)}@example.com`;
       const password = `Rehearsal-${randomUUID().slice(0, 8)}1a`;
       const auth = byPrefix('ApiAuthFunction');
-      await invoke(auth, 'POST /auth/register', api('register', '/api/v1/auth/register', {}, { body: { email, password, first_name: 'Rehearsal', last_name: 'User' } }), ok2xx);
-      // the emailed code stands in for Cognito's own confirmation
-      await identityProvider({ kind: 'cognito-local', endpoint: cognito.endpoint, userPoolId: cognito.userPoolId, clientId: cognito.clientId }).adminConfirmSignUp(email);
+      const registered = json(await invoke(auth, 'POST /auth/register', api('register', '/api/v1/auth/register', {}, { body: { email, password, first_name: 'Rehearsal', last_name: 'User' } }), ok2xx));
+      // where the environment asks for the emailed code, confirming stands in for the user typing it
+      if (registered?.confirmation_required) {
+        await identityProvider({ kind: 'cognito-local', endpoint: cognito.endpoint, userPoolId: cognito.userPoolId, clientId: cognito.clientId }).adminConfirmSignUp(email);
+      }
       const login = json(await invoke(auth, 'POST /auth/login', api('login', '/api/v1/auth/login', {}, { body: { email, password } }), ok2xx));
       const token = login?.access_token as string | undefined;
       await invoke(auth, 'GET /auth/profile', api('getProfile', '/api/v1/auth/profile', {}, { token }), ok2xx);
@@ -532,6 +544,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         await invoke(byPrefix('ApiWebhooksFunction'), 'POST /webhooks/{id}/signed-urls', api('mintWebhookSignedUrl', `/api/v1/projects/${projectId}/webhooks/${webhook.id}/signed-urls`, { project_id: projectId, webhook_id: String(webhook.id) }, { token, body: { endpoint: 'data', query: { format: 'csv', date_range: 'last_30_days' }, expires_in_seconds: 3600 } }), ok2xx);
       }
       await invoke(byPrefix('ApiDataFunction'), 'GET /projects/{id}/data', api('getData', `/api/v1/projects/${projectId}/data`, { project_id: projectId }, { token, query: 'date_range=last_90_days&dimensions=campaign&metrics=cost,clicks' }), ok2xx);
+      await invoke(byPrefix('ApiPlatformsFunction'), 'GET /platforms', api('listPlatforms', routeOf('listPlatforms').path, {}, { token }), (r) => ok2xx(r) && /google_ads/.test(String(r.body)));
       await invoke(byPrefix('ApiOpenapiFunction'), 'GET /openapi.json', api('getOpenApiDocument', routeOf('getOpenApiDocument').path, {}), ok2xx);
 
       // the public webhook: a streamed function URL request, as CloudFront forwards it

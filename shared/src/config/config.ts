@@ -407,13 +407,13 @@ export function loadLocalRunnerSettings(env: Env = process.env): LocalRunnerSett
 }
 
 /** The environment a child process of the local runner inherits (cognito-local reads its own settings from it). */
-/** `npm run synth` without `-c env=…`: the environment TRIBUTARY_ENV names, or dev. */
-export function synthEnvironmentName(env: Env = process.env): string {
-  return optional(env, 'TRIBUTARY_ENV') ?? 'dev';
-}
-
 export function inheritedEnvironment(): Record<string, string | undefined> {
   return { ...process.env };
+}
+
+/** The environment `npm run synth` synthesizes when no `-c env=…` is given: TRIBUTARY_ENV, else dev. */
+export function synthEnvironmentName(env: Env = process.env): string {
+  return optional(env, 'TRIBUTARY_ENV') ?? 'dev';
 }
 
 /** The AWS account the CDK CLI deploys to (CDK_DEFAULT_ACCOUNT, set by the CLI from the caller's credentials). */
