@@ -82,11 +82,14 @@ class AcknowledgeAwsSolutions implements IAspect {
       if (/\/oauth-apps\//.test(name)) ack('SMG4', "an OAuth app's client secret is issued by the platform; the operator rotates it there and in this secret (DEPLOY.md)");
     }
     if (node instanceof CfnDistribution) {
-      ack('CFR1', 'the webhook endpoint serves Excel and Google Sheets wherever the customer works (Sheets fetches from Google servers)');
+      ack('CFR1', 'public by design: Excel, Google Sheets (from Google servers) and browsers reach it wherever the customer works');
       ack('CFR3', 'standard logging to the access-log bucket is set by Observability through a property override, which cdk-nag does not read');
-      ack('CFR4', this.operations.webhookDomain
-        ? 'TLSv1.2_2021 on the custom domain is set by CustomDomains through a property override, which cdk-nag does not read'
-        : 'the default *.cloudfront.net certificate cannot enforce TLS 1.2; setting webhookDomain does (DEPLOY.md)');
+      const viewerCertificate = Stack.of(node).resolve((node.distributionConfig as CfnDistribution.DistributionConfigProperty).viewerCertificate) as { minimumProtocolVersion?: string } | undefined;
+      if (!viewerCertificate?.minimumProtocolVersion?.startsWith('TLSv1.2')) {
+        ack('CFR4', this.operations.webhookDomain
+          ? 'TLSv1.2_2021 on the custom domain is set by CustomDomains through a property override, which cdk-nag does not read'
+          : 'the default *.cloudfront.net certificate cannot enforce TLS 1.2; a custom domain in the deploy settings does (DEPLOY.md)');
+      }
     }
     if (node instanceof CfnTable) {
       ack('DDB3', 'OAuth state, rate-limit counters and WebSocket connections: minutes-long, TTL-expired data with nothing to recover');
