@@ -43,7 +43,7 @@ async function startLimitedFront(target: string, latencyMs: number, perSecond: n
       const retry = Math.max(1, Math.ceil((windowStart + 1000 - now) / 1000));
       req.resume();
       const error = {
-        error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.ads.googleads.v23.errors.GoogleAdsFailure', errors: [{ errorCode: { quotaError: 'RESOURCE_TEMPORARILY_EXHAUSTED' }, message: `Too many requests. Retry in ${retry} seconds.`, details: { quotaErrorDetails: { rateScope: 'DEVELOPER', rateName: 'Number of operations for basic access', retryDelay: `${retry}s` } } }] }] },
+        error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.ads.googleads.v25.errors.GoogleAdsFailure', errors: [{ errorCode: { quotaError: 'RESOURCE_TEMPORARILY_EXHAUSTED' }, message: `Too many requests. Retry in ${retry} seconds.`, details: { quotaErrorDetails: { rateScope: 'DEVELOPER', rateName: 'Number of operations for basic access', retryDelay: `${retry}s` } } }] }] },
       };
       // searchStream answers a JSON array of messages, errors included; the unary calls answer the object
       const stream = /googleAds:searchStream/.test(req.url ?? '');

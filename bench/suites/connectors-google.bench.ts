@@ -9,7 +9,7 @@ import { createGa4Connector, GA4_PAGE_ROWS } from '../../connectors/src/ga4/ga4.
 import { googleAdsConnector } from '../../connectors/src/google-ads/google-ads.connector';
 import type { GoogleCredential } from '../../connectors/src/google-ads/google-oauth';
 import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
-import { runExtract } from '../../connectors/src/runtime/retry';
+import { runExtract } from '../../connectors/src/runtime/call';
 import { addDays } from '../../connectors/src/sandboxes/base/days';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '../../connectors/src/sandboxes/google/google-sandbox';
 import type { BenchFigure, BenchSuite } from '../harness';

@@ -12,7 +12,7 @@ import { createInstagramConnector } from '../../connectors/src/instagram/instagr
 import { createMetaAdsConnector } from '../../connectors/src/meta-ads/meta-ads.connector';
 import type { MetaCredential } from '../../connectors/src/meta-ads/meta-oauth';
 import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
-import { runExtract } from '../../connectors/src/runtime/retry';
+import { runExtract } from '../../connectors/src/runtime/call';
 import { startMetaSandbox, type MetaSandbox } from '../../connectors/src/sandboxes/meta/meta-sandbox';
 import type { BenchFigure, BenchSuite } from '../harness';
 import { normalizeThroughput } from '../normalize-throughput';

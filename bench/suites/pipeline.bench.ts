@@ -31,7 +31,8 @@ import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { s3Client } from '@tributary/shared/config/adapters';
-import { EXTRACTION_DEFINITION_FILE, loadConfig } from '@tributary/shared/config/config';
+import { loadConfig } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { loadFacts } from '@tributary/shared/facts/fact-loader';
 import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
@@ -123,7 +124,7 @@ const suite: BenchSuite = {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-bench-pipeline-'));
     const large = await startRemote({ adGroups: AD_GROUPS_A, ads: ADS_A }, path.join(dir, 's3-large'));
     const small = await startRemote({ adGroups: 2, ads: 2 }, path.join(dir, 's3-small'));
-    const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE);
+    const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
     // the page encoder as the local runner configures it (TRIBUTARY_PAGE_ENCODER_THREADS=0 measures without)
     const encoderThreads = loadConfig(process.env).pipeline.pageEncoderThreads;
     const pageEncoder = encoderThreads > 0 ? createPageEncoder(encoderThreads) : undefined;

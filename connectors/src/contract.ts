@@ -183,9 +183,25 @@ export interface ConnectorContext<Cred> {
   logger: Logger;
   signal?: AbortSignal;
   onTokensRefreshed?: (credential: Cred) => Promise<void>;
+  /**
+   * The deployment's OAuth app for this platform (client id, secret, Google Ads developer token). It is given
+   * here, per call, and never stored in a tenant's credential: a refresh uses it unless the credential names
+   * an app of its own.
+   */
+  oauthClient?: OAuthClientConfig;
   /** injectable clock and sleep, so tests of waits run instantly */
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A pinned platform API version and its published end: declared once per connector, checked at start-up. */
+export interface ApiVersionPin {
+  /** as the platform names it in its URLs, e.g. 'v25', 'v26.0', 'v1beta' */
+  version: string;
+  /** YYYY-MM-DD, the first day the platform no longer serves it; null when the platform has published none */
+  sunset: string | null;
+  /** where the sunset date comes from (or why there is none), for whoever updates it */
+  source: string;
 }
 
 export interface RatePolicy {
@@ -197,8 +213,8 @@ export interface RatePolicy {
 export interface Connector<Cred = unknown> {
   platform: Platform;
   displayName: string;
-  /** the platform API version this connector speaks: one constant, changed in one place */
-  apiVersion: string;
+  /** the platform API version this connector speaks and the day the platform stops serving it (runtime/api-versions.ts) */
+  apiVersion: ApiVersionPin;
   auth: AuthSpec;
   /** the secret stored per credential (tokens, keys, client ids); validated at the API edge */
   credentialSchema: z.ZodType<Cred>;
@@ -209,6 +225,32 @@ export interface Connector<Cred = unknown> {
    * plans from this list and the data source's stored account, without a call when the account is fresh.
    */
   reportTypes: readonly ReportTypeInfo[];
+
+  /**
+   * How many windows of one run extract at once (the state machine's Map MaxConcurrency). The shared rate
+   * budget, not this, decides when each call goes out.
+   */
+  maxConcurrency: number;
+  /** A run's day range is split into windows of at most this many days, one work item each. */
+  windowDays: number;
+  /** The deployment's OAuth app this connector's consent flow uses (one Google app, one Meta app). */
+  oauthApp?: 'google' | 'meta';
+  /**
+   * Whether a page's RawPage.raw is the JSON text of its body, so the page can be normalized from its bytes
+   * alone on the page encoder's thread (normalizers.ts loads its normalize module there).
+   */
+  normalizesRawBytes?: boolean;
+  /**
+   * What the platform answered (HTTP status and body, an SDK's error, a dropped connection) as one of the
+   * contract's error classes. The runtime (runtime/call.ts) calls it for every failed request; nothing else
+   * in the connector catches, sleeps or retries.
+   */
+  classifyError(err: unknown, at: { what: string; nowMs: number }): ConnectorError;
+  /**
+   * Optional: after a request that succeeded, how long every worker of the credential should pause (ms),
+   * when the platform reports that usage is close to its limit; undefined to go on.
+   */
+  throttleHint?(result: unknown): number | undefined;
 
   /** One cheap live call: resolves if the credential works, else throws a classified ConnectorError. */
   validate(ctx: ConnectorContext<Cred>): Promise<void>;

@@ -8,6 +8,7 @@ import { dataRoutes } from './data/data.handlers';
 import { dataSourceRoutes } from './data-sources/data-source.handlers';
 import { memberRoutes } from './members/member.handlers';
 import { openApiRoutes } from './openapi';
+import { platformRoutes } from './platforms/platform.handlers';
 import { projectRoutes } from './projects/project.handlers';
 import { webhookRoutes } from './webhooks/webhook.handlers';
 
@@ -20,6 +21,7 @@ export const ROUTE_GROUPS = {
   webhooks: webhookRoutes,
   data: dataRoutes,
   openapi: openApiRoutes,
+  platforms: platformRoutes,
 } as const satisfies Record<string, (deps: ApiDeps) => BoundRoute[]>;
 
 export type RouteGroupName = keyof typeof ROUTE_GROUPS;

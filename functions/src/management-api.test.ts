@@ -32,6 +32,7 @@ import * as authR from './auth/auth.routes';
 import * as credR from './credentials/credential.routes';
 import * as dsR from './data-sources/data-source.routes';
 import * as memR from './members/member.routes';
+import { listPlatformsRoute } from './platforms/platform.routes';
 import { MANAGEMENT_ROUTES, openApiRoute } from './openapi';
 import * as projR from './projects/project.routes';
 import * as webhookR from './webhooks/webhook.routes';
@@ -130,7 +131,7 @@ beforeAll(async () => {
   (logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
-  server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api.dashboardOrigin });
+  server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api!.dashboardOrigin });
   // six stand-ins start here (a database, dynalite, cognito-local as a child process, two sandboxes, the API server)
 }, 600_000);
 
@@ -148,8 +149,8 @@ afterAll(async () => {
 describe('management API over HTTP', () => {
   it('when a script registers, logs in and sets up a project, it gets every piece back without the secret', async () => {
     const reg = await api(authR.registerRoute, { body: { email: A.email, password: PASSWORD, first_name: 'Alice' } });
-    expect(reg.status, reg.text).toBe(201);
-    expect(reg.body).toMatchObject({ confirmed: true });
+    expect(reg.status, reg.text).toBe(202);
+    expect(reg.body).toMatchObject({ accepted: true, confirmation_required: false });
 
     const login = await api(authR.loginRoute, { body: { email: A.email, password: PASSWORD } });
     expect(login.status, login.text).toBe(200);
@@ -236,7 +237,7 @@ describe('management API over HTTP', () => {
     expectError(await api(credR.validateCredentialRoute, { token: A.token, params: ids }), 501, 'NOT_IMPLEMENTED');
     expectError(await api(credR.refreshCredentialRoute, { token: A.token, params: ids }), 501, 'NOT_IMPLEMENTED');
     expectError(await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform: 'shopify' } }), 501, 'NOT_IMPLEMENTED');
-    expectError(await api(credR.oauthCallbackRoute, { query: { state: 'x'.repeat(43), code: 'abc' } }), 400, 'VALIDATION_ERROR');
+    expectError(await api(credR.oauthCompleteRoute, { token: A.token, body: { state: 'x'.repeat(43), code: 'abc' } }), 400, 'VALIDATION_ERROR');
   });
 
   // platform tokens the connect flows stored: none may appear in a response or a log line
@@ -257,17 +258,23 @@ describe('management API over HTTP', () => {
     expect(consent.status).toBe(302);
     const back = new URL(consent.headers.get('location')!);
     expect(`${back.origin}${back.pathname}`).toBe(`${server.url}/api/v1/oauth/callback`);
+    // the old callback address stores nothing: it forwards code and state to the dashboard's page
     const callback = await api(credR.oauthCallbackRoute, { query: Object.fromEntries(back.searchParams) });
-    // Assess: redirected to the dashboard with the new credential, whose validate makes a live call that succeeds
     expect(callback.status, callback.text).toBe(302);
     const dashboard = new URL(callback.headers.get('location')!);
-    const credentialId = dashboard.searchParams.get('connected')!;
+    expect(dashboard.pathname).toBe('/oauth/callback');
+    expect(dashboard.searchParams.get('state')).toBe(state);
+    // Assess: the dashboard page completes as the signed-in starter; validate makes a live call that succeeds
+    const completed = await api(credR.oauthCompleteRoute, { token: A.token, body: { code: dashboard.searchParams.get('code'), state } });
+    expect(completed.status, completed.text).toBe(201);
+    expect(completed.body).toMatchObject({ project_id: A.projectId, platform, credential_type: 'oauth2' });
+    const credentialId = (completed.body as { id: string }).id;
     expect(credentialId).toMatch(/^[0-9a-f-]{36}$/);
     const validated = await api(credR.validateCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: credentialId } });
     expect(validated.status, validated.text).toBe(200);
     expect(validated.body).toMatchObject({ valid: true, message: null, credential: { id: credentialId, validation_status: 'valid' } });
-    // the state was single use: replaying the callback is refused
-    expectError(await api(credR.oauthCallbackRoute, { query: Object.fromEntries(back.searchParams) }), 400, 'VALIDATION_ERROR');
+    // the state was single use: replaying the completion is refused
+    expectError(await api(credR.oauthCompleteRoute, { token: A.token, body: { code: dashboard.searchParams.get('code'), state } }), 400, 'VALIDATION_ERROR');
 
     // a data source on it is checked against the live catalog: the refusals name what the credential can see
     const createSource = (extraction_config: { account_id: string; report_types: string[] }) =>
@@ -326,7 +333,7 @@ describe('management API over HTTP', () => {
     const hook = await api(webhookR.createWebhookRoute, { token: A.token, params: { project_id: A.projectId }, body: { name: 'main store feed' } });
     expect(hook.status, hook.text).toBe(201);
     A.webhookId = (hook.body as { webhook: { id: string } }).webhook.id;
-    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify', webhook_id: A.webhookId };
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify', webhook_id: A.webhookId, invitation_id: '00000000-0000-4000-8000-000000000000' };
     const bodies: Partial<Record<string, unknown>> = {
       createWebhook: { name: 'stolen' },
       updateWebhook: { name: 'stolen' },
@@ -357,7 +364,11 @@ describe('management API over HTTP', () => {
   it('when a member has a role too low for an action, it answers 403; the last owner can neither leave nor be demoted', async () => {
     const invited = await api(memR.inviteMemberRoute, { token: A.token, params: { organization_id: A.orgId }, body: { email: B.email, role: 'viewer' } });
     expect(invited.status, invited.text).toBe(201);
-    expect(invited.body).toMatchObject({ status: 'added' });
+    expect(invited.body).toMatchObject({ status: 'invited' });
+    // B accepts with the emailed link (the local outbox; invitations.http.test.ts covers every path)
+    const mails = (await readFile(path.join(home, 'outbox.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { to: string; accept_url: string });
+    const inviteToken = new URL(mails.filter((m) => m.to === B.email).at(-1)!.accept_url).searchParams.get('token')!;
+    expect((await api(memR.acceptInvitationRoute, { token: B.token, body: { token: inviteToken } })).status).toBe(200);
     const ids = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId };
     expect((await api(projR.getProjectRoute, { token: B.token, params: ids })).status).toBe(200);
     expectError(await api(projR.updateProjectRoute, { token: B.token, params: ids, body: { name: 'viewer edit' } }), 403, 'AUTHORIZATION_FAILED');
@@ -398,7 +409,7 @@ describe('management API over HTTP', () => {
   });
 
   it('when fuzzed bodies and queries arrive, no route answers 5xx and every error is in the standard format', async () => {
-    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'shopify', webhook_id: A.webhookId };
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'shopify', webhook_id: A.webhookId, invitation_id: '00000000-0000-4000-8000-000000000000' };
     const fuzzed = MANAGEMENT_ROUTES.filter((r) => r.operationId !== 'logout' && r.operationId !== 'deleteProject' && r.operationId !== 'deleteCredential' && r.operationId !== 'deleteDataSource');
     await fc.assert(
       fc.asyncProperty(
@@ -417,6 +428,21 @@ describe('management API over HTTP', () => {
     );
     // each run is a real HTTP round trip (some start a local extraction run): minutes on a slow machine
   }, 600_000);
+
+  it('when the platform catalog is read, it lists all eight platforms with pinned API versions and sunsets; the unbuilt ones are not available', async () => {
+    const r = await api(listPlatformsRoute, { token: A.token });
+    expect(r.status, r.text).toBe(200);
+    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean }[] }[] }).platforms;
+    expect(platforms.map((p) => p.id)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'shopify', 'amazon_ads', 'metricool', 'klaviyo']);
+    const byId = Object.fromEntries(platforms.map((p) => [p.id, p]));
+    expect(byId.google_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v25', api_sunset: '2027-08-01' });
+    expect(byId.meta_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v26.0', api_sunset: null });
+    expect(byId.instagram).toMatchObject({ available: true, api_version: 'v26.0' });
+    expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
+    expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
+    for (const id of ['shopify', 'amazon_ads', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+  });
 
   it('when a user logs out, the refresh token is refused afterwards', async () => {
     const login = await api(authR.loginRoute, { body: { email: A.email, password: PASSWORD } });

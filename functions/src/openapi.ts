@@ -10,6 +10,7 @@ import * as authRouteValues from './auth/auth.routes';
 import * as credentialRouteValues from './credentials/credential.routes';
 import * as dataSourceRouteValues from './data-sources/data-source.routes';
 import * as memberRouteValues from './members/member.routes';
+import * as platformRouteValues from './platforms/platform.routes';
 import * as projectRouteValues from './projects/project.routes';
 import * as dataRouteValues from './data/data.routes';
 import * as webhookRouteValues from './webhooks/webhook.routes';
@@ -32,7 +33,7 @@ const isRoute = (value: unknown): value is Route => typeof value === 'object' &&
 
 /** Every route of the management API, in one list: the document, the local router and infra read it. */
 export const MANAGEMENT_ROUTES: readonly Route[] = [
-  ...[authRouteValues, projectRouteValues, memberRouteValues, credentialRouteValues, dataSourceRouteValues, webhookRouteValues, dataRouteValues].flatMap((m) => Object.values(m).filter(isRoute)),
+  ...[authRouteValues, projectRouteValues, memberRouteValues, credentialRouteValues, dataSourceRouteValues, webhookRouteValues, dataRouteValues, platformRouteValues].flatMap((m) => Object.values(m).filter(isRoute)),
   openApiRoute,
 ];
 

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { synthEnvironmentName } from '@tributary/shared/config/config';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -11,6 +12,6 @@ const namesEnv = (arg: string, next: string | undefined) =>
   ((arg === '-c' || arg === '--context') && next?.startsWith('env=')) || /^--context=env=|^-c=?env=/.test(arg);
 const hasEnv = args.some((arg, i) => namesEnv(arg, args[i + 1]));
 const cdk = path.join(repoRoot, 'node_modules', '.bin', 'cdk');
-const cdkArgs = ['synth', '--quiet', ...(hasEnv ? [] : ['-c', `env=${process.env.TRIBUTARY_ENV ?? 'dev'}`]), ...args];
+const cdkArgs = ['synth', '--quiet', ...(hasEnv ? [] : ['-c', `env=${synthEnvironmentName()}`]), ...args];
 const result = spawnSync(cdk, cdkArgs, { cwd: repoRoot, stdio: 'inherit' });
 process.exit(result.status ?? 1);

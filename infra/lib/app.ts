@@ -3,6 +3,7 @@
 // synthesize exactly the same stack.
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { cdkDefaultAccount } from '@tributary/shared/config/config';
 import { environmentSettings, type DeployEnvironment } from './environments';
 import { TributaryStack } from './tributary-stack';
 
@@ -16,7 +17,7 @@ export function buildApp(appProps: AppProps = {}): { app: App; stack: TributaryS
   const settings = environmentSettings(app.node.tryGetContext('env'));
   // No account unless one is given (`-c account=…`, or the deploying credentials through the CLI's
   // CDK_DEFAULT_ACCOUNT): an account-agnostic stack needs no lookups, so synthesis works offline.
-  const account: string | undefined = app.node.tryGetContext('account') ?? process.env.CDK_DEFAULT_ACCOUNT;
+  const account: string | undefined = app.node.tryGetContext('account') ?? cdkDefaultAccount();
   const stack = new TributaryStack(app, stackName(settings.name), {
     settings,
     env: { account, region: settings.region },

@@ -2,14 +2,16 @@
 // applies the schema migrations with the same migrateToLatest that `npm start` and the tests use, then
 // creates (or re-passwords) the login role the application reaches through RDS Proxy. Everything it needs
 // arrives as resource properties, so it reads no environment; secrets arrive as ARNs and are read here.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { readSecretString } from '@tributary/shared/adapters/secret-values';
 import { ensureLoginRole, migrateToLatest } from '@tributary/shared/db/migrate';
 
 export const MigrationPropertiesSchema = z.object({
   AdminSecretArn: z.string().min(1),
   AppUserSecretArn: z.string().min(1),
+  /** the pipeline's login; absent in stacks deployed before the split (then only the web login is managed) */
+  PipelineUserSecretArn: z.string().min(1).optional(),
   Host: z.string().min(1),
   Port: z.coerce.number().int().positive(),
   Database: z.string().min(1),
@@ -25,11 +27,8 @@ export interface MigrationResponse {
   Data: { AppliedCount: number; LoginRole: string };
 }
 
-const secrets = new SecretsManagerClient({});
-
 async function readDatabaseSecret(arn: string): Promise<z.infer<typeof DatabaseSecretSchema>> {
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-  const parsed = DatabaseSecretSchema.safeParse(JSON.parse(SecretString ?? '{}'));
+  const parsed = DatabaseSecretSchema.safeParse(JSON.parse((await readSecretString(arn)) || '{}'));
   // never echo the secret's content: name only what is missing
   if (!parsed.success) throw new Error(`secret ${arn} lacks ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   return parsed.data;
@@ -47,10 +46,16 @@ export function adminDatabaseUrl(props: Pick<MigrationProperties, 'Host' | 'Port
 const log = (message: string, extra: Record<string, unknown> = {}) => console.log(JSON.stringify({ level: 'INFO', message, ...extra }));
 
 /** What the custom resource does once it has the credentials; exported so a test can run the bundled artifact. */
-export async function applySchema(adminUrl: string, login: { username: string; password: string }): Promise<{ applied: string[] }> {
+export async function applySchema(
+  adminUrl: string,
+  login: { username: string; password: string },
+  pipelineLogin?: { username: string; password: string },
+): Promise<{ applied: string[] }> {
   const { applied } = await migrateToLatest(adminUrl, (message) => log(message));
-  await ensureLoginRole(adminUrl, login.username, login.password);
-  log('migrations applied', { applied, loginRole: login.username });
+  // the web login can never become the loader; only the pipeline's can
+  await ensureLoginRole(adminUrl, login.username, login.password, 'web');
+  if (pipelineLogin) await ensureLoginRole(adminUrl, pipelineLogin.username, pipelineLogin.password, 'pipeline');
+  log('migrations applied', { applied, loginRole: login.username, pipelineLoginRole: pipelineLogin?.username });
   return { applied };
 }
 
@@ -61,7 +66,11 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
   const physicalResourceId = `tributary-migrations/${props.Database}`;
   if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalResourceId };
 
-  const [admin, app] = await Promise.all([readDatabaseSecret(props.AdminSecretArn), readDatabaseSecret(props.AppUserSecretArn)]);
-  const { applied } = await applySchema(adminDatabaseUrl(props, admin.username, admin.password), app);
+  const [admin, app, pipeline] = await Promise.all([
+    readDatabaseSecret(props.AdminSecretArn),
+    readDatabaseSecret(props.AppUserSecretArn),
+    props.PipelineUserSecretArn ? readDatabaseSecret(props.PipelineUserSecretArn) : Promise.resolve(undefined),
+  ]);
+  const { applied } = await applySchema(adminDatabaseUrl(props, admin.username, admin.password), app, pipeline);
   return { PhysicalResourceId: physicalResourceId, Data: { AppliedCount: applied.length, LoginRole: app.username } };
 }

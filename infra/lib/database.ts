@@ -3,8 +3,9 @@
 //
 // Applications never see a database password. They reach the database only through RDS Proxy with IAM
 // authentication (a 15-minute token signed by their role, see shared/src/db/database.ts) as the login
-// role `tributary_api`. The proxy holds that role's password in a Secrets Manager secret; the admin
-// credentials are a second secret only the migration function can read.
+// role `tributary_api` (web functions: tributary_app only) or `tributary_pipeline` (the pipeline: also the
+// loader role). The proxy holds those roles' passwords in Secrets Manager secrets; the admin credentials are
+// another secret only the migration function can read.
 //
 // On every deploy a custom resource runs shared/src/db/migrate.ts (migrateToLatest, then ensureLoginRole
 // for `tributary_api`), so the schema is current before any function of the same deployment runs.
@@ -38,8 +39,12 @@ export const DATABASE_NAME = 'tributary';
 /** Aurora and RDS Proxy both listen here; a constant, because the cluster's own port attribute is a token. */
 export const DATABASE_PORT = 5432;
 export const ADMIN_USER = 'tributary_admin';
-/** the login role the application connects as; migrate.ts grants it tributary_app and tributary_loader */
+/** the web functions' login role (API, webhook, progress): migrate.ts grants it tributary_app only */
 export const APP_LOGIN_ROLE = 'tributary_api';
+/** the pipeline's login role (planner, worker, finalizer, schedule starter, maintenance): also tributary_loader */
+export const PIPELINE_LOGIN_ROLE = 'tributary_pipeline';
+export type LoginKind = 'web' | 'pipeline';
+const LOGIN_ROLES: Record<LoginKind, string> = { web: APP_LOGIN_ROLE, pipeline: PIPELINE_LOGIN_ROLE };
 export const MIGRATIONS_DIR = path.join(REPO_ROOT, 'shared/src/db/migrations');
 
 /** Changes when any migration is added or edited, which is what makes CloudFormation rerun the migrations. */
@@ -64,6 +69,7 @@ export class Database extends Construct {
   readonly proxy: DatabaseProxy;
   readonly adminSecret: ISecret;
   readonly appUserSecret: ISecret;
+  readonly pipelineUserSecret: ISecret;
   /** depend on this to run after the schema is migrated */
   readonly migrations: CustomResource;
   readonly migrationFunction: IFunction;
@@ -111,10 +117,16 @@ export class Database extends Construct {
       secretName: `tributary/${settings.name}/database/${APP_LOGIN_ROLE}`,
     });
 
+    this.pipelineUserSecret = new DatabaseSecret(this, 'PipelineUserSecret', {
+      username: PIPELINE_LOGIN_ROLE,
+      encryptionKey: key,
+      secretName: `tributary/${settings.name}/database/${PIPELINE_LOGIN_ROLE}`,
+    });
+
     const proxySecurityGroup = new SecurityGroup(this, 'ProxySecurityGroup', { vpc, description: 'RDS Proxy: reachable from Tributary functions', allowAllOutbound: false });
     this.proxy = new DatabaseProxy(this, 'Proxy', {
       proxyTarget: ProxyTarget.fromCluster(cluster),
-      secrets: [this.appUserSecret],
+      secrets: [this.appUserSecret, this.pipelineUserSecret],
       vpc,
       vpcSubnets: dataSubnets,
       securityGroups: [proxySecurityGroup],
@@ -144,6 +156,7 @@ export class Database extends Construct {
     });
     this.adminSecret.grantRead(migrationFunction);
     this.appUserSecret.grantRead(migrationFunction);
+    this.pipelineUserSecret.grantRead(migrationFunction);
     this.migrationFunction = migrationFunction;
 
     const provider = new Provider(this, 'MigrationProvider', { onEventHandler: migrationFunction });
@@ -153,6 +166,7 @@ export class Database extends Construct {
       properties: {
         AdminSecretArn: this.adminSecret.secretArn,
         AppUserSecretArn: this.appUserSecret.secretArn,
+        PipelineUserSecretArn: this.pipelineUserSecret.secretArn,
         Host: cluster.clusterEndpoint.hostname,
         Port: String(DATABASE_PORT),
         Database: DATABASE_NAME,
@@ -164,17 +178,18 @@ export class Database extends Construct {
   }
 
   /**
-   * Lets a function connect through the proxy as the application login role (rds-db:connect for that one
-   * user, a security-group path to the proxy) and sets the variables shared/src/config/config.ts reads
-   * for its 'iam-proxy' database.
+   * Lets a function connect through the proxy as its kind's login role (rds-db:connect for that one user, a
+   * security-group path to the proxy) and sets the variables shared/src/config/config.ts reads for its
+   * 'iam-proxy' database. 'web' (the default) can never become the loader role; only 'pipeline' can.
    */
-  allowConnect(fn: LambdaFunction): void {
-    this.proxy.grantConnect(fn, APP_LOGIN_ROLE);
+  allowConnect(fn: LambdaFunction, kind: LoginKind = 'web'): void {
+    const login = LOGIN_ROLES[kind];
+    this.proxy.grantConnect(fn, login);
     fn.connections.allowTo(this.proxy, Port.tcp(DATABASE_PORT), 'function to RDS Proxy');
     fn.addEnvironment('TRIBUTARY_DB_PROXY_HOST', this.proxy.endpoint);
     fn.addEnvironment('TRIBUTARY_DB_PORT', String(DATABASE_PORT));
     fn.addEnvironment('TRIBUTARY_DB_NAME', DATABASE_NAME);
-    fn.addEnvironment('TRIBUTARY_DB_USER', APP_LOGIN_ROLE);
+    fn.addEnvironment('TRIBUTARY_DB_USER', login);
     fn.addEnvironment('NODE_EXTRA_CA_CERTS', LAMBDA_RDS_CA_BUNDLE);
   }
 }

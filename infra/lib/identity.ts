@@ -61,6 +61,9 @@ export class Identity extends Construct {
       signInAliases: { email: true },
       signInCaseSensitive: false,
       autoVerify: { email: true },
+      // keepOriginal: a changed email takes effect only once its owner verifies it, so nobody can claim an
+      // address (and the invitations sent to it) by typing it into UpdateUserAttributes
+      keepOriginal: { email: true },
       standardAttributes: { email: { required: true, mutable: true }, givenName: { required: false, mutable: true }, familyName: { required: false, mutable: true } },
       passwordPolicy: { minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: false, tempPasswordValidity: Duration.days(3) },
       mfa: settings.identity.mfa === 'REQUIRED' ? Mfa.REQUIRED : Mfa.OPTIONAL,

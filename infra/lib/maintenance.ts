@@ -5,7 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
@@ -23,6 +23,8 @@ export interface MaintenanceProps {
   key: IKey;
   database: Database;
   archiveBucket: IBucket;
+  /** raw pages: the purge of deleted projects and data sources empties their prefixes here too */
+  rawBucket?: IBucket;
   appEnvironment: AppEnvironment;
 }
 
@@ -33,24 +35,29 @@ export class Maintenance extends Construct {
   readonly failuresAlarm: Alarm;
   readonly deadLettersAlarm: Alarm;
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, archiveBucket, appEnvironment }: MaintenanceProps) {
+  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, archiveBucket, rawBucket, appEnvironment }: MaintenanceProps) {
     super(scope, id);
     this.function = new TributaryFunction(this, 'Function', {
       settings,
       entry: 'functions/src/maintenance/maintenance.lambda.ts',
       handler: 'handler',
-      description: 'Daily: ECB reference rates, then retention (hot to warm to S3)',
+      description: 'Daily: ECB reference rates, then retention (hot to warm to S3), then the purge queue',
       vpc,
       vpcSubnets: functionSubnets,
       environmentEncryption: key,
       timeout: Duration.minutes(15),
       memorySize: 1024,
     });
-    database.allowConnect(this.function);
+    database.allowConnect(this.function, 'pipeline');
     appEnvironment.apply(this.function);
     // writes, re-reads to verify, and (after a restore) deletes archive objects; nothing else in S3
     archiveBucket.grantReadWrite(this.function);
     archiveBucket.grantDelete(this.function);
+    // the purge queue (maintenance/purge.ts): every version of a deleted project's or data source's objects
+    for (const bucket of [archiveBucket, ...(rawBucket ? [rawBucket] : [])]) {
+      this.function.addToRolePolicy(new PolicyStatement({ sid: `PurgeList${bucket === archiveBucket ? 'Archive' : 'Raw'}`, actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [bucket.bucketArn] }));
+      this.function.addToRolePolicy(new PolicyStatement({ sid: `PurgeDelete${bucket === archiveBucket ? 'Archive' : 'Raw'}`, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: [bucket.arnForObjects('*')] }));
+    }
 
     this.deadLetters = new Queue(this, 'DeadLetters', { encryption: QueueEncryption.KMS, encryptionMasterKey: key, retentionPeriod: Duration.days(14), enforceSSL: true });
     const invokeRole = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com'), description: 'EventBridge Scheduler: invoke the daily maintenance function only' });

@@ -1,6 +1,6 @@
 // The management API in AWS (issue 4): an API Gateway HTTP API (payload 2.0, the event the handlers and the
 // local runner's adapter speak) with one Lambda per route group of functions/src/api-routes.ts, each bundled
-// from functions/src/lambda.ts with its group's handler; the DynamoDB table for OAuth state and rate-limit
+// from its group's own entry (functions/src/<group>/<group>.lambda.ts), so it carries only its routes; the DynamoDB table for OAuth state and rate-limit
 // counters (TTL on `expiresAt`); and least-privilege access to the credential secrets.
 //
 // Tokens are verified inside every handler (aws-jwt-verify in shared/src/http/authenticate.ts), not by an API
@@ -20,6 +20,7 @@ import * as credentialRoutes from '../../functions/src/credentials/credential.ro
 import * as dataRoutes from '../../functions/src/data/data.routes';
 import * as dataSourceRoutes from '../../functions/src/data-sources/data-source.routes';
 import * as memberRoutes from '../../functions/src/members/member.routes';
+import * as platformRoutes from '../../functions/src/platforms/platform.routes';
 import { openApiRoute } from '../../functions/src/openapi';
 import * as projectRoutes from '../../functions/src/projects/project.routes';
 import * as webhookRoutes from '../../functions/src/webhooks/webhook.routes';
@@ -31,8 +32,10 @@ import { TributaryFunction } from './node-function';
 const routesOf = (module: Record<string, unknown>): Route[] =>
   Object.values(module).filter((v): v is Route => typeof v === 'object' && v !== null && 'operationId' in v && 'path' in v && 'method' in v);
 
-/** A route group as deployed: its routes, the export of functions/src/lambda.ts that serves them, and whether it touches credential secrets. */
+/** A route group as deployed: its entry module and the export that serves its routes, and whether it touches credential secrets. */
 export interface DeployedRouteGroup {
+  /** relative to the repository root */
+  entry: string;
   handler: string;
   routes: readonly Route[];
   readsSecrets: boolean;
@@ -40,14 +43,15 @@ export interface DeployedRouteGroup {
 
 /** Keyed like ROUTE_GROUPS in functions/src/api-routes.ts; a group added there is deployed by adding it here. */
 export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
-  auth: { handler: 'authHandler', routes: routesOf(authRoutes), readsSecrets: false },
-  projects: { handler: 'projectsHandler', routes: routesOf(projectRoutes), readsSecrets: true },
-  members: { handler: 'membersHandler', routes: routesOf(memberRoutes), readsSecrets: false },
-  credentials: { handler: 'credentialsHandler', routes: routesOf(credentialRoutes), readsSecrets: true },
-  'data-sources': { handler: 'dataSourcesHandler', routes: routesOf(dataSourceRoutes), readsSecrets: true },
-  webhooks: { handler: 'webhooksHandler', routes: routesOf(webhookRoutes), readsSecrets: false },
-  data: { handler: 'dataHandler', routes: routesOf(dataRoutes), readsSecrets: false },
-  openapi: { handler: 'openApiHandler', routes: [openApiRoute], readsSecrets: false },
+  auth: { entry: 'functions/src/auth/auth.lambda.ts', handler: 'authHandler', routes: routesOf(authRoutes), readsSecrets: false },
+  projects: { entry: 'functions/src/projects/projects.lambda.ts', handler: 'projectsHandler', routes: routesOf(projectRoutes), readsSecrets: true },
+  members: { entry: 'functions/src/members/members.lambda.ts', handler: 'membersHandler', routes: routesOf(memberRoutes), readsSecrets: false },
+  credentials: { entry: 'functions/src/credentials/credentials.lambda.ts', handler: 'credentialsHandler', routes: routesOf(credentialRoutes), readsSecrets: true },
+  'data-sources': { entry: 'functions/src/data-sources/data-sources.lambda.ts', handler: 'dataSourcesHandler', routes: routesOf(dataSourceRoutes), readsSecrets: true },
+  webhooks: { entry: 'functions/src/webhooks/webhooks.lambda.ts', handler: 'webhooksHandler', routes: routesOf(webhookRoutes), readsSecrets: false },
+  data: { entry: 'functions/src/data/data.lambda.ts', handler: 'dataHandler', routes: routesOf(dataRoutes), readsSecrets: false },
+  openapi: { entry: 'functions/src/openapi.lambda.ts', handler: 'openApiHandler', routes: [openApiRoute], readsSecrets: false },
+  platforms: { entry: 'functions/src/platforms/platforms.lambda.ts', handler: 'platformsHandler', routes: routesOf(platformRoutes), readsSecrets: false },
 };
 
 /** The secret tags SecretsManagerSecretStore writes; IAM requires them on every secret it creates. */
@@ -100,23 +104,31 @@ export class ManagementApi extends Construct {
     });
     const stage = this.httpApi.defaultStage!.node.defaultChild as CfnStage;
     stage.defaultRouteSettings = { throttlingRateLimit: settings.api.throttle.rateLimit, throttlingBurstLimit: settings.api.throttle.burstLimit };
-    const oauthRedirectUri = `${this.httpApi.apiEndpoint}/api/v1/oauth/callback`;
+    // the dashboard's page hands code and state to POST /api/v1/oauth/complete as the signed-in user
+    const oauthRedirectUri = `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`;
 
     const secretArns = `arn:aws:secretsmanager:${region}:${account}:secret:${secretPrefix}*`;
     for (const [group, deployed] of Object.entries(DEPLOYED_ROUTE_GROUPS)) {
       const fn = new TributaryFunction(this, `${pascal(group)}Function`, {
         settings,
-        entry: 'functions/src/lambda.ts',
+        entry: deployed.entry,
         handler: deployed.handler,
         description: `Management API: ${group} routes`,
         vpc,
         vpcSubnets: functionSubnets,
-        environment: { TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin, TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri },
+        // registration answers alike for new and existing addresses only if it knows the pool auto-confirms
+        environment: { TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin, TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri, TRIBUTARY_AUTO_CONFIRM_SIGNUP: String(settings.identity.autoConfirmSignUp) },
       });
       database.allowConnect(fn);
       appEnvironment.apply(fn);
       this.table.grantReadWriteData(fn);
       if (deployed.readsSecrets) grantCredentialSecrets(fn, { secretArns, key, region });
+      if (group === 'members') {
+        // invitation email: SES from the deployment's verified sender (context mailFrom, or no-reply@ the dashboard's host)
+        const mailFrom = (this.node.tryGetContext('mailFrom') as string | undefined) ?? `no-reply@${new URL(dashboardOrigin).hostname}`;
+        fn.addEnvironment('TRIBUTARY_MAIL_FROM', mailFrom);
+        fn.addToRolePolicy(new PolicyStatement({ sid: 'SendInvitationEmail', actions: ['ses:SendEmail'], resources: ['*'], conditions: { StringEquals: { 'ses:FromAddress': mailFrom } } }));
+      }
       this.functions[group] = fn;
 
       const integration = new HttpLambdaIntegration(`${pascal(group)}Integration`, fn);

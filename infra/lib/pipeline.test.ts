@@ -10,12 +10,11 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { EXTRACTION_TASK_PLACEHOLDERS } from '@tributary/shared/ports/workflow-runner';
 import { buildApp } from './app';
 import { PAGE_ENCODER_THREAD_BUNDLE, PAGE_ENCODER_THREAD_ENTRY } from '../../functions/src/pipeline/page-encoder';
-import { REPO_ROOT, REQUIRE_BANNER, threadBundleCommand } from './node-function';
-import { EXTRACTION_ASL_FILE } from './pipeline';
+import { DIRNAME_DEFINE, REPO_ROOT, REQUIRE_BANNER, threadBundleCommand } from './node-function';
 
 const exec = promisify(execCallback);
 const execFileAsync = promisify(execFile);
@@ -34,11 +33,10 @@ function deployedDefinition(): { text: string; substitutions: Record<string, unk
 }
 
 describe('extraction pipeline', () => {
-  it('when synthesized, the state machine is the ASL file the local runner reads, with every Lambda placeholder substituted', () => {
-    expect(path.resolve(EXTRACTION_DEFINITION_FILE)).toBe(path.resolve(EXTRACTION_ASL_FILE));
+  it('when synthesized, the state machine is the ASL definition the local runner runs, inlined, with every Lambda placeholder substituted', () => {
     const { text, substitutions } = deployedDefinition();
     // DefinitionBody.fromString keeps the text verbatim; DefinitionSubstitutions fills the placeholders at deploy
-    expect(JSON.parse(text)).toEqual(JSON.parse(readFileSync(EXTRACTION_DEFINITION_FILE, 'utf8')));
+    expect(JSON.parse(text)).toEqual(JSON.parse(EXTRACTION_DEFINITION));
     expect(Object.keys(substitutions).sort()).toEqual([...EXTRACTION_TASK_PLACEHOLDERS].sort());
     for (const value of Object.values(substitutions)) expect(JSON.stringify(value)).toMatch(/Fn::GetAtt.*Arn/);
   });
@@ -105,7 +103,7 @@ describe('extract function bundle', () => {
       `);
       const out = path.join(dir, 'bundle');
       await build({ entryPoints: [probe], bundle: true, platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'], outfile: path.join(out, 'index.mjs'),
-        banner: { js: REQUIRE_BANNER }, external: ['@aws-sdk/*', 'pg-native'], logLevel: 'error' });
+        banner: { js: REQUIRE_BANNER }, define: DIRNAME_DEFINE, external: ['@aws-sdk/*', 'pg-native'], logLevel: 'error' });
       await exec(threadBundleCommand(PAGE_ENCODER_THREAD_ENTRY, out, PAGE_ENCODER_THREAD_BUNDLE), { cwd: REPO_ROOT });
       // plain node, no TypeScript loader: only the bundled thread can run
       const { stdout } = await execFileAsync(process.execPath, [path.join(out, 'index.mjs')], { cwd: out });

@@ -1,9 +1,9 @@
-// The extraction pipeline in AWS: the state machine from the one ASL file (infra/state-machine/
-// extraction.asl.json, the same file the local runner executes), its planner, worker and finalizer
+// The extraction pipeline in AWS: the state machine from the one ASL definition (shared/src/workflow/
+// extraction.asl.json, inlined at synth; the local runner executes the same), its planner, worker and finalizer
 // Lambdas (functions/src/pipeline/pipeline.lambda.ts) substituted for the definition's ARN placeholders,
 // an alarm on failed executions, and least-privilege grants: the state machine may invoke those three
-// functions only; the worker may write raw pages and read/update credential secrets under their prefix.
-import { readFileSync } from 'node:fs';
+// functions only; the planner and the worker may read and update credential secrets under their prefix
+// (both persist a refreshed token), the worker may write raw pages.
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
@@ -14,15 +14,12 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import path from 'node:path';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import type { AppEnvironment } from './app-environment';
 import type { Database } from './database';
 import type { EnvironmentSettings } from './environments';
 import { PAGE_ENCODER_THREAD_BUNDLE, PAGE_ENCODER_THREAD_ENTRY } from '../../functions/src/pipeline/page-encoder';
-import { REPO_ROOT, threadBundleCommand, TributaryFunction } from './node-function';
-
-/** The one definition file; shared/src/config/config.ts points the local runner at the same path. */
-export const EXTRACTION_ASL_FILE = path.join(REPO_ROOT, 'infra/state-machine/extraction.asl.json');
+import { threadBundleCommand, TributaryFunction } from './node-function';
 
 export interface PipelineProps {
   settings: EnvironmentSettings;
@@ -59,21 +56,22 @@ export class Pipeline extends Construct {
 
     const secretArns = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tributary/${settings.name}/credentials/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) {
-      database.allowConnect(fn);
+      database.allowConnect(fn, 'pipeline');
       appEnvironment.apply(fn);
       keyValueTable.grantReadWriteData(fn);
     }
-    // planner (discover) and worker (extract, refresh) read the credential; only the worker writes a refreshed token back
-    this.planFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArns] }));
-    this.extractFunction.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [secretArns] }));
-    key.grantDecrypt(this.planFunction);
-    key.grantEncryptDecrypt(this.extractFunction);
+    // planner (discover) and worker (extract) read the credential, and both write a refreshed token back
+    // (PutSecretValue: Secrets Manager encrypts the new version with a data key from the key)
+    for (const fn of [this.planFunction, this.extractFunction]) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [secretArns] }));
+      key.grantEncryptDecrypt(fn);
+    }
     rawBucket.grantPut(this.extractFunction);
 
     const logs = new LogGroup(this, 'ExecutionLogs', { retention: settings.logRetention, removalPolicy: settings.storage.removalPolicy });
     this.stateMachine = new StateMachine(this, 'ExtractionStateMachine', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromString(readFileSync(EXTRACTION_ASL_FILE, 'utf8')),
+      definitionBody: DefinitionBody.fromString(EXTRACTION_DEFINITION),
       definitionSubstitutions: {
         PlanFunctionArn: this.planFunction.functionArn,
         ExtractFunctionArn: this.extractFunction.functionArn,
@@ -93,5 +91,11 @@ export class Pipeline extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /** A function that starts runs: the state machine's ARN (loadConfig requires it) and StartExecution on it only. */
+  allowStartingRuns(fn: TributaryFunction): void {
+    fn.addEnvironment('TRIBUTARY_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(fn);
   }
 }

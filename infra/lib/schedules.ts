@@ -58,7 +58,7 @@ export class Schedules extends Construct {
       timeout: Duration.seconds(30),
       environment: { TRIBUTARY_STATE_MACHINE_ARN: stateMachine.stateMachineArn },
     });
-    database.allowConnect(this.starterFunction);
+    database.allowConnect(this.starterFunction, 'pipeline');
     appEnvironment.apply(this.starterFunction);
     stateMachine.grantStartExecution(this.starterFunction);
 

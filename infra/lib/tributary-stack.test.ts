@@ -102,22 +102,23 @@ describe('database', () => {
     expect(only(templates.staging, 'AWS::RDS::DBCluster').resource.DeletionPolicy).toBe('Snapshot');
   });
 
-  it('when synthesized, the proxy requires IAM auth and TLS, and holds only the application login secret', () => {
+  it('when synthesized, the proxy requires IAM auth and TLS, and holds only the two application login secrets (web and pipeline)', () => {
     const t = templates.dev;
     const { resource } = only(t, 'AWS::RDS::DBProxy');
     expect(resource.Properties!.EngineFamily).toBe('POSTGRESQL');
     expect(resource.Properties!.RequireTLS).toBe(true);
-    expect(resource.Properties!.Auth).toHaveLength(1);
-    expect(resource.Properties!.Auth[0]).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' });
+    expect(resource.Properties!.Auth).toHaveLength(2);
+    for (const auth of resource.Properties!.Auth) expect(auth).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' });
     const appSecret = only(t, 'AWS::SecretsManager::Secret', { Name: 'tributary/dev/database/tributary_api' }).id;
-    expect(resource.Properties!.Auth[0].SecretArn).toEqual({ Ref: appSecret });
+    const pipelineSecret = only(t, 'AWS::SecretsManager::Secret', { Name: 'tributary/dev/database/tributary_pipeline' }).id;
+    expect(resource.Properties!.Auth.map((a: { SecretArn: unknown }) => a.SecretArn)).toEqual([{ Ref: appSecret }, { Ref: pipelineSecret }]);
   });
 
-  it('when synthesized, every secret (the two database logins, the webhook signing key, the two OAuth apps) is encrypted with the customer-managed key', () => {
+  it('when synthesized, every secret (the admin, web and pipeline database logins, the webhook signing key, the two OAuth apps) is encrypted with the customer-managed key', () => {
     const t = templates.dev;
     const key = only(t, 'AWS::KMS::Key').id;
     const secrets = Object.values(t.findResources('AWS::SecretsManager::Secret') as Resources);
-    expect(secrets).toHaveLength(5);
+    expect(secrets).toHaveLength(6);
     for (const s of secrets) expect(s.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
   });
 
@@ -133,7 +134,7 @@ describe('database', () => {
     expect(migrationFn.Properties!.Environment.Variables.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
   });
 
-  it('when synthesized, the migration function may read the two database secrets and nothing else in Secrets Manager', () => {
+  it('when synthesized, the migration function may read the three database secrets and nothing else in Secrets Manager', () => {
     const t = templates.dev;
     const migrationFnRole = only(t, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('schema migrations') }).resource.Properties!.Role['Fn::GetAtt'][0];
     const policies = Object.values(t.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
@@ -142,7 +143,7 @@ describe('database', () => {
     const statements = policies.flatMap((p) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     const secretStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     const secretResources = secretStatements.flatMap((s) => [s.Resource].flat());
-    expect(secretResources).toHaveLength(2);
+    expect(secretResources).toHaveLength(3);
     for (const r of secretResources) expect(JSON.stringify(r)).not.toContain('*');
   });
 });
@@ -194,18 +195,38 @@ describe('webhook delivery', () => {
     expect(fn.Properties!.ReservedConcurrentExecutions).toBe(100);
     expect(fn.Properties!.Timeout).toBe(900);
     expect(Object.keys(fn.Properties!.Environment.Variables)).toEqual(
-      expect.arrayContaining(['TRIBUTARY_DB_PROXY_HOST', 'TRIBUTARY_DB_USER', 'TRIBUTARY_KMS_KEY_ID', 'TRIBUTARY_ARCHIVE_BUCKET', 'TRIBUTARY_WEBHOOK_SIGNING_SECRET']),
+      expect.arrayContaining(['TRIBUTARY_DB_PROXY_HOST', 'TRIBUTARY_DB_USER', 'TRIBUTARY_KMS_KEY_ID', 'TRIBUTARY_ARCHIVE_BUCKET', 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN']),
     );
-    // a dynamic reference, resolved at deploy: the secret's value is never in the template
-    expect(JSON.stringify(fn.Properties!.Environment.Variables.TRIBUTARY_WEBHOOK_SIGNING_SECRET)).toContain('{{resolve:secretsmanager:');
+    // read from Secrets Manager at cold start: the secret's value is in neither the template nor the environment
+    expect(fn.Properties!.Environment.Variables.TRIBUTARY_WEBHOOK_SIGNING_SECRET).toBeUndefined();
   });
 
-  it('when synthesized, the function may connect through the proxy only as the application login role', () => {
+  it('when synthesized, web functions connect only as the web login and pipeline functions only as the pipeline login', () => {
     const t = templates.prod;
-    const statements = Object.values(t.findResources('AWS::IAM::Policy') as Resources).flatMap((p) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
-    const connect = statements.filter((s) => [s.Action].flat().includes('rds-db:connect'));
-    expect(connect.length).toBeGreaterThan(0);
-    for (const s of connect) expect(JSON.stringify(s.Resource)).toMatch(/dbuser:.*\/tributary_api/);
+    const functions = Object.values(t.findResources('AWS::Lambda::Function') as Resources);
+    const userOf = (fn: (typeof functions)[number]) => fn.Properties?.Environment?.Variables?.TRIBUTARY_DB_USER as string | undefined;
+    const roleOf = (fn: (typeof functions)[number]) => (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const policies = Object.values(t.findResources('AWS::IAM::Policy') as Resources);
+    const connectUsers = (role: string) =>
+      policies
+        .filter((p) => (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+        .flatMap((p) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((s) => [s.Action].flat().includes('rds-db:connect'))
+        .map((s) => JSON.stringify(s.Resource).match(/dbuser:[^/]*\/(\w+)/)?.[1]);
+    const web = /Public webhook|Management API|progress/i;
+    const pipeline = /Extraction run|schedule fired|Daily: ECB/i;
+    const seen = { web: 0, pipeline: 0 };
+    for (const fn of functions.filter((f) => userOf(f))) {
+      const description = String(fn.Properties!.Description);
+      const kind = web.test(description) ? 'web' : pipeline.test(description) ? 'pipeline' : undefined;
+      expect(kind, description).toBeDefined();
+      const login = kind === 'web' ? 'tributary_api' : 'tributary_pipeline';
+      expect(userOf(fn), description).toBe(login);
+      expect(connectUsers(roleOf(fn)), description).toEqual([login]);
+      seen[kind!] += 1;
+    }
+    expect(seen.web).toBeGreaterThan(5);
+    expect(seen.pipeline).toBeGreaterThan(2);
   });
 
   it('when synthesized, CloudFront fronts the URL with origin access control, a cache key of the whole query string and Accept, and a WAF rate rule', () => {

@@ -110,6 +110,7 @@ export class TributaryStack extends Stack {
     this.maintenance = new Maintenance(this, 'Maintenance', {
       ...functionHost,
       archiveBucket: this.storage.archiveBucket,
+      rawBucket: this.storage.rawPageBucket,
     });
     this.maintenance.node.addDependency(this.database.migrations);
 
@@ -121,6 +122,8 @@ export class TributaryStack extends Stack {
       managers: [this.api.functions['data-sources']!, this.api.functions.projects!],
     });
     this.schedules.starterFunction.node.addDependency(this.database.migrations);
+    // "extract now" (POST …/data-sources/{id}/extract) starts the state machine too
+    this.pipeline.allowStartingRuns(this.api.functions['data-sources']!);
 
     // optional custom domains (deploy settings), TLS 1.2 minimum
     this.domains = new CustomDomains(this, 'Domains', {

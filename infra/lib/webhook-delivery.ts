@@ -20,6 +20,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudfront';
 import { FunctionUrlOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { FunctionUrlAuthType, InvokeMode, type FunctionUrl, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -45,6 +46,7 @@ export class WebhookDelivery extends Construct {
   readonly distribution: Distribution;
   readonly webAcl: CfnWebACL;
   readonly signingSecret: Secret;
+  private readonly key: IKey;
 
   constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment }: WebhookDeliveryProps) {
     super(scope, id);
@@ -67,12 +69,14 @@ export class WebhookDelivery extends Construct {
       reservedConcurrentExecutions: settings.webhooks.reservedConcurrency,
       environmentEncryption: key,
       environment: {
-        // resolved by CloudFormation at deploy (a dynamic reference), never written into the template
-        TRIBUTARY_WEBHOOK_SIGNING_SECRET: signingSecret.secretValue.unsafeUnwrap(),
+        // the function reads the secret itself at cold start: its value is never in the function's environment
+        TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN: signingSecret.secretArn,
       },
     });
     database.allowConnect(this.function);
     appEnvironment.apply(this.function);
+    this.key = key;
+    this.grantSigningSecretRead(this.function);
 
     this.functionUrl = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM, invokeMode: InvokeMode.RESPONSE_STREAM });
 
@@ -130,11 +134,22 @@ export class WebhookDelivery extends Construct {
   }
 
   /**
-   * For the management API's webhooks function (POST …/webhooks/{id}/signed-urls): the same signing secret
-   * (a dynamic reference, resolved at deploy) and the public base URL the signed URLs start with.
+   * For the management API's webhooks function (POST …/webhooks/{id}/signed-urls): read access to the same
+   * signing secret (by ARN, read at first use) and the public base URL the signed URLs start with.
    */
   allowUrlMinting(fn: LambdaFunction): void {
-    fn.addEnvironment('TRIBUTARY_WEBHOOK_SIGNING_SECRET', this.signingSecret.secretValue.unsafeUnwrap());
+    fn.addEnvironment('TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', this.signingSecret.secretArn);
+    this.grantSigningSecretRead(fn);
     fn.addEnvironment('TRIBUTARY_WEBHOOK_URL', `https://${this.distribution.distributionDomainName}`);
+  }
+
+  /**
+   * GetSecretValue on the signing secret and kms:Decrypt on its key, both in the function's own role.
+   * (Secret.grantRead would put the role into the key's policy; the key then depends on a role that
+   * depends on the migrations, which depend on the cluster the key encrypts: a cycle.)
+   */
+  private grantSigningSecretRead(fn: LambdaFunction): void {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.signingSecret.secretArn] }));
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
   }
 }

@@ -7,16 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import {
-  AdminConfirmSignUpCommand,
-  CognitoIdentityProviderClient,
-  CreateUserPoolClientCommand,
-  CreateUserPoolCommand,
-  DescribeUserPoolClientCommand,
-  ListUserPoolsCommand,
-  SignUpCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
-import { LOCAL_AWS_CREDENTIALS } from '@tributary/shared/local/dynalite';
+import { CognitoLocalAdmin, type PoolIds } from '@tributary/shared/adapters/cognito-local-admin';
+import { inheritedEnvironment, loadLocalRunnerSettings } from '@tributary/shared/config/config';
 import { assertPortFree } from '@tributary/shared/local/embedded-postgres';
 import type { LocalService } from './runner';
 
@@ -26,68 +18,33 @@ export interface CognitoLocalHandle {
   endpoint: string;
   userPoolId: string;
   clientId: string;
-  client: CognitoIdentityProviderClient;
+  admin: CognitoLocalAdmin;
   /** the cognito-local process */
   pid: number | undefined;
   stop(): Promise<void>;
 }
 
-interface PoolIds {
-  userPoolId: string;
-  clientId: string;
-}
-
-async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
-  // one attempt per probe: the SDK's own retries with backoff would stretch each probe to seconds
-  const probe = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS, maxAttempts: 1 });
+async function waitUntilUp(admin: CognitoLocalAdmin, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 120_000;
-  try {
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cognito-local exited with ${child.exitCode ?? child.signalCode}: ${output().slice(-2000)}`);
-      try {
-        await probe.send(new ListUserPoolsCommand({ MaxResults: 1 }));
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 200));
-      }
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cognito-local exited with ${child.exitCode ?? child.signalCode}: ${output().slice(-2000)}`);
+    try {
+      await admin.probe();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`cognito-local did not answer within two minutes: ${output().slice(-2000)}`);
-  } finally {
-    probe.destroy();
   }
+  throw new Error(`cognito-local did not answer within two minutes: ${output().slice(-2000)}`);
 }
 
-async function ensurePool(client: CognitoIdentityProviderClient, idsFile: string): Promise<PoolIds> {
+async function ensurePool(admin: CognitoLocalAdmin, idsFile: string): Promise<PoolIds> {
   if (existsSync(idsFile)) {
     const ids = JSON.parse(await readFile(idsFile, 'utf8')) as PoolIds;
-    try {
-      await client.send(new DescribeUserPoolClientCommand({ UserPoolId: ids.userPoolId, ClientId: ids.clientId }));
-      return ids;
-    } catch {
-      // the pool's data was removed: make a new one
-    }
+    // the pool's data may have been removed: then make a new one
+    if (await admin.hasClient(ids)) return ids;
   }
-  const pool = await client.send(
-    new CreateUserPoolCommand({
-      PoolName: 'tributary-local',
-      UsernameAttributes: ['email'],
-      AutoVerifiedAttributes: ['email'],
-      Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false } },
-    }),
-  );
-  const userPoolId = pool.UserPool?.Id;
-  if (!userPoolId) throw new Error('cognito-local created no user pool');
-  const appClient = await client.send(
-    new CreateUserPoolClientCommand({
-      UserPoolId: userPoolId,
-      ClientName: 'tributary-scripts',
-      ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-      GenerateSecret: false,
-    }),
-  );
-  const clientId = appClient.UserPoolClient?.ClientId;
-  if (!clientId) throw new Error('cognito-local created no app client');
-  const ids = { userPoolId, clientId };
+  const ids = await admin.createPool();
   await writeFile(idsFile, JSON.stringify(ids, null, 2) + '\n', { mode: 0o600 });
   return ids;
 }
@@ -100,7 +57,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   const child = spawn(process.execPath, [entry], {
     cwd: options.dataDir,
     // HOST and PORT also set the issuer (http://HOST:PORT/<pool id>) the tokens carry
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(options.port), DEBUG: '' },
+    env: { ...inheritedEnvironment(), HOST: '127.0.0.1', PORT: String(options.port), DEBUG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // cognito-local logs confirmation codes and request bodies (passwords): keep them in memory for
@@ -111,9 +68,9 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const endpoint = `http://127.0.0.1:${options.port}`;
-  const client = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS });
+  const admin = new CognitoLocalAdmin(endpoint);
   const stop = async () => {
-    client.destroy();
+    admin.destroy();
     // gone already: Ctrl-C reaches the whole process group, so cognito-local may have ended on the signal
     // itself (then exitCode stays null and signalCode says which), and 'exit' will not fire again
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -123,9 +80,9 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
     });
   };
   try {
-    await waitUntilUp(endpoint, child, () => output);
-    const ids = await ensurePool(client, path.join(options.dataDir, 'pool.json'));
-    return { endpoint, ...ids, client, pid: child.pid, stop };
+    await waitUntilUp(admin, child, () => output);
+    const ids = await ensurePool(admin, path.join(options.dataDir, 'pool.json'));
+    return { endpoint, ...ids, admin, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -137,8 +94,7 @@ async function ensureDemoUser(handle: CognitoLocalHandle, file: string): Promise
   if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as { email: string; password: string };
   const demo = { email: 'demo@tributary.local', password: `Demo-${randomBytes(9).toString('base64url')}1a` };
   try {
-    await handle.client.send(new SignUpCommand({ ClientId: handle.clientId, Username: demo.email, Password: demo.password, UserAttributes: [{ Name: 'email', Value: demo.email }] }));
-    await handle.client.send(new AdminConfirmSignUpCommand({ UserPoolId: handle.userPoolId, Username: demo.email }));
+    await handle.admin.createConfirmedUser(handle, demo.email, demo.password);
   } catch (error) {
     if ((error as { name?: string }).name !== 'UsernameExistsException') throw error;
     throw new Error(`the demo user exists in cognito-local but its password file ${file} is gone; delete ${path.dirname(file)} to start over`);
@@ -151,7 +107,7 @@ export function cognitoService(options: { port?: number } = {}): LocalService {
   return {
     name: 'cognito-local',
     async start(ctx) {
-      const port = options.port ?? Number(process.env.TRIBUTARY_COGNITO_PORT ?? LOCAL_COGNITO_PORT);
+      const port = options.port ?? loadLocalRunnerSettings().ports.cognito ?? LOCAL_COGNITO_PORT;
       const dataDir = path.join(ctx.homeDir, 'cognito');
       const cognito = await startCognitoLocal({ port, dataDir });
       try {

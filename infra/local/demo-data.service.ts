@@ -4,7 +4,7 @@
 // The sandbox forgets its tokens when it stops, so each start signs the demo OAuth app in again (the
 // sandbox approves at once) and rotates the one demo credential's secret; a second start reuses the
 // credential and the data source (matched by name), never duplicates them.
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
@@ -15,7 +15,7 @@ const DEMO_ACCOUNT = '1234567890';
 
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
-async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
+export async function sandboxTokens(googleUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
   const redirectUri = 'http://127.0.0.1/demo-callback';
   const authorize = new URL('/o/oauth2/v2/auth', googleUrl);
   authorize.search = new URLSearchParams({ client_id: GOOGLE_DEMO_CLIENT.clientId, redirect_uri: redirectUri, response_type: 'code', scope: GOOGLE_SCOPES.ads, state: 'demo' }).toString();
@@ -45,7 +45,8 @@ export async function ensureDemoData(apiUrl: string, googleUrl: string, demoUser
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
   const base = `/api/v1/projects/${projectId}`;
-  const secret = { ...(await sandboxTokens(googleUrl)), clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN };
+  // tokens only: the demo OAuth app (client secret, developer token) is deployment config, never a tenant's secret
+  const secret = { ...(await sandboxTokens(googleUrl)) };
 
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   let credentialId = credentials.body.credentials?.find((c) => c.label === CREDENTIAL_LABEL)?.id;

@@ -4,14 +4,17 @@
 import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { runDailyMaintenance } from '../../functions/src/maintenance/daily-maintenance';
+import { runPurgeJobs } from '../../functions/src/maintenance/purge';
 import type { LocalService } from './runner';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const PURGE_INTERVAL_MS = 60_000;
 
 export const maintenanceService: LocalService = {
   name: 'maintenance',
   async start(ctx) {
-    const adapters = createAdapters(loadConfig(ctx.env));
+    // maintenance (retention) is pipeline work: it logs in as the pipeline, which may become the loader
+    const adapters = createAdapters(loadConfig({ ...ctx.env, DATABASE_URL: ctx.env.TRIBUTARY_PIPELINE_DATABASE_URL ?? ctx.env.DATABASE_URL }));
     let running: Promise<void> = Promise.resolve();
     const runOnce = () => {
       running = runDailyMaintenance(adapters).then(
@@ -21,10 +24,21 @@ export const maintenanceService: LocalService = {
     };
     const first = setTimeout(runOnce, 2_000);
     const daily = setInterval(runOnce, DAY_MS);
+    // a deleted project's objects go within a minute, not at the next daily run
+    const { objectStore } = adapters.config;
+    const purge = setInterval(() => {
+      running = running.then(() =>
+        runPurgeJobs(adapters.db, adapters.blobs, { raw: objectStore.rawBucket, archive: objectStore.archiveBucket }).then(
+          (r) => (r.done || r.failed ? ctx.log('maintenance', `purged ${r.objectsDeleted} object(s) of deleted projects and data sources (${r.done} job(s) done, ${r.failed} failed)`) : undefined),
+          (err: Error) => ctx.log('maintenance', `purge failed: ${err.message}`),
+        ),
+      );
+    }, PURGE_INTERVAL_MS);
     return {
       stop: async () => {
         clearTimeout(first);
         clearInterval(daily);
+        clearInterval(purge);
         await running;
         await adapters.close();
       },

@@ -14,7 +14,8 @@ import type { LocalService } from './runner';
 export const schedulesService: LocalService = {
   name: 'schedules',
   async start(ctx) {
-    const config = loadConfig(ctx.env);
+    // the schedule starter is pipeline work (it reads every organization's sources as the loader)
+    const config = loadConfig({ ...ctx.env, DATABASE_URL: ctx.env.TRIBUTARY_PIPELINE_DATABASE_URL ?? ctx.env.DATABASE_URL });
     const adapters = createAdapters(config);
     attachPipeline(createPipelineDeps(adapters));
     const logger = structuredLogger('tributary-scheduler', config.logLevel);

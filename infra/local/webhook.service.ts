@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { webhookSigningSecret } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadConfig, loadLocalRunnerSettings } from '@tributary/shared/config/config';
 import { createDatabase } from '@tributary/shared/db/database';
 import { startWebhookServer } from '@tributary/functions/webhooks/webhook-server';
 import type { LocalService } from './runner';
@@ -24,7 +24,7 @@ export const webhookService: LocalService = {
     if (!url) throw new Error('the webhook service starts after PostgreSQL, which publishes DATABASE_URL');
     const config = loadConfig(ctx.env);
     const db = createDatabase({ kind: 'url', url, maxConnections: 10 });
-    const port = Number(process.env.TRIBUTARY_WEBHOOK_PORT ?? LOCAL_WEBHOOK_PORT);
+    const port = loadLocalRunnerSettings().ports.webhook ?? LOCAL_WEBHOOK_PORT;
     const server = await startWebhookServer(
       { db, signingSecret: await webhookSigningSecret(config.webhooks), onServerError: (err) => ctx.log('webhooks', `request failed: ${err instanceof Error ? err.message : String(err)}`) },
       port,

@@ -4,7 +4,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { seedDataSource } from '@tributary/shared/testing/seed';
+import type { FactRow } from '@tributary/shared/domain/fact-row';
 import type { AccountInfo, ExtractRequest } from '../contract';
+import { canonicalDecimal, daySums } from '../runtime/test-support';
 import { ConnectorAuthError, ConnectorConfigError, PermissionDeniedError, RateLimitedError } from '../contract';
 import { SandboxControl } from '../sandboxes/base/sandbox-server';
 import { addDays } from '../sandboxes/base/days';
@@ -33,6 +35,16 @@ async function collect(ctx: GoogleTestContext, req: ExtractRequest) {
   const rows = [];
   for await (const batch of normalizedRows(connector, ctx, req)) rows.push(...batch);
   return rows;
+}
+
+/** Rows extracted under faults, summed per day, equal the sandbox's truth for the window exactly. */
+async function expectEqualsTruth(rows: FactRow[], property: AccountInfo, window: { start: string; end: string }) {
+  const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ api: 'ga4', property: property.id, from: window.start, to: window.end, groupBy: 'date' })).groups;
+  expect(Object.keys(byDay).length).toBeGreaterThan(0);
+  const sums = daySums(rows.map((r) => ({ date: r.date, conversions: r.conversions, revenue: r.revenue, sessions: r.extraMetrics?.sessions as number })), ['conversions', 'revenue', 'sessions']);
+  expect(Object.fromEntries(Object.entries(sums).map(([day, { rows: _rows, ...metrics }]) => [day, metrics]))).toEqual(Object.fromEntries(Object.entries(byDay).map(([day, t]) => [day, {
+    conversions: canonicalDecimal(t.keyEvents!), revenue: canonicalDecimal(t.purchaseRevenue!), sessions: canonicalDecimal(t.sessions!),
+  }])));
 }
 
 beforeAll(async () => {
@@ -96,8 +108,9 @@ describe('GA4 connector', () => {
   it('when the concurrent-requests quota is exhausted, it waits and succeeds', async () => {
     const ctx = await primed();
     await control.arm({ kind: 'rate_limit', target: 'ga4', ga4Quota: 'concurrent_requests', times: 1 });
-    expect((await collect(ctx, request(properties[0]!, { start: TODAY, end: TODAY }))).length).toBeGreaterThan(0);
+    const rows = await collect(ctx, request(properties[0]!, { start: TODAY, end: TODAY }));
     expect(ctx.clock.sleeps).toContain(10_000);
+    await expectEqualsTruth(rows, properties[0]!, { start: TODAY, end: TODAY });
   });
 
   it('when the hourly token quota is exhausted, it is handed to the pipeline with a wait until the tokens return', async () => {
@@ -121,8 +134,9 @@ describe('GA4 connector', () => {
     const ctx = await primed();
     await control.resetRequests();
     await control.arm({ kind: 'server_error', target: 'ga4', status: 503, times: 2 });
-    expect((await collect(ctx, request(properties[1]!, { start: TODAY, end: TODAY }))).length).toBeGreaterThan(0);
+    const rows = await collect(ctx, request(properties[1]!, { start: TODAY, end: TODAY }));
     expect(ctx.clock.sleeps).toHaveLength(2);
+    await expectEqualsTruth(rows, properties[1]!, { start: TODAY, end: TODAY });
     expect((await control.requests()).byRoute['ga4.runReport']).toBe(3);
   });
 
@@ -141,6 +155,7 @@ describe('GA4 connector', () => {
       }
     }
     expect(ctx.refreshed).toHaveLength(1);
+    await expectEqualsTruth(rows, properties[0]!, WINDOW);
     const loaded = await loadInto(t.db, source, (async function* () { yield rows; })());
     expect(loaded.inserted).toBe(rows.length); // no duplicates: a repeated page would collide on the natural key
     expect(ctx.memoryLogger.text()).not.toContain(ctx.refreshed[0]!.accessToken!);

@@ -2,12 +2,14 @@
 // day, source/medium and campaign; the Admin API's accountSummaries and properties.get for discovery.
 // googleapis takes a rootUrl, so the sandbox stands in without any seam. Base-URL keys read: ga4_data,
 // ga4_admin, google_oauth_token, google_oauth_authorize. Shares Google's OAuth flow with Google Ads.
-import { google, type analyticsadmin_v1beta, type analyticsdata_v1beta } from 'googleapis';
+// googleapis's per-API entry points: a bundle carries these two APIs, not all of googleapis (12 MB)
+import { analyticsadmin, type analyticsadmin_v1beta } from 'googleapis/build/src/apis/analyticsadmin/index.js';
+import { analyticsdata, auth as googleAuth, type analyticsdata_v1beta } from 'googleapis/build/src/apis/analyticsdata/index.js';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { AccountInfo, Catalog, Connector, ConnectorContext, ConnectorError, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
-import { ConnectorConfigError, ConnectorError as ConnectorErrorClass } from '../contract';
+import { ConnectorConfigError } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
-import { rateBucket } from '../runtime/retry';
+import { callPlatform } from '../runtime/call';
 import {
   buildGoogleAuthorizeUrl,
   currentAccessToken,
@@ -50,17 +52,17 @@ const REPORTS: Ga4Report[] = [
 function auth(ctx: ConnectorContext<GoogleCredential>) {
   // only the access token: refreshing is the runtime's job (once, persisted), not the client's. The
   // client class comes from googleapis itself, which may bundle another google-auth-library than ours.
-  const client = new google.auth.OAuth2();
+  const client = new googleAuth.OAuth2();
   client.setCredentials({ access_token: currentAccessToken(PLATFORM, ctx) });
   return client;
 }
 
 function dataApi(ctx: ConnectorContext<GoogleCredential>): analyticsdata_v1beta.Analyticsdata {
-  return google.analyticsdata({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}) });
+  return analyticsdata({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}) });
 }
 
 function adminApi(ctx: ConnectorContext<GoogleCredential>): analyticsadmin_v1beta.Analyticsadmin {
-  return google.analyticsadmin({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}) });
+  return analyticsadmin({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}) });
 }
 
 /** googleapis retries 5xx and 429 on its own with real sleeps; the runtime owns retries, so it is off. */
@@ -98,33 +100,31 @@ function nextBoundary(now: number, periodMs: number): number {
   return periodMs - (now % periodMs);
 }
 
-async function call<T>(ctx: ConnectorContext<GoogleCredential>, fn: () => Promise<T>): Promise<T> {
-  await ctx.rateLimiter.acquire(rateBucket(ctx as ConnectorContext<unknown>, PLATFORM), ctx.signal);
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ConnectorErrorClass) throw err;
-    throw classifyGa4Error(err, (ctx.now ?? Date.now)());
-  }
-}
 
 const GA4_REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
 
 export function createGa4Connector(options: { pageRows?: number } = {}): Connector<GoogleCredential> {
   const pageRows = options.pageRows ?? GA4_PAGE_ROWS;
-  return {
+  const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> => callPlatform(connector, ctx, what, fn);
+  const connector: Connector<GoogleCredential> = {
     platform: PLATFORM,
     displayName: 'Google Analytics 4',
-    apiVersion: GA4_API_VERSION,
+    // the Data and Admin APIs' v1beta has no announced end (developers.google.com/analytics/devguides/reporting/data/v1)
+    apiVersion: { version: GA4_API_VERSION, sunset: null, source: 'no end announced by Google' },
     auth: googleOAuthSpec,
     credentialSchema: GoogleCredentialSchema,
     // Core quotas per property: 10 concurrent requests, 40,000 tokens an hour (a 90-day report costs
     // ~10-50 tokens). Requests also count against the Cloud project's 10 per second per user.
     rateLimits: [{ limit: 5, intervalMs: 1_000 }, { limit: 1_000, intervalMs: 3_600_000 }],
     reportTypes: GA4_REPORT_TYPES,
+    // a property allows 10 concurrent requests; two windows leave room for the dashboard's own users
+    maxConcurrency: 2,
+    windowDays: 31,
+    oauthApp: 'google',
+    classifyError: (err, at) => classifyGa4Error(err, at.nowMs),
 
     async validate(ctx) {
-      await call(ctx, () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
+      await call(ctx, 'list account summaries', () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
     },
 
     async discover(ctx): Promise<Catalog> {
@@ -132,11 +132,11 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
       const accounts: AccountInfo[] = [];
       let pageToken: string | undefined;
       do {
-        const res = await call(ctx, () => admin.accountSummaries.list({ pageSize: 200, ...(pageToken ? { pageToken } : {}) }, callOptions(ctx)));
+        const res = await call(ctx, 'list account summaries', () => admin.accountSummaries.list({ pageSize: 200, ...(pageToken ? { pageToken } : {}) }, callOptions(ctx)));
         for (const summary of res.data.accountSummaries ?? []) {
           for (const p of summary.propertySummaries ?? []) {
             if (!p.property) continue;
-            const property = (await call(ctx, () => admin.properties.get({ name: p.property! }, callOptions(ctx)))).data;
+            const property = (await call(ctx, `read ${p.property}`, () => admin.properties.get({ name: p.property! }, callOptions(ctx)))).data;
             accounts.push({ id: p.property.replace(/^properties\//, ''), name: property.displayName ?? p.displayName ?? p.property, currency: property.currencyCode ?? 'USD', timeZone: property.timeZone ?? 'UTC' });
           }
         }
@@ -154,7 +154,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
       if (!Number.isInteger(offset)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
       let index = 0;
       for (;;) {
-        const res = await call(ctx, () =>
+        const res = await call(ctx, `${request.reportType} ${request.window.start}..${request.window.end} from ${offset}`, () =>
           api.properties.runReport(
             {
               property: `properties/${request.account.id}`,
@@ -190,6 +190,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     refresh: (ctx) => refreshGoogleToken(PLATFORM, ctx),
     accessTokenExpiresAt: googleAccessTokenExpiresAt,
   };
+  return connector;
 }
 
 export const ga4Connector = createGa4Connector();

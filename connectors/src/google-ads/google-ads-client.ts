@@ -10,10 +10,13 @@
 // Everything else, the request building, the streamed JSON parsing and the GoogleAdsFailure errors, is
 // the library's own code.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { AxiosStatic, InternalAxiosRequestConfig } from 'axios';
+// Static imports, so esbuild puts the library in the bundle (Lambda's /var/task has no node_modules).
+// google-ads-api 25 ships an ESM build that does `import axios from 'axios'`; importing axios the same way
+// gives this module the library's own instance, under Node and in the bundle alike.
+import axios from 'axios';
+import * as googleAdsApi from 'google-ads-api';
 import type { Customer } from 'google-ads-api';
 
 export const GOOGLE_ADS_HOST = 'https://googleads.googleapis.com';
@@ -25,12 +28,10 @@ interface Route {
   signal?: AbortSignal;
 }
 
-const require = createRequire(import.meta.url);
-// loaded through require, like the library loads axios: one CommonJS instance of each
-export const googleAdsLib = require('google-ads-api') as typeof import('google-ads-api');
-const { googleAdsVersion } = require('google-ads-api/build/src/version') as { googleAdsVersion: string };
+export const googleAdsLib = googleAdsApi;
+const { googleAdsVersion } = googleAdsLib;
 /** The Google Ads API version Tributary speaks: the one place to change it (with the google-ads-api major). */
-export const GOOGLE_ADS_API_VERSION = 'v23';
+export const GOOGLE_ADS_API_VERSION = 'v25';
 // the library builds its URLs from its own version; a library upgrade must come with this constant's
 if (googleAdsVersion !== GOOGLE_ADS_API_VERSION) {
   throw new Error(`google-ads-api speaks ${googleAdsVersion} but GOOGLE_ADS_API_VERSION is ${GOOGLE_ADS_API_VERSION}; update them together`);
@@ -39,18 +40,13 @@ const routes = new AsyncLocalStorage<Route>();
 let libraryAxios: AxiosStatic | null = null;
 
 /**
- * The axios the library requires (CommonJS). An ESM `import axios` would be a second instance (axios
- * ships separate CJS and ESM builds), and an interceptor on it would never see the library's requests.
+ * The axios the library imports. axios ships separate CJS and ESM builds; an interceptor on the other
+ * build's instance would never see the library's requests.
+ * The library must not get an axios of its own (npm dedupe axios): the sandbox tests would then reach
+ * googleads.googleapis.com instead of the sandbox, and fail.
  */
 export function libraryAxiosInstance(): AxiosStatic {
   if (libraryAxios) return libraryAxios;
-  const libraryDir = path.dirname(require.resolve('google-ads-api'));
-  const theirs = require.resolve('axios', { paths: [libraryDir] });
-  const ours = require.resolve('axios');
-  if (theirs !== ours) {
-    throw new Error(`google-ads-api resolves its own axios (${theirs}); dedupe it (npm dedupe axios) so the base-URL seam can reach it`);
-  }
-  const axios = require(theirs) as AxiosStatic;
   axios.interceptors.request.use((config: InternalAxiosRequestConfig) => {
     const route = routes.getStore();
     if (!route || !config.url?.startsWith(GOOGLE_ADS_HOST)) return config;

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import { createHash, randomBytes } from 'node:crypto';
-import type { AccountInfo, ExtractRequest } from '../contract';
+import type { FactRow } from '@tributary/shared/domain/fact-row';
+import type { AccountInfo, DateWindow, ExtractRequest } from '../contract';
+import { canonicalDecimal, daySums } from '../runtime/test-support';
 import { ConnectorAuthError, ConnectorConfigError, PermissionDeniedError } from '../contract';
 import { SandboxControl } from '../sandboxes/base/sandbox-server';
 import { addDays } from '../sandboxes/base/days';
@@ -35,6 +37,16 @@ async function collect(ctx: GoogleTestContext, req: ExtractRequest) {
   const rows = [];
   for await (const batch of normalizedRows(connector, ctx, req)) rows.push(...batch);
   return rows;
+}
+
+/** Rows extracted under faults, summed per day, equal the sandbox's truth for the window exactly: no day lost, none twice. */
+async function expectEqualsTruth(rows: FactRow[], account: AccountInfo, window: DateWindow) {
+  const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ api: 'google_ads', account: account.id, from: window.start, to: window.end, groupBy: 'date' })).groups;
+  expect(Object.keys(byDay).length).toBeGreaterThan(0);
+  expect(daySums(rows, ['impressions', 'clicks', 'cost', 'conversions', 'revenue'])).toEqual(Object.fromEntries(Object.entries(byDay).map(([day, t]) => [day, {
+    rows: String(Number(t.campaignDays)), impressions: canonicalDecimal(t.impressions!), clicks: canonicalDecimal(t.clicks!), cost: canonicalDecimal(t.cost!),
+    conversions: canonicalDecimal(t.conversions!), revenue: canonicalDecimal(t.conversionsValue!),
+  }])));
 }
 
 beforeAll(async () => {
@@ -148,9 +160,10 @@ describe('Google Ads connector', () => {
   it("when rate limited, it waits the retryDelay Google asked for, then finishes; the error came from the library's GoogleAdsFailure", async () => {
     const ctx = await primed();
     await control.arm({ kind: 'rate_limit', target: 'google_ads', retryDelaySeconds: 30, times: 1 });
-    const rows = await collect(ctx, request(accounts[1]!, 'campaign_daily', { start: addDays(TODAY, -6), end: TODAY }));
+    const window = { start: addDays(TODAY, -6), end: TODAY };
+    const rows = await collect(ctx, request(accounts[1]!, 'campaign_daily', window));
     expect(ctx.clock.sleeps).toContain(30_000);
-    expect(rows.length).toBeGreaterThan(0);
+    await expectEqualsTruth(rows, accounts[1]!, window);
     // the classification read the proto the library built from the error body
     await control.arm({ kind: 'rate_limit', target: 'google_ads', retryDelaySeconds: 3600, times: 1 });
     const err = await collect(ctx, request(accounts[1]!)).catch((e: unknown) => e);
@@ -161,17 +174,19 @@ describe('Google Ads connector', () => {
     const ctx = await primed();
     await control.arm({ kind: 'server_error', target: 'google_ads', status: 503, times: 2 });
     await control.arm({ kind: 'timeout', target: 'google_ads', hangMs: 20, times: 1 });
-    const rows = await collect(ctx, request(accounts[0]!, 'campaign_daily', { start: addDays(TODAY, -2), end: TODAY }));
-    expect(rows.length).toBeGreaterThan(0);
+    const window = { start: addDays(TODAY, -2), end: TODAY };
+    const rows = await collect(ctx, request(accounts[0]!, 'campaign_daily', window));
     expect(ctx.clock.sleeps.length).toBe(3);
+    await expectEqualsTruth(rows, accounts[0]!, window);
   });
 
   it('when the access token expires, it refreshes once, persists the new token, and the call succeeds; no token is logged', async () => {
     const ctx = await primed();
     const stale = ctx.credential.accessToken!;
     await control.arm({ kind: 'expired_token' });
-    const rows = await collect(ctx, request(accounts[0]!, 'campaign_daily', { start: addDays(TODAY, -2), end: TODAY }));
-    expect(rows.length).toBeGreaterThan(0);
+    const window = { start: addDays(TODAY, -2), end: TODAY };
+    const rows = await collect(ctx, request(accounts[0]!, 'campaign_daily', window));
+    await expectEqualsTruth(rows, accounts[0]!, window);
     expect(ctx.refreshed).toHaveLength(1);
     expect(ctx.refreshed[0]!.accessToken).not.toBe(stale);
     const log = ctx.memoryLogger.text();

@@ -3,11 +3,12 @@
 // google_oauth_token and google_oauth_authorize (OAuth).
 import type { AccountInfo, Catalog, Connector, ConnectorContext, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
 import { ConnectorConfigError } from '../contract';
-import { rateBucket } from '../runtime/retry';
+import { callPlatform, classified } from '../runtime/call';
 import { createGoogleAdsClient, GOOGLE_ADS_API_VERSION, type GoogleAdsClient, type SearchStreamBatch } from './google-ads-client';
 import { classifyGoogleAdsError } from './google-ads-errors';
 import { normalizeGoogleAdsPage } from './google-ads-normalize';
 import {
+  googleApp,
   buildGoogleAuthorizeUrl,
   currentAccessToken,
   googleAccessTokenExpiresAt,
@@ -71,14 +72,15 @@ export function googleAdsQuery(reportType: string, window: { start: string; end:
 
 function client(ctx: ConnectorContext<GoogleCredential>): GoogleAdsClient {
   const cred = ctx.credential;
-  if (!cred.developerToken) {
+  const app = googleApp('google_ads', ctx);
+  if (!app.developerToken) {
     throw new ConnectorConfigError('the Google Ads credential has no developer token', 'google_ads', 'Tributary is missing its Google Ads developer token; ask your administrator to configure it.');
   }
   return createGoogleAdsClient({
     ...(ctx.baseUrls.google_ads ? { baseUrl: ctx.baseUrls.google_ads } : {}),
-    clientId: cred.clientId,
-    clientSecret: cred.clientSecret,
-    developerToken: cred.developerToken,
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    developerToken: app.developerToken,
     accessToken: currentAccessToken('google_ads', ctx),
     refreshToken: cred.refreshToken,
     ...(cred.loginCustomerId ? { loginCustomerId: cred.loginCustomerId } : {}),
@@ -86,24 +88,17 @@ function client(ctx: ConnectorContext<GoogleCredential>): GoogleAdsClient {
   });
 }
 
-async function call<T>(ctx: ConnectorContext<GoogleCredential>, fn: () => Promise<T>): Promise<T> {
-  await ctx.rateLimiter.acquire(rateBucket(ctx as ConnectorContext<unknown>, 'google_ads'), ctx.signal);
-  try {
-    return await fn();
-  } catch (err) {
-    throw classifyGoogleAdsError(err);
-  }
-}
+const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> => callPlatform(googleAdsConnector, ctx, what, fn);
 
 async function listCustomerIds(ctx: ConnectorContext<GoogleCredential>, c: GoogleAdsClient): Promise<string[]> {
-  const res = await call(ctx, () => c.get<{ resourceNames?: string[] }>('customers:listAccessibleCustomers'));
+  const res = await call(ctx, 'list accessible customers', () => c.get<{ resourceNames?: string[] }>('customers:listAccessibleCustomers'));
   return (res.resourceNames ?? []).map((n) => n.replace(/^customers\//, ''));
 }
 
 /** A customer's name, currency and time zone; null for a customer without them (a manager account). */
 async function describeCustomer(ctx: ConnectorContext<GoogleCredential>, c: GoogleAdsClient, id: string): Promise<AccountInfo | null> {
   const customer = c.customer(id);
-  const rows = await call(ctx, () => c.run(() => customer.query('SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer')));
+  const rows = await call(ctx, `describe customer ${id}`, () => c.run(() => customer.query('SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer')));
   const info = (rows[0] as { customer?: { id?: string; descriptiveName?: string; currencyCode?: string; timeZone?: string } } | undefined)?.customer;
   if (!info?.currencyCode || !info.timeZone) return null;
   return { id, name: info.descriptiveName ?? id, currency: info.currencyCode, timeZone: info.timeZone };
@@ -124,7 +119,9 @@ function batchBody(batch: SearchStreamBatch): { readonly results: unknown[] } {
 export const googleAdsConnector: Connector<GoogleCredential> = {
   platform: 'google_ads',
   displayName: 'Google Ads',
-  apiVersion: GOOGLE_ADS_API_VERSION,
+  // Google's 2026 schedule projects v25's sunset for August 2027 without a day yet: the first of the month,
+  // so the warning comes early rather than late (developers.google.com/google-ads/api/docs/sunset-dates)
+  apiVersion: { version: GOOGLE_ADS_API_VERSION, sunset: '2027-08-01', source: 'projected August 2027 (developers.google.com/google-ads/api/docs/sunset-dates)' },
   auth: googleOAuthSpec,
   credentialSchema: GoogleCredentialSchema,
   // Google Ads meters operations per developer token (Basic access: 15,000 a day) and throttles bursts
@@ -133,6 +130,13 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   // error's retryDelay.
   rateLimits: [{ limit: 5, intervalMs: 1_000 }],
   reportTypes: REPORT_TYPES,
+  // every window of a 90-day run of three reports starts at once: the rate budget, not the Map, paces them
+  // (with 4, the last windows waited for a free slot, not for the budget)
+  maxConcurrency: 10,
+  windowDays: 31,
+  oauthApp: 'google',
+  normalizesRawBytes: true,
+  classifyError: (err) => classifyGoogleAdsError(err),
 
   async validate(ctx) {
     const c = client(ctx);
@@ -166,18 +170,13 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
     const skip = request.resumeCursor ? Number(/^rows:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
     if (!Number.isInteger(skip)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'google_ads');
     const c = client(ctx);
-    await ctx.rateLimiter.acquire(rateBucket(ctx as ConnectorContext<unknown>, 'google_ads'), ctx.signal);
+    const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
     const batches = c.searchStream(request.account.id, query);
     let seen = 0;
     let index = 0;
-    for (;;) {
-      let next: IteratorResult<SearchStreamBatch>;
-      try {
-        next = await batches.next();
-      } catch (err) {
-        throw classifyGoogleAdsError(err);
-      }
-      if (next.done) break;
+    // the request goes out with the first batch; later batches are the same response arriving
+    let next: IteratorResult<SearchStreamBatch> = await call(ctx, what, () => batches.next());
+    for (; !next.done; next = await classified(googleAdsConnector, ctx, what, () => batches.next())) {
       const batch = next.value;
       const before = seen;
       seen += batch.rowCount;

@@ -6,7 +6,7 @@ import { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { ConnectorContext, OAuth2Spec, OAuthClientConfig } from '../contract';
-import { ConnectorAuthError } from '../contract';
+import { ConnectorAuthError, ConnectorConfigError } from '../contract';
 import { classifyFailure, isNetworkError } from '../runtime/classify';
 
 export const GOOGLE_AUTHORIZE_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
@@ -32,9 +32,10 @@ export const GoogleCredentialSchema = z.object({
   /** epoch ms */
   expiresAt: z.number().int().optional(),
   scope: z.string().optional(),
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  /** Google Ads only */
+  /** a tenant's own OAuth app only; the deployment's app arrives as ConnectorContext.oauthClient, never stored */
+  clientId: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).optional(),
+  /** Google Ads only, and only a tenant's own; the deployment's comes with oauthClient */
   developerToken: z.string().min(1).optional(),
   /** Google Ads only: the manager account acting for client accounts */
   loginCustomerId: z.string().regex(/^\d{10}$/).optional(),
@@ -86,9 +87,7 @@ export async function exchangeGoogleCode(
       accessToken: tokens.access_token,
       ...(tokens.expiry_date ? { expiresAt: tokens.expiry_date } : {}),
       ...(tokens.scope ? { scope: tokens.scope } : {}),
-      clientId: args.client.clientId,
-      clientSecret: args.client.clientSecret,
-      ...(args.client.developerToken ? { developerToken: args.client.developerToken } : {}),
+      // the app's id, secret and developer token stay in deployment config: the tenant's secret holds tokens only
     };
   } catch (err) {
     throw classifyTokenError(platform, err);
@@ -97,7 +96,8 @@ export async function exchangeGoogleCode(
 
 export async function refreshGoogleToken(platform: Platform, ctx: ConnectorContext<GoogleCredential>): Promise<GoogleCredential> {
   const cred = ctx.credential;
-  const client = oauthClient(cred.clientId, cred.clientSecret, ctx.baseUrls);
+  const app = googleApp(platform, ctx);
+  const client = oauthClient(app.clientId, app.clientSecret, ctx.baseUrls);
   try {
     client.setCredentials({ refresh_token: cred.refreshToken });
     const { credentials: tokens } = await client.refreshAccessToken();
@@ -106,6 +106,14 @@ export async function refreshGoogleToken(platform: Platform, ctx: ConnectorConte
   } catch (err) {
     throw classifyTokenError(platform, err);
   }
+}
+
+/** The OAuth app a credential refreshes through: its own when it names one, else the deployment's. */
+export function googleApp(platform: Platform, ctx: ConnectorContext<GoogleCredential>): OAuthClientConfig {
+  const cred = ctx.credential;
+  if (cred.clientId && cred.clientSecret) return { clientId: cred.clientId, clientSecret: cred.clientSecret, ...(cred.developerToken ? { developerToken: cred.developerToken } : {}) };
+  if (ctx.oauthClient) return { ...ctx.oauthClient, ...(cred.developerToken ? { developerToken: cred.developerToken } : {}) };
+  throw new ConnectorConfigError('no Google OAuth app is configured', platform, 'Tributary has no Google OAuth app configured; ask your administrator to configure it.');
 }
 
 /** invalid_grant: the refresh token was revoked or expired; only the user can fix that by reconnecting. */

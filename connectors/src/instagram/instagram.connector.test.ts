@@ -9,7 +9,7 @@ import { seedDataSource } from '@tributary/shared/testing/seed';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import type { AccountInfo, ConnectorContext, ExtractRequest } from '../contract';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
-import { runExtract } from '../runtime/retry';
+import { runExtract } from '../runtime/call';
 import { MemoryLogger, VirtualClock } from '../runtime/test-support';
 import type { MetaCredential } from '../meta-ads/meta-oauth';
 import { startMetaSandbox, type MetaSandbox } from '../sandboxes/meta/meta-sandbox';
@@ -93,8 +93,7 @@ describe('Instagram connector', () => {
     expect(stored.rows.length).toBeGreaterThan(10);
   });
 
-  it('when the API still speaks impressions and rejects views, it asks again with impressions and fills the same column', async () => {
-    sb.addFault({ kind: 'legacy_impressions' });
+  it('when account insights are asked for, it asks for views only: v26 has no Instagram impressions', async () => {
     const connector = createInstagramConnector();
     const { ctx } = context();
     const user = sb.world.igUsers[0]!;
@@ -104,6 +103,7 @@ describe('Instagram connector', () => {
     for await (const page of runExtract(connector, ctx, { account, reportType: 'account_daily', window })) rows.push(...connector.normalize(page, { account, reportType: 'account_daily', window }));
     const expected = await truth(user.id, window);
     expect(rows.map((r) => Number(r.impressions))).toEqual(expected.days.map((d: { views: number }) => d.views));
+    expect(rows.every((r) => !('impressions' in (r.extraMetrics ?? {})))).toBe(true);
   });
 
   it('when Instagram throttles the account (80002), the runner waits as asked and the window completes', async () => {

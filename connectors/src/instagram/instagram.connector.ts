@@ -6,18 +6,17 @@
 // window takes 3 + 90 calls: that is the minimum the API allows, not a paging choice.
 import { IGMedia, IGUser, User, type Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
-import { ConnectorConfigError, type Catalog, type Connector, type ConnectorContext, type ExtractRequest, type RawPage, type RecordMeta, type ReportTypeInfo } from '../contract';
-import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
-import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl } from '../meta-ads/graph-client';
-import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaAccessTokenExpiresAt, metaOAuthSpec, refreshMetaToken, type MetaCredential } from '../meta-ads/meta-oauth';
+import { ConnectorConfigError, type Catalog, type Connector, type ExtractRequest, type RawPage, type RecordMeta, type ReportTypeInfo } from '../contract';
+import { graphDeclaration, graphRequests } from '../meta-ads/graph-connector';
+import type { MetaCredential } from '../meta-ads/meta-oauth';
 import { IG_REPORTING_TIME_ZONE, normalizeInstagramPage, type IgAccountPage, type IgInsightsResponse, type IgMediaItem, type IgMediaPage } from './normalize';
 
 export interface InstagramOptions {
   callTimeoutMs?: number;
   mediaPageSize?: number;
-  retry?: RetryOptions;
 }
 
+// Graph v26: `views` (which replaced `impressions` in v22) is the only impressions-like metric Instagram serves
 const TIME_SERIES_METRICS = ['reach', 'follower_count'];
 const TOTAL_METRICS = ['views', 'accounts_engaged', 'total_interactions', 'likes', 'comments', 'shares', 'saves', 'replies', 'profile_links_taps', 'follows_and_unfollows'];
 const MEDIA_METRICS = ['reach', 'views', 'likes', 'comments', 'shares', 'saved', 'total_interactions'];
@@ -31,70 +30,33 @@ const INSTAGRAM_REPORT_TYPES: readonly ReportTypeInfo[] = [
 
 export function createInstagramConnector(options: InstagramOptions = {}): Connector<MetaCredential> {
   const callTimeoutMs = options.callTimeoutMs ?? 120_000;
-  // `views` replaced `impressions` (v22, 2025-04-21). An API that still rejects `views` gets `impressions`;
-  // the answer is remembered for the life of this connector.
-  let viewsMetric: 'views' | 'impressions' = 'views';
-
-  const client = (ctx: ConnectorContext<MetaCredential>) => new GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), 'instagram', callTimeoutMs);
-  const call = async <T>(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, fn: () => Promise<T>): Promise<T> => {
-    await ctx.rateLimiter.acquire(rateBucket(ctx as ConnectorContext<unknown>, 'instagram'), ctx.signal);
-    return g.run(what, fn);
-  };
-  /** Asks with `views`; if the API names it as an invalid metric, asks again with `impressions`. */
-  const withViews = async <T>(metrics: string[], fn: (metrics: string[]) => Promise<T>): Promise<T> => {
-    const swap = (list: string[]) => list.map((m) => (m === 'views' || m === 'impressions' ? viewsMetric : m));
-    try {
-      return await fn(swap(metrics));
-    } catch (err) {
-      if (viewsMetric === 'views' && err instanceof ConnectorConfigError && /metric\[\d+\] must be one of/.test(err.message) && !/\bviews\b/.test(err.message.split('must be one of')[1] ?? '')) {
-        viewsMetric = 'impressions';
-        return fn(swap(metrics));
-      }
-      throw err;
-    }
-  };
+  const requests = graphRequests(() => connector, 'instagram', callTimeoutMs);
+  const { client, call } = requests;
   const responseOf = (cursor: Cursor): IgInsightsResponse => ({ data: Array.from(cursor, (o) => o.exportData()) as unknown as IgInsightsResponse['data'] });
 
   const connector: Connector<MetaCredential> = {
-    platform: 'instagram',
+    ...graphDeclaration('instagram', ['instagram_basic', 'instagram_manage_insights', 'pages_show_list', 'business_management'], requests),
     displayName: 'Instagram',
-    apiVersion: META_GRAPH_API_VERSION,
-    auth: metaOAuthSpec(['instagram_basic', 'instagram_manage_insights', 'pages_show_list', 'business_management']),
-    credentialSchema: MetaCredentialSchema,
     // Instagram's Business Use Case budget is 4800 × impressions a day per account; 200 calls an hour per
     // credential stays well inside it for any account worth reporting on.
     rateLimits: [{ limit: 200, intervalMs: 3_600_000 }],
     reportTypes: INSTAGRAM_REPORT_TYPES,
-
-    async validate(ctx) {
-      await withRetries(connector, ctx, async (c) => {
-        const g = client(c);
-        await call(c, g, 'read the connected user', () => new User('me', {}, undefined, g.api).read(['id', 'name']));
-      }, options.retry);
-    },
+    maxConcurrency: 2,
+    // account insights come as a daily series of at most 30 days a call: one call per window
+    windowDays: MAX_DAYS_PER_CALL,
 
     async discover(ctx): Promise<Catalog> {
-      const accounts = await withRetries(connector, ctx, async (c) => {
-        const g = client(c);
-        const found: Catalog['accounts'] = [];
-        let cursor = null as Cursor | null;
-        do {
-          const current: Cursor | null = cursor;
-          cursor = await call(c, g, 'list Instagram accounts', () =>
-            current ? current.next() : new User('me', {}, undefined, g.api).getAccounts(['id', 'name', 'instagram_business_account{id,username,name}'], { limit: 100 }),
-          );
-          for (const page of cursor) {
-            const ig = (page.exportData() as { instagram_business_account?: { id: string; username?: string; name?: string } }).instagram_business_account;
-            // Instagram reports counts, not money: XXX is ISO 4217's "no currency"
-            if (ig) found.push({ id: ig.id, name: ig.username ?? ig.name ?? ig.id, currency: 'XXX', timeZone: IG_REPORTING_TIME_ZONE });
-          }
-        } while (cursor.hasNext());
-        return found;
-      }, options.retry);
-      return {
-        accounts,
-        reportTypes: [...INSTAGRAM_REPORT_TYPES],
-      };
+      const g = client(ctx);
+      const accounts: Catalog['accounts'] = [];
+      const edge = () => new User('me', {}, undefined, g.api).getAccounts(['id', 'name', 'instagram_business_account{id,username,name}'], { limit: 100 });
+      for await (const cursor of requests.pages(ctx, g, 'list Instagram accounts', edge)) {
+        for (const page of cursor) {
+          const ig = (page.exportData() as { instagram_business_account?: { id: string; username?: string; name?: string } }).instagram_business_account;
+          // Instagram reports counts, not money: XXX is ISO 4217's "no currency"
+          if (ig) accounts.push({ id: ig.id, name: ig.username ?? ig.name ?? ig.id, currency: 'XXX', timeZone: IG_REPORTING_TIME_ZONE });
+        }
+      }
+      return { accounts, reportTypes: [...INSTAGRAM_REPORT_TYPES] };
     },
 
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
@@ -116,8 +78,8 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
           for (let day = start; day <= end; day = addDays(day, 1)) {
             const dSince = midnight(day);
             const dUntil = midnight(addDays(day, 1));
-            const cursor = await withViews(TOTAL_METRICS, (metrics) =>
-              call(ctx, g, `account totals ${day}`, () => user.getInsights([], { metric: metrics.join(','), period: 'day', metric_type: 'total_value', since: dSince, until: dUntil })),
+            const cursor = await call(ctx, g, `account totals ${day}`, () =>
+              user.getInsights([], { metric: TOTAL_METRICS.join(','), period: 'day', metric_type: 'total_value', since: dSince, until: dUntil }),
             );
             totals.push({ day, since: dSince, until: dUntil, response: responseOf(cursor) });
           }
@@ -150,7 +112,7 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
               continue;
             }
             const media = new IGMedia(item.id, {}, undefined, g.api);
-            const answer = await withViews(MEDIA_METRICS, (metrics) => call(ctx, g, `media insights ${item.id}`, () => media.getInsights([], { metric: metrics.join(',') })));
+            const answer = await call(ctx, g, `media insights ${item.id}`, () => media.getInsights([], { metric: MEDIA_METRICS.join(',') }));
             insights[item.id] = responseOf(answer);
           }
           const body: IgMediaPage = { kind: 'media_lifetime', media: { data: items }, insights };
@@ -168,10 +130,6 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
       return normalizeInstagramPage(page.body, meta);
     },
 
-    buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
-    exchangeCode: (args) => exchangeMetaCode('instagram', args),
-    refresh: (ctx) => refreshMetaToken('instagram', ctx.credential, ctx.baseUrls, ctx.now),
-    accessTokenExpiresAt: metaAccessTokenExpiresAt,
   };
   return connector;
 }

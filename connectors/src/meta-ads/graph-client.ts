@@ -9,17 +9,33 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { FacebookAdsApi } from 'facebook-nodejs-business-sdk';
 import type { Platform } from '@tributary/shared/domain/platform';
-import { ConnectorError, TransientPlatformError } from '../contract';
+import { ConnectorError, TransientPlatformError, type ApiVersionPin } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
 
-/** The Graph API version both Meta connectors speak; the installed SDK (24.x) was generated for it. */
-export const META_GRAPH_API_VERSION = 'v24.0';
+/**
+ * The Graph API version both Meta connectors speak, and the one place it is pinned. v24.0 stopped being served
+ * on 2026-11-10 and v25.0 stops on 2027-02-23 (developers.facebook.com/docs/graph-api/changelog); v26.0 is
+ * the oldest version still served without a published end. The installed SDK (24.x) was generated for v24:
+ * it only builds paths and parses answers, and every field and metric we request exists unchanged in v26
+ * (Instagram `views` replaced `impressions`; Page impression metrics, which we never request, are gone).
+ */
+export const META_GRAPH_API_VERSION = 'v26.0';
+/**
+ * The pin both Meta connectors declare. v26.0's sunset: Meta has not published it yet (it names a version's
+ * end only once later versions ship), so null, and the platform catalog shows none. Set it when Meta's
+ * changelog lists one.
+ */
+export const META_GRAPH_API: ApiVersionPin = {
+  version: META_GRAPH_API_VERSION,
+  sunset: null,
+  source: 'not published by Meta yet (developers.facebook.com/docs/graph-api/changelog/versions)',
+};
 export const META_GRAPH_DEFAULT_URL = 'https://graph.facebook.com';
 export const META_DIALOG_DEFAULT_URL = 'https://www.facebook.com';
 /** ConnectorContext.baseUrls keys the Meta connectors read */
 export const META_BASE_URL_KEYS = { graph: 'meta_graph', dialog: 'meta_oauth' } as const;
 
-const graphHost = new AsyncLocalStorage<string>();
+const graphRoute = new AsyncLocalStorage<{ baseUrl: string; version: string }>();
 let seamInstalled = false;
 
 function installGraphSeam(): void {
@@ -29,8 +45,8 @@ function installGraphSeam(): void {
       throw new Error(`facebook-nodejs-business-sdk no longer lets FacebookAdsApi.${key} be redefined; the Meta client seam needs review`);
     }
   }
-  Object.defineProperty(FacebookAdsApi, 'GRAPH', { get: () => graphHost.getStore() ?? META_GRAPH_DEFAULT_URL, configurable: true });
-  Object.defineProperty(FacebookAdsApi, 'VERSION', { get: () => META_GRAPH_API_VERSION, configurable: true });
+  Object.defineProperty(FacebookAdsApi, 'GRAPH', { get: () => graphRoute.getStore()?.baseUrl ?? META_GRAPH_DEFAULT_URL, configurable: true });
+  Object.defineProperty(FacebookAdsApi, 'VERSION', { get: () => graphRoute.getStore()?.version ?? META_GRAPH_API_VERSION, configurable: true });
   seamInstalled = true;
 }
 
@@ -50,6 +66,8 @@ export class GraphClient {
     readonly baseUrl: string,
     private readonly platform: Platform,
     private readonly callTimeoutMs: number,
+    /** the pinned version; another only in tests of how Meta answers an expired one */
+    private readonly version: string = META_GRAPH_API_VERSION,
   ) {
     installGraphSeam();
     // crashLog=false: init with the default would hook uncaughtException and post our errors to Meta
@@ -66,7 +84,7 @@ export class GraphClient {
       timer = setTimeout(() => reject(Object.assign(new Error(`${what}: no answer within ${this.callTimeoutMs} ms`), { name: 'TimeoutError' })), this.callTimeoutMs);
     });
     try {
-      return await Promise.race([graphHost.run(this.baseUrl, () => fn(this.api)), deadline]);
+      return await Promise.race([graphRoute.run({ baseUrl: this.baseUrl, version: this.version }, () => fn(this.api)), deadline]);
     } catch (err) {
       throw classifyGraphError(this.platform, err, what);
     } finally {
@@ -120,6 +138,8 @@ export function classifyGraphError(platform: Platform, err: unknown, what: strin
       return classifyFailure(platform, { ...failure, kind: 'transient' });
     }
     if (code === 100) return classifyFailure(platform, { ...failure, kind: 'invalid_request' });
+    // (#2635) a Graph API version Meta no longer serves: every call fails until Tributary is upgraded
+    if (code === 2635) return classifyFailure(platform, { ...failure, kind: 'fatal' });
     return classifyFailure(platform, failure);
   }
   if (isNetworkError(err)) return new TransientPlatformError(`${what}: ${e?.message ?? 'network failure'}`, platform, undefined, { cause: err });

@@ -9,9 +9,11 @@ import { seedDataSource } from '@tributary/shared/testing/seed';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { ConnectorAuthError, FatalConnectorError, PermissionDeniedError, type AccountInfo, type ConnectorContext, type ExtractRequest } from '../contract';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
-import { runExtract } from '../runtime/retry';
-import { MemoryLogger, VirtualClock } from '../runtime/test-support';
+import { runExtract } from '../runtime/call';
+import { MemoryLogger, VirtualClock, canonicalDecimal, daySums } from '../runtime/test-support';
 import { startMetaSandbox, type MetaSandbox } from '../sandboxes/meta/meta-sandbox';
+import { User } from 'facebook-nodejs-business-sdk';
+import { GraphClient, META_GRAPH_API_VERSION } from './graph-client';
 import { createMetaAdsConnector } from './meta-ads.connector';
 import type { MetaCredential } from './meta-oauth';
 
@@ -103,6 +105,19 @@ describe('Meta Ads connector', () => {
     expect(Object.keys(requests.userAgents)).toEqual([expect.stringMatching(/^fbbizsdk-nodejs-v/)]);
   });
 
+  it('when a call goes to an expired Graph version, Meta\'s (#2635) answer fails it as fatal; the pinned version is served', async () => {
+    expect(META_GRAPH_API_VERSION).toBe('v26.0');
+    sb.resetRequests();
+    const expired = new GraphClient(sb.demoToken, sb.baseUrl, 'meta_ads', 5_000, 'v24.0');
+    const err = await expired.run('read the connected user', () => new User('me', {}, undefined, expired.api).read(['id'])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FatalConnectorError);
+    expect((err as FatalConnectorError).message).toContain('(#2635) You are calling a deprecated version');
+    expect(sb.requests().byRoute).toEqual({ expired_version: 1 });
+    const pinned = new GraphClient(sb.demoToken, sb.baseUrl, 'meta_ads', 5_000);
+    const me = await pinned.run('read the connected user', () => new User('me', {}, undefined, pinned.api).read(['id']));
+    expect((me as unknown as { id: string }).id).toBe(sb.world.user.id);
+  });
+
   it('when a short window is read synchronously, the SDK Cursor pages through every row exactly once', async () => {
     const account = accountOf(1);
     const { ctx } = context();
@@ -121,23 +136,23 @@ describe('Meta Ads connector', () => {
     sb.addFault({ kind: 'rate_limit', code: 80000, regainMinutes: 3, times: 1 });
     const { ctx, clock } = context();
     const rows = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
-    expect(rows.length).toBeGreaterThan(0);
     expect(clock.sleeps).toContain(180_000);
+    await expectEqualsTruth(rows, accountOf(0).id, { start: '2026-11-01', end: '2026-11-07' });
   });
 
   it('when Meta answers 500 once, it backs off and succeeds', async () => {
     sb.addFault({ kind: 'server_error', times: 1 });
     const { ctx, clock } = context();
     const rows = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
-    expect(rows.length).toBeGreaterThan(0);
     expect(clock.sleeps.length).toBe(1);
+    await expectEqualsTruth(rows, accountOf(0).id, { start: '2026-11-01', end: '2026-11-07' });
   });
 
   it('when the token has expired, it is refreshed once through fb_exchange_token, persisted, and the extraction succeeds without the token in any log', async () => {
     sb.addFault({ kind: 'expired_token' });
     const { ctx, refreshed, logger } = context({ appId: 'sandbox-app', appSecret: 'sandbox-secret' });
     const rows = await collect(ctx, { account: accountOf(2), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
-    expect(rows.length).toBeGreaterThan(0);
+    await expectEqualsTruth(rows, accountOf(2).id, { start: '2026-11-01', end: '2026-11-07' });
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]!.accessToken).not.toBe(sb.demoToken);
     expect(logger.text()).not.toContain(sb.demoToken);
@@ -207,7 +222,7 @@ describe('Meta Ads connector', () => {
 
   it('when the connect flow runs, discover lists the accounts with currency and time zone', async () => {
     // Prepare: the dialog auto-approves the demo user and redirects with a code
-    const dialog = await fetch(`${sb.baseUrl}/v24.0/dialog/oauth?client_id=tributary-app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/oauth/callback')}&state=s1&scope=ads_read`, { redirect: 'manual' });
+    const dialog = await fetch(`${sb.baseUrl}/v26.0/dialog/oauth?client_id=tributary-app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/oauth/callback')}&state=s1&scope=ads_read`, { redirect: 'manual' });
     const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
     // Act
     const credential = await connector.exchangeCode!({ code, redirectUri: 'http://127.0.0.1:3000/oauth/callback', client: { clientId: 'tributary-app', clientSecret: 'shh' }, baseUrls: { meta_graph: sb.baseUrl } });
@@ -225,6 +240,18 @@ async function collect(ctx: ConnectorContext<MetaCredential>, request: ExtractRe
   const rows: FactRow[] = [];
   for await (const batch of factRows(ctx, request)) rows.push(...batch);
   return rows;
+}
+
+/** Rows extracted under faults, summed per day, equal the truth of what the sandbox served for the window, exactly. */
+async function expectEqualsTruth(rows: FactRow[], accountId: string, window: { start: string; end: string }) {
+  const expected = await truth(accountId, window);
+  expect(expected.days.length).toBeGreaterThan(0);
+  const campaignsPerDay = new Map<string, number>();
+  for (const c of expected.campaigns as { date: string }[]) campaignsPerDay.set(c.date, (campaignsPerDay.get(c.date) ?? 0) + 1);
+  expect(daySums(rows, ['impressions', 'clicks', 'cost', 'conversions', 'revenue'])).toEqual(Object.fromEntries((expected.days as Record<string, string | number>[]).map((d) => [d.date, {
+    rows: String(campaignsPerDay.get(String(d.date))), impressions: canonicalDecimal(d.impressions!), clicks: canonicalDecimal(d.clicks!), cost: canonicalDecimal(d.spend!),
+    conversions: canonicalDecimal(d.conversions!), revenue: canonicalDecimal(d.revenue!),
+  }])));
 }
 
 /** A decimal string without trailing fractional zeros ("12.30" → "12.3", "0.00" → "0"): equal values, exactly, without floats. */

@@ -3,8 +3,9 @@
 // report run (POST insights → poll the run → page its insights), as Meta's insights best practices advise
 // for queries that would otherwise time out.
 //
-// Retries are not done here: `runExtract` (../runtime/retry.ts) wraps extract, waits out rate limits as Meta
-// asked, refreshes the token once, and resumes from the last page's cursor.
+// Requests, paging, error mapping, OAuth and validate are the Graph declaration Meta Ads shares with Instagram
+// (graph-connector.ts). Retries are not done here: the runtime (../runtime/call.ts) budgets each request,
+// waits out rate limits as Meta asked, refreshes the token once, and resumes from the last page's cursor.
 import { AdAccount, AdReportRun, User, type Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import {
@@ -12,16 +13,15 @@ import {
   TransientPlatformError,
   type Catalog,
   type Connector,
-  type ConnectorContext,
   type ExtractRequest,
   type RawPage,
   type RecordMeta,
   type ReportTypeInfo,
 } from '../contract';
-import { rateBucket, withRetries, type RetryOptions } from '../runtime/retry';
-import { systemSleep } from '../runtime/sleep';
-import { GraphClient, META_GRAPH_API_VERSION, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
-import { MetaCredentialSchema, exchangeMetaCode, metaAuthorizeUrl, metaAccessTokenExpiresAt, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
+import { pollPlatform } from '../runtime/call';
+import type { GraphClient } from './graph-client';
+import { graphDeclaration, graphRequests } from './graph-connector';
+import type { MetaCredential } from './meta-oauth';
 import { DEFAULT_CONVERSION_ACTION_TYPE, normalizeInsightsPage } from './normalize';
 
 export interface MetaAdsOptions {
@@ -35,8 +35,6 @@ export interface MetaAdsOptions {
   asyncMaxPolls?: number;
   /** the SDK sets no timeout of its own */
   callTimeoutMs?: number;
-  /** for validate and discover (extract is retried by runExtract) */
-  retry?: RetryOptions;
 }
 
 const LEVELS = { account_daily: 'account', campaign_daily: 'campaign', adset_daily: 'adset', ad_daily: 'ad' } as const;
@@ -60,9 +58,6 @@ const REPORT_TYPES: ReportTypeInfo[] = (Object.keys(LEVELS) as ReportType[]).map
   lookbackDays: LOOKBACK_DAYS,
 }));
 
-/** Above this Business Use Case usage (percent) we stop and let the budget recover before Meta throttles us. */
-const USAGE_PAUSE_PERCENT = 95;
-
 export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<MetaCredential> {
   const conversionActionType = options.conversionActionType ?? DEFAULT_CONVERSION_ACTION_TYPE;
   const pageSize = options.pageSize ?? 500;
@@ -71,21 +66,8 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
   const maxPolls = options.asyncMaxPolls ?? 90;
   const callTimeoutMs = options.callTimeoutMs ?? 120_000;
 
-  const client = (ctx: ConnectorContext<MetaCredential>) => new GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), 'meta_ads', callTimeoutMs);
-
-  /** One Graph call: takes a unit of the shared budget first, and slows everyone down when Meta says usage is high. */
-  const call = async <T>(ctx: ConnectorContext<MetaCredential>, c: GraphClient, what: string, fn: () => Promise<T>): Promise<T> => {
-    const bucket = rateBucket(ctx as ConnectorContext<unknown>, 'meta_ads');
-    await ctx.rateLimiter.acquire(bucket, ctx.signal);
-    const result = await c.run(what, fn);
-    const headers = (result as { headers?: Record<string, unknown> } | null)?.headers;
-    if (headers && usagePercent(headers) >= USAGE_PAUSE_PERCENT) {
-      const waitMs = regainAccessMs(headers) ?? 60_000;
-      ctx.logger.info('Meta usage is near its limit; pausing this credential', { platform: 'meta_ads', usagePercent: usagePercent(headers), waitMs });
-      await ctx.rateLimiter.pauseUntil(bucket, (ctx.now ?? Date.now)() + waitMs);
-    }
-    return result;
-  };
+  const requests = graphRequests(() => connector, 'meta_ads', callTimeoutMs);
+  const { client, call } = requests;
 
   const pageBody = (cursor: Cursor) => ({
     // Array.from, not cursor.map: map would build a new Cursor through Array's species constructor
@@ -94,54 +76,37 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     ...(cursor.paging?.cursors ? { paging: { cursors: cursor.paging.cursors } } : {}),
   });
 
-  async function* pages(ctx: ConnectorContext<MetaCredential>, c: GraphClient, what: string, first: (after?: string) => Promise<Cursor>, after: string | undefined, cursorPrefix: string, index: number): AsyncGenerator<RawPage> {
-    let cursor = null as Cursor | null;
-    for (;;) {
-      const current: Cursor | null = cursor;
-      cursor = await call(ctx, c, what, () => (current ? current.next() : first(after)));
-      const hasNext = cursor.hasNext();
+  /** An insights edge page by page; the cursor resumes after the last page yielded ('done' after the last). */
+  async function* pages(ctx: Parameters<typeof call>[0], g: GraphClient, what: string, first: (after?: string) => Promise<Cursor>, after: string | undefined, cursorPrefix: string): AsyncGenerator<RawPage> {
+    let index = 0;
+    for await (const cursor of requests.pages(ctx, g, what, () => first(after))) {
       const nextAfter = cursor.paging?.cursors?.after;
-      yield { body: pageBody(cursor), cursor: hasNext && nextAfter ? `${cursorPrefix}|${nextAfter}` : 'done', index: index++ };
-      if (!hasNext) return;
+      yield { body: pageBody(cursor), cursor: cursor.hasNext() && nextAfter ? `${cursorPrefix}|${nextAfter}` : 'done', index: index++ };
     }
   }
 
   const connector: Connector<MetaCredential> = {
-    platform: 'meta_ads',
+    ...graphDeclaration('meta_ads', ['ads_read', 'business_management'], requests),
     displayName: 'Meta Ads',
-    apiVersion: META_GRAPH_API_VERSION,
-    auth: metaOAuthSpec(['ads_read', 'business_management']),
-    credentialSchema: MetaCredentialSchema,
     // Meta publishes no fixed call rate for insights: the Business Use Case budget depends on the access tier
     // and the account's active ads, and is reported in X-Business-Use-Case-Usage. We hold ourselves to a
-    // steady 200 calls a minute per credential and pause when Meta reports usage above 95 %.
+    // steady 200 calls a minute per credential and pause when Meta reports usage above 95 % (throttleHint).
     rateLimits: [{ limit: 200, intervalMs: 60_000 }],
     reportTypes: REPORT_TYPES,
-
-    async validate(ctx) {
-      await withRetries(connector, ctx, async (c) => {
-        const g = client(c);
-        await call(c, g, 'read the connected user', () => new User('me', {}, undefined, g.api).read(['id', 'name']));
-      }, options.retry);
-    },
+    maxConcurrency: 3,
+    // a month a window: short enough for synchronous insights (up to asyncThresholdDays)
+    windowDays: 31,
 
     async discover(ctx): Promise<Catalog> {
-      const accounts = await withRetries(connector, ctx, async (c) => {
-        const g = client(c);
-        const found: Catalog['accounts'] = [];
-        let cursor = null as Cursor | null;
-        do {
-          const current: Cursor | null = cursor;
-          cursor = await call(c, g, 'list ad accounts', () =>
-            current ? current.next() : new User('me', {}, undefined, g.api).getAdAccounts(['account_id', 'name', 'currency', 'timezone_name', 'account_status'], { limit: 100 }),
-          );
-          for (const a of cursor) {
-            const d = a.exportData() as { id?: string; account_id?: string; name?: string; currency?: string; timezone_name?: string };
-            found.push({ id: d.account_id ?? String(d.id).replace(/^act_/, ''), name: d.name ?? String(d.id), currency: d.currency ?? 'USD', timeZone: d.timezone_name ?? 'UTC' });
-          }
-        } while (cursor.hasNext());
-        return found;
-      }, options.retry);
+      const g = client(ctx);
+      const accounts: Catalog['accounts'] = [];
+      const edge = () => new User('me', {}, undefined, g.api).getAdAccounts(['account_id', 'name', 'currency', 'timezone_name', 'account_status'], { limit: 100 });
+      for await (const cursor of requests.pages(ctx, g, 'list ad accounts', edge)) {
+        for (const a of cursor) {
+          const d = a.exportData() as { id?: string; account_id?: string; name?: string; currency?: string; timezone_name?: string };
+          accounts.push({ id: d.account_id ?? String(d.id).replace(/^act_/, ''), name: d.name ?? String(d.id), currency: d.currency ?? 'USD', timeZone: d.timezone_name ?? 'UTC' });
+        }
+      }
       return { accounts, reportTypes: [...REPORT_TYPES] };
     },
 
@@ -159,7 +124,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
       const days = (Date.parse(request.window.end) - Date.parse(request.window.start)) / 86_400_000 + 1;
 
       if (kind === 's' || (kind !== 'a' && days <= asyncThresholdDays)) {
-        yield* pages(ctx, g, what, (after) => account.getInsights(fields, { ...params, ...(after ? { after } : {}) }), kind === 's' ? runOrAfter : undefined, 's', 0);
+        yield* pages(ctx, g, what, (after) => account.getInsights(fields, { ...params, ...(after ? { after } : {}) }), kind === 's' ? runOrAfter : undefined, 's');
         return;
       }
 
@@ -169,36 +134,30 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
         const data = run.exportData() as { report_run_id?: string; id?: string };
         runId = data.report_run_id ?? data.id ?? null;
         if (!runId) throw new TransientPlatformError(`Meta did not return a report run id for ${what}`, 'meta_ads');
-        const sleep = ctx.sleep ?? systemSleep;
-        for (let poll = 0; ; poll++) {
-          if (poll >= maxPolls) throw new TransientPlatformError(`the Meta report run ${runId} for ${what} did not finish after ${maxPolls} polls`, 'meta_ads');
-          if (poll > 0) await sleep(Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4)), ctx.signal);
-          const id: string = runId;
+        const id: string = runId;
+        const delayMs = (poll: number) => Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4));
+        await pollPlatform(connector, ctx, `the Meta report run ${id} for ${what}`, { maxPolls, delayMs }, async () => {
           // exportAllData: read() records what the server sent as the object's data, not as changes, so
           // exportData() (changes only) would never show the status
           const status = (await call(ctx, g, `poll the report run for ${what}`, () => reportRun(id, g).get(['async_status', 'async_percent_completion']))).exportAllData() as {
             async_status?: string; async_percent_completion?: number; error_message?: string; error_code?: number;
           };
-          if (status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100) break;
           if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
             // Meta's advice for a failed async job (-2/2490547) is to run it again: transient, a new run on retry
             throw new TransientPlatformError(`the Meta report run for ${what} ended in "${status.async_status}": ${status.error_message ?? 'no reason given'} [${status.error_code ?? '?'}]`, 'meta_ads');
           }
-        }
+          return status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100 ? true : undefined;
+        });
       }
       const id: string = runId;
       const run = reportRun(id, g);
-      yield* pages(ctx, g, what, (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }), kind === 'a' ? runAfter : undefined, `a|${id}`, 0);
+      yield* pages(ctx, g, what, (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }), kind === 'a' ? runAfter : undefined, `a|${id}`);
     },
 
     normalize(page: RawPage, meta: RecordMeta): FactRow[] {
       return normalizeInsightsPage(page.body, meta, { conversionActionType });
     },
 
-    buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: connector.auth.kind === 'oauth2' ? connector.auth.scopes : [] }),
-    exchangeCode: (args) => exchangeMetaCode('meta_ads', args),
-    refresh: (ctx) => refreshMetaToken('meta_ads', ctx.credential, ctx.baseUrls, ctx.now),
-    accessTokenExpiresAt: metaAccessTokenExpiresAt,
   };
   return connector;
 }

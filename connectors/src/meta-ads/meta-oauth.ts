@@ -90,12 +90,21 @@ export async function exchangeMetaCode(
   const app = { client_id: args.client.clientId, client_secret: args.client.clientSecret };
   const short = await tokenCall(platform, tokenUrl, { ...app, redirect_uri: args.redirectUri, code: args.code }, 'exchange the authorization code', now);
   const long = await tokenCall(platform, tokenUrl, { ...app, grant_type: 'fb_exchange_token', fb_exchange_token: short.accessToken }, 'exchange for a long-lived token', now);
-  return { accessToken: long.accessToken, ...(long.expiresAt ? { expiresAt: long.expiresAt } : {}), appId: args.client.clientId, appSecret: args.client.clientSecret };
+  // the app's secret stays in deployment config (ConnectorContext.oauthClient): the tenant's secret holds the token
+  return { accessToken: long.accessToken, ...(long.expiresAt ? { expiresAt: long.expiresAt } : {}) };
 }
 
 /** A new long-lived token for the current one, through the app that issued it. */
-export async function refreshMetaToken(platform: Platform, credential: MetaCredential, baseUrls: Readonly<Record<string, string>>, now: () => number = Date.now): Promise<MetaCredential> {
-  if (!credential.appId || !credential.appSecret) {
+export async function refreshMetaToken(
+  platform: Platform,
+  credential: MetaCredential,
+  baseUrls: Readonly<Record<string, string>>,
+  now: () => number = Date.now,
+  deploymentApp?: OAuthClientConfig,
+): Promise<MetaCredential> {
+  // a credential naming its own app refreshes through it; otherwise through the deployment's app
+  const app = credential.appId && credential.appSecret ? { clientId: credential.appId, clientSecret: credential.appSecret } : deploymentApp;
+  if (!app) {
     throw new ConnectorAuthError(
       'the Meta token cannot be refreshed: the credential does not name the app that issued it',
       platform,
@@ -106,7 +115,7 @@ export async function refreshMetaToken(platform: Platform, credential: MetaCrede
   const next = await tokenCall(
     platform,
     tokenUrl,
-    { client_id: credential.appId, client_secret: credential.appSecret, grant_type: 'fb_exchange_token', fb_exchange_token: credential.accessToken },
+    { client_id: app.clientId, client_secret: app.clientSecret, grant_type: 'fb_exchange_token', fb_exchange_token: credential.accessToken },
     'refresh the long-lived token',
     now,
   );

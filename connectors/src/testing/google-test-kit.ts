@@ -8,7 +8,7 @@ import type { SeededSource } from '@tributary/shared/testing/seed';
 import type { Connector, ConnectorContext, ExtractRequest } from '../contract';
 import type { GoogleCredential } from '../google-ads/google-oauth';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
-import { runExtract, type RetryOptions } from '../runtime/retry';
+import { runExtract, type RetryOptions } from '../runtime/call';
 import { MemoryLogger, VirtualClock } from '../runtime/test-support';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, type GoogleSandbox } from '../sandboxes/google/google-sandbox';
 
@@ -37,6 +37,8 @@ export function googleContext(sandbox: GoogleSandbox, credential: GoogleCredenti
     refreshed,
     credential,
     baseUrls: googleBaseUrls(sandbox),
+    // the deployment's app, as the pipeline and the API hand it over (a credential may also name its own)
+    oauthClient: { ...GOOGLE_DEMO_CLIENT, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN },
     rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 5, intervalMs: 1000 }], { now: clock.now, sleep: clock.sleep }),
     rateBucket: 'google:test-credential',
     logger: memoryLogger,

@@ -2,7 +2,7 @@
 // token as revoked in the key-value store and refresh checks it first, so a signed-out refresh token is
 // refused even where the provider has no GlobalSignOut (cognito-local).
 import { createHash } from 'node:crypto';
-import { AuthenticationRequiredError } from '@tributary/shared/domain/errors';
+import { AuthenticationRequiredError, ConflictError } from '@tributary/shared/domain/errors';
 import { httpHandler } from '@tributary/shared/http/http-handler';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { AuthTokens } from '@tributary/shared/ports/identity-provider';
@@ -47,6 +47,7 @@ async function profileOf(deps: ApiDeps, userId: string) {
     return {
       id: user.id,
       email: user.email,
+      email_verified: user.emailVerified,
       first_name: user.firstName,
       last_name: user.lastName,
       timezone: user.timezone,
@@ -56,15 +57,20 @@ async function profileOf(deps: ApiDeps, userId: string) {
   });
 }
 
+// Registration answers the same whether or not the address already has an account (what Cognito's
+// prevent-user-existence-errors does for sign-in): nothing here tells a caller who is signed up.
 export const makeRegister = (deps: ApiDeps) =>
   httpHandler(registerRoute, async ({ body }) => {
-    const result = await deps.identity.signUp({ email: body.email, password: body.password, firstName: body.first_name, lastName: body.last_name });
-    let confirmed = result.confirmed;
-    if (!confirmed && deps.api.autoConfirmSignUp) {
-      await deps.identity.adminConfirmSignUp(body.email);
-      confirmed = true;
+    const answer = { status: 202 as const, body: { accepted: true as const, confirmation_required: !deps.api.autoConfirmSignUp } };
+    let result;
+    try {
+      result = await deps.identity.signUp({ email: body.email, password: body.password, firstName: body.first_name, lastName: body.last_name });
+    } catch (error) {
+      if (error instanceof ConflictError) return answer;
+      throw error;
     }
-    return { status: 201, body: { user_sub: result.sub, confirmed } };
+    if (!result.confirmed && deps.api.autoConfirmSignUp) await deps.identity.adminConfirmSignUp(body.email);
+    return answer;
   }, deps);
 
 export const makeConfirm = (deps: ApiDeps) =>
@@ -99,7 +105,11 @@ export const makeLogout = (deps: ApiDeps) =>
   }, deps);
 
 export const makeGetProfile = (deps: ApiDeps) =>
-  httpHandler(getProfileRoute, async ({ user }) => ({ status: 200, body: await profileOf(deps, user.userId) }), deps);
+  httpHandler(getProfileRoute, async ({ user }) => {
+    // a verified change made in Cognito shows here; an unverified one does not (the original stays)
+    await deps.directory.syncVerifiedEmail(user.userId, user.accessToken);
+    return { status: 200, body: await profileOf(deps, user.userId) };
+  }, deps);
 
 export const makeUpdateProfile = (deps: ApiDeps) =>
   httpHandler(updateProfileRoute, async ({ body, user }) => {

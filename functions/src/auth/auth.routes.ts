@@ -1,6 +1,6 @@
 // /api/v1/auth/*: thin handlers over Cognito, so scripts can use the API without the dashboard.
 import { defineRoute } from '@tributary/shared/http/route';
-import { PUBLIC_ERRORS, STANDARD_ERRORS, conflict } from '../common.schemas';
+import { PUBLIC_ERRORS, STANDARD_ERRORS } from '../common.schemas';
 import {
   AcceptedSchema,
   ChangePasswordBodySchema,
@@ -20,7 +20,7 @@ import {
 const tags = ['auth'];
 const pub = { auth: 'none', rateLimit: 'auth', tags } as const;
 
-export const registerRoute = defineRoute({ ...pub, operationId: 'register', method: 'post', path: '/api/v1/auth/register', summary: 'Sign up', request: { body: RegisterBodySchema }, responses: { 201: { description: 'Signed up', schema: RegisterResultSchema }, 409: conflict, ...PUBLIC_ERRORS } });
+export const registerRoute = defineRoute({ ...pub, operationId: 'register', method: 'post', path: '/api/v1/auth/register', summary: 'Sign up (the same answer whether or not the address has an account)', request: { body: RegisterBodySchema }, responses: { 202: { description: 'Accepted: sign in (or confirm with the emailed code first)', schema: RegisterResultSchema }, ...PUBLIC_ERRORS } });
 export const confirmRoute = defineRoute({ ...pub, operationId: 'confirmSignUp', method: 'post', path: '/api/v1/auth/confirm', summary: 'Confirm a sign-up with the emailed code', request: { body: ConfirmBodySchema }, responses: { 200: { description: 'Confirmed', schema: AcceptedSchema }, ...PUBLIC_ERRORS } });
 export const resendRoute = defineRoute({ ...pub, operationId: 'resendConfirmation', method: 'post', path: '/api/v1/auth/resend', summary: 'Send the confirmation code again', request: { body: EmailBodySchema }, responses: { 202: { description: 'Sent if the account exists', schema: AcceptedSchema }, ...PUBLIC_ERRORS } });
 export const loginRoute = defineRoute({ ...pub, operationId: 'login', method: 'post', path: '/api/v1/auth/login', summary: 'Sign in (USER_PASSWORD_AUTH)', request: { body: LoginBodySchema }, responses: { 200: { description: 'Tokens', schema: TokensSchema }, 403: STANDARD_ERRORS[403], ...PUBLIC_ERRORS } });

@@ -10,7 +10,8 @@ export const RegisterBodySchema = z.object({
   first_name: z.string().trim().min(1).max(100).optional(),
   last_name: z.string().trim().min(1).max(100).optional(),
 });
-export const RegisterResultSchema = z.object({ user_sub: z.string(), confirmed: z.boolean() });
+/** The same for a new address and one that already has an account. */
+export const RegisterResultSchema = z.object({ accepted: z.literal(true), confirmation_required: z.boolean() });
 
 export const ConfirmBodySchema = z.object({ email: Email, code: z.string().trim().min(1).max(20) });
 export const EmailBodySchema = z.object({ email: Email });
@@ -36,6 +37,8 @@ export const MembershipSummarySchema = z.object({
 export const ProfileSchema = z.object({
   id: z.string().uuid(),
   email: z.string(),
+  /** only a verified address counts (invitations); an unverified change in Cognito leaves the original here */
+  email_verified: z.boolean(),
   first_name: z.string().nullable(),
   last_name: z.string().nullable(),
   timezone: z.string(),

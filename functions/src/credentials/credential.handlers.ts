@@ -2,11 +2,11 @@
 // local envelope store on a laptop). No endpoint ever returns the secret: GET shows a masked preview,
 // and every read of the secret by the platform itself (validate, refresh) writes an audit row first.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { ConnectorError, type Connector, type ConnectorContext, type Logger as ConnectorLogger } from '@tributary/connectors/contract';
 import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter';
 import type { CredentialsTable, DB } from '@tributary/shared/db/schema';
-import { NotFoundError, NotImplementedError, ValidationError } from '@tributary/shared/domain/errors';
+import { AuthorizationFailedError, ConflictError, NotFoundError, NotImplementedError, ValidationError } from '@tributary/shared/domain/errors';
 import type { Platform } from '@tributary/shared/domain/platform';
 import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/access';
 import { zodIssueDetails } from '@tributary/shared/http/error-envelope';
@@ -22,12 +22,14 @@ import {
   getCredentialRoute,
   listCredentialsRoute,
   oauthCallbackRoute,
+  oauthCompleteRoute,
   oauthStartRoute,
   refreshCredentialRoute,
   updateCredentialRoute,
   validateCredentialRoute,
 } from './credential.routes';
 import type { Credential } from './credential.schemas';
+import { writeBackRefreshedTokens, type CredentialVersion } from './token-writeback';
 
 type RequestMeta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
 const meta = (i: RequestMeta): RequestMeta => ({ requestId: i.requestId, sourceIp: i.sourceIp, userAgent: i.userAgent });
@@ -75,8 +77,9 @@ function checkSecretShape(connector: Connector<unknown> | undefined, secret: Rec
   return parsed.data as Record<string, unknown>;
 }
 
-async function loadCredential(trx: Transaction<DB>, projectId: string, credentialId: string) {
-  const row = await trx.selectFrom('credentials').selectAll().where('projectId', '=', projectId).where('id', '=', credentialId).executeTakeFirst();
+async function loadCredential(trx: Transaction<DB>, projectId: string, credentialId: string, options: { lock?: boolean } = {}) {
+  const query = trx.selectFrom('credentials').selectAll().where('projectId', '=', projectId).where('id', '=', credentialId);
+  const row = await (options.lock ? query.forUpdate() : query).executeTakeFirst();
   if (!row) throw new NotFoundError('Credential', credentialId);
   return row;
 }
@@ -98,15 +101,26 @@ function connectorLogger(deps: ApiDeps): ConnectorLogger {
   };
 }
 
-function connectorContext(deps: ApiDeps, connector: Connector<unknown>, row: Selectable<CredentialsTable>, credential: unknown): ConnectorContext<unknown> {
-  return {
+/** The version the row says, read (with the row) before the secret: what a token write-back is conditional on. */
+function versionOf(access: ProjectAccess, row: Selectable<CredentialsTable>): CredentialVersion {
+  return { organizationId: access.organizationId, credentialId: row.id, secretRef: row.secretRef, version: row.secretVersion };
+}
+
+function connectorContext(deps: ApiDeps, connector: Connector<unknown>, row: Selectable<CredentialsTable>, credential: unknown, read: CredentialVersion): ConnectorContext<unknown> {
+  const oauthClient = deps.oauthClients[row.platform as Platform];
+  const ctx: ConnectorContext<unknown> = {
     credential,
     baseUrls: deps.connectorBaseUrls,
     rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
     rateBucket: `${row.platform}:${row.id}`,
     logger: connectorLogger(deps),
-    onTokensRefreshed: async (refreshed) => deps.secrets.update(row.secretRef, refreshed as Record<string, unknown>),
+    ...(oauthClient ? { oauthClient } : {}),
+    onTokensRefreshed: async (refreshed) => {
+      await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, oauthClient);
+      ctx.credential = refreshed;
+    },
   };
+  return ctx;
 }
 
 export const makeListCredentials = (deps: ApiDeps) =>
@@ -169,7 +183,8 @@ export const makeUpdateCredential = (deps: ApiDeps) =>
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
     const row = await conflictOnUnique(
       deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-        const existing = await loadCredential(trx, params.project_id, params.credential_id);
+        // the row lock first: a token write-back in flight finishes before this rotation writes the secret
+        const existing = await loadCredential(trx, params.project_id, params.credential_id, { lock: true });
         let preview: string | null | undefined;
         if (body.secret) {
           const secret = checkSecretShape(deps.findConnector(existing.platform as Platform), body.secret);
@@ -184,7 +199,7 @@ export const makeUpdateCredential = (deps: ApiDeps) =>
             ...(body.label !== undefined ? { label: body.label } : {}),
             ...(body.status !== undefined ? { status: body.status } : {}),
             ...(body.expires_at !== undefined ? { expiresAt: body.expires_at } : {}),
-            ...(body.secret ? { maskedPreview: preview ?? null, validationStatus: 'pending', validationMessage: null, lastValidatedAt: null, status: body.status ?? 'active' } : {}),
+            ...(body.secret ? { maskedPreview: preview ?? null, validationStatus: 'pending', validationMessage: null, lastValidatedAt: null, status: body.status ?? 'active', secretVersion: sql<number>`secret_version + 1` } : {}),
           })
           .where('id', '=', existing.id)
           .returningAll()
@@ -221,7 +236,7 @@ export const makeValidateCredential = (deps: ApiDeps) =>
     let status: 'valid' | 'invalid' | 'error' = 'valid';
     let message: string | null = null;
     try {
-      await connector.validate(connectorContext(deps, connector, row, secret));
+      await connector.validate(connectorContext(deps, connector, row, secret, versionOf(access, row)));
     } catch (error) {
       if (!(error instanceof ConnectorError)) throw error;
       status = error.kind === 'rate_limited' || error.kind === 'transient' ? 'error' : 'invalid';
@@ -247,9 +262,11 @@ export const makeRefreshCredential = (deps: ApiDeps) =>
     const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadCredential(trx, params.project_id, params.credential_id));
     const connector = connectorFor(deps, row.platform as Platform, 'Token refresh');
     if (connector.auth.kind !== 'oauth2' || !connector.refresh) throw new ValidationError(`${connector.displayName} credentials are not OAuth tokens and need no refresh`);
+    const read = versionOf(access, row);
     const secret = await readSecretAudited(deps, access, row, 'refresh', meta(input));
-    const refreshed = await connector.refresh(connectorContext(deps, connector, row, secret));
-    await deps.secrets.update(row.secretRef, refreshed as Record<string, unknown>);
+    const refreshed = await connector.refresh(connectorContext(deps, connector, row, secret, read));
+    const outcome = await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, deps.oauthClients[row.platform as Platform]);
+    if (outcome === 'stale') throw new ConflictError('The credential was changed while it was being refreshed; refresh it again');
     const updated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
       const u = await trx.updateTable('credentials').set({ status: 'active', maskedPreview: maskedPreview(refreshed as Record<string, unknown>) }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
       await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'credential.refreshed', targetType: 'credential', targetId: row.id, request: meta(input) });
@@ -300,44 +317,55 @@ export const makeOAuthStart = (deps: ApiDeps) =>
     return { status: 200, body: { authorization_url: url.toString(), state, expires_in: OAUTH_STATE_TTL_SECONDS } };
   }, deps);
 
+// The platform sends the browser to the dashboard's /oauth/callback page (the registered redirect URI); this
+// old API address, still named by links made before, only forwards there and stores nothing: tokens are
+// stored by POST /api/v1/oauth/complete, for the signed-in user who started the flow.
 export const makeOAuthCallback = (deps: ApiDeps) =>
-  httpHandler(oauthCallbackRoute, async (input) => {
-    const { query } = input;
+  httpHandler(oauthCallbackRoute, async ({ query }) => {
+    const to = new URL('/oauth/callback', deps.api.dashboardOrigin);
+    for (const [k, v] of Object.entries(query)) if (typeof v === 'string') to.searchParams.set(k, v);
+    return { status: 302, headers: { location: to.toString() } };
+  }, deps);
+
+// Bound to its starter: the state names the user who asked for the authorization URL, and only that user,
+// signed in, completes it. Anyone else who opens the link (an attacker sends it round) stores nothing; the
+// state is consumed all the same, so a refused attempt cannot be retried by someone else either.
+export const makeOAuthComplete = (deps: ApiDeps) =>
+  httpHandler(oauthCompleteRoute, async (input) => {
+    const { body, user } = input;
     // single use: taken (read and deleted in one step) before anything else can replay it
-    const state = await deps.kv.take<OAuthState>(`oauth:state:${query.state}`);
+    const state = await deps.kv.take<OAuthState>(`oauth:state:${body.state}`);
     if (!state) throw new ValidationError('The OAuth state is unknown, expired or already used; start the connection again');
-    const back = new URL(`/projects/${state.projectId}/credentials`, deps.api.dashboardOrigin);
-    if (query.error || !query.code) {
-      back.searchParams.set('oauth_error', query.error ?? 'missing_code');
-      return { status: 302, headers: { location: back.toString() } };
+    if (state.userId !== user.userId) {
+      deps.logger.warn('oauth completion by another user refused', { platform: state.platform });
+      throw new AuthorizationFailedError('This connection was started by someone else; start it again yourself');
     }
     const connector = connectorFor(deps, state.platform, 'OAuth connection');
     if (!connector.exchangeCode) throw new NotImplementedError(`OAuth is not available for ${state.platform}`, { platform: state.platform });
     const client = await deps.oauthClient(state.platform);
     // the membership may have changed while the user was away at the platform
-    const access = await projectAccess(deps.db, state.userId, state.projectId, 'manage');
-    const tokens = (await connector.exchangeCode({ code: query.code, redirectUri: deps.api.oauthRedirectUri, ...(state.codeVerifier ? { codeVerifier: state.codeVerifier } : {}), client, baseUrls: deps.connectorBaseUrls })) as Record<string, unknown>;
+    const access = await projectAccess(deps.db, user.userId, state.projectId, 'manage');
+    const tokens = (await connector.exchangeCode({ code: body.code, redirectUri: deps.api.oauthRedirectUri, ...(state.codeVerifier ? { codeVerifier: state.codeVerifier } : {}), client, baseUrls: deps.connectorBaseUrls })) as Record<string, unknown>;
     const stored = await deps.secrets.create(`${state.platform}-${randomBytes(6).toString('hex')}`, tokens, { organizationId: access.organizationId, projectId: state.projectId, platform: state.platform });
-    const row = await deps.db.transaction({ orgId: access.organizationId, userId: state.userId }, async (trx) => {
-      const existing = await trx.selectFrom('credentials').selectAll().where('projectId', '=', state.projectId).where('platform', '=', state.platform).where('label', '=', state.label).executeTakeFirst();
+    const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const existing = await trx.selectFrom('credentials').selectAll().where('projectId', '=', state.projectId).where('platform', '=', state.platform).where('label', '=', state.label).forUpdate().executeTakeFirst();
       if (existing) {
         // reconnecting replaces the tokens of the same credential, so its data sources keep working
         await deps.secrets.update(existing.secretRef, tokens);
         await deps.secrets.delete(stored.ref);
-        const u = await trx.updateTable('credentials').set({ status: 'active', validationStatus: 'pending', maskedPreview: maskedPreview(tokens) }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
-        await writeAudit(trx, { organizationId: access.organizationId, projectId: state.projectId, actorUserId: state.userId, action: 'credential.rotated', targetType: 'credential', targetId: u.id, details: { via: 'oauth' }, request: meta(input) });
+        const u = await trx.updateTable('credentials').set({ status: 'active', validationStatus: 'pending', maskedPreview: maskedPreview(tokens), secretVersion: sql<number>`secret_version + 1` }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
+        await writeAudit(trx, { organizationId: access.organizationId, projectId: state.projectId, actorUserId: user.userId, action: 'credential.rotated', targetType: 'credential', targetId: u.id, details: { via: 'oauth' }, request: meta(input) });
         return u;
       }
       const created = await trx
         .insertInto('credentials')
-        .values({ organizationId: access.organizationId, projectId: state.projectId, platform: state.platform, credentialType: 'oauth2', label: state.label, secretRef: stored.ref, keyId: stored.keyId, maskedPreview: maskedPreview(tokens), createdBy: state.userId })
+        .values({ organizationId: access.organizationId, projectId: state.projectId, platform: state.platform, credentialType: 'oauth2', label: state.label, secretRef: stored.ref, keyId: stored.keyId, maskedPreview: maskedPreview(tokens), createdBy: user.userId })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await writeAudit(trx, { organizationId: access.organizationId, projectId: state.projectId, actorUserId: state.userId, action: 'credential.created', targetType: 'credential', targetId: created.id, details: { platform: state.platform, via: 'oauth' }, request: meta(input) });
+      await writeAudit(trx, { organizationId: access.organizationId, projectId: state.projectId, actorUserId: user.userId, action: 'credential.created', targetType: 'credential', targetId: created.id, details: { platform: state.platform, via: 'oauth' }, request: meta(input) });
       return created;
     });
-    back.searchParams.set('connected', row.id);
-    return { status: 302, headers: { location: back.toString() } };
+    return { status: 201, body: toCredential(row) };
   }, deps);
 
 export function credentialRoutes(deps: ApiDeps): BoundRoute[] {
@@ -351,5 +379,6 @@ export function credentialRoutes(deps: ApiDeps): BoundRoute[] {
     { route: refreshCredentialRoute, handler: makeRefreshCredential(deps) },
     { route: oauthStartRoute, handler: makeOAuthStart(deps) },
     { route: oauthCallbackRoute, handler: makeOAuthCallback(deps) },
+    { route: oauthCompleteRoute, handler: makeOAuthComplete(deps) },
   ];
 }

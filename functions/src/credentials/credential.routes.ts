@@ -6,6 +6,7 @@ import {
   CredentialParamsSchema,
   CredentialSchema,
   OAuthCallbackQuerySchema,
+  OAuthCompleteBodySchema,
   OAuthStartParamsSchema,
   OAuthStartQuerySchema,
   OAuthStartSchema,
@@ -24,4 +25,5 @@ export const deleteCredentialRoute = defineRoute({ operationId: 'deleteCredentia
 export const validateCredentialRoute = defineRoute({ operationId: 'validateCredential', method: 'post', path: `${base}/{credential_id}/validate`, summary: "A live test call through the platform's connector", tags, auth: 'user', request: { params: CredentialParamsSchema }, responses: { 200: { description: 'Result', schema: ValidationResultSchema }, 501: notImplemented, ...STANDARD_ERRORS } });
 export const refreshCredentialRoute = defineRoute({ operationId: 'refreshCredential', method: 'post', path: `${base}/{credential_id}/refresh`, summary: 'OAuth token refresh now', tags, auth: 'user', request: { params: CredentialParamsSchema }, responses: { 200: { description: 'Refreshed', schema: CredentialSchema }, 501: notImplemented, ...STANDARD_ERRORS } });
 export const oauthStartRoute = defineRoute({ operationId: 'startOAuth', method: 'get', path: `${base}/oauth/{platform}/start`, summary: "The platform's authorization URL with a single-use state", tags, auth: 'user', request: { params: OAuthStartParamsSchema, query: OAuthStartQuerySchema }, responses: { 200: { description: 'Where to send the user', schema: OAuthStartSchema }, 501: notImplemented, ...STANDARD_ERRORS } });
-export const oauthCallbackRoute = defineRoute({ operationId: 'oauthCallback', method: 'get', path: '/api/v1/oauth/callback', summary: 'Exchanges the code, stores the tokens, redirects to the dashboard', tags, auth: 'none', rateLimit: 'auth', request: { query: OAuthCallbackQuerySchema }, responses: { 302: { description: 'Back to the dashboard' }, 400: STANDARD_ERRORS[400], 429: STANDARD_ERRORS[429], 500: STANDARD_ERRORS[500], 501: notImplemented } });
+export const oauthCallbackRoute = defineRoute({ operationId: 'oauthCallback', method: 'get', path: '/api/v1/oauth/callback', summary: "Old redirect target: stores nothing, forwards code and state to the dashboard's /oauth/callback page", tags, auth: 'none', rateLimit: 'auth', request: { query: OAuthCallbackQuerySchema }, responses: { 302: { description: 'To the dashboard, which completes the flow as the signed-in user' }, 400: STANDARD_ERRORS[400], 429: STANDARD_ERRORS[429], 500: STANDARD_ERRORS[500] } });
+export const oauthCompleteRoute = defineRoute({ operationId: 'completeOAuth', method: 'post', path: '/api/v1/oauth/complete', summary: 'Exchanges the code and stores the credential, only for the signed-in user who started the flow (the state is single use, consumed even when refused)', tags, auth: 'user', request: { body: OAuthCompleteBodySchema }, responses: { 201: { description: 'Connected (created, or the same credential with new tokens)', schema: CredentialSchema }, 501: notImplemented, ...STANDARD_ERRORS } });

@@ -58,3 +58,6 @@ export const OAuthCallbackQuerySchema = z.object({
   code: z.string().min(1).max(4096).optional(),
   error: z.string().max(200).optional(),
 });
+
+/** What the dashboard's /oauth/callback page hands over, as the signed-in user who started the flow. */
+export const OAuthCompleteBodySchema = z.object({ code: z.string().min(1).max(4096), state: z.string().min(16).max(200) }).strict();

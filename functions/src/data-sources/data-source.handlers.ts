@@ -11,6 +11,7 @@ import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/ac
 import { httpHandler } from '@tributary/shared/http/http-handler';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
+import { writeBackRefreshedTokens } from '../credentials/token-writeback';
 import { startExtractionRun } from '../pipeline/start-run';
 import { writeAudit } from '../audit';
 import { applySchedule } from '../schedules/schedule-sync';
@@ -102,6 +103,7 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
   await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
     writeAudit(trx, { organizationId: access.organizationId, projectId: access.projectId, actorUserId: access.userId, action: 'credential.secret_read', targetType: 'credential', targetId: credential.id, details: { purpose: 'discover' }, request }),
   );
+  const read = { organizationId: access.organizationId, credentialId: credential.id, secretRef: credential.secretRef, version: credential.secretVersion };
   const secret = await deps.secrets.read(credential.secretRef);
   let catalog;
   try {
@@ -111,7 +113,11 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
       rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
       rateBucket: `${credential.platform}:${credential.id}`,
       logger: { debug: (m) => deps.logger.debug(m), info: (m) => deps.logger.info(m), warn: (m) => deps.logger.warn(m), error: (m) => deps.logger.error(m) },
-      onTokensRefreshed: async (refreshed) => deps.secrets.update(credential.secretRef, refreshed as Record<string, unknown>),
+      ...(deps.oauthClients[credential.platform as Platform] ? { oauthClient: deps.oauthClients[credential.platform as Platform]! } : {}),
+      // only the tokens, and only if the secret is still the version read with the row (token-writeback.ts)
+      onTokensRefreshed: async (refreshed) => {
+        await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, deps.oauthClients[credential.platform as Platform]);
+      },
     });
   } catch (error) {
     if (error instanceof ConnectorError) throw new ValidationError(`Could not read the ${connector.displayName} catalog with this credential: ${error.userMessage}`, { field: 'credential_id' });

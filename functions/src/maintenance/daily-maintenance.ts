@@ -2,6 +2,7 @@
 // retention. One failing part does not stop the other; the job still fails at the end, so the alarm fires.
 import type { Adapters } from '@tributary/shared/config/adapters';
 import { refreshFxRates, type FxRefreshResult } from './fx-rates';
+import { runPurgeJobs, type PurgeRun } from './purge';
 import { runRetention, type RetentionRun } from './retention';
 
 /** The ECB's own host, used unless the configuration points `ecb` elsewhere (the sandbox, locally). */
@@ -11,11 +12,13 @@ export interface DailyMaintenanceResult {
   day: string;
   fx: FxRefreshResult | { error: string };
   retention: { projects: number; warmRows: number; coldMonths: number; coldRows: number } | { error: string };
+  /** the object-store purges of deleted projects and data sources */
+  purge?: PurgeRun | { error: string };
 }
 
 export class DailyMaintenanceError extends Error {
   constructor(readonly result: DailyMaintenanceResult) {
-    super(`daily maintenance of ${result.day} failed: ${['fx' as const, 'retention' as const].filter((k) => 'error' in result[k]).map((k) => `${k}: ${(result[k] as { error: string }).error}`).join('; ')}`);
+    super(`daily maintenance of ${result.day} failed: ${(['fx', 'retention', 'purge'] as const).filter((k) => result[k] && 'error' in result[k]).map((k) => `${k}: ${(result[k] as { error: string }).error}`).join('; ')}`);
     this.name = new.target.name;
   }
 }
@@ -39,6 +42,12 @@ export async function runDailyMaintenance(deps: Pick<Adapters, 'db' | 'blobs' | 
   } catch (err) {
     result.retention = { error: (err as Error).message };
   }
-  if ('error' in result.fx || 'error' in result.retention) throw new DailyMaintenanceError(result);
+  try {
+    result.purge = await runPurgeJobs(deps.db, deps.blobs, { raw: deps.config.objectStore.rawBucket, archive: deps.config.objectStore.archiveBucket });
+    if (result.purge.failed) result.purge = { error: `${result.purge.failed} purge job(s) failed; they stay queued` };
+  } catch (err) {
+    result.purge = { error: (err as Error).message };
+  }
+  if ('error' in result.fx || 'error' in result.retention || (result.purge && 'error' in result.purge)) throw new DailyMaintenanceError(result);
   return result;
 }

@@ -1,9 +1,9 @@
 // Lambda entry of the daily maintenance job (EventBridge Scheduler invokes it once a day).
 import { createAdapters } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { runDailyMaintenance } from './daily-maintenance';
 
-const adapters = createAdapters(loadConfig());
+const adapters = createAdapters(loadFunctionConfig('maintenance'));
 
 export const handler = async () => {
   const result = await runDailyMaintenance(adapters);

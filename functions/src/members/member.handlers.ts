@@ -1,6 +1,7 @@
 // Organization members: any member reads the list; owners and admins invite, change roles and remove.
 // Only an owner grants or takes away ownership, and the last owner can neither leave nor be demoted,
 // so no organization is ever left without someone who can manage it.
+import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { DB, MembershipRole } from '@tributary/shared/db/schema';
 import { AuthorizationFailedError, ConflictError, NotFoundError } from '@tributary/shared/domain/errors';
@@ -10,7 +11,8 @@ import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeAudit } from '../audit';
 import { iso } from '../common.schemas';
-import { changeMemberRoleRoute, inviteMemberRoute, listMembersRoute, removeMemberRoute } from './member.routes';
+import { conflictOnUnique } from '../db-errors';
+import { acceptInvitationRoute, changeMemberRoleRoute, inviteMemberRoute, listMembersRoute, removeMemberRoute, revokeInvitationRoute } from './member.routes';
 
 type RequestMeta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
 const meta = (i: RequestMeta): RequestMeta => ({ requestId: i.requestId, sourceIp: i.sourceIp, userAgent: i.userAgent });
@@ -50,42 +52,97 @@ export const makeListMembers = (deps: ApiDeps) =>
       const invitations = await trx.selectFrom('invitations').selectAll().where('organizationId', '=', params.organization_id).where('acceptedAt', 'is', null).orderBy('createdAt').execute();
       return {
         members: members.map((m) => ({ user_id: m.userId, email: m.email, first_name: m.firstName, last_name: m.lastName, role: m.role, joined_at: iso(m.createdAt) })),
-        invitations: invitations.map((i) => ({ id: i.id, email: i.email, role: i.role, created_at: iso(i.createdAt) })),
+        invitations: invitations.map(toInvitation),
       };
     });
     return { status: 200, body };
   }, deps);
 
+/** Invitation links live a week; inviting again sends a new link and the old one stops working. */
+const INVITATION_TTL_DAYS = 7;
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+const toInvitation = (i: { id: string; email: string; role: MembershipRole; createdAt: Date | null; expiresAt: Date | null }) => ({ id: i.id, email: i.email, role: i.role, created_at: iso(i.createdAt), expires_at: iso(i.expiresAt) });
+
+// Inviting never adds anyone: it makes (or renews) a pending invitation and emails a single-use link to the
+// address. The answer is the same whether the address has an account or not, and says nothing about it.
 export const makeInviteMember = (deps: ApiDeps) =>
   httpHandler(inviteMemberRoute, async (input) => {
     const { params, body, user } = input;
     const role = await organizationRole(deps.db, user.userId, params.organization_id);
     requireManager(role, body.role);
     const orgId = params.organization_id;
-    const result = await deps.db.transaction({ orgId, userId: user.userId }, async (trx) => {
-      const invitee = await trx.selectFrom('users').select('id').where((eb) => eb(eb.fn('lower', ['email']), '=', body.email)).executeTakeFirst();
-      if (invitee) {
-        const inserted = await trx
-          .insertInto('memberships')
-          .values({ organizationId: orgId, userId: invitee.id, role: body.role, invitedBy: user.userId })
-          .onConflict((oc) => oc.columns(['organizationId', 'userId']).doNothing())
-          .returning('userId')
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(deps.clock.now().getTime() + INVITATION_TTL_DAYS * 86_400_000);
+    const { invitation, organizationName } = await conflictOnUnique(
+      deps.db.transaction({ orgId, userId: user.userId }, async (trx) => {
+        // a member is visible to the inviter already (listMembers), so saying so reveals nothing new
+        const member = await trx
+          .selectFrom('memberships')
+          .innerJoin('users', 'users.id', 'memberships.userId')
+          .select('memberships.userId')
+          .where('memberships.organizationId', '=', orgId)
+          .where('users.emailVerified', '=', true)
+          .where((eb) => eb(eb.fn('lower', ['users.email']), '=', body.email))
           .executeTakeFirst();
-        if (!inserted) throw new ConflictError('This person is already a member');
-        await writeAudit(trx, { organizationId: orgId, actorUserId: user.userId, action: 'member.added', targetType: 'user', targetId: invitee.id, details: { role: body.role }, request: meta(input) });
-        return { status: 'added' as const, member: await memberOf(trx, orgId, invitee.id), invitation: null };
-      }
-      const invitation = await trx
-        .insertInto('invitations')
-        .values({ organizationId: orgId, email: body.email, role: body.role, invitedBy: user.userId })
-        .onConflict((oc) => oc.expression(sql`lower(email)`).column('organizationId').where('acceptedAt', 'is', null).doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!invitation) throw new ConflictError('This email already has an open invitation');
-      await writeAudit(trx, { organizationId: orgId, actorUserId: user.userId, action: 'member.invited', targetType: 'invitation', targetId: invitation.id, details: { role: body.role }, request: meta(input) });
-      return { status: 'invited' as const, member: null, invitation: { id: invitation.id, email: invitation.email, role: invitation.role, created_at: iso(invitation.createdAt) } };
+        if (member) throw new ConflictError('This person is already a member');
+        const open = await trx
+          .selectFrom('invitations')
+          .select('id')
+          .where('organizationId', '=', orgId)
+          .where('acceptedAt', 'is', null)
+          .where((eb) => eb(eb.fn('lower', ['email']), '=', body.email))
+          .forUpdate()
+          .executeTakeFirst();
+        const values = { role: body.role, invitedBy: user.userId, tokenHash: tokenHash(token), expiresAt };
+        const row = open
+          ? await trx.updateTable('invitations').set(values).where('id', '=', open.id).returningAll().executeTakeFirstOrThrow()
+          : await trx.insertInto('invitations').values({ organizationId: orgId, email: body.email, ...values }).returningAll().executeTakeFirstOrThrow();
+        await writeAudit(trx, { organizationId: orgId, actorUserId: user.userId, action: open ? 'member.reinvited' : 'member.invited', targetType: 'invitation', targetId: row.id, details: { role: body.role }, request: meta(input) });
+        const org = await trx.selectFrom('organizations').select('name').where('id', '=', orgId).executeTakeFirstOrThrow();
+        return { invitation: row, organizationName: org.name };
+      }),
+      'This email already has an open invitation',
+    );
+    const acceptUrl = new URL('/invitations/accept', deps.api.dashboardOrigin);
+    acceptUrl.searchParams.set('token', token);
+    await deps.mailer.sendInvitation({ to: invitation.email, organizationName, role: invitation.role, acceptUrl: acceptUrl.toString(), expiresAt });
+    return { status: 201, body: { status: 'invited' as const, invitation: toInvitation(invitation) } };
+  }, deps);
+
+export const makeRevokeInvitation = (deps: ApiDeps) =>
+  httpHandler(revokeInvitationRoute, async (input) => {
+    const { params, user } = input;
+    const role = await organizationRole(deps.db, user.userId, params.organization_id);
+    const orgId = params.organization_id;
+    await deps.db.transaction({ orgId, userId: user.userId }, async (trx) => {
+      const open = await trx.selectFrom('invitations').select(['id', 'role']).where('id', '=', params.invitation_id).where('organizationId', '=', orgId).where('acceptedAt', 'is', null).executeTakeFirst();
+      if (!open) throw new NotFoundError('Invitation', params.invitation_id);
+      requireManager(role, open.role);
+      await trx.deleteFrom('invitations').where('id', '=', open.id).execute();
+      await writeAudit(trx, { organizationId: orgId, actorUserId: user.userId, action: 'member.invitation_revoked', targetType: 'invitation', targetId: open.id, request: meta(input) });
     });
-    return { status: 201, body: result };
+    return { status: 204 };
+  }, deps);
+
+// The invited person accepts: signed in, with the emailed token, and only if their own verified address is
+// the invited one (app_accept_invitation reads it from their users row; nothing in the request names it).
+export const makeAcceptInvitation = (deps: ApiDeps) =>
+  httpHandler(acceptInvitationRoute, async ({ body, user }) => {
+    // a verification just done in Cognito counts at once; an unverified change never does
+    await deps.directory.syncVerifiedEmail(user.userId, user.accessToken);
+    const result = await deps.db.transaction({ userId: user.userId }, async (trx) => {
+      // (CamelCasePlugin: organization_id arrives as organizationId)
+      const r = await sql<{ outcome: string; organizationId: string | null; role: MembershipRole | null }>`SELECT outcome, organization_id, role FROM app_accept_invitation(${tokenHash(body.token)})`.execute(trx);
+      return r.rows[0];
+    });
+    if (result?.outcome !== 'accepted' || !result.organizationId || !result.role) {
+      throw new AuthorizationFailedError(
+        result?.outcome === 'email_mismatch'
+          ? 'This invitation was sent to another email address: sign in with the verified address it was sent to'
+          : 'This invitation link is unknown, expired, revoked or already used',
+      );
+    }
+    return { status: 200, body: { organization_id: result.organizationId, role: result.role } };
   }, deps);
 
 export const makeChangeMemberRole = (deps: ApiDeps) =>
@@ -128,5 +185,7 @@ export function memberRoutes(deps: ApiDeps): BoundRoute[] {
     { route: inviteMemberRoute, handler: makeInviteMember(deps) },
     { route: changeMemberRoleRoute, handler: makeChangeMemberRole(deps) },
     { route: removeMemberRoute, handler: makeRemoveMember(deps) },
+    { route: revokeInvitationRoute, handler: makeRevokeInvitation(deps) },
+    { route: acceptInvitationRoute, handler: makeAcceptInvitation(deps) },
   ];
 }

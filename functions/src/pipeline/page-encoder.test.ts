@@ -1,9 +1,8 @@
 // The page encoder's threads: a Google Ads batch's raw bytes come back as exactly the batch the worker's
 // own thread would build (normalize, then encodeFactRows); a page normalize refuses, or that is not JSON,
 // fails as the connector's fatal error; pages spread over threads each come back to their caller.
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { FatalConnectorError, type RecordMeta } from '@tributary/connectors/contract';
 import { normalizeGoogleAdsPage } from '@tributary/connectors/google-ads/google-ads-normalize';
 import { encodeFactRows } from '@tributary/shared/facts/encoded-facts';
@@ -82,8 +81,8 @@ describe('page encoder', () => {
     const err = await queued.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PageEncoderThreadError);
     expect((err as Error).name).toBe('PageEncoderThreadError');
-    const asl = readFileSync(EXTRACTION_DEFINITION_FILE, 'utf8');
-    expect(JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry[0].ErrorEquals).toContain('PageEncoderThreadError');
+    const asl = EXTRACTION_DEFINITION;
+    expect((JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals)).toContain('PageEncoderThreadError');
     expect((await own.encode('google_ads', pieces(message(5)), meta, SUFFIX)).count).toBe(5);
     await own.close();
   });

@@ -3,7 +3,7 @@
 // normalizers and the row encoder, never a platform SDK.
 import { isAscii } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
-import { RAW_PAGE_NORMALIZERS, type PageNormalizer } from '@tributary/connectors/page-normalizers';
+import { rawBytesNormalizer, type PageNormalizer } from '@tributary/connectors/normalizers';
 import { encodeFactRows, encodedFactsTransfer } from '@tributary/shared/facts/encoded-facts';
 import type { EncodeRequest, EncodeReply } from './page-encoder';
 
@@ -11,7 +11,7 @@ const normalizers = new Map<string, Promise<PageNormalizer>>();
 
 async function encode(request: EncodeRequest): Promise<EncodeReply> {
   try {
-    const load = RAW_PAGE_NORMALIZERS[request.platform];
+    const load = rawBytesNormalizer(request.platform);
     if (!load) throw new Error(`no off-thread normalizer for ${request.platform}`);
     let normalizer = normalizers.get(request.platform);
     if (!normalizer) normalizers.set(request.platform, (normalizer = load()));

@@ -6,12 +6,12 @@
 // normalizing and hashing it costs more than loading it, and the garbage of the parsed batch is collected
 // on the same thread. With a core to spare (the laptop runner; a Lambda of 2+ vCPUs) that work moves to a
 // thread and overlaps with the load of the page before. Only platforms whose raw bytes parse to their page
-// body qualify (connectors/src/page-normalizers.ts); other pages are normalized on the worker's thread.
+// body qualify (their connector declares normalizesRawBytes); other pages are normalized on the worker's thread.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FatalConnectorError, type RecordMeta } from '@tributary/connectors/contract';
-import { RAW_PAGE_NORMALIZERS } from '@tributary/connectors/page-normalizers';
+import { rawBytesNormalizer } from '@tributary/connectors/normalizers';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { EncodedFacts } from '@tributary/shared/facts/encoded-facts';
 
@@ -111,7 +111,8 @@ export function createPageEncoder(threads: number): PageEncoder {
   };
 
   return {
-    supports: (platform) => RAW_PAGE_NORMALIZERS[platform] !== undefined,
+    // the light module of the connectors that declare normalizesRawBytes (the registry would load every SDK here)
+    supports: (platform) => rawBytesNormalizer(platform) !== undefined,
 
     encode(platform, raw, meta, suffix) {
       let slot = 0;

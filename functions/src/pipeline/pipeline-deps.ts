@@ -1,10 +1,11 @@
 // What the extraction pipeline's handlers (planner, worker, finalizer) and startExtractionRun need, built
 // from the composition root's Adapters. Lambdas build it once at module scope; the local runner and tests
 // build it from their own Config and hand the handlers to the in-process workflow runner.
+import { oauthClientsFromConfig, type OAuthClients } from '../credentials/oauth-apps';
 import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import type { Connector, Logger } from '@tributary/connectors/contract';
-import { getConnector } from '@tributary/connectors/registry';
-import type { RetryOptions } from '@tributary/connectors/runtime/retry';
+import { getConnector, listConnectors } from '@tributary/connectors/registry';
+import type { RetryOptions } from '@tributary/connectors/runtime/call';
 import type { Adapters, Clock } from '@tributary/shared/config/adapters';
 import type { Database } from '@tributary/shared/db/database';
 import type { Platform } from '@tributary/shared/domain/platform';
@@ -30,18 +31,20 @@ export interface PipelineDeps {
   findConnector(platform: Platform): Connector<unknown>;
   /** where each connector reaches its platform: the real APIs in AWS (empty), the sandboxes locally */
   connectorBaseUrls: Readonly<Record<string, string>>;
+  /** the deployment's OAuth apps, handed to connectors per call (never stored in a tenant's secret) */
+  oauthClients?: OAuthClients;
   /** in-process retry policy of each platform call (connectors/src/runtime/retry.ts defaults when absent) */
   retry?: RetryOptions;
   /** a platform wait longer than this is handed to the state machine's Wait instead of slept in the worker */
   maxInProcessRateLimitWaitMs: number;
   /** days extracted on a data source's first run when its extraction_config has no start_date */
   initialHistoryDays: number;
-  /** a window longer than this is split into chunks (one work item each) */
-  windowChunkDays: number;
+  /** tests only: windows of this many days instead of each connector's declared windowDays */
+  windowChunkDays?: number;
   /** a run plans from the data source's stored account while it was checked this recently, else asks the platform */
   accountInfoMaxAgeHours: number;
-  /** Map MaxConcurrency per platform (how many windows of one run extract at once) */
-  maxConcurrency: Partial<Record<Platform, number>>;
+  /** tests only: Map MaxConcurrency per platform instead of each connector's declared maxConcurrency */
+  maxConcurrency?: Partial<Record<Platform, number>>;
   /** normalizes and encodes pages on other threads where a core is free (see page-encoder.ts); absent: on the worker's own */
   pageEncoder?: PageEncoder;
   /** test hook: called at named points of the worker, so a test can kill it there */
@@ -49,23 +52,21 @@ export interface PipelineDeps {
 }
 
 /**
- * The production settings of a run. Google Ads' MaxConcurrency lets every window of a 90-day run of three
- * reports start at once: the shared rate limiter, not the Map, decides when each call goes out, so the run
- * ends as soon as the limit allows (with 4, the last windows waited for a free slot, not for the budget).
+ * The production settings of a run. Platform facts (window size, MaxConcurrency, rate budget) are the
+ * connectors' own declarations, not settings here.
  */
 export const PIPELINE_DEFAULTS = {
   maxInProcessRateLimitWaitMs: 60_000,
   initialHistoryDays: 30,
-  windowChunkDays: 31,
   // a daily run re-checks the account (and that the credential still sees it); hourly runs ask once a day
   accountInfoMaxAgeHours: 24,
-  maxConcurrency: { google_ads: 10, ga4: 2, meta_ads: 3, instagram: 2 },
 } satisfies Partial<PipelineDeps>;
 
 export function createPipelineDeps(adapters: Adapters, options: Partial<PipelineDeps> = {}): PipelineDeps {
   const logger = options.logger ?? structuredLogger('tributary-pipeline', adapters.config.logLevel);
   return {
-    db: adapters.db,
+    // the pipeline's login: the only kind that may become the loader role
+    db: adapters.pipelineDb,
     blobs: adapters.blobs,
     rawBucket: adapters.config.objectStore.rawBucket,
     secrets: adapters.secrets,
@@ -77,6 +78,7 @@ export function createPipelineDeps(adapters: Adapters, options: Partial<Pipeline
     findConnector: getConnector,
     // the real APIs in AWS (nothing configured), the sandboxes on the local runner (TRIBUTARY_PLATFORM_BASE_URLS)
     connectorBaseUrls: adapters.config.platforms.baseUrls,
+    oauthClients: oauthClientsFromConfig(adapters.config.platforms, (platform) => listConnectors().find((c) => c.platform === platform)),
     // threads start with the first page that needs one, and never keep an idle process alive
     ...(adapters.config.pipeline.pageEncoderThreads > 0 ? { pageEncoder: createPageEncoder(adapters.config.pipeline.pageEncoderThreads) } : {}),
     ...PIPELINE_DEFAULTS,

@@ -1,4 +1,4 @@
-// The JSON the state machine passes between the pipeline's handlers (infra/state-machine/extraction.asl.json).
+// The JSON the state machine passes between the pipeline's handlers (shared/src/workflow/extraction.asl.json).
 import type { AccountInfo, DateWindow } from '@tributary/connectors/contract';
 
 /** The execution's input, passed to every task: RLS needs the organization before anything is read. */

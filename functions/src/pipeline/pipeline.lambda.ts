@@ -2,11 +2,11 @@
 // A thrown connector error keeps its class name as the Lambda errorType, which is what the definition's
 // Retry and Catch match on.
 import { createAdapters } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { createPipelineDeps } from './pipeline-deps';
 import { pipelineTaskHandlers } from './pipeline';
 
-const handlers = pipelineTaskHandlers(createPipelineDeps(createAdapters(loadConfig())));
+const handlers = pipelineTaskHandlers(createPipelineDeps(createAdapters(loadFunctionConfig('pipeline'))));
 
 export const planHandler = handlers.PlanFunctionArn;
 export const extractHandler = handlers.ExtractFunctionArn;

@@ -12,12 +12,13 @@ import { startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sa
 import { demoCredential, googleBaseUrls } from '@tributary/connectors/testing/google-test-kit';
 import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
 import { getConnector } from '@tributary/connectors/registry';
+import { MAX_ATTEMPTS_PER_CALL, STATE_MACHINE_RUNS } from '@tributary/connectors/runtime/call';
 import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { s3Client } from '@tributary/shared/config/adapters';
-import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher, type ProgressEvent } from '@tributary/shared/ports/progress-events';
@@ -53,7 +54,7 @@ beforeAll(async () => {
   await admin.connect();
   s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
   // Retry and Wait intervals of the definition shortened: the states and their order are what is tested
-  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE, { retryIntervalMs: 5, waitMs: 5 });
+  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   const progress = new InMemoryProgressPublisher();
   progress.subscribe((e) => void events.push(e));
   deps = {
@@ -312,6 +313,31 @@ describe.each([
       await expectEqualsTruth(source.dataSourceId, start, TODAY);
       // each injected fault costs one request, the expiry one failed call and one refresh
       expect((await control.requests()).total).toBeLessThanOrEqual(baseline + 5 + 2);
+    } finally {
+      await control.clearFaults();
+    }
+  }, HEAVY_MS);
+
+  it('when a request keeps failing, the sandbox sees it exactly MAX_ATTEMPTS_PER_CALL times across the worker\'s and the state machine\'s retries', async () => {
+    // the state machine retries a transient platform failure STATE_MACHINE_RUNS - 1 times, Plan and Extract alike
+    const asl = EXTRACTION_DEFINITION;
+    const transientRetries = [...asl.matchAll(/"ErrorEquals": \["TransientPlatformError"\][^}]*"MaxAttempts": (\d+)/g)].map((m) => Number(m[1]));
+    expect(transientRetries).toEqual([STATE_MACHINE_RUNS - 1, STATE_MACHINE_RUNS - 1]);
+    expect(asl.match(/TransientPlatformError/g)).toHaveLength(2);
+
+    const source = await googleSource(TODAY);
+    // the account is fresh, so the plan makes no call: every request counted is the one window's searchStream
+    await admin.query(`UPDATE data_sources SET account_info = $2, account_checked_at = $3 WHERE id = $1`, [
+      source.dataSourceId, JSON.stringify({ id: ACCOUNT, name: 'Sandbox', currency: 'EUR', timeZone: 'Europe/Madrid' }), new Date(`${TODAY}T11:00:00Z`),
+    ]);
+    await control.resetRequests();
+    await control.arm({ kind: 'server_error', target: 'google_ads', status: 503 });
+    try {
+      const r = await run(source);
+      expect(r.job.status).toBe('failed');
+      const items = (await admin.query(`SELECT status, error_code, attempts FROM extraction_work_items WHERE job_id = $1`, [r.jobId])).rows;
+      expect(items).toEqual([{ status: 'failed', error_code: 'TransientPlatformError', attempts: STATE_MACHINE_RUNS }]);
+      expect((await control.requests()).byRoute['google_ads.searchStream']).toBe(MAX_ATTEMPTS_PER_CALL);
     } finally {
       await control.clearFaults();
     }

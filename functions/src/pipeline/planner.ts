@@ -3,7 +3,7 @@
 // is fresh, else asks the connector; and splits the run into work items: account x report type x window.
 // Windows come from the last successful day and the report type's lookback (restated days are always
 // extracted again), or from the backfill range the job was started with, in chunks.
-import { withRetries } from '@tributary/connectors/runtime/retry';
+import { withRetries } from '@tributary/connectors/runtime/call';
 import { ConnectorAuthError, ConnectorConfigError, type AccountInfo, type Connector, type ConnectorContext } from '@tributary/connectors/contract';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
@@ -45,7 +45,7 @@ export function makePlanner(deps: PipelineDeps) {
         ? run.requestedWindow
         : incrementalRange({ today, lastSuccessfulDate: run.lastSuccessfulDate, lookbackDays: rt.lookbackDays, firstDay: run.extractionConfig.start_date ?? addDays(today, -(deps.initialHistoryDays - 1)), ...(run.extractionConfig.start_date ? { notBefore: run.extractionConfig.start_date } : {}) });
       if (!range) continue;
-      for (const window of chunk(range, deps.windowChunkDays)) items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
+      for (const window of chunk(range, deps.windowChunkDays ?? connector.windowDays)) items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
     }
 
     await inRun(deps.db, input.job, async (c) => {
@@ -61,7 +61,7 @@ export function makePlanner(deps: PipelineDeps) {
       const end = items.reduce<string | null>((m, i) => (m === null || i.window.end > m ? i.window.end : m), null);
       await c.query(`UPDATE extraction_jobs SET window_start = coalesce($2, window_start), window_end = coalesce($3, window_end) WHERE id = $1`, [run.jobId, start, end]);
     });
-    return { items, maxConcurrency: deps.maxConcurrency[run.platform] ?? 2 };
+    return { items, maxConcurrency: deps.maxConcurrency?.[run.platform] ?? connector.maxConcurrency };
   };
 }
 

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Connector, ConnectorContext, RawPage } from '@tributary/connectors/contract';
 import { RateLimitedError } from '@tributary/connectors/contract';
-import { runExtract } from '@tributary/connectors/runtime/retry';
+import { runExtract } from '@tributary/connectors/runtime/call';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { isEncodedFacts, type EncodedFacts } from '@tributary/shared/facts/encoded-facts';
 import { factLineSuffix, loadFacts } from '@tributary/shared/facts/fact-loader';

@@ -19,7 +19,8 @@ import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { LocalWebSocketProgressPublisher } from '@tributary/shared/adapters/local-progress-publisher';
 import { createAdapters, identityProvider, s3Client, tokenVerifier, type Adapters } from '@tributary/shared/config/adapters';
-import { EXTRACTION_DEFINITION_FILE, loadConfig } from '@tributary/shared/config/config';
+import { loadConfig } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startDynalite, type DynaliteHandle } from '@tributary/shared/local/dynalite';
@@ -128,7 +129,7 @@ beforeAll(async () => {
   const config = loadConfig({ ...env, TRIBUTARY_PROGRESS_PUBLISH_URL: server.publishUrl, TRIBUTARY_PROGRESS_PUBLISH_KEY: publishKey });
   adapters = createAdapters(config);
   users = new UserDirectory(adapters.db, adapters.identity);
-  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE, { retryIntervalMs: 5, waitMs: 5 });
+  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   deps = {
     db: adapters.db,
     blobs: new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: 'a', rawBucket: RAW_BUCKET })),

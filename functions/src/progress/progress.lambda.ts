@@ -5,11 +5,11 @@
 import type { APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DynamoDbProgressConnections } from '@tributary/shared/adapters/dynamodb-progress-connections';
 import { createAdapters, dynamoDbClient } from '@tributary/shared/config/adapters';
-import { ConfigError, loadConfig } from '@tributary/shared/config/config';
+import { ConfigError, loadFunctionConfig } from '@tributary/shared/config/config';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import { makeConnectionHandlers, makeProgressAuthorizer } from './progress-handlers';
 
-const config = loadConfig();
+const config = loadFunctionConfig('progress');
 if (config.progress.kind !== 'api-gateway') throw new ConfigError('TRIBUTARY_PROGRESS_CALLBACK_URL', 'is missing (the WebSocket API functions need it and TRIBUTARY_PROGRESS_CONNECTIONS_TABLE)');
 const handlers = makeConnectionHandlers(new DynamoDbProgressConnections(dynamoDbClient(config.keyValue), config.progress.connectionsTable));
 // only the authorizer reads PostgreSQL and Cognito: its adapters are built on its first event

@@ -3,11 +3,11 @@
 // dead-letter); any other failure is thrown, so Scheduler retries and finally dead-letters the event.
 import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import { createAdapters } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { z } from 'zod';
 import { fireSchedule } from './schedule-sync';
 
-const adapters = createAdapters(loadConfig());
+const adapters = createAdapters(loadFunctionConfig('schedule-starter'));
 const logger = structuredLogger('tributary-schedule-starter', adapters.config.logLevel);
 const EventSchema = z.object({ data_source_id: z.string().uuid() });
 

@@ -17,7 +17,7 @@ import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { nextFireTimes, scheduleExpressionProblem, toCronerPattern } from '@tributary/shared/adapters/schedule-expression';
 import { s3Client } from '@tributary/shared/config/adapters';
-import { EXTRACTION_DEFINITION_FILE } from '@tributary/shared/config/config';
+import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
@@ -114,7 +114,7 @@ describe('a data source on a schedule, on the local runner', () => {
     admin = new pg.Client({ connectionString: t.adminUrl });
     await admin.connect();
     s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
-    runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION_FILE, { retryIntervalMs: 5, waitMs: 5 });
+    runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
     deps = {
       db: t.db,
       blobs: new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: 'a', rawBucket: RAW_BUCKET })),

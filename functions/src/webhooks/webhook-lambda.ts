@@ -4,8 +4,9 @@
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
-import { loadConfig } from '@tributary/shared/config/config';
+import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
+import { webhookRequestFromEvent } from './webhook-request';
 
 /** The Node.js runtime's streaming helpers, provided as a global (not an npm package). */
 interface AwsLambdaStreaming {
@@ -14,29 +15,24 @@ interface AwsLambdaStreaming {
 }
 declare const awslambda: AwsLambdaStreaming;
 
-let deps: Promise<WebhookDeps> | undefined;
-
 async function loadDeps(): Promise<WebhookDeps> {
-  const config = loadConfig();
+  const config = loadFunctionConfig('webhook');
   const adapters = createAdapters(config);
-  // The secret reaches the function as an environment variable resolved from Secrets Manager at deploy
-  // time (a dynamic reference), so no request waits on a Secrets Manager call.
+  // The signing secret is read from Secrets Manager (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN) once per container,
+  // during init, so it never sits in the function's environment and no request waits on the call.
   return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks) };
 }
+
+// started at cold start; a failed read is retried by the next request instead of poisoning the container
+let deps: Promise<WebhookDeps> | undefined = loadDeps();
+deps.catch(() => {
+  deps = undefined;
+});
 
 export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
   deps ??= loadDeps();
   const resolved = await deps;
-  await serveWebhook(
-    resolved,
-    {
-      method: event.requestContext.http.method,
-      path: event.rawPath,
-      query: event.rawQueryString,
-      headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-      sourceIp: event.requestContext.http.sourceIp,
-      requestId: context.awsRequestId,
-    },
-    { head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }) },
-  );
+  await serveWebhook(resolved, webhookRequestFromEvent(event, context.awsRequestId), {
+    head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }),
+  });
 });

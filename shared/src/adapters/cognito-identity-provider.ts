@@ -3,6 +3,7 @@
 // here, once, with messages that do not reveal whether an account exists.
 import {
   AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
   ChangePasswordCommand,
   CognitoIdentityProviderClient,
   ConfirmForgotPasswordCommand,
@@ -106,6 +107,10 @@ export class CognitoIdentityProvider implements IdentityProvider {
 
   async adminConfirmSignUp(email: string) {
     await this.send(() => this.client.send(new AdminConfirmSignUpCommand({ UserPoolId: this.options.userPoolId, Username: email })));
+    // auto-confirm vouches for the address as the pre-sign-up trigger's autoVerifyEmail does in AWS
+    await this.send(() =>
+      this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: this.options.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] })),
+    );
   }
 
   async login(email: string, password: string) {
@@ -132,7 +137,7 @@ export class CognitoIdentityProvider implements IdentityProvider {
     const attr = (name: string) => out.UserAttributes?.find((a) => a.Name === name)?.Value;
     const email = attr('email');
     if (!email) throw new AppError('INTERNAL_SERVER_ERROR', 'The identity has no email address', 500);
-    return { sub: attr('sub') ?? out.Username ?? '', email, ...(attr('given_name') ? { firstName: attr('given_name') } : {}), ...(attr('family_name') ? { lastName: attr('family_name') } : {}) };
+    return { sub: attr('sub') ?? out.Username ?? '', email, emailVerified: attr('email_verified') === 'true', ...(attr('given_name') ? { firstName: attr('given_name') } : {}), ...(attr('family_name') ? { lastName: attr('family_name') } : {}) };
   }
 
   async updateProfile(accessToken: string, changes: { firstName?: string; lastName?: string }) {

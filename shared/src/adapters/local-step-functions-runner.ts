@@ -1,10 +1,9 @@
-// WorkflowRunner in process: aws-local-stepfunctions executes the same ASL file Step Functions runs in AWS.
+// WorkflowRunner in process: aws-local-stepfunctions executes the same ASL Step Functions runs in AWS.
 // Each Task state's Resource is a `${…FunctionArn}` placeholder; we substitute a local ARN for each (the
 // library validates ARNs) and route every Task state to the in-process handler behind its placeholder,
 // which is the very handler the Lambda wraps in AWS.
 import 'promise.withresolvers/auto'; // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); Node 20 needs the shim first
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import {
   EXTRACTION_TASK_PLACEHOLDERS,
@@ -40,10 +39,10 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
   private machine: StateMachine | null = null;
 
   constructor(
-    definitionFile: string,
+    /** the ASL text (shared/src/workflow/extraction-definition.ts), placeholders unsubstituted */
+    text: string,
     private readonly options: LocalStepFunctionsOptions = {},
   ) {
-    const text = readFileSync(definitionFile, 'utf8');
     const byArn = new Map(EXTRACTION_TASK_PLACEHOLDERS.map((p) => [localFunctionArn(p), p] as const));
     this.definition = JSON.parse(substituteDefinition(text, Object.fromEntries(EXTRACTION_TASK_PLACEHOLDERS.map((p) => [p, localFunctionArn(p)])))) as Definition;
     // aws-local-stepfunctions overrides Task states by state name: map each name to its ARN's handler

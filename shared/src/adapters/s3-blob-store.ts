@@ -1,5 +1,15 @@
 // BlobStore on S3 (s3rver locally, reached through the same client with an endpoint and path-style URLs).
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NotFound, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  NotFound,
+  type ObjectIdentifier,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../ports/blob-store';
@@ -43,5 +53,39 @@ export class S3BlobStore implements BlobStore {
 
   async delete(bucket: string, key: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  async purgePrefix(bucket: string, prefix: string): Promise<number> {
+    let versions: ObjectIdentifier[];
+    try {
+      versions = await this.listVersions(bucket, prefix);
+    } catch (error) {
+      // a store that keeps no versions (s3rver) does not know ListObjectVersions: its objects are all there is
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 405 && status !== 501 && (error as { name?: string }).name !== 'NotImplemented') throw error;
+      const keys = await this.list(bucket, prefix);
+      for (const key of keys) await this.delete(bucket, key);
+      return keys.length;
+    }
+    // DeleteObjects takes up to 1,000 keys per call
+    for (let i = 0; i < versions.length; i += 1000) {
+      const out = await this.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: versions.slice(i, i + 1000), Quiet: true } }));
+      if (out.Errors?.length) throw new Error(`S3 refused to delete ${out.Errors.length} object versions under ${prefix} (${out.Errors[0]?.Code ?? 'unknown'})`);
+    }
+    return versions.length;
+  }
+
+  /** every version and delete marker under the prefix */
+  private async listVersions(bucket: string, prefix: string): Promise<ObjectIdentifier[]> {
+    const out: ObjectIdentifier[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      const res = await this.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
+      for (const v of [...(res.Versions ?? []), ...(res.DeleteMarkers ?? [])]) if (v.Key) out.push({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) });
+      keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
+      versionIdMarker = res.IsTruncated ? res.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+    return out;
   }
 }

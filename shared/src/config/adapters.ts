@@ -4,14 +4,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, type Config, type IdentityConfig, type KeyValueConfig, type ObjectStoreConfig, type SchedulerConfig, type SecretStoreConfig, type WebhookConfig, type WorkflowConfig } from './config';
+import { ConfigError, type Config, type MailConfig, type IdentityConfig, type KeyValueConfig, type ObjectStoreConfig, type SchedulerConfig, type SecretStoreConfig, type WebhookConfig, type WorkflowConfig } from './config';
 import { LocalStepFunctionsRunner } from '../adapters/local-step-functions-runner';
+import { EXTRACTION_DEFINITION } from '../workflow/extraction-definition';
 import { StepFunctionsWorkflowRunner } from '../adapters/step-functions-workflow-runner';
 import type { WorkflowRunner } from '../ports/workflow-runner';
 import type { ScheduleRegistry } from '../ports/schedule-registry';
@@ -24,6 +26,9 @@ import { LocalEnvelopeSecretStore } from '../adapters/local-envelope-secret-stor
 import { SecretsManagerSecretStore } from '../adapters/secrets-manager-secret-store';
 import { ConfiguredOAuthAppSource, type OAuthAppSource } from '../adapters/oauth-app-source';
 import type { IdentityProvider } from '../ports/identity-provider';
+import type { Mailer } from '../ports/mailer';
+import { OutboxMailer } from '../adapters/outbox-mailer';
+import { SesMailer } from '../adapters/ses-mailer';
 import type { SecretStore } from '../ports/secret-store';
 import type { TokenVerifier } from '../ports/token-verifier';
 import { createDatabase, type Database } from '../db/database';
@@ -46,6 +51,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface Adapters {
   config: Config;
   db: Database;
+  /** the pipeline's database login (may become the loader); the same as db unless config names another */
+  pipelineDb: Database;
   kv: KeyValueStore;
   blobs: BlobStore;
   clock: Clock;
@@ -58,6 +65,8 @@ export interface Adapters {
   schedules: ScheduleRegistry;
   /** live progress of runs (in memory by default; WebSocket delivery subscribes) */
   progress: ProgressPublisher;
+  /** invitation email: SES, or the local outbox */
+  mailer: Mailer;
   /** releases pools and clients (tests, the local runner's shutdown) */
   close(): Promise<void>;
 }
@@ -108,7 +117,8 @@ export function identityProvider(config: IdentityConfig): IdentityProvider {
 
 export function tokenVerifier(config: IdentityConfig): TokenVerifier {
   const clientIds = [config.clientId, ...(config.extraClientIds ?? [])];
-  if (config.kind === 'cognito-local') {
+  // a configured endpoint (cognito-local) issues its own tokens and serves its own keys
+  if (config.kind === 'cognito-local' || config.endpoint) {
     const issuer = `${config.endpoint}/${config.userPoolId}`;
     return new JwksTokenVerifier({ issuer, jwksUri: `${issuer}/.well-known/jwks.json`, clientIds });
   }
@@ -116,9 +126,16 @@ export function tokenVerifier(config: IdentityConfig): TokenVerifier {
 }
 
 export function workflowRunner(config: WorkflowConfig): WorkflowRunner {
-  return config.kind === 'step-functions'
-    ? new StepFunctionsWorkflowRunner(new SFNClient({ region: config.region }), config.stateMachineArn)
-    : new LocalStepFunctionsRunner(config.definitionFile);
+  switch (config.kind) {
+    case 'step-functions':
+      return new StepFunctionsWorkflowRunner(new SFNClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), config.stateMachineArn);
+    case 'local-step-functions':
+      return new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
+    case 'none':
+      return {
+        start: () => Promise.reject(new ConfigError('TRIBUTARY_STATE_MACHINE_ARN', 'is missing (this function does not start extraction runs)')),
+      };
+  }
 }
 
 /** Where progress events go: API Gateway WebSocket connections, the local WebSocket server, or in-process listeners. */
@@ -138,17 +155,34 @@ export function progressPublisher(config: ProgressConfig, ddb: DynamoDBClient): 
 
 export function scheduleRegistry(config: SchedulerConfig): ScheduleRegistry {
   if (config.kind === 'in-process') return inProcessScheduleRegistry();
-  const { region, ...options } = config;
-  return new EventBridgeScheduleRegistry(new SchedulerClient({ region }), options);
+  const { region, endpoint, ...options } = config;
+  return new EventBridgeScheduleRegistry(new SchedulerClient({ region, ...(endpoint ? { endpoint } : {}) }), options);
+}
+
+export function mailer(config: MailConfig): Mailer {
+  switch (config.kind) {
+    case 'ses':
+      return new SesMailer(new SESv2Client({ region: config.region }), { from: config.from, ...(config.configurationSet ? { configurationSet: config.configurationSet } : {}) });
+    case 'outbox':
+      return new OutboxMailer(config.file);
+    case 'none':
+      return {
+        sendInvitation: async () => {
+          throw new ConfigError('TRIBUTARY_MAIL_FROM', 'is missing (this function sends invitation email)');
+        },
+      };
+  }
 }
 
 export function createAdapters(config: Config): Adapters {
   const db = createDatabase(config.database);
+  const pipelineDb = config.pipelineDatabase ? createDatabase(config.pipelineDatabase) : db;
   const s3 = s3Client(config.objectStore);
   const ddb = dynamoDbClient(config.keyValue);
   return {
     config,
     db,
+    pipelineDb,
     kv: new DynamoDbKeyValueStore(ddb, config.keyValue.table),
     blobs: new S3BlobStore(s3),
     clock: systemClock,
@@ -158,8 +192,10 @@ export function createAdapters(config: Config): Adapters {
     workflow: workflowRunner(config.workflow),
     schedules: scheduleRegistry(config.schedules),
     progress: progressPublisher(config.progress, ddb),
+    mailer: mailer(config.mail),
     close: async () => {
       await db.close();
+      if (pipelineDb !== db) await pipelineDb.close();
       s3.destroy();
       ddb.destroy();
     },
@@ -175,6 +211,18 @@ export async function webhookSigningSecret(config: WebhookConfig): Promise<Buffe
   const source = config.signingSecret;
   if (!source) throw new ConfigError('TRIBUTARY_WEBHOOK_SIGNING_SECRET', 'is missing (this function serves or mints webhook URLs)');
   if (source.kind === 'value') return Buffer.from(source.base64, 'base64');
+  if (source.kind === 'secrets-manager') {
+    // read once per container (callers cache it): the key never sits in the Lambda's environment
+    const client = new SecretsManagerClient({ region: source.region, ...(source.endpoint ? { endpoint: source.endpoint } : {}) });
+    try {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: source.arn }));
+      const value = out.SecretString?.trim();
+      if (!value || !/^[A-Za-z0-9+/]{32,}={0,2}$/.test(value)) throw new ConfigError('TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', 'names a secret that is not at least 32 base64 characters');
+      return Buffer.from(value, 'base64');
+    } finally {
+      client.destroy();
+    }
+  }
   try {
     return Buffer.from((await readFile(source.file, 'utf8')).trim(), 'base64');
   } catch (error) {

@@ -56,3 +56,19 @@ describe('pipeline settings', () => {
     expect(() => loadConfig({ TRIBUTARY_PAGE_ENCODER_THREADS: 'many' })).toThrow(/TRIBUTARY_PAGE_ENCODER_THREADS is invalid/);
   });
 });
+
+describe('identity-hardening settings', () => {
+  it('when a signing-secret ARN is set, the webhook secret is read from Secrets Manager rather than the environment', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:tributary/prod/webhook-signing-AbCdEf';
+    const { webhooks } = loadConfig({ ...base, TRIBUTARY_ENV: 'prod', TRIBUTARY_KMS_KEY_ID: 'k', TRIBUTARY_USER_POOL_ID: 'p', TRIBUTARY_USER_POOL_CLIENT_ID: 'c', TRIBUTARY_DASHBOARD_ORIGIN: 'https://app.example.com', AWS_REGION: 'eu-west-1', TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN: arn });
+    expect(webhooks.signingSecret).toEqual({ kind: 'secrets-manager', arn, region: 'eu-west-1' });
+    expect(() => loadConfig({ ...base, TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN: 'not-an-arn' })).toThrow(ConfigError);
+  });
+
+  it('when nothing is set, the OAuth redirect is the dashboard page and invitations go to the local outbox', () => {
+    const config = loadConfig({ ...base, TRIBUTARY_DASHBOARD_ORIGIN: 'http://127.0.0.1:5999' });
+    expect(config.api!.oauthRedirectUri).toBe('http://127.0.0.1:5999/oauth/callback');
+    expect(config.mail).toEqual({ kind: 'outbox', file: '/tmp/tributary-config-test/outbox.ndjson' });
+    expect(loadConfig({ ...base, TRIBUTARY_MAIL_FROM: 'Tributary <no-reply@example.com>' }).mail).toMatchObject({ kind: 'ses', from: 'Tributary <no-reply@example.com>' });
+  });
+});

@@ -2,7 +2,6 @@
 // `adapters.ts` turns that Config into implementations. A missing or malformed variable stops start-up
 // with a message that names it, as Kysely's example app does.
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { readProgressConfig, type ProgressConfig } from './progress-config';
 
@@ -27,17 +26,27 @@ export type IdentityConfig =
   | { kind: 'cognito'; region: string; userPoolId: string; clientId: string; endpoint?: string; extraClientIds?: string[] }
   | { kind: 'cognito-local'; endpoint: string; userPoolId: string; clientId: string; extraClientIds?: string[] };
 export type WorkflowConfig =
-  | { kind: 'step-functions'; region: string; stateMachineArn: string }
-  /** aws-local-stepfunctions in process, running the same ASL file infra/ deploys */
-  | { kind: 'local-step-functions'; definitionFile: string };
+  | { kind: 'step-functions'; region: string; stateMachineArn: string; endpoint?: string }
+  /** aws-local-stepfunctions in process, running the definition infra/ deploys (shared/src/workflow/) */
+  | { kind: 'local-step-functions' }
+  /** a deployed function that never starts runs (it is not given the state machine's ARN) */
+  | { kind: 'none' };
+
+/**
+ * What a deployed function is: each requires only the settings it uses, as its template gives it only
+ * those. 'api-extract' is the API function whose routes start runs ("extract now"). 'all' is the local
+ * runner and the tests, which serve every kind from one process.
+ */
+export const FUNCTION_KINDS = ['api', 'api-extract', 'webhook', 'pipeline', 'maintenance', 'progress', 'schedule-starter', 'all'] as const;
+export type FunctionKind = (typeof FUNCTION_KINDS)[number];
+/** the kinds that start extraction runs */
+const STARTS_RUNS: readonly FunctionKind[] = ['api-extract', 'schedule-starter', 'all'];
+const SERVES_API: readonly FunctionKind[] = ['api', 'api-extract', 'all'];
 
 /** Where data sources' schedules live: EventBridge Scheduler (firing the starter Lambda), or the runner's process. */
 export type SchedulerConfig =
-  | { kind: 'eventbridge'; region: string; groupName: string; roleArn: string; targetArn: string; deadLetterQueueArn?: string }
+  | { kind: 'eventbridge'; region: string; groupName: string; roleArn: string; targetArn: string; deadLetterQueueArn?: string; endpoint?: string }
   | { kind: 'in-process' };
-
-/** The one extraction state machine definition, read by infra/ (to deploy it) and by the local runner. */
-export const EXTRACTION_DEFINITION_FILE = fileURLToPath(new URL('../../../infra/state-machine/extraction.asl.json', import.meta.url));
 
 /** The management API's edge: who may call it from a browser, and how sign-up behaves here. */
 export interface ApiConfig {
@@ -45,7 +54,10 @@ export interface ApiConfig {
   dashboardOrigin: string;
   /** confirm sign-ups at once (no emailed code); on by default locally, where no email leaves the machine */
   autoConfirmSignUp: boolean;
-  /** the OAuth redirect URI registered with the platforms: this API's /api/v1/oauth/callback */
+  /**
+   * the OAuth redirect URI registered with the platforms: the dashboard's /oauth/callback page, which hands
+   * code and state to POST /api/v1/oauth/complete as the signed-in user (so the flow is bound to its starter)
+   */
   oauthRedirectUri: string;
 }
 
@@ -55,11 +67,22 @@ export interface ApiConfig {
  * a 0600 file under .tributary/ locally; it is never stored in PostgreSQL.
  */
 export interface WebhookConfig {
-  /** undefined in AWS for functions that neither serve nor mint webhook URLs (they are not given the secret) */
-  signingSecret?: { kind: 'value'; base64: string } | { kind: 'file'; file: string };
+  /**
+   * undefined in AWS for functions that neither serve nor mint webhook URLs (they are not given the secret).
+   * 'secrets-manager' (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN): read once at cold start, so the key never sits
+   * in the function's environment; 'value' (TRIBUTARY_WEBHOOK_SIGNING_SECRET) stays for tests and scripts.
+   */
+  signingSecret?: { kind: 'value'; base64: string } | { kind: 'file'; file: string } | { kind: 'secrets-manager'; arn: string; region: string; endpoint?: string };
   /** where /webhook/v1/… is served (CloudFront in AWS, the runner's webhook server locally); signed URLs start with it */
   publicBaseUrl?: string;
 }
+
+/** Email Tributary sends itself (invitations): SES from a verified sender, or the local outbox file. */
+export type MailConfig =
+  | { kind: 'ses'; region: string; from: string; configurationSet?: string }
+  | { kind: 'outbox'; file: string }
+  /** a function that sends no email (the pipeline, the webhook server) */
+  | { kind: 'none' };
 
 /** An OAuth app registered with a platform. Its secret is a secret: Config is never logged. */
 export interface OAuthAppConfig {
@@ -108,6 +131,12 @@ export interface Config {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly homeDir: string;
   readonly database: DatabaseConfig;
+  /**
+   * Where the pipeline's work runs when one process hosts both it and web handlers (the local runner's API
+   * runs extractions in process): a login that may become the loader (TRIBUTARY_PIPELINE_DATABASE_URL).
+   * Absent, the pipeline uses `database`: in AWS each function logs in as its own kind already.
+   */
+  readonly pipelineDatabase?: DatabaseConfig;
   readonly objectStore: ObjectStoreConfig;
   readonly keyValue: KeyValueConfig;
   readonly secrets: SecretStoreConfig;
@@ -116,10 +145,12 @@ export interface Config {
   readonly schedules: SchedulerConfig;
   /** where live progress events go (progress-config.ts) */
   readonly progress: ProgressConfig;
-  readonly api: ApiConfig;
+  /** the management API's edge; read only for the API's functions (kind 'api' or 'all') */
+  readonly api?: ApiConfig;
   readonly webhooks: WebhookConfig;
   readonly platforms: PlatformsConfig;
   readonly pipeline: PipelineConfig;
+  readonly mail: MailConfig;
 }
 
 export class ConfigError extends Error {
@@ -158,7 +189,8 @@ function optional(env: Env, name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** `kind`: which function this is (see FunctionKind); the settings of other kinds are neither read nor required. */
+export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): Config {
   const environment = read(env, 'TRIBUTARY_ENV', z.enum(ENVIRONMENTS), 'local');
   const homeDir = read(env, 'TRIBUTARY_HOME', z.string().min(1), '.tributary');
   const region = read(env, 'AWS_REGION', z.string().min(1), 'us-east-1');
@@ -189,6 +221,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnections,
     };
   }
+
+  const pipelineUrl = optional(env, 'TRIBUTARY_PIPELINE_DATABASE_URL');
+  const pipelineDatabase: DatabaseConfig | undefined = pipelineUrl
+    ? { kind: 'url', url: read(env, 'TRIBUTARY_PIPELINE_DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')), maxConnections }
+    : undefined;
 
   const s3Endpoint = optional(env, 'TRIBUTARY_S3_ENDPOINT');
   const objectStore: ObjectStoreConfig = {
@@ -246,9 +283,19 @@ export function loadConfig(env: Env = process.env): Config {
       };
 
   const stateMachineArn = optional(env, 'TRIBUTARY_STATE_MACHINE_ARN');
-  const workflow: WorkflowConfig = stateMachineArn
-    ? { kind: 'step-functions', region, stateMachineArn }
-    : { kind: 'local-step-functions', definitionFile: EXTRACTION_DEFINITION_FILE };
+  let workflow: WorkflowConfig;
+  if (!STARTS_RUNS.includes(kind)) workflow = { kind: 'none' };
+  else if (stateMachineArn) {
+    workflow = {
+      kind: 'step-functions',
+      region,
+      stateMachineArn: read(env, 'TRIBUTARY_STATE_MACHINE_ARN', z.string().startsWith('arn:')),
+      ...(optional(env, 'TRIBUTARY_SFN_ENDPOINT') ? { endpoint: read(env, 'TRIBUTARY_SFN_ENDPOINT', url) } : {}),
+    };
+  }
+  // a deployed function that starts runs must be given the state machine (the local runner runs it in process)
+  else if (environment !== 'local' && kind !== 'all') throw new ConfigError('TRIBUTARY_STATE_MACHINE_ARN', 'is missing (this function starts extraction runs)');
+  else workflow = { kind: 'local-step-functions' };
 
   const progress = readProgressConfig(env, region, ddbEndpoint);
 
@@ -261,19 +308,27 @@ export function loadConfig(env: Env = process.env): Config {
         roleArn: read(env, 'TRIBUTARY_SCHEDULER_ROLE_ARN', z.string().startsWith('arn:')),
         targetArn: read(env, 'TRIBUTARY_SCHEDULE_TARGET_ARN', z.string().startsWith('arn:')),
         ...(optional(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN') ? { deadLetterQueueArn: read(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN', z.string().startsWith('arn:')) } : {}),
+        ...(optional(env, 'TRIBUTARY_SCHEDULER_ENDPOINT') ? { endpoint: read(env, 'TRIBUTARY_SCHEDULER_ENDPOINT', url) } : {}),
       }
     : { kind: 'in-process' };
 
-  const api: ApiConfig = {
-    dashboardOrigin: read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined),
+  const api: ApiConfig | undefined = !SERVES_API.includes(kind) ? undefined : (() => {
+    const dashboardOrigin = read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined);
+    return {
+    dashboardOrigin,
     autoConfirmSignUp: read(env, 'TRIBUTARY_AUTO_CONFIRM_SIGNUP', z.enum(['true', 'false']).transform((v) => v === 'true'), environment === 'local'),
-    oauthRedirectUri: read(env, 'TRIBUTARY_OAUTH_REDIRECT_URI', url, environment === 'local' ? 'http://127.0.0.1:3000/api/v1/oauth/callback' : undefined),
-  };
+    oauthRedirectUri: read(env, 'TRIBUTARY_OAUTH_REDIRECT_URI', url, `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`),
+    };
+  })();
 
   const signingSecret = optional(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET');
+  const signingSecretArn = optional(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN');
+  const secretsEndpoint = optional(env, 'TRIBUTARY_SECRETS_ENDPOINT');
   const webhookUrl = optional(env, 'TRIBUTARY_WEBHOOK_URL');
   const webhooks: WebhookConfig = {
-    ...(signingSecret
+    ...(signingSecretArn
+      ? { signingSecret: { kind: 'secrets-manager' as const, arn: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', z.string().startsWith('arn:')), region, ...(secretsEndpoint ? { endpoint: read(env, 'TRIBUTARY_SECRETS_ENDPOINT', url) } : {}) } }
+      : signingSecret
       ? // base64 (the local file's form) or the alphanumeric string Secrets Manager generates, read as base64 too
         { signingSecret: { kind: 'value' as const, base64: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET', z.string().regex(/^[A-Za-z0-9+/]{32,}={0,2}$/, 'must be at least 32 base64 characters')) } }
       : environment === 'local'
@@ -298,7 +353,60 @@ export function loadConfig(env: Env = process.env): Config {
     pageEncoderThreads: read(env, 'TRIBUTARY_PAGE_ENCODER_THREADS', z.coerce.number().int().min(0).max(16), coresOf(env) >= 2 ? 1 : 0),
   };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, objectStore, keyValue, secrets, identity, workflow, schedules, progress, api, webhooks, platforms, pipeline });
+  const mailFrom = optional(env, 'TRIBUTARY_MAIL_FROM');
+  const mail: MailConfig = mailFrom
+    ? {
+        kind: 'ses',
+        region,
+        from: read(env, 'TRIBUTARY_MAIL_FROM', z.string().min(3).max(320)),
+        ...(optional(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET') ? { configurationSet: read(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET', z.string().min(1)) } : {}),
+      }
+    : environment === 'local'
+      ? { kind: 'outbox', file: read(env, 'TRIBUTARY_MAIL_OUTBOX', z.string().min(1), `${homeDir}/outbox.ndjson`) }
+      : { kind: 'none' };
+
+  return deepFreeze({ environment, logLevel, homeDir, database, ...(pipelineDatabase ? { pipelineDatabase } : {}), objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
+}
+
+/** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */
+export interface LocalRunnerSettings {
+  homeDir: string;
+  ports: { api?: number; cognito?: number; postgres?: number; webhook?: number };
+}
+
+export function loadLocalRunnerSettings(env: Env = process.env): LocalRunnerSettings {
+  const portOf = (name: string) => (optional(env, name) ? read(env, name, port) : undefined);
+  const ports = { api: portOf('TRIBUTARY_API_PORT'), cognito: portOf('TRIBUTARY_COGNITO_PORT'), postgres: portOf('TRIBUTARY_PG_PORT'), webhook: portOf('TRIBUTARY_WEBHOOK_PORT') };
+  return {
+    homeDir: read(env, 'TRIBUTARY_HOME', z.string().min(1), '.tributary'),
+    ports: Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== undefined)) as LocalRunnerSettings['ports'],
+  };
+}
+
+/** The environment a child process of the local runner inherits (cognito-local reads its own settings from it). */
+/** `npm run synth` without `-c env=…`: the environment TRIBUTARY_ENV names, or dev. */
+export function synthEnvironmentName(env: Env = process.env): string {
+  return optional(env, 'TRIBUTARY_ENV') ?? 'dev';
+}
+
+export function inheritedEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
+/** The AWS account the CDK CLI deploys to (CDK_DEFAULT_ACCOUNT, set by the CLI from the caller's credentials). */
+export function cdkDefaultAccount(env: Env = process.env): string | undefined {
+  return optional(env, 'CDK_DEFAULT_ACCOUNT');
+}
+
+/** A deployed function's Config from its own environment: what its Lambda entry calls at module scope. */
+export function loadFunctionConfig(kind: Exclude<FunctionKind, 'all'>): Config {
+  return loadConfig(process.env, kind);
+}
+
+/** The API's settings, for the API's functions; any other function that asks is misconfigured. */
+export function apiConfigOf(config: Config): ApiConfig {
+  if (!config.api) throw new ConfigError('TRIBUTARY_DASHBOARD_ORIGIN', "is not read by this function (only the API's functions load it)");
+  return config.api;
 }
 
 /** A JSON-valued variable: parsed, then checked by `schema`. */

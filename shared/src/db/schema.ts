@@ -16,6 +16,8 @@ export interface OrganizationsTable { id: Generated<string>; name: string; isPer
 export interface UsersTable {
   id: Generated<string>; cognitoSub: string; email: string; firstName: string | null; lastName: string | null;
   timezone: Generated<string>; preferences: Json; isActive: Generated<boolean>; lastLoginAt: Timestamp | null;
+  /** users.email counts only when true: the identity provider vouched for it */
+  emailVerified: Generated<boolean>;
   createdAt: CreatedAt; updatedAt: Timestamp;
 }
 export interface MembershipsTable { organizationId: string; userId: string; role: MembershipRole; invitedBy: string | null; createdAt: CreatedAt; updatedAt: Timestamp }
@@ -33,6 +35,8 @@ export interface CredentialsTable {
   label: string; secretRef: string; keyId: string; maskedPreview: string | null; status: Generated<'active' | 'expired' | 'revoked' | 'error' | 'disabled'>;
   expiresAt: Timestamp | null; lastValidatedAt: Timestamp | null; validationStatus: Generated<'pending' | 'valid' | 'invalid' | 'error'>; validationMessage: string | null;
   createdBy: string | null; createdAt: CreatedAt; updatedAt: Timestamp;
+  /** bumped on every write of the secret; a token refresh writes back only if it is still the version it read */
+  secretVersion: Generated<number>;
 }
 export type ExtractionStatus = 'pending' | 'running' | 'succeeded' | 'partial' | 'failed' | 'disabled';
 export interface DataSourcesTable {
@@ -76,9 +80,17 @@ export interface ApiAccessLogsTable {
 }
 export interface InvitationsTable {
   id: Generated<string>; organizationId: string; email: string; role: MembershipRole; invitedBy: string | null; acceptedAt: Timestamp | null; createdAt: CreatedAt;
+  /** sha256 hex of the emailed single-use token */
+  tokenHash: string | null; expiresAt: Timestamp; acceptedBy: string | null;
 }
 export interface FxRatesTable { rateDate: DateOnly; baseCurrency: string; quoteCurrency: string; rate: Numeric; source: Generated<string>; fetchedAt: CreatedAt }
 
+/** a queued purge of one object-store prefix (a deleted project's or data source's); see purge_jobs */
+export interface PurgeJobsTable {
+  id: Generated<string>; organizationId: string; projectId: string; dataSourceId: string | null; store: 'raw' | 'archive'; prefix: string;
+  status: Generated<'pending' | 'done'>; attempts: Generated<number>; objectsDeleted: Generated<string>; lastError: string | null;
+  createdAt: CreatedAt; completedAt: Timestamp | null;
+}
 export interface DB {
   organizations: OrganizationsTable;
   users: UsersTable;
@@ -95,6 +107,7 @@ export interface DB {
   apiAccessLogs: ApiAccessLogsTable;
   fxRates: FxRatesTable;
   invitations: InvitationsTable;
+  purgeJobs: PurgeJobsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -1,8 +1,8 @@
 // dynalite: DynamoDB's API on loopback, persisted in LevelDB under .tributary/. Used by the local runner
 // and by tests; creates the key-value table the way infra/ does (partition key pk, TTL on expiresAt).
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { Server } from 'node:http';
+import { ensureDynamoDbTables } from '../adapters/dynamodb-tables';
 import { assertPortFree } from './embedded-postgres';
 
 import { LOCAL_AWS_CREDENTIALS } from './stand-in-credentials';
@@ -21,24 +21,6 @@ export async function startDynalite(opts: { port: number; path?: string; tables:
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
   const endpoint = `http://127.0.0.1:${opts.port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_AWS_CREDENTIALS });
-  for (const table of opts.tables) await ensureKeyValueTable(client, table);
-  client.destroy();
+  await ensureDynamoDbTables(endpoint, opts.tables.map((name) => ({ name })));
   return { endpoint, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-export async function ensureKeyValueTable(client: DynamoDBClient, table: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: table }));
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException || (err as Error).name === 'ResourceNotFoundException')) throw err;
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  }
 }

@@ -8,4 +8,9 @@ export interface BlobStore {
   head(bucket: string, key: string): Promise<{ size: number; metadata: Record<string, string> } | null>;
   list(bucket: string, prefix: string): Promise<string[]>;
   delete(bucket: string, key: string): Promise<void>;
+  /**
+   * Deletes every object under `prefix`, every version and delete marker of each where the bucket keeps
+   * versions, so nothing of it can be restored. Returns how many versions (or objects) went.
+   */
+  purgePrefix(bucket: string, prefix: string): Promise<number>;
 }

@@ -11,7 +11,10 @@ export interface AuthTokens {
 
 export interface IdentityProfile {
   sub: string;
+  /** the address in force: with Cognito's keepOriginal, an unverified change is not it yet */
   email: string;
+  /** only a verified address counts anywhere in Tributary */
+  emailVerified: boolean;
   firstName?: string;
   lastName?: string;
 }
@@ -20,7 +23,7 @@ export interface IdentityProvider {
   signUp(input: { email: string; password: string; firstName?: string; lastName?: string }): Promise<{ sub: string; confirmed: boolean }>;
   confirmSignUp(email: string, code: string): Promise<void>;
   resendConfirmationCode(email: string): Promise<void>;
-  /** the environment's auto-confirm (a pre-sign-up trigger in AWS does the same) */
+  /** the environment's auto-confirm, email verified too (a pre-sign-up trigger in AWS does the same) */
   adminConfirmSignUp(email: string): Promise<void>;
   login(email: string, password: string): Promise<AuthTokens>;
   refresh(refreshToken: string): Promise<AuthTokens>;

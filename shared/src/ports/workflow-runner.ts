@@ -1,6 +1,6 @@
-// Starts an extraction run: one execution of the extraction state machine (infra/state-machine/
+// Starts an extraction run: one execution of the extraction state machine (shared/src/workflow/
 // extraction.asl.json). Step Functions in AWS; aws-local-stepfunctions in process on the local runner,
-// executing the very same file.
+// executing the very same definition.
 
 /** The Lambda ARN placeholders in the definition, substituted by infra/ and by the local runner alike. */
 export const EXTRACTION_TASK_PLACEHOLDERS = ['PlanFunctionArn', 'ExtractFunctionArn', 'FinalizeFunctionArn'] as const;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ensureLoginRole, migrateToLatest } from '../db/migrate';
 import { freePort, startEmbeddedPostgres } from '../local/embedded-postgres';
-import { TEMPLATE_DATABASE, TEST_LOGIN, type TestDatabaseServer } from './test-database';
+import { TEMPLATE_DATABASE, TEST_LOGIN, TEST_WEB_LOGIN, type TestDatabaseServer } from './test-database';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -35,7 +35,8 @@ export default async function setup(project: TestProject) {
   }
   const templateUrl = withDatabase(adminUrl, TEMPLATE_DATABASE);
   await migrateToLatest(templateUrl);
-  await ensureLoginRole(adminUrl, TEST_LOGIN.user, TEST_LOGIN.password);
+  await ensureLoginRole(adminUrl, TEST_LOGIN.user, TEST_LOGIN.password, 'pipeline');
+  await ensureLoginRole(adminUrl, TEST_WEB_LOGIN.user, TEST_WEB_LOGIN.password, 'web');
   project.provide('tributaryDb', { adminUrl });
   return async () => {
     await stop();

@@ -7,7 +7,10 @@ import type { DatabaseConfig } from '../config/config';
 import { createDatabase, type Database } from '../db/database';
 
 export const TEMPLATE_DATABASE = 'tributary_template';
+/** the pipeline's kind of login (tributary_app and tributary_loader): what most tests connect as */
 export const TEST_LOGIN = { user: 'tributary_test', password: 'tributary-test-password' } as const;
+/** a web function's kind of login: tributary_app only, never the loader */
+export const TEST_WEB_LOGIN = { user: 'tributary_test_web', password: 'tributary-test-web-password' } as const;
 
 export interface TestDatabaseServer {
   adminUrl: string;
@@ -19,6 +22,8 @@ export interface TestDatabase {
   db: Database;
   /** superuser URL of this test database, for assertions that must look past RLS */
   adminUrl: string;
+  /** this test database as a web function's login (tributary_app only) */
+  webUrl: string;
   drop(): Promise<void>;
 }
 
@@ -36,6 +41,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   appUrl.username = TEST_LOGIN.user;
   appUrl.password = TEST_LOGIN.password;
   appUrl.pathname = `/${name}`;
+  const webUrl = new URL(appUrl.toString());
+  webUrl.username = TEST_WEB_LOGIN.user;
+  webUrl.password = TEST_WEB_LOGIN.password;
   const adminDbUrl = new URL(adminUrl);
   adminDbUrl.pathname = `/${name}`;
   const config: DatabaseConfig = { kind: 'url', url: appUrl.toString(), maxConnections: 10 };
@@ -44,6 +52,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     config,
     db,
     adminUrl: adminDbUrl.toString(),
+    webUrl: webUrl.toString(),
     drop: async () => {
       await db.close();
       const c = new pg.Client({ connectionString: adminUrl });

@@ -2,6 +2,7 @@
 // URL into .tributary/local.json under `sandboxes.<key>`, and into TRIBUTARY_PLATFORM_BASE_URLS (a JSON map
 // the API's config reads) under each platform key the sandbox stands in for.
 import type { RunningSandbox } from './sandbox-server';
+import { sandboxSettings } from '../sandbox-settings';
 
 /** The shape of infra/local/runner.ts's LocalService, restated so connectors/ does not depend on infra/. */
 export interface SandboxLocalService {
@@ -26,8 +27,7 @@ export function sandboxService(options: {
   return {
     name: `sandbox-${options.key}`,
     async start(ctx) {
-      const envPort = process.env[`TRIBUTARY_SANDBOX_${options.key.toUpperCase()}_PORT`];
-      const sandbox = await options.start(envPort ? Number(envPort) : options.defaultPort);
+      const sandbox = await options.start(sandboxSettings(options.key).port ?? options.defaultPort);
       ctx.log(`sandbox-${options.key}`, `${options.key} platform sandbox on ${sandbox.url} (control: ${sandbox.url}/__sandbox/)`);
       const sandboxes = { ...((ctx.published.sandboxes as Record<string, string> | undefined) ?? {}), [options.key]: sandbox.url };
       const baseUrls = { ...(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS ? (JSON.parse(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS) as Record<string, string>) : {}) };

@@ -186,7 +186,7 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
             ? {
                 details: [
                   {
-                    '@type': 'type.googleapis.com/google.ads.googleads.v23.errors.GoogleAdsFailure',
+                    '@type': 'type.googleapis.com/google.ads.googleads.v25.errors.GoogleAdsFailure',
                     errors: errors.map((e) => ({ errorCode: e.errorCode, message: e.message, ...(e.trigger ? { trigger: { stringValue: e.trigger } } : {}), ...(e.details ? { details: e.details } : {}) })),
                     requestId: id,
                   },

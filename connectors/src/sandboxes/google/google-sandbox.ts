@@ -14,6 +14,7 @@ import { aggregateGa4, ga4Routes, Ga4World } from './ga4-service';
 import { costMicros, googleAdsRoutes } from './google-ads-service';
 import { GoogleFaultSchema, type GoogleFault, type GoogleFaultInput } from './google-faults';
 import { GoogleTokenAuthority, type DemoOAuthClient } from './google-oauth';
+import { sandboxSettings } from '../sandbox-settings';
 
 export const GOOGLE_DEMO_CLIENT: DemoOAuthClient = { clientId: 'sandbox-client.apps.googleusercontent.com', clientSecret: 'sandbox-client-secret' };
 export const GOOGLE_DEMO_DEVELOPER_TOKEN = 'sandbox-developer-token';
@@ -189,7 +190,7 @@ export const googleSandboxService = sandboxService({
   defaultPort: 4101,
   // the laptop trial's platform keeps time with the calendar (new days arrive, the last ones settle), on a
   // world whose past does not change between restarts
-  start: (port) => startGoogleSandbox({ port, today: () => new Date().toISOString().slice(0, 10), anchor: SANDBOX_DEFAULT_TODAY, faults: parseStartFaults(process.env.TRIBUTARY_SANDBOX_GOOGLE_FAULTS) }),
+  start: (port) => startGoogleSandbox({ port, today: () => new Date().toISOString().slice(0, 10), anchor: SANDBOX_DEFAULT_TODAY, faults: parseStartFaults(sandboxSettings('google').faults) }),
   env: {
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,

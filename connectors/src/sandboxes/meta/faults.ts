@@ -42,8 +42,6 @@ export const MetaFaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('removed_metric'), field: z.string().min(1) }),
   /** a metric nobody asked for appears in every row (Meta adds fields in new versions) */
   z.object({ kind: z.literal('new_metric'), name: z.string().min(1), value: z.string().default('42') }),
-  /** Instagram as before v22: serves `impressions` and rejects `views` */
-  z.object({ kind: z.literal('legacy_impressions') }),
   /** async report runs end in "Job Failed" with Meta's v25 error fields */
   z.object({ kind: z.literal('async_failure'), times: z.number().int().positive().optional() }),
 ]);

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { deprecatedVersionMessage, graphVersionStatus } from './graph-versions';
 import { MetaFaultSchema, type FaultTarget, type MetaFault, type MetaFaultInput } from './faults';
 import { INSIGHTS_LEVELS, KNOWN_INSIGHTS_FIELDS, aggregate, formatMinor, toInsightsRow, type FieldChanges, type InsightsLevel, type InsightsQuery } from './insights';
 import {
@@ -367,10 +368,10 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   // Instagram
 
   const igMetricNames = (p: URLSearchParams, allowed: readonly string[]) => {
-    const legacy = hasFault('legacy_impressions').length > 0;
     const names = (p.get('metric') ?? '').split(',').map((m) => m.trim()).filter(Boolean);
     if (names.length === 0) throw new GraphError(400, { message: '(#100) The parameter metric is required', type: 'OAuthException', code: 100 });
-    const valid = allowed.map((m) => (legacy && m === 'views' ? 'impressions' : m));
+    // v26: Instagram `impressions` is gone (`views` replaced it), so asking for it is an invalid metric
+    const valid = allowed;
     names.forEach((m, i) => {
       if (!valid.includes(m)) throw new GraphError(400, { message: `(#100) metric[${i}] must be one of the following values: ${valid.join(', ')}`, type: 'OAuthException', code: 100 });
     });
@@ -511,7 +512,12 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   const graph = (method: string, url: URL, p: URLSearchParams): Reply => {
     const segments = url.pathname.split('/').filter(Boolean);
     const version = segments.shift();
-    if (!version || !/^v\d+\.0$/.test(version)) throw new GraphError(400, { message: `Unknown path components: /${[version, ...segments].join('/')}`, type: 'OAuthException', code: 2500 });
+    const status = version ? graphVersionStatus(version, now()) : 'unknown';
+    if (status === 'unknown') throw new GraphError(400, { message: `Unknown path components: /${[version, ...segments].join('/')}`, type: 'OAuthException', code: 2500 });
+    if (status === 'expired') {
+      count('expired_version');
+      throw new GraphError(400, { message: deprecatedVersionMessage(), type: 'OAuthException', code: 2635 });
+    }
     const [first, edge, ...rest] = segments;
     if (!first || rest.length) throw new GraphError(400, { message: `Unknown path components: /${segments.join('/')}`, type: 'OAuthException', code: 2500 });
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { sandboxService } from '../base/sandbox-service';
 import { MetaFaultSchema } from './faults';
 import { startMetaSandbox } from './meta-sandbox';
+import { sandboxSettings } from '../sandbox-settings';
 
 /** The OAuth app the sandbox's dialog and token endpoints accept locally; not a secret anywhere else. */
 export const META_DEMO_CLIENT = { clientId: 'sandbox-app', clientSecret: 'sandbox-secret' } as const;
@@ -13,7 +14,7 @@ export const metaSandboxService = sandboxService({
   baseUrlKeys: ['meta_graph', 'meta_oauth'],
   defaultPort: 4102,
   start: async (port) => {
-    const sandbox = await startMetaSandbox({ port, faults: parseStartFaults(process.env.TRIBUTARY_SANDBOX_META_FAULTS) });
+    const sandbox = await startMetaSandbox({ port, faults: parseStartFaults(sandboxSettings('meta').faults) });
     return { url: sandbox.baseUrl, port: Number(new URL(sandbox.baseUrl).port), requests: () => sandbox.requests(), stop: () => sandbox.stop() };
   },
   env: { TRIBUTARY_META_CLIENT_ID: META_DEMO_CLIENT.clientId, TRIBUTARY_META_CLIENT_SECRET: META_DEMO_CLIENT.clientSecret },

@@ -1,4 +1,9 @@
-// The retry runner every connector call goes through. It does what the platform asked and nothing more:
+// The connector runtime: every platform request of every connector goes through this module, which owns
+// acquire → call → classify → retry → resume. A connector only declares (its rate budget, its classifyError,
+// its throttleHint) and makes its requests through `callPlatform`; it never calls the limiter, sleeps or
+// retries by itself.
+//
+// Retry policy, per failed request:
 //   RateLimitedError       -> tell the shared limiter (so other workers on the credential pause too),
 //                             wait exactly retryAfterMs, try again; an exhausted period quota (or a wait
 //                             longer than maxRateLimitWaitMs) is thrown to the pipeline instead
@@ -9,6 +14,11 @@
 //   anything else          -> thrown at once: retrying a bad request or a malformed page changes nothing
 // `runExtract` adds resumption: after a failure it continues from the cursor of the last page it yielded,
 // so a retried window never yields a page twice.
+//
+// The attempt budget: a request is tried IN_PROCESS_ATTEMPTS times by one worker, and the state machine runs
+// a worker whose platform failed transiently STATE_MACHINE_RUNS times in all (its Extract and Plan Retry for
+// TransientPlatformError: MaxAttempts = STATE_MACHINE_RUNS - 1, checked by a test against the ASL file). So
+// a request that keeps failing is sent at most MAX_ATTEMPTS_PER_CALL times, wherever the retry happens.
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
 import { ConnectorAuthError, ConnectorError, FatalConnectorError, RateLimitedError, TransientPlatformError } from '../contract';
 import { isNetworkError } from './classify';
@@ -25,11 +35,66 @@ export interface RetryOptions {
   random?: () => number;
 }
 
-const DEFAULTS = { maxAttempts: 6, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRateLimitWaitMs: 15 * 60_000 } as const;
+/** tries of one request by one worker (rate-limit waits count too) */
+export const IN_PROCESS_ATTEMPTS = 4;
+/** worker runs the state machine makes for one item or plan whose platform failed transiently */
+export const STATE_MACHINE_RUNS = 2;
+/** the most times one request is sent, in-process and state-machine retries together */
+export const MAX_ATTEMPTS_PER_CALL = IN_PROCESS_ATTEMPTS * STATE_MACHINE_RUNS;
+
+const DEFAULTS = { maxAttempts: IN_PROCESS_ATTEMPTS, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRateLimitWaitMs: 15 * 60_000 } as const;
 
 /** The limiter key shared by every worker of one credential. */
 export function rateBucket(ctx: ConnectorContext<unknown>, platform: string): string {
   return ctx.rateBucket ?? platform;
+}
+
+/**
+ * One platform request: takes a unit of the credential's rate budget, sends it, classifies a failure with
+ * the connector's classifyError, and pauses the credential when the connector's throttleHint says usage is
+ * near the platform's limit. Retrying is the caller's (withRetries / runExtract), never the connector's.
+ */
+export async function callPlatform<Cred, T>(connector: Connector<Cred>, ctx: ConnectorContext<Cred>, what: string, fn: () => Promise<T>): Promise<T> {
+  const bucket = rateBucket(ctx as ConnectorContext<unknown>, connector.platform);
+  await ctx.rateLimiter.acquire(bucket, ctx.signal);
+  const result = await classified(connector, ctx, what, fn);
+  const pauseMs = connector.throttleHint?.(result);
+  if (pauseMs !== undefined && pauseMs > 0) {
+    ctx.logger.info('platform usage is near its limit; pausing this credential', { platform: connector.platform, what, pauseMs });
+    await ctx.rateLimiter.pauseUntil(bucket, (ctx.now ?? Date.now)() + pauseMs);
+  }
+  return result;
+}
+
+/**
+ * Polls a platform job (an async report run) until `check` returns a value, waiting `delayMs(poll)` before
+ * each poll after the first: the wait is the runtime's, so a connector never sleeps. Each poll is the
+ * connector's own budgeted request. A job that is not done after `maxPolls` is transient: a retry starts anew.
+ */
+export async function pollPlatform<Cred, T>(
+  connector: Connector<Cred>,
+  ctx: ConnectorContext<Cred>,
+  what: string,
+  o: { maxPolls: number; delayMs: (poll: number) => number },
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  const sleep = ctx.sleep ?? systemSleep;
+  for (let poll = 0; poll < o.maxPolls; poll++) {
+    if (poll > 0) await sleep(o.delayMs(poll), ctx.signal);
+    const done = await check();
+    if (done !== undefined) return done;
+  }
+  throw new TransientPlatformError(`${what} did not finish after ${o.maxPolls} polls`, connector.platform);
+}
+
+/** A step of a request already paid for (the next batch of a response being streamed): classified, not budgeted. */
+export async function classified<Cred, T>(connector: Connector<Cred>, ctx: ConnectorContext<Cred>, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ConnectorError) throw err;
+    throw connector.classifyError(err, { what, nowMs: (ctx.now ?? Date.now)() });
+  }
 }
 
 /** Anything a connector let through unclassified: network failures are transient, the rest fatal. */

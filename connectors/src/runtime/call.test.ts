@@ -6,7 +6,7 @@ import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
 import { ConnectorAuthError, ConnectorConfigError, FatalConnectorError, RateLimitedError, TransientPlatformError } from '../contract';
 import { KeyValueRateLimiter } from './rate-limiter';
-import { runExtract, withRetries } from './retry';
+import { asConnectorError, runExtract, withRetries } from './call';
 import { MemoryLogger, VirtualClock } from './test-support';
 
 interface Cred { token: string }
@@ -19,11 +19,14 @@ function scriptedConnector(failures: Error[], pages = 3): Connector<Cred> & { ca
     refreshes: 0,
     platform: 'google_ads' as const,
     displayName: 'Scripted',
-    apiVersion: 'v0',
+    apiVersion: { version: 'v0', sunset: null, source: 'test' },
     auth: { kind: 'api_key' as const, fields: ['token'] },
     credentialSchema: z.object({ token: z.string() }),
     rateLimits: [],
     reportTypes: [],
+    maxConcurrency: 1,
+    windowDays: 31,
+    classifyError: (err: unknown) => asConnectorError(c as never, err),
     async validate(ctx: ConnectorContext<Cred>) {
       calls.push(ctx.credential.token);
       const f = failures.shift();

@@ -1,0 +1,71 @@
+// What Meta Ads and Instagram share, declared once: one Facebook Login (OAuth, token refresh), one Graph
+// client per call (the SDK seam in graph-client.ts), Meta's error mapping and usage headers, the cheap
+// validate call, and paging through an SDK Cursor. Each connector adds its own streams and discovery.
+import type { Cursor } from 'facebook-nodejs-business-sdk';
+import { User } from 'facebook-nodejs-business-sdk';
+import type { Platform } from '@tributary/shared/domain/platform';
+import type { Connector, ConnectorContext } from '../contract';
+import { callPlatform } from '../runtime/call';
+import { GraphClient, META_GRAPH_API, classifyGraphError, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
+import { MetaCredentialSchema, exchangeMetaCode, metaAccessTokenExpiresAt, metaAuthorizeUrl, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
+
+/** Above this Business Use Case usage (percent) the credential pauses and lets the budget recover before Meta throttles it. */
+export const USAGE_PAUSE_PERCENT = 95;
+const DEFAULT_USAGE_PAUSE_MS = 60_000;
+
+type GraphDeclaration = Pick<
+  Connector<MetaCredential>,
+  'platform' | 'apiVersion' | 'auth' | 'credentialSchema' | 'oauthApp' | 'classifyError' | 'throttleHint' | 'validate' | 'buildAuthorizeUrl' | 'exchangeCode' | 'refresh' | 'accessTokenExpiresAt'
+>;
+
+/** A Graph API connector's requests: one SDK client per context, each request budgeted and classified by the runtime. */
+export interface GraphRequests {
+  client(ctx: ConnectorContext<MetaCredential>): GraphClient;
+  call<T>(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, fn: () => Promise<T>): Promise<T>;
+  /** every page of an edge, following the SDK Cursor; each page is one request */
+  pages(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, first: () => Promise<Cursor>): AsyncGenerator<Cursor>;
+}
+
+export function graphRequests(self: () => Connector<MetaCredential>, platform: Platform, callTimeoutMs: number): GraphRequests {
+  const requests: GraphRequests = {
+    client: (ctx) => new GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), platform, callTimeoutMs),
+    call: (ctx, g, what, fn) => callPlatform(self(), ctx, what, () => g.run(what, fn)),
+    async *pages(ctx, g, what, first): AsyncGenerator<Cursor> {
+      let cursor: Cursor = await requests.call(ctx, g, what, first);
+      yield cursor;
+      while (cursor.hasNext()) {
+        const current: Cursor = cursor;
+        cursor = await requests.call(ctx, g, what, () => current.next());
+        yield cursor;
+      }
+    },
+  };
+  return requests;
+}
+
+/** The declaration both Meta connectors share; `scopes` are the product's own. */
+export function graphDeclaration(platform: Platform, scopes: readonly string[], requests: GraphRequests): GraphDeclaration {
+  const auth = metaOAuthSpec(scopes);
+  return {
+    platform,
+    apiVersion: META_GRAPH_API,
+    auth,
+    credentialSchema: MetaCredentialSchema,
+    oauthApp: 'meta',
+    classifyError: (err, at) => classifyGraphError(platform, err, at.what),
+    // Meta reports usage in X-Business-Use-Case-Usage on every answer (the SDK keeps headers with setShowHeader)
+    throttleHint(result) {
+      const headers = (result as { headers?: Record<string, unknown> } | null)?.headers;
+      if (!headers || usagePercent(headers) < USAGE_PAUSE_PERCENT) return undefined;
+      return regainAccessMs(headers) ?? DEFAULT_USAGE_PAUSE_MS;
+    },
+    async validate(ctx) {
+      const g = requests.client(ctx);
+      await requests.call(ctx, g, 'read the connected user', () => new User('me', {}, undefined, g.api).read(['id', 'name']));
+    },
+    buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: auth.scopes }),
+    exchangeCode: (args) => exchangeMetaCode(platform, args),
+    refresh: (ctx) => refreshMetaToken(platform, ctx.credential, ctx.baseUrls, ctx.now, ctx.oauthClient),
+    accessTokenExpiresAt: metaAccessTokenExpiresAt,
+  };
+}

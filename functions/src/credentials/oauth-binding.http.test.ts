@@ -1,0 +1,102 @@
+// Seam: the OAuth connect flow through real HTTP with the Google sandbox as the platform: the flow completes
+// only for the signed-in user who started it; anyone else who opens the authorization link stores nothing.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
+import * as projR from '../projects/project.routes';
+import { startApiHarness, type ApiHarness } from '../testing/api-harness';
+import * as credR from './credential.routes';
+
+let h: ApiHarness;
+let google: GoogleSandbox;
+const stamp = Date.now();
+let attacker: { token: string; userId: string; orgId: string };
+let victim: { token: string; userId: string; orgId: string };
+let projectId = '';
+
+async function secretFiles(): Promise<string[]> {
+  try {
+    return await readdir(path.join(h.home, 'secrets'));
+  } catch {
+    return [];
+  }
+}
+
+/** start → the sandbox's consent page → where the platform sends the browser back (code and state). */
+async function authorize(token: string): Promise<{ code: string; state: string; redirect: URL }> {
+  const start = await h.call(credR.oauthStartRoute, { token, params: { project_id: projectId, platform: 'google_ads' }, query: { label: `ads ${Math.random()}` } });
+  expect(start.status, start.text).toBe(200);
+  const consent = await fetch((start.body as { authorization_url: string }).authorization_url, { redirect: 'manual' });
+  expect(consent.status).toBe(302);
+  const redirect = new URL(consent.headers.get('location')!);
+  return { code: redirect.searchParams.get('code')!, state: redirect.searchParams.get('state')!, redirect };
+}
+
+async function credentialCount(token: string): Promise<number> {
+  const list = await h.call(credR.listCredentialsRoute, { token, params: { project_id: projectId } });
+  expect(list.status, list.text).toBe(200);
+  return (list.body as { credentials: unknown[] }).credentials.length;
+}
+
+beforeAll(async () => {
+  google = await startGoogleSandbox();
+  h = await startApiHarness({
+    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ google_ads: google.url, google_oauth_token: google.url, google_oauth_authorize: google.url, ga4_data: google.url, ga4_admin: google.url }),
+    TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
+    TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
+    TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
+  });
+  attacker = await h.signUp(`attacker-${stamp}@example.com`);
+  victim = await h.signUp(`victim-${stamp}@example.com`);
+  const project = await h.call(projR.createProjectRoute, { token: attacker.token, body: { name: 'Attacker project' } });
+  expect(project.status, project.text).toBe(201);
+  projectId = (project.body as { id: string }).id;
+}, 240_000);
+
+afterAll(async () => {
+  await h?.stop();
+  await google?.stop();
+});
+
+describe('OAuth completion is bound to the user who started it', () => {
+  it('redirects the platform to the dashboard page, not to the API', async () => {
+    const { redirect } = await authorize(attacker.token);
+    expect(`${redirect.origin}${redirect.pathname}`).toBe(`${h.dashboardOrigin}/oauth/callback`);
+  });
+
+  it('when another signed-in user completes a link the attacker started, it answers 403, stores nothing, and the state is spent', async () => {
+    // Prepare: the attacker's authorization link, opened and approved by the victim
+    const { code, state } = await authorize(attacker.token);
+    const before = await secretFiles();
+    // Act: the dashboard, signed in as the victim, hands over code and state
+    const r = await h.call(credR.oauthCompleteRoute, { token: victim.token, body: { code, state } });
+    // Assess
+    expect(r.status, r.text).toBe(403);
+    expect(ErrorEnvelopeSchema.parse(r.body).error.code).toBe('AUTHORIZATION_FAILED');
+    expect(await credentialCount(attacker.token)).toBe(0);
+    expect(await secretFiles()).toEqual(before);
+    // consumed on the refusal: the attacker cannot replay the victim's code with it
+    const replay = await h.call(credR.oauthCompleteRoute, { token: attacker.token, body: { code, state } });
+    expect(replay.status, replay.text).toBe(400);
+    expect(await credentialCount(attacker.token)).toBe(0);
+  });
+
+  it('when the old callback address is opened, it stores nothing and forwards to the dashboard page', async () => {
+    const { code, state } = await authorize(attacker.token);
+    const old = await fetch(new URL(`/api/v1/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, h.server.url), { redirect: 'manual' });
+    expect(old.status).toBe(302);
+    const to = new URL(old.headers.get('location')!);
+    expect(`${to.origin}${to.pathname}`).toBe(`${h.dashboardOrigin}/oauth/callback`);
+    expect(to.searchParams.get('state')).toBe(state);
+    expect(await credentialCount(attacker.token)).toBe(0);
+    // without a signed-in user nothing completes
+    expect((await h.call(credR.oauthCompleteRoute, { body: { code, state } })).status).toBe(401);
+    // the state was not spent by the forward: the starter completes it
+    const done = await h.call(credR.oauthCompleteRoute, { token: attacker.token, body: { code, state } });
+    expect(done.status, done.text).toBe(201);
+    expect(done.body).toMatchObject({ project_id: projectId, platform: 'google_ads', credential_type: 'oauth2', status: 'active' });
+    expect(await credentialCount(attacker.token)).toBe(1);
+  });
+});

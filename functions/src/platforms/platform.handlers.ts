@@ -1,0 +1,41 @@
+// The platform catalog: every platform Tributary knows, from the connector registry (the built ones) and the
+// platform list (the rest, marked unavailable). Read by the dashboard's connect screen; no database.
+import { z } from 'zod';
+import type { Connector } from '@tributary/connectors/contract';
+import { PLATFORMS, PLATFORM_DISPLAY_NAMES, type Platform } from '@tributary/shared/domain/platform';
+import { httpHandler } from '@tributary/shared/http/http-handler';
+import type { BoundRoute } from '@tributary/shared/http/route-group';
+import type { ApiDeps } from '../api-deps';
+import { listPlatformsRoute } from './platform.routes';
+import type { PlatformInfo } from './platform.schemas';
+
+function credentialFields(schema: unknown): PlatformInfo['credential_fields'] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({ name, required: !field.safeParse(undefined).success }));
+}
+
+export function platformInfo(platform: Platform, connector: Connector<unknown> | undefined): PlatformInfo {
+  if (!connector) {
+    return { id: platform, name: PLATFORM_DISPLAY_NAMES[platform], available: false, auth_kind: null, scopes: [], credential_fields: [], report_types: [], api_version: null, api_sunset: null };
+  }
+  return {
+    id: platform,
+    name: connector.displayName,
+    available: true,
+    auth_kind: connector.auth.kind,
+    scopes: connector.auth.kind === 'oauth2' ? [...connector.auth.scopes] : [],
+    credential_fields: connector.auth.kind === 'api_key' ? connector.auth.fields.map((name) => ({ name, required: true })) : credentialFields(connector.credentialSchema),
+    report_types: connector.reportTypes.map((r) => ({ id: r.id, name: r.name, dimensions: [...r.dimensions], metrics: [...r.metrics], lookback_days: r.lookbackDays })),
+    api_version: connector.apiVersion.version,
+    api_sunset: connector.apiVersion.sunset,
+  };
+}
+
+export function platformRoutes(deps: ApiDeps): BoundRoute[] {
+  return [
+    {
+      route: listPlatformsRoute,
+      handler: httpHandler(listPlatformsRoute, async () => ({ status: 200, body: { platforms: PLATFORMS.map((p) => platformInfo(p, deps.findConnector(p))) } }), deps),
+    },
+  ];
+}
