@@ -1,7 +1,8 @@
 // Builds the CDK app for the environment named by the `env` context (`-c env=dev|staging|prod`).
 // bin/tributary.ts calls it for the CLI; the synth tests call it with the same context, so both
 // synthesize exactly the same stack.
-import { App, type AppProps } from 'aws-cdk-lib';
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { cdkDefaultAccount } from '@tributary/shared/config/config';
 import { environmentSettings, type DeployEnvironment } from './environments';
 import { TributaryStack } from './tributary-stack';
@@ -22,5 +23,6 @@ export function buildApp(appProps: AppProps = {}): { app: App; stack: TributaryS
     env: { account, region: settings.region },
     description: `Tributary (${settings.name}): marketing data extraction, storage and delivery`,
   });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -6,7 +6,7 @@
 //    cluster is kept (SNAPSHOT or RETAIN), the data key that encrypts it and the database secrets are kept
 //    too (a snapshot encrypted with a deleted key cannot be restored; a kept cluster without its admin
 //    secret cannot be logged into);
-//  - both database secrets rotate (single user: each login changes its own password), through Secrets
+//  - the database secrets rotate (single user: each login changes its own password), through Secrets
 //    Manager's hosted rotation function in the functions' subnets;
 //  - Aurora's minimum capacity is one RDS Proxy can serve: the proxy keeps connections open, so a cluster
 //    that may pause (0 ACU) is refused at synth.
@@ -52,7 +52,7 @@ export class DataSafety extends Construct {
       }
       // the admin secret as the cluster exposes it is its target attachment; the secret itself is the cluster's child
       const adminSecret = cluster.node.findAll().find((c): c is Secret => c instanceof Secret);
-      for (const secret of [adminSecret, database.appUserSecret]) secret?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      for (const secret of [adminSecret, database.appUserSecret, database.pipelineUserSecret]) secret?.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
 
     const rotationSecurityGroup = new SecurityGroup(this, 'RotationSecurityGroup', { vpc, description: 'Secrets Manager rotation: Aurora and the Secrets Manager endpoint only', allowAllOutbound: false });
@@ -66,6 +66,7 @@ export class DataSafety extends Construct {
     rotate(database.adminSecret, 'Admin');
     // the rotation function needs the host, port and engine beside the password: attaching the secret adds them
     rotate(database.appUserSecret.attach(cluster), 'App');
+    rotate(database.pipelineUserSecret.attach(cluster), 'Pipeline');
 
     const dailyDays = operations.backupDailyRetentionDays ?? 0;
     if (dailyDays === 0) return;

@@ -108,8 +108,9 @@ export class Database extends Construct {
     this.cluster = cluster;
     this.adminSecret = cluster.secret!;
 
-    // No rotation schedule: the migration function sets this password on the role at each deploy, and a
-    // rotation Lambda would have to do the same; the application itself never holds it (IAM tokens do).
+    // Rotated every 30 days by backup.ts (single user: the role changes its own password); the migration
+    // function sets the secret's current password on the role at each deploy, so the two agree. The
+    // application itself never holds it (IAM tokens do).
     this.appUserSecret = new DatabaseSecret(this, 'AppUserSecret', {
       username: APP_LOGIN_ROLE,
       encryptionKey: key,

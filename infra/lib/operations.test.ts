@@ -185,7 +185,7 @@ describe('data safety', () => {
       const t = templates[env];
       const kept = env === 'dev' ? 'Delete' : 'Retain';
       expect(Object.values(resourcesOf(t, 'AWS::KMS::Key'))[0]!.DeletionPolicy, env).toBe(kept);
-      for (const name of [`tributary/${env}/database/admin`, `tributary/${env}/database/tributary_api`]) {
+      for (const name of [`tributary/${env}/database/admin`, `tributary/${env}/database/tributary_api`, `tributary/${env}/database/tributary_pipeline`]) {
         const secret = Object.values(t.findResources('AWS::SecretsManager::Secret', { Properties: { Name: name } }) as Resources);
         expect(secret, name).toHaveLength(1);
         expect(secret[0]!.DeletionPolicy, `${env} ${name}`).toBe(kept);
@@ -196,7 +196,7 @@ describe('data safety', () => {
   it('when synthesized, both database secrets rotate every 30 days through hosted single-user rotation in the VPC', () => {
     const t = templates.prod;
     const schedules = Object.values(resourcesOf(t, 'AWS::SecretsManager::RotationSchedule'));
-    expect(schedules).toHaveLength(2);
+    expect(schedules).toHaveLength(3);
     for (const s of schedules) {
       expect(s.Properties!.RotationRules.ScheduleExpression).toBe('rate(30 days)');
       expect(s.Properties!.HostedRotationLambda).toMatchObject({ RotationType: 'PostgreSQLSingleUser', VpcSubnetIds: expect.anything(), KmsKeyArn: expect.anything() });
@@ -205,7 +205,7 @@ describe('data safety', () => {
     const attachments = resourcesOf(t, 'AWS::SecretsManager::SecretTargetAttachment');
     const rotated = schedules.map((s) => attachments[s.Properties!.SecretId.Ref]!.Properties!.SecretId.Ref as string);
     const names = rotated.map((id) => resourcesOf(t, 'AWS::SecretsManager::Secret')[id]!.Properties!.Name);
-    expect(names.sort()).toEqual(['tributary/prod/database/admin', 'tributary/prod/database/tributary_api']);
+    expect(names.sort()).toEqual(['tributary/prod/database/admin', 'tributary/prod/database/tributary_api', 'tributary/prod/database/tributary_pipeline']);
   });
 
   it('when synthesized, Aurora never goes below 0.5 ACU, the least RDS Proxy can serve', () => {

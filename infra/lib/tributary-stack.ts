@@ -14,6 +14,7 @@ import type { EnvironmentSettings } from './environments';
 import { Identity } from './identity';
 import { ManagementApi } from './management-api';
 import { Monitoring } from './monitoring';
+import { acknowledgeAwsSolutions } from './nag';
 import { Network } from './network';
 import { OAuthApps } from './oauth-apps';
 import { Observability } from './observability';
@@ -156,6 +157,8 @@ export class TributaryStack extends Stack {
     this.observability = new Observability(this, 'Observability', { settings, operations });
     // last: it watches every function, queue, API, state machine, database and web ACL built above
     this.monitoring = new Monitoring(this, 'Monitoring', { settings, operations, key });
+    // cdk-nag AwsSolutions: the findings this stack accepts, each with its reason (nag.ts)
+    acknowledgeAwsSolutions(this, settings, operations);
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `${this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`}/webhook/v1/` });
     new CfnOutput(this, 'DashboardUrl', { value: this.web.url });
