@@ -446,16 +446,24 @@ function nextMonth(month: string): string {
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
 
-/** Creates the monthly partitions of [from, to] that are missing, in a transaction of their own. */
+/**
+ * Creates the monthly partitions of [from, to] that are missing, in a transaction of their own. Two loads
+ * that meet the same new month at once race to create it: the loser (duplicate table, or the catalog's
+ * unique index) tries again and finds it there.
+ */
 async function ensurePartitions(client: pg.PoolClient, ctx: { text: string; values: unknown[] }, from: string, to: string): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query(ctx.text, ctx.values);
-    await client.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $2::date)`, [from, to]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    await client.query('BEGIN');
+    try {
+      await client.query(ctx.text, ctx.values);
+      await client.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $2::date)`, [from, to]);
+      await client.query('COMMIT');
+      return;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (err as { code?: string }).code;
+      if (attempt >= 5 || (code !== '42P07' && code !== '23505' && code !== '40P01')) throw err;
+    }
   }
 }
 
