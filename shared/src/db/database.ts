@@ -90,8 +90,11 @@ function busy(err: unknown): unknown {
 
 export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}): Database {
   const pool = new pg.Pool(poolConfig(config, tuning));
-  // An idle client that loses its server (restart, failover) must not crash the process.
+  // A client that loses its server (restart, failover, `npm start`'s Ctrl-C stopping PostgreSQL: 57P01) must
+  // not crash the process. The pool listens on idle clients only; a checked-out client between two queries
+  // has no listener, and its 'error' would be unhandled. A query in flight still rejects as usual.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
 
   return {
