@@ -479,6 +479,10 @@ async function lockLoad(main: pg.PoolClient, target: FactLoadTarget): Promise<Fa
   const w = target.window;
   if (w && (!DATE.test(w.start) || !DATE.test(w.end) || w.end < w.start)) throw new FactLoadError(`invalid load window ${w.start}..${w.end}`, 0);
   const days = w ? (Date.parse(w.end) - Date.parse(w.start)) / 86_400_000 + 1 : Infinity;
+  // The data source row itself, until commit: its deletion (whose trigger removes its facts) waits for this
+  // load instead of running beside it and leaving the load's rows behind as orphans that still count.
+  const source = await main.query('SELECT 1 FROM data_sources WHERE id = $1 FOR KEY SHARE', [target.dataSourceId]);
+  if (!source.rowCount) throw new FactLoadError(`data source ${target.dataSourceId} no longer exists`, 0);
   if (!w || days > MAX_WINDOW_LOCK_DAYS) {
     await main.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [target.dataSourceId]);
     return w ?? null;
