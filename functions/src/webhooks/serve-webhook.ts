@@ -24,7 +24,12 @@ export interface WebhookDeps {
   now?: () => Date;
   /** where failures that are ours (5xx) are reported; the client only sees the request id */
   onServerError?: (error: unknown, requestId: string) => void;
+  /** a webhook query's deadline, streaming included: under the function's 15 minutes by default */
+  statementTimeoutMs?: number;
 }
+
+/** An export streams for as long as the client reads, up to the Lambda's 15 minutes: the query stops before. */
+export const WEBHOOK_STATEMENT_TIMEOUT_MS = 14 * 60_000;
 
 export interface WebhookRequest {
   method: string;
@@ -133,6 +138,7 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
         bom: bom === '1' || bom === 'true',
         ifNoneMatch: req.headers['if-none-match'],
         headers: rateHeaders,
+        statementTimeoutMs: deps.statementTimeoutMs ?? WEBHOOK_STATEMENT_TIMEOUT_MS,
         now,
         defaults: endpoint === 'summary' ? { aggregation: 'total', dimensions: ['platform'] } : { aggregation: 'daily', dimensions: ['platform', 'campaign'] },
       },

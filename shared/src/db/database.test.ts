@@ -55,4 +55,20 @@ describe('createDatabase', () => {
       await db.close();
     }
   });
+
+  it('when a statement runs past its role\'s or its request\'s timeout, PostgreSQL cancels it (57014)', async () => {
+    const db = createDatabase(t.config);
+    try {
+      expect(await db.withClient({}, async (c) => (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout)).toBe('30s');
+      expect(await db.withClient({ role: 'loader' }, async (c) => (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout)).toBe('14min');
+      const slow = db.withClient({ statementTimeoutMs: 200 }, (c) => c.query('SELECT pg_sleep(5)'));
+      await expect(slow).rejects.toMatchObject({ code: '57014' });
+      // the setting was the transaction's only: the connection goes back to the pool without it
+      const client = await db.pool.connect();
+      expect((await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout).not.toBe('200ms');
+      client.release();
+    } finally {
+      await db.close();
+    }
+  });
 });
