@@ -85,6 +85,16 @@ describe('extraction pipeline', () => {
     }
   });
 
+  it('when synthesized, an execution that fails, times out or is stopped runs the finalize function', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as { Properties: { EventPattern: { source: string[]; detail: { status: string[]; stateMachineArn: unknown[] } }; Targets: { Arn: unknown }[] } }[];
+    const rule = rules.find((r) => r.Properties.EventPattern.source?.includes('aws.states'))!;
+    expect(rule).toBeDefined();
+    expect(rule.Properties.EventPattern.detail.status.sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
+    expect(JSON.stringify(rule.Properties.EventPattern.detail.stateMachineArn)).toMatch(/ExtractionStateMachine/);
+    expect(JSON.stringify(rule.Properties.Targets.map((t) => t.Arn))).toMatch(/FinalizeFunction/);
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', FunctionName: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('FinalizeFunction'), 'Arn'] }) });
+  });
+
   it('when synthesized, an alarm fires on any failed execution', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ExecutionsFailed',

@@ -7,6 +7,8 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -39,6 +41,7 @@ export class Pipeline extends Construct {
   readonly finalizeFunction: TributaryFunction;
   readonly stateMachine: StateMachine;
   readonly failedRunsAlarm: Alarm;
+  readonly unfinishedRunsRule: Rule;
 
   constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, rawBucket, keyValueTable, appEnvironment }: PipelineProps) {
     super(scope, id);
@@ -82,6 +85,20 @@ export class Pipeline extends Construct {
       tracingEnabled: true,
     });
     for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) fn.grantInvoke(this.stateMachine);
+
+    // An execution that fails, times out or is stopped before its Finalize state (States.DataLimitExceeded,
+    // the 24 h timeout, the history limit, StopExecution, Finalize out of retries) would leave its job running
+    // and its data source refusing every start: its status-change event runs the finalize function, which
+    // closes the job unless Finalize already did (functions/src/pipeline/stale-runs.ts).
+    this.unfinishedRunsRule = new Rule(this, 'UnfinishedRunsRule', {
+      description: 'Finalize an extraction run whose execution ended without reaching its Finalize state',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [new LambdaFunction(this.finalizeFunction, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
 
     // a run that ends failed or partial fails its execution (the definition's RunFailed state)
     this.failedRunsAlarm = new Alarm(this, 'FailedRunsAlarm', {

@@ -52,6 +52,8 @@ export interface DataRequest {
   attachmentName?: string;
   /** freshness and restatements, for the XLSX sheet "About this data" and the JSON meta */
   about?: ResultMeta['about'];
+  /** the request's statement_timeout (the app role's 30 s by default); a streamed export sets a longer one */
+  statementTimeoutMs?: number;
 }
 
 export interface ResponseSink {
@@ -76,7 +78,7 @@ interface ProjectSettings {
 }
 
 export async function streamData(db: Database, request: DataRequest, sink: ResponseSink): Promise<DataResponseSummary> {
-  return db.withClient({ orgId: request.organizationId, role: 'app' }, async (client) => {
+  return db.withClient({ orgId: request.organizationId, role: 'app', ...(request.statementTimeoutMs ? { statementTimeoutMs: request.statementTimeoutMs } : {}) }, async (client) => {
     const project = (await client.query<ProjectSettings>('SELECT reporting_currency, timezone FROM projects WHERE id = $1::uuid', [request.projectId])).rows[0];
     if (!project) throw new NotFoundError('project', request.projectId);
     const { query } = request;

@@ -1,6 +1,8 @@
 // The daily maintenance job: reference exchange rates first (today's conversions need them), then
 // retention. One failing part does not stop the other; the job still fails at the end, so the alarm fires.
 import type { Adapters } from '@tributary/shared/config/adapters';
+import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
+import { STALE_RUN_HOURS, sweepStaleRuns } from '../pipeline/stale-runs';
 import { refreshFxRates, type FxRefreshResult } from './fx-rates';
 import { runPurgeJobs, type PurgeRun } from './purge';
 import { runRetention, type RetentionRun } from './retention';
@@ -14,6 +16,7 @@ export interface DailyMaintenanceResult {
   retention: { projects: number; warmRows: number; coldMonths: number; coldRows: number } | { error: string };
   /** the object-store purges of deleted projects and data sources */
   purge?: PurgeRun | { error: string };
+  staleRunsClosed?: number;
 }
 
 export class DailyMaintenanceError extends Error {
@@ -23,7 +26,7 @@ export class DailyMaintenanceError extends Error {
   }
 }
 
-export async function runDailyMaintenance(deps: Pick<Adapters, 'db' | 'blobs' | 'config' | 'clock'>): Promise<DailyMaintenanceResult> {
+export async function runDailyMaintenance(deps: Pick<Adapters, 'db' | 'blobs' | 'config' | 'clock'> & Partial<Pick<Adapters, 'progress'>>): Promise<DailyMaintenanceResult> {
   const day = deps.clock.now().toISOString().slice(0, 10);
   const result: DailyMaintenanceResult = { day, fx: { error: 'not run' }, retention: { error: 'not run' } };
   try {
@@ -49,5 +52,11 @@ export async function runDailyMaintenance(deps: Pick<Adapters, 'db' | 'blobs' | 
     result.purge = { error: (err as Error).message };
   }
   if ('error' in result.fx || 'error' in result.retention || (result.purge && 'error' in result.purge)) throw new DailyMaintenanceError(result);
+  if (deps.progress) {
+    // a run whose execution is long gone (a lost EventBridge event) must not hold its data source for good
+    const stale = await sweepStaleRuns({ db: deps.db, clock: deps.clock, progress: deps.progress, logger: structuredLogger('tributary-maintenance', deps.config.logLevel) }, new Date(deps.clock.now().getTime() - STALE_RUN_HOURS * 3_600_000)).catch(() => ({ closed: [] }));
+    result.staleRunsClosed = stale.closed.length;
+  }
+  if ('error' in result.fx || 'error' in result.retention) throw new DailyMaintenanceError(result);
   return result;
 }

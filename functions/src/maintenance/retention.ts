@@ -55,6 +55,9 @@ export async function moveToWarmArchive(db: Database, project: ProjectRef, befor
   for (const month of months) {
     const rows = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) => {
       await c.query(`SELECT tributary_ensure_month_partitions('archived_data', $1::date, $1::date)`, [month]);
+      // the loader's exclusive lock on each of the project's data sources (fact-loader.ts, lockLoad), in id
+      // order: a load in progress finishes first, so its restated rows are moved rather than missed
+      await c.query(`SELECT count(pg_advisory_xact_lock(hashtextextended(id::text, 7))) FROM (SELECT id FROM data_sources WHERE project_id = $1 ORDER BY id) AS s`, [project.projectId]);
       const r = await c.query<{ moved: string; archived: string; moved_sum: string; archived_sum: string }>(
         `WITH moved AS (
            DELETE FROM extracted_data

@@ -49,7 +49,10 @@ export function nextExtractionAt(schedule: unknown, now: Date): Date | null {
   return nextFromSchedule(schedule, now);
 }
 
-export function makeFinalizer(deps: PipelineDeps) {
+/** What finalizing needs: no platform, no secrets (the sweeper runs it from daily maintenance too). */
+export type FinalizerDeps = Pick<PipelineDeps, 'db' | 'clock' | 'progress' | 'logger'>;
+
+export function makeFinalizer(deps: FinalizerDeps) {
   return async (input: FinalizeInput): Promise<FinalizeOutput> => {
     const now = deps.clock.now();
     const outcome = await inRun(deps.db, input.job, async (c) => {

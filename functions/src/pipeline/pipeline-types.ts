@@ -15,8 +15,13 @@ export interface WorkItem {
   window: DateWindow;
 }
 
+/**
+ * Only lane numbers: the items themselves are rows of extraction_work_items, so a backfill of any length
+ * stays far below Step Functions' 256 KiB payload limit (an inline item list hit it at about 990 items).
+ */
 export interface PlanOutput {
-  items: WorkItem[];
+  lanes: number[];
+  items: number;
   maxConcurrency: number;
 }
 
@@ -26,14 +31,16 @@ export interface StateFailure {
   Cause?: string;
 }
 
+/** Each lane works through the run's items one at a time: the item it holds, else the next pending one. */
 export type WorkerInput =
-  | { action: 'extract'; job: RunRef; item: WorkItem; refreshFirst: boolean; rateLimitWaits: number }
-  | { action: 'fail_credential'; job: RunRef; item: WorkItem; failure: StateFailure }
-  | { action: 'record_failure'; job: RunRef; item: WorkItem; failure: StateFailure };
+  | { action: 'extract'; job: RunRef; lane: number; refreshFirst: boolean; rateLimitWaits: number }
+  | { action: 'fail_credential'; job: RunRef; lane: number; failure: StateFailure }
+  | { action: 'record_failure'; job: RunRef; lane: number; failure: StateFailure };
 
 export type WorkerOutput =
-  | { status: 'done'; rowsRead: number; inserted: number; updated: number; unchanged: number; pages: number }
-  | { status: 'rate_limited'; retryAfterSeconds: number; rateLimitWaits: number };
+  | { status: 'done'; item: string; rowsRead: number; inserted: number; updated: number; unchanged: number; pages: number }
+  | { status: 'rate_limited'; item: string; retryAfterSeconds: number; rateLimitWaits: number }
+  | { status: 'drained' };
 
 export interface FinalizeInput {
   job: RunRef;

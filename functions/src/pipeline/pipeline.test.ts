@@ -24,7 +24,9 @@ import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher, type ProgressEvent } from '@tributary/shared/ports/progress-events';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { seedDataSource } from '@tributary/shared/testing/seed';
-import { attachPipeline } from './pipeline';
+import type { Connector } from '@tributary/connectors/contract';
+import { attachPipeline, pipelineTaskHandlers } from './pipeline';
+import { sweepStaleRuns } from './stale-runs';
 import { createPageEncoder, type PageEncoder } from './page-encoder';
 import type { PipelineDeps } from './pipeline-deps';
 import { RunAlreadyActiveError, startExtractionRun } from './start-run';
@@ -370,5 +372,73 @@ describe.each([
     expect(second).toBeInstanceOf(RunAlreadyActiveError);
     expect((second as RunAlreadyActiveError).jobId).toBe(first.jobId);
     await runner.settled(first.executionId);
+  }, HEAVY_MS);
+});
+
+describe('runs that never get stuck', () => {
+  /** Google Ads' campaign report under twenty names, each its own data type: twenty reports from one sandbox. */
+  function twentyReports(): Connector<unknown> {
+    const google = getConnector('google_ads');
+    const base = google.reportTypes.find((r) => r.id === 'campaign_daily')!;
+    const ids = Array.from({ length: 20 }, (_, i) => `campaign_daily_${i}`);
+    return {
+      ...google,
+      reportTypes: ids.map((id) => ({ ...base, id })),
+      discover: async (ctx) => ({ ...(await google.discover(ctx)), reportTypes: ids.map((id) => ({ ...base, id })) }),
+      catalogFor: async (ctx, account) => ({ ...(await google.catalogFor!(ctx, account)), reportTypes: ids.map((id) => ({ ...base, id })) }),
+      extract: (ctx, request) => google.extract(ctx, { ...request, reportType: 'campaign_daily' }),
+      normalize: (page, meta) => google.normalize(page, { ...meta, reportType: 'campaign_daily' }).map((r) => ({ ...r, dataType: meta.reportType })),
+    };
+  }
+
+  it('when a 20-report, four-year backfill runs, the plan passes lane numbers only and every item loads', async () => {
+    const source = await googleSource(TODAY);
+    await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [source.dataSourceId, JSON.stringify({ account_id: ACCOUNT, report_types: Array.from({ length: 20 }, (_, i) => `campaign_daily_${i}`) })]);
+    const connector = twentyReports();
+    const big: PipelineDeps = { ...deps, findConnector: (p) => (p === 'google_ads' ? connector : getConnector(p)), windowChunkDays: 31 };
+    const handlers = pipelineTaskHandlers(big);
+    let planBytes = 0;
+    runner.useTaskHandlers({ ...handlers, PlanFunctionArn: async (input) => { const out = await handlers.PlanFunctionArn(input); planBytes = JSON.stringify(out).length; return out; } });
+    try {
+      const from = addDays(TODAY, -(4 * 365 + 1) + 1);
+      const r = await run(source, 'backfill', { start: from, end: TODAY });
+      expect(r.outcome.status, r.outcome.error).toBe('SUCCEEDED');
+      expect(r.job.status).toBe('succeeded');
+      const items = (await admin.query(`SELECT status, count(*)::int AS n FROM extraction_work_items WHERE job_id = $1 GROUP BY 1`, [r.jobId])).rows;
+      expect(items).toEqual([{ status: 'succeeded', n: 20 * Math.ceil((4 * 365 + 1) / 31) }]);
+      // about 990 inline items filled Step Functions' 256 KiB; lane numbers stay tiny whatever the backfill
+      expect(planBytes).toBeLessThan(200);
+      const types = (await admin.query(`SELECT count(DISTINCT data_type)::int AS n, min(data_date)::text AS first FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId])).rows[0];
+      expect(types).toEqual({ n: 20, first: from });
+    } finally {
+      runner.useTaskHandlers(pipelineTaskHandlers(deps));
+    }
+  }, 600_000);
+
+  it('when a run is stopped mid-way, it is finalized as failed and its data source can run again', async () => {
+    const source = await googleSource(addDays(TODAY, -60));
+    const started = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, organizationId: source.organizationId, trigger: 'manual' });
+    await new Promise((r) => setTimeout(r, 150));
+    await runner.stop(started.executionId);
+    await runner.settled(started.executionId);
+    const job = (await admin.query(`SELECT status, error_code, completed_at FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0];
+    expect(job.status).toBe('failed');
+    expect(job.error_code).toBe('States.ABORTED');
+    expect(job.completed_at).not.toBeNull();
+    const again = await run(source);
+    expect(again.job.status).toBe('succeeded');
+  }, HEAVY_MS);
+
+  it('when a run was left running by a process that died, the sweeper closes it and the source can run again', async () => {
+    const source = await googleSource(addDays(TODAY, -3));
+    const [left] = (await admin.query(`INSERT INTO extraction_jobs (organization_id, project_id, data_source_id, job_type, status, started_at) VALUES ($1, $2, $3, 'manual', 'running', now() - interval '2 hours') RETURNING id`, [source.organizationId, source.projectId, source.dataSourceId])).rows;
+    const refused = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, organizationId: source.organizationId, trigger: 'manual' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RunAlreadyActiveError);
+    const { closed } = await sweepStaleRuns(deps, new Date(Date.now() - 60 * 60_000));
+    expect(closed).toContain(left.id);
+    expect((await admin.query(`SELECT status, error_code FROM extraction_jobs WHERE id = $1`, [left.id])).rows[0]).toEqual({ status: 'failed', error_code: 'StaleRun' });
+    expect((await admin.query(`SELECT extraction_status FROM data_sources WHERE id = $1`, [source.dataSourceId])).rows[0].extraction_status).toBe('failed');
+    const again = await run(source);
+    expect(again.job.status).toBe('succeeded');
   }, HEAVY_MS);
 });

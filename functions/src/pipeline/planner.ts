@@ -56,16 +56,18 @@ export function makePlanner(deps: PipelineDeps) {
       if (!stored) await c.query(`UPDATE data_sources SET account_info = $2, account_checked_at = $3 WHERE id = $1`, [run.dataSourceId, JSON.stringify(account), deps.clock.now()]);
       // one statement for every item (a two-year backfill is dozens), not a round trip each
       await c.query(
-        `INSERT INTO extraction_work_items (organization_id, job_id, item_key, account_id, report_type, window_start, window_end)
-         SELECT $1, $2, k, a, r, ws::date, we::date FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS i(k, a, r, ws, we)
+        `INSERT INTO extraction_work_items (organization_id, job_id, item_key, account_id, report_type, window_start, window_end, account)
+         SELECT $1, $2, k, a, r, ws::date, we::date, $8::jsonb FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS i(k, a, r, ws, we)
          ON CONFLICT (job_id, item_key) DO NOTHING`,
-        [run.organizationId, run.jobId, items.map((i) => i.key), items.map((i) => i.account.id), items.map((i) => i.reportType), items.map((i) => i.window.start), items.map((i) => i.window.end)],
+        [run.organizationId, run.jobId, items.map((i) => i.key), items.map((i) => i.account.id), items.map((i) => i.reportType), items.map((i) => i.window.start), items.map((i) => i.window.end), JSON.stringify(account)],
       );
       const start = items.reduce<string | null>((m, i) => (m === null || i.window.start < m ? i.window.start : m), null);
       const end = items.reduce<string | null>((m, i) => (m === null || i.window.end > m ? i.window.end : m), null);
       await c.query(`UPDATE extraction_jobs SET window_start = coalesce($2, window_start), window_end = coalesce($3, window_end) WHERE id = $1`, [run.jobId, start, end]);
     });
-    return { items, maxConcurrency: deps.maxConcurrency?.[run.platform] ?? connector.maxConcurrency };
+    const maxConcurrency = deps.maxConcurrency?.[run.platform] ?? connector.maxConcurrency;
+    const lanes = Math.max(1, Math.min(maxConcurrency, items.length));
+    return { lanes: Array.from({ length: items.length ? lanes : 0 }, (_, i) => i), items: items.length, maxConcurrency: lanes };
   };
 }
 

@@ -59,15 +59,56 @@ export function makeWorker(deps: PipelineDeps) {
   return async (input: WorkerInput): Promise<WorkerOutput | { status: 'recorded' }> => {
     switch (input.action) {
       case 'extract':
-        return extractItem(deps, input.job, input.item, input.refreshFirst, input.rateLimitWaits);
+        return extractNext(deps, input.job, input.lane, input.refreshFirst, input.rateLimitWaits);
       case 'fail_credential':
         await markCredentialExpired(deps.db, input.job, userMessage(input.failure.Cause ?? input.failure.Error));
         return { status: 'recorded' };
       case 'record_failure':
-        await recordItemFailure(deps, input.job, input.item, input.failure.Error, userMessage(input.failure.Cause));
+        await recordItemFailure(deps, input.job, input.lane, input.failure.Error, userMessage(input.failure.Cause));
         return { status: 'recorded' };
     }
   };
+}
+
+interface ItemRow {
+  item_key: string;
+  account_id: string;
+  account: WorkItem['account'] | null;
+  report_type: string;
+  window_start: string;
+  window_end: string;
+}
+
+const toItem = (r: ItemRow): WorkItem => ({
+  key: r.item_key,
+  account: r.account ?? { id: r.account_id, name: r.account_id, currency: 'USD', timeZone: 'UTC' },
+  reportType: r.report_type,
+  window: { start: r.window_start, end: r.window_end },
+});
+const ITEM_COLUMNS = `item_key, account_id, account, report_type, window_start::text AS window_start, window_end::text AS window_end`;
+
+/**
+ * The item this lane holds (a retried task resumes it), else the next pending one, claimed with SKIP LOCKED
+ * so lanes never take the same item. Null when the run has nothing left for this lane.
+ */
+async function claimItem(c: import('pg').PoolClient, jobId: string, lane: number): Promise<WorkItem | null> {
+  const held = (await c.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM extraction_work_items WHERE job_id = $1 AND lane = $2 AND status = 'running' LIMIT 1`, [jobId, lane])).rows[0];
+  if (held) return toItem(held);
+  const claimed = (
+    await c.query<ItemRow>(
+      `UPDATE extraction_work_items SET status = 'running', lane = $2
+       WHERE (job_id, item_key) = (SELECT job_id, item_key FROM extraction_work_items WHERE job_id = $1 AND status = 'pending' ORDER BY window_start, item_key LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING ${ITEM_COLUMNS}`,
+      [jobId, lane],
+    )
+  ).rows[0];
+  return claimed ? toItem(claimed) : null;
+}
+
+async function extractNext(deps: PipelineDeps, job: RunRef, lane: number, refreshFirst: boolean, rateLimitWaits: number): Promise<WorkerOutput> {
+  const item = await inRun(deps.db, job, (c) => claimItem(c, job.jobId, lane));
+  if (!item) return { status: 'drained' };
+  return extractItem(deps, job, item, refreshFirst, rateLimitWaits);
 }
 
 async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refreshFirst: boolean, rateLimitWaits: number): Promise<WorkerOutput> {
@@ -75,7 +116,7 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     const ctx = await loadRunContext(c, job.jobId);
     const recorded = await c.query(`SELECT status, pages, rows_read, rows_inserted, rows_updated, rows_unchanged FROM extraction_work_items WHERE job_id = $1 AND item_key = $2 FOR UPDATE`, [job.jobId, item.key]);
     const r = recorded.rows[0];
-    if (r?.status === 'succeeded') return { ctx, done: { status: 'done' as const, pages: r.pages, rowsRead: Number(r.rows_read), inserted: Number(r.rows_inserted), updated: Number(r.rows_updated), unchanged: Number(r.rows_unchanged) } };
+    if (r?.status === 'succeeded') return { ctx, done: { status: 'done' as const, item: item.key, pages: r.pages, rowsRead: Number(r.rows_read), inserted: Number(r.rows_inserted), updated: Number(r.rows_updated), unchanged: Number(r.rows_unchanged) } };
     await c.query(`UPDATE extraction_work_items SET status = 'running', attempts = attempts + 1 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key]);
     return { ctx, done: null };
   });
@@ -143,8 +184,8 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     if (archiveFailure) throw archiveFailure;
   } catch (err) {
     if (err instanceof RateLimitedError) {
-      await inRun(deps.db, job, (c) => c.query(`UPDATE extraction_work_items SET status = 'pending' WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key]));
-      return { status: 'rate_limited', retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), rateLimitWaits: rateLimitWaits + 1 };
+      // the lane keeps the item (status running): after the state machine's Wait it resumes this one
+      return { status: 'rate_limited', item: item.key, retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), rateLimitWaits: rateLimitWaits + 1 };
     }
     throw err;
   }
@@ -161,7 +202,7 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
   });
   await deps.progress.publish({ type: 'progress', organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, jobId: ctx.jobId, percent: progress.percent, rows: progress.rows, at: deps.clock.now().toISOString() });
   deps.logger.info('work item loaded', { jobId: ctx.jobId, item: item.key, pages, rowsSoFar, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged });
-  return { status: 'done', pages, rowsRead: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged };
+  return { status: 'done', item: item.key, pages, rowsRead: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged };
 }
 
 /**
@@ -182,11 +223,12 @@ async function updateJobProgress(c: import('pg').PoolClient, jobId: string): Pro
   return { percent, rows: Number(rows[0].rows) };
 }
 
-async function recordItemFailure(deps: PipelineDeps, job: RunRef, item: WorkItem, errorName: string, message: string): Promise<void> {
+/** The lane's held item failed for good; the lane goes on with the next one. */
+async function recordItemFailure(deps: PipelineDeps, job: RunRef, lane: number, errorName: string, message: string): Promise<void> {
   await inRun(deps.db, job, async (c) => {
     await c.query(
-      `UPDATE extraction_work_items SET status = 'failed', error_code = $3, error_message = $4, completed_at = now() WHERE job_id = $1 AND item_key = $2 AND status <> 'succeeded'`,
-      [job.jobId, item.key, errorName.slice(0, 100), message],
+      `UPDATE extraction_work_items SET status = 'failed', error_code = $3, error_message = $4, completed_at = now() WHERE job_id = $1 AND lane = $2 AND status = 'running'`,
+      [job.jobId, lane, errorName.slice(0, 100), message],
     );
     await updateJobProgress(c, job.jobId);
   });

@@ -25,7 +25,14 @@ export interface WebhookDeps {
   now?: () => Date;
   /** where failures that are ours (5xx) are reported; the client only sees the request id */
   onServerError?: (error: unknown, requestId: string) => void;
+  /** a webhook query's deadline, streaming included: under the function's 15 minutes by default */
+  statementTimeoutMs?: number;
+  /** MAX_CONCURRENT_PER_WEBHOOK unless set */
+  maxConcurrentPerWebhook?: number;
 }
+
+/** An export streams for as long as the client reads, up to the Lambda's 15 minutes: the query stops before. */
+export const WEBHOOK_STATEMENT_TIMEOUT_MS = 14 * 60_000;
 
 export interface WebhookRequest {
   method: string;
@@ -43,6 +50,10 @@ export interface WebhookOutcome {
   bytes: number;
   webhookId?: string;
 }
+
+/** Requests of one webhook running at once, at most: one tenant cannot hold the function's whole concurrency. */
+export const MAX_CONCURRENT_PER_WEBHOOK = 5;
+const CONCURRENCY_RETRY_SECONDS = 5;
 
 /** Signed URLs name the webhook, not its key: tws_<webhook id>. */
 export const SIGNED_TAG = 'tws_';
@@ -74,12 +85,18 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
   let bytes = 0;
   let webhook: WebhookRow | undefined;
   let logged = false;
+  let logId: string | undefined;
   // written before the last byte goes out, so a client that reads the response to its end and asks again
   // is counted against the rate limit (which reads these rows)
   const logOnce = async () => {
     if (logged || !webhook) return;
     logged = true;
-    await writeAccessLog(deps.db, webhook, req, params, status || 500, bytes, Date.now() - started).catch((e: unknown) => deps.onServerError?.(e, req.requestId));
+    const hook = webhook;
+    const done = logId
+      ? deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
+          c.query(`UPDATE api_access_logs SET response_status = $2, response_size = $3, processing_time_ms = $4 WHERE id = $1`, [logId, status || 500, bytes, Date.now() - started]))
+      : writeAccessLog(deps.db, hook, req, params, status || 500, bytes, Date.now() - started);
+    await done.catch((e: unknown) => deps.onServerError?.(e, req.requestId));
   };
   const counted: ResponseSink = {
     head(s, headers) {
@@ -98,7 +115,21 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     const { row, limit } = await deps.db.withClient({ role: 'app' }, async (client) => {
       const found = await authenticateWebhook(deps, client, token, req.path, params, now);
       await client.query(`SELECT set_config('tributary.org_id', $1, true)`, [found.organization_id]);
-      return { row: found, limit: await checkRateLimit(client, found, now) };
+      // one webhook's requests are counted one at a time, and each counts from the moment it starts
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 13))`, [found.id]);
+      const checked = await checkRateLimit(client, found, now);
+      if (checked.retryAfterSeconds === null) {
+        const running = Number((await client.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND response_status IS NULL AND created_at > now() - interval '15 minutes'`,
+          [found.id],
+        )).rows[0]!.n);
+        if (running >= (deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK)) {
+          webhook = found;
+          throw new RateLimitExceededError(CONCURRENCY_RETRY_SECONDS, { concurrent_requests: running, limit_concurrent: deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK });
+        }
+        logId = (await client.query<{ id: string }>(insertLogSql, logValues(found, req, params))).rows[0]!.id;
+      }
+      return { row: found, limit: checked };
     });
     webhook = row;
     const hook = row;
@@ -141,6 +172,7 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
         bom: bom === '1' || bom === 'true',
         ifNoneMatch: req.headers['if-none-match'],
         headers: rateHeaders,
+        statementTimeoutMs: deps.statementTimeoutMs ?? WEBHOOK_STATEMENT_TIMEOUT_MS,
         now,
         defaults: endpoint === 'summary' ? { aggregation: 'total', dimensions: ['platform'] } : { aggregation: 'daily', dimensions: ['platform', 'campaign'] },
       },
@@ -200,7 +232,10 @@ export async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Da
 }
 
 /** The log keeps what was asked and how it went, never the key or a signature. */
-export async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
+const insertLogSql = `INSERT INTO api_access_logs (organization_id, project_id, webhook_config_id, ip_address, user_agent, request_method, request_path, request_params, response_status, response_size, processing_time_ms)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::inet, $5, $6, $7, $8::jsonb, $9, $10, $11) RETURNING id::text AS id`;
+
+function logValues(hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, outcome?: { status: number; bytes: number; ms: number }): unknown[] {
   const safeParams: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     if (key === 'sig') continue;
@@ -209,13 +244,12 @@ export async function writeAccessLog(db: Database, hook: WebhookRow, req: Webhoo
   }
   const safePath = req.path.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`);
   const ip = req.sourceIp && /^[0-9a-fA-F:.]{2,45}$/.test(req.sourceIp) ? req.sourceIp : null;
-  await db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
-    c.query(
-      `INSERT INTO api_access_logs (organization_id, project_id, webhook_config_id, ip_address, user_agent, request_method, request_path, request_params, response_status, response_size, processing_time_ms)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::inet, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
-      [hook.organization_id, hook.project_id, hook.id, ip, req.headers['user-agent']?.slice(0, 1000) ?? null, req.method.slice(0, 10), safePath, JSON.stringify(safeParams), status, bytes, ms],
-    ),
-  );
+  return [hook.organization_id, hook.project_id, hook.id, ip, req.headers['user-agent']?.slice(0, 1000) ?? null, req.method.slice(0, 10), safePath, JSON.stringify(safeParams), outcome?.status ?? null, outcome?.bytes ?? null, outcome?.ms ?? null];
+}
+
+/** A request refused before it started (rate limit, concurrency cap): logged whole at once. */
+export async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
+  await db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => c.query(insertLogSql, logValues(hook, req, params, { status, bytes, ms })));
 }
 
 /**

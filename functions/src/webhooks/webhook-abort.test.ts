@@ -101,4 +101,26 @@ describe('webhook server under abandoned downloads', () => {
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();
   }, 30_000);
+
+  it('when requests arrive at once, the hourly limit counts them as they start and one webhook runs at most its cap at a time', async () => {
+    const hookOf = (rateLimitPerHour: number) => tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
+      createWebhook(trx, { organizationId: src.organizationId, projectId: src.projectId, userId: null }, { name: `hook-${randomBytes(4).toString('hex')}`, allowedDataSources: [], scope: { filters: [] }, outputFormat: 'csv', rateLimitPerHour, expiresAt: null }));
+    const capped = await startWebhookServer({ db: tdb.db, signingSecret: randomBytes(32), maxConcurrentPerWebhook: 2 });
+    try {
+      const limited = await hookOf(3);
+      // counted when they finished, all eight passed; counted as they start, exactly the limit does
+      const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${server.url}/webhook/v1/${limited.key}/summary?${range}`).then(async (r) => (await r.arrayBuffer(), r.status))));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+      const busy = await hookOf(100_000);
+      const big = `${capped.url}/webhook/v1/${busy.key}/data?${range}&aggregate=none&format=csv`;
+      const results = await Promise.all(Array.from({ length: 6 }, () => fetch(big).then(async (r) => ({ status: r.status, body: r.status === 429 ? ((await r.json()) as { error: { details: Record<string, unknown> } }) : (await r.arrayBuffer(), null) }))));
+      const refused = results.filter((r) => r.status === 429);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused[0]!.body!.error.details.limit_concurrent).toBe(2);
+      expect(results.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await capped.close();
+    }
+  }, 60_000);
 });

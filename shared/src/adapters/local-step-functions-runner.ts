@@ -11,6 +11,7 @@ import {
   type ExtractionTaskPlaceholder,
   type WorkflowExecution,
   type WorkflowRunner,
+  type WorkflowExecutionEnded,
   type WorkflowTaskHandler,
 } from '../ports/workflow-runner';
 
@@ -35,6 +36,8 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
   private readonly taskStates = new Map<string, ExtractionTaskPlaceholder>();
   private readonly waitStates: string[] = [];
   private readonly executions = new Map<string, Promise<unknown>>();
+  private readonly aborts = new Map<string, () => void>();
+  private readonly endListeners: ((ended: WorkflowExecutionEnded) => void | Promise<void>)[] = [];
   /** built once: its constructor validates the definition (an ajv schema compile of ~100 ms) */
   private machine: StateMachine | null = null;
 
@@ -65,6 +68,19 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
     this.handlers = handlers;
   }
 
+  onExecutionEnded(listener: (ended: WorkflowExecutionEnded) => void | Promise<void>): void {
+    this.endListeners.push(listener);
+  }
+
+  async stop(executionId: string): Promise<void> {
+    this.aborts.get(executionId)?.();
+  }
+
+  /** Tells the listeners, and settles only once they are done (a test or a shutdown then sees the job closed). */
+  private async ended(ended: WorkflowExecutionEnded): Promise<void> {
+    for (const listener of this.endListeners) await Promise.resolve(listener(ended)).catch(() => {});
+  }
+
   async start({ name, input }: { name: string; input: Record<string, unknown> }): Promise<WorkflowExecution> {
     const handlers = this.handlers;
     if (!handlers) throw new Error('the local workflow runner has no task handlers; the pipeline must call useTaskHandlers first');
@@ -77,13 +93,19 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
       overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}), ...(waitTimeOverrides ? { waitTimeOverrides } : {}) },
       context: { Execution: { Id: executionId, Name: name } },
     });
+    this.aborts.set(executionId, () => execution.abort());
     const settled = execution.result.then(
-      (output) => {
+      async (output) => {
+        this.aborts.delete(executionId);
+        await this.ended({ executionId, name, input, status: 'SUCCEEDED' });
         this.options.onExecutionSettled?.(executionId, { status: 'SUCCEEDED', output });
         return { status: 'SUCCEEDED' as const, output };
       },
-      (err: unknown) => {
+      async (err: unknown) => {
+        this.aborts.delete(executionId);
         const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        const aborted = err instanceof Error && err.name === 'ExecutionAbortedError';
+        await this.ended({ executionId, name, input, status: aborted ? 'ABORTED' : 'FAILED', error });
         this.options.onExecutionSettled?.(executionId, { status: 'FAILED', error });
         return { status: 'FAILED' as const, error };
       },

@@ -23,7 +23,16 @@ export interface DbContext {
   /** lets memberships/organizations of this user be read before an organization is chosen */
   userId?: string | null;
   role?: DbRole;
+  /** this transaction's statement_timeout; by default the role's (ROLE_STATEMENT_TIMEOUT_MS) */
+  statementTimeoutMs?: number;
 }
+
+/**
+ * Every statement has a deadline, so a query keeps no connection busy after the Lambda that asked has gone:
+ * web requests (API Gateway stops at 30 s) get 30 s, loads and maintenance 14 minutes (under Lambda's 15).
+ * A request that streams for longer (a webhook export) sets its own.
+ */
+export const ROLE_STATEMENT_TIMEOUT_MS: Record<DbRole, number> = { app: 30_000, loader: 14 * 60_000 };
 
 export interface Database {
   readonly pool: pg.Pool;
@@ -62,8 +71,8 @@ export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.
 /** The statements that open every transaction: role first, then context, both transaction-scoped. */
 export function contextStatements(ctx: DbContext): { text: string; values: unknown[] } {
   return {
-    text: `SELECT set_config('role', $1, true), set_config('tributary.org_id', $2, true), set_config('tributary.user_id', $3, true)`,
-    values: [ROLE_NAMES[ctx.role ?? 'app'], ctx.orgId ?? '', ctx.userId ?? ''],
+    text: `SELECT set_config('role', $1, true), set_config('tributary.org_id', $2, true), set_config('tributary.user_id', $3, true), set_config('statement_timeout', $4, true)`,
+    values: [ROLE_NAMES[ctx.role ?? 'app'], ctx.orgId ?? '', ctx.userId ?? '', String(Math.max(1, Math.round(ctx.statementTimeoutMs ?? ROLE_STATEMENT_TIMEOUT_MS[ctx.role ?? 'app'])))],
   };
 }
 
@@ -90,8 +99,11 @@ function busy(err: unknown): unknown {
 
 export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}): Database {
   const pool = new pg.Pool(poolConfig(config, tuning));
-  // An idle client that loses its server (restart, failover) must not crash the process.
+  // A client that loses its server (restart, failover, `npm start`'s Ctrl-C stopping PostgreSQL: 57P01) must
+  // not crash the process. The pool listens on idle clients only; a checked-out client between two queries
+  // has no listener, and its 'error' would be unhandled. A query in flight still rejects as usual.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
 
   return {
@@ -103,8 +115,8 @@ export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}):
         .transaction()
         .execute(async (trx) => {
           connected = true;
-          const [role, orgId, userId] = contextStatements(ctx).values;
-          await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true)`.execute(trx);
+          const [role, orgId, userId, timeout] = contextStatements(ctx).values;
+          await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true), set_config('statement_timeout', ${timeout}, true)`.execute(trx);
           return fn(trx);
         })
         .catch((err: unknown) => Promise.reject(connected ? err : busy(err)));

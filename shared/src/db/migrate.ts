@@ -14,6 +14,7 @@ export interface MigrationResult {
 /** Brings the database at `databaseUrl` up to the newest migration. Connects as an owner-capable role. */
 export async function migrateToLatest(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<MigrationResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', () => {}); // a server shutting down mid-way fails the migration's query, not the process
   await client.connect();
   try {
     const applied = await runner({
@@ -49,6 +50,7 @@ export type LoginKind = 'web' | 'pipeline';
 export async function ensureLoginRole(adminUrl: string, user: string, password: string, kind: LoginKind = 'pipeline'): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(user)) throw new Error(`invalid database user name: ${user}`);
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => {});
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);

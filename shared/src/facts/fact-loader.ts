@@ -446,16 +446,24 @@ function nextMonth(month: string): string {
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
 
-/** Creates the monthly partitions of [from, to] that are missing, in a transaction of their own. */
+/**
+ * Creates the monthly partitions of [from, to] that are missing, in a transaction of their own. Two loads
+ * that meet the same new month at once race to create it: the loser (duplicate table, or the catalog's
+ * unique index) tries again and finds it there.
+ */
 async function ensurePartitions(client: pg.PoolClient, ctx: { text: string; values: unknown[] }, from: string, to: string): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query(ctx.text, ctx.values);
-    await client.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $2::date)`, [from, to]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    await client.query('BEGIN');
+    try {
+      await client.query(ctx.text, ctx.values);
+      await client.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $2::date)`, [from, to]);
+      await client.query('COMMIT');
+      return;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (err as { code?: string }).code;
+      if (attempt >= 5 || (code !== '42P07' && code !== '23505' && code !== '40P01')) throw err;
+    }
   }
 }
 
@@ -471,6 +479,10 @@ async function lockLoad(main: pg.PoolClient, target: FactLoadTarget): Promise<Fa
   const w = target.window;
   if (w && (!DATE.test(w.start) || !DATE.test(w.end) || w.end < w.start)) throw new FactLoadError(`invalid load window ${w.start}..${w.end}`, 0);
   const days = w ? (Date.parse(w.end) - Date.parse(w.start)) / 86_400_000 + 1 : Infinity;
+  // The data source row itself, until commit: its deletion (whose trigger removes its facts) waits for this
+  // load instead of running beside it and leaving the load's rows behind as orphans that still count.
+  const source = await main.query('SELECT 1 FROM data_sources WHERE id = $1 FOR KEY SHARE', [target.dataSourceId]);
+  if (!source.rowCount) throw new FactLoadError(`data source ${target.dataSourceId} no longer exists`, 0);
   if (!w || days > MAX_WINDOW_LOCK_DAYS) {
     await main.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [target.dataSourceId]);
     return w ?? null;

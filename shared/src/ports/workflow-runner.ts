@@ -25,6 +25,21 @@ export interface WorkflowRunner {
    * the pipeline hands them over once at start-up. Runners that call deployed Lambdas ignore them.
    */
   useTaskHandlers?(handlers: Record<ExtractionTaskPlaceholder, WorkflowTaskHandler>): void;
+  /**
+   * Runners that execute in this process report every execution's end, as EventBridge reports Step Functions
+   * status changes in AWS: the pipeline finalizes one that failed or was stopped before its Finalize state.
+   */
+  onExecutionEnded?(listener: (ended: WorkflowExecutionEnded) => void | Promise<void>): void;
+  /** Stops a running execution (StopExecution in AWS); it ends ABORTED. */
+  stop?(executionId: string): Promise<void>;
+}
+
+export interface WorkflowExecutionEnded {
+  executionId: string;
+  name: string;
+  input: Record<string, unknown>;
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  error?: string;
 }
 
 /** Replaces every `${Name}` of the definition text with its value; an unknown name is an error, not a gap. */
