@@ -26,6 +26,7 @@ const WILDCARD_REASONS: [RegExp, string][] = [
   [/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/, 'CDK key grant on the one data key: the GenerateDataKey*/ReEncrypt* variants S3 and SQS use'],
   [/^Action::s3:(Abort|DeleteObject|GetBucket|GetObject|List)\*$/, 'CDK bucket grant on one named bucket (multipart aborts, object versions)'],
   [/^Resource::<\w+\.Arn>\/\*$/, 'objects of one named bucket'],
+  [/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-<AWS::AccountId>-[\w-]+\/\*$/, "the dashboard's deployment reads its bundle from CDK's bootstrap asset bucket (asset keys are content hashes)"],
   [/^Resource::<\w+\.Arn>:\*$/, 'the versions of one function (CDK invoke grant)'],
   [/^Resource::arn:(aws|<AWS::Partition>):secretsmanager:[\w-]+:<AWS::AccountId>:secret:tributary\/\w+\/credentials\/\*$/, 'credential secrets are created at run time, one per connection: scoped by name prefix (and tags where written)'],
   [/^Resource::arn:<AWS::Partition>:scheduler:[\w-]+:<AWS::AccountId>:schedule\/tributary-\w+-data-sources\/\*$/, 'schedules are created at run time, one per data source: scoped to the one schedule group'],
@@ -83,6 +84,9 @@ class AcknowledgeAwsSolutions implements IAspect {
     }
     if (node instanceof CfnDistribution) {
       ack('CFR1', 'public by design: Excel, Google Sheets (from Google servers) and browsers reach it wherever the customer works');
+      if (!Stack.of(node).resolve((node.distributionConfig as CfnDistribution.DistributionConfigProperty).webAclId)) {
+        ack('CFR2', "the dashboard's static bundle from a private bucket: nothing behind it for a WAF to protect (the webhook distribution has one)");
+      }
       ack('CFR3', 'standard logging to the access-log bucket is set by Observability through a property override, which cdk-nag does not read');
       const viewerCertificate = Stack.of(node).resolve((node.distributionConfig as CfnDistribution.DistributionConfigProperty).viewerCertificate) as { minimumProtocolVersion?: string } | undefined;
       if (!viewerCertificate?.minimumProtocolVersion?.startsWith('TLSv1.2')) {
