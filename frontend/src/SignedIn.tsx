@@ -8,7 +8,14 @@ import { ErrorAlert, Loading } from './components/states';
 import { SessionProvider, useProfileQuery } from './session';
 
 const theme = createTheme({
-  palette: { primary: { main: '#0b5cad' }, secondary: { main: '#6a1b9a' } },
+  // status colours dark enough for white chip text at WCAG AA (4.5:1); MUI's default info and warning are not
+  palette: {
+    primary: { main: '#0b5cad' },
+    secondary: { main: '#6a1b9a' },
+    info: { main: '#01579b' },
+    warning: { main: '#9a4a00' },
+    success: { main: '#1b5e20' },
+  },
 });
 
 const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });

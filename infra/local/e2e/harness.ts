@@ -17,6 +17,8 @@ export interface DashboardRig {
   local: LocalJson;
   browser: Browser;
   /** a logged-in API call as a user (for setting up and for comparing what the page shows) */
+  /** the runner's home directory (its outbox of invitation emails among it) */
+  home: string;
   apiAs(user: { email: string; password: string }): Promise<ApiCaller>;
   newPage(options?: { width?: number; height?: number }): Promise<Page>;
   stop(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startDashboardRig(): Promise<DashboardRig> {
     platform,
     local,
     browser,
+    home: runner.home,
     async apiAs(user) {
       const token = await apiToken(local.apiUrl, user);
       return async <T,>(method: string, p: string, body?: unknown) => {
