@@ -91,7 +91,8 @@ describe('the dashboard hosting', () => {
     const dashboard = clients.find((c) => c.Properties!.ClientName === 'dashboard')!;
     const [distId] = dashboardDistribution();
     expect(JSON.stringify(dashboard.Properties!.CallbackURLs)).toContain(distId);
-    expect(dashboard.Properties!.CallbackURLs).toHaveLength(2);
+    // the Cognito callback path and the root, on the distribution and on the configured origin
+    expect(dashboard.Properties!.CallbackURLs).toHaveLength(4);
     expect(JSON.stringify(dashboard.Properties!.LogoutURLs)).toContain(distId);
     expect(JSON.stringify(dashboard.Properties!.CallbackURLs)).not.toContain('example.com');
     const [api] = Object.values(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }) as Resources);

@@ -134,7 +134,8 @@ export class WebHosting extends Construct {
 
     // the dashboard's client: Cognito's redirects (hosted UI, federated sign-in) may only come back here
     const client = props.spaClient.node.defaultChild as CfnUserPoolClient;
-    const origins = [this.url, settings.api.dashboardOrigin];
+    // -c dashboardOrigin overrides the settings' origin, as it does for the API (management-api.ts)
+    const origins = [this.url, (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin];
     client.callbackUrLs = origins.flatMap((o) => [`${o}${DASHBOARD_CALLBACK_PATH}`, `${o}/`]);
     client.logoutUrLs = origins.flatMap((o) => [`${o}${DASHBOARD_LOGOUT_PATH}`, `${o}/`]);
   }

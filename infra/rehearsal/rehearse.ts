@@ -70,6 +70,8 @@ export interface FunctionReport {
   error?: string;
   /** functions CDK adds for its own custom resources: initialized, not invoked */
   cdkProvided: boolean;
+  /** why the function was not started: not a Node.js function (CDK's Python BucketDeployment handler) */
+  skipped?: string;
 }
 
 export interface RehearsalResult {
@@ -363,6 +365,11 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     for (const fn of functions) {
       const report: FunctionReport = { logicalId: fn.logicalId, assetBytes: 0, zippedBytes: 0, invocations: [], calls: [], cdkProvided: !fn.environment.TRIBUTARY_ENV && !/^IdentityPreSignUp/.test(fn.logicalId) };
       reports.push(report);
+      if (!fn.runtime.startsWith('nodejs')) {
+        // CDK's BucketDeployment runs on Python: no Tributary code in it, and nothing here runs Python Lambdas
+        report.skipped = `a ${fn.runtime} function of CDK's, not started`;
+        continue;
+      }
       if (!fn.assetPath) {
         report.error = 'its template entry names no asset directory';
         failures.push(`${fn.logicalId}: ${report.error}`);
@@ -622,7 +629,7 @@ export function formatReport(result: RehearsalResult): string {
   for (const f of result.functions) {
     const size = `${(f.zippedBytes / 1024 / 1024).toFixed(2)} MB zipped`;
     const init = f.initMs === undefined ? 'did not start' : `init ${f.initMs.toFixed(0)} ms`;
-    lines.push(`${f.logicalId.padEnd(48)} ${size.padStart(9)}  ${init}${f.cdkProvided ? '  (CDK provider: initialized only)' : ''}${f.error ? `\n    ${f.error.split('\n')[0]}` : ''}`);
+    lines.push(`${f.logicalId.padEnd(48)} ${size.padStart(9)}  ${init}${f.skipped ? `  (${f.skipped})` : f.cdkProvided ? '  (CDK provider: initialized only)' : ''}${f.error ? `\n    ${f.error.split('\n')[0]}` : ''}`);
     for (const i of f.invocations) lines.push(`    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name} (${i.ms.toFixed(0)} ms) → ${i.answer.replace(/\s+/g, ' ')}`);
     const refused = f.calls.filter((c) => !c.allowed);
     if (f.calls.length) lines.push(`    AWS calls: ${f.calls.length} distinct, ${refused.length} refused by its role${refused.length ? `: ${refused.map((c) => `${c.action} ${c.resource}`).join(', ')}` : ''}`);
