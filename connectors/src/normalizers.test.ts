@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { PLATFORMS } from '@tributary/shared/domain/platform';
 import { rawBytesNormalizer } from './normalizers';
-import { listConnectors } from './registry';
+import { findConnector, listConnectors } from './registry';
 
 describe('raw-bytes normalizers', () => {
   it('when a connector declares normalizesRawBytes, its lazily loaded module is the connector\'s own normalize; no other platform has one', async () => {
     for (const platform of PLATFORMS) {
-      const connector = listConnectors().find((c) => c.platform === platform);
+      const connector = findConnector(platform);
       const load = rawBytesNormalizer(platform);
       expect(load !== undefined, platform).toBe(connector?.normalizesRawBytes === true);
       if (load && connector) expect(await load()).toBe(connector.normalize);

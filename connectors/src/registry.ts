@@ -20,6 +20,11 @@ export function getConnector(platform: Platform): Connector<unknown> {
   return connector as Connector<unknown>;
 }
 
+/** The platform's connector, or undefined while it has not been built (callers answer 501). */
+export function findConnector(platform: Platform): Connector<unknown> | undefined {
+  return CONNECTORS[platform] as Connector<unknown> | undefined;
+}
+
 export function listConnectors(): Connector<unknown>[] {
   return Object.values(CONNECTORS) as Connector<unknown>[];
 }

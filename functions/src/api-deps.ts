@@ -1,19 +1,13 @@
 // What the management API's handlers need (api-deps-core.ts), with every registered connector and the
 // pipeline's task handlers attached to an in-process workflow runner: the local runner and the tests.
-import { listConnectors } from '@tributary/connectors/registry';
+import { findConnector as findRegisteredConnector, listConnectors } from '@tributary/connectors/registry';
 import { logApiVersionWarnings } from '@tributary/connectors/runtime/api-versions';
-import type { Connector } from '@tributary/connectors/contract';
 import type { Adapters } from '@tributary/shared/config/adapters';
-import type { Platform } from '@tributary/shared/domain/platform';
 import { buildApiDeps, type ApiDeps, type ApiDepsOptions } from './api-deps-core';
 import { attachPipeline } from './pipeline/pipeline';
 import { createPipelineDeps } from './pipeline/pipeline-deps';
 
 export type { ApiDeps } from './api-deps-core';
-
-export function findRegisteredConnector(platform: Platform): Connector<unknown> | undefined {
-  return listConnectors().find((c) => c.platform === platform);
-}
 
 export function createApiDeps(adapters: Adapters, options: ApiDepsOptions & { findConnector?: ApiDeps['findConnector'] } = {}): ApiDeps {
   const { findConnector, ...rest } = options;

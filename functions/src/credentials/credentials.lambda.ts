@@ -1,6 +1,6 @@
 // Lambda entry of the management API's credentials routes (infra/lib/management-api.ts deploys it).
 import { apiGroupLambda } from '../api-lambda';
-import { registeredConnector } from '../registered-connector';
+import { findConnector } from '@tributary/connectors/registry';
 import { credentialRoutes } from './credential.handlers';
 
-export const credentialsHandler = apiGroupLambda(credentialRoutes, { findConnector: registeredConnector });
+export const credentialsHandler = apiGroupLambda(credentialRoutes, { findConnector });

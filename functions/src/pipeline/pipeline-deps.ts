@@ -4,7 +4,7 @@
 import { oauthClientsFromConfig, type OAuthClients } from '../credentials/oauth-apps';
 import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import type { Connector, Logger } from '@tributary/connectors/contract';
-import { getConnector, listConnectors } from '@tributary/connectors/registry';
+import { findConnector, getConnector } from '@tributary/connectors/registry';
 import type { RetryOptions } from '@tributary/connectors/runtime/call';
 import type { Adapters, Clock } from '@tributary/shared/config/adapters';
 import type { Database } from '@tributary/shared/db/database';
@@ -78,7 +78,7 @@ export function createPipelineDeps(adapters: Adapters, options: Partial<Pipeline
     findConnector: getConnector,
     // the real APIs in AWS (nothing configured), the sandboxes on the local runner (TRIBUTARY_PLATFORM_BASE_URLS)
     connectorBaseUrls: adapters.config.platforms.baseUrls,
-    oauthClients: oauthClientsFromConfig(adapters.config.platforms, (platform) => listConnectors().find((c) => c.platform === platform)),
+    oauthClients: oauthClientsFromConfig(adapters.config.platforms, findConnector),
     // threads start with the first page that needs one, and never keep an idle process alive
     ...(adapters.config.pipeline.pageEncoderThreads > 0 ? { pageEncoder: createPageEncoder(adapters.config.pipeline.pageEncoderThreads) } : {}),
     ...PIPELINE_DEFAULTS,
