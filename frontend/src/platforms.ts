@@ -30,7 +30,7 @@ const FALLBACK: PlatformInfo[] = [
   { id: 'instagram', name: 'Instagram', auth_kind: 'oauth2', credential_fields: [], report_types: [] },
   { id: 'shopify', name: 'Shopify', auth_kind: 'api_key', credential_fields: [{ name: 'shop_domain', label: 'Shop domain (name.myshopify.com)', required: true }, { name: 'access_token', label: 'Admin API access token', secret: true, required: true }], report_types: [] },
   { id: 'klaviyo', name: 'Klaviyo', auth_kind: 'api_key', credential_fields: [{ name: 'api_key', label: 'Private API key', secret: true, required: true }], report_types: [] },
-  { id: 'metricool', name: 'Metricool', auth_kind: 'api_key', credential_fields: [{ name: 'user_token', label: 'User token', secret: true, required: true }, { name: 'user_id', label: 'User id', required: true }], report_types: [] },
+  { id: 'metricool', name: 'Metricool', auth_kind: 'api_key', credential_fields: [{ name: 'api_token', label: 'API token (Settings → API)', secret: true, required: true }, { name: 'user_id', label: 'User id (Settings → API)', required: true }], report_types: [] },
   { id: 'amazon_ads', name: 'Amazon Ads', auth_kind: 'oauth2', credential_fields: [], report_types: [] },
 ];
 
@@ -43,7 +43,11 @@ function normalize(p: Partial<PlatformInfo> & Record<string, unknown>): Platform
   const fallback = FALLBACK.find((f) => f.id === p.id);
   const fields = (p.credential_fields ?? (p.credentialFields as CredentialField[] | undefined) ?? fallback?.credential_fields ?? []).map((f) =>
     typeof f === 'string' ? { name: f, label: f, required: true, secret: /token|key|secret|password/.test(f) } : f,
-  );
+  ).map((f) => {
+    // the API names fields without labels: the built-in list's label and secrecy for the same field
+    const known = fallback?.credential_fields.find((k) => k.name === f.name);
+    return { ...f, label: f.label ?? known?.label ?? f.name, secret: f.secret ?? known?.secret ?? /token|key|secret|password/.test(f.name) };
+  });
   const reports = (p.report_types ?? (p.reportTypes as PlatformInfo['report_types'] | undefined) ?? fallback?.report_types ?? []).map((r) =>
     typeof r === 'string' ? { id: r, name: r } : r,
   );
