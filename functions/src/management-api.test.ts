@@ -18,6 +18,7 @@ import { startApiServer, type ApiServer } from '../../infra/local/api-server';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
 import { startMetaSandbox, type MetaSandbox } from '@tributary/connectors/sandboxes/meta/meta-sandbox';
+import { startMetricoolSandbox, type MetricoolSandbox } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
 import { ensureDemoData } from '../../infra/local/demo-data.service';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
@@ -51,6 +52,7 @@ let adapters: Adapters;
 let server: ApiServer;
 let googleSandbox: GoogleSandbox;
 let metaSandbox: MetaSandbox;
+let metricoolSandbox: MetricoolSandbox;
 const logLines: string[] = [];
 
 interface Received {
@@ -109,12 +111,13 @@ beforeAll(async () => {
   // the platform sandboxes stand in for Google and Meta, reached only through the typed config, as on the runner
   googleSandbox = await startGoogleSandbox();
   metaSandbox = await startMetaSandbox();
+  metricoolSandbox = await startMetricoolSandbox();
   const apiPort = await freePort();
   const config = loadConfig({
     TRIBUTARY_OAUTH_REDIRECT_URI: `http://127.0.0.1:${apiPort}/api/v1/oauth/callback`,
     TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
       google_ads: googleSandbox.url, google_oauth_token: googleSandbox.url, google_oauth_authorize: googleSandbox.url, ga4_data: googleSandbox.url, ga4_admin: googleSandbox.url,
-      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl,
+      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl, metricool: metricoolSandbox.url,
     }),
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
@@ -145,6 +148,7 @@ afterAll(async () => {
   await server?.stop();
   await googleSandbox?.stop();
   await metaSandbox?.stop();
+  await metricoolSandbox?.stop();
   await adapters?.close();
   await cognito?.stop();
   await dynalite?.stop();
@@ -455,7 +459,13 @@ describe('management API over HTTP', () => {
     expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
     expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true, label: 'Refresh token', description: null, secret: true });
     expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'loginCustomerId', required: false, label: 'Login customer id', description: null, secret: false });
-    for (const id of ['shopify', 'amazon_ads', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+    expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null });
+    expect(byId.metricool!.credential_fields).toEqual([
+      { name: 'api_token', required: true, label: 'API token', description: expect.stringMatching(/Account settings/), secret: true },
+      { name: 'user_id', required: true, label: 'User id', description: expect.any(String), secret: false },
+    ]);
+    expect(byId.metricool!.report_types.map((t) => t.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);
+    for (const id of ['shopify', 'amazon_ads', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });
 
   it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {
@@ -463,11 +473,11 @@ describe('management API over HTTP', () => {
     const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Demo project' } });
     expect(project.status, project.text).toBe(201);
     const projectId = (project.body as { id: string }).id;
-    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl };
+    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, metricool: metricoolSandbox.url };
     // Act
     const demo = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
-    // Assess: the four built platforms, each run to the end with rows in the fact table
-    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram']);
+    // Assess: the five built platforms, each run to the end with rows in the fact table
+    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'metricool']);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     try {
@@ -488,7 +498,7 @@ describe('management API over HTTP', () => {
       const again = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
       expect(again.data_sources.map((s) => [s.credential_id, s.data_source_id])).toEqual(demo.data_sources.map((s) => [s.credential_id, s.data_source_id]));
       const count = await admin.query(`SELECT count(*)::int AS n FROM data_sources WHERE project_id = $1`, [projectId]);
-      expect(count.rows[0].n).toBe(4);
+      expect(count.rows[0].n).toBe(5);
     } finally {
       await admin.query(`UPDATE extraction_jobs SET status = 'failed', completed_at = now() WHERE project_id = $1 AND status IN ('pending', 'running')`, [projectId]);
       await admin.end();
