@@ -7,7 +7,8 @@
 //   account_timeline_daily  one call per network and metric (timelines serve one metric a call)
 //   posts_daily             one call per network
 //   ad_campaigns_daily      one campaign list per ad network, then one timeline call per campaign (daily values)
-// plus one settings call, to learn which networks the brand has connected.
+// plus one settings call to learn which networks the brand has connected (reused for a few minutes).
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import {
@@ -33,6 +34,8 @@ export const METRICOOL_DEFAULT_BASE_URL = 'https://app.metricool.com';
 export const METRICOOL_API_VERSION = 'v2';
 /** When Metricool says "slow down" without a Retry-After (it documents none): half a minute. */
 const RATE_LIMIT_WAIT_MS = 30_000;
+/** How long a brand list (which networks each brand has connected) is reused by extract. */
+const BRAND_LIST_TTL_MS = 5 * 60_000;
 
 export const MetricoolCredentialSchema = z.object({
   /** Settings → API in Metricool (Advanced plan or above); static until regenerated */
@@ -161,7 +164,22 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
     });
   }
 
-  const brands = async (ctx: ConnectorContext<MetricoolCredential>) => (await get<McBrand>(ctx, 'list brands', '/settings/brands', {})).data;
+  // Each extract needs the brand's connected networks. Windows of one run often land on the same warm worker,
+  // so the brand list is kept a few minutes per credential (keyed by a hash of the token, never the token):
+  // one settings call a run instead of one per report. validate and discover always ask Metricool.
+  const brandCache = new Map<string, { atMs: number; brands: McBrand[] }>();
+  const cacheKey = (ctx: ConnectorContext<MetricoolCredential>) =>
+    createHash('sha256').update(`${ctx.baseUrls.metricool ?? ''}|${ctx.credential.user_id}|${ctx.credential.api_token}`).digest('base64url');
+  const brands = async (ctx: ConnectorContext<MetricoolCredential>) => {
+    const list = (await get<McBrand>(ctx, 'list brands', '/settings/brands', {})).data;
+    if (brandCache.size >= 1_000) brandCache.clear(); // a bound, not a policy
+    brandCache.set(cacheKey(ctx), { atMs: Date.now(), brands: list });
+    return list;
+  };
+  const knownBrands = async (ctx: ConnectorContext<MetricoolCredential>) => {
+    const hit = brandCache.get(cacheKey(ctx));
+    return hit && Date.now() - hit.atMs < BRAND_LIST_TTL_MS ? hit.brands : brands(ctx);
+  };
   const connected = (brand: McBrand, network: McNetwork | McAdNetwork) => {
     const v = brand[BRAND_FIELDS[network]];
     return v !== null && v !== undefined && v !== '' && v !== false;
@@ -181,6 +199,9 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
     maxConcurrency: 2,
     // a date window returns everything at once: a quarter per window keeps a 90-day backfill to one set of calls
     windowDays: 92,
+    // Metricool keeps what it collected since each network was connected (earlier days are simply absent);
+    // five years bounds a backfill to what a brand can plausibly have
+    dataRetentionMonths: 60,
     classifyError: (err, at) => classifyMetricoolError(err, at.nowMs),
 
     async validate(ctx) {
@@ -200,7 +221,7 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
 
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
       const { account, window } = request;
-      const brand = (await brands(ctx)).find((b) => String(b.id) === account.id);
+      const brand = (await knownBrands(ctx)).find((b) => String(b.id) === account.id);
       if (!brand) throw new PermissionDeniedError(`brand ${account.id} is not among the Metricool user's brands`, PLATFORM, `The Metricool login no longer sees the brand ${account.name}. Share the brand with this user in Metricool, or pick another brand.`);
       const zone = brand.timezone ?? account.timeZone;
       const blogId = String(brand.id);
