@@ -449,7 +449,7 @@ describe('management API over HTTP', () => {
   it('when the platform catalog is read, it lists all eight platforms with pinned API versions and sunsets; the unbuilt ones are not available', async () => {
     const r = await api(listPlatformsRoute, { token: A.token });
     expect(r.status, r.text).toBe(200);
-    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean }[] }[] }).platforms;
+    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean; label: string; secret: boolean }[] }[] }).platforms;
     expect(platforms.map((p) => p.id)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'shopify', 'amazon_ads', 'metricool', 'klaviyo']);
     const byId = Object.fromEntries(platforms.map((p) => [p.id, p]));
     expect(byId.google_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v25', api_sunset: '2027-08-01' });
@@ -457,8 +457,10 @@ describe('management API over HTTP', () => {
     expect(byId.instagram).toMatchObject({ available: true, api_version: 'v26.0' });
     expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
     expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
-    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
-    expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null, credential_fields: [{ name: 'api_token', required: true }, { name: 'user_id', required: true }] });
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true, label: 'Refresh token', description: null, secret: true });
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'loginCustomerId', required: false, label: 'Login customer id', description: null, secret: false });
+    expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null });
+    expect(byId.metricool!.credential_fields).toMatchObject([{ name: 'api_token', required: true, label: 'API token', secret: true }, { name: 'user_id', required: true, label: 'User id', secret: false }]);
     expect(byId.metricool!.report_types.map((t) => t.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);
     for (const id of ['shopify', 'amazon_ads', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });

@@ -39,9 +39,9 @@ const BRAND_LIST_TTL_MS = 5 * 60_000;
 
 export const MetricoolCredentialSchema = z.object({
   /** Settings → API in Metricool (Advanced plan or above); static until regenerated */
-  api_token: z.string().min(16).max(200),
+  api_token: z.string().min(16).max(200).meta({ title: 'API token', description: 'In Metricool: Settings → API (Advanced plan or above)', secret: true }),
   /** the Metricool account's numeric user id, shown beside the token */
-  user_id: z.string().regex(/^\d{1,20}$/, 'a Metricool user id is a number'),
+  user_id: z.string().regex(/^\d{1,20}$/, 'a Metricool user id is a number').meta({ title: 'User id', description: 'The number shown beside the API token in Settings → API' }),
 });
 export type MetricoolCredential = z.infer<typeof MetricoolCredentialSchema>;
 
