@@ -190,11 +190,20 @@ describe('Metricool connector', () => {
     const b = brand('Sakura Select');
     const ctx = context();
     await control.resetRequests();
-    await control.arm({ kind: 'server_error', target: 'campaign_timelines', status: 502, times: 1 });
+    const rows: FactRow[] = [];
+    // the proxy's 502 lands between two campaigns of one ad network: the retry lists them again and goes on
+    let pages = 0;
+    for await (const batch of normalizedRows(connector, ctx, request(b, 'ad_campaigns_daily'))) {
+      rows.push(...batch);
+      if (++pages === 2) await control.arm({ kind: 'server_error', target: 'campaign_timelines', status: 502, times: 1 });
+    }
+    expect(pages).toBeGreaterThan(3);
+    // one list per ad network, one more for the retry; each campaign's timeline once, the failed one twice
+    const afterAds = (await control.requests()).byRoute;
+    expect([afterAds.campaigns, afterAds.campaign_timelines]).toEqual([3, pages + 1]);
     await control.arm({ kind: 'server_error', target: 'posts', status: 500, times: 1 });
     await control.arm({ kind: 'timeout', target: 'timelines', hangMs: 5_000, times: 1 });
-    const rows: FactRow[] = [];
-    for (const report of ['ad_campaigns_daily', 'posts_daily', 'account_timeline_daily']) rows.push(...(await collect(ctx, request(b, report))));
+    for (const report of ['posts_daily', 'account_timeline_daily']) rows.push(...(await collect(ctx, request(b, report))));
     expect(ctx.memoryLogger.lines.filter((l) => l.message === 'transient failure; backing off')).toHaveLength(3);
     const loaded = await loadInto(t.db, source, (async function* () { yield rows; })());
     expect(loaded.inserted).toBe(rows.length); // a repeated page would collide on the natural key

@@ -25,7 +25,7 @@ import {
 } from '../contract';
 import { callPlatform } from '../runtime/call';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
-import { NATIVE_PLATFORM, normalizeMetricoolPage, type McAdNetwork, type McCampaignItem, type McNetwork, type McResponse, type McTimeline, type MetricoolPage } from './metricool-normalize';
+import { normalizeMetricoolPage, type McAdNetwork, type McCampaignItem, type McNetwork, type McResponse, type McTimeline, type MetricoolPage } from './metricool-normalize';
 import { withOffset } from './zone-time';
 
 const PLATFORM: Platform = 'metricool';
@@ -227,11 +227,12 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
       const blogId = String(brand.id);
       // posts and campaigns take local times; timelines take them with the brand's offset and its zone
       const local = { from: `${window.start}T00:00:00`, to: `${window.end}T23:59:59` };
-      // cursor: `<step>.<done within the step>`, steps being the brand's networks in a fixed order
-      const cursor = /^(\d+)\.(\d+)$/.exec(request.resumeCursor ?? '0.0');
+      // cursor: `<step>.<done within the step>[.<last campaign id>]`, steps being the brand's networks in a fixed order
+      const cursor = /^(\d+)\.(\d+)(?:\.(.+))?$/.exec(request.resumeCursor ?? '0.0');
       if (!cursor) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
       const step0 = Number(cursor[1]);
       const done0 = Number(cursor[2]);
+      const lastCampaign = cursor[3];
       let index = 0;
 
       if (request.reportType === 'account_timeline_daily') {
@@ -263,12 +264,18 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
         for (let s = step0; s < networks.length; s++) {
           const network = networks[s]!;
           const list = await get<McCampaignItem>(ctx, `${network} campaigns ${window.start}..${window.end}`, `/analytics/campaigns/${network}`, { ...local, blogId });
-          // a campaign is one page: resuming lists the campaigns again and skips those already loaded
-          for (let c = s === step0 ? done0 : 0; c < list.data.length; c++) {
+          // a campaign is one page: resuming lists the campaigns again and goes on after the last one loaded (by
+          // id: a campaign that started delivering since may have joined the list)
+          let first = 0;
+          if (s === step0 && done0 > 0) {
+            const at = lastCampaign === undefined ? -1 : list.data.findIndex((c) => String(c.id) === lastCampaign);
+            first = at >= 0 ? at + 1 : done0;
+          }
+          for (let c = first; c < list.data.length; c++) {
             const campaign = list.data[c]!;
             const response = await get<McTimeline>(ctx, `${network} campaign ${campaign.id} ${window.start}..${window.end}`, `/analytics/campaigns/${encodeURIComponent(String(campaign.id))}/timelines`, { network, ...local, blogId });
             const body: MetricoolPage = { kind: 'ad_campaign', network, campaign, response };
-            yield { body, cursor: c + 1 < list.data.length ? `${s}.${c + 1}` : `${s + 1}.0`, index: index++ };
+            yield { body, cursor: c + 1 < list.data.length ? `${s}.${c + 1}.${campaign.id}` : `${s + 1}.0`, index: index++ };
           }
         }
         return;
@@ -282,4 +289,3 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
 }
 
 export const metricoolConnector = createMetricoolConnector();
-export { NATIVE_PLATFORM };
