@@ -135,6 +135,32 @@ function timelineRows(page: Extract<MetricoolPage, { kind: 'account_timeline' }>
   });
 }
 
+/** Where a page's post fields are: the same for every post of a network, so resolved once a page. */
+interface PostLayout {
+  keys: readonly string[];
+  /** numeric fields other than views/impressions, in the order the posts have them */
+  extraFields: string[];
+  /** the impressions column's field: views where the network counts views, else impressions */
+  impressionsField: string | null;
+  /** the extras' record builder (impressions is an extra where views took the column) */
+  build: (values: readonly unknown[]) => Record<string, unknown>;
+}
+
+function postLayout(item: McPostItem, idField: string, shapes: RecordShapes): PostLayout {
+  const keys = Object.keys(item);
+  // every other field is a metric candidate: a value that is not a number is simply absent from that post
+  const numeric = keys.filter((k) => k !== idField && !POST_TEXT_FIELDS.has(k));
+  const impressionsField = numeric.includes('views') ? 'views' : numeric.includes('impressions') ? 'impressions' : null;
+  const extraFields = numeric.filter((k) => k !== impressionsField);
+  return { keys, extraFields, impressionsField, build: shapes.builderFor(extraFields) };
+}
+
+function sameKeys(item: McPostItem, keys: readonly string[]): boolean {
+  let n = 0;
+  for (const k in item) if (keys[n++] !== k) return false;
+  return n === keys.length;
+}
+
 function postRows(page: Extract<MetricoolPage, { kind: 'posts' }>, meta: RecordMeta): FactRow[] {
   const items = dataOf(page.response);
   const idField = POST_ID_FIELDS[page.network];
@@ -142,37 +168,27 @@ function postRows(page: Extract<MetricoolPage, { kind: 'posts' }>, meta: RecordM
   const zone = meta.account.timeZone;
   const shapes = new RecordShapes();
   const out: FactRow[] = new Array(items.length);
+  let layout: PostLayout | null = null;
   for (let p = 0; p < items.length; p++) {
     const item = items[p]!;
+    if (!layout || !sameKeys(item, layout.keys)) layout = postLayout(item, idField, shapes);
     const id = item[idField];
     if (typeof id !== 'string' && typeof id !== 'number') throw unreadable(`a ${page.network} post without ${idField}`);
     const published = item.publishedAt;
     const local = published?.dateTime;
     // the brand's zone: the day is the date part; another zone (TikTok's UTC): converted
     const date = !published?.timezone || published.timezone === zone ? dayOf(local) : dayIn(zone, localToEpoch(published.timezone, `${dayOf(local)}${local!.slice(10, 19)}`));
-    let impressions: string | null = null;
-    const keys: string[] = [];
-    const values: (string | null)[] = [];
-    for (const field in item) {
-      if (field === idField || POST_TEXT_FIELDS.has(field)) continue;
-      const v = decimal(item[field]);
-      if (v === null) continue;
-      if (field === 'views' || (field === 'impressions' && impressions === null)) {
-        if (field === 'views' && impressions !== null) (keys.push('impressions'), values.push(impressions));
-        impressions = v;
-        continue;
-      }
-      keys.push(field);
-      values.push(v);
-    }
+    const fields = layout.extraFields;
+    const values = new Array<string | null | undefined>(fields.length);
+    for (let f = 0; f < fields.length; f++) values[f] = decimal(item[fields[f]!]) ?? undefined;
     out[p] = {
       dataType: meta.reportType,
       date,
       accountId: meta.account.id,
       accountName: meta.account.name,
       extraDimensions: { network: page.network, post_id: String(id), post_type: typeof item.type === 'string' ? item.type : null },
-      impressions,
-      extraMetrics: shapes.builderFor(keys)(values),
+      impressions: layout.impressionsField ? decimal(item[layout.impressionsField]) : null,
+      extraMetrics: layout.build(values),
     };
   }
   return out;

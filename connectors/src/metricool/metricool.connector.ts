@@ -7,7 +7,8 @@
 //   account_timeline_daily  one call per network and metric (timelines serve one metric a call)
 //   posts_daily             one call per network
 //   ad_campaigns_daily      one campaign list per ad network, then one timeline call per campaign (daily values)
-// plus one settings call, to learn which networks the brand has connected.
+// plus one settings call to learn which networks the brand has connected (reused for a few minutes).
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import {
@@ -24,7 +25,7 @@ import {
 } from '../contract';
 import { callPlatform } from '../runtime/call';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
-import { NATIVE_PLATFORM, normalizeMetricoolPage, type McAdNetwork, type McCampaignItem, type McNetwork, type McResponse, type McTimeline, type MetricoolPage } from './metricool-normalize';
+import { normalizeMetricoolPage, type McAdNetwork, type McCampaignItem, type McNetwork, type McResponse, type McTimeline, type MetricoolPage } from './metricool-normalize';
 import { withOffset } from './zone-time';
 
 const PLATFORM: Platform = 'metricool';
@@ -33,12 +34,14 @@ export const METRICOOL_DEFAULT_BASE_URL = 'https://app.metricool.com';
 export const METRICOOL_API_VERSION = 'v2';
 /** When Metricool says "slow down" without a Retry-After (it documents none): half a minute. */
 const RATE_LIMIT_WAIT_MS = 30_000;
+/** How long a brand list (which networks each brand has connected) is reused by extract. */
+const BRAND_LIST_TTL_MS = 5 * 60_000;
 
 export const MetricoolCredentialSchema = z.object({
   /** Settings → API in Metricool (Advanced plan or above); static until regenerated */
-  api_token: z.string().min(16).max(200).meta({ title: 'API token', description: 'In Metricool: Account settings → API (Advanced tier)', secret: true }),
+  api_token: z.string().min(16).max(200).meta({ title: 'API token', description: 'In Metricool: Settings → API (Advanced plan or above)', secret: true }),
   /** the Metricool account's numeric user id, shown beside the token */
-  user_id: z.string().regex(/^\d{1,20}$/, 'a Metricool user id is a number').meta({ title: 'User id', description: 'The number shown beside the API token' }),
+  user_id: z.string().regex(/^\d{1,20}$/, 'a Metricool user id is a number').meta({ title: 'User id', description: 'The number shown beside the API token in Settings → API' }),
 });
 export type MetricoolCredential = z.infer<typeof MetricoolCredentialSchema>;
 
@@ -161,7 +164,22 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
     });
   }
 
-  const brands = async (ctx: ConnectorContext<MetricoolCredential>) => (await get<McBrand>(ctx, 'list brands', '/settings/brands', {})).data;
+  // Each extract needs the brand's connected networks. Windows of one run often land on the same warm worker,
+  // so the brand list is kept a few minutes per credential (keyed by a hash of the token, never the token):
+  // one settings call a run instead of one per report. validate and discover always ask Metricool.
+  const brandCache = new Map<string, { atMs: number; brands: McBrand[] }>();
+  const cacheKey = (ctx: ConnectorContext<MetricoolCredential>) =>
+    createHash('sha256').update(`${ctx.baseUrls.metricool ?? ''}|${ctx.credential.user_id}|${ctx.credential.api_token}`).digest('base64url');
+  const brands = async (ctx: ConnectorContext<MetricoolCredential>) => {
+    const list = (await get<McBrand>(ctx, 'list brands', '/settings/brands', {})).data;
+    if (brandCache.size >= 1_000) brandCache.clear(); // a bound, not a policy
+    brandCache.set(cacheKey(ctx), { atMs: Date.now(), brands: list });
+    return list;
+  };
+  const knownBrands = async (ctx: ConnectorContext<MetricoolCredential>) => {
+    const hit = brandCache.get(cacheKey(ctx));
+    return hit && Date.now() - hit.atMs < BRAND_LIST_TTL_MS ? hit.brands : brands(ctx);
+  };
   const connected = (brand: McBrand, network: McNetwork | McAdNetwork) => {
     const v = brand[BRAND_FIELDS[network]];
     return v !== null && v !== undefined && v !== '' && v !== false;
@@ -181,6 +199,9 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
     maxConcurrency: 2,
     // a date window returns everything at once: a quarter per window keeps a 90-day backfill to one set of calls
     windowDays: 92,
+    // Metricool keeps what it collected since each network was connected (earlier days are simply absent);
+    // five years bounds a backfill to what a brand can plausibly have
+    dataRetentionMonths: 60,
     classifyError: (err, at) => classifyMetricoolError(err, at.nowMs),
 
     async validate(ctx) {
@@ -200,17 +221,18 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
 
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
       const { account, window } = request;
-      const brand = (await brands(ctx)).find((b) => String(b.id) === account.id);
+      const brand = (await knownBrands(ctx)).find((b) => String(b.id) === account.id);
       if (!brand) throw new PermissionDeniedError(`brand ${account.id} is not among the Metricool user's brands`, PLATFORM, `The Metricool login no longer sees the brand ${account.name}. Share the brand with this user in Metricool, or pick another brand.`);
       const zone = brand.timezone ?? account.timeZone;
       const blogId = String(brand.id);
       // posts and campaigns take local times; timelines take them with the brand's offset and its zone
       const local = { from: `${window.start}T00:00:00`, to: `${window.end}T23:59:59` };
-      // cursor: `<step>.<done within the step>`, steps being the brand's networks in a fixed order
-      const cursor = /^(\d+)\.(\d+)$/.exec(request.resumeCursor ?? '0.0');
+      // cursor: `<step>.<done within the step>[.<last campaign id>]`, steps being the brand's networks in a fixed order
+      const cursor = /^(\d+)\.(\d+)(?:\.(.+))?$/.exec(request.resumeCursor ?? '0.0');
       if (!cursor) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
       const step0 = Number(cursor[1]);
       const done0 = Number(cursor[2]);
+      const lastCampaign = cursor[3];
       let index = 0;
 
       if (request.reportType === 'account_timeline_daily') {
@@ -242,12 +264,18 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
         for (let s = step0; s < networks.length; s++) {
           const network = networks[s]!;
           const list = await get<McCampaignItem>(ctx, `${network} campaigns ${window.start}..${window.end}`, `/analytics/campaigns/${network}`, { ...local, blogId });
-          // a campaign is one page: resuming lists the campaigns again and skips those already loaded
-          for (let c = s === step0 ? done0 : 0; c < list.data.length; c++) {
+          // a campaign is one page: resuming lists the campaigns again and goes on after the last one loaded (by
+          // id: a campaign that started delivering since may have joined the list)
+          let first = 0;
+          if (s === step0 && done0 > 0) {
+            const at = lastCampaign === undefined ? -1 : list.data.findIndex((c) => String(c.id) === lastCampaign);
+            first = at >= 0 ? at + 1 : done0;
+          }
+          for (let c = first; c < list.data.length; c++) {
             const campaign = list.data[c]!;
             const response = await get<McTimeline>(ctx, `${network} campaign ${campaign.id} ${window.start}..${window.end}`, `/analytics/campaigns/${encodeURIComponent(String(campaign.id))}/timelines`, { network, ...local, blogId });
             const body: MetricoolPage = { kind: 'ad_campaign', network, campaign, response };
-            yield { body, cursor: c + 1 < list.data.length ? `${s}.${c + 1}` : `${s + 1}.0`, index: index++ };
+            yield { body, cursor: c + 1 < list.data.length ? `${s}.${c + 1}.${campaign.id}` : `${s + 1}.0`, index: index++ };
           }
         }
         return;
@@ -261,4 +289,3 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
 }
 
 export const metricoolConnector = createMetricoolConnector();
-export { NATIVE_PLATFORM };

@@ -2,10 +2,26 @@
 // `2026-01-01T00:00:00+0100` (the brand's local midnight with its offset), posts take local times without one.
 // Formatters are built once per zone (building one costs about a millisecond: it loads zone data).
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The zone's UTC offset at an instant, in minutes (Madrid in winter: 60). */
+const QUARTER_HOUR_MS = 900_000;
+const offsets = new Map<string, number>();
+
+/**
+ * The zone's UTC offset at an instant, in minutes (Madrid in winter: 60). Zones change offset only on a
+ * quarter hour of UTC (offsets and transition times are multiples of 15 minutes), so the answer is kept per
+ * zone and quarter hour: formatting with Intl costs microseconds, a map lookup nanoseconds.
+ */
 export function offsetMinutes(timeZone: string, epochMs: number): number {
+  const key = `${timeZone}|${Math.floor(epochMs / QUARTER_HOUR_MS)}`;
+  let minutes = offsets.get(key);
+  if (minutes === undefined) {
+    if (offsets.size >= 100_000) offsets.clear(); // a bound, not a policy
+    offsets.set(key, (minutes = intlOffsetMinutes(timeZone, epochMs)));
+  }
+  return minutes;
+}
+
+function intlOffsetMinutes(timeZone: string, epochMs: number): number {
   let f = offsetFormatters.get(timeZone);
   if (!f) offsetFormatters.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })));
   const name = f.formatToParts(epochMs).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
@@ -35,9 +51,7 @@ export function withOffset(timeZone: string, local: string): string {
 
 /** The zone's calendar day (YYYY-MM-DD) at an instant. */
 export function dayIn(timeZone: string, epochMs: number): string {
-  let f = dayFormatters.get(timeZone);
-  if (!f) dayFormatters.set(timeZone, (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
-  return f.format(epochMs);
+  return localAt(timeZone, epochMs).slice(0, 10);
 }
 
 /** The zone's wall-clock time (YYYY-MM-DDTHH:mm:ss) at an instant. */
