@@ -5,6 +5,7 @@ import { ConnectorConfigError } from './contract';
 import { ga4Connector } from './ga4/ga4.connector';
 import { googleAdsConnector } from './google-ads/google-ads.connector';
 import { instagramConnector } from './instagram/instagram.connector';
+import { klaviyoConnector } from './klaviyo/klaviyo.connector';
 import { metaAdsConnector } from './meta-ads/meta-ads.connector';
 
 const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
@@ -12,6 +13,7 @@ const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   ga4: ga4Connector,
   meta_ads: metaAdsConnector,
   instagram: instagramConnector,
+  klaviyo: klaviyoConnector,
 };
 
 export function getConnector(platform: Platform): Connector<unknown> {
