@@ -454,7 +454,9 @@ describe('management API over HTTP', () => {
     expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
     expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
     expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
-    for (const id of ['shopify', 'amazon_ads', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+    expect(byId.klaviyo).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: '2026-10-15', api_sunset: '2028-10-15' });
+    expect(byId.klaviyo!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'flow_daily']);
+    for (const id of ['shopify', 'amazon_ads', 'metricool']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });
 
   it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {

@@ -7,7 +7,7 @@
 // and the abort signal, sends each request exactly once (the runtime retries), and reads the body as text so
 // a page cut off mid-JSON is an error rather than a string the SDK would try to deserialize.
 import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import { AccountsApi, MetricsApi, ReportingApi, type Session } from 'klaviyo-api';
+import { AccountsApi, CampaignsApi, FlowsApi, MetricsApi, ReportingApi, type Session } from 'klaviyo-api';
 import type { ApiVersionPin, ConnectorContext, ConnectorError } from '../contract';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
 import type { KlaviyoCredential } from './klaviyo-oauth';
@@ -87,6 +87,8 @@ export interface KlaviyoApis {
   reporting: ReportingApi;
   accounts: AccountsApi;
   metrics: MetricsApi;
+  campaigns: CampaignsApi;
+  flows: FlowsApi;
 }
 
 /** The SDK's API classes for one call context, pointed at the configured host (the sandbox locally). */
@@ -96,8 +98,10 @@ export function klaviyoApis(ctx: ConnectorContext<KlaviyoCredential>, timeoutMs:
   const reporting = new ReportingApi(session);
   const accounts = new AccountsApi(session);
   const metrics = new MetricsApi(session);
-  for (const api of [reporting, accounts, metrics]) api.basePath = base;
-  return { reporting, accounts, metrics };
+  const campaigns = new CampaignsApi(session);
+  const flows = new FlowsApi(session);
+  for (const api of [reporting, accounts, metrics, campaigns, flows]) api.basePath = base;
+  return { reporting, accounts, metrics, campaigns, flows };
 }
 
 interface JsonApiError {

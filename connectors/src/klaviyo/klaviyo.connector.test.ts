@@ -284,7 +284,10 @@ describe('Klaviyo connector', () => {
     const window = { start: '2026-11-20', end: TODAY };
     // a key without campaigns:read / flows:read: validate explains it at connect
     const limited = context({ apiKey: sb.limitedKey });
-    await connector.validate(limited.ctx);
+    const refused = await connector.validate(limited.ctx).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PermissionDeniedError);
+    expect((refused as PermissionDeniedError).userMessage).toContain('campaigns:read and flows:read');
+    await connector.validate(context({ apiKey: keyOf(0) }).ctx);
     const denied = await collect(limited.ctx, { account, reportType: 'campaign_daily', window }).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(PermissionDeniedError);
     expect((denied as PermissionDeniedError).userMessage).toContain('campaigns:read');

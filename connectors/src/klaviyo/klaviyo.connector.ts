@@ -150,8 +150,13 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
       return Number.isFinite(reset) ? reset * 1000 : 60_000;
     },
 
+    // the account, then one cheap list call per report scope: a key without campaigns:read or flows:read is
+    // refused here (403, naming the scopes) rather than at its first extraction
     async validate(ctx) {
-      await account(ctx, apis(ctx));
+      const a = apis(ctx);
+      await account(ctx, a);
+      await call(ctx, 'list campaigns (campaigns:read)', () => a.campaigns.getCampaigns("equals(messages.channel,'email')", { fieldsCampaign: ['name'] }));
+      await call(ctx, 'list flows (flows:read)', () => a.flows.getFlows({ fieldsFlow: ['name'], pageSize: 1 }));
     },
 
     async discover(ctx): Promise<Catalog> {

@@ -231,6 +231,24 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     });
   });
 
+  /** Campaigns (a channel filter is required, as Klaviyo requires it) and flows: the validate call's scope checks. */
+  const campaigns = (req: SandboxRequest): SandboxReply => respond(() => {
+    checkRevision(req);
+    const account = authenticate(req, 'campaigns:read', 'accounts');
+    callFaults('accounts');
+    const channel = /equals\(messages\.channel,['"](email|sms)['"]\)/.exec(req.url.searchParams.get('filter') ?? '')?.[1];
+    if (!channel) throw new ApiError(400, 'invalid', 'Invalid filter provided.', 'A channel filter is required: equals(messages.channel,\'email\') or equals(messages.channel,\'sms\').', {}, '/filter');
+    const sent = [];
+    for (let d = world.todayFor(), n = 0; n < 30 && sent.length < 10; d = addDays(d, -1), n++) sent.push(...world.campaignsOn(account, d).filter((c) => c.message.channel === channel));
+    return json({ data: sent.map((c) => ({ type: 'campaign', id: c.id, attributes: { name: c.name, status: 'Sent', archived: false, send_time: `${c.sendDay}T14:00:00+00:00` } })), links: { self: `${origin(req)}/api/campaigns/`, next: null, prev: null } });
+  });
+  const flows = (req: SandboxRequest): SandboxReply => respond(() => {
+    checkRevision(req);
+    const account = authenticate(req, 'flows:read', 'accounts');
+    callFaults('accounts');
+    return json({ data: account.flows.map((f) => ({ type: 'flow', id: f.id, attributes: { name: f.name, status: 'live', archived: false, trigger_type: 'Added to List' } })), links: { self: `${origin(req)}/api/flows/`, next: null, prev: null } });
+  });
+
   // ----------------------------------------------------------------------------------------------
   // Reports
 
@@ -422,6 +440,8 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
   const routes: SandboxRoute[] = [
     { name: 'accounts', method: 'GET', path: /^\/api\/accounts\/?$/, handle: accounts },
     { name: 'metrics', method: 'GET', path: /^\/api\/metrics\/?$/, handle: metrics },
+    { name: 'campaigns', method: 'GET', path: /^\/api\/campaigns\/?$/, handle: campaigns },
+    { name: 'flows', method: 'GET', path: /^\/api\/flows\/?$/, handle: flows },
     { name: 'campaign-values-reports', method: 'POST', path: /^\/api\/campaign-values-reports\/?$/, handle: report('campaign-values-report', 'campaigns:read') },
     { name: 'flow-values-reports', method: 'POST', path: /^\/api\/flow-values-reports\/?$/, handle: report('flow-values-report', 'flows:read') },
     { name: 'flow-series-reports', method: 'POST', path: /^\/api\/flow-series-reports\/?$/, handle: report('flow-series-report', 'flows:read') },
