@@ -1,6 +1,7 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox), each extracted once at start and then hourly by the runner's scheduler, so
+// Instagram on the Meta sandbox, Shopify on the Shopify sandbox with a custom-app token), each extracted once
+// at start and then hourly by the runner's scheduler, so
 // a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
@@ -20,6 +21,8 @@ interface DemoSource {
   secret(): Promise<Record<string, unknown>>;
   accountId: string;
   reportTypes: string[];
+  /** how the credential connects (default oauth2) */
+  credentialType?: 'oauth2' | 'api_key';
 }
 
 /** The Meta sandbox's demo token and its first ad account and Instagram account (its control endpoint). */
@@ -32,7 +35,18 @@ async function metaWorld(metaUrl: string): Promise<{ demoToken: string; adAccoun
   return { demoToken: world.demo_token, adAccount, igUser };
 }
 
-async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSource[]> {
+/** The Shopify sandbox's first shop and its static custom-app token (its truth endpoint describes its world). */
+async function shopifyDemo(shopifyUrl: string): Promise<DemoSource> {
+  const res = await fetch(new URL('/__sandbox/truth?report=world', shopifyUrl));
+  const shop = ((await res.json()) as { shops?: { domain: string; static_token: string }[] }).shops?.[0];
+  if (!shop) throw new Error(`the Shopify sandbox did not describe its shops (${res.status})`);
+  return {
+    platform: 'shopify', credentialLabel: 'Demo Shopify (sandbox)', sourceName: 'Demo Shopify', credentialType: 'api_key',
+    secret: async () => ({ shop: shop.domain, accessToken: shop.static_token }), accountId: shop.domain, reportTypes: ['orders_daily', 'orders_by_utm_daily'],
+  };
+}
+
+async function demoSources(googleUrl: string, metaUrl: string, shopifyUrl?: string): Promise<DemoSource[]> {
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -43,6 +57,7 @@ async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSour
     { platform: 'meta_ads', credentialLabel: 'Demo Meta Ads (sandbox)', sourceName: 'Demo Meta Ads', secret: metaSecret, accountId: meta.adAccount, reportTypes: ['campaign_daily'] },
     { platform: 'ga4', credentialLabel: 'Demo Google Analytics 4 (sandbox)', sourceName: 'Demo Google Analytics 4', secret: () => google(GOOGLE_SCOPES.analytics), accountId: '312345678', reportTypes: ['traffic_daily'] },
     { platform: 'instagram', credentialLabel: 'Demo Instagram (sandbox)', sourceName: 'Demo Instagram', secret: metaSecret, accountId: meta.igUser, reportTypes: ['account_daily'] },
+    ...(shopifyUrl ? [await shopifyDemo(shopifyUrl)] : []),
   ];
 }
 
@@ -76,7 +91,7 @@ export interface DemoData {
   data_sources: DemoDataSource[];
 }
 
-export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; shopify?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
@@ -84,14 +99,14 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   const made: DemoDataSource[] = [];
-  for (const demo of await demoSources(urls.google, urls.meta)) {
+  for (const demo of await demoSources(urls.google, urls.meta, urls.shopify)) {
     const secret = await demo.secret();
     let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
     if (credentialId) {
       const rotated = await callLocalApi(apiUrl, 'PUT', `${base}/credentials/${credentialId}`, token, { secret, status: 'active' });
       if (rotated.status !== 200) throw new Error(`refreshing the demo ${demo.platform} credential failed (${rotated.status})`);
     } else {
-      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: demo.platform, credential_type: 'oauth2', label: demo.credentialLabel, secret });
+      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: demo.platform, credential_type: demo.credentialType ?? 'oauth2', label: demo.credentialLabel, secret });
       if (created.status !== 201) throw new Error(`creating the demo ${demo.platform} credential failed (${created.status}: ${JSON.stringify(created.body)})`);
       credentialId = created.body.id;
     }
@@ -126,7 +141,7 @@ export const demoDataService: LocalService = {
     if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
       throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
     }
-    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta }, demoUser, projectId);
+    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.shopify ? { shopify: sandboxes.shopify } : {}) }, demoUser, projectId);
     for (const s of demoData.data_sources) {
       ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
     }
