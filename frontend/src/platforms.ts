@@ -28,7 +28,7 @@ const FALLBACK: PlatformInfo[] = [
   { id: 'meta_ads', name: 'Meta Ads', auth_kind: 'oauth2', credential_fields: [], report_types: [{ id: 'campaign_insights', name: 'Campaign insights by day' }] },
   { id: 'ga4', name: 'Google Analytics 4', auth_kind: 'oauth2', credential_fields: [], report_types: [] },
   { id: 'instagram', name: 'Instagram', auth_kind: 'oauth2', credential_fields: [], report_types: [] },
-  { id: 'shopify', name: 'Shopify', auth_kind: 'api_key', credential_fields: [{ name: 'shop_domain', label: 'Shop domain (name.myshopify.com)', required: true }, { name: 'access_token', label: 'Admin API access token', secret: true, required: true }], report_types: [] },
+  { id: 'shopify', name: 'Shopify', auth_kind: 'oauth2', credential_fields: [], report_types: [{ id: 'orders_daily', name: 'Orders and sales by day and sales channel' }, { id: 'orders_by_utm_daily', name: 'Orders and sales by day and UTM source, medium and campaign' }] },
   { id: 'klaviyo', name: 'Klaviyo', auth_kind: 'api_key', credential_fields: [{ name: 'api_key', label: 'Private API key', secret: true, required: true }], report_types: [] },
   { id: 'metricool', name: 'Metricool', auth_kind: 'api_key', credential_fields: [{ name: 'user_token', label: 'User token', secret: true, required: true }, { name: 'user_id', label: 'User id', required: true }], report_types: [] },
   { id: 'amazon_ads', name: 'Amazon Ads', auth_kind: 'oauth2', credential_fields: [], report_types: [] },

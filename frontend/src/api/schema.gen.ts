@@ -5801,6 +5801,7 @@ export interface operations {
         parameters: {
             query?: {
                 label?: string;
+                shop?: string;
             };
             header?: never;
             path: {
