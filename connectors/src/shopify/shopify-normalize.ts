@@ -1,7 +1,8 @@
 // Pure: a Shopify page (GraphQL order pages, or the JSONL records of a bulk result file) into fact rows, one
 // per shop day and sales channel (orders_daily) or last-visit UTM source/medium/campaign (orders_by_utm_daily).
 //
-// The connector cuts pages on day boundaries (a day never spans two pages), so each page's sums are whole.
+// The connector cuts pages on day boundaries (a day never spans two pages), so each page's sums are whole; a
+// page whose cursor is d|DAY holds the start of DAY too, which the next page reads again whole.
 // Days are the shop's (meta.account.timeZone); money stays in the shop's currency as exact decimals: amounts
 // are summed as integers of 10^-6 (bigint), never as floats. Shopify's sales report definitions, per order:
 //   gross_sales = subtotalPriceSet + totalDiscountsSet      (line items at their original prices)
@@ -145,11 +146,13 @@ export function normalizeShopifyPage(page: RawPage, meta: RecordMeta): FactRow[]
   const { orders, childUnits } = ordersOf(page.body);
   const groups = new Map<string, Acc>();
   const tz = meta.account.timeZone;
+  // a paged page cut inside a day stops before it (cursor d|day): the next page reads that day from its start
+  const before = typeof page.cursor === 'string' && page.cursor.startsWith('d|') ? page.cursor.slice(2) : null;
   for (const o of orders) {
     if (typeof o.id !== 'string' || typeof o.createdAt !== 'string') throw new FatalConnectorError('a Shopify order has no id or createdAt', 'shopify');
     const date = localDay(o.createdAt, tz);
     // the query's UTC range is the window's local days; anything else is not this window's
-    if (date < meta.window.start || date > meta.window.end) continue;
+    if (date < meta.window.start || date > meta.window.end || (before !== null && date >= before)) continue;
     let dims: string[];
     if (byUtm) {
       const utm = o.customerJourneySummary?.lastVisit?.utmParameters;

@@ -9,7 +9,9 @@
 //
 // A page is cut on day boundaries (a day never spans two pages), since normalize sums a day's orders:
 //  - paged: the GraphQL responses (as Shopify sent them) are grouped until a response starts on a later day
-//    than the group ends; the cursor after a group is Shopify's endCursor of its last response;
+//    than the group ends (cursor: Shopify's endCursor of its last response), or until the group holds about
+//    maxPageOrders: then it ends before the day its last response stopped in (cursor d|day: normalize leaves
+//    that day out) and that day is read again from its start, so a busy shop's window is never one page;
 //  - bulk: the file's records grouped by the shop-local day of their order; the cursor names the operation
 //    and the last day yielded, so a retry downloads the same file again and goes on after that day.
 // Retries, rate-limit waits and token refresh are the runtime's (../runtime/call.ts).
@@ -83,6 +85,13 @@ const BULK_RUN = `mutation TributaryBulkOrders($query: String!) {
 }`;
 const BULK_POLL = 'query TributaryBulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }';
 
+/** orders created from the shop-local start of `fromDay` to the end of `lastDay` */
+function ordersFilter(fromDay: string, lastDay: string, timeZone: string): string {
+  const from = new Date(localMidnightUtc(fromDay, timeZone)).toISOString();
+  const to = new Date(localMidnightUtc(new Date(Date.parse(`${lastDay}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10), timeZone)).toISOString();
+  return `created_at:>='${from}' created_at:<'${to}'`;
+}
+
 function bulkQuery(filter: string): string {
   // items sold come from the line items, JSONL children of their order (__parentId)
   return `{ orders(query: ${JSON.stringify(filter)}, sortKey: CREATED_AT) { edges { node { ${ORDER_FIELDS} lineItems { edges { node { id currentQuantity } } } } } } }`;
@@ -93,6 +102,8 @@ export interface ShopifyOptions {
   pageSize?: number;
   /** windows of more days than this go through a bulk operation */
   pagedMaxDays?: number;
+  /** about how many orders a page of a paged read holds before it is cut at a day's start */
+  maxPageOrders?: number;
   bulkPollIntervalMs?: number;
   bulkMaxPolls?: number;
   callTimeoutMs?: number;
@@ -108,6 +119,7 @@ interface BulkNode {
 export function createShopifyConnector(options: ShopifyOptions = {}): Connector<ShopifyCredential> {
   const pageSize = options.pageSize ?? 250;
   const pagedMaxDays = options.pagedMaxDays ?? 31;
+  const maxPageOrders = options.maxPageOrders ?? 2_500;
   const pollIntervalMs = options.bulkPollIntervalMs ?? 2_000;
   const maxPolls = options.bulkMaxPolls ?? 180;
   const callTimeoutMs = options.callTimeoutMs ?? 120_000;
@@ -129,29 +141,52 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     return { id: data.shop.myshopifyDomain, name: data.shop.name, currency: data.shop.currencyCode, timeZone: data.shop.ianaTimezone };
   }
 
-  async function* paged(ctx: ConnectorContext<ShopifyCredential>, request: ExtractRequest, filter: string, resumeAfter: string | null): AsyncGenerator<RawPage> {
+  async function* paged(ctx: ConnectorContext<ShopifyCredential>, request: ExtractRequest, resume: { fromDay: string; after: string | null } | null): AsyncGenerator<RawPage> {
     const tz = request.account.timeZone;
     const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
-    let after = resumeAfter;
+    let fromDay = resume?.fromDay ?? request.window.start;
+    let after = resume?.after ?? null;
     let group: unknown[] = [];
     let groupEnd: string | null = after;
+    let groupFirstDay: string | null = null;
     let groupLastDay: string | null = null;
+    let groupOrders = 0;
     let index = 0;
     for (;;) {
+      const filter = ordersFilter(fromDay, request.window.end, tz);
       const answer = await gql<{ orders: { nodes: OrderNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(ctx, what, ORDERS_QUERY, { first: pageSize, after, filter });
       const orders = answer.data?.orders;
       if (!orders || !Array.isArray(orders.nodes) || !orders.pageInfo) throw new FatalConnectorError(`${what}: Shopify answered without orders`, PLATFORM, 'Shopify returned something Tributary cannot read.');
       const nodes = orders.nodes;
       const firstDay = nodes.length ? localDay(nodes[0]!.createdAt, tz) : null;
       if (group.length > 0 && firstDay !== null && groupLastDay !== null && firstDay > groupLastDay) {
-        yield { body: group, cursor: groupEnd === null ? null : `p|${groupEnd}`, index: index++ };
+        // the day ended with the previous answer: a page of whole days, resumed after that answer
+        yield { body: group, cursor: groupEnd === null ? null : `p|${fromDay}|${groupEnd}`, index: index++ };
         group = [];
+        groupOrders = 0;
+        groupFirstDay = null;
       }
       group.push({ data: answer.data, ...(answer.extensions ? { extensions: answer.extensions } : {}) });
-      if (nodes.length) groupLastDay = localDay(nodes[nodes.length - 1]!.createdAt, tz);
+      groupOrders += nodes.length;
+      if (nodes.length) {
+        groupFirstDay ??= firstDay;
+        groupLastDay = localDay(nodes[nodes.length - 1]!.createdAt, tz);
+      }
       groupEnd = orders.pageInfo.endCursor ?? groupEnd;
       after = orders.pageInfo.endCursor;
       if (!orders.pageInfo.hasNextPage || !after) break;
+      if (groupOrders >= maxPageOrders && groupFirstDay !== null && groupLastDay !== null && groupLastDay > groupFirstDay) {
+        // a page holds at most about maxPageOrders: it ends before the day the last answer stopped in (the
+        // cursor says so, and normalize leaves that day out), and that day is read again from its start
+        yield { body: group, cursor: `d|${groupLastDay}`, index: index++ };
+        fromDay = groupLastDay;
+        after = null;
+        groupEnd = null;
+        group = [];
+        groupOrders = 0;
+        groupFirstDay = null;
+        groupLastDay = null;
+      }
     }
     yield { body: group, cursor: 'done', index };
   }
@@ -287,15 +322,13 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
         throw new ConnectorConfigError(`the data source's shop ${request.account.id} is not the credential's (${ctx.credential.shop})`, PLATFORM, `This Shopify credential connects ${ctx.credential.shop}, not ${request.account.id}.`);
       }
       if (request.resumeCursor === 'done') return;
-      const tz = request.account.timeZone;
-      const from = new Date(localMidnightUtc(request.window.start, tz)).toISOString();
-      const to = new Date(localMidnightUtc(new Date(Date.parse(`${request.window.end}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10), tz)).toISOString();
-      const filter = `created_at:>='${from}' created_at:<'${to}'`;
       const [kind, a, b] = (request.resumeCursor ?? '').split('|');
       const days = Math.round((Date.parse(request.window.end) - Date.parse(request.window.start)) / DAY_MS) + 1;
-      if (kind === 'b') yield* bulk(ctx, request, filter, { id: a!, through: b! });
-      else if (kind === 'p' || days <= pagedMaxDays) yield* paged(ctx, request, filter, kind === 'p' ? request.resumeCursor!.slice(2) : null);
-      else yield* bulk(ctx, request, filter, null);
+      if (kind === 'b') yield* bulk(ctx, request, ordersFilter(request.window.start, request.window.end, request.account.timeZone), { id: a!, through: b! });
+      else if (kind === 'p') yield* paged(ctx, request, { fromDay: a!, after: b! });
+      else if (kind === 'd') yield* paged(ctx, request, { fromDay: a!, after: null });
+      else if (days <= pagedMaxDays) yield* paged(ctx, request, null);
+      else yield* bulk(ctx, request, ordersFilter(request.window.start, request.window.end, request.account.timeZone), null);
     },
 
     normalize: normalizeShopifyPage,
