@@ -8,6 +8,7 @@ import { instagramConnector } from './instagram/instagram.connector';
 import { klaviyoConnector } from './klaviyo/klaviyo.connector';
 import { metaAdsConnector } from './meta-ads/meta-ads.connector';
 import { metricoolConnector } from './metricool/metricool.connector';
+import { shopifyConnector } from './shopify/shopify.connector';
 
 const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   google_ads: googleAdsConnector,
@@ -16,6 +17,7 @@ const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   instagram: instagramConnector,
   metricool: metricoolConnector,
   klaviyo: klaviyoConnector,
+  shopify: shopifyConnector,
 };
 
 export function getConnector(platform: Platform): Connector<unknown> {

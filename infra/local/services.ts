@@ -10,6 +10,7 @@ import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.ser
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
 import { metricoolSandboxService } from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
 import { klaviyoSandboxService } from '../../connectors/src/sandboxes/klaviyo/klaviyo.service';
+import { shopifySandboxService } from '../../connectors/src/sandboxes/shopify/shopify-sandbox';
 import { maintenanceService } from './maintenance.service';
 import { schedulesService } from './schedules.service';
 import { demoDataService } from './demo-data.service';
@@ -27,6 +28,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   ecbSandboxService,
   metricoolSandboxService,
   klaviyoSandboxService,
+  shopifySandboxService,
   progressService(),
   webService(),
   apiService(),

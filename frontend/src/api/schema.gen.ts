@@ -5804,6 +5804,7 @@ export interface operations {
         parameters: {
             query?: {
                 label?: string;
+                shop?: string;
             };
             header?: never;
             path: {
