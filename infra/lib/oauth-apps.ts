@@ -17,6 +17,8 @@ import type { EnvironmentSettings } from './environments';
 export const OAUTH_APP_KEYS: Record<OAuthAppName, readonly string[]> = {
   google: ['client_id', 'client_secret', 'developer_token'],
   meta: ['client_id', 'client_secret'],
+  // Login with Amazon: the Amazon Ads API's app (its client id is also the Amazon-Advertising-API-ClientId header)
+  amazon: ['client_id', 'client_secret'],
 };
 
 export function oauthAppSecretName(environment: string, app: OAuthAppName): string {

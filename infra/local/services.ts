@@ -7,6 +7,7 @@ import { googleSandboxService } from '../../connectors/src/sandboxes/google/goog
 import { cognitoService } from './cognito.service';
 import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
+import { amazonSandboxService } from '../../connectors/src/sandboxes/amazon/amazon.service';
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
 import { maintenanceService } from './maintenance.service';
 import { schedulesService } from './schedules.service';
@@ -22,6 +23,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   googleSandboxService,
   cognitoService(),
   metaSandboxService,
+  amazonSandboxService,
   ecbSandboxService,
   progressService(),
   webService(),
