@@ -31,7 +31,7 @@ const FALLBACK: PlatformInfo[] = [
   { id: 'shopify', name: 'Shopify', auth_kind: 'api_key', credential_fields: [{ name: 'shop_domain', label: 'Shop domain (name.myshopify.com)', required: true }, { name: 'access_token', label: 'Admin API access token', secret: true, required: true }], report_types: [] },
   { id: 'klaviyo', name: 'Klaviyo', auth_kind: 'api_key', credential_fields: [{ name: 'api_key', label: 'Private API key', secret: true, required: true }], report_types: [] },
   { id: 'metricool', name: 'Metricool', auth_kind: 'api_key', credential_fields: [{ name: 'user_token', label: 'User token', secret: true, required: true }, { name: 'user_id', label: 'User id', required: true }], report_types: [] },
-  { id: 'amazon_ads', name: 'Amazon Ads', auth_kind: 'oauth2', credential_fields: [], report_types: [] },
+  { id: 'amazon_ads', name: 'Amazon Ads', auth_kind: 'oauth2', credential_fields: [], report_types: [{ id: 'sp_campaign_daily', name: 'Sponsored Products campaigns by day' }, { id: 'sb_campaign_daily', name: 'Sponsored Brands campaigns by day' }, { id: 'sd_campaign_daily', name: 'Sponsored Display campaigns by day' }] },
 ];
 
 interface CatalogResponse {

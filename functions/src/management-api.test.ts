@@ -18,6 +18,8 @@ import { startApiServer, type ApiServer } from '../../infra/local/api-server';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
 import { startMetaSandbox, type MetaSandbox } from '@tributary/connectors/sandboxes/meta/meta-sandbox';
+import { AMAZON_DEMO_CLIENT, amazonSandboxBaseUrls, startAmazonSandbox, type AmazonSandbox } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
+import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
 import { ensureDemoData } from '../../infra/local/demo-data.service';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
@@ -51,6 +53,7 @@ let adapters: Adapters;
 let server: ApiServer;
 let googleSandbox: GoogleSandbox;
 let metaSandbox: MetaSandbox;
+let amazonSandbox: AmazonSandbox;
 const logLines: string[] = [];
 
 interface Received {
@@ -109,18 +112,23 @@ beforeAll(async () => {
   // the platform sandboxes stand in for Google and Meta, reached only through the typed config, as on the runner
   googleSandbox = await startGoogleSandbox();
   metaSandbox = await startMetaSandbox();
+  // on the calendar (the API checks windows against the real today); one pending status read per report
+  amazonSandbox = await startAmazonSandbox({ today: () => new Date().toISOString().slice(0, 10), pendingPolls: 1 });
   const apiPort = await freePort();
   const config = loadConfig({
     TRIBUTARY_OAUTH_REDIRECT_URI: `http://127.0.0.1:${apiPort}/api/v1/oauth/callback`,
     TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
       google_ads: googleSandbox.url, google_oauth_token: googleSandbox.url, google_oauth_authorize: googleSandbox.url, ga4_data: googleSandbox.url, ga4_admin: googleSandbox.url,
       meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl,
+      ...amazonSandboxBaseUrls(amazonSandbox.url),
     }),
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
     TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
     TRIBUTARY_META_CLIENT_ID: META_DEMO_CLIENT.clientId,
     TRIBUTARY_META_CLIENT_SECRET: META_DEMO_CLIENT.clientSecret,
+    TRIBUTARY_AMAZON_CLIENT_ID: AMAZON_DEMO_CLIENT.clientId,
+    TRIBUTARY_AMAZON_CLIENT_SECRET: AMAZON_DEMO_CLIENT.clientSecret,
     TRIBUTARY_ENV: 'local',
     TRIBUTARY_HOME: home,
     DATABASE_URL: (testDb.config as { url: string }).url,
@@ -145,6 +153,7 @@ afterAll(async () => {
   await server?.stop();
   await googleSandbox?.stop();
   await metaSandbox?.stop();
+  await amazonSandbox?.stop();
   await adapters?.close();
   await cognito?.stop();
   await dynalite?.stop();
@@ -259,6 +268,7 @@ describe('management API over HTTP', () => {
   it.each([
     ['google_ads', () => googleSandbox.url],
     ['meta_ads', () => metaSandbox.baseUrl],
+    ['amazon_ads', () => amazonSandbox.url],
   ] as const)('when %s is connected by OAuth, start → sandbox consent → callback stores the credential, and validate is ok', async (platform, sandboxUrl) => {
     // Prepare: the start answer names the sandbox's consent page (the configured base URL), with a single-use state
     const start = await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform }, query: { label: `${platform} main` } });
@@ -318,6 +328,41 @@ describe('management API over HTTP', () => {
     const one = await api(credR.getCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: credentialId } });
     for (const token of platformTokens) expect(one.text).not.toContain(token);
   });
+
+  it('when an Amazon Ads report is still running after the worker\'s polls, the extraction waits in the local state machine and loads the window equal to the truth', async () => {
+    const admin = new pg.Client({ connectionString: testDb.adminUrl });
+    await admin.connect();
+    try {
+      const source = (await admin.query(`SELECT id, extraction_config FROM data_sources WHERE project_id = $1 AND platform = 'amazon_ads'`, [A.projectId])).rows[0] as { id: string; extraction_config: { account_id: string; report_types: string[] } };
+      expect(source).toBeDefined();
+      const control = new SandboxControl(amazonSandbox.url);
+      await control.resetRequests();
+      // the next report stays running past the connector's three in-process polls: the rest is the Wait state's
+      await control.arm({ kind: 'slow_report', extraPolls: 3, times: 1 });
+      const started = await api(dsR.extractDataSourceRoute, { token: A.token, params: { project_id: A.projectId, source_id: source.id }, body: {} });
+      expect(started.status, started.text).toBe(202);
+      const jobId = (started.body as { job_id: string }).job_id;
+      let job: { status: string; window_start: string; window_end: string } | undefined;
+      for (let i = 0; i < 900; i++) {
+        job = (await admin.query(`SELECT status, window_start::text, window_end::text FROM extraction_jobs WHERE id = $1`, [jobId])).rows[0];
+        if (job && !['pending', 'running'].includes(job.status)) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(job?.status).toBe('succeeded');
+      const requests = (await control.requests()).byRoute;
+      const items = Number((await admin.query(`SELECT count(*) FROM extraction_work_items WHERE job_id = $1`, [jobId])).rows[0].count);
+      // one report per item; the slow one needed more status reads than one worker call makes
+      expect(requests['reports.create']).toBe(items);
+      expect(requests['reports.get']).toBe(items * 2 + 3);
+      const reportType = source.extraction_config.report_types[0]!;
+      const truth = await control.truth<{ groups: Record<string, { cost: string; purchases: string; rows: number }> }>({ profile: source.extraction_config.account_id, reportType, from: job!.window_start, to: job!.window_end, groupBy: 'date' });
+      const days = (await admin.query(`SELECT data_date::text AS day, sum(cost)::text AS cost, sum(conversions)::text AS purchases, count(*)::int AS rows FROM extracted_data WHERE data_source_id = $1 AND data_type = $2 GROUP BY 1`, [source.id, reportType])).rows;
+      expect(Object.fromEntries(days.map((d) => [d.day, { cost: Number(d.cost), purchases: Number(d.purchases), rows: d.rows }])))
+        .toEqual(Object.fromEntries(Object.entries(truth.groups).map(([d, t]) => [d, { cost: Number(t.cost), purchases: Number(t.purchases), rows: t.rows }])));
+    } finally {
+      await admin.end();
+    }
+  }, 300_000);
 
   it('when a credential is rotated, the application can no longer read the old value', async () => {
     const rotated = await api(credR.updateCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: A.credentialId }, body: { secret: { shop: 'alice.myshopify.com', access_token: 'rotated-token-value-000000000000' } } });
@@ -454,7 +499,9 @@ describe('management API over HTTP', () => {
     expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
     expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
     expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
-    for (const id of ['shopify', 'amazon_ads', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+    expect(byId.amazon_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v3', api_sunset: null });
+    expect(byId.amazon_ads!.report_types.map((t) => t.id)).toEqual(['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily']);
+    for (const id of ['shopify', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });
 
   it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {
@@ -462,11 +509,11 @@ describe('management API over HTTP', () => {
     const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Demo project' } });
     expect(project.status, project.text).toBe(201);
     const projectId = (project.body as { id: string }).id;
-    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl };
+    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, amazon: amazonSandbox.url };
     // Act
     const demo = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
-    // Assess: the four built platforms, each run to the end with rows in the fact table
-    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram']);
+    // Assess: the built platforms, each run to the end with rows in the fact table
+    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'amazon_ads']);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     try {
@@ -487,7 +534,7 @@ describe('management API over HTTP', () => {
       const again = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
       expect(again.data_sources.map((s) => [s.credential_id, s.data_source_id])).toEqual(demo.data_sources.map((s) => [s.credential_id, s.data_source_id]));
       const count = await admin.query(`SELECT count(*)::int AS n FROM data_sources WHERE project_id = $1`, [projectId]);
-      expect(count.rows[0].n).toBe(4);
+      expect(count.rows[0].n).toBe(5);
     } finally {
       await admin.query(`UPDATE extraction_jobs SET status = 'failed', completed_at = now() WHERE project_id = $1 AND status IN ('pending', 'running')`, [projectId]);
       await admin.end();

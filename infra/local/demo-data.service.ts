@@ -1,6 +1,6 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox), each extracted once at start and then hourly by the runner's scheduler, so
+// Instagram on the Meta sandbox, Amazon Ads on the Amazon sandbox), each extracted once at start and then hourly by the runner's scheduler, so
 // a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
@@ -8,6 +8,7 @@
 // duplicates them. A connector added later adds its entry to demoSources.
 import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
+import { AMAZON_DEMO_CLIENT, AMAZON_SANDBOX_PROFILES } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
@@ -32,7 +33,7 @@ async function metaWorld(metaUrl: string): Promise<{ demoToken: string; adAccoun
   return { demoToken: world.demo_token, adAccount, igUser };
 }
 
-async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSource[]> {
+async function demoSources(googleUrl: string, metaUrl: string, amazonUrl?: string): Promise<DemoSource[]> {
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -43,7 +44,29 @@ async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSour
     { platform: 'meta_ads', credentialLabel: 'Demo Meta Ads (sandbox)', sourceName: 'Demo Meta Ads', secret: metaSecret, accountId: meta.adAccount, reportTypes: ['campaign_daily'] },
     { platform: 'ga4', credentialLabel: 'Demo Google Analytics 4 (sandbox)', sourceName: 'Demo Google Analytics 4', secret: () => google(GOOGLE_SCOPES.analytics), accountId: '312345678', reportTypes: ['traffic_daily'] },
     { platform: 'instagram', credentialLabel: 'Demo Instagram (sandbox)', sourceName: 'Demo Instagram', secret: metaSecret, accountId: meta.igUser, reportTypes: ['account_daily'] },
+    // the EUR profile on the EU host; all three ad products
+    ...(amazonUrl
+      ? [{ platform: 'amazon_ads' as const, credentialLabel: 'Demo Amazon Ads (sandbox)', sourceName: 'Demo Amazon Ads', secret: () => amazonSandboxTokens(amazonUrl), accountId: AMAZON_SANDBOX_PROFILES[1]!.profileId, reportTypes: ['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily'] }]
+      : []),
   ];
+}
+
+/** Login with Amazon on the sandbox: its consent page approves the demo app at once, then the code is exchanged. */
+export async function amazonSandboxTokens(amazonUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
+  const redirectUri = 'http://127.0.0.1/demo-callback';
+  const authorize = new URL('/ap/oa', amazonUrl);
+  authorize.search = new URLSearchParams({ client_id: AMAZON_DEMO_CLIENT.clientId, scope: 'advertising::campaign_management', response_type: 'code', redirect_uri: redirectUri, state: 'demo' }).toString();
+  const consent = await fetch(authorize, { redirect: 'manual' });
+  const code = new URL(consent.headers.get('location') ?? 'http://invalid/').searchParams.get('code');
+  if (!code) throw new Error(`the Amazon sandbox did not approve the demo app (${consent.status})`);
+  const res = await fetch(new URL('/lwa/na/auth/o2/token', amazonUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: AMAZON_DEMO_CLIENT.clientId, client_secret: AMAZON_DEMO_CLIENT.clientSecret }).toString(),
+  });
+  const json = (await res.json()) as { refresh_token?: string; access_token?: string; expires_in?: number };
+  if (!json.refresh_token || !json.access_token) throw new Error(`the Amazon sandbox refused the demo code exchange (${res.status})`);
+  return { refreshToken: json.refresh_token, accessToken: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 3600) * 1000 };
 }
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
@@ -76,7 +99,7 @@ export interface DemoData {
   data_sources: DemoDataSource[];
 }
 
-export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; amazon?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
@@ -84,7 +107,7 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   const made: DemoDataSource[] = [];
-  for (const demo of await demoSources(urls.google, urls.meta)) {
+  for (const demo of await demoSources(urls.google, urls.meta, urls.amazon)) {
     const secret = await demo.secret();
     let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
     if (credentialId) {
@@ -126,7 +149,7 @@ export const demoDataService: LocalService = {
     if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
       throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
     }
-    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta }, demoUser, projectId);
+    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.amazon ? { amazon: sandboxes.amazon } : {}) }, demoUser, projectId);
     for (const s of demoData.data_sources) {
       ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
     }

@@ -21,6 +21,8 @@ export const AmazonFaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('permission_denied'), profileId: z.string().optional() }),
   /** the downloaded report is cut short (gzip) or is gzip of something that is not the JSON array (json) */
   z.object({ kind: z.literal('malformed_report'), mode: z.enum(['gzip', 'json']).default('gzip'), times }),
+  /** the next reports created stay PENDING/PROCESSING for `extraPolls` more status reads than the sandbox's usual */
+  z.object({ kind: z.literal('slow_report'), extraPolls: z.number().int().min(1).default(5), times }),
   /** the report's generation ends in status FAILED */
   z.object({ kind: z.literal('report_failed'), times }),
 ]);

@@ -320,12 +320,14 @@ export function amazonSandboxPlatform(options: AmazonSandboxOptions = {}) {
         if (daysBetween(start, end) + 1 > MAX_REPORT_DAYS) return v3Error(400, `The date range ${start} to ${end} exceeds the maximum of ${MAX_REPORT_DAYS} days`);
         const today = anyWorld.today;
         if (start < addDays(today, -AMAZON_RETENTION_DAYS)) return v3Error(400, `startDate ${start} is out of the data retention period: reports can start at most ${AMAZON_RETENTION_DAYS} days ago`);
-        if (end > today) return v3Error(400, `endDate ${end} is in the future`);
+        // a profile east of UTC may already be a day ahead of the sandbox's today
+        if (end > addDays(today, 1)) return v3Error(400, `endDate ${end} is in the future`);
         const key = JSON.stringify([profile.profileId, product.reportTypeId, start, end, columns]);
         const running = [...reports.values()].find((r) => r.key === key && (r.status === 'PENDING' || r.status === 'PROCESSING'));
         if (running) return v3Error(425, `The Request is a duplicate of : ${running.id}`);
         const id = randomUUID();
-        const r: Report = { id, profile, product, start, end, columns, key, pollsLeft: pendingPolls, status: 'PENDING', failureReason: null, createdAt: new Date().toISOString(), signature: createHmac('sha256', signingKey).update(id).digest('hex'), version: worlds[product.reportType]!.version };
+        const slow = faults.take('slow_report');
+        const r: Report = { id, profile, product, start, end, columns, key, pollsLeft: pendingPolls + (slow?.extraPolls ?? 0), status: 'PENDING', failureReason: null, createdAt: new Date().toISOString(), signature: createHmac('sha256', signingKey).update(id).digest('hex'), version: worlds[product.reportType]!.version };
         reports.set(id, r);
         return { status: 200, json: reportJson(r) };
       },
