@@ -163,11 +163,11 @@ describe('Amazon Ads connector', () => {
     expect((await control.requests()).byRoute['reports.create']).toBeUndefined();
   });
 
-  it('when the same report is requested while it runs (a lost cursor), Amazon answers 425 and the connector uses the running one', async () => {
-    const patient = createAmazonAdsConnector({ inProcessPolls: 1 });
+  it('when the same report is requested while it runs (a cursor lost with its process), Amazon answers 425 and the connector uses the running one', async () => {
     const ctx = context();
-    const first = (await runExtract(patient, ctx, request())[Symbol.asyncIterator]().next().catch((e: unknown) => e)) as ReportNotReadyError;
-    const again = (await runExtract(patient, ctx, request())[Symbol.asyncIterator]().next().catch((e: unknown) => e)) as ReportNotReadyError;
+    const first = (await runExtract(createAmazonAdsConnector({ inProcessPolls: 1 }), ctx, request())[Symbol.asyncIterator]().next().catch((e: unknown) => e)) as ReportNotReadyError;
+    // another process (a fresh connector) asks for the same window
+    const again = (await runExtract(createAmazonAdsConnector({ inProcessPolls: 1 }), ctx, request())[Symbol.asyncIterator]().next().catch((e: unknown) => e)) as ReportNotReadyError;
     expect(again).toBeInstanceOf(ReportNotReadyError);
     expect(again.resumeCursor).toBe(first.resumeCursor);
     expect((await control.requests()).byRoute['reports.create']).toBe(2);
@@ -206,6 +206,8 @@ describe('Amazon Ads faults', () => {
     await control.arm({ kind: 'server_error', target: 'download', status: 500, times: 1 });
     const { rows } = await extract(amazonAdsConnector, context(), request());
     await expectEqualsTruth(rows, us(), 'sp_campaign_daily', window);
+    // the retries resumed the report already requested (the 503 create aside): Amazon generated it once
+    expect((await control.requests()).byRoute).toMatchObject({ 'reports.create': 2, 'reports.download': 2 });
   });
 
   it('when a request gets no answer, it times out as transient and the retry ends exact', async () => {

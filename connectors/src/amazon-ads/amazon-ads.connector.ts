@@ -9,7 +9,7 @@
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 import type { AccountInfo, ApiVersionPin, Catalog, Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
-import { ConnectorConfigError, ConnectorError, FatalConnectorError, TransientPlatformError } from '../contract';
+import { ConnectorAuthError, ConnectorConfigError, ConnectorError, FatalConnectorError, RateLimitedError, ReportNotReadyError, TransientPlatformError } from '../contract';
 import { callPlatform, classified, pollOrDefer } from '../runtime/call';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
 import { AMAZON_REPORT_TYPES, amazonReport, type AmazonReportSpec } from './amazon-ads-reports';
@@ -144,6 +144,11 @@ export interface AmazonAdsOptions {
   callTimeoutMs?: number;
 }
 
+/**
+ * How long this process resumes a report it requested rather than asking for it again: a retry comes within
+ * minutes, and a later run should not load a snapshot generated long before it.
+ */
+const REMEMBER_REPORT_MS = 3_600_000;
 /** A report that ends FAILED is requested again once; the second failure is the user's to see. */
 const MAX_REPORT_FAILURES = 2;
 const DUPLICATE_OF = /duplicate of\s*:?\s*([A-Za-z0-9-]+)/i;
@@ -154,6 +159,13 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
   const pollDelayMs = options.pollDelayMs ?? ((poll: number) => 2_000 * 2 ** poll);
   const notReadyRetryAfterMs = options.notReadyRetryAfterMs ?? 30_000;
   const callTimeoutMs = options.callTimeoutMs ?? 60_000;
+  /**
+   * Reports this process requested and has not downloaded yet, by credential, profile, report type and window.
+   * The runtime retries a failed extract (a 5xx on the download, a dropped poll) from the last page's cursor, and
+   * there is none before the report's one page: without this, the retry would have Amazon generate the report
+   * again. An entry goes once its report is downloaded, or turns out unusable, or after REMEMBER_REPORT_MS.
+   */
+  const requested = new Map<string, { reportId: string; failures: number; at: number }>();
 
   const signalOf = (ctx: ConnectorContext<AmazonCredential>) => (ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(callTimeoutMs)]) : AbortSignal.timeout(callTimeoutMs));
 
@@ -296,43 +308,64 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
       if (request.resumeCursor && !cursor) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'amazon_ads');
       const region = regionOf(request.account);
       const what = `${report.id} ${request.window.start}..${request.window.end} of profile ${request.account.id}`;
-      let failures = cursor ? Number(cursor[2]) : 0;
-      let reportId = cursor ? cursor[1]! : await createReport(ctx, report, request, region, what);
-      let justCreated = !cursor;
-      let url: string;
-      for (;;) {
-        const status = await pollOrDefer(
-          connector,
-          ctx,
-          `the Amazon Ads report for ${what}`,
-          { polls: inProcessPolls, delayMs: pollDelayMs, delayBeforeFirst: justCreated, resumeCursor: `report:${reportId}:${failures}`, retryAfterMs: notReadyRetryAfterMs },
-          async () => {
-            const s = await reportStatus(ctx, reportId, request, region, what);
-            return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
-          },
-        );
-        if (status.status === 'COMPLETED') {
-          if (typeof status.url !== 'string') throw new FatalConnectorError(`Amazon Ads completed the report for ${what} without a download URL`, 'amazon_ads', 'Amazon Ads returned an answer Tributary cannot read.');
-          url = status.url;
-          break;
-        }
-        failures++;
-        const reason = status.failureReason ?? 'no reason given';
-        if (failures >= MAX_REPORT_FAILURES) {
-          throw new FatalConnectorError(`Amazon Ads could not generate the report for ${what}: ${reason}`, 'amazon_ads', `Amazon Ads could not generate the ${report.name} report for ${request.window.start} to ${request.window.end} (${reason}). The next run asks again.`);
-        }
-        ctx.logger.warn('report failed at Amazon; requesting it again', { platform: 'amazon_ads', reportId, what, reason });
-        reportId = await createReport(ctx, report, request, region, what);
-        justCreated = true;
-      }
-      const json = await download(ctx, url, what);
-      let body: unknown;
+      const now = ctx.now ?? Date.now;
+      const memoKey = JSON.stringify([ctx.rateBucket ?? '', request.account.id, report.id, request.window.start, request.window.end]);
+      const memo = requested.get(memoKey);
+      const resumed = !cursor && memo && now() - memo.at < REMEMBER_REPORT_MS ? memo : undefined;
+      let failures = cursor ? Number(cursor[2]) : (resumed?.failures ?? 0);
+      let reportId = cursor ? cursor[1]! : (resumed?.reportId ?? (await createReport(ctx, report, request, region, what)));
+      let justCreated = !cursor && !resumed;
+      const remember = () => {
+        if (requested.size >= 1_000) requested.clear(); // a bound, not a policy: a process runs a few dozen windows
+        requested.set(memoKey, { reportId, failures, at: now() });
+      };
+      remember();
+      let body: unknown[];
+      let json: Buffer;
       try {
-        body = parseAmazonJson(json.toString('utf8'));
+        let url: string;
+        for (;;) {
+          const status = await pollOrDefer(
+            connector,
+            ctx,
+            `the Amazon Ads report for ${what}`,
+            { polls: inProcessPolls, delayMs: pollDelayMs, delayBeforeFirst: justCreated, resumeCursor: `report:${reportId}:${failures}`, retryAfterMs: notReadyRetryAfterMs },
+            async () => {
+              const s = await reportStatus(ctx, reportId, request, region, what);
+              return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
+            },
+          );
+          if (status.status === 'COMPLETED') {
+            if (typeof status.url !== 'string') throw new FatalConnectorError(`Amazon Ads completed the report for ${what} without a download URL`, 'amazon_ads', 'Amazon Ads returned an answer Tributary cannot read.');
+            url = status.url;
+            break;
+          }
+          failures++;
+          const reason = status.failureReason ?? 'no reason given';
+          if (failures >= MAX_REPORT_FAILURES) {
+            throw new FatalConnectorError(`Amazon Ads could not generate the report for ${what}: ${reason}`, 'amazon_ads', `Amazon Ads could not generate the ${report.name} report for ${request.window.start} to ${request.window.end} (${reason}). The next run asks again.`);
+          }
+          ctx.logger.warn('report failed at Amazon; requesting it again', { platform: 'amazon_ads', reportId, what, reason });
+          reportId = await createReport(ctx, report, request, region, what);
+          justCreated = true;
+          remember();
+        }
+        json = await download(ctx, url, what);
+        let parsed: unknown;
+        try {
+          parsed = parseAmazonJson(json.toString('utf8'));
+        } catch (err) {
+          throw new FatalConnectorError(`the Amazon Ads report for ${what} is not JSON: ${(err as Error).message}`, 'amazon_ads', 'Amazon Ads returned a report Tributary cannot read.', { cause: err });
+        }
+        if (!Array.isArray(parsed)) throw new FatalConnectorError(`the Amazon Ads report for ${what} is not a JSON array`, 'amazon_ads', 'Amazon Ads returned a report Tributary cannot read.');
+        body = parsed;
       } catch (err) {
-        throw new FatalConnectorError(`the Amazon Ads report for ${what} is not JSON: ${(err as Error).message}`, 'amazon_ads', 'Amazon Ads returned a report Tributary cannot read.', { cause: err });
+        // kept for a retry when the report may still serve (waiting, a failure worth retrying); else forgotten
+        const resumable = err instanceof ReportNotReadyError || err instanceof TransientPlatformError || err instanceof RateLimitedError || err instanceof ConnectorAuthError;
+        if (!resumable) requested.delete(memoKey);
+        throw err;
       }
-      if (!Array.isArray(body)) throw new FatalConnectorError(`the Amazon Ads report for ${what} is not a JSON array`, 'amazon_ads', 'Amazon Ads returned a report Tributary cannot read.');
+      requested.delete(memoKey);
       ctx.logger.info('window extracted', { platform: 'amazon_ads', reportType: report.id, window: request.window, rows: body.length });
       yield { body, raw: [json], cursor: 'done', index: 0 };
     },
