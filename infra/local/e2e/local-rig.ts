@@ -21,6 +21,7 @@ export interface LocalJson {
 const PORT_VARIABLES = [
   'TRIBUTARY_PG_PORT', 'TRIBUTARY_WEBHOOK_PORT', 'TRIBUTARY_S3_PORT', 'TRIBUTARY_DYNAMODB_PORT', 'TRIBUTARY_SANDBOX_GOOGLE_PORT',
   'TRIBUTARY_SANDBOX_META_PORT', 'TRIBUTARY_SANDBOX_ECB_PORT', 'TRIBUTARY_COGNITO_PORT', 'TRIBUTARY_PROGRESS_PORT', 'TRIBUTARY_API_PORT',
+  'TRIBUTARY_SANDBOX_AMAZON_PORT',
 ];
 
 export async function startLocalRunner(): Promise<{ platform: RunningPlatform; local: LocalJson; home: string; stop(): Promise<void> }> {
