@@ -7,12 +7,14 @@ import { ga4Connector } from './ga4/ga4.connector';
 import { googleAdsConnector } from './google-ads/google-ads.connector';
 import { instagramConnector } from './instagram/instagram.connector';
 import { metaAdsConnector } from './meta-ads/meta-ads.connector';
+import { metricoolConnector } from './metricool/metricool.connector';
 
 const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   google_ads: googleAdsConnector,
   ga4: ga4Connector,
   meta_ads: metaAdsConnector,
   instagram: instagramConnector,
+  metricool: metricoolConnector,
   amazon_ads: amazonAdsConnector,
 };
 

@@ -18,6 +18,7 @@ import { startApiServer, type ApiServer } from '../../infra/local/api-server';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
 import { startMetaSandbox, type MetaSandbox } from '@tributary/connectors/sandboxes/meta/meta-sandbox';
+import { startMetricoolSandbox, type MetricoolSandbox } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { AMAZON_DEMO_CLIENT, amazonSandboxBaseUrls, startAmazonSandbox, type AmazonSandbox } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
@@ -53,6 +54,7 @@ let adapters: Adapters;
 let server: ApiServer;
 let googleSandbox: GoogleSandbox;
 let metaSandbox: MetaSandbox;
+let metricoolSandbox: MetricoolSandbox;
 let amazonSandbox: AmazonSandbox;
 const logLines: string[] = [];
 
@@ -112,6 +114,7 @@ beforeAll(async () => {
   // the platform sandboxes stand in for Google and Meta, reached only through the typed config, as on the runner
   googleSandbox = await startGoogleSandbox();
   metaSandbox = await startMetaSandbox();
+  metricoolSandbox = await startMetricoolSandbox();
   // on the calendar (the API checks windows against the real today); one pending status read per report
   amazonSandbox = await startAmazonSandbox({ today: () => new Date().toISOString().slice(0, 10), pendingPolls: 1 });
   const apiPort = await freePort();
@@ -119,7 +122,7 @@ beforeAll(async () => {
     TRIBUTARY_OAUTH_REDIRECT_URI: `http://127.0.0.1:${apiPort}/api/v1/oauth/callback`,
     TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
       google_ads: googleSandbox.url, google_oauth_token: googleSandbox.url, google_oauth_authorize: googleSandbox.url, ga4_data: googleSandbox.url, ga4_admin: googleSandbox.url,
-      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl,
+      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl, metricool: metricoolSandbox.url,
       ...amazonSandboxBaseUrls(amazonSandbox.url),
     }),
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
@@ -153,6 +156,7 @@ afterAll(async () => {
   await server?.stop();
   await googleSandbox?.stop();
   await metaSandbox?.stop();
+  await metricoolSandbox?.stop();
   await amazonSandbox?.stop();
   await adapters?.close();
   await cognito?.stop();
@@ -490,7 +494,7 @@ describe('management API over HTTP', () => {
   it('when the platform catalog is read, it lists all eight platforms with pinned API versions and sunsets; the unbuilt ones are not available', async () => {
     const r = await api(listPlatformsRoute, { token: A.token });
     expect(r.status, r.text).toBe(200);
-    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean }[] }[] }).platforms;
+    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean; label: string; secret: boolean }[] }[] }).platforms;
     expect(platforms.map((p) => p.id)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'shopify', 'amazon_ads', 'metricool', 'klaviyo']);
     const byId = Object.fromEntries(platforms.map((p) => [p.id, p]));
     expect(byId.google_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v25', api_sunset: '2027-08-01' });
@@ -498,10 +502,14 @@ describe('management API over HTTP', () => {
     expect(byId.instagram).toMatchObject({ available: true, api_version: 'v26.0' });
     expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
     expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
-    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true, label: 'Refresh token', description: null, secret: true });
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'loginCustomerId', required: false, label: 'Login customer id', description: null, secret: false });
+    expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null });
+    expect(byId.metricool!.credential_fields).toMatchObject([{ name: 'api_token', required: true, label: 'API token', secret: true }, { name: 'user_id', required: true, label: 'User id', secret: false }]);
+    expect(byId.metricool!.report_types.map((t) => t.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);
     expect(byId.amazon_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v3', api_sunset: null });
     expect(byId.amazon_ads!.report_types.map((t) => t.id)).toEqual(['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily']);
-    for (const id of ['shopify', 'metricool', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+    for (const id of ['shopify', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });
 
   it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {
@@ -509,11 +517,11 @@ describe('management API over HTTP', () => {
     const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Demo project' } });
     expect(project.status, project.text).toBe(201);
     const projectId = (project.body as { id: string }).id;
-    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, amazon: amazonSandbox.url };
+    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, metricool: metricoolSandbox.url, amazon: amazonSandbox.url };
     // Act
     const demo = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
     // Assess: the built platforms, each run to the end with rows in the fact table
-    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'amazon_ads']);
+    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'metricool', 'amazon_ads']);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     try {
@@ -534,7 +542,7 @@ describe('management API over HTTP', () => {
       const again = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
       expect(again.data_sources.map((s) => [s.credential_id, s.data_source_id])).toEqual(demo.data_sources.map((s) => [s.credential_id, s.data_source_id]));
       const count = await admin.query(`SELECT count(*)::int AS n FROM data_sources WHERE project_id = $1`, [projectId]);
-      expect(count.rows[0].n).toBe(5);
+      expect(count.rows[0].n).toBe(6);
     } finally {
       await admin.query(`UPDATE extraction_jobs SET status = 'failed', completed_at = now() WHERE project_id = $1 AND status IN ('pending', 'running')`, [projectId]);
       await admin.end();

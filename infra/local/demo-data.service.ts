@@ -1,6 +1,6 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox, Amazon Ads on the Amazon sandbox), each extracted once at start and then hourly by the runner's scheduler, so
+// Instagram on the Meta sandbox, Metricool on its own, Amazon Ads on the Amazon sandbox), each extracted once at start and then hourly by the runner's scheduler, so
 // a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
@@ -8,6 +8,7 @@
 // duplicates them. A connector added later adds its entry to demoSources.
 import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
+import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { AMAZON_DEMO_CLIENT, AMAZON_SANDBOX_PROFILES } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
@@ -16,6 +17,8 @@ import { callLocalApi } from './local-api-client';
 /** One demo data source: its credential's secret (made fresh at each start), the account and the reports. */
 interface DemoSource {
   platform: Platform;
+  /** default oauth2 */
+  credentialType?: 'oauth2' | 'api_key';
   credentialLabel: string;
   sourceName: string;
   secret(): Promise<Record<string, unknown>>;
@@ -33,7 +36,7 @@ async function metaWorld(metaUrl: string): Promise<{ demoToken: string; adAccoun
   return { demoToken: world.demo_token, adAccount, igUser };
 }
 
-async function demoSources(googleUrl: string, metaUrl: string, amazonUrl?: string): Promise<DemoSource[]> {
+async function demoSources(googleUrl: string, metaUrl: string, metricoolUrl?: string, amazonUrl?: string): Promise<DemoSource[]> {
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -44,9 +47,13 @@ async function demoSources(googleUrl: string, metaUrl: string, amazonUrl?: strin
     { platform: 'meta_ads', credentialLabel: 'Demo Meta Ads (sandbox)', sourceName: 'Demo Meta Ads', secret: metaSecret, accountId: meta.adAccount, reportTypes: ['campaign_daily'] },
     { platform: 'ga4', credentialLabel: 'Demo Google Analytics 4 (sandbox)', sourceName: 'Demo Google Analytics 4', secret: () => google(GOOGLE_SCOPES.analytics), accountId: '312345678', reportTypes: ['traffic_daily'] },
     { platform: 'instagram', credentialLabel: 'Demo Instagram (sandbox)', sourceName: 'Demo Instagram', secret: metaSecret, accountId: meta.igUser, reportTypes: ['account_daily'] },
+    // Metricool's API token is static: the sandbox's demo token and user, the first brand (EUR, Madrid)
+    ...(metricoolUrl
+      ? [{ platform: 'metricool', credentialType: 'api_key', credentialLabel: 'Demo Metricool (sandbox)', sourceName: 'Demo Metricool', secret: async () => ({ api_token: METRICOOL_DEMO_TOKEN, user_id: METRICOOL_DEMO_USER_ID }), accountId: '4210001', reportTypes: ['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily'] } satisfies DemoSource]
+      : []),
     // the EUR profile on the EU host; all three ad products
     ...(amazonUrl
-      ? [{ platform: 'amazon_ads' as const, credentialLabel: 'Demo Amazon Ads (sandbox)', sourceName: 'Demo Amazon Ads', secret: () => amazonSandboxTokens(amazonUrl), accountId: AMAZON_SANDBOX_PROFILES[1]!.profileId, reportTypes: ['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily'] }]
+      ? [{ platform: 'amazon_ads' as const, credentialType: 'oauth2', credentialLabel: 'Demo Amazon Ads (sandbox)', sourceName: 'Demo Amazon Ads', secret: () => amazonSandboxTokens(amazonUrl), accountId: AMAZON_SANDBOX_PROFILES[1]!.profileId, reportTypes: ['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily'] } satisfies DemoSource]
       : []),
   ];
 }
@@ -99,7 +106,7 @@ export interface DemoData {
   data_sources: DemoDataSource[];
 }
 
-export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; amazon?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; metricool?: string; amazon?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
@@ -107,14 +114,14 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   const made: DemoDataSource[] = [];
-  for (const demo of await demoSources(urls.google, urls.meta, urls.amazon)) {
+  for (const demo of await demoSources(urls.google, urls.meta, urls.metricool, urls.amazon)) {
     const secret = await demo.secret();
     let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
     if (credentialId) {
       const rotated = await callLocalApi(apiUrl, 'PUT', `${base}/credentials/${credentialId}`, token, { secret, status: 'active' });
       if (rotated.status !== 200) throw new Error(`refreshing the demo ${demo.platform} credential failed (${rotated.status})`);
     } else {
-      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: demo.platform, credential_type: 'oauth2', label: demo.credentialLabel, secret });
+      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: demo.platform, credential_type: demo.credentialType ?? 'oauth2', label: demo.credentialLabel, secret });
       if (created.status !== 201) throw new Error(`creating the demo ${demo.platform} credential failed (${created.status}: ${JSON.stringify(created.body)})`);
       credentialId = created.body.id;
     }
@@ -149,7 +156,7 @@ export const demoDataService: LocalService = {
     if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
       throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
     }
-    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.amazon ? { amazon: sandboxes.amazon } : {}) }, demoUser, projectId);
+    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.metricool ? { metricool: sandboxes.metricool } : {}), ...(sandboxes.amazon ? { amazon: sandboxes.amazon } : {}) }, demoUser, projectId);
     for (const s of demoData.data_sources) {
       ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
     }

@@ -34,15 +34,15 @@ export const amazonOAuthSpec: OAuth2Spec = {
 };
 
 export const AmazonCredentialSchema = z.object({
-  refreshToken: z.string().min(1),
-  accessToken: z.string().min(1).optional(),
+  refreshToken: z.string().min(1).meta({ secret: true }),
+  accessToken: z.string().min(1).meta({ secret: true }).optional(),
   /** epoch ms */
   expiresAt: z.number().int().optional(),
   /** the LWA region the user consented in: its token host refreshes the token (default NA) */
   region: z.enum(AMAZON_REGIONS).optional(),
   /** a tenant's own LWA app only; the deployment's arrives as ConnectorContext.oauthClient, never stored */
   clientId: z.string().min(1).optional(),
-  clientSecret: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).meta({ secret: true }).optional(),
 });
 export type AmazonCredential = z.infer<typeof AmazonCredentialSchema>;
 
