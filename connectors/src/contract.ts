@@ -72,6 +72,18 @@ export interface OAuth2Spec {
   /** extra query parameters for the authorize URL (e.g. access_type=offline, prompt=consent) */
   authorizeParams?: Record<string, string>;
 }
+/**
+ * How the dashboard asks for a credential field: the credential schema's fields carry zod metadata,
+ * `z.string().meta({ title: 'Private API key', description: 'Settings → API keys', secret: true })`;
+ * the platform catalog (GET /api/v1/platforms) reads it, so a connect form needs no per-platform code.
+ */
+declare module 'zod' {
+  interface GlobalMeta {
+    /** typed into a masked field and never shown again */
+    secret?: boolean;
+  }
+}
+
 export interface ApiKeySpec {
   kind: 'api_key';
   /** the credential's fields the user fills in, e.g. ['api_key'] or ['api_token', 'user_id'] */

@@ -6,6 +6,7 @@ import { ga4Connector } from './ga4/ga4.connector';
 import { googleAdsConnector } from './google-ads/google-ads.connector';
 import { instagramConnector } from './instagram/instagram.connector';
 import { metaAdsConnector } from './meta-ads/meta-ads.connector';
+import { metricoolConnector } from './metricool/metricool.connector';
 import { shopifyConnector } from './shopify/shopify.connector';
 
 const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
@@ -13,6 +14,7 @@ const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   ga4: ga4Connector,
   meta_ads: metaAdsConnector,
   instagram: instagramConnector,
+  metricool: metricoolConnector,
   shopify: shopifyConnector,
 };
 

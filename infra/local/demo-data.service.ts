@@ -1,7 +1,7 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox, Shopify on the Shopify sandbox with a custom-app token), each extracted once
-// at start and then hourly by the runner's scheduler, so
+// Instagram on the Meta sandbox, Metricool and Shopify on their own), each extracted once at start and then hourly by the
+// runner's scheduler, so
 // a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
@@ -9,6 +9,7 @@
 // duplicates them. A connector added later adds its entry to demoSources.
 import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
+import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
@@ -16,13 +17,13 @@ import { callLocalApi } from './local-api-client';
 /** One demo data source: its credential's secret (made fresh at each start), the account and the reports. */
 interface DemoSource {
   platform: Platform;
+  /** default oauth2 */
+  credentialType?: 'oauth2' | 'api_key';
   credentialLabel: string;
   sourceName: string;
   secret(): Promise<Record<string, unknown>>;
   accountId: string;
   reportTypes: string[];
-  /** how the credential connects (default oauth2) */
-  credentialType?: 'oauth2' | 'api_key';
 }
 
 /** The Meta sandbox's demo token and its first ad account and Instagram account (its control endpoint). */
@@ -42,11 +43,12 @@ async function shopifyDemo(shopifyUrl: string): Promise<DemoSource> {
   if (!shop) throw new Error(`the Shopify sandbox did not describe its shops (${res.status})`);
   return {
     platform: 'shopify', credentialLabel: 'Demo Shopify (sandbox)', sourceName: 'Demo Shopify', credentialType: 'api_key',
-    secret: async () => ({ shop: shop.domain, accessToken: shop.static_token }), accountId: shop.domain, reportTypes: ['orders_daily', 'orders_by_utm_daily'],
+    secret: async () => ({ shop: shop.domain, accessToken: shop.static_token }), accountId: shop.domain,
+    reportTypes: ['orders_daily', 'orders_by_utm_daily'],
   };
 }
 
-async function demoSources(googleUrl: string, metaUrl: string, shopifyUrl?: string): Promise<DemoSource[]> {
+async function demoSources(googleUrl: string, metaUrl: string, metricoolUrl?: string, shopifyUrl?: string): Promise<DemoSource[]> {
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -57,6 +59,10 @@ async function demoSources(googleUrl: string, metaUrl: string, shopifyUrl?: stri
     { platform: 'meta_ads', credentialLabel: 'Demo Meta Ads (sandbox)', sourceName: 'Demo Meta Ads', secret: metaSecret, accountId: meta.adAccount, reportTypes: ['campaign_daily'] },
     { platform: 'ga4', credentialLabel: 'Demo Google Analytics 4 (sandbox)', sourceName: 'Demo Google Analytics 4', secret: () => google(GOOGLE_SCOPES.analytics), accountId: '312345678', reportTypes: ['traffic_daily'] },
     { platform: 'instagram', credentialLabel: 'Demo Instagram (sandbox)', sourceName: 'Demo Instagram', secret: metaSecret, accountId: meta.igUser, reportTypes: ['account_daily'] },
+    // Metricool's API token is static: the sandbox's demo token and user, the first brand (EUR, Madrid)
+    ...(metricoolUrl
+      ? [{ platform: 'metricool', credentialType: 'api_key', credentialLabel: 'Demo Metricool (sandbox)', sourceName: 'Demo Metricool', secret: async () => ({ api_token: METRICOOL_DEMO_TOKEN, user_id: METRICOOL_DEMO_USER_ID }), accountId: '4210001', reportTypes: ['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily'] } satisfies DemoSource]
+      : []),
     ...(shopifyUrl ? [await shopifyDemo(shopifyUrl)] : []),
   ];
 }
@@ -91,7 +97,7 @@ export interface DemoData {
   data_sources: DemoDataSource[];
 }
 
-export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; shopify?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; metricool?: string; shopify?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
@@ -99,7 +105,7 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   const made: DemoDataSource[] = [];
-  for (const demo of await demoSources(urls.google, urls.meta, urls.shopify)) {
+  for (const demo of await demoSources(urls.google, urls.meta, urls.metricool, urls.shopify)) {
     const secret = await demo.secret();
     let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
     if (credentialId) {
@@ -141,7 +147,7 @@ export const demoDataService: LocalService = {
     if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
       throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
     }
-    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.shopify ? { shopify: sandboxes.shopify } : {}) }, demoUser, projectId);
+    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.metricool ? { metricool: sandboxes.metricool } : {}), ...(sandboxes.shopify ? { shopify: sandboxes.shopify } : {}) }, demoUser, projectId);
     for (const s of demoData.data_sources) {
       ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
     }

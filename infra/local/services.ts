@@ -8,6 +8,7 @@ import { cognitoService } from './cognito.service';
 import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
+import { metricoolSandboxService } from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
 import { shopifySandboxService } from '../../connectors/src/sandboxes/shopify/shopify-sandbox';
 import { maintenanceService } from './maintenance.service';
 import { schedulesService } from './schedules.service';
@@ -24,6 +25,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   cognitoService(),
   metaSandboxService,
   ecbSandboxService,
+  metricoolSandboxService,
   shopifySandboxService,
   progressService(),
   webService(),

@@ -45,16 +45,16 @@ async function plantProject(name: string): Promise<Planted> {
   const project = await h.call(projR.createProjectRoute, { token: owner.token, body: { name } });
   expect(project.status, project.text).toBe(201);
   const projectId = (project.body as { id: string }).id;
-  const cred = await h.call(credR.createCredentialRoute, { token: owner.token, params: { project_id: projectId }, body: { platform: 'metricool', credential_type: 'api_key', label: 'k', secret: { user_id: 'u1', user_token: `tok-${randomUUID()}` } } });
+  const cred = await h.call(credR.createCredentialRoute, { token: owner.token, params: { project_id: projectId }, body: { platform: 'amazon_ads', credential_type: 'oauth2', label: 'k', secret: { profile_id: 'p1', refresh_token: `tok-${randomUUID()}` } } });
   expect(cred.status, cred.text).toBe(201);
   const credentialId = (cred.body as { id: string }).id;
-  const source = await h.call(dsR.createDataSourceRoute, { token: owner.token, params: { project_id: projectId }, body: { credential_id: credentialId, source_name: 'posts', extraction_config: { account_id: 'a', report_types: ['posts_daily'] } } });
+  const source = await h.call(dsR.createDataSourceRoute, { token: owner.token, params: { project_id: projectId }, body: { credential_id: credentialId, source_name: 'campaigns', extraction_config: { account_id: 'a', report_types: ['campaign_daily'] } } });
   expect(source.status, source.text).toBe(201);
   const sourceId = (source.body as { id: string }).id;
   expect((await h.call(webhookR.createWebhookRoute, { token: owner.token, params: { project_id: projectId }, body: { name: 'feed' } })).status).toBe(201);
   const keys = [
-    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/metricool/posts_daily/2026-11-01/${randomUUID()}/part-0.ndjson.gz` },
-    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/metricool/posts_daily/2026-11-08/${randomUUID()}/part-1.ndjson.gz` },
+    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/amazon_ads/campaign_daily/2026-11-01/${randomUUID()}/part-0.ndjson.gz` },
+    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/amazon_ads/campaign_daily/2026-11-08/${randomUUID()}/part-1.ndjson.gz` },
     { bucket: ARCHIVE, key: `archive/${owner.orgId}/${projectId}/2024-01/${randomUUID()}.ndjson.gz` },
   ];
   for (const k of keys) await h.adapters.blobs.put(k.bucket, k.key, Buffer.from('{"row":1}\n'));
@@ -104,7 +104,7 @@ describe('delete means gone', () => {
     // Prepare: the project to delete and a neighbour that must keep everything
     const doomed = await plantProject('Doomed');
     const neighbour = await plantProject('Neighbour');
-    expect(await h.adapters.secrets.read(doomed.secretRef)).toHaveProperty('user_token');
+    expect(await h.adapters.secrets.read(doomed.secretRef)).toHaveProperty('refresh_token');
 
     // Act 1: delete over HTTP; the process "crashes" before anything drains the queue
     const del = await h.call(projR.deleteProjectRoute, { token: owner.token, params: { project_id: doomed.projectId } });
@@ -138,7 +138,7 @@ describe('delete means gone', () => {
     expect(audit.filter((a) => a.action === 'storage.purged').map((a) => a.details.versions_deleted).sort()).toEqual([1, 2]);
     // the neighbour keeps its rows, secret and objects
     expect(await rowsOfProject(neighbour.projectId)).toMatchObject({ projects: 1, credentials: 1, data_sources: 1, webhook_configs: 1, archive_manifests: 1 });
-    expect(await h.adapters.secrets.read(neighbour.secretRef)).toHaveProperty('user_token');
+    expect(await h.adapters.secrets.read(neighbour.secretRef)).toHaveProperty('refresh_token');
     for (const k of neighbour.keys) expect(await h.adapters.blobs.head(k.bucket, k.key)).not.toBeNull();
   });
 
