@@ -355,6 +355,10 @@ describe('Shopify connector', () => {
     }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(PermissionDeniedError);
     expect((first as PermissionDeniedError).userMessage).toMatch(/grant access/);
+    // validate reads an order too, so a token without order access is refused when it is stored
+    sb.faults.arm({ kind: 'access_denied', times: 1 });
+    await expect(connector.validate(context(0).ctx)).rejects.toBeInstanceOf(PermissionDeniedError);
+    await connector.validate(context(0).ctx);
     const credential = await connect(3);
     sb.faults.arm({ kind: 'revoked' });
     const err = await collect(context(3, credential).ctx, {

@@ -399,7 +399,12 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     },
 
     async validate(ctx) {
-      await gql(ctx, 'read the shop', 'query TributaryValidate { shop { id } }');
+      // one order too: a token that may read the shop but not its orders is refused now, not at the first run
+      await gql(
+        ctx,
+        'read the shop and its orders',
+        'query TributaryValidate { shop { id } orders(first: 1) { nodes { id } } }',
+      );
     },
 
     async discover(ctx): Promise<Catalog> {
