@@ -54,7 +54,6 @@ export const ShopifyCredentialSchema = z.object({
   refreshToken: z.string().min(1).optional(),
   /** epoch ms; absent for a static custom-app token */
   expiresAt: z.number().int().optional(),
-  refreshTokenExpiresAt: z.number().int().optional(),
   scope: z.string().optional(),
 });
 export type ShopifyCredential = z.infer<typeof ShopifyCredentialSchema>;
@@ -99,7 +98,6 @@ interface TokenAnswer {
   access_token?: string;
   expires_in?: number;
   refresh_token?: string;
-  refresh_token_expires_in?: number;
   scope?: string;
   error?: string;
   error_description?: string;
@@ -150,9 +148,6 @@ async function tokenCall(
     accessToken: answer.access_token,
     ...(answer.refresh_token ? { refreshToken: answer.refresh_token } : {}),
     ...(answer.expires_in ? { expiresAt: now() + answer.expires_in * 1000 } : {}),
-    ...(answer.refresh_token_expires_in
-      ? { refreshTokenExpiresAt: now() + answer.refresh_token_expires_in * 1000 }
-      : {}),
     ...(answer.scope ? { scope: answer.scope } : {}),
   };
 }
