@@ -1,7 +1,7 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox, Metricool and Shopify on their own), each extracted once at start and then hourly by the
-// runner's scheduler, so
+// Instagram on the Meta sandbox, Metricool and Shopify on their own with static tokens), each extracted once
+// at start and then hourly by the runner's scheduler, so
 // a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
@@ -43,12 +43,15 @@ async function shopifyDemo(shopifyUrl: string): Promise<DemoSource> {
   if (!shop) throw new Error(`the Shopify sandbox did not describe its shops (${res.status})`);
   return {
     platform: 'shopify', credentialLabel: 'Demo Shopify (sandbox)', sourceName: 'Demo Shopify', credentialType: 'api_key',
-    secret: async () => ({ shop: shop.domain, accessToken: shop.static_token }), accountId: shop.domain,
-    reportTypes: ['orders_daily', 'orders_by_utm_daily'],
+    secret: async () => ({ shop: shop.domain, accessToken: shop.static_token }), accountId: shop.domain, reportTypes: ['orders_daily', 'orders_by_utm_daily'],
   };
 }
 
-async function demoSources(googleUrl: string, metaUrl: string, metricoolUrl?: string, shopifyUrl?: string): Promise<DemoSource[]> {
+/** The sandboxes' URLs by name, as the sandbox services publish them; Google's and Meta's are required. */
+export type DemoSandboxUrls = { google: string; meta: string } & Partial<Record<string, string>>;
+
+async function demoSources(urls: DemoSandboxUrls): Promise<DemoSource[]> {
+  const { google: googleUrl, meta: metaUrl, metricool: metricoolUrl, shopify: shopifyUrl } = urls;
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -97,7 +100,7 @@ export interface DemoData {
   data_sources: DemoDataSource[];
 }
 
-export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; metricool?: string; shopify?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: DemoSandboxUrls, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
@@ -105,7 +108,7 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   const made: DemoDataSource[] = [];
-  for (const demo of await demoSources(urls.google, urls.meta, urls.metricool, urls.shopify)) {
+  for (const demo of await demoSources(urls)) {
     const secret = await demo.secret();
     let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
     if (credentialId) {
@@ -147,7 +150,7 @@ export const demoDataService: LocalService = {
     if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
       throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
     }
-    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.metricool ? { metricool: sandboxes.metricool } : {}), ...(sandboxes.shopify ? { shopify: sandboxes.shopify } : {}) }, demoUser, projectId);
+    const demoData = await ensureDemoData(apiUrl, { ...sandboxes, google: sandboxes.google, meta: sandboxes.meta }, demoUser, projectId);
     for (const s of demoData.data_sources) {
       ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
     }

@@ -201,7 +201,7 @@ function SecretDialog(props: { title: string; fields: PlatformInfo['credential_f
 
 /** Asks the API for the platform's consent URL (with a single-use state) and goes there. */
 function OAuthStart({ projectId, platform, label, onClose }: { projectId: string; platform: string; label: string; onClose: () => void }) {
-  // Shopify signs in on the store's own admin: the store is named first
+  // Shopify signs in on the store's own admin: the start needs the store (the API answers 400 without it)
   const [shop, setShop] = useState('');
   const needsShop = platform === 'shopify';
   const start = useMutation({
