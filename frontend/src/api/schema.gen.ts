@@ -6353,6 +6353,9 @@ export interface operations {
                     credential_id: string;
                     extraction_config: {
                         account_id: string;
+                        options?: {
+                            [key: string]: string;
+                        };
                         report_types: string[];
                         start_date?: string;
                     };
@@ -6751,6 +6754,9 @@ export interface operations {
                 "application/json": {
                     extraction_config?: {
                         account_id: string;
+                        options?: {
+                            [key: string]: string;
+                        };
                         report_types: string[];
                         start_date?: string;
                     };
