@@ -113,7 +113,15 @@ function loadColumns(target: FactLoadTarget): Buffer {
 /** Lets the event loop take in socket reads (a month's keys) between batches that arrive synchronously. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function loadFactBatches(db: Database, target: FactLoadTarget, batches: FactBatchSource): Promise<FactLoadResult> {
+/**
+ * The loader: upserts batches of its encoder's rows for one data source (see the top of this file), in one
+ * transaction. Returns what it read, inserted, updated and left unchanged, and the restatements.
+ */
+export async function loadFactBatches(
+  db: Database,
+  target: FactLoadTarget,
+  batches: FactBatchSource,
+): Promise<FactLoadResult> {
   // One pooled connection a load, never two: loads that each held one connection while waiting for a second
   // could exhaust a shared pool and wait on each other (the local runner runs every worker in one process).
   const client = await db.pool.connect();
@@ -165,7 +173,8 @@ export async function loadFactBatches(db: Database, target: FactLoadTarget, batc
     const assertInWindow = (dataType: string, date: string) => {
       if (declared && (dataType !== declared.dataType || date < declared.start || date > declared.end)) {
         const window = `${declared.dataType}, ${declared.start}..${declared.end}`;
-        throw new FactLoadError(`row ${read + 1}: ${dataType} on ${date} is outside this load's window (${window})`, read + 1);
+        const message = `row ${read + 1}: ${dataType} on ${date} is outside this load's window (${window})`;
+        throw new FactLoadError(message, read + 1);
       }
     };
 
@@ -254,7 +263,9 @@ async function ensurePartitions(
  */
 async function lockLoad(main: pg.PoolClient, target: FactLoadTarget): Promise<FactLoadWindow | null> {
   const w = target.window;
-  if (w && (!DATE.test(w.start) || !DATE.test(w.end) || w.end < w.start)) throw new FactLoadError(`invalid load window ${w.start}..${w.end}`, 0);
+  if (w && (!DATE.test(w.start) || !DATE.test(w.end) || w.end < w.start)) {
+    throw new FactLoadError(`invalid load window ${w.start}..${w.end}`, 0);
+  }
   const days = w ? (Date.parse(w.end) - Date.parse(w.start)) / 86_400_000 + 1 : Infinity;
   // The data source row itself, until commit: its deletion (whose trigger removes its facts) waits for this
   // load instead of running beside it and leaving the load's rows behind as orphans that still count.

@@ -103,7 +103,8 @@ export class MonthKeyIndex {
     // creating the partition (on another connection) must wait for
     const next = nextMonth(month);
     const w = this.options.window;
-    if (this.options.hasPartition(next) && (!w || next <= w.end.slice(0, 7))) void this.read(next).catch(() => {}); // awaited where its rows are
+    // (a failure is reported where the month's rows await the read)
+    if (this.options.hasPartition(next) && (!w || next <= w.end.slice(0, 7))) void this.read(next).catch(() => {});
   }
 
   /** one read a month, started at most once */
