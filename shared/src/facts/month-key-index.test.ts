@@ -94,15 +94,18 @@ describe('month key index', () => {
 
   it('when a month\'s rows start, the next month is read ahead and its rows then need no wait', async () => {
     const s = await seedDataSource(t.adminUrl);
-    await loadFacts(t.db, target(s), facts('2026-08-30', 4));
+    await loadFacts(t.db, target(s), facts('2026-08-30', 34)); // to October 2
     await withIndex(s, null, async (keys, conn) => {
       expect(typeof keys.scope('ad_daily', '2026-08-30')).not.toBe('number'); // August is read first
       await keys.scope('ad_daily', '2026-08-30');
       expect(conn.busy).toBe(true); // September's read is on its way
       await conn.idle();
-      const september = keys.scope('ad_daily', '2026-09-01');
-      expect(typeof september).toBe('number');
-      expect(keys.size).toBe(120);
+      expect(keys.size).toBe(2 * 30 + 30 * 30);
+      expect(typeof keys.scope('ad_daily', '2026-09-01')).toBe('number');
+      expect(conn.busy).toBe(true); // and, September's rows started, October's
+      await conn.idle();
+      expect(typeof keys.scope('ad_daily', '2026-10-01')).toBe('number');
+      expect(keys.size).toBe(34 * 30);
     });
   });
 });

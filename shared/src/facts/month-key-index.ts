@@ -38,6 +38,8 @@ export class MonthKeyIndex {
   private lastScope = -1;
   private readonly reads = new Map<string, Promise<void>>();
   private readonly ready = new Set<string>();
+  /** months whose rows have started */
+  private readonly entered = new Set<string>();
 
   constructor(
     private readonly conn: LoadConnection,
@@ -56,7 +58,13 @@ export class MonthKeyIndex {
   scope(dataType: string, date: string): number | Promise<number> {
     if (date === this.lastDate && dataType === this.lastType) return this.lastScope;
     const month = date.slice(0, 7);
-    if (!this.ready.has(month)) return this.readMonth(month).then(() => this.scope(dataType, date));
+    if (!this.entered.has(month)) {
+      this.entered.add(month);
+      if (!this.ready.has(month)) return this.readMonth(month).then(() => this.scope(dataType, date));
+      this.readNext(month); // this month was read ahead: the next one is now
+    } else if (!this.ready.has(month)) {
+      return this.read(month).then(() => this.scope(dataType, date));
+    }
     return this.scopeOf(dataType, date);
   }
 
@@ -98,9 +106,15 @@ export class MonthKeyIndex {
   private async readMonth(month: string): Promise<void> {
     if (!this.options.hasPartition(month)) await this.options.prepareMonth(month);
     await this.read(month);
-    // the next month's keys are read now, while this month's rows are classified; only a month that has
-    // its partition: a read of one without would scan the default partition and hold a lock on it that
-    // creating the partition (on another connection) must wait for
+    this.readNext(month);
+  }
+
+  /**
+   * The next month's keys are read now, while this month's rows are classified; only a month that has its
+   * partition: a read of one without would scan the default partition and hold a lock on it that creating
+   * the partition (on another connection) must wait for.
+   */
+  private readNext(month: string): void {
     const next = nextMonth(month);
     const w = this.options.window;
     // (a failure is reported where the month's rows await the read)
