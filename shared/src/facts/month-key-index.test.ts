@@ -92,6 +92,21 @@ describe('month key index', () => {
     expect(tally(fates.slice(30))).toEqual({ new: 0, changed: 0, unchanged: 90 });
   });
 
+  it('when a month\'s rows start before its keys were read, the week from that day is read first, then the rest', async () => {
+    const s = await seedDataSource(t.adminUrl);
+    const may = facts('2026-05-01', 31);
+    await loadFacts(t.db, target(s), may);
+    await withIndex(s, null, async (keys, conn) => {
+      await keys.scope('ad_daily', '2026-05-10');
+      expect(keys.size).toBe(7 * 30); // May 10 to 16
+      expect(conn.busy).toBe(true); // the rest of May is on its way
+      expect(typeof keys.scope('ad_daily', '2026-05-16')).toBe('number');
+      expect(typeof keys.scope('ad_daily', '2026-05-17')).not.toBe('number');
+      // every day, before and after the first week, classifies against what is stored
+      expect(tally(await classifyAll(keys, may))).toEqual({ new: 0, changed: 0, unchanged: 31 * 30 });
+    });
+  });
+
   it('when a month\'s rows start, the next month is read ahead and its rows then need no wait', async () => {
     const s = await seedDataSource(t.adminUrl);
     await loadFacts(t.db, target(s), facts('2026-08-30', 34)); // to October 2

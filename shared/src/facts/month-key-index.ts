@@ -37,7 +37,10 @@ export class MonthKeyIndex {
   private lastDate = '';
   private lastScope = -1;
   private readonly reads = new Map<string, Promise<void>>();
-  private readonly ready = new Set<string>();
+  /** months whose keys are all read */
+  private readonly readMonths = new Set<string>();
+  /** days read before the rest of their month */
+  private readonly readDays = new Set<string>();
   /** months whose rows have started */
   private readonly entered = new Set<string>();
 
@@ -52,7 +55,7 @@ export class MonthKeyIndex {
   }
 
   /**
-   * The scope of rows of `dataType` on `date`, once the keys of that month are read: a number at once when
+   * The scope of rows of `dataType` on `date`, once the keys of that day are read: a number at once when
    * they are (nearly always), else a promise.
    */
   scope(dataType: string, date: string): number | Promise<number> {
@@ -60,12 +63,14 @@ export class MonthKeyIndex {
     const month = date.slice(0, 7);
     if (!this.entered.has(month)) {
       this.entered.add(month);
-      if (!this.ready.has(month)) return this.readMonth(month).then(() => this.scope(dataType, date));
+      if (!this.isRead(month, date)) return this.enter(month, date).then(() => this.scope(dataType, date));
       this.readNext(month); // this month was read ahead: the next one is now
-    } else if (!this.ready.has(month)) {
-      return this.read(month).then(() => this.scope(dataType, date));
+    } else if (!this.isRead(month, date)) {
+      return this.reads.get(month)!.then(() => this.scope(dataType, date));
     }
-    return this.scopeOf(dataType, date);
+    this.lastType = dataType;
+    this.lastDate = date;
+    return (this.lastScope = this.scopeOf(dataType, date));
   }
 
   /**
@@ -103,9 +108,24 @@ export class MonthKeyIndex {
     return RowFate.Changed;
   }
 
-  private async readMonth(month: string): Promise<void> {
+  private isRead(month: string, date: string): boolean {
+    return this.readMonths.has(month) || this.readDays.has(date);
+  }
+
+  /**
+   * The first row of a month that was not read ahead: the week from its day is read first and its rows go
+   * on while the rest of the month is read (a month's read is most of what an unchanged re-load waits for).
+   */
+  private async enter(month: string, date: string): Promise<void> {
     if (!this.options.hasPartition(month)) await this.options.prepareMonth(month);
-    await this.read(month);
+    let wait = this.reads.get(month);
+    if (!wait) {
+      const last = Math.min(Number(date.slice(8, 10)) + HEAD_DAYS - 1, daysIn(month));
+      const head = { from: date, to: `${month}-${String(last).padStart(2, '0')}` };
+      wait = this.conn.run((client) => this.fetch(client, month, { only: head }));
+      this.reads.set(month, this.conn.run((client) => this.fetch(client, month, { except: head })));
+    }
+    await wait;
     this.readNext(month);
   }
 
@@ -125,21 +145,28 @@ export class MonthKeyIndex {
   private read(month: string): Promise<void> {
     let p = this.reads.get(month);
     if (!p) {
-      p = this.conn.run((client) => this.fetch(client, month));
+      p = this.conn.run((client) => this.fetch(client, month, {}));
       this.reads.set(month, p);
     }
     return p;
   }
 
-  private async fetch(client: LoadConnection['client'], month: string): Promise<void> {
+  /** Reads the month's keys, or only those of some days (`only`), or all but those (`except`). */
+  private async fetch(client: LoadConnection['client'], month: string, days: { only?: DayRange; except?: DayRange }) {
     const w = this.options.window;
+    const { only, except } = days;
     const res = await client.query({
       text: `SELECT data_type, data_date::text, string_agg(int8send(row_key) || int8send(content_hash), ''::bytea)
              FROM extracted_data
              WHERE data_source_id = $1 AND data_date >= $2::date AND data_date < ($2::date + interval '1 month')
                AND ($3::text IS NULL OR (data_type = $3 AND data_date BETWEEN $4::date AND $5::date))
+               AND ($6::date IS NULL OR data_date BETWEEN $6::date AND $7::date)
+               AND ($8::date IS NULL OR data_date NOT BETWEEN $8::date AND $9::date)
              GROUP BY data_type, data_date`,
-      values: [this.options.dataSourceId, `${month}-01`, w?.dataType ?? null, w?.start ?? null, w?.end ?? null],
+      values: [
+        this.options.dataSourceId, `${month}-01`, w?.dataType ?? null, w?.start ?? null, w?.end ?? null,
+        only?.from ?? null, only?.to ?? null, except?.from ?? null, except?.to ?? null,
+      ],
       rowMode: 'array',
     });
     const rows = res.rows as [string, string, Buffer][];
@@ -152,17 +179,33 @@ export class MonthKeyIndex {
         this.index.set(scope, kh, kl, pairs.readUInt32BE(o + 8), pairs.readUInt32BE(o + 12), SlotState.Existing);
       }
     }
-    this.ready.add(month);
+    if (only) {
+      for (let d = Number(only.from.slice(8, 10)); d <= Number(only.to.slice(8, 10)); d++) {
+        this.readDays.add(`${month}-${String(d).padStart(2, '0')}`);
+      }
+    } else {
+      this.readMonths.add(month); // a month's `except` read follows its `only` read on the connection
+    }
   }
 
   private scopeOf(dataType: string, date: string): number {
     const k = `${dataType}\u0000${date}`;
     let id = this.scopes.get(k);
     if (id === undefined) this.scopes.set(k, (id = this.scopes.size));
-    this.lastType = dataType;
-    this.lastDate = date;
-    return (this.lastScope = id);
+    return id;
   }
+}
+
+/** Days read first when a month's rows start before its keys were read ahead. */
+const HEAD_DAYS = 7;
+
+interface DayRange {
+  from: string;
+  to: string;
+}
+
+function daysIn(month: string): number {
+  return new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).getUTCDate();
 }
 
 /** 'YYYY-MM' of the month after `month` ('YYYY-MM'). */
