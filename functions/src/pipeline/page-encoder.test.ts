@@ -1,11 +1,11 @@
 // The page encoder's threads: a Google Ads batch's raw bytes come back as exactly the batch the worker's
-// own thread would build (normalize, then encodeFactRows); a page normalize refuses, or that is not JSON,
+// own thread would build (normalize, then the loader's encodeFacts); a page normalize refuses, or that is not JSON,
 // fails as the connector's fatal error; pages spread over threads each come back to their caller.
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { FatalConnectorError, type RecordMeta } from '@tributary/connectors/contract';
 import { normalizeGoogleAdsPage } from '@tributary/connectors/google-ads/google-ads-normalize';
-import { encodeFactRows } from '@tributary/shared/facts/encoded-facts';
+import { encodeFacts, type FactBatch } from '@tributary/shared/facts/fact-encoder';
 import { createPageEncoder, PageEncoderThreadError } from './page-encoder';
 
 const meta: RecordMeta = {
@@ -13,7 +13,15 @@ const meta: RecordMeta = {
   reportType: 'ad_daily',
   window: { start: '2026-11-01', end: '2026-11-30' },
 };
-const SUFFIX = '\torg\tproject\tsource\tgoogle_ads\tjob\n';
+
+/** what the loader reads of a batch: per row its hashes and text, and the batch's runs */
+const contents = (b: FactBatch) => ({
+  count: b.count,
+  hashes: [...b.hashes.subarray(0, b.count * 4)],
+  runs: b.runs,
+  lines: Array.from({ length: b.count }, (_, i) => b.line(i)),
+  failure: b.failure,
+});
 
 /** a searchStream message as Google sends it: rows of a day or two, names beyond ASCII in some */
 function message(rows: number, firstDay = 1): object {
@@ -41,49 +49,49 @@ const encoder = createPageEncoder(2);
 afterAll(() => encoder.close());
 
 describe('page encoder', () => {
-  it('when a Google Ads batch is encoded on a thread, it equals what normalize and encodeFactRows make on this one', async () => {
+  it('when a Google Ads batch is encoded on a thread, it equals what normalize and encodeFacts make on this one', async () => {
     const value = message(400);
-    const here = encodeFactRows(normalizeGoogleAdsPage({ body: value, cursor: null, index: 0 }, meta), SUFFIX);
-    const there = await encoder.encode('google_ads', pieces(value), meta, SUFFIX);
+    const here = encodeFacts(normalizeGoogleAdsPage({ body: value, cursor: null, index: 0 }, meta));
+    const there = await encoder.encode('google_ads', pieces(value), meta);
     expect(there.count).toBe(400);
-    expect(there).toEqual(here);
-    expect(Buffer.from(there.lines).toString('utf8')).toContain('Rebajas – Navidad 🎄');
+    expect(contents(there)).toEqual(contents(here));
+    expect(there.line(0)).toContain('Rebajas – Navidad 🎄');
   });
 
   it('when many pages are encoded at once over two threads, each caller gets its own page back', async () => {
     const pages = Array.from({ length: 12 }, (_, n) => message(20 + n * 7, 1 + n));
-    const batches = await Promise.all(pages.map((p) => encoder.encode('google_ads', pieces(p), meta, SUFFIX)));
+    const batches = await Promise.all(pages.map((p) => encoder.encode('google_ads', pieces(p), meta)));
     expect(batches.map((b) => b.count)).toEqual(pages.map((_, n) => 20 + n * 7));
     expect(batches.map((b) => b.runs[0]!.date)).toEqual(pages.map((_, n) => `2026-11-${String(1 + n).padStart(2, '0')}`));
   });
 
   it('when a page is not JSON or normalize refuses it, the encode fails with the connector\'s fatal error', async () => {
     const truncated = Buffer.from(JSON.stringify(message(3))).subarray(0, 120);
-    const notJson = await encoder.encode('google_ads', [truncated], meta, SUFFIX).catch((e: unknown) => e);
+    const notJson = await encoder.encode('google_ads', [truncated], meta).catch((e: unknown) => e);
     expect(notJson).toBeInstanceOf(FatalConnectorError);
     expect((notJson as FatalConnectorError).message).toMatch(/not valid JSON/);
     expect((notJson as FatalConnectorError).platform).toBe('google_ads');
 
     const noDate = message(3) as { results: { segments: Record<string, unknown> }[] };
     delete noDate.results[1]!.segments.date;
-    const refused = await encoder.encode('google_ads', pieces(noDate), meta, SUFFIX).catch((e: unknown) => e);
+    const refused = await encoder.encode('google_ads', pieces(noDate), meta).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(FatalConnectorError);
     expect((refused as Error).message).toMatch(/without segments\.date/);
 
     // the threads are still there for the next page
-    expect((await encoder.encode('google_ads', pieces(message(5)), meta, SUFFIX)).count).toBe(5);
+    expect((await encoder.encode('google_ads', pieces(message(5)), meta)).count).toBe(5);
   });
 
   it('when a thread dies with a page queued, that page fails as a thread error the state machine retries, and the next page gets a new thread', async () => {
     const own = createPageEncoder(1);
-    const queued = own.encode('google_ads', pieces(message(2_000)), meta, SUFFIX);
+    const queued = own.encode('google_ads', pieces(message(2_000)), meta);
     await own.close(); // the thread is terminated under the page
     const err = await queued.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PageEncoderThreadError);
     expect((err as Error).name).toBe('PageEncoderThreadError');
     const asl = EXTRACTION_DEFINITION;
     expect((JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals)).toContain('PageEncoderThreadError');
-    expect((await own.encode('google_ads', pieces(message(5)), meta, SUFFIX)).count).toBe(5);
+    expect((await own.encode('google_ads', pieces(message(5)), meta)).count).toBe(5);
     await own.close();
   });
 

@@ -1,10 +1,10 @@
 // The page encoder's thread (see page-encoder.ts): parses a page's raw bytes, normalizes them with the
-// platform's normalizer and hashes and writes the rows as the fact loader would. Loads only the
-// normalizers and the row encoder, never a platform SDK.
+// platform's normalizer and encodes the rows with the fact loader's encoder (hashes and text of every row,
+// in typed arrays that are transferred back). Loads only the normalizers and the encoder, never a platform SDK.
 import { isAscii } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import { rawBytesNormalizer, type PageNormalizer } from '@tributary/connectors/normalizers';
-import { encodeFactRows, encodedFactsTransfer } from '@tributary/shared/facts/encoded-facts';
+import { encodeFactsToTransfer, factBatchTransferList } from '@tributary/shared/facts/fact-encoder';
 import type { EncodeRequest, EncodeReply } from './page-encoder';
 
 const normalizers = new Map<string, Promise<PageNormalizer>>();
@@ -19,7 +19,7 @@ async function encode(request: EncodeRequest): Promise<EncodeReply> {
     // ASCII (nearly every page) decodes as Latin-1, a copy, several times faster than UTF-8 decoding
     const body: unknown = JSON.parse(isAscii(raw) ? raw.toString('latin1') : raw.toString('utf8'));
     const rows = (await normalizer)({ body, raw: [raw], cursor: null, index: 0 }, request.meta);
-    return { id: request.id, batch: encodeFactRows(rows, request.suffix) };
+    return { id: request.id, batch: encodeFactsToTransfer(rows) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     return { id: request.id, error: { name: e.name, message: e.message } };
@@ -27,5 +27,5 @@ async function encode(request: EncodeRequest): Promise<EncodeReply> {
 }
 
 parentPort!.on('message', (request: EncodeRequest) => {
-  void encode(request).then((reply) => parentPort!.postMessage(reply, reply.batch ? encodedFactsTransfer(reply.batch) : []));
+  void encode(request).then((reply) => parentPort!.postMessage(reply, reply.batch ? factBatchTransferList(reply.batch) : []));
 });

@@ -1,5 +1,5 @@
-// The page encoder: turns a page's raw bytes into fact rows ready to load (parsed, normalized, hashed and
-// written as COPY text) on worker threads, so the extract worker's own thread is left with fetching,
+// The page encoder: turns a page's raw bytes into fact rows ready to load (parsed, normalized, and encoded
+// by the fact loader's encoder: hashed and written as the loader sends them) on worker threads, so the extract worker's own thread is left with fetching,
 // archiving and the fact loader's lookups and writes.
 //
 // Why: a window's work is bound by one JavaScript thread. Parsing a Google Ads batch (a few MB of JSON),
@@ -13,13 +13,13 @@ import { Worker } from 'node:worker_threads';
 import { FatalConnectorError, type RecordMeta } from '@tributary/connectors/contract';
 import { rawBytesNormalizer } from '@tributary/connectors/normalizers';
 import type { Platform } from '@tributary/shared/domain/platform';
-import type { EncodedFacts } from '@tributary/shared/facts/encoded-facts';
+import { receiveFactBatch, type FactBatch, type FactBatchTransfer } from '@tributary/shared/facts/fact-encoder';
 
 export interface PageEncoder {
   /** whether pages of this platform can be encoded from their raw bytes */
   supports(platform: Platform): boolean;
-  /** the page's rows for the load whose line suffix is `suffix` (factLineSuffix) */
-  encode(platform: Platform, raw: readonly Buffer[], meta: RecordMeta, suffix: string): Promise<EncodedFacts>;
+  /** the page's rows, encoded for the fact loader */
+  encode(platform: Platform, raw: readonly Buffer[], meta: RecordMeta): Promise<FactBatch>;
   close(): Promise<void>;
 }
 
@@ -28,10 +28,11 @@ export interface EncodeRequest {
   platform: Platform;
   raw: Uint8Array;
   meta: RecordMeta;
-  suffix: string;
 }
 
-export type EncodeReply = { id: number; batch: EncodedFacts; error?: undefined } | { id: number; batch?: undefined; error: { name: string; message: string } };
+export type EncodeReply =
+  | { id: number; batch: FactBatchTransfer; error?: undefined }
+  | { id: number; batch?: undefined; error: { name: string; message: string } };
 
 /** The thread's source, from the repository root, and the file infra bundles it to beside a Lambda's index.mjs. */
 export const PAGE_ENCODER_THREAD_ENTRY = 'functions/src/pipeline/page-encoder.thread.ts';
@@ -62,7 +63,7 @@ export class PageEncoderThreadError extends Error {
 }
 
 interface Pending {
-  resolve(batch: EncodedFacts): void;
+  resolve(batch: FactBatch): void;
   reject(err: Error): void;
   platform: Platform;
 }
@@ -99,7 +100,7 @@ export function createPageEncoder(threads: number): PageEncoder {
       if (!p) return;
       lane.pending.delete(reply.id);
       if (lane.pending.size === 0) worker.unref();
-      if (reply.batch) return p.resolve(reply.batch);
+      if (reply.batch) return p.resolve(receiveFactBatch(reply.batch));
       // what normalize says of a page it cannot read, and a page that is not JSON, are the connector's
       // "malformed page": retrying the same bytes cannot help
       const { name, message } = reply.error;
@@ -114,7 +115,7 @@ export function createPageEncoder(threads: number): PageEncoder {
     // the light module of the connectors that declare normalizesRawBytes (the registry would load every SDK here)
     supports: (platform) => rawBytesNormalizer(platform) !== undefined,
 
-    encode(platform, raw, meta, suffix) {
+    encode(platform, raw, meta) {
       let slot = 0;
       for (let i = 1; i < lanes.length; i++) if ((lanes[i]?.pending.size ?? 0) < (lanes[slot]?.pending.size ?? 0)) slot = i;
       const lane = lanes[slot] ?? (lanes[slot] = start(slot));
@@ -129,11 +130,11 @@ export function createPageEncoder(threads: number): PageEncoder {
         at += piece.length;
       }
       const id = nextId++;
-      return new Promise<EncodedFacts>((resolve, reject) => {
+      return new Promise<FactBatch>((resolve, reject) => {
         lane.pending.set(id, { resolve, reject, platform });
         // referenced while it has work: a window waiting on its page keeps the process alive
         lane.worker.ref();
-        const request: EncodeRequest = { id, platform, raw: bytes, meta, suffix };
+        const request: EncodeRequest = { id, platform, raw: bytes, meta };
         lane.worker.postMessage(request, [bytes.buffer]);
       });
     },

@@ -11,9 +11,8 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { Connector, ConnectorContext, RawPage } from '@tributary/connectors/contract';
 import { RateLimitedError, ReportNotReadyError } from '@tributary/connectors/contract';
 import { runExtract } from '@tributary/connectors/runtime/call';
-import type { FactRow } from '@tributary/shared/domain/fact-row';
-import { isEncodedFacts, type EncodedFacts } from '@tributary/shared/facts/encoded-facts';
-import { factLineSuffix, loadFacts } from '@tributary/shared/facts/fact-loader';
+import { encodeFacts, type FactBatch } from '@tributary/shared/facts/fact-encoder';
+import { loadFactBatches } from '@tributary/shared/facts/fact-loader';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import { reportWaitSeconds, type RunRef, type WorkerInput, type WorkerOutput, type WorkItem } from './pipeline-types';
@@ -150,10 +149,9 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     window: { dataType: item.reportType, start: item.window.start, end: item.window.end } };
   // pages this platform sends as raw JSON are normalized and encoded on the page encoder's thread
   const encoder = deps.pageEncoder?.supports(ctx.platform) ? deps.pageEncoder : null;
-  const suffix = encoder ? factLineSuffix(target) : '';
 
   // Each page as it arrives: its archive starts, and so does its encoding, while the page before is loaded.
-  async function* arriving(): AsyncGenerator<{ page: RawPage; encoded: Promise<EncodedFacts> | null }> {
+  async function* arriving(): AsyncGenerator<{ page: RawPage; encoded: Promise<FactBatch> | null }> {
     // a platform job still running when the item last returned (report_pending) is polled again, not restarted
     const request = { ...meta, resumeCursor: run.resumeCursor };
     const source = runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, request, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs });
@@ -161,18 +159,19 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
       if (archives.length >= ARCHIVES_IN_FLIGHT) await archives[archives.length - ARCHIVES_IN_FLIGHT];
       if (archiveFailure) throw archiveFailure;
       archive(page);
-      const encoded = encoder && page.raw ? encoder.encode(ctx.platform, page.raw, meta, suffix) : null;
+      const encoded = encoder && page.raw ? encoder.encode(ctx.platform, page.raw, meta) : null;
       encoded?.catch(() => {}); // observed here; the load's await sees the failure
       yield { page, encoded };
     }
   }
   // requested at once, one page ahead: the first call goes out while loadFacts opens its transaction
   const platformPages = readAhead(arriving());
-  async function* rows(): AsyncGenerator<FactRow[] | EncodedFacts> {
+  // every page reaches the loader encoded by its encoder: on the page encoder's thread, else on this one
+  async function* rows(): AsyncGenerator<FactBatch> {
     for await (const { page, encoded } of platformPages) {
-      const batch = encoded ? await encoded : connector.normalize(page, meta);
+      const batch = encoded ? await encoded : encodeFacts(connector.normalize(page, meta));
       pages++;
-      rowsSoFar += isEncodedFacts(batch) ? batch.count : batch.length;
+      rowsSoFar += batch.count;
       deps.interrupt?.('after_page', item.key);
       yield batch;
     }
@@ -180,7 +179,7 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
 
   let result;
   try {
-    result = await loadFacts(deps.db, target, rows()).finally(() => {
+    result = await loadFactBatches(deps.db, target, rows()).finally(() => {
       void platformPages.return(); // a load that failed before its last page: the window's requests stop
       return Promise.all(archives);
     });

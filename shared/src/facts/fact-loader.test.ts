@@ -7,8 +7,8 @@ import type { FactRow } from '../domain/fact-row';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database';
 import { seedDataSource, type SeededSource } from '../testing/seed';
 import { createDatabase } from '../db/database';
-import { encodeFactRows } from './encoded-facts';
-import { FactLoadError, factLineSuffix, loadFacts, type FactLoadTarget } from './fact-loader';
+import { encodeFactsToTransfer, receiveFactBatch } from './fact-encoder';
+import { FactLoadError, loadFactBatches, loadFacts, type FactLoadTarget } from './fact-loader';
 import { syntheticFacts } from './synthetic-facts';
 
 let t: TestDatabase;
@@ -257,10 +257,11 @@ describe('loadFacts', () => {
   });
 });
 
-// Rows hashed and written on another thread (the extract worker's page encoder) take the loader's second
-// path: the same table, counts and restatements as the rows themselves, the same errors.
-describe('loadFacts with batches encoded elsewhere (encodeFactRows)', () => {
-  const encoded = (s: SeededSource, batches: Iterable<FactRow[]>) => [...batches].map((b) => encodeFactRows(b, factLineSuffix(target(s))));
+// Rows encoded on another thread (the extract worker's page encoder: every row hashed and written, then
+// transferred) give the same table, counts, restatements and errors as rows encoded on the loading thread.
+describe('loadFactBatches with batches encoded on another thread (encodeFactsToTransfer)', () => {
+  const onThread = (rows: FactRow[]) => receiveFactBatch(encodeFactsToTransfer(rows));
+  const encoded = (batches: Iterable<FactRow[]>) => [...batches].map(onThread);
   const contents = async (dataSourceId: string) =>
     (await admin.query(
       `SELECT data_type, data_date::text, row_key::text, content_hash::text, account_id, campaign_id, ad_id, account_name, campaign_name, ad_name,
@@ -278,11 +279,11 @@ describe('loadFacts with batches encoded elsewhere (encodeFactRows)', () => {
     const named = (batches: Iterable<FactRow[]>) => [...batches].map((b, n) => b.map((r, i) => (n === 2 && i === 5 ? { ...r, extraMetrics: huge } : i % 9 === 0 ? { ...r, campaignName: `Rebajas – 夏季 🎄\t${i}\\n` } : r)));
 
     const plainFirst = await loadFacts(t.db, target(plain), named(syntheticFacts(first)));
-    const encFirst = await loadFacts(t.db, target(enc), encoded(enc, named(syntheticFacts(first))));
+    const encFirst = await loadFactBatches(t.db, target(enc), encoded(named(syntheticFacts(first))));
     expect(encFirst).toEqual(plainFirst);
     expect(encFirst).toMatchObject({ read: 4_800, inserted: 4_800 });
     const plainAgain = await loadFacts(t.db, target(plain), named(syntheticFacts(restated)));
-    const encAgain = await loadFacts(t.db, target(enc), encoded(enc, named(syntheticFacts(restated))));
+    const encAgain = await loadFactBatches(t.db, target(enc), encoded(named(syntheticFacts(restated))));
     expect(encAgain).toEqual(plainAgain);
     expect(encAgain.updated).toBeGreaterThan(300);
     expect(encAgain.updated + encAgain.unchanged).toBe(4_800);
@@ -292,24 +293,21 @@ describe('loadFacts with batches encoded elsewhere (encodeFactRows)', () => {
   it('when an encoded batch stops at a malformed row, the load fails naming that row and writes nothing', async () => {
     const s = await seedDataSource(t.adminUrl);
     const good = [...syntheticFacts({ days: 2, rowsPerDay: 50 })].flat();
-    const batch = encodeFactRows([...good.slice(0, 60), { ...good[60]!, cost: 'twelve' }, ...good.slice(61)], factLineSuffix(target(s)));
+    const batch = onThread([...good.slice(0, 60), { ...good[60]!, cost: 'twelve' }, ...good.slice(61)]);
     expect(batch.count).toBe(60);
-    const err = await loadFacts(t.db, target(s), [encodeFactRows(good.slice(0, 10), factLineSuffix(target(s))), batch]).catch((e) => e);
+    const err = await loadFactBatches(t.db, target(s), [onThread(good.slice(0, 10)), batch]).catch((e) => e);
     expect(err).toBeInstanceOf(FactLoadError);
     expect(err.message).toMatch(/row 71: cost must be a decimal/);
     expect((await totals(s.dataSourceId)).rows).toBe(0);
   });
 
-  it('when encoded rows fall outside the declared window or were written for another load, nothing is written', async () => {
+  it('when encoded rows fall outside the declared window, the load fails naming the row and writes nothing', async () => {
     const s = await seedDataSource(t.adminUrl);
     const rows = [...syntheticFacts({ days: 3, rowsPerDay: 20, startDate: '2026-07-01' })].flat();
     const windowed = { ...target(s), window: { dataType: 'ad_daily', start: '2026-07-01', end: '2026-07-02' } };
-    const outside = await loadFacts(t.db, windowed, [encodeFactRows(rows, factLineSuffix(windowed))]).catch((e) => e);
+    const outside = await loadFactBatches(t.db, windowed, [onThread(rows)]).catch((e) => e);
     expect(outside).toBeInstanceOf(FactLoadError);
     expect(outside.message).toMatch(/row 41: ad_daily on 2026-07-03 is outside this load's window/);
-    const other = await seedDataSource(t.adminUrl);
-    const foreign = await loadFacts(t.db, target(s), [encodeFactRows(rows, factLineSuffix(target(other)))]).catch((e) => e);
-    expect(String(foreign)).toMatch(/written for another load/);
     expect((await totals(s.dataSourceId)).rows).toBe(0);
   });
 });
