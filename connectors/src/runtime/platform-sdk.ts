@@ -2,7 +2,13 @@
 // connector's `<name>.sdk.ts` module and is imported on the first call that needs it (validate, discover,
 // extract, …), never at module load: a cold start that only reads the catalog (ids, names, auth, report
 // types, version pins) neither loads nor initializes it. Bundles whose routes never call a platform leave
-// the `*.sdk.ts` modules out altogether (infra/lib/node-function.ts, `platformSdks: false`).
+// the `*.sdk` modules out altogether (infra/lib/node-function.ts, `platformSdks: false`).
+//
+// A new connector plugs in as before: its folder, one import and one line in registry.ts. To keep its SDK
+// off cold starts: put the code that imports the SDK in `<platform>/<name>.sdk.ts`, and reach it only as
+// `const sdk = platformSdk('<platform>', () => import('./<name>.sdk'))` then `(await sdk()).…` inside its
+// methods (check:walls refuses a static import of a .sdk module). A connector that imports its SDK
+// statically still works everywhere; its SDK just loads at every cold start of a bundle that carries it.
 import type { Platform } from '@tributary/shared/domain/platform';
 import { FatalConnectorError } from '../contract';
 
