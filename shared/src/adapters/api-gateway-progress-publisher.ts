@@ -1,7 +1,7 @@
 // ProgressPublisher in AWS: posts each event (progress-message.ts) to every WebSocket connection registered
 // under its organization, through the API Gateway Management API; a connection that is gone (410) is
 // forgotten. Best effort: a failed post never fails the run that published.
-import type { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ProgressEvent, ProgressPublisher } from '../ports/progress-events';
 import type { DynamoDbProgressConnections } from './dynamodb-progress-connections';
 import { toProgressMessage } from './progress-message';

@@ -1,7 +1,7 @@
 // IdentityProvider over @aws-sdk/client-cognito-identity-provider. The same code speaks to a user pool in
 // AWS and to cognito-local; only the client's endpoint differs. Cognito's errors are mapped to AppErrors
 // here, once, with messages that do not reveal whether an account exists.
-import type { AdminConfirmSignUpCommand, AdminUpdateUserAttributesCommand, ChangePasswordCommand, CognitoIdentityProviderClient, ConfirmForgotPasswordCommand, ConfirmSignUpCommand, ForgotPasswordCommand, GetUserCommand, GlobalSignOutCommand, InitiateAuthCommand, ResendConfirmationCodeCommand, RevokeTokenCommand, SignUpCommand, UpdateUserAttributesCommand, AuthenticationResultType } from '@aws-sdk/client-cognito-identity-provider';
+import type { CognitoIdentityProviderClient, AuthenticationResultType } from '@aws-sdk/client-cognito-identity-provider';
 import { AppError, AuthenticationRequiredError, ConflictError, ValidationError } from '../domain/errors';
 import type { AuthTokens, IdentityProfile, IdentityProvider } from '../ports/identity-provider';
 import { awsSdk } from './aws-sdk';

@@ -2,7 +2,7 @@
 // `expiresAt` (epoch seconds, the table's TTL attribute). DynamoDB deletes expired items lazily (up to days
 // later; dynalite never), so every read also treats an expired item as absent.
 import type { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { KeyValueStore } from '../ports/key-value-store';
 import { awsSdk } from './aws-sdk';
 

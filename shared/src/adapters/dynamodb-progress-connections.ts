@@ -3,7 +3,7 @@
 //   pk "org#<organizationId>"  sk "conn#<connectionId>"   one item per organization the user belongs to
 //   pk "conn#<connectionId>"   sk "orgs"                  which organizations it was registered under
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { BatchWriteCommand, BatchWriteCommandInput, BatchWriteCommandOutput, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { BatchWriteCommandInput, BatchWriteCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsSdk } from './aws-sdk';
 
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;

@@ -2,7 +2,7 @@
 // Its target is the starter Lambda (functions/src/schedules/schedule-starter.lambda.ts), which calls
 // startExtractionRun: the run needs its job row before the state machine starts, so the state machine is
 // not the direct target. Failed deliveries go to the dead-letter queue.
-import type { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ResourceNotFoundException, UpdateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { scheduleName, type ScheduleRegistry, type ScheduleSpec } from '../ports/schedule-registry';
 import { awsSdk } from './aws-sdk';
 

@@ -3,7 +3,7 @@
 // operator fills (DEPLOY.md, "OAuth apps"). The secret is read when a flow first needs it and kept for five
 // minutes, so filling or rotating it takes effect without a deploy. An app configured nowhere, or a secret
 // still empty, is a 501 that names the setting to fill; never a 500.
-import type { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OAUTH_APP_SETTINGS, type OAuthAppConfig, type OAuthAppName, type PlatformsConfig } from '../config/config';
 import { NotImplementedError } from '../domain/errors';
 import { awsSdk } from './aws-sdk';

@@ -1,5 +1,5 @@
 // BlobStore on S3 (s3rver locally, reached through the same client with an endpoint and path-style URLs).
-import type { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, NotFound, ObjectIdentifier, S3Client } from '@aws-sdk/client-s3';
+import type { NotFound, ObjectIdentifier, S3Client } from '@aws-sdk/client-s3';
 import type { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../ports/blob-store';

@@ -1,6 +1,6 @@
 // Reading a whole secret by ARN from Secrets Manager: the deploy-time migration reads the database
 // logins this way (the application's credential secrets go through SecretsManagerSecretStore).
-import type { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsSdk } from './aws-sdk';
 
 let client: SecretsManagerClient | undefined;

@@ -1,7 +1,7 @@
 // One Secrets Manager secret per credential, encrypted under the customer-managed KMS key and tagged with
 // organization and project, which is what the Lambdas' IAM policies are scoped by. PutSecretValue makes
 // the new version AWSCURRENT; the application only ever reads AWSCURRENT, so the old value is unreadable to it.
-import type { CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NotFoundError } from '../domain/errors';
 import type { SecretStore, SecretTags, StoredSecretRef } from '../ports/secret-store';
 import { awsSdk } from './aws-sdk';

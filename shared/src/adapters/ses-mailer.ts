@@ -1,5 +1,5 @@
 // Invitation email through Amazon SES (v2 SendEmail) from the deployment's verified sender address.
-import type { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { InvitationEmail, Mailer } from '../ports/mailer';
 import { awsSdk } from './aws-sdk';
 

@@ -1,5 +1,5 @@
 // WorkflowRunner on AWS Step Functions: StartExecution of the deployed extraction state machine.
-import type { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { WorkflowExecution, WorkflowRunner } from '../ports/workflow-runner';
 import { awsSdk } from './aws-sdk';
 

@@ -5,7 +5,6 @@
 // client constructed when a handler first needs it, not at cold start (adapters/aws-sdk.ts).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsSdk } from '../adapters/aws-sdk';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

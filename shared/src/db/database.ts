@@ -4,7 +4,6 @@
 // RDS Proxy multiplexes client connections and "pins" a connection to one client when it sees session
 // state (SET, temp tables, session advisory locks). So every piece of context here is transaction-scoped:
 // SET LOCAL ROLE and set_config(..., true) vanish at COMMIT, and a connection goes back to the pool clean.
-import type { Signer } from '@aws-sdk/rds-signer';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config';
