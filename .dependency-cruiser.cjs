@@ -55,6 +55,13 @@ module.exports = {
       to: { path: '^node_modules/@aws-sdk/rds-signer' },
     },
     {
+      name: 'platform-sdks-load-on-first-use',
+      comment: "a connector's <name>.sdk.ts module (its platform SDK) is imported only with import() (connectors/src/runtime/platform-sdk.ts): catalog-only bundles leave *.sdk out, so a static import would fail their cold start",
+      severity: 'error',
+      from: { pathNot: `\\.sdk\\.ts$|${TEST}` },
+      to: { path: '\\.sdk\\.ts$', dependencyTypesNot: ['dynamic-import', 'type-only', 'type-import'] },
+    },
+    {
       name: 'application-imports-no-stand-in',
       comment: 'application code never imports a stand-in or a sandbox; the adapters module reaches stand-ins only as endpoints',
       severity: 'error',

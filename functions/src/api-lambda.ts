@@ -6,6 +6,7 @@ import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import { routeGroupHandler } from '@tributary/shared/http/route-group';
+import { createTracer, traced } from '@tributary/shared/observability/tracing';
 import { logApiVersionWarnings } from '@tributary/connectors/runtime/api-versions';
 import type { Connector } from '@tributary/connectors/contract';
 import { PLATFORMS } from '@tributary/shared/domain/platform';
@@ -24,5 +25,5 @@ export function apiGroupLambda(routes: (deps: ApiDeps) => BoundRoute[], options:
   // at cold start, in the groups that carry the connectors: a pinned API version within 90 days of its sunset
   const connectors = PLATFORMS.map((p) => deps.findConnector(p)).filter((c): c is Connector<unknown> => c !== undefined);
   logApiVersionWarnings({ warn: (message, fields) => deps.logger.warn(message, fields ?? {}) }, connectors, adapters.clock.now());
-  return routeGroupHandler(routes(deps));
+  return traced(createTracer(adapters.config), routeGroupHandler(routes(deps)));
 }

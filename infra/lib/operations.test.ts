@@ -141,6 +141,8 @@ describe('logs and traces', () => {
     for (const [id, fn] of Object.entries(resourcesOf(t, 'AWS::Lambda::Function'))) {
       if (!fn.Properties!.Environment?.Variables?.TRIBUTARY_ENV) continue;
       expect(fn.Properties!.TracingConfig, id).toEqual({ Mode: 'Active' });
+      // the handler's Powertools tracer is on where X-Ray is (config reads TRIBUTARY_TRACING)
+      expect(fn.Properties!.Environment.Variables.TRIBUTARY_TRACING, id).toBe('active');
       const config = configs.find((c) => c.Properties!.FunctionName.Ref === id);
       expect(config?.Properties!.DestinationConfig, id).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } });
     }

@@ -2,30 +2,26 @@
 // day, source/medium and campaign; the Admin API's accountSummaries and properties.get for discovery.
 // googleapis takes a rootUrl, so the sandbox stands in without any seam. Base-URL keys read: ga4_data,
 // ga4_admin, google_oauth_token, google_oauth_authorize. Shares Google's OAuth flow with Google Ads.
-// googleapis's per-API entry points: a bundle carries these two APIs, not all of googleapis (12 MB)
-import { analyticsadmin, type analyticsadmin_v1beta } from 'googleapis/build/src/apis/analyticsadmin/index.js';
-import { analyticsdata, auth as googleAuth, type analyticsdata_v1beta } from 'googleapis/build/src/apis/analyticsdata/index.js';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { AccountInfo, Catalog, Connector, ConnectorContext, ConnectorError, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
 import { ConnectorConfigError } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
 import { callPlatform } from '../runtime/call';
+import { platformSdk } from '../runtime/platform-sdk';
 import {
   buildGoogleAuthorizeUrl,
-  currentAccessToken,
   googleAccessTokenExpiresAt,
   exchangeGoogleCode,
   GoogleCredentialSchema,
   googleOAuthSpec,
   refreshGoogleToken,
-  trimSlash,
   type GoogleCredential,
 } from '../google-ads/google-oauth';
 import { assertRunReportPage, normalizeGa4Page, type RunReportPage } from './ga4-normalize';
 
 const PLATFORM: Platform = 'ga4';
 /** The Data and Admin API version this connector speaks. */
-export const GA4_API_VERSION = 'v1beta';
+export const GA4_API_VERSION = 'v1beta' as const;
 /** GA4's default page size; the API allows up to 250,000 rows, but 10,000 keeps each page's memory small. */
 export const GA4_PAGE_ROWS = 10_000;
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -49,20 +45,15 @@ const REPORTS: Ga4Report[] = [
   },
 ];
 
-function auth(ctx: ConnectorContext<GoogleCredential>) {
-  // only the access token: refreshing is the runtime's job (once, persisted), not the client's. The
-  // client class comes from googleapis itself, which may bundle another google-auth-library than ours.
-  const client = new googleAuth.OAuth2();
-  client.setCredentials({ access_token: currentAccessToken(PLATFORM, ctx) });
-  return client;
+// the Data and Admin API clients (googleapis): loaded on the first platform call (runtime/platform-sdk.ts)
+const sdk = platformSdk(PLATFORM, () => import('./ga4.sdk'));
+
+async function dataApi(ctx: ConnectorContext<GoogleCredential>) {
+  return (await sdk()).dataApi(ctx, GA4_API_VERSION);
 }
 
-function dataApi(ctx: ConnectorContext<GoogleCredential>): analyticsdata_v1beta.Analyticsdata {
-  return analyticsdata({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}) });
-}
-
-function adminApi(ctx: ConnectorContext<GoogleCredential>): analyticsadmin_v1beta.Analyticsadmin {
-  return analyticsadmin({ version: GA4_API_VERSION, auth: auth(ctx), ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}) });
+async function adminApi(ctx: ConnectorContext<GoogleCredential>) {
+  return (await sdk()).adminApi(ctx, GA4_API_VERSION);
 }
 
 /** googleapis retries 5xx and 429 on its own with real sleeps; the runtime owns retries, so it is off. */
@@ -126,11 +117,11 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     dataRetentionMonths: 120,
 
     async validate(ctx) {
-      await call(ctx, 'list account summaries', () => adminApi(ctx).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
+      await call(ctx, 'list account summaries', async () => (await adminApi(ctx)).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
     },
 
     async discover(ctx): Promise<Catalog> {
-      const admin = adminApi(ctx);
+      const admin = await adminApi(ctx);
       const accounts: AccountInfo[] = [];
       let pageToken: string | undefined;
       do {
@@ -151,7 +142,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
       const report = REPORTS.find((r) => r.id === request.reportType);
       if (!report) throw new ConnectorConfigError(`unknown GA4 report type ${request.reportType}`, PLATFORM, `Google Analytics has no report "${request.reportType}".`);
-      const api = dataApi(ctx);
+      const api = await dataApi(ctx);
       let offset = request.resumeCursor ? Number(/^offset:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
       if (!Number.isInteger(offset)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
       let index = 0;

@@ -18,6 +18,9 @@ import type { AxiosStatic, InternalAxiosRequestConfig } from 'axios';
 import axios from 'axios';
 import * as googleAdsApi from 'google-ads-api';
 import type { Customer } from 'google-ads-api';
+import { GOOGLE_ADS_API_VERSION } from './google-ads-api-version';
+
+export { GOOGLE_ADS_API_VERSION };
 
 export const GOOGLE_ADS_HOST = 'https://googleads.googleapis.com';
 export const GOOGLE_ADS_REQUEST_TIMEOUT_MS = 120_000;
@@ -30,8 +33,6 @@ interface Route {
 
 export const googleAdsLib = googleAdsApi;
 const { googleAdsVersion } = googleAdsLib;
-/** The Google Ads API version Tributary speaks: the one place to change it (with the google-ads-api major). */
-export const GOOGLE_ADS_API_VERSION = 'v25';
 // the library builds its URLs from its own version; a library upgrade must come with this constant's
 if (googleAdsVersion !== GOOGLE_ADS_API_VERSION) {
   throw new Error(`google-ads-api speaks ${googleAdsVersion} but GOOGLE_ADS_API_VERSION is ${GOOGLE_ADS_API_VERSION}; update them together`);

@@ -4,7 +4,9 @@
 import type { AccountInfo, Catalog, Connector, ConnectorContext, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
 import { ConnectorConfigError } from '../contract';
 import { callPlatform, classified } from '../runtime/call';
-import { createGoogleAdsClient, GOOGLE_ADS_API_VERSION, type GoogleAdsClient, type SearchStreamBatch } from './google-ads-client';
+import { platformSdk } from '../runtime/platform-sdk';
+import { GOOGLE_ADS_API_VERSION } from './google-ads-api-version';
+import type { GoogleAdsClient, SearchStreamBatch } from './google-ads-client';
 import { classifyGoogleAdsError } from './google-ads-errors';
 import { normalizeGoogleAdsPage } from './google-ads-normalize';
 import {
@@ -70,12 +72,15 @@ export function googleAdsQuery(reportType: string, window: { start: string; end:
   return `SELECT ${[...report.attributes, 'segments.date', ...METRICS].join(', ')} FROM ${report.resource} WHERE segments.date BETWEEN '${window.start}' AND '${window.end}' ORDER BY ${report.orderBy}`;
 }
 
-function client(ctx: ConnectorContext<GoogleCredential>): GoogleAdsClient {
+const sdk = platformSdk('google_ads', () => import('./google-ads.sdk'));
+
+async function client(ctx: ConnectorContext<GoogleCredential>): Promise<GoogleAdsClient> {
   const cred = ctx.credential;
   const app = googleApp('google_ads', ctx);
   if (!app.developerToken) {
     throw new ConnectorConfigError('the Google Ads credential has no developer token', 'google_ads', 'Tributary is missing its Google Ads developer token; ask your administrator to configure it.');
   }
+  const { createGoogleAdsClient } = await sdk();
   return createGoogleAdsClient({
     ...(ctx.baseUrls.google_ads ? { baseUrl: ctx.baseUrls.google_ads } : {}),
     clientId: app.clientId,
@@ -141,12 +146,12 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   dataRetentionMonths: 120,
 
   async validate(ctx) {
-    const c = client(ctx);
+    const c = await client(ctx);
     await listCustomerIds(ctx, c);
   },
 
   async discover(ctx): Promise<Catalog> {
-    const c = client(ctx);
+    const c = await client(ctx);
     const ids = await listCustomerIds(ctx, c);
     const accounts: AccountInfo[] = [];
     for (const id of ids) {
@@ -158,7 +163,7 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
 
   /** One call: the customer's own row (a customer the login cannot reach answers PERMISSION_DENIED). */
   async catalogFor(ctx, accountId): Promise<Catalog> {
-    const account = await describeCustomer(ctx, client(ctx), accountId);
+    const account = await describeCustomer(ctx, await client(ctx), accountId);
     return { accounts: account ? [account] : [], reportTypes: reportTypes() };
   },
 
@@ -171,7 +176,7 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
     const query = googleAdsQuery(request.reportType, request.window);
     const skip = request.resumeCursor ? Number(/^rows:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
     if (!Number.isInteger(skip)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'google_ads');
-    const c = client(ctx);
+    const c = await client(ctx);
     const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
     const batches = c.searchStream(request.account.id, query);
     let seen = 0;

@@ -4,7 +4,7 @@
 // Account insights come in two shapes: `reach` and `follower_count` as a daily time series (≤ 30 days a call),
 // every other metric only as a total over since..until. So a day's totals cost one call each, and a 90-day
 // window takes 3 + 90 calls: that is the minimum the API allows, not a paging choice.
-import { IGMedia, IGUser, User, type Cursor } from 'facebook-nodejs-business-sdk';
+import type { Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { ConnectorConfigError, type Catalog, type Connector, type ExtractRequest, type RawPage, type RecordMeta, type ReportTypeInfo } from '../contract';
 import { graphDeclaration, graphRequests } from '../meta-ads/graph-connector';
@@ -48,7 +48,8 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
     dataRetentionMonths: 24,
 
     async discover(ctx): Promise<Catalog> {
-      const g = client(ctx);
+      const g = await client(ctx);
+      const { User } = await requests.sdk();
       const accounts: Catalog['accounts'] = [];
       const edge = () => new User('me', {}, undefined, g.api).getAccounts(['id', 'name', 'instagram_business_account{id,username,name}'], { limit: 100 });
       for await (const cursor of requests.pages(ctx, g, 'list Instagram accounts', edge)) {
@@ -62,7 +63,8 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
     },
 
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
-      const g = client(ctx);
+      const g = await client(ctx);
+      const { IGMedia, IGUser } = await requests.sdk();
       const user = new IGUser(request.account.id, {}, undefined, g.api);
       if (request.resumeCursor === 'done') return;
 

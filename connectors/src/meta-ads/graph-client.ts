@@ -1,4 +1,5 @@
-// The one place Tributary builds a facebook-nodejs-business-sdk client (Meta Ads and Instagram share it).
+// Meta's Graph API as both Meta connectors see it without the SDK: the pinned version, base URLs and the
+// error mapping. The SDK client and its seam (below) live in meta.sdk.ts, loaded on the first platform call.
 //
 // The SDK hard-codes its host: `call()` builds `[FacebookAdsApi.GRAPH, FacebookAdsApi.VERSION, …path]` from two
 // static getters and never takes a base URL (PLATFORMS.md §2). The seam is made here, once: both getters are
@@ -6,8 +7,6 @@
 // two sandboxes in one test process, never see each other's host) and VERSION to our pinned constant. Pages
 // after the first follow the absolute `paging.next` URL the server sent, which is why the sandbox writes its
 // own origin there. Everything else (request building, axios, Cursor paging, error objects) is the SDK's own.
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { FacebookAdsApi } from 'facebook-nodejs-business-sdk';
 import type { Platform } from '@tributary/shared/domain/platform';
 import { ConnectorError, TransientPlatformError, type ApiVersionPin } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
@@ -35,62 +34,11 @@ export const META_DIALOG_DEFAULT_URL = 'https://www.facebook.com';
 /** ConnectorContext.baseUrls keys the Meta connectors read */
 export const META_BASE_URL_KEYS = { graph: 'meta_graph', dialog: 'meta_oauth' } as const;
 
-const graphRoute = new AsyncLocalStorage<{ baseUrl: string; version: string }>();
-let seamInstalled = false;
-
-function installGraphSeam(): void {
-  if (seamInstalled) return;
-  for (const key of ['GRAPH', 'VERSION'] as const) {
-    if (!Object.getOwnPropertyDescriptor(FacebookAdsApi, key)?.configurable) {
-      throw new Error(`facebook-nodejs-business-sdk no longer lets FacebookAdsApi.${key} be redefined; the Meta client seam needs review`);
-    }
-  }
-  Object.defineProperty(FacebookAdsApi, 'GRAPH', { get: () => graphRoute.getStore()?.baseUrl ?? META_GRAPH_DEFAULT_URL, configurable: true });
-  Object.defineProperty(FacebookAdsApi, 'VERSION', { get: () => graphRoute.getStore()?.version ?? META_GRAPH_API_VERSION, configurable: true });
-  seamInstalled = true;
-}
-
 export function graphBaseUrl(baseUrls: Readonly<Record<string, string>>): string {
   return (baseUrls[META_BASE_URL_KEYS.graph] ?? META_GRAPH_DEFAULT_URL).replace(/\/+$/, '');
 }
 export function dialogBaseUrl(baseUrls: Readonly<Record<string, string>>): string {
   return (baseUrls[META_BASE_URL_KEYS.dialog] ?? baseUrls[META_BASE_URL_KEYS.graph] ?? META_DIALOG_DEFAULT_URL).replace(/\/+$/, '');
-}
-
-/** One SDK api per access token and host. */
-export class GraphClient {
-  readonly api: FacebookAdsApi;
-
-  constructor(
-    accessToken: string,
-    readonly baseUrl: string,
-    private readonly platform: Platform,
-    private readonly callTimeoutMs: number,
-    /** the pinned version; another only in tests of how Meta answers an expired one */
-    private readonly version: string = META_GRAPH_API_VERSION,
-  ) {
-    installGraphSeam();
-    // crashLog=false: init with the default would hook uncaughtException and post our errors to Meta
-    this.api = new FacebookAdsApi(accessToken, 'en_US', false);
-    // keeps response headers on results: the usage headers tell us how close to throttling we are
-    this.api.setShowHeader(true);
-  }
-
-  /** Runs SDK calls against this client's host and turns whatever fails into a classified ConnectorError. */
-  async run<T>(what: string, fn: (api: FacebookAdsApi) => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    // The SDK gives axios no timeout; a connection the platform never answers would hold the worker forever.
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`${what}: no answer within ${this.callTimeoutMs} ms`), { name: 'TimeoutError' })), this.callTimeoutMs);
-    });
-    try {
-      return await Promise.race([graphRoute.run({ baseUrl: this.baseUrl, version: this.version }, () => fn(this.api)), deadline]);
-    } catch (err) {
-      throw classifyGraphError(this.platform, err, what);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 // -------------------------------------------------------------------------------------------------

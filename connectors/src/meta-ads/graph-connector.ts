@@ -2,11 +2,12 @@
 // client per call (the SDK seam in graph-client.ts), Meta's error mapping and usage headers, the cheap
 // validate call, and paging through an SDK Cursor. Each connector adds its own streams and discovery.
 import type { Cursor } from 'facebook-nodejs-business-sdk';
-import { User } from 'facebook-nodejs-business-sdk';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { Connector, ConnectorContext } from '../contract';
 import { callPlatform } from '../runtime/call';
-import { GraphClient, META_GRAPH_API, classifyGraphError, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
+import { platformSdk } from '../runtime/platform-sdk';
+import { META_GRAPH_API, classifyGraphError, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
+import type { GraphClient } from './meta.sdk';
 import { MetaCredentialSchema, exchangeMetaCode, metaAccessTokenExpiresAt, metaAuthorizeUrl, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
 
 /** Above this Business Use Case usage (percent) the credential pauses and lets the budget recover before Meta throttles it. */
@@ -20,15 +21,21 @@ type GraphDeclaration = Pick<
 
 /** A Graph API connector's requests: one SDK client per context, each request budgeted and classified by the runtime. */
 export interface GraphRequests {
-  client(ctx: ConnectorContext<MetaCredential>): GraphClient;
+  /** the SDK (meta.sdk.ts), loaded on first use */
+  sdk(): Promise<MetaSdk>;
+  client(ctx: ConnectorContext<MetaCredential>): Promise<GraphClient>;
   call<T>(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, fn: () => Promise<T>): Promise<T>;
   /** every page of an edge, following the SDK Cursor; each page is one request */
   pages(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, first: () => Promise<Cursor>): AsyncGenerator<Cursor>;
 }
 
+export type MetaSdk = typeof import('./meta.sdk');
+
 export function graphRequests(self: () => Connector<MetaCredential>, platform: Platform, callTimeoutMs: number): GraphRequests {
+  const sdk = platformSdk(platform, () => import('./meta.sdk'));
   const requests: GraphRequests = {
-    client: (ctx) => new GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), platform, callTimeoutMs),
+    sdk,
+    client: async (ctx) => new (await sdk()).GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), platform, callTimeoutMs),
     call: (ctx, g, what, fn) => callPlatform(self(), ctx, what, () => g.run(what, fn)),
     async *pages(ctx, g, what, first): AsyncGenerator<Cursor> {
       let cursor: Cursor = await requests.call(ctx, g, what, first);
@@ -60,7 +67,8 @@ export function graphDeclaration(platform: Platform, scopes: readonly string[], 
       return regainAccessMs(headers) ?? DEFAULT_USAGE_PAUSE_MS;
     },
     async validate(ctx) {
-      const g = requests.client(ctx);
+      const g = await requests.client(ctx);
+      const { User } = await requests.sdk();
       await requests.call(ctx, g, 'read the connected user', () => new User('me', {}, undefined, g.api).read(['id', 'name']));
     },
     buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: auth.scopes }),

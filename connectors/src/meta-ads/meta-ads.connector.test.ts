@@ -13,7 +13,8 @@ import { runExtract } from '../runtime/call';
 import { MemoryLogger, VirtualClock, canonicalDecimal, daySums } from '../runtime/test-support';
 import { startMetaSandbox, type MetaSandbox } from '../sandboxes/meta/meta-sandbox';
 import { User } from 'facebook-nodejs-business-sdk';
-import { GraphClient, META_GRAPH_API_VERSION } from './graph-client';
+import { META_GRAPH_API_VERSION } from './graph-client';
+import { GraphClient } from './meta.sdk';
 import { createMetaAdsConnector } from './meta-ads.connector';
 import type { MetaCredential } from './meta-oauth';
 

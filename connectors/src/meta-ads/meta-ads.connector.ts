@@ -6,7 +6,7 @@
 // Requests, paging, error mapping, OAuth and validate are the Graph declaration Meta Ads shares with Instagram
 // (graph-connector.ts). Retries are not done here: the runtime (../runtime/call.ts) budgets each request,
 // waits out rate limits as Meta asked, refreshes the token once, and resumes from the last page's cursor.
-import { AdAccount, AdReportRun, User, type Cursor } from 'facebook-nodejs-business-sdk';
+import type { AdReportRun, Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import {
   ConnectorConfigError,
@@ -19,7 +19,7 @@ import {
   type ReportTypeInfo,
 } from '../contract';
 import { pollPlatform } from '../runtime/call';
-import type { GraphClient } from './graph-client';
+import type { GraphClient } from './meta.sdk';
 import { graphDeclaration, graphRequests } from './graph-connector';
 import type { MetaCredential } from './meta-oauth';
 import { DEFAULT_CONVERSION_ACTION_TYPE, normalizeInsightsPage } from './normalize';
@@ -100,7 +100,8 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     dataRetentionMonths: 37,
 
     async discover(ctx): Promise<Catalog> {
-      const g = client(ctx);
+      const g = await client(ctx);
+      const { User } = await requests.sdk();
       const accounts: Catalog['accounts'] = [];
       const edge = () => new User('me', {}, undefined, g.api).getAdAccounts(['account_id', 'name', 'currency', 'timezone_name', 'account_status'], { limit: 100 });
       for await (const cursor of requests.pages(ctx, g, 'list ad accounts', edge)) {
@@ -118,7 +119,9 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
       if (!level) throw new ConnectorConfigError(`unknown Meta Ads report type ${request.reportType}`, 'meta_ads', `Meta Ads has no report "${request.reportType}".`);
       if (request.resumeCursor === 'done') return;
       const [kind, runOrAfter, runAfter] = (request.resumeCursor ?? '').split('|');
-      const g = client(ctx);
+      const g = await client(ctx);
+      const { AdAccount, AdReportRun } = await requests.sdk();
+      const reportRun = (id: string) => newReportRun(AdReportRun, id, g);
       const account = new AdAccount(`act_${request.account.id.replace(/^act_/, '')}`, {}, undefined, g.api);
       const fields = [...LEVEL_FIELDS[reportType], ...METRICS];
       const params = { level, time_increment: 1, time_range: { since: request.window.start, until: request.window.end }, limit: pageSize };
@@ -141,7 +144,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
         await pollPlatform(connector, ctx, `the Meta report run ${id} for ${what}`, { maxPolls, delayMs }, async () => {
           // exportAllData: read() records what the server sent as the object's data, not as changes, so
           // exportData() (changes only) would never show the status
-          const status = (await call(ctx, g, `poll the report run for ${what}`, () => reportRun(id, g).get(['async_status', 'async_percent_completion']))).exportAllData() as {
+          const status = (await call(ctx, g, `poll the report run for ${what}`, () => reportRun(id).get(['async_status', 'async_percent_completion']))).exportAllData() as {
             async_status?: string; async_percent_completion?: number; error_message?: string; error_code?: number;
           };
           if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
@@ -152,7 +155,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
         });
       }
       const id: string = runId;
-      const run = reportRun(id, g);
+      const run = reportRun(id);
       yield* pages(ctx, g, what, (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }), kind === 'a' ? runAfter : undefined, `a|${id}`);
     },
 
@@ -172,6 +175,6 @@ export const metaAdsConnector = createMetaAdsConnector();
  * the api, so the id goes in as report_run_id and the api is set back by hand. Without them the SDK's own
  * read() and getInsights() throw "AdReportRun Id not defined" / find no api.
  */
-function reportRun(id: string, g: GraphClient): AdReportRun {
-  return Object.assign(new AdReportRun(id, { report_run_id: id }, undefined, g.api), { _api: g.api });
+function newReportRun(ReportRun: typeof AdReportRun, id: string, g: GraphClient): AdReportRun {
+  return Object.assign(new ReportRun(id, { report_run_id: id }, undefined, g.api), { _api: g.api });
 }

@@ -3,11 +3,14 @@
 // Retry and Catch match on.
 import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
+import { createTracer, traced } from '@tributary/shared/observability/tracing';
 import { createPipelineDeps } from './pipeline-deps';
 import { pipelineTaskHandlers } from './pipeline';
 
-const handlers = pipelineTaskHandlers(createPipelineDeps(createAdapters(loadFunctionConfig('pipeline'))));
+const adapters = createAdapters(loadFunctionConfig('pipeline'));
+const handlers = pipelineTaskHandlers(createPipelineDeps(adapters));
+const tracer = createTracer(adapters.config);
 
-export const planHandler = handlers.PlanFunctionArn;
-export const extractHandler = handlers.ExtractFunctionArn;
-export const finalizeHandler = handlers.FinalizeFunctionArn;
+export const planHandler = traced(tracer, handlers.PlanFunctionArn);
+export const extractHandler = traced(tracer, handlers.ExtractFunctionArn);
+export const finalizeHandler = traced(tracer, handlers.FinalizeFunctionArn);

@@ -4,6 +4,7 @@
 import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
+import { createTracer, traced } from '@tributary/shared/observability/tracing';
 import { z } from 'zod';
 import { fireSchedule } from './schedule-sync';
 
@@ -11,7 +12,7 @@ const adapters = createAdapters(loadFunctionConfig('schedule-starter'));
 const logger = structuredLogger('tributary-schedule-starter', adapters.config.logLevel);
 const EventSchema = z.object({ data_source_id: z.string().uuid() });
 
-export async function handler(event: unknown) {
+export const handler = traced(createTracer(adapters.config), async (event: unknown) => {
   const { data_source_id } = EventSchema.parse(event);
   return fireSchedule({ db: adapters.db, workflow: adapters.workflow, logger }, data_source_id);
-}
+});

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
+import { createTracer, tracedStreaming } from '@tributary/shared/observability/tracing';
 import { isODataPath, serveOData, type ODataDeps } from './odata/serve-odata';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 import { webhookRequestFromEvent } from './webhook-request';
@@ -37,10 +38,12 @@ deps.catch(() => {
   deps = undefined;
 });
 
-export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+const tracer = createTracer(loadFunctionConfig('webhook'));
+
+export const handler = awslambda.streamifyResponse(tracedStreaming(tracer, async (event: APIGatewayProxyEventV2, responseStream: Writable, context: { awsRequestId: string }) => {
   deps ??= loadDeps();
   const resolved = await deps;
   await (isODataPath(event.rawPath) ? serveOData : serveWebhook)(resolved, webhookRequestFromEvent(event, context.awsRequestId), {
     head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }),
   });
-});
+}));

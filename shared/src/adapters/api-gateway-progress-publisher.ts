@@ -1,10 +1,11 @@
 // ProgressPublisher in AWS: posts each event (progress-message.ts) to every WebSocket connection registered
 // under its organization, through the API Gateway Management API; a connection that is gone (410) is
 // forgotten. Best effort: a failed post never fails the run that published.
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ProgressEvent, ProgressPublisher } from '../ports/progress-events';
 import type { DynamoDbProgressConnections } from './dynamodb-progress-connections';
 import { toProgressMessage } from './progress-message';
+import { awsSdk } from './aws-sdk';
 
 export class ApiGatewayProgressPublisher implements ProgressPublisher {
   constructor(
@@ -22,9 +23,9 @@ export class ApiGatewayProgressPublisher implements ProgressPublisher {
     const data = Buffer.from(JSON.stringify(toProgressMessage(e)));
     await Promise.all(ids.map(async (ConnectionId) => {
       try {
-        await this.api.send(new PostToConnectionCommand({ ConnectionId, Data: data }));
+        await this.api.send(new (awsSdk.apiGatewayManagementApi().PostToConnectionCommand)({ ConnectionId, Data: data }));
       } catch (err) {
-        const gone = err instanceof GoneException || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
+        const gone = err instanceof awsSdk.apiGatewayManagementApi().GoneException || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
         if (gone) await this.connections.remove(ConnectionId).catch(() => undefined);
       }
     }));

@@ -1,25 +1,10 @@
 // IdentityProvider over @aws-sdk/client-cognito-identity-provider. The same code speaks to a user pool in
 // AWS and to cognito-local; only the client's endpoint differs. Cognito's errors are mapped to AppErrors
 // here, once, with messages that do not reveal whether an account exists.
-import {
-  AdminConfirmSignUpCommand,
-  AdminUpdateUserAttributesCommand,
-  ChangePasswordCommand,
-  CognitoIdentityProviderClient,
-  ConfirmForgotPasswordCommand,
-  ConfirmSignUpCommand,
-  ForgotPasswordCommand,
-  GetUserCommand,
-  GlobalSignOutCommand,
-  InitiateAuthCommand,
-  ResendConfirmationCodeCommand,
-  RevokeTokenCommand,
-  SignUpCommand,
-  UpdateUserAttributesCommand,
-  type AuthenticationResultType,
-} from '@aws-sdk/client-cognito-identity-provider';
+import type { CognitoIdentityProviderClient, AuthenticationResultType } from '@aws-sdk/client-cognito-identity-provider';
 import { AppError, AuthenticationRequiredError, ConflictError, ValidationError } from '../domain/errors';
 import type { AuthTokens, IdentityProfile, IdentityProvider } from '../ports/identity-provider';
+import { awsSdk } from './aws-sdk';
 
 export interface CognitoIdentityOptions {
   userPoolId: string;
@@ -92,48 +77,48 @@ export class CognitoIdentityProvider implements IdentityProvider {
       ...(input.lastName ? [{ Name: 'family_name', Value: input.lastName }] : []),
     ];
     const out = await this.send(() =>
-      this.client.send(new SignUpCommand({ ClientId: this.options.clientId, Username: input.email, Password: input.password, UserAttributes: attributes })),
+      this.client.send(new (awsSdk.cognitoIdentityProvider().SignUpCommand)({ ClientId: this.options.clientId, Username: input.email, Password: input.password, UserAttributes: attributes })),
     );
     return { sub: out.UserSub ?? '', confirmed: Boolean(out.UserConfirmed) };
   }
 
   async confirmSignUp(email: string, code: string) {
-    await this.send(() => this.client.send(new ConfirmSignUpCommand({ ClientId: this.options.clientId, Username: email, ConfirmationCode: code })));
+    await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().ConfirmSignUpCommand)({ ClientId: this.options.clientId, Username: email, ConfirmationCode: code })));
   }
 
   async resendConfirmationCode(email: string) {
-    await this.send(() => this.client.send(new ResendConfirmationCodeCommand({ ClientId: this.options.clientId, Username: email })));
+    await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().ResendConfirmationCodeCommand)({ ClientId: this.options.clientId, Username: email })));
   }
 
   async adminConfirmSignUp(email: string) {
-    await this.send(() => this.client.send(new AdminConfirmSignUpCommand({ UserPoolId: this.options.userPoolId, Username: email })));
+    await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().AdminConfirmSignUpCommand)({ UserPoolId: this.options.userPoolId, Username: email })));
     // auto-confirm vouches for the address as the pre-sign-up trigger's autoVerifyEmail does in AWS
     await this.send(() =>
-      this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: this.options.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] })),
+      this.client.send(new (awsSdk.cognitoIdentityProvider().AdminUpdateUserAttributesCommand)({ UserPoolId: this.options.userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] })),
     );
   }
 
   async login(email: string, password: string) {
     const out = await this.send(() =>
-      this.client.send(new InitiateAuthCommand({ ClientId: this.options.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } })),
+      this.client.send(new (awsSdk.cognitoIdentityProvider().InitiateAuthCommand)({ ClientId: this.options.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } })),
     );
     return tokens(out.AuthenticationResult);
   }
 
   async refresh(refreshToken: string) {
     const out = await this.send(() =>
-      this.client.send(new InitiateAuthCommand({ ClientId: this.options.clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: refreshToken } })),
+      this.client.send(new (awsSdk.cognitoIdentityProvider().InitiateAuthCommand)({ ClientId: this.options.clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: refreshToken } })),
     );
     return tokens(out.AuthenticationResult);
   }
 
   async logout(accessToken: string, refreshToken?: string) {
-    if (refreshToken) await this.send(() => this.client.send(new RevokeTokenCommand({ ClientId: this.options.clientId, Token: refreshToken })));
-    if (this.options.supportsGlobalSignOut) await this.send(() => this.client.send(new GlobalSignOutCommand({ AccessToken: accessToken })));
+    if (refreshToken) await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().RevokeTokenCommand)({ ClientId: this.options.clientId, Token: refreshToken })));
+    if (this.options.supportsGlobalSignOut) await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().GlobalSignOutCommand)({ AccessToken: accessToken })));
   }
 
   async getProfile(accessToken: string): Promise<IdentityProfile> {
-    const out = await this.send(() => this.client.send(new GetUserCommand({ AccessToken: accessToken })));
+    const out = await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().GetUserCommand)({ AccessToken: accessToken })));
     const attr = (name: string) => out.UserAttributes?.find((a) => a.Name === name)?.Value;
     const email = attr('email');
     if (!email) throw new AppError('INTERNAL_SERVER_ERROR', 'The identity has no email address', 500);
@@ -146,16 +131,16 @@ export class CognitoIdentityProvider implements IdentityProvider {
       ...(changes.lastName !== undefined ? [{ Name: 'family_name', Value: changes.lastName }] : []),
     ];
     if (!attributes.length) return;
-    await this.send(() => this.client.send(new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: attributes })));
+    await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().UpdateUserAttributesCommand)({ AccessToken: accessToken, UserAttributes: attributes })));
   }
 
   async changePassword(accessToken: string, previousPassword: string, proposedPassword: string) {
-    await this.send(() => this.client.send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: previousPassword, ProposedPassword: proposedPassword })));
+    await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().ChangePasswordCommand)({ AccessToken: accessToken, PreviousPassword: previousPassword, ProposedPassword: proposedPassword })));
   }
 
   async forgotPassword(email: string) {
     try {
-      await this.client.send(new ForgotPasswordCommand({ ClientId: this.options.clientId, Username: email }));
+      await this.client.send(new (awsSdk.cognitoIdentityProvider().ForgotPasswordCommand)({ ClientId: this.options.clientId, Username: email }));
     } catch (error) {
       // answering the same for unknown addresses keeps the endpoint from confirming which accounts exist
       if ((error as { name?: string }).name === 'UserNotFoundException') return;
@@ -164,6 +149,6 @@ export class CognitoIdentityProvider implements IdentityProvider {
   }
 
   async confirmForgotPassword(email: string, code: string, password: string) {
-    await this.send(() => this.client.send(new ConfirmForgotPasswordCommand({ ClientId: this.options.clientId, Username: email, ConfirmationCode: code, Password: password })));
+    await this.send(() => this.client.send(new (awsSdk.cognitoIdentityProvider().ConfirmForgotPasswordCommand)({ ClientId: this.options.clientId, Username: email, ConfirmationCode: code, Password: password })));
   }
 }

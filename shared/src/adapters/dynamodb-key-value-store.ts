@@ -1,9 +1,10 @@
 // KeyValueStore on DynamoDB (dynalite locally): one table, partition key `pk`, value under `v`, expiry in
 // `expiresAt` (epoch seconds, the table's TTL attribute). DynamoDB deletes expired items lazily (up to days
 // later; dynalite never), so every read also treats an expired item as absent.
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient, BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { KeyValueStore } from '../ports/key-value-store';
+import { awsSdk } from './aws-sdk';
 
 interface Item {
   pk: string;
@@ -16,7 +17,7 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(client: DynamoDBClient, private readonly table: string, private readonly nowMs: () => number = Date.now) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = awsSdk.dynamoDbDocument().DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
   private nowSeconds(): number {
@@ -30,7 +31,7 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
   }
 
   async get<T>(key: string): Promise<T | null> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
+    const res = await this.doc.send(new (awsSdk.dynamoDbDocument().GetCommand)({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
     return (this.live(res.Item as Item | undefined)?.v as T | undefined) ?? null;
   }
 
@@ -44,7 +45,7 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
       };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        const res: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        const res: BatchGetCommandOutput = await this.doc.send(new (awsSdk.dynamoDbDocument().BatchGetCommand)({ RequestItems: request }));
         for (const item of (res.Responses?.[this.table] ?? []) as Item[]) {
           const live = this.live(item);
           if (live) found.set(live.pk, Number(live.n ?? 0));
@@ -59,7 +60,7 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
     const item: Item = { pk: key, v: value, ...(options.ttlSeconds ? { expiresAt: this.nowSeconds() + options.ttlSeconds } : {}) };
     try {
       await this.doc.send(
-        new PutCommand({
+        new (awsSdk.dynamoDbDocument().PutCommand)({
           TableName: this.table,
           Item: item,
           ...(options.onlyIfAbsent
@@ -69,18 +70,18 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
       );
       return true;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return false;
+      if (err instanceof awsSdk.dynamoDb().ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return false;
       throw err;
     }
   }
 
   async take<T>(key: string): Promise<T | null> {
-    const res = await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: key }, ReturnValues: 'ALL_OLD' }));
+    const res = await this.doc.send(new (awsSdk.dynamoDbDocument().DeleteCommand)({ TableName: this.table, Key: { pk: key }, ReturnValues: 'ALL_OLD' }));
     return (this.live(res.Attributes as Item | undefined)?.v as T | undefined) ?? null;
   }
 
   async delete(key: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: key } }));
+    await this.doc.send(new (awsSdk.dynamoDbDocument().DeleteCommand)({ TableName: this.table, Key: { pk: key } }));
   }
 
   async increment(key: string, by: number, options: { ttlSeconds?: number } = {}): Promise<number> {
@@ -89,7 +90,7 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
     try {
       // add to a live counter (or create one); an expired one fails the condition and is restarted below
       const res = await this.doc.send(
-        new UpdateCommand({
+        new (awsSdk.dynamoDbDocument().UpdateCommand)({
           TableName: this.table,
           Key: { pk: key },
           UpdateExpression: expiresAt ? 'ADD n :by SET expiresAt = if_not_exists(expiresAt, :exp)' : 'ADD n :by',
@@ -100,8 +101,8 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
       );
       return Number(res.Attributes?.n ?? by);
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException')) throw err;
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: key, n: by, ...(expiresAt ? { expiresAt } : {}) } }));
+      if (!(err instanceof awsSdk.dynamoDb().ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException')) throw err;
+      await this.doc.send(new (awsSdk.dynamoDbDocument().PutCommand)({ TableName: this.table, Item: { pk: key, n: by, ...(expiresAt ? { expiresAt } : {}) } }));
       return by;
     }
   }

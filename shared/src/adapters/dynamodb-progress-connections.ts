@@ -2,8 +2,9 @@
 // TTL on expiresAt; API Gateway closes a connection after 2 hours at most):
 //   pk "org#<organizationId>"  sk "conn#<connectionId>"   one item per organization the user belongs to
 //   pk "conn#<connectionId>"   sk "orgs"                  which organizations it was registered under
-import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, type BatchWriteCommandInput, type BatchWriteCommandOutput, DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { BatchWriteCommandInput, BatchWriteCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsSdk } from './aws-sdk';
 
 export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
 
@@ -11,7 +12,7 @@ export class DynamoDbProgressConnections {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(client: DynamoDBClient, private readonly table: string, private readonly nowMs: () => number = Date.now) {
-    this.doc = DynamoDBDocumentClient.from(client);
+    this.doc = awsSdk.dynamoDbDocument().DynamoDBDocumentClient.from(client);
   }
 
   async add(connectionId: string, organizationIds: readonly string[]): Promise<void> {
@@ -23,7 +24,7 @@ export class DynamoDbProgressConnections {
     for (let i = 0; i < items.length; i += 25) {
       let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
       while (pending?.length) {
-        const r: BatchWriteCommandOutput = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+        const r: BatchWriteCommandOutput = await this.doc.send(new (awsSdk.dynamoDbDocument().BatchWriteCommand)({ RequestItems: { [this.table]: pending } }));
         pending = r.UnprocessedItems?.[this.table];
       }
     }
@@ -35,7 +36,7 @@ export class DynamoDbProgressConnections {
     const ids: string[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const r = await this.doc.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `org#${organizationId}` }, ExclusiveStartKey: start, ConsistentRead: true }));
+      const r = await this.doc.send(new (awsSdk.dynamoDbDocument().QueryCommand)({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `org#${organizationId}` }, ExclusiveStartKey: start, ConsistentRead: true }));
       for (const item of r.Items ?? []) if (Number(item.expiresAt) > now) ids.push(String(item.connectionId));
       start = r.LastEvaluatedKey;
     } while (start);
@@ -44,9 +45,9 @@ export class DynamoDbProgressConnections {
 
   /** forgets a connection under every organization it was registered with */
   async remove(connectionId: string): Promise<void> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `conn#${connectionId}`, sk: 'orgs' }, ConsistentRead: true }));
+    const r = await this.doc.send(new (awsSdk.dynamoDbDocument().GetCommand)({ TableName: this.table, Key: { pk: `conn#${connectionId}`, sk: 'orgs' }, ConsistentRead: true }));
     const orgs = (r.Item?.organizationIds as string[] | undefined) ?? [];
-    for (const org of orgs) await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `org#${org}`, sk: `conn#${connectionId}` } }));
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `conn#${connectionId}`, sk: 'orgs' } }));
+    for (const org of orgs) await this.doc.send(new (awsSdk.dynamoDbDocument().DeleteCommand)({ TableName: this.table, Key: { pk: `org#${org}`, sk: `conn#${connectionId}` } }));
+    await this.doc.send(new (awsSdk.dynamoDbDocument().DeleteCommand)({ TableName: this.table, Key: { pk: `conn#${connectionId}`, sk: 'orgs' } }));
   }
 }

@@ -2,16 +2,9 @@
 // Its target is the starter Lambda (functions/src/schedules/schedule-starter.lambda.ts), which calls
 // startExtractionRun: the run needs its job row before the state machine starts, so the state machine is
 // not the direct target. Failed deliveries go to the dead-letter queue.
-import {
-  ConflictException,
-  CreateScheduleCommand,
-  DeleteScheduleCommand,
-  GetScheduleCommand,
-  ResourceNotFoundException,
-  UpdateScheduleCommand,
-  type SchedulerClient,
-} from '@aws-sdk/client-scheduler';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { scheduleName, type ScheduleRegistry, type ScheduleSpec } from '../ports/schedule-registry';
+import { awsSdk } from './aws-sdk';
 
 export interface EventBridgeScheduleOptions {
   groupName: string;
@@ -48,33 +41,33 @@ export class EventBridgeScheduleRegistry implements ScheduleRegistry {
   async put(spec: ScheduleSpec): Promise<void> {
     const request = this.request(spec);
     try {
-      await this.client.send(new UpdateScheduleCommand(request));
+      await this.client.send(new (awsSdk.scheduler().UpdateScheduleCommand)(request));
     } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
+      if (!(error instanceof awsSdk.scheduler().ResourceNotFoundException)) throw error;
       try {
-        await this.client.send(new CreateScheduleCommand(request));
+        await this.client.send(new (awsSdk.scheduler().CreateScheduleCommand)(request));
       } catch (createError) {
         // created meanwhile by a concurrent request: update it to this spec
-        if (!(createError instanceof ConflictException)) throw createError;
-        await this.client.send(new UpdateScheduleCommand(request));
+        if (!(createError instanceof awsSdk.scheduler().ConflictException)) throw createError;
+        await this.client.send(new (awsSdk.scheduler().UpdateScheduleCommand)(request));
       }
     }
   }
 
   async remove(dataSourceId: string): Promise<void> {
     try {
-      await this.client.send(new DeleteScheduleCommand({ Name: scheduleName(dataSourceId), GroupName: this.options.groupName }));
+      await this.client.send(new (awsSdk.scheduler().DeleteScheduleCommand)({ Name: scheduleName(dataSourceId), GroupName: this.options.groupName }));
     } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
+      if (!(error instanceof awsSdk.scheduler().ResourceNotFoundException)) throw error;
     }
   }
 
   async get(dataSourceId: string): Promise<ScheduleSpec | undefined> {
     try {
-      const s = await this.client.send(new GetScheduleCommand({ Name: scheduleName(dataSourceId), GroupName: this.options.groupName }));
+      const s = await this.client.send(new (awsSdk.scheduler().GetScheduleCommand)({ Name: scheduleName(dataSourceId), GroupName: this.options.groupName }));
       return { dataSourceId, expression: s.ScheduleExpression ?? '', timezone: s.ScheduleExpressionTimezone ?? 'UTC', enabled: s.State === 'ENABLED' };
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
+      if (error instanceof awsSdk.scheduler().ResourceNotFoundException) return undefined;
       throw error;
     }
   }

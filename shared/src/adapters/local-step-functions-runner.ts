@@ -4,7 +4,8 @@
 // which is the very handler the Lambda wraps in AWS.
 import 'promise.withresolvers/auto'; // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); Node 20 needs the shim first
 import { randomUUID } from 'node:crypto';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { createRequire } from 'node:module';
+import type { StateMachine } from 'aws-local-stepfunctions';
 import {
   EXTRACTION_TASK_PLACEHOLDERS,
   substituteDefinition,
@@ -14,6 +15,11 @@ import {
   type WorkflowExecutionEnded,
   type WorkflowTaskHandler,
 } from '../ports/workflow-runner';
+
+// Required by name when the first run starts, so no bundle carries it: only the laptop and the tests run the
+// state machine in process (a Lambda's config never asks for it), and it would load AWS SDK clients at start.
+const load = createRequire(import.meta.url);
+const stateMachine = () => (load('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions')).StateMachine;
 
 export interface LocalStepFunctionsOptions {
   /** milliseconds per Retry attempt instead of the definition's backoff (tests) */
@@ -85,7 +91,7 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
     const handlers = this.handlers;
     if (!handlers) throw new Error('the local workflow runner has no task handlers; the pipeline must call useTaskHandlers first');
     const executionId = `local:${name}:${randomUUID()}`;
-    const machine = (this.machine ??= new StateMachine(this.definition as never, { validationOptions: { checkArn: true, checkPaths: true } }));
+    const machine = (this.machine ??= new (stateMachine())(this.definition as never, { validationOptions: { checkArn: true, checkPaths: true } }));
     const taskResourceLocalHandlers = Object.fromEntries([...this.taskStates].map(([state, placeholder]) => [state, (i: unknown) => handlers[placeholder](i)]));
     const retryIntervalOverrides = this.options.retryIntervalMs === undefined ? undefined : Object.fromEntries([...this.taskStates.keys()].map((s) => [s, this.options.retryIntervalMs!]));
     const waitTimeOverrides = this.options.waitMs === undefined ? undefined : Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs!]));

@@ -3,9 +3,10 @@
 // operator fills (DEPLOY.md, "OAuth apps"). The secret is read when a flow first needs it and kept for five
 // minutes, so filling or rotating it takes effect without a deploy. An app configured nowhere, or a secret
 // still empty, is a 501 that names the setting to fill; never a 500.
-import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OAUTH_APP_SETTINGS, type OAuthAppConfig, type OAuthAppName, type PlatformsConfig } from '../config/config';
 import { NotImplementedError } from '../domain/errors';
+import { awsSdk } from './aws-sdk';
 
 const CACHE_MS = 5 * 60_000;
 
@@ -42,9 +43,9 @@ export class ConfiguredOAuthAppSource implements OAuthAppSource {
       new NotImplementedError(`The ${app} OAuth app is not configured in this environment: ${what} (DEPLOY.md, "OAuth apps")`, { app, missing_settings: [secretId] });
     let raw: string | undefined;
     try {
-      raw = (await this.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+      raw = (await this.secretsManager.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: secretId }))).SecretString;
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) throw unfilled(`the secret ${secretId} does not exist`);
+      if (error instanceof awsSdk.secretsManager().ResourceNotFoundException) throw unfilled(`the secret ${secretId} does not exist`);
       throw error;
     }
     let value: Record<string, unknown> = {};

@@ -1,11 +1,12 @@
 // Reading a whole secret by ARN from Secrets Manager: the deploy-time migration reads the database
 // logins this way (the application's credential secrets go through SecretsManagerSecretStore).
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsSdk } from './aws-sdk';
 
 let client: SecretsManagerClient | undefined;
 
 export async function readSecretString(arn: string): Promise<string> {
-  client ??= new SecretsManagerClient({});
-  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  client ??= new (awsSdk.secretsManager().SecretsManagerClient)({});
+  const { SecretString } = await client.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: arn }));
   return SecretString ?? '';
 }

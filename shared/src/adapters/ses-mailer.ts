@@ -1,6 +1,7 @@
 // Invitation email through Amazon SES (v2 SendEmail) from the deployment's verified sender address.
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { InvitationEmail, Mailer } from '../ports/mailer';
+import { awsSdk } from './aws-sdk';
 
 export class SesMailer implements Mailer {
   constructor(
@@ -19,7 +20,7 @@ export class SesMailer implements Mailer {
       'If you did not expect this invitation, ignore this email.',
     ].join('\n');
     await this.client.send(
-      new SendEmailCommand({
+      new (awsSdk.sesV2().SendEmailCommand)({
         FromEmailAddress: this.options.from,
         Destination: { ToAddresses: [message.to] },
         Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: text, Charset: 'UTF-8' } } } },

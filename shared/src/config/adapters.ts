@@ -1,13 +1,11 @@
 // The composition root: the one place that turns a Config into implementations. It branches on what the
 // config says to build (an endpoint, a store kind), never on "am I local?". Lambdas call
 // createAdapters(loadConfig()) once at module scope; tests and the local runner pass their own Config.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
+// createAdapters builds each port on its first use (lazyPort): an AWS SDK client's module is loaded and the
+// client constructed when a handler first needs it, not at cold start (adapters/aws-sdk.ts).
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { awsSdk } from '../adapters/aws-sdk';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,7 +35,6 @@ import { S3BlobStore } from '../adapters/s3-blob-store';
 import type { BlobStore } from '../ports/blob-store';
 import type { KeyValueStore } from '../ports/key-value-store';
 import { LOCAL_AWS_CREDENTIALS, S3RVER_CREDENTIALS } from '../local/stand-in-credentials';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ProgressConfig } from './progress-config';
 import { ApiGatewayProgressPublisher } from '../adapters/api-gateway-progress-publisher';
 import { DynamoDbProgressConnections } from '../adapters/dynamodb-progress-connections';
@@ -72,7 +69,7 @@ export interface Adapters {
 }
 
 export function s3Client(config: ObjectStoreConfig): S3Client {
-  return new S3Client({
+  return new (awsSdk.s3().S3Client)({
     region: config.region,
     forcePathStyle: config.forcePathStyle,
     // a configured endpoint is a stand-in (s3rver) that accepts only its own fixed credentials
@@ -81,7 +78,7 @@ export function s3Client(config: ObjectStoreConfig): S3Client {
 }
 
 export function dynamoDbClient(config: KeyValueConfig): DynamoDBClient {
-  return new DynamoDBClient({
+  return new (awsSdk.dynamoDb().DynamoDBClient)({
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint, credentials: LOCAL_AWS_CREDENTIALS } : {}),
   });
@@ -89,7 +86,7 @@ export function dynamoDbClient(config: KeyValueConfig): DynamoDBClient {
 
 export function secretStore(config: SecretStoreConfig): SecretStore {
   return config.kind === 'aws-secrets-manager'
-    ? new SecretsManagerSecretStore(new SecretsManagerClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), { kmsKeyId: config.kmsKeyId, secretPrefix: config.secretPrefix })
+    ? new SecretsManagerSecretStore(new (awsSdk.secretsManager().SecretsManagerClient)({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), { kmsKeyId: config.kmsKeyId, secretPrefix: config.secretPrefix })
     : new LocalEnvelopeSecretStore({ keyFile: config.keyFile, storeDir: config.storeDir });
 }
 
@@ -102,12 +99,12 @@ export function oauthAppSource(config: Pick<Config, 'platforms' | 'secrets' | 'o
   const needsClient = Object.keys(platforms.oauthAppSecrets).length > 0;
   const region = secrets.kind === 'aws-secrets-manager' ? secrets.region : config.objectStore.region;
   const endpoint = secrets.kind === 'aws-secrets-manager' ? secrets.endpoint : undefined;
-  const client = needsClient ? new SecretsManagerClient({ region, ...(endpoint ? { endpoint } : {}) }) : undefined;
+  const client = needsClient ? new (awsSdk.secretsManager().SecretsManagerClient)({ region, ...(endpoint ? { endpoint } : {}) }) : undefined;
   return new ConfiguredOAuthAppSource(platforms, client);
 }
 
 export function identityProvider(config: IdentityConfig): IdentityProvider {
-  const client = new CognitoIdentityProviderClient(
+  const client = new (awsSdk.cognitoIdentityProvider().CognitoIdentityProviderClient)(
     config.kind === 'cognito-local'
       ? { region: 'us-east-1', endpoint: config.endpoint, credentials: LOCAL_AWS_CREDENTIALS }
       : { region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) },
@@ -128,7 +125,7 @@ export function tokenVerifier(config: IdentityConfig): TokenVerifier {
 export function workflowRunner(config: WorkflowConfig): WorkflowRunner {
   switch (config.kind) {
     case 'step-functions':
-      return new StepFunctionsWorkflowRunner(new SFNClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), config.stateMachineArn);
+      return new StepFunctionsWorkflowRunner(new (awsSdk.sfn().SFNClient)({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), config.stateMachineArn);
     case 'local-step-functions':
       return new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
     case 'none':
@@ -139,12 +136,12 @@ export function workflowRunner(config: WorkflowConfig): WorkflowRunner {
 }
 
 /** Where progress events go: API Gateway WebSocket connections, the local WebSocket server, or in-process listeners. */
-export function progressPublisher(config: ProgressConfig, ddb: DynamoDBClient): ProgressPublisher {
+export function progressPublisher(config: ProgressConfig, ddb: () => DynamoDBClient): ProgressPublisher {
   switch (config.kind) {
     case 'api-gateway':
       return new ApiGatewayProgressPublisher(
-        new ApiGatewayManagementApiClient({ region: config.region, endpoint: config.callbackUrl }),
-        new DynamoDbProgressConnections(ddb, config.connectionsTable),
+        new (awsSdk.apiGatewayManagementApi().ApiGatewayManagementApiClient)({ region: config.region, endpoint: config.callbackUrl }),
+        new DynamoDbProgressConnections(ddb(), config.connectionsTable),
       );
     case 'local-websocket':
       return new LocalWebSocketProgressPublisher({ publishUrl: config.publishUrl, publishKey: config.publishKey });
@@ -156,13 +153,13 @@ export function progressPublisher(config: ProgressConfig, ddb: DynamoDBClient): 
 export function scheduleRegistry(config: SchedulerConfig): ScheduleRegistry {
   if (config.kind === 'in-process') return inProcessScheduleRegistry();
   const { region, endpoint, ...options } = config;
-  return new EventBridgeScheduleRegistry(new SchedulerClient({ region, ...(endpoint ? { endpoint } : {}) }), options);
+  return new EventBridgeScheduleRegistry(new (awsSdk.scheduler().SchedulerClient)({ region, ...(endpoint ? { endpoint } : {}) }), options);
 }
 
 export function mailer(config: MailConfig): Mailer {
   switch (config.kind) {
     case 'ses':
-      return new SesMailer(new SESv2Client({ region: config.region }), { from: config.from, ...(config.configurationSet ? { configurationSet: config.configurationSet } : {}) });
+      return new SesMailer(new (awsSdk.sesV2().SESv2Client)({ region: config.region }), { from: config.from, ...(config.configurationSet ? { configurationSet: config.configurationSet } : {}) });
     case 'outbox':
       return new OutboxMailer(config.file);
     case 'none':
@@ -174,30 +171,54 @@ export function mailer(config: MailConfig): Mailer {
   }
 }
 
+/**
+ * A port built on its first use: the first property read (a method call) runs `build`, so a function that
+ * never touches a store never loads its SDK client. `in` and instanceof build it too.
+ */
+export function lazyPort<T extends object>(build: () => T): T {
+  let port: T | undefined;
+  const get = () => (port ??= build());
+  return new Proxy({} as T, {
+    get(_target, key) {
+      const value = Reflect.get(get(), key) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(get()) : value;
+    },
+    has: (_target, key) => Reflect.has(get(), key),
+    // instanceof sees the built adapter's class
+    getPrototypeOf: () => Reflect.getPrototypeOf(get()),
+  });
+}
+
+/** A value made on first call and kept. */
+function once<T>(make: () => T): { (): T; made(): T | undefined } {
+  let value: T | undefined;
+  return Object.assign(() => (value ??= make()), { made: () => value });
+}
+
 export function createAdapters(config: Config): Adapters {
   const db = createDatabase(config.database);
   const pipelineDb = config.pipelineDatabase ? createDatabase(config.pipelineDatabase) : db;
-  const s3 = s3Client(config.objectStore);
-  const ddb = dynamoDbClient(config.keyValue);
+  const s3 = once(() => s3Client(config.objectStore));
+  const ddb = once(() => dynamoDbClient(config.keyValue));
   return {
     config,
     db,
     pipelineDb,
-    kv: new DynamoDbKeyValueStore(ddb, config.keyValue.table),
-    blobs: new S3BlobStore(s3),
+    kv: lazyPort(() => new DynamoDbKeyValueStore(ddb(), config.keyValue.table)),
+    blobs: lazyPort(() => new S3BlobStore(s3())),
     clock: systemClock,
-    secrets: secretStore(config.secrets),
-    identity: identityProvider(config.identity),
+    secrets: lazyPort(() => secretStore(config.secrets)),
+    identity: lazyPort(() => identityProvider(config.identity)),
     verifier: tokenVerifier(config.identity),
-    workflow: workflowRunner(config.workflow),
-    schedules: scheduleRegistry(config.schedules),
-    progress: progressPublisher(config.progress, ddb),
-    mailer: mailer(config.mail),
+    workflow: lazyPort(() => workflowRunner(config.workflow)),
+    schedules: lazyPort(() => scheduleRegistry(config.schedules)),
+    progress: lazyPort(() => progressPublisher(config.progress, ddb)),
+    mailer: lazyPort(() => mailer(config.mail)),
     close: async () => {
       await db.close();
       if (pipelineDb !== db) await pipelineDb.close();
-      s3.destroy();
-      ddb.destroy();
+      s3.made()?.destroy();
+      ddb.made()?.destroy();
     },
   };
 }
@@ -213,9 +234,9 @@ export async function webhookSigningSecret(config: WebhookConfig): Promise<Buffe
   if (source.kind === 'value') return Buffer.from(source.base64, 'base64');
   if (source.kind === 'secrets-manager') {
     // read once per container (callers cache it): the key never sits in the Lambda's environment
-    const client = new SecretsManagerClient({ region: source.region, ...(source.endpoint ? { endpoint: source.endpoint } : {}) });
+    const client = new (awsSdk.secretsManager().SecretsManagerClient)({ region: source.region, ...(source.endpoint ? { endpoint: source.endpoint } : {}) });
     try {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: source.arn }));
+      const out = await client.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: source.arn }));
       const value = out.SecretString?.trim();
       if (!value || !/^[A-Za-z0-9+/]{32,}={0,2}$/.test(value)) throw new ConfigError('TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', 'names a secret that is not at least 32 base64 characters');
       return Buffer.from(value, 'base64');

@@ -132,6 +132,11 @@ export interface PipelineConfig {
 export interface Config {
   readonly environment: Environment;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * X-Ray tracing of the function's invocations (TRIBUTARY_TRACING=active, set beside the function's active
+   * tracing in AWS); off by default, so the tracer is a no-op on a laptop and in tests.
+   */
+  readonly tracing: { readonly enabled: boolean };
   readonly homeDir: string;
   readonly database: DatabaseConfig;
   /**
@@ -198,6 +203,7 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
   const homeDir = read(env, 'TRIBUTARY_HOME', z.string().min(1), '.tributary');
   const region = read(env, 'AWS_REGION', z.string().min(1), 'us-east-1');
   const logLevel = read(env, 'TRIBUTARY_LOG_LEVEL', z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO');
+  const tracing = { enabled: read(env, 'TRIBUTARY_TRACING', z.enum(['active', 'off']), 'off') === 'active' };
   const maxConnections = read(env, 'TRIBUTARY_DB_MAX_CONNECTIONS', positiveInt, 10);
 
   let database: DatabaseConfig;
@@ -374,7 +380,7 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       ? { kind: 'outbox', file: read(env, 'TRIBUTARY_MAIL_OUTBOX', z.string().min(1), `${homeDir}/outbox.ndjson`) }
       : { kind: 'none' };
 
-  return deepFreeze({ environment, logLevel, homeDir, database, ...(pipelineDatabase ? { pipelineDatabase } : {}), objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
+  return deepFreeze({ environment, logLevel, tracing, homeDir, database, ...(pipelineDatabase ? { pipelineDatabase } : {}), objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
 }
 
 /** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */

@@ -4,12 +4,12 @@
 // RDS Proxy multiplexes client connections and "pins" a connection to one client when it sees session
 // state (SET, temp tables, session advisory locks). So every piece of context here is transaction-scoped:
 // SET LOCAL ROLE and set_config(..., true) vanish at COMMIT, and a connection goes back to the pool clean.
-import { Signer } from '@aws-sdk/rds-signer';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config';
 import { ServiceUnavailableError } from '../domain/errors';
 import type { DB } from './schema';
+import { awsSdk } from '../adapters/aws-sdk';
 
 // DATE stays 'YYYY-MM-DD': a JS Date would shift reporting days across time zones.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
@@ -63,7 +63,7 @@ export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.
     case 'embedded':
       return { ...common, host: '127.0.0.1', port: config.port, user: config.user, password: config.password, database: config.database };
     case 'iam-proxy': {
-      const signer = new Signer({ hostname: config.host, port: config.port, username: config.user, region: config.region });
+      const signer = new (awsSdk.rdsSigner().Signer)({ hostname: config.host, port: config.port, username: config.user, region: config.region });
       // a fresh 15-minute IAM token for every new physical connection
       return { ...common, host: config.host, port: config.port, user: config.user, database: config.database, password: () => signer.getAuthToken(), ssl: { rejectUnauthorized: true } };
     }
