@@ -18,6 +18,7 @@ import { startApiServer, type ApiServer } from '../../infra/local/api-server';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
 import { startMetaSandbox, type MetaSandbox } from '@tributary/connectors/sandboxes/meta/meta-sandbox';
+import { KLAVIYO_DEMO_CLIENT, startKlaviyoSandbox, type KlaviyoSandbox } from '@tributary/connectors/sandboxes/klaviyo/klaviyo-sandbox';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
 import { ensureDemoData } from '../../infra/local/demo-data.service';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
@@ -51,6 +52,7 @@ let adapters: Adapters;
 let server: ApiServer;
 let googleSandbox: GoogleSandbox;
 let metaSandbox: MetaSandbox;
+let klaviyoSandbox: KlaviyoSandbox;
 const logLines: string[] = [];
 
 interface Received {
@@ -109,13 +111,16 @@ beforeAll(async () => {
   // the platform sandboxes stand in for Google and Meta, reached only through the typed config, as on the runner
   googleSandbox = await startGoogleSandbox();
   metaSandbox = await startMetaSandbox();
+  klaviyoSandbox = await startKlaviyoSandbox({ today: () => new Date().toISOString().slice(0, 10) });
   const apiPort = await freePort();
   const config = loadConfig({
     TRIBUTARY_OAUTH_REDIRECT_URI: `http://127.0.0.1:${apiPort}/api/v1/oauth/callback`,
     TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
       google_ads: googleSandbox.url, google_oauth_token: googleSandbox.url, google_oauth_authorize: googleSandbox.url, ga4_data: googleSandbox.url, ga4_admin: googleSandbox.url,
-      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl,
+      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl, klaviyo_api: klaviyoSandbox.url, klaviyo_oauth: klaviyoSandbox.url,
     }),
+    TRIBUTARY_KLAVIYO_CLIENT_ID: KLAVIYO_DEMO_CLIENT.clientId,
+    TRIBUTARY_KLAVIYO_CLIENT_SECRET: KLAVIYO_DEMO_CLIENT.clientSecret,
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
     TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
@@ -138,13 +143,14 @@ beforeAll(async () => {
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
   server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api!.dashboardOrigin });
-  // six stand-ins start here (a database, dynalite, cognito-local as a child process, two sandboxes, the API server)
+  // seven stand-ins start here (a database, dynalite, cognito-local as a child process, three sandboxes, the API server)
 }, 600_000);
 
 afterAll(async () => {
   await server?.stop();
   await googleSandbox?.stop();
   await metaSandbox?.stop();
+  await klaviyoSandbox?.stop();
   await adapters?.close();
   await cognito?.stop();
   await dynalite?.stop();
@@ -464,16 +470,17 @@ describe('management API over HTTP', () => {
     const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Demo project' } });
     expect(project.status, project.text).toBe(201);
     const projectId = (project.body as { id: string }).id;
-    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl };
+    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, klaviyo: klaviyoSandbox.url };
     // Act
     const demo = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
-    // Assess: the four built platforms, each run to the end with rows in the fact table
-    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram']);
+    // Assess: the five built platforms, each run to the end with rows in the fact table
+    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'klaviyo']);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     try {
       const jobs = demo.data_sources.map((s) => s.first_job_id!);
-      for (let i = 0; i < 600; i++) {
+      // Klaviyo's reports go at 2 a minute: its first run takes about a minute
+      for (let i = 0; i < 1200; i++) {
         const { rows } = await admin.query(`SELECT count(*)::int AS n FROM extraction_jobs WHERE id = ANY($1) AND status IN ('pending', 'running')`, [jobs]);
         if (rows[0].n === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -489,7 +496,7 @@ describe('management API over HTTP', () => {
       const again = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
       expect(again.data_sources.map((s) => [s.credential_id, s.data_source_id])).toEqual(demo.data_sources.map((s) => [s.credential_id, s.data_source_id]));
       const count = await admin.query(`SELECT count(*)::int AS n FROM data_sources WHERE project_id = $1`, [projectId]);
-      expect(count.rows[0].n).toBe(4);
+      expect(count.rows[0].n).toBe(5);
     } finally {
       await admin.query(`UPDATE extraction_jobs SET status = 'failed', completed_at = now() WHERE project_id = $1 AND status IN ('pending', 'running')`, [projectId]);
       await admin.end();

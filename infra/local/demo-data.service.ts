@@ -1,13 +1,14 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox), each extracted once at start and then hourly by the runner's scheduler, so
-// a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
+// Instagram on the Meta sandbox, Klaviyo on its own with a private key), each extracted once at start and then
+// hourly by the runner's scheduler, so a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
 // credential's secret; a second start reuses the credentials and data sources (matched by name), never
 // duplicates them. A connector added later adds its entry to demoSources.
 import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
+import { klaviyoDemoLogin } from '@tributary/connectors/sandboxes/klaviyo/klaviyo-sandbox';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
@@ -20,6 +21,11 @@ interface DemoSource {
   secret(): Promise<Record<string, unknown>>;
   accountId: string;
   reportTypes: string[];
+  /** default oauth2 */
+  credentialType?: 'oauth2' | 'api_key';
+  /** first day of the first run (default: the pipeline's initial history) */
+  startDate?: string;
+  options?: Record<string, string>;
 }
 
 /** The Meta sandbox's demo token and its first ad account and Instagram account (its control endpoint). */
@@ -30,6 +36,15 @@ async function metaWorld(metaUrl: string): Promise<{ demoToken: string; adAccoun
   const igUser = world.instagram?.[0]?.id;
   if (!world.demo_token || !adAccount || !igUser) throw new Error(`the Meta sandbox did not describe its demo world (${res.status})`);
   return { demoToken: world.demo_token, adAccount, igUser };
+}
+
+/** Klaviyo's reports allow 2 calls a minute: the demo source starts 2 days back (4 report calls, about a minute). */
+function klaviyoDemoSource(): DemoSource {
+  const login = klaviyoDemoLogin();
+  return {
+    platform: 'klaviyo', credentialLabel: 'Demo Klaviyo (sandbox)', sourceName: 'Demo Klaviyo', credentialType: 'api_key', secret: async () => ({ apiKey: login.apiKey }),
+    accountId: login.accountId, reportTypes: ['campaign_daily', 'flow_daily'], startDate: new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10), options: { conversion_metric_id: 'Placed Order' },
+  };
 }
 
 async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSource[]> {
@@ -76,7 +91,7 @@ export interface DemoData {
   data_sources: DemoDataSource[];
 }
 
-export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; klaviyo?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
@@ -84,14 +99,14 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   const made: DemoDataSource[] = [];
-  for (const demo of await demoSources(urls.google, urls.meta)) {
+  for (const demo of [...(await demoSources(urls.google, urls.meta)), ...(urls.klaviyo ? [klaviyoDemoSource()] : [])]) {
     const secret = await demo.secret();
     let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
     if (credentialId) {
       const rotated = await callLocalApi(apiUrl, 'PUT', `${base}/credentials/${credentialId}`, token, { secret, status: 'active' });
       if (rotated.status !== 200) throw new Error(`refreshing the demo ${demo.platform} credential failed (${rotated.status})`);
     } else {
-      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: demo.platform, credential_type: 'oauth2', label: demo.credentialLabel, secret });
+      const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/credentials`, token, { platform: demo.platform, credential_type: demo.credentialType ?? 'oauth2', label: demo.credentialLabel, secret });
       if (created.status !== 201) throw new Error(`creating the demo ${demo.platform} credential failed (${created.status}: ${JSON.stringify(created.body)})`);
       credentialId = created.body.id;
     }
@@ -101,7 +116,7 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
       const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/data-sources`, token, {
         credential_id: credentialId,
         source_name: demo.sourceName,
-        extraction_config: { account_id: demo.accountId, report_types: demo.reportTypes },
+        extraction_config: { account_id: demo.accountId, report_types: demo.reportTypes, ...(demo.startDate ? { start_date: demo.startDate } : {}), ...(demo.options ? { options: demo.options } : {}) },
         schedule_config: { frequency: 'hourly' },
       });
       if (created.status !== 201) throw new Error(`creating the demo ${demo.platform} data source failed (${created.status}: ${JSON.stringify(created.body)})`);
@@ -126,7 +141,7 @@ export const demoDataService: LocalService = {
     if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
       throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
     }
-    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta }, demoUser, projectId);
+    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.klaviyo ? { klaviyo: sandboxes.klaviyo } : {}) }, demoUser, projectId);
     for (const s of demoData.data_sources) {
       ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
     }

@@ -65,8 +65,17 @@ const VALUES_STATISTICS = new Set([...STAT_NAMES, 'conversion_value', 'open_rate
 const CAMPAIGN_GROUPINGS = ['campaign_id', 'campaign_message_id', 'campaign_message_name', 'send_channel'];
 const FLOW_GROUPINGS = ['flow_id', 'flow_message_id', 'flow_message_name', 'flow_name', 'send_channel'];
 
+const DEFAULT_SEED = 'tributary-klaviyo';
+
+/** The private key of the default world's first account (the local runner's demo data source uses it). */
+export function klaviyoDemoLogin(): { apiKey: string; accountId: string } {
+  const { world, keys } = klaviyoSandboxPlatform({ limits: false });
+  const accountId = world.accounts[0]!.id;
+  return { apiKey: keys[accountId]!, accountId };
+}
+
 export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
-  const seed = options.seed ?? 'tributary-klaviyo';
+  const seed = options.seed ?? DEFAULT_SEED;
   const world = new KlaviyoWorld(seed, options.today ?? KLAVIYO_SANDBOX_TODAY, options.accounts);
   const now = options.now ?? Date.now;
   const pageSize = options.pageSize ?? 100;
@@ -164,8 +173,10 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     }
     log.push(t);
     const steady = limits ? limits.perMinute : 1_000;
-    const used = log.filter((c) => c > t - 60_000).length;
-    return { 'RateLimit-Limit': String(steady), 'RateLimit-Remaining': String(Math.max(0, steady - used)), 'RateLimit-Reset': '60' };
+    const inMinute = log.filter((c) => c > t - 60_000);
+    // seconds until the oldest call of the steady window leaves it, and a unit is free again
+    const reset = Math.max(1, Math.ceil((inMinute[0]! + 60_000 - t) / 1000));
+    return { 'RateLimit-Limit': String(steady), 'RateLimit-Remaining': String(Math.max(0, steady - inMinute.length)), 'RateLimit-Reset': String(reset) };
   };
 
   const callFaults = (t: KlaviyoFaultTarget) => {
