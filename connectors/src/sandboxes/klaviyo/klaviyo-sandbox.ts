@@ -584,8 +584,14 @@ function decodeCursor(raw: string): { o: number; v: number } | null {
 
 /** Local midnight of `day` in `timeZone`, with its UTC offset, as Klaviyo writes series date_times. */
 export function localMidnightIso(day: string, timeZone: string): string {
-  const utc = Date.parse(`${day}T12:00:00Z`);
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(utc).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const offset = name === 'GMT' ? '+00:00' : name.replace('GMT', '');
-  return `${day}T00:00:00${offset}`;
+  const offsetAt = (epochMs: number) => {
+    const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(epochMs).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  };
+  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
+  // the offset in force at the local midnight itself (a DST change later that day does not count)
+  const minutes = offsetAt(utcMidnight - offsetAt(utcMidnight) * 60_000);
+  const abs = Math.abs(minutes);
+  return `${day}T00:00:00${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
