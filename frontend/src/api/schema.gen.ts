@@ -6349,6 +6349,9 @@ export interface operations {
                     credential_id: string;
                     extraction_config: {
                         account_id: string;
+                        options?: {
+                            [key: string]: string;
+                        };
                         report_types: string[];
                         start_date?: string;
                     };
@@ -6747,6 +6750,9 @@ export interface operations {
                 "application/json": {
                     extraction_config?: {
                         account_id: string;
+                        options?: {
+                            [key: string]: string;
+                        };
                         report_types: string[];
                         start_date?: string;
                     };
