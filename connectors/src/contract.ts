@@ -72,6 +72,18 @@ export interface OAuth2Spec {
   /** extra query parameters for the authorize URL (e.g. access_type=offline, prompt=consent) */
   authorizeParams?: Record<string, string>;
 }
+/**
+ * How the dashboard asks for a credential field: the credential schema's fields carry zod metadata,
+ * `z.string().meta({ title: 'Private API key', description: 'Settings → API keys', secret: true })`;
+ * the platform catalog (GET /api/v1/platforms) reads it, so a connect form needs no per-platform code.
+ */
+declare module 'zod' {
+  interface GlobalMeta {
+    /** typed into a masked field and never shown again */
+    secret?: boolean;
+  }
+}
+
 export interface ApiKeySpec {
   kind: 'api_key';
   /** the credential's fields the user fills in, e.g. ['api_key'] or ['api_token', 'user_id'] */
@@ -262,7 +274,7 @@ export interface Connector<Cred = unknown> {
   /** A run's day range is split into windows of at most this many days, one work item each. */
   windowDays: number;
   /** The deployment's OAuth app this connector's consent flow uses (one Google app, one Meta app). */
-  oauthApp?: 'google' | 'meta' | 'klaviyo';
+  oauthApp?: 'google' | 'meta' | 'klaviyo' | 'shopify';
   /**
    * Whether a page's RawPage.raw is the JSON text of its body, so the page can be normalized from its bytes
    * alone on the page encoder's thread (normalizers.ts loads its normalize module there).
@@ -311,9 +323,12 @@ export interface Connector<Cred = unknown> {
    * OAuth2 only: the consent URL to send the user to. Built from `baseUrls` so a sandbox's authorize page
    * stands in for the platform's; `codeChallenge` is the PKCE S256 challenge when auth.pkce is set.
    */
-  buildAuthorizeUrl?(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>> }): string;
-  /** OAuth2 only: exchange an authorization code, and refresh. */
-  exchangeCode?(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>> }): Promise<Cred>;
+  buildAuthorizeUrl?(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>>; shop?: string }): string;
+  /**
+   * OAuth2 only: exchange an authorization code, and refresh. `shop`: the store the user named when the flow
+   * started, for platforms whose OAuth lives on each store's own host (Shopify's name.myshopify.com).
+   */
+  exchangeCode?(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>>; shop?: string }): Promise<Cred>;
   refresh?(ctx: ConnectorContext<Cred>): Promise<Cred>;
 }
 

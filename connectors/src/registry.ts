@@ -7,13 +7,17 @@ import { googleAdsConnector } from './google-ads/google-ads.connector';
 import { instagramConnector } from './instagram/instagram.connector';
 import { klaviyoConnector } from './klaviyo/klaviyo.connector';
 import { metaAdsConnector } from './meta-ads/meta-ads.connector';
+import { metricoolConnector } from './metricool/metricool.connector';
+import { shopifyConnector } from './shopify/shopify.connector';
 
 const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   google_ads: googleAdsConnector,
   ga4: ga4Connector,
   meta_ads: metaAdsConnector,
   instagram: instagramConnector,
+  metricool: metricoolConnector,
   klaviyo: klaviyoConnector,
+  shopify: shopifyConnector,
 };
 
 export function getConnector(platform: Platform): Connector<unknown> {

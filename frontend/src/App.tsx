@@ -5,7 +5,7 @@ import '@aws-amplify/ui-react/styles.css';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { signOut } from 'aws-amplify/auth';
 import { Suspense, lazy, useCallback } from 'react';
-import { ApiError, rawCall } from './api/client';
+import { api, ApiError, unwrap } from './api/client';
 import { signInWithFlow } from './auth';
 import type { RuntimeConfig } from './config';
 
@@ -27,13 +27,13 @@ function authServices(config: RuntimeConfig) {
   return {
     handleSignIn: signInWithFlow(config),
     async handleSignUp(input: { username: string; password: string }) {
-      const result = await rawCall<{ confirmed: boolean }>('POST', '/api/v1/auth/register', { email: input.username, password: input.password });
-      return result.confirmed
+      const result = await unwrap(api().POST('/api/v1/auth/register', { body: { email: input.username, password: input.password } }));
+      return !result.confirmation_required
         ? { isSignUpComplete: true, nextStep: { signUpStep: 'DONE' as const } }
         : { isSignUpComplete: false, nextStep: { signUpStep: 'CONFIRM_SIGN_UP' as const, codeDeliveryDetails: { deliveryMedium: 'EMAIL' as const, destination: input.username } } };
     },
     async handleConfirmSignUp(input: { username: string; confirmationCode: string }) {
-      await rawCall('POST', '/api/v1/auth/confirm', { email: input.username, code: input.confirmationCode });
+      await unwrap(api().POST('/api/v1/auth/confirm', { body: { email: input.username, code: input.confirmationCode } }));
       return { isSignUpComplete: true, nextStep: { signUpStep: 'DONE' as const } };
     },
   };

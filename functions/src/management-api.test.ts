@@ -18,6 +18,8 @@ import { startApiServer, type ApiServer } from '../../infra/local/api-server';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { META_DEMO_CLIENT } from '@tributary/connectors/sandboxes/meta/meta.service';
 import { startMetaSandbox, type MetaSandbox } from '@tributary/connectors/sandboxes/meta/meta-sandbox';
+import { startMetricoolSandbox, type MetricoolSandbox } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
+import { SHOPIFY_DEMO_CLIENT, startShopifySandbox, type ShopifySandbox } from '@tributary/connectors/sandboxes/shopify/shopify-sandbox';
 import { KLAVIYO_DEMO_CLIENT, startKlaviyoSandbox, type KlaviyoSandbox } from '@tributary/connectors/sandboxes/klaviyo/klaviyo-sandbox';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
 import { ensureDemoData } from '../../infra/local/demo-data.service';
@@ -52,6 +54,8 @@ let adapters: Adapters;
 let server: ApiServer;
 let googleSandbox: GoogleSandbox;
 let metaSandbox: MetaSandbox;
+let metricoolSandbox: MetricoolSandbox;
+let shopifySandbox: ShopifySandbox;
 let klaviyoSandbox: KlaviyoSandbox;
 const logLines: string[] = [];
 
@@ -111,13 +115,16 @@ beforeAll(async () => {
   // the platform sandboxes stand in for Google and Meta, reached only through the typed config, as on the runner
   googleSandbox = await startGoogleSandbox();
   metaSandbox = await startMetaSandbox();
+  metricoolSandbox = await startMetricoolSandbox();
+  shopifySandbox = await startShopifySandbox();
   klaviyoSandbox = await startKlaviyoSandbox({ today: () => new Date().toISOString().slice(0, 10) });
   const apiPort = await freePort();
   const config = loadConfig({
     TRIBUTARY_OAUTH_REDIRECT_URI: `http://127.0.0.1:${apiPort}/api/v1/oauth/callback`,
     TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
       google_ads: googleSandbox.url, google_oauth_token: googleSandbox.url, google_oauth_authorize: googleSandbox.url, ga4_data: googleSandbox.url, ga4_admin: googleSandbox.url,
-      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl, klaviyo_api: klaviyoSandbox.url, klaviyo_oauth: klaviyoSandbox.url,
+      meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl, metricool: metricoolSandbox.url, shopify_admin: shopifySandbox.url,
+      klaviyo_api: klaviyoSandbox.url, klaviyo_oauth: klaviyoSandbox.url,
     }),
     TRIBUTARY_KLAVIYO_CLIENT_ID: KLAVIYO_DEMO_CLIENT.clientId,
     TRIBUTARY_KLAVIYO_CLIENT_SECRET: KLAVIYO_DEMO_CLIENT.clientSecret,
@@ -126,6 +133,8 @@ beforeAll(async () => {
     TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
     TRIBUTARY_META_CLIENT_ID: META_DEMO_CLIENT.clientId,
     TRIBUTARY_META_CLIENT_SECRET: META_DEMO_CLIENT.clientSecret,
+    TRIBUTARY_SHOPIFY_CLIENT_ID: SHOPIFY_DEMO_CLIENT.clientId,
+    TRIBUTARY_SHOPIFY_CLIENT_SECRET: SHOPIFY_DEMO_CLIENT.clientSecret,
     TRIBUTARY_ENV: 'local',
     TRIBUTARY_HOME: home,
     DATABASE_URL: (testDb.config as { url: string }).url,
@@ -143,13 +152,15 @@ beforeAll(async () => {
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
   server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api!.dashboardOrigin });
-  // seven stand-ins start here (a database, dynalite, cognito-local as a child process, three sandboxes, the API server)
+  // nine stand-ins start here (a database, dynalite, cognito-local as a child process, five sandboxes, the API server)
 }, 600_000);
 
 afterAll(async () => {
   await server?.stop();
   await googleSandbox?.stop();
   await metaSandbox?.stop();
+  await metricoolSandbox?.stop();
+  await shopifySandbox?.stop();
   await klaviyoSandbox?.stop();
   await adapters?.close();
   await cognito?.stop();
@@ -185,7 +196,7 @@ describe('management API over HTTP', () => {
     const credential = await api(credR.createCredentialRoute, {
       token: A.token,
       params: { project_id: A.projectId },
-      body: { platform: 'shopify', credential_type: 'api_key', label: 'main store', secret: { shop: 'alice.myshopify.com', access_token: CANARY } },
+      body: { platform: 'metricool', credential_type: 'api_key', label: 'main brand', secret: { user_id: 'alice-4711', user_token: CANARY } },
     });
     expect(credential.status, credential.text).toBe(201);
     A.credentialId = (credential.body as { id: string }).id;
@@ -195,7 +206,7 @@ describe('management API over HTTP', () => {
     const source = await api(dsR.createDataSourceRoute, {
       token: A.token,
       params: { project_id: A.projectId },
-      body: { credential_id: A.credentialId, source_name: 'orders', extraction_config: { account_id: 'alice', report_types: ['orders_daily'] }, schedule_config: { frequency: 'daily', hour_utc: 4 } },
+      body: { credential_id: A.credentialId, source_name: 'alice-posts', extraction_config: { account_id: 'alice', report_types: ['posts_daily'] }, schedule_config: { frequency: 'daily', hour_utc: 4 } },
     });
     expect(source.status, source.text).toBe(201);
     A.sourceId = (source.body as { id: string }).id;
@@ -255,7 +266,7 @@ describe('management API over HTTP', () => {
     const ids = { project_id: A.projectId, credential_id: A.credentialId };
     expectError(await api(credR.validateCredentialRoute, { token: A.token, params: ids }), 501, 'NOT_IMPLEMENTED');
     expectError(await api(credR.refreshCredentialRoute, { token: A.token, params: ids }), 501, 'NOT_IMPLEMENTED');
-    expectError(await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform: 'shopify' } }), 501, 'NOT_IMPLEMENTED');
+    expectError(await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform: 'metricool' } }), 501, 'NOT_IMPLEMENTED');
     expectError(await api(credR.oauthCompleteRoute, { token: A.token, body: { state: 'x'.repeat(43), code: 'abc' } }), 400, 'VALIDATION_ERROR');
   });
 
@@ -265,9 +276,12 @@ describe('management API over HTTP', () => {
   it.each([
     ['google_ads', () => googleSandbox.url],
     ['meta_ads', () => metaSandbox.baseUrl],
+    // Shopify's OAuth lives on each shop's own host: the start names the shop
+    ['shopify', () => `${shopifySandbox.url}/shops/tienda-norte.myshopify.com/`],
   ] as const)('when %s is connected by OAuth, start → sandbox consent → callback stores the credential, and validate is ok', async (platform, sandboxUrl) => {
     // Prepare: the start answer names the sandbox's consent page (the configured base URL), with a single-use state
-    const start = await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform }, query: { label: `${platform} main` } });
+    const shop: Record<string, string> = platform === 'shopify' ? { shop: 'tienda-norte.myshopify.com' } : {};
+    const start = await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform }, query: { label: `${platform} main`, ...shop } });
     expect(start.status, start.text).toBe(200);
     const { authorization_url, state } = start.body as { authorization_url: string; state: string };
     expect(authorization_url.startsWith(sandboxUrl())).toBe(true);
@@ -325,15 +339,23 @@ describe('management API over HTTP', () => {
     for (const token of platformTokens) expect(one.text).not.toContain(token);
   });
 
+  it('when a Shopify connection starts without a valid shop domain, it answers 400 naming the domain to give', async () => {
+    for (const query of [{}, { shop: 'tienda-norte.example.com' }] as Record<string, string>[]) {
+      const r = await api(credR.oauthStartRoute, { token: A.token, params: { project_id: A.projectId, platform: 'shopify' }, query });
+      expectError(r, 400, 'VALIDATION_ERROR');
+      expect(r.text).toContain('myshopify.com');
+    }
+  });
+
   it('when a credential is rotated, the application can no longer read the old value', async () => {
-    const rotated = await api(credR.updateCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: A.credentialId }, body: { secret: { shop: 'alice.myshopify.com', access_token: 'rotated-token-value-000000000000' } } });
+    const rotated = await api(credR.updateCredentialRoute, { token: A.token, params: { project_id: A.projectId, credential_id: A.credentialId }, body: { secret: { user_id: 'alice-4711', user_token: 'rotated-token-value-000000000000' } } });
     expect(rotated.status, rotated.text).toBe(200);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     const ref = (await admin.query('SELECT secret_ref FROM credentials WHERE id = $1', [A.credentialId])).rows[0].secret_ref as string;
     await admin.end();
     const value = await adapters.secrets.read(ref);
-    expect(value.access_token).toBe('rotated-token-value-000000000000');
+    expect(value.user_token).toBe('rotated-token-value-000000000000');
     expect(JSON.stringify(value)).not.toContain(CANARY);
   });
 
@@ -352,13 +374,13 @@ describe('management API over HTTP', () => {
     const hook = await api(webhookR.createWebhookRoute, { token: A.token, params: { project_id: A.projectId }, body: { name: 'main store feed' } });
     expect(hook.status, hook.text).toBe(201);
     A.webhookId = (hook.body as { webhook: { id: string } }).webhook.id;
-    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify', webhook_id: A.webhookId, invitation_id: '00000000-0000-4000-8000-000000000000' };
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'metricool', webhook_id: A.webhookId, invitation_id: '00000000-0000-4000-8000-000000000000' };
     const bodies: Partial<Record<string, unknown>> = {
       createWebhook: { name: 'stolen' },
       updateWebhook: { name: 'stolen' },
       mintWebhookSignedUrl: {},
       updateProject: { name: 'stolen' },
-      createCredential: { platform: 'shopify', credential_type: 'api_key', label: 'x', secret: { k: 'v' } },
+      createCredential: { platform: 'metricool', credential_type: 'api_key', label: 'x', secret: { k: 'v' } },
       updateCredential: { label: 'stolen' },
       createDataSource: { credential_id: A.credentialId, source_name: 'x', extraction_config: { account_id: 'a', report_types: ['r'] } },
       updateDataSource: { source_name: 'stolen' },
@@ -372,7 +394,7 @@ describe('management API over HTTP', () => {
     for (const route of scoped) {
       const r = await api(route, { token: B.token, params, body: bodies[route.operationId] ?? (route.request.body ? {} : undefined) });
       if (![403, 404].includes(r.status) || (r.status === 403 && !route.path.includes('{project_id}')) || !ErrorEnvelopeSchema.safeParse(r.body).success) wrong.push(`${route.operationId}: ${r.status} ${r.text.slice(0, 300)}`);
-      for (const leaked of ['Alice shop', 'orders', 'main store', A.email, CANARY]) if (r.text.includes(leaked)) wrong.push(`${route.operationId} leaks ${leaked}`);
+      for (const leaked of ['Alice shop', 'alice-posts', 'main brand', A.email, CANARY]) if (r.text.includes(leaked)) wrong.push(`${route.operationId} leaks ${leaked}`);
     }
     expect(wrong).toEqual([]);
     // and nothing changed
@@ -418,7 +440,7 @@ describe('management API over HTTP', () => {
       forged: signToken({ ...claims, iat: now, exp: now + 600 }, forgedKey),
       otherPool: signToken({ ...claims, iss: `${cognito.endpoint}/us-east-1_other`, iat: now, exp: now + 600 }, cognitoKey.pem),
     };
-    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'shopify' };
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: A.userId, platform: 'metricool' };
     for (const route of MANAGEMENT_ROUTES.filter((r) => r.auth === 'user')) {
       for (const token of [undefined, tokens.expired, tokens.forged, tokens.otherPool]) {
         const r = await api(route, { params, ...(token ? { token } : {}) });
@@ -428,7 +450,7 @@ describe('management API over HTTP', () => {
   });
 
   it('when fuzzed bodies and queries arrive, no route answers 5xx and every error is in the standard format', async () => {
-    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'shopify', webhook_id: A.webhookId, invitation_id: '00000000-0000-4000-8000-000000000000' };
+    const params = { project_id: A.projectId, credential_id: A.credentialId, source_id: A.sourceId, organization_id: A.orgId, user_id: B.userId, platform: 'metricool', webhook_id: A.webhookId, invitation_id: '00000000-0000-4000-8000-000000000000' };
     const fuzzed = MANAGEMENT_ROUTES.filter((r) => r.operationId !== 'logout' && r.operationId !== 'deleteProject' && r.operationId !== 'deleteCredential' && r.operationId !== 'deleteDataSource');
     await fc.assert(
       fc.asyncProperty(
@@ -451,7 +473,7 @@ describe('management API over HTTP', () => {
   it('when the platform catalog is read, it lists all eight platforms with pinned API versions and sunsets; the unbuilt ones are not available', async () => {
     const r = await api(listPlatformsRoute, { token: A.token });
     expect(r.status, r.text).toBe(200);
-    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean }[] }[] }).platforms;
+    const platforms = (r.body as { platforms: { id: string; available: boolean; auth_kind: string | null; api_version: string | null; api_sunset: string | null; report_types: { id: string }[]; credential_fields: { name: string; required: boolean; label: string; secret: boolean }[] }[] }).platforms;
     expect(platforms.map((p) => p.id)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'shopify', 'amazon_ads', 'metricool', 'klaviyo']);
     const byId = Object.fromEntries(platforms.map((p) => [p.id, p]));
     expect(byId.google_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v25', api_sunset: '2027-08-01' });
@@ -459,10 +481,17 @@ describe('management API over HTTP', () => {
     expect(byId.instagram).toMatchObject({ available: true, api_version: 'v26.0' });
     expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
     expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
-    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true });
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true, label: 'Refresh token', description: null, secret: true });
+    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'loginCustomerId', required: false, label: 'Login customer id', description: null, secret: false });
+    expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null });
+    expect(byId.metricool!.credential_fields).toMatchObject([{ name: 'api_token', required: true, label: 'API token', secret: true }, { name: 'user_id', required: true, label: 'User id', secret: false }]);
+    expect(byId.metricool!.report_types.map((t) => t.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);
     expect(byId.klaviyo).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: '2026-10-15', api_sunset: '2028-10-15' });
     expect(byId.klaviyo!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'flow_daily']);
-    for (const id of ['shopify', 'amazon_ads', 'metricool']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+    expect(byId.shopify).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: '2026-10', api_sunset: '2027-10-01' });
+    expect(byId.shopify!.report_types.map((t) => t.id)).toEqual(['orders_daily', 'orders_by_utm_daily']);
+    expect(byId.shopify!.credential_fields).toContainEqual(expect.objectContaining({ name: 'shop', required: true }));
+    for (const id of ['amazon_ads']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });
 
   it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {
@@ -470,11 +499,11 @@ describe('management API over HTTP', () => {
     const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Demo project' } });
     expect(project.status, project.text).toBe(201);
     const projectId = (project.body as { id: string }).id;
-    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, klaviyo: klaviyoSandbox.url };
+    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, metricool: metricoolSandbox.url, shopify: shopifySandbox.url, klaviyo: klaviyoSandbox.url };
     // Act
     const demo = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
-    // Assess: the five built platforms, each run to the end with rows in the fact table
-    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'klaviyo']);
+    // Assess: every built platform, each run to the end with rows in the fact table
+    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'metricool', 'shopify', 'klaviyo']);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     try {
@@ -496,7 +525,7 @@ describe('management API over HTTP', () => {
       const again = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
       expect(again.data_sources.map((s) => [s.credential_id, s.data_source_id])).toEqual(demo.data_sources.map((s) => [s.credential_id, s.data_source_id]));
       const count = await admin.query(`SELECT count(*)::int AS n FROM data_sources WHERE project_id = $1`, [projectId]);
-      expect(count.rows[0].n).toBe(5);
+      expect(count.rows[0].n).toBe(demo.data_sources.length);
     } finally {
       await admin.query(`UPDATE extraction_jobs SET status = 'failed', completed_at = now() WHERE project_id = $1 AND status IN ('pending', 'running')`, [projectId]);
       await admin.end();

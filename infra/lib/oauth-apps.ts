@@ -1,6 +1,7 @@
 // The OAuth apps each environment registers with the platforms (one Google app for Google Ads and GA4, one
-// Meta app for Meta Ads and Instagram). The stack creates one Secrets Manager secret per app, encrypted with
-// the data key and holding empty keys; the operator fills it once with one command (DEPLOY.md, "OAuth apps").
+// Meta app for Meta Ads and Instagram, one Shopify app). The stack creates one Secrets Manager secret per app,
+// encrypted with the data key and holding empty keys; the operator fills it once with one command (DEPLOY.md,
+// "OAuth apps").
 // Only the credentials routes (the connect flow's start and callback) may read them; they read on first use
 // (shared/src/adapters/oauth-app-source.ts), so a filled or rotated app needs no deploy, and an empty one
 // answers 501 naming the secret.
@@ -18,6 +19,7 @@ export const OAUTH_APP_KEYS: Record<OAuthAppName, readonly string[]> = {
   google: ['client_id', 'client_secret', 'developer_token'],
   meta: ['client_id', 'client_secret'],
   klaviyo: ['client_id', 'client_secret'],
+  shopify: ['client_id', 'client_secret'],
 };
 
 export function oauthAppSecretName(environment: string, app: OAuthAppName): string {

@@ -1,7 +1,8 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox, Klaviyo on its own with a private key), each extracted once at start and then
-// hourly by the runner's scheduler, so a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
+// Instagram on the Meta sandbox, Metricool, Shopify and Klaviyo on their own with static keys), each extracted once
+// at start and then hourly by the runner's scheduler, so
+// a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
 // each start signs the demo OAuth app in again (the sandbox approves at once) and rotates each demo
 // credential's secret; a second start reuses the credentials and data sources (matched by name), never
@@ -9,6 +10,7 @@
 import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
 import { klaviyoDemoLogin } from '@tributary/connectors/sandboxes/klaviyo/klaviyo-sandbox';
+import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
@@ -16,13 +18,13 @@ import { callLocalApi } from './local-api-client';
 /** One demo data source: its credential's secret (made fresh at each start), the account and the reports. */
 interface DemoSource {
   platform: Platform;
+  /** default oauth2 */
+  credentialType?: 'oauth2' | 'api_key';
   credentialLabel: string;
   sourceName: string;
   secret(): Promise<Record<string, unknown>>;
   accountId: string;
   reportTypes: string[];
-  /** default oauth2 */
-  credentialType?: 'oauth2' | 'api_key';
   /** first day of the first run (default: the pipeline's initial history) */
   startDate?: string;
   options?: Record<string, string>;
@@ -38,6 +40,17 @@ async function metaWorld(metaUrl: string): Promise<{ demoToken: string; adAccoun
   return { demoToken: world.demo_token, adAccount, igUser };
 }
 
+/** The Shopify sandbox's first shop and its static custom-app token (its truth endpoint describes its world). */
+async function shopifyDemo(shopifyUrl: string): Promise<DemoSource> {
+  const res = await fetch(new URL('/__sandbox/truth?report=world', shopifyUrl));
+  const shop = ((await res.json()) as { shops?: { domain: string; static_token: string }[] }).shops?.[0];
+  if (!shop) throw new Error(`the Shopify sandbox did not describe its shops (${res.status})`);
+  return {
+    platform: 'shopify', credentialLabel: 'Demo Shopify (sandbox)', sourceName: 'Demo Shopify', credentialType: 'api_key',
+    secret: async () => ({ shop: shop.domain, accessToken: shop.static_token }), accountId: shop.domain, reportTypes: ['orders_daily', 'orders_by_utm_daily'],
+  };
+}
+
 /** Klaviyo's reports allow 2 calls a minute: the demo source starts 2 days back (4 report calls, about a minute). */
 function klaviyoDemoSource(): DemoSource {
   const login = klaviyoDemoLogin();
@@ -47,7 +60,11 @@ function klaviyoDemoSource(): DemoSource {
   };
 }
 
-async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSource[]> {
+/** The sandboxes' URLs by name, as the sandbox services publish them; Google's and Meta's are required. */
+export type DemoSandboxUrls = { google: string; meta: string } & Partial<Record<string, string>>;
+
+async function demoSources(urls: DemoSandboxUrls): Promise<DemoSource[]> {
+  const { google: googleUrl, meta: metaUrl, metricool: metricoolUrl, shopify: shopifyUrl, klaviyo: klaviyoUrl } = urls;
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -58,6 +75,13 @@ async function demoSources(googleUrl: string, metaUrl: string): Promise<DemoSour
     { platform: 'meta_ads', credentialLabel: 'Demo Meta Ads (sandbox)', sourceName: 'Demo Meta Ads', secret: metaSecret, accountId: meta.adAccount, reportTypes: ['campaign_daily'] },
     { platform: 'ga4', credentialLabel: 'Demo Google Analytics 4 (sandbox)', sourceName: 'Demo Google Analytics 4', secret: () => google(GOOGLE_SCOPES.analytics), accountId: '312345678', reportTypes: ['traffic_daily'] },
     { platform: 'instagram', credentialLabel: 'Demo Instagram (sandbox)', sourceName: 'Demo Instagram', secret: metaSecret, accountId: meta.igUser, reportTypes: ['account_daily'] },
+    // Metricool's API token is static: the sandbox's demo token and user, the first brand (EUR, Madrid)
+    ...(metricoolUrl
+      ? [{ platform: 'metricool', credentialType: 'api_key', credentialLabel: 'Demo Metricool (sandbox)', sourceName: 'Demo Metricool', secret: async () => ({ api_token: METRICOOL_DEMO_TOKEN, user_id: METRICOOL_DEMO_USER_ID }), accountId: '4210001', reportTypes: ['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily'] } satisfies DemoSource]
+      : []),
+    ...(shopifyUrl ? [await shopifyDemo(shopifyUrl)] : []),
+    // Klaviyo: the sandbox's private key of its first account (USD, New York)
+    ...(klaviyoUrl ? [klaviyoDemoSource()] : []),
   ];
 }
 
@@ -91,7 +115,7 @@ export interface DemoData {
   data_sources: DemoDataSource[];
 }
 
-export async function ensureDemoData(apiUrl: string, urls: { google: string; meta: string; klaviyo?: string }, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
+export async function ensureDemoData(apiUrl: string, urls: DemoSandboxUrls, demoUser: { email: string; password: string }, projectId: string): Promise<DemoData> {
   const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
@@ -99,7 +123,7 @@ export async function ensureDemoData(apiUrl: string, urls: { google: string; met
   const credentials = await callLocalApi<{ credentials: { id: string; label: string }[] }>(apiUrl, 'GET', `${base}/credentials`, token);
   const sources = await callLocalApi<{ data_sources: { id: string; source_name: string }[] }>(apiUrl, 'GET', `${base}/data-sources`, token);
   const made: DemoDataSource[] = [];
-  for (const demo of [...(await demoSources(urls.google, urls.meta)), ...(urls.klaviyo ? [klaviyoDemoSource()] : [])]) {
+  for (const demo of await demoSources(urls)) {
     const secret = await demo.secret();
     let credentialId = credentials.body.credentials?.find((c) => c.label === demo.credentialLabel)?.id;
     if (credentialId) {
@@ -141,7 +165,7 @@ export const demoDataService: LocalService = {
     if (!apiUrl || !sandboxes?.google || !sandboxes.meta || !demoUser || !projectId) {
       throw new Error('the demo data is set up after the API, the Google and Meta sandboxes and the demo webhook (which makes the demo project)');
     }
-    const demoData = await ensureDemoData(apiUrl, { google: sandboxes.google, meta: sandboxes.meta, ...(sandboxes.klaviyo ? { klaviyo: sandboxes.klaviyo } : {}) }, demoUser, projectId);
+    const demoData = await ensureDemoData(apiUrl, { ...sandboxes, google: sandboxes.google, meta: sandboxes.meta }, demoUser, projectId);
     for (const s of demoData.data_sources) {
       ctx.log('demo-data', `Demo ${s.platform} data source ${s.data_source_id}: extracting now${s.first_job_id ? ` (job ${s.first_job_id})` : ''}, then hourly`);
     }

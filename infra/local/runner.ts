@@ -33,7 +33,24 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(services: readonly LocalService[], homeDir: string, log = defaultLog): Promise<RunningPlatform> {
+export interface StartOptions {
+  /** Ctrl-C while starting: the services started so far are stopped (in reverse) and start rejects */
+  signal?: AbortSignal;
+  /** how long one service may take to stop before the runner gives up on it and stops the rest */
+  stopTimeoutMs?: number;
+}
+
+/** A Ctrl-C arrived before every service had started; whatever had started was stopped again. */
+export class StartInterrupted extends Error {
+  constructor() {
+    super('stopped before every service had started');
+    this.name = 'StartInterrupted';
+  }
+}
+
+const STOP_TIMEOUT_MS = 15_000;
+
+export async function startPlatform(services: readonly LocalService[], homeDir: string, log = defaultLog, options: StartOptions = {}): Promise<RunningPlatform> {
   const home = path.resolve(homeDir);
   // 0711: PostgreSQL runs as its own system user (never as root) and must reach .tributary/pg;
   // everything secret inside is 0600 on its own.
@@ -45,12 +62,21 @@ export async function startPlatform(services: readonly LocalService[], homeDir: 
 
   const stopAll = async () => {
     await rm(localJsonPath, { force: true });
+    const limit = options.stopTimeoutMs ?? STOP_TIMEOUT_MS;
     for (const { name, service } of started.reverse()) {
+      // one service that never finishes stopping must not keep the ones before it (PostgreSQL last) running
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), limit);
+        timer.unref();
+      });
       try {
-        await service.stop();
-        log('runner', `stopped ${name}`);
+        const outcome = await Promise.race([service.stop().then(() => 'stopped' as const), gaveUp]);
+        log('runner', outcome === 'stopped' ? `stopped ${name}` : `${name} did not stop within ${limit >= 1000 ? `${Math.round(limit / 1000)} s` : `${limit} ms`}; going on without it`);
       } catch (err) {
         log('runner', `stopping ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        clearTimeout(timer);
       }
     }
     started.length = 0;
@@ -63,6 +89,7 @@ export async function startPlatform(services: readonly LocalService[], homeDir: 
       started.push({ name: s.name, service });
       Object.assign(ctx.published, service.publish ?? {});
       Object.assign(ctx.env, service.env ?? {});
+      if (options.signal?.aborted) throw new StartInterrupted();
     }
   } catch (err) {
     await stopAll();

@@ -8,7 +8,9 @@ import { cognitoService } from './cognito.service';
 import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
+import { metricoolSandboxService } from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
 import { klaviyoSandboxService } from '../../connectors/src/sandboxes/klaviyo/klaviyo.service';
+import { shopifySandboxService } from '../../connectors/src/sandboxes/shopify/shopify-sandbox';
 import { maintenanceService } from './maintenance.service';
 import { schedulesService } from './schedules.service';
 import { demoDataService } from './demo-data.service';
@@ -24,7 +26,9 @@ export const LOCAL_SERVICES: LocalService[] = [
   cognitoService(),
   metaSandboxService,
   ecbSandboxService,
+  metricoolSandboxService,
   klaviyoSandboxService,
+  shopifySandboxService,
   progressService(),
   webService(),
   apiService(),

@@ -27,16 +27,16 @@ export const googleOAuthSpec: OAuth2Spec = {
 };
 
 export const GoogleCredentialSchema = z.object({
-  refreshToken: z.string().min(1),
-  accessToken: z.string().min(1).optional(),
+  refreshToken: z.string().min(1).meta({ secret: true }),
+  accessToken: z.string().min(1).meta({ secret: true }).optional(),
   /** epoch ms */
   expiresAt: z.number().int().optional(),
   scope: z.string().optional(),
   /** a tenant's own OAuth app only; the deployment's app arrives as ConnectorContext.oauthClient, never stored */
   clientId: z.string().min(1).optional(),
-  clientSecret: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).meta({ secret: true }).optional(),
   /** Google Ads only, and only a tenant's own; the deployment's comes with oauthClient */
-  developerToken: z.string().min(1).optional(),
+  developerToken: z.string().min(1).meta({ secret: true }).optional(),
   /** Google Ads only: the manager account acting for client accounts */
   loginCustomerId: z.string().regex(/^\d{10}$/).optional(),
 });

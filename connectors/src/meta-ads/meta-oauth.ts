@@ -8,7 +8,7 @@ import { ConnectorAuthError, type OAuth2Spec, type OAuthClientConfig } from '../
 import { META_DIALOG_DEFAULT_URL, META_GRAPH_API_VERSION, META_GRAPH_DEFAULT_URL, classifyGraphError, dialogBaseUrl, graphBaseUrl, type GraphErrorBody } from './graph-client';
 
 export const MetaCredentialSchema = z.object({
-  accessToken: z.string().min(1),
+  accessToken: z.string().min(1).meta({ secret: true }),
   /** epoch ms; absent for system-user tokens, which do not expire */
   expiresAt: z.number().int().optional(),
   /**
@@ -16,7 +16,7 @@ export const MetaCredentialSchema = z.object({
    * same app, so its id and secret travel with the (encrypted) credential.
    */
   appId: z.string().min(1).optional(),
-  appSecret: z.string().min(1).optional(),
+  appSecret: z.string().min(1).meta({ secret: true }).optional(),
 });
 export type MetaCredential = z.infer<typeof MetaCredentialSchema>;
 

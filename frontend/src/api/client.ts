@@ -58,20 +58,6 @@ export async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; respo
   return data as T;
 }
 
-/** For routes another branch is adding (not in schema.gen.ts yet): the same auth and error handling. */
-export async function rawCall<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const token = await accessToken();
-  const res = await fetch(new URL(path, runtimeConfig().apiUrl), {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) throw toApiError(res.status, json);
-  return json as T;
-}
-
 /** A fetch with the user's token for endpoints that answer files (export) rather than JSON. */
 export async function authorizedFetch(url: string): Promise<Response> {
   const token = await accessToken();

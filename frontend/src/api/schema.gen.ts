@@ -3354,8 +3354,11 @@ export interface operations {
                             auth_kind: "oauth2" | "api_key" | null;
                             available: boolean;
                             credential_fields: {
+                                description: string | null;
+                                label: string;
                                 name: string;
                                 required: boolean;
+                                secret: boolean;
                             }[];
                             /** @enum {string} */
                             id: "google_ads" | "meta_ads" | "ga4" | "instagram" | "shopify" | "amazon_ads" | "metricool" | "klaviyo";
@@ -5801,6 +5804,7 @@ export interface operations {
         parameters: {
             query?: {
                 label?: string;
+                shop?: string;
             };
             header?: never;
             path: {

@@ -48,9 +48,9 @@ function Notifications({ projectId }: { projectId: string }) {
   }
   const used = new Set((sources.data?.data_sources ?? []).map((s) => s.platform));
   for (const p of platforms.data?.platforms ?? []) {
-    if (!used.has(p.id) || !p.sunset_date) continue;
-    const left = (new Date(p.sunset_date).getTime() - now) / DAY;
-    if (left < 90) notes.push({ key: `sunset-${p.id}`, severity: left < 30 ? 'error' : 'warning', text: `${p.name}: API version ${p.api_version ?? ''} is retired on ${p.sunset_date}; Tributary moves to the next version before then.` });
+    if (!used.has(p.id) || !p.api_sunset) continue;
+    const left = (new Date(p.api_sunset).getTime() - now) / DAY;
+    if (left < 90) notes.push({ key: `sunset-${p.id}`, severity: left < 30 ? 'error' : 'warning', text: `${p.name}: API version ${p.api_version ?? ''} is retired on ${p.api_sunset}; Tributary moves to the next version before then.` });
   }
   return (
     <Paper component="section" aria-labelledby="notes-title" sx={{ p: 2, mb: 3 }}>

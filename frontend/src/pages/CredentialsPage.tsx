@@ -130,7 +130,7 @@ function CredentialCard({ credential: c, projectId, editable, platforms }: { cre
       )}
       {dialog === 'rename' && <RenameDialog label={c.label} busy={update.isPending} onSave={(label) => update.mutate({ label })} onClose={() => setDialog(null)} />}
       {dialog === 'rotate' && c.credential_type !== 'oauth2' && (
-        <SecretDialog title={`New key for ${c.label}`} fields={platform?.credential_fields ?? [{ name: 'api_key', label: 'API key', secret: true, required: true }]} busy={update.isPending} error={update.error} onSave={(secret) => update.mutate({ secret })} onClose={() => setDialog(null)} />
+        <SecretDialog title={`New key for ${c.label}`} fields={platform?.credential_fields ?? []} busy={update.isPending} error={update.error} onSave={(secret) => update.mutate({ secret })} onClose={() => setDialog(null)} />
       )}
       {dialog === 'rotate' && c.credential_type === 'oauth2' && <OAuthStart projectId={projectId} platform={c.platform} label={c.label} onClose={() => setDialog(null)} />}
       <ConfirmDialog
@@ -167,7 +167,7 @@ function RenameDialog({ label, busy, onSave, onClose }: { label: string; busy: b
 function SecretDialog(props: { title: string; fields: PlatformInfo['credential_fields']; busy: boolean; error: unknown; withLabel?: boolean; onSave: (secret: Record<string, string>, label: string) => void; onClose: () => void }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [label, setLabel] = useState('');
-  const missing = props.fields.some((f) => f.required !== false && !values[f.name]?.trim()) || (props.withLabel && !label.trim());
+  const missing = props.fields.some((f) => f.required && !values[f.name]?.trim()) || (props.withLabel && !label.trim());
   return (
     <Dialog open onClose={props.onClose} aria-labelledby="secret-title" fullWidth maxWidth="sm">
       <form onSubmit={(e) => { e.preventDefault(); props.onSave(values, label); }}>
@@ -180,8 +180,8 @@ function SecretDialog(props: { title: string; fields: PlatformInfo['credential_f
               fullWidth
               margin="dense"
               label={f.label}
-              helperText={f.description}
-              required={f.required !== false}
+              helperText={f.description ?? undefined}
+              required={f.required}
               type={f.secret ? 'password' : 'text'}
               autoComplete="off"
               value={values[f.name] ?? ''}
@@ -202,7 +202,7 @@ function SecretDialog(props: { title: string; fields: PlatformInfo['credential_f
 /** Asks the API for the platform's consent URL (with a single-use state) and goes there. */
 function OAuthStart({ projectId, platform, label, onClose }: { projectId: string; platform: string; label: string; onClose: () => void }) {
   const start = useMutation({
-    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform as 'google_ads' }, query: { label } } })),
+    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform as PlatformInfo['id'] }, query: { label } } })),
     onSuccess: (r) => window.location.assign(r.authorization_url),
   });
   return (
@@ -228,7 +228,7 @@ function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; p
   const platform = platforms.find((p) => p.id === platformId);
   const create = useMutation({
     mutationFn: ({ secret, name }: { secret: Record<string, string>; name: string }) =>
-      unwrap(api().POST('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } }, body: { platform: platformId as 'shopify', credential_type: 'api_key', label: name, secret } })),
+      unwrap(api().POST('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } }, body: { platform: platformId as PlatformInfo['id'], credential_type: 'api_key', label: name, secret } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['credentials', projectId] });
       onClose();
@@ -243,8 +243,10 @@ function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; p
         <DialogContent>
           <TextField select fullWidth margin="dense" label="Platform" value={platformId} onChange={(e) => setPlatformId(e.target.value)}>
             {platforms.map((p) => (
-              <MenuItem key={p.id} value={p.id}>
-                {p.name} ({p.auth_kind === 'oauth2' ? 'sign in' : 'API key'}){p.sunset_date ? ` · API version ${p.api_version ?? ''} until ${p.sunset_date}` : ''}
+              <MenuItem key={p.id} value={p.id} disabled={!p.available}>
+                {p.available
+                  ? `${p.name} (${p.auth_kind === 'oauth2' ? 'sign in' : 'API key'})${p.api_sunset ? ` · API version ${p.api_version ?? ''} until ${p.api_sunset}` : ''}`
+                  : `${p.name} (not available yet)`}
               </MenuItem>
             ))}
           </TextField>

@@ -1,10 +1,9 @@
 // An invited person accepts on this page (/invitations/accept?token=…), signed in as themselves.
-// POST /api/v1/invitations/accept is being added by the identity work; rawCall until it is in schema.gen.ts.
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link as RouterLink, useSearchParams } from 'react-router';
-import { rawCall } from '../api/client';
+import { api, unwrap } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorAlert } from '../components/states';
 import { useSession } from '../session';
@@ -15,7 +14,7 @@ export default function InvitationAcceptPage() {
   const qc = useQueryClient();
   const { setOrganizationId } = useSession();
   const accept = useMutation({
-    mutationFn: () => rawCall<{ organization_id: string; role: string }>('POST', '/api/v1/invitations/accept', { token }),
+    mutationFn: () => unwrap(api().POST('/api/v1/invitations/accept', { body: { token: token ?? '' } })),
     onSuccess: async (r) => {
       await qc.invalidateQueries({ queryKey: ['profile'] });
       setOrganizationId(r.organization_id);

@@ -1,19 +1,12 @@
 // Where a platform's consent page sends the user back (/oauth/callback?code=…&state=…). The dashboard completes
 // the exchange with the signed-in user's token; the API stores nothing unless that user started it.
-// POST /api/v1/oauth/complete is being added by the identity work; rawCall until it is in schema.gen.ts.
 import Alert from '@mui/material/Alert';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
-import { ApiError, rawCall } from '../api/client';
+import { api, ApiError, unwrap } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorAlert, Loading } from '../components/states';
-
-interface Completed {
-  project_id: string;
-  id?: string;
-  credential?: { id: string; project_id: string };
-}
 
 export default function OAuthCallbackPage() {
   const [params] = useSearchParams();
@@ -22,8 +15,8 @@ export default function OAuthCallbackPage() {
   const state = params.get('state');
   const platformError = params.get('error');
   const complete = useMutation({
-    mutationFn: () => rawCall<Completed>('POST', '/api/v1/oauth/complete', { code, state }),
-    onSuccess: (r) => navigate(`/projects/${r.project_id ?? r.credential?.project_id}/credentials?connected=${r.id ?? r.credential?.id ?? '1'}`, { replace: true }),
+    mutationFn: () => unwrap(api().POST('/api/v1/oauth/complete', { body: { code: code ?? '', state: state ?? '' } })),
+    onSuccess: (credential) => navigate(`/projects/${credential.project_id}/credentials?connected=${credential.id}`, { replace: true }),
   });
   const started = useRef(false);
   useEffect(() => {

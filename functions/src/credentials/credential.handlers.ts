@@ -283,6 +283,8 @@ interface OAuthState {
   platform: Platform;
   label: string;
   codeVerifier?: string;
+  /** Shopify: the store the flow connects */
+  shop?: string;
   [key: string]: unknown;
 }
 
@@ -296,14 +298,25 @@ export const makeOAuthStart = (deps: ApiDeps) =>
     const client = await deps.oauthClient(params.platform);
     const state = randomBytes(32).toString('base64url');
     const codeVerifier = connector.auth.pkce ? randomBytes(48).toString('base64url') : undefined;
-    const record: OAuthState = { organizationId: access.organizationId, projectId: params.project_id, userId: user.userId, platform: params.platform, label: query.label ?? `${connector.displayName} (OAuth)`, ...(codeVerifier ? { codeVerifier } : {}) };
-    await deps.kv.put(`oauth:state:${state}`, record, { ttlSeconds: OAUTH_STATE_TTL_SECONDS, onlyIfAbsent: true });
+    const record: OAuthState = {
+      organizationId: access.organizationId, projectId: params.project_id, userId: user.userId, platform: params.platform, label: query.label ?? `${connector.displayName} (OAuth)`,
+      ...(codeVerifier ? { codeVerifier } : {}), ...(query.shop ? { shop: query.shop } : {}),
+    };
     const codeChallenge = codeVerifier ? createHash('sha256').update(codeVerifier).digest('base64url') : undefined;
     if (connector.buildAuthorizeUrl) {
       // the connector knows its consent page's host (the sandbox locally, through the configured base URLs)
-      const authorizationUrl = connector.buildAuthorizeUrl({ clientId: client.clientId, redirectUri: deps.api.oauthRedirectUri, state, baseUrls: deps.connectorBaseUrls, ...(codeChallenge ? { codeChallenge } : {}) });
+      let authorizationUrl: string;
+      try {
+        authorizationUrl = connector.buildAuthorizeUrl({ clientId: client.clientId, redirectUri: deps.api.oauthRedirectUri, state, baseUrls: deps.connectorBaseUrls, ...(codeChallenge ? { codeChallenge } : {}), ...(query.shop ? { shop: query.shop } : {}) });
+      } catch (error) {
+        // e.g. a Shopify connection without a valid shop domain
+        if (error instanceof ConnectorError) throw new ValidationError(error.userMessage, { field: 'query.shop' });
+        throw error;
+      }
+      await deps.kv.put(`oauth:state:${state}`, record, { ttlSeconds: OAUTH_STATE_TTL_SECONDS, onlyIfAbsent: true });
       return { status: 200, body: { authorization_url: authorizationUrl, state, expires_in: OAUTH_STATE_TTL_SECONDS } };
     }
+    await deps.kv.put(`oauth:state:${state}`, record, { ttlSeconds: OAUTH_STATE_TTL_SECONDS, onlyIfAbsent: true });
     const url = new URL(connector.auth.authorizeUrl);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', client.clientId);
@@ -346,7 +359,10 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
     const client = await deps.oauthClient(state.platform);
     // the membership may have changed while the user was away at the platform
     const access = await projectAccess(deps.db, user.userId, state.projectId, 'manage');
-    const tokens = (await connector.exchangeCode({ code: body.code, redirectUri: deps.api.oauthRedirectUri, ...(state.codeVerifier ? { codeVerifier: state.codeVerifier } : {}), client, baseUrls: deps.connectorBaseUrls })) as Record<string, unknown>;
+    const tokens = (await connector.exchangeCode({
+      code: body.code, redirectUri: deps.api.oauthRedirectUri, ...(state.codeVerifier ? { codeVerifier: state.codeVerifier } : {}), client, baseUrls: deps.connectorBaseUrls,
+      ...(typeof state.shop === 'string' ? { shop: state.shop } : {}),
+    })) as Record<string, unknown>;
     const stored = await deps.secrets.create(`${state.platform}-${randomBytes(6).toString('hex')}`, tokens, { organizationId: access.organizationId, projectId: state.projectId, platform: state.platform });
     const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
       const existing = await trx.selectFrom('credentials').selectAll().where('projectId', '=', state.projectId).where('platform', '=', state.platform).where('label', '=', state.label).forUpdate().executeTakeFirst();

@@ -51,7 +51,11 @@ export const CredentialListSchema = z.object({ credentials: z.array(CredentialSc
 export const ValidationResultSchema = z.object({ credential: CredentialSchema, valid: z.boolean(), message: z.string().nullable() });
 
 export const OAuthStartParamsSchema = z.object({ project_id: UuidSchema, platform: PlatformSchema });
-export const OAuthStartQuerySchema = z.object({ label: z.string().trim().min(1).max(200).optional() });
+export const OAuthStartQuerySchema = z.object({
+  label: z.string().trim().min(1).max(200).optional(),
+  /** Shopify: the store to connect (name.myshopify.com); its OAuth lives on the store's own host */
+  shop: z.string().trim().min(1).max(255).optional(),
+});
 export const OAuthStartSchema = z.object({ authorization_url: z.string().url(), state: z.string(), expires_in: z.number().int() });
 export const OAuthCallbackQuerySchema = z.object({
   state: z.string().min(16).max(200),

@@ -36,6 +36,12 @@ export const STANDARD_CATALOG: CatalogEntry[] = [
   { id: 'currency', name: 'Currency', kind: 'dimension', unit: 'text', description: "The row's original currency" },
 ];
 
+/** Extra dimensions whose meaning changes how totals are read. */
+const EXTRA_DIMENSION_DESCRIPTIONS: Record<string, string> = {
+  native_platform:
+    "The platform whose own connector also reports this row (Metricool's Facebook Ads: meta_ads, Google Ads: google_ads). Such rows are left out while the project has a data source of that platform, so spend is never summed twice; ask for platform=metricool alone to see them",
+};
+
 /** Extra keys seen in the 90 days up to the project's latest fact (not today: a paused project keeps its catalog) (within the given data sources, if any). */
 export async function projectCatalog(client: pg.ClientBase, projectId: string, dataSources: readonly string[] | undefined, platforms: readonly string[] | undefined): Promise<{ entries: CatalogEntry[]; platforms: string[] }> {
   const { rows } = await client.query<{ kind: string; key: string }>(
@@ -54,7 +60,7 @@ export async function projectCatalog(client: pg.ClientBase, projectId: string, d
   for (const r of rows) {
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(r.key)) continue; // not nameable in a query
     if (r.kind === 'metric') entries.push({ id: `extra_metric.${r.key}`, name: r.key, kind: 'metric', unit: 'number', description: 'Platform-specific metric (summed)' });
-    if (r.kind === 'dimension') entries.push({ id: `extra.${r.key}`, name: r.key, kind: 'dimension', unit: 'text', description: 'Platform-specific dimension' });
+    if (r.kind === 'dimension') entries.push({ id: `extra.${r.key}`, name: r.key, kind: 'dimension', unit: 'text', description: EXTRA_DIMENSION_DESCRIPTIONS[r.key] ?? 'Platform-specific dimension' });
   }
   return { entries, platforms: rows.filter((r) => r.kind === 'platform').map((r) => r.key) };
 }

@@ -276,6 +276,13 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   ];
   if (scope.dataSources) where.push(sql`f.data_source_id = ANY(${p([...scope.dataSources], 'uuid[]')})`);
   if (scope.platforms) where.push(sql`f.platform = ANY(${p([...scope.platforms], 'text[]')})`);
+  // A row that mirrors another platform's own numbers (Metricool's Facebook Ads and Google Ads campaigns carry
+  // extra_dimensions.native_platform) is left out while the project has a data source of that platform whose
+  // rows this query may include: the same spend is never summed twice. Asking only for the mirroring platform
+  // (platforms=metricool) shows them. The project's platforms are read once (an InitPlan), not per row.
+  const nativeIn = scope.platforms ? sql` AND ds.platform = ANY(${p([...scope.platforms], 'text[]')})` : sql``;
+  where.push(sql`NOT coalesce((f.extra_dimensions ->> 'native_platform') = ANY(ARRAY(
+      SELECT DISTINCT ds.platform::text FROM data_sources ds WHERE ds.project_id = ${p(scope.projectId, 'uuid')}${nativeIn})), false)`);
   const having: RawBuilder<unknown>[] = [];
   for (const f of [...scope.filters, ...query.filters]) {
     if (isMetricField(f.field)) {

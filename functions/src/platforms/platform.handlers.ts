@@ -9,9 +9,20 @@ import type { ApiDeps } from '../api-deps';
 import { listPlatformsRoute } from './platform.routes';
 import type { PlatformInfo } from './platform.schemas';
 
-function credentialFields(schema: unknown): PlatformInfo['credential_fields'] {
-  if (!(schema instanceof z.ZodObject)) return [];
-  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => ({ name, required: !field.safeParse(undefined).success }));
+/** `shop_domain` or `shopDomain` → `Shop domain`, for a field the connector gave no title */
+const humanize = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase().replace(/^./, (c) => c.toUpperCase());
+
+/** The credential schema's fields as a form asks for them, from the zod metadata the connector declares. */
+function credentialFields(schema: unknown, only?: readonly string[]): PlatformInfo['credential_fields'] {
+  if (!(schema instanceof z.ZodObject)) return (only ?? []).map((name) => ({ name, required: true, label: humanize(name), description: null, secret: false }));
+  const shape = schema.shape as Record<string, z.ZodType>;
+  return Object.entries(shape)
+    .filter(([name]) => !only || only.includes(name))
+    .map(([name, field]) => {
+      const inner = field instanceof z.ZodOptional || field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
+      const meta = { ...(inner.meta() ?? {}), ...(field.meta() ?? {}) };
+      return { name, required: !field.safeParse(undefined).success, label: meta.title ?? humanize(name), description: meta.description ?? null, secret: meta.secret ?? false };
+    });
 }
 
 export function platformInfo(platform: Platform, connector: Connector<unknown> | undefined): PlatformInfo {
@@ -24,7 +35,7 @@ export function platformInfo(platform: Platform, connector: Connector<unknown> |
     available: true,
     auth_kind: connector.auth.kind,
     scopes: connector.auth.kind === 'oauth2' ? [...connector.auth.scopes] : [],
-    credential_fields: connector.auth.kind === 'api_key' ? connector.auth.fields.map((name) => ({ name, required: true })) : credentialFields(connector.credentialSchema),
+    credential_fields: credentialFields(connector.credentialSchema, connector.auth.kind === 'api_key' ? connector.auth.fields : undefined),
     report_types: connector.reportTypes.map((r) => ({ id: r.id, name: r.name, dimensions: [...r.dimensions], metrics: [...r.metrics], lookback_days: r.lookbackDays })),
     api_version: connector.apiVersion.version,
     api_sunset: connector.apiVersion.sunset,

@@ -19,7 +19,18 @@ export const PlatformInfoSchema = z.object({
   /** OAuth scopes asked for (empty for API keys) */
   scopes: z.array(z.string()),
   /** the fields of the stored credential; for OAuth they are filled by the consent flow, for API keys by the user */
-  credential_fields: z.array(z.object({ name: z.string(), required: z.boolean() })),
+  credential_fields: z.array(
+    z.object({
+      name: z.string(),
+      required: z.boolean(),
+      /** what a form calls it */
+      label: z.string(),
+      /** where the user finds it, when the connector says */
+      description: z.string().nullable(),
+      /** a key or token: typed into a masked field */
+      secret: z.boolean(),
+    }),
+  ),
   report_types: z.array(PlatformReportTypeSchema),
   api_version: z.string().nullable(),
   /** YYYY-MM-DD, the first day the platform stops serving api_version; null when none is published */

@@ -10,6 +10,7 @@ import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
+import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID, startMetricoolSandbox, type MetricoolSandbox } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import * as credR from '../credentials/credential.routes';
 import * as dsR from '../data-sources/data-source.routes';
 import { runPurgeJobs } from '../maintenance/purge';
@@ -21,6 +22,8 @@ const RAW = 'tributary-raw';
 const ARCHIVE = 'tributary-archive';
 let h: ApiHarness;
 let s3: S3rverHandle;
+// a built platform's credential is validated against the platform: the Metricool sandbox stands in
+let metricool: MetricoolSandbox;
 let owner: { token: string; userId: string; orgId: string };
 
 interface Planted {
@@ -45,16 +48,16 @@ async function plantProject(name: string): Promise<Planted> {
   const project = await h.call(projR.createProjectRoute, { token: owner.token, body: { name } });
   expect(project.status, project.text).toBe(201);
   const projectId = (project.body as { id: string }).id;
-  const cred = await h.call(credR.createCredentialRoute, { token: owner.token, params: { project_id: projectId }, body: { platform: 'shopify', credential_type: 'api_key', label: 'k', secret: { shop: 's.myshopify.com', access_token: `tok-${randomUUID()}` } } });
+  const cred = await h.call(credR.createCredentialRoute, { token: owner.token, params: { project_id: projectId }, body: { platform: 'metricool', credential_type: 'api_key', label: 'k', secret: { user_id: METRICOOL_DEMO_USER_ID, api_token: METRICOOL_DEMO_TOKEN } } });
   expect(cred.status, cred.text).toBe(201);
   const credentialId = (cred.body as { id: string }).id;
-  const source = await h.call(dsR.createDataSourceRoute, { token: owner.token, params: { project_id: projectId }, body: { credential_id: credentialId, source_name: 'orders', extraction_config: { account_id: 'a', report_types: ['orders_daily'] } } });
+  const source = await h.call(dsR.createDataSourceRoute, { token: owner.token, params: { project_id: projectId }, body: { credential_id: credentialId, source_name: 'posts', extraction_config: { account_id: '4210001', report_types: ['posts_daily'] } } });
   expect(source.status, source.text).toBe(201);
   const sourceId = (source.body as { id: string }).id;
   expect((await h.call(webhookR.createWebhookRoute, { token: owner.token, params: { project_id: projectId }, body: { name: 'feed' } })).status).toBe(201);
   const keys = [
-    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/shopify/orders_daily/2026-11-01/${randomUUID()}/part-0.ndjson.gz` },
-    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/shopify/orders_daily/2026-11-08/${randomUUID()}/part-1.ndjson.gz` },
+    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/metricool/posts_daily/2026-11-01/${randomUUID()}/part-0.ndjson.gz` },
+    { bucket: RAW, key: `${owner.orgId}/${projectId}/${sourceId}/metricool/posts_daily/2026-11-08/${randomUUID()}/part-1.ndjson.gz` },
     { bucket: ARCHIVE, key: `archive/${owner.orgId}/${projectId}/2024-01/${randomUUID()}.ndjson.gz` },
   ];
   for (const k of keys) await h.adapters.blobs.put(k.bucket, k.key, Buffer.from('{"row":1}\n'));
@@ -90,13 +93,15 @@ async function objectsUnder(bucket: string, prefix: string): Promise<string[]> {
 beforeAll(async () => {
   const port = await freePort();
   s3 = await startS3rver({ port, directory: path.join((await import('node:os')).tmpdir(), `tributary-purge-s3-${process.pid}-${Date.now()}`), buckets: [RAW, ARCHIVE] });
-  h = await startApiHarness({ TRIBUTARY_S3_ENDPOINT: s3.endpoint, TRIBUTARY_RAW_BUCKET: RAW, TRIBUTARY_ARCHIVE_BUCKET: ARCHIVE });
+  metricool = await startMetricoolSandbox();
+  h = await startApiHarness({ TRIBUTARY_S3_ENDPOINT: s3.endpoint, TRIBUTARY_RAW_BUCKET: RAW, TRIBUTARY_ARCHIVE_BUCKET: ARCHIVE, TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ metricool: metricool.url }) });
   owner = await h.signUp(`purge-${Date.now()}@example.com`);
 }, 240_000);
 
 afterAll(async () => {
   await h?.stop();
   await s3?.stop();
+  await metricool?.stop();
 });
 
 describe('delete means gone', () => {
@@ -104,7 +109,7 @@ describe('delete means gone', () => {
     // Prepare: the project to delete and a neighbour that must keep everything
     const doomed = await plantProject('Doomed');
     const neighbour = await plantProject('Neighbour');
-    expect(await h.adapters.secrets.read(doomed.secretRef)).toHaveProperty('access_token');
+    expect(await h.adapters.secrets.read(doomed.secretRef)).toHaveProperty('api_token');
 
     // Act 1: delete over HTTP; the process "crashes" before anything drains the queue
     const del = await h.call(projR.deleteProjectRoute, { token: owner.token, params: { project_id: doomed.projectId } });
@@ -138,7 +143,7 @@ describe('delete means gone', () => {
     expect(audit.filter((a) => a.action === 'storage.purged').map((a) => a.details.versions_deleted).sort()).toEqual([1, 2]);
     // the neighbour keeps its rows, secret and objects
     expect(await rowsOfProject(neighbour.projectId)).toMatchObject({ projects: 1, credentials: 1, data_sources: 1, webhook_configs: 1, archive_manifests: 1 });
-    expect(await h.adapters.secrets.read(neighbour.secretRef)).toHaveProperty('access_token');
+    expect(await h.adapters.secrets.read(neighbour.secretRef)).toHaveProperty('api_token');
     for (const k of neighbour.keys) expect(await h.adapters.blobs.head(k.bucket, k.key)).not.toBeNull();
   });
 

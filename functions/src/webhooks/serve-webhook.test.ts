@@ -145,6 +145,30 @@ describe('webhook endpoint', () => {
     expect(ErrorEnvelopeSchema.parse(await third.json()).error.code).toBe('RATE_LIMIT_EXCEEDED');
   });
 
+  it('when a query runs past its statement timeout, it answers 503 with Retry-After and says how to ask for less', async () => {
+    const { key } = await newWebhook({});
+    const impatient = await startWebhookServer({ db: tdb.db, signingSecret: secret, statementTimeoutMs: 300 });
+    // a migration holding the fact table: the query waits on the lock until its timeout stops it
+    const holder = new pg.Client({ connectionString: tdb.adminUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE facts IN ACCESS EXCLUSIVE MODE');
+      const res = await fetch(`${impatient.url}/webhook/v1/${key}/data?${range}`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('30');
+      const { error } = ErrorEnvelopeSchema.parse(await res.json());
+      expect(error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { reason: 'statement_timeout' } });
+      expect(error.message).toMatch(/fewer days/);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+      await impatient.close();
+    }
+    // and the next request is served as usual
+    expect((await get(`/webhook/v1/${key}/data?${range}`)).status).toBe(200);
+  });
+
   it('when requests are served, each writes an access log without the key or the signature', async () => {
     const hook = await newWebhook({});
     const row = await tdb.db.transaction({ orgId: src.organizationId }, (trx) => getWebhookRow(trx, src.projectId, hook.webhook.id));

@@ -1,4 +1,5 @@
 // The Database handle's lifecycle against the real embedded PostgreSQL.
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from './database';
@@ -62,7 +63,12 @@ describe('createDatabase', () => {
       expect(await db.withClient({}, async (c) => (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout)).toBe('30s');
       expect(await db.withClient({ role: 'loader' }, async (c) => (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout)).toBe('14min');
       const slow = db.withClient({ statementTimeoutMs: 200 }, (c) => c.query('SELECT pg_sleep(5)'));
-      await expect(slow).rejects.toMatchObject({ code: '57014' });
+      // said as a 503 that tells the caller to ask for less, never a 500
+      await expect(slow).rejects.toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', details: { reason: 'statement_timeout', retry_after_seconds: 30 } });
+      const slowInKysely = db.transaction({ statementTimeoutMs: 200 }, (trx) => sql`SELECT pg_sleep(5)`.execute(trx));
+      await expect(slowInKysely).rejects.toMatchObject({ status: 503, details: { reason: 'statement_timeout' } });
+      // any other failure keeps its own error
+      await expect(db.withClient({}, (c) => c.query('SELECT 1/0'))).rejects.toMatchObject({ code: '22012' });
       // the setting was the transaction's only: the connection goes back to the pool without it
       const client = await db.pool.connect();
       expect((await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout).not.toBe('200ms');

@@ -52,6 +52,8 @@ export interface PoolTuning {
 /** Long enough to ride out a burst, short enough that a client hears "busy" before its own timeout. */
 export const DEFAULT_CONNECT_WAIT_MS = 5_000;
 const RETRY_AFTER_SECONDS = 2;
+/** a query that timed out will likely time out again at once; come back when the load may have passed */
+const STATEMENT_TIMEOUT_RETRY_AFTER_SECONDS = 30;
 
 export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.PoolConfig {
   const common = { max: config.maxConnections, idleTimeoutMillis: 30_000, connectionTimeoutMillis: tuning.connectionTimeoutMillis ?? DEFAULT_CONNECT_WAIT_MS };
@@ -68,11 +70,13 @@ export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.
   }
 }
 
+const timeoutOf = (ctx: DbContext): number => ctx.statementTimeoutMs ?? ROLE_STATEMENT_TIMEOUT_MS[ctx.role ?? 'app'];
+
 /** The statements that open every transaction: role first, then context, both transaction-scoped. */
 export function contextStatements(ctx: DbContext): { text: string; values: unknown[] } {
   return {
     text: `SELECT set_config('role', $1, true), set_config('tributary.org_id', $2, true), set_config('tributary.user_id', $3, true), set_config('statement_timeout', $4, true)`,
-    values: [ROLE_NAMES[ctx.role ?? 'app'], ctx.orgId ?? '', ctx.userId ?? '', String(Math.max(1, Math.round(ctx.statementTimeoutMs ?? ROLE_STATEMENT_TIMEOUT_MS[ctx.role ?? 'app'])))],
+    values: [ROLE_NAMES[ctx.role ?? 'app'], ctx.orgId ?? '', ctx.userId ?? '', String(Math.max(1, Math.round(timeoutOf(ctx))))],
   };
 }
 
@@ -93,6 +97,23 @@ const mustDiscard = (err: unknown) => Boolean(err && typeof err === 'object' && 
 function busy(err: unknown): unknown {
   if (err instanceof Error && /timeout exceeded when trying to connect/.test(err.message)) {
     return new ServiceUnavailableError('The service is busy; retry shortly', RETRY_AFTER_SECONDS);
+  }
+  return err;
+}
+
+/**
+ * PostgreSQL stopped a statement at its statement_timeout (57014): the request asked for more than one response
+ * may cost. A 503 that says how to ask for less, never a 500; a cancel for any other reason stays as it is.
+ */
+function stopped(err: unknown, timeoutMs: number): unknown {
+  const pgError = err as { code?: unknown; message?: unknown } | null;
+  if (pgError && pgError.code === '57014' && /statement timeout/.test(String(pgError.message))) {
+    const seconds = Math.max(1, Math.round(timeoutMs / 1000));
+    return new ServiceUnavailableError(
+      `The query ran past its ${seconds} s limit and was stopped; ask for fewer days, filters that select less, or fewer dimensions`,
+      STATEMENT_TIMEOUT_RETRY_AFTER_SECONDS,
+      { reason: 'statement_timeout', limit_seconds: seconds },
+    );
   }
   return err;
 }
@@ -119,7 +140,7 @@ export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}):
           await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true), set_config('statement_timeout', ${timeout}, true)`.execute(trx);
           return fn(trx);
         })
-        .catch((err: unknown) => Promise.reject(connected ? err : busy(err)));
+        .catch((err: unknown) => Promise.reject(connected ? stopped(err, timeoutOf(ctx)) : busy(err)));
     },
     withClient: async (ctx, fn) => {
       const client = await pool.connect().catch((err: unknown) => Promise.reject(busy(err)));
@@ -137,7 +158,7 @@ export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}):
         }
         await client.query('ROLLBACK').catch(() => {});
         client.release();
-        throw err;
+        throw stopped(err, timeoutOf(ctx));
       }
       client.release();
       return result;

@@ -117,6 +117,24 @@ describe('OData feed', () => {
     expect(fresh.LastCompleteDay).toBe('Edm.Date');
   });
 
+  it('when a page runs past its statement timeout, it answers 503 with Retry-After in OData\'s error format', async () => {
+    const impatient = await startWebhookServer({ db: tdb.db, signingSecret: secret, statementTimeoutMs: 300 });
+    const holder = new pg.Client({ connectionString: tdb.adminUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE facts IN ACCESS EXCLUSIVE MODE');
+      const res = await getJson<{ error: { code: string; message: string } }>(`${impatient.url}/odata/v1/${key}/Facts`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('30');
+      expect(res.body.error.message).toMatch(/fewer days/);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+      await impatient.close();
+    }
+  });
+
   it('when @odata/client asks with $filter, $select, $orderby and $top, rows match SQL over the fact table', async () => {
     const client = OData.New4({ serviceEndpoint: `${server.url}/odata/v1/${key}/` });
     const end = addDays(START, 2);

@@ -7,7 +7,7 @@
 // whole feed, within the webhook's scope, until it expires or the key is rotated.
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { AuthenticationRequiredError, NotFoundError, RateLimitExceededError } from '@tributary/shared/domain/errors';
+import { AuthenticationRequiredError, NotFoundError, RateLimitExceededError, ServiceUnavailableError } from '@tributary/shared/domain/errors';
 import { WebhookScopeSchema } from '../../data/query.schemas';
 import type { ResponseSink } from '../../data/stream-data';
 import { freshnessHeaders, scopeFreshness } from '../freshness';
@@ -116,7 +116,9 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
     if (set.name === 'Facts') {
       const fingerprintParams = [...params].filter(([k]) => k.startsWith('$') && k !== '$skiptoken').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       const fingerprint = createHash('sha256').update(JSON.stringify([row.id, fingerprintParams, scope])).digest('base64url').slice(0, 22);
-      await deps.db.withClient({ orgId: row.organization_id, role: 'app' }, (client) =>
+      // a page is small: the role's own timeout, unless the deployment sets the webhook's
+      const timeout = deps.statementTimeoutMs ? { statementTimeoutMs: deps.statementTimeoutMs } : {};
+      await deps.db.withClient({ orgId: row.organization_id, role: 'app', ...timeout }, (client) =>
         serveFactsPage(
           client,
           {
@@ -152,7 +154,7 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
       const { status: code, body } = odataErrorBody(error, req.requestId, now);
       if (code >= 500) deps.onServerError?.(error, req.requestId);
       const headers: Record<string, string> = { ...rateHeaders, 'content-type': 'application/json;charset=utf-8', 'cache-control': 'no-store' };
-      if (error instanceof RateLimitExceededError) headers['retry-after'] = String(error.retryAfterSeconds);
+      if (error instanceof RateLimitExceededError || error instanceof ServiceUnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
       if (code === 401) headers['www-authenticate'] = 'Bearer realm="tributary-odata"';
       const out = head(code, headers);
       await new Promise<void>((resolve) => out.end(body, () => resolve()));
