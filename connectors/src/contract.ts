@@ -11,7 +11,7 @@ import type { Platform } from '@tributary/shared/domain/platform';
 // Errors, classified once. The class name is the contract: Step Functions `Retry` matches on it
 // (`this.name = new.target.name`), so only RateLimitedError and TransientPlatformError are retried there.
 
-export type ConnectorErrorKind = 'rate_limited' | 'transient' | 'auth_expired' | 'permission_denied' | 'invalid_request' | 'fatal';
+export type ConnectorErrorKind = 'rate_limited' | 'transient' | 'auth_expired' | 'permission_denied' | 'invalid_request' | 'fatal' | 'not_ready';
 
 export abstract class ConnectorError extends Error {
   abstract readonly kind: ConnectorErrorKind;
@@ -54,6 +54,18 @@ export class PermissionDeniedError extends ConnectorError {
 /** Our request was wrong for this account (bad field, unknown account): fix the configuration. */
 export class ConnectorConfigError extends ConnectorError {
   readonly kind = 'invalid_request' as const;
+}
+/**
+ * An asynchronous platform job (an Amazon Ads report, a Shopify bulk operation) is still running. Not a
+ * failure: the worker records `resumeCursor` (which names the job) on its work item and hands the wait to
+ * the state machine's Wait state; the next extract resumes from the cursor and polls the same job instead
+ * of starting another. Thrown before the window's first page only: nothing is loaded yet when it is.
+ */
+export class ReportNotReadyError extends ConnectorError {
+  readonly kind = 'not_ready' as const;
+  constructor(message: string, platform: Platform, readonly retryAfterMs: number, readonly resumeCursor: string, options?: { cause?: unknown }) {
+    super(message, platform, `${message} (checking again in ${Math.ceil(retryAfterMs / 1000)} s)`, options);
+  }
 }
 /** Anything else that retrying will not fix (a malformed page, an unknown response shape). */
 export class FatalConnectorError extends ConnectorError {
@@ -265,6 +277,11 @@ export interface Connector<Cred = unknown> {
    * that starts earlier is refused (400) rather than failing window after window at the platform.
    */
   dataRetentionMonths?: number;
+  /**
+   * The same in days, for platforms whose retention is shorter than months can say (Amazon Ads keeps about 95
+   * days): when set, it is the bound, checked in the same places as dataRetentionMonths.
+   */
+  dataRetentionDays?: number;
 
   /**
    * How many windows of one run extract at once (the state machine's Map MaxConcurrency). The shared rate
@@ -274,7 +291,7 @@ export interface Connector<Cred = unknown> {
   /** A run's day range is split into windows of at most this many days, one work item each. */
   windowDays: number;
   /** The deployment's OAuth app this connector's consent flow uses (one Google app, one Meta app). */
-  oauthApp?: 'google' | 'meta' | 'klaviyo' | 'shopify';
+  oauthApp?: 'google' | 'meta' | 'klaviyo' | 'shopify' | 'amazon';
   /**
    * Whether a page's RawPage.raw is the JSON text of its body, so the page can be normalized from its bytes
    * alone on the page encoder's thread (normalizers.ts loads its normalize module there).

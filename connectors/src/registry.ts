@@ -2,6 +2,7 @@
 import type { Connector } from './contract';
 import type { Platform } from '@tributary/shared/domain/platform';
 import { ConnectorConfigError } from './contract';
+import { amazonAdsConnector } from './amazon-ads/amazon-ads.connector';
 import { ga4Connector } from './ga4/ga4.connector';
 import { googleAdsConnector } from './google-ads/google-ads.connector';
 import { instagramConnector } from './instagram/instagram.connector';
@@ -18,6 +19,7 @@ const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   metricool: metricoolConnector,
   klaviyo: klaviyoConnector,
   shopify: shopifyConnector,
+  amazon_ads: amazonAdsConnector,
 };
 
 export function getConnector(platform: Platform): Connector<unknown> {

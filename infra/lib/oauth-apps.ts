@@ -20,6 +20,8 @@ export const OAUTH_APP_KEYS: Record<OAuthAppName, readonly string[]> = {
   meta: ['client_id', 'client_secret'],
   klaviyo: ['client_id', 'client_secret'],
   shopify: ['client_id', 'client_secret'],
+  // Login with Amazon: the Amazon Ads API's app (its client id is also the Amazon-Advertising-API-ClientId header)
+  amazon: ['client_id', 'client_secret'],
 };
 
 export function oauthAppSecretName(environment: string, app: OAuthAppName): string {

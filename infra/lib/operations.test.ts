@@ -269,7 +269,7 @@ describe('OAuth apps', () => {
     const functions = resourcesOf(t, 'AWS::Lambda::Function');
     const credentialsFn = Object.entries(functions).find(([, f]) => f.Properties!.Description === 'Management API: credentials routes')!;
     const credentialsRole = credentialsFn[1].Properties!.Role['Fn::GetAtt'][0] as string;
-    for (const [app, keys] of [['google', ['client_id', 'client_secret', 'developer_token']], ['meta', ['client_id', 'client_secret']], ['shopify', ['client_id', 'client_secret']], ['klaviyo', ['client_id', 'client_secret']]] as const) {
+    for (const [app, keys] of [['google', ['client_id', 'client_secret', 'developer_token']], ['meta', ['client_id', 'client_secret']], ['klaviyo', ['client_id', 'client_secret']], ['shopify', ['client_id', 'client_secret']], ['amazon', ['client_id', 'client_secret']]] as const) {
       const name = `tributary/prod/oauth-apps/${app}`;
       const found = Object.entries(t.findResources('AWS::SecretsManager::Secret', { Properties: { Name: name } }) as Resources);
       expect(found, name).toHaveLength(1);

@@ -1,6 +1,6 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox, Metricool, Shopify and Klaviyo on their own with static keys), each extracted once
+// Instagram on the Meta sandbox, Metricool, Shopify, Amazon Ads and Klaviyo each on its own), each extracted once
 // at start and then hourly by the runner's scheduler, so
 // a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
@@ -11,6 +11,7 @@ import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/googl
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
 import { klaviyoDemoLogin } from '@tributary/connectors/sandboxes/klaviyo/klaviyo-sandbox';
 import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
+import { AMAZON_DEMO_CLIENT, AMAZON_SANDBOX_PROFILES } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { LocalService } from './runner';
 import { callLocalApi } from './local-api-client';
@@ -64,7 +65,7 @@ function klaviyoDemoSource(): DemoSource {
 export type DemoSandboxUrls = { google: string; meta: string } & Partial<Record<string, string>>;
 
 async function demoSources(urls: DemoSandboxUrls): Promise<DemoSource[]> {
-  const { google: googleUrl, meta: metaUrl, metricool: metricoolUrl, shopify: shopifyUrl, klaviyo: klaviyoUrl } = urls;
+  const { google: googleUrl, meta: metaUrl, metricool: metricoolUrl, shopify: shopifyUrl, amazon: amazonUrl, klaviyo: klaviyoUrl } = urls;
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -80,9 +81,31 @@ async function demoSources(urls: DemoSandboxUrls): Promise<DemoSource[]> {
       ? [{ platform: 'metricool', credentialType: 'api_key', credentialLabel: 'Demo Metricool (sandbox)', sourceName: 'Demo Metricool', secret: async () => ({ api_token: METRICOOL_DEMO_TOKEN, user_id: METRICOOL_DEMO_USER_ID }), accountId: '4210001', reportTypes: ['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily'] } satisfies DemoSource]
       : []),
     ...(shopifyUrl ? [await shopifyDemo(shopifyUrl)] : []),
+    // the EUR profile on the EU host; all three ad products
+    ...(amazonUrl
+      ? [{ platform: 'amazon_ads' as const, credentialType: 'oauth2', credentialLabel: 'Demo Amazon Ads (sandbox)', sourceName: 'Demo Amazon Ads', secret: () => amazonSandboxTokens(amazonUrl), accountId: AMAZON_SANDBOX_PROFILES[1]!.profileId, reportTypes: ['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily'] } satisfies DemoSource]
+      : []),
     // Klaviyo: the sandbox's private key of its first account (USD, New York)
     ...(klaviyoUrl ? [klaviyoDemoSource()] : []),
   ];
+}
+
+/** Login with Amazon on the sandbox: its consent page approves the demo app at once, then the code is exchanged. */
+export async function amazonSandboxTokens(amazonUrl: string): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
+  const redirectUri = 'http://127.0.0.1/demo-callback';
+  const authorize = new URL('/ap/oa', amazonUrl);
+  authorize.search = new URLSearchParams({ client_id: AMAZON_DEMO_CLIENT.clientId, scope: 'advertising::campaign_management', response_type: 'code', redirect_uri: redirectUri, state: 'demo' }).toString();
+  const consent = await fetch(authorize, { redirect: 'manual' });
+  const code = new URL(consent.headers.get('location') ?? 'http://invalid/').searchParams.get('code');
+  if (!code) throw new Error(`the Amazon sandbox did not approve the demo app (${consent.status})`);
+  const res = await fetch(new URL('/lwa/na/auth/o2/token', amazonUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: AMAZON_DEMO_CLIENT.clientId, client_secret: AMAZON_DEMO_CLIENT.clientSecret }).toString(),
+  });
+  const json = (await res.json()) as { refresh_token?: string; access_token?: string; expires_in?: number };
+  if (!json.refresh_token || !json.access_token) throw new Error(`the Amazon sandbox refused the demo code exchange (${res.status})`);
+  return { refreshToken: json.refresh_token, accessToken: json.access_token, expiresAt: Date.now() + (json.expires_in ?? 3600) * 1000 };
 }
 
 /** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */

@@ -7,6 +7,7 @@ import { googleSandboxService } from '../../connectors/src/sandboxes/google/goog
 import { cognitoService } from './cognito.service';
 import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
+import { amazonSandboxService } from '../../connectors/src/sandboxes/amazon/amazon.service';
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
 import { metricoolSandboxService } from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
 import { klaviyoSandboxService } from '../../connectors/src/sandboxes/klaviyo/klaviyo.service';
@@ -25,6 +26,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   googleSandboxService,
   cognitoService(),
   metaSandboxService,
+  amazonSandboxService,
   ecbSandboxService,
   metricoolSandboxService,
   klaviyoSandboxService,

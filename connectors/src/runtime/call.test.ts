@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
-import { ConnectorAuthError, ConnectorConfigError, FatalConnectorError, RateLimitedError, TransientPlatformError } from '../contract';
+import { ConnectorAuthError, ConnectorConfigError, FatalConnectorError, RateLimitedError, ReportNotReadyError, TransientPlatformError } from '../contract';
 import { KeyValueRateLimiter } from './rate-limiter';
-import { asConnectorError, runExtract, withRetries } from './call';
+import { asConnectorError, pollOrDefer, runExtract, withRetries } from './call';
 import { MemoryLogger, VirtualClock } from './test-support';
 
 interface Cred { token: string }
@@ -178,5 +178,25 @@ describe('runExtract', () => {
     for await (const p of runExtract(c, ctx, request)) pages.push(p);
     expect(pages).toHaveLength(3);
     expect(c.calls).toEqual(['stale:0', 'stale:1', 'fresh:1', 'fresh:2']);
+  });
+});
+
+describe('pollOrDefer', () => {
+  it('when a platform job finishes within the polls, it returns its result after the runtime\'s waits; when not, it hands the job\'s cursor to the pipeline without retrying', async () => {
+    const clock = new VirtualClock();
+    const c = scriptedConnector([]);
+    let polls = 0;
+    const job = (doneAt: number) => async () => (++polls >= doneAt ? 'done' : undefined);
+    const o = { polls: 3, delayMs: (n: number) => 1_000 * 2 ** n, delayBeforeFirst: true, resumeCursor: 'job:42', retryAfterMs: 30_000 };
+    expect(await pollOrDefer(c, context(clock), 'the job', o, job(3))).toBe('done');
+    expect(clock.sleeps).toEqual([1_000, 2_000, 4_000]);
+    polls = 0;
+    const err = await pollOrDefer(c, context(clock), 'the job', { ...o, delayBeforeFirst: false }, job(10)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReportNotReadyError);
+    expect(err).toMatchObject({ kind: 'not_ready', resumeCursor: 'job:42', retryAfterMs: 30_000, name: 'ReportNotReadyError' });
+    expect(polls).toBe(3);
+    // runExtract passes it on at once: waiting is the state machine's, not a retry
+    const waiting = { ...c, async *extract() { throw err; } } as Connector<Cred>;
+    await expect(runExtract(waiting, context(clock), request)[Symbol.asyncIterator]().next()).rejects.toBe(err);
   });
 });

@@ -20,7 +20,7 @@
 // TransientPlatformError: MaxAttempts = STATE_MACHINE_RUNS - 1, checked by a test against the ASL file). So
 // a request that keeps failing is sent at most MAX_ATTEMPTS_PER_CALL times, wherever the retry happens.
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
-import { ConnectorAuthError, ConnectorError, FatalConnectorError, RateBudgetSpentError, RateLimitedError, TransientPlatformError } from '../contract';
+import { ConnectorAuthError, ConnectorError, FatalConnectorError, RateBudgetSpentError, RateLimitedError, ReportNotReadyError, TransientPlatformError } from '../contract';
 import { isNetworkError } from './classify';
 import { systemSleep } from './sleep';
 
@@ -92,6 +92,29 @@ export async function pollPlatform<Cred, T>(
     if (done !== undefined) return done;
   }
   throw new TransientPlatformError(`${what} did not finish after ${o.maxPolls} polls`, connector.platform);
+}
+
+/**
+ * Polls a platform job that may take hours (an Amazon Ads report, a Shopify bulk operation) a few times within
+ * this invocation, then hands the wait to the state machine: a job still running after `polls` polls is a
+ * ReportNotReadyError carrying `resumeCursor` (which names the job), so the next extract polls the same job
+ * instead of starting another. `delayBeforeFirst`: the job was just started and is known to be running, so
+ * the first poll waits too; after a state-machine wait it goes out at once. The waits are the runtime's.
+ */
+export async function pollOrDefer<Cred, T>(
+  connector: Connector<Cred>,
+  ctx: ConnectorContext<Cred>,
+  what: string,
+  o: { polls: number; delayMs: (poll: number) => number; delayBeforeFirst: boolean; resumeCursor: string; retryAfterMs: number },
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  const sleep = ctx.sleep ?? systemSleep;
+  for (let poll = 0; poll < o.polls; poll++) {
+    if (poll > 0 || o.delayBeforeFirst) await sleep(o.delayMs(poll), ctx.signal);
+    const done = await check();
+    if (done !== undefined) return done;
+  }
+  throw new ReportNotReadyError(`${what} is not ready yet`, connector.platform, o.retryAfterMs, o.resumeCursor);
 }
 
 /** A step of a request already paid for (the next batch of a response being streamed): classified, not budgeted. */

@@ -33,13 +33,15 @@ export interface StateFailure {
 
 /** Each lane works through the run's items one at a time: the item it holds, else the next pending one. */
 export type WorkerInput =
-  | { action: 'extract'; job: RunRef; lane: number; refreshFirst: boolean; rateLimitWaits: number }
+  | { action: 'extract'; job: RunRef; lane: number; refreshFirst: boolean; rateLimitWaits: number; reportWaits?: number }
   | { action: 'fail_credential'; job: RunRef; lane: number; failure: StateFailure }
   | { action: 'record_failure'; job: RunRef; lane: number; failure: StateFailure };
 
 export type WorkerOutput =
   | { status: 'done'; item: string; rowsRead: number; inserted: number; updated: number; unchanged: number; pages: number }
   | { status: 'rate_limited'; item: string; retryAfterSeconds: number; rateLimitWaits: number }
+  /** the item's platform job (a report) is still running: the state machine waits retryAfterSeconds, then extracts it again */
+  | { status: 'report_pending'; item: string; retryAfterSeconds: number; reportWaits: number }
   | { status: 'drained' };
 
 export interface FinalizeInput {
@@ -51,6 +53,19 @@ export interface FinalizeInput {
 export interface FinalizeOutput {
   status: 'succeeded' | 'partial' | 'failed';
   summary: string;
+}
+
+/**
+ * How the state machine waits for a platform job that is still running (ReportNotReadyError): 30 s, doubling up
+ * to 15 min a wait, at most `maxWaits` waits for one item (about five hours: Amazon says a report can take up
+ * to three). The ASL's ReportPending choice holds the same bound (a test reads it).
+ */
+export const REPORT_WAIT = { firstSeconds: 30, maxSeconds: 900, maxWaits: 24 } as const;
+
+/** The wait before extract number `waitsSoFar + 1`: the connector's hint at least, doubling per wait, capped. */
+export function reportWaitSeconds(waitsSoFar: number, hintMs: number): number {
+  const doubled = REPORT_WAIT.firstSeconds * 2 ** Math.min(waitsSoFar, 16);
+  return Math.min(REPORT_WAIT.maxSeconds, Math.max(1, Math.ceil(hintMs / 1000), doubled));
 }
 
 export const workItemKey = (accountId: string, reportType: string, window: DateWindow) => `${accountId}|${reportType}|${window.start}|${window.end}`;

@@ -40,7 +40,7 @@ export function makePlanner(deps: PipelineDeps) {
 
     const today = dayIn(account.timeZone, deps.clock.now());
     // the API refuses such windows; a stored start date or a job older than a retention change is cut here
-    const oldest = oldestServedDay(connector.dataRetentionMonths, deps.clock.now());
+    const oldest = oldestServedDay(connector, deps.clock.now());
     const items: WorkItem[] = [];
     for (const rt of reportTypes) {
       const range = run.requestedWindow

@@ -59,6 +59,16 @@ describe('checkRequestedWindow', () => {
     expect(() => checkRequestedWindow({ start: '2023-11-01', end: '2026-12-08' }, meta, now)).not.toThrow();
   });
 
+  it('when a platform keeps data for days rather than months (Amazon Ads, about 95), the days are the bound', () => {
+    const amazon = getConnector('amazon_ads');
+    expect(amazon.dataRetentionDays).toBe(92);
+    // UTC+14 is on 2026-12-08: 92 days counted back from it, that day included
+    expect(() => checkRequestedWindow({ start: '2026-09-07', end: '2026-12-01' }, amazon, now)).toThrow(/Amazon Ads keeps report data for 92 days; the oldest day it serves is 2026-09-08/);
+    expect(() => checkRequestedWindow({ start: '2026-09-08', end: '2026-12-01' }, amazon, now)).not.toThrow();
+    // months alone would have allowed the whole of September
+    expect(() => checkRequestedWindow({ start: '2026-09-01', end: '2026-12-01' }, { displayName: 'x', dataRetentionMonths: amazon.dataRetentionMonths }, now)).not.toThrow();
+  });
+
   it('declares a retention for every built connector', () => {
     for (const c of listConnectors()) expect(c.dataRetentionMonths, c.platform).toBeGreaterThan(0);
   });

@@ -48,21 +48,32 @@ export function minDay(a: string, b: string): string {
 /** A platform that declares no retention is held to ten years, the data API's longest range. */
 export const DEFAULT_RETENTION_MONTHS = 120;
 
-/** The oldest day a platform still serves, by its connector's declared retention. */
-export function oldestServedDay(retentionMonths: number | undefined, now: Date): string {
-  return monthsBefore(latestToday(now), retentionMonths ?? DEFAULT_RETENTION_MONTHS);
+/** What a connector declares about how far back its platform serves reports (Connector.dataRetention*). */
+export interface Retention {
+  dataRetentionMonths?: number;
+  dataRetentionDays?: number;
+}
+
+/** The oldest day a platform still serves, by its connector's declared retention: days when declared, else months. */
+export function oldestServedDay(retention: Retention | undefined, now: Date): string {
+  if (retention?.dataRetentionDays !== undefined) return addDays(latestToday(now), -(retention.dataRetentionDays - 1));
+  return monthsBefore(latestToday(now), retention?.dataRetentionMonths ?? DEFAULT_RETENTION_MONTHS);
+}
+
+/** The retention as a user reads it: "92 days", "37 months". */
+function retentionText(retention: Retention | undefined): string {
+  return retention?.dataRetentionDays !== undefined ? `${retention.dataRetentionDays} days` : `${retention?.dataRetentionMonths ?? DEFAULT_RETENTION_MONTHS} months`;
 }
 
 /**
  * A requested backfill or first day, checked before anything else (a running job's 409 included): no day
  * after today anywhere on earth, none older than the platform keeps.
  */
-export function checkRequestedWindow(range: DayRange, platform: { displayName: string; dataRetentionMonths?: number } | undefined, now: Date, fields = { start: 'window_start', end: 'window_end' }): void {
+export function checkRequestedWindow(range: DayRange, platform: ({ displayName: string } & Retention) | undefined, now: Date, fields = { start: 'window_start', end: 'window_end' }): void {
   const today = latestToday(now);
   if (range.end > today) throw new ValidationError('The window ends in the future', { field: fields.end, latest_allowed: today });
-  const oldest = oldestServedDay(platform?.dataRetentionMonths, now);
+  const oldest = oldestServedDay(platform, now);
   if (range.start < oldest) {
-    const months = platform?.dataRetentionMonths ?? DEFAULT_RETENTION_MONTHS;
-    throw new ValidationError(`${platform?.displayName ?? 'This platform'} keeps report data for ${months} months; the oldest day it serves is ${oldest}`, { field: fields.start, earliest_allowed: oldest });
+    throw new ValidationError(`${platform?.displayName ?? 'This platform'} keeps report data for ${retentionText(platform)}; the oldest day it serves is ${oldest}`, { field: fields.start, earliest_allowed: oldest });
   }
 }

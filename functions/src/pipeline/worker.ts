@@ -9,14 +9,14 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Connector, ConnectorContext, RawPage } from '@tributary/connectors/contract';
-import { RateLimitedError } from '@tributary/connectors/contract';
+import { RateLimitedError, ReportNotReadyError } from '@tributary/connectors/contract';
 import { runExtract } from '@tributary/connectors/runtime/call';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { isEncodedFacts, type EncodedFacts } from '@tributary/shared/facts/encoded-facts';
 import { factLineSuffix, loadFacts } from '@tributary/shared/facts/fact-loader';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
-import type { RunRef, WorkerInput, WorkerOutput, WorkItem } from './pipeline-types';
+import { reportWaitSeconds, type RunRef, type WorkerInput, type WorkerOutput, type WorkItem } from './pipeline-types';
 import { readAhead } from './read-ahead';
 import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
 
@@ -59,7 +59,7 @@ export function makeWorker(deps: PipelineDeps) {
   return async (input: WorkerInput): Promise<WorkerOutput | { status: 'recorded' }> => {
     switch (input.action) {
       case 'extract':
-        return extractNext(deps, input.job, input.lane, input.refreshFirst, input.rateLimitWaits);
+        return extractNext(deps, input.job, input.lane, input.refreshFirst, input.rateLimitWaits, input.reportWaits ?? 0);
       case 'fail_credential':
         await markCredentialExpired(deps.db, input.job, userMessage(input.failure.Cause ?? input.failure.Error));
         return { status: 'recorded' };
@@ -105,20 +105,20 @@ async function claimItem(c: import('pg').PoolClient, jobId: string, lane: number
   return claimed ? toItem(claimed) : null;
 }
 
-async function extractNext(deps: PipelineDeps, job: RunRef, lane: number, refreshFirst: boolean, rateLimitWaits: number): Promise<WorkerOutput> {
+async function extractNext(deps: PipelineDeps, job: RunRef, lane: number, refreshFirst: boolean, rateLimitWaits: number, reportWaits: number): Promise<WorkerOutput> {
   const item = await inRun(deps.db, job, (c) => claimItem(c, job.jobId, lane));
   if (!item) return { status: 'drained' };
-  return extractItem(deps, job, item, refreshFirst, rateLimitWaits);
+  return extractItem(deps, job, item, refreshFirst, rateLimitWaits, reportWaits);
 }
 
-async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refreshFirst: boolean, rateLimitWaits: number): Promise<WorkerOutput> {
+async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refreshFirst: boolean, rateLimitWaits: number, reportWaits: number): Promise<WorkerOutput> {
   const run = await inRun(deps.db, job, async (c) => {
     const ctx = await loadRunContext(c, job.jobId);
-    const recorded = await c.query(`SELECT status, pages, rows_read, rows_inserted, rows_updated, rows_unchanged FROM extraction_work_items WHERE job_id = $1 AND item_key = $2 FOR UPDATE`, [job.jobId, item.key]);
+    const recorded = await c.query(`SELECT status, pages, rows_read, rows_inserted, rows_updated, rows_unchanged, resume_cursor FROM extraction_work_items WHERE job_id = $1 AND item_key = $2 FOR UPDATE`, [job.jobId, item.key]);
     const r = recorded.rows[0];
     if (r?.status === 'succeeded') return { ctx, done: { status: 'done' as const, item: item.key, pages: r.pages, rowsRead: Number(r.rows_read), inserted: Number(r.rows_inserted), updated: Number(r.rows_updated), unchanged: Number(r.rows_unchanged) } };
     await c.query(`UPDATE extraction_work_items SET status = 'running', attempts = attempts + 1 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key]);
-    return { ctx, done: null };
+    return { ctx, done: null, resumeCursor: (r?.resume_cursor as string | null | undefined) ?? null };
   });
   if (run.done) return run.done;
   const ctx = run.ctx;
@@ -154,7 +154,9 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
 
   // Each page as it arrives: its archive starts, and so does its encoding, while the page before is loaded.
   async function* arriving(): AsyncGenerator<{ page: RawPage; encoded: Promise<EncodedFacts> | null }> {
-    const source = runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, meta, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs });
+    // a platform job still running when the item last returned (report_pending) is polled again, not restarted
+    const request = { ...meta, resumeCursor: run.resumeCursor };
+    const source = runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, request, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs });
     for await (const page of source) {
       if (archives.length >= ARCHIVES_IN_FLIGHT) await archives[archives.length - ARCHIVES_IN_FLIGHT];
       if (archiveFailure) throw archiveFailure;
@@ -197,6 +199,12 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
       // the lane keeps the item (status running): after the state machine's Wait it resumes this one
       return { status: 'rate_limited', item: item.key, retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), rateLimitWaits: rateLimitWaits + 1 };
     }
+    if (err instanceof ReportNotReadyError) {
+      // the lane keeps the item; its cursor (naming the platform's job) is what the extract after the Wait resumes from
+      await inRun(deps.db, job, (c) => c.query(`UPDATE extraction_work_items SET resume_cursor = $3 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key, err.resumeCursor]));
+      deps.logger.info('platform job still running; the state machine waits', { jobId: ctx.jobId, item: item.key, reportWaits: reportWaits + 1 });
+      return { status: 'report_pending', item: item.key, retryAfterSeconds: reportWaitSeconds(reportWaits, err.retryAfterMs), reportWaits: reportWaits + 1 };
+    }
     throw err;
   }
   deps.interrupt?.('after_load', item.key);
@@ -204,7 +212,7 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
   const progress = await inRun(deps.db, job, async (c) => {
     await c.query(
       `UPDATE extraction_work_items SET status = 'succeeded', pages = $3, rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,
-              restatements = $8, error_code = NULL, error_message = NULL, completed_at = now()
+              restatements = $8, error_code = NULL, error_message = NULL, resume_cursor = NULL, completed_at = now()
        WHERE job_id = $1 AND item_key = $2`,
       [job.jobId, item.key, pages, result.read, result.inserted, result.updated, result.unchanged, JSON.stringify(result.restatements)],
     );

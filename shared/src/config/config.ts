@@ -100,12 +100,12 @@ export interface PlatformsConfig {
    */
   baseUrls: Readonly<Record<string, string>>;
   /** one Google app serves Google Ads and GA4; one Meta app serves Meta Ads and Instagram */
-  oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig; klaviyo?: OAuthAppConfig; shopify?: OAuthAppConfig };
+  oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig; klaviyo?: OAuthAppConfig; shopify?: OAuthAppConfig; amazon?: OAuthAppConfig };
   /**
    * In AWS: the Secrets Manager secret (name or ARN) per app that the stack creates and the operator fills
    * with {"client_id","client_secret"} (+ "developer_token" for Google); read when a connect flow needs it.
    */
-  oauthAppSecrets: { google?: string; meta?: string; klaviyo?: string; shopify?: string };
+  oauthAppSecrets: { google?: string; meta?: string; klaviyo?: string; shopify?: string; amazon?: string };
 }
 
 export type OAuthAppName = keyof PlatformsConfig['oauthApps'];
@@ -116,6 +116,7 @@ export const OAUTH_APP_SETTINGS: Record<OAuthAppName, { clientId: string; client
   meta: { clientId: 'TRIBUTARY_META_CLIENT_ID', clientSecret: 'TRIBUTARY_META_CLIENT_SECRET', secret: 'TRIBUTARY_META_APP_SECRET_ID' },
   klaviyo: { clientId: 'TRIBUTARY_KLAVIYO_CLIENT_ID', clientSecret: 'TRIBUTARY_KLAVIYO_CLIENT_SECRET', secret: 'TRIBUTARY_KLAVIYO_APP_SECRET_ID' },
   shopify: { clientId: 'TRIBUTARY_SHOPIFY_CLIENT_ID', clientSecret: 'TRIBUTARY_SHOPIFY_CLIENT_SECRET', secret: 'TRIBUTARY_SHOPIFY_APP_SECRET_ID' },
+  amazon: { clientId: 'TRIBUTARY_AMAZON_CLIENT_ID', clientSecret: 'TRIBUTARY_AMAZON_CLIENT_SECRET', secret: 'TRIBUTARY_AMAZON_APP_SECRET_ID' },
 };
 
 /** How the extraction pipeline uses the machine it runs on. */
@@ -346,12 +347,14 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       ...oauthApp(env, 'TRIBUTARY_META', 'meta'),
       ...oauthApp(env, 'TRIBUTARY_KLAVIYO', 'klaviyo'),
       ...oauthApp(env, 'TRIBUTARY_SHOPIFY', 'shopify'),
+      ...oauthApp(env, 'TRIBUTARY_AMAZON', 'amazon'),
     },
     oauthAppSecrets: {
       ...(optional(env, OAUTH_APP_SETTINGS.google.secret) ? { google: read(env, OAUTH_APP_SETTINGS.google.secret, z.string().min(1)) } : {}),
       ...(optional(env, OAUTH_APP_SETTINGS.meta.secret) ? { meta: read(env, OAUTH_APP_SETTINGS.meta.secret, z.string().min(1)) } : {}),
       ...(optional(env, OAUTH_APP_SETTINGS.klaviyo.secret) ? { klaviyo: read(env, OAUTH_APP_SETTINGS.klaviyo.secret, z.string().min(1)) } : {}),
       ...(optional(env, OAUTH_APP_SETTINGS.shopify.secret) ? { shopify: read(env, OAUTH_APP_SETTINGS.shopify.secret, z.string().min(1)) } : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.amazon.secret) ? { amazon: read(env, OAUTH_APP_SETTINGS.amazon.secret, z.string().min(1)) } : {}),
     },
   };
 

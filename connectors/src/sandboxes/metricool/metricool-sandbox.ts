@@ -60,6 +60,8 @@ export interface MetricoolSandboxOptions {
   campaignsPerAccount?: number;
   faults?: MetricoolFaultInput[];
   port?: number;
+  /** API tokens accepted for the demo user besides METRICOOL_DEMO_TOKEN (a test's canary secret) */
+  extraTokens?: readonly string[];
 }
 
 export interface MetricoolSandbox extends RunningSandbox {
@@ -106,7 +108,7 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
     }
     const token = req.headers['x-mc-auth'];
     if (typeof token !== 'string' || token.length === 0) throw springError(req, 401, 'Unauthorized', req.headers.authorization ? 'Bearer tokens are not accepted: send X-Mc-Auth' : 'Missing X-Mc-Auth header');
-    if (token !== METRICOOL_DEMO_TOKEN || faults.take('bad_token')) throw springError(req, 401, 'Unauthorized', 'Invalid token');
+    if ((token !== METRICOOL_DEMO_TOKEN && !options.extraTokens?.includes(token)) || faults.take('bad_token')) throw springError(req, 401, 'Unauthorized', 'Invalid token');
     if (req.url.searchParams.get('userId') !== String(world.userId)) throw springError(req, 401, 'Unauthorized', 'The token does not belong to this userId');
     if (!String(req.headers['content-type'] ?? '').includes('application/json')) throw springError(req, 400, 'Bad Request', 'Content-Type application/json is required');
     if (!needsBrand) return undefined;
