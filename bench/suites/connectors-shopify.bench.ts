@@ -26,7 +26,10 @@ interface Extracted {
   minimum: number;
 }
 
-function context(sandbox: ShopifySandbox, shop: { domain: string; staticToken: string }): ConnectorContext<ShopifyCredential> {
+function context(
+  sandbox: ShopifySandbox,
+  shop: { domain: string; staticToken: string },
+): ConnectorContext<ShopifyCredential> {
   const quiet = () => undefined;
   return {
     credential: { shop: shop.domain, accessToken: shop.staticToken },
@@ -37,7 +40,12 @@ function context(sandbox: ShopifySandbox, shop: { domain: string; staticToken: s
   };
 }
 
-async function extractAll(sandbox: ShopifySandbox, reportType: string, window: { start: string; end: string }, minimumFor: (orders: number) => number): Promise<Extracted> {
+async function extractAll(
+  sandbox: ShopifySandbox,
+  reportType: string,
+  window: { start: string; end: string },
+  minimumFor: (orders: number) => number,
+): Promise<Extracted> {
   const pages: Extracted['pages'] = [];
   let minimum = 0;
   sandbox.resetOperations();
@@ -48,7 +56,8 @@ async function extractAll(sandbox: ShopifySandbox, reportType: string, window: {
     let orders = 0;
     for await (const page of runExtract(connector, ctx, { account, reportType, window })) {
       pages.push({ page, meta });
-      for (const row of connector.normalize(page, meta)) orders += Number((row.extraMetrics as { orders: number }).orders);
+      for (const row of connector.normalize(page, meta))
+        orders += Number((row.extraMetrics as { orders: number }).orders);
     }
     minimum += minimumFor(orders);
   }
@@ -57,7 +66,14 @@ async function extractAll(sandbox: ShopifySandbox, reportType: string, window: {
 }
 
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
-  return { figure: `${name} requests`, ours: extracted.requests, baseline: extracted.minimum, unit: 'requests', ratio: extracted.requests / extracted.minimum, goal: `ratio <= 1.1 (lower is better; minimum: ${how})` };
+  return {
+    figure: `${name} requests`,
+    ours: extracted.requests,
+    baseline: extracted.minimum,
+    unit: 'requests',
+    ratio: extracted.requests / extracted.minimum,
+    goal: `ratio <= 1.1 (lower is better; minimum: ${how})`,
+  };
 }
 
 const suite: BenchSuite = {
@@ -68,10 +84,16 @@ const suite: BenchSuite = {
       log('extracting 90 days of orders of every sandbox shop through bulk operations');
       const bulk = await extractAll(sandbox, 'orders_daily', WINDOW_90, () => 3);
       log('reading a 30-day lookback of every sandbox shop with paged queries');
-      const paged = await extractAll(sandbox, 'orders_by_utm_daily', WINDOW_30, (orders) => Math.max(1, Math.ceil(orders / 250)));
+      const paged = await extractAll(sandbox, 'orders_by_utm_daily', WINDOW_30, (orders) =>
+        Math.max(1, Math.ceil(orders / 250)),
+      );
       return [
         normalizeThroughput('shopify (bulk JSONL, 90 days)', connector, bulk.pages),
-        requests('shopify 90-day extraction (bulk)', bulk, '1 bulkOperationRunQuery + 1 status read + 1 download per shop'),
+        requests(
+          'shopify 90-day extraction (bulk)',
+          bulk,
+          '1 bulkOperationRunQuery + 1 status read + 1 download per shop',
+        ),
         normalizeThroughput('shopify (paged GraphQL, 30 days)', connector, paged.pages),
         requests('shopify 30-day lookback (paged)', paged, 'ceil(orders / 250) pages per shop'),
       ];

@@ -15,7 +15,17 @@
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { FatalConnectorError, type RawPage, type RecordMeta } from '../contract';
 
-export const ORDER_METRICS = ['orders', 'units', 'gross_sales', 'discounts', 'returns', 'net_sales', 'shipping', 'taxes', 'total_sales'] as const;
+export const ORDER_METRICS = [
+  'orders',
+  'units',
+  'gross_sales',
+  'discounts',
+  'returns',
+  'net_sales',
+  'shipping',
+  'taxes',
+  'total_sales',
+] as const;
 
 interface Money {
   shopMoney?: { amount?: string; currencyCode?: string };
@@ -25,7 +35,11 @@ export interface OrderNode {
   createdAt: string;
   sourceName?: string | null;
   channelInformation?: { channelDefinition?: { channelName?: string | null } | null } | null;
-  customerJourneySummary?: { lastVisit?: { utmParameters?: { source?: string | null; medium?: string | null; campaign?: string | null } | null } | null } | null;
+  customerJourneySummary?: {
+    lastVisit?: {
+      utmParameters?: { source?: string | null; medium?: string | null; campaign?: string | null } | null;
+    } | null;
+  } | null;
   currentSubtotalLineItemsQuantity?: number;
   subtotalPriceSet?: Money;
   currentSubtotalPriceSet?: Money;
@@ -45,7 +59,8 @@ export function scaled(amount: string | undefined): bigint {
   const dot = amount.indexOf('.');
   const int = dot < 0 ? amount : amount.slice(0, dot);
   const frac = dot < 0 ? '' : amount.slice(dot + 1);
-  if (frac.length > SCALE || !/^-?\d+$/.test(int) || (frac !== '' && !/^\d+$/.test(frac))) throw new Error(`not a decimal amount: ${amount}`);
+  if (frac.length > SCALE || !/^-?\d+$/.test(int) || (frac !== '' && !/^\d+$/.test(frac)))
+    throw new Error(`not a decimal amount: ${amount}`);
   // "-0.5" reads as -0500000: BigInt keeps the sign of a leading zero's string
   return BigInt(int + frac.padEnd(SCALE, '0'));
 }
@@ -67,7 +82,16 @@ const hourOffsets = new Map<string, Map<string, number>>();
 function offsetMinutesAt(utcMs: number, timeZone: string): number {
   let f = offsetFormatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     offsetFormatters.set(timeZone, f);
   }
   const p: Record<string, number> = {};
@@ -121,19 +145,25 @@ interface Acc {
 
 /** The orders of a page (GraphQL responses or bulk JSONL records) and the bulk children's quantities. */
 function ordersOf(body: unknown): { orders: OrderNode[]; childUnits: Map<string, number> | null } {
-  if (!Array.isArray(body)) throw new FatalConnectorError('a Shopify page is not a list of responses or records', 'shopify');
+  if (!Array.isArray(body))
+    throw new FatalConnectorError('a Shopify page is not a list of responses or records', 'shopify');
   const orders: OrderNode[] = [];
   let childUnits: Map<string, number> | null = null;
   for (const item of body as Record<string, unknown>[]) {
-    if (item === null || typeof item !== 'object') throw new FatalConnectorError('a Shopify page holds something that is not an object', 'shopify');
+    if (item === null || typeof item !== 'object')
+      throw new FatalConnectorError('a Shopify page holds something that is not an object', 'shopify');
     if ('data' in item || 'extensions' in item) {
-      const conn = (item.data as { orders?: { nodes?: OrderNode[]; edges?: { node: OrderNode }[] } } | undefined)?.orders;
+      const conn = (item.data as { orders?: { nodes?: OrderNode[]; edges?: { node: OrderNode }[] } } | undefined)
+        ?.orders;
       if (!conn) throw new FatalConnectorError('a Shopify orders page has no data.orders', 'shopify');
       if (conn.nodes) for (const n of conn.nodes) orders.push(n);
       else for (const e of conn.edges ?? []) orders.push(e.node);
     } else if (typeof item.__parentId === 'string') {
       childUnits ??= new Map();
-      childUnits.set(item.__parentId, (childUnits.get(item.__parentId) ?? 0) + Number((item as { currentQuantity?: number }).currentQuantity ?? 0));
+      childUnits.set(
+        item.__parentId,
+        (childUnits.get(item.__parentId) ?? 0) + Number((item as { currentQuantity?: number }).currentQuantity ?? 0),
+      );
     } else {
       orders.push(item as unknown as OrderNode);
     }
@@ -149,7 +179,8 @@ export function normalizeShopifyPage(page: RawPage, meta: RecordMeta): FactRow[]
   // a paged page cut inside a day stops before it (cursor d|day): the next page reads that day from its start
   const before = typeof page.cursor === 'string' && page.cursor.startsWith('d|') ? page.cursor.slice(2) : null;
   for (const o of orders) {
-    if (typeof o.id !== 'string' || typeof o.createdAt !== 'string') throw new FatalConnectorError('a Shopify order has no id or createdAt', 'shopify');
+    if (typeof o.id !== 'string' || typeof o.createdAt !== 'string')
+      throw new FatalConnectorError('a Shopify order has no id or createdAt', 'shopify');
     const date = localDay(o.createdAt, tz);
     // the query's UTC range is the window's local days; anything else is not this window's
     if (date < meta.window.start || date > meta.window.end || (before !== null && date >= before)) continue;
@@ -162,7 +193,24 @@ export function normalizeShopifyPage(page: RawPage, meta: RecordMeta): FactRow[]
     }
     const key = `${date}\u0000${dims.join('\u0000')}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { date, dims, orders: 0, units: 0, gross: 0n, discounts: 0n, returns: 0n, net: 0n, shipping: 0n, taxes: 0n, total: 0n, currency: undefined }));
+    if (!g)
+      groups.set(
+        key,
+        (g = {
+          date,
+          dims,
+          orders: 0,
+          units: 0,
+          gross: 0n,
+          discounts: 0n,
+          returns: 0n,
+          net: 0n,
+          shipping: 0n,
+          taxes: 0n,
+          total: 0n,
+          currency: undefined,
+        }),
+      );
     try {
       const subtotal = scaled(o.subtotalPriceSet?.shopMoney?.amount);
       const current = scaled(o.currentSubtotalPriceSet?.shopMoney?.amount);
@@ -190,7 +238,11 @@ export function normalizeShopifyPage(page: RawPage, meta: RecordMeta): FactRow[]
       accountId: meta.account.id,
       accountName: meta.account.name,
       ...(byUtm
-        ? { campaignId: g.dims[2]!, campaignName: g.dims[2]!, extraDimensions: { utm_source: g.dims[0]!, utm_medium: g.dims[1]! } }
+        ? {
+            campaignId: g.dims[2]!,
+            campaignName: g.dims[2]!,
+            extraDimensions: { utm_source: g.dims[0]!, utm_medium: g.dims[1]! },
+          }
         : { extraDimensions: { sales_channel: g.dims[0]! } }),
       revenue: total,
       currency: g.currency ?? meta.account.currency,

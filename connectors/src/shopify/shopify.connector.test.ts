@@ -29,7 +29,17 @@ import type { ShopifyCredential } from './shopify-oauth';
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const WINDOW_90 = { start: '2026-08-27', end: '2026-11-24' };
 const WEEK = { start: '2026-11-10', end: '2026-11-16' };
-const METRICS = ['orders', 'units', 'gross_sales', 'discounts', 'returns', 'net_sales', 'shipping', 'taxes', 'total_sales'] as const;
+const METRICS = [
+  'orders',
+  'units',
+  'gross_sales',
+  'discounts',
+  'returns',
+  'net_sales',
+  'shipping',
+  'taxes',
+  'total_sales',
+] as const;
 let t: TestDatabase;
 let admin: pg.Client;
 let sb: ShopifySandbox;
@@ -63,7 +73,10 @@ function context(i: number, credential: Partial<ShopifyCredential> = {}, c: Conn
   const ctx: ConnectorContext<ShopifyCredential> = {
     credential: { shop: shopOf(i).domain, accessToken: shopOf(i).staticToken, ...credential },
     baseUrls: { shopify_admin: sb.url },
-    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), c.rateLimits, { now: clock.now, sleep: clock.sleep }),
+    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), c.rateLimits, {
+      now: clock.now,
+      sleep: clock.sleep,
+    }),
     rateBucket: `shopify:${Math.random()}`,
     logger,
     now: clock.now,
@@ -76,7 +89,11 @@ function context(i: number, credential: Partial<ShopifyCredential> = {}, c: Conn
   return { ctx, clock, logger, refreshed };
 }
 
-async function collect(ctx: ConnectorContext<ShopifyCredential>, request: ExtractRequest, c: Connector<ShopifyCredential> = connector): Promise<FactRow[]> {
+async function collect(
+  ctx: ConnectorContext<ShopifyCredential>,
+  request: ExtractRequest,
+  c: Connector<ShopifyCredential> = connector,
+): Promise<FactRow[]> {
   const rows: FactRow[] = [];
   for await (const page of runExtract(c, ctx, request, { random: () => 0.5 })) rows.push(...c.normalize(page, request));
   return rows;
@@ -86,51 +103,95 @@ interface TruthRow extends Record<string, string> {
   date: string;
 }
 async function truth(i: number, report: string, window: { start: string; end: string }): Promise<TruthRow[]> {
-  const res = await fetch(`${sb.url}/__sandbox/truth?shop=${shopOf(i).domain}&report=${report}&from=${window.start}&to=${window.end}`);
+  const res = await fetch(
+    `${sb.url}/__sandbox/truth?shop=${shopOf(i).domain}&report=${report}&from=${window.start}&to=${window.end}`,
+  );
   return ((await res.json()) as { rows: TruthRow[] }).rows;
 }
 
 /** a fact row in the truth's shape: the dimension values, then each metric as the shortest exact decimal */
 function asTruth(row: FactRow): Record<string, string> {
   const m = row.extraMetrics as Record<string, string | number>;
-  const dims: Record<string, string> = row.dataType === 'orders_daily'
-    ? { sales_channel: String(row.extraDimensions!.sales_channel) }
-    : { utm_source: String(row.extraDimensions!.utm_source), utm_medium: String(row.extraDimensions!.utm_medium), utm_campaign: String(row.campaignId) };
-  return { date: row.date, ...dims, ...Object.fromEntries(METRICS.map((k) => [k, String(m[k])])), currency: String(row.currency) };
+  const dims: Record<string, string> =
+    row.dataType === 'orders_daily'
+      ? { sales_channel: String(row.extraDimensions!.sales_channel) }
+      : {
+          utm_source: String(row.extraDimensions!.utm_source),
+          utm_medium: String(row.extraDimensions!.utm_medium),
+          utm_campaign: String(row.campaignId),
+        };
+  return {
+    date: row.date,
+    ...dims,
+    ...Object.fromEntries(METRICS.map((k) => [k, String(m[k])])),
+    currency: String(row.currency),
+  };
 }
-const byKey = (rows: Record<string, string>[]) => [...rows].sort((a, b) => (JSON.stringify([a.date, a.sales_channel, a.utm_source, a.utm_medium, a.utm_campaign]) < JSON.stringify([b.date, b.sales_channel, b.utm_source, b.utm_medium, b.utm_campaign]) ? -1 : 1));
+const byKey = (rows: Record<string, string>[]) =>
+  [...rows].sort((a, b) =>
+    JSON.stringify([a.date, a.sales_channel, a.utm_source, a.utm_medium, a.utm_campaign]) <
+    JSON.stringify([b.date, b.sales_channel, b.utm_source, b.utm_medium, b.utm_campaign])
+      ? -1
+      : 1,
+  );
 
 describe('Shopify connector', () => {
   it('pins Admin API 2026-10 with its sunset a year after release', () => {
     expect(SHOPIFY_API).toMatchObject({ version: '2026-10', sunset: '2027-10-01' });
   });
 
-  it.each([0, 3])('when 90 days of orders of shop %i are extracted through a bulk operation and loaded, each day and channel equals the sandbox truth exactly', async (i) => {
-    // Prepare
-    const account = accountOf(i);
-    const source = await seedDataSource(t.adminUrl, { platform: 'shopify' });
-    const { ctx } = context(i);
-    sb.resetOperations();
-    // Act
-    const result = await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'shopify' },
-      (async function* () {
-        for await (const page of runExtract(connector, ctx, { account, reportType: 'orders_daily', window: WINDOW_90 })) yield connector.normalize(page, { account, reportType: 'orders_daily', window: WINDOW_90 });
-      })());
-    // Assess: per day and channel, in the shop's time zone and currency, every metric exactly
-    const expected = await truth(i, 'orders_daily', WINDOW_90);
-    expect(expected.length).toBeGreaterThan(150);
-    expect(result.inserted).toBe(expected.length);
-    const stored = await admin.query(
-      `SELECT data_date::text AS date, extra_dimensions->>'sales_channel' AS sales_channel, revenue::text AS revenue, currency, extra_metrics AS m
-       FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId]);
-    const exact = (s: string) => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
-    expect(byKey(stored.rows.map((r) => ({ date: r.date, sales_channel: r.sales_channel, ...Object.fromEntries(METRICS.map((k) => [k, String(r.m[k])])), currency: r.currency }))))
-      .toEqual(byKey(expected));
-    expect(stored.rows.every((r) => exact(r.revenue) === String(r.m.total_sales))).toBe(true);
-    expect(new Set(stored.rows.map((r) => r.currency))).toEqual(new Set([account.currency]));
-    // the minimum the API allows: start the operation, one status read (this sandbox needs two), one download
-    expect(sb.operations()).toEqual({ bulk_run: 1, bulk_poll: 2, bulk_download: 1 });
-  });
+  it.each([0, 3])(
+    'when 90 days of orders of shop %i are extracted through a bulk operation and loaded, each day and channel equals the sandbox truth exactly',
+    async (i) => {
+      // Prepare
+      const account = accountOf(i);
+      const source = await seedDataSource(t.adminUrl, { platform: 'shopify' });
+      const { ctx } = context(i);
+      sb.resetOperations();
+      // Act
+      const result = await loadFacts(
+        t.db,
+        {
+          organizationId: source.organizationId,
+          projectId: source.projectId,
+          dataSourceId: source.dataSourceId,
+          platform: 'shopify',
+        },
+        (async function* () {
+          for await (const page of runExtract(connector, ctx, {
+            account,
+            reportType: 'orders_daily',
+            window: WINDOW_90,
+          }))
+            yield connector.normalize(page, { account, reportType: 'orders_daily', window: WINDOW_90 });
+        })(),
+      );
+      // Assess: per day and channel, in the shop's time zone and currency, every metric exactly
+      const expected = await truth(i, 'orders_daily', WINDOW_90);
+      expect(expected.length).toBeGreaterThan(150);
+      expect(result.inserted).toBe(expected.length);
+      const stored = await admin.query(
+        `SELECT data_date::text AS date, extra_dimensions->>'sales_channel' AS sales_channel, revenue::text AS revenue, currency, extra_metrics AS m
+       FROM extracted_data WHERE data_source_id = $1`,
+        [source.dataSourceId],
+      );
+      const exact = (s: string) => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
+      expect(
+        byKey(
+          stored.rows.map((r) => ({
+            date: r.date,
+            sales_channel: r.sales_channel,
+            ...Object.fromEntries(METRICS.map((k) => [k, String(r.m[k])])),
+            currency: r.currency,
+          })),
+        ),
+      ).toEqual(byKey(expected));
+      expect(stored.rows.every((r) => exact(r.revenue) === String(r.m.total_sales))).toBe(true);
+      expect(new Set(stored.rows.map((r) => r.currency))).toEqual(new Set([account.currency]));
+      // the minimum the API allows: start the operation, one status read (this sandbox needs two), one download
+      expect(sb.operations()).toEqual({ bulk_run: 1, bulk_poll: 2, bulk_download: 1 });
+    },
+  );
 
   it('when 90 days of orders by UTM are extracted, each day and source/medium/campaign equals the truth; refunds show as returns', async () => {
     const { ctx } = context(1);
@@ -166,7 +227,11 @@ describe('Shopify connector', () => {
     sb.resetOperations();
     const pages: string[][] = [];
     const rows: FactRow[] = [];
-    for await (const page of runExtract(small, ctx, { account: accountOf(0), reportType: 'orders_daily', window: WEEK })) {
+    for await (const page of runExtract(small, ctx, {
+      account: accountOf(0),
+      reportType: 'orders_daily',
+      window: WEEK,
+    })) {
       const batch = small.normalize(page, { account: accountOf(0), reportType: 'orders_daily', window: WEEK });
       pages.push([...new Set(batch.map((r) => r.date))]);
       rows.push(...batch);
@@ -188,7 +253,12 @@ describe('Shopify connector', () => {
     await fetch(`${sb.url}/__sandbox/requests`, { method: 'DELETE' });
     const rows: FactRow[] = [];
     let pages = 0;
-    for await (const page of runExtract(small, ctx, { account: accountOf(2), reportType: 'orders_daily', window: WEEK }, { random: () => 0.5 })) {
+    for await (const page of runExtract(
+      small,
+      ctx,
+      { account: accountOf(2), reportType: 'orders_daily', window: WEEK },
+      { random: () => 0.5 },
+    )) {
       if (pages++ === 0) sb.faults.arm({ kind: 'server_error', status: 503, times: 1 });
       rows.push(...small.normalize(page, { account: accountOf(2), reportType: 'orders_daily', window: WEEK }));
     }
@@ -222,7 +292,9 @@ describe('Shopify connector', () => {
   it('when THROTTLED never ends, it fails as a rate limit, never as success or fatal', async () => {
     sb.faults.arm({ kind: 'throttled', available: 0 });
     const { ctx } = context(0);
-    const err = await collect(ctx, { account: accountOf(0), reportType: 'orders_daily', window: WEEK }).catch((e: unknown) => e);
+    const err = await collect(ctx, { account: accountOf(0), reportType: 'orders_daily', window: WEEK }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAfterMs).toBe(2_520);
   });
@@ -255,12 +327,20 @@ describe('Shopify connector', () => {
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]!.accessToken).not.toBe(credential.accessToken);
     expect(refreshed[0]!.refreshToken).not.toBe(credential.refreshToken);
-    for (const secret of [credential.accessToken, credential.refreshToken!, refreshed[0]!.accessToken, refreshed[0]!.refreshToken!]) expect(logger.text()).not.toContain(secret);
+    for (const secret of [
+      credential.accessToken,
+      credential.refreshToken!,
+      refreshed[0]!.accessToken,
+      refreshed[0]!.refreshToken!,
+    ])
+      expect(logger.text()).not.toContain(secret);
   });
 
   it('when a custom app token is rejected (401), it fails as an auth error telling the user to make a new token', async () => {
     const { ctx } = context(0, { accessToken: 'shpat_wrong' });
-    const err = await collect(ctx, { account: accountOf(0), reportType: 'orders_daily', window: WEEK }).catch((e: unknown) => e);
+    const err = await collect(ctx, { account: accountOf(0), reportType: 'orders_daily', window: WEEK }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectorAuthError);
     expect((err as ConnectorAuthError).userMessage).toMatch(/custom app/);
     await expect(connector.validate(ctx)).rejects.toThrow(/Invalid API key or access token/);
@@ -268,12 +348,24 @@ describe('Shopify connector', () => {
 
   it('when the merchant revoked the order access (403) or a field is ACCESS_DENIED, it fails with PermissionDeniedError', async () => {
     sb.faults.arm({ kind: 'access_denied', times: 1 });
-    const first = await collect(context(0).ctx, { account: accountOf(0), reportType: 'orders_daily', window: WEEK }).catch((e: unknown) => e);
+    const first = await collect(context(0).ctx, {
+      account: accountOf(0),
+      reportType: 'orders_daily',
+      window: WEEK,
+    }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(PermissionDeniedError);
     expect((first as PermissionDeniedError).userMessage).toMatch(/grant access/);
+    // validate reads an order too, so a token without order access is refused when it is stored
+    sb.faults.arm({ kind: 'access_denied', times: 1 });
+    await expect(connector.validate(context(0).ctx)).rejects.toBeInstanceOf(PermissionDeniedError);
+    await connector.validate(context(0).ctx);
     const credential = await connect(3);
     sb.faults.arm({ kind: 'revoked' });
-    const err = await collect(context(3, credential).ctx, { account: accountOf(3), reportType: 'orders_daily', window: WEEK }).catch((e: unknown) => e);
+    const err = await collect(context(3, credential).ctx, {
+      account: accountOf(3),
+      reportType: 'orders_daily',
+      window: WEEK,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermissionDeniedError);
     expect((err as PermissionDeniedError).message).toMatch(/requires merchant approval/);
   });
@@ -286,25 +378,62 @@ describe('Shopify connector', () => {
     const source = await seedDataSource(t.adminUrl, { platform: 'shopify' });
     const { ctx } = context(0);
     async function* rows() {
-      for await (const page of runExtract(connector, ctx, { account: accountOf(0), reportType: 'orders_daily', window })) yield connector.normalize(page, { account: accountOf(0), reportType: 'orders_daily', window });
+      for await (const page of runExtract(connector, ctx, {
+        account: accountOf(0),
+        reportType: 'orders_daily',
+        window,
+      }))
+        yield connector.normalize(page, { account: accountOf(0), reportType: 'orders_daily', window });
     }
-    const err = await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'shopify' }, rows()).catch((e: unknown) => e);
+    const err = await loadFacts(
+      t.db,
+      {
+        organizationId: source.organizationId,
+        projectId: source.projectId,
+        dataSourceId: source.dataSourceId,
+        platform: 'shopify',
+      },
+      rows(),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FatalConnectorError);
     expect((err as FatalConnectorError).userMessage).toMatch(/cannot read/);
-    const count = await admin.query('SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1', [source.dataSourceId]);
+    const count = await admin.query('SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1', [
+      source.dataSourceId,
+    ]);
     expect(count.rows[0].n).toBe(0);
   });
 
   it('when currentBulkOperation (gone since 2026-01) is asked for, the answer is a GraphQL error classified as a bad request', async () => {
     const { ctx } = context(0);
-    const err = await graphqlRequest(adminClient(ctx), '{ currentBulkOperation { id status } }', {}, AbortSignal.timeout(5_000)).catch((e: unknown) => e);
+    const err = await graphqlRequest(
+      adminClient(ctx),
+      '{ currentBulkOperation { id status } }',
+      {},
+      AbortSignal.timeout(5_000),
+    ).catch((e: unknown) => e);
     expect(classifyShopifyError(err, 'poll', NOW).kind).toBe('invalid_request');
   });
 
   it('when the connect flow runs for a shop, the consent page returns a code that becomes an expiring token, and discover lists the shop', async () => {
-    const start = connector.buildAuthorizeUrl!({ clientId: SHOPIFY_DEMO_CLIENT.clientId, redirectUri: 'http://127.0.0.1:3000/oauth/callback', state: 's1', shop: 'Tienda-Norte.myshopify.com', baseUrls: { shopify_admin: sb.url } });
-    expect(start).toBe(`${sb.url}/shops/tienda-norte.myshopify.com/admin/oauth/authorize?client_id=sandbox-shopify-app&scope=read_orders%2Cread_all_orders&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000%2Foauth%2Fcallback&state=s1`);
-    expect(() => connector.buildAuthorizeUrl!({ clientId: 'x', redirectUri: 'http://x/cb', state: 's', shop: 'evil.example.com', baseUrls: {} })).toThrow(/permanent domain/);
+    const start = connector.buildAuthorizeUrl!({
+      clientId: SHOPIFY_DEMO_CLIENT.clientId,
+      redirectUri: 'http://127.0.0.1:3000/oauth/callback',
+      state: 's1',
+      shop: 'Tienda-Norte.myshopify.com',
+      baseUrls: { shopify_admin: sb.url },
+    });
+    expect(start).toBe(
+      `${sb.url}/shops/tienda-norte.myshopify.com/admin/oauth/authorize?client_id=sandbox-shopify-app&scope=read_orders%2Cread_all_orders&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000%2Foauth%2Fcallback&state=s1`,
+    );
+    expect(() =>
+      connector.buildAuthorizeUrl!({
+        clientId: 'x',
+        redirectUri: 'http://x/cb',
+        state: 's',
+        shop: 'evil.example.com',
+        baseUrls: {},
+      }),
+    ).toThrow(/permanent domain/);
     const credential = await connect(1);
     expect(credential.expiresAt).toBeGreaterThan(Date.now() + 50 * 60_000);
     expect(connector.accessTokenExpiresAt!(credential)).toBe(credential.expiresAt);
@@ -318,21 +447,43 @@ describe('Shopify connector', () => {
 
   it('when refunds land days later, reading the same days again restates their returns and sales', async () => {
     const source = await seedDataSource(t.adminUrl, { platform: 'shopify' });
-    const target = { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'shopify' };
+    const target = {
+      organizationId: source.organizationId,
+      projectId: source.projectId,
+      dataSourceId: source.dataSourceId,
+      platform: 'shopify',
+    };
     const window = { start: '2026-11-15', end: '2026-11-23' };
-    const load = () => loadFacts(t.db, target, (async function* () {
-      const { ctx } = context(0);
-      for await (const page of runExtract(connector, ctx, { account: accountOf(0), reportType: 'orders_daily', window })) yield connector.normalize(page, { account: accountOf(0), reportType: 'orders_daily', window });
-    })());
+    const load = () =>
+      loadFacts(
+        t.db,
+        target,
+        (async function* () {
+          const { ctx } = context(0);
+          for await (const page of runExtract(connector, ctx, {
+            account: accountOf(0),
+            reportType: 'orders_daily',
+            window,
+          }))
+            yield connector.normalize(page, { account: accountOf(0), reportType: 'orders_daily', window });
+        })(),
+      );
     await load();
     // a week later (the sandbox's clock): refunds of those days have landed
-    await fetch(`${sb.url}/__sandbox/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: 7 }) });
+    await fetch(`${sb.url}/__sandbox/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advance: 7 }),
+    });
     {
       const again = await load();
       expect(again.updated).toBeGreaterThan(0);
       expect(again.restatements.some((d) => Number(d.revenueDelta) < 0)).toBe(true);
       const expected = await truth(0, 'orders_daily', window);
-      const sums = await admin.query(`SELECT sum((extra_metrics->>'returns')::numeric)::text AS returns FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId]);
+      const sums = await admin.query(
+        `SELECT sum((extra_metrics->>'returns')::numeric)::text AS returns FROM extracted_data WHERE data_source_id = $1`,
+        [source.dataSourceId],
+      );
       const want = expected.reduce((n, r) => n + Math.round(Number(r.returns) * 100), 0);
       expect(Math.round(Number(sums.rows[0].returns) * 100)).toBe(want);
     }
@@ -341,9 +492,21 @@ describe('Shopify connector', () => {
 
 /** The OAuth flow against the sandbox: consent (approved at once) → code → expiring offline token. */
 async function connect(i: number): Promise<ShopifyCredential> {
-  const url = connector.buildAuthorizeUrl!({ clientId: SHOPIFY_DEMO_CLIENT.clientId, redirectUri: 'http://127.0.0.1:3000/oauth/callback', state: 'st', shop: shopOf(i).domain, baseUrls: { shopify_admin: sb.url } });
+  const url = connector.buildAuthorizeUrl!({
+    clientId: SHOPIFY_DEMO_CLIENT.clientId,
+    redirectUri: 'http://127.0.0.1:3000/oauth/callback',
+    state: 'st',
+    shop: shopOf(i).domain,
+    baseUrls: { shopify_admin: sb.url },
+  });
   const consent = await fetch(url, { redirect: 'manual' });
   const back = new URL(consent.headers.get('location')!);
   expect(back.searchParams.get('shop')).toBe(shopOf(i).domain);
-  return connector.exchangeCode!({ code: back.searchParams.get('code')!, redirectUri: 'http://127.0.0.1:3000/oauth/callback', client: { ...SHOPIFY_DEMO_CLIENT }, baseUrls: { shopify_admin: sb.url }, shop: shopOf(i).domain });
+  return connector.exchangeCode!({
+    code: back.searchParams.get('code')!,
+    redirectUri: 'http://127.0.0.1:3000/oauth/callback',
+    client: { ...SHOPIFY_DEMO_CLIENT },
+    baseUrls: { shopify_admin: sb.url },
+    shop: shopOf(i).domain,
+  });
 }

@@ -29,7 +29,16 @@ import {
   type ReportTypeInfo,
 } from '../contract';
 import { callPlatform, pollPlatform } from '../runtime/call';
-import { SHOPIFY_API, SHOPIFY_API_VERSION, ShopifyFailure, adminClient, bucketWaitMs, classifyShopifyError, graphqlRequest, type GraphQLAnswer } from './shopify-api';
+import {
+  SHOPIFY_API,
+  SHOPIFY_API_VERSION,
+  ShopifyFailure,
+  adminClient,
+  bucketWaitMs,
+  classifyShopifyError,
+  graphqlRequest,
+  type GraphQLAnswer,
+} from './shopify-api';
 import { ORDER_METRICS, localDay, localMidnightUtc, normalizeShopifyPage, type OrderNode } from './shopify-normalize';
 import {
   ShopifyCredentialSchema,
@@ -83,12 +92,15 @@ const SHOP_QUERY = 'query TributaryShop { shop { id name myshopifyDomain currenc
 const BULK_RUN = `mutation TributaryBulkOrders($query: String!) {
   bulkOperationRunQuery(query: $query, groupObjects: false) { bulkOperation { id status } userErrors { field message code } }
 }`;
-const BULK_POLL = 'query TributaryBulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }';
+const BULK_POLL =
+  'query TributaryBulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }';
 
 /** orders created from the shop-local start of `fromDay` to the end of `lastDay` */
 function ordersFilter(fromDay: string, lastDay: string, timeZone: string): string {
   const from = new Date(localMidnightUtc(fromDay, timeZone)).toISOString();
-  const to = new Date(localMidnightUtc(new Date(Date.parse(`${lastDay}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10), timeZone)).toISOString();
+  const to = new Date(
+    localMidnightUtc(new Date(Date.parse(`${lastDay}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10), timeZone),
+  ).toISOString();
   return `created_at:>='${from}' created_at:<'${to}'`;
 }
 
@@ -126,22 +138,42 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
   /** bulk operations started by this process and not read to the end: a retried extract polls the same one */
   const inflight = new Map<string, string>();
 
-  const signalOf = (ctx: ConnectorContext<ShopifyCredential>) => (ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(callTimeoutMs)]) : AbortSignal.timeout(callTimeoutMs));
-  const gql = <T>(ctx: ConnectorContext<ShopifyCredential>, what: string, query: string, variables: Record<string, unknown> = {}) =>
+  const signalOf = (ctx: ConnectorContext<ShopifyCredential>) =>
+    ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(callTimeoutMs)]) : AbortSignal.timeout(callTimeoutMs);
+  const gql = <T>(
+    ctx: ConnectorContext<ShopifyCredential>,
+    what: string,
+    query: string,
+    variables: Record<string, unknown> = {},
+  ) =>
     callPlatform(connector, ctx, what, async () => {
       const answer = await graphqlRequest<T>(adminClient(ctx), query, variables, signalOf(ctx));
       if (answer.servedVersion && answer.servedVersion !== SHOPIFY_API_VERSION) {
-        ctx.logger.warn('Shopify served another Admin API version than the pinned one', { pinned: SHOPIFY_API_VERSION, served: answer.servedVersion });
+        ctx.logger.warn('Shopify served another Admin API version than the pinned one', {
+          pinned: SHOPIFY_API_VERSION,
+          served: answer.servedVersion,
+        });
       }
       return answer;
     });
 
   async function shopInfo(ctx: ConnectorContext<ShopifyCredential>) {
-    const { data } = await gql<{ shop: { id: string; name: string; myshopifyDomain: string; currencyCode: string; ianaTimezone: string } }>(ctx, 'read the shop', SHOP_QUERY);
-    return { id: data.shop.myshopifyDomain, name: data.shop.name, currency: data.shop.currencyCode, timeZone: data.shop.ianaTimezone };
+    const { data } = await gql<{
+      shop: { id: string; name: string; myshopifyDomain: string; currencyCode: string; ianaTimezone: string };
+    }>(ctx, 'read the shop', SHOP_QUERY);
+    return {
+      id: data.shop.myshopifyDomain,
+      name: data.shop.name,
+      currency: data.shop.currencyCode,
+      timeZone: data.shop.ianaTimezone,
+    };
   }
 
-  async function* paged(ctx: ConnectorContext<ShopifyCredential>, request: ExtractRequest, resume: { fromDay: string; after: string | null } | null): AsyncGenerator<RawPage> {
+  async function* paged(
+    ctx: ConnectorContext<ShopifyCredential>,
+    request: ExtractRequest,
+    resume: { fromDay: string; after: string | null } | null,
+  ): AsyncGenerator<RawPage> {
     const tz = request.account.timeZone;
     const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
     let fromDay = resume?.fromDay ?? request.window.start;
@@ -154,9 +186,16 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     let index = 0;
     for (;;) {
       const filter = ordersFilter(fromDay, request.window.end, tz);
-      const answer = await gql<{ orders: { nodes: OrderNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(ctx, what, ORDERS_QUERY, { first: pageSize, after, filter });
+      const answer = await gql<{
+        orders: { nodes: OrderNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      }>(ctx, what, ORDERS_QUERY, { first: pageSize, after, filter });
       const orders = answer.data?.orders;
-      if (!orders || !Array.isArray(orders.nodes) || !orders.pageInfo) throw new FatalConnectorError(`${what}: Shopify answered without orders`, PLATFORM, 'Shopify returned something Tributary cannot read.');
+      if (!orders || !Array.isArray(orders.nodes) || !orders.pageInfo)
+        throw new FatalConnectorError(
+          `${what}: Shopify answered without orders`,
+          PLATFORM,
+          'Shopify returned something Tributary cannot read.',
+        );
       const nodes = orders.nodes;
       const firstDay = nodes.length ? localDay(nodes[0]!.createdAt, tz) : null;
       if (group.length > 0 && firstDay !== null && groupLastDay !== null && firstDay > groupLastDay) {
@@ -175,7 +214,12 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
       groupEnd = orders.pageInfo.endCursor ?? groupEnd;
       after = orders.pageInfo.endCursor;
       if (!orders.pageInfo.hasNextPage || !after) break;
-      if (groupOrders >= maxPageOrders && groupFirstDay !== null && groupLastDay !== null && groupLastDay > groupFirstDay) {
+      if (
+        groupOrders >= maxPageOrders &&
+        groupFirstDay !== null &&
+        groupLastDay !== null &&
+        groupLastDay > groupFirstDay
+      ) {
         // a page holds at most about maxPageOrders: it ends before the day the last answer stopped in (the
         // cursor says so, and normalize leaves that day out), and that day is read again from its start
         yield { body: group, cursor: `d|${groupLastDay}`, index: index++ };
@@ -191,42 +235,76 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     yield { body: group, cursor: 'done', index };
   }
 
-  async function* bulk(ctx: ConnectorContext<ShopifyCredential>, request: ExtractRequest, filter: string, resume: { id: string; through: string } | null): AsyncGenerator<RawPage> {
+  async function* bulk(
+    ctx: ConnectorContext<ShopifyCredential>,
+    request: ExtractRequest,
+    filter: string,
+    resume: { id: string; through: string } | null,
+  ): AsyncGenerator<RawPage> {
     const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
     const query = bulkQuery(filter);
     const key = `${ctx.credential.shop}|${query}`;
     let id = resume?.id ?? inflight.get(key) ?? null;
     if (!id) {
-      const { data } = await gql<{ bulkOperationRunQuery: { bulkOperation: { id: string } | null; userErrors: { message: string; code?: string }[] } }>(ctx, `start the bulk export of ${what}`, BULK_RUN, { query });
+      const { data } = await gql<{
+        bulkOperationRunQuery: {
+          bulkOperation: { id: string } | null;
+          userErrors: { message: string; code?: string }[];
+        };
+      }>(ctx, `start the bulk export of ${what}`, BULK_RUN, { query });
       const run = data.bulkOperationRunQuery;
       if (!run.bulkOperation) {
         const message = run.userErrors.map((e) => e.message).join('; ') || 'no bulk operation';
         // five already running for this shop: they finish, and the window is tried again
-        if (run.userErrors.some((e) => e.code === 'OPERATION_IN_PROGRESS')) throw new TransientPlatformError(`${what}: ${message}`, PLATFORM);
-        throw new ConnectorConfigError(`${what}: Shopify refused the bulk export: ${message}`, PLATFORM, `Shopify refused the export of orders (${message}).`);
+        if (run.userErrors.some((e) => e.code === 'OPERATION_IN_PROGRESS'))
+          throw new TransientPlatformError(`${what}: ${message}`, PLATFORM);
+        throw new ConnectorConfigError(
+          `${what}: Shopify refused the bulk export: ${message}`,
+          PLATFORM,
+          `Shopify refused the export of orders (${message}).`,
+        );
       }
       id = run.bulkOperation.id;
       inflight.set(key, id);
     }
     const opId: string = id;
     const delayMs = (poll: number) => Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4));
-    const op = await pollPlatform(connector, ctx, `the Shopify bulk export ${opId} of ${what}`, { maxPolls, delayMs }, async () => {
-      const { data } = await gql<{ bulkOperation: BulkNode | null }>(ctx, `poll the bulk export of ${what}`, BULK_POLL, { id: opId });
-      const node = data.bulkOperation;
-      if (!node) {
-        inflight.delete(key);
-        throw new TransientPlatformError(`${what}: Shopify no longer knows the bulk operation ${opId}`, PLATFORM);
-      }
-      if (node.status === 'FAILED' || node.status === 'CANCELED' || node.status === 'EXPIRED') {
-        inflight.delete(key);
-        if (node.errorCode === 'ACCESS_DENIED') {
-          throw new PermissionDeniedError(`${what}: the bulk export failed with ACCESS_DENIED`, PLATFORM, 'The connected Shopify app may not read this shop\'s orders (read_orders, read_all_orders). Reconnect the shop and approve the access.');
+    const op = await pollPlatform(
+      connector,
+      ctx,
+      `the Shopify bulk export ${opId} of ${what}`,
+      { maxPolls, delayMs },
+      async () => {
+        const { data } = await gql<{ bulkOperation: BulkNode | null }>(
+          ctx,
+          `poll the bulk export of ${what}`,
+          BULK_POLL,
+          { id: opId },
+        );
+        const node = data.bulkOperation;
+        if (!node) {
+          inflight.delete(key);
+          throw new TransientPlatformError(`${what}: Shopify no longer knows the bulk operation ${opId}`, PLATFORM);
         }
-        // INTERNAL_SERVER_ERROR, TIMEOUT, a cancelled or expired run: a new operation on retry
-        throw new TransientPlatformError(`${what}: the bulk export ended ${node.status} (${node.errorCode ?? 'no error code'})`, PLATFORM, 'Shopify did not finish the export of orders; the extraction will retry.');
-      }
-      return node.status === 'COMPLETED' ? node : undefined;
-    });
+        if (node.status === 'FAILED' || node.status === 'CANCELED' || node.status === 'EXPIRED') {
+          inflight.delete(key);
+          if (node.errorCode === 'ACCESS_DENIED') {
+            throw new PermissionDeniedError(
+              `${what}: the bulk export failed with ACCESS_DENIED`,
+              PLATFORM,
+              "The connected Shopify app may not read this shop's orders (read_orders, read_all_orders). Reconnect the shop and approve the access.",
+            );
+          }
+          // INTERNAL_SERVER_ERROR, TIMEOUT, a cancelled or expired run: a new operation on retry
+          throw new TransientPlatformError(
+            `${what}: the bulk export ended ${node.status} (${node.errorCode ?? 'no error code'})`,
+            PLATFORM,
+            'Shopify did not finish the export of orders; the extraction will retry.',
+          );
+        }
+        return node.status === 'COMPLETED' ? node : undefined;
+      },
+    );
     if (!op.url) {
       // no orders in the window: Shopify writes no file
       inflight.delete(key);
@@ -236,7 +314,15 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     const url = op.url;
     const text = await callPlatform(connector, ctx, `download the bulk export of ${what}`, async () => {
       const res = await fetch(url, { signal: signalOf(ctx) });
-      if (!res.ok) throw new ShopifyFailure(`the bulk result file answered HTTP ${res.status}`, res.status, null, [], undefined, res.headers.get('retry-after'));
+      if (!res.ok)
+        throw new ShopifyFailure(
+          `the bulk result file answered HTTP ${res.status}`,
+          res.status,
+          null,
+          [],
+          undefined,
+          res.headers.get('retry-after'),
+        );
       return res.text();
     });
     const records: Record<string, unknown>[] = [];
@@ -247,16 +333,27 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
       try {
         records.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
-        throw new FatalConnectorError(`${what}: line ${lineNo} of Shopify's bulk result file is not JSON (the file is cut off or malformed)`, PLATFORM, 'Shopify returned an export file Tributary cannot read.');
+        throw new FatalConnectorError(
+          `${what}: line ${lineNo} of Shopify's bulk result file is not JSON (the file is cut off or malformed)`,
+          PLATFORM,
+          'Shopify returned an export file Tributary cannot read.',
+        );
       }
     }
     // group by the shop-local day of each record's order; children follow their parent's day
     const dayOf = new Map<string, string>();
-    for (const r of records) if (typeof r.__parentId !== 'string' && typeof r.createdAt === 'string') dayOf.set(String(r.id), localDay(r.createdAt, request.account.timeZone));
+    for (const r of records)
+      if (typeof r.__parentId !== 'string' && typeof r.createdAt === 'string')
+        dayOf.set(String(r.id), localDay(r.createdAt, request.account.timeZone));
     const byDay = new Map<string, Record<string, unknown>[]>();
     for (const r of records) {
       const day = dayOf.get(String(typeof r.__parentId === 'string' ? r.__parentId : r.id));
-      if (day === undefined) throw new FatalConnectorError(`${what}: a record of the bulk result file has no order`, PLATFORM, 'Shopify returned an export file Tributary cannot read.');
+      if (day === undefined)
+        throw new FatalConnectorError(
+          `${what}: a record of the bulk result file has no order`,
+          PLATFORM,
+          'Shopify returned an export file Tributary cannot read.',
+        );
       const list = byDay.get(day);
       if (list) list.push(r);
       else byDay.set(day, [r]);
@@ -302,7 +399,12 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     },
 
     async validate(ctx) {
-      await gql(ctx, 'read the shop', 'query TributaryValidate { shop { id } }');
+      // one order too: a token that may read the shop but not its orders is refused now, not at the first run
+      await gql(
+        ctx,
+        'read the shop and its orders',
+        'query TributaryValidate { shop { id } orders(first: 1) { nodes { id } } }',
+      );
     },
 
     async discover(ctx): Promise<Catalog> {
@@ -316,19 +418,37 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
 
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
       if (!REPORTS.some((r) => r.id === request.reportType)) {
-        throw new ConnectorConfigError(`unknown Shopify report type ${request.reportType}`, PLATFORM, `Shopify has no report "${request.reportType}".`);
+        throw new ConnectorConfigError(
+          `unknown Shopify report type ${request.reportType}`,
+          PLATFORM,
+          `Shopify has no report "${request.reportType}".`,
+        );
       }
       if (request.account.id !== ctx.credential.shop) {
-        throw new ConnectorConfigError(`the data source's shop ${request.account.id} is not the credential's (${ctx.credential.shop})`, PLATFORM, `This Shopify credential connects ${ctx.credential.shop}, not ${request.account.id}.`);
+        throw new ConnectorConfigError(
+          `the data source's shop ${request.account.id} is not the credential's (${ctx.credential.shop})`,
+          PLATFORM,
+          `This Shopify credential connects ${ctx.credential.shop}, not ${request.account.id}.`,
+        );
       }
       if (request.resumeCursor === 'done') return;
       const [kind, a, b] = (request.resumeCursor ?? '').split('|');
       const days = Math.round((Date.parse(request.window.end) - Date.parse(request.window.start)) / DAY_MS) + 1;
-      if (kind === 'b') yield* bulk(ctx, request, ordersFilter(request.window.start, request.window.end, request.account.timeZone), { id: a!, through: b! });
+      if (kind === 'b')
+        yield* bulk(ctx, request, ordersFilter(request.window.start, request.window.end, request.account.timeZone), {
+          id: a!,
+          through: b!,
+        });
       else if (kind === 'p') yield* paged(ctx, request, { fromDay: a!, after: b! });
       else if (kind === 'd') yield* paged(ctx, request, { fromDay: a!, after: null });
       else if (days <= pagedMaxDays) yield* paged(ctx, request, null);
-      else yield* bulk(ctx, request, ordersFilter(request.window.start, request.window.end, request.account.timeZone), null);
+      else
+        yield* bulk(
+          ctx,
+          request,
+          ordersFilter(request.window.start, request.window.end, request.account.timeZone),
+          null,
+        );
     },
 
     normalize: normalizeShopifyPage,

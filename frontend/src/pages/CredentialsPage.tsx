@@ -201,8 +201,11 @@ function SecretDialog(props: { title: string; fields: PlatformInfo['credential_f
 
 /** Asks the API for the platform's consent URL (with a single-use state) and goes there. */
 function OAuthStart({ projectId, platform, label, onClose }: { projectId: string; platform: string; label: string; onClose: () => void }) {
+  // Shopify signs in on the store's own admin: the start needs the store (the API answers 400 without it)
+  const [shop, setShop] = useState('');
+  const needsShop = platform === 'shopify';
   const start = useMutation({
-    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform as PlatformInfo['id'] }, query: { label } } })),
+    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform as PlatformInfo['id'] }, query: { label, ...(needsShop ? { shop } : {}) } } })),
     onSuccess: (r) => window.location.assign(r.authorization_url),
   });
   return (
@@ -210,11 +213,12 @@ function OAuthStart({ projectId, platform, label, onClose }: { projectId: string
       <DialogTitle id="oauth-title">Sign in with the platform</DialogTitle>
       <DialogContent>
         <Typography>You will go to the platform’s consent page, then come back here. Tributary stores the sign-in encrypted; nobody sees it.</Typography>
+        {needsShop && <TextField fullWidth margin="dense" label="Shop domain (name.myshopify.com)" value={shop} onChange={(e) => setShop(e.target.value)} required />}
         {start.error && <ErrorAlert error={start.error} title="The connection could not start" />}
       </DialogContent>
       <DialogActions>
         <Button onClick={onClose}>Cancel</Button>
-        <Button variant="contained" onClick={() => start.mutate()} disabled={start.isPending}>Continue to the platform</Button>
+        <Button variant="contained" onClick={() => start.mutate()} disabled={start.isPending || (needsShop && !shop.trim())}>Continue to the platform</Button>
       </DialogActions>
     </Dialog>
   );

@@ -9,7 +9,11 @@ export const ShopifyFaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('throttled'), times, available: z.number().min(0).default(37) }),
   /** the HTTP 429 some reports describe, with Retry-After in seconds */
   z.object({ kind: z.literal('http_429'), times, retryAfterSeconds: z.number().min(0).default(2) }),
-  z.object({ kind: z.literal('server_error'), times, status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).default(503) }),
+  z.object({
+    kind: z.literal('server_error'),
+    times,
+    status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).default(503),
+  }),
   /** the connection stays open for hangMs, then is cut without an answer */
   z.object({ kind: z.literal('timeout'), times, hangMs: z.number().int().positive().default(30_000) }),
   /** every access token issued so far stops working (401); refresh tokens still work */
@@ -21,7 +25,11 @@ export const ShopifyFaultSchema = z.discriminatedUnion('kind', [
   /** the `page`-th orders page (0-based) of a paged query, or a bulk result file, is cut off mid-JSON */
   z.object({ kind: z.literal('malformed_page'), times, page: z.number().int().min(0).default(1) }),
   /** bulk operations end FAILED with this errorCode */
-  z.object({ kind: z.literal('bulk_failure'), times, errorCode: z.enum(['INTERNAL_SERVER_ERROR', 'TIMEOUT', 'ACCESS_DENIED']).default('INTERNAL_SERVER_ERROR') }),
+  z.object({
+    kind: z.literal('bulk_failure'),
+    times,
+    errorCode: z.enum(['INTERNAL_SERVER_ERROR', 'TIMEOUT', 'ACCESS_DENIED']).default('INTERNAL_SERVER_ERROR'),
+  }),
 ]);
 export type ShopifyFault = z.output<typeof ShopifyFaultSchema>;
 export type ShopifyFaultInput = z.input<typeof ShopifyFaultSchema>;

@@ -13,7 +13,14 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { isDay } from '../base/days';
 import { FaultBoard } from '../base/faults';
-import { startSandbox, type RunningSandbox, type SandboxPlatform, type SandboxReply, type SandboxRequest, type SandboxRoute } from '../base/sandbox-server';
+import {
+  startSandbox,
+  type RunningSandbox,
+  type SandboxPlatform,
+  type SandboxReply,
+  type SandboxRequest,
+  type SandboxRoute,
+} from '../base/sandbox-server';
 import { sandboxService } from '../base/sandbox-service';
 import { sandboxSettings } from '../sandbox-settings';
 import { ShopifyFaultSchema, type ShopifyFault, type ShopifyFaultInput } from './shopify-faults';
@@ -99,7 +106,13 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
   const tokens = new Map<string, TokenRecord>();
   const refreshTokens = new Map<string, { shop: string; serial: number; scopes: string[]; used: boolean }>();
   const codes = new Map<string, { shop: string; clientId: string; redirectUri: string; scopes: string[] }>();
-  for (const s of world.shops) tokens.set(s.staticToken, { shop: s.domain, serial: 0, expiresAtMs: null, scopes: ['read_orders', 'read_all_orders'] });
+  for (const s of world.shops)
+    tokens.set(s.staticToken, {
+      shop: s.domain,
+      serial: 0,
+      expiresAtMs: null,
+      scopes: ['read_orders', 'read_all_orders'],
+    });
   const buckets = new Map<string, { available: number; at: number }>();
   const bulkOps = new Map<string, BulkOp>();
   let ops: Record<string, number> = {};
@@ -124,11 +137,27 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     return b;
   };
   const costBlock = (requested: number, actual: number | null, available: number) => ({
-    cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: { maximumAvailable: BUCKET_MAX, currentlyAvailable: Math.floor(available), restoreRate: RESTORE_PER_SECOND } },
+    cost: {
+      requestedQueryCost: requested,
+      actualQueryCost: actual,
+      throttleStatus: {
+        maximumAvailable: BUCKET_MAX,
+        currentlyAvailable: Math.floor(available),
+        restoreRate: RESTORE_PER_SECOND,
+      },
+    },
   });
   const throttled = (requested: number, available: number): SandboxReply => ({
     status: 200,
-    json: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }], extensions: costBlock(requested, null, available) },
+    json: {
+      errors: [
+        {
+          message: 'Throttled',
+          extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' },
+        },
+      ],
+      extensions: costBlock(requested, null, available),
+    },
   });
 
   // ------------------------------------------------------------------------------------------------
@@ -137,10 +166,16 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
   const authenticate = (req: SandboxRequest, shop: SandboxShop): TokenRecord | SandboxReply => {
     const token = String(req.headers['x-shopify-access-token'] ?? '');
     const record = tokens.get(token);
-    if (!record || record.shop !== shop.domain || record.serial < expiredBefore || (record.expiresAtMs !== null && record.expiresAtMs <= Date.now())) {
+    if (
+      !record ||
+      record.shop !== shop.domain ||
+      record.serial < expiredBefore ||
+      (record.expiresAtMs !== null && record.expiresAtMs <= Date.now())
+    ) {
       return { status: 401, json: { errors: INVALID_TOKEN } };
     }
-    if (record.serial < revokedBefore) return { status: 403, json: { errors: '[API] This action requires merchant approval for read_orders scope.' } };
+    if (record.serial < revokedBefore)
+      return { status: 403, json: { errors: '[API] This action requires merchant approval for read_orders scope.' } };
     return record;
   };
 
@@ -150,7 +185,13 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     const s = serial++;
     tokens.set(accessToken, { shop, serial: s, expiresAtMs: Date.now() + ACCESS_TOKEN_SECONDS * 1000, scopes });
     refreshTokens.set(refreshToken, { shop, serial: s, scopes, used: false });
-    return { access_token: accessToken, expires_in: ACCESS_TOKEN_SECONDS, refresh_token: refreshToken, refresh_token_expires_in: REFRESH_TOKEN_SECONDS, scope: scopes.join(',') };
+    return {
+      access_token: accessToken,
+      expires_in: ACCESS_TOKEN_SECONDS,
+      refresh_token: refreshToken,
+      refresh_token_expires_in: REFRESH_TOKEN_SECONDS,
+      scope: scopes.join(','),
+    };
   };
 
   const authorize = (req: SandboxRequest): SandboxReply => {
@@ -158,16 +199,30 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     if (!shop) return { status: 404, text: 'There is no store at this address', contentType: 'text/html' };
     const q = req.url.searchParams;
     const redirectUri = q.get('redirect_uri');
-    if (q.get('client_id') !== SHOPIFY_DEMO_CLIENT.clientId) return { status: 400, text: 'Oauth error invalid_request: The client_id is invalid', contentType: 'text/html' };
-    if (!redirectUri || !/^https?:\/\//.test(redirectUri)) return { status: 400, text: 'Oauth error invalid_request: The redirect_uri is missing or not whitelisted', contentType: 'text/html' };
+    if (q.get('client_id') !== SHOPIFY_DEMO_CLIENT.clientId)
+      return { status: 400, text: 'Oauth error invalid_request: The client_id is invalid', contentType: 'text/html' };
+    if (!redirectUri || !/^https?:\/\//.test(redirectUri))
+      return {
+        status: 400,
+        text: 'Oauth error invalid_request: The redirect_uri is missing or not whitelisted',
+        contentType: 'text/html',
+      };
     const code = randomBytes(16).toString('hex');
-    codes.set(code, { shop: shop.domain, clientId: SHOPIFY_DEMO_CLIENT.clientId, redirectUri, scopes: (q.get('scope') ?? '').split(',').filter(Boolean) });
+    codes.set(code, {
+      shop: shop.domain,
+      clientId: SHOPIFY_DEMO_CLIENT.clientId,
+      redirectUri,
+      scopes: (q.get('scope') ?? '').split(',').filter(Boolean),
+    });
     const target = new URL(redirectUri);
     const ts = String(Math.floor(Date.now() / 1000));
     // what Shopify appends: code, hmac, host, shop, state, timestamp (the merchant approves at once here)
     target.searchParams.set('code', code);
     target.searchParams.set('hmac', randomBytes(32).toString('hex'));
-    target.searchParams.set('host', Buffer.from(`admin.shopify.com/store/${shop.domain.replace('.myshopify.com', '')}`).toString('base64url'));
+    target.searchParams.set(
+      'host',
+      Buffer.from(`admin.shopify.com/store/${shop.domain.replace('.myshopify.com', '')}`).toString('base64url'),
+    );
     target.searchParams.set('shop', shop.domain);
     if (q.get('state')) target.searchParams.set('state', q.get('state')!);
     target.searchParams.set('timestamp', ts);
@@ -184,13 +239,24 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     }
     if (b.grant_type === 'refresh_token') {
       const r = refreshTokens.get(String(b.refresh_token ?? ''));
-      if (!r || r.used || r.shop !== shop.domain || r.serial < revokedBefore) return { status: 400, json: { error: 'invalid_grant', error_description: 'The refresh token is invalid, expired or revoked' } };
+      if (!r || r.used || r.shop !== shop.domain || r.serial < revokedBefore)
+        return {
+          status: 400,
+          json: { error: 'invalid_grant', error_description: 'The refresh token is invalid, expired or revoked' },
+        };
       r.used = true; // refresh tokens rotate
       return { status: 200, json: issue(shop.domain, r.scopes) };
     }
     const pending = codes.get(String(b.code ?? ''));
     codes.delete(String(b.code ?? ''));
-    if (!pending || pending.shop !== shop.domain) return { status: 400, json: { error: 'invalid_request', error_description: 'The authorization code was not found or was already used' } };
+    if (!pending || pending.shop !== shop.domain)
+      return {
+        status: 400,
+        json: {
+          error: 'invalid_request',
+          error_description: 'The authorization code was not found or was already used',
+        },
+      };
     const issued = issue(shop.domain, pending.scopes);
     if (String(b.expiring ?? '0') !== '1') {
       // a non-expiring offline token (what apps got before expiring tokens): no refresh token
@@ -207,7 +273,9 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     const shop = world.shop(req.params[0]!);
     if (!shop) return { status: 404, json: { errors: 'Not Found' } };
     const requested = req.params[1]!;
-    const version = (SHOPIFY_SUPPORTED_VERSIONS as readonly string[]).includes(requested) ? requested : SHOPIFY_SUPPORTED_VERSIONS[0];
+    const version = (SHOPIFY_SUPPORTED_VERSIONS as readonly string[]).includes(requested)
+      ? requested
+      : SHOPIFY_SUPPORTED_VERSIONS[0];
     const headers = { 'x-shopify-api-version': version };
     const timeout = faults.take('timeout');
     if (timeout) return { hangMs: timeout.hangMs };
@@ -216,25 +284,56 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     const auth = authenticate(req, shop);
     if ('status' in auth || 'redirect' in auth || 'hangMs' in auth || 'write' in auth) return auth as SandboxReply;
     const r429 = faults.take('http_429');
-    if (r429) return { status: 429, json: { errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.' }, headers: { ...headers, 'retry-after': String(r429.retryAfterSeconds) } };
+    if (r429)
+      return {
+        status: 429,
+        json: {
+          errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.',
+        },
+        headers: { ...headers, 'retry-after': String(r429.retryAfterSeconds) },
+      };
     const body = (req.body ?? {}) as { query?: unknown; variables?: Record<string, unknown> };
-    if (typeof body.query !== 'string') return { status: 400, json: { errors: { query: 'Required parameter missing or invalid' } }, headers };
+    if (typeof body.query !== 'string')
+      return { status: 400, json: { errors: { query: 'Required parameter missing or invalid' } }, headers };
     const query = body.query;
     const variables = body.variables ?? {};
     const reply = (json: unknown): SandboxReply => ({ status: 200, json, headers });
 
     if (/\bcurrentBulkOperation\b/.test(query) && version !== 'unstable' && version >= '2026-01') {
-      return reply({ errors: [{ message: "Field 'currentBulkOperation' doesn't exist on type 'QueryRoot'", locations: [{ line: 1, column: 3 }], path: ['query', 'currentBulkOperation'], extensions: { code: 'undefinedField', typeName: 'QueryRoot', fieldName: 'currentBulkOperation' } }] });
+      return reply({
+        errors: [
+          {
+            message: "Field 'currentBulkOperation' doesn't exist on type 'QueryRoot'",
+            locations: [{ line: 1, column: 3 }],
+            path: ['query', 'currentBulkOperation'],
+            extensions: { code: 'undefinedField', typeName: 'QueryRoot', fieldName: 'currentBulkOperation' },
+          },
+        ],
+      });
     }
-    if (/\bbulkOperationRunQuery\b/.test(query)) return reply(charge(shop, 10, 10, () => runBulk(shop, query, variables, auth)));
-    if (/\bbulkOperation\s*\(/.test(query)) return reply(charge(shop, 1, 1, () => pollBulk(req, shop, query, variables)));
+    if (/\bbulkOperationRunQuery\b/.test(query))
+      return reply(charge(shop, 10, 10, () => runBulk(shop, query, variables, auth)));
+    if (/\bbulkOperation\s*\(/.test(query))
+      return reply(charge(shop, 1, 1, () => pollBulk(req, shop, query, variables)));
     if (/\bbulkOperations\s*\(/.test(query)) return reply(charge(shop, 12, 12, () => listBulk(req, shop)));
     if (/\borders\s*\(/.test(query)) return ordersPage(shop, query, variables, auth, headers);
     if (/\bshop\s*\{/.test(query)) {
       count('shop');
-      return reply(charge(shop, 1, 1, () => ({ shop: { id: shop.gid, name: shop.name, myshopifyDomain: shop.domain, currencyCode: shop.currency, ianaTimezone: shop.timeZone } })));
+      return reply(
+        charge(shop, 1, 1, () => ({
+          shop: {
+            id: shop.gid,
+            name: shop.name,
+            myshopifyDomain: shop.domain,
+            currencyCode: shop.currency,
+            ianaTimezone: shop.timeZone,
+          },
+        })),
+      );
     }
-    return reply({ errors: [{ message: 'The sandbox does not serve this query', extensions: { code: 'undefinedField' } }] });
+    return reply({
+      errors: [{ message: 'The sandbox does not serve this query', extensions: { code: 'undefinedField' } }],
+    });
   };
 
   /** answers `data` from fn after charging the bucket, or THROTTLED */
@@ -245,16 +344,34 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     if (b.available < requested) return (throttled(requested, b.available) as { json: unknown }).json;
     b.available -= actual;
     const data = fn();
-    if (data && typeof data === 'object' && 'errors' in data) return { ...data, extensions: costBlock(requested, actual, b.available) };
+    if (data && typeof data === 'object' && 'errors' in data)
+      return { ...data, extensions: costBlock(requested, actual, b.available) };
     return { data, extensions: costBlock(requested, actual, b.available) };
   }
 
-  function ordersPage(shop: SandboxShop, query: string, variables: Record<string, unknown>, auth: TokenRecord, headers: Record<string, string>): SandboxReply {
+  function ordersPage(
+    shop: SandboxShop,
+    query: string,
+    variables: Record<string, unknown>,
+    auth: TokenRecord,
+    headers: Record<string, string>,
+  ): SandboxReply {
     count('orders');
     const args = argsOf(query, 'orders', variables);
     const first = Number(args.first ?? 0);
     if (!Number.isInteger(first) || first < 1 || first > 250) {
-      return { status: 200, headers, json: { errors: [{ message: 'The first argument must be between 1 and 250', extensions: { code: 'argumentLiteralsIncompatible' } }] } };
+      return {
+        status: 200,
+        headers,
+        json: {
+          errors: [
+            {
+              message: 'The first argument must be between 1 and 250',
+              extensions: { code: 'argumentLiteralsIncompatible' },
+            },
+          ],
+        },
+      };
     }
     const requested = first + 2;
     const b = bucket(shop.domain);
@@ -262,18 +379,39 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     if (fault) return { ...throttled(requested, fault.available), headers } as SandboxReply;
     if (b.available < requested) return { ...throttled(requested, b.available), headers } as SandboxReply;
     if (faults.take('access_denied')) {
-      return { status: 200, headers, json: { errors: [{ message: 'Access denied for orders field. Required access: `read_orders` access scope.', extensions: { code: 'ACCESS_DENIED', documentation: 'https://shopify.dev/api/usage/access-scopes', requiredAccess: '`read_orders` access scope.' } }], extensions: costBlock(requested, null, b.available) } };
+      return {
+        status: 200,
+        headers,
+        json: {
+          errors: [
+            {
+              message: 'Access denied for orders field. Required access: `read_orders` access scope.',
+              extensions: {
+                code: 'ACCESS_DENIED',
+                documentation: 'https://shopify.dev/api/usage/access-scopes',
+                requiredAccess: '`read_orders` access scope.',
+              },
+            },
+          ],
+          extensions: costBlock(requested, null, b.available),
+        },
+      };
     }
     const all = matching(shop, String(args.query ?? ''), auth.scopes);
     const after = typeof args.after === 'string' ? decodeCursor(args.after) : null;
-    const start = after === null ? 0 : all.findIndex((o) => o.createdAtMs > after.t || (o.createdAtMs === after.t && o.number > after.n));
+    const start =
+      after === null
+        ? 0
+        : all.findIndex((o) => o.createdAtMs > after.t || (o.createdAtMs === after.t && o.number > after.n));
     const slice = start < 0 ? [] : all.slice(start, start + first);
     const hasNext = start >= 0 && start + first < all.length;
     const last = slice[slice.length - 1];
     const actual = slice.length + 2;
     b.available -= actual;
     const asNodes = NODES.test(query.slice(query.indexOf('orders')));
-    const list = asNodes ? { nodes: slice.map((o) => orderNode(shop, o, query)) } : { edges: slice.map((o) => ({ cursor: encodeCursor(o), node: orderNode(shop, o, query) })) };
+    const list = asNodes
+      ? { nodes: slice.map((o) => orderNode(shop, o, query)) }
+      : { edges: slice.map((o) => ({ cursor: encodeCursor(o), node: orderNode(shop, o, query) })) };
     const json = {
       data: {
         orders: {
@@ -307,7 +445,9 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
 
   function orderNode(shop: SandboxShop, o: SandboxOrder, query: string, bulk = false): Record<string, unknown> {
     const s = world.state(o, shop, now());
-    const money = (minor: bigint) => ({ shopMoney: { amount: shopifyDecimal(minor, shop.exponent), currencyCode: shop.currency } });
+    const money = (minor: bigint) => ({
+      shopMoney: { amount: shopifyDecimal(minor, shop.exponent), currencyCode: shop.currency },
+    });
     const has = (field: string) => query.includes(field);
     const node: Record<string, unknown> = { id: o.id };
     if (has('name')) node.name = o.name;
@@ -315,7 +455,17 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     if (has('sourceName')) node.sourceName = o.channel.sourceName;
     if (has('channelInformation')) node.channelInformation = { channelDefinition: { channelName: o.channel.name } };
     if (has('customerJourneySummary')) {
-      node.customerJourneySummary = o.journey === 'none' ? null : { lastVisit: { utmParameters: o.journey === 'utm' ? { source: o.utm!.source, medium: o.utm!.medium, campaign: o.utm!.campaign } : null } };
+      node.customerJourneySummary =
+        o.journey === 'none'
+          ? null
+          : {
+              lastVisit: {
+                utmParameters:
+                  o.journey === 'utm'
+                    ? { source: o.utm!.source, medium: o.utm!.medium, campaign: o.utm!.campaign }
+                    : null,
+              },
+            };
     }
     if (has('currentSubtotalLineItemsQuantity')) node.currentSubtotalLineItemsQuantity = s.currentQuantity;
     if (has('subtotalPriceSet')) node.subtotalPriceSet = money(o.subtotalMinor);
@@ -324,26 +474,78 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     if (has('currentShippingPriceSet')) node.currentShippingPriceSet = money(o.shippingMinor);
     if (has('currentTotalTaxSet')) node.currentTotalTaxSet = money(s.currentTaxMinor);
     if (has('currentTotalPriceSet')) node.currentTotalPriceSet = money(s.currentTotalMinor);
-    if (!bulk && /lineItems\s*\(/.test(query)) node.lineItems = { nodes: o.lines.map((l, i) => ({ id: l.id, currentQuantity: s.lineQuantities[i] })) };
+    if (!bulk && /lineItems\s*\(/.test(query))
+      node.lineItems = { nodes: o.lines.map((l, i) => ({ id: l.id, currentQuantity: s.lineQuantities[i] })) };
     return node;
   }
 
-  function runBulk(shop: SandboxShop, mutation: string, variables: Record<string, unknown>, auth: TokenRecord): unknown {
+  function runBulk(
+    shop: SandboxShop,
+    mutation: string,
+    variables: Record<string, unknown>,
+    auth: TokenRecord,
+  ): unknown {
     count('bulk_run');
     const varName = /bulkOperationRunQuery\s*\(\s*query:\s*\$(\w+)/.exec(mutation)?.[1];
     const inner = varName ? variables[varName] : /"""([\s\S]*?)"""/.exec(mutation)?.[1];
     if (typeof inner !== 'string' || !/\borders\s*\(/.test(inner)) {
-      return { bulkOperationRunQuery: { bulkOperation: null, userErrors: [{ field: ['query'], message: 'Invalid bulk query: the sandbox serves bulk queries of orders', code: 'INVALID' }] } };
+      return {
+        bulkOperationRunQuery: {
+          bulkOperation: null,
+          userErrors: [
+            {
+              field: ['query'],
+              message: 'Invalid bulk query: the sandbox serves bulk queries of orders',
+              code: 'INVALID',
+            },
+          ],
+        },
+      };
     }
     if (!/\bedges\s*\{/.test(inner)) {
-      return { bulkOperationRunQuery: { bulkOperation: null, userErrors: [{ field: ['query'], message: "Bulk queries must contain at least one connection with 'edges' and 'node'", code: 'INVALID' }] } };
+      return {
+        bulkOperationRunQuery: {
+          bulkOperation: null,
+          userErrors: [
+            {
+              field: ['query'],
+              message: "Bulk queries must contain at least one connection with 'edges' and 'node'",
+              code: 'INVALID',
+            },
+          ],
+        },
+      };
     }
-    const running = [...bulkOps.values()].filter((op) => op.shop === shop && (op.status === 'CREATED' || op.status === 'RUNNING'));
+    const running = [...bulkOps.values()].filter(
+      (op) => op.shop === shop && (op.status === 'CREATED' || op.status === 'RUNNING'),
+    );
     if (running.length >= 5) {
-      return { bulkOperationRunQuery: { bulkOperation: null, userErrors: [{ field: null, message: 'A bulk query operation for this app and shop is already in progress (the limit is 5).', code: 'OPERATION_IN_PROGRESS' }] } };
+      return {
+        bulkOperationRunQuery: {
+          bulkOperation: null,
+          userErrors: [
+            {
+              field: null,
+              message: 'A bulk query operation for this app and shop is already in progress (the limit is 5).',
+              code: 'OPERATION_IN_PROGRESS',
+            },
+          ],
+        },
+      };
     }
     const id = `gid://shopify/BulkOperation/${720_000 + bulkOps.size + 1}`;
-    bulkOps.set(id, { id, shop, query: inner, createdAtMs: now(), polls: 0, status: 'CREATED', errorCode: null, lines: null, truncated: false, scopes: auth.scopes });
+    bulkOps.set(id, {
+      id,
+      shop,
+      query: inner,
+      createdAtMs: now(),
+      polls: 0,
+      status: 'CREATED',
+      errorCode: null,
+      lines: null,
+      truncated: false,
+      scopes: auth.scopes,
+    });
     return { bulkOperationRunQuery: { bulkOperation: { id, status: 'CREATED' }, userErrors: [] } };
   }
 
@@ -362,11 +564,17 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     }
     // the file is written when the operation completes: numbers as of then
     const lines: string[] = [];
-    for (const o of matching(op.shop, String(/orders\s*\(([^)]*)\)/.exec(op.query)?.[1] ?? '').replace(/\\"/g, '"'), op.scopes)) {
+    for (const o of matching(
+      op.shop,
+      String(/orders\s*\(([^)]*)\)/.exec(op.query)?.[1] ?? '').replace(/\\"/g, '"'),
+      op.scopes,
+    )) {
       lines.push(JSON.stringify(orderNode(op.shop, o, op.query, true)));
       if (/lineItems\s*\{/.test(op.query)) {
         const s = world.state(o, op.shop, now());
-        o.lines.forEach((l, i) => lines.push(JSON.stringify({ id: l.id, currentQuantity: s.lineQuantities[i], __parentId: o.id })));
+        o.lines.forEach((l, i) =>
+          lines.push(JSON.stringify({ id: l.id, currentQuantity: s.lineQuantities[i], __parentId: o.id })),
+        );
       }
     }
     op.lines = lines;
@@ -386,14 +594,22 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
       objectCount: String(objectCount),
       rootObjectCount: String(op.lines?.filter((l) => !l.includes('"__parentId"')).length ?? 0),
       fileSize: op.lines ? String(op.lines.reduce((n, l) => n + l.length + 1, 0)) : null,
-      url: op.status === 'COMPLETED' && objectCount > 0 ? `${origin}/bulk-results/${encodeURIComponent(op.id.split('/').pop()!)}.jsonl?X-Goog-Signature=${randomBytes(8).toString('hex')}` : null,
+      url:
+        op.status === 'COMPLETED' && objectCount > 0
+          ? `${origin}/bulk-results/${encodeURIComponent(op.id.split('/').pop()!)}.jsonl?X-Goog-Signature=${randomBytes(8).toString('hex')}`
+          : null,
       partialDataUrl: null,
       query: op.query,
       type: 'QUERY',
     };
   }
 
-  function pollBulk(req: SandboxRequest, shop: SandboxShop, query: string, variables: Record<string, unknown>): unknown {
+  function pollBulk(
+    req: SandboxRequest,
+    shop: SandboxShop,
+    query: string,
+    variables: Record<string, unknown>,
+  ): unknown {
     count('bulk_poll');
     const args = argsOf(query, 'bulkOperation', variables);
     const op = bulkOps.get(String(args.id ?? ''));
@@ -404,23 +620,42 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
 
   function listBulk(req: SandboxRequest, shop: SandboxShop): unknown {
     count('bulk_list');
-    const nodes = [...bulkOps.values()].filter((op) => op.shop === shop).reverse().slice(0, 10).map((op) => bulkNode(req, op));
+    const nodes = [...bulkOps.values()]
+      .filter((op) => op.shop === shop)
+      .reverse()
+      .slice(0, 10)
+      .map((op) => bulkNode(req, op));
     return { bulkOperations: { nodes, pageInfo: { hasNextPage: false, endCursor: null } } };
   }
 
   const download = (req: SandboxRequest): SandboxReply => {
     count('bulk_download');
     const op = bulkOps.get(`gid://shopify/BulkOperation/${req.params[0]}`);
-    if (!op?.lines || !req.url.searchParams.get('X-Goog-Signature')) return { status: 403, text: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code></Error>', contentType: 'application/xml' };
+    if (!op?.lines || !req.url.searchParams.get('X-Goog-Signature'))
+      return {
+        status: 403,
+        text: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code></Error>',
+        contentType: 'application/xml',
+      };
     const text = op.lines.map((l) => `${l}\n`).join('');
     if (op.truncated) return { write: (res) => cutOff(res, text, {}, 'application/jsonl') };
     return { status: 200, text, contentType: 'application/jsonl' };
   };
 
   const routes: SandboxRoute[] = [
-    { name: 'graphql', method: 'POST', path: /^\/shops\/([^/]+)\/admin\/api\/([^/]+)\/graphql\.json$/, handle: graphql },
+    {
+      name: 'graphql',
+      method: 'POST',
+      path: /^\/shops\/([^/]+)\/admin\/api\/([^/]+)\/graphql\.json$/,
+      handle: graphql,
+    },
     { name: 'oauth.authorize', method: 'GET', path: /^\/shops\/([^/]+)\/admin\/oauth\/authorize$/, handle: authorize },
-    { name: 'oauth.access_token', method: 'POST', path: /^\/shops\/([^/]+)\/admin\/oauth\/access_token$/, handle: accessToken },
+    {
+      name: 'oauth.access_token',
+      method: 'POST',
+      path: /^\/shops\/([^/]+)\/admin\/oauth\/access_token$/,
+      handle: accessToken,
+    },
     { name: 'bulk.download', method: 'GET', path: /^\/bulk-results\/(\d+)\.jsonl$/, handle: download },
   ];
 
@@ -435,15 +670,30 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
     },
     truth(q) {
       if (q.get('report') === 'operations') return ops;
-      if (q.get('report') === 'world') return { shops: world.shops.map((s) => ({ domain: s.domain, name: s.name, currency: s.currency, time_zone: s.timeZone, static_token: s.staticToken })) };
+      if (q.get('report') === 'world')
+        return {
+          shops: world.shops.map((s) => ({
+            domain: s.domain,
+            name: s.name,
+            currency: s.currency,
+            time_zone: s.timeZone,
+            static_token: s.staticToken,
+          })),
+        };
       const shop = world.shop(q.get('shop') ?? '');
       if (!shop) throw new Error('unknown shop');
       const from = q.get('from') ?? '';
       const to = q.get('to') ?? '';
       if (!isDay(from) || !isDay(to)) throw new Error('from and to (YYYY-MM-DD) are required');
       const report = q.get('report') ?? 'orders_daily';
-      if (report !== 'orders_daily' && report !== 'orders_by_utm_daily') throw new Error('report is orders_daily, orders_by_utm_daily, operations or world');
-      return { shop: shop.domain, currency: shop.currency, time_zone: shop.timeZone, rows: world.truth(shop, report, from, to, now()) };
+      if (report !== 'orders_daily' && report !== 'orders_by_utm_daily')
+        throw new Error('report is orders_daily, orders_by_utm_daily, operations or world');
+      return {
+        shop: shop.domain,
+        currency: shop.currency,
+        time_zone: shop.timeZone,
+        rows: world.truth(shop, report, from, to, now()),
+      };
     },
   };
   return {
@@ -461,7 +711,14 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
 export async function startShopifySandbox(options: ShopifySandboxOptions = {}): Promise<ShopifySandbox> {
   const p = shopifySandboxPlatform(options);
   const running = await startSandbox(p.platform, { port: options.port ?? 0 });
-  return { ...running, world: p.world, faults: p.faults, operations: p.operations, resetOperations: p.resetOperations, now: p.now };
+  return {
+    ...running,
+    world: p.world,
+    faults: p.faults,
+    operations: p.operations,
+    resetOperations: p.resetOperations,
+    now: p.now,
+  };
 }
 
 /** Arguments of a field call (`orders(first: $first, query: $q)` or literals), variables resolved. */
@@ -471,7 +728,13 @@ function argsOf(query: string, field: string, variables: Record<string, unknown>
   if (!m) return out;
   for (const a of m[1]!.matchAll(/(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|[\w.-]+)/g)) {
     const raw = a[2]!;
-    out[a[1]!] = raw.startsWith('$') ? variables[raw.slice(1)] : raw.startsWith('"') ? JSON.parse(raw) : /^\d+$/.test(raw) ? Number(raw) : raw;
+    out[a[1]!] = raw.startsWith('$')
+      ? variables[raw.slice(1)]
+      : raw.startsWith('"')
+        ? JSON.parse(raw)
+        : /^\d+$/.test(raw)
+          ? Number(raw)
+          : raw;
   }
   return out;
 }
@@ -489,11 +752,15 @@ function decodeCursor(cursor: string): { n: number; t: number } | null {
 }
 
 /** sends the headers and half the body, then drops the connection */
-function cutOff(res: ServerResponse, body: string, headers: Record<string, string>, contentType = 'application/json; charset=utf-8') {
+function cutOff(
+  res: ServerResponse,
+  body: string,
+  headers: Record<string, string>,
+  contentType = 'application/json; charset=utf-8',
+) {
   res.writeHead(200, { 'content-type': contentType, ...headers });
   res.end(body.slice(0, Math.floor(body.length / 2)));
 }
-
 
 /** `npm start`: the sandbox on port 4105, under `sandboxes.shopify` in local.json. */
 export const shopifySandboxService = sandboxService({
@@ -501,7 +768,10 @@ export const shopifySandboxService = sandboxService({
   baseUrlKeys: ['shopify_admin'],
   defaultPort: 4105,
   start: (port) => startShopifySandbox({ port, faults: parseStartFaults(sandboxSettings('shopify').faults) }),
-  env: { TRIBUTARY_SHOPIFY_CLIENT_ID: SHOPIFY_DEMO_CLIENT.clientId, TRIBUTARY_SHOPIFY_CLIENT_SECRET: SHOPIFY_DEMO_CLIENT.clientSecret },
+  env: {
+    TRIBUTARY_SHOPIFY_CLIENT_ID: SHOPIFY_DEMO_CLIENT.clientId,
+    TRIBUTARY_SHOPIFY_CLIENT_SECRET: SHOPIFY_DEMO_CLIENT.clientSecret,
+  },
 });
 
 function parseStartFaults(raw: string | undefined): ShopifyFaultInput[] {
@@ -510,4 +780,3 @@ function parseStartFaults(raw: string | undefined): ShopifyFaultInput[] {
   if (!Array.isArray(parsed)) throw new Error('TRIBUTARY_SANDBOX_SHOPIFY_FAULTS must be a JSON array of faults');
   return parsed.map((f) => ShopifyFaultSchema.parse(f));
 }
-

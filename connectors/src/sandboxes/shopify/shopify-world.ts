@@ -69,17 +69,65 @@ const CHANNELS = [
 ] as const;
 
 export const SANDBOX_SHOPS: readonly SandboxShop[] = [
-  { domain: 'northwind-outfitters.myshopify.com', gid: 'gid://shopify/Shop/60221001', name: 'Northwind Outfitters', currency: 'USD', exponent: 2, timeZone: 'America/New_York', taxRate: 8875, ordersPerDay: [20, 45], campaigns: ['brand_search', 'bfcm_2026', 'retargeting_q4'], staticToken: 'shpat_sandbox_northwind_0001' },
-  { domain: 'tienda-norte.myshopify.com', gid: 'gid://shopify/Shop/60221002', name: 'Tienda Norte', currency: 'EUR', exponent: 2, timeZone: 'Europe/Madrid', taxRate: 21000, ordersPerDay: [8, 30], campaigns: ['rebajas_invierno', 'marca'], staticToken: 'shpat_sandbox_tienda_0002' },
-  { domain: 'sakura-select.myshopify.com', gid: 'gid://shopify/Shop/60221003', name: 'Sakura Select', currency: 'JPY', exponent: 0, timeZone: 'Asia/Tokyo', taxRate: 10000, ordersPerDay: [6, 20], campaigns: ['winter_sale'], staticToken: 'shpat_sandbox_sakura_0003' },
-  { domain: 'mumbai-threads.myshopify.com', gid: 'gid://shopify/Shop/60221004', name: 'Mumbai Threads', currency: 'INR', exponent: 2, timeZone: 'Asia/Kolkata', taxRate: 18000, ordersPerDay: [4, 16], campaigns: ['diwali_2026', 'lookalike'], staticToken: 'shpat_sandbox_mumbai_0004' },
+  {
+    domain: 'northwind-outfitters.myshopify.com',
+    gid: 'gid://shopify/Shop/60221001',
+    name: 'Northwind Outfitters',
+    currency: 'USD',
+    exponent: 2,
+    timeZone: 'America/New_York',
+    taxRate: 8875,
+    ordersPerDay: [20, 45],
+    campaigns: ['brand_search', 'bfcm_2026', 'retargeting_q4'],
+    staticToken: 'shpat_sandbox_northwind_0001',
+  },
+  {
+    domain: 'tienda-norte.myshopify.com',
+    gid: 'gid://shopify/Shop/60221002',
+    name: 'Tienda Norte',
+    currency: 'EUR',
+    exponent: 2,
+    timeZone: 'Europe/Madrid',
+    taxRate: 21000,
+    ordersPerDay: [8, 30],
+    campaigns: ['rebajas_invierno', 'marca'],
+    staticToken: 'shpat_sandbox_tienda_0002',
+  },
+  {
+    domain: 'sakura-select.myshopify.com',
+    gid: 'gid://shopify/Shop/60221003',
+    name: 'Sakura Select',
+    currency: 'JPY',
+    exponent: 0,
+    timeZone: 'Asia/Tokyo',
+    taxRate: 10000,
+    ordersPerDay: [6, 20],
+    campaigns: ['winter_sale'],
+    staticToken: 'shpat_sandbox_sakura_0003',
+  },
+  {
+    domain: 'mumbai-threads.myshopify.com',
+    gid: 'gid://shopify/Shop/60221004',
+    name: 'Mumbai Threads',
+    currency: 'INR',
+    exponent: 2,
+    timeZone: 'Asia/Kolkata',
+    taxRate: 18000,
+    ordersPerDay: [4, 16],
+    campaigns: ['diwali_2026', 'lookalike'],
+    staticToken: 'shpat_sandbox_mumbai_0004',
+  },
 ];
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 /** The calendar day of an instant in a time zone, YYYY-MM-DD (the sandbox's own computation, via Intl). */
 export function dayInZone(ms: number, timeZone: string): string {
   let f = dayFormatters.get(timeZone);
-  if (!f) dayFormatters.set(timeZone, (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  if (!f)
+    dayFormatters.set(
+      timeZone,
+      (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })),
+    );
   return f.format(ms);
 }
 
@@ -96,7 +144,11 @@ export class ShopifyWorld {
   private readonly cache = new Map<string, SandboxOrder[]>();
   readonly shops: readonly SandboxShop[];
 
-  constructor(readonly seed: string, shops: readonly SandboxShop[] = SANDBOX_SHOPS, private readonly firstDay = '2024-01-01') {
+  constructor(
+    readonly seed: string,
+    shops: readonly SandboxShop[] = SANDBOX_SHOPS,
+    private readonly firstDay = '2024-01-01',
+  ) {
     this.shops = shops;
   }
 
@@ -150,13 +202,21 @@ export class ShopifyWorld {
       const channel = pickWeighted(r, CHANNELS);
       const lines: SandboxLine[] = Array.from({ length: r.int(1, 3) }, (_, li) => {
         const quantity = r.int(1, 3);
-        return { id: `gid://shopify/LineItem/${shopNumber(shop)}${String(number).padStart(7, '0')}${li + 1}`, unitMinor: r.int(1_500, 12_000) * scale, quantity, currentQuantity: quantity };
+        return {
+          id: `gid://shopify/LineItem/${shopNumber(shop)}${String(number).padStart(7, '0')}${li + 1}`,
+          unitMinor: r.int(1_500, 12_000) * scale,
+          quantity,
+          currentQuantity: quantity,
+        };
       });
       const grossMinor = lines.reduce((n, l) => n + BigInt(l.unitMinor * l.quantity), 0n);
       const discountMinor = r.next() < 0.25 ? (grossMinor * 15n) / 100n : 0n;
       const subtotalMinor = grossMinor - discountMinor;
       const freeFrom = BigInt(7_500 * scale);
-      const shippingMinor = channel.sourceName === 'pos' || subtotalMinor >= freeFrom ? 0n : BigInt((shop.exponent === 0 ? 500 : 499) * scale);
+      const shippingMinor =
+        channel.sourceName === 'pos' || subtotalMinor >= freeFrom
+          ? 0n
+          : BigInt((shop.exponent === 0 ? 500 : 499) * scale);
       const taxMinor = taxOf(subtotalMinor, shop.taxRate);
       let refund: SandboxOrder['refund'] = null;
       if (r.next() < 0.14) {
@@ -173,10 +233,14 @@ export class ShopifyWorld {
         if (p < 0.65) {
           journey = 'utm';
           const kind = r.int(0, 3);
-          utm = kind === 0 ? { source: 'google', medium: 'cpc', campaign: r.pick(shop.campaigns) }
-            : kind === 1 ? { source: 'facebook', medium: 'paid_social', campaign: r.pick(shop.campaigns) }
-            : kind === 2 ? { source: 'newsletter', medium: 'email', campaign: r.pick(shop.campaigns) }
-            : { source: 'instagram', medium: 'social', campaign: null };
+          utm =
+            kind === 0
+              ? { source: 'google', medium: 'cpc', campaign: r.pick(shop.campaigns) }
+              : kind === 1
+                ? { source: 'facebook', medium: 'paid_social', campaign: r.pick(shop.campaigns) }
+                : kind === 2
+                  ? { source: 'newsletter', medium: 'email', campaign: r.pick(shop.campaigns) }
+                  : { source: 'instagram', medium: 'social', campaign: null };
         } else if (p < 0.85) journey = 'no_utm';
       }
       return {
@@ -202,7 +266,13 @@ export class ShopifyWorld {
   }
 
   /** Exact per-day aggregates of one report at `nowMs`, days in the shop's time zone. */
-  truth(shop: SandboxShop, report: 'orders_daily' | 'orders_by_utm_daily', from: string, to: string, nowMs: number): TruthRow[] {
+  truth(
+    shop: SandboxShop,
+    report: 'orders_daily' | 'orders_by_utm_daily',
+    from: string,
+    to: string,
+    nowMs: number,
+  ): TruthRow[] {
     const fromMs = Date.parse(`${addDays(from, -1)}T00:00:00Z`);
     const toMs = Date.parse(`${addDays(to, 2)}T00:00:00Z`);
     const groups = new Map<string, TruthAcc>();
@@ -210,12 +280,33 @@ export class ShopifyWorld {
       const date = dayInZone(order.createdAtMs, shop.timeZone);
       if (date < from || date > to) continue;
       const s = this.state(order, shop, nowMs);
-      const dims: Record<string, string> = report === 'orders_daily'
-        ? { sales_channel: order.channel.name }
-        : { utm_source: order.utm?.source ?? '(none)', utm_medium: order.utm?.medium ?? '(none)', utm_campaign: order.utm?.campaign ?? '(none)' };
+      const dims: Record<string, string> =
+        report === 'orders_daily'
+          ? { sales_channel: order.channel.name }
+          : {
+              utm_source: order.utm?.source ?? '(none)',
+              utm_medium: order.utm?.medium ?? '(none)',
+              utm_campaign: order.utm?.campaign ?? '(none)',
+            };
       const key = `${date}|${Object.values(dims).join('|')}`;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { date, dims, orders: 0, units: 0, gross: 0n, discounts: 0n, returns: 0n, net: 0n, shipping: 0n, taxes: 0n, total: 0n }));
+      if (!g)
+        groups.set(
+          key,
+          (g = {
+            date,
+            dims,
+            orders: 0,
+            units: 0,
+            gross: 0n,
+            discounts: 0n,
+            returns: 0n,
+            net: 0n,
+            shipping: 0n,
+            taxes: 0n,
+            total: 0n,
+          }),
+        );
       g.orders++;
       g.units += s.currentQuantity;
       g.gross += order.grossMinor;
@@ -228,7 +319,15 @@ export class ShopifyWorld {
     }
     const fmt = (v: bigint) => canonical(shopifyDecimal(v, shop.exponent));
     return [...groups.values()]
-      .sort((a, b) => (a.date === b.date ? (Object.values(a.dims).join('|') < Object.values(b.dims).join('|') ? -1 : 1) : a.date < b.date ? -1 : 1))
+      .sort((a, b) =>
+        a.date === b.date
+          ? Object.values(a.dims).join('|') < Object.values(b.dims).join('|')
+            ? -1
+            : 1
+          : a.date < b.date
+            ? -1
+            : 1,
+      )
       .map((g) => ({
         date: g.date,
         ...g.dims,
