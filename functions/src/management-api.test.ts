@@ -22,6 +22,7 @@ import { METRICOOL_DEMO_USER_ID, startMetricoolSandbox, type MetricoolSandbox } 
 import { SHOPIFY_DEMO_CLIENT, startShopifySandbox, type ShopifySandbox } from '@tributary/connectors/sandboxes/shopify/shopify-sandbox';
 import { AMAZON_DEMO_CLIENT, amazonSandboxBaseUrls, startAmazonSandbox, type AmazonSandbox } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
+import { KLAVIYO_DEMO_CLIENT, startKlaviyoSandbox, type KlaviyoSandbox } from '@tributary/connectors/sandboxes/klaviyo/klaviyo-sandbox';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../infra/local/cognito.service';
 import { ensureDemoData } from '../../infra/local/demo-data.service';
 import { createAdapters, type Adapters } from '@tributary/shared/config/adapters';
@@ -58,6 +59,7 @@ let metaSandbox: MetaSandbox;
 let metricoolSandbox: MetricoolSandbox;
 let shopifySandbox: ShopifySandbox;
 let amazonSandbox: AmazonSandbox;
+let klaviyoSandbox: KlaviyoSandbox;
 const logLines: string[] = [];
 
 interface Received {
@@ -121,6 +123,7 @@ beforeAll(async () => {
   shopifySandbox = await startShopifySandbox();
   // on the calendar (the API checks windows against the real today); one pending status read per report
   amazonSandbox = await startAmazonSandbox({ today: () => new Date().toISOString().slice(0, 10), pendingPolls: 1 });
+  klaviyoSandbox = await startKlaviyoSandbox({ today: () => new Date().toISOString().slice(0, 10) });
   const apiPort = await freePort();
   const config = loadConfig({
     TRIBUTARY_OAUTH_REDIRECT_URI: `http://127.0.0.1:${apiPort}/api/v1/oauth/callback`,
@@ -128,7 +131,10 @@ beforeAll(async () => {
       google_ads: googleSandbox.url, google_oauth_token: googleSandbox.url, google_oauth_authorize: googleSandbox.url, ga4_data: googleSandbox.url, ga4_admin: googleSandbox.url,
       meta_graph: metaSandbox.baseUrl, meta_oauth: metaSandbox.baseUrl, metricool: metricoolSandbox.url, shopify_admin: shopifySandbox.url,
       ...amazonSandboxBaseUrls(amazonSandbox.url),
+      klaviyo_api: klaviyoSandbox.url, klaviyo_oauth: klaviyoSandbox.url,
     }),
+    TRIBUTARY_KLAVIYO_CLIENT_ID: KLAVIYO_DEMO_CLIENT.clientId,
+    TRIBUTARY_KLAVIYO_CLIENT_SECRET: KLAVIYO_DEMO_CLIENT.clientSecret,
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
     TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
@@ -155,7 +161,7 @@ beforeAll(async () => {
   // the budget is raised here so the suite's own sign-ins are not throttled; http-handler.test.ts covers the 429
   const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
   server = await startApiServer({ routes: managementApiRoutes(deps), port: apiPort, allowedOrigin: config.api!.dashboardOrigin });
-  // six stand-ins start here (a database, dynalite, cognito-local as a child process, two sandboxes, the API server)
+  // ten stand-ins start here (a database, dynalite, cognito-local as a child process, six sandboxes, the API server)
 }, 600_000);
 
 afterAll(async () => {
@@ -165,6 +171,7 @@ afterAll(async () => {
   await metricoolSandbox?.stop();
   await shopifySandbox?.stop();
   await amazonSandbox?.stop();
+  await klaviyoSandbox?.stop();
   await adapters?.close();
   await cognito?.stop();
   await dynalite?.stop();
@@ -543,16 +550,17 @@ describe('management API over HTTP', () => {
     const project = await api(projR.createProjectRoute, { token: A.token, body: { name: 'Demo project' } });
     expect(project.status, project.text).toBe(201);
     const projectId = (project.body as { id: string }).id;
-    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, metricool: metricoolSandbox.url, shopify: shopifySandbox.url, amazon: amazonSandbox.url };
+    const urls = { google: googleSandbox.url, meta: metaSandbox.baseUrl, metricool: metricoolSandbox.url, shopify: shopifySandbox.url, amazon: amazonSandbox.url, klaviyo: klaviyoSandbox.url };
     // Act
     const demo = await ensureDemoData(server.url, urls, { email: A.email, password: PASSWORD }, projectId);
     // Assess: every built platform, each run to the end with rows in the fact table
-    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'metricool', 'shopify', 'amazon_ads']);
+    expect(demo.data_sources.map((s) => s.platform)).toEqual(['google_ads', 'meta_ads', 'ga4', 'instagram', 'metricool', 'shopify', 'amazon_ads', 'klaviyo']);
     const admin = new pg.Client({ connectionString: testDb.adminUrl });
     await admin.connect();
     try {
       const jobs = demo.data_sources.map((s) => s.first_job_id!);
-      for (let i = 0; i < 600; i++) {
+      // Klaviyo's reports go at 2 a minute: its first run takes about a minute
+      for (let i = 0; i < 1200; i++) {
         const { rows } = await admin.query(`SELECT count(*)::int AS n FROM extraction_jobs WHERE id = ANY($1) AND status IN ('pending', 'running')`, [jobs]);
         if (rows[0].n === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 200));

@@ -1,6 +1,6 @@
 // The laptop trial's numbers: in the demo user's "Demo project" (made by the demo webhook service), one
 // credential and one data source per built connector (Google Ads and GA4 on the Google sandbox, Meta Ads and
-// Instagram on the Meta sandbox, Metricool, Shopify and Amazon Ads each on its own), each extracted once
+// Instagram on the Meta sandbox, Metricool, Shopify, Amazon Ads and Klaviyo each on its own), each extracted once
 // at start and then hourly by the runner's scheduler, so
 // a new user sees every platform in the data API and the demo webhook's CSV. Everything goes through the
 // public management API, as a user's script would. The Google sandbox forgets its tokens when it stops, so
@@ -9,6 +9,7 @@
 // duplicates them. A connector added later adds its entry to demoSources.
 import { GOOGLE_DEMO_CLIENT } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { GOOGLE_SCOPES } from '@tributary/connectors/sandboxes/google/google-oauth';
+import { klaviyoDemoLogin } from '@tributary/connectors/sandboxes/klaviyo/klaviyo-sandbox';
 import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { AMAZON_DEMO_CLIENT, AMAZON_SANDBOX_PROFILES } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
 import type { Platform } from '@tributary/shared/domain/platform';
@@ -25,6 +26,9 @@ interface DemoSource {
   secret(): Promise<Record<string, unknown>>;
   accountId: string;
   reportTypes: string[];
+  /** first day of the first run (default: the pipeline's initial history) */
+  startDate?: string;
+  options?: Record<string, string>;
 }
 
 /** The Meta sandbox's demo token and its first ad account and Instagram account (its control endpoint). */
@@ -48,11 +52,20 @@ async function shopifyDemo(shopifyUrl: string): Promise<DemoSource> {
   };
 }
 
+/** Klaviyo's reports allow 2 calls a minute: the demo source starts 2 days back (4 report calls, about a minute). */
+function klaviyoDemoSource(): DemoSource {
+  const login = klaviyoDemoLogin();
+  return {
+    platform: 'klaviyo', credentialLabel: 'Demo Klaviyo (sandbox)', sourceName: 'Demo Klaviyo', credentialType: 'api_key', secret: async () => ({ apiKey: login.apiKey }),
+    accountId: login.accountId, reportTypes: ['campaign_daily', 'flow_daily'], startDate: new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10), options: { conversion_metric_id: 'Placed Order' },
+  };
+}
+
 /** The sandboxes' URLs by name, as the sandbox services publish them; Google's and Meta's are required. */
 export type DemoSandboxUrls = { google: string; meta: string } & Partial<Record<string, string>>;
 
 async function demoSources(urls: DemoSandboxUrls): Promise<DemoSource[]> {
-  const { google: googleUrl, meta: metaUrl, metricool: metricoolUrl, shopify: shopifyUrl, amazon: amazonUrl } = urls;
+  const { google: googleUrl, meta: metaUrl, metricool: metricoolUrl, shopify: shopifyUrl, amazon: amazonUrl, klaviyo: klaviyoUrl } = urls;
   const meta = await metaWorld(metaUrl);
   // tokens only: the demo OAuth apps (client secrets, developer token) are deployment config, never a tenant's secret
   const google = async (scope: string) => ({ ...(await sandboxTokens(googleUrl, scope)) });
@@ -72,6 +85,8 @@ async function demoSources(urls: DemoSandboxUrls): Promise<DemoSource[]> {
     ...(amazonUrl
       ? [{ platform: 'amazon_ads' as const, credentialType: 'oauth2', credentialLabel: 'Demo Amazon Ads (sandbox)', sourceName: 'Demo Amazon Ads', secret: () => amazonSandboxTokens(amazonUrl), accountId: AMAZON_SANDBOX_PROFILES[1]!.profileId, reportTypes: ['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily'] } satisfies DemoSource]
       : []),
+    // Klaviyo: the sandbox's private key of its first account (USD, New York)
+    ...(klaviyoUrl ? [klaviyoDemoSource()] : []),
   ];
 }
 
@@ -148,7 +163,7 @@ export async function ensureDemoData(apiUrl: string, urls: DemoSandboxUrls, demo
       const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', `${base}/data-sources`, token, {
         credential_id: credentialId,
         source_name: demo.sourceName,
-        extraction_config: { account_id: demo.accountId, report_types: demo.reportTypes },
+        extraction_config: { account_id: demo.accountId, report_types: demo.reportTypes, ...(demo.startDate ? { start_date: demo.startDate } : {}), ...(demo.options ? { options: demo.options } : {}) },
         schedule_config: { frequency: 'hourly' },
       });
       if (created.status !== 201) throw new Error(`creating the demo ${demo.platform} data source failed (${created.status}: ${JSON.stringify(created.body)})`);

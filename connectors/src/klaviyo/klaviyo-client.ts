@@ -112,7 +112,9 @@ interface JsonApiError {
 }
 
 /** What Klaviyo answered, as one of the contract's classes; `what` names the call (and the scope it needs). */
-export function classifyKlaviyoError(err: unknown, what: string, nowMs: number): ConnectorError {
+export function classifyKlaviyoError(raw: unknown, what: string, nowMs: number): ConnectorError {
+  // an AxiosError carries the request's headers (the private key) in its config: only what is safe is kept
+  const err = sanitized(raw);
   if (err instanceof MalformedKlaviyoResponse) {
     return classifyFailure('klaviyo', { message: `a malformed page for ${what} (${err.message})`, kind: 'fatal', cause: err });
   }
@@ -143,6 +145,13 @@ export function classifyKlaviyoError(err: unknown, what: string, nowMs: number):
     });
   }
   return classifyFailure('klaviyo', { status: res.status, code, message, cause: err });
+}
+
+function sanitized(err: unknown): unknown {
+  const e = err as { name?: string; message?: string; code?: string; response?: { status?: number; data?: unknown; headers?: unknown }; cause?: { code?: string } } | null;
+  if (!e || typeof e !== 'object' || err instanceof MalformedKlaviyoResponse || !('config' in e || 'response' in e)) return err;
+  const safe = Object.assign(new Error(e.message ?? 'Klaviyo request failed'), { name: e.name ?? 'Error', code: e.code, cause: e.cause?.code ? { code: e.cause.code } : undefined });
+  return e.response ? Object.assign(safe, { response: { status: e.response.status, data: e.response.data, headers: e.response.headers } }) : safe;
 }
 
 function parseBody(data: unknown): { errors?: JsonApiError[] } | null {

@@ -309,6 +309,10 @@ describe('Klaviyo connector', () => {
     const failed = await collect(ctx, { account, reportType: 'campaign_daily', window }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(ConnectorAuthError);
     expect((failed as ConnectorAuthError).userMessage).toContain('Create a private key');
+    // the error and its cause never carry the key (an AxiosError's config holds the request's headers)
+    const cause = (gone as Error).cause as Record<string, unknown>;
+    expect(cause).toMatchObject({ response: { status: 401 } });
+    expect(JSON.stringify(cause, Object.getOwnPropertyNames(cause))).not.toContain(keyOf(0));
   });
 
   it('when an app connects with OAuth (PKCE), extractions use its bearer token; an expired token is refreshed once and stored; a revoked grant asks to reconnect', async () => {

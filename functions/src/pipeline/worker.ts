@@ -186,6 +186,15 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
     if (archiveFailure) throw archiveFailure;
   } catch (err) {
     if (err instanceof RateLimitedError) {
+      if (err.quotaExhausted) {
+        // a spent period quota (Klaviyo's 225 report calls a day): the run says so while it waits, and goes on
+        // when the quota returns; the item's success (or the finalizer) replaces the message
+        deps.logger.warn('platform quota spent; the window continues when it returns', { jobId: ctx.jobId, item: item.key, retryAfterMs: err.retryAfterMs, detail: err.userMessage });
+        await inRun(deps.db, job, async (c) => {
+          await c.query(`UPDATE extraction_work_items SET error_code = 'QUOTA_EXHAUSTED', error_message = $3 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key, err.userMessage]);
+          await c.query(`UPDATE extraction_jobs SET error_message = $2 WHERE id = $1`, [job.jobId, err.userMessage]);
+        });
+      }
       // the lane keeps the item (status running): after the state machine's Wait it resumes this one
       return { status: 'rate_limited', item: item.key, retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), rateLimitWaits: rateLimitWaits + 1 };
     }

@@ -65,8 +65,17 @@ const VALUES_STATISTICS = new Set([...STAT_NAMES, 'conversion_value', 'open_rate
 const CAMPAIGN_GROUPINGS = ['campaign_id', 'campaign_message_id', 'campaign_message_name', 'send_channel'];
 const FLOW_GROUPINGS = ['flow_id', 'flow_message_id', 'flow_message_name', 'flow_name', 'send_channel'];
 
+const DEFAULT_SEED = 'tributary-klaviyo';
+
+/** The private key of the default world's first account (the local runner's demo data source uses it). */
+export function klaviyoDemoLogin(): { apiKey: string; accountId: string } {
+  const { world, keys } = klaviyoSandboxPlatform({ limits: false });
+  const accountId = world.accounts[0]!.id;
+  return { apiKey: keys[accountId]!, accountId };
+}
+
 export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
-  const seed = options.seed ?? 'tributary-klaviyo';
+  const seed = options.seed ?? DEFAULT_SEED;
   const world = new KlaviyoWorld(seed, options.today ?? KLAVIYO_SANDBOX_TODAY, options.accounts);
   const now = options.now ?? Date.now;
   const pageSize = options.pageSize ?? 100;
@@ -145,7 +154,9 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     const log = (calls.get(account.id) ?? []).filter((c) => c > t - 86_400_000);
     calls.set(account.id, log);
     if (fault) {
-      const seconds = fault.window === 'daily' ? Math.max(61, Math.ceil(((log[0] ?? t) + 86_400_000 - t) / 1000)) : fault.retryAfterSeconds;
+      // the daily cap: until the oldest call of the last day leaves it (a test may name a shorter wait over a minute)
+      const daily = fault.retryAfterSeconds > 60 ? fault.retryAfterSeconds : Math.max(61, Math.ceil(((log[0] ?? t) + 86_400_000 - t) / 1000));
+      const seconds = fault.window === 'daily' ? daily : fault.retryAfterSeconds;
       throw new ApiError(429, 'throttled', 'Request was throttled.', `Request was throttled. Expected available in ${seconds} seconds.`, { 'Retry-After': String(seconds) });
     }
     if (limits) {
@@ -164,8 +175,10 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     }
     log.push(t);
     const steady = limits ? limits.perMinute : 1_000;
-    const used = log.filter((c) => c > t - 60_000).length;
-    return { 'RateLimit-Limit': String(steady), 'RateLimit-Remaining': String(Math.max(0, steady - used)), 'RateLimit-Reset': '60' };
+    const inMinute = log.filter((c) => c > t - 60_000);
+    // seconds until the oldest call of the steady window leaves it, and a unit is free again
+    const reset = Math.max(1, Math.ceil((inMinute[0]! + 60_000 - t) / 1000));
+    return { 'RateLimit-Limit': String(steady), 'RateLimit-Remaining': String(Math.max(0, steady - inMinute.length)), 'RateLimit-Reset': String(reset) };
   };
 
   const callFaults = (t: KlaviyoFaultTarget) => {
@@ -571,8 +584,14 @@ function decodeCursor(raw: string): { o: number; v: number } | null {
 
 /** Local midnight of `day` in `timeZone`, with its UTC offset, as Klaviyo writes series date_times. */
 export function localMidnightIso(day: string, timeZone: string): string {
-  const utc = Date.parse(`${day}T12:00:00Z`);
-  const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(utc).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const offset = name === 'GMT' ? '+00:00' : name.replace('GMT', '');
-  return `${day}T00:00:00${offset}`;
+  const offsetAt = (epochMs: number) => {
+    const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(epochMs).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  };
+  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
+  // the offset in force at the local midnight itself (a DST change later that day does not count)
+  const minutes = offsetAt(utcMidnight - offsetAt(utcMidnight) * 60_000);
+  const abs = Math.abs(minutes);
+  return `${day}T00:00:00${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
