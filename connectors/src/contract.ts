@@ -83,6 +83,16 @@ export interface OAuth2Spec {
   pkce: boolean;
   /** extra query parameters for the authorize URL (e.g. access_type=offline, prompt=consent) */
   authorizeParams?: Record<string, string>;
+  /**
+   * Credential fields the user names before the consent page, sent with the OAuth start (Shopify's `shop`: its
+   * consent page lives on the store's own host). Labels come from the credential schema's metadata.
+   */
+  startFields?: readonly string[];
+  /**
+   * When the platform also connects without the consent flow (a private API key, a custom app's token): the
+   * credential fields the user types in instead. The dashboard then offers both ways.
+   */
+  keyFields?: readonly string[];
 }
 /**
  * How the dashboard asks for a credential field: the credential schema's fields carry zod metadata,

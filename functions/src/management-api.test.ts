@@ -531,8 +531,12 @@ describe('management API over HTTP', () => {
     expect(byId.instagram).toMatchObject({ available: true, api_version: 'v26.0' });
     expect(byId.ga4).toMatchObject({ available: true, api_version: 'v1beta' });
     expect(byId.google_ads!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'ad_group_daily', 'ad_daily']);
-    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'refreshToken', required: true, label: 'Refresh token', description: null, secret: true });
-    expect(byId.google_ads!.credential_fields).toContainEqual({ name: 'loginCustomerId', required: false, label: 'Login customer id', description: null, secret: false });
+    // Google connects by its consent page only: nothing to type
+    expect(byId.google_ads).toMatchObject({ connect_methods: ['oauth2'], credential_fields: [], oauth_start_fields: [] });
+    // Shopify names the store before its consent page, or connects with a custom app's token
+    expect(byId.shopify).toMatchObject({ connect_methods: ['oauth2', 'api_key'], oauth_start_fields: [{ name: 'shop', required: true, label: 'Shop domain', secret: false }] });
+    expect(byId.shopify!.credential_fields.map((f) => [f.name, f.secret])).toEqual([['shop', false], ['accessToken', true]]);
+    expect(byId.klaviyo).toMatchObject({ connect_methods: ['oauth2', 'api_key'], credential_fields: [{ name: 'apiKey', label: 'Private API key', secret: true }] });
     expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null });
     expect(byId.metricool!.credential_fields).toMatchObject([{ name: 'api_token', required: true, label: 'API token', secret: true }, { name: 'user_id', required: true, label: 'User id', secret: false }]);
     expect(byId.metricool!.report_types.map((t) => t.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);
@@ -540,8 +544,7 @@ describe('management API over HTTP', () => {
     expect(byId.klaviyo!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'flow_daily']);
     expect(byId.shopify).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: '2026-10', api_sunset: '2027-10-01' });
     expect(byId.shopify!.report_types.map((t) => t.id)).toEqual(['orders_daily', 'orders_by_utm_daily']);
-    expect(byId.shopify!.credential_fields).toContainEqual(expect.objectContaining({ name: 'shop', required: true }));
-    expect(byId.amazon_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v3', api_sunset: null });
+        expect(byId.amazon_ads).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: 'v3', api_sunset: null });
     expect(byId.amazon_ads!.report_types.map((t) => t.id)).toEqual(['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily']);
   });
 

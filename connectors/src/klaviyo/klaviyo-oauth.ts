@@ -13,7 +13,11 @@ export const KLAVIYO_SCOPES = ['accounts:read', 'metrics:read', 'campaigns:read'
 export const KlaviyoCredentialSchema = z
   .object({
     /** a private API key with the read scopes above */
-    apiKey: z.string().regex(/^pk_[A-Za-z0-9_]{20,}$/, 'a Klaviyo private API key starts with pk_').optional(),
+    apiKey: z
+      .string()
+      .regex(/^pk_[A-Za-z0-9_]{20,}$/, 'a Klaviyo private API key starts with pk_')
+      .meta({ title: 'Private API key', description: 'Settings → API keys → Create Private API Key, with read access to accounts, campaigns, flows and metrics', secret: true })
+      .optional(),
     accessToken: z.string().min(1).optional(),
     refreshToken: z.string().min(1).optional(),
     /** epoch ms */
@@ -31,6 +35,7 @@ export const klaviyoOAuthSpec: OAuth2Spec = {
   // Klaviyo requires PKCE (S256) for every OAuth app
   pkce: true,
   authorizeParams: { response_type: 'code', code_challenge_method: 'S256' },
+  keyFields: ['apiKey'],
 };
 
 export function buildKlaviyoAuthorizeUrl(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>> }): string {

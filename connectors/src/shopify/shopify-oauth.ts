@@ -64,6 +64,9 @@ export const shopifyOAuthSpec: OAuth2Spec = {
   tokenUrl: 'https://{shop}/admin/oauth/access_token',
   scopes: SHOPIFY_SCOPES,
   pkce: false,
+  startFields: ['shop'],
+  // a custom app's Admin API token connects a shop without a public app
+  keyFields: ['shop', 'accessToken'],
 };
 
 export function parseShop(shop: string | undefined): string {

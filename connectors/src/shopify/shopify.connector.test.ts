@@ -44,12 +44,15 @@ let t: TestDatabase;
 let admin: pg.Client;
 let sb: ShopifySandbox;
 const connector = createShopifyConnector({ bulkPollIntervalMs: 1_000 });
+// the sandbox's leaky bucket refills on the virtual time the connector sleeps on, so a test never depends on
+// how fast the machine runs it
+let bucketMs = 0;
 
 beforeAll(async () => {
   t = await createTestDatabase();
   admin = new pg.Client({ connectionString: t.adminUrl });
   await admin.connect();
-  sb = await startShopifySandbox({ now: () => NOW });
+  sb = await startShopifySandbox({ now: () => NOW, bucketNow: () => bucketMs });
 });
 afterAll(async () => {
   await sb.stop();
@@ -68,6 +71,10 @@ const accountOf = (i: number): AccountInfo => {
 
 function context(i: number, credential: Partial<ShopifyCredential> = {}, c: Connector<ShopifyCredential> = connector) {
   const clock = new VirtualClock(NOW);
+  const sleep = async (ms: number, signal?: AbortSignal) => {
+    await clock.sleep(ms, signal);
+    bucketMs += ms;
+  };
   const logger = new MemoryLogger();
   const refreshed: ShopifyCredential[] = [];
   const ctx: ConnectorContext<ShopifyCredential> = {
@@ -75,12 +82,12 @@ function context(i: number, credential: Partial<ShopifyCredential> = {}, c: Conn
     baseUrls: { shopify_admin: sb.url },
     rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), c.rateLimits, {
       now: clock.now,
-      sleep: clock.sleep,
+      sleep,
     }),
     rateBucket: `shopify:${Math.random()}`,
     logger,
     now: clock.now,
-    sleep: clock.sleep,
+    sleep,
     oauthClient: { ...SHOPIFY_DEMO_CLIENT },
     onTokensRefreshed: async (cred) => {
       refreshed.push(cred);

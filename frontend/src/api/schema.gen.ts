@@ -3353,6 +3353,7 @@ export interface operations {
                             /** @enum {string|null} */
                             auth_kind: "oauth2" | "api_key" | null;
                             available: boolean;
+                            connect_methods: ("oauth2" | "api_key")[];
                             credential_fields: {
                                 description: string | null;
                                 label: string;
@@ -3363,6 +3364,13 @@ export interface operations {
                             /** @enum {string} */
                             id: "google_ads" | "meta_ads" | "ga4" | "instagram" | "shopify" | "amazon_ads" | "metricool" | "klaviyo";
                             name: string;
+                            oauth_start_fields: {
+                                description: string | null;
+                                label: string;
+                                name: string;
+                                required: boolean;
+                                secret: boolean;
+                            }[];
                             report_types: {
                                 dimensions: string[];
                                 id: string;

@@ -24,7 +24,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorAlert, QueryView } from '../components/states';
 import { dateTime } from '../format';
-import { platformName, usePlatforms, type PlatformInfo } from '../platforms';
+import { platformName, usePlatforms, type CredentialField, type PlatformInfo } from '../platforms';
 import { useProjectAndRole } from '../project';
 import { canEdit } from '../session';
 
@@ -132,7 +132,7 @@ function CredentialCard({ credential: c, projectId, editable, platforms }: { cre
       {dialog === 'rotate' && c.credential_type !== 'oauth2' && (
         <SecretDialog title={`New key for ${c.label}`} fields={platform?.credential_fields ?? []} busy={update.isPending} error={update.error} onSave={(secret) => update.mutate({ secret })} onClose={() => setDialog(null)} />
       )}
-      {dialog === 'rotate' && c.credential_type === 'oauth2' && <OAuthStart projectId={projectId} platform={c.platform} label={c.label} onClose={() => setDialog(null)} />}
+      {dialog === 'rotate' && c.credential_type === 'oauth2' && platform && <OAuthStart projectId={projectId} platform={platform} label={c.label} onClose={() => setDialog(null)} />}
       <ConfirmDialog
         open={dialog === 'delete'}
         title="Delete this connection?"
@@ -164,30 +164,17 @@ function RenameDialog({ label, busy, onSave, onClose }: { label: string; busy: b
   );
 }
 
-function SecretDialog(props: { title: string; fields: PlatformInfo['credential_fields']; busy: boolean; error: unknown; withLabel?: boolean; onSave: (secret: Record<string, string>, label: string) => void; onClose: () => void }) {
+function SecretDialog(props: { title: string; fields: readonly CredentialField[]; busy: boolean; error: unknown; withLabel?: boolean; onSave: (secret: Record<string, string>, label: string) => void; onClose: () => void }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [label, setLabel] = useState('');
-  const missing = props.fields.some((f) => f.required && !values[f.name]?.trim()) || (props.withLabel && !label.trim());
+  const missing = missingRequired(props.fields, values) || (props.withLabel && !label.trim());
   return (
     <Dialog open onClose={props.onClose} aria-labelledby="secret-title" fullWidth maxWidth="sm">
       <form onSubmit={(e) => { e.preventDefault(); props.onSave(values, label); }}>
         <DialogTitle id="secret-title">{props.title}</DialogTitle>
         <DialogContent>
           {props.withLabel && <TextField fullWidth margin="dense" label="Connection name" value={label} onChange={(e) => setLabel(e.target.value)} required />}
-          {props.fields.map((f) => (
-            <TextField
-              key={f.name}
-              fullWidth
-              margin="dense"
-              label={f.label}
-              helperText={f.description ?? undefined}
-              required={f.required}
-              type={f.secret ? 'password' : 'text'}
-              autoComplete="off"
-              value={values[f.name] ?? ''}
-              onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
-            />
-          ))}
+          <FieldInputs fields={props.fields} values={values} onChange={setValues} />
           {props.error ? <ErrorAlert error={props.error} title="Not saved" /> : null}
         </DialogContent>
         <DialogActions>
@@ -199,27 +186,54 @@ function SecretDialog(props: { title: string; fields: PlatformInfo['credential_f
   );
 }
 
-/** Asks the API for the platform's consent URL (with a single-use state) and goes there. */
-function OAuthStart({ projectId, platform, label, onClose }: { projectId: string; platform: string; label: string; onClose: () => void }) {
-  // Shopify signs in on the store's own admin: the start needs the store (the API answers 400 without it)
-  const [shop, setShop] = useState('');
-  const needsShop = platform === 'shopify';
+/** The credential fields a form asks for, masked where the connector marks them secret. */
+function FieldInputs({ fields, values, onChange }: { fields: readonly CredentialField[]; values: Record<string, string>; onChange: (values: Record<string, string>) => void }) {
+  return (
+    <>
+      {fields.map((f) => (
+        <TextField
+          key={f.name}
+          fullWidth
+          margin="dense"
+          label={f.label}
+          helperText={f.description ?? undefined}
+          required={f.required}
+          type={f.secret ? 'password' : 'text'}
+          autoComplete="off"
+          value={values[f.name] ?? ''}
+          onChange={(e) => onChange({ ...values, [f.name]: e.target.value })}
+        />
+      ))}
+    </>
+  );
+}
+
+const missingRequired = (fields: readonly CredentialField[], values: Record<string, string>) => fields.some((f) => f.required && !values[f.name]?.trim());
+
+/**
+ * Asks the API for the platform's consent URL (with a single-use state) and goes there. What the platform needs
+ * named first (Shopify's store) comes from the catalog's oauth_start_fields and travels as query parameters.
+ */
+function OAuthStart({ projectId, platform, label, onClose }: { projectId: string; platform: PlatformInfo; label: string; onClose: () => void }) {
+  const [values, setValues] = useState<Record<string, string>>({});
   const start = useMutation({
-    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform as PlatformInfo['id'] }, query: { label, ...(needsShop ? { shop } : {}) } } })),
+    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform.id }, query: { label, ...values } } })),
     onSuccess: (r) => window.location.assign(r.authorization_url),
   });
   return (
     <Dialog open onClose={onClose} aria-labelledby="oauth-title" fullWidth maxWidth="sm">
-      <DialogTitle id="oauth-title">Sign in with the platform</DialogTitle>
-      <DialogContent>
-        <Typography>You will go to the platform’s consent page, then come back here. Tributary stores the sign-in encrypted; nobody sees it.</Typography>
-        {needsShop && <TextField fullWidth margin="dense" label="Shop domain (name.myshopify.com)" value={shop} onChange={(e) => setShop(e.target.value)} required />}
-        {start.error && <ErrorAlert error={start.error} title="The connection could not start" />}
-      </DialogContent>
-      <DialogActions>
-        <Button onClick={onClose}>Cancel</Button>
-        <Button variant="contained" onClick={() => start.mutate()} disabled={start.isPending || (needsShop && !shop.trim())}>Continue to the platform</Button>
-      </DialogActions>
+      <form onSubmit={(e) => { e.preventDefault(); start.mutate(); }}>
+        <DialogTitle id="oauth-title">Sign in with {platform.name}</DialogTitle>
+        <DialogContent>
+          <Typography>You will go to {platform.name}’s consent page, then come back here. Tributary stores the sign-in encrypted; nobody sees it.</Typography>
+          <FieldInputs fields={platform.oauth_start_fields} values={values} onChange={setValues} />
+          {start.error && <ErrorAlert error={start.error} title="The connection could not start" />}
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="contained" disabled={start.isPending || missingRequired(platform.oauth_start_fields, values)}>Continue to {platform.name}</Button>
+        </DialogActions>
+      </form>
     </Dialog>
   );
 }
@@ -227,9 +241,12 @@ function OAuthStart({ projectId, platform, label, onClose }: { projectId: string
 function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; platforms: PlatformInfo[]; onClose: () => void }) {
   const qc = useQueryClient();
   const [platformId, setPlatformId] = useState('');
+  const [method, setMethod] = useState<'oauth2' | 'api_key'>('oauth2');
   const [label, setLabel] = useState('');
   const [next, setNext] = useState(false);
   const platform = platforms.find((p) => p.id === platformId);
+  // a platform that connects one way only leaves no choice
+  const chosen = platform && (platform.connect_methods.includes(method) ? method : platform.connect_methods[0]);
   const create = useMutation({
     mutationFn: ({ secret, name }: { secret: Record<string, string>; name: string }) =>
       unwrap(api().POST('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } }, body: { platform: platformId as PlatformInfo['id'], credential_type: 'api_key', label: name, secret } })),
@@ -238,7 +255,7 @@ function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; p
       onClose();
     },
   });
-  if (next && platform?.auth_kind === 'oauth2') return <OAuthStart projectId={projectId} platform={platform.id} label={label || `${platform.name} (OAuth)`} onClose={onClose} />;
+  if (next && platform && chosen === 'oauth2') return <OAuthStart projectId={projectId} platform={platform} label={label || `${platform.name} (OAuth)`} onClose={onClose} />;
   if (next && platform) return <SecretDialog title={`Connect ${platform.name}`} fields={platform.credential_fields} withLabel busy={create.isPending} error={create.error} onSave={(secret, name) => create.mutate({ secret, name })} onClose={onClose} />;
   return (
     <Dialog open onClose={onClose} aria-labelledby="connect-title" fullWidth maxWidth="sm">
@@ -249,12 +266,18 @@ function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; p
             {platforms.map((p) => (
               <MenuItem key={p.id} value={p.id} disabled={!p.available}>
                 {p.available
-                  ? `${p.name} (${p.auth_kind === 'oauth2' ? 'sign in' : 'API key'})${p.api_sunset ? ` · API version ${p.api_version ?? ''} until ${p.api_sunset}` : ''}`
+                  ? `${p.name}${p.api_sunset ? ` · API version ${p.api_version ?? ''} until ${p.api_sunset}` : ''}`
                   : `${p.name} (not available yet)`}
               </MenuItem>
             ))}
           </TextField>
-          {platform?.auth_kind === 'oauth2' && <TextField fullWidth margin="dense" label="Connection name (optional)" value={label} onChange={(e) => setLabel(e.target.value)} />}
+          {platform && platform.connect_methods.length > 1 && (
+            <TextField select fullWidth margin="dense" label="How to connect" value={chosen} onChange={(e) => setMethod(e.target.value as 'oauth2' | 'api_key')}>
+              <MenuItem value="oauth2">Sign in with {platform.name}</MenuItem>
+              <MenuItem value="api_key">Enter a key or access token</MenuItem>
+            </TextField>
+          )}
+          {chosen === 'oauth2' && <TextField fullWidth margin="dense" label="Connection name (optional)" value={label} onChange={(e) => setLabel(e.target.value)} />}
         </DialogContent>
         <DialogActions>
           <Button onClick={onClose}>Cancel</Button>

@@ -1,6 +1,7 @@
 // Connecting a platform and extracting from it, in Chromium against the real local runner: Meta through the
 // sandbox's consent page, a data source made with the wizard, and a run watched live until it succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { expectAccessible, signIn, startDashboardRig, type DashboardRig } from './harness';
 
 let rig: DashboardRig;
@@ -28,7 +29,7 @@ describe('connections, data sources and runs', { timeout: 180_000 }, () => {
     await page.getByRole('combobox', { name: 'Platform' }).click();
     await page.getByRole('option', { name: /^Meta Ads/ }).click();
     await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('button', { name: 'Continue to the platform' }).click();
+    await page.getByRole('button', { name: 'Continue to Meta Ads' }).click();
     // the sandbox approves the demo user at once and sends the browser back through the API's callback
     await page.waitForURL(/\/projects\/[0-9a-f-]+\/credentials\?connected=/, { timeout: 30_000 });
     const card = page.getByTestId('credential-card');
@@ -72,4 +73,25 @@ describe('connections, data sources and runs', { timeout: 180_000 }, () => {
     const rows = await page.locator('[data-testid="run-row"]').first().locator('td').allTextContents();
     expect(Number(rows[4]!.replace(/,/g, ''))).toBeGreaterThan(0);
   }, 240_000);
+  it('when a user connects Metricool by typing its key into the form the platform catalog describes, it validates and the key is never shown', async () => {
+    const page = await rig.newPage();
+    await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/credentials`);
+    await page.getByRole('button', { name: 'Connect a platform' }).click();
+    await page.getByRole('combobox', { name: 'Platform' }).click();
+    await page.getByRole('option', { name: /^Metricool/ }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    // labels, help and masking come from the connector's credential schema through GET /api/v1/platforms
+    await page.getByLabel('Connection name').fill('Metricool brands');
+    const token = page.getByLabel('API token');
+    expect(await token.getAttribute('type')).toBe('password');
+    await token.fill(METRICOOL_DEMO_TOKEN);
+    await page.getByLabel('User id').fill(METRICOOL_DEMO_USER_ID);
+    await expectAccessible(page, 'connect with a key');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const card = page.getByTestId('credential-card').filter({ hasText: 'Metricool brands' });
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Validate' }).click();
+    await page.getByText('The connection works.').waitFor({ timeout: 30_000 });
+    expect(await page.content()).not.toContain(METRICOOL_DEMO_TOKEN);
+  });
 });
