@@ -1,14 +1,7 @@
-// The one place Tributary builds klaviyo-api clients, and the seam to the sandbox.
-//
-// klaviyo-api 23 takes a base URL (`api.basePath`, PLATFORMS.md §8) but pins its own revision (2026-07-15) in
-// every Session's applyToRequest, and its sessions retry 429/503/504/524 themselves with real sleeps, reading
-// Retry-After in a case axios never gives. Every API class takes a `Session` (an exported interface), so the
-// seam is a Session of our own: it sets the credential's Authorization, the revision pinned here, a timeout
-// and the abort signal, sends each request exactly once (the runtime retries), and reads the body as text so
-// a page cut off mid-JSON is an error rather than a string the SDK would try to deserialize.
-import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
-import { AccountsApi, CampaignsApi, FlowsApi, MetricsApi, ReportingApi, type Session } from 'klaviyo-api';
-import type { ApiVersionPin, ConnectorContext, ConnectorError } from '../contract';
+// The Klaviyo API revision pin, hosts and error mapping. The klaviyo-api clients and their seam (our
+// Session) are built in klaviyo.sdk.ts, imported on the connector's first platform call only
+// (runtime/platform-sdk.ts).
+import type { ApiVersionPin, ConnectorError } from '../contract';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
 import type { KlaviyoCredential } from './klaviyo-oauth';
 
@@ -27,7 +20,6 @@ export const KLAVIYO_API_DEFAULT_URL = 'https://a.klaviyo.com';
 export const KLAVIYO_OAUTH_DEFAULT_URL = 'https://www.klaviyo.com';
 /** ConnectorContext.baseUrls keys the Klaviyo connector reads */
 export const KLAVIYO_BASE_URL_KEYS = { api: 'klaviyo_api', oauth: 'klaviyo_oauth' } as const;
-const USER_AGENT = 'tributary-klaviyo (klaviyo-api-node/23)';
 /** a Retry-After longer than Klaviyo's steady window (a minute) means the 225-a-day cap is spent */
 const STEADY_WINDOW_MS = 60_000;
 
@@ -46,62 +38,8 @@ export class MalformedKlaviyoResponse extends Error {
   }
 }
 
-/** Tributary's Session: our revision and credential, one attempt per request, the body parsed by us. */
-export class PinnedSession implements Session {
-  constructor(
-    private readonly authorization: string,
-    private readonly timeoutMs: number,
-    private readonly signal?: AbortSignal,
-    /** the pinned revision; another only in tests of how Klaviyo answers a retired one */
-    private readonly revision: string = KLAVIYO_REVISION,
-  ) {}
-
-  applyToRequest(config: AxiosRequestConfig): void {
-    config.headers = { ...(config.headers as Record<string, string>), Authorization: this.authorization, revision: this.revision, 'User-Agent': USER_AGENT };
-    config.timeout = this.timeoutMs;
-    config.responseType = 'text';
-    config.transformResponse = [(data: unknown) => data];
-    if (this.signal) config.signal = this.signal;
-  }
-
-  async requestWithRetry(config: AxiosRequestConfig): Promise<AxiosResponse> {
-    const response = await axios.request<string>(config);
-    const text = typeof response.data === 'string' ? response.data : '';
-    try {
-      return { ...response, data: text ? JSON.parse(text) : {} };
-    } catch {
-      throw new MalformedKlaviyoResponse(response.status, text.length);
-    }
-  }
-
-  refreshAndRetry(): boolean {
-    return false; // the runtime refreshes an expired token once, and persists it
-  }
-}
-
 export function authorizationOf(credential: KlaviyoCredential): string {
   return credential.apiKey ? `Klaviyo-API-Key ${credential.apiKey}` : `Bearer ${credential.accessToken ?? ''}`;
-}
-
-export interface KlaviyoApis {
-  reporting: ReportingApi;
-  accounts: AccountsApi;
-  metrics: MetricsApi;
-  campaigns: CampaignsApi;
-  flows: FlowsApi;
-}
-
-/** The SDK's API classes for one call context, pointed at the configured host (the sandbox locally). */
-export function klaviyoApis(ctx: ConnectorContext<KlaviyoCredential>, timeoutMs: number, revision = KLAVIYO_REVISION): KlaviyoApis {
-  const session = new PinnedSession(authorizationOf(ctx.credential), timeoutMs, ctx.signal, revision);
-  const base = klaviyoApiUrl(ctx.baseUrls);
-  const reporting = new ReportingApi(session);
-  const accounts = new AccountsApi(session);
-  const metrics = new MetricsApi(session);
-  const campaigns = new CampaignsApi(session);
-  const flows = new FlowsApi(session);
-  for (const api of [reporting, accounts, metrics, campaigns, flows]) api.basePath = base;
-  return { reporting, accounts, metrics, campaigns, flows };
 }
 
 interface JsonApiError {

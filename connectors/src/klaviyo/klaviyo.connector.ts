@@ -1,7 +1,7 @@
 // Klaviyo through klaviyo-api (the Reporting API): email and SMS performance by send day, for campaigns and
 // flows, in the account's time zone and currency. Base-URL keys read: klaviyo_api (a.klaviyo.com, also the
 // token endpoint), klaviyo_oauth (www.klaviyo.com, the consent page). The client seam (our revision, one
-// attempt per request) is klaviyo-client.ts.
+// attempt per request) is klaviyo.sdk.ts, loaded on the first platform call.
 //
 // Daily numbers. Klaviyo reports campaigns and flows by send date, like its UI. Campaigns have only a values
 // report (totals over a timeframe, no series), so `campaign_daily` asks one campaign values report per day
@@ -26,7 +26,8 @@ import {
   type ReportTypeInfo,
 } from '../contract';
 import { callPlatform } from '../runtime/call';
-import { KLAVIYO_API_VERSION, KLAVIYO_REVISION, classifyKlaviyoError, klaviyoApis, type KlaviyoApis } from './klaviyo-client';
+import { platformSdk } from '../runtime/platform-sdk';
+import { KLAVIYO_API_VERSION, KLAVIYO_REVISION, classifyKlaviyoError } from './klaviyo-client';
 import { normalizeKlaviyoPage, type KlaviyoPage } from './klaviyo-normalize';
 import {
   KlaviyoCredentialSchema,
@@ -37,8 +38,11 @@ import {
   refreshKlaviyoToken,
   type KlaviyoCredential,
 } from './klaviyo-oauth';
+import type { KlaviyoApis } from './klaviyo.sdk';
 
 const PLATFORM = 'klaviyo' as const;
+// the klaviyo-api clients: loaded on the first platform call (runtime/platform-sdk.ts)
+const sdk = platformSdk(PLATFORM, () => import('./klaviyo.sdk'));
 /** the conversion metric a data source counts when it names none */
 export const DEFAULT_CONVERSION_METRIC = 'Placed Order';
 /** the report calls' own budget (RatePolicy.tag) */
@@ -79,7 +83,7 @@ export interface KlaviyoOptions {
 export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<KlaviyoCredential> {
   const timeoutMs = options.callTimeoutMs ?? 120_000;
   const revision = options.revision ?? KLAVIYO_REVISION;
-  const apis = (ctx: ConnectorContext<KlaviyoCredential>) => klaviyoApis(ctx, timeoutMs, revision);
+  const apis = async (ctx: ConnectorContext<KlaviyoCredential>) => (await sdk()).klaviyoApis(ctx, timeoutMs, revision);
   const call = <T>(ctx: ConnectorContext<KlaviyoCredential>, what: string, fn: () => Promise<T>, tag?: string) =>
     callPlatform(connector, ctx, what, fn, tag ? { tag } : {});
 
@@ -105,7 +109,7 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
   }
 
   async function resolveMetric(ctx: ConnectorContext<KlaviyoCredential>, chosen: string | undefined): Promise<{ id: string; name: string }> {
-    const all = await metrics(ctx, apis(ctx));
+    const all = await metrics(ctx, await apis(ctx));
     const wanted = chosen ?? DEFAULT_CONVERSION_METRIC;
     const found = all.find((m) => m.id === wanted) ?? all.find((m) => m.name === wanted);
     if (!found) {
@@ -153,7 +157,7 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
     // the account, then one cheap list call per report scope: a key without campaigns:read or flows:read is
     // refused here (403, naming the scopes) rather than at its first extraction
     async validate(ctx) {
-      const a = apis(ctx);
+      const a = await apis(ctx);
       await account(ctx, a);
       await call(ctx, 'list campaigns (campaigns:read)', () => a.campaigns.getCampaigns("equals(messages.channel,'email')", { fieldsCampaign: ['name'] }));
       await call(ctx, 'list flows (flows:read)', () => a.flows.getFlows({ fieldsFlow: ['name'], pageSize: 1 }));
@@ -161,11 +165,11 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
 
     async discover(ctx): Promise<Catalog> {
       // a private key (or an app's grant) sees exactly one account
-      return { accounts: [await account(ctx, apis(ctx))], reportTypes: [...KLAVIYO_REPORT_TYPES] };
+      return { accounts: [await account(ctx, await apis(ctx))], reportTypes: [...KLAVIYO_REPORT_TYPES] };
     },
 
     async catalogFor(ctx, accountId): Promise<Catalog> {
-      const a = await account(ctx, apis(ctx));
+      const a = await account(ctx, await apis(ctx));
       return { accounts: a.id === accountId ? [a] : [], reportTypes: [...KLAVIYO_REPORT_TYPES] };
     },
 
@@ -182,7 +186,7 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
       if (report !== 'campaign_daily' && report !== 'flow_daily') throw new ConnectorConfigError(`unknown Klaviyo report type ${report}`, PLATFORM, `Klaviyo has no report "${report}".`);
       if (request.resumeCursor === 'done') return;
       const metricId = request.options?.conversion_metric_id ?? (await resolveMetric(ctx, undefined)).id;
-      const a = apis(ctx);
+      const a = await apis(ctx);
       const { start, end } = request.window;
       const [resumeDay, resumePage] = (request.resumeCursor ?? '').split('|');
       let index = 0;

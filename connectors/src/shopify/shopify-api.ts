@@ -1,12 +1,8 @@
-// The one place Tributary builds an @shopify/admin-api-client client, and the Admin API's error mapping.
-//
-// Seam: the client forces https://{shop}/admin/api/{version}/graphql.json (PLATFORMS.md §5). When
-// ctx.baseUrls.shopify_admin is set (the sandbox locally), customFetchApi sends https://{shop}/… to
-// {shopify_admin}/shops/{shop}/… instead; in AWS nothing is rewritten. The client's own retry is off
-// (retries: 0): it covers only 429/500/503, never a 200 THROTTLED, and passes Retry-After to setTimeout as
-// milliseconds. The runtime retries instead, with the wait computed from the cost bucket.
-import { createAdminApiClient, type AdminApiClient } from '@shopify/admin-api-client';
-import type { ApiVersionPin, ConnectorContext, ConnectorError } from '../contract';
+// The Shopify Admin API's version pin, its request and error mapping. The @shopify/admin-api-client client
+// itself is built in shopify.sdk.ts, imported on the connector's first platform call only
+// (runtime/platform-sdk.ts): here the SDK is a type.
+import type { AdminApiClient } from '@shopify/admin-api-client';
+import type { ApiVersionPin, ConnectorError } from '../contract';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
 
 /**
@@ -28,21 +24,6 @@ const PLATFORM = 'shopify' as const;
 export function shopOrigin(baseUrls: Readonly<Record<string, string>>, shop: string): string {
   const base = baseUrls[SHOPIFY_BASE_URL_KEY];
   return base ? `${base.replace(/\/+$/, '')}/shops/${shop}` : `https://${shop}`;
-}
-
-export function adminClient(ctx: ConnectorContext<{ shop: string; accessToken: string }>): AdminApiClient {
-  const origin = shopOrigin(ctx.baseUrls, ctx.credential.shop);
-  const rewrite = ctx.baseUrls[SHOPIFY_BASE_URL_KEY] !== undefined;
-  return createAdminApiClient({
-    storeDomain: ctx.credential.shop,
-    apiVersion: SHOPIFY_API_VERSION,
-    accessToken: ctx.credential.accessToken,
-    retries: 0,
-    userAgentPrefix: 'Tributary',
-    customFetchApi: (url, init) => fetch(rewrite ? String(url).replace(/^https:\/\/[^/]+/, origin) : url, init),
-    // the client warns about versions it does not know yet (its list follows its own release)
-    logger: (log) => ctx.logger.debug('shopify client', { type: log.type }),
-  });
 }
 
 export interface ThrottleStatus {

@@ -22,7 +22,8 @@ import { KeyValueRateLimiter } from '../runtime/rate-limiter';
 import { runExtract } from '../runtime/call';
 import { MemoryLogger, VirtualClock } from '../runtime/test-support';
 import { SHOPIFY_DEMO_CLIENT, startShopifySandbox, type ShopifySandbox } from '../sandboxes/shopify/shopify-sandbox';
-import { adminClient, classifyShopifyError, graphqlRequest, SHOPIFY_API } from './shopify-api';
+import { classifyShopifyError, graphqlRequest, SHOPIFY_API } from './shopify-api';
+import { adminClient } from './shopify.sdk';
 import { createShopifyConnector } from './shopify.connector';
 import type { ShopifyCredential } from './shopify-oauth';
 

@@ -29,11 +29,11 @@ import {
   type ReportTypeInfo,
 } from '../contract';
 import { callPlatform, pollPlatform } from '../runtime/call';
+import { platformSdk } from '../runtime/platform-sdk';
 import {
   SHOPIFY_API,
   SHOPIFY_API_VERSION,
   ShopifyFailure,
-  adminClient,
   bucketWaitMs,
   classifyShopifyError,
   graphqlRequest,
@@ -51,6 +51,8 @@ import {
 } from './shopify-oauth';
 
 const PLATFORM: Platform = 'shopify';
+// the @shopify/admin-api-client client: loaded on the first platform call (runtime/platform-sdk.ts)
+const sdk = platformSdk(PLATFORM, () => import('./shopify.sdk'));
 const DAY_MS = 86_400_000;
 
 // Refunds and order edits change an order's current totals for weeks (most return windows are 30 days).
@@ -147,7 +149,7 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     variables: Record<string, unknown> = {},
   ) =>
     callPlatform(connector, ctx, what, async () => {
-      const answer = await graphqlRequest<T>(adminClient(ctx), query, variables, signalOf(ctx));
+      const answer = await graphqlRequest<T>((await sdk()).adminClient(ctx), query, variables, signalOf(ctx));
       if (answer.servedVersion && answer.servedVersion !== SHOPIFY_API_VERSION) {
         ctx.logger.warn('Shopify served another Admin API version than the pinned one', {
           pinned: SHOPIFY_API_VERSION,
