@@ -198,6 +198,14 @@ const hookRequests: fc.Arbitrary<FuzzRequest> = fc.oneof(
 );
 
 // ---- checks --------------------------------------------------------------------------------------------
+/** encodeURIComponent, with a lone surrogate (which it refuses) sent as U+FFFD */
+const encode = (s: string) => {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '\ufffd'));
+  }
+};
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 function envelopeProblem(kind: FuzzRequest['kind'], text: string): string | null {
   let body: unknown;
@@ -283,7 +291,7 @@ const suite: BenchSuite = {
           const destroy = destructive(r);
           const params: Record<string, string> = {};
           for (const [k, v] of Object.entries(r.params)) params[k] = resolve(v, destroy);
-          const target = new URL(r.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(params[n] ?? 'x')), rig.apiUrl);
+          const target = new URL(r.path.replace(/\{(\w+)\}/g, (_, n: string) => encode(params[n] ?? 'x')), rig.apiUrl);
           for (const [k, v] of r.query) target.searchParams.append(k, v);
           const headers: Record<string, string> = {};
           if (r.auth === 'a' || r.auth === 'b') headers.authorization = `Bearer ${tokens[r.auth]}`;
@@ -304,7 +312,7 @@ const suite: BenchSuite = {
         } else {
           const key = resolve(r.key, false);
           const signedKey = key.startsWith('tws_');
-          const base = r.kind === 'webhook' ? `/webhook/v1/${encodeURIComponent(key)}/${r.resource}` : `/odata/v1/${encodeURIComponent(key)}/${r.resource}`;
+          const base = r.kind === 'webhook' ? `/webhook/v1/${encode(key)}/${r.resource}` : `/odata/v1/${encode(key)}/${r.resource}`;
           const target = new URL(base, rig.webhookUrl);
           if (signedKey && index % 2 === 0) for (const [k, v] of signedQuery) target.searchParams.append(k, v);
           for (const [k, v] of r.query) target.searchParams.append(k, v);
