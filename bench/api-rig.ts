@@ -84,6 +84,8 @@ export async function startApiRig(serverAdminUrl: string, name: string, env: Rec
       TRIBUTARY_USER_POOL_ID: cognito.userPoolId,
       TRIBUTARY_USER_POOL_CLIENT_ID: cognito.clientId,
       TRIBUTARY_WEBHOOK_URL: hooks.url,
+      // the pipeline's INFO lines go to stdout, where `--json` prints figures
+      TRIBUTARY_LOG_LEVEL: 'ERROR',
       TRIBUTARY_WEBHOOK_SIGNING_SECRET: signingSecret.toString('base64'),
       ...env,
     });

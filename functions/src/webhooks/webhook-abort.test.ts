@@ -123,4 +123,31 @@ describe('webhook server under abandoned downloads', () => {
       await capped.close();
     }
   }, 60_000);
+
+  it('when one keep-alive connection carries many requests, the idle timer is armed once per connection, not once per request', async () => {
+    // Excel and Power BI reuse a connection for every page: per-request timers piled up on the socket (Node's
+    // MaxListenersExceededWarning after 10; found by the reliability fuzz)
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const ports = new Set<number>();
+      for (let i = 0; i < 15; i++) {
+        await new Promise<void>((resolve, reject) => {
+          http.get(`${server.url}/webhook/v1/${key}/metrics`, { agent }, (res) => {
+            ports.add(res.socket.localPort!);
+            res.resume();
+            res.on('end', () => resolve());
+          }).on('error', reject);
+        });
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(ports.size).toBe(1);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      agent.destroy();
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -17,9 +17,6 @@ export const CLIENT_IDLE_TIMEOUT_MS = 120_000;
 
 export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '127.0.0.1', idleTimeoutMs = CLIENT_IDLE_TIMEOUT_MS): Promise<WebhookServer> {
   const server = http.createServer((req, res) => {
-    // the socket's inactivity timer: a stalled reader (full buffers, nothing drains) is destroyed, which
-    // destroys the response and ends the cursor or COPY feeding it
-    req.socket.setTimeout(idleTimeoutMs, () => req.socket.destroy());
     const url = new URL(req.url ?? '/', 'http://local');
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -42,6 +39,10 @@ export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '12
       res.destroy();
     });
   });
+  // the socket's inactivity timer: a stalled reader (full buffers, nothing drains) is destroyed, which
+  // destroys the response and ends the cursor or COPY feeding it. Armed once per connection: a keep-alive
+  // connection carries many requests, and a timer per request would pile listeners on its socket.
+  server.on('connection', (socket) => socket.setTimeout(idleTimeoutMs, () => socket.destroy()));
   // a long export must not be cut by Node's default request timeout
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
