@@ -102,6 +102,22 @@ describe('webhook server under abandoned downloads', () => {
     await ok.arrayBuffer();
   }, 30_000);
 
+  it('when many more requests arrive at once than the pool can serve, each waits its turn and none is refused as busy', async () => {
+    // 200 concurrent refreshes on the local server answered 503 for most of them: each request took a pooled
+    // connection several times and every acquisition raced all the others (found by the reliability load figure)
+    const open = await startWebhookServer({ db, signingSecret: randomBytes(32), maxConcurrentPerWebhook: 1_000 });
+    try {
+      const light = [`summary?${range}&format=csv`, `data?${range}&dimensions=date&format=json`, `summary?${range}&dimensions=campaign&format=xlsx`];
+      const all = Array.from({ length: 48 }, (_, i) => `${open.url}/webhook/v1/${key}/${light[i % light.length]}`);
+      const statuses = await Promise.all(all.map((u) => fetch(u).then(async (r) => (await r.arrayBuffer(), r.status))));
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      await settle(db);
+      expect(inUse(db)).toBe(0);
+    } finally {
+      await open.close();
+    }
+  }, 120_000);
+
   it('when requests arrive at once, the hourly limit counts them as they start and one webhook runs at most its cap at a time', async () => {
     const hookOf = (rateLimitPerHour: number) => tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
       createWebhook(trx, { organizationId: src.organizationId, projectId: src.projectId, userId: null }, { name: `hook-${randomBytes(4).toString('hex')}`, allowedDataSources: [], scope: { filters: [] }, outputFormat: 'csv', rateLimitPerHour, expiresAt: null }));
