@@ -84,6 +84,8 @@ const suite: BenchSuite = {
         }
         tenants.push({ ...s, keys });
       }
+      // the webhook's default currency is the project's (USD): every day's EUR rate, as the ECB job would load them
+      await admin.query(`INSERT INTO fx_rates (rate_date, base_currency, quote_currency, rate) SELECT d::date, 'EUR', 'USD', 1.05 + (d::date - date '2026-01-01') / 10000.0 FROM generate_series(date '2026-01-01', date '2026-12-31', interval '1 day') d ON CONFLICT DO NOTHING`);
       await admin.query('VACUUM ANALYZE extracted_data');
       const synthTotals = async () => (await admin.query(`SELECT data_source_id::text AS id, count(*)::text AS n, sum(cost)::text AS cost FROM facts WHERE data_source_id = ANY($1::uuid[]) GROUP BY 1 ORDER BY 1`, [tenants.map((t) => t.dataSourceId)])).rows;
       const synthBefore = await synthTotals();
