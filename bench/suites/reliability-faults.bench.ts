@@ -137,8 +137,8 @@ const suite: BenchSuite = {
       log(`faults: ${RUNS} runs of ${DAYS} days (seed ${SEED}), truth ${truthRows} campaign-days a run`);
       for (let i = 0; i < RUNS; i++) {
         const fault: Fault = FAULTS[Math.floor(random() * FAULTS.length)]!;
-        // the fault fires at the k-th page or load of the run (1..8), or for postgres at a delay
-        const at = 1 + Math.floor(random() * 8);
+        // the fault fires at the k-th page or load of the run (1..4), or for postgres at a delay
+        const at = 1 + Math.floor(random() * 4);
         const downMs = 300 + Math.floor(random() * 2500);
         const s = await seedDataSource(scratch.adminUrl, { platform: 'google_ads', name: `faults-${i}` });
         const ref = await secrets.create(`google-${s.credentialId}`, { refreshToken: remote.demoRefreshToken, clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN }, { organizationId: s.organizationId, projectId: s.projectId, platform: 'google_ads' });
@@ -168,7 +168,7 @@ const suite: BenchSuite = {
           // a fault that never fired (fewer pages than `at`) fires once the run is under way
           const late = setTimeout(() => {
             if (!fired && fault !== 'worker') strike('late');
-          }, 400 + Math.floor(random() * 600));
+          }, 100 + Math.floor(random() * 300));
           outcome = (await runner.settled(started.executionId)).status;
           clearTimeout(late);
           await restarting;
