@@ -147,6 +147,7 @@ const suite: BenchSuite = {
 
         let calls = 0;
         let fired = false;
+        let terminated = 0;
         const strike = (point: string) => {
           fired = true;
           if (fault === 'worker') {
@@ -155,7 +156,8 @@ const suite: BenchSuite = {
             throw killed;
           }
           if (fault === 'connection') {
-            void admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'tributary_bench' AND pid <> pg_backend_pid() AND state <> 'idle'`).catch(() => {});
+            void admin<{ killed: boolean }>(`SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE usename = 'tributary_bench' AND pid <> pg_backend_pid() AND state <> 'idle'`)
+              .then((rows) => (terminated += rows.filter((r) => r.killed).length), () => {});
           } else void restartPostgres(downMs);
         };
         deps.interrupt = (point) => {
@@ -201,7 +203,7 @@ const suite: BenchSuite = {
           duplicates += result.extra;
           lost += result.missing;
         }
-        log(`faults: run ${i + 1}/${RUNS}: ${fault} at ${fault === 'postgres' ? `the ${at}th page/load, down ${downMs} ms` : `the ${at}th page/load`}${fired ? '' : ' (did not fire)'}: execution ${outcome}, job ${status}${status === 'succeeded' ? '' : ', then the next run'}; ${result.extra} extra, ${result.missing} missing`);
+        log(`faults: run ${i + 1}/${RUNS}: ${fault} at ${fault === 'postgres' ? `the ${at}th page/load, down ${downMs} ms` : `the ${at}th page/load`}${fired ? '' : ' (did not fire)'}${fault === 'connection' && fired ? ` (${terminated} backend(s) terminated)` : ''}: execution ${outcome}, job ${status}${status === 'succeeded' ? '' : ', then the next run'}; ${result.extra} extra, ${result.missing} missing`);
       }
       log(`faults: outcomes ${JSON.stringify(outcomes)}; ${recoveries} runs needed the next run`);
       const total = RUNS * truthRows;
