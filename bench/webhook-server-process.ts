@@ -6,7 +6,7 @@ import { startWebhookServer } from '@tributary/functions/webhooks/webhook-server
 import { peakRssBytes } from './peak-rss';
 
 async function main() {
-  const db = createDatabase({ kind: 'url', url: process.env.BENCH_DB_URL!, maxConnections: 4 });
+  const db = createDatabase({ kind: 'url', url: process.env.BENCH_DB_URL!, maxConnections: Number(process.env.BENCH_DB_MAX_CONNECTIONS ?? 4) });
   const server = await startWebhookServer({ db, signingSecret: Buffer.from(process.env.BENCH_SECRET!, 'base64') });
   process.stdout.write(JSON.stringify({ url: server.url }) + '\n');
   process.stdin.on('data', (d) => {

@@ -29,10 +29,10 @@ const MB = 1024 * 1024;
 const MEMORY_LIMIT_MB = 256;
 
 /** The webhook server in its own process, so its memory is measured alone. */
-export async function startServerProcess(databaseUrl: string, secret: Buffer): Promise<{ url: string; peakRssMb(): Promise<number>; stop(): Promise<void> }> {
+export async function startServerProcess(databaseUrl: string, secret: Buffer, maxConnections = 4): Promise<{ url: string; peakRssMb(): Promise<number>; stop(): Promise<void> }> {
   const bundle = await bundleBenchProcess('webhook-server-process.ts');
   const child = spawn(process.execPath, [bundle.file], {
-    env: { ...process.env, BENCH_DB_URL: databaseUrl, BENCH_SECRET: secret.toString('base64') },
+    env: { ...process.env, BENCH_DB_URL: databaseUrl, BENCH_SECRET: secret.toString('base64'), BENCH_DB_MAX_CONNECTIONS: String(maxConnections) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   child.once('exit', () => void bundle.dispose());

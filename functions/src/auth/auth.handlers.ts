@@ -2,7 +2,7 @@
 // token as revoked in the key-value store and refresh checks it first, so a signed-out refresh token is
 // refused even where the provider has no GlobalSignOut (cognito-local).
 import { createHash } from 'node:crypto';
-import { AuthenticationRequiredError, ConflictError } from '@tributary/shared/domain/errors';
+import { AuthenticationRequiredError, ConflictError, ValidationError } from '@tributary/shared/domain/errors';
 import { httpHandler } from '@tributary/shared/http/http-handler';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { AuthTokens } from '@tributary/shared/ports/identity-provider';
@@ -81,9 +81,12 @@ export const makeConfirm = (deps: ApiDeps) =>
 
 export const makeResend = (deps: ApiDeps) =>
   httpHandler(resendRoute, async ({ body }) => {
+    // a deployment that confirms sign-ups itself has no code to send (and cognito-local cannot resend one)
+    if (deps.api.autoConfirmSignUp) return { status: 202, body: { accepted: true } };
     await deps.identity.resendConfirmationCode(body.email).catch((error) => {
-      // the same answer whether or not the account exists
-      if (!(error instanceof AuthenticationRequiredError)) throw error;
+      // the same answer whether the account exists, is unknown or is already confirmed (Cognito's
+      // InvalidParameterException), so nothing here tells a caller who is signed up
+      if (!(error instanceof AuthenticationRequiredError) && !(error instanceof ValidationError)) throw error;
     });
     return { status: 202, body: { accepted: true } };
   }, deps);

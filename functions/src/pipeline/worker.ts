@@ -54,11 +54,32 @@ export function gzippedPage(page: Pick<RawPage, 'body' | 'raw'>): Promise<Buffer
 /** Raw pages of one work item being archived at once, at most; a further page waits for the oldest. */
 const ARCHIVES_IN_FLIGHT = 4;
 
+/**
+ * PostgreSQL went away for a moment (a restart, a failover, a terminated backend, no connection to be had):
+ * the window's load rolled back whole, so the state machine's Retry runs it again (the definition matches
+ * this name) instead of failing the item and leaving the run partial until the next schedule.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the database was unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'DatabaseUnavailable';
+  }
+}
+
+/** connection exceptions (08…), admin/crash shutdown and cannot-connect-now (57P01-03), a socket that broke */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code))) return true;
+  return err instanceof Error && /Connection terminated|terminating connection|not queryable|timeout exceeded when trying to connect/i.test(err.message);
+}
+
 export function makeWorker(deps: PipelineDeps) {
   return async (input: WorkerInput): Promise<WorkerOutput | { status: 'recorded' }> => {
     switch (input.action) {
       case 'extract':
-        return extractNext(deps, input.job, input.lane, input.refreshFirst, input.rateLimitWaits, input.reportWaits ?? 0);
+        return extractNext(deps, input.job, input.lane, input.refreshFirst, input.rateLimitWaits, input.reportWaits ?? 0).catch((err: unknown) => {
+          throw isDatabaseUnavailable(err) ? new DatabaseUnavailableError(err) : err;
+        });
       case 'fail_credential':
         await markCredentialExpired(deps.db, input.job, userMessage(input.failure.Cause ?? input.failure.Error));
         return { status: 'recorded' };

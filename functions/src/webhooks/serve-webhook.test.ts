@@ -189,6 +189,29 @@ describe('webhook endpoint', () => {
     expect(text).not.toContain('"sig"');
   });
 
+  it('when parameters hold NUL or a broken character, the webhook and the feed answer 4xx or 200 and each request is logged', async () => {
+    // PostgreSQL's jsonb refuses \u0000 and lone surrogates: found by the reliability fuzz (issue 20)
+    const hook = await newWebhook({});
+    const asked = [
+      `/webhook/v1/${hook.key}/data?${range}&x=%00`,
+      `/webhook/v1/${hook.key}/summary?${range}&filter=campaign:eq:a%00b`,
+      `/webhook/v1/${hook.key}/data?${range}&${'%00'.repeat(3)}=${'\ud83d\ude00'.repeat(250)}`,
+      `/odata/v1/${hook.key}/Facts?$filter=CampaignName%20eq%20'%00'`,
+      `/odata/v1/${hook.key}/Facts?$top=1&x=%00`,
+    ];
+    for (const path of asked) {
+      const res = await get(path);
+      expect(res.status, path).toBeLessThan(500);
+      await res.arrayBuffer();
+    }
+    const logs = await admin<{ request_params: Record<string, unknown>; response_status: number }>(
+      `SELECT request_params, response_status FROM api_access_logs WHERE webhook_config_id = $1 ORDER BY id`,
+      [hook.webhook.id],
+    );
+    expect(logs).toHaveLength(asked.length);
+    expect(logs.every((l) => l.response_status !== null && l.response_status < 500)).toBe(true);
+  });
+
   it('when the ETag still matches, it answers 304 without a body', async () => {
     const { key } = await newWebhook({});
     const first = await get(`/webhook/v1/${key}/data?${range}&format=csv`);

@@ -235,12 +235,15 @@ export async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Da
 const insertLogSql = `INSERT INTO api_access_logs (organization_id, project_id, webhook_config_id, ip_address, user_agent, request_method, request_path, request_params, response_status, response_size, processing_time_ms)
        VALUES ($1::uuid, $2::uuid, $3::uuid, $4::inet, $5, $6, $7, $8::jsonb, $9, $10, $11) RETURNING id::text AS id`;
 
+/** What jsonb can store: it refuses \u0000 and a lone surrogate (a cut pair, or %ED%A0%80 decoded), both U+FFFD here. */
+const storable = (text: string, max: number) => text.slice(0, max).replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
 function logValues(hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, outcome?: { status: number; bytes: number; ms: number }): unknown[] {
   const safeParams: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     if (key === 'sig') continue;
-    const all = params.getAll(key).map((v) => v.slice(0, 500));
-    safeParams[key.slice(0, 100)] = all.length === 1 ? all[0]! : all.slice(0, 50);
+    const all = params.getAll(key).map((v) => storable(v, 500));
+    safeParams[storable(key, 100)] = all.length === 1 ? all[0]! : all.slice(0, 50);
   }
   const safePath = req.path.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`);
   const ip = req.sourceIp && /^[0-9a-fA-F:.]{2,45}$/.test(req.sourceIp) ? req.sourceIp : null;

@@ -102,6 +102,22 @@ describe('webhook server under abandoned downloads', () => {
     await ok.arrayBuffer();
   }, 30_000);
 
+  it('when many more requests arrive at once than the pool can serve, each waits its turn and none is refused as busy', async () => {
+    // 200 concurrent refreshes on the local server answered 503 for most of them: each request took a pooled
+    // connection several times and every acquisition raced all the others (found by the reliability load figure)
+    const open = await startWebhookServer({ db, signingSecret: randomBytes(32), maxConcurrentPerWebhook: 1_000 });
+    try {
+      const light = [`summary?${range}&format=csv`, `data?${range}&dimensions=date&format=json`, `summary?${range}&dimensions=campaign&format=xlsx`];
+      const all = Array.from({ length: 48 }, (_, i) => `${open.url}/webhook/v1/${key}/${light[i % light.length]}`);
+      const statuses = await Promise.all(all.map((u) => fetch(u).then(async (r) => (await r.arrayBuffer(), r.status))));
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      await settle(db);
+      expect(inUse(db)).toBe(0);
+    } finally {
+      await open.close();
+    }
+  }, 120_000);
+
   it('when requests arrive at once, the hourly limit counts them as they start and one webhook runs at most its cap at a time', async () => {
     const hookOf = (rateLimitPerHour: number) => tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
       createWebhook(trx, { organizationId: src.organizationId, projectId: src.projectId, userId: null }, { name: `hook-${randomBytes(4).toString('hex')}`, allowedDataSources: [], scope: { filters: [] }, outputFormat: 'csv', rateLimitPerHour, expiresAt: null }));
@@ -123,4 +139,31 @@ describe('webhook server under abandoned downloads', () => {
       await capped.close();
     }
   }, 60_000);
+
+  it('when one keep-alive connection carries many requests, the idle timer is armed once per connection, not once per request', async () => {
+    // Excel and Power BI reuse a connection for every page: per-request timers piled up on the socket (Node's
+    // MaxListenersExceededWarning after 10; found by the reliability fuzz)
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const ports = new Set<number>();
+      for (let i = 0; i < 15; i++) {
+        await new Promise<void>((resolve, reject) => {
+          http.get(`${server.url}/webhook/v1/${key}/metrics`, { agent }, (res) => {
+            ports.add(res.socket.localPort!);
+            res.resume();
+            res.on('end', () => resolve());
+          }).on('error', reject);
+        });
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(ports.size).toBe(1);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      agent.destroy();
+      process.off('warning', onWarning);
+    }
+  });
 });
