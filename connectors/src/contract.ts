@@ -113,6 +113,9 @@ export interface ApiKeySpec {
 }
 export type AuthSpec = OAuth2Spec | ApiKeySpec;
 
+/** What the user named before the consent page (auth.startFields), by field name: Shopify's shop, Amazon's region. */
+export type StartValues = Readonly<Record<string, string>>;
+
 /** Tokens as the OAuth exchange or refresh returned them. */
 export interface OAuthTokens {
   accessToken: string;
@@ -350,12 +353,12 @@ export interface Connector<Cred = unknown> {
    * OAuth2 only: the consent URL to send the user to. Built from `baseUrls` so a sandbox's authorize page
    * stands in for the platform's; `codeChallenge` is the PKCE S256 challenge when auth.pkce is set.
    */
-  buildAuthorizeUrl?(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>>; shop?: string }): string;
+  buildAuthorizeUrl?(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>>; start?: StartValues }): string;
   /**
    * OAuth2 only: exchange an authorization code, and refresh. `shop`: the store the user named when the flow
    * started, for platforms whose OAuth lives on each store's own host (Shopify's name.myshopify.com).
    */
-  exchangeCode?(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>>; shop?: string }): Promise<Cred>;
+  exchangeCode?(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>>; start?: StartValues }): Promise<Cred>;
   refresh?(ctx: ConnectorContext<Cred>): Promise<Cred>;
 }
 

@@ -537,6 +537,8 @@ describe('management API over HTTP', () => {
     expect(byId.shopify).toMatchObject({ connect_methods: ['oauth2', 'api_key'], oauth_start_fields: [{ name: 'shop', required: true, label: 'Shop domain', secret: false }] });
     expect(byId.shopify!.credential_fields.map((f) => [f.name, f.secret])).toEqual([['shop', false], ['accessToken', true]]);
     expect(byId.klaviyo).toMatchObject({ connect_methods: ['oauth2', 'api_key'], credential_fields: [{ name: 'apiKey', label: 'Private API key', secret: true }] });
+    // Amazon's region is a choice named before its consent page (it picks the consent page and the token host)
+    expect(byId.amazon_ads).toMatchObject({ connect_methods: ['oauth2'], oauth_start_fields: [{ name: 'region', required: false, options: ['NA', 'EU', 'FE'] }] });
     expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null });
     expect(byId.metricool!.credential_fields).toMatchObject([{ name: 'api_token', required: true, label: 'API token', secret: true }, { name: 'user_id', required: true, label: 'User id', secret: false }]);
     expect(byId.metricool!.report_types.map((t) => t.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);

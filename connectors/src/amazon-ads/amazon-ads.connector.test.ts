@@ -289,4 +289,16 @@ describe('Login with Amazon', () => {
     const reused = await amazonAdsConnector.exchangeCode!({ code: back.searchParams.get('code')!, redirectUri, client: AMAZON_DEMO_CLIENT, baseUrls: amazonSandboxBaseUrls(sandbox.url) }).catch((e: unknown) => e);
     expect(reused).toBeInstanceOf(ConnectorAuthError);
   });
+
+  it('when the advertiser names the EU region at the start, the consent goes to the EU page and the credential refreshes at the EU host', async () => {
+    const redirectUri = 'http://127.0.0.1/callback';
+    // Amazon's own hosts when no sandbox stands in
+    expect(amazonAdsConnector.buildAuthorizeUrl!({ clientId: 'c', redirectUri, state: 's', baseUrls: {}, start: { region: 'EU' } })).toMatch(/^https:\/\/eu\.account\.amazon\.com\/ap\/oa\?/);
+    expect(amazonAdsConnector.buildAuthorizeUrl!({ clientId: 'c', redirectUri, state: 's', baseUrls: {} })).toMatch(/^https:\/\/www\.amazon\.com\/ap\/oa\?/);
+    expect(() => amazonAdsConnector.buildAuthorizeUrl!({ clientId: 'c', redirectUri, state: 's', baseUrls: {}, start: { region: 'MARS' } })).toThrow(ConnectorConfigError);
+    const url = amazonAdsConnector.buildAuthorizeUrl!({ clientId: AMAZON_DEMO_CLIENT.clientId, redirectUri, state: 'eu-state', baseUrls: amazonSandboxBaseUrls(sandbox.url), start: { region: 'EU' } });
+    const back = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!);
+    const credential = await amazonAdsConnector.exchangeCode!({ code: back.searchParams.get('code')!, redirectUri, client: AMAZON_DEMO_CLIENT, baseUrls: amazonSandboxBaseUrls(sandbox.url), start: { region: 'EU' } });
+    expect(credential.region).toBe('EU');
+  });
 });

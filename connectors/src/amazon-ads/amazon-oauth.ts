@@ -14,6 +14,8 @@ export type AmazonRegion = (typeof AMAZON_REGIONS)[number];
 
 export const AMAZON_SCOPE = 'advertising::campaign_management';
 export const AMAZON_AUTHORIZE_URL = 'https://www.amazon.com/ap/oa';
+/** Login with Amazon's consent page per region (Amazon Ads API docs, "Create an authorization grant") */
+const AUTHORIZE_URLS: Record<AmazonRegion, string> = { NA: AMAZON_AUTHORIZE_URL, EU: 'https://eu.account.amazon.com/ap/oa', FE: 'https://apac.account.amazon.com/ap/oa' };
 const TOKEN_HOSTS: Record<AmazonRegion, string> = { NA: 'https://api.amazon.com', EU: 'https://api.amazon.co.uk', FE: 'https://api.amazon.co.jp' };
 
 /** ConnectorContext.baseUrls keys read by the Amazon Ads connector; absent keys mean Amazon's own hosts. */
@@ -31,6 +33,8 @@ export const amazonOAuthSpec: OAuth2Spec = {
   // a confidential server client authenticates with its secret
   pkce: false,
   authorizeParams: { response_type: 'code' },
+  // the advertiser's region decides the consent page and the token host
+  startFields: ['region'],
 };
 
 export const AmazonCredentialSchema = z.object({
@@ -39,7 +43,10 @@ export const AmazonCredentialSchema = z.object({
   /** epoch ms */
   expiresAt: z.number().int().optional(),
   /** the LWA region the user consented in: its token host refreshes the token (default NA) */
-  region: z.enum(AMAZON_REGIONS).optional(),
+  region: z
+    .enum(AMAZON_REGIONS)
+    .meta({ title: 'Amazon Ads region', description: 'NA: North and South America; EU: Europe, Middle East, India; FE: Japan, Australia, Singapore' })
+    .optional(),
   /** a tenant's own LWA app only; the deployment's arrives as ConnectorContext.oauthClient, never stored */
   clientId: z.string().min(1).optional(),
   clientSecret: z.string().min(1).meta({ secret: true }).optional(),
@@ -52,9 +59,18 @@ export function amazonTokenUrl(baseUrls: Readonly<Record<string, string>>, regio
   return `${trim(baseUrls[AMAZON_BASE_URL_KEYS.token[region]] ?? TOKEN_HOSTS[region])}/auth/o2/token`;
 }
 
-export function buildAmazonAuthorizeUrl(args: { clientId: string; redirectUri: string; state: string; baseUrls: Readonly<Record<string, string>> }): string {
+/** The region named at the start of a connection; NA when none was (Amazon's default marketplace). */
+export function startRegion(start: Readonly<Record<string, string>> | undefined): AmazonRegion {
+  const region = start?.region ?? 'NA';
+  if (!(AMAZON_REGIONS as readonly string[]).includes(region)) {
+    throw new ConnectorConfigError(`not an Amazon Ads region: "${region}"`, 'amazon_ads', 'Choose the region of your Amazon Ads account: NA, EU or FE.');
+  }
+  return region as AmazonRegion;
+}
+
+export function buildAmazonAuthorizeUrl(args: { clientId: string; redirectUri: string; state: string; baseUrls: Readonly<Record<string, string>>; start?: Readonly<Record<string, string>> }): string {
   const host = args.baseUrls[AMAZON_BASE_URL_KEYS.authorize];
-  const url = new URL(host ? `${trim(host)}/ap/oa` : AMAZON_AUTHORIZE_URL);
+  const url = new URL(host ? `${trim(host)}/ap/oa` : AUTHORIZE_URLS[startRegion(args.start)]);
   url.searchParams.set('client_id', args.clientId);
   url.searchParams.set('scope', AMAZON_SCOPE);
   url.searchParams.set('response_type', 'code');
@@ -111,11 +127,12 @@ async function tokenCall(tokenUrl: string, form: Record<string, string>, what: s
   throw classifyFailure('amazon_ads', { status: res.status, code: body.error, message, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now()) ?? 1_000 });
 }
 
-export async function exchangeAmazonCode(args: { code: string; redirectUri: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>> }, now: () => number = Date.now): Promise<AmazonCredential> {
-  const t = await tokenCall(amazonTokenUrl(args.baseUrls, 'NA'), { grant_type: 'authorization_code', code: args.code, redirect_uri: args.redirectUri, client_id: args.client.clientId, client_secret: args.client.clientSecret }, 'exchange the authorization code', now);
+export async function exchangeAmazonCode(args: { code: string; redirectUri: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>>; start?: Readonly<Record<string, string>> }, now: () => number = Date.now): Promise<AmazonCredential> {
+  const region = startRegion(args.start);
+  const t = await tokenCall(amazonTokenUrl(args.baseUrls, region), { grant_type: 'authorization_code', code: args.code, redirect_uri: args.redirectUri, client_id: args.client.clientId, client_secret: args.client.clientSecret }, 'exchange the authorization code', now);
   if (!t.refreshToken) throw new ConnectorAuthError('Login with Amazon returned no refresh token', 'amazon_ads', 'Amazon did not grant lasting access. Connect again and accept the requested permission.');
   // the app's id and secret stay in deployment config: the tenant's secret holds tokens only
-  return { refreshToken: t.refreshToken, accessToken: t.accessToken, expiresAt: t.expiresAt, region: 'NA' };
+  return { refreshToken: t.refreshToken, accessToken: t.accessToken, expiresAt: t.expiresAt, region };
 }
 
 export async function refreshAmazonToken(ctx: ConnectorContext<AmazonCredential>): Promise<AmazonCredential> {

@@ -427,7 +427,7 @@ describe('Shopify connector', () => {
       clientId: SHOPIFY_DEMO_CLIENT.clientId,
       redirectUri: 'http://127.0.0.1:3000/oauth/callback',
       state: 's1',
-      shop: 'Tienda-Norte.myshopify.com',
+      start: { shop: 'Tienda-Norte.myshopify.com' },
       baseUrls: { shopify_admin: sb.url },
     });
     expect(start).toBe(
@@ -438,7 +438,7 @@ describe('Shopify connector', () => {
         clientId: 'x',
         redirectUri: 'http://x/cb',
         state: 's',
-        shop: 'evil.example.com',
+        start: { shop: 'evil.example.com' },
         baseUrls: {},
       }),
     ).toThrow(/permanent domain/);
@@ -504,7 +504,7 @@ async function connect(i: number): Promise<ShopifyCredential> {
     clientId: SHOPIFY_DEMO_CLIENT.clientId,
     redirectUri: 'http://127.0.0.1:3000/oauth/callback',
     state: 'st',
-    shop: shopOf(i).domain,
+    start: { shop: shopOf(i).domain },
     baseUrls: { shopify_admin: sb.url },
   });
   const consent = await fetch(url, { redirect: 'manual' });
@@ -515,6 +515,6 @@ async function connect(i: number): Promise<ShopifyCredential> {
     redirectUri: 'http://127.0.0.1:3000/oauth/callback',
     client: { ...SHOPIFY_DEMO_CLIENT },
     baseUrls: { shopify_admin: sb.url },
-    shop: shopOf(i).domain,
+    start: { shop: shopOf(i).domain },
   });
 }

@@ -455,8 +455,8 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
 
     normalize: normalizeShopifyPage,
 
-    buildAuthorizeUrl: (args) => buildShopifyAuthorizeUrl(args),
-    exchangeCode: (args) => exchangeShopifyCode(args),
+    buildAuthorizeUrl: (args) => buildShopifyAuthorizeUrl({ ...args, shop: args.start?.shop }),
+    exchangeCode: (args) => exchangeShopifyCode({ ...args, shop: args.start?.shop }),
     refresh: (ctx) => refreshShopifyToken(ctx),
     accessTokenExpiresAt: shopifyAccessTokenExpiresAt,
   };

@@ -3358,6 +3358,7 @@ export interface operations {
                                 description: string | null;
                                 label: string;
                                 name: string;
+                                options: string[] | null;
                                 required: boolean;
                                 secret: boolean;
                             }[];
@@ -3368,6 +3369,7 @@ export interface operations {
                                 description: string | null;
                                 label: string;
                                 name: string;
+                                options: string[] | null;
                                 required: boolean;
                                 secret: boolean;
                             }[];
@@ -5812,6 +5814,7 @@ export interface operations {
         parameters: {
             query?: {
                 label?: string;
+                region?: "NA" | "EU" | "FE";
                 shop?: string;
             };
             header?: never;

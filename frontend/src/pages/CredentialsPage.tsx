@@ -202,7 +202,12 @@ function FieldInputs({ fields, values, onChange }: { fields: readonly Credential
           autoComplete="off"
           value={values[f.name] ?? ''}
           onChange={(e) => onChange({ ...values, [f.name]: e.target.value })}
-        />
+          select={Boolean(f.options)}
+        >
+          {f.options?.map((o) => (
+            <MenuItem key={o} value={o}>{o}</MenuItem>
+          ))}
+        </TextField>
       ))}
     </>
   );

@@ -283,8 +283,8 @@ interface OAuthState {
   platform: Platform;
   label: string;
   codeVerifier?: string;
-  /** Shopify: the store the flow connects */
-  shop?: string;
+  /** what the user named before the consent page (the connector's auth.startFields: Shopify's shop, Amazon's region) */
+  start?: Record<string, string>;
   [key: string]: unknown;
 }
 
@@ -298,19 +298,24 @@ export const makeOAuthStart = (deps: ApiDeps) =>
     const client = await deps.oauthClient(params.platform);
     const state = randomBytes(32).toString('base64url');
     const codeVerifier = connector.auth.pkce ? randomBytes(48).toString('base64url') : undefined;
+    const start: Record<string, string> = {};
+    for (const field of connector.auth.startFields ?? []) {
+      const value = (query as Record<string, string | undefined>)[field];
+      if (value !== undefined) start[field] = value;
+    }
     const record: OAuthState = {
       organizationId: access.organizationId, projectId: params.project_id, userId: user.userId, platform: params.platform, label: query.label ?? `${connector.displayName} (OAuth)`,
-      ...(codeVerifier ? { codeVerifier } : {}), ...(query.shop ? { shop: query.shop } : {}),
+      ...(codeVerifier ? { codeVerifier } : {}), start,
     };
     const codeChallenge = codeVerifier ? createHash('sha256').update(codeVerifier).digest('base64url') : undefined;
     if (connector.buildAuthorizeUrl) {
       // the connector knows its consent page's host (the sandbox locally, through the configured base URLs)
       let authorizationUrl: string;
       try {
-        authorizationUrl = connector.buildAuthorizeUrl({ clientId: client.clientId, redirectUri: deps.api.oauthRedirectUri, state, baseUrls: deps.connectorBaseUrls, ...(codeChallenge ? { codeChallenge } : {}), ...(query.shop ? { shop: query.shop } : {}) });
+        authorizationUrl = connector.buildAuthorizeUrl({ clientId: client.clientId, redirectUri: deps.api.oauthRedirectUri, state, baseUrls: deps.connectorBaseUrls, ...(codeChallenge ? { codeChallenge } : {}), start });
       } catch (error) {
         // e.g. a Shopify connection without a valid shop domain
-        if (error instanceof ConnectorError) throw new ValidationError(error.userMessage, { field: 'query.shop' });
+        if (error instanceof ConnectorError) throw new ValidationError(error.userMessage, { fields: (connector.auth.startFields ?? []).map((f) => `query.${f}`) });
         throw error;
       }
       await deps.kv.put(`oauth:state:${state}`, record, { ttlSeconds: OAUTH_STATE_TTL_SECONDS, onlyIfAbsent: true });
@@ -361,7 +366,7 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
     const access = await projectAccess(deps.db, user.userId, state.projectId, 'manage');
     const tokens = (await connector.exchangeCode({
       code: body.code, redirectUri: deps.api.oauthRedirectUri, ...(state.codeVerifier ? { codeVerifier: state.codeVerifier } : {}), client, baseUrls: deps.connectorBaseUrls,
-      ...(typeof state.shop === 'string' ? { shop: state.shop } : {}),
+      ...(state.start ? { start: state.start } : {}),
     })) as Record<string, unknown>;
     const stored = await deps.secrets.create(`${state.platform}-${randomBytes(6).toString('hex')}`, tokens, { organizationId: access.organizationId, projectId: state.projectId, platform: state.platform });
     const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {

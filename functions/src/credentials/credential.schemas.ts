@@ -55,6 +55,8 @@ export const OAuthStartQuerySchema = z.object({
   label: z.string().trim().min(1).max(200).optional(),
   /** Shopify: the store to connect (name.myshopify.com); its OAuth lives on the store's own host */
   shop: z.string().trim().min(1).max(255).optional(),
+  /** Amazon Ads: the Login with Amazon region the advertiser signs in to (its token host); NA by default */
+  region: z.enum(['NA', 'EU', 'FE']).optional(),
 });
 export const OAuthStartSchema = z.object({ authorization_url: z.string().url(), state: z.string(), expires_in: z.number().int() });
 export const OAuthCallbackQuerySchema = z.object({

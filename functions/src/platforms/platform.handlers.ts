@@ -14,14 +14,14 @@ const humanize = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1 $2').repl
 
 /** The credential schema's fields as a form asks for them, from the zod metadata the connector declares. */
 function credentialFields(schema: unknown, only: readonly string[]): PlatformInfo['credential_fields'] {
-  if (!(schema instanceof z.ZodObject)) return only.map((name) => ({ name, required: true, label: humanize(name), description: null, secret: false }));
+  if (!(schema instanceof z.ZodObject)) return only.map((name) => ({ name, required: true, label: humanize(name), description: null, secret: false, options: null }));
   const shape = schema.shape as Record<string, z.ZodType>;
   return Object.entries(shape)
     .filter(([name]) => only.includes(name))
     .map(([name, field]) => {
       const inner = field instanceof z.ZodOptional || field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
       const meta = { ...(inner.meta() ?? {}), ...(field.meta() ?? {}) };
-      return { name, required: !field.safeParse(undefined).success, label: meta.title ?? humanize(name), description: meta.description ?? null, secret: meta.secret ?? false };
+      return { name, required: !field.safeParse(undefined).success, label: meta.title ?? humanize(name), description: meta.description ?? null, secret: meta.secret ?? false, options: inner instanceof z.ZodEnum ? (inner.options as string[]) : null };
     });
 }
 

@@ -19,6 +19,8 @@ export const CredentialFieldSchema = z.object({
   description: z.string().nullable(),
   /** a key or token: typed into a masked field */
   secret: z.boolean(),
+  /** the values it may take, when it is a choice (Amazon's region) */
+  options: z.array(z.string()).nullable(),
 });
 
 /** One platform as the dashboard shows it: what it is, how to connect it, which API version it speaks until when. */
