@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app';
 import { DEPLOY_ENVIRONMENTS, type DeployEnvironment } from './environments';
 import { REPO_ROOT } from './node-function';
+import { OAUTH_APP_KEYS } from './oauth-apps';
 
 const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 
@@ -114,11 +115,11 @@ describe('database', () => {
     expect(resource.Properties!.Auth.map((a: { SecretArn: unknown }) => a.SecretArn)).toEqual([{ Ref: appSecret }, { Ref: pipelineSecret }]);
   });
 
-  it('when synthesized, every secret (the admin, web and pipeline database logins, the webhook signing key, the two OAuth apps) is encrypted with the customer-managed key', () => {
+  it('when synthesized, every secret (the admin, web and pipeline database logins, the webhook signing key, one per OAuth app) is encrypted with the customer-managed key', () => {
     const t = templates.dev;
     const key = only(t, 'AWS::KMS::Key').id;
     const secrets = Object.values(t.findResources('AWS::SecretsManager::Secret') as Resources);
-    expect(secrets).toHaveLength(6);
+    expect(secrets).toHaveLength(4 + Object.keys(OAUTH_APP_KEYS).length);
     for (const s of secrets) expect(s.Properties!.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
   });
 
