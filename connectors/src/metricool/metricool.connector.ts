@@ -66,12 +66,12 @@ export const TIMELINE_METRICS: Record<McNetwork, readonly string[]> = {
 
 export const METRICOOL_REPORT_TYPES: readonly ReportTypeInfo[] = [
   // the last two days' reach, views and engagement are still being counted
-  { id: 'account_timeline_daily', name: 'Account timelines by day and network', dimensions: ['date', 'network'], metrics: ['impressions', 'followers', 'reach', 'engagement'], lookbackDays: 3 },
+  { id: 'account_timeline_daily', name: 'Account timelines by day and network', dimensions: ['date', 'network', 'native_platform'], metrics: ['impressions', 'followers', 'reach', 'engagement'], lookbackDays: 3 },
   // a post's lifetime numbers keep growing for about two weeks after it is published
   {
     id: 'posts_daily',
     name: 'Posts by publication day and network (lifetime metrics)',
-    dimensions: ['date', 'network', 'post_id', 'post_type'],
+    dimensions: ['date', 'network', 'native_platform', 'post_id', 'post_type'],
     metrics: ['impressions', 'reach', 'likes', 'comments', 'shares', 'saved', 'clicks', 'engagement'],
     lookbackDays: 14,
   },
