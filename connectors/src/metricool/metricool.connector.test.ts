@@ -17,7 +17,8 @@ import { createMetricoolConnector, TIMELINE_METRICS, type MetricoolCredential } 
 
 const TODAY = METRICOOL_SANDBOX_TODAY;
 const WINDOW = { start: addDays(TODAY, -89), end: TODAY };
-const connector = createMetricoolConnector({ callTimeoutMs: 300 });
+// short enough that the hang fault costs seconds, long enough that a loaded machine never times out a real answer
+const connector = createMetricoolConnector({ callTimeoutMs: 2_000 });
 const HEAVY_TEST_MS = 300_000;
 
 let sandbox: MetricoolSandbox;
