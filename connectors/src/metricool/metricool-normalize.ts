@@ -53,7 +53,7 @@ export interface McCampaignItem {
 
 export type MetricoolPage =
   | { kind: 'account_timeline'; network: McNetwork; responses: Record<string, McResponse<McTimeline>> }
-  | { kind: 'posts'; network: McNetwork; response: McResponse<McPostItem> }
+  | { kind: 'posts'; network: McNetwork; /** posts, or Instagram's and Facebook's reels or stories */ collection?: string; response: McResponse<McPostItem> }
   | { kind: 'ad_campaign'; network: McAdNetwork; campaign: McCampaignItem; response: McResponse<McTimeline> };
 
 const unreadable = (why: string) => new FatalConnectorError(`Metricool page unreadable: ${why}`, 'metricool', `Metricool returned data Tributary cannot read (${why}); the window will be extracted again on the next run.`);
