@@ -143,6 +143,8 @@ export interface ExtractRequest {
   window: DateWindow;
   /** where a retried worker resumes: the cursor of the last page it fully loaded, if any */
   resumeCursor?: string | null;
+  /** the data source's own options (extraction_config.options) as the connector's resolveOptions completed them */
+  options?: Readonly<Record<string, string>>;
 }
 
 /** One page as the platform sent it, plus what is needed to resume after it. */
@@ -175,8 +177,8 @@ export interface Logger {
 
 /** Per-credential rate budget shared by every concurrent worker (DynamoDB in AWS, dynalite locally). */
 export interface RateLimiter {
-  /** Waits until one more call on `bucket` is within the platform's limits, then takes it. */
-  acquire(bucket: string, signal?: AbortSignal): Promise<void>;
+  /** Waits until one more call on `bucket` (with `tag`: see RatePolicy.tag) is within the platform's limits, then takes it. */
+  acquire(bucket: string, signal?: AbortSignal, tag?: string): Promise<void>;
   /** The platform told us to back off: nobody on this bucket calls before `untilMs` (epoch ms). */
   pauseUntil(bucket: string, untilMs: number): Promise<void>;
 }
@@ -220,6 +222,27 @@ export interface RatePolicy {
   /** calls allowed per interval */
   limit: number;
   intervalMs: number;
+  /**
+   * A period quota (calls per day): once spent, a call does not wait for it in-process; it fails with
+   * RateLimitedError (quotaExhausted) and the pipeline reschedules the window for when the quota returns.
+   */
+  quota?: boolean;
+  /**
+   * Only calls made with this tag count (callPlatform's `tag`): a platform whose endpoints have limits of their
+   * own (Klaviyo's reports: 2 a minute; its accounts and metrics: far more). Untagged policies count every call.
+   */
+  tag?: string;
+}
+
+/**
+ * Thrown by RateLimiter.acquire when a `quota` policy is spent, or the credential is paused for longer than a
+ * worker should sleep (a platform's spent daily quota): the window is rescheduled instead.
+ */
+export class RateBudgetSpentError extends Error {
+  constructor(readonly retryAfterMs: number, readonly policy?: RatePolicy) {
+    super(policy ? `the rate budget of ${policy.limit} calls per ${Math.round(policy.intervalMs / 3_600_000)} h is spent` : `the credential is paused for ${Math.ceil(retryAfterMs / 60_000)} min`);
+    this.name = 'RateBudgetSpentError';
+  }
 }
 
 export interface Connector<Cred = unknown> {
@@ -251,7 +274,7 @@ export interface Connector<Cred = unknown> {
   /** A run's day range is split into windows of at most this many days, one work item each. */
   windowDays: number;
   /** The deployment's OAuth app this connector's consent flow uses (one Google app, one Meta app). */
-  oauthApp?: 'google' | 'meta';
+  oauthApp?: 'google' | 'meta' | 'klaviyo';
   /**
    * Whether a page's RawPage.raw is the JSON text of its body, so the page can be normalized from its bytes
    * alone on the page encoder's thread (normalizers.ts loads its normalize module there).
@@ -279,6 +302,12 @@ export interface Connector<Cred = unknown> {
    * manager), and a run needs only its own. `accounts` is empty when the login cannot see the account.
    */
   catalogFor?(ctx: ConnectorContext<Cred>, accountId: string): Promise<Catalog>;
+  /**
+   * Optional: checks a data source's own options (extraction_config.options, e.g. Klaviyo's conversion metric)
+   * against the account, in as few calls as the platform allows, and returns them complete (defaults filled
+   * in). Throws ConnectorConfigError naming what is wrong. A connector without it takes no options.
+   */
+  resolveOptions?(ctx: ConnectorContext<Cred>, account: AccountInfo, options: Readonly<Record<string, string>>): Promise<Record<string, string>>;
   /**
    * OAuth only: when the stored access token stops working (epoch ms), null when there is none yet, Infinity
    * when it does not expire. A run refreshes a token near its end once, before its windows start, so the

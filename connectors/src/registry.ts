@@ -5,6 +5,7 @@ import { ConnectorConfigError } from './contract';
 import { ga4Connector } from './ga4/ga4.connector';
 import { googleAdsConnector } from './google-ads/google-ads.connector';
 import { instagramConnector } from './instagram/instagram.connector';
+import { klaviyoConnector } from './klaviyo/klaviyo.connector';
 import { metaAdsConnector } from './meta-ads/meta-ads.connector';
 import { metricoolConnector } from './metricool/metricool.connector';
 
@@ -14,6 +15,7 @@ const CONNECTORS: Partial<Record<Platform, Connector<any>>> = {
   meta_ads: metaAdsConnector,
   instagram: instagramConnector,
   metricool: metricoolConnector,
+  klaviyo: klaviyoConnector,
 };
 
 export function getConnector(platform: Platform): Connector<unknown> {

@@ -462,7 +462,9 @@ describe('management API over HTTP', () => {
     expect(byId.metricool).toMatchObject({ available: true, auth_kind: 'api_key', api_version: 'v2', api_sunset: null });
     expect(byId.metricool!.credential_fields).toMatchObject([{ name: 'api_token', required: true, label: 'API token', secret: true }, { name: 'user_id', required: true, label: 'User id', secret: false }]);
     expect(byId.metricool!.report_types.map((t) => t.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);
-    for (const id of ['shopify', 'amazon_ads', 'klaviyo']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
+    expect(byId.klaviyo).toMatchObject({ available: true, auth_kind: 'oauth2', api_version: '2026-10-15', api_sunset: '2028-10-15' });
+    expect(byId.klaviyo!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'flow_daily']);
+    for (const id of ['shopify', 'amazon_ads']) expect(byId[id]).toMatchObject({ available: false, api_version: null, report_types: [] });
   });
 
   it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {

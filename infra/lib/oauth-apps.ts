@@ -17,6 +17,7 @@ import type { EnvironmentSettings } from './environments';
 export const OAUTH_APP_KEYS: Record<OAuthAppName, readonly string[]> = {
   google: ['client_id', 'client_secret', 'developer_token'],
   meta: ['client_id', 'client_secret'],
+  klaviyo: ['client_id', 'client_secret'],
 };
 
 export function oauthAppSecretName(environment: string, app: OAuthAppName): string {

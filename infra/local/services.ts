@@ -9,6 +9,7 @@ import { apiService } from './api.service';
 import { metaSandboxService } from '../../connectors/src/sandboxes/meta/meta.service';
 import { ecbSandboxService } from '../../connectors/src/sandboxes/ecb/ecb-sandbox';
 import { metricoolSandboxService } from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
+import { klaviyoSandboxService } from '../../connectors/src/sandboxes/klaviyo/klaviyo.service';
 import { maintenanceService } from './maintenance.service';
 import { schedulesService } from './schedules.service';
 import { demoDataService } from './demo-data.service';
@@ -25,6 +26,7 @@ export const LOCAL_SERVICES: LocalService[] = [
   metaSandboxService,
   ecbSandboxService,
   metricoolSandboxService,
+  klaviyoSandboxService,
   progressService(),
   webService(),
   apiService(),

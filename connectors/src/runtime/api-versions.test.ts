@@ -30,7 +30,8 @@ describe('API version sunsets', () => {
 
   it('when the registry is read, each connector pins a version with a sunset that is a date or null', () => {
     for (const c of listConnectors()) {
-      expect(c.apiVersion.version).toMatch(/^v\d+(\.\d+|beta)?$/);
+      // v25, v26.0, v1beta; date revisions (Klaviyo's 2026-10-15)
+      expect(c.apiVersion.version).toMatch(/^(v\d+(\.\d+|beta)?|\d{4}-\d{2}(-\d{2})?)$/);
       if (c.apiVersion.sunset !== null) expect(new Date(`${c.apiVersion.sunset}T00:00:00Z`).toISOString().slice(0, 10)).toBe(c.apiVersion.sunset);
       expect(c.apiVersion.source.length).toBeGreaterThan(0);
     }

@@ -20,7 +20,7 @@
 // TransientPlatformError: MaxAttempts = STATE_MACHINE_RUNS - 1, checked by a test against the ASL file). So
 // a request that keeps failing is sent at most MAX_ATTEMPTS_PER_CALL times, wherever the retry happens.
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
-import { ConnectorAuthError, ConnectorError, FatalConnectorError, RateLimitedError, TransientPlatformError } from '../contract';
+import { ConnectorAuthError, ConnectorError, FatalConnectorError, RateBudgetSpentError, RateLimitedError, TransientPlatformError } from '../contract';
 import { isNetworkError } from './classify';
 import { systemSleep } from './sleep';
 
@@ -54,9 +54,16 @@ export function rateBucket(ctx: ConnectorContext<unknown>, platform: string): st
  * the connector's classifyError, and pauses the credential when the connector's throttleHint says usage is
  * near the platform's limit. Retrying is the caller's (withRetries / runExtract), never the connector's.
  */
-export async function callPlatform<Cred, T>(connector: Connector<Cred>, ctx: ConnectorContext<Cred>, what: string, fn: () => Promise<T>): Promise<T> {
+export async function callPlatform<Cred, T>(connector: Connector<Cred>, ctx: ConnectorContext<Cred>, what: string, fn: () => Promise<T>, options: { tag?: string } = {}): Promise<T> {
   const bucket = rateBucket(ctx as ConnectorContext<unknown>, connector.platform);
-  await ctx.rateLimiter.acquire(bucket, ctx.signal);
+  try {
+    await ctx.rateLimiter.acquire(bucket, ctx.signal, options.tag);
+  } catch (err) {
+    if (!(err instanceof RateBudgetSpentError)) throw err;
+    const resumesAt = new Date((ctx.now ?? Date.now)() + err.retryAfterMs).toISOString().slice(0, 16).replace('T', ' ');
+    const spent = err.policy ? `its quota of ${err.policy.limit} calls is used up` : 'its quota is used up';
+    throw new RateLimitedError(`${connector.displayName}: ${spent}; the extraction continues at ${resumesAt} UTC`, connector.platform, err.retryAfterMs, { quotaExhausted: true });
+  }
   const result = await classified(connector, ctx, what, fn);
   const pauseMs = connector.throttleHint?.(result);
   if (pauseMs !== undefined && pauseMs > 0) {

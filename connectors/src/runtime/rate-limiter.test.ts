@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { KeyValueStore } from '@tributary/shared/ports/key-value-store';
-import type { RatePolicy } from '../contract';
+import { RateBudgetSpentError, type RatePolicy } from '../contract';
 import { KeyValueRateLimiter } from './rate-limiter';
 import { VirtualClock } from './test-support';
 
@@ -266,5 +266,29 @@ describe('KeyValueRateLimiter', () => {
     await a.pauseUntil('cred', 20_000); // an earlier end never shortens a pause
     await b.acquire('cred');
     expect(clock.sleeps).toEqual([30_000]);
+  });
+
+  it('when policies carry a tag, only calls with that tag count against them; untagged policies count every call', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 10, intervalMs: 1_000 }, { limit: 2, intervalMs: 60_000, tag: 'reports' }], exact(clock));
+    for (let i = 0; i < 5; i++) await limiter.acquire('cred');
+    await limiter.acquire('cred', undefined, 'reports');
+    await limiter.acquire('cred', undefined, 'reports');
+    expect(clock.sleeps).toEqual([]);
+    await limiter.acquire('cred', undefined, 'reports');
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(60_000 - sub(60_000));
+  });
+
+  it('when a quota policy is spent, or the bucket is paused for longer than a worker should sleep, acquire throws instead of sleeping', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const store = new MemoryKeyValueStore(clock.now);
+    const limiter = new KeyValueRateLimiter(store, [{ limit: 3, intervalMs: 86_400_000, quota: true }], exact(clock));
+    for (let i = 0; i < 3; i++) await limiter.acquire('cred');
+    const spent = await limiter.acquire('cred').catch((e: unknown) => e);
+    expect(spent).toBeInstanceOf(RateBudgetSpentError);
+    expect((spent as RateBudgetSpentError).retryAfterMs).toBeGreaterThan(86_400_000 - 2 * sub(86_400_000));
+    expect(clock.sleeps).toEqual([]);
+    await limiter.pauseUntil('other', clock.now() + 3 * 3_600_000);
+    expect(await limiter.acquire('other').catch((e: unknown) => e)).toMatchObject({ name: 'RateBudgetSpentError', retryAfterMs: 3 * 3_600_000 });
   });
 });

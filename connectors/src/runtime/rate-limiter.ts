@@ -17,12 +17,14 @@
 //
 // pauseUntil is how one worker's 429 stops the others: a record that every acquire() reads first.
 import type { KeyValueStore } from '@tributary/shared/ports/key-value-store';
-import type { RateLimiter, RatePolicy } from '../contract';
+import { RateBudgetSpentError, type RateLimiter, type RatePolicy } from '../contract';
 import { systemSleep } from './sleep';
 
 /** sub-windows per policy interval: the most a refused call waits beyond what is strictly needed is interval / this */
 const SUB_WINDOWS = 40;
 const DEFAULT_ARRIVAL_MARGIN_MS = 25;
+/** a pause longer than this (a platform's spent daily quota) is not slept through: acquire throws RateBudgetSpentError */
+export const MAX_PAUSE_SLEEP_MS = 15 * 60_000;
 
 export interface KeyValueRateLimiterOptions {
   now?: () => number;
@@ -71,38 +73,46 @@ export class KeyValueRateLimiter implements RateLimiter {
     });
   }
 
-  async acquire(bucket: string, signal?: AbortSignal): Promise<void> {
+  async acquire(bucket: string, signal?: AbortSignal, tag?: string): Promise<void> {
+    const plans = this.plans.filter((plan) => !plan.policy.tag || plan.policy.tag === tag);
     for (;;) {
       signal?.throwIfAborted();
       const pause = await this.store.get<{ untilMs: number }>(`${this.prefix}#${bucket}#pause`);
       const now = this.now();
+      if (pause && pause.untilMs - now > MAX_PAUSE_SLEEP_MS) throw new RateBudgetSpentError(pause.untilMs - now);
       if (pause && pause.untilMs > now) {
         this.options.onWait?.(bucket, pause.untilMs - now, 'paused');
         await this.sleep(pause.untilMs - now, signal);
         continue;
       }
-      const waitMs = await this.take(bucket, now);
+      const { waitMs, quota } = await this.take(bucket, now, plans);
       if (waitMs === 0) return;
+      // a spent period quota (calls per day) is not slept through: the caller reschedules
+      if (quota) throw new RateBudgetSpentError(waitMs, quota);
       this.options.onWait?.(bucket, waitMs, 'budget');
       await this.sleep(waitMs, signal);
     }
   }
 
   private key(bucket: string, plan: Plan, index: number): string {
-    return `${this.prefix}#${bucket}#${plan.policy.intervalMs}#${index}`;
+    return `${this.prefix}#${bucket}#${plan.policy.tag ? `${plan.policy.tag}#` : ''}${plan.policy.intervalMs}#${index}`;
   }
 
-  /** Takes one unit under every policy; returns 0, or (having given the units back) how long to wait before trying again. */
-  private async take(bucket: string, now: number): Promise<number> {
-    const current = this.plans.map((plan) => Math.floor(now / plan.subMs));
+  /**
+   * Takes one unit under every policy; returns 0, or (having given the units back) how long to wait before
+   * trying again, and the spent quota policy if one refused.
+   */
+  private async take(bucket: string, now: number, plans: readonly Plan[]): Promise<{ waitMs: number; quota?: RatePolicy }> {
+    const current = plans.map((plan) => Math.floor(now / plan.subMs));
     // increment first, everywhere, and only then read: of two racing callers, the later incrementer sees the earlier
-    const own = await Promise.all(this.plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), 1, { ttlSeconds: plan.ttlSeconds })));
-    const waits = await Promise.all(this.plans.map((plan, p) => this.refusal(bucket, plan, current[p]!, own[p]!, now)));
+    const own = await Promise.all(plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), 1, { ttlSeconds: plan.ttlSeconds })));
+    const waits = await Promise.all(plans.map((plan, p) => this.refusal(bucket, plan, current[p]!, own[p]!, now)));
     const waitMs = Math.max(0, ...waits);
     if (waitMs > 0) {
-      await Promise.all(this.plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), -1, { ttlSeconds: plan.ttlSeconds })));
+      await Promise.all(plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), -1, { ttlSeconds: plan.ttlSeconds })));
     }
-    return waitMs;
+    const spent = plans.findIndex((plan, p) => plan.policy.quota && waits[p]! > 0);
+    return spent >= 0 ? { waitMs: waits[spent]!, quota: plans[spent]!.policy } : { waitMs };
   }
 
   /** 0 if the unit counted as `own` in sub-window `current` fits the policy, else ms until the oldest counted sub-window leaves the held span. */

@@ -2,7 +2,7 @@
 // against the connector's live catalog (discover) when the connector exists. `extract` queues a manual
 // job; the partial unique index on extraction_jobs keeps it to one pending or running job per source.
 import type { Selectable, Transaction } from 'kysely';
-import { ConnectorError, type AccountInfo } from '@tributary/connectors/contract';
+import { ConnectorError, type AccountInfo, type ConnectorContext } from '@tributary/connectors/contract';
 import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter';
 import type { DataSourcesTable, DB, ExtractionJobsTable } from '@tributary/shared/db/schema';
 import { ConflictError, NotFoundError, ValidationError } from '@tributary/shared/domain/errors';
@@ -94,7 +94,7 @@ async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: str
  * Returns the credential and the account as the platform describes it (stored on the data source, so runs
  * plan without asking again while it is fresh); account is null for a platform without a connector.
  */
-async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credentialId: string, config: { account_id: string; report_types: string[]; start_date?: string }, request: RequestMeta) {
+async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credentialId: string, config: { account_id: string; report_types: string[]; start_date?: string; options?: Record<string, string> }, request: RequestMeta) {
   const credential = await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
     trx.selectFrom('credentials').selectAll().where('projectId', '=', access.projectId).where('id', '=', credentialId).executeTakeFirst(),
   );
@@ -104,26 +104,28 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
     const field = 'extraction_config.start_date';
     checkRequestedWindow({ start: config.start_date, end: config.start_date }, connector ?? undefined, new Date(), { start: field, end: field });
   }
-  if (!connector) return { credential, account: null };
+  if (!connector) return { credential, account: null, options: config.options };
+  if (config.options && !connector.resolveOptions) throw new ValidationError(`${connector.displayName} data sources take no options`, { field: 'extraction_config.options' });
   await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
     writeAudit(trx, { organizationId: access.organizationId, projectId: access.projectId, actorUserId: access.userId, action: 'credential.secret_read', targetType: 'credential', targetId: credential.id, details: { purpose: 'discover' }, request }),
   );
   const read = { organizationId: access.organizationId, credentialId: credential.id, secretRef: credential.secretRef, version: credential.secretVersion };
   const secret = await deps.secrets.read(credential.secretRef);
   let catalog;
+  const cctx: ConnectorContext<unknown> = {
+    credential: secret,
+    baseUrls: deps.connectorBaseUrls,
+    rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
+    rateBucket: `${credential.platform}:${credential.id}`,
+    logger: { debug: (m) => deps.logger.debug(m), info: (m) => deps.logger.info(m), warn: (m) => deps.logger.warn(m), error: (m) => deps.logger.error(m) },
+    ...(deps.oauthClients[credential.platform as Platform] ? { oauthClient: deps.oauthClients[credential.platform as Platform]! } : {}),
+    // only the tokens, and only if the secret is still the version read with the row (token-writeback.ts)
+    onTokensRefreshed: async (refreshed) => {
+      await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, deps.oauthClients[credential.platform as Platform]);
+    },
+  };
   try {
-    catalog = await connector.discover({
-      credential: secret,
-      baseUrls: deps.connectorBaseUrls,
-      rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
-      rateBucket: `${credential.platform}:${credential.id}`,
-      logger: { debug: (m) => deps.logger.debug(m), info: (m) => deps.logger.info(m), warn: (m) => deps.logger.warn(m), error: (m) => deps.logger.error(m) },
-      ...(deps.oauthClients[credential.platform as Platform] ? { oauthClient: deps.oauthClients[credential.platform as Platform]! } : {}),
-      // only the tokens, and only if the secret is still the version read with the row (token-writeback.ts)
-      onTokensRefreshed: async (refreshed) => {
-        await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, deps.oauthClients[credential.platform as Platform]);
-      },
-    });
+    catalog = await connector.discover(cctx);
   } catch (error) {
     if (error instanceof ConnectorError) throw new ValidationError(`Could not read the ${connector.displayName} catalog with this credential: ${error.userMessage}`, { field: 'credential_id' });
     throw error;
@@ -135,7 +137,17 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
   const known = new Set(catalog.reportTypes.map((r) => r.id));
   const unknown = config.report_types.filter((r) => !known.has(r));
   if (unknown.length) throw new ValidationError('Unknown report types for this platform', { field: 'extraction_config.report_types', unknown, available: [...known] });
-  return { credential, account };
+  // the connector checks the source's own options against the account and fills in its defaults
+  let options: Record<string, string> | undefined;
+  if (connector.resolveOptions) {
+    try {
+      options = await connector.resolveOptions(cctx, account, config.options ?? {});
+    } catch (error) {
+      if (error instanceof ConnectorError) throw new ValidationError(error.userMessage, { field: 'extraction_config.options' });
+      throw error;
+    }
+  }
+  return { credential, account, options };
 }
 
 /** The data source columns that remember the checked account (cleared when there is nothing to remember). */
@@ -158,7 +170,7 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
   httpHandler(createDataSourceRoute, async (input) => {
     const { params, body, user } = input;
     const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-    const { credential, account } = await checkAgainstCatalog(deps, access, body.credential_id, body.extraction_config, meta(input));
+    const { credential, account, options } = await checkAgainstCatalog(deps, access, body.credential_id, body.extraction_config, meta(input));
     const row = await conflictOnUnique(
       deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
         const scheduleConfig = resolveScheduleConfig(body.schedule_config as ScheduleConfig, await projectTimezone(trx, params.project_id));
@@ -170,7 +182,7 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
             credentialId: credential.id,
             platform: credential.platform,
             sourceName: body.source_name,
-            extractionConfig: JSON.stringify(body.extraction_config),
+            extractionConfig: JSON.stringify({ ...body.extraction_config, ...(options ? { options } : {}) }),
             scheduleConfig: JSON.stringify(scheduleConfig),
             ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
             ...accountColumns(account, deps.clock.now()),
@@ -208,7 +220,7 @@ export const makeUpdateDataSource = (deps: ApiDeps) =>
           .updateTable('dataSources')
           .set({
             ...(body.source_name !== undefined ? { sourceName: body.source_name } : {}),
-            ...(body.extraction_config !== undefined ? { extractionConfig: JSON.stringify(body.extraction_config) } : {}),
+            ...(body.extraction_config !== undefined ? { extractionConfig: JSON.stringify({ ...body.extraction_config, ...(checked?.options ? { options: checked.options } : {}) }) } : {}),
             ...(checked ? accountColumns(checked.account, deps.clock.now()) : {}),
             ...(scheduleConfig !== undefined ? { scheduleConfig: JSON.stringify(scheduleConfig) } : {}),
             ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),

@@ -9,6 +9,11 @@ export const ExtractionConfigSchema = z
     report_types: z.array(z.string().min(1).max(100)).min(1).max(20),
     /** first day to backfill on the first run, YYYY-MM-DD */
     start_date: CalendarDateSchema.optional(),
+    /**
+     * The platform's own options for this source (Klaviyo: conversion_metric_id), checked against the account
+     * by the connector's resolveOptions and stored complete; a platform without options refuses any.
+     */
+    options: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,39}$/), z.string().trim().min(1).max(200)).refine((o) => Object.keys(o).length <= 10, 'at most 10 options').optional(),
   })
   .strict();
 

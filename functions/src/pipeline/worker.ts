@@ -133,7 +133,8 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
 
   let pages = 0;
   let rowsSoFar = 0;
-  const meta = { account: item.account, reportType: item.reportType, window: item.window };
+  const options = ctx.extractionConfig.options;
+  const meta = { account: item.account, reportType: item.reportType, window: item.window, ...(options ? { options } : {}) };
   // Each raw page is compressed (on libuv's threads) and put while the next is fetched and loaded; the item
   // is done only once every put has succeeded.
   const archives: Promise<void>[] = [];

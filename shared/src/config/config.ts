@@ -100,12 +100,12 @@ export interface PlatformsConfig {
    */
   baseUrls: Readonly<Record<string, string>>;
   /** one Google app serves Google Ads and GA4; one Meta app serves Meta Ads and Instagram */
-  oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig };
+  oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig; klaviyo?: OAuthAppConfig };
   /**
    * In AWS: the Secrets Manager secret (name or ARN) per app that the stack creates and the operator fills
    * with {"client_id","client_secret"} (+ "developer_token" for Google); read when a connect flow needs it.
    */
-  oauthAppSecrets: { google?: string; meta?: string };
+  oauthAppSecrets: { google?: string; meta?: string; klaviyo?: string };
 }
 
 export type OAuthAppName = keyof PlatformsConfig['oauthApps'];
@@ -114,6 +114,7 @@ export type OAuthAppName = keyof PlatformsConfig['oauthApps'];
 export const OAUTH_APP_SETTINGS: Record<OAuthAppName, { clientId: string; clientSecret: string; secret: string }> = {
   google: { clientId: 'TRIBUTARY_GOOGLE_CLIENT_ID', clientSecret: 'TRIBUTARY_GOOGLE_CLIENT_SECRET', secret: 'TRIBUTARY_GOOGLE_APP_SECRET_ID' },
   meta: { clientId: 'TRIBUTARY_META_CLIENT_ID', clientSecret: 'TRIBUTARY_META_CLIENT_SECRET', secret: 'TRIBUTARY_META_APP_SECRET_ID' },
+  klaviyo: { clientId: 'TRIBUTARY_KLAVIYO_CLIENT_ID', clientSecret: 'TRIBUTARY_KLAVIYO_CLIENT_SECRET', secret: 'TRIBUTARY_KLAVIYO_APP_SECRET_ID' },
 };
 
 /** How the extraction pipeline uses the machine it runs on. */
@@ -342,10 +343,12 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
     oauthApps: {
       ...oauthApp(env, 'TRIBUTARY_GOOGLE', 'google', { developerToken: 'TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN' }),
       ...oauthApp(env, 'TRIBUTARY_META', 'meta'),
+      ...oauthApp(env, 'TRIBUTARY_KLAVIYO', 'klaviyo'),
     },
     oauthAppSecrets: {
       ...(optional(env, OAUTH_APP_SETTINGS.google.secret) ? { google: read(env, OAUTH_APP_SETTINGS.google.secret, z.string().min(1)) } : {}),
       ...(optional(env, OAUTH_APP_SETTINGS.meta.secret) ? { meta: read(env, OAUTH_APP_SETTINGS.meta.secret, z.string().min(1)) } : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.klaviyo.secret) ? { klaviyo: read(env, OAUTH_APP_SETTINGS.klaviyo.secret, z.string().min(1)) } : {}),
     },
   };
 
