@@ -21,8 +21,8 @@ describe('normalizeMetricoolPage', () => {
       },
     }), meta('account_timeline_daily'));
     expect(rows).toEqual([
-      { dataType: 'account_timeline_daily', date: '2026-03-08', accountId: '4210002', accountName: 'Northwind Outdoor', extraDimensions: { network: 'instagram' }, impressions: null, extraMetrics: { followers: '1200', engagement: '17' } },
-      { dataType: 'account_timeline_daily', date: '2026-03-09', accountId: '4210002', accountName: 'Northwind Outdoor', extraDimensions: { network: 'instagram' }, impressions: '530', extraMetrics: { followers: '1210' } },
+      { dataType: 'account_timeline_daily', date: '2026-03-08', accountId: '4210002', accountName: 'Northwind Outdoor', extraDimensions: { network: 'instagram', native_platform: 'instagram' }, impressions: null, extraMetrics: { followers: '1200', engagement: '17' } },
+      { dataType: 'account_timeline_daily', date: '2026-03-09', accountId: '4210002', accountName: 'Northwind Outdoor', extraDimensions: { network: 'instagram', native_platform: 'instagram' }, impressions: '530', extraMetrics: { followers: '1210' } },
     ]);
   });
 
@@ -39,7 +39,7 @@ describe('normalizeMetricoolPage', () => {
     }), meta('posts_daily'));
     expect(rows).toEqual([{
       dataType: 'posts_daily', date: '2026-03-08', accountId: '4210002', accountName: 'Northwind Outdoor',
-      extraDimensions: { network: 'tiktok', post_id: '7301234567890123456', post_type: 'VIDEO' },
+      extraDimensions: { network: 'tiktok', native_platform: null, post_id: '7301234567890123456', post_type: 'VIDEO' },
       impressions: '4000', extraMetrics: { likes: '120', comments: '4', shares: '9', engagement: '133' },
     }]);
   });

@@ -11,7 +11,8 @@
 //                           ad metrics (spent → cost, conversionValue → revenue) in the campaign's currency.
 //                           Facebook Ads and Google Ads are the same spend the native Meta Ads and Google Ads
 //                           connectors load: those rows carry `native_platform` (meta_ads / google_ads) so totals
-//                           across platforms leave them out where the project has that native source.
+//                           across platforms leave them out where the project has that native source. Instagram's
+//                           timelines and posts likewise carry native_platform = instagram (the Instagram connector).
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import { FatalConnectorError, type RawPage, type RecordMeta } from '../contract';
 import { RecordShapes } from '../runtime/record-shape';
@@ -22,6 +23,8 @@ export type McAdNetwork = 'facebookads' | 'googleads' | 'tiktokads';
 
 /** The ad networks whose spend a native connector also loads: counted once, through the native source. */
 export const NATIVE_PLATFORM: Record<McAdNetwork, 'meta_ads' | 'google_ads' | null> = { facebookads: 'meta_ads', googleads: 'google_ads', tiktokads: null };
+/** The same for organic networks: Metricool's Instagram account and posts are what the Instagram connector loads. */
+export const NATIVE_SOCIAL_PLATFORM: Partial<Record<McNetwork, 'instagram'>> = { instagram: 'instagram' };
 
 /** Which field of a post carries its id, per network (Metricool's answers differ). */
 export const POST_ID_FIELDS: Record<McNetwork, string> = {
@@ -50,7 +53,7 @@ export interface McCampaignItem {
 
 export type MetricoolPage =
   | { kind: 'account_timeline'; network: McNetwork; responses: Record<string, McResponse<McTimeline>> }
-  | { kind: 'posts'; network: McNetwork; response: McResponse<McPostItem> }
+  | { kind: 'posts'; network: McNetwork; /** posts, or Instagram's and Facebook's reels or stories */ collection?: string; response: McResponse<McPostItem> }
   | { kind: 'ad_campaign'; network: McAdNetwork; campaign: McCampaignItem; response: McResponse<McTimeline> };
 
 const unreadable = (why: string) => new FatalConnectorError(`Metricool page unreadable: ${why}`, 'metricool', `Metricool returned data Tributary cannot read (${why}); the window will be extracted again on the next run.`);
@@ -112,7 +115,7 @@ function timelineRows(page: Extract<MetricoolPage, { kind: 'account_timeline' }>
   }
   const impressionsAt = columns.indexOf('impressions');
   const shapes = new RecordShapes();
-  const dimensions = { network: page.network };
+  const dimensions = { network: page.network, native_platform: NATIVE_SOCIAL_PLATFORM[page.network] ?? null };
   const days = [...byDay.keys()].sort();
   return days.map((date) => {
     const values = byDay.get(date)!;
@@ -167,6 +170,7 @@ function postRows(page: Extract<MetricoolPage, { kind: 'posts' }>, meta: RecordM
   if (!idField) throw unreadable(`posts of an unknown network ${String(page.network)}`);
   const zone = meta.account.timeZone;
   const shapes = new RecordShapes();
+  const nativePlatform = NATIVE_SOCIAL_PLATFORM[page.network] ?? null;
   const out: FactRow[] = new Array(items.length);
   let layout: PostLayout | null = null;
   for (let p = 0; p < items.length; p++) {
@@ -186,7 +190,7 @@ function postRows(page: Extract<MetricoolPage, { kind: 'posts' }>, meta: RecordM
       date,
       accountId: meta.account.id,
       accountName: meta.account.name,
-      extraDimensions: { network: page.network, post_id: String(id), post_type: typeof item.type === 'string' ? item.type : null },
+      extraDimensions: { network: page.network, native_platform: nativePlatform, post_id: String(id), post_type: typeof item.type === 'string' ? item.type : null },
       impressions: layout.impressionsField ? decimal(item[layout.impressionsField]) : null,
       extraMetrics: layout.build(values),
     };

@@ -5,7 +5,7 @@
 //
 // Requests: a date window returns everything (no cursor), so one window costs, per brand,
 //   account_timeline_daily  one call per network and metric (timelines serve one metric a call)
-//   posts_daily             one call per network
+//   posts_daily             one call per network (Instagram and Facebook: posts, reels and stories, three)
 //   ad_campaigns_daily      one campaign list per ad network, then one timeline call per campaign (daily values)
 // plus one settings call to learn which networks the brand has connected (reused for a few minutes).
 import { createHash } from 'node:crypto';
@@ -64,14 +64,19 @@ export const TIMELINE_METRICS: Record<McNetwork, readonly string[]> = {
   bluesky: ['followers', 'engagement'],
 };
 
+/** Reels and stories are not among Instagram's and Facebook's posts: Metricool serves them on paths of their own. */
+export const POST_COLLECTIONS: Record<McNetwork, readonly ('posts' | 'reels' | 'stories')[]> = {
+  instagram: ['posts', 'reels', 'stories'], facebook: ['posts', 'reels', 'stories'], tiktok: ['posts'], linkedin: ['posts'], youtube: ['posts'], pinterest: ['posts'], threads: ['posts'], bluesky: ['posts'],
+};
+
 export const METRICOOL_REPORT_TYPES: readonly ReportTypeInfo[] = [
   // the last two days' reach, views and engagement are still being counted
-  { id: 'account_timeline_daily', name: 'Account timelines by day and network', dimensions: ['date', 'network'], metrics: ['impressions', 'followers', 'reach', 'engagement'], lookbackDays: 3 },
+  { id: 'account_timeline_daily', name: 'Account timelines by day and network', dimensions: ['date', 'network', 'native_platform'], metrics: ['impressions', 'followers', 'reach', 'engagement'], lookbackDays: 3 },
   // a post's lifetime numbers keep growing for about two weeks after it is published
   {
     id: 'posts_daily',
     name: 'Posts by publication day and network (lifetime metrics)',
-    dimensions: ['date', 'network', 'post_id', 'post_type'],
+    dimensions: ['date', 'network', 'native_platform', 'post_id', 'post_type'],
     metrics: ['impressions', 'reach', 'likes', 'comments', 'shares', 'saved', 'clicks', 'engagement'],
     lookbackDays: 14,
   },
@@ -250,11 +255,11 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
         return;
       }
       if (request.reportType === 'posts_daily') {
-        const networks = NETWORKS.filter((n) => connected(brand, n));
-        for (let s = step0; s < networks.length; s++) {
-          const network = networks[s]!;
-          const response = await get<Record<string, unknown>>(ctx, `${network} posts ${window.start}..${window.end}`, `/analytics/posts/${network}`, { ...local, blogId });
-          const body: MetricoolPage = { kind: 'posts', network, response };
+        const steps = NETWORKS.filter((n) => connected(brand, n)).flatMap((network) => POST_COLLECTIONS[network].map((collection) => ({ network, collection })));
+        for (let s = step0; s < steps.length; s++) {
+          const { network, collection } = steps[s]!;
+          const response = await get<Record<string, unknown>>(ctx, `${network} ${collection} ${window.start}..${window.end}`, `/analytics/${collection}/${network}`, { ...local, blogId });
+          const body: MetricoolPage = { kind: 'posts', network, collection, response };
           yield { body, cursor: `${s + 1}.0`, index: index++ };
         }
         return;

@@ -23,16 +23,16 @@ class Collector extends Writable {
   }
 }
 
-/** cost by platform, as the overview asks for it */
-async function costByPlatform(input: Partial<DataQueryInput> = {}): Promise<Record<string, string>> {
+/** cost (or another metric) by platform, as the overview asks for it */
+async function costByPlatform(input: Partial<DataQueryInput> = {}, metric: 'cost' | 'impressions' = 'cost'): Promise<Record<string, string>> {
   const out = new Collector();
   await streamData(
     tdb.db,
-    { organizationId: src.organizationId, projectId: src.projectId, query: DataQuerySchema.parse({ date_range: { start_date: DAY, end_date: DAY }, aggregation: 'total', dimensions: ['platform'], metrics: ['cost'], currency: 'native', ...input }), format: 'json' },
+    { organizationId: src.organizationId, projectId: src.projectId, query: DataQuerySchema.parse({ date_range: { start_date: DAY, end_date: DAY }, aggregation: 'total', dimensions: ['platform'], metrics: [metric], currency: 'native', ...input }), format: 'json' },
     { head: () => out },
   );
-  const rows = (JSON.parse(Buffer.concat(out.chunks).toString()) as { rows: { platform: string; cost: string | number }[] }).rows;
-  return Object.fromEntries(rows.map((r) => [r.platform, String(r.cost)]));
+  const rows = (JSON.parse(Buffer.concat(out.chunks).toString()) as { rows: Record<string, string | number>[] }).rows;
+  return Object.fromEntries(rows.map((r) => [r.platform, String(r[metric])]));
 }
 
 async function addSource(platform: string): Promise<string> {
@@ -79,5 +79,17 @@ describe('rows that mirror a native platform', () => {
     expect(await costByPlatform({ platforms: ['metricool', 'google_ads'] })).toEqual({ metricool: '147.8' });
     await addSource('google_ads');
     expect(await costByPlatform()).toEqual({ meta_ads: '100.25', metricool: '7.05' });
+  });
+
+  it("when the project has an Instagram source, Metricool's Instagram timeline leaves the impressions total; Facebook's organic one stays", async () => {
+    const social = (network: string, nativePlatform: string | null, impressions: number): FactRow => ({
+      dataType: 'account_timeline_daily', date: DAY, accountId: '4210001', accountName: 'Tienda Norte', extraDimensions: { network, native_platform: nativePlatform }, impressions, extraMetrics: { followers: '1200' },
+    });
+    await loadFacts(tdb.db, { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: src.dataSourceId, platform: 'metricool' }, [social('instagram', 'instagram', 500), social('facebook', null, 300)]);
+    // tiktokads 1000 + instagram 500 + facebook 300 (facebookads and googleads are out since their sources exist)
+    expect((await costByPlatform({}, 'impressions')).metricool).toBe('1800');
+    await addSource('instagram');
+    expect((await costByPlatform({}, 'impressions')).metricool).toBe('1300');
+    expect((await costByPlatform({ platforms: ['metricool'] }, 'impressions')).metricool).toBe('3800');
   });
 });

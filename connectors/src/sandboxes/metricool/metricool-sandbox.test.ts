@@ -48,6 +48,12 @@ describe('Metricool sandbox', () => {
     expect(tiktok.body.data.every((p: { publishedAt: { timezone: string }; videoId: string }) => p.publishedAt.timezone === 'UTC' && typeof p.videoId === 'string')).toBe(true);
     const ig = await get('/analytics/posts/instagram', { blogId: '4210001', from: '2026-02-01T00:00:00', to: '2026-03-10T23:59:59' });
     expect(ig.body.data[0].publishedAt.timezone).toBe('Europe/Madrid');
+    // reels and stories are not among the posts: each has its own path, on Instagram and Facebook only
+    const types = (r: { body: { data: { type: string }[] } }) => new Set(r.body.data.map((p) => p.type));
+    expect(types(ig).has('REEL') || types(ig).has('STORY')).toBe(false);
+    expect(types(await get('/analytics/reels/instagram', { blogId: '4210001', from: '2026-02-01T00:00:00', to: '2026-03-10T23:59:59' }))).toEqual(new Set(['REEL']));
+    expect(types(await get('/analytics/stories/instagram', { blogId: '4210001', from: '2026-02-01T00:00:00', to: '2026-03-10T23:59:59' }))).toEqual(new Set(['STORY']));
+    expect((await get('/analytics/reels/tiktok', { blogId: '4210001', from: '2026-02-01T00:00:00', to: '2026-03-10T23:59:59' })).status).toBe(404);
     const campaigns = await get('/analytics/campaigns/facebookads', { blogId: '4210001', from: '2026-02-01T00:00:00', to: '2026-03-10T23:59:59' });
     const first = campaigns.body.data[0];
     expect(typeof first.id).toBe('number');

@@ -9,6 +9,7 @@
 //   - timelines take `from`/`to` with the brand's offset and a `timezone`, and answer local midnights with the
 //     offset (`2026-01-01T00:00:00+0100`), newest first; posts take local times without an offset;
 //   - TikTok posts carry their publication time in UTC, the other networks in the brand's time zone;
+//   - Instagram's and Facebook's reels and stories are not among the posts: /reels/… and /stories/… serve them;
 //   - settings name networks differently from the analytics paths (`linkedinCompany`, `adwords`, `facebookAds`);
 //   - Meta and TikTok campaign ids do not fit a double: they are strings; Metricool's own campaign id is a number;
 //   - no rate-limit headers; a 429 carries Retry-After only when the fault says so.
@@ -22,7 +23,10 @@ import { startSandbox, type RunningSandbox, type SandboxPlatform, type SandboxRe
 import { sandboxService } from '../base/sandbox-service';
 import { sandboxSettings } from '../sandbox-settings';
 import { localToEpoch, localAt, offsetMinutes, formatOffset } from '../../metricool/zone-time';
-import { BRAND_KEYS, MC_AD_NETWORKS, MC_NETWORKS, MetricoolWorld, POST_SHAPES, TIMELINE_METRICS, type BrandSpec, type McAdNetwork, type McBrand, type McNetwork } from './metricool-world';
+import {
+  BRAND_KEYS, MC_AD_NETWORKS, MC_NETWORKS, MetricoolWorld, POST_COLLECTIONS, POST_SHAPES, TIMELINE_METRICS, postCollection,
+  type BrandSpec, type McAdNetwork, type McBrand, type McNetwork, type McPostCollection,
+} from './metricool-world';
 
 /** The demo login: not a secret anywhere (the sandbox accepts it until a fault says otherwise). */
 export const METRICOOL_DEMO_TOKEN = 'MCSANDBOXDEMOTOKEN0000000000000000000000000000000000000000000001';
@@ -183,21 +187,24 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
       }),
     },
     {
+      // posts, and Instagram's and Facebook's reels and stories, each on its own path
       name: 'posts',
       method: 'GET',
-      path: /^\/api\/v2\/analytics\/posts\/([a-z]+)$/,
+      path: /^\/api\/v2\/analytics\/(posts|reels|stories)\/([a-z]+)$/,
       handle: handled('posts', true, (req, brand) => {
-        const network = req.params[0] as McNetwork;
+        const collection = req.params[0] as McPostCollection;
+        const network = req.params[1] as McNetwork;
         const fromRaw = req.url.searchParams.get('from') ?? '';
         const toRaw = req.url.searchParams.get('to') ?? '';
         const from = localDay(req, 'from');
         const to = localDay(req, 'to');
-        if (!MC_NETWORKS.includes(network)) throw springError(req, 404, 'Not Found', `No posts endpoint for ${network}`);
+        if (!MC_NETWORKS.includes(network) || !POST_COLLECTIONS[network].includes(collection)) throw springError(req, 404, 'Not Found', `No ${collection} endpoint for ${network}`);
         if (!world.hasNetwork(brand, network)) return { data: [] };
         const shape = POST_SHAPES[network];
         const data = [];
         for (const day of world.days(from, to)) {
           for (const post of world.postsOn(brand, network, day)) {
+            if (postCollection(post.type) !== collection) continue;
             if (post.localDateTime < fromRaw.slice(0, 19) || post.localDateTime > toRaw.slice(0, 19)) continue;
             // TikTok's publication time is UTC; the other networks' the brand's
             const publishedAt = network === 'tiktok'

@@ -36,8 +36,8 @@ export const TIMELINE_METRICS: Record<McNetwork, readonly string[]> = {
 
 /** Each network's post metrics (lifetime), and the field that carries the post's id. */
 export const POST_SHAPES: Record<McNetwork, { idField: string; types: readonly string[]; metrics: readonly string[] }> = {
-  instagram: { idField: 'postId', types: ['FEED_IMAGE', 'CAROUSEL_ALBUM', 'REEL'], metrics: ['views', 'reach', 'likes', 'comments', 'shares', 'saved'] },
-  facebook: { idField: 'postId', types: ['photo', 'link', 'video'], metrics: ['impressions', 'reach', 'reactions', 'comments', 'shares', 'clicks'] },
+  instagram: { idField: 'postId', types: ['FEED_IMAGE', 'CAROUSEL_ALBUM', 'REEL', 'STORY'], metrics: ['views', 'reach', 'likes', 'comments', 'shares', 'saved'] },
+  facebook: { idField: 'postId', types: ['photo', 'link', 'video', 'reel', 'story'], metrics: ['impressions', 'reach', 'reactions', 'comments', 'shares', 'clicks'] },
   tiktok: { idField: 'videoId', types: ['VIDEO'], metrics: ['views', 'reach', 'likes', 'comments', 'shares'] },
   linkedin: { idField: 'postId', types: ['post', 'article'], metrics: ['impressions', 'likes', 'comments', 'shares', 'clicks'] },
   youtube: { idField: 'videoId', types: ['video', 'short'], metrics: ['views', 'likes', 'dislikes', 'comments', 'shares'] },
@@ -45,6 +45,14 @@ export const POST_SHAPES: Record<McNetwork, { idField: string; types: readonly s
   threads: { idField: 'postId', types: ['TEXT_POST', 'IMAGE'], metrics: ['views', 'likes', 'replies', 'reposts', 'quotes'] },
   bluesky: { idField: 'uri', types: ['post'], metrics: ['likes', 'replies', 'reposts', 'quotes'] },
 };
+/** Metricool serves Instagram's and Facebook's reels and stories on endpoints of their own, not among the posts. */
+export type McPostCollection = 'posts' | 'reels' | 'stories';
+export const POST_COLLECTIONS: Record<McNetwork, readonly McPostCollection[]> = {
+  instagram: ['posts', 'reels', 'stories'], facebook: ['posts', 'reels', 'stories'], tiktok: ['posts'], linkedin: ['posts'], youtube: ['posts'], pinterest: ['posts'], threads: ['posts'], bluesky: ['posts'],
+};
+export function postCollection(type: string): McPostCollection {
+  return /^reels?$/i.test(type) ? 'reels' : /^stor(y|ies)$/i.test(type) ? 'stories' : 'posts';
+}
 /** metrics that are not interactions: everything else counts toward a post's engagement */
 const NOT_ENGAGEMENT = new Set(['views', 'impressions', 'reach', 'outboundClicks']);
 
