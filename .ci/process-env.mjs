@@ -4,7 +4,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOTS = ['shared/src', 'connectors/src', 'functions/src', 'infra/bin', 'infra/lib', 'infra/local', 'infra/rehearsal', 'frontend/src'];
+const ROOTS = [
+  'shared/src',
+  'connectors/src',
+  'functions/src',
+  'infra/bin',
+  'infra/lib',
+  'infra/local',
+  'infra/rehearsal',
+  'frontend/src',
+];
 const READERS = new Set(['shared/src/config/config.ts', 'connectors/src/sandboxes/sandbox-settings.ts']);
 const TEST = /(\.test\.tsx?$|^(shared|connectors|functions)\/src\/testing\/)/;
 
@@ -27,9 +36,12 @@ const breaches = [];
 for (const root of ROOTS) {
   for (const file of files(root)) {
     if (READERS.has(file) || TEST.test(file)) continue;
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if (/\bprocess\.env\b/.test(line) && !/^\s*(\/\/|\*)/.test(line)) breaches.push(`${file}:${i + 1}: ${line.trim()}`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/\bprocess\.env\b/.test(line) && !/^\s*(\/\/|\*)/.test(line))
+          breaches.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
   }
 }
 if (breaches.length) {

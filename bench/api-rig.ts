@@ -37,7 +37,11 @@ export interface ApiRig {
   stop(): Promise<void>;
 }
 
-export async function startApiRig(serverAdminUrl: string, name: string, env: Record<string, string> = {}): Promise<ApiRig> {
+export async function startApiRig(
+  serverAdminUrl: string,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<ApiRig> {
   const home = await mkdtemp(path.join(os.tmpdir(), `tributary-bench-${name}-`));
   const scratch = await createScratchDb(serverAdminUrl, name);
   await ensureLoginRole(serverAdminUrl, 'tributary_bench_web', 'bench', 'web');
@@ -70,7 +74,11 @@ export async function startApiRig(serverAdminUrl: string, name: string, env: Rec
     const webhookServerErrors: unknown[] = [];
     const signingSecret = randomBytes(32);
     hookDb = createDatabase({ kind: 'url', url: webUrl.toString(), maxConnections: 10 });
-    hooks = await startWebhookServer({ db: hookDb, signingSecret, onServerError: (error) => void webhookServerErrors.push(error) });
+    hooks = await startWebhookServer({
+      db: hookDb,
+      signingSecret,
+      onServerError: (error) => void webhookServerErrors.push(error),
+    });
     const config = loadConfig({
       TRIBUTARY_ENV: 'local',
       TRIBUTARY_HOME: home,
@@ -91,16 +99,31 @@ export async function startApiRig(serverAdminUrl: string, name: string, env: Rec
     });
     // the outbox mailer announces each invitation on stdout, where `--json` prints figures: announced on stderr here
     const outbox = path.join(home, 'outbox.ndjson');
-    adapters = { ...createAdapters(config), mailer: new OutboxMailer(outbox, (line) => process.stderr.write(`${line}\n`)) };
+    adapters = {
+      ...createAdapters(config),
+      mailer: new OutboxMailer(outbox, (line) => process.stderr.write(`${line}\n`)),
+    };
     const logger = new Logger({ serviceName: 'bench', logLevel: 'ERROR' });
-    const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 1_000_000, windowSeconds: 60 }, standard: { limit: 1_000_000, windowSeconds: 60 } } });
-    server = await startApiServer({ routes: managementApiRoutes(deps), port: await freePort(), allowedOrigin: dashboardOrigin });
+    const deps = createApiDeps(adapters, {
+      logger,
+      rateLimits: { auth: { limit: 1_000_000, windowSeconds: 60 }, standard: { limit: 1_000_000, windowSeconds: 60 } },
+    });
+    server = await startApiServer({
+      routes: managementApiRoutes(deps),
+      port: await freePort(),
+      allowedOrigin: dashboardOrigin,
+    });
     const apiUrl = server.url;
     const api: ApiRig['api'] = async (method, pathAndQuery, token, body) => {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(new URL(pathAndQuery, apiUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+      const res = await fetch(new URL(pathAndQuery, apiUrl), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: 'manual',
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {
@@ -111,7 +134,11 @@ export async function startApiRig(serverAdminUrl: string, name: string, env: Rec
       return { status: res.status, body: parsed };
     };
     const signUp: ApiRig['signUp'] = async (email) => {
-      const reg = await api('POST', '/api/v1/auth/register', undefined, { email, password: RIG_PASSWORD, first_name: 'Bench' });
+      const reg = await api('POST', '/api/v1/auth/register', undefined, {
+        email,
+        password: RIG_PASSWORD,
+        first_name: 'Bench',
+      });
       if (reg.status !== 202) throw new Error(`register ${email}: ${reg.status} ${JSON.stringify(reg.body)}`);
       await cognito!.admin.setEmail(cognito!, email, email, true);
       const login = await api('POST', '/api/v1/auth/login', undefined, { email, password: RIG_PASSWORD });

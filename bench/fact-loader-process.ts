@@ -29,12 +29,27 @@ async function main() {
   const db = createDatabase({ kind: 'url', url: input.url, maxConnections: 4 });
   try {
     // warm the hashing code and the connection on another data source, in other months
-    await loadFacts(db, input.warmTarget, syntheticFacts({ days: 3, rowsPerDay: Math.min(input.rowsPerDay, 5_000), startDate: '2025-01-01' }));
+    await loadFacts(
+      db,
+      input.warmTarget,
+      syntheticFacts({ days: 3, rowsPerDay: Math.min(input.rowsPerDay, 5_000), startDate: '2025-01-01' }),
+    );
     const restingRss = process.memoryUsage().rss;
     const t = performance.now();
-    const result = await loadFacts(db, input.target, syntheticFacts({ days: input.days, rowsPerDay: input.rowsPerDay, changedFraction: 0.05, version: 0 }));
+    const result = await loadFacts(
+      db,
+      input.target,
+      syntheticFacts({ days: input.days, rowsPerDay: input.rowsPerDay, changedFraction: 0.05, version: 0 }),
+    );
     const ms = performance.now() - t;
-    const out: LoaderProcessOutput = { inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, ms, restingRss, peakRss: peakRssBytes() };
+    const out: LoaderProcessOutput = {
+      inserted: result.inserted,
+      updated: result.updated,
+      unchanged: result.unchanged,
+      ms,
+      restingRss,
+      peakRss: peakRssBytes(),
+    };
     process.stdout.write(JSON.stringify(out) + '\n');
   } finally {
     await db.close();

@@ -21,7 +21,9 @@ export async function bundleBenchProcess(name: string): Promise<{ file: string; 
     outfile: file,
     external: ['pg-native'],
     // CommonJS dependencies bundled into ESM still call require()
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     logLevel: 'error',
   });
   return { file, dispose: () => rm(dir, { recursive: true, force: true }) };

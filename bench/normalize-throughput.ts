@@ -11,7 +11,11 @@ const ROUNDS = 41;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
-export function normalizeThroughput(name: string, connector: Pick<Connector<unknown>, 'normalize'>, pages: readonly { page: RawPage; meta: RecordMeta }[]): BenchFigure {
+export function normalizeThroughput(
+  name: string,
+  connector: Pick<Connector<unknown>, 'normalize'>,
+  pages: readonly { page: RawPage; meta: RecordMeta }[],
+): BenchFigure {
   const texts = pages.map(({ page }) => JSON.stringify(page.body));
   let rows = 0;
   for (const { page, meta } of pages) rows += connector.normalize(page, meta).length;
@@ -38,5 +42,12 @@ export function normalizeThroughput(name: string, connector: Pick<Connector<unkn
   }
   const ours = rows / (median(normalizeMs) / 1000);
   const baseline = rows / (median(parseMs) / 1000);
-  return { figure: `${name} normalize throughput (${rows} rows; medians of ${ROUNDS} alternating rounds)`, ours, baseline, unit: 'rows/s', ratio: ours / baseline, goal: 'ratio >= 0.5 of JSON.parse of the same pages' };
+  return {
+    figure: `${name} normalize throughput (${rows} rows; medians of ${ROUNDS} alternating rounds)`,
+    ours,
+    baseline,
+    unit: 'rows/s',
+    ratio: ours / baseline,
+    goal: 'ratio >= 0.5 of JSON.parse of the same pages',
+  };
 }

@@ -25,10 +25,14 @@ async function startLimitedFront(target: string, latencyMs: number, perSecond: n
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const ads = /googleAds:searchStream|googleAds:search|customers:listAccessibleCustomers/.test(req.url ?? '');
     const forward = () => {
-      const upstream = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const upstream = httpRequest(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       upstream.on('error', () => res.writeHead(502).end());
       req.pipe(upstream);
     };
@@ -43,7 +47,29 @@ async function startLimitedFront(target: string, latencyMs: number, perSecond: n
       const retry = Math.max(1, Math.ceil((windowStart + 1000 - now) / 1000));
       req.resume();
       const error = {
-        error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.ads.googleads.v25.errors.GoogleAdsFailure', errors: [{ errorCode: { quotaError: 'RESOURCE_TEMPORARILY_EXHAUSTED' }, message: `Too many requests. Retry in ${retry} seconds.`, details: { quotaErrorDetails: { rateScope: 'DEVELOPER', rateName: 'Number of operations for basic access', retryDelay: `${retry}s` } } }] }] },
+        error: {
+          code: 429,
+          message: 'Resource has been exhausted (e.g. check quota).',
+          status: 'RESOURCE_EXHAUSTED',
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.ads.googleads.v25.errors.GoogleAdsFailure',
+              errors: [
+                {
+                  errorCode: { quotaError: 'RESOURCE_TEMPORARILY_EXHAUSTED' },
+                  message: `Too many requests. Retry in ${retry} seconds.`,
+                  details: {
+                    quotaErrorDetails: {
+                      rateScope: 'DEVELOPER',
+                      rateName: 'Number of operations for basic access',
+                      retryDelay: `${retry}s`,
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
       };
       // searchStream answers a JSON array of messages, errors included; the unary calls answer the object
       const stream = /googleAds:searchStream/.test(req.url ?? '');
@@ -72,7 +98,10 @@ async function startLimitedFront(target: string, latencyMs: number, perSecond: n
  * its own machines, here it would take the pipeline's cores. OAuth calls and new calls pass through.
  */
 async function startReplayFront(target: string) {
-  const recorded = new Map<string, { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>();
+  const recorded = new Map<
+    string,
+    { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+  >();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -85,21 +114,25 @@ async function startReplayFront(target: string) {
         res.writeHead(hit.status, hit.headers).end(hit.body);
         return;
       }
-      const upstream = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (up) => {
-        const body: Buffer[] = [];
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.on('data', (c: Buffer) => {
-          body.push(c);
-          res.write(c);
-        });
-        up.on('end', () => {
-          res.end();
-          if (ads && up.statusCode === 200) {
-            const { 'transfer-encoding': _chunked, 'content-length': _length, ...headers } = up.headers;
-            recorded.set(key, { status: 200, headers, body: Buffer.concat(body) });
-          }
-        });
-      });
+      const upstream = httpRequest(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+        (up) => {
+          const body: Buffer[] = [];
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.on('data', (c: Buffer) => {
+            body.push(c);
+            res.write(c);
+          });
+          up.on('end', () => {
+            res.end();
+            if (ads && up.statusCode === 200) {
+              const { 'transfer-encoding': _chunked, 'content-length': _length, ...headers } = up.headers;
+              recorded.set(key, { status: 200, headers, body: Buffer.concat(body) });
+            }
+          });
+        },
+      );
       upstream.on('error', () => res.writeHead(502).end());
       upstream.end(requestBody);
     });
@@ -110,12 +143,28 @@ async function startReplayFront(target: string) {
 
 async function main() {
   const env = process.env;
-  const sandbox = await startGoogleSandbox({ today: env.BENCH_TODAY!, adGroupsPerCampaign: Number(env.BENCH_AD_GROUPS ?? 2), adsPerAdGroup: Number(env.BENCH_ADS ?? 2) });
-  const s3 = await startS3rver({ port: await freePort(), directory: env.BENCH_S3_DIR!, buckets: [env.BENCH_RAW_BUCKET!] });
+  const sandbox = await startGoogleSandbox({
+    today: env.BENCH_TODAY!,
+    adGroupsPerCampaign: Number(env.BENCH_AD_GROUPS ?? 2),
+    adsPerAdGroup: Number(env.BENCH_ADS ?? 2),
+  });
+  const s3 = await startS3rver({
+    port: await freePort(),
+    directory: env.BENCH_S3_DIR!,
+    buckets: [env.BENCH_RAW_BUCKET!],
+  });
   const replay = await startReplayFront(sandbox.url);
   // the limited front answers with the replay's bytes: its latency stands for the platform's whole answer time
   const front = await startLimitedFront(replay.url, Number(env.BENCH_LATENCY_MS ?? 400), Number(env.BENCH_RATE ?? 5));
-  process.stdout.write(JSON.stringify({ sandboxUrl: sandbox.url, demoRefreshToken: sandbox.demoRefreshToken, s3Endpoint: s3.endpoint, limitedUrl: front.url, replayUrl: replay.url }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      sandboxUrl: sandbox.url,
+      demoRefreshToken: sandbox.demoRefreshToken,
+      s3Endpoint: s3.endpoint,
+      limitedUrl: front.url,
+      replayUrl: replay.url,
+    }) + '\n',
+  );
   for await (const line of createInterface({ input: process.stdin })) {
     if (line.trim() === 'stats') process.stdout.write(JSON.stringify(front.takeStats()) + '\n');
     if (line.trim() === 'stop') break;

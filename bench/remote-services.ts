@@ -12,11 +12,28 @@ export interface RemoteServices {
   stop(): Promise<void>;
 }
 
-export async function startRemoteServices(options: { today: string; s3Dir: string; rawBucket: string; adGroups?: number; ads?: number }): Promise<RemoteServices> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'remote-services-process.ts')], {
-    env: { ...process.env, BENCH_TODAY: options.today, BENCH_AD_GROUPS: String(options.adGroups ?? 2), BENCH_ADS: String(options.ads ?? 2), BENCH_S3_DIR: options.s3Dir, BENCH_RAW_BUCKET: options.rawBucket },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+export async function startRemoteServices(options: {
+  today: string;
+  s3Dir: string;
+  rawBucket: string;
+  adGroups?: number;
+  ads?: number;
+}): Promise<RemoteServices> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'remote-services-process.ts')],
+    {
+      env: {
+        ...process.env,
+        BENCH_TODAY: options.today,
+        BENCH_AD_GROUPS: String(options.adGroups ?? 2),
+        BENCH_ADS: String(options.ads ?? 2),
+        BENCH_S3_DIR: options.s3Dir,
+        BENCH_RAW_BUCKET: options.rawBucket,
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error('the remote services process exited');

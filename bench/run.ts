@@ -18,18 +18,27 @@ function print(f: BenchFigure) {
     return;
   }
   const n = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
-  process.stdout.write(`${f.figure}: ours ${n(f.ours)} ${f.unit} | baseline ${n(f.baseline)} ${f.unit} | ratio ${f.ratio.toFixed(2)} | goal ${f.goal}\n`);
+  process.stdout.write(
+    `${f.figure}: ours ${n(f.ours)} ${f.unit} | baseline ${n(f.baseline)} ${f.unit} | ratio ${f.ratio.toFixed(2)} | goal ${f.goal}\n`,
+  );
 }
 
 async function main() {
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'suites');
   // a suite's file is <name>.bench.ts; filter before importing, since some suites load heavy SDKs
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.ts') && (!only || only.includes(f.slice(0, -'.bench.ts'.length)))).sort();
+  const files = (await readdir(dir))
+    .filter((f) => f.endsWith('.bench.ts') && (!only || only.includes(f.slice(0, -'.bench.ts'.length))))
+    .sort();
   const suites: BenchSuite[] = [];
   for (const f of files) suites.push((await import(pathToFileURL(path.join(dir, f)).href)).default as BenchSuite);
-  if (suites.length === 0) throw new Error(only ? `no bench suite named ${only.join(' or ')}` : 'no bench suites found');
+  if (suites.length === 0)
+    throw new Error(only ? `no bench suite named ${only.join(' or ')}` : 'no bench suites found');
 
-  const pg = await startEmbeddedPostgres({ dataDir: path.join(os.tmpdir(), `tributary-bench-pg-${process.pid}`), port: await freePort(), ephemeral: true });
+  const pg = await startEmbeddedPostgres({
+    dataDir: path.join(os.tmpdir(), `tributary-bench-pg-${process.pid}`),
+    port: await freePort(),
+    ephemeral: true,
+  });
   let failed = false;
   try {
     for (const suite of suites) {

@@ -6,12 +6,21 @@ import { startWebhookServer } from '@tributary/functions/webhooks/webhook-server
 import { peakRssBytes } from './peak-rss';
 
 async function main() {
-  const db = createDatabase({ kind: 'url', url: process.env.BENCH_DB_URL!, maxConnections: Number(process.env.BENCH_DB_MAX_CONNECTIONS ?? 4) });
+  const db = createDatabase({
+    kind: 'url',
+    url: process.env.BENCH_DB_URL!,
+    maxConnections: Number(process.env.BENCH_DB_MAX_CONNECTIONS ?? 4),
+  });
   const server = await startWebhookServer({ db, signingSecret: Buffer.from(process.env.BENCH_SECRET!, 'base64') });
   process.stdout.write(JSON.stringify({ url: server.url }) + '\n');
   process.stdin.on('data', (d) => {
-    if (String(d).includes('rss')) process.stdout.write(JSON.stringify({ maxRssKb: Math.round(peakRssBytes() / 1024) }) + '\n');
-    if (String(d).includes('stop')) void server.close().then(() => db.close()).then(() => process.exit(0));
+    if (String(d).includes('rss'))
+      process.stdout.write(JSON.stringify({ maxRssKb: Math.round(peakRssBytes() / 1024) }) + '\n');
+    if (String(d).includes('stop'))
+      void server
+        .close()
+        .then(() => db.close())
+        .then(() => process.exit(0));
   });
 }
 

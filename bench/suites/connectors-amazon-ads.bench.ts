@@ -14,7 +14,11 @@ import type { AmazonCredential } from '../../connectors/src/amazon-ads/amazon-oa
 import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
 import { runExtract } from '../../connectors/src/runtime/call';
 import { addDays } from '../../connectors/src/sandboxes/base/days';
-import { AMAZON_DEMO_CLIENT, amazonSandboxBaseUrls, startAmazonSandbox } from '../../connectors/src/sandboxes/amazon/amazon-sandbox';
+import {
+  AMAZON_DEMO_CLIENT,
+  amazonSandboxBaseUrls,
+  startAmazonSandbox,
+} from '../../connectors/src/sandboxes/amazon/amazon-sandbox';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { BenchFigure, BenchSuite } from '../harness';
 import { normalizeThroughput } from '../normalize-throughput';
@@ -26,7 +30,8 @@ const ROUTES = ['reports.create', 'reports.get', 'reports.download'];
 
 function windows(start: string, end: string) {
   const out: { start: string; end: string }[] = [];
-  for (let s = start; s <= end; s = addDays(s, 31)) out.push({ start: s, end: addDays(s, 30) < end ? addDays(s, 30) : end });
+  for (let s = start; s <= end; s = addDays(s, 31))
+    out.push({ start: s, end: addDays(s, 30) < end ? addDays(s, 30) : end });
   return out;
 }
 
@@ -61,7 +66,8 @@ const suite: BenchSuite = {
             let resumeCursor: string | null = null;
             for (;;) {
               try {
-                for await (const page of runExtract(connector, ctx, { ...request, resumeCursor })) pages.push({ page, meta: request });
+                for await (const page of runExtract(connector, ctx, { ...request, resumeCursor }))
+                  pages.push({ page, meta: request });
                 break;
               } catch (err) {
                 if (!(err instanceof ReportNotReadyError)) throw err;

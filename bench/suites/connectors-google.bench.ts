@@ -11,7 +11,12 @@ import type { GoogleCredential } from '../../connectors/src/google-ads/google-oa
 import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
 import { runExtract } from '../../connectors/src/runtime/call';
 import { addDays } from '../../connectors/src/sandboxes/base/days';
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '../../connectors/src/sandboxes/google/google-sandbox';
+import {
+  GOOGLE_DEMO_CLIENT,
+  GOOGLE_DEMO_DEVELOPER_TOKEN,
+  startGoogleSandbox,
+  type GoogleSandbox,
+} from '../../connectors/src/sandboxes/google/google-sandbox';
 import type { BenchFigure, BenchSuite } from '../harness';
 import { normalizeThroughput } from '../normalize-throughput';
 
@@ -21,8 +26,18 @@ const WINDOW = { start: addDays(TODAY, -89), end: TODAY };
 function context(sandbox: GoogleSandbox, connector: Connector<GoogleCredential>): ConnectorContext<GoogleCredential> {
   const quiet = () => undefined;
   return {
-    credential: { refreshToken: sandbox.demoRefreshToken, clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN },
-    baseUrls: { google_ads: sandbox.url, google_oauth_token: sandbox.url, ga4_data: sandbox.url, ga4_admin: sandbox.url },
+    credential: {
+      refreshToken: sandbox.demoRefreshToken,
+      clientId: GOOGLE_DEMO_CLIENT.clientId,
+      clientSecret: GOOGLE_DEMO_CLIENT.clientSecret,
+      developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN,
+    },
+    baseUrls: {
+      google_ads: sandbox.url,
+      google_oauth_token: sandbox.url,
+      ga4_data: sandbox.url,
+      ga4_admin: sandbox.url,
+    },
     rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), connector.rateLimits),
     logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
   };
@@ -34,7 +49,13 @@ interface Extracted {
   minimum: number;
 }
 
-async function extractAll(sandbox: GoogleSandbox, connector: Connector<GoogleCredential>, reportType: string, route: string, minimumFor: (rows: number) => number): Promise<Extracted> {
+async function extractAll(
+  sandbox: GoogleSandbox,
+  connector: Connector<GoogleCredential>,
+  reportType: string,
+  route: string,
+  minimumFor: (rows: number) => number,
+): Promise<Extracted> {
   const ctx = context(sandbox, connector);
   ctx.credential = await connector.refresh!(ctx);
   const { accounts } = await connector.discover(ctx);
@@ -54,7 +75,14 @@ async function extractAll(sandbox: GoogleSandbox, connector: Connector<GoogleCre
 }
 
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
-  return { figure: `${name} requests for a 90-day extraction`, ours: extracted.requests, baseline: extracted.minimum, unit: 'requests', ratio: extracted.requests / extracted.minimum, goal: `ratio <= 1.1 (lower is better; minimum: ${how})` };
+  return {
+    figure: `${name} requests for a 90-day extraction`,
+    ours: extracted.requests,
+    baseline: extracted.minimum,
+    unit: 'requests',
+    ratio: extracted.requests / extracted.minimum,
+    goal: `ratio <= 1.1 (lower is better; minimum: ${how})`,
+  };
 }
 
 const suite: BenchSuite = {
@@ -66,7 +94,9 @@ const suite: BenchSuite = {
       const ads = await extractAll(sandbox, googleAdsConnector, 'ad_daily', 'google_ads.searchStream', () => 1);
       const ga4Connector = createGa4Connector();
       log('extracting 90 days of GA4 traffic from the sandbox');
-      const ga4 = await extractAll(sandbox, ga4Connector, 'traffic_daily', 'ga4.runReport', (rows) => Math.max(1, Math.ceil(rows / GA4_PAGE_ROWS)));
+      const ga4 = await extractAll(sandbox, ga4Connector, 'traffic_daily', 'ga4.runReport', (rows) =>
+        Math.max(1, Math.ceil(rows / GA4_PAGE_ROWS)),
+      );
       return [
         normalizeThroughput('google_ads', googleAdsConnector, ads.pages),
         requests('google_ads', ads, 'one searchStream per account and window'),

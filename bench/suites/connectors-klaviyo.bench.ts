@@ -24,7 +24,8 @@ const SERIES_MAX_DAYS = 60;
 
 function windows(w: { start: string; end: string }, days: number): { start: string; end: string }[] {
   const out = [];
-  const add = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+  const add = (d: string, n: number) =>
+    new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
   for (let s = w.start; s <= w.end; s = add(s, days)) {
     const e = add(s, days - 1);
     out.push({ start: s, end: e < w.end ? e : w.end });
@@ -48,7 +49,10 @@ const suite: BenchSuite = {
         const ctx: ConnectorContext<KlaviyoCredential> = {
           credential: { apiKey: sandbox.keys[a.id]! },
           baseUrls: { klaviyo_api: sandbox.url },
-          rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), connector.rateLimits, { now: clock.now, sleep: clock.sleep }),
+          rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), connector.rateLimits, {
+            now: clock.now,
+            sleep: clock.sleep,
+          }),
           logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
           now: clock.now,
           sleep: clock.sleep,
@@ -64,13 +68,18 @@ const suite: BenchSuite = {
             for await (const page of runExtract(connector, ctx, { account, reportType, window, options })) {
               pages.push({ page, meta });
               const body = page.body as { day?: string; response: { data: { attributes: { results: unknown[] } } } };
-              if (reportType === 'campaign_daily') campaignRowsByDay.set(body.day!, (campaignRowsByDay.get(body.day!) ?? 0) + body.response.data.attributes.results.length);
+              if (reportType === 'campaign_daily')
+                campaignRowsByDay.set(
+                  body.day!,
+                  (campaignRowsByDay.get(body.day!) ?? 0) + body.response.data.attributes.results.length,
+                );
               else if (window.start === WINDOW.start) flowGroupings += body.response.data.attributes.results.length;
             }
           }
         }
         const after = sandbox.requests().byRoute;
-        const reports = (r: Record<string, number>) => (r['campaign-values-reports'] ?? 0) + (r['flow-series-reports'] ?? 0);
+        const reports = (r: Record<string, number>) =>
+          (r['campaign-values-reports'] ?? 0) + (r['flow-series-reports'] ?? 0);
         ours += reports(after) - reports(before);
         for (const rows of campaignRowsByDay.values()) minimum += Math.max(1, Math.ceil(rows / PAGE_SIZE));
         minimum += Math.ceil(90 / SERIES_MAX_DAYS) * Math.max(1, Math.ceil(flowGroupings / PAGE_SIZE));

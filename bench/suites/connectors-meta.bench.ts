@@ -39,7 +39,14 @@ function context(sandbox: MetaSandbox, connector: Connector<MetaCredential>): Co
   };
 }
 
-async function extractAll(sandbox: MetaSandbox, connector: Connector<MetaCredential>, reportType: string, window: { start: string; end: string }, routes: string[], minimumFor: (rows: number) => number): Promise<Extracted> {
+async function extractAll(
+  sandbox: MetaSandbox,
+  connector: Connector<MetaCredential>,
+  reportType: string,
+  window: { start: string; end: string },
+  routes: string[],
+  minimumFor: (rows: number) => number,
+): Promise<Extracted> {
   const ctx = context(sandbox, connector);
   const { accounts } = await connector.discover(ctx);
   sandbox.resetRequests();
@@ -59,7 +66,14 @@ async function extractAll(sandbox: MetaSandbox, connector: Connector<MetaCredent
 }
 
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
-  return { figure: `${name} requests for a 90-day extraction`, ours: extracted.requests, baseline: extracted.minimum, unit: 'requests', ratio: extracted.requests / extracted.minimum, goal: `ratio <= 1.1 (lower is better; minimum: ${how})` };
+  return {
+    figure: `${name} requests for a 90-day extraction`,
+    ours: extracted.requests,
+    baseline: extracted.minimum,
+    unit: 'requests',
+    ratio: extracted.requests / extracted.minimum,
+    goal: `ratio <= 1.1 (lower is better; minimum: ${how})`,
+  };
 }
 
 const suite: BenchSuite = {
@@ -69,10 +83,24 @@ const suite: BenchSuite = {
     try {
       const metaAds = createMetaAdsConnector({ pageSize: PAGE_SIZE });
       log('extracting 90 days of ad-level Meta Ads insights from the sandbox');
-      const ads = await extractAll(sandbox, metaAds, 'ad_daily', ADS_WINDOW, ['insights', 'insights_async_create', 'report_run_status', 'report_run_insights'], (rows) => 2 + Math.max(1, Math.ceil(rows / PAGE_SIZE)));
+      const ads = await extractAll(
+        sandbox,
+        metaAds,
+        'ad_daily',
+        ADS_WINDOW,
+        ['insights', 'insights_async_create', 'report_run_status', 'report_run_insights'],
+        (rows) => 2 + Math.max(1, Math.ceil(rows / PAGE_SIZE)),
+      );
       const instagram = createInstagramConnector();
       log('extracting 90 days of Instagram account insights from the sandbox');
-      const ig = await extractAll(sandbox, instagram, 'account_daily', IG_WINDOW, ['ig_insights'], () => Math.ceil(90 / 30) + 90);
+      const ig = await extractAll(
+        sandbox,
+        instagram,
+        'account_daily',
+        IG_WINDOW,
+        ['ig_insights'],
+        () => Math.ceil(90 / 30) + 90,
+      );
       return [
         normalizeThroughput('meta_ads', metaAds, ads.pages),
         requests('meta_ads', ads, `1 report run + 1 status read + ceil(rows / ${PAGE_SIZE}) pages per account`),

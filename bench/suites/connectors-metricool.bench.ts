@@ -7,11 +7,19 @@
 //    timeline call per campaign that delivered. A date window returns everything, so there is nothing to page.
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
-import { createMetricoolConnector, POST_COLLECTIONS, TIMELINE_METRICS, type MetricoolCredential } from '../../connectors/src/metricool/metricool.connector';
+import {
+  createMetricoolConnector,
+  POST_COLLECTIONS,
+  TIMELINE_METRICS,
+  type MetricoolCredential,
+} from '../../connectors/src/metricool/metricool.connector';
 import { runExtract } from '../../connectors/src/runtime/call';
 import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
 import { addDays } from '../../connectors/src/sandboxes/base/days';
-import { METRICOOL_SANDBOX_TODAY, startMetricoolSandbox } from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
+import {
+  METRICOOL_SANDBOX_TODAY,
+  startMetricoolSandbox,
+} from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
 import type { BenchSuite } from '../harness';
 import { normalizeThroughput } from '../normalize-throughput';
 
@@ -42,7 +50,8 @@ const suite: BenchSuite = {
           const meta: RecordMeta = { account, reportType, window: WINDOW };
           for await (const page of runExtract(connector, ctx, { account, reportType, window: WINDOW })) {
             pages.push({ page, meta });
-            for (const row of connector.normalize(page, meta)) if (row.campaignId) campaigns.add(`${account.id}|${row.extraDimensions?.network}|${row.campaignId}`);
+            for (const row of connector.normalize(page, meta))
+              if (row.campaignId) campaigns.add(`${account.id}|${row.extraDimensions?.network}|${row.campaignId}`);
           }
         }
       }
@@ -55,7 +64,14 @@ const suite: BenchSuite = {
       minimum += campaigns.size;
       return [
         normalizeThroughput('metricool', connector, pages),
-        { figure: 'metricool requests for a 90-day extraction', ours: requests, baseline: minimum, unit: 'requests', ratio: requests / minimum, goal: 'ratio <= 1.1 (lower is better; minimum: 1 brand list + per brand: network × metric timelines, posts (reels, stories) per network, campaign lists + campaigns)' },
+        {
+          figure: 'metricool requests for a 90-day extraction',
+          ours: requests,
+          baseline: minimum,
+          unit: 'requests',
+          ratio: requests / minimum,
+          goal: 'ratio <= 1.1 (lower is better; minimum: 1 brand list + per brand: network × metric timelines, posts (reels, stories) per network, campaign lists + campaigns)',
+        },
       ];
     } finally {
       await sandbox.stop();

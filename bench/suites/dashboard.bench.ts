@@ -14,10 +14,21 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ROUNDS = 5;
 
 /** The overview's own requests, as OverviewPage makes them (project, two summaries, the daily rows, the sources). */
-function overviewRequests(apiUrl: string, projectId: string, ranges: { current: { start: string; end: string }; previous: { start: string; end: string } }) {
+function overviewRequests(
+  apiUrl: string,
+  projectId: string,
+  ranges: { current: { start: string; end: string }; previous: { start: string; end: string } },
+) {
   const base = `${apiUrl}/api/v1/projects/${projectId}`;
-  const summary = (r: { start: string; end: string }) => `${base}/data/summary?start_date=${r.start}&end_date=${r.end}&metrics=cost%2Cclicks%2Cconversions%2Crevenue&dimensions=platform`;
-  return [base, summary(ranges.current), summary(ranges.previous), `${base}/data?start_date=${ranges.current.start}&end_date=${ranges.current.end}&metrics=cost&dimensions=date%2Cplatform&aggregate=daily&limit=10000`, `${base}/data-sources`];
+  const summary = (r: { start: string; end: string }) =>
+    `${base}/data/summary?start_date=${r.start}&end_date=${r.end}&metrics=cost%2Cclicks%2Cconversions%2Crevenue&dimensions=platform`;
+  return [
+    base,
+    summary(ranges.current),
+    summary(ranges.previous),
+    `${base}/data?start_date=${ranges.current.start}&end_date=${ranges.current.end}&metrics=cost&dimensions=date%2Cplatform&aggregate=daily&limit=10000`,
+    `${base}/data-sources`,
+  ];
 }
 
 const suite: BenchSuite = {
@@ -25,7 +36,11 @@ const suite: BenchSuite = {
   async run({ log }) {
     log('starting the local runner (it builds the dashboard if its sources changed)');
     const runner = await startLocalRunner();
-    const browser = await chromium.launch({ executablePath: process.env.TRIBUTARY_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    const browser = await chromium.launch({
+      executablePath: process.env.TRIBUTARY_CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
     try {
       const { local } = runner;
       const dist = path.join(FRONTEND_DIR, 'dist');
@@ -45,7 +60,9 @@ const suite: BenchSuite = {
       const all = (await readdir(path.join(dist, 'assets'))).filter((f) => f.endsWith('.js'));
       let whole = 0;
       for (const f of all) whole += await gz(path.join(dist, 'assets', f));
-      log(`first screen: ${scripts.size} scripts, ${(firstScreen / 1024).toFixed(1)} KB gzip; whole bundle ${all.length} scripts, ${(whole / 1024).toFixed(1)} KB`);
+      log(
+        `first screen: ${scripts.size} scripts, ${(firstScreen / 1024).toFixed(1)} KB gzip; whole bundle ${all.length} scripts, ${(whole / 1024).toFixed(1)} KB`,
+      );
 
       // (2) sign in once, then navigate to the overview and wait for the chart's line
       await page.getByLabel('Email').fill(local.demoUser.email);
@@ -54,10 +71,24 @@ const suite: BenchSuite = {
       await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 60_000 });
       const projectId = local.demoWebhook!.project_id;
       const token = await apiToken(local.apiUrl, local.demoUser);
-      const project = (await (await fetch(`${local.apiUrl}/api/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { timezone: string };
-      const today = new Intl.DateTimeFormat('en-CA', { timeZone: project.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-      const shift = (n: number) => { const d = new Date(`${today}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + n); return d.toISOString().slice(0, 10); };
-      const urls = overviewRequests(local.apiUrl, projectId, { current: { start: shift(-30), end: shift(-1) }, previous: { start: shift(-60), end: shift(-31) } });
+      const project = (await (
+        await fetch(`${local.apiUrl}/api/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { timezone: string };
+      const today = new Intl.DateTimeFormat('en-CA', {
+        timeZone: project.timezone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      }).format(new Date());
+      const shift = (n: number) => {
+        const d = new Date(`${today}T00:00:00Z`);
+        d.setUTCDate(d.getUTCDate() + n);
+        return d.toISOString().slice(0, 10);
+      };
+      const urls = overviewRequests(local.apiUrl, projectId, {
+        current: { start: shift(-30), end: shift(-1) },
+        previous: { start: shift(-60), end: shift(-31) },
+      });
 
       const chart: number[] = [];
       const calls: number[] = [];
@@ -68,7 +99,14 @@ const suite: BenchSuite = {
         await page.locator('[data-testid="overview-chart"] .recharts-line-curve').first().waitFor({ timeout: 60_000 });
         const drawn = performance.now() - t0;
         const t1 = performance.now();
-        const answers = await Promise.all(urls.map((u) => fetch(u, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => { await r.arrayBuffer(); return r.status; })));
+        const answers = await Promise.all(
+          urls.map((u) =>
+            fetch(u, { headers: { authorization: `Bearer ${token}` } }).then(async (r) => {
+              await r.arrayBuffer();
+              return r.status;
+            }),
+          ),
+        );
         const alone = performance.now() - t1;
         if (answers.some((s) => s !== 200)) throw new Error(`an overview call failed: ${answers.join(',')}`);
         if (round === 0) continue; // warm-up
@@ -78,8 +116,22 @@ const suite: BenchSuite = {
       const ours = median(chart);
       const baseline = median(calls);
       return [
-        { figure: 'dashboard first-screen JS (gzip)', ours: firstScreen / 1024, baseline: whole / 1024, unit: 'KB', ratio: firstScreen / whole, goal: 'ours <= 250 KB' },
-        { figure: 'overview: navigation to chart drawn vs its API calls alone', ours, baseline, unit: 'ms', ratio: ours / baseline, goal: 'ratio <= 1.5' },
+        {
+          figure: 'dashboard first-screen JS (gzip)',
+          ours: firstScreen / 1024,
+          baseline: whole / 1024,
+          unit: 'KB',
+          ratio: firstScreen / whole,
+          goal: 'ours <= 250 KB',
+        },
+        {
+          figure: 'overview: navigation to chart drawn vs its API calls alone',
+          ours,
+          baseline,
+          unit: 'ms',
+          ratio: ours / baseline,
+          goal: 'ratio <= 1.5',
+        },
       ];
     } finally {
       await browser.close();

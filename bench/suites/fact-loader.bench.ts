@@ -30,28 +30,55 @@ const suite: BenchSuite = {
     await admin.connect();
     try {
       const source = await seedDataSource(scratch.adminUrl, { platform: 'google_ads' });
-      const target = { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: source.platform };
-      const rows = (version = 0) => syntheticFacts({ days: DAYS, rowsPerDay: ROWS_PER_DAY, changedFraction: CHANGED, version });
+      const target = {
+        organizationId: source.organizationId,
+        projectId: source.projectId,
+        dataSourceId: source.dataSourceId,
+        platform: source.platform,
+      };
+      const rows = (version = 0) =>
+        syntheticFacts({ days: DAYS, rowsPerDay: ROWS_PER_DAY, changedFraction: CHANGED, version });
       const total = DAYS * ROWS_PER_DAY;
 
       // The baseline's table: an empty copy of extracted_data with the same indexes and partitions.
-      await admin.query(`CREATE TABLE bench_copy (LIKE extracted_data INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) PARTITION BY RANGE (data_date)`);
-      const parts = await admin.query<{ m: string }>(`SELECT to_char(m, 'YYYY-MM-DD') AS m FROM tributary_partition_months('extracted_data') m`);
+      await admin.query(
+        `CREATE TABLE bench_copy (LIKE extracted_data INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) PARTITION BY RANGE (data_date)`,
+      );
+      const parts = await admin.query<{ m: string }>(
+        `SELECT to_char(m, 'YYYY-MM-DD') AS m FROM tributary_partition_months('extracted_data') m`,
+      );
       for (const { m } of parts.rows) {
-        await admin.query(`CREATE TABLE bench_copy_p${m.slice(0, 7).replace('-', '')} PARTITION OF bench_copy FOR VALUES FROM ('${m}') TO (('${m}'::date + interval '1 month')::date)`);
+        await admin.query(
+          `CREATE TABLE bench_copy_p${m.slice(0, 7).replace('-', '')} PARTITION OF bench_copy FOR VALUES FROM ('${m}') TO (('${m}'::date + interval '1 month')::date)`,
+        );
       }
       await admin.query(`CREATE TABLE bench_copy_default PARTITION OF bench_copy DEFAULT`);
 
       // The first load runs in a loader process of its own (bundled, plain node, as in a Lambda), so that its
       // peak memory is the loader's. It warms itself up first; the COPY baseline is warmed up here.
       const warm = await seedDataSource(scratch.adminUrl, { platform: 'google_ads' });
-      const warmTarget = { organizationId: warm.organizationId, projectId: warm.projectId, dataSourceId: warm.dataSourceId, platform: warm.platform };
-      await plainCopy(admin, target, syntheticFacts({ days: 3, rowsPerDay: Math.min(ROWS_PER_DAY, 5_000), startDate: '2025-01-01' }));
+      const warmTarget = {
+        organizationId: warm.organizationId,
+        projectId: warm.projectId,
+        dataSourceId: warm.dataSourceId,
+        platform: warm.platform,
+      };
+      await plainCopy(
+        admin,
+        target,
+        syntheticFacts({ days: 3, rowsPerDay: Math.min(ROWS_PER_DAY, 5_000), startDate: '2025-01-01' }),
+      );
       await admin.query('TRUNCATE bench_copy');
 
       await admin.query('CHECKPOINT');
       log(`loading ${total} rows through loadFacts in a loader process`);
-      const first = await runLoaderProcess({ url: appUrl(scratch), target, warmTarget, days: DAYS, rowsPerDay: ROWS_PER_DAY });
+      const first = await runLoaderProcess({
+        url: appUrl(scratch),
+        target,
+        warmTarget,
+        days: DAYS,
+        rowsPerDay: ROWS_PER_DAY,
+      });
       const firstMs = first.ms;
       if (first.inserted !== total) throw new Error(`first load inserted ${first.inserted}, expected ${total}`);
 
@@ -63,29 +90,84 @@ const suite: BenchSuite = {
 
       await admin.query('CHECKPOINT');
       log('re-load, all unchanged');
-      const before = await admin.query(`SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [target.dataSourceId]);
+      const before = await admin.query(
+        `SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`,
+        [target.dataSourceId],
+      );
       // in a loader process like the first load's: same runtime, same warm-up, same rows
-      const unchanged = await runLoaderProcess({ url: appUrl(scratch), target, warmTarget, days: DAYS, rowsPerDay: ROWS_PER_DAY });
+      const unchanged = await runLoaderProcess({
+        url: appUrl(scratch),
+        target,
+        warmTarget,
+        days: DAYS,
+        rowsPerDay: ROWS_PER_DAY,
+      });
       const unchangedMs = unchanged.ms;
-      const after = await admin.query(`SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [target.dataSourceId]);
-      const rewritten = unchanged.inserted + unchanged.updated + (String(after.rows[0].u) === String(before.rows[0].u) ? 0 : 1);
+      const after = await admin.query(
+        `SELECT max(updated_at) AS u, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`,
+        [target.dataSourceId],
+      );
+      const rewritten =
+        unchanged.inserted + unchanged.updated + (String(after.rows[0].u) === String(before.rows[0].u) ? 0 : 1);
 
       await admin.query('CHECKPOINT');
       log('re-load, 5% restated');
       let expectedChanged = 0;
-      for (let d = 0; d < DAYS; d++) for (let i = 0; i < ROWS_PER_DAY; i++) if (isRestated(d, i, CHANGED)) expectedChanged++;
+      for (let d = 0; d < DAYS; d++)
+        for (let i = 0; i < ROWS_PER_DAY; i++) if (isRestated(d, i, CHANGED)) expectedChanged++;
       t = performance.now();
       const restated = await loadFacts(scratch.db, target, rows(1));
       const restatedMs = performance.now() - t;
-      const count = (await admin.query(`SELECT count(*)::int AS n, count(DISTINCT (data_type, data_date, row_key))::int AS d FROM extracted_data WHERE data_source_id = $1`, [target.dataSourceId])).rows[0];
-      const exact = restated.updated === expectedChanged && restated.inserted === 0 && restated.unchanged === total - expectedChanged && count.n === total && count.d === total;
-      if (!exact) log(`restated load counts: ${JSON.stringify({ ...restated, restatements: restated.restatements.length })}, expected ${expectedChanged} changed; table ${JSON.stringify(count)}`);
+      const count = (
+        await admin.query(
+          `SELECT count(*)::int AS n, count(DISTINCT (data_type, data_date, row_key))::int AS d FROM extracted_data WHERE data_source_id = $1`,
+          [target.dataSourceId],
+        )
+      ).rows[0];
+      const exact =
+        restated.updated === expectedChanged &&
+        restated.inserted === 0 &&
+        restated.unchanged === total - expectedChanged &&
+        count.n === total &&
+        count.d === total;
+      if (!exact)
+        log(
+          `restated load counts: ${JSON.stringify({ ...restated, restatements: restated.restatements.length })}, expected ${expectedChanged} changed; table ${JSON.stringify(count)}`,
+        );
 
       return [
-        { figure: `loader first load (${total.toLocaleString('en-US')} rows, ${DAYS} days)`, ours: total / (firstMs / 1000), baseline: total / (copyMs / 1000), unit: 'rows/s', ratio: copyMs / firstMs, goal: 'ratio >= 0.8 of plain COPY' },
-        { figure: 'loader re-load, all unchanged', ours: unchangedMs / 1000, baseline: firstMs / 1000, unit: 's', ratio: firstMs / unchangedMs, goal: `>= 3x faster than first load; rows rewritten: ${rewritten} (goal 0)` },
-        { figure: 'loader re-load, 5% restated', ours: restated.updated, baseline: expectedChanged, unit: 'rows updated', ratio: exact ? 1 : 0, goal: `exact counts, no duplicates (${exact ? 'exact' : 'MISMATCH'}; ${(restatedMs / 1000).toFixed(2)} s; ${count.n} rows, ${count.d} distinct keys)` },
-        { figure: 'loader peak memory during first load', ours: first.peakRss / MB, baseline: first.restingRss / MB, unit: 'MB', ratio: first.peakRss / first.restingRss, goal: 'peak RSS < 256 MB (baseline: the loader process at rest, after its warm-up)' },
+        {
+          figure: `loader first load (${total.toLocaleString('en-US')} rows, ${DAYS} days)`,
+          ours: total / (firstMs / 1000),
+          baseline: total / (copyMs / 1000),
+          unit: 'rows/s',
+          ratio: copyMs / firstMs,
+          goal: 'ratio >= 0.8 of plain COPY',
+        },
+        {
+          figure: 'loader re-load, all unchanged',
+          ours: unchangedMs / 1000,
+          baseline: firstMs / 1000,
+          unit: 's',
+          ratio: firstMs / unchangedMs,
+          goal: `>= 3x faster than first load; rows rewritten: ${rewritten} (goal 0)`,
+        },
+        {
+          figure: 'loader re-load, 5% restated',
+          ours: restated.updated,
+          baseline: expectedChanged,
+          unit: 'rows updated',
+          ratio: exact ? 1 : 0,
+          goal: `exact counts, no duplicates (${exact ? 'exact' : 'MISMATCH'}; ${(restatedMs / 1000).toFixed(2)} s; ${count.n} rows, ${count.d} distinct keys)`,
+        },
+        {
+          figure: 'loader peak memory during first load',
+          ours: first.peakRss / MB,
+          baseline: first.restingRss / MB,
+          unit: 'MB',
+          ratio: first.peakRss / first.restingRss,
+          goal: 'peak RSS < 256 MB (baseline: the loader process at rest, after its warm-up)',
+        },
       ];
     } finally {
       await admin.end();
@@ -96,7 +178,11 @@ const suite: BenchSuite = {
 export default suite;
 
 /** The baseline: the same rows, formatted the same way, COPYed straight into the copy table. */
-async function plainCopy(client: pg.Client, target: { organizationId: string; projectId: string; dataSourceId: string; platform: string }, rows: Iterable<readonly import('@tributary/shared/domain/fact-row').FactRow[]>) {
+async function plainCopy(
+  client: pg.Client,
+  target: { organizationId: string; projectId: string; dataSourceId: string; platform: string },
+  rows: Iterable<readonly import('@tributary/shared/domain/fact-row').FactRow[]>,
+) {
   const suffix = `\t${target.organizationId}\t${target.projectId}\t${target.dataSourceId}\t${target.platform}\t\\N\n`;
   const stream = client.query(copyFrom(`COPY bench_copy (${FACT_COPY_COLUMNS.join(', ')}) FROM STDIN`));
   const done = new Promise<void>((resolve, reject) => {
@@ -128,7 +214,9 @@ function appUrl(scratch: ScratchDb): string {
 async function runLoaderProcess(input: LoaderProcessInput): Promise<LoaderProcessOutput> {
   const bundle = await bundleBenchProcess('fact-loader-process.ts');
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bundle.file, JSON.stringify(input)], { maxBuffer: 1 << 20 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bundle.file, JSON.stringify(input)], {
+      maxBuffer: 1 << 20,
+    });
     if (stderr) process.stderr.write(stderr);
     return JSON.parse(stdout.trim().split('\n').pop()!) as LoaderProcessOutput;
   } finally {

@@ -18,14 +18,19 @@ import { createScratchDb } from '../scratch-db';
 import { startServerProcess } from './webhooks.bench';
 
 const DAYS = 90;
-const ROWS_PER_DAY = process.env.BENCH_ROWS ? Math.max(1, Math.round(Number(process.env.BENCH_ROWS) / DAYS)) : Number(process.env.BENCH_ROWS_PER_DAY ?? 11_112);
+const ROWS_PER_DAY = process.env.BENCH_ROWS
+  ? Math.max(1, Math.round(Number(process.env.BENCH_ROWS) / DAYS))
+  : Number(process.env.BENCH_ROWS_PER_DAY ?? 11_112);
 const START = '2026-06-01';
 const END = addDays(START, DAYS - 1);
 const MB = 1024 * 1024;
 const MEMORY_LIMIT_MB = 256;
 
 /** Reads a feed from its first page to its last, as Power Query does; calls `onPage` after each. */
-async function readFeed(url: string, onPage?: (page: number) => Promise<void>): Promise<{ ms: number; bytes: number; rows: number; pages: number }> {
+async function readFeed(
+  url: string,
+  onPage?: (page: number) => Promise<void>,
+): Promise<{ ms: number; bytes: number; rows: number; pages: number }> {
   const t = performance.now();
   let next: string | undefined = url;
   let bytes = 0;
@@ -57,10 +62,30 @@ const suite: BenchSuite = {
       const source = await seedDataSource(scratch.adminUrl, { platform: 'google_ads' });
       const total = DAYS * ROWS_PER_DAY;
       log(`loading ${total} fact rows`);
-      await loadFacts(scratch.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: source.platform }, syntheticFacts({ days: DAYS, rowsPerDay: ROWS_PER_DAY, startDate: START }));
+      await loadFacts(
+        scratch.db,
+        {
+          organizationId: source.organizationId,
+          projectId: source.projectId,
+          dataSourceId: source.dataSourceId,
+          platform: source.platform,
+        },
+        syntheticFacts({ days: DAYS, rowsPerDay: ROWS_PER_DAY, startDate: START }),
+      );
       await admin.query('VACUUM ANALYZE extracted_data');
       const { key } = await scratch.db.transaction({ orgId: source.organizationId }, (trx) =>
-        createWebhook(trx, { organizationId: source.organizationId, projectId: source.projectId, userId: null }, { name: 'bench', allowedDataSources: [], scope: { filters: [] }, outputFormat: 'json', rateLimitPerHour: 100_000, expiresAt: null }),
+        createWebhook(
+          trx,
+          { organizationId: source.organizationId, projectId: source.projectId, userId: null },
+          {
+            name: 'bench',
+            allowedDataSources: [],
+            scope: { filters: [] },
+            outputFormat: 'json',
+            rateLimitPerHour: 100_000,
+            expiresAt: null,
+          },
+        ),
       );
       const appUrl = new URL(scratch.adminUrl);
       appUrl.username = 'tributary_bench';
@@ -70,14 +95,28 @@ const suite: BenchSuite = {
 
       // the baseline: the feed's own query (every Facts column, natural-key order) as one COPY
       const planned = planFacts(parseODataOptions(new URLSearchParams(`$filter=Date ge ${START} and Date le ${END}`)));
-      const built = buildFactQuery(planned.query, { organizationId: source.organizationId, projectId: source.projectId, from: planned.from, to: planned.to, filters: [], currency: 'native' }, { where: planned.where, keyset: { after: null, limit: total + 1 } });
+      const built = buildFactQuery(
+        planned.query,
+        {
+          organizationId: source.organizationId,
+          projectId: source.projectId,
+          from: planned.from,
+          to: planned.to,
+          filters: [],
+          currency: 'native',
+        },
+        { where: planned.where, keyset: { after: null, limit: total + 1 } },
+      );
       const copyOnce = () =>
         scratch.db.withClient({ orgId: source.organizationId, role: 'app' }, async (client) => {
           const { copy, settings } = asCopyStatement(compile(built.rows, scratch.db.kysely));
           const t = performance.now();
           if (settings) await client.query(settings.text, settings.values);
           let bytes = 0;
-          for await (const chunk of client.query(copyTo(`COPY (${copy}) TO STDOUT WITH (FORMAT csv)`)) as AsyncIterable<Buffer>) bytes += chunk.length;
+          for await (const chunk of client.query(
+            copyTo(`COPY (${copy}) TO STDOUT WITH (FORMAT csv)`),
+          ) as AsyncIterable<Buffer>)
+            bytes += chunk.length;
           return { ms: performance.now() - t, bytes };
         });
       const feedUrl = `${server.url}/odata/v1/${key}/Facts?$filter=${encodeURIComponent(`Date ge ${START} and Date le ${END}`)}`;
@@ -86,38 +125,89 @@ const suite: BenchSuite = {
         // diagnosis: one page through HTTP, and the same page's rows as COPY CSV
         for (let i = 0; i < 3; i++) {
           const t = performance.now();
-          const res = await fetch(`${server.url}/odata/v1/${key}/Facts?$top=10000&$filter=${encodeURIComponent(`Date ge ${START}`)}`);
+          const res = await fetch(
+            `${server.url}/odata/v1/${key}/Facts?$top=10000&$filter=${encodeURIComponent(`Date ge ${START}`)}`,
+          );
           const body = await res.text();
           log(`one page over HTTP: ${(performance.now() - t).toFixed(0)} ms, ${body.length} chars`);
         }
-        const firstPage = await (await fetch(`${server.url}/odata/v1/${key}/Facts?$filter=${encodeURIComponent(`Date ge ${START} and Date le ${END}`)}`)).text();
+        const firstPage = await (
+          await fetch(
+            `${server.url}/odata/v1/${key}/Facts?$filter=${encodeURIComponent(`Date ge ${START} and Date le ${END}`)}`,
+          )
+        ).text();
         const next = /"@odata\.nextLink":"([^"]*)"/.exec(firstPage)?.[1];
-        const token = next ? (JSON.parse(Buffer.from(decodeURIComponent(new URL(next).searchParams.get('$skiptoken')!), 'base64url').toString()) as { a: string[] }) : null;
+        const token = next
+          ? (JSON.parse(
+              Buffer.from(decodeURIComponent(new URL(next).searchParams.get('$skiptoken')!), 'base64url').toString(),
+            ) as { a: string[] })
+          : null;
         if (token) {
-          const mid = buildFactQuery(planned.query, { organizationId: source.organizationId, projectId: source.projectId, from: planned.from, to: planned.to, filters: [], currency: 'native' }, { where: planned.where, keyset: { after: token.a, limit: 10_001 } });
+          const mid = buildFactQuery(
+            planned.query,
+            {
+              organizationId: source.organizationId,
+              projectId: source.projectId,
+              from: planned.from,
+              to: planned.to,
+              filters: [],
+              currency: 'native',
+            },
+            { where: planned.where, keyset: { after: token.a, limit: 10_001 } },
+          );
           await scratch.db.withClient({ orgId: source.organizationId, role: 'app' }, async (client) => {
-            const { text, values } = compile(jsonLines(mid.rows, mid.keyColumns, planned.output, 10_000), scratch.db.kysely);
+            const { text, values } = compile(
+              jsonLines(mid.rows, mid.keyColumns, planned.output, 10_000),
+              scratch.db.kysely,
+            );
             const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values);
-            log(plan.rows.map((r) => r['QUERY PLAN']).slice(0, 40).join('\n'));
+            log(
+              plan.rows
+                .map((r) => r['QUERY PLAN'])
+                .slice(0, 40)
+                .join('\n'),
+            );
           });
         }
-        const page = buildFactQuery(planned.query, { organizationId: source.organizationId, projectId: source.projectId, from: planned.from, to: planned.to, filters: [], currency: 'native' }, { where: planned.where, keyset: { after: null, limit: 10_001 } });
+        const page = buildFactQuery(
+          planned.query,
+          {
+            organizationId: source.organizationId,
+            projectId: source.projectId,
+            from: planned.from,
+            to: planned.to,
+            filters: [],
+            currency: 'native',
+          },
+          { where: planned.where, keyset: { after: null, limit: 10_001 } },
+        );
         for (let i = 0; i < 3; i++) {
           await scratch.db.withClient({ orgId: source.organizationId, role: 'app' }, async (client) => {
             const { copy, settings } = asCopyStatement(compile(page.rows, scratch.db.kysely));
             const t = performance.now();
             if (settings) await client.query(settings.text, settings.values);
             let bytes = 0;
-            for await (const chunk of client.query(copyTo(`COPY (${copy}) TO STDOUT WITH (FORMAT csv)`)) as AsyncIterable<Buffer>) bytes += chunk.length;
+            for await (const chunk of client.query(
+              copyTo(`COPY (${copy}) TO STDOUT WITH (FORMAT csv)`),
+            ) as AsyncIterable<Buffer>)
+              bytes += chunk.length;
             log(`one page as COPY CSV: ${(performance.now() - t).toFixed(0)} ms, ${bytes} bytes`);
-            const j = asCopyStatement(compile(jsonLines(page.rows, page.keyColumns, planned.output, 10_000), scratch.db.kysely));
+            const j = asCopyStatement(
+              compile(jsonLines(page.rows, page.keyColumns, planned.output, 10_000), scratch.db.kysely),
+            );
             const t2 = performance.now();
             if (j.settings) await client.query(j.settings.text, j.settings.values);
             let jbytes = 0;
-            for await (const chunk of client.query(copyTo(`COPY (${j.copy}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`)) as AsyncIterable<Buffer>) jbytes += chunk.length;
+            for await (const chunk of client.query(
+              copyTo(`COPY (${j.copy}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`),
+            ) as AsyncIterable<Buffer>)
+              jbytes += chunk.length;
             log(`one page as COPY JSON lines: ${(performance.now() - t2).toFixed(0)} ms, ${jbytes} bytes`);
             const t3 = performance.now();
-            await client.query(compile(page.preflight, scratch.db.kysely).text, compile(page.preflight, scratch.db.kysely).values);
+            await client.query(
+              compile(page.preflight, scratch.db.kysely).text,
+              compile(page.preflight, scratch.db.kysely).values,
+            );
             log(`preflight: ${(performance.now() - t3).toFixed(0)} ms`);
           });
         }
@@ -133,11 +223,27 @@ const suite: BenchSuite = {
       });
       const peakRssMb = await server.peakRssMb();
       if (feed.rows !== total) throw new Error(`the feed gave ${feed.rows} rows of ${total}`);
-      log(`feed ${feed.ms.toFixed(0)} ms, ${feed.pages} pages (${(feed.bytes / MB).toFixed(1)} MB JSON); RSS ${restingRssMb.toFixed(0)} MB at rest, ${earlyPeakMb.toFixed(0)} MB peak after a tenth, ${peakRssMb.toFixed(0)} MB after all`);
+      log(
+        `feed ${feed.ms.toFixed(0)} ms, ${feed.pages} pages (${(feed.bytes / MB).toFixed(1)} MB JSON); RSS ${restingRssMb.toFixed(0)} MB at rest, ${earlyPeakMb.toFixed(0)} MB peak after a tenth, ${peakRssMb.toFixed(0)} MB after all`,
+      );
 
       const figures: BenchFigure[] = [
-        { figure: `${total} Facts rows through the OData feed's pages vs one COPY TO STDOUT of the same rows`, ours: Math.round(feed.ms), baseline: Math.round(copy.ms), unit: 'ms', ratio: Math.round((copy.ms / feed.ms) * 1000) / 1000, goal: 'ratio >= 0.5' },
-        { figure: `OData feed process peak RSS after all ${feed.pages} pages (after a tenth: ${earlyPeakMb.toFixed(0)} MB)`, ours: Math.round(peakRssMb), baseline: MEMORY_LIMIT_MB, unit: 'MB', ratio: Math.round((MEMORY_LIMIT_MB / peakRssMb) * 1000) / 1000, goal: `peak < ${MEMORY_LIMIT_MB} MB and flat (ratio > 1)` },
+        {
+          figure: `${total} Facts rows through the OData feed's pages vs one COPY TO STDOUT of the same rows`,
+          ours: Math.round(feed.ms),
+          baseline: Math.round(copy.ms),
+          unit: 'ms',
+          ratio: Math.round((copy.ms / feed.ms) * 1000) / 1000,
+          goal: 'ratio >= 0.5',
+        },
+        {
+          figure: `OData feed process peak RSS after all ${feed.pages} pages (after a tenth: ${earlyPeakMb.toFixed(0)} MB)`,
+          ours: Math.round(peakRssMb),
+          baseline: MEMORY_LIMIT_MB,
+          unit: 'MB',
+          ratio: Math.round((MEMORY_LIMIT_MB / peakRssMb) * 1000) / 1000,
+          goal: `peak < ${MEMORY_LIMIT_MB} MB and flat (ratio > 1)`,
+        },
       ];
       return figures;
     } finally {

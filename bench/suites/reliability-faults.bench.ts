@@ -23,7 +23,11 @@ import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { s3Client } from '@tributary/shared/config/adapters';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@tributary/shared/local/embedded-postgres';
+import {
+  freePort,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '@tributary/shared/local/embedded-postgres';
 import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
@@ -49,7 +53,7 @@ type Fault = (typeof FAULTS)[number];
 /** A seeded LCG: the same seed gives the same faults at the same points. */
 function seeded(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
 const suite: BenchSuite = {
@@ -90,25 +94,59 @@ const suite: BenchSuite = {
       return restarting;
     };
     try {
-      const secrets = new LocalEnvelopeSecretStore({ keyFile: path.join(dir, 'master.key'), storeDir: path.join(dir, 'secrets') });
+      const secrets = new LocalEnvelopeSecretStore({
+        keyFile: path.join(dir, 'master.key'),
+        storeDir: path.join(dir, 'secrets'),
+      });
       const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
       const deps: PipelineDeps = {
-        ...PIPELINE_DEFAULTS, db: scratch.db, rawBucket: RAW_BUCKET, secrets, kv: new MemoryKeyValueStore(),
-        blobs: new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: remote.s3Endpoint, forcePathStyle: true, archiveBucket: RAW_BUCKET, rawBucket: RAW_BUCKET })),
-        clock: { now: () => new Date(`${TODAY}T12:00:00Z`) }, progress: new InMemoryProgressPublisher(), workflow: runner, logger: new MemoryLogger(),
-        findConnector: getConnector, connectorBaseUrls: { google_ads: remote.sandboxUrl, google_oauth_token: remote.sandboxUrl, google_oauth_authorize: remote.sandboxUrl },
+        ...PIPELINE_DEFAULTS,
+        db: scratch.db,
+        rawBucket: RAW_BUCKET,
+        secrets,
+        kv: new MemoryKeyValueStore(),
+        blobs: new S3BlobStore(
+          s3Client({
+            kind: 's3',
+            region: 'us-east-1',
+            endpoint: remote.s3Endpoint,
+            forcePathStyle: true,
+            archiveBucket: RAW_BUCKET,
+            rawBucket: RAW_BUCKET,
+          }),
+        ),
+        clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
+        progress: new InMemoryProgressPublisher(),
+        workflow: runner,
+        logger: new MemoryLogger(),
+        findConnector: getConnector,
+        connectorBaseUrls: {
+          google_ads: remote.sandboxUrl,
+          google_oauth_token: remote.sandboxUrl,
+          google_oauth_authorize: remote.sandboxUrl,
+        },
         windowChunkDays: 7,
       };
       attachPipeline(deps);
       const start = addDays(TODAY, -(DAYS - 1));
       const control = new SandboxControl(remote.sandboxUrl);
-      const truth = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ api: 'google_ads', account: ACCOUNT, from: start, to: TODAY, groupBy: 'date' })).groups;
+      const truth = (
+        await control.truth<{ groups: Record<string, Record<string, string>> }>({
+          api: 'google_ads',
+          account: ACCOUNT,
+          from: start,
+          to: TODAY,
+          groupBy: 'date',
+        })
+      ).groups;
       const truthRows = Object.values(truth).reduce((n, t) => n + Number(t.campaignDays), 0);
 
       /** rows of the source against the truth: extra (duplicates, or a metric counted twice) and missing */
       const compare = async (dataSourceId: string) => {
         const days = await admin<{ day: string; rows: number; campaigns: number; clicks: string; cost: string }>(
-          `SELECT data_date::text AS day, count(*)::int AS rows, count(DISTINCT campaign_id)::int AS campaigns, sum(clicks)::text AS clicks, sum(cost)::text AS cost FROM extracted_data WHERE data_source_id = $1 GROUP BY 1`, [dataSourceId]);
+          `SELECT data_date::text AS day, count(*)::int AS rows, count(DISTINCT campaign_id)::int AS campaigns, sum(clicks)::text AS clicks, sum(cost)::text AS cost FROM extracted_data WHERE data_source_id = $1 GROUP BY 1`,
+          [dataSourceId],
+        );
         const got = new Map(days.map((d) => [d.day, d]));
         let extra = 0;
         let missing = 0;
@@ -119,7 +157,11 @@ const suite: BenchSuite = {
           extra += Math.max(0, rows - want) + (d ? d.rows - d.campaigns : 0);
           missing += Math.max(0, want - rows);
           // same rows but different sums: a row loaded twice into one key, or one that lost its update
-          if (d && rows === want && (d.clicks !== t.clicks || Number(d.cost).toFixed(6) !== Number(t.cost).toFixed(6))) {
+          if (
+            d &&
+            rows === want &&
+            (d.clicks !== t.clicks || Number(d.cost).toFixed(6) !== Number(t.cost).toFixed(6))
+          ) {
             if (Number(d.clicks) > Number(t.clicks)) extra++;
             else missing++;
           }
@@ -141,9 +183,25 @@ const suite: BenchSuite = {
         const at = 1 + Math.floor(random() * 4);
         const downMs = 300 + Math.floor(random() * 2500);
         const s = await seedDataSource(scratch.adminUrl, { platform: 'google_ads', name: `faults-${i}` });
-        const ref = await secrets.create(`google-${s.credentialId}`, { refreshToken: remote.demoRefreshToken, clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN }, { organizationId: s.organizationId, projectId: s.projectId, platform: 'google_ads' });
-        await admin(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [s.credentialId, ref.ref, ref.keyId]);
-        await admin(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [s.dataSourceId, JSON.stringify({ account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: start })]);
+        const ref = await secrets.create(
+          `google-${s.credentialId}`,
+          {
+            refreshToken: remote.demoRefreshToken,
+            clientId: GOOGLE_DEMO_CLIENT.clientId,
+            clientSecret: GOOGLE_DEMO_CLIENT.clientSecret,
+            developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN,
+          },
+          { organizationId: s.organizationId, projectId: s.projectId, platform: 'google_ads' },
+        );
+        await admin(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
+          s.credentialId,
+          ref.ref,
+          ref.keyId,
+        ]);
+        await admin(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [
+          s.dataSourceId,
+          JSON.stringify({ account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: start }),
+        ]);
 
         let calls = 0;
         let fired = false;
@@ -156,8 +214,12 @@ const suite: BenchSuite = {
             throw killed;
           }
           if (fault === 'connection') {
-            void admin<{ killed: boolean }>(`SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE usename = 'tributary_bench' AND pid <> pg_backend_pid() AND state <> 'idle'`)
-              .then((rows) => (terminated += rows.filter((r) => r.killed).length), () => {});
+            void admin<{ killed: boolean }>(
+              `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE usename = 'tributary_bench' AND pid <> pg_backend_pid() AND state <> 'idle'`,
+            ).then(
+              (rows) => (terminated += rows.filter((r) => r.killed).length),
+              () => {},
+            );
           } else void restartPostgres(downMs);
         };
         deps.interrupt = (point) => {
@@ -166,17 +228,28 @@ const suite: BenchSuite = {
         let job: { id: string; status: string } | undefined;
         let outcome = 'NOT_STARTED';
         try {
-          const started = await startExtractionRun(deps, { dataSourceId: s.dataSourceId, organizationId: s.organizationId, trigger: 'manual' });
+          const started = await startExtractionRun(deps, {
+            dataSourceId: s.dataSourceId,
+            organizationId: s.organizationId,
+            trigger: 'manual',
+          });
           // a fault that never fired (fewer pages than `at`) fires once the run is under way
-          const late = setTimeout(() => {
-            if (!fired && fault !== 'worker') strike('late');
-          }, 100 + Math.floor(random() * 300));
+          const late = setTimeout(
+            () => {
+              if (!fired && fault !== 'worker') strike('late');
+            },
+            100 + Math.floor(random() * 300),
+          );
           outcome = (await runner.settled(started.executionId)).status;
           clearTimeout(late);
           await restarting;
           // the end listener finalizes a failed execution: give it the moment it needs
           for (let wait = 0; wait < 40; wait++) {
-            job = (await admin<{ id: string; status: string }>(`SELECT id, status FROM extraction_jobs WHERE id = $1`, [started.jobId]))[0];
+            job = (
+              await admin<{ id: string; status: string }>(`SELECT id, status FROM extraction_jobs WHERE id = $1`, [
+                started.jobId,
+              ])
+            )[0];
             if (job && job.status !== 'pending' && job.status !== 'running') break;
             await new Promise((r) => setTimeout(r, 250));
           }
@@ -197,20 +270,47 @@ const suite: BenchSuite = {
           recoveries++;
           // a run still open is what the sweeper closes (the local runner at start, the daily maintenance in AWS)
           if (status === 'pending' || status === 'running') await sweepStaleRuns(deps, new Date(Date.now() + 1_000));
-          const again = await startExtractionRun(deps, { dataSourceId: s.dataSourceId, organizationId: s.organizationId, trigger: 'manual' });
+          const again = await startExtractionRun(deps, {
+            dataSourceId: s.dataSourceId,
+            organizationId: s.organizationId,
+            trigger: 'manual',
+          });
           await runner.settled(again.executionId);
           result = await compare(s.dataSourceId);
           duplicates += result.extra;
           lost += result.missing;
         }
-        log(`faults: run ${i + 1}/${RUNS}: ${fault} at ${fault === 'postgres' ? `the ${at}th page/load, down ${downMs} ms` : `the ${at}th page/load`}${fired ? '' : ' (did not fire)'}${fault === 'connection' && fired ? ` (${terminated} backend(s) terminated)` : ''}: execution ${outcome}, job ${status}${status === 'succeeded' ? '' : ', then the next run'}; ${result.extra} extra, ${result.missing} missing`);
+        log(
+          `faults: run ${i + 1}/${RUNS}: ${fault} at ${fault === 'postgres' ? `the ${at}th page/load, down ${downMs} ms` : `the ${at}th page/load`}${fired ? '' : ' (did not fire)'}${fault === 'connection' && fired ? ` (${terminated} backend(s) terminated)` : ''}: execution ${outcome}, job ${status}${status === 'succeeded' ? '' : ', then the next run'}; ${result.extra} extra, ${result.missing} missing`,
+        );
       }
       log(`faults: outcomes ${JSON.stringify(outcomes)}; ${recoveries} runs needed the next run`);
       const total = RUNS * truthRows;
       return [
-        { figure: `faults: duplicate rows after ${RUNS} runs with the worker, the loader's connection or PostgreSQL killed at random points (seed ${SEED})`, ours: duplicates, baseline: total, unit: 'rows', ratio: duplicates / total, goal: '0 (ratio 0)' },
-        { figure: `faults: rows lost against the sandbox's truth (after a run that reported success, or after the next run)`, ours: lost, baseline: total, unit: 'rows', ratio: lost / total, goal: '0 (ratio 0)' },
-        { figure: `faults: runs left pending or running after their execution ended`, ours: leftRunning, baseline: RUNS, unit: 'runs', ratio: leftRunning / RUNS, goal: '0 (ratio 0)' },
+        {
+          figure: `faults: duplicate rows after ${RUNS} runs with the worker, the loader's connection or PostgreSQL killed at random points (seed ${SEED})`,
+          ours: duplicates,
+          baseline: total,
+          unit: 'rows',
+          ratio: duplicates / total,
+          goal: '0 (ratio 0)',
+        },
+        {
+          figure: `faults: rows lost against the sandbox's truth (after a run that reported success, or after the next run)`,
+          ours: lost,
+          baseline: total,
+          unit: 'rows',
+          ratio: lost / total,
+          goal: '0 (ratio 0)',
+        },
+        {
+          figure: `faults: runs left pending or running after their execution ended`,
+          ours: leftRunning,
+          baseline: RUNS,
+          unit: 'runs',
+          ratio: leftRunning / RUNS,
+          goal: '0 (ratio 0)',
+        },
       ];
     } finally {
       await restarting;

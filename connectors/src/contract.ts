@@ -11,7 +11,8 @@ import type { Platform } from '@tributary/shared/domain/platform';
 // Errors, classified once. The class name is the contract: Step Functions `Retry` matches on it
 // (`this.name = new.target.name`), so only RateLimitedError and TransientPlatformError are retried there.
 
-export type ConnectorErrorKind = 'rate_limited' | 'transient' | 'auth_expired' | 'permission_denied' | 'invalid_request' | 'fatal' | 'not_ready';
+export type ConnectorErrorKind =
+  'rate_limited' | 'transient' | 'auth_expired' | 'permission_denied' | 'invalid_request' | 'fatal' | 'not_ready';
 
 export abstract class ConnectorError extends Error {
   abstract readonly kind: ConnectorErrorKind;
@@ -34,7 +35,12 @@ export class RateLimitedError extends ConnectorError {
    * worker does not sleep through the wait; the error goes to the pipeline, which reschedules the window.
    */
   readonly quotaExhausted: boolean;
-  constructor(message: string, platform: Platform, readonly retryAfterMs: number, options?: { cause?: unknown; quotaExhausted?: boolean }) {
+  constructor(
+    message: string,
+    platform: Platform,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown; quotaExhausted?: boolean },
+  ) {
     super(message, platform, `${message} (retrying in ${Math.ceil(retryAfterMs / 1000)} s)`, options);
     this.quotaExhausted = options?.quotaExhausted ?? false;
   }
@@ -63,7 +69,13 @@ export class ConnectorConfigError extends ConnectorError {
  */
 export class ReportNotReadyError extends ConnectorError {
   readonly kind = 'not_ready' as const;
-  constructor(message: string, platform: Platform, readonly retryAfterMs: number, readonly resumeCursor: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    platform: Platform,
+    readonly retryAfterMs: number,
+    readonly resumeCursor: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, platform, `${message} (checking again in ${Math.ceil(retryAfterMs / 1000)} s)`, options);
   }
 }
@@ -264,8 +276,15 @@ export interface RatePolicy {
  * worker should sleep (a platform's spent daily quota): the window is rescheduled instead.
  */
 export class RateBudgetSpentError extends Error {
-  constructor(readonly retryAfterMs: number, readonly policy?: RatePolicy) {
-    super(policy ? `the rate budget of ${policy.limit} calls per ${Math.round(policy.intervalMs / 3_600_000)} h is spent` : `the credential is paused for ${Math.ceil(retryAfterMs / 60_000)} min`);
+  constructor(
+    readonly retryAfterMs: number,
+    readonly policy?: RatePolicy,
+  ) {
+    super(
+      policy
+        ? `the rate budget of ${policy.limit} calls per ${Math.round(policy.intervalMs / 3_600_000)} h is spent`
+        : `the credential is paused for ${Math.ceil(retryAfterMs / 60_000)} min`,
+    );
     this.name = 'RateBudgetSpentError';
   }
 }
@@ -337,7 +356,11 @@ export interface Connector<Cred = unknown> {
    * against the account, in as few calls as the platform allows, and returns them complete (defaults filled
    * in). Throws ConnectorConfigError naming what is wrong. A connector without it takes no options.
    */
-  resolveOptions?(ctx: ConnectorContext<Cred>, account: AccountInfo, options: Readonly<Record<string, string>>): Promise<Record<string, string>>;
+  resolveOptions?(
+    ctx: ConnectorContext<Cred>,
+    account: AccountInfo,
+    options: Readonly<Record<string, string>>,
+  ): Promise<Record<string, string>>;
   /**
    * OAuth only: when the stored access token stops working (epoch ms), null when there is none yet, Infinity
    * when it does not expire. A run refreshes a token near its end once, before its windows start, so the
@@ -353,12 +376,26 @@ export interface Connector<Cred = unknown> {
    * OAuth2 only: the consent URL to send the user to. Built from `baseUrls` so a sandbox's authorize page
    * stands in for the platform's; `codeChallenge` is the PKCE S256 challenge when auth.pkce is set.
    */
-  buildAuthorizeUrl?(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>>; start?: StartValues }): string;
+  buildAuthorizeUrl?(args: {
+    clientId: string;
+    redirectUri: string;
+    state: string;
+    codeChallenge?: string;
+    baseUrls: Readonly<Record<string, string>>;
+    start?: StartValues;
+  }): string;
   /**
    * OAuth2 only: exchange an authorization code, and refresh. `shop`: the store the user named when the flow
    * started, for platforms whose OAuth lives on each store's own host (Shopify's name.myshopify.com).
    */
-  exchangeCode?(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>>; start?: StartValues }): Promise<Cred>;
+  exchangeCode?(args: {
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+    client: OAuthClientConfig;
+    baseUrls: Readonly<Record<string, string>>;
+    start?: StartValues;
+  }): Promise<Cred>;
   refresh?(ctx: ConnectorContext<Cred>): Promise<Cred>;
 }
 

@@ -6,13 +6,17 @@ import { rawBytesNormalizer } from './normalizers';
 import { findConnector, listConnectors } from './registry';
 
 describe('raw-bytes normalizers', () => {
-  it('when a connector declares normalizesRawBytes, its lazily loaded module is the connector\'s own normalize; no other platform has one', async () => {
+  it("when a connector declares normalizesRawBytes, its lazily loaded module is the connector's own normalize; no other platform has one", async () => {
     for (const platform of PLATFORMS) {
       const connector = findConnector(platform);
       const load = rawBytesNormalizer(platform);
       expect(load !== undefined, platform).toBe(connector?.normalizesRawBytes === true);
       if (load && connector) expect(await load()).toBe(connector.normalize);
     }
-    expect(listConnectors().filter((c) => c.normalizesRawBytes).map((c) => c.platform)).toEqual(['google_ads']);
+    expect(
+      listConnectors()
+        .filter((c) => c.normalizesRawBytes)
+        .map((c) => c.platform),
+    ).toEqual(['google_ads']);
   });
 });

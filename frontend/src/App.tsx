@@ -27,13 +27,23 @@ function authServices(config: RuntimeConfig) {
   return {
     handleSignIn: signInWithFlow(config),
     async handleSignUp(input: { username: string; password: string }) {
-      const result = await unwrap(api().POST('/api/v1/auth/register', { body: { email: input.username, password: input.password } }));
+      const result = await unwrap(
+        api().POST('/api/v1/auth/register', { body: { email: input.username, password: input.password } }),
+      );
       return !result.confirmation_required
         ? { isSignUpComplete: true, nextStep: { signUpStep: 'DONE' as const } }
-        : { isSignUpComplete: false, nextStep: { signUpStep: 'CONFIRM_SIGN_UP' as const, codeDeliveryDetails: { deliveryMedium: 'EMAIL' as const, destination: input.username } } };
+        : {
+            isSignUpComplete: false,
+            nextStep: {
+              signUpStep: 'CONFIRM_SIGN_UP' as const,
+              codeDeliveryDetails: { deliveryMedium: 'EMAIL' as const, destination: input.username },
+            },
+          };
     },
     async handleConfirmSignUp(input: { username: string; confirmationCode: string }) {
-      await unwrap(api().POST('/api/v1/auth/confirm', { body: { email: input.username, code: input.confirmationCode } }));
+      await unwrap(
+        api().POST('/api/v1/auth/confirm', { body: { email: input.username, code: input.confirmationCode } }),
+      );
       return { isSignUpComplete: true, nextStep: { signUpStep: 'DONE' as const } };
     },
   };
@@ -46,7 +56,11 @@ export function App({ config }: { config: RuntimeConfig }) {
   }, []);
   return (
     <QueryClientProvider client={queryClient}>
-      <Authenticator loginMechanisms={['email']} services={authServices(config) as never} components={{ Header: AuthHeader }}>
+      <Authenticator
+        loginMechanisms={['email']}
+        services={authServices(config) as never}
+        components={{ Header: AuthHeader }}
+      >
         {() => (
           <Suspense fallback={<p role="status">Loading…</p>}>
             <SignedIn onSignOut={doSignOut} />

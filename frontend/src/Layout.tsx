@@ -46,7 +46,13 @@ function Nav({ onNavigate }: { onNavigate: () => void }) {
   const { pathname } = useLocation();
   const item = (to: string, label: string) => (
     <ListItem key={to} disablePadding>
-      <ListItemButton component={RouterLink} to={to} selected={pathname === to} onClick={onNavigate} aria-current={pathname === to ? 'page' : undefined}>
+      <ListItemButton
+        component={RouterLink}
+        to={to}
+        selected={pathname === to}
+        onClick={onNavigate}
+        aria-current={pathname === to ? 'page' : undefined}
+      >
         <ListItemText primary={label} />
       </ListItemButton>
     </ListItem>
@@ -60,10 +66,17 @@ function Nav({ onNavigate }: { onNavigate: () => void }) {
       </List>
       {projectId && (
         <>
-          <Typography id="nav-project" variant="overline" component="h2" sx={{ px: 2, pt: 1, display: 'block', color: 'text.secondary', lineHeight: 1.5 }}>
+          <Typography
+            id="nav-project"
+            variant="overline"
+            component="h2"
+            sx={{ px: 2, pt: 1, display: 'block', color: 'text.secondary', lineHeight: 1.5 }}
+          >
             {project.data?.name ?? 'Project'}
           </Typography>
-          <List aria-labelledby="nav-project">{PROJECT_LINKS.map(([suffix, label]) => item(`/projects/${projectId}${suffix}`, label))}</List>
+          <List aria-labelledby="nav-project">
+            {PROJECT_LINKS.map(([suffix, label]) => item(`/projects/${projectId}${suffix}`, label))}
+          </List>
         </>
       )}
     </Box>
@@ -78,7 +91,13 @@ export function Layout() {
     <Box sx={{ display: 'flex', minHeight: '100vh' }}>
       <AppBar position="fixed" sx={{ zIndex: (t) => t.zIndex.drawer + 1 }}>
         <Toolbar sx={{ gap: 1 }}>
-          <IconButton color="inherit" edge="start" aria-label="Open navigation" onClick={() => setOpen(true)} sx={{ display: { md: 'none' } }}>
+          <IconButton
+            color="inherit"
+            edge="start"
+            aria-label="Open navigation"
+            onClick={() => setOpen(true)}
+            sx={{ display: { md: 'none' } }}
+          >
             <MenuIcon />
           </IconButton>
           <Typography variant="h6" component="div" sx={{ flexGrow: 1, whiteSpace: 'nowrap' }}>
@@ -87,7 +106,10 @@ export function Layout() {
             </RouterLink>
           </Typography>
           {profile.organizations.length > 0 && (
-            <FormControl size="small" sx={{ minWidth: 120, maxWidth: { xs: 140, sm: 260 }, bgcolor: 'background.paper', borderRadius: 1 }}>
+            <FormControl
+              size="small"
+              sx={{ minWidth: 120, maxWidth: { xs: 140, sm: 260 }, bgcolor: 'background.paper', borderRadius: 1 }}
+            >
               <Select
                 inputProps={{ 'aria-label': 'Organization' }}
                 value={organizationId ?? ''}
@@ -109,10 +131,24 @@ export function Layout() {
           </Button>
         </Toolbar>
       </AppBar>
-      <Drawer variant="temporary" open={open} onClose={() => setOpen(false)} slotProps={{ paper: { 'aria-label': 'Navigation' } }} sx={{ display: { md: 'none' }, '& .MuiDrawer-paper': { width: DRAWER } }}>
+      <Drawer
+        variant="temporary"
+        open={open}
+        onClose={() => setOpen(false)}
+        slotProps={{ paper: { 'aria-label': 'Navigation' } }}
+        sx={{ display: { md: 'none' }, '& .MuiDrawer-paper': { width: DRAWER } }}
+      >
         <Nav onNavigate={() => setOpen(false)} />
       </Drawer>
-      <Drawer variant="permanent" sx={{ display: { xs: 'none', md: 'block' }, width: DRAWER, flexShrink: 0, '& .MuiDrawer-paper': { width: DRAWER, boxSizing: 'border-box' } }}>
+      <Drawer
+        variant="permanent"
+        sx={{
+          display: { xs: 'none', md: 'block' },
+          width: DRAWER,
+          flexShrink: 0,
+          '& .MuiDrawer-paper': { width: DRAWER, boxSizing: 'border-box' },
+        }}
+      >
         <Toolbar />
         <Nav onNavigate={() => undefined} />
       </Drawer>

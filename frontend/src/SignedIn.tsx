@@ -18,7 +18,9 @@ const theme = createTheme({
   },
 });
 
-const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({ Component: (await load()).default });
+const page = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({
+  Component: (await load()).default,
+});
 
 const router = createBrowserRouter([
   {
@@ -63,4 +65,3 @@ export default function SignedIn({ onSignOut }: { onSignOut: () => void }) {
     </ThemeProvider>
   );
 }
-

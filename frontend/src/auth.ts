@@ -19,7 +19,8 @@ export function configureAuth(config: RuntimeConfig): void {
 
 /** The Authenticator's sign-in, with the flow the pool's client allows. */
 export function signInWithFlow(config: RuntimeConfig) {
-  return (input: SignInInput) => signIn({ ...input, options: { ...input.options, authFlowType: config.cognito.authFlow ?? 'USER_SRP_AUTH' } });
+  return (input: SignInInput) =>
+    signIn({ ...input, options: { ...input.options, authFlowType: config.cognito.authFlow ?? 'USER_SRP_AUTH' } });
 }
 
 export async function accessToken(): Promise<string | undefined> {

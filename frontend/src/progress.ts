@@ -6,12 +6,22 @@ import { runtimeConfig } from './config';
 
 export interface ProgressMessage {
   type: 'extraction_started' | 'extraction_progress' | 'extraction_completed' | 'extraction_failed' | 'data_updated';
-  data: { job_id: string; data_source_id: string; project_id: string; progress?: number; records_processed?: number; error?: string };
+  data: {
+    job_id: string;
+    data_source_id: string;
+    project_id: string;
+    progress?: number;
+    records_processed?: number;
+    error?: string;
+  };
   timestamp: string;
 }
 
 /** The latest progress message per job of one data source, while the page is open. */
-export function useLiveProgress(dataSourceId: string, onEnd: () => void): { connected: boolean; byJob: Record<string, ProgressMessage> } {
+export function useLiveProgress(
+  dataSourceId: string,
+  onEnd: () => void,
+): { connected: boolean; byJob: Record<string, ProgressMessage> } {
   const [connected, setConnected] = useState(false);
   const [byJob, setByJob] = useState<Record<string, ProgressMessage>>({});
   useEffect(() => {
@@ -33,7 +43,8 @@ export function useLiveProgress(dataSourceId: string, onEnd: () => void): { conn
         }
         if (m.data?.data_source_id !== dataSourceId) return;
         setByJob((old) => ({ ...old, [m.data.job_id]: m }));
-        if (m.type === 'extraction_completed' || m.type === 'extraction_failed' || m.type === 'extraction_started') onEnd();
+        if (m.type === 'extraction_completed' || m.type === 'extraction_failed' || m.type === 'extraction_started')
+          onEnd();
       };
     });
     return () => {

@@ -30,8 +30,10 @@ export function describeSchedule(c: Record<string, unknown> | undefined): string
   if (f === 'manual' || !f) return 'Only when started by hand';
   if (f === 'hourly') return `Every hour at :${String(c?.minute ?? 0).padStart(2, '0')}`;
   if (f === 'every_6_hours') return `Every 6 hours at :${String(c?.minute ?? 0).padStart(2, '0')}`;
-  if (f === 'daily') return `Every day at ${String(c?.time ?? `${c?.hour_utc}:00 UTC`)}${c?.timezone ? ` (${String(c.timezone)})` : ''}`;
-  if (f === 'weekly') return `Every ${String(c?.day ?? 'MON')} at ${String(c?.time ?? '03:00')}${c?.timezone ? ` (${String(c.timezone)})` : ''}`;
+  if (f === 'daily')
+    return `Every day at ${String(c?.time ?? `${c?.hour_utc}:00 UTC`)}${c?.timezone ? ` (${String(c.timezone)})` : ''}`;
+  if (f === 'weekly')
+    return `Every ${String(c?.day ?? 'MON')} at ${String(c?.time ?? '03:00')}${c?.timezone ? ` (${String(c.timezone)})` : ''}`;
   if (f === 'cron') return `${String(c?.expression)} (${String(c?.timezone ?? 'UTC')})`;
   return String(f);
 }
@@ -39,11 +41,27 @@ export function describeSchedule(c: Record<string, unknown> | undefined): string
 /** The wall-clock parts of an instant in a time zone. */
 function partsIn(date: Date, timeZone: string) {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short' })
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      weekday: 'short',
+    })
       .formatToParts(date)
       .map((x) => [x.type, x.value]),
   );
-  return { y: Number(p.year), mo: Number(p.month), d: Number(p.day), h: Number(p.hour), mi: Number(p.minute), wd: DAYS.indexOf(String(p.weekday).toUpperCase().slice(0, 3) as (typeof DAYS)[number]) };
+  return {
+    y: Number(p.year),
+    mo: Number(p.month),
+    d: Number(p.day),
+    h: Number(p.hour),
+    mi: Number(p.minute),
+    wd: DAYS.indexOf(String(p.weekday).toUpperCase().slice(0, 3) as (typeof DAYS)[number]),
+  };
 }
 
 /** The next `n` run times after `from` (minute by minute up to two weeks ahead: simple and exact across DST). */
@@ -57,10 +75,13 @@ export function nextRuns(f: ScheduleForm, n = 3, from = new Date()): Date[] {
     const d = new Date(t);
     const p = partsIn(d, tz);
     const hit =
-      f.frequency === 'hourly' ? p.mi === f.minute
-      : f.frequency === 'every_6_hours' ? p.mi === f.minute && p.h % 6 === 0
-      : f.frequency === 'daily' ? p.h === hh && p.mi === mm
-      : p.h === hh && p.mi === mm && DAYS[p.wd] === f.day;
+      f.frequency === 'hourly'
+        ? p.mi === f.minute
+        : f.frequency === 'every_6_hours'
+          ? p.mi === f.minute && p.h % 6 === 0
+          : f.frequency === 'daily'
+            ? p.h === hh && p.mi === mm
+            : p.h === hh && p.mi === mm && DAYS[p.wd] === f.day;
     if (hit) out.push(d);
   }
   return out;

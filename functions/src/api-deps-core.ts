@@ -48,7 +48,11 @@ export interface ApiDeps extends HttpDeps {
   webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
 }
 
-export function oauthClientResolver(clients: ApiDeps['oauthClients'], source: OAuthAppSource, findConnector: ApiDeps['findConnector']): ApiDeps['oauthClient'] {
+export function oauthClientResolver(
+  clients: ApiDeps['oauthClients'],
+  source: OAuthAppSource,
+  findConnector: ApiDeps['findConnector'],
+): ApiDeps['oauthClient'] {
   return async (platform) => {
     const configured = clients[platform];
     if (configured) return configured;
@@ -66,7 +70,11 @@ export interface ApiDepsOptions {
 }
 
 /** `findConnector`: the registry's lookup for routes that reach platforms; a function whose routes never do passes `noConnectors`. */
-export function buildApiDeps(adapters: Adapters, findConnector: ApiDeps['findConnector'], options: ApiDepsOptions = {}): ApiDeps {
+export function buildApiDeps(
+  adapters: Adapters,
+  findConnector: ApiDeps['findConnector'],
+  options: ApiDepsOptions = {},
+): ApiDeps {
   const logger = options.logger ?? new Logger({ serviceName: 'tributary-api', logLevel: adapters.config.logLevel });
   const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
   const directory = new UserDirectory(adapters.db, adapters.identity);
@@ -90,7 +98,10 @@ export function buildApiDeps(adapters: Adapters, findConnector: ApiDeps['findCon
     oauthClients,
     oauthClient: oauthClientResolver(oauthClients, oauthAppSource(adapters.config), findConnector),
     connectorBaseUrls,
-    webhooks: { signingSecret: once(() => webhookSigningSecret(adapters.config.webhooks)), publicBaseUrl: adapters.config.webhooks.publicBaseUrl },
+    webhooks: {
+      signingSecret: once(() => webhookSigningSecret(adapters.config.webhooks)),
+      publicBaseUrl: adapters.config.webhooks.publicBaseUrl,
+    },
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
   };
 }
@@ -100,8 +111,9 @@ export const noConnectors: ApiDeps['findConnector'] = () => undefined;
 
 function once<T>(fn: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
-  return () => (value ??= fn().catch((error: unknown) => {
-    value = undefined;
-    throw error;
-  }));
+  return () =>
+    (value ??= fn().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    }));
 }

@@ -9,13 +9,20 @@ import { createPipelineDeps } from './pipeline/pipeline-deps';
 
 export type { ApiDeps } from './api-deps-core';
 
-export function createApiDeps(adapters: Adapters, options: ApiDepsOptions & { findConnector?: ApiDeps['findConnector'] } = {}): ApiDeps {
+export function createApiDeps(
+  adapters: Adapters,
+  options: ApiDepsOptions & { findConnector?: ApiDeps['findConnector'] } = {},
+): ApiDeps {
   const { findConnector, ...rest } = options;
   const connectorBaseUrls = options.connectorBaseUrls ?? adapters.config.platforms.baseUrls;
   // an in-process runner needs the pipeline's task handlers; a Step Functions runner ignores them
   attachPipeline(createPipelineDeps(adapters, { connectorBaseUrls }));
   const deps = buildApiDeps(adapters, findConnector ?? findRegisteredConnector, rest);
   // once per start: a pinned platform API version within 90 days of its sunset
-  logApiVersionWarnings({ warn: (message, fields) => deps.logger.warn(message, fields ?? {}) }, listConnectors(), adapters.clock.now());
+  logApiVersionWarnings(
+    { warn: (message, fields) => deps.logger.warn(message, fields ?? {}) },
+    listConnectors(),
+    adapters.clock.now(),
+  );
   return deps;
 }

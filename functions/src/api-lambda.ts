@@ -23,7 +23,13 @@ export function apiGroupLambda(routes: (deps: ApiDeps) => BoundRoute[], options:
   const adapters = createAdapters(loadFunctionConfig(options.kind ?? 'api'));
   const deps = buildApiDeps(adapters, options.findConnector ?? noConnectors);
   // at cold start, in the groups that carry the connectors: a pinned API version within 90 days of its sunset
-  const connectors = PLATFORMS.map((p) => deps.findConnector(p)).filter((c): c is Connector<unknown> => c !== undefined);
-  logApiVersionWarnings({ warn: (message, fields) => deps.logger.warn(message, fields ?? {}) }, connectors, adapters.clock.now());
+  const connectors = PLATFORMS.map((p) => deps.findConnector(p)).filter(
+    (c): c is Connector<unknown> => c !== undefined,
+  );
+  logApiVersionWarnings(
+    { warn: (message, fields) => deps.logger.warn(message, fields ?? {}) },
+    connectors,
+    adapters.clock.now(),
+  );
   return traced(createTracer(adapters.config), routeGroupHandler(routes(deps)));
 }

@@ -28,7 +28,8 @@ export async function writeAudit(trx: Transaction<DB>, entry: AuditEntry): Promi
       targetType: entry.targetType,
       targetId: entry.targetId ?? null,
       details: JSON.stringify(entry.details ?? {}),
-      ipAddress: entry.request?.sourceIp && /^[0-9a-fA-F:.]+$/.test(entry.request.sourceIp) ? entry.request.sourceIp : null,
+      ipAddress:
+        entry.request?.sourceIp && /^[0-9a-fA-F:.]+$/.test(entry.request.sourceIp) ? entry.request.sourceIp : null,
       userAgent: entry.request?.userAgent?.slice(0, 500) ?? null,
       requestId: entry.request?.requestId ?? null,
     })

@@ -11,7 +11,11 @@ export const PageQuerySchema = z.object({
   page_size: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-export const PageInfoSchema = z.object({ page: z.number().int(), page_size: z.number().int(), total: z.number().int() });
+export const PageInfoSchema = z.object({
+  page: z.number().int(),
+  page_size: z.number().int(),
+  total: z.number().int(),
+});
 
 const error = (description: string): RouteResponse => ({ description, schema: ErrorEnvelopeSchema });
 
@@ -36,4 +40,5 @@ export const conflict = error('Conflicts with the current state');
 export const notImplemented = error('Not available for this platform yet');
 export const notConfigured = error('Not available on this deployment (a setting it needs is missing)');
 
-export const iso = (d: Date | string | null | undefined): string | null => (d == null ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString());
+export const iso = (d: Date | string | null | undefined): string | null =>
+  d == null ? null : d instanceof Date ? d.toISOString() : new Date(d).toISOString();

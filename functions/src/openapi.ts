@@ -29,25 +29,42 @@ export const openApiRoute = defineRoute({
   responses: { 200: { description: 'OpenAPI 3.1 document', schema: z.record(z.string(), z.unknown()) } },
 });
 
-const isRoute = (value: unknown): value is Route => typeof value === 'object' && value !== null && 'operationId' in value && 'path' in value && 'method' in value;
+const isRoute = (value: unknown): value is Route =>
+  typeof value === 'object' && value !== null && 'operationId' in value && 'path' in value && 'method' in value;
 
 /** Every route of the management API, in one list: the document, the local router and infra read it. */
 export const MANAGEMENT_ROUTES: readonly Route[] = [
-  ...[authRouteValues, projectRouteValues, memberRouteValues, credentialRouteValues, dataSourceRouteValues, webhookRouteValues, dataRouteValues, platformRouteValues].flatMap((m) => Object.values(m).filter(isRoute)),
+  ...[
+    authRouteValues,
+    projectRouteValues,
+    memberRouteValues,
+    credentialRouteValues,
+    dataSourceRouteValues,
+    webhookRouteValues,
+    dataRouteValues,
+    platformRouteValues,
+  ].flatMap((m) => Object.values(m).filter(isRoute)),
   openApiRoute,
 ];
 
 export function buildOpenApiDocument(routes: readonly Route[] = MANAGEMENT_ROUTES) {
   const registry = new OpenAPIRegistry();
-  const bearer = registry.registerComponent('securitySchemes', 'cognitoAccessToken', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const bearer = registry.registerComponent('securitySchemes', 'cognitoAccessToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
   for (const route of routes) {
     const request: Record<string, unknown> = {};
     if (route.request.params) request.params = route.request.params;
     if (route.request.query) request.query = route.request.query;
-    if (route.request.body) request.body = { required: true, content: { 'application/json': { schema: route.request.body } } };
+    if (route.request.body)
+      request.body = { required: true, content: { 'application/json': { schema: route.request.body } } };
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = response.schema ? { description: response.description, content: { 'application/json': { schema: response.schema } } } : { description: response.description };
+      responses[status] = response.schema
+        ? { description: response.description, content: { 'application/json': { schema: response.schema } } }
+        : { description: response.description };
     }
     registry.registerPath({
       operationId: route.operationId,
@@ -62,7 +79,11 @@ export function buildOpenApiDocument(routes: readonly Route[] = MANAGEMENT_ROUTE
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
-    info: { title: 'Tributary management API', version: '1.0.0', description: 'Identity, projects, members, credentials and data sources.' },
+    info: {
+      title: 'Tributary management API',
+      version: '1.0.0',
+      description: 'Identity, projects, members, credentials and data sources.',
+    },
     servers: [{ url: '/' }],
   });
 }
@@ -73,10 +94,14 @@ export function openApiRoutes(deps: ApiDeps): BoundRoute[] {
   return [
     {
       route: openApiRoute,
-      handler: httpHandler(openApiRoute, async () => {
-        cached ??= buildOpenApiDocument();
-        return { status: 200, body: cached };
-      }, deps),
+      handler: httpHandler(
+        openApiRoute,
+        async () => {
+          cached ??= buildOpenApiDocument();
+          return { status: 200, body: cached };
+        },
+        deps,
+      ),
     },
   ];
 }

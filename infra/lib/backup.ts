@@ -38,29 +38,51 @@ export class DataSafety extends Construct {
   readonly vault?: BackupVault;
   readonly plan?: BackupPlan;
 
-  constructor(scope: Construct, id: string, { settings, operations, database, key, vpc, functionSubnets }: DataSafetyProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, operations, database, key, vpc, functionSubnets }: DataSafetyProps,
+  ) {
     super(scope, id);
     if (settings.database.minCapacity < MIN_ACU_WITH_PROXY) {
-      throw new Error(`${settings.name}: Aurora minCapacity ${settings.database.minCapacity} ACU cannot sit behind RDS Proxy; use at least ${MIN_ACU_WITH_PROXY}`);
+      throw new Error(
+        `${settings.name}: Aurora minCapacity ${settings.database.minCapacity} ACU cannot sit behind RDS Proxy; use at least ${MIN_ACU_WITH_PROXY}`,
+      );
     }
     const cluster = database.cluster as DatabaseCluster;
 
     // data kept ⇒ its key and its logins kept
     if (settings.database.removalPolicy !== RemovalPolicy.DESTROY) {
       if (settings.kms.removalPolicy !== RemovalPolicy.RETAIN) {
-        throw new Error(`${settings.name}: the database is kept on delete (${settings.database.removalPolicy}), so its KMS key must be retained too (kms.removalPolicy)`);
+        throw new Error(
+          `${settings.name}: the database is kept on delete (${settings.database.removalPolicy}), so its KMS key must be retained too (kms.removalPolicy)`,
+        );
       }
       // the admin secret as the cluster exposes it is its target attachment; the secret itself is the cluster's child
       const adminSecret = cluster.node.findAll().find((c): c is Secret => c instanceof Secret);
-      for (const secret of [adminSecret, database.appUserSecret, database.pipelineUserSecret]) secret?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      for (const secret of [adminSecret, database.appUserSecret, database.pipelineUserSecret])
+        secret?.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
 
-    const rotationSecurityGroup = new SecurityGroup(this, 'RotationSecurityGroup', { vpc, description: 'Secrets Manager rotation: Aurora and the Secrets Manager endpoint only', allowAllOutbound: false });
+    const rotationSecurityGroup = new SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc,
+      description: 'Secrets Manager rotation: Aurora and the Secrets Manager endpoint only',
+      allowAllOutbound: false,
+    });
     rotationSecurityGroup.connections.allowTo(cluster, Port.tcp(DATABASE_PORT), 'rotation to Aurora');
-    rotationSecurityGroup.addEgressRule(Peer.ipv4(vpc.vpcCidrBlock), Port.tcp(443), 'Secrets Manager and KMS endpoints');
+    rotationSecurityGroup.addEgressRule(
+      Peer.ipv4(vpc.vpcCidrBlock),
+      Port.tcp(443),
+      'Secrets Manager and KMS endpoints',
+    );
     const rotate = (secret: ISecret, name: string) =>
       secret.addRotationSchedule(`${name}Rotation`, {
-        hostedRotation: HostedRotation.postgreSqlSingleUser({ vpc, vpcSubnets: functionSubnets, securityGroups: [rotationSecurityGroup], functionName: `tributary-${settings.name}-rotate-${name.toLowerCase()}` }),
+        hostedRotation: HostedRotation.postgreSqlSingleUser({
+          vpc,
+          vpcSubnets: functionSubnets,
+          securityGroups: [rotationSecurityGroup],
+          functionName: `tributary-${settings.name}-rotate-${name.toLowerCase()}`,
+        }),
         automaticallyAfter: Duration.days(30),
       });
     rotate(database.adminSecret, 'Admin');
@@ -100,7 +122,9 @@ export class DataSafety extends Construct {
       );
     }
     this.plan = new BackupPlan(this, 'Plan', { backupPlanName: `tributary-${settings.name}`, backupPlanRules: rules });
-    this.plan.addSelection('Aurora', { resources: [BackupResource.fromRdsDatabaseCluster(cluster)], allowRestores: true });
+    this.plan.addSelection('Aurora', {
+      resources: [BackupResource.fromRdsDatabaseCluster(cluster)],
+      allowRestores: true,
+    });
   }
 }
-

@@ -30,12 +30,17 @@ export interface MigrationResponse {
 async function readDatabaseSecret(arn: string): Promise<z.infer<typeof DatabaseSecretSchema>> {
   const parsed = DatabaseSecretSchema.safeParse(JSON.parse((await readSecretString(arn)) || '{}'));
   // never echo the secret's content: name only what is missing
-  if (!parsed.success) throw new Error(`secret ${arn} lacks ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  if (!parsed.success)
+    throw new Error(`secret ${arn} lacks ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
   return parsed.data;
 }
 
 /** verify-full: the Lambda trusts the RDS CA through NODE_EXTRA_CA_CERTS (set by database.ts). */
-export function adminDatabaseUrl(props: Pick<MigrationProperties, 'Host' | 'Port' | 'Database'>, user: string, password: string): string {
+export function adminDatabaseUrl(
+  props: Pick<MigrationProperties, 'Host' | 'Port' | 'Database'>,
+  user: string,
+  password: string,
+): string {
   const url = new URL(`postgres://${props.Host}:${props.Port}/${encodeURIComponent(props.Database)}`);
   url.username = user;
   url.password = password;
@@ -43,7 +48,8 @@ export function adminDatabaseUrl(props: Pick<MigrationProperties, 'Host' | 'Port
   return url.toString();
 }
 
-const log = (message: string, extra: Record<string, unknown> = {}) => console.log(JSON.stringify({ level: 'INFO', message, ...extra }));
+const log = (message: string, extra: Record<string, unknown> = {}) =>
+  console.log(JSON.stringify({ level: 'INFO', message, ...extra }));
 
 /** What the custom resource does once it has the credentials; exported so a test can run the bundled artifact. */
 export async function applySchema(
@@ -59,7 +65,9 @@ export async function applySchema(
   return { applied };
 }
 
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<MigrationResponse | { PhysicalResourceId: string }> {
+export async function handler(
+  event: CloudFormationCustomResourceEvent,
+): Promise<MigrationResponse | { PhysicalResourceId: string }> {
   const props = MigrationPropertiesSchema.parse(event.ResourceProperties);
   // The id never changes, so an Update is never a replacement and CloudFormation never sends a Delete
   // for the old one; a real Delete (stack teardown) leaves the schema to the cluster's own removal policy.

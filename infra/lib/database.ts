@@ -50,8 +50,14 @@ export const MIGRATIONS_DIR = path.join(REPO_ROOT, 'shared/src/db/migrations');
 /** Changes when any migration is added or edited, which is what makes CloudFormation rerun the migrations. */
 export function migrationsHash(dir: string = MIGRATIONS_DIR): string {
   const hash = createHash('sha256');
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
-    hash.update(name).update('\0').update(readFileSync(path.join(dir, name))).update('\0');
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    hash
+      .update(name)
+      .update('\0')
+      .update(readFileSync(path.join(dir, name)))
+      .update('\0');
   }
   return hash.digest('hex');
 }
@@ -78,15 +84,26 @@ export class Database extends Construct {
     super(scope, id);
     const { database } = settings;
 
-    const clusterSecurityGroup = new SecurityGroup(this, 'ClusterSecurityGroup', { vpc, description: 'Aurora: reachable from RDS Proxy and the migration function only', allowAllOutbound: false });
+    const clusterSecurityGroup = new SecurityGroup(this, 'ClusterSecurityGroup', {
+      vpc,
+      description: 'Aurora: reachable from RDS Proxy and the migration function only',
+      allowAllOutbound: false,
+    });
     const cluster = new DatabaseCluster(this, 'Cluster', {
       engine: DatabaseClusterEngine.auroraPostgres({ version: AURORA_POSTGRES_VERSION }),
-      credentials: Credentials.fromGeneratedSecret(ADMIN_USER, { encryptionKey: key, secretName: `tributary/${settings.name}/database/admin` }),
+      credentials: Credentials.fromGeneratedSecret(ADMIN_USER, {
+        encryptionKey: key,
+        secretName: `tributary/${settings.name}/database/admin`,
+      }),
       defaultDatabaseName: DATABASE_NAME,
       port: DATABASE_PORT,
       writer: ClusterInstance.serverlessV2('Writer', { publiclyAccessible: false, autoMinorVersionUpgrade: true }),
       readers: Array.from({ length: database.readers }, (_, i) =>
-        ClusterInstance.serverlessV2(`Reader${i + 1}`, { scaleWithWriter: true, publiclyAccessible: false, autoMinorVersionUpgrade: true }),
+        ClusterInstance.serverlessV2(`Reader${i + 1}`, {
+          scaleWithWriter: true,
+          publiclyAccessible: false,
+          autoMinorVersionUpgrade: true,
+        }),
       ),
       serverlessV2MinCapacity: database.minCapacity,
       serverlessV2MaxCapacity: database.maxCapacity,
@@ -103,7 +120,9 @@ export class Database extends Construct {
       copyTagsToSnapshot: true,
       cloudwatchLogsExports: ['postgresql'],
       cloudwatchLogsRetention: settings.logRetention,
-      ...(database.performanceInsights ? { enablePerformanceInsights: true, performanceInsightEncryptionKey: key } : {}),
+      ...(database.performanceInsights
+        ? { enablePerformanceInsights: true, performanceInsightEncryptionKey: key }
+        : {}),
     });
     this.cluster = cluster;
     this.adminSecret = cluster.secret!;
@@ -123,7 +142,11 @@ export class Database extends Construct {
       secretName: `tributary/${settings.name}/database/${PIPELINE_LOGIN_ROLE}`,
     });
 
-    const proxySecurityGroup = new SecurityGroup(this, 'ProxySecurityGroup', { vpc, description: 'RDS Proxy: reachable from Tributary functions', allowAllOutbound: false });
+    const proxySecurityGroup = new SecurityGroup(this, 'ProxySecurityGroup', {
+      vpc,
+      description: 'RDS Proxy: reachable from Tributary functions',
+      allowAllOutbound: false,
+    });
     this.proxy = new DatabaseProxy(this, 'Proxy', {
       proxyTarget: ProxyTarget.fromCluster(cluster),
       secrets: [this.appUserSecret, this.pipelineUserSecret],
@@ -136,10 +159,18 @@ export class Database extends Construct {
     });
     proxySecurityGroup.connections.allowTo(cluster, Port.tcp(DATABASE_PORT), 'proxy to Aurora');
 
-    const migrationSecurityGroup = new SecurityGroup(this, 'MigrationSecurityGroup', { vpc, description: 'migration function: Aurora, Secrets Manager and KMS only', allowAllOutbound: false });
+    const migrationSecurityGroup = new SecurityGroup(this, 'MigrationSecurityGroup', {
+      vpc,
+      description: 'migration function: Aurora, Secrets Manager and KMS only',
+      allowAllOutbound: false,
+    });
     migrationSecurityGroup.connections.allowTo(cluster, Port.tcp(DATABASE_PORT), 'migrations to Aurora');
     // the interface endpoints for Secrets Manager and KMS answer on 443 inside the VPC
-    migrationSecurityGroup.addEgressRule(Peer.ipv4(vpc.vpcCidrBlock), Port.tcp(443), 'Secrets Manager and KMS endpoints');
+    migrationSecurityGroup.addEgressRule(
+      Peer.ipv4(vpc.vpcCidrBlock),
+      Port.tcp(443),
+      'Secrets Manager and KMS endpoints',
+    );
 
     const migrationFunction = new TributaryFunction(this, 'MigrationFunction', {
       settings,

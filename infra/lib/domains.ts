@@ -43,10 +43,18 @@ export class CustomDomains extends Construct {
         certificate: Certificate.fromCertificateArn(this, 'ApiCertificate', certificateArn),
         securityPolicy: SecurityPolicy.TLS_1_2,
       });
-      new ApiMapping(this, 'ApiMapping', { api: props.httpApi, domainName: domain, stage: props.httpApi.defaultStage! });
+      new ApiMapping(this, 'ApiMapping', {
+        api: props.httpApi,
+        domainName: domain,
+        stage: props.httpApi.defaultStage!,
+      });
       this.apiUrl = `https://${domainName}`;
-      for (const fn of props.apiFunctions) fn.addEnvironment('TRIBUTARY_OAUTH_REDIRECT_URI', `${this.apiUrl}/api/v1/oauth/callback`);
-      new CfnOutput(this, 'ApiDomainTarget', { description: `CNAME ${domainName} to this`, value: domain.regionalDomainName });
+      for (const fn of props.apiFunctions)
+        fn.addEnvironment('TRIBUTARY_OAUTH_REDIRECT_URI', `${this.apiUrl}/api/v1/oauth/callback`);
+      new CfnOutput(this, 'ApiDomainTarget', {
+        description: `CNAME ${domainName} to this`,
+        value: domain.regionalDomainName,
+      });
     }
 
     if (operations.webhookDomain) {
@@ -60,7 +68,10 @@ export class CustomDomains extends Construct {
       });
       this.webhookUrl = `https://${domainName}`;
       for (const fn of props.webhookUrlFunctions) fn.addEnvironment('TRIBUTARY_WEBHOOK_URL', this.webhookUrl);
-      new CfnOutput(this, 'WebhookDomainTarget', { description: `CNAME (or alias) ${domainName} to this`, value: props.webhookDistribution.distributionDomainName });
+      new CfnOutput(this, 'WebhookDomainTarget', {
+        description: `CNAME (or alias) ${domainName} to this`,
+        value: props.webhookDistribution.distributionDomainName,
+      });
     }
 
     if (operations.progressDomain) {
@@ -70,9 +81,16 @@ export class CustomDomains extends Construct {
         certificate: Certificate.fromCertificateArn(this, 'ProgressCertificate', certificateArn),
         securityPolicy: SecurityPolicy.TLS_1_2,
       });
-      new ApiMapping(this, 'ProgressMapping', { api: props.progressStage.api, domainName: domain, stage: props.progressStage });
+      new ApiMapping(this, 'ProgressMapping', {
+        api: props.progressStage.api,
+        domainName: domain,
+        stage: props.progressStage,
+      });
       this.progressUrl = `wss://${domainName}`;
-      new CfnOutput(this, 'ProgressDomainTarget', { description: `CNAME ${domainName} to this`, value: domain.regionalDomainName });
+      new CfnOutput(this, 'ProgressDomainTarget', {
+        description: `CNAME ${domainName} to this`,
+        value: domain.regionalDomainName,
+      });
     }
   }
 }

@@ -8,9 +8,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type FunctionKind } from '@tributary/shared/config/config';
 import { buildApp } from './app';
 import { REPO_ROOT } from './node-function';
-import { lambdaFunctions, physicalValues, resolve, resourcePolicyFor, rolePolicies, simulate, type AwsCall, type CfnTemplate, type FunctionInTemplate, type PhysicalValues } from '../rehearsal/template';
+import {
+  lambdaFunctions,
+  physicalValues,
+  resolve,
+  resourcePolicyFor,
+  rolePolicies,
+  simulate,
+  type AwsCall,
+  type CfnTemplate,
+  type FunctionInTemplate,
+  type PhysicalValues,
+} from '../rehearsal/template';
 
-const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
 let template: CfnTemplate;
 let values: PhysicalValues;
 let functions: FunctionInTemplate[];
@@ -28,15 +42,22 @@ function fn(prefix: string): FunctionInTemplate {
   return found[0]!;
 }
 
-const idOf = (type: string, pattern: RegExp) => Object.entries(template.Resources).find(([id, r]) => r.Type === type && pattern.test(id))![0];
+const idOf = (type: string, pattern: RegExp) =>
+  Object.entries(template.Resources).find(([id, r]) => r.Type === type && pattern.test(id))![0];
 const arnOf = (id: string, attribute = 'Arn') => values[id]!.attributes![attribute]!;
 
 async function allows(f: FunctionInTemplate, call: AwsCall): Promise<boolean> {
-  const verdict = await simulate(rolePolicies(template, f.roleId, values), arnOf(f.roleId), call, resourcePolicyFor(template, values, call.resource));
+  const verdict = await simulate(
+    rolePolicies(template, f.roleId, values),
+    arnOf(f.roleId),
+    call,
+    resourcePolicyFor(template, values, call.resource),
+  );
   return verdict.allowed;
 }
 
-const credentialSecret = () => `arn:aws:secretsmanager:us-east-1:123456789012:secret:tributary/dev/credentials/org/project/google_ads-AbCdEf`;
+const credentialSecret = () =>
+  `arn:aws:secretsmanager:us-east-1:123456789012:secret:tributary/dev/credentials/org/project/google_ads-AbCdEf`;
 const viaSecretsManager = { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' };
 
 describe('grants, function by function', () => {
@@ -46,7 +67,8 @@ describe('grants, function by function', () => {
     for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']) {
       expect(await allows(plan, { action, resource: credentialSecret() }), action).toBe(true);
     }
-    for (const action of ['kms:Decrypt', 'kms:GenerateDataKey']) expect(await allows(plan, { action, resource: key, context: viaSecretsManager }), action).toBe(true);
+    for (const action of ['kms:Decrypt', 'kms:GenerateDataKey'])
+      expect(await allows(plan, { action, resource: key, context: viaSecretsManager }), action).toBe(true);
     // only credential secrets: not the database's
     const adminSecret = `arn:aws:secretsmanager:us-east-1:123456789012:secret:tributary/dev/database/admin-AbCdEf`;
     expect(await allows(plan, { action: 'secretsmanager:GetSecretValue', resource: adminSecret })).toBe(false);
@@ -60,8 +82,12 @@ describe('grants, function by function', () => {
     expect(await allows(extract, { action: 's3:PutObject', resource: page })).toBe(true);
     expect(await allows(extract, { action: 'secretsmanager:PutSecretValue', resource: credentialSecret() })).toBe(true);
     expect(await allows(finalize, { action: 's3:PutObject', resource: page })).toBe(false);
-    expect(await allows(finalize, { action: 'secretsmanager:PutSecretValue', resource: credentialSecret() })).toBe(false);
-    expect(await allows(finalize, { action: 'secretsmanager:GetSecretValue', resource: credentialSecret() })).toBe(false);
+    expect(await allows(finalize, { action: 'secretsmanager:PutSecretValue', resource: credentialSecret() })).toBe(
+      false,
+    );
+    expect(await allows(finalize, { action: 'secretsmanager:GetSecretValue', resource: credentialSecret() })).toBe(
+      false,
+    );
   });
 
   it('when a user presses "extract now", the data-sources function is given the state machine and may start it; other API functions may not', async () => {
@@ -70,8 +96,16 @@ describe('grants, function by function', () => {
     const dataSources = fn('ApiDataSourcesFunction');
     expect(dataSources.environment.TRIBUTARY_STATE_MACHINE_ARN).toEqual({ Ref: stateMachineId });
     expect(await allows(dataSources, { action: 'states:StartExecution', resource: stateMachine })).toBe(true);
-    expect(await allows(fn('SchedulesStarterFunction'), { action: 'states:StartExecution', resource: stateMachine })).toBe(true);
-    for (const other of ['ApiAuthFunction', 'ApiDataFunction', 'ApiWebhooksFunction', 'WebhooksFunction', 'PipelinePlanFunction']) {
+    expect(
+      await allows(fn('SchedulesStarterFunction'), { action: 'states:StartExecution', resource: stateMachine }),
+    ).toBe(true);
+    for (const other of [
+      'ApiAuthFunction',
+      'ApiDataFunction',
+      'ApiWebhooksFunction',
+      'WebhooksFunction',
+      'PipelinePlanFunction',
+    ]) {
       expect(await allows(fn(other), { action: 'states:StartExecution', resource: stateMachine }), other).toBe(false);
     }
   });
@@ -86,10 +120,28 @@ describe('grants, function by function', () => {
 
   it('when a web function runs, it may not touch credential secrets unless its routes do', async () => {
     for (const reader of ['ApiProjectsFunction', 'ApiCredentialsFunction', 'ApiDataSourcesFunction']) {
-      expect(await allows(fn(reader), { action: 'secretsmanager:GetSecretValue', resource: credentialSecret(), context: { 'aws:ResourceTag/tributary:organization': 'o', 'aws:ResourceTag/tributary:project': 'p' } }), reader).toBe(true);
+      expect(
+        await allows(fn(reader), {
+          action: 'secretsmanager:GetSecretValue',
+          resource: credentialSecret(),
+          context: { 'aws:ResourceTag/tributary:organization': 'o', 'aws:ResourceTag/tributary:project': 'p' },
+        }),
+        reader,
+      ).toBe(true);
     }
-    for (const other of ['ApiAuthFunction', 'ApiMembersFunction', 'ApiDataFunction', 'ApiOpenapiFunction', 'WebhooksFunction', 'MaintenanceFunction', 'ProgressAuthorizerFunction']) {
-      expect(await allows(fn(other), { action: 'secretsmanager:GetSecretValue', resource: credentialSecret() }), other).toBe(false);
+    for (const other of [
+      'ApiAuthFunction',
+      'ApiMembersFunction',
+      'ApiDataFunction',
+      'ApiOpenapiFunction',
+      'WebhooksFunction',
+      'MaintenanceFunction',
+      'ProgressAuthorizerFunction',
+    ]) {
+      expect(
+        await allows(fn(other), { action: 'secretsmanager:GetSecretValue', resource: credentialSecret() }),
+        other,
+      ).toBe(false);
     }
   });
 });
@@ -100,9 +152,24 @@ describe('identity and deletion grants', () => {
     const maintenance = fn('MaintenanceFunction');
     for (const pattern of [/^StorageRawPage/, /^StorageArchive/]) {
       const bucket = values[idOf('AWS::S3::Bucket', pattern)]!.ref;
-      expect(await allows(maintenance, { action: 's3:ListBucketVersions', resource: `arn:aws:s3:::${bucket}` }), String(pattern)).toBe(true);
-      expect(await allows(maintenance, { action: 's3:DeleteObjectVersion', resource: `arn:aws:s3:::${bucket}/org/project/x.ndjson.gz` }), String(pattern)).toBe(true);
-      expect(await allows(fn('ApiProjectsFunction'), { action: 's3:DeleteObjectVersion', resource: `arn:aws:s3:::${bucket}/org/project/x.ndjson.gz` }), String(pattern)).toBe(false);
+      expect(
+        await allows(maintenance, { action: 's3:ListBucketVersions', resource: `arn:aws:s3:::${bucket}` }),
+        String(pattern),
+      ).toBe(true);
+      expect(
+        await allows(maintenance, {
+          action: 's3:DeleteObjectVersion',
+          resource: `arn:aws:s3:::${bucket}/org/project/x.ndjson.gz`,
+        }),
+        String(pattern),
+      ).toBe(true);
+      expect(
+        await allows(fn('ApiProjectsFunction'), {
+          action: 's3:DeleteObjectVersion',
+          resource: `arn:aws:s3:::${bucket}/org/project/x.ndjson.gz`,
+        }),
+        String(pattern),
+      ).toBe(false);
     }
   });
 
@@ -110,9 +177,27 @@ describe('identity and deletion grants', () => {
     const members = fn('ApiMembersFunction');
     const from = (resolve(members.environment, values) as Record<string, string>).TRIBUTARY_MAIL_FROM!;
     expect(from).toMatch(/@/);
-    expect(await allows(members, { action: 'ses:SendEmail', resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com', context: { 'ses:FromAddress': from } })).toBe(true);
-    expect(await allows(members, { action: 'ses:SendEmail', resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com', context: { 'ses:FromAddress': 'someone@else.example' } })).toBe(false);
-    expect(await allows(fn('ApiAuthFunction'), { action: 'ses:SendEmail', resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com', context: { 'ses:FromAddress': from } })).toBe(false);
+    expect(
+      await allows(members, {
+        action: 'ses:SendEmail',
+        resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com',
+        context: { 'ses:FromAddress': from },
+      }),
+    ).toBe(true);
+    expect(
+      await allows(members, {
+        action: 'ses:SendEmail',
+        resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com',
+        context: { 'ses:FromAddress': 'someone@else.example' },
+      }),
+    ).toBe(false);
+    expect(
+      await allows(fn('ApiAuthFunction'), {
+        action: 'ses:SendEmail',
+        resource: 'arn:aws:ses:us-east-1:123456789012:identity/example.com',
+        context: { 'ses:FromAddress': from },
+      }),
+    ).toBe(false);
   });
 });
 
@@ -140,7 +225,12 @@ describe('config per function kind', () => {
   });
 
   it('when a pipeline function starts, it is not given the API-only settings, and does not need them', () => {
-    for (const id of ['PipelinePlanFunction', 'MaintenanceFunction', 'SchedulesStarterFunction', 'ProgressConnectFunction']) {
+    for (const id of [
+      'PipelinePlanFunction',
+      'MaintenanceFunction',
+      'SchedulesStarterFunction',
+      'ProgressConnectFunction',
+    ]) {
       const env = fn(id).environment;
       expect(env.TRIBUTARY_DASHBOARD_ORIGIN, id).toBeUndefined();
       expect(env.TRIBUTARY_OAUTH_REDIRECT_URI, id).toBeUndefined();

@@ -53,7 +53,10 @@ export class Identity extends Construct {
     super(scope, id);
     const threatProtection = operations.threatProtection ?? 'off';
     if (!operations.sesFromEmail && settings.name !== 'dev') {
-      Annotations.of(this).addWarningV2('tributary:noSesSender', `no sesFromEmail for ${settings.name}: Cognito sends its email itself (50 a day)`);
+      Annotations.of(this).addWarningV2(
+        'tributary:noSesSender',
+        `no sesFromEmail for ${settings.name}: Cognito sends its email itself (50 a day)`,
+      );
     }
     const pool = new UserPool(this, 'UserPool', {
       userPoolName: `tributary-${settings.name}`,
@@ -64,8 +67,19 @@ export class Identity extends Construct {
       // keepOriginal: a changed email takes effect only once its owner verifies it, so nobody can claim an
       // address (and the invitations sent to it) by typing it into UpdateUserAttributes
       keepOriginal: { email: true },
-      standardAttributes: { email: { required: true, mutable: true }, givenName: { required: false, mutable: true }, familyName: { required: false, mutable: true } },
-      passwordPolicy: { minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: false, tempPasswordValidity: Duration.days(3) },
+      standardAttributes: {
+        email: { required: true, mutable: true },
+        givenName: { required: false, mutable: true },
+        familyName: { required: false, mutable: true },
+      },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: false,
+        tempPasswordValidity: Duration.days(3),
+      },
       mfa: settings.identity.mfa === 'REQUIRED' ? Mfa.REQUIRED : Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
@@ -84,7 +98,10 @@ export class Identity extends Construct {
         ? { featurePlan: FeaturePlan.ESSENTIALS }
         : {
             featurePlan: FeaturePlan.PLUS,
-            standardThreatProtectionMode: threatProtection === 'enforced' ? StandardThreatProtectionMode.FULL_FUNCTION : StandardThreatProtectionMode.AUDIT_ONLY,
+            standardThreatProtectionMode:
+              threatProtection === 'enforced'
+                ? StandardThreatProtectionMode.FULL_FUNCTION
+                : StandardThreatProtectionMode.AUDIT_ONLY,
           }),
       deletionProtection: settings.identity.removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy: settings.identity.removalPolicy,
@@ -102,7 +119,11 @@ export class Identity extends Construct {
       pool.addTrigger(UserPoolOperation.PRE_SIGN_UP, this.preSignUp);
     }
 
-    const tokenValidity = { accessTokenValidity: Duration.hours(1), idTokenValidity: Duration.hours(1), refreshTokenValidity: Duration.days(30) };
+    const tokenValidity = {
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    };
     this.spaClient = pool.addClient('DashboardClient', {
       userPoolClientName: 'dashboard',
       generateSecret: false,
@@ -130,7 +151,9 @@ export class Identity extends Construct {
     });
 
     // a prefix unique to the account and environment; hosted sign-in for the dashboard's code flow
-    this.domain = pool.addDomain('HostedDomain', { cognitoDomain: { domainPrefix: `tributary-${settings.name}-${Aws.ACCOUNT_ID}` } });
+    this.domain = pool.addDomain('HostedDomain', {
+      cognitoDomain: { domainPrefix: `tributary-${settings.name}-${Aws.ACCOUNT_ID}` },
+    });
     new CfnOutput(this, 'HostedSignInDomain', { value: this.domain.baseUrl() });
 
     appEnvironment.set('TRIBUTARY_USER_POOL_ID', pool.userPoolId);

@@ -35,7 +35,11 @@ export class Maintenance extends Construct {
   readonly failuresAlarm: Alarm;
   readonly deadLettersAlarm: Alarm;
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, archiveBucket, rawBucket, appEnvironment }: MaintenanceProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, vpc, functionSubnets, key, database, archiveBucket, rawBucket, appEnvironment }: MaintenanceProps,
+  ) {
     super(scope, id);
     this.function = new TributaryFunction(this, 'Function', {
       settings,
@@ -55,12 +59,32 @@ export class Maintenance extends Construct {
     archiveBucket.grantDelete(this.function);
     // the purge queue (maintenance/purge.ts): every version of a deleted project's or data source's objects
     for (const bucket of [archiveBucket, ...(rawBucket ? [rawBucket] : [])]) {
-      this.function.addToRolePolicy(new PolicyStatement({ sid: `PurgeList${bucket === archiveBucket ? 'Archive' : 'Raw'}`, actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [bucket.bucketArn] }));
-      this.function.addToRolePolicy(new PolicyStatement({ sid: `PurgeDelete${bucket === archiveBucket ? 'Archive' : 'Raw'}`, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: [bucket.arnForObjects('*')] }));
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          sid: `PurgeList${bucket === archiveBucket ? 'Archive' : 'Raw'}`,
+          actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+          resources: [bucket.bucketArn],
+        }),
+      );
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          sid: `PurgeDelete${bucket === archiveBucket ? 'Archive' : 'Raw'}`,
+          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+          resources: [bucket.arnForObjects('*')],
+        }),
+      );
     }
 
-    this.deadLetters = new Queue(this, 'DeadLetters', { encryption: QueueEncryption.KMS, encryptionMasterKey: key, retentionPeriod: Duration.days(14), enforceSSL: true });
-    const invokeRole = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com'), description: 'EventBridge Scheduler: invoke the daily maintenance function only' });
+    this.deadLetters = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+    });
+    const invokeRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler: invoke the daily maintenance function only',
+    });
     this.function.grantInvoke(invokeRole);
     this.deadLetters.grantSendMessages(invokeRole);
     key.grantEncryptDecrypt(invokeRole);
@@ -78,9 +102,28 @@ export class Maintenance extends Construct {
       },
     });
 
-    const alarm = (name: string, description: string, metric: ReturnType<Queue['metricApproximateNumberOfMessagesVisible']>) =>
-      new Alarm(this, name, { alarmDescription: description, metric, threshold: 1, evaluationPeriods: 1, comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, treatMissingData: TreatMissingData.NOT_BREACHING });
-    this.failuresAlarm = alarm('FailuresAlarm', 'The daily maintenance job failed (exchange rates or retention)', this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }));
-    this.deadLettersAlarm = alarm('DeadLettersAlarm', 'A scheduled maintenance invocation was dead-lettered', this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }));
+    const alarm = (
+      name: string,
+      description: string,
+      metric: ReturnType<Queue['metricApproximateNumberOfMessagesVisible']>,
+    ) =>
+      new Alarm(this, name, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    this.failuresAlarm = alarm(
+      'FailuresAlarm',
+      'The daily maintenance job failed (exchange rates or retention)',
+      this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+    );
+    this.deadLettersAlarm = alarm(
+      'DeadLettersAlarm',
+      'A scheduled maintenance invocation was dead-lettered',
+      this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    );
   }
 }

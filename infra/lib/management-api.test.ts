@@ -12,14 +12,19 @@ import type { DeployEnvironment } from './environments';
 import { DEPLOYED_ROUTE_GROUPS } from './management-api';
 import { REPO_ROOT } from './node-function';
 
-const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 type Resources = Record<string, Resource>;
 
 const templates = {} as Record<'dev' | 'prod', Template>;
 beforeAll(() => {
   for (const env of ['dev', 'prod'] as DeployEnvironment[]) {
-    templates[env as 'dev' | 'prod'] = Template.fromStack(buildApp({ context: { ...cdkJsonContext, env, 'aws:cdk:bundling-stacks': [] } }).stack);
+    templates[env as 'dev' | 'prod'] = Template.fromStack(
+      buildApp({ context: { ...cdkJsonContext, env, 'aws:cdk:bundling-stacks': [] } }).stack,
+    );
   }
 }, 900_000);
 
@@ -32,7 +37,9 @@ const one = (t: Template, type: string): [string, Resource] => {
 
 /** The management API: the HTTP API (the progress WebSocket API is another ApiGatewayV2::Api). */
 function httpApi(t: Template): [string, Resource] {
-  const found = Object.entries(resources(t, 'AWS::ApiGatewayV2::Api')).filter(([, r]) => r.Properties.ProtocolType === 'HTTP');
+  const found = Object.entries(resources(t, 'AWS::ApiGatewayV2::Api')).filter(
+    ([, r]) => r.Properties.ProtocolType === 'HTTP',
+  );
   expect(found, 'HTTP APIs').toHaveLength(1);
   return found[0]!;
 }
@@ -41,7 +48,8 @@ const ofApi = (t: Template, type: string, apiId: string): Array<[string, Resourc
   Object.entries(resources(t, type)).filter(([, r]) => r.Properties.ApiId?.Ref === apiId);
 /** The OAuth state / rate-limit table: the one the API functions are told about. */
 function kvTable(t: Template): [string, Resource] {
-  const ref = apiFunctions(t).get('credentialsHandler')!.resource.Properties.Environment.Variables.TRIBUTARY_KV_TABLE as { Ref: string };
+  const ref = apiFunctions(t).get('credentialsHandler')!.resource.Properties.Environment.Variables
+    .TRIBUTARY_KV_TABLE as { Ref: string };
   return [ref.Ref, resources(t, 'AWS::DynamoDB::Table')[ref.Ref]!];
 }
 
@@ -50,13 +58,17 @@ function apiFunctions(t: Template): Map<string, { id: string; resource: Resource
   const handlers = new Set(Object.values(DEPLOYED_ROUTE_GROUPS).map((g) => `index.${g.handler}`));
   const out = new Map<string, { id: string; resource: Resource }>();
   for (const [id, resource] of Object.entries(resources(t, 'AWS::Lambda::Function'))) {
-    if (handlers.has(resource.Properties.Handler)) out.set(resource.Properties.Handler.replace(/^index\./, ''), { id, resource });
+    if (handlers.has(resource.Properties.Handler))
+      out.set(resource.Properties.Handler.replace(/^index\./, ''), { id, resource });
   }
   return out;
 }
 
 /** Every statement of the inline policies attached to a function's role. */
-function statementsOf(t: Template, fn: Resource): Array<{ Action: string | string[]; Condition?: Record<string, any>; Resource: unknown; Sid?: string }> {
+function statementsOf(
+  t: Template,
+  fn: Resource,
+): Array<{ Action: string | string[]; Condition?: Record<string, any>; Resource: unknown; Sid?: string }> {
   const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
   return Object.values(resources(t, 'AWS::IAM::Policy'))
     .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
@@ -69,15 +81,24 @@ describe('identity (Cognito)', () => {
     const t = templates.dev;
     const [, pool] = one(t, 'AWS::Cognito::UserPool');
     expect(pool.Properties.UsernameAttributes).toEqual(['email']);
-    expect(pool.Properties.Policies.PasswordPolicy).toMatchObject({ MinimumLength: 12, RequireUppercase: true, RequireLowercase: true, RequireNumbers: true });
+    expect(pool.Properties.Policies.PasswordPolicy).toMatchObject({
+      MinimumLength: 12,
+      RequireUppercase: true,
+      RequireLowercase: true,
+      RequireNumbers: true,
+    });
     expect(pool.Properties.MfaConfiguration).toBe('OPTIONAL');
     expect(pool.Properties.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
     const clients = Object.values(resources(t, 'AWS::Cognito::UserPoolClient')).map((c) => c.Properties);
     expect(clients).toHaveLength(2);
     const byName = Object.fromEntries(clients.map((c) => [c.ClientName, c]));
-    expect(byName.dashboard!.ExplicitAuthFlows).toEqual(expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']));
+    expect(byName.dashboard!.ExplicitAuthFlows).toEqual(
+      expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+    );
     expect(byName.dashboard!.ExplicitAuthFlows).not.toContain('ALLOW_USER_PASSWORD_AUTH');
-    expect(byName.scripts!.ExplicitAuthFlows).toEqual(expect.arrayContaining(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']));
+    expect(byName.scripts!.ExplicitAuthFlows).toEqual(
+      expect.arrayContaining(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+    );
     for (const c of clients) {
       expect(c.GenerateSecret).toBe(false);
       // logout revokes the refresh token
@@ -106,7 +127,11 @@ describe('management API (API Gateway HTTP API)', () => {
     expect(api.Properties.CorsConfiguration.AllowOrigins[0]).toBe('http://localhost:5173');
     expect(JSON.stringify(api.Properties.CorsConfiguration.AllowOrigins.slice(1))).toContain('WebDistribution');
     const fns = apiFunctions(t);
-    expect([...fns.keys()].sort()).toEqual(Object.values(DEPLOYED_ROUTE_GROUPS).map((g) => g.handler).sort());
+    expect([...fns.keys()].sort()).toEqual(
+      Object.values(DEPLOYED_ROUTE_GROUPS)
+        .map((g) => g.handler)
+        .sort(),
+    );
     const integrationTarget = new Map<string, string>();
     for (const [id, integration] of ofApi(t, 'AWS::ApiGatewayV2::Integration', apiId)) {
       expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
@@ -117,7 +142,9 @@ describe('management API (API Gateway HTTP API)', () => {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
       routes.set(route.Properties.RouteKey, integrationTarget.get(integrationId)!);
     }
-    const groupOf = new Map(Object.values(DEPLOYED_ROUTE_GROUPS).flatMap((g) => g.routes.map((r) => [r.operationId, g.handler] as const)));
+    const groupOf = new Map(
+      Object.values(DEPLOYED_ROUTE_GROUPS).flatMap((g) => g.routes.map((r) => [r.operationId, g.handler] as const)),
+    );
     for (const route of MANAGEMENT_ROUTES) {
       const key = `${route.method.toUpperCase()} ${route.path}`;
       const handler = groupOf.get(route.operationId);
@@ -142,7 +169,14 @@ describe('management API (API Gateway HTTP API)', () => {
     expect(resources(t, 'AWS::DynamoDB::Table')[tableId]).toBeDefined();
     for (const [handler, { resource }] of apiFunctions(t)) {
       const env = resource.Properties.Environment.Variables as Record<string, unknown>;
-      for (const name of ['TRIBUTARY_USER_POOL_ID', 'TRIBUTARY_USER_POOL_CLIENT_ID', 'TRIBUTARY_USER_POOL_SPA_CLIENT_ID', 'TRIBUTARY_DB_PROXY_HOST', 'TRIBUTARY_OAUTH_REDIRECT_URI', 'TRIBUTARY_DASHBOARD_ORIGIN']) {
+      for (const name of [
+        'TRIBUTARY_USER_POOL_ID',
+        'TRIBUTARY_USER_POOL_CLIENT_ID',
+        'TRIBUTARY_USER_POOL_SPA_CLIENT_ID',
+        'TRIBUTARY_DB_PROXY_HOST',
+        'TRIBUTARY_OAUTH_REDIRECT_URI',
+        'TRIBUTARY_DASHBOARD_ORIGIN',
+      ]) {
         expect(env[name], `${handler} ${name}`).toBeDefined();
       }
       expect(env.TRIBUTARY_KV_TABLE, handler).toEqual({ Ref: tableId });
@@ -180,24 +214,47 @@ describe('credential secrets (Secrets Manager + KMS)', () => {
     expect(JSON.stringify(create.Resource)).toContain(':secret:tributary/dev/credentials/*');
     expect(create.Condition).toEqual({
       Null: { 'aws:RequestTag/tributary:organization': 'false', 'aws:RequestTag/tributary:project': 'false' },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': ['tributary:organization', 'tributary:project', 'tributary:platform'] },
+      'ForAllValues:StringEquals': {
+        'aws:TagKeys': ['tributary:organization', 'tributary:project', 'tributary:platform'],
+      },
     });
-    const use = statements.find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes('/credentials/*'))!;
-    expect(use.Condition).toEqual({ Null: { 'secretsmanager:ResourceTag/tributary:organization': 'false', 'secretsmanager:ResourceTag/tributary:project': 'false' } });
+    const use = statements.find(
+      (s) =>
+        actionsOf(s).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes('/credentials/*'),
+    )!;
+    expect(use.Condition).toEqual({
+      Null: {
+        'secretsmanager:ResourceTag/tributary:organization': 'false',
+        'secretsmanager:ResourceTag/tributary:project': 'false',
+      },
+    });
     // nothing else touches Secrets Manager, and nothing lists secrets
     const secretActions = statements.flatMap(actionsOf).filter((a) => a.startsWith('secretsmanager:'));
-    expect(new Set(secretActions)).toEqual(new Set(['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret']));
+    expect(new Set(secretActions)).toEqual(
+      new Set([
+        'secretsmanager:CreateSecret',
+        'secretsmanager:TagResource',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+      ]),
+    );
     // the credential secrets' statement, and the OAuth apps' (oauth-apps.ts): both only through Secrets Manager
     const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
     expect(kms.length).toBeGreaterThan(0);
-    for (const s of kms) expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } });
+    for (const s of kms)
+      expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } });
   });
 
   it('when synthesized, the functions of groups that never read secrets (auth, members, openapi) get no Secrets Manager or KMS access', () => {
     const t = templates.dev;
     for (const handler of ['authHandler', 'membersHandler', 'openApiHandler']) {
       const actions = statementsOf(t, apiFunctions(t).get(handler)!.resource).flatMap(actionsOf);
-      expect(actions.filter((a) => a.startsWith('secretsmanager:') || a.startsWith('kms:')), handler).toEqual([]);
+      expect(
+        actions.filter((a) => a.startsWith('secretsmanager:') || a.startsWith('kms:')),
+        handler,
+      ).toEqual([]);
     }
   });
 });

@@ -30,7 +30,9 @@ import type { EnvironmentSettings } from './environments';
 import { TributaryFunction } from './node-function';
 
 const routesOf = (module: Record<string, unknown>): Route[] =>
-  Object.values(module).filter((v): v is Route => typeof v === 'object' && v !== null && 'operationId' in v && 'path' in v && 'method' in v);
+  Object.values(module).filter(
+    (v): v is Route => typeof v === 'object' && v !== null && 'operationId' in v && 'path' in v && 'method' in v,
+  );
 
 /** A route group as deployed: its entry module and the export that serves its routes, and whether it touches credential secrets. */
 export interface DeployedRouteGroup {
@@ -45,15 +47,61 @@ export interface DeployedRouteGroup {
 
 /** Keyed like ROUTE_GROUPS in functions/src/api-routes.ts; a group added there is deployed by adding it here. */
 export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
-  auth: { entry: 'functions/src/auth/auth.lambda.ts', handler: 'authHandler', routes: routesOf(authRoutes), readsSecrets: false },
-  projects: { entry: 'functions/src/projects/projects.lambda.ts', handler: 'projectsHandler', routes: routesOf(projectRoutes), readsSecrets: true },
-  members: { entry: 'functions/src/members/members.lambda.ts', handler: 'membersHandler', routes: routesOf(memberRoutes), readsSecrets: false },
-  credentials: { entry: 'functions/src/credentials/credentials.lambda.ts', handler: 'credentialsHandler', routes: routesOf(credentialRoutes), readsSecrets: true },
-  'data-sources': { entry: 'functions/src/data-sources/data-sources.lambda.ts', handler: 'dataSourcesHandler', routes: routesOf(dataSourceRoutes), readsSecrets: true },
-  webhooks: { entry: 'functions/src/webhooks/webhooks.lambda.ts', handler: 'webhooksHandler', routes: routesOf(webhookRoutes), readsSecrets: false },
-  data: { entry: 'functions/src/data/data.lambda.ts', handler: 'dataHandler', routes: routesOf(dataRoutes), readsSecrets: false },
-  openapi: { entry: 'functions/src/openapi.lambda.ts', handler: 'openApiHandler', routes: [openApiRoute], readsSecrets: false },
-  platforms: { entry: 'functions/src/platforms/platforms.lambda.ts', handler: 'platformsHandler', routes: routesOf(platformRoutes), readsSecrets: false, catalogOnly: true },
+  auth: {
+    entry: 'functions/src/auth/auth.lambda.ts',
+    handler: 'authHandler',
+    routes: routesOf(authRoutes),
+    readsSecrets: false,
+  },
+  projects: {
+    entry: 'functions/src/projects/projects.lambda.ts',
+    handler: 'projectsHandler',
+    routes: routesOf(projectRoutes),
+    readsSecrets: true,
+  },
+  members: {
+    entry: 'functions/src/members/members.lambda.ts',
+    handler: 'membersHandler',
+    routes: routesOf(memberRoutes),
+    readsSecrets: false,
+  },
+  credentials: {
+    entry: 'functions/src/credentials/credentials.lambda.ts',
+    handler: 'credentialsHandler',
+    routes: routesOf(credentialRoutes),
+    readsSecrets: true,
+  },
+  'data-sources': {
+    entry: 'functions/src/data-sources/data-sources.lambda.ts',
+    handler: 'dataSourcesHandler',
+    routes: routesOf(dataSourceRoutes),
+    readsSecrets: true,
+  },
+  webhooks: {
+    entry: 'functions/src/webhooks/webhooks.lambda.ts',
+    handler: 'webhooksHandler',
+    routes: routesOf(webhookRoutes),
+    readsSecrets: false,
+  },
+  data: {
+    entry: 'functions/src/data/data.lambda.ts',
+    handler: 'dataHandler',
+    routes: routesOf(dataRoutes),
+    readsSecrets: false,
+  },
+  openapi: {
+    entry: 'functions/src/openapi.lambda.ts',
+    handler: 'openApiHandler',
+    routes: [openApiRoute],
+    readsSecrets: false,
+  },
+  platforms: {
+    entry: 'functions/src/platforms/platforms.lambda.ts',
+    handler: 'platformsHandler',
+    routes: routesOf(platformRoutes),
+    readsSecrets: false,
+    catalogOnly: true,
+  },
 };
 
 /** The secret tags SecretsManagerSecretStore writes; IAM requires them on every secret it creates. */
@@ -75,10 +123,15 @@ export class ManagementApi extends Construct {
   readonly table: Table;
   readonly functions: Record<string, TributaryFunction> = {};
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment, secretPrefix }: ManagementApiProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, vpc, functionSubnets, key, database, appEnvironment, secretPrefix }: ManagementApiProps,
+  ) {
     super(scope, id);
     const { region, account } = Stack.of(this);
-    const dashboardOrigin = (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin;
+    const dashboardOrigin =
+      (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin;
 
     // OAuth state (single use, 10 minutes) and rate-limit counters: short-lived by design, so DynamoDB's TTL
     // removes them and nothing here is worth keeping when the stack goes
@@ -98,14 +151,29 @@ export class ManagementApi extends Construct {
       description: `Tributary ${settings.name}: management API (/api/v1)`,
       corsPreflight: {
         allowOrigins: [dashboardOrigin],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PUT,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+        ],
         allowHeaders: ['authorization', 'content-type'],
-        exposeHeaders: ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after', 'x-request-id'],
+        exposeHeaders: [
+          'x-ratelimit-limit',
+          'x-ratelimit-remaining',
+          'x-ratelimit-reset',
+          'retry-after',
+          'x-request-id',
+        ],
         maxAge: Duration.hours(1),
       },
     });
     const stage = this.httpApi.defaultStage!.node.defaultChild as CfnStage;
-    stage.defaultRouteSettings = { throttlingRateLimit: settings.api.throttle.rateLimit, throttlingBurstLimit: settings.api.throttle.burstLimit };
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: settings.api.throttle.rateLimit,
+      throttlingBurstLimit: settings.api.throttle.burstLimit,
+    };
     // the dashboard's page hands code and state to POST /api/v1/oauth/complete as the signed-in user
     const oauthRedirectUri = `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`;
 
@@ -120,7 +188,11 @@ export class ManagementApi extends Construct {
         vpc,
         vpcSubnets: functionSubnets,
         // registration answers alike for new and existing addresses only if it knows the pool auto-confirms
-        environment: { TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin, TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri, TRIBUTARY_AUTO_CONFIRM_SIGNUP: String(settings.identity.autoConfirmSignUp) },
+        environment: {
+          TRIBUTARY_DASHBOARD_ORIGIN: dashboardOrigin,
+          TRIBUTARY_OAUTH_REDIRECT_URI: oauthRedirectUri,
+          TRIBUTARY_AUTO_CONFIRM_SIGNUP: String(settings.identity.autoConfirmSignUp),
+        },
       });
       database.allowConnect(fn);
       appEnvironment.apply(fn);
@@ -128,9 +200,18 @@ export class ManagementApi extends Construct {
       if (deployed.readsSecrets) grantCredentialSecrets(fn, { secretArns, key, region });
       if (group === 'members') {
         // invitation email: SES from the deployment's verified sender (context mailFrom, or no-reply@ the dashboard's host)
-        const mailFrom = (this.node.tryGetContext('mailFrom') as string | undefined) ?? `no-reply@${new URL(dashboardOrigin).hostname}`;
+        const mailFrom =
+          (this.node.tryGetContext('mailFrom') as string | undefined) ??
+          `no-reply@${new URL(dashboardOrigin).hostname}`;
         fn.addEnvironment('TRIBUTARY_MAIL_FROM', mailFrom);
-        fn.addToRolePolicy(new PolicyStatement({ sid: 'SendInvitationEmail', actions: ['ses:SendEmail'], resources: ['*'], conditions: { StringEquals: { 'ses:FromAddress': mailFrom } } }));
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            sid: 'SendInvitationEmail',
+            actions: ['ses:SendEmail'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'ses:FromAddress': mailFrom } },
+          }),
+        );
       }
       this.functions[group] = fn;
 
@@ -149,7 +230,10 @@ export class ManagementApi extends Construct {
  * created (or tagged) with its organization and project tags and no others; reading, rotating and deleting
  * need those tags on the secret; the key may be used only by Secrets Manager on the function's behalf.
  */
-function grantCredentialSecrets(fn: TributaryFunction, { secretArns, key, region }: { secretArns: string; key: IKey; region: string }): void {
+function grantCredentialSecrets(
+  fn: TributaryFunction,
+  { secretArns, key, region }: { secretArns: string; key: IKey; region: string },
+): void {
   fn.addToRolePolicy(
     new PolicyStatement({
       sid: 'CreateTaggedCredentialSecrets',
@@ -164,9 +248,19 @@ function grantCredentialSecrets(fn: TributaryFunction, { secretArns, key, region
   fn.addToRolePolicy(
     new PolicyStatement({
       sid: 'UseTaggedCredentialSecrets',
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret'],
+      actions: [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DeleteSecret',
+        'secretsmanager:DescribeSecret',
+      ],
       resources: [secretArns],
-      conditions: { Null: { 'secretsmanager:ResourceTag/tributary:organization': 'false', 'secretsmanager:ResourceTag/tributary:project': 'false' } },
+      conditions: {
+        Null: {
+          'secretsmanager:ResourceTag/tributary:organization': 'false',
+          'secretsmanager:ResourceTag/tributary:project': 'false',
+        },
+      },
     }),
   );
   fn.addToRolePolicy(

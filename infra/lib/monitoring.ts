@@ -56,7 +56,8 @@ export class Monitoring extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const all = stack.node.findAll();
-    const ofType = <T>(type: abstract new (...args: never[]) => T): T[] => all.filter((c: IConstruct): c is IConstruct & T => c instanceof type);
+    const ofType = <T>(type: abstract new (...args: never[]) => T): T[] =>
+      all.filter((c: IConstruct): c is IConstruct & T => c instanceof type);
 
     this.topic = new Topic(this, 'AlarmTopic', {
       topicName: `tributary-${settings.name}-alarms`,
@@ -75,23 +76,39 @@ export class Monitoring extends Construct {
       }),
     );
     if (operations.alarmEmail) this.topic.addSubscription(new EmailSubscription(operations.alarmEmail));
-    else if (settings.name !== 'dev') Annotations.of(this).addWarningV2('tributary:noAlarmEmail', `no alarmEmail in infra/deploy-settings.json for ${settings.name}: alarms reach nobody`);
+    else if (settings.name !== 'dev')
+      Annotations.of(this).addWarningV2(
+        'tributary:noAlarmEmail',
+        `no alarmEmail in infra/deploy-settings.json for ${settings.name}: alarms reach nobody`,
+      );
 
     const existingAlarms = ofType(Alarm);
     // a metric another construct already alarms on keeps that alarm (one alarm per metric)
     const metricKey = (m: IMetric) => {
       const { metricStat } = m.toMetricConfig();
-      return metricStat ? JSON.stringify(stack.resolve([metricStat.namespace, metricStat.metricName, metricStat.dimensions ?? []])) : undefined;
+      return metricStat
+        ? JSON.stringify(stack.resolve([metricStat.namespace, metricStat.metricName, metricStat.dimensions ?? []]))
+        : undefined;
     };
-    const watched = new Set<string | undefined>(existingAlarms.map((a) => metricKey(a.metric)).filter((k) => k !== undefined));
-    const alarm = (name: string, description: string, metric: IMetric, threshold: number, options: { below?: boolean; periods?: number } = {}) => {
+    const watched = new Set<string | undefined>(
+      existingAlarms.map((a) => metricKey(a.metric)).filter((k) => k !== undefined),
+    );
+    const alarm = (
+      name: string,
+      description: string,
+      metric: IMetric,
+      threshold: number,
+      options: { below?: boolean; periods?: number } = {},
+    ) => {
       if (watched.has(metricKey(metric))) return undefined;
       const a = new Alarm(this, name, {
         alarmDescription: description,
         metric,
         threshold,
         evaluationPeriods: options.periods ?? 1,
-        comparisonOperator: options.below ? ComparisonOperator.LESS_THAN_THRESHOLD : ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator: options.below
+          ? ComparisonOperator.LESS_THAN_THRESHOLD
+          : ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
       this.alarms.push(a);
@@ -106,51 +123,145 @@ export class Monitoring extends Construct {
       .map((resource) => ({ scope: resource.node.scope as IConstruct, name: resource.ref }));
     // labelled for the dashboard only: an alarm on a labelled metric renders as a metric query
     const lambdaMetric = (fn: (typeof functions)[number], metricName: string, statistic: string, labelled = true) =>
-      new Metric({ namespace: 'AWS/Lambda', metricName, dimensionsMap: { FunctionName: fn.name }, period: FIVE_MINUTES, statistic, ...(labelled ? { label: label(fn.scope) } : {}) });
+      new Metric({
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensionsMap: { FunctionName: fn.name },
+        period: FIVE_MINUTES,
+        statistic,
+        ...(labelled ? { label: label(fn.scope) } : {}),
+      });
     for (const fn of functions) {
-      alarm(`${idOf(fn.scope)}Errors`, `${label(fn.scope)}: invocations failed`, lambdaMetric(fn, 'Errors', 'Sum', false), 1);
-      alarm(`${idOf(fn.scope)}Throttles`, `${label(fn.scope)}: invocations throttled`, lambdaMetric(fn, 'Throttles', 'Sum', false), 1);
+      alarm(
+        `${idOf(fn.scope)}Errors`,
+        `${label(fn.scope)}: invocations failed`,
+        lambdaMetric(fn, 'Errors', 'Sum', false),
+        1,
+      );
+      alarm(
+        `${idOf(fn.scope)}Throttles`,
+        `${label(fn.scope)}: invocations throttled`,
+        lambdaMetric(fn, 'Throttles', 'Sum', false),
+        1,
+      );
     }
 
     const queues = ofType(Queue);
     for (const queue of queues) {
-      alarm(`${idOf(queue)}Messages`, `${label(queue)}: an invocation or event was dead-lettered`, queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 1);
+      alarm(
+        `${idOf(queue)}Messages`,
+        `${label(queue)}: an invocation or event was dead-lettered`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        1,
+      );
     }
 
     const httpApis = ofType(HttpApi);
     for (const api of httpApis) {
-      alarm(`${idOf(api)}ServerErrors`, `${label(api)}: 5xx answers`, api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 5);
-      alarm(`${idOf(api)}Latency`, `${label(api)}: p99 latency above 5 s for 15 minutes`, api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }), 5000, { periods: 3 });
+      alarm(
+        `${idOf(api)}ServerErrors`,
+        `${label(api)}: 5xx answers`,
+        api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        5,
+      );
+      alarm(
+        `${idOf(api)}Latency`,
+        `${label(api)}: p99 latency above 5 s for 15 minutes`,
+        api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }),
+        5000,
+        { periods: 3 },
+      );
     }
     const webSocketApis = ofType(WebSocketApi);
     const webSocketMetric = (api: WebSocketApi, metricName: string) =>
-      new Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: api.apiId }, period: FIVE_MINUTES, statistic: 'Sum' });
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: { ApiId: api.apiId },
+        period: FIVE_MINUTES,
+        statistic: 'Sum',
+      });
     for (const api of webSocketApis) {
-      alarm(`${idOf(api)}IntegrationErrors`, `${label(api)}: $connect/$disconnect integration errors`, webSocketMetric(api, 'IntegrationError'), 5);
+      alarm(
+        `${idOf(api)}IntegrationErrors`,
+        `${label(api)}: $connect/$disconnect integration errors`,
+        webSocketMetric(api, 'IntegrationError'),
+        5,
+      );
     }
 
     const stateMachines = ofType(StateMachine);
     for (const sm of stateMachines) {
-      alarm(`${idOf(sm)}TimedOut`, `${label(sm)}: an execution timed out`, sm.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }), 1);
-      alarm(`${idOf(sm)}Failed`, `${label(sm)}: an execution failed`, sm.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }), 1);
+      alarm(
+        `${idOf(sm)}TimedOut`,
+        `${label(sm)}: an execution timed out`,
+        sm.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+      );
+      alarm(
+        `${idOf(sm)}Failed`,
+        `${label(sm)}: an execution failed`,
+        sm.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+      );
     }
 
     const clusters = ofType(DatabaseCluster);
     const maxConnections = auroraMaxConnections(settings.database.maxCapacity);
     for (const cluster of clusters) {
-      alarm(`${idOf(cluster)}Cpu`, `${label(cluster)}: CPU above 80% for 15 minutes`, cluster.metricCPUUtilization({ period: FIVE_MINUTES, statistic: 'Average' }), 80, { periods: 3 });
-      alarm(`${idOf(cluster)}Acu`, `${label(cluster)}: above 90% of its maximum capacity (${settings.database.maxCapacity} ACU) for 15 minutes`, cluster.metricACUUtilization({ period: FIVE_MINUTES, statistic: 'Average' }), 90, { periods: 3 });
-      alarm(`${idOf(cluster)}Connections`, `${label(cluster)}: connections above 80% of max_connections (${maxConnections})`, cluster.metricDatabaseConnections({ period: FIVE_MINUTES, statistic: 'Maximum' }), Math.floor(maxConnections * 0.8));
+      alarm(
+        `${idOf(cluster)}Cpu`,
+        `${label(cluster)}: CPU above 80% for 15 minutes`,
+        cluster.metricCPUUtilization({ period: FIVE_MINUTES, statistic: 'Average' }),
+        80,
+        { periods: 3 },
+      );
+      alarm(
+        `${idOf(cluster)}Acu`,
+        `${label(cluster)}: above 90% of its maximum capacity (${settings.database.maxCapacity} ACU) for 15 minutes`,
+        cluster.metricACUUtilization({ period: FIVE_MINUTES, statistic: 'Average' }),
+        90,
+        { periods: 3 },
+      );
+      alarm(
+        `${idOf(cluster)}Connections`,
+        `${label(cluster)}: connections above 80% of max_connections (${maxConnections})`,
+        cluster.metricDatabaseConnections({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        Math.floor(maxConnections * 0.8),
+      );
       // local storage (temporary files, sorts) scales with capacity; 1 GiB left is close to queries failing
-      alarm(`${idOf(cluster)}FreeLocalStorage`, `${label(cluster)}: less than 1 GiB of free local storage`, cluster.metricFreeLocalStorage({ period: FIVE_MINUTES, statistic: 'Minimum' }), 1024 ** 3, { below: true });
+      alarm(
+        `${idOf(cluster)}FreeLocalStorage`,
+        `${label(cluster)}: less than 1 GiB of free local storage`,
+        cluster.metricFreeLocalStorage({ period: FIVE_MINUTES, statistic: 'Minimum' }),
+        1024 ** 3,
+        { below: true },
+      );
     }
     const proxies = ofType(DatabaseProxy);
     const proxyMetric = (proxy: DatabaseProxy, metricName: string, statistic: string) =>
-      new Metric({ namespace: 'AWS/RDS', metricName, dimensionsMap: { ProxyName: proxy.dbProxyName }, period: FIVE_MINUTES, statistic });
+      new Metric({
+        namespace: 'AWS/RDS',
+        metricName,
+        dimensionsMap: { ProxyName: proxy.dbProxyName },
+        period: FIVE_MINUTES,
+        statistic,
+      });
     for (const proxy of proxies) {
       // microseconds: waiting half a second for a database connection means the pool is exhausted
-      alarm(`${idOf(proxy)}BorrowLatency`, `${label(proxy)}: p99 connection borrow latency above 0.5 s for 15 minutes`, proxyMetric(proxy, 'DatabaseConnectionsBorrowLatency', 'p99'), 500_000, { periods: 3 });
-      alarm(`${idOf(proxy)}FailedAuth`, `${label(proxy)}: IAM logins refused`, proxyMetric(proxy, 'ClientConnectionsSetupFailedAuth', 'Sum'), 5);
+      alarm(
+        `${idOf(proxy)}BorrowLatency`,
+        `${label(proxy)}: p99 connection borrow latency above 0.5 s for 15 minutes`,
+        proxyMetric(proxy, 'DatabaseConnectionsBorrowLatency', 'p99'),
+        500_000,
+        { periods: 3 },
+      );
+      alarm(
+        `${idOf(proxy)}FailedAuth`,
+        `${label(proxy)}: IAM logins refused`,
+        proxyMetric(proxy, 'ClientConnectionsSetupFailedAuth', 'Sum'),
+        5,
+      );
     }
 
     const webAcls = ofType(CfnWebACL);
@@ -163,7 +274,12 @@ export class Monitoring extends Construct {
         statistic: 'Sum',
       });
     for (const acl of webAcls) {
-      alarm(`${idOf(acl)}Blocked`, `${label(acl)}: more than 100 requests blocked in 5 minutes (a client over its rate, or an attack)`, wafMetric(acl), 100);
+      alarm(
+        `${idOf(acl)}Blocked`,
+        `${label(acl)}: more than 100 requests blocked in 5 minutes (a client over its rate, or an attack)`,
+        wafMetric(acl),
+        100,
+      );
     }
 
     const action = new SnsAction(this.topic);
@@ -173,38 +289,123 @@ export class Monitoring extends Construct {
     }
 
     // one graph per concern; functions share graphs (one line each), so the dashboard stays one screen
-    const graph = (title: string, metrics: IMetric[], width = 12) => new GraphWidget({ title, left: metrics, width, height: 6 });
-    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `tributary-${settings.name}`, defaultInterval: Duration.hours(24) });
-    this.dashboard.addWidgets(new TextWidget({ markdown: `# Tributary ${settings.name}\nAlarms notify SNS topic \`tributary-${settings.name}-alarms\`.`, width: 24, height: 2 }));
+    const graph = (title: string, metrics: IMetric[], width = 12) =>
+      new GraphWidget({ title, left: metrics, width, height: 6 });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `tributary-${settings.name}`,
+      defaultInterval: Duration.hours(24),
+    });
     this.dashboard.addWidgets(
-      graph('HTTP API: requests, 4xx, 5xx', httpApis.flatMap((api) => [api.metricCount({ period: FIVE_MINUTES }), api.metricClientError({ period: FIVE_MINUTES }), api.metricServerError({ period: FIVE_MINUTES })])),
-      graph('HTTP API: latency p50 / p99 (ms)', httpApis.flatMap((api) => [api.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }), api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })])),
+      new TextWidget({
+        markdown: `# Tributary ${settings.name}\nAlarms notify SNS topic \`tributary-${settings.name}-alarms\`.`,
+        width: 24,
+        height: 2,
+      }),
     );
     this.dashboard.addWidgets(
-      graph('Functions: errors', functions.map((fn) => lambdaMetric(fn, 'Errors', 'Sum'))),
-      graph('Functions: throttles', functions.map((fn) => lambdaMetric(fn, 'Throttles', 'Sum'))),
+      graph(
+        'HTTP API: requests, 4xx, 5xx',
+        httpApis.flatMap((api) => [
+          api.metricCount({ period: FIVE_MINUTES }),
+          api.metricClientError({ period: FIVE_MINUTES }),
+          api.metricServerError({ period: FIVE_MINUTES }),
+        ]),
+      ),
+      graph(
+        'HTTP API: latency p50 / p99 (ms)',
+        httpApis.flatMap((api) => [
+          api.metricLatency({ period: FIVE_MINUTES, statistic: 'p50' }),
+          api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }),
+        ]),
+      ),
     );
     this.dashboard.addWidgets(
-      graph('Functions: duration p99 (ms)', functions.map((fn) => lambdaMetric(fn, 'Duration', 'p99'))),
-      graph('Extraction runs', stateMachines.flatMap((sm) => [sm.metricStarted({ period: FIVE_MINUTES }), sm.metricSucceeded({ period: FIVE_MINUTES }), sm.metricFailed({ period: FIVE_MINUTES }), sm.metricTimedOut({ period: FIVE_MINUTES })])),
+      graph(
+        'Functions: errors',
+        functions.map((fn) => lambdaMetric(fn, 'Errors', 'Sum')),
+      ),
+      graph(
+        'Functions: throttles',
+        functions.map((fn) => lambdaMetric(fn, 'Throttles', 'Sum')),
+      ),
     );
     this.dashboard.addWidgets(
-      graph('Aurora: CPU % and ACU utilization %', clusters.flatMap((c) => [c.metricCPUUtilization({ period: FIVE_MINUTES }), c.metricACUUtilization({ period: FIVE_MINUTES })])),
-      graph('Aurora: connections and capacity (ACU)', clusters.flatMap((c) => [c.metricDatabaseConnections({ period: FIVE_MINUTES }), c.metricServerlessDatabaseCapacity({ period: FIVE_MINUTES })])),
+      graph(
+        'Functions: duration p99 (ms)',
+        functions.map((fn) => lambdaMetric(fn, 'Duration', 'p99')),
+      ),
+      graph(
+        'Extraction runs',
+        stateMachines.flatMap((sm) => [
+          sm.metricStarted({ period: FIVE_MINUTES }),
+          sm.metricSucceeded({ period: FIVE_MINUTES }),
+          sm.metricFailed({ period: FIVE_MINUTES }),
+          sm.metricTimedOut({ period: FIVE_MINUTES }),
+        ]),
+      ),
     );
     this.dashboard.addWidgets(
-      graph('RDS Proxy: client connections, borrow latency p99 (µs)', proxies.flatMap((p) => [proxyMetric(p, 'ClientConnections', 'Maximum'), proxyMetric(p, 'DatabaseConnectionsBorrowLatency', 'p99')])),
-      graph('Dead-letter queues: messages', queues.map((q) => q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: label(q) }))),
+      graph(
+        'Aurora: CPU % and ACU utilization %',
+        clusters.flatMap((c) => [
+          c.metricCPUUtilization({ period: FIVE_MINUTES }),
+          c.metricACUUtilization({ period: FIVE_MINUTES }),
+        ]),
+      ),
+      graph(
+        'Aurora: connections and capacity (ACU)',
+        clusters.flatMap((c) => [
+          c.metricDatabaseConnections({ period: FIVE_MINUTES }),
+          c.metricServerlessDatabaseCapacity({ period: FIVE_MINUTES }),
+        ]),
+      ),
     );
     this.dashboard.addWidgets(
-      graph('WebSocket: connects, messages, errors', webSocketApis.flatMap((api) => ['ConnectCount', 'MessageCount', 'IntegrationError'].map((m) => webSocketMetric(api, m)))),
-      graph('WAF: blocked requests', webAcls.map((acl) => wafMetric(acl))),
+      graph(
+        'RDS Proxy: client connections, borrow latency p99 (µs)',
+        proxies.flatMap((p) => [
+          proxyMetric(p, 'ClientConnections', 'Maximum'),
+          proxyMetric(p, 'DatabaseConnectionsBorrowLatency', 'p99'),
+        ]),
+      ),
+      graph(
+        'Dead-letter queues: messages',
+        queues.map((q) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: label(q) }),
+        ),
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'WebSocket: connects, messages, errors',
+        webSocketApis.flatMap((api) =>
+          ['ConnectCount', 'MessageCount', 'IntegrationError'].map((m) => webSocketMetric(api, m)),
+        ),
+      ),
+      graph(
+        'WAF: blocked requests',
+        webAcls.map((acl) => wafMetric(acl)),
+      ),
     );
     // the share of API requests answered with a 5xx: the first number to look at
     if (httpApis[0]) {
       const api = httpApis[0];
       this.dashboard.addWidgets(
-        graph('HTTP API: 5xx rate %', [new MathExpression({ expression: '100 * errors / MAX([requests, 1])', usingMetrics: { errors: api.metricServerError({ period: FIVE_MINUTES }), requests: api.metricCount({ period: FIVE_MINUTES }) }, label: '5xx %', period: FIVE_MINUTES })], 24),
+        graph(
+          'HTTP API: 5xx rate %',
+          [
+            new MathExpression({
+              expression: '100 * errors / MAX([requests, 1])',
+              usingMetrics: {
+                errors: api.metricServerError({ period: FIVE_MINUTES }),
+                requests: api.metricCount({ period: FIVE_MINUTES }),
+              },
+              label: '5xx %',
+              period: FIVE_MINUTES,
+            }),
+          ],
+          24,
+        ),
       );
     }
   }

@@ -45,7 +45,15 @@ export class Network extends Construct {
     vpc.addGatewayEndpoint('S3Endpoint', { service: GatewayVpcEndpointAwsService.S3 });
     vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: GatewayVpcEndpointAwsService.DYNAMODB });
     // open: true lets anything inside the VPC use them; what a caller may do is decided by its IAM role.
-    vpc.addInterfaceEndpoint('SecretsManagerEndpoint', { service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets: this.functionSubnets, open: true });
-    vpc.addInterfaceEndpoint('KmsEndpoint', { service: InterfaceVpcEndpointAwsService.KMS, subnets: this.functionSubnets, open: true });
+    vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
+      service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      subnets: this.functionSubnets,
+      open: true,
+    });
+    vpc.addInterfaceEndpoint('KmsEndpoint', {
+      service: InterfaceVpcEndpointAwsService.KMS,
+      subnets: this.functionSubnets,
+      open: true,
+    });
   }
 }

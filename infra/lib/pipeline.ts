@@ -43,22 +43,47 @@ export class Pipeline extends Construct {
   readonly failedRunsAlarm: Alarm;
   readonly unfinishedRunsRule: Rule;
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, rawBucket, keyValueTable, appEnvironment }: PipelineProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, vpc, functionSubnets, key, database, rawBucket, keyValueTable, appEnvironment }: PipelineProps,
+  ) {
     super(scope, id);
     const entry = 'functions/src/pipeline/pipeline.lambda.ts';
     const common = { settings, entry, vpc, vpcSubnets: functionSubnets, environmentEncryption: key } as const;
-    this.planFunction = new TributaryFunction(this, 'PlanFunction', { ...common, handler: 'planHandler', description: 'Extraction run: plan windows', timeout: Duration.minutes(2) });
+    this.planFunction = new TributaryFunction(this, 'PlanFunction', {
+      ...common,
+      handler: 'planHandler',
+      description: 'Extraction run: plan windows',
+      timeout: Duration.minutes(2),
+    });
     // the worker streams a window's pages into one load. The definition's Extract TimeoutSeconds is 900: the
     // function stops a minute earlier, so a task the state machine retries never overlaps a live invocation
     // 1,024 MB is 0.58 vCPU: pages are normalized on the worker's own thread. From 3,538 MB (two vCPUs) the
     // page encoder thread bundled beside the handler takes that work (shared/src/config/config.ts).
     this.extractFunction = new TributaryFunction(this, 'ExtractFunction', {
-      ...common, handler: 'extractHandler', description: 'Extraction run: extract, archive and load one window', timeout: Duration.minutes(14), memorySize: 1024,
-      afterBundling: (outputDir) => [threadBundleCommand(PAGE_ENCODER_THREAD_ENTRY, outputDir, PAGE_ENCODER_THREAD_BUNDLE)],
+      ...common,
+      handler: 'extractHandler',
+      description: 'Extraction run: extract, archive and load one window',
+      timeout: Duration.minutes(14),
+      memorySize: 1024,
+      afterBundling: (outputDir) => [
+        threadBundleCommand(PAGE_ENCODER_THREAD_ENTRY, outputDir, PAGE_ENCODER_THREAD_BUNDLE),
+      ],
     });
-    this.finalizeFunction = new TributaryFunction(this, 'FinalizeFunction', { ...common, handler: 'finalizeHandler', description: 'Extraction run: finalize job and data source', timeout: Duration.minutes(2) });
+    this.finalizeFunction = new TributaryFunction(this, 'FinalizeFunction', {
+      ...common,
+      handler: 'finalizeHandler',
+      description: 'Extraction run: finalize job and data source',
+      timeout: Duration.minutes(2),
+    });
 
-    const secretArns = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `tributary/${settings.name}/credentials/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const secretArns = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `tributary/${settings.name}/credentials/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) {
       database.allowConnect(fn, 'pipeline');
       appEnvironment.apply(fn);
@@ -67,12 +92,20 @@ export class Pipeline extends Construct {
     // planner (discover) and worker (extract) read the credential, and both write a refreshed token back
     // (PutSecretValue: Secrets Manager encrypts the new version with a data key from the key)
     for (const fn of [this.planFunction, this.extractFunction]) {
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [secretArns] }));
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+          resources: [secretArns],
+        }),
+      );
       key.grantEncryptDecrypt(fn);
     }
     rawBucket.grantPut(this.extractFunction);
 
-    const logs = new LogGroup(this, 'ExecutionLogs', { retention: settings.logRetention, removalPolicy: settings.storage.removalPolicy });
+    const logs = new LogGroup(this, 'ExecutionLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.storage.removalPolicy,
+    });
     this.stateMachine = new StateMachine(this, 'ExtractionStateMachine', {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(EXTRACTION_DEFINITION),
@@ -84,7 +117,8 @@ export class Pipeline extends Construct {
       logs: { destination: logs, level: LogLevel.ERROR },
       tracingEnabled: true,
     });
-    for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction]) fn.grantInvoke(this.stateMachine);
+    for (const fn of [this.planFunction, this.extractFunction, this.finalizeFunction])
+      fn.grantInvoke(this.stateMachine);
 
     // An execution that fails, times out or is stopped before its Finalize state (States.DataLimitExceeded,
     // the 24 h timeout, the history limit, StopExecution, Finalize out of retries) would leave its job running

@@ -36,7 +36,11 @@ export class Progress extends Construct {
   readonly connectFunction: TributaryFunction;
   readonly disconnectFunction: TributaryFunction;
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment, publishers }: ProgressProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, vpc, functionSubnets, key, database, appEnvironment, publishers }: ProgressProps,
+  ) {
     super(scope, id);
     // connections live at most 2 hours (API Gateway's limit); the TTL sweeps the ones $disconnect missed
     this.connections = new Table(this, 'Connections', {
@@ -50,9 +54,21 @@ export class Progress extends Construct {
 
     const entry = 'functions/src/progress/progress.lambda.ts';
     const common = { settings, entry, vpc, vpcSubnets: functionSubnets, environmentEncryption: key } as const;
-    this.authorizerFunction = new TributaryFunction(this, 'AuthorizerFunction', { ...common, handler: 'authorizeHandler', description: 'Live progress: $connect authorizer (Cognito token, memberships)' });
-    this.connectFunction = new TributaryFunction(this, 'ConnectFunction', { ...common, handler: 'connectHandler', description: 'Live progress: register a connection under its organizations' });
-    this.disconnectFunction = new TributaryFunction(this, 'DisconnectFunction', { ...common, handler: 'disconnectHandler', description: 'Live progress: forget a connection' });
+    this.authorizerFunction = new TributaryFunction(this, 'AuthorizerFunction', {
+      ...common,
+      handler: 'authorizeHandler',
+      description: 'Live progress: $connect authorizer (Cognito token, memberships)',
+    });
+    this.connectFunction = new TributaryFunction(this, 'ConnectFunction', {
+      ...common,
+      handler: 'connectHandler',
+      description: 'Live progress: register a connection under its organizations',
+    });
+    this.disconnectFunction = new TributaryFunction(this, 'DisconnectFunction', {
+      ...common,
+      handler: 'disconnectHandler',
+      description: 'Live progress: forget a connection',
+    });
 
     this.api = new WebSocketApi(this, 'WebSocketApi', {
       apiName: `tributary-${settings.name}-progress`,
@@ -60,13 +76,18 @@ export class Progress extends Construct {
       connectRouteOptions: {
         integration: new WebSocketLambdaIntegration('Connect', this.connectFunction),
         // browsers cannot set Authorization on a WebSocket: the token rides in Sec-WebSocket-Protocol ("tributary, <token>")
-        authorizer: new WebSocketLambdaAuthorizer('Authorizer', this.authorizerFunction, { identitySource: ['route.request.header.Sec-WebSocket-Protocol'] }),
+        authorizer: new WebSocketLambdaAuthorizer('Authorizer', this.authorizerFunction, {
+          identitySource: ['route.request.header.Sec-WebSocket-Protocol'],
+        }),
       },
       disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('Disconnect', this.disconnectFunction) },
     });
     this.stage = new WebSocketStage(this, 'Stage', { webSocketApi: this.api, stageName: 'v1', autoDeploy: true });
 
-    const env = { TRIBUTARY_PROGRESS_CALLBACK_URL: this.stage.callbackUrl, TRIBUTARY_PROGRESS_CONNECTIONS_TABLE: this.connections.tableName };
+    const env = {
+      TRIBUTARY_PROGRESS_CALLBACK_URL: this.stage.callbackUrl,
+      TRIBUTARY_PROGRESS_CONNECTIONS_TABLE: this.connections.tableName,
+    };
     for (const fn of [this.authorizerFunction, this.connectFunction, this.disconnectFunction, ...publishers]) {
       appEnvironment.apply(fn);
       for (const [name, value] of Object.entries(env)) fn.addEnvironment(name, value);

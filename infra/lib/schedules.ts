@@ -41,7 +41,11 @@ export class Schedules extends Construct {
   readonly deadLetterQueue: Queue;
   readonly deadLetterAlarm: Alarm;
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment, stateMachine, managers }: SchedulesProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, vpc, functionSubnets, key, database, appEnvironment, stateMachine, managers }: SchedulesProps,
+  ) {
     super(scope, id);
     const stack = Stack.of(this);
     const groupName = `tributary-${settings.name}-data-sources`;
@@ -62,19 +66,48 @@ export class Schedules extends Construct {
     appEnvironment.apply(this.starterFunction);
     stateMachine.grantStartExecution(this.starterFunction);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', { encryption: QueueEncryption.SQS_MANAGED, retentionPeriod: Duration.days(14), enforceSSL: true });
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+    });
 
     this.schedulerRole = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
       description: 'EventBridge Scheduler: invoke the extraction starter for data source schedules',
     });
-    this.schedulerRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.starterFunction.functionArn] }));
+    this.schedulerRole.addToPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.starterFunction.functionArn] }),
+    );
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
 
-    const scheduleArns = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const scheduleArns = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${groupName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
     for (const manager of managers) {
-      manager.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'], resources: [scheduleArns] }));
-      manager.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['iam:PassRole'], resources: [this.schedulerRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }));
+      manager.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [
+            'scheduler:CreateSchedule',
+            'scheduler:UpdateSchedule',
+            'scheduler:DeleteSchedule',
+            'scheduler:GetSchedule',
+          ],
+          resources: [scheduleArns],
+        }),
+      );
+      manager.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [this.schedulerRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
+      );
     }
 
     // Only the managers are told the schedule settings, not every application function: the target is the
@@ -89,7 +122,10 @@ export class Schedules extends Construct {
 
     this.deadLetterAlarm = new Alarm(this, 'DeadLetteredAlarm', {
       alarmDescription: 'Scheduled extractions could not be started (events in the scheduler dead-letter queue)',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

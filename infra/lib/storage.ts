@@ -8,7 +8,14 @@
 // not per object), no public access, TLS only.
 import { Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass, type IBucket } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectOwnership,
+  StorageClass,
+  type IBucket,
+} from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { EnvironmentSettings } from './environments';
 
@@ -43,7 +50,10 @@ export class Storage extends Construct {
         {
           id: 'archive-to-colder-storage',
           transitions: [
-            { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: storage.archiveToColdStorageAfter },
+            {
+              storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL,
+              transitionAfter: storage.archiveToColdStorageAfter,
+            },
           ],
           noncurrentVersionExpiration: storage.archiveNoncurrentVersionRetention,
           abortIncompleteMultipartUploadAfter: Duration.days(2),

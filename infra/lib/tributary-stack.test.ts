@@ -11,14 +11,26 @@ import { DEPLOY_ENVIRONMENTS, type DeployEnvironment } from './environments';
 import { REPO_ROOT } from './node-function';
 import { OAUTH_APP_KEYS } from './oauth-apps';
 
-const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const cdkJsonContext = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
 
 function synthesize(env: DeployEnvironment): Template {
   const { stack } = buildApp({ context: { ...cdkJsonContext, env, 'aws:cdk:bundling-stacks': [] } });
   return Template.fromStack(stack);
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] }>;
+type Resources = Record<
+  string,
+  {
+    Type: string;
+    Properties?: Record<string, any>;
+    DeletionPolicy?: string;
+    UpdateReplacePolicy?: string;
+    DependsOn?: string[];
+  }
+>;
 
 function only(template: Template, type: string, props: object = {}): { id: string; resource: Resources[string] } {
   const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined) as Resources);
@@ -34,7 +46,9 @@ beforeAll(() => {
 
 describe('environments', () => {
   it('when the environment is unknown or missing, it stops synthesis naming the choices', () => {
-    expect(() => buildApp({ context: { env: 'qa' } })).toThrow(/unknown environment "qa": pass -c env=dev\|staging\|prod/);
+    expect(() => buildApp({ context: { env: 'qa' } })).toThrow(
+      /unknown environment "qa": pass -c env=dev\|staging\|prod/,
+    );
     expect(() => buildApp({})).toThrow(/unknown environment "undefined"/);
   });
 });
@@ -44,11 +58,19 @@ describe('network', () => {
     const t = templates.dev;
     t.resourceCountIs('AWS::EC2::VPC', 1);
     const subnetTypes = Object.values(t.findResources('AWS::EC2::Subnet') as Resources).map(
-      (s) => (s.Properties!.Tags as { Key: string; Value: string }[]).find((tag) => tag.Key === 'aws-cdk:subnet-type')!.Value,
+      (s) =>
+        (s.Properties!.Tags as { Key: string; Value: string }[]).find((tag) => tag.Key === 'aws-cdk:subnet-type')!
+          .Value,
     );
     expect(new Set(subnetTypes)).toEqual(new Set(['Public', 'Private', 'Isolated']));
-    const endpoints = Object.values(t.findResources('AWS::EC2::VPCEndpoint') as Resources).map((e) => JSON.stringify(e.Properties!.ServiceName));
-    for (const service of ['.s3', '.dynamodb', '.secretsmanager', '.kms']) expect(endpoints.some((e) => e.includes(service)), service).toBe(true);
+    const endpoints = Object.values(t.findResources('AWS::EC2::VPCEndpoint') as Resources).map((e) =>
+      JSON.stringify(e.Properties!.ServiceName),
+    );
+    for (const service of ['.s3', '.dynamodb', '.secretsmanager', '.kms'])
+      expect(
+        endpoints.some((e) => e.includes(service)),
+        service,
+      ).toBe(true);
   });
 
   it('when prod is synthesized, it has a NAT gateway per AZ; dev shares one', () => {
@@ -80,7 +102,9 @@ describe('database', () => {
     t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless', PubliclyAccessible: false });
     const subnetGroup = only(t, 'AWS::RDS::DBSubnetGroup').resource;
     const isolatedSubnets = Object.entries(t.findResources('AWS::EC2::Subnet') as Resources)
-      .filter(([, s]) => (s.Properties!.Tags as { Key: string; Value: string }[]).some((tag) => tag.Value === 'Isolated'))
+      .filter(([, s]) =>
+        (s.Properties!.Tags as { Key: string; Value: string }[]).some((tag) => tag.Value === 'Isolated'),
+      )
       .map(([id]) => ({ Ref: id }));
     expect(subnetGroup.Properties!.SubnetIds).toEqual(isolatedSubnets);
   });
@@ -109,10 +133,16 @@ describe('database', () => {
     expect(resource.Properties!.EngineFamily).toBe('POSTGRESQL');
     expect(resource.Properties!.RequireTLS).toBe(true);
     expect(resource.Properties!.Auth).toHaveLength(2);
-    for (const auth of resource.Properties!.Auth) expect(auth).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' });
+    for (const auth of resource.Properties!.Auth)
+      expect(auth).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' });
     const appSecret = only(t, 'AWS::SecretsManager::Secret', { Name: 'tributary/dev/database/tributary_api' }).id;
-    const pipelineSecret = only(t, 'AWS::SecretsManager::Secret', { Name: 'tributary/dev/database/tributary_pipeline' }).id;
-    expect(resource.Properties!.Auth.map((a: { SecretArn: unknown }) => a.SecretArn)).toEqual([{ Ref: appSecret }, { Ref: pipelineSecret }]);
+    const pipelineSecret = only(t, 'AWS::SecretsManager::Secret', {
+      Name: 'tributary/dev/database/tributary_pipeline',
+    }).id;
+    expect(resource.Properties!.Auth.map((a: { SecretArn: unknown }) => a.SecretArn)).toEqual([
+      { Ref: appSecret },
+      { Ref: pipelineSecret },
+    ]);
   });
 
   it('when synthesized, every secret (the admin, web and pipeline database logins, the webhook signing key, one per OAuth app) is encrypted with the customer-managed key', () => {
@@ -129,7 +159,9 @@ describe('database', () => {
     expect(migrations.Properties!.MigrationsHash).toMatch(/^[0-9a-f]{64}$/);
     expect(migrations.Properties!.Database).toBe('tributary');
     expect(migrations.DependsOn!.some((d) => d.includes('Cluster'))).toBe(true);
-    const migrationFn = only(t, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('schema migrations') }).resource;
+    const migrationFn = only(t, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('schema migrations'),
+    }).resource;
     expect(migrationFn.Properties!.Runtime).toBe('nodejs22.x');
     expect(migrationFn.Properties!.VpcConfig.SubnetIds.length).toBeGreaterThan(0);
     expect(migrationFn.Properties!.Environment.Variables.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
@@ -137,11 +169,15 @@ describe('database', () => {
 
   it('when synthesized, the migration function may read the three database secrets and nothing else in Secrets Manager', () => {
     const t = templates.dev;
-    const migrationFnRole = only(t, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('schema migrations') }).resource.Properties!.Role['Fn::GetAtt'][0];
+    const migrationFnRole = only(t, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('schema migrations'),
+    }).resource.Properties!.Role['Fn::GetAtt'][0];
     const policies = Object.values(t.findResources('AWS::IAM::Policy') as Resources).filter((p) =>
       (p.Properties!.Roles as { Ref: string }[]).some((r) => r.Ref === migrationFnRole),
     );
-    const statements = policies.flatMap((p) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const statements = policies.flatMap(
+      (p) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
     const secretStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     const secretResources = secretStatements.flatMap((s) => [s.Resource].flat());
     expect(secretResources).toHaveLength(3);
@@ -155,17 +191,38 @@ describe('storage', () => {
     const key = only(t, 'AWS::KMS::Key').id;
     // the data buckets; the access-log bucket (SSE-S3, which S3 and CloudFront logging need) is tested in operations.test.ts,
     // the dashboard's bundle bucket (web-hosting.test.ts) holds no data and is read by CloudFront through OAC
-    const buckets = Object.fromEntries(Object.entries(t.findResources('AWS::S3::Bucket', { Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } } }) as Resources).filter(([id]) => !id.startsWith('Web')));
+    const buckets = Object.fromEntries(
+      Object.entries(
+        t.findResources('AWS::S3::Bucket', {
+          Properties: {
+            BucketEncryption: {
+              ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
+            },
+          },
+        }) as Resources,
+      ).filter(([id]) => !id.startsWith('Web')),
+    );
     expect(Object.keys(buckets)).toHaveLength(2);
     for (const [id, bucket] of Object.entries(buckets)) {
-      expect(bucket.Properties!.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+      expect(
+        bucket.Properties!.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
+      ).toEqual({
         SSEAlgorithm: 'aws:kms',
         KMSMasterKeyID: { 'Fn::GetAtt': [key, 'Arn'] },
       });
-      expect(bucket.Properties!.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(bucket.Properties!.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       t.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: id },
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
       });
     }
   });
@@ -174,15 +231,26 @@ describe('storage', () => {
     const t = templates.prod;
     t.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }], NoncurrentVersionExpiration: { NoncurrentDays: 90 } })] },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }],
+            NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+          }),
+        ],
+      },
     });
-    t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-raw-pages', ExpirationInDays: 90 })] } });
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [Match.objectLike({ Id: 'expire-raw-pages', ExpirationInDays: 90 })] },
+    });
   });
 
   it('when prod is synthesized, buckets are retained and never emptied on delete; dev buckets are destroyable', () => {
-    for (const bucket of Object.values(templates.prod.findResources('AWS::S3::Bucket') as Resources)) expect(bucket.DeletionPolicy).toBe('Retain');
+    for (const bucket of Object.values(templates.prod.findResources('AWS::S3::Bucket') as Resources))
+      expect(bucket.DeletionPolicy).toBe('Retain');
     expect(Object.keys(templates.prod.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(0);
-    for (const bucket of Object.values(templates.dev.findResources('AWS::S3::Bucket') as Resources)) expect(bucket.DeletionPolicy).toBe('Delete');
+    for (const bucket of Object.values(templates.dev.findResources('AWS::S3::Bucket') as Resources))
+      expect(bucket.DeletionPolicy).toBe('Delete');
     // the two data buckets, the access-log bucket and the dashboard's bundle
     expect(Object.keys(templates.dev.findResources('Custom::S3AutoDeleteObjects'))).toHaveLength(4);
   });
@@ -192,12 +260,20 @@ describe('webhook delivery', () => {
   it('when synthesized, the webhook function streams its response through an IAM-only function URL, with its own concurrency cap', () => {
     const t = templates.prod;
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', InvokeMode: 'RESPONSE_STREAM' });
-    const fn = only(t, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('Public webhook data endpoint') }).resource;
+    const fn = only(t, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('Public webhook data endpoint'),
+    }).resource;
     expect(fn.Properties!.Runtime).toBe('nodejs22.x');
     expect(fn.Properties!.ReservedConcurrentExecutions).toBe(100);
     expect(fn.Properties!.Timeout).toBe(900);
     expect(Object.keys(fn.Properties!.Environment.Variables)).toEqual(
-      expect.arrayContaining(['TRIBUTARY_DB_PROXY_HOST', 'TRIBUTARY_DB_USER', 'TRIBUTARY_KMS_KEY_ID', 'TRIBUTARY_ARCHIVE_BUCKET', 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN']),
+      expect.arrayContaining([
+        'TRIBUTARY_DB_PROXY_HOST',
+        'TRIBUTARY_DB_USER',
+        'TRIBUTARY_KMS_KEY_ID',
+        'TRIBUTARY_ARCHIVE_BUCKET',
+        'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN',
+      ]),
     );
     // read from Secrets Manager at cold start: the secret's value is in neither the template nor the environment
     expect(fn.Properties!.Environment.Variables.TRIBUTARY_WEBHOOK_SIGNING_SECRET).toBeUndefined();
@@ -206,8 +282,10 @@ describe('webhook delivery', () => {
   it('when synthesized, web functions connect only as the web login and pipeline functions only as the pipeline login', () => {
     const t = templates.prod;
     const functions = Object.values(t.findResources('AWS::Lambda::Function') as Resources);
-    const userOf = (fn: (typeof functions)[number]) => fn.Properties?.Environment?.Variables?.TRIBUTARY_DB_USER as string | undefined;
-    const roleOf = (fn: (typeof functions)[number]) => (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    const userOf = (fn: (typeof functions)[number]) =>
+      fn.Properties?.Environment?.Variables?.TRIBUTARY_DB_USER as string | undefined;
+    const roleOf = (fn: (typeof functions)[number]) =>
+      (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const policies = Object.values(t.findResources('AWS::IAM::Policy') as Resources);
     const connectUsers = (role: string) =>
       policies
@@ -247,10 +325,18 @@ describe('webhook delivery', () => {
     t.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
     const acl = only(t, 'AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' }).id;
     t.hasResourceProperties('AWS::WAFv2::WebACL', {
-      Rules: Match.arrayWith([Match.objectLike({ Action: { Block: {} }, Statement: { RateBasedStatement: Match.objectLike({ Limit: 1000, AggregateKeyType: 'IP' }) } })]),
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Action: { Block: {} },
+          Statement: { RateBasedStatement: Match.objectLike({ Limit: 1000, AggregateKeyType: 'IP' }) },
+        }),
+      ]),
     });
     t.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({ WebACLId: { 'Fn::GetAtt': [acl, 'Arn'] }, DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }) }),
+      DistributionConfig: Match.objectLike({
+        WebACLId: { 'Fn::GetAtt': [acl, 'Arn'] },
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
     });
   });
 });
@@ -264,16 +350,34 @@ describe('daily maintenance', () => {
     expect(p.Target.RetryPolicy.MaximumRetryAttempts).toBe(3);
     expect(JSON.stringify(p.Target.DeadLetterConfig.Arn)).toMatch(/DeadLetters/);
     const roleId = (schedule.Properties!.Target.RoleArn['Fn::GetAtt'] as string[])[0]!;
-    const policies = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }) as Resources);
-    const actions = policies.flatMap((p) => p.Properties!.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()));
+    const policies = Object.values(
+      t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }) as Resources,
+    );
+    const actions = policies.flatMap((p) =>
+      p.Properties!.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()),
+    );
     expect(actions).toContain('lambda:InvokeFunction');
     expect(actions).toContain('sqs:SendMessage');
     // invoke, dead-letter and the queue's key: nothing that reads or changes data
-    expect(actions.filter((a) => !/^(lambda:InvokeFunction|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)|kms:(Decrypt|Encrypt|ReEncrypt\*|GenerateDataKey\*))$/.test(a))).toEqual([]);
+    expect(
+      actions.filter(
+        (a) =>
+          !/^(lambda:InvokeFunction|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)|kms:(Decrypt|Encrypt|ReEncrypt\*|GenerateDataKey\*))$/.test(
+            a,
+          ),
+      ),
+    ).toEqual([]);
   });
 
   it('when synthesized, failures and dead-lettered invocations of the maintenance job raise alarms', () => {
-    const alarms = Object.values(templates.dev.findResources('AWS::CloudWatch::Alarm') as Resources).map((a) => a.Properties!.AlarmDescription as string);
-    expect(alarms).toEqual(expect.arrayContaining([expect.stringMatching(/daily maintenance job failed/), expect.stringMatching(/dead-lettered/)]));
+    const alarms = Object.values(templates.dev.findResources('AWS::CloudWatch::Alarm') as Resources).map(
+      (a) => a.Properties!.AlarmDescription as string,
+    );
+    expect(alarms).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/daily maintenance job failed/),
+        expect.stringMatching(/dead-lettered/),
+      ]),
+    );
   });
 });

@@ -72,7 +72,14 @@ export class TributaryStack extends Stack {
       functionSubnets: this.network.functionSubnets,
     });
 
-    this.dataSafety = new DataSafety(this, 'DataSafety', { settings, operations, database: this.database, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets });
+    this.dataSafety = new DataSafety(this, 'DataSafety', {
+      settings,
+      operations,
+      database: this.database,
+      key,
+      vpc: this.network.vpc,
+      functionSubnets: this.network.functionSubnets,
+    });
 
     const { appEnvironment } = this;
     appEnvironment.set('TRIBUTARY_KMS_KEY_ID', key.keyArn);
@@ -81,9 +88,17 @@ export class TributaryStack extends Stack {
     const secretPrefix = `tributary/${settings.name}/credentials/`;
     appEnvironment.set('TRIBUTARY_SECRET_PREFIX', secretPrefix);
     // what every construct with application functions needs
-    const functionHost = { settings, key, vpc: this.network.vpc, functionSubnets: this.network.functionSubnets, database: this.database, appEnvironment };
+    const functionHost = {
+      settings,
+      key,
+      vpc: this.network.vpc,
+      functionSubnets: this.network.functionSubnets,
+      database: this.database,
+      appEnvironment,
+    };
 
-    const dashboardOrigin = (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin;
+    const dashboardOrigin =
+      (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin;
     this.identity = new Identity(this, 'Identity', { settings, operations, appEnvironment, dashboardOrigin });
     this.api = new ManagementApi(this, 'Api', { ...functionHost, secretPrefix });
     for (const fn of Object.values(this.api.functions)) fn.node.addDependency(this.database.migrations);
@@ -92,7 +107,11 @@ export class TributaryStack extends Stack {
 
     // where sign-ups confirm at once, the auth routes confirm and verify a sign-up the pre-sign-up trigger did not
     if (settings.identity.autoConfirmSignUp) {
-      this.identity.userPool.grant(this.api.functions.auth!, 'cognito-idp:AdminConfirmSignUp', 'cognito-idp:AdminUpdateUserAttributes');
+      this.identity.userPool.grant(
+        this.api.functions.auth!,
+        'cognito-idp:AdminConfirmSignUp',
+        'cognito-idp:AdminUpdateUserAttributes',
+      );
     }
 
     this.webhooks = new WebhookDelivery(this, 'Webhooks', functionHost);
@@ -151,7 +170,10 @@ export class TributaryStack extends Stack {
       userPool: this.identity.userPool,
       spaClient: this.identity.spaClient,
     });
-    this.web.allowFrom(this.api.httpApi, (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin);
+    this.web.allowFrom(
+      this.api.httpApi,
+      (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin,
+    );
 
     // access logs, flow logs, tracing, on-failure queue and log retention for everything built above
     this.observability = new Observability(this, 'Observability', { settings, operations });
@@ -160,7 +182,9 @@ export class TributaryStack extends Stack {
     // cdk-nag AwsSolutions: the findings this stack accepts, each with its reason (nag.ts)
     acknowledgeAwsSolutions(this, settings, operations);
 
-    new CfnOutput(this, 'WebhookBaseUrl', { value: `${this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`}/webhook/v1/` });
+    new CfnOutput(this, 'WebhookBaseUrl', {
+      value: `${this.domains.webhookUrl ?? `https://${this.webhooks.distribution.distributionDomainName}`}/webhook/v1/`,
+    });
     new CfnOutput(this, 'DashboardUrl', { value: this.web.url });
     new CfnOutput(this, 'DatabaseProxyEndpoint', { value: this.database.proxy.endpoint });
     new CfnOutput(this, 'ProgressWebSocketUrl', { value: this.domains.progressUrl ?? this.progress.stage.url });

@@ -18,7 +18,9 @@ beforeAll(() => {
 }, 600_000);
 
 const dashboardDistribution = () => {
-  const found = Object.entries(template.findResources('AWS::CloudFront::Distribution') as Resources).filter(([, r]) => String(r.Properties?.DistributionConfig?.Comment).includes('dashboard'));
+  const found = Object.entries(template.findResources('AWS::CloudFront::Distribution') as Resources).filter(([, r]) =>
+    String(r.Properties?.DistributionConfig?.Comment).includes('dashboard'),
+  );
   expect(found).toHaveLength(1);
   return found[0]!;
 };
@@ -30,8 +32,15 @@ describe('the dashboard hosting', () => {
     const bucketId = /"Fn::GetAtt":\["([^"]+)","RegionalDomainName"\]/.exec(originBucket)?.[1];
     expect(bucketId).toBeDefined();
     const bucket = (template.findResources('AWS::S3::Bucket') as Resources)[bucketId!]!;
-    expect(bucket.Properties!.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy') as Resources).filter((p) => JSON.stringify(p.Properties!.Bucket).includes(bucketId!));
+    expect(bucket.Properties!.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy') as Resources).filter((p) =>
+      JSON.stringify(p.Properties!.Bucket).includes(bucketId!),
+    );
     const statements = JSON.stringify(policies.map((p) => p.Properties!.PolicyDocument.Statement));
     expect(statements).toContain('"aws:SecureTransport":"false"');
     // the only reader: CloudFront, for this distribution
@@ -44,7 +53,13 @@ describe('the dashboard hosting', () => {
     const config = dist.Properties!.DistributionConfig;
     expect(config.Origins[0].OriginAccessControlId).toBeDefined();
     expect(config.Origins[0].S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
-    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' }) });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+        SigningProtocol: 'sigv4',
+      }),
+    });
     expect(config.DefaultRootObject).toBe('index.html');
     expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     expect(config.CustomErrorResponses).toEqual(
@@ -65,7 +80,11 @@ describe('the dashboard hosting', () => {
     expect(csp).toContain("script-src 'self';");
     expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(security.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 730 * 86400, IncludeSubdomains: true, Override: true });
+    expect(security.StrictTransportSecurity).toMatchObject({
+      AccessControlMaxAgeSec: 730 * 86400,
+      IncludeSubdomains: true,
+      Override: true,
+    });
     expect(security.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
     expect(security.ContentTypeOptions).toMatchObject({ Override: true });
   });
@@ -76,8 +95,12 @@ describe('the dashboard hosting', () => {
     expect(web).toBeDefined();
     const markers = JSON.stringify(web!.Properties!.SourceMarkers);
     // jsonData resolves tokens at deploy through markers: the HTTP API's endpoint, the WebSocket API, the pool and its client
-    const [httpApi] = Object.keys(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }));
-    const [wsApi] = Object.keys(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'WEBSOCKET' } }));
+    const [httpApi] = Object.keys(
+      template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }),
+    );
+    const [wsApi] = Object.keys(
+      template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'WEBSOCKET' } }),
+    );
     expect(markers).toContain(httpApi!);
     expect(markers).toContain(wsApi!);
     expect(markers).toContain('UserPool');
@@ -95,7 +118,9 @@ describe('the dashboard hosting', () => {
     expect(dashboard.Properties!.CallbackURLs).toHaveLength(4);
     expect(JSON.stringify(dashboard.Properties!.LogoutURLs)).toContain(distId);
     expect(JSON.stringify(dashboard.Properties!.CallbackURLs)).not.toContain('example.com');
-    const [api] = Object.values(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }) as Resources);
+    const [api] = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }) as Resources,
+    );
     const origins = api!.Properties!.CorsConfiguration.AllowOrigins as unknown[];
     expect(origins).toHaveLength(2);
     expect(JSON.stringify(origins)).toContain(distId);

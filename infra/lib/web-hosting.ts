@@ -86,7 +86,12 @@ export class WebHosting extends Construct {
       comment: 'Tributary dashboard: CSP, HSTS, frame and content-type options',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(region), override: true },
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, preload: true, override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(730),
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
         contentTypeOptions: { override: true },
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
@@ -109,7 +114,12 @@ export class WebHosting extends Construct {
       },
       // SPA fallback: S3 answers 403 for a key that does not exist (the bucket is private); every dashboard
       // route is index.html, and the router draws the page
-      errorResponses: [403, 404].map((httpStatus) => ({ httpStatus, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(0) })),
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 200,
+        responsePagePath: '/index.html',
+        ttl: Duration.seconds(0),
+      })),
     });
     this.url = `https://${this.distribution.distributionDomainName}`;
 
@@ -127,7 +137,11 @@ export class WebHosting extends Construct {
           apiUrl: props.apiUrl,
           progressUrl: props.progressUrl,
           webhookUrl: props.webhookUrl,
-          cognito: { userPoolId: props.userPool.userPoolId, clientId: props.spaClient.userPoolClientId, authFlow: 'USER_SRP_AUTH' },
+          cognito: {
+            userPoolId: props.userPool.userPoolId,
+            clientId: props.spaClient.userPoolClientId,
+            authFlow: 'USER_SRP_AUTH',
+          },
         }),
       ],
     });
@@ -135,7 +149,10 @@ export class WebHosting extends Construct {
     // the dashboard's client: Cognito's redirects (hosted UI, federated sign-in) may only come back here
     const client = props.spaClient.node.defaultChild as CfnUserPoolClient;
     // -c dashboardOrigin overrides the settings' origin, as it does for the API (management-api.ts)
-    const origins = [this.url, (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin];
+    const origins = [
+      this.url,
+      (this.node.tryGetContext('dashboardOrigin') as string | undefined) ?? settings.api.dashboardOrigin,
+    ];
     client.callbackUrLs = origins.flatMap((o) => [`${o}${DASHBOARD_CALLBACK_PATH}`, `${o}/`]);
     client.logoutUrLs = origins.flatMap((o) => [`${o}${DASHBOARD_LOGOUT_PATH}`, `${o}/`]);
   }
@@ -158,7 +175,16 @@ function spaBundle() {
       image: DockerImage.fromRegistry('node:22'),
       local: {
         tryBundle(outputDir: string) {
-          execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', path.join(FRONTEND_DIR, 'dist')], { cwd: FRONTEND_DIR, stdio: 'inherit' });
+          execFileSync(
+            process.execPath,
+            [
+              path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+              'build',
+              '--outDir',
+              path.join(FRONTEND_DIR, 'dist'),
+            ],
+            { cwd: FRONTEND_DIR, stdio: 'inherit' },
+          );
           cpSync(path.join(FRONTEND_DIR, 'dist'), outputDir, { recursive: true });
           return true;
         },

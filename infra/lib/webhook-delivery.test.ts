@@ -20,8 +20,10 @@ beforeAll(() => {
 }, 600_000);
 
 describe('webhook URL minting', () => {
-  it('when synthesized, the management API\'s webhooks function (which mints signed URLs) gets the signing secret by ARN (never its value) and the CloudFront base URL', () => {
-    const [minter] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: MINTER } }) as Resources);
+  it("when synthesized, the management API's webhooks function (which mints signed URLs) gets the signing secret by ARN (never its value) and the CloudFront base URL", () => {
+    const [minter] = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: MINTER } }) as Resources,
+    );
     const vars = minter!.Properties!.Environment.Variables as Record<string, unknown>;
     expect(vars.TRIBUTARY_WEBHOOK_SIGNING_SECRET).toBeUndefined();
     expect(JSON.stringify(vars.TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN)).toMatch(/SigningSecret/);
@@ -30,10 +32,14 @@ describe('webhook URL minting', () => {
 
   it('when synthesized, no function carries the signing secret in its environment; only the webhook and minting functions name it', () => {
     const all = Object.values(template.findResources('AWS::Lambda::Function') as Resources);
-    expect(all.filter((fn) => fn.Properties?.Environment?.Variables?.TRIBUTARY_WEBHOOK_SIGNING_SECRET !== undefined)).toEqual([]);
+    expect(
+      all.filter((fn) => fn.Properties?.Environment?.Variables?.TRIBUTARY_WEBHOOK_SIGNING_SECRET !== undefined),
+    ).toEqual([]);
     const holders = all
       .filter((fn) => fn.Properties?.Environment?.Variables?.TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN !== undefined)
       .map((fn) => String(fn.Properties!.Description));
-    expect(holders.sort()).toEqual(['Public webhook data endpoint (streamed CSV, XLSX, JSON, … for Excel and Sheets)', MINTER].sort());
+    expect(holders.sort()).toEqual(
+      ['Public webhook data endpoint (streamed CSV, XLSX, JSON, … for Excel and Sheets)', MINTER].sort(),
+    );
   });
 });

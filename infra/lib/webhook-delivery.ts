@@ -22,7 +22,12 @@ import { FunctionUrlOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { FunctionUrlAuthType, InvokeMode, type FunctionUrl, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  FunctionUrlAuthType,
+  InvokeMode,
+  type FunctionUrl,
+  type Function as LambdaFunction,
+} from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -48,7 +53,11 @@ export class WebhookDelivery extends Construct {
   readonly signingSecret: Secret;
   private readonly key: IKey;
 
-  constructor(scope: Construct, id: string, { settings, vpc, functionSubnets, key, database, appEnvironment }: WebhookDeliveryProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    { settings, vpc, functionSubnets, key, database, appEnvironment }: WebhookDeliveryProps,
+  ) {
     super(scope, id);
 
     // HMAC key of the time-limited signed URLs; alphanumeric, which webhook-lambda.ts reads as base64
@@ -78,7 +87,10 @@ export class WebhookDelivery extends Construct {
     this.key = key;
     this.grantSigningSecretRead(this.function);
 
-    this.functionUrl = this.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM, invokeMode: InvokeMode.RESPONSE_STREAM });
+    this.functionUrl = this.function.addFunctionUrl({
+      authType: FunctionUrlAuthType.AWS_IAM,
+      invokeMode: InvokeMode.RESPONSE_STREAM,
+    });
 
     const cachePolicy = new CachePolicy(this, 'CachePolicy', {
       comment: 'Tributary webhooks: keyed on the whole query string and Accept; TTLs from the origin',
@@ -96,21 +108,41 @@ export class WebhookDelivery extends Construct {
     this.webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'CLOUDFRONT',
       defaultAction: { allow: {} },
-      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: `tributary-${settings.name}-webhooks`, sampledRequestsEnabled: true },
+      visibilityConfig: {
+        cloudWatchMetricsEnabled: true,
+        metricName: `tributary-${settings.name}-webhooks`,
+        sampledRequestsEnabled: true,
+      },
       rules: [
         {
           name: 'rate-per-ip',
           priority: 0,
           action: { block: {} },
-          statement: { rateBasedStatement: { limit: settings.webhooks.requestsPerIpPer5Minutes, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
-          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: `tributary-${settings.name}-webhooks-rate`, sampledRequestsEnabled: true },
+          statement: {
+            rateBasedStatement: {
+              limit: settings.webhooks.requestsPerIpPer5Minutes,
+              aggregateKeyType: 'IP',
+              evaluationWindowSec: 300,
+            },
+          },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: `tributary-${settings.name}-webhooks-rate`,
+            sampledRequestsEnabled: true,
+          },
         },
         {
           name: 'aws-ip-reputation',
           priority: 1,
           overrideAction: { none: {} },
-          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' } },
-          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: `tributary-${settings.name}-webhooks-ip-reputation`, sampledRequestsEnabled: true },
+          statement: {
+            managedRuleGroupStatement: { vendorName: 'AWS', name: 'AWSManagedRulesAmazonIpReputationList' },
+          },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: `tributary-${settings.name}-webhooks-ip-reputation`,
+            sampledRequestsEnabled: true,
+          },
         },
       ],
     });
@@ -149,7 +181,12 @@ export class WebhookDelivery extends Construct {
    * depends on the migrations, which depend on the cluster the key encrypts: a cycle.)
    */
   private grantSigningSecretRead(fn: LambdaFunction): void {
-    fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.signingSecret.secretArn] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [this.signingSecret.secretArn],
+      }),
+    );
     fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
   }
 }

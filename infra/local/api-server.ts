@@ -41,7 +41,12 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
-export async function startApiServer(options: { routes: readonly BoundRoute[]; port: number; host?: string; allowedOrigin: string }): Promise<ApiServer> {
+export async function startApiServer(options: {
+  routes: readonly BoundRoute[];
+  port: number;
+  host?: string;
+  allowedOrigin: string;
+}): Promise<ApiServer> {
   // literal segments beat parameters, as in API Gateway: /credentials/oauth/... before /credentials/{id}
   const compiled = options.routes.map(compile).sort((a, b) => a.names.length - b.names.length);
   const server = http.createServer((req, res) => {
@@ -63,7 +68,13 @@ export async function startApiServer(options: { routes: readonly BoundRoute[]; p
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
       if (size > MAX_BODY_BYTES) {
-        send(res, errorResponse(classifyError(new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB', 413)), randomUUID()));
+        send(
+          res,
+          errorResponse(
+            classifyError(new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB', 413)),
+            randomUUID(),
+          ),
+        );
         req.destroy();
         return;
       }
@@ -107,10 +118,11 @@ export async function startApiServer(options: { routes: readonly BoundRoute[]; p
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -119,7 +131,12 @@ function send(res: http.ServerResponse, response: HttpResponse) {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(response.headers ?? {})) headers[k] = String(v);
   if (response.cookies?.length) headers['set-cookie'] = response.cookies;
-  const body = response.body === undefined ? undefined : response.isBase64Encoded ? Buffer.from(response.body, 'base64') : Buffer.from(response.body);
+  const body =
+    response.body === undefined
+      ? undefined
+      : response.isBase64Encoded
+        ? Buffer.from(response.body, 'base64')
+        : Buffer.from(response.body);
   res.writeHead(response.statusCode ?? 200, headers);
   res.end(body);
 }

@@ -21,7 +21,11 @@ export function apiService(options: { port?: number } = {}): LocalService {
       // the platform sandboxes started earlier published where they listen (TRIBUTARY_PLATFORM_BASE_URLS) and
       // their demo OAuth apps (TRIBUTARY_GOOGLE_CLIENT_ID, TRIBUTARY_META_CLIENT_ID, …); config.ts reads them
       const deps = createApiDeps(adapters);
-      const server = await startApiServer({ routes: managementApiRoutes(deps), port, allowedOrigin: apiConfigOf(config).dashboardOrigin });
+      const server = await startApiServer({
+        routes: managementApiRoutes(deps),
+        port,
+        allowedOrigin: apiConfigOf(config).dashboardOrigin,
+      });
       ctx.log('api', `management API on ${server.url} (OpenAPI: ${server.url}/api/v1/openapi.json)`);
       return {
         publish: { apiUrl: server.url },

@@ -14,11 +14,19 @@ const KV_TABLE = 'tributary-kv';
 export const s3Service: LocalService = {
   name: 's3rver',
   async start(ctx) {
-    const s3 = await startS3rver({ port: loadLocalRunnerSettings().ports.s3 ?? LOCAL_S3_PORT, directory: path.join(ctx.homeDir, 's3'), buckets: Object.values(BUCKETS) });
+    const s3 = await startS3rver({
+      port: loadLocalRunnerSettings().ports.s3 ?? LOCAL_S3_PORT,
+      directory: path.join(ctx.homeDir, 's3'),
+      buckets: Object.values(BUCKETS),
+    });
     ctx.log('s3rver', `S3 on ${s3.endpoint}, buckets ${Object.values(BUCKETS).join(', ')}`);
     return {
       publish: { s3: { endpoint: s3.endpoint, buckets: BUCKETS } },
-      env: { TRIBUTARY_S3_ENDPOINT: s3.endpoint, TRIBUTARY_ARCHIVE_BUCKET: BUCKETS.archive, TRIBUTARY_RAW_BUCKET: BUCKETS.raw },
+      env: {
+        TRIBUTARY_S3_ENDPOINT: s3.endpoint,
+        TRIBUTARY_ARCHIVE_BUCKET: BUCKETS.archive,
+        TRIBUTARY_RAW_BUCKET: BUCKETS.raw,
+      },
       stop: s3.stop,
     };
   },
@@ -27,7 +35,11 @@ export const s3Service: LocalService = {
 export const dynamoDbService: LocalService = {
   name: 'dynalite',
   async start(ctx) {
-    const ddb = await startDynalite({ port: loadLocalRunnerSettings().ports.dynamodb ?? LOCAL_DYNAMODB_PORT, path: path.join(ctx.homeDir, 'dynamodb'), tables: [KV_TABLE] });
+    const ddb = await startDynalite({
+      port: loadLocalRunnerSettings().ports.dynamodb ?? LOCAL_DYNAMODB_PORT,
+      path: path.join(ctx.homeDir, 'dynamodb'),
+      tables: [KV_TABLE],
+    });
     ctx.log('dynalite', `DynamoDB on ${ddb.endpoint}, table ${KV_TABLE}`);
     return {
       publish: { dynamodb: { endpoint: ddb.endpoint, table: KV_TABLE } },

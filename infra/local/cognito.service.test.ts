@@ -28,7 +28,10 @@ describe('startCognitoLocal', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const stopped = await Promise.race([cognito.stop().then(() => 'stopped'), new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000))]);
+    const stopped = await Promise.race([
+      cognito.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000)),
+    ]);
     expect(stopped).toBe('stopped');
   }, 60_000);
 });

@@ -27,7 +27,8 @@ export interface CognitoLocalHandle {
 async function waitUntilUp(admin: CognitoLocalAdmin, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cognito-local exited with ${child.exitCode ?? child.signalCode}: ${output().slice(-2000)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`cognito-local exited with ${child.exitCode ?? child.signalCode}: ${output().slice(-2000)}`);
     try {
       await admin.probe();
       return;
@@ -103,7 +104,9 @@ async function ensureDemoUser(handle: CognitoLocalHandle, file: string): Promise
     await handle.admin.createConfirmedUser(handle, demo.email, demo.password);
   } catch (error) {
     if ((error as { name?: string }).name !== 'UsernameExistsException') throw error;
-    throw new Error(`the demo user exists in cognito-local but its password file ${file} is gone; delete ${path.dirname(file)} to start over`);
+    throw new Error(
+      `the demo user exists in cognito-local but its password file ${file} is gone; delete ${path.dirname(file)} to start over`,
+    );
   }
   await writeFile(file, JSON.stringify(demo) + '\n', { mode: 0o600 });
   return demo;
@@ -118,10 +121,20 @@ export function cognitoService(options: { port?: number } = {}): LocalService {
       const cognito = await startCognitoLocal({ port, dataDir });
       try {
         const demoUser = await ensureDemoUser(cognito, path.join(dataDir, 'demo-user.json'));
-        ctx.log('cognito-local', `Cognito on ${cognito.endpoint}, pool ${cognito.userPoolId}, demo user ${demoUser.email}`);
+        ctx.log(
+          'cognito-local',
+          `Cognito on ${cognito.endpoint}, pool ${cognito.userPoolId}, demo user ${demoUser.email}`,
+        );
         return {
-          publish: { cognito: { endpoint: cognito.endpoint, userPoolId: cognito.userPoolId, clientId: cognito.clientId }, demoUser },
-          env: { TRIBUTARY_COGNITO_ENDPOINT: cognito.endpoint, TRIBUTARY_USER_POOL_ID: cognito.userPoolId, TRIBUTARY_USER_POOL_CLIENT_ID: cognito.clientId },
+          publish: {
+            cognito: { endpoint: cognito.endpoint, userPoolId: cognito.userPoolId, clientId: cognito.clientId },
+            demoUser,
+          },
+          env: {
+            TRIBUTARY_COGNITO_ENDPOINT: cognito.endpoint,
+            TRIBUTARY_USER_POOL_ID: cognito.userPoolId,
+            TRIBUTARY_USER_POOL_CLIENT_ID: cognito.clientId,
+          },
           stop: cognito.stop,
         };
       } catch (error) {

@@ -14,11 +14,17 @@ export const maintenanceService: LocalService = {
   name: 'maintenance',
   async start(ctx) {
     // maintenance (retention) is pipeline work: it logs in as the pipeline, which may become the loader
-    const adapters = createAdapters(loadConfig({ ...ctx.env, DATABASE_URL: ctx.env.TRIBUTARY_PIPELINE_DATABASE_URL ?? ctx.env.DATABASE_URL }));
+    const adapters = createAdapters(
+      loadConfig({ ...ctx.env, DATABASE_URL: ctx.env.TRIBUTARY_PIPELINE_DATABASE_URL ?? ctx.env.DATABASE_URL }),
+    );
     let running: Promise<void> = Promise.resolve();
     const runOnce = () => {
       running = runDailyMaintenance(adapters).then(
-        (r) => ctx.log('maintenance', `daily maintenance done: ${'error' in r.fx ? 'fx failed' : `${r.fx.publications} ECB publications, ${r.fx.rowsWritten} rates written`}; retention ${JSON.stringify(r.retention)}`),
+        (r) =>
+          ctx.log(
+            'maintenance',
+            `daily maintenance done: ${'error' in r.fx ? 'fx failed' : `${r.fx.publications} ECB publications, ${r.fx.rowsWritten} rates written`}; retention ${JSON.stringify(r.retention)}`,
+          ),
         (err: Error) => ctx.log('maintenance', `daily maintenance failed: ${err.message}`),
       );
     };
@@ -28,8 +34,17 @@ export const maintenanceService: LocalService = {
     const { objectStore } = adapters.config;
     const purge = setInterval(() => {
       running = running.then(() =>
-        runPurgeJobs(adapters.db, adapters.blobs, { raw: objectStore.rawBucket, archive: objectStore.archiveBucket }).then(
-          (r) => (r.done || r.failed ? ctx.log('maintenance', `purged ${r.objectsDeleted} object(s) of deleted projects and data sources (${r.done} job(s) done, ${r.failed} failed)`) : undefined),
+        runPurgeJobs(adapters.db, adapters.blobs, {
+          raw: objectStore.rawBucket,
+          archive: objectStore.archiveBucket,
+        }).then(
+          (r) =>
+            r.done || r.failed
+              ? ctx.log(
+                  'maintenance',
+                  `purged ${r.objectsDeleted} object(s) of deleted projects and data sources (${r.done} job(s) done, ${r.failed} failed)`,
+                )
+              : undefined,
           (err: Error) => ctx.log('maintenance', `purge failed: ${err.message}`),
         ),
       );

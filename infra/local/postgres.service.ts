@@ -29,7 +29,11 @@ export const postgresService: LocalService = {
     const superPassword = await localPassword(path.join(ctx.homeDir, 'pg-superuser.password'));
     const appPassword = await localPassword(path.join(ctx.homeDir, 'pg-app.password'));
     const pipelinePassword = await localPassword(path.join(ctx.homeDir, 'pg-pipeline.password'));
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(ctx.homeDir, 'pg'), port, superuserPassword: superPassword });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(ctx.homeDir, 'pg'),
+      port,
+      superuserPassword: superPassword,
+    });
     try {
       const admin = new URL(pg.adminUrl);
       const dbUrl = new URL(pg.adminUrl);

@@ -17,7 +17,11 @@ export function progressService(options: { port?: number } = {}): LocalService {
       const adapters = createAdapters(loadConfig(ctx.env));
       const publishKey = randomBytes(32).toString('base64url');
       const server = await startLocalProgressServer({
-        auth: { db: adapters.db, verifier: adapters.verifier, users: new UserDirectory(adapters.db, adapters.identity) },
+        auth: {
+          db: adapters.db,
+          verifier: adapters.verifier,
+          users: new UserDirectory(adapters.db, adapters.identity),
+        },
         publishKey,
         port: options.port ?? loadLocalRunnerSettings().ports.progress ?? LOCAL_PROGRESS_PORT,
         log: (m) => ctx.log('progress', m),

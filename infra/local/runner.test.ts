@@ -17,7 +17,11 @@ async function home() {
 }
 
 /** A service that records its start and stop in `events`; `onStart` runs while it is starting. */
-function service(name: string, events: string[], behaviour: { onStart?: () => void; stop?: () => Promise<void> } = {}): LocalService {
+function service(
+  name: string,
+  events: string[],
+  behaviour: { onStart?: () => void; stop?: () => Promise<void> } = {},
+): LocalService {
   return {
     name,
     start: async () => {
@@ -32,15 +36,25 @@ describe('local runner', () => {
   it('when Ctrl-C comes while services are starting, the ones started are stopped in reverse and the rest never start', async () => {
     const events: string[] = [];
     const ctrlC = new AbortController();
-    const services = [service('postgres', events), service('api', events, { onStart: () => ctrlC.abort() }), service('demo-data', events)];
-    await expect(startPlatform(services, await home(), () => {}, { signal: ctrlC.signal })).rejects.toBeInstanceOf(StartInterrupted);
+    const services = [
+      service('postgres', events),
+      service('api', events, { onStart: () => ctrlC.abort() }),
+      service('demo-data', events),
+    ];
+    await expect(startPlatform(services, await home(), () => {}, { signal: ctrlC.signal })).rejects.toBeInstanceOf(
+      StartInterrupted,
+    );
     expect(events).toEqual(['start postgres', 'start api', 'stop api', 'stop postgres']);
   });
 
   it('when a service never finishes stopping, the runner says so and still stops the services before it', async () => {
     const events: string[] = [];
     const logged: string[] = [];
-    const services = [service('postgres', events), service('stuck', events, { stop: () => new Promise<void>(() => {}) }), service('web', events)];
+    const services = [
+      service('postgres', events),
+      service('stuck', events, { stop: () => new Promise<void>(() => {}) }),
+      service('web', events),
+    ];
     const platform = await startPlatform(services, await home(), (_s, m) => void logged.push(m), { stopTimeoutMs: 50 });
     await platform.stop();
     expect(events).toEqual(['start postgres', 'start stuck', 'start web', 'stop web', 'stop postgres']);

@@ -50,13 +50,23 @@ export class StartInterrupted extends Error {
 
 const STOP_TIMEOUT_MS = 15_000;
 
-export async function startPlatform(services: readonly LocalService[], homeDir: string, log = defaultLog, options: StartOptions = {}): Promise<RunningPlatform> {
+export async function startPlatform(
+  services: readonly LocalService[],
+  homeDir: string,
+  log = defaultLog,
+  options: StartOptions = {},
+): Promise<RunningPlatform> {
   const home = path.resolve(homeDir);
   // 0711: PostgreSQL runs as its own system user (never as root) and must reach .tributary/pg;
   // everything secret inside is 0600 on its own.
   await mkdir(home, { recursive: true });
   await chmod(home, 0o711);
-  const ctx: RunnerContext = { homeDir: home, env: { TRIBUTARY_ENV: 'local', TRIBUTARY_HOME: home }, published: {}, log };
+  const ctx: RunnerContext = {
+    homeDir: home,
+    env: { TRIBUTARY_ENV: 'local', TRIBUTARY_HOME: home },
+    published: {},
+    log,
+  };
   const started: { name: string; service: StartedService }[] = [];
   const localJsonPath = path.join(home, 'local.json');
 
@@ -72,7 +82,12 @@ export async function startPlatform(services: readonly LocalService[], homeDir: 
       });
       try {
         const outcome = await Promise.race([service.stop().then(() => 'stopped' as const), gaveUp]);
-        log('runner', outcome === 'stopped' ? `stopped ${name}` : `${name} did not stop within ${limit >= 1000 ? `${Math.round(limit / 1000)} s` : `${limit} ms`}; going on without it`);
+        log(
+          'runner',
+          outcome === 'stopped'
+            ? `stopped ${name}`
+            : `${name} did not stop within ${limit >= 1000 ? `${Math.round(limit / 1000)} s` : `${limit} ms`}; going on without it`,
+        );
       } catch (err) {
         log('runner', `stopping ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
@@ -95,7 +110,11 @@ export async function startPlatform(services: readonly LocalService[], homeDir: 
     await stopAll();
     throw err;
   }
-  await writeFile(localJsonPath, JSON.stringify({ startedAt: new Date().toISOString(), ...ctx.published }, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(
+    localJsonPath,
+    JSON.stringify({ startedAt: new Date().toISOString(), ...ctx.published }, null, 2) + '\n',
+    { mode: 0o600 },
+  );
   return { context: ctx, localJsonPath, stop: stopAll };
 }
 

@@ -16,7 +16,10 @@ export const schedulesService: LocalService = {
   name: 'schedules',
   async start(ctx) {
     // the schedule starter is pipeline work (it reads every organization's sources as the loader)
-    const config = loadConfig({ ...ctx.env, DATABASE_URL: ctx.env.TRIBUTARY_PIPELINE_DATABASE_URL ?? ctx.env.DATABASE_URL });
+    const config = loadConfig({
+      ...ctx.env,
+      DATABASE_URL: ctx.env.TRIBUTARY_PIPELINE_DATABASE_URL ?? ctx.env.DATABASE_URL,
+    });
     const adapters = createAdapters(config);
     const pipeline = createPipelineDeps(adapters);
     attachPipeline(pipeline);
@@ -29,7 +32,12 @@ export const schedulesService: LocalService = {
     const registry = inProcessScheduleRegistry();
     registry.setTarget(async (dataSourceId) => {
       const result = await fireSchedule({ db: adapters.db, workflow: adapters.workflow, logger }, dataSourceId);
-      ctx.log('schedules', 'skipped' in result ? `data source ${dataSourceId}: a run is still going, skipped` : `data source ${dataSourceId}: scheduled run ${result.jobId} started`);
+      ctx.log(
+        'schedules',
+        'skipped' in result
+          ? `data source ${dataSourceId}: a run is still going, skipped`
+          : `data source ${dataSourceId}: scheduled run ${result.jobId} started`,
+      );
     });
     const count = await registerAllSchedules(adapters.db, registry);
     ctx.log('schedules', `${count} data source schedule(s) armed`);

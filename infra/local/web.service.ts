@@ -84,7 +84,11 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
 export function ensureFrontendBuilt(log: (m: string) => void = () => undefined): Promise<void> {
   building ??= withBuildLock(async () => {
     const want = await frontendSourceHash();
-    if (existsSync(STAMP) && (await readFile(STAMP, 'utf8')).trim() === want && existsSync(path.join(DIST, 'index.html'))) {
+    if (
+      existsSync(STAMP) &&
+      (await readFile(STAMP, 'utf8')).trim() === want &&
+      existsSync(path.join(DIST, 'index.html'))
+    ) {
       log('dashboard build is up to date');
       return;
     }
@@ -102,13 +106,25 @@ export function ensureFrontendBuilt(log: (m: string) => void = () => undefined):
 
 /** What /config.json answers: the endpoints as the runner's services published them. */
 export function runtimeConfigFrom(ctx: Pick<RunnerContext, 'published'>): Record<string, unknown> {
-  const p = ctx.published as { apiUrl?: string; progressUrl?: string; webhookUrl?: string; cognito?: { endpoint: string; userPoolId: string; clientId: string } };
+  const p = ctx.published as {
+    apiUrl?: string;
+    progressUrl?: string;
+    webhookUrl?: string;
+    cognito?: { endpoint: string; userPoolId: string; clientId: string };
+  };
   return {
     environment: 'local',
     apiUrl: p.apiUrl,
     progressUrl: p.progressUrl,
     webhookUrl: p.webhookUrl,
-    cognito: p.cognito ? { userPoolId: p.cognito.userPoolId, clientId: p.cognito.clientId, endpoint: p.cognito.endpoint, authFlow: 'USER_PASSWORD_AUTH' } : undefined,
+    cognito: p.cognito
+      ? {
+          userPoolId: p.cognito.userPoolId,
+          clientId: p.cognito.clientId,
+          endpoint: p.cognito.endpoint,
+          authFlow: 'USER_PASSWORD_AUTH',
+        }
+      : undefined,
   };
 }
 
@@ -117,7 +133,11 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
-export async function startWebServer(options: { port: number; host?: string; config: () => Record<string, unknown> }): Promise<WebServer> {
+export async function startWebServer(options: {
+  port: number;
+  host?: string;
+  config: () => Record<string, unknown>;
+}): Promise<WebServer> {
   const root = path.resolve(DIST);
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -127,7 +147,9 @@ export async function startWebServer(options: { port: number; host?: string; con
         return;
       }
       if (url.pathname === '/config.json') {
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(options.config()));
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(JSON.stringify(options.config()));
         return;
       }
       let file = path.resolve(root, '.' + decodeURIComponent(url.pathname));

@@ -26,7 +26,12 @@ export const webhookService: LocalService = {
     const db = createDatabase({ kind: 'url', url, maxConnections: 10 });
     const port = loadLocalRunnerSettings().ports.webhook ?? LOCAL_WEBHOOK_PORT;
     const server = await startWebhookServer(
-      { db, signingSecret: await webhookSigningSecret(config.webhooks), onServerError: (err) => ctx.log('webhooks', `request failed: ${err instanceof Error ? err.message : String(err)}`) },
+      {
+        db,
+        signingSecret: await webhookSigningSecret(config.webhooks),
+        onServerError: (err) =>
+          ctx.log('webhooks', `request failed: ${err instanceof Error ? err.message : String(err)}`),
+      },
       port,
     );
     ctx.log('webhooks', `webhook endpoint on ${server.url}/webhook/v1/<key>/data`);
@@ -63,16 +68,31 @@ export interface DemoWebhook {
   odata_url: string;
 }
 
-
-export async function ensureDemoWebhook(apiUrl: string, webhookUrl: string, demoUser: { email: string; password: string }, file: string): Promise<DemoWebhook> {
-  const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, { email: demoUser.email, password: demoUser.password });
+export async function ensureDemoWebhook(
+  apiUrl: string,
+  webhookUrl: string,
+  demoUser: { email: string; password: string },
+  file: string,
+): Promise<DemoWebhook> {
+  const login = await callLocalApi<{ access_token: string }>(apiUrl, 'POST', '/api/v1/auth/login', undefined, {
+    email: demoUser.email,
+    password: demoUser.password,
+  });
   if (login.status !== 200) throw new Error(`the demo user could not sign in to the local API (${login.status})`);
   const token = login.body.access_token;
 
-  const projects = await callLocalApi<{ projects: { id: string; name: string }[] }>(apiUrl, 'GET', '/api/v1/projects', token);
+  const projects = await callLocalApi<{ projects: { id: string; name: string }[] }>(
+    apiUrl,
+    'GET',
+    '/api/v1/projects',
+    token,
+  );
   let projectId = projects.body.projects?.find((p) => p.name === DEMO_PROJECT_NAME)?.id;
   if (!projectId) {
-    const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', '/api/v1/projects', token, { name: DEMO_PROJECT_NAME, reporting_currency: 'USD' });
+    const created = await callLocalApi<{ id: string }>(apiUrl, 'POST', '/api/v1/projects', token, {
+      name: DEMO_PROJECT_NAME,
+      reporting_currency: 'USD',
+    });
     if (created.status !== 201) throw new Error(`creating the demo project failed (${created.status})`);
     projectId = created.body.id;
   }
@@ -80,9 +100,18 @@ export async function ensureDemoWebhook(apiUrl: string, webhookUrl: string, demo
   const hooks = `/api/v1/projects/${projectId}/webhooks`;
   let saved = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as DemoWebhookFile) : undefined;
   if (saved) {
-    const current = await callLocalApi<{ is_active: boolean; key_prefix: string }>(apiUrl, 'GET', `${hooks}/${saved.webhookId}`, token);
+    const current = await callLocalApi<{ is_active: boolean; key_prefix: string }>(
+      apiUrl,
+      'GET',
+      `${hooks}/${saved.webhookId}`,
+      token,
+    );
     // a webhook revoked, deleted or rotated since (through the API) gets a fresh demo webhook
-    const usable = saved.projectId === projectId && current.status === 200 && current.body.is_active && saved.key.startsWith(current.body.key_prefix);
+    const usable =
+      saved.projectId === projectId &&
+      current.status === 200 &&
+      current.body.is_active &&
+      saved.key.startsWith(current.body.key_prefix);
     if (!usable) {
       if (current.status === 200) await callLocalApi(apiUrl, 'DELETE', `${hooks}/${saved.webhookId}`, token);
       saved = undefined;
@@ -93,13 +122,21 @@ export async function ensureDemoWebhook(apiUrl: string, webhookUrl: string, demo
     // one left from an earlier .tributary/ whose key file is gone cannot be used (its key was shown once): replace it
     const stale = list.body.webhooks?.find((w) => w.name === DEMO_WEBHOOK_NAME);
     if (stale) await callLocalApi(apiUrl, 'DELETE', `${hooks}/${stale.id}`, token);
-    const created = await callLocalApi<{ webhook: { id: string }; key: string }>(apiUrl, 'POST', hooks, token, { name: DEMO_WEBHOOK_NAME, output_format: 'csv', rate_limit_per_hour: 1000 });
+    const created = await callLocalApi<{ webhook: { id: string }; key: string }>(apiUrl, 'POST', hooks, token, {
+      name: DEMO_WEBHOOK_NAME,
+      output_format: 'csv',
+      rate_limit_per_hour: 1000,
+    });
     if (created.status !== 201) throw new Error(`creating the demo webhook failed (${created.status})`);
     saved = { projectId, webhookId: created.body.webhook.id, key: created.body.key };
     await writeFile(file, JSON.stringify(saved) + '\n', { mode: 0o600 });
   }
 
-  const signed = await callLocalApi<{ url: string }>(apiUrl, 'POST', `${hooks}/${saved.webhookId}/signed-urls`, token, { endpoint: 'data', query: { format: 'csv', date_range: 'last_30_days' }, expires_in_seconds: 7 * 24 * 3600 });
+  const signed = await callLocalApi<{ url: string }>(apiUrl, 'POST', `${hooks}/${saved.webhookId}/signed-urls`, token, {
+    endpoint: 'data',
+    query: { format: 'csv', date_range: 'last_30_days' },
+    expires_in_seconds: 7 * 24 * 3600,
+  });
   if (signed.status !== 201) throw new Error(`minting the demo signed URL failed (${signed.status})`);
   const base = `${webhookUrl}/webhook/v1/${saved.key}`;
   return {
@@ -119,8 +156,16 @@ export const demoWebhookService: LocalService = {
     const apiUrl = ctx.env.TRIBUTARY_API_URL;
     const webhookUrl = ctx.env.TRIBUTARY_WEBHOOK_URL;
     const demoUser = ctx.published.demoUser as { email: string; password: string } | undefined;
-    if (!apiUrl || !webhookUrl || !demoUser) throw new Error('the demo webhook is set up after the API, the webhook server and cognito-local (which creates the demo user)');
-    const demoWebhook = await ensureDemoWebhook(apiUrl, webhookUrl, demoUser, path.join(ctx.homeDir, 'demo-webhook.json'));
+    if (!apiUrl || !webhookUrl || !demoUser)
+      throw new Error(
+        'the demo webhook is set up after the API, the webhook server and cognito-local (which creates the demo user)',
+      );
+    const demoWebhook = await ensureDemoWebhook(
+      apiUrl,
+      webhookUrl,
+      demoUser,
+      path.join(ctx.homeDir, 'demo-webhook.json'),
+    );
     ctx.log('demo-webhook', `paste into Excel (Data → From Web): ${demoWebhook.csv_url}`);
     ctx.log('demo-webhook', `or as an OData feed (Data → Get Data → From OData Feed): ${demoWebhook.odata_url}`);
     return { publish: { demoWebhook }, stop: async () => {} };

@@ -29,14 +29,22 @@ if (copies.size === 0) throw new Error('the AWS SDK beside the task has no Clien
 for (const Client of copies) {
   const originalSend = Client.prototype.send;
   Client.prototype.send = function send(command, ...rest) {
-    calls.push({ service: this.config?.serviceId ?? 'unknown', command: command?.constructor?.name ?? 'unknown', input: safeJson(command?.input) });
+    calls.push({
+      service: this.config?.serviceId ?? 'unknown',
+      command: command?.constructor?.name ?? 'unknown',
+      input: safeJson(command?.input),
+    });
     return originalSend.call(this, command, ...rest);
   };
 }
 
 function safeJson(value) {
   try {
-    return JSON.parse(JSON.stringify(value, (_k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : typeof v === 'bigint' ? String(v) : v)));
+    return JSON.parse(
+      JSON.stringify(value, (_k, v) =>
+        v instanceof Uint8Array ? `<${v.length} bytes>` : typeof v === 'bigint' ? String(v) : v,
+      ),
+    );
   } catch {
     return null;
   }
@@ -73,7 +81,12 @@ try {
 }
 
 process.on('message', async ({ id, event }) => {
-  const context = { awsRequestId: `rehearsal-${id}`, functionName, getRemainingTimeInMillis: () => 60_000, callbackWaitsForEmptyEventLoop: false };
+  const context = {
+    awsRequestId: `rehearsal-${id}`,
+    functionName,
+    getRemainingTimeInMillis: () => 60_000,
+    callbackWaitsForEmptyEventLoop: false,
+  };
   const began = performance.now();
   try {
     let result;
@@ -88,12 +101,28 @@ process.on('message', async ({ id, event }) => {
       const finished = new Promise((resolve) => stream.on('finish', resolve));
       await handler(event, stream, context);
       if (!stream.writableFinished) await Promise.race([finished, new Promise((r) => setTimeout(r, 5_000))]);
-      result = { statusCode: stream.prelude?.statusCode, headers: stream.prelude?.headers, body: Buffer.concat(chunks).toString('utf8') };
+      result = {
+        statusCode: stream.prelude?.statusCode,
+        headers: stream.prelude?.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
     } else {
       result = await handler(event, context);
     }
-    await send({ type: 'result', id, ms: performance.now() - began, result: safeJson(result) ?? null, calls: calls.splice(0) });
+    await send({
+      type: 'result',
+      id,
+      ms: performance.now() - began,
+      result: safeJson(result) ?? null,
+      calls: calls.splice(0),
+    });
   } catch (error) {
-    await send({ type: 'result', id, ms: performance.now() - began, error: { name: error?.name, message: String(error?.message ?? error) }, calls: calls.splice(0) });
+    await send({
+      type: 'result',
+      id,
+      ms: performance.now() - began,
+      error: { name: error?.name, message: String(error?.message ?? error) },
+      calls: calls.splice(0),
+    });
   }
 });

@@ -28,10 +28,55 @@ export function makeCertificates(dir: string): Certificates {
   mkdirSync(dir, { recursive: true });
   const f = (name: string) => path.join(dir, name);
   const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=Tributary rehearsal CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost');
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Tributary rehearsal CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  );
+  run(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=localhost',
+  );
   writeFileSync(f('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  run('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('server.ext'));
+  run(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('server.ext'),
+  );
   return { caFile: f('ca.pem'), key: readFileSync(f('server.key')), cert: readFileSync(f('server.pem')) };
 }
 
@@ -141,7 +186,11 @@ async function handle(raw: net.Socket, options: TlsPostgresOptions, sockets: Set
   if (request.readInt32BE(4) !== SSL_REQUEST) return fatal(raw, '28000', 'this endpoint requires TLS');
   plainReader.release();
   raw.write('S');
-  const secure = new tls.TLSSocket(raw, { isServer: true, key: options.certificates.key, cert: options.certificates.cert });
+  const secure = new tls.TLSSocket(raw, {
+    isServer: true,
+    key: options.certificates.key,
+    cert: options.certificates.cert,
+  });
   secure.on('error', () => raw.destroy());
   const client = new Reader(secure);
   const length = (await client.bytes(4)).readInt32BE(0);
@@ -167,7 +216,12 @@ async function handle(raw: net.Socket, options: TlsPostgresOptions, sockets: Set
       return fatal(secure, '28P01', 'the password is not an IAM authentication token');
     }
     const q = url.searchParams;
-    if (q.get('Action') !== 'connect' || q.get('DBUser') !== user || !q.get('X-Amz-Signature') || !q.get('X-Amz-Credential')?.includes('/rds-db/aws4_request')) {
+    if (
+      q.get('Action') !== 'connect' ||
+      q.get('DBUser') !== user ||
+      !q.get('X-Amz-Signature') ||
+      !q.get('X-Amz-Credential')?.includes('/rds-db/aws4_request')
+    ) {
       return fatal(secure, '28P01', `IAM authentication failed for user "${user}"`);
     }
     options.iam.onConnect(user, url);
@@ -179,7 +233,8 @@ async function handle(raw: net.Socket, options: TlsPostgresOptions, sockets: Set
     let session: object | undefined;
     for (;;) {
       const m = await server.message();
-      if (m.type === 'E') return fatal(secure, '28P01', `upstream refused the login: ${m.payload.toString('utf8').replace(/\0/g, ' ')}`);
+      if (m.type === 'E')
+        return fatal(secure, '28P01', `upstream refused the login: ${m.payload.toString('utf8').replace(/\0/g, ' ')}`);
       if (m.type !== 'R') return fatal(secure, '08P01', `unexpected upstream message ${m.type}`);
       const code = m.payload.readInt32BE(0);
       if (code === 0) {

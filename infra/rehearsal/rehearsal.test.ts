@@ -15,10 +15,14 @@ describe('the rehearsal', () => {
     for (const f of application) {
       expect(f.initMs, f.logicalId).toBeDefined();
       expect(f.invocations.length, f.logicalId).toBeGreaterThan(0);
-      expect(f.invocations.every((i) => i.ok), f.logicalId).toBe(true);
+      expect(
+        f.invocations.every((i) => i.ok),
+        f.logicalId,
+      ).toBe(true);
     }
     // the calls were seen: the planner and the worker read the credential, the worker wrote raw pages
-    const calls = (prefix: string) => result.functions.find((f) => f.logicalId.startsWith(prefix))!.calls.map((c) => c.action);
+    const calls = (prefix: string) =>
+      result.functions.find((f) => f.logicalId.startsWith(prefix))!.calls.map((c) => c.action);
     expect(calls('PipelinePlanFunction')).toContain('secretsmanager:GetSecretValue');
     expect(calls('PipelineExtractFunction')).toContain('s3:PutObject');
     expect(calls('ApiDataSourcesFunction')).toContain('states:StartExecution');

@@ -7,7 +7,19 @@
 // would refuse, fails the rehearsal.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +37,11 @@ import { routeKey } from '@tributary/shared/http/route';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { EXTRACTION_TASK_PLACEHOLDERS } from '@tributary/shared/ports/workflow-runner';
 import { startEcbSandbox } from '@tributary/connectors/sandboxes/ecb/ecb-sandbox';
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import {
+  GOOGLE_DEMO_CLIENT,
+  GOOGLE_DEMO_DEVELOPER_TOKEN,
+  startGoogleSandbox,
+} from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { buildApp, stackName } from '../lib/app';
 import { DEPLOYED_ROUTE_GROUPS } from '../lib/management-api';
 import { DIRNAME_DEFINE, REPO_ROOT, REQUIRE_BANNER } from '../lib/node-function';
@@ -114,13 +130,22 @@ class LambdaProcess {
         } else if (m.type === 'error') reject(new Error(String(m.message)));
       };
       this.child.on('message', onMessage);
-      this.child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready: ${this.stderr.slice(-1500)}`)));
+      this.child.once('exit', (code) =>
+        reject(new Error(`exited with ${code} before it was ready: ${this.stderr.slice(-1500)}`)),
+      );
     });
   }
-  invoke(event: unknown, timeoutMs = 120_000): Promise<{ result?: any; error?: { name: string; message: string }; ms: number }> {
+  invoke(
+    event: unknown,
+    timeoutMs = 120_000,
+  ): Promise<{ result?: any; error?: { name: string; message: string }; ms: number }> {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.fn.logicalId} did not answer within ${timeoutMs} ms: ${this.stderr.slice(-1500)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`${this.fn.logicalId} did not answer within ${timeoutMs} ms: ${this.stderr.slice(-1500)}`)),
+        timeoutMs,
+      );
       this.pending.set(id, (m) => {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -138,19 +163,31 @@ function zippedSize(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce((sum, e) => {
     const file = path.join(dir, e.name);
     // a zip entry: its deflated bytes plus about 100 bytes of local and central headers
-    return sum + (e.isDirectory() ? zippedSize(file) : deflateRawSync(readFileSync(file)).length + 100 + 2 * e.name.length);
+    return (
+      sum + (e.isDirectory() ? zippedSize(file) : deflateRawSync(readFileSync(file)).length + 100 + 2 * e.name.length)
+    );
   }, 22);
 }
 
 function dirSize(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((sum, e) => sum + (e.isDirectory() ? dirSize(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).size), 0);
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (sum, e) => sum + (e.isDirectory() ? dirSize(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).size),
+    0,
+  );
 }
 
 /** The IAM view of a recorded SDK call: action, resource and the context keys the policies test. */
-function iamCalls(call: RecordedSdkCall, ctx: { secretOf(id: string): { arn: string; tags: Record<string, string>; kmsKeyId: string } | undefined; progressApi?: { apiId: string; stage: string } }): AwsCall[] {
+function iamCalls(
+  call: RecordedSdkCall,
+  ctx: {
+    secretOf(id: string): { arn: string; tags: Record<string, string>; kmsKeyId: string } | undefined;
+    progressApi?: { apiId: string; stage: string };
+  },
+): AwsCall[] {
   const input = call.input ?? {};
   const op = call.command.replace(/Command$/, '');
-  const arn = (service: string, resource: string) => `arn:aws:${service}:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:${resource}`;
+  const arn = (service: string, resource: string) =>
+    `arn:aws:${service}:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:${resource}`;
   switch (call.service) {
     case 'S3': {
       const bucket = String(input.Bucket);
@@ -164,19 +201,32 @@ function iamCalls(call: RecordedSdkCall, ctx: { secretOf(id: string): { arn: str
         GetObject: [{ action: input.VersionId ? 's3:GetObjectVersion' : 's3:GetObject', resource: object }],
         HeadObject: [{ action: 's3:GetObject', resource: object }],
         DeleteObject: [{ action: input.VersionId ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: object }],
-        DeleteObjects: ((input.Delete?.Objects ?? []) as { Key: string; VersionId?: string }[]).map((o) => ({ action: o.VersionId ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: `arn:aws:s3:::${bucket}/${o.Key}` })),
+        DeleteObjects: ((input.Delete?.Objects ?? []) as { Key: string; VersionId?: string }[]).map((o) => ({
+          action: o.VersionId ? 's3:DeleteObjectVersion' : 's3:DeleteObject',
+          resource: `arn:aws:s3:::${bucket}/${o.Key}`,
+        })),
         ListObjectsV2: [{ action: 's3:ListBucket', resource: `arn:aws:s3:::${bucket}` }],
         ListObjectVersions: [{ action: 's3:ListBucketVersions', resource: `arn:aws:s3:::${bucket}` }],
       };
       return byOp[op] ?? [{ action: `s3:${op}`, resource: object }];
     }
     case 'DynamoDB': {
-      const doc: Record<string, string> = { Put: 'PutItem', Get: 'GetItem', Update: 'UpdateItem', Delete: 'DeleteItem', BatchGet: 'BatchGetItem', BatchWrite: 'BatchWriteItem' };
+      const doc: Record<string, string> = {
+        Put: 'PutItem',
+        Get: 'GetItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        BatchGet: 'BatchGetItem',
+        BatchWrite: 'BatchWriteItem',
+      };
       const action = `dynamodb:${doc[op] ?? op}`;
       const tables: string[] = input.TableName ? [String(input.TableName)] : Object.keys(input.RequestItems ?? {});
       if (op === 'TransactWriteItems' || op === 'TransactWrite') {
         return ((input.TransactItems ?? []) as Record<string, { TableName: string }>[]).flatMap((item) =>
-          Object.entries(item).map(([kind, v]) => ({ action: `dynamodb:${{ Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' }[kind] ?? kind}`, resource: arn('dynamodb', `table/${v.TableName}`) })),
+          Object.entries(item).map(([kind, v]) => ({
+            action: `dynamodb:${{ Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' }[kind] ?? kind}`,
+            resource: arn('dynamodb', `table/${v.TableName}`),
+          })),
         );
       }
       return tables.map((t) => ({ action, resource: arn('dynamodb', `table/${t}`) }));
@@ -185,36 +235,79 @@ function iamCalls(call: RecordedSdkCall, ctx: { secretOf(id: string): { arn: str
       const viaSecretsManager = { 'kms:ViaService': `secretsmanager.${REHEARSAL_REGION}.amazonaws.com` };
       if (op === 'CreateSecret') {
         const tags = (input.Tags ?? []) as { Key: string; Value: string }[];
-        const context = { 'aws:TagKeys': tags.map((t) => t.Key), ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value])) };
+        const context = {
+          'aws:TagKeys': tags.map((t) => t.Key),
+          ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value])),
+        };
         return [
-          { action: 'secretsmanager:CreateSecret', resource: arn('secretsmanager', `secret:${input.Name}-AbCdEf`), context },
-          ...(tags.length ? [{ action: 'secretsmanager:TagResource', resource: arn('secretsmanager', `secret:${input.Name}-AbCdEf`), context }] : []),
+          {
+            action: 'secretsmanager:CreateSecret',
+            resource: arn('secretsmanager', `secret:${input.Name}-AbCdEf`),
+            context,
+          },
+          ...(tags.length
+            ? [
+                {
+                  action: 'secretsmanager:TagResource',
+                  resource: arn('secretsmanager', `secret:${input.Name}-AbCdEf`),
+                  context,
+                },
+              ]
+            : []),
           { action: 'kms:GenerateDataKey', resource: String(input.KmsKeyId), context: viaSecretsManager },
         ];
       }
       const secret = ctx.secretOf(String(input.SecretId));
-      const resource = secret?.arn ?? (String(input.SecretId).startsWith('arn:') ? String(input.SecretId) : arn('secretsmanager', `secret:${input.SecretId}-AbCdEf`));
-      const context = Object.fromEntries(Object.entries(secret?.tags ?? {}).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+      const resource =
+        secret?.arn ??
+        (String(input.SecretId).startsWith('arn:')
+          ? String(input.SecretId)
+          : arn('secretsmanager', `secret:${input.SecretId}-AbCdEf`));
+      const context = Object.fromEntries(
+        Object.entries(secret?.tags ?? {}).map(([k, v]) => [`aws:ResourceTag/${k}`, v]),
+      );
       const out: AwsCall[] = [{ action: `secretsmanager:${op}`, resource, context }];
       // Secrets Manager uses the secret's key on the caller's behalf: their role must allow it too
-      if (secret && op === 'GetSecretValue') out.push({ action: 'kms:Decrypt', resource: secret.kmsKeyId, context: viaSecretsManager });
-      if (secret && op === 'PutSecretValue') out.push({ action: 'kms:GenerateDataKey', resource: secret.kmsKeyId, context: viaSecretsManager });
+      if (secret && op === 'GetSecretValue')
+        out.push({ action: 'kms:Decrypt', resource: secret.kmsKeyId, context: viaSecretsManager });
+      if (secret && op === 'PutSecretValue')
+        out.push({ action: 'kms:GenerateDataKey', resource: secret.kmsKeyId, context: viaSecretsManager });
       return out;
     }
     case 'SFN':
       return [{ action: `states:${op}`, resource: String(input.stateMachineArn) }];
     case 'Scheduler': {
-      const out: AwsCall[] = [{ action: `scheduler:${op}`, resource: arn('scheduler', `schedule/${input.GroupName ?? 'default'}/${input.Name}`) }];
-      if (input.Target?.RoleArn) out.push({ action: 'iam:PassRole', resource: String(input.Target.RoleArn), context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+      const out: AwsCall[] = [
+        {
+          action: `scheduler:${op}`,
+          resource: arn('scheduler', `schedule/${input.GroupName ?? 'default'}/${input.Name}`),
+        },
+      ];
+      if (input.Target?.RoleArn)
+        out.push({
+          action: 'iam:PassRole',
+          resource: String(input.Target.RoleArn),
+          context: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+        });
       return out;
     }
     case 'ApiGatewayManagementApi': {
       const api = ctx.progressApi;
-      return [{ action: 'execute-api:ManageConnections', resource: arn('execute-api', `${api?.apiId ?? 'unknown'}/${api?.stage ?? 'unknown'}/POST/@connections/${input.ConnectionId}`) }];
+      return [
+        {
+          action: 'execute-api:ManageConnections',
+          resource: arn(
+            'execute-api',
+            `${api?.apiId ?? 'unknown'}/${api?.stage ?? 'unknown'}/POST/@connections/${input.ConnectionId}`,
+          ),
+        },
+      ];
     }
     case 'Cognito Identity Provider':
       // the user-pool calls the API makes are public (sign-up, sign-in, tokens): no IAM; Admin* need it
-      return op.startsWith('Admin') ? [{ action: `cognito-idp:${op}`, resource: arn('cognito-idp', `userpool/${input.UserPoolId}`) }] : [];
+      return op.startsWith('Admin')
+        ? [{ action: `cognito-idp:${op}`, resource: arn('cognito-idp', `userpool/${input.UserPoolId}`) }]
+        : [];
     default:
       return [{ action: `${call.service.toLowerCase().replace(/\s+/g, '')}:${op}`, resource: '*' }];
   }
@@ -245,19 +338,30 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     let template: CfnTemplate;
     if (options.cdkOut) {
       outdir = path.resolve(options.cdkOut);
-      template = JSON.parse(readFileSync(path.join(outdir, `${stackName('dev')}.template.json`), 'utf8')) as CfnTemplate;
+      template = JSON.parse(
+        readFileSync(path.join(outdir, `${stackName('dev')}.template.json`), 'utf8'),
+      ) as CfnTemplate;
     } else {
-      const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+      const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+        context: Record<string, unknown>;
+      };
       outdir = path.join(work, 'cdk.out');
       // asset metadata on, as the CLI sets it: each function's template entry names its asset directory
-      const { app, stack } = buildApp({ outdir, context: { ...cdkJson.context, env: 'dev', 'aws:cdk:enable-asset-metadata': true } });
+      const { app, stack } = buildApp({
+        outdir,
+        context: { ...cdkJson.context, env: 'dev', 'aws:cdk:enable-asset-metadata': true },
+      });
       template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
       log(`synthesized ${stack.stackName} in ${((performance.now() - synthStarted) / 1000).toFixed(1)} s`);
     }
 
     // 2. the stand-ins
     const certificates = makeCertificates(path.join(work, 'tls'));
-    const pgHandle = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), ephemeral: true });
+    const pgHandle = await startEmbeddedPostgres({
+      dataDir: path.join(work, 'pg'),
+      port: await freePort(),
+      ephemeral: true,
+    });
     stops.push(() => pgHandle.stop());
     const s3Port = await freePort();
     const ddbPort = await freePort();
@@ -272,22 +376,44 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     for (const s of [secretsManager, scheduler, apiGateway, cognito, google, ecb]) stops.push(() => s.stop());
 
     const userPoolId = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')![0];
-    const clientIds = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient').map(([id]) => id);
+    const clientIds = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')
+      .map(([id]) => id);
     const values = physicalValues(template, {
-      [userPoolId]: { ref: cognito.userPoolId, attributes: { Arn: `arn:aws:cognito-idp:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:userpool/${cognito.userPoolId}` } },
+      [userPoolId]: {
+        ref: cognito.userPoolId,
+        attributes: {
+          Arn: `arn:aws:cognito-idp:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:userpool/${cognito.userPoolId}`,
+        },
+      },
       ...Object.fromEntries(clientIds.map((id) => [id, { ref: cognito.clientId }])),
     });
     const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 
-    const s3 = await startS3rver({ port: s3Port, directory: path.join(work, 's3'), buckets: ofType('AWS::S3::Bucket').map(([id]) => values[id]!.ref) });
+    const s3 = await startS3rver({
+      port: s3Port,
+      directory: path.join(work, 's3'),
+      buckets: ofType('AWS::S3::Bucket').map(([id]) => values[id]!.ref),
+    });
     stops.push(() => s3.stop());
     const ddb = await startDynalite({ port: ddbPort, tables: [] });
     stops.push(() => ddb.stop());
-    await ensureDynamoDbTables(ddb.endpoint, ofType('AWS::DynamoDB::Table').map(([id, r]) => ({ name: values[id]!.ref, keySchema: r.Properties!.KeySchema, attributes: r.Properties!.AttributeDefinitions })));
+    await ensureDynamoDbTables(
+      ddb.endpoint,
+      ofType('AWS::DynamoDB::Table').map(([id, r]) => ({
+        name: values[id]!.ref,
+        keySchema: r.Properties!.KeySchema,
+        attributes: r.Properties!.AttributeDefinitions,
+      })),
+    );
 
     // secrets CloudFormation would create: their generated values, under the template's key
     for (const [id, r] of ofType('AWS::SecretsManager::Secret')) {
-      secretsManager.seed(values[id]!.ref, values[id]!.secretString!, r.Properties!.KmsKeyId ? String(resolve(r.Properties!.KmsKeyId, values)) : 'aws/secretsmanager');
+      secretsManager.seed(
+        values[id]!.ref,
+        values[id]!.secretString!,
+        r.Properties!.KmsKeyId ? String(resolve(r.Properties!.KmsKeyId, values)) : 'aws/secretsmanager',
+      );
     }
     const secretJson = (pattern: RegExp) => {
       const [id] = ofType('AWS::SecretsManager::Secret').find(([sid]) => pattern.test(sid))!;
@@ -297,7 +423,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const admin = secretJson(/DatabaseClusterSecret/);
     const adminPg = new pg.Client({ connectionString: pgHandle.adminUrl });
     await adminPg.connect();
-    await adminPg.query(`CREATE ROLE ${admin.username} LOGIN SUPERUSER PASSWORD '${admin.password.replace(/'/g, "''")}'`);
+    await adminPg.query(
+      `CREATE ROLE ${admin.username} LOGIN SUPERUSER PASSWORD '${admin.password.replace(/'/g, "''")}'`,
+    );
     await adminPg.query('CREATE DATABASE tributary');
     await adminPg.end();
 
@@ -312,14 +440,19 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       return secret ? [JSON.parse(secret.secretString!) as { username: string; password: string }] : [];
     });
     const connects = new Map<string, string[]>(); // access key id → dbuser ARNs
-    const proxyId = String(resolve({ 'Fn::GetAtt': [ofType('AWS::RDS::DBProxy')[0]![0], 'DBProxyArn'] }, values)).split(':')[6];
+    const proxyId = String(resolve({ 'Fn::GetAtt': [ofType('AWS::RDS::DBProxy')[0]![0], 'DBProxyArn'] }, values)).split(
+      ':',
+    )[6];
     const proxy = await startTlsPostgres({
       certificates,
       upstream: { host: '127.0.0.1', port: pgHandle.port },
       iam: {
         onConnect: (user, token) => {
           const accessKey = (token.searchParams.get('X-Amz-Credential') ?? '').split('/')[0]!;
-          connects.set(accessKey, [...(connects.get(accessKey) ?? []), `arn:aws:rds-db:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:dbuser:${proxyId}/${user}`]);
+          connects.set(accessKey, [
+            ...(connects.get(accessKey) ?? []),
+            `arn:aws:rds-db:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:dbuser:${proxyId}/${user}`,
+          ]);
         },
         // the logins the proxy holds (one per role that connects: web functions, pipeline), as RDS Proxy holds their secrets
         password: (user) => proxyLogins.find((l) => l.username === user)?.password,
@@ -328,7 +461,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     stops.push(() => proxy.stop());
 
     const baseUrls: Record<string, string> = { ecb: ecb.url };
-    for (const key of ['google_ads', 'google_oauth_authorize', 'google_oauth_token', 'ga4_data', 'ga4_admin']) baseUrls[key] = google.url;
+    for (const key of ['google_ads', 'google_oauth_authorize', 'google_oauth_token', 'ga4_data', 'ga4_admin'])
+      baseUrls[key] = google.url;
 
     // 3. every function in its own directory and process
     const functions = lambdaFunctions(template);
@@ -340,16 +474,29 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const finalizeId = functions.find((f) => /^PipelineFinalizeFunction/.test(f.logicalId))!.logicalId;
     type Outcome = { status: string; output?: unknown; error?: string };
     const settled = new Map<string, (outcome: Outcome) => void>();
-    const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 50, waitMs: 50, onExecutionSettled: (id, o) => settled.get(id)?.(o) });
+    const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, {
+      retryIntervalMs: 50,
+      waitMs: 50,
+      onExecutionSettled: (id, o) => settled.get(id)?.(o),
+    });
     const task = (logicalId: string) => async (input: unknown) => {
       const p = processes.get(logicalId)!;
       const out = await p.invoke(input);
       const report = reports.find((r) => r.logicalId === logicalId);
-      report?.invocations.push({ name: `state machine task (${(input as { action?: string }).action ?? 'run'})`, ms: out.ms, answer: out.error ? `${out.error.name}: ${out.error.message}` : JSON.stringify(out.result).slice(0, 100), ok: !out.error });
+      report?.invocations.push({
+        name: `state machine task (${(input as { action?: string }).action ?? 'run'})`,
+        ms: out.ms,
+        answer: out.error ? `${out.error.name}: ${out.error.message}` : JSON.stringify(out.result).slice(0, 100),
+        ok: !out.error,
+      });
       if (out.error) throw Object.assign(new Error(out.error.message), { name: out.error.name });
       return out.result;
     };
-    runner.useTaskHandlers({ PlanFunctionArn: task(planId), ExtractFunctionArn: task(extractId), FinalizeFunctionArn: task(finalizeId) } as Record<(typeof EXTRACTION_TASK_PLACEHOLDERS)[number], (input: unknown) => Promise<unknown>>);
+    runner.useTaskHandlers({
+      PlanFunctionArn: task(planId),
+      ExtractFunctionArn: task(extractId),
+      FinalizeFunctionArn: task(finalizeId),
+    } as Record<(typeof EXTRACTION_TASK_PLACEHOLDERS)[number], (input: unknown) => Promise<unknown>>);
     // each execution the state machine stand-in starts runs the definition against the rehearsed pipeline functions
     const sfn = await startStepFunctions(stateMachineArns, async ({ name, input }) => {
       let resolveOutcome!: (o: Outcome) => void;
@@ -363,7 +510,14 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const accessKeys = new Map<string, string>();
     const starting: Promise<void>[] = [];
     for (const fn of functions) {
-      const report: FunctionReport = { logicalId: fn.logicalId, assetBytes: 0, zippedBytes: 0, invocations: [], calls: [], cdkProvided: !fn.environment.TRIBUTARY_ENV && !/^IdentityPreSignUp/.test(fn.logicalId) };
+      const report: FunctionReport = {
+        logicalId: fn.logicalId,
+        assetBytes: 0,
+        zippedBytes: 0,
+        invocations: [],
+        calls: [],
+        cdkProvided: !fn.environment.TRIBUTARY_ENV && !/^IdentityPreSignUp/.test(fn.logicalId),
+      };
       reports.push(report);
       if (!fn.runtime.startsWith('nodejs')) {
         // CDK's BucketDeployment runs on Python: no Tributary code in it, and nothing here runs Python Lambdas
@@ -381,14 +535,20 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       report.assetBytes = dirSize(taskDir);
       report.zippedBytes = zippedSize(taskDir);
       mkdirSync(path.join(root, 'node_modules'), { recursive: true });
-      for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto']) symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
+      for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto'])
+        symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
       mkdirSync(path.join(root, 'runtime'));
       copyFileSync(path.join(HERE, 'lambda-runtime.mjs'), path.join(root, 'runtime', 'lambda-runtime.mjs'));
       const [moduleBase, exportName] = fn.handler.split(/\.(?=[^.]+$)/) as [string, string];
-      const moduleFile = ['.mjs', '.js', '.cjs'].map((ext) => moduleBase + ext).find((f) => existsSync(path.join(taskDir, f))) ?? `${moduleBase}.js`;
+      const moduleFile =
+        ['.mjs', '.js', '.cjs'].map((ext) => moduleBase + ext).find((f) => existsSync(path.join(taskDir, f))) ??
+        `${moduleBase}.js`;
 
       const env = resolve(fn.environment, values) as Record<string, string>;
-      const accessKey = `ASIA${fn.logicalId.replace(/[^A-Z0-9]/gi, '').toUpperCase().slice(0, 16)}`;
+      const accessKey = `ASIA${fn.logicalId
+        .replace(/[^A-Z0-9]/gi, '')
+        .toUpperCase()
+        .slice(0, 16)}`;
       accessKeys.set(accessKey, fn.logicalId);
       const endpoints: Record<string, string> = {
         TRIBUTARY_S3_ENDPOINT: s3.endpoint,
@@ -423,12 +583,16 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         AWS_SECRET_ACCESS_KEY: 'rehearsal-secret-access-key',
         AWS_SESSION_TOKEN: 'rehearsal-session-token',
       };
-      const child = fork(path.join(root, 'runtime', 'lambda-runtime.mjs'), [taskDir, moduleFile, exportName, values[fn.logicalId]!.ref], {
-        cwd: taskDir,
-        env: { ...runtimeEnv, ...env, ...replaced, ...endpoints },
-        execArgv: [],
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      });
+      const child = fork(
+        path.join(root, 'runtime', 'lambda-runtime.mjs'),
+        [taskDir, moduleFile, exportName, values[fn.logicalId]!.ref],
+        {
+          cwd: taskDir,
+          env: { ...runtimeEnv, ...env, ...replaced, ...endpoints },
+          execArgv: [],
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        },
+      );
       const proc = new LambdaProcess(fn, child);
       processes.set(fn.logicalId, proc);
       stops.push(() => proc.stop());
@@ -452,14 +616,35 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const root = path.join(work, 'lambda', 'minimal');
       mkdirSync(path.join(root, 'runtime'), { recursive: true });
       mkdirSync(path.join(root, 'node_modules'), { recursive: true });
-      for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto']) symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
+      for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto'])
+        symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
       copyFileSync(path.join(HERE, 'lambda-runtime.mjs'), path.join(root, 'runtime', 'lambda-runtime.mjs'));
       await build({
-        stdin: { contents: 'export const handler = async () => ({ statusCode: 200 });', loader: 'ts', resolveDir: root },
-        bundle: true, platform: 'node', format: 'esm', target: 'node22', minify: true, banner: { js: REQUIRE_BANNER }, define: DIRNAME_DEFINE,
-        outfile: path.join(root, 'task', 'index.mjs'), logLevel: 'error',
+        stdin: {
+          contents: 'export const handler = async () => ({ statusCode: 200 });',
+          loader: 'ts',
+          resolveDir: root,
+        },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        minify: true,
+        banner: { js: REQUIRE_BANNER },
+        define: DIRNAME_DEFINE,
+        outfile: path.join(root, 'task', 'index.mjs'),
+        logLevel: 'error',
       });
-      const child = fork(path.join(root, 'runtime', 'lambda-runtime.mjs'), [path.join(root, 'task'), 'index.mjs', 'handler'], { cwd: path.join(root, 'task'), env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION }, execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      const child = fork(
+        path.join(root, 'runtime', 'lambda-runtime.mjs'),
+        [path.join(root, 'task'), 'index.mjs', 'handler'],
+        {
+          cwd: path.join(root, 'task'),
+          env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION },
+          execArgv: [],
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        },
+      );
       const minimal = new LambdaProcess({ logicalId: 'minimal' } as FunctionInTemplate, child);
       stops.push(() => minimal.stop());
       await minimal.ready();
@@ -468,8 +653,14 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     }
 
     // 4. representative events
-    const byPrefix = (prefix: string) => functions.find((f) => new RegExp(`^${prefix}[A-F0-9]{8}$`).test(f.logicalId))!.logicalId;
-    const invoke = async (logicalId: string, name: string, event: unknown, check: (result: any) => boolean = () => true): Promise<any> => {
+    const byPrefix = (prefix: string) =>
+      functions.find((f) => new RegExp(`^${prefix}[A-F0-9]{8}$`).test(f.logicalId))!.logicalId;
+    const invoke = async (
+      logicalId: string,
+      name: string,
+      event: unknown,
+      check: (result: any) => boolean = () => true,
+    ): Promise<any> => {
       const proc = processes.get(logicalId);
       const report = reports.find((r) => r.logicalId === logicalId)!;
       if (!proc || report.error) return undefined;
@@ -477,7 +668,11 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         const out = await proc.invoke(event);
         const result = out.result;
         const status = result?.statusCode;
-        const answer = out.error ? `${out.error.name}: ${out.error.message}` : status !== undefined ? `${status} ${String(result.body ?? '').slice(0, 90)}` : JSON.stringify(result)?.slice(0, 100) ?? 'null';
+        const answer = out.error
+          ? `${out.error.name}: ${out.error.message}`
+          : status !== undefined
+            ? `${status} ${String(result.body ?? '').slice(0, 90)}`
+            : (JSON.stringify(result)?.slice(0, 100) ?? 'null');
         const ok = !out.error && check(result);
         report.invocations.push({ name, ms: out.ms, answer, ok });
         if (!ok) failures.push(`${logicalId} ${name}: ${answer}`);
@@ -489,14 +684,27 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       }
     };
     const ok2xx = (r: any) => r?.statusCode >= 200 && r?.statusCode < 300;
-    const json = (r: any) => (r?.body ? JSON.parse(r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString('utf8') : r.body) : undefined);
-    const routeOf = (operationId: string) => Object.values(DEPLOYED_ROUTE_GROUPS).flatMap((g) => g.routes).find((r) => r.operationId === operationId)!;
-    const api = (operationId: string, path_: string, params: Record<string, string>, opts: { token?: string; body?: unknown; query?: string } = {}) =>
+    const json = (r: any) =>
+      r?.body ? JSON.parse(r.isBase64Encoded ? Buffer.from(r.body, 'base64').toString('utf8') : r.body) : undefined;
+    const routeOf = (operationId: string) =>
+      Object.values(DEPLOYED_ROUTE_GROUPS)
+        .flatMap((g) => g.routes)
+        .find((r) => r.operationId === operationId)!;
+    const api = (
+      operationId: string,
+      path_: string,
+      params: Record<string, string>,
+      opts: { token?: string; body?: unknown; query?: string } = {},
+    ) =>
       apiGatewayEvent({
         method: routeOf(operationId).method.toUpperCase(),
         path: path_,
         rawQueryString: opts.query ?? '',
-        headers: { 'content-type': 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), 'user-agent': 'rehearsal' },
+        headers: {
+          'content-type': 'application/json',
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          'user-agent': 'rehearsal',
+        },
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
         sourceIp: '203.0.113.7',
         routeKey: routeKey(routeOf(operationId)),
@@ -506,73 +714,301 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     try {
       // the migration custom resource first: it makes the schema and the login role
       const [migrationsId, migrations] = ofType('Custom::TributaryMigrations')[0]!;
-      const migrationProps = { ...(resolve(migrations.Properties, values) as Record<string, string>), Host: '127.0.0.1', Port: String(cluster.port) };
+      const migrationProps = {
+        ...(resolve(migrations.Properties, values) as Record<string, string>),
+        Host: '127.0.0.1',
+        Port: String(cluster.port),
+      };
       delete (migrationProps as Record<string, unknown>).ServiceToken;
-      await invoke(byPrefix('DatabaseMigrationFunction'), 'CloudFormation Create', {
-        RequestType: 'Create', RequestId: randomUUID(), StackId: 'rehearsal', LogicalResourceId: migrationsId, ResourceType: 'Custom::TributaryMigrations', ServiceToken: 'x', ResponseURL: 'http://127.0.0.1/unused', ResourceProperties: migrationProps,
-      }, (r) => r?.Data?.LoginRole === appLogin.username);
-      await invoke(byPrefix('IdentityPreSignUp'), 'Cognito pre sign-up', { version: '1', triggerSource: 'PreSignUp_SignUp', region: REHEARSAL_REGION, userPoolId: cognito.userPoolId, userName: 'x', callerContext: {}, request: { userAttributes: { email: 'rehearsal@example.com' } }, response: {} }, (r) => r?.request !== undefined);
+      await invoke(
+        byPrefix('DatabaseMigrationFunction'),
+        'CloudFormation Create',
+        {
+          RequestType: 'Create',
+          RequestId: randomUUID(),
+          StackId: 'rehearsal',
+          LogicalResourceId: migrationsId,
+          ResourceType: 'Custom::TributaryMigrations',
+          ServiceToken: 'x',
+          ResponseURL: 'http://127.0.0.1/unused',
+          ResourceProperties: migrationProps,
+        },
+        (r) => r?.Data?.LoginRole === appLogin.username,
+      );
+      await invoke(
+        byPrefix('IdentityPreSignUp'),
+        'Cognito pre sign-up',
+        {
+          version: '1',
+          triggerSource: 'PreSignUp_SignUp',
+          region: REHEARSAL_REGION,
+          userPoolId: cognito.userPoolId,
+          userName: 'x',
+          callerContext: {},
+          request: { userAttributes: { email: 'rehearsal@example.com' } },
+          response: {},
+        },
+        (r) => r?.request !== undefined,
+      );
 
       // the management API, group by group, as a user's first session would go
       const email = `rehearsal-${randomUUID().slice(0, 8)}@example.com`;
       const password = `Rehearsal-${randomUUID().slice(0, 8)}1a`;
       const auth = byPrefix('ApiAuthFunction');
-      const registered = json(await invoke(auth, 'POST /auth/register', api('register', '/api/v1/auth/register', {}, { body: { email, password, first_name: 'Rehearsal', last_name: 'User' } }), ok2xx));
+      const registered = json(
+        await invoke(
+          auth,
+          'POST /auth/register',
+          api(
+            'register',
+            '/api/v1/auth/register',
+            {},
+            { body: { email, password, first_name: 'Rehearsal', last_name: 'User' } },
+          ),
+          ok2xx,
+        ),
+      );
       // where the environment asks for the emailed code, confirming stands in for the user typing it
       if (registered?.confirmation_required) {
-        await identityProvider({ kind: 'cognito-local', endpoint: cognito.endpoint, userPoolId: cognito.userPoolId, clientId: cognito.clientId }).adminConfirmSignUp(email);
+        await identityProvider({
+          kind: 'cognito-local',
+          endpoint: cognito.endpoint,
+          userPoolId: cognito.userPoolId,
+          clientId: cognito.clientId,
+        }).adminConfirmSignUp(email);
       }
-      const login = json(await invoke(auth, 'POST /auth/login', api('login', '/api/v1/auth/login', {}, { body: { email, password } }), ok2xx));
+      const login = json(
+        await invoke(
+          auth,
+          'POST /auth/login',
+          api('login', '/api/v1/auth/login', {}, { body: { email, password } }),
+          ok2xx,
+        ),
+      );
       const token = login?.access_token as string | undefined;
       await invoke(auth, 'GET /auth/profile', api('getProfile', '/api/v1/auth/profile', {}, { token }), ok2xx);
-      const project = json(await invoke(byPrefix('ApiProjectsFunction'), 'POST /projects', api('createProject', '/api/v1/projects', {}, { token, body: { name: 'Rehearsal project' } }), ok2xx));
+      const project = json(
+        await invoke(
+          byPrefix('ApiProjectsFunction'),
+          'POST /projects',
+          api('createProject', '/api/v1/projects', {}, { token, body: { name: 'Rehearsal project' } }),
+          ok2xx,
+        ),
+      );
       const projectId = String(project?.id);
       const orgId = String(project?.organization_id);
-      await invoke(byPrefix('ApiMembersFunction'), 'GET /organizations/{id}/members', api('listMembers', `/api/v1/organizations/${orgId}/members`, { organization_id: orgId }, { token }), ok2xx);
-      const secret = { ...(await sandboxTokens(google.url)), clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN };
-      const credential = json(await invoke(byPrefix('ApiCredentialsFunction'), 'POST /credentials', api('createCredential', `/api/v1/projects/${projectId}/credentials`, { project_id: projectId }, { token, body: { platform: 'google_ads', credential_type: 'oauth2', label: 'Rehearsal Google Ads', secret } }), ok2xx));
+      await invoke(
+        byPrefix('ApiMembersFunction'),
+        'GET /organizations/{id}/members',
+        api('listMembers', `/api/v1/organizations/${orgId}/members`, { organization_id: orgId }, { token }),
+        ok2xx,
+      );
+      const secret = {
+        ...(await sandboxTokens(google.url)),
+        clientId: GOOGLE_DEMO_CLIENT.clientId,
+        clientSecret: GOOGLE_DEMO_CLIENT.clientSecret,
+        developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN,
+      };
+      const credential = json(
+        await invoke(
+          byPrefix('ApiCredentialsFunction'),
+          'POST /credentials',
+          api(
+            'createCredential',
+            `/api/v1/projects/${projectId}/credentials`,
+            { project_id: projectId },
+            {
+              token,
+              body: { platform: 'google_ads', credential_type: 'oauth2', label: 'Rehearsal Google Ads', secret },
+            },
+          ),
+          ok2xx,
+        ),
+      );
       const dataSources = byPrefix('ApiDataSourcesFunction');
-      const source = json(await invoke(dataSources, 'POST /data-sources', api('createDataSource', `/api/v1/projects/${projectId}/data-sources`, { project_id: projectId }, { token, body: { credential_id: credential?.id, source_name: 'Rehearsal Google Ads', extraction_config: { account_id: '1234567890', report_types: ['campaign_daily'] }, schedule_config: { frequency: 'daily' } } }), ok2xx));
+      const source = json(
+        await invoke(
+          dataSources,
+          'POST /data-sources',
+          api(
+            'createDataSource',
+            `/api/v1/projects/${projectId}/data-sources`,
+            { project_id: projectId },
+            {
+              token,
+              body: {
+                credential_id: credential?.id,
+                source_name: 'Rehearsal Google Ads',
+                extraction_config: { account_id: '1234567890', report_types: ['campaign_daily'] },
+                schedule_config: { frequency: 'daily' },
+              },
+            },
+          ),
+          ok2xx,
+        ),
+      );
       const sourceId = String(source?.id);
-      const extract = json(await invoke(dataSources, 'POST /data-sources/{id}/extract', api('extractDataSource', `/api/v1/projects/${projectId}/data-sources/${sourceId}/extract`, { project_id: projectId, source_id: sourceId }, { token, body: {} }), (r) => r?.statusCode === 202));
+      const extract = json(
+        await invoke(
+          dataSources,
+          'POST /data-sources/{id}/extract',
+          api(
+            'extractDataSource',
+            `/api/v1/projects/${projectId}/data-sources/${sourceId}/extract`,
+            { project_id: projectId, source_id: sourceId },
+            { token, body: {} },
+          ),
+          (r) => r?.statusCode === 202,
+        ),
+      );
       // the execution "extract now" started runs through the pipeline functions (plan, extract, finalize)
       const execution = sfn.executions.find((e) => e.name === extract?.job_id);
       if (!execution) failures.push('"extract now" started no execution of the state machine');
       else {
         const outcome = await execution.done;
-        if (outcome.status !== 'SUCCEEDED') failures.push(`the extraction run ended ${outcome.status}: ${outcome.error ?? ''}`);
+        if (outcome.status !== 'SUCCEEDED')
+          failures.push(`the extraction run ended ${outcome.status}: ${outcome.error ?? ''}`);
         log(`state machine execution ${execution.name}: ${outcome.status}`);
       }
       // the daily job loads the ECB's rates: the data API and the webhook convert currencies with them
       await invoke(byPrefix('MaintenanceFunction'), 'EventBridge Scheduler event (daily)', {});
-      const created = json(await invoke(byPrefix('ApiWebhooksFunction'), 'POST /webhooks', api('createWebhook', `/api/v1/projects/${projectId}/webhooks`, { project_id: projectId }, { token, body: { name: 'Rehearsal webhook' } }), ok2xx)) as { webhook?: { id: string }; key?: string } | undefined;
+      const created = json(
+        await invoke(
+          byPrefix('ApiWebhooksFunction'),
+          'POST /webhooks',
+          api(
+            'createWebhook',
+            `/api/v1/projects/${projectId}/webhooks`,
+            { project_id: projectId },
+            { token, body: { name: 'Rehearsal webhook' } },
+          ),
+          ok2xx,
+        ),
+      ) as { webhook?: { id: string }; key?: string } | undefined;
       const webhook = created?.webhook;
       if (webhook?.id) {
-        await invoke(byPrefix('ApiWebhooksFunction'), 'POST /webhooks/{id}/signed-urls', api('mintWebhookSignedUrl', `/api/v1/projects/${projectId}/webhooks/${webhook.id}/signed-urls`, { project_id: projectId, webhook_id: String(webhook.id) }, { token, body: { endpoint: 'data', query: { format: 'csv', date_range: 'last_30_days' }, expires_in_seconds: 3600 } }), ok2xx);
+        await invoke(
+          byPrefix('ApiWebhooksFunction'),
+          'POST /webhooks/{id}/signed-urls',
+          api(
+            'mintWebhookSignedUrl',
+            `/api/v1/projects/${projectId}/webhooks/${webhook.id}/signed-urls`,
+            { project_id: projectId, webhook_id: String(webhook.id) },
+            {
+              token,
+              body: {
+                endpoint: 'data',
+                query: { format: 'csv', date_range: 'last_30_days' },
+                expires_in_seconds: 3600,
+              },
+            },
+          ),
+          ok2xx,
+        );
       }
-      await invoke(byPrefix('ApiDataFunction'), 'GET /projects/{id}/data', api('getData', `/api/v1/projects/${projectId}/data`, { project_id: projectId }, { token, query: 'date_range=last_90_days&dimensions=campaign&metrics=cost,clicks' }), ok2xx);
-      await invoke(byPrefix('ApiPlatformsFunction'), 'GET /platforms', api('listPlatforms', routeOf('listPlatforms').path, {}, { token }), (r) => ok2xx(r) && /google_ads/.test(String(r.body)));
-      await invoke(byPrefix('ApiOpenapiFunction'), 'GET /openapi.json', api('getOpenApiDocument', routeOf('getOpenApiDocument').path, {}), ok2xx);
+      await invoke(
+        byPrefix('ApiDataFunction'),
+        'GET /projects/{id}/data',
+        api(
+          'getData',
+          `/api/v1/projects/${projectId}/data`,
+          { project_id: projectId },
+          { token, query: 'date_range=last_90_days&dimensions=campaign&metrics=cost,clicks' },
+        ),
+        ok2xx,
+      );
+      await invoke(
+        byPrefix('ApiPlatformsFunction'),
+        'GET /platforms',
+        api('listPlatforms', routeOf('listPlatforms').path, {}, { token }),
+        (r) => ok2xx(r) && /google_ads/.test(String(r.body)),
+      );
+      await invoke(
+        byPrefix('ApiOpenapiFunction'),
+        'GET /openapi.json',
+        api('getOpenApiDocument', routeOf('getOpenApiDocument').path, {}),
+        ok2xx,
+      );
 
       // the public webhook: a streamed function URL request, as CloudFront forwards it
       const key = String(created?.key ?? '');
       if (!key) failures.push('creating a webhook returned no key');
-      await invoke(byPrefix('WebhooksFunction'), 'function URL GET /webhook/v1/{key}/data (streamed)', {
-        version: '2.0', routeKey: '$default', rawPath: `/webhook/v1/${key}/data`, rawQueryString: 'date_range=last_90_days&dimensions=campaign&metrics=cost,clicks&format=csv',
-        headers: { host: 'rehearsal.lambda-url.us-east-1.on.aws', 'user-agent': 'Microsoft.Data.Mashup', 'x-forwarded-for': '203.0.113.7' },
-        requestContext: { http: { method: 'GET', path: `/webhook/v1/${key}/data`, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'Microsoft.Data.Mashup' }, requestId: randomUUID(), routeKey: '$default', stage: '$default', timeEpoch: Date.now() },
-        isBase64Encoded: false,
-      }, (r) => r?.statusCode === 200 && /campaign/i.test(String(r.body)));
+      await invoke(
+        byPrefix('WebhooksFunction'),
+        'function URL GET /webhook/v1/{key}/data (streamed)',
+        {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: `/webhook/v1/${key}/data`,
+          rawQueryString: 'date_range=last_90_days&dimensions=campaign&metrics=cost,clicks&format=csv',
+          headers: {
+            host: 'rehearsal.lambda-url.us-east-1.on.aws',
+            'user-agent': 'Microsoft.Data.Mashup',
+            'x-forwarded-for': '203.0.113.7',
+          },
+          requestContext: {
+            http: {
+              method: 'GET',
+              path: `/webhook/v1/${key}/data`,
+              protocol: 'HTTP/1.1',
+              sourceIp: '203.0.113.7',
+              userAgent: 'Microsoft.Data.Mashup',
+            },
+            requestId: randomUUID(),
+            routeKey: '$default',
+            stage: '$default',
+            timeEpoch: Date.now(),
+          },
+          isBase64Encoded: false,
+        },
+        (r) => r?.statusCode === 200 && /campaign/i.test(String(r.body)),
+      );
 
       // live progress: the WebSocket $connect authorizer, $connect and $disconnect
       const connectionId = `rehearsal${randomUUID().slice(0, 8)}=`;
-      const wsRequest = (eventType: string) => ({ requestContext: { routeKey: eventType === 'CONNECT' ? '$connect' : '$disconnect', eventType, connectionId, apiId: 'rehearsal', stage: 'v1', requestId: randomUUID(), domainName: 'rehearsal.execute-api.us-east-1.amazonaws.com', connectedAt: Date.now() } });
-      const authorized = await invoke(byPrefix('ProgressAuthorizerFunction'), 'WebSocket $connect authorizer', {
-        type: 'REQUEST', methodArn: `arn:aws:execute-api:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:rehearsal/v1/$connect`, headers: { 'Sec-WebSocket-Protocol': `tributary, ${token}` }, ...wsRequest('CONNECT'),
-      }, (r) => r?.policyDocument?.Statement?.[0]?.Effect === 'Allow');
-      await invoke(byPrefix('ProgressConnectFunction'), 'WebSocket $connect', { ...wsRequest('CONNECT'), requestContext: { ...wsRequest('CONNECT').requestContext, authorizer: authorized?.context ?? {} }, headers: { 'Sec-WebSocket-Protocol': 'tributary' } }, (r) => r?.statusCode === 200);
+      const wsRequest = (eventType: string) => ({
+        requestContext: {
+          routeKey: eventType === 'CONNECT' ? '$connect' : '$disconnect',
+          eventType,
+          connectionId,
+          apiId: 'rehearsal',
+          stage: 'v1',
+          requestId: randomUUID(),
+          domainName: 'rehearsal.execute-api.us-east-1.amazonaws.com',
+          connectedAt: Date.now(),
+        },
+      });
+      const authorized = await invoke(
+        byPrefix('ProgressAuthorizerFunction'),
+        'WebSocket $connect authorizer',
+        {
+          type: 'REQUEST',
+          methodArn: `arn:aws:execute-api:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:rehearsal/v1/$connect`,
+          headers: { 'Sec-WebSocket-Protocol': `tributary, ${token}` },
+          ...wsRequest('CONNECT'),
+        },
+        (r) => r?.policyDocument?.Statement?.[0]?.Effect === 'Allow',
+      );
+      await invoke(
+        byPrefix('ProgressConnectFunction'),
+        'WebSocket $connect',
+        {
+          ...wsRequest('CONNECT'),
+          requestContext: { ...wsRequest('CONNECT').requestContext, authorizer: authorized?.context ?? {} },
+          headers: { 'Sec-WebSocket-Protocol': 'tributary' },
+        },
+        (r) => r?.statusCode === 200,
+      );
       apiGateway.connections.add(connectionId);
-      await invoke(byPrefix('ProgressDisconnectFunction'), 'WebSocket $disconnect', { ...wsRequest('DISCONNECT'), requestContext: { ...wsRequest('DISCONNECT').requestContext, authorizer: authorized?.context ?? {} } }, (r) => r?.statusCode === 200);
+      await invoke(
+        byPrefix('ProgressDisconnectFunction'),
+        'WebSocket $disconnect',
+        {
+          ...wsRequest('DISCONNECT'),
+          requestContext: { ...wsRequest('DISCONNECT').requestContext, authorizer: authorized?.context ?? {} },
+        },
+        (r) => r?.statusCode === 200,
+      );
 
       // the scheduled ones: the data source's schedule (Scheduler's input), the daily maintenance
       await invoke(byPrefix('SchedulesStarterFunction'), 'EventBridge Scheduler event', { data_source_id: sourceId });
@@ -598,18 +1034,22 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const policies = rolePolicies(template, fn.roleId, values);
       const roleArn = values[fn.roleId]!.attributes!.Arn!;
       const progressApi = progressUrl(fn);
-      const calls: AwsCall[] = proc.sdkCalls.flatMap((c) => iamCalls(c, { secretOf, ...(progressApi ? { progressApi } : {}) }));
+      const calls: AwsCall[] = proc.sdkCalls.flatMap((c) =>
+        iamCalls(c, { secretOf, ...(progressApi ? { progressApi } : {}) }),
+      );
       const accessKey = [...accessKeys].find(([, id]) => id === logicalId)?.[0];
       for (const resource of connects.get(accessKey ?? '') ?? []) calls.push({ action: 'rds-db:connect', resource });
       const unique = [...new Map(calls.map((c) => [JSON.stringify(c), c])).values()];
       for (const call of unique) {
         const verdict = await simulate(policies, roleArn, call, resourcePolicyFor(template, values, call.resource));
         report.calls.push(verdict);
-        if (!verdict.allowed) failures.push(`${logicalId}: its role refuses ${call.action} on ${call.resource} (${verdict.detail})`);
+        if (!verdict.allowed)
+          failures.push(`${logicalId}: its role refuses ${call.action} on ${call.resource} (${verdict.detail})`);
       }
     }
     for (const report of reports) {
-      if (!report.cdkProvided && !report.error && report.invocations.length === 0) failures.push(`${report.logicalId} was never invoked`);
+      if (!report.cdkProvided && !report.error && report.invocations.length === 0)
+        failures.push(`${report.logicalId} was never invoked`);
     }
     return { functions: reports, failures, ...(minimalInitMs !== undefined ? { minimalInitMs } : {}) };
   } finally {
@@ -629,19 +1069,32 @@ export function formatReport(result: RehearsalResult): string {
   for (const f of result.functions) {
     const size = `${(f.zippedBytes / 1024 / 1024).toFixed(2)} MB zipped`;
     const init = f.initMs === undefined ? 'did not start' : `init ${f.initMs.toFixed(0)} ms`;
-    lines.push(`${f.logicalId.padEnd(48)} ${size.padStart(9)}  ${init}${f.skipped ? `  (${f.skipped})` : f.cdkProvided ? '  (CDK provider: initialized only)' : ''}${f.error ? `\n    ${f.error.split('\n')[0]}` : ''}`);
-    for (const i of f.invocations) lines.push(`    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name} (${i.ms.toFixed(0)} ms) → ${i.answer.replace(/\s+/g, ' ')}`);
+    lines.push(
+      `${f.logicalId.padEnd(48)} ${size.padStart(9)}  ${init}${f.skipped ? `  (${f.skipped})` : f.cdkProvided ? '  (CDK provider: initialized only)' : ''}${f.error ? `\n    ${f.error.split('\n')[0]}` : ''}`,
+    );
+    for (const i of f.invocations)
+      lines.push(`    ${i.ok ? 'ok  ' : 'FAIL'} ${i.name} (${i.ms.toFixed(0)} ms) → ${i.answer.replace(/\s+/g, ' ')}`);
     const refused = f.calls.filter((c) => !c.allowed);
-    if (f.calls.length) lines.push(`    AWS calls: ${f.calls.length} distinct, ${refused.length} refused by its role${refused.length ? `: ${refused.map((c) => `${c.action} ${c.resource}`).join(', ')}` : ''}`);
+    if (f.calls.length)
+      lines.push(
+        `    AWS calls: ${f.calls.length} distinct, ${refused.length} refused by its role${refused.length ? `: ${refused.map((c) => `${c.action} ${c.resource}`).join(', ')}` : ''}`,
+      );
   }
   if (result.minimalInitMs !== undefined) lines.push(`minimal bundle: init ${result.minimalInitMs.toFixed(0)} ms`);
-  lines.push(result.failures.length ? `\nrehearsal FAILED:\n- ${result.failures.join('\n- ')}` : '\nrehearsal passed: every function initialized and answered, every AWS call allowed by its role');
+  lines.push(
+    result.failures.length
+      ? `\nrehearsal FAILED:\n- ${result.failures.join('\n- ')}`
+      : '\nrehearsal passed: every function initialized and answered, every AWS call allowed by its role',
+  );
   return lines.join('\n');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const at = process.argv.indexOf('--cdk-out');
-  const result = await rehearse({ keep: process.argv.includes('--keep'), ...(at > 0 ? { cdkOut: process.argv[at + 1]! } : {}) });
+  const result = await rehearse({
+    keep: process.argv.includes('--keep'),
+    ...(at > 0 ? { cdkOut: process.argv[at + 1]! } : {}),
+  });
   console.log(formatReport(result));
   process.exitCode = result.failures.length ? 1 : 0;
 }

@@ -20,7 +20,9 @@ async function body(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Promise<unknown>): Promise<{ server: Server; endpoint: string }> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<unknown>,
+): Promise<{ server: Server; endpoint: string }> {
   const server = createServer((req, res) => {
     handler(req, res).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -48,7 +50,13 @@ export interface StoredSecret {
 }
 
 /** Secrets Manager (JSON 1.1): the calls Tributary makes, with versions and stages as the service keeps them. */
-export async function startSecretsManager(): Promise<StandIn & { secrets: Map<string, StoredSecret>; seed(arn: string, value: string, kmsKeyId: string): void; find(id: string): StoredSecret | undefined }> {
+export async function startSecretsManager(): Promise<
+  StandIn & {
+    secrets: Map<string, StoredSecret>;
+    seed(arn: string, value: string, kmsKeyId: string): void;
+    find(id: string): StoredSecret | undefined;
+  }
+> {
   const secrets = new Map<string, StoredSecret>();
   const find = (id: string) => secrets.get(id) ?? [...secrets.values()].find((s) => s.arn === id || s.name === id);
   const addVersion = (s: StoredSecret, value: string) => {
@@ -61,7 +69,14 @@ export async function startSecretsManager(): Promise<StandIn & { secrets: Map<st
   };
   const seed = (arn: string, value: string, kmsKeyId: string) => {
     const name = arn.split(':secret:')[1]!.replace(/-[A-Za-z0-9]{6}$/, '');
-    secrets.set(name, { arn, name, kmsKeyId, tags: {}, versions: [{ id: randomUUID(), value, stages: ['AWSCURRENT'] }], deleted: false });
+    secrets.set(name, {
+      arn,
+      name,
+      kmsKeyId,
+      tags: {},
+      versions: [{ id: randomUUID(), value, stages: ['AWSCURRENT'] }],
+      deleted: false,
+    });
   };
   const { server, endpoint } = await listen(async (req, res) => {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^secretsmanager\./, '');
@@ -72,28 +87,65 @@ export async function startSecretsManager(): Promise<StandIn & { secrets: Map<st
     };
     if (op === 'CreateSecret') {
       const name = String(input.Name);
-      if (find(name) && !find(name)!.deleted) return jsonError(res, 400, 'ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      if (find(name) && !find(name)!.deleted)
+        return jsonError(
+          res,
+          400,
+          'ResourceExistsException',
+          `The operation failed because the secret ${name} already exists.`,
+        );
       const arn = `arn:aws:secretsmanager:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:secret:${name}-${randomUUID().replace(/-/g, '').slice(0, 6)}`;
-      const tags = Object.fromEntries(((input.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
-      const secret: StoredSecret = { arn, name, kmsKeyId: String(input.KmsKeyId ?? 'aws/secretsmanager'), tags, versions: [], deleted: false };
+      const tags = Object.fromEntries(
+        ((input.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
+      );
+      const secret: StoredSecret = {
+        arn,
+        name,
+        kmsKeyId: String(input.KmsKeyId ?? 'aws/secretsmanager'),
+        tags,
+        versions: [],
+        deleted: false,
+      };
       const version = addVersion(secret, String(input.SecretString ?? ''));
       secrets.set(name, secret);
       return ok({ ARN: arn, Name: name, VersionId: version.id });
     }
     const secret = find(String(input.SecretId ?? ''));
-    if (!secret || secret.deleted) return jsonError(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (!secret || secret.deleted)
+      return jsonError(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     switch (op) {
       case 'GetSecretValue': {
-        const version = input.VersionId ? secret.versions.find((v) => v.id === input.VersionId) : secret.versions.find((v) => v.stages.includes(String(input.VersionStage ?? 'AWSCURRENT')));
-        if (!version) return jsonError(res, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label");
-        return ok({ ARN: secret.arn, Name: secret.name, SecretString: version.value, VersionId: version.id, VersionStages: version.stages, CreatedDate: Date.now() / 1000 });
+        const version = input.VersionId
+          ? secret.versions.find((v) => v.id === input.VersionId)
+          : secret.versions.find((v) => v.stages.includes(String(input.VersionStage ?? 'AWSCURRENT')));
+        if (!version)
+          return jsonError(
+            res,
+            400,
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret value for staging label",
+          );
+        return ok({
+          ARN: secret.arn,
+          Name: secret.name,
+          SecretString: version.value,
+          VersionId: version.id,
+          VersionStages: version.stages,
+          CreatedDate: Date.now() / 1000,
+        });
       }
       case 'PutSecretValue': {
         const version = addVersion(secret, String(input.SecretString ?? ''));
         return ok({ ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: version.stages });
       }
       case 'DescribeSecret':
-        return ok({ ARN: secret.arn, Name: secret.name, KmsKeyId: secret.kmsKeyId, Tags: Object.entries(secret.tags).map(([Key, Value]) => ({ Key, Value })), VersionIdsToStages: Object.fromEntries(secret.versions.map((v) => [v.id, v.stages])) });
+        return ok({
+          ARN: secret.arn,
+          Name: secret.name,
+          KmsKeyId: secret.kmsKeyId,
+          Tags: Object.entries(secret.tags).map(([Key, Value]) => ({ Key, Value })),
+          VersionIdsToStages: Object.fromEntries(secret.versions.map((v) => [v.id, v.stages])),
+        });
       case 'DeleteSecret':
         secret.deleted = true;
         return ok({ ARN: secret.arn, Name: secret.name, DeletionDate: Date.now() / 1000 + 7 * 86400 });
@@ -119,19 +171,36 @@ export interface StartedExecution {
 /** Step Functions (JSON 1.0): StartExecution of the known state machines, each run by `run`; names are unique per machine. */
 export async function startStepFunctions(
   stateMachineArns: string[],
-  run: (execution: { name: string; input: Record<string, unknown> }) => Promise<{ status: string; output?: unknown; error?: string }>,
+  run: (execution: {
+    name: string;
+    input: Record<string, unknown>;
+  }) => Promise<{ status: string; output?: unknown; error?: string }>,
 ): Promise<StandIn & { executions: StartedExecution[] }> {
   const executions: StartedExecution[] = [];
   const { server, endpoint } = await listen(async (req, res) => {
     const op = String(req.headers['x-amz-target'] ?? '').replace(/^AWSStepFunctions\./, '');
     const input = JSON.parse((await body(req)) || '{}') as Record<string, any>;
-    if (op !== 'StartExecution') return jsonError(res, 400, 'UnknownOperationException', `the rehearsal's Step Functions does not serve ${op}`);
-    if (!stateMachineArns.includes(String(input.stateMachineArn))) return jsonError(res, 400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
+    if (op !== 'StartExecution')
+      return jsonError(res, 400, 'UnknownOperationException', `the rehearsal's Step Functions does not serve ${op}`);
+    if (!stateMachineArns.includes(String(input.stateMachineArn)))
+      return jsonError(
+        res,
+        400,
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${input.stateMachineArn}'`,
+      );
     const name = String(input.name ?? randomUUID());
-    if (executions.some((e) => e.stateMachineArn === input.stateMachineArn && e.name === name)) return jsonError(res, 400, 'ExecutionAlreadyExists', `Execution Already Exists: '${name}'`);
+    if (executions.some((e) => e.stateMachineArn === input.stateMachineArn && e.name === name))
+      return jsonError(res, 400, 'ExecutionAlreadyExists', `Execution Already Exists: '${name}'`);
     const executionArn = String(input.stateMachineArn).replace(':stateMachine:', ':execution:') + `:${name}`;
     const parsed = JSON.parse(String(input.input ?? '{}')) as Record<string, unknown>;
-    executions.push({ executionArn, stateMachineArn: String(input.stateMachineArn), name, input: parsed, done: run({ name, input: parsed }) });
+    executions.push({
+      executionArn,
+      stateMachineArn: String(input.stateMachineArn),
+      name,
+      input: parsed,
+      done: run({ name, input: parsed }),
+    });
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
     res.end(JSON.stringify({ executionArn, startDate: Date.now() / 1000 }));
   });
@@ -182,7 +251,9 @@ export async function startScheduler(): Promise<StandIn & { schedules: Map<strin
 }
 
 /** The WebSocket API's management endpoint: POST /{stage}/@connections/{id}; a connection it does not know is gone (410). */
-export async function startApiGatewayManagement(): Promise<StandIn & { connections: Set<string>; posts: { connectionId: string; data: string }[] }> {
+export async function startApiGatewayManagement(): Promise<
+  StandIn & { connections: Set<string>; posts: { connectionId: string; data: string }[] }
+> {
   const connections = new Set<string>();
   const posts: { connectionId: string; data: string }[] = [];
   const { server, endpoint } = await listen(async (req, res) => {
@@ -190,7 +261,8 @@ export async function startApiGatewayManagement(): Promise<StandIn & { connectio
     const data = await body(req);
     if (!match || req.method !== 'POST') return jsonError(res, 404, 'NotFoundException', 'not found');
     const connectionId = decodeURIComponent(match[1]!);
-    if (!connections.has(connectionId)) return jsonError(res, 410, 'GoneException', `connection ${connectionId} is gone`);
+    if (!connections.has(connectionId))
+      return jsonError(res, 410, 'GoneException', `connection ${connectionId} is gone`);
     posts.push({ connectionId, data });
     res.writeHead(200).end();
   });

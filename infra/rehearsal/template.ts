@@ -18,9 +18,16 @@ export interface CfnTemplate {
 }
 
 /** What a resource's Ref and Fn::GetAtt resolve to; the rehearsal points them at its stand-ins. */
-export type PhysicalValues = Record<string, { ref: string; attributes?: Record<string, string>; secretString?: string }>;
+export type PhysicalValues = Record<
+  string,
+  { ref: string; attributes?: Record<string, string>; secretString?: string }
+>;
 
-const lower = (id: string) => id.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 50);
+const lower = (id: string) =>
+  id
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 50);
 
 /**
  * The physical names and ARNs a deploy would give each resource, made up in the same shapes (a bucket
@@ -28,13 +35,20 @@ const lower = (id: string) => id.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0
  * app clients, endpoints).
  */
 export function physicalValues(template: CfnTemplate, overrides: PhysicalValues = {}): PhysicalValues {
-  const arn = (service: string, resource: string) => `arn:aws:${service}:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:${resource}`;
+  const arn = (service: string, resource: string) =>
+    `arn:aws:${service}:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:${resource}`;
   const values: PhysicalValues = {};
   for (const [id, r] of Object.entries(template.Resources)) {
     const name = `rehearsal-${lower(id)}`;
     switch (r.Type) {
       case 'AWS::S3::Bucket':
-        values[id] = { ref: name, attributes: { Arn: `arn:aws:s3:::${name}`, RegionalDomainName: `${name}.s3.${REHEARSAL_REGION}.amazonaws.com` } };
+        values[id] = {
+          ref: name,
+          attributes: {
+            Arn: `arn:aws:s3:::${name}`,
+            RegionalDomainName: `${name}.s3.${REHEARSAL_REGION}.amazonaws.com`,
+          },
+        };
         break;
       case 'AWS::DynamoDB::Table':
         values[id] = { ref: name, attributes: { Arn: arn('dynamodb', `table/${name}`) } };
@@ -48,9 +62,13 @@ export function physicalValues(template: CfnTemplate, overrides: PhysicalValues 
         const secretName = (r.Properties?.Name as string | undefined) ?? name;
         // what GenerateSecretString would make: alphanumeric, or a JSON template with the password added
         const password = createHash('sha256').update(`rehearsal:${id}`).digest('hex').repeat(2);
-        const generate = r.Properties?.GenerateSecretString as { SecretStringTemplate?: string; GenerateStringKey?: string } | undefined;
+        const generate = r.Properties?.GenerateSecretString as
+          { SecretStringTemplate?: string; GenerateStringKey?: string } | undefined;
         const secretString = generate?.SecretStringTemplate
-          ? JSON.stringify({ ...JSON.parse(generate.SecretStringTemplate), [generate.GenerateStringKey ?? 'password']: password })
+          ? JSON.stringify({
+              ...JSON.parse(generate.SecretStringTemplate),
+              [generate.GenerateStringKey ?? 'password']: password,
+            })
           : password;
         values[id] = { ref: arn('secretsmanager', `secret:${secretName}-AbCdEf`), secretString };
         break;
@@ -59,7 +77,10 @@ export function physicalValues(template: CfnTemplate, overrides: PhysicalValues 
         values[id] = { ref: values[(r.Properties?.SecretId as { Ref: string }).Ref]?.ref ?? name };
         break;
       case 'AWS::StepFunctions::StateMachine':
-        values[id] = { ref: arn('states', `stateMachine:${name}`), attributes: { Name: name, Arn: arn('states', `stateMachine:${name}`) } };
+        values[id] = {
+          ref: arn('states', `stateMachine:${name}`),
+          attributes: { Name: name, Arn: arn('states', `stateMachine:${name}`) },
+        };
         break;
       case 'AWS::Lambda::Function':
         values[id] = { ref: name, attributes: { Arn: arn('lambda', `function:${name}`) } };
@@ -68,33 +89,55 @@ export function physicalValues(template: CfnTemplate, overrides: PhysicalValues 
         values[id] = { ref: name, attributes: { Arn: `arn:aws:iam::${REHEARSAL_ACCOUNT}:role/${name}` } };
         break;
       case 'AWS::SQS::Queue':
-        values[id] = { ref: `https://sqs.${REHEARSAL_REGION}.amazonaws.com/${REHEARSAL_ACCOUNT}/${name}`, attributes: { Arn: arn('sqs', name), QueueName: name } };
+        values[id] = {
+          ref: `https://sqs.${REHEARSAL_REGION}.amazonaws.com/${REHEARSAL_ACCOUNT}/${name}`,
+          attributes: { Arn: arn('sqs', name), QueueName: name },
+        };
         break;
       case 'AWS::ApiGatewayV2::Api': {
         const apiId = lower(id).slice(-10);
-        values[id] = { ref: apiId, attributes: { ApiEndpoint: `https://${apiId}.execute-api.${REHEARSAL_REGION}.amazonaws.com`, ApiId: apiId } };
+        values[id] = {
+          ref: apiId,
+          attributes: { ApiEndpoint: `https://${apiId}.execute-api.${REHEARSAL_REGION}.amazonaws.com`, ApiId: apiId },
+        };
         break;
       }
       case 'AWS::RDS::DBProxy':
-        values[id] = { ref: name, attributes: { Endpoint: `${name}.proxy.rds.amazonaws.com`, DBProxyArn: arn('rds', `db-proxy:prx-${lower(id).slice(-17)}`) } };
+        values[id] = {
+          ref: name,
+          attributes: {
+            Endpoint: `${name}.proxy.rds.amazonaws.com`,
+            DBProxyArn: arn('rds', `db-proxy:prx-${lower(id).slice(-17)}`),
+          },
+        };
         break;
       case 'AWS::RDS::DBCluster':
-        values[id] = { ref: name, attributes: { 'Endpoint.Address': `${name}.cluster.rds.amazonaws.com`, 'Endpoint.Port': '5432' } };
+        values[id] = {
+          ref: name,
+          attributes: { 'Endpoint.Address': `${name}.cluster.rds.amazonaws.com`, 'Endpoint.Port': '5432' },
+        };
         break;
       case 'AWS::Scheduler::ScheduleGroup':
-        values[id] = { ref: r.Properties?.Name ?? name, attributes: { Arn: arn('scheduler', `schedule-group/${r.Properties?.Name ?? name}`) } };
+        values[id] = {
+          ref: r.Properties?.Name ?? name,
+          attributes: { Arn: arn('scheduler', `schedule-group/${r.Properties?.Name ?? name}`) },
+        };
         break;
       case 'AWS::CloudFront::Distribution':
         values[id] = { ref: name, attributes: { DomainName: `${lower(id).slice(-12)}.cloudfront.net` } };
         break;
       case 'AWS::Cognito::UserPool':
-        values[id] = { ref: `${REHEARSAL_REGION}_${lower(id).slice(-9)}`, attributes: { Arn: arn('cognito-idp', `userpool/${REHEARSAL_REGION}_${lower(id).slice(-9)}`) } };
+        values[id] = {
+          ref: `${REHEARSAL_REGION}_${lower(id).slice(-9)}`,
+          attributes: { Arn: arn('cognito-idp', `userpool/${REHEARSAL_REGION}_${lower(id).slice(-9)}`) },
+        };
         break;
       default:
         values[id] = { ref: name, attributes: { Arn: arn(r.Type.split('::')[1]!.toLowerCase(), name) } };
     }
   }
-  for (const [id, v] of Object.entries(overrides)) values[id] = { ref: v.ref, attributes: { ...values[id]?.attributes, ...v.attributes } };
+  for (const [id, v] of Object.entries(overrides))
+    values[id] = { ref: v.ref, attributes: { ...values[id]?.attributes, ...v.attributes } };
   return values;
 }
 
@@ -110,7 +153,8 @@ const PSEUDO: Record<string, string> = {
 /** A value with every Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split and Fn::Sub resolved. */
 export function resolve(value: unknown, values: PhysicalValues): any {
   if (Array.isArray(value)) return value.map((v) => resolve(v, values));
-  if (typeof value === 'string' && value.includes('{{resolve:secretsmanager:')) return resolveDynamicReferences(value, values);
+  if (typeof value === 'string' && value.includes('{{resolve:secretsmanager:'))
+    return resolveDynamicReferences(value, values);
   if (!value || typeof value !== 'object') return value;
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length === 1) {
@@ -124,7 +168,9 @@ export function resolve(value: unknown, values: PhysicalValues): any {
         return v.ref;
       }
       case 'Fn::GetAtt': {
-        const [id, attribute] = Array.isArray(arg) ? (arg as [string, string]) : ((arg as string).split(/\.(.*)/) as [string, string]);
+        const [id, attribute] = Array.isArray(arg)
+          ? (arg as [string, string])
+          : ((arg as string).split(/\.(.*)/) as [string, string]);
         if (!values[id]) throw new Error(`Fn::GetAtt of unknown resource ${id}`);
         // an attribute nothing here reads (a VPC's default security group, …) gets a made-up value of its own
         return values[id]!.attributes?.[attribute] ?? `${values[id]!.ref}-${attribute.toLowerCase()}`;
@@ -158,11 +204,16 @@ export function resolve(value: unknown, values: PhysicalValues): any {
 
 /** `{{resolve:secretsmanager:<arn>:SecretString:<json key>::}}`, as CloudFormation fills it in at deploy. */
 function resolveDynamicReferences(text: string, values: PhysicalValues): string {
-  return text.replace(/\{\{resolve:secretsmanager:(arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:[^:]+):SecretString:([^:]*):[^:]*:[^}]*\}\}/g, (_, secretArn: string, jsonKey: string) => {
-    const secret = Object.values(values).find((v) => v.ref === secretArn && v.secretString !== undefined);
-    if (!secret) throw new Error(`dynamic reference to unknown secret ${secretArn}`);
-    return jsonKey ? String((JSON.parse(secret.secretString!) as Record<string, unknown>)[jsonKey]) : secret.secretString!;
-  });
+  return text.replace(
+    /\{\{resolve:secretsmanager:(arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:[^:]+):SecretString:([^:]*):[^:]*:[^}]*\}\}/g,
+    (_, secretArn: string, jsonKey: string) => {
+      const secret = Object.values(values).find((v) => v.ref === secretArn && v.secretString !== undefined);
+      if (!secret) throw new Error(`dynamic reference to unknown secret ${secretArn}`);
+      return jsonKey
+        ? String((JSON.parse(secret.secretString!) as Record<string, unknown>)[jsonKey])
+        : secret.secretString!;
+    },
+  );
 }
 
 export interface FunctionInTemplate {
@@ -198,12 +249,17 @@ export interface PolicyDocument {
 }
 
 /** The inline policies of a role, as the template attaches them (AWS::IAM::Policy and the role's own Policies), resolved. */
-export function rolePolicies(template: CfnTemplate, roleId: string, values: PhysicalValues): { name: string; policy: PolicyDocument }[] {
+export function rolePolicies(
+  template: CfnTemplate,
+  roleId: string,
+  values: PhysicalValues,
+): { name: string; policy: PolicyDocument }[] {
   const found: { name: string; policy: PolicyDocument }[] = [];
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::IAM::Policy') continue;
     const roles = (r.Properties!.Roles ?? []) as { Ref: string }[];
-    if (roles.some((ref) => ref.Ref === roleId)) found.push({ name: id, policy: resolve(r.Properties!.PolicyDocument, values) as PolicyDocument });
+    if (roles.some((ref) => ref.Ref === roleId))
+      found.push({ name: id, policy: resolve(r.Properties!.PolicyDocument, values) as PolicyDocument });
   }
   const role = template.Resources[roleId];
   for (const p of (role?.Properties?.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]) {
@@ -228,12 +284,18 @@ export interface CallVerdict extends AwsCall {
  * The resource policy the call meets, where the template has one: a KMS key's key policy (KMS asks it
  * first), a bucket's policy.
  */
-export function resourcePolicyFor(template: CfnTemplate, values: PhysicalValues, resourceArn: string): PolicyDocument | undefined {
+export function resourcePolicyFor(
+  template: CfnTemplate,
+  values: PhysicalValues,
+  resourceArn: string,
+): PolicyDocument | undefined {
   for (const [id, r] of Object.entries(template.Resources)) {
-    if (r.Type === 'AWS::KMS::Key' && values[id]?.attributes?.Arn === resourceArn) return resolve(r.Properties!.KeyPolicy, values) as PolicyDocument;
+    if (r.Type === 'AWS::KMS::Key' && values[id]?.attributes?.Arn === resourceArn)
+      return resolve(r.Properties!.KeyPolicy, values) as PolicyDocument;
     if (r.Type === 'AWS::S3::BucketPolicy') {
       const bucket = resolve(r.Properties!.Bucket, values) as string;
-      if (resourceArn === `arn:aws:s3:::${bucket}` || resourceArn.startsWith(`arn:aws:s3:::${bucket}/`)) return resolve(r.Properties!.PolicyDocument, values) as PolicyDocument;
+      if (resourceArn === `arn:aws:s3:::${bucket}` || resourceArn.startsWith(`arn:aws:s3:::${bucket}/`))
+        return resolve(r.Properties!.PolicyDocument, values) as PolicyDocument;
     }
   }
   return undefined;
@@ -244,7 +306,9 @@ export function resourcePolicyFor(template: CfnTemplate, values: PhysicalValues,
  * simulator's data knows only the latter, so conditions are read under that name.
  */
 function normalizeConditionKeys(policy: PolicyDocument): PolicyDocument {
-  return JSON.parse(JSON.stringify(policy).replace(/"secretsmanager:ResourceTag\//g, '"aws:ResourceTag/')) as PolicyDocument;
+  return JSON.parse(
+    JSON.stringify(policy).replace(/"secretsmanager:ResourceTag\//g, '"aws:ResourceTag/'),
+  ) as PolicyDocument;
 }
 
 /** Whether the role's policies (and the resource's own policy, if it has one) allow the call. */

@@ -10,20 +10,35 @@ import { FatalConnectorError, type RecordMeta } from '../contract';
 import { RecordShapes } from '../runtime/record-shape';
 import { amazonReport } from './amazon-ads-reports';
 
-const unreadable = (detail: string) => new FatalConnectorError(`Amazon Ads report ${detail}`, 'amazon_ads', 'Amazon Ads returned a report Tributary cannot read.');
+const unreadable = (detail: string) =>
+  new FatalConnectorError(
+    `Amazon Ads report ${detail}`,
+    'amazon_ads',
+    'Amazon Ads returned a report Tributary cannot read.',
+  );
 
 export function normalizeAmazonReport(body: unknown, meta: RecordMeta): FactRow[] {
   const report = amazonReport(meta.reportType);
   if (!report) throw unreadable(`of unknown type ${meta.reportType}`);
   if (!Array.isArray(body)) throw unreadable('is not a JSON array of rows');
-  const core = new Set(['date', 'campaignId', 'campaignName', 'impressions', 'clicks', 'cost', report.purchases, report.sales]);
+  const core = new Set([
+    'date',
+    'campaignId',
+    'campaignName',
+    'impressions',
+    'clicks',
+    'cost',
+    report.purchases,
+    report.sales,
+  ]);
   const shapes = new RecordShapes();
   const rows: FactRow[] = new Array(body.length);
   for (let i = 0; i < body.length; i++) {
     const row = body[i] as Record<string, unknown> | null;
     if (typeof row !== 'object' || row === null) throw unreadable('row is not an object');
     const date = row.date;
-    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw unreadable(`row without a day (date=${String(date)})`);
+    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date))
+      throw unreadable(`row without a day (date=${String(date)})`);
     // fresh arrays per row: RecordShapes keeps the last row's keys to compare the next row's with
     const keys: string[] = [];
     const values: unknown[] = [];

@@ -19,7 +19,9 @@ export interface AmazonReportSpec extends ReportTypeInfo {
 
 const BASE_COLUMNS = ['date', 'campaignId', 'campaignName', 'campaignStatus', 'impressions', 'clicks', 'cost'] as const;
 
-function spec(s: Omit<AmazonReportSpec, 'columns' | 'dimensions' | 'metrics' | 'lookbackDays'> & { extras: readonly string[] }): AmazonReportSpec {
+function spec(
+  s: Omit<AmazonReportSpec, 'columns' | 'dimensions' | 'metrics' | 'lookbackDays'> & { extras: readonly string[] },
+): AmazonReportSpec {
   const { extras, ...rest } = s;
   return {
     ...rest,
@@ -27,18 +29,57 @@ function spec(s: Omit<AmazonReportSpec, 'columns' | 'dimensions' | 'metrics' | '
     dimensions: ['date', 'campaign'],
     // the core metrics, then the platform's own columns behind conversions and revenue and the extras, by their
     // Amazon names: conversions = `purchases`, revenue = `sales` of the report's attribution window
-    metrics: ['impressions', 'clicks', 'cost', 'conversions', 'revenue', `${s.purchases} (conversions, ${s.attributionDays}-day attribution)`, `${s.sales} (revenue, ${s.attributionDays}-day attribution)`, 'campaignStatus', ...extras],
+    metrics: [
+      'impressions',
+      'clicks',
+      'cost',
+      'conversions',
+      'revenue',
+      `${s.purchases} (conversions, ${s.attributionDays}-day attribution)`,
+      `${s.sales} (revenue, ${s.attributionDays}-day attribution)`,
+      'campaignStatus',
+      ...extras,
+    ],
     lookbackDays: s.attributionDays + 1,
   };
 }
 
 export const AMAZON_REPORTS: readonly AmazonReportSpec[] = [
-  spec({ id: 'sp_campaign_daily', name: 'Sponsored Products campaigns by day (7-day attribution)', adProduct: 'SPONSORED_PRODUCTS', reportTypeId: 'spCampaigns', purchases: 'purchases7d', sales: 'sales7d', attributionDays: 7, extras: ['unitsSoldClicks7d'] }),
-  spec({ id: 'sb_campaign_daily', name: 'Sponsored Brands campaigns by day (14-day attribution)', adProduct: 'SPONSORED_BRANDS', reportTypeId: 'sbCampaigns', purchases: 'purchases', sales: 'sales', attributionDays: 14, extras: ['unitsSold'] }),
-  spec({ id: 'sd_campaign_daily', name: 'Sponsored Display campaigns by day (14-day attribution)', adProduct: 'SPONSORED_DISPLAY', reportTypeId: 'sdCampaigns', purchases: 'purchases', sales: 'sales', attributionDays: 14, extras: ['unitsSold'] }),
+  spec({
+    id: 'sp_campaign_daily',
+    name: 'Sponsored Products campaigns by day (7-day attribution)',
+    adProduct: 'SPONSORED_PRODUCTS',
+    reportTypeId: 'spCampaigns',
+    purchases: 'purchases7d',
+    sales: 'sales7d',
+    attributionDays: 7,
+    extras: ['unitsSoldClicks7d'],
+  }),
+  spec({
+    id: 'sb_campaign_daily',
+    name: 'Sponsored Brands campaigns by day (14-day attribution)',
+    adProduct: 'SPONSORED_BRANDS',
+    reportTypeId: 'sbCampaigns',
+    purchases: 'purchases',
+    sales: 'sales',
+    attributionDays: 14,
+    extras: ['unitsSold'],
+  }),
+  spec({
+    id: 'sd_campaign_daily',
+    name: 'Sponsored Display campaigns by day (14-day attribution)',
+    adProduct: 'SPONSORED_DISPLAY',
+    reportTypeId: 'sdCampaigns',
+    purchases: 'purchases',
+    sales: 'sales',
+    attributionDays: 14,
+    extras: ['unitsSold'],
+  }),
 ];
 
-export const AMAZON_REPORT_TYPES: readonly ReportTypeInfo[] = AMAZON_REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
+export const AMAZON_REPORT_TYPES: readonly ReportTypeInfo[] = AMAZON_REPORTS.map(
+  ({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }),
+);
 
 export function amazonReport(id: string): AmazonReportSpec | undefined {
   return AMAZON_REPORTS.find((r) => r.id === id);

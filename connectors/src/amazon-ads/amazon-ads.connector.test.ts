@@ -6,14 +6,30 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import type { AccountInfo, Connector, ConnectorContext, DateWindow, ExtractRequest } from '../contract';
-import { ConnectorAuthError, ConnectorConfigError, FatalConnectorError, PermissionDeniedError, ReportNotReadyError } from '../contract';
+import {
+  ConnectorAuthError,
+  ConnectorConfigError,
+  FatalConnectorError,
+  PermissionDeniedError,
+  ReportNotReadyError,
+} from '../contract';
 import { runExtract } from '../runtime/call';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
 import { MemoryLogger, VirtualClock, canonicalDecimal } from '../runtime/test-support';
 import { addDays } from '../sandboxes/base/days';
 import { SandboxControl } from '../sandboxes/base/sandbox-server';
-import { AMAZON_DEMO_CLIENT, amazonSandboxBaseUrls, startAmazonSandbox, type AmazonSandbox } from '../sandboxes/amazon/amazon-sandbox';
-import { amazonAdsConnector, createAmazonAdsConnector, regionOf, type AmazonProfileAccount } from './amazon-ads.connector';
+import {
+  AMAZON_DEMO_CLIENT,
+  amazonSandboxBaseUrls,
+  startAmazonSandbox,
+  type AmazonSandbox,
+} from '../sandboxes/amazon/amazon-sandbox';
+import {
+  amazonAdsConnector,
+  createAmazonAdsConnector,
+  regionOf,
+  type AmazonProfileAccount,
+} from './amazon-ads.connector';
 import type { AmazonCredential } from './amazon-oauth';
 
 const TODAY = '2026-11-23';
@@ -40,7 +56,10 @@ function context(credential: AmazonCredential = primed): TestContext {
     credential,
     baseUrls: amazonSandboxBaseUrls(sandbox.url),
     oauthClient: AMAZON_DEMO_CLIENT,
-    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), amazonAdsConnector.rateLimits, { now: clock.now, sleep: clock.sleep }),
+    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), amazonAdsConnector.rateLimits, {
+      now: clock.now,
+      sleep: clock.sleep,
+    }),
     rateBucket: 'amazon_ads:test',
     logger: new MemoryLogger(),
     // tokens are checked against the sandbox's real clock: only waits are virtual
@@ -58,13 +77,18 @@ function context(credential: AmazonCredential = primed): TestContext {
  * Extracts a window as the pipeline does: a ReportNotReadyError hands back the cursor, and the next extract
  * resumes from it (the state machine's Wait in between costs nothing here). Returns rows and the waits.
  */
-async function extract(connector: Connector<AmazonCredential>, ctx: TestContext, request: ExtractRequest): Promise<{ rows: FactRow[]; waits: string[] }> {
+async function extract(
+  connector: Connector<AmazonCredential>,
+  ctx: TestContext,
+  request: ExtractRequest,
+): Promise<{ rows: FactRow[]; waits: string[] }> {
   const waits: string[] = [];
   let resumeCursor: string | null = request.resumeCursor ?? null;
   for (;;) {
     try {
       const rows: FactRow[] = [];
-      for await (const page of runExtract(connector, ctx, { ...request, resumeCursor }, { random: () => 0.5 })) rows.push(...connector.normalize(page, request));
+      for await (const page of runExtract(connector, ctx, { ...request, resumeCursor }, { random: () => 0.5 }))
+        rows.push(...connector.normalize(page, request));
       return { rows, waits };
     } catch (err) {
       if (!(err instanceof ReportNotReadyError) || waits.length > 20) throw err;
@@ -76,28 +100,73 @@ async function extract(connector: Connector<AmazonCredential>, ctx: TestContext,
 
 const windows = (start: string, end: string): DateWindow[] => {
   const out: DateWindow[] = [];
-  for (let s = start; s <= end; s = addDays(s, 31)) out.push({ start: s, end: addDays(s, 30) < end ? addDays(s, 30) : end });
+  for (let s = start; s <= end; s = addDays(s, 31))
+    out.push({ start: s, end: addDays(s, 30) < end ? addDays(s, 30) : end });
   return out;
 };
 
-type Truth = { groups: Record<string, { rows: number; impressions: string; clicks: string; cost: string; purchases: string; sales: string; currency: string }> };
+type Truth = {
+  groups: Record<
+    string,
+    {
+      rows: number;
+      impressions: string;
+      clicks: string;
+      cost: string;
+      purchases: string;
+      sales: string;
+      currency: string;
+    }
+  >;
+};
 
 /** Rows per (day, campaign) against the sandbox's truth for the same: exact decimals, every key once. */
 async function expectEqualsTruth(rows: FactRow[], account: AccountInfo, reportType: string, window: DateWindow) {
-  const truth = await control.truth<Truth>({ profile: account.id, reportType, from: window.start, to: window.end, groupBy: 'day_campaign' });
+  const truth = await control.truth<Truth>({
+    profile: account.id,
+    reportType,
+    from: window.start,
+    to: window.end,
+    groupBy: 'day_campaign',
+  });
   const got: Record<string, Record<string, string>> = {};
   for (const r of rows) {
     const key = `${r.date}|${r.campaignId}`;
     expect(got[key], `${key} twice`).toBeUndefined();
-    got[key] = { impressions: String(r.impressions), clicks: String(r.clicks), cost: canonicalDecimal(r.cost!), purchases: String(r.conversions), sales: canonicalDecimal(r.revenue!), currency: r.currency! };
+    got[key] = {
+      impressions: String(r.impressions),
+      clicks: String(r.clicks),
+      cost: canonicalDecimal(r.cost!),
+      purchases: String(r.conversions),
+      sales: canonicalDecimal(r.revenue!),
+      currency: r.currency!,
+    };
   }
   expect(Object.keys(truth.groups).length).toBeGreaterThan(0);
-  expect(got).toEqual(Object.fromEntries(Object.entries(truth.groups).map(([k, t]) => [k, { impressions: t.impressions, clicks: t.clicks, cost: t.cost, purchases: t.purchases, sales: t.sales, currency: t.currency }])));
+  expect(got).toEqual(
+    Object.fromEntries(
+      Object.entries(truth.groups).map(([k, t]) => [
+        k,
+        {
+          impressions: t.impressions,
+          clicks: t.clicks,
+          cost: t.cost,
+          purchases: t.purchases,
+          sales: t.sales,
+          currency: t.currency,
+        },
+      ]),
+    ),
+  );
 }
 
 const window = { start: addDays(TODAY, -20), end: TODAY };
 const us = () => profiles.find((p) => p.countryCode === 'US')!;
-const request = (account: AccountInfo = us(), reportType = 'sp_campaign_daily', w: DateWindow = window): ExtractRequest => ({ account, reportType, window: w });
+const request = (
+  account: AccountInfo = us(),
+  reportType = 'sp_campaign_daily',
+  w: DateWindow = window,
+): ExtractRequest => ({ account, reportType, window: w });
 
 beforeAll(async () => {
   sandbox = await startAmazonSandbox({ today: TODAY, pendingPolls: PENDING_POLLS });
@@ -132,7 +201,8 @@ describe('Amazon Ads connector', () => {
     for (const account of profiles) {
       for (const reportType of REPORT_TYPES) {
         const rows: FactRow[] = [];
-        for (const w of windows(addDays(TODAY, -89), TODAY)) rows.push(...(await extract(amazonAdsConnector, ctx, request(account, reportType, w))).rows);
+        for (const w of windows(addDays(TODAY, -89), TODAY))
+          rows.push(...(await extract(amazonAdsConnector, ctx, request(account, reportType, w))).rows);
         await expectEqualsTruth(rows, account, reportType, { start: addDays(TODAY, -89), end: TODAY });
         sbIdsPastFloat += rows.filter((r) => BigInt(r.campaignId!) > 2n ** 53n).length;
       }
@@ -145,18 +215,28 @@ describe('Amazon Ads connector', () => {
     const { rows, waits } = await extract(amazonAdsConnector, context(), request());
     expect(rows.length).toBeGreaterThan(0);
     expect(waits).toEqual([]);
-    expect((await control.requests()).byRoute).toEqual({ 'reports.create': 1, 'reports.get': PENDING_POLLS + 1, 'reports.download': 1 });
+    expect((await control.requests()).byRoute).toEqual({
+      'reports.create': 1,
+      'reports.get': PENDING_POLLS + 1,
+      'reports.download': 1,
+    });
   });
 
   it('when the report is still running after the in-process polls, it hands back a cursor naming it, and resuming polls the same report', async () => {
     const patient = createAmazonAdsConnector({ inProcessPolls: 1, notReadyRetryAfterMs: 30_000 });
     const ctx = context();
-    const first = await runExtract(patient, ctx, request())[Symbol.asyncIterator]().next().catch((e: unknown) => e);
+    const first = await runExtract(patient, ctx, request())
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
     expect(first).toBeInstanceOf(ReportNotReadyError);
     expect((first as ReportNotReadyError).retryAfterMs).toBe(30_000);
     expect((first as ReportNotReadyError).resumeCursor).toMatch(/^report:[0-9a-f-]{36}:0$/);
     await control.resetRequests();
-    const { rows, waits } = await extract(patient, ctx, { ...request(), resumeCursor: (first as ReportNotReadyError).resumeCursor });
+    const { rows, waits } = await extract(patient, ctx, {
+      ...request(),
+      resumeCursor: (first as ReportNotReadyError).resumeCursor,
+    });
     await expectEqualsTruth(rows, us(), 'sp_campaign_daily', window);
     // no new report: the same one polled until it completed
     expect(waits.every((w) => w === (first as ReportNotReadyError).resumeCursor)).toBe(true);
@@ -165,19 +245,33 @@ describe('Amazon Ads connector', () => {
 
   it('when the same report is requested while it runs (a cursor lost with its process), Amazon answers 425 and the connector uses the running one', async () => {
     const ctx = context();
-    const first = (await runExtract(createAmazonAdsConnector({ inProcessPolls: 1 }), ctx, request())[Symbol.asyncIterator]().next().catch((e: unknown) => e)) as ReportNotReadyError;
+    const first = (await runExtract(createAmazonAdsConnector({ inProcessPolls: 1 }), ctx, request())
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e)) as ReportNotReadyError;
     // another process (a fresh connector) asks for the same window
-    const again = (await runExtract(createAmazonAdsConnector({ inProcessPolls: 1 }), ctx, request())[Symbol.asyncIterator]().next().catch((e: unknown) => e)) as ReportNotReadyError;
+    const again = (await runExtract(createAmazonAdsConnector({ inProcessPolls: 1 }), ctx, request())
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e)) as ReportNotReadyError;
     expect(again).toBeInstanceOf(ReportNotReadyError);
     expect(again.resumeCursor).toBe(first.resumeCursor);
     expect((await control.requests()).byRoute['reports.create']).toBe(2);
   });
 
   it('when a window is older than Amazon keeps or longer than 31 days, Amazon refuses it and the connector says so', async () => {
-    const old = await extract(amazonAdsConnector, context(), request(us(), 'sp_campaign_daily', { start: addDays(TODAY, -120), end: addDays(TODAY, -100) })).catch((e: unknown) => e);
+    const old = await extract(
+      amazonAdsConnector,
+      context(),
+      request(us(), 'sp_campaign_daily', { start: addDays(TODAY, -120), end: addDays(TODAY, -100) }),
+    ).catch((e: unknown) => e);
     expect(old).toBeInstanceOf(ConnectorConfigError);
     expect((old as Error).message).toMatch(/retention/);
-    const long = await extract(amazonAdsConnector, context(), request(us(), 'sp_campaign_daily', { start: addDays(TODAY, -40), end: TODAY })).catch((e: unknown) => e);
+    const long = await extract(
+      amazonAdsConnector,
+      context(),
+      request(us(), 'sp_campaign_daily', { start: addDays(TODAY, -40), end: TODAY }),
+    ).catch((e: unknown) => e);
     expect((long as Error).message).toMatch(/exceeds the maximum of 31 days/);
   });
 });
@@ -261,9 +355,13 @@ describe('Amazon Ads faults', () => {
     await expectEqualsTruth(rows, us(), 'sp_campaign_daily', window);
     expect((await control.requests()).byRoute['reports.create']).toBe(2);
     await control.arm({ kind: 'report_failed', times: 2 });
-    const err = await extract(amazonAdsConnector, context(), request(us(), 'sb_campaign_daily')).catch((e: unknown) => e);
+    const err = await extract(amazonAdsConnector, context(), request(us(), 'sb_campaign_daily')).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FatalConnectorError);
-    expect((err as FatalConnectorError).userMessage).toMatch(/could not generate the Sponsored Brands .* report .*internal error/);
+    expect((err as FatalConnectorError).userMessage).toMatch(
+      /could not generate the Sponsored Brands .* report .*internal error/,
+    );
   });
 });
 
@@ -275,30 +373,75 @@ async function extractOk(account: AccountInfo) {
 describe('Login with Amazon', () => {
   it('when a user consents, the code is exchanged for a refresh token that validates and sees the profiles', async () => {
     const redirectUri = 'http://127.0.0.1/callback';
-    const url = amazonAdsConnector.buildAuthorizeUrl!({ clientId: AMAZON_DEMO_CLIENT.clientId, redirectUri, state: 'st4te', baseUrls: amazonSandboxBaseUrls(sandbox.url) });
+    const url = amazonAdsConnector.buildAuthorizeUrl!({
+      clientId: AMAZON_DEMO_CLIENT.clientId,
+      redirectUri,
+      state: 'st4te',
+      baseUrls: amazonSandboxBaseUrls(sandbox.url),
+    });
     expect(url).toContain('scope=advertising%3A%3Acampaign_management');
     const consent = await fetch(url, { redirect: 'manual' });
     const back = new URL(consent.headers.get('location')!);
     expect(back.searchParams.get('state')).toBe('st4te');
-    const credential = await amazonAdsConnector.exchangeCode!({ code: back.searchParams.get('code')!, redirectUri, client: AMAZON_DEMO_CLIENT, baseUrls: amazonSandboxBaseUrls(sandbox.url) });
+    const credential = await amazonAdsConnector.exchangeCode!({
+      code: back.searchParams.get('code')!,
+      redirectUri,
+      client: AMAZON_DEMO_CLIENT,
+      baseUrls: amazonSandboxBaseUrls(sandbox.url),
+    });
     expect(credential.refreshToken).toMatch(/^Atzr\|/);
     const ctx = context(credential);
     await amazonAdsConnector.validate(ctx);
     expect((await amazonAdsConnector.discover(ctx)).accounts).toHaveLength(4);
     // a code is good once
-    const reused = await amazonAdsConnector.exchangeCode!({ code: back.searchParams.get('code')!, redirectUri, client: AMAZON_DEMO_CLIENT, baseUrls: amazonSandboxBaseUrls(sandbox.url) }).catch((e: unknown) => e);
+    const reused = await amazonAdsConnector.exchangeCode!({
+      code: back.searchParams.get('code')!,
+      redirectUri,
+      client: AMAZON_DEMO_CLIENT,
+      baseUrls: amazonSandboxBaseUrls(sandbox.url),
+    }).catch((e: unknown) => e);
     expect(reused).toBeInstanceOf(ConnectorAuthError);
   });
 
   it('when the advertiser names the EU region at the start, the consent goes to the EU page and the credential refreshes at the EU host', async () => {
     const redirectUri = 'http://127.0.0.1/callback';
     // Amazon's own hosts when no sandbox stands in
-    expect(amazonAdsConnector.buildAuthorizeUrl!({ clientId: 'c', redirectUri, state: 's', baseUrls: {}, start: { region: 'EU' } })).toMatch(/^https:\/\/eu\.account\.amazon\.com\/ap\/oa\?/);
-    expect(amazonAdsConnector.buildAuthorizeUrl!({ clientId: 'c', redirectUri, state: 's', baseUrls: {} })).toMatch(/^https:\/\/www\.amazon\.com\/ap\/oa\?/);
-    expect(() => amazonAdsConnector.buildAuthorizeUrl!({ clientId: 'c', redirectUri, state: 's', baseUrls: {}, start: { region: 'MARS' } })).toThrow(ConnectorConfigError);
-    const url = amazonAdsConnector.buildAuthorizeUrl!({ clientId: AMAZON_DEMO_CLIENT.clientId, redirectUri, state: 'eu-state', baseUrls: amazonSandboxBaseUrls(sandbox.url), start: { region: 'EU' } });
+    expect(
+      amazonAdsConnector.buildAuthorizeUrl!({
+        clientId: 'c',
+        redirectUri,
+        state: 's',
+        baseUrls: {},
+        start: { region: 'EU' },
+      }),
+    ).toMatch(/^https:\/\/eu\.account\.amazon\.com\/ap\/oa\?/);
+    expect(amazonAdsConnector.buildAuthorizeUrl!({ clientId: 'c', redirectUri, state: 's', baseUrls: {} })).toMatch(
+      /^https:\/\/www\.amazon\.com\/ap\/oa\?/,
+    );
+    expect(() =>
+      amazonAdsConnector.buildAuthorizeUrl!({
+        clientId: 'c',
+        redirectUri,
+        state: 's',
+        baseUrls: {},
+        start: { region: 'MARS' },
+      }),
+    ).toThrow(ConnectorConfigError);
+    const url = amazonAdsConnector.buildAuthorizeUrl!({
+      clientId: AMAZON_DEMO_CLIENT.clientId,
+      redirectUri,
+      state: 'eu-state',
+      baseUrls: amazonSandboxBaseUrls(sandbox.url),
+      start: { region: 'EU' },
+    });
     const back = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!);
-    const credential = await amazonAdsConnector.exchangeCode!({ code: back.searchParams.get('code')!, redirectUri, client: AMAZON_DEMO_CLIENT, baseUrls: amazonSandboxBaseUrls(sandbox.url), start: { region: 'EU' } });
+    const credential = await amazonAdsConnector.exchangeCode!({
+      code: back.searchParams.get('code')!,
+      redirectUri,
+      client: AMAZON_DEMO_CLIENT,
+      baseUrls: amazonSandboxBaseUrls(sandbox.url),
+      start: { region: 'EU' },
+    });
     expect(credential.region).toBe('EU');
   });
 });

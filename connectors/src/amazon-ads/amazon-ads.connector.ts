@@ -8,8 +8,24 @@
 // report). Base-URL keys read: amazon_ads_{na,eu,fe} (API), amazon_lwa_{na,eu,fe} (token), amazon_lwa_authorize.
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
-import type { AccountInfo, ApiVersionPin, Catalog, Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
-import { ConnectorAuthError, ConnectorConfigError, ConnectorError, FatalConnectorError, RateLimitedError, ReportNotReadyError, TransientPlatformError } from '../contract';
+import type {
+  AccountInfo,
+  ApiVersionPin,
+  Catalog,
+  Connector,
+  ConnectorContext,
+  ExtractRequest,
+  RawPage,
+} from '../contract';
+import {
+  ConnectorAuthError,
+  ConnectorConfigError,
+  ConnectorError,
+  FatalConnectorError,
+  RateLimitedError,
+  ReportNotReadyError,
+  TransientPlatformError,
+} from '../contract';
 import { callPlatform, classified, pollOrDefer } from '../runtime/call';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
 import { AMAZON_REPORT_TYPES, amazonReport, type AmazonReportSpec } from './amazon-ads-reports';
@@ -57,9 +73,30 @@ export interface AmazonProfileAccount extends AccountInfo {
 
 // Amazon's marketplaces by advertising region (advertising.amazon.com/API/docs/en-us/reference/api-overview)
 const COUNTRY_REGION: Record<string, AmazonRegion> = {
-  US: 'NA', CA: 'NA', MX: 'NA', BR: 'NA',
-  UK: 'EU', GB: 'EU', DE: 'EU', FR: 'EU', IT: 'EU', ES: 'EU', NL: 'EU', SE: 'EU', PL: 'EU', BE: 'EU', IE: 'EU', TR: 'EU', AE: 'EU', SA: 'EU', EG: 'EU', IN: 'EU', ZA: 'EU',
-  JP: 'FE', AU: 'FE', SG: 'FE',
+  US: 'NA',
+  CA: 'NA',
+  MX: 'NA',
+  BR: 'NA',
+  UK: 'EU',
+  GB: 'EU',
+  DE: 'EU',
+  FR: 'EU',
+  IT: 'EU',
+  ES: 'EU',
+  NL: 'EU',
+  SE: 'EU',
+  PL: 'EU',
+  BE: 'EU',
+  IE: 'EU',
+  TR: 'EU',
+  AE: 'EU',
+  SA: 'EU',
+  EG: 'EU',
+  IN: 'EU',
+  ZA: 'EU',
+  JP: 'FE',
+  AU: 'FE',
+  SG: 'FE',
 };
 
 /** The region of a stored profile: as discovered, else by its country, else by its time zone. */
@@ -102,17 +139,38 @@ export function classifyAmazonError(err: unknown, at: { what: string; nowMs: num
     const cause = { status: err.status, body: err.body };
     if (err.download) {
       // S3's own answer: an expired or refused presigned URL. Polling the report again gives a fresh one.
-      return classifyFailure('amazon_ads', { status: err.status, message: `${at.what}: the report's download link was refused (HTTP ${err.status})`, kind: err.status === 403 || err.status >= 500 ? 'transient' : 'fatal', cause });
+      return classifyFailure('amazon_ads', {
+        status: err.status,
+        message: `${at.what}: the report's download link was refused (HTTP ${err.status})`,
+        kind: err.status === 403 || err.status >= 500 ? 'transient' : 'fatal',
+        cause,
+      });
     }
     if (err.status === 429) {
       const retryAfterMs = parseRetryAfter(err.retryAfter, at.nowMs);
       // without Retry-After Amazon asks for exponential backoff: the runtime's transient path
-      return classifyFailure('amazon_ads', { status: 429, code, message, cause, ...(retryAfterMs !== undefined ? { retryAfterMs } : { kind: 'transient' as const }) });
+      return classifyFailure('amazon_ads', {
+        status: 429,
+        code,
+        message,
+        cause,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : { kind: 'transient' as const }),
+      });
     }
     return classifyFailure('amazon_ads', { status: err.status, code, message, cause });
   }
-  if (isNetworkError(err)) return new TransientPlatformError(`${at.what}: ${(err as Error).message ?? 'network failure'}`, 'amazon_ads', undefined, { cause: err });
-  return classifyFailure('amazon_ads', { kind: 'fatal', message: `${at.what}: ${err instanceof Error ? err.message : String(err)}`, cause: err });
+  if (isNetworkError(err))
+    return new TransientPlatformError(
+      `${at.what}: ${(err as Error).message ?? 'network failure'}`,
+      'amazon_ads',
+      undefined,
+      { cause: err },
+    );
+  return classifyFailure('amazon_ads', {
+    kind: 'fatal',
+    message: `${at.what}: ${err instanceof Error ? err.message : String(err)}`,
+    cause: err,
+  });
 }
 
 function parseBody(text: string): AmazonHttpError['body'] {
@@ -167,7 +225,8 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
    */
   const requested = new Map<string, { reportId: string; failures: number; at: number }>();
 
-  const signalOf = (ctx: ConnectorContext<AmazonCredential>) => (ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(callTimeoutMs)]) : AbortSignal.timeout(callTimeoutMs));
+  const signalOf = (ctx: ConnectorContext<AmazonCredential>) =>
+    ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(callTimeoutMs)]) : AbortSignal.timeout(callTimeoutMs);
 
   /** One budgeted, classified Amazon Ads API request; `accept425` returns a duplicate answer instead of failing. */
   async function api(
@@ -198,16 +257,38 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
     });
   }
 
-  async function profiles(ctx: ConnectorContext<AmazonCredential>, region: AmazonRegion): Promise<AmazonProfileAccount[]> {
+  async function profiles(
+    ctx: ConnectorContext<AmazonCredential>,
+    region: AmazonRegion,
+  ): Promise<AmazonProfileAccount[]> {
     const { text } = await api(ctx, `list the ${region} advertising profiles`, region, '/v2/profiles');
     const list = parseAmazonJson(text);
-    if (!Array.isArray(list)) throw new FatalConnectorError('Amazon Ads answered GET /v2/profiles without a list', 'amazon_ads', 'Amazon Ads returned a profile list Tributary cannot read.');
-    return list.flatMap((p: { profileId?: unknown; countryCode?: unknown; currencyCode?: unknown; timezone?: unknown; accountInfo?: { name?: unknown; type?: unknown } }) => {
-      if (typeof p?.profileId !== 'string' || typeof p.currencyCode !== 'string' || typeof p.timezone !== 'string') return [];
-      const country = typeof p.countryCode === 'string' ? p.countryCode : '';
-      const name = typeof p.accountInfo?.name === 'string' ? `${p.accountInfo.name}${country ? ` (${country})` : ''}` : p.profileId;
-      return [{ id: p.profileId, name, currency: p.currencyCode, timeZone: p.timezone, region, countryCode: country }];
-    });
+    if (!Array.isArray(list))
+      throw new FatalConnectorError(
+        'Amazon Ads answered GET /v2/profiles without a list',
+        'amazon_ads',
+        'Amazon Ads returned a profile list Tributary cannot read.',
+      );
+    return list.flatMap(
+      (p: {
+        profileId?: unknown;
+        countryCode?: unknown;
+        currencyCode?: unknown;
+        timezone?: unknown;
+        accountInfo?: { name?: unknown; type?: unknown };
+      }) => {
+        if (typeof p?.profileId !== 'string' || typeof p.currencyCode !== 'string' || typeof p.timezone !== 'string')
+          return [];
+        const country = typeof p.countryCode === 'string' ? p.countryCode : '';
+        const name =
+          typeof p.accountInfo?.name === 'string'
+            ? `${p.accountInfo.name}${country ? ` (${country})` : ''}`
+            : p.profileId;
+        return [
+          { id: p.profileId, name, currency: p.currencyCode, timeZone: p.timezone, region, countryCode: country },
+        ];
+      },
+    );
   }
 
   async function allProfiles(ctx: ConnectorContext<AmazonCredential>): Promise<AmazonProfileAccount[]> {
@@ -217,31 +298,76 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
     return out;
   }
 
-  async function createReport(ctx: ConnectorContext<AmazonCredential>, report: AmazonReportSpec, request: ExtractRequest, region: AmazonRegion, what: string): Promise<string> {
+  async function createReport(
+    ctx: ConnectorContext<AmazonCredential>,
+    report: AmazonReportSpec,
+    request: ExtractRequest,
+    region: AmazonRegion,
+    what: string,
+  ): Promise<string> {
     const body = {
       name: `Tributary ${report.id} ${request.window.start}..${request.window.end}`,
       startDate: request.window.start,
       endDate: request.window.end,
       // every campaign status: an archived campaign's past spend is still spend
-      configuration: { adProduct: report.adProduct, reportTypeId: report.reportTypeId, groupBy: ['campaign'], columns: report.columns, timeUnit: 'DAILY', format: 'GZIP_JSON' },
+      configuration: {
+        adProduct: report.adProduct,
+        reportTypeId: report.reportTypeId,
+        groupBy: ['campaign'],
+        columns: report.columns,
+        timeUnit: 'DAILY',
+        format: 'GZIP_JSON',
+      },
     };
-    const res = await api(ctx, `request the report for ${what}`, region, '/reporting/reports', { method: 'POST', profileId: request.account.id, body, accept425: true });
+    const res = await api(ctx, `request the report for ${what}`, region, '/reporting/reports', {
+      method: 'POST',
+      profileId: request.account.id,
+      body,
+      accept425: true,
+    });
     const parsed = parseAmazonJson(res.text) as { reportId?: unknown; detail?: unknown } | null;
     if (res.status === 425) {
       // the same report is already being generated: Amazon names it in the message; use it
       const id = typeof parsed?.detail === 'string' ? DUPLICATE_OF.exec(parsed.detail)?.[1] : undefined;
-      if (!id) throw new FatalConnectorError(`Amazon Ads called the report for ${what} a duplicate without naming the original`, 'amazon_ads', 'Amazon Ads returned an answer Tributary cannot read.');
+      if (!id)
+        throw new FatalConnectorError(
+          `Amazon Ads called the report for ${what} a duplicate without naming the original`,
+          'amazon_ads',
+          'Amazon Ads returned an answer Tributary cannot read.',
+        );
       ctx.logger.info('report already requested; using it', { platform: 'amazon_ads', reportId: id, what });
       return id;
     }
-    if (typeof parsed?.reportId !== 'string') throw new FatalConnectorError(`Amazon Ads returned no report id for ${what}`, 'amazon_ads', 'Amazon Ads returned an answer Tributary cannot read.');
+    if (typeof parsed?.reportId !== 'string')
+      throw new FatalConnectorError(
+        `Amazon Ads returned no report id for ${what}`,
+        'amazon_ads',
+        'Amazon Ads returned an answer Tributary cannot read.',
+      );
     return parsed.reportId;
   }
 
-  async function reportStatus(ctx: ConnectorContext<AmazonCredential>, reportId: string, request: ExtractRequest, region: AmazonRegion, what: string): Promise<ReportStatus> {
-    const { text } = await api(ctx, `check the report for ${what}`, region, `/reporting/reports/${encodeURIComponent(reportId)}`, { profileId: request.account.id });
+  async function reportStatus(
+    ctx: ConnectorContext<AmazonCredential>,
+    reportId: string,
+    request: ExtractRequest,
+    region: AmazonRegion,
+    what: string,
+  ): Promise<ReportStatus> {
+    const { text } = await api(
+      ctx,
+      `check the report for ${what}`,
+      region,
+      `/reporting/reports/${encodeURIComponent(reportId)}`,
+      { profileId: request.account.id },
+    );
     const s = parseAmazonJson(text) as ReportStatus | null;
-    if (!s || typeof s.status !== 'string') throw new FatalConnectorError(`Amazon Ads answered the report status for ${what} without a status`, 'amazon_ads', 'Amazon Ads returned an answer Tributary cannot read.');
+    if (!s || typeof s.status !== 'string')
+      throw new FatalConnectorError(
+        `Amazon Ads answered the report status for ${what} without a status`,
+        'amazon_ads',
+        'Amazon Ads returned an answer Tributary cannot read.',
+      );
     return s;
   }
 
@@ -256,7 +382,12 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
       return await gunzip(gz);
     } catch (err) {
       // a download cut short: the retry polls the report again and downloads it anew
-      throw new TransientPlatformError(`the Amazon Ads report for ${what} arrived cut short or corrupted (${(err as Error).message})`, 'amazon_ads', undefined, { cause: err });
+      throw new TransientPlatformError(
+        `the Amazon Ads report for ${what} arrived cut short or corrupted (${(err as Error).message})`,
+        'amazon_ads',
+        undefined,
+        { cause: err },
+      );
     }
   }
 
@@ -291,7 +422,10 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
     },
 
     async catalogFor(ctx, accountId): Promise<Catalog> {
-      return { accounts: (await allProfiles(ctx)).filter((a) => a.id === accountId), reportTypes: [...AMAZON_REPORT_TYPES] };
+      return {
+        accounts: (await allProfiles(ctx)).filter((a) => a.id === accountId),
+        reportTypes: [...AMAZON_REPORT_TYPES],
+      };
     },
 
     accessTokenExpiresAt: amazonAccessTokenExpiresAt,
@@ -302,18 +436,32 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
      */
     async *extract(ctx, request): AsyncGenerator<RawPage> {
       const report = amazonReport(request.reportType);
-      if (!report) throw new ConnectorConfigError(`unknown Amazon Ads report type ${request.reportType}`, 'amazon_ads', `Amazon Ads has no report "${request.reportType}".`);
+      if (!report)
+        throw new ConnectorConfigError(
+          `unknown Amazon Ads report type ${request.reportType}`,
+          'amazon_ads',
+          `Amazon Ads has no report "${request.reportType}".`,
+        );
       if (request.resumeCursor === 'done') return;
       const cursor = request.resumeCursor ? /^report:([^:]+):(\d+)$/.exec(request.resumeCursor) : null;
-      if (request.resumeCursor && !cursor) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'amazon_ads');
+      if (request.resumeCursor && !cursor)
+        throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'amazon_ads');
       const region = regionOf(request.account);
       const what = `${report.id} ${request.window.start}..${request.window.end} of profile ${request.account.id}`;
       const now = ctx.now ?? Date.now;
-      const memoKey = JSON.stringify([ctx.rateBucket ?? '', request.account.id, report.id, request.window.start, request.window.end]);
+      const memoKey = JSON.stringify([
+        ctx.rateBucket ?? '',
+        request.account.id,
+        report.id,
+        request.window.start,
+        request.window.end,
+      ]);
       const memo = requested.get(memoKey);
       const resumed = !cursor && memo && now() - memo.at < REMEMBER_REPORT_MS ? memo : undefined;
       let failures = cursor ? Number(cursor[2]) : (resumed?.failures ?? 0);
-      let reportId = cursor ? cursor[1]! : (resumed?.reportId ?? (await createReport(ctx, report, request, region, what)));
+      let reportId = cursor
+        ? cursor[1]!
+        : (resumed?.reportId ?? (await createReport(ctx, report, request, region, what)));
       let justCreated = !cursor && !resumed;
       const remember = () => {
         if (requested.size >= 1_000) requested.clear(); // a bound, not a policy: a process runs a few dozen windows
@@ -329,23 +477,43 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
             connector,
             ctx,
             `the Amazon Ads report for ${what}`,
-            { polls: inProcessPolls, delayMs: pollDelayMs, delayBeforeFirst: justCreated, resumeCursor: `report:${reportId}:${failures}`, retryAfterMs: notReadyRetryAfterMs },
+            {
+              polls: inProcessPolls,
+              delayMs: pollDelayMs,
+              delayBeforeFirst: justCreated,
+              resumeCursor: `report:${reportId}:${failures}`,
+              retryAfterMs: notReadyRetryAfterMs,
+            },
             async () => {
               const s = await reportStatus(ctx, reportId, request, region, what);
               return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
             },
           );
           if (status.status === 'COMPLETED') {
-            if (typeof status.url !== 'string') throw new FatalConnectorError(`Amazon Ads completed the report for ${what} without a download URL`, 'amazon_ads', 'Amazon Ads returned an answer Tributary cannot read.');
+            if (typeof status.url !== 'string')
+              throw new FatalConnectorError(
+                `Amazon Ads completed the report for ${what} without a download URL`,
+                'amazon_ads',
+                'Amazon Ads returned an answer Tributary cannot read.',
+              );
             url = status.url;
             break;
           }
           failures++;
           const reason = status.failureReason ?? 'no reason given';
           if (failures >= MAX_REPORT_FAILURES) {
-            throw new FatalConnectorError(`Amazon Ads could not generate the report for ${what}: ${reason}`, 'amazon_ads', `Amazon Ads could not generate the ${report.name} report for ${request.window.start} to ${request.window.end} (${reason}). The next run asks again.`);
+            throw new FatalConnectorError(
+              `Amazon Ads could not generate the report for ${what}: ${reason}`,
+              'amazon_ads',
+              `Amazon Ads could not generate the ${report.name} report for ${request.window.start} to ${request.window.end} (${reason}). The next run asks again.`,
+            );
           }
-          ctx.logger.warn('report failed at Amazon; requesting it again', { platform: 'amazon_ads', reportId, what, reason });
+          ctx.logger.warn('report failed at Amazon; requesting it again', {
+            platform: 'amazon_ads',
+            reportId,
+            what,
+            reason,
+          });
           reportId = await createReport(ctx, report, request, region, what);
           justCreated = true;
           remember();
@@ -355,18 +523,37 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
         try {
           parsed = parseAmazonJson(json.toString('utf8'));
         } catch (err) {
-          throw new FatalConnectorError(`the Amazon Ads report for ${what} is not JSON: ${(err as Error).message}`, 'amazon_ads', 'Amazon Ads returned a report Tributary cannot read.', { cause: err });
+          throw new FatalConnectorError(
+            `the Amazon Ads report for ${what} is not JSON: ${(err as Error).message}`,
+            'amazon_ads',
+            'Amazon Ads returned a report Tributary cannot read.',
+            { cause: err },
+          );
         }
-        if (!Array.isArray(parsed)) throw new FatalConnectorError(`the Amazon Ads report for ${what} is not a JSON array`, 'amazon_ads', 'Amazon Ads returned a report Tributary cannot read.');
+        if (!Array.isArray(parsed))
+          throw new FatalConnectorError(
+            `the Amazon Ads report for ${what} is not a JSON array`,
+            'amazon_ads',
+            'Amazon Ads returned a report Tributary cannot read.',
+          );
         body = parsed;
       } catch (err) {
         // kept for a retry when the report may still serve (waiting, a failure worth retrying); else forgotten
-        const resumable = err instanceof ReportNotReadyError || err instanceof TransientPlatformError || err instanceof RateLimitedError || err instanceof ConnectorAuthError;
+        const resumable =
+          err instanceof ReportNotReadyError ||
+          err instanceof TransientPlatformError ||
+          err instanceof RateLimitedError ||
+          err instanceof ConnectorAuthError;
         if (!resumable) requested.delete(memoKey);
         throw err;
       }
       requested.delete(memoKey);
-      ctx.logger.info('window extracted', { platform: 'amazon_ads', reportType: report.id, window: request.window, rows: body.length });
+      ctx.logger.info('window extracted', {
+        platform: 'amazon_ads',
+        reportType: report.id,
+        window: request.window,
+        rows: body.length,
+      });
       yield { body, raw: [json], cursor: 'done', index: 0 };
     },
 

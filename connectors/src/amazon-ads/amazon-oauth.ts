@@ -15,8 +15,16 @@ export type AmazonRegion = (typeof AMAZON_REGIONS)[number];
 export const AMAZON_SCOPE = 'advertising::campaign_management';
 export const AMAZON_AUTHORIZE_URL = 'https://www.amazon.com/ap/oa';
 /** Login with Amazon's consent page per region (Amazon Ads API docs, "Create an authorization grant") */
-const AUTHORIZE_URLS: Record<AmazonRegion, string> = { NA: AMAZON_AUTHORIZE_URL, EU: 'https://eu.account.amazon.com/ap/oa', FE: 'https://apac.account.amazon.com/ap/oa' };
-const TOKEN_HOSTS: Record<AmazonRegion, string> = { NA: 'https://api.amazon.com', EU: 'https://api.amazon.co.uk', FE: 'https://api.amazon.co.jp' };
+const AUTHORIZE_URLS: Record<AmazonRegion, string> = {
+  NA: AMAZON_AUTHORIZE_URL,
+  EU: 'https://eu.account.amazon.com/ap/oa',
+  FE: 'https://apac.account.amazon.com/ap/oa',
+};
+const TOKEN_HOSTS: Record<AmazonRegion, string> = {
+  NA: 'https://api.amazon.com',
+  EU: 'https://api.amazon.co.uk',
+  FE: 'https://api.amazon.co.jp',
+};
 
 /** ConnectorContext.baseUrls keys read by the Amazon Ads connector; absent keys mean Amazon's own hosts. */
 export const AMAZON_BASE_URL_KEYS = {
@@ -45,7 +53,10 @@ export const AmazonCredentialSchema = z.object({
   /** the LWA region the user consented in: its token host refreshes the token (default NA) */
   region: z
     .enum(AMAZON_REGIONS)
-    .meta({ title: 'Amazon Ads region', description: 'NA: North and South America; EU: Europe, Middle East, India; FE: Japan, Australia, Singapore' })
+    .meta({
+      title: 'Amazon Ads region',
+      description: 'NA: North and South America; EU: Europe, Middle East, India; FE: Japan, Australia, Singapore',
+    })
     .optional(),
   /** a tenant's own LWA app only; the deployment's arrives as ConnectorContext.oauthClient, never stored */
   clientId: z.string().min(1).optional(),
@@ -63,12 +74,22 @@ export function amazonTokenUrl(baseUrls: Readonly<Record<string, string>>, regio
 export function startRegion(start: Readonly<Record<string, string>> | undefined): AmazonRegion {
   const region = start?.region ?? 'NA';
   if (!(AMAZON_REGIONS as readonly string[]).includes(region)) {
-    throw new ConnectorConfigError(`not an Amazon Ads region: "${region}"`, 'amazon_ads', 'Choose the region of your Amazon Ads account: NA, EU or FE.');
+    throw new ConnectorConfigError(
+      `not an Amazon Ads region: "${region}"`,
+      'amazon_ads',
+      'Choose the region of your Amazon Ads account: NA, EU or FE.',
+    );
   }
   return region as AmazonRegion;
 }
 
-export function buildAmazonAuthorizeUrl(args: { clientId: string; redirectUri: string; state: string; baseUrls: Readonly<Record<string, string>>; start?: Readonly<Record<string, string>> }): string {
+export function buildAmazonAuthorizeUrl(args: {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  baseUrls: Readonly<Record<string, string>>;
+  start?: Readonly<Record<string, string>>;
+}): string {
   const host = args.baseUrls[AMAZON_BASE_URL_KEYS.authorize];
   const url = new URL(host ? `${trim(host)}/ap/oa` : AUTHORIZE_URLS[startRegion(args.start)]);
   url.searchParams.set('client_id', args.clientId);
@@ -80,11 +101,17 @@ export function buildAmazonAuthorizeUrl(args: { clientId: string; redirectUri: s
 }
 
 /** The LWA app a credential uses: its own when it names one, else the deployment's. */
-export function amazonApp(ctx: Pick<ConnectorContext<AmazonCredential>, 'credential' | 'oauthClient'>): OAuthClientConfig {
+export function amazonApp(
+  ctx: Pick<ConnectorContext<AmazonCredential>, 'credential' | 'oauthClient'>,
+): OAuthClientConfig {
   const cred = ctx.credential;
   if (cred.clientId && cred.clientSecret) return { clientId: cred.clientId, clientSecret: cred.clientSecret };
   if (ctx.oauthClient) return ctx.oauthClient;
-  throw new ConnectorConfigError('no Login with Amazon app is configured', 'amazon_ads', 'Tributary has no Amazon Ads (Login with Amazon) app configured; ask your administrator to configure it.');
+  throw new ConnectorConfigError(
+    'no Login with Amazon app is configured',
+    'amazon_ads',
+    'Tributary has no Amazon Ads (Login with Amazon) app configured; ask your administrator to configure it.',
+  );
 }
 
 interface TokenAnswer {
@@ -95,7 +122,13 @@ interface TokenAnswer {
   error_description?: string;
 }
 
-async function tokenCall(tokenUrl: string, form: Record<string, string>, what: string, now: () => number, signal?: AbortSignal): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }> {
+async function tokenCall(
+  tokenUrl: string,
+  form: Record<string, string>,
+  what: string,
+  now: () => number,
+  signal?: AbortSignal,
+): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }> {
   let res: Response;
   try {
     res = await fetch(tokenUrl, {
@@ -105,7 +138,8 @@ async function tokenCall(tokenUrl: string, form: Record<string, string>, what: s
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    if (isNetworkError(err)) throw classifyFailure('amazon_ads', { message: `${what}: ${(err as Error).message}`, cause: err });
+    if (isNetworkError(err))
+      throw classifyFailure('amazon_ads', { message: `${what}: ${(err as Error).message}`, cause: err });
     throw err;
   }
   const text = await res.text();
@@ -116,21 +150,60 @@ async function tokenCall(tokenUrl: string, form: Record<string, string>, what: s
     body = {};
   }
   if (res.ok && typeof body.access_token === 'string') {
-    return { accessToken: body.access_token, ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}), expiresAt: now() + (body.expires_in ?? 3600) * 1000 };
+    return {
+      accessToken: body.access_token,
+      ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}),
+      expiresAt: now() + (body.expires_in ?? 3600) * 1000,
+    };
   }
   const message = `${what}: ${body.error_description ?? body.error ?? `HTTP ${res.status}`}`;
   // invalid_grant: the refresh token was revoked (the user removed the app) or the code was used; only reconnecting helps
   if (body.error === 'invalid_grant' || body.error === 'invalid_client' || body.error === 'unauthorized_client') {
     throw classifyFailure('amazon_ads', { status: res.status, code: body.error, message, kind: 'auth_expired' });
   }
-  if (res.ok) throw classifyFailure('amazon_ads', { status: res.status, message: `${what}: Login with Amazon answered without an access token`, kind: 'fatal' });
-  throw classifyFailure('amazon_ads', { status: res.status, code: body.error, message, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now()) ?? 1_000 });
+  if (res.ok)
+    throw classifyFailure('amazon_ads', {
+      status: res.status,
+      message: `${what}: Login with Amazon answered without an access token`,
+      kind: 'fatal',
+    });
+  throw classifyFailure('amazon_ads', {
+    status: res.status,
+    code: body.error,
+    message,
+    retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), now()) ?? 1_000,
+  });
 }
 
-export async function exchangeAmazonCode(args: { code: string; redirectUri: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>>; start?: Readonly<Record<string, string>> }, now: () => number = Date.now): Promise<AmazonCredential> {
+export async function exchangeAmazonCode(
+  args: {
+    code: string;
+    redirectUri: string;
+    client: OAuthClientConfig;
+    baseUrls: Readonly<Record<string, string>>;
+    start?: Readonly<Record<string, string>>;
+  },
+  now: () => number = Date.now,
+): Promise<AmazonCredential> {
   const region = startRegion(args.start);
-  const t = await tokenCall(amazonTokenUrl(args.baseUrls, region), { grant_type: 'authorization_code', code: args.code, redirect_uri: args.redirectUri, client_id: args.client.clientId, client_secret: args.client.clientSecret }, 'exchange the authorization code', now);
-  if (!t.refreshToken) throw new ConnectorAuthError('Login with Amazon returned no refresh token', 'amazon_ads', 'Amazon did not grant lasting access. Connect again and accept the requested permission.');
+  const t = await tokenCall(
+    amazonTokenUrl(args.baseUrls, region),
+    {
+      grant_type: 'authorization_code',
+      code: args.code,
+      redirect_uri: args.redirectUri,
+      client_id: args.client.clientId,
+      client_secret: args.client.clientSecret,
+    },
+    'exchange the authorization code',
+    now,
+  );
+  if (!t.refreshToken)
+    throw new ConnectorAuthError(
+      'Login with Amazon returned no refresh token',
+      'amazon_ads',
+      'Amazon did not grant lasting access. Connect again and accept the requested permission.',
+    );
   // the app's id and secret stay in deployment config: the tenant's secret holds tokens only
   return { refreshToken: t.refreshToken, accessToken: t.accessToken, expiresAt: t.expiresAt, region };
 }
@@ -140,13 +213,23 @@ export async function refreshAmazonToken(ctx: ConnectorContext<AmazonCredential>
   const app = amazonApp(ctx);
   const t = await tokenCall(
     amazonTokenUrl(ctx.baseUrls, cred.region ?? 'NA'),
-    { grant_type: 'refresh_token', refresh_token: cred.refreshToken, client_id: app.clientId, client_secret: app.clientSecret },
+    {
+      grant_type: 'refresh_token',
+      refresh_token: cred.refreshToken,
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+    },
     'refresh the access token',
     ctx.now ?? Date.now,
     ctx.signal,
   );
   // LWA may hand out a new refresh token with the access token: keep whichever is current
-  return { ...cred, accessToken: t.accessToken, expiresAt: t.expiresAt, ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}) };
+  return {
+    ...cred,
+    accessToken: t.accessToken,
+    expiresAt: t.expiresAt,
+    ...(t.refreshToken ? { refreshToken: t.refreshToken } : {}),
+  };
 }
 
 export function amazonAccessTokenExpiresAt(credential: AmazonCredential): number | null {

@@ -21,8 +21,18 @@ const CONVERSION_METRICS = ['keyEvents', 'conversions'];
 
 /** The page is GA4's report shape, or the window fails (a cut-off page arrives as text). */
 export function assertRunReportPage(body: unknown): asserts body is RunReportPage {
-  if (!body || typeof body !== 'object' || Array.isArray(body) || !Array.isArray((body as RunReportPage).dimensionHeaders) || !Array.isArray((body as RunReportPage).metricHeaders)) {
-    throw new FatalConnectorError('GA4 returned a page that is not a runReport response', 'ga4', 'Google Analytics returned a malformed report page; the window will be extracted again on the next run.');
+  if (
+    !body ||
+    typeof body !== 'object' ||
+    Array.isArray(body) ||
+    !Array.isArray((body as RunReportPage).dimensionHeaders) ||
+    !Array.isArray((body as RunReportPage).metricHeaders)
+  ) {
+    throw new FatalConnectorError(
+      'GA4 returned a page that is not a runReport response',
+      'ga4',
+      'Google Analytics returned a malformed report page; the window will be extracted again on the next run.',
+    );
   }
 }
 
@@ -46,7 +56,14 @@ interface Ga4Layout {
 }
 
 /** One row of a page as a fact. */
-function ga4Row(layout: Ga4Layout, dv: readonly { value?: string | null }[], mv: readonly { value?: string | null }[], date: string, meta: RecordMeta, currency: string): FactRow {
+function ga4Row(
+  layout: Ga4Layout,
+  dv: readonly { value?: string | null }[],
+  mv: readonly { value?: string | null }[],
+  date: string,
+  meta: RecordMeta,
+  currency: string,
+): FactRow {
   const fact: FactRow = {
     dataType: meta.reportType,
     date,
@@ -58,7 +75,11 @@ function ga4Row(layout: Ga4Layout, dv: readonly { value?: string | null }[], mv:
     revenue: valueAt(mv, layout.revenueAt),
     currency,
   };
-  if (layout.extraDimensions) fact.extraDimensions = layout.extraDimensions(valuesAt(dv, layout.extraDimensionIndexes)) as Record<string, string | null>;
+  if (layout.extraDimensions)
+    fact.extraDimensions = layout.extraDimensions(valuesAt(dv, layout.extraDimensionIndexes)) as Record<
+      string,
+      string | null
+    >;
   if (layout.extraMetrics) fact.extraMetrics = layout.extraMetrics(valuesAt(mv, layout.extraMetricIndexes));
   return fact;
 }
@@ -92,11 +113,17 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
   const extraMetricNames: string[] = [];
   const extraMetricIndexes: number[] = [];
   metrics.forEach((name, i) => {
-    if (name !== conversionName && name !== 'purchaseRevenue') (extraMetricNames.push(name), extraMetricIndexes.push(i));
+    if (name !== conversionName && name !== 'purchaseRevenue')
+      (extraMetricNames.push(name), extraMetricIndexes.push(i));
   });
 
   const layout: Ga4Layout = {
-    campaignIdAt, campaignNameAt, conversionsAt, revenueAt, extraDimensionIndexes, extraMetricIndexes,
+    campaignIdAt,
+    campaignNameAt,
+    conversionsAt,
+    revenueAt,
+    extraDimensionIndexes,
+    extraMetricIndexes,
     extraDimensions: extraDimensionNames.length ? recordShape(extraDimensionNames) : null,
     extraMetrics: extraMetricNames.length ? recordShape(extraMetricNames) : null,
   };
@@ -110,7 +137,8 @@ export function normalizeGa4Page(page: RawPage, meta: RecordMeta): FactRow[] {
     const mv = rows[r]!.metricValues ?? [];
     const raw = dv[dateAt]?.value ?? '';
     if (raw !== lastRaw) {
-      if (raw.length !== 8 || !/^\d{8}$/.test(raw)) throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
+      if (raw.length !== 8 || !/^\d{8}$/.test(raw))
+        throw new FatalConnectorError(`GA4 date ${raw} is not YYYYMMDD`, 'ga4');
       lastRaw = raw;
       lastDate = `${raw.slice(0, 4)}-${raw.slice(4, 6)}-${raw.slice(6, 8)}`;
     }

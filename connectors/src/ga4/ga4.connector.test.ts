@@ -30,7 +30,11 @@ async function primed(): Promise<GoogleTestContext> {
   ctx.credential = await connector.refresh!(ctx);
   return ctx;
 }
-const request = (account: AccountInfo, window = WINDOW): ExtractRequest => ({ account, reportType: 'traffic_daily', window });
+const request = (account: AccountInfo, window = WINDOW): ExtractRequest => ({
+  account,
+  reportType: 'traffic_daily',
+  window,
+});
 async function collect(ctx: GoogleTestContext, req: ExtractRequest) {
   const rows = [];
   for await (const batch of normalizedRows(connector, ctx, req)) rows.push(...batch);
@@ -39,12 +43,37 @@ async function collect(ctx: GoogleTestContext, req: ExtractRequest) {
 
 /** Rows extracted under faults, summed per day, equal the sandbox's truth for the window exactly. */
 async function expectEqualsTruth(rows: FactRow[], property: AccountInfo, window: { start: string; end: string }) {
-  const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ api: 'ga4', property: property.id, from: window.start, to: window.end, groupBy: 'date' })).groups;
+  const byDay = (
+    await control.truth<{ groups: Record<string, Record<string, string>> }>({
+      api: 'ga4',
+      property: property.id,
+      from: window.start,
+      to: window.end,
+      groupBy: 'date',
+    })
+  ).groups;
   expect(Object.keys(byDay).length).toBeGreaterThan(0);
-  const sums = daySums(rows.map((r) => ({ date: r.date, conversions: r.conversions, revenue: r.revenue, sessions: r.extraMetrics?.sessions as number })), ['conversions', 'revenue', 'sessions']);
-  expect(Object.fromEntries(Object.entries(sums).map(([day, { rows: _rows, ...metrics }]) => [day, metrics]))).toEqual(Object.fromEntries(Object.entries(byDay).map(([day, t]) => [day, {
-    conversions: canonicalDecimal(t.keyEvents!), revenue: canonicalDecimal(t.purchaseRevenue!), sessions: canonicalDecimal(t.sessions!),
-  }])));
+  const sums = daySums(
+    rows.map((r) => ({
+      date: r.date,
+      conversions: r.conversions,
+      revenue: r.revenue,
+      sessions: r.extraMetrics?.sessions as number,
+    })),
+    ['conversions', 'revenue', 'sessions'],
+  );
+  expect(Object.fromEntries(Object.entries(sums).map(([day, { rows: _rows, ...metrics }]) => [day, metrics]))).toEqual(
+    Object.fromEntries(
+      Object.entries(byDay).map(([day, t]) => [
+        day,
+        {
+          conversions: canonicalDecimal(t.keyEvents!),
+          revenue: canonicalDecimal(t.purchaseRevenue!),
+          sessions: canonicalDecimal(t.sessions!),
+        },
+      ]),
+    ),
+  );
 }
 
 beforeAll(async () => {
@@ -72,38 +101,61 @@ describe('GA4 connector', () => {
     ]);
   });
 
-  it('when 90 days are extracted page by page, normalized and loaded, sums per day, property and campaign equal the sandbox truth exactly', async () => {
-    // Prepare
-    const source = await seedDataSource(t.adminUrl, { platform: 'ga4' });
-    const ctx = await primed();
-    await control.resetRequests();
-    // Act
-    const results = [];
-    for (const p of properties) results.push(await loadInto(t.db, source, normalizedRows(connector, ctx, request(p))));
-    // Assess: exactly ceil(rowCount / limit) requests per property
-    const expectedCalls = results.reduce((n, r) => n + Math.ceil(r.read / PAGE_ROWS), 0);
-    expect((await control.requests()).byRoute['ga4.runReport']).toBe(expectedCalls);
-    expect(expectedCalls).toBeGreaterThan(properties.length); // pagination really happened
-    for (const p of properties) {
-      const q = { api: 'ga4', property: p.id, from: WINDOW.start, to: WINDOW.end };
-      const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'date' })).groups;
-      const byCampaign = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'campaign' })).groups;
-      const days = await admin.query(
-        `SELECT data_date::text AS day, sum(conversions)::text AS conversions, sum(revenue)::text AS revenue,
+  it(
+    'when 90 days are extracted page by page, normalized and loaded, sums per day, property and campaign equal the sandbox truth exactly',
+    async () => {
+      // Prepare
+      const source = await seedDataSource(t.adminUrl, { platform: 'ga4' });
+      const ctx = await primed();
+      await control.resetRequests();
+      // Act
+      const results = [];
+      for (const p of properties)
+        results.push(await loadInto(t.db, source, normalizedRows(connector, ctx, request(p))));
+      // Assess: exactly ceil(rowCount / limit) requests per property
+      const expectedCalls = results.reduce((n, r) => n + Math.ceil(r.read / PAGE_ROWS), 0);
+      expect((await control.requests()).byRoute['ga4.runReport']).toBe(expectedCalls);
+      expect(expectedCalls).toBeGreaterThan(properties.length); // pagination really happened
+      for (const p of properties) {
+        const q = { api: 'ga4', property: p.id, from: WINDOW.start, to: WINDOW.end };
+        const byDay = (
+          await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'date' })
+        ).groups;
+        const byCampaign = (
+          await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'campaign' })
+        ).groups;
+        const days = await admin.query(
+          `SELECT data_date::text AS day, sum(conversions)::text AS conversions, sum(revenue)::text AS revenue,
                 sum((extra_metrics->>'sessions')::numeric)::text AS sessions, min(currency) AS currency
-         FROM extracted_data WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1 ORDER BY 1`, [source.dataSourceId, p.id]);
-      expect(days.rows.length).toBe(Object.keys(byDay).length);
-      for (const r of days.rows) {
-        const truth = byDay[r.day]!;
-        expect([r.day, r.conversions, num(r.revenue), r.sessions, r.currency]).toEqual([r.day, truth.keyEvents, num(truth.purchaseRevenue!), truth.sessions, p.currency]);
+         FROM extracted_data WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1 ORDER BY 1`,
+          [source.dataSourceId, p.id],
+        );
+        expect(days.rows.length).toBe(Object.keys(byDay).length);
+        for (const r of days.rows) {
+          const truth = byDay[r.day]!;
+          expect([r.day, r.conversions, num(r.revenue), r.sessions, r.currency]).toEqual([
+            r.day,
+            truth.keyEvents,
+            num(truth.purchaseRevenue!),
+            truth.sessions,
+            p.currency,
+          ]);
+        }
+        const campaigns = await admin.query(
+          `SELECT campaign_id, sum(conversions)::text AS conversions, sum(revenue)::text AS revenue FROM extracted_data
+         WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1`,
+          [source.dataSourceId, p.id],
+        );
+        expect(campaigns.rows.length).toBe(Object.keys(byCampaign).length);
+        for (const r of campaigns.rows)
+          expect([r.conversions, num(r.revenue)]).toEqual([
+            byCampaign[r.campaign_id]!.keyEvents,
+            num(byCampaign[r.campaign_id]!.purchaseRevenue!),
+          ]);
       }
-      const campaigns = await admin.query(
-        `SELECT campaign_id, sum(conversions)::text AS conversions, sum(revenue)::text AS revenue FROM extracted_data
-         WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1`, [source.dataSourceId, p.id]);
-      expect(campaigns.rows.length).toBe(Object.keys(byCampaign).length);
-      for (const r of campaigns.rows) expect([r.conversions, num(r.revenue)]).toEqual([byCampaign[r.campaign_id]!.keyEvents, num(byCampaign[r.campaign_id]!.purchaseRevenue!)]);
-    }
-  }, HEAVY_TEST_MS);
+    },
+    HEAVY_TEST_MS,
+  );
 
   it('when the concurrent-requests quota is exhausted, it waits and succeeds', async () => {
     const ctx = await primed();
@@ -140,26 +192,36 @@ describe('GA4 connector', () => {
     expect((await control.requests()).byRoute['ga4.runReport']).toBe(3);
   });
 
-  it('when the access token expires mid-window, it refreshes once and completes without repeating a page', async () => {
-    const source = await seedDataSource(t.adminUrl, { platform: 'ga4' });
-    const ctx = await primed();
-    const pages: number[] = [];
-    let armed = false;
-    const rows = [];
-    for await (const batch of normalizedRows(connector, ctx, request(properties[0]!))) {
-      rows.push(...batch);
-      pages.push(batch.length);
-      if (!armed) {
-        armed = true;
-        await control.arm({ kind: 'expired_token' });
+  it(
+    'when the access token expires mid-window, it refreshes once and completes without repeating a page',
+    async () => {
+      const source = await seedDataSource(t.adminUrl, { platform: 'ga4' });
+      const ctx = await primed();
+      const pages: number[] = [];
+      let armed = false;
+      const rows = [];
+      for await (const batch of normalizedRows(connector, ctx, request(properties[0]!))) {
+        rows.push(...batch);
+        pages.push(batch.length);
+        if (!armed) {
+          armed = true;
+          await control.arm({ kind: 'expired_token' });
+        }
       }
-    }
-    expect(ctx.refreshed).toHaveLength(1);
-    await expectEqualsTruth(rows, properties[0]!, WINDOW);
-    const loaded = await loadInto(t.db, source, (async function* () { yield rows; })());
-    expect(loaded.inserted).toBe(rows.length); // no duplicates: a repeated page would collide on the natural key
-    expect(ctx.memoryLogger.text()).not.toContain(ctx.refreshed[0]!.accessToken!);
-  }, HEAVY_TEST_MS);
+      expect(ctx.refreshed).toHaveLength(1);
+      await expectEqualsTruth(rows, properties[0]!, WINDOW);
+      const loaded = await loadInto(
+        t.db,
+        source,
+        (async function* () {
+          yield rows;
+        })(),
+      );
+      expect(loaded.inserted).toBe(rows.length); // no duplicates: a repeated page would collide on the natural key
+      expect(ctx.memoryLogger.text()).not.toContain(ctx.refreshed[0]!.accessToken!);
+    },
+    HEAVY_TEST_MS,
+  );
 
   it('when access was revoked, it fails with a reconnect message; when the property is not shared, permission denied', async () => {
     const other = await startGoogleSandbox({ today: TODAY });
@@ -184,13 +246,23 @@ describe('GA4 connector', () => {
     }
   });
 
-  it('when a page is cut off mid-JSON, the window fails and nothing of it is written', async () => {
-    const source = await seedDataSource(t.adminUrl, { platform: 'ga4' });
-    await control.arm({ kind: 'malformed_page', target: 'ga4', page: 2, times: 1 });
-    await expect(loadInto(t.db, source, normalizedRows(connector, await primed(), request(properties[0]!)))).rejects.toMatchObject({ name: 'FatalConnectorError' });
-    const n = (await admin.query(`SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId])).rows[0].n;
-    expect(n).toBe(0);
-  }, HEAVY_TEST_MS);
+  it(
+    'when a page is cut off mid-JSON, the window fails and nothing of it is written',
+    async () => {
+      const source = await seedDataSource(t.adminUrl, { platform: 'ga4' });
+      await control.arm({ kind: 'malformed_page', target: 'ga4', page: 2, times: 1 });
+      await expect(
+        loadInto(t.db, source, normalizedRows(connector, await primed(), request(properties[0]!))),
+      ).rejects.toMatchObject({ name: 'FatalConnectorError' });
+      const n = (
+        await admin.query(`SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [
+          source.dataSourceId,
+        ])
+      ).rows[0].n;
+      expect(n).toBe(0);
+    },
+    HEAVY_TEST_MS,
+  );
 
   it('when GA4 serves a new metric it lands in extraMetrics; a removed one loads as null; a renamed one is a configuration error', async () => {
     const ctx = await primed();
@@ -199,7 +271,9 @@ describe('GA4 connector', () => {
     try {
       const rows = await collect(ctx, request(properties[0]!, { start: TODAY, end: TODAY }));
       expect(rows.length).toBeGreaterThan(0);
-      expect(rows.every((r) => r.extraMetrics?.engagedSessions === '17' && r.revenue === null && r.conversions !== null)).toBe(true);
+      expect(
+        rows.every((r) => r.extraMetrics?.engagedSessions === '17' && r.revenue === null && r.conversions !== null),
+      ).toBe(true);
     } finally {
       await control.clearFaults();
     }

@@ -3,7 +3,16 @@
 // googleapis takes a rootUrl, so the sandbox stands in without any seam. Base-URL keys read: ga4_data,
 // ga4_admin, google_oauth_token, google_oauth_authorize. Shares Google's OAuth flow with Google Ads.
 import type { Platform } from '@tributary/shared/domain/platform';
-import type { AccountInfo, Catalog, Connector, ConnectorContext, ConnectorError, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
+import type {
+  AccountInfo,
+  Catalog,
+  Connector,
+  ConnectorContext,
+  ConnectorError,
+  ExtractRequest,
+  RawPage,
+  ReportTypeInfo,
+} from '../contract';
 import { ConnectorConfigError } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
 import { callPlatform } from '../runtime/call';
@@ -37,7 +46,14 @@ const REPORTS: Ga4Report[] = [
   {
     id: 'traffic_daily',
     name: 'Sessions, users, key events and revenue by day, source/medium and campaign',
-    dimensionNames: ['date', 'sessionSource', 'sessionMedium', 'sessionCampaignId', 'sessionCampaignName', 'sessionDefaultChannelGroup'],
+    dimensionNames: [
+      'date',
+      'sessionSource',
+      'sessionMedium',
+      'sessionCampaignId',
+      'sessionCampaignName',
+      'sessionDefaultChannelGroup',
+    ],
     metricNames: ['sessions', 'totalUsers', 'newUsers', 'keyEvents', 'purchaseRevenue'],
     dimensions: ['date', 'source', 'medium', 'campaign', 'channel_group'],
     metrics: ['sessions', 'total_users', 'new_users', 'key_events', 'purchase_revenue'],
@@ -63,8 +79,15 @@ function callOptions(ctx: ConnectorContext<GoogleCredential>) {
 
 export function classifyGa4Error(err: unknown, now: number): ConnectorError {
   if (isNetworkError(err)) return classifyFailure(PLATFORM, { message: (err as Error).message, cause: err });
-  const res = (err as { response?: { status?: number; data?: { error?: { code?: number; status?: string; message?: string } } } }).response;
-  if (!res) return classifyFailure(PLATFORM, { message: err instanceof Error ? err.message : String(err), kind: 'fatal', cause: err });
+  const res = (
+    err as { response?: { status?: number; data?: { error?: { code?: number; status?: string; message?: string } } } }
+  ).response;
+  if (!res)
+    return classifyFailure(PLATFORM, {
+      message: err instanceof Error ? err.message : String(err),
+      kind: 'fatal',
+      cause: err,
+    });
   const e = res.data?.error;
   const message = e?.message ?? `HTTP ${res.status}`;
   if (res.status === 429 || e?.status === 'RESOURCE_EXHAUSTED') {
@@ -82,7 +105,15 @@ export function classifyGa4Error(err: unknown, now: number): ConnectorError {
         : /concurrent/i.test(message)
           ? 10_000
           : DEFAULT_RATE_LIMIT_WAIT_MS;
-    return classifyFailure(PLATFORM, { status: 429, code: e?.status, message, kind: 'rate_limited', retryAfterMs, quotaExhausted: perDay || perHour, cause: err });
+    return classifyFailure(PLATFORM, {
+      status: 429,
+      code: e?.status,
+      message,
+      kind: 'rate_limited',
+      retryAfterMs,
+      quotaExhausted: perDay || perHour,
+      cause: err,
+    });
   }
   return classifyFailure(PLATFORM, { status: res.status, code: e?.status, message, cause: err });
 }
@@ -91,12 +122,18 @@ function nextBoundary(now: number, periodMs: number): number {
   return periodMs - (now % periodMs);
 }
 
-
-const GA4_REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
+const GA4_REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({
+  id,
+  name,
+  dimensions,
+  metrics,
+  lookbackDays,
+}));
 
 export function createGa4Connector(options: { pageRows?: number } = {}): Connector<GoogleCredential> {
   const pageRows = options.pageRows ?? GA4_PAGE_ROWS;
-  const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> => callPlatform(connector, ctx, what, fn);
+  const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> =>
+    callPlatform(connector, ctx, what, fn);
   const connector: Connector<GoogleCredential> = {
     platform: PLATFORM,
     displayName: 'Google Analytics 4',
@@ -106,7 +143,10 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     credentialSchema: GoogleCredentialSchema,
     // Core quotas per property: 10 concurrent requests, 40,000 tokens an hour (a 90-day report costs
     // ~10-50 tokens). Requests also count against the Cloud project's 10 per second per user.
-    rateLimits: [{ limit: 5, intervalMs: 1_000 }, { limit: 1_000, intervalMs: 3_600_000 }],
+    rateLimits: [
+      { limit: 5, intervalMs: 1_000 },
+      { limit: 1_000, intervalMs: 3_600_000 },
+    ],
     reportTypes: GA4_REPORT_TYPES,
     // a property allows 10 concurrent requests; two windows leave room for the dashboard's own users
     maxConcurrency: 2,
@@ -117,7 +157,9 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     dataRetentionMonths: 120,
 
     async validate(ctx) {
-      await call(ctx, 'list account summaries', async () => (await adminApi(ctx)).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)));
+      await call(ctx, 'list account summaries', async () =>
+        (await adminApi(ctx)).accountSummaries.list({ pageSize: 1 }, callOptions(ctx)),
+      );
     },
 
     async discover(ctx): Promise<Catalog> {
@@ -125,12 +167,21 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
       const accounts: AccountInfo[] = [];
       let pageToken: string | undefined;
       do {
-        const res = await call(ctx, 'list account summaries', () => admin.accountSummaries.list({ pageSize: 200, ...(pageToken ? { pageToken } : {}) }, callOptions(ctx)));
+        const res = await call(ctx, 'list account summaries', () =>
+          admin.accountSummaries.list({ pageSize: 200, ...(pageToken ? { pageToken } : {}) }, callOptions(ctx)),
+        );
         for (const summary of res.data.accountSummaries ?? []) {
           for (const p of summary.propertySummaries ?? []) {
             if (!p.property) continue;
-            const property = (await call(ctx, `read ${p.property}`, () => admin.properties.get({ name: p.property! }, callOptions(ctx)))).data;
-            accounts.push({ id: p.property.replace(/^properties\//, ''), name: property.displayName ?? p.displayName ?? p.property, currency: property.currencyCode ?? 'USD', timeZone: property.timeZone ?? 'UTC' });
+            const property = (
+              await call(ctx, `read ${p.property}`, () => admin.properties.get({ name: p.property! }, callOptions(ctx)))
+            ).data;
+            accounts.push({
+              id: p.property.replace(/^properties\//, ''),
+              name: property.displayName ?? p.displayName ?? p.property,
+              currency: property.currencyCode ?? 'USD',
+              timeZone: property.timeZone ?? 'UTC',
+            });
           }
         }
         pageToken = res.data.nextPageToken ?? undefined;
@@ -141,27 +192,36 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     /** Pages by offset while offset < rowCount; the cursor is the next offset. */
     async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
       const report = REPORTS.find((r) => r.id === request.reportType);
-      if (!report) throw new ConnectorConfigError(`unknown GA4 report type ${request.reportType}`, PLATFORM, `Google Analytics has no report "${request.reportType}".`);
+      if (!report)
+        throw new ConnectorConfigError(
+          `unknown GA4 report type ${request.reportType}`,
+          PLATFORM,
+          `Google Analytics has no report "${request.reportType}".`,
+        );
       const api = await dataApi(ctx);
       let offset = request.resumeCursor ? Number(/^offset:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
-      if (!Number.isInteger(offset)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
+      if (!Number.isInteger(offset))
+        throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
       let index = 0;
       for (;;) {
-        const res = await call(ctx, `${request.reportType} ${request.window.start}..${request.window.end} from ${offset}`, () =>
-          api.properties.runReport(
-            {
-              property: `properties/${request.account.id}`,
-              requestBody: {
-                dateRanges: [{ startDate: request.window.start, endDate: request.window.end }],
-                dimensions: report.dimensionNames.map((name) => ({ name })),
-                metrics: report.metricNames.map((name) => ({ name })),
-                limit: String(pageRows),
-                offset: String(offset),
-                keepEmptyRows: false,
+        const res = await call(
+          ctx,
+          `${request.reportType} ${request.window.start}..${request.window.end} from ${offset}`,
+          () =>
+            api.properties.runReport(
+              {
+                property: `properties/${request.account.id}`,
+                requestBody: {
+                  dateRanges: [{ startDate: request.window.start, endDate: request.window.end }],
+                  dimensions: report.dimensionNames.map((name) => ({ name })),
+                  metrics: report.metricNames.map((name) => ({ name })),
+                  limit: String(pageRows),
+                  offset: String(offset),
+                  keepEmptyRows: false,
+                },
               },
-            },
-            callOptions(ctx),
-          ),
+              callOptions(ctx),
+            ),
         );
         const body: unknown = res.data;
         assertRunReportPage(body);
@@ -173,7 +233,12 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
         yield { body: page, cursor: `offset:${offset}`, index: index++ };
         if (done) break;
       }
-      ctx.logger.info('window extracted', { platform: PLATFORM, reportType: request.reportType, window: request.window, rows: offset });
+      ctx.logger.info('window extracted', {
+        platform: PLATFORM,
+        reportType: request.reportType,
+        window: request.window,
+        rows: offset,
+      });
     },
 
     normalize: normalizeGa4Page,

@@ -2,7 +2,11 @@
 // googleapis, 12 MB), imported by the connector on its first platform call only (runtime/platform-sdk.ts).
 // googleapis takes a rootUrl, so the sandbox stands in without any seam.
 import { analyticsadmin, type analyticsadmin_v1beta } from 'googleapis/build/src/apis/analyticsadmin/index.js';
-import { analyticsdata, auth as googleAuth, type analyticsdata_v1beta } from 'googleapis/build/src/apis/analyticsdata/index.js';
+import {
+  analyticsdata,
+  auth as googleAuth,
+  type analyticsdata_v1beta,
+} from 'googleapis/build/src/apis/analyticsdata/index.js';
 import type { ConnectorContext } from '../contract';
 import { currentAccessToken, trimSlash, type GoogleCredential } from '../google-ads/google-oauth';
 
@@ -14,10 +18,24 @@ function auth(ctx: ConnectorContext<GoogleCredential>) {
   return client;
 }
 
-export function dataApi(ctx: ConnectorContext<GoogleCredential>, version: 'v1beta'): analyticsdata_v1beta.Analyticsdata {
-  return analyticsdata({ version, auth: auth(ctx), ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}) });
+export function dataApi(
+  ctx: ConnectorContext<GoogleCredential>,
+  version: 'v1beta',
+): analyticsdata_v1beta.Analyticsdata {
+  return analyticsdata({
+    version,
+    auth: auth(ctx),
+    ...(ctx.baseUrls.ga4_data ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_data)}/` } : {}),
+  });
 }
 
-export function adminApi(ctx: ConnectorContext<GoogleCredential>, version: 'v1beta'): analyticsadmin_v1beta.Analyticsadmin {
-  return analyticsadmin({ version, auth: auth(ctx), ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}) });
+export function adminApi(
+  ctx: ConnectorContext<GoogleCredential>,
+  version: 'v1beta',
+): analyticsadmin_v1beta.Analyticsadmin {
+  return analyticsadmin({
+    version,
+    auth: auth(ctx),
+    ...(ctx.baseUrls.ga4_admin ? { rootUrl: `${trimSlash(ctx.baseUrls.ga4_admin)}/` } : {}),
+  });
 }

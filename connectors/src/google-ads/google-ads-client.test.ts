@@ -24,41 +24,79 @@ async function split(bytes: Buffer, cuts: number[] = []): Promise<string[]> {
 // strings full of what a splitter can trip on: quotes, backslashes, brackets, unicode
 const tricky = fc.string({ unit: fc.constantFrom('"', '\\', '{', '}', '[', ']', ',', 'a', 'é', '😀', '\n', ' ') });
 const value = fc.letrec((tie) => ({
-  v: fc.oneof({ depthSize: 'small' }, tricky, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)) /* JSON has no -0 */, fc.boolean(), fc.constant(null), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(tricky, tie('v'), { maxKeys: 3 })),
+  v: fc.oneof(
+    { depthSize: 'small' },
+    tricky,
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)) /* JSON has no -0 */,
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('v'), { maxLength: 3 }),
+    fc.dictionary(tricky, tie('v'), { maxKeys: 3 }),
+  ),
 })).v;
 const element = fc.dictionary(tricky, value, { maxKeys: 4 });
 
 describe('splitJsonArray', () => {
   it('when an array of objects arrives cut anywhere, it yields each element exactly as sent', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(element, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), fc.boolean(), async (elements, cuts, pretty) => {
-        const text = JSON.stringify(elements, null, pretty ? 2 : undefined);
-        const bytes = Buffer.from(text);
-        const got = await split(bytes, cuts.map((c) => c % (bytes.length + 1)));
-        expect(got.map((g) => JSON.parse(g))).toEqual(elements);
-        // the bytes themselves, not a re-serialization: what the raw archive keeps
-        expect(got).toEqual(elements.map((e) => JSON.stringify(e, null, pretty ? 2 : undefined).replace(/\n/g, '\n  ')));
-      }),
+      fc.asyncProperty(
+        fc.array(element, { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.boolean(),
+        async (elements, cuts, pretty) => {
+          const text = JSON.stringify(elements, null, pretty ? 2 : undefined);
+          const bytes = Buffer.from(text);
+          const got = await split(
+            bytes,
+            cuts.map((c) => c % (bytes.length + 1)),
+          );
+          expect(got.map((g) => JSON.parse(g))).toEqual(elements);
+          // the bytes themselves, not a re-serialization: what the raw archive keeps
+          expect(got).toEqual(
+            elements.map((e) => JSON.stringify(e, null, pretty ? 2 : undefined).replace(/\n/g, '\n  ')),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
-  it('when elements arrive cut anywhere, each comes with the number of objects in its array members (a batch\'s row count)', async () => {
+  it("when elements arrive cut anywhere, each comes with the number of objects in its array members (a batch's row count)", async () => {
     const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-    const expected = (e: Record<string, unknown>) => Object.values(e).reduce<number>((n, v) => n + (Array.isArray(v) ? v.filter(isObject).length : 0), 0);
+    const expected = (e: Record<string, unknown>) =>
+      Object.values(e).reduce<number>((n, v) => n + (Array.isArray(v) ? v.filter(isObject).length : 0), 0);
     await fc.assert(
-      fc.asyncProperty(fc.array(element, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), async (elements, cuts) => {
-        const bytes = Buffer.from(JSON.stringify(elements));
-        const counts: number[] = [];
-        for await (const e of splitJsonArray(chunked(bytes, cuts.map((c) => c % (bytes.length + 1))))) counts.push(e.arrayObjects);
-        expect(counts).toEqual(elements.map(expected));
-      }),
+      fc.asyncProperty(
+        fc.array(element, { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        async (elements, cuts) => {
+          const bytes = Buffer.from(JSON.stringify(elements));
+          const counts: number[] = [];
+          for await (const e of splitJsonArray(
+            chunked(
+              bytes,
+              cuts.map((c) => c % (bytes.length + 1)),
+            ),
+          ))
+            counts.push(e.arrayObjects);
+          expect(counts).toEqual(elements.map(expected));
+        },
+      ),
       { numRuns: 300 },
     );
     // a searchStream message: its results count, not the summary row or an error's details
-    const message = [{ results: [{ campaign: { id: '1' } }, { campaign: { id: '2' } }], summaryRow: { metrics: { clicks: '3' } }, fieldMask: 'campaign.id' }, { error: { code: 429, details: [{ errors: [{}] }] } }];
+    const message = [
+      {
+        results: [{ campaign: { id: '1' } }, { campaign: { id: '2' } }],
+        summaryRow: { metrics: { clicks: '3' } },
+        fieldMask: 'campaign.id',
+      },
+      { error: { code: 429, details: [{ errors: [{}] }] } },
+    ];
     const counts: number[] = [];
-    for await (const e of splitJsonArray(chunked(Buffer.from(JSON.stringify(message)), []))) counts.push(e.arrayObjects);
+    for await (const e of splitJsonArray(chunked(Buffer.from(JSON.stringify(message)), [])))
+      counts.push(e.arrayObjects);
     expect(counts).toEqual([2, 0]);
   });
 

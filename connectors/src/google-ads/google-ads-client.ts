@@ -35,7 +35,9 @@ export const googleAdsLib = googleAdsApi;
 const { googleAdsVersion } = googleAdsLib;
 // the library builds its URLs from its own version; a library upgrade must come with this constant's
 if (googleAdsVersion !== GOOGLE_ADS_API_VERSION) {
-  throw new Error(`google-ads-api speaks ${googleAdsVersion} but GOOGLE_ADS_API_VERSION is ${GOOGLE_ADS_API_VERSION}; update them together`);
+  throw new Error(
+    `google-ads-api speaks ${googleAdsVersion} but GOOGLE_ADS_API_VERSION is ${GOOGLE_ADS_API_VERSION}; update them together`,
+  );
 }
 const routes = new AsyncLocalStorage<Route>();
 let libraryAxios: AxiosStatic | null = null;
@@ -62,7 +64,11 @@ export function libraryAxiosInstance(): AxiosStatic {
 
 /** The two Customer methods searchStream reuses; private in the library's types, pinned with its version. */
 interface CustomerInternals {
-  prepareGoogleAdsServicePostRequestArgs(method: string, accessToken: string, extra: Record<string, unknown>): InternalAxiosRequestConfig;
+  prepareGoogleAdsServicePostRequestArgs(
+    method: string,
+    accessToken: string,
+    extra: Record<string, unknown>,
+  ): InternalAxiosRequestConfig;
   handleStreamError(err: unknown): Promise<never>;
 }
 
@@ -132,13 +138,21 @@ export async function* splitJsonArray(chunks: AsyncIterable<Buffer>): AsyncGener
         continue;
       }
       const b = chunk[i]!;
-      if (depth <= 1 && b !== OPEN_BRACE && b !== OPEN_BRACKET && b !== CLOSE_BRACKET && b !== COMMA && !isJsonSpace(b)) {
+      if (
+        depth <= 1 &&
+        b !== OPEN_BRACE &&
+        b !== OPEN_BRACKET &&
+        b !== CLOSE_BRACKET &&
+        b !== COMMA &&
+        !isJsonSpace(b)
+      ) {
         throw new Error('searchStream response is not a JSON array of objects');
       }
       if (b === QUOTE) {
         inString = true;
       } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-        if (closed || (depth === 0 && b === OPEN_BRACE)) throw new Error('searchStream response is not a JSON array of objects');
+        if (closed || (depth === 0 && b === OPEN_BRACE))
+          throw new Error('searchStream response is not a JSON array of objects');
         if (depth === 1) start = i;
         else if (depth === 2) memberIsArray = b === OPEN_BRACKET;
         else if (depth === 3 && memberIsArray && b === OPEN_BRACE) arrayObjects++;
@@ -201,7 +215,8 @@ function lazyBatch(bytes: Buffer[], rowCount: number): SearchStreamBatch {
     get results() {
       if (!results) {
         results = (JSON.parse(utf8Text(bytes)) as { results?: unknown[] }).results ?? [];
-        if (results.length !== rowCount) throw new Error(`searchStream batch holds ${results.length} rows, counted ${rowCount}`);
+        if (results.length !== rowCount)
+          throw new Error(`searchStream batch holds ${results.length} rows, counted ${rowCount}`);
       }
       return results;
     },
@@ -227,11 +242,24 @@ export function createGoogleAdsClient(o: GoogleAdsClientOptions): GoogleAdsClien
   const axios = libraryAxiosInstance();
   // disable_parsing: keep the REST JSON as Google sent it (int64 as strings), so cost_micros never
   // passes through a float before normalize turns it into an exact decimal
-  const api = new googleAdsLib.GoogleAdsApi({ client_id: o.clientId, client_secret: o.clientSecret, developer_token: o.developerToken, disable_parsing: true });
-  const route: Route = { baseUrl: (o.baseUrl ?? GOOGLE_ADS_HOST).replace(/\/+$/, ''), timeoutMs: o.timeoutMs ?? GOOGLE_ADS_REQUEST_TIMEOUT_MS, ...(o.signal ? { signal: o.signal } : {}) };
+  const api = new googleAdsLib.GoogleAdsApi({
+    client_id: o.clientId,
+    client_secret: o.clientSecret,
+    developer_token: o.developerToken,
+    disable_parsing: true,
+  });
+  const route: Route = {
+    baseUrl: (o.baseUrl ?? GOOGLE_ADS_HOST).replace(/\/+$/, ''),
+    timeoutMs: o.timeoutMs ?? GOOGLE_ADS_REQUEST_TIMEOUT_MS,
+    ...(o.signal ? { signal: o.signal } : {}),
+  };
   return {
     customer(customerId) {
-      const customer = api.Customer({ customer_id: customerId, refresh_token: o.refreshToken, ...(o.loginCustomerId ? { login_customer_id: o.loginCustomerId } : {}) });
+      const customer = api.Customer({
+        customer_id: customerId,
+        refresh_token: o.refreshToken,
+        ...(o.loginCustomerId ? { login_customer_id: o.loginCustomerId } : {}),
+      });
       customer.getAccessToken = async () => o.accessToken;
       return customer;
     },
@@ -239,7 +267,10 @@ export function createGoogleAdsClient(o: GoogleAdsClientOptions): GoogleAdsClien
       const customer = this.customer(customerId) as unknown as CustomerInternals;
       let body: AsyncIterable<Buffer>;
       try {
-        const args = customer.prepareGoogleAdsServicePostRequestArgs('searchStream', o.accessToken, { responseType: 'stream', data: { query } });
+        const args = customer.prepareGoogleAdsServicePostRequestArgs('searchStream', o.accessToken, {
+          responseType: 'stream',
+          data: { query },
+        });
         body = (await routes.run(route, () => axios.request(args))).data as AsyncIterable<Buffer>;
       } catch (err) {
         await customer.handleStreamError(err); // always throws: the GoogleAdsFailure as the library builds it
@@ -251,11 +282,16 @@ export function createGoogleAdsClient(o: GoogleAdsClientOptions): GoogleAdsClien
           yield lazyBatch(bytes, arrayObjects);
           continue;
         }
-        const message = JSON.parse(utf8Text(bytes)) as { results?: unknown[]; error?: { message?: string; details?: unknown[] } };
+        const message = JSON.parse(utf8Text(bytes)) as {
+          results?: unknown[];
+          error?: { message?: string; details?: unknown[] };
+        };
         if (message.error) {
           // an error after the stream started (200 already sent): raised as the library raises one before it
           const failure = message.error.details?.[0];
-          throw failure ? new googleAdsLib.errors.GoogleAdsFailure(failure as never) : new Error(message.error.message ?? 'Unknown GoogleAdsFailure', { cause: message.error });
+          throw failure
+            ? new googleAdsLib.errors.GoogleAdsFailure(failure as never)
+            : new Error(message.error.message ?? 'Unknown GoogleAdsFailure', { cause: message.error });
         }
         const results = message.results ?? [];
         yield { bytes, rowCount: results.length, results };
@@ -265,7 +301,11 @@ export function createGoogleAdsClient(o: GoogleAdsClientOptions): GoogleAdsClien
     get: (pathAfterVersion) =>
       routes.run(route, async () => {
         const res = await axios.get(`${GOOGLE_ADS_HOST}/${GOOGLE_ADS_API_VERSION}/${pathAfterVersion}`, {
-          headers: { Authorization: `Bearer ${o.accessToken}`, 'developer-token': o.developerToken, ...(o.loginCustomerId ? { 'login-customer-id': o.loginCustomerId } : {}) },
+          headers: {
+            Authorization: `Bearer ${o.accessToken}`,
+            'developer-token': o.developerToken,
+            ...(o.loginCustomerId ? { 'login-customer-id': o.loginCustomerId } : {}),
+          },
         });
         return res.data;
       }),

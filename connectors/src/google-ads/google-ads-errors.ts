@@ -13,7 +13,10 @@ interface AdsErrorEntry {
   errorCode?: Record<string, string>;
   error_code?: Record<string, string>;
   message?: string;
-  details?: { quotaErrorDetails?: { retryDelay?: string | { seconds?: string | number } }; quota_error_details?: { retry_delay?: { seconds?: string | number } } };
+  details?: {
+    quotaErrorDetails?: { retryDelay?: string | { seconds?: string | number } };
+    quota_error_details?: { retry_delay?: { seconds?: string | number } };
+  };
 }
 
 /** gRPC status names as Google's REST bodies carry them */
@@ -37,13 +40,24 @@ export function classifyGoogleAdsError(err: unknown): ConnectorError {
   if (Array.isArray(entries) && entries.length) return fromFailure(entries[0]!, err);
   const cause = (err as { cause?: { code?: number; status?: string; message?: string } }).cause;
   if (cause && (cause.status || cause.code)) {
-    return classifyFailure(PLATFORM, { status: cause.code, code: cause.status, message: cause.message ?? 'Google Ads error', ...(cause.status && GRPC_KIND[cause.status] ? { kind: GRPC_KIND[cause.status] } : {}), cause: err });
+    return classifyFailure(PLATFORM, {
+      status: cause.code,
+      code: cause.status,
+      message: cause.message ?? 'Google Ads error',
+      ...(cause.status && GRPC_KIND[cause.status] ? { kind: GRPC_KIND[cause.status] } : {}),
+      cause: err,
+    });
   }
   const axiosStatus = (err as { response?: { status?: number } }).response?.status;
-  if (axiosStatus) return classifyFailure(PLATFORM, { status: axiosStatus, message: (err as Error).message, cause: err });
+  if (axiosStatus)
+    return classifyFailure(PLATFORM, { status: axiosStatus, message: (err as Error).message, cause: err });
   const message = err instanceof Error ? err.message : String(err);
   if (/parser|unexpected end|JSON/i.test(message)) {
-    return classifyFailure(PLATFORM, { message: `malformed searchStream response (${message})`, kind: 'fatal', cause: err });
+    return classifyFailure(PLATFORM, {
+      message: `malformed searchStream response (${message})`,
+      kind: 'fatal',
+      cause: err,
+    });
   }
   return classifyFailure(PLATFORM, { message, kind: 'fatal', cause: err });
 }
@@ -58,12 +72,22 @@ function fromFailure(entry: AdsErrorEntry, err: unknown): ConnectorError {
     case 'quotaError': {
       const delay = entry.details?.quotaErrorDetails?.retryDelay ?? entry.details?.quota_error_details?.retry_delay;
       const retryAfterMs =
-        typeof delay === 'string' ? parseDurationMs(delay) : delay?.seconds !== undefined ? Number(delay.seconds) * 1000 : parseDurationMs(message);
+        typeof delay === 'string'
+          ? parseDurationMs(delay)
+          : delay?.seconds !== undefined
+            ? Number(delay.seconds) * 1000
+            : parseDurationMs(message);
       // RESOURCE_EXHAUSTED without a delay is the daily operations quota: tell the pipeline, don't sleep on it
-      return classifyFailure(PLATFORM, { ...base, status: 429, kind: 'rate_limited', retryAfterMs: retryAfterMs ?? (value === 'RESOURCE_EXHAUSTED' ? 24 * 3_600_000 : DEFAULT_RATE_LIMIT_WAIT_MS) });
+      return classifyFailure(PLATFORM, {
+        ...base,
+        status: 429,
+        kind: 'rate_limited',
+        retryAfterMs: retryAfterMs ?? (value === 'RESOURCE_EXHAUSTED' ? 24 * 3_600_000 : DEFAULT_RATE_LIMIT_WAIT_MS),
+      });
     }
     case 'authenticationError':
-      if (value.startsWith('DEVELOPER_TOKEN')) return classifyFailure(PLATFORM, { ...base, status: 400, kind: 'invalid_request' });
+      if (value.startsWith('DEVELOPER_TOKEN'))
+        return classifyFailure(PLATFORM, { ...base, status: 400, kind: 'invalid_request' });
       return classifyFailure(PLATFORM, { ...base, status: 401, kind: 'auth_expired' });
     case 'authorizationError':
       return classifyFailure(PLATFORM, { ...base, status: 403, kind: 'permission_denied' });

@@ -5,18 +5,31 @@ import { FactRowSchema } from '@tributary/shared/domain/fact-row';
 import type { RecordMeta } from '../contract';
 import { microsToUnits, normalizeGoogleAdsPage } from './google-ads-normalize';
 
-const meta: RecordMeta = { account: { id: '1234567890', name: 'Tienda', currency: 'EUR', timeZone: 'Europe/Madrid' }, reportType: 'campaign_daily', window: { start: '2026-01-27', end: '2026-01-27' } };
+const meta: RecordMeta = {
+  account: { id: '1234567890', name: 'Tienda', currency: 'EUR', timeZone: 'Europe/Madrid' },
+  reportType: 'campaign_daily',
+  window: { start: '2026-01-27', end: '2026-01-27' },
+};
 
 // as PLATFORMS.md §1 records a searchStream batch
 const batch = {
   results: [
     {
       campaign: { resourceName: 'customers/1234567890/campaigns/111', id: '111', name: 'Brand', status: 'ENABLED' },
-      metrics: { impressions: '1149', clicks: '486', costMicros: '312690000', conversions: 4.14, conversionsValue: 1432.5, ctr: 0.4229765013054830, brandNewMetric: '3' },
+      metrics: {
+        impressions: '1149',
+        clicks: '486',
+        costMicros: '312690000',
+        conversions: 4.14,
+        conversionsValue: 1432.5,
+        ctr: 0.422976501305483,
+        brandNewMetric: '3',
+      },
       segments: { date: '2026-01-27' },
     },
   ],
-  fieldMask: 'campaign.id,campaign.name,metrics.impressions,metrics.clicks,metrics.costMicros,metrics.conversions,segments.date',
+  fieldMask:
+    'campaign.id,campaign.name,metrics.impressions,metrics.clicks,metrics.costMicros,metrics.conversions,segments.date',
 };
 
 describe('microsToUnits', () => {
@@ -55,7 +68,10 @@ describe('normalizeGoogleAdsPage', () => {
   });
 
   it('when metrics are missing (zero rows omit them, or a field was removed), it gives nulls, not a failure', () => {
-    const [row] = normalizeGoogleAdsPage({ body: { results: [{ campaign: { id: '1' }, segments: { date: '2026-01-01' } }] }, cursor: null, index: 0 }, meta);
+    const [row] = normalizeGoogleAdsPage(
+      { body: { results: [{ campaign: { id: '1' }, segments: { date: '2026-01-01' } }] }, cursor: null, index: 0 },
+      meta,
+    );
     expect(row).toMatchObject({ impressions: null, cost: null, conversions: null, revenue: null });
   });
 
@@ -64,6 +80,8 @@ describe('normalizeGoogleAdsPage', () => {
   });
 
   it('when a row has no date, it fails the page rather than guessing', () => {
-    expect(() => normalizeGoogleAdsPage({ body: { results: [{ metrics: {} }] }, cursor: null, index: 0 }, meta)).toThrow(/segments.date/);
+    expect(() =>
+      normalizeGoogleAdsPage({ body: { results: [{ metrics: {} }] }, cursor: null, index: 0 }, meta),
+    ).toThrow(/segments.date/);
   });
 });

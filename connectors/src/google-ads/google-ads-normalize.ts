@@ -55,9 +55,11 @@ export function normalizeGoogleAdsPage(page: RawPage, meta: RecordMeta): FactRow
     // for…in over the parsed objects: no entry arrays per row (a page is up to 10,000 rows)
     const extraMetrics: Record<string, unknown> = {};
     let extras = false;
-    for (const k in metrics) if (!CORE_METRICS.has(k)) (extraMetrics[k] = metrics[k]), (extras = true);
-    for (const k in campaign) if (k !== 'id' && k !== 'name' && k !== 'resourceName') (extraMetrics[`campaign.${k}`] = campaign[k]), (extras = true);
-    for (const k in segments) if (k !== 'date') (extraMetrics[`segments.${k}`] = segments[k]), (extras = true);
+    for (const k in metrics) if (!CORE_METRICS.has(k)) ((extraMetrics[k] = metrics[k]), (extras = true));
+    for (const k in campaign)
+      if (k !== 'id' && k !== 'name' && k !== 'resourceName')
+        ((extraMetrics[`campaign.${k}`] = campaign[k]), (extras = true));
+    for (const k in segments) if (k !== 'date') ((extraMetrics[`segments.${k}`] = segments[k]), (extras = true));
     const row: FactRow = {
       dataType: meta.reportType,
       date,
@@ -71,7 +73,10 @@ export function normalizeGoogleAdsPage(page: RawPage, meta: RecordMeta): FactRow
       adName: str(ad.name),
       impressions: decimal(metrics.impressions),
       clicks: decimal(metrics.clicks),
-      cost: metrics.costMicros === undefined || metrics.costMicros === null ? null : microsToUnits(metrics.costMicros as string),
+      cost:
+        metrics.costMicros === undefined || metrics.costMicros === null
+          ? null
+          : microsToUnits(metrics.costMicros as string),
       conversions: decimal(metrics.conversions),
       revenue: decimal(metrics.conversionsValue),
       currency: meta.account.currency,

@@ -11,7 +11,12 @@ import { canonicalDecimal, daySums } from '../runtime/test-support';
 import { ConnectorAuthError, ConnectorConfigError, PermissionDeniedError } from '../contract';
 import { SandboxControl } from '../sandboxes/base/sandbox-server';
 import { addDays } from '../sandboxes/base/days';
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '../sandboxes/google/google-sandbox';
+import {
+  GOOGLE_DEMO_CLIENT,
+  GOOGLE_DEMO_DEVELOPER_TOKEN,
+  startGoogleSandbox,
+  type GoogleSandbox,
+} from '../sandboxes/google/google-sandbox';
 import { googleContext, loadInto, normalizedRows, type GoogleTestContext } from '../testing/google-test-kit';
 import { googleAdsLib } from './google-ads-client';
 import { googleAdsConnector as connector } from './google-ads.connector';
@@ -31,7 +36,11 @@ async function primed(): Promise<GoogleTestContext> {
   return ctx;
 }
 
-const request = (account: AccountInfo, reportType = 'campaign_daily', window = WINDOW): ExtractRequest => ({ account, reportType, window });
+const request = (account: AccountInfo, reportType = 'campaign_daily', window = WINDOW): ExtractRequest => ({
+  account,
+  reportType,
+  window,
+});
 
 async function collect(ctx: GoogleTestContext, req: ExtractRequest) {
   const rows = [];
@@ -41,12 +50,31 @@ async function collect(ctx: GoogleTestContext, req: ExtractRequest) {
 
 /** Rows extracted under faults, summed per day, equal the sandbox's truth for the window exactly: no day lost, none twice. */
 async function expectEqualsTruth(rows: FactRow[], account: AccountInfo, window: DateWindow) {
-  const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ api: 'google_ads', account: account.id, from: window.start, to: window.end, groupBy: 'date' })).groups;
+  const byDay = (
+    await control.truth<{ groups: Record<string, Record<string, string>> }>({
+      api: 'google_ads',
+      account: account.id,
+      from: window.start,
+      to: window.end,
+      groupBy: 'date',
+    })
+  ).groups;
   expect(Object.keys(byDay).length).toBeGreaterThan(0);
-  expect(daySums(rows, ['impressions', 'clicks', 'cost', 'conversions', 'revenue'])).toEqual(Object.fromEntries(Object.entries(byDay).map(([day, t]) => [day, {
-    rows: String(Number(t.campaignDays)), impressions: canonicalDecimal(t.impressions!), clicks: canonicalDecimal(t.clicks!), cost: canonicalDecimal(t.cost!),
-    conversions: canonicalDecimal(t.conversions!), revenue: canonicalDecimal(t.conversionsValue!),
-  }])));
+  expect(daySums(rows, ['impressions', 'clicks', 'cost', 'conversions', 'revenue'])).toEqual(
+    Object.fromEntries(
+      Object.entries(byDay).map(([day, t]) => [
+        day,
+        {
+          rows: String(Number(t.campaignDays)),
+          impressions: canonicalDecimal(t.impressions!),
+          clicks: canonicalDecimal(t.clicks!),
+          cost: canonicalDecimal(t.cost!),
+          conversions: canonicalDecimal(t.conversions!),
+          revenue: canonicalDecimal(t.conversionsValue!),
+        },
+      ]),
+    ),
+  );
 }
 
 beforeAll(async () => {
@@ -85,77 +113,150 @@ describe('Google Ads connector', () => {
     await expect(connector.catalogFor!(ctx, '9999999999')).rejects.toBeInstanceOf(PermissionDeniedError);
   });
 
-  it('when 90 days are extracted, normalized and loaded, sums per day, account and campaign equal the sandbox truth exactly', async () => {
-    // Prepare
-    const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-    const ctx = await primed();
-    await control.resetRequests();
-    // Act
-    for (const account of accounts) await loadInto(t.db, source, normalizedRows(connector, ctx, request(account)));
-    // Assess: one searchStream per window, the fewest Google allows
-    expect((await control.requests()).byRoute['google_ads.searchStream']).toBe(3);
-    // each page is one of Google's batches (400 rows here), with Google's own bytes for the raw archive
-    const pages = [];
-    for await (const page of connector.extract(ctx, request(accounts[0]!))) pages.push(page);
-    expect(pages.length).toBeGreaterThan(1);
-    for (const page of pages) expect(JSON.parse(Buffer.concat(page.raw!).toString('utf8'))).toEqual({ ...(page.body as object), fieldMask: expect.any(String), requestId: expect.any(String), ...(page.index === pages.length - 1 ? { queryResourceConsumption: expect.any(String) } : {}) });
-    expect(pages.slice(0, -1).every((p) => (p.body as { results: unknown[] }).results.length === 400)).toBe(true);
-    for (const account of accounts) {
-      const q = { api: 'google_ads', account: account.id, from: WINDOW.start, to: WINDOW.end };
-      const byDay = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'date' })).groups;
-      const byCampaign = (await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'campaign' })).groups;
-      const dbDays = await admin.query(
-        `SELECT data_date::text AS day, sum(impressions)::text AS impressions, sum(clicks)::text AS clicks, sum(cost)::text AS cost,
-                sum(conversions)::text AS conversions, sum(revenue)::text AS revenue, count(*)::int AS rows, min(currency) AS currency
-         FROM extracted_data WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1 ORDER BY 1`, [source.dataSourceId, account.id]);
-      expect(dbDays.rows.length).toBe(Object.keys(byDay).length);
-      for (const r of dbDays.rows) {
-        const truth = byDay[r.day]!;
-        expect({ day: r.day, impressions: r.impressions, clicks: r.clicks, cost: num(r.cost), conversions: num(r.conversions), revenue: num(r.revenue), rows: r.rows, currency: r.currency }).toEqual({
-          day: r.day, impressions: truth.impressions, clicks: truth.clicks, cost: num(truth.cost!), conversions: num(truth.conversions!), revenue: num(truth.conversionsValue!), rows: Number(truth.campaignDays), currency: account.currency,
+  it(
+    'when 90 days are extracted, normalized and loaded, sums per day, account and campaign equal the sandbox truth exactly',
+    async () => {
+      // Prepare
+      const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
+      const ctx = await primed();
+      await control.resetRequests();
+      // Act
+      for (const account of accounts) await loadInto(t.db, source, normalizedRows(connector, ctx, request(account)));
+      // Assess: one searchStream per window, the fewest Google allows
+      expect((await control.requests()).byRoute['google_ads.searchStream']).toBe(3);
+      // each page is one of Google's batches (400 rows here), with Google's own bytes for the raw archive
+      const pages = [];
+      for await (const page of connector.extract(ctx, request(accounts[0]!))) pages.push(page);
+      expect(pages.length).toBeGreaterThan(1);
+      for (const page of pages)
+        expect(JSON.parse(Buffer.concat(page.raw!).toString('utf8'))).toEqual({
+          ...(page.body as object),
+          fieldMask: expect.any(String),
+          requestId: expect.any(String),
+          ...(page.index === pages.length - 1 ? { queryResourceConsumption: expect.any(String) } : {}),
         });
+      expect(pages.slice(0, -1).every((p) => (p.body as { results: unknown[] }).results.length === 400)).toBe(true);
+      for (const account of accounts) {
+        const q = { api: 'google_ads', account: account.id, from: WINDOW.start, to: WINDOW.end };
+        const byDay = (
+          await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'date' })
+        ).groups;
+        const byCampaign = (
+          await control.truth<{ groups: Record<string, Record<string, string>> }>({ ...q, groupBy: 'campaign' })
+        ).groups;
+        const dbDays = await admin.query(
+          `SELECT data_date::text AS day, sum(impressions)::text AS impressions, sum(clicks)::text AS clicks, sum(cost)::text AS cost,
+                sum(conversions)::text AS conversions, sum(revenue)::text AS revenue, count(*)::int AS rows, min(currency) AS currency
+         FROM extracted_data WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1 ORDER BY 1`,
+          [source.dataSourceId, account.id],
+        );
+        expect(dbDays.rows.length).toBe(Object.keys(byDay).length);
+        for (const r of dbDays.rows) {
+          const truth = byDay[r.day]!;
+          expect({
+            day: r.day,
+            impressions: r.impressions,
+            clicks: r.clicks,
+            cost: num(r.cost),
+            conversions: num(r.conversions),
+            revenue: num(r.revenue),
+            rows: r.rows,
+            currency: r.currency,
+          }).toEqual({
+            day: r.day,
+            impressions: truth.impressions,
+            clicks: truth.clicks,
+            cost: num(truth.cost!),
+            conversions: num(truth.conversions!),
+            revenue: num(truth.conversionsValue!),
+            rows: Number(truth.campaignDays),
+            currency: account.currency,
+          });
+        }
+        const dbCampaigns = await admin.query(
+          `SELECT campaign_id, sum(cost)::text AS cost, sum(conversions)::text AS conversions, sum(clicks)::text AS clicks
+         FROM extracted_data WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1`,
+          [source.dataSourceId, account.id],
+        );
+        expect(dbCampaigns.rows.length).toBe(Object.keys(byCampaign).length);
+        for (const r of dbCampaigns.rows) {
+          const truth = byCampaign[r.campaign_id]!;
+          expect([num(r.cost), num(r.conversions), r.clicks]).toEqual([
+            num(truth.cost!),
+            num(truth.conversions!),
+            truth.clicks,
+          ]);
+        }
       }
-      const dbCampaigns = await admin.query(
-        `SELECT campaign_id, sum(cost)::text AS cost, sum(conversions)::text AS conversions, sum(clicks)::text AS clicks
-         FROM extracted_data WHERE data_source_id = $1 AND account_id = $2 GROUP BY 1`, [source.dataSourceId, account.id]);
-      expect(dbCampaigns.rows.length).toBe(Object.keys(byCampaign).length);
-      for (const r of dbCampaigns.rows) {
-        const truth = byCampaign[r.campaign_id]!;
-        expect([num(r.cost), num(r.conversions), r.clicks]).toEqual([num(truth.cost!), num(truth.conversions!), truth.clicks]);
+    },
+    HEAVY_TEST_MS,
+  );
+
+  it(
+    'when ad-level rows are loaded, they add up to the same account totals',
+    async () => {
+      const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
+      const account = accounts[2]!; // JPY: no minor unit, micros still exact
+      const result = await loadInto(
+        t.db,
+        source,
+        normalizedRows(connector, await primed(), request(account, 'ad_daily')),
+      );
+      expect(result.inserted).toBeGreaterThan(1000); // several stream batches
+      const truth = await control.truth({ api: 'google_ads', account: account.id, from: WINDOW.start, to: WINDOW.end });
+      const db = (
+        await admin.query(
+          `SELECT sum(cost)::text AS cost, sum(impressions)::text AS impressions, count(DISTINCT ad_id)::int AS ads FROM extracted_data WHERE data_source_id = $1`,
+          [source.dataSourceId],
+        )
+      ).rows[0];
+      expect([num(db.cost), db.impressions]).toEqual([num(truth.cost!), truth.impressions]);
+      expect(db.ads).toBeGreaterThan(10);
+    },
+    HEAVY_TEST_MS,
+  );
+
+  it(
+    'when recent days restate on a later call, re-extracting replaces them and the loader reports the deltas',
+    async () => {
+      const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
+      const account = accounts[0]!;
+      const recent = { start: addDays(TODAY, -4), end: TODAY };
+      await loadInto(
+        t.db,
+        source,
+        normalizedRows(connector, await primed(), request(account, 'campaign_daily', recent)),
+      );
+      await control.advance(1);
+      try {
+        const again = await loadInto(
+          t.db,
+          source,
+          normalizedRows(connector, await primed(), request(account, 'campaign_daily', recent)),
+        );
+        expect(again.updated).toBeGreaterThan(0);
+        expect(again.restatements.some((d) => Number(d.conversionsDelta) > 0)).toBe(true);
+        const truth = await control.truth({
+          api: 'google_ads',
+          account: account.id,
+          from: recent.start,
+          to: recent.end,
+        });
+        const db = (
+          await admin.query(
+            `SELECT sum(conversions)::text AS c, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`,
+            [source.dataSourceId],
+          )
+        ).rows[0];
+        expect([num(db.c), db.n]).toEqual([num(truth.conversions!), Number(truth.campaignDays)]);
+      } finally {
+        await control.advance(0);
+        sandbox.ads.version = 0;
+        sandbox.ga4.version = 0;
       }
-    }
-  }, HEAVY_TEST_MS);
-
-  it('when ad-level rows are loaded, they add up to the same account totals', async () => {
-    const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-    const account = accounts[2]!; // JPY: no minor unit, micros still exact
-    const result = await loadInto(t.db, source, normalizedRows(connector, await primed(), request(account, 'ad_daily')));
-    expect(result.inserted).toBeGreaterThan(1000); // several stream batches
-    const truth = await control.truth({ api: 'google_ads', account: account.id, from: WINDOW.start, to: WINDOW.end });
-    const db = (await admin.query(`SELECT sum(cost)::text AS cost, sum(impressions)::text AS impressions, count(DISTINCT ad_id)::int AS ads FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId])).rows[0];
-    expect([num(db.cost), db.impressions]).toEqual([num(truth.cost!), truth.impressions]);
-    expect(db.ads).toBeGreaterThan(10);
-  }, HEAVY_TEST_MS);
-
-  it('when recent days restate on a later call, re-extracting replaces them and the loader reports the deltas', async () => {
-    const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-    const account = accounts[0]!;
-    const recent = { start: addDays(TODAY, -4), end: TODAY };
-    await loadInto(t.db, source, normalizedRows(connector, await primed(), request(account, 'campaign_daily', recent)));
-    await control.advance(1);
-    try {
-      const again = await loadInto(t.db, source, normalizedRows(connector, await primed(), request(account, 'campaign_daily', recent)));
-      expect(again.updated).toBeGreaterThan(0);
-      expect(again.restatements.some((d) => Number(d.conversionsDelta) > 0)).toBe(true);
-      const truth = await control.truth({ api: 'google_ads', account: account.id, from: recent.start, to: recent.end });
-      const db = (await admin.query(`SELECT sum(conversions)::text AS c, count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId])).rows[0];
-      expect([num(db.c), db.n]).toEqual([num(truth.conversions!), Number(truth.campaignDays)]);
-    } finally {
-      await control.advance(0);
-      sandbox.ads.version = 0;
-      sandbox.ga4.version = 0;
-    }
-  }, HEAVY_TEST_MS);
+    },
+    HEAVY_TEST_MS,
+  );
 
   it("when rate limited, it waits the retryDelay Google asked for, then finishes; the error came from the library's GoogleAdsFailure", async () => {
     const ctx = await primed();
@@ -225,8 +326,14 @@ describe('Google Ads connector', () => {
   it('when a stream batch is cut off mid-JSON, the window fails and nothing of it is written', async () => {
     const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
     await control.arm({ kind: 'malformed_page', target: 'google_ads', page: 2, times: 1 });
-    await expect(loadInto(t.db, source, normalizedRows(connector, await primed(), request(accounts[0]!)))).rejects.toMatchObject({ name: 'FatalConnectorError' });
-    const n = (await admin.query(`SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId])).rows[0].n;
+    await expect(
+      loadInto(t.db, source, normalizedRows(connector, await primed(), request(accounts[0]!))),
+    ).rejects.toMatchObject({ name: 'FatalConnectorError' });
+    const n = (
+      await admin.query(`SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1`, [
+        source.dataSourceId,
+      ])
+    ).rows[0].n;
     expect(n).toBe(0);
   });
 
@@ -237,7 +344,9 @@ describe('Google Ads connector', () => {
     try {
       const rows = await collect(ctx, request(accounts[0]!, 'campaign_daily', { start: TODAY, end: TODAY }));
       expect(rows.length).toBeGreaterThan(0);
-      expect(rows.every((r) => r.extraMetrics?.engagedViewConversions === '7' && r.revenue === null && r.cost !== null)).toBe(true);
+      expect(
+        rows.every((r) => r.extraMetrics?.engagedViewConversions === '7' && r.revenue === null && r.cost !== null),
+      ).toBe(true);
     } finally {
       await control.clearFaults();
     }
@@ -279,7 +388,13 @@ describe('Google Ads connector', () => {
     // a wrong verifier is refused by the token endpoint and classified as an auth failure
     const again = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!);
     await expect(
-      connector.exchangeCode!({ code: again.searchParams.get('code')!, redirectUri: 'http://127.0.0.1:3000/oauth/callback', codeVerifier: 'wrong', client: GOOGLE_DEMO_CLIENT, baseUrls: { google_oauth_token: sandbox.url } }),
+      connector.exchangeCode!({
+        code: again.searchParams.get('code')!,
+        redirectUri: 'http://127.0.0.1:3000/oauth/callback',
+        codeVerifier: 'wrong',
+        client: GOOGLE_DEMO_CLIENT,
+        baseUrls: { google_oauth_token: sandbox.url },
+      }),
     ).rejects.toBeInstanceOf(ConnectorAuthError);
   });
 });

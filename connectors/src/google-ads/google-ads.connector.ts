@@ -1,7 +1,15 @@
 // Google Ads through google-ads-api: performance by day at campaign, ad group and ad level via GAQL
 // searchStream, and the customers the login can reach. Base-URL keys read: google_ads (API),
 // google_oauth_token and google_oauth_authorize (OAuth).
-import type { AccountInfo, Catalog, Connector, ConnectorContext, ExtractRequest, RawPage, ReportTypeInfo } from '../contract';
+import type {
+  AccountInfo,
+  Catalog,
+  Connector,
+  ConnectorContext,
+  ExtractRequest,
+  RawPage,
+  ReportTypeInfo,
+} from '../contract';
 import { ConnectorConfigError } from '../contract';
 import { callPlatform, classified } from '../runtime/call';
 import { platformSdk } from '../runtime/platform-sdk';
@@ -21,7 +29,15 @@ import {
   type GoogleCredential,
 } from './google-oauth';
 
-const METRICS = ['metrics.impressions', 'metrics.clicks', 'metrics.cost_micros', 'metrics.conversions', 'metrics.conversions_value', 'metrics.ctr', 'metrics.average_cpc'];
+const METRICS = [
+  'metrics.impressions',
+  'metrics.clicks',
+  'metrics.cost_micros',
+  'metrics.conversions',
+  'metrics.conversions_value',
+  'metrics.ctr',
+  'metrics.average_cpc',
+];
 
 interface AdsReport extends ReportTypeInfo {
   resource: string;
@@ -56,7 +72,14 @@ const REPORTS: AdsReport[] = [
     id: 'ad_daily',
     name: 'Ad performance by day',
     resource: 'ad_group_ad',
-    attributes: ['campaign.id', 'campaign.name', 'ad_group.id', 'ad_group.name', 'ad_group_ad.ad.id', 'ad_group_ad.ad.name'],
+    attributes: [
+      'campaign.id',
+      'campaign.name',
+      'ad_group.id',
+      'ad_group.name',
+      'ad_group_ad.ad.id',
+      'ad_group_ad.ad.name',
+    ],
     orderBy: 'segments.date, ad_group_ad.ad.id',
     dimensions: ['date', 'campaign', 'ad_group', 'ad'],
     metrics: ['impressions', 'clicks', 'cost', 'conversions', 'conversions_value', 'ctr', 'average_cpc'],
@@ -66,9 +89,15 @@ const REPORTS: AdsReport[] = [
 
 export function googleAdsQuery(reportType: string, window: { start: string; end: string }): string {
   const report = REPORTS.find((r) => r.id === reportType);
-  if (!report) throw new ConnectorConfigError(`unknown Google Ads report type ${reportType}`, 'google_ads', `Google Ads has no report "${reportType}".`);
+  if (!report)
+    throw new ConnectorConfigError(
+      `unknown Google Ads report type ${reportType}`,
+      'google_ads',
+      `Google Ads has no report "${reportType}".`,
+    );
   const day = /^\d{4}-\d{2}-\d{2}$/;
-  if (!day.test(window.start) || !day.test(window.end)) throw new ConnectorConfigError(`invalid window ${window.start}..${window.end}`, 'google_ads');
+  if (!day.test(window.start) || !day.test(window.end))
+    throw new ConnectorConfigError(`invalid window ${window.start}..${window.end}`, 'google_ads');
   return `SELECT ${[...report.attributes, 'segments.date', ...METRICS].join(', ')} FROM ${report.resource} WHERE segments.date BETWEEN '${window.start}' AND '${window.end}' ORDER BY ${report.orderBy}`;
 }
 
@@ -78,7 +107,11 @@ async function client(ctx: ConnectorContext<GoogleCredential>): Promise<GoogleAd
   const cred = ctx.credential;
   const app = googleApp('google_ads', ctx);
   if (!app.developerToken) {
-    throw new ConnectorConfigError('the Google Ads credential has no developer token', 'google_ads', 'Tributary is missing its Google Ads developer token; ask your administrator to configure it.');
+    throw new ConnectorConfigError(
+      'the Google Ads credential has no developer token',
+      'google_ads',
+      'Tributary is missing its Google Ads developer token; ask your administrator to configure it.',
+    );
   }
   const { createGoogleAdsClient } = await sdk();
   return createGoogleAdsClient({
@@ -93,23 +126,45 @@ async function client(ctx: ConnectorContext<GoogleCredential>): Promise<GoogleAd
   });
 }
 
-const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> => callPlatform(googleAdsConnector, ctx, what, fn);
+const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> =>
+  callPlatform(googleAdsConnector, ctx, what, fn);
 
 async function listCustomerIds(ctx: ConnectorContext<GoogleCredential>, c: GoogleAdsClient): Promise<string[]> {
-  const res = await call(ctx, 'list accessible customers', () => c.get<{ resourceNames?: string[] }>('customers:listAccessibleCustomers'));
+  const res = await call(ctx, 'list accessible customers', () =>
+    c.get<{ resourceNames?: string[] }>('customers:listAccessibleCustomers'),
+  );
   return (res.resourceNames ?? []).map((n) => n.replace(/^customers\//, ''));
 }
 
 /** A customer's name, currency and time zone; null for a customer without them (a manager account). */
-async function describeCustomer(ctx: ConnectorContext<GoogleCredential>, c: GoogleAdsClient, id: string): Promise<AccountInfo | null> {
+async function describeCustomer(
+  ctx: ConnectorContext<GoogleCredential>,
+  c: GoogleAdsClient,
+  id: string,
+): Promise<AccountInfo | null> {
   const customer = c.customer(id);
-  const rows = await call(ctx, `describe customer ${id}`, () => c.run(() => customer.query('SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer')));
-  const info = (rows[0] as { customer?: { id?: string; descriptiveName?: string; currencyCode?: string; timeZone?: string } } | undefined)?.customer;
+  const rows = await call(ctx, `describe customer ${id}`, () =>
+    c.run(() =>
+      customer.query(
+        'SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer',
+      ),
+    ),
+  );
+  const info = (
+    rows[0] as
+      { customer?: { id?: string; descriptiveName?: string; currencyCode?: string; timeZone?: string } } | undefined
+  )?.customer;
   if (!info?.currencyCode || !info.timeZone) return null;
   return { id, name: info.descriptiveName ?? id, currency: info.currencyCode, timeZone: info.timeZone };
 }
 
-const REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({ id, name, dimensions, metrics, lookbackDays }));
+const REPORT_TYPES: readonly ReportTypeInfo[] = REPORTS.map(({ id, name, dimensions, metrics, lookbackDays }) => ({
+  id,
+  name,
+  dimensions,
+  metrics,
+  lookbackDays,
+}));
 const reportTypes = (): ReportTypeInfo[] => [...REPORT_TYPES];
 
 /** A page body whose results are the batch's, parsed when first read. */
@@ -126,7 +181,11 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   displayName: 'Google Ads',
   // Google's 2026 schedule projects v25's sunset for August 2027 without a day yet: the first of the month,
   // so the warning comes early rather than late (developers.google.com/google-ads/api/docs/sunset-dates)
-  apiVersion: { version: GOOGLE_ADS_API_VERSION, sunset: '2027-08-01', source: 'projected August 2027 (developers.google.com/google-ads/api/docs/sunset-dates)' },
+  apiVersion: {
+    version: GOOGLE_ADS_API_VERSION,
+    sunset: '2027-08-01',
+    source: 'projected August 2027 (developers.google.com/google-ads/api/docs/sunset-dates)',
+  },
   auth: googleOAuthSpec,
   credentialSchema: GoogleCredentialSchema,
   // Google Ads meters operations per developer token (Basic access: 15,000 a day) and throttles bursts
@@ -175,7 +234,8 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
     const query = googleAdsQuery(request.reportType, request.window);
     const skip = request.resumeCursor ? Number(/^rows:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
-    if (!Number.isInteger(skip)) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'google_ads');
+    if (!Number.isInteger(skip))
+      throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'google_ads');
     const c = await client(ctx);
     const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
     const batches = c.searchStream(request.account.id, query);
@@ -197,7 +257,12 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
       yield { body: batchBody(batch), raw: batch.bytes, cursor: `rows:${seen}`, index: index++ };
     }
     if (index === 0) yield { body: { results: [] }, cursor: `rows:${seen}`, index };
-    ctx.logger.info('window extracted', { platform: 'google_ads', reportType: request.reportType, window: request.window, rows: seen - skip });
+    ctx.logger.info('window extracted', {
+      platform: 'google_ads',
+      reportType: request.reportType,
+      window: request.window,
+      rows: seen - skip,
+    });
   },
 
   normalize: normalizeGoogleAdsPage,

@@ -38,7 +38,10 @@ export const GoogleCredentialSchema = z.object({
   /** Google Ads only, and only a tenant's own; the deployment's comes with oauthClient */
   developerToken: z.string().min(1).meta({ secret: true }).optional(),
   /** Google Ads only: the manager account acting for client accounts */
-  loginCustomerId: z.string().regex(/^\d{10}$/).optional(),
+  loginCustomerId: z
+    .string()
+    .regex(/^\d{10}$/)
+    .optional(),
 });
 export type GoogleCredential = z.infer<typeof GoogleCredentialSchema>;
 
@@ -47,13 +50,21 @@ export function googleTokenUrl(baseUrls: Readonly<Record<string, string>>): stri
   return baseUrls.google_oauth_token ? `${trimSlash(baseUrls.google_oauth_token)}/token` : GOOGLE_TOKEN_URL;
 }
 export function googleAuthorizeUrl(baseUrls: Readonly<Record<string, string>>): string {
-  return baseUrls.google_oauth_authorize ? `${trimSlash(baseUrls.google_oauth_authorize)}/o/oauth2/v2/auth` : GOOGLE_AUTHORIZE_URL;
+  return baseUrls.google_oauth_authorize
+    ? `${trimSlash(baseUrls.google_oauth_authorize)}/o/oauth2/v2/auth`
+    : GOOGLE_AUTHORIZE_URL;
 }
 export function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-export function buildGoogleAuthorizeUrl(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>> }): string {
+export function buildGoogleAuthorizeUrl(args: {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  codeChallenge?: string;
+  baseUrls: Readonly<Record<string, string>>;
+}): string {
   const url = new URL(googleAuthorizeUrl(args.baseUrls));
   url.searchParams.set('client_id', args.clientId);
   url.searchParams.set('redirect_uri', args.redirectUri);
@@ -68,19 +79,44 @@ export function buildGoogleAuthorizeUrl(args: { clientId: string; redirectUri: s
   return url.toString();
 }
 
-function oauthClient(clientId: string, clientSecret: string, baseUrls: Readonly<Record<string, string>>, redirectUri?: string): OAuth2Client {
-  return new OAuth2Client({ clientId, clientSecret, ...(redirectUri ? { redirectUri } : {}), endpoints: { oauth2TokenUrl: googleTokenUrl(baseUrls) } });
+function oauthClient(
+  clientId: string,
+  clientSecret: string,
+  baseUrls: Readonly<Record<string, string>>,
+  redirectUri?: string,
+): OAuth2Client {
+  return new OAuth2Client({
+    clientId,
+    clientSecret,
+    ...(redirectUri ? { redirectUri } : {}),
+    endpoints: { oauth2TokenUrl: googleTokenUrl(baseUrls) },
+  });
 }
 
 export async function exchangeGoogleCode(
   platform: Platform,
-  args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>>; now?: () => number },
+  args: {
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+    client: OAuthClientConfig;
+    baseUrls: Readonly<Record<string, string>>;
+    now?: () => number;
+  },
 ): Promise<GoogleCredential> {
   const client = oauthClient(args.client.clientId, args.client.clientSecret, args.baseUrls, args.redirectUri);
   try {
-    const { tokens } = await client.getToken({ code: args.code, redirect_uri: args.redirectUri, ...(args.codeVerifier ? { codeVerifier: args.codeVerifier } : {}) });
+    const { tokens } = await client.getToken({
+      code: args.code,
+      redirect_uri: args.redirectUri,
+      ...(args.codeVerifier ? { codeVerifier: args.codeVerifier } : {}),
+    });
     if (!tokens.refresh_token || !tokens.access_token) {
-      throw new ConnectorAuthError('Google returned no refresh token', platform, 'Google did not grant offline access. Connect again and accept all requested permissions.');
+      throw new ConnectorAuthError(
+        'Google returned no refresh token',
+        platform,
+        'Google did not grant offline access. Connect again and accept all requested permissions.',
+      );
     }
     return {
       refreshToken: tokens.refresh_token,
@@ -94,7 +130,10 @@ export async function exchangeGoogleCode(
   }
 }
 
-export async function refreshGoogleToken(platform: Platform, ctx: ConnectorContext<GoogleCredential>): Promise<GoogleCredential> {
+export async function refreshGoogleToken(
+  platform: Platform,
+  ctx: ConnectorContext<GoogleCredential>,
+): Promise<GoogleCredential> {
   const cred = ctx.credential;
   const app = googleApp(platform, ctx);
   const client = oauthClient(app.clientId, app.clientSecret, ctx.baseUrls);
@@ -102,7 +141,12 @@ export async function refreshGoogleToken(platform: Platform, ctx: ConnectorConte
     client.setCredentials({ refresh_token: cred.refreshToken });
     const { credentials: tokens } = await client.refreshAccessToken();
     if (!tokens.access_token) throw new ConnectorAuthError('Google returned no access token on refresh', platform);
-    return { ...cred, accessToken: tokens.access_token, ...(tokens.expiry_date ? { expiresAt: tokens.expiry_date } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) };
+    return {
+      ...cred,
+      accessToken: tokens.access_token,
+      ...(tokens.expiry_date ? { expiresAt: tokens.expiry_date } : {}),
+      ...(tokens.scope ? { scope: tokens.scope } : {}),
+    };
   } catch (err) {
     throw classifyTokenError(platform, err);
   }
@@ -111,16 +155,27 @@ export async function refreshGoogleToken(platform: Platform, ctx: ConnectorConte
 /** The OAuth app a credential refreshes through: its own when it names one, else the deployment's. */
 export function googleApp(platform: Platform, ctx: ConnectorContext<GoogleCredential>): OAuthClientConfig {
   const cred = ctx.credential;
-  if (cred.clientId && cred.clientSecret) return { clientId: cred.clientId, clientSecret: cred.clientSecret, ...(cred.developerToken ? { developerToken: cred.developerToken } : {}) };
-  if (ctx.oauthClient) return { ...ctx.oauthClient, ...(cred.developerToken ? { developerToken: cred.developerToken } : {}) };
-  throw new ConnectorConfigError('no Google OAuth app is configured', platform, 'Tributary has no Google OAuth app configured; ask your administrator to configure it.');
+  if (cred.clientId && cred.clientSecret)
+    return {
+      clientId: cred.clientId,
+      clientSecret: cred.clientSecret,
+      ...(cred.developerToken ? { developerToken: cred.developerToken } : {}),
+    };
+  if (ctx.oauthClient)
+    return { ...ctx.oauthClient, ...(cred.developerToken ? { developerToken: cred.developerToken } : {}) };
+  throw new ConnectorConfigError(
+    'no Google OAuth app is configured',
+    platform,
+    'Tributary has no Google OAuth app configured; ask your administrator to configure it.',
+  );
 }
 
 /** invalid_grant: the refresh token was revoked or expired; only the user can fix that by reconnecting. */
 function classifyTokenError(platform: Platform, err: unknown) {
   if (err instanceof ConnectorAuthError) return err;
   if (isNetworkError(err)) return classifyFailure(platform, { message: (err as Error).message, cause: err });
-  const res = (err as { response?: { status?: number; data?: { error?: string; error_description?: string } } }).response;
+  const res = (err as { response?: { status?: number; data?: { error?: string; error_description?: string } } })
+    .response;
   const code = res?.data?.error;
   const message = res?.data?.error_description ?? (err as Error).message ?? 'token request failed';
   if (code === 'invalid_grant' || code === 'invalid_client' || code === 'unauthorized_client') {

@@ -39,7 +39,10 @@ function context() {
   const ctx: ConnectorContext<MetaCredential> = {
     credential: { accessToken: sb.demoToken },
     baseUrls: { meta_graph: sb.baseUrl },
-    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), [{ limit: 1_000, intervalMs: 3_600_000 }], { now: clock.now, sleep: clock.sleep }),
+    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), [{ limit: 1_000, intervalMs: 3_600_000 }], {
+      now: clock.now,
+      sleep: clock.sleep,
+    }),
     rateBucket: `instagram:${Math.random()}`,
     logger: new MemoryLogger(),
     now: clock.now,
@@ -48,16 +51,34 @@ function context() {
   return { ctx, clock };
 }
 
-async function load(connector: ReturnType<typeof createInstagramConnector>, ctx: ConnectorContext<MetaCredential>, request: ExtractRequest) {
+async function load(
+  connector: ReturnType<typeof createInstagramConnector>,
+  ctx: ConnectorContext<MetaCredential>,
+  request: ExtractRequest,
+) {
   const source = await seedDataSource(t.adminUrl, { platform: 'instagram' });
   async function* rows(): AsyncGenerator<FactRow[]> {
     for await (const page of runExtract(connector, ctx, request)) yield connector.normalize(page, request);
   }
-  await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'instagram' }, rows());
+  await loadFacts(
+    t.db,
+    {
+      organizationId: source.organizationId,
+      projectId: source.projectId,
+      dataSourceId: source.dataSourceId,
+      platform: 'instagram',
+    },
+    rows(),
+  );
   return source.dataSourceId;
 }
 
-const truth = async (userId: string, w = WINDOW_90) => JSON.parse(await (await fetch(`${sb.baseUrl}/__sandbox/truth/instagram?ig_user_id=${userId}&since=${w.start}&until=${w.end}`)).text());
+const truth = async (userId: string, w = WINDOW_90) =>
+  JSON.parse(
+    await (
+      await fetch(`${sb.baseUrl}/__sandbox/truth/instagram?ig_user_id=${userId}&since=${w.start}&until=${w.end}`)
+    ).text(),
+  );
 
 describe('Instagram connector', () => {
   it('when discovery runs, it finds the Instagram business accounts behind the pages', async () => {
@@ -73,8 +94,17 @@ describe('Instagram connector', () => {
     sb.resetRequests();
     const sourceId = await load(connector, ctx, { account, reportType: 'account_daily', window: WINDOW_90 });
     const expected = await truth(account.id);
-    const stored = await admin.query(`SELECT data_date::text AS date, impressions::int AS views, (extra_metrics->>'reach')::int AS reach FROM extracted_data WHERE data_source_id = $1 ORDER BY data_date`, [sourceId]);
-    expect(stored.rows).toEqual(expected.days.map((d: { date: string; views: number; reach: number }) => ({ date: d.date, views: d.views, reach: d.reach })));
+    const stored = await admin.query(
+      `SELECT data_date::text AS date, impressions::int AS views, (extra_metrics->>'reach')::int AS reach FROM extracted_data WHERE data_source_id = $1 ORDER BY data_date`,
+      [sourceId],
+    );
+    expect(stored.rows).toEqual(
+      expected.days.map((d: { date: string; views: number; reach: number }) => ({
+        date: d.date,
+        views: d.views,
+        reach: d.reach,
+      })),
+    );
     expect(stored.rows).toHaveLength(90);
     // 3 time-series calls (30 days each) and one totals call per day
     expect(sb.requests().byRoute.ig_insights).toBe(3 + 90);
@@ -87,9 +117,22 @@ describe('Instagram connector', () => {
     const user = sb.world.igUsers[1]!;
     const account: AccountInfo = { id: user.id, name: user.username, currency: 'XXX', timeZone: 'America/Los_Angeles' };
     const sourceId = await load(connector, ctx, { account, reportType: 'media_lifetime', window: WINDOW_90 });
-    const expected = (await truth(user.id)).media.filter((m: { posted_on: string }) => m.posted_on >= WINDOW_90.start && m.posted_on <= WINDOW_90.end);
-    const stored = await admin.query(`SELECT extra_dimensions->>'media_id' AS id, data_date::text AS posted_on, impressions::int AS views FROM extracted_data WHERE data_source_id = $1 ORDER BY 1`, [sourceId]);
-    expect(stored.rows).toEqual(expected.map((m: { id: string; posted_on: string; views: number }) => ({ id: m.id, posted_on: m.posted_on, views: m.views })).sort((a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1)));
+    const expected = (await truth(user.id)).media.filter(
+      (m: { posted_on: string }) => m.posted_on >= WINDOW_90.start && m.posted_on <= WINDOW_90.end,
+    );
+    const stored = await admin.query(
+      `SELECT extra_dimensions->>'media_id' AS id, data_date::text AS posted_on, impressions::int AS views FROM extracted_data WHERE data_source_id = $1 ORDER BY 1`,
+      [sourceId],
+    );
+    expect(stored.rows).toEqual(
+      expected
+        .map((m: { id: string; posted_on: string; views: number }) => ({
+          id: m.id,
+          posted_on: m.posted_on,
+          views: m.views,
+        }))
+        .sort((a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1)),
+    );
     expect(stored.rows.length).toBeGreaterThan(10);
   });
 
@@ -100,7 +143,8 @@ describe('Instagram connector', () => {
     const account: AccountInfo = { id: user.id, name: user.username, currency: 'XXX', timeZone: 'America/Los_Angeles' };
     const window = { start: '2026-11-01', end: '2026-11-03' };
     const rows: FactRow[] = [];
-    for await (const page of runExtract(connector, ctx, { account, reportType: 'account_daily', window })) rows.push(...connector.normalize(page, { account, reportType: 'account_daily', window }));
+    for await (const page of runExtract(connector, ctx, { account, reportType: 'account_daily', window }))
+      rows.push(...connector.normalize(page, { account, reportType: 'account_daily', window }));
     const expected = await truth(user.id, window);
     expect(rows.map((r) => Number(r.impressions))).toEqual(expected.days.map((d: { views: number }) => d.views));
     expect(rows.every((r) => !('impressions' in (r.extraMetrics ?? {})))).toBe(true);
@@ -114,7 +158,8 @@ describe('Instagram connector', () => {
     const account: AccountInfo = { id: user.id, name: user.username, currency: 'XXX', timeZone: 'America/Los_Angeles' };
     const window = { start: '2026-11-01', end: '2026-11-02' };
     const rows: FactRow[] = [];
-    for await (const page of runExtract(connector, ctx, { account, reportType: 'account_daily', window })) rows.push(...connector.normalize(page, { account, reportType: 'account_daily', window }));
+    for await (const page of runExtract(connector, ctx, { account, reportType: 'account_daily', window }))
+      rows.push(...connector.normalize(page, { account, reportType: 'account_daily', window }));
     expect(rows).toHaveLength(2);
     expect(clock.sleeps).toContain(120_000);
   });

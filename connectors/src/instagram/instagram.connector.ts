@@ -6,10 +6,25 @@
 // window takes 3 + 90 calls: that is the minimum the API allows, not a paging choice.
 import type { Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
-import { ConnectorConfigError, type Catalog, type Connector, type ExtractRequest, type RawPage, type RecordMeta, type ReportTypeInfo } from '../contract';
+import {
+  ConnectorConfigError,
+  type Catalog,
+  type Connector,
+  type ExtractRequest,
+  type RawPage,
+  type RecordMeta,
+  type ReportTypeInfo,
+} from '../contract';
 import { graphDeclaration, graphRequests } from '../meta-ads/graph-connector';
 import type { MetaCredential } from '../meta-ads/meta-oauth';
-import { IG_REPORTING_TIME_ZONE, normalizeInstagramPage, type IgAccountPage, type IgInsightsResponse, type IgMediaItem, type IgMediaPage } from './normalize';
+import {
+  IG_REPORTING_TIME_ZONE,
+  normalizeInstagramPage,
+  type IgAccountPage,
+  type IgInsightsResponse,
+  type IgMediaItem,
+  type IgMediaPage,
+} from './normalize';
 
 export interface InstagramOptions {
   callTimeoutMs?: number;
@@ -18,24 +33,53 @@ export interface InstagramOptions {
 
 // Graph v26: `views` (which replaced `impressions` in v22) is the only impressions-like metric Instagram serves
 const TIME_SERIES_METRICS = ['reach', 'follower_count'];
-const TOTAL_METRICS = ['views', 'accounts_engaged', 'total_interactions', 'likes', 'comments', 'shares', 'saves', 'replies', 'profile_links_taps', 'follows_and_unfollows'];
+const TOTAL_METRICS = [
+  'views',
+  'accounts_engaged',
+  'total_interactions',
+  'likes',
+  'comments',
+  'shares',
+  'saves',
+  'replies',
+  'profile_links_taps',
+  'follows_and_unfollows',
+];
 const MEDIA_METRICS = ['reach', 'views', 'likes', 'comments', 'shares', 'saved', 'total_interactions'];
 const MAX_DAYS_PER_CALL = 30;
 const INSTAGRAM_REPORT_TYPES: readonly ReportTypeInfo[] = [
   // Instagram data lags up to 48 h: the last 2 days are always read again
-  { id: 'account_daily', name: 'Account insights by day', dimensions: ['date'], metrics: [...TIME_SERIES_METRICS, ...TOTAL_METRICS], lookbackDays: 2 },
+  {
+    id: 'account_daily',
+    name: 'Account insights by day',
+    dimensions: ['date'],
+    metrics: [...TIME_SERIES_METRICS, ...TOTAL_METRICS],
+    lookbackDays: 2,
+  },
   // lifetime numbers keep growing for about two weeks after a post
-  { id: 'media_lifetime', name: 'Media lifetime insights', dimensions: ['date', 'media_id', 'media_type', 'media_product_type'], metrics: MEDIA_METRICS, lookbackDays: 14 },
+  {
+    id: 'media_lifetime',
+    name: 'Media lifetime insights',
+    dimensions: ['date', 'media_id', 'media_type', 'media_product_type'],
+    metrics: MEDIA_METRICS,
+    lookbackDays: 14,
+  },
 ];
 
 export function createInstagramConnector(options: InstagramOptions = {}): Connector<MetaCredential> {
   const callTimeoutMs = options.callTimeoutMs ?? 120_000;
   const requests = graphRequests(() => connector, 'instagram', callTimeoutMs);
   const { client, call } = requests;
-  const responseOf = (cursor: Cursor): IgInsightsResponse => ({ data: Array.from(cursor, (o) => o.exportData()) as unknown as IgInsightsResponse['data'] });
+  const responseOf = (cursor: Cursor): IgInsightsResponse => ({
+    data: Array.from(cursor, (o) => o.exportData()) as unknown as IgInsightsResponse['data'],
+  });
 
   const connector: Connector<MetaCredential> = {
-    ...graphDeclaration('instagram', ['instagram_basic', 'instagram_manage_insights', 'pages_show_list', 'business_management'], requests),
+    ...graphDeclaration(
+      'instagram',
+      ['instagram_basic', 'instagram_manage_insights', 'pages_show_list', 'business_management'],
+      requests,
+    ),
     displayName: 'Instagram',
     // Instagram's Business Use Case budget is 4800 × impressions a day per account; 200 calls an hour per
     // credential stays well inside it for any account worth reporting on.
@@ -51,12 +95,24 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
       const g = await client(ctx);
       const { User } = await requests.sdk();
       const accounts: Catalog['accounts'] = [];
-      const edge = () => new User('me', {}, undefined, g.api).getAccounts(['id', 'name', 'instagram_business_account{id,username,name}'], { limit: 100 });
+      const edge = () =>
+        new User('me', {}, undefined, g.api).getAccounts(
+          ['id', 'name', 'instagram_business_account{id,username,name}'],
+          { limit: 100 },
+        );
       for await (const cursor of requests.pages(ctx, g, 'list Instagram accounts', edge)) {
         for (const page of cursor) {
-          const ig = (page.exportData() as { instagram_business_account?: { id: string; username?: string; name?: string } }).instagram_business_account;
+          const ig = (
+            page.exportData() as { instagram_business_account?: { id: string; username?: string; name?: string } }
+          ).instagram_business_account;
           // Instagram reports counts, not money: XXX is ISO 4217's "no currency"
-          if (ig) accounts.push({ id: ig.id, name: ig.username ?? ig.name ?? ig.id, currency: 'XXX', timeZone: IG_REPORTING_TIME_ZONE });
+          if (ig)
+            accounts.push({
+              id: ig.id,
+              name: ig.username ?? ig.name ?? ig.id,
+              currency: 'XXX',
+              timeZone: IG_REPORTING_TIME_ZONE,
+            });
         }
       }
       return { accounts, reportTypes: [...INSTAGRAM_REPORT_TYPES] };
@@ -76,18 +132,36 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
           const since = midnight(start);
           const until = midnight(addDays(end, 1));
           const ts = await call(ctx, g, `account insights ${start}..${end}`, () =>
-            user.getInsights([], { metric: TIME_SERIES_METRICS.join(','), period: 'day', metric_type: 'time_series', since, until }),
+            user.getInsights([], {
+              metric: TIME_SERIES_METRICS.join(','),
+              period: 'day',
+              metric_type: 'time_series',
+              since,
+              until,
+            }),
           );
           const totals: IgAccountPage['totals'] = [];
           for (let day = start; day <= end; day = addDays(day, 1)) {
             const dSince = midnight(day);
             const dUntil = midnight(addDays(day, 1));
             const cursor = await call(ctx, g, `account totals ${day}`, () =>
-              user.getInsights([], { metric: TOTAL_METRICS.join(','), period: 'day', metric_type: 'total_value', since: dSince, until: dUntil }),
+              user.getInsights([], {
+                metric: TOTAL_METRICS.join(','),
+                period: 'day',
+                metric_type: 'total_value',
+                since: dSince,
+                until: dUntil,
+              }),
             );
             totals.push({ day, since: dSince, until: dUntil, response: responseOf(cursor) });
           }
-          const body: IgAccountPage = { kind: 'account_daily', start, end, timeSeries: { metric_type: 'time_series', since, until, response: responseOf(ts) }, totals };
+          const body: IgAccountPage = {
+            kind: 'account_daily',
+            start,
+            end,
+            timeSeries: { metric_type: 'time_series', since, until, response: responseOf(ts) },
+            totals,
+          };
           start = addDays(end, 1);
           yield { body, cursor: start <= request.window.end ? `d|${start}` : 'done', index: index++ };
         }
@@ -103,7 +177,12 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
           const current: Cursor | null = cursor;
           const from: string | undefined = after;
           cursor = await call(ctx, g, 'list media', () =>
-            current ? current.next() : user.getMedia(['id', 'timestamp', 'media_type', 'media_product_type'], { limit: pageSize, ...(from ? { after: from } : {}) }),
+            current
+              ? current.next()
+              : user.getMedia(['id', 'timestamp', 'media_type', 'media_product_type'], {
+                  limit: pageSize,
+                  ...(from ? { after: from } : {}),
+                }),
           );
           const items = Array.from(cursor, (m) => m.exportData() as unknown as IgMediaItem);
           const insights: Record<string, IgInsightsResponse> = {};
@@ -116,7 +195,9 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
               continue;
             }
             const media = new IGMedia(item.id, {}, undefined, g.api);
-            const answer = await call(ctx, g, `media insights ${item.id}`, () => media.getInsights([], { metric: MEDIA_METRICS.join(',') }));
+            const answer = await call(ctx, g, `media insights ${item.id}`, () =>
+              media.getInsights([], { metric: MEDIA_METRICS.join(',') }),
+            );
             insights[item.id] = responseOf(answer);
           }
           const body: IgMediaPage = { kind: 'media_lifetime', media: { data: items }, insights };
@@ -127,13 +208,16 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
           if (!more) return;
         }
       }
-      throw new ConnectorConfigError(`unknown Instagram report type ${request.reportType}`, 'instagram', `Instagram has no report "${request.reportType}".`);
+      throw new ConnectorConfigError(
+        `unknown Instagram report type ${request.reportType}`,
+        'instagram',
+        `Instagram has no report "${request.reportType}".`,
+      );
     },
 
     normalize(page: RawPage, meta: RecordMeta): FactRow[] {
       return normalizeInstagramPage(page.body, meta);
     },
-
   };
   return connector;
 }
@@ -147,14 +231,27 @@ function minDay(a: string, b: string): string {
   return a < b ? a : b;
 }
 function pacificDay(timestamp: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: IG_REPORTING_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(Date.parse(timestamp.replace(/\+0000$/, 'Z')));
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: IG_REPORTING_TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(Date.parse(timestamp.replace(/\+0000$/, 'Z')));
 }
 /** Unix seconds of midnight starting `day` in Pacific time. */
 function midnight(day: string): number {
   const utc = Date.parse(`${day}T00:00:00Z`);
   let guess = utc;
   for (let i = 0; i < 2; i++) {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: IG_REPORTING_TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(guess);
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: IG_REPORTING_TIME_ZONE,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).formatToParts(guess);
     const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
     const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
     guess = utc - (asUtc - Math.floor(guess / 60_000) * 60_000);

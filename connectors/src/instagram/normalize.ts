@@ -42,7 +42,12 @@ interface IgMetric {
   total_value?: { value: unknown };
 }
 
-const unreadable = (why: string) => new FatalConnectorError(`Instagram page unreadable: ${why}`, 'instagram', 'Instagram returned insights Tributary cannot read.');
+const unreadable = (why: string) =>
+  new FatalConnectorError(
+    `Instagram page unreadable: ${why}`,
+    'instagram',
+    'Instagram returned insights Tributary cannot read.',
+  );
 
 export function normalizeInstagramPage(body: unknown, meta: RecordMeta): FactRow[] {
   const page = body as IgAccountPage | IgMediaPage | null;
@@ -80,7 +85,11 @@ class MetricColumns {
  * `impressions`; every other metric goes to extraMetrics, and `impressions` too when `views` took its place.
  * A metric without a value on this row is undefined, which JSON and the row hash treat as absent.
  */
-function impressionsAndExtras(shapes: RecordShapes, names: readonly string[], values: readonly unknown[]): { impressions: string | null; extraMetrics: Record<string, unknown> } {
+function impressionsAndExtras(
+  shapes: RecordShapes,
+  names: readonly string[],
+  values: readonly unknown[],
+): { impressions: string | null; extraMetrics: Record<string, unknown> } {
   const viewsAt = names.indexOf('views');
   const impressionsAt = names.indexOf('impressions');
   const views = viewsAt < 0 ? undefined : values[viewsAt];
@@ -117,13 +126,15 @@ function normalizeAccountPage(page: IgAccountPage, meta: RecordMeta): FactRow[] 
       if (metric.total_value) columns.set(day(total.day), metric.name, metric.total_value.value);
     }
   }
-  return [...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, values]) => ({
-    dataType: meta.reportType,
-    date,
-    accountId: meta.account.id,
-    accountName: meta.account.name,
-    ...impressionsAndExtras(shapes, columns.names, values),
-  }));
+  return [...byDay.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([date, values]) => ({
+      dataType: meta.reportType,
+      date,
+      accountId: meta.account.id,
+      accountName: meta.account.name,
+      ...impressionsAndExtras(shapes, columns.names, values),
+    }));
 }
 
 function normalizeMediaPage(page: IgMediaPage, meta: RecordMeta): FactRow[] {
@@ -135,13 +146,18 @@ function normalizeMediaPage(page: IgMediaPage, meta: RecordMeta): FactRow[] {
     if (!response || !item.timestamp) continue;
     const columns = new MetricColumns();
     const values: unknown[] = [];
-    for (const metric of metricsOf(response)) columns.set(values, metric.name, metric.values?.[0]?.value ?? metric.total_value?.value);
+    for (const metric of metricsOf(response))
+      columns.set(values, metric.name, metric.values?.[0]?.value ?? metric.total_value?.value);
     rows.push({
       dataType: meta.reportType,
       date: dayIn(IG_REPORTING_TIME_ZONE, Date.parse(item.timestamp.replace(/\+0000$/, 'Z'))),
       accountId: meta.account.id,
       accountName: meta.account.name,
-      extraDimensions: { media_id: item.id, media_type: item.media_type ?? null, media_product_type: item.media_product_type ?? null },
+      extraDimensions: {
+        media_id: item.id,
+        media_type: item.media_type ?? null,
+        media_product_type: item.media_product_type ?? null,
+      },
       ...impressionsAndExtras(shapes, columns.names, values),
     });
   }
@@ -173,6 +189,10 @@ const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 
 function dayIn(timeZone: string, epochMs: number): string {
   let format = dayFormatters.get(timeZone);
-  if (!format) dayFormatters.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  if (!format)
+    dayFormatters.set(
+      timeZone,
+      (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })),
+    );
   return format.format(epochMs);
 }

@@ -27,12 +27,19 @@ export function klaviyoApiUrl(baseUrls: Readonly<Record<string, string>>): strin
   return (baseUrls[KLAVIYO_BASE_URL_KEYS.api] ?? KLAVIYO_API_DEFAULT_URL).replace(/\/+$/, '');
 }
 export function klaviyoOAuthUrl(baseUrls: Readonly<Record<string, string>>): string {
-  return (baseUrls[KLAVIYO_BASE_URL_KEYS.oauth] ?? baseUrls[KLAVIYO_BASE_URL_KEYS.api] ?? KLAVIYO_OAUTH_DEFAULT_URL).replace(/\/+$/, '');
+  return (
+    baseUrls[KLAVIYO_BASE_URL_KEYS.oauth] ??
+    baseUrls[KLAVIYO_BASE_URL_KEYS.api] ??
+    KLAVIYO_OAUTH_DEFAULT_URL
+  ).replace(/\/+$/, '');
 }
 
 /** A body Klaviyo cut off (or that is not JSON): the page is malformed. */
 export class MalformedKlaviyoResponse extends Error {
-  constructor(readonly status: number, readonly length: number) {
+  constructor(
+    readonly status: number,
+    readonly length: number,
+  ) {
     super(`Klaviyo returned a body that is not JSON (${length} bytes, HTTP ${status})`);
     this.name = 'MalformedKlaviyoResponse';
   }
@@ -54,14 +61,22 @@ export function classifyKlaviyoError(raw: unknown, what: string, nowMs: number):
   // an AxiosError carries the request's headers (the private key) in its config: only what is safe is kept
   const err = sanitized(raw);
   if (err instanceof MalformedKlaviyoResponse) {
-    return classifyFailure('klaviyo', { message: `a malformed page for ${what} (${err.message})`, kind: 'fatal', cause: err });
+    return classifyFailure('klaviyo', {
+      message: `a malformed page for ${what} (${err.message})`,
+      kind: 'fatal',
+      cause: err,
+    });
   }
   const res = (err as { response?: { status?: number; data?: unknown; headers?: Record<string, unknown> } }).response;
   if (!res || typeof res.status !== 'number') {
     if (isNetworkError(err) || (err as { code?: string }).code === 'ECONNABORTED') {
       return classifyFailure('klaviyo', { message: `${what}: ${(err as Error).message}`, cause: err });
     }
-    return classifyFailure('klaviyo', { message: `${what}: ${err instanceof Error ? err.message : String(err)}`, kind: 'fatal', cause: err });
+    return classifyFailure('klaviyo', {
+      message: `${what}: ${err instanceof Error ? err.message : String(err)}`,
+      kind: 'fatal',
+      cause: err,
+    });
   }
   const body = parseBody(res.data);
   const first = body?.errors?.[0];
@@ -71,14 +86,29 @@ export function classifyKlaviyoError(raw: unknown, what: string, nowMs: number):
   if (res.status === 429) {
     const retryAfterMs = parseRetryAfter(headerOf(res.headers, 'retry-after'), nowMs) ?? parseSeconds(detail) ?? 60_000;
     // burst and steady windows free up within a minute; a longer wait is the day's quota (225 report calls)
-    return classifyFailure('klaviyo', { status: 429, code, message, retryAfterMs, quotaExhausted: retryAfterMs > STEADY_WINDOW_MS, cause: err });
+    return classifyFailure('klaviyo', {
+      status: 429,
+      code,
+      message,
+      retryAfterMs,
+      quotaExhausted: retryAfterMs > STEADY_WINDOW_MS,
+      cause: err,
+    });
   }
   if (res.status === 410) {
-    return classifyFailure('klaviyo', { status: 410, code, message: `Klaviyo no longer serves API revision ${KLAVIYO_REVISION}: ${detail} Tributary's Klaviyo connector must be upgraded`, kind: 'fatal', cause: err });
+    return classifyFailure('klaviyo', {
+      status: 410,
+      code,
+      message: `Klaviyo no longer serves API revision ${KLAVIYO_REVISION}: ${detail} Tributary's Klaviyo connector must be upgraded`,
+      kind: 'fatal',
+      cause: err,
+    });
   }
   if (res.status === 403) {
     return classifyFailure('klaviyo', {
-      status: 403, code, cause: err,
+      status: 403,
+      code,
+      cause: err,
       message: `${detail} The private API key (or the app's grant) needs the read scopes accounts:read, metrics:read, campaigns:read and flows:read`,
     });
   }
@@ -86,10 +116,25 @@ export function classifyKlaviyoError(raw: unknown, what: string, nowMs: number):
 }
 
 function sanitized(err: unknown): unknown {
-  const e = err as { name?: string; message?: string; code?: string; response?: { status?: number; data?: unknown; headers?: unknown }; cause?: { code?: string } } | null;
-  if (!e || typeof e !== 'object' || err instanceof MalformedKlaviyoResponse || !('config' in e || 'response' in e)) return err;
-  const safe = Object.assign(new Error(e.message ?? 'Klaviyo request failed'), { name: e.name ?? 'Error', code: e.code, cause: e.cause?.code ? { code: e.cause.code } : undefined });
-  return e.response ? Object.assign(safe, { response: { status: e.response.status, data: e.response.data, headers: e.response.headers } }) : safe;
+  const e = err as {
+    name?: string;
+    message?: string;
+    code?: string;
+    response?: { status?: number; data?: unknown; headers?: unknown };
+    cause?: { code?: string };
+  } | null;
+  if (!e || typeof e !== 'object' || err instanceof MalformedKlaviyoResponse || !('config' in e || 'response' in e))
+    return err;
+  const safe = Object.assign(new Error(e.message ?? 'Klaviyo request failed'), {
+    name: e.name ?? 'Error',
+    code: e.code,
+    cause: e.cause?.code ? { code: e.cause.code } : undefined,
+  });
+  return e.response
+    ? Object.assign(safe, {
+        response: { status: e.response.status, data: e.response.data, headers: e.response.headers },
+      })
+    : safe;
 }
 
 function parseBody(data: unknown): { errors?: JsonApiError[] } | null {

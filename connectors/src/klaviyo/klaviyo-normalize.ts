@@ -31,12 +31,26 @@ export interface KlaviyoPage {
 
 const CORE = new Set(['clicks', 'conversions', 'conversion_value']);
 const IDS = {
-  campaign_daily: { campaign: 'campaign_id', message: 'campaign_message_id', campaignName: 'campaign_message_name', messageName: 'campaign_message_name' },
-  flow_daily: { campaign: 'flow_id', message: 'flow_message_id', campaignName: 'flow_name', messageName: 'flow_message_name' },
+  campaign_daily: {
+    campaign: 'campaign_id',
+    message: 'campaign_message_id',
+    campaignName: 'campaign_message_name',
+    messageName: 'campaign_message_name',
+  },
+  flow_daily: {
+    campaign: 'flow_id',
+    message: 'flow_message_id',
+    campaignName: 'flow_name',
+    messageName: 'flow_message_name',
+  },
 } as const;
 
 function malformed(detail: string): FatalConnectorError {
-  return new FatalConnectorError(`Klaviyo report page ${detail}`, 'klaviyo', 'Klaviyo returned a report page Tributary cannot read; the window will be extracted again on the next run.');
+  return new FatalConnectorError(
+    `Klaviyo report page ${detail}`,
+    'klaviyo',
+    'Klaviyo returned a report page Tributary cannot read; the window will be extracted again on the next run.',
+  );
 }
 
 /** A JSON number as an exact decimal string: its shortest form is what Klaviyo wrote. */
@@ -47,7 +61,8 @@ function decimal(v: unknown): string | null {
 
 export function normalizeKlaviyoPage(page: RawPage, meta: RecordMeta): FactRow[] {
   const body = page.body as KlaviyoPage | null;
-  if (!body || typeof body !== 'object' || (body.report !== 'campaign_daily' && body.report !== 'flow_daily')) throw malformed('is not a report page');
+  if (!body || typeof body !== 'object' || (body.report !== 'campaign_daily' && body.report !== 'flow_daily'))
+    throw malformed('is not a report page');
   const attributes = body.response?.data?.attributes;
   const results = attributes?.results;
   if (!Array.isArray(results)) throw malformed('has no results');
@@ -105,7 +120,8 @@ export function normalizeKlaviyoPage(page: RawPage, meta: RecordMeta): FactRow[]
     const s = r.statistics as Record<string, number[]> | undefined;
     if (!g || !s || typeof g[ids.campaign] !== 'string') throw malformed('has a result without groupings');
     const series = statNames.map((n) => s[n]);
-    if (series.some((v) => !Array.isArray(v) || v.length !== days.length)) throw malformed('has a series whose length is not that of date_times');
+    if (series.some((v) => !Array.isArray(v) || v.length !== days.length))
+      throw malformed('has a series whose length is not that of date_times');
     for (let d = 0; d < days.length; d++) {
       let any = false;
       for (let i = 0; i < series.length && !any; i++) any = series[i]![d] !== 0;

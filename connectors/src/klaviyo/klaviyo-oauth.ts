@@ -16,7 +16,12 @@ export const KlaviyoCredentialSchema = z
     apiKey: z
       .string()
       .regex(/^pk_[A-Za-z0-9_]{20,}$/, 'a Klaviyo private API key starts with pk_')
-      .meta({ title: 'Private API key', description: 'Settings → API keys → Create Private API Key, with read access to accounts, campaigns, flows and metrics', secret: true })
+      .meta({
+        title: 'Private API key',
+        description:
+          'Settings → API keys → Create Private API Key, with read access to accounts, campaigns, flows and metrics',
+        secret: true,
+      })
       .optional(),
     accessToken: z.string().min(1).optional(),
     refreshToken: z.string().min(1).optional(),
@@ -24,7 +29,10 @@ export const KlaviyoCredentialSchema = z
     expiresAt: z.number().int().optional(),
     scope: z.string().optional(),
   })
-  .refine((c) => Boolean(c.apiKey) !== Boolean(c.accessToken || c.refreshToken), 'either apiKey, or accessToken and refreshToken');
+  .refine(
+    (c) => Boolean(c.apiKey) !== Boolean(c.accessToken || c.refreshToken),
+    'either apiKey, or accessToken and refreshToken',
+  );
 export type KlaviyoCredential = z.infer<typeof KlaviyoCredentialSchema>;
 
 export const klaviyoOAuthSpec: OAuth2Spec = {
@@ -38,7 +46,13 @@ export const klaviyoOAuthSpec: OAuth2Spec = {
   keyFields: ['apiKey'],
 };
 
-export function buildKlaviyoAuthorizeUrl(args: { clientId: string; redirectUri: string; state: string; codeChallenge?: string; baseUrls: Readonly<Record<string, string>> }): string {
+export function buildKlaviyoAuthorizeUrl(args: {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  codeChallenge?: string;
+  baseUrls: Readonly<Record<string, string>>;
+}): string {
   const url = new URL(`${klaviyoOAuthUrl(args.baseUrls)}/oauth/authorize`);
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', args.clientId);
@@ -61,12 +75,21 @@ interface TokenAnswer {
   error_description?: string;
 }
 
-async function tokenCall(baseUrls: Readonly<Record<string, string>>, client: OAuthClientConfig, form: Record<string, string>, what: string, now: () => number): Promise<KlaviyoCredential> {
+async function tokenCall(
+  baseUrls: Readonly<Record<string, string>>,
+  client: OAuthClientConfig,
+  form: Record<string, string>,
+  what: string,
+  now: () => number,
+): Promise<KlaviyoCredential> {
   let res: Response;
   try {
     res = await fetch(`${klaviyoApiUrl(baseUrls)}/oauth/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams(form).toString(),
       signal: AbortSignal.timeout(30_000),
     });
@@ -80,18 +103,53 @@ async function tokenCall(baseUrls: Readonly<Record<string, string>>, client: OAu
     body = {};
   }
   if (res.ok && body.access_token) {
-    return { accessToken: body.access_token, ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}), ...(body.expires_in ? { expiresAt: now() + body.expires_in * 1000 } : {}), ...(body.scope ? { scope: body.scope } : {}) };
+    return {
+      accessToken: body.access_token,
+      ...(body.refresh_token ? { refreshToken: body.refresh_token } : {}),
+      ...(body.expires_in ? { expiresAt: now() + body.expires_in * 1000 } : {}),
+      ...(body.scope ? { scope: body.scope } : {}),
+    };
   }
   // invalid_grant: the code was used or the grant was revoked; the user must connect again
   const kind = body.error === 'invalid_grant' || res.status === 401 ? 'auth_expired' : undefined;
-  throw classifyFailure('klaviyo', { status: res.status, code: body.error, message: `${what}: ${body.error_description ?? body.error ?? `HTTP ${res.status}`}`, ...(kind ? { kind } : {}) });
+  throw classifyFailure('klaviyo', {
+    status: res.status,
+    code: body.error,
+    message: `${what}: ${body.error_description ?? body.error ?? `HTTP ${res.status}`}`,
+    ...(kind ? { kind } : {}),
+  });
 }
 
-export function exchangeKlaviyoCode(args: { code: string; redirectUri: string; codeVerifier?: string; client: OAuthClientConfig; baseUrls: Readonly<Record<string, string>> }, now: () => number = Date.now): Promise<KlaviyoCredential> {
-  return tokenCall(args.baseUrls, args.client, { grant_type: 'authorization_code', code: args.code, redirect_uri: args.redirectUri, ...(args.codeVerifier ? { code_verifier: args.codeVerifier } : {}) }, 'exchange the authorization code', now);
+export function exchangeKlaviyoCode(
+  args: {
+    code: string;
+    redirectUri: string;
+    codeVerifier?: string;
+    client: OAuthClientConfig;
+    baseUrls: Readonly<Record<string, string>>;
+  },
+  now: () => number = Date.now,
+): Promise<KlaviyoCredential> {
+  return tokenCall(
+    args.baseUrls,
+    args.client,
+    {
+      grant_type: 'authorization_code',
+      code: args.code,
+      redirect_uri: args.redirectUri,
+      ...(args.codeVerifier ? { code_verifier: args.codeVerifier } : {}),
+    },
+    'exchange the authorization code',
+    now,
+  );
 }
 
-export async function refreshKlaviyoToken(credential: KlaviyoCredential, baseUrls: Readonly<Record<string, string>>, client: OAuthClientConfig | undefined, now: () => number = Date.now): Promise<KlaviyoCredential> {
+export async function refreshKlaviyoToken(
+  credential: KlaviyoCredential,
+  baseUrls: Readonly<Record<string, string>>,
+  client: OAuthClientConfig | undefined,
+  now: () => number = Date.now,
+): Promise<KlaviyoCredential> {
   if (credential.apiKey || !credential.refreshToken) {
     throw new ConnectorAuthError(
       'Klaviyo refused the private API key (a key does not expire: it was deleted, or lost its scopes)',
@@ -99,8 +157,19 @@ export async function refreshKlaviyoToken(credential: KlaviyoCredential, baseUrl
       'Klaviyo no longer accepts this private API key. Create a private key with the read scopes accounts:read, metrics:read, campaigns:read and flows:read in Klaviyo (Settings → API keys) and update the credential.',
     );
   }
-  if (!client) throw new ConnectorAuthError('the Klaviyo token cannot be refreshed: no Klaviyo OAuth app is configured', 'klaviyo', 'Klaviyo no longer accepts Tributary\'s access. Reconnect the Klaviyo credential.');
-  const next = await tokenCall(baseUrls, client, { grant_type: 'refresh_token', refresh_token: credential.refreshToken }, 'refresh the access token', now);
+  if (!client)
+    throw new ConnectorAuthError(
+      'the Klaviyo token cannot be refreshed: no Klaviyo OAuth app is configured',
+      'klaviyo',
+      "Klaviyo no longer accepts Tributary's access. Reconnect the Klaviyo credential.",
+    );
+  const next = await tokenCall(
+    baseUrls,
+    client,
+    { grant_type: 'refresh_token', refresh_token: credential.refreshToken },
+    'refresh the access token',
+    now,
+  );
   return { ...credential, ...next, refreshToken: next.refreshToken ?? credential.refreshToken };
 }
 

@@ -49,8 +49,25 @@ export const DEFAULT_CONVERSION_METRIC = 'Placed Order';
 const REPORTS = 'reports';
 /** Klaviyo: "If daily is used, the timeframe cannot be longer than 60 days." */
 const SERIES_MAX_DAYS = 60;
-const STATISTICS = ['recipients', 'delivered', 'bounced', 'opens', 'opens_unique', 'clicks', 'clicks_unique', 'unsubscribes', 'conversions', 'conversion_uniques', 'conversion_value'];
-const METRICS = ['clicks', 'conversions', 'conversion_value', ...STATISTICS.filter((s) => !['clicks', 'conversions', 'conversion_value'].includes(s))];
+const STATISTICS = [
+  'recipients',
+  'delivered',
+  'bounced',
+  'opens',
+  'opens_unique',
+  'clicks',
+  'clicks_unique',
+  'unsubscribes',
+  'conversions',
+  'conversion_uniques',
+  'conversion_value',
+];
+const METRICS = [
+  'clicks',
+  'conversions',
+  'conversion_value',
+  ...STATISTICS.filter((s) => !['clicks', 'conversions', 'conversion_value'].includes(s)),
+];
 
 // Lookback: Klaviyo attributes a conversion to a message for 5 days after an open or click by default, and
 // opens and clicks keep arriving for days after a send, so the last 5 days are always read again. Each run
@@ -88,27 +105,63 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
     callPlatform(connector, ctx, what, fn, tag ? { tag } : {});
 
   async function account(ctx: ConnectorContext<KlaviyoCredential>, a: KlaviyoApis): Promise<AccountInfo> {
-    const res = await call(ctx, 'read the account (accounts:read)', () => a.accounts.getAccounts({ fieldsAccount: ['contact_information.organization_name', 'timezone', 'preferred_currency'] }));
-    const data = (res.response.data as { data?: { id?: string; attributes?: { timezone?: string; preferred_currency?: string; contact_information?: { organization_name?: string } } }[] }).data?.[0];
-    if (!data?.id) throw new ConnectorConfigError('Klaviyo returned no account for this key', PLATFORM, 'Klaviyo shows no account for this key.');
-    return { id: data.id, name: data.attributes?.contact_information?.organization_name ?? data.id, currency: data.attributes?.preferred_currency ?? 'USD', timeZone: data.attributes?.timezone ?? 'UTC' };
+    const res = await call(ctx, 'read the account (accounts:read)', () =>
+      a.accounts.getAccounts({
+        fieldsAccount: ['contact_information.organization_name', 'timezone', 'preferred_currency'],
+      }),
+    );
+    const data = (
+      res.response.data as {
+        data?: {
+          id?: string;
+          attributes?: {
+            timezone?: string;
+            preferred_currency?: string;
+            contact_information?: { organization_name?: string };
+          };
+        }[];
+      }
+    ).data?.[0];
+    if (!data?.id)
+      throw new ConnectorConfigError(
+        'Klaviyo returned no account for this key',
+        PLATFORM,
+        'Klaviyo shows no account for this key.',
+      );
+    return {
+      id: data.id,
+      name: data.attributes?.contact_information?.organization_name ?? data.id,
+      currency: data.attributes?.preferred_currency ?? 'USD',
+      timeZone: data.attributes?.timezone ?? 'UTC',
+    };
   }
 
   /** Every metric of the account, page by page (page[cursor] from links.next). */
-  async function metrics(ctx: ConnectorContext<KlaviyoCredential>, a: KlaviyoApis): Promise<{ id: string; name: string }[]> {
+  async function metrics(
+    ctx: ConnectorContext<KlaviyoCredential>,
+    a: KlaviyoApis,
+  ): Promise<{ id: string; name: string }[]> {
     const out: { id: string; name: string }[] = [];
     let cursor: string | undefined;
     do {
       const c = cursor;
-      const res = await call(ctx, 'list the metrics (metrics:read)', () => a.metrics.getMetrics({ fieldsMetric: ['name'], ...(c ? { pageCursor: c } : {}) }));
-      const body = res.response.data as { data?: { id: string; attributes?: { name?: string } }[]; links?: { next?: string | null } };
+      const res = await call(ctx, 'list the metrics (metrics:read)', () =>
+        a.metrics.getMetrics({ fieldsMetric: ['name'], ...(c ? { pageCursor: c } : {}) }),
+      );
+      const body = res.response.data as {
+        data?: { id: string; attributes?: { name?: string } }[];
+        links?: { next?: string | null };
+      };
       for (const m of body.data ?? []) out.push({ id: m.id, name: m.attributes?.name ?? m.id });
       cursor = cursorOf(body.links?.next, 'page[cursor]');
     } while (cursor);
     return out;
   }
 
-  async function resolveMetric(ctx: ConnectorContext<KlaviyoCredential>, chosen: string | undefined): Promise<{ id: string; name: string }> {
+  async function resolveMetric(
+    ctx: ConnectorContext<KlaviyoCredential>,
+    chosen: string | undefined,
+  ): Promise<{ id: string; name: string }> {
     const all = await metrics(ctx, await apis(ctx));
     const wanted = chosen ?? DEFAULT_CONVERSION_METRIC;
     const found = all.find((m) => m.id === wanted) ?? all.find((m) => m.name === wanted);
@@ -117,7 +170,9 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
       throw new ConnectorConfigError(
         `the Klaviyo account has no metric ${wanted}`,
         PLATFORM,
-        chosen ? `The Klaviyo account has no metric "${chosen}". Choose the conversion metric among: ${names}.` : `The Klaviyo account has no "${DEFAULT_CONVERSION_METRIC}" metric; choose the conversion metric among: ${names}.`,
+        chosen
+          ? `The Klaviyo account has no metric "${chosen}". Choose the conversion metric among: ${names}.`
+          : `The Klaviyo account has no "${DEFAULT_CONVERSION_METRIC}" metric; choose the conversion metric among: ${names}.`,
       );
     }
     return found;
@@ -159,7 +214,9 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
     async validate(ctx) {
       const a = await apis(ctx);
       await account(ctx, a);
-      await call(ctx, 'list campaigns (campaigns:read)', () => a.campaigns.getCampaigns("equals(messages.channel,'email')", { fieldsCampaign: ['name'] }));
+      await call(ctx, 'list campaigns (campaigns:read)', () =>
+        a.campaigns.getCampaigns("equals(messages.channel,'email')", { fieldsCampaign: ['name'] }),
+      );
       await call(ctx, 'list flows (flows:read)', () => a.flows.getFlows({ fieldsFlow: ['name'], pageSize: 1 }));
     },
 
@@ -175,15 +232,27 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
 
     async resolveOptions(ctx, _account, options) {
       // conversion_metric_name is what this returned before: an update may send it back
-      const unknown = Object.keys(options).filter((k) => k !== 'conversion_metric_id' && k !== 'conversion_metric_name');
-      if (unknown.length) throw new ConnectorConfigError(`unknown Klaviyo options ${unknown.join(', ')}`, PLATFORM, `Klaviyo data sources take one option, conversion_metric_id; not ${unknown.join(', ')}.`);
+      const unknown = Object.keys(options).filter(
+        (k) => k !== 'conversion_metric_id' && k !== 'conversion_metric_name',
+      );
+      if (unknown.length)
+        throw new ConnectorConfigError(
+          `unknown Klaviyo options ${unknown.join(', ')}`,
+          PLATFORM,
+          `Klaviyo data sources take one option, conversion_metric_id; not ${unknown.join(', ')}.`,
+        );
       const metric = await resolveMetric(ctx, options.conversion_metric_id);
       return { conversion_metric_id: metric.id, conversion_metric_name: metric.name };
     },
 
     async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
       const report = request.reportType;
-      if (report !== 'campaign_daily' && report !== 'flow_daily') throw new ConnectorConfigError(`unknown Klaviyo report type ${report}`, PLATFORM, `Klaviyo has no report "${report}".`);
+      if (report !== 'campaign_daily' && report !== 'flow_daily')
+        throw new ConnectorConfigError(
+          `unknown Klaviyo report type ${report}`,
+          PLATFORM,
+          `Klaviyo has no report "${report}".`,
+        );
       if (request.resumeCursor === 'done') return;
       const metricId = request.options?.conversion_metric_id ?? (await resolveMetric(ctx, undefined)).id;
       const a = await apis(ctx);
@@ -193,7 +262,11 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
 
       if (report === 'flow_daily') {
         // a daily series covers at most 60 days: a longer window is read in chunks
-        for (let from = resumeDay && resumeDay >= start ? resumeDay : start; from <= end; from = addDays(from, SERIES_MAX_DAYS)) {
+        for (
+          let from = resumeDay && resumeDay >= start ? resumeDay : start;
+          from <= end;
+          from = addDays(from, SERIES_MAX_DAYS)
+        ) {
           const to = minDay(addDays(from, SERIES_MAX_DAYS - 1), end);
           let pageCursor: string | undefined = from === resumeDay && resumePage ? resumePage : undefined;
           const body = {
@@ -210,12 +283,21 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
           };
           do {
             const c = pageCursor;
-            const res = await call(ctx, `flow series ${from}..${to} (flows:read)`, () => a.reporting.queryFlowSeries(body as never, c ? { pageCursor: c } : {}), REPORTS);
+            const res = await call(
+              ctx,
+              `flow series ${from}..${to} (flows:read)`,
+              () => a.reporting.queryFlowSeries(body as never, c ? { pageCursor: c } : {}),
+              REPORTS,
+            );
             const response = res.response.data as KlaviyoPage['response'] & { links?: { next?: string | null } };
             pageCursor = cursorOf(response.links?.next, 'page_cursor');
             const page: KlaviyoPage = { report, conversion_metric_id: metricId, response };
             const next = addDays(to, 1);
-            yield { body: page, cursor: pageCursor ? `${from}|${pageCursor}` : next <= end ? `${next}|` : 'done', index: index++ };
+            yield {
+              body: page,
+              cursor: pageCursor ? `${from}|${pageCursor}` : next <= end ? `${next}|` : 'done',
+              index: index++,
+            };
           } while (pageCursor);
         }
         return;
@@ -237,7 +319,12 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
         };
         do {
           const c = pageCursor;
-          const res = await call(ctx, `campaign values for ${day} (campaigns:read)`, () => a.reporting.queryCampaignValues(body as never, c ? { pageCursor: c } : {}), REPORTS);
+          const res = await call(
+            ctx,
+            `campaign values for ${day} (campaigns:read)`,
+            () => a.reporting.queryCampaignValues(body as never, c ? { pageCursor: c } : {}),
+            REPORTS,
+          );
           const response = res.response.data as KlaviyoPage['response'] & { links?: { next?: string | null } };
           pageCursor = cursorOf(response.links?.next, 'page_cursor');
           const page: KlaviyoPage = { report, day, conversion_metric_id: metricId, response };

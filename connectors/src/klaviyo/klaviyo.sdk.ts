@@ -26,7 +26,12 @@ export class PinnedSession implements Session {
   ) {}
 
   applyToRequest(config: AxiosRequestConfig): void {
-    config.headers = { ...(config.headers as Record<string, string>), Authorization: this.authorization, revision: this.revision, 'User-Agent': USER_AGENT };
+    config.headers = {
+      ...(config.headers as Record<string, string>),
+      Authorization: this.authorization,
+      revision: this.revision,
+      'User-Agent': USER_AGENT,
+    };
     config.timeout = this.timeoutMs;
     config.responseType = 'text';
     config.transformResponse = [(data: unknown) => data];
@@ -57,7 +62,11 @@ export interface KlaviyoApis {
 }
 
 /** The SDK's API classes for one call context, pointed at the configured host (the sandbox locally). */
-export function klaviyoApis(ctx: ConnectorContext<KlaviyoCredential>, timeoutMs: number, revision = KLAVIYO_REVISION): KlaviyoApis {
+export function klaviyoApis(
+  ctx: ConnectorContext<KlaviyoCredential>,
+  timeoutMs: number,
+  revision = KLAVIYO_REVISION,
+): KlaviyoApis {
   const session = new PinnedSession(authorizationOf(ctx.credential), timeoutMs, ctx.signal, revision);
   const base = klaviyoApiUrl(ctx.baseUrls);
   const reporting = new ReportingApi(session);

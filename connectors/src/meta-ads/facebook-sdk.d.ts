@@ -24,7 +24,9 @@ declare module 'facebook-nodejs-business-sdk' {
 
   /** An Array of the edge's objects for the current page, plus the SDK's own paging state. */
   export interface Cursor<T = AbstractCrudObject> extends Array<T> {
-    paging: { cursors?: { before?: string; after?: string }; next?: string | string[]; previous?: string; params?: unknown } | undefined;
+    paging:
+      | { cursors?: { before?: string; after?: string }; next?: string | string[]; previous?: string; params?: unknown }
+      | undefined;
     summary?: unknown;
     headers?: Record<string, string | undefined>;
     hasNext(): boolean;

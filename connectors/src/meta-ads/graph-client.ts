@@ -38,7 +38,10 @@ export function graphBaseUrl(baseUrls: Readonly<Record<string, string>>): string
   return (baseUrls[META_BASE_URL_KEYS.graph] ?? META_GRAPH_DEFAULT_URL).replace(/\/+$/, '');
 }
 export function dialogBaseUrl(baseUrls: Readonly<Record<string, string>>): string {
-  return (baseUrls[META_BASE_URL_KEYS.dialog] ?? baseUrls[META_BASE_URL_KEYS.graph] ?? META_DIALOG_DEFAULT_URL).replace(/\/+$/, '');
+  return (baseUrls[META_BASE_URL_KEYS.dialog] ?? baseUrls[META_BASE_URL_KEYS.graph] ?? META_DIALOG_DEFAULT_URL).replace(
+    /\/+$/,
+    '',
+  );
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -54,13 +57,21 @@ export interface GraphErrorBody {
 }
 
 /** Meta's throttling codes: 4 app, 17 user, 32 page, 613 ad account, 800xx Business Use Case. */
-const RATE_LIMIT_CODES = new Set([4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014]);
+const RATE_LIMIT_CODES = new Set([
+  4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014,
+]);
 /** Insights timeouts: ask for less data or retry (100/1504018, 2/1504038). */
 const TIMEOUT_SUBCODES = new Set([1504018, 1504038]);
 
 export function classifyGraphError(platform: Platform, err: unknown, what: string): ConnectorError {
   if (err instanceof ConnectorError) return err;
-  const e = err as { name?: string; status?: number | null; response?: GraphErrorBody | null; headers?: Record<string, string> | null; message?: string } | null;
+  const e = err as {
+    name?: string;
+    status?: number | null;
+    response?: GraphErrorBody | null;
+    headers?: Record<string, string> | null;
+    message?: string;
+  } | null;
   if (e?.name === 'FacebookRequestError') {
     const body = e.response && typeof e.response === 'object' ? e.response : null;
     // The SDK's error keeps the request URL, access_token included: only status and body go on as the cause.
@@ -72,17 +83,37 @@ export function classifyGraphError(platform: Platform, err: unknown, what: strin
       if (/no response was received/i.test(e.message ?? '')) {
         return new TransientPlatformError(`${what}: ${e.message}`, platform, undefined, { cause: err });
       }
-      return classifyFailure(platform, { kind: 'fatal', message: `${what}: Meta returned a page that is not a Graph API response`, cause: err });
+      return classifyFailure(platform, {
+        kind: 'fatal',
+        message: `${what}: Meta returned a page that is not a Graph API response`,
+        cause: err,
+      });
     }
     const code = body.code;
     const message = `${what}: ${body.message ?? e.message ?? 'Graph API error'}`;
-    const failure = { status: e.status, code: body.error_subcode ? `${code}/${body.error_subcode}` : code, message, cause: err };
+    const failure = {
+      status: e.status,
+      code: body.error_subcode ? `${code}/${body.error_subcode}` : code,
+      message,
+      cause: err,
+    };
     if (code !== undefined && RATE_LIMIT_CODES.has(code)) {
-      return classifyFailure(platform, { ...failure, kind: 'rate_limited', retryAfterMs: regainAccessMs(e.headers ?? {}) ?? DEFAULT_RATE_LIMIT_WAIT_MS });
+      return classifyFailure(platform, {
+        ...failure,
+        kind: 'rate_limited',
+        retryAfterMs: regainAccessMs(e.headers ?? {}) ?? DEFAULT_RATE_LIMIT_WAIT_MS,
+      });
     }
-    if (code === 190 || code === 102 || code === 2500) return classifyFailure(platform, { ...failure, kind: 'auth_expired' });
-    if (code === 10 || (code !== undefined && code >= 200 && code <= 299)) return classifyFailure(platform, { ...failure, kind: 'permission_denied' });
-    if ((body.error_subcode !== undefined && TIMEOUT_SUBCODES.has(body.error_subcode)) || code === 1 || code === 2 || body.is_transient === true) {
+    if (code === 190 || code === 102 || code === 2500)
+      return classifyFailure(platform, { ...failure, kind: 'auth_expired' });
+    if (code === 10 || (code !== undefined && code >= 200 && code <= 299))
+      return classifyFailure(platform, { ...failure, kind: 'permission_denied' });
+    if (
+      (body.error_subcode !== undefined && TIMEOUT_SUBCODES.has(body.error_subcode)) ||
+      code === 1 ||
+      code === 2 ||
+      body.is_transient === true
+    ) {
       return classifyFailure(platform, { ...failure, kind: 'transient' });
     }
     if (code === 100) return classifyFailure(platform, { ...failure, kind: 'invalid_request' });
@@ -90,10 +121,17 @@ export function classifyGraphError(platform: Platform, err: unknown, what: strin
     if (code === 2635) return classifyFailure(platform, { ...failure, kind: 'fatal' });
     return classifyFailure(platform, failure);
   }
-  if (isNetworkError(err)) return new TransientPlatformError(`${what}: ${e?.message ?? 'network failure'}`, platform, undefined, { cause: err });
+  if (isNetworkError(err))
+    return new TransientPlatformError(`${what}: ${e?.message ?? 'network failure'}`, platform, undefined, {
+      cause: err,
+    });
   // What is left is the SDK choking on an answer it could not read (a page cut off mid-JSON becomes a string
   // and `response.data.map` throws): retrying the same page gives the same page, so it is fatal.
-  return classifyFailure(platform, { kind: 'fatal', message: `${what}: Meta returned a page that is not a Graph API response (${e?.message ?? String(err)})`, cause: err });
+  return classifyFailure(platform, {
+    kind: 'fatal',
+    message: `${what}: Meta returned a page that is not a Graph API response (${e?.message ?? String(err)})`,
+    cause: err,
+  });
 }
 
 /** The longest `estimated_time_to_regain_access` (minutes) in X-Business-Use-Case-Usage, in ms; undefined when none is given. */
@@ -124,7 +162,10 @@ export function parseUsage(headers: Record<string, unknown>): BusinessUseCaseUsa
 
 /** Highest of call count, CPU time and total time across the Business Use Case entries, in percent. */
 export function usagePercent(headers: Record<string, unknown>): number {
-  return Math.max(0, ...parseUsage(headers).map((u) => Math.max(u.call_count ?? 0, u.total_cputime ?? 0, u.total_time ?? 0)));
+  return Math.max(
+    0,
+    ...parseUsage(headers).map((u) => Math.max(u.call_count ?? 0, u.total_cputime ?? 0, u.total_time ?? 0)),
+  );
 }
 
 function headerValue(headers: Record<string, unknown>, name: string): string | undefined {

@@ -8,7 +8,15 @@ import { callPlatform } from '../runtime/call';
 import { platformSdk } from '../runtime/platform-sdk';
 import { META_GRAPH_API, classifyGraphError, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
 import type { GraphClient } from './meta.sdk';
-import { MetaCredentialSchema, exchangeMetaCode, metaAccessTokenExpiresAt, metaAuthorizeUrl, metaOAuthSpec, refreshMetaToken, type MetaCredential } from './meta-oauth';
+import {
+  MetaCredentialSchema,
+  exchangeMetaCode,
+  metaAccessTokenExpiresAt,
+  metaAuthorizeUrl,
+  metaOAuthSpec,
+  refreshMetaToken,
+  type MetaCredential,
+} from './meta-oauth';
 
 /** Above this Business Use Case usage (percent) the credential pauses and lets the budget recover before Meta throttles it. */
 export const USAGE_PAUSE_PERCENT = 95;
@@ -16,7 +24,18 @@ const DEFAULT_USAGE_PAUSE_MS = 60_000;
 
 type GraphDeclaration = Pick<
   Connector<MetaCredential>,
-  'platform' | 'apiVersion' | 'auth' | 'credentialSchema' | 'oauthApp' | 'classifyError' | 'throttleHint' | 'validate' | 'buildAuthorizeUrl' | 'exchangeCode' | 'refresh' | 'accessTokenExpiresAt'
+  | 'platform'
+  | 'apiVersion'
+  | 'auth'
+  | 'credentialSchema'
+  | 'oauthApp'
+  | 'classifyError'
+  | 'throttleHint'
+  | 'validate'
+  | 'buildAuthorizeUrl'
+  | 'exchangeCode'
+  | 'refresh'
+  | 'accessTokenExpiresAt'
 >;
 
 /** A Graph API connector's requests: one SDK client per context, each request budgeted and classified by the runtime. */
@@ -26,16 +45,26 @@ export interface GraphRequests {
   client(ctx: ConnectorContext<MetaCredential>): Promise<GraphClient>;
   call<T>(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, fn: () => Promise<T>): Promise<T>;
   /** every page of an edge, following the SDK Cursor; each page is one request */
-  pages(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, first: () => Promise<Cursor>): AsyncGenerator<Cursor>;
+  pages(
+    ctx: ConnectorContext<MetaCredential>,
+    g: GraphClient,
+    what: string,
+    first: () => Promise<Cursor>,
+  ): AsyncGenerator<Cursor>;
 }
 
 export type MetaSdk = typeof import('./meta.sdk');
 
-export function graphRequests(self: () => Connector<MetaCredential>, platform: Platform, callTimeoutMs: number): GraphRequests {
+export function graphRequests(
+  self: () => Connector<MetaCredential>,
+  platform: Platform,
+  callTimeoutMs: number,
+): GraphRequests {
   const sdk = platformSdk(platform, () => import('./meta.sdk'));
   const requests: GraphRequests = {
     sdk,
-    client: async (ctx) => new (await sdk()).GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), platform, callTimeoutMs),
+    client: async (ctx) =>
+      new (await sdk()).GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), platform, callTimeoutMs),
     call: (ctx, g, what, fn) => callPlatform(self(), ctx, what, () => g.run(what, fn)),
     async *pages(ctx, g, what, first): AsyncGenerator<Cursor> {
       let cursor: Cursor = await requests.call(ctx, g, what, first);
@@ -51,7 +80,11 @@ export function graphRequests(self: () => Connector<MetaCredential>, platform: P
 }
 
 /** The declaration both Meta connectors share; `scopes` are the product's own. */
-export function graphDeclaration(platform: Platform, scopes: readonly string[], requests: GraphRequests): GraphDeclaration {
+export function graphDeclaration(
+  platform: Platform,
+  scopes: readonly string[],
+  requests: GraphRequests,
+): GraphDeclaration {
   const auth = metaOAuthSpec(scopes);
   return {
     platform,
@@ -69,7 +102,9 @@ export function graphDeclaration(platform: Platform, scopes: readonly string[], 
     async validate(ctx) {
       const g = await requests.client(ctx);
       const { User } = await requests.sdk();
-      await requests.call(ctx, g, 'read the connected user', () => new User('me', {}, undefined, g.api).read(['id', 'name']));
+      await requests.call(ctx, g, 'read the connected user', () =>
+        new User('me', {}, undefined, g.api).read(['id', 'name']),
+      );
     },
     buildAuthorizeUrl: (args) => metaAuthorizeUrl({ ...args, scopes: auth.scopes }),
     exchangeCode: (args) => exchangeMetaCode(platform, args),

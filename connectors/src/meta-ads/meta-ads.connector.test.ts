@@ -7,7 +7,14 @@ import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
-import { ConnectorAuthError, FatalConnectorError, PermissionDeniedError, type AccountInfo, type ConnectorContext, type ExtractRequest } from '../contract';
+import {
+  ConnectorAuthError,
+  FatalConnectorError,
+  PermissionDeniedError,
+  type AccountInfo,
+  type ConnectorContext,
+  type ExtractRequest,
+} from '../contract';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
 import { runExtract } from '../runtime/call';
 import { MemoryLogger, VirtualClock, canonicalDecimal, daySums } from '../runtime/test-support';
@@ -47,7 +54,10 @@ function context(credential: Partial<MetaCredential> = {}) {
   const ctx: ConnectorContext<MetaCredential> = {
     credential: { accessToken: sb.demoToken, ...credential },
     baseUrls: { meta_graph: sb.baseUrl, meta_oauth: sb.baseUrl },
-    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), connector.rateLimits, { now: clock.now, sleep: clock.sleep }),
+    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), connector.rateLimits, {
+      now: clock.now,
+      sleep: clock.sleep,
+    }),
     rateBucket: `meta_ads:${Math.random()}`,
     logger,
     now: clock.now,
@@ -65,57 +75,116 @@ const accountOf = (i: number): AccountInfo => {
 };
 
 async function* factRows(ctx: ConnectorContext<MetaCredential>, request: ExtractRequest): AsyncGenerator<FactRow[]> {
-  for await (const page of runExtract(connector, ctx, request, { random: () => 0.5 })) yield connector.normalize(page, { account: request.account, reportType: request.reportType, window: request.window });
+  for await (const page of runExtract(connector, ctx, request, { random: () => 0.5 }))
+    yield connector.normalize(page, {
+      account: request.account,
+      reportType: request.reportType,
+      window: request.window,
+    });
 }
 
 async function truth(accountId: string, window = WINDOW_90) {
-  return JSON.parse(await (await fetch(`${sb.baseUrl}/__sandbox/truth?account_id=${accountId}&since=${window.start}&until=${window.end}`)).text());
+  return JSON.parse(
+    await (
+      await fetch(`${sb.baseUrl}/__sandbox/truth?account_id=${accountId}&since=${window.start}&until=${window.end}`)
+    ).text(),
+  );
 }
 
 describe('Meta Ads connector', () => {
-  it.each([0, 3])('when 90 days of campaign insights of account %i are extracted through the SDK and loaded, the sums per day, account and campaign equal the sandbox truth', async (i) => {
-    // Prepare
-    const account = accountOf(i);
-    const source = await seedDataSource(t.adminUrl, { platform: 'meta_ads' });
-    const { ctx } = context();
-    sb.resetRequests();
-    // Act
-    const result = await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'meta_ads' },
-      factRows(ctx, { account, reportType: 'campaign_daily', window: WINDOW_90 }));
-    // Assess
-    const expected = await truth(account.id);
-    expect(result.inserted).toBe(expected.campaigns.length);
-    const days = await admin.query(
-      `SELECT data_date::text AS date, sum(impressions)::text AS impressions, sum(clicks)::text AS clicks, sum(cost)::text AS spend,
+  it.each([0, 3])(
+    'when 90 days of campaign insights of account %i are extracted through the SDK and loaded, the sums per day, account and campaign equal the sandbox truth',
+    async (i) => {
+      // Prepare
+      const account = accountOf(i);
+      const source = await seedDataSource(t.adminUrl, { platform: 'meta_ads' });
+      const { ctx } = context();
+      sb.resetRequests();
+      // Act
+      const result = await loadFacts(
+        t.db,
+        {
+          organizationId: source.organizationId,
+          projectId: source.projectId,
+          dataSourceId: source.dataSourceId,
+          platform: 'meta_ads',
+        },
+        factRows(ctx, { account, reportType: 'campaign_daily', window: WINDOW_90 }),
+      );
+      // Assess
+      const expected = await truth(account.id);
+      expect(result.inserted).toBe(expected.campaigns.length);
+      const days = await admin.query(
+        `SELECT data_date::text AS date, sum(impressions)::text AS impressions, sum(clicks)::text AS clicks, sum(cost)::text AS spend,
               sum(conversions)::text AS conversions, sum(revenue)::text AS revenue, min(currency) AS currency, count(DISTINCT account_id)::int AS accounts
-       FROM extracted_data WHERE data_source_id = $1 GROUP BY data_date ORDER BY data_date`, [source.dataSourceId]);
-    expect(days.rows.map((r) => ({ date: r.date, impressions: Number(r.impressions), clicks: Number(r.clicks), spend: exact(r.spend), conversions: Number(r.conversions), revenue: exact(r.revenue) })))
-      .toEqual(expected.days.map((d: Record<string, unknown>) => ({ ...d, spend: exact(d.spend as string), revenue: exact(d.revenue as string) })));
-    expect(new Set(days.rows.map((r) => r.currency))).toEqual(new Set([account.currency]));
-    expect(days.rows.every((r) => r.accounts === 1)).toBe(true);
-    const campaigns = await admin.query(
-      `SELECT data_date::text AS date, campaign_id, impressions::text, cost::text AS spend, conversions::text, revenue::text
-       FROM extracted_data WHERE data_source_id = $1 ORDER BY data_date, campaign_id`, [source.dataSourceId]);
-    expect(campaigns.rows.map((r) => [r.date, r.campaign_id, Number(r.impressions), exact(r.spend), Number(r.conversions), exact(r.revenue)]))
-      .toEqual(expected.campaigns.map((c: Record<string, unknown>) => [c.date, c.campaign_id, c.impressions, exact(c.spend as string), c.conversions, exact(c.revenue as string)]));
-    // 90 days go through one async report run; every call was the SDK's, and pages after the first followed
-    // the absolute paging.next URLs through the SDK's Cursor
-    const requests = sb.requests();
-    expect(requests.byRoute.insights_async_create).toBe(1);
-    expect(requests.byRoute.report_run_insights).toBe(Math.ceil(expected.campaigns.length / 500));
-    expect(Object.keys(requests.userAgents)).toEqual([expect.stringMatching(/^fbbizsdk-nodejs-v/)]);
-  });
+       FROM extracted_data WHERE data_source_id = $1 GROUP BY data_date ORDER BY data_date`,
+        [source.dataSourceId],
+      );
+      expect(
+        days.rows.map((r) => ({
+          date: r.date,
+          impressions: Number(r.impressions),
+          clicks: Number(r.clicks),
+          spend: exact(r.spend),
+          conversions: Number(r.conversions),
+          revenue: exact(r.revenue),
+        })),
+      ).toEqual(
+        expected.days.map((d: Record<string, unknown>) => ({
+          ...d,
+          spend: exact(d.spend as string),
+          revenue: exact(d.revenue as string),
+        })),
+      );
+      expect(new Set(days.rows.map((r) => r.currency))).toEqual(new Set([account.currency]));
+      expect(days.rows.every((r) => r.accounts === 1)).toBe(true);
+      const campaigns = await admin.query(
+        `SELECT data_date::text AS date, campaign_id, impressions::text, cost::text AS spend, conversions::text, revenue::text
+       FROM extracted_data WHERE data_source_id = $1 ORDER BY data_date, campaign_id`,
+        [source.dataSourceId],
+      );
+      expect(
+        campaigns.rows.map((r) => [
+          r.date,
+          r.campaign_id,
+          Number(r.impressions),
+          exact(r.spend),
+          Number(r.conversions),
+          exact(r.revenue),
+        ]),
+      ).toEqual(
+        expected.campaigns.map((c: Record<string, unknown>) => [
+          c.date,
+          c.campaign_id,
+          c.impressions,
+          exact(c.spend as string),
+          c.conversions,
+          exact(c.revenue as string),
+        ]),
+      );
+      // 90 days go through one async report run; every call was the SDK's, and pages after the first followed
+      // the absolute paging.next URLs through the SDK's Cursor
+      const requests = sb.requests();
+      expect(requests.byRoute.insights_async_create).toBe(1);
+      expect(requests.byRoute.report_run_insights).toBe(Math.ceil(expected.campaigns.length / 500));
+      expect(Object.keys(requests.userAgents)).toEqual([expect.stringMatching(/^fbbizsdk-nodejs-v/)]);
+    },
+  );
 
-  it('when a call goes to an expired Graph version, Meta\'s (#2635) answer fails it as fatal; the pinned version is served', async () => {
+  it("when a call goes to an expired Graph version, Meta's (#2635) answer fails it as fatal; the pinned version is served", async () => {
     expect(META_GRAPH_API_VERSION).toBe('v26.0');
     sb.resetRequests();
     const expired = new GraphClient(sb.demoToken, sb.baseUrl, 'meta_ads', 5_000, 'v24.0');
-    const err = await expired.run('read the connected user', () => new User('me', {}, undefined, expired.api).read(['id'])).catch((e: unknown) => e);
+    const err = await expired
+      .run('read the connected user', () => new User('me', {}, undefined, expired.api).read(['id']))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FatalConnectorError);
     expect((err as FatalConnectorError).message).toContain('(#2635) You are calling a deprecated version');
     expect(sb.requests().byRoute).toEqual({ expired_version: 1 });
     const pinned = new GraphClient(sb.demoToken, sb.baseUrl, 'meta_ads', 5_000);
-    const me = await pinned.run('read the connected user', () => new User('me', {}, undefined, pinned.api).read(['id']));
+    const me = await pinned.run('read the connected user', () =>
+      new User('me', {}, undefined, pinned.api).read(['id']),
+    );
     expect((me as unknown as { id: string }).id).toBe(sb.world.user.id);
   });
 
@@ -125,8 +194,17 @@ describe('Meta Ads connector', () => {
     const small = createMetaAdsConnector({ pageSize: 7 });
     sb.resetRequests();
     const ids: string[] = [];
-    for await (const page of small.extract(ctx, { account, reportType: 'ad_daily', window: { start: '2026-11-01', end: '2026-11-03' } })) {
-      for (const row of small.normalize(page, { account, reportType: 'ad_daily', window: { start: '2026-11-01', end: '2026-11-03' } })) ids.push(`${row.date}/${row.adId}`);
+    for await (const page of small.extract(ctx, {
+      account,
+      reportType: 'ad_daily',
+      window: { start: '2026-11-01', end: '2026-11-03' },
+    })) {
+      for (const row of small.normalize(page, {
+        account,
+        reportType: 'ad_daily',
+        window: { start: '2026-11-01', end: '2026-11-03' },
+      }))
+        ids.push(`${row.date}/${row.adId}`);
     }
     expect(new Set(ids).size).toBe(ids.length);
     expect(sb.requests().byRoute.insights).toBe(Math.ceil(ids.length / 7));
@@ -136,7 +214,11 @@ describe('Meta Ads connector', () => {
   it('when Meta throttles the ad account (80000) and asks for 3 minutes, the runner waits exactly that and the window completes', async () => {
     sb.addFault({ kind: 'rate_limit', code: 80000, regainMinutes: 3, times: 1 });
     const { ctx, clock } = context();
-    const rows = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
+    const rows = await collect(ctx, {
+      account: accountOf(0),
+      reportType: 'campaign_daily',
+      window: { start: '2026-11-01', end: '2026-11-07' },
+    });
     expect(clock.sleeps).toContain(180_000);
     await expectEqualsTruth(rows, accountOf(0).id, { start: '2026-11-01', end: '2026-11-07' });
   });
@@ -144,7 +226,11 @@ describe('Meta Ads connector', () => {
   it('when Meta answers 500 once, it backs off and succeeds', async () => {
     sb.addFault({ kind: 'server_error', times: 1 });
     const { ctx, clock } = context();
-    const rows = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
+    const rows = await collect(ctx, {
+      account: accountOf(0),
+      reportType: 'campaign_daily',
+      window: { start: '2026-11-01', end: '2026-11-07' },
+    });
     expect(clock.sleeps.length).toBe(1);
     await expectEqualsTruth(rows, accountOf(0).id, { start: '2026-11-01', end: '2026-11-07' });
   });
@@ -152,7 +238,11 @@ describe('Meta Ads connector', () => {
   it('when the token has expired, it is refreshed once through fb_exchange_token, persisted, and the extraction succeeds without the token in any log', async () => {
     sb.addFault({ kind: 'expired_token' });
     const { ctx, refreshed, logger } = context({ appId: 'sandbox-app', appSecret: 'sandbox-secret' });
-    const rows = await collect(ctx, { account: accountOf(2), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
+    const rows = await collect(ctx, {
+      account: accountOf(2),
+      reportType: 'campaign_daily',
+      window: { start: '2026-11-01', end: '2026-11-07' },
+    });
     await expectEqualsTruth(rows, accountOf(2).id, { start: '2026-11-01', end: '2026-11-07' });
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]!.accessToken).not.toBe(sb.demoToken);
@@ -163,7 +253,11 @@ describe('Meta Ads connector', () => {
   it('when the user removed the app, the credential fails with an actionable message to reconnect', async () => {
     sb.addFault({ kind: 'revoked' });
     const { ctx } = context({ appId: 'sandbox-app', appSecret: 'sandbox-secret' });
-    const err = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } }).catch((e) => e);
+    const err = await collect(ctx, {
+      account: accountOf(0),
+      reportType: 'campaign_daily',
+      window: { start: '2026-11-01', end: '2026-11-07' },
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectorAuthError);
     expect(err.userMessage).toMatch(/Reconnect/);
     await expect(connector.validate(ctx)).rejects.toBeInstanceOf(ConnectorAuthError);
@@ -172,7 +266,11 @@ describe('Meta Ads connector', () => {
   it('when the ads_read permission is gone, it fails with PermissionDeniedError', async () => {
     sb.addFault({ kind: 'permission_denied', target: 'ads' });
     const { ctx } = context();
-    const err = await collect(ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } }).catch((e) => e);
+    const err = await collect(ctx, {
+      account: accountOf(0),
+      reportType: 'campaign_daily',
+      window: { start: '2026-11-01', end: '2026-11-07' },
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(PermissionDeniedError);
     expect(err.userMessage).toMatch(/grant access/);
   });
@@ -183,13 +281,32 @@ describe('Meta Ads connector', () => {
     const { ctx } = context();
     const small = createMetaAdsConnector({ pageSize: 20 });
     async function* rows() {
-      for await (const page of runExtract(small, ctx, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } })) {
-        yield small.normalize(page, { account: accountOf(0), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-07' } });
+      for await (const page of runExtract(small, ctx, {
+        account: accountOf(0),
+        reportType: 'campaign_daily',
+        window: { start: '2026-11-01', end: '2026-11-07' },
+      })) {
+        yield small.normalize(page, {
+          account: accountOf(0),
+          reportType: 'campaign_daily',
+          window: { start: '2026-11-01', end: '2026-11-07' },
+        });
       }
     }
-    const err = await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'meta_ads' }, rows()).catch((e) => e);
+    const err = await loadFacts(
+      t.db,
+      {
+        organizationId: source.organizationId,
+        projectId: source.projectId,
+        dataSourceId: source.dataSourceId,
+        platform: 'meta_ads',
+      },
+      rows(),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(FatalConnectorError);
-    const count = await admin.query('SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1', [source.dataSourceId]);
+    const count = await admin.query('SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1', [
+      source.dataSourceId,
+    ]);
     expect(count.rows[0].n).toBe(0);
   });
 
@@ -197,43 +314,89 @@ describe('Meta Ads connector', () => {
     sb.addFault({ kind: 'new_metric', name: 'engaged_view_conversions', value: '7' });
     sb.addFault({ kind: 'removed_metric', field: 'inline_link_clicks' });
     const { ctx } = context();
-    const rows = await collect(ctx, { account: accountOf(1), reportType: 'campaign_daily', window: { start: '2026-11-01', end: '2026-11-02' } });
+    const rows = await collect(ctx, {
+      account: accountOf(1),
+      reportType: 'campaign_daily',
+      window: { start: '2026-11-01', end: '2026-11-02' },
+    });
     expect(rows.length).toBeGreaterThan(0);
-    expect(rows.every((r) => r.extraMetrics?.engaged_view_conversions === '7' && !('inline_link_clicks' in (r.extraMetrics ?? {})))).toBe(true);
+    expect(
+      rows.every(
+        (r) => r.extraMetrics?.engaged_view_conversions === '7' && !('inline_link_clicks' in (r.extraMetrics ?? {})),
+      ),
+    ).toBe(true);
     const source = await seedDataSource(t.adminUrl, { platform: 'meta_ads' });
-    await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'meta_ads' }, [rows]);
-    const stored = await admin.query(`SELECT extra_metrics->>'engaged_view_conversions' AS v FROM extracted_data WHERE data_source_id = $1 LIMIT 1`, [source.dataSourceId]);
+    await loadFacts(
+      t.db,
+      {
+        organizationId: source.organizationId,
+        projectId: source.projectId,
+        dataSourceId: source.dataSourceId,
+        platform: 'meta_ads',
+      },
+      [rows],
+    );
+    const stored = await admin.query(
+      `SELECT extra_metrics->>'engaged_view_conversions' AS v FROM extracted_data WHERE data_source_id = $1 LIMIT 1`,
+      [source.dataSourceId],
+    );
     expect(stored.rows[0].v).toBe('7');
   });
 
   it('when the same days are read again later, conversions that arrived late grow and the loader restates them', async () => {
     const source = await seedDataSource(t.adminUrl, { platform: 'meta_ads' });
-    const target = { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: 'meta_ads' };
+    const target = {
+      organizationId: source.organizationId,
+      projectId: source.projectId,
+      dataSourceId: source.dataSourceId,
+      platform: 'meta_ads',
+    };
     const window = { start: '2026-11-18', end: '2026-11-24' };
     const { ctx } = context();
     // account 2 has been read least in this file: its late conversions have the most left to grow
     await loadFacts(t.db, target, factRows(ctx, { account: accountOf(2), reportType: 'campaign_daily', window }));
-    const again = await loadFacts(t.db, target, factRows(ctx, { account: accountOf(2), reportType: 'campaign_daily', window }));
+    const again = await loadFacts(
+      t.db,
+      target,
+      factRows(ctx, { account: accountOf(2), reportType: 'campaign_daily', window }),
+    );
     expect(again.updated).toBeGreaterThan(0);
     expect(again.restatements.every((d) => d.date >= '2026-11-21')).toBe(true);
     const expected = await truth(accountOf(2).id, window);
-    const sum = await admin.query('SELECT sum(conversions)::int AS n FROM extracted_data WHERE data_source_id = $1', [source.dataSourceId]);
+    const sum = await admin.query('SELECT sum(conversions)::int AS n FROM extracted_data WHERE data_source_id = $1', [
+      source.dataSourceId,
+    ]);
     expect(sum.rows[0].n).toBe(expected.days.reduce((n: number, d: { conversions: number }) => n + d.conversions, 0));
   });
 
   it('when the connect flow runs, discover lists the accounts with currency and time zone', async () => {
     // Prepare: the dialog auto-approves the demo user and redirects with a code
-    const dialog = await fetch(`${sb.baseUrl}/v26.0/dialog/oauth?client_id=tributary-app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/oauth/callback')}&state=s1&scope=ads_read`, { redirect: 'manual' });
+    const dialog = await fetch(
+      `${sb.baseUrl}/v26.0/dialog/oauth?client_id=tributary-app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/oauth/callback')}&state=s1&scope=ads_read`,
+      { redirect: 'manual' },
+    );
     const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
     // Act
-    const credential = await connector.exchangeCode!({ code, redirectUri: 'http://127.0.0.1:3000/oauth/callback', client: { clientId: 'tributary-app', clientSecret: 'shh' }, baseUrls: { meta_graph: sb.baseUrl } });
+    const credential = await connector.exchangeCode!({
+      code,
+      redirectUri: 'http://127.0.0.1:3000/oauth/callback',
+      client: { clientId: 'tributary-app', clientSecret: 'shh' },
+      baseUrls: { meta_graph: sb.baseUrl },
+    });
     const { ctx } = context(credential);
     await connector.validate(ctx);
     const catalog = await connector.discover(ctx);
     // Assess
     expect(credential.expiresAt).toBeGreaterThan(Date.now() + 50 * 86_400_000);
-    expect(catalog.accounts.map((a) => [a.currency, a.timeZone])).toEqual(sb.world.accounts.map((a) => [a.currency, a.timezone]));
-    expect(catalog.reportTypes.map((r) => r.id)).toEqual(['account_daily', 'campaign_daily', 'adset_daily', 'ad_daily']);
+    expect(catalog.accounts.map((a) => [a.currency, a.timeZone])).toEqual(
+      sb.world.accounts.map((a) => [a.currency, a.timezone]),
+    );
+    expect(catalog.reportTypes.map((r) => r.id)).toEqual([
+      'account_daily',
+      'campaign_daily',
+      'adset_daily',
+      'ad_daily',
+    ]);
   });
 });
 
@@ -248,11 +411,23 @@ async function expectEqualsTruth(rows: FactRow[], accountId: string, window: { s
   const expected = await truth(accountId, window);
   expect(expected.days.length).toBeGreaterThan(0);
   const campaignsPerDay = new Map<string, number>();
-  for (const c of expected.campaigns as { date: string }[]) campaignsPerDay.set(c.date, (campaignsPerDay.get(c.date) ?? 0) + 1);
-  expect(daySums(rows, ['impressions', 'clicks', 'cost', 'conversions', 'revenue'])).toEqual(Object.fromEntries((expected.days as Record<string, string | number>[]).map((d) => [d.date, {
-    rows: String(campaignsPerDay.get(String(d.date))), impressions: canonicalDecimal(d.impressions!), clicks: canonicalDecimal(d.clicks!), cost: canonicalDecimal(d.spend!),
-    conversions: canonicalDecimal(d.conversions!), revenue: canonicalDecimal(d.revenue!),
-  }])));
+  for (const c of expected.campaigns as { date: string }[])
+    campaignsPerDay.set(c.date, (campaignsPerDay.get(c.date) ?? 0) + 1);
+  expect(daySums(rows, ['impressions', 'clicks', 'cost', 'conversions', 'revenue'])).toEqual(
+    Object.fromEntries(
+      (expected.days as Record<string, string | number>[]).map((d) => [
+        d.date,
+        {
+          rows: String(campaignsPerDay.get(String(d.date))),
+          impressions: canonicalDecimal(d.impressions!),
+          clicks: canonicalDecimal(d.clicks!),
+          cost: canonicalDecimal(d.spend!),
+          conversions: canonicalDecimal(d.conversions!),
+          revenue: canonicalDecimal(d.revenue!),
+        },
+      ]),
+    ),
+  );
 }
 
 /** A decimal string without trailing fractional zeros ("12.30" → "12.3", "0.00" → "0"): equal values, exactly, without floats. */

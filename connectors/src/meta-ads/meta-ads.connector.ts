@@ -40,12 +40,44 @@ export interface MetaAdsOptions {
 const LEVELS = { account_daily: 'account', campaign_daily: 'campaign', adset_daily: 'adset', ad_daily: 'ad' } as const;
 type ReportType = keyof typeof LEVELS;
 
-const METRICS = ['spend', 'impressions', 'clicks', 'reach', 'frequency', 'cpm', 'cpc', 'ctr', 'inline_link_clicks', 'actions', 'action_values'] as const;
+const METRICS = [
+  'spend',
+  'impressions',
+  'clicks',
+  'reach',
+  'frequency',
+  'cpm',
+  'cpc',
+  'ctr',
+  'inline_link_clicks',
+  'actions',
+  'action_values',
+] as const;
 const LEVEL_FIELDS: Record<ReportType, readonly string[]> = {
   account_daily: ['account_id', 'account_name', 'account_currency'],
   campaign_daily: ['account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'objective'],
-  adset_daily: ['account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'adset_id', 'adset_name', 'objective'],
-  ad_daily: ['account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'adset_id', 'adset_name', 'ad_id', 'ad_name', 'objective'],
+  adset_daily: [
+    'account_id',
+    'account_name',
+    'account_currency',
+    'campaign_id',
+    'campaign_name',
+    'adset_id',
+    'adset_name',
+    'objective',
+  ],
+  ad_daily: [
+    'account_id',
+    'account_name',
+    'account_currency',
+    'campaign_id',
+    'campaign_name',
+    'adset_id',
+    'adset_name',
+    'ad_id',
+    'ad_name',
+    'objective',
+  ],
 };
 // Lookback: Meta keeps revising attributed conversions for the length of the attribution window (7-day click
 // by default, 28 days for accounts that still use it), so the last 28 days are always read again.
@@ -77,11 +109,22 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
   });
 
   /** An insights edge page by page; the cursor resumes after the last page yielded ('done' after the last). */
-  async function* pages(ctx: Parameters<typeof call>[0], g: GraphClient, what: string, first: (after?: string) => Promise<Cursor>, after: string | undefined, cursorPrefix: string): AsyncGenerator<RawPage> {
+  async function* pages(
+    ctx: Parameters<typeof call>[0],
+    g: GraphClient,
+    what: string,
+    first: (after?: string) => Promise<Cursor>,
+    after: string | undefined,
+    cursorPrefix: string,
+  ): AsyncGenerator<RawPage> {
     let index = 0;
     for await (const cursor of requests.pages(ctx, g, what, () => first(after))) {
       const nextAfter = cursor.paging?.cursors?.after;
-      yield { body: pageBody(cursor), cursor: cursor.hasNext() && nextAfter ? `${cursorPrefix}|${nextAfter}` : 'done', index: index++ };
+      yield {
+        body: pageBody(cursor),
+        cursor: cursor.hasNext() && nextAfter ? `${cursorPrefix}|${nextAfter}` : 'done',
+        index: index++,
+      };
     }
   }
 
@@ -103,11 +146,26 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
       const g = await client(ctx);
       const { User } = await requests.sdk();
       const accounts: Catalog['accounts'] = [];
-      const edge = () => new User('me', {}, undefined, g.api).getAdAccounts(['account_id', 'name', 'currency', 'timezone_name', 'account_status'], { limit: 100 });
+      const edge = () =>
+        new User('me', {}, undefined, g.api).getAdAccounts(
+          ['account_id', 'name', 'currency', 'timezone_name', 'account_status'],
+          { limit: 100 },
+        );
       for await (const cursor of requests.pages(ctx, g, 'list ad accounts', edge)) {
         for (const a of cursor) {
-          const d = a.exportData() as { id?: string; account_id?: string; name?: string; currency?: string; timezone_name?: string };
-          accounts.push({ id: d.account_id ?? String(d.id).replace(/^act_/, ''), name: d.name ?? String(d.id), currency: d.currency ?? 'USD', timeZone: d.timezone_name ?? 'UTC' });
+          const d = a.exportData() as {
+            id?: string;
+            account_id?: string;
+            name?: string;
+            currency?: string;
+            timezone_name?: string;
+          };
+          accounts.push({
+            id: d.account_id ?? String(d.id).replace(/^act_/, ''),
+            name: d.name ?? String(d.id),
+            currency: d.currency ?? 'USD',
+            timeZone: d.timezone_name ?? 'UTC',
+          });
         }
       }
       return { accounts, reportTypes: [...REPORT_TYPES] };
@@ -116,7 +174,12 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
       const reportType = request.reportType as ReportType;
       const level = LEVELS[reportType];
-      if (!level) throw new ConnectorConfigError(`unknown Meta Ads report type ${request.reportType}`, 'meta_ads', `Meta Ads has no report "${request.reportType}".`);
+      if (!level)
+        throw new ConnectorConfigError(
+          `unknown Meta Ads report type ${request.reportType}`,
+          'meta_ads',
+          `Meta Ads has no report "${request.reportType}".`,
+        );
       if (request.resumeCursor === 'done') return;
       const [kind, runOrAfter, runAfter] = (request.resumeCursor ?? '').split('|');
       const g = await client(ctx);
@@ -124,18 +187,32 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
       const reportRun = (id: string) => newReportRun(AdReportRun, id, g);
       const account = new AdAccount(`act_${request.account.id.replace(/^act_/, '')}`, {}, undefined, g.api);
       const fields = [...LEVEL_FIELDS[reportType], ...METRICS];
-      const params = { level, time_increment: 1, time_range: { since: request.window.start, until: request.window.end }, limit: pageSize };
+      const params = {
+        level,
+        time_increment: 1,
+        time_range: { since: request.window.start, until: request.window.end },
+        limit: pageSize,
+      };
       const what = `${reportType} ${request.window.start}..${request.window.end}`;
       const days = (Date.parse(request.window.end) - Date.parse(request.window.start)) / 86_400_000 + 1;
 
       if (kind === 's' || (kind !== 'a' && days <= asyncThresholdDays)) {
-        yield* pages(ctx, g, what, (after) => account.getInsights(fields, { ...params, ...(after ? { after } : {}) }), kind === 's' ? runOrAfter : undefined, 's');
+        yield* pages(
+          ctx,
+          g,
+          what,
+          (after) => account.getInsights(fields, { ...params, ...(after ? { after } : {}) }),
+          kind === 's' ? runOrAfter : undefined,
+          's',
+        );
         return;
       }
 
       let runId = kind === 'a' ? runOrAfter! : null;
       if (!runId) {
-        const run = await call(ctx, g, `start the report run for ${what}`, () => account.getInsightsAsync(fields, params));
+        const run = await call(ctx, g, `start the report run for ${what}`, () =>
+          account.getInsightsAsync(fields, params),
+        );
         const data = run.exportData() as { report_run_id?: string; id?: string };
         runId = data.report_run_id ?? data.id ?? null;
         if (!runId) throw new TransientPlatformError(`Meta did not return a report run id for ${what}`, 'meta_ads');
@@ -144,25 +221,43 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
         await pollPlatform(connector, ctx, `the Meta report run ${id} for ${what}`, { maxPolls, delayMs }, async () => {
           // exportAllData: read() records what the server sent as the object's data, not as changes, so
           // exportData() (changes only) would never show the status
-          const status = (await call(ctx, g, `poll the report run for ${what}`, () => reportRun(id).get(['async_status', 'async_percent_completion']))).exportAllData() as {
-            async_status?: string; async_percent_completion?: number; error_message?: string; error_code?: number;
+          const status = (
+            await call(ctx, g, `poll the report run for ${what}`, () =>
+              reportRun(id).get(['async_status', 'async_percent_completion']),
+            )
+          ).exportAllData() as {
+            async_status?: string;
+            async_percent_completion?: number;
+            error_message?: string;
+            error_code?: number;
           };
           if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
             // Meta's advice for a failed async job (-2/2490547) is to run it again: transient, a new run on retry
-            throw new TransientPlatformError(`the Meta report run for ${what} ended in "${status.async_status}": ${status.error_message ?? 'no reason given'} [${status.error_code ?? '?'}]`, 'meta_ads');
+            throw new TransientPlatformError(
+              `the Meta report run for ${what} ended in "${status.async_status}": ${status.error_message ?? 'no reason given'} [${status.error_code ?? '?'}]`,
+              'meta_ads',
+            );
           }
-          return status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100 ? true : undefined;
+          return status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100
+            ? true
+            : undefined;
         });
       }
       const id: string = runId;
       const run = reportRun(id);
-      yield* pages(ctx, g, what, (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }), kind === 'a' ? runAfter : undefined, `a|${id}`);
+      yield* pages(
+        ctx,
+        g,
+        what,
+        (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }),
+        kind === 'a' ? runAfter : undefined,
+        `a|${id}`,
+      );
     },
 
     normalize(page: RawPage, meta: RecordMeta): FactRow[] {
       return normalizeInsightsPage(page.body, meta, { conversionActionType });
     },
-
   };
   return connector;
 }

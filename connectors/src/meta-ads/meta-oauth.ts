@@ -5,7 +5,15 @@
 import { z } from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import { ConnectorAuthError, type OAuth2Spec, type OAuthClientConfig } from '../contract';
-import { META_DIALOG_DEFAULT_URL, META_GRAPH_API_VERSION, META_GRAPH_DEFAULT_URL, classifyGraphError, dialogBaseUrl, graphBaseUrl, type GraphErrorBody } from './graph-client';
+import {
+  META_DIALOG_DEFAULT_URL,
+  META_GRAPH_API_VERSION,
+  META_GRAPH_DEFAULT_URL,
+  classifyGraphError,
+  dialogBaseUrl,
+  graphBaseUrl,
+  type GraphErrorBody,
+} from './graph-client';
 
 export const MetaCredentialSchema = z.object({
   accessToken: z.string().min(1).meta({ secret: true }),
@@ -40,7 +48,13 @@ export function metaOAuthUrls(baseUrls: Readonly<Record<string, string>>): { aut
   };
 }
 
-export function metaAuthorizeUrl(args: { baseUrls: Readonly<Record<string, string>>; clientId: string; redirectUri: string; state: string; scopes: readonly string[] }): string {
+export function metaAuthorizeUrl(args: {
+  baseUrls: Readonly<Record<string, string>>;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  scopes: readonly string[];
+}): string {
   const url = new URL(metaOAuthUrls(args.baseUrls).authorizeUrl);
   url.searchParams.set('client_id', args.clientId);
   url.searchParams.set('redirect_uri', args.redirectUri);
@@ -56,7 +70,13 @@ interface TokenAnswer {
   expires_in?: number;
 }
 
-async function tokenCall(platform: Platform, tokenUrl: string, params: Record<string, string>, what: string, now: () => number): Promise<{ accessToken: string; expiresAt?: number }> {
+async function tokenCall(
+  platform: Platform,
+  tokenUrl: string,
+  params: Record<string, string>,
+  what: string,
+  now: () => number,
+): Promise<{ accessToken: string; expiresAt?: number }> {
   const url = new URL(tokenUrl);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   let res: Response;
@@ -75,9 +95,22 @@ async function tokenCall(platform: Platform, tokenUrl: string, params: Record<st
   const answer = body as (TokenAnswer & { error?: GraphErrorBody }) | null;
   if (!res.ok || !answer || typeof answer.access_token !== 'string') {
     // shaped as the SDK's FacebookRequestError so one classifier reads both
-    throw classifyGraphError(platform, { name: 'FacebookRequestError', status: res.status, response: answer?.error ?? { message: `HTTP ${res.status}` }, headers: Object.fromEntries(res.headers), message: answer?.error?.message ?? `HTTP ${res.status}` }, what);
+    throw classifyGraphError(
+      platform,
+      {
+        name: 'FacebookRequestError',
+        status: res.status,
+        response: answer?.error ?? { message: `HTTP ${res.status}` },
+        headers: Object.fromEntries(res.headers),
+        message: answer?.error?.message ?? `HTTP ${res.status}`,
+      },
+      what,
+    );
   }
-  return { accessToken: answer.access_token, ...(answer.expires_in ? { expiresAt: now() + answer.expires_in * 1000 } : {}) };
+  return {
+    accessToken: answer.access_token,
+    ...(answer.expires_in ? { expiresAt: now() + answer.expires_in * 1000 } : {}),
+  };
 }
 
 /** Authorization code → short-lived token → long-lived token. */
@@ -88,8 +121,20 @@ export async function exchangeMetaCode(
 ): Promise<MetaCredential> {
   const { tokenUrl } = metaOAuthUrls(args.baseUrls);
   const app = { client_id: args.client.clientId, client_secret: args.client.clientSecret };
-  const short = await tokenCall(platform, tokenUrl, { ...app, redirect_uri: args.redirectUri, code: args.code }, 'exchange the authorization code', now);
-  const long = await tokenCall(platform, tokenUrl, { ...app, grant_type: 'fb_exchange_token', fb_exchange_token: short.accessToken }, 'exchange for a long-lived token', now);
+  const short = await tokenCall(
+    platform,
+    tokenUrl,
+    { ...app, redirect_uri: args.redirectUri, code: args.code },
+    'exchange the authorization code',
+    now,
+  );
+  const long = await tokenCall(
+    platform,
+    tokenUrl,
+    { ...app, grant_type: 'fb_exchange_token', fb_exchange_token: short.accessToken },
+    'exchange for a long-lived token',
+    now,
+  );
   // the app's secret stays in deployment config (ConnectorContext.oauthClient): the tenant's secret holds the token
   return { accessToken: long.accessToken, ...(long.expiresAt ? { expiresAt: long.expiresAt } : {}) };
 }
@@ -103,19 +148,27 @@ export async function refreshMetaToken(
   deploymentApp?: OAuthClientConfig,
 ): Promise<MetaCredential> {
   // a credential naming its own app refreshes through it; otherwise through the deployment's app
-  const app = credential.appId && credential.appSecret ? { clientId: credential.appId, clientSecret: credential.appSecret } : deploymentApp;
+  const app =
+    credential.appId && credential.appSecret
+      ? { clientId: credential.appId, clientSecret: credential.appSecret }
+      : deploymentApp;
   if (!app) {
     throw new ConnectorAuthError(
       'the Meta token cannot be refreshed: the credential does not name the app that issued it',
       platform,
-      'Meta no longer accepts Tributary\'s access and this credential cannot renew itself. Reconnect it (Credentials → Reconnect).',
+      "Meta no longer accepts Tributary's access and this credential cannot renew itself. Reconnect it (Credentials → Reconnect).",
     );
   }
   const { tokenUrl } = metaOAuthUrls(baseUrls);
   const next = await tokenCall(
     platform,
     tokenUrl,
-    { client_id: app.clientId, client_secret: app.clientSecret, grant_type: 'fb_exchange_token', fb_exchange_token: credential.accessToken },
+    {
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      grant_type: 'fb_exchange_token',
+      fb_exchange_token: credential.accessToken,
+    },
     'refresh the long-lived token',
     now,
   );

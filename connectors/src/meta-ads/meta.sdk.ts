@@ -15,11 +15,19 @@ function installGraphSeam(): void {
   if (seamInstalled) return;
   for (const key of ['GRAPH', 'VERSION'] as const) {
     if (!Object.getOwnPropertyDescriptor(FacebookAdsApi, key)?.configurable) {
-      throw new Error(`facebook-nodejs-business-sdk no longer lets FacebookAdsApi.${key} be redefined; the Meta client seam needs review`);
+      throw new Error(
+        `facebook-nodejs-business-sdk no longer lets FacebookAdsApi.${key} be redefined; the Meta client seam needs review`,
+      );
     }
   }
-  Object.defineProperty(FacebookAdsApi, 'GRAPH', { get: () => graphRoute.getStore()?.baseUrl ?? META_GRAPH_DEFAULT_URL, configurable: true });
-  Object.defineProperty(FacebookAdsApi, 'VERSION', { get: () => graphRoute.getStore()?.version ?? META_GRAPH_API_VERSION, configurable: true });
+  Object.defineProperty(FacebookAdsApi, 'GRAPH', {
+    get: () => graphRoute.getStore()?.baseUrl ?? META_GRAPH_DEFAULT_URL,
+    configurable: true,
+  });
+  Object.defineProperty(FacebookAdsApi, 'VERSION', {
+    get: () => graphRoute.getStore()?.version ?? META_GRAPH_API_VERSION,
+    configurable: true,
+  });
   seamInstalled = true;
 }
 
@@ -47,10 +55,19 @@ export class GraphClient {
     let timer: NodeJS.Timeout | undefined;
     // The SDK gives axios no timeout; a connection the platform never answers would hold the worker forever.
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`${what}: no answer within ${this.callTimeoutMs} ms`), { name: 'TimeoutError' })), this.callTimeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(new Error(`${what}: no answer within ${this.callTimeoutMs} ms`), { name: 'TimeoutError' }),
+          ),
+        this.callTimeoutMs,
+      );
     });
     try {
-      return await Promise.race([graphRoute.run({ baseUrl: this.baseUrl, version: this.version }, () => fn(this.api)), deadline]);
+      return await Promise.race([
+        graphRoute.run({ baseUrl: this.baseUrl, version: this.version }, () => fn(this.api)),
+        deadline,
+      ]);
     } catch (err) {
       throw classifyGraphError(this.platform, err, what);
     } finally {
@@ -58,4 +75,3 @@ export class GraphClient {
     }
   }
 }
-

@@ -15,8 +15,17 @@ describe('normalizeInsightsPage', () => {
   it('when a campaign row has purchases, it maps spend, counts and the purchase action to the core columns, as exact strings', () => {
     const [row] = normalizeInsightsPage(page, meta, { conversionActionType: 'purchase' });
     expect(row).toMatchObject({
-      dataType: 'campaign_daily', date: '2026-01-01', accountId: '1234567890', campaignId: '120200000000000001', campaignName: 'Prospecting',
-      impressions: '48210', clicks: '913', cost: '152.37', conversions: '12', revenue: '1432.50', currency: 'EUR',
+      dataType: 'campaign_daily',
+      date: '2026-01-01',
+      accountId: '1234567890',
+      campaignId: '120200000000000001',
+      campaignName: 'Prospecting',
+      impressions: '48210',
+      clicks: '913',
+      cost: '152.37',
+      conversions: '12',
+      revenue: '1432.50',
+      currency: 'EUR',
     });
   });
 
@@ -33,8 +42,13 @@ describe('normalizeInsightsPage', () => {
   it('when a row carries other metrics and actions, it keeps every one of them in extraMetrics', () => {
     const [row] = normalizeInsightsPage(page, meta, { conversionActionType: 'purchase' });
     expect(row!.extraMetrics).toEqual({
-      objective: 'OUTCOME_SALES', reach: '40112', frequency: '1.201884', cpm: '3.160548', ctr: '1.893798',
-      actions: { link_click: '701', purchase: '12', omni_purchase: '13' }, action_values: { purchase: '1432.50', omni_purchase: '1501.10' },
+      objective: 'OUTCOME_SALES',
+      reach: '40112',
+      frequency: '1.201884',
+      cpm: '3.160548',
+      ctr: '1.893798',
+      actions: { link_click: '701', purchase: '12', omni_purchase: '13' },
+      action_values: { purchase: '1432.50', omni_purchase: '1501.10' },
     });
   });
 
@@ -46,7 +60,11 @@ describe('normalizeInsightsPage', () => {
   });
 
   it('when the page is not a Graph answer, it throws a fatal error instead of returning half of it', () => {
-    expect(() => normalizeInsightsPage('{"data":[{"campaign_id"', meta, { conversionActionType: 'purchase' })).toThrow(FatalConnectorError);
-    expect(() => normalizeInsightsPage({ data: [{ spend: '1.00' }] }, meta, { conversionActionType: 'purchase' })).toThrow(FatalConnectorError);
+    expect(() => normalizeInsightsPage('{"data":[{"campaign_id"', meta, { conversionActionType: 'purchase' })).toThrow(
+      FatalConnectorError,
+    );
+    expect(() =>
+      normalizeInsightsPage({ data: [{ spend: '1.00' }] }, meta, { conversionActionType: 'purchase' }),
+    ).toThrow(FatalConnectorError);
   });
 });

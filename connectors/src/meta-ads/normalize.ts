@@ -16,8 +16,22 @@ export interface NormalizeOptions {
 
 /** Fields that become columns of the fact row rather than extras. */
 const CORE_FIELDS = new Set([
-  'date_start', 'date_stop', 'account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'adset_id', 'adset_name', 'ad_id', 'ad_name',
-  'impressions', 'clicks', 'spend', 'actions', 'action_values',
+  'date_start',
+  'date_stop',
+  'account_id',
+  'account_name',
+  'account_currency',
+  'campaign_id',
+  'campaign_name',
+  'adset_id',
+  'adset_name',
+  'ad_id',
+  'ad_name',
+  'impressions',
+  'clicks',
+  'spend',
+  'actions',
+  'action_values',
 ]);
 
 interface ActionStat {
@@ -27,19 +41,39 @@ interface ActionStat {
 
 export function normalizeInsightsPage(body: unknown, meta: RecordMeta, options: NormalizeOptions): FactRow[] {
   const data = (body as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) throw new FatalConnectorError('Meta Ads insights page has no data array', 'meta_ads', 'Meta Ads returned a report page Tributary cannot read.');
+  if (!Array.isArray(data))
+    throw new FatalConnectorError(
+      'Meta Ads insights page has no data array',
+      'meta_ads',
+      'Meta Ads returned a report page Tributary cannot read.',
+    );
   const rows: FactRow[] = [];
   const shapes = new RecordShapes();
   for (const item of data) {
-    if (typeof item !== 'object' || item === null) throw new FatalConnectorError('Meta Ads insights row is not an object', 'meta_ads', 'Meta Ads returned a report page Tributary cannot read.');
+    if (typeof item !== 'object' || item === null)
+      throw new FatalConnectorError(
+        'Meta Ads insights row is not an object',
+        'meta_ads',
+        'Meta Ads returned a report page Tributary cannot read.',
+      );
     rows.push(normalizeInsightsRow(item as Record<string, unknown>, meta, options, shapes));
   }
   return rows;
 }
 
-export function normalizeInsightsRow(row: Record<string, unknown>, meta: RecordMeta, options: NormalizeOptions, shapes = new RecordShapes()): FactRow {
+export function normalizeInsightsRow(
+  row: Record<string, unknown>,
+  meta: RecordMeta,
+  options: NormalizeOptions,
+  shapes = new RecordShapes(),
+): FactRow {
   const date = str(row.date_start);
-  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new FatalConnectorError(`Meta Ads insights row without a day (date_start=${String(row.date_start)})`, 'meta_ads', 'Meta Ads returned a report row without a date.');
+  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date))
+    throw new FatalConnectorError(
+      `Meta Ads insights row without a day (date_start=${String(row.date_start)})`,
+      'meta_ads',
+      'Meta Ads returned a report row without a date.',
+    );
   const actions = actionMap(row.actions);
   const actionValues = actionMap(row.action_values);
   // every other field, in the row's order, then the two action maps: built through the page's record shape

@@ -18,17 +18,29 @@ import { FatalConnectorError, type RawPage, type RecordMeta } from '../contract'
 import { RecordShapes } from '../runtime/record-shape';
 import { dayIn, localToEpoch } from './zone-time';
 
-export type McNetwork = 'instagram' | 'facebook' | 'tiktok' | 'linkedin' | 'youtube' | 'pinterest' | 'threads' | 'bluesky';
+export type McNetwork =
+  'instagram' | 'facebook' | 'tiktok' | 'linkedin' | 'youtube' | 'pinterest' | 'threads' | 'bluesky';
 export type McAdNetwork = 'facebookads' | 'googleads' | 'tiktokads';
 
 /** The ad networks whose spend a native connector also loads: counted once, through the native source. */
-export const NATIVE_PLATFORM: Record<McAdNetwork, 'meta_ads' | 'google_ads' | null> = { facebookads: 'meta_ads', googleads: 'google_ads', tiktokads: null };
+export const NATIVE_PLATFORM: Record<McAdNetwork, 'meta_ads' | 'google_ads' | null> = {
+  facebookads: 'meta_ads',
+  googleads: 'google_ads',
+  tiktokads: null,
+};
 /** The same for organic networks: Metricool's Instagram account and posts are what the Instagram connector loads. */
 export const NATIVE_SOCIAL_PLATFORM: Partial<Record<McNetwork, 'instagram'>> = { instagram: 'instagram' };
 
 /** Which field of a post carries its id, per network (Metricool's answers differ). */
 export const POST_ID_FIELDS: Record<McNetwork, string> = {
-  instagram: 'postId', facebook: 'postId', tiktok: 'videoId', linkedin: 'postId', youtube: 'videoId', pinterest: 'pinId', threads: 'postId', bluesky: 'uri',
+  instagram: 'postId',
+  facebook: 'postId',
+  tiktok: 'videoId',
+  linkedin: 'postId',
+  youtube: 'videoId',
+  pinterest: 'pinId',
+  threads: 'postId',
+  bluesky: 'uri',
 };
 
 export interface McTimeline {
@@ -53,17 +65,35 @@ export interface McCampaignItem {
 
 export type MetricoolPage =
   | { kind: 'account_timeline'; network: McNetwork; responses: Record<string, McResponse<McTimeline>> }
-  | { kind: 'posts'; network: McNetwork; /** posts, or Instagram's and Facebook's reels or stories */ collection?: string; response: McResponse<McPostItem> }
+  | {
+      kind: 'posts';
+      network: McNetwork;
+      /** posts, or Instagram's and Facebook's reels or stories */ collection?: string;
+      response: McResponse<McPostItem>;
+    }
   | { kind: 'ad_campaign'; network: McAdNetwork; campaign: McCampaignItem; response: McResponse<McTimeline> };
 
-const unreadable = (why: string) => new FatalConnectorError(`Metricool page unreadable: ${why}`, 'metricool', `Metricool returned data Tributary cannot read (${why}); the window will be extracted again on the next run.`);
+const unreadable = (why: string) =>
+  new FatalConnectorError(
+    `Metricool page unreadable: ${why}`,
+    'metricool',
+    `Metricool returned data Tributary cannot read (${why}); the window will be extracted again on the next run.`,
+  );
 
 /** Metricool's metric names as our extras name them: YouTube's subscribers are followers too. */
-const TIMELINE_COLUMN: Record<string, string> = { subscribers: 'followers', views: 'impressions', impressions: 'impressions' };
+const TIMELINE_COLUMN: Record<string, string> = {
+  subscribers: 'followers',
+  views: 'impressions',
+  impressions: 'impressions',
+};
 /** post fields that describe the post rather than count something */
 const POST_TEXT_FIELDS = new Set(['type', 'publishedAt', 'url', 'text', 'content', 'picture', 'thumbnail', 'title']);
 const AD_CORE: Record<string, 'cost' | 'impressions' | 'clicks' | 'conversions' | 'revenue'> = {
-  spent: 'cost', impressions: 'impressions', clicks: 'clicks', conversions: 'conversions', conversionValue: 'revenue',
+  spent: 'cost',
+  impressions: 'impressions',
+  clicks: 'clicks',
+  conversions: 'conversions',
+  conversionValue: 'revenue',
 };
 
 export function normalizeMetricoolPage(page: RawPage, meta: RecordMeta): FactRow[] {
@@ -89,7 +119,13 @@ function decimal(v: unknown): string | null {
 }
 
 function dayOf(dateTime: unknown): string {
-  if (typeof dateTime !== 'string' || dateTime.length < 10 || dateTime.charCodeAt(4) !== 45 || dateTime.charCodeAt(7) !== 45) throw unreadable(`a date-time ${String(dateTime)}`);
+  if (
+    typeof dateTime !== 'string' ||
+    dateTime.length < 10 ||
+    dateTime.charCodeAt(4) !== 45 ||
+    dateTime.charCodeAt(7) !== 45
+  )
+    throw unreadable(`a date-time ${String(dateTime)}`);
   return dateTime.slice(0, 10);
 }
 
@@ -181,7 +217,10 @@ function postRows(page: Extract<MetricoolPage, { kind: 'posts' }>, meta: RecordM
     const published = item.publishedAt;
     const local = published?.dateTime;
     // the brand's zone: the day is the date part; another zone (TikTok's UTC): converted
-    const date = !published?.timezone || published.timezone === zone ? dayOf(local) : dayIn(zone, localToEpoch(published.timezone, `${dayOf(local)}${local!.slice(10, 19)}`));
+    const date =
+      !published?.timezone || published.timezone === zone
+        ? dayOf(local)
+        : dayIn(zone, localToEpoch(published.timezone, `${dayOf(local)}${local!.slice(10, 19)}`));
     const fields = layout.extraFields;
     const values = new Array<string | null | undefined>(fields.length);
     for (let f = 0; f < fields.length; f++) values[f] = decimal(item[fields[f]!]) ?? undefined;
@@ -190,7 +229,12 @@ function postRows(page: Extract<MetricoolPage, { kind: 'posts' }>, meta: RecordM
       date,
       accountId: meta.account.id,
       accountName: meta.account.name,
-      extraDimensions: { network: page.network, native_platform: nativePlatform, post_id: String(id), post_type: typeof item.type === 'string' ? item.type : null },
+      extraDimensions: {
+        network: page.network,
+        native_platform: nativePlatform,
+        post_id: String(id),
+        post_type: typeof item.type === 'string' ? item.type : null,
+      },
       impressions: layout.impressionsField ? decimal(item[layout.impressionsField]) : null,
       extraMetrics: layout.build(values),
     };
@@ -200,9 +244,14 @@ function postRows(page: Extract<MetricoolPage, { kind: 'posts' }>, meta: RecordM
 
 function campaignRows(page: Extract<MetricoolPage, { kind: 'ad_campaign' }>, meta: RecordMeta): FactRow[] {
   const campaign = page.campaign;
-  if (!campaign || (typeof campaign.providerCampaignId !== 'string' && typeof campaign.providerCampaignId !== 'number')) throw unreadable('a campaign without providerCampaignId');
-  if (!(page.network in NATIVE_PLATFORM)) throw unreadable(`campaigns of an unknown ad network ${String(page.network)}`);
-  const currency = typeof campaign.currency === 'string' && /^[A-Z]{3}$/.test(campaign.currency) ? campaign.currency : meta.account.currency;
+  if (!campaign || (typeof campaign.providerCampaignId !== 'string' && typeof campaign.providerCampaignId !== 'number'))
+    throw unreadable('a campaign without providerCampaignId');
+  if (!(page.network in NATIVE_PLATFORM))
+    throw unreadable(`campaigns of an unknown ad network ${String(page.network)}`);
+  const currency =
+    typeof campaign.currency === 'string' && /^[A-Z]{3}$/.test(campaign.currency)
+      ? campaign.currency
+      : meta.account.currency;
   const byDay = new Map<string, FactRow>();
   const extraNames: string[] = [];
   const extraByDay = new Map<string, (string | null)[]>();
@@ -210,7 +259,9 @@ function campaignRows(page: Extract<MetricoolPage, { kind: 'ad_campaign' }>, met
     if (!Array.isArray(series.values)) throw unreadable(`campaign timeline ${series.metric} without values`);
     const core = AD_CORE[series.metric];
     let extraAt = -1;
-    if (!core) extraAt = extraNames.indexOf(series.metric) >= 0 ? extraNames.indexOf(series.metric) : extraNames.push(series.metric) - 1;
+    if (!core)
+      extraAt =
+        extraNames.indexOf(series.metric) >= 0 ? extraNames.indexOf(series.metric) : extraNames.push(series.metric) - 1;
     for (const v of series.values) {
       const value = decimal(v.value);
       if (value === null) continue;
@@ -249,7 +300,8 @@ function campaignRows(page: Extract<MetricoolPage, { kind: 'ad_campaign' }>, met
     if (extras) {
       const keys: string[] = [];
       const values: (string | null)[] = [];
-      for (let i = 0; i < extraNames.length; i++) if (extras[i] !== undefined) (keys.push(extraNames[i]!), values.push(extras[i]!));
+      for (let i = 0; i < extraNames.length; i++)
+        if (extras[i] !== undefined) (keys.push(extraNames[i]!), values.push(extras[i]!));
       row.extraMetrics = shapes.builderFor(keys)(values);
     }
     return row;

@@ -25,7 +25,15 @@ import {
 } from '../contract';
 import { callPlatform } from '../runtime/call';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
-import { normalizeMetricoolPage, type McAdNetwork, type McCampaignItem, type McNetwork, type McResponse, type McTimeline, type MetricoolPage } from './metricool-normalize';
+import {
+  normalizeMetricoolPage,
+  type McAdNetwork,
+  type McCampaignItem,
+  type McNetwork,
+  type McResponse,
+  type McTimeline,
+  type MetricoolPage,
+} from './metricool-normalize';
 import { withOffset } from './zone-time';
 
 const PLATFORM: Platform = 'metricool';
@@ -39,18 +47,43 @@ const BRAND_LIST_TTL_MS = 5 * 60_000;
 
 export const MetricoolCredentialSchema = z.object({
   /** Settings → API in Metricool (Advanced plan or above); static until regenerated */
-  api_token: z.string().min(16).max(200).meta({ title: 'API token', description: 'In Metricool: Settings → API (Advanced plan or above)', secret: true }),
+  api_token: z
+    .string()
+    .min(16)
+    .max(200)
+    .meta({ title: 'API token', description: 'In Metricool: Settings → API (Advanced plan or above)', secret: true }),
   /** the Metricool account's numeric user id, shown beside the token */
-  user_id: z.string().regex(/^\d{1,20}$/, 'a Metricool user id is a number').meta({ title: 'User id', description: 'The number shown beside the API token in Settings → API' }),
+  user_id: z
+    .string()
+    .regex(/^\d{1,20}$/, 'a Metricool user id is a number')
+    .meta({ title: 'User id', description: 'The number shown beside the API token in Settings → API' }),
 });
 export type MetricoolCredential = z.infer<typeof MetricoolCredentialSchema>;
 
-const NETWORKS: readonly McNetwork[] = ['instagram', 'facebook', 'tiktok', 'linkedin', 'youtube', 'pinterest', 'threads', 'bluesky'];
+const NETWORKS: readonly McNetwork[] = [
+  'instagram',
+  'facebook',
+  'tiktok',
+  'linkedin',
+  'youtube',
+  'pinterest',
+  'threads',
+  'bluesky',
+];
 const AD_NETWORKS: readonly McAdNetwork[] = ['facebookads', 'googleads', 'tiktokads'];
 /** The brand object's field for each network: the settings endpoint does not use the analytics paths' names. */
 const BRAND_FIELDS: Record<McNetwork | McAdNetwork, string> = {
-  instagram: 'instagram', facebook: 'facebook', tiktok: 'tiktok', linkedin: 'linkedinCompany', youtube: 'youtube',
-  pinterest: 'pinterest', threads: 'threads', bluesky: 'bluesky', facebookads: 'facebookAds', googleads: 'adwords', tiktokads: 'tiktokads',
+  instagram: 'instagram',
+  facebook: 'facebook',
+  tiktok: 'tiktok',
+  linkedin: 'linkedinCompany',
+  youtube: 'youtube',
+  pinterest: 'pinterest',
+  threads: 'threads',
+  bluesky: 'bluesky',
+  facebookads: 'facebookAds',
+  googleads: 'adwords',
+  tiktokads: 'tiktokads',
 };
 /** Account metrics per network as Metricool names them: views where the network counts views, else impressions. */
 export const TIMELINE_METRICS: Record<McNetwork, readonly string[]> = {
@@ -66,12 +99,25 @@ export const TIMELINE_METRICS: Record<McNetwork, readonly string[]> = {
 
 /** Reels and stories are not among Instagram's and Facebook's posts: Metricool serves them on paths of their own. */
 export const POST_COLLECTIONS: Record<McNetwork, readonly ('posts' | 'reels' | 'stories')[]> = {
-  instagram: ['posts', 'reels', 'stories'], facebook: ['posts', 'reels', 'stories'], tiktok: ['posts'], linkedin: ['posts'], youtube: ['posts'], pinterest: ['posts'], threads: ['posts'], bluesky: ['posts'],
+  instagram: ['posts', 'reels', 'stories'],
+  facebook: ['posts', 'reels', 'stories'],
+  tiktok: ['posts'],
+  linkedin: ['posts'],
+  youtube: ['posts'],
+  pinterest: ['posts'],
+  threads: ['posts'],
+  bluesky: ['posts'],
 };
 
 export const METRICOOL_REPORT_TYPES: readonly ReportTypeInfo[] = [
   // the last two days' reach, views and engagement are still being counted
-  { id: 'account_timeline_daily', name: 'Account timelines by day and network', dimensions: ['date', 'network', 'native_platform'], metrics: ['impressions', 'followers', 'reach', 'engagement'], lookbackDays: 3 },
+  {
+    id: 'account_timeline_daily',
+    name: 'Account timelines by day and network',
+    dimensions: ['date', 'network', 'native_platform'],
+    metrics: ['impressions', 'followers', 'reach', 'engagement'],
+    lookbackDays: 3,
+  },
   // a post's lifetime numbers keep growing for about two weeks after it is published
   {
     id: 'posts_daily',
@@ -125,14 +171,30 @@ export function classifyMetricoolError(err: unknown, nowMs: number): ConnectorEr
   if (err instanceof MetricoolHttpError) {
     const message = err.platformMessage;
     if (err.status === 401) {
-      return new ConnectorAuthError(`Metricool rejected the API token: ${message}`, PLATFORM, `Metricool refused the API token (${message}). Copy a current API token and your user id from Metricool (Settings → API) into this credential.`, { cause: err });
+      return new ConnectorAuthError(
+        `Metricool rejected the API token: ${message}`,
+        PLATFORM,
+        `Metricool refused the API token (${message}). Copy a current API token and your user id from Metricool (Settings → API) into this credential.`,
+        { cause: err },
+      );
     }
-    if (err.status === 429) return classifyFailure(PLATFORM, { status: 429, message, retryAfterMs: parseRetryAfter(err.retryAfter, nowMs) ?? RATE_LIMIT_WAIT_MS, cause: err });
+    if (err.status === 429)
+      return classifyFailure(PLATFORM, {
+        status: 429,
+        message,
+        retryAfterMs: parseRetryAfter(err.retryAfter, nowMs) ?? RATE_LIMIT_WAIT_MS,
+        cause: err,
+      });
     return classifyFailure(PLATFORM, { status: err.status, message, cause: err });
   }
-  if (err instanceof MetricoolMalformedError || err instanceof SyntaxError) return classifyFailure(PLATFORM, { message: `a malformed answer: ${err.message}`, kind: 'fatal', cause: err });
+  if (err instanceof MetricoolMalformedError || err instanceof SyntaxError)
+    return classifyFailure(PLATFORM, { message: `a malformed answer: ${err.message}`, kind: 'fatal', cause: err });
   if (isNetworkError(err)) return classifyFailure(PLATFORM, { message: (err as Error).message, cause: err });
-  return classifyFailure(PLATFORM, { message: err instanceof Error ? err.message : String(err), kind: 'fatal', cause: err });
+  return classifyFailure(PLATFORM, {
+    message: err instanceof Error ? err.message : String(err),
+    kind: 'fatal',
+    cause: err,
+  });
 }
 
 interface McBrand {
@@ -151,20 +213,30 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
   const callTimeoutMs = options.callTimeoutMs ?? 60_000;
 
   /** One budgeted GET of /api/v2/<path>: classified by the runtime, never retried here. */
-  async function get<T>(ctx: ConnectorContext<MetricoolCredential>, what: string, path: string, query: Record<string, string>): Promise<McResponse<T>> {
+  async function get<T>(
+    ctx: ConnectorContext<MetricoolCredential>,
+    what: string,
+    path: string,
+    query: Record<string, string>,
+  ): Promise<McResponse<T>> {
     return callPlatform(connector, ctx, what, async () => {
       const base = (ctx.baseUrls.metricool ?? METRICOOL_DEFAULT_BASE_URL).replace(/\/+$/, '');
       const url = `${base}/api/${METRICOOL_API_VERSION}${path}?${new URLSearchParams({ ...query, userId: ctx.credential.user_id })}`;
       const timeout = AbortSignal.timeout(callTimeoutMs);
       const res = await fetch(url, {
         // Content-Type is required by Metricool even on a GET
-        headers: { 'X-Mc-Auth': ctx.credential.api_token, 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: {
+          'X-Mc-Auth': ctx.credential.api_token,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
         signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
       });
       const text = await res.text();
       if (!res.ok) throw new MetricoolHttpError(res.status, text.slice(0, 2000), res.headers.get('retry-after'));
       const body = JSON.parse(text) as { data?: unknown };
-      if (!body || typeof body !== 'object' || !Array.isArray(body.data)) throw new MetricoolMalformedError(`${what} did not answer {"data":[…]}`);
+      if (!body || typeof body !== 'object' || !Array.isArray(body.data))
+        throw new MetricoolMalformedError(`${what} did not answer {"data":[…]}`);
       return body as McResponse<T>;
     });
   }
@@ -174,7 +246,9 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
   // one settings call a run instead of one per report. validate and discover always ask Metricool.
   const brandCache = new Map<string, { atMs: number; brands: McBrand[] }>();
   const cacheKey = (ctx: ConnectorContext<MetricoolCredential>) =>
-    createHash('sha256').update(`${ctx.baseUrls.metricool ?? ''}|${ctx.credential.user_id}|${ctx.credential.api_token}`).digest('base64url');
+    createHash('sha256')
+      .update(`${ctx.baseUrls.metricool ?? ''}|${ctx.credential.user_id}|${ctx.credential.api_token}`)
+      .digest('base64url');
   const brands = async (ctx: ConnectorContext<MetricoolCredential>) => {
     const list = (await get<McBrand>(ctx, 'list brands', '/settings/brands', {})).data;
     if (brandCache.size >= 1_000) brandCache.clear(); // a bound, not a policy
@@ -194,12 +268,19 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
     platform: PLATFORM,
     displayName: 'Metricool',
     // Metricool's paths carry v2 and it has announced no end for it (help.metricool.com, app.metricool.com/api/swagger.json: v2.0.0)
-    apiVersion: { version: METRICOOL_API_VERSION, sunset: null, source: 'no end announced by Metricool (swagger 2.0.0; the legacy /stats API is the deprecated one)' },
+    apiVersion: {
+      version: METRICOOL_API_VERSION,
+      sunset: null,
+      source: 'no end announced by Metricool (swagger 2.0.0; the legacy /stats API is the deprecated one)',
+    },
     auth: { kind: 'api_key', fields: ['api_token', 'user_id'] },
     credentialSchema: MetricoolCredentialSchema,
     // Metricool publishes no rate limit and no rate-limit headers: a conservative budget of our own, per
     // credential (a 90-day backfill of a brand with every network is ~60 calls), and backoff on 429 and 5xx.
-    rateLimits: [{ limit: 2, intervalMs: 1_000 }, { limit: 1_800, intervalMs: 3_600_000 }],
+    rateLimits: [
+      { limit: 2, intervalMs: 1_000 },
+      { limit: 1_800, intervalMs: 3_600_000 },
+    ],
     reportTypes: METRICOOL_REPORT_TYPES,
     maxConcurrency: 2,
     // a date window returns everything at once: a quarter per window keeps a 90-day backfill to one set of calls
@@ -227,7 +308,12 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
     async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
       const { account, window } = request;
       const brand = (await knownBrands(ctx)).find((b) => String(b.id) === account.id);
-      if (!brand) throw new PermissionDeniedError(`brand ${account.id} is not among the Metricool user's brands`, PLATFORM, `The Metricool login no longer sees the brand ${account.name}. Share the brand with this user in Metricool, or pick another brand.`);
+      if (!brand)
+        throw new PermissionDeniedError(
+          `brand ${account.id} is not among the Metricool user's brands`,
+          PLATFORM,
+          `The Metricool login no longer sees the brand ${account.name}. Share the brand with this user in Metricool, or pick another brand.`,
+        );
       const zone = brand.timezone ?? account.timeZone;
       const blogId = String(brand.id);
       // posts and campaigns take local times; timelines take them with the brand's offset and its zone
@@ -247,7 +333,12 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
           const network = networks[s]!;
           const responses: Record<string, McResponse<McTimeline>> = {};
           for (const metric of TIMELINE_METRICS[network]) {
-            responses[metric] = await get<McTimeline>(ctx, `${network} ${metric} ${window.start}..${window.end}`, '/analytics/timelines', { ...span, network, subject: 'account', metric, blogId });
+            responses[metric] = await get<McTimeline>(
+              ctx,
+              `${network} ${metric} ${window.start}..${window.end}`,
+              '/analytics/timelines',
+              { ...span, network, subject: 'account', metric, blogId },
+            );
           }
           const body: MetricoolPage = { kind: 'account_timeline', network, responses };
           yield { body, cursor: `${s + 1}.0`, index: index++ };
@@ -255,10 +346,17 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
         return;
       }
       if (request.reportType === 'posts_daily') {
-        const steps = NETWORKS.filter((n) => connected(brand, n)).flatMap((network) => POST_COLLECTIONS[network].map((collection) => ({ network, collection })));
+        const steps = NETWORKS.filter((n) => connected(brand, n)).flatMap((network) =>
+          POST_COLLECTIONS[network].map((collection) => ({ network, collection })),
+        );
         for (let s = step0; s < steps.length; s++) {
           const { network, collection } = steps[s]!;
-          const response = await get<Record<string, unknown>>(ctx, `${network} ${collection} ${window.start}..${window.end}`, `/analytics/${collection}/${network}`, { ...local, blogId });
+          const response = await get<Record<string, unknown>>(
+            ctx,
+            `${network} ${collection} ${window.start}..${window.end}`,
+            `/analytics/${collection}/${network}`,
+            { ...local, blogId },
+          );
           const body: MetricoolPage = { kind: 'posts', network, collection, response };
           yield { body, cursor: `${s + 1}.0`, index: index++ };
         }
@@ -268,7 +366,12 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
         const networks = AD_NETWORKS.filter((n) => connected(brand, n));
         for (let s = step0; s < networks.length; s++) {
           const network = networks[s]!;
-          const list = await get<McCampaignItem>(ctx, `${network} campaigns ${window.start}..${window.end}`, `/analytics/campaigns/${network}`, { ...local, blogId });
+          const list = await get<McCampaignItem>(
+            ctx,
+            `${network} campaigns ${window.start}..${window.end}`,
+            `/analytics/campaigns/${network}`,
+            { ...local, blogId },
+          );
           // a campaign is one page: resuming lists the campaigns again and goes on after the last one loaded (by
           // id: a campaign that started delivering since may have joined the list)
           let first = 0;
@@ -278,14 +381,27 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
           }
           for (let c = first; c < list.data.length; c++) {
             const campaign = list.data[c]!;
-            const response = await get<McTimeline>(ctx, `${network} campaign ${campaign.id} ${window.start}..${window.end}`, `/analytics/campaigns/${encodeURIComponent(String(campaign.id))}/timelines`, { network, ...local, blogId });
+            const response = await get<McTimeline>(
+              ctx,
+              `${network} campaign ${campaign.id} ${window.start}..${window.end}`,
+              `/analytics/campaigns/${encodeURIComponent(String(campaign.id))}/timelines`,
+              { network, ...local, blogId },
+            );
             const body: MetricoolPage = { kind: 'ad_campaign', network, campaign, response };
-            yield { body, cursor: c + 1 < list.data.length ? `${s}.${c + 1}.${campaign.id}` : `${s + 1}.0`, index: index++ };
+            yield {
+              body,
+              cursor: c + 1 < list.data.length ? `${s}.${c + 1}.${campaign.id}` : `${s + 1}.0`,
+              index: index++,
+            };
           }
         }
         return;
       }
-      throw new ConnectorConfigError(`unknown Metricool report type ${request.reportType}`, PLATFORM, `Metricool has no report "${request.reportType}".`);
+      throw new ConnectorConfigError(
+        `unknown Metricool report type ${request.reportType}`,
+        PLATFORM,
+        `Metricool has no report "${request.reportType}".`,
+      );
     },
 
     normalize: normalizeMetricoolPage,

@@ -31,9 +31,10 @@ export function apiVersionWarnings(
     if (sunset === null) continue;
     const daysLeft = Math.round((Date.parse(sunset) - today) / DAY_MS);
     if (daysLeft > warningDays) continue;
-    const message = daysLeft <= 0
-      ? `${c.displayName} API ${version} is no longer served since ${sunset}: every ${c.displayName} extraction fails until the connector is upgraded`
-      : `${c.displayName} API ${version} stops being served on ${sunset} (in ${daysLeft} days): upgrade the connector before then`;
+    const message =
+      daysLeft <= 0
+        ? `${c.displayName} API ${version} is no longer served since ${sunset}: every ${c.displayName} extraction fails until the connector is upgraded`
+        : `${c.displayName} API ${version} stops being served on ${sunset} (in ${daysLeft} days): upgrade the connector before then`;
     warnings.push({ platform: c.platform, version, sunset, daysLeft, message });
   }
   return warnings;
@@ -46,6 +47,13 @@ export function logApiVersionWarnings(
   now: Date,
 ): ApiVersionWarning[] {
   const warnings = apiVersionWarnings(connectors, now);
-  for (const w of warnings) logger.warn('platform API version near its sunset', { platform: w.platform, version: w.version, sunset: w.sunset, daysLeft: w.daysLeft, detail: w.message });
+  for (const w of warnings)
+    logger.warn('platform API version near its sunset', {
+      platform: w.platform,
+      version: w.version,
+      sunset: w.sunset,
+      daysLeft: w.daysLeft,
+      detail: w.message,
+    });
   return warnings;
 }

@@ -4,12 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
-import { ConnectorAuthError, ConnectorConfigError, FatalConnectorError, RateLimitedError, ReportNotReadyError, TransientPlatformError } from '../contract';
+import {
+  ConnectorAuthError,
+  ConnectorConfigError,
+  FatalConnectorError,
+  RateLimitedError,
+  ReportNotReadyError,
+  TransientPlatformError,
+} from '../contract';
 import { KeyValueRateLimiter } from './rate-limiter';
 import { asConnectorError, pollOrDefer, runExtract, withRetries } from './call';
 import { MemoryLogger, VirtualClock } from './test-support';
 
-interface Cred { token: string }
+interface Cred {
+  token: string;
+}
 
 /** A connector whose calls fail with a scripted sequence of errors, then succeed. */
 function scriptedConnector(failures: Error[], pages = 3): Connector<Cred> & { calls: string[]; refreshes: number } {
@@ -32,7 +41,9 @@ function scriptedConnector(failures: Error[], pages = 3): Connector<Cred> & { ca
       const f = failures.shift();
       if (f) throw f;
     },
-    async discover() { return { accounts: [], reportTypes: [] }; },
+    async discover() {
+      return { accounts: [], reportTypes: [] };
+    },
     async *extract(ctx: ConnectorContext<Cred>, req: ExtractRequest): AsyncIterable<RawPage> {
       let from = req.resumeCursor ? Number(req.resumeCursor) : 0;
       for (; from < pages; from++) {
@@ -42,8 +53,13 @@ function scriptedConnector(failures: Error[], pages = 3): Connector<Cred> & { ca
         yield { body: { page: from }, cursor: String(from + 1), index: 0 };
       }
     },
-    normalize() { return []; },
-    async refresh() { c.refreshes++; return { token: 'fresh' }; },
+    normalize() {
+      return [];
+    },
+    async refresh() {
+      c.refreshes++;
+      return { token: 'fresh' };
+    },
   };
   return c;
 }
@@ -54,15 +70,24 @@ function context(clock: VirtualClock, logger = new MemoryLogger()): ConnectorCon
     persisted,
     credential: { token: 'stale' },
     baseUrls: {},
-    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [], { now: clock.now, sleep: clock.sleep }),
+    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [], {
+      now: clock.now,
+      sleep: clock.sleep,
+    }),
     logger,
     now: clock.now,
     sleep: clock.sleep,
-    onTokensRefreshed: async (c) => { persisted.push(c); },
+    onTokensRefreshed: async (c) => {
+      persisted.push(c);
+    },
   };
 }
 
-const request: ExtractRequest = { account: { id: '1', name: 'a', currency: 'EUR', timeZone: 'UTC' }, reportType: 'r', window: { start: '2026-01-01', end: '2026-01-31' } };
+const request: ExtractRequest = {
+  account: { id: '1', name: 'a', currency: 'EUR', timeZone: 'UTC' },
+  reportType: 'r',
+  window: { start: '2026-01-01', end: '2026-01-31' },
+};
 
 describe('withRetries', () => {
   it('when the platform rate-limits with a wait, it sleeps exactly that long and then succeeds', async () => {
@@ -91,13 +116,19 @@ describe('withRetries', () => {
 
   it('when the refreshed token is rejected too, it gives up with the auth error', async () => {
     const clock = new VirtualClock();
-    const c = scriptedConnector([new ConnectorAuthError('expired', 'google_ads'), new ConnectorAuthError('revoked', 'google_ads')]);
+    const c = scriptedConnector([
+      new ConnectorAuthError('expired', 'google_ads'),
+      new ConnectorAuthError('revoked', 'google_ads'),
+    ]);
     await expect(withRetries(c, context(clock), (x) => c.validate(x))).rejects.toThrow(/revoked/);
     expect(c.refreshes).toBe(1);
   });
 
   it('when the request is invalid or the page malformed, it never retries', async () => {
-    for (const err of [new ConnectorConfigError('bad field', 'google_ads'), new FatalConnectorError('bad page', 'google_ads')]) {
+    for (const err of [
+      new ConnectorConfigError('bad field', 'google_ads'),
+      new FatalConnectorError('bad page', 'google_ads'),
+    ]) {
       const clock = new VirtualClock();
       const c = scriptedConnector([err]);
       await expect(withRetries(c, context(clock), (x) => c.validate(x))).rejects.toBe(err);
@@ -108,7 +139,9 @@ describe('withRetries', () => {
   it('when failures outlast maxAttempts, it throws the last classified error', async () => {
     const clock = new VirtualClock();
     const c = scriptedConnector(Array.from({ length: 10 }, () => new TransientPlatformError('503', 'google_ads')));
-    await expect(withRetries(c, context(clock), (x) => c.validate(x), { maxAttempts: 3 })).rejects.toBeInstanceOf(TransientPlatformError);
+    await expect(withRetries(c, context(clock), (x) => c.validate(x), { maxAttempts: 3 })).rejects.toBeInstanceOf(
+      TransientPlatformError,
+    );
     expect(c.calls).toHaveLength(3);
   });
 
@@ -123,7 +156,10 @@ describe('withRetries', () => {
     const clock = new VirtualClock();
     const c = scriptedConnector([new RateLimitedError('hourly tokens', 'ga4', 5 * 60_000, { quotaExhausted: true })]);
     const ctx = context(clock);
-    await expect(withRetries(c, ctx, (x) => c.validate(x))).rejects.toMatchObject({ quotaExhausted: true, retryAfterMs: 300_000 });
+    await expect(withRetries(c, ctx, (x) => c.validate(x))).rejects.toMatchObject({
+      quotaExhausted: true,
+      retryAfterMs: 300_000,
+    });
     expect(clock.sleeps).toEqual([]);
     expect(c.calls).toHaveLength(1);
     // the next worker on the same credential waits out the pause before its call
@@ -150,7 +186,10 @@ describe('runExtract', () => {
       let from = req.resumeCursor ? Number(req.resumeCursor) : 0;
       for (; from < 4; from++) {
         c.calls.push(`page${from}`);
-        if (from === 2 && failures.length === 0) { failures.push(new Error('once')); throw new TransientPlatformError('503', 'google_ads'); }
+        if (from === 2 && failures.length === 0) {
+          failures.push(new Error('once'));
+          throw new TransientPlatformError('503', 'google_ads');
+        }
         yield { body: { page: from }, cursor: String(from + 1), index: 0 };
       }
     };
@@ -170,7 +209,10 @@ describe('runExtract', () => {
       let from = req.resumeCursor ? Number(req.resumeCursor) : 0;
       for (; from < 3; from++) {
         c.calls.push(`${x.credential.token}:${from}`);
-        if (from === 1 && !failed) { failed = true; throw new ConnectorAuthError('expired', 'google_ads'); }
+        if (from === 1 && !failed) {
+          failed = true;
+          throw new ConnectorAuthError('expired', 'google_ads');
+        }
         yield { body: {}, cursor: String(from + 1), index: 0 };
       }
     };
@@ -182,21 +224,39 @@ describe('runExtract', () => {
 });
 
 describe('pollOrDefer', () => {
-  it('when a platform job finishes within the polls, it returns its result after the runtime\'s waits; when not, it hands the job\'s cursor to the pipeline without retrying', async () => {
+  it("when a platform job finishes within the polls, it returns its result after the runtime's waits; when not, it hands the job's cursor to the pipeline without retrying", async () => {
     const clock = new VirtualClock();
     const c = scriptedConnector([]);
     let polls = 0;
     const job = (doneAt: number) => async () => (++polls >= doneAt ? 'done' : undefined);
-    const o = { polls: 3, delayMs: (n: number) => 1_000 * 2 ** n, delayBeforeFirst: true, resumeCursor: 'job:42', retryAfterMs: 30_000 };
+    const o = {
+      polls: 3,
+      delayMs: (n: number) => 1_000 * 2 ** n,
+      delayBeforeFirst: true,
+      resumeCursor: 'job:42',
+      retryAfterMs: 30_000,
+    };
     expect(await pollOrDefer(c, context(clock), 'the job', o, job(3))).toBe('done');
     expect(clock.sleeps).toEqual([1_000, 2_000, 4_000]);
     polls = 0;
-    const err = await pollOrDefer(c, context(clock), 'the job', { ...o, delayBeforeFirst: false }, job(10)).catch((e: unknown) => e);
+    const err = await pollOrDefer(c, context(clock), 'the job', { ...o, delayBeforeFirst: false }, job(10)).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ReportNotReadyError);
-    expect(err).toMatchObject({ kind: 'not_ready', resumeCursor: 'job:42', retryAfterMs: 30_000, name: 'ReportNotReadyError' });
+    expect(err).toMatchObject({
+      kind: 'not_ready',
+      resumeCursor: 'job:42',
+      retryAfterMs: 30_000,
+      name: 'ReportNotReadyError',
+    });
     expect(polls).toBe(3);
     // runExtract passes it on at once: waiting is the state machine's, not a retry
-    const waiting = { ...c, async *extract() { throw err; } } as Connector<Cred>;
+    const waiting = {
+      ...c,
+      async *extract() {
+        throw err;
+      },
+    } as Connector<Cred>;
     await expect(runExtract(waiting, context(clock), request)[Symbol.asyncIterator]().next()).rejects.toBe(err);
   });
 });

@@ -20,7 +20,15 @@
 // TransientPlatformError: MaxAttempts = STATE_MACHINE_RUNS - 1, checked by a test against the ASL file). So
 // a request that keeps failing is sent at most MAX_ATTEMPTS_PER_CALL times, wherever the retry happens.
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
-import { ConnectorAuthError, ConnectorError, FatalConnectorError, RateBudgetSpentError, RateLimitedError, ReportNotReadyError, TransientPlatformError } from '../contract';
+import {
+  ConnectorAuthError,
+  ConnectorError,
+  FatalConnectorError,
+  RateBudgetSpentError,
+  RateLimitedError,
+  ReportNotReadyError,
+  TransientPlatformError,
+} from '../contract';
 import { isNetworkError } from './classify';
 import { systemSleep } from './sleep';
 
@@ -42,7 +50,12 @@ export const STATE_MACHINE_RUNS = 2;
 /** the most times one request is sent, in-process and state-machine retries together */
 export const MAX_ATTEMPTS_PER_CALL = IN_PROCESS_ATTEMPTS * STATE_MACHINE_RUNS;
 
-const DEFAULTS = { maxAttempts: IN_PROCESS_ATTEMPTS, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRateLimitWaitMs: 15 * 60_000 } as const;
+const DEFAULTS = {
+  maxAttempts: IN_PROCESS_ATTEMPTS,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  maxRateLimitWaitMs: 15 * 60_000,
+} as const;
 
 /** The limiter key shared by every worker of one credential. */
 export function rateBucket(ctx: ConnectorContext<unknown>, platform: string): string {
@@ -54,7 +67,13 @@ export function rateBucket(ctx: ConnectorContext<unknown>, platform: string): st
  * the connector's classifyError, and pauses the credential when the connector's throttleHint says usage is
  * near the platform's limit. Retrying is the caller's (withRetries / runExtract), never the connector's.
  */
-export async function callPlatform<Cred, T>(connector: Connector<Cred>, ctx: ConnectorContext<Cred>, what: string, fn: () => Promise<T>, options: { tag?: string } = {}): Promise<T> {
+export async function callPlatform<Cred, T>(
+  connector: Connector<Cred>,
+  ctx: ConnectorContext<Cred>,
+  what: string,
+  fn: () => Promise<T>,
+  options: { tag?: string } = {},
+): Promise<T> {
   const bucket = rateBucket(ctx as ConnectorContext<unknown>, connector.platform);
   try {
     await ctx.rateLimiter.acquire(bucket, ctx.signal, options.tag);
@@ -62,12 +81,21 @@ export async function callPlatform<Cred, T>(connector: Connector<Cred>, ctx: Con
     if (!(err instanceof RateBudgetSpentError)) throw err;
     const resumesAt = new Date((ctx.now ?? Date.now)() + err.retryAfterMs).toISOString().slice(0, 16).replace('T', ' ');
     const spent = err.policy ? `its quota of ${err.policy.limit} calls is used up` : 'its quota is used up';
-    throw new RateLimitedError(`${connector.displayName}: ${spent}; the extraction continues at ${resumesAt} UTC`, connector.platform, err.retryAfterMs, { quotaExhausted: true });
+    throw new RateLimitedError(
+      `${connector.displayName}: ${spent}; the extraction continues at ${resumesAt} UTC`,
+      connector.platform,
+      err.retryAfterMs,
+      { quotaExhausted: true },
+    );
   }
   const result = await classified(connector, ctx, what, fn);
   const pauseMs = connector.throttleHint?.(result);
   if (pauseMs !== undefined && pauseMs > 0) {
-    ctx.logger.info('platform usage is near its limit; pausing this credential', { platform: connector.platform, what, pauseMs });
+    ctx.logger.info('platform usage is near its limit; pausing this credential', {
+      platform: connector.platform,
+      what,
+      pauseMs,
+    });
     await ctx.rateLimiter.pauseUntil(bucket, (ctx.now ?? Date.now)() + pauseMs);
   }
   return result;
@@ -105,7 +133,13 @@ export async function pollOrDefer<Cred, T>(
   connector: Connector<Cred>,
   ctx: ConnectorContext<Cred>,
   what: string,
-  o: { polls: number; delayMs: (poll: number) => number; delayBeforeFirst: boolean; resumeCursor: string; retryAfterMs: number },
+  o: {
+    polls: number;
+    delayMs: (poll: number) => number;
+    delayBeforeFirst: boolean;
+    resumeCursor: string;
+    retryAfterMs: number;
+  },
   check: () => Promise<T | undefined>,
 ): Promise<T> {
   const sleep = ctx.sleep ?? systemSleep;
@@ -118,7 +152,12 @@ export async function pollOrDefer<Cred, T>(
 }
 
 /** A step of a request already paid for (the next batch of a response being streamed): classified, not budgeted. */
-export async function classified<Cred, T>(connector: Connector<Cred>, ctx: ConnectorContext<Cred>, what: string, fn: () => Promise<T>): Promise<T> {
+export async function classified<Cred, T>(
+  connector: Connector<Cred>,
+  ctx: ConnectorContext<Cred>,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -131,8 +170,19 @@ export async function classified<Cred, T>(connector: Connector<Cred>, ctx: Conne
 export function asConnectorError(connector: Connector<never> | Connector<any>, err: unknown): ConnectorError {
   if (err instanceof ConnectorError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (isNetworkError(err)) return new TransientPlatformError(`network failure talking to ${connector.displayName}: ${message}`, connector.platform, undefined, { cause: err });
-  return new FatalConnectorError(`unexpected failure in the ${connector.displayName} connector: ${message}`, connector.platform, undefined, { cause: err });
+  if (isNetworkError(err))
+    return new TransientPlatformError(
+      `network failure talking to ${connector.displayName}: ${message}`,
+      connector.platform,
+      undefined,
+      { cause: err },
+    );
+  return new FatalConnectorError(
+    `unexpected failure in the ${connector.displayName} connector: ${message}`,
+    connector.platform,
+    undefined,
+    { cause: err },
+  );
 }
 
 class RetryState<Cred> {
@@ -171,19 +221,36 @@ class RetryState<Cred> {
     if (err instanceof RateLimitedError) {
       if (err.quotaExhausted) {
         // the other workers of this credential stop too; this one hands the window back to the pipeline
-        await ctx.rateLimiter.pauseUntil(rateBucket(ctx as ConnectorContext<unknown>, connector.platform), now() + err.retryAfterMs);
+        await ctx.rateLimiter.pauseUntil(
+          rateBucket(ctx as ConnectorContext<unknown>, connector.platform),
+          now() + err.retryAfterMs,
+        );
         throw err;
       }
       if (err.retryAfterMs > o.maxRateLimitWaitMs) throw err;
-      await ctx.rateLimiter.pauseUntil(rateBucket(ctx as ConnectorContext<unknown>, connector.platform), now() + err.retryAfterMs);
-      ctx.logger.info('rate limited; waiting as the platform asked', { platform: connector.platform, what, retryAfterMs: err.retryAfterMs, attempt: this.attempt });
+      await ctx.rateLimiter.pauseUntil(
+        rateBucket(ctx as ConnectorContext<unknown>, connector.platform),
+        now() + err.retryAfterMs,
+      );
+      ctx.logger.info('rate limited; waiting as the platform asked', {
+        platform: connector.platform,
+        what,
+        retryAfterMs: err.retryAfterMs,
+        attempt: this.attempt,
+      });
       await sleep(err.retryAfterMs, ctx.signal);
       return;
     }
     if (err instanceof TransientPlatformError) {
       const cap = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (this.attempt - 1));
       const delayMs = Math.floor((this.options.random ?? Math.random)() * cap);
-      ctx.logger.info('transient failure; backing off', { platform: connector.platform, what, delayMs, attempt: this.attempt, error: err.message });
+      ctx.logger.info('transient failure; backing off', {
+        platform: connector.platform,
+        what,
+        delayMs,
+        attempt: this.attempt,
+        error: err.message,
+      });
       await sleep(delayMs, ctx.signal);
       return;
     }

@@ -1,7 +1,14 @@
 // Covers the shared error classification: status and platform signal to the contract's error classes,
 // and the parsers of the platforms' wait signals.
 import { describe, expect, it } from 'vitest';
-import { ConnectorAuthError, ConnectorConfigError, FatalConnectorError, PermissionDeniedError, RateLimitedError, TransientPlatformError } from '../contract';
+import {
+  ConnectorAuthError,
+  ConnectorConfigError,
+  FatalConnectorError,
+  PermissionDeniedError,
+  RateLimitedError,
+  TransientPlatformError,
+} from '../contract';
 import { classifyFailure, isNetworkError, parseDurationMs, parseRetryAfter } from './classify';
 
 describe('classifyFailure', () => {
@@ -27,7 +34,9 @@ describe('classifyFailure', () => {
   });
 
   it('when a platform code overrides the status, the kind wins', () => {
-    expect(classifyFailure('meta_ads', { status: 400, message: 'too many calls', kind: 'rate_limited' })).toBeInstanceOf(RateLimitedError);
+    expect(
+      classifyFailure('meta_ads', { status: 400, message: 'too many calls', kind: 'rate_limited' }),
+    ).toBeInstanceOf(RateLimitedError);
   });
 });
 
@@ -39,7 +48,7 @@ describe('wait signals', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
   });
 
-  it("when Google gives a protobuf Duration or a sentence, it becomes milliseconds", () => {
+  it('when Google gives a protobuf Duration or a sentence, it becomes milliseconds', () => {
     expect(parseDurationMs('30s')).toBe(30_000);
     expect(parseDurationMs('1.5s')).toBe(1500);
     expect(parseDurationMs('Too many requests. Retry in 30 seconds.')).toBe(30_000);

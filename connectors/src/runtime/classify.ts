@@ -32,7 +32,18 @@ export interface PlatformFailure {
 }
 
 const TRANSIENT_STATUSES = new Set([408, 425, 500, 502, 503, 504, 520, 522, 524]);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'ERR_NETWORK', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'ERR_NETWORK',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 export function classifyFailure(platform: Platform, failure: PlatformFailure): ConnectorError {
   const name = PLATFORM_DISPLAY_NAMES[platform];
@@ -41,9 +52,19 @@ export function classifyFailure(platform: Platform, failure: PlatformFailure): C
   const detail = failure.code !== undefined ? `${failure.message} [${failure.code}]` : failure.message;
   switch (kind) {
     case 'rate_limited':
-      return new RateLimitedError(`${name} rate limit reached: ${detail}`, platform, failure.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS, { ...opts, quotaExhausted: failure.quotaExhausted ?? false });
+      return new RateLimitedError(
+        `${name} rate limit reached: ${detail}`,
+        platform,
+        failure.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS,
+        { ...opts, quotaExhausted: failure.quotaExhausted ?? false },
+      );
     case 'transient':
-      return new TransientPlatformError(`${name} is temporarily unavailable: ${detail}`, platform, `${name} did not answer properly; the extraction will retry.`, opts);
+      return new TransientPlatformError(
+        `${name} is temporarily unavailable: ${detail}`,
+        platform,
+        `${name} did not answer properly; the extraction will retry.`,
+        opts,
+      );
     case 'auth_expired':
       return new ConnectorAuthError(
         `${name} rejected the access token: ${detail}`,
@@ -66,7 +87,12 @@ export function classifyFailure(platform: Platform, failure: PlatformFailure): C
         opts,
       );
     default:
-      return new FatalConnectorError(`${name} failed: ${detail}`, platform, `${name} returned something Tributary cannot read (${failure.message}).`, opts);
+      return new FatalConnectorError(
+        `${name} failed: ${detail}`,
+        platform,
+        `${name} returned something Tributary cannot read (${failure.message}).`,
+        opts,
+      );
   }
 }
 

@@ -20,7 +20,12 @@ export function platformSdk<T>(platform: Platform, load: () => Promise<T>): () =
       loading = undefined;
       const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
       throw missing
-        ? new FatalConnectorError(`this function was bundled without the ${platform} SDK (catalog only): ${(error as Error).message}`, platform, 'This part of Tributary cannot reach the platform; please report it.', { cause: error })
+        ? new FatalConnectorError(
+            `this function was bundled without the ${platform} SDK (catalog only): ${(error as Error).message}`,
+            platform,
+            'This part of Tributary cannot reach the platform; please report it.',
+            { cause: error },
+          )
         : error;
     }));
 }

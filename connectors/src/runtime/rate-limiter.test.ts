@@ -12,7 +12,11 @@ import { VirtualClock } from './test-support';
 /** the limiter's sub-window for a policy whose interval divides by 20 */
 const sub = (intervalMs: number) => intervalMs / 40;
 /** the clock's now and sleep, without the arrival margin: the tests of waits and windows compute exact times */
-const exact = (clock: { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void> }) => ({ now: clock.now, sleep: clock.sleep, arrivalMarginMs: 0 });
+const exact = (clock: { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void> }) => ({
+  now: clock.now,
+  sleep: clock.sleep,
+  arrivalMarginMs: 0,
+});
 
 /**
  * A virtual clock for concurrent callers. VirtualClock advances the shared time by each sleep as it is
@@ -31,7 +35,10 @@ class SchedulerClock {
   };
   async run<T>(work: Promise<T>): Promise<T> {
     let settled = false;
-    work.then(() => (settled = true), () => (settled = true));
+    work.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     for (;;) {
       await new Promise((resolve) => setImmediate(resolve)); // the microtask queue drains before this resolves
       if (settled) return work;
@@ -88,8 +95,16 @@ function busiestSpan(admissions: readonly number[], intervalMs: number): number 
 }
 
 /** Starts one acquire per arrival (offsets from the clock's start) on two limiters sharing a store; returns the admission times. */
-async function admit(clock: SchedulerClock, store: KeyValueStore, policies: RatePolicy[], arrivals: { atMs: number; worker: 0 | 1 }[]): Promise<number[]> {
-  const limiters = [new KeyValueRateLimiter(store, policies, exact(clock)), new KeyValueRateLimiter(store, policies, exact(clock))];
+async function admit(
+  clock: SchedulerClock,
+  store: KeyValueStore,
+  policies: RatePolicy[],
+  arrivals: { atMs: number; worker: 0 | 1 }[],
+): Promise<number[]> {
+  const limiters = [
+    new KeyValueRateLimiter(store, policies, exact(clock)),
+    new KeyValueRateLimiter(store, policies, exact(clock)),
+  ];
   const start = clock.nowMs;
   const admissions: number[] = [];
   await clock.run(
@@ -116,7 +131,11 @@ function randomArrivals(random: () => number, intervalMs: number, count = 30): {
 describe('KeyValueRateLimiter', () => {
   it('when the budget is spent, it waits until the oldest call leaves the interval, then lets the call through', async () => {
     const clock = new VirtualClock(1_000_000);
-    const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 2, intervalMs: 1000 }], exact(clock));
+    const limiter = new KeyValueRateLimiter(
+      new MemoryKeyValueStore(clock.now),
+      [{ limit: 2, intervalMs: 1000 }],
+      exact(clock),
+    );
     await limiter.acquire('b');
     await limiter.acquire('b');
     expect(clock.sleeps).toEqual([]);
@@ -141,7 +160,14 @@ describe('KeyValueRateLimiter', () => {
 
   it('when several policies apply, the strictest spent budget decides the wait', async () => {
     const clock = new VirtualClock(0);
-    const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 10, intervalMs: 1000 }, { limit: 2, intervalMs: 10_000 }], exact(clock));
+    const limiter = new KeyValueRateLimiter(
+      new MemoryKeyValueStore(clock.now),
+      [
+        { limit: 10, intervalMs: 1000 },
+        { limit: 2, intervalMs: 10_000 },
+      ],
+      exact(clock),
+    );
     await limiter.acquire('b');
     await limiter.acquire('b');
     await limiter.acquire('b');
@@ -151,7 +177,14 @@ describe('KeyValueRateLimiter', () => {
 
   it('when one policy refuses, the unit taken under the other is given back', async () => {
     const clock = new VirtualClock(0);
-    const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 3, intervalMs: 1000 }, { limit: 1, intervalMs: 100 }], exact(clock));
+    const limiter = new KeyValueRateLimiter(
+      new MemoryKeyValueStore(clock.now),
+      [
+        { limit: 3, intervalMs: 1000 },
+        { limit: 1, intervalMs: 100 },
+      ],
+      exact(clock),
+    );
     await limiter.acquire('b'); // t=0
     await limiter.acquire('b'); // refused by 1/100 ms at 0, admitted at 102 (2 ms sub-windows)
     await limiter.acquire('b'); // refused by 1/100 ms at 102, admitted at 204
@@ -160,9 +193,18 @@ describe('KeyValueRateLimiter', () => {
   });
 
   it('when a burst of `limit` calls comes at once, all go through; the next waits at most one interval and one sub-window', async () => {
-    for (const [limit, intervalMs, startMs] of [[5, 1000, 1_700_000_000_730], [200, 60_000, 1_700_000_012_345], [1, 3_600_000, 1_700_000_000_000]] as const) {
+    for (const [limit, intervalMs, startMs] of [
+      [5, 1000, 1_700_000_000_730],
+      [200, 60_000, 1_700_000_012_345],
+      [1, 3_600_000, 1_700_000_000_000],
+    ] as const) {
       const clock = new SchedulerClock(startMs);
-      const admissions = await admit(clock, new MemoryKeyValueStore(clock.now), [{ limit, intervalMs }], Array.from({ length: limit + 1 }, (_, i) => ({ atMs: 0, worker: (i % 2) as 0 | 1 })));
+      const admissions = await admit(
+        clock,
+        new MemoryKeyValueStore(clock.now),
+        [{ limit, intervalMs }],
+        Array.from({ length: limit + 1 }, (_, i) => ({ atMs: 0, worker: (i % 2) as 0 | 1 })),
+      );
       admissions.sort((a, b) => a - b);
       expect(admissions.slice(0, limit)).toEqual(Array(limit).fill(startMs));
       expect(admissions[limit]! - startMs).toBeGreaterThanOrEqual(intervalMs);
@@ -180,14 +222,21 @@ describe('KeyValueRateLimiter', () => {
       const arrivals = randomArrivals(random, intervalMs);
       const admissions = await admit(clock, store, [{ limit, intervalMs }], arrivals);
       expect(admissions, `pattern ${pattern}`).toHaveLength(arrivals.length);
-      expect(busiestSpan(admissions, intervalMs), `pattern ${pattern}: limit ${limit} per ${intervalMs} ms`).toBeLessThanOrEqual(limit);
+      expect(
+        busiestSpan(admissions, intervalMs),
+        `pattern ${pattern}: limit ${limit} per ${intervalMs} ms`,
+      ).toBeLessThanOrEqual(limit);
     }
   }, 30_000);
 
   it('when the platform counts fixed windows from our first call, whatever its phase, it never sees more than the limit in one', async () => {
     for (const phaseMs of [0, 1, 49, 50, 700, 999]) {
       const clock = new VirtualClock(1_700_000_000_000 + phaseMs);
-      const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 5, intervalMs: 1000 }], exact(clock));
+      const limiter = new KeyValueRateLimiter(
+        new MemoryKeyValueStore(clock.now),
+        [{ limit: 5, intervalMs: 1000 }],
+        exact(clock),
+      );
       const admissions: number[] = [];
       for (let i = 0; i < 40; i++) {
         await limiter.acquire('b');
@@ -210,7 +259,11 @@ describe('KeyValueRateLimiter', () => {
     // window opens at the first arrival, and a call let go 1 s after the burst could arrive inside it
     const platformPeak = async (limiterOptions: { arrivalMarginMs?: number }, phaseMs: number) => {
       const clock = new VirtualClock(1_700_000_000_000 + phaseMs);
-      const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 5, intervalMs: 1000 }], { now: clock.now, sleep: clock.sleep, ...limiterOptions });
+      const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 5, intervalMs: 1000 }], {
+        now: clock.now,
+        sleep: clock.sleep,
+        ...limiterOptions,
+      });
       const arrivals: number[] = [];
       for (let i = 0; i < 10; i++) {
         await limiter.acquire('b');
@@ -218,7 +271,8 @@ describe('KeyValueRateLimiter', () => {
       }
       const first = Math.min(...arrivals);
       const windows = new Map<number, number>();
-      for (const t of arrivals) windows.set(Math.floor((t - first) / 1000), (windows.get(Math.floor((t - first) / 1000)) ?? 0) + 1);
+      for (const t of arrivals)
+        windows.set(Math.floor((t - first) / 1000), (windows.get(Math.floor((t - first) / 1000)) ?? 0) + 1);
       return Math.max(...windows.values());
     };
     const phases = [0, 10, 25, 40, 49];
@@ -236,7 +290,10 @@ describe('KeyValueRateLimiter', () => {
       const arrivals = Array.from({ length: 23 }, () => ({ atMs: 0, worker: (random() < 0.5 ? 0 : 1) as 0 | 1 }));
       const start = clock.nowMs;
       const admissions = await admit(clock, store, [{ limit: 5, intervalMs: 1000 }], arrivals);
-      expect(admissions.filter((t) => t === start), `round ${round}`).toHaveLength(5);
+      expect(
+        admissions.filter((t) => t === start),
+        `round ${round}`,
+      ).toHaveLength(5);
       expect(busiestSpan(admissions, 1000), `round ${round}`).toBeLessThanOrEqual(5);
       // 23 calls at 5/s: the last goes through in the fifth second, give or take a sub-window per wait
       expect(Math.max(...admissions) - start, `round ${round}`).toBeLessThanOrEqual(4 * (1000 + sub(1000)));
@@ -244,7 +301,10 @@ describe('KeyValueRateLimiter', () => {
   });
 
   it('when two policies apply (5/s and 8/10 s), admissions respect both in any arrival pattern', async () => {
-    const policies = [{ limit: 5, intervalMs: 1000 }, { limit: 8, intervalMs: 10_000 }];
+    const policies = [
+      { limit: 5, intervalMs: 1000 },
+      { limit: 8, intervalMs: 10_000 },
+    ];
     for (let pattern = 0; pattern < 100; pattern++) {
       const random = prng(0x2b0 + pattern);
       const clock = new SchedulerClock(1_700_000_000_000 + Math.floor(random() * 10_000_000));
@@ -270,7 +330,14 @@ describe('KeyValueRateLimiter', () => {
 
   it('when policies carry a tag, only calls with that tag count against them; untagged policies count every call', async () => {
     const clock = new VirtualClock(1_000_000);
-    const limiter = new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 10, intervalMs: 1_000 }, { limit: 2, intervalMs: 60_000, tag: 'reports' }], exact(clock));
+    const limiter = new KeyValueRateLimiter(
+      new MemoryKeyValueStore(clock.now),
+      [
+        { limit: 10, intervalMs: 1_000 },
+        { limit: 2, intervalMs: 60_000, tag: 'reports' },
+      ],
+      exact(clock),
+    );
     for (let i = 0; i < 5; i++) await limiter.acquire('cred');
     await limiter.acquire('cred', undefined, 'reports');
     await limiter.acquire('cred', undefined, 'reports');
@@ -289,6 +356,9 @@ describe('KeyValueRateLimiter', () => {
     expect((spent as RateBudgetSpentError).retryAfterMs).toBeGreaterThan(86_400_000 - 2 * sub(86_400_000));
     expect(clock.sleeps).toEqual([]);
     await limiter.pauseUntil('other', clock.now() + 3 * 3_600_000);
-    expect(await limiter.acquire('other').catch((e: unknown) => e)).toMatchObject({ name: 'RateBudgetSpentError', retryAfterMs: 3 * 3_600_000 });
+    expect(await limiter.acquire('other').catch((e: unknown) => e)).toMatchObject({
+      name: 'RateBudgetSpentError',
+      retryAfterMs: 3 * 3_600_000,
+    });
   });
 });

@@ -102,14 +102,26 @@ export class KeyValueRateLimiter implements RateLimiter {
    * Takes one unit under every policy; returns 0, or (having given the units back) how long to wait before
    * trying again, and the spent quota policy if one refused.
    */
-  private async take(bucket: string, now: number, plans: readonly Plan[]): Promise<{ waitMs: number; quota?: RatePolicy }> {
+  private async take(
+    bucket: string,
+    now: number,
+    plans: readonly Plan[],
+  ): Promise<{ waitMs: number; quota?: RatePolicy }> {
     const current = plans.map((plan) => Math.floor(now / plan.subMs));
     // increment first, everywhere, and only then read: of two racing callers, the later incrementer sees the earlier
-    const own = await Promise.all(plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), 1, { ttlSeconds: plan.ttlSeconds })));
+    const own = await Promise.all(
+      plans.map((plan, p) =>
+        this.store.increment(this.key(bucket, plan, current[p]!), 1, { ttlSeconds: plan.ttlSeconds }),
+      ),
+    );
     const waits = await Promise.all(plans.map((plan, p) => this.refusal(bucket, plan, current[p]!, own[p]!, now)));
     const waitMs = Math.max(0, ...waits);
     if (waitMs > 0) {
-      await Promise.all(plans.map((plan, p) => this.store.increment(this.key(bucket, plan, current[p]!), -1, { ttlSeconds: plan.ttlSeconds })));
+      await Promise.all(
+        plans.map((plan, p) =>
+          this.store.increment(this.key(bucket, plan, current[p]!), -1, { ttlSeconds: plan.ttlSeconds }),
+        ),
+      );
     }
     const spent = plans.findIndex((plan, p) => plan.policy.quota && waits[p]! > 0);
     return spent >= 0 ? { waitMs: waits[spent]!, quota: plans[spent]!.policy } : { waitMs };

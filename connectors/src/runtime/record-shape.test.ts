@@ -7,14 +7,18 @@ import { recordShape, RecordShapes } from './record-shape';
 describe('recordShape', () => {
   it('when given any keys and values, it builds the record keyed stores would, own properties in key order', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.constant(null))), { maxLength: 8 }), (entries) => {
-        const keys = entries.map(([k]) => k);
-        const built = recordShape(keys)(entries.map(([, v]) => v));
-        const expected: Record<string, unknown> = {};
-        for (const [k, v] of entries) Object.defineProperty(expected, k, { value: v, enumerable: true, writable: true, configurable: true });
-        expect(Object.getPrototypeOf(built)).toBe(Object.prototype);
-        expect(Object.entries(built)).toEqual(Object.entries(expected));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.constant(null))), { maxLength: 8 }),
+        (entries) => {
+          const keys = entries.map(([k]) => k);
+          const built = recordShape(keys)(entries.map(([, v]) => v));
+          const expected: Record<string, unknown> = {};
+          for (const [k, v] of entries)
+            Object.defineProperty(expected, k, { value: v, enumerable: true, writable: true, configurable: true });
+          expect(Object.getPrototypeOf(built)).toBe(Object.prototype);
+          expect(Object.entries(built)).toEqual(Object.entries(expected));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -29,11 +29,20 @@ export function recordShape(keys: readonly string[]): RecordBuilder {
   if (keys.includes('__proto__')) {
     build = (values) => {
       const record: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) Object.defineProperty(record, keys[i]!, { value: values[i], enumerable: true, writable: true, configurable: true });
+      for (let i = 0; i < keys.length; i++)
+        Object.defineProperty(record, keys[i]!, {
+          value: values[i],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return record;
     };
   } else {
-    build = new Function('v', `return {${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}};`) as RecordBuilder;
+    build = new Function(
+      'v',
+      `return {${keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}};`,
+    ) as RecordBuilder;
   }
   shapes.set(id, build);
   return build;

@@ -18,10 +18,18 @@ export class VirtualClock {
 
 export class MemoryLogger implements Logger {
   readonly lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
-  debug(message: string, fields?: Record<string, unknown>) { this.lines.push({ level: 'debug', message, fields }); }
-  info(message: string, fields?: Record<string, unknown>) { this.lines.push({ level: 'info', message, fields }); }
-  warn(message: string, fields?: Record<string, unknown>) { this.lines.push({ level: 'warn', message, fields }); }
-  error(message: string, fields?: Record<string, unknown>) { this.lines.push({ level: 'error', message, fields }); }
+  debug(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'debug', message, fields });
+  }
+  info(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, fields });
+  }
+  warn(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, fields });
+  }
+  error(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'error', message, fields });
+  }
   text(): string {
     return JSON.stringify(this.lines);
   }
@@ -51,11 +59,26 @@ export function sumDecimals(values: readonly (string | number | null | undefined
 }
 
 /** Rows grouped by day, each metric summed exactly: what fault tests compare with a sandbox's truth. */
-export function daySums<R extends { date: string }>(rows: readonly R[], metrics: readonly (keyof R & string)[]): Record<string, Record<string, string>> {
+export function daySums<R extends { date: string }>(
+  rows: readonly R[],
+  metrics: readonly (keyof R & string)[],
+): Record<string, Record<string, string>> {
   const byDay = new Map<string, R[]>();
   for (const r of rows) byDay.set(r.date, [...(byDay.get(r.date) ?? []), r]);
-  return Object.fromEntries([...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([day, dayRows]) => [
-    day,
-    { rows: String(dayRows.length), ...Object.fromEntries(metrics.map((m) => [m, sumDecimals(dayRows.map((r) => r[m] as unknown as string | number | null | undefined))])) },
-  ]));
+  return Object.fromEntries(
+    [...byDay.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([day, dayRows]) => [
+        day,
+        {
+          rows: String(dayRows.length),
+          ...Object.fromEntries(
+            metrics.map((m) => [
+              m,
+              sumDecimals(dayRows.map((r) => r[m] as unknown as string | number | null | undefined)),
+            ]),
+          ),
+        },
+      ]),
+  );
 }

@@ -12,6 +12,7 @@ export function sandboxSettings(key: string, env: Record<string, string | undefi
   const prefix = `TRIBUTARY_SANDBOX_${key.toUpperCase()}`;
   const port = env[`${prefix}_PORT`];
   const faults = env[`${prefix}_FAULTS`];
-  if (port !== undefined && !/^\d{1,5}$/.test(port)) throw new Error(`environment variable ${prefix}_PORT must be a port number: got "${port}"`);
+  if (port !== undefined && !/^\d{1,5}$/.test(port))
+    throw new Error(`environment variable ${prefix}_PORT must be a port number: got "${port}"`);
   return { ...(port ? { port: Number(port) } : {}), ...(faults ? { faults } : {}) };
 }

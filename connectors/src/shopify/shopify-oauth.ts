@@ -42,14 +42,11 @@ export const ShopifyCredentialSchema = z.object({
     description: "The shop's permanent domain, e.g. my-store.myshopify.com",
   }),
   /** an OAuth access token, or a custom app's Admin API access token (shpat_…) */
-  accessToken: z
-    .string()
-    .min(1)
-    .meta({
-      title: 'Admin API access token',
-      description: "A custom app's token: Settings → Apps → Develop apps → API credentials",
-      secret: true,
-    }),
+  accessToken: z.string().min(1).meta({
+    title: 'Admin API access token',
+    description: "A custom app's token: Settings → Apps → Develop apps → API credentials",
+    secret: true,
+  }),
   /** OAuth expiring offline tokens only */
   refreshToken: z.string().min(1).optional(),
   /** epoch ms; absent for a static custom-app token */

@@ -10,7 +10,11 @@ import type { GoogleCredential } from '../google-ads/google-oauth';
 import { KeyValueRateLimiter } from '../runtime/rate-limiter';
 import { runExtract, type RetryOptions } from '../runtime/call';
 import { MemoryLogger, VirtualClock } from '../runtime/test-support';
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, type GoogleSandbox } from '../sandboxes/google/google-sandbox';
+import {
+  GOOGLE_DEMO_CLIENT,
+  GOOGLE_DEMO_DEVELOPER_TOKEN,
+  type GoogleSandbox,
+} from '../sandboxes/google/google-sandbox';
 
 export interface GoogleTestContext extends ConnectorContext<GoogleCredential> {
   clock: VirtualClock;
@@ -19,15 +23,29 @@ export interface GoogleTestContext extends ConnectorContext<GoogleCredential> {
 }
 
 export function googleBaseUrls(sandbox: GoogleSandbox): Record<string, string> {
-  return { google_ads: sandbox.url, google_oauth_token: sandbox.url, google_oauth_authorize: sandbox.url, ga4_data: sandbox.url, ga4_admin: sandbox.url };
+  return {
+    google_ads: sandbox.url,
+    google_oauth_token: sandbox.url,
+    google_oauth_authorize: sandbox.url,
+    ga4_data: sandbox.url,
+    ga4_admin: sandbox.url,
+  };
 }
 
 /** A credential as a connect flow would have stored it, without an access token yet (the first call refreshes). */
 export function demoCredential(sandbox: GoogleSandbox): GoogleCredential {
-  return { refreshToken: sandbox.demoRefreshToken, clientId: GOOGLE_DEMO_CLIENT.clientId, clientSecret: GOOGLE_DEMO_CLIENT.clientSecret, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN };
+  return {
+    refreshToken: sandbox.demoRefreshToken,
+    clientId: GOOGLE_DEMO_CLIENT.clientId,
+    clientSecret: GOOGLE_DEMO_CLIENT.clientSecret,
+    developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN,
+  };
 }
 
-export function googleContext(sandbox: GoogleSandbox, credential: GoogleCredential = demoCredential(sandbox)): GoogleTestContext {
+export function googleContext(
+  sandbox: GoogleSandbox,
+  credential: GoogleCredential = demoCredential(sandbox),
+): GoogleTestContext {
   const clock = new VirtualClock(Date.now());
   const memoryLogger = new MemoryLogger();
   const refreshed: GoogleCredential[] = [];
@@ -39,7 +57,10 @@ export function googleContext(sandbox: GoogleSandbox, credential: GoogleCredenti
     baseUrls: googleBaseUrls(sandbox),
     // the deployment's app, as the pipeline and the API hand it over (a credential may also name its own)
     oauthClient: { ...GOOGLE_DEMO_CLIENT, developerToken: GOOGLE_DEMO_DEVELOPER_TOKEN },
-    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 5, intervalMs: 1000 }], { now: clock.now, sleep: clock.sleep }),
+    rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(clock.now), [{ limit: 5, intervalMs: 1000 }], {
+      now: clock.now,
+      sleep: clock.sleep,
+    }),
     rateBucket: 'google:test-credential',
     logger: memoryLogger,
     now: clock.now,
@@ -53,12 +74,30 @@ export function googleContext(sandbox: GoogleSandbox, credential: GoogleCredenti
 }
 
 /** Pages → rows, as the pipeline streams them into the loader. */
-export async function* normalizedRows<C>(connector: Connector<C>, ctx: ConnectorContext<C>, request: ExtractRequest, options?: RetryOptions): AsyncGenerator<FactRow[]> {
+export async function* normalizedRows<C>(
+  connector: Connector<C>,
+  ctx: ConnectorContext<C>,
+  request: ExtractRequest,
+  options?: RetryOptions,
+): AsyncGenerator<FactRow[]> {
   for await (const page of runExtract(connector, ctx, request, { random: () => 0.5, ...options })) {
-    yield connector.normalize(page, { account: request.account, reportType: request.reportType, window: request.window });
+    yield connector.normalize(page, {
+      account: request.account,
+      reportType: request.reportType,
+      window: request.window,
+    });
   }
 }
 
 export function loadInto(db: Database, source: SeededSource, rows: AsyncIterable<FactRow[]>): Promise<FactLoadResult> {
-  return loadFacts(db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: source.platform }, rows);
+  return loadFacts(
+    db,
+    {
+      organizationId: source.organizationId,
+      projectId: source.projectId,
+      dataSourceId: source.dataSourceId,
+      platform: source.platform,
+    },
+    rows,
+  );
 }

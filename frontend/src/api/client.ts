@@ -8,9 +8,14 @@ import type { operations, paths } from './schema.gen';
 
 export type { operations, paths };
 /** The JSON body an operation answers with a given status (200 by default). */
-export type Json<Op extends keyof operations, S extends number = 200> = operations[Op]['responses'] extends Record<S, { content: { 'application/json': infer T } }> ? T : never;
+export type Json<Op extends keyof operations, S extends number = 200> =
+  operations[Op]['responses'] extends Record<S, { content: { 'application/json': infer T } }> ? T : never;
 /** An operation's JSON request body. */
-export type Body<Op extends keyof operations> = operations[Op] extends { requestBody: { content: { 'application/json': infer T } } } ? T : never;
+export type Body<Op extends keyof operations> = operations[Op] extends {
+  requestBody: { content: { 'application/json': infer T } };
+}
+  ? T
+  : never;
 
 export class ApiError extends Error {
   constructor(
@@ -30,7 +35,13 @@ interface Envelope {
 
 export function toApiError(status: number, body: unknown): ApiError {
   const e = (body as Envelope | undefined)?.error;
-  return new ApiError(status, e?.code ?? 'HTTP_ERROR', e?.message ?? `The server answered ${status}`, e?.request_id ?? null, e?.details ?? {});
+  return new ApiError(
+    status,
+    e?.code ?? 'HTTP_ERROR',
+    e?.message ?? `The server answered ${status}`,
+    e?.request_id ?? null,
+    e?.details ?? {},
+  );
 }
 
 const auth: Middleware = {

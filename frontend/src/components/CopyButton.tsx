@@ -8,7 +8,10 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
       size="small"
       variant="outlined"
       onClick={() => {
-        void navigator.clipboard?.writeText(text).then(() => setDone(true), () => setDone(false));
+        void navigator.clipboard?.writeText(text).then(
+          () => setDone(true),
+          () => setDone(false),
+        );
         setTimeout(() => setDone(false), 2000);
       }}
     >

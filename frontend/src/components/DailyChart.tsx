@@ -8,9 +8,24 @@ export interface DailyPoint {
   [series: string]: number | string;
 }
 
-export default function DailyChart({ data, series, label, testId }: { data: DailyPoint[]; series: string[]; label: string; testId: string }) {
+export default function DailyChart({
+  data,
+  series,
+  label,
+  testId,
+}: {
+  data: DailyPoint[];
+  series: string[];
+  label: string;
+  testId: string;
+}) {
   return (
-    <figure data-testid={testId} data-points={data.length} aria-label={label} style={{ margin: 0, width: '100%', height: 300 }}>
+    <figure
+      data-testid={testId}
+      data-points={data.length}
+      aria-label={label}
+      style={{ margin: 0, width: '100%', height: 300 }}
+    >
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
@@ -19,7 +34,14 @@ export default function DailyChart({ data, series, label, testId }: { data: Dail
           <Tooltip />
           <Legend />
           {series.map((s, i) => (
-            <Line key={s} type="monotone" dataKey={s} stroke={COLORS[i % COLORS.length]} dot={false} isAnimationActive={false} />
+            <Line
+              key={s}
+              type="monotone"
+              dataKey={s}
+              stroke={COLORS[i % COLORS.length]}
+              dot={false}
+              isAnimationActive={false}
+            />
           ))}
         </LineChart>
       </ResponsiveContainer>

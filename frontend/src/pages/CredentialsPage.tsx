@@ -37,7 +37,8 @@ export default function CredentialsPage() {
   const platforms = usePlatforms();
   const credentials = useQuery({
     queryKey: ['credentials', projectId],
-    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } } })),
+    queryFn: () =>
+      unwrap(api().GET('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } } })),
   });
   const editable = canEdit(role);
   const oauthError = params.get('oauth_error');
@@ -47,7 +48,13 @@ export default function CredentialsPage() {
       <PageHeader
         title="Connections"
         subtitle="Sign-ins and keys Tributary uses to read your platforms. Secrets are stored encrypted and never shown."
-        actions={editable && <Button variant="contained" onClick={() => setConnecting(true)}>Connect a platform</Button>}
+        actions={
+          editable && (
+            <Button variant="contained" onClick={() => setConnecting(true)}>
+              Connect a platform
+            </Button>
+          )
+        }
       />
       {oauthError && (
         <Alert severity="warning" onClose={() => setParams({})} sx={{ mb: 2 }}>
@@ -59,80 +66,165 @@ export default function CredentialsPage() {
           Connected. Validate the connection to check it can read your accounts.
         </Alert>
       )}
-      <QueryView query={credentials} isEmpty={(d) => d.credentials.length === 0} empty="No connections yet. Connect a platform to start.">
+      <QueryView
+        query={credentials}
+        isEmpty={(d) => d.credentials.length === 0}
+        empty="No connections yet. Connect a platform to start."
+      >
         {(d) => (
           <Stack spacing={2} component="ul" sx={{ listStyle: 'none', p: 0, m: 0 }} aria-label="Connections">
             {d.credentials.map((c) => (
               <li key={c.id}>
-                <CredentialCard credential={c} projectId={projectId} editable={editable} platforms={platforms.data?.platforms} />
+                <CredentialCard
+                  credential={c}
+                  projectId={projectId}
+                  editable={editable}
+                  platforms={platforms.data?.platforms}
+                />
               </li>
             ))}
           </Stack>
         )}
       </QueryView>
-      {connecting && <ConnectDialog projectId={projectId} platforms={platforms.data?.platforms ?? []} onClose={() => setConnecting(false)} />}
+      {connecting && (
+        <ConnectDialog
+          projectId={projectId}
+          platforms={platforms.data?.platforms ?? []}
+          onClose={() => setConnecting(false)}
+        />
+      )}
     </>
   );
 }
 
 function statusChip(c: Credential) {
   if (c.status === 'disabled') return <Chip size="small" label="disabled" />;
-  if (c.expires_at && new Date(c.expires_at).getTime() < Date.now()) return <Chip size="small" color="error" label="expired" />;
+  if (c.expires_at && new Date(c.expires_at).getTime() < Date.now())
+    return <Chip size="small" color="error" label="expired" />;
   const color = c.validation_status === 'valid' ? 'success' : c.validation_status === 'invalid' ? 'error' : 'default';
-  return <Chip size="small" color={color} label={c.validation_status === 'pending' ? 'not validated yet' : c.validation_status} />;
+  return (
+    <Chip
+      size="small"
+      color={color}
+      label={c.validation_status === 'pending' ? 'not validated yet' : c.validation_status}
+    />
+  );
 }
 
-function CredentialCard({ credential: c, projectId, editable, platforms }: { credential: Credential; projectId: string; editable: boolean; platforms: PlatformInfo[] | undefined }) {
+function CredentialCard({
+  credential: c,
+  projectId,
+  editable,
+  platforms,
+}: {
+  credential: Credential;
+  projectId: string;
+  editable: boolean;
+  platforms: PlatformInfo[] | undefined;
+}) {
   const qc = useQueryClient();
   const path = { project_id: projectId, credential_id: c.id };
   const [dialog, setDialog] = useState<'rename' | 'rotate' | 'delete' | null>(null);
   const refreshList = () => qc.invalidateQueries({ queryKey: ['credentials', projectId] });
-  const validate = useMutation({ mutationFn: () => unwrap(api().POST('/api/v1/projects/{project_id}/credentials/{credential_id}/validate', { params: { path } })), onSettled: refreshList });
-  const refresh = useMutation({ mutationFn: () => unwrap(api().POST('/api/v1/projects/{project_id}/credentials/{credential_id}/refresh', { params: { path } })), onSettled: refreshList });
+  const validate = useMutation({
+    mutationFn: () =>
+      unwrap(api().POST('/api/v1/projects/{project_id}/credentials/{credential_id}/validate', { params: { path } })),
+    onSettled: refreshList,
+  });
+  const refresh = useMutation({
+    mutationFn: () =>
+      unwrap(api().POST('/api/v1/projects/{project_id}/credentials/{credential_id}/refresh', { params: { path } })),
+    onSettled: refreshList,
+  });
   const update = useMutation({
-    mutationFn: (body: { label?: string; status?: 'active' | 'disabled'; secret?: Record<string, string> }) => unwrap(api().PUT('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path }, body })),
+    mutationFn: (body: { label?: string; status?: 'active' | 'disabled'; secret?: Record<string, string> }) =>
+      unwrap(api().PUT('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path }, body })),
     onSuccess: () => {
       setDialog(null);
       void refreshList();
     },
   });
-  const remove = useMutation({ mutationFn: () => unwrap(api().DELETE('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path } })), onSuccess: refreshList });
+  const remove = useMutation({
+    mutationFn: () =>
+      unwrap(api().DELETE('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path } })),
+    onSuccess: refreshList,
+  });
   const platform = platforms?.find((p) => p.id === c.platform);
   const error = validate.error ?? refresh.error ?? update.error ?? remove.error;
   return (
     <Card data-testid="credential-card" aria-label={c.label}>
       <CardContent>
         <Box sx={{ display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap' }}>
-          <Typography variant="h6" component="h2">{c.label}</Typography>
+          <Typography variant="h6" component="h2">
+            {c.label}
+          </Typography>
           {statusChip(c)}
         </Box>
         <Typography color="text.secondary">
           {platformName(c.platform, platforms)} · {c.credential_type === 'oauth2' ? 'OAuth sign-in' : 'API key'}
         </Typography>
-        <Typography variant="body2">Last validated: {dateTime(c.last_validated_at)}{c.validation_message ? ` (${c.validation_message})` : ''}</Typography>
+        <Typography variant="body2">
+          Last validated: {dateTime(c.last_validated_at)}
+          {c.validation_message ? ` (${c.validation_message})` : ''}
+        </Typography>
         <Typography variant="body2">Expires: {c.expires_at ? dateTime(c.expires_at) : 'does not expire'}</Typography>
         {validate.data && (
           <Typography role="status" variant="body2" color={validate.data.valid ? 'success.dark' : 'error.dark'}>
-            {validate.data.valid ? 'The connection works.' : `The connection failed: ${validate.data.message ?? 'no reason given'}`}
+            {validate.data.valid
+              ? 'The connection works.'
+              : `The connection failed: ${validate.data.message ?? 'no reason given'}`}
           </Typography>
         )}
         {error && <ErrorAlert error={error} />}
       </CardContent>
       {editable && (
         <CardActions sx={{ flexWrap: 'wrap', gap: 1 }}>
-          <Button size="small" onClick={() => validate.mutate()} disabled={validate.isPending}>Validate</Button>
-          {c.credential_type === 'oauth2' && <Button size="small" onClick={() => refresh.mutate()} disabled={refresh.isPending}>Refresh token</Button>}
-          <Button size="small" onClick={() => setDialog('rename')}>Rename</Button>
-          <Button size="small" onClick={() => setDialog('rotate')}>{c.credential_type === 'oauth2' ? 'Reconnect' : 'Rotate key'}</Button>
-          <Button size="small" onClick={() => update.mutate({ status: c.status === 'disabled' ? 'active' : 'disabled' })}>{c.status === 'disabled' ? 'Enable' : 'Disable'}</Button>
-          <Button size="small" color="error" onClick={() => setDialog('delete')}>Delete</Button>
+          <Button size="small" onClick={() => validate.mutate()} disabled={validate.isPending}>
+            Validate
+          </Button>
+          {c.credential_type === 'oauth2' && (
+            <Button size="small" onClick={() => refresh.mutate()} disabled={refresh.isPending}>
+              Refresh token
+            </Button>
+          )}
+          <Button size="small" onClick={() => setDialog('rename')}>
+            Rename
+          </Button>
+          <Button size="small" onClick={() => setDialog('rotate')}>
+            {c.credential_type === 'oauth2' ? 'Reconnect' : 'Rotate key'}
+          </Button>
+          <Button
+            size="small"
+            onClick={() => update.mutate({ status: c.status === 'disabled' ? 'active' : 'disabled' })}
+          >
+            {c.status === 'disabled' ? 'Enable' : 'Disable'}
+          </Button>
+          <Button size="small" color="error" onClick={() => setDialog('delete')}>
+            Delete
+          </Button>
         </CardActions>
       )}
-      {dialog === 'rename' && <RenameDialog label={c.label} busy={update.isPending} onSave={(label) => update.mutate({ label })} onClose={() => setDialog(null)} />}
-      {dialog === 'rotate' && c.credential_type !== 'oauth2' && (
-        <SecretDialog title={`New key for ${c.label}`} fields={platform?.credential_fields ?? []} busy={update.isPending} error={update.error} onSave={(secret) => update.mutate({ secret })} onClose={() => setDialog(null)} />
+      {dialog === 'rename' && (
+        <RenameDialog
+          label={c.label}
+          busy={update.isPending}
+          onSave={(label) => update.mutate({ label })}
+          onClose={() => setDialog(null)}
+        />
       )}
-      {dialog === 'rotate' && c.credential_type === 'oauth2' && platform && <OAuthStart projectId={projectId} platform={platform} label={c.label} onClose={() => setDialog(null)} />}
+      {dialog === 'rotate' && c.credential_type !== 'oauth2' && (
+        <SecretDialog
+          title={`New key for ${c.label}`}
+          fields={platform?.credential_fields ?? []}
+          busy={update.isPending}
+          error={update.error}
+          onSave={(secret) => update.mutate({ secret })}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'rotate' && c.credential_type === 'oauth2' && platform && (
+        <OAuthStart projectId={projectId} platform={platform} label={c.label} onClose={() => setDialog(null)} />
+      )}
       <ConfirmDialog
         open={dialog === 'delete'}
         title="Delete this connection?"
@@ -146,40 +238,88 @@ function CredentialCard({ credential: c, projectId, editable, platforms }: { cre
   );
 }
 
-function RenameDialog({ label, busy, onSave, onClose }: { label: string; busy: boolean; onSave: (l: string) => void; onClose: () => void }) {
+function RenameDialog({
+  label,
+  busy,
+  onSave,
+  onClose,
+}: {
+  label: string;
+  busy: boolean;
+  onSave: (l: string) => void;
+  onClose: () => void;
+}) {
   const [value, setValue] = useState(label);
   return (
     <Dialog open onClose={onClose} aria-labelledby="rename-title" fullWidth maxWidth="xs">
-      <form onSubmit={(e) => { e.preventDefault(); onSave(value); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSave(value);
+        }}
+      >
         <DialogTitle id="rename-title">Rename connection</DialogTitle>
         <DialogContent>
-          <TextField autoFocus fullWidth margin="dense" label="Name" value={value} onChange={(e) => setValue(e.target.value)} />
+          <TextField
+            autoFocus
+            fullWidth
+            margin="dense"
+            label="Name"
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+          />
         </DialogContent>
         <DialogActions>
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={busy || !value.trim()}>Save</Button>
+          <Button type="submit" variant="contained" disabled={busy || !value.trim()}>
+            Save
+          </Button>
         </DialogActions>
       </form>
     </Dialog>
   );
 }
 
-function SecretDialog(props: { title: string; fields: readonly CredentialField[]; busy: boolean; error: unknown; withLabel?: boolean; onSave: (secret: Record<string, string>, label: string) => void; onClose: () => void }) {
+function SecretDialog(props: {
+  title: string;
+  fields: readonly CredentialField[];
+  busy: boolean;
+  error: unknown;
+  withLabel?: boolean;
+  onSave: (secret: Record<string, string>, label: string) => void;
+  onClose: () => void;
+}) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [label, setLabel] = useState('');
   const missing = missingRequired(props.fields, values) || (props.withLabel && !label.trim());
   return (
     <Dialog open onClose={props.onClose} aria-labelledby="secret-title" fullWidth maxWidth="sm">
-      <form onSubmit={(e) => { e.preventDefault(); props.onSave(values, label); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          props.onSave(values, label);
+        }}
+      >
         <DialogTitle id="secret-title">{props.title}</DialogTitle>
         <DialogContent>
-          {props.withLabel && <TextField fullWidth margin="dense" label="Connection name" value={label} onChange={(e) => setLabel(e.target.value)} required />}
+          {props.withLabel && (
+            <TextField
+              fullWidth
+              margin="dense"
+              label="Connection name"
+              value={label}
+              onChange={(e) => setLabel(e.target.value)}
+              required
+            />
+          )}
           <FieldInputs fields={props.fields} values={values} onChange={setValues} />
           {props.error ? <ErrorAlert error={props.error} title="Not saved" /> : null}
         </DialogContent>
         <DialogActions>
           <Button onClick={props.onClose}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={props.busy || missing}>Save</Button>
+          <Button type="submit" variant="contained" disabled={props.busy || missing}>
+            Save
+          </Button>
         </DialogActions>
       </form>
     </Dialog>
@@ -187,7 +327,15 @@ function SecretDialog(props: { title: string; fields: readonly CredentialField[]
 }
 
 /** The credential fields a form asks for, masked where the connector marks them secret. */
-function FieldInputs({ fields, values, onChange }: { fields: readonly CredentialField[]; values: Record<string, string>; onChange: (values: Record<string, string>) => void }) {
+function FieldInputs({
+  fields,
+  values,
+  onChange,
+}: {
+  fields: readonly CredentialField[];
+  values: Record<string, string>;
+  onChange: (values: Record<string, string>) => void;
+}) {
   return (
     <>
       {fields.map((f) => (
@@ -205,7 +353,9 @@ function FieldInputs({ fields, values, onChange }: { fields: readonly Credential
           select={Boolean(f.options)}
         >
           {f.options?.map((o) => (
-            <MenuItem key={o} value={o}>{o}</MenuItem>
+            <MenuItem key={o} value={o}>
+              {o}
+            </MenuItem>
           ))}
         </TextField>
       ))}
@@ -213,37 +363,75 @@ function FieldInputs({ fields, values, onChange }: { fields: readonly Credential
   );
 }
 
-const missingRequired = (fields: readonly CredentialField[], values: Record<string, string>) => fields.some((f) => f.required && !values[f.name]?.trim());
+const missingRequired = (fields: readonly CredentialField[], values: Record<string, string>) =>
+  fields.some((f) => f.required && !values[f.name]?.trim());
 
 /**
  * Asks the API for the platform's consent URL (with a single-use state) and goes there. What the platform needs
  * named first (Shopify's store) comes from the catalog's oauth_start_fields and travels as query parameters.
  */
-function OAuthStart({ projectId, platform, label, onClose }: { projectId: string; platform: PlatformInfo; label: string; onClose: () => void }) {
+function OAuthStart({
+  projectId,
+  platform,
+  label,
+  onClose,
+}: {
+  projectId: string;
+  platform: PlatformInfo;
+  label: string;
+  onClose: () => void;
+}) {
   const [values, setValues] = useState<Record<string, string>>({});
   const start = useMutation({
-    mutationFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', { params: { path: { project_id: projectId, platform: platform.id }, query: { label, ...values } } })),
+    mutationFn: () =>
+      unwrap(
+        api().GET('/api/v1/projects/{project_id}/credentials/oauth/{platform}/start', {
+          params: { path: { project_id: projectId, platform: platform.id }, query: { label, ...values } },
+        }),
+      ),
     onSuccess: (r) => window.location.assign(r.authorization_url),
   });
   return (
     <Dialog open onClose={onClose} aria-labelledby="oauth-title" fullWidth maxWidth="sm">
-      <form onSubmit={(e) => { e.preventDefault(); start.mutate(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          start.mutate();
+        }}
+      >
         <DialogTitle id="oauth-title">Sign in with {platform.name}</DialogTitle>
         <DialogContent>
-          <Typography>You will go to {platform.name}’s consent page, then come back here. Tributary stores the sign-in encrypted; nobody sees it.</Typography>
+          <Typography>
+            You will go to {platform.name}’s consent page, then come back here. Tributary stores the sign-in encrypted;
+            nobody sees it.
+          </Typography>
           <FieldInputs fields={platform.oauth_start_fields} values={values} onChange={setValues} />
           {start.error && <ErrorAlert error={start.error} title="The connection could not start" />}
         </DialogContent>
         <DialogActions>
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={start.isPending || missingRequired(platform.oauth_start_fields, values)}>Continue to {platform.name}</Button>
+          <Button
+            type="submit"
+            variant="contained"
+            disabled={start.isPending || missingRequired(platform.oauth_start_fields, values)}
+          >
+            Continue to {platform.name}
+          </Button>
         </DialogActions>
       </form>
     </Dialog>
   );
 }
 
-function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; platforms: PlatformInfo[]; onClose: () => void }) {
+function ConnectDialog({
+  projectId,
+  platforms,
+  onClose,
+}: {
+  projectId: string;
+  platforms: PlatformInfo[];
+  onClose: () => void;
+}) {
   const qc = useQueryClient();
   const [platformId, setPlatformId] = useState('');
   const [method, setMethod] = useState<'oauth2' | 'api_key'>('oauth2');
@@ -254,20 +442,56 @@ function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; p
   const chosen = platform && (platform.connect_methods.includes(method) ? method : platform.connect_methods[0]);
   const create = useMutation({
     mutationFn: ({ secret, name }: { secret: Record<string, string>; name: string }) =>
-      unwrap(api().POST('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } }, body: { platform: platformId as PlatformInfo['id'], credential_type: 'api_key', label: name, secret } })),
+      unwrap(
+        api().POST('/api/v1/projects/{project_id}/credentials', {
+          params: { path: { project_id: projectId } },
+          body: { platform: platformId as PlatformInfo['id'], credential_type: 'api_key', label: name, secret },
+        }),
+      ),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['credentials', projectId] });
       onClose();
     },
   });
-  if (next && platform && chosen === 'oauth2') return <OAuthStart projectId={projectId} platform={platform} label={label || `${platform.name} (OAuth)`} onClose={onClose} />;
-  if (next && platform) return <SecretDialog title={`Connect ${platform.name}`} fields={platform.credential_fields} withLabel busy={create.isPending} error={create.error} onSave={(secret, name) => create.mutate({ secret, name })} onClose={onClose} />;
+  if (next && platform && chosen === 'oauth2')
+    return (
+      <OAuthStart
+        projectId={projectId}
+        platform={platform}
+        label={label || `${platform.name} (OAuth)`}
+        onClose={onClose}
+      />
+    );
+  if (next && platform)
+    return (
+      <SecretDialog
+        title={`Connect ${platform.name}`}
+        fields={platform.credential_fields}
+        withLabel
+        busy={create.isPending}
+        error={create.error}
+        onSave={(secret, name) => create.mutate({ secret, name })}
+        onClose={onClose}
+      />
+    );
   return (
     <Dialog open onClose={onClose} aria-labelledby="connect-title" fullWidth maxWidth="sm">
-      <form onSubmit={(e) => { e.preventDefault(); setNext(true); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setNext(true);
+        }}
+      >
         <DialogTitle id="connect-title">Connect a platform</DialogTitle>
         <DialogContent>
-          <TextField select fullWidth margin="dense" label="Platform" value={platformId} onChange={(e) => setPlatformId(e.target.value)}>
+          <TextField
+            select
+            fullWidth
+            margin="dense"
+            label="Platform"
+            value={platformId}
+            onChange={(e) => setPlatformId(e.target.value)}
+          >
             {platforms.map((p) => (
               <MenuItem key={p.id} value={p.id} disabled={!p.available}>
                 {p.available
@@ -277,16 +501,33 @@ function ConnectDialog({ projectId, platforms, onClose }: { projectId: string; p
             ))}
           </TextField>
           {platform && platform.connect_methods.length > 1 && (
-            <TextField select fullWidth margin="dense" label="How to connect" value={chosen} onChange={(e) => setMethod(e.target.value as 'oauth2' | 'api_key')}>
+            <TextField
+              select
+              fullWidth
+              margin="dense"
+              label="How to connect"
+              value={chosen}
+              onChange={(e) => setMethod(e.target.value as 'oauth2' | 'api_key')}
+            >
               <MenuItem value="oauth2">Sign in with {platform.name}</MenuItem>
               <MenuItem value="api_key">Enter a key or access token</MenuItem>
             </TextField>
           )}
-          {chosen === 'oauth2' && <TextField fullWidth margin="dense" label="Connection name (optional)" value={label} onChange={(e) => setLabel(e.target.value)} />}
+          {chosen === 'oauth2' && (
+            <TextField
+              fullWidth
+              margin="dense"
+              label="Connection name (optional)"
+              value={label}
+              onChange={(e) => setLabel(e.target.value)}
+            />
+          )}
         </DialogContent>
         <DialogActions>
           <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={!platform}>Next</Button>
+          <Button type="submit" variant="contained" disabled={!platform}>
+            Next
+          </Button>
         </DialogActions>
       </form>
     </Dialog>

@@ -40,15 +40,33 @@ export default function DataSourceWizardPage() {
   const [name, setName] = useState('');
   const [startDate, setStartDate] = useState('');
   const tz = project.data?.timezone ?? 'UTC';
-  const [schedule, setSchedule] = useState<ScheduleForm>({ frequency: 'daily', minute: 0, time: '06:00', day: 'MON', timezone: tz });
-  useEffect(() => setSchedule((s) => ({ ...s, timezone: project.data?.timezone ?? s.timezone })), [project.data?.timezone]);
+  const [schedule, setSchedule] = useState<ScheduleForm>({
+    frequency: 'daily',
+    minute: 0,
+    time: '06:00',
+    day: 'MON',
+    timezone: tz,
+  });
+  useEffect(
+    () => setSchedule((s) => ({ ...s, timezone: project.data?.timezone ?? s.timezone })),
+    [project.data?.timezone],
+  );
   useEffect(() => setStartDate((d) => d || shiftDays(todayIn(tz), -90)), [tz]);
 
-  const credentials = useQuery({ queryKey: ['credentials', projectId], queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } } })) });
+  const credentials = useQuery({
+    queryKey: ['credentials', projectId],
+    queryFn: () =>
+      unwrap(api().GET('/api/v1/projects/{project_id}/credentials', { params: { path: { project_id: projectId } } })),
+  });
   const editing = useQuery({
     queryKey: ['source', projectId, editId],
     enabled: !!editId,
-    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data-sources/{source_id}', { params: { path: { project_id: projectId, source_id: editId! } } })),
+    queryFn: () =>
+      unwrap(
+        api().GET('/api/v1/projects/{project_id}/data-sources/{source_id}', {
+          params: { path: { project_id: projectId, source_id: editId! } },
+        }),
+      ),
   });
   useEffect(() => {
     const s = editing.data;
@@ -65,19 +83,38 @@ export default function DataSourceWizardPage() {
   const accounts = useQuery({
     queryKey: ['accounts', projectId, credentialId],
     enabled: !!credentialId && step >= 1,
-    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/credentials/{credential_id}/accounts', { params: { path: { project_id: projectId, credential_id: credentialId } } })),
+    queryFn: () =>
+      unwrap(
+        api().GET('/api/v1/projects/{project_id}/credentials/{credential_id}/accounts', {
+          params: { path: { project_id: projectId, credential_id: credentialId } },
+        }),
+      ),
   });
   const credential = credentials.data?.credentials.find((c) => c.id === credentialId);
   const account = accounts.data?.accounts.find((a) => a.id === accountId);
 
   const save = useMutation({
     mutationFn: async () => {
-      const extraction_config = { account_id: accountId, report_types: reports, ...(startDate ? { start_date: startDate } : {}) };
+      const extraction_config = {
+        account_id: accountId,
+        report_types: reports,
+        ...(startDate ? { start_date: startDate } : {}),
+      };
       const schedule_config = toScheduleConfig(schedule) as Body<'createDataSource'>['schedule_config'];
       if (editId) {
-        return unwrap(api().PUT('/api/v1/projects/{project_id}/data-sources/{source_id}', { params: { path: { project_id: projectId, source_id: editId } }, body: { source_name: name, extraction_config, schedule_config } }));
+        return unwrap(
+          api().PUT('/api/v1/projects/{project_id}/data-sources/{source_id}', {
+            params: { path: { project_id: projectId, source_id: editId } },
+            body: { source_name: name, extraction_config, schedule_config },
+          }),
+        );
       }
-      return unwrap(api().POST('/api/v1/projects/{project_id}/data-sources', { params: { path: { project_id: projectId } }, body: { credential_id: credentialId, source_name: name, extraction_config, schedule_config } }));
+      return unwrap(
+        api().POST('/api/v1/projects/{project_id}/data-sources', {
+          params: { path: { project_id: projectId } },
+          body: { credential_id: credentialId, source_name: name, extraction_config, schedule_config },
+        }),
+      );
     },
     onSuccess: async (s) => {
       await qc.invalidateQueries({ queryKey: ['sources', projectId] });
@@ -100,9 +137,24 @@ export default function DataSourceWizardPage() {
         </Stepper>
         <Box component="section" aria-label={STEPS[step]}>
           {step === 0 && (
-            <QueryView query={credentials} isEmpty={(d) => d.credentials.length === 0} empty="Connect a platform first, on the Connections page.">
+            <QueryView
+              query={credentials}
+              isEmpty={(d) => d.credentials.length === 0}
+              empty="Connect a platform first, on the Connections page."
+            >
               {(d) => (
-                <TextField select fullWidth label="Connection" value={credentialId} disabled={!!editId} onChange={(e) => { setCredentialId(e.target.value); setAccountId(''); setReports([]); }}>
+                <TextField
+                  select
+                  fullWidth
+                  label="Connection"
+                  value={credentialId}
+                  disabled={!!editId}
+                  onChange={(e) => {
+                    setCredentialId(e.target.value);
+                    setAccountId('');
+                    setReports([]);
+                  }}
+                >
                   {d.credentials.map((c) => (
                     <MenuItem key={c.id} value={c.id} disabled={c.status !== 'active'}>
                       {c.label} ({platformName(c.platform, platforms.data?.platforms)})
@@ -113,9 +165,20 @@ export default function DataSourceWizardPage() {
             </QueryView>
           )}
           {step === 1 && (
-            <QueryView query={accounts} loadingLabel="Asking the platform which accounts this connection can see" isEmpty={(d) => d.accounts.length === 0} empty="This connection sees no accounts.">
+            <QueryView
+              query={accounts}
+              loadingLabel="Asking the platform which accounts this connection can see"
+              isEmpty={(d) => d.accounts.length === 0}
+              empty="This connection sees no accounts."
+            >
               {(d) => (
-                <TextField select fullWidth label="Account" value={accountId} onChange={(e) => setAccountId(e.target.value)}>
+                <TextField
+                  select
+                  fullWidth
+                  label="Account"
+                  value={accountId}
+                  onChange={(e) => setAccountId(e.target.value)}
+                >
                   {d.accounts.map((a) => (
                     <MenuItem key={a.id} value={a.id}>
                       {a.name} ({a.id}) · {a.currency} · {a.time_zone}
@@ -126,14 +189,25 @@ export default function DataSourceWizardPage() {
             </QueryView>
           )}
           {step === 2 && (
-            <QueryView query={accounts} isEmpty={(d) => d.report_types.length === 0} empty="The platform offers no report types.">
+            <QueryView
+              query={accounts}
+              isEmpty={(d) => d.report_types.length === 0}
+              empty="The platform offers no report types."
+            >
               {(d) => (
                 <FormGroup aria-label="Report types">
                   {d.report_types.map((r) => (
                     <FormControlLabel
                       key={r.id}
                       label={`${r.name} (restated for ${r.lookback_days} days)`}
-                      control={<Checkbox checked={reports.includes(r.id)} onChange={(e) => setReports(e.target.checked ? [...reports, r.id] : reports.filter((x) => x !== r.id))} />}
+                      control={
+                        <Checkbox
+                          checked={reports.includes(r.id)}
+                          onChange={(e) =>
+                            setReports(e.target.checked ? [...reports, r.id] : reports.filter((x) => x !== r.id))
+                          }
+                        />
+                      }
                     />
                   ))}
                 </FormGroup>
@@ -142,7 +216,12 @@ export default function DataSourceWizardPage() {
           )}
           {step === 3 && (
             <Stack spacing={2}>
-              <TextField select label="Frequency" value={schedule.frequency} onChange={(e) => setSchedule({ ...schedule, frequency: e.target.value as Frequency })}>
+              <TextField
+                select
+                label="Frequency"
+                value={schedule.frequency}
+                onChange={(e) => setSchedule({ ...schedule, frequency: e.target.value as Frequency })}
+              >
                 <MenuItem value="manual">Only when I start it</MenuItem>
                 <MenuItem value="hourly">Every hour</MenuItem>
                 <MenuItem value="every_6_hours">Every 6 hours</MenuItem>
@@ -150,24 +229,66 @@ export default function DataSourceWizardPage() {
                 <MenuItem value="weekly">Every week</MenuItem>
               </TextField>
               {(schedule.frequency === 'hourly' || schedule.frequency === 'every_6_hours') && (
-                <TextField type="number" label="Minute past the hour" value={schedule.minute} slotProps={{ htmlInput: { min: 0, max: 59 } }} onChange={(e) => setSchedule({ ...schedule, minute: Math.max(0, Math.min(59, Number(e.target.value))) })} />
+                <TextField
+                  type="number"
+                  label="Minute past the hour"
+                  value={schedule.minute}
+                  slotProps={{ htmlInput: { min: 0, max: 59 } }}
+                  onChange={(e) =>
+                    setSchedule({ ...schedule, minute: Math.max(0, Math.min(59, Number(e.target.value))) })
+                  }
+                />
               )}
               {schedule.frequency === 'weekly' && (
-                <TextField select label="Day" value={schedule.day} onChange={(e) => setSchedule({ ...schedule, day: e.target.value as ScheduleForm['day'] })}>
-                  {DAYS.map((d) => <MenuItem key={d} value={d}>{d}</MenuItem>)}
+                <TextField
+                  select
+                  label="Day"
+                  value={schedule.day}
+                  onChange={(e) => setSchedule({ ...schedule, day: e.target.value as ScheduleForm['day'] })}
+                >
+                  {DAYS.map((d) => (
+                    <MenuItem key={d} value={d}>
+                      {d}
+                    </MenuItem>
+                  ))}
                 </TextField>
               )}
               {(schedule.frequency === 'daily' || schedule.frequency === 'weekly') && (
                 <>
-                  <TextField type="time" label="Time" value={schedule.time} onChange={(e) => setSchedule({ ...schedule, time: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
-                  <TextField label="Time zone" value={schedule.timezone} onChange={(e) => setSchedule({ ...schedule, timezone: e.target.value })} />
+                  <TextField
+                    type="time"
+                    label="Time"
+                    value={schedule.time}
+                    onChange={(e) => setSchedule({ ...schedule, time: e.target.value })}
+                    slotProps={{ inputLabel: { shrink: true } }}
+                  />
+                  <TextField
+                    label="Time zone"
+                    value={schedule.timezone}
+                    onChange={(e) => setSchedule({ ...schedule, timezone: e.target.value })}
+                  />
                 </>
               )}
               <Box aria-live="polite">
-                <Typography variant="subtitle2" component="h2">Next runs</Typography>
-                {runs.length === 0 ? <Typography>None: it runs when you start it.</Typography> : (
+                <Typography variant="subtitle2" component="h2">
+                  Next runs
+                </Typography>
+                {runs.length === 0 ? (
+                  <Typography>None: it runs when you start it.</Typography>
+                ) : (
                   <ol data-testid="next-runs">
-                    {runs.map((r) => <li key={r.toISOString()}>{r.toLocaleString('en-GB', { timeZone: schedule.frequency === 'daily' || schedule.frequency === 'weekly' ? schedule.timezone : undefined, dateStyle: 'full', timeStyle: 'short' })}</li>)}
+                    {runs.map((r) => (
+                      <li key={r.toISOString()}>
+                        {r.toLocaleString('en-GB', {
+                          timeZone:
+                            schedule.frequency === 'daily' || schedule.frequency === 'weekly'
+                              ? schedule.timezone
+                              : undefined,
+                          dateStyle: 'full',
+                          timeStyle: 'short',
+                        })}
+                      </li>
+                    ))}
                   </ol>
                 )}
               </Box>
@@ -175,19 +296,45 @@ export default function DataSourceWizardPage() {
           )}
           {step === 4 && (
             <Stack spacing={2}>
-              <TextField type="date" label="Backfill from" value={startDate} onChange={(e) => setStartDate(e.target.value)} slotProps={{ inputLabel: { shrink: true } }} helperText="The first run extracts every day since this date." />
-              <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} placeholder={account ? `${credential?.label ?? ''} · ${account.name}` : ''} />
+              <TextField
+                type="date"
+                label="Backfill from"
+                value={startDate}
+                onChange={(e) => setStartDate(e.target.value)}
+                slotProps={{ inputLabel: { shrink: true } }}
+                helperText="The first run extracts every day since this date."
+              />
+              <TextField
+                label="Name"
+                required
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                placeholder={account ? `${credential?.label ?? ''} · ${account.name}` : ''}
+              />
               {save.error && <ErrorAlert error={save.error} title="The data source was not saved" />}
             </Stack>
           )}
         </Box>
         {editing.isPending && editId && <Loading />}
         <Box sx={{ display: 'flex', justifyContent: 'space-between', mt: 3 }}>
-          <Button disabled={step === 0} onClick={() => setStep(step - 1)}>Back</Button>
+          <Button disabled={step === 0} onClick={() => setStep(step - 1)}>
+            Back
+          </Button>
           {step < STEPS.length - 1 ? (
-            <Button variant="contained" disabled={!canNext} onClick={() => { if (step === 3 && !name && account) setName(`${account.name}`); setStep(step + 1); }}>Next</Button>
+            <Button
+              variant="contained"
+              disabled={!canNext}
+              onClick={() => {
+                if (step === 3 && !name && account) setName(`${account.name}`);
+                setStep(step + 1);
+              }}
+            >
+              Next
+            </Button>
           ) : (
-            <Button variant="contained" disabled={!canNext || save.isPending} onClick={() => save.mutate()}>{editId ? 'Save' : 'Create data source'}</Button>
+            <Button variant="contained" disabled={!canNext || save.isPending} onClick={() => save.mutate()}>
+              {editId ? 'Save' : 'Create data source'}
+            </Button>
           )}
         </Box>
       </Paper>

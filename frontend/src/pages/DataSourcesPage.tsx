@@ -28,11 +28,28 @@ export default function DataSourcesPage() {
   const { projectId, role } = useProjectAndRole();
   const navigate = useNavigate();
   const editable = canEdit(role);
-  const sources = useQuery({ queryKey: ['sources', projectId], queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data-sources', { params: { path: { project_id: projectId } } })) });
+  const sources = useQuery({
+    queryKey: ['sources', projectId],
+    queryFn: () =>
+      unwrap(api().GET('/api/v1/projects/{project_id}/data-sources', { params: { path: { project_id: projectId } } })),
+  });
   return (
     <>
-      <PageHeader title="Data sources" actions={editable && <Button variant="contained" onClick={() => navigate(`/projects/${projectId}/sources/new`)}>New data source</Button>} />
-      <QueryView query={sources} isEmpty={(d) => d.data_sources.length === 0} empty="No data sources yet. Add one to start extracting.">
+      <PageHeader
+        title="Data sources"
+        actions={
+          editable && (
+            <Button variant="contained" onClick={() => navigate(`/projects/${projectId}/sources/new`)}>
+              New data source
+            </Button>
+          )
+        }
+      />
+      <QueryView
+        query={sources}
+        isEmpty={(d) => d.data_sources.length === 0}
+        empty="No data sources yet. Add one to start extracting."
+      >
         {(d) => (
           <TableContainer component={Paper}>
             <Table aria-label="Data sources">
@@ -65,22 +82,46 @@ function SourceRow({ source: s, projectId, editable }: { source: DataSource; pro
   const [confirm, setConfirm] = useState(false);
   const path = { project_id: projectId, source_id: s.id };
   const done = () => qc.invalidateQueries({ queryKey: ['sources', projectId] });
-  const extract = useMutation({ mutationFn: () => unwrap(api().POST('/api/v1/projects/{project_id}/data-sources/{source_id}/extract', { params: { path }, body: {} })), onSuccess: () => navigate(`/projects/${projectId}/sources/${s.id}`) });
-  const pause = useMutation({ mutationFn: () => unwrap(api().PUT('/api/v1/projects/{project_id}/data-sources/{source_id}', { params: { path }, body: { is_active: !s.is_active } })), onSuccess: done });
-  const remove = useMutation({ mutationFn: () => unwrap(api().DELETE('/api/v1/projects/{project_id}/data-sources/{source_id}', { params: { path } })), onSuccess: done });
+  const extract = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api().POST('/api/v1/projects/{project_id}/data-sources/{source_id}/extract', { params: { path }, body: {} }),
+      ),
+    onSuccess: () => navigate(`/projects/${projectId}/sources/${s.id}`),
+  });
+  const pause = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api().PUT('/api/v1/projects/{project_id}/data-sources/{source_id}', {
+          params: { path },
+          body: { is_active: !s.is_active },
+        }),
+      ),
+    onSuccess: done,
+  });
+  const remove = useMutation({
+    mutationFn: () =>
+      unwrap(api().DELETE('/api/v1/projects/{project_id}/data-sources/{source_id}', { params: { path } })),
+    onSuccess: done,
+  });
   const error = extract.error ?? pause.error ?? remove.error;
   return (
     <TableRow data-testid="source-row">
       <TableCell>
         <RouterLink to={`/projects/${projectId}/sources/${s.id}`}>{s.source_name}</RouterLink>
         <Typography variant="body2" color="text.secondary">
-          {platformName(s.platform, platforms.data?.platforms)} · {s.account?.name ?? String(s.extraction_config.account_id ?? '')}
+          {platformName(s.platform, platforms.data?.platforms)} ·{' '}
+          {s.account?.name ?? String(s.extraction_config.account_id ?? '')}
         </Typography>
         {error && <ErrorAlert error={error} />}
       </TableCell>
       <TableCell>{describeSchedule(s.schedule_config)}</TableCell>
       <TableCell>
-        <Chip size="small" label={s.is_active ? s.extraction_status : 'paused'} color={s.extraction_status === 'failed' ? 'error' : s.is_active ? 'default' : 'warning'} />
+        <Chip
+          size="small"
+          label={s.is_active ? s.extraction_status : 'paused'}
+          color={s.extraction_status === 'failed' ? 'error' : s.is_active ? 'default' : 'warning'}
+        />
       </TableCell>
       <TableCell>
         {dateTime(s.last_extraction_at)}
@@ -89,11 +130,27 @@ function SourceRow({ source: s, projectId, editable }: { source: DataSource; pro
       </TableCell>
       {editable && (
         <TableCell sx={{ whiteSpace: 'nowrap' }}>
-          <Button size="small" onClick={() => extract.mutate()} disabled={extract.isPending}>Extract now</Button>
-          <Button size="small" onClick={() => navigate(`/projects/${projectId}/sources/new?edit=${s.id}`)}>Edit</Button>
-          <Button size="small" onClick={() => pause.mutate()}>{s.is_active ? 'Pause' : 'Resume'}</Button>
-          <Button size="small" color="error" onClick={() => setConfirm(true)}>Delete</Button>
-          <ConfirmDialog open={confirm} title="Delete this data source?" text={`"${s.source_name}" stops extracting. Data already extracted stays until the retention removes it.`} confirmLabel="Delete" busy={remove.isPending} onConfirm={() => remove.mutate()} onClose={() => setConfirm(false)} />
+          <Button size="small" onClick={() => extract.mutate()} disabled={extract.isPending}>
+            Extract now
+          </Button>
+          <Button size="small" onClick={() => navigate(`/projects/${projectId}/sources/new?edit=${s.id}`)}>
+            Edit
+          </Button>
+          <Button size="small" onClick={() => pause.mutate()}>
+            {s.is_active ? 'Pause' : 'Resume'}
+          </Button>
+          <Button size="small" color="error" onClick={() => setConfirm(true)}>
+            Delete
+          </Button>
+          <ConfirmDialog
+            open={confirm}
+            title="Delete this data source?"
+            text={`"${s.source_name}" stops extracting. Data already extracted stays until the retention removes it.`}
+            confirmLabel="Delete"
+            busy={remove.isPending}
+            onConfirm={() => remove.mutate()}
+            onClose={() => setConfirm(false)}
+          />
         </TableCell>
       )}
     </TableRow>

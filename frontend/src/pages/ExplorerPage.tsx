@@ -38,8 +38,32 @@ export const PRESETS = [
   ['this_year', 'This year'],
   ['custom', 'Custom…'],
 ] as const;
-const DIMENSIONS = ['date', 'week', 'month', 'platform', 'data_source', 'account', 'campaign', 'ad_group', 'ad', 'currency'];
-const METRICS = ['impressions', 'clicks', 'cost', 'conversions', 'revenue', 'ctr', 'cpc', 'cpm', 'conversion_rate', 'cpa', 'roas', 'aov'];
+const DIMENSIONS = [
+  'date',
+  'week',
+  'month',
+  'platform',
+  'data_source',
+  'account',
+  'campaign',
+  'ad_group',
+  'ad',
+  'currency',
+];
+const METRICS = [
+  'impressions',
+  'clicks',
+  'cost',
+  'conversions',
+  'revenue',
+  'ctr',
+  'cpc',
+  'cpm',
+  'conversion_rate',
+  'cpa',
+  'roas',
+  'aov',
+];
 const SUMMABLE = new Set(['impressions', 'clicks', 'cost', 'conversions', 'revenue']);
 const FORMATS = ['csv', 'tsv', 'xlsx', 'json', 'ndjson', 'xml', 'html'];
 const OPS = ['eq', 'neq', 'contains', 'gte', 'lte', 'in'];
@@ -80,53 +104,152 @@ export function QueryBuilder({ value, onChange }: { value: ExplorerQuery; onChan
   return (
     <Grid container spacing={2}>
       <Grid size={{ xs: 12, sm: 6, md: 3 }}>
-        <TextField select fullWidth label="Date range" value={value.preset} onChange={(e) => set({ preset: e.target.value })}>
-          {PRESETS.map(([id, label]) => <MenuItem key={id} value={id}>{label}</MenuItem>)}
+        <TextField
+          select
+          fullWidth
+          label="Date range"
+          value={value.preset}
+          onChange={(e) => set({ preset: e.target.value })}
+        >
+          {PRESETS.map(([id, label]) => (
+            <MenuItem key={id} value={id}>
+              {label}
+            </MenuItem>
+          ))}
         </TextField>
       </Grid>
       {value.preset === 'custom' && (
         <>
           <Grid size={{ xs: 6, md: 2 }}>
-            <TextField fullWidth type="date" label="From" value={value.start} onChange={(e) => set({ start: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
+            <TextField
+              fullWidth
+              type="date"
+              label="From"
+              value={value.start}
+              onChange={(e) => set({ start: e.target.value })}
+              slotProps={{ inputLabel: { shrink: true } }}
+            />
           </Grid>
           <Grid size={{ xs: 6, md: 2 }}>
-            <TextField fullWidth type="date" label="To" value={value.end} onChange={(e) => set({ end: e.target.value })} slotProps={{ inputLabel: { shrink: true } }} />
+            <TextField
+              fullWidth
+              type="date"
+              label="To"
+              value={value.end}
+              onChange={(e) => set({ end: e.target.value })}
+              slotProps={{ inputLabel: { shrink: true } }}
+            />
           </Grid>
         </>
       )}
       <Grid size={{ xs: 12, sm: 6, md: 3 }}>
-        <TextField select fullWidth label="Dimensions" value={value.dimensions} onChange={(e) => set({ dimensions: e.target.value as unknown as string[] })} slotProps={{ select: { multiple: true } }}>
-          {DIMENSIONS.map((d) => <MenuItem key={d} value={d}>{d}</MenuItem>)}
+        <TextField
+          select
+          fullWidth
+          label="Dimensions"
+          value={value.dimensions}
+          onChange={(e) => set({ dimensions: e.target.value as unknown as string[] })}
+          slotProps={{ select: { multiple: true } }}
+        >
+          {DIMENSIONS.map((d) => (
+            <MenuItem key={d} value={d}>
+              {d}
+            </MenuItem>
+          ))}
         </TextField>
       </Grid>
       <Grid size={{ xs: 12, sm: 6, md: 4 }}>
-        <TextField select fullWidth label="Metrics" value={value.metrics} onChange={(e) => set({ metrics: e.target.value as unknown as string[] })} slotProps={{ select: { multiple: true } }}>
-          {METRICS.map((m) => <MenuItem key={m} value={m}>{m}{SUMMABLE.has(m) ? '' : ' (derived)'}</MenuItem>)}
+        <TextField
+          select
+          fullWidth
+          label="Metrics"
+          value={value.metrics}
+          onChange={(e) => set({ metrics: e.target.value as unknown as string[] })}
+          slotProps={{ select: { multiple: true } }}
+        >
+          {METRICS.map((m) => (
+            <MenuItem key={m} value={m}>
+              {m}
+              {SUMMABLE.has(m) ? '' : ' (derived)'}
+            </MenuItem>
+          ))}
         </TextField>
       </Grid>
       <Grid size={{ xs: 12, sm: 6, md: 2 }}>
-        <TextField fullWidth label="Currency" value={value.currency} placeholder="project's" onChange={(e) => set({ currency: e.target.value.toUpperCase() })} helperText="ISO code or NATIVE" />
+        <TextField
+          fullWidth
+          label="Currency"
+          value={value.currency}
+          placeholder="project's"
+          onChange={(e) => set({ currency: e.target.value.toUpperCase() })}
+          helperText="ISO code or NATIVE"
+        />
       </Grid>
       <Grid size={12}>
         <Stack spacing={1}>
           {value.filters.map((f, i) => (
             <Box key={i} sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', alignItems: 'center' }}>
-              <TextField size="small" label={`Filter ${i + 1} field`} value={f.field} onChange={(e) => set({ filters: value.filters.map((x, j) => (j === i ? { ...x, field: e.target.value } : x)) })} />
-              <TextField size="small" select label="Operator" value={f.op} onChange={(e) => set({ filters: value.filters.map((x, j) => (j === i ? { ...x, op: e.target.value } : x)) })} sx={{ minWidth: 110 }}>
-                {OPS.map((o) => <MenuItem key={o} value={o}>{o}</MenuItem>)}
+              <TextField
+                size="small"
+                label={`Filter ${i + 1} field`}
+                value={f.field}
+                onChange={(e) =>
+                  set({ filters: value.filters.map((x, j) => (j === i ? { ...x, field: e.target.value } : x)) })
+                }
+              />
+              <TextField
+                size="small"
+                select
+                label="Operator"
+                value={f.op}
+                onChange={(e) =>
+                  set({ filters: value.filters.map((x, j) => (j === i ? { ...x, op: e.target.value } : x)) })
+                }
+                sx={{ minWidth: 110 }}
+              >
+                {OPS.map((o) => (
+                  <MenuItem key={o} value={o}>
+                    {o}
+                  </MenuItem>
+                ))}
               </TextField>
-              <TextField size="small" label="Value" value={f.value} onChange={(e) => set({ filters: value.filters.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)) })} />
-              <IconButton aria-label={`Remove filter ${i + 1}`} onClick={() => set({ filters: value.filters.filter((_, j) => j !== i) })}>×</IconButton>
+              <TextField
+                size="small"
+                label="Value"
+                value={f.value}
+                onChange={(e) =>
+                  set({ filters: value.filters.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)) })
+                }
+              />
+              <IconButton
+                aria-label={`Remove filter ${i + 1}`}
+                onClick={() => set({ filters: value.filters.filter((_, j) => j !== i) })}
+              >
+                ×
+              </IconButton>
             </Box>
           ))}
-          <Button sx={{ alignSelf: 'flex-start' }} onClick={() => set({ filters: [...value.filters, { field: 'campaign_name', op: 'contains', value: '' }] })}>Add filter</Button>
+          <Button
+            sx={{ alignSelf: 'flex-start' }}
+            onClick={() => set({ filters: [...value.filters, { field: 'campaign_name', op: 'contains', value: '' }] })}
+          >
+            Add filter
+          </Button>
         </Stack>
       </Grid>
     </Grid>
   );
 }
 
-export const DEFAULT_QUERY: ExplorerQuery = { preset: 'last_30_days', start: '', end: '', dimensions: ['date', 'platform'], metrics: ['cost', 'clicks', 'conversions', 'revenue', 'roas'], filters: [], currency: '' };
+export const DEFAULT_QUERY: ExplorerQuery = {
+  preset: 'last_30_days',
+  start: '',
+  end: '',
+  dimensions: ['date', 'platform'],
+  metrics: ['cost', 'clicks', 'conversions', 'revenue', 'roas'],
+  filters: [],
+  currency: '',
+};
 
 export default function ExplorerPage() {
   const { projectId } = useProjectAndRole();
@@ -135,7 +258,13 @@ export default function ExplorerPage() {
   const qs = toQueryString(query, { aggregate: query.dimensions.includes('date') ? 'daily' : 'total', limit: '10000' });
   const result = useQuery({
     queryKey: ['explore', projectId, qs.toString()],
-    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data', { params: { path: { project_id: projectId }, query: Object.fromEntries(qs) as Record<string, string> }, querySerializer: () => qs.toString() })),
+    queryFn: () =>
+      unwrap(
+        api().GET('/api/v1/projects/{project_id}/data', {
+          params: { path: { project_id: projectId }, query: Object.fromEntries(qs) as Record<string, string> },
+          querySerializer: () => qs.toString(),
+        }),
+      ),
   });
   const [exporting, setExporting] = useState<unknown>(null);
   const download = async (format: string) => {
@@ -156,22 +285,49 @@ export default function ExplorerPage() {
   return (
     <>
       <PageHeader title="Explorer" />
-      <Paper component="form" sx={{ p: 2, mb: 2 }} onSubmit={(e) => { e.preventDefault(); setQuery(draft); }} aria-label="Query">
+      <Paper
+        component="form"
+        sx={{ p: 2, mb: 2 }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(draft);
+        }}
+        aria-label="Query"
+      >
         <QueryBuilder value={draft} onChange={setDraft} />
         <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', mt: 2 }}>
-          <Button type="submit" variant="contained">Run query</Button>
-          {FORMATS.map((f) => <Button key={f} variant="outlined" size="small" onClick={() => void download(f)}>Export {f.toUpperCase()}</Button>)}
+          <Button type="submit" variant="contained">
+            Run query
+          </Button>
+          {FORMATS.map((f) => (
+            <Button key={f} variant="outlined" size="small" onClick={() => void download(f)}>
+              Export {f.toUpperCase()}
+            </Button>
+          ))}
         </Box>
         {exporting ? <ErrorAlert error={exporting} title="The export failed" /> : null}
       </Paper>
-      <QueryView query={result} isEmpty={(d) => d.rows.length === 0} empty="No rows for this query." loadingLabel="Running the query">
+      <QueryView
+        query={result}
+        isEmpty={(d) => d.rows.length === 0}
+        empty="No rows for this query."
+        loadingLabel="Running the query"
+      >
         {(d) => <Results rows={d.rows} columns={d.columns} query={query} />}
       </QueryView>
     </>
   );
 }
 
-function Results({ rows, columns, query }: { rows: Record<string, unknown>[]; columns: { key: string; name: string; type: string }[]; query: ExplorerQuery }) {
+function Results({
+  rows,
+  columns,
+  query,
+}: {
+  rows: Record<string, unknown>[];
+  columns: { key: string; name: string; type: string }[];
+  query: ExplorerQuery;
+}) {
   const [sort, setSort] = useState<{ key: string; dir: 'asc' | 'desc' } | null>(null);
   const [page, setPage] = useState(0);
   const [perPage, setPerPage] = useState(25);
@@ -185,7 +341,9 @@ function Results({ rows, columns, query }: { rows: Record<string, unknown>[]; co
       return sort.dir === 'asc' ? c : -c;
     });
   }, [rows, sort, columns]);
-  const totals = Object.fromEntries(columns.filter((c) => SUMMABLE.has(c.key)).map((c) => [c.key, rows.reduce((a, r) => a + num(r[c.key]), 0)]));
+  const totals = Object.fromEntries(
+    columns.filter((c) => SUMMABLE.has(c.key)).map((c) => [c.key, rows.reduce((a, r) => a + num(r[c.key]), 0)]),
+  );
   const metric = query.metrics.find((m) => SUMMABLE.has(m)) ?? query.metrics[0]!;
   const chart = useMemo(() => {
     if (!query.dimensions.includes('date')) return null;
@@ -200,17 +358,30 @@ function Results({ rows, columns, query }: { rows: Record<string, unknown>[]; co
       p[name] = num(p[name]) + num(r[metric]);
       byDate.set(date, p);
     }
-    return { data: [...byDate.values()].sort((a, b) => String(a.date).localeCompare(String(b.date))) as { date: string }[], series: [...names].sort() };
+    return {
+      data: [...byDate.values()].sort((a, b) => String(a.date).localeCompare(String(b.date))) as { date: string }[],
+      series: [...names].sort(),
+    };
   }, [rows, query, metric]);
   return (
     <>
       {chart && (
         <Paper sx={{ p: 2, mb: 2 }}>
-          <Typography variant="h6" component="h2">{metric} by day</Typography>
+          <Typography variant="h6" component="h2">
+            {metric} by day
+          </Typography>
           <Suspense fallback={<Loading label="Drawing the chart" />}>
             <DailyChart testId="explorer-chart" label={`${metric} by day`} data={chart.data} series={chart.series} />
           </Suspense>
-          <span hidden data-testid="explorer-chart-total" data-value={chart.data.reduce((a, p) => a + chart.series.reduce((b, s) => b + num((p as Record<string, unknown>)[s]), 0), 0)} data-metric={metric} />
+          <span
+            hidden
+            data-testid="explorer-chart-total"
+            data-value={chart.data.reduce(
+              (a, p) => a + chart.series.reduce((b, s) => b + num((p as Record<string, unknown>)[s]), 0),
+              0,
+            )}
+            data-metric={metric}
+          />
         </Paper>
       )}
       <TableContainer component={Paper}>
@@ -218,8 +389,18 @@ function Results({ rows, columns, query }: { rows: Record<string, unknown>[]; co
           <TableHead>
             <TableRow>
               {columns.map((c) => (
-                <TableCell key={c.key} sortDirection={sort?.key === c.key ? sort.dir : false} align={c.type === 'string' ? 'left' : 'right'}>
-                  <TableSortLabel active={sort?.key === c.key} direction={sort?.key === c.key ? sort.dir : 'asc'} onClick={() => setSort({ key: c.key, dir: sort?.key === c.key && sort.dir === 'asc' ? 'desc' : 'asc' })}>
+                <TableCell
+                  key={c.key}
+                  sortDirection={sort?.key === c.key ? sort.dir : false}
+                  align={c.type === 'string' ? 'left' : 'right'}
+                >
+                  <TableSortLabel
+                    active={sort?.key === c.key}
+                    direction={sort?.key === c.key ? sort.dir : 'asc'}
+                    onClick={() =>
+                      setSort({ key: c.key, dir: sort?.key === c.key && sort.dir === 'asc' ? 'desc' : 'asc' })
+                    }
+                  >
                     {c.name}
                   </TableSortLabel>
                 </TableCell>
@@ -229,14 +410,23 @@ function Results({ rows, columns, query }: { rows: Record<string, unknown>[]; co
           <TableBody>
             {sorted.slice(page * perPage, page * perPage + perPage).map((r, i) => (
               <TableRow key={i} data-testid="explorer-row">
-                {columns.map((c) => <TableCell key={c.key} align={c.type === 'string' ? 'left' : 'right'}>{String(r[c.key] ?? '')}</TableCell>)}
+                {columns.map((c) => (
+                  <TableCell key={c.key} align={c.type === 'string' ? 'left' : 'right'}>
+                    {String(r[c.key] ?? '')}
+                  </TableCell>
+                ))}
               </TableRow>
             ))}
           </TableBody>
           <TableFooter>
             <TableRow data-testid="explorer-totals">
               {columns.map((c, i) => (
-                <TableCell key={c.key} align={c.type === 'string' ? 'left' : 'right'} data-key={c.key} data-value={totals[c.key] ?? ''}>
+                <TableCell
+                  key={c.key}
+                  align={c.type === 'string' ? 'left' : 'right'}
+                  data-key={c.key}
+                  data-value={totals[c.key] ?? ''}
+                >
                   {i === 0 ? 'Total' : c.key in totals ? totals[c.key]!.toFixed(2) : ''}
                 </TableCell>
               ))}
@@ -244,7 +434,17 @@ function Results({ rows, columns, query }: { rows: Record<string, unknown>[]; co
           </TableFooter>
         </Table>
       </TableContainer>
-      <TablePagination component="div" count={rows.length} page={page} rowsPerPage={perPage} onPageChange={(_, p) => setPage(p)} onRowsPerPageChange={(e) => { setPerPage(Number(e.target.value)); setPage(0); }} />
+      <TablePagination
+        component="div"
+        count={rows.length}
+        page={page}
+        rowsPerPage={perPage}
+        onPageChange={(_, p) => setPage(p)}
+        onRowsPerPageChange={(e) => {
+          setPerPage(Number(e.target.value));
+          setPage(0);
+        }}
+      />
     </>
   );
 }

@@ -32,7 +32,9 @@ export default function InvitationAcceptPage() {
       ) : (
         <>
           <p>You were invited to an organization on Tributary. Accepting adds it to your account.</p>
-          <Button variant="contained" onClick={() => accept.mutate()} disabled={accept.isPending}>Accept the invitation</Button>
+          <Button variant="contained" onClick={() => accept.mutate()} disabled={accept.isPending}>
+            Accept the invitation
+          </Button>
           {accept.error && <ErrorAlert error={accept.error} title="The invitation could not be accepted" />}
         </>
       )}

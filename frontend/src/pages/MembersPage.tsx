@@ -33,7 +33,12 @@ export default function MembersPage() {
   const members = useQuery({
     queryKey: ['members', organizationId],
     enabled: !!organizationId,
-    queryFn: () => unwrap(api().GET('/api/v1/organizations/{organization_id}/members', { params: { path: { organization_id: organizationId! } } })),
+    queryFn: () =>
+      unwrap(
+        api().GET('/api/v1/organizations/{organization_id}/members', {
+          params: { path: { organization_id: organizationId! } },
+        }),
+      ),
   });
   return (
     <>
@@ -53,12 +58,24 @@ export default function MembersPage() {
                   </TableRow>
                 </TableHead>
                 <TableBody>
-                  {d.members.map((m) => <MemberRow key={m.user_id} member={m} organizationId={organizationId!} admin={admin} self={m.email === profile.email} />)}
+                  {d.members.map((m) => (
+                    <MemberRow
+                      key={m.user_id}
+                      member={m}
+                      organizationId={organizationId!}
+                      admin={admin}
+                      self={m.email === profile.email}
+                    />
+                  ))}
                 </TableBody>
               </Table>
             </TableContainer>
-            <Typography variant="h6" component="h2" sx={{ mt: 3, mb: 1 }}>Pending invitations</Typography>
-            {d.invitations.length === 0 ? <Typography color="text.secondary">None.</Typography> : (
+            <Typography variant="h6" component="h2" sx={{ mt: 3, mb: 1 }}>
+              Pending invitations
+            </Typography>
+            {d.invitations.length === 0 ? (
+              <Typography color="text.secondary">None.</Typography>
+            ) : (
               <TableContainer component={Paper}>
                 <Table size="small" aria-label="Pending invitations">
                   <TableHead>
@@ -92,46 +109,117 @@ function InviteForm({ organizationId }: { organizationId: string }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('analyst');
   const invite = useMutation({
-    mutationFn: () => unwrap(api().POST('/api/v1/organizations/{organization_id}/members', { params: { path: { organization_id: organizationId } }, body: { email, role } })),
+    mutationFn: () =>
+      unwrap(
+        api().POST('/api/v1/organizations/{organization_id}/members', {
+          params: { path: { organization_id: organizationId } },
+          body: { email, role },
+        }),
+      ),
     onSuccess: () => {
       setEmail('');
       void qc.invalidateQueries({ queryKey: ['members', organizationId] });
     },
   });
   return (
-    <Paper component="form" aria-label="Invite someone" sx={{ p: 2, mb: 2 }} onSubmit={(e) => { e.preventDefault(); invite.mutate(); }}>
+    <Paper
+      component="form"
+      aria-label="Invite someone"
+      sx={{ p: 2, mb: 2 }}
+      onSubmit={(e) => {
+        e.preventDefault();
+        invite.mutate();
+      }}
+    >
       <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
-        <TextField label="Email to invite" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} sx={{ flex: 1 }} />
-        <TextField select label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} sx={{ minWidth: 140 }}>
-          {ROLES.map((r) => <MenuItem key={r} value={r}>{r}</MenuItem>)}
+        <TextField
+          label="Email to invite"
+          type="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          sx={{ flex: 1 }}
+        />
+        <TextField
+          select
+          label="Role"
+          value={role}
+          onChange={(e) => setRole(e.target.value as Role)}
+          sx={{ minWidth: 140 }}
+        >
+          {ROLES.map((r) => (
+            <MenuItem key={r} value={r}>
+              {r}
+            </MenuItem>
+          ))}
         </TextField>
-        <Button type="submit" variant="contained" disabled={invite.isPending || !email}>Invite</Button>
+        <Button type="submit" variant="contained" disabled={invite.isPending || !email}>
+          Invite
+        </Button>
       </Stack>
-      {invite.data && <Typography role="status" sx={{ mt: 1 }}>Invitation sent: they join once they accept it from the emailed link.</Typography>}
+      {invite.data && (
+        <Typography role="status" sx={{ mt: 1 }}>
+          Invitation sent: they join once they accept it from the emailed link.
+        </Typography>
+      )}
       {invite.error && <ErrorAlert error={invite.error} title="The invitation was not sent" />}
     </Paper>
   );
 }
 
-function MemberRow({ member: m, organizationId, admin, self }: { member: Member; organizationId: string; admin: boolean; self: boolean }) {
+function MemberRow({
+  member: m,
+  organizationId,
+  admin,
+  self,
+}: {
+  member: Member;
+  organizationId: string;
+  admin: boolean;
+  self: boolean;
+}) {
   const qc = useQueryClient();
   const [confirm, setConfirm] = useState(false);
   const path = { organization_id: organizationId, user_id: m.user_id };
   const done = () => qc.invalidateQueries({ queryKey: ['members', organizationId] });
-  const change = useMutation({ mutationFn: (role: Role) => unwrap(api().PUT('/api/v1/organizations/{organization_id}/members/{user_id}', { params: { path }, body: { role } })), onSuccess: done });
-  const remove = useMutation({ mutationFn: () => unwrap(api().DELETE('/api/v1/organizations/{organization_id}/members/{user_id}', { params: { path } })), onSuccess: done });
+  const change = useMutation({
+    mutationFn: (role: Role) =>
+      unwrap(
+        api().PUT('/api/v1/organizations/{organization_id}/members/{user_id}', { params: { path }, body: { role } }),
+      ),
+    onSuccess: done,
+  });
+  const remove = useMutation({
+    mutationFn: () =>
+      unwrap(api().DELETE('/api/v1/organizations/{organization_id}/members/{user_id}', { params: { path } })),
+    onSuccess: done,
+  });
   const name = [m.first_name, m.last_name].filter(Boolean).join(' ');
   return (
     <TableRow data-testid="member-row">
       <TableCell>
         {name || m.email}
-        {name && <Typography variant="body2" color="text.secondary">{m.email}</Typography>}
+        {name && (
+          <Typography variant="body2" color="text.secondary">
+            {m.email}
+          </Typography>
+        )}
         {(change.error ?? remove.error) ? <ErrorAlert error={change.error ?? remove.error} /> : null}
       </TableCell>
       <TableCell>
         {admin && !self ? (
-          <TextField select size="small" label={`Role of ${m.email}`} value={m.role} onChange={(e) => change.mutate(e.target.value as Role)}>
-            {ROLES.map((r) => <MenuItem key={r} value={r}>{r}</MenuItem>)}
+          <TextField
+            select
+            size="small"
+            label={`Role of ${m.email}`}
+            value={m.role}
+            onChange={(e) => change.mutate(e.target.value as Role)}
+          >
+            {ROLES.map((r) => (
+              <MenuItem key={r} value={r}>
+                {r}
+              </MenuItem>
+            ))}
           </TextField>
         ) : (
           <Chip size="small" label={m.role} />
@@ -140,8 +228,18 @@ function MemberRow({ member: m, organizationId, admin, self }: { member: Member;
       <TableCell>{dateTime(m.joined_at)}</TableCell>
       {admin && (
         <TableCell>
-          <Button size="small" color="error" onClick={() => setConfirm(true)}>{self ? 'Leave' : 'Remove'}</Button>
-          <ConfirmDialog open={confirm} title={self ? 'Leave the organization?' : `Remove ${m.email}?`} text="They lose access to every project of this organization at once." confirmLabel={self ? 'Leave' : 'Remove'} busy={remove.isPending} onConfirm={() => remove.mutate()} onClose={() => setConfirm(false)} />
+          <Button size="small" color="error" onClick={() => setConfirm(true)}>
+            {self ? 'Leave' : 'Remove'}
+          </Button>
+          <ConfirmDialog
+            open={confirm}
+            title={self ? 'Leave the organization?' : `Remove ${m.email}?`}
+            text="They lose access to every project of this organization at once."
+            confirmLabel={self ? 'Leave' : 'Remove'}
+            busy={remove.isPending}
+            onConfirm={() => remove.mutate()}
+            onClose={() => setConfirm(false)}
+          />
         </TableCell>
       )}
     </TableRow>

@@ -16,7 +16,8 @@ export default function OAuthCallbackPage() {
   const platformError = params.get('error');
   const complete = useMutation({
     mutationFn: () => unwrap(api().POST('/api/v1/oauth/complete', { body: { code: code ?? '', state: state ?? '' } })),
-    onSuccess: (credential) => navigate(`/projects/${credential.project_id}/credentials?connected=${credential.id}`, { replace: true }),
+    onSuccess: (credential) =>
+      navigate(`/projects/${credential.project_id}/credentials?connected=${credential.id}`, { replace: true }),
   });
   const started = useRef(false);
   useEffect(() => {
@@ -27,10 +28,22 @@ export default function OAuthCallbackPage() {
   }, [code, state, platformError, complete]);
 
   let body;
-  if (platformError) body = <Alert severity="warning">The platform did not grant access ({platformError}). Nothing was stored.</Alert>;
-  else if (!code || !state) body = <Alert severity="error">This address is missing the platform’s code or state. Start the connection again from the project’s Connections page.</Alert>;
+  if (platformError)
+    body = <Alert severity="warning">The platform did not grant access ({platformError}). Nothing was stored.</Alert>;
+  else if (!code || !state)
+    body = (
+      <Alert severity="error">
+        This address is missing the platform’s code or state. Start the connection again from the project’s Connections
+        page.
+      </Alert>
+    );
   else if (complete.error instanceof ApiError && complete.error.status === 403)
-    body = <Alert severity="error" role="alert">This connection was started by someone else. Nothing was stored: ask them to finish it, or start your own from the project’s Connections page.</Alert>;
+    body = (
+      <Alert severity="error" role="alert">
+        This connection was started by someone else. Nothing was stored: ask them to finish it, or start your own from
+        the project’s Connections page.
+      </Alert>
+    );
   else if (complete.error) body = <ErrorAlert error={complete.error} title="The connection was not completed" />;
   else body = <Loading label="Finishing the connection" />;
   return (

@@ -50,7 +50,12 @@ export function totals(result: DataResult | undefined) {
 }
 
 function Change({ now, before }: { now: number; before: number }) {
-  if (before === 0) return <Typography variant="body2" color="text.secondary">no data before</Typography>;
+  if (before === 0)
+    return (
+      <Typography variant="body2" color="text.secondary">
+        no data before
+      </Typography>
+    );
   const pct = ((now - before) / before) * 100;
   return (
     <Typography variant="body2" color={pct >= 0 ? 'success.dark' : 'error.dark'}>
@@ -67,12 +72,51 @@ export default function OverviewPage() {
   const path = { project_id: projectId };
   const [current, previous, daily] = useQueries({
     queries: [
-      { queryKey: ['summary', projectId, ranges?.current], enabled: !!ranges, queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data/summary', { params: { path, query: { ...ranges!.current, metrics: KPI_METRICS, dimensions: 'platform' } } })) },
-      { queryKey: ['summary', projectId, ranges?.previous], enabled: !!ranges, queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data/summary', { params: { path, query: { ...ranges!.previous, metrics: KPI_METRICS, dimensions: 'platform' } } })) },
-      { queryKey: ['daily', projectId, ranges?.current], enabled: !!ranges, queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data', { params: { path, query: { ...ranges!.current, metrics: 'cost', dimensions: 'date,platform', aggregate: 'daily', limit: '10000' } } })) },
+      {
+        queryKey: ['summary', projectId, ranges?.current],
+        enabled: !!ranges,
+        queryFn: () =>
+          unwrap(
+            api().GET('/api/v1/projects/{project_id}/data/summary', {
+              params: { path, query: { ...ranges!.current, metrics: KPI_METRICS, dimensions: 'platform' } },
+            }),
+          ),
+      },
+      {
+        queryKey: ['summary', projectId, ranges?.previous],
+        enabled: !!ranges,
+        queryFn: () =>
+          unwrap(
+            api().GET('/api/v1/projects/{project_id}/data/summary', {
+              params: { path, query: { ...ranges!.previous, metrics: KPI_METRICS, dimensions: 'platform' } },
+            }),
+          ),
+      },
+      {
+        queryKey: ['daily', projectId, ranges?.current],
+        enabled: !!ranges,
+        queryFn: () =>
+          unwrap(
+            api().GET('/api/v1/projects/{project_id}/data', {
+              params: {
+                path,
+                query: {
+                  ...ranges!.current,
+                  metrics: 'cost',
+                  dimensions: 'date,platform',
+                  aggregate: 'daily',
+                  limit: '10000',
+                },
+              },
+            }),
+          ),
+      },
     ],
   });
-  const sources = useQuery({ queryKey: ['sources', projectId], queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data-sources', { params: { path } })) });
+  const sources = useQuery({
+    queryKey: ['sources', projectId],
+    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data-sources', { params: { path } })),
+  });
 
   if (project.error) return <ErrorAlert error={project.error} />;
   const now = totals(current.data);
@@ -86,7 +130,12 @@ export default function OverviewPage() {
   ];
   return (
     <>
-      <PageHeader title={project.data?.name ?? 'Overview'} subtitle={ranges ? `Last 30 days: ${ranges.current.start_date} to ${ranges.current.end_date} (${tz})` : undefined} />
+      <PageHeader
+        title={project.data?.name ?? 'Overview'}
+        subtitle={
+          ranges ? `Last 30 days: ${ranges.current.start_date} to ${ranges.current.end_date} (${tz})` : undefined
+        }
+      />
       {current.error ? (
         <ErrorAlert error={current.error} title="The totals could not be loaded" />
       ) : (
@@ -94,7 +143,9 @@ export default function OverviewPage() {
           {kpis.map(([label, key, value, prev, shown]) => (
             <Grid key={key} size={{ xs: 6, sm: 4, md: 2.4 }}>
               <Paper sx={{ p: 2, height: '100%' }}>
-                <Typography variant="body2" color="text.secondary" component="h2">{label}</Typography>
+                <Typography variant="body2" color="text.secondary" component="h2">
+                  {label}
+                </Typography>
                 <Typography variant="h5" component="p" data-testid={`kpi-${key}`} data-value={value}>
                   {current.isPending || !ranges ? '…' : shown}
                 </Typography>
@@ -105,12 +156,24 @@ export default function OverviewPage() {
         </Grid>
       )}
       <Paper component="section" aria-labelledby="chart-title" sx={{ p: 2, mt: 3 }}>
-        <Typography id="chart-title" variant="h6" component="h2">Daily spend by platform ({currency})</Typography>
+        <Typography id="chart-title" variant="h6" component="h2">
+          Daily spend by platform ({currency})
+        </Typography>
         <DailyView result={daily} />
       </Paper>
       <Paper component="section" aria-labelledby="fresh-title" sx={{ p: 2, mt: 3 }}>
-        <Typography id="fresh-title" variant="h6" component="h2">Data sources</Typography>
-        <QueryView query={sources} isEmpty={(d) => d.data_sources.length === 0} empty={<>No data sources yet. <RouterLink to={`/projects/${projectId}/sources/new`}>Add one</RouterLink>.</>}>
+        <Typography id="fresh-title" variant="h6" component="h2">
+          Data sources
+        </Typography>
+        <QueryView
+          query={sources}
+          isEmpty={(d) => d.data_sources.length === 0}
+          empty={
+            <>
+              No data sources yet. <RouterLink to={`/projects/${projectId}/sources/new`}>Add one</RouterLink>.
+            </>
+          }
+        >
           {(d) => <Freshness projectId={projectId} sources={d.data_sources} />}
         </QueryView>
       </Paper>
@@ -172,11 +235,17 @@ function Freshness({ projectId, sources }: { projectId: string; sources: DataSou
             <TableRow key={s.id} data-testid="freshness-row">
               <TableCell>
                 <RouterLink to={`/projects/${projectId}/sources/${s.id}`}>{s.source_name}</RouterLink>
-                <Typography variant="body2" color="text.secondary">{s.platform}</Typography>
+                <Typography variant="body2" color="text.secondary">
+                  {s.platform}
+                </Typography>
               </TableCell>
               <TableCell>
                 <Box sx={{ display: 'flex', gap: 0.5, flexWrap: 'wrap' }}>
-                  <Chip size="small" label={s.is_active ? s.extraction_status : 'paused'} color={statusColor(s.extraction_status)} />
+                  <Chip
+                    size="small"
+                    label={s.is_active ? s.extraction_status : 'paused'}
+                    color={statusColor(s.extraction_status)}
+                  />
                   {isStale(s) && <Chip size="small" label="stale" color="warning" />}
                 </Box>
               </TableCell>
@@ -194,20 +263,32 @@ function Failures({ projectId, sources }: { projectId: string; sources: DataSour
   const statuses = useQueries({
     queries: sources.map((s) => ({
       queryKey: ['source-status', projectId, s.id],
-      queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data-sources/{source_id}/status', { params: { path: { project_id: projectId, source_id: s.id } } })),
+      queryFn: () =>
+        unwrap(
+          api().GET('/api/v1/projects/{project_id}/data-sources/{source_id}/status', {
+            params: { path: { project_id: projectId, source_id: s.id } },
+          }),
+        ),
     })),
   });
   const failures = statuses
-    .flatMap((q) => (q.data ? q.data.jobs.filter((j) => j.status === 'failed').map((j) => ({ job: j, source: q.data.data_source })) : []))
+    .flatMap((q) =>
+      q.data
+        ? q.data.jobs.filter((j) => j.status === 'failed').map((j) => ({ job: j, source: q.data.data_source }))
+        : [],
+    )
     .sort((a, b) => String(b.job.created_at).localeCompare(String(a.job.created_at)))
     .slice(0, 5);
   if (failures.length === 0) return null;
   return (
     <Box component="section" aria-labelledby="failures-title" sx={{ mt: 3 }}>
-      <Typography id="failures-title" variant="h6" component="h2">Recent failures</Typography>
+      <Typography id="failures-title" variant="h6" component="h2">
+        Recent failures
+      </Typography>
       {failures.map(({ job, source }) => (
         <Alert key={job.id} severity="error" sx={{ mt: 1 }}>
-          <strong>{source.source_name}</strong> ({dateTime(job.created_at)}): {explainFailure(job.error_code, job.error_message).text}
+          <strong>{source.source_name}</strong> ({dateTime(job.created_at)}):{' '}
+          {explainFailure(job.error_code, job.error_message).text}
         </Alert>
       ))}
     </Box>

@@ -14,12 +14,20 @@ import { useSession } from '../session';
 export default function ProfilePage() {
   const { profile } = useSession();
   const qc = useQueryClient();
-  const [form, setForm] = useState({ first_name: profile.first_name ?? '', last_name: profile.last_name ?? '', timezone: profile.timezone });
+  const [form, setForm] = useState({
+    first_name: profile.first_name ?? '',
+    last_name: profile.last_name ?? '',
+    timezone: profile.timezone,
+  });
   const save = useMutation({
     mutationFn: () =>
       unwrap(
         api().PUT('/api/v1/auth/profile', {
-          body: { ...(form.first_name ? { first_name: form.first_name } : {}), ...(form.last_name ? { last_name: form.last_name } : {}), timezone: form.timezone },
+          body: {
+            ...(form.first_name ? { first_name: form.first_name } : {}),
+            ...(form.last_name ? { last_name: form.last_name } : {}),
+            timezone: form.timezone,
+          },
         }),
       ),
     onSuccess: (p) => qc.setQueryData(['profile'], p),
@@ -35,9 +43,22 @@ export default function ProfilePage() {
           }}
         >
           <Stack spacing={2}>
-            <TextField label="First name" value={form.first_name} onChange={(e) => setForm({ ...form, first_name: e.target.value })} />
-            <TextField label="Last name" value={form.last_name} onChange={(e) => setForm({ ...form, last_name: e.target.value })} />
-            <TextField label="Time zone" value={form.timezone} onChange={(e) => setForm({ ...form, timezone: e.target.value })} helperText="IANA name, e.g. Europe/Madrid" />
+            <TextField
+              label="First name"
+              value={form.first_name}
+              onChange={(e) => setForm({ ...form, first_name: e.target.value })}
+            />
+            <TextField
+              label="Last name"
+              value={form.last_name}
+              onChange={(e) => setForm({ ...form, last_name: e.target.value })}
+            />
+            <TextField
+              label="Time zone"
+              value={form.timezone}
+              onChange={(e) => setForm({ ...form, timezone: e.target.value })}
+              helperText="IANA name, e.g. Europe/Madrid"
+            />
             {save.error && <ErrorAlert error={save.error} title="The profile was not saved" />}
             {save.isSuccess && <Typography role="status">Saved.</Typography>}
             <Button type="submit" variant="contained" disabled={save.isPending} sx={{ alignSelf: 'flex-start' }}>

@@ -20,7 +20,9 @@ export default function ProjectSettingsPage() {
   return (
     <>
       <PageHeader title="Project settings" />
-      <QueryView query={project}>{(p) => <SettingsForm key={p.id} project={p} editable={canEdit(role)} deletable={canAdmin(role)} />}</QueryView>
+      <QueryView query={project}>
+        {(p) => <SettingsForm key={p.id} project={p} editable={canEdit(role)} deletable={canAdmin(role)} />}
+      </QueryView>
     </>
   );
 }
@@ -64,7 +66,14 @@ function SettingsForm({ project, editable, deletable }: { project: Project; edit
     },
   });
   const field = (key: keyof typeof form, label: string, extra: object = {}) => (
-    <TextField label={label} value={form[key]} disabled={!editable} onChange={(e) => setForm({ ...form, [key]: e.target.value })} fullWidth {...extra} />
+    <TextField
+      label={label}
+      value={form[key]}
+      disabled={!editable}
+      onChange={(e) => setForm({ ...form, [key]: e.target.value })}
+      fullWidth
+      {...extra}
+    />
   );
   return (
     <Paper sx={{ p: { xs: 2, sm: 3 }, maxWidth: 640 }}>
@@ -92,7 +101,9 @@ function SettingsForm({ project, editable, deletable }: { project: Project; edit
       {deletable && (
         <>
           <Divider sx={{ my: 3 }} />
-          <Typography variant="h6" component="h2">Delete this project</Typography>
+          <Typography variant="h6" component="h2">
+            Delete this project
+          </Typography>
           <Typography color="text.secondary" sx={{ mb: 1 }}>
             Its connections, data sources, data and webhooks are deleted too.
           </Typography>

@@ -24,15 +24,28 @@ export default function ProjectsPage() {
   const [creating, setCreating] = useState(false);
   const projects = useQuery({
     queryKey: ['projects', organizationId],
-    queryFn: () => unwrap(api().GET('/api/v1/projects', { params: { query: organizationId ? { organization_id: organizationId } : {} } })),
+    queryFn: () =>
+      unwrap(
+        api().GET('/api/v1/projects', { params: { query: organizationId ? { organization_id: organizationId } : {} } }),
+      ),
   });
   return (
     <>
       <PageHeader
         title="Projects"
-        actions={canEdit(role) && <Button variant="contained" onClick={() => setCreating(true)}>New project</Button>}
+        actions={
+          canEdit(role) && (
+            <Button variant="contained" onClick={() => setCreating(true)}>
+              New project
+            </Button>
+          )
+        }
       />
-      <QueryView query={projects} isEmpty={(d) => d.projects.length === 0} empty="No projects yet. Create one to connect your first platform.">
+      <QueryView
+        query={projects}
+        isEmpty={(d) => d.projects.length === 0}
+        empty="No projects yet. Create one to connect your first platform."
+      >
         {(d) => (
           <Grid container spacing={2} component="ul" sx={{ listStyle: 'none', p: 0, m: 0 }} aria-label="Projects">
             {d.projects.map((p) => (
@@ -40,7 +53,9 @@ export default function ProjectsPage() {
                 <Card>
                   <CardActionArea component={RouterLink} to={`/projects/${p.id}`}>
                     <CardContent>
-                      <Typography variant="h6" component="h2">{p.name}</Typography>
+                      <Typography variant="h6" component="h2">
+                        {p.name}
+                      </Typography>
                       <Typography color="text.secondary">
                         {p.reporting_currency} · {p.timezone}
                       </Typography>
@@ -66,7 +81,16 @@ function CreateProjectDialog({ organizationId, onClose }: { organizationId: stri
   const [timezone, setTimezone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
   const create = useMutation({
     mutationFn: () =>
-      unwrap(api().POST('/api/v1/projects', { body: { name, reporting_currency: currency, timezone, ...(organizationId ? { organization_id: organizationId } : {}) } })),
+      unwrap(
+        api().POST('/api/v1/projects', {
+          body: {
+            name,
+            reporting_currency: currency,
+            timezone,
+            ...(organizationId ? { organization_id: organizationId } : {}),
+          },
+        }),
+      ),
     onSuccess: async (project) => {
       await qc.invalidateQueries({ queryKey: ['projects'] });
       navigate(`/projects/${project.id}`);
@@ -82,9 +106,30 @@ function CreateProjectDialog({ organizationId, onClose }: { organizationId: stri
       >
         <DialogTitle id="new-project-title">New project</DialogTitle>
         <DialogContent>
-          <TextField autoFocus required margin="dense" fullWidth label="Name" value={name} onChange={(e) => setName(e.target.value)} />
-          <TextField margin="dense" fullWidth label="Reporting currency" value={currency} onChange={(e) => setCurrency(e.target.value.toUpperCase())} slotProps={{ htmlInput: { maxLength: 3 } }} />
-          <TextField margin="dense" fullWidth label="Time zone" value={timezone} onChange={(e) => setTimezone(e.target.value)} />
+          <TextField
+            autoFocus
+            required
+            margin="dense"
+            fullWidth
+            label="Name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+          <TextField
+            margin="dense"
+            fullWidth
+            label="Reporting currency"
+            value={currency}
+            onChange={(e) => setCurrency(e.target.value.toUpperCase())}
+            slotProps={{ htmlInput: { maxLength: 3 } }}
+          />
+          <TextField
+            margin="dense"
+            fullWidth
+            label="Time zone"
+            value={timezone}
+            onChange={(e) => setTimezone(e.target.value)}
+          />
           {create.error && <ErrorAlert error={create.error} title="The project was not created" />}
         </DialogContent>
         <DialogActions>

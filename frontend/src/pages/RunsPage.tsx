@@ -34,25 +34,42 @@ export default function RunsPage() {
   const path = { project_id: projectId, source_id: sourceId };
   const status = useQuery({
     queryKey: ['source-status', projectId, sourceId],
-    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data-sources/{source_id}/status', { params: { path } })),
+    queryFn: () =>
+      unwrap(api().GET('/api/v1/projects/{project_id}/data-sources/{source_id}/status', { params: { path } })),
     // a run in progress is also watched live; polling slowly is the fallback when the socket is down
     refetchInterval: (q) => (q.state.data?.jobs.some((j) => RUNNING.has(j.status)) ? 5_000 : false),
   });
   const live = useLiveProgress(sourceId, () => void status.refetch());
-  const extract = useMutation({ mutationFn: () => unwrap(api().POST('/api/v1/projects/{project_id}/data-sources/{source_id}/extract', { params: { path }, body: {} })), onSuccess: () => void status.refetch() });
+  const extract = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api().POST('/api/v1/projects/{project_id}/data-sources/{source_id}/extract', { params: { path }, body: {} }),
+      ),
+    onSuccess: () => void status.refetch(),
+  });
   const source = status.data?.data_source;
   return (
     <>
       <PageHeader
         title={source?.source_name ?? 'Runs'}
-        subtitle={source ? `${source.account?.name ?? String(source.extraction_config.account_id ?? '')} · ${describeSchedule(source.schedule_config)}` : undefined}
+        subtitle={
+          source
+            ? `${source.account?.name ?? String(source.extraction_config.account_id ?? '')} · ${describeSchedule(source.schedule_config)}`
+            : undefined
+        }
         actions={
           canEdit(role) && (
             <>
-              <Button variant="contained" onClick={() => extract.mutate()} disabled={extract.isPending || status.data?.jobs.some((j) => RUNNING.has(j.status))}>
+              <Button
+                variant="contained"
+                onClick={() => extract.mutate()}
+                disabled={extract.isPending || status.data?.jobs.some((j) => RUNNING.has(j.status))}
+              >
                 Extract now
               </Button>
-              <Button component={RouterLink} to={`/projects/${projectId}/sources/new?edit=${sourceId}`}>Edit</Button>
+              <Button component={RouterLink} to={`/projects/${projectId}/sources/new?edit=${sourceId}`}>
+                Edit
+              </Button>
             </>
           )
         }
@@ -61,10 +78,18 @@ export default function RunsPage() {
       <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }} data-testid="live-state">
         Live updates: {live.connected ? 'connected' : 'not connected'}
       </Typography>
-      <QueryView query={status} isEmpty={(d) => d.jobs.length === 0} empty="No runs yet. Extract now to start the first.">
+      <QueryView
+        query={status}
+        isEmpty={(d) => d.jobs.length === 0}
+        empty="No runs yet. Extract now to start the first."
+      >
         {(d) => (
           <>
-            {d.jobs.filter((j) => RUNNING.has(j.status)).map((j) => <LiveRun key={j.id} job={j} message={live.byJob[j.id]} />)}
+            {d.jobs
+              .filter((j) => RUNNING.has(j.status))
+              .map((j) => (
+                <LiveRun key={j.id} job={j} message={live.byJob[j.id]} />
+              ))}
             <TableContainer component={Paper}>
               <Table aria-label="Runs">
                 <TableHead>
@@ -80,12 +105,15 @@ export default function RunsPage() {
                   </TableRow>
                 </TableHead>
                 <TableBody>
-                  {d.jobs.map((j) => <RunRow key={j.id} job={j} live={live.byJob[j.id]} projectId={projectId} />)}
+                  {d.jobs.map((j) => (
+                    <RunRow key={j.id} job={j} live={live.byJob[j.id]} projectId={projectId} />
+                  ))}
                 </TableBody>
               </Table>
             </TableContainer>
             <Typography variant="body2" color="text.secondary" sx={{ mt: 2 }}>
-              Per-window items and the restatement record (how much cost, conversions and revenue each run moved per day) appear here once the API serves run details.
+              Per-window items and the restatement record (how much cost, conversions and revenue each run moved per
+              day) appear here once the API serves run details.
             </Typography>
           </>
         )}
@@ -107,7 +135,8 @@ function LiveRun({ job, message }: { job: Job; message: ProgressMessage | undefi
 }
 
 function RunRow({ job: j, live, projectId }: { job: Job; live: ProgressMessage | undefined; projectId: string }) {
-  const status = live?.type === 'extraction_completed' ? 'succeeded' : live?.type === 'extraction_failed' ? 'failed' : j.status;
+  const status =
+    live?.type === 'extraction_completed' ? 'succeeded' : live?.type === 'extraction_failed' ? 'failed' : j.status;
   const unchanged = Math.max(0, j.rows_read - j.rows_inserted - j.rows_updated);
   const failure = j.status === 'failed' || j.error_code ? explainFailure(j.error_code, j.error_message) : null;
   return (
@@ -115,7 +144,19 @@ function RunRow({ job: j, live, projectId }: { job: Job; live: ProgressMessage |
       <TableRow data-testid="run-row" data-status={status}>
         <TableCell>{dateTime(j.started_at ?? j.created_at)}</TableCell>
         <TableCell>
-          <Chip size="small" label={status} color={status === 'succeeded' || status === 'completed' ? 'success' : status === 'failed' ? 'error' : RUNNING.has(status) ? 'info' : 'default'} />
+          <Chip
+            size="small"
+            label={status}
+            color={
+              status === 'succeeded' || status === 'completed'
+                ? 'success'
+                : status === 'failed'
+                  ? 'error'
+                  : RUNNING.has(status)
+                    ? 'info'
+                    : 'default'
+            }
+          />
         </TableCell>
         <TableCell>{duration(j.started_at, j.completed_at)}</TableCell>
         <TableCell>{j.window_start ? `${j.window_start} – ${j.window_end ?? ''}` : '—'}</TableCell>

@@ -54,8 +54,15 @@ export const UpdateProfileBodySchema = z
   })
   .strict();
 
-export const ChangePasswordBodySchema = z.object({ previous_password: z.string().min(1).max(256), proposed_password: Password });
-export const ResetPasswordBodySchema = z.object({ email: Email, code: z.string().trim().min(1).max(20), password: Password });
+export const ChangePasswordBodySchema = z.object({
+  previous_password: z.string().min(1).max(256),
+  proposed_password: Password,
+});
+export const ResetPasswordBodySchema = z.object({
+  email: Email,
+  code: z.string().trim().min(1).max(20),
+  password: Password,
+});
 export const AcceptedSchema = z.object({ accepted: z.literal(true) });
 
 function isTimeZone(value: string): boolean {

@@ -34,7 +34,11 @@ describe('deactivated users', () => {
         await h.call(projR.listProjectsRoute, { token: u.token }),
         await h.call(projR.createProjectRoute, { token: u.token, body: { name: 'After' } }),
         await h.call(memR.listMembersRoute, { token: u.token, params: { organization_id: u.orgId } }),
-        await h.call(memR.inviteMemberRoute, { token: u.token, params: { organization_id: u.orgId }, body: { email: 'x@example.com', role: 'viewer' } }),
+        await h.call(memR.inviteMemberRoute, {
+          token: u.token,
+          params: { organization_id: u.orgId },
+          body: { email: 'x@example.com', role: 'viewer' },
+        }),
       ];
       for (const r of calls) {
         expect(r.status, r.text).toBe(403);

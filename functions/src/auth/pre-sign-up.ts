@@ -6,7 +6,8 @@ import type { PreSignUpTriggerEvent } from 'aws-lambda';
 export function autoConfirm(event: PreSignUpTriggerEvent): PreSignUpTriggerEvent {
   event.response.autoConfirmUser = true;
   // only an address the user typed in: an admin-created or external-provider sign-up keeps Cognito's default
-  if (event.triggerSource === 'PreSignUp_SignUp' && event.request.userAttributes.email) event.response.autoVerifyEmail = true;
+  if (event.triggerSource === 'PreSignUp_SignUp' && event.request.userAttributes.email)
+    event.response.autoVerifyEmail = true;
   return event;
 }
 

@@ -48,7 +48,11 @@ export const UpdateCredentialBodySchema = z
 
 export const CredentialParamsSchema = z.object({ project_id: UuidSchema, credential_id: UuidSchema });
 export const CredentialListSchema = z.object({ credentials: z.array(CredentialSchema) });
-export const ValidationResultSchema = z.object({ credential: CredentialSchema, valid: z.boolean(), message: z.string().nullable() });
+export const ValidationResultSchema = z.object({
+  credential: CredentialSchema,
+  valid: z.boolean(),
+  message: z.string().nullable(),
+});
 
 export const OAuthStartParamsSchema = z.object({ project_id: UuidSchema, platform: PlatformSchema });
 export const OAuthStartQuerySchema = z.object({
@@ -58,7 +62,11 @@ export const OAuthStartQuerySchema = z.object({
   /** Amazon Ads: the Login with Amazon region the advertiser signs in to (its token host); NA by default */
   region: z.enum(['NA', 'EU', 'FE']).optional(),
 });
-export const OAuthStartSchema = z.object({ authorization_url: z.string().url(), state: z.string(), expires_in: z.number().int() });
+export const OAuthStartSchema = z.object({
+  authorization_url: z.string().url(),
+  state: z.string(),
+  expires_in: z.number().int(),
+});
 export const OAuthCallbackQuerySchema = z.object({
   state: z.string().min(16).max(200),
   code: z.string().min(1).max(4096).optional(),
@@ -66,7 +74,9 @@ export const OAuthCallbackQuerySchema = z.object({
 });
 
 /** What the dashboard's /oauth/callback page hands over, as the signed-in user who started the flow. */
-export const OAuthCompleteBodySchema = z.object({ code: z.string().min(1).max(4096), state: z.string().min(16).max(200) }).strict();
+export const OAuthCompleteBodySchema = z
+  .object({ code: z.string().min(1).max(4096), state: z.string().min(16).max(200) })
+  .strict();
 /** What a credential can see on its platform: the accounts (for the data-source wizard) and the report types. */
 export const CredentialAccountsSchema = z.object({
   accounts: z.array(z.object({ id: z.string(), name: z.string(), currency: z.string(), time_zone: z.string() })),

@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMetricoolSandbox, type MetricoolSandbox } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
+import {
+  startMetricoolSandbox,
+  type MetricoolSandbox,
+} from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { addDays } from '@tributary/connectors/sandboxes/base/days';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
@@ -34,9 +37,15 @@ beforeAll(async () => {
   // the pipeline archives each raw page before it loads it
   s3Dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-metricool-s3-'));
   s3 = await startS3rver({ port: await freePort(), directory: s3Dir, buckets: ['tributary-archive', 'tributary-raw'] });
-  h = await startApiHarness({ TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ metricool: sandbox.url }), TRIBUTARY_S3_ENDPOINT: s3.endpoint });
+  h = await startApiHarness({
+    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ metricool: sandbox.url }),
+    TRIBUTARY_S3_ENDPOINT: s3.endpoint,
+  });
   user = await h.signUp(`metricool-${Date.now()}@example.com`);
-  const project = await h.call(projR.createProjectRoute, { token: user.token, body: { name: 'Social', reporting_currency: 'EUR' } });
+  const project = await h.call(projR.createProjectRoute, {
+    token: user.token,
+    body: { name: 'Social', reporting_currency: 'EUR' },
+  });
   expect(project.status, project.text).toBe(201);
   projectId = (project.body as { id: string }).id;
 }, 240_000);
@@ -54,7 +63,12 @@ describe('Metricool through the management API', () => {
     const created = await h.call(credR.createCredentialRoute, {
       token: user.token,
       params: { project_id: projectId },
-      body: { platform: 'metricool', credential_type: 'api_key', label: 'Metricool', secret: { api_token: sandbox.demoToken, user_id: sandbox.userId } },
+      body: {
+        platform: 'metricool',
+        credential_type: 'api_key',
+        label: 'Metricool',
+        secret: { api_token: sandbox.demoToken, user_id: sandbox.userId },
+      },
     });
     expect(created.status, created.text).toBe(201);
     expect(created.text).not.toContain(sandbox.demoToken);
@@ -67,26 +81,50 @@ describe('Metricool through the management API', () => {
 
     const accounts = await h.call(credR.listCredentialAccountsRoute, { token: user.token, params: ids });
     expect(accounts.status, accounts.text).toBe(200);
-    const listed = accounts.body as { accounts: { id: string; currency: string; time_zone: string }[]; report_types: { id: string }[] };
+    const listed = accounts.body as {
+      accounts: { id: string; currency: string; time_zone: string }[];
+      report_types: { id: string }[];
+    };
     expect(listed.accounts.find((a) => a.id === BRAND)).toMatchObject({ currency: 'EUR', time_zone: 'Europe/Madrid' });
-    expect(listed.report_types.map((r) => r.id)).toEqual(['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']);
+    expect(listed.report_types.map((r) => r.id)).toEqual([
+      'account_timeline_daily',
+      'posts_daily',
+      'ad_campaigns_daily',
+    ]);
 
     const source = await h.call(dsR.createDataSourceRoute, {
       token: user.token,
       params: { project_id: projectId },
-      body: { credential_id: credentialId, source_name: 'Tienda Norte social', extraction_config: { account_id: BRAND, report_types: ['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily'] }, schedule_config: { frequency: 'daily', hour_utc: 5 } },
+      body: {
+        credential_id: credentialId,
+        source_name: 'Tienda Norte social',
+        extraction_config: {
+          account_id: BRAND,
+          report_types: ['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily'],
+        },
+        schedule_config: { frequency: 'daily', hour_utc: 5 },
+      },
     });
     expect(source.status, source.text).toBe(201);
     const sourceId = (source.body as { id: string }).id;
 
     // extract: the in-process pipeline runs the job; poll its status as a script would
-    const started = await h.call(dsR.extractDataSourceRoute, { token: user.token, params: { project_id: projectId, source_id: sourceId }, body: WINDOW });
+    const started = await h.call(dsR.extractDataSourceRoute, {
+      token: user.token,
+      params: { project_id: projectId, source_id: sourceId },
+      body: WINDOW,
+    });
     expect(started.status, started.text).toBe(202);
     const jobId = (started.body as { job_id: string }).job_id;
     let job: { status: string; rows_inserted: number; error_message: string | null } | undefined;
     for (let i = 0; i < 600; i++) {
-      const status = await h.call(dsR.dataSourceStatusRoute, { token: user.token, params: { project_id: projectId, source_id: sourceId } });
-      job = (status.body as { jobs: { id: string; status: string; rows_inserted: number; error_message: string | null }[] }).jobs.find((j) => j.id === jobId);
+      const status = await h.call(dsR.dataSourceStatusRoute, {
+        token: user.token,
+        params: { project_id: projectId, source_id: sourceId },
+      });
+      job = (
+        status.body as { jobs: { id: string; status: string; rows_inserted: number; error_message: string | null }[] }
+      ).jobs.find((j) => j.id === jobId);
       if (job && !['pending', 'running'].includes(job.status)) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -96,14 +134,30 @@ describe('Metricool through the management API', () => {
     // Assess: ad spend by campaign and posts' impressions by network, through the data API, equal the truth
     const control = new SandboxControl(sandbox.url);
     const q = { brand: BRAND, from: WINDOW.window_start, to: WINDOW.window_end };
-    const adTruth = (await control.truth<{ rows: Record<string, { cost: string; clicks: string }> }>({ report: 'ad_campaigns_daily', ...q })).rows;
+    const adTruth = (
+      await control.truth<{ rows: Record<string, { cost: string; clicks: string }> }>({
+        report: 'ad_campaigns_daily',
+        ...q,
+      })
+    ).rows;
     const summary = await h.call(dataR.getDataSummaryRoute, {
       token: user.token,
       params: { project_id: projectId },
-      query: { start_date: WINDOW.window_start, end_date: WINDOW.window_end, platforms: 'metricool', metrics: 'cost,clicks', dimensions: 'extra.network', currency: 'native' },
+      query: {
+        start_date: WINDOW.window_start,
+        end_date: WINDOW.window_end,
+        platforms: 'metricool',
+        metrics: 'cost,clicks',
+        dimensions: 'extra.network',
+        currency: 'native',
+      },
     });
     expect(summary.status, summary.text).toBe(200);
-    const byNetwork = Object.fromEntries((summary.body as { rows: { extra_network: string; cost: number | string; clicks: number | string }[] }).rows.filter((r) => r.extra_network.endsWith('ads')).map((r) => [r.extra_network, { cost: sumDecimals([String(r.cost)]), clicks: String(r.clicks) }]));
+    const byNetwork = Object.fromEntries(
+      (summary.body as { rows: { extra_network: string; cost: number | string; clicks: number | string }[] }).rows
+        .filter((r) => r.extra_network.endsWith('ads'))
+        .map((r) => [r.extra_network, { cost: sumDecimals([String(r.cost)]), clicks: String(r.clicks) }]),
+    );
     const truthByNetwork: Record<string, { cost: string; clicks: string }> = {};
     for (const [key, t] of Object.entries(adTruth)) {
       const network = key.split('|')[1]!;
@@ -115,8 +169,15 @@ describe('Metricool through the management API', () => {
     const admin = new pg.Client({ connectionString: h.testDb.adminUrl });
     await admin.connect();
     try {
-      const postTruth = (await control.truth<{ rows: Record<string, { posts: string }> }>({ report: 'posts_daily', ...q })).rows;
-      const posts = (await admin.query(`SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1 AND data_type = 'posts_daily'`, [sourceId])).rows[0].n;
+      const postTruth = (
+        await control.truth<{ rows: Record<string, { posts: string }> }>({ report: 'posts_daily', ...q })
+      ).rows;
+      const posts = (
+        await admin.query(
+          `SELECT count(*)::int AS n FROM extracted_data WHERE data_source_id = $1 AND data_type = 'posts_daily'`,
+          [sourceId],
+        )
+      ).rows[0].n;
       expect(String(posts)).toBe(sumDecimals(Object.values(postTruth).map((t) => t.posts)));
     } finally {
       await admin.end();
@@ -127,15 +188,27 @@ describe('Metricool through the management API', () => {
     const created = await h.call(credR.createCredentialRoute, {
       token: user.token,
       params: { project_id: projectId },
-      body: { platform: 'metricool', credential_type: 'api_key', label: 'Old token', secret: { api_token: 'an-old-regenerated-token-0000', user_id: sandbox.userId } },
+      body: {
+        platform: 'metricool',
+        credential_type: 'api_key',
+        label: 'Old token',
+        secret: { api_token: 'an-old-regenerated-token-0000', user_id: sandbox.userId },
+      },
     });
     expect(created.status, created.text).toBe(201);
-    const validated = await h.call(credR.validateCredentialRoute, { token: user.token, params: { project_id: projectId, credential_id: (created.body as { id: string }).id } });
+    const validated = await h.call(credR.validateCredentialRoute, {
+      token: user.token,
+      params: { project_id: projectId, credential_id: (created.body as { id: string }).id },
+    });
     expect(validated.status, validated.text).toBe(200);
     expect(validated.body).toMatchObject({ valid: false, credential: { validation_status: 'invalid' } });
     expect((validated.body as { message: string }).message).toMatch(/Metricool refused the API token/);
     // a secret without the user id is refused at the edge
-    const incomplete = await h.call(credR.createCredentialRoute, { token: user.token, params: { project_id: projectId }, body: { platform: 'metricool', credential_type: 'api_key', label: 'x', secret: { api_token: 'x'.repeat(20) } } });
+    const incomplete = await h.call(credR.createCredentialRoute, {
+      token: user.token,
+      params: { project_id: projectId },
+      body: { platform: 'metricool', credential_type: 'api_key', label: 'x', secret: { api_token: 'x'.repeat(20) } },
+    });
     expect(incomplete.status, incomplete.text).toBe(400);
   });
 });

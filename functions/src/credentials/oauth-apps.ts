@@ -7,7 +7,10 @@ import { PLATFORMS, type Platform } from '@tributary/shared/domain/platform';
 export type OAuthClients = Partial<Record<Platform, OAuthClientConfig>>;
 
 /** `findConnector`: the caller's connector lookup (the registry's, where the caller carries it). */
-export function oauthClientsFromConfig(platforms: PlatformsConfig, findConnector: (platform: Platform) => Connector<unknown> | undefined): OAuthClients {
+export function oauthClientsFromConfig(
+  platforms: PlatformsConfig,
+  findConnector: (platform: Platform) => Connector<unknown> | undefined,
+): OAuthClients {
   const clients: OAuthClients = {};
   for (const platform of PLATFORMS) {
     const app = findConnector(platform)?.oauthApp;

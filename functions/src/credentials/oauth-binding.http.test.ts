@@ -3,7 +3,12 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import {
+  GOOGLE_DEMO_CLIENT,
+  GOOGLE_DEMO_DEVELOPER_TOKEN,
+  startGoogleSandbox,
+  type GoogleSandbox,
+} from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
 import * as projR from '../projects/project.routes';
 import { startApiHarness, type ApiHarness } from '../testing/api-harness';
@@ -26,7 +31,11 @@ async function secretFiles(): Promise<string[]> {
 
 /** start → the sandbox's consent page → where the platform sends the browser back (code and state). */
 async function authorize(token: string): Promise<{ code: string; state: string; redirect: URL }> {
-  const start = await h.call(credR.oauthStartRoute, { token, params: { project_id: projectId, platform: 'google_ads' }, query: { label: `ads ${Math.random()}` } });
+  const start = await h.call(credR.oauthStartRoute, {
+    token,
+    params: { project_id: projectId, platform: 'google_ads' },
+    query: { label: `ads ${Math.random()}` },
+  });
   expect(start.status, start.text).toBe(200);
   const consent = await fetch((start.body as { authorization_url: string }).authorization_url, { redirect: 'manual' });
   expect(consent.status).toBe(302);
@@ -43,7 +52,13 @@ async function credentialCount(token: string): Promise<number> {
 beforeAll(async () => {
   google = await startGoogleSandbox();
   h = await startApiHarness({
-    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ google_ads: google.url, google_oauth_token: google.url, google_oauth_authorize: google.url, ga4_data: google.url, ga4_admin: google.url }),
+    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
+      google_ads: google.url,
+      google_oauth_token: google.url,
+      google_oauth_authorize: google.url,
+      ga4_data: google.url,
+      ga4_admin: google.url,
+    }),
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
     TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
@@ -85,7 +100,13 @@ describe('OAuth completion is bound to the user who started it', () => {
 
   it('when the old callback address is opened, it stores nothing and forwards to the dashboard page', async () => {
     const { code, state } = await authorize(attacker.token);
-    const old = await fetch(new URL(`/api/v1/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`, h.server.url), { redirect: 'manual' });
+    const old = await fetch(
+      new URL(
+        `/api/v1/oauth/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`,
+        h.server.url,
+      ),
+      { redirect: 'manual' },
+    );
     expect(old.status).toBe(302);
     const to = new URL(old.headers.get('location')!);
     expect(`${to.origin}${to.pathname}`).toBe(`${h.dashboardOrigin}/oauth/callback`);
@@ -96,7 +117,12 @@ describe('OAuth completion is bound to the user who started it', () => {
     // the state was not spent by the forward: the starter completes it
     const done = await h.call(credR.oauthCompleteRoute, { token: attacker.token, body: { code, state } });
     expect(done.status, done.text).toBe(201);
-    expect(done.body).toMatchObject({ project_id: projectId, platform: 'google_ads', credential_type: 'oauth2', status: 'active' });
+    expect(done.body).toMatchObject({
+      project_id: projectId,
+      platform: 'google_ads',
+      credential_type: 'oauth2',
+      status: 'active',
+    });
     expect(await credentialCount(attacker.token)).toBe(1);
   });
 });

@@ -4,7 +4,12 @@
 // OAuth app secret.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getConnector } from '@tributary/connectors/registry';
-import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN, startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
+import {
+  GOOGLE_DEMO_CLIENT,
+  GOOGLE_DEMO_DEVELOPER_TOKEN,
+  startGoogleSandbox,
+  type GoogleSandbox,
+} from '@tributary/connectors/sandboxes/google/google-sandbox';
 import pg from 'pg';
 import { connectorContext } from '../pipeline/connector-context';
 import { createPipelineDeps, type PipelineDeps } from '../pipeline/pipeline-deps';
@@ -23,14 +28,23 @@ async function newCredential(label: string): Promise<{ id: string; secretRef: st
   const created = await h.call(credR.createCredentialRoute, {
     token: owner.token,
     params: { project_id: projectId },
-    body: { platform: 'google_ads', credential_type: 'oauth2', label, secret: { refreshToken: google.demoRefreshToken } },
+    body: {
+      platform: 'google_ads',
+      credential_type: 'oauth2',
+      label,
+      secret: { refreshToken: google.demoRefreshToken },
+    },
   });
   expect(created.status, created.text).toBe(201);
   const id = (created.body as { id: string }).id;
   const admin = new pg.Client({ connectionString: h.testDb.adminUrl });
   await admin.connect();
   try {
-    return { id, secretRef: (await admin.query('SELECT secret_ref FROM credentials WHERE id = $1', [id])).rows[0].secret_ref as string };
+    return {
+      id,
+      secretRef: (await admin.query('SELECT secret_ref FROM credentials WHERE id = $1', [id])).rows[0]
+        .secret_ref as string,
+    };
   } finally {
     await admin.end();
   }
@@ -38,16 +52,33 @@ async function newCredential(label: string): Promise<{ id: string; secretRef: st
 
 function runOf(credential: { id: string; secretRef: string }): RunContext {
   return {
-    jobId: '00000000-0000-4000-8000-000000000001', organizationId: owner.orgId, projectId, dataSourceId: '00000000-0000-4000-8000-000000000002',
-    jobType: 'manual', jobStatus: 'running', requestedWindow: null, platform: 'google_ads', extractionConfig: {}, scheduleConfig: {},
-    lastSuccessfulDate: null, accountInfo: null, accountCheckedAt: null, credentialId: credential.id, secretRef: credential.secretRef, startedAt: new Date(),
+    jobId: '00000000-0000-4000-8000-000000000001',
+    organizationId: owner.orgId,
+    projectId,
+    dataSourceId: '00000000-0000-4000-8000-000000000002',
+    jobType: 'manual',
+    jobStatus: 'running',
+    requestedWindow: null,
+    platform: 'google_ads',
+    extractionConfig: {},
+    scheduleConfig: {},
+    lastSuccessfulDate: null,
+    accountInfo: null,
+    accountCheckedAt: null,
+    credentialId: credential.id,
+    secretRef: credential.secretRef,
+    startedAt: new Date(),
   };
 }
 
 beforeAll(async () => {
   google = await startGoogleSandbox();
   h = await startApiHarness({
-    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ google_ads: google.url, google_oauth_token: google.url, google_oauth_authorize: google.url }),
+    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
+      google_ads: google.url,
+      google_oauth_token: google.url,
+      google_oauth_authorize: google.url,
+    }),
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
     TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
@@ -71,7 +102,11 @@ describe('refreshed tokens written back during a run', () => {
     const ctx = await connectorContext(pipeline, runOf(credential), connector);
     // Act: the admin rotates through the API, then the run's refresh (of the old token) completes
     const rotated = { refreshToken: google.tokens.issueRefreshToken(), loginCustomerId: '1234567890' };
-    const put = await h.call(credR.updateCredentialRoute, { token: owner.token, params: { project_id: projectId, credential_id: credential.id }, body: { secret: rotated } });
+    const put = await h.call(credR.updateCredentialRoute, {
+      token: owner.token,
+      params: { project_id: projectId, credential_id: credential.id },
+      body: { secret: rotated },
+    });
     expect(put.status, put.text).toBe(200);
     const refreshed = await connector.refresh!(ctx);
     await ctx.onTokensRefreshed!(refreshed);
@@ -87,18 +122,26 @@ describe('refreshed tokens written back during a run', () => {
     const refreshed = await connector.refresh!(ctx);
     await ctx.onTokensRefreshed!(refreshed);
     const stored = await h.adapters.secrets.read(credential.secretRef);
-    expect(stored).toMatchObject({ refreshToken: google.demoRefreshToken, accessToken: (refreshed as { accessToken: string }).accessToken });
+    expect(stored).toMatchObject({
+      refreshToken: google.demoRefreshToken,
+      accessToken: (refreshed as { accessToken: string }).accessToken,
+    });
     for (const key of ['clientId', 'clientSecret', 'developerToken']) expect(stored).not.toHaveProperty(key);
     expect(JSON.stringify(stored)).not.toContain(GOOGLE_DEMO_CLIENT.clientSecret);
     // and a second refresh by the same run (its own write moved the version on) is stored too
     const again = await connector.refresh!(ctx);
     await ctx.onTokensRefreshed!(again);
-    expect((await h.adapters.secrets.read(credential.secretRef)).accessToken).toBe((again as { accessToken: string }).accessToken);
+    expect((await h.adapters.secrets.read(credential.secretRef)).accessToken).toBe(
+      (again as { accessToken: string }).accessToken,
+    );
   });
 
   it('when the refresh endpoint refreshes, it stores the new tokens beside the old refresh token and no app secret', async () => {
     const credential = await newCredential('api refresh');
-    const r = await h.call(credR.refreshCredentialRoute, { token: owner.token, params: { project_id: projectId, credential_id: credential.id } });
+    const r = await h.call(credR.refreshCredentialRoute, {
+      token: owner.token,
+      params: { project_id: projectId, credential_id: credential.id },
+    });
     expect(r.status, r.text).toBe(200);
     const stored = await h.adapters.secrets.read(credential.secretRef);
     expect(stored.refreshToken).toBe(google.demoRefreshToken);

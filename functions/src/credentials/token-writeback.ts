@@ -21,15 +21,26 @@ export interface CredentialVersion {
 }
 
 /** Read this first, then the secret: a rotation in between then makes the write-back stale, never wrong. */
-export async function readCredentialVersion(db: Database, organizationId: string, credentialId: string): Promise<CredentialVersion> {
+export async function readCredentialVersion(
+  db: Database,
+  organizationId: string,
+  credentialId: string,
+): Promise<CredentialVersion> {
   const row = await db.transaction({ orgId: organizationId }, (trx) =>
-    trx.selectFrom('credentials').select(['secretRef', 'secretVersion']).where('id', '=', credentialId).executeTakeFirstOrThrow(),
+    trx
+      .selectFrom('credentials')
+      .select(['secretRef', 'secretVersion'])
+      .where('id', '=', credentialId)
+      .executeTakeFirstOrThrow(),
   );
   return { organizationId, credentialId, secretRef: row.secretRef, version: row.secretVersion };
 }
 
 /** Copies of the deployment's app in an older stored secret: dropped when the tokens are written back. */
-function withoutDeploymentApp(secret: Record<string, unknown>, app: OAuthClientConfig | undefined): Record<string, unknown> {
+function withoutDeploymentApp(
+  secret: Record<string, unknown>,
+  app: OAuthClientConfig | undefined,
+): Record<string, unknown> {
   if (!app) return secret;
   const out = { ...secret };
   if (out.clientSecret === app.clientSecret || out.appSecret === app.clientSecret) {
@@ -50,10 +61,17 @@ export async function writeBackRefreshedTokens(
   deploymentApp?: OAuthClientConfig,
 ): Promise<'written' | 'stale'> {
   return deps.db.withClient({ orgId: read.organizationId }, async (client) => {
-    const row = (await client.query<{ secret_version: number }>('SELECT secret_version FROM credentials WHERE id = $1 FOR UPDATE', [read.credentialId])).rows[0];
+    const row = (
+      await client.query<{ secret_version: number }>(
+        'SELECT secret_version FROM credentials WHERE id = $1 FOR UPDATE',
+        [read.credentialId],
+      )
+    ).rows[0];
     if (!row || row.secret_version !== read.version) return 'stale';
     const current = await deps.secrets.read(read.secretRef);
-    const tokens = Object.fromEntries(TOKEN_FIELDS.filter((k) => refreshed[k] !== undefined).map((k) => [k, refreshed[k]]));
+    const tokens = Object.fromEntries(
+      TOKEN_FIELDS.filter((k) => refreshed[k] !== undefined).map((k) => [k, refreshed[k]]),
+    );
     await deps.secrets.update(read.secretRef, withoutDeploymentApp({ ...current, ...tokens }, deploymentApp));
     await client.query('UPDATE credentials SET secret_version = secret_version + 1 WHERE id = $1', [read.credentialId]);
     read.version = row.secret_version + 1;

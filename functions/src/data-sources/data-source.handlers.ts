@@ -31,7 +31,11 @@ import {
 import type { DataSource } from './data-source.schemas';
 
 type RequestMeta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
-const meta = (i: RequestMeta): RequestMeta => ({ requestId: i.requestId, sourceIp: i.sourceIp, userAgent: i.userAgent });
+const meta = (i: RequestMeta): RequestMeta => ({
+  requestId: i.requestId,
+  sourceIp: i.sourceIp,
+  userAgent: i.userAgent,
+});
 
 export function toDataSource(row: Selectable<DataSourcesTable>): DataSource {
   return {
@@ -84,7 +88,12 @@ async function projectTimezone(trx: Transaction<DB>, projectId: string): Promise
 }
 
 async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: string) {
-  const row = await trx.selectFrom('dataSources').selectAll().where('projectId', '=', projectId).where('id', '=', sourceId).executeTakeFirst();
+  const row = await trx
+    .selectFrom('dataSources')
+    .selectAll()
+    .where('projectId', '=', projectId)
+    .where('id', '=', sourceId)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('Data source', sourceId);
   return row;
 }
@@ -94,22 +103,54 @@ async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: str
  * Returns the credential and the account as the platform describes it (stored on the data source, so runs
  * plan without asking again while it is fresh); account is null for a platform without a connector.
  */
-async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credentialId: string, config: { account_id: string; report_types: string[]; start_date?: string; options?: Record<string, string> }, request: RequestMeta) {
+async function checkAgainstCatalog(
+  deps: ApiDeps,
+  access: ProjectAccess,
+  credentialId: string,
+  config: { account_id: string; report_types: string[]; start_date?: string; options?: Record<string, string> },
+  request: RequestMeta,
+) {
   const credential = await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
-    trx.selectFrom('credentials').selectAll().where('projectId', '=', access.projectId).where('id', '=', credentialId).executeTakeFirst(),
+    trx
+      .selectFrom('credentials')
+      .selectAll()
+      .where('projectId', '=', access.projectId)
+      .where('id', '=', credentialId)
+      .executeTakeFirst(),
   );
-  if (!credential) throw new ValidationError('The credential does not exist in this project', { field: 'credential_id' });
+  if (!credential)
+    throw new ValidationError('The credential does not exist in this project', { field: 'credential_id' });
   const connector = deps.findConnector(credential.platform as Platform);
   if (config.start_date) {
     const field = 'extraction_config.start_date';
-    checkRequestedWindow({ start: config.start_date, end: config.start_date }, connector ?? undefined, new Date(), { start: field, end: field });
+    checkRequestedWindow({ start: config.start_date, end: config.start_date }, connector ?? undefined, new Date(), {
+      start: field,
+      end: field,
+    });
   }
   if (!connector) return { credential, account: null, options: config.options };
-  if (config.options && !connector.resolveOptions) throw new ValidationError(`${connector.displayName} data sources take no options`, { field: 'extraction_config.options' });
+  if (config.options && !connector.resolveOptions)
+    throw new ValidationError(`${connector.displayName} data sources take no options`, {
+      field: 'extraction_config.options',
+    });
   await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
-    writeAudit(trx, { organizationId: access.organizationId, projectId: access.projectId, actorUserId: access.userId, action: 'credential.secret_read', targetType: 'credential', targetId: credential.id, details: { purpose: 'discover' }, request }),
+    writeAudit(trx, {
+      organizationId: access.organizationId,
+      projectId: access.projectId,
+      actorUserId: access.userId,
+      action: 'credential.secret_read',
+      targetType: 'credential',
+      targetId: credential.id,
+      details: { purpose: 'discover' },
+      request,
+    }),
   );
-  const read = { organizationId: access.organizationId, credentialId: credential.id, secretRef: credential.secretRef, version: credential.secretVersion };
+  const read = {
+    organizationId: access.organizationId,
+    credentialId: credential.id,
+    secretRef: credential.secretRef,
+    version: credential.secretVersion,
+  };
   const secret = await deps.secrets.read(credential.secretRef);
   let catalog;
   const cctx: ConnectorContext<unknown> = {
@@ -117,33 +158,58 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
     baseUrls: deps.connectorBaseUrls,
     rateLimiter: new KeyValueRateLimiter(deps.kv, connector.rateLimits, { keyPrefix: 'ratelimit:connector' }),
     rateBucket: `${credential.platform}:${credential.id}`,
-    logger: { debug: (m) => deps.logger.debug(m), info: (m) => deps.logger.info(m), warn: (m) => deps.logger.warn(m), error: (m) => deps.logger.error(m) },
-    ...(deps.oauthClients[credential.platform as Platform] ? { oauthClient: deps.oauthClients[credential.platform as Platform]! } : {}),
+    logger: {
+      debug: (m) => deps.logger.debug(m),
+      info: (m) => deps.logger.info(m),
+      warn: (m) => deps.logger.warn(m),
+      error: (m) => deps.logger.error(m),
+    },
+    ...(deps.oauthClients[credential.platform as Platform]
+      ? { oauthClient: deps.oauthClients[credential.platform as Platform]! }
+      : {}),
     // only the tokens, and only if the secret is still the version read with the row (token-writeback.ts)
     onTokensRefreshed: async (refreshed) => {
-      await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, deps.oauthClients[credential.platform as Platform]);
+      await writeBackRefreshedTokens(
+        deps,
+        read,
+        refreshed as Record<string, unknown>,
+        deps.oauthClients[credential.platform as Platform],
+      );
     },
   };
   try {
     catalog = await connector.discover(cctx);
   } catch (error) {
-    if (error instanceof ConnectorError) throw new ValidationError(`Could not read the ${connector.displayName} catalog with this credential: ${error.userMessage}`, { field: 'credential_id' });
+    if (error instanceof ConnectorError)
+      throw new ValidationError(
+        `Could not read the ${connector.displayName} catalog with this credential: ${error.userMessage}`,
+        { field: 'credential_id' },
+      );
     throw error;
   }
   const account = catalog.accounts.find((a) => a.id === config.account_id);
   if (!account) {
-    throw new ValidationError('The credential cannot see this account', { field: 'extraction_config.account_id', available: catalog.accounts.map((a) => a.id) });
+    throw new ValidationError('The credential cannot see this account', {
+      field: 'extraction_config.account_id',
+      available: catalog.accounts.map((a) => a.id),
+    });
   }
   const known = new Set(catalog.reportTypes.map((r) => r.id));
   const unknown = config.report_types.filter((r) => !known.has(r));
-  if (unknown.length) throw new ValidationError('Unknown report types for this platform', { field: 'extraction_config.report_types', unknown, available: [...known] });
+  if (unknown.length)
+    throw new ValidationError('Unknown report types for this platform', {
+      field: 'extraction_config.report_types',
+      unknown,
+      available: [...known],
+    });
   // the connector checks the source's own options against the account and fills in its defaults
   let options: Record<string, string> | undefined;
   if (connector.resolveOptions) {
     try {
       options = await connector.resolveOptions(cctx, account, config.options ?? {});
     } catch (error) {
-      if (error instanceof ConnectorError) throw new ValidationError(error.userMessage, { field: 'extraction_config.options' });
+      if (error instanceof ConnectorError)
+        throw new ValidationError(error.userMessage, { field: 'extraction_config.options' });
       throw error;
     }
   }
@@ -153,139 +219,258 @@ async function checkAgainstCatalog(deps: ApiDeps, access: ProjectAccess, credent
 /** The data source columns that remember the checked account (cleared when there is nothing to remember). */
 function accountColumns(account: AccountInfo | null, now: Date) {
   return account
-    ? { accountInfo: JSON.stringify({ id: account.id, name: account.name, currency: account.currency, timeZone: account.timeZone }), accountCheckedAt: now }
+    ? {
+        accountInfo: JSON.stringify({
+          id: account.id,
+          name: account.name,
+          currency: account.currency,
+          timeZone: account.timeZone,
+        }),
+        accountCheckedAt: now,
+      }
     : { accountInfo: null, accountCheckedAt: null };
 }
 
 export const makeListDataSources = (deps: ApiDeps) =>
-  httpHandler(listDataSourcesRoute, async ({ params, user }) => {
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-    const rows = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-      trx.selectFrom('dataSources').selectAll().where('projectId', '=', params.project_id).orderBy('createdAt').execute(),
-    );
-    return { status: 200, body: { data_sources: rows.map(toDataSource) } };
-  }, deps);
+  httpHandler(
+    listDataSourcesRoute,
+    async ({ params, user }) => {
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+      const rows = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+        trx
+          .selectFrom('dataSources')
+          .selectAll()
+          .where('projectId', '=', params.project_id)
+          .orderBy('createdAt')
+          .execute(),
+      );
+      return { status: 200, body: { data_sources: rows.map(toDataSource) } };
+    },
+    deps,
+  );
 
 export const makeCreateDataSource = (deps: ApiDeps) =>
-  httpHandler(createDataSourceRoute, async (input) => {
-    const { params, body, user } = input;
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-    const { credential, account, options } = await checkAgainstCatalog(deps, access, body.credential_id, body.extraction_config, meta(input));
-    const row = await conflictOnUnique(
-      deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-        const scheduleConfig = resolveScheduleConfig(body.schedule_config as ScheduleConfig, await projectTimezone(trx, params.project_id));
-        const inserted = await trx
-          .insertInto('dataSources')
-          .values({
+  httpHandler(
+    createDataSourceRoute,
+    async (input) => {
+      const { params, body, user } = input;
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
+      const { credential, account, options } = await checkAgainstCatalog(
+        deps,
+        access,
+        body.credential_id,
+        body.extraction_config,
+        meta(input),
+      );
+      const row = await conflictOnUnique(
+        deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+          const scheduleConfig = resolveScheduleConfig(
+            body.schedule_config as ScheduleConfig,
+            await projectTimezone(trx, params.project_id),
+          );
+          const inserted = await trx
+            .insertInto('dataSources')
+            .values({
+              organizationId: access.organizationId,
+              projectId: params.project_id,
+              credentialId: credential.id,
+              platform: credential.platform,
+              sourceName: body.source_name,
+              extractionConfig: JSON.stringify({ ...body.extraction_config, ...(options ? { options } : {}) }),
+              scheduleConfig: JSON.stringify(scheduleConfig),
+              ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
+              ...accountColumns(account, deps.clock.now()),
+              createdBy: user.userId,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          // the schedule is made inside the transaction: if the registry refuses, no data source is left without one
+          const created = {
+            ...inserted,
+            nextExtractionAt: await applySchedule(trx, deps.schedules, inserted, deps.clock.now()),
+          };
+          await writeAudit(trx, {
             organizationId: access.organizationId,
             projectId: params.project_id,
-            credentialId: credential.id,
-            platform: credential.platform,
-            sourceName: body.source_name,
-            extractionConfig: JSON.stringify({ ...body.extraction_config, ...(options ? { options } : {}) }),
-            scheduleConfig: JSON.stringify(scheduleConfig),
-            ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
-            ...accountColumns(account, deps.clock.now()),
-            createdBy: user.userId,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        // the schedule is made inside the transaction: if the registry refuses, no data source is left without one
-        const created = { ...inserted, nextExtractionAt: await applySchedule(trx, deps.schedules, inserted, deps.clock.now()) };
-        await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.created', targetType: 'data_source', targetId: created.id, details: { platform: created.platform, source_name: created.sourceName }, request: meta(input) });
-        return created;
-      }),
-      'A data source with this name already exists in the project',
-    );
-    return { status: 201, body: toDataSource(row) };
-  }, deps);
+            actorUserId: user.userId,
+            action: 'data_source.created',
+            targetType: 'data_source',
+            targetId: created.id,
+            details: { platform: created.platform, source_name: created.sourceName },
+            request: meta(input),
+          });
+          return created;
+        }),
+        'A data source with this name already exists in the project',
+      );
+      return { status: 201, body: toDataSource(row) };
+    },
+    deps,
+  );
 
 export const makeGetDataSource = (deps: ApiDeps) =>
-  httpHandler(getDataSourceRoute, async ({ params, user }) => {
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-    const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
-    return { status: 200, body: toDataSource(row) };
-  }, deps);
+  httpHandler(
+    getDataSourceRoute,
+    async ({ params, user }) => {
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+        loadSource(trx, params.project_id, params.source_id),
+      );
+      return { status: 200, body: toDataSource(row) };
+    },
+    deps,
+  );
 
 export const makeUpdateDataSource = (deps: ApiDeps) =>
-  httpHandler(updateDataSourceRoute, async (input) => {
-    const { params, body, user } = input;
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-    const existing = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
-    const checked = body.extraction_config ? await checkAgainstCatalog(deps, access, existing.credentialId, body.extraction_config, meta(input)) : undefined;
-    const row = await conflictOnUnique(
-      deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-        const scheduleConfig = body.schedule_config !== undefined ? resolveScheduleConfig(body.schedule_config as ScheduleConfig, await projectTimezone(trx, params.project_id)) : undefined;
-        const changed = await trx
-          .updateTable('dataSources')
-          .set({
-            ...(body.source_name !== undefined ? { sourceName: body.source_name } : {}),
-            ...(body.extraction_config !== undefined ? { extractionConfig: JSON.stringify({ ...body.extraction_config, ...(checked?.options ? { options: checked.options } : {}) }) } : {}),
-            ...(checked ? accountColumns(checked.account, deps.clock.now()) : {}),
-            ...(scheduleConfig !== undefined ? { scheduleConfig: JSON.stringify(scheduleConfig) } : {}),
-            ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
-          })
-          .where('id', '=', existing.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        // a new schedule, or the source enabled or disabled: the registry follows in the same transaction
-        const updated = body.schedule_config !== undefined || body.is_active !== undefined
-          ? { ...changed, nextExtractionAt: await applySchedule(trx, deps.schedules, changed, deps.clock.now()) }
-          : changed;
-        await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.updated', targetType: 'data_source', targetId: existing.id, details: { fields: Object.keys(body) }, request: meta(input) });
-        return updated;
-      }),
-      'A data source with this name already exists in the project',
-    );
-    return { status: 200, body: toDataSource(row) };
-  }, deps);
+  httpHandler(
+    updateDataSourceRoute,
+    async (input) => {
+      const { params, body, user } = input;
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
+      const existing = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+        loadSource(trx, params.project_id, params.source_id),
+      );
+      const checked = body.extraction_config
+        ? await checkAgainstCatalog(deps, access, existing.credentialId, body.extraction_config, meta(input))
+        : undefined;
+      const row = await conflictOnUnique(
+        deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+          const scheduleConfig =
+            body.schedule_config !== undefined
+              ? resolveScheduleConfig(
+                  body.schedule_config as ScheduleConfig,
+                  await projectTimezone(trx, params.project_id),
+                )
+              : undefined;
+          const changed = await trx
+            .updateTable('dataSources')
+            .set({
+              ...(body.source_name !== undefined ? { sourceName: body.source_name } : {}),
+              ...(body.extraction_config !== undefined
+                ? {
+                    extractionConfig: JSON.stringify({
+                      ...body.extraction_config,
+                      ...(checked?.options ? { options: checked.options } : {}),
+                    }),
+                  }
+                : {}),
+              ...(checked ? accountColumns(checked.account, deps.clock.now()) : {}),
+              ...(scheduleConfig !== undefined ? { scheduleConfig: JSON.stringify(scheduleConfig) } : {}),
+              ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
+            })
+            .where('id', '=', existing.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          // a new schedule, or the source enabled or disabled: the registry follows in the same transaction
+          const updated =
+            body.schedule_config !== undefined || body.is_active !== undefined
+              ? { ...changed, nextExtractionAt: await applySchedule(trx, deps.schedules, changed, deps.clock.now()) }
+              : changed;
+          await writeAudit(trx, {
+            organizationId: access.organizationId,
+            projectId: params.project_id,
+            actorUserId: user.userId,
+            action: 'data_source.updated',
+            targetType: 'data_source',
+            targetId: existing.id,
+            details: { fields: Object.keys(body) },
+            request: meta(input),
+          });
+          return updated;
+        }),
+        'A data source with this name already exists in the project',
+      );
+      return { status: 200, body: toDataSource(row) };
+    },
+    deps,
+  );
 
 export const makeDeleteDataSource = (deps: ApiDeps) =>
-  httpHandler(deleteDataSourceRoute, async (input) => {
-    const { params, user } = input;
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-    await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-      const existing = await loadSource(trx, params.project_id, params.source_id);
-      await trx.deleteFrom('dataSources').where('id', '=', existing.id).execute();
-      await deps.schedules.remove(existing.id);
-      await writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.deleted', targetType: 'data_source', targetId: existing.id, request: meta(input) });
-    });
-    return { status: 204 };
-  }, deps);
+  httpHandler(
+    deleteDataSourceRoute,
+    async (input) => {
+      const { params, user } = input;
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
+      await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        const existing = await loadSource(trx, params.project_id, params.source_id);
+        await trx.deleteFrom('dataSources').where('id', '=', existing.id).execute();
+        await deps.schedules.remove(existing.id);
+        await writeAudit(trx, {
+          organizationId: access.organizationId,
+          projectId: params.project_id,
+          actorUserId: user.userId,
+          action: 'data_source.deleted',
+          targetType: 'data_source',
+          targetId: existing.id,
+          request: meta(input),
+        });
+      });
+      return { status: 204 };
+    },
+    deps,
+  );
 
 export const makeExtractDataSource = (deps: ApiDeps) =>
-  httpHandler(extractDataSourceRoute, async (input) => {
-    const { params, body, user } = input;
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'extract');
-    // 404 for another project's source before anything starts; startExtractionRun checks is_active and
-    // refuses a second concurrent run (409 with the running job's id, from the partial unique index)
-    const source = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) => loadSource(trx, params.project_id, params.source_id));
-    const backfill = body.window_start || body.window_end ? { start: body.window_start ?? body.window_end!, end: body.window_end ?? body.window_start! } : undefined;
-    // what is wrong with the window is said before whether a run is already going (409)
-    if (backfill) checkRequestedWindow(backfill, deps.findConnector(source.platform as Platform), new Date());
-    const started = await startExtractionRun(deps, {
-      dataSourceId: source.id,
-      organizationId: access.organizationId,
-      trigger: backfill ? 'backfill' : 'manual',
-      requestedBy: user.userId,
-      ...(backfill ? { backfill } : {}),
-    });
-    await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-      writeAudit(trx, { organizationId: access.organizationId, projectId: params.project_id, actorUserId: user.userId, action: 'data_source.extraction_requested', targetType: 'extraction_job', targetId: started.jobId, details: { data_source_id: source.id }, request: meta(input) }),
-    );
-    return { status: 202, body: { job_id: started.jobId, status: 'pending' } };
-  }, deps);
+  httpHandler(
+    extractDataSourceRoute,
+    async (input) => {
+      const { params, body, user } = input;
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'extract');
+      // 404 for another project's source before anything starts; startExtractionRun checks is_active and
+      // refuses a second concurrent run (409 with the running job's id, from the partial unique index)
+      const source = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+        loadSource(trx, params.project_id, params.source_id),
+      );
+      const backfill =
+        body.window_start || body.window_end
+          ? { start: body.window_start ?? body.window_end!, end: body.window_end ?? body.window_start! }
+          : undefined;
+      // what is wrong with the window is said before whether a run is already going (409)
+      if (backfill) checkRequestedWindow(backfill, deps.findConnector(source.platform as Platform), new Date());
+      const started = await startExtractionRun(deps, {
+        dataSourceId: source.id,
+        organizationId: access.organizationId,
+        trigger: backfill ? 'backfill' : 'manual',
+        requestedBy: user.userId,
+        ...(backfill ? { backfill } : {}),
+      });
+      await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+        writeAudit(trx, {
+          organizationId: access.organizationId,
+          projectId: params.project_id,
+          actorUserId: user.userId,
+          action: 'data_source.extraction_requested',
+          targetType: 'extraction_job',
+          targetId: started.jobId,
+          details: { data_source_id: source.id },
+          request: meta(input),
+        }),
+      );
+      return { status: 202, body: { job_id: started.jobId, status: 'pending' } };
+    },
+    deps,
+  );
 
 export const makeDataSourceStatus = (deps: ApiDeps) =>
-  httpHandler(dataSourceStatusRoute, async ({ params, user }) => {
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-    const body = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
-      const source = await loadSource(trx, params.project_id, params.source_id);
-      const jobs = await trx.selectFrom('extractionJobs').selectAll().where('dataSourceId', '=', source.id).orderBy('createdAt', 'desc').limit(10).execute();
-      return { data_source: toDataSource(source), jobs: jobs.map(toJob) };
-    });
-    return { status: 200, body };
-  }, deps);
+  httpHandler(
+    dataSourceStatusRoute,
+    async ({ params, user }) => {
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+      const body = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        const source = await loadSource(trx, params.project_id, params.source_id);
+        const jobs = await trx
+          .selectFrom('extractionJobs')
+          .selectAll()
+          .where('dataSourceId', '=', source.id)
+          .orderBy('createdAt', 'desc')
+          .limit(10)
+          .execute();
+        return { data_source: toDataSource(source), jobs: jobs.map(toJob) };
+      });
+      return { status: 200, body };
+    },
+    deps,
+  );
 
 export function dataSourceRoutes(deps: ApiDeps): BoundRoute[] {
   return [

@@ -13,7 +13,10 @@ export const ExtractionConfigSchema = z
      * The platform's own options for this source (Klaviyo: conversion_metric_id), checked against the account
      * by the connector's resolveOptions and stored complete; a platform without options refuses any.
      */
-    options: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,39}$/), z.string().trim().min(1).max(200)).refine((o) => Object.keys(o).length <= 10, 'at most 10 options').optional(),
+    options: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{0,39}$/), z.string().trim().min(1).max(200))
+      .refine((o) => Object.keys(o).length <= 10, 'at most 10 options')
+      .optional(),
   })
   .strict();
 
@@ -31,7 +34,13 @@ export const DataSourceSchema = z.object({
   extraction_status: z.string(),
   /** the configured account as the platform last described it: the currency and time zone its numbers are in */
   account: z
-    .object({ id: z.string(), name: z.string(), currency: z.string(), time_zone: z.string(), checked_at: z.string().nullable() })
+    .object({
+      id: z.string(),
+      name: z.string(),
+      currency: z.string(),
+      time_zone: z.string(),
+      checked_at: z.string().nullable(),
+    })
     .nullable(),
   last_extraction_at: z.string().nullable(),
   next_extraction_at: z.string().nullable(),
@@ -69,7 +78,10 @@ export const ExtractBodySchema = z
     window_end: CalendarDateSchema.optional(),
   })
   .strict()
-  .refine((v) => !v.window_start || !v.window_end || v.window_start <= v.window_end, 'window_start must not be after window_end');
+  .refine(
+    (v) => !v.window_start || !v.window_end || v.window_start <= v.window_end,
+    'window_start must not be after window_end',
+  );
 
 export const JobSchema = z.object({
   id: z.string().uuid(),

@@ -13,22 +13,70 @@ export interface CatalogEntry {
 export const STANDARD_CATALOG: CatalogEntry[] = [
   { id: 'impressions', name: 'Impressions', kind: 'metric', unit: 'count', description: 'Times an ad was shown' },
   { id: 'clicks', name: 'Clicks', kind: 'metric', unit: 'count', description: 'Clicks on an ad' },
-  { id: 'cost', name: 'Cost', kind: 'metric', unit: 'currency', description: 'Spend, converted to the requested currency with each day\'s rate' },
-  { id: 'conversions', name: 'Conversions', kind: 'metric', unit: 'count', description: 'Conversions attributed by the platform' },
-  { id: 'revenue', name: 'Revenue', kind: 'metric', unit: 'currency', description: 'Conversion value or order revenue' },
+  {
+    id: 'cost',
+    name: 'Cost',
+    kind: 'metric',
+    unit: 'currency',
+    description: "Spend, converted to the requested currency with each day's rate",
+  },
+  {
+    id: 'conversions',
+    name: 'Conversions',
+    kind: 'metric',
+    unit: 'count',
+    description: 'Conversions attributed by the platform',
+  },
+  {
+    id: 'revenue',
+    name: 'Revenue',
+    kind: 'metric',
+    unit: 'currency',
+    description: 'Conversion value or order revenue',
+  },
   { id: 'ctr', name: 'CTR', kind: 'derived_metric', unit: 'ratio', description: 'sum(clicks) / sum(impressions)' },
   { id: 'cpc', name: 'CPC', kind: 'derived_metric', unit: 'currency', description: 'sum(cost) / sum(clicks)' },
-  { id: 'cpm', name: 'CPM', kind: 'derived_metric', unit: 'currency', description: 'sum(cost) × 1000 / sum(impressions)' },
-  { id: 'conversion_rate', name: 'Conversion rate', kind: 'derived_metric', unit: 'ratio', description: 'sum(conversions) / sum(clicks)' },
+  {
+    id: 'cpm',
+    name: 'CPM',
+    kind: 'derived_metric',
+    unit: 'currency',
+    description: 'sum(cost) × 1000 / sum(impressions)',
+  },
+  {
+    id: 'conversion_rate',
+    name: 'Conversion rate',
+    kind: 'derived_metric',
+    unit: 'ratio',
+    description: 'sum(conversions) / sum(clicks)',
+  },
   { id: 'cpa', name: 'CPA', kind: 'derived_metric', unit: 'currency', description: 'sum(cost) / sum(conversions)' },
   { id: 'roas', name: 'ROAS', kind: 'derived_metric', unit: 'ratio', description: 'sum(revenue) / sum(cost)' },
   { id: 'aov', name: 'AOV', kind: 'derived_metric', unit: 'currency', description: 'sum(revenue) / sum(conversions)' },
-  { id: 'date', name: 'Date', kind: 'dimension', unit: 'date', description: "The account's reporting day, in the account's time zone" },
+  {
+    id: 'date',
+    name: 'Date',
+    kind: 'dimension',
+    unit: 'date',
+    description: "The account's reporting day, in the account's time zone",
+  },
   { id: 'week', name: 'Week', kind: 'dimension', unit: 'date', description: 'Monday of the ISO week' },
   { id: 'month', name: 'Month', kind: 'dimension', unit: 'date', description: 'First day of the month' },
   { id: 'platform', name: 'Platform', kind: 'dimension', unit: 'text', description: 'google_ads, meta_ads, ga4, …' },
-  { id: 'data_source', name: 'Data source', kind: 'dimension', unit: 'text', description: 'The connected data source id' },
-  { id: 'data_type', name: 'Report', kind: 'dimension', unit: 'text', description: 'The platform report the row came from' },
+  {
+    id: 'data_source',
+    name: 'Data source',
+    kind: 'dimension',
+    unit: 'text',
+    description: 'The connected data source id',
+  },
+  {
+    id: 'data_type',
+    name: 'Report',
+    kind: 'dimension',
+    unit: 'text',
+    description: 'The platform report the row came from',
+  },
   { id: 'account', name: 'Account', kind: 'dimension', unit: 'text', description: 'Account id and name' },
   { id: 'campaign', name: 'Campaign', kind: 'dimension', unit: 'text', description: 'Campaign id and name' },
   { id: 'ad_group', name: 'Ad group', kind: 'dimension', unit: 'text', description: 'Ad group (ad set) id and name' },
@@ -43,7 +91,12 @@ const EXTRA_DIMENSION_DESCRIPTIONS: Record<string, string> = {
 };
 
 /** Extra keys seen in the 90 days up to the project's latest fact (not today: a paused project keeps its catalog) (within the given data sources, if any). */
-export async function projectCatalog(client: pg.ClientBase, projectId: string, dataSources: readonly string[] | undefined, platforms: readonly string[] | undefined): Promise<{ entries: CatalogEntry[]; platforms: string[] }> {
+export async function projectCatalog(
+  client: pg.ClientBase,
+  projectId: string,
+  dataSources: readonly string[] | undefined,
+  platforms: readonly string[] | undefined,
+): Promise<{ entries: CatalogEntry[]; platforms: string[] }> {
   const { rows } = await client.query<{ kind: string; key: string }>(
     `WITH recent AS (
        SELECT platform, extra_metrics, extra_dimensions FROM extracted_data
@@ -59,8 +112,22 @@ export async function projectCatalog(client: pg.ClientBase, projectId: string, d
   const entries = [...STANDARD_CATALOG];
   for (const r of rows) {
     if (!/^[a-z][a-z0-9_]{0,62}$/.test(r.key)) continue; // not nameable in a query
-    if (r.kind === 'metric') entries.push({ id: `extra_metric.${r.key}`, name: r.key, kind: 'metric', unit: 'number', description: 'Platform-specific metric (summed)' });
-    if (r.kind === 'dimension') entries.push({ id: `extra.${r.key}`, name: r.key, kind: 'dimension', unit: 'text', description: EXTRA_DIMENSION_DESCRIPTIONS[r.key] ?? 'Platform-specific dimension' });
+    if (r.kind === 'metric')
+      entries.push({
+        id: `extra_metric.${r.key}`,
+        name: r.key,
+        kind: 'metric',
+        unit: 'number',
+        description: 'Platform-specific metric (summed)',
+      });
+    if (r.kind === 'dimension')
+      entries.push({
+        id: `extra.${r.key}`,
+        name: r.key,
+        kind: 'dimension',
+        unit: 'text',
+        description: EXTRA_DIMENSION_DESCRIPTIONS[r.key] ?? 'Platform-specific dimension',
+      });
   }
   return { entries, platforms: rows.filter((r) => r.kind === 'platform').map((r) => r.key) };
 }

@@ -11,7 +11,13 @@ import type { ApiDeps } from '../api-deps';
 import { projectCatalog } from './catalog';
 import { AppError } from '@tributary/shared/domain/errors';
 import { chooseFormat } from './formats';
-import { exportDataRoute, getDataMetricsRoute, getDataRoute, getDataSummaryRoute, postDataQueryRoute } from './data.routes';
+import {
+  exportDataRoute,
+  getDataMetricsRoute,
+  getDataRoute,
+  getDataSummaryRoute,
+  postDataQueryRoute,
+} from './data.routes';
 import { parseUrlQuery, type Aggregation, type DataQuery, type Dimension } from './query.schemas';
 import { streamData } from './stream-data';
 
@@ -46,23 +52,50 @@ class Collect extends Writable {
 
 class ExportTooLargeError extends AppError {
   constructor(maxBytes: number) {
-    super('RESULT_TOO_LARGE', `The file would be larger than the ${Math.round(maxBytes / 1024 / 1024)} MiB one API response carries; use a webhook URL (it streams any size), aggregate, or narrow the date range`, 422, {
-      max_bytes: maxBytes,
-      suggestions: ['a webhook URL: /webhook/v1/{key}/data?format=csv', 'aggregate=weekly', 'a narrower start_date/end_date'],
-    });
+    super(
+      'RESULT_TOO_LARGE',
+      `The file would be larger than the ${Math.round(maxBytes / 1024 / 1024)} MiB one API response carries; use a webhook URL (it streams any size), aggregate, or narrow the date range`,
+      422,
+      {
+        max_bytes: maxBytes,
+        suggestions: [
+          'a webhook URL: /webhook/v1/{key}/data?format=csv',
+          'aggregate=weekly',
+          'a narrower start_date/end_date',
+        ],
+      },
+    );
   }
 }
 
-async function runJson(deps: ApiDeps, userId: string, projectId: string, query: DataQuery, ifNoneMatch: string | undefined, defaults: { aggregation: Aggregation; dimensions: Dimension[] }) {
+async function runJson(
+  deps: ApiDeps,
+  userId: string,
+  projectId: string,
+  query: DataQuery,
+  ifNoneMatch: string | undefined,
+  defaults: { aggregation: Aggregation; dimensions: Dimension[] },
+) {
   if (query.limit !== undefined && query.limit > MAX_API_PAGE) {
-    throw new ValidationError(`A page holds at most ${MAX_API_PAGE} rows; page with cursor, or use a webhook URL for whole exports`, { field: 'limit' });
+    throw new ValidationError(
+      `A page holds at most ${MAX_API_PAGE} rows; page with cursor, or use a webhook URL for whole exports`,
+      { field: 'limit' },
+    );
   }
   const access = await projectAccess(deps.db, userId, projectId, 'read');
   const out = new Collect();
   let headers: Record<string, string> = {};
   const summary = await streamData(
     deps.db,
-    { organizationId: access.organizationId, projectId, query: { ...query, limit: query.limit ?? DEFAULT_API_PAGE }, format: 'json', ifNoneMatch, defaults, now: deps.clock.now() },
+    {
+      organizationId: access.organizationId,
+      projectId,
+      query: { ...query, limit: query.limit ?? DEFAULT_API_PAGE },
+      format: 'json',
+      ifNoneMatch,
+      defaults,
+      now: deps.clock.now(),
+    },
     { head: (_status, h) => ((headers = h), out) },
   );
   const { 'content-type': _contentType, ...rest } = headers;
@@ -74,45 +107,95 @@ const DATA_DEFAULTS = { aggregation: 'daily' as const, dimensions: ['platform', 
 const SUMMARY_DEFAULTS = { aggregation: 'total' as const, dimensions: ['platform'] as Dimension[] };
 
 export const makeGetData = (deps: ApiDeps) =>
-  httpHandler(getDataRoute, async ({ params, user, event }) =>
-    runJson(deps, user.userId, params.project_id, parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']), header(event, 'if-none-match'), DATA_DEFAULTS), deps);
+  httpHandler(
+    getDataRoute,
+    async ({ params, user, event }) =>
+      runJson(
+        deps,
+        user.userId,
+        params.project_id,
+        parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']),
+        header(event, 'if-none-match'),
+        DATA_DEFAULTS,
+      ),
+    deps,
+  );
 
 export const makeGetDataSummary = (deps: ApiDeps) =>
-  httpHandler(getDataSummaryRoute, async ({ params, user, event }) =>
-    runJson(deps, user.userId, params.project_id, parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']), header(event, 'if-none-match'), SUMMARY_DEFAULTS), deps);
+  httpHandler(
+    getDataSummaryRoute,
+    async ({ params, user, event }) =>
+      runJson(
+        deps,
+        user.userId,
+        params.project_id,
+        parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']),
+        header(event, 'if-none-match'),
+        SUMMARY_DEFAULTS,
+      ),
+    deps,
+  );
 
 export const makePostDataQuery = (deps: ApiDeps) =>
-  httpHandler(postDataQueryRoute, async ({ params, user, body }) => runJson(deps, user.userId, params.project_id, body, undefined, DATA_DEFAULTS), deps);
+  httpHandler(
+    postDataQueryRoute,
+    async ({ params, user, body }) => runJson(deps, user.userId, params.project_id, body, undefined, DATA_DEFAULTS),
+    deps,
+  );
 
 /** The rows as a file: the webhook's formats, through the API (so at most MAX_EXPORT_BYTES; webhooks stream the rest). */
 export const makeExportData = (deps: ApiDeps) =>
-  httpHandler(exportDataRoute, async ({ params, user, event }) => {
-    const search = new URLSearchParams(event.rawQueryString ?? '');
-    const query = parseUrlQuery(search, ['format', 'bom']);
-    const format = chooseFormat(search.get('format'), undefined, 'csv');
-    const bom = search.get('bom');
-    if (bom !== null && !['0', '1', 'true', 'false'].includes(bom)) throw new ValidationError('bom is 1 or 0', { field: 'bom' });
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-    const out = new Collect(MAX_EXPORT_BYTES);
-    let headers: Record<string, string> = {};
-    let failed: unknown;
-    out.on('error', (e) => (failed = e));
-    const summary = await streamData(
-      deps.db,
-      { organizationId: access.organizationId, projectId: params.project_id, query, format, bom: bom === '1' || bom === 'true', ifNoneMatch: header(event, 'if-none-match'), defaults: DATA_DEFAULTS, now: deps.clock.now(), attachmentName: `tributary-${params.project_id.slice(0, 8)}-${deps.clock.now().toISOString().slice(0, 10)}` },
-      { head: (_status, h) => ((headers = h), out) },
-    ).catch((error: unknown) => Promise.reject(failed ?? error));
-    if (failed) throw failed;
-    if (summary.status === 304) return { status: 304, headers };
-    return { status: 200, headers, rawBody: out.bytes() };
-  }, deps);
+  httpHandler(
+    exportDataRoute,
+    async ({ params, user, event }) => {
+      const search = new URLSearchParams(event.rawQueryString ?? '');
+      const query = parseUrlQuery(search, ['format', 'bom']);
+      const format = chooseFormat(search.get('format'), undefined, 'csv');
+      const bom = search.get('bom');
+      if (bom !== null && !['0', '1', 'true', 'false'].includes(bom))
+        throw new ValidationError('bom is 1 or 0', { field: 'bom' });
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+      const out = new Collect(MAX_EXPORT_BYTES);
+      let headers: Record<string, string> = {};
+      let failed: unknown;
+      out.on('error', (e) => (failed = e));
+      const summary = await streamData(
+        deps.db,
+        {
+          organizationId: access.organizationId,
+          projectId: params.project_id,
+          query,
+          format,
+          bom: bom === '1' || bom === 'true',
+          ifNoneMatch: header(event, 'if-none-match'),
+          defaults: DATA_DEFAULTS,
+          now: deps.clock.now(),
+          attachmentName: `tributary-${params.project_id.slice(0, 8)}-${deps.clock.now().toISOString().slice(0, 10)}`,
+        },
+        { head: (_status, h) => ((headers = h), out) },
+      ).catch((error: unknown) => Promise.reject(failed ?? error));
+      if (failed) throw failed;
+      if (summary.status === 304) return { status: 304, headers };
+      return { status: 200, headers, rawBody: out.bytes() };
+    },
+    deps,
+  );
 
 export const makeGetDataMetrics = (deps: ApiDeps) =>
-  httpHandler(getDataMetricsRoute, async ({ params, user }) => {
-    const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-    const catalog = await deps.db.withClient({ orgId: access.organizationId, userId: user.userId }, (client) => projectCatalog(client, params.project_id, undefined, undefined));
-    return { status: 200, body: { project_id: params.project_id, platforms: catalog.platforms, fields: catalog.entries } };
-  }, deps);
+  httpHandler(
+    getDataMetricsRoute,
+    async ({ params, user }) => {
+      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
+      const catalog = await deps.db.withClient({ orgId: access.organizationId, userId: user.userId }, (client) =>
+        projectCatalog(client, params.project_id, undefined, undefined),
+      );
+      return {
+        status: 200,
+        body: { project_id: params.project_id, platforms: catalog.platforms, fields: catalog.entries },
+      };
+    },
+    deps,
+  );
 
 export function dataRoutes(deps: ApiDeps): BoundRoute[] {
   return [

@@ -14,7 +14,9 @@ export const MAX_RANGE_DAYS = 366 * 10;
 export function todayIn(timeZone: string, now: Date): string {
   // en-CA formats as YYYY-MM-DD
   try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+      now,
+    );
   } catch {
     return now.toISOString().slice(0, 10);
   }
@@ -38,7 +40,8 @@ export function resolveDateRange(range: DateRange, timeZone: string, now: Date):
     const today = todayIn(timeZone, now);
     const yesterday = shiftDays(today, -1);
     const [y, m] = today.split('-').map(Number) as [number, number];
-    const monthStart = (year: number, month: number) => `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-01`;
+    const monthStart = (year: number, month: number) =>
+      `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-01`;
     const lastDays = /^last_(\d{1,4})_days$/.exec(range.relative);
     if (lastDays) {
       const n = Number(lastDays[1]);

@@ -88,7 +88,16 @@ export interface PreflightRow {
 }
 
 type Cast = 'uuid' | 'uuid[]' | 'date' | 'text' | 'text[]' | 'numeric' | 'bigint' | 'char3';
-const CAST_SQL: Record<Cast, string> = { uuid: 'uuid', 'uuid[]': 'uuid[]', date: 'date', text: 'text', 'text[]': 'text[]', numeric: 'numeric', bigint: 'bigint', char3: 'char(3)' };
+const CAST_SQL: Record<Cast, string> = {
+  uuid: 'uuid',
+  'uuid[]': 'uuid[]',
+  date: 'date',
+  text: 'text',
+  'text[]': 'text[]',
+  numeric: 'numeric',
+  bigint: 'bigint',
+  char3: 'char(3)',
+};
 const p = (value: unknown, cast: Cast): RawBuilder<unknown> => sql`${value}::${sql.raw(CAST_SQL[cast])}`;
 
 /**
@@ -110,8 +119,18 @@ const TEXT_DIMENSION_PAIRS: Record<string, [idCol: string, nameCol: string, idHe
 };
 
 const METRIC_HEADERS: Record<string, string> = {
-  impressions: 'Impressions', clicks: 'Clicks', cost: 'Cost', conversions: 'Conversions', revenue: 'Revenue',
-  ctr: 'CTR', cpc: 'CPC', cpm: 'CPM', conversion_rate: 'Conversion rate', cpa: 'CPA', roas: 'ROAS', aov: 'AOV',
+  impressions: 'Impressions',
+  clicks: 'Clicks',
+  cost: 'Cost',
+  conversions: 'Conversions',
+  revenue: 'Revenue',
+  ctr: 'CTR',
+  cpc: 'CPC',
+  cpm: 'CPM',
+  conversion_rate: 'Conversion rate',
+  cpa: 'CPA',
+  roas: 'ROAS',
+  aov: 'AOV',
 };
 
 /** numerator / denominator of each derived metric; CPM is per thousand impressions */
@@ -162,18 +181,32 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   const metrics: Metric[] = query.metrics ?? DEFAULT_METRICS;
   // raw rows (aggregation=none) without named dimensions get every dimension of a fact row: an endpoint's
   // default grouping (platform, campaign) would show rows that look duplicated
-  const requestedDims = (query.dimensions as Dimension[] | undefined) ?? (query.aggregation === 'none' ? undefined : options.defaultDimensions);
+  const requestedDims =
+    (query.dimensions as Dimension[] | undefined) ??
+    (query.aggregation === 'none' ? undefined : options.defaultDimensions);
   const timeDims = new Set(['date', 'week', 'month']);
   const aggregation: Aggregation =
     query.aggregation ??
-    (requestedDims?.includes('month') ? 'monthly' : requestedDims?.includes('week') ? 'weekly' : requestedDims?.includes('date') ? 'daily' : requestedDims ? 'total' : options.defaultAggregation ?? 'daily');
+    (requestedDims?.includes('month')
+      ? 'monthly'
+      : requestedDims?.includes('week')
+        ? 'weekly'
+        : requestedDims?.includes('date')
+          ? 'daily'
+          : requestedDims
+            ? 'total'
+            : (options.defaultAggregation ?? 'daily'));
   const raw = aggregation === 'none';
-  let dims: Dimension[] = (requestedDims ?? (raw ? RAW_DIMENSIONS : ['platform', 'campaign'])).filter((d) => !timeDims.has(d));
+  let dims: Dimension[] = (requestedDims ?? (raw ? RAW_DIMENSIONS : ['platform', 'campaign'])).filter(
+    (d) => !timeDims.has(d),
+  );
   dims = [...new Set(dims)];
   const grain = { none: 'date', daily: 'date', weekly: 'week', monthly: 'month', total: null }[aggregation];
   if (grain) dims.unshift(grain as Dimension);
 
-  const converting = scope.currency !== 'native' && usesMoney(metrics) || (scope.currency !== 'native' && query.filters.concat(scope.filters).some((f) => isMoneyField(f.field)));
+  const converting =
+    (scope.currency !== 'native' && usesMoney(metrics)) ||
+    (scope.currency !== 'native' && query.filters.concat(scope.filters).some((f) => isMoneyField(f.field)));
   // native currency: sums must never add euros to dollars, so currency becomes a grouping dimension
   if (scope.currency === 'native' && usesMoney(metrics) && !dims.includes('currency')) dims.push('currency');
 
@@ -192,24 +225,49 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     if (d.startsWith('extra.')) {
       const key = d.slice('extra.'.length);
       const e = sql`(f.extra_dimensions ->> ${p(key, 'text')})`;
-      return { columns: [{ key: `extra_${key}`, header: key, expr: safe ? sql`(CASE WHEN left(${e}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${e} ELSE ${e} END)` : e, type: 'text' }] };
+      return {
+        columns: [
+          {
+            key: `extra_${key}`,
+            header: key,
+            expr: safe
+              ? sql`(CASE WHEN left(${e}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${e} ELSE ${e} END)`
+              : e,
+            type: 'text',
+          },
+        ],
+      };
     }
     switch (d) {
       case 'date':
         return { columns: [{ key: 'date', header: 'Date', expr: sql`f.data_date`, type: 'date' }] };
       case 'week':
-        return { columns: [{ key: 'week', header: 'Week (Monday)', expr: sql`date_trunc('week', f.data_date)::date`, type: 'date' }] };
+        return {
+          columns: [
+            { key: 'week', header: 'Week (Monday)', expr: sql`date_trunc('week', f.data_date)::date`, type: 'date' },
+          ],
+        };
       case 'month':
-        return { columns: [{ key: 'month', header: 'Month', expr: sql`date_trunc('month', f.data_date)::date`, type: 'date' }] };
+        return {
+          columns: [{ key: 'month', header: 'Month', expr: sql`date_trunc('month', f.data_date)::date`, type: 'date' }],
+        };
       case 'platform':
         return { columns: [{ key: 'platform', header: 'Platform', expr: sql`f.platform`, type: 'text' }] };
       case 'data_source':
-        return { columns: [{ key: 'data_source_id', header: 'Data source ID', expr: sql`f.data_source_id::text`, type: 'text' }] };
+        return {
+          columns: [
+            { key: 'data_source_id', header: 'Data source ID', expr: sql`f.data_source_id::text`, type: 'text' },
+          ],
+        };
       case 'data_type':
         return { columns: [{ key: 'data_type', header: 'Report', expr: sql`f.data_type`, type: 'text' }] };
       case 'currency':
         return converting
-          ? { columns: [{ key: 'original_currency', header: 'Original currency', expr: sql`f.currency::text`, type: 'text' }] }
+          ? {
+              columns: [
+                { key: 'original_currency', header: 'Original currency', expr: sql`f.currency::text`, type: 'text' },
+              ],
+            }
           : { columns: [{ key: 'currency', header: 'Currency', expr: sql`f.currency::text`, type: 'text' }] };
       default: {
         const pair = TEXT_DIMENSION_PAIRS[d];
@@ -231,7 +289,8 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
       const key = m.slice('extra_metric.'.length);
       return sql`(CASE WHEN jsonb_typeof(f.extra_metrics -> ${p(key, 'text')}) = 'number' THEN (f.extra_metrics ->> ${p(key, 'text')})::numeric END)`;
     }
-    if (!(BASE_METRICS as readonly string[]).includes(m)) throw new ValidationError('Unknown metric', { field: 'metrics', metric: m });
+    if (!(BASE_METRICS as readonly string[]).includes(m))
+      throw new ValidationError('Unknown metric', { field: 'metrics', metric: m });
     return MONEY_BASE.has(m) && converting ? sql`(f.${sql.raw(m)} * ${fxFactor})` : sql`f.${sql.raw(m)}`;
   };
   const roundMoney = (e: RawBuilder<unknown>) => (converting ? sql`round(${e}, 2)` : e);
@@ -263,11 +322,13 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   }
   for (const m of metrics) {
     const key = m.startsWith('extra_metric.') ? `metric_${m.slice('extra_metric.'.length)}` : m;
-    const type: ColumnType = m in DERIVED ? (DERIVED[m]!.money ? 'money' : 'ratio') : MONEY_BASE.has(m) ? 'money' : 'number';
+    const type: ColumnType =
+      m in DERIVED ? (DERIVED[m]!.money ? 'money' : 'ratio') : MONEY_BASE.has(m) ? 'money' : 'number';
     columns.push({ key, header: METRIC_HEADERS[m] ?? m.slice('extra_metric.'.length), type });
     selectList.push(sql`${metricValue(m)} AS ${sql.raw(quoteIdent(key))}`);
   }
-  if (new Set(columns.map((c) => c.key)).size !== columns.length) throw new ValidationError('A column is requested twice', { field: 'dimensions' });
+  if (new Set(columns.map((c) => c.key)).size !== columns.length)
+    throw new ValidationError('A column is requested twice', { field: 'dimensions' });
 
   // WHERE: scope first, then the request's dimension filters; metric filters go to HAVING when aggregating
   const where: RawBuilder<unknown>[] = [
@@ -293,25 +354,47 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   }
 
   const predicateSql = (pr: Predicate, level: 'row' | 'group'): RawBuilder<unknown> => {
-    if ('and' in pr) return pr.and.length ? sql`(${sql.join(pr.and.map((x) => predicateSql(x, level)), sql` AND `)})` : sql`true`;
-    if ('or' in pr) return pr.or.length ? sql`(${sql.join(pr.or.map((x) => predicateSql(x, level)), sql` OR `)})` : sql`false`;
+    if ('and' in pr)
+      return pr.and.length
+        ? sql`(${sql.join(
+            pr.and.map((x) => predicateSql(x, level)),
+            sql` AND `,
+          )})`
+        : sql`true`;
+    if ('or' in pr)
+      return pr.or.length
+        ? sql`(${sql.join(
+            pr.or.map((x) => predicateSql(x, level)),
+            sql` OR `,
+          )})`
+        : sql`false`;
     if ('not' in pr) return sql`(NOT coalesce(${predicateSql(pr.not, level)}, false))`;
     const metric = isMetricField(pr.field);
-    if (!metric && pr.field !== 'date' && !pr.field.startsWith('extra.') && !(FILTER_DIMENSION_FIELDS as readonly string[]).includes(pr.field)) {
+    if (
+      !metric &&
+      pr.field !== 'date' &&
+      !pr.field.startsWith('extra.') &&
+      !(FILTER_DIMENSION_FIELDS as readonly string[]).includes(pr.field)
+    ) {
       throw new ValidationError('Unknown filter field', { field: 'filters', filter_field: pr.field });
     }
-    const expr = pr.field === 'date'
-      ? sql`f.data_date`
-      : metric
-        ? level === 'row' ? rowMetricValue(pr.field) : metricValue(pr.field)
-        : dimensionFilterExpr(pr.field);
+    const expr =
+      pr.field === 'date'
+        ? sql`f.data_date`
+        : metric
+          ? level === 'row'
+            ? rowMetricValue(pr.field)
+            : metricValue(pr.field)
+          : dimensionFilterExpr(pr.field);
     return leafSql(expr, pr, metric ? 'numeric' : pr.field === 'date' ? 'date' : 'text');
   };
   /** a metric on one fact row, even when the result is grouped (a filter before grouping) */
   const rowMetricValue = (m: string): RawBuilder<unknown> => {
     const derived = DERIVED[m];
     if (!derived) return rowValue(m);
-    const num = derived.scale ? sql`${rowValue(derived.num)} * ${sql.raw(String(derived.scale))}` : rowValue(derived.num);
+    const num = derived.scale
+      ? sql`${rowValue(derived.num)} * ${sql.raw(String(derived.scale))}`
+      : rowValue(derived.num);
     return sql`round(${num} / nullif(${rowValue(derived.den)}, 0), 6)`;
   };
   if (options.where) where.push(predicateSql(options.where, 'row'));
@@ -320,20 +403,31 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   const fxCte = converting ? sql`WITH fx AS (${fxRatesSql(scope)}) ` : sql``;
   const fxJoin = converting ? sql` LEFT JOIN fx ON fx.rate_date = f.data_date AND fx.currency = f.currency` : sql``;
   const whereSql = sql.join(where, sql` AND `);
-  const groupBy = !raw && groupCount > 0 ? sql` GROUP BY ${sql.raw(Array.from({ length: groupCount }, (_, i) => String(i + 1)).join(', '))}` : sql``;
+  const groupBy =
+    !raw && groupCount > 0
+      ? sql` GROUP BY ${sql.raw(Array.from({ length: groupCount }, (_, i) => String(i + 1)).join(', '))}`
+      : sql``;
   const havingSql = having.length ? sql` HAVING ${sql.join(having, sql` AND `)}` : sql``;
 
   const known = new Set(columns.map((c) => c.key));
   const order: string[] = [];
   for (const s of query.sort) {
-    if (!known.has(s.field)) throw new ValidationError('Sort field is not a column of this result', { field: 'sort', sort_field: s.field, columns: [...known] });
+    if (!known.has(s.field))
+      throw new ValidationError('Sort field is not a column of this result', {
+        field: 'sort',
+        sort_field: s.field,
+        columns: [...known],
+      });
     order.push(`${quoteIdent(s.field)} ${s.direction === 'desc' ? 'DESC' : 'ASC'}`);
   }
   // then every dimension, so pages and refreshes come out in the same order
-  for (const c of columns.slice(0, groupCount)) if (!query.sort.some((s) => s.field === c.key)) order.push(quoteIdent(c.key));
+  for (const c of columns.slice(0, groupCount))
+    if (!query.sort.some((s) => s.field === c.key)) order.push(quoteIdent(c.key));
   let orderSql = order.length ? sql` ORDER BY ${sql.raw(order.join(', '))}` : sql``;
 
-  const offset = options.keyset ? options.keyset.offset ?? 0 : decodeCursor(query.cursor, fingerprintOf(query, scope));
+  const offset = options.keyset
+    ? (options.keyset.offset ?? 0)
+    : decodeCursor(query.cursor, fingerprintOf(query, scope));
   const limit = options.keyset ? options.keyset.limit : query.limit;
   const limitSql = limit !== undefined ? sql` LIMIT ${p(limit, 'bigint')}` : sql``;
   const offsetSql = offset > 0 ? sql` OFFSET ${p(offset, 'bigint')}` : sql``;
@@ -345,22 +439,43 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   if (options.keyset) {
     const exprOf = new Map<string, RawBuilder<unknown>>();
     dims.forEach((d) => dimensionSpec(d).columns.forEach((c) => exprOf.set(c.key, c.expr)));
-    metrics.forEach((m) => exprOf.set(m.startsWith('extra_metric.') ? `metric_${m.slice('extra_metric.'.length)}` : m, metricValue(m)));
+    metrics.forEach((m) =>
+      exprOf.set(m.startsWith('extra_metric.') ? `metric_${m.slice('extra_metric.'.length)}` : m, metricValue(m)),
+    );
     const natural = raw && query.sort.length === 0;
     // raw rows in their natural key's order: a row comparison the unique index answers page after page
     const items: { expr: RawBuilder<unknown>; desc: boolean; cast: Cast }[] = natural
-      ? [{ expr: sql`f.data_source_id`, desc: false, cast: 'uuid' }, { expr: sql`f.data_type`, desc: false, cast: 'text' }, { expr: sql`f.data_date`, desc: false, cast: 'date' }, { expr: sql`f.row_key`, desc: false, cast: 'bigint' }]
+      ? [
+          { expr: sql`f.data_source_id`, desc: false, cast: 'uuid' },
+          { expr: sql`f.data_type`, desc: false, cast: 'text' },
+          { expr: sql`f.data_date`, desc: false, cast: 'date' },
+          { expr: sql`f.row_key`, desc: false, cast: 'bigint' },
+        ]
       : [
-          ...query.sort.map((s) => ({ expr: exprOf.get(s.field)!, desc: s.direction === 'desc', cast: castOf(columns.find((c) => c.key === s.field)!.type) })),
-          ...columns.slice(0, groupCount).filter((c) => !query.sort.some((s) => s.field === c.key)).map((c) => ({ expr: exprOf.get(c.key) ?? sql`f.currency::text`, desc: false, cast: castOf(c.type) })),
-          ...(raw ? [{ expr: sql`f.data_source_id`, desc: false, cast: 'uuid' as Cast }, { expr: sql`f.data_type`, desc: false, cast: 'text' as Cast }, { expr: sql`f.row_key`, desc: false, cast: 'bigint' as Cast }] : []),
+          ...query.sort.map((s) => ({
+            expr: exprOf.get(s.field)!,
+            desc: s.direction === 'desc',
+            cast: castOf(columns.find((c) => c.key === s.field)!.type),
+          })),
+          ...columns
+            .slice(0, groupCount)
+            .filter((c) => !query.sort.some((s) => s.field === c.key))
+            .map((c) => ({ expr: exprOf.get(c.key) ?? sql`f.currency::text`, desc: false, cast: castOf(c.type) })),
+          ...(raw
+            ? [
+                { expr: sql`f.data_source_id`, desc: false, cast: 'uuid' as Cast },
+                { expr: sql`f.data_type`, desc: false, cast: 'text' as Cast },
+                { expr: sql`f.row_key`, desc: false, cast: 'bigint' as Cast },
+              ]
+            : []),
         ];
     keyColumns = items.length;
     rowsSelect = [...selectList, ...items.map((it, i) => sql`${it.expr}::text AS ${sql.raw(`"__k${i}"`)}`)];
     orderSql = sql` ORDER BY ${sql.join(items.map((it) => (natural ? it.expr : sql`${it.expr} ${sql.raw(it.desc ? 'DESC' : 'ASC')} NULLS LAST`)))}`;
     const after = options.keyset.after;
     if (after) {
-      if (after.length !== items.length) throw new ValidationError('The page token does not belong to this query', { field: '$skiptoken' });
+      if (after.length !== items.length)
+        throw new ValidationError('The page token does not belong to this query', { field: '$skiptoken' });
       const cond = natural
         ? sql`(${sql.join(items.map((it) => it.expr))}) > (${sql.join(items.map((it, i) => p(after[i], it.cast)))})`
         : keysetAfter(items, after);
@@ -385,7 +500,19 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     min(f.data_date::text || ' ' || f.currency) FILTER (WHERE ${missingCondition}) AS missing_fx
     FROM facts f${fxJoin} WHERE ${whereSql}`;
 
-  return { columns, aggregation, rows, rowsWithStats, preflight, countRows, converting, fingerprint: fingerprintOf(query, scope), offset, limit, keyColumns };
+  return {
+    columns,
+    aggregation,
+    rows,
+    rowsWithStats,
+    preflight,
+    countRows,
+    converting,
+    fingerprint: fingerprintOf(query, scope),
+    offset,
+    limit,
+    keyColumns,
+  };
 }
 
 function castOf(type: ColumnType): Cast {
@@ -393,13 +520,19 @@ function castOf(type: ColumnType): Cast {
 }
 
 /** Rows after `after` in an order whose every item sorts NULLS LAST: OR over i of (equal before i, after at i). */
-function keysetAfter(items: { expr: RawBuilder<unknown>; desc: boolean; cast: Cast }[], after: readonly (string | null)[]): RawBuilder<unknown> {
-  const equal = (i: number) => (after[i] === null ? sql`${items[i]!.expr} IS NULL` : sql`${items[i]!.expr} = ${p(after[i], items[i]!.cast)}`);
+function keysetAfter(
+  items: { expr: RawBuilder<unknown>; desc: boolean; cast: Cast }[],
+  after: readonly (string | null)[],
+): RawBuilder<unknown> {
+  const equal = (i: number) =>
+    after[i] === null ? sql`${items[i]!.expr} IS NULL` : sql`${items[i]!.expr} = ${p(after[i], items[i]!.cast)}`;
   const beyond = (i: number) => {
     const v = after[i];
     if (v === null) return null; // nothing sorts after NULL
     const it = items[i]!;
-    return it.desc ? sql`(${it.expr} < ${p(v, it.cast)} OR ${it.expr} IS NULL)` : sql`(${it.expr} > ${p(v, it.cast)} OR ${it.expr} IS NULL)`;
+    return it.desc
+      ? sql`(${it.expr} < ${p(v, it.cast)} OR ${it.expr} IS NULL)`
+      : sql`(${it.expr} > ${p(v, it.cast)} OR ${it.expr} IS NULL)`;
   };
   const terms: RawBuilder<unknown>[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -413,13 +546,24 @@ function keysetAfter(items: { expr: RawBuilder<unknown>; desc: boolean; cast: Ca
 /** One predicate leaf; every value is a bound parameter with its cast. */
 function leafSql(expr: RawBuilder<unknown>, f: PredicateLeaf, cast: 'numeric' | 'date' | 'text'): RawBuilder<unknown> {
   const val = (v: string | number) => {
-    if (cast === 'numeric' && !(typeof v === 'number' || /^-?\d+(\.\d+)?$/.test(v))) throw new ValidationError('A metric filter needs a number', { field: 'filters', filter_field: f.field });
-    if (cast === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(String(v))) throw new ValidationError('A date filter needs a date (YYYY-MM-DD)', { field: 'filters', filter_field: f.field });
+    if (cast === 'numeric' && !(typeof v === 'number' || /^-?\d+(\.\d+)?$/.test(v)))
+      throw new ValidationError('A metric filter needs a number', { field: 'filters', filter_field: f.field });
+    if (cast === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(String(v)))
+      throw new ValidationError('A date filter needs a date (YYYY-MM-DD)', { field: 'filters', filter_field: f.field });
     return p(String(v), cast);
   };
   const like = (pattern: (escaped: RawBuilder<unknown>) => RawBuilder<unknown>, v: string) => {
-    if (cast !== 'text') throw new ValidationError('Text match applies to names, not metrics or dates', { field: 'filters', filter_field: f.field });
-    return pattern(p(v.replace(/[\\%_]/g, (c) => `\\${c}`), 'text'));
+    if (cast !== 'text')
+      throw new ValidationError('Text match applies to names, not metrics or dates', {
+        field: 'filters',
+        filter_field: f.field,
+      });
+    return pattern(
+      p(
+        v.replace(/[\\%_]/g, (c) => `\\${c}`),
+        'text',
+      ),
+    );
   };
   switch (f.op) {
     case 'null':
@@ -459,7 +603,11 @@ function quoteIdent(key: string): string {
 }
 
 function isMetricField(field: string): field is Metric {
-  return (BASE_METRICS as readonly string[]).includes(field) || (DERIVED_METRICS as readonly string[]).includes(field) || field.startsWith('extra_metric.');
+  return (
+    (BASE_METRICS as readonly string[]).includes(field) ||
+    (DERIVED_METRICS as readonly string[]).includes(field) ||
+    field.startsWith('extra_metric.')
+  );
 }
 function isMoneyField(field: string): boolean {
   return MONEY_BASE.has(field) || (field in DERIVED && (DERIVED[field]!.money || field === 'roas'));
@@ -475,7 +623,8 @@ function dimensionFilterExpr(field: string): RawBuilder<unknown> {
 function filterSql(expr: RawBuilder<unknown>, f: Filter, numeric: boolean): RawBuilder<unknown> {
   const cast: Cast = numeric ? 'numeric' : 'text';
   const one = (v: string | number) => {
-    if (numeric && typeof v !== 'number' && !/^-?\d+(\.\d+)?$/.test(v)) throw new ValidationError('A metric filter needs a number', { field: 'filters', filter_field: f.field });
+    if (numeric && typeof v !== 'number' && !/^-?\d+(\.\d+)?$/.test(v))
+      throw new ValidationError('A metric filter needs a number', { field: 'filters', filter_field: f.field });
     return p(numeric ? String(v) : String(v), cast);
   };
   switch (f.op) {
@@ -495,9 +644,16 @@ function filterSql(expr: RawBuilder<unknown>, f: Filter, numeric: boolean): RawB
         ? sql`${expr} BETWEEN ${one(f.value[0])} AND ${one(f.value[1])}`
         : sql`${expr} BETWEEN ${p(String(f.value[0]), 'text')} AND ${p(String(f.value[1]), 'text')}`;
     case 'contains':
-      if (numeric) throw new ValidationError('Text match applies to names, not metrics', { field: 'filters', filter_field: f.field });
+      if (numeric)
+        throw new ValidationError('Text match applies to names, not metrics', {
+          field: 'filters',
+          filter_field: f.field,
+        });
       // the pattern is a bound value; LIKE's own wildcards in it are escaped so they match literally
-      return sql`${expr} ILIKE '%' || ${p(f.value.replace(/[\\%_]/g, (c) => `\\${c}`), 'text')} || '%'`;
+      return sql`${expr} ILIKE '%' || ${p(
+        f.value.replace(/[\\%_]/g, (c) => `\\${c}`),
+        'text',
+      )} || '%'`;
   }
 }
 
@@ -522,7 +678,14 @@ function fxRatesSql(scope: QueryScope): RawBuilder<unknown> {
     ) r ORDER BY rate_date, currency, pref`;
 }
 
-export interface FxUsageRow { currency: string; days: string; first_date: string; last_date: string; sources: string; how: string }
+export interface FxUsageRow {
+  currency: string;
+  days: string;
+  first_date: string;
+  last_date: string;
+  sources: string;
+  how: string;
+}
 
 /** Which rates a converted result used, per currency: said in the response so nobody has to guess. */
 export function fxUsageQuery(scope: QueryScope, currencies: readonly string[] | null): RawBuilder<FxUsageRow> {
@@ -534,7 +697,10 @@ export function fxUsageQuery(scope: QueryScope, currencies: readonly string[] | 
 
 export function fingerprintOf(query: DataQuery, scope: QueryScope): string {
   const { cursor: _cursor, ...rest } = query;
-  return createHash('sha256').update(JSON.stringify([rest, { ...scope, dataSources: scope.dataSources ? [...scope.dataSources].sort() : null }])).digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update(JSON.stringify([rest, { ...scope, dataSources: scope.dataSources ? [...scope.dataSources].sort() : null }]))
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 export function encodeCursor(offset: number, fingerprint: string): string {
@@ -545,7 +711,8 @@ function decodeCursor(cursor: string | undefined, fingerprint: string): number {
   if (!cursor) return 0;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown; f?: unknown };
-    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0 && parsed.f === fingerprint) return parsed.o;
+    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0 && parsed.f === fingerprint)
+      return parsed.o;
   } catch {
     // fall through: a cursor we did not write
   }
@@ -563,7 +730,10 @@ export function compile(builder: RawBuilder<unknown>, kysely: Kysely<any>): { te
  * current_setting('tributary.qn') (its ::type cast follows it in the text), and `settings` sets those
  * transaction-local values with ordinary bound parameters first.
  */
-export function asCopyStatement(compiled: { text: string; values: unknown[] }): { copy: string; settings: { text: string; values: string[] } | null } {
+export function asCopyStatement(compiled: { text: string; values: unknown[] }): {
+  copy: string;
+  settings: { text: string; values: string[] } | null;
+} {
   const copy = compiled.text.replace(/\$(\d+)/g, (_m, n: string) => `current_setting('tributary.q${n}')`);
   if (!compiled.values.length) return { copy, settings: null };
   const calls = compiled.values.map((_v, i) => `set_config('tributary.q${i + 1}', $${i + 1}, true)`);
@@ -571,7 +741,8 @@ export function asCopyStatement(compiled: { text: string; values: unknown[] }): 
 }
 
 function settingText(value: unknown): string {
-  if (Array.isArray(value)) return `{${value.map((v) => `"${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+  if (Array.isArray(value))
+    return `{${value.map((v) => `"${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
   if (value instanceof Date) return value.toISOString();
   return String(value);
 }

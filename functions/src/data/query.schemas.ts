@@ -9,7 +9,17 @@ import { ValidationError } from '@tributary/shared/domain/errors';
 export const BASE_METRICS = ['impressions', 'clicks', 'cost', 'conversions', 'revenue'] as const;
 export const DERIVED_METRICS = ['ctr', 'cpc', 'cpm', 'conversion_rate', 'cpa', 'roas', 'aov'] as const;
 export const STANDARD_DIMENSIONS = [
-  'date', 'week', 'month', 'platform', 'data_source', 'data_type', 'account', 'campaign', 'ad_group', 'ad', 'currency',
+  'date',
+  'week',
+  'month',
+  'platform',
+  'data_source',
+  'data_type',
+  'account',
+  'campaign',
+  'ad_group',
+  'ad',
+  'currency',
 ] as const;
 export const AGGREGATIONS = ['none', 'daily', 'weekly', 'monthly', 'total'] as const;
 export const OUTPUT_FORMATS = ['json', 'ndjson', 'csv', 'tsv', 'xml', 'xlsx', 'html'] as const;
@@ -23,11 +33,17 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** Keys of extra_dimensions / extra_metrics a query may name: plain snake_case, never anything SQL could read as syntax. */
 const EXTRA_KEY = /^[a-z][a-z0-9_]{0,62}$/;
 const extraRef = (prefix: 'extra.' | 'extra_metric.') =>
-  z.string().refine((s) => s.startsWith(prefix) && EXTRA_KEY.test(s.slice(prefix.length)), { message: `must be ${prefix}<snake_case key>` });
+  z.string().refine((s) => s.startsWith(prefix) && EXTRA_KEY.test(s.slice(prefix.length)), {
+    message: `must be ${prefix}<snake_case key>`,
+  });
 
 /** Older names from the original design's example request, accepted and mapped to ours. */
 const DIMENSION_ALIASES: Record<string, StandardDimension> = {
-  campaign_name: 'campaign', account_name: 'account', ad_group_name: 'ad_group', ad_name: 'ad', data_source_id: 'data_source',
+  campaign_name: 'campaign',
+  account_name: 'account',
+  ad_group_name: 'ad_group',
+  ad_name: 'ad',
+  data_source_id: 'data_source',
 };
 
 export const MetricSchema = z.union([z.enum(BASE_METRICS), z.enum(DERIVED_METRICS), extraRef('extra_metric.')]);
@@ -40,8 +56,18 @@ export type Dimension = StandardDimension | `extra.${string}`;
 
 /** Fields a filter may test: the typed dimension columns, extra dimensions, and metrics. */
 export const FILTER_DIMENSION_FIELDS = [
-  'platform', 'data_source_id', 'data_type', 'currency', 'account_id', 'account_name', 'campaign_id', 'campaign_name',
-  'ad_group_id', 'ad_group_name', 'ad_id', 'ad_name',
+  'platform',
+  'data_source_id',
+  'data_type',
+  'currency',
+  'account_id',
+  'account_name',
+  'campaign_id',
+  'campaign_name',
+  'ad_group_id',
+  'ad_group_name',
+  'ad_id',
+  'ad_name',
 ] as const;
 export const FilterFieldSchema = z.union([z.enum(FILTER_DIMENSION_FIELDS), MetricSchema, extraRef('extra.')]);
 export type FilterField = z.infer<typeof FilterFieldSchema>;
@@ -53,24 +79,38 @@ export const FilterSchema = z.discriminatedUnion('op', [
   z.object({ field: FilterFieldSchema, op: z.literal('in'), value: z.array(scalar).min(1).max(1000) }),
   z.object({ field: FilterFieldSchema, op: z.literal('gte'), value: z.number().finite() }),
   z.object({ field: FilterFieldSchema, op: z.literal('lte'), value: z.number().finite() }),
-  z.object({ field: FilterFieldSchema, op: z.literal('between'), value: z.tuple([z.number().finite(), z.number().finite()]) }),
+  z.object({
+    field: FilterFieldSchema,
+    op: z.literal('between'),
+    value: z.tuple([z.number().finite(), z.number().finite()]),
+  }),
   /** case-insensitive substring match on a name */
   z.object({ field: FilterFieldSchema, op: z.literal('contains'), value: z.string().min(1).max(200) }),
 ]);
 export type Filter = z.infer<typeof FilterSchema>;
 
-const isoDate = CalendarDateSchema
-  .refine((s) => s >= '1990-01-01' && s <= '2199-12-31', 'outside the years this data can hold');
+const isoDate = CalendarDateSchema.refine(
+  (s) => s >= '1990-01-01' && s <= '2199-12-31',
+  'outside the years this data can hold',
+);
 export const RELATIVE_RANGE = /^(today|yesterday|this_month|last_month|this_year|last_year|last_(\d{1,4})_days)$/;
 export const DateRangeSchema = z.union([
-  z.object({ start_date: isoDate, end_date: isoDate }).refine((r) => r.start_date <= r.end_date, { message: 'start_date must not be after end_date' }),
+  z
+    .object({ start_date: isoDate, end_date: isoDate })
+    .refine((r) => r.start_date <= r.end_date, { message: 'start_date must not be after end_date' }),
   z.object({ relative: z.string().regex(RELATIVE_RANGE, 'unknown relative range (e.g. last_30_days, this_month)') }),
 ]);
 export type DateRange = z.infer<typeof DateRangeSchema>;
 
-export const SortSchema = z.object({ field: z.string().regex(/^[a-z][a-z0-9_.]{0,80}$/), direction: z.enum(['asc', 'desc']).default('asc') });
+export const SortSchema = z.object({
+  field: z.string().regex(/^[a-z][a-z0-9_.]{0,80}$/),
+  direction: z.enum(['asc', 'desc']).default('asc'),
+});
 
-export const CurrencySchema = z.union([z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code such as USD'), z.literal('native')]);
+export const CurrencySchema = z.union([
+  z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code such as USD'),
+  z.literal('native'),
+]);
 
 export const DataQuerySchema = z.object({
   date_range: DateRangeSchema.default({ relative: 'last_30_days' }),
@@ -96,7 +136,13 @@ export const WebhookScopeSchema = z.object({
 });
 export type WebhookScope = z.infer<typeof WebhookScopeSchema>;
 
-const list = (v: string | null) => (v === null ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = (v: string | null) =>
+  v === null
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 
 /**
  * Query-string form, shared by GET /data* and /webhook/v1/{key}/*:
@@ -107,19 +153,38 @@ const list = (v: string | null) => (v === null ? undefined : v.split(',').map((s
  * Unknown parameters are refused, so a typo never silently widens a result.
  */
 export function parseUrlQuery(params: URLSearchParams, ignored: readonly string[] = []): DataQuery {
-  const known = new Set(['platform', 'platforms', 'data_source', 'data_sources', 'start_date', 'end_date', 'date_range', 'metrics', 'dimensions',
-    'aggregate', 'aggregation', 'currency', 'sort', 'limit', 'cursor', 'filter', ...ignored]);
+  const known = new Set([
+    'platform',
+    'platforms',
+    'data_source',
+    'data_sources',
+    'start_date',
+    'end_date',
+    'date_range',
+    'metrics',
+    'dimensions',
+    'aggregate',
+    'aggregation',
+    'currency',
+    'sort',
+    'limit',
+    'cursor',
+    'filter',
+    ...ignored,
+  ]);
   const unknown = [...new Set(params.keys())].filter((k) => !known.has(k));
   if (unknown.length) throw new ValidationError('Unknown query parameters', { parameters: unknown.slice(0, 20) });
   for (const k of known) {
-    if (k !== 'filter' && params.getAll(k).length > 1) throw new ValidationError(`Query parameter ${k} is given more than once`, { field: k });
+    if (k !== 'filter' && params.getAll(k).length > 1)
+      throw new ValidationError(`Query parameter ${k} is given more than once`, { field: k });
   }
   const start = params.get('start_date');
   const end = params.get('end_date');
   const relative = params.get('date_range');
   let date_range: unknown;
   if (relative !== null) {
-    if (start !== null || end !== null) throw new ValidationError('Give either date_range or start_date/end_date, not both', { field: 'date_range' });
+    if (start !== null || end !== null)
+      throw new ValidationError('Give either date_range or start_date/end_date, not both', { field: 'date_range' });
     date_range = { relative };
   } else if (start !== null || end !== null) {
     // a relative name in start_date is accepted too (`start_date=last_30_days`), as the original design's examples do
@@ -135,7 +200,9 @@ export function parseUrlQuery(params: URLSearchParams, ignored: readonly string[
     dimensions: list(params.get('dimensions')),
     filters: params.getAll('filter').map(parseFilterParam),
     aggregation: params.get('aggregate') ?? params.get('aggregation') ?? undefined,
-    sort: (list(params.get('sort')) ?? []).map((s) => (s.startsWith('-') ? { field: s.slice(1), direction: 'desc' } : { field: s, direction: 'asc' })),
+    sort: (list(params.get('sort')) ?? []).map((s) =>
+      s.startsWith('-') ? { field: s.slice(1), direction: 'desc' } : { field: s, direction: 'asc' },
+    ),
     limit: limit === null ? undefined : /^\d{1,8}$/.test(limit) ? Number(limit) : limit,
     cursor: params.get('cursor') ?? undefined,
     currency: params.get('currency') ?? undefined,

@@ -27,7 +27,12 @@ afterAll(async () => {
 });
 
 const rate = async (date: string, currency: string) =>
-  (await admin.query(`SELECT rate::text, source FROM fx_rates WHERE rate_date = $1 AND base_currency = 'EUR' AND quote_currency = $2`, [date, currency])).rows[0];
+  (
+    await admin.query(
+      `SELECT rate::text, source FROM fx_rates WHERE rate_date = $1 AND base_currency = 'EUR' AND quote_currency = $2`,
+      [date, currency],
+    )
+  ).rows[0];
 
 describe('refreshFxRates', () => {
   it('when run, it stores every published rate as published and carries the last one over weekends and holidays', async () => {
@@ -42,7 +47,10 @@ describe('refreshFxRates', () => {
     }
     // tomorrow is not published yet: today's rate is carried to it
     const today = (await control.truth({ date: '2026-04-08' })) as { rates: Record<string, string> };
-    expect(await rate('2026-04-09', 'JPY')).toEqual({ rate: Number(today.rates.JPY).toFixed(10), source: 'ecb-carried' });
+    expect(await rate('2026-04-09', 'JPY')).toEqual({
+      rate: Number(today.rates.JPY).toFixed(10),
+      source: 'ecb-carried',
+    });
     const days = await admin.query(`SELECT count(DISTINCT rate_date)::int AS n FROM fx_rates`);
     expect(days.rows[0].n).toBeGreaterThanOrEqual(89);
   });
@@ -61,6 +69,10 @@ describe('refreshFxRates', () => {
 
   it('when the answer is not a eurofxref envelope, it refuses it with a clear error', () => {
     expect(() => parseEcbEnvelope('<html><body>maintenance</body></html>')).toThrow(FxSourceError);
-    expect(() => parseEcbEnvelope(`<gesmes:Envelope xmlns:gesmes="x"><Cube><Cube time='2026-01-05'><Cube currency='USD' rate='-1'/></Cube></Cube></gesmes:Envelope>`)).toThrow(/malformed rate/);
+    expect(() =>
+      parseEcbEnvelope(
+        `<gesmes:Envelope xmlns:gesmes="x"><Cube><Cube time='2026-01-05'><Cube currency='USD' rate='-1'/></Cube></Cube></gesmes:Envelope>`,
+      ),
+    ).toThrow(/malformed rate/);
   });
 });

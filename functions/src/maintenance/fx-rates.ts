@@ -14,7 +14,11 @@ export const ECB_SOURCE = 'ecb';
 export const ECB_CARRIED_SOURCE = 'ecb-carried';
 
 /** The ECB's paths under its base URL (https://www.ecb.europa.eu in AWS, the ECB sandbox locally). */
-const FILES = { daily: '/stats/eurofxref/eurofxref-daily.xml', last90Days: '/stats/eurofxref/eurofxref-hist-90d.xml', full: '/stats/eurofxref/eurofxref-hist.xml' } as const;
+const FILES = {
+  daily: '/stats/eurofxref/eurofxref-daily.xml',
+  last90Days: '/stats/eurofxref/eurofxref-hist-90d.xml',
+  full: '/stats/eurofxref/eurofxref-hist.xml',
+} as const;
 
 export class FxSourceError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -31,7 +35,13 @@ export interface FxPublication {
 
 /** Parses an ECB eurofxref envelope; refuses anything that is not one, rather than loading nonsense. */
 export function parseEcbEnvelope(xml: string): FxPublication[] {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', removeNSPrefix: true, parseAttributeValue: false, isArray: (name) => name === 'Cube' });
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    removeNSPrefix: true,
+    parseAttributeValue: false,
+    isArray: (name) => name === 'Cube',
+  });
   let doc: any;
   try {
     doc = parser.parse(xml, true);
@@ -42,12 +52,14 @@ export function parseEcbEnvelope(xml: string): FxPublication[] {
   if (!Array.isArray(outer)) throw new FxSourceError('the ECB answer is not a eurofxref envelope (no Cube of days)');
   return outer.map((day: any): FxPublication => {
     const date = String(day?.time ?? '');
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new FxSourceError(`the ECB answer has a day without a valid time: "${date}"`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
+      throw new FxSourceError(`the ECB answer has a day without a valid time: "${date}"`);
     const rates: Record<string, string> = {};
     for (const c of day.Cube ?? []) {
       const currency = String(c?.currency ?? '');
       const rate = String(c?.rate ?? '');
-      if (!/^[A-Z]{3}$/.test(currency) || !/^\d+(\.\d+)?$/.test(rate) || Number(rate) <= 0) throw new FxSourceError(`the ECB answer has a malformed rate on ${date}: ${currency}=${rate}`);
+      if (!/^[A-Z]{3}$/.test(currency) || !/^\d+(\.\d+)?$/.test(rate) || Number(rate) <= 0)
+        throw new FxSourceError(`the ECB answer has a malformed rate on ${date}: ${currency}=${rate}`);
       rates[currency] = rate;
     }
     return { date, rates };
@@ -83,7 +95,9 @@ async function fetchEcb(url: string, options: FxRefreshOptions): Promise<string>
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
-      const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000);
+      const signal = options.signal
+        ? AbortSignal.any([options.signal, AbortSignal.timeout(30_000)])
+        : AbortSignal.timeout(30_000);
       const res = await fetch(url, { signal, headers: { accept: 'application/xml, text/xml' } });
       if (res.ok) return await res.text();
       lastError = new FxSourceError(`the ECB answered ${res.status} for ${url}`);
@@ -95,7 +109,10 @@ async function fetchEcb(url: string, options: FxRefreshOptions): Promise<string>
     }
     if (attempt < attempts) await sleep(Math.min(30_000, 1_000 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
   }
-  throw new FxSourceError(`the ECB could not be reached after ${attempts} attempts: ${(lastError as Error)?.message ?? lastError}`, { cause: lastError });
+  throw new FxSourceError(
+    `the ECB could not be reached after ${attempts} attempts: ${(lastError as Error)?.message ?? lastError}`,
+    { cause: lastError },
+  );
 }
 
 /** Fetches the ECB rates and upserts them, carrying the last publication over days without one. */
@@ -115,7 +132,8 @@ export async function refreshFxRates(db: Database, options: FxRefreshOptions): P
     const published = byDate.get(day);
     if (published) current = published;
     else carried++;
-    for (const [currency, rate] of Object.entries(current)) rows.push({ date: day, currency, rate, source: published ? ECB_SOURCE : ECB_CARRIED_SOURCE });
+    for (const [currency, rate] of Object.entries(current))
+      rows.push({ date: day, currency, rate, source: published ? ECB_SOURCE : ECB_CARRIED_SOURCE });
   }
 
   let written = 0;

@@ -30,14 +30,24 @@ async function admin<T extends pg.QueryResultRow>(text: string, values: unknown[
 describe('retention against a running load', () => {
   it('when a month moves to the archive while its restatement is loading, the archive holds the restated numbers', async () => {
     const src = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-    const target = { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: src.dataSourceId, platform: 'google_ads' };
+    const target = {
+      organizationId: src.organizationId,
+      projectId: src.projectId,
+      dataSourceId: src.dataSourceId,
+      platform: 'google_ads',
+    };
     const opts = { days: 5, rowsPerDay: 100, startDate: '2025-01-01', batchSize: 100, changedFraction: 1 };
     await loadFacts(t.db, target, [...syntheticFacts({ ...opts, version: 0 })]);
     const restated = [...syntheticFacts({ ...opts, version: 3 })];
     let moving: Promise<unknown> | undefined;
     async function* slow(): AsyncGenerator<FactRow[]> {
       for (const [i, b] of restated.entries()) {
-        if (i === 1) moving = moveToWarmArchive(t.db, { organizationId: src.organizationId, projectId: src.projectId }, '2025-06-01');
+        if (i === 1)
+          moving = moveToWarmArchive(
+            t.db,
+            { organizationId: src.organizationId, projectId: src.projectId },
+            '2025-06-01',
+          );
         await new Promise((r) => setTimeout(r, 40));
         yield b;
       }

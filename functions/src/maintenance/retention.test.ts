@@ -28,10 +28,12 @@ let source: SeededSource;
 const TODAY = '2026-04-01';
 const facts = () => syntheticFacts({ days: 882, rowsPerDay: 4, startDate: '2023-11-01' });
 const snapshot = async (where: string) =>
-  (await admin.query(`SELECT md5(string_agg(row_to_json(x)::text, '|' ORDER BY data_type, data_date, row_key)) AS digest, count(*)::int AS n
+  (
+    await admin.query(`SELECT md5(string_agg(row_to_json(x)::text, '|' ORDER BY data_type, data_date, row_key)) AS digest, count(*)::int AS n
                       FROM (SELECT data_source_id, data_type, data_date, account_id, account_name, campaign_id, campaign_name, ad_group_id, ad_group_name, ad_id, ad_name,
                                    extra_dimensions, impressions, clicks, cost, conversions, revenue, currency, extra_metrics, row_key, content_hash, updated_at
-                            FROM facts WHERE ${where}) x`)).rows[0] as { digest: string; n: number };
+                            FROM facts WHERE ${where}) x`)
+  ).rows[0] as { digest: string; n: number };
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -39,9 +41,27 @@ beforeAll(async () => {
   await admin.connect();
   dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-retention-'));
   s3 = await startS3rver({ port: await freePort(), directory: dir, buckets: [BUCKET] });
-  blobs = new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: BUCKET, rawBucket: BUCKET }));
+  blobs = new S3BlobStore(
+    s3Client({
+      kind: 's3',
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      archiveBucket: BUCKET,
+      rawBucket: BUCKET,
+    }),
+  );
   source = await seedDataSource(t.adminUrl);
-  await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: source.platform }, facts());
+  await loadFacts(
+    t.db,
+    {
+      organizationId: source.organizationId,
+      projectId: source.projectId,
+      dataSourceId: source.dataSourceId,
+      platform: source.platform,
+    },
+    facts(),
+  );
 });
 afterAll(async () => {
   await s3?.stop();
@@ -69,7 +89,10 @@ describe('retention', () => {
     // cold: whole months before April 2024 (730 days before today is 2024-04-01)
     expect(run.cold.map((c) => c.month)).toEqual(['2023-11', '2023-12', '2024-01', '2024-02', '2024-03']);
     expect(run.cold.reduce((n, c) => n + c.rows, 0)).toBe(coldBefore.n);
-    const manifests = await admin.query(`SELECT object_key, row_count::int, checksum_sha256 FROM archive_manifests WHERE project_id = $1 ORDER BY range_start`, [source.projectId]);
+    const manifests = await admin.query(
+      `SELECT object_key, row_count::int, checksum_sha256 FROM archive_manifests WHERE project_id = $1 ORDER BY range_start`,
+      [source.projectId],
+    );
     expect(manifests.rows).toHaveLength(5);
     for (const m of manifests.rows) expect(await blobs.head(BUCKET, m.object_key)).not.toBeNull();
     // warm: still there, still read through the view, unchanged
@@ -84,7 +107,12 @@ describe('retention', () => {
   });
 
   it('when a range is restored, exactly the rows that left come back, and the daily job leaves them warm', async () => {
-    const restored = await restoreFromObjectStore(t.db, blobs, { organizationId: source.organizationId, projectId: source.projectId }, { start: '2023-11-01', end: '2024-03-31' });
+    const restored = await restoreFromObjectStore(
+      t.db,
+      blobs,
+      { organizationId: source.organizationId, projectId: source.projectId },
+      { start: '2023-11-01', end: '2024-03-31' },
+    );
     expect(restored.map((r) => r.month)).toEqual(['2023-11', '2023-12', '2024-01', '2024-02', '2024-03']);
     expect(await snapshot(`data_date < '2024-04-01'`)).toEqual(coldBefore);
     expect(await snapshot('true')).toEqual(allBefore);
@@ -93,26 +121,67 @@ describe('retention', () => {
   });
 
   it('when a hot row is re-extracted for a day that is also warm, the view counts the newer one once', async () => {
-    const row = (await admin.query(`SELECT data_type, data_date::text AS d, account_id, campaign_id, ad_group_id, ad_id FROM archived_data WHERE data_date = '2025-06-01' LIMIT 1`)).rows[0];
+    const row = (
+      await admin.query(
+        `SELECT data_type, data_date::text AS d, account_id, campaign_id, ad_group_id, ad_id FROM archived_data WHERE data_date = '2025-06-01' LIMIT 1`,
+      )
+    ).rows[0];
     const before = await snapshot(`data_date = '2025-06-01'`);
-    await loadFacts(t.db, { organizationId: source.organizationId, projectId: source.projectId, dataSourceId: source.dataSourceId, platform: source.platform }, [
-      { dataType: row.data_type, date: row.d, accountId: row.account_id, campaignId: row.campaign_id, adGroupId: row.ad_group_id, adId: row.ad_id, cost: '1.23', currency: 'USD' },
-    ]);
+    await loadFacts(
+      t.db,
+      {
+        organizationId: source.organizationId,
+        projectId: source.projectId,
+        dataSourceId: source.dataSourceId,
+        platform: source.platform,
+      },
+      [
+        {
+          dataType: row.data_type,
+          date: row.d,
+          accountId: row.account_id,
+          campaignId: row.campaign_id,
+          adGroupId: row.ad_group_id,
+          adId: row.ad_id,
+          cost: '1.23',
+          currency: 'USD',
+        },
+      ],
+    );
     const after = await snapshot(`data_date = '2025-06-01'`);
     expect(after.n).toBe(before.n);
-    const cost = await admin.query(`SELECT cost::text FROM facts WHERE data_date = '2025-06-01' AND ad_id = $1`, [row.ad_id]);
+    const cost = await admin.query(`SELECT cost::text FROM facts WHERE data_date = '2025-06-01' AND ad_id = $1`, [
+      row.ad_id,
+    ]);
     expect(cost.rows).toEqual([{ cost: '1.23' }]);
   });
 
   it('when an archived object was altered, the restore refuses it and writes nothing', async () => {
     const other = await seedDataSource(t.adminUrl);
-    await loadFacts(t.db, { organizationId: other.organizationId, projectId: other.projectId, dataSourceId: other.dataSourceId, platform: other.platform }, syntheticFacts({ days: 10, rowsPerDay: 5, startDate: '2023-01-01' }));
+    await loadFacts(
+      t.db,
+      {
+        organizationId: other.organizationId,
+        projectId: other.projectId,
+        dataSourceId: other.dataSourceId,
+        platform: other.platform,
+      },
+      syntheticFacts({ days: 10, rowsPerDay: 5, startDate: '2023-01-01' }),
+    );
     const run = await runRetention(t.db, blobs, { bucket: BUCKET, today: TODAY });
     const archived = run.cold.find((c) => c.projectId === other.projectId)!;
     expect(archived.rows).toBe(50);
     await blobs.put(BUCKET, archived.objectKey, Buffer.from('not what was written'));
-    const err = await restoreFromObjectStore(t.db, blobs, { organizationId: other.organizationId, projectId: other.projectId }, { start: '2023-01-01', end: '2023-01-31' }).catch((e) => e);
+    const err = await restoreFromObjectStore(
+      t.db,
+      blobs,
+      { organizationId: other.organizationId, projectId: other.projectId },
+      { start: '2023-01-01', end: '2023-01-31' },
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(RetentionCheckError);
-    expect((await admin.query(`SELECT count(*)::int AS n FROM archived_data WHERE project_id = $1`, [other.projectId])).rows[0].n).toBe(0);
+    expect(
+      (await admin.query(`SELECT count(*)::int AS n FROM archived_data WHERE project_id = $1`, [other.projectId]))
+        .rows[0].n,
+    ).toBe(0);
   });
 });

@@ -19,19 +19,46 @@ import type { Database } from '@tributary/shared/db/database';
 import type { BlobStore } from '@tributary/shared/ports/blob-store';
 
 export class RetentionCheckError extends Error {
-  constructor(message: string, readonly details: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown>,
+  ) {
     super(message);
     this.name = new.target.name;
   }
 }
 
 const FACT_COLUMNS = [
-  'organization_id', 'project_id', 'data_source_id', 'platform', 'data_type', 'data_date',
-  'account_id', 'account_name', 'campaign_id', 'campaign_name', 'ad_group_id', 'ad_group_name', 'ad_id', 'ad_name',
-  'extra_dimensions', 'impressions', 'clicks', 'cost', 'conversions', 'revenue', 'currency', 'extra_metrics',
-  'row_key', 'content_hash', 'extraction_job_id', 'updated_at',
+  'organization_id',
+  'project_id',
+  'data_source_id',
+  'platform',
+  'data_type',
+  'data_date',
+  'account_id',
+  'account_name',
+  'campaign_id',
+  'campaign_name',
+  'ad_group_id',
+  'ad_group_name',
+  'ad_id',
+  'ad_name',
+  'extra_dimensions',
+  'impressions',
+  'clicks',
+  'cost',
+  'conversions',
+  'revenue',
+  'currency',
+  'extra_metrics',
+  'row_key',
+  'content_hash',
+  'extraction_job_id',
+  'updated_at',
 ].join(', ');
-const UPDATE_ALL = FACT_COLUMNS.split(', ').map((c) => `${c} = excluded.${c}`).join(', ');
+const UPDATE_ALL = FACT_COLUMNS.split(', ')
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
 
 export interface ProjectRef {
   organizationId: string;
@@ -46,10 +73,12 @@ export interface WarmMove {
 /** Moves a project's hot facts dated before `before` into the warm archive, a month per transaction. */
 export async function moveToWarmArchive(db: Database, project: ProjectRef, before: string): Promise<WarmMove[]> {
   const months = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) =>
-    (await c.query<{ m: string }>(
-      `SELECT DISTINCT to_char(date_trunc('month', data_date), 'YYYY-MM-DD') AS m FROM extracted_data WHERE project_id = $1 AND data_date < $2 ORDER BY 1`,
-      [project.projectId, before],
-    )).rows.map((r) => r.m),
+    (
+      await c.query<{ m: string }>(
+        `SELECT DISTINCT to_char(date_trunc('month', data_date), 'YYYY-MM-DD') AS m FROM extracted_data WHERE project_id = $1 AND data_date < $2 ORDER BY 1`,
+        [project.projectId, before],
+      )
+    ).rows.map((r) => r.m),
   );
   const moved: WarmMove[] = [];
   for (const month of months) {
@@ -57,7 +86,10 @@ export async function moveToWarmArchive(db: Database, project: ProjectRef, befor
       await c.query(`SELECT tributary_ensure_month_partitions('archived_data', $1::date, $1::date)`, [month]);
       // the loader's exclusive lock on each of the project's data sources (fact-loader.ts, lockLoad), in id
       // order: a load in progress finishes first, so its restated rows are moved rather than missed
-      await c.query(`SELECT count(pg_advisory_xact_lock(hashtextextended(id::text, 7))) FROM (SELECT id FROM data_sources WHERE project_id = $1 ORDER BY id) AS s`, [project.projectId]);
+      await c.query(
+        `SELECT count(pg_advisory_xact_lock(hashtextextended(id::text, 7))) FROM (SELECT id FROM data_sources WHERE project_id = $1 ORDER BY id) AS s`,
+        [project.projectId],
+      );
       const r = await c.query<{ moved: string; archived: string; moved_sum: string; archived_sum: string }>(
         `WITH moved AS (
            DELETE FROM extracted_data
@@ -97,10 +129,17 @@ export interface ColdArchive {
  * Writes one month of a project's warm facts to the object store as gzipped NDJSON (one row_to_json object
  * a line, the table's own column names), checks the stored object, records a manifest and deletes the rows.
  */
-export async function archiveMonthToObjectStore(db: Database, blobs: BlobStore, bucket: string, project: ProjectRef, month: string): Promise<ColdArchive | null> {
+export async function archiveMonthToObjectStore(
+  db: Database,
+  blobs: BlobStore,
+  bucket: string,
+  project: ProjectRef,
+  month: string,
+): Promise<ColdArchive | null> {
   // COPY takes no parameters, so what goes into its text is checked to be exactly a uuid and a month
   if (!/^\d{4}-(0[1-9]|1[0-2])(-01)?$/.test(month)) throw new RangeError(`month must be YYYY-MM, got "${month}"`);
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(project.projectId)) throw new RangeError('projectId must be a uuid');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(project.projectId))
+    throw new RangeError('projectId must be a uuid');
   const start = `${month.slice(0, 7)}-01`;
   return db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) => {
     // one archiver per project at a time; a second one waits and then finds nothing left to do
@@ -111,7 +150,11 @@ export async function archiveMonthToObjectStore(db: Database, blobs: BlobStore, 
     // PostgreSQL writes the NDJSON itself: CSV with delimiter and quote bytes that JSON text never holds
     // copies each row_to_json line through untouched (text COPY would escape its backslashes).
     const where = `project_id = '${project.projectId}'::uuid AND data_date >= '${start}'::date AND data_date < ('${start}'::date + interval '1 month')`;
-    const source = c.query(copyTo(`COPY (SELECT row_to_json(a) FROM (SELECT ${FACT_COLUMNS} FROM archived_data WHERE ${where} ORDER BY data_source_id, data_type, data_date, row_key) a) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`));
+    const source = c.query(
+      copyTo(
+        `COPY (SELECT row_to_json(a) FROM (SELECT ${FACT_COLUMNS} FROM archived_data WHERE ${where} ORDER BY data_source_id, data_type, data_date, row_key) a) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`,
+      ),
+    );
     let rows = 0;
     let bytes = 0;
     const sha = createHash('sha256');
@@ -129,7 +172,11 @@ export async function archiveMonthToObjectStore(db: Database, blobs: BlobStore, 
       },
     });
     const body = new PassThrough();
-    const upload = blobs.put(bucket, objectKey, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', metadata: { 'tributary-project': project.projectId, 'tributary-month': month.slice(0, 7) } });
+    const upload = blobs.put(bucket, objectKey, body, {
+      contentType: 'application/x-ndjson',
+      contentEncoding: 'gzip',
+      metadata: { 'tributary-project': project.projectId, 'tributary-month': month.slice(0, 7) },
+    });
     await Promise.all([pipeline(source, countLines, createGzip({ level: 6 }), measure, body), upload]);
     if (rows === 0) {
       await blobs.delete(bucket, objectKey);
@@ -143,11 +190,23 @@ export async function archiveMonthToObjectStore(db: Database, blobs: BlobStore, 
       const storedChecksum = createHash('sha256').update(stored).digest('hex');
       const storedRows = countNewlines(gunzipSync(stored));
       if (storedChecksum !== checksum || storedRows !== rows) {
-        throw new RetentionCheckError('the archived object does not match what was written; rows kept', { month, objectKey, rows, storedRows, checksum, storedChecksum });
+        throw new RetentionCheckError('the archived object does not match what was written; rows kept', {
+          month,
+          objectKey,
+          rows,
+          storedRows,
+          checksum,
+          storedChecksum,
+        });
       }
       const deleted = await c.query(`DELETE FROM archived_data WHERE ${where}`);
       if (deleted.rowCount !== rows) {
-        throw new RetentionCheckError('rows changed while the month was archived; rows kept', { month, objectKey, rows, deleted: deleted.rowCount });
+        throw new RetentionCheckError('rows changed while the month was archived; rows kept', {
+          month,
+          objectKey,
+          rows,
+          deleted: deleted.rowCount,
+        });
       }
       await c.query(
         `INSERT INTO archive_manifests (id, organization_id, project_id, range_start, range_end, bucket, object_key, row_count, byte_size, checksum_sha256)
@@ -175,24 +234,51 @@ export interface RestoredArchive {
  * against its manifest. A restored month is marked so that the daily job leaves it warm; its object is
  * deleted once the restore has committed.
  */
-export async function restoreFromObjectStore(db: Database, blobs: BlobStore, project: ProjectRef, range: { start: string; end: string }): Promise<RestoredArchive[]> {
-  const manifests = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) =>
-    (await c.query<{ id: string; range_start: string; bucket: string; object_key: string; row_count: string; checksum_sha256: string }>(
-      `SELECT id, range_start::text, bucket, object_key, row_count::text, checksum_sha256 FROM archive_manifests
+export async function restoreFromObjectStore(
+  db: Database,
+  blobs: BlobStore,
+  project: ProjectRef,
+  range: { start: string; end: string },
+): Promise<RestoredArchive[]> {
+  const manifests = await db.withClient(
+    { role: 'loader', orgId: project.organizationId },
+    async (c) =>
+      (
+        await c.query<{
+          id: string;
+          range_start: string;
+          bucket: string;
+          object_key: string;
+          row_count: string;
+          checksum_sha256: string;
+        }>(
+          `SELECT id, range_start::text, bucket, object_key, row_count::text, checksum_sha256 FROM archive_manifests
        WHERE project_id = $1 AND status = 'archived' AND range_start <= $3::date AND range_end >= $2::date ORDER BY range_start`,
-      [project.projectId, range.start, range.end],
-    )).rows,
+          [project.projectId, range.start, range.end],
+        )
+      ).rows,
   );
   const restored: RestoredArchive[] = [];
   for (const m of manifests) {
     const stored = await blobs.get(m.bucket, m.object_key);
     const checksum = createHash('sha256').update(stored).digest('hex');
     if (checksum !== m.checksum_sha256) {
-      throw new RetentionCheckError('the archived object does not match its manifest; nothing restored', { manifestId: m.id, objectKey: m.object_key, expected: m.checksum_sha256, actual: checksum });
+      throw new RetentionCheckError('the archived object does not match its manifest; nothing restored', {
+        manifestId: m.id,
+        objectKey: m.object_key,
+        expected: m.checksum_sha256,
+        actual: checksum,
+      });
     }
-    const lines = gunzipSync(stored).toString('utf8').split('\n').filter((l) => l.length > 0);
+    const lines = gunzipSync(stored)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     if (lines.length !== Number(m.row_count)) {
-      throw new RetentionCheckError('the archived object holds a different number of rows than its manifest; nothing restored', { manifestId: m.id, expected: Number(m.row_count), actual: lines.length });
+      throw new RetentionCheckError(
+        'the archived object holds a different number of rows than its manifest; nothing restored',
+        { manifestId: m.id, expected: Number(m.row_count), actual: lines.length },
+      );
     }
     const result = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) => {
       await c.query(`SELECT tributary_ensure_month_partitions('archived_data', $1::date, $1::date)`, [m.range_start]);
@@ -211,7 +297,12 @@ export async function restoreFromObjectStore(db: Database, blobs: BlobStore, pro
       return inserted;
     });
     await blobs.delete(m.bucket, m.object_key).catch(() => {}); // the rows are back; a leftover object is only waste
-    restored.push({ manifestId: m.id, month: m.range_start.slice(0, 7), rows: result, alreadyPresent: lines.length - result });
+    restored.push({
+      manifestId: m.id,
+      month: m.range_start.slice(0, 7),
+      rows: result,
+      alreadyPresent: lines.length - result,
+    });
   }
   return restored;
 }
@@ -223,12 +314,20 @@ export interface RetentionRun {
 }
 
 /** The daily job: every project's hot facts past its hot window go warm, warm months past its archive window go cold. */
-export async function runRetention(db: Database, blobs: BlobStore, options: { bucket: string; today: string }): Promise<RetentionRun> {
-  const projects = await db.withClient({ role: 'loader' }, async (c) =>
-    (await c.query<{ id: string; organization_id: string; hot_before: string; cold_before: string }>(
-      `SELECT id, organization_id, ($1::date - hot_retention_days)::text AS hot_before, ($1::date - archive_retention_days)::text AS cold_before FROM projects ORDER BY id`,
-      [options.today],
-    )).rows,
+export async function runRetention(
+  db: Database,
+  blobs: BlobStore,
+  options: { bucket: string; today: string },
+): Promise<RetentionRun> {
+  const projects = await db.withClient(
+    { role: 'loader' },
+    async (c) =>
+      (
+        await c.query<{ id: string; organization_id: string; hot_before: string; cold_before: string }>(
+          `SELECT id, organization_id, ($1::date - hot_retention_days)::text AS hot_before, ($1::date - archive_retention_days)::text AS cold_before FROM projects ORDER BY id`,
+          [options.today],
+        )
+      ).rows,
   );
   const run: RetentionRun = { projects: projects.length, warm: [], cold: [] };
   for (const p of projects) {
@@ -236,14 +335,16 @@ export async function runRetention(db: Database, blobs: BlobStore, options: { bu
     for (const w of await moveToWarmArchive(db, ref, p.hot_before)) run.warm.push({ ...w, projectId: p.id });
     // whole months only, and never a month the user asked to have back
     const months = await db.withClient({ role: 'loader', orgId: p.organization_id }, async (c) =>
-      (await c.query<{ m: string }>(
-        `SELECT DISTINCT to_char(date_trunc('month', data_date), 'YYYY-MM') AS m FROM archived_data a
+      (
+        await c.query<{ m: string }>(
+          `SELECT DISTINCT to_char(date_trunc('month', data_date), 'YYYY-MM') AS m FROM archived_data a
          WHERE project_id = $1 AND data_date < date_trunc('month', $2::date)
            AND NOT EXISTS (SELECT 1 FROM archive_manifests x WHERE x.project_id = a.project_id AND x.status = 'restored'
                              AND x.range_start = date_trunc('month', a.data_date)::date)
          ORDER BY 1`,
-        [p.id, p.cold_before],
-      )).rows.map((r) => r.m),
+          [p.id, p.cold_before],
+        )
+      ).rows.map((r) => r.m),
     );
     for (const month of months) {
       const archived = await archiveMonthToObjectStore(db, blobs, options.bucket, ref, month);
@@ -258,4 +359,3 @@ function countNewlines(buf: Buffer): number {
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
   return n;
 }
-

@@ -24,10 +24,21 @@ export const InvitationSchema = z.object({
 });
 export const MemberListSchema = z.object({ members: z.array(MemberSchema), invitations: z.array(InvitationSchema) });
 
-export const InviteBodySchema = z.object({ email: z.string().trim().toLowerCase().email().max(320), role: RoleSchema }).strict();
+export const InviteBodySchema = z
+  .object({ email: z.string().trim().toLowerCase().email().max(320), role: RoleSchema })
+  .strict();
 /** Always 'invited': nobody is added without accepting, and the answer is the same whether or not the address has an account. */
 export const InviteResultSchema = z.object({ status: z.literal('invited'), invitation: InvitationSchema });
 export const ChangeRoleBodySchema = z.object({ role: RoleSchema }).strict();
 
-export const AcceptInvitationBodySchema = z.object({ token: z.string().trim().min(20).max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be the token from the invitation link') }).strict();
+export const AcceptInvitationBodySchema = z
+  .object({
+    token: z
+      .string()
+      .trim()
+      .min(20)
+      .max(200)
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be the token from the invitation link'),
+  })
+  .strict();
 export const AcceptInvitationResultSchema = z.object({ organization_id: z.string().uuid(), role: RoleSchema });

@@ -6,7 +6,11 @@ import { readCredentialVersion, writeBackRefreshedTokens } from '../credentials/
 import type { PipelineDeps } from './pipeline-deps';
 import type { RunContext } from './run-records';
 
-export async function connectorContext(deps: PipelineDeps, run: RunContext, connector: Connector<unknown>): Promise<ConnectorContext<unknown>> {
+export async function connectorContext(
+  deps: PipelineDeps,
+  run: RunContext,
+  connector: Connector<unknown>,
+): Promise<ConnectorContext<unknown>> {
   // the version first, then the secret: a rotation in between makes a later write-back stale, never wrong
   const read = await readCredentialVersion(deps.db, run.organizationId, run.credentialId);
   const secret = await deps.secrets.read(read.secretRef);
@@ -23,7 +27,10 @@ export async function connectorContext(deps: PipelineDeps, run: RunContext, conn
       // persisted before the next call uses it, so a worker that dies afterwards does not lose the new token;
       // only the tokens, and only if nobody rotated the secret since this run read it
       const outcome = await writeBackRefreshedTokens(deps, read, refreshed as Record<string, unknown>, oauthClient);
-      if (outcome === 'stale') deps.logger.warn('refreshed token not stored: the credential changed during the run', { credential_id: run.credentialId });
+      if (outcome === 'stale')
+        deps.logger.warn('refreshed token not stored: the credential changed during the run', {
+          credential_id: run.credentialId,
+        });
       ctx.credential = refreshed;
     },
   };

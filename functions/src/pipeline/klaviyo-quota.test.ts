@@ -47,9 +47,21 @@ beforeAll(async () => {
   runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   deps = {
     db: t.db,
-    blobs: new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: 'a', rawBucket: RAW_BUCKET })),
+    blobs: new S3BlobStore(
+      s3Client({
+        kind: 's3',
+        region: 'us-east-1',
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        archiveBucket: 'a',
+        rawBucket: RAW_BUCKET,
+      }),
+    ),
     rawBucket: RAW_BUCKET,
-    secrets: new LocalEnvelopeSecretStore({ keyFile: path.join(dir, 'master.key'), storeDir: path.join(dir, 'secrets') }),
+    secrets: new LocalEnvelopeSecretStore({
+      keyFile: path.join(dir, 'master.key'),
+      storeDir: path.join(dir, 'secrets'),
+    }),
     kv: new MemoryKeyValueStore(),
     clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
     progress: new InMemoryProgressPublisher(),
@@ -78,28 +90,67 @@ describe('Klaviyo run when the daily quota is spent', () => {
     // Prepare: a source of the EUR account, one 2-day window of campaigns; its first report call hits the cap
     const account = sb.world.accounts[1]!;
     const source = await seedDataSource(t.adminUrl, { platform: 'klaviyo' });
-    const ref = await deps.secrets.create(`klaviyo-${source.credentialId}`, { apiKey: sb.keys[account.id]! }, { organizationId: source.organizationId, projectId: source.projectId, platform: 'klaviyo' });
-    await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [source.credentialId, ref.ref, ref.keyId]);
+    const ref = await deps.secrets.create(
+      `klaviyo-${source.credentialId}`,
+      { apiKey: sb.keys[account.id]! },
+      { organizationId: source.organizationId, projectId: source.projectId, platform: 'klaviyo' },
+    );
+    await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
+      source.credentialId,
+      ref.ref,
+      ref.keyId,
+    ]);
     const metric = account.metrics.find((m) => m.name === 'Placed Order')!;
-    await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [source.dataSourceId, JSON.stringify({ account_id: account.id, report_types: ['campaign_daily'], options: { conversion_metric_id: metric.id } })]);
+    await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [
+      source.dataSourceId,
+      JSON.stringify({
+        account_id: account.id,
+        report_types: ['campaign_daily'],
+        options: { conversion_metric_id: metric.id },
+      }),
+    ]);
     const control = new SandboxControl(sb.url);
     // the 429 says "available in 62 seconds": beyond the steady minute, so it is the day's cap
     await control.arm({ kind: 'rate_limit', target: 'reports', window: 'daily', retryAfterSeconds: 62, times: 1 });
     // Act
-    const started = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, organizationId: source.organizationId, trigger: 'backfill', backfill: { start: '2026-11-12', end: '2026-11-13' } });
+    const started = await startExtractionRun(deps, {
+      dataSourceId: source.dataSourceId,
+      organizationId: source.organizationId,
+      trigger: 'backfill',
+      backfill: { start: '2026-11-12', end: '2026-11-13' },
+    });
     let said: string | null = null;
     for (let i = 0; i < 50 && !said; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      said = (await admin.query(`SELECT error_message FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0]?.error_message ?? null;
+      said =
+        (await admin.query(`SELECT error_message FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0]
+          ?.error_message ?? null;
     }
     const outcome = await runner.settled(started.executionId);
     // Assess: while waiting the job said why and when it goes on; afterwards the run succeeded with exact rows
     expect(said).toMatch(/Klaviyo rate limit reached.*retrying in 62 s/);
     expect(logger.text()).toContain('platform quota spent; the window continues when it returns');
-    const job = (await admin.query(`SELECT status, error_message FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0];
-    expect({ outcome: outcome.status, status: job.status, message: job.error_message }).toEqual({ outcome: 'SUCCEEDED', status: 'succeeded', message: null });
-    const truth = await control.truth<{ rows: number; conversions: string }>({ account: account.id, from: '2026-11-12', to: '2026-11-13', report: 'campaign', metric: metric.id });
-    const { rows } = await admin.query(`SELECT count(*)::int AS n, sum(conversions)::text AS conversions FROM extracted_data WHERE data_source_id = $1`, [source.dataSourceId]);
-    expect({ rows: rows[0].n, conversions: Number(rows[0].conversions) }).toEqual({ rows: truth.rows, conversions: Number(truth.conversions) });
+    const job = (await admin.query(`SELECT status, error_message FROM extraction_jobs WHERE id = $1`, [started.jobId]))
+      .rows[0];
+    expect({ outcome: outcome.status, status: job.status, message: job.error_message }).toEqual({
+      outcome: 'SUCCEEDED',
+      status: 'succeeded',
+      message: null,
+    });
+    const truth = await control.truth<{ rows: number; conversions: string }>({
+      account: account.id,
+      from: '2026-11-12',
+      to: '2026-11-13',
+      report: 'campaign',
+      metric: metric.id,
+    });
+    const { rows } = await admin.query(
+      `SELECT count(*)::int AS n, sum(conversions)::text AS conversions FROM extracted_data WHERE data_source_id = $1`,
+      [source.dataSourceId],
+    );
+    expect({ rows: rows[0].n, conversions: Number(rows[0].conversions) }).toEqual({
+      rows: truth.rows,
+      conversions: Number(truth.conversions),
+    });
   }, 180_000);
 });

@@ -31,9 +31,18 @@ function message(rows: number, firstDay = 1): object {
       adGroup: { id: String(1000 + (i % 13)), name: `Group ${i % 13}` },
       adGroupAd: { ad: { id: String(50_000 + i), name: `Ad ${i}` } },
       segments: { date: `2026-11-${String(firstDay + Math.floor(i / 40)).padStart(2, '0')}` },
-      metrics: { impressions: String(100 + i), clicks: String(i % 11), costMicros: String(1_230_000 * (i % 4)), conversions: (i % 3) * 0.5, conversionsValue: i * 1.25, ctr: 0.01 * (i % 11), averageCpc: 12_345 },
+      metrics: {
+        impressions: String(100 + i),
+        clicks: String(i % 11),
+        costMicros: String(1_230_000 * (i % 4)),
+        conversions: (i % 3) * 0.5,
+        conversionsValue: i * 1.25,
+        ctr: 0.01 * (i % 11),
+        averageCpc: 12_345,
+      },
     })),
-    fieldMask: 'campaign.id,campaign.name,adGroup.id,adGroup.name,adGroupAd.ad.id,adGroupAd.ad.name,segments.date,metrics.impressions',
+    fieldMask:
+      'campaign.id,campaign.name,adGroup.id,adGroup.name,adGroupAd.ad.id,adGroupAd.ad.name,segments.date,metrics.impressions',
     requestId: 'req-1',
   };
 }
@@ -62,10 +71,12 @@ describe('page encoder', () => {
     const pages = Array.from({ length: 12 }, (_, n) => message(20 + n * 7, 1 + n));
     const batches = await Promise.all(pages.map((p) => encoder.encode('google_ads', pieces(p), meta)));
     expect(batches.map((b) => b.count)).toEqual(pages.map((_, n) => 20 + n * 7));
-    expect(batches.map((b) => b.runs[0]!.date)).toEqual(pages.map((_, n) => `2026-11-${String(1 + n).padStart(2, '0')}`));
+    expect(batches.map((b) => b.runs[0]!.date)).toEqual(
+      pages.map((_, n) => `2026-11-${String(1 + n).padStart(2, '0')}`),
+    );
   });
 
-  it('when a page is not JSON or normalize refuses it, the encode fails with the connector\'s fatal error', async () => {
+  it("when a page is not JSON or normalize refuses it, the encode fails with the connector's fatal error", async () => {
     const truncated = Buffer.from(JSON.stringify(message(3))).subarray(0, 120);
     const notJson = await encoder.encode('google_ads', [truncated], meta).catch((e: unknown) => e);
     expect(notJson).toBeInstanceOf(FatalConnectorError);
@@ -90,12 +101,16 @@ describe('page encoder', () => {
     expect(err).toBeInstanceOf(PageEncoderThreadError);
     expect((err as Error).name).toBe('PageEncoderThreadError');
     const asl = EXTRACTION_DEFINITION;
-    expect((JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals)).toContain('PageEncoderThreadError');
+    expect(
+      (
+        JSON.parse(asl).States.ExtractWorkItems.ItemProcessor.States.Extract.Retry as { ErrorEquals: string[] }[]
+      ).flatMap((r) => r.ErrorEquals),
+    ).toContain('PageEncoderThreadError');
     expect((await own.encode('google_ads', pieces(message(5)), meta)).count).toBe(5);
     await own.close();
   });
 
-  it('when a platform\'s raw bytes are not its page body, it is not offered to the threads', () => {
+  it("when a platform's raw bytes are not its page body, it is not offered to the threads", () => {
     expect(encoder.supports('google_ads')).toBe(true);
     for (const platform of ['meta_ads', 'ga4', 'instagram'] as const) expect(encoder.supports(platform)).toBe(false);
   });

@@ -27,5 +27,7 @@ async function encode(request: EncodeRequest): Promise<EncodeReply> {
 }
 
 parentPort!.on('message', (request: EncodeRequest) => {
-  void encode(request).then((reply) => parentPort!.postMessage(reply, reply.batch ? factBatchTransferList(reply.batch) : []));
+  void encode(request).then((reply) =>
+    parentPort!.postMessage(reply, reply.batch ? factBatchTransferList(reply.batch) : []),
+  );
 });

@@ -45,7 +45,10 @@ export const PAGE_ENCODER_THREAD_BUNDLE = 'page-encoder.thread.mjs';
 function threadEntry(): { file: URL; workerData?: { entry: string } } {
   const bundled = new URL(`./${PAGE_ENCODER_THREAD_BUNDLE}`, import.meta.url);
   if (existsSync(fileURLToPath(bundled))) return { file: bundled };
-  return { file: new URL('./page-encoder.thread-boot.mjs', import.meta.url), workerData: { entry: new URL('./page-encoder.thread.ts', import.meta.url).href } };
+  return {
+    file: new URL('./page-encoder.thread-boot.mjs', import.meta.url),
+    workerData: { entry: new URL('./page-encoder.thread.ts', import.meta.url).href },
+  };
 }
 
 /** the encoder thread's young generation, MB */
@@ -79,7 +82,8 @@ interface Lane {
  * fails its queued pages (their windows are retried) and is replaced on the next page.
  */
 export function createPageEncoder(threads: number): PageEncoder {
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`a page encoder needs at least one thread, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`a page encoder needs at least one thread, got ${threads}`);
   const lanes: (Lane | null)[] = Array.from({ length: threads }, () => null);
   let nextId = 1;
 
@@ -87,7 +91,10 @@ export function createPageEncoder(threads: number): PageEncoder {
     const entry = threadEntry();
     // A page's parsed JSON and its rows (tens of MB for a 10,000-row batch) are garbage once it is encoded:
     // a young generation that holds them dies young instead of being copied and promoted page after page.
-    const worker = new Worker(entry.file, { ...(entry.workerData ? { workerData: entry.workerData } : {}), resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(entry.file, {
+      ...(entry.workerData ? { workerData: entry.workerData } : {}),
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     worker.unref();
     const lane: Lane = { worker, pending: new Map() };
     const failAll = (err: Error) => {
@@ -104,9 +111,15 @@ export function createPageEncoder(threads: number): PageEncoder {
       // what normalize says of a page it cannot read, and a page that is not JSON, are the connector's
       // "malformed page": retrying the same bytes cannot help
       const { name, message } = reply.error;
-      p.reject(name === 'FatalConnectorError' || name === 'SyntaxError' ? new FatalConnectorError(name === 'SyntaxError' ? `page is not valid JSON: ${message}` : message, p.platform) : new Error(message));
+      p.reject(
+        name === 'FatalConnectorError' || name === 'SyntaxError'
+          ? new FatalConnectorError(name === 'SyntaxError' ? `page is not valid JSON: ${message}` : message, p.platform)
+          : new Error(message),
+      );
     });
-    worker.on('error', (err) => failAll(new PageEncoderThreadError(`the page encoder thread failed: ${err.message}`, { cause: err })));
+    worker.on('error', (err) =>
+      failAll(new PageEncoderThreadError(`the page encoder thread failed: ${err.message}`, { cause: err })),
+    );
     worker.on('exit', (code) => failAll(new PageEncoderThreadError(`the page encoder thread exited (code ${code})`)));
     return lane;
   };
@@ -117,7 +130,8 @@ export function createPageEncoder(threads: number): PageEncoder {
 
     encode(platform, raw, meta) {
       let slot = 0;
-      for (let i = 1; i < lanes.length; i++) if ((lanes[i]?.pending.size ?? 0) < (lanes[slot]?.pending.size ?? 0)) slot = i;
+      for (let i = 1; i < lanes.length; i++)
+        if ((lanes[i]?.pending.size ?? 0) < (lanes[slot]?.pending.size ?? 0)) slot = i;
       const lane = lanes[slot] ?? (lanes[slot] = start(slot));
       // one buffer the thread owns: the pieces are views of socket reads, and a view would clone all of its
       // backing memory (or, transferred, take it from under other views)
@@ -140,11 +154,13 @@ export function createPageEncoder(threads: number): PageEncoder {
     },
 
     async close() {
-      await Promise.all(lanes.map(async (lane, slot) => {
-        if (!lane) return;
-        lanes[slot] = null;
-        await lane.worker.terminate();
-      }));
+      await Promise.all(
+        lanes.map(async (lane, slot) => {
+          if (!lane) return;
+          lanes[slot] = null;
+          await lane.worker.terminate();
+        }),
+      );
     },
   };
 }

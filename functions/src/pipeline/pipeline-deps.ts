@@ -80,7 +80,9 @@ export function createPipelineDeps(adapters: Adapters, options: Partial<Pipeline
     connectorBaseUrls: adapters.config.platforms.baseUrls,
     oauthClients: oauthClientsFromConfig(adapters.config.platforms, findConnector),
     // threads start with the first page that needs one, and never keep an idle process alive
-    ...(adapters.config.pipeline.pageEncoderThreads > 0 ? { pageEncoder: createPageEncoder(adapters.config.pipeline.pageEncoderThreads) } : {}),
+    ...(adapters.config.pipeline.pageEncoderThreads > 0
+      ? { pageEncoder: createPageEncoder(adapters.config.pipeline.pageEncoderThreads) }
+      : {}),
     ...PIPELINE_DEFAULTS,
     ...options,
   };

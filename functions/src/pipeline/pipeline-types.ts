@@ -33,12 +33,27 @@ export interface StateFailure {
 
 /** Each lane works through the run's items one at a time: the item it holds, else the next pending one. */
 export type WorkerInput =
-  | { action: 'extract'; job: RunRef; lane: number; refreshFirst: boolean; rateLimitWaits: number; reportWaits?: number }
+  | {
+      action: 'extract';
+      job: RunRef;
+      lane: number;
+      refreshFirst: boolean;
+      rateLimitWaits: number;
+      reportWaits?: number;
+    }
   | { action: 'fail_credential'; job: RunRef; lane: number; failure: StateFailure }
   | { action: 'record_failure'; job: RunRef; lane: number; failure: StateFailure };
 
 export type WorkerOutput =
-  | { status: 'done'; item: string; rowsRead: number; inserted: number; updated: number; unchanged: number; pages: number }
+  | {
+      status: 'done';
+      item: string;
+      rowsRead: number;
+      inserted: number;
+      updated: number;
+      unchanged: number;
+      pages: number;
+    }
   | { status: 'rate_limited'; item: string; retryAfterSeconds: number; rateLimitWaits: number }
   /** the item's platform job (a report) is still running: the state machine waits retryAfterSeconds, then extracts it again */
   | { status: 'report_pending'; item: string; retryAfterSeconds: number; reportWaits: number }
@@ -68,4 +83,5 @@ export function reportWaitSeconds(waitsSoFar: number, hintMs: number): number {
   return Math.min(REPORT_WAIT.maxSeconds, Math.max(1, Math.ceil(hintMs / 1000), doubled));
 }
 
-export const workItemKey = (accountId: string, reportType: string, window: DateWindow) => `${accountId}|${reportType}|${window.start}|${window.end}`;
+export const workItemKey = (accountId: string, reportType: string, window: DateWindow) =>
+  `${accountId}|${reportType}|${window.start}|${window.end}`;

@@ -15,7 +15,10 @@ export function pipelineTaskHandlers(deps: PipelineDeps): Record<ExtractionTaskP
     PlanFunctionArn: (input) => plan(input as Parameters<typeof plan>[0]),
     ExtractFunctionArn: (input) => extract(input as Parameters<typeof extract>[0]),
     // the state machine's Finalize state, or EventBridge's status-change event of an execution that never reached it
-    FinalizeFunctionArn: (input) => (isExecutionStatusChange(input) ? finalizeFromStatusChange(deps, input) : finalize(input as Parameters<typeof finalize>[0])),
+    FinalizeFunctionArn: (input) =>
+      isExecutionStatusChange(input)
+        ? finalizeFromStatusChange(deps, input)
+        : finalize(input as Parameters<typeof finalize>[0]),
   };
 }
 

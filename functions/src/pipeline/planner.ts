@@ -4,7 +4,13 @@
 // Windows come from the last successful day and the report type's lookback (restated days are always
 // extracted again), or from the backfill range the job was started with, in chunks.
 import { withRetries } from '@tributary/connectors/runtime/call';
-import { ConnectorAuthError, ConnectorConfigError, type AccountInfo, type Connector, type ConnectorContext } from '@tributary/connectors/contract';
+import {
+  ConnectorAuthError,
+  ConnectorConfigError,
+  type AccountInfo,
+  type Connector,
+  type ConnectorContext,
+} from '@tributary/connectors/contract';
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import { workItemKey, type PlanOutput, type RunRef, type WorkItem } from './pipeline-types';
@@ -16,12 +22,25 @@ export function makePlanner(deps: PipelineDeps) {
     const run = await inRun(deps.db, input.job, async (c) => {
       const ctx = await loadRunContext(c, input.job.jobId);
       // a Plan retried after it already marked the job running is fine; a finished job is not run again
-      if (ctx.jobStatus !== 'pending' && ctx.jobStatus !== 'running') throw new ConnectorConfigError(`job ${ctx.jobId} is ${ctx.jobStatus}`, ctx.platform);
-      await c.query(`UPDATE extraction_jobs SET status = 'running', started_at = coalesce(started_at, now()), progress_percent = 0 WHERE id = $1`, [ctx.jobId]);
+      if (ctx.jobStatus !== 'pending' && ctx.jobStatus !== 'running')
+        throw new ConnectorConfigError(`job ${ctx.jobId} is ${ctx.jobStatus}`, ctx.platform);
+      await c.query(
+        `UPDATE extraction_jobs SET status = 'running', started_at = coalesce(started_at, now()), progress_percent = 0 WHERE id = $1`,
+        [ctx.jobId],
+      );
       await c.query(`UPDATE data_sources SET extraction_status = 'running' WHERE id = $1`, [ctx.dataSourceId]);
       return ctx;
     });
-    await deps.progress.publish({ type: 'started', organizationId: run.organizationId, projectId: run.projectId, dataSourceId: run.dataSourceId, jobId: run.jobId, percent: 0, rows: 0, at: deps.clock.now().toISOString() });
+    await deps.progress.publish({
+      type: 'started',
+      organizationId: run.organizationId,
+      projectId: run.projectId,
+      dataSourceId: run.dataSourceId,
+      jobId: run.jobId,
+      percent: 0,
+      rows: 0,
+      at: deps.clock.now().toISOString(),
+    });
 
     const connector = deps.findConnector(run.platform);
     const cctx = await connectorContext(deps, run, connector);
@@ -30,8 +49,13 @@ export function makePlanner(deps: PipelineDeps) {
     const checkedAgoMs = run.accountCheckedAt ? deps.clock.now().getTime() - run.accountCheckedAt.getTime() : Infinity;
     // the stored account, while fresh: the windows need only its time zone, and a describe call here would
     // hold every window back by a round trip and spend a unit of the rate budget they share
-    const stored = run.accountInfo && run.accountInfo.id === accountId && checkedAgoMs < deps.accountInfoMaxAgeHours * 3_600_000 ? run.accountInfo : null;
-    const { account, available } = stored ? { account: stored, available: connector.reportTypes } : await describeAccount(deps, run, connector, cctx, accountId);
+    const stored =
+      run.accountInfo && run.accountInfo.id === accountId && checkedAgoMs < deps.accountInfoMaxAgeHours * 3_600_000
+        ? run.accountInfo
+        : null;
+    const { account, available } = stored
+      ? { account: stored, available: connector.reportTypes }
+      : await describeAccount(deps, run, connector, cctx, accountId);
     const reportTypes = (run.extractionConfig.report_types ?? []).map((id) => {
       const rt = available.find((r) => r.id === id);
       if (!rt) throw new ConnectorConfigError(`unknown report type ${id}`, run.platform);
@@ -45,37 +69,87 @@ export function makePlanner(deps: PipelineDeps) {
     for (const rt of reportTypes) {
       const range = run.requestedWindow
         ? run.requestedWindow
-        : incrementalRange({ today, lastSuccessfulDate: run.lastSuccessfulDate, lookbackDays: rt.lookbackDays, firstDay: run.extractionConfig.start_date ?? addDays(today, -(deps.initialHistoryDays - 1)), ...(run.extractionConfig.start_date ? { notBefore: run.extractionConfig.start_date } : {}) });
+        : incrementalRange({
+            today,
+            lastSuccessfulDate: run.lastSuccessfulDate,
+            lookbackDays: rt.lookbackDays,
+            firstDay: run.extractionConfig.start_date ?? addDays(today, -(deps.initialHistoryDays - 1)),
+            ...(run.extractionConfig.start_date ? { notBefore: run.extractionConfig.start_date } : {}),
+          });
       if (!range) continue;
-      const bounded = { start: range.start < oldest ? oldest : range.start, end: range.end > today ? today : range.end };
+      const bounded = {
+        start: range.start < oldest ? oldest : range.start,
+        end: range.end > today ? today : range.end,
+      };
       if (bounded.start > bounded.end) continue;
-      for (const window of chunk(bounded, deps.windowChunkDays ?? connector.windowDays)) items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
+      for (const window of chunk(bounded, deps.windowChunkDays ?? connector.windowDays))
+        items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
     }
 
     await inRun(deps.db, input.job, async (c) => {
-      if (!stored) await c.query(`UPDATE data_sources SET account_info = $2, account_checked_at = $3 WHERE id = $1`, [run.dataSourceId, JSON.stringify(account), deps.clock.now()]);
+      if (!stored)
+        await c.query(`UPDATE data_sources SET account_info = $2, account_checked_at = $3 WHERE id = $1`, [
+          run.dataSourceId,
+          JSON.stringify(account),
+          deps.clock.now(),
+        ]);
       // one statement for every item (a two-year backfill is dozens), not a round trip each
       await c.query(
         `INSERT INTO extraction_work_items (organization_id, job_id, item_key, account_id, report_type, window_start, window_end, account)
          SELECT $1, $2, k, a, r, ws::date, we::date, $8::jsonb FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS i(k, a, r, ws, we)
          ON CONFLICT (job_id, item_key) DO NOTHING`,
-        [run.organizationId, run.jobId, items.map((i) => i.key), items.map((i) => i.account.id), items.map((i) => i.reportType), items.map((i) => i.window.start), items.map((i) => i.window.end), JSON.stringify(account)],
+        [
+          run.organizationId,
+          run.jobId,
+          items.map((i) => i.key),
+          items.map((i) => i.account.id),
+          items.map((i) => i.reportType),
+          items.map((i) => i.window.start),
+          items.map((i) => i.window.end),
+          JSON.stringify(account),
+        ],
       );
-      const start = items.reduce<string | null>((m, i) => (m === null || i.window.start < m ? i.window.start : m), null);
+      const start = items.reduce<string | null>(
+        (m, i) => (m === null || i.window.start < m ? i.window.start : m),
+        null,
+      );
       const end = items.reduce<string | null>((m, i) => (m === null || i.window.end > m ? i.window.end : m), null);
-      await c.query(`UPDATE extraction_jobs SET window_start = coalesce($2, window_start), window_end = coalesce($3, window_end) WHERE id = $1`, [run.jobId, start, end]);
+      await c.query(
+        `UPDATE extraction_jobs SET window_start = coalesce($2, window_start), window_end = coalesce($3, window_end) WHERE id = $1`,
+        [run.jobId, start, end],
+      );
     });
     const maxConcurrency = deps.maxConcurrency?.[run.platform] ?? connector.maxConcurrency;
     const lanes = Math.max(1, Math.min(maxConcurrency, items.length));
-    return { lanes: Array.from({ length: items.length ? lanes : 0 }, (_, i) => i), items: items.length, maxConcurrency: lanes };
+    return {
+      lanes: Array.from({ length: items.length ? lanes : 0 }, (_, i) => i),
+      items: items.length,
+      maxConcurrency: lanes,
+    };
   };
 }
 
 /** Asks the platform for the run's account (one call where the connector can describe one account alone). */
-async function describeAccount(deps: PipelineDeps, run: RunContext, connector: Connector<unknown>, cctx: ConnectorContext<unknown>, accountId: string | undefined) {
-  const catalog = await withRetries(connector, cctx, (ctx) => (connector.catalogFor && accountId ? connector.catalogFor(ctx, accountId) : connector.discover(ctx)), deps.retry);
+async function describeAccount(
+  deps: PipelineDeps,
+  run: RunContext,
+  connector: Connector<unknown>,
+  cctx: ConnectorContext<unknown>,
+  accountId: string | undefined,
+) {
+  const catalog = await withRetries(
+    connector,
+    cctx,
+    (ctx) => (connector.catalogFor && accountId ? connector.catalogFor(ctx, accountId) : connector.discover(ctx)),
+    deps.retry,
+  );
   const found = catalog.accounts.find((a) => a.id === accountId);
-  if (!found) throw new ConnectorConfigError(`the credential cannot see account ${accountId ?? '(none configured)'}`, run.platform, 'The credential can no longer see the configured account; choose another account or reconnect.');
+  if (!found)
+    throw new ConnectorConfigError(
+      `the credential cannot see account ${accountId ?? '(none configured)'}`,
+      run.platform,
+      'The credential can no longer see the configured account; choose another account or reconnect.',
+    );
   const account: AccountInfo = { id: found.id, name: found.name, currency: found.currency, timeZone: found.timeZone };
   return { account, available: catalog.reportTypes };
 }
@@ -88,7 +162,12 @@ const TOKEN_MIN_LIFE_MS = 10 * 60_000;
  * otherwise every window of the run finds it expired at the same moment and refreshes it on its own. A
  * refresh the platform refuses (revoked or expired grant) fails the run and marks the credential expired.
  */
-async function shareOneToken(deps: PipelineDeps, job: RunRef, connector: Connector<unknown>, cctx: ConnectorContext<unknown>): Promise<void> {
+async function shareOneToken(
+  deps: PipelineDeps,
+  job: RunRef,
+  connector: Connector<unknown>,
+  cctx: ConnectorContext<unknown>,
+): Promise<void> {
   if (!connector.refresh || !connector.accessTokenExpiresAt) return;
   const expiresAt = connector.accessTokenExpiresAt(cctx.credential);
   if (expiresAt !== null && expiresAt - (cctx.now ?? Date.now)() > TOKEN_MIN_LIFE_MS) return;

@@ -9,7 +9,9 @@ describe('gzippedPage', () => {
     const json = JSON.stringify({ results: [{ name: 'Café 😀' }], fieldMask: 'campaign.name' }, null, 2);
     const bytes = Buffer.from(json);
     const cut = bytes.indexOf(Buffer.from('😀')) + 2; // inside the 4-byte character
-    const archived = gunzipSync(await gzippedPage({ body: null, raw: [bytes.subarray(0, 7), bytes.subarray(7, cut), bytes.subarray(cut)] })).toString('utf8');
+    const archived = gunzipSync(
+      await gzippedPage({ body: null, raw: [bytes.subarray(0, 7), bytes.subarray(7, cut), bytes.subarray(cut)] }),
+    ).toString('utf8');
     expect(archived.endsWith('\n')).toBe(true);
     expect(archived.trimEnd().includes('\n')).toBe(false);
     expect(JSON.parse(archived)).toEqual(JSON.parse(json));

@@ -7,7 +7,9 @@
  * source reaches the consumer on the pull that would have returned that item. `return()` (the consumer
  * stopping early) closes the source without waiting for a request in flight.
  */
-export function readAhead<T>(source: AsyncIterable<T>): AsyncIterableIterator<T> & { return(value?: unknown): Promise<IteratorResult<T>> } {
+export function readAhead<T>(
+  source: AsyncIterable<T>,
+): AsyncIterableIterator<T> & { return(value?: unknown): Promise<IteratorResult<T>> } {
   const it = source[Symbol.asyncIterator]();
   const pull = () => {
     const p = it.next();

@@ -14,7 +14,13 @@ import { getConnector } from '@tributary/connectors/registry';
 import { MemoryLogger, canonicalDecimal } from '@tributary/connectors/runtime/test-support';
 import { addDays } from '@tributary/connectors/sandboxes/base/days';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
-import { AMAZON_DEMO_CLIENT, AMAZON_SANDBOX_PROFILES, amazonSandboxBaseUrls, startAmazonSandbox, type AmazonSandbox } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
+import {
+  AMAZON_DEMO_CLIENT,
+  AMAZON_SANDBOX_PROFILES,
+  amazonSandboxBaseUrls,
+  startAmazonSandbox,
+  type AmazonSandbox,
+} from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
 import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
@@ -62,9 +68,21 @@ beforeAll(async () => {
   runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   deps = {
     db: t.db,
-    blobs: new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: 'a', rawBucket: RAW_BUCKET })),
+    blobs: new S3BlobStore(
+      s3Client({
+        kind: 's3',
+        region: 'us-east-1',
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        archiveBucket: 'a',
+        rawBucket: RAW_BUCKET,
+      }),
+    ),
     rawBucket: RAW_BUCKET,
-    secrets: new LocalEnvelopeSecretStore({ keyFile: path.join(dir, 'master.key'), storeDir: path.join(dir, 'secrets') }),
+    secrets: new LocalEnvelopeSecretStore({
+      keyFile: path.join(dir, 'master.key'),
+      storeDir: path.join(dir, 'secrets'),
+    }),
     kv: new MemoryKeyValueStore(),
     clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
     progress: new InMemoryProgressPublisher(),
@@ -91,60 +109,127 @@ afterAll(async () => {
 
 async function amazonSource(startDate: string) {
   const source = await seedDataSource(t.adminUrl, { platform: 'amazon_ads' });
-  const ref = await deps.secrets.create(`amazon-${source.credentialId}`, { refreshToken: sandbox.demoRefreshToken }, { organizationId: source.organizationId, projectId: source.projectId, platform: 'amazon_ads' });
-  await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [source.credentialId, ref.ref, ref.keyId]);
-  await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [source.dataSourceId, JSON.stringify({ account_id: PROFILE.profileId, report_types: REPORT_TYPES, start_date: startDate })]);
+  const ref = await deps.secrets.create(
+    `amazon-${source.credentialId}`,
+    { refreshToken: sandbox.demoRefreshToken },
+    { organizationId: source.organizationId, projectId: source.projectId, platform: 'amazon_ads' },
+  );
+  await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
+    source.credentialId,
+    ref.ref,
+    ref.keyId,
+  ]);
+  await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [
+    source.dataSourceId,
+    JSON.stringify({ account_id: PROFILE.profileId, report_types: REPORT_TYPES, start_date: startDate }),
+  ]);
   return source;
 }
 
 async function run(source: { dataSourceId: string; organizationId: string }) {
-  const started = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, organizationId: source.organizationId, trigger: 'manual' });
+  const started = await startExtractionRun(deps, {
+    dataSourceId: source.dataSourceId,
+    organizationId: source.organizationId,
+    trigger: 'manual',
+  });
   const outcome = await runner.settled(started.executionId);
-  const job = (await admin.query(`SELECT *, window_start::text AS window_start FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0];
+  const job = (
+    await admin.query(`SELECT *, window_start::text AS window_start FROM extraction_jobs WHERE id = $1`, [
+      started.jobId,
+    ])
+  ).rows[0];
   return { ...started, outcome, job };
 }
 
 /** Every (report type, day, campaign) in the fact table equals the sandbox's truth, exactly, once. */
 async function expectEqualsTruth(dataSourceId: string, from: string, to: string) {
   for (const reportType of REPORT_TYPES) {
-    const truth = (await control.truth<{ groups: Record<string, { impressions: string; clicks: string; cost: string; purchases: string; sales: string }> }>({ profile: PROFILE.profileId, reportType, from, to, groupBy: 'day_campaign' })).groups;
-    const rows = (await admin.query(
-      `SELECT data_date::text || '|' || campaign_id AS key, impressions::text, clicks::text, cost::text, conversions::text AS purchases, revenue::text AS sales, currency
-       FROM extracted_data WHERE data_source_id = $1 AND data_type = $2`, [dataSourceId, reportType])).rows;
+    const truth = (
+      await control.truth<{
+        groups: Record<string, { impressions: string; clicks: string; cost: string; purchases: string; sales: string }>;
+      }>({ profile: PROFILE.profileId, reportType, from, to, groupBy: 'day_campaign' })
+    ).groups;
+    const rows = (
+      await admin.query(
+        `SELECT data_date::text || '|' || campaign_id AS key, impressions::text, clicks::text, cost::text, conversions::text AS purchases, revenue::text AS sales, currency
+       FROM extracted_data WHERE data_source_id = $1 AND data_type = $2`,
+        [dataSourceId, reportType],
+      )
+    ).rows;
     expect(rows.length, reportType).toBe(Object.keys(truth).length);
-    const got = Object.fromEntries(rows.map((r) => [r.key, { impressions: canonicalDecimal(r.impressions), clicks: canonicalDecimal(r.clicks), cost: canonicalDecimal(r.cost), purchases: canonicalDecimal(r.purchases), sales: canonicalDecimal(r.sales), currency: r.currency }]));
-    expect(got).toEqual(Object.fromEntries(Object.entries(truth).map(([k, v]) => [k, { impressions: v.impressions, clicks: v.clicks, cost: v.cost, purchases: v.purchases, sales: v.sales, currency: 'EUR' }])));
+    const got = Object.fromEntries(
+      rows.map((r) => [
+        r.key,
+        {
+          impressions: canonicalDecimal(r.impressions),
+          clicks: canonicalDecimal(r.clicks),
+          cost: canonicalDecimal(r.cost),
+          purchases: canonicalDecimal(r.purchases),
+          sales: canonicalDecimal(r.sales),
+          currency: r.currency,
+        },
+      ]),
+    );
+    expect(got).toEqual(
+      Object.fromEntries(
+        Object.entries(truth).map(([k, v]) => [
+          k,
+          {
+            impressions: v.impressions,
+            clicks: v.clicks,
+            cost: v.cost,
+            purchases: v.purchases,
+            sales: v.sales,
+            currency: 'EUR',
+          },
+        ]),
+      ),
+    );
   }
 }
 
 describe('a report that takes long waits in the state machine', () => {
-  it('when every report stays pending for several polls, each item waits in the Wait state, resumes the same report, and 90 days equal the truth; a restatement run re-extracts the attribution windows', async () => {
-    const start = addDays(TODAY, -89);
-    const source = await amazonSource(start);
-    await control.resetRequests();
-    const first = await run(source);
-    expect(first.outcome.status, JSON.stringify(first.outcome)).toBe('SUCCEEDED');
-    expect(first.job.status).toBe('succeeded');
-    const items = (await admin.query(`SELECT item_key, status, resume_cursor FROM extraction_work_items WHERE job_id = $1`, [first.jobId])).rows;
-    expect(items).toHaveLength(9); // three 31-day windows of three report types
-    expect(items.every((i) => i.status === 'succeeded' && i.resume_cursor === null)).toBe(true);
-    // one report per item, never a second: each resumption polled the report its cursor named
-    const byRoute = (await control.requests()).byRoute;
-    expect(byRoute['reports.create']).toBe(9);
-    expect(byRoute['reports.get']).toBe(9 * (PENDING_POLLS + 1));
-    expect(byRoute['reports.download']).toBe(9);
-    // every pending poll went through the state machine: report_pending, Wait, extract again
-    expect(logger.lines.filter((l) => l.message === 'platform job still running; the state machine waits' && String(l.fields?.jobId) === first.jobId)).toHaveLength(9 * PENDING_POLLS);
-    await expectEqualsTruth(source.dataSourceId, start, TODAY);
+  it(
+    'when every report stays pending for several polls, each item waits in the Wait state, resumes the same report, and 90 days equal the truth; a restatement run re-extracts the attribution windows',
+    async () => {
+      const start = addDays(TODAY, -89);
+      const source = await amazonSource(start);
+      await control.resetRequests();
+      const first = await run(source);
+      expect(first.outcome.status, JSON.stringify(first.outcome)).toBe('SUCCEEDED');
+      expect(first.job.status).toBe('succeeded');
+      const items = (
+        await admin.query(`SELECT item_key, status, resume_cursor FROM extraction_work_items WHERE job_id = $1`, [
+          first.jobId,
+        ])
+      ).rows;
+      expect(items).toHaveLength(9); // three 31-day windows of three report types
+      expect(items.every((i) => i.status === 'succeeded' && i.resume_cursor === null)).toBe(true);
+      // one report per item, never a second: each resumption polled the report its cursor named
+      const byRoute = (await control.requests()).byRoute;
+      expect(byRoute['reports.create']).toBe(9);
+      expect(byRoute['reports.get']).toBe(9 * (PENDING_POLLS + 1));
+      expect(byRoute['reports.download']).toBe(9);
+      // every pending poll went through the state machine: report_pending, Wait, extract again
+      expect(
+        logger.lines.filter(
+          (l) =>
+            l.message === 'platform job still running; the state machine waits' &&
+            String(l.fields?.jobId) === first.jobId,
+        ),
+      ).toHaveLength(9 * PENDING_POLLS);
+      await expectEqualsTruth(source.dataSourceId, start, TODAY);
 
-    // later calls restate the last days' attributed sales; the next run re-extracts each type's window
-    await control.advance(2);
-    const second = await run(source);
-    expect(second.job.status).toBe('succeeded');
-    expect(second.job.window_start).toBe(addDays(TODAY, -14)); // SB/SD: 14-day attribution plus the day itself
-    expect(Number(second.job.rows_updated)).toBeGreaterThan(0);
-    await expectEqualsTruth(source.dataSourceId, start, TODAY);
-  }, HEAVY_MS);
+      // later calls restate the last days' attributed sales; the next run re-extracts each type's window
+      await control.advance(2);
+      const second = await run(source);
+      expect(second.job.status).toBe('succeeded');
+      expect(second.job.window_start).toBe(addDays(TODAY, -14)); // SB/SD: 14-day attribution plus the day itself
+      expect(Number(second.job.rows_updated)).toBeGreaterThan(0);
+      await expectEqualsTruth(source.dataSourceId, start, TODAY);
+    },
+    HEAVY_MS,
+  );
 
   it('when the waits are added up, the bound lets a report take hours (Amazon: up to about three) before the item fails; the ASL holds the same bound', () => {
     let total = 0;
@@ -156,8 +241,14 @@ describe('a report that takes long waits in the state machine', () => {
     // a longer hint from the connector is honoured
     expect(reportWaitSeconds(0, 120_000)).toBe(120);
     type Choice = { Next: string; And?: { Variable: string; StringEquals?: string; NumericLessThanEquals?: number }[] };
-    const asl = JSON.parse(EXTRACTION_DEFINITION) as { States: { ExtractWorkItems: { ItemProcessor: { States: Record<string, { Choices?: Choice[] }> } } } };
-    const choice = asl.States.ExtractWorkItems.ItemProcessor.States.RateLimited!.Choices!.find((c) => c.Next === 'WaitForReport')!;
-    expect(choice.And!.find((c) => c.Variable === '$.result.reportWaits')!.NumericLessThanEquals).toBe(REPORT_WAIT.maxWaits);
+    const asl = JSON.parse(EXTRACTION_DEFINITION) as {
+      States: { ExtractWorkItems: { ItemProcessor: { States: Record<string, { Choices?: Choice[] }> } } };
+    };
+    const choice = asl.States.ExtractWorkItems.ItemProcessor.States.RateLimited!.Choices!.find(
+      (c) => c.Next === 'WaitForReport',
+    )!;
+    expect(choice.And!.find((c) => c.Variable === '$.result.reportWaits')!.NumericLessThanEquals).toBe(
+      REPORT_WAIT.maxWaits,
+    );
   });
 });

@@ -15,7 +15,12 @@ export interface RunContext {
   jobStatus: string;
   requestedWindow: { start: string; end: string } | null;
   platform: Platform;
-  extractionConfig: { account_id?: string; report_types?: string[]; start_date?: string; options?: Record<string, string> };
+  extractionConfig: {
+    account_id?: string;
+    report_types?: string[];
+    start_date?: string;
+    options?: Record<string, string>;
+  };
   scheduleConfig: { frequency?: string; hour_utc?: number };
   lastSuccessfulDate: string | null;
   /** the configured account as the platform last described it, and when (null: never, or another account) */

@@ -13,19 +13,41 @@ import { inRun } from './run-records';
 /** The state machine's TimeoutSeconds is 24 h: a run older than that plus a margin has no live execution. */
 export const STALE_RUN_HOURS = 25;
 
-async function finalizeIfOpen(deps: FinalizerDeps, job: RunRef, failure: { Error: string; Cause: string }): Promise<FinalizeOutput | null> {
-  const status = await inRun(deps.db, job, async (c) => (await c.query<{ status: string }>(`SELECT status FROM extraction_jobs WHERE id = $1`, [job.jobId])).rows[0]?.status);
+async function finalizeIfOpen(
+  deps: FinalizerDeps,
+  job: RunRef,
+  failure: { Error: string; Cause: string },
+): Promise<FinalizeOutput | null> {
+  const status = await inRun(
+    deps.db,
+    job,
+    async (c) =>
+      (await c.query<{ status: string }>(`SELECT status FROM extraction_jobs WHERE id = $1`, [job.jobId])).rows[0]
+        ?.status,
+  );
   if (status !== 'pending' && status !== 'running') return null;
   return makeFinalizer(deps)({ job, run: { failure } });
 }
 
 /** An execution ended; unless its Finalize already closed the job, close it now as failed. */
-export async function finalizeEndedExecution(deps: FinalizerDeps, ended: Pick<WorkflowExecutionEnded, 'input' | 'status' | 'error'>): Promise<FinalizeOutput | null> {
+export async function finalizeEndedExecution(
+  deps: FinalizerDeps,
+  ended: Pick<WorkflowExecutionEnded, 'input' | 'status' | 'error'>,
+): Promise<FinalizeOutput | null> {
   if (ended.status === 'SUCCEEDED') return null;
   const job = (ended.input as { job?: Partial<RunRef> }).job;
   if (!job?.jobId || !job.organizationId) return null;
-  const cause = ended.status === 'ABORTED' ? 'The run was stopped before it finished' : ended.status === 'TIMED_OUT' ? 'The run took longer than 24 hours and was stopped' : `The run failed before it finished${ended.error ? `: ${ended.error}` : ''}`;
-  return finalizeIfOpen(deps, { jobId: job.jobId, organizationId: job.organizationId }, { Error: `States.${ended.status}`, Cause: cause });
+  const cause =
+    ended.status === 'ABORTED'
+      ? 'The run was stopped before it finished'
+      : ended.status === 'TIMED_OUT'
+        ? 'The run took longer than 24 hours and was stopped'
+        : `The run failed before it finished${ended.error ? `: ${ended.error}` : ''}`;
+  return finalizeIfOpen(
+    deps,
+    { jobId: job.jobId, organizationId: job.organizationId },
+    { Error: `States.${ended.status}`, Cause: cause },
+  );
 }
 
 /**
@@ -34,14 +56,28 @@ export async function finalizeEndedExecution(deps: FinalizerDeps, ended: Pick<Wo
  */
 export interface ExecutionStatusChangeEvent {
   'detail-type': 'Step Functions Execution Status Change';
-  detail: { executionArn: string; name: string; status: WorkflowExecutionEnded['status'] | 'RUNNING'; input?: string | null; error?: string | null; cause?: string | null };
+  detail: {
+    executionArn: string;
+    name: string;
+    status: WorkflowExecutionEnded['status'] | 'RUNNING';
+    input?: string | null;
+    error?: string | null;
+    cause?: string | null;
+  };
 }
 
 export function isExecutionStatusChange(event: unknown): event is ExecutionStatusChangeEvent {
-  return Boolean(event && typeof event === 'object' && (event as { 'detail-type'?: unknown })['detail-type'] === 'Step Functions Execution Status Change');
+  return Boolean(
+    event &&
+    typeof event === 'object' &&
+    (event as { 'detail-type'?: unknown })['detail-type'] === 'Step Functions Execution Status Change',
+  );
 }
 
-export async function finalizeFromStatusChange(deps: FinalizerDeps, event: ExecutionStatusChangeEvent): Promise<FinalizeOutput | null> {
+export async function finalizeFromStatusChange(
+  deps: FinalizerDeps,
+  event: ExecutionStatusChangeEvent,
+): Promise<FinalizeOutput | null> {
   const { status, input, error } = event.detail;
   if (status === 'RUNNING') return null;
   let parsed: Record<string, unknown> = {};
@@ -55,15 +91,27 @@ export async function finalizeFromStatusChange(deps: FinalizerDeps, event: Execu
 
 /** Closes every pending or running job that started before `startedBefore` (all organizations). */
 export async function sweepStaleRuns(deps: FinalizerDeps, startedBefore: Date): Promise<{ closed: string[] }> {
-  const stale = await deps.db.withClient({ role: 'loader' }, async (c) =>
-    (await c.query<{ id: string; organization_id: string }>(
-      `SELECT id, organization_id FROM extraction_jobs WHERE status IN ('pending', 'running') AND coalesce(started_at, created_at) < $1 ORDER BY created_at`,
-      [startedBefore],
-    )).rows,
+  const stale = await deps.db.withClient(
+    { role: 'loader' },
+    async (c) =>
+      (
+        await c.query<{ id: string; organization_id: string }>(
+          `SELECT id, organization_id FROM extraction_jobs WHERE status IN ('pending', 'running') AND coalesce(started_at, created_at) < $1 ORDER BY created_at`,
+          [startedBefore],
+        )
+      ).rows,
   );
   const closed: string[] = [];
   for (const job of stale) {
-    const out = await finalizeIfOpen(deps, { jobId: job.id, organizationId: job.organization_id }, { Error: 'StaleRun', Cause: 'The run stopped without finishing (its process or execution ended); it was closed so the data source can run again' });
+    const out = await finalizeIfOpen(
+      deps,
+      { jobId: job.id, organizationId: job.organization_id },
+      {
+        Error: 'StaleRun',
+        Cause:
+          'The run stopped without finishing (its process or execution ended); it was closed so the data source can run again',
+      },
+    );
     if (out) closed.push(job.id);
   }
   if (closed.length) deps.logger.warn('stale extraction runs closed', { jobs: closed });

@@ -26,34 +26,62 @@ export interface StartRunArgs {
 
 /** A second start while a run of the data source is pending or running: 409 with that job's id. */
 export class RunAlreadyActiveError extends ConflictError {
-  constructor(readonly jobId: string, status: string) {
+  constructor(
+    readonly jobId: string,
+    status: string,
+  ) {
     super('An extraction of this data source is already pending or running', { job_id: jobId, status });
   }
 }
 
-const JOB_TYPES: Record<RunTrigger, 'manual' | 'scheduled' | 'backfill'> = { manual: 'manual', schedule: 'scheduled', backfill: 'backfill' };
+const JOB_TYPES: Record<RunTrigger, 'manual' | 'scheduled' | 'backfill'> = {
+  manual: 'manual',
+  schedule: 'scheduled',
+  backfill: 'backfill',
+};
 
-export async function startExtractionRun(deps: StartRunDeps, args: StartRunArgs): Promise<{ jobId: string; executionId: string }> {
+export async function startExtractionRun(
+  deps: StartRunDeps,
+  args: StartRunArgs,
+): Promise<{ jobId: string; executionId: string }> {
   const organizationId = args.organizationId ?? (await organizationOf(deps.db, args.dataSourceId));
   const ctx = { orgId: organizationId };
   let job: { id: string };
   try {
     job = await deps.db.withClient(ctx, async (c) => {
-      const source = (await c.query(`SELECT id, project_id, is_active FROM data_sources WHERE id = $1`, [args.dataSourceId])).rows[0];
+      const source = (
+        await c.query(`SELECT id, project_id, is_active FROM data_sources WHERE id = $1`, [args.dataSourceId])
+      ).rows[0];
       if (!source) throw new NotFoundError('Data source not found');
       if (!source.is_active) throw new ConflictError('The data source is disabled; enable it before extracting');
       return (
         await c.query(
           `INSERT INTO extraction_jobs (organization_id, project_id, data_source_id, job_type, window_start, window_end, job_config)
            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-          [organizationId, source.project_id, source.id, args.backfill ? 'backfill' : JOB_TYPES[args.trigger], args.backfill?.start ?? null, args.backfill?.end ?? null,
-            JSON.stringify({ trigger: args.trigger, ...(args.requestedBy ? { requested_by: args.requestedBy } : {}) })],
+          [
+            organizationId,
+            source.project_id,
+            source.id,
+            args.backfill ? 'backfill' : JOB_TYPES[args.trigger],
+            args.backfill?.start ?? null,
+            args.backfill?.end ?? null,
+            JSON.stringify({ trigger: args.trigger, ...(args.requestedBy ? { requested_by: args.requestedBy } : {}) }),
+          ],
         )
       ).rows[0];
     });
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err;
-    const running = await deps.db.withClient(ctx, async (c) => (await c.query(`SELECT id, status FROM extraction_jobs WHERE data_source_id = $1 AND status IN ('pending', 'running')`, [args.dataSourceId])).rows[0]);
+    const running = await deps.db.withClient(
+      ctx,
+      async (c) =>
+        (
+          await c.query(
+            `SELECT id, status FROM extraction_jobs WHERE data_source_id = $1 AND status IN ('pending', 'running')`,
+            [args.dataSourceId],
+          )
+        ).rows[0],
+    );
     if (!running) throw err;
     throw new RunAlreadyActiveError(running.id, running.status);
   }
@@ -61,12 +89,17 @@ export async function startExtractionRun(deps: StartRunDeps, args: StartRunArgs)
   const input: { job: RunRef } = { job: { jobId: job.id, organizationId } };
   try {
     const { executionId } = await deps.workflow.start({ name: job.id, input });
-    await deps.db.withClient(ctx, (c) => c.query(`UPDATE extraction_jobs SET execution_arn = $2 WHERE id = $1`, [job.id, executionId]));
+    await deps.db.withClient(ctx, (c) =>
+      c.query(`UPDATE extraction_jobs SET execution_arn = $2 WHERE id = $1`, [job.id, executionId]),
+    );
     return { jobId: job.id, executionId };
   } catch (err) {
     // never leave a pending job that nothing will run: it would block every later start
     await deps.db.withClient(ctx, (c) =>
-      c.query(`UPDATE extraction_jobs SET status = 'failed', error_code = 'START_FAILED', error_message = $2, completed_at = now() WHERE id = $1`, [job.id, 'The run could not be started']),
+      c.query(
+        `UPDATE extraction_jobs SET status = 'failed', error_code = 'START_FAILED', error_message = $2, completed_at = now() WHERE id = $1`,
+        [job.id, 'The run could not be started'],
+      ),
     );
     throw err;
   }
@@ -74,7 +107,10 @@ export async function startExtractionRun(deps: StartRunDeps, args: StartRunArgs)
 
 /** The scheduler knows only the data source: its organization is read with the loader role (no RLS). */
 async function organizationOf(db: Database, dataSourceId: string): Promise<string> {
-  const row = await db.withClient({ role: 'loader' }, async (c) => (await c.query(`SELECT organization_id FROM data_sources WHERE id = $1`, [dataSourceId])).rows[0]);
+  const row = await db.withClient(
+    { role: 'loader' },
+    async (c) => (await c.query(`SELECT organization_id FROM data_sources WHERE id = $1`, [dataSourceId])).rows[0],
+  );
   if (!row) throw new NotFoundError('Data source not found');
   return row.organization_id;
 }

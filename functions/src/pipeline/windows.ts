@@ -24,9 +24,16 @@ export function dayIn(timeZone: string, at: Date): string {
  * A first run starts at `firstDay`. `notBefore` (the data source's configured start date) bounds the
  * lookback: days before it were never asked for and are not extracted.
  */
-export function incrementalRange(args: { today: string; lastSuccessfulDate: string | null; lookbackDays: number; firstDay: string; notBefore?: string }): DayRange | null {
+export function incrementalRange(args: {
+  today: string;
+  lastSuccessfulDate: string | null;
+  lookbackDays: number;
+  firstDay: string;
+  notBefore?: string;
+}): DayRange | null {
   const lookbackStart = addDays(args.today, -(Math.max(1, args.lookbackDays) - 1));
-  const from = args.lastSuccessfulDate === null ? args.firstDay : minDay(addDays(args.lastSuccessfulDate, 1), lookbackStart);
+  const from =
+    args.lastSuccessfulDate === null ? args.firstDay : minDay(addDays(args.lastSuccessfulDate, 1), lookbackStart);
   const start = args.notBefore !== undefined && args.notBefore > from ? args.notBefore : from;
   return start <= args.today ? { start, end: args.today } : null;
 }
@@ -62,18 +69,29 @@ export function oldestServedDay(retention: Retention | undefined, now: Date): st
 
 /** The retention as a user reads it: "92 days", "37 months". */
 function retentionText(retention: Retention | undefined): string {
-  return retention?.dataRetentionDays !== undefined ? `${retention.dataRetentionDays} days` : `${retention?.dataRetentionMonths ?? DEFAULT_RETENTION_MONTHS} months`;
+  return retention?.dataRetentionDays !== undefined
+    ? `${retention.dataRetentionDays} days`
+    : `${retention?.dataRetentionMonths ?? DEFAULT_RETENTION_MONTHS} months`;
 }
 
 /**
  * A requested backfill or first day, checked before anything else (a running job's 409 included): no day
  * after today anywhere on earth, none older than the platform keeps.
  */
-export function checkRequestedWindow(range: DayRange, platform: ({ displayName: string } & Retention) | undefined, now: Date, fields = { start: 'window_start', end: 'window_end' }): void {
+export function checkRequestedWindow(
+  range: DayRange,
+  platform: ({ displayName: string } & Retention) | undefined,
+  now: Date,
+  fields = { start: 'window_start', end: 'window_end' },
+): void {
   const today = latestToday(now);
-  if (range.end > today) throw new ValidationError('The window ends in the future', { field: fields.end, latest_allowed: today });
+  if (range.end > today)
+    throw new ValidationError('The window ends in the future', { field: fields.end, latest_allowed: today });
   const oldest = oldestServedDay(platform, now);
   if (range.start < oldest) {
-    throw new ValidationError(`${platform?.displayName ?? 'This platform'} keeps report data for ${retentionText(platform)}; the oldest day it serves is ${oldest}`, { field: fields.start, earliest_allowed: oldest });
+    throw new ValidationError(
+      `${platform?.displayName ?? 'This platform'} keeps report data for ${retentionText(platform)}; the oldest day it serves is ${oldest}`,
+      { field: fields.start, earliest_allowed: oldest },
+    );
   }
 }

@@ -22,7 +22,11 @@ import { inRun, loadRunContext, markCredentialExpired, type RunContext } from '.
 const gzip = promisify(gzipCallback);
 
 /** org/project/data-source/platform/data_type/date/job/part-N, date being the window's first day */
-export function rawPageKey(run: Pick<RunContext, 'organizationId' | 'projectId' | 'dataSourceId' | 'platform' | 'jobId'>, item: WorkItem, part: number): string {
+export function rawPageKey(
+  run: Pick<RunContext, 'organizationId' | 'projectId' | 'dataSourceId' | 'platform' | 'jobId'>,
+  item: WorkItem,
+  part: number,
+): string {
   return `${run.organizationId}/${run.projectId}/${run.dataSourceId}/${run.platform}/${item.reportType}/${item.window.start}/${run.jobId}/part-${part}.ndjson.gz`;
 }
 
@@ -37,7 +41,10 @@ export function pageToNdjson(page: Pick<RawPage, 'body' | 'raw'>): Buffer {
   return Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 const NEWLINE = Buffer.from('\n');
-const oneLine = (piece: Buffer) => (piece.indexOf(0x0a) === -1 && piece.indexOf(0x0d) === -1 ? piece : Buffer.from(piece.toString('latin1').replace(/[\r\n]/g, ' '), 'latin1'));
+const oneLine = (piece: Buffer) =>
+  piece.indexOf(0x0a) === -1 && piece.indexOf(0x0d) === -1
+    ? piece
+    : Buffer.from(piece.toString('latin1').replace(/[\r\n]/g, ' '), 'latin1');
 
 /**
  * The page's NDJSON, gzipped on libuv's threads in one call: a platform batch arrives in dozens of 64 KB
@@ -69,15 +76,31 @@ export class DatabaseUnavailableError extends Error {
 /** connection exceptions (08…), admin/crash shutdown and cannot-connect-now (57P01-03), a socket that broke */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code))) return true;
-  return err instanceof Error && /Connection terminated|terminating connection|not queryable|timeout exceeded when trying to connect/i.test(err.message);
+  if (
+    typeof code === 'string' &&
+    (code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code))
+  )
+    return true;
+  return (
+    err instanceof Error &&
+    /Connection terminated|terminating connection|not queryable|timeout exceeded when trying to connect/i.test(
+      err.message,
+    )
+  );
 }
 
 export function makeWorker(deps: PipelineDeps) {
   return async (input: WorkerInput): Promise<WorkerOutput | { status: 'recorded' }> => {
     switch (input.action) {
       case 'extract':
-        return extractNext(deps, input.job, input.lane, input.refreshFirst, input.rateLimitWaits, input.reportWaits ?? 0).catch((err: unknown) => {
+        return extractNext(
+          deps,
+          input.job,
+          input.lane,
+          input.refreshFirst,
+          input.rateLimitWaits,
+          input.reportWaits ?? 0,
+        ).catch((err: unknown) => {
           throw isDatabaseUnavailable(err) ? new DatabaseUnavailableError(err) : err;
         });
       case 'fail_credential':
@@ -112,7 +135,12 @@ const ITEM_COLUMNS = `item_key, account_id, account, report_type, window_start::
  * so lanes never take the same item. Null when the run has nothing left for this lane.
  */
 async function claimItem(c: import('pg').PoolClient, jobId: string, lane: number): Promise<WorkItem | null> {
-  const held = (await c.query<ItemRow>(`SELECT ${ITEM_COLUMNS} FROM extraction_work_items WHERE job_id = $1 AND lane = $2 AND status = 'running' LIMIT 1`, [jobId, lane])).rows[0];
+  const held = (
+    await c.query<ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM extraction_work_items WHERE job_id = $1 AND lane = $2 AND status = 'running' LIMIT 1`,
+      [jobId, lane],
+    )
+  ).rows[0];
   if (held) return toItem(held);
   const claimed = (
     await c.query<ItemRow>(
@@ -125,19 +153,51 @@ async function claimItem(c: import('pg').PoolClient, jobId: string, lane: number
   return claimed ? toItem(claimed) : null;
 }
 
-async function extractNext(deps: PipelineDeps, job: RunRef, lane: number, refreshFirst: boolean, rateLimitWaits: number, reportWaits: number): Promise<WorkerOutput> {
+async function extractNext(
+  deps: PipelineDeps,
+  job: RunRef,
+  lane: number,
+  refreshFirst: boolean,
+  rateLimitWaits: number,
+  reportWaits: number,
+): Promise<WorkerOutput> {
   const item = await inRun(deps.db, job, (c) => claimItem(c, job.jobId, lane));
   if (!item) return { status: 'drained' };
   return extractItem(deps, job, item, refreshFirst, rateLimitWaits, reportWaits);
 }
 
-async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refreshFirst: boolean, rateLimitWaits: number, reportWaits: number): Promise<WorkerOutput> {
+async function extractItem(
+  deps: PipelineDeps,
+  job: RunRef,
+  item: WorkItem,
+  refreshFirst: boolean,
+  rateLimitWaits: number,
+  reportWaits: number,
+): Promise<WorkerOutput> {
   const run = await inRun(deps.db, job, async (c) => {
     const ctx = await loadRunContext(c, job.jobId);
-    const recorded = await c.query(`SELECT status, pages, rows_read, rows_inserted, rows_updated, rows_unchanged, resume_cursor FROM extraction_work_items WHERE job_id = $1 AND item_key = $2 FOR UPDATE`, [job.jobId, item.key]);
+    const recorded = await c.query(
+      `SELECT status, pages, rows_read, rows_inserted, rows_updated, rows_unchanged, resume_cursor FROM extraction_work_items WHERE job_id = $1 AND item_key = $2 FOR UPDATE`,
+      [job.jobId, item.key],
+    );
     const r = recorded.rows[0];
-    if (r?.status === 'succeeded') return { ctx, done: { status: 'done' as const, item: item.key, pages: r.pages, rowsRead: Number(r.rows_read), inserted: Number(r.rows_inserted), updated: Number(r.rows_updated), unchanged: Number(r.rows_unchanged) } };
-    await c.query(`UPDATE extraction_work_items SET status = 'running', attempts = attempts + 1 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key]);
+    if (r?.status === 'succeeded')
+      return {
+        ctx,
+        done: {
+          status: 'done' as const,
+          item: item.key,
+          pages: r.pages,
+          rowsRead: Number(r.rows_read),
+          inserted: Number(r.rows_inserted),
+          updated: Number(r.rows_updated),
+          unchanged: Number(r.rows_unchanged),
+        },
+      };
+    await c.query(
+      `UPDATE extraction_work_items SET status = 'running', attempts = attempts + 1 WHERE job_id = $1 AND item_key = $2`,
+      [job.jobId, item.key],
+    );
     return { ctx, done: null, resumeCursor: (r?.resume_cursor as string | null | undefined) ?? null };
   });
   if (run.done) return run.done;
@@ -154,20 +214,34 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
   let pages = 0;
   let rowsSoFar = 0;
   const options = ctx.extractionConfig.options;
-  const meta = { account: item.account, reportType: item.reportType, window: item.window, ...(options ? { options } : {}) };
+  const meta = {
+    account: item.account,
+    reportType: item.reportType,
+    window: item.window,
+    ...(options ? { options } : {}),
+  };
   // Each raw page is compressed (on libuv's threads) and put while the next is fetched and loaded; the item
   // is done only once every put has succeeded.
   const archives: Promise<void>[] = [];
   let archiveFailure: unknown = null;
   const archive = (page: RawPage) => {
     const put = gzippedPage(page).then((body) =>
-      deps.blobs.put(deps.rawBucket, rawPageKey(ctx, item, page.index), body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip' }),
+      deps.blobs.put(deps.rawBucket, rawPageKey(ctx, item, page.index), body, {
+        contentType: 'application/x-ndjson',
+        contentEncoding: 'gzip',
+      }),
     );
     archives.push(put.catch((err: unknown) => void (archiveFailure ??= err)));
   };
   // the window declared: the run's other windows load at the same time instead of queueing on the source
-  const target = { organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, platform: ctx.platform, extractionJobId: ctx.jobId,
-    window: { dataType: item.reportType, start: item.window.start, end: item.window.end } };
+  const target = {
+    organizationId: ctx.organizationId,
+    projectId: ctx.projectId,
+    dataSourceId: ctx.dataSourceId,
+    platform: ctx.platform,
+    extractionJobId: ctx.jobId,
+    window: { dataType: item.reportType, start: item.window.start, end: item.window.end },
+  };
   // pages this platform sends as raw JSON are normalized and encoded on the page encoder's thread
   const encoder = deps.pageEncoder?.supports(ctx.platform) ? deps.pageEncoder : null;
 
@@ -175,7 +249,10 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
   async function* arriving(): AsyncGenerator<{ page: RawPage; encoded: Promise<FactBatch> | null }> {
     // a platform job still running when the item last returned (report_pending) is polled again, not restarted
     const request = { ...meta, resumeCursor: run.resumeCursor };
-    const source = runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, request, { ...deps.retry, maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs });
+    const source = runExtract(connector as Connector<unknown>, cctx as ConnectorContext<unknown>, request, {
+      ...deps.retry,
+      maxRateLimitWaitMs: deps.maxInProcessRateLimitWaitMs,
+    });
     for await (const page of source) {
       if (archives.length >= ARCHIVES_IN_FLIGHT) await archives[archives.length - ARCHIVES_IN_FLIGHT];
       if (archiveFailure) throw archiveFailure;
@@ -210,20 +287,48 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
       if (err.quotaExhausted) {
         // a spent period quota (Klaviyo's 225 report calls a day): the run says so while it waits, and goes on
         // when the quota returns; the item's success (or the finalizer) replaces the message
-        deps.logger.warn('platform quota spent; the window continues when it returns', { jobId: ctx.jobId, item: item.key, retryAfterMs: err.retryAfterMs, detail: err.userMessage });
+        deps.logger.warn('platform quota spent; the window continues when it returns', {
+          jobId: ctx.jobId,
+          item: item.key,
+          retryAfterMs: err.retryAfterMs,
+          detail: err.userMessage,
+        });
         await inRun(deps.db, job, async (c) => {
-          await c.query(`UPDATE extraction_work_items SET error_code = 'QUOTA_EXHAUSTED', error_message = $3 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key, err.userMessage]);
+          await c.query(
+            `UPDATE extraction_work_items SET error_code = 'QUOTA_EXHAUSTED', error_message = $3 WHERE job_id = $1 AND item_key = $2`,
+            [job.jobId, item.key, err.userMessage],
+          );
           await c.query(`UPDATE extraction_jobs SET error_message = $2 WHERE id = $1`, [job.jobId, err.userMessage]);
         });
       }
       // the lane keeps the item (status running): after the state machine's Wait it resumes this one
-      return { status: 'rate_limited', item: item.key, retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)), rateLimitWaits: rateLimitWaits + 1 };
+      return {
+        status: 'rate_limited',
+        item: item.key,
+        retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterMs / 1000)),
+        rateLimitWaits: rateLimitWaits + 1,
+      };
     }
     if (err instanceof ReportNotReadyError) {
       // the lane keeps the item; its cursor (naming the platform's job) is what the extract after the Wait resumes from
-      await inRun(deps.db, job, (c) => c.query(`UPDATE extraction_work_items SET resume_cursor = $3 WHERE job_id = $1 AND item_key = $2`, [job.jobId, item.key, err.resumeCursor]));
-      deps.logger.info('platform job still running; the state machine waits', { jobId: ctx.jobId, item: item.key, reportWaits: reportWaits + 1 });
-      return { status: 'report_pending', item: item.key, retryAfterSeconds: reportWaitSeconds(reportWaits, err.retryAfterMs), reportWaits: reportWaits + 1 };
+      await inRun(deps.db, job, (c) =>
+        c.query(`UPDATE extraction_work_items SET resume_cursor = $3 WHERE job_id = $1 AND item_key = $2`, [
+          job.jobId,
+          item.key,
+          err.resumeCursor,
+        ]),
+      );
+      deps.logger.info('platform job still running; the state machine waits', {
+        jobId: ctx.jobId,
+        item: item.key,
+        reportWaits: reportWaits + 1,
+      });
+      return {
+        status: 'report_pending',
+        item: item.key,
+        retryAfterSeconds: reportWaitSeconds(reportWaits, err.retryAfterMs),
+        reportWaits: reportWaits + 1,
+      };
     }
     throw err;
   }
@@ -234,13 +339,47 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
       `UPDATE extraction_work_items SET status = 'succeeded', pages = $3, rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,
               restatements = $8, error_code = NULL, error_message = NULL, resume_cursor = NULL, completed_at = now()
        WHERE job_id = $1 AND item_key = $2`,
-      [job.jobId, item.key, pages, result.read, result.inserted, result.updated, result.unchanged, JSON.stringify(result.restatements)],
+      [
+        job.jobId,
+        item.key,
+        pages,
+        result.read,
+        result.inserted,
+        result.updated,
+        result.unchanged,
+        JSON.stringify(result.restatements),
+      ],
     );
     return updateJobProgress(c, job.jobId);
   });
-  await deps.progress.publish({ type: 'progress', organizationId: ctx.organizationId, projectId: ctx.projectId, dataSourceId: ctx.dataSourceId, jobId: ctx.jobId, percent: progress.percent, rows: progress.rows, at: deps.clock.now().toISOString() });
-  deps.logger.info('work item loaded', { jobId: ctx.jobId, item: item.key, pages, rowsSoFar, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged });
-  return { status: 'done', item: item.key, pages, rowsRead: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged };
+  await deps.progress.publish({
+    type: 'progress',
+    organizationId: ctx.organizationId,
+    projectId: ctx.projectId,
+    dataSourceId: ctx.dataSourceId,
+    jobId: ctx.jobId,
+    percent: progress.percent,
+    rows: progress.rows,
+    at: deps.clock.now().toISOString(),
+  });
+  deps.logger.info('work item loaded', {
+    jobId: ctx.jobId,
+    item: item.key,
+    pages,
+    rowsSoFar,
+    inserted: result.inserted,
+    updated: result.updated,
+    unchanged: result.unchanged,
+  });
+  return {
+    status: 'done',
+    item: item.key,
+    pages,
+    rowsRead: result.read,
+    inserted: result.inserted,
+    updated: result.updated,
+    unchanged: result.unchanged,
+  };
 }
 
 /**
@@ -248,7 +387,10 @@ async function extractItem(deps: PipelineDeps, job: RunRef, item: WorkItem, refr
  * (their windows load side by side): the job row is locked first, so the second to finish counts after the
  * first committed, and the last one always reports 100.
  */
-async function updateJobProgress(c: import('pg').PoolClient, jobId: string): Promise<{ percent: number; rows: number }> {
+async function updateJobProgress(
+  c: import('pg').PoolClient,
+  jobId: string,
+): Promise<{ percent: number; rows: number }> {
   await c.query(`SELECT 1 FROM extraction_jobs WHERE id = $1 FOR UPDATE`, [jobId]);
   const { rows } = await c.query(
     `SELECT count(*)::int AS total, count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS finished, coalesce(sum(rows_read), 0)::bigint AS rows
@@ -257,12 +399,22 @@ async function updateJobProgress(c: import('pg').PoolClient, jobId: string): Pro
   );
   const { total, finished } = rows[0];
   const percent = total === 0 ? 100 : Math.floor((finished * 10_000) / total) / 100;
-  await c.query(`UPDATE extraction_jobs SET progress_percent = $2, rows_read = $3 WHERE id = $1`, [jobId, percent, rows[0].rows]);
+  await c.query(`UPDATE extraction_jobs SET progress_percent = $2, rows_read = $3 WHERE id = $1`, [
+    jobId,
+    percent,
+    rows[0].rows,
+  ]);
   return { percent, rows: Number(rows[0].rows) };
 }
 
 /** The lane's held item failed for good; the lane goes on with the next one. */
-async function recordItemFailure(deps: PipelineDeps, job: RunRef, lane: number, errorName: string, message: string): Promise<void> {
+async function recordItemFailure(
+  deps: PipelineDeps,
+  job: RunRef,
+  lane: number,
+  errorName: string,
+  message: string,
+): Promise<void> {
   await inRun(deps.db, job, async (c) => {
     await c.query(
       `UPDATE extraction_work_items SET status = 'failed', error_code = $3, error_message = $4, completed_at = now() WHERE job_id = $1 AND lane = $2 AND status = 'running'`,
@@ -286,4 +438,3 @@ function userMessage(cause: string | undefined): string {
   }
   return cause;
 }
-

@@ -6,7 +6,8 @@ export const listPlatformsRoute = defineRoute({
   operationId: 'listPlatforms',
   method: 'get',
   path: '/api/v1/platforms',
-  summary: 'Every platform: connector availability, auth, credential fields, report types, pinned API version and its sunset',
+  summary:
+    'Every platform: connector availability, auth, credential fields, report types, pinned API version and its sunset',
   tags: ['platforms'],
   auth: 'user',
   request: {},

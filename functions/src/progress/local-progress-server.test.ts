@@ -18,7 +18,13 @@ import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { LocalWebSocketProgressPublisher } from '@tributary/shared/adapters/local-progress-publisher';
-import { createAdapters, identityProvider, s3Client, tokenVerifier, type Adapters } from '@tributary/shared/config/adapters';
+import {
+  createAdapters,
+  identityProvider,
+  s3Client,
+  tokenVerifier,
+  type Adapters,
+} from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
@@ -40,7 +46,11 @@ const RAW_BUCKET = 'tributary-raw';
 const PASSWORD = 'Correct-Horse-9-battery!';
 const HEAVY_MS = 300_000;
 
-interface Message { type: string; data: Record<string, unknown>; timestamp: string }
+interface Message {
+  type: string;
+  data: Record<string, unknown>;
+  timestamp: string;
+}
 
 let home: string;
 let t: TestDatabase;
@@ -63,7 +73,10 @@ async function tokenFor(email: string): Promise<string> {
 }
 
 /** An open connection and everything it has received, in order. */
-async function connect(url: string, protocols?: string[]): Promise<{ ws: WebSocket; messages: Message[]; next(match: (m: Message) => boolean): Promise<Message> }> {
+async function connect(
+  url: string,
+  protocols?: string[],
+): Promise<{ ws: WebSocket; messages: Message[]; next(match: (m: Message) => boolean): Promise<Message> }> {
   const ws = new WebSocket(url, protocols);
   sockets.push(ws);
   const messages: Message[] = [];
@@ -71,7 +84,11 @@ async function connect(url: string, protocols?: string[]): Promise<{ ws: WebSock
   ws.on('message', (raw) => {
     const m = JSON.parse(String(raw)) as Message;
     messages.push(m);
-    for (const w of [...waiters]) if (w.match(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+    for (const w of [...waiters])
+      if (w.match(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -81,16 +98,23 @@ async function connect(url: string, protocols?: string[]): Promise<{ ws: WebSock
   return {
     ws,
     messages,
-    next: (match) => new Promise<Message>((resolve) => {
-      const seen = messages.find(match);
-      if (seen) resolve(seen);
-      else waiters.push({ match, resolve });
-    }),
+    next: (match) =>
+      new Promise<Message>((resolve) => {
+        const seen = messages.find(match);
+        if (seen) resolve(seen);
+        else waiters.push({ match, resolve });
+      }),
   };
 }
 
 /** The status and error body a refused handshake answers with. */
-async function refused(url: string, protocols?: string[]): Promise<{ status: number; body: { error: { code: string; message: string; request_id: string; timestamp: string } } }> {
+async function refused(
+  url: string,
+  protocols?: string[],
+): Promise<{
+  status: number;
+  body: { error: { code: string; message: string; request_id: string; timestamp: string } };
+}> {
   const ws = new WebSocket(url, protocols);
   ws.on('error', () => undefined); // the refusal is the expected outcome
   return new Promise((resolve, reject) => {
@@ -125,16 +149,39 @@ beforeAll(async () => {
   // the server first (as the local runner starts it before the API), then the config that points at it
   const base = loadConfig(env);
   const publishKey = randomBytes(32).toString('base64url');
-  server = await startLocalProgressServer({ auth: { db: t.db, verifier: tokenVerifier(base.identity), users: new UserDirectory(t.db, identityProvider(base.identity)) }, publishKey });
-  const config = loadConfig({ ...env, TRIBUTARY_PROGRESS_PUBLISH_URL: server.publishUrl, TRIBUTARY_PROGRESS_PUBLISH_KEY: publishKey });
+  server = await startLocalProgressServer({
+    auth: {
+      db: t.db,
+      verifier: tokenVerifier(base.identity),
+      users: new UserDirectory(t.db, identityProvider(base.identity)),
+    },
+    publishKey,
+  });
+  const config = loadConfig({
+    ...env,
+    TRIBUTARY_PROGRESS_PUBLISH_URL: server.publishUrl,
+    TRIBUTARY_PROGRESS_PUBLISH_KEY: publishKey,
+  });
   adapters = createAdapters(config);
   users = new UserDirectory(adapters.db, adapters.identity);
   runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   deps = {
     db: adapters.db,
-    blobs: new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: 'a', rawBucket: RAW_BUCKET })),
+    blobs: new S3BlobStore(
+      s3Client({
+        kind: 's3',
+        region: 'us-east-1',
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        archiveBucket: 'a',
+        rawBucket: RAW_BUCKET,
+      }),
+    ),
     rawBucket: RAW_BUCKET,
-    secrets: new LocalEnvelopeSecretStore({ keyFile: path.join(home, 'master.key'), storeDir: path.join(home, 'secrets') }),
+    secrets: new LocalEnvelopeSecretStore({
+      keyFile: path.join(home, 'master.key'),
+      storeDir: path.join(home, 'secrets'),
+    }),
     kv: new MemoryKeyValueStore(),
     clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
     progress: adapters.progress,
@@ -172,76 +219,134 @@ describe('live progress on the local WebSocket server', () => {
     expect(adapters.progress).toBeInstanceOf(LocalWebSocketProgressPublisher);
   });
 
-  it('a member sees started → progress → completed of a run; a client of another organization sees nothing of it', async () => {
-    const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-    const ref = await deps.secrets.create(`google-${source.credentialId}`, { ...demoCredential(sandbox) }, { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' });
-    await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [source.credentialId, ref.ref, ref.keyId]);
-    await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [source.dataSourceId, JSON.stringify({ account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: addDays(TODAY, -13) })]);
+  it(
+    'a member sees started → progress → completed of a run; a client of another organization sees nothing of it',
+    async () => {
+      const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
+      const ref = await deps.secrets.create(
+        `google-${source.credentialId}`,
+        { ...demoCredential(sandbox) },
+        { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' },
+      );
+      await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
+        source.credentialId,
+        ref.ref,
+        ref.keyId,
+      ]);
+      await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [
+        source.dataSourceId,
+        JSON.stringify({ account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: addDays(TODAY, -13) }),
+      ]);
 
-    // user A is a member of the source's organization; user B only of the personal one made on first sight
-    const tokenA = await tokenFor(`watcher-a-${Date.now()}@example.com`);
-    const tokenB = await tokenFor(`watcher-b-${Date.now()}@example.com`);
-    const a = await users.resolve(await adapters.verifier.verify(tokenA), tokenA);
-    const b = await users.resolve(await adapters.verifier.verify(tokenB), tokenB);
-    await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'viewer')`, [source.organizationId, a.userId]);
-    const [{ organization_id: orgB }] = (await admin.query(`SELECT organization_id FROM memberships WHERE user_id = $1`, [b.userId])).rows;
+      // user A is a member of the source's organization; user B only of the personal one made on first sight
+      const tokenA = await tokenFor(`watcher-a-${Date.now()}@example.com`);
+      const tokenB = await tokenFor(`watcher-b-${Date.now()}@example.com`);
+      const a = await users.resolve(await adapters.verifier.verify(tokenA), tokenA);
+      const b = await users.resolve(await adapters.verifier.verify(tokenB), tokenB);
+      await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'viewer')`, [
+        source.organizationId,
+        a.userId,
+      ]);
+      const [{ organization_id: orgB }] = (
+        await admin.query(`SELECT organization_id FROM memberships WHERE user_id = $1`, [b.userId])
+      ).rows;
 
-    const watcherA = await connect(server.wsUrl, ['tributary', tokenA]);
-    expect(watcherA.ws.protocol).toBe('tributary');
-    const watcherAByQuery = await connect(`${server.wsUrl}?token=${encodeURIComponent(tokenA)}`);
-    const watcherB = await connect(server.wsUrl, ['tributary', tokenB]);
+      const watcherA = await connect(server.wsUrl, ['tributary', tokenA]);
+      expect(watcherA.ws.protocol).toBe('tributary');
+      const watcherAByQuery = await connect(`${server.wsUrl}?token=${encodeURIComponent(tokenA)}`);
+      const watcherB = await connect(server.wsUrl, ['tributary', tokenB]);
 
-    const started = await startExtractionRun(deps, { dataSourceId: source.dataSourceId, organizationId: source.organizationId, trigger: 'manual' });
-    const outcome = await runner.settled(started.executionId);
-    expect(outcome.status).toBe('SUCCEEDED');
-    const ofJob = (type: string) => (m: Message) => m.type === type && m.data.job_id === started.jobId;
-    await watcherA.next(ofJob('extraction_completed'));
-    await watcherAByQuery.next(ofJob('extraction_completed'));
+      const started = await startExtractionRun(deps, {
+        dataSourceId: source.dataSourceId,
+        organizationId: source.organizationId,
+        trigger: 'manual',
+      });
+      const outcome = await runner.settled(started.executionId);
+      expect(outcome.status).toBe('SUCCEEDED');
+      const ofJob = (type: string) => (m: Message) => m.type === type && m.data.job_id === started.jobId;
+      await watcherA.next(ofJob('extraction_completed'));
+      await watcherAByQuery.next(ofJob('extraction_completed'));
 
-    const job = (await admin.query(`SELECT rows_read::int AS rows, rows_inserted::int AS inserted FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0];
-    const run = watcherA.messages.filter((m) => m.data.job_id === started.jobId);
-    const types = run.map((m) => m.type);
-    expect(types[0]).toBe('extraction_started');
-    expect(types.filter((x) => x === 'extraction_progress').length).toBeGreaterThanOrEqual(2); // 14 days in 7-day chunks
-    expect(types.indexOf('extraction_completed')).toBeGreaterThan(types.lastIndexOf('extraction_progress'));
-    const progress = run.filter((m) => m.type === 'extraction_progress');
-    const percents = progress.map((m) => m.data.progress as number);
-    expect(Math.max(...percents)).toBe(100);
-    for (const m of progress) {
-      expect(m.data).toMatchObject({ data_source_id: source.dataSourceId, project_id: source.projectId, organization_id: source.organizationId });
-      expect(m.data.records_processed).toBeGreaterThan(0);
-      expect(m.data.records_processed).toBeLessThanOrEqual(job.rows);
-    }
-    const completed = run.find((m) => m.type === 'extraction_completed')!;
-    expect(completed.data).toMatchObject({ progress: 100, records_processed: job.rows });
-    expect(new Date(completed.timestamp).toISOString()).toBe(completed.timestamp);
-    const updated = run.find((m) => m.type === 'data_updated')!;
-    expect(updated.data.records_processed).toBe(job.inserted);
-    expect(watcherAByQuery.messages.filter((m) => m.data.job_id === started.jobId).map((m) => m.type)).toEqual(types);
+      const job = (
+        await admin.query(
+          `SELECT rows_read::int AS rows, rows_inserted::int AS inserted FROM extraction_jobs WHERE id = $1`,
+          [started.jobId],
+        )
+      ).rows[0];
+      const run = watcherA.messages.filter((m) => m.data.job_id === started.jobId);
+      const types = run.map((m) => m.type);
+      expect(types[0]).toBe('extraction_started');
+      expect(types.filter((x) => x === 'extraction_progress').length).toBeGreaterThanOrEqual(2); // 14 days in 7-day chunks
+      expect(types.indexOf('extraction_completed')).toBeGreaterThan(types.lastIndexOf('extraction_progress'));
+      const progress = run.filter((m) => m.type === 'extraction_progress');
+      const percents = progress.map((m) => m.data.progress as number);
+      expect(Math.max(...percents)).toBe(100);
+      for (const m of progress) {
+        expect(m.data).toMatchObject({
+          data_source_id: source.dataSourceId,
+          project_id: source.projectId,
+          organization_id: source.organizationId,
+        });
+        expect(m.data.records_processed).toBeGreaterThan(0);
+        expect(m.data.records_processed).toBeLessThanOrEqual(job.rows);
+      }
+      const completed = run.find((m) => m.type === 'extraction_completed')!;
+      expect(completed.data).toMatchObject({ progress: 100, records_processed: job.rows });
+      expect(new Date(completed.timestamp).toISOString()).toBe(completed.timestamp);
+      const updated = run.find((m) => m.type === 'data_updated')!;
+      expect(updated.data.records_processed).toBe(job.inserted);
+      expect(watcherAByQuery.messages.filter((m) => m.data.job_id === started.jobId).map((m) => m.type)).toEqual(types);
 
-    // B's connection is ordered: an event of B's own organization arriving first means none of the run came before it
-    await deps.progress.publish({ type: 'started', organizationId: orgB, projectId: source.projectId, dataSourceId: source.dataSourceId, jobId: 'marker', at: new Date().toISOString() });
-    await watcherB.next((m) => m.data.job_id === 'marker');
-    expect(watcherB.messages.map((m) => m.data.job_id)).toEqual(['marker']);
-    expect(watcherA.messages.some((m) => m.data.job_id === 'marker')).toBe(false);
-  }, HEAVY_MS);
+      // B's connection is ordered: an event of B's own organization arriving first means none of the run came before it
+      await deps.progress.publish({
+        type: 'started',
+        organizationId: orgB,
+        projectId: source.projectId,
+        dataSourceId: source.dataSourceId,
+        jobId: 'marker',
+        at: new Date().toISOString(),
+      });
+      await watcherB.next((m) => m.data.job_id === 'marker');
+      expect(watcherB.messages.map((m) => m.data.job_id)).toEqual(['marker']);
+      expect(watcherA.messages.some((m) => m.data.job_id === 'marker')).toBe(false);
+    },
+    HEAVY_MS,
+  );
 
-  it('a missing, malformed or foreign token is refused with 401 and the standard error body', async () => {
-    const missing = await refused(server.wsUrl);
-    expect(missing.status).toBe(401);
-    expect(missing.body.error.code).toBe('AUTHENTICATION_REQUIRED');
-    expect(missing.body.error.request_id).toMatch(/^req_/);
-    expect((await refused(server.wsUrl, ['tributary', 'not-a-jwt'])).status).toBe(401);
-    // a well-formed token whose signature is not cognito-local's
-    const [h, p] = (await tokenFor(`forger-${Date.now()}@example.com`)).split('.');
-    const forged = await refused(`${server.wsUrl}?token=${h}.${p}.${Buffer.from('forged-signature').toString('base64url')}`);
-    expect(forged.status).toBe(401);
-    expect(JSON.stringify(forged.body)).not.toContain(p!);
-  }, HEAVY_MS);
+  it(
+    'a missing, malformed or foreign token is refused with 401 and the standard error body',
+    async () => {
+      const missing = await refused(server.wsUrl);
+      expect(missing.status).toBe(401);
+      expect(missing.body.error.code).toBe('AUTHENTICATION_REQUIRED');
+      expect(missing.body.error.request_id).toMatch(/^req_/);
+      expect((await refused(server.wsUrl, ['tributary', 'not-a-jwt'])).status).toBe(401);
+      // a well-formed token whose signature is not cognito-local's
+      const [h, p] = (await tokenFor(`forger-${Date.now()}@example.com`)).split('.');
+      const forged = await refused(
+        `${server.wsUrl}?token=${h}.${p}.${Buffer.from('forged-signature').toString('base64url')}`,
+      );
+      expect(forged.status).toBe(401);
+      expect(JSON.stringify(forged.body)).not.toContain(p!);
+    },
+    HEAVY_MS,
+  );
 
   it('the publish endpoint takes events only with the server key, and answers bad input with 4xx', async () => {
-    const event = { type: 'started', organizationId: 'x', projectId: 'p', dataSourceId: 'd', jobId: 'j', at: new Date().toISOString() };
-    const post = (key: string, body: string) => fetch(server.publishUrl, { method: 'POST', headers: { 'x-tributary-progress-key': key, 'content-type': 'application/json' }, body });
+    const event = {
+      type: 'started',
+      organizationId: 'x',
+      projectId: 'p',
+      dataSourceId: 'd',
+      jobId: 'j',
+      at: new Date().toISOString(),
+    };
+    const post = (key: string, body: string) =>
+      fetch(server.publishUrl, {
+        method: 'POST',
+        headers: { 'x-tributary-progress-key': key, 'content-type': 'application/json' },
+        body,
+      });
     expect((await post('wrong-key', JSON.stringify(event))).status).toBe(401);
     const config = adapters.config.progress as { publishKey: string };
     expect((await post(config.publishKey, '{not json')).status).toBe(400);

@@ -11,7 +11,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { PROGRESS_PUBLISH_KEY_HEADER } from '@tributary/shared/adapters/local-progress-publisher';
 import { toProgressMessage } from '@tributary/shared/adapters/progress-message';
 import type { ProgressEvent } from '@tributary/shared/ports/progress-events';
-import { authorizeSubscriber, ProgressAuthError, PROGRESS_SUBPROTOCOL, tokenFromHandshake, type ProgressAuthDeps } from './progress-auth';
+import {
+  authorizeSubscriber,
+  ProgressAuthError,
+  PROGRESS_SUBPROTOCOL,
+  tokenFromHandshake,
+  type ProgressAuthDeps,
+} from './progress-auth';
 
 export const PROGRESS_WS_PATH = '/ws/v1/progress';
 export const PROGRESS_PUBLISH_PATH = '/internal/progress';
@@ -31,16 +37,32 @@ export interface LocalProgressServer {
 const MAX_EVENT_BYTES = 16 * 1024;
 
 function errorBody(code: string, message: string, requestId: string) {
-  return JSON.stringify({ error: { code, message, details: {}, request_id: requestId, timestamp: new Date().toISOString() } });
+  return JSON.stringify({
+    error: { code, message, details: {}, request_id: requestId, timestamp: new Date().toISOString() },
+  });
 }
 
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = errorBody(code, message, `req_${randomUUID()}`);
-  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Internal Server Error';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const reason =
+    status === 401
+      ? 'Unauthorized'
+      : status === 403
+        ? 'Forbidden'
+        : status === 404
+          ? 'Not Found'
+          : 'Internal Server Error';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
-export async function startLocalProgressServer(options: { auth: ProgressAuthDeps; publishKey: string; port?: number; log?: (message: string) => void }): Promise<LocalProgressServer> {
+export async function startLocalProgressServer(options: {
+  auth: ProgressAuthDeps;
+  publishKey: string;
+  port?: number;
+  log?: (message: string) => void;
+}): Promise<LocalProgressServer> {
   const byOrg = new Map<string, Set<WebSocket>>();
   const key = Buffer.from(options.publishKey);
   const wss = new WebSocketServer({
@@ -58,11 +80,14 @@ export async function startLocalProgressServer(options: { auth: ProgressAuthDeps
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const requestId = `req_${randomUUID()}`;
-    const reply = (status: number, body: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    const reply = (status: number, body: string) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'POST' || url.pathname !== PROGRESS_PUBLISH_PATH) return reply(404, errorBody('RESOURCE_NOT_FOUND', 'Not found', requestId));
+    if (req.method !== 'POST' || url.pathname !== PROGRESS_PUBLISH_PATH)
+      return reply(404, errorBody('RESOURCE_NOT_FOUND', 'Not found', requestId));
     const given = Buffer.from(String(req.headers[PROGRESS_PUBLISH_KEY_HEADER] ?? ''));
-    if (given.length !== key.length || !timingSafeEqual(given, key)) return reply(401, errorBody('AUTHENTICATION_REQUIRED', 'A valid publish key is required', requestId));
+    if (given.length !== key.length || !timingSafeEqual(given, key))
+      return reply(401, errorBody('AUTHENTICATION_REQUIRED', 'A valid publish key is required', requestId));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -77,7 +102,8 @@ export async function startLocalProgressServer(options: { auth: ProgressAuthDeps
       } catch {
         return reply(400, errorBody('VALIDATION_ERROR', 'The body must be a JSON progress event', requestId));
       }
-      if (typeof e?.organizationId !== 'string' || typeof e.type !== 'string' || typeof e.jobId !== 'string') return reply(400, errorBody('VALIDATION_ERROR', 'organizationId, type and jobId are required', requestId));
+      if (typeof e?.organizationId !== 'string' || typeof e.type !== 'string' || typeof e.jobId !== 'string')
+        return reply(400, errorBody('VALIDATION_ERROR', 'organizationId, type and jobId are required', requestId));
       reply(200, JSON.stringify({ delivered: deliver(e) }));
     });
   });
@@ -85,7 +111,8 @@ export async function startLocalProgressServer(options: { auth: ProgressAuthDeps
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== PROGRESS_WS_PATH) return refuse(socket, 404, 'RESOURCE_NOT_FOUND', `WebSocket endpoint is ${PROGRESS_WS_PATH}`);
+    if (url.pathname !== PROGRESS_WS_PATH)
+      return refuse(socket, 404, 'RESOURCE_NOT_FOUND', `WebSocket endpoint is ${PROGRESS_WS_PATH}`);
     const token = tokenFromHandshake(req.headers['sec-websocket-protocol'], url.searchParams);
     authorizeSubscriber(options.auth, token).then(
       (subscriber) => {
@@ -106,7 +133,8 @@ export async function startLocalProgressServer(options: { auth: ProgressAuthDeps
         });
       },
       (err: unknown) => {
-        if (err instanceof ProgressAuthError) return refuse(socket, err.code === 'AUTHENTICATION_REQUIRED' ? 401 : 403, err.code, err.message);
+        if (err instanceof ProgressAuthError)
+          return refuse(socket, err.code === 'AUTHENTICATION_REQUIRED' ? 401 : 403, err.code, err.message);
         options.log?.(`progress connection failed: ${err instanceof Error ? err.message : String(err)}`);
         refuse(socket, 500, 'INTERNAL_SERVER_ERROR', 'The connection could not be set up');
       },

@@ -2,7 +2,13 @@
 // them to the composition root): the $connect authorizer, $connect and $disconnect.
 import type { APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { DynamoDbProgressConnections } from '@tributary/shared/adapters/dynamodb-progress-connections';
-import { authorizeSubscriber, ProgressAuthError, PROGRESS_SUBPROTOCOL, tokenFromHandshake, type ProgressAuthDeps } from './progress-auth';
+import {
+  authorizeSubscriber,
+  ProgressAuthError,
+  PROGRESS_SUBPROTOCOL,
+  tokenFromHandshake,
+  type ProgressAuthDeps,
+} from './progress-auth';
 
 /** The WebSocket event of $connect / $disconnect: the fields these handlers read. */
 export interface WebSocketConnectionEvent {
@@ -17,12 +23,18 @@ function header(headers: Record<string, string | undefined> | null | undefined, 
 
 export function makeProgressAuthorizer(deps: ProgressAuthDeps) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-    const token = tokenFromHandshake(header(event.headers, 'Sec-WebSocket-Protocol'), (event.queryStringParameters ?? {}) as Record<string, string | undefined>);
+    const token = tokenFromHandshake(
+      header(event.headers, 'Sec-WebSocket-Protocol'),
+      (event.queryStringParameters ?? {}) as Record<string, string | undefined>,
+    );
     try {
       const subscriber = await authorizeSubscriber(deps, token);
       return {
         principalId: subscriber.userId,
-        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
+        },
         context: { userId: subscriber.userId, organizationIds: subscriber.organizationIds.join(',') },
       };
     } catch (err) {
@@ -36,12 +48,18 @@ export function makeProgressAuthorizer(deps: ProgressAuthDeps) {
 export function makeConnectionHandlers(connections: Pick<DynamoDbProgressConnections, 'add' | 'remove'>) {
   return {
     connect: async (event: WebSocketConnectionEvent): Promise<APIGatewayProxyResult> => {
-      const orgs = String(event.requestContext.authorizer?.organizationIds ?? '').split(',').filter(Boolean);
+      const orgs = String(event.requestContext.authorizer?.organizationIds ?? '')
+        .split(',')
+        .filter(Boolean);
       if (orgs.length === 0) return { statusCode: 403, body: '' };
       await connections.add(event.requestContext.connectionId, orgs);
       const offered = (header(event.headers, 'Sec-WebSocket-Protocol') ?? '').split(',').map((p) => p.trim());
       // a browser that offered subprotocols closes the connection unless the server picks one of them
-      return { statusCode: 200, headers: offered.includes(PROGRESS_SUBPROTOCOL) ? { 'Sec-WebSocket-Protocol': PROGRESS_SUBPROTOCOL } : {}, body: '' };
+      return {
+        statusCode: 200,
+        headers: offered.includes(PROGRESS_SUBPROTOCOL) ? { 'Sec-WebSocket-Protocol': PROGRESS_SUBPROTOCOL } : {},
+        body: '',
+      };
     },
     disconnect: async (event: WebSocketConnectionEvent): Promise<APIGatewayProxyResult> => {
       await connections.remove(event.requestContext.connectionId);

@@ -11,18 +11,31 @@ import { createTracer, traced } from '@tributary/shared/observability/tracing';
 import { makeConnectionHandlers, makeProgressAuthorizer } from './progress-handlers';
 
 const config = loadFunctionConfig('progress');
-if (config.progress.kind !== 'api-gateway') throw new ConfigError('TRIBUTARY_PROGRESS_CALLBACK_URL', 'is missing (the WebSocket API functions need it and TRIBUTARY_PROGRESS_CONNECTIONS_TABLE)');
-const handlers = makeConnectionHandlers(new DynamoDbProgressConnections(dynamoDbClient(config.keyValue), config.progress.connectionsTable));
+if (config.progress.kind !== 'api-gateway')
+  throw new ConfigError(
+    'TRIBUTARY_PROGRESS_CALLBACK_URL',
+    'is missing (the WebSocket API functions need it and TRIBUTARY_PROGRESS_CONNECTIONS_TABLE)',
+  );
+const handlers = makeConnectionHandlers(
+  new DynamoDbProgressConnections(dynamoDbClient(config.keyValue), config.progress.connectionsTable),
+);
 const tracer = createTracer(config);
 // only the authorizer reads PostgreSQL and Cognito: its adapters are built on its first event
 let authorize: ReturnType<typeof makeProgressAuthorizer> | undefined;
 
-export const authorizeHandler = traced(tracer, (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-  if (!authorize) {
-    const adapters = createAdapters(config);
-    authorize = makeProgressAuthorizer({ db: adapters.db, verifier: adapters.verifier, users: new UserDirectory(adapters.db, adapters.identity) });
-  }
-  return authorize(event);
-});
+export const authorizeHandler = traced(
+  tracer,
+  (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    if (!authorize) {
+      const adapters = createAdapters(config);
+      authorize = makeProgressAuthorizer({
+        db: adapters.db,
+        verifier: adapters.verifier,
+        users: new UserDirectory(adapters.db, adapters.identity),
+      });
+    }
+    return authorize(event);
+  },
+);
 export const connectHandler = traced(tracer, handlers.connect);
 export const disconnectHandler = traced(tracer, handlers.disconnect);

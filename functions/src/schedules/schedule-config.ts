@@ -10,7 +10,11 @@
 // weekly and cron schedules defaults to the project's and is stored resolved, so the expression alone
 // says when the source runs next.
 import { z } from 'zod';
-import { isValidTimezone, nextFireTimes, scheduleExpressionProblem } from '@tributary/shared/adapters/schedule-expression';
+import {
+  isValidTimezone,
+  nextFireTimes,
+  scheduleExpressionProblem,
+} from '@tributary/shared/adapters/schedule-expression';
 import type { ScheduleSpec } from '@tributary/shared/ports/schedule-registry';
 
 const Timezone = z.string().max(64).refine(isValidTimezone, 'must be an IANA time zone such as Europe/Madrid');
@@ -19,28 +23,60 @@ const Minute = z.number().int().min(0).max(59);
 const HourUtc = z.number().int().min(0).max(23);
 const Day = z.enum(['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']);
 
-export const ScheduleConfigSchema = z.discriminatedUnion('frequency', [
-  z.object({ frequency: z.literal('manual') }).strict(),
-  z.object({ frequency: z.literal('hourly'), minute: Minute.optional() }).strict(),
-  z.object({ frequency: z.literal('every_6_hours'), minute: Minute.optional() }).strict(),
-  z.object({ frequency: z.literal('daily'), time: Time.optional(), hour_utc: HourUtc.optional(), timezone: Timezone.optional() }).strict(),
-  z.object({ frequency: z.literal('weekly'), day: Day.optional(), time: Time.optional(), hour_utc: HourUtc.optional(), timezone: Timezone.optional() }).strict(),
-  z
-    .object({
-      frequency: z.literal('cron'),
-      expression: z.string().trim().max(256).describe('EventBridge syntax: cron(minutes hours day-of-month month day-of-week year)'),
-      timezone: Timezone.optional(),
-    })
-    .strict()
-    .superRefine((v, ctx) => {
-      const problem = scheduleExpressionProblem(v.expression, v.timezone && isValidTimezone(v.timezone) ? v.timezone : 'UTC');
-      if (problem) ctx.addIssue({ code: 'custom', path: ['expression'], message: problem });
-    }),
-]).superRefine((v, ctx) => {
-  if ((v.frequency === 'daily' || v.frequency === 'weekly') && v.hour_utc !== undefined && (v.time !== undefined || v.timezone !== undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['hour_utc'], message: 'hour_utc means UTC: give either hour_utc, or time (and timezone)' });
-  }
-});
+export const ScheduleConfigSchema = z
+  .discriminatedUnion('frequency', [
+    z.object({ frequency: z.literal('manual') }).strict(),
+    z.object({ frequency: z.literal('hourly'), minute: Minute.optional() }).strict(),
+    z.object({ frequency: z.literal('every_6_hours'), minute: Minute.optional() }).strict(),
+    z
+      .object({
+        frequency: z.literal('daily'),
+        time: Time.optional(),
+        hour_utc: HourUtc.optional(),
+        timezone: Timezone.optional(),
+      })
+      .strict(),
+    z
+      .object({
+        frequency: z.literal('weekly'),
+        day: Day.optional(),
+        time: Time.optional(),
+        hour_utc: HourUtc.optional(),
+        timezone: Timezone.optional(),
+      })
+      .strict(),
+    z
+      .object({
+        frequency: z.literal('cron'),
+        expression: z
+          .string()
+          .trim()
+          .max(256)
+          .describe('EventBridge syntax: cron(minutes hours day-of-month month day-of-week year)'),
+        timezone: Timezone.optional(),
+      })
+      .strict()
+      .superRefine((v, ctx) => {
+        const problem = scheduleExpressionProblem(
+          v.expression,
+          v.timezone && isValidTimezone(v.timezone) ? v.timezone : 'UTC',
+        );
+        if (problem) ctx.addIssue({ code: 'custom', path: ['expression'], message: problem });
+      }),
+  ])
+  .superRefine((v, ctx) => {
+    if (
+      (v.frequency === 'daily' || v.frequency === 'weekly') &&
+      v.hour_utc !== undefined &&
+      (v.time !== undefined || v.timezone !== undefined)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hour_utc'],
+        message: 'hour_utc means UTC: give either hour_utc, or time (and timezone)',
+      });
+    }
+  });
 export type ScheduleConfig = z.infer<typeof ScheduleConfigSchema>;
 
 export const DEFAULT_SCHEDULE: ScheduleConfig = { frequency: 'daily' };
@@ -87,9 +123,15 @@ export function scheduleExpression(stored: unknown): { expression: string; timez
 }
 
 /** The registry's view of a data source: its schedule (enabled while the source is active), or null for none. */
-export function scheduleSpecOf(source: { id: string; scheduleConfig: unknown; isActive: boolean }): ScheduleSpec | null {
+export function scheduleSpecOf(source: {
+  id: string;
+  scheduleConfig: unknown;
+  isActive: boolean;
+}): ScheduleSpec | null {
   const e = scheduleExpression(source.scheduleConfig);
-  return e ? { dataSourceId: source.id, expression: e.expression, timezone: e.timezone, enabled: source.isActive } : null;
+  return e
+    ? { dataSourceId: source.id, expression: e.expression, timezone: e.timezone, enabled: source.isActive }
+    : null;
 }
 
 /** When the schedule fires next after `now`; null for manual schedules and expressions that never fire again. */

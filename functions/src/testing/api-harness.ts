@@ -36,7 +36,16 @@ export interface ApiHarness {
   server: ApiServer;
   outbox: OutboxMailer;
   dashboardOrigin: string;
-  call(route: Route, options?: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; token?: string; headers?: Record<string, string> }): Promise<Received>;
+  call(
+    route: Route,
+    options?: {
+      params?: Record<string, string>;
+      query?: Record<string, string>;
+      body?: unknown;
+      token?: string;
+      headers?: Record<string, string>;
+    },
+  ): Promise<Received>;
   /** registers (auto-confirmed, email verified), signs in and returns the access token and profile */
   signUp(email: string, firstName?: string): Promise<{ token: string; userId: string; orgId: string }>;
   stop(): Promise<void>;
@@ -79,11 +88,21 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
     });
     adapters = createAdapters(config);
     const logger = new Logger({ serviceName: 'harness', logLevel: 'ERROR' });
-    const deps = createApiDeps(adapters, { logger, rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } } });
-    server = await startApiServer({ routes: managementApiRoutes(deps), port: await freePort(), allowedOrigin: config.api!.dashboardOrigin });
+    const deps = createApiDeps(adapters, {
+      logger,
+      rateLimits: { auth: { limit: 100_000, windowSeconds: 60 }, standard: { limit: 100_000, windowSeconds: 60 } },
+    });
+    server = await startApiServer({
+      routes: managementApiRoutes(deps),
+      port: await freePort(),
+      allowedOrigin: config.api!.dashboardOrigin,
+    });
     const url = server.url;
     const call: ApiHarness['call'] = async (route, options = {}) => {
-      const target = new URL(route.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(options.params?.[n] ?? `missing-${n}`)), url);
+      const target = new URL(
+        route.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(options.params?.[n] ?? `missing-${n}`)),
+        url,
+      );
       for (const [k, v] of Object.entries(options.query ?? {})) target.searchParams.set(k, v);
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -100,7 +119,9 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
       return { status: res.status, body: parsed, text, headers: res.headers };
     };
     const signUp: ApiHarness['signUp'] = async (email, firstName) => {
-      const reg = await call(authR.registerRoute, { body: { email, password: PASSWORD, ...(firstName ? { first_name: firstName } : {}) } });
+      const reg = await call(authR.registerRoute, {
+        body: { email, password: PASSWORD, ...(firstName ? { first_name: firstName } : {}) },
+      });
       if (reg.status !== 202) throw new Error(`register ${email}: ${reg.status} ${reg.text}`);
       const login = await call(authR.loginRoute, { body: { email, password: PASSWORD } });
       if (login.status !== 200) throw new Error(`login ${email}: ${login.status} ${login.text}`);
@@ -109,7 +130,19 @@ export async function startApiHarness(env: Record<string, string> = {}): Promise
       const p = profile.body as { id: string; organizations: { organization_id: string }[] };
       return { token, userId: p.id, orgId: p.organizations[0]!.organization_id };
     };
-    return { home, testDb, adapters, deps, cognito, server, outbox: new OutboxMailer(outboxFile), dashboardOrigin, call, signUp, stop };
+    return {
+      home,
+      testDb,
+      adapters,
+      deps,
+      cognito,
+      server,
+      outbox: new OutboxMailer(outboxFile),
+      dashboardOrigin,
+      call,
+      signUp,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

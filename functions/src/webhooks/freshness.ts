@@ -16,11 +16,28 @@ export interface ScopeFreshness {
   stale: FreshnessRow[];
 }
 
-export async function scopeFreshness(client: pg.PoolClient, scope: { projectId: string; dataSources?: readonly string[]; platforms?: readonly string[] }, now: Date): Promise<ScopeFreshness> {
-  const sources = (await freshnessRows(client, { ...scope, organizationId: '', filters: [] }, now.toISOString().slice(0, 10))).filter((s) => s.IsActive);
-  const runs = sources.map((s) => s.LastSuccessfulRun).filter((x): x is string => typeof x === 'string').sort();
-  const days = sources.map((s) => s.LastCompleteDay).filter((x): x is string => typeof x === 'string').sort();
-  const stale = sources.filter((s) => s.Status === 'failed' || s.LastCompleteDay === null || (typeof s.DaysBehind === 'number' && s.DaysBehind > STALE_AFTER_DAYS));
+export async function scopeFreshness(
+  client: pg.PoolClient,
+  scope: { projectId: string; dataSources?: readonly string[]; platforms?: readonly string[] },
+  now: Date,
+): Promise<ScopeFreshness> {
+  const sources = (
+    await freshnessRows(client, { ...scope, organizationId: '', filters: [] }, now.toISOString().slice(0, 10))
+  ).filter((s) => s.IsActive);
+  const runs = sources
+    .map((s) => s.LastSuccessfulRun)
+    .filter((x): x is string => typeof x === 'string')
+    .sort();
+  const days = sources
+    .map((s) => s.LastCompleteDay)
+    .filter((x): x is string => typeof x === 'string')
+    .sort();
+  const stale = sources.filter(
+    (s) =>
+      s.Status === 'failed' ||
+      s.LastCompleteDay === null ||
+      (typeof s.DaysBehind === 'number' && s.DaysBehind > STALE_AFTER_DAYS),
+  );
   return { sources, asOf: runs.at(-1) ?? null, oldestCompleteDay: days[0] ?? null, stale };
 }
 
@@ -50,7 +67,9 @@ export async function aboutData(
     [hook.id, endpointPath.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`)],
   );
   const since = previous.rows[0]?.at ? new Date(previous.rows[0].at).toISOString() : null;
-  const restated = (await restatementRows(client, scope)).filter((r) => since === null || (typeof r.RunCompletedAt === 'string' && r.RunCompletedAt > since));
+  const restated = (await restatementRows(client, scope)).filter(
+    (r) => since === null || (typeof r.RunCompletedAt === 'string' && r.RunCompletedAt > since),
+  );
   const staleIds = new Set(freshness.stale.map((s) => s.DataSourceId));
   return {
     as_of: freshness.asOf,

@@ -31,10 +31,21 @@ async function admin<T extends pg.QueryResultRow>(text: string, values: unknown[
   }
 }
 
-const defaults: WebhookInput = { name: 'hook', allowedDataSources: [], scope: { filters: [] }, outputFormat: 'json', rateLimitPerHour: 1000, expiresAt: null };
+const defaults: WebhookInput = {
+  name: 'hook',
+  allowedDataSources: [],
+  scope: { filters: [] },
+  outputFormat: 'json',
+  rateLimitPerHour: 1000,
+  expiresAt: null,
+};
 async function newWebhook(input: Partial<WebhookInput>) {
   return tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
-    createWebhook(trx, { organizationId: src.organizationId, projectId: src.projectId, userId: null }, { ...defaults, name: `hook-${randomBytes(4).toString('hex')}`, ...input }),
+    createWebhook(
+      trx,
+      { organizationId: src.organizationId, projectId: src.projectId, userId: null },
+      { ...defaults, name: `hook-${randomBytes(4).toString('hex')}`, ...input },
+    ),
   );
 }
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
@@ -43,12 +54,35 @@ const range = `start_date=${START}&end_date=${addDays(START, DAYS - 1)}`;
 beforeAll(async () => {
   tdb = await createTestDatabase();
   src = await seedDataSource(tdb.adminUrl, { platform: 'google_ads' });
-  const [cred] = await admin<{ id: string }>(`INSERT INTO credentials (organization_id, project_id, platform, credential_type, label, secret_ref, key_id) VALUES ($1, $2, 'meta_ads', 'oauth2', 'm', 'r', 'k') RETURNING id`, [src.organizationId, src.projectId]);
-  [{ id: otherSourceId }] = (await admin<{ id: string }>(`INSERT INTO data_sources (organization_id, project_id, credential_id, platform, source_name, extraction_config, schedule_config) VALUES ($1, $2, $3, 'meta_ads', 'meta', '{}', '{}') RETURNING id`, [src.organizationId, src.projectId, cred!.id])) as [{ id: string }];
+  const [cred] = await admin<{ id: string }>(
+    `INSERT INTO credentials (organization_id, project_id, platform, credential_type, label, secret_ref, key_id) VALUES ($1, $2, 'meta_ads', 'oauth2', 'm', 'r', 'k') RETURNING id`,
+    [src.organizationId, src.projectId],
+  );
+  [{ id: otherSourceId }] = (await admin<{ id: string }>(
+    `INSERT INTO data_sources (organization_id, project_id, credential_id, platform, source_name, extraction_config, schedule_config) VALUES ($1, $2, $3, 'meta_ads', 'meta', '{}', '{}') RETURNING id`,
+    [src.organizationId, src.projectId, cred!.id],
+  )) as [{ id: string }];
   const facts = () => [...syntheticFacts({ days: DAYS, rowsPerDay: 20, startDate: START })].flat();
-  await loadFacts(tdb.db, { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: src.dataSourceId, platform: 'google_ads' }, facts());
-  await loadFacts(tdb.db, { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: otherSourceId, platform: 'meta_ads' }, facts());
-  for (let d = 0; d < DAYS; d++) await admin(`INSERT INTO fx_rates (rate_date, base_currency, quote_currency, rate) VALUES ($1, 'EUR', 'USD', $2)`, [addDays(START, d), (1.1 + d / 100).toFixed(4)]);
+  await loadFacts(
+    tdb.db,
+    {
+      organizationId: src.organizationId,
+      projectId: src.projectId,
+      dataSourceId: src.dataSourceId,
+      platform: 'google_ads',
+    },
+    facts(),
+  );
+  await loadFacts(
+    tdb.db,
+    { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: otherSourceId, platform: 'meta_ads' },
+    facts(),
+  );
+  for (let d = 0; d < DAYS; d++)
+    await admin(`INSERT INTO fx_rates (rate_date, base_currency, quote_currency, rate) VALUES ($1, 'EUR', 'USD', $2)`, [
+      addDays(START, d),
+      (1.1 + d / 100).toFixed(4),
+    ]);
   server = await startWebhookServer({ db: tdb.db, signingSecret: secret });
 });
 afterAll(async () => {
@@ -59,11 +93,24 @@ afterAll(async () => {
 describe('webhook endpoint', () => {
   it('when asked for a converted summary, its totals agree with a direct SQL sum to the cent', async () => {
     const { key } = await newWebhook({});
-    for (const filter of ['', '&filter=campaign_name:contains:brand', '&platform=meta_ads', '&filter=account_id:in:100001|100002']) {
-      const res = await get(`/webhook/v1/${key}/summary?${range}&dimensions=&metrics=cost,revenue,clicks&currency=USD${filter}`);
+    for (const filter of [
+      '',
+      '&filter=campaign_name:contains:brand',
+      '&platform=meta_ads',
+      '&filter=account_id:in:100001|100002',
+    ]) {
+      const res = await get(
+        `/webhook/v1/${key}/summary?${range}&dimensions=&metrics=cost,revenue,clicks&currency=USD${filter}`,
+      );
       expect(res.status).toBe(200);
       const body = (await res.json()) as { rows: { cost: number; revenue: number; clicks: number }[] };
-      const extra = filter.includes('brand') ? `AND f.campaign_name ILIKE '%brand%'` : filter.includes('meta') ? `AND f.platform = 'meta_ads'` : filter.includes('account_id') ? `AND f.account_id IN ('100001', '100002')` : '';
+      const extra = filter.includes('brand')
+        ? `AND f.campaign_name ILIKE '%brand%'`
+        : filter.includes('meta')
+          ? `AND f.platform = 'meta_ads'`
+          : filter.includes('account_id')
+            ? `AND f.account_id IN ('100001', '100002')`
+            : '';
       const [expected] = await admin<{ cost: string; revenue: string; clicks: string }>(
         `SELECT round(sum(f.cost * CASE WHEN f.currency = 'USD' THEN 1 ELSE r.rate END), 2)::text AS cost,
                 round(sum(f.revenue * CASE WHEN f.currency = 'USD' THEN 1 ELSE r.rate END), 2)::text AS revenue, sum(f.clicks)::text AS clicks
@@ -77,10 +124,21 @@ describe('webhook endpoint', () => {
     }
   });
 
-  it('when a webhook is scoped to one data source, no URL gets another source\'s rows', async () => {
-    const { key } = await newWebhook({ allowedDataSources: [src.dataSourceId], scope: { filters: [{ field: 'cost', op: 'gte', value: 0 }] } });
-    for (const q of ['', `&data_source=${otherSourceId}`, `&data_source=${otherSourceId},${src.dataSourceId}`, '&platform=meta_ads', '&platform=google_ads,meta_ads']) {
-      const res = await get(`/webhook/v1/${key}/data?${range}&aggregate=total&dimensions=data_source,platform&format=json${q}`);
+  it("when a webhook is scoped to one data source, no URL gets another source's rows", async () => {
+    const { key } = await newWebhook({
+      allowedDataSources: [src.dataSourceId],
+      scope: { filters: [{ field: 'cost', op: 'gte', value: 0 }] },
+    });
+    for (const q of [
+      '',
+      `&data_source=${otherSourceId}`,
+      `&data_source=${otherSourceId},${src.dataSourceId}`,
+      '&platform=meta_ads',
+      '&platform=google_ads,meta_ads',
+    ]) {
+      const res = await get(
+        `/webhook/v1/${key}/data?${range}&aggregate=total&dimensions=data_source,platform&format=json${q}`,
+      );
       expect(res.status).toBe(200);
       const body = (await res.json()) as { rows: { data_source_id: string; platform: string }[] };
       for (const r of body.rows) {
@@ -95,16 +153,34 @@ describe('webhook endpoint', () => {
     const revoked = await newWebhook({});
     const expired = await newWebhook({ expiresAt: new Date(Date.now() + 60_000) });
     const signedHook = await newWebhook({});
-    const row = await tdb.db.transaction({ orgId: src.organizationId }, (trx) => getWebhookRow(trx, src.projectId, signedHook.webhook.id));
-    const signed = mintSignedUrl(server.url, secret, row, 'summary', { start_date: START, end_date: START, format: 'csv' }, new Date(Date.now() + 600_000));
+    const row = await tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
+      getWebhookRow(trx, src.projectId, signedHook.webhook.id),
+    );
+    const signed = mintSignedUrl(
+      server.url,
+      secret,
+      row,
+      'summary',
+      { start_date: START, end_date: START, format: 'csv' },
+      new Date(Date.now() + 600_000),
+    );
     expect((await fetch(signed)).status).toBe(200);
 
     await tdb.db.transaction({ orgId: src.organizationId }, async (trx) => {
       await rotateWebhookKey(trx, src.projectId, rotated.webhook.id);
       await revokeWebhook(trx, src.projectId, revoked.webhook.id);
     });
-    await admin(`UPDATE webhook_configs SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.webhook.id]);
-    const pastSigned = mintSignedUrl(server.url, secret, row, 'summary', { start_date: START }, new Date(Date.now() - 1000));
+    await admin(`UPDATE webhook_configs SET expires_at = now() - interval '1 second' WHERE id = $1`, [
+      expired.webhook.id,
+    ]);
+    const pastSigned = mintSignedUrl(
+      server.url,
+      secret,
+      row,
+      'summary',
+      { start_date: START },
+      new Date(Date.now() - 1000),
+    );
 
     const refusals = [
       await get(`/webhook/v1/twk_${'A'.repeat(43)}/data`),
@@ -127,7 +203,9 @@ describe('webhook endpoint', () => {
     expect(new Set(bodies).size).toBe(1);
 
     // rotation voids URLs signed before it
-    await tdb.db.transaction({ orgId: src.organizationId }, (trx) => rotateWebhookKey(trx, src.projectId, signedHook.webhook.id));
+    await tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
+      rotateWebhookKey(trx, src.projectId, signedHook.webhook.id),
+    );
     expect((await fetch(signed)).status).toBe(401);
   });
 
@@ -171,11 +249,28 @@ describe('webhook endpoint', () => {
 
   it('when requests are served, each writes an access log without the key or the signature', async () => {
     const hook = await newWebhook({});
-    const row = await tdb.db.transaction({ orgId: src.organizationId }, (trx) => getWebhookRow(trx, src.projectId, hook.webhook.id));
-    await (await get(`/webhook/v1/${hook.key}/summary?${range}`, { 'user-agent': 'Microsoft.Data.Mashup' })).arrayBuffer();
-    const signed = mintSignedUrl(server.url, secret, row, 'summary', { start_date: START }, new Date(Date.now() + 60_000));
+    const row = await tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
+      getWebhookRow(trx, src.projectId, hook.webhook.id),
+    );
+    await (
+      await get(`/webhook/v1/${hook.key}/summary?${range}`, { 'user-agent': 'Microsoft.Data.Mashup' })
+    ).arrayBuffer();
+    const signed = mintSignedUrl(
+      server.url,
+      secret,
+      row,
+      'summary',
+      { start_date: START },
+      new Date(Date.now() + 60_000),
+    );
     await (await fetch(signed)).arrayBuffer();
-    const logs = await admin<{ request_path: string; request_params: Record<string, unknown>; response_status: number; response_size: string; user_agent: string }>(
+    const logs = await admin<{
+      request_path: string;
+      request_params: Record<string, unknown>;
+      response_status: number;
+      response_size: string;
+      user_agent: string;
+    }>(
       `SELECT request_path, request_params, response_status, response_size, user_agent FROM api_access_logs WHERE webhook_config_id = $1 ORDER BY id`,
       [hook.webhook.id],
     );
@@ -227,26 +322,72 @@ describe('webhook endpoint', () => {
     const csv = await get(`/webhook/v1/${key}/summary?${range}`, { accept: 'text/csv' });
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect((await csv.text()).split('\r\n')[0]).toBe('Platform,Currency,Impressions,Clicks,Cost,Conversions,Revenue');
-    const metrics = (await (await get(`/webhook/v1/${key}/metrics`)).json()) as { fields: { id: string; unit: string }[] };
+    const metrics = (await (await get(`/webhook/v1/${key}/metrics`)).json()) as {
+      fields: { id: string; unit: string }[];
+    };
     expect(metrics.fields.find((f) => f.id === 'cpc')?.unit).toBe('currency');
     expect(metrics.fields.some((f) => f.id === 'extra_metric.video_views')).toBe(true);
   });
 
   it('when query strings are fuzzed, it never answers 5xx and every error is in the standard format', async () => {
     const { key } = await newWebhook({});
-    const names = ['platform', 'data_source', 'start_date', 'end_date', 'date_range', 'metrics', 'dimensions', 'aggregate', 'currency', 'sort', 'limit', 'cursor', 'filter', 'format', 'bom', 'exp', 'sig', 'x'];
+    const names = [
+      'platform',
+      'data_source',
+      'start_date',
+      'end_date',
+      'date_range',
+      'metrics',
+      'dimensions',
+      'aggregate',
+      'currency',
+      'sort',
+      'limit',
+      'cursor',
+      'filter',
+      'format',
+      'bom',
+      'exp',
+      'sig',
+      'x',
+    ];
     const values = fc.oneof(
       fc.string({ maxLength: 40 }),
-      fc.constantFrom('last_30_days', '2026-06-01', '2026-13-45', 'cost,clicks', 'ctr,extra_metric.video_views', 'date,campaign,extra.x', 'total', 'none', 'EUR', 'native', '-cost', 'cost:gte:1', 'campaign_name:contains:%_', 'platform:in:google_ads|meta_ads', 'xlsx', 'html', 'xml', '1', '0', '99999999999'),
+      fc.constantFrom(
+        'last_30_days',
+        '2026-06-01',
+        '2026-13-45',
+        'cost,clicks',
+        'ctr,extra_metric.video_views',
+        'date,campaign,extra.x',
+        'total',
+        'none',
+        'EUR',
+        'native',
+        '-cost',
+        'cost:gte:1',
+        'campaign_name:contains:%_',
+        'platform:in:google_ads|meta_ads',
+        'xlsx',
+        'html',
+        'xml',
+        '1',
+        '0',
+        '99999999999',
+      ),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(...names), values), { maxLength: 6 }), fc.constantFrom('data', 'summary', 'metrics'), async (pairs, endpoint) => {
-        const qs = new URLSearchParams(pairs).toString();
-        const res = await get(`/webhook/v1/${key}/${endpoint}?${qs}`);
-        expect(res.status, qs).toBeLessThan(500);
-        if (res.status >= 400) expect(ErrorEnvelopeSchema.safeParse(await res.json()).success, qs).toBe(true);
-        else await res.arrayBuffer();
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom(...names), values), { maxLength: 6 }),
+        fc.constantFrom('data', 'summary', 'metrics'),
+        async (pairs, endpoint) => {
+          const qs = new URLSearchParams(pairs).toString();
+          const res = await get(`/webhook/v1/${key}/${endpoint}?${qs}`);
+          expect(res.status, qs).toBeLessThan(500);
+          if (res.status >= 400) expect(ErrorEnvelopeSchema.safeParse(await res.json()).success, qs).toBe(true);
+          else await res.arrayBuffer();
+        },
+      ),
       { numRuns: 60 },
     );
   });

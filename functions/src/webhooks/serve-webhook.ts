@@ -9,7 +9,14 @@
 import { Writable } from 'node:stream';
 import type pg from 'pg';
 import type { Database } from '@tributary/shared/db/database';
-import { AppError, AuthenticationRequiredError, NotFoundError, RateLimitExceededError, ServiceUnavailableError, ValidationError } from '@tributary/shared/domain/errors';
+import {
+  AppError,
+  AuthenticationRequiredError,
+  NotFoundError,
+  RateLimitExceededError,
+  ServiceUnavailableError,
+  ValidationError,
+} from '@tributary/shared/domain/errors';
 import { classifyError, errorResponse } from '@tributary/shared/http/error-envelope';
 import { projectCatalog } from '../data/catalog';
 import { chooseFormat } from '../data/formats';
@@ -77,7 +84,11 @@ export interface WebhookRow {
 
 const refused = () => new AuthenticationRequiredError('The webhook key or signed URL is invalid, expired or revoked');
 
-export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink: ResponseSink): Promise<WebhookOutcome> {
+export async function serveWebhook(
+  deps: WebhookDeps,
+  req: WebhookRequest,
+  sink: ResponseSink,
+): Promise<WebhookOutcome> {
   const started = Date.now();
   const now = deps.now?.() ?? new Date();
   const params = new URLSearchParams(req.query);
@@ -94,7 +105,11 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     const hook = webhook;
     const done = logId
       ? deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
-          c.query(`UPDATE api_access_logs SET response_status = $2, response_size = $3, processing_time_ms = $4 WHERE id = $1`, [logId, status || 500, bytes, Date.now() - started]))
+          c.query(
+            `UPDATE api_access_logs SET response_status = $2, response_size = $3, processing_time_ms = $4 WHERE id = $1`,
+            [logId, status || 500, bytes, Date.now() - started],
+          ),
+        )
       : writeAccessLog(deps.db, hook, req, params, status || 500, bytes, Date.now() - started);
     await done.catch((e: unknown) => deps.onServerError?.(e, req.requestId));
   };
@@ -102,14 +117,23 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     head(s, headers) {
       status = s;
       // a webhook URL is its own credential, so any page may read it: the dashboard's live preview fetches it
-      return countingWritable(sink.head(s, { ...headers, 'access-control-allow-origin': '*', 'access-control-expose-headers': 'etag, x-ratelimit-limit, x-ratelimit-remaining' }), (n) => (bytes += n), logOnce);
+      return countingWritable(
+        sink.head(s, {
+          ...headers,
+          'access-control-allow-origin': '*',
+          'access-control-expose-headers': 'etag, x-ratelimit-limit, x-ratelimit-remaining',
+        }),
+        (n) => (bytes += n),
+        logOnce,
+      );
     },
   };
   const rateHeaders: Record<string, string> = {};
   try {
     const match = PATH.exec(req.path);
     if (!match) throw new NotFoundError('Route');
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ValidationError('Webhook endpoints answer GET only', { method: req.method });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new ValidationError('Webhook endpoints answer GET only', { method: req.method });
     const [, token, endpoint] = match as unknown as [string, string, 'data' | 'summary' | 'metrics'];
     // one transaction for the key check and the hourly count: every round trip shows in a small refresh's time
     const { row, limit } = await deps.db.withClient({ role: 'app' }, async (client) => {
@@ -119,13 +143,20 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 13))`, [found.id]);
       const checked = await checkRateLimit(client, found, now);
       if (checked.retryAfterSeconds === null) {
-        const running = Number((await client.query<{ n: string }>(
-          `SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND response_status IS NULL AND created_at > now() - interval '15 minutes'`,
-          [found.id],
-        )).rows[0]!.n);
+        const running = Number(
+          (
+            await client.query<{ n: string }>(
+              `SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND response_status IS NULL AND created_at > now() - interval '15 minutes'`,
+              [found.id],
+            )
+          ).rows[0]!.n,
+        );
         if (running >= (deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK)) {
           webhook = found;
-          throw new RateLimitExceededError(CONCURRENCY_RETRY_SECONDS, { concurrent_requests: running, limit_concurrent: deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK });
+          throw new RateLimitExceededError(CONCURRENCY_RETRY_SECONDS, {
+            concurrent_requests: running,
+            limit_concurrent: deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK,
+          });
         }
         logId = (await client.query<{ id: string }>(insertLogSql, logValues(found, req, params))).rows[0]!.id;
       }
@@ -135,31 +166,69 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
     const hook = row;
 
     Object.assign(rateHeaders, limit.headers);
-    if (limit.retryAfterSeconds !== null) throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: hook.rate_limit_per_hour });
+    if (limit.retryAfterSeconds !== null)
+      throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: hook.rate_limit_per_hour });
     const scopeParsed = WebhookScopeSchema.safeParse(hook.data_filters ?? {});
     if (!scopeParsed.success) throw new Error(`webhook ${hook.id} has an invalid stored scope`);
-    const scope = { dataSources: hook.allowed_data_sources, platforms: scopeParsed.data.platforms, filters: scopeParsed.data.filters };
-    const feedScope = { organizationId: hook.organization_id, projectId: hook.project_id, dataSources: scope.dataSources.length ? scope.dataSources : undefined, platforms: scope.platforms, filters: scope.filters };
-    const freshness = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => scopeFreshness(c, feedScope, now));
+    const scope = {
+      dataSources: hook.allowed_data_sources,
+      platforms: scopeParsed.data.platforms,
+      filters: scopeParsed.data.filters,
+    };
+    const feedScope = {
+      organizationId: hook.organization_id,
+      projectId: hook.project_id,
+      dataSources: scope.dataSources.length ? scope.dataSources : undefined,
+      platforms: scope.platforms,
+      filters: scope.filters,
+    };
+    const freshness = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
+      scopeFreshness(c, feedScope, now),
+    );
     Object.assign(rateHeaders, freshnessHeaders(freshness));
 
     if (endpoint === 'metrics') {
       const catalog = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (client) =>
-        projectCatalog(client, hook.project_id, scope.dataSources.length ? scope.dataSources : undefined, scope.platforms),
+        projectCatalog(
+          client,
+          hook.project_id,
+          scope.dataSources.length ? scope.dataSources : undefined,
+          scope.platforms,
+        ),
       );
-      const body = JSON.stringify({ project_id: hook.project_id, platforms: catalog.platforms, fields: catalog.entries, formats: OUTPUT_FORMATS });
-      const out = counted.head(200, { ...rateHeaders, 'content-type': 'application/json; charset=utf-8', 'cache-control': CACHE_CONTROL });
+      const body = JSON.stringify({
+        project_id: hook.project_id,
+        platforms: catalog.platforms,
+        fields: catalog.entries,
+        formats: OUTPUT_FORMATS,
+      });
+      const out = counted.head(200, {
+        ...rateHeaders,
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': CACHE_CONTROL,
+      });
       out.end(body);
       await finished(out);
       return { status, bytes, webhookId: hook.id };
     }
 
     const query = parseUrlQuery(params, CONTROL_PARAMS);
-    const format: OutputFormat = chooseFormat(params.get('format'), req.headers['accept'], (OUTPUT_FORMATS as readonly string[]).includes(hook.output_format) ? (hook.output_format as OutputFormat) : 'json');
+    const format: OutputFormat = chooseFormat(
+      params.get('format'),
+      req.headers['accept'],
+      (OUTPUT_FORMATS as readonly string[]).includes(hook.output_format)
+        ? (hook.output_format as OutputFormat)
+        : 'json',
+    );
     const bom = params.get('bom');
-    if (bom !== null && !['0', '1', 'true', 'false'].includes(bom)) throw new ValidationError('bom is 1 or 0', { field: 'bom' });
+    if (bom !== null && !['0', '1', 'true', 'false'].includes(bom))
+      throw new ValidationError('bom is 1 or 0', { field: 'bom' });
     const wantsAbout = format === 'xlsx' || format === 'json';
-    const about = wantsAbout ? await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => aboutData(c, hook, feedScope, freshness, req.path)) : undefined;
+    const about = wantsAbout
+      ? await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
+          aboutData(c, hook, feedScope, freshness, req.path),
+        )
+      : undefined;
     await streamData(
       deps.db,
       {
@@ -174,7 +243,10 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
         headers: rateHeaders,
         statementTimeoutMs: deps.statementTimeoutMs ?? WEBHOOK_STATEMENT_TIMEOUT_MS,
         now,
-        defaults: endpoint === 'summary' ? { aggregation: 'total', dimensions: ['platform'] } : { aggregation: 'daily', dimensions: ['platform', 'campaign'] },
+        defaults:
+          endpoint === 'summary'
+            ? { aggregation: 'total', dimensions: ['platform'] }
+            : { aggregation: 'daily', dimensions: ['platform', 'campaign'] },
       },
       counted,
     );
@@ -183,8 +255,13 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
       const classified = classifyError(error);
       if (classified.status >= 500) deps.onServerError?.(error, req.requestId);
       const response = errorResponse(classified, req.requestId, now);
-      const headers: Record<string, string> = { ...(response.headers as Record<string, string>), ...rateHeaders, 'cache-control': 'no-store' };
-      if (error instanceof RateLimitExceededError || error instanceof ServiceUnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
+      const headers: Record<string, string> = {
+        ...(response.headers as Record<string, string>),
+        ...rateHeaders,
+        'cache-control': 'no-store',
+      };
+      if (error instanceof RateLimitExceededError || error instanceof ServiceUnavailableError)
+        headers['retry-after'] = String(error.retryAfterSeconds);
       const out = counted.head(classified.status, headers);
       out.end(response.body);
       await finished(out).catch(() => {});
@@ -197,20 +274,29 @@ export async function serveWebhook(deps: WebhookDeps, req: WebhookRequest, sink:
   return { status, bytes, webhookId: webhook?.id };
 }
 
-export async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, token: string, path: string, params: URLSearchParams, now: Date): Promise<WebhookRow> {
+export async function authenticateWebhook(
+  deps: WebhookDeps,
+  c: pg.PoolClient,
+  token: string,
+  path: string,
+  params: URLSearchParams,
+  now: Date,
+): Promise<WebhookRow> {
   let row: WebhookRow | undefined;
   if (token.startsWith(SIGNED_TAG)) {
     const id = token.slice(SIGNED_TAG.length);
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw refused();
     row = (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_id($1::uuid)', [id])).rows[0];
-    if (!row || !verifySignature(urlSigningKey(deps.signingSecret, row.id, row.key_hash), path, params, now.getTime())) throw refused();
+    if (!row || !verifySignature(urlSigningKey(deps.signingSecret, row.id, row.key_hash), path, params, now.getTime()))
+      throw refused();
   } else {
     if (!looksLikeWebhookKey(token)) throw refused();
     const hash = hashWebhookKey(token);
     row = (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_key_hash($1)', [hash])).rows[0];
     if (!row || !constantTimeEqual(row.key_hash, hash)) throw refused();
   }
-  if (!row.is_active || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= now.getTime())) throw refused();
+  if (!row.is_active || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= now.getTime()))
+    throw refused();
   return row;
 }
 
@@ -218,17 +304,32 @@ export async function authenticateWebhook(deps: WebhookDeps, c: pg.PoolClient, t
  * A fixed hourly window counted from api_access_logs, which every request writes anyway (and which is
  * indexed on (webhook_config_id, created_at)): no second store to keep in step.
  */
-export async function checkRateLimit(c: pg.PoolClient, hook: WebhookRow, now: Date): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
+export async function checkRateLimit(
+  c: pg.PoolClient,
+  hook: WebhookRow,
+  now: Date,
+): Promise<{ headers: Record<string, string>; retryAfterSeconds: number | null }> {
   const windowStart = new Date(now);
   windowStart.setUTCMinutes(0, 0, 0);
   const resetAt = Math.floor(windowStart.getTime() / 1000) + 3600;
-  const used = Number((await c.query<{ n: string }>('SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND created_at >= $2::timestamptz', [hook.id, windowStart.toISOString()])).rows[0]!.n);
+  const used = Number(
+    (
+      await c.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND created_at >= $2::timestamptz',
+        [hook.id, windowStart.toISOString()],
+      )
+    ).rows[0]!.n,
+  );
   const headers = {
     'x-ratelimit-limit': String(hook.rate_limit_per_hour),
     'x-ratelimit-remaining': String(Math.max(0, hook.rate_limit_per_hour - used - 1)),
     'x-ratelimit-reset': String(resetAt),
   };
-  return { headers, retryAfterSeconds: used >= hook.rate_limit_per_hour ? Math.max(1, resetAt - Math.floor(now.getTime() / 1000)) : null };
+  return {
+    headers,
+    retryAfterSeconds:
+      used >= hook.rate_limit_per_hour ? Math.max(1, resetAt - Math.floor(now.getTime() / 1000)) : null,
+  };
 }
 
 /** The log keeps what was asked and how it went, never the key or a signature. */
@@ -236,9 +337,17 @@ const insertLogSql = `INSERT INTO api_access_logs (organization_id, project_id, 
        VALUES ($1::uuid, $2::uuid, $3::uuid, $4::inet, $5, $6, $7, $8::jsonb, $9, $10, $11) RETURNING id::text AS id`;
 
 /** What jsonb can store: it refuses \u0000 and a lone surrogate (a cut pair, or %ED%A0%80 decoded), both U+FFFD here. */
-const storable = (text: string, max: number) => text.slice(0, max).replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+const storable = (text: string, max: number) =>
+  text
+    .slice(0, max)
+    .replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
-function logValues(hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, outcome?: { status: number; bytes: number; ms: number }): unknown[] {
+function logValues(
+  hook: WebhookRow,
+  req: WebhookRequest,
+  params: URLSearchParams,
+  outcome?: { status: number; bytes: number; ms: number },
+): unknown[] {
   const safeParams: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     if (key === 'sig') continue;
@@ -247,12 +356,34 @@ function logValues(hook: WebhookRow, req: WebhookRequest, params: URLSearchParam
   }
   const safePath = req.path.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`);
   const ip = req.sourceIp && /^[0-9a-fA-F:.]{2,45}$/.test(req.sourceIp) ? req.sourceIp : null;
-  return [hook.organization_id, hook.project_id, hook.id, ip, req.headers['user-agent']?.slice(0, 1000) ?? null, req.method.slice(0, 10), safePath, JSON.stringify(safeParams), outcome?.status ?? null, outcome?.bytes ?? null, outcome?.ms ?? null];
+  return [
+    hook.organization_id,
+    hook.project_id,
+    hook.id,
+    ip,
+    req.headers['user-agent']?.slice(0, 1000) ?? null,
+    req.method.slice(0, 10),
+    safePath,
+    JSON.stringify(safeParams),
+    outcome?.status ?? null,
+    outcome?.bytes ?? null,
+    outcome?.ms ?? null,
+  ];
 }
 
 /** A request refused before it started (rate limit, concurrency cap): logged whole at once. */
-export async function writeAccessLog(db: Database, hook: WebhookRow, req: WebhookRequest, params: URLSearchParams, status: number, bytes: number, ms: number): Promise<void> {
-  await db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) => c.query(insertLogSql, logValues(hook, req, params, { status, bytes, ms })));
+export async function writeAccessLog(
+  db: Database,
+  hook: WebhookRow,
+  req: WebhookRequest,
+  params: URLSearchParams,
+  status: number,
+  bytes: number,
+  ms: number,
+): Promise<void> {
+  await db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
+    c.query(insertLogSql, logValues(hook, req, params, { status, bytes, ms })),
+  );
 }
 
 /**
@@ -260,7 +391,11 @@ export async function writeAccessLog(db: Database, hook: WebhookRow, req: Webhoo
  * it finished (the client went away, the socket timed out) destroys this stream too, so whatever is waiting
  * to write (a cursor read loop, a COPY pipeline) fails at once and gives its connection back.
  */
-export function countingWritable(target: Writable, count: (n: number) => void, beforeEnd: () => Promise<void>): Writable {
+export function countingWritable(
+  target: Writable,
+  count: (n: number) => void,
+  beforeEnd: () => Promise<void>,
+): Writable {
   const gone = () => new Error('client went away');
   const out: Writable = new Writable({
     highWaterMark: 64 * 1024,

@@ -45,10 +45,30 @@ async function settle(d: Database, ms = 5_000): Promise<void> {
 beforeAll(async () => {
   tdb = await createTestDatabase();
   src = await seedDataSource(tdb.adminUrl, { platform: 'google_ads' });
-  await loadFacts(tdb.db, { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: src.dataSourceId, platform: 'google_ads' }, [...syntheticFacts({ days: DAYS, rowsPerDay: 600, startDate: START })].flat());
+  await loadFacts(
+    tdb.db,
+    {
+      organizationId: src.organizationId,
+      projectId: src.projectId,
+      dataSourceId: src.dataSourceId,
+      platform: 'google_ads',
+    },
+    [...syntheticFacts({ days: DAYS, rowsPerDay: 600, startDate: START })].flat(),
+  );
   db = createDatabase({ ...tdb.config, maxConnections: POOL }, { connectionTimeoutMillis: 1_500 });
   ({ key } = await tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
-    createWebhook(trx, { organizationId: src.organizationId, projectId: src.projectId, userId: null }, { name: `hook-${randomBytes(4).toString('hex')}`, allowedDataSources: [], scope: { filters: [] }, outputFormat: 'csv', rateLimitPerHour: 100_000, expiresAt: null }),
+    createWebhook(
+      trx,
+      { organizationId: src.organizationId, projectId: src.projectId, userId: null },
+      {
+        name: `hook-${randomBytes(4).toString('hex')}`,
+        allowedDataSources: [],
+        scope: { filters: [] },
+        outputFormat: 'csv',
+        rateLimitPerHour: 100_000,
+        expiresAt: null,
+      },
+    ),
   ));
   server = await startWebhookServer({ db, signingSecret: randomBytes(32) });
 }, 120_000);
@@ -71,10 +91,16 @@ describe('webhook server under abandoned downloads', () => {
     const [csv] = urls();
     for (let i = 0; i < 20; i++) await abandon(csv!, 50);
     const all = urls();
-    await Promise.all(Array.from({ length: 50 }, (_, i) => abandon(all[i % all.length]!, 5 + Math.floor(Math.random() * 150))));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => abandon(all[i % all.length]!, 5 + Math.floor(Math.random() * 150))),
+    );
     await settle(db);
     expect(inUse(db)).toBe(0);
-    const [{ n }] = (await tdb.db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows as [{ n: string }];
+    const [{ n }] = (
+      await tdb.db.pool.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+      )
+    ).rows as [{ n: string }];
     expect(n).toBe('0');
     const started = Date.now();
     const res = await fetch(csv!);
@@ -82,7 +108,7 @@ describe('webhook server under abandoned downloads', () => {
     const lines = (await res.text()).split('\r\n').filter(Boolean);
     expect(lines.length).toBe(DAYS * 600 + 1);
     expect(Date.now() - started).toBeLessThan(5_000);
-    for (const url of all) expect((await fetch(url).then(async (r) => (await r.arrayBuffer(), r.status)))).toBe(200);
+    for (const url of all) expect(await fetch(url).then(async (r) => (await r.arrayBuffer(), r.status))).toBe(200);
   }, 120_000);
 
   it('when every connection is busy for longer than the wait allows, it answers 503 with Retry-After in the standard envelope', async () => {
@@ -107,7 +133,11 @@ describe('webhook server under abandoned downloads', () => {
     // connection several times and every acquisition raced all the others (found by the reliability load figure)
     const open = await startWebhookServer({ db, signingSecret: randomBytes(32), maxConcurrentPerWebhook: 1_000 });
     try {
-      const light = [`summary?${range}&format=csv`, `data?${range}&dimensions=date&format=json`, `summary?${range}&dimensions=campaign&format=xlsx`];
+      const light = [
+        `summary?${range}&format=csv`,
+        `data?${range}&dimensions=date&format=json`,
+        `summary?${range}&dimensions=campaign&format=xlsx`,
+      ];
       const all = Array.from({ length: 48 }, (_, i) => `${open.url}/webhook/v1/${key}/${light[i % light.length]}`);
       const statuses = await Promise.all(all.map((u) => fetch(u).then(async (r) => (await r.arrayBuffer(), r.status))));
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
@@ -119,18 +149,47 @@ describe('webhook server under abandoned downloads', () => {
   }, 120_000);
 
   it('when requests arrive at once, the hourly limit counts them as they start and one webhook runs at most its cap at a time', async () => {
-    const hookOf = (rateLimitPerHour: number) => tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
-      createWebhook(trx, { organizationId: src.organizationId, projectId: src.projectId, userId: null }, { name: `hook-${randomBytes(4).toString('hex')}`, allowedDataSources: [], scope: { filters: [] }, outputFormat: 'csv', rateLimitPerHour, expiresAt: null }));
+    const hookOf = (rateLimitPerHour: number) =>
+      tdb.db.transaction({ orgId: src.organizationId }, (trx) =>
+        createWebhook(
+          trx,
+          { organizationId: src.organizationId, projectId: src.projectId, userId: null },
+          {
+            name: `hook-${randomBytes(4).toString('hex')}`,
+            allowedDataSources: [],
+            scope: { filters: [] },
+            outputFormat: 'csv',
+            rateLimitPerHour,
+            expiresAt: null,
+          },
+        ),
+      );
     const capped = await startWebhookServer({ db: tdb.db, signingSecret: randomBytes(32), maxConcurrentPerWebhook: 2 });
     try {
       const limited = await hookOf(3);
       // counted when they finished, all eight passed; counted as they start, exactly the limit does
-      const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${server.url}/webhook/v1/${limited.key}/summary?${range}`).then(async (r) => (await r.arrayBuffer(), r.status))));
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          fetch(`${server.url}/webhook/v1/${limited.key}/summary?${range}`).then(
+            async (r) => (await r.arrayBuffer(), r.status),
+          ),
+        ),
+      );
       expect(statuses.filter((s) => s === 200)).toHaveLength(3);
       expect(statuses.filter((s) => s === 429)).toHaveLength(5);
       const busy = await hookOf(100_000);
       const big = `${capped.url}/webhook/v1/${busy.key}/data?${range}&aggregate=none&format=csv`;
-      const results = await Promise.all(Array.from({ length: 6 }, () => fetch(big).then(async (r) => ({ status: r.status, body: r.status === 429 ? ((await r.json()) as { error: { details: Record<string, unknown> } }) : (await r.arrayBuffer(), null) }))));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          fetch(big).then(async (r) => ({
+            status: r.status,
+            body:
+              r.status === 429
+                ? ((await r.json()) as { error: { details: Record<string, unknown> } })
+                : (await r.arrayBuffer(), null),
+          })),
+        ),
+      );
       const refused = results.filter((r) => r.status === 429);
       expect(refused.length).toBeGreaterThan(0);
       expect(refused[0]!.body!.error.details.limit_concurrent).toBe(2);
@@ -151,11 +210,13 @@ describe('webhook server under abandoned downloads', () => {
       const ports = new Set<number>();
       for (let i = 0; i < 15; i++) {
         await new Promise<void>((resolve, reject) => {
-          http.get(`${server.url}/webhook/v1/${key}/metrics`, { agent }, (res) => {
-            ports.add(res.socket.localPort!);
-            res.resume();
-            res.on('end', () => resolve());
-          }).on('error', reject);
+          http
+            .get(`${server.url}/webhook/v1/${key}/metrics`, { agent }, (res) => {
+              ports.add(res.socket.localPort!);
+              res.resume();
+              res.on('end', () => resolve());
+            })
+            .on('error', reject);
         });
       }
       await new Promise((r) => setImmediate(r));

@@ -43,12 +43,16 @@ export function constantTimeEqual(a: string, b: string): boolean {
 
 /** The parameters a signature covers: everything but `sig`, sorted by name then value. */
 export function canonicalRequest(path: string, params: URLSearchParams): string {
-  const pairs = [...params.entries()].filter(([k]) => k !== 'sig').sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  const pairs = [...params.entries()]
+    .filter(([k]) => k !== 'sig')
+    .sort(([ak, av], [bk, bv]) => (ak < bk ? -1 : ak > bk ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   return `${path}?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
 }
 
 export function urlSigningKey(signingSecret: Buffer, webhookId: string, keyHash: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', signingSecret, Buffer.from(keyHash, 'hex'), `tributary webhook url v1 ${webhookId}`, 32));
+  return Buffer.from(
+    hkdfSync('sha256', signingSecret, Buffer.from(keyHash, 'hex'), `tributary webhook url v1 ${webhookId}`, 32),
+  );
 }
 
 export function signPath(signingKey: Buffer, path: string, params: URLSearchParams): string {
@@ -65,7 +69,14 @@ export function verifySignature(signingKey: Buffer, path: string, params: URLSea
 }
 
 /** A time-limited URL for sharing: names the webhook (not its key) and fixes every parameter it carries. */
-export function mintSignedUrl(baseUrl: string, signingSecret: Buffer, webhook: { id: string; keyHash: string }, endpoint: 'data' | 'summary' | 'metrics', query: Record<string, string>, expiresAt: Date): string {
+export function mintSignedUrl(
+  baseUrl: string,
+  signingSecret: Buffer,
+  webhook: { id: string; keyHash: string },
+  endpoint: 'data' | 'summary' | 'metrics',
+  query: Record<string, string>,
+  expiresAt: Date,
+): string {
   const path = `/webhook/v1/tws_${webhook.id}/${endpoint}`;
   const params = new URLSearchParams(query);
   params.delete('sig');

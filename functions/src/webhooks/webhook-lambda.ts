@@ -13,8 +13,16 @@ import { webhookRequestFromEvent } from './webhook-request';
 
 /** The Node.js runtime's streaming helpers, provided as a global (not an npm package). */
 interface AwsLambdaStreaming {
-  streamifyResponse(handler: (event: APIGatewayProxyEventV2, responseStream: Writable, context: { awsRequestId: string }) => Promise<void>): unknown;
-  HttpResponseStream: { from(stream: Writable, prelude: { statusCode: number; headers: Record<string, string> }): Writable };
+  streamifyResponse(
+    handler: (
+      event: APIGatewayProxyEventV2,
+      responseStream: Writable,
+      context: { awsRequestId: string },
+    ) => Promise<void>,
+  ): unknown;
+  HttpResponseStream: {
+    from(stream: Writable, prelude: { statusCode: number; headers: Record<string, string> }): Writable;
+  };
 }
 declare const awslambda: AwsLambdaStreaming;
 
@@ -24,12 +32,21 @@ async function loadDeps(): Promise<ODataDeps> {
   // The signing secret is read from Secrets Manager (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN) once per container,
   // during init, so it never sits in the function's environment and no request waits on the call.
   const logger = new Logger({ serviceName: 'tributary-webhooks', logLevel: config.logLevel });
-  return { db: adapters.db, signingSecret: await webhookSigningSecret(config.webhooks), onServerError: logServerError(logger), publicBaseUrl: config.webhooks.publicBaseUrl };
+  return {
+    db: adapters.db,
+    signingSecret: await webhookSigningSecret(config.webhooks),
+    onServerError: logServerError(logger),
+    publicBaseUrl: config.webhooks.publicBaseUrl,
+  };
 }
 
 /** Our failures (5xx, a stream cut after its head) go to CloudWatch with the request id the client saw. */
 export function logServerError(logger: Pick<Logger, 'error'>): NonNullable<WebhookDeps['onServerError']> {
-  return (error, requestId) => logger.error('webhook request failed', { requestId, error: error instanceof Error ? error : new Error(String(error)) });
+  return (error, requestId) =>
+    logger.error('webhook request failed', {
+      requestId,
+      error: error instanceof Error ? error : new Error(String(error)),
+    });
 }
 
 // started at cold start; a failed read is retried by the next request instead of poisoning the container
@@ -40,10 +57,19 @@ deps.catch(() => {
 
 const tracer = createTracer(loadFunctionConfig('webhook'));
 
-export const handler = awslambda.streamifyResponse(tracedStreaming(tracer, async (event: APIGatewayProxyEventV2, responseStream: Writable, context: { awsRequestId: string }) => {
-  deps ??= loadDeps();
-  const resolved = await deps;
-  await (isODataPath(event.rawPath) ? serveOData : serveWebhook)(resolved, webhookRequestFromEvent(event, context.awsRequestId), {
-    head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }),
-  });
-}));
+export const handler = awslambda.streamifyResponse(
+  tracedStreaming(
+    tracer,
+    async (event: APIGatewayProxyEventV2, responseStream: Writable, context: { awsRequestId: string }) => {
+      deps ??= loadDeps();
+      const resolved = await deps;
+      await (isODataPath(event.rawPath) ? serveOData : serveWebhook)(
+        resolved,
+        webhookRequestFromEvent(event, context.awsRequestId),
+        {
+          head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }),
+        },
+      );
+    },
+  ),
+);

@@ -11,7 +11,10 @@ export function viewerAddress(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const cut = header.trim().lastIndexOf(':');
   if (cut <= 0) return undefined;
-  const ip = header.trim().slice(0, cut).replace(/^\[|\]$/g, '');
+  const ip = header
+    .trim()
+    .slice(0, cut)
+    .replace(/^\[|\]$/g, '');
   return isIP(ip) ? ip : undefined;
 }
 

@@ -66,7 +66,13 @@ function admission(limit: number, waitMs: number) {
   };
 }
 
-export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '127.0.0.1', idleTimeoutMs = CLIENT_IDLE_TIMEOUT_MS, admissionWaitMs = ADMISSION_WAIT_MS): Promise<WebhookServer> {
+export async function startWebhookServer(
+  deps: WebhookDeps,
+  port = 0,
+  host = '127.0.0.1',
+  idleTimeoutMs = CLIENT_IDLE_TIMEOUT_MS,
+  admissionWaitMs = ADMISSION_WAIT_MS,
+): Promise<WebhookServer> {
   const gate = admission(Math.max(1, Math.floor((deps.db.pool.options.max ?? 10) / 2)), admissionWaitMs);
   const server = http.createServer((req, res) => {
     void gate.enter(res).then((admitted) => {
@@ -77,7 +83,13 @@ export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '12
       if (res.destroyed) return;
       const busy = new ServiceUnavailableError('The service is busy; retry shortly', 5);
       const response = errorResponse(classifyError(busy), randomUUID());
-      res.writeHead(503, { ...(response.headers as Record<string, string>), 'retry-after': String(busy.retryAfterSeconds), 'cache-control': 'no-store' }).end(response.body);
+      res
+        .writeHead(503, {
+          ...(response.headers as Record<string, string>),
+          'retry-after': String(busy.retryAfterSeconds),
+          'cache-control': 'no-store',
+        })
+        .end(response.body);
     });
   });
   const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -86,7 +98,14 @@ export async function startWebhookServer(deps: WebhookDeps, port = 0, host = '12
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     void (isODataPath(url.pathname) ? serveOData : serveWebhook)(
       deps,
-      { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), headers, sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''), requestId: randomUUID() },
+      {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.search.slice(1),
+        headers,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
+        requestId: randomUUID(),
+      },
       {
         head(status, responseHeaders) {
           res.writeHead(status, responseHeaders);

@@ -54,15 +54,27 @@ export function toView(row: Row<'webhookConfigs'>): WebhookView {
 
 async function assertSourcesInProject(trx: Transaction<DB>, projectId: string, ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
-  const found = await trx.selectFrom('dataSources').select('id').where('projectId', '=', projectId).where('id', 'in', [...ids]).execute();
-  if (found.length !== new Set(ids).size) throw new ValidationError('Every allowed data source must belong to this project', { field: 'allowed_data_sources' });
+  const found = await trx
+    .selectFrom('dataSources')
+    .select('id')
+    .where('projectId', '=', projectId)
+    .where('id', 'in', [...ids])
+    .execute();
+  if (found.length !== new Set(ids).size)
+    throw new ValidationError('Every allowed data source must belong to this project', {
+      field: 'allowed_data_sources',
+    });
 }
 
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string }).code === '23505';
 }
 
-export async function createWebhook(trx: Transaction<DB>, ctx: { organizationId: string; projectId: string; userId: string | null }, input: WebhookInput): Promise<{ webhook: WebhookView; key: string }> {
+export async function createWebhook(
+  trx: Transaction<DB>,
+  ctx: { organizationId: string; projectId: string; userId: string | null },
+  input: WebhookInput,
+): Promise<{ webhook: WebhookView; key: string }> {
   await assertSourcesInProject(trx, ctx.projectId, input.allowedDataSources);
   const { key, keyHash, keyPrefix } = generateWebhookKey();
   try {
@@ -85,23 +97,43 @@ export async function createWebhook(trx: Transaction<DB>, ctx: { organizationId:
       .executeTakeFirstOrThrow();
     return { webhook: toView(row), key };
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('A webhook with this name already exists in the project', { field: 'name' });
+    if (isUniqueViolation(err))
+      throw new ConflictError('A webhook with this name already exists in the project', { field: 'name' });
     throw err;
   }
 }
 
 export async function listWebhooks(trx: Transaction<DB>, projectId: string): Promise<WebhookView[]> {
-  const rows = await trx.selectFrom('webhookConfigs').selectAll().where('projectId', '=', projectId).orderBy('createdAt').execute();
+  const rows = await trx
+    .selectFrom('webhookConfigs')
+    .selectAll()
+    .where('projectId', '=', projectId)
+    .orderBy('createdAt')
+    .execute();
   return rows.map(toView);
 }
 
-export async function getWebhookRow(trx: Transaction<DB>, projectId: string, id: string): Promise<Row<'webhookConfigs'>> {
-  const row = await trx.selectFrom('webhookConfigs').selectAll().where('projectId', '=', projectId).where('id', '=', id).executeTakeFirst();
+export async function getWebhookRow(
+  trx: Transaction<DB>,
+  projectId: string,
+  id: string,
+): Promise<Row<'webhookConfigs'>> {
+  const row = await trx
+    .selectFrom('webhookConfigs')
+    .selectAll()
+    .where('projectId', '=', projectId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) throw new NotFoundError('webhook', id);
   return row;
 }
 
-export async function updateWebhook(trx: Transaction<DB>, projectId: string, id: string, patch: Partial<WebhookInput>): Promise<WebhookView> {
+export async function updateWebhook(
+  trx: Transaction<DB>,
+  projectId: string,
+  id: string,
+  patch: Partial<WebhookInput>,
+): Promise<WebhookView> {
   await getWebhookRow(trx, projectId, id);
   if (patch.allowedDataSources) await assertSourcesInProject(trx, projectId, patch.allowedDataSources);
   try {
@@ -121,17 +153,28 @@ export async function updateWebhook(trx: Transaction<DB>, projectId: string, id:
       .executeTakeFirstOrThrow();
     return toView(row);
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('A webhook with this name already exists in the project', { field: 'name' });
+    if (isUniqueViolation(err))
+      throw new ConflictError('A webhook with this name already exists in the project', { field: 'name' });
     throw err;
   }
 }
 
 /** A new key replaces the old one at once; URLs signed before the rotation stop working too (their key is salted with the old hash). */
-export async function rotateWebhookKey(trx: Transaction<DB>, projectId: string, id: string): Promise<{ webhook: WebhookView; key: string }> {
+export async function rotateWebhookKey(
+  trx: Transaction<DB>,
+  projectId: string,
+  id: string,
+): Promise<{ webhook: WebhookView; key: string }> {
   const current = await getWebhookRow(trx, projectId, id);
   if (current.revokedAt) throw new ConflictError('A revoked webhook cannot be rotated; create a new one', { id });
   const { key, keyHash, keyPrefix } = generateWebhookKey();
-  const row = await trx.updateTable('webhookConfigs').set({ keyHash, keyPrefix }).where('projectId', '=', projectId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  const row = await trx
+    .updateTable('webhookConfigs')
+    .set({ keyHash, keyPrefix })
+    .where('projectId', '=', projectId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
   return { webhook: toView(row), key };
 }
 
@@ -148,6 +191,10 @@ export async function revokeWebhook(trx: Transaction<DB>, projectId: string, id:
 }
 
 export async function deleteWebhook(trx: Transaction<DB>, projectId: string, id: string): Promise<void> {
-  const res = await trx.deleteFrom('webhookConfigs').where('projectId', '=', projectId).where('id', '=', id).executeTakeFirst();
+  const res = await trx
+    .deleteFrom('webhookConfigs')
+    .where('projectId', '=', projectId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) === 0) throw new NotFoundError('webhook', id);
 }

@@ -13,7 +13,10 @@ export const CreateWebhookBodySchema = z.object({
   rate_limit_per_hour: z.number().int().min(1).max(100_000).default(1000),
   expires_at: z.string().datetime({ offset: true }).nullable().default(null),
 });
-export const UpdateWebhookBodySchema = CreateWebhookBodySchema.partial().refine((b) => Object.keys(b).length > 0, 'nothing to update');
+export const UpdateWebhookBodySchema = CreateWebhookBodySchema.partial().refine(
+  (b) => Object.keys(b).length > 0,
+  'nothing to update',
+);
 
 export const WebhookSchema = z.object({
   id: z.string(),
@@ -39,10 +42,23 @@ export const MAX_SIGNED_URL_SECONDS = 90 * 24 * 3600;
 export const SignedUrlBodySchema = z.object({
   endpoint: z.enum(['data', 'summary', 'metrics']).default('data'),
   /** the query string the URL fixes, as name → value (e.g. { format: 'csv', date_range: 'last_30_days' }); checked like a request would be */
-  query: z.record(z.string().regex(/^[a-z_]{1,40}$/), z.string().max(2000)).refine((q) => !('exp' in q) && !('sig' in q), 'exp and sig are set by the server').default({}),
-  expires_in_seconds: z.number().int().min(60).max(MAX_SIGNED_URL_SECONDS).default(7 * 24 * 3600),
+  query: z
+    .record(z.string().regex(/^[a-z_]{1,40}$/), z.string().max(2000))
+    .refine((q) => !('exp' in q) && !('sig' in q), 'exp and sig are set by the server')
+    .default({}),
+  expires_in_seconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(MAX_SIGNED_URL_SECONDS)
+    .default(7 * 24 * 3600),
 });
-export const SignedUrlSchema = z.object({ url: z.string(), expires_at: z.string(), webhook_id: z.string(), endpoint: z.string() });
+export const SignedUrlSchema = z.object({
+  url: z.string(),
+  expires_at: z.string(),
+  webhook_id: z.string(),
+  endpoint: z.string(),
+});
 
 /** The webhook's access log, newest first: when, what (the path without the key), status, size and time. */
 export const WebhookAccessLogSchema = z.object({

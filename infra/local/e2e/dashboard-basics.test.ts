@@ -44,10 +44,16 @@ describe('the dashboard, signed in as the demo user', { timeout: 180_000 }, () =
     const api = await rig.apiAs(rig.local.demoUser);
     const projectId = rig.local.demoWebhook!.project_id;
     await page.goto(`${rig.local.webUrl}/projects/${projectId}`);
-    await page.locator('[data-testid="overview-chart"] .recharts-line-curve').first().waitFor({ state: 'attached', timeout: 60_000 }); // attached: a flat series (Instagram spends nothing) has no height, so Playwright calls it hidden
+    await page
+      .locator('[data-testid="overview-chart"] .recharts-line-curve')
+      .first()
+      .waitFor({ state: 'attached', timeout: 60_000 }); // attached: a flat series (Instagram spends nothing) has no height, so Playwright calls it hidden
     const subtitle = await page.getByText(/^Last 30 days: /).textContent();
     const [, start, end] = /(\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})/.exec(subtitle ?? '') ?? [];
-    const summary = await api<{ rows: Record<string, unknown>[] }>('GET', `/api/v1/projects/${projectId}/data/summary?start_date=${start}&end_date=${end}&metrics=cost,clicks,conversions,revenue&dimensions=platform`);
+    const summary = await api<{ rows: Record<string, unknown>[] }>(
+      'GET',
+      `/api/v1/projects/${projectId}/data/summary?start_date=${start}&end_date=${end}&metrics=cost,clicks,conversions,revenue&dimensions=platform`,
+    );
     expect(summary.status).toBe(200);
     const sum = (k: string) => summary.body.rows.reduce((a, r) => a + Number(r[k] ?? 0), 0);
     expect(sum('cost')).toBeGreaterThan(0);
@@ -78,7 +84,10 @@ describe('the dashboard, signed in as the demo user', { timeout: 180_000 }, () =
     await expectAccessible(page, 'project settings');
     const api = await rig.apiAs(rig.local.demoUser);
     const projectId = page.url().split('/').at(-2)!;
-    const stored = await api<{ hot_retention_days: number; reporting_currency: string }>('GET', `/api/v1/projects/${projectId}`);
+    const stored = await api<{ hot_retention_days: number; reporting_currency: string }>(
+      'GET',
+      `/api/v1/projects/${projectId}`,
+    );
     expect(stored.body).toMatchObject({ hot_retention_days: 400, reporting_currency: 'EUR' });
 
     await page.getByRole('button', { name: 'Delete project' }).click();
@@ -104,7 +113,10 @@ describe('the dashboard, signed in as the demo user', { timeout: 180_000 }, () =
     await page.getByRole('link', { name: /Demo project/ }).waitFor();
     await expectNoSidewaysScroll(page, 'projects');
     await page.getByRole('link', { name: /Demo project/ }).click();
-    await page.locator('[data-testid="overview-chart"] .recharts-line-curve').first().waitFor({ state: 'attached', timeout: 60_000 }); // attached: a flat series (Instagram spends nothing) has no height, so Playwright calls it hidden
+    await page
+      .locator('[data-testid="overview-chart"] .recharts-line-curve')
+      .first()
+      .waitFor({ state: 'attached', timeout: 60_000 }); // attached: a flat series (Instagram spends nothing) has no height, so Playwright calls it hidden
     await expectNoSidewaysScroll(page, 'overview');
     await page.getByRole('button', { name: 'Open navigation' }).click();
     await page.getByRole('link', { name: 'Data sources' }).waitFor();

@@ -23,20 +23,35 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
   it("when the explorer runs its default query, the chart's total equals the table's total, and sorting and paging work", async () => {
     const page = await rig.newPage();
     await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/explorer`);
-    await page.locator('[data-testid="explorer-chart"] .recharts-line-curve').first().waitFor({ state: 'attached', timeout: 60_000 }); // attached: a flat series (Instagram spends nothing) has no height, so Playwright calls it hidden
+    await page
+      .locator('[data-testid="explorer-chart"] .recharts-line-curve')
+      .first()
+      .waitFor({ state: 'attached', timeout: 60_000 }); // attached: a flat series (Instagram spends nothing) has no height, so Playwright calls it hidden
     const chartTotal = Number(await page.getByTestId('explorer-chart-total').getAttribute('data-value'));
-    const tableTotal = Number(await page.getByTestId('explorer-totals').locator('[data-key="cost"]').getAttribute('data-value'));
+    const tableTotal = Number(
+      await page.getByTestId('explorer-totals').locator('[data-key="cost"]').getAttribute('data-value'),
+    );
     expect(chartTotal).toBeGreaterThan(0);
     expect(chartTotal).toBeCloseTo(tableTotal, 1);
     const api = await rig.apiAs(rig.local.demoUser);
-    const summary = await api<{ rows: { cost: string }[] }>('GET', `/api/v1/projects/${projectId}/data/summary?date_range=last_30_days&metrics=cost&dimensions=platform`);
-    expect(tableTotal).toBeCloseTo(summary.body.rows.reduce((a, r) => a + Number(r.cost), 0), 1);
+    const summary = await api<{ rows: { cost: string }[] }>(
+      'GET',
+      `/api/v1/projects/${projectId}/data/summary?date_range=last_30_days&metrics=cost&dimensions=platform`,
+    );
+    expect(tableTotal).toBeCloseTo(
+      summary.body.rows.reduce((a, r) => a + Number(r.cost), 0),
+      1,
+    );
     await page.getByRole('button', { name: 'Cost', exact: true }).click();
     await page.getByRole('button', { name: 'Cost', exact: true }).click();
     const costs = (await page.getByTestId('explorer-row').evaluateAll((rows) => rows.map((r) => r.children))).length;
     expect(costs).toBe(25);
-    const idx = await page.getByRole('columnheader').evaluateAll((hs) => hs.findIndex((h) => h.textContent?.trim().startsWith('Cost')));
-    const shown = await page.getByTestId('explorer-row').evaluateAll((rows, i) => rows.map((r) => Number(r.children[i as number]?.textContent)), idx);
+    const idx = await page
+      .getByRole('columnheader')
+      .evaluateAll((hs) => hs.findIndex((h) => h.textContent?.trim().startsWith('Cost')));
+    const shown = await page
+      .getByTestId('explorer-row')
+      .evaluateAll((rows, i) => rows.map((r) => Number(r.children[i as number]?.textContent)), idx);
     expect([...shown].sort((a, b) => b - a)).toEqual(shown);
     await page.getByRole('button', { name: 'Go to next page' }).click();
     await expect(page.getByText(/^26–\d+ of \d+$/).count()).resolves.toBe(1);
@@ -51,13 +66,19 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('webhook-key').waitFor();
     // the builder shows the key URL first, then the signed one once minted; the preview follows the URL shown
-    await page.waitForFunction(() => document.querySelector('[data-testid="webhook-url"]')?.textContent?.includes('sig='), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="webhook-url"]')?.textContent?.includes('sig='),
+      undefined,
+      { timeout: 60_000 },
+    );
     await page.getByTestId('preview-row').first().waitFor({ timeout: 60_000 });
     const url = (await page.getByTestId('webhook-url').textContent())!;
     expect(url).toContain('/webhook/v1/');
     expect(url).toContain('sig=');
     const header = await page.getByTestId('webhook-preview').locator('thead th').allTextContents();
-    const body = await page.getByTestId('preview-row').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent ?? '')));
+    const body = await page
+      .getByTestId('preview-row')
+      .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent ?? '')));
     const served = csvRows(await (await fetch(url)).text(), 11);
     expect([header, ...body]).toEqual(served);
     await expect(page.getByTestId('sheets-formula').textContent()).resolves.toBe(`=IMPORTDATA("${url}")`);
@@ -74,7 +95,11 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
 
   it('when an owner invites someone as a viewer, they join by accepting the emailed link; that viewer sees no edit controls and the API refuses them', async () => {
     const viewer = { email: 'viewer@example.com', password: 'Viewer-Pass-123' };
-    const reg = await fetch(`${rig.local.apiUrl}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(viewer) });
+    const reg = await fetch(`${rig.local.apiUrl}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(viewer),
+    });
     // the same answer whether or not the address has an account (no enumeration)
     expect(reg.status).toBe(202);
     const asViewer = await rig.apiAs(viewer);
@@ -93,7 +118,10 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
     await expectAccessible(page, 'members');
 
     // the emailed link (the local runner's outbox), opened by the viewer, signed in as themselves
-    const outbox = (await readFile(path.join(rig.home, 'outbox.ndjson'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { to: string; accept_url: string });
+    const outbox = (await readFile(path.join(rig.home, 'outbox.ndjson'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { to: string; accept_url: string });
     const acceptUrl = outbox.filter((m) => m.to === viewer.email).at(-1)!.accept_url;
     const vpage = await rig.newPage();
     await signIn(vpage, rig.local.webUrl, viewer, new URL(acceptUrl).pathname + new URL(acceptUrl).search);
@@ -125,7 +153,12 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
     const page = await rig.newPage({ width: 390, height: 844 });
     await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/activity`);
     await page.getByTestId('audit-row').first().waitFor();
-    await expect(page.getByTestId('audit-row').filter({ hasText: /webhook|project|credential/ }).count()).resolves.toBeGreaterThan(0);
+    await expect(
+      page
+        .getByTestId('audit-row')
+        .filter({ hasText: /webhook|project|credential/ })
+        .count(),
+    ).resolves.toBeGreaterThan(0);
     await expectNoSidewaysScroll(page, 'activity');
     await expectAccessible(page, 'activity');
   });

@@ -1,7 +1,10 @@
 // Connecting a platform and extracting from it, in Chromium against the real local runner: Meta through the
 // sandbox's consent page, a data source made with the wizard, and a run watched live until it succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRICOOL_DEMO_TOKEN, METRICOOL_DEMO_USER_ID } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
+import {
+  METRICOOL_DEMO_TOKEN,
+  METRICOOL_DEMO_USER_ID,
+} from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { expectAccessible, signIn, startDashboardRig, type DashboardRig } from './harness';
 
 let rig: DashboardRig;
@@ -10,7 +13,11 @@ let projectId: string;
 beforeAll(async () => {
   rig = await startDashboardRig();
   const api = await rig.apiAs(rig.local.demoUser);
-  const created = await api<{ id: string }>('POST', '/api/v1/projects', { name: 'Meta in the browser', reporting_currency: 'USD', timezone: 'UTC' });
+  const created = await api<{ id: string }>('POST', '/api/v1/projects', {
+    name: 'Meta in the browser',
+    reporting_currency: 'USD',
+    timezone: 'UTC',
+  });
   expect(created.status).toBe(201);
   projectId = created.body.id;
 }, 300_000);
@@ -67,7 +74,9 @@ describe('connections, data sources and runs', { timeout: 180_000 }, () => {
     await page.locator('[data-testid="run-row"][data-status="succeeded"]').first().waitFor({ timeout: 120_000 });
     await expectAccessible(page, 'runs');
     const api = await rig.apiAs(rig.local.demoUser);
-    const sources = await api<{ data_sources: { id: string; source_name: string; schedule_config: { frequency: string } }[] }>('GET', `/api/v1/projects/${projectId}/data-sources`);
+    const sources = await api<{
+      data_sources: { id: string; source_name: string; schedule_config: { frequency: string } }[];
+    }>('GET', `/api/v1/projects/${projectId}/data-sources`);
     const made = sources.body.data_sources.find((s) => s.source_name === 'Meta from the wizard');
     expect(made?.schedule_config.frequency).toBe('daily');
     const rows = await page.locator('[data-testid="run-row"]').first().locator('td').allTextContents();

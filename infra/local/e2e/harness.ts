@@ -24,14 +24,22 @@ export interface DashboardRig {
   stop(): Promise<void>;
 }
 
-export type ApiCaller = <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+export type ApiCaller = <T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; body: T }>;
 
 export const RESULTS_DIR = path.resolve('.test-results');
 
 export async function startDashboardRig(): Promise<DashboardRig> {
   const runner = await startLocalRunner();
   const { platform, local } = runner;
-  const browser = await chromium.launch({ executablePath: loadLocalRunnerSettings().chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({
+    executablePath: loadLocalRunnerSettings().chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
   const contexts: BrowserContext[] = [];
   await mkdir(RESULTS_DIR, { recursive: true });
   return {
@@ -41,10 +49,13 @@ export async function startDashboardRig(): Promise<DashboardRig> {
     home: runner.home,
     async apiAs(user) {
       const token = await apiToken(local.apiUrl, user);
-      return async <T,>(method: string, p: string, body?: unknown) => {
+      return async <T>(method: string, p: string, body?: unknown) => {
         const res = await fetch(`${local.apiUrl}${p}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         const text = await res.text();
@@ -52,7 +63,9 @@ export async function startDashboardRig(): Promise<DashboardRig> {
       };
     },
     async newPage(options = {}) {
-      const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 800 } });
+      const context = await browser.newContext({
+        viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+      });
       contexts.push(context);
       const page = await context.newPage();
       onTestFailed(async ({ task }) => {
@@ -69,7 +82,12 @@ export async function startDashboardRig(): Promise<DashboardRig> {
   };
 }
 
-export async function signIn(page: Page, webUrl: string, user: { email: string; password: string }, pathAfter = '/projects'): Promise<void> {
+export async function signIn(
+  page: Page,
+  webUrl: string,
+  user: { email: string; password: string },
+  pathAfter = '/projects',
+): Promise<void> {
   await page.goto(`${webUrl}${pathAfter}`);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password', { exact: true }).fill(user.password);
@@ -81,11 +99,26 @@ const AXE_SOURCE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
 /** axe-core over the page as it is: no serious or critical violations. */
 export async function expectAccessible(page: Page, screen: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: await readFile(AXE_SOURCE, 'utf8') });
+  if (!(await page.evaluate(() => 'axe' in window)))
+    await page.addScriptTag({ content: await readFile(AXE_SOURCE, 'utf8') });
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            ctx: Document,
+            o: object,
+          ): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
   });
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(bad, `${screen}: axe found serious or critical violations`).toEqual([]);
@@ -93,6 +126,9 @@ export async function expectAccessible(page: Page, screen: string): Promise<void
 
 /** At phone width nothing scrolls sideways. */
 export async function expectNoSidewaysScroll(page: Page, screen: string): Promise<void> {
-  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+  }));
   expect(scroll, `${screen}: the page is ${scroll}px wide in a ${client}px viewport`).toBeLessThanOrEqual(client);
 }

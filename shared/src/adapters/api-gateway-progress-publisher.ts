@@ -21,13 +21,19 @@ export class ApiGatewayProgressPublisher implements ProgressPublisher {
       return;
     }
     const data = Buffer.from(JSON.stringify(toProgressMessage(e)));
-    await Promise.all(ids.map(async (ConnectionId) => {
-      try {
-        await this.api.send(new (awsSdk.apiGatewayManagementApi().PostToConnectionCommand)({ ConnectionId, Data: data }));
-      } catch (err) {
-        const gone = err instanceof awsSdk.apiGatewayManagementApi().GoneException || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
-        if (gone) await this.connections.remove(ConnectionId).catch(() => undefined);
-      }
-    }));
+    await Promise.all(
+      ids.map(async (ConnectionId) => {
+        try {
+          await this.api.send(
+            new (awsSdk.apiGatewayManagementApi().PostToConnectionCommand)({ ConnectionId, Data: data }),
+          );
+        } catch (err) {
+          const gone =
+            err instanceof awsSdk.apiGatewayManagementApi().GoneException ||
+            (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
+          if (gone) await this.connections.remove(ConnectionId).catch(() => undefined);
+        }
+      }),
+    );
   }
 }

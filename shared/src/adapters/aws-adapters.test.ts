@@ -29,7 +29,12 @@ afterAll(async () => {
 
 describe('DynamoDbKeyValueStore', () => {
   let now = 1_700_000_000_000;
-  const kv = () => new DynamoDbKeyValueStore(dynamoDbClient({ kind: 'dynamodb', region: 'us-east-1', endpoint: ddb.endpoint, table: 'kv-test' }), 'kv-test', () => now);
+  const kv = () =>
+    new DynamoDbKeyValueStore(
+      dynamoDbClient({ kind: 'dynamodb', region: 'us-east-1', endpoint: ddb.endpoint, table: 'kv-test' }),
+      'kv-test',
+      () => now,
+    );
 
   it('when a value is put, get returns it and take returns it once', async () => {
     const store = kv();
@@ -75,11 +80,24 @@ describe('DynamoDbKeyValueStore', () => {
 });
 
 describe('S3BlobStore', () => {
-  const store = () => new S3BlobStore(s3Client({ kind: 's3', region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, archiveBucket: 'b', rawBucket: 'b' }));
+  const store = () =>
+    new S3BlobStore(
+      s3Client({
+        kind: 's3',
+        region: 'us-east-1',
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        archiveBucket: 'b',
+        rawBucket: 'b',
+      }),
+    );
 
   it('when objects are put (buffer or stream), get, head and list see them, and delete removes them', async () => {
     const blobs = store();
-    await blobs.put('b', 'org/p/one.ndjson.gz', Buffer.from('hello'), { contentType: 'application/x-ndjson', metadata: { rows: '1' } });
+    await blobs.put('b', 'org/p/one.ndjson.gz', Buffer.from('hello'), {
+      contentType: 'application/x-ndjson',
+      metadata: { rows: '1' },
+    });
     await blobs.put('b', 'org/p/two', Readable.from([Buffer.from('str'), Buffer.from('eam')]));
     expect((await blobs.get('b', 'org/p/one.ndjson.gz')).toString()).toBe('hello');
     expect((await blobs.get('b', 'org/p/two')).toString()).toBe('stream');

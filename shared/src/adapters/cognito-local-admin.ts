@@ -24,8 +24,17 @@ export class CognitoLocalAdmin {
   private readonly probeClient: CognitoIdentityProviderClient;
 
   constructor(endpoint: string) {
-    this.client = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS });
-    this.probeClient = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS, maxAttempts: 1 });
+    this.client = new CognitoIdentityProviderClient({
+      region: 'us-east-1',
+      endpoint,
+      credentials: LOCAL_AWS_CREDENTIALS,
+    });
+    this.probeClient = new CognitoIdentityProviderClient({
+      region: 'us-east-1',
+      endpoint,
+      credentials: LOCAL_AWS_CREDENTIALS,
+      maxAttempts: 1,
+    });
   }
 
   async probe(): Promise<void> {
@@ -51,13 +60,26 @@ export class CognitoLocalAdmin {
         // keepOriginal, as infra/lib/identity.ts: a changed email takes effect only once verified (pools made
         // before this setting existed lack it: delete .tributary/cognito to get one that has it)
         UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
-        Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false } },
+        Policies: {
+          PasswordPolicy: {
+            MinimumLength: 8,
+            RequireLowercase: true,
+            RequireUppercase: true,
+            RequireNumbers: true,
+            RequireSymbols: false,
+          },
+        },
       }),
     );
     const userPoolId = pool.UserPool?.Id;
     if (!userPoolId) throw new Error('cognito-local created no user pool');
     const appClient = await this.client.send(
-      new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'tributary-scripts', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], GenerateSecret: false }),
+      new CreateUserPoolClientCommand({
+        UserPoolId: userPoolId,
+        ClientName: 'tributary-scripts',
+        ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        GenerateSecret: false,
+      }),
     );
     const clientId = appClient.UserPoolClient?.ClientId;
     if (!clientId) throw new Error('cognito-local created no app client');
@@ -66,7 +88,14 @@ export class CognitoLocalAdmin {
 
   /** signs a user up and confirms them at once; a UsernameExistsException is the caller's to handle */
   async createConfirmedUser(ids: PoolIds, email: string, password: string): Promise<void> {
-    await this.client.send(new SignUpCommand({ ClientId: ids.clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }] }));
+    await this.client.send(
+      new SignUpCommand({
+        ClientId: ids.clientId,
+        Username: email,
+        Password: password,
+        UserAttributes: [{ Name: 'email', Value: email }],
+      }),
+    );
     await this.client.send(new AdminConfirmSignUpCommand({ UserPoolId: ids.userPoolId, Username: email }));
     // only verified emails count (invitations, the users row): the demo user's is
     await this.setEmail(ids, email, email, true);
@@ -74,12 +103,23 @@ export class CognitoLocalAdmin {
 
   /** what an administrator (or Cognito's own verification) does: set an address and whether it is verified */
   async setEmail(ids: PoolIds, username: string, email: string, verified: boolean): Promise<void> {
-    await this.client.send(new AdminUpdateUserAttributesCommand({ UserPoolId: ids.userPoolId, Username: username, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: String(verified) }] }));
+    await this.client.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: ids.userPoolId,
+        Username: username,
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'email_verified', Value: String(verified) },
+        ],
+      }),
+    );
   }
 
   /** what a signed-in user may do with their own access token: ask to change their email */
   async changeOwnEmail(accessToken: string, email: string): Promise<void> {
-    await this.client.send(new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: [{ Name: 'email', Value: email }] }));
+    await this.client.send(
+      new UpdateUserAttributesCommand({ AccessToken: accessToken, UserAttributes: [{ Name: 'email', Value: email }] }),
+    );
   }
 
   destroy(): void {

@@ -16,8 +16,14 @@ interface Item {
 export class DynamoDbKeyValueStore implements KeyValueStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly table: string, private readonly nowMs: () => number = Date.now) {
-    this.doc = awsSdk.dynamoDbDocument().DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    this.doc = awsSdk
+      .dynamoDbDocument()
+      .DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
   private nowSeconds(): number {
@@ -31,7 +37,9 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
   }
 
   async get<T>(key: string): Promise<T | null> {
-    const res = await this.doc.send(new (awsSdk.dynamoDbDocument().GetCommand)({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }));
+    const res = await this.doc.send(
+      new (awsSdk.dynamoDbDocument().GetCommand)({ TableName: this.table, Key: { pk: key }, ConsistentRead: true }),
+    );
     return (this.live(res.Item as Item | undefined)?.v as T | undefined) ?? null;
   }
 
@@ -40,12 +48,20 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
     const found = new Map<string, number>();
     const unique = [...new Set(keys)];
     for (let i = 0; i < unique.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }> | undefined = {
-        [this.table]: { Keys: unique.slice(i, i + 100).map((pk) => ({ pk })), ConsistentRead: true, ProjectionExpression: 'pk, n, expiresAt' },
+      let request:
+        | Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }>
+        | undefined = {
+        [this.table]: {
+          Keys: unique.slice(i, i + 100).map((pk) => ({ pk })),
+          ConsistentRead: true,
+          ProjectionExpression: 'pk, n, expiresAt',
+        },
       };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        const res: BatchGetCommandOutput = await this.doc.send(new (awsSdk.dynamoDbDocument().BatchGetCommand)({ RequestItems: request }));
+        const res: BatchGetCommandOutput = await this.doc.send(
+          new (awsSdk.dynamoDbDocument().BatchGetCommand)({ RequestItems: request }),
+        );
         for (const item of (res.Responses?.[this.table] ?? []) as Item[]) {
           const live = this.live(item);
           if (live) found.set(live.pk, Number(live.n ?? 0));
@@ -56,27 +72,48 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
     return keys.map((key) => found.get(key) ?? 0);
   }
 
-  async put(key: string, value: Record<string, unknown>, options: { ttlSeconds?: number; onlyIfAbsent?: boolean } = {}): Promise<boolean> {
-    const item: Item = { pk: key, v: value, ...(options.ttlSeconds ? { expiresAt: this.nowSeconds() + options.ttlSeconds } : {}) };
+  async put(
+    key: string,
+    value: Record<string, unknown>,
+    options: { ttlSeconds?: number; onlyIfAbsent?: boolean } = {},
+  ): Promise<boolean> {
+    const item: Item = {
+      pk: key,
+      v: value,
+      ...(options.ttlSeconds ? { expiresAt: this.nowSeconds() + options.ttlSeconds } : {}),
+    };
     try {
       await this.doc.send(
         new (awsSdk.dynamoDbDocument().PutCommand)({
           TableName: this.table,
           Item: item,
           ...(options.onlyIfAbsent
-            ? { ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now', ExpressionAttributeValues: { ':now': this.nowSeconds() } }
+            ? {
+                ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+                ExpressionAttributeValues: { ':now': this.nowSeconds() },
+              }
             : {}),
         }),
       );
       return true;
     } catch (err) {
-      if (err instanceof awsSdk.dynamoDb().ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') return false;
+      if (
+        err instanceof awsSdk.dynamoDb().ConditionalCheckFailedException ||
+        (err as Error).name === 'ConditionalCheckFailedException'
+      )
+        return false;
       throw err;
     }
   }
 
   async take<T>(key: string): Promise<T | null> {
-    const res = await this.doc.send(new (awsSdk.dynamoDbDocument().DeleteCommand)({ TableName: this.table, Key: { pk: key }, ReturnValues: 'ALL_OLD' }));
+    const res = await this.doc.send(
+      new (awsSdk.dynamoDbDocument().DeleteCommand)({
+        TableName: this.table,
+        Key: { pk: key },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
     return (this.live(res.Attributes as Item | undefined)?.v as T | undefined) ?? null;
   }
 
@@ -101,8 +138,17 @@ export class DynamoDbKeyValueStore implements KeyValueStore {
       );
       return Number(res.Attributes?.n ?? by);
     } catch (err) {
-      if (!(err instanceof awsSdk.dynamoDb().ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException')) throw err;
-      await this.doc.send(new (awsSdk.dynamoDbDocument().PutCommand)({ TableName: this.table, Item: { pk: key, n: by, ...(expiresAt ? { expiresAt } : {}) } }));
+      if (!(
+        err instanceof awsSdk.dynamoDb().ConditionalCheckFailedException ||
+        (err as Error).name === 'ConditionalCheckFailedException'
+      ))
+        throw err;
+      await this.doc.send(
+        new (awsSdk.dynamoDbDocument().PutCommand)({
+          TableName: this.table,
+          Item: { pk: key, n: by, ...(expiresAt ? { expiresAt } : {}) },
+        }),
+      );
       return by;
     }
   }

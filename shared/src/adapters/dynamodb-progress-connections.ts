@@ -11,7 +11,11 @@ export const CONNECTION_TTL_SECONDS = 3 * 60 * 60;
 export class DynamoDbProgressConnections {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly table: string, private readonly nowMs: () => number = Date.now) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+    private readonly nowMs: () => number = Date.now,
+  ) {
     this.doc = awsSdk.dynamoDbDocument().DynamoDBDocumentClient.from(client);
   }
 
@@ -22,9 +26,13 @@ export class DynamoDbProgressConnections {
       ...organizationIds.map((org) => ({ pk: `org#${org}`, sk: `conn#${connectionId}`, connectionId, expiresAt })),
     ];
     for (let i = 0; i < items.length; i += 25) {
-      let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      let pending: NonNullable<BatchWriteCommandInput['RequestItems']>[string] | undefined = items
+        .slice(i, i + 25)
+        .map((Item) => ({ PutRequest: { Item } }));
       while (pending?.length) {
-        const r: BatchWriteCommandOutput = await this.doc.send(new (awsSdk.dynamoDbDocument().BatchWriteCommand)({ RequestItems: { [this.table]: pending } }));
+        const r: BatchWriteCommandOutput = await this.doc.send(
+          new (awsSdk.dynamoDbDocument().BatchWriteCommand)({ RequestItems: { [this.table]: pending } }),
+        );
         pending = r.UnprocessedItems?.[this.table];
       }
     }
@@ -36,7 +44,15 @@ export class DynamoDbProgressConnections {
     const ids: string[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const r = await this.doc.send(new (awsSdk.dynamoDbDocument().QueryCommand)({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `org#${organizationId}` }, ExclusiveStartKey: start, ConsistentRead: true }));
+      const r = await this.doc.send(
+        new (awsSdk.dynamoDbDocument().QueryCommand)({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `org#${organizationId}` },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
       for (const item of r.Items ?? []) if (Number(item.expiresAt) > now) ids.push(String(item.connectionId));
       start = r.LastEvaluatedKey;
     } while (start);
@@ -45,9 +61,26 @@ export class DynamoDbProgressConnections {
 
   /** forgets a connection under every organization it was registered with */
   async remove(connectionId: string): Promise<void> {
-    const r = await this.doc.send(new (awsSdk.dynamoDbDocument().GetCommand)({ TableName: this.table, Key: { pk: `conn#${connectionId}`, sk: 'orgs' }, ConsistentRead: true }));
+    const r = await this.doc.send(
+      new (awsSdk.dynamoDbDocument().GetCommand)({
+        TableName: this.table,
+        Key: { pk: `conn#${connectionId}`, sk: 'orgs' },
+        ConsistentRead: true,
+      }),
+    );
     const orgs = (r.Item?.organizationIds as string[] | undefined) ?? [];
-    for (const org of orgs) await this.doc.send(new (awsSdk.dynamoDbDocument().DeleteCommand)({ TableName: this.table, Key: { pk: `org#${org}`, sk: `conn#${connectionId}` } }));
-    await this.doc.send(new (awsSdk.dynamoDbDocument().DeleteCommand)({ TableName: this.table, Key: { pk: `conn#${connectionId}`, sk: 'orgs' } }));
+    for (const org of orgs)
+      await this.doc.send(
+        new (awsSdk.dynamoDbDocument().DeleteCommand)({
+          TableName: this.table,
+          Key: { pk: `org#${org}`, sk: `conn#${connectionId}` },
+        }),
+      );
+    await this.doc.send(
+      new (awsSdk.dynamoDbDocument().DeleteCommand)({
+        TableName: this.table,
+        Key: { pk: `conn#${connectionId}`, sk: 'orgs' },
+      }),
+    );
   }
 }

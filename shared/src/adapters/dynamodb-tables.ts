@@ -1,6 +1,12 @@
 // Creating DynamoDB tables on a stand-in (dynalite) the way infra/ declares them: the local runner's and
 // the rehearsal's set-up. In AWS, CloudFormation creates the tables; nothing at run time calls this.
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  type AttributeDefinition,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../config/adapters';
 
 export interface TableSpec {
@@ -11,13 +17,19 @@ export interface TableSpec {
 }
 
 export async function ensureDynamoDbTables(endpoint: string, tables: readonly TableSpec[]): Promise<void> {
-  const client = dynamoDbClient({ kind: 'dynamodb', region: 'us-east-1', endpoint, table: tables[0]?.name ?? 'unused' });
+  const client = dynamoDbClient({
+    kind: 'dynamodb',
+    region: 'us-east-1',
+    endpoint,
+    table: tables[0]?.name ?? 'unused',
+  });
   try {
     for (const table of tables) {
       try {
         await client.send(new DescribeTableCommand({ TableName: table.name }));
       } catch (err) {
-        if (!(err instanceof ResourceNotFoundException || (err as Error).name === 'ResourceNotFoundException')) throw err;
+        if (!(err instanceof ResourceNotFoundException || (err as Error).name === 'ResourceNotFoundException'))
+          throw err;
         await client.send(
           new CreateTableCommand({
             TableName: table.name,

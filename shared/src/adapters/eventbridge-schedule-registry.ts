@@ -16,7 +16,10 @@ export interface EventBridgeScheduleOptions {
 }
 
 export class EventBridgeScheduleRegistry implements ScheduleRegistry {
-  constructor(private readonly client: SchedulerClient, private readonly options: EventBridgeScheduleOptions) {}
+  constructor(
+    private readonly client: SchedulerClient,
+    private readonly options: EventBridgeScheduleOptions,
+  ) {}
 
   /** The request both CreateSchedule and UpdateSchedule take (UpdateSchedule replaces every field). */
   request(spec: ScheduleSpec) {
@@ -56,7 +59,12 @@ export class EventBridgeScheduleRegistry implements ScheduleRegistry {
 
   async remove(dataSourceId: string): Promise<void> {
     try {
-      await this.client.send(new (awsSdk.scheduler().DeleteScheduleCommand)({ Name: scheduleName(dataSourceId), GroupName: this.options.groupName }));
+      await this.client.send(
+        new (awsSdk.scheduler().DeleteScheduleCommand)({
+          Name: scheduleName(dataSourceId),
+          GroupName: this.options.groupName,
+        }),
+      );
     } catch (error) {
       if (!(error instanceof awsSdk.scheduler().ResourceNotFoundException)) throw error;
     }
@@ -64,8 +72,18 @@ export class EventBridgeScheduleRegistry implements ScheduleRegistry {
 
   async get(dataSourceId: string): Promise<ScheduleSpec | undefined> {
     try {
-      const s = await this.client.send(new (awsSdk.scheduler().GetScheduleCommand)({ Name: scheduleName(dataSourceId), GroupName: this.options.groupName }));
-      return { dataSourceId, expression: s.ScheduleExpression ?? '', timezone: s.ScheduleExpressionTimezone ?? 'UTC', enabled: s.State === 'ENABLED' };
+      const s = await this.client.send(
+        new (awsSdk.scheduler().GetScheduleCommand)({
+          Name: scheduleName(dataSourceId),
+          GroupName: this.options.groupName,
+        }),
+      );
+      return {
+        dataSourceId,
+        expression: s.ScheduleExpression ?? '',
+        timezone: s.ScheduleExpressionTimezone ?? 'UTC',
+        enabled: s.State === 'ENABLED',
+      };
     } catch (error) {
       if (error instanceof awsSdk.scheduler().ResourceNotFoundException) return undefined;
       throw error;

@@ -20,7 +20,9 @@ export class InProcessScheduleRegistry implements ScheduleRegistry {
 
   async put(spec: ScheduleSpec): Promise<void> {
     // validated before the old job goes: a bad expression leaves the schedule as it was
-    const job = spec.enabled ? cronFor(spec.expression, spec.timezone, () => void this.fire(spec.dataSourceId)) : undefined;
+    const job = spec.enabled
+      ? cronFor(spec.expression, spec.timezone, () => void this.fire(spec.dataSourceId))
+      : undefined;
     this.jobs.get(spec.dataSourceId)?.job?.stop();
     this.jobs.set(spec.dataSourceId, { spec: { ...spec }, job });
   }

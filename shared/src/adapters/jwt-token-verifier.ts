@@ -20,7 +20,11 @@ export class CognitoTokenVerifier implements TokenVerifier {
   private verifier: ReturnType<typeof CognitoTokenVerifier.build> | null = null;
   constructor(private readonly options: { userPoolId: string; clientIds: readonly string[] }) {}
   private static build(options: { userPoolId: string; clientIds: readonly string[] }) {
-    return CognitoJwtVerifier.create({ userPoolId: options.userPoolId, tokenUse: 'access', clientId: [...options.clientIds] });
+    return CognitoJwtVerifier.create({
+      userPoolId: options.userPoolId,
+      tokenUse: 'access',
+      clientId: [...options.clientIds],
+    });
   }
   async verify(accessToken: string): Promise<VerifiedAccessToken> {
     // built on first use: create() rejects a malformed pool id, which must fail requests, not every process that never verifies
@@ -37,7 +41,9 @@ export class JwksTokenVerifier implements TokenVerifier {
   private readonly verifier;
   private jwksLoaded: Promise<void> | null = null;
 
-  constructor(private readonly options: { issuer: string; jwksUri: string; clientIds: readonly string[]; jwks?: Jwks }) {
+  constructor(
+    private readonly options: { issuer: string; jwksUri: string; clientIds: readonly string[]; jwks?: Jwks },
+  ) {
     const clientIds = new Set(options.clientIds);
     this.verifier = JwtVerifier.create({
       issuer: options.issuer,
@@ -45,7 +51,8 @@ export class JwksTokenVerifier implements TokenVerifier {
       audience: null,
       customJwtCheck: ({ payload }) => {
         if (payload.token_use !== 'access') throw new Error('not an access token');
-        if (typeof payload.client_id !== 'string' || !clientIds.has(payload.client_id)) throw new Error('token of another app client');
+        if (typeof payload.client_id !== 'string' || !clientIds.has(payload.client_id))
+          throw new Error('token of another app client');
       },
     });
     if (options.jwks) {

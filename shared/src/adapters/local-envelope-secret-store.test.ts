@@ -6,7 +6,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalEnvelopeSecretStore } from './local-envelope-secret-store';
 
-const TAGS = { organizationId: '11111111-1111-4111-8111-111111111111', projectId: '22222222-2222-4222-8222-222222222222', platform: 'shopify' };
+const TAGS = {
+  organizationId: '11111111-1111-4111-8111-111111111111',
+  projectId: '22222222-2222-4222-8222-222222222222',
+  platform: 'shopify',
+};
 let dir: string;
 let store: LocalEnvelopeSecretStore;
 
@@ -50,7 +54,10 @@ describe('LocalEnvelopeSecretStore', () => {
 
   it('when the store restarts, the master key on disk still opens earlier secrets; a deleted secret is not found', async () => {
     const { ref } = await store.create('shop', { token: 'kept' }, TAGS);
-    const reopened = new LocalEnvelopeSecretStore({ keyFile: path.join(dir, 'master.key'), storeDir: path.join(dir, 'secrets') });
+    const reopened = new LocalEnvelopeSecretStore({
+      keyFile: path.join(dir, 'master.key'),
+      storeDir: path.join(dir, 'secrets'),
+    });
     expect(await reopened.read(ref)).toEqual({ token: 'kept' });
     await reopened.delete(ref);
     await expect(reopened.read(ref)).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });

@@ -45,9 +45,11 @@ export async function ensureMasterKey(keyFile: string): Promise<Buffer> {
   if (!existsSync(keyFile)) {
     await mkdir(path.dirname(keyFile), { recursive: true });
     // wx: two processes starting at once must not both write a key
-    await writeFile(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    await writeFile(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      },
+    );
   }
   await chmod(keyFile, 0o600);
   const key = Buffer.from((await readFile(keyFile, 'utf8')).trim(), 'base64');
@@ -61,7 +63,10 @@ export class LocalEnvelopeSecretStore implements SecretStore {
   constructor(private readonly options: { keyFile: string; storeDir: string }) {}
 
   private masterKey() {
-    this.master ??= ensureMasterKey(this.options.keyFile).then((key) => ({ key, keyId: `local:${createHash('sha256').update(key).digest('hex').slice(0, 16)}` }));
+    this.master ??= ensureMasterKey(this.options.keyFile).then((key) => ({
+      key,
+      keyId: `local:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`,
+    }));
     return this.master;
   }
 

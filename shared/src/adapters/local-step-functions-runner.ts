@@ -26,11 +26,20 @@ export interface LocalStepFunctionsOptions {
   retryIntervalMs?: number;
   /** milliseconds for every Wait state instead of the time it names (tests) */
   waitMs?: number;
-  onExecutionSettled?: (executionId: string, outcome: { status: 'SUCCEEDED' | 'FAILED'; output?: unknown; error?: string }) => void;
+  onExecutionSettled?: (
+    executionId: string,
+    outcome: { status: 'SUCCEEDED' | 'FAILED'; output?: unknown; error?: string },
+  ) => void;
 }
 
 type Definition = { States: Record<string, State> };
-type State = { Type: string; Resource?: string; ItemProcessor?: Definition; Iterator?: Definition; Branches?: Definition[] };
+type State = {
+  Type: string;
+  Resource?: string;
+  ItemProcessor?: Definition;
+  Iterator?: Definition;
+  Branches?: Definition[];
+};
 
 export const localFunctionArn = (placeholder: ExtractionTaskPlaceholder) =>
   `arn:aws:lambda:us-east-1:000000000000:function:tributary-local-${placeholder.replace(/FunctionArn$/, '').toLowerCase()}`;
@@ -53,14 +62,17 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
     private readonly options: LocalStepFunctionsOptions = {},
   ) {
     const byArn = new Map(EXTRACTION_TASK_PLACEHOLDERS.map((p) => [localFunctionArn(p), p] as const));
-    this.definition = JSON.parse(substituteDefinition(text, Object.fromEntries(EXTRACTION_TASK_PLACEHOLDERS.map((p) => [p, localFunctionArn(p)])))) as Definition;
+    this.definition = JSON.parse(
+      substituteDefinition(text, Object.fromEntries(EXTRACTION_TASK_PLACEHOLDERS.map((p) => [p, localFunctionArn(p)]))),
+    ) as Definition;
     // aws-local-stepfunctions overrides Task states by state name: map each name to its ARN's handler
     const walk = (d: Definition) => {
       for (const [name, state] of Object.entries(d.States)) {
         if (state.Type === 'Task') {
           const placeholder = byArn.get(state.Resource ?? '');
           if (!placeholder) throw new Error(`state ${name} runs ${state.Resource}, which has no local handler`);
-          if (this.taskStates.has(name)) throw new Error(`state name ${name} is used twice; local overrides are by name`);
+          if (this.taskStates.has(name))
+            throw new Error(`state name ${name} is used twice; local overrides are by name`);
           this.taskStates.set(name, placeholder);
         }
         if (state.Type === 'Wait') this.waitStates.push(name);
@@ -89,14 +101,29 @@ export class LocalStepFunctionsRunner implements WorkflowRunner {
 
   async start({ name, input }: { name: string; input: Record<string, unknown> }): Promise<WorkflowExecution> {
     const handlers = this.handlers;
-    if (!handlers) throw new Error('the local workflow runner has no task handlers; the pipeline must call useTaskHandlers first');
+    if (!handlers)
+      throw new Error('the local workflow runner has no task handlers; the pipeline must call useTaskHandlers first');
     const executionId = `local:${name}:${randomUUID()}`;
-    const machine = (this.machine ??= new (stateMachine())(this.definition as never, { validationOptions: { checkArn: true, checkPaths: true } }));
-    const taskResourceLocalHandlers = Object.fromEntries([...this.taskStates].map(([state, placeholder]) => [state, (i: unknown) => handlers[placeholder](i)]));
-    const retryIntervalOverrides = this.options.retryIntervalMs === undefined ? undefined : Object.fromEntries([...this.taskStates.keys()].map((s) => [s, this.options.retryIntervalMs!]));
-    const waitTimeOverrides = this.options.waitMs === undefined ? undefined : Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs!]));
+    const machine = (this.machine ??= new (stateMachine())(this.definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    }));
+    const taskResourceLocalHandlers = Object.fromEntries(
+      [...this.taskStates].map(([state, placeholder]) => [state, (i: unknown) => handlers[placeholder](i)]),
+    );
+    const retryIntervalOverrides =
+      this.options.retryIntervalMs === undefined
+        ? undefined
+        : Object.fromEntries([...this.taskStates.keys()].map((s) => [s, this.options.retryIntervalMs!]));
+    const waitTimeOverrides =
+      this.options.waitMs === undefined
+        ? undefined
+        : Object.fromEntries(this.waitStates.map((s) => [s, this.options.waitMs!]));
     const execution = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}), ...(waitTimeOverrides ? { waitTimeOverrides } : {}) },
+      overrides: {
+        taskResourceLocalHandlers: taskResourceLocalHandlers as never,
+        ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
+        ...(waitTimeOverrides ? { waitTimeOverrides } : {}),
+      },
       context: { Execution: { Id: executionId, Name: name } },
     });
     this.aborts.set(executionId, () => execution.abort());

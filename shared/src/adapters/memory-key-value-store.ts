@@ -33,7 +33,11 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return (this.live(key)?.value as T | undefined) ?? null;
   }
 
-  async put(key: string, value: Record<string, unknown>, options: { ttlSeconds?: number; onlyIfAbsent?: boolean } = {}): Promise<boolean> {
+  async put(
+    key: string,
+    value: Record<string, unknown>,
+    options: { ttlSeconds?: number; onlyIfAbsent?: boolean } = {},
+  ): Promise<boolean> {
     if (options.onlyIfAbsent && this.live(key)) return false;
     // stored as a copy, as a database would: later mutation of the caller's object must not leak in
     this.entries.set(key, { value: structuredClone(value), expiresAt: this.expiry(options.ttlSeconds) });

@@ -27,10 +27,22 @@ beforeAll(async () => {
       res.setHeader('content-type', 'application/x-amz-json-1.1');
       if (value === undefined) {
         res.statusCode = 400;
-        res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }));
+        res.end(
+          JSON.stringify({
+            __type: 'ResourceNotFoundException',
+            message: "Secrets Manager can't find the specified secret.",
+          }),
+        );
         return;
       }
-      res.end(JSON.stringify({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`, Name: SecretId, SecretString: value, VersionId: 'v1' }));
+      res.end(
+        JSON.stringify({
+          ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`,
+          Name: SecretId,
+          SecretString: value,
+          VersionId: 'v1',
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -41,7 +53,10 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 const client = () => new SecretsManagerClient({ region: 'us-east-1', endpoint, credentials: LOCAL_AWS_CREDENTIALS });
 
 async function errorOf(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AppError);
   return error as AppError;
 }
@@ -49,7 +64,13 @@ async function errorOf(promise: Promise<unknown>): Promise<AppError> {
 describe('OAuth app source', () => {
   it('when the variables configure an app, it is used as given and Secrets Manager is never asked', async () => {
     const before = calls.length;
-    const source = new ConfiguredOAuthAppSource({ oauthApps: { google: { clientId: 'gid', clientSecret: 'gsecret' } }, oauthAppSecrets: { google: 'tributary/prod/oauth-apps/google' } }, client());
+    const source = new ConfiguredOAuthAppSource(
+      {
+        oauthApps: { google: { clientId: 'gid', clientSecret: 'gsecret' } },
+        oauthAppSecrets: { google: 'tributary/prod/oauth-apps/google' },
+      },
+      client(),
+    );
     expect(await source.get('google')).toEqual({ clientId: 'gid', clientSecret: 'gsecret' });
     expect(calls.length).toBe(before);
   });
@@ -61,14 +82,21 @@ describe('OAuth app source', () => {
     expect(error.code).toBe('NOT_IMPLEMENTED');
     expect(error.message).toContain('TRIBUTARY_META_CLIENT_ID');
     expect(error.message).toContain('TRIBUTARY_META_CLIENT_SECRET');
-    expect(error.details).toEqual({ app: 'meta', missing_settings: ['TRIBUTARY_META_CLIENT_ID', 'TRIBUTARY_META_CLIENT_SECRET'] });
+    expect(error.details).toEqual({
+      app: 'meta',
+      missing_settings: ['TRIBUTARY_META_CLIENT_ID', 'TRIBUTARY_META_CLIENT_SECRET'],
+    });
   });
 
   it('when the stack created the secret but the operator has not filled it, it answers 501 naming the secret and the missing keys, and takes the filled value without a restart', async () => {
     const name = 'tributary/staging/oauth-apps/google';
     secrets.set(name, JSON.stringify({ client_id: '', client_secret: '', developer_token: '' }));
     let now = 1_000_000;
-    const source = new ConfiguredOAuthAppSource({ oauthApps: {}, oauthAppSecrets: { google: name } }, client(), () => now);
+    const source = new ConfiguredOAuthAppSource(
+      { oauthApps: {}, oauthAppSecrets: { google: name } },
+      client(),
+      () => now,
+    );
     const error = await errorOf(source.get('google'));
     expect(error.status).toBe(501);
     expect(error.message).toContain(name);
@@ -76,8 +104,19 @@ describe('OAuth app source', () => {
     expect(error.details).toEqual({ app: 'google', missing_settings: [name] });
 
     // the operator's one command (DEPLOY.md) fills it
-    secrets.set(name, JSON.stringify({ client_id: 'real-id.apps.googleusercontent.com', client_secret: 'real-secret', developer_token: 'dev-token' }));
-    expect(await source.get('google')).toEqual({ clientId: 'real-id.apps.googleusercontent.com', clientSecret: 'real-secret', developerToken: 'dev-token' });
+    secrets.set(
+      name,
+      JSON.stringify({
+        client_id: 'real-id.apps.googleusercontent.com',
+        client_secret: 'real-secret',
+        developer_token: 'dev-token',
+      }),
+    );
+    expect(await source.get('google')).toEqual({
+      clientId: 'real-id.apps.googleusercontent.com',
+      clientSecret: 'real-secret',
+      developerToken: 'dev-token',
+    });
     // kept for five minutes, then read again (a rotated secret takes effect)
     const reads = () => calls.filter((c) => c === `secretsmanager.GetSecretValue ${name}`).length;
     const afterFirst = reads();
@@ -92,14 +131,18 @@ describe('OAuth app source', () => {
   it('when the secret is half filled, missing or not JSON, the 501 says which', async () => {
     secrets.set('half', JSON.stringify({ client_id: 'id-only' }));
     secrets.set('garbled', 'client_id=abc');
-    const source = (id: string) => new ConfiguredOAuthAppSource({ oauthApps: {}, oauthAppSecrets: { meta: id } }, client());
+    const source = (id: string) =>
+      new ConfiguredOAuthAppSource({ oauthApps: {}, oauthAppSecrets: { meta: id } }, client());
     expect((await errorOf(source('half').get('meta'))).message).toMatch(/fill client_secret in the secret half/);
     expect((await errorOf(source('gone').get('meta'))).message).toMatch(/the secret gone does not exist/);
     expect((await errorOf(source('garbled').get('meta'))).message).toMatch(/the secret garbled is not JSON/);
   });
 
   it('when the AWS config names the app secrets, the adapters read them from Secrets Manager', async () => {
-    secrets.set('tributary/prod/oauth-apps/meta', JSON.stringify({ client_id: 'meta-app', client_secret: 'meta-secret' }));
+    secrets.set(
+      'tributary/prod/oauth-apps/meta',
+      JSON.stringify({ client_id: 'meta-app', client_secret: 'meta-secret' }),
+    );
     const config = loadConfig({
       TRIBUTARY_ENV: 'local',
       TRIBUTARY_META_APP_SECRET_ID: 'tributary/prod/oauth-apps/meta',

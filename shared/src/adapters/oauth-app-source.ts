@@ -31,21 +31,30 @@ export class ConfiguredOAuthAppSource implements OAuthAppSource {
     const settings = OAUTH_APP_SETTINGS[app];
     const secretId = this.platforms.oauthAppSecrets[app];
     if (!secretId || !this.secretsManager) {
-      throw new NotImplementedError(`No ${app} OAuth app is configured in this environment: set ${settings.clientId} and ${settings.clientSecret}`, {
-        app,
-        missing_settings: [settings.clientId, settings.clientSecret],
-      });
+      throw new NotImplementedError(
+        `No ${app} OAuth app is configured in this environment: set ${settings.clientId} and ${settings.clientSecret}`,
+        {
+          app,
+          missing_settings: [settings.clientId, settings.clientSecret],
+        },
+      );
     }
     const cached = this.cache.get(app);
     if (cached && cached.until > this.now()) return cached.app;
 
     const unfilled = (what: string) =>
-      new NotImplementedError(`The ${app} OAuth app is not configured in this environment: ${what} (DEPLOY.md, "OAuth apps")`, { app, missing_settings: [secretId] });
+      new NotImplementedError(
+        `The ${app} OAuth app is not configured in this environment: ${what} (DEPLOY.md, "OAuth apps")`,
+        { app, missing_settings: [secretId] },
+      );
     let raw: string | undefined;
     try {
-      raw = (await this.secretsManager.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: secretId }))).SecretString;
+      raw = (
+        await this.secretsManager.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: secretId }))
+      ).SecretString;
     } catch (error) {
-      if (error instanceof awsSdk.secretsManager().ResourceNotFoundException) throw unfilled(`the secret ${secretId} does not exist`);
+      if (error instanceof awsSdk.secretsManager().ResourceNotFoundException)
+        throw unfilled(`the secret ${secretId} does not exist`);
       throw error;
     }
     let value: Record<string, unknown> = {};
@@ -54,7 +63,10 @@ export class ConfiguredOAuthAppSource implements OAuthAppSource {
     } catch {
       throw unfilled(`the secret ${secretId} is not JSON`);
     }
-    const text = (key: string) => (typeof value[key] === 'string' && (value[key] as string).trim() !== '' ? (value[key] as string).trim() : undefined);
+    const text = (key: string) =>
+      typeof value[key] === 'string' && (value[key] as string).trim() !== ''
+        ? (value[key] as string).trim()
+        : undefined;
     const clientId = text('client_id');
     const clientSecret = text('client_secret');
     const missing = [clientId ? undefined : 'client_id', clientSecret ? undefined : 'client_secret'].filter(Boolean);

@@ -12,7 +12,15 @@ export class OutboxMailer implements Mailer {
 
   async sendInvitation(message: InvitationEmail): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const record = { kind: 'invitation', to: message.to, organization: message.organizationName, role: message.role, accept_url: message.acceptUrl, expires_at: message.expiresAt.toISOString(), sent_at: new Date().toISOString() };
+    const record = {
+      kind: 'invitation',
+      to: message.to,
+      organization: message.organizationName,
+      role: message.role,
+      accept_url: message.acceptUrl,
+      expires_at: message.expiresAt.toISOString(),
+      sent_at: new Date().toISOString(),
+    };
     await appendFile(this.file, JSON.stringify(record) + '\n', { mode: 0o600 });
     this.announce(`[mail] invitation for ${message.to} to ${message.organizationName}: ${message.acceptUrl}`);
   }
@@ -20,7 +28,10 @@ export class OutboxMailer implements Mailer {
   /** Every message sent so far (tests and the runner read the outbox). */
   async sent(): Promise<{ kind: string; to: string; accept_url: string }[]> {
     try {
-      return (await readFile(this.file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; to: string; accept_url: string });
+      return (await readFile(this.file, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { kind: string; to: string; accept_url: string });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;

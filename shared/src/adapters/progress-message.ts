@@ -3,7 +3,8 @@
 //   {"type":"extraction_progress","data":{"job_id","data_source_id","project_id","organization_id","progress","records_processed"},"timestamp"}
 import type { ProgressEvent } from '../ports/progress-events';
 
-export type ProgressMessageType = 'extraction_started' | 'extraction_progress' | 'extraction_completed' | 'extraction_failed' | 'data_updated';
+export type ProgressMessageType =
+  'extraction_started' | 'extraction_progress' | 'extraction_completed' | 'extraction_failed' | 'data_updated';
 
 export interface ProgressMessage {
   type: ProgressMessageType;

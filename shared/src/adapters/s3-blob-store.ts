@@ -8,11 +8,23 @@ import { awsSdk } from './aws-sdk';
 export class S3BlobStore implements BlobStore {
   constructor(private readonly s3: S3Client) {}
 
-  async put(bucket: string, key: string, body: Buffer | Uint8Array | string | Readable, options: { contentType?: string; contentEncoding?: string; metadata?: Record<string, string> } = {}): Promise<void> {
+  async put(
+    bucket: string,
+    key: string,
+    body: Buffer | Uint8Array | string | Readable,
+    options: { contentType?: string; contentEncoding?: string; metadata?: Record<string, string> } = {},
+  ): Promise<void> {
     // Upload streams in parts, so a large archive file never has to sit in memory whole
     await new (awsSdk.s3Storage().Upload)({
       client: this.s3,
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, ContentEncoding: options.contentEncoding, Metadata: options.metadata },
+      params: {
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: options.contentType,
+        ContentEncoding: options.contentEncoding,
+        Metadata: options.metadata,
+      },
     }).done();
   }
 
@@ -26,7 +38,12 @@ export class S3BlobStore implements BlobStore {
       const res = await this.s3.send(new (awsSdk.s3().HeadObjectCommand)({ Bucket: bucket, Key: key }));
       return { size: res.ContentLength ?? 0, metadata: res.Metadata ?? {} };
     } catch (err) {
-      if (err instanceof awsSdk.s3().NotFound || (err as { name?: string }).name === 'NotFound' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+      if (
+        err instanceof awsSdk.s3().NotFound ||
+        (err as { name?: string }).name === 'NotFound' ||
+        (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return null;
       throw err;
     }
   }
@@ -35,7 +52,9 @@ export class S3BlobStore implements BlobStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const res = await this.s3.send(new (awsSdk.s3().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const res = await this.s3.send(
+        new (awsSdk.s3().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
       for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
@@ -60,8 +79,16 @@ export class S3BlobStore implements BlobStore {
     }
     // DeleteObjects takes up to 1,000 keys per call
     for (let i = 0; i < versions.length; i += 1000) {
-      const out = await this.s3.send(new (awsSdk.s3().DeleteObjectsCommand)({ Bucket: bucket, Delete: { Objects: versions.slice(i, i + 1000), Quiet: true } }));
-      if (out.Errors?.length) throw new Error(`S3 refused to delete ${out.Errors.length} object versions under ${prefix} (${out.Errors[0]?.Code ?? 'unknown'})`);
+      const out = await this.s3.send(
+        new (awsSdk.s3().DeleteObjectsCommand)({
+          Bucket: bucket,
+          Delete: { Objects: versions.slice(i, i + 1000), Quiet: true },
+        }),
+      );
+      if (out.Errors?.length)
+        throw new Error(
+          `S3 refused to delete ${out.Errors.length} object versions under ${prefix} (${out.Errors[0]?.Code ?? 'unknown'})`,
+        );
     }
     return versions.length;
   }
@@ -72,8 +99,16 @@ export class S3BlobStore implements BlobStore {
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     do {
-      const res = await this.s3.send(new (awsSdk.s3().ListObjectVersionsCommand)({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }));
-      for (const v of [...(res.Versions ?? []), ...(res.DeleteMarkers ?? [])]) if (v.Key) out.push({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) });
+      const res = await this.s3.send(
+        new (awsSdk.s3().ListObjectVersionsCommand)({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      for (const v of [...(res.Versions ?? []), ...(res.DeleteMarkers ?? [])])
+        if (v.Key) out.push({ Key: v.Key, ...(v.VersionId ? { VersionId: v.VersionId } : {}) });
       keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
       versionIdMarker = res.IsTruncated ? res.NextVersionIdMarker : undefined;
     } while (keyMarker);

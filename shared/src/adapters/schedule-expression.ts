@@ -9,7 +9,10 @@
 import { Cron } from 'croner';
 
 export class ScheduleExpressionError extends Error {
-  constructor(readonly expression: string, reason: string) {
+  constructor(
+    readonly expression: string,
+    reason: string,
+  ) {
     super(`Invalid schedule expression "${expression}": ${reason}`);
     this.name = new.target.name;
   }
@@ -27,16 +30,30 @@ const FIELDS = [
 /** The croner pattern (7 fields, seconds first) of an EventBridge `cron(…)` expression; throws ScheduleExpressionError. */
 export function toCronerPattern(expression: string): string {
   const m = /^cron\((.*)\)$/.exec(expression.trim());
-  if (!m) throw new ScheduleExpressionError(expression, 'expected cron(minutes hours day-of-month month day-of-week year)');
+  if (!m)
+    throw new ScheduleExpressionError(expression, 'expected cron(minutes hours day-of-month month day-of-week year)');
   const fields = m[1]!.trim().split(/\s+/);
   if (fields.length !== 6) throw new ScheduleExpressionError(expression, `expected 6 fields, got ${fields.length}`);
   const [, , dom, , dow] = fields as [string, string, string, string, string, string];
-  if ((dom === '?') === (dow === '?')) throw new ScheduleExpressionError(expression, 'exactly one of day-of-month and day-of-week must be "?"');
+  if ((dom === '?') === (dow === '?'))
+    throw new ScheduleExpressionError(expression, 'exactly one of day-of-month and day-of-week must be "?"');
   fields.forEach((f, i) => {
-    if (f === '?' && i !== 2 && i !== 4) throw new ScheduleExpressionError(expression, `"?" is allowed only in day-of-month and day-of-week, not in ${FIELDS[i]!.name}`);
-    if (!/^[0-9A-Za-z*?,\-/#LW]+$/.test(f)) throw new ScheduleExpressionError(expression, `unexpected characters in ${FIELDS[i]!.name}: "${f}"`);
+    if (f === '?' && i !== 2 && i !== 4)
+      throw new ScheduleExpressionError(
+        expression,
+        `"?" is allowed only in day-of-month and day-of-week, not in ${FIELDS[i]!.name}`,
+      );
+    if (!/^[0-9A-Za-z*?,\-/#LW]+$/.test(f))
+      throw new ScheduleExpressionError(expression, `unexpected characters in ${FIELDS[i]!.name}: "${f}"`);
   });
-  const translated = fields.map((f, i) => (f === '?' ? '*' : f.split(',').map((part) => part.replace(/^(\d+)\/(\d+)$/, `$1-${FIELDS[i]!.max}/$2`)).join(',')));
+  const translated = fields.map((f, i) =>
+    f === '?'
+      ? '*'
+      : f
+          .split(',')
+          .map((part) => part.replace(/^(\d+)\/(\d+)$/, `$1-${FIELDS[i]!.max}/$2`))
+          .join(','),
+  );
   return ['0', ...translated].join(' ');
 }
 
@@ -54,10 +71,20 @@ export function cronFor(expression: string, timezone: string, fire?: () => void)
   if (!isValidTimezone(timezone)) throw new ScheduleExpressionError(expression, `unknown time zone "${timezone}"`);
   const pattern = toCronerPattern(expression);
   try {
-    const options = { mode: '7-part' as const, alternativeWeekdays: true, domAndDow: true, timezone, protect: true, catch: true };
+    const options = {
+      mode: '7-part' as const,
+      alternativeWeekdays: true,
+      domAndDow: true,
+      timezone,
+      protect: true,
+      catch: true,
+    };
     return fire ? new Cron(pattern, options, fire) : new Cron(pattern, { ...options, paused: true });
   } catch (error) {
-    throw new ScheduleExpressionError(expression, error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error));
+    throw new ScheduleExpressionError(
+      expression,
+      error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error),
+    );
   }
 }
 

@@ -29,12 +29,16 @@ export class SecretsManagerSecretStore implements SecretStore {
   }
 
   async update(ref: string, value: Record<string, unknown>): Promise<void> {
-    await this.client.send(new (awsSdk.secretsManager().PutSecretValueCommand)({ SecretId: ref, SecretString: JSON.stringify(value) }));
+    await this.client.send(
+      new (awsSdk.secretsManager().PutSecretValueCommand)({ SecretId: ref, SecretString: JSON.stringify(value) }),
+    );
   }
 
   async read(ref: string): Promise<Record<string, unknown>> {
     try {
-      const out = await this.client.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: ref, VersionStage: 'AWSCURRENT' }));
+      const out = await this.client.send(
+        new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: ref, VersionStage: 'AWSCURRENT' }),
+      );
       return JSON.parse(out.SecretString ?? '{}') as Record<string, unknown>;
     } catch (error) {
       if (error instanceof awsSdk.secretsManager().ResourceNotFoundException) throw new NotFoundError('Secret');
@@ -44,6 +48,8 @@ export class SecretsManagerSecretStore implements SecretStore {
 
   async delete(ref: string): Promise<void> {
     // a 7-day recovery window: a credential deleted by mistake can still be restored by an operator
-    await this.client.send(new (awsSdk.secretsManager().DeleteSecretCommand)({ SecretId: ref, RecoveryWindowInDays: 7 }));
+    await this.client.send(
+      new (awsSdk.secretsManager().DeleteSecretCommand)({ SecretId: ref, RecoveryWindowInDays: 7 }),
+    );
   }
 }

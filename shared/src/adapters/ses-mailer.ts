@@ -23,7 +23,9 @@ export class SesMailer implements Mailer {
       new (awsSdk.sesV2().SendEmailCommand)({
         FromEmailAddress: this.options.from,
         Destination: { ToAddresses: [message.to] },
-        Content: { Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: text, Charset: 'UTF-8' } } } },
+        Content: {
+          Simple: { Subject: { Data: subject, Charset: 'UTF-8' }, Body: { Text: { Data: text, Charset: 'UTF-8' } } },
+        },
         ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
       }),
     );

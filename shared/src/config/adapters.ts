@@ -9,7 +9,18 @@ import { awsSdk } from '../adapters/aws-sdk';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, type Config, type MailConfig, type IdentityConfig, type KeyValueConfig, type ObjectStoreConfig, type SchedulerConfig, type SecretStoreConfig, type WebhookConfig, type WorkflowConfig } from './config';
+import {
+  ConfigError,
+  type Config,
+  type MailConfig,
+  type IdentityConfig,
+  type KeyValueConfig,
+  type ObjectStoreConfig,
+  type SchedulerConfig,
+  type SecretStoreConfig,
+  type WebhookConfig,
+  type WorkflowConfig,
+} from './config';
 import { LocalStepFunctionsRunner } from '../adapters/local-step-functions-runner';
 import { EXTRACTION_DEFINITION } from '../workflow/extraction-definition';
 import { StepFunctionsWorkflowRunner } from '../adapters/step-functions-workflow-runner';
@@ -86,7 +97,13 @@ export function dynamoDbClient(config: KeyValueConfig): DynamoDBClient {
 
 export function secretStore(config: SecretStoreConfig): SecretStore {
   return config.kind === 'aws-secrets-manager'
-    ? new SecretsManagerSecretStore(new (awsSdk.secretsManager().SecretsManagerClient)({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), { kmsKeyId: config.kmsKeyId, secretPrefix: config.secretPrefix })
+    ? new SecretsManagerSecretStore(
+        new (awsSdk.secretsManager().SecretsManagerClient)({
+          region: config.region,
+          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        }),
+        { kmsKeyId: config.kmsKeyId, secretPrefix: config.secretPrefix },
+      )
     : new LocalEnvelopeSecretStore({ keyFile: config.keyFile, storeDir: config.storeDir });
 }
 
@@ -99,7 +116,9 @@ export function oauthAppSource(config: Pick<Config, 'platforms' | 'secrets' | 'o
   const needsClient = Object.keys(platforms.oauthAppSecrets).length > 0;
   const region = secrets.kind === 'aws-secrets-manager' ? secrets.region : config.objectStore.region;
   const endpoint = secrets.kind === 'aws-secrets-manager' ? secrets.endpoint : undefined;
-  const client = needsClient ? new (awsSdk.secretsManager().SecretsManagerClient)({ region, ...(endpoint ? { endpoint } : {}) }) : undefined;
+  const client = needsClient
+    ? new (awsSdk.secretsManager().SecretsManagerClient)({ region, ...(endpoint ? { endpoint } : {}) })
+    : undefined;
   return new ConfiguredOAuthAppSource(platforms, client);
 }
 
@@ -109,7 +128,11 @@ export function identityProvider(config: IdentityConfig): IdentityProvider {
       ? { region: 'us-east-1', endpoint: config.endpoint, credentials: LOCAL_AWS_CREDENTIALS }
       : { region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) },
   );
-  return new CognitoIdentityProvider(client, { userPoolId: config.userPoolId, clientId: config.clientId, supportsGlobalSignOut: config.kind === 'cognito' });
+  return new CognitoIdentityProvider(client, {
+    userPoolId: config.userPoolId,
+    clientId: config.clientId,
+    supportsGlobalSignOut: config.kind === 'cognito',
+  });
 }
 
 export function tokenVerifier(config: IdentityConfig): TokenVerifier {
@@ -125,12 +148,21 @@ export function tokenVerifier(config: IdentityConfig): TokenVerifier {
 export function workflowRunner(config: WorkflowConfig): WorkflowRunner {
   switch (config.kind) {
     case 'step-functions':
-      return new StepFunctionsWorkflowRunner(new (awsSdk.sfn().SFNClient)({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) }), config.stateMachineArn);
+      return new StepFunctionsWorkflowRunner(
+        new (awsSdk.sfn().SFNClient)({
+          region: config.region,
+          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        }),
+        config.stateMachineArn,
+      );
     case 'local-step-functions':
       return new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
     case 'none':
       return {
-        start: () => Promise.reject(new ConfigError('TRIBUTARY_STATE_MACHINE_ARN', 'is missing (this function does not start extraction runs)')),
+        start: () =>
+          Promise.reject(
+            new ConfigError('TRIBUTARY_STATE_MACHINE_ARN', 'is missing (this function does not start extraction runs)'),
+          ),
       };
   }
 }
@@ -140,7 +172,10 @@ export function progressPublisher(config: ProgressConfig, ddb: () => DynamoDBCli
   switch (config.kind) {
     case 'api-gateway':
       return new ApiGatewayProgressPublisher(
-        new (awsSdk.apiGatewayManagementApi().ApiGatewayManagementApiClient)({ region: config.region, endpoint: config.callbackUrl }),
+        new (awsSdk.apiGatewayManagementApi().ApiGatewayManagementApiClient)({
+          region: config.region,
+          endpoint: config.callbackUrl,
+        }),
         new DynamoDbProgressConnections(ddb(), config.connectionsTable),
       );
     case 'local-websocket':
@@ -153,13 +188,19 @@ export function progressPublisher(config: ProgressConfig, ddb: () => DynamoDBCli
 export function scheduleRegistry(config: SchedulerConfig): ScheduleRegistry {
   if (config.kind === 'in-process') return inProcessScheduleRegistry();
   const { region, endpoint, ...options } = config;
-  return new EventBridgeScheduleRegistry(new (awsSdk.scheduler().SchedulerClient)({ region, ...(endpoint ? { endpoint } : {}) }), options);
+  return new EventBridgeScheduleRegistry(
+    new (awsSdk.scheduler().SchedulerClient)({ region, ...(endpoint ? { endpoint } : {}) }),
+    options,
+  );
 }
 
 export function mailer(config: MailConfig): Mailer {
   switch (config.kind) {
     case 'ses':
-      return new SesMailer(new (awsSdk.sesV2().SESv2Client)({ region: config.region }), { from: config.from, ...(config.configurationSet ? { configurationSet: config.configurationSet } : {}) });
+      return new SesMailer(new (awsSdk.sesV2().SESv2Client)({ region: config.region }), {
+        from: config.from,
+        ...(config.configurationSet ? { configurationSet: config.configurationSet } : {}),
+      });
     case 'outbox':
       return new OutboxMailer(config.file);
     case 'none':
@@ -230,15 +271,26 @@ export function createAdapters(config: Config): Adapters {
  */
 export async function webhookSigningSecret(config: WebhookConfig): Promise<Buffer> {
   const source = config.signingSecret;
-  if (!source) throw new ConfigError('TRIBUTARY_WEBHOOK_SIGNING_SECRET', 'is missing (this function serves or mints webhook URLs)');
+  if (!source)
+    throw new ConfigError(
+      'TRIBUTARY_WEBHOOK_SIGNING_SECRET',
+      'is missing (this function serves or mints webhook URLs)',
+    );
   if (source.kind === 'value') return Buffer.from(source.base64, 'base64');
   if (source.kind === 'secrets-manager') {
     // read once per container (callers cache it): the key never sits in the Lambda's environment
-    const client = new (awsSdk.secretsManager().SecretsManagerClient)({ region: source.region, ...(source.endpoint ? { endpoint: source.endpoint } : {}) });
+    const client = new (awsSdk.secretsManager().SecretsManagerClient)({
+      region: source.region,
+      ...(source.endpoint ? { endpoint: source.endpoint } : {}),
+    });
     try {
       const out = await client.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: source.arn }));
       const value = out.SecretString?.trim();
-      if (!value || !/^[A-Za-z0-9+/]{32,}={0,2}$/.test(value)) throw new ConfigError('TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', 'names a secret that is not at least 32 base64 characters');
+      if (!value || !/^[A-Za-z0-9+/]{32,}={0,2}$/.test(value))
+        throw new ConfigError(
+          'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN',
+          'names a secret that is not at least 32 base64 characters',
+        );
       return Buffer.from(value, 'base64');
     } finally {
       client.destroy();

@@ -11,19 +11,49 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 /** Where PostgreSQL is and how to reach it. Chosen by which variables are set, in this order. */
 export type DatabaseConfig =
   /** Aurora through RDS Proxy: a short-lived IAM token replaces the password on every new connection. */
-  | { kind: 'iam-proxy'; host: string; port: number; database: string; user: string; region: string; maxConnections: number }
+  | {
+      kind: 'iam-proxy';
+      host: string;
+      port: number;
+      database: string;
+      user: string;
+      region: string;
+      maxConnections: number;
+    }
   /** Any PostgreSQL named by DATABASE_URL (a developer's own server, CI with a service). */
   | { kind: 'url'; url: string; maxConnections: number }
   /** The embedded PostgreSQL 17 that `npm start` and the tests run under `.tributary/`. */
-  | { kind: 'embedded'; dataDir: string; port: number; user: string; password: string; database: string; maxConnections: number };
+  | {
+      kind: 'embedded';
+      dataDir: string;
+      port: number;
+      user: string;
+      password: string;
+      database: string;
+      maxConnections: number;
+    };
 
-export type ObjectStoreConfig = { kind: 's3'; region: string; endpoint?: string; forcePathStyle: boolean; archiveBucket: string; rawBucket: string };
+export type ObjectStoreConfig = {
+  kind: 's3';
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  archiveBucket: string;
+  rawBucket: string;
+};
 export type KeyValueConfig = { kind: 'dynamodb'; region: string; endpoint?: string; table: string };
 export type SecretStoreConfig =
   | { kind: 'aws-secrets-manager'; region: string; kmsKeyId: string; secretPrefix: string; endpoint?: string }
   | { kind: 'local-envelope'; keyFile: string; storeDir: string };
 export type IdentityConfig =
-  | { kind: 'cognito'; region: string; userPoolId: string; clientId: string; endpoint?: string; extraClientIds?: string[] }
+  | {
+      kind: 'cognito';
+      region: string;
+      userPoolId: string;
+      clientId: string;
+      endpoint?: string;
+      extraClientIds?: string[];
+    }
   | { kind: 'cognito-local'; endpoint: string; userPoolId: string; clientId: string; extraClientIds?: string[] };
 export type WorkflowConfig =
   | { kind: 'step-functions'; region: string; stateMachineArn: string; endpoint?: string }
@@ -37,7 +67,16 @@ export type WorkflowConfig =
  * those. 'api-extract' is the API function whose routes start runs ("extract now"). 'all' is the local
  * runner and the tests, which serve every kind from one process.
  */
-export const FUNCTION_KINDS = ['api', 'api-extract', 'webhook', 'pipeline', 'maintenance', 'progress', 'schedule-starter', 'all'] as const;
+export const FUNCTION_KINDS = [
+  'api',
+  'api-extract',
+  'webhook',
+  'pipeline',
+  'maintenance',
+  'progress',
+  'schedule-starter',
+  'all',
+] as const;
 export type FunctionKind = (typeof FUNCTION_KINDS)[number];
 /** the kinds that start extraction runs */
 const STARTS_RUNS: readonly FunctionKind[] = ['api-extract', 'schedule-starter', 'all'];
@@ -45,7 +84,15 @@ const SERVES_API: readonly FunctionKind[] = ['api', 'api-extract', 'all'];
 
 /** Where data sources' schedules live: EventBridge Scheduler (firing the starter Lambda), or the runner's process. */
 export type SchedulerConfig =
-  | { kind: 'eventbridge'; region: string; groupName: string; roleArn: string; targetArn: string; deadLetterQueueArn?: string; endpoint?: string }
+  | {
+      kind: 'eventbridge';
+      region: string;
+      groupName: string;
+      roleArn: string;
+      targetArn: string;
+      deadLetterQueueArn?: string;
+      endpoint?: string;
+    }
   | { kind: 'in-process' };
 
 /** The management API's edge: who may call it from a browser, and how sign-up behaves here. */
@@ -72,7 +119,10 @@ export interface WebhookConfig {
    * 'secrets-manager' (TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN): read once at cold start, so the key never sits
    * in the function's environment; 'value' (TRIBUTARY_WEBHOOK_SIGNING_SECRET) stays for tests and scripts.
    */
-  signingSecret?: { kind: 'value'; base64: string } | { kind: 'file'; file: string } | { kind: 'secrets-manager'; arn: string; region: string; endpoint?: string };
+  signingSecret?:
+    | { kind: 'value'; base64: string }
+    | { kind: 'file'; file: string }
+    | { kind: 'secrets-manager'; arn: string; region: string; endpoint?: string };
   /** where /webhook/v1/… is served (CloudFront in AWS, the runner's webhook server locally); signed URLs start with it */
   publicBaseUrl?: string;
 }
@@ -100,7 +150,13 @@ export interface PlatformsConfig {
    */
   baseUrls: Readonly<Record<string, string>>;
   /** one Google app serves Google Ads and GA4; one Meta app serves Meta Ads and Instagram */
-  oauthApps: { google?: OAuthAppConfig; meta?: OAuthAppConfig; klaviyo?: OAuthAppConfig; shopify?: OAuthAppConfig; amazon?: OAuthAppConfig };
+  oauthApps: {
+    google?: OAuthAppConfig;
+    meta?: OAuthAppConfig;
+    klaviyo?: OAuthAppConfig;
+    shopify?: OAuthAppConfig;
+    amazon?: OAuthAppConfig;
+  };
   /**
    * In AWS: the Secrets Manager secret (name or ARN) per app that the stack creates and the operator fills
    * with {"client_id","client_secret"} (+ "developer_token" for Google); read when a connect flow needs it.
@@ -112,11 +168,31 @@ export type OAuthAppName = keyof PlatformsConfig['oauthApps'];
 
 /** The settings that configure each OAuth app, named in the error a connect flow answers when none is set. */
 export const OAUTH_APP_SETTINGS: Record<OAuthAppName, { clientId: string; clientSecret: string; secret: string }> = {
-  google: { clientId: 'TRIBUTARY_GOOGLE_CLIENT_ID', clientSecret: 'TRIBUTARY_GOOGLE_CLIENT_SECRET', secret: 'TRIBUTARY_GOOGLE_APP_SECRET_ID' },
-  meta: { clientId: 'TRIBUTARY_META_CLIENT_ID', clientSecret: 'TRIBUTARY_META_CLIENT_SECRET', secret: 'TRIBUTARY_META_APP_SECRET_ID' },
-  klaviyo: { clientId: 'TRIBUTARY_KLAVIYO_CLIENT_ID', clientSecret: 'TRIBUTARY_KLAVIYO_CLIENT_SECRET', secret: 'TRIBUTARY_KLAVIYO_APP_SECRET_ID' },
-  shopify: { clientId: 'TRIBUTARY_SHOPIFY_CLIENT_ID', clientSecret: 'TRIBUTARY_SHOPIFY_CLIENT_SECRET', secret: 'TRIBUTARY_SHOPIFY_APP_SECRET_ID' },
-  amazon: { clientId: 'TRIBUTARY_AMAZON_CLIENT_ID', clientSecret: 'TRIBUTARY_AMAZON_CLIENT_SECRET', secret: 'TRIBUTARY_AMAZON_APP_SECRET_ID' },
+  google: {
+    clientId: 'TRIBUTARY_GOOGLE_CLIENT_ID',
+    clientSecret: 'TRIBUTARY_GOOGLE_CLIENT_SECRET',
+    secret: 'TRIBUTARY_GOOGLE_APP_SECRET_ID',
+  },
+  meta: {
+    clientId: 'TRIBUTARY_META_CLIENT_ID',
+    clientSecret: 'TRIBUTARY_META_CLIENT_SECRET',
+    secret: 'TRIBUTARY_META_APP_SECRET_ID',
+  },
+  klaviyo: {
+    clientId: 'TRIBUTARY_KLAVIYO_CLIENT_ID',
+    clientSecret: 'TRIBUTARY_KLAVIYO_CLIENT_SECRET',
+    secret: 'TRIBUTARY_KLAVIYO_APP_SECRET_ID',
+  },
+  shopify: {
+    clientId: 'TRIBUTARY_SHOPIFY_CLIENT_ID',
+    clientSecret: 'TRIBUTARY_SHOPIFY_CLIENT_SECRET',
+    secret: 'TRIBUTARY_SHOPIFY_APP_SECRET_ID',
+  },
+  amazon: {
+    clientId: 'TRIBUTARY_AMAZON_CLIENT_ID',
+    clientSecret: 'TRIBUTARY_AMAZON_CLIENT_SECRET',
+    secret: 'TRIBUTARY_AMAZON_APP_SECRET_ID',
+  },
 };
 
 /** How the extraction pipeline uses the machine it runs on. */
@@ -162,7 +238,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, detail: string) {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
     super(`environment variable ${variable} ${detail}`);
     this.name = new.target.name;
   }
@@ -182,7 +261,8 @@ function read<T>(env: Env, name: string, schema: z.ZodType<T>, fallback?: T): T 
     throw new ConfigError(name, 'is missing');
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(name, `is invalid (${parsed.error.issues.map((i) => i.message).join('; ')}): got "${raw}"`);
+  if (!parsed.success)
+    throw new ConfigError(name, `is invalid (${parsed.error.issues.map((i) => i.message).join('; ')}): got "${raw}"`);
   return parsed.data;
 }
 
@@ -218,7 +298,11 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       maxConnections,
     };
   } else if (optional(env, 'DATABASE_URL')) {
-    database = { kind: 'url', url: read(env, 'DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')), maxConnections };
+    database = {
+      kind: 'url',
+      url: read(env, 'DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')),
+      maxConnections,
+    };
   } else {
     database = {
       kind: 'embedded',
@@ -233,7 +317,15 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
 
   const pipelineUrl = optional(env, 'TRIBUTARY_PIPELINE_DATABASE_URL');
   const pipelineDatabase: DatabaseConfig | undefined = pipelineUrl
-    ? { kind: 'url', url: read(env, 'TRIBUTARY_PIPELINE_DATABASE_URL', z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://')), maxConnections }
+    ? {
+        kind: 'url',
+        url: read(
+          env,
+          'TRIBUTARY_PIPELINE_DATABASE_URL',
+          z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://'),
+        ),
+        maxConnections,
+      }
     : undefined;
 
   const s3Endpoint = optional(env, 'TRIBUTARY_S3_ENDPOINT');
@@ -254,7 +346,12 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
     table: read(env, 'TRIBUTARY_KV_TABLE', z.string().min(3), 'tributary-kv'),
   };
 
-  const secretsKind = read(env, 'TRIBUTARY_SECRETS', z.enum(['aws-secrets-manager', 'local-envelope']), environment === 'local' ? 'local-envelope' : 'aws-secrets-manager');
+  const secretsKind = read(
+    env,
+    'TRIBUTARY_SECRETS',
+    z.enum(['aws-secrets-manager', 'local-envelope']),
+    environment === 'local' ? 'local-envelope' : 'aws-secrets-manager',
+  );
   const secrets: SecretStoreConfig =
     secretsKind === 'aws-secrets-manager'
       ? {
@@ -262,7 +359,9 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
           region,
           kmsKeyId: read(env, 'TRIBUTARY_KMS_KEY_ID', z.string().min(1)),
           secretPrefix: read(env, 'TRIBUTARY_SECRET_PREFIX', z.string().min(1), `tributary/${environment}/`),
-          ...(optional(env, 'TRIBUTARY_SECRETS_ENDPOINT') ? { endpoint: read(env, 'TRIBUTARY_SECRETS_ENDPOINT', url) } : {}),
+          ...(optional(env, 'TRIBUTARY_SECRETS_ENDPOINT')
+            ? { endpoint: read(env, 'TRIBUTARY_SECRETS_ENDPOINT', url) }
+            : {}),
         }
       : {
           kind: 'local-envelope',
@@ -274,22 +373,33 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
   // the dashboard's app client (SRP) is a second audience beside the scripts' client (USER_PASSWORD_AUTH)
   const spaClientId = optional(env, 'TRIBUTARY_USER_POOL_SPA_CLIENT_ID');
   const extraClientIds = spaClientId ? { extraClientIds: [spaClientId] } : {};
-  const identity: IdentityConfig = cognitoEndpoint && environment === 'local'
-    ? {
-        kind: 'cognito-local',
-        endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url),
-        userPoolId: read(env, 'TRIBUTARY_USER_POOL_ID', z.string().min(1), 'local_pool'),
-        clientId: read(env, 'TRIBUTARY_USER_POOL_CLIENT_ID', z.string().min(1), 'local_client'),
-        ...extraClientIds,
-      }
-    : {
-        kind: 'cognito',
-        region,
-        userPoolId: read(env, 'TRIBUTARY_USER_POOL_ID', z.string().min(1), environment === 'local' ? 'local_pool' : undefined),
-        clientId: read(env, 'TRIBUTARY_USER_POOL_CLIENT_ID', z.string().min(1), environment === 'local' ? 'local_client' : undefined),
-        ...(cognitoEndpoint ? { endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url) } : {}),
-        ...extraClientIds,
-      };
+  const identity: IdentityConfig =
+    cognitoEndpoint && environment === 'local'
+      ? {
+          kind: 'cognito-local',
+          endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url),
+          userPoolId: read(env, 'TRIBUTARY_USER_POOL_ID', z.string().min(1), 'local_pool'),
+          clientId: read(env, 'TRIBUTARY_USER_POOL_CLIENT_ID', z.string().min(1), 'local_client'),
+          ...extraClientIds,
+        }
+      : {
+          kind: 'cognito',
+          region,
+          userPoolId: read(
+            env,
+            'TRIBUTARY_USER_POOL_ID',
+            z.string().min(1),
+            environment === 'local' ? 'local_pool' : undefined,
+          ),
+          clientId: read(
+            env,
+            'TRIBUTARY_USER_POOL_CLIENT_ID',
+            z.string().min(1),
+            environment === 'local' ? 'local_client' : undefined,
+          ),
+          ...(cognitoEndpoint ? { endpoint: read(env, 'TRIBUTARY_COGNITO_ENDPOINT', url) } : {}),
+          ...extraClientIds,
+        };
 
   const stateMachineArn = optional(env, 'TRIBUTARY_STATE_MACHINE_ARN');
   let workflow: WorkflowConfig;
@@ -303,7 +413,8 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
     };
   }
   // a deployed function that starts runs must be given the state machine (the local runner runs it in process)
-  else if (environment !== 'local' && kind !== 'all') throw new ConfigError('TRIBUTARY_STATE_MACHINE_ARN', 'is missing (this function starts extraction runs)');
+  else if (environment !== 'local' && kind !== 'all')
+    throw new ConfigError('TRIBUTARY_STATE_MACHINE_ARN', 'is missing (this function starts extraction runs)');
   else workflow = { kind: 'local-step-functions' };
 
   const progress = readProgressConfig(env, region, ddbEndpoint);
@@ -316,19 +427,40 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
         groupName: scheduleGroup,
         roleArn: read(env, 'TRIBUTARY_SCHEDULER_ROLE_ARN', z.string().startsWith('arn:')),
         targetArn: read(env, 'TRIBUTARY_SCHEDULE_TARGET_ARN', z.string().startsWith('arn:')),
-        ...(optional(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN') ? { deadLetterQueueArn: read(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN', z.string().startsWith('arn:')) } : {}),
-        ...(optional(env, 'TRIBUTARY_SCHEDULER_ENDPOINT') ? { endpoint: read(env, 'TRIBUTARY_SCHEDULER_ENDPOINT', url) } : {}),
+        ...(optional(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN')
+          ? { deadLetterQueueArn: read(env, 'TRIBUTARY_SCHEDULER_DLQ_ARN', z.string().startsWith('arn:')) }
+          : {}),
+        ...(optional(env, 'TRIBUTARY_SCHEDULER_ENDPOINT')
+          ? { endpoint: read(env, 'TRIBUTARY_SCHEDULER_ENDPOINT', url) }
+          : {}),
       }
     : { kind: 'in-process' };
 
-  const api: ApiConfig | undefined = !SERVES_API.includes(kind) ? undefined : (() => {
-    const dashboardOrigin = read(env, 'TRIBUTARY_DASHBOARD_ORIGIN', url, environment === 'local' ? 'http://localhost:5173' : undefined);
-    return {
-    dashboardOrigin,
-    autoConfirmSignUp: read(env, 'TRIBUTARY_AUTO_CONFIRM_SIGNUP', z.enum(['true', 'false']).transform((v) => v === 'true'), environment === 'local'),
-    oauthRedirectUri: read(env, 'TRIBUTARY_OAUTH_REDIRECT_URI', url, `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`),
-    };
-  })();
+  const api: ApiConfig | undefined = !SERVES_API.includes(kind)
+    ? undefined
+    : (() => {
+        const dashboardOrigin = read(
+          env,
+          'TRIBUTARY_DASHBOARD_ORIGIN',
+          url,
+          environment === 'local' ? 'http://localhost:5173' : undefined,
+        );
+        return {
+          dashboardOrigin,
+          autoConfirmSignUp: read(
+            env,
+            'TRIBUTARY_AUTO_CONFIRM_SIGNUP',
+            z.enum(['true', 'false']).transform((v) => v === 'true'),
+            environment === 'local',
+          ),
+          oauthRedirectUri: read(
+            env,
+            'TRIBUTARY_OAUTH_REDIRECT_URI',
+            url,
+            `${dashboardOrigin.replace(/\/+$/, '')}/oauth/callback`,
+          ),
+        };
+      })();
 
   const signingSecret = optional(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET');
   const signingSecretArn = optional(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN');
@@ -336,18 +468,49 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
   const webhookUrl = optional(env, 'TRIBUTARY_WEBHOOK_URL');
   const webhooks: WebhookConfig = {
     ...(signingSecretArn
-      ? { signingSecret: { kind: 'secrets-manager' as const, arn: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', z.string().startsWith('arn:')), region, ...(secretsEndpoint ? { endpoint: read(env, 'TRIBUTARY_SECRETS_ENDPOINT', url) } : {}) } }
+      ? {
+          signingSecret: {
+            kind: 'secrets-manager' as const,
+            arn: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN', z.string().startsWith('arn:')),
+            region,
+            ...(secretsEndpoint ? { endpoint: read(env, 'TRIBUTARY_SECRETS_ENDPOINT', url) } : {}),
+          },
+        }
       : signingSecret
-      ? // base64 (the local file's form) or the alphanumeric string Secrets Manager generates, read as base64 too
-        { signingSecret: { kind: 'value' as const, base64: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_SECRET', z.string().regex(/^[A-Za-z0-9+/]{32,}={0,2}$/, 'must be at least 32 base64 characters')) } }
-      : environment === 'local'
-        ? { signingSecret: { kind: 'file' as const, file: read(env, 'TRIBUTARY_WEBHOOK_SIGNING_KEY_FILE', z.string().min(1), `${homeDir}/webhook-signing.key`) } }
-        : {}),
+        ? // base64 (the local file's form) or the alphanumeric string Secrets Manager generates, read as base64 too
+          {
+            signingSecret: {
+              kind: 'value' as const,
+              base64: read(
+                env,
+                'TRIBUTARY_WEBHOOK_SIGNING_SECRET',
+                z.string().regex(/^[A-Za-z0-9+/]{32,}={0,2}$/, 'must be at least 32 base64 characters'),
+              ),
+            },
+          }
+        : environment === 'local'
+          ? {
+              signingSecret: {
+                kind: 'file' as const,
+                file: read(
+                  env,
+                  'TRIBUTARY_WEBHOOK_SIGNING_KEY_FILE',
+                  z.string().min(1),
+                  `${homeDir}/webhook-signing.key`,
+                ),
+              },
+            }
+          : {}),
     ...(webhookUrl ? { publicBaseUrl: read(env, 'TRIBUTARY_WEBHOOK_URL', url) } : {}),
   };
 
   const platforms: PlatformsConfig = {
-    baseUrls: read(env, 'TRIBUTARY_PLATFORM_BASE_URLS', jsonOf(z.record(z.string().regex(/^[a-z0-9_]+$/, 'keys are lower snake case'), url)), {}),
+    baseUrls: read(
+      env,
+      'TRIBUTARY_PLATFORM_BASE_URLS',
+      jsonOf(z.record(z.string().regex(/^[a-z0-9_]+$/, 'keys are lower snake case'), url)),
+      {},
+    ),
     oauthApps: {
       ...oauthApp(env, 'TRIBUTARY_GOOGLE', 'google', { developerToken: 'TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN' }),
       ...oauthApp(env, 'TRIBUTARY_META', 'meta'),
@@ -356,16 +519,31 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       ...oauthApp(env, 'TRIBUTARY_AMAZON', 'amazon'),
     },
     oauthAppSecrets: {
-      ...(optional(env, OAUTH_APP_SETTINGS.google.secret) ? { google: read(env, OAUTH_APP_SETTINGS.google.secret, z.string().min(1)) } : {}),
-      ...(optional(env, OAUTH_APP_SETTINGS.meta.secret) ? { meta: read(env, OAUTH_APP_SETTINGS.meta.secret, z.string().min(1)) } : {}),
-      ...(optional(env, OAUTH_APP_SETTINGS.klaviyo.secret) ? { klaviyo: read(env, OAUTH_APP_SETTINGS.klaviyo.secret, z.string().min(1)) } : {}),
-      ...(optional(env, OAUTH_APP_SETTINGS.shopify.secret) ? { shopify: read(env, OAUTH_APP_SETTINGS.shopify.secret, z.string().min(1)) } : {}),
-      ...(optional(env, OAUTH_APP_SETTINGS.amazon.secret) ? { amazon: read(env, OAUTH_APP_SETTINGS.amazon.secret, z.string().min(1)) } : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.google.secret)
+        ? { google: read(env, OAUTH_APP_SETTINGS.google.secret, z.string().min(1)) }
+        : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.meta.secret)
+        ? { meta: read(env, OAUTH_APP_SETTINGS.meta.secret, z.string().min(1)) }
+        : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.klaviyo.secret)
+        ? { klaviyo: read(env, OAUTH_APP_SETTINGS.klaviyo.secret, z.string().min(1)) }
+        : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.shopify.secret)
+        ? { shopify: read(env, OAUTH_APP_SETTINGS.shopify.secret, z.string().min(1)) }
+        : {}),
+      ...(optional(env, OAUTH_APP_SETTINGS.amazon.secret)
+        ? { amazon: read(env, OAUTH_APP_SETTINGS.amazon.secret, z.string().min(1)) }
+        : {}),
     },
   };
 
   const pipeline: PipelineConfig = {
-    pageEncoderThreads: read(env, 'TRIBUTARY_PAGE_ENCODER_THREADS', z.coerce.number().int().min(0).max(16), coresOf(env) >= 2 ? 1 : 0),
+    pageEncoderThreads: read(
+      env,
+      'TRIBUTARY_PAGE_ENCODER_THREADS',
+      z.coerce.number().int().min(0).max(16),
+      coresOf(env) >= 2 ? 1 : 0,
+    ),
   };
 
   const mailFrom = optional(env, 'TRIBUTARY_MAIL_FROM');
@@ -374,19 +552,49 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
         kind: 'ses',
         region,
         from: read(env, 'TRIBUTARY_MAIL_FROM', z.string().min(3).max(320)),
-        ...(optional(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET') ? { configurationSet: read(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET', z.string().min(1)) } : {}),
+        ...(optional(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET')
+          ? { configurationSet: read(env, 'TRIBUTARY_MAIL_CONFIGURATION_SET', z.string().min(1)) }
+          : {}),
       }
     : environment === 'local'
       ? { kind: 'outbox', file: read(env, 'TRIBUTARY_MAIL_OUTBOX', z.string().min(1), `${homeDir}/outbox.ndjson`) }
       : { kind: 'none' };
 
-  return deepFreeze({ environment, logLevel, tracing, homeDir, database, ...(pipelineDatabase ? { pipelineDatabase } : {}), objectStore, keyValue, secrets, identity, workflow, schedules, progress, ...(api ? { api } : {}), webhooks, platforms, pipeline, mail });
+  return deepFreeze({
+    environment,
+    logLevel,
+    tracing,
+    homeDir,
+    database,
+    ...(pipelineDatabase ? { pipelineDatabase } : {}),
+    objectStore,
+    keyValue,
+    secrets,
+    identity,
+    workflow,
+    schedules,
+    progress,
+    ...(api ? { api } : {}),
+    webhooks,
+    platforms,
+    pipeline,
+    mail,
+  });
 }
 
 /** The local runner's own settings (`npm start`): where it keeps its data and which ports its services take. */
 export interface LocalRunnerSettings {
   homeDir: string;
-  ports: { api?: number; cognito?: number; postgres?: number; webhook?: number; s3?: number; dynamodb?: number; progress?: number; web?: number };
+  ports: {
+    api?: number;
+    cognito?: number;
+    postgres?: number;
+    webhook?: number;
+    s3?: number;
+    dynamodb?: number;
+    progress?: number;
+    web?: number;
+  };
   /** the browser the dashboard's end-to-end tests drive (Debian's Chromium unless TRIBUTARY_CHROMIUM names another) */
   chromiumPath: string;
 }
@@ -413,7 +621,12 @@ export function setLocalRunnerPorts(ports: Readonly<Record<string, number>>): vo
 
 export function loadLocalRunnerSettings(env: Env = process.env): LocalRunnerSettings {
   const portOf = (name: string) => (optional(env, name) ? read(env, name, port) : undefined);
-  const ports = Object.fromEntries(Object.entries(LOCAL_PORT_VARIABLES).map(([service, name]) => [service, name === 'TRIBUTARY_WEB_PORT' && env[name] === '0' ? 0 : portOf(name)]));
+  const ports = Object.fromEntries(
+    Object.entries(LOCAL_PORT_VARIABLES).map(([service, name]) => [
+      service,
+      name === 'TRIBUTARY_WEB_PORT' && env[name] === '0' ? 0 : portOf(name),
+    ]),
+  );
   return {
     homeDir: read(env, 'TRIBUTARY_HOME', z.string().min(1), '.tributary'),
     chromiumPath: optional(env, 'TRIBUTARY_CHROMIUM') ?? '/usr/bin/chromium',
@@ -443,7 +656,11 @@ export function loadFunctionConfig(kind: Exclude<FunctionKind, 'all'>): Config {
 
 /** The API's settings, for the API's functions; any other function that asks is misconfigured. */
 export function apiConfigOf(config: Config): ApiConfig {
-  if (!config.api) throw new ConfigError('TRIBUTARY_DASHBOARD_ORIGIN', "is not read by this function (only the API's functions load it)");
+  if (!config.api)
+    throw new ConfigError(
+      'TRIBUTARY_DASHBOARD_ORIGIN',
+      "is not read by this function (only the API's functions load it)",
+    );
   return config.api;
 }
 
@@ -466,7 +683,12 @@ function jsonOf<T>(schema: z.ZodType<T>): z.ZodType<T> {
  * `<PREFIX>_CLIENT_ID` and `<PREFIX>_CLIENT_SECRET` together, or neither (the platform's connect flow then
  * answers 501). The secret is only checked for presence, so no error message can ever echo it.
  */
-function oauthApp<K extends string>(env: Env, prefix: string, key: K, extra: { developerToken?: string } = {}): Partial<Record<K, OAuthAppConfig>> {
+function oauthApp<K extends string>(
+  env: Env,
+  prefix: string,
+  key: K,
+  extra: { developerToken?: string } = {},
+): Partial<Record<K, OAuthAppConfig>> {
   const idName = `${prefix}_CLIENT_ID`;
   const secretName = `${prefix}_CLIENT_SECRET`;
   const clientId = optional(env, idName);
@@ -475,7 +697,9 @@ function oauthApp<K extends string>(env: Env, prefix: string, key: K, extra: { d
   if (!clientId) throw new ConfigError(idName, `is missing (${secretName} is set)`);
   if (!clientSecret) throw new ConfigError(secretName, `is missing (${idName} is set)`);
   const developerToken = extra.developerToken ? optional(env, extra.developerToken) : undefined;
-  return { [key]: { clientId, clientSecret, ...(developerToken ? { developerToken } : {}) } } as Partial<Record<K, OAuthAppConfig>>;
+  return { [key]: { clientId, clientSecret, ...(developerToken ? { developerToken } : {}) } } as Partial<
+    Record<K, OAuthAppConfig>
+  >;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -57,21 +57,39 @@ describe('createDatabase', () => {
     }
   });
 
-  it('when a statement runs past its role\'s or its request\'s timeout, PostgreSQL cancels it (57014)', async () => {
+  it("when a statement runs past its role's or its request's timeout, PostgreSQL cancels it (57014)", async () => {
     const db = createDatabase(t.config);
     try {
-      expect(await db.withClient({}, async (c) => (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout)).toBe('30s');
-      expect(await db.withClient({ role: 'loader' }, async (c) => (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout)).toBe('14min');
+      expect(
+        await db.withClient(
+          {},
+          async (c) =>
+            (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout,
+        ),
+      ).toBe('30s');
+      expect(
+        await db.withClient(
+          { role: 'loader' },
+          async (c) =>
+            (await c.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout,
+        ),
+      ).toBe('14min');
       const slow = db.withClient({ statementTimeoutMs: 200 }, (c) => c.query('SELECT pg_sleep(5)'));
       // said as a 503 that tells the caller to ask for less, never a 500
-      await expect(slow).rejects.toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', details: { reason: 'statement_timeout', retry_after_seconds: 30 } });
+      await expect(slow).rejects.toMatchObject({
+        status: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        details: { reason: 'statement_timeout', retry_after_seconds: 30 },
+      });
       const slowInKysely = db.transaction({ statementTimeoutMs: 200 }, (trx) => sql`SELECT pg_sleep(5)`.execute(trx));
       await expect(slowInKysely).rejects.toMatchObject({ status: 503, details: { reason: 'statement_timeout' } });
       // any other failure keeps its own error
       await expect(db.withClient({}, (c) => c.query('SELECT 1/0'))).rejects.toMatchObject({ code: '22012' });
       // the setting was the transaction's only: the connection goes back to the pool without it
       const client = await db.pool.connect();
-      expect((await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout).not.toBe('200ms');
+      expect(
+        (await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout,
+      ).not.toBe('200ms');
       client.release();
     } finally {
       await db.close();

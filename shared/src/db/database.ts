@@ -56,16 +56,40 @@ const RETRY_AFTER_SECONDS = 2;
 const STATEMENT_TIMEOUT_RETRY_AFTER_SECONDS = 30;
 
 export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.PoolConfig {
-  const common = { max: config.maxConnections, idleTimeoutMillis: 30_000, connectionTimeoutMillis: tuning.connectionTimeoutMillis ?? DEFAULT_CONNECT_WAIT_MS };
+  const common = {
+    max: config.maxConnections,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: tuning.connectionTimeoutMillis ?? DEFAULT_CONNECT_WAIT_MS,
+  };
   switch (config.kind) {
     case 'url':
       return { ...common, connectionString: config.url };
     case 'embedded':
-      return { ...common, host: '127.0.0.1', port: config.port, user: config.user, password: config.password, database: config.database };
+      return {
+        ...common,
+        host: '127.0.0.1',
+        port: config.port,
+        user: config.user,
+        password: config.password,
+        database: config.database,
+      };
     case 'iam-proxy': {
-      const signer = new (awsSdk.rdsSigner().Signer)({ hostname: config.host, port: config.port, username: config.user, region: config.region });
+      const signer = new (awsSdk.rdsSigner().Signer)({
+        hostname: config.host,
+        port: config.port,
+        username: config.user,
+        region: config.region,
+      });
       // a fresh 15-minute IAM token for every new physical connection
-      return { ...common, host: config.host, port: config.port, user: config.user, database: config.database, password: () => signer.getAuthToken(), ssl: { rejectUnauthorized: true } };
+      return {
+        ...common,
+        host: config.host,
+        port: config.port,
+        user: config.user,
+        database: config.database,
+        password: () => signer.getAuthToken(),
+        ssl: { rejectUnauthorized: true },
+      };
     }
   }
 }
@@ -76,7 +100,12 @@ const timeoutOf = (ctx: DbContext): number => ctx.statementTimeoutMs ?? ROLE_STA
 export function contextStatements(ctx: DbContext): { text: string; values: unknown[] } {
   return {
     text: `SELECT set_config('role', $1, true), set_config('tributary.org_id', $2, true), set_config('tributary.user_id', $3, true), set_config('statement_timeout', $4, true)`,
-    values: [ROLE_NAMES[ctx.role ?? 'app'], ctx.orgId ?? '', ctx.userId ?? '', String(Math.max(1, Math.round(timeoutOf(ctx))))],
+    values: [
+      ROLE_NAMES[ctx.role ?? 'app'],
+      ctx.orgId ?? '',
+      ctx.userId ?? '',
+      String(Math.max(1, Math.round(timeoutOf(ctx)))),
+    ],
   };
 }
 
@@ -137,7 +166,9 @@ export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}):
         .execute(async (trx) => {
           connected = true;
           const [role, orgId, userId, timeout] = contextStatements(ctx).values;
-          await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true), set_config('statement_timeout', ${timeout}, true)`.execute(trx);
+          await sql`SELECT set_config('role', ${role}, true), set_config('tributary.org_id', ${orgId}, true), set_config('tributary.user_id', ${userId}, true), set_config('statement_timeout', ${timeout}, true)`.execute(
+            trx,
+          );
           return fn(trx);
         })
         .catch((err: unknown) => Promise.reject(connected ? stopped(err, timeoutOf(ctx)) : busy(err)));

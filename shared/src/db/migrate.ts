@@ -12,7 +12,10 @@ export interface MigrationResult {
 }
 
 /** Brings the database at `databaseUrl` up to the newest migration. Connects as an owner-capable role. */
-export async function migrateToLatest(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<MigrationResult> {
+export async function migrateToLatest(
+  databaseUrl: string,
+  log: (msg: string) => void = () => {},
+): Promise<MigrationResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
   client.on('error', () => {}); // a server shutting down mid-way fails the migration's query, not the process
   await client.connect();
@@ -47,7 +50,12 @@ export type LoginKind = 'web' | 'pipeline';
  * tributary_loader) with SET LOCAL ROLE (see database.ts), so row-level security always applies to API
  * queries. Re-running it with another kind moves the login to that kind's roles.
  */
-export async function ensureLoginRole(adminUrl: string, user: string, password: string, kind: LoginKind = 'pipeline'): Promise<void> {
+export async function ensureLoginRole(
+  adminUrl: string,
+  user: string,
+  password: string,
+  kind: LoginKind = 'pipeline',
+): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(user)) throw new Error(`invalid database user name: ${user}`);
   const client = new pg.Client({ connectionString: adminUrl });
   client.on('error', () => {});
@@ -56,7 +64,9 @@ export async function ensureLoginRole(adminUrl: string, user: string, password: 
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
     const quotedPassword = client.escapeLiteral(password);
     if (exists.rowCount === 0) {
-      await client.query(`CREATE ROLE ${user} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quotedPassword}`);
+      await client.query(
+        `CREATE ROLE ${user} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${quotedPassword}`,
+      );
     } else {
       await client.query(`ALTER ROLE ${user} WITH LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS PASSWORD ${quotedPassword}`);
     }

@@ -22,7 +22,10 @@ afterAll(async () => {
 async function seedOrgWithProject(name: string) {
   const org = await admin.query(`INSERT INTO organizations (name) VALUES ($1) RETURNING id`, [name]);
   const orgId = org.rows[0].id as string;
-  const project = await admin.query(`INSERT INTO projects (organization_id, name) VALUES ($1, $2) RETURNING id`, [orgId, `${name} project`]);
+  const project = await admin.query(`INSERT INTO projects (organization_id, name) VALUES ($1, $2) RETURNING id`, [
+    orgId,
+    `${name} project`,
+  ]);
   return { orgId, projectId: project.rows[0].id as string };
 }
 
@@ -30,8 +33,22 @@ describe('migrations', () => {
   it('when applied to an empty database, it creates every table and reports nothing left to apply', async () => {
     const tables = await admin.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     const names = tables.rows.map((r) => r.tablename);
-    for (const table of ['organizations', 'users', 'memberships', 'projects', 'credentials', 'data_sources', 'extraction_jobs',
-      'extracted_data', 'archived_data', 'archive_manifests', 'webhook_configs', 'api_access_logs', 'audit_log', 'fx_rates']) {
+    for (const table of [
+      'organizations',
+      'users',
+      'memberships',
+      'projects',
+      'credentials',
+      'data_sources',
+      'extraction_jobs',
+      'extracted_data',
+      'archived_data',
+      'archive_manifests',
+      'webhook_configs',
+      'api_access_logs',
+      'audit_log',
+      'fx_rates',
+    ]) {
       expect(names, table).toContain(table);
     }
     const again = await migrateToLatest(t.adminUrl);
@@ -43,17 +60,29 @@ describe('migrations', () => {
   it('when a month has no partition yet, ensure creates it and moves rows out of the default partition', async () => {
     const { orgId, projectId } = await seedOrgWithProject('partitions');
     const ds = '00000000-0000-0000-0000-0000000000aa';
-    await admin.query(`INSERT INTO extracted_data (organization_id, project_id, data_source_id, platform, data_type, data_date, row_key, content_hash)
-                       VALUES ($1, $2, $3, 'google_ads', 'campaign', '2001-02-03', 1, 1)`, [orgId, projectId, ds]);
+    await admin.query(
+      `INSERT INTO extracted_data (organization_id, project_id, data_source_id, platform, data_type, data_date, row_key, content_hash)
+                       VALUES ($1, $2, $3, 'google_ads', 'campaign', '2001-02-03', 1, 1)`,
+      [orgId, projectId, ds],
+    );
     const before = await admin.query(`SELECT count(*)::int AS n FROM extracted_data_default`);
     expect(before.rows[0].n).toBe(1);
-    const created = await admin.query(`SELECT tributary_ensure_month_partitions('extracted_data', '2001-02-01', '2001-03-31') AS n`);
+    const created = await admin.query(
+      `SELECT tributary_ensure_month_partitions('extracted_data', '2001-02-01', '2001-03-31') AS n`,
+    );
     expect(created.rows[0].n).toBe(2);
-    const after = await admin.query(`SELECT (SELECT count(*) FROM extracted_data_default)::int AS d, (SELECT count(*) FROM extracted_data_p200102)::int AS p`);
+    const after = await admin.query(
+      `SELECT (SELECT count(*) FROM extracted_data_default)::int AS d, (SELECT count(*) FROM extracted_data_p200102)::int AS p`,
+    );
     expect(after.rows[0]).toEqual({ d: 0, p: 1 });
     // the unique key is enforced on the new partition too
-    await expect(admin.query(`INSERT INTO extracted_data (organization_id, project_id, data_source_id, platform, data_type, data_date, row_key, content_hash)
-                       VALUES ($1, $2, $3, 'google_ads', 'campaign', '2001-02-03', 1, 2)`, [orgId, projectId, ds])).rejects.toThrow(/extracted_data_p200102_data_source_id|duplicate key/);
+    await expect(
+      admin.query(
+        `INSERT INTO extracted_data (organization_id, project_id, data_source_id, platform, data_type, data_date, row_key, content_hash)
+                       VALUES ($1, $2, $3, 'google_ads', 'campaign', '2001-02-03', 1, 2)`,
+        [orgId, projectId, ds],
+      ),
+    ).rejects.toThrow(/extracted_data_p200102_data_source_id|duplicate key/);
   });
 });
 
@@ -78,7 +107,8 @@ describe('row-level security', () => {
     const other = await seedOrgWithProject('org-d');
     await expect(
       t.db.transaction({ orgId: '00000000-0000-0000-0000-000000000001' }, (trx) =>
-        trx.insertInto('projects').values({ organizationId: other.orgId, name: 'sneaky', settings: {} }).execute()),
+        trx.insertInto('projects').values({ organizationId: other.orgId, name: 'sneaky', settings: {} }).execute(),
+      ),
     ).rejects.toThrow(/row-level security/);
   });
 

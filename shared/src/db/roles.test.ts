@@ -7,8 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../testing/test-database';
 import { createDatabase } from './database';
 
-const TENANT_TABLES = ['organizations', 'memberships', 'projects', 'credentials', 'data_sources', 'extraction_jobs', 'extraction_work_items', 'extracted_data',
-  'archived_data', 'archive_manifests', 'webhook_configs', 'api_access_logs', 'audit_log', 'invitations'];
+const TENANT_TABLES = [
+  'organizations',
+  'memberships',
+  'projects',
+  'credentials',
+  'data_sources',
+  'extraction_jobs',
+  'extraction_work_items',
+  'extracted_data',
+  'archived_data',
+  'archive_manifests',
+  'webhook_configs',
+  'api_access_logs',
+  'audit_log',
+  'invitations',
+];
 
 let testDb: TestDatabase;
 let admin: pg.Client;
@@ -31,8 +45,14 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: testDb.adminUrl });
   await admin.connect();
   await admin.query(`INSERT INTO organizations (id, name) VALUES ($1, 'Org')`, [orgId]);
-  await admin.query(`INSERT INTO users (id, cognito_sub, email, email_verified) VALUES ($1, $2, 'roles@example.com', true)`, [userId, `sub-${userId}`]);
-  await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'owner')`, [orgId, userId]);
+  await admin.query(
+    `INSERT INTO users (id, cognito_sub, email, email_verified) VALUES ($1, $2, 'roles@example.com', true)`,
+    [userId, `sub-${userId}`],
+  );
+  await admin.query(`INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'owner')`, [
+    orgId,
+    userId,
+  ]);
   await admin.query(`INSERT INTO projects (id, organization_id, name) VALUES ($1, $2, 'P')`, [projectId, orgId]);
 }, 120_000);
 
@@ -54,14 +74,19 @@ describe('login roles', () => {
     try {
       await expect(web.withClient({ role: 'loader' }, (c) => c.query('SELECT 1'))).rejects.toThrow(/permission denied/);
       // the app role works, under RLS: with this organization set it sees its project, without it nothing
-      expect(await web.transaction({ orgId }, (trx) => trx.selectFrom('projects').select('id').execute())).toEqual([{ id: projectId }]);
+      expect(await web.transaction({ orgId }, (trx) => trx.selectFrom('projects').select('id').execute())).toEqual([
+        { id: projectId },
+      ]);
       expect(await web.transaction({}, (trx) => trx.selectFrom('projects').select('id').execute())).toEqual([]);
     } finally {
       await web.close();
     }
     const pipeline = createDatabase(testDb.config);
     try {
-      const n = await pipeline.withClient({ role: 'loader' }, async (c) => (await c.query('SELECT count(*)::int AS n FROM projects')).rows[0].n as number);
+      const n = await pipeline.withClient(
+        { role: 'loader' },
+        async (c) => (await c.query('SELECT count(*)::int AS n FROM projects')).rows[0].n as number,
+      );
       expect(n).toBe(1);
     } finally {
       await pipeline.close();
@@ -71,7 +96,12 @@ describe('login roles', () => {
 
 describe('row-level security for the table owner', () => {
   it('when checked in the catalog, every tenant table enables and forces row-level security', async () => {
-    const rows = (await admin.query(`SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1) AND relkind IN ('r', 'p')`, [TENANT_TABLES])).rows;
+    const rows = (
+      await admin.query(
+        `SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1) AND relkind IN ('r', 'p')`,
+        [TENANT_TABLES],
+      )
+    ).rows;
     expect(rows.map((r) => r.relname).sort()).toEqual([...TENANT_TABLES].sort());
     expect(rows.filter((r) => !r.relrowsecurity || !r.relforcerowsecurity).map((r) => r.relname)).toEqual([]);
   });
@@ -90,8 +120,12 @@ describe('row-level security for the table owner', () => {
       // app_project_access runs as tributary_definer (BYPASSRLS), so a member still finds the project
       await as(testDb.webUrl, async (c) => {
         await c.query('BEGIN');
-        await c.query(`SELECT set_config('role', 'tributary_app', true), set_config('tributary.user_id', $1, true)`, [userId]);
-        expect((await c.query('SELECT organization_id, role FROM app_project_access($1)', [projectId])).rows).toEqual([{ organization_id: orgId, role: 'owner' }]);
+        await c.query(`SELECT set_config('role', 'tributary_app', true), set_config('tributary.user_id', $1, true)`, [
+          userId,
+        ]);
+        expect((await c.query('SELECT organization_id, role FROM app_project_access($1)', [projectId])).rows).toEqual([
+          { organization_id: orgId, role: 'owner' },
+        ]);
         await c.query('COMMIT');
       });
     } finally {
@@ -102,11 +136,27 @@ describe('row-level security for the table owner', () => {
   });
 
   it('when a SECURITY DEFINER function reads tenant tables, its owner is the BYPASSRLS definer role, not the forced owner', async () => {
-    const rows = (await admin.query(`SELECT p.proname, r.rolname, r.rolbypassrls FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
-                                     JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prosecdef AND n.nspname = 'public'`)).rows;
+    const rows = (
+      await admin.query(`SELECT p.proname, r.rolname, r.rolbypassrls FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+                                     JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prosecdef AND n.nspname = 'public'`)
+    ).rows;
     // the partition functions do DDL and touch only partitions (no RLS), so they stay with the owner
-    const tenant = rows.filter((r) => !['tributary_ensure_month_partitions', 'tributary_partition_months'].includes(r.proname));
-    expect(tenant.map((r) => r.proname).sort()).toEqual(expect.arrayContaining(['app_accept_invitation', 'app_project_access', 'app_webhook_by_id', 'app_webhook_by_key_hash', 'delete_data_source_facts']));
-    expect(tenant.filter((r) => r.rolname !== 'tributary_definer' || !r.rolbypassrls).map((r) => `${r.proname} owned by ${r.rolname}`)).toEqual([]);
+    const tenant = rows.filter(
+      (r) => !['tributary_ensure_month_partitions', 'tributary_partition_months'].includes(r.proname),
+    );
+    expect(tenant.map((r) => r.proname).sort()).toEqual(
+      expect.arrayContaining([
+        'app_accept_invitation',
+        'app_project_access',
+        'app_webhook_by_id',
+        'app_webhook_by_key_hash',
+        'delete_data_source_facts',
+      ]),
+    );
+    expect(
+      tenant
+        .filter((r) => r.rolname !== 'tributary_definer' || !r.rolbypassrls)
+        .map((r) => `${r.proname} owned by ${r.rolname}`),
+    ).toEqual([]);
   });
 });

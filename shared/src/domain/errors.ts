@@ -55,13 +55,23 @@ export class ConflictError extends AppError {
   }
 }
 export class RateLimitExceededError extends AppError {
-  constructor(readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
-    super('RATE_LIMIT_EXCEEDED', `Too many requests; retry in ${retryAfterSeconds} s`, 429, { retry_after_seconds: retryAfterSeconds, ...details });
+  constructor(
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super('RATE_LIMIT_EXCEEDED', `Too many requests; retry in ${retryAfterSeconds} s`, 429, {
+      retry_after_seconds: retryAfterSeconds,
+      ...details,
+    });
   }
 }
 /** Capacity, not a fault: the client should come back after retryAfterSeconds (503 + Retry-After). */
 export class ServiceUnavailableError extends AppError {
-  constructor(message: string, readonly retryAfterSeconds: number, details: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
+  ) {
     super('SERVICE_UNAVAILABLE', message, 503, { retry_after_seconds: retryAfterSeconds, ...details });
   }
 }

@@ -31,7 +31,10 @@ export interface FactRow {
   extraMetrics?: Record<string, unknown>;
 }
 
-const decimal = z.union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/)]).nullable().optional();
+const decimal = z
+  .union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/)])
+  .nullable()
+  .optional();
 
 /** Validates rows at the boundary where they leave a connector. */
 export const FactRowSchema = z.object({
@@ -51,6 +54,10 @@ export const FactRowSchema = z.object({
   cost: decimal,
   conversions: decimal,
   revenue: decimal,
-  currency: z.string().regex(/^[A-Z]{3}$/).nullable().optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .nullable()
+    .optional(),
   extraMetrics: z.record(z.string(), z.unknown()).optional(),
 });

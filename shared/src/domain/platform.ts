@@ -1,7 +1,16 @@
 // Each platform has one id in data (`google_ads`) and one folder in connectors/ (`google-ads/`).
 import { z } from 'zod';
 
-export const PLATFORMS = ['google_ads', 'meta_ads', 'ga4', 'instagram', 'shopify', 'amazon_ads', 'metricool', 'klaviyo'] as const;
+export const PLATFORMS = [
+  'google_ads',
+  'meta_ads',
+  'ga4',
+  'instagram',
+  'shopify',
+  'amazon_ads',
+  'metricool',
+  'klaviyo',
+] as const;
 export const PlatformSchema = z.enum(PLATFORMS);
 export type Platform = z.infer<typeof PlatformSchema>;
 

@@ -20,10 +20,14 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const columns = (s: SeededSource) => Buffer.from(`\t${s.organizationId}\t${s.projectId}\t${s.dataSourceId}\t${s.platform}\t\\N\n`);
+const columns = (s: SeededSource) =>
+  Buffer.from(`\t${s.organizationId}\t${s.projectId}\t${s.dataSourceId}\t${s.platform}\t\\N\n`);
 
 /** a writer on a connection in the loader's role; its transaction commits if `use` succeeds */
-async function withWriter(s: SeededSource, use: (writer: CopyWriter, conn: LoadConnection) => Promise<void>): Promise<void> {
+async function withWriter(
+  s: SeededSource,
+  use: (writer: CopyWriter, conn: LoadConnection) => Promise<void>,
+): Promise<void> {
   const client: pg.PoolClient = await t.db.pool.connect();
   let ok = false;
   try {
@@ -49,16 +53,25 @@ async function appendAll(writer: CopyWriter, batch: FactBatch): Promise<void> {
 }
 
 const stored = async (s: SeededSource) =>
-  (await t.db.transaction({ orgId: s.organizationId }, (trx) =>
-    trx.selectFrom('extractedData').select(['campaignName', 'extraMetrics', 'platform', 'projectId']).orderBy('campaignName').execute()));
+  await t.db.transaction({ orgId: s.organizationId }, (trx) =>
+    trx
+      .selectFrom('extractedData')
+      .select(['campaignName', 'extraMetrics', 'platform', 'projectId'])
+      .orderBy('campaignName')
+      .execute(),
+  );
 
 describe('COPY writer', () => {
-  it('when rows of both encodings are appended, each arrives byte for byte with the load\'s columns, a huge one too', async () => {
+  it("when rows of both encodings are appended, each arrives byte for byte with the load's columns, a huge one too", async () => {
     const s = await seedDataSource(t.adminUrl);
     const names = ['Rebajas – Navidad 🎄', '夏季促销', 'tab\there', 'back\\slash\nnew line'];
     const rows: FactRow[] = Array.from({ length: 2_000 }, (_, i) => ({
-      dataType: 'campaign_daily', date: '2026-10-03', campaignId: `c${i}`, campaignName: `${names[i % 4]} ${String(i).padStart(4, '0')}`,
-      clicks: i, extraMetrics: i === 777 ? { note: `${'x'.repeat(400_000)}€` } : { n: i },
+      dataType: 'campaign_daily',
+      date: '2026-10-03',
+      campaignId: `c${i}`,
+      campaignName: `${names[i % 4]} ${String(i).padStart(4, '0')}`,
+      clicks: i,
+      extraMetrics: i === 777 ? { note: `${'x'.repeat(400_000)}€` } : { n: i },
     }));
     await withWriter(s, async (writer) => {
       await appendAll(writer, encodeFacts(rows.slice(0, 1_000)));
@@ -69,7 +82,9 @@ describe('COPY writer', () => {
     const back = await stored(s);
     expect(back.length).toBe(2_000);
     const sorted = [...rows].sort((a, b) => (a.campaignName! < b.campaignName! ? -1 : 1));
-    expect(back.map((r) => [r.campaignName, r.extraMetrics])).toEqual(sorted.map((r) => [r.campaignName, r.extraMetrics]));
+    expect(back.map((r) => [r.campaignName, r.extraMetrics])).toEqual(
+      sorted.map((r) => [r.campaignName, r.extraMetrics]),
+    );
     expect(new Set(back.map((r) => `${r.platform} ${r.projectId}`))).toEqual(new Set([`${s.platform} ${s.projectId}`]));
   });
 
@@ -79,7 +94,13 @@ describe('COPY writer', () => {
     const seen: number[] = [];
     await withWriter(s, async (writer, conn) => {
       await appendAll(writer, batches[0]!); // 5,000 rows: several chunks went out, the COPY is open
-      const count = () => conn.run(async (c) => Number((await c.query(`SELECT count(*) FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId])).rows[0].count));
+      const count = () =>
+        conn.run(async (c) =>
+          Number(
+            (await c.query(`SELECT count(*) FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId])).rows[0]
+              .count,
+          ),
+        );
       seen.push(await count());
       await appendAll(writer, batches[1]!);
       await writer.finish();

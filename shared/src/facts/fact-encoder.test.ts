@@ -54,7 +54,7 @@ describe('fact encoder', () => {
     }
   });
 
-  it('when a row\'s numbers are not numbers, the thread\'s batch ends before it, and a batch encoded here refuses its text', () => {
+  it("when a row's numbers are not numbers, the thread's batch ends before it, and a batch encoded here refuses its text", () => {
     const input = rows();
     input[61] = { ...input[61]!, cost: 'twelve' };
     const there = receiveFactBatch(encodeFactsToTransfer(input));

@@ -37,10 +37,18 @@ describe('fact loader against deletion', () => {
         yield b;
       }
     }
-    const target = { organizationId: src.organizationId, projectId: src.projectId, dataSourceId: src.dataSourceId, platform: 'google_ads' };
+    const target = {
+      organizationId: src.organizationId,
+      projectId: src.projectId,
+      dataSourceId: src.dataSourceId,
+      platform: 'google_ads',
+    };
     await loadFacts(t.db, target, slow()).catch(() => {});
     await deleting;
-    const [{ n }] = (await admin<{ n: string }>('SELECT count(*)::text AS n FROM extracted_data WHERE data_source_id = $1', [src.dataSourceId])) as [{ n: string }];
+    const [{ n }] = (await admin<{ n: string }>(
+      'SELECT count(*)::text AS n FROM extracted_data WHERE data_source_id = $1',
+      [src.dataSourceId],
+    )) as [{ n: string }];
     expect(n).toBe('0');
     // and a load for a source that is gone is refused rather than writing facts nobody owns
     await expect(loadFacts(t.db, target, [batches[0]!])).rejects.toThrow(/no longer exists/);

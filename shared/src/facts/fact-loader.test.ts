@@ -24,13 +24,21 @@ afterAll(async () => {
   await t.drop();
 });
 
-const target = (s: SeededSource, job?: string) => ({ organizationId: s.organizationId, projectId: s.projectId, dataSourceId: s.dataSourceId, platform: s.platform, extractionJobId: job ?? null });
+const target = (s: SeededSource, job?: string) => ({
+  organizationId: s.organizationId,
+  projectId: s.projectId,
+  dataSourceId: s.dataSourceId,
+  platform: s.platform,
+  extractionJobId: job ?? null,
+});
 
 async function totals(dataSourceId: string) {
   const r = await admin.query(
     `SELECT count(*)::int AS rows, sum(cost)::text AS cost, sum(conversions)::text AS conversions, sum(revenue)::text AS revenue,
             max(updated_at) AS last_update
-     FROM extracted_data WHERE data_source_id = $1`, [dataSourceId]);
+     FROM extracted_data WHERE data_source_id = $1`,
+    [dataSourceId],
+  );
   return r.rows[0];
 }
 
@@ -47,17 +55,36 @@ describe('loadFacts', () => {
     const names = ['Rebajas – Navidad 🎄', '夏季促销', 'Ünïcödé\tand a tab', 'back\\slash\nnew line', 'plain'];
     const huge = 'x'.repeat(300_000) + '€';
     const rows: FactRow[] = Array.from({ length: 3_000 }, (_, i) => ({
-      dataType: 'campaign_daily', date: `2026-10-${String(1 + (i % 28)).padStart(2, '0')}`, accountId: 'acc', accountName: names[i % names.length]!,
-      campaignId: `c${i}`, campaignName: `${names[(i + 1) % names.length]} ${i}`, impressions: i, clicks: 1, cost: '1.50', conversions: '0', revenue: '0', currency: 'EUR',
+      dataType: 'campaign_daily',
+      date: `2026-10-${String(1 + (i % 28)).padStart(2, '0')}`,
+      accountId: 'acc',
+      accountName: names[i % names.length]!,
+      campaignId: `c${i}`,
+      campaignName: `${names[(i + 1) % names.length]} ${i}`,
+      impressions: i,
+      clicks: 1,
+      cost: '1.50',
+      conversions: '0',
+      revenue: '0',
+      currency: 'EUR',
       extraMetrics: i === 1_234 ? { note: huge } : { n: i },
     }));
     const result = await loadFacts(t.db, target(s), [rows]);
     expect(result).toMatchObject({ read: 3_000, inserted: 3_000 });
-    const back = (await admin.query(`SELECT campaign_id, account_name, campaign_name, extra_metrics FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId])).rows;
+    const back = (
+      await admin.query(
+        `SELECT campaign_id, account_name, campaign_name, extra_metrics FROM extracted_data WHERE data_source_id = $1`,
+        [s.dataSourceId],
+      )
+    ).rows;
     const byId = new Map(back.map((r) => [r.campaign_id, r]));
     for (const row of rows) {
       const got = byId.get(row.campaignId)!;
-      expect([got.account_name, got.campaign_name, got.extra_metrics]).toEqual([row.accountName, row.campaignName, row.extraMetrics]);
+      expect([got.account_name, got.campaign_name, got.extra_metrics]).toEqual([
+        row.accountName,
+        row.campaignName,
+        row.extraMetrics,
+      ]);
     }
   });
 
@@ -77,11 +104,18 @@ describe('loadFacts', () => {
     await loadFacts(t.db, target(s), syntheticFacts({ days: 4, rowsPerDay: 250 }));
     const expectedAfter = { rows: 0, conversions: 0 };
     for (const batch of syntheticFacts({ days: 4, rowsPerDay: 250, changedFraction: 0.05, version: 3 })) {
-      for (const r of batch) { expectedAfter.rows++; expectedAfter.conversions += Number(r.conversions); }
+      for (const r of batch) {
+        expectedAfter.rows++;
+        expectedAfter.conversions += Number(r.conversions);
+      }
     }
     const before = await totals(s.dataSourceId);
     // Act
-    const result = await loadFacts(t.db, target(s), syntheticFacts({ days: 4, rowsPerDay: 250, changedFraction: 0.05, version: 3 }));
+    const result = await loadFacts(
+      t.db,
+      target(s),
+      syntheticFacts({ days: 4, rowsPerDay: 250, changedFraction: 0.05, version: 3 }),
+    );
     // Assess
     const after = await totals(s.dataSourceId);
     expect(result.inserted).toBe(0);
@@ -96,11 +130,21 @@ describe('loadFacts', () => {
 
   it('when a campaign is renamed, it updates the same row instead of adding one', async () => {
     const s = await seedDataSource(t.adminUrl);
-    const row: FactRow = { dataType: 'campaign_daily', date: '2026-03-01', accountId: '1', campaignId: '9', campaignName: 'Old', cost: '1.50', currency: 'EUR' };
+    const row: FactRow = {
+      dataType: 'campaign_daily',
+      date: '2026-03-01',
+      accountId: '1',
+      campaignId: '9',
+      campaignName: 'Old',
+      cost: '1.50',
+      currency: 'EUR',
+    };
     await loadFacts(t.db, target(s), [row]);
     const result = await loadFacts(t.db, target(s), [{ ...row, campaignName: 'New' }]);
     expect(result).toMatchObject({ inserted: 0, updated: 1 });
-    const r = await admin.query(`SELECT campaign_name, cost::text FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId]);
+    const r = await admin.query(`SELECT campaign_name, cost::text FROM extracted_data WHERE data_source_id = $1`, [
+      s.dataSourceId,
+    ]);
     expect(r.rows).toEqual([{ campaign_name: 'New', cost: '1.50' }]);
   });
 
@@ -122,8 +166,15 @@ describe('loadFacts', () => {
     ];
     const result = await loadFacts(t.db, target(s), rows);
     expect(result.inserted).toBe(3);
-    const parts = await admin.query(`SELECT tableoid::regclass::text AS part FROM extracted_data WHERE data_source_id = $1 ORDER BY data_date`, [s.dataSourceId]);
-    expect(parts.rows.map((r) => r.part)).toEqual(['extracted_data_p199907', 'extracted_data_p199908', 'extracted_data_p202603']);
+    const parts = await admin.query(
+      `SELECT tableoid::regclass::text AS part FROM extracted_data WHERE data_source_id = $1 ORDER BY data_date`,
+      [s.dataSourceId],
+    );
+    expect(parts.rows.map((r) => r.part)).toEqual([
+      'extracted_data_p199907',
+      'extracted_data_p199908',
+      'extracted_data_p202603',
+    ]);
   });
 
   it('when a row is malformed halfway, it writes nothing at all and names the row', async () => {
@@ -155,14 +206,19 @@ describe('loadFacts', () => {
     const b = await seedDataSource(t.adminUrl);
     await loadFacts(t.db, target(a), [{ dataType: 'd', date: '2026-01-01', campaignId: 'a', cost: 1 }]);
     await loadFacts(t.db, target(b), [{ dataType: 'd', date: '2026-01-01', campaignId: 'b', cost: 1 }]);
-    const seen = await t.db.transaction({ orgId: a.organizationId }, (trx) => trx.selectFrom('extractedData').select(['campaignId', 'organizationId']).execute());
+    const seen = await t.db.transaction({ orgId: a.organizationId }, (trx) =>
+      trx.selectFrom('extractedData').select(['campaignId', 'organizationId']).execute(),
+    );
     expect(seen).toEqual([{ campaignId: 'a', organizationId: a.organizationId }]);
   });
 
   describe('with a declared window', () => {
     const days = (start: string, n: number, dataType = 'campaign_daily'): FactRow[] =>
       [...syntheticFacts({ days: n, rowsPerDay: 40, startDate: start })].flat().map((r) => ({ ...r, dataType }));
-    const windowed = (s: SeededSource, start: string, end: string, dataType = 'campaign_daily'): FactLoadTarget => ({ ...target(s), window: { dataType, start, end } });
+    const windowed = (s: SeededSource, start: string, end: string, dataType = 'campaign_daily'): FactLoadTarget => ({
+      ...target(s),
+      window: { dataType, start, end },
+    });
     /**
      * A load held open mid-stream: its rows stop after the first batch until `release()`; `holding` resolves
      * once the loader has taken that batch (so it holds its locks).
@@ -182,7 +238,13 @@ describe('loadFacts', () => {
     }
     /** until another load waits on an advisory lock (a load that never waits fails the test by its timeout) */
     const someoneWaits = async () => {
-      while ((await admin.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0].n === 0) {
+      while (
+        (
+          await admin.query(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          )
+        ).rows[0].n === 0
+      ) {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
@@ -207,7 +269,11 @@ describe('loadFacts', () => {
       const first = loadFacts(t.db, windowed(s, '2026-07-01', '2026-07-05'), h.rows);
       await h.holding;
       let secondDone = false;
-      const second = loadFacts(t.db, windowed(s, '2026-07-03', '2026-07-09'), rows.filter((r) => r.date >= '2026-07-03')).finally(() => (secondDone = true));
+      const second = loadFacts(
+        t.db,
+        windowed(s, '2026-07-03', '2026-07-09'),
+        rows.filter((r) => r.date >= '2026-07-03'),
+      ).finally(() => (secondDone = true));
       await someoneWaits();
       expect(secondDone).toBe(false);
       h.release();
@@ -234,7 +300,9 @@ describe('loadFacts', () => {
       const err = await loadFacts(t.db, windowed(s, '2026-09-01', '2026-09-02'), rows).catch((e) => e);
       expect(err).toBeInstanceOf(FactLoadError);
       expect(err.message).toMatch(/2026-09-03 is outside this load's window/);
-      const otherType = await loadFacts(t.db, windowed(s, '2026-09-01', '2026-09-03', 'ad_daily'), rows).catch((e) => e);
+      const otherType = await loadFacts(t.db, windowed(s, '2026-09-01', '2026-09-03', 'ad_daily'), rows).catch(
+        (e) => e,
+      );
       expect(otherType.message).toMatch(/campaign_daily on 2026-09-01 is outside/);
       expect((await totals(s.dataSourceId)).rows).toBe(0);
     });
@@ -246,7 +314,17 @@ describe('loadFacts', () => {
       try {
         const s = await seedDataSource(t.adminUrl);
         const holds = [0, 1, 2].map((n) => held(days(`2026-10-${String(1 + n * 5).padStart(2, '0')}`, 5)));
-        const loads = holds.map((h, n) => loadFacts(small, windowed(s, `2026-10-${String(1 + n * 5).padStart(2, '0')}`, `2026-10-${String(5 + n * 5).padStart(2, '0')}`), h.rows));
+        const loads = holds.map((h, n) =>
+          loadFacts(
+            small,
+            windowed(
+              s,
+              `2026-10-${String(1 + n * 5).padStart(2, '0')}`,
+              `2026-10-${String(5 + n * 5).padStart(2, '0')}`,
+            ),
+            h.rows,
+          ),
+        );
         await Promise.race(holds.map((h) => h.holding)); // one load is mid-stream, the others want connections
         for (const h of holds) h.release();
         expect((await Promise.all(loads)).map((r) => r.inserted)).toEqual([200, 200, 200]);
@@ -263,10 +341,14 @@ describe('loadFactBatches with batches encoded on another thread (encodeFactsToT
   const onThread = (rows: FactRow[]) => receiveFactBatch(encodeFactsToTransfer(rows));
   const encoded = (batches: Iterable<FactRow[]>) => [...batches].map(onThread);
   const contents = async (dataSourceId: string) =>
-    (await admin.query(
-      `SELECT data_type, data_date::text, row_key::text, content_hash::text, account_id, campaign_id, ad_id, account_name, campaign_name, ad_name,
+    (
+      await admin.query(
+        `SELECT data_type, data_date::text, row_key::text, content_hash::text, account_id, campaign_id, ad_id, account_name, campaign_name, ad_name,
               impressions::text, clicks::text, cost::text, conversions::text, revenue::text, currency, extra_metrics, extra_dimensions
-       FROM extracted_data WHERE data_source_id = $1 ORDER BY data_type, data_date, row_key`, [dataSourceId])).rows;
+       FROM extracted_data WHERE data_source_id = $1 ORDER BY data_type, data_date, row_key`,
+        [dataSourceId],
+      )
+    ).rows;
 
   it('when a first load and a restated re-load arrive encoded, the table, counts and restatements equal those of the rows themselves', async () => {
     const plain = await seedDataSource(t.adminUrl);
@@ -276,7 +358,16 @@ describe('loadFactBatches with batches encoded on another thread (encodeFactsToT
     // names beyond Latin-1 and characters COPY escapes, so lines are measured in bytes, not characters; and
     // one row longer than a COPY chunk
     const huge = { note: `${'x'.repeat(300_000)}€` };
-    const named = (batches: Iterable<FactRow[]>) => [...batches].map((b, n) => b.map((r, i) => (n === 2 && i === 5 ? { ...r, extraMetrics: huge } : i % 9 === 0 ? { ...r, campaignName: `Rebajas – 夏季 🎄\t${i}\\n` } : r)));
+    const named = (batches: Iterable<FactRow[]>) =>
+      [...batches].map((b, n) =>
+        b.map((r, i) =>
+          n === 2 && i === 5
+            ? { ...r, extraMetrics: huge }
+            : i % 9 === 0
+              ? { ...r, campaignName: `Rebajas – 夏季 🎄\t${i}\\n` }
+              : r,
+        ),
+      );
 
     const plainFirst = await loadFacts(t.db, target(plain), named(syntheticFacts(first)));
     const encFirst = await loadFactBatches(t.db, target(enc), encoded(named(syntheticFacts(first))));

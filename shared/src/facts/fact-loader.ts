@@ -68,7 +68,11 @@ export type FactBatchSource = AsyncIterable<FactBatch> | Iterable<FactBatch>;
 export type FactRowSource = AsyncIterable<FactRow | readonly FactRow[]> | Iterable<FactRow | readonly FactRow[]>;
 
 export class FactLoadError extends Error {
-  constructor(message: string, readonly rowNumber: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly rowNumber: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -136,9 +140,11 @@ export async function loadFactBatches(
     await client.query(ctx.text, ctx.values);
     const declared = await lockLoad(client, target);
     const partitionMonths = new Set(
-      (await client.query<{ m: string }>(
-        `SELECT to_char(m, 'YYYY-MM') AS m FROM tributary_partition_months('extracted_data') AS m`,
-      )).rows.map((r) => r.m),
+      (
+        await client.query<{ m: string }>(
+          `SELECT to_char(m, 'YYYY-MM') AS m FROM tributary_partition_months('extracted_data') AS m`,
+        )
+      ).rows.map((r) => r.m),
     );
 
     const columns = loadColumns(target);
@@ -283,4 +289,3 @@ async function lockLoad(main: pg.PoolClient, target: FactLoadTarget): Promise<Fa
   );
   return w;
 }
-

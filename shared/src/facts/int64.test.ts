@@ -13,7 +13,15 @@ describe('int64Text', () => {
       }),
       { numRuns: 20_000 },
     );
-    for (const [hi, lo] of [[0, 0], [0x1fffff, 0xffffffff], [0x200000, 0], [0x7fffffff, 0xffffffff], [0x80000000, 0], [0xffffffff, 0xffffffff], [0xffffffff, 0]]) {
+    for (const [hi, lo] of [
+      [0, 0],
+      [0x1fffff, 0xffffffff],
+      [0x200000, 0],
+      [0x7fffffff, 0xffffffff],
+      [0x80000000, 0],
+      [0xffffffff, 0xffffffff],
+      [0xffffffff, 0],
+    ]) {
       expect(int64Text(hi!, lo!)).toBe(BigInt.asIntN(64, (BigInt(hi!) << 32n) | BigInt(lo!)).toString());
     }
   });

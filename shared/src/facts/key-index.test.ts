@@ -10,11 +10,22 @@ describe('key index', () => {
   it('when many keys are set over several scopes, each is found with its content and state, and absent ones are not', () => {
     const index = new KeyIndex(16);
     const next = lcg(7);
-    const keys = Array.from({ length: 50_000 }, (_, n) => ({ scope: n % 37, hi: next(), lo: next(), vhi: next(), vlo: next() }));
-    for (const [n, k] of keys.entries()) index.set(k.scope, k.hi, k.lo, k.vhi, k.vlo, n % 2 ? SlotState.Existing : SlotState.Inserted);
+    const keys = Array.from({ length: 50_000 }, (_, n) => ({
+      scope: n % 37,
+      hi: next(),
+      lo: next(),
+      vhi: next(),
+      vlo: next(),
+    }));
+    for (const [n, k] of keys.entries())
+      index.set(k.scope, k.hi, k.lo, k.vhi, k.vlo, n % 2 ? SlotState.Existing : SlotState.Inserted);
     expect(index.count).toBe(50_000);
-    const wrong = keys.filter((k, n) =>
-      index.lookup(k.scope, k.hi, k.lo) !== (n % 2 ? SlotState.Existing : SlotState.Inserted) || index.lastHi !== k.vhi || index.lastLo !== k.vlo);
+    const wrong = keys.filter(
+      (k, n) =>
+        index.lookup(k.scope, k.hi, k.lo) !== (n % 2 ? SlotState.Existing : SlotState.Inserted) ||
+        index.lastHi !== k.vhi ||
+        index.lastLo !== k.vlo,
+    );
     expect(wrong).toEqual([]);
     // the same key in another scope, or another key, is absent
     expect(index.lookup(37, keys[0]!.hi, keys[0]!.lo)).toBe(SlotState.Empty);

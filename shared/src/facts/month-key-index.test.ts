@@ -21,18 +21,33 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const target = (s: SeededSource) => ({ organizationId: s.organizationId, projectId: s.projectId, dataSourceId: s.dataSourceId, platform: s.platform });
-const facts = (start: string, days: number): FactRow[] => [...syntheticFacts({ days, rowsPerDay: 30, startDate: start })].flat();
+const target = (s: SeededSource) => ({
+  organizationId: s.organizationId,
+  projectId: s.projectId,
+  dataSourceId: s.dataSourceId,
+  platform: s.platform,
+});
+const facts = (start: string, days: number): FactRow[] =>
+  [...syntheticFacts({ days, rowsPerDay: 30, startDate: start })].flat();
 
 /** an index on a connection in the loader's role, inside a transaction that is rolled back */
-async function withIndex<T>(s: SeededSource, window: FactLoadWindow | null, use: (keys: MonthKeyIndex, conn: LoadConnection) => Promise<T>): Promise<T> {
+async function withIndex<T>(
+  s: SeededSource,
+  window: FactLoadWindow | null,
+  use: (keys: MonthKeyIndex, conn: LoadConnection) => Promise<T>,
+): Promise<T> {
   const client: pg.PoolClient = await t.db.pool.connect();
   try {
     await client.query('BEGIN');
     const ctx = contextStatements({ role: 'loader', orgId: s.organizationId });
     await client.query(ctx.text, ctx.values);
     const conn = new LoadConnection(client);
-    const keys = new MonthKeyIndex(conn, { dataSourceId: s.dataSourceId, window, hasPartition: () => true, prepareMonth: async () => {} });
+    const keys = new MonthKeyIndex(conn, {
+      dataSourceId: s.dataSourceId,
+      window,
+      hasPartition: () => true,
+      prepareMonth: async () => {},
+    });
     const result = await use(keys, conn);
     await conn.idle();
     return result;
@@ -74,11 +89,13 @@ describe('month key index', () => {
   it('when one load carries a key twice, the second version is changed against the first, and the same again unchanged', async () => {
     const s = await seedDataSource(t.adminUrl);
     const a: FactRow = { dataType: 'campaign_daily', date: '2026-03-02', campaignId: '7', clicks: 1 };
-    const fates = await withIndex(s, null, (keys) => classifyAll(keys, [a, { ...a, clicks: 2 }, { ...a, clicks: 2 }, a]));
+    const fates = await withIndex(s, null, (keys) =>
+      classifyAll(keys, [a, { ...a, clicks: 2 }, { ...a, clicks: 2 }, a]),
+    );
     expect(fates).toEqual([RowFate.New, RowFate.Changed, RowFate.Unchanged, RowFate.Changed]);
   });
 
-  it('when the load has a window, only the window\'s days of its data type are read', async () => {
+  it("when the load has a window, only the window's days of its data type are read", async () => {
     const s = await seedDataSource(t.adminUrl);
     const may = facts('2026-05-01', 10);
     await loadFacts(t.db, target(s), may);
@@ -92,7 +109,7 @@ describe('month key index', () => {
     expect(tally(fates.slice(30))).toEqual({ new: 0, changed: 0, unchanged: 90 });
   });
 
-  it('when a month\'s rows start before its keys were read, the week from that day is read first, then the rest', async () => {
+  it("when a month's rows start before its keys were read, the week from that day is read first, then the rest", async () => {
     const s = await seedDataSource(t.adminUrl);
     const may = facts('2026-05-01', 31);
     await loadFacts(t.db, target(s), may);
@@ -107,7 +124,7 @@ describe('month key index', () => {
     });
   });
 
-  it('when a month\'s rows start, the next month is read ahead and its rows then need no wait', async () => {
+  it("when a month's rows start, the next month is read ahead and its rows then need no wait", async () => {
     const s = await seedDataSource(t.adminUrl);
     await loadFacts(t.db, target(s), facts('2026-08-30', 34)); // to October 2
     await withIndex(s, null, async (keys, conn) => {

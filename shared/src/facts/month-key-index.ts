@@ -123,7 +123,10 @@ export class MonthKeyIndex {
       const last = Math.min(Number(date.slice(8, 10)) + HEAD_DAYS - 1, daysIn(month));
       const head = { from: date, to: `${month}-${String(last).padStart(2, '0')}` };
       wait = this.conn.run((client) => this.fetch(client, month, { only: head }));
-      this.reads.set(month, this.conn.run((client) => this.fetch(client, month, { except: head })));
+      this.reads.set(
+        month,
+        this.conn.run((client) => this.fetch(client, month, { except: head })),
+      );
     }
     await wait;
     this.readNext(month);
@@ -164,8 +167,15 @@ export class MonthKeyIndex {
                AND ($8::date IS NULL OR data_date NOT BETWEEN $8::date AND $9::date)
              GROUP BY data_type, data_date`,
       values: [
-        this.options.dataSourceId, `${month}-01`, w?.dataType ?? null, w?.start ?? null, w?.end ?? null,
-        only?.from ?? null, only?.to ?? null, except?.from ?? null, except?.to ?? null,
+        this.options.dataSourceId,
+        `${month}-01`,
+        w?.dataType ?? null,
+        w?.start ?? null,
+        w?.end ?? null,
+        only?.from ?? null,
+        only?.to ?? null,
+        except?.from ?? null,
+        except?.to ?? null,
       ],
       rowMode: 'array',
     });

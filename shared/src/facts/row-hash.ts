@@ -15,12 +15,31 @@ import type { Decimal, FactRow } from '../domain/fact-row';
 
 /** Column order of a fact line, as COPY receives it. */
 export const FACT_COPY_COLUMNS = [
-  'data_type', 'data_date',
-  'account_id', 'campaign_id', 'ad_group_id', 'ad_id', 'extra_dimensions',
-  'account_name', 'campaign_name', 'ad_group_name', 'ad_name',
-  'impressions', 'clicks', 'cost', 'conversions', 'revenue', 'currency', 'extra_metrics',
-  'row_key', 'content_hash',
-  'organization_id', 'project_id', 'data_source_id', 'platform', 'extraction_job_id',
+  'data_type',
+  'data_date',
+  'account_id',
+  'campaign_id',
+  'ad_group_id',
+  'ad_id',
+  'extra_dimensions',
+  'account_name',
+  'campaign_name',
+  'ad_group_name',
+  'ad_name',
+  'impressions',
+  'clicks',
+  'cost',
+  'conversions',
+  'revenue',
+  'currency',
+  'extra_metrics',
+  'row_key',
+  'content_hash',
+  'organization_id',
+  'project_id',
+  'data_source_id',
+  'platform',
+  'extraction_job_id',
 ] as const;
 
 /** A row's two 64-bit hashes as 32-bit halves (unsigned). */
@@ -122,7 +141,8 @@ function feedRecord(obj: Record<string, unknown> | undefined): void {
   }
   h1 = savedH1;
   h2 = savedH2;
-  if (entries === 0) mix(NULL_VALUE); // {} and absent are the same content
+  if (entries === 0)
+    mix(NULL_VALUE); // {} and absent are the same content
   else {
     mix(sumHi);
     mix(sumLo);
@@ -141,9 +161,11 @@ let lastGoodCurrency = '';
 
 function checkIdentity(row: FactRow): void {
   const { dataType, date, currency } = row;
-  if (typeof dataType !== 'string' || dataType.length === 0 || dataType.length > 100) throw new FactRowError('dataType is required (at most 100 characters)');
+  if (typeof dataType !== 'string' || dataType.length === 0 || dataType.length > 100)
+    throw new FactRowError('dataType is required (at most 100 characters)');
   if (date !== lastGoodDate) {
-    if (typeof date !== 'string' || !DATE.test(date)) throw new FactRowError(`date must be YYYY-MM-DD, got "${String(date).slice(0, 40)}"`);
+    if (typeof date !== 'string' || !DATE.test(date))
+      throw new FactRowError(`date must be YYYY-MM-DD, got "${String(date).slice(0, 40)}"`);
     lastGoodDate = date;
   }
   if (currency != null && currency !== lastGoodCurrency) {
@@ -245,7 +267,8 @@ function decimal(v: Decimal | null | undefined, field: string): string {
     if (!Number.isFinite(v)) throw new FactRowError(`${field} must be a finite number, got ${v}`);
     return String(v);
   }
-  if (typeof v !== 'string' || !DECIMAL.test(v)) throw new FactRowError(`${field} must be a decimal, got "${String(v).slice(0, 40)}"`);
+  if (typeof v !== 'string' || !DECIMAL.test(v))
+    throw new FactRowError(`${field} must be a decimal, got "${String(v).slice(0, 40)}"`);
   return v;
 }
 function json(obj: Record<string, unknown> | undefined): string {

@@ -25,11 +25,21 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const target = (s: SeededSource) => ({ organizationId: s.organizationId, projectId: s.projectId, dataSourceId: s.dataSourceId, platform: s.platform });
-const columns = (s: SeededSource) => Buffer.from(`\t${s.organizationId}\t${s.projectId}\t${s.dataSourceId}\t${s.platform}\t\\N\n`);
+const target = (s: SeededSource) => ({
+  organizationId: s.organizationId,
+  projectId: s.projectId,
+  dataSourceId: s.dataSourceId,
+  platform: s.platform,
+});
+const columns = (s: SeededSource) =>
+  Buffer.from(`\t${s.organizationId}\t${s.projectId}\t${s.dataSourceId}\t${s.platform}\t\\N\n`);
 
 /** stages every row of `rows` and applies them, committed */
-async function stageAndApply(s: SeededSource, rows: FactRow[], onFlush?: () => Promise<void>): Promise<RestatementDelta[]> {
+async function stageAndApply(
+  s: SeededSource,
+  rows: FactRow[],
+  onFlush?: () => Promise<void>,
+): Promise<RestatementDelta[]> {
   const client = await t.db.pool.connect();
   try {
     await client.query('BEGIN');
@@ -74,7 +84,12 @@ describe('staged updates', () => {
       ['2026-02-02', 2_500, '5000'],
       ['2026-02-03', 2_500, '5000'],
     ]);
-    const stored = (await admin.query(`SELECT count(*)::int AS n, sum(conversions)::text AS c FROM extracted_data WHERE data_source_id = $1`, [s.dataSourceId])).rows[0];
+    const stored = (
+      await admin.query(
+        `SELECT count(*)::int AS n, sum(conversions)::text AS c FROM extracted_data WHERE data_source_id = $1`,
+        [s.dataSourceId],
+      )
+    ).rows[0];
     expect(stored).toEqual({ n: 7_500, c: String(restated.reduce((n, r) => n + Number(r.conversions), 0)) });
     expect(await staging()).toBe(0);
   });
@@ -85,8 +100,27 @@ describe('staged updates', () => {
     const b: FactRow = { ...a, campaignId: '8' };
     await loadFacts(t.db, target(s), [a, b]);
     const deltas = await stageAndApply(s, [{ ...a, clicks: 5 }, { ...a, clicks: 3, cost: '2.50' }, b]);
-    expect(deltas).toEqual([{ date: '2026-03-02', dataType: 'campaign_daily', rowsChanged: 1, impressionsDelta: '0', clicksDelta: '2', costDelta: '0.50', conversionsDelta: '0', revenueDelta: '0' }]);
-    const rows = (await admin.query(`SELECT campaign_id, clicks::int, cost::text FROM extracted_data WHERE data_source_id = $1 ORDER BY campaign_id`, [s.dataSourceId])).rows;
-    expect(rows).toEqual([{ campaign_id: '7', clicks: 3, cost: '2.50' }, { campaign_id: '8', clicks: 1, cost: '2.00' }]);
+    expect(deltas).toEqual([
+      {
+        date: '2026-03-02',
+        dataType: 'campaign_daily',
+        rowsChanged: 1,
+        impressionsDelta: '0',
+        clicksDelta: '2',
+        costDelta: '0.50',
+        conversionsDelta: '0',
+        revenueDelta: '0',
+      },
+    ]);
+    const rows = (
+      await admin.query(
+        `SELECT campaign_id, clicks::int, cost::text FROM extracted_data WHERE data_source_id = $1 ORDER BY campaign_id`,
+        [s.dataSourceId],
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { campaign_id: '7', clicks: 3, cost: '2.50' },
+      { campaign_id: '8', clicks: 1, cost: '2.00' },
+    ]);
   });
 });

@@ -32,7 +32,8 @@ export function* syntheticFacts(opts: SyntheticOptions): Generator<FactRow[]> {
   for (let day = 0; day < opts.days; day++) {
     const date = addDays(start, day);
     for (let i = 0; i < opts.rowsPerDay; i++) {
-      const restated = opts.changedFraction !== undefined && (opts.version ?? 0) > 0 && isRestated(day, i, opts.changedFraction);
+      const restated =
+        opts.changedFraction !== undefined && (opts.version ?? 0) > 0 && isRestated(day, i, opts.changedFraction);
       const bump = restated ? opts.version! : 0;
       const account = i % 7;
       const campaign = Math.floor(i / 10);

@@ -35,11 +35,13 @@ export function apiGatewayEvent(request: PlainRequest): HttpEvent {
   }
   const rawQueryString = request.rawQueryString ?? '';
   const query: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(rawQueryString)) query[key] = key in query ? `${query[key]},${value}` : value;
+  for (const [key, value] of new URLSearchParams(rawQueryString))
+    query[key] = key in query ? `${query[key]},${value}` : value;
 
   const now = request.now ?? new Date();
   const requestId = request.requestId ?? randomUUID();
-  const bodyBuffer = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body);
+  const bodyBuffer =
+    request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body);
   const isText = !headers['content-type'] || TEXT_TYPES.test(headers['content-type']);
   const hasBody = bodyBuffer !== undefined && bodyBuffer.length > 0;
   const method = request.method.toUpperCase();
@@ -52,13 +54,21 @@ export function apiGatewayEvent(request: PlainRequest): HttpEvent {
     ...(cookies ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
-    ...(request.pathParameters && Object.keys(request.pathParameters).length ? { pathParameters: request.pathParameters } : {}),
+    ...(request.pathParameters && Object.keys(request.pathParameters).length
+      ? { pathParameters: request.pathParameters }
+      : {}),
     requestContext: {
       accountId: 'local',
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
-      http: { method, path: request.path, protocol: 'HTTP/1.1', sourceIp: request.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: request.routeKey ?? '$default',
       stage: '$default',

@@ -12,7 +12,11 @@ export function bearerToken(event: HttpEvent): string | undefined {
   return match?.[1];
 }
 
-export function authenticate(options: { verifier: TokenVerifier; users: UserResolver; mode: AuthMode }): MiddlewareObj<HttpEvent, HttpResponse> {
+export function authenticate(options: {
+  verifier: TokenVerifier;
+  users: UserResolver;
+  mode: AuthMode;
+}): MiddlewareObj<HttpEvent, HttpResponse> {
   return {
     before: async (request) => {
       if (options.mode === 'none') return;
@@ -25,7 +29,12 @@ export function authenticate(options: { verifier: TokenVerifier; users: UserReso
         throw new AuthenticationRequiredError('The access token is invalid or expired');
       }
       const user = await options.users.resolve(verified, token);
-      requestState(request.event).user = { userId: user.userId, sub: verified.sub, email: user.email, accessToken: token };
+      requestState(request.event).user = {
+        userId: user.userId,
+        sub: verified.sub,
+        email: user.email,
+        accessToken: token,
+      };
     },
   };
 }

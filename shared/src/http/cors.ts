@@ -8,19 +8,31 @@ export const CORS_EXPOSED_HEADERS = 'x-ratelimit-limit,x-ratelimit-remaining,x-r
 
 export function corsHeaders(requestOrigin: string | undefined, allowedOrigin: string): Record<string, string> {
   if (!requestOrigin || requestOrigin !== allowedOrigin) return { vary: 'Origin' };
-  return { 'access-control-allow-origin': allowedOrigin, 'access-control-expose-headers': CORS_EXPOSED_HEADERS, vary: 'Origin' };
+  return {
+    'access-control-allow-origin': allowedOrigin,
+    'access-control-expose-headers': CORS_EXPOSED_HEADERS,
+    vary: 'Origin',
+  };
 }
 
 export function preflightHeaders(requestOrigin: string | undefined, allowedOrigin: string): Record<string, string> {
   const base = corsHeaders(requestOrigin, allowedOrigin);
   if (!base['access-control-allow-origin']) return base;
-  return { ...base, 'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE', 'access-control-allow-headers': CORS_ALLOWED_HEADERS, 'access-control-max-age': '600' };
+  return {
+    ...base,
+    'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE',
+    'access-control-allow-headers': CORS_ALLOWED_HEADERS,
+    'access-control-max-age': '600',
+  };
 }
 
 export function cors(options: { allowedOrigin: string }): MiddlewareObj<HttpEvent, HttpResponse> {
   return {
     before: (request) => {
-      Object.assign(requestState(request.event).responseHeaders, corsHeaders(header(request.event, 'origin'), options.allowedOrigin));
+      Object.assign(
+        requestState(request.event).responseHeaders,
+        corsHeaders(header(request.event, 'origin'), options.allowedOrigin),
+      );
     },
   };
 }

@@ -9,16 +9,15 @@ import { z, ZodError } from 'zod';
 import { AppError, RateLimitExceededError, ServiceUnavailableError, type ErrorCode } from '../domain/errors';
 import { requestState, type HttpEvent, type HttpResponse } from './http-event';
 
-export const ErrorEnvelopeSchema = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      details: z.record(z.string(), z.unknown()),
-      request_id: z.string(),
-      timestamp: z.string(),
-    }),
-  });
+export const ErrorEnvelopeSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    request_id: z.string(),
+    timestamp: z.string(),
+  }),
+});
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -52,13 +51,21 @@ export function zodIssueDetails(error: ZodError, prefix?: string): Record<string
 }
 
 export function classifyError(error: unknown): Classified {
-  if (error instanceof AppError) return { status: error.status, code: error.code, message: error.message, details: error.details };
-  if (error instanceof ZodError) return { status: 400, code: 'VALIDATION_ERROR', message: 'Invalid request parameters', details: zodIssueDetails(error) };
+  if (error instanceof AppError)
+    return { status: error.status, code: error.code, message: error.message, details: error.details };
+  if (error instanceof ZodError)
+    return {
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'Invalid request parameters',
+      details: zodIssueDetails(error),
+    };
   const status = httpStatusOf(error);
   if (status !== undefined && status >= 400 && status < 500) {
     const message = error instanceof Error ? error.message : 'Bad request';
     // @middy/http-json-body-parser reports malformed JSON as a 415; to a client it is a bad request body.
-    if (/malformed JSON/i.test(message)) return { status: 400, code: 'VALIDATION_ERROR', message: 'The request body is not valid JSON', details: {} };
+    if (/malformed JSON/i.test(message))
+      return { status: 400, code: 'VALIDATION_ERROR', message: 'The request body is not valid JSON', details: {} };
     return { status, code: CODE_BY_STATUS[status] ?? 'VALIDATION_ERROR', message, details: {} };
   }
   return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'An unexpected error occurred', details: {} };
@@ -66,7 +73,8 @@ export function classifyError(error: unknown): Classified {
 
 function httpStatusOf(error: unknown): number | undefined {
   if (error && typeof error === 'object') {
-    const status = (error as { statusCode?: unknown; status?: unknown }).statusCode ?? (error as { status?: unknown }).status;
+    const status =
+      (error as { statusCode?: unknown; status?: unknown }).statusCode ?? (error as { status?: unknown }).status;
     if (typeof status === 'number') return status;
   }
   return undefined;
@@ -78,7 +86,13 @@ export function requestIdOf(event: HttpEvent | undefined, context: Context | und
 
 export function errorResponse(classified: Classified, requestId: string, now = new Date()): HttpResponse {
   const body: ErrorEnvelope = {
-    error: { code: classified.code, message: classified.message, details: classified.details, request_id: requestId, timestamp: now.toISOString() },
+    error: {
+      code: classified.code,
+      message: classified.message,
+      details: classified.details,
+      request_id: requestId,
+      timestamp: now.toISOString(),
+    },
   };
   return { statusCode: classified.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }

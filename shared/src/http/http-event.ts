@@ -33,5 +33,7 @@ export function requestState(event: HttpEvent): RequestState {
 
 export function header(event: HttpEvent, name: string): string | undefined {
   const headers = event.headers ?? {};
-  return headers[name.toLowerCase()] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  return (
+    headers[name.toLowerCase()] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1]
+  );
 }

@@ -35,7 +35,12 @@ const sink = new Writable({ write: (chunk, _encoding, done) => (logs.push(String
 function deps(overrides: Partial<HttpDeps> = {}): HttpDeps {
   return {
     logger,
-    verifier: new JwksTokenVerifier({ issuer: ISSUER, jwksUri: `${ISSUER}/.well-known/jwks.json`, clientIds: ['client-a'], jwks: { keys: [jwk as never] } }),
+    verifier: new JwksTokenVerifier({
+      issuer: ISSUER,
+      jwksUri: `${ISSUER}/.well-known/jwks.json`,
+      clientIds: ['client-a'],
+      jwks: { keys: [jwk as never] },
+    }),
     users: { resolve: async (token) => ({ userId: `user-of-${token.sub}`, email: 'someone@example.com' }) },
     kv: new MemoryKeyValueStore(),
     allowedOrigin: 'http://localhost:5173',
@@ -67,7 +72,10 @@ const whoamiRoute = defineRoute({
 
 const ID = '6f1f7c36-5f0b-4c55-9d52-2f2c3bb0a7d1';
 
-async function call(handler: ReturnType<typeof httpHandler>, request: Parameters<typeof apiGatewayEvent>[0]): Promise<HttpResponse> {
+async function call(
+  handler: ReturnType<typeof httpHandler>,
+  request: Parameters<typeof apiGatewayEvent>[0],
+): Promise<HttpResponse> {
   const event = apiGatewayEvent(request);
   return handler(event, localLambdaContext('test', event.requestContext.requestId) as never);
 }
@@ -77,16 +85,32 @@ function envelope(response: HttpResponse) {
 }
 
 describe('httpHandler', () => {
-  const echo = httpHandler(echoRoute, async ({ params, body }) => ({ status: 201, body: { id: params.id, name: body.name } }), deps());
+  const echo = httpHandler(
+    echoRoute,
+    async ({ params, body }) => ({ status: 201, body: { id: params.id, name: body.name } }),
+    deps(),
+  );
 
   it('when input is valid, it answers with the handler status and JSON body', async () => {
-    const res = await call(echo, { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'Content-Type': 'application/json' }, body: '{"name":"x"}' });
+    const res = await call(echo, {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     expect(res.statusCode).toBe(201);
     expect(JSON.parse(String(res.body))).toEqual({ id: ID, name: 'x' });
   });
 
   it('when the body is not JSON, it answers 400 VALIDATION_ERROR in the standard format', async () => {
-    const res = await call(echo, { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    const res = await call(echo, {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
     expect(res.statusCode).toBe(400);
     const { error } = envelope(res);
     expect(error.code).toBe('VALIDATION_ERROR');
@@ -94,7 +118,13 @@ describe('httpHandler', () => {
   });
 
   it('when params and body fail their schemas, it answers 400 naming each issue path and never echoing the input', async () => {
-    const res = await call(echo, { method: 'POST', path: '/api/v1/echo/nope', pathParameters: { id: 'not-a-uuid-canary' }, headers: { 'content-type': 'application/json' }, body: '{"name":""}' });
+    const res = await call(echo, {
+      method: 'POST',
+      path: '/api/v1/echo/nope',
+      pathParameters: { id: 'not-a-uuid-canary' },
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":""}',
+    });
     expect(res.statusCode).toBe(400);
     const { error } = envelope(res);
     const paths = (error.details.issues as { path: string }[]).map((i) => i.path);
@@ -103,37 +133,86 @@ describe('httpHandler', () => {
   });
 
   it('when the handler throws an unknown error, it answers a generic 500 and logs the stack', async () => {
-    const failing = httpHandler(echoRoute, async () => {
-      throw new Error('internal detail kaboom-7');
-    }, deps());
-    const res = await call(failing, { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    const failing = httpHandler(
+      echoRoute,
+      async () => {
+        throw new Error('internal detail kaboom-7');
+      },
+      deps(),
+    );
+    const res = await call(failing, {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     expect(res.statusCode).toBe(500);
-    expect(envelope(res).error).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', message: 'An unexpected error occurred' });
+    expect(envelope(res).error).toMatchObject({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'An unexpected error occurred',
+    });
     expect(res.body).not.toContain('kaboom-7');
     expect(logs.join('\n')).toContain('kaboom-7');
   });
 
   it('when the handler throws an AppError, it keeps its status, code and details', async () => {
-    const failing = httpHandler(echoRoute, async () => {
-      throw new NotFoundError('Project', ID);
-    }, deps());
-    const res = await call(failing, { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    const failing = httpHandler(
+      echoRoute,
+      async () => {
+        throw new NotFoundError('Project', ID);
+      },
+      deps(),
+    );
+    const res = await call(failing, {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     expect(res.statusCode).toBe(404);
     expect(envelope(res).error).toMatchObject({ code: 'RESOURCE_NOT_FOUND', details: { resource: 'Project', id: ID } });
-    const teapot = httpHandler(echoRoute, async () => {
-      throw new AppError('PLATFORM_ERROR', 'upstream said no', 502);
-    }, deps());
-    const res2 = await call(teapot, { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
+    const teapot = httpHandler(
+      echoRoute,
+      async () => {
+        throw new AppError('PLATFORM_ERROR', 'upstream said no', 502);
+      },
+      deps(),
+    );
+    const res2 = await call(teapot, {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+    });
     expect(res2.statusCode).toBe(502);
   });
 
   describe('authentication', () => {
-    const whoami = httpHandler(whoamiRoute, async ({ user }) => ({ status: 200, body: { userId: user.userId } }), deps());
+    const whoami = httpHandler(
+      whoamiRoute,
+      async ({ user }) => ({ status: 200, body: { userId: user.userId } }),
+      deps(),
+    );
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: 'sub-1', token_use: 'access', client_id: 'client-a', username: 'u', iss: ISSUER, iat: now, exp: now + 600 };
+    const claims = {
+      sub: 'sub-1',
+      token_use: 'access',
+      client_id: 'client-a',
+      username: 'u',
+      iss: ISSUER,
+      iat: now,
+      exp: now + 600,
+    };
 
     it('when the token is valid, the handler sees the resolved user', async () => {
-      const res = await call(whoami, { method: 'GET', path: '/api/v1/whoami', headers: { authorization: `Bearer ${signToken(claims)}` } });
+      const res = await call(whoami, {
+        method: 'GET',
+        path: '/api/v1/whoami',
+        headers: { authorization: `Bearer ${signToken(claims)}` },
+      });
       expect(res.statusCode).toBe(200);
       expect(JSON.parse(String(res.body))).toEqual({ userId: 'user-of-sub-1' });
     });
@@ -148,15 +227,30 @@ describe('httpHandler', () => {
       ['other app client', `Bearer ${signToken({ ...claims, client_id: 'client-b' })}`],
       ['an id token', `Bearer ${signToken({ ...claims, token_use: 'id' })}`],
     ])('when the token is %s, it answers 401 AUTHENTICATION_REQUIRED', async (_name, authorization) => {
-      const res = await call(whoami, { method: 'GET', path: '/api/v1/whoami', headers: authorization ? { authorization } : {} });
+      const res = await call(whoami, {
+        method: 'GET',
+        path: '/api/v1/whoami',
+        headers: authorization ? { authorization } : {},
+      });
       expect(res.statusCode).toBe(401);
       expect(envelope(res).error.code).toBe('AUTHENTICATION_REQUIRED');
     });
   });
 
   it('when a caller passes the auth-tier budget, it answers 429 with Retry-After and rate-limit headers', async () => {
-    const strict = httpHandler({ ...echoRoute, rateLimit: 'auth' }, async ({ body }) => ({ status: 201, body }), deps({ rateLimits: { auth: { limit: 2, windowSeconds: 60 }, standard: { limit: 100, windowSeconds: 60 } } }));
-    const request = { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'content-type': 'application/json' }, body: '{"name":"x"}', sourceIp: '10.0.0.9' };
+    const strict = httpHandler(
+      { ...echoRoute, rateLimit: 'auth' },
+      async ({ body }) => ({ status: 201, body }),
+      deps({ rateLimits: { auth: { limit: 2, windowSeconds: 60 }, standard: { limit: 100, windowSeconds: 60 } } }),
+    );
+    const request = {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"x"}',
+      sourceIp: '10.0.0.9',
+    };
     const first = await call(strict, request);
     expect(first.headers).toMatchObject({ 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '1' });
     await call(strict, request);
@@ -170,9 +264,21 @@ describe('httpHandler', () => {
   });
 
   it('when the request comes from the dashboard origin, it allows it; any other origin gets no CORS grant', async () => {
-    const ok = await call(echo, { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'content-type': 'application/json', origin: 'http://localhost:5173' }, body: '{"name":"x"}' });
+    const ok = await call(echo, {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'content-type': 'application/json', origin: 'http://localhost:5173' },
+      body: '{"name":"x"}',
+    });
     expect(ok.headers?.['access-control-allow-origin']).toBe('http://localhost:5173');
-    const evil = await call(echo, { method: 'POST', path: `/api/v1/echo/${ID}`, pathParameters: { id: ID }, headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{"name":"x"}' });
+    const evil = await call(echo, {
+      method: 'POST',
+      path: `/api/v1/echo/${ID}`,
+      pathParameters: { id: ID },
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: '{"name":"x"}',
+    });
     expect(evil.headers?.['access-control-allow-origin']).toBeUndefined();
   });
 

@@ -60,19 +60,33 @@ function jsonBody(): MiddlewareObj<HttpEvent, HttpResponse> {
 
 export function toHttpResponse(result: HttpResult): HttpResponse {
   const headers: Record<string, string> = { ...result.headers };
-  if (result.rawBody) return { statusCode: result.status, headers, body: result.rawBody.toString('base64'), isBase64Encoded: true };
+  if (result.rawBody)
+    return { statusCode: result.status, headers, body: result.rawBody.toString('base64'), isBase64Encoded: true };
   if (result.body === undefined) return { statusCode: result.status, headers };
-  return { statusCode: result.status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(result.body) };
+  return {
+    statusCode: result.status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(result.body),
+  };
 }
 
 export function httpHandler<R extends Route>(route: R, fn: RouteFn<R>, deps: HttpDeps): LambdaHttpHandler {
   const tier = route.rateLimit ?? 'standard';
-  const limiter = rateLimit({ kv: deps.kv, policies: deps.rateLimits ?? DEFAULT_RATE_LIMITS, tier, logger: deps.logger });
+  const limiter = rateLimit({
+    kv: deps.kv,
+    policies: deps.rateLimits ?? DEFAULT_RATE_LIMITS,
+    tier,
+    logger: deps.logger,
+  });
   const base = async (event: HttpEvent, context: Context): Promise<HttpResponse> => {
     const state = requestState(event);
     const input = state.input ?? { params: {}, query: {}, body: undefined };
     const requestId = requestIdOf(event, context);
-    deps.logger.appendKeys({ request_id: requestId, route: route.operationId, ...(state.user ? { user_id: state.user.userId } : {}) });
+    deps.logger.appendKeys({
+      request_id: requestId,
+      route: route.operationId,
+      ...(state.user ? { user_id: state.user.userId } : {}),
+    });
     const result = await fn({
       params: input.params as RouteParams<R>,
       query: input.query as RouteQuery<R>,

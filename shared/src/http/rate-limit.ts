@@ -32,13 +32,17 @@ export function rateLimit(options: {
   return {
     before: async (request) => {
       const state = requestState(request.event);
-      const caller = state.user ? `user:${state.user.sub}` : `ip:${request.event.requestContext?.http?.sourceIp ?? 'unknown'}`;
+      const caller = state.user
+        ? `user:${state.user.sub}`
+        : `ip:${request.event.requestContext?.http?.sourceIp ?? 'unknown'}`;
       const nowSeconds = Math.floor(now() / 1000);
       const window = Math.floor(nowSeconds / policy.windowSeconds);
       const resetAt = (window + 1) * policy.windowSeconds;
       let count: number;
       try {
-        count = await options.kv.increment(`ratelimit:${options.tier}:${caller}:${window}`, 1, { ttlSeconds: policy.windowSeconds * 2 });
+        count = await options.kv.increment(`ratelimit:${options.tier}:${caller}:${window}`, 1, {
+          ttlSeconds: policy.windowSeconds * 2,
+        });
       } catch (error) {
         // Fail open: an unreachable counter table must not take the whole API down with it.
         options.logger.warn('rate limit counter unavailable', { error: error as Error });

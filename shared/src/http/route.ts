@@ -45,7 +45,8 @@ export interface Route {
 export const defineRoute = <const R extends Route>(route: R): R => route;
 
 /** API Gateway HTTP API route key ("GET /api/v1/projects/{project_id}"), as it arrives in event.routeKey. */
-export const routeKey = (route: Pick<Route, 'method' | 'path'>): string => `${route.method.toUpperCase()} ${route.path}`;
+export const routeKey = (route: Pick<Route, 'method' | 'path'>): string =>
+  `${route.method.toUpperCase()} ${route.path}`;
 
 type InferOr<T, Fallback> = T extends z.ZodType ? z.infer<T> : Fallback;
 export type RouteParams<R extends Route> = InferOr<R['request']['params'], Record<string, never>>;

@@ -33,19 +33,33 @@ export interface ProjectAccess {
   userId: string;
 }
 
-export async function projectAccess(db: Database, userId: string, projectId: string, permission: Permission): Promise<ProjectAccess> {
+export async function projectAccess(
+  db: Database,
+  userId: string,
+  projectId: string,
+  permission: Permission,
+): Promise<ProjectAccess> {
   const row = await db.transaction({ userId }, async (trx) => {
-    const result = await sql<{ org: string; role: MembershipRole }>`SELECT organization_id AS org, role FROM app_project_access(${projectId}::uuid)`.execute(trx);
+    const result = await sql<{
+      org: string;
+      role: MembershipRole;
+    }>`SELECT organization_id AS org, role FROM app_project_access(${projectId}::uuid)`.execute(trx);
     return result.rows[0];
   });
   if (!row) throw new NotFoundError('Project', projectId);
-  if (!roleAllows(row.role, permission)) throw new AuthorizationFailedError(`The ${row.role} role cannot do this`, { required: MINIMUM[permission] });
+  if (!roleAllows(row.role, permission))
+    throw new AuthorizationFailedError(`The ${row.role} role cannot do this`, { required: MINIMUM[permission] });
   return { organizationId: row.org, projectId, role: row.role, userId };
 }
 
 export async function organizationRole(db: Database, userId: string, organizationId: string): Promise<MembershipRole> {
   const row = await db.transaction({ userId }, (trx) =>
-    trx.selectFrom('memberships').select('role').where('userId', '=', userId).where('organizationId', '=', organizationId).executeTakeFirst(),
+    trx
+      .selectFrom('memberships')
+      .select('role')
+      .where('userId', '=', userId)
+      .where('organizationId', '=', organizationId)
+      .executeTakeFirst(),
   );
   if (!row) throw new NotFoundError('Organization', organizationId);
   return row.role;

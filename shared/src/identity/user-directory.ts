@@ -27,7 +27,11 @@ export class UserDirectory implements UserResolver {
 
   async resolve(token: VerifiedAccessToken, accessToken: string): Promise<{ userId: string; email: string }> {
     const existing = await this.db.transaction({}, (trx) =>
-      trx.selectFrom('users').select(['id', 'email', 'isActive']).where('cognitoSub', '=', token.sub).executeTakeFirst(),
+      trx
+        .selectFrom('users')
+        .select(['id', 'email', 'isActive'])
+        .where('cognitoSub', '=', token.sub)
+        .executeTakeFirst(),
     );
     if (existing) {
       if (!existing.isActive) throw new UserDeactivatedError();
@@ -45,10 +49,15 @@ export class UserDirectory implements UserResolver {
    */
   async syncVerifiedEmail(userId: string, accessToken: string): Promise<{ email: string; emailVerified: boolean }> {
     const profile = await this.identity.getProfile(accessToken);
-    const row = await this.db.transaction({ userId }, (trx) => trx.selectFrom('users').select(['email', 'emailVerified']).where('id', '=', userId).executeTakeFirstOrThrow());
-    if (!profile.emailVerified || (row.emailVerified && row.email.toLowerCase() === profile.email.toLowerCase())) return row;
+    const row = await this.db.transaction({ userId }, (trx) =>
+      trx.selectFrom('users').select(['email', 'emailVerified']).where('id', '=', userId).executeTakeFirstOrThrow(),
+    );
+    if (!profile.emailVerified || (row.emailVerified && row.email.toLowerCase() === profile.email.toLowerCase()))
+      return row;
     try {
-      await this.db.transaction({ userId }, (trx) => trx.updateTable('users').set({ email: profile.email, emailVerified: true }).where('id', '=', userId).execute());
+      await this.db.transaction({ userId }, (trx) =>
+        trx.updateTable('users').set({ email: profile.email, emailVerified: true }).where('id', '=', userId).execute(),
+      );
       return { email: profile.email, emailVerified: true };
     } catch (error) {
       // another account already holds this verified address: this row keeps what it had
@@ -58,13 +67,23 @@ export class UserDirectory implements UserResolver {
   }
 
   /** Idempotent under concurrent first requests: the unique cognito_sub decides who creates the row. */
-  async provision(sub: string, profile: Pick<IdentityProfile, 'email' | 'emailVerified' | 'firstName' | 'lastName'>): Promise<{ userId: string; email: string }> {
+  async provision(
+    sub: string,
+    profile: Pick<IdentityProfile, 'email' | 'emailVerified' | 'firstName' | 'lastName'>,
+  ): Promise<{ userId: string; email: string }> {
     const { email, firstName, lastName } = profile;
     const insert = (emailVerified: boolean) =>
       this.db.transaction({}, async (trx) => {
         const inserted = await trx
           .insertInto('users')
-          .values({ cognitoSub: sub, email, emailVerified, firstName: firstName ?? null, lastName: lastName ?? null, preferences: {} })
+          .values({
+            cognitoSub: sub,
+            email,
+            emailVerified,
+            firstName: firstName ?? null,
+            lastName: lastName ?? null,
+            preferences: {},
+          })
           .onConflict((oc) => oc.column('cognitoSub').doNothing())
           .returning('id')
           .executeTakeFirst();
@@ -79,14 +98,26 @@ export class UserDirectory implements UserResolver {
       userId = await insert(false);
     }
     if (!userId) {
-      const row = await this.db.transaction({}, (trx) => trx.selectFrom('users').select(['id', 'email', 'isActive']).where('cognitoSub', '=', sub).executeTakeFirstOrThrow());
+      const row = await this.db.transaction({}, (trx) =>
+        trx
+          .selectFrom('users')
+          .select(['id', 'email', 'isActive'])
+          .where('cognitoSub', '=', sub)
+          .executeTakeFirstOrThrow(),
+      );
       if (!row.isActive) throw new UserDeactivatedError();
       return { userId: row.id, email: row.email };
     }
     const orgId = randomUUID();
     await this.db.transaction({ orgId, userId }, async (trx) => {
-      await trx.insertInto('organizations').values({ id: orgId, name: `${firstName ?? email.split('@')[0]}'s workspace`.slice(0, 200), isPersonal: true }).execute();
-      await trx.insertInto('memberships').values({ organizationId: orgId, userId, role: 'owner', invitedBy: null }).execute();
+      await trx
+        .insertInto('organizations')
+        .values({ id: orgId, name: `${firstName ?? email.split('@')[0]}'s workspace`.slice(0, 200), isPersonal: true })
+        .execute();
+      await trx
+        .insertInto('memberships')
+        .values({ organizationId: orgId, userId, role: 'owner', invitedBy: null })
+        .execute();
     });
     return { userId, email };
   }

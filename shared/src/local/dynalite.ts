@@ -21,6 +21,9 @@ export async function startDynalite(opts: { port: number; path?: string; tables:
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
   const endpoint = `http://127.0.0.1:${opts.port}`;
-  await ensureDynamoDbTables(endpoint, opts.tables.map((name) => ({ name })));
+  await ensureDynamoDbTables(
+    endpoint,
+    opts.tables.map((name) => ({ name })),
+  );
   return { endpoint, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

@@ -24,7 +24,10 @@ export interface EmbeddedPostgresOptions {
 }
 
 export class PortInUseError extends Error {
-  constructor(readonly port: number, what: string) {
+  constructor(
+    readonly port: number,
+    what: string,
+  ) {
     super(`port ${port} is already in use, so ${what} cannot start; stop whatever holds it or choose another port`);
     this.name = new.target.name;
   }
@@ -33,7 +36,9 @@ export class PortInUseError extends Error {
 export async function assertPortFree(port: number, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, what) : err));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, what) : err),
+    );
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
 }
@@ -65,7 +70,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     authMethod: 'scram-sha-256',
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     // Bulk loads write a lot of WAL; a larger max_wal_size avoids checkpoint storms during them.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_wal_size=4GB', '-c', 'shared_buffers=256MB', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_wal_size=4GB',
+      '-c',
+      'shared_buffers=256MB',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: (m) => {
       logs.push(m);
       if (logs.length > 50) logs.shift();
@@ -80,7 +94,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await pg.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start (data in ${dataDir}): ${err instanceof Error ? err.message : ''}\n${logs.slice(-10).join('')}`);
+    throw new Error(
+      `embedded PostgreSQL did not start (data in ${dataDir}): ${err instanceof Error ? err.message : ''}\n${logs.slice(-10).join('')}`,
+    );
   }
   return {
     adminUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,

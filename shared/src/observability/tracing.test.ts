@@ -30,9 +30,12 @@ describe('the handlers tracer', () => {
 
   it('wraps a streaming handler without touching its stream', async () => {
     const chunks: string[] = [];
-    const handler = tracedStreaming(createTracer({ tracing: { enabled: false } }), async (event: string, stream: string[], _c: { awsRequestId: string }) => {
-      stream.push(event);
-    });
+    const handler = tracedStreaming(
+      createTracer({ tracing: { enabled: false } }),
+      async (event: string, stream: string[], _c: { awsRequestId: string }) => {
+        stream.push(event);
+      },
+    );
     await handler('hello', chunks, { awsRequestId: 'r2' });
     expect(chunks).toEqual(['hello']);
   });

@@ -16,14 +16,20 @@ export function createTracer(config: Pick<Config, 'tracing'>): Tracer {
 }
 
 /** `handler` traced: a subsegment per invocation with the cold start annotated, and its error if it throws. */
-export function traced<E, R>(tracer: Tracer, handler: (event: E, context: Context) => Promise<R>): (event: E, context: Context) => Promise<R> {
+export function traced<E, R>(
+  tracer: Tracer,
+  handler: (event: E, context: Context) => Promise<R>,
+): (event: E, context: Context) => Promise<R> {
   // timeoutEarlyInMillis 0: Lambda's own timeout stays what ends a run out of time (the state machine's
   // Retry and Catch match its errors), not middy's TimeoutError a few ms before it
   return middy(handler, { timeoutEarlyInMillis: 0 }).use(captureLambdaHandler(tracer, { captureResponse: false }));
 }
 
 /** The same for a response-streaming handler, which middy's wrapper would take over (the webhook function). */
-export function tracedStreaming<E, S, C>(tracer: Tracer, handler: (event: E, stream: S, context: C) => Promise<void>): (event: E, stream: S, context: C) => Promise<void> {
+export function tracedStreaming<E, S, C>(
+  tracer: Tracer,
+  handler: (event: E, stream: S, context: C) => Promise<void>,
+): (event: E, stream: S, context: C) => Promise<void> {
   return async (event, stream, context) => {
     if (!tracer.isTracingEnabled()) return handler(event, stream, context);
     const segment = tracer.getSegment();

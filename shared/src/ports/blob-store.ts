@@ -2,7 +2,12 @@
 import type { Readable } from 'node:stream';
 
 export interface BlobStore {
-  put(bucket: string, key: string, body: Buffer | Uint8Array | string | Readable, options?: { contentType?: string; contentEncoding?: string; metadata?: Record<string, string> }): Promise<void>;
+  put(
+    bucket: string,
+    key: string,
+    body: Buffer | Uint8Array | string | Readable,
+    options?: { contentType?: string; contentEncoding?: string; metadata?: Record<string, string> },
+  ): Promise<void>;
   get(bucket: string, key: string): Promise<Buffer>;
   /** null when the object does not exist */
   head(bucket: string, key: string): Promise<{ size: number; metadata: Record<string, string> } | null>;

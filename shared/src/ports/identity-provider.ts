@@ -20,7 +20,12 @@ export interface IdentityProfile {
 }
 
 export interface IdentityProvider {
-  signUp(input: { email: string; password: string; firstName?: string; lastName?: string }): Promise<{ sub: string; confirmed: boolean }>;
+  signUp(input: {
+    email: string;
+    password: string;
+    firstName?: string;
+    lastName?: string;
+  }): Promise<{ sub: string; confirmed: boolean }>;
   confirmSignUp(email: string, code: string): Promise<void>;
   resendConfirmationCode(email: string): Promise<void>;
   /** the environment's auto-confirm, email verified too (a pre-sign-up trigger in AWS does the same) */

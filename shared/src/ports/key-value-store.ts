@@ -3,7 +3,11 @@
 export interface KeyValueStore {
   get<T = Record<string, unknown>>(key: string): Promise<T | null>;
   /** ttlSeconds: the record disappears after this long (DynamoDB TTL; reads also ignore expired records) */
-  put(key: string, value: Record<string, unknown>, options?: { ttlSeconds?: number; onlyIfAbsent?: boolean }): Promise<boolean>;
+  put(
+    key: string,
+    value: Record<string, unknown>,
+    options?: { ttlSeconds?: number; onlyIfAbsent?: boolean },
+  ): Promise<boolean>;
   /** Deletes and returns the record in one step: single-use tokens such as OAuth state. */
   take<T = Record<string, unknown>>(key: string): Promise<T | null>;
   delete(key: string): Promise<void>;

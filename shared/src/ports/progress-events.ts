@@ -37,12 +37,14 @@ export class InMemoryProgressPublisher implements ProgressPublisher {
   }
 
   async publish(e: ProgressEvent): Promise<void> {
-    await Promise.all([...this.listeners].map(async (listener) => {
-      try {
-        await listener(e);
-      } catch {
-        // a broken subscriber must not break extraction
-      }
-    }));
+    await Promise.all(
+      [...this.listeners].map(async (listener) => {
+        try {
+          await listener(e);
+        } catch {
+          // a broken subscriber must not break extraction
+        }
+      }),
+    );
   }
 }

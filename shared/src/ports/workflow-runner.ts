@@ -46,7 +46,8 @@ export interface WorkflowExecutionEnded {
 export function substituteDefinition(definition: string, substitutions: Readonly<Record<string, string>>): string {
   return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
     const value = substitutions[name];
-    if (value === undefined) throw new Error(`the state machine definition names \${${name}} but no value was given for it`);
+    if (value === undefined)
+      throw new Error(`the state machine definition names \${${name}} but no value was given for it`);
     return value;
   });
 }

@@ -10,14 +10,23 @@ export interface SeededSource {
   platform: string;
 }
 
-export async function seedDataSource(adminUrl: string, opts: { name?: string; platform?: string } = {}): Promise<SeededSource> {
+export async function seedDataSource(
+  adminUrl: string,
+  opts: { name?: string; platform?: string } = {},
+): Promise<SeededSource> {
   const name = opts.name ?? `org-${Math.random().toString(36).slice(2, 8)}`;
   const platform = opts.platform ?? 'google_ads';
   const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
   try {
-    const org = (await c.query(`INSERT INTO organizations (name) VALUES ($1) RETURNING id`, [name])).rows[0].id as string;
-    const project = (await c.query(`INSERT INTO projects (organization_id, name) VALUES ($1, $2) RETURNING id`, [org, `${name} project`])).rows[0].id as string;
+    const org = (await c.query(`INSERT INTO organizations (name) VALUES ($1) RETURNING id`, [name])).rows[0]
+      .id as string;
+    const project = (
+      await c.query(`INSERT INTO projects (organization_id, name) VALUES ($1, $2) RETURNING id`, [
+        org,
+        `${name} project`,
+      ])
+    ).rows[0].id as string;
     const credential = (
       await c.query(
         `INSERT INTO credentials (organization_id, project_id, platform, credential_type, label, secret_ref, key_id)

@@ -9,8 +9,18 @@ const times = z.number().int().positive().optional();
 
 export const AmazonFaultSchema = z.discriminatedUnion('kind', [
   /** 429 {"code":"429","detail":"Too Many Requests"}, with Retry-After unless retryAfterSeconds is null */
-  z.object({ kind: z.literal('rate_limit'), target, times, retryAfterSeconds: z.number().int().min(0).nullable().default(2) }),
-  z.object({ kind: z.literal('server_error'), target, times, status: z.union([z.literal(500), z.literal(502), z.literal(503)]).default(500) }),
+  z.object({
+    kind: z.literal('rate_limit'),
+    target,
+    times,
+    retryAfterSeconds: z.number().int().min(0).nullable().default(2),
+  }),
+  z.object({
+    kind: z.literal('server_error'),
+    target,
+    times,
+    status: z.union([z.literal(500), z.literal(502), z.literal(503)]).default(500),
+  }),
   /** the connection stays open for hangMs, then is cut without an answer */
   z.object({ kind: z.literal('timeout'), target, times, hangMs: z.number().int().positive().default(30_000) }),
   /** every access token issued so far expires (401); refreshing gives a working one */

@@ -17,7 +17,10 @@ export class LwaTokenAuthority {
   private readonly refresh = new Map<string, { revoked: boolean }>();
   private readonly codes = new Map<string, { clientId: string; redirectUri: string }>();
 
-  constructor(readonly client: AmazonDemoClient, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly client: AmazonDemoClient,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   issueRefreshToken(): string {
     const token = `Atzr|IwEB${randomBytes(24).toString('base64url')}`;
@@ -51,7 +54,12 @@ export class LwaTokenAuthority {
   routes(gate: (req: SandboxRequest) => SandboxReply | null): SandboxRoute[] {
     return [
       { name: 'lwa.authorize', method: 'GET', path: /^\/ap\/oa$/, handle: (req) => this.authorize(req) },
-      { name: 'lwa.token', method: 'POST', path: /^\/lwa\/(na|eu|fe)\/auth\/o2\/token$/, handle: (req) => gate(req) ?? this.token(req) },
+      {
+        name: 'lwa.token',
+        method: 'POST',
+        path: /^\/lwa\/(na|eu|fe)\/auth\/o2\/token$/,
+        handle: (req) => gate(req) ?? this.token(req),
+      },
     ];
   }
 
@@ -59,9 +67,16 @@ export class LwaTokenAuthority {
     const q = req.url.searchParams;
     const clientId = q.get('client_id');
     const redirectUri = q.get('redirect_uri');
-    if (clientId !== this.client.clientId) return { status: 400, text: 'The client_id is not valid (invalid_client).', contentType: 'text/html' };
-    if (!redirectUri || !/^https?:\/\//.test(redirectUri)) return { status: 400, text: 'The redirect_uri is missing or invalid (invalid_request).', contentType: 'text/html' };
-    if (q.get('response_type') !== 'code') return { status: 400, text: 'unsupported_response_type', contentType: 'text/html' };
+    if (clientId !== this.client.clientId)
+      return { status: 400, text: 'The client_id is not valid (invalid_client).', contentType: 'text/html' };
+    if (!redirectUri || !/^https?:\/\//.test(redirectUri))
+      return {
+        status: 400,
+        text: 'The redirect_uri is missing or invalid (invalid_request).',
+        contentType: 'text/html',
+      };
+    if (q.get('response_type') !== 'code')
+      return { status: 400, text: 'unsupported_response_type', contentType: 'text/html' };
     const target = new URL(redirectUri);
     if (!(q.get('scope') ?? '').split(/\s+/).includes('advertising::campaign_management')) {
       target.searchParams.set('error', 'invalid_scope');
@@ -86,17 +101,40 @@ export class LwaTokenAuthority {
     if (b.grant_type === 'authorization_code') {
       const pending = b.code ? this.codes.get(b.code) : undefined;
       if (b.code) this.codes.delete(b.code);
-      if (!pending || pending.redirectUri !== b.redirect_uri) return invalidGrant('The request has an invalid grant parameter : code');
+      if (!pending || pending.redirectUri !== b.redirect_uri)
+        return invalidGrant('The request has an invalid grant parameter : code');
       const access = this.issueAccessToken();
-      return { status: 200, json: { access_token: access.token, refresh_token: this.issueRefreshToken(), token_type: 'bearer', expires_in: access.expiresIn } };
+      return {
+        status: 200,
+        json: {
+          access_token: access.token,
+          refresh_token: this.issueRefreshToken(),
+          token_type: 'bearer',
+          expires_in: access.expiresIn,
+        },
+      };
     }
     if (b.grant_type === 'refresh_token') {
       const r = b.refresh_token ? this.refresh.get(b.refresh_token) : undefined;
       if (!r || r.revoked) return invalidGrant('The request has an invalid grant parameter : refresh_token');
       const access = this.issueAccessToken();
-      return { status: 200, json: { access_token: access.token, refresh_token: b.refresh_token, token_type: 'bearer', expires_in: access.expiresIn } };
+      return {
+        status: 200,
+        json: {
+          access_token: access.token,
+          refresh_token: b.refresh_token,
+          token_type: 'bearer',
+          expires_in: access.expiresIn,
+        },
+      };
     }
-    return { status: 400, json: { error_description: 'The authorization grant type is not supported by the authorization server', error: 'unsupported_grant_type' } };
+    return {
+      status: 400,
+      json: {
+        error_description: 'The authorization grant type is not supported by the authorization server',
+        error: 'unsupported_grant_type',
+      },
+    };
   }
 }
 

@@ -10,16 +10,45 @@ let sandbox: AmazonSandbox;
 let token: string;
 const EU = AMAZON_SANDBOX_PROFILES[1]!;
 
-const headers = (extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, 'amazon-advertising-api-clientid': AMAZON_DEMO_CLIENT.clientId, ...extra });
-const createBody = { name: 'x', startDate: '2026-11-01', endDate: '2026-11-20', configuration: { adProduct: 'SPONSORED_BRANDS', reportTypeId: 'sbCampaigns', groupBy: ['campaign'], columns: ['date', 'campaignId', 'cost', 'purchases', 'sales'], timeUnit: 'DAILY', format: 'GZIP_JSON' } };
-const create = () => fetch(`${sandbox.url}/eu/reporting/reports`, { method: 'POST', headers: headers({ 'amazon-advertising-api-scope': EU.profileId, 'content-type': 'application/vnd.createasyncreportrequest.v3+json' }), body: JSON.stringify(createBody) });
+const headers = (extra: Record<string, string> = {}) => ({
+  authorization: `Bearer ${token}`,
+  'amazon-advertising-api-clientid': AMAZON_DEMO_CLIENT.clientId,
+  ...extra,
+});
+const createBody = {
+  name: 'x',
+  startDate: '2026-11-01',
+  endDate: '2026-11-20',
+  configuration: {
+    adProduct: 'SPONSORED_BRANDS',
+    reportTypeId: 'sbCampaigns',
+    groupBy: ['campaign'],
+    columns: ['date', 'campaignId', 'cost', 'purchases', 'sales'],
+    timeUnit: 'DAILY',
+    format: 'GZIP_JSON',
+  },
+};
+const create = () =>
+  fetch(`${sandbox.url}/eu/reporting/reports`, {
+    method: 'POST',
+    headers: headers({
+      'amazon-advertising-api-scope': EU.profileId,
+      'content-type': 'application/vnd.createasyncreportrequest.v3+json',
+    }),
+    body: JSON.stringify(createBody),
+  });
 
 beforeAll(async () => {
   sandbox = await startAmazonSandbox({ today: '2026-11-23', pendingPolls: 1 });
   const res = await fetch(`${sandbox.url}/lwa/eu/auth/o2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sandbox.demoRefreshToken, client_id: AMAZON_DEMO_CLIENT.clientId, client_secret: AMAZON_DEMO_CLIENT.clientSecret }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: sandbox.demoRefreshToken,
+      client_id: AMAZON_DEMO_CLIENT.clientId,
+      client_secret: AMAZON_DEMO_CLIENT.clientSecret,
+    }).toString(),
   });
   token = ((await res.json()) as { access_token: string }).access_token;
 });
@@ -40,7 +69,12 @@ describe('Amazon Ads sandbox wire format', () => {
     const dup = await create();
     expect(dup.status).toBe(425);
     expect(await dup.json()).toEqual({ code: '425', detail: `The Request is a duplicate of : ${first.reportId}` });
-    const poll = async () => (await (await fetch(`${sandbox.url}/eu/reporting/reports/${first.reportId}`, { headers: headers({ 'amazon-advertising-api-scope': EU.profileId }) })).json()) as { status: string; url: string | null };
+    const poll = async () =>
+      (await (
+        await fetch(`${sandbox.url}/eu/reporting/reports/${first.reportId}`, {
+          headers: headers({ 'amazon-advertising-api-scope': EU.profileId }),
+        })
+      ).json()) as { status: string; url: string | null };
     expect((await poll()).status).toBe('PROCESSING');
     const done = await poll();
     expect(done.status).toBe('COMPLETED');
@@ -55,18 +89,41 @@ describe('Amazon Ads sandbox wire format', () => {
     expect(ids.every((id) => BigInt(id) > 2n ** 53n)).toBe(true);
     // a float parse changes some of them
     expect(ids.some((id) => String(Number(id)) !== id)).toBe(true);
-    const truth = await new SandboxControl(sandbox.url).truth<{ rows: number }>({ profile: EU.profileId, reportType: 'sb_campaign_daily', from: '2026-11-01', to: '2026-11-20' });
+    const truth = await new SandboxControl(sandbox.url).truth<{ rows: number }>({
+      profile: EU.profileId,
+      reportType: 'sb_campaign_daily',
+      from: '2026-11-01',
+      to: '2026-11-20',
+    });
     expect((JSON.parse(text) as unknown[]).length).toBe(truth.rows);
   });
 
   it('when a request is wrong, the v3 error body says why: unknown columns, more than 31 days, older than retention, a scope of another region', async () => {
     const bad = async (body: unknown, scope = EU.profileId) => {
-      const res = await fetch(`${sandbox.url}/eu/reporting/reports`, { method: 'POST', headers: headers({ 'amazon-advertising-api-scope': scope, 'content-type': 'application/vnd.createasyncreportrequest.v3+json' }), body: JSON.stringify(body) });
+      const res = await fetch(`${sandbox.url}/eu/reporting/reports`, {
+        method: 'POST',
+        headers: headers({
+          'amazon-advertising-api-scope': scope,
+          'content-type': 'application/vnd.createasyncreportrequest.v3+json',
+        }),
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as { code: string; detail: string } };
     };
-    expect(await bad({ ...createBody, configuration: { ...createBody.configuration, columns: ['date', 'purchases7d'] } })).toMatchObject({ status: 400, body: { code: '400', detail: expect.stringContaining('[purchases7d] are invalid') } });
-    expect(await bad({ ...createBody, startDate: '2026-10-01' })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('exceeds the maximum of 31 days') } });
-    expect(await bad({ ...createBody, startDate: '2026-08-01', endDate: '2026-08-20' })).toMatchObject({ status: 400, body: { detail: expect.stringContaining('retention') } });
+    expect(
+      await bad({ ...createBody, configuration: { ...createBody.configuration, columns: ['date', 'purchases7d'] } }),
+    ).toMatchObject({
+      status: 400,
+      body: { code: '400', detail: expect.stringContaining('[purchases7d] are invalid') },
+    });
+    expect(await bad({ ...createBody, startDate: '2026-10-01' })).toMatchObject({
+      status: 400,
+      body: { detail: expect.stringContaining('exceeds the maximum of 31 days') },
+    });
+    expect(await bad({ ...createBody, startDate: '2026-08-01', endDate: '2026-08-20' })).toMatchObject({
+      status: 400,
+      body: { detail: expect.stringContaining('retention') },
+    });
     expect(await bad(createBody, AMAZON_SANDBOX_PROFILES[0]!.profileId)).toMatchObject({ status: 403 });
   });
 });

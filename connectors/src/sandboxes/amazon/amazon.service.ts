@@ -5,7 +5,12 @@ import { z } from 'zod';
 import { sandboxSettings } from '../sandbox-settings';
 import type { SandboxLocalService } from '../base/sandbox-service';
 import { AmazonFaultSchema } from './amazon-faults';
-import { AMAZON_DEMO_CLIENT, AMAZON_SANDBOX_DEFAULT_TODAY, amazonSandboxBaseUrls, startAmazonSandbox } from './amazon-sandbox';
+import {
+  AMAZON_DEMO_CLIENT,
+  AMAZON_SANDBOX_DEFAULT_TODAY,
+  amazonSandboxBaseUrls,
+  startAmazonSandbox,
+} from './amazon-sandbox';
 
 export const amazonSandboxService: SandboxLocalService = {
   name: 'sandbox-amazon',
@@ -21,11 +26,23 @@ export const amazonSandboxService: SandboxLocalService = {
       faults: parseStartFaults(settings.faults),
     });
     ctx.log('sandbox-amazon', `amazon platform sandbox on ${sandbox.url} (control: ${sandbox.url}/__sandbox/)`);
-    const sandboxes = { ...((ctx.published.sandboxes as Record<string, string> | undefined) ?? {}), amazon: sandbox.url };
-    const baseUrls = { ...(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS ? (JSON.parse(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS) as Record<string, string>) : {}), ...amazonSandboxBaseUrls(sandbox.url) };
+    const sandboxes = {
+      ...((ctx.published.sandboxes as Record<string, string> | undefined) ?? {}),
+      amazon: sandbox.url,
+    };
+    const baseUrls = {
+      ...(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS
+        ? (JSON.parse(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS) as Record<string, string>)
+        : {}),
+      ...amazonSandboxBaseUrls(sandbox.url),
+    };
     return {
       publish: { sandboxes },
-      env: { TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify(baseUrls), TRIBUTARY_AMAZON_CLIENT_ID: AMAZON_DEMO_CLIENT.clientId, TRIBUTARY_AMAZON_CLIENT_SECRET: AMAZON_DEMO_CLIENT.clientSecret },
+      env: {
+        TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify(baseUrls),
+        TRIBUTARY_AMAZON_CLIENT_ID: AMAZON_DEMO_CLIENT.clientId,
+        TRIBUTARY_AMAZON_CLIENT_SECRET: AMAZON_DEMO_CLIENT.clientSecret,
+      },
       stop: () => sandbox.stop(),
     };
   },
@@ -35,6 +52,7 @@ export const amazonSandboxService: SandboxLocalService = {
 function parseStartFaults(raw: string | undefined) {
   if (!raw) return [];
   const parsed = z.array(AmazonFaultSchema).safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`TRIBUTARY_SANDBOX_AMAZON_FAULTS is not a list of Amazon sandbox faults: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new Error(`TRIBUTARY_SANDBOX_AMAZON_FAULTS is not a list of Amazon sandbox faults: ${parsed.error.message}`);
   return parsed.data;
 }

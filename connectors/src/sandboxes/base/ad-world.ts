@@ -82,11 +82,26 @@ export interface AdWorldOptions {
   adGroupsPerCampaign?: number;
   adsPerAdGroup?: number;
   /** id generator, so each platform gets ids of its own shape */
-  ids?: { campaign(account: AccountSpec, n: number): string; adGroup(campaignId: string, n: number): string; ad(adGroupId: string, n: number): string };
+  ids?: {
+    campaign(account: AccountSpec, n: number): string;
+    adGroup(campaignId: string, n: number): string;
+    ad(adGroupId: string, n: number): string;
+  };
 }
 
 const CHANNELS = ['SEARCH', 'DISPLAY', 'SHOPPING', 'VIDEO', 'PERFORMANCE_MAX'] as const;
-const THEMES = ['Brand', 'Generic', 'Competitors', 'Remarketing', 'Prospecting', 'Seasonal', 'Clearance', 'New Arrivals', 'Bestsellers', 'Local'] as const;
+const THEMES = [
+  'Brand',
+  'Generic',
+  'Competitors',
+  'Remarketing',
+  'Prospecting',
+  'Seasonal',
+  'Clearance',
+  'New Arrivals',
+  'Bestsellers',
+  'Local',
+] as const;
 
 const defaultIds = {
   campaign: (a: AccountSpec, n: number) => `${a.id.slice(-4)}${String(1000 + n)}`,
@@ -123,7 +138,11 @@ export class AdWorld {
           return {
             id: gid,
             name: `${THEMES[(n + g) % THEMES.length]} ${g + 1}`,
-            ads: Array.from({ length: adsPerGroup }, (_, a) => ({ id: ids.ad(gid, a), name: `Ad ${g + 1}.${a + 1}`, shareBp: shares[s++]! })),
+            ads: Array.from({ length: adsPerGroup }, (_, a) => ({
+              id: ids.ad(gid, a),
+              name: `Ad ${g + 1}.${a + 1}`,
+              shareBp: shares[s++]!,
+            })),
           };
         });
         return {
@@ -141,7 +160,14 @@ export class AdWorld {
           adGroups,
         };
       });
-      return { id: spec.id, name: spec.name, currency: spec.currency, currencyExponent: spec.currencyExponent, timeZone: spec.timeZone, campaigns };
+      return {
+        id: spec.id,
+        name: spec.name,
+        currency: spec.currency,
+        currencyExponent: spec.currencyExponent,
+        timeZone: spec.timeZone,
+        campaigns,
+      };
     });
   }
 
@@ -161,7 +187,12 @@ export class AdWorld {
   /** What every ad's numbers on `day` share: computed once a day, not once an ad (the calendar math is costly). */
   private dayFacts(day: string): DayFacts {
     const age = daysBetween(day, this.today);
-    return { day, weekday: weekdayIndex(day), pausedStopped: day > addDays(this.anchor, -14), settledPart: (v) => settledAtAge(v, age, this.version, this.settleDays) };
+    return {
+      day,
+      weekday: weekdayIndex(day),
+      pausedStopped: day > addDays(this.anchor, -14),
+      settledPart: (v) => settledAtAge(v, age, this.version, this.settleDays),
+    };
   }
 
   private adDayOf(account: WorldAccount, campaign: WorldCampaign, ad: WorldAd, f: DayFacts): AdDay | null {
@@ -171,15 +202,23 @@ export class AdWorld {
     // paused campaigns stopped delivering two weeks before the anchor
     if (campaign.status === 'PAUSED' && f.pausedStopped) return null;
     const r = new SeededRandom(this.options.seed, 'day', account.id, ad.id, day);
-    const spendMinor = Math.floor(((campaign.dailyBudgetMinor * campaign.weekdayPct[f.weekday]!) / 100) * r.jitter(0.25) * (ad.shareBp / 10_000));
-    const costMinor = Math.min(spendMinor, Math.floor((campaign.dailyBudgetMinor * ad.shareBp) / 10_000 * 1.2));
+    const spendMinor = Math.floor(
+      ((campaign.dailyBudgetMinor * campaign.weekdayPct[f.weekday]!) / 100) * r.jitter(0.25) * (ad.shareBp / 10_000),
+    );
+    const costMinor = Math.min(spendMinor, Math.floor(((campaign.dailyBudgetMinor * ad.shareBp) / 10_000) * 1.2));
     if (costMinor <= 0) return null;
     const impressions = Math.max(1, Math.floor((costMinor * 1000) / campaign.cpmMinor));
     const clicks = Math.floor((impressions * campaign.ctrBp * r.jitter(0.3)) / 10_000);
     const finalCentis = Math.floor((clicks * campaign.cvrBp * r.jitter(0.4)) / 100);
     const conversionsCentis = f.settledPart(finalCentis);
     const valuePerCentis = (campaign.aovMinor * r.jitter(0.3)) / 100;
-    return { impressions, clicks, costMinor, conversionsCentis, conversionValueMinor: Math.floor(conversionsCentis * valuePerCentis) };
+    return {
+      impressions,
+      clicks,
+      costMinor,
+      conversionsCentis,
+      conversionValueMinor: Math.floor(conversionsCentis * valuePerCentis),
+    };
   }
 
   /** The part of a day's conversions that has arrived, at its age and the current data version. */
@@ -188,7 +227,18 @@ export class AdWorld {
   }
 
   /** Every (account, campaign, ad group, ad, day) with delivery in the range, in date then id order. */
-  *deliveries(accountId: string, start: string, end: string): Generator<{ account: WorldAccount; campaign: WorldCampaign; adGroup: WorldAdGroup; ad: WorldAd; day: string; m: AdDay }> {
+  *deliveries(
+    accountId: string,
+    start: string,
+    end: string,
+  ): Generator<{
+    account: WorldAccount;
+    campaign: WorldCampaign;
+    adGroup: WorldAdGroup;
+    ad: WorldAd;
+    day: string;
+    m: AdDay;
+  }> {
     const account = this.account(accountId);
     if (!account) return;
     for (const day of eachDay(start, end)) {
@@ -226,7 +276,13 @@ function splitBasisPoints(n: number, r: SeededRandom): number[] {
  * Late-arriving numbers: the part of a day's final value reported when the day is `age` days old and the
  * sandbox has been asked `version` more times. Monotonic in both, final once age + version >= settleDays.
  */
-export function settledPart(finalValue: number, day: string, today: string, version: number, settleDays: number): number {
+export function settledPart(
+  finalValue: number,
+  day: string,
+  today: string,
+  version: number,
+  settleDays: number,
+): number {
   return settledAtAge(finalValue, daysBetween(day, today), version, settleDays);
 }
 

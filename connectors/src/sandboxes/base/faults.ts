@@ -28,12 +28,19 @@ export class FaultBoard<F extends ArmedFault = ArmedFault> {
   }
 
   /** The first armed fault of `kind` matching `where`, without using it up (e.g. a renamed metric). */
-  peek<K extends F['kind']>(kind: K, where: (f: Extract<F, { kind: K }>) => boolean = () => true): Extract<F, { kind: K }> | undefined {
-    return this.armed.find((f) => f.kind === kind && where(f as Extract<F, { kind: K }>)) as Extract<F, { kind: K }> | undefined;
+  peek<K extends F['kind']>(
+    kind: K,
+    where: (f: Extract<F, { kind: K }>) => boolean = () => true,
+  ): Extract<F, { kind: K }> | undefined {
+    return this.armed.find((f) => f.kind === kind && where(f as Extract<F, { kind: K }>)) as
+      Extract<F, { kind: K }> | undefined;
   }
 
   /** Like peek, but counts one use: a fault with `times` disarms when they are spent. */
-  take<K extends F['kind']>(kind: K, where: (f: Extract<F, { kind: K }>) => boolean = () => true): Extract<F, { kind: K }> | undefined {
+  take<K extends F['kind']>(
+    kind: K,
+    where: (f: Extract<F, { kind: K }>) => boolean = () => true,
+  ): Extract<F, { kind: K }> | undefined {
     const fault = this.peek(kind, where);
     if (!fault) return undefined;
     if (fault.times !== undefined) {

@@ -27,7 +27,8 @@ describe('sandbox building blocks', () => {
     const { ads } = googleWorlds('calendar', () => today, { anchor: '2026-11-23' });
     const totals = (from: string, to: string) => {
       const byDay = new Map<string, number>();
-      for (const d of ads.deliveries('1234567890', from, to)) byDay.set(d.day, (byDay.get(d.day) ?? 0) + d.m.costMinor * 1e6 + d.m.impressions + d.m.conversionsCentis);
+      for (const d of ads.deliveries('1234567890', from, to))
+        byDay.set(d.day, (byDay.get(d.day) ?? 0) + d.m.costMinor * 1e6 + d.m.impressions + d.m.conversionsCentis);
       return byDay;
     };
     const before = totals('2026-10-01', '2026-12-10');
@@ -64,7 +65,15 @@ describe('sandbox control surface', () => {
       name: 'test',
       faults,
       faultSchema: z.object({ kind: z.literal('server_error'), times: z.number().optional() }) as z.ZodType<ArmedFault>,
-      routes: [{ name: 'ping', method: 'GET', path: /^\/ping$/, handle: () => (faults.take('server_error') ? { status: 503, json: { error: 'down' } } : { status: 200, json: { version } }) }],
+      routes: [
+        {
+          name: 'ping',
+          method: 'GET',
+          path: /^\/ping$/,
+          handle: () =>
+            faults.take('server_error') ? { status: 503, json: { error: 'down' } } : { status: 200, json: { version } },
+        },
+      ],
       truth: (q) => ({ asked: q.get('day') }),
       advance: (n) => (version += n),
     });

@@ -10,7 +10,13 @@
 //
 // A platform sandbox is a folder with a `SandboxPlatform` (routes in its own wire format, fault schema,
 // truth) and a LocalService made by `sandboxService`; nothing here knows any platform.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import type { ArmedFault, FaultBoard } from './faults';
@@ -64,7 +70,10 @@ export interface RunningSandbox {
   stop(): Promise<void>;
 }
 
-export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatform<F>, options: { port?: number; host?: string } = {}): Promise<RunningSandbox> {
+export async function startSandbox<F extends ArmedFault>(
+  platform: SandboxPlatform<F>,
+  options: { port?: number; host?: string } = {},
+): Promise<RunningSandbox> {
   let count: RequestCount = { total: 0, byRoute: {} };
   const hanging = new Set<NodeJS.Timeout>();
 
@@ -89,7 +98,8 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
     }
     if (what === 'clock' && req.method === 'POST') {
       const steps = Number((req.body as { advance?: unknown } | undefined)?.advance ?? 1);
-      if (!Number.isInteger(steps) || steps < 0) return { status: 400, json: { error: 'advance must be a non-negative integer' } };
+      if (!Number.isInteger(steps) || steps < 0)
+        return { status: 400, json: { error: 'advance must be a non-negative integer' } };
       return { status: 200, json: { version: platform.advance(steps) } };
     }
     if (what === 'truth' && req.method === 'GET') {
@@ -104,7 +114,8 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
 
   const server: Server = createServer((incoming, res) => {
     void handle(incoming, res).catch((err) => {
-      if (!res.headersSent) send(res, { status: 500, json: { error: 'sandbox failure', message: (err as Error).message } });
+      if (!res.headersSent)
+        send(res, { status: 500, json: { error: 'sandbox failure', message: (err as Error).message } });
       else res.destroy();
     });
   });
@@ -112,7 +123,13 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
   async function handle(incoming: IncomingMessage, res: ServerResponse) {
     const rawBody = await readBody(incoming);
     const url = new URL(incoming.url ?? '/', 'http://sandbox');
-    const base: Omit<SandboxRequest, 'params'> = { method: incoming.method ?? 'GET', url, headers: incoming.headers, body: parseBody(rawBody, incoming.headers['content-type']), rawBody };
+    const base: Omit<SandboxRequest, 'params'> = {
+      method: incoming.method ?? 'GET',
+      url,
+      headers: incoming.headers,
+      body: parseBody(rawBody, incoming.headers['content-type']),
+      rawBody,
+    };
     if (url.pathname.startsWith('/__sandbox/')) return send(res, await control({ ...base, params: [] }));
     for (const route of platform.routes) {
       if (route.method !== base.method) continue;
@@ -132,7 +149,10 @@ export async function startSandbox<F extends ArmedFault>(platform: SandboxPlatfo
       if ('write' in reply) return reply.write(res);
       return send(res, reply);
     }
-    send(res, { status: 404, json: { error: { code: 404, message: `Not found: ${base.method} ${url.pathname}`, status: 'NOT_FOUND' } } });
+    send(res, {
+      status: 404,
+      json: { error: { code: 404, message: `Not found: ${base.method} ${url.pathname}`, status: 'NOT_FOUND' } },
+    });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -192,7 +212,11 @@ function parseBody(raw: string, contentType: string | undefined): unknown {
 export class SandboxControl {
   constructor(readonly url: string) {}
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(`${this.url}/__sandbox/${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${this.url}/__sandbox/${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`sandbox control ${method} ${path} answered ${res.status}: ${await res.text()}`);
     return res.status === 204 ? undefined : res.json();
   }

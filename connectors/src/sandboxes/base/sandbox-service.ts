@@ -7,7 +7,11 @@ import { sandboxSettings } from '../sandbox-settings';
 /** The shape of infra/local/runner.ts's LocalService, restated so connectors/ does not depend on infra/. */
 export interface SandboxLocalService {
   name: string;
-  start(ctx: { env: Record<string, string>; published: Record<string, unknown>; log(service: string, message: string): void }): Promise<{
+  start(ctx: {
+    env: Record<string, string>;
+    published: Record<string, unknown>;
+    log(service: string, message: string): void;
+  }): Promise<{
     publish?: Record<string, unknown>;
     env?: Record<string, string>;
     stop(): Promise<void>;
@@ -28,9 +32,19 @@ export function sandboxService(options: {
     name: `sandbox-${options.key}`,
     async start(ctx) {
       const sandbox = await options.start(sandboxSettings(options.key).port ?? options.defaultPort);
-      ctx.log(`sandbox-${options.key}`, `${options.key} platform sandbox on ${sandbox.url} (control: ${sandbox.url}/__sandbox/)`);
-      const sandboxes = { ...((ctx.published.sandboxes as Record<string, string> | undefined) ?? {}), [options.key]: sandbox.url };
-      const baseUrls = { ...(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS ? (JSON.parse(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS) as Record<string, string>) : {}) };
+      ctx.log(
+        `sandbox-${options.key}`,
+        `${options.key} platform sandbox on ${sandbox.url} (control: ${sandbox.url}/__sandbox/)`,
+      );
+      const sandboxes = {
+        ...((ctx.published.sandboxes as Record<string, string> | undefined) ?? {}),
+        [options.key]: sandbox.url,
+      };
+      const baseUrls = {
+        ...(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS
+          ? (JSON.parse(ctx.env.TRIBUTARY_PLATFORM_BASE_URLS) as Record<string, string>)
+          : {}),
+      };
       for (const k of options.baseUrlKeys) baseUrls[k] = sandbox.url;
       return {
         publish: { sandboxes },

@@ -18,8 +18,22 @@ import { SeededRandom } from '../base/seeded-random';
 
 /** Currencies the sandbox quotes against EUR, with a starting rate (the ECB's of early 2020, roughly). */
 const START_RATES: Record<string, number> = {
-  USD: 1.1193, JPY: 121.94, GBP: 0.8508, CHF: 1.0854, AUD: 1.6006, CAD: 1.4565, SEK: 10.5125, NOK: 9.8953,
-  DKK: 7.4728, PLN: 4.2544, CZK: 25.402, HUF: 330.66, MXN: 21.19, BRL: 4.5157, INR: 80.064, CNY: 7.7946,
+  USD: 1.1193,
+  JPY: 121.94,
+  GBP: 0.8508,
+  CHF: 1.0854,
+  AUD: 1.6006,
+  CAD: 1.4565,
+  SEK: 10.5125,
+  NOK: 9.8953,
+  DKK: 7.4728,
+  PLN: 4.2544,
+  CZK: 25.402,
+  HUF: 330.66,
+  MXN: 21.19,
+  BRL: 4.5157,
+  INR: 80.064,
+  CNY: 7.7946,
 };
 const FIRST_DAY = '2020-01-02';
 
@@ -34,10 +48,20 @@ function lastPublishedDay(now: Date): string {
 
 /** Western Easter Sunday (anonymous Gregorian algorithm). */
 function easterSunday(year: number): string {
-  const a = year % 19, b = Math.floor(year / 100), c = year % 100, d = Math.floor(b / 4), e = b % 4;
-  const f = Math.floor((b + 8) / 25), g = Math.floor((b - f + 1) / 3), h = (19 * a + b - d - g + 15) % 30;
-  const i = Math.floor(c / 4), k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = Math.floor((a + 11 * h + 22 * l) / 451);
-  const month = Math.floor((h + l - 7 * m + 114) / 31), day = ((h + l - 7 * m + 114) % 31) + 1;
+  const a = year % 19,
+    b = Math.floor(year / 100),
+    c = year % 100,
+    d = Math.floor(b / 4),
+    e = b % 4;
+  const f = Math.floor((b + 8) / 25),
+    g = Math.floor((b - f + 1) / 3),
+    h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4),
+    k = c % 4,
+    l = (32 + 2 * e + 2 * i - h - k) % 7,
+    m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31),
+    day = ((h + l - 7 * m + 114) % 31) + 1;
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
@@ -86,7 +110,11 @@ function quote(v: number): string {
 type EcbFault = { kind: 'server_error'; times?: number } | { kind: 'timeout'; times?: number; hangMs?: number };
 const EcbFaultSchema: z.ZodType<EcbFault> = z.union([
   z.object({ kind: z.literal('server_error'), times: z.number().int().positive().optional() }),
-  z.object({ kind: z.literal('timeout'), times: z.number().int().positive().optional(), hangMs: z.number().int().positive().optional() }),
+  z.object({
+    kind: z.literal('timeout'),
+    times: z.number().int().positive().optional(),
+    hangMs: z.number().int().positive().optional(),
+  }),
 ]);
 
 export interface EcbSandboxOptions {
@@ -103,7 +131,9 @@ export function ecbPlatform(options: EcbSandboxOptions = {}): SandboxPlatform<Ec
     const cubes = days
       .map((d) => {
         const r = rates.ratesOn(d)!;
-        return `\t\t<Cube time='${d}'>\n${Object.entries(r).map(([c, v]) => `\t\t\t<Cube currency='${c}' rate='${v}'/>`).join('\n')}\n\t\t</Cube>`;
+        return `\t\t<Cube time='${d}'>\n${Object.entries(r)
+          .map(([c, v]) => `\t\t\t<Cube currency='${c}' rate='${v}'/>`)
+          .join('\n')}\n\t\t</Cube>`;
       })
       .join('\n');
     const xml =
@@ -114,7 +144,11 @@ export function ecbPlatform(options: EcbSandboxOptions = {}): SandboxPlatform<Ec
   };
   const publishedDays = (count: number | null): string[] => {
     const days: string[] = [];
-    for (let d = lastPublishedDay(now()); d >= FIRST_DAY && (count === null || days.length < count); d = addDays(d, -1)) {
+    for (
+      let d = lastPublishedDay(now());
+      d >= FIRST_DAY && (count === null || days.length < count);
+      d = addDays(d, -1)
+    ) {
       if (isPublicationDay(d)) days.push(d);
     }
     return days;
@@ -122,7 +156,8 @@ export function ecbPlatform(options: EcbSandboxOptions = {}): SandboxPlatform<Ec
   const faulted = (): SandboxReply | null => {
     const timeout = faults.take('timeout');
     if (timeout) return { hangMs: timeout.hangMs ?? 30_000 };
-    if (faults.take('server_error')) return { status: 503, text: '<html><body>Service Unavailable</body></html>', contentType: 'text/html' };
+    if (faults.take('server_error'))
+      return { status: 503, text: '<html><body>Service Unavailable</body></html>', contentType: 'text/html' };
     return null;
   };
   // the 90-day file holds the publications of the last 90 calendar days (about 64)
@@ -134,9 +169,24 @@ export function ecbPlatform(options: EcbSandboxOptions = {}): SandboxPlatform<Ec
     faults,
     faultSchema: EcbFaultSchema,
     routes: [
-      { name: 'daily', method: 'GET', path: /^\/stats\/eurofxref\/eurofxref-daily\.xml$/, handle: () => faulted() ?? envelope(publishedDays(1)) },
-      { name: 'hist-90d', method: 'GET', path: /^\/stats\/eurofxref\/eurofxref-hist-90d\.xml$/, handle: () => faulted() ?? envelope(last90()) },
-      { name: 'hist', method: 'GET', path: /^\/stats\/eurofxref\/eurofxref-hist\.xml$/, handle: () => faulted() ?? envelope(publishedDays(null)) },
+      {
+        name: 'daily',
+        method: 'GET',
+        path: /^\/stats\/eurofxref\/eurofxref-daily\.xml$/,
+        handle: () => faulted() ?? envelope(publishedDays(1)),
+      },
+      {
+        name: 'hist-90d',
+        method: 'GET',
+        path: /^\/stats\/eurofxref\/eurofxref-hist-90d\.xml$/,
+        handle: () => faulted() ?? envelope(last90()),
+      },
+      {
+        name: 'hist',
+        method: 'GET',
+        path: /^\/stats\/eurofxref\/eurofxref-hist\.xml$/,
+        handle: () => faulted() ?? envelope(publishedDays(null)),
+      },
     ],
     truth(query) {
       const day = query.get('date') ?? '';
@@ -151,4 +201,9 @@ export function startEcbSandbox(options: EcbSandboxOptions & { port?: number } =
   return startSandbox(ecbPlatform(options), { port: options.port });
 }
 
-export const ecbSandboxService = sandboxService({ key: 'ecb', baseUrlKeys: ['ecb'], defaultPort: 4103, start: (port) => startEcbSandbox({ port }) });
+export const ecbSandboxService = sandboxService({
+  key: 'ecb',
+  baseUrlKeys: ['ecb'],
+  defaultPort: 4103,
+  start: (port) => startEcbSandbox({ port }),
+});

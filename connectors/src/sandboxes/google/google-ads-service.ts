@@ -14,11 +14,40 @@ type Level = 'customer' | 'campaign' | 'ad_group' | 'ad_group_ad';
 
 const ATTRIBUTE_FIELDS: Record<Level, readonly string[]> = {
   customer: ['customer.id', 'customer.descriptive_name', 'customer.currency_code', 'customer.time_zone'],
-  campaign: ['campaign.id', 'campaign.name', 'campaign.status', 'campaign.advertising_channel_type', 'campaign.resource_name'],
-  ad_group: ['campaign.id', 'campaign.name', 'campaign.status', 'ad_group.id', 'ad_group.name', 'ad_group.resource_name'],
-  ad_group_ad: ['campaign.id', 'campaign.name', 'ad_group.id', 'ad_group.name', 'ad_group_ad.ad.id', 'ad_group_ad.ad.name', 'ad_group_ad.resource_name'],
+  campaign: [
+    'campaign.id',
+    'campaign.name',
+    'campaign.status',
+    'campaign.advertising_channel_type',
+    'campaign.resource_name',
+  ],
+  ad_group: [
+    'campaign.id',
+    'campaign.name',
+    'campaign.status',
+    'ad_group.id',
+    'ad_group.name',
+    'ad_group.resource_name',
+  ],
+  ad_group_ad: [
+    'campaign.id',
+    'campaign.name',
+    'ad_group.id',
+    'ad_group.name',
+    'ad_group_ad.ad.id',
+    'ad_group_ad.ad.name',
+    'ad_group_ad.resource_name',
+  ],
 };
-const METRIC_FIELDS = ['metrics.impressions', 'metrics.clicks', 'metrics.cost_micros', 'metrics.conversions', 'metrics.conversions_value', 'metrics.ctr', 'metrics.average_cpc'] as const;
+const METRIC_FIELDS = [
+  'metrics.impressions',
+  'metrics.clicks',
+  'metrics.cost_micros',
+  'metrics.conversions',
+  'metrics.conversions_value',
+  'metrics.ctr',
+  'metrics.average_cpc',
+] as const;
 const SEGMENT_FIELDS = ['segments.date', 'segments.day_of_week'] as const;
 
 export interface GaqlQuery {
@@ -29,20 +58,42 @@ export interface GaqlQuery {
 }
 
 class GaqlError extends Error {
-  constructor(readonly errorCode: Record<string, string>, message: string, readonly trigger?: string) {
+  constructor(
+    readonly errorCode: Record<string, string>,
+    message: string,
+    readonly trigger?: string,
+  ) {
     super(message);
   }
 }
 
 export function parseGaql(query: string): GaqlQuery {
-  const m = /^\s*SELECT\s+([\s\S]+?)\s+FROM\s+(\w+)(?:\s+WHERE\s+([\s\S]+?))?(?:\s+ORDER\s+BY\s+[\s\S]+?)?(?:\s+LIMIT\s+\d+)?\s*$/i.exec(query);
+  const m =
+    /^\s*SELECT\s+([\s\S]+?)\s+FROM\s+(\w+)(?:\s+WHERE\s+([\s\S]+?))?(?:\s+ORDER\s+BY\s+[\s\S]+?)?(?:\s+LIMIT\s+\d+)?\s*$/i.exec(
+      query,
+    );
   if (!m) throw new GaqlError({ queryError: 'UNEXPECTED_END_OF_QUERY' }, 'Error in query: unexpected end of query.');
   const level = m[2]!.toLowerCase() as Level;
-  if (!(level in ATTRIBUTE_FIELDS)) throw new GaqlError({ queryError: 'INVALID_RESOURCE_NAME' }, `Error in FROM clause: invalid resource name '${m[2]}'.`, m[2]);
+  if (!(level in ATTRIBUTE_FIELDS))
+    throw new GaqlError(
+      { queryError: 'INVALID_RESOURCE_NAME' },
+      `Error in FROM clause: invalid resource name '${m[2]}'.`,
+      m[2],
+    );
   const fields = m[1]!.split(',').map((f) => f.trim());
-  const allowed = new Set<string>([...ATTRIBUTE_FIELDS[level], ...(level === 'customer' ? [] : ATTRIBUTE_FIELDS.customer), ...METRIC_FIELDS, ...SEGMENT_FIELDS]);
+  const allowed = new Set<string>([
+    ...ATTRIBUTE_FIELDS[level],
+    ...(level === 'customer' ? [] : ATTRIBUTE_FIELDS.customer),
+    ...METRIC_FIELDS,
+    ...SEGMENT_FIELDS,
+  ]);
   for (const f of fields) {
-    if (!allowed.has(f)) throw new GaqlError({ queryError: 'UNRECOGNIZED_FIELD' }, `Error in SELECT clause: unrecognized field '${f}'.`, f);
+    if (!allowed.has(f))
+      throw new GaqlError(
+        { queryError: 'UNRECOGNIZED_FIELD' },
+        `Error in SELECT clause: unrecognized field '${f}'.`,
+        f,
+      );
   }
   const out: GaqlQuery = { fields, level };
   const where = m[3] ?? '';
@@ -52,12 +103,19 @@ export function parseGaql(query: string): GaqlQuery {
   const start = between?.[1] ?? ge?.[1];
   const end = between?.[2] ?? le?.[1];
   if (start !== undefined || end !== undefined) {
-    if (!start || !end || !isDay(start) || !isDay(end)) throw new GaqlError({ queryError: 'INVALID_VALUE_WITH_DURING_OPERATOR' }, 'Error in WHERE clause: invalid date range.');
+    if (!start || !end || !isDay(start) || !isDay(end))
+      throw new GaqlError(
+        { queryError: 'INVALID_VALUE_WITH_DURING_OPERATOR' },
+        'Error in WHERE clause: invalid date range.',
+      );
     out.start = start;
     out.end = end;
   }
   if (fields.includes('segments.date') && !out.start) {
-    throw new GaqlError({ queryError: 'EXPECTED_FILTERS_ON_DATE_RANGE' }, "Error in query: a finite date range is required when 'segments.date' is selected.");
+    throw new GaqlError(
+      { queryError: 'EXPECTED_FILTERS_ON_DATE_RANGE' },
+      "Error in query: a finite date range is required when 'segments.date' is selected.",
+    );
   }
   return out;
 }
@@ -97,14 +155,31 @@ export function aggregateRows(world: AdWorld, account: WorldAccount, q: GaqlQuer
   for (const d of world.deliveries(account.id, q.start ?? world.today, q.end ?? world.today)) {
     const day = byDay ? d.day : null;
     const key =
-      q.level === 'customer' ? `${day}` : q.level === 'campaign' ? `${day}|${d.campaign.id}` : q.level === 'ad_group' ? `${day}|${d.adGroup.id}` : `${day}|${d.ad.id}`;
+      q.level === 'customer'
+        ? `${day}`
+        : q.level === 'campaign'
+          ? `${day}|${d.campaign.id}`
+          : q.level === 'ad_group'
+            ? `${day}|${d.adGroup.id}`
+            : `${day}|${d.ad.id}`;
     let row = rows.get(key);
     if (!row) {
       row = {
         account,
         day,
-        ...(q.level !== 'customer' ? { campaign: { id: d.campaign.id, name: d.campaign.name, status: d.campaign.status, channel: d.campaign.channel } } : {}),
-        ...(q.level === 'ad_group' || q.level === 'ad_group_ad' ? { adGroup: { id: d.adGroup.id, name: d.adGroup.name } } : {}),
+        ...(q.level !== 'customer'
+          ? {
+              campaign: {
+                id: d.campaign.id,
+                name: d.campaign.name,
+                status: d.campaign.status,
+                channel: d.campaign.channel,
+              },
+            }
+          : {}),
+        ...(q.level === 'ad_group' || q.level === 'ad_group_ad'
+          ? { adGroup: { id: d.adGroup.id, name: d.adGroup.name } }
+          : {}),
         ...(q.level === 'ad_group_ad' ? { ad: { id: d.ad.id, name: d.ad.name } } : {}),
         t: zero(),
       };
@@ -128,31 +203,56 @@ const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATUR
 function fieldValue(row: AdsRow, field: string): unknown {
   const a = row.account;
   switch (field) {
-    case 'customer.id': return a.id;
-    case 'customer.descriptive_name': return a.name;
-    case 'customer.currency_code': return a.currency;
-    case 'customer.time_zone': return a.timeZone;
-    case 'campaign.id': return row.campaign!.id;
-    case 'campaign.name': return row.campaign!.name;
-    case 'campaign.status': return row.campaign!.status;
-    case 'campaign.advertising_channel_type': return row.campaign!.channel;
-    case 'campaign.resource_name': return `customers/${a.id}/campaigns/${row.campaign!.id}`;
-    case 'ad_group.id': return row.adGroup!.id;
-    case 'ad_group.name': return row.adGroup!.name;
-    case 'ad_group.resource_name': return `customers/${a.id}/adGroups/${row.adGroup!.id}`;
-    case 'ad_group_ad.ad.id': return row.ad!.id;
-    case 'ad_group_ad.ad.name': return row.ad!.name;
-    case 'ad_group_ad.resource_name': return `customers/${a.id}/adGroupAds/${row.adGroup!.id}~${row.ad!.id}`;
-    case 'segments.date': return row.day;
-    case 'segments.day_of_week': return WEEKDAYS[(new Date(`${row.day}T00:00:00Z`).getUTCDay() + 6) % 7];
-    case 'metrics.impressions': return String(row.t.impressions);
-    case 'metrics.clicks': return String(row.t.clicks);
-    case 'metrics.cost_micros': return String(row.t.costMinor * 10 ** (6 - a.currencyExponent));
-    case 'metrics.conversions': return Number(formatScaled(row.t.conversionsCentis, 2));
-    case 'metrics.conversions_value': return Number(formatScaled(row.t.valueMinor, a.currencyExponent));
-    case 'metrics.ctr': return row.t.impressions ? row.t.clicks / row.t.impressions : 0;
-    case 'metrics.average_cpc': return row.t.clicks ? (row.t.costMinor * 10 ** (6 - a.currencyExponent)) / row.t.clicks : 0;
-    default: return undefined;
+    case 'customer.id':
+      return a.id;
+    case 'customer.descriptive_name':
+      return a.name;
+    case 'customer.currency_code':
+      return a.currency;
+    case 'customer.time_zone':
+      return a.timeZone;
+    case 'campaign.id':
+      return row.campaign!.id;
+    case 'campaign.name':
+      return row.campaign!.name;
+    case 'campaign.status':
+      return row.campaign!.status;
+    case 'campaign.advertising_channel_type':
+      return row.campaign!.channel;
+    case 'campaign.resource_name':
+      return `customers/${a.id}/campaigns/${row.campaign!.id}`;
+    case 'ad_group.id':
+      return row.adGroup!.id;
+    case 'ad_group.name':
+      return row.adGroup!.name;
+    case 'ad_group.resource_name':
+      return `customers/${a.id}/adGroups/${row.adGroup!.id}`;
+    case 'ad_group_ad.ad.id':
+      return row.ad!.id;
+    case 'ad_group_ad.ad.name':
+      return row.ad!.name;
+    case 'ad_group_ad.resource_name':
+      return `customers/${a.id}/adGroupAds/${row.adGroup!.id}~${row.ad!.id}`;
+    case 'segments.date':
+      return row.day;
+    case 'segments.day_of_week':
+      return WEEKDAYS[(new Date(`${row.day}T00:00:00Z`).getUTCDay() + 6) % 7];
+    case 'metrics.impressions':
+      return String(row.t.impressions);
+    case 'metrics.clicks':
+      return String(row.t.clicks);
+    case 'metrics.cost_micros':
+      return String(row.t.costMinor * 10 ** (6 - a.currencyExponent));
+    case 'metrics.conversions':
+      return Number(formatScaled(row.t.conversionsCentis, 2));
+    case 'metrics.conversions_value':
+      return Number(formatScaled(row.t.valueMinor, a.currencyExponent));
+    case 'metrics.ctr':
+      return row.t.impressions ? row.t.clicks / row.t.impressions : 0;
+    case 'metrics.average_cpc':
+      return row.t.clicks ? (row.t.costMinor * 10 ** (6 - a.currencyExponent)) / row.t.clicks : 0;
+    default:
+      return undefined;
   }
 }
 
@@ -174,7 +274,12 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
   let requestSerial = 0;
   const requestId = () => `sbx${(++requestSerial).toString(36).padStart(6, '0')}Rq`;
 
-  const failure = (status: number, grpcStatus: string, message: string, errors: { errorCode: Record<string, unknown>; message: string; details?: unknown; trigger?: string }[]): SandboxReply => {
+  const failure = (
+    status: number,
+    grpcStatus: string,
+    message: string,
+    errors: { errorCode: Record<string, unknown>; message: string; details?: unknown; trigger?: string }[],
+  ): SandboxReply => {
     const id = requestId();
     const body = [
       {
@@ -187,7 +292,12 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
                 details: [
                   {
                     '@type': 'type.googleapis.com/google.ads.googleads.v25.errors.GoogleAdsFailure',
-                    errors: errors.map((e) => ({ errorCode: e.errorCode, message: e.message, ...(e.trigger ? { trigger: { stringValue: e.trigger } } : {}), ...(e.details ? { details: e.details } : {}) })),
+                    errors: errors.map((e) => ({
+                      errorCode: e.errorCode,
+                      message: e.message,
+                      ...(e.trigger ? { trigger: { stringValue: e.trigger } } : {}),
+                      ...(e.details ? { details: e.details } : {}),
+                    })),
                     requestId: id,
                   },
                 ],
@@ -202,26 +312,75 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
   /** auth, injected faults and account access, shared by both endpoints; null means go ahead */
   const gate = (req: SandboxRequest, customerId?: string): SandboxReply | null => {
     const auth = o.tokens.check(req.headers.authorization, GOOGLE_SCOPES.ads);
-    if (auth === 'expired') return failure(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', [{ errorCode: { authenticationError: 'OAUTH_TOKEN_EXPIRED' }, message: 'The OAuth access token is expired.' }]);
-    if (auth === 'invalid' || auth === 'missing') return failure(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', [{ errorCode: { authenticationError: auth === 'missing' ? 'NOT_ADS_USER' : 'OAUTH_TOKEN_REVOKED' }, message: auth === 'missing' ? 'Missing access token.' : 'The OAuth access token is revoked.' }]);
-    if (auth === 'insufficient_scope') return failure(403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', [{ errorCode: { authorizationError: 'ACTION_NOT_PERMITTED' }, message: 'The OAuth scope does not include Google Ads.' }]);
-    if (!req.headers['developer-token']) return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [{ errorCode: { authenticationError: 'DEVELOPER_TOKEN_PARAMETER_MISSING' }, message: 'Developer token parameter is missing.' }]);
+    if (auth === 'expired')
+      return failure(
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        [{ errorCode: { authenticationError: 'OAUTH_TOKEN_EXPIRED' }, message: 'The OAuth access token is expired.' }],
+      );
+    if (auth === 'invalid' || auth === 'missing')
+      return failure(
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        [
+          {
+            errorCode: { authenticationError: auth === 'missing' ? 'NOT_ADS_USER' : 'OAUTH_TOKEN_REVOKED' },
+            message: auth === 'missing' ? 'Missing access token.' : 'The OAuth access token is revoked.',
+          },
+        ],
+      );
+    if (auth === 'insufficient_scope')
+      return failure(403, 'PERMISSION_DENIED', 'Request had insufficient authentication scopes.', [
+        {
+          errorCode: { authorizationError: 'ACTION_NOT_PERMITTED' },
+          message: 'The OAuth scope does not include Google Ads.',
+        },
+      ]);
+    if (!req.headers['developer-token'])
+      return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [
+        {
+          errorCode: { authenticationError: 'DEVELOPER_TOKEN_PARAMETER_MISSING' },
+          message: 'Developer token parameter is missing.',
+        },
+      ]);
     const rate = o.faults.take('rate_limit', (f) => f.target === 'any' || f.target === 'google_ads');
     if (rate) {
       return failure(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).', [
         {
           errorCode: { quotaError: 'RESOURCE_TEMPORARILY_EXHAUSTED' },
           message: `Too many requests. Retry in ${rate.retryDelaySeconds} seconds.`,
-          details: { quotaErrorDetails: { rateScope: 'DEVELOPER', rateName: 'Number of operations for basic access', retryDelay: `${rate.retryDelaySeconds}s` } },
+          details: {
+            quotaErrorDetails: {
+              rateScope: 'DEVELOPER',
+              rateName: 'Number of operations for basic access',
+              retryDelay: `${rate.retryDelaySeconds}s`,
+            },
+          },
         },
       ]);
     }
     const server = o.faults.take('server_error', (f) => f.target === 'any' || f.target === 'google_ads');
-    if (server) return failure(server.status, server.status === 503 ? 'UNAVAILABLE' : 'INTERNAL', server.status === 503 ? 'The service is currently unavailable.' : 'Internal error encountered.', server.status === 503 ? [] : [{ errorCode: { internalError: 'INTERNAL_ERROR' }, message: 'An internal error has occurred.' }]);
+    if (server)
+      return failure(
+        server.status,
+        server.status === 503 ? 'UNAVAILABLE' : 'INTERNAL',
+        server.status === 503 ? 'The service is currently unavailable.' : 'Internal error encountered.',
+        server.status === 503
+          ? []
+          : [{ errorCode: { internalError: 'INTERNAL_ERROR' }, message: 'An internal error has occurred.' }],
+      );
     if (customerId !== undefined) {
       const denied = o.faults.peek('permission_denied', (f) => f.target === 'any' || f.target === 'google_ads');
       if (denied || !o.world.account(customerId)) {
-        return failure(403, 'PERMISSION_DENIED', 'The caller does not have permission', [{ errorCode: { authorizationError: 'USER_PERMISSION_DENIED' }, message: "User doesn't have permission to access customer. Note: If you're accessing a client customer, the manager's customer id must be set in the 'login-customer-id' header." }]);
+        return failure(403, 'PERMISSION_DENIED', 'The caller does not have permission', [
+          {
+            errorCode: { authorizationError: 'USER_PERMISSION_DENIED' },
+            message:
+              "User doesn't have permission to access customer. Note: If you're accessing a client customer, the manager's customer id must be set in the 'login-customer-id' header.",
+          },
+        ]);
       }
     }
     return null;
@@ -234,25 +393,43 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
     const timeout = o.faults.take('timeout', (f) => f.target === 'any' || f.target === 'google_ads');
     if (timeout) return { hangMs: timeout.hangMs };
     const query = (req.body as { query?: unknown } | undefined)?.query;
-    if (typeof query !== 'string') return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [{ errorCode: { queryError: 'UNEXPECTED_END_OF_QUERY' }, message: 'Query is missing.' }]);
+    if (typeof query !== 'string')
+      return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [
+        { errorCode: { queryError: 'UNEXPECTED_END_OF_QUERY' }, message: 'Query is missing.' },
+      ]);
     let q: GaqlQuery;
     try {
       q = parseGaql(query);
       for (const f of q.fields) {
         const renamed = o.faults.peek('renamed_metric', (r) => r.from === restPath(f).join('.') || r.from === f);
-        if (renamed) throw new GaqlError({ queryError: 'UNRECOGNIZED_FIELD' }, `Error in SELECT clause: unrecognized field '${f}'.`, f);
+        if (renamed)
+          throw new GaqlError(
+            { queryError: 'UNRECOGNIZED_FIELD' },
+            `Error in SELECT clause: unrecognized field '${f}'.`,
+            f,
+          );
       }
     } catch (err) {
-      if (err instanceof GaqlError) return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [{ errorCode: err.errorCode, message: err.message, ...(err.trigger ? { trigger: err.trigger } : {}) }]);
+      if (err instanceof GaqlError)
+        return failure(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.', [
+          { errorCode: err.errorCode, message: err.message, ...(err.trigger ? { trigger: err.trigger } : {}) },
+        ]);
       throw err;
     }
     const account = o.world.account(customerId)!;
     const rows = aggregateRows(o.world, account, q);
-    const removed = new Set(o.faults.list().filter((f) => f.kind === 'removed_metric').map((f) => (f as { field: string }).field));
+    const removed = new Set(
+      o.faults
+        .list()
+        .filter((f) => f.kind === 'removed_metric')
+        .map((f) => (f as { field: string }).field),
+    );
     const newMetrics = o.faults.list().filter((f) => f.kind === 'new_metric') as { name: string; value: string }[];
     const fieldMask = q.fields.map((f) => restPath(f).join('.')).join(',');
     // each column's REST path (a regex per field) resolved once per query, not once per row
-    const columns = q.fields.filter((f) => !removed.has(restPath(f).join('.')) && !removed.has(f)).map((f) => ({ path: restPath(f), value: (row: AdsRow) => fieldValue(row, f) }));
+    const columns = q.fields
+      .filter((f) => !removed.has(restPath(f).join('.')) && !removed.has(f))
+      .map((f) => ({ path: restPath(f), value: (row: AdsRow) => fieldValue(row, f) }));
     const toResult = (row: AdsRow) => {
       const out: Record<string, unknown> = {};
       for (const c of columns) setPath(out, c.path, c.value(row));
@@ -260,7 +437,10 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
       return out;
     };
     const batchCount = Math.max(1, Math.ceil(rows.length / o.batchSize));
-    const malformed = o.faults.take('malformed_page', (f) => (f.target === 'any' || f.target === 'google_ads') && f.page < batchCount);
+    const malformed = o.faults.take(
+      'malformed_page',
+      (f) => (f.target === 'any' || f.target === 'google_ads') && f.page < batchCount,
+    );
     const id = requestId();
     return {
       // batch by batch, as Google streams them: each is built and sent in its own turn of the event loop,
@@ -274,9 +454,18 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
           if (res.destroyed) return; // the client went away
           const batch = rows.slice(n * o.batchSize, (n + 1) * o.batchSize).map(toResult);
           const last = n === batchCount - 1;
-          const body = JSON.stringify({ ...(batch.length ? { results: batch } : {}), fieldMask, requestId: id, ...(last ? { queryResourceConsumption: String(50 + batch.length) } : {}) });
+          const body = JSON.stringify({
+            ...(batch.length ? { results: batch } : {}),
+            fieldMask,
+            requestId: id,
+            ...(last ? { queryResourceConsumption: String(50 + batch.length) } : {}),
+          });
           // a page cut off mid-JSON, as a dropped proxy leaves it
-          if (!res.write((n ? ',' : '') + (malformed && n === malformed.page ? body.slice(0, Math.floor(body.length / 2)) : body))) {
+          if (
+            !res.write(
+              (n ? ',' : '') + (malformed && n === malformed.page ? body.slice(0, Math.floor(body.length / 2)) : body),
+            )
+          ) {
             await new Promise<void>((resolve) => {
               const done = () => {
                 res.off('drain', done);
@@ -300,7 +489,17 @@ export function googleAdsRoutes(o: GoogleAdsServiceOptions): SandboxRoute[] {
   };
 
   return [
-    { name: 'google_ads.searchStream', method: 'POST', path: /^\/(v\d+)\/customers\/(\d+)\/googleAds:searchStream$/, handle: searchStream },
-    { name: 'google_ads.listAccessibleCustomers', method: 'GET', path: /^\/(v\d+)\/customers:listAccessibleCustomers$/, handle: listAccessible },
+    {
+      name: 'google_ads.searchStream',
+      method: 'POST',
+      path: /^\/(v\d+)\/customers\/(\d+)\/googleAds:searchStream$/,
+      handle: searchStream,
+    },
+    {
+      name: 'google_ads.listAccessibleCustomers',
+      method: 'GET',
+      path: /^\/(v\d+)\/customers:listAccessibleCustomers$/,
+      handle: listAccessible,
+    },
   ];
 }

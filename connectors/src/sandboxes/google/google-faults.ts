@@ -16,7 +16,12 @@ export const GoogleFaultSchema = z.discriminatedUnion('kind', [
     retryDelaySeconds: z.number().int().min(0).default(30),
     ga4Quota: z.enum(['concurrent_requests', 'tokens_per_hour', 'tokens_per_day']).default('concurrent_requests'),
   }),
-  z.object({ kind: z.literal('server_error'), target, times, status: z.union([z.literal(500), z.literal(503)]).default(503) }),
+  z.object({
+    kind: z.literal('server_error'),
+    target,
+    times,
+    status: z.union([z.literal(500), z.literal(503)]).default(503),
+  }),
   /** the connection stays open for hangMs, then is cut without an answer */
   z.object({ kind: z.literal('timeout'), target, times, hangMs: z.number().int().positive().default(30_000) }),
   /** every access token issued so far expires (401 UNAUTHENTICATED); refreshing gives a working one */

@@ -40,7 +40,10 @@ export class GoogleTokenAuthority {
   private readonly codes = new Map<string, PendingCode>();
   private serial = 0;
 
-  constructor(readonly client: DemoOAuthClient, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly client: DemoOAuthClient,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A refresh token issued outside the browser flow, as if the demo user had connected earlier. */
   issueRefreshToken(scopes: string[] = Object.values(GOOGLE_SCOPES)): string {
@@ -91,16 +94,29 @@ export class GoogleTokenAuthority {
     const q = req.url.searchParams;
     const clientId = q.get('client_id');
     const redirectUri = q.get('redirect_uri');
-    if (clientId !== this.client.clientId) return { status: 401, text: 'Error 401: invalid_client\nThe OAuth client was not found.', contentType: 'text/html' };
-    if (!redirectUri || !/^https?:\/\//.test(redirectUri)) return { status: 400, text: 'Error 400: invalid_request\nMissing or invalid redirect_uri.', contentType: 'text/html' };
-    if (q.get('response_type') !== 'code') return { status: 400, text: 'Error 400: unsupported_response_type', contentType: 'text/html' };
+    if (clientId !== this.client.clientId)
+      return {
+        status: 401,
+        text: 'Error 401: invalid_client\nThe OAuth client was not found.',
+        contentType: 'text/html',
+      };
+    if (!redirectUri || !/^https?:\/\//.test(redirectUri))
+      return {
+        status: 400,
+        text: 'Error 400: invalid_request\nMissing or invalid redirect_uri.',
+        contentType: 'text/html',
+      };
+    if (q.get('response_type') !== 'code')
+      return { status: 400, text: 'Error 400: unsupported_response_type', contentType: 'text/html' };
     const scopes = (q.get('scope') ?? '').split(/\s+/).filter(Boolean);
     const code = `4/sandbox-${this.nextId()}`;
     this.codes.set(code, {
       clientId,
       redirectUri,
       scopes,
-      ...(q.get('code_challenge') ? { codeChallenge: q.get('code_challenge')!, codeChallengeMethod: q.get('code_challenge_method') ?? 'plain' } : {}),
+      ...(q.get('code_challenge')
+        ? { codeChallenge: q.get('code_challenge')!, codeChallengeMethod: q.get('code_challenge_method') ?? 'plain' }
+        : {}),
     });
     const target = new URL(redirectUri);
     target.searchParams.set('code', code);
@@ -126,23 +142,41 @@ export class GoogleTokenAuthority {
       if (pending.redirectUri !== b.redirect_uri) return invalidGrant('Bad Request');
       if (pending.codeChallenge) {
         const verifier = b.code_verifier ?? '';
-        const computed = pending.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+        const computed =
+          pending.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
         if (computed !== pending.codeChallenge) return invalidGrant('Invalid code verifier.');
       }
       const refreshToken = this.issueRefreshToken(pending.scopes);
       const access = this.issueAccessToken(pending.scopes);
       return {
         status: 200,
-        json: { access_token: access.token, expires_in: access.expiresIn, refresh_token: refreshToken, scope: pending.scopes.join(' '), token_type: 'Bearer' },
+        json: {
+          access_token: access.token,
+          expires_in: access.expiresIn,
+          refresh_token: refreshToken,
+          scope: pending.scopes.join(' '),
+          token_type: 'Bearer',
+        },
       };
     }
     if (b.grant_type === 'refresh_token') {
       const r = b.refresh_token ? this.refresh.get(b.refresh_token) : undefined;
       if (!r || r.revoked) return invalidGrant('Token has been expired or revoked.');
       const access = this.issueAccessToken(r.scopes);
-      return { status: 200, json: { access_token: access.token, expires_in: access.expiresIn, scope: r.scopes.join(' '), token_type: 'Bearer' } };
+      return {
+        status: 200,
+        json: {
+          access_token: access.token,
+          expires_in: access.expiresIn,
+          scope: r.scopes.join(' '),
+          token_type: 'Bearer',
+        },
+      };
     }
-    return { status: 400, json: { error: 'unsupported_grant_type', error_description: `Invalid grant_type: ${b.grant_type ?? ''}` } };
+    return {
+      status: 400,
+      json: { error: 'unsupported_grant_type', error_description: `Invalid grant_type: ${b.grant_type ?? ''}` },
+    };
   }
 }
 

@@ -16,7 +16,10 @@ import { GoogleFaultSchema, type GoogleFault, type GoogleFaultInput } from './go
 import { GoogleTokenAuthority, type DemoOAuthClient } from './google-oauth';
 import { sandboxSettings } from '../sandbox-settings';
 
-export const GOOGLE_DEMO_CLIENT: DemoOAuthClient = { clientId: 'sandbox-client.apps.googleusercontent.com', clientSecret: 'sandbox-client-secret' };
+export const GOOGLE_DEMO_CLIENT: DemoOAuthClient = {
+  clientId: 'sandbox-client.apps.googleusercontent.com',
+  clientSecret: 'sandbox-client-secret',
+};
 export const GOOGLE_DEMO_DEVELOPER_TOKEN = 'sandbox-developer-token';
 
 export interface GoogleSandboxOptions {
@@ -54,7 +57,11 @@ class GoogleFaults extends FaultBoard<GoogleFault> {
   }
 }
 
-export function googleWorlds(seed: string, today: SandboxToday, size: Pick<GoogleSandboxOptions, 'adGroupsPerCampaign' | 'adsPerAdGroup' | 'anchor'> = {}) {
+export function googleWorlds(
+  seed: string,
+  today: SandboxToday,
+  size: Pick<GoogleSandboxOptions, 'adGroupsPerCampaign' | 'adsPerAdGroup' | 'anchor'> = {},
+) {
   const ads = new AdWorld({
     seed,
     today,
@@ -63,9 +70,30 @@ export function googleWorlds(seed: string, today: SandboxToday, size: Pick<Googl
     ...(size.adGroupsPerCampaign ? { adGroupsPerCampaign: size.adGroupsPerCampaign } : {}),
     ...(size.adsPerAdGroup ? { adsPerAdGroup: size.adsPerAdGroup } : {}),
     accounts: [
-      { id: '1234567890', name: 'Tienda Norte (ES)', currency: 'EUR', currencyExponent: 2, timeZone: 'Europe/Madrid', campaigns: 18 },
-      { id: '2345678901', name: 'Northwind Outdoor (US)', currency: 'USD', currencyExponent: 2, timeZone: 'America/New_York', campaigns: 14 },
-      { id: '3456789012', name: 'Sakura Select (JP)', currency: 'JPY', currencyExponent: 0, timeZone: 'Asia/Tokyo', campaigns: 10 },
+      {
+        id: '1234567890',
+        name: 'Tienda Norte (ES)',
+        currency: 'EUR',
+        currencyExponent: 2,
+        timeZone: 'Europe/Madrid',
+        campaigns: 18,
+      },
+      {
+        id: '2345678901',
+        name: 'Northwind Outdoor (US)',
+        currency: 'USD',
+        currencyExponent: 2,
+        timeZone: 'America/New_York',
+        campaigns: 14,
+      },
+      {
+        id: '3456789012',
+        name: 'Sakura Select (JP)',
+        currency: 'JPY',
+        currencyExponent: 0,
+        timeZone: 'Asia/Tokyo',
+        campaigns: 10,
+      },
     ],
     ids: {
       campaign: (a, n) => `${a.id.slice(0, 2)}${String(20_000_000 + n * 7919)}`,
@@ -76,8 +104,24 @@ export function googleWorlds(seed: string, today: SandboxToday, size: Pick<Googl
   const ga4 = new Ga4World(
     seed,
     [
-      { id: '312345678', name: 'tiendanorte.es – GA4', accountId: '98765001', accountName: 'Tienda Norte', currency: 'EUR', currencyExponent: 2, timeZone: 'Europe/Madrid' },
-      { id: '398765432', name: 'northwind.com – GA4', accountId: '98765002', accountName: 'Northwind', currency: 'USD', currencyExponent: 2, timeZone: 'America/Los_Angeles' },
+      {
+        id: '312345678',
+        name: 'tiendanorte.es – GA4',
+        accountId: '98765001',
+        accountName: 'Tienda Norte',
+        currency: 'EUR',
+        currencyExponent: 2,
+        timeZone: 'Europe/Madrid',
+      },
+      {
+        id: '398765432',
+        name: 'northwind.com – GA4',
+        accountId: '98765002',
+        accountName: 'Northwind',
+        currency: 'USD',
+        currencyExponent: 2,
+        timeZone: 'America/Los_Angeles',
+      },
     ],
     today,
   );
@@ -95,7 +139,11 @@ export function googleSandboxPlatform(options: GoogleSandboxOptions = {}) {
     name: 'google',
     faults,
     faultSchema: GoogleFaultSchema as never,
-    routes: [...tokens.routes(), ...googleAdsRoutes({ world: ads, tokens, faults, batchSize: options.adsBatchSize ?? 10_000 }), ...ga4Routes({ world: ga4, tokens, faults })],
+    routes: [
+      ...tokens.routes(),
+      ...googleAdsRoutes({ world: ads, tokens, faults, batchSize: options.adsBatchSize ?? 10_000 }),
+      ...ga4Routes({ world: ga4, tokens, faults }),
+    ],
     advance(steps) {
       ads.version += steps;
       ga4.version += steps;
@@ -111,7 +159,10 @@ export function googleSandboxPlatform(options: GoogleSandboxOptions = {}) {
       if (q.get('api') === 'google_ads') {
         const account = ads.account(q.get('account') ?? '');
         if (!account) throw new Error('unknown account');
-        const groups = new Map<string, { rows: number; impressions: bigint; clicks: bigint; costMinor: bigint; conv: bigint; value: bigint }>();
+        const groups = new Map<
+          string,
+          { rows: number; impressions: bigint; clicks: bigint; costMinor: bigint; conv: bigint; value: bigint }
+        >();
         const campaignDays = new Set<string>();
         for (const d of ads.deliveries(account.id, from, to)) {
           if (campaign && d.campaign.id !== campaign) continue;
@@ -139,13 +190,19 @@ export function googleSandboxPlatform(options: GoogleSandboxOptions = {}) {
           conversionsValue: formatScaled(g.value, account.currencyExponent),
           currency: account.currency,
         });
-        if (!groupBy) return render(groups.get('total') ?? { rows: 0, impressions: 0n, clicks: 0n, costMinor: 0n, conv: 0n, value: 0n });
+        if (!groupBy)
+          return render(
+            groups.get('total') ?? { rows: 0, impressions: 0n, clicks: 0n, costMinor: 0n, conv: 0n, value: 0n },
+          );
         return { groups: Object.fromEntries([...groups].map(([k, g]) => [k, render(g)])) };
       }
       if (q.get('api') === 'ga4') {
         const property = ga4.property(q.get('property') ?? '');
         if (!property) throw new Error('unknown property');
-        const groups = new Map<string, { sessions: number; totalUsers: number; newUsers: number; keyEvents: number; revenue: bigint }>();
+        const groups = new Map<
+          string,
+          { sessions: number; totalUsers: number; newUsers: number; keyEvents: number; revenue: bigint }
+        >();
         for (const g of aggregateGa4(ga4, property, from, to, ['date', 'sessionCampaignId'])) {
           if (campaign && g.channel.campaignId !== campaign) continue;
           const key = groupBy === 'date' ? g.day : groupBy === 'campaign' ? g.channel.campaignId : 'total';
@@ -165,7 +222,8 @@ export function googleSandboxPlatform(options: GoogleSandboxOptions = {}) {
           purchaseRevenue: formatScaled(g.revenue, property.currencyExponent),
           currency: property.currency,
         });
-        if (!groupBy) return render(groups.get('total') ?? { sessions: 0, totalUsers: 0, newUsers: 0, keyEvents: 0, revenue: 0n });
+        if (!groupBy)
+          return render(groups.get('total') ?? { sessions: 0, totalUsers: 0, newUsers: 0, keyEvents: 0, revenue: 0n });
         return { groups: Object.fromEntries([...groups].map(([k, g]) => [k, render(g)])) };
       }
       throw new Error('api is google_ads or ga4');
@@ -190,7 +248,13 @@ export const googleSandboxService = sandboxService({
   defaultPort: 4101,
   // the laptop trial's platform keeps time with the calendar (new days arrive, the last ones settle), on a
   // world whose past does not change between restarts
-  start: (port) => startGoogleSandbox({ port, today: () => new Date().toISOString().slice(0, 10), anchor: SANDBOX_DEFAULT_TODAY, faults: parseStartFaults(sandboxSettings('google').faults) }),
+  start: (port) =>
+    startGoogleSandbox({
+      port,
+      today: () => new Date().toISOString().slice(0, 10),
+      anchor: SANDBOX_DEFAULT_TODAY,
+      faults: parseStartFaults(sandboxSettings('google').faults),
+    }),
   env: {
     TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
     TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,

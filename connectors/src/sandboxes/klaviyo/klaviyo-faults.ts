@@ -10,8 +10,19 @@ export const KlaviyoFaultSchema = z.discriminatedUnion('kind', [
    * 429 throttled with Retry-After (seconds). `window: 'daily'` is the 225-a-day cap: Retry-After runs until the
    * oldest call of the last 24 hours leaves the window (hours, not seconds).
    */
-  z.object({ kind: z.literal('rate_limit'), target, times, retryAfterSeconds: z.number().int().min(0).default(30), window: z.enum(['steady', 'daily']).default('steady') }),
-  z.object({ kind: z.literal('server_error'), target, times, status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).default(503) }),
+  z.object({
+    kind: z.literal('rate_limit'),
+    target,
+    times,
+    retryAfterSeconds: z.number().int().min(0).default(30),
+    window: z.enum(['steady', 'daily']).default('steady'),
+  }),
+  z.object({
+    kind: z.literal('server_error'),
+    target,
+    times,
+    status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).default(503),
+  }),
   /** the connection stays open for hangMs, then is cut without an answer */
   z.object({ kind: z.literal('timeout'), target, times, hangMs: z.number().int().positive().default(30_000) }),
   /** every private key and access token issued so far stops working (401 authentication_failed): a deleted key */

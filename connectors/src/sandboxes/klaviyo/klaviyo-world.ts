@@ -73,7 +73,18 @@ export interface MessageStats {
   conversionValueMinor: number;
 }
 
-export const STAT_NAMES = ['recipients', 'delivered', 'bounced', 'opens', 'opens_unique', 'clicks', 'clicks_unique', 'unsubscribes', 'conversions', 'conversion_uniques'] as const;
+export const STAT_NAMES = [
+  'recipients',
+  'delivered',
+  'bounced',
+  'opens',
+  'opens_unique',
+  'clicks',
+  'clicks_unique',
+  'unsubscribes',
+  'conversions',
+  'conversion_uniques',
+] as const;
 
 const ENGAGEMENT_SETTLE_DAYS = 3;
 const CONVERSION_SETTLE_DAYS = 5;
@@ -96,12 +107,40 @@ function shortId(...labels: (string | number)[]): string {
   return id;
 }
 
-const THEMES = ['Weekend sale', 'New arrivals', 'Back in stock', 'Members early access', 'Gift guide', 'Last chance', 'Style edit', 'Free shipping week'];
+const THEMES = [
+  'Weekend sale',
+  'New arrivals',
+  'Back in stock',
+  'Members early access',
+  'Gift guide',
+  'Last chance',
+  'Style edit',
+  'Free shipping week',
+];
 const FLOWS: { name: string; messages: { name: string; channel: SendChannel; share: number }[] }[] = [
-  { name: 'Welcome Series', messages: [{ name: 'Welcome 1: hello', channel: 'email', share: 30 }, { name: 'Welcome 2: bestsellers', channel: 'email', share: 22 }, { name: 'Welcome SMS', channel: 'sms', share: 9 }] },
-  { name: 'Abandoned Cart', messages: [{ name: 'Cart reminder', channel: 'email', share: 18 }, { name: 'Cart SMS nudge', channel: 'sms', share: 7 }] },
+  {
+    name: 'Welcome Series',
+    messages: [
+      { name: 'Welcome 1: hello', channel: 'email', share: 30 },
+      { name: 'Welcome 2: bestsellers', channel: 'email', share: 22 },
+      { name: 'Welcome SMS', channel: 'sms', share: 9 },
+    ],
+  },
+  {
+    name: 'Abandoned Cart',
+    messages: [
+      { name: 'Cart reminder', channel: 'email', share: 18 },
+      { name: 'Cart SMS nudge', channel: 'sms', share: 7 },
+    ],
+  },
   { name: 'Browse Abandonment', messages: [{ name: 'Still looking?', channel: 'email', share: 14 }] },
-  { name: 'Post-Purchase', messages: [{ name: 'Thank you', channel: 'email', share: 11 }, { name: 'Review request', channel: 'email', share: 6 }] },
+  {
+    name: 'Post-Purchase',
+    messages: [
+      { name: 'Thank you', channel: 'email', share: 11 },
+      { name: 'Review request', channel: 'email', share: 6 },
+    ],
+  },
 ];
 
 export interface AccountSeed {
@@ -116,9 +155,36 @@ export interface AccountSeed {
 }
 
 export const DEFAULT_ACCOUNTS: readonly AccountSeed[] = [
-  { key: 'northwind', name: 'Northwind Outdoor (US)', currency: 'USD', exponent: 2, timeZone: 'America/New_York', industry: 'Apparel & Accessories', audience: 24_000, aovMinor: 8_450 },
-  { key: 'bergblick', name: 'Bergblick GmbH (DE)', currency: 'EUR', exponent: 2, timeZone: 'Europe/Berlin', industry: 'Home & Garden', audience: 9_000, aovMinor: 6_790 },
-  { key: 'sakura', name: 'Sakura Select (JP)', currency: 'JPY', exponent: 0, timeZone: 'Asia/Tokyo', industry: 'Beauty', audience: 6_000, aovMinor: 7_800 },
+  {
+    key: 'northwind',
+    name: 'Northwind Outdoor (US)',
+    currency: 'USD',
+    exponent: 2,
+    timeZone: 'America/New_York',
+    industry: 'Apparel & Accessories',
+    audience: 24_000,
+    aovMinor: 8_450,
+  },
+  {
+    key: 'bergblick',
+    name: 'Bergblick GmbH (DE)',
+    currency: 'EUR',
+    exponent: 2,
+    timeZone: 'Europe/Berlin',
+    industry: 'Home & Garden',
+    audience: 9_000,
+    aovMinor: 6_790,
+  },
+  {
+    key: 'sakura',
+    name: 'Sakura Select (JP)',
+    currency: 'JPY',
+    exponent: 0,
+    timeZone: 'Asia/Tokyo',
+    industry: 'Beauty',
+    audience: 6_000,
+    aovMinor: 7_800,
+  },
 ];
 
 export class KlaviyoWorld {
@@ -144,9 +210,25 @@ export class KlaviyoWorld {
       const flows: KlaviyoFlow[] = FLOWS.map((f) => ({
         id: shortId(seed, 'flow', a.key, f.name),
         name: f.name,
-        messages: f.messages.map((m) => ({ id: shortId(seed, 'flow-message', a.key, f.name, m.name), name: m.name, channel: m.channel, dailyBase: Math.max(3, Math.round((a.audience * m.share) / 2_000)) })),
+        messages: f.messages.map((m) => ({
+          id: shortId(seed, 'flow-message', a.key, f.name, m.name),
+          name: m.name,
+          channel: m.channel,
+          dailyBase: Math.max(3, Math.round((a.audience * m.share) / 2_000)),
+        })),
       }));
-      return { id, name: a.name, currency: a.currency, exponent: a.exponent, timeZone: a.timeZone, industry: a.industry, audience: a.audience, aovMinor: a.aovMinor, metrics, flows };
+      return {
+        id,
+        name: a.name,
+        currency: a.currency,
+        exponent: a.exponent,
+        timeZone: a.timeZone,
+        industry: a.industry,
+        audience: a.audience,
+        aovMinor: a.aovMinor,
+        metrics,
+        flows,
+      };
     });
   }
 
@@ -170,7 +252,12 @@ export class KlaviyoWorld {
     sends.forEach((channel, n) => {
       const id = ulidOf(this.seed, 'campaign', account.id, day, n);
       const name = `${r.pick(THEMES)} ${day.slice(5)}${channel === 'sms' ? ' (SMS)' : ''}`;
-      out.push({ id, name, sendDay: day, message: { id: ulidOf(this.seed, 'campaign-message', account.id, day, n), name, channel } });
+      out.push({
+        id,
+        name,
+        sendDay: day,
+        message: { id: ulidOf(this.seed, 'campaign-message', account.id, day, n), name, channel },
+      });
     });
     return out;
   }
@@ -184,15 +271,30 @@ export class KlaviyoWorld {
   }
 
   /** A flow message's numbers for one send day, as served at the current version (zero after today). */
-  flowStats(account: KlaviyoAccount, message: KlaviyoFlow['messages'][number], day: string, metric: KlaviyoMetric): MessageStats {
-    if (day > this.todayFor()) return this.stats(new SeededRandom('none'), 0, message.channel, day, account, metric, message.id);
+  flowStats(
+    account: KlaviyoAccount,
+    message: KlaviyoFlow['messages'][number],
+    day: string,
+    metric: KlaviyoMetric,
+  ): MessageStats {
+    if (day > this.todayFor())
+      return this.stats(new SeededRandom('none'), 0, message.channel, day, account, metric, message.id);
     const r = new SeededRandom(this.seed, 'flow-stats', message.id, day);
     // some quiet days send nothing at all
-    const recipients = r.next() < 0.08 ? 0 : r.int(Math.round(message.dailyBase * 0.5), Math.round(message.dailyBase * 1.5));
+    const recipients =
+      r.next() < 0.08 ? 0 : r.int(Math.round(message.dailyBase * 0.5), Math.round(message.dailyBase * 1.5));
     return this.stats(r, recipients, message.channel, day, account, metric, `${message.id}|${day}`);
   }
 
-  private stats(r: SeededRandom, recipients: number, channel: SendChannel, day: string, account: KlaviyoAccount, metric: KlaviyoMetric, label: string): MessageStats {
+  private stats(
+    r: SeededRandom,
+    recipients: number,
+    channel: SendChannel,
+    day: string,
+    account: KlaviyoAccount,
+    metric: KlaviyoMetric,
+    label: string,
+  ): MessageStats {
     const bounced = Math.floor((recipients * r.int(5, 30)) / 1_000);
     const delivered = recipients - bounced;
     const email = channel === 'email';
@@ -206,7 +308,9 @@ export class KlaviyoWorld {
     const uniques = Math.floor((clicksUnique * m.int(40, 130)) / 1_000);
     const conversions = Math.floor((uniques * metric.factorPct) / 100) + (metric.factorPct > 100 ? m.int(0, 2) : 0);
     let valueMinor = 0;
-    if (metric.valued) for (let i = 0; i < Math.min(conversions, 400); i++) valueMinor += Math.round(account.aovMinor * (0.5 + m.next()));
+    if (metric.valued)
+      for (let i = 0; i < Math.min(conversions, 400); i++)
+        valueMinor += Math.round(account.aovMinor * (0.5 + m.next()));
     if (metric.valued && conversions > 400) valueMinor = Math.round((valueMinor * conversions) / 400);
 
     const age = Math.max(0, daysBetween(day, this.todayFor()));
@@ -242,5 +346,7 @@ export function servedDays(world: KlaviyoWorld, start: string, end: string): str
 
 /** A stable hex id for report responses. */
 export function reportId(...labels: (string | number)[]): string {
-  return [hashSeed(...labels, 1), hashSeed(...labels, 2), hashSeed(...labels, 3), hashSeed(...labels, 4)].map((n) => n.toString(16).padStart(8, '0')).join('');
+  return [hashSeed(...labels, 1), hashSeed(...labels, 2), hashSeed(...labels, 3), hashSeed(...labels, 4)]
+    .map((n) => n.toString(16).padStart(8, '0'))
+    .join('');
 }

@@ -11,14 +11,25 @@ export const klaviyoSandboxService = sandboxService({
   key: 'klaviyo',
   baseUrlKeys: ['klaviyo_api', 'klaviyo_oauth'],
   defaultPort: 4108,
-  start: (port) => startKlaviyoSandbox({ port, today: () => new Date().toISOString().slice(0, 10), faults: parseStartFaults(sandboxSettings('klaviyo').faults) }),
-  env: { TRIBUTARY_KLAVIYO_CLIENT_ID: KLAVIYO_DEMO_CLIENT.clientId, TRIBUTARY_KLAVIYO_CLIENT_SECRET: KLAVIYO_DEMO_CLIENT.clientSecret },
+  start: (port) =>
+    startKlaviyoSandbox({
+      port,
+      today: () => new Date().toISOString().slice(0, 10),
+      faults: parseStartFaults(sandboxSettings('klaviyo').faults),
+    }),
+  env: {
+    TRIBUTARY_KLAVIYO_CLIENT_ID: KLAVIYO_DEMO_CLIENT.clientId,
+    TRIBUTARY_KLAVIYO_CLIENT_SECRET: KLAVIYO_DEMO_CLIENT.clientSecret,
+  },
 });
 
 /** Faults armed at start, as a JSON array in TRIBUTARY_SANDBOX_KLAVIYO_FAULTS (the control endpoint's shapes). */
 function parseStartFaults(raw: string | undefined) {
   if (!raw) return [];
   const parsed = z.array(KlaviyoFaultSchema).safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`TRIBUTARY_SANDBOX_KLAVIYO_FAULTS is not a list of Klaviyo sandbox faults: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new Error(
+      `TRIBUTARY_SANDBOX_KLAVIYO_FAULTS is not a list of Klaviyo sandbox faults: ${parsed.error.message}`,
+    );
   return parsed.data;
 }

@@ -10,13 +10,20 @@ export const MetaFaultSchema = z.discriminatedUnion('kind', [
   /** Meta's throttling errors: 80000 ads_insights, 80002 instagram, 17 user, 613 ad account, 4 app */
   z.object({
     kind: z.literal('rate_limit'),
-    code: z.union([z.literal(4), z.literal(17), z.literal(613), z.literal(80000), z.literal(80002), z.literal(80004)]).default(80000),
+    code: z
+      .union([z.literal(4), z.literal(17), z.literal(613), z.literal(80000), z.literal(80002), z.literal(80004)])
+      .default(80000),
     regainMinutes: z.number().int().min(0).default(1),
     times: z.number().int().positive().optional(),
     target: FaultTargetSchema,
   }),
   /** HTTP 500 with Meta's transient "unexpected error" body */
-  z.object({ kind: z.literal('server_error'), status: z.number().int().min(500).max(599).default(500), times: z.number().int().positive().optional(), target: FaultTargetSchema }),
+  z.object({
+    kind: z.literal('server_error'),
+    status: z.number().int().min(500).max(599).default(500),
+    times: z.number().int().positive().optional(),
+    target: FaultTargetSchema,
+  }),
   /**
    * mode 'error': the insights timeout Meta answers with (code 100, subcode 1504018: ask for less data);
    * mode 'hang': the connection stays open for hangMs and is then cut without a response.
@@ -35,7 +42,12 @@ export const MetaFaultSchema = z.discriminatedUnion('kind', [
   /** the token is valid but lost the ads_read / instagram_manage_insights permission (code 200 / 10) */
   z.object({ kind: z.literal('permission_denied'), target: FaultTargetSchema }),
   /** page `page` (0-based) of any paged insights answer is cut off mid-JSON */
-  z.object({ kind: z.literal('malformed_page'), page: z.number().int().min(0).default(1), times: z.number().int().positive().optional(), target: FaultTargetSchema }),
+  z.object({
+    kind: z.literal('malformed_page'),
+    page: z.number().int().min(0).default(1),
+    times: z.number().int().positive().optional(),
+    target: FaultTargetSchema,
+  }),
   /** a metric is served under a new name (Ads Insights field, or Instagram metric name) */
   z.object({ kind: z.literal('renamed_metric'), from: z.string().min(1), to: z.string().min(1) }),
   /** a metric disappears from responses even when asked for */

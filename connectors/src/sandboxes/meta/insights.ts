@@ -8,9 +8,29 @@ export type InsightsLevel = (typeof INSIGHTS_LEVELS)[number];
 
 /** The insights fields the sandbox knows; asking for another one is Meta's error 100. */
 export const KNOWN_INSIGHTS_FIELDS = new Set([
-  'account_id', 'account_name', 'account_currency', 'campaign_id', 'campaign_name', 'adset_id', 'adset_name', 'ad_id', 'ad_name',
-  'objective', 'spend', 'impressions', 'reach', 'frequency', 'clicks', 'inline_link_clicks', 'cpm', 'cpc', 'ctr',
-  'actions', 'action_values', 'date_start', 'date_stop',
+  'account_id',
+  'account_name',
+  'account_currency',
+  'campaign_id',
+  'campaign_name',
+  'adset_id',
+  'adset_name',
+  'ad_id',
+  'ad_name',
+  'objective',
+  'spend',
+  'impressions',
+  'reach',
+  'frequency',
+  'clicks',
+  'inline_link_clicks',
+  'cpm',
+  'cpc',
+  'ctr',
+  'actions',
+  'action_values',
+  'date_start',
+  'date_stop',
 ]);
 
 export interface InsightsQuery {
@@ -42,7 +62,14 @@ export interface Aggregate extends AdDay {
 }
 
 /** Days of delivery at one level, in date then id order (the order pages are cut in). */
-export function aggregate(account: SandboxAdAccount, level: InsightsLevel, since: string, until: string, today: string, version: number): Aggregate[] {
+export function aggregate(
+  account: SandboxAdAccount,
+  level: InsightsLevel,
+  since: string,
+  until: string,
+  today: string,
+  version: number,
+): Aggregate[] {
   const out: Aggregate[] = [];
   const last = until < today ? until : today;
   for (let day = since; day <= last; day = addDays(day, 1)) {
@@ -58,12 +85,25 @@ export function aggregate(account: SandboxAdAccount, level: InsightsLevel, since
           let agg = byKey.get(key);
           if (!agg) {
             agg = {
-              key, date: day,
-              campaignId: level === 'account' ? null : c.id, campaignName: level === 'account' ? null : c.name,
-              adsetId: level === 'adset' || level === 'ad' ? s.id : null, adsetName: level === 'adset' || level === 'ad' ? s.name : null,
-              adId: level === 'ad' ? ad.id : null, adName: level === 'ad' ? ad.name : null,
+              key,
+              date: day,
+              campaignId: level === 'account' ? null : c.id,
+              campaignName: level === 'account' ? null : c.name,
+              adsetId: level === 'adset' || level === 'ad' ? s.id : null,
+              adsetName: level === 'adset' || level === 'ad' ? s.name : null,
+              adId: level === 'ad' ? ad.id : null,
+              adName: level === 'ad' ? ad.name : null,
               objective: level === 'account' ? null : c.objective,
-              spendMinor: 0, impressions: 0, reach: 0, clicks: 0, linkClicks: 0, landingPageViews: 0, addToCart: 0, purchases: 0, purchaseValueMinor: 0, videoViews: 0,
+              spendMinor: 0,
+              impressions: 0,
+              reach: 0,
+              clicks: 0,
+              linkClicks: 0,
+              landingPageViews: 0,
+              addToCart: 0,
+              purchases: 0,
+              purchaseValueMinor: 0,
+              videoViews: 0,
             };
             byKey.set(key, agg);
           }
@@ -94,10 +134,16 @@ export function formatMinor(minor: number, digits: number): string {
   return `${sign}${Math.floor(abs / scale)}.${String(abs % scale).padStart(digits, '0')}`;
 }
 
-const ratio = (n: number, d: number, digits = 6) => (d === 0 ? '0' : (n / d).toFixed(digits).replace(/\.?0+$/, '') || '0');
+const ratio = (n: number, d: number, digits = 6) =>
+  d === 0 ? '0' : (n / d).toFixed(digits).replace(/\.?0+$/, '') || '0';
 
 /** One insights row with exactly the fields asked for, metrics as strings, as Graph API v2x serves them. */
-export function toInsightsRow(account: SandboxAdAccount, a: Aggregate, fields: readonly string[], changes: FieldChanges): Record<string, unknown> {
+export function toInsightsRow(
+  account: SandboxAdAccount,
+  a: Aggregate,
+  fields: readonly string[],
+  changes: FieldChanges,
+): Record<string, unknown> {
   const spend = a.spendMinor / 10 ** account.currencyDigits;
   const all: Record<string, () => unknown> = {
     account_id: () => account.id,
@@ -121,9 +167,14 @@ export function toInsightsRow(account: SandboxAdAccount, a: Aggregate, fields: r
     ctr: () => ratio(a.clicks * 100, a.impressions),
     actions: () => {
       const list = [
-        ['link_click', a.linkClicks], ['landing_page_view', a.landingPageViews], ['video_view', a.videoViews],
-        ['add_to_cart', a.addToCart], ['offsite_conversion.fb_pixel_add_to_cart', a.addToCart],
-        ['purchase', a.purchases], ['offsite_conversion.fb_pixel_purchase', a.purchases], ['omni_purchase', a.purchases],
+        ['link_click', a.linkClicks],
+        ['landing_page_view', a.landingPageViews],
+        ['video_view', a.videoViews],
+        ['add_to_cart', a.addToCart],
+        ['offsite_conversion.fb_pixel_add_to_cart', a.addToCart],
+        ['purchase', a.purchases],
+        ['offsite_conversion.fb_pixel_purchase', a.purchases],
+        ['omni_purchase', a.purchases],
       ] as const;
       const present = list.filter(([, v]) => v > 0).map(([action_type, v]) => ({ action_type, value: String(v) }));
       return present.length ? present : undefined;
@@ -131,7 +182,10 @@ export function toInsightsRow(account: SandboxAdAccount, a: Aggregate, fields: r
     action_values: () => {
       if (a.purchaseValueMinor === 0) return undefined;
       const value = formatMinor(a.purchaseValueMinor, account.currencyDigits);
-      return ['purchase', 'offsite_conversion.fb_pixel_purchase', 'omni_purchase'].map((action_type) => ({ action_type, value }));
+      return ['purchase', 'offsite_conversion.fb_pixel_purchase', 'omni_purchase'].map((action_type) => ({
+        action_type,
+        value,
+      }));
     },
   };
   const row: Record<string, unknown> = {};

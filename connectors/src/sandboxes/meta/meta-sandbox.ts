@@ -12,10 +12,29 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { deprecatedVersionMessage, graphVersionStatus } from './graph-versions';
 import { MetaFaultSchema, type FaultTarget, type MetaFault, type MetaFaultInput } from './faults';
-import { INSIGHTS_LEVELS, KNOWN_INSIGHTS_FIELDS, aggregate, formatMinor, toInsightsRow, type FieldChanges, type InsightsLevel, type InsightsQuery } from './insights';
 import {
-  IG_TIME_ZONE, addDays, buildWorld, dayIn, igDay, igMediaLifetime, midnightIn,
-  type IgDay, type SandboxAdAccount, type SandboxIgMedia, type SandboxIgUser, type SandboxWorld,
+  INSIGHTS_LEVELS,
+  KNOWN_INSIGHTS_FIELDS,
+  aggregate,
+  formatMinor,
+  toInsightsRow,
+  type FieldChanges,
+  type InsightsLevel,
+  type InsightsQuery,
+} from './insights';
+import {
+  IG_TIME_ZONE,
+  addDays,
+  buildWorld,
+  dayIn,
+  igDay,
+  igMediaLifetime,
+  midnightIn,
+  type IgDay,
+  type SandboxAdAccount,
+  type SandboxIgMedia,
+  type SandboxIgUser,
+  type SandboxWorld,
 } from './seed-data';
 
 export interface MetaSandboxOptions {
@@ -54,14 +73,45 @@ const SHORT_LIVED_SECONDS = 2 * 3600;
 const LONG_LIVED_SECONDS = 5_183_944;
 const MAX_PAGE_SIZE = 5_000;
 const DEFAULT_PAGE_SIZE = 25;
-const IG_METRICS_DAY = ['reach', 'views', 'accounts_engaged', 'total_interactions', 'likes', 'comments', 'shares', 'saves', 'replies', 'profile_links_taps', 'follows_and_unfollows', 'follower_count'] as const;
+const IG_METRICS_DAY = [
+  'reach',
+  'views',
+  'accounts_engaged',
+  'total_interactions',
+  'likes',
+  'comments',
+  'shares',
+  'saves',
+  'replies',
+  'profile_links_taps',
+  'follows_and_unfollows',
+  'follower_count',
+] as const;
 const IG_TIME_SERIES = new Set(['reach', 'follower_count']);
-const IG_MEDIA_METRICS = ['reach', 'views', 'likes', 'comments', 'shares', 'saved', 'total_interactions', 'follows', 'profile_visits'] as const;
+const IG_MEDIA_METRICS = [
+  'reach',
+  'views',
+  'likes',
+  'comments',
+  'shares',
+  'saved',
+  'total_interactions',
+  'follows',
+  'profile_visits',
+] as const;
 
 class GraphError extends Error {
   constructor(
     readonly status: number,
-    readonly body: { message: string; type: string; code: number; error_subcode?: number; is_transient?: boolean; error_user_title?: string; error_user_msg?: string },
+    readonly body: {
+      message: string;
+      type: string;
+      code: number;
+      error_subcode?: number;
+      is_transient?: boolean;
+      error_user_title?: string;
+      error_user_msg?: string;
+    },
     readonly headers: Record<string, string> = {},
   ) {
     super(body.message);
@@ -106,7 +156,19 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   const demoToken = options.demoToken ?? DEFAULT_DEMO_TOKEN;
 
   let serials = 0;
-  const tokens = new Map<string, TokenRecord>([[demoToken, { serial: serials++, userId: world.user.id, appId: 'sandbox-app', issuedAt: now(), expiresAt: null, scopes: ['ads_read', 'instagram_basic', 'instagram_manage_insights', 'pages_show_list'] }]]);
+  const tokens = new Map<string, TokenRecord>([
+    [
+      demoToken,
+      {
+        serial: serials++,
+        userId: world.user.id,
+        appId: 'sandbox-app',
+        issuedAt: now(),
+        expiresAt: null,
+        scopes: ['ads_read', 'instagram_basic', 'instagram_manage_insights', 'pages_show_list'],
+      },
+    ],
+  ]);
   const codes = new Map<string, { clientId: string; redirectUri: string; scopes: string[] }>();
   const runs = new Map<string, ReportRun>();
   const versions = new Map<string, number>();
@@ -132,7 +194,10 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   };
   setFaults(options.faults ?? []);
 
-  const findFault = <K extends MetaFault['kind']>(kind: K, target: Exclude<FaultTarget, 'any'>[]): Extract<MetaFault, { kind: K }> | null => {
+  const findFault = <K extends MetaFault['kind']>(
+    kind: K,
+    target: Exclude<FaultTarget, 'any'>[],
+  ): Extract<MetaFault, { kind: K }> | null => {
     for (const f of faults) {
       if (f.fault.kind !== kind || f.remaining <= 0) continue;
       const t = 'target' in f.fault ? f.fault.target : 'any';
@@ -142,7 +207,8 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     }
     return null;
   };
-  const hasFault = <K extends MetaFault['kind']>(kind: K) => faults.filter((f) => f.fault.kind === kind).map((f) => f.fault as Extract<MetaFault, { kind: K }>);
+  const hasFault = <K extends MetaFault['kind']>(kind: K) =>
+    faults.filter((f) => f.fault.kind === kind).map((f) => f.fault as Extract<MetaFault, { kind: K }>);
   const fieldChanges = (): FieldChanges => ({
     renamed: Object.fromEntries(hasFault('renamed_metric').map((f) => [f.from, f.to])),
     removed: hasFault('removed_metric').map((f) => f.field),
@@ -157,36 +223,72 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
 
   const authenticate = (params: URLSearchParams, targets: Exclude<FaultTarget, 'any'>[]): TokenRecord => {
     const token = params.get('access_token');
-    if (!token) throw new GraphError(400, { message: 'An active access token must be used to query information about the current user.', type: 'OAuthException', code: 2500 });
+    if (!token)
+      throw new GraphError(400, {
+        message: 'An active access token must be used to query information about the current user.',
+        type: 'OAuthException',
+        code: 2500,
+      });
     const record = tokens.get(token);
-    if (!record) throw new GraphError(400, { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190 });
+    if (!record)
+      throw new GraphError(400, {
+        message: 'Invalid OAuth access token - Cannot parse access token',
+        type: 'OAuthException',
+        code: 190,
+      });
     if (record.serial < revokedBefore) {
-      throw new GraphError(400, { message: `Error validating access token: The user has not authorized application ${record.appId}.`, type: 'OAuthException', code: 190, error_subcode: 458 });
+      throw new GraphError(400, {
+        message: `Error validating access token: The user has not authorized application ${record.appId}.`,
+        type: 'OAuthException',
+        code: 190,
+        error_subcode: 458,
+      });
     }
     if (record.serial < expiredBefore || (record.expiresAt !== null && record.expiresAt <= now())) {
       throw new GraphError(400, {
         message: `Error validating access token: Session has expired on ${new Date(record.expiresAt !== null && record.expiresAt <= now() ? record.expiresAt : now()).toUTCString()}. The current time is ${new Date(now()).toUTCString()}.`,
-        type: 'OAuthException', code: 190, error_subcode: 463,
+        type: 'OAuthException',
+        code: 190,
+        error_subcode: 463,
       });
     }
     if (findFault('permission_denied', targets)) {
       throw targets.includes('instagram')
-        ? new GraphError(403, { message: '(#10) Application does not have permission for this action', type: 'OAuthException', code: 10 })
-        : new GraphError(403, { message: '(#200) Requires ads_read permission to manage the object', type: 'OAuthException', code: 200 });
+        ? new GraphError(403, {
+            message: '(#10) Application does not have permission for this action',
+            type: 'OAuthException',
+            code: 10,
+          })
+        : new GraphError(403, {
+            message: '(#200) Requires ads_read permission to manage the object',
+            type: 'OAuthException',
+            code: 200,
+          });
     }
     return record;
   };
 
   const issueToken = (userId: string, appId: string, scopes: string[], lifetimeSeconds: number) => {
     const token = `EAA${randomBytes(24).toString('base64url')}`;
-    tokens.set(token, { serial: serials++, userId, appId, issuedAt: now(), expiresAt: now() + lifetimeSeconds * 1000, scopes });
+    tokens.set(token, {
+      serial: serials++,
+      userId,
+      appId,
+      issuedAt: now(),
+      expiresAt: now() + lifetimeSeconds * 1000,
+      scopes,
+    });
     return { access_token: token, token_type: 'bearer', expires_in: lifetimeSeconds };
   };
 
   // ----------------------------------------------------------------------------------------------
   // Rate limits: a Business Use Case budget per ad account / Instagram account
 
-  const useBudget = (key: string, type: 'ads_insights' | 'ads_management' | 'instagram', countIt: boolean): Record<string, string> => {
+  const useBudget = (
+    key: string,
+    type: 'ads_insights' | 'ads_management' | 'instagram',
+    countIt: boolean,
+  ): Record<string, string> => {
     const t = now();
     let u = usage.get(key);
     if (!u || t - u.windowStart >= windowMs) usage.set(key, (u = { windowStart: t, calls: 0 }));
@@ -194,23 +296,64 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     const pct = Math.min(100, Math.round((u.calls / callsPerWindow) * 100));
     const regainMinutes = u.calls > callsPerWindow ? Math.ceil((u.windowStart + windowMs - t) / 60_000) : 0;
     const headers: Record<string, string> = {
-      'x-business-use-case-usage': JSON.stringify({ [key]: [{ type, call_count: pct, total_cputime: Math.round(pct / 2), total_time: Math.round(pct / 2), estimated_time_to_regain_access: regainMinutes, ads_api_access_tier: 'standard_access' }] }),
+      'x-business-use-case-usage': JSON.stringify({
+        [key]: [
+          {
+            type,
+            call_count: pct,
+            total_cputime: Math.round(pct / 2),
+            total_time: Math.round(pct / 2),
+            estimated_time_to_regain_access: regainMinutes,
+            ads_api_access_tier: 'standard_access',
+          },
+        ],
+      }),
       'x-app-usage': JSON.stringify({ call_count: Math.round(pct / 4), total_cputime: 0, total_time: 0 }),
     };
-    if (type === 'ads_insights') headers['x-fb-ads-insights-throttle'] = JSON.stringify({ app_id_util_pct: Math.round(pct / 4), acc_id_util_pct: pct, ads_api_access_tier: 'standard_access' });
+    if (type === 'ads_insights')
+      headers['x-fb-ads-insights-throttle'] = JSON.stringify({
+        app_id_util_pct: Math.round(pct / 4),
+        acc_id_util_pct: pct,
+        ads_api_access_tier: 'standard_access',
+      });
     if (u.calls > callsPerWindow) {
       const code = type === 'instagram' ? 80002 : type === 'ads_management' ? 80004 : 80000;
-      throw new GraphError(400, { message: `(#${code}) There have been too many calls ${type === 'instagram' ? 'to this Instagram account' : 'from this ad-account'}. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.`, type: 'OAuthException', code, error_subcode: 2446079, is_transient: true }, headers);
+      throw new GraphError(
+        400,
+        {
+          message: `(#${code}) There have been too many calls ${type === 'instagram' ? 'to this Instagram account' : 'from this ad-account'}. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.`,
+          type: 'OAuthException',
+          code,
+          error_subcode: 2446079,
+          is_transient: true,
+        },
+        headers,
+      );
     }
     return headers;
   };
 
   /** The faults that hit any Graph call the same way: throttling, 5xx, timeouts. */
-  const injectCallFaults = (targets: Exclude<FaultTarget, 'any'>[], key: string, type: 'ads_insights' | 'ads_management' | 'instagram'): void => {
+  const injectCallFaults = (
+    targets: Exclude<FaultTarget, 'any'>[],
+    key: string,
+    type: 'ads_insights' | 'ads_management' | 'instagram',
+  ): void => {
     const rl = findFault('rate_limit', targets);
     if (rl) {
       const headers: Record<string, string> = {
-        'x-business-use-case-usage': JSON.stringify({ [key]: [{ type, call_count: 100, total_cputime: 40, total_time: 60, estimated_time_to_regain_access: rl.regainMinutes, ads_api_access_tier: 'standard_access' }] }),
+        'x-business-use-case-usage': JSON.stringify({
+          [key]: [
+            {
+              type,
+              call_count: 100,
+              total_cputime: 40,
+              total_time: 60,
+              estimated_time_to_regain_access: rl.regainMinutes,
+              ads_api_access_tier: 'standard_access',
+            },
+          ],
+        }),
       };
       const messages: Record<number, string> = {
         4: '(#4) Application request limit reached',
@@ -221,16 +364,37 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         80004: '(#80004) There have been too many calls to this ad-account. Wait a bit and try again.',
       };
       const subcode = rl.code === 17 || rl.code >= 80000 ? 2446079 : rl.code === 613 ? 1487742 : undefined;
-      throw new GraphError(400, { message: messages[rl.code]!, type: 'OAuthException', code: rl.code, ...(subcode ? { error_subcode: subcode } : {}), is_transient: true }, headers);
+      throw new GraphError(
+        400,
+        {
+          message: messages[rl.code]!,
+          type: 'OAuthException',
+          code: rl.code,
+          ...(subcode ? { error_subcode: subcode } : {}),
+          is_transient: true,
+        },
+        headers,
+      );
     }
     const se = findFault('server_error', targets);
-    if (se) throw new GraphError(se.status, { message: 'An unexpected error has occurred. Please retry your request later.', type: 'OAuthException', code: 2, is_transient: true });
+    if (se)
+      throw new GraphError(se.status, {
+        message: 'An unexpected error has occurred. Please retry your request later.',
+        type: 'OAuthException',
+        code: 2,
+        is_transient: true,
+      });
     const to = findFault('timeout', targets);
     if (to?.mode === 'hang') throw new HangUp(to.hangMs);
     if (to) {
       throw new GraphError(400, {
-        message: 'Please reduce the amount of data you\'re asking for, then retry your request', type: 'OAuthException', code: 100, error_subcode: 1504018, is_transient: true,
-        error_user_title: 'Request timed out', error_user_msg: 'Your request timed out. Please reduce the amount of data you\'re asking for and try again.',
+        message: "Please reduce the amount of data you're asking for, then retry your request",
+        type: 'OAuthException',
+        code: 100,
+        error_subcode: 1504018,
+        is_transient: true,
+        error_user_title: 'Request timed out',
+        error_user_msg: "Your request timed out. Please reduce the amount of data you're asking for and try again.",
       });
     }
   };
@@ -251,17 +415,37 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     return undefined;
   };
   const unsupported = (id: string) =>
-    new GraphError(400, { message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, type: 'GraphMethodException', code: 100, error_subcode: 33 });
+    new GraphError(400, {
+      message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      type: 'GraphMethodException',
+      code: 100,
+      error_subcode: 33,
+    });
 
   // ----------------------------------------------------------------------------------------------
   // Insights
 
   const parseInsightsQuery = (p: URLSearchParams): InsightsQuery => {
     const level = (p.get('level') ?? 'account') as InsightsLevel;
-    if (!INSIGHTS_LEVELS.includes(level)) throw new GraphError(400, { message: `(#100) level must be one of the following values: ${INSIGHTS_LEVELS.join(', ')}`, type: 'OAuthException', code: 100 });
+    if (!INSIGHTS_LEVELS.includes(level))
+      throw new GraphError(400, {
+        message: `(#100) level must be one of the following values: ${INSIGHTS_LEVELS.join(', ')}`,
+        type: 'OAuthException',
+        code: 100,
+      });
     const ti = p.get('time_increment');
-    if (ti !== null && ti !== '1') throw new GraphError(400, { message: '(#100) The sandbox serves time_increment=1 only', type: 'OAuthException', code: 100 });
-    if (p.get('filtering') || p.get('breakdowns') || p.get('time_ranges')) throw new GraphError(400, { message: '(#100) filtering, breakdowns and time_ranges are not served by the sandbox', type: 'OAuthException', code: 100 });
+    if (ti !== null && ti !== '1')
+      throw new GraphError(400, {
+        message: '(#100) The sandbox serves time_increment=1 only',
+        type: 'OAuthException',
+        code: 100,
+      });
+    if (p.get('filtering') || p.get('breakdowns') || p.get('time_ranges'))
+      throw new GraphError(400, {
+        message: '(#100) filtering, breakdowns and time_ranges are not served by the sandbox',
+        type: 'OAuthException',
+        code: 100,
+      });
     let since: string;
     let until: string;
     const tr = p.get('time_range');
@@ -272,8 +456,16 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       } catch {
         parsed = null;
       }
-      const range = z.object({ since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) }).safeParse(parsed);
-      if (!range.success || range.data.since > range.data.until) throw new GraphError(400, { message: '(#100) Param time_range must be a JSON object with since and until dates (YYYY-MM-DD), since <= until', type: 'OAuthException', code: 100 });
+      const range = z
+        .object({ since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) })
+        .safeParse(parsed);
+      if (!range.success || range.data.since > range.data.until)
+        throw new GraphError(400, {
+          message:
+            '(#100) Param time_range must be a JSON object with since and until dates (YYYY-MM-DD), since <= until',
+          type: 'OAuthException',
+          code: 100,
+        });
       ({ since, until } = range.data);
     } else {
       // Meta's default is last_30d, ending yesterday; the sandbox applies it in the first account's zone
@@ -281,10 +473,17 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       since = addDays(today, -30);
       until = addDays(today, -1);
     }
-    const fields = (p.get('fields') ?? 'spend,impressions').split(',').map((f) => f.trim()).filter(Boolean);
+    const fields = (p.get('fields') ?? 'spend,impressions')
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
     for (const f of fields) {
       if (!KNOWN_INSIGHTS_FIELDS.has(f)) {
-        throw new GraphError(400, { message: `(#100) ${f} is not valid for fields param. please check https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ for all valid values`, type: 'OAuthException', code: 100 });
+        throw new GraphError(400, {
+          message: `(#100) ${f} is not valid for fields param. please check https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ for all valid values`,
+          type: 'OAuthException',
+          code: 100,
+        });
       }
     }
     return { level, since, until, fields };
@@ -292,7 +491,12 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
 
   const pageSize = (p: URLSearchParams) => {
     const n = Number(p.get('limit') ?? DEFAULT_PAGE_SIZE);
-    if (!Number.isInteger(n) || n <= 0) throw new GraphError(400, { message: '(#100) Param limit must be a positive integer', type: 'OAuthException', code: 100 });
+    if (!Number.isInteger(n) || n <= 0)
+      throw new GraphError(400, {
+        message: '(#100) Param limit must be a positive integer',
+        type: 'OAuthException',
+        code: 100,
+      });
     return Math.min(n, MAX_PAGE_SIZE);
   };
   const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -311,7 +515,12 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     const slice = rows.slice(offset, offset + limit);
     const body: { data: unknown[]; paging?: Record<string, unknown> } = { data: slice };
     if (rows.length > 0) {
-      const paging: Record<string, unknown> = { cursors: { before: encodeCursor({ o: offset, v: version }), after: encodeCursor({ o: offset + slice.length, v: version }) } };
+      const paging: Record<string, unknown> = {
+        cursors: {
+          before: encodeCursor({ o: offset, v: version }),
+          after: encodeCursor({ o: offset + slice.length, v: version }),
+        },
+      };
       if (offset + limit < rows.length) {
         const next = new URL(url.toString());
         next.searchParams.set('after', encodeCursor({ o: offset + limit, v: version }));
@@ -331,7 +540,9 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
 
   const insightsRows = (account: SandboxAdAccount, query: InsightsQuery, version: number) => {
     const changes = fieldChanges();
-    return aggregate(account, query.level, query.since, query.until, todayOf(account), version).map((a) => toInsightsRow(account, a, query.fields, changes));
+    return aggregate(account, query.level, query.since, query.until, todayOf(account), version).map((a) =>
+      toInsightsRow(account, a, query.fields, changes),
+    );
   };
 
   const recordServed = (account: SandboxAdAccount, rows: unknown[], version: number) => {
@@ -339,7 +550,14 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   };
 
   /** Serves a page of insights, applying the malformed-page fault to the page it names. */
-  const insightsPage = (url: URL, p: URLSearchParams, account: SandboxAdAccount, query: InsightsQuery, fixedVersion: number | null, targets: Exclude<FaultTarget, 'any'>[]) => {
+  const insightsPage = (
+    url: URL,
+    p: URLSearchParams,
+    account: SandboxAdAccount,
+    query: InsightsQuery,
+    fixedVersion: number | null,
+    targets: Exclude<FaultTarget, 'any'>[],
+  ) => {
     const limit = pageSize(p);
     const after = p.get('after');
     const before = p.get('before');
@@ -354,7 +572,13 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     const rows = insightsRows(account, query, cursor.v);
     const body = page(url, rows, cursor.o, limit, cursor.v);
     const pageIndex = Math.floor(cursor.o / limit);
-    const malformed = faults.find((f) => f.fault.kind === 'malformed_page' && f.remaining > 0 && f.fault.page === pageIndex && (f.fault.target === 'any' || targets.includes(f.fault.target)));
+    const malformed = faults.find(
+      (f) =>
+        f.fault.kind === 'malformed_page' &&
+        f.remaining > 0 &&
+        f.fault.page === pageIndex &&
+        (f.fault.target === 'any' || targets.includes(f.fault.target)),
+    );
     if (malformed) {
       malformed.remaining--;
       const text = JSON.stringify(body);
@@ -368,24 +592,58 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   // Instagram
 
   const igMetricNames = (p: URLSearchParams, allowed: readonly string[]) => {
-    const names = (p.get('metric') ?? '').split(',').map((m) => m.trim()).filter(Boolean);
-    if (names.length === 0) throw new GraphError(400, { message: '(#100) The parameter metric is required', type: 'OAuthException', code: 100 });
+    const names = (p.get('metric') ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
+    if (names.length === 0)
+      throw new GraphError(400, {
+        message: '(#100) The parameter metric is required',
+        type: 'OAuthException',
+        code: 100,
+      });
     // v26: Instagram `impressions` is gone (`views` replaced it), so asking for it is an invalid metric
     const valid = allowed;
     names.forEach((m, i) => {
-      if (!valid.includes(m)) throw new GraphError(400, { message: `(#100) metric[${i}] must be one of the following values: ${valid.join(', ')}`, type: 'OAuthException', code: 100 });
+      if (!valid.includes(m))
+        throw new GraphError(400, {
+          message: `(#100) metric[${i}] must be one of the following values: ${valid.join(', ')}`,
+          type: 'OAuthException',
+          code: 100,
+        });
     });
     return names;
   };
   const igDayValue = (d: IgDay, metric: string): number => {
     const map: Record<string, number> = {
-      reach: d.reach, views: d.views, impressions: d.views, accounts_engaged: d.accountsEngaged, total_interactions: d.totalInteractions,
-      likes: d.likes, comments: d.comments, shares: d.shares, saves: d.saves, replies: d.replies, profile_links_taps: d.profileLinksTaps,
-      follows_and_unfollows: d.follows, follower_count: d.followerCount,
+      reach: d.reach,
+      views: d.views,
+      impressions: d.views,
+      accounts_engaged: d.accountsEngaged,
+      total_interactions: d.totalInteractions,
+      likes: d.likes,
+      comments: d.comments,
+      shares: d.shares,
+      saves: d.saves,
+      replies: d.replies,
+      profile_links_taps: d.profileLinksTaps,
+      follows_and_unfollows: d.follows,
+      follower_count: d.followerCount,
     };
     return map[metric] ?? 0;
   };
-  const TITLES: Record<string, string> = { reach: 'Accounts reached', views: 'Views', impressions: 'Impressions', follower_count: 'Follower count', likes: 'Likes', comments: 'Comments', shares: 'Shares', saves: 'Saves', saved: 'Saves', total_interactions: 'Interactions' };
+  const TITLES: Record<string, string> = {
+    reach: 'Accounts reached',
+    views: 'Views',
+    impressions: 'Impressions',
+    follower_count: 'Follower count',
+    likes: 'Likes',
+    comments: 'Comments',
+    shares: 'Shares',
+    saves: 'Saves',
+    saved: 'Saves',
+    total_interactions: 'Interactions',
+  };
 
   /** Days whose end (midnight Pacific after the day) falls in (since, until], capped at yesterday: Instagram lags. */
   const igDays = (since: number, until: number): string[] => {
@@ -404,30 +662,66 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   const igUserInsights = (user: SandboxIgUser, p: URLSearchParams) => {
     const metrics = igMetricNames(p, IG_METRICS_DAY);
     const period = p.get('period') ?? 'day';
-    if (period !== 'day') throw new GraphError(400, { message: '(#100) The sandbox serves period=day for account insights', type: 'OAuthException', code: 100 });
+    if (period !== 'day')
+      throw new GraphError(400, {
+        message: '(#100) The sandbox serves period=day for account insights',
+        type: 'OAuthException',
+        code: 100,
+      });
     const metricType = p.get('metric_type') ?? 'time_series';
-    const offenders = metrics.filter((m) => (metricType === 'time_series' ? !IG_TIME_SERIES.has(m) : m === 'follower_count'));
+    const offenders = metrics.filter((m) =>
+      metricType === 'time_series' ? !IG_TIME_SERIES.has(m) : m === 'follower_count',
+    );
     if (offenders.length) {
-      throw new GraphError(400, { message: `(#100) The following metrics (${offenders.join(', ')}) should be specified with parameter metric_type=${metricType === 'time_series' ? 'total_value' : 'time_series'}`, type: 'OAuthException', code: 100 });
+      throw new GraphError(400, {
+        message: `(#100) The following metrics (${offenders.join(', ')}) should be specified with parameter metric_type=${metricType === 'time_series' ? 'total_value' : 'time_series'}`,
+        type: 'OAuthException',
+        code: 100,
+      });
     }
     const until = Number(p.get('until') ?? Math.floor(now() / 1000));
     const since = Number(p.get('since') ?? until - 2 * 86_400);
     if (!Number.isFinite(since) || !Number.isFinite(until) || until - since > 30 * 86_400 + 3_600) {
-      throw new GraphError(400, { message: '(#100) There cannot be more than 30 days (2592000 s) between since and until', type: 'OAuthException', code: 100 });
+      throw new GraphError(400, {
+        message: '(#100) There cannot be more than 30 days (2592000 s) between since and until',
+        type: 'OAuthException',
+        code: 100,
+      });
     }
     const days = igDays(since, until);
     const renamed = fieldChanges().renamed;
     const removed = fieldChanges().removed;
-    const data = metrics.filter((m) => !removed.includes(m)).map((m) => {
-      const name = renamed[m] ?? m;
-      const base = { name, period: 'day', title: TITLES[m] ?? m, description: `${TITLES[m] ?? m} in the period`, id: `${user.id}/insights/${name}/day` };
-      if (metricType === 'time_series') {
-        return { ...base, values: days.map((d) => ({ value: igDayValue(igDay(user, d), m), end_time: new Date(midnightIn(IG_TIME_ZONE, addDays(d, 1))).toISOString().replace('.000Z', '+0000') })) };
-      }
-      return { ...base, total_value: { value: days.reduce((n, d) => n + igDayValue(igDay(user, d), m), 0) } };
-    });
+    const data = metrics
+      .filter((m) => !removed.includes(m))
+      .map((m) => {
+        const name = renamed[m] ?? m;
+        const base = {
+          name,
+          period: 'day',
+          title: TITLES[m] ?? m,
+          description: `${TITLES[m] ?? m} in the period`,
+          id: `${user.id}/insights/${name}/day`,
+        };
+        if (metricType === 'time_series') {
+          return {
+            ...base,
+            values: days.map((d) => ({
+              value: igDayValue(igDay(user, d), m),
+              end_time: new Date(midnightIn(IG_TIME_ZONE, addDays(d, 1))).toISOString().replace('.000Z', '+0000'),
+            })),
+          };
+        }
+        return { ...base, total_value: { value: days.reduce((n, d) => n + igDayValue(igDay(user, d), m), 0) } };
+      });
     for (const [name, value] of Object.entries(fieldChanges().added)) {
-      data.push({ name, period: 'day', title: name, description: name, id: `${user.id}/insights/${name}/day`, total_value: { value: Number(value) } } as never);
+      data.push({
+        name,
+        period: 'day',
+        title: name,
+        description: name,
+        id: `${user.id}/insights/${name}/day`,
+        total_value: { value: Number(value) },
+      } as never);
     }
     // No data: Meta answers an empty list, not zeros.
     return { data: days.length ? data : [] };
@@ -435,7 +729,11 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
 
   const mediaFields = (media: SandboxIgMedia, fields: string[]) => {
     const all: Record<string, unknown> = {
-      id: media.id, caption: media.caption, media_type: media.mediaType, media_product_type: media.mediaProductType, timestamp: media.timestamp,
+      id: media.id,
+      caption: media.caption,
+      media_type: media.mediaType,
+      media_product_type: media.mediaProductType,
+      timestamp: media.timestamp,
       permalink: `https://www.instagram.com/p/${media.id.slice(-11)}/`,
     };
     return Object.fromEntries(['id', ...fields].filter((f) => f in all).map((f) => [f, all[f]]));
@@ -446,15 +744,40 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     const life = igMediaLifetime(user, media, igToday());
     if (!life) throw unsupported(media.id);
     const values: Record<string, number> = {
-      reach: life.reach, views: life.views, impressions: life.views, likes: life.likes, comments: life.comments, shares: life.shares, saved: life.saved,
-      total_interactions: life.totalInteractions, follows: life.follows, profile_visits: life.profileVisits,
+      reach: life.reach,
+      views: life.views,
+      impressions: life.views,
+      likes: life.likes,
+      comments: life.comments,
+      shares: life.shares,
+      saved: life.saved,
+      total_interactions: life.totalInteractions,
+      follows: life.follows,
+      profile_visits: life.profileVisits,
     };
     const { renamed, removed, added } = fieldChanges();
-    const data = metrics.filter((m) => !removed.includes(m)).map((m) => {
-      const name = renamed[m] ?? m;
-      return { name, period: 'lifetime', values: [{ value: values[m] ?? 0 }], title: TITLES[m] ?? m, description: `${TITLES[m] ?? m} of this media`, id: `${media.id}/insights/${name}/lifetime` };
-    });
-    for (const [name, value] of Object.entries(added)) data.push({ name, period: 'lifetime', values: [{ value: Number(value) }], title: name, description: name, id: `${media.id}/insights/${name}/lifetime` });
+    const data = metrics
+      .filter((m) => !removed.includes(m))
+      .map((m) => {
+        const name = renamed[m] ?? m;
+        return {
+          name,
+          period: 'lifetime',
+          values: [{ value: values[m] ?? 0 }],
+          title: TITLES[m] ?? m,
+          description: `${TITLES[m] ?? m} of this media`,
+          id: `${media.id}/insights/${name}/lifetime`,
+        };
+      });
+    for (const [name, value] of Object.entries(added))
+      data.push({
+        name,
+        period: 'lifetime',
+        values: [{ value: Number(value) }],
+        title: name,
+        description: name,
+        id: `${media.id}/insights/${name}/lifetime`,
+      });
     return { data };
   };
 
@@ -463,12 +786,29 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
 
   const adsTruth = (account: SandboxAdAccount, since: string, until: string) => {
     const today = todayOf(account);
-    const days = new Map<string, { date: string; impressions: number; clicks: number; spendMinor: number; conversions: number; revenueMinor: number }>();
+    const days = new Map<
+      string,
+      {
+        date: string;
+        impressions: number;
+        clicks: number;
+        spendMinor: number;
+        conversions: number;
+        revenueMinor: number;
+      }
+    >();
     const campaigns: Record<string, unknown>[] = [];
     for (let day = since; day <= until && day <= today; day = addDays(day, 1)) {
       const version = served.get(`${account.id}|${day}`) ?? versions.get(account.id) ?? 0;
       for (const a of aggregate(account, 'campaign', day, day, today, version)) {
-        const d = days.get(day) ?? { date: day, impressions: 0, clicks: 0, spendMinor: 0, conversions: 0, revenueMinor: 0 };
+        const d = days.get(day) ?? {
+          date: day,
+          impressions: 0,
+          clicks: 0,
+          spendMinor: 0,
+          conversions: 0,
+          revenueMinor: 0,
+        };
         d.impressions += a.impressions;
         d.clicks += a.clicks;
         d.spendMinor += a.spendMinor;
@@ -476,14 +816,31 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         d.revenueMinor += a.purchaseValueMinor;
         days.set(day, d);
         campaigns.push({
-          date: day, campaign_id: a.campaignId, campaign_name: a.campaignName, impressions: a.impressions, clicks: a.clicks,
-          spend: formatMinor(a.spendMinor, account.currencyDigits), conversions: a.purchases, revenue: formatMinor(a.purchaseValueMinor, account.currencyDigits), version,
+          date: day,
+          campaign_id: a.campaignId,
+          campaign_name: a.campaignName,
+          impressions: a.impressions,
+          clicks: a.clicks,
+          spend: formatMinor(a.spendMinor, account.currencyDigits),
+          conversions: a.purchases,
+          revenue: formatMinor(a.purchaseValueMinor, account.currencyDigits),
+          version,
         });
       }
     }
     return {
-      account_id: account.id, currency: account.currency, timezone_name: account.timezone, conversion_action_type: 'purchase',
-      days: [...days.values()].map((d) => ({ date: d.date, impressions: d.impressions, clicks: d.clicks, spend: formatMinor(d.spendMinor, account.currencyDigits), conversions: d.conversions, revenue: formatMinor(d.revenueMinor, account.currencyDigits) })),
+      account_id: account.id,
+      currency: account.currency,
+      timezone_name: account.timezone,
+      conversion_action_type: 'purchase',
+      days: [...days.values()].map((d) => ({
+        date: d.date,
+        impressions: d.impressions,
+        clicks: d.clicks,
+        spend: formatMinor(d.spendMinor, account.currencyDigits),
+        conversions: d.conversions,
+        revenue: formatMinor(d.revenueMinor, account.currencyDigits),
+      })),
       campaigns,
     };
   };
@@ -493,7 +850,18 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     const days: Record<string, unknown>[] = [];
     for (let day = since; day <= until && day <= last; day = addDays(day, 1)) {
       const d = igDay(user, day);
-      days.push({ date: day, views: d.views, reach: d.reach, accounts_engaged: d.accountsEngaged, total_interactions: d.totalInteractions, likes: d.likes, comments: d.comments, shares: d.shares, saves: d.saves, follower_count: d.followerCount });
+      days.push({
+        date: day,
+        views: d.views,
+        reach: d.reach,
+        accounts_engaged: d.accountsEngaged,
+        total_interactions: d.totalInteractions,
+        likes: d.likes,
+        comments: d.comments,
+        shares: d.shares,
+        saves: d.saves,
+        follower_count: d.followerCount,
+      });
     }
     const media = user.media.flatMap((m) => {
       const life = igMediaLifetime(user, m, igToday());
@@ -513,13 +881,23 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     const segments = url.pathname.split('/').filter(Boolean);
     const version = segments.shift();
     const status = version ? graphVersionStatus(version, now()) : 'unknown';
-    if (status === 'unknown') throw new GraphError(400, { message: `Unknown path components: /${[version, ...segments].join('/')}`, type: 'OAuthException', code: 2500 });
+    if (status === 'unknown')
+      throw new GraphError(400, {
+        message: `Unknown path components: /${[version, ...segments].join('/')}`,
+        type: 'OAuthException',
+        code: 2500,
+      });
     if (status === 'expired') {
       count('expired_version');
       throw new GraphError(400, { message: deprecatedVersionMessage(), type: 'OAuthException', code: 2635 });
     }
     const [first, edge, ...rest] = segments;
-    if (!first || rest.length) throw new GraphError(400, { message: `Unknown path components: /${segments.join('/')}`, type: 'OAuthException', code: 2500 });
+    if (!first || rest.length)
+      throw new GraphError(400, {
+        message: `Unknown path components: /${segments.join('/')}`,
+        type: 'OAuthException',
+        code: 2500,
+      });
 
     if (first === 'oauth' && edge === 'access_token') {
       count('oauth_token');
@@ -530,11 +908,24 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       const caller = authenticate(p, []);
       const inputToken = p.get('input_token') ?? '';
       const input = tokens.get(inputToken);
-      const valid = !!input && input.serial >= revokedBefore && input.serial >= expiredBefore && (input.expiresAt === null || input.expiresAt > now());
+      const valid =
+        !!input &&
+        input.serial >= revokedBefore &&
+        input.serial >= expiredBefore &&
+        (input.expiresAt === null || input.expiresAt > now());
       return {
         body: {
           data: input
-            ? { app_id: input.appId, type: 'USER', application: 'Tributary (sandbox)', expires_at: input.expiresAt ? Math.floor(input.expiresAt / 1000) : 0, data_access_expires_at: Math.floor(now() / 1000) + 90 * 86_400, is_valid: valid, scopes: input.scopes, user_id: input.userId }
+            ? {
+                app_id: input.appId,
+                type: 'USER',
+                application: 'Tributary (sandbox)',
+                expires_at: input.expiresAt ? Math.floor(input.expiresAt / 1000) : 0,
+                data_access_expires_at: Math.floor(now() / 1000) + 90 * 86_400,
+                is_valid: valid,
+                scopes: input.scopes,
+                user_id: input.userId,
+              }
             : { is_valid: false, error: { code: 190, message: 'Invalid OAuth access token.' }, app_id: caller.appId },
         },
       };
@@ -550,7 +941,14 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         injectCallFaults(['ads'], world.user.id, 'ads_management');
         const fields = (p.get('fields') ?? 'id').split(',');
         const rows = world.accounts.map((a) => {
-          const all: Record<string, unknown> = { id: `act_${a.id}`, account_id: a.id, name: a.name, currency: a.currency, timezone_name: a.timezone, account_status: 1 };
+          const all: Record<string, unknown> = {
+            id: `act_${a.id}`,
+            account_id: a.id,
+            name: a.name,
+            currency: a.currency,
+            timezone_name: a.timezone,
+            account_status: 1,
+          };
           return Object.fromEntries(['id', ...fields].filter((f) => f in all).map((f) => [f, all[f]]));
         });
         const offset = p.get('after') ? decodeCursor(p.get('after')!).o : 0;
@@ -559,7 +957,8 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       if (edge === 'accounts') {
         count('pages');
         const rows = world.igUsers.map((u, i) => ({
-          id: `1099${world.seed}${String(i + 1).padStart(8, '0')}`, name: `${u.name} page`,
+          id: `1099${world.seed}${String(i + 1).padStart(8, '0')}`,
+          name: `${u.name} page`,
           instagram_business_account: { id: u.id, username: u.username, name: u.name },
         }));
         return { body: page(url, rows, p.get('after') ? decodeCursor(p.get('after')!).o : 0, pageSize(p), 0) };
@@ -572,7 +971,16 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       authenticate(p, ['ads', 'insights']);
       if (!edge) {
         count('ad_account');
-        return { body: { id: `act_${account.id}`, account_id: account.id, name: account.name, currency: account.currency, timezone_name: account.timezone, account_status: 1 } };
+        return {
+          body: {
+            id: `act_${account.id}`,
+            account_id: account.id,
+            name: account.name,
+            currency: account.currency,
+            timezone_name: account.timezone,
+            account_status: 1,
+          },
+        };
       }
       if (edge !== 'insights') throw unsupported(`${first}/${edge}`);
       if (method === 'POST') {
@@ -583,7 +991,14 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         const v = (versions.get(account.id) ?? 0) + 1;
         versions.set(account.id, v);
         const id = `60${world.seed}${String(runs.size + 1).padStart(11, '0')}`;
-        runs.set(id, { id, account, query, version: v, polls: 0, failed: !!findFault('async_failure', ['report_runs']) });
+        runs.set(id, {
+          id,
+          account,
+          query,
+          version: v,
+          polls: 0,
+          failed: !!findFault('async_failure', ['report_runs']),
+        });
         return { body: { report_run_id: id }, headers };
       }
       count('insights');
@@ -601,20 +1016,48 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         injectCallFaults(['ads', 'report_runs'], `act_${run.account.id}`, 'ads_management');
         run.polls++;
         const done = run.polls >= pollsToComplete;
-        const status = !done ? (run.polls === 1 ? 'Job Started' : 'Job Running') : run.failed ? 'Job Failed' : 'Job Completed';
+        const status = !done
+          ? run.polls === 1
+            ? 'Job Started'
+            : 'Job Running'
+          : run.failed
+            ? 'Job Failed'
+            : 'Job Completed';
         const body: Record<string, unknown> = {
-          id: run.id, account_id: run.account.id, time_ref: Math.floor(now() / 1000), async_status: status,
-          async_percent_completion: done ? 100 : Math.floor((run.polls * 100) / pollsToComplete), date_start: run.query.since, date_stop: run.query.until, is_running: !done,
+          id: run.id,
+          account_id: run.account.id,
+          time_ref: Math.floor(now() / 1000),
+          async_status: status,
+          async_percent_completion: done ? 100 : Math.floor((run.polls * 100) / pollsToComplete),
+          date_start: run.query.since,
+          date_stop: run.query.until,
+          is_running: !done,
         };
-        if (done && run.failed) Object.assign(body, { error_code: -2, error_subcode: 2490547, error_message: 'Async job failed', error_user_title: 'Report failed', error_user_msg: 'The report could not be generated. Please try again.' });
+        if (done && run.failed)
+          Object.assign(body, {
+            error_code: -2,
+            error_subcode: 2490547,
+            error_message: 'Async job failed',
+            error_user_title: 'Report failed',
+            error_user_msg: 'The report could not be generated. Please try again.',
+          });
         return { body };
       }
       if (edge !== 'insights') throw unsupported(`${first}/${edge}`);
       count('report_run_insights');
-      if (run.polls < pollsToComplete || run.failed) throw new GraphError(400, { message: '(#100) The report is not ready', type: 'OAuthException', code: 100, error_subcode: 1487534 });
+      if (run.polls < pollsToComplete || run.failed)
+        throw new GraphError(400, {
+          message: '(#100) The report is not ready',
+          type: 'OAuthException',
+          code: 100,
+          error_subcode: 1487534,
+        });
       injectCallFaults(['ads', 'report_runs', 'insights'], `act_${run.account.id}`, 'ads_insights');
       const headers = useBudget(`act_${run.account.id}`, 'ads_insights', true);
-      return { body: insightsPage(url, p, run.account, run.query, run.version, ['ads', 'report_runs', 'insights']), headers };
+      return {
+        body: insightsPage(url, p, run.account, run.query, run.version, ['ads', 'report_runs', 'insights']),
+        headers,
+      };
     }
 
     const igUser = igUserById(first);
@@ -622,8 +1065,18 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       authenticate(p, ['instagram']);
       if (!edge) {
         count('ig_user');
-        const all: Record<string, unknown> = { id: igUser.id, username: igUser.username, name: igUser.name, followers_count: igDay(igUser, igToday()).followerCount, media_count: igUser.media.length };
-        return { body: Object.fromEntries(['id', ...(p.get('fields') ?? '').split(',')].filter((f) => f in all).map((f) => [f, all[f]])) };
+        const all: Record<string, unknown> = {
+          id: igUser.id,
+          username: igUser.username,
+          name: igUser.name,
+          followers_count: igDay(igUser, igToday()).followerCount,
+          media_count: igUser.media.length,
+        };
+        return {
+          body: Object.fromEntries(
+            ['id', ...(p.get('fields') ?? '').split(',')].filter((f) => f in all).map((f) => [f, all[f]]),
+          ),
+        };
       }
       injectCallFaults(['instagram'], igUser.id, 'instagram');
       const headers = useBudget(igUser.id, 'instagram', true);
@@ -640,7 +1093,13 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         const offset = p.get('after') ? decodeCursor(p.get('after')!).o : 0;
         const limit = pageSize(p);
         const body = page(url, rows, offset, limit, 0);
-        const malformed = faults.find((f) => f.fault.kind === 'malformed_page' && f.remaining > 0 && f.fault.page === Math.floor(offset / limit) && (f.fault.target === 'any' || f.fault.target === 'instagram'));
+        const malformed = faults.find(
+          (f) =>
+            f.fault.kind === 'malformed_page' &&
+            f.remaining > 0 &&
+            f.fault.page === Math.floor(offset / limit) &&
+            (f.fault.target === 'any' || f.fault.target === 'instagram'),
+        );
         if (malformed) {
           malformed.remaining--;
           const text = JSON.stringify(body);
@@ -670,19 +1129,43 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   const tokenExchange = (p: URLSearchParams) => {
     const clientId = p.get('client_id');
     const secret = p.get('client_secret');
-    if (!clientId || !secret) throw new GraphError(400, { message: 'Missing client_id or client_secret parameter.', type: 'OAuthException', code: 101 });
+    if (!clientId || !secret)
+      throw new GraphError(400, {
+        message: 'Missing client_id or client_secret parameter.',
+        type: 'OAuthException',
+        code: 101,
+      });
     if (p.get('grant_type') === 'fb_exchange_token') {
       const old = tokens.get(p.get('fb_exchange_token') ?? '');
       // The sandbox lets an expired (but not revoked) token be exchanged: it is how tests exercise the refresh path.
-      if (!old || old.serial < revokedBefore) throw new GraphError(400, { message: 'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.', type: 'OAuthException', code: 190, error_subcode: 460 });
+      if (!old || old.serial < revokedBefore)
+        throw new GraphError(400, {
+          message:
+            'Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.',
+          type: 'OAuthException',
+          code: 190,
+          error_subcode: 460,
+        });
       return issueToken(old.userId, clientId, old.scopes, LONG_LIVED_SECONDS);
     }
     const code = p.get('code');
     const grant = code ? codes.get(code) : undefined;
-    if (!code || !grant) throw new GraphError(400, { message: 'Invalid verification code format.', type: 'OAuthException', code: 100, error_subcode: 36007 });
+    if (!code || !grant)
+      throw new GraphError(400, {
+        message: 'Invalid verification code format.',
+        type: 'OAuthException',
+        code: 100,
+        error_subcode: 36007,
+      });
     codes.delete(code);
     if (grant.clientId !== clientId || grant.redirectUri !== (p.get('redirect_uri') ?? '')) {
-      throw new GraphError(400, { message: 'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request', type: 'OAuthException', code: 100, error_subcode: 36008 });
+      throw new GraphError(400, {
+        message:
+          'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request',
+        type: 'OAuthException',
+        code: 100,
+        error_subcode: 36008,
+      });
     }
     return issueToken(world.user.id, clientId, grant.scopes, SHORT_LIVED_SECONDS);
   };
@@ -703,7 +1186,9 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     if (p.get('state')) target.searchParams.set('state', p.get('state')!);
     // The demo user approves at once; the page is what a browser without redirects would show.
     res.writeHead(302, { location: target.toString(), 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><title>Meta sandbox</title><p>${world.user.name} approved the app. <a href="${target.toString().replace(/"/g, '&quot;')}">Continue</a></p>`);
+    res.end(
+      `<!doctype html><title>Meta sandbox</title><p>${world.user.name} approved the app. <a href="${target.toString().replace(/"/g, '&quot;')}">Continue</a></p>`,
+    );
   };
 
   const control = async (method: string, url: URL, bodyText: string, res: http.ServerResponse) => {
@@ -720,25 +1205,40 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         return json(200, { faults: [] });
       }
       if (method === 'POST') {
-        const parsed = z.array(MetaFaultSchema).or(MetaFaultSchema.transform((f) => [f])).safeParse(bodyText ? JSON.parse(bodyText) : null);
-        if (!parsed.success) return json(400, { error: { code: 'VALIDATION_ERROR', message: 'not a fault or list of faults', details: parsed.error.issues } });
+        const parsed = z
+          .array(MetaFaultSchema)
+          .or(MetaFaultSchema.transform((f) => [f]))
+          .safeParse(bodyText ? JSON.parse(bodyText) : null);
+        if (!parsed.success)
+          return json(400, {
+            error: { code: 'VALIDATION_ERROR', message: 'not a fault or list of faults', details: parsed.error.issues },
+          });
         for (const f of parsed.data) addFault(f);
         return json(200, { faults: faults.map((f) => f.fault) });
       }
-      return json(200, { faults: faults.map((f) => ({ ...f.fault, remaining: f.remaining === Infinity ? null : f.remaining })), expiredBefore, revokedBefore });
+      return json(200, {
+        faults: faults.map((f) => ({ ...f.fault, remaining: f.remaining === Infinity ? null : f.remaining })),
+        expiredBefore,
+        revokedBefore,
+      });
     }
     if (what === 'requests') {
       if (method === 'DELETE') {
         counts.clear();
         agents.clear();
       }
-      return json(200, { total: [...counts.values()].reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(counts), userAgents: Object.fromEntries(agents) });
+      return json(200, {
+        total: [...counts.values()].reduce((a, b) => a + b, 0),
+        byRoute: Object.fromEntries(counts),
+        userAgents: Object.fromEntries(agents),
+      });
     }
     if (what === 'truth' || what === 'truth/instagram') {
       const q = url.searchParams;
       const since = q.get('since');
       const until = q.get('until');
-      if (!since || !until || !/^\d{4}-\d{2}-\d{2}$/.test(since) || !/^\d{4}-\d{2}-\d{2}$/.test(until)) return json(400, { error: { code: 'VALIDATION_ERROR', message: 'since and until (YYYY-MM-DD) are required' } });
+      if (!since || !until || !/^\d{4}-\d{2}-\d{2}$/.test(since) || !/^\d{4}-\d{2}-\d{2}$/.test(until))
+        return json(400, { error: { code: 'VALIDATION_ERROR', message: 'since and until (YYYY-MM-DD) are required' } });
       if (what === 'truth') {
         const account = accountById(q.get('account_id') ?? '');
         if (!account) return json(404, { error: { code: 'RESOURCE_NOT_FOUND', message: 'unknown account_id' } });
@@ -748,7 +1248,18 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       if (!user) return json(404, { error: { code: 'RESOURCE_NOT_FOUND', message: 'unknown ig_user_id' } });
       return json(200, igTruth(user, since, until));
     }
-    if (what === 'world') return json(200, { demo_token: demoToken, accounts: world.accounts.map((a) => ({ id: `act_${a.id}`, name: a.name, currency: a.currency, timezone_name: a.timezone, campaigns: a.campaigns.length })), instagram: world.igUsers.map((u) => ({ id: u.id, username: u.username })) });
+    if (what === 'world')
+      return json(200, {
+        demo_token: demoToken,
+        accounts: world.accounts.map((a) => ({
+          id: `act_${a.id}`,
+          name: a.name,
+          currency: a.currency,
+          timezone_name: a.timezone,
+          campaigns: a.campaigns.length,
+        })),
+        instagram: world.igUsers.map((u) => ({ id: u.id, username: u.username })),
+      });
     return json(404, { error: { code: 'RESOURCE_NOT_FOUND', message: 'unknown control endpoint' } });
   };
 
@@ -770,7 +1281,11 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
           if (/^(\/v\d+\.0)?\/dialog\/oauth$/.test(url.pathname)) return dialog(params, res);
           const reply = graph(method, url, params);
           const text = isRaw(reply.body) ? reply.body.raw : JSON.stringify(reply.body);
-          res.writeHead(reply.status ?? 200, { 'content-type': 'application/json; charset=UTF-8', 'x-fb-trace-id': trace(), ...(reply.headers ?? {}) });
+          res.writeHead(reply.status ?? 200, {
+            'content-type': 'application/json; charset=UTF-8',
+            'x-fb-trace-id': trace(),
+            ...(reply.headers ?? {}),
+          });
           res.end(text);
         } catch (err) {
           if (err instanceof HangUp) {
@@ -779,12 +1294,26 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
             return;
           }
           if (err instanceof GraphError) {
-            res.writeHead(err.status, { 'content-type': 'application/json; charset=UTF-8', 'www-authenticate': `OAuth "Facebook Platform" "${err.body.type}" "${err.body.message.replace(/"/g, "'")}"`, ...err.headers });
+            res.writeHead(err.status, {
+              'content-type': 'application/json; charset=UTF-8',
+              'www-authenticate': `OAuth "Facebook Platform" "${err.body.type}" "${err.body.message.replace(/"/g, "'")}"`,
+              ...err.headers,
+            });
             res.end(JSON.stringify({ error: { ...err.body, fbtrace_id: trace() } }));
             return;
           }
           res.writeHead(500, { 'content-type': 'application/json; charset=UTF-8' });
-          res.end(JSON.stringify({ error: { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1, is_transient: false, fbtrace_id: trace() } }));
+          res.end(
+            JSON.stringify({
+              error: {
+                message: 'An unknown error has occurred.',
+                type: 'OAuthException',
+                code: 1,
+                is_transient: false,
+                fbtrace_id: trace(),
+              },
+            }),
+          );
         }
       })();
     });
@@ -815,7 +1344,11 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       expiredBefore = -Infinity;
       revokedBefore = -Infinity;
     },
-    requests: () => ({ total: [...counts.values()].reduce((a, b) => a + b, 0), byRoute: Object.fromEntries(counts), userAgents: Object.fromEntries(agents) }),
+    requests: () => ({
+      total: [...counts.values()].reduce((a, b) => a + b, 0),
+      byRoute: Object.fromEntries(counts),
+      userAgents: Object.fromEntries(agents),
+    }),
     resetRequests: () => {
       counts.clear();
       agents.clear();
@@ -839,7 +1372,11 @@ function mergeBody(params: URLSearchParams, text: string, contentType: string) {
     try {
       body = JSON.parse(text);
     } catch {
-      throw new GraphError(400, { message: '(#100) The request body is not valid JSON', type: 'OAuthException', code: 100 });
+      throw new GraphError(400, {
+        message: '(#100) The request body is not valid JSON',
+        type: 'OAuthException',
+        code: 100,
+      });
     }
     for (const [k, v] of Object.entries((body ?? {}) as Record<string, unknown>)) {
       if (v === undefined || v === null) continue;

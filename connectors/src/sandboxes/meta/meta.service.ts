@@ -15,15 +15,24 @@ export const metaSandboxService = sandboxService({
   defaultPort: 4102,
   start: async (port) => {
     const sandbox = await startMetaSandbox({ port, faults: parseStartFaults(sandboxSettings('meta').faults) });
-    return { url: sandbox.baseUrl, port: Number(new URL(sandbox.baseUrl).port), requests: () => sandbox.requests(), stop: () => sandbox.stop() };
+    return {
+      url: sandbox.baseUrl,
+      port: Number(new URL(sandbox.baseUrl).port),
+      requests: () => sandbox.requests(),
+      stop: () => sandbox.stop(),
+    };
   },
-  env: { TRIBUTARY_META_CLIENT_ID: META_DEMO_CLIENT.clientId, TRIBUTARY_META_CLIENT_SECRET: META_DEMO_CLIENT.clientSecret },
+  env: {
+    TRIBUTARY_META_CLIENT_ID: META_DEMO_CLIENT.clientId,
+    TRIBUTARY_META_CLIENT_SECRET: META_DEMO_CLIENT.clientSecret,
+  },
 });
 
 /** Faults armed at start, as a JSON array in TRIBUTARY_SANDBOX_META_FAULTS (the control endpoint's shapes). */
 function parseStartFaults(raw: string | undefined) {
   if (!raw) return [];
   const parsed = z.array(MetaFaultSchema).safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`TRIBUTARY_SANDBOX_META_FAULTS is not a list of Meta sandbox faults: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new Error(`TRIBUTARY_SANDBOX_META_FAULTS is not a list of Meta sandbox faults: ${parsed.error.message}`);
   return parsed.data;
 }

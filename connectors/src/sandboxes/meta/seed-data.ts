@@ -96,7 +96,8 @@ export function unit(...parts: (string | number)[]): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
-const between = (lo: number, hi: number, ...parts: (string | number)[]) => lo + Math.floor(unit(...parts) * (hi - lo + 1));
+const between = (lo: number, hi: number, ...parts: (string | number)[]) =>
+  lo + Math.floor(unit(...parts) * (hi - lo + 1));
 
 // -------------------------------------------------------------------------------------------------
 // Days
@@ -114,7 +115,9 @@ export function weekday(day: string): number {
 }
 export function dayIn(timeZone: string, epochMs: number): string {
   // en-CA formats as YYYY-MM-DD
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(epochMs);
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    epochMs,
+  );
 }
 /** Epoch ms of midnight starting `day` in `timeZone`. */
 export function midnightIn(timeZone: string, day: string): number {
@@ -126,7 +129,14 @@ export function midnightIn(timeZone: string, day: string): number {
 }
 function offsetMs(timeZone: string, epochMs: number): number {
   const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   }).formatToParts(epochMs);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
@@ -144,7 +154,18 @@ const ACCOUNT_SPECS = [
 ] as const;
 
 const OBJECTIVES = ['OUTCOME_SALES', 'OUTCOME_TRAFFIC', 'OUTCOME_AWARENESS', 'OUTCOME_LEADS'] as const;
-const CAMPAIGN_THEMES = ['Prospecting', 'Retargeting', 'Brand', 'Catalog Sales', 'Black Friday', 'Lookalike 1%', 'Advantage+ Shopping', 'Video Views', 'Lead Gen', 'Spring Launch'];
+const CAMPAIGN_THEMES = [
+  'Prospecting',
+  'Retargeting',
+  'Brand',
+  'Catalog Sales',
+  'Black Friday',
+  'Lookalike 1%',
+  'Advantage+ Shopping',
+  'Video Views',
+  'Lead Gen',
+  'Spring Launch',
+];
 // Retail peaks at the weekend, B2B-like traffic dips; both patterns appear in every account.
 const WEEKDAY_PATTERNS = [
   [95, 100, 100, 105, 115, 135, 125],
@@ -169,7 +190,12 @@ export function buildWorld(seed = 1): SandboxWorld {
           name: `${CAMPAIGN_THEMES[(a + c) % CAMPAIGN_THEMES.length]} · Set ${s + 1} · Creative ${String.fromCharCode(65 + d)}`,
           weightBp: between(2_000, 8_000, k, s, d, 'adw'),
         }));
-        return { id: id('1201'), name: `${CAMPAIGN_THEMES[(a + c) % CAMPAIGN_THEMES.length]} · Set ${s + 1}`, weightBp: between(3_000, 7_000, k, s, 'sw'), ads };
+        return {
+          id: id('1201'),
+          name: `${CAMPAIGN_THEMES[(a + c) % CAMPAIGN_THEMES.length]} · Set ${s + 1}`,
+          weightBp: between(3_000, 7_000, k, s, 'sw'),
+          ads,
+        };
       });
       return {
         id: id('1200'),
@@ -186,7 +212,14 @@ export function buildWorld(seed = 1): SandboxWorld {
         adsets,
       };
     });
-    return { id: String(1_000_000_000 + seed * 1_000 + a + 1), name: spec.name, currency: spec.currency, currencyDigits: spec.digits, timezone: spec.timezone, campaigns };
+    return {
+      id: String(1_000_000_000 + seed * 1_000 + a + 1),
+      name: spec.name,
+      currency: spec.currency,
+      currencyDigits: spec.digits,
+      timezone: spec.timezone,
+      campaigns,
+    };
   });
 
   const igUsers = ['northwind.outdoor', 'tiendasol'].map((username, u): SandboxIgUser => {
@@ -200,10 +233,18 @@ export function buildWorld(seed = 1): SandboxWorld {
         mediaType: product === 'REELS' ? 'VIDEO' : unit(seed, u, m, 'album') < 0.3 ? 'CAROUSEL_ALBUM' : 'IMAGE',
         mediaProductType: product,
         postedOn,
-        timestamp: new Date(midnightIn(IG_TIME_ZONE, postedOn) + hour * 3_600_000).toISOString().replace('.000Z', '+0000'),
+        timestamp: new Date(midnightIn(IG_TIME_ZONE, postedOn) + hour * 3_600_000)
+          .toISOString()
+          .replace('.000Z', '+0000'),
       };
     });
-    return { id: `178414${seed}${String(u + 1).padStart(10, '0')}`, username, name: username.replace('.', ' '), followersBase: 12_000 + u * 30_000, media };
+    return {
+      id: `178414${seed}${String(u + 1).padStart(10, '0')}`,
+      username,
+      name: username.replace('.', ' '),
+      followersBase: 12_000 + u * 30_000,
+      media,
+    };
   });
 
   return { seed, accounts, igUsers, user: { id: `10${seed}0000000001`, name: 'Demo Marketer' } };
@@ -238,19 +279,38 @@ export function adDay(c: SandboxCampaign, s: SandboxAdSet, ad: SandboxAd, day: s
   // a slow seasonal wave so months differ
   const season = 100 + Math.round(15 * Math.sin(daysBetween('2026-01-01', day) / 29));
   const spendMinor = Math.round(
-    (c.dailyBudgetMinor * s.weightBp * ad.weightBp * c.weekdayPct[weekday(day)]! * season * (0.7 + 0.5 * noise)) / (10_000 * 10_000 * 100 * 100) / 2,
+    (c.dailyBudgetMinor * s.weightBp * ad.weightBp * c.weekdayPct[weekday(day)]! * season * (0.7 + 0.5 * noise)) /
+      (10_000 * 10_000 * 100 * 100) /
+      2,
   );
   if (spendMinor <= 0) return null;
-  const impressions = Math.max(1, Math.round((spendMinor * 1000) / (c.cpmMinor * (0.85 + 0.3 * unit(ad.id, day, 'cpm')))));
+  const impressions = Math.max(
+    1,
+    Math.round((spendMinor * 1000) / (c.cpmMinor * (0.85 + 0.3 * unit(ad.id, day, 'cpm')))),
+  );
   const reach = Math.max(1, Math.round(impressions / (1.05 + 0.6 * unit(ad.id, day, 'freq'))));
   const clicks = Math.round((impressions * c.ctrBp * (0.8 + 0.4 * unit(ad.id, day, 'ctr'))) / 10_000);
   const linkClicks = Math.round(clicks * (0.7 + 0.2 * unit(ad.id, day, 'lc')));
   const landingPageViews = Math.round(linkClicks * (0.75 + 0.2 * unit(ad.id, day, 'lpv')));
-  const addToCart = Math.round((landingPageViews * (0.08 + 0.1 * unit(ad.id, day, 'atc'))));
-  const purchases = c.objective === 'OUTCOME_AWARENESS' ? 0 : Math.round((clicks * c.cvrBp * (0.6 + 0.8 * unit(ad.id, day, 'cvr'))) / 10_000);
+  const addToCart = Math.round(landingPageViews * (0.08 + 0.1 * unit(ad.id, day, 'atc')));
+  const purchases =
+    c.objective === 'OUTCOME_AWARENESS'
+      ? 0
+      : Math.round((clicks * c.cvrBp * (0.6 + 0.8 * unit(ad.id, day, 'cvr'))) / 10_000);
   const purchaseValueMinor = Math.round(purchases * c.aovMinor * (0.8 + 0.4 * unit(ad.id, day, 'aov')));
   const videoViews = Math.round(impressions * 0.2 * unit(ad.id, day, 'vv'));
-  return { spendMinor, impressions, reach, clicks, linkClicks, landingPageViews, addToCart, purchases, purchaseValueMinor, videoViews };
+  return {
+    spendMinor,
+    impressions,
+    reach,
+    clicks,
+    linkClicks,
+    landingPageViews,
+    addToCart,
+    purchases,
+    purchaseValueMinor,
+    videoViews,
+  };
 }
 
 /**
@@ -267,7 +327,8 @@ export function reportedAdDay(full: AdDay, lagDays: number, version: number): Ad
   const m = maturity(lagDays, version);
   if (m >= 1 || full.purchases === 0) return full;
   const purchases = Math.floor(full.purchases * m);
-  const purchaseValueMinor = full.purchases === 0 ? 0 : Math.floor((full.purchaseValueMinor * purchases) / full.purchases);
+  const purchaseValueMinor =
+    full.purchases === 0 ? 0 : Math.floor((full.purchaseValueMinor * purchases) / full.purchases);
   return { ...full, purchases, purchaseValueMinor };
 }
 

@@ -19,13 +19,31 @@ import { z } from 'zod';
 import { isDay, type SandboxToday } from '../base/days';
 import { FaultBoard } from '../base/faults';
 import { formatScaled } from '../base/scaled';
-import { startSandbox, type RunningSandbox, type SandboxPlatform, type SandboxReply, type SandboxRequest, type SandboxRoute } from '../base/sandbox-server';
+import {
+  startSandbox,
+  type RunningSandbox,
+  type SandboxPlatform,
+  type SandboxReply,
+  type SandboxRequest,
+  type SandboxRoute,
+} from '../base/sandbox-server';
 import { sandboxService } from '../base/sandbox-service';
 import { sandboxSettings } from '../sandbox-settings';
 import { localToEpoch, localAt, offsetMinutes, formatOffset } from '../../metricool/zone-time';
 import {
-  BRAND_KEYS, MC_AD_NETWORKS, MC_NETWORKS, MetricoolWorld, POST_COLLECTIONS, POST_SHAPES, TIMELINE_METRICS, postCollection,
-  type BrandSpec, type McAdNetwork, type McBrand, type McNetwork, type McPostCollection,
+  BRAND_KEYS,
+  MC_AD_NETWORKS,
+  MC_NETWORKS,
+  MetricoolWorld,
+  POST_COLLECTIONS,
+  POST_SHAPES,
+  TIMELINE_METRICS,
+  postCollection,
+  type BrandSpec,
+  type McAdNetwork,
+  type McBrand,
+  type McNetwork,
+  type McPostCollection,
 } from './metricool-world';
 
 /** The demo login: not a secret anywhere (the sandbox accepts it until a fault says otherwise). */
@@ -42,7 +60,12 @@ export const MetricoolFaultSchema = z.discriminatedUnion('kind', [
   /** 429 Too Many Requests; Retry-After (seconds) only when given: Metricool documents none */
   z.object({ kind: z.literal('rate_limit'), target, times, retryAfterSeconds: z.number().int().min(0).optional() }),
   /** a 5xx; 502 and 503 come from the proxy as an HTML page, 500 as Spring's JSON */
-  z.object({ kind: z.literal('server_error'), target, times, status: z.union([z.literal(500), z.literal(502), z.literal(503)]).default(502) }),
+  z.object({
+    kind: z.literal('server_error'),
+    target,
+    times,
+    status: z.union([z.literal(500), z.literal(502), z.literal(503)]).default(502),
+  }),
   /** the connection stays open for hangMs, then is cut without an answer */
   z.object({ kind: z.literal('timeout'), target, times, hangMs: z.number().int().positive().default(30_000) }),
   /** the API token was regenerated or revoked: 401 on every call */
@@ -81,7 +104,10 @@ class HttpFailure extends Error {
 }
 
 function springError(req: SandboxRequest, status: number, error: string, message: string): HttpFailure {
-  return new HttpFailure({ status, json: { timestamp: new Date(0).toISOString(), status, error, message, path: req.url.pathname } });
+  return new HttpFailure({
+    status,
+    json: { timestamp: new Date(0).toISOString(), status, error, message, path: req.url.pathname },
+  });
 }
 
 export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) {
@@ -104,23 +130,47 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
     const failure = faults.take('server_error', hits);
     if (failure) {
       if (failure.status === 500) throw springError(req, 500, 'Internal Server Error', 'Unexpected error');
-      throw new HttpFailure({ status: failure.status, text: `<html><body><h1>${failure.status} ${failure.status === 502 ? 'Bad Gateway' : 'Service Unavailable'}</h1></body></html>`, contentType: 'text/html' });
+      throw new HttpFailure({
+        status: failure.status,
+        text: `<html><body><h1>${failure.status} ${failure.status === 502 ? 'Bad Gateway' : 'Service Unavailable'}</h1></body></html>`,
+        contentType: 'text/html',
+      });
     }
     const limited = faults.take('rate_limit', hits);
     if (limited) {
-      throw new HttpFailure({ status: 429, json: { timestamp: new Date(0).toISOString(), status: 429, error: 'Too Many Requests', message: 'Too many requests', path: req.url.pathname }, headers: limited.retryAfterSeconds !== undefined ? { 'retry-after': String(limited.retryAfterSeconds) } : {} });
+      throw new HttpFailure({
+        status: 429,
+        json: {
+          timestamp: new Date(0).toISOString(),
+          status: 429,
+          error: 'Too Many Requests',
+          message: 'Too many requests',
+          path: req.url.pathname,
+        },
+        headers: limited.retryAfterSeconds !== undefined ? { 'retry-after': String(limited.retryAfterSeconds) } : {},
+      });
     }
     const token = req.headers['x-mc-auth'];
-    if (typeof token !== 'string' || token.length === 0) throw springError(req, 401, 'Unauthorized', req.headers.authorization ? 'Bearer tokens are not accepted: send X-Mc-Auth' : 'Missing X-Mc-Auth header');
-    if ((token !== METRICOOL_DEMO_TOKEN && !options.extraTokens?.includes(token)) || faults.take('bad_token')) throw springError(req, 401, 'Unauthorized', 'Invalid token');
-    if (req.url.searchParams.get('userId') !== String(world.userId)) throw springError(req, 401, 'Unauthorized', 'The token does not belong to this userId');
-    if (!String(req.headers['content-type'] ?? '').includes('application/json')) throw springError(req, 400, 'Bad Request', 'Content-Type application/json is required');
+    if (typeof token !== 'string' || token.length === 0)
+      throw springError(
+        req,
+        401,
+        'Unauthorized',
+        req.headers.authorization ? 'Bearer tokens are not accepted: send X-Mc-Auth' : 'Missing X-Mc-Auth header',
+      );
+    if ((token !== METRICOOL_DEMO_TOKEN && !options.extraTokens?.includes(token)) || faults.take('bad_token'))
+      throw springError(req, 401, 'Unauthorized', 'Invalid token');
+    if (req.url.searchParams.get('userId') !== String(world.userId))
+      throw springError(req, 401, 'Unauthorized', 'The token does not belong to this userId');
+    if (!String(req.headers['content-type'] ?? '').includes('application/json'))
+      throw springError(req, 400, 'Bad Request', 'Content-Type application/json is required');
     if (!needsBrand) return undefined;
     const blogId = req.url.searchParams.get('blogId');
     if (!blogId) throw springError(req, 400, 'Bad Request', 'Required parameter blogId is missing');
     const brand = world.brand(blogId);
     if (!brand) throw springError(req, 403, 'Forbidden', `Brand ${blogId} is not accessible`);
-    if (faults.take('brand_forbidden', (f) => f.brand === undefined || f.brand === brand.id)) throw springError(req, 403, 'Forbidden', `Brand ${blogId} is not accessible`);
+    if (faults.take('brand_forbidden', (f) => f.brand === undefined || f.brand === brand.id))
+      throw springError(req, 403, 'Forbidden', `Brand ${blogId} is not accessible`);
     return brand;
   }
 
@@ -131,25 +181,32 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
       else {
         faults.take('malformed_page', (f) => f === cut);
         const text = JSON.stringify(json);
-        return { status: 200, text: text.slice(0, Math.max(1, Math.floor(text.length / 2))), contentType: 'application/json' };
+        return {
+          status: 200,
+          text: text.slice(0, Math.max(1, Math.floor(text.length / 2))),
+          contentType: 'application/json',
+        };
       }
     }
     return { status: 200, json };
   }
 
-  const handled = (route: RouteName, needsBrand: boolean, fn: (req: SandboxRequest, brand: McBrand) => unknown) => (req: SandboxRequest): SandboxReply => {
-    try {
-      const brand = guard(req, route, needsBrand);
-      return answer(route, fn(req, brand!));
-    } catch (err) {
-      if (err instanceof HttpFailure) return err.reply;
-      throw err;
-    }
-  };
+  const handled =
+    (route: RouteName, needsBrand: boolean, fn: (req: SandboxRequest, brand: McBrand) => unknown) =>
+    (req: SandboxRequest): SandboxReply => {
+      try {
+        const brand = guard(req, route, needsBrand);
+        return answer(route, fn(req, brand!));
+      } catch (err) {
+        if (err instanceof HttpFailure) return err.reply;
+        throw err;
+      }
+    };
 
   const localDay = (req: SandboxRequest, name: 'from' | 'to'): string => {
     const v = req.url.searchParams.get(name) ?? '';
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(v) || !isDay(v.slice(0, 10))) throw springError(req, 400, 'Bad Request', `Parameter ${name} must be a date-time (yyyy-MM-ddTHH:mm:ss)`);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(v) || !isDay(v.slice(0, 10)))
+      throw springError(req, 400, 'Bad Request', `Parameter ${name} must be a date-time (yyyy-MM-ddTHH:mm:ss)`);
     return v.slice(0, 10);
   };
 
@@ -170,10 +227,13 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
         const metric = q.get('metric') ?? '';
         const from = localDay(req, 'from');
         const to = localDay(req, 'to');
-        if (q.get('subject') !== 'account') throw springError(req, 400, 'Bad Request', 'Only subject=account is served by this sandbox');
+        if (q.get('subject') !== 'account')
+          throw springError(req, 400, 'Bad Request', 'Only subject=account is served by this sandbox');
         if (!MC_NETWORKS.includes(network)) throw springError(req, 400, 'Bad Request', `Unknown network ${network}`);
-        if (!world.hasNetwork(brand, network)) throw springError(req, 400, 'Bad Request', `Network ${network} is not connected to brand ${brand.id}`);
-        if (!TIMELINE_METRICS[network].includes(metric)) throw springError(req, 400, 'Bad Request', `Unknown metric ${metric} for network ${network}`);
+        if (!world.hasNetwork(brand, network))
+          throw springError(req, 400, 'Bad Request', `Network ${network} is not connected to brand ${brand.id}`);
+        if (!TIMELINE_METRICS[network].includes(metric))
+          throw springError(req, 400, 'Bad Request', `Unknown metric ${metric} for network ${network}`);
         const timezone = q.get('timezone') ?? brand.timezone;
         const values = [];
         // newest first, as Metricool's timelines come
@@ -181,7 +241,10 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
           const value = world.timelineValue(brand, network, metric, day);
           if (value === null) continue;
           const local = `${day}T00:00:00`;
-          values.push({ dateTime: `${local}${formatOffset(offsetMinutes(timezone, localToEpoch(timezone, local)))}`, value });
+          values.push({
+            dateTime: `${local}${formatOffset(offsetMinutes(timezone, localToEpoch(timezone, local)))}`,
+            value,
+          });
         }
         return { data: [{ metric, values }] };
       }),
@@ -198,7 +261,8 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
         const toRaw = req.url.searchParams.get('to') ?? '';
         const from = localDay(req, 'from');
         const to = localDay(req, 'to');
-        if (!MC_NETWORKS.includes(network) || !POST_COLLECTIONS[network].includes(collection)) throw springError(req, 404, 'Not Found', `No ${collection} endpoint for ${network}`);
+        if (!MC_NETWORKS.includes(network) || !POST_COLLECTIONS[network].includes(collection))
+          throw springError(req, 404, 'Not Found', `No ${collection} endpoint for ${network}`);
         if (!world.hasNetwork(brand, network)) return { data: [] };
         const shape = POST_SHAPES[network];
         const data = [];
@@ -207,10 +271,18 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
             if (postCollection(post.type) !== collection) continue;
             if (post.localDateTime < fromRaw.slice(0, 19) || post.localDateTime > toRaw.slice(0, 19)) continue;
             // TikTok's publication time is UTC; the other networks' the brand's
-            const publishedAt = network === 'tiktok'
-              ? { dateTime: localAt('UTC', localToEpoch(brand.timezone, post.localDateTime)), timezone: 'UTC' }
-              : { dateTime: post.localDateTime, timezone: brand.timezone };
-            data.push({ [shape.idField]: post.id, type: post.type, publishedAt, url: `https://${network}.example/${encodeURIComponent(post.id)}`, text: post.text, ...world.postMetrics(post) });
+            const publishedAt =
+              network === 'tiktok'
+                ? { dateTime: localAt('UTC', localToEpoch(brand.timezone, post.localDateTime)), timezone: 'UTC' }
+                : { dateTime: post.localDateTime, timezone: brand.timezone };
+            data.push({
+              [shape.idField]: post.id,
+              type: post.type,
+              publishedAt,
+              url: `https://${network}.example/${encodeURIComponent(post.id)}`,
+              text: post.text,
+              ...world.postMetrics(post),
+            });
           }
         }
         return { data };
@@ -222,13 +294,20 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
       path: /^\/api\/v2\/analytics\/campaigns\/(\d+)\/timelines$/,
       handle: handled('campaign_timelines', true, (req, brand) => {
         const network = req.url.searchParams.get('network') as McAdNetwork;
-        if (!MC_AD_NETWORKS.includes(network)) throw springError(req, 400, 'Bad Request', 'Parameter network must be facebookads, googleads or tiktokads');
+        if (!MC_AD_NETWORKS.includes(network))
+          throw springError(req, 400, 'Bad Request', 'Parameter network must be facebookads, googleads or tiktokads');
         const campaign = world.campaigns(brand, network).find((c) => String(c.id) === req.params[0]);
         if (!campaign) throw springError(req, 404, 'Not Found', `Campaign ${req.params[0]} not found`);
         const from = localDay(req, 'from');
         const to = localDay(req, 'to');
         const exp = brand.currencyExponent;
-        const series: Record<string, { dateTime: string; value: number }[]> = { spent: [], impressions: [], clicks: [], conversions: [], conversionValue: [] };
+        const series: Record<string, { dateTime: string; value: number }[]> = {
+          spent: [],
+          impressions: [],
+          clicks: [],
+          conversions: [],
+          conversionValue: [],
+        };
         for (const day of world.days(from, to)) {
           const m = world.campaignDay(brand, network, campaign.providerCampaignId, day);
           if (!m) continue;
@@ -248,7 +327,8 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
       path: /^\/api\/v2\/analytics\/campaigns\/([a-z]+)$/,
       handle: handled('campaigns', true, (req, brand) => {
         const network = req.params[0] as McAdNetwork;
-        if (!MC_AD_NETWORKS.includes(network)) throw springError(req, 404, 'Not Found', `No campaigns endpoint for ${network}`);
+        if (!MC_AD_NETWORKS.includes(network))
+          throw springError(req, 404, 'Not Found', `No campaigns endpoint for ${network}`);
         const from = localDay(req, 'from');
         const to = localDay(req, 'to');
         const exp = brand.currencyExponent;
@@ -268,8 +348,17 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
           if (t.days === 0) continue;
           const spent = Number(formatScaled(t.costMinor, exp));
           data.push({
-            id: c.id, providerCampaignId: c.providerCampaignId, name: c.name, objective: c.objective, status: c.status, currency: brand.currency,
-            spent, impressions: t.impressions, clicks: t.clicks, conversions: Number(formatScaled(t.conversionsCentis, 2)), conversionValue: Number(formatScaled(t.conversionValueMinor, exp)),
+            id: c.id,
+            providerCampaignId: c.providerCampaignId,
+            name: c.name,
+            objective: c.objective,
+            status: c.status,
+            currency: brand.currency,
+            spent,
+            impressions: t.impressions,
+            clicks: t.clicks,
+            conversions: Number(formatScaled(t.conversionsCentis, 2)),
+            conversionValue: Number(formatScaled(t.conversionValueMinor, exp)),
             cpm: t.impressions ? Math.round((spent * 1000 * 100) / t.impressions) / 100 : 0,
             cpc: t.clicks ? Math.round((spent * 100) / t.clicks) / 100 : 0,
             ctr: t.impressions ? Math.round((t.clicks * 10_000) / t.impressions) / 100 : 0,
@@ -295,7 +384,15 @@ export function metricoolSandboxPlatform(options: MetricoolSandboxOptions = {}) 
 }
 
 function brandJson(world: MetricoolWorld, b: McBrand): Record<string, unknown> {
-  const json: Record<string, unknown> = { id: b.id, userId: world.userId, label: b.label, url: b.url, title: b.label, timezone: b.timezone, currency: b.currency };
+  const json: Record<string, unknown> = {
+    id: b.id,
+    userId: world.userId,
+    label: b.label,
+    url: b.url,
+    title: b.label,
+    timezone: b.timezone,
+    currency: b.currency,
+  };
   for (const n of MC_NETWORKS) json[BRAND_KEYS[n]] = b.networks.find((x) => x.network === n)?.handle ?? null;
   for (const n of MC_AD_NETWORKS) json[BRAND_KEYS[n]] = b.adNetworks.find((x) => x.network === n)?.accountId ?? null;
   return json;
@@ -336,7 +433,11 @@ function truth(world: MetricoolWorld, q: URLSearchParams): unknown {
       for (const day of world.days(from, to)) {
         for (const post of world.postsOn(brand, n.network, day)) {
           const m = world.postMetrics(post);
-          add(`${day}|${n.network}`, { posts: 1, impressions: m.views ?? m.impressions ?? 0, engagement: m.engagement! });
+          add(`${day}|${n.network}`, {
+            posts: 1,
+            impressions: m.views ?? m.impressions ?? 0,
+            engagement: m.engagement!,
+          });
         }
       }
     }
@@ -348,22 +449,47 @@ function truth(world: MetricoolWorld, q: URLSearchParams): unknown {
       for (const c of world.campaigns(brand, a.network)) {
         for (const day of world.days(from, to)) {
           const m = world.campaignDay(brand, a.network, c.providerCampaignId, day);
-          if (m) add(`${day}|${a.network}|${c.providerCampaignId}`, { impressions: m.impressions, clicks: m.clicks, costMinor: m.costMinor, conversionsCentis: m.conversionsCentis, conversionValueMinor: m.conversionValueMinor });
+          if (m)
+            add(`${day}|${a.network}|${c.providerCampaignId}`, {
+              impressions: m.impressions,
+              clicks: m.clicks,
+              costMinor: m.costMinor,
+              conversionsCentis: m.conversionsCentis,
+              conversionValueMinor: m.conversionValueMinor,
+            });
         }
       }
     }
     return {
-      rows: Object.fromEntries([...rows].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => [k, {
-        impressions: String(s.impressions), clicks: String(s.clicks), cost: formatScaled(s.costMinor!, exp), conversions: formatScaled(s.conversionsCentis!, 2),
-        revenue: formatScaled(s.conversionValueMinor!, exp), currency: brand.currency,
-      }])),
+      rows: Object.fromEntries(
+        [...rows]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, s]) => [
+            k,
+            {
+              impressions: String(s.impressions),
+              clicks: String(s.clicks),
+              cost: formatScaled(s.costMinor!, exp),
+              conversions: formatScaled(s.conversionsCentis!, 2),
+              revenue: formatScaled(s.conversionValueMinor!, exp),
+              currency: brand.currency,
+            },
+          ]),
+      ),
     };
   }
   throw new Error('report is account_timeline_daily, posts_daily or ad_campaigns_daily');
 }
 
 function render(rows: Map<string, Sums>, extra: () => Record<string, string>): Record<string, Record<string, string>> {
-  return Object.fromEntries([...rows].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, s]) => [k, { ...Object.fromEntries(Object.entries(s).map(([m, v]) => [m, v.toString()])), ...extra() }]));
+  return Object.fromEntries(
+    [...rows]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, s]) => [
+        k,
+        { ...Object.fromEntries(Object.entries(s).map(([m, v]) => [m, v.toString()])), ...extra() },
+      ]),
+  );
 }
 
 export async function startMetricoolSandbox(options: MetricoolSandboxOptions = {}): Promise<MetricoolSandbox> {
@@ -377,13 +503,22 @@ export const metricoolSandboxService = sandboxService({
   key: 'metricool',
   baseUrlKeys: ['metricool'],
   defaultPort: 4107,
-  start: (port) => startMetricoolSandbox({ port, today: () => new Date().toISOString().slice(0, 10), anchor: METRICOOL_SANDBOX_TODAY, faults: parseStartFaults(sandboxSettings('metricool').faults) }),
+  start: (port) =>
+    startMetricoolSandbox({
+      port,
+      today: () => new Date().toISOString().slice(0, 10),
+      anchor: METRICOOL_SANDBOX_TODAY,
+      faults: parseStartFaults(sandboxSettings('metricool').faults),
+    }),
 });
 
 /** Faults armed at start, as a JSON array in TRIBUTARY_SANDBOX_METRICOOL_FAULTS (the control endpoint's shapes). */
 function parseStartFaults(raw: string | undefined): MetricoolFaultInput[] {
   if (!raw) return [];
   const parsed = z.array(MetricoolFaultSchema).safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`TRIBUTARY_SANDBOX_METRICOOL_FAULTS is not a list of Metricool sandbox faults: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new Error(
+      `TRIBUTARY_SANDBOX_METRICOOL_FAULTS is not a list of Metricool sandbox faults: ${parsed.error.message}`,
+    );
   return parsed.data;
 }

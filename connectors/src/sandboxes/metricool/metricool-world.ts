@@ -11,15 +11,33 @@ import { AdWorld, settledPart, type AccountSpec } from '../base/ad-world';
 import { addDays, daysBetween, eachDay, todayOf, weekdayIndex, type SandboxToday } from '../base/days';
 import { hashSeed, SeededRandom } from '../base/seeded-random';
 
-export const MC_NETWORKS = ['instagram', 'facebook', 'tiktok', 'linkedin', 'youtube', 'pinterest', 'threads', 'bluesky'] as const;
+export const MC_NETWORKS = [
+  'instagram',
+  'facebook',
+  'tiktok',
+  'linkedin',
+  'youtube',
+  'pinterest',
+  'threads',
+  'bluesky',
+] as const;
 export type McNetwork = (typeof MC_NETWORKS)[number];
 export const MC_AD_NETWORKS = ['facebookads', 'googleads', 'tiktokads'] as const;
 export type McAdNetwork = (typeof MC_AD_NETWORKS)[number];
 
 /** The brand object's key for each network: the settings endpoint does not use the analytics paths' names. */
 export const BRAND_KEYS: Record<McNetwork | McAdNetwork, string> = {
-  instagram: 'instagram', facebook: 'facebook', tiktok: 'tiktok', linkedin: 'linkedinCompany', youtube: 'youtube',
-  pinterest: 'pinterest', threads: 'threads', bluesky: 'bluesky', facebookads: 'facebookAds', googleads: 'adwords', tiktokads: 'tiktokads',
+  instagram: 'instagram',
+  facebook: 'facebook',
+  tiktok: 'tiktok',
+  linkedin: 'linkedinCompany',
+  youtube: 'youtube',
+  pinterest: 'pinterest',
+  threads: 'threads',
+  bluesky: 'bluesky',
+  facebookads: 'facebookAds',
+  googleads: 'adwords',
+  tiktokads: 'tiktokads',
 };
 
 /** Account timeline metrics Metricool serves per network (`subject=account&metric=…`), one metric a call. */
@@ -35,20 +53,48 @@ export const TIMELINE_METRICS: Record<McNetwork, readonly string[]> = {
 };
 
 /** Each network's post metrics (lifetime), and the field that carries the post's id. */
-export const POST_SHAPES: Record<McNetwork, { idField: string; types: readonly string[]; metrics: readonly string[] }> = {
-  instagram: { idField: 'postId', types: ['FEED_IMAGE', 'CAROUSEL_ALBUM', 'REEL', 'STORY'], metrics: ['views', 'reach', 'likes', 'comments', 'shares', 'saved'] },
-  facebook: { idField: 'postId', types: ['photo', 'link', 'video', 'reel', 'story'], metrics: ['impressions', 'reach', 'reactions', 'comments', 'shares', 'clicks'] },
-  tiktok: { idField: 'videoId', types: ['VIDEO'], metrics: ['views', 'reach', 'likes', 'comments', 'shares'] },
-  linkedin: { idField: 'postId', types: ['post', 'article'], metrics: ['impressions', 'likes', 'comments', 'shares', 'clicks'] },
-  youtube: { idField: 'videoId', types: ['video', 'short'], metrics: ['views', 'likes', 'dislikes', 'comments', 'shares'] },
-  pinterest: { idField: 'pinId', types: ['pin'], metrics: ['impressions', 'saves', 'clicks', 'outboundClicks'] },
-  threads: { idField: 'postId', types: ['TEXT_POST', 'IMAGE'], metrics: ['views', 'likes', 'replies', 'reposts', 'quotes'] },
-  bluesky: { idField: 'uri', types: ['post'], metrics: ['likes', 'replies', 'reposts', 'quotes'] },
-};
+export const POST_SHAPES: Record<McNetwork, { idField: string; types: readonly string[]; metrics: readonly string[] }> =
+  {
+    instagram: {
+      idField: 'postId',
+      types: ['FEED_IMAGE', 'CAROUSEL_ALBUM', 'REEL', 'STORY'],
+      metrics: ['views', 'reach', 'likes', 'comments', 'shares', 'saved'],
+    },
+    facebook: {
+      idField: 'postId',
+      types: ['photo', 'link', 'video', 'reel', 'story'],
+      metrics: ['impressions', 'reach', 'reactions', 'comments', 'shares', 'clicks'],
+    },
+    tiktok: { idField: 'videoId', types: ['VIDEO'], metrics: ['views', 'reach', 'likes', 'comments', 'shares'] },
+    linkedin: {
+      idField: 'postId',
+      types: ['post', 'article'],
+      metrics: ['impressions', 'likes', 'comments', 'shares', 'clicks'],
+    },
+    youtube: {
+      idField: 'videoId',
+      types: ['video', 'short'],
+      metrics: ['views', 'likes', 'dislikes', 'comments', 'shares'],
+    },
+    pinterest: { idField: 'pinId', types: ['pin'], metrics: ['impressions', 'saves', 'clicks', 'outboundClicks'] },
+    threads: {
+      idField: 'postId',
+      types: ['TEXT_POST', 'IMAGE'],
+      metrics: ['views', 'likes', 'replies', 'reposts', 'quotes'],
+    },
+    bluesky: { idField: 'uri', types: ['post'], metrics: ['likes', 'replies', 'reposts', 'quotes'] },
+  };
 /** Metricool serves Instagram's and Facebook's reels and stories on endpoints of their own, not among the posts. */
 export type McPostCollection = 'posts' | 'reels' | 'stories';
 export const POST_COLLECTIONS: Record<McNetwork, readonly McPostCollection[]> = {
-  instagram: ['posts', 'reels', 'stories'], facebook: ['posts', 'reels', 'stories'], tiktok: ['posts'], linkedin: ['posts'], youtube: ['posts'], pinterest: ['posts'], threads: ['posts'], bluesky: ['posts'],
+  instagram: ['posts', 'reels', 'stories'],
+  facebook: ['posts', 'reels', 'stories'],
+  tiktok: ['posts'],
+  linkedin: ['posts'],
+  youtube: ['posts'],
+  pinterest: ['posts'],
+  threads: ['posts'],
+  bluesky: ['posts'],
 };
 export function postCollection(type: string): McPostCollection {
   return /^reels?$/i.test(type) ? 'reels' : /^stor(y|ies)$/i.test(type) ? 'stories' : 'posts';
@@ -64,7 +110,11 @@ export interface McBrand {
   /** the brand's ad accounts' currency; null for a brand without ads */
   currency: string | null;
   currencyExponent: number;
-  networks: { network: McNetwork; handle: string; /** first day with data; null: long before */ since: string | null }[];
+  networks: {
+    network: McNetwork;
+    handle: string;
+    /** first day with data; null: long before */ since: string | null;
+  }[];
   adNetworks: { network: McAdNetwork; accountId: string }[];
 }
 
@@ -81,10 +131,40 @@ export interface BrandSpec {
 }
 
 export const DEFAULT_BRANDS: BrandSpec[] = [
-  { id: 4_210_001, label: 'Tienda Norte', timezone: 'Europe/Madrid', currency: 'EUR', networks: ['instagram', 'facebook', 'tiktok', 'linkedin', 'youtube'], adNetworks: ['facebookads', 'googleads'] },
-  { id: 4_210_002, label: 'Northwind Outdoor', timezone: 'America/New_York', currency: 'USD', networks: ['instagram', 'facebook', 'pinterest', 'threads', 'bluesky'], recentlyConnected: { bluesky: 40 }, adNetworks: ['facebookads', 'tiktokads'] },
-  { id: 4_210_003, label: 'Sakura Select', timezone: 'Asia/Tokyo', currency: 'JPY', currencyExponent: 0, networks: ['instagram', 'tiktok', 'youtube', 'threads'], adNetworks: ['googleads', 'tiktokads'] },
-  { id: 4_210_004, label: 'Harbour Studio', timezone: 'Australia/Sydney', currency: null, networks: ['linkedin', 'bluesky', 'instagram'], adNetworks: [] },
+  {
+    id: 4_210_001,
+    label: 'Tienda Norte',
+    timezone: 'Europe/Madrid',
+    currency: 'EUR',
+    networks: ['instagram', 'facebook', 'tiktok', 'linkedin', 'youtube'],
+    adNetworks: ['facebookads', 'googleads'],
+  },
+  {
+    id: 4_210_002,
+    label: 'Northwind Outdoor',
+    timezone: 'America/New_York',
+    currency: 'USD',
+    networks: ['instagram', 'facebook', 'pinterest', 'threads', 'bluesky'],
+    recentlyConnected: { bluesky: 40 },
+    adNetworks: ['facebookads', 'tiktokads'],
+  },
+  {
+    id: 4_210_003,
+    label: 'Sakura Select',
+    timezone: 'Asia/Tokyo',
+    currency: 'JPY',
+    currencyExponent: 0,
+    networks: ['instagram', 'tiktok', 'youtube', 'threads'],
+    adNetworks: ['googleads', 'tiktokads'],
+  },
+  {
+    id: 4_210_004,
+    label: 'Harbour Studio',
+    timezone: 'Australia/Sydney',
+    currency: null,
+    networks: ['linkedin', 'bluesky', 'instagram'],
+    adNetworks: [],
+  },
 ];
 
 /** One post as the world knows it; its metrics depend on the day asked (they grow). */
@@ -128,7 +208,16 @@ export class MetricoolWorld {
   private versionValue = 0;
   private readonly ads: Record<McAdNetwork, AdWorld>;
 
-  constructor(private readonly options: { seed: string; today: SandboxToday; anchor?: string; userId?: number; brands?: BrandSpec[]; campaignsPerAccount?: number }) {
+  constructor(
+    private readonly options: {
+      seed: string;
+      today: SandboxToday;
+      anchor?: string;
+      userId?: number;
+      brands?: BrandSpec[];
+      campaignsPerAccount?: number;
+    },
+  ) {
     this.userId = options.userId ?? 9_001_337;
     this.anchor = options.anchor ?? this.today;
     const specs = options.brands ?? DEFAULT_BRANDS;
@@ -142,7 +231,8 @@ export class MetricoolWorld {
       networks: s.networks.map((network) => ({
         network,
         handle: `${s.label.toLowerCase().replace(/[^a-z]+/g, '')}_${network}`,
-        since: s.recentlyConnected?.[network] !== undefined ? addDays(this.anchor, -s.recentlyConnected[network]!) : null,
+        since:
+          s.recentlyConnected?.[network] !== undefined ? addDays(this.anchor, -s.recentlyConnected[network]!) : null,
       })),
       adNetworks: s.adNetworks.map((network) => ({ network, accountId: adAccountId(network, s.id) })),
     }));
@@ -156,10 +246,25 @@ export class MetricoolWorld {
         adsPerAdGroup: 1,
         accounts: this.brands
           .filter((b) => b.adNetworks.some((a) => a.network === network))
-          .map((b): AccountSpec => ({ id: String(b.id), name: b.label, currency: b.currency ?? 'USD', currencyExponent: b.currencyExponent, timeZone: b.timezone, campaigns: options.campaignsPerAccount ?? 4 })),
-        ids: { campaign: (a, n) => providerCampaignId(network, a.id, n), adGroup: (c) => `${c}-g`, ad: (g) => `${g}-a` },
+          .map((b): AccountSpec => ({
+            id: String(b.id),
+            name: b.label,
+            currency: b.currency ?? 'USD',
+            currencyExponent: b.currencyExponent,
+            timeZone: b.timezone,
+            campaigns: options.campaignsPerAccount ?? 4,
+          })),
+        ids: {
+          campaign: (a, n) => providerCampaignId(network, a.id, n),
+          adGroup: (c) => `${c}-g`,
+          ad: (g) => `${g}-a`,
+        },
       });
-    this.ads = { facebookads: adWorld('facebookads'), googleads: adWorld('googleads'), tiktokads: adWorld('tiktokads') };
+    this.ads = {
+      facebookads: adWorld('facebookads'),
+      googleads: adWorld('googleads'),
+      tiktokads: adWorld('tiktokads'),
+    };
   }
 
   get today(): string {
@@ -201,7 +306,8 @@ export class MetricoolWorld {
     const reachFinal = Math.floor(((followers * reachRate * weekday) / 100) * r.jitter(0.3));
     const settle = (v: number) => settledPart(v, day, this.today, this.versionValue, TIMELINE_SETTLE_DAYS);
     if (metric === 'reach') return settle(reachFinal);
-    if (metric === 'views' || metric === 'impressions') return settle(Math.floor(reachFinal * viewsFactor * r.jitter(0.1)));
+    if (metric === 'views' || metric === 'impressions')
+      return settle(Math.floor(reachFinal * viewsFactor * r.jitter(0.1)));
     if (metric === 'engagement') return settle(Math.floor((reachFinal * engagementBp * r.jitter(0.3)) / 10_000));
     return null;
   }
@@ -224,7 +330,7 @@ export class MetricoolWorld {
         network,
         id: postId(network, n.handle, day, i),
         type: shape.types[(hashSeed(day, i) >>> 3) % shape.types.length]!,
-        localDateTime: `${day}T${hh}:${mm}:${String(i * 7 % 60).padStart(2, '0')}`,
+        localDateTime: `${day}T${hh}:${mm}:${String((i * 7) % 60).padStart(2, '0')}`,
         day,
         text: `${brand.label} on ${network}: post ${i + 1} of ${day}`,
       };
@@ -240,10 +346,13 @@ export class MetricoolWorld {
     let engagement = 0;
     for (const m of shape.metrics) {
       const final =
-        m === 'views' || m === 'impressions' ? Math.floor(reach * r.jitter(0.3) * 1.6)
-        : m === 'reach' ? reach
-        : m === 'likes' || m === 'reactions' ? Math.floor(reach * r.int(10, 80) / 1000)
-        : Math.floor(reach * r.int(1, 15) / 1000);
+        m === 'views' || m === 'impressions'
+          ? Math.floor(reach * r.jitter(0.3) * 1.6)
+          : m === 'reach'
+            ? reach
+            : m === 'likes' || m === 'reactions'
+              ? Math.floor((reach * r.int(10, 80)) / 1000)
+              : Math.floor((reach * r.int(1, 15)) / 1000);
       const served = settledPart(final, post.day, this.today, this.versionValue, POST_SETTLE_DAYS);
       out[m] = served;
       if (!NOT_ENGAGEMENT.has(m)) engagement += served;
@@ -266,7 +375,8 @@ export class MetricoolWorld {
       id: hashSeed('mc-campaign', network, c.id) % 2_000_000_000,
       providerCampaignId: c.id,
       name: c.name,
-      objective: network === 'googleads' ? c.channel : ['OUTCOME_SALES', 'OUTCOME_TRAFFIC', 'OUTCOME_AWARENESS'][n % 3]!,
+      objective:
+        network === 'googleads' ? c.channel : ['OUTCOME_SALES', 'OUTCOME_TRAFFIC', 'OUTCOME_AWARENESS'][n % 3]!,
       status: c.status === 'ENABLED' ? 'ACTIVE' : 'PAUSED',
     }));
   }
@@ -300,7 +410,8 @@ export class MetricoolWorld {
 function adAccountId(network: McAdNetwork, brandId: number): string {
   const h = hashSeed('ad-account', network, brandId);
   if (network === 'facebookads') return `act_${1_000_000_000_000 + (h % 1_000_000_000)}`;
-  if (network === 'googleads') return `${String(h % 1000).padStart(3, '0')}-${String((h >>> 10) % 1000).padStart(3, '0')}-${String(h % 10_000).padStart(4, '0')}`;
+  if (network === 'googleads')
+    return `${String(h % 1000).padStart(3, '0')}-${String((h >>> 10) % 1000).padStart(3, '0')}-${String(h % 10_000).padStart(4, '0')}`;
   return `7${String(h).padStart(18, '0')}`;
 }
 
@@ -315,13 +426,21 @@ function providerCampaignId(network: McAdNetwork, accountId: string, n: number):
 function postId(network: McNetwork, handle: string, day: string, i: number): string {
   const h = String(hashSeed('post', handle, day, i)).padStart(10, '0');
   switch (network) {
-    case 'instagram': return `1790${h}${i}1234`;
-    case 'facebook': return `1029384756_${h}${i}`;
-    case 'tiktok': return `73${h}${i}0000000`;
-    case 'youtube': return `yt${h.slice(0, 9)}${i}`;
-    case 'linkedin': return `urn:li:share:7${h}${i}`;
-    case 'pinterest': return `9${h}${i}`;
-    case 'threads': return `1800${h}${i}`;
-    case 'bluesky': return `at://${handle}.bsky.social/app.bsky.feed.post/3k${Number(h).toString(36)}${i}`;
+    case 'instagram':
+      return `1790${h}${i}1234`;
+    case 'facebook':
+      return `1029384756_${h}${i}`;
+    case 'tiktok':
+      return `73${h}${i}0000000`;
+    case 'youtube':
+      return `yt${h.slice(0, 9)}${i}`;
+    case 'linkedin':
+      return `urn:li:share:7${h}${i}`;
+    case 'pinterest':
+      return `9${h}${i}`;
+    case 'threads':
+      return `1800${h}${i}`;
+    case 'bluesky':
+      return `at://${handle}.bsky.social/app.bsky.feed.post/3k${Number(h).toString(36)}${i}`;
   }
 }

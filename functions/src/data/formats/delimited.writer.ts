@@ -7,7 +7,8 @@ import { BOM, endStream, writeChunk, type RawRow, type RowWriter, type WriterOpt
 
 export function delimitedWriter(out: Writable, options: WriterOptions, delimiter: ',' | '\t'): RowWriter {
   const textColumns = options.columns.map((c) => c.type === 'text');
-  const unparse = (rows: unknown[][]) => Papa.unparse(rows, { delimiter, newline: '\r\n', header: false, quotes: false });
+  const unparse = (rows: unknown[][]) =>
+    Papa.unparse(rows, { delimiter, newline: '\r\n', header: false, quotes: false });
   return {
     contentType: delimiter === ',' ? 'text/csv; charset=utf-8' : 'text/tab-separated-values; charset=utf-8',
     fileExtension: delimiter === ',' ? 'csv' : 'tsv',
@@ -16,7 +17,9 @@ export function delimitedWriter(out: Writable, options: WriterOptions, delimiter
     },
     async writeRows(rows: readonly RawRow[]) {
       if (!rows.length) return;
-      const safe = rows.map((r) => r.map((v, i) => (v === null ? '' : textColumns[i] ? neutralizeFormula(String(v)) : v)));
+      const safe = rows.map((r) =>
+        r.map((v, i) => (v === null ? '' : textColumns[i] ? neutralizeFormula(String(v)) : v)),
+      );
       await writeChunk(out, unparse(safe) + '\r\n');
     },
     async end() {

@@ -14,13 +14,24 @@ export function htmlWriter(out: Writable, options: WriterOptions): RowWriter {
     fileExtension: 'html',
     async start() {
       const head = options.columns.map((c) => `<th>${escapeHtml(c.header)}</th>`).join('');
-      await writeChunk(out, `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Tributary data</title></head><body>\n<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n`);
+      await writeChunk(
+        out,
+        `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Tributary data</title></head><body>\n<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n`,
+      );
     },
     async writeRows(rows: readonly RawRow[]) {
       if (!rows.length) return;
       let s = '';
       for (const r of rows) {
-        s += '<tr>' + r.map((v, i) => `<td>${v === null ? '' : escapeHtml(textColumns[i] ? neutralizeFormula(String(v)) : String(v))}</td>`).join('') + '</tr>\n';
+        s +=
+          '<tr>' +
+          r
+            .map(
+              (v, i) =>
+                `<td>${v === null ? '' : escapeHtml(textColumns[i] ? neutralizeFormula(String(v)) : String(v))}</td>`,
+            )
+            .join('') +
+          '</tr>\n';
       }
       await writeChunk(out, s);
     },

@@ -21,7 +21,11 @@ const BY_MEDIA_TYPE: Record<string, OutputFormat> = {
   'text/html': 'html',
 };
 
-export function chooseFormat(formatParam: string | null | undefined, accept: string | undefined, fallback: OutputFormat): OutputFormat {
+export function chooseFormat(
+  formatParam: string | null | undefined,
+  accept: string | undefined,
+  fallback: OutputFormat,
+): OutputFormat {
   if (formatParam !== null && formatParam !== undefined) {
     const f = formatParam.toLowerCase();
     if ((OUTPUT_FORMATS as readonly string[]).includes(f)) return f as OutputFormat;
@@ -32,7 +36,12 @@ export function chooseFormat(formatParam: string | null | undefined, accept: str
       .split(',')
       .map((part, i) => {
         const [type, ...params] = part.trim().toLowerCase().split(';');
-        const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith('q='))?.slice(2) ?? '1');
+        const q = Number(
+          params
+            .map((p) => p.trim())
+            .find((p) => p.startsWith('q='))
+            ?.slice(2) ?? '1',
+        );
         return { type: type!.trim(), q: Number.isFinite(q) ? q : 0, i };
       })
       .filter((a) => a.q > 0)

@@ -11,7 +11,11 @@ function rowSerializer(columns: readonly OutputColumn[]): (row: RawRow) => strin
     let s = '{';
     for (let i = 0; i < keys.length; i++) {
       const v = row[i];
-      s += (i ? ',' : '') + keys[i] + ':' + (v === null || v === undefined ? 'null' : numeric[i] ? String(v) : JSON.stringify(v));
+      s +=
+        (i ? ',' : '') +
+        keys[i] +
+        ':' +
+        (v === null || v === undefined ? 'null' : numeric[i] ? String(v) : JSON.stringify(v));
     }
     return s + '}';
   };
@@ -37,7 +41,10 @@ export function jsonWriter(out: Writable, options: WriterOptions): RowWriter {
       await writeChunk(out, s);
     },
     async end(info: EndInfo) {
-      await writeChunk(out, `\n],"row_count":${info.rowCount},"next_cursor":${JSON.stringify(info.nextCursor ?? null)}}\n`);
+      await writeChunk(
+        out,
+        `\n],"row_count":${info.rowCount},"next_cursor":${JSON.stringify(info.nextCursor ?? null)}}\n`,
+      );
       await endStream(out);
     },
   };

@@ -14,7 +14,15 @@ export interface ResultMeta {
   aggregation: string;
   currency: string;
   /** which exchange rates converted the money, per original currency */
-  fx_rates_used: { currency: string; source: string; method: string; rate_date: string; first_date: string; last_date: string; days: number }[];
+  fx_rates_used: {
+    currency: string;
+    source: string;
+    method: string;
+    rate_date: string;
+    first_date: string;
+    last_date: string;
+    days: number;
+  }[];
   /** dates are the account's reporting dates, in its own time zone, as the platform gives them */
   time_zone_note: string;
   generated_at: string;
@@ -25,10 +33,26 @@ export interface ResultMeta {
 export interface AboutData {
   as_of: string | null;
   oldest_complete_day: string | null;
-  sources: { name: string; platform: string; account: string | null; last_complete_day: string | null; last_successful_run: string | null; status: string; stale: boolean }[];
+  sources: {
+    name: string;
+    platform: string;
+    account: string | null;
+    last_complete_day: string | null;
+    last_successful_run: string | null;
+    status: string;
+    stale: boolean;
+  }[];
   /** the previous download of this URL's endpoint with the same key, if any */
   restatements_since: string | null;
-  restatements: { date: string; report: string; metric: string; delta: string; rows_changed: number; source: string; run_completed_at: string | null }[];
+  restatements: {
+    date: string;
+    report: string;
+    metric: string;
+    delta: string;
+    rows_changed: number;
+    source: string;
+    run_completed_at: string | null;
+  }[];
 }
 
 export interface EndInfo {
@@ -59,7 +83,12 @@ export async function writeChunk(out: Writable, chunk: string | Buffer): Promise
 export async function drained(out: Writable): Promise<void> {
   if (!out.writableNeedDrain) return;
   if (out.destroyed) throw new Error('client went away');
-  await Promise.race([once(out, 'drain'), once(out, 'close').then(() => { throw new Error('client went away'); })]);
+  await Promise.race([
+    once(out, 'drain'),
+    once(out, 'close').then(() => {
+      throw new Error('client went away');
+    }),
+  ]);
 }
 
 export async function endStream(out: Writable): Promise<void> {

@@ -4,7 +4,14 @@
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { neutralizeFormula, xmlSafeText } from './spreadsheet-safety';
-import { drained, type AboutData, type RawRow, type ResultMeta, type RowWriter, type WriterOptions } from './row-writer';
+import {
+  drained,
+  type AboutData,
+  type RawRow,
+  type ResultMeta,
+  type RowWriter,
+  type WriterOptions,
+} from './row-writer';
 import { once } from 'node:events';
 
 export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
@@ -32,7 +39,13 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
         header: c.header,
         key: c.key,
         width: Math.max(12, c.header.length + 2),
-        ...(c.type === 'date' ? { style: { numFmt: 'yyyy-mm-dd' } } : c.type === 'money' ? { style: { numFmt: '0.00' } } : c.type === 'text' ? { style: { numFmt: '@' } } : {}),
+        ...(c.type === 'date'
+          ? { style: { numFmt: 'yyyy-mm-dd' } }
+          : c.type === 'money'
+            ? { style: { numFmt: '0.00' } }
+            : c.type === 'text'
+              ? { style: { numFmt: '@' } }
+              : {}),
       }));
     },
     async writeRows(rows: readonly RawRow[]) {
@@ -52,8 +65,17 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
 /** The second sheet: the sources and their freshness, stale warnings, and restatements since the last download. */
 function writeAboutSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, about: AboutData, meta: ResultMeta): void {
   const sheet = workbook.addWorksheet('About this data');
-  sheet.columns = [{ width: 28 }, { width: 16 }, { width: 22 }, { width: 18 }, { width: 26 }, { width: 12 }, { width: 10 }];
-  const add = (values: ExcelJS.CellValue[]) => sheet.addRow(values.map((v) => (typeof v === 'string' ? neutralizeFormula(v) : v))).commit();
+  sheet.columns = [
+    { width: 28 },
+    { width: 16 },
+    { width: 22 },
+    { width: 18 },
+    { width: 26 },
+    { width: 12 },
+    { width: 10 },
+  ];
+  const add = (values: ExcelJS.CellValue[]) =>
+    sheet.addRow(values.map((v) => (typeof v === 'string' ? neutralizeFormula(v) : v))).commit();
   add(['Data as of', about.as_of ?? 'no successful run yet']);
   add(['Oldest last complete day', about.oldest_complete_day ?? 'unknown']);
   add(['Date range', `${meta.date_range.start_date} to ${meta.date_range.end_date}`]);
@@ -61,14 +83,24 @@ function writeAboutSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, about: Ab
   add(['Generated at', meta.generated_at]);
   add([]);
   const stale = about.sources.filter((s) => s.stale);
-  add([stale.length ? `Warning: ${stale.length} source(s) are stale: ${stale.map((s) => s.name).join(', ')}` : 'Every source is up to date']);
+  add([
+    stale.length
+      ? `Warning: ${stale.length} source(s) are stale: ${stale.map((s) => s.name).join(', ')}`
+      : 'Every source is up to date',
+  ]);
   add([]);
   add(['Source', 'Platform', 'Account', 'Last complete day', 'Last successful run', 'Status', 'Stale']);
-  for (const s of about.sources) add([s.name, s.platform, s.account, s.last_complete_day, s.last_successful_run, s.status, s.stale ? 'yes' : 'no']);
+  for (const s of about.sources)
+    add([s.name, s.platform, s.account, s.last_complete_day, s.last_successful_run, s.status, s.stale ? 'yes' : 'no']);
   add([]);
-  add([about.restatements_since ? `Restatements since your previous download (${about.restatements_since})` : 'Restatements (no previous download with this key)']);
+  add([
+    about.restatements_since
+      ? `Restatements since your previous download (${about.restatements_since})`
+      : 'Restatements (no previous download with this key)',
+  ]);
   add(['Date', 'Report', 'Metric', 'Change', 'Rows changed', 'Source', 'Run completed']);
-  for (const r of about.restatements) add([r.date, r.report, r.metric, Number(r.delta), r.rows_changed, r.source, r.run_completed_at]);
+  for (const r of about.restatements)
+    add([r.date, r.report, r.metric, Number(r.delta), r.rows_changed, r.source, r.run_completed_at]);
   if (!about.restatements.length) add(['none']);
   sheet.commit();
 }

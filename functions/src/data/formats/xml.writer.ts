@@ -5,7 +5,8 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { xmlSafeText } from './spreadsheet-safety';
 import { endStream, writeChunk, type RawRow, type RowWriter, type WriterOptions } from './row-writer';
 
-const escapeAttribute = (s: string) => xmlSafeText(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escapeAttribute = (s: string) =>
+  xmlSafeText(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function xmlWriter(out: Writable, options: WriterOptions): RowWriter {
   const builder = new XMLBuilder({ format: false, suppressEmptyNode: false });
@@ -15,8 +16,16 @@ export function xmlWriter(out: Writable, options: WriterOptions): RowWriter {
     fileExtension: 'xml',
     async start() {
       const m = options.meta;
-      const attrs = { project_id: m.project_id, start_date: m.date_range.start_date, end_date: m.date_range.end_date, currency: m.currency, aggregation: m.aggregation };
-      const attrText = Object.entries(attrs).map(([k, v]) => ` ${k}="${escapeAttribute(v)}"`).join('');
+      const attrs = {
+        project_id: m.project_id,
+        start_date: m.date_range.start_date,
+        end_date: m.date_range.end_date,
+        currency: m.currency,
+        aggregation: m.aggregation,
+      };
+      const attrText = Object.entries(attrs)
+        .map(([k, v]) => ` ${k}="${escapeAttribute(v)}"`)
+        .join('');
       await writeChunk(out, `<?xml version="1.0" encoding="UTF-8"?>\n<data${attrText}>`);
     },
     async writeRows(rows: readonly RawRow[]) {

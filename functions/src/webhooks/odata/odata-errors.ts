@@ -6,17 +6,31 @@ import { classifyError } from '@tributary/shared/http/error-envelope';
 
 /** A refusal of an OData request: a 4xx with OData's error code vocabulary (BadRequest, NotSupported, …). */
 export class ODataError extends AppError {
-  constructor(status: number, readonly odataCode: string, message: string, readonly target?: string) {
+  constructor(
+    status: number,
+    readonly odataCode: string,
+    message: string,
+    readonly target?: string,
+  ) {
     super(status === 501 ? 'NOT_IMPLEMENTED' : 'VALIDATION_ERROR', message, status, target ? { target } : {});
   }
 }
 
 export function odataErrorBody(error: unknown, requestId: string, now: Date): { status: number; body: string } {
   const classified = classifyError(error);
-  const target = error instanceof ODataError ? error.target : typeof classified.details.field === 'string' ? classified.details.field : undefined;
+  const target =
+    error instanceof ODataError
+      ? error.target
+      : typeof classified.details.field === 'string'
+        ? classified.details.field
+        : undefined;
   const details = Object.entries(classified.details)
     .filter(([k]) => k !== 'target')
-    .map(([k, v]) => ({ code: k, message: typeof v === 'string' ? v : JSON.stringify(v), ...(target ? { target } : {}) }));
+    .map(([k, v]) => ({
+      code: k,
+      message: typeof v === 'string' ? v : JSON.stringify(v),
+      ...(target ? { target } : {}),
+    }));
   return {
     status: classified.status,
     body: JSON.stringify({

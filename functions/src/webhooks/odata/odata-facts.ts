@@ -13,7 +13,14 @@ import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { ValidationError } from '@tributary/shared/domain/errors';
-import { asCopyStatement, buildFactQuery, compile, type Predicate, type PredicateLeaf, type QueryScope } from '../../data/query-builder';
+import {
+  asCopyStatement,
+  buildFactQuery,
+  compile,
+  type Predicate,
+  type PredicateLeaf,
+  type QueryScope,
+} from '../../data/query-builder';
 import { BASE_METRICS, DataQuerySchema, type Dimension, type Filter, type Metric } from '../../data/query.schemas';
 import { ODataError } from './odata-errors';
 import { FACT_BY_NAME, FACT_PROPERTIES, type FactProperty } from './odata-model';
@@ -49,7 +56,17 @@ export interface PlannedFacts {
   contextSelect: string | null;
 }
 
-const ALL_DIMENSIONS: Dimension[] = ['date', 'platform', 'data_source', 'data_type', 'account', 'campaign', 'ad_group', 'ad', 'currency'];
+const ALL_DIMENSIONS: Dimension[] = [
+  'date',
+  'platform',
+  'data_source',
+  'data_type',
+  'account',
+  'campaign',
+  'ad_group',
+  'ad',
+  'currency',
+];
 
 export function planFacts(o: ODataOptions): PlannedFacts {
   const bounds = { from: MIN_DATE, to: MAX_DATE };
@@ -58,7 +75,10 @@ export function planFacts(o: ODataOptions): PlannedFacts {
     const output = (o.select ?? FACT_PROPERTIES.map((p) => p.name)).map((n) => known(n, '$select')).map(outputOf);
     const where = o.filter ? toPredicate(o.filter, (n) => factField(known(n, '$filter'))) : undefined;
     if (o.filter) narrowDates(o.filter, bounds);
-    const sort = o.orderBy.map((s) => ({ field: known(s.property, '$orderby').column, direction: s.desc ? 'desc' : 'asc' }));
+    const sort = o.orderBy.map((s) => ({
+      field: known(s.property, '$orderby').column,
+      direction: s.desc ? 'desc' : 'asc',
+    }));
     const query = DataQuerySchema.parse({
       date_range: { start_date: bounds.from, end_date: bounds.to },
       aggregation: 'none',
@@ -80,22 +100,39 @@ export function planFacts(o: ODataOptions): PlannedFacts {
   for (const a of plan.aggregates) {
     const p = requireFactProperty(a.property, '$apply');
     if (!p.metric || !(BASE_METRICS as readonly string[]).includes(p.metric)) {
-      throw new ODataError(400, 'NotSupported', `${a.property} cannot be summed (ratios are recomputed from sums; group and select them instead)`, '$apply');
+      throw new ODataError(
+        400,
+        'NotSupported',
+        `${a.property} cannot be summed (ratios are recomputed from sums; group and select them instead)`,
+        '$apply',
+      );
     }
-    if (aliases.has(a.alias) || FACT_BY_NAME.has(a.alias) && a.alias !== a.property) throw new ODataError(400, 'BadRequest', `The alias ${a.alias} is already a property name`, '$apply');
-    if ([...aliases.values()].includes(p)) throw new ODataError(400, 'NotSupported', `${a.property} is aggregated twice`, '$apply');
+    if (aliases.has(a.alias) || (FACT_BY_NAME.has(a.alias) && a.alias !== a.property))
+      throw new ODataError(400, 'BadRequest', `The alias ${a.alias} is already a property name`, '$apply');
+    if ([...aliases.values()].includes(p))
+      throw new ODataError(400, 'NotSupported', `${a.property} is aggregated twice`, '$apply');
     aliases.set(a.alias, p);
   }
   const outputNames = new Map<string, FactProperty>([...groupProps.map((p) => [p.name, p] as const), ...aliases]);
   const known = (name: string, target: string): FactProperty => {
     const p = outputNames.get(name);
-    if (!p) throw new ODataError(400, 'BadRequest', `${name} is not a property of the $apply result (${[...outputNames.keys()].join(', ')})`, target);
+    if (!p)
+      throw new ODataError(
+        400,
+        'BadRequest',
+        `${name} is not a property of the $apply result (${[...outputNames.keys()].join(', ')})`,
+        target,
+      );
     return p;
   };
-  const before = plan.before.length ? { and: plan.before.map((f) => toPredicate(f, (n) => factField(requireFactProperty(n, '$apply')))) } : undefined;
+  const before = plan.before.length
+    ? { and: plan.before.map((f) => toPredicate(f, (n) => factField(requireFactProperty(n, '$apply')))) }
+    : undefined;
   plan.before.forEach((f) => narrowDates(f, bounds));
   const afterNodes = [...plan.after, ...(o.filter ? [o.filter] : [])];
-  const having = afterNodes.length ? { and: afterNodes.map((f) => toPredicate(f, (n) => factField(known(n, '$filter')))) } : undefined;
+  const having = afterNodes.length
+    ? { and: afterNodes.map((f) => toPredicate(f, (n) => factField(known(n, '$filter')))) }
+    : undefined;
   const dims = [...new Set(groupProps.map((p) => p.dimension!))];
   const metrics = [...aliases.values()].map((p) => p.metric as Metric);
   const query = DataQuerySchema.parse({
@@ -106,9 +143,13 @@ export function planFacts(o: ODataOptions): PlannedFacts {
     sort: o.orderBy.map((s) => ({ field: known(s.property, '$orderby').column, direction: s.desc ? 'desc' : 'asc' })),
     currency: 'native',
   });
-  const output: OutputProperty[] = [...groupProps.map(outputOf), ...[...aliases].map(([alias, p]) => ({ ...outputOf(p), name: alias }))];
+  const output: OutputProperty[] = [
+    ...groupProps.map(outputOf),
+    ...[...aliases].map(([alias, p]) => ({ ...outputOf(p), name: alias })),
+  ];
   // sums of money never add currencies together: the builder groups by currency, and the rows say which
-  if (metrics.some((m) => m === 'cost' || m === 'revenue') && !groupProps.some((p) => p.name === 'Currency')) output.push(outputOf(FACT_BY_NAME.get('Currency')!));
+  if (metrics.some((m) => m === 'cost' || m === 'revenue') && !groupProps.some((p) => p.name === 'Currency'))
+    output.push(outputOf(FACT_BY_NAME.get('Currency')!));
   let selected = output;
   if (o.select) {
     selected = o.select.map((n) => {
@@ -117,7 +158,14 @@ export function planFacts(o: ODataOptions): PlannedFacts {
       return found;
     });
   }
-  return { query, where: before, having, output: selected, ...bounds, contextSelect: selected.map((p) => p.name).join(',') };
+  return {
+    query,
+    where: before,
+    having,
+    output: selected,
+    ...bounds,
+    contextSelect: selected.map((p) => p.name).join(','),
+  };
 }
 
 function requireFactProperty(name: string, target: string): FactProperty {
@@ -147,24 +195,29 @@ export function toPredicate(node: FilterNode, resolve: (name: string) => FieldRe
   if ('not' in node) return { not: toPredicate(node.not, resolve) };
   const ref = resolve(node.property);
   if ('call' in node) {
-    if (ref.kind !== 'text' || node.literal.kind !== 'string') throw new ODataError(400, 'BadRequest', `${node.call}() takes a text property and a text`, '$filter');
+    if (ref.kind !== 'text' || node.literal.kind !== 'string')
+      throw new ODataError(400, 'BadRequest', `${node.call}() takes a text property and a text`, '$filter');
     return { field: ref.field, op: node.call, value: node.literal.value } as PredicateLeaf;
   }
   const lit = node.literal;
   if (lit.kind === 'null') {
-    if (node.compare !== 'eq' && node.compare !== 'ne') throw new ODataError(400, 'BadRequest', 'null compares with eq or ne only', '$filter');
+    if (node.compare !== 'eq' && node.compare !== 'ne')
+      throw new ODataError(400, 'BadRequest', 'null compares with eq or ne only', '$filter');
     return { field: ref.field, op: node.compare === 'eq' ? 'null' : 'notnull' };
   }
   if (ref.kind === 'date') return dateLeaf(ref.field, node.compare, lit);
-  if (ref.kind === 'number' && lit.kind !== 'number') throw new ODataError(400, 'BadRequest', `${node.property} compares with a number`, '$filter');
-  if (ref.kind === 'text' && lit.kind !== 'string') throw new ODataError(400, 'BadRequest', `${node.property} compares with a text in quotes`, '$filter');
+  if (ref.kind === 'number' && lit.kind !== 'number')
+    throw new ODataError(400, 'BadRequest', `${node.property} compares with a number`, '$filter');
+  if (ref.kind === 'text' && lit.kind !== 'string')
+    throw new ODataError(400, 'BadRequest', `${node.property} compares with a text in quotes`, '$filter');
   return { field: ref.field, op: OPS[node.compare], value: String(lit.value) };
 }
 
 /** A date compared with a day, or with a timestamp (Power BI's RangeStart/RangeEnd), read as UTC. */
 function dateLeaf(field: string, op: keyof typeof OPS, lit: Literal): Predicate {
   if (lit.kind === 'date') return { field, op: OPS[op], value: lit.value };
-  if (lit.kind !== 'datetime') throw new ODataError(400, 'BadRequest', 'Date compares with a date such as 2026-01-31', '$filter');
+  if (lit.kind !== 'datetime')
+    throw new ODataError(400, 'BadRequest', 'Date compares with a date such as 2026-01-31', '$filter');
   const t = new Date(lit.value);
   if (Number.isNaN(t.getTime())) throw new ODataError(400, 'BadRequest', `Not a timestamp: ${lit.value}`, '$filter');
   const day = t.toISOString().slice(0, 10);
@@ -191,7 +244,8 @@ function narrowDates(node: FilterNode, bounds: { from: string; to: string }): vo
   const leaf = dateLeaf('date', node.compare, node.literal);
   if (!('op' in leaf) || !('value' in leaf)) return;
   const day = String(leaf.value);
-  const shift = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+  const shift = (d: string, n: number) =>
+    new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
   const lower = leaf.op === 'gte' || leaf.op === 'eq' ? day : leaf.op === 'gt' ? shift(day, 1) : null;
   const upper = leaf.op === 'lte' || leaf.op === 'eq' ? day : leaf.op === 'lt' ? shift(day, -1) : null;
   if (lower && lower > bounds.from) bounds.from = lower;
@@ -217,11 +271,23 @@ export function encodeToken(t: PageToken): string {
 export function decodeToken(text: string, fingerprint: string): PageToken {
   try {
     const t = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as PageToken;
-    if (t.f === fingerprint && Array.isArray(t.a) && t.a.every((x) => x === null || typeof x === 'string') && typeof t.v === 'string' && Number.isInteger(t.n)) return t;
+    if (
+      t.f === fingerprint &&
+      Array.isArray(t.a) &&
+      t.a.every((x) => x === null || typeof x === 'string') &&
+      typeof t.v === 'string' &&
+      Number.isInteger(t.n)
+    )
+      return t;
   } catch {
     // fall through
   }
-  throw new ODataError(400, 'BadRequest', 'The $skiptoken does not belong to this query; start again from the first page', '$skiptoken');
+  throw new ODataError(
+    400,
+    'BadRequest',
+    'The $skiptoken does not belong to this query; start again from the first page',
+    '$skiptoken',
+  );
 }
 
 export interface FactsPageRequest {
@@ -243,7 +309,11 @@ export interface FactsPageResult {
 }
 
 /** One page of Facts into `head(...)`'s stream; everything that can refuse it runs before the head. */
-export async function serveFactsPage(client: pg.PoolClient, req: FactsPageRequest, head: (status: number, headers: Record<string, string>) => Writable): Promise<FactsPageResult> {
+export async function serveFactsPage(
+  client: pg.PoolClient,
+  req: FactsPageRequest,
+  head: (status: number, headers: Record<string, string>) => Writable,
+): Promise<FactsPageResult> {
   const planned = planFacts(req.options);
   const token = req.options.skipToken ? decodeToken(req.options.skipToken, req.fingerprint) : null;
   const delivered = token?.n ?? 0;
@@ -260,7 +330,11 @@ export async function serveFactsPage(client: pg.PoolClient, req: FactsPageReques
     currency: 'native',
   };
   const build = (limit: number) =>
-    buildFactQuery(planned.query, scope, { where: planned.where, having: planned.having, keyset: { after: token?.a ?? null, limit, offset: token ? 0 : req.options.skip ?? 0 } });
+    buildFactQuery(planned.query, scope, {
+      where: planned.where,
+      having: planned.having,
+      keyset: { after: token?.a ?? null, limit, offset: token ? 0 : (req.options.skip ?? 0) },
+    });
   const built = build(pageRows + 1);
 
   let version = token?.v ?? '';
@@ -269,9 +343,16 @@ export async function serveFactsPage(client: pg.PoolClient, req: FactsPageReques
     const pre = (await run<{ version: Date | null; fact_rows: string }>(client, built.preflight)).rows[0]!;
     version = `${pre.version ? new Date(pre.version).toISOString() : '-'}/${pre.fact_rows}`;
     // @odata.count is every matching entity, whatever $top and $skip
-    if (req.options.count) count = built.aggregation === 'none' ? Number(pre.fact_rows) : Number((await run<{ n: string }>(client, built.countRows)).rows[0]!.n);
+    if (req.options.count)
+      count =
+        built.aggregation === 'none'
+          ? Number(pre.fact_rows)
+          : Number((await run<{ n: string }>(client, built.countRows)).rows[0]!.n);
   }
-  const etag = `"${createHash('sha256').update(JSON.stringify([req.fingerprint, req.options.skipToken ?? null, version, req.pageSize])).digest('base64url').slice(0, 32)}"`;
+  const etag = `"${createHash('sha256')
+    .update(JSON.stringify([req.fingerprint, req.options.skipToken ?? null, version, req.pageSize]))
+    .digest('base64url')
+    .slice(0, 32)}"`;
   const headers = { ...req.headers, etag, 'x-tributary-date-range': `${planned.from}/${planned.to}` };
   if (req.ifNoneMatch?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
     head(304, headers).end();
@@ -285,16 +366,34 @@ export async function serveFactsPage(client: pg.PoolClient, req: FactsPageReques
     return { status: 200, rows: 0 };
   }
   const splicer = new EntitySplicer(pageRows, prefix);
-  const { copy, settings } = asCopyStatement(compile(jsonLines(built.rows, built.keyColumns, planned.output, pageRows), compiler));
+  const { copy, settings } = asCopyStatement(
+    compile(jsonLines(built.rows, built.keyColumns, planned.output, pageRows), compiler),
+  );
   if (settings) await client.query(settings.text, settings.values);
   // CSV mode with delimiter and quote set to control characters JSON text never holds raw: each line is
   // written exactly as PostgreSQL built it, with no escaping to undo
   const source = client.query(copyTo(`COPY (${copy}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`));
-  await pipeline(source, splicer, async function* (chunks: AsyncIterable<Buffer>) {
-    for await (const c of chunks) yield c;
-    const next = splicer.lastKeys && splicer.more ? req.nextLink(encodeToken({ f: req.fingerprint, a: splicer.lastKeys, v: version, c: count, n: delivered + splicer.rows })) : null;
-    yield Buffer.from(`]${next ? `,"@odata.nextLink":${JSON.stringify(next)}` : ''}}`);
-  }, out);
+  await pipeline(
+    source,
+    splicer,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const c of chunks) yield c;
+      const next =
+        splicer.lastKeys && splicer.more
+          ? req.nextLink(
+              encodeToken({
+                f: req.fingerprint,
+                a: splicer.lastKeys,
+                v: version,
+                c: count,
+                n: delivered + splicer.rows,
+              }),
+            )
+          : null;
+      yield Buffer.from(`]${next ? `,"@odata.nextLink":${JSON.stringify(next)}` : ''}}`);
+    },
+    out,
+  );
   return { status: 200, rows: splicer.rows };
 }
 
@@ -303,15 +402,26 @@ export async function serveFactsPage(client: pg.PoolClient, req: FactsPageReques
  * names (PostgreSQL's fastest JSON writer); the order keys only on the page's last row, the one a next
  * link continues after. Names come from the model or from $apply aliases that passed its name pattern.
  */
-export function jsonLines(rows: RawBuilder<unknown>, keyColumns: number, output: OutputProperty[], lastRow: number): RawBuilder<unknown> {
+export function jsonLines(
+  rows: RawBuilder<unknown>,
+  keyColumns: number,
+  output: OutputProperty[],
+  lastRow: number,
+): RawBuilder<unknown> {
   const keys = Array.from({ length: keyColumns }, (_, i) => sql.ref(`r.__k${i}`));
-  const fields = output.map((p) => sql`${p.int64 ? sql`round(${sql.ref(`r.${p.column}`)})::bigint` : sql.ref(`r.${p.column}`)} AS ${sql.raw(propertyIdent(p.name))}`);
-  const keyText = keyColumns ? sql`CASE WHEN row_number() OVER () = ${sql`${lastRow}::bigint`} THEN json_build_array(${sql.join(keys)})::text || chr(30) END` : sql`NULL::text`;
+  const fields = output.map(
+    (p) =>
+      sql`${p.int64 ? sql`round(${sql.ref(`r.${p.column}`)})::bigint` : sql.ref(`r.${p.column}`)} AS ${sql.raw(propertyIdent(p.name))}`,
+  );
+  const keyText = keyColumns
+    ? sql`CASE WHEN row_number() OVER () = ${sql`${lastRow}::bigint`} THEN json_build_array(${sql.join(keys)})::text || chr(30) END`
+    : sql`NULL::text`;
   return sql`SELECT coalesce(${keyText}, '') || row_to_json(x)::text FROM (${rows}) r CROSS JOIN LATERAL (SELECT ${sql.join(fields)}) x`;
 }
 
 function propertyIdent(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(name)) throw new ODataError(400, 'BadRequest', `Not a property name: ${name}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(name))
+    throw new ODataError(400, 'BadRequest', `Not a property name: ${name}`);
   return `"${name}"`;
 }
 
@@ -326,7 +436,10 @@ class EntitySplicer extends Transform {
   private carry: Buffer | null = null;
   private lastKeyText = '';
 
-  constructor(private readonly pageRows: number, private readonly prefix: string) {
+  constructor(
+    private readonly pageRows: number,
+    private readonly prefix: string,
+  ) {
     super();
     this.push(Buffer.from(prefix));
   }
@@ -368,15 +481,21 @@ class EntitySplicer extends Transform {
 }
 const COMMA = Buffer.from(',');
 
-async function run<R extends pg.QueryResultRow>(client: pg.PoolClient, builder: RawBuilder<unknown>): Promise<pg.QueryResult<R>> {
+async function run<R extends pg.QueryResultRow>(
+  client: pg.PoolClient,
+  builder: RawBuilder<unknown>,
+): Promise<pg.QueryResult<R>> {
   const { text, values } = compile(builder, compiler);
   try {
     return await client.query<R>(text, values);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('22')) throw new ValidationError('The query could not be run with these values', { sqlstate: code });
+    if (typeof code === 'string' && code.startsWith('22'))
+      throw new ValidationError('The query could not be run with these values', { sqlstate: code });
     throw e;
   }
 }
 
-const compiler = new Kysely<any>({ dialect: new PostgresDialect({ pool: { connect: () => Promise.reject(new Error('compile only')) } as never }) });
+const compiler = new Kysely<any>({
+  dialect: new PostgresDialect({ pool: { connect: () => Promise.reject(new Error('compile only')) } as never }),
+});

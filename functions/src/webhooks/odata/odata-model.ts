@@ -8,7 +8,8 @@ import type { BaseMetric, DerivedMetric, StandardDimension } from '../../data/qu
 export const NAMESPACE = 'Tributary';
 export const CONTAINER = 'Feed';
 
-export type EdmType = 'Edm.Date' | 'Edm.String' | 'Edm.Int64' | 'Edm.Int32' | 'Edm.Decimal' | 'Edm.DateTimeOffset' | 'Edm.Boolean';
+export type EdmType =
+  'Edm.Date' | 'Edm.String' | 'Edm.Int64' | 'Edm.Int32' | 'Edm.Decimal' | 'Edm.DateTimeOffset' | 'Edm.Boolean';
 
 export interface PropertyDef {
   name: string;
@@ -30,8 +31,19 @@ export interface FactProperty extends PropertyDef {
 }
 
 const money = { type: 'Edm.Decimal', precision: 28, scale: 6 } as const;
-const dim = (name: string, column: string, dimension: StandardDimension, nullable = true): FactProperty => ({ name, type: 'Edm.String', nullable, column, filterField: column, dimension });
-const metric = (name: string, m: BaseMetric | DerivedMetric, def: Pick<PropertyDef, 'type' | 'precision' | 'scale'>): FactProperty => ({ name, nullable: true, column: m, filterField: m, metric: m, ...def });
+const dim = (name: string, column: string, dimension: StandardDimension, nullable = true): FactProperty => ({
+  name,
+  type: 'Edm.String',
+  nullable,
+  column,
+  filterField: column,
+  dimension,
+});
+const metric = (
+  name: string,
+  m: BaseMetric | DerivedMetric,
+  def: Pick<PropertyDef, 'type' | 'precision' | 'scale'>,
+): FactProperty => ({ name, nullable: true, column: m, filterField: m, metric: m, ...def });
 
 /** One row per day at the finest grain the data has, in each row's own currency. */
 export const FACT_PROPERTIES: readonly FactProperty[] = [
@@ -99,8 +111,18 @@ export interface EntitySetDef {
 }
 
 export const ENTITY_SETS: readonly EntitySetDef[] = [
-  { name: 'Facts', type: 'Fact', properties: FACT_PROPERTIES, keys: ['Date', 'DataSourceId', 'ReportType', 'AccountId', 'CampaignId', 'AdGroupId', 'AdId'] },
-  { name: 'Restatements', type: 'Restatement', properties: RESTATEMENT_PROPERTIES, keys: ['RunId', 'Date', 'ReportType', 'Metric'] },
+  {
+    name: 'Facts',
+    type: 'Fact',
+    properties: FACT_PROPERTIES,
+    keys: ['Date', 'DataSourceId', 'ReportType', 'AccountId', 'CampaignId', 'AdGroupId', 'AdId'],
+  },
+  {
+    name: 'Restatements',
+    type: 'Restatement',
+    properties: RESTATEMENT_PROPERTIES,
+    keys: ['RunId', 'Date', 'ReportType', 'Metric'],
+  },
   { name: 'Freshness', type: 'SourceFreshness', properties: FRESHNESS_PROPERTIES, keys: ['DataSourceId'] },
 ];
 export const ENTITY_SET_BY_NAME = new Map(ENTITY_SETS.map((e) => [e.name as string, e]));
@@ -126,7 +148,9 @@ export function metadataXml(): string {
 ${props}
       </EntityType>`;
   }).join('\n');
-  const sets = ENTITY_SETS.map((s) => `        <EntitySet Name="${s.name}" EntityType="${NAMESPACE}.${s.type}"/>`).join('\n');
+  const sets = ENTITY_SETS.map((s) => `        <EntitySet Name="${s.name}" EntityType="${NAMESPACE}.${s.type}"/>`).join(
+    '\n',
+  );
   return `<?xml version="1.0" encoding="utf-8"?>
 <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
   <edmx:DataServices>

@@ -7,8 +7,13 @@
 import { defaultParser } from '@odata/parser';
 import { ODataError } from './odata-errors';
 
-export type Literal = { kind: 'string'; value: string } | { kind: 'number'; value: string } | { kind: 'date'; value: string }
-  | { kind: 'datetime'; value: string } | { kind: 'boolean'; value: boolean } | { kind: 'null' };
+export type Literal =
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; value: string }
+  | { kind: 'date'; value: string }
+  | { kind: 'datetime'; value: string }
+  | { kind: 'boolean'; value: boolean }
+  | { kind: 'null' };
 export type CompareOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 export type FilterNode =
   | { and: FilterNode[] }
@@ -42,22 +47,36 @@ export interface ODataOptions {
   apply?: ApplyPlan;
 }
 
-const SUPPORTED = new Set(['$filter', '$select', '$orderby', '$top', '$skip', '$count', '$apply', '$skiptoken', '$format']);
+const SUPPORTED = new Set([
+  '$filter',
+  '$select',
+  '$orderby',
+  '$top',
+  '$skip',
+  '$count',
+  '$apply',
+  '$skiptoken',
+  '$format',
+]);
 
 export function parseODataOptions(params: URLSearchParams): ODataOptions {
   for (const k of new Set(params.keys())) {
-    if (k.startsWith('$') && !SUPPORTED.has(k)) throw new ODataError(400, 'NotSupported', `The query option ${k} is not supported by this feed`, k);
-    if (params.getAll(k).length > 1) throw new ODataError(400, 'BadRequest', `The query option ${k} is given more than once`, k);
+    if (k.startsWith('$') && !SUPPORTED.has(k))
+      throw new ODataError(400, 'NotSupported', `The query option ${k} is not supported by this feed`, k);
+    if (params.getAll(k).length > 1)
+      throw new ODataError(400, 'BadRequest', `The query option ${k} is given more than once`, k);
   }
   const format = params.get('$format');
-  if (format !== null && !/^(json|application\/json)(;.*)?$/i.test(format)) throw new ODataError(400, 'NotSupported', 'This feed answers JSON only', '$format');
+  if (format !== null && !/^(json|application\/json)(;.*)?$/i.test(format))
+    throw new ODataError(400, 'NotSupported', 'This feed answers JSON only', '$format');
   const options: ODataOptions = { orderBy: [], count: false };
   const filter = params.get('$filter');
   if (filter !== null) options.filter = parseFilter(filter, '$filter');
   const select = params.get('$select');
   if (select !== null && select.trim() !== '*') {
     options.select = select.split(',').map((s) => s.trim());
-    if (options.select.some((s) => !/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(s))) throw new ODataError(400, 'BadRequest', '$select lists property names separated by commas', '$select');
+    if (options.select.some((s) => !/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(s)))
+      throw new ODataError(400, 'BadRequest', '$select lists property names separated by commas', '$select');
   }
   const orderby = params.get('$orderby');
   if (orderby !== null) options.orderBy = parseOrderBy(orderby);
@@ -65,7 +84,8 @@ export function parseODataOptions(params: URLSearchParams): ODataOptions {
   options.skip = integerOption(params, '$skip');
   const count = params.get('$count');
   if (count !== null) {
-    if (count !== 'true' && count !== 'false') throw new ODataError(400, 'BadRequest', '$count is true or false', '$count');
+    if (count !== 'true' && count !== 'false')
+      throw new ODataError(400, 'BadRequest', '$count is true or false', '$count');
     options.count = count === 'true';
   }
   const token = params.get('$skiptoken');
@@ -119,19 +139,35 @@ function toNode(t: Token, target: string): FilterNode {
     case 'GreaterOrEqualsExpression':
     case 'LesserThanExpression':
     case 'LesserOrEqualsExpression': {
-      const op = ({ EqualsExpression: 'eq', NotEqualsExpression: 'ne', GreaterThanExpression: 'gt', GreaterOrEqualsExpression: 'ge', LesserThanExpression: 'lt', LesserOrEqualsExpression: 'le' } as const)[t.type];
+      const op = (
+        {
+          EqualsExpression: 'eq',
+          NotEqualsExpression: 'ne',
+          GreaterThanExpression: 'gt',
+          GreaterOrEqualsExpression: 'ge',
+          LesserThanExpression: 'lt',
+          LesserOrEqualsExpression: 'le',
+        } as const
+      )[t.type];
       const left = unwrap(t.value.left);
       const right = unwrap(t.value.right);
-      if (left.type === 'Literal' && right.type !== 'Literal') return { compare: flip(op), property: propertyName(right, target), literal: literal(left, target) };
+      if (left.type === 'Literal' && right.type !== 'Literal')
+        return { compare: flip(op), property: propertyName(right, target), literal: literal(left, target) };
       return { compare: op, property: propertyName(left, target), literal: literal(right, target) };
     }
     case 'MethodCallExpression': {
       const method = String(t.value.method);
       if (method !== 'contains' && method !== 'startswith' && method !== 'endswith') {
-        throw new ODataError(400, 'NotSupported', `The function ${method}() is not supported; use eq, ne, gt, ge, lt, le, and, or, not, in, contains, startswith or endswith`, target);
+        throw new ODataError(
+          400,
+          'NotSupported',
+          `The function ${method}() is not supported; use eq, ne, gt, ge, lt, le, and, or, not, in, contains, startswith or endswith`,
+          target,
+        );
       }
       const [a, b] = (t.value.parameters as Token[]).map(unwrap);
-      if (!a || !b || b.type !== 'Literal') throw new ODataError(400, 'BadRequest', `${method}() takes a property and a text`, target);
+      if (!a || !b || b.type !== 'Literal')
+        throw new ODataError(400, 'BadRequest', `${method}() takes a property and a text`, target);
       return { call: method, property: propertyName(a, target), literal: literal(b, target) };
     }
     default:
@@ -141,7 +177,12 @@ function toNode(t: Token, target: string): FilterNode {
 
 function unwrap(t: Token): Token {
   let cur = t;
-  while (cur && (cur.type === 'CommonExpression' || cur.type === 'ParenExpression' || cur.type === 'BoolParenExpression') && cur.value?.type) cur = cur.value;
+  while (
+    cur &&
+    (cur.type === 'CommonExpression' || cur.type === 'ParenExpression' || cur.type === 'BoolParenExpression') &&
+    cur.value?.type
+  )
+    cur = cur.value;
   return cur;
 }
 
@@ -156,15 +197,18 @@ function propertyName(t: Token, target: string): string {
     if (cur.type === 'PropertyPathExpression' && cur.value?.current) {
       throw new ODataError(400, 'BadRequest', `Navigation paths are not supported: ${t.raw}`, target);
     }
-    if (!['FirstMemberExpression', 'MemberExpression', 'PropertyPathExpression', 'CommonExpression'].includes(cur.type)) break;
+    if (!['FirstMemberExpression', 'MemberExpression', 'PropertyPathExpression', 'CommonExpression'].includes(cur.type))
+      break;
     cur = cur.value as Token;
   }
-  if (!cur || cur.type !== 'ODataIdentifier') throw new ODataError(400, 'NotSupported', `Expected a property name, found: ${t.raw}`, target);
+  if (!cur || cur.type !== 'ODataIdentifier')
+    throw new ODataError(400, 'NotSupported', `Expected a property name, found: ${t.raw}`, target);
   return String(cur.value.name);
 }
 
 function literal(t: Token, target: string): Literal {
-  if (t.type !== 'Literal') throw new ODataError(400, 'NotSupported', `Expected a literal value, found: ${t.raw}`, target);
+  if (t.type !== 'Literal')
+    throw new ODataError(400, 'NotSupported', `Expected a literal value, found: ${t.raw}`, target);
   const raw = t.raw;
   switch (t.value) {
     case 'Edm.String':
@@ -185,7 +229,8 @@ function literal(t: Token, target: string): Literal {
     case 'Edm.Decimal':
     case 'Edm.Double':
     case 'Edm.Single':
-      if (!/^-?\d+(\.\d+)?$/.test(raw)) throw new ODataError(400, 'BadRequest', `Not a plain decimal number: ${raw}`, target);
+      if (!/^-?\d+(\.\d+)?$/.test(raw))
+        throw new ODataError(400, 'BadRequest', `Not a plain decimal number: ${raw}`, target);
       return { kind: 'number', value: raw };
     default:
       throw new ODataError(400, 'NotSupported', `Literals of type ${String(t.value)} are not supported`, target);
@@ -208,7 +253,8 @@ export function rewriteIn(text: string): string {
     const close = matchingParen(mask, open);
     if (close < 0) break;
     const items = splitTopLevel(text.slice(open + 1, close), mask.slice(open + 1, close), ',');
-    if (!items.length || items.some((s) => !s.trim())) throw new ODataError(400, 'BadRequest', '`in` needs a list of values', '$filter');
+    if (!items.length || items.some((s) => !s.trim()))
+      throw new ODataError(400, 'BadRequest', '`in` needs a list of values', '$filter');
     out += `${text.slice(last, m.index)}(${items.map((v) => `${m![1]} eq ${v.trim()}`).join(' or ')})`;
     last = close + 1;
     re.lastIndex = close + 1;
@@ -245,7 +291,13 @@ function splitTopLevel(text: string, mask: string, sep: string): string[] {
 function parseOrderBy(text: string): { property: string; desc: boolean }[] {
   return text.split(',').map((item) => {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]{0,80})(?:\s+(asc|desc))?\s*$/i.exec(item);
-    if (!m) throw new ODataError(400, 'NotSupported', `$orderby takes property names with asc or desc: ${item.trim()}`, '$orderby');
+    if (!m)
+      throw new ODataError(
+        400,
+        'NotSupported',
+        `$orderby takes property names with asc or desc: ${item.trim()}`,
+        '$orderby',
+      );
     return { property: m[1]!, desc: (m[2] ?? '').toLowerCase() === 'desc' };
   });
 }
@@ -258,7 +310,13 @@ export function parseApply(text: string): ApplyPlan {
   for (const [step, stepMask] of zipSplit(text, mask, '/')) {
     const m = /^\s*(filter|groupby|aggregate)\s*\(/.exec(stepMask);
     const close = m ? matchingParen(stepMask, m[0].length - 1) : -1;
-    if (!m || close < 0 || stepMask.slice(close + 1).trim()) throw new ODataError(400, 'NotSupported', `Unsupported $apply transformation: ${step.trim().slice(0, 100)}`, '$apply');
+    if (!m || close < 0 || stepMask.slice(close + 1).trim())
+      throw new ODataError(
+        400,
+        'NotSupported',
+        `Unsupported $apply transformation: ${step.trim().slice(0, 100)}`,
+        '$apply',
+      );
     const inner = step.slice(m[0].length, close);
     const innerMask = stepMask.slice(m[0].length, close);
     if (m[1] === 'filter') {
@@ -273,13 +331,25 @@ export function parseApply(text: string): ApplyPlan {
     }
     const parts = zipSplit(inner, innerMask, ',');
     const first = parts[0]![0].trim();
-    if (!first.startsWith('(') || !first.endsWith(')')) throw new ODataError(400, 'BadRequest', 'groupby takes a parenthesized list of properties', '$apply');
-    plan.groupBy = first.slice(1, -1).split(',').map((s) => s.trim());
-    if (plan.groupBy.some((s) => !/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(s))) throw new ODataError(400, 'BadRequest', 'groupby lists property names', '$apply');
-    if (parts.length > 2) throw new ODataError(400, 'NotSupported', 'groupby takes a property list and at most one aggregate(…)', '$apply');
+    if (!first.startsWith('(') || !first.endsWith(')'))
+      throw new ODataError(400, 'BadRequest', 'groupby takes a parenthesized list of properties', '$apply');
+    plan.groupBy = first
+      .slice(1, -1)
+      .split(',')
+      .map((s) => s.trim());
+    if (plan.groupBy.some((s) => !/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(s)))
+      throw new ODataError(400, 'BadRequest', 'groupby lists property names', '$apply');
+    if (parts.length > 2)
+      throw new ODataError(400, 'NotSupported', 'groupby takes a property list and at most one aggregate(…)', '$apply');
     if (parts[1]) {
       const agg = /^\s*aggregate\s*\(([\s\S]*)\)\s*$/.exec(parts[1][0]);
-      if (!agg) throw new ODataError(400, 'NotSupported', `Unsupported groupby transformation: ${parts[1][0].trim().slice(0, 100)}`, '$apply');
+      if (!agg)
+        throw new ODataError(
+          400,
+          'NotSupported',
+          `Unsupported groupby transformation: ${parts[1][0].trim().slice(0, 100)}`,
+          '$apply',
+        );
       plan.aggregates = parseAggregates(agg[1]!);
     }
   }
@@ -289,9 +359,23 @@ export function parseApply(text: string): ApplyPlan {
 
 function parseAggregates(text: string): Aggregate[] {
   return text.split(',').map((item) => {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]{0,80})\s+with\s+([A-Za-z]+)\s+as\s+([A-Za-z_][A-Za-z0-9_]{0,80})\s*$/.exec(item);
-    if (!m) throw new ODataError(400, 'NotSupported', `aggregate takes "Property with sum as Alias": ${item.trim().slice(0, 100)}`, '$apply');
-    if (m[2] !== 'sum') throw new ODataError(400, 'NotSupported', `Only sum is supported as an aggregation method, not ${m[2]}`, '$apply');
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]{0,80})\s+with\s+([A-Za-z]+)\s+as\s+([A-Za-z_][A-Za-z0-9_]{0,80})\s*$/.exec(
+      item,
+    );
+    if (!m)
+      throw new ODataError(
+        400,
+        'NotSupported',
+        `aggregate takes "Property with sum as Alias": ${item.trim().slice(0, 100)}`,
+        '$apply',
+      );
+    if (m[2] !== 'sum')
+      throw new ODataError(
+        400,
+        'NotSupported',
+        `Only sum is supported as an aggregation method, not ${m[2]}`,
+        '$apply',
+      );
     return { property: m[1]!, method: 'sum', alias: m[3]! };
   });
 }

@@ -23,10 +23,26 @@ export interface FreshnessRow extends Row {
   DaysBehind: number | null;
 }
 
-const METRICS = [['impressions', 'impressionsDelta'], ['clicks', 'clicksDelta'], ['cost', 'costDelta'], ['conversions', 'conversionsDelta'], ['revenue', 'revenueDelta']] as const;
+const METRICS = [
+  ['impressions', 'impressionsDelta'],
+  ['clicks', 'clicksDelta'],
+  ['cost', 'costDelta'],
+  ['conversions', 'conversionsDelta'],
+  ['revenue', 'revenueDelta'],
+] as const;
 
 export async function freshnessRows(client: pg.PoolClient, scope: FeedScope, today: string): Promise<FreshnessRow[]> {
-  const { rows } = await client.query<{ id: string; source_name: string; platform: string; account_id: string | null; account_name: string | null; last_day: string | null; last_run: Date | null; status: string; is_active: boolean }>(
+  const { rows } = await client.query<{
+    id: string;
+    source_name: string;
+    platform: string;
+    account_id: string | null;
+    account_name: string | null;
+    last_day: string | null;
+    last_run: Date | null;
+    status: string;
+    is_active: boolean;
+  }>(
     `SELECT ds.id::text, ds.source_name, ds.platform, coalesce(ds.account_info ->> 'id', ds.extraction_config ->> 'account_id') AS account_id,
             ds.account_info ->> 'name' AS account_name, ds.last_successful_date::text AS last_day, ds.extraction_status AS status, ds.is_active,
             (SELECT max(j.completed_at) FROM extraction_jobs j WHERE j.data_source_id = ds.id AND j.status IN ('succeeded', 'partial')) AS last_run
@@ -45,13 +61,22 @@ export async function freshnessRows(client: pg.PoolClient, scope: FeedScope, tod
     LastSuccessfulRun: r.last_run ? new Date(r.last_run).toISOString() : null,
     Status: r.status,
     IsActive: r.is_active,
-    DaysBehind: r.last_day ? Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${r.last_day}T00:00:00Z`)) / 86_400_000) : null,
+    DaysBehind: r.last_day
+      ? Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${r.last_day}T00:00:00Z`)) / 86_400_000)
+      : null,
   }));
 }
 
 export async function restatementRows(client: pg.PoolClient, scope: FeedScope): Promise<Row[]> {
   if (scope.filters.length) return [];
-  const { rows } = await client.query<{ run_id: string; ds_id: string; source_name: string; platform: string; completed_at: Date | null; r: Record<string, unknown> }>(
+  const { rows } = await client.query<{
+    run_id: string;
+    ds_id: string;
+    source_name: string;
+    platform: string;
+    completed_at: Date | null;
+    r: Record<string, unknown>;
+  }>(
     `SELECT j.id::text AS run_id, ds.id::text AS ds_id, ds.source_name, ds.platform, j.completed_at, r
        FROM extraction_jobs j
        JOIN data_sources ds ON ds.id = j.data_source_id
@@ -85,7 +110,11 @@ export async function restatementRows(client: pg.PoolClient, scope: FeedScope): 
 }
 
 /** $filter/$orderby/$skip/$top/$select/$count over rows already narrowed to the scope. */
-export function applyOptions(rows: Row[], properties: readonly PropertyDef[], o: ODataOptions): { rows: Row[]; count: number } {
+export function applyOptions(
+  rows: Row[],
+  properties: readonly PropertyDef[],
+  o: ODataOptions,
+): { rows: Row[]; count: number } {
   if (o.apply) throw new ODataError(400, 'NotSupported', '$apply is supported on Facts', '$apply');
   const byName = new Map(properties.map((p) => [p.name, p]));
   const prop = (name: string, target: string) => {
@@ -109,7 +138,10 @@ export function applyOptions(rows: Row[], properties: readonly PropertyDef[], o:
   const count = kept.length;
   const start = o.skip ?? 0;
   kept = kept.slice(start, o.top !== undefined ? start + o.top : undefined);
-  return { rows: kept.map((r) => Object.fromEntries(select.map((n) => [n, numberOut(r[n] ?? null, byName.get(n)!)]))), count };
+  return {
+    rows: kept.map((r) => Object.fromEntries(select.map((n) => [n, numberOut(r[n] ?? null, byName.get(n)!)]))),
+    count,
+  };
 }
 
 function numberOut(v: Row[string], p: PropertyDef): Row[string] {
@@ -140,9 +172,15 @@ function compileFilter(node: FilterNode, prop: (name: string, target: string) =>
   }
   const p = prop(node.property, '$filter');
   if ('call' in node) {
-    if (p.type !== 'Edm.String' || node.literal.kind !== 'string') throw new ODataError(400, 'BadRequest', `${node.call}() takes a text property and a text`, '$filter');
+    if (p.type !== 'Edm.String' || node.literal.kind !== 'string')
+      throw new ODataError(400, 'BadRequest', `${node.call}() takes a text property and a text`, '$filter');
     const needle = node.literal.value;
-    const fn = node.call === 'contains' ? (s: string) => s.includes(needle) : node.call === 'startswith' ? (s: string) => s.startsWith(needle) : (s: string) => s.endsWith(needle);
+    const fn =
+      node.call === 'contains'
+        ? (s: string) => s.includes(needle)
+        : node.call === 'startswith'
+          ? (s: string) => s.startsWith(needle)
+          : (s: string) => s.endsWith(needle);
     return (r) => typeof r[p.name] === 'string' && fn(r[p.name] as string);
   }
   const value = literalFor(node.literal, p);
@@ -163,7 +201,8 @@ function literalFor(lit: Literal, p: PropertyDef): Row[string] {
     (p.type === 'Edm.DateTimeOffset' && (lit.kind === 'datetime' || lit.kind === 'date')) ||
     (p.type === 'Edm.Boolean' && lit.kind === 'boolean') ||
     ((p.type === 'Edm.Decimal' || p.type === 'Edm.Int64' || p.type === 'Edm.Int32') && lit.kind === 'number');
-  if (!ok) throw new ODataError(400, 'BadRequest', `${p.name} (${p.type}) cannot be compared with that value`, '$filter');
+  if (!ok)
+    throw new ODataError(400, 'BadRequest', `${p.name} (${p.type}) cannot be compared with that value`, '$filter');
   if (p.type === 'Edm.DateTimeOffset') return new Date(String(lit.value)).toISOString();
   return lit.value;
 }

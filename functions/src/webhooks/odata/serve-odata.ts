@@ -7,12 +7,26 @@
 // whole feed, within the webhook's scope, until it expires or the key is rotated.
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { AuthenticationRequiredError, NotFoundError, RateLimitExceededError, ServiceUnavailableError } from '@tributary/shared/domain/errors';
+import {
+  AuthenticationRequiredError,
+  NotFoundError,
+  RateLimitExceededError,
+  ServiceUnavailableError,
+} from '@tributary/shared/domain/errors';
 import { WebhookScopeSchema } from '../../data/query.schemas';
 import type { ResponseSink } from '../../data/stream-data';
 import { freshnessHeaders, scopeFreshness } from '../freshness';
 import { signPath, urlSigningKey } from '../webhook-keys';
-import { authenticateWebhook, checkRateLimit, countingWritable, writeAccessLog, type WebhookDeps, type WebhookOutcome, type WebhookRequest, type WebhookRow } from '../serve-webhook';
+import {
+  authenticateWebhook,
+  checkRateLimit,
+  countingWritable,
+  writeAccessLog,
+  type WebhookDeps,
+  type WebhookOutcome,
+  type WebhookRequest,
+  type WebhookRow,
+} from '../serve-webhook';
 import { odataErrorBody, ODataError } from './odata-errors';
 import { DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, serveFactsPage, type FeedScope } from './odata-facts';
 import { ENTITY_SET_BY_NAME, metadataXml, serviceDocument } from './odata-model';
@@ -56,7 +70,15 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
   const logOnce = async () => {
     if (logged || !webhook) return;
     logged = true;
-    await writeAccessLog(deps.db, webhook, { ...req, path: safePath }, logParams, status || 500, bytes, Date.now() - started).catch((e: unknown) => deps.onServerError?.(e, req.requestId));
+    await writeAccessLog(
+      deps.db,
+      webhook,
+      { ...req, path: safePath },
+      logParams,
+      status || 500,
+      bytes,
+      Date.now() - started,
+    ).catch((e: unknown) => deps.onServerError?.(e, req.requestId));
   };
   const head = (s: number, headers: Record<string, string>): Writable => {
     status = s;
@@ -64,11 +86,18 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
   };
   const rateHeaders: Record<string, string> = {};
   try {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ODataError(405, 'MethodNotAllowed', 'The feed is read-only: GET only');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new ODataError(405, 'MethodNotAllowed', 'The feed is read-only: GET only');
     const { token, root, resource } = route(req.path, params);
-    if (!token) throw new AuthenticationRequiredError('The feed needs a webhook key: in the path (/odata/v1/twk_…/) or as ?key=');
-    safePath = `${ODATA_PREFIX}${token.startsWith('tws_') ? token : `${token.slice(0, 12)}…`}/${resource}`.slice(0, 500);
-    const signed = token.startsWith('tws_') ? new URLSearchParams([...params].filter(([k]) => k === 'exp' || k === 'sig')) : params;
+    if (!token)
+      throw new AuthenticationRequiredError('The feed needs a webhook key: in the path (/odata/v1/twk_…/) or as ?key=');
+    safePath = `${ODATA_PREFIX}${token.startsWith('tws_') ? token : `${token.slice(0, 12)}…`}/${resource}`.slice(
+      0,
+      500,
+    );
+    const signed = token.startsWith('tws_')
+      ? new URLSearchParams([...params].filter(([k]) => k === 'exp' || k === 'sig'))
+      : params;
     const { row, limit } = await deps.db.withClient({ role: 'app' }, async (client) => {
       const found = await authenticateWebhook(deps, client, token, root, signed, now);
       await client.query(`SELECT set_config('tributary.org_id', $1, true)`, [found.organization_id]);
@@ -76,7 +105,8 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
     });
     webhook = row;
     Object.assign(rateHeaders, limit.headers);
-    if (limit.retryAfterSeconds !== null) throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: row.rate_limit_per_hour });
+    if (limit.retryAfterSeconds !== null)
+      throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: row.rate_limit_per_hour });
     const stored = WebhookScopeSchema.safeParse(row.data_filters ?? {});
     if (!stored.success) throw new Error(`webhook ${row.id} has an invalid stored scope`);
     const scope: FeedScope = {
@@ -92,8 +122,11 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
     const base = `${deps.publicBaseUrl ? deps.publicBaseUrl.replace(/\/$/, '') : `${proto}://${host}`}${root}`;
     // the credential and signature a client came with go on into every link it is given
     const carried = new URLSearchParams([...params].filter(([k]) => k === KEY_PARAM || k === 'exp' || k === 'sig'));
-    const withCarried = (url: string) => (carried.size ? `${url}${url.includes('?') ? '&' : '?'}${carried.toString()}` : url);
-    const freshness = await deps.db.withClient({ orgId: row.organization_id, role: 'app' }, (c) => scopeFreshness(c, scope, now));
+    const withCarried = (url: string) =>
+      carried.size ? `${url}${url.includes('?') ? '&' : '?'}${carried.toString()}` : url;
+    const freshness = await deps.db.withClient({ orgId: row.organization_id, role: 'app' }, (c) =>
+      scopeFreshness(c, scope, now),
+    );
     const common = { ...rateHeaders, ...freshnessHeaders(freshness), 'cache-control': CACHE };
 
     if (resource === '') {
@@ -103,19 +136,35 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
     if (resource === '$metadata') {
       const xml = metadataXml();
       const etag = `"${createHash('sha256').update(xml).digest('base64url').slice(0, 32)}"`;
-      if (matches(req.headers['if-none-match'], etag)) return await finish(head(304, { ...common, etag }), '', status, () => bytes, row.id);
-      return await finish(head(200, { ...common, etag, 'content-type': 'application/xml;charset=utf-8' }), xml, status, () => bytes, row.id);
+      if (matches(req.headers['if-none-match'], etag))
+        return await finish(head(304, { ...common, etag }), '', status, () => bytes, row.id);
+      return await finish(
+        head(200, { ...common, etag, 'content-type': 'application/xml;charset=utf-8' }),
+        xml,
+        status,
+        () => bytes,
+        row.id,
+      );
     }
     const set = ENTITY_SET_BY_NAME.get(resource);
     if (!set) throw new NotFoundError('OData resource', resource.slice(0, 100));
     const options = parseODataOptions(new URLSearchParams([...params].filter(([k]) => k.startsWith('$'))));
     const pageSize = preferredPageSize(req.headers['prefer']);
-    const pageHeaders: Record<string, string> = { ...common, 'content-type': JSON_TYPE, 'x-tributary-dates': "account reporting dates, each in its account's time zone" };
+    const pageHeaders: Record<string, string> = {
+      ...common,
+      'content-type': JSON_TYPE,
+      'x-tributary-dates': "account reporting dates, each in its account's time zone",
+    };
     if (pageSize.applied) pageHeaders['preference-applied'] = `odata.maxpagesize=${pageSize.rows}`;
 
     if (set.name === 'Facts') {
-      const fingerprintParams = [...params].filter(([k]) => k.startsWith('$') && k !== '$skiptoken').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      const fingerprint = createHash('sha256').update(JSON.stringify([row.id, fingerprintParams, scope])).digest('base64url').slice(0, 22);
+      const fingerprintParams = [...params]
+        .filter(([k]) => k.startsWith('$') && k !== '$skiptoken')
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify([row.id, fingerprintParams, scope]))
+        .digest('base64url')
+        .slice(0, 22);
       // a page is small: the role's own timeout, unless the deployment sets the webhook's
       const timeout = deps.statementTimeoutMs ? { statementTimeoutMs: deps.statementTimeoutMs } : {};
       await deps.db.withClient({ orgId: row.organization_id, role: 'app', ...timeout }, (client) =>
@@ -142,19 +191,31 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
     }
 
     const today = now.toISOString().slice(0, 10);
-    const rows = await deps.db.withClient({ orgId: row.organization_id, role: 'app' }, (client) => (set.name === 'Freshness' ? freshnessRows(client, scope, today) : restatementRows(client, scope)));
+    const rows = await deps.db.withClient({ orgId: row.organization_id, role: 'app' }, (client) =>
+      set.name === 'Freshness' ? freshnessRows(client, scope, today) : restatementRows(client, scope),
+    );
     const result = applyOptions(rows, SMALL_SETS[set.name as keyof typeof SMALL_SETS], options);
     const selectPart = options.select ? `(${options.select.join(',')})` : '';
-    const body = JSON.stringify({ '@odata.context': `${base}$metadata#${set.name}${selectPart}`, ...(options.count ? { '@odata.count': result.count } : {}), value: result.rows });
+    const body = JSON.stringify({
+      '@odata.context': `${base}$metadata#${set.name}${selectPart}`,
+      ...(options.count ? { '@odata.count': result.count } : {}),
+      value: result.rows,
+    });
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
-    if (matches(req.headers['if-none-match'], etag)) return await finish(head(304, { ...pageHeaders, etag }), '', status, () => bytes, row.id);
+    if (matches(req.headers['if-none-match'], etag))
+      return await finish(head(304, { ...pageHeaders, etag }), '', status, () => bytes, row.id);
     return await finish(head(200, { ...pageHeaders, etag }), body, status, () => bytes, row.id);
   } catch (error) {
     if (status === 0) {
       const { status: code, body } = odataErrorBody(error, req.requestId, now);
       if (code >= 500) deps.onServerError?.(error, req.requestId);
-      const headers: Record<string, string> = { ...rateHeaders, 'content-type': 'application/json;charset=utf-8', 'cache-control': 'no-store' };
-      if (error instanceof RateLimitExceededError || error instanceof ServiceUnavailableError) headers['retry-after'] = String(error.retryAfterSeconds);
+      const headers: Record<string, string> = {
+        ...rateHeaders,
+        'content-type': 'application/json;charset=utf-8',
+        'cache-control': 'no-store',
+      };
+      if (error instanceof RateLimitExceededError || error instanceof ServiceUnavailableError)
+        headers['retry-after'] = String(error.retryAfterSeconds);
       if (code === 401) headers['www-authenticate'] = 'Bearer realm="tributary-odata"';
       const out = head(code, headers);
       await new Promise<void>((resolve) => out.end(body, () => resolve()));
@@ -167,7 +228,13 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
   return { status, bytes, webhookId: webhook?.id };
 }
 
-async function finish(out: Writable, body: string, status: number, bytes: () => number, webhookId: string): Promise<WebhookOutcome> {
+async function finish(
+  out: Writable,
+  body: string,
+  status: number,
+  bytes: () => number,
+  webhookId: string,
+): Promise<WebhookOutcome> {
   await new Promise<void>((resolve, reject) => {
     out.once('error', reject);
     out.end(body, () => resolve());
@@ -189,7 +256,12 @@ export function preferredPageSize(prefer: string | undefined): { rows: number; a
 }
 
 /** A time-limited feed root for sharing: signs the root path and the expiry only (see the header). */
-export function mintFeedUrl(baseUrl: string, signingSecret: Buffer, webhook: { id: string; keyHash: string }, expiresAt: Date): string {
+export function mintFeedUrl(
+  baseUrl: string,
+  signingSecret: Buffer,
+  webhook: { id: string; keyHash: string },
+  expiresAt: Date,
+): string {
   const root = `${ODATA_PREFIX}tws_${webhook.id}/`;
   const params = new URLSearchParams({ exp: String(Math.floor(expiresAt.getTime() / 1000)) });
   params.set('sig', signPath(urlSigningKey(signingSecret, webhook.id, webhook.keyHash), root, params));
