@@ -1,5 +1,7 @@
 // Retention racing a load: a restatement being loaded while retention moves its month to the archive must
-// not be lost (retention takes the loader's data-source locks and waits for the load).
+// not be lost (retention takes the loader's data-source locks and waits for the load), and readers of the facts
+// must not wait for either.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
@@ -7,6 +9,8 @@ import { loadFacts } from '@tributary/shared/facts/fact-loader';
 import { syntheticFacts } from '@tributary/shared/facts/synthetic-facts';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
+import { createWebhook } from '../webhooks/webhook.repository';
+import { startWebhookServer } from '../webhooks/webhook-server';
 import { moveToWarmArchive } from './retention';
 
 let t: TestDatabase;
@@ -62,4 +66,90 @@ describe('retention against a running load', () => {
     );
     expect(row).toEqual({ hot: '0', warm: '500', conv: String(expected) });
   });
+
+  it('when retention waits for a running load, downloads of the same facts stream without waiting for either', async () => {
+    // retention created the month's archive partition inside the transaction that then waited for the load:
+    // ATTACH PARTITION holds ACCESS EXCLUSIVE on the archive's default partition, which every read of a range
+    // the archive has no partition for scans, so each webhook request waited for the load (reliability load figure)
+    const src = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
+    const target = {
+      organizationId: src.organizationId,
+      projectId: src.projectId,
+      dataSourceId: src.dataSourceId,
+      platform: 'google_ads',
+    };
+    const opts = { days: 20, rowsPerDay: 50, startDate: '2025-03-01', batchSize: 50 };
+    await loadFacts(t.db, target, [...syntheticFacts({ ...opts, version: 0 })]);
+    const { key } = await t.db.transaction({ orgId: src.organizationId }, (trx) =>
+      createWebhook(
+        trx,
+        { organizationId: src.organizationId, projectId: src.projectId, userId: null },
+        {
+          name: 'race',
+          allowedDataSources: [],
+          scope: { filters: [] },
+          outputFormat: 'csv',
+          rateLimitPerHour: 100_000,
+          expiresAt: null,
+        },
+      ),
+    );
+    const server = await startWebhookServer({ db: t.db, signingSecret: randomBytes(32), maxConcurrentPerWebhook: 100 });
+    // a restatement whose load holds the source's lock until `finish` is called
+    const restated = [...syntheticFacts({ ...opts, version: 1 })];
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    async function* waiting(): AsyncGenerator<FactRow[]> {
+      yield restated[0]!;
+      holding();
+      await finished;
+      yield* restated.slice(1);
+    }
+    const loading = loadFacts(t.db, target, waiting());
+    let moving: Promise<unknown> | undefined;
+    try {
+      await held;
+      moving = moveToWarmArchive(t.db, { organizationId: src.organizationId, projectId: src.projectId }, '2025-06-01');
+      for (let i = 0; i < 200; i++) {
+        const [w] = await admin<{ n: string }>(
+          `SELECT count(*)::text AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+        );
+        if (w!.n !== '0') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const range = 'start_date=2025-03-01&end_date=2025-03-20&currency=native';
+      const urls = Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${server.url}/webhook/v1/${key}/${i % 2 ? 'summary' : 'data'}?${range}&format=${i % 4 < 2 ? 'csv' : 'json'}`,
+      );
+      const downloads = Promise.all(urls.map((u) => fetch(u).then(async (r) => (await r.arrayBuffer(), r.status))));
+      const outcome = await Promise.race([
+        downloads,
+        new Promise<'waited'>((r) => setTimeout(() => r('waited'), 10_000)),
+      ]);
+      // what the downloads wait for, if they do
+      const waits =
+        outcome === 'waited'
+          ? await admin(
+              `SELECT l.mode, c.relname, pg_blocking_pids(l.pid) AS blockers FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE NOT l.granted`,
+            )
+          : [];
+      expect(outcome, JSON.stringify(waits)).toEqual(urls.map(() => 200));
+    } finally {
+      finish();
+      await loading;
+      await moving;
+      await server.close();
+    }
+    const [row] = await admin<{ hot: string; warm: string; conv: string }>(
+      `SELECT (SELECT count(*) FROM extracted_data WHERE data_source_id = $1)::text AS hot, (SELECT count(*) FROM archived_data WHERE data_source_id = $1)::text AS warm,
+              (SELECT sum(conversions) FROM archived_data WHERE data_source_id = $1)::text AS conv`,
+      [src.dataSourceId],
+    );
+    const conv = restated.flat().reduce((n, r) => n + Number(r.conversions), 0);
+    expect(row).toEqual({ hot: '0', warm: '1000', conv: String(conv) });
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from '@tributary/shared/db/database';
+import { ensureMonthPartitionsOf } from '@tributary/shared/facts/month-partitions';
 import type { BlobStore } from '@tributary/shared/ports/blob-store';
 
 export class RetentionCheckError extends Error {
@@ -82,8 +83,10 @@ export async function moveToWarmArchive(db: Database, project: ProjectRef, befor
   );
   const moved: WarmMove[] = [];
   for (const month of months) {
+    // first, in a short transaction of its own: created inside the move, the partition's lock on the archive's
+    // default partition would stop every reader of the facts while the move waits for a running load
+    await ensureMonthPartitionsOf(db, { role: 'loader', orgId: project.organizationId }, 'archived_data', month, month);
     const rows = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) => {
-      await c.query(`SELECT tributary_ensure_month_partitions('archived_data', $1::date, $1::date)`, [month]);
       // the loader's exclusive lock on each of the project's data sources (fact-loader.ts, lockLoad), in id
       // order: a load in progress finishes first, so its restated rows are moved rather than missed
       await c.query(
@@ -280,8 +283,9 @@ export async function restoreFromObjectStore(
         { manifestId: m.id, expected: Number(m.row_count), actual: lines.length },
       );
     }
-    const result = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) => {
-      await c.query(`SELECT tributary_ensure_month_partitions('archived_data', $1::date, $1::date)`, [m.range_start]);
+    const loader = { role: 'loader', orgId: project.organizationId } as const;
+    await ensureMonthPartitionsOf(db, loader, 'archived_data', m.range_start, m.range_start);
+    const result = await db.withClient(loader, async (c) => {
       let inserted = 0;
       for (let i = 0; i < lines.length; i += 5_000) {
         const r = await c.query(
