@@ -10,8 +10,12 @@ import { contextStatements, type Database, type DbContext } from '../db/database
 
 export type FactTable = 'extracted_data' | 'archived_data';
 
-/** lock_timeout of each attempt but the last, which waits as long as it takes */
-const LOCK_TIMEOUTS_MS = [200, 400, 800, 1_600, 3_200, 6_400];
+/** how long an attempt may hold the readers queued behind its lock request; the last attempt waits its turn */
+const LOCK_TIMEOUT_MS = 250;
+/** pauses between attempts, doubling up to the last: over a minute in all, time for a long export to end */
+const FIRST_PAUSE_MS = 100;
+const LAST_PAUSE_MS = 4_000;
+const ATTEMPTS = 24;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,22 +32,21 @@ export async function ensureMonthPartitions(
   to: string,
 ): Promise<void> {
   let raced = 0;
-  for (let attempt = 0; ; attempt++) {
-    const lockTimeout = LOCK_TIMEOUTS_MS[attempt];
+  for (let attempt = 1; ; attempt++) {
+    const patient = attempt >= ATTEMPTS;
     await client.query('BEGIN');
     try {
       await client.query(ctx.text, ctx.values);
-      if (lockTimeout !== undefined)
-        await client.query(`SELECT set_config('lock_timeout', $1, true)`, [String(lockTimeout)]);
+      if (!patient) await client.query(`SELECT set_config('lock_timeout', $1, true)`, [String(LOCK_TIMEOUT_MS)]);
       await client.query(`SELECT tributary_ensure_month_partitions($1, $2::date, $3::date)`, [table, from, to]);
       await client.query('COMMIT');
       return;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       const code = (err as { code?: string }).code;
-      if (code === '55P03' && lockTimeout !== undefined) {
-        // lock_not_available: let the readers queued behind us through, then ask again
-        await sleep(lockTimeout / 2);
+      if (code === '55P03' && !patient) {
+        // lock_not_available: the readers queued behind us go through, then we ask again
+        await sleep(Math.min(LAST_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 1)));
         continue;
       }
       if ((code !== '42P07' && code !== '23505' && code !== '40P01') || ++raced >= 5) throw err;
