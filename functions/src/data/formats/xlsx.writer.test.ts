@@ -9,7 +9,7 @@ const columns: OutputColumn[] = [
   { key: 'date', header: 'Date', type: 'date' },
   { key: 'campaign', header: 'Campaign', type: 'text' },
   { key: 'cost', header: 'Cost', type: 'money' },
-  { key: 'clicks', header: 'Clicks', type: 'integer' },
+  { key: 'clicks', header: 'Clicks', type: 'number' },
 ];
 
 describe('xlsx writer', () => {
