@@ -1,45 +1,26 @@
 // Seam: a new month's partition against a real PostgreSQL while a long read of the same fact table is open.
 // The partition's ACCESS EXCLUSIVE request on the default partition must not queue the readers that come after.
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { contextStatements } from '../db/database';
-import { seedDataSource } from '../testing/seed';
-import { createTestDatabase, type TestDatabase } from '../testing/test-database';
 import { ensureMonthPartitionsOf } from './month-partitions';
+import { raceDatabase } from './race.test-support';
 
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createTestDatabase();
-});
-afterAll(async () => {
-  await t?.drop();
-});
-
+const race = raceDatabase();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function admin<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: t.adminUrl });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 describe('month partitions', () => {
   it('when a long read holds the default partition, creating a month lets the readers after it through', async () => {
-    const src = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
+    const { src } = await race.seedTarget();
     const read = `SELECT count(*)::int AS n FROM facts WHERE project_id = $1 AND data_date BETWEEN '2024-01-01' AND '2024-12-31'`;
     // a long export: its transaction has read the archive's default partition and is still streaming
-    const long = await t.db.pool.connect();
+    const long = await race.t.db.pool.connect();
     await long.query('BEGIN');
     const ctx = contextStatements({ role: 'app', orgId: src.organizationId });
     await long.query(ctx.text, ctx.values);
     await long.query(read, [src.projectId]);
     let created = false;
     const creating = ensureMonthPartitionsOf(
-      t.db,
+      race.t.db,
       { role: 'loader' },
       'archived_data',
       '2024-05-01',
@@ -47,7 +28,9 @@ describe('month partitions', () => {
     ).then(() => (created = true));
     try {
       await sleep(300);
-      const reader = t.db.withClient({ role: 'app', orgId: src.organizationId }, (c) => c.query(read, [src.projectId]));
+      const reader = race.t.db.withClient({ role: 'app', orgId: src.organizationId }, (c) =>
+        c.query(read, [src.projectId]),
+      );
       const outcome = await Promise.race([reader.then(() => 'read'), sleep(5_000).then(() => 'waited')]);
       expect(outcome).toBe('read');
       // the partition waits for the long read, not the other way round
@@ -57,7 +40,9 @@ describe('month partitions', () => {
       long.release();
     }
     await creating;
-    const [row] = await admin<{ part: string | null }>(`SELECT to_regclass('archived_data_p202405')::text AS part`);
+    const [row] = await race.admin<{ part: string | null }>(
+      `SELECT to_regclass('archived_data_p202405')::text AS part`,
+    );
     expect(row!.part).toBe('archived_data_p202405');
   }, 60_000);
 });
