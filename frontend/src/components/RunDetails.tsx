@@ -20,6 +20,11 @@ import { Empty, QueryView } from './states';
 type Details = Json<'getExtractionJob'>;
 type Problem = NonNullable<Details['items'][number]['problem']>;
 const RUNNING = new Set(['pending', 'queued', 'running']);
+// compact cells: the restatement record's four columns fit a phone's width
+const COMPACT = { '& td, & th': { px: 1 }, '& th': { whiteSpace: 'nowrap' } };
+
+const statusColor = (status: string) =>
+  status === 'succeeded' ? 'success' : status === 'failed' ? 'error' : status === 'partial' ? 'warning' : 'default';
 
 export function RunDetails(props: { projectId: string; sourceId: string; jobId: string }) {
   const { projectId, sourceId, jobId } = props;
@@ -45,7 +50,7 @@ export function RunDetails(props: { projectId: string; sourceId: string; jobId: 
         {(d) => (
           <>
             <Typography variant="body2" sx={{ mb: 1 }} data-testid="run-summary">
-              <Chip size="small" label={d.job.status} sx={{ mr: 1 }} />
+              <Chip size="small" label={d.job.status} color={statusColor(d.job.status)} sx={{ mr: 1 }} />
               {dateTime(d.job.started_at ?? d.job.created_at)} · {duration(d.job.started_at, d.job.completed_at)} ·{' '}
               {count(d.job.rows_read)} rows read, {count(d.job.rows_inserted)} inserted, {count(d.job.rows_updated)}{' '}
               updated, {count(d.job.rows_unchanged)} unchanged
@@ -80,7 +85,7 @@ function ItemsTable(props: { items: Details['items']; projectId: string; sourceI
   // focusable: at phone width a table scrolls sideways inside its container, and a keyboard must reach it
   return (
     <TableContainer tabIndex={0} role="region" aria-label="Windows of this run">
-      <Table size="small" aria-label="Windows of this run">
+      <Table size="small" aria-label="Windows of this run" sx={COMPACT}>
         <TableHead>
           <TableRow>
             <TableCell>Report</TableCell>
@@ -120,11 +125,7 @@ function ItemRow({
           {i.window_start === i.window_end ? i.window_start : `${i.window_start} – ${i.window_end}`}
         </TableCell>
         <TableCell>
-          <Chip
-            size="small"
-            label={i.status}
-            color={i.status === 'succeeded' ? 'success' : i.status === 'failed' ? 'error' : 'default'}
-          />
+          <Chip size="small" label={i.status} color={statusColor(i.status)} />
         </TableCell>
         <TableCell align="right">{i.attempts}</TableCell>
         <TableCell align="right">{count(i.rows_read)}</TableCell>
@@ -194,7 +195,7 @@ function Restatements({ restatements }: { restatements: Details['restatements'] 
   }
   return (
     <TableContainer tabIndex={0} role="region" aria-label="Restatement record">
-      <Table size="small" aria-label="Restatement record" data-testid="restatements">
+      <Table size="small" aria-label="Restatement record" data-testid="restatements" sx={COMPACT}>
         <TableHead>
           <TableRow>
             <TableCell>Day</TableCell>
