@@ -5,7 +5,7 @@
 // with a representative event; records its AWS calls and checks each against its role's policies in the
 // template with an IAM policy simulator. A function that fails to start or answer, or a call its role
 // would refuse, fails the rehearsal.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   chmodSync,
@@ -79,6 +79,8 @@ export interface FunctionReport {
   /** the asset directory's size, and its size deflated file by file (what the deployment zip weighs) */
   assetBytes: number;
   zippedBytes: number;
+  /** the same for its layers together, if it has any (shared with the other functions that name them) */
+  layersZippedBytes?: number;
   initMs?: number;
   invocations: Invocation[];
   calls: CallVerdict[];
@@ -157,6 +159,16 @@ class LambdaProcess {
   stop(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
+}
+
+/** unshare's arguments that run a command with the directory after them bind-mounted at /opt, for it alone. */
+const OWN_OPT_MOUNT = ['--mount', '--map-root-user', '--', 'sh', '-c', 'mount --bind "$0" /opt && exec "$@"'];
+
+/** Whether this machine lets a process mount its own /opt (a private mount namespace: Linux, as root or not). */
+function optMountAvailable(work: string): boolean {
+  const probe = mkdtempSync(path.join(work, 'opt-probe-'));
+  const result = spawnSync('unshare', [...OWN_OPT_MOUNT, probe, 'test', '-d', '/opt'], { stdio: 'ignore' });
+  return result.status === 0;
 }
 
 function zippedSize(dir: string): number {
@@ -321,6 +333,8 @@ export interface RehearsalOptions {
   cdkOut?: string;
   /** functions started at once (default 1, so init times compare with the minimal bundle's) */
   parallelStarts?: number;
+  /** write a CPU profile of each function's init here (<logical id>.cpuprofile), to see what its cold start runs */
+  cpuProfDir?: string;
 }
 
 export async function rehearse(options: RehearsalOptions = {}): Promise<RehearsalResult> {
@@ -468,6 +482,15 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const functions = lambdaFunctions(template);
     const processes = new Map<string, LambdaProcess>();
     const sdkRoot = path.join(REPO_ROOT, 'node_modules');
+    // Lambda extracts a function's layers into /opt. Where this machine lets a process have a mount namespace of
+    // its own (Linux, CI), each function sees its layers bind-mounted at /opt itself; elsewhere they sit in its
+    // own opt/ directory and Lambda's NODE_PATH names that instead (the only way Tributary's code reaches them).
+    const ownOpt = optMountAvailable(work);
+    log(
+      ownOpt
+        ? 'layers: mounted at /opt in each function’s own mount namespace'
+        : 'layers: no mount namespace here, so NODE_PATH names each function’s opt/ directory instead of /opt',
+    );
     const stateMachineArns = ofType('AWS::StepFunctions::StateMachine').map(([id]) => values[id]!.ref);
     const planId = functions.find((f) => /^PipelinePlanFunction/.test(f.logicalId))!.logicalId;
     const extractId = functions.find((f) => /^PipelineExtractFunction/.test(f.logicalId))!.logicalId;
@@ -524,8 +547,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         report.skipped = `a ${fn.runtime} function of CDK's, not started`;
         continue;
       }
-      if (!fn.assetPath) {
-        report.error = 'its template entry names no asset directory';
+      if (!fn.assetPath || fn.layerAssetPaths.includes(undefined)) {
+        report.error = `its template entry names no asset directory for its ${fn.assetPath ? 'layers' : 'code'}`;
         failures.push(`${fn.logicalId}: ${report.error}`);
         continue;
       }
@@ -537,6 +560,12 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       mkdirSync(path.join(root, 'node_modules'), { recursive: true });
       for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto'])
         symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
+      const optDir = path.join(root, 'opt');
+      mkdirSync(optDir);
+      for (const layer of fn.layerAssetPaths)
+        cpSync(path.join(outdir, layer!), optDir, { recursive: true, force: true });
+      if (fn.layerAssetPaths.length) report.layersZippedBytes = zippedSize(optDir);
+      const opt = ownOpt ? '/opt' : optDir;
       mkdirSync(path.join(root, 'runtime'));
       copyFileSync(path.join(HERE, 'lambda-runtime.mjs'), path.join(root, 'runtime', 'lambda-runtime.mjs'));
       const [moduleBase, exportName] = fn.handler.split(/\.(?=[^.]+$)/) as [string, string];
@@ -569,8 +598,14 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       if (env.NODE_EXTRA_CA_CERTS) replaced.NODE_EXTRA_CA_CERTS = certificates.caFile;
       if (env.TRIBUTARY_PROGRESS_CALLBACK_URL) replaced.TRIBUTARY_PROGRESS_CALLBACK_URL = `${apiGateway.endpoint}/v1`;
       const runtimeEnv = {
-        // Lambda's own PATH
+        // Lambda's own PATH and NODE_PATH (its /var/runtime/node_modules, the AWS SDK, is root/node_modules here)
         PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+        NODE_PATH: [
+          `${opt}/nodejs/node22/node_modules`,
+          `${opt}/nodejs/node_modules`,
+          path.join(root, 'node_modules'),
+          taskDir,
+        ].join(':'),
         TZ: ':UTC',
         LANG: 'en_US.UTF-8',
         AWS_REGION: REHEARSAL_REGION,
@@ -583,16 +618,22 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         AWS_SECRET_ACCESS_KEY: 'rehearsal-secret-access-key',
         AWS_SESSION_TOKEN: 'rehearsal-session-token',
       };
-      const child = fork(
+      const runtimeArgs = [
         path.join(root, 'runtime', 'lambda-runtime.mjs'),
-        [taskDir, moduleFile, exportName, values[fn.logicalId]!.ref],
-        {
-          cwd: taskDir,
-          env: { ...runtimeEnv, ...env, ...replaced, ...endpoints },
-          execArgv: [],
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        },
-      );
+        taskDir,
+        moduleFile,
+        exportName,
+        values[fn.logicalId]!.ref,
+        ...(options.cpuProfDir ? [path.join(path.resolve(options.cpuProfDir), `${fn.logicalId}.cpuprofile`)] : []),
+      ];
+      const spawnOptions = {
+        cwd: taskDir,
+        env: { ...runtimeEnv, ...env, ...replaced, ...endpoints },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+      };
+      const child = ownOpt
+        ? spawn('unshare', [...OWN_OPT_MOUNT, optDir, process.execPath, ...runtimeArgs], spawnOptions)
+        : fork(runtimeArgs[0]!, runtimeArgs.slice(1), { ...spawnOptions, execArgv: [] });
       const proc = new LambdaProcess(fn, child);
       processes.set(fn.logicalId, proc);
       stops.push(() => proc.stop());
@@ -1068,7 +1109,9 @@ export function formatReport(result: RehearsalResult): string {
   const lines: string[] = [];
   for (const f of result.functions) {
     const size = `${(f.zippedBytes / 1024 / 1024).toFixed(2)} MB zipped`;
-    const init = f.initMs === undefined ? 'did not start' : `init ${f.initMs.toFixed(0)} ms`;
+    const init =
+      (f.initMs === undefined ? 'did not start' : `init ${f.initMs.toFixed(0)} ms`) +
+      (f.layersZippedBytes ? `  (+ layers ${(f.layersZippedBytes / 1024 / 1024).toFixed(2)} MB zipped)` : '');
     lines.push(
       `${f.logicalId.padEnd(48)} ${size.padStart(9)}  ${init}${f.skipped ? `  (${f.skipped})` : f.cdkProvided ? '  (CDK provider: initialized only)' : ''}${f.error ? `\n    ${f.error.split('\n')[0]}` : ''}`,
     );
@@ -1091,9 +1134,12 @@ export function formatReport(result: RehearsalResult): string {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const at = process.argv.indexOf('--cdk-out');
+  const prof = process.argv.indexOf('--cpu-prof');
+  if (prof > 0) mkdirSync(process.argv[prof + 1]!, { recursive: true });
   const result = await rehearse({
     keep: process.argv.includes('--keep'),
     ...(at > 0 ? { cdkOut: process.argv[at + 1]! } : {}),
+    ...(prof > 0 ? { cpuProfDir: process.argv[prof + 1]! } : {}),
   });
   console.log(formatReport(result));
   process.exitCode = result.failures.length ? 1 : 0;
