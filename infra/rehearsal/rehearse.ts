@@ -81,7 +81,10 @@ export interface FunctionReport {
   zippedBytes: number;
   /** the same for its layers together, if it has any (shared with the other functions that name them) */
   layersZippedBytes?: number;
+  /** loading its handler module (the runtime's import of it), as the runtime around it measures */
   initMs?: number;
+  /** from starting its process to its handler being ready: Lambda's Init Duration also counts the runtime's start */
+  coldStartMs?: number;
   invocations: Invocation[];
   calls: CallVerdict[];
   /** why it failed to start, if it did */
@@ -97,6 +100,7 @@ export interface RehearsalResult {
   failures: string[];
   /** init of a minimal bundle (a handler that imports nothing) in the same runtime: the yardstick for the others */
   minimalInitMs?: number;
+  minimalColdStartMs?: number;
 }
 
 interface RecordedSdkCall {
@@ -112,6 +116,9 @@ class LambdaProcess {
   readonly sdkCalls: RecordedSdkCall[] = [];
   stderr = '';
   initMs?: number;
+  coldStartMs?: number;
+  /** made right after its process is spawned */
+  private readonly spawnedAt = performance.now();
   constructor(
     readonly fn: FunctionInTemplate,
     private readonly child: ChildProcess,
@@ -128,6 +135,7 @@ class LambdaProcess {
       const onMessage = (m: any) => {
         if (m.type === 'ready') {
           this.initMs = m.initMs as number;
+          this.coldStartMs = performance.now() - this.spawnedAt;
           resolve();
         } else if (m.type === 'error') reject(new Error(String(m.message)));
       };
@@ -640,7 +648,10 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       // cold starts one at a time (init times comparable with the minimal bundle's), or a few at once
       starting.push(
         proc.ready().then(
-          () => void (report.initMs = proc.initMs),
+          () => {
+            report.initMs = proc.initMs;
+            report.coldStartMs = proc.coldStartMs;
+          },
           (error: unknown) => {
             report.error = String((error as Error).message).slice(0, 1500);
             failures.push(`${fn.logicalId} did not initialize: ${report.error}`);
@@ -653,6 +664,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
 
     // the yardstick: a handler that imports nothing, bundled and started the same way
     let minimalInitMs: number | undefined;
+    let minimalColdStartMs: number | undefined;
     {
       const root = path.join(work, 'lambda', 'minimal');
       mkdirSync(path.join(root, 'runtime'), { recursive: true });
@@ -676,20 +688,27 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         outfile: path.join(root, 'task', 'index.mjs'),
         logLevel: 'error',
       });
-      const child = fork(
+      // started as the functions are (its own /opt where they get one), so cold starts compare
+      const runtimeArgs = [
         path.join(root, 'runtime', 'lambda-runtime.mjs'),
-        [path.join(root, 'task'), 'index.mjs', 'handler'],
-        {
-          cwd: path.join(root, 'task'),
-          env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION },
-          execArgv: [],
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        },
-      );
+        path.join(root, 'task'),
+        'index.mjs',
+        'handler',
+      ];
+      const spawnOptions = {
+        cwd: path.join(root, 'task'),
+        env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+      };
+      mkdirSync(path.join(root, 'opt'));
+      const child = ownOpt
+        ? spawn('unshare', [...OWN_OPT_MOUNT, path.join(root, 'opt'), process.execPath, ...runtimeArgs], spawnOptions)
+        : fork(runtimeArgs[0]!, runtimeArgs.slice(1), { ...spawnOptions, execArgv: [] });
       const minimal = new LambdaProcess({ logicalId: 'minimal' } as FunctionInTemplate, child);
       stops.push(() => minimal.stop());
       await minimal.ready();
       minimalInitMs = minimal.initMs;
+      minimalColdStartMs = minimal.coldStartMs;
       minimal.stop();
     }
 
@@ -1092,7 +1111,12 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       if (!report.cdkProvided && !report.error && report.invocations.length === 0)
         failures.push(`${report.logicalId} was never invoked`);
     }
-    return { functions: reports, failures, ...(minimalInitMs !== undefined ? { minimalInitMs } : {}) };
+    return {
+      functions: reports,
+      failures,
+      ...(minimalInitMs !== undefined ? { minimalInitMs } : {}),
+      ...(minimalColdStartMs !== undefined ? { minimalColdStartMs } : {}),
+    };
   } finally {
     for (const stop of stops.reverse()) {
       try {
@@ -1110,7 +1134,9 @@ export function formatReport(result: RehearsalResult): string {
   for (const f of result.functions) {
     const size = `${(f.zippedBytes / 1024 / 1024).toFixed(2)} MB zipped`;
     const init =
-      (f.initMs === undefined ? 'did not start' : `init ${f.initMs.toFixed(0)} ms`) +
+      (f.initMs === undefined
+        ? 'did not start'
+        : `init ${f.initMs.toFixed(0)} ms (cold start ${f.coldStartMs?.toFixed(0) ?? '?'} ms)`) +
       (f.layersZippedBytes ? `  (+ layers ${(f.layersZippedBytes / 1024 / 1024).toFixed(2)} MB zipped)` : '');
     lines.push(
       `${f.logicalId.padEnd(48)} ${size.padStart(9)}  ${init}${f.skipped ? `  (${f.skipped})` : f.cdkProvided ? '  (CDK provider: initialized only)' : ''}${f.error ? `\n    ${f.error.split('\n')[0]}` : ''}`,
@@ -1123,7 +1149,10 @@ export function formatReport(result: RehearsalResult): string {
         `    AWS calls: ${f.calls.length} distinct, ${refused.length} refused by its role${refused.length ? `: ${refused.map((c) => `${c.action} ${c.resource}`).join(', ')}` : ''}`,
       );
   }
-  if (result.minimalInitMs !== undefined) lines.push(`minimal bundle: init ${result.minimalInitMs.toFixed(0)} ms`);
+  if (result.minimalInitMs !== undefined)
+    lines.push(
+      `minimal bundle: init ${result.minimalInitMs.toFixed(0)} ms (cold start ${result.minimalColdStartMs?.toFixed(0) ?? '?'} ms)`,
+    );
   lines.push(
     result.failures.length
       ? `\nrehearsal FAILED:\n- ${result.failures.join('\n- ')}`
