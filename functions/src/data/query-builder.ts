@@ -68,6 +68,8 @@ export interface BuiltQuery {
   rowsWithStats: RawBuilder<unknown> | null;
   /** one aggregate pass: data version, fact row count, currencies present, first day lacking a rate */
   preflight: RawBuilder<PreflightRow>;
+  /** the preflight's data version and fact row count alone, without its sort of currencies (a feed's first page) */
+  version: RawBuilder<Pick<PreflightRow, 'version' | 'fact_rows'>>;
   /** how many output rows an aggregated query has (only worth running when there are more facts than Excel rows) */
   countRows: RawBuilder<{ n: string }>;
   converting: boolean;
@@ -499,6 +501,8 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     array_agg(DISTINCT f.currency::text) FILTER (WHERE f.currency IS NOT NULL) AS currencies,
     min(f.data_date::text || ' ' || f.currency) FILTER (WHERE ${missingCondition}) AS missing_fx
     FROM facts f${fxJoin} WHERE ${whereSql}`;
+  const version = sql<Pick<PreflightRow, 'version' | 'fact_rows'>>`${fxCte}SELECT max(f.updated_at) AS version,
+    count(*)::text AS fact_rows FROM facts f${fxJoin} WHERE ${whereSql}`;
 
   return {
     columns,
@@ -506,6 +510,7 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     rows,
     rowsWithStats,
     preflight,
+    version,
     countRows,
     converting,
     fingerprint: fingerprintOf(query, scope),
