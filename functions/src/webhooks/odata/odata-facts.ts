@@ -336,7 +336,7 @@ export async function serveFactsPage(
     buildFactQuery(planned.query, scope, {
       where: planned.where,
       having: planned.having,
-      keyset: { after: token?.a ?? null, limit, offset: token ? 0 : (req.options.skip ?? 0) },
+      keyset: { after: token?.a ?? null, limit, offset: token ? 0 : (req.options.skip ?? 0), literalKeys: true },
     });
   const built = build(pageRows + 1);
 
@@ -369,14 +369,9 @@ export async function serveFactsPage(
     return { status: 200, rows: 0 };
   }
   const writer = factsWriter(built.columns, built.keyColumns, planned.output, pageRows, prefix);
-  // the page's rows exactly as the builder selects them (one index range read), in COPY's text format; the
-  // date style is pinned so a date field is ISO whatever the role's setting
-  const { copy, settings } = asCopyStatement(compile(built.rows, compiler));
-  await client.query(
-    `${settings ? `${settings.text}, ` : 'SELECT '}set_config('datestyle', 'ISO, YMD', true)`,
-    settings?.values ?? [],
-  );
-  const source = client.query(copyTo(`COPY (${copy}) TO STDOUT`));
+  const { setup, copy } = pageCopy(built);
+  await client.query(setup.text, setup.values);
+  const source = client.query(copyTo(copy));
   await pipeline(
     source,
     writer,
@@ -399,6 +394,28 @@ export async function serveFactsPage(
     out,
   );
   return { status: 200, rows: writer.rows };
+}
+
+/**
+ * A page as one COPY … TO STDOUT (text format) of the builder's rows, and the statement that prepares it
+ * (COPY's values as transaction settings; the keyset's natural key is in the text as checked literals, see
+ * the builder's `literalKeys`). The date style is pinned so a date field is ISO whatever the role's setting.
+ */
+export function pageCopy(built: ReturnType<typeof buildFactQuery>): {
+  setup: { text: string; values: string[] };
+  select: string;
+  copy: string;
+} {
+  const { copy, settings } = asCopyStatement(compile(built.rows, compiler));
+  const datestyle = `set_config('datestyle', 'ISO, YMD', true)`;
+  return {
+    setup: {
+      text: `${settings ? `${settings.text}, ` : 'SELECT '}${datestyle}`,
+      values: settings?.values ?? [],
+    },
+    select: copy,
+    copy: `COPY (${copy}) TO STDOUT`,
+  };
 }
 
 /** The page's writer: each output property reads the builder column of the same key. */

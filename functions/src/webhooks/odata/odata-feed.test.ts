@@ -272,6 +272,42 @@ describe('OData feed', () => {
     }
   });
 
+  it('when a next link is altered (a quote or a word in a key), the page answers 400 in OData format', async () => {
+    const first = await getJson<Page<unknown>>(`${server.url}/odata/v1/${key}/Facts`, {
+      prefer: 'odata.maxpagesize=5',
+    });
+    const next = new URL(first.body['@odata.nextLink']!);
+    const token = JSON.parse(Buffer.from(next.searchParams.get('$skiptoken')!, 'base64url').toString()) as {
+      a: string[];
+    };
+    for (const [i, bad] of [
+      [1, "ad_daily'); SELECT 1; --"],
+      [3, '1 OR true'],
+      [2, '2026-06-01 garbage'],
+    ] as const) {
+      const a = [...token.a];
+      a[i] = bad;
+      next.searchParams.set('$skiptoken', Buffer.from(JSON.stringify({ ...token, a })).toString('base64url'));
+      const res = await fetch(next);
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBeTypeOf('string');
+    }
+  });
+
+  it('when names hold quotes, backslashes, tabs, newlines and control characters, the feed gives them back exactly', async () => {
+    const name = 'Q"uote \\back\\slash\ttab\nline\r\u0001\u000b\u001f — ☃ 😀';
+    const [row] = await admin<{ campaign_id: string; ad_id: string; data_date: string }>(
+      `UPDATE extracted_data SET campaign_name = $2 WHERE ctid = (SELECT ctid FROM extracted_data WHERE project_id = $1 LIMIT 1)
+       RETURNING campaign_id, ad_id, data_date::text AS data_date`,
+      [src.projectId, name],
+    );
+    const filter = `Date eq ${row!.data_date} and CampaignId eq '${row!.campaign_id}' and AdId eq '${row!.ad_id}'`;
+    const { rows } = await readAll<{ CampaignName: string }>(
+      `${server.url}/odata/v1/${key}/Facts?$filter=${encodeURIComponent(filter)}&$select=CampaignName`,
+    );
+    expect(rows.map((r) => r.CampaignName)).toContain(name);
+  });
+
   it('when $apply groups by platform and sums, the totals equal SQL and paging an $orderby result stays complete', async () => {
     const { body } = await getJson<
       Page<{ Platform: string; Currency: string; TotalCost: number; TotalClicks: number }>
