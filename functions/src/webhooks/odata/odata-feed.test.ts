@@ -513,6 +513,41 @@ describe('OData feed', () => {
     expect(second).toContain('none');
   });
 
+  it('when any format or feed resource is fetched, or answers 304, it carries the as-of time and the oldest complete day', async () => {
+    const { key: own } = await newWebhook({});
+    const range = `start_date=${START}&end_date=${START}&currency=native`;
+    const urls = [
+      ...['json', 'ndjson', 'csv', 'tsv', 'xml', 'xlsx', 'html'].map(
+        (f) => `${server.url}/webhook/v1/${own}/data?${range}&format=${f}`,
+      ),
+      `${server.url}/webhook/v1/${own}/summary?${range}&format=csv`,
+      `${server.url}/webhook/v1/${own}/metrics`,
+      ...['', '$metadata', 'Facts?$top=3', 'Restatements', 'Freshness'].map(
+        (r) => `${server.url}/odata/v1/${own}/${r}`,
+      ),
+    ];
+    const [{ day }] = (await admin<{ day: string | null }>(
+      `SELECT min(last_successful_date)::text AS day FROM data_sources WHERE project_id = $1 AND is_active`,
+      [src.projectId],
+    )) as [{ day: string | null }];
+    for (const url of urls) {
+      const res = await fetch(url);
+      const body = await res.text();
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get('x-tributary-as-of'), url).toMatch(/^(\d{4}-\d{2}-\d{2}T|never$)/);
+      expect(res.headers.get('x-tributary-oldest-complete-day'), url).toBe(day);
+      expect(res.headers.get('x-tributary-stale-sources'), url).toMatch(/^\d+$/);
+      if (url.includes('format=json'))
+        expect((JSON.parse(body) as { meta: { about: { sources: unknown[] } } }).meta.about.sources).toHaveLength(2);
+      const etag = res.headers.get('etag');
+      if (!etag) continue;
+      const again = await fetch(url, { headers: { 'if-none-match': etag } });
+      await again.arrayBuffer();
+      expect(again.status, url).toBe(304);
+      expect(again.headers.get('x-tributary-oldest-complete-day'), `${url} (304)`).toBe(day);
+    }
+  });
+
   it('when OData query strings are fuzzed, the feed never answers 5xx and every refusal is in OData error format', async () => {
     const names = [
       '$filter',
