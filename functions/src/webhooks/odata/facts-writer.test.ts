@@ -88,6 +88,15 @@ describe('FactsPageWriter', () => {
     expect(['0.4', '-0.5', '99999999999999999999.5'].map(roundedInteger)).toEqual(['0', '-1', '100000000000000000000']);
   });
 
+  it('when no property is selected, each row is an empty object', async () => {
+    const writer = new FactsPageWriter([], 2, 1, 10, '[');
+    const out: Buffer[] = [];
+    await pipeline(Readable.from([Buffer.from('a\tk1\nb\tk2\n')]), writer, async (source: AsyncIterable<Buffer>) => {
+      for await (const b of source) out.push(b);
+    });
+    expect(JSON.parse(`${Buffer.concat(out).toString()}]`)).toEqual([{}, {}]);
+  });
+
   it('when a line has the wrong number of fields, the page fails instead of shifting columns', async () => {
     await expect(write([['2026-06-01', 'x', '1', '2']], 10, 100)).rejects.toThrow(/unexpected COPY line/);
   });

@@ -145,6 +145,7 @@ export class FactsPageWriter extends Transform {
       if (kind === 0) p = writeText(buf, a, b, out, p);
       else p = writeNumber(buf, a, b, out, p, kind === 2);
     }
+    if (names.length === 0) out[p++] = 0x7b;
     out[p++] = 0x7d;
     this.pos = p;
     this.rows++;
