@@ -133,7 +133,6 @@ export default function OverviewPage() {
 }
 
 function DailyView({ result }: { result: { isPending: boolean; error: unknown; data: DataResult | undefined } }) {
-  if (result.isPending) return <Loading label="Loading the chart" />;
   if (result.error) return <ErrorAlert error={result.error} />;
   const byDate = new Map<string, Record<string, number | string>>();
   const platforms = new Set<string>();
@@ -145,11 +144,25 @@ function DailyView({ result }: { result: { isPending: boolean; error: unknown; d
     point[platform] = num(point[platform]) + num(row.cost);
     byDate.set(date, point);
   }
-  if (byDate.size === 0) return <Empty>No data in these 30 days yet.</Empty>;
+  if (!result.isPending && byDate.size === 0) return <Empty>No data in these 30 days yet.</Empty>;
   const data = [...byDate.values()].sort((a, b) => String(a.date).localeCompare(String(b.date))) as { date: string }[];
+  // While the rows are on the way the chart is drawn empty under a loading note: the chart library's start-up
+  // work is done while the page waits, and the rows then only fill it in.
   return (
     <Suspense fallback={<Loading label="Drawing the chart" />}>
-      <DailyChart testId="overview-chart" label="Daily spend by platform" data={data} series={[...platforms].sort()} />
+      <Box sx={{ position: 'relative' }}>
+        <DailyChart
+          testId="overview-chart"
+          label="Daily spend by platform"
+          data={data}
+          series={[...platforms].sort()}
+        />
+        {result.isPending && (
+          <Box sx={{ position: 'absolute', inset: 0, display: 'flex', justifyContent: 'center' }}>
+            <Loading label="Loading the chart" />
+          </Box>
+        )}
+      </Box>
     </Suspense>
   );
 }
