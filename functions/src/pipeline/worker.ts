@@ -295,8 +295,9 @@ async function extractItem(
         });
         await inRun(deps.db, job, async (c) => {
           await c.query(
-            `UPDATE extraction_work_items SET error_code = 'QUOTA_EXHAUSTED', error_message = $3 WHERE job_id = $1 AND item_key = $2`,
-            [job.jobId, item.key, err.userMessage],
+            `UPDATE extraction_work_items SET error_code = 'QUOTA_EXHAUSTED', error_message = $3,
+                    retry_at = now() + make_interval(secs => $4) WHERE job_id = $1 AND item_key = $2`,
+            [job.jobId, item.key, err.userMessage, Math.max(1, Math.ceil(err.retryAfterMs / 1000))],
           );
           await c.query(`UPDATE extraction_jobs SET error_message = $2 WHERE id = $1`, [job.jobId, err.userMessage]);
         });
@@ -311,12 +312,13 @@ async function extractItem(
     }
     if (err instanceof ReportNotReadyError) {
       // the lane keeps the item; its cursor (naming the platform's job) is what the extract after the Wait resumes from
+      const waitSeconds = reportWaitSeconds(reportWaits, err.retryAfterMs);
       await inRun(deps.db, job, (c) =>
-        c.query(`UPDATE extraction_work_items SET resume_cursor = $3 WHERE job_id = $1 AND item_key = $2`, [
-          job.jobId,
-          item.key,
-          err.resumeCursor,
-        ]),
+        c.query(
+          `UPDATE extraction_work_items SET resume_cursor = $3, retry_at = now() + make_interval(secs => $4)
+           WHERE job_id = $1 AND item_key = $2`,
+          [job.jobId, item.key, err.resumeCursor, waitSeconds],
+        ),
       );
       deps.logger.info('platform job still running; the state machine waits', {
         jobId: ctx.jobId,
@@ -326,7 +328,7 @@ async function extractItem(
       return {
         status: 'report_pending',
         item: item.key,
-        retryAfterSeconds: reportWaitSeconds(reportWaits, err.retryAfterMs),
+        retryAfterSeconds: waitSeconds,
         reportWaits: reportWaits + 1,
       };
     }
@@ -337,7 +339,7 @@ async function extractItem(
   const progress = await inRun(deps.db, job, async (c) => {
     await c.query(
       `UPDATE extraction_work_items SET status = 'succeeded', pages = $3, rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,
-              restatements = $8, error_code = NULL, error_message = NULL, resume_cursor = NULL, completed_at = now()
+              restatements = $8, error_code = NULL, error_message = NULL, resume_cursor = NULL, retry_at = NULL, completed_at = now()
        WHERE job_id = $1 AND item_key = $2`,
       [
         job.jobId,
@@ -417,7 +419,7 @@ async function recordItemFailure(
 ): Promise<void> {
   await inRun(deps.db, job, async (c) => {
     await c.query(
-      `UPDATE extraction_work_items SET status = 'failed', error_code = $3, error_message = $4, completed_at = now() WHERE job_id = $1 AND lane = $2 AND status = 'running'`,
+      `UPDATE extraction_work_items SET status = 'failed', error_code = $3, error_message = $4, retry_at = NULL, completed_at = now() WHERE job_id = $1 AND lane = $2 AND status = 'running'`,
       [job.jobId, lane, errorName.slice(0, 100), message],
     );
     await updateJobProgress(c, job.jobId);
