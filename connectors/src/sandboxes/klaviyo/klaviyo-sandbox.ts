@@ -10,6 +10,7 @@
 // exact totals of what the reports serve at the current data version (campaign = flow id for flows).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { addDays, daysBetween, isDay, type SandboxToday } from '../base/days';
+import { htmlPage, httpRedirectUri } from '../base/consent-page';
 import { FaultBoard } from '../base/faults';
 import { formatScaled } from '../base/scaled';
 import {
@@ -353,125 +354,119 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     headers: { 'content-type': 'application/vnd.api+json', ...headers },
   });
   const origin = (req: SandboxRequest) => `http://${req.headers.host ?? '127.0.0.1'}`;
+  /** A list endpoint: the revision header, the key and its scope, the faults armed for `t`, then the answer. */
+  const listEndpoint =
+    (scope: string, t: KlaviyoFaultTarget, answer: (req: SandboxRequest, account: KlaviyoAccount) => SandboxReply) =>
+    (req: SandboxRequest): SandboxReply =>
+      respond(() => {
+        checkRevision(req);
+        const account = authenticate(req, scope, t);
+        callFaults(t);
+        return answer(req, account);
+      });
 
   // ----------------------------------------------------------------------------------------------
   // Accounts and metrics
 
-  const accounts = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'accounts:read', 'accounts');
-      callFaults('accounts');
-      return json({
-        data: [
-          {
-            type: 'account',
-            id: account.id,
-            attributes: {
-              test_account: false,
-              contact_information: {
-                default_sender_name: account.name,
-                default_sender_email: `hello@${account.id.toLowerCase()}.example`,
-                website_url: `https://${account.id.toLowerCase()}.example`,
-                organization_name: account.name,
-                street_address: {
-                  address1: '1 Main St',
-                  address2: '',
-                  city: 'Springfield',
-                  region: '',
-                  country: '',
-                  zip: '',
-                },
-              },
-              industry: account.industry,
-              timezone: account.timeZone,
-              preferred_currency: account.currency,
-              public_api_key: account.id,
-              locale: 'en-US',
-            },
-            links: { self: `${origin(req)}/api/accounts/${account.id}/` },
-          },
-        ],
-        links: { self: `${origin(req)}/api/accounts/`, next: null, prev: null },
-      });
-    });
-
-  const metrics = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'metrics:read', 'metrics');
-      callFaults('metrics');
-      // two a page, so a client follows links.next as it must with Klaviyo's 200-a-page lists
-      const per = 4;
-      const offset = Number(req.url.searchParams.get('page[cursor]') ?? '0') || 0;
-      const page = account.metrics.slice(offset, offset + per);
-      const next =
-        offset + per < account.metrics.length ? `${origin(req)}/api/metrics/?page%5Bcursor%5D=${offset + per}` : null;
-      return json({
-        data: page.map((m) => ({
-          type: 'metric',
-          id: m.id,
+  const accounts = listEndpoint('accounts:read', 'accounts', (req, account) => {
+    return json({
+      data: [
+        {
+          type: 'account',
+          id: account.id,
           attributes: {
-            name: m.name,
-            created: '2024-03-01T10:00:00+00:00',
-            updated: '2026-09-01T10:00:00+00:00',
-            integration: {
-              object: 'integration',
-              id: m.integration.toLowerCase(),
-              name: m.integration,
-              category: m.integration === 'Shopify' ? 'eCommerce' : 'Internal',
+            test_account: false,
+            contact_information: {
+              default_sender_name: account.name,
+              default_sender_email: `hello@${account.id.toLowerCase()}.example`,
+              website_url: `https://${account.id.toLowerCase()}.example`,
+              organization_name: account.name,
+              street_address: {
+                address1: '1 Main St',
+                address2: '',
+                city: 'Springfield',
+                region: '',
+                country: '',
+                zip: '',
+              },
             },
+            industry: account.industry,
+            timezone: account.timeZone,
+            preferred_currency: account.currency,
+            public_api_key: account.id,
+            locale: 'en-US',
           },
-          links: { self: `${origin(req)}/api/metrics/${m.id}/` },
-        })),
-        links: { self: `${origin(req)}/api/metrics/`, next, prev: null },
-      });
+          links: { self: `${origin(req)}/api/accounts/${account.id}/` },
+        },
+      ],
+      links: { self: `${origin(req)}/api/accounts/`, next: null, prev: null },
     });
+  });
+
+  const metrics = listEndpoint('metrics:read', 'metrics', (req, account) => {
+    // two a page, so a client follows links.next as it must with Klaviyo's 200-a-page lists
+    const per = 4;
+    const offset = Number(req.url.searchParams.get('page[cursor]') ?? '0') || 0;
+    const page = account.metrics.slice(offset, offset + per);
+    const next =
+      offset + per < account.metrics.length ? `${origin(req)}/api/metrics/?page%5Bcursor%5D=${offset + per}` : null;
+    return json({
+      data: page.map((m) => ({
+        type: 'metric',
+        id: m.id,
+        attributes: {
+          name: m.name,
+          created: '2024-03-01T10:00:00+00:00',
+          updated: '2026-09-01T10:00:00+00:00',
+          integration: {
+            object: 'integration',
+            id: m.integration.toLowerCase(),
+            name: m.integration,
+            category: m.integration === 'Shopify' ? 'eCommerce' : 'Internal',
+          },
+        },
+        links: { self: `${origin(req)}/api/metrics/${m.id}/` },
+      })),
+      links: { self: `${origin(req)}/api/metrics/`, next, prev: null },
+    });
+  });
 
   /** Campaigns (a channel filter is required, as Klaviyo requires it) and flows: the validate call's scope checks. */
-  const campaigns = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'campaigns:read', 'accounts');
-      callFaults('accounts');
-      const channel = /equals\(messages\.channel,['"](email|sms)['"]\)/.exec(
-        req.url.searchParams.get('filter') ?? '',
-      )?.[1];
-      if (!channel)
-        throw new ApiError(
-          400,
-          'invalid',
-          'Invalid filter provided.',
-          "A channel filter is required: equals(messages.channel,'email') or equals(messages.channel,'sms').",
-          {},
-          '/filter',
-        );
-      const sent = [];
-      for (let d = world.todayFor(), n = 0; n < 30 && sent.length < 10; d = addDays(d, -1), n++)
-        sent.push(...world.campaignsOn(account, d).filter((c) => c.message.channel === channel));
-      return json({
-        data: sent.map((c) => ({
-          type: 'campaign',
-          id: c.id,
-          attributes: { name: c.name, status: 'Sent', archived: false, send_time: `${c.sendDay}T14:00:00+00:00` },
-        })),
-        links: { self: `${origin(req)}/api/campaigns/`, next: null, prev: null },
-      });
+  const campaigns = listEndpoint('campaigns:read', 'accounts', (req, account) => {
+    const channel = /equals\(messages\.channel,['"](email|sms)['"]\)/.exec(
+      req.url.searchParams.get('filter') ?? '',
+    )?.[1];
+    if (!channel)
+      throw new ApiError(
+        400,
+        'invalid',
+        'Invalid filter provided.',
+        "A channel filter is required: equals(messages.channel,'email') or equals(messages.channel,'sms').",
+        {},
+        '/filter',
+      );
+    const sent = [];
+    for (let d = world.todayFor(), n = 0; n < 30 && sent.length < 10; d = addDays(d, -1), n++)
+      sent.push(...world.campaignsOn(account, d).filter((c) => c.message.channel === channel));
+    return json({
+      data: sent.map((c) => ({
+        type: 'campaign',
+        id: c.id,
+        attributes: { name: c.name, status: 'Sent', archived: false, send_time: `${c.sendDay}T14:00:00+00:00` },
+      })),
+      links: { self: `${origin(req)}/api/campaigns/`, next: null, prev: null },
     });
-  const flows = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'flows:read', 'accounts');
-      callFaults('accounts');
-      return json({
-        data: account.flows.map((f) => ({
-          type: 'flow',
-          id: f.id,
-          attributes: { name: f.name, status: 'live', archived: false, trigger_type: 'Added to List' },
-        })),
-        links: { self: `${origin(req)}/api/flows/`, next: null, prev: null },
-      });
+  });
+  const flows = listEndpoint('flows:read', 'accounts', (req, account) => {
+    return json({
+      data: account.flows.map((f) => ({
+        type: 'flow',
+        id: f.id,
+        attributes: { name: f.name, status: 'live', archived: false, trigger_type: 'Added to List' },
+      })),
+      links: { self: `${origin(req)}/api/flows/`, next: null, prev: null },
     });
+  });
 
   // ----------------------------------------------------------------------------------------------
   // Reports
@@ -631,24 +626,26 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     return rows;
   };
 
+  /** Each rate statistic as [numerator, denominator] of the message's counts. */
+  const RATES = new Map<string, [keyof MessageStats, keyof MessageStats]>([
+    ['open_rate', ['opens_unique', 'delivered']],
+    ['click_rate', ['clicks_unique', 'delivered']],
+    ['conversion_rate', ['conversion_uniques', 'delivered']],
+    ['unsubscribe_rate', ['unsubscribes', 'delivered']],
+    ['delivery_rate', ['delivered', 'recipients']],
+    ['bounce_rate', ['bounced', 'recipients']],
+  ]);
+
   const statistic = (account: KlaviyoAccount, s: MessageStats, name: string): number => {
-    const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 1e6) / 1e6);
+    const rate = RATES.get(name);
+    if (rate) {
+      const [a, b] = [s[rate[0]], s[rate[1]]];
+      return b === 0 ? 0 : Math.round((a / b) * 1e6) / 1e6;
+    }
     const value = Number(formatScaled(s.conversionValueMinor, account.exponent));
     switch (name) {
       case 'conversion_value':
         return value;
-      case 'open_rate':
-        return ratio(s.opens_unique, s.delivered);
-      case 'click_rate':
-        return ratio(s.clicks_unique, s.delivered);
-      case 'conversion_rate':
-        return ratio(s.conversion_uniques, s.delivered);
-      case 'unsubscribe_rate':
-        return ratio(s.unsubscribes, s.delivered);
-      case 'delivery_rate':
-        return ratio(s.delivered, s.recipients);
-      case 'bounce_rate':
-        return ratio(s.bounced, s.recipients);
       case 'average_order_value':
         return s.conversions === 0 ? 0 : Math.round((value / s.conversions) * 100) / 100;
       case 'revenue_per_recipient':
@@ -743,21 +740,16 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
 
   const authorize = (req: SandboxRequest): SandboxReply => {
     const q = req.url.searchParams;
-    const redirectUri = q.get('redirect_uri');
+    const redirectUri = httpRedirectUri(q);
     if (q.get('client_id') !== KLAVIYO_DEMO_CLIENT.clientId)
-      return { status: 400, text: '<h1>Invalid client</h1><p>The app was not found.</p>', contentType: 'text/html' };
-    if (!redirectUri || !/^https?:\/\//.test(redirectUri))
-      return {
-        status: 400,
-        text: '<h1>Invalid request</h1><p>Missing or invalid redirect_uri.</p>',
-        contentType: 'text/html',
-      };
+      return htmlPage(400, '<h1>Invalid client</h1><p>The app was not found.</p>');
+    if (!redirectUri) return htmlPage(400, '<h1>Invalid request</h1><p>Missing or invalid redirect_uri.</p>');
     if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) {
-      return {
-        status: 400,
-        text: '<h1>Invalid request</h1><p>Klaviyo requires response_type=code and a PKCE code_challenge with code_challenge_method=S256.</p>',
-        contentType: 'text/html',
-      };
+      return htmlPage(
+        400,
+        '<h1>Invalid request</h1><p>Klaviyo requires response_type=code and a PKCE code_challenge with ' +
+          'code_challenge_method=S256.</p>',
+      );
     }
     const scopes = (q.get('scope') ?? '').split(/\s+/).filter(Boolean);
     const account = world.account(q.get('account') ?? '') ?? world.accounts[0]!;
