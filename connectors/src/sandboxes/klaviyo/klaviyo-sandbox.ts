@@ -85,6 +85,9 @@ class ApiError extends Error {
     super(detail);
   }
 }
+/** Klaviyo's 400 for a request that fails validation, pointing at the offending member. */
+const invalidInput = (detail: string, pointer: string) =>
+  new ApiError(400, 'invalid', 'Invalid input.', detail, {}, pointer);
 class Hang extends Error {
   constructor(readonly hangMs: number) {
     super('hang');
@@ -169,28 +172,14 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
   const checkRevision = (req: SandboxRequest) => {
     const revision = req.headers.revision;
     if (typeof revision !== 'string' || !revision)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'Missing required header: revision.',
-        {},
-        '/headers/revision',
-      );
+      throw invalidInput('Missing required header: revision.', '/headers/revision');
     if (
       !/^\d{4}-\d{2}-15(\.pre)?$/.test(revision) ||
       !isDay(revision.slice(0, 10)) ||
       revision > KLAVIYO_LATEST_REVISION ||
       revision < '2023-01-15'
     ) {
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${revision}' is not a valid revision.`,
-        {},
-        '/headers/revision',
-      );
+      throw invalidInput(`'${revision}' is not a valid revision.`, '/headers/revision');
     }
     const retiredOn = `${Number(revision.slice(0, 4)) + 2}${revision.slice(4, 10)}`;
     if (retiredOn <= world.todayFor()) {
@@ -489,87 +478,29 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
   ): ReportQuery => {
     const body = req.body as { data?: { type?: string; attributes?: Record<string, unknown> } } | undefined;
     if (!body?.data || body.data.type !== type)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Expected a resource object of type '${type}'.`,
-        {},
-        '/data/type',
-      );
+      throw invalidInput(`Expected a resource object of type '${type}'.`, '/data/type');
     const a = body.data.attributes ?? {};
     const statistics = a.statistics;
     if (!Array.isArray(statistics) || statistics.length === 0)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'statistics is required.',
-        {},
-        '/data/attributes/statistics',
-      );
+      throw invalidInput('statistics is required.', '/data/attributes/statistics');
     const bad = statistics.find((s) => typeof s !== 'string' || !VALUES_STATISTICS.has(s));
-    if (bad !== undefined)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${String(bad)}' is not a valid choice.`,
-        {},
-        '/data/attributes/statistics',
-      );
+    if (bad !== undefined) throw invalidInput(`'${String(bad)}' is not a valid choice.`, '/data/attributes/statistics');
     const metricId = a.conversion_metric_id;
     if (typeof metricId !== 'string' || !metricId)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'conversion_metric_id is required.',
-        {},
-        '/data/attributes/conversion_metric_id',
-      );
+      throw invalidInput('conversion_metric_id is required.', '/data/attributes/conversion_metric_id');
     const metric = account.metrics.find((m) => m.id === metricId);
     if (!metric)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Metric ${metricId} does not exist in this account.`,
-        {},
-        '/data/attributes/conversion_metric_id',
-      );
+      throw invalidInput(`Metric ${metricId} does not exist in this account.`, '/data/attributes/conversion_metric_id');
     const days = timeframeDays(a.timeframe, series ? 60 : 366);
     if (series && a.interval !== 'daily')
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'This sandbox serves interval "daily" only.',
-        {},
-        '/data/attributes/interval',
-      );
+      throw invalidInput('This sandbox serves interval "daily" only.', '/data/attributes/interval');
     const groupBy = Array.isArray(a.group_by)
       ? (a.group_by as string[])
       : groupings.filter((g) => !g.endsWith('_name'));
     const unknown = groupBy.find((g) => !groupings.includes(g));
-    if (unknown)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${unknown}' is not a valid group_by.`,
-        {},
-        '/data/attributes/group_by',
-      );
+    if (unknown) throw invalidInput(`'${unknown}' is not a valid group_by.`, '/data/attributes/group_by');
     if (!groupBy.includes(groupings[0]!) || !groupBy.includes(groupings[1]!))
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `group_by must include ${groupings[0]} and ${groupings[1]}.`,
-        {},
-        '/data/attributes/group_by',
-      );
+      throw invalidInput(`group_by must include ${groupings[0]} and ${groupings[1]}.`, '/data/attributes/group_by');
     return { statistics: statistics as string[], days, metric, groupBy, filter: parseFilter(a.filter, groupings[0]!) };
   };
 
@@ -677,7 +608,7 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
         const current = world.version;
         if (cursor) {
           const parsed = decodeCursor(cursor);
-          if (!parsed) throw new ApiError(400, 'invalid', 'Invalid input.', 'Invalid page cursor.', {}, '/page_cursor');
+          if (!parsed) throw invalidInput('Invalid page cursor.', '/page_cursor');
           offset = parsed.o;
           world.version = parsed.v;
         }
@@ -921,48 +852,22 @@ export async function startKlaviyoSandbox(options: KlaviyoSandboxOptions = {}): 
 function timeframeDays(raw: unknown, maxDays: number): string[] {
   const t = raw as { key?: string; start?: string; end?: string } | undefined;
   if (!t || (typeof t.start !== 'string' && typeof t.key !== 'string'))
-    throw new ApiError(400, 'invalid', 'Invalid input.', 'timeframe is required.', {}, '/data/attributes/timeframe');
+    throw invalidInput('timeframe is required.', '/data/attributes/timeframe');
   if (t.key)
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
-      `This sandbox serves custom timeframes only, not '${t.key}'.`,
-      {},
-      '/data/attributes/timeframe',
-    );
+    throw invalidInput(`This sandbox serves custom timeframes only, not '${t.key}'.`, '/data/attributes/timeframe');
   const start = String(t.start).slice(0, 10);
   const endText = String(t.end ?? '');
   const endDay = endText.slice(0, 10);
   if (!isDay(start) || !isDay(endDay))
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
-      'timeframe start and end must be datetimes.',
-      {},
-      '/data/attributes/timeframe',
-    );
+    throw invalidInput('timeframe start and end must be datetimes.', '/data/attributes/timeframe');
   // the end is exclusive at midnight: {start: 1 Nov 00:00, end: 2 Nov 00:00} is the one day 1 Nov
   const midnight = /^\d{4}-\d{2}-\d{2}(T00:00(:00(\.0+)?)?)?([zZ]|[+-]\d{2}:?\d{2})?$/.test(endText);
   const last = midnight ? addDays(endDay, -1) : endDay;
-  if (last < start)
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
-      'timeframe end must be after its start.',
-      {},
-      '/data/attributes/timeframe',
-    );
+  if (last < start) throw invalidInput('timeframe end must be after its start.', '/data/attributes/timeframe');
   const days = daysBetween(start, last) + 1;
   if (days > maxDays)
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
+    throw invalidInput(
       `The timeframe is longer than ${maxDays === 60 ? '60 days, the most a daily series allows' : '1 year'}.`,
-      {},
       '/data/attributes/timeframe',
     );
   const out: string[] = [];
@@ -973,8 +878,7 @@ function timeframeDays(raw: unknown, maxDays: number): string[] {
 /** `equals(send_channel,"email")` and `contains-any(<id field>,["…"])`, joined by `and(…)` or commas. */
 function parseFilter(raw: unknown, idField: string): { channel?: string; ids?: string[] } {
   if (raw === undefined || raw === null || raw === '') return {};
-  if (typeof raw !== 'string')
-    throw new ApiError(400, 'invalid', 'Invalid input.', 'filter must be a string.', {}, '/data/attributes/filter');
+  if (typeof raw !== 'string') throw invalidInput('filter must be a string.', '/data/attributes/filter');
   const out: { channel?: string; ids?: string[] } = {};
   const channel = /equals\(send_channel,"(\w+)"\)/.exec(raw);
   if (channel) out.channel = channel[1]!;
@@ -984,8 +888,7 @@ function parseFilter(raw: unknown, idField: string): { channel?: string; ids?: s
       .split(',')
       .map((s) => s.trim().replace(/^"|"$/g, ''))
       .filter(Boolean);
-  if (!channel && !ids)
-    throw new ApiError(400, 'invalid', 'Invalid input.', `Invalid filter: ${raw}`, {}, '/data/attributes/filter');
+  if (!channel && !ids) throw invalidInput(`Invalid filter: ${raw}`, '/data/attributes/filter');
   return out;
 }
 
