@@ -10,14 +10,13 @@ import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
 import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
-import { s3Client } from '@tributary/shared/config/adapters';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
-import { seedDataSource, type SeededSource } from '@tributary/shared/testing/seed';
+import type { SeededSource } from '@tributary/shared/testing/seed';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
+import { s3rverBlobs, seedSourceWithSecret } from '../testing/pipeline-test-deps';
 import { attachPipeline } from './pipeline';
 import type { PipelineDeps } from './pipeline-deps';
 import { startExtractionRun } from './start-run';
@@ -72,16 +71,7 @@ export async function startPipelineWorld(options: {
   const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   const deps: PipelineDeps = {
     db: t.db,
-    blobs: new S3BlobStore(
-      s3Client({
-        kind: 's3',
-        region: 'us-east-1',
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        archiveBucket: 'a',
-        rawBucket: RAW_BUCKET,
-      }),
-    ),
+    blobs: s3rverBlobs(s3.endpoint, { archiveBucket: 'a', rawBucket: RAW_BUCKET }),
     rawBucket: RAW_BUCKET,
     secrets: new LocalEnvelopeSecretStore({
       keyFile: path.join(dir, 'master.key'),
@@ -109,17 +99,11 @@ export async function startPipelineWorld(options: {
     runner,
     deps,
     async connectSource({ platform, secretPrefix, secret, extractionConfig, scheduleConfig }) {
-      const source = await seedDataSource(t.adminUrl, { platform });
-      const ref = await deps.secrets.create(`${secretPrefix}-${source.credentialId}`, secret, {
-        organizationId: source.organizationId,
-        projectId: source.projectId,
+      const source = await seedSourceWithSecret(admin, t.adminUrl, deps.secrets, {
         platform,
+        secretName: (credentialId) => `${secretPrefix}-${credentialId}`,
+        secret,
       });
-      await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
-        source.credentialId,
-        ref.ref,
-        ref.keyId,
-      ]);
       await admin.query(
         `UPDATE data_sources SET extraction_config = $2, schedule_config = coalesce($3::jsonb, schedule_config) WHERE id = $1`,
         [source.dataSourceId, JSON.stringify(extractionConfig), scheduleConfig ? JSON.stringify(scheduleConfig) : null],
