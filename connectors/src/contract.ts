@@ -289,6 +289,71 @@ export class RateBudgetSpentError extends Error {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Streams: what a connector declares about extraction; the runtime (runtime/streams.ts) runs them. A stream is
+// an Airbyte manifest entry (or a Singer SDK stream) in TypeScript: a request builder, a paginator, a cursor.
+// The runtime owns the loop: acquire → call → classify → (runExtract: retry → resume from cursor) → yield.
+
+/** One page as a stream's paginator hands it to the runtime, which numbers it. */
+export interface PageOut {
+  body: unknown;
+  raw?: readonly Buffer[];
+  cursor: string | null;
+}
+
+/** The one platform request a stream makes next, built from its state. `send` and `open` only do the I/O. */
+export type PlatformRequest<Res> = {
+  /** what the request is for, in the words of logs and error messages */
+  what: string;
+  /** the rate policy tag it counts against (RatePolicy.tag) */
+  tag?: string;
+} & (
+  | { send: () => Promise<Res> }
+  /**
+   * One request whose response arrives in parts (Google Ads' searchStream): the first part is the request, paid
+   * from the rate budget; later parts are the same response arriving, classified but not budgeted.
+   */
+  | { open: () => AsyncIterator<Res> }
+);
+
+/** What the runtime gives a stream's plan step (and nothing else may make calls): budgeted, classified requests. */
+export interface StreamIo<Cred> {
+  readonly ctx: ConnectorContext<Cred>;
+  call<T>(what: string, send: () => Promise<T>, options?: { tag?: string }): Promise<T>;
+}
+
+/** Everything a stream's builders see: the context (credential, base URLs), the request and the plan. */
+export interface StreamInput<Cred, Plan> {
+  ctx: ConnectorContext<Cred>;
+  request: ExtractRequest;
+  plan: Plan;
+}
+
+/**
+ * A stream of one report type (or a family): the runtime resumes it from the cursor, asks `request` for the next
+ * call, sends it, hands the response to `paginate`, yields the page (if any) and goes on from the next state
+ * until there is none. States are the stream's own; only a page's cursor (a string) leaves the process.
+ */
+export interface Stream<Cred, Plan = undefined, State = unknown, Res = unknown> {
+  reportTypes: readonly string[];
+  /**
+   * Optional, once per extract before the first request: what every request of the window needs (the brand's
+   * connected networks, the report's fields). Calls go through `io`; a failure here is retried like any call.
+   */
+  plan?(io: StreamIo<Cred>, request: ExtractRequest): Promise<Plan>;
+  /** The resume cursor (null: the window's start) → the state to go on from; null when nothing is left. */
+  resume(cursor: string | null, x: StreamInput<Cred, Plan>): State | null;
+  /** Request builder: the call to make in this state, or null when the window is read. */
+  request(state: State, x: StreamInput<Cred, Plan>): PlatformRequest<Res> | null;
+  /** Paginator: a response (or a part of one) → the page to yield, if this response completes one, and the next state. */
+  paginate(res: Res, state: State, x: StreamInput<Cred, Plan>): { page?: PageOut; next: State | null };
+  /** Optional: a closing page after the last request (one empty page for a window without rows). */
+  end?(state: State, x: StreamInput<Cred, Plan>, pages: number): PageOut | undefined;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a connector's streams differ in plan, state and response
+export type AnyStream<Cred> = Stream<Cred, any, any, any>;
+
 export interface Connector<Cred = unknown> {
   platform: Platform;
   displayName: string;
@@ -367,7 +432,12 @@ export interface Connector<Cred = unknown> {
    * windows share one token instead of each refreshing it at the same moment.
    */
   accessTokenExpiresAt?(credential: Cred): number | null;
-  /** Raw pages for one account, report type and window, page by page, never the whole window at once. */
+  /** What extraction asks the platform for, per report type: the runtime runs these (runtime/streams.ts). */
+  streams?: readonly AnyStream<Cred>[];
+  /**
+   * Raw pages for one account, report type and window, page by page, never the whole window at once. Not
+   * written by a connector: `declareConnector` (runtime/streams.ts) makes it the runtime's run of `streams`.
+   */
   extract(ctx: ConnectorContext<Cred>, request: ExtractRequest): AsyncIterable<RawPage>;
   /** Pure: no I/O, no clock. Unknown metrics land in extraMetrics; missing ones are tolerated. */
   normalize(page: RawPage, meta: RecordMeta): FactRow[];
