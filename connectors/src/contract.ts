@@ -311,7 +311,8 @@ export type PlatformRequest<Res> = {
   | { send: () => Promise<Res> }
   /**
    * One request whose response arrives in parts (Google Ads' searchStream): the first part is the request, paid
-   * from the rate budget; later parts are the same response arriving, classified but not budgeted.
+   * from the rate budget; later parts are the same response arriving, classified but not budgeted. The stream
+   * ends with the response's last part.
    */
   | { open: () => AsyncIterator<Res> }
 );

@@ -74,22 +74,21 @@ export async function* extractStreams<Cred>(
       state = out.next;
       continue;
     }
-    // one request, its response in parts: the first part is the call, the rest arrive on the same response
+    // one request, its response in parts: the first part is the call, the rest arrive on the same response;
+    // the stream ends with it
     const parts = next.open();
     let part = await callPlatform(connector, ctx, next.what, () => parts.next(), options);
-    let ended = false;
     while (!part.done) {
       const out = stream.paginate(part.value, state, x);
       if (out.page) yield { ...out.page, index: index++ };
       if (out.next === null) {
-        ended = true;
         await parts.return?.();
         break;
       }
       state = out.next;
       part = await classified(connector, ctx, next.what, () => parts.next());
     }
-    if (ended) break;
+    break;
   }
   const last = stream.end?.(state, x, index);
   if (last) yield { ...last, index: index++ };
