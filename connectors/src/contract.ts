@@ -331,6 +331,26 @@ export interface StreamInput<Cred, Plan> {
 }
 
 /**
+ * An asynchronous platform job a stream waits for before it reads the job's results (Meta's async report run):
+ * the stream starts it, the runtime polls it (its waits, its budget) until it is ready, then the stream's
+ * requests read its results from the state `ready` returns.
+ */
+export interface StreamJob<Cred, Plan, State, Job> {
+  /** whether this state must run a job first (a state resumed from a page of a job's results already names it) */
+  wanted(state: State, x: StreamInput<Cred, Plan>): boolean;
+  /** starts the job (its requests through `io`) and returns what names it */
+  start(io: StreamIo<Cred>, state: State, x: StreamInput<Cred, Plan>): Promise<Job>;
+  /** one poll (through `io`): true once the results can be read; a job that failed throws a classified error */
+  poll(io: StreamIo<Cred>, job: Job, x: StreamInput<Cred, Plan>): Promise<boolean>;
+  /** the runtime's polling: at most maxPolls polls, waiting delayMs(poll) before each one after the first */
+  polling: { maxPolls: number; delayMs(poll: number): number };
+  /** the job in the words of logs and error messages */
+  describe(job: Job, x: StreamInput<Cred, Plan>): string;
+  /** the state that reads the ready job's results */
+  ready(state: State, job: Job, x: StreamInput<Cred, Plan>): State;
+}
+
+/**
  * A stream of one report type (or a family): the runtime resumes it from the cursor, asks `request` for the next
  * call, sends it, hands the response to `paginate`, yields the page (if any) and goes on from the next state
  * until there is none. States are the stream's own; only a page's cursor (a string) leaves the process.
@@ -342,6 +362,9 @@ export interface Stream<Cred, Plan = undefined, State = unknown, Res = unknown> 
    * connected networks, the report's fields). Calls go through `io`; a failure here is retried like any call.
    */
   plan?(io: StreamIo<Cred>, request: ExtractRequest): Promise<Plan>;
+  /** Optional: the asynchronous job to run before the requests, when `job.wanted` says the state needs one. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the job's handle is the stream's own
+  job?: StreamJob<Cred, Plan, State, any>;
   /** The resume cursor (null: the window's start) → the state to go on from; null when nothing is left. */
   resume(cursor: string | null, x: StreamInput<Cred, Plan>): State | null;
   /** Request builder: the call to make in this state, or null when the window is read. */

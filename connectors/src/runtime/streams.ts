@@ -14,7 +14,7 @@ import type {
   StreamIo,
 } from '../contract';
 import { ConnectorConfigError } from '../contract';
-import { callPlatform, classified } from './call';
+import { callPlatform, classified, pollPlatform } from './call';
 
 /** A connector as written: everything but `extract`, which the runtime makes from its streams. */
 export type ConnectorDeclaration<Cred> = Omit<Connector<Cred>, 'extract'>;
@@ -61,6 +61,16 @@ export async function* extractStreams<Cred>(
   const x: StreamInput<Cred, unknown> = { ctx, request, plan };
   let state: unknown = stream.resume(request.resumeCursor ?? null, x);
   if (state === null) return;
+  const job = stream.job;
+  if (job?.wanted(state, x)) {
+    // an asynchronous job first: started by the stream, polled here until its results can be read
+    const io = streamIo(connector, ctx);
+    const handle: unknown = await job.start(io, state, x);
+    await pollPlatform(connector, ctx, job.describe(handle, x), job.polling, async () =>
+      (await job.poll(io, handle, x)) ? true : undefined,
+    );
+    state = job.ready(state, handle, x);
+  }
   let index = 0;
   for (;;) {
     const next: PlatformRequest<unknown> | null = stream.request(state, x);
