@@ -206,7 +206,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
           ? p.account.getInsights(p.fields, { ...p.params, ...page })
           : p.reportRun(st.run!).getInsights([], { limit: pageSize, ...page });
       // after the first page, the SDK's Cursor follows Meta's paging.next
-      return { what: p.what, send: () => p.g.run(p.what, prev ? () => prev.next() : first) };
+      return requests.request(p.g, p.what, prev ? () => prev.next() : first);
     },
     paginate: (cursor, st) => {
       const nextAfter = cursor.paging?.cursors?.after;
