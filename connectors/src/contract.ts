@@ -335,19 +335,19 @@ export interface StreamInput<Cred, Plan> {
  * the stream starts it, the runtime polls it (its waits, its budget) until it is ready, then the stream's
  * requests read its results from the state `ready` returns.
  */
-export interface StreamJob<Cred, Plan, State, Job> {
+export interface StreamJob<Cred, Plan, State, Job, Ready = true> {
   /** whether this state must run a job first (a state resumed from a page of a job's results already names it) */
   wanted(state: State, x: StreamInput<Cred, Plan>): boolean;
   /** starts the job (its requests through `io`) and returns what names it */
   start(io: StreamIo<Cred>, state: State, x: StreamInput<Cred, Plan>): Promise<Job>;
-  /** one poll (through `io`): true once the results can be read; a job that failed throws a classified error */
-  poll(io: StreamIo<Cred>, job: Job, x: StreamInput<Cred, Plan>): Promise<boolean>;
+  /** one poll (through `io`): what reads the results once they can be read, else undefined; a failed job throws */
+  poll(io: StreamIo<Cred>, job: Job, x: StreamInput<Cred, Plan>): Promise<Ready | undefined>;
   /** the runtime's polling: at most maxPolls polls, waiting delayMs(poll) before each one after the first */
   polling: { maxPolls: number; delayMs(poll: number): number };
   /** the job in the words of logs and error messages */
   describe(job: Job, x: StreamInput<Cred, Plan>): string;
   /** the state that reads the ready job's results */
-  ready(state: State, job: Job, x: StreamInput<Cred, Plan>): State;
+  ready(state: State, job: Job, ready: Ready, x: StreamInput<Cred, Plan>): State;
 }
 
 /**
@@ -358,19 +358,31 @@ export interface StreamJob<Cred, Plan, State, Job> {
 export interface Stream<Cred, Plan = undefined, State = unknown, Res = unknown> {
   reportTypes: readonly string[];
   /**
+   * Optional: whether this stream serves the request, when several serve one report type (Shopify: short windows
+   * page the orders query, long ones go through a bulk operation). The first stream that does is run.
+   */
+  when?(request: ExtractRequest): boolean;
+  /**
    * Optional, once per extract before the first request: what every request of the window needs (the brand's
    * connected networks, the report's fields). Calls go through `io`; a failure here is retried like any call.
    */
   plan?(io: StreamIo<Cred>, request: ExtractRequest): Promise<Plan>;
   /** Optional: the asynchronous job to run before the requests, when `job.wanted` says the state needs one. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the job's handle is the stream's own
-  job?: StreamJob<Cred, Plan, State, any>;
+  job?: StreamJob<Cred, Plan, State, any, any>;
   /** The resume cursor (null: the window's start) → the state to go on from; null when nothing is left. */
   resume(cursor: string | null, x: StreamInput<Cred, Plan>): State | null;
   /** Request builder: the call to make in this state, or null when the window is read. */
   request(state: State, x: StreamInput<Cred, Plan>): PlatformRequest<Res> | null;
-  /** Paginator: a response (or a part of one) → the page to yield, if this response completes one, and the next state. */
-  paginate(res: Res, state: State, x: StreamInput<Cred, Plan>): { page?: PageOut; next: State | null };
+  /**
+   * Paginator: a response (or a part of one) → the page(s) it completes, if any (a file of many days is many
+   * pages), and the next state; null when the window is read.
+   */
+  paginate(
+    res: Res,
+    state: State,
+    x: StreamInput<Cred, Plan>,
+  ): { page?: PageOut | readonly PageOut[]; next: State | null };
   /** Optional: a closing page after the last request (one empty page for a window without rows). */
   end?(state: State, x: StreamInput<Cred, Plan>, pages: number): PageOut | undefined;
 }

@@ -189,7 +189,9 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
             'meta_ads',
           );
         }
-        return status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100;
+        return status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100
+          ? true
+          : undefined;
       },
       polling: {
         maxPolls,

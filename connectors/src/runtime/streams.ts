@@ -8,6 +8,7 @@ import type {
   Connector,
   ConnectorContext,
   ExtractRequest,
+  PageOut,
   PlatformRequest,
   RawPage,
   StreamInput,
@@ -29,8 +30,9 @@ export function declareConnector<Cred>(declaration: ConnectorDeclaration<Cred>):
 }
 
 /** The stream that serves a report type; an unknown one is the data source's configuration to fix. */
-export function streamFor<Cred>(connector: Connector<Cred>, reportType: string): AnyStream<Cred> {
-  const stream = connector.streams?.find((s) => s.reportTypes.includes(reportType));
+export function streamFor<Cred>(connector: Connector<Cred>, request: ExtractRequest): AnyStream<Cred> {
+  const { reportType } = request;
+  const stream = connector.streams?.find((s) => s.reportTypes.includes(reportType) && (s.when?.(request) ?? true));
   if (!stream)
     throw new ConnectorConfigError(
       `unknown ${connector.displayName} report type ${reportType}`,
@@ -56,7 +58,7 @@ export async function* extractStreams<Cred>(
   ctx: ConnectorContext<Cred>,
   request: ExtractRequest,
 ): AsyncGenerator<RawPage> {
-  const stream = streamFor(connector, request.reportType);
+  const stream = streamFor(connector, request);
   const plan: unknown = stream.plan ? await stream.plan(streamIo(connector, ctx), request) : undefined;
   const x: StreamInput<Cred, unknown> = { ctx, request, plan };
   let state: unknown = stream.resume(request.resumeCursor ?? null, x);
@@ -66,10 +68,10 @@ export async function* extractStreams<Cred>(
     // an asynchronous job first: started by the stream, polled here until its results can be read
     const io = streamIo(connector, ctx);
     const handle: unknown = await job.start(io, state, x);
-    await pollPlatform(connector, ctx, job.describe(handle, x), job.polling, async () =>
-      (await job.poll(io, handle, x)) ? true : undefined,
+    const ready: unknown = await pollPlatform(connector, ctx, job.describe(handle, x), job.polling, () =>
+      job.poll(io, handle, x),
     );
-    state = job.ready(state, handle, x);
+    state = job.ready(state, handle, ready, x);
   }
   let index = 0;
   for (;;) {
@@ -79,7 +81,7 @@ export async function* extractStreams<Cred>(
     if ('send' in next) {
       const res = await callPlatform(connector, ctx, next.what, next.send, options);
       const out = stream.paginate(res, state, x);
-      if (out.page) yield { ...out.page, index: index++ };
+      for (const page of pagesOf(out.page)) yield { ...page, index: index++ };
       if (out.next === null) break;
       state = out.next;
       continue;
@@ -90,7 +92,7 @@ export async function* extractStreams<Cred>(
     let part = await callPlatform(connector, ctx, next.what, () => parts.next(), options);
     while (!part.done) {
       const out = stream.paginate(part.value, state, x);
-      if (out.page) yield { ...out.page, index: index++ };
+      for (const page of pagesOf(out.page)) yield { ...page, index: index++ };
       if (out.next === null) {
         await parts.return?.();
         break;
@@ -109,3 +111,6 @@ export async function* extractStreams<Cred>(
     pages: index,
   });
 }
+
+const pagesOf = (page: PageOut | readonly PageOut[] | undefined): readonly PageOut[] =>
+  page === undefined ? [] : Array.isArray(page) ? page : [page as PageOut];
