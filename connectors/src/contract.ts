@@ -307,6 +307,8 @@ export type PlatformRequest<Res> = {
   what: string;
   /** the rate policy tag it counts against (RatePolicy.tag) */
   tag?: string;
+  /** off the rate budget (a presigned file download, not the platform's API): classified, not budgeted */
+  unbudgeted?: boolean;
 } & (
   | { send: () => Promise<Res> }
   /**
@@ -342,8 +344,21 @@ export interface StreamJob<Cred, Plan, State, Job, Ready = true> {
   start(io: StreamIo<Cred>, state: State, x: StreamInput<Cred, Plan>): Promise<Job>;
   /** one poll (through `io`): what reads the results once they can be read, else undefined; a failed job throws */
   poll(io: StreamIo<Cred>, job: Job, x: StreamInput<Cred, Plan>): Promise<Ready | undefined>;
-  /** the runtime's polling: at most maxPolls polls, waiting delayMs(poll) before each one after the first */
-  polling: { maxPolls: number; delayMs(poll: number): number };
+  /**
+   * The runtime's polling: at most maxPolls polls, waiting delayMs(poll) before each one after the first. With
+   * `defer`, a job still running after them is handed to the state machine's Wait state (ReportNotReadyError
+   * with `cursor(job)`), and the next extract resumes from that cursor instead of starting another job.
+   */
+  polling: { maxPolls: number; delayMs(poll: number): number; defer?: { retryAfterMs: number } };
+  /** with polling.defer: the resume cursor that names the running job */
+  cursor?(job: Job): string;
+  /** whether the job was just started (known to be running): the first poll waits too */
+  fresh?(job: Job): boolean;
+  /**
+   * Optional: a job that ended but failed at the platform (Amazon's FAILED report) → the job started in its
+   * place, which the runtime polls anew; null when the result is usable. Throws when it may not be tried again.
+   */
+  again?(io: StreamIo<Cred>, job: Job, ready: Ready, x: StreamInput<Cred, Plan>): Promise<Job | null>;
   /** the job in the words of logs and error messages */
   describe(job: Job, x: StreamInput<Cred, Plan>): string;
   /** the state that reads the ready job's results */
@@ -383,6 +398,8 @@ export interface Stream<Cred, Plan = undefined, State = unknown, Res = unknown> 
     state: State,
     x: StreamInput<Cred, Plan>,
   ): { page?: PageOut | readonly PageOut[]; next: State | null };
+  /** Optional: told of a failure of this extract before the runtime passes it on (to forget a job that will not serve). */
+  failed?(err: unknown, x: StreamInput<Cred, Plan>): void;
   /** Optional: a closing page after the last request (one empty page for a window without rows). */
   end?(state: State, x: StreamInput<Cred, Plan>, pages: number): PageOut | undefined;
 }

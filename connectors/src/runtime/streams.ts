@@ -15,7 +15,7 @@ import type {
   StreamIo,
 } from '../contract';
 import { ConnectorConfigError } from '../contract';
-import { callPlatform, classified, pollPlatform } from './call';
+import { callPlatform, classified, pollOrDefer, pollPlatform } from './call';
 
 /** A connector as written: everything but `extract`, which the runtime makes from its streams. */
 export type ConnectorDeclaration<Cred> = Omit<Connector<Cred>, 'extract'>;
@@ -61,17 +61,59 @@ export async function* extractStreams<Cred>(
   const stream = streamFor(connector, request);
   const plan: unknown = stream.plan ? await stream.plan(streamIo(connector, ctx), request) : undefined;
   const x: StreamInput<Cred, unknown> = { ctx, request, plan };
+  try {
+    yield* run(connector, ctx, stream, x);
+  } catch (err) {
+    stream.failed?.(err, x);
+    throw err;
+  }
+  ctx.logger.info('window extracted', {
+    platform: connector.platform,
+    reportType: request.reportType,
+    window: request.window,
+  });
+}
+
+async function* run<Cred>(
+  connector: Connector<Cred>,
+  ctx: ConnectorContext<Cred>,
+  stream: AnyStream<Cred>,
+  x: StreamInput<Cred, unknown>,
+): AsyncGenerator<RawPage> {
+  const { request } = x;
   let state: unknown = stream.resume(request.resumeCursor ?? null, x);
   if (state === null) return;
   const job = stream.job;
   if (job?.wanted(state, x)) {
     // an asynchronous job first: started by the stream, polled here until its results can be read
     const io = streamIo(connector, ctx);
-    const handle: unknown = await job.start(io, state, x);
-    const ready: unknown = await pollPlatform(connector, ctx, job.describe(handle, x), job.polling, () =>
-      job.poll(io, handle, x),
-    );
-    state = job.ready(state, handle, ready, x);
+    let handle: unknown = await job.start(io, state, x);
+    for (;;) {
+      const what = job.describe(handle, x);
+      const check = () => job.poll(io, handle, x);
+      const { maxPolls, delayMs, defer } = job.polling;
+      const ready: unknown = defer
+        ? await pollOrDefer(
+            connector,
+            ctx,
+            what,
+            {
+              polls: maxPolls,
+              delayMs,
+              delayBeforeFirst: job.fresh?.(handle) ?? false,
+              resumeCursor: job.cursor!(handle),
+              retryAfterMs: defer.retryAfterMs,
+            },
+            check,
+          )
+        : await pollPlatform(connector, ctx, what, { maxPolls, delayMs }, check);
+      const instead: unknown = job.again ? await job.again(io, handle, ready, x) : null;
+      if (instead === null) {
+        state = job.ready(state, handle, ready, x);
+        break;
+      }
+      handle = instead;
+    }
   }
   let index = 0;
   for (;;) {
@@ -79,7 +121,9 @@ export async function* extractStreams<Cred>(
     if (!next) break;
     const options = next.tag ? { tag: next.tag } : {};
     if ('send' in next) {
-      const res = await callPlatform(connector, ctx, next.what, next.send, options);
+      const res = next.unbudgeted
+        ? await classified(connector, ctx, next.what, next.send)
+        : await callPlatform(connector, ctx, next.what, next.send, options);
       const out = stream.paginate(res, state, x);
       for (const page of pagesOf(out.page)) yield { ...page, index: index++ };
       if (out.next === null) break;
@@ -104,12 +148,6 @@ export async function* extractStreams<Cred>(
   }
   const last = stream.end?.(state, x, index);
   if (last) yield { ...last, index: index++ };
-  ctx.logger.info('window extracted', {
-    platform: connector.platform,
-    reportType: request.reportType,
-    window: request.window,
-    pages: index,
-  });
 }
 
 const pagesOf = (page: PageOut | readonly PageOut[] | undefined): readonly PageOut[] =>
