@@ -485,15 +485,11 @@ export interface Connector<Cred = unknown> {
    * windows share one token instead of each refreshing it at the same moment.
    */
   accessTokenExpiresAt?(credential: Cred): number | null;
-  /**
-   * What extraction asks the platform for, per report type: the runtime runs these (runtime/streams.ts). Every
-   * connector declares them but Amazon Ads, whose report job (create, poll or defer to the state machine, retry
-   * a failed report, download) still lives in its own `extract` until StreamJob can defer and restart.
-   */
-  streams?: readonly AnyStream<Cred>[];
+  /** What extraction asks the platform for, per report type: the runtime runs these (runtime/streams.ts). */
+  streams: readonly AnyStream<Cred>[];
   /**
    * Raw pages for one account, report type and window, page by page, never the whole window at once. Written
-   * by no connector that declares streams: `declareConnector` (runtime/streams.ts) makes it the runtime's run.
+   * by no connector: `declareConnector` (runtime/streams.ts) makes it the runtime's run of `streams`.
    */
   extract(ctx: ConnectorContext<Cred>, request: ExtractRequest): AsyncIterable<RawPage>;
   /** Pure: no I/O, no clock. Unknown metrics land in extraMetrics; missing ones are tolerated. */

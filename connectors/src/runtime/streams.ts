@@ -32,7 +32,7 @@ export function declareConnector<Cred>(declaration: ConnectorDeclaration<Cred>):
 /** The stream that serves a report type; an unknown one is the data source's configuration to fix. */
 export function streamFor<Cred>(connector: Connector<Cred>, request: ExtractRequest): AnyStream<Cred> {
   const { reportType } = request;
-  const stream = connector.streams?.find((s) => s.reportTypes.includes(reportType) && (s.when?.(request) ?? true));
+  const stream = connector.streams.find((s) => s.reportTypes.includes(reportType) && (s.when?.(request) ?? true));
   if (!stream)
     throw new ConnectorConfigError(
       `unknown ${connector.displayName} report type ${reportType}`,
