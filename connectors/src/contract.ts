@@ -398,13 +398,13 @@ export interface Stream<Cred, Plan = undefined, State = unknown, Res = unknown> 
     state: State,
     x: StreamInput<Cred, Plan>,
   ): { page?: PageOut | readonly PageOut[]; next: State | null };
-  /** Optional: told of a failure of this extract before the runtime passes it on (to forget a job that will not serve). */
+  /** Optional: told of a failure of this extract before it is passed on (to forget a job that will not serve). */
   failed?(err: unknown, x: StreamInput<Cred, Plan>): void;
   /** Optional: a closing page after the last request (one empty page for a window without rows). */
   end?(state: State, x: StreamInput<Cred, Plan>, pages: number): PageOut | undefined;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a connector's streams differ in plan, state and response
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- streams differ in plan, state and response
 export type AnyStream<Cred> = Stream<Cred, any, any, any>;
 
 export interface Connector<Cred = unknown> {

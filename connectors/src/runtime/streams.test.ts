@@ -20,7 +20,7 @@ interface Platform {
   jobPolls: number;
 }
 
-/** A platform paged by offset (3 rows a page), and an async job ready after two polls whose rows are read the same way. */
+/** A platform paged by offset (3 rows a page), and an async job, ready after two polls, read the same way. */
 function connectorOver(p: Platform) {
   const page = (offset: number): Promise<{ rows: number[]; total: number }> => {
     p.requests.push(`page ${offset}`);
@@ -101,7 +101,7 @@ async function pages(source: AsyncIterable<RawPage>): Promise<RawPage[]> {
 }
 
 describe('stream runtime', () => {
-  it('when a paged stream is run, it yields every row once, one request a page, with the paginator’s cursors', async () => {
+  it('when a paged stream is run, it yields every row once, one request a page, with its cursors', async () => {
     const p: Platform = { rows: [1, 2, 3, 4, 5, 6, 7], requests: [], jobPolls: 0 };
     const got = await pages(runExtract(connectorOver(p), context(new VirtualClock(0)), request('paged')));
     expect(got.flatMap((g) => g.body as number[])).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -113,7 +113,7 @@ describe('stream runtime', () => {
     expect(p.requests).toEqual(['page 0', 'page 3', 'page 6']);
   });
 
-  it('when a request fails mid-window, runExtract resumes from the last cursor and repeats only the failed request', async () => {
+  it('when a request fails mid-window, it resumes from the last cursor and repeats only that request', async () => {
     // Prepare: the second request fails once
     const p: Platform = { rows: [1, 2, 3, 4, 5, 6, 7], requests: [], jobPolls: 0, failAt: 2 };
     // Act

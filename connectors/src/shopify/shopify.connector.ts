@@ -3,7 +3,7 @@
 //
 // Short windows (recent days, the lookback) are read with paged queries (orders, first 250, cursor); long
 // windows (backfills) through a bulk operation: bulkOperationRunQuery, then bulkOperation(id) polled by the
-// runtime (the bulk stream's StreamJob) until COMPLETED, then the JSONL file (children carry __parentId; groupObjects is
+// runtime (the bulk stream's job) until COMPLETED, then the JSONL file (children carry __parentId; groupObjects is
 // false, so children are matched to their parents by id, not by position). Bulk operations are exempt from
 // the cost limit; up to five may run per shop, and each must finish within ten days.
 //
