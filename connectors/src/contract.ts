@@ -289,6 +289,124 @@ export class RateBudgetSpentError extends Error {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Streams: what a connector declares about extraction; the runtime (runtime/streams.ts) runs them. A stream is
+// an Airbyte manifest entry (or a Singer SDK stream) in TypeScript: a request builder, a paginator, a cursor.
+// The runtime owns the loop: acquire → call → classify → (runExtract: retry → resume from cursor) → yield.
+
+/** One page as a stream's paginator hands it to the runtime, which numbers it. */
+export interface PageOut {
+  body: unknown;
+  raw?: readonly Buffer[];
+  cursor: string | null;
+}
+
+/** The one platform request a stream makes next, built from its state. `send` and `open` only do the I/O. */
+export type PlatformRequest<Res> = {
+  /** what the request is for, in the words of logs and error messages */
+  what: string;
+  /** the rate policy tag it counts against (RatePolicy.tag) */
+  tag?: string;
+  /** off the rate budget (a presigned file download, not the platform's API): classified, not budgeted */
+  unbudgeted?: boolean;
+} & (
+  | { send: () => Promise<Res> }
+  /**
+   * One request whose response arrives in parts (Google Ads' searchStream): the first part is the request, paid
+   * from the rate budget; later parts are the same response arriving, classified but not budgeted. The stream
+   * ends with the response's last part.
+   */
+  | { open: () => AsyncIterator<Res> }
+);
+
+/** What the runtime gives a stream's plan step (and nothing else may make calls): budgeted, classified requests. */
+export interface StreamIo<Cred> {
+  readonly ctx: ConnectorContext<Cred>;
+  call<T>(what: string, send: () => Promise<T>, options?: { tag?: string }): Promise<T>;
+}
+
+/** Everything a stream's builders see: the context (credential, base URLs), the request and the plan. */
+export interface StreamInput<Cred, Plan> {
+  ctx: ConnectorContext<Cred>;
+  request: ExtractRequest;
+  plan: Plan;
+}
+
+/**
+ * An asynchronous platform job a stream waits for before it reads the job's results (Meta's async report run):
+ * the stream starts it, the runtime polls it (its waits, its budget) until it is ready, then the stream's
+ * requests read its results from the state `ready` returns.
+ */
+export interface StreamJob<Cred, Plan, State, Job, Ready = true> {
+  /** whether this state must run a job first (a state resumed from a page of a job's results already names it) */
+  wanted(state: State, x: StreamInput<Cred, Plan>): boolean;
+  /** starts the job (its requests through `io`) and returns what names it */
+  start(io: StreamIo<Cred>, state: State, x: StreamInput<Cred, Plan>): Promise<Job>;
+  /** one poll (through `io`): what reads the results once they can be read, else undefined; a failed job throws */
+  poll(io: StreamIo<Cred>, job: Job, x: StreamInput<Cred, Plan>): Promise<Ready | undefined>;
+  /**
+   * The runtime's polling: at most maxPolls polls, waiting delayMs(poll) before each one after the first. With
+   * `defer`, a job still running after them is handed to the state machine's Wait state (ReportNotReadyError
+   * with `cursor(job)`), and the next extract resumes from that cursor instead of starting another job.
+   */
+  polling: { maxPolls: number; delayMs(poll: number): number; defer?: { retryAfterMs: number } };
+  /** with polling.defer: the resume cursor that names the running job */
+  cursor?(job: Job): string;
+  /** whether the job was just started (known to be running): the first poll waits too */
+  fresh?(job: Job): boolean;
+  /**
+   * Optional: a job that ended but failed at the platform (Amazon's FAILED report) → the job started in its
+   * place, which the runtime polls anew; null when the result is usable. Throws when it may not be tried again.
+   */
+  again?(io: StreamIo<Cred>, job: Job, ready: Ready, x: StreamInput<Cred, Plan>): Promise<Job | null>;
+  /** the job in the words of logs and error messages */
+  describe(job: Job, x: StreamInput<Cred, Plan>): string;
+  /** the state that reads the ready job's results */
+  ready(state: State, job: Job, ready: Ready, x: StreamInput<Cred, Plan>): State;
+}
+
+/**
+ * A stream of one report type (or a family): the runtime resumes it from the cursor, asks `request` for the next
+ * call, sends it, hands the response to `paginate`, yields the page (if any) and goes on from the next state
+ * until there is none. States are the stream's own; only a page's cursor (a string) leaves the process.
+ */
+export interface Stream<Cred, Plan = undefined, State = unknown, Res = unknown> {
+  reportTypes: readonly string[];
+  /**
+   * Optional: whether this stream serves the request, when several serve one report type (Shopify: short windows
+   * page the orders query, long ones go through a bulk operation). The first stream that does is run.
+   */
+  when?(request: ExtractRequest): boolean;
+  /**
+   * Optional, once per extract before the first request: what every request of the window needs (the brand's
+   * connected networks, the report's fields). Calls go through `io`; a failure here is retried like any call.
+   */
+  plan?(io: StreamIo<Cred>, request: ExtractRequest): Promise<Plan>;
+  /** Optional: the asynchronous job to run before the requests, when `job.wanted` says the state needs one. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the job's handle is the stream's own
+  job?: StreamJob<Cred, Plan, State, any, any>;
+  /** The resume cursor (null: the window's start) → the state to go on from; null when nothing is left. */
+  resume(cursor: string | null, x: StreamInput<Cred, Plan>): State | null;
+  /** Request builder: the call to make in this state, or null when the window is read. */
+  request(state: State, x: StreamInput<Cred, Plan>): PlatformRequest<Res> | null;
+  /**
+   * Paginator: a response (or a part of one) → the page(s) it completes, if any (a file of many days is many
+   * pages), and the next state; null when the window is read.
+   */
+  paginate(
+    res: Res,
+    state: State,
+    x: StreamInput<Cred, Plan>,
+  ): { page?: PageOut | readonly PageOut[]; next: State | null };
+  /** Optional: told of a failure of this extract before it is passed on (to forget a job that will not serve). */
+  failed?(err: unknown, x: StreamInput<Cred, Plan>): void;
+  /** Optional: a closing page after the last request (one empty page for a window without rows). */
+  end?(state: State, x: StreamInput<Cred, Plan>, pages: number): PageOut | undefined;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- streams differ in plan, state and response
+export type AnyStream<Cred> = Stream<Cred, any, any, any>;
+
 export interface Connector<Cred = unknown> {
   platform: Platform;
   displayName: string;
@@ -367,7 +485,12 @@ export interface Connector<Cred = unknown> {
    * windows share one token instead of each refreshing it at the same moment.
    */
   accessTokenExpiresAt?(credential: Cred): number | null;
-  /** Raw pages for one account, report type and window, page by page, never the whole window at once. */
+  /** What extraction asks the platform for, per report type: the runtime runs these (runtime/streams.ts). */
+  streams: readonly AnyStream<Cred>[];
+  /**
+   * Raw pages for one account, report type and window, page by page, never the whole window at once. Written
+   * by no connector: `declareConnector` (runtime/streams.ts) makes it the runtime's run of `streams`.
+   */
   extract(ctx: ConnectorContext<Cred>, request: ExtractRequest): AsyncIterable<RawPage>;
   /** Pure: no I/O, no clock. Unknown metrics land in extraMetrics; missing ones are tolerated. */
   normalize(page: RawPage, meta: RecordMeta): FactRow[];

@@ -15,7 +15,7 @@ import type {
   Connector,
   ConnectorContext,
   ExtractRequest,
-  RawPage,
+  Stream,
 } from '../contract';
 import {
   ConnectorAuthError,
@@ -26,7 +26,8 @@ import {
   ReportNotReadyError,
   TransientPlatformError,
 } from '../contract';
-import { callPlatform, classified, pollOrDefer } from '../runtime/call';
+import { callPlatform } from '../runtime/call';
+import { badCursor, declareConnector } from '../runtime/streams';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
 import { AMAZON_REPORT_TYPES, amazonReport, type AmazonReportSpec } from './amazon-ads-reports';
 import { normalizeAmazonReport } from './amazon-ads-normalize';
@@ -189,6 +190,24 @@ interface ReportStatus {
   status?: 'PENDING' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
   url?: string | null;
   failureReason?: string | null;
+}
+
+interface ReportPlan {
+  report: AmazonReportSpec;
+  region: AmazonRegion;
+  what: string;
+  /** this process's memory of the window's report: credential, profile, report type and window */
+  memoKey: string;
+}
+interface ReportJob {
+  reportId: string;
+  failures: number;
+  fresh: boolean;
+}
+interface ReportState {
+  /** the report a resume cursor names */
+  named?: { reportId: string; failures: number };
+  url?: string;
 }
 
 export interface AmazonAdsOptions {
@@ -371,13 +390,11 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
     return s;
   }
 
-  /** The presigned download: no Authorization, no Amazon header. S3, not the Ads API: not on the rate budget. */
+  /** The presigned download, I/O only: no Authorization, no Amazon header. S3, not the Ads API: not on the rate budget. */
   async function download(ctx: ConnectorContext<AmazonCredential>, url: string, what: string): Promise<Buffer> {
-    const gz = await classified(connector, ctx, `download the report for ${what}`, async () => {
-      const res = await fetch(url, { signal: signalOf(ctx) });
-      if (!res.ok) throw new AmazonHttpError(res.status, null, null, true);
-      return Buffer.from(await res.arrayBuffer());
-    });
+    const res = await fetch(url, { signal: signalOf(ctx) });
+    if (!res.ok) throw new AmazonHttpError(res.status, null, null, true);
+    const gz = Buffer.from(await res.arrayBuffer());
     try {
       return await gunzip(gz);
     } catch (err) {
@@ -391,7 +408,133 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
     }
   }
 
-  const connector: Connector<AmazonCredential> = {
+  /**
+   * One report per window, the stream's job: created (or the one the cursor or this process names), polled by the
+   * runtime, which hands a long wait to the state machine (cursor `report:<id>:<failures>`); a FAILED report is
+   * requested again once. Then one page: the downloaded report (`done`).
+   */
+  const reportStream: Stream<AmazonCredential, ReportPlan, ReportState, Buffer> = {
+    reportTypes: AMAZON_REPORT_TYPES.map((r) => r.id),
+    plan: async (io, request) => {
+      const report = amazonReport(request.reportType)!;
+      const { account, window } = request;
+      return {
+        report,
+        region: regionOf(account),
+        what: `${report.id} ${window.start}..${window.end} of profile ${account.id}`,
+        memoKey: JSON.stringify([io.ctx.rateBucket ?? '', account.id, report.id, window.start, window.end]),
+      };
+    },
+    resume: (cursor) => {
+      if (cursor === 'done') return null;
+      const named = cursor ? /^report:([^:]+):(\d+)$/.exec(cursor) : null;
+      if (cursor && !named) throw badCursor({ platform: 'amazon_ads' }, cursor);
+      return named ? { named: { reportId: named[1]!, failures: Number(named[2]) } } : {};
+    },
+    job: {
+      wanted: (st) => st.url === undefined,
+      start: async (io, st, { ctx, request, plan: p }) => {
+        const now = ctx.now ?? Date.now;
+        const memo = requested.get(p.memoKey);
+        const resumed = !st.named && memo && now() - memo.at < REMEMBER_REPORT_MS ? memo : undefined;
+        const known = st.named ?? resumed;
+        const job: ReportJob = known
+          ? { reportId: known.reportId, failures: known.failures, fresh: false }
+          : { reportId: await createReport(io.ctx, p.report, request, p.region, p.what), failures: 0, fresh: true };
+        remember(ctx, p.memoKey, job);
+        return job;
+      },
+      poll: async (io, job: ReportJob, { request, plan: p }) => {
+        const s = await reportStatus(io.ctx, job.reportId, request, p.region, p.what);
+        return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
+      },
+      polling: {
+        maxPolls: inProcessPolls,
+        delayMs: pollDelayMs,
+        defer: { retryAfterMs: notReadyRetryAfterMs },
+      },
+      cursor: (job: ReportJob) => `report:${job.reportId}:${job.failures}`,
+      fresh: (job: ReportJob) => job.fresh,
+      describe: (_job, { plan: p }) => `the Amazon Ads report for ${p.what}`,
+      again: async (io, job: ReportJob, status: ReportStatus, { ctx, request, plan: p }) => {
+        if (status.status === 'COMPLETED') {
+          if (typeof status.url !== 'string')
+            throw new FatalConnectorError(
+              `Amazon Ads completed the report for ${p.what} without a download URL`,
+              'amazon_ads',
+              'Amazon Ads returned an answer Tributary cannot read.',
+            );
+          return null;
+        }
+        const failures = job.failures + 1;
+        const reason = status.failureReason ?? 'no reason given';
+        if (failures >= MAX_REPORT_FAILURES) {
+          throw new FatalConnectorError(
+            `Amazon Ads could not generate the report for ${p.what}: ${reason}`,
+            'amazon_ads',
+            `Amazon Ads could not generate the ${p.report.name} report for ${request.window.start} to ${request.window.end} (${reason}). The next run asks again.`,
+          );
+        }
+        ctx.logger.warn('report failed at Amazon; requesting it again', {
+          platform: 'amazon_ads',
+          reportId: job.reportId,
+          what: p.what,
+          reason,
+        });
+        const again: ReportJob = {
+          reportId: await createReport(io.ctx, p.report, request, p.region, p.what),
+          failures,
+          fresh: true,
+        };
+        remember(ctx, p.memoKey, again);
+        return again;
+      },
+      ready: (st, _job, status: ReportStatus) => ({ ...st, url: status.url! }),
+    },
+    request: (st, { ctx, plan: p }) => {
+      const url = st.url;
+      if (!url) return null;
+      const what = `download the report for ${p.what}`;
+      return { what, unbudgeted: true, send: () => download(ctx, url, p.what) };
+    },
+    paginate: (json, _st, { plan: p }) => {
+      let parsed: unknown;
+      try {
+        parsed = parseAmazonJson(json.toString('utf8'));
+      } catch (err) {
+        throw new FatalConnectorError(
+          `the Amazon Ads report for ${p.what} is not JSON: ${(err as Error).message}`,
+          'amazon_ads',
+          'Amazon Ads returned a report Tributary cannot read.',
+          { cause: err },
+        );
+      }
+      if (!Array.isArray(parsed))
+        throw new FatalConnectorError(
+          `the Amazon Ads report for ${p.what} is not a JSON array`,
+          'amazon_ads',
+          'Amazon Ads returned a report Tributary cannot read.',
+        );
+      requested.delete(p.memoKey);
+      return { page: { body: parsed, raw: [json], cursor: 'done' }, next: null };
+    },
+    failed: (err, { plan: p }) => {
+      // kept for a retry when the report may still serve (waiting, a failure worth retrying); else forgotten
+      const resumable =
+        err instanceof ReportNotReadyError ||
+        err instanceof TransientPlatformError ||
+        err instanceof RateLimitedError ||
+        err instanceof ConnectorAuthError;
+      if (!resumable) requested.delete(p.memoKey);
+    },
+  };
+
+  function remember(ctx: ConnectorContext<AmazonCredential>, memoKey: string, job: ReportJob): void {
+    if (requested.size >= 1_000) requested.clear(); // a bound, not a policy: a process runs a few dozen windows
+    requested.set(memoKey, { reportId: job.reportId, failures: job.failures, at: (ctx.now ?? Date.now)() });
+  }
+
+  const connector: Connector<AmazonCredential> = declareConnector({
     platform: 'amazon_ads',
     displayName: 'Amazon Ads',
     apiVersion: AMAZON_REPORTING_API,
@@ -430,139 +573,14 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
 
     accessTokenExpiresAt: amazonAccessTokenExpiresAt,
 
-    /**
-     * One report per window: create (or resume the one the cursor names) → poll → download → one page. The
-     * cursor is `report:<id>:<failures>` while the report runs, `done` once its page was yielded.
-     */
-    async *extract(ctx, request): AsyncGenerator<RawPage> {
-      const report = amazonReport(request.reportType);
-      if (!report)
-        throw new ConnectorConfigError(
-          `unknown Amazon Ads report type ${request.reportType}`,
-          'amazon_ads',
-          `Amazon Ads has no report "${request.reportType}".`,
-        );
-      if (request.resumeCursor === 'done') return;
-      const cursor = request.resumeCursor ? /^report:([^:]+):(\d+)$/.exec(request.resumeCursor) : null;
-      if (request.resumeCursor && !cursor)
-        throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'amazon_ads');
-      const region = regionOf(request.account);
-      const what = `${report.id} ${request.window.start}..${request.window.end} of profile ${request.account.id}`;
-      const now = ctx.now ?? Date.now;
-      const memoKey = JSON.stringify([
-        ctx.rateBucket ?? '',
-        request.account.id,
-        report.id,
-        request.window.start,
-        request.window.end,
-      ]);
-      const memo = requested.get(memoKey);
-      const resumed = !cursor && memo && now() - memo.at < REMEMBER_REPORT_MS ? memo : undefined;
-      let failures = cursor ? Number(cursor[2]) : (resumed?.failures ?? 0);
-      let reportId = cursor
-        ? cursor[1]!
-        : (resumed?.reportId ?? (await createReport(ctx, report, request, region, what)));
-      let justCreated = !cursor && !resumed;
-      const remember = () => {
-        if (requested.size >= 1_000) requested.clear(); // a bound, not a policy: a process runs a few dozen windows
-        requested.set(memoKey, { reportId, failures, at: now() });
-      };
-      remember();
-      let body: unknown[];
-      let json: Buffer;
-      try {
-        let url: string;
-        for (;;) {
-          const status = await pollOrDefer(
-            connector,
-            ctx,
-            `the Amazon Ads report for ${what}`,
-            {
-              polls: inProcessPolls,
-              delayMs: pollDelayMs,
-              delayBeforeFirst: justCreated,
-              resumeCursor: `report:${reportId}:${failures}`,
-              retryAfterMs: notReadyRetryAfterMs,
-            },
-            async () => {
-              const s = await reportStatus(ctx, reportId, request, region, what);
-              return s.status === 'COMPLETED' || s.status === 'FAILED' ? s : undefined;
-            },
-          );
-          if (status.status === 'COMPLETED') {
-            if (typeof status.url !== 'string')
-              throw new FatalConnectorError(
-                `Amazon Ads completed the report for ${what} without a download URL`,
-                'amazon_ads',
-                'Amazon Ads returned an answer Tributary cannot read.',
-              );
-            url = status.url;
-            break;
-          }
-          failures++;
-          const reason = status.failureReason ?? 'no reason given';
-          if (failures >= MAX_REPORT_FAILURES) {
-            throw new FatalConnectorError(
-              `Amazon Ads could not generate the report for ${what}: ${reason}`,
-              'amazon_ads',
-              `Amazon Ads could not generate the ${report.name} report for ${request.window.start} to ${request.window.end} (${reason}). The next run asks again.`,
-            );
-          }
-          ctx.logger.warn('report failed at Amazon; requesting it again', {
-            platform: 'amazon_ads',
-            reportId,
-            what,
-            reason,
-          });
-          reportId = await createReport(ctx, report, request, region, what);
-          justCreated = true;
-          remember();
-        }
-        json = await download(ctx, url, what);
-        let parsed: unknown;
-        try {
-          parsed = parseAmazonJson(json.toString('utf8'));
-        } catch (err) {
-          throw new FatalConnectorError(
-            `the Amazon Ads report for ${what} is not JSON: ${(err as Error).message}`,
-            'amazon_ads',
-            'Amazon Ads returned a report Tributary cannot read.',
-            { cause: err },
-          );
-        }
-        if (!Array.isArray(parsed))
-          throw new FatalConnectorError(
-            `the Amazon Ads report for ${what} is not a JSON array`,
-            'amazon_ads',
-            'Amazon Ads returned a report Tributary cannot read.',
-          );
-        body = parsed;
-      } catch (err) {
-        // kept for a retry when the report may still serve (waiting, a failure worth retrying); else forgotten
-        const resumable =
-          err instanceof ReportNotReadyError ||
-          err instanceof TransientPlatformError ||
-          err instanceof RateLimitedError ||
-          err instanceof ConnectorAuthError;
-        if (!resumable) requested.delete(memoKey);
-        throw err;
-      }
-      requested.delete(memoKey);
-      ctx.logger.info('window extracted', {
-        platform: 'amazon_ads',
-        reportType: report.id,
-        window: request.window,
-        rows: body.length,
-      });
-      yield { body, raw: [json], cursor: 'done', index: 0 };
-    },
+    streams: [reportStream],
 
     normalize: (page, meta) => normalizeAmazonReport(page.body, meta),
 
     buildAuthorizeUrl: buildAmazonAuthorizeUrl,
     exchangeCode: (args) => exchangeAmazonCode(args),
     refresh: (ctx) => refreshAmazonToken(ctx),
-  };
+  });
   return connector;
 }
 

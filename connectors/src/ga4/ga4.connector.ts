@@ -9,13 +9,12 @@ import type {
   Connector,
   ConnectorContext,
   ConnectorError,
-  ExtractRequest,
-  RawPage,
   ReportTypeInfo,
+  Stream,
 } from '../contract';
-import { ConnectorConfigError } from '../contract';
 import { DEFAULT_RATE_LIMIT_WAIT_MS, classifyFailure, isNetworkError } from '../runtime/classify';
 import { callPlatform } from '../runtime/call';
+import { badCursor, declareConnector } from '../runtime/streams';
 import { platformSdk } from '../runtime/platform-sdk';
 import {
   buildGoogleAuthorizeUrl,
@@ -134,7 +133,50 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
   const pageRows = options.pageRows ?? GA4_PAGE_ROWS;
   const call = <T>(ctx: ConnectorContext<GoogleCredential>, what: string, fn: () => Promise<T>): Promise<T> =>
     callPlatform(connector, ctx, what, fn);
-  const connector: Connector<GoogleCredential> = {
+  // One runReport per page, by offset while offset < rowCount; the cursor is the next offset.
+  const reportStream: Stream<GoogleCredential, undefined, { offset: number }, RunReportPage> = {
+    reportTypes: REPORTS.map((r) => r.id),
+    resume: (cursor) => {
+      const offset = cursor ? Number(/^offset:(\d+)$/.exec(cursor)?.[1] ?? NaN) : 0;
+      if (!Number.isInteger(offset)) throw badCursor(connector, cursor);
+      return { offset };
+    },
+    request: ({ offset }, { ctx, request }) => {
+      const report = REPORTS.find((r) => r.id === request.reportType)!;
+      return {
+        what: `${request.reportType} ${request.window.start}..${request.window.end} from ${offset}`,
+        send: async () => {
+          const res = await (
+            await dataApi(ctx)
+          ).properties.runReport(
+            {
+              property: `properties/${request.account.id}`,
+              requestBody: {
+                dateRanges: [{ startDate: request.window.start, endDate: request.window.end }],
+                dimensions: report.dimensionNames.map((name) => ({ name })),
+                metrics: report.metricNames.map((name) => ({ name })),
+                limit: String(pageRows),
+                offset: String(offset),
+                keepEmptyRows: false,
+              },
+            },
+            callOptions(ctx),
+          );
+          const body: unknown = res.data;
+          assertRunReportPage(body);
+          return body as RunReportPage;
+        },
+      };
+    },
+    paginate: (page, { offset }) => {
+      const received = page.rows?.length ?? 0;
+      const next = offset + received;
+      const done = received === 0 || next >= Number(page.rowCount ?? 0);
+      return { page: { body: page, cursor: `offset:${next}` }, next: done ? null : { offset: next } };
+    },
+  };
+
+  const connector: Connector<GoogleCredential> = declareConnector({
     platform: PLATFORM,
     displayName: 'Google Analytics 4',
     // the Data and Admin APIs' v1beta has no announced end (developers.google.com/analytics/devguides/reporting/data/v1)
@@ -189,57 +231,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
       return { accounts, reportTypes: [...GA4_REPORT_TYPES] };
     },
 
-    /** Pages by offset while offset < rowCount; the cursor is the next offset. */
-    async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
-      const report = REPORTS.find((r) => r.id === request.reportType);
-      if (!report)
-        throw new ConnectorConfigError(
-          `unknown GA4 report type ${request.reportType}`,
-          PLATFORM,
-          `Google Analytics has no report "${request.reportType}".`,
-        );
-      const api = await dataApi(ctx);
-      let offset = request.resumeCursor ? Number(/^offset:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
-      if (!Number.isInteger(offset))
-        throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
-      let index = 0;
-      for (;;) {
-        const res = await call(
-          ctx,
-          `${request.reportType} ${request.window.start}..${request.window.end} from ${offset}`,
-          () =>
-            api.properties.runReport(
-              {
-                property: `properties/${request.account.id}`,
-                requestBody: {
-                  dateRanges: [{ startDate: request.window.start, endDate: request.window.end }],
-                  dimensions: report.dimensionNames.map((name) => ({ name })),
-                  metrics: report.metricNames.map((name) => ({ name })),
-                  limit: String(pageRows),
-                  offset: String(offset),
-                  keepEmptyRows: false,
-                },
-              },
-              callOptions(ctx),
-            ),
-        );
-        const body: unknown = res.data;
-        assertRunReportPage(body);
-        const page = body as RunReportPage;
-        const received = page.rows?.length ?? 0;
-        const total = Number(page.rowCount ?? 0);
-        offset += received;
-        const done = received === 0 || offset >= total;
-        yield { body: page, cursor: `offset:${offset}`, index: index++ };
-        if (done) break;
-      }
-      ctx.logger.info('window extracted', {
-        platform: PLATFORM,
-        reportType: request.reportType,
-        window: request.window,
-        rows: offset,
-      });
-    },
+    streams: [reportStream],
 
     normalize: normalizeGa4Page,
 
@@ -247,7 +239,7 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
     exchangeCode: (args) => exchangeGoogleCode(PLATFORM, args),
     refresh: (ctx) => refreshGoogleToken(PLATFORM, ctx),
     accessTokenExpiresAt: googleAccessTokenExpiresAt,
-  };
+  });
   return connector;
 }
 

@@ -1,17 +1,10 @@
 // Google Ads through google-ads-api: performance by day at campaign, ad group and ad level via GAQL
 // searchStream, and the customers the login can reach. Base-URL keys read: google_ads (API),
 // google_oauth_token and google_oauth_authorize (OAuth).
-import type {
-  AccountInfo,
-  Catalog,
-  Connector,
-  ConnectorContext,
-  ExtractRequest,
-  RawPage,
-  ReportTypeInfo,
-} from '../contract';
+import type { AccountInfo, Catalog, Connector, ConnectorContext, ReportTypeInfo, Stream } from '../contract';
 import { ConnectorConfigError } from '../contract';
-import { callPlatform, classified } from '../runtime/call';
+import { callPlatform } from '../runtime/call';
+import { badCursor, declareConnector } from '../runtime/streams';
 import { platformSdk } from '../runtime/platform-sdk';
 import { GOOGLE_ADS_API_VERSION } from './google-ads-api-version';
 import type { GoogleAdsClient, SearchStreamBatch } from './google-ads-client';
@@ -176,7 +169,46 @@ function batchBody(batch: SearchStreamBatch): { readonly results: unknown[] } {
   };
 }
 
-export const googleAdsConnector: Connector<GoogleCredential> = {
+interface SearchState {
+  /** rows delivered before a resume: the (ordered) query is run again and they are skipped */
+  skip: number;
+  /** rows of the response read so far */
+  seen: number;
+  pages: number;
+}
+
+/**
+ * One searchStream per window: the whole window in one call, the fewest requests Google allows. A page is
+ * one of the stream's batches (up to 10,000 rows), with its bytes as Google sent them for the raw archive.
+ * The cursor counts rows; a resumed window re-runs the (ordered) query and skips the rows delivered.
+ */
+const searchStream: Stream<GoogleCredential, GoogleAdsClient, SearchState, SearchStreamBatch> = {
+  reportTypes: REPORTS.map((r) => r.id),
+  plan: (io) => client(io.ctx),
+  resume: (cursor) => {
+    const skip = cursor ? Number(/^rows:(\d+)$/.exec(cursor)?.[1] ?? NaN) : 0;
+    if (!Number.isInteger(skip)) throw badCursor({ platform: 'google_ads' }, cursor);
+    return { skip, seen: 0, pages: 0 };
+  },
+  request: (_state, { request, plan: c }) => ({
+    what: `${request.reportType} ${request.window.start}..${request.window.end}`,
+    open: () => c.searchStream(request.account.id, googleAdsQuery(request.reportType, request.window)),
+  }),
+  paginate: (batch, st) => {
+    const before = st.seen;
+    const seen = before + batch.rowCount;
+    if (seen <= st.skip || (batch.rowCount === 0 && st.pages > 0)) return { next: { ...st, seen } };
+    const next = { ...st, seen, pages: st.pages + 1 };
+    // a batch partly delivered before the resume: only its remaining rows, and no raw bytes (they hold both)
+    if (before < st.skip)
+      return { page: { body: { results: batch.results.slice(st.skip - before) }, cursor: `rows:${seen}` }, next };
+    // the body parses on first read: a pipeline that normalizes from the raw bytes elsewhere never reads it
+    return { page: { body: batchBody(batch), raw: batch.bytes, cursor: `rows:${seen}` }, next };
+  },
+  end: (st, _x, pages) => (pages === 0 ? { body: { results: [] }, cursor: `rows:${st.seen}` } : undefined),
+};
+
+export const googleAdsConnector: Connector<GoogleCredential> = declareConnector({
   platform: 'google_ads',
   displayName: 'Google Ads',
   // Google's 2026 schedule projects v25's sunset for August 2027 without a day yet: the first of the month,
@@ -226,44 +258,7 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
     return { accounts: account ? [account] : [], reportTypes: reportTypes() };
   },
 
-  /**
-   * One searchStream per window: the whole window in one call, the fewest requests Google allows. A page is
-   * one of the stream's batches (up to 10,000 rows), with its bytes as Google sent them for the raw archive.
-   * The cursor counts rows; a resumed window re-runs the (ordered) query and skips the rows delivered.
-   */
-  async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
-    const query = googleAdsQuery(request.reportType, request.window);
-    const skip = request.resumeCursor ? Number(/^rows:(\d+)$/.exec(request.resumeCursor)?.[1] ?? NaN) : 0;
-    if (!Number.isInteger(skip))
-      throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, 'google_ads');
-    const c = await client(ctx);
-    const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
-    const batches = c.searchStream(request.account.id, query);
-    let seen = 0;
-    let index = 0;
-    // the request goes out with the first batch; later batches are the same response arriving
-    let next: IteratorResult<SearchStreamBatch> = await call(ctx, what, () => batches.next());
-    for (; !next.done; next = await classified(googleAdsConnector, ctx, what, () => batches.next())) {
-      const batch = next.value;
-      const before = seen;
-      seen += batch.rowCount;
-      if (seen <= skip || (batch.rowCount === 0 && index > 0)) continue;
-      // a batch partly delivered before the resume: only its remaining rows, and no raw bytes (they hold both)
-      if (before < skip) {
-        yield { body: { results: batch.results.slice(skip - before) }, cursor: `rows:${seen}`, index: index++ };
-        continue;
-      }
-      // the body parses on first read: a pipeline that normalizes from the raw bytes elsewhere never reads it
-      yield { body: batchBody(batch), raw: batch.bytes, cursor: `rows:${seen}`, index: index++ };
-    }
-    if (index === 0) yield { body: { results: [] }, cursor: `rows:${seen}`, index };
-    ctx.logger.info('window extracted', {
-      platform: 'google_ads',
-      reportType: request.reportType,
-      window: request.window,
-      rows: seen - skip,
-    });
-  },
+  streams: [searchStream],
 
   normalize: normalizeGoogleAdsPage,
 
@@ -271,4 +266,4 @@ export const googleAdsConnector: Connector<GoogleCredential> = {
   exchangeCode: (args) => exchangeGoogleCode('google_ads', args),
   refresh: (ctx) => refreshGoogleToken('google_ads', ctx),
   accessTokenExpiresAt: googleAccessTokenExpiresAt,
-};
+});

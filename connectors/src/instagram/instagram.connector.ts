@@ -6,15 +6,19 @@
 // window takes 3 + 90 calls: that is the minimum the API allows, not a paging choice.
 import type { Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
-import {
-  ConnectorConfigError,
-  type Catalog,
-  type Connector,
-  type ExtractRequest,
-  type RawPage,
-  type RecordMeta,
-  type ReportTypeInfo,
+import type { IGMedia, IGUser } from 'facebook-nodejs-business-sdk';
+import type {
+  Catalog,
+  Connector,
+  ExtractRequest,
+  RawPage,
+  RecordMeta,
+  ReportTypeInfo,
+  Stream,
+  StreamIo,
 } from '../contract';
+import type { GraphClient } from '../meta-ads/meta.sdk';
+import { declareConnector } from '../runtime/streams';
 import { graphDeclaration, graphRequests } from '../meta-ads/graph-connector';
 import type { MetaCredential } from '../meta-ads/meta-oauth';
 import {
@@ -66,6 +70,31 @@ const INSTAGRAM_REPORT_TYPES: readonly ReportTypeInfo[] = [
   },
 ];
 
+interface IgPlan {
+  g: GraphClient;
+  user: IGUser;
+  media: (id: string) => IGMedia;
+}
+interface AccountState {
+  /** the chunk's first day */
+  start: string;
+  timeSeries?: Cursor;
+  totals: IgAccountPage['totals'];
+}
+interface MediaState {
+  after?: string;
+  /** the last list page read: the next one follows its paging */
+  prev?: Cursor;
+  /** the list page being read: its media in the window whose insights are still to be asked */
+  list?: {
+    cursor: Cursor;
+    items: IgMediaItem[];
+    pending: string[];
+    insights: Record<string, IgInsightsResponse>;
+    older: boolean;
+  };
+}
+
 export function createInstagramConnector(options: InstagramOptions = {}): Connector<MetaCredential> {
   const callTimeoutMs = options.callTimeoutMs ?? 120_000;
   const requests = graphRequests(() => connector, 'instagram', callTimeoutMs);
@@ -74,7 +103,137 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
     data: Array.from(cursor, (o) => o.exportData()) as unknown as IgInsightsResponse['data'],
   });
 
-  const connector: Connector<MetaCredential> = {
+  const plan = async (io: StreamIo<MetaCredential>, request: ExtractRequest): Promise<IgPlan> => {
+    const g = await client(io.ctx);
+    const { IGMedia, IGUser } = await requests.sdk();
+    return {
+      g,
+      user: new IGUser(request.account.id, {}, undefined, g.api),
+      media: (id) => new IGMedia(id, {}, undefined, g.api),
+    };
+  };
+
+  // account_daily: a page per chunk of up to 30 days: the chunk's time series, then one totals call per day
+  const accountStream: Stream<MetaCredential, IgPlan, AccountState, Cursor> = {
+    reportTypes: ['account_daily'],
+    plan,
+    resume: (cursor, { request }) => {
+      if (cursor === 'done') return null;
+      return { start: cursor?.startsWith('d|') ? cursor.slice(2) : request.window.start, totals: [] };
+    },
+    request: (st, { request, plan: p }) => {
+      if (st.start > request.window.end) return null;
+      const end = minDay(addDays(st.start, MAX_DAYS_PER_CALL - 1), request.window.end);
+      if (!st.timeSeries) {
+        const [since, until] = [midnight(st.start), midnight(addDays(end, 1))];
+        return requests.request(p.g, `account insights ${st.start}..${end}`, () =>
+          p.user.getInsights([], {
+            metric: TIME_SERIES_METRICS.join(','),
+            period: 'day',
+            metric_type: 'time_series',
+            since,
+            until,
+          }),
+        );
+      }
+      const day = addDays(st.start, st.totals.length);
+      const [since, until] = [midnight(day), midnight(addDays(day, 1))];
+      return requests.request(p.g, `account totals ${day}`, () =>
+        p.user.getInsights([], {
+          metric: TOTAL_METRICS.join(','),
+          period: 'day',
+          metric_type: 'total_value',
+          since,
+          until,
+        }),
+      );
+    },
+    paginate: (cursor, st, { request }) => {
+      const end = minDay(addDays(st.start, MAX_DAYS_PER_CALL - 1), request.window.end);
+      let next: AccountState;
+      if (!st.timeSeries) next = { ...st, timeSeries: cursor };
+      else {
+        const day = addDays(st.start, st.totals.length);
+        const total = { day, since: midnight(day), until: midnight(addDays(day, 1)), response: responseOf(cursor) };
+        next = { ...st, totals: [...st.totals, total] };
+      }
+      if (addDays(st.start, next.totals.length) <= end) return { next };
+      const body: IgAccountPage = {
+        kind: 'account_daily',
+        start: st.start,
+        end,
+        timeSeries: {
+          metric_type: 'time_series',
+          since: midnight(st.start),
+          until: midnight(addDays(end, 1)),
+          response: responseOf(next.timeSeries!),
+        },
+        totals: next.totals,
+      };
+      const start = addDays(end, 1);
+      return {
+        page: { body, cursor: start <= request.window.end ? `d|${start}` : 'done' },
+        next: { start, totals: [] },
+      };
+    },
+  };
+
+  // media_lifetime: a page per page of the media list (newest first), with one insights call per medium in the window
+  const mediaStream: Stream<MetaCredential, IgPlan, MediaState, Cursor> = {
+    reportTypes: ['media_lifetime'],
+    plan,
+    resume: (cursor) => {
+      if (cursor === 'done') return null;
+      return cursor?.startsWith('m|') ? { after: cursor.slice(2) } : {};
+    },
+    request: (st, { plan: p }) => {
+      if (!st.list) {
+        const { prev, after } = st;
+        const pageSize = options.mediaPageSize ?? 50;
+        return requests.request(p.g, 'list media', () =>
+          prev
+            ? prev.next()
+            : p.user.getMedia(['id', 'timestamp', 'media_type', 'media_product_type'], {
+                limit: pageSize,
+                ...(after ? { after } : {}),
+              }),
+        );
+      }
+      const id = st.list.pending[0]!;
+      return requests.request(p.g, `media insights ${id}`, () =>
+        p.media(id).getInsights([], { metric: MEDIA_METRICS.join(',') }),
+      );
+    },
+    paginate: (cursor, st, { request }) => {
+      let list = st.list;
+      if (!list) {
+        const items = Array.from(cursor, (m) => m.exportData() as unknown as IgMediaItem);
+        const pending: string[] = [];
+        let older = false;
+        for (const item of items) {
+          const day = item.timestamp ? pacificDay(item.timestamp) : null;
+          if (!day || day > request.window.end) continue;
+          if (day < request.window.start) older = true;
+          else pending.push(item.id);
+        }
+        list = { cursor, items, pending, insights: {}, older };
+      } else {
+        const [id, ...pending] = list.pending;
+        list = { ...list, pending, insights: { ...list.insights, [id!]: responseOf(cursor) } };
+      }
+      if (list.pending.length > 0) return { next: { ...st, list } };
+      const body: IgMediaPage = { kind: 'media_lifetime', media: { data: list.items }, insights: list.insights };
+      // the list is newest first: once a page reaches media older than the window, the rest is older too
+      const more = list.cursor.hasNext() && !list.older;
+      const after = list.cursor.paging?.cursors?.after;
+      return {
+        page: { body, cursor: more && after ? `m|${after}` : 'done' },
+        next: more ? { prev: list.cursor } : null,
+      };
+    },
+  };
+
+  const connector: Connector<MetaCredential> = declareConnector({
     ...graphDeclaration(
       'instagram',
       ['instagram_basic', 'instagram_manage_insights', 'pages_show_list', 'business_management'],
@@ -118,107 +277,12 @@ export function createInstagramConnector(options: InstagramOptions = {}): Connec
       return { accounts, reportTypes: [...INSTAGRAM_REPORT_TYPES] };
     },
 
-    async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
-      const g = await client(ctx);
-      const { IGMedia, IGUser } = await requests.sdk();
-      const user = new IGUser(request.account.id, {}, undefined, g.api);
-      if (request.resumeCursor === 'done') return;
-
-      if (request.reportType === 'account_daily') {
-        let start = request.resumeCursor?.startsWith('d|') ? request.resumeCursor.slice(2) : request.window.start;
-        let index = 0;
-        while (start <= request.window.end) {
-          const end = minDay(addDays(start, MAX_DAYS_PER_CALL - 1), request.window.end);
-          const since = midnight(start);
-          const until = midnight(addDays(end, 1));
-          const ts = await call(ctx, g, `account insights ${start}..${end}`, () =>
-            user.getInsights([], {
-              metric: TIME_SERIES_METRICS.join(','),
-              period: 'day',
-              metric_type: 'time_series',
-              since,
-              until,
-            }),
-          );
-          const totals: IgAccountPage['totals'] = [];
-          for (let day = start; day <= end; day = addDays(day, 1)) {
-            const dSince = midnight(day);
-            const dUntil = midnight(addDays(day, 1));
-            const cursor = await call(ctx, g, `account totals ${day}`, () =>
-              user.getInsights([], {
-                metric: TOTAL_METRICS.join(','),
-                period: 'day',
-                metric_type: 'total_value',
-                since: dSince,
-                until: dUntil,
-              }),
-            );
-            totals.push({ day, since: dSince, until: dUntil, response: responseOf(cursor) });
-          }
-          const body: IgAccountPage = {
-            kind: 'account_daily',
-            start,
-            end,
-            timeSeries: { metric_type: 'time_series', since, until, response: responseOf(ts) },
-            totals,
-          };
-          start = addDays(end, 1);
-          yield { body, cursor: start <= request.window.end ? `d|${start}` : 'done', index: index++ };
-        }
-        return;
-      }
-
-      if (request.reportType === 'media_lifetime') {
-        const pageSize = options.mediaPageSize ?? 50;
-        let after = request.resumeCursor?.startsWith('m|') ? request.resumeCursor.slice(2) : undefined;
-        let cursor = null as Cursor | null;
-        let index = 0;
-        for (;;) {
-          const current: Cursor | null = cursor;
-          const from: string | undefined = after;
-          cursor = await call(ctx, g, 'list media', () =>
-            current
-              ? current.next()
-              : user.getMedia(['id', 'timestamp', 'media_type', 'media_product_type'], {
-                  limit: pageSize,
-                  ...(from ? { after: from } : {}),
-                }),
-          );
-          const items = Array.from(cursor, (m) => m.exportData() as unknown as IgMediaItem);
-          const insights: Record<string, IgInsightsResponse> = {};
-          let older = false;
-          for (const item of items) {
-            const day = item.timestamp ? pacificDay(item.timestamp) : null;
-            if (!day || day > request.window.end) continue;
-            if (day < request.window.start) {
-              older = true;
-              continue;
-            }
-            const media = new IGMedia(item.id, {}, undefined, g.api);
-            const answer = await call(ctx, g, `media insights ${item.id}`, () =>
-              media.getInsights([], { metric: MEDIA_METRICS.join(',') }),
-            );
-            insights[item.id] = responseOf(answer);
-          }
-          const body: IgMediaPage = { kind: 'media_lifetime', media: { data: items }, insights };
-          // the list is newest first: once a page reaches media older than the window, the rest is older too
-          const more = cursor.hasNext() && !older;
-          after = cursor.paging?.cursors?.after;
-          yield { body, cursor: more && after ? `m|${after}` : 'done', index: index++ };
-          if (!more) return;
-        }
-      }
-      throw new ConnectorConfigError(
-        `unknown Instagram report type ${request.reportType}`,
-        'instagram',
-        `Instagram has no report "${request.reportType}".`,
-      );
-    },
+    streams: [accountStream, mediaStream],
 
     normalize(page: RawPage, meta: RecordMeta): FactRow[] {
       return normalizeInstagramPage(page.body, meta);
     },
-  };
+  });
   return connector;
 }
 

@@ -20,12 +20,13 @@ import {
   type Catalog,
   type Connector,
   type ConnectorContext,
-  type ExtractRequest,
   type RawPage,
   type RecordMeta,
   type ReportTypeInfo,
+  type Stream,
 } from '../contract';
 import { callPlatform } from '../runtime/call';
+import { declareConnector } from '../runtime/streams';
 import { platformSdk } from '../runtime/platform-sdk';
 import { KLAVIYO_API_VERSION, KLAVIYO_REVISION, classifyKlaviyoError } from './klaviyo-client';
 import { normalizeKlaviyoPage, type KlaviyoPage } from './klaviyo-normalize';
@@ -89,6 +90,11 @@ export const KLAVIYO_REPORT_TYPES: readonly ReportTypeInfo[] = [
     lookbackDays: LOOKBACK_DAYS,
   },
 ];
+
+interface KlaviyoPlan {
+  metricId: string;
+  apis: KlaviyoApis;
+}
 
 export interface KlaviyoOptions {
   /** per request; the SDK sets none */
@@ -178,7 +184,92 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
     return found;
   }
 
-  const connector: Connector<KlaviyoCredential> = {
+  /**
+   * A report asked day range by day range (flows: a series of at most 60 days; campaigns: one values report per
+   * send day), each range paged by Klaviyo's page_cursor. Cursor: `<range start>|<page cursor>`, or `done`.
+   */
+  function reportStream(
+    report: KlaviyoPage['report'],
+    rangeDays: number,
+  ): Stream<KlaviyoCredential, KlaviyoPlan | null, { from: string; page?: string }, KlaviyoPage['response']> {
+    return {
+      reportTypes: [report],
+      plan: async (io, request) => {
+        if (request.resumeCursor === 'done') return null;
+        const metricId = request.options?.conversion_metric_id ?? (await resolveMetric(io.ctx, undefined)).id;
+        return { metricId, apis: await apis(io.ctx) };
+      },
+      resume: (cursor, { plan, request }) => {
+        if (!plan) return null;
+        const [day, page] = (cursor ?? '').split('|');
+        const from = day && day >= request.window.start ? day : request.window.start;
+        return { from, ...(from === day && page ? { page } : {}) };
+      },
+      request: ({ from, page }, { request, plan }) => {
+        if (from > request.window.end) return null;
+        const { metricId, apis: a } = plan!;
+        const to = minDay(addDays(from, rangeDays - 1), request.window.end);
+        const timeframe = { start: midnight(from), end: midnight(addDays(to, 1)) };
+        const cursor = page ? { pageCursor: page } : {};
+        const send = async () => {
+          const res =
+            report === 'flow_daily'
+              ? await a.reporting.queryFlowSeries(
+                  {
+                    data: {
+                      type: 'flow-series-report',
+                      attributes: {
+                        statistics: STATISTICS as never,
+                        timeframe,
+                        interval: 'daily',
+                        conversionMetricId: metricId,
+                        groupBy: ['flow_id', 'flow_message_id', 'flow_name', 'flow_message_name', 'send_channel'],
+                      },
+                    },
+                  } as never,
+                  cursor,
+                )
+              : await a.reporting.queryCampaignValues(
+                  {
+                    data: {
+                      type: 'campaign-values-report',
+                      attributes: {
+                        statistics: STATISTICS as never,
+                        timeframe,
+                        conversionMetricId: metricId,
+                        groupBy: ['campaign_id', 'campaign_message_id', 'campaign_message_name', 'send_channel'],
+                      },
+                    },
+                  } as never,
+                  cursor,
+                );
+          return res.response.data as KlaviyoPage['response'];
+        };
+        const what =
+          report === 'flow_daily'
+            ? `flow series ${from}..${to} (flows:read)`
+            : `campaign values for ${from} (campaigns:read)`;
+        return { what, send, tag: REPORTS };
+      },
+      paginate: (response, { from }, { request, plan }) => {
+        const links = (response as { links?: { next?: string | null } }).links;
+        const page = cursorOf(links?.next, 'page_cursor');
+        const body: KlaviyoPage = {
+          report,
+          ...(report === 'campaign_daily' ? { day: from } : {}),
+          conversion_metric_id: plan!.metricId,
+          response,
+        };
+        const next = addDays(minDay(addDays(from, rangeDays - 1), request.window.end), 1);
+        if (page) return { page: { body, cursor: `${from}|${page}` }, next: { from, page } };
+        return next <= request.window.end
+          ? { page: { body, cursor: `${next}|` }, next: { from: next } }
+          : { page: { body, cursor: 'done' }, next: null };
+      },
+    };
+  }
+
+  const connector: Connector<KlaviyoCredential> = declareConnector({
     platform: PLATFORM,
     displayName: 'Klaviyo',
     apiVersion: KLAVIYO_API_VERSION,
@@ -245,94 +336,7 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
       return { conversion_metric_id: metric.id, conversion_metric_name: metric.name };
     },
 
-    async *extract(ctx, request: ExtractRequest): AsyncIterable<RawPage> {
-      const report = request.reportType;
-      if (report !== 'campaign_daily' && report !== 'flow_daily')
-        throw new ConnectorConfigError(
-          `unknown Klaviyo report type ${report}`,
-          PLATFORM,
-          `Klaviyo has no report "${report}".`,
-        );
-      if (request.resumeCursor === 'done') return;
-      const metricId = request.options?.conversion_metric_id ?? (await resolveMetric(ctx, undefined)).id;
-      const a = await apis(ctx);
-      const { start, end } = request.window;
-      const [resumeDay, resumePage] = (request.resumeCursor ?? '').split('|');
-      let index = 0;
-
-      if (report === 'flow_daily') {
-        // a daily series covers at most 60 days: a longer window is read in chunks
-        for (
-          let from = resumeDay && resumeDay >= start ? resumeDay : start;
-          from <= end;
-          from = addDays(from, SERIES_MAX_DAYS)
-        ) {
-          const to = minDay(addDays(from, SERIES_MAX_DAYS - 1), end);
-          let pageCursor: string | undefined = from === resumeDay && resumePage ? resumePage : undefined;
-          const body = {
-            data: {
-              type: 'flow-series-report' as const,
-              attributes: {
-                statistics: STATISTICS as never,
-                timeframe: { start: midnight(from), end: midnight(addDays(to, 1)) },
-                interval: 'daily' as const,
-                conversionMetricId: metricId,
-                groupBy: ['flow_id', 'flow_message_id', 'flow_name', 'flow_message_name', 'send_channel'] as never,
-              },
-            },
-          };
-          do {
-            const c = pageCursor;
-            const res = await call(
-              ctx,
-              `flow series ${from}..${to} (flows:read)`,
-              () => a.reporting.queryFlowSeries(body as never, c ? { pageCursor: c } : {}),
-              REPORTS,
-            );
-            const response = res.response.data as KlaviyoPage['response'] & { links?: { next?: string | null } };
-            pageCursor = cursorOf(response.links?.next, 'page_cursor');
-            const page: KlaviyoPage = { report, conversion_metric_id: metricId, response };
-            const next = addDays(to, 1);
-            yield {
-              body: page,
-              cursor: pageCursor ? `${from}|${pageCursor}` : next <= end ? `${next}|` : 'done',
-              index: index++,
-            };
-          } while (pageCursor);
-        }
-        return;
-      }
-
-      // campaign_daily: one values report per send day
-      for (let day = resumeDay && resumeDay >= start ? resumeDay : start; day <= end; day = addDays(day, 1)) {
-        let pageCursor: string | undefined = day === resumeDay && resumePage ? resumePage : undefined;
-        const body = {
-          data: {
-            type: 'campaign-values-report' as const,
-            attributes: {
-              statistics: STATISTICS as never,
-              timeframe: { start: midnight(day), end: midnight(addDays(day, 1)) },
-              conversionMetricId: metricId,
-              groupBy: ['campaign_id', 'campaign_message_id', 'campaign_message_name', 'send_channel'] as never,
-            },
-          },
-        };
-        do {
-          const c = pageCursor;
-          const res = await call(
-            ctx,
-            `campaign values for ${day} (campaigns:read)`,
-            () => a.reporting.queryCampaignValues(body as never, c ? { pageCursor: c } : {}),
-            REPORTS,
-          );
-          const response = res.response.data as KlaviyoPage['response'] & { links?: { next?: string | null } };
-          pageCursor = cursorOf(response.links?.next, 'page_cursor');
-          const page: KlaviyoPage = { report, day, conversion_metric_id: metricId, response };
-          const cursor = pageCursor ? `${day}|${pageCursor}` : day < end ? `${addDays(day, 1)}|` : 'done';
-          yield { body: page, cursor, index: index++ };
-        } while (pageCursor);
-      }
-    },
+    streams: [reportStream('flow_daily', SERIES_MAX_DAYS), reportStream('campaign_daily', 1)],
 
     normalize(page: RawPage, meta: RecordMeta): FactRow[] {
       return normalizeKlaviyoPage(page, meta);
@@ -342,7 +346,7 @@ export function createKlaviyoConnector(options: KlaviyoOptions = {}): Connector<
     exchangeCode: (args) => exchangeKlaviyoCode(args),
     refresh: (ctx) => refreshKlaviyoToken(ctx.credential, ctx.baseUrls, ctx.oauthClient, ctx.now),
     accessTokenExpiresAt: klaviyoAccessTokenExpiresAt,
-  };
+  });
   return connector;
 }
 

@@ -3,7 +3,7 @@
 // validate call, and paging through an SDK Cursor. Each connector adds its own streams and discovery.
 import type { Cursor } from 'facebook-nodejs-business-sdk';
 import type { Platform } from '@tributary/shared/domain/platform';
-import type { Connector, ConnectorContext } from '../contract';
+import type { Connector, ConnectorContext, PlatformRequest } from '../contract';
 import { callPlatform } from '../runtime/call';
 import { platformSdk } from '../runtime/platform-sdk';
 import { META_GRAPH_API, classifyGraphError, graphBaseUrl, regainAccessMs, usagePercent } from './graph-client';
@@ -44,6 +44,8 @@ export interface GraphRequests {
   sdk(): Promise<MetaSdk>;
   client(ctx: ConnectorContext<MetaCredential>): Promise<GraphClient>;
   call<T>(ctx: ConnectorContext<MetaCredential>, g: GraphClient, what: string, fn: () => Promise<T>): Promise<T>;
+  /** a stream's request: the runtime sends it (budgeted, classified) through the Graph client */
+  request<T>(g: GraphClient, what: string, fn: () => Promise<T>): PlatformRequest<T>;
   /** every page of an edge, following the SDK Cursor; each page is one request */
   pages(
     ctx: ConnectorContext<MetaCredential>,
@@ -66,6 +68,7 @@ export function graphRequests(
     client: async (ctx) =>
       new (await sdk()).GraphClient(ctx.credential.accessToken, graphBaseUrl(ctx.baseUrls), platform, callTimeoutMs),
     call: (ctx, g, what, fn) => callPlatform(self(), ctx, what, () => g.run(what, fn)),
+    request: (g, what, fn) => ({ what, send: () => g.run(what, fn) }),
     async *pages(ctx, g, what, first): AsyncGenerator<Cursor> {
       let cursor: Cursor = await requests.call(ctx, g, what, first);
       yield cursor;

@@ -6,19 +6,18 @@
 // Requests, paging, error mapping, OAuth and validate are the Graph declaration Meta Ads shares with Instagram
 // (graph-connector.ts). Retries are not done here: the runtime (../runtime/call.ts) budgets each request,
 // waits out rate limits as Meta asked, refreshes the token once, and resumes from the last page's cursor.
-import type { AdReportRun, Cursor } from 'facebook-nodejs-business-sdk';
+import type { AdAccount, AdReportRun, Cursor } from 'facebook-nodejs-business-sdk';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import {
-  ConnectorConfigError,
   TransientPlatformError,
   type Catalog,
   type Connector,
-  type ExtractRequest,
   type RawPage,
   type RecordMeta,
   type ReportTypeInfo,
+  type Stream,
 } from '../contract';
-import { pollPlatform } from '../runtime/call';
+import { declareConnector } from '../runtime/streams';
 import type { GraphClient } from './meta.sdk';
 import { graphDeclaration, graphRequests } from './graph-connector';
 import type { MetaCredential } from './meta-oauth';
@@ -90,6 +89,23 @@ const REPORT_TYPES: ReportTypeInfo[] = (Object.keys(LEVELS) as ReportType[]).map
   lookbackDays: LOOKBACK_DAYS,
 }));
 
+interface InsightsPlan {
+  g: GraphClient;
+  account: AdAccount;
+  reportRun: (id: string) => AdReportRun;
+  fields: string[];
+  params: Record<string, unknown>;
+  what: string;
+}
+interface InsightsState {
+  /** s: the insights edge, synchronously; a: an async report run's insights */
+  kind: 's' | 'a';
+  run?: string;
+  after?: string;
+  /** the last page read: the next one follows its paging */
+  prev?: Cursor;
+}
+
 export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<MetaCredential> {
   const conversionActionType = options.conversionActionType ?? DEFAULT_CONVERSION_ACTION_TYPE;
   const pageSize = options.pageSize ?? 500;
@@ -99,7 +115,7 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
   const callTimeoutMs = options.callTimeoutMs ?? 120_000;
 
   const requests = graphRequests(() => connector, 'meta_ads', callTimeoutMs);
-  const { client, call } = requests;
+  const { client } = requests;
 
   const pageBody = (cursor: Cursor) => ({
     // Array.from, not cursor.map: map would build a new Cursor through Array's species constructor
@@ -108,27 +124,103 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
     ...(cursor.paging?.cursors ? { paging: { cursors: cursor.paging.cursors } } : {}),
   });
 
-  /** An insights edge page by page; the cursor resumes after the last page yielded ('done' after the last). */
-  async function* pages(
-    ctx: Parameters<typeof call>[0],
-    g: GraphClient,
-    what: string,
-    first: (after?: string) => Promise<Cursor>,
-    after: string | undefined,
-    cursorPrefix: string,
-  ): AsyncGenerator<RawPage> {
-    let index = 0;
-    for await (const cursor of requests.pages(ctx, g, what, () => first(after))) {
-      const nextAfter = cursor.paging?.cursors?.after;
-      yield {
-        body: pageBody(cursor),
-        cursor: cursor.hasNext() && nextAfter ? `${cursorPrefix}|${nextAfter}` : 'done',
-        index: index++,
+  /**
+   * Insights at the report's level, by day: short windows page the insights edge synchronously (cursor
+   * `s|<after>`); long ones start an async report run (the stream's job), which the runtime polls, then page the
+   * run's insights (cursor `a|<run id>|<after>`). `done` after the last page.
+   */
+  const insightsStream: Stream<MetaCredential, InsightsPlan, InsightsState, Cursor> = {
+    reportTypes: Object.keys(LEVELS),
+    plan: async (io, request) => {
+      const reportType = request.reportType as ReportType;
+      const g = await client(io.ctx);
+      const { AdAccount, AdReportRun } = await requests.sdk();
+      return {
+        g,
+        account: new AdAccount(`act_${request.account.id.replace(/^act_/, '')}`, {}, undefined, g.api),
+        reportRun: (id) => newReportRun(AdReportRun, id, g),
+        fields: [...LEVEL_FIELDS[reportType], ...METRICS],
+        params: {
+          level: LEVELS[reportType],
+          time_increment: 1,
+          time_range: { since: request.window.start, until: request.window.end },
+          limit: pageSize,
+        },
+        what: `${reportType} ${request.window.start}..${request.window.end}`,
       };
-    }
-  }
+    },
+    resume: (cursor, { request }) => {
+      if (cursor === 'done') return null;
+      const [kind, runOrAfter, runAfter] = (cursor ?? '').split('|');
+      if (kind === 's') return { kind: 's', ...(runOrAfter ? { after: runOrAfter } : {}) };
+      if (kind === 'a')
+        return { kind: 'a', ...(runOrAfter ? { run: runOrAfter } : {}), ...(runAfter ? { after: runAfter } : {}) };
+      const days = (Date.parse(request.window.end) - Date.parse(request.window.start)) / 86_400_000 + 1;
+      return { kind: days <= asyncThresholdDays ? 's' : 'a' };
+    },
+    job: {
+      wanted: (st) => st.kind === 'a' && !st.run,
+      start: async (io, _st, { plan: p }) => {
+        const what = `start the report run for ${p.what}`;
+        const run = await io.call(what, () => p.g.run(what, () => p.account.getInsightsAsync(p.fields, p.params)));
+        const data = run.exportData() as { report_run_id?: string; id?: string };
+        const runId = data.report_run_id ?? data.id ?? null;
+        if (!runId) throw new TransientPlatformError(`Meta did not return a report run id for ${p.what}`, 'meta_ads');
+        return runId;
+      },
+      poll: async (io, id: string, { plan: p }) => {
+        const what = `poll the report run for ${p.what}`;
+        // exportAllData: read() records what the server sent as the object's data, not as changes, so
+        // exportData() (changes only) would never show the status
+        const status = (
+          await io.call(what, () =>
+            p.g.run(what, () => p.reportRun(id).get(['async_status', 'async_percent_completion'])),
+          )
+        ).exportAllData() as {
+          async_status?: string;
+          async_percent_completion?: number;
+          error_message?: string;
+          error_code?: number;
+        };
+        if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
+          // Meta's advice for a failed async job (-2/2490547) is to run it again: transient, a new run on retry
+          throw new TransientPlatformError(
+            `the Meta report run for ${p.what} ended in "${status.async_status}": ${status.error_message ?? 'no reason given'} [${status.error_code ?? '?'}]`,
+            'meta_ads',
+          );
+        }
+        return status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100
+          ? true
+          : undefined;
+      },
+      polling: {
+        maxPolls,
+        delayMs: (poll) => Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4)),
+      },
+      describe: (id: string, { plan: p }) => `the Meta report run ${id} for ${p.what}`,
+      ready: (st, id: string) => ({ kind: 'a', run: id }),
+    },
+    request: (st, { plan: p }) => {
+      const { prev, after } = st;
+      const page = after ? { after } : {};
+      const first = () =>
+        st.kind === 's'
+          ? p.account.getInsights(p.fields, { ...p.params, ...page })
+          : p.reportRun(st.run!).getInsights([], { limit: pageSize, ...page });
+      // after the first page, the SDK's Cursor follows Meta's paging.next
+      return requests.request(p.g, p.what, prev ? () => prev.next() : first);
+    },
+    paginate: (cursor, st) => {
+      const nextAfter = cursor.paging?.cursors?.after;
+      const prefix = st.kind === 's' ? 's' : `a|${st.run}`;
+      return {
+        page: { body: pageBody(cursor), cursor: cursor.hasNext() && nextAfter ? `${prefix}|${nextAfter}` : 'done' },
+        next: cursor.hasNext() ? { ...st, prev: cursor } : null,
+      };
+    },
+  };
 
-  const connector: Connector<MetaCredential> = {
+  const connector: Connector<MetaCredential> = declareConnector({
     ...graphDeclaration('meta_ads', ['ads_read', 'business_management'], requests),
     displayName: 'Meta Ads',
     // Meta publishes no fixed call rate for insights: the Business Use Case budget depends on the access tier
@@ -171,94 +263,12 @@ export function createMetaAdsConnector(options: MetaAdsOptions = {}): Connector<
       return { accounts, reportTypes: [...REPORT_TYPES] };
     },
 
-    async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
-      const reportType = request.reportType as ReportType;
-      const level = LEVELS[reportType];
-      if (!level)
-        throw new ConnectorConfigError(
-          `unknown Meta Ads report type ${request.reportType}`,
-          'meta_ads',
-          `Meta Ads has no report "${request.reportType}".`,
-        );
-      if (request.resumeCursor === 'done') return;
-      const [kind, runOrAfter, runAfter] = (request.resumeCursor ?? '').split('|');
-      const g = await client(ctx);
-      const { AdAccount, AdReportRun } = await requests.sdk();
-      const reportRun = (id: string) => newReportRun(AdReportRun, id, g);
-      const account = new AdAccount(`act_${request.account.id.replace(/^act_/, '')}`, {}, undefined, g.api);
-      const fields = [...LEVEL_FIELDS[reportType], ...METRICS];
-      const params = {
-        level,
-        time_increment: 1,
-        time_range: { since: request.window.start, until: request.window.end },
-        limit: pageSize,
-      };
-      const what = `${reportType} ${request.window.start}..${request.window.end}`;
-      const days = (Date.parse(request.window.end) - Date.parse(request.window.start)) / 86_400_000 + 1;
-
-      if (kind === 's' || (kind !== 'a' && days <= asyncThresholdDays)) {
-        yield* pages(
-          ctx,
-          g,
-          what,
-          (after) => account.getInsights(fields, { ...params, ...(after ? { after } : {}) }),
-          kind === 's' ? runOrAfter : undefined,
-          's',
-        );
-        return;
-      }
-
-      let runId = kind === 'a' ? runOrAfter! : null;
-      if (!runId) {
-        const run = await call(ctx, g, `start the report run for ${what}`, () =>
-          account.getInsightsAsync(fields, params),
-        );
-        const data = run.exportData() as { report_run_id?: string; id?: string };
-        runId = data.report_run_id ?? data.id ?? null;
-        if (!runId) throw new TransientPlatformError(`Meta did not return a report run id for ${what}`, 'meta_ads');
-        const id: string = runId;
-        const delayMs = (poll: number) => Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4));
-        await pollPlatform(connector, ctx, `the Meta report run ${id} for ${what}`, { maxPolls, delayMs }, async () => {
-          // exportAllData: read() records what the server sent as the object's data, not as changes, so
-          // exportData() (changes only) would never show the status
-          const status = (
-            await call(ctx, g, `poll the report run for ${what}`, () =>
-              reportRun(id).get(['async_status', 'async_percent_completion']),
-            )
-          ).exportAllData() as {
-            async_status?: string;
-            async_percent_completion?: number;
-            error_message?: string;
-            error_code?: number;
-          };
-          if (status.async_status === 'Job Failed' || status.async_status === 'Job Skipped') {
-            // Meta's advice for a failed async job (-2/2490547) is to run it again: transient, a new run on retry
-            throw new TransientPlatformError(
-              `the Meta report run for ${what} ended in "${status.async_status}": ${status.error_message ?? 'no reason given'} [${status.error_code ?? '?'}]`,
-              'meta_ads',
-            );
-          }
-          return status.async_status === 'Job Completed' && (status.async_percent_completion ?? 100) >= 100
-            ? true
-            : undefined;
-        });
-      }
-      const id: string = runId;
-      const run = reportRun(id);
-      yield* pages(
-        ctx,
-        g,
-        what,
-        (after) => run.getInsights([], { limit: pageSize, ...(after ? { after } : {}) }),
-        kind === 'a' ? runAfter : undefined,
-        `a|${id}`,
-      );
-    },
+    streams: [insightsStream],
 
     normalize(page: RawPage, meta: RecordMeta): FactRow[] {
       return normalizeInsightsPage(page.body, meta, { conversionActionType });
     },
-  };
+  });
   return connector;
 }
 

@@ -13,17 +13,19 @@ import { z } from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import {
   ConnectorAuthError,
-  ConnectorConfigError,
   PermissionDeniedError,
   type Catalog,
   type Connector,
   type ConnectorContext,
   type ConnectorError,
   type ExtractRequest,
-  type RawPage,
+  type PlatformRequest,
   type ReportTypeInfo,
+  type Stream,
+  type StreamIo,
 } from '../contract';
 import { callPlatform } from '../runtime/call';
+import { badCursor, declareConnector } from '../runtime/streams';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';
 import {
   normalizeMetricoolPage,
@@ -205,6 +207,42 @@ interface McBrand {
   [field: string]: unknown;
 }
 
+/** `<step>.<done within the step>[.<last campaign id>]`, steps being the brand's networks in a fixed order */
+interface McCursor {
+  step: number;
+  done: number;
+  lastCampaign?: string;
+}
+function parseCursor(cursor: string | null): McCursor {
+  const m = /^(\d+)\.(\d+)(?:\.(.+))?$/.exec(cursor ?? '0.0');
+  if (!m) throw badCursor({ platform: PLATFORM }, cursor);
+  return { step: Number(m[1]), done: Number(m[2]), ...(m[3] !== undefined ? { lastCampaign: m[3] } : {}) };
+}
+interface McPlan {
+  brand: McBrand;
+  blogId: string;
+  zone: string;
+  local: { from: string; to: string };
+  cursor: McCursor;
+  span: string;
+}
+interface TimelineState {
+  networks: readonly McNetwork[];
+  step: number;
+  metric: number;
+  responses: Record<string, McResponse<McTimeline>>;
+}
+interface PostsState {
+  steps: readonly { network: McNetwork; collection: 'posts' | 'reels' | 'stories' }[];
+  step: number;
+}
+interface CampaignsState {
+  networks: readonly McAdNetwork[];
+  step: number;
+  campaigns: McCampaignItem[] | null;
+  at: number;
+}
+
 export interface MetricoolOptions {
   callTimeoutMs?: number;
 }
@@ -212,34 +250,38 @@ export interface MetricoolOptions {
 export function createMetricoolConnector(options: MetricoolOptions = {}): Connector<MetricoolCredential> {
   const callTimeoutMs = options.callTimeoutMs ?? 60_000;
 
-  /** One budgeted GET of /api/v2/<path>: classified by the runtime, never retried here. */
-  async function get<T>(
+  /** One GET of /api/v2/<path>, the I/O only: the runtime budgets, classifies and retries it. */
+  async function fetchJson<T>(
     ctx: ConnectorContext<MetricoolCredential>,
     what: string,
     path: string,
     query: Record<string, string>,
   ): Promise<McResponse<T>> {
-    return callPlatform(connector, ctx, what, async () => {
-      const base = (ctx.baseUrls.metricool ?? METRICOOL_DEFAULT_BASE_URL).replace(/\/+$/, '');
-      const url = `${base}/api/${METRICOOL_API_VERSION}${path}?${new URLSearchParams({ ...query, userId: ctx.credential.user_id })}`;
-      const timeout = AbortSignal.timeout(callTimeoutMs);
-      const res = await fetch(url, {
-        // Content-Type is required by Metricool even on a GET
-        headers: {
-          'X-Mc-Auth': ctx.credential.api_token,
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-        },
-        signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
-      });
-      const text = await res.text();
-      if (!res.ok) throw new MetricoolHttpError(res.status, text.slice(0, 2000), res.headers.get('retry-after'));
-      const body = JSON.parse(text) as { data?: unknown };
-      if (!body || typeof body !== 'object' || !Array.isArray(body.data))
-        throw new MetricoolMalformedError(`${what} did not answer {"data":[…]}`);
-      return body as McResponse<T>;
+    const base = (ctx.baseUrls.metricool ?? METRICOOL_DEFAULT_BASE_URL).replace(/\/+$/, '');
+    const url = `${base}/api/${METRICOOL_API_VERSION}${path}?${new URLSearchParams({ ...query, userId: ctx.credential.user_id })}`;
+    const timeout = AbortSignal.timeout(callTimeoutMs);
+    const res = await fetch(url, {
+      // Content-Type is required by Metricool even on a GET
+      headers: {
+        'X-Mc-Auth': ctx.credential.api_token,
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+      },
+      signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
     });
+    const text = await res.text();
+    if (!res.ok) throw new MetricoolHttpError(res.status, text.slice(0, 2000), res.headers.get('retry-after'));
+    const body = JSON.parse(text) as { data?: unknown };
+    if (!body || typeof body !== 'object' || !Array.isArray(body.data))
+      throw new MetricoolMalformedError(`${what} did not answer {"data":[…]}`);
+    return body as McResponse<T>;
   }
+  const get = <T>(
+    ctx: ConnectorContext<MetricoolCredential>,
+    what: string,
+    path: string,
+    query: Record<string, string>,
+  ): Promise<McResponse<T>> => callPlatform(connector, ctx, what, () => fetchJson<T>(ctx, what, path, query));
 
   // Each extract needs the brand's connected networks. Windows of one run often land on the same warm worker,
   // so the brand list is kept a few minutes per credential (keyed by a hash of the token, never the token):
@@ -264,7 +306,144 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
     return v !== null && v !== undefined && v !== '' && v !== false;
   };
 
-  const connector: Connector<MetricoolCredential> = {
+  /** Once per extract: the brand (its connected networks and zone) and the window in the forms Metricool takes. */
+  async function plan(io: StreamIo<MetricoolCredential>, request: ExtractRequest): Promise<McPlan> {
+    const { account, window } = request;
+    const brand = (await knownBrands(io.ctx)).find((b) => String(b.id) === account.id);
+    if (!brand)
+      throw new PermissionDeniedError(
+        `brand ${account.id} is not among the Metricool user's brands`,
+        PLATFORM,
+        `The Metricool login no longer sees the brand ${account.name}. Share the brand with this user in Metricool, or pick another brand.`,
+      );
+    const zone = brand.timezone ?? account.timeZone;
+    // posts and campaigns take local times; timelines take them with the brand's offset and its zone
+    const local = { from: `${window.start}T00:00:00`, to: `${window.end}T23:59:59` };
+    const cursor = parseCursor(request.resumeCursor ?? null);
+    return { brand, blogId: String(brand.id), zone, local, cursor, span: `${window.start}..${window.end}` };
+  }
+  /** One GET of the stream's: the runtime sends it (budgeted, classified). */
+  const getRequest = <T>(
+    ctx: ConnectorContext<MetricoolCredential>,
+    what: string,
+    path: string,
+    query: Record<string, string>,
+  ): PlatformRequest<McResponse<T>> => ({ what, send: () => fetchJson<T>(ctx, what, path, query) });
+
+  // account_timeline_daily: one page per connected network, of one call per metric (timelines serve one metric)
+  const timelineStream: Stream<MetricoolCredential, McPlan, TimelineState, McResponse<McTimeline>> = {
+    reportTypes: ['account_timeline_daily'],
+    plan,
+    resume: (_cursor, { plan: p }) => {
+      const networks = NETWORKS.filter((n) => connected(p.brand, n));
+      return { networks, step: p.cursor.step, metric: 0, responses: {} };
+    },
+    request: (st, { ctx, plan: p }) => {
+      const network = st.networks[st.step];
+      if (!network) return null;
+      const metric = TIMELINE_METRICS[network][st.metric]!;
+      const span = { from: withOffset(p.zone, p.local.from), to: withOffset(p.zone, p.local.to), timezone: p.zone };
+      return getRequest<McTimeline>(ctx, `${network} ${metric} ${p.span}`, '/analytics/timelines', {
+        ...span,
+        network,
+        subject: 'account',
+        metric,
+        blogId: p.blogId,
+      });
+    },
+    paginate: (res, st) => {
+      const network = st.networks[st.step]!;
+      const metrics = TIMELINE_METRICS[network];
+      const responses = { ...st.responses, [metrics[st.metric]!]: res };
+      if (st.metric + 1 < metrics.length) return { next: { ...st, metric: st.metric + 1, responses } };
+      const body: MetricoolPage = { kind: 'account_timeline', network, responses };
+      return {
+        page: { body, cursor: `${st.step + 1}.0` },
+        next: { ...st, step: st.step + 1, metric: 0, responses: {} },
+      };
+    },
+  };
+
+  // posts_daily: one call and one page per connected network and collection (posts, reels, stories)
+  const postsStream: Stream<MetricoolCredential, McPlan, PostsState, McResponse<Record<string, unknown>>> = {
+    reportTypes: ['posts_daily'],
+    plan,
+    resume: (_cursor, { plan: p }) => ({
+      steps: NETWORKS.filter((n) => connected(p.brand, n)).flatMap((network) =>
+        POST_COLLECTIONS[network].map((collection) => ({ network, collection })),
+      ),
+      step: p.cursor.step,
+    }),
+    request: (st, { ctx, plan: p }) => {
+      const step = st.steps[st.step];
+      if (!step) return null;
+      const { network, collection } = step;
+      return getRequest(ctx, `${network} ${collection} ${p.span}`, `/analytics/${collection}/${network}`, {
+        ...p.local,
+        blogId: p.blogId,
+      });
+    },
+    paginate: (response, st) => {
+      const { network, collection } = st.steps[st.step]!;
+      const body: MetricoolPage = { kind: 'posts', network, collection, response };
+      return { page: { body, cursor: `${st.step + 1}.0` }, next: { ...st, step: st.step + 1 } };
+    },
+  };
+
+  // ad_campaigns_daily: per ad network, its campaign list, then one page (one timeline call) per campaign
+  const campaignsStream: Stream<MetricoolCredential, McPlan, CampaignsState, McResponse<unknown>> = {
+    reportTypes: ['ad_campaigns_daily'],
+    plan,
+    resume: (_cursor, { plan: p }) => ({
+      networks: AD_NETWORKS.filter((n) => connected(p.brand, n)),
+      step: p.cursor.step,
+      campaigns: null,
+      at: 0,
+    }),
+    request: (st, { ctx, plan: p }) => {
+      const network = st.networks[st.step];
+      if (!network) return null;
+      const q = { ...p.local, blogId: p.blogId };
+      if (!st.campaigns) return getRequest(ctx, `${network} campaigns ${p.span}`, `/analytics/campaigns/${network}`, q);
+      const campaign = st.campaigns[st.at]!;
+      return getRequest(
+        ctx,
+        `${network} campaign ${campaign.id} ${p.span}`,
+        `/analytics/campaigns/${encodeURIComponent(String(campaign.id))}/timelines`,
+        { network, ...q },
+      );
+    },
+    paginate: (res, st, { plan: p }) => {
+      const network = st.networks[st.step]!;
+      const nextNetwork = { ...st, step: st.step + 1, campaigns: null, at: 0 };
+      if (!st.campaigns) {
+        const campaigns = res.data as McCampaignItem[];
+        // a campaign is one page: resuming lists the campaigns again and goes on after the last one loaded (by
+        // id: a campaign that started delivering since may have joined the list)
+        let at = 0;
+        const { step, done, lastCampaign } = p.cursor;
+        if (st.step === step && done > 0) {
+          const i = lastCampaign === undefined ? -1 : campaigns.findIndex((c) => String(c.id) === lastCampaign);
+          at = i >= 0 ? i + 1 : done;
+        }
+        return { next: at < campaigns.length ? { ...st, campaigns, at } : nextNetwork };
+      }
+      const campaign = st.campaigns[st.at]!;
+      const body: MetricoolPage = {
+        kind: 'ad_campaign',
+        network,
+        campaign,
+        response: res as McResponse<McTimeline>,
+      };
+      const more = st.at + 1 < st.campaigns.length;
+      return {
+        page: { body, cursor: more ? `${st.step}.${st.at + 1}.${campaign.id}` : `${st.step + 1}.0` },
+        next: more ? { ...st, at: st.at + 1 } : nextNetwork,
+      };
+    },
+  };
+
+  const connector: Connector<MetricoolCredential> = declareConnector({
     platform: PLATFORM,
     displayName: 'Metricool',
     // Metricool's paths carry v2 and it has announced no end for it (help.metricool.com, app.metricool.com/api/swagger.json: v2.0.0)
@@ -305,107 +484,10 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
       return { accounts, reportTypes: [...METRICOOL_REPORT_TYPES] };
     },
 
-    async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
-      const { account, window } = request;
-      const brand = (await knownBrands(ctx)).find((b) => String(b.id) === account.id);
-      if (!brand)
-        throw new PermissionDeniedError(
-          `brand ${account.id} is not among the Metricool user's brands`,
-          PLATFORM,
-          `The Metricool login no longer sees the brand ${account.name}. Share the brand with this user in Metricool, or pick another brand.`,
-        );
-      const zone = brand.timezone ?? account.timeZone;
-      const blogId = String(brand.id);
-      // posts and campaigns take local times; timelines take them with the brand's offset and its zone
-      const local = { from: `${window.start}T00:00:00`, to: `${window.end}T23:59:59` };
-      // cursor: `<step>.<done within the step>[.<last campaign id>]`, steps being the brand's networks in a fixed order
-      const cursor = /^(\d+)\.(\d+)(?:\.(.+))?$/.exec(request.resumeCursor ?? '0.0');
-      if (!cursor) throw new ConnectorConfigError(`bad resume cursor ${request.resumeCursor}`, PLATFORM);
-      const step0 = Number(cursor[1]);
-      const done0 = Number(cursor[2]);
-      const lastCampaign = cursor[3];
-      let index = 0;
-
-      if (request.reportType === 'account_timeline_daily') {
-        const networks = NETWORKS.filter((n) => connected(brand, n));
-        const span = { from: withOffset(zone, local.from), to: withOffset(zone, local.to), timezone: zone };
-        for (let s = step0; s < networks.length; s++) {
-          const network = networks[s]!;
-          const responses: Record<string, McResponse<McTimeline>> = {};
-          for (const metric of TIMELINE_METRICS[network]) {
-            responses[metric] = await get<McTimeline>(
-              ctx,
-              `${network} ${metric} ${window.start}..${window.end}`,
-              '/analytics/timelines',
-              { ...span, network, subject: 'account', metric, blogId },
-            );
-          }
-          const body: MetricoolPage = { kind: 'account_timeline', network, responses };
-          yield { body, cursor: `${s + 1}.0`, index: index++ };
-        }
-        return;
-      }
-      if (request.reportType === 'posts_daily') {
-        const steps = NETWORKS.filter((n) => connected(brand, n)).flatMap((network) =>
-          POST_COLLECTIONS[network].map((collection) => ({ network, collection })),
-        );
-        for (let s = step0; s < steps.length; s++) {
-          const { network, collection } = steps[s]!;
-          const response = await get<Record<string, unknown>>(
-            ctx,
-            `${network} ${collection} ${window.start}..${window.end}`,
-            `/analytics/${collection}/${network}`,
-            { ...local, blogId },
-          );
-          const body: MetricoolPage = { kind: 'posts', network, collection, response };
-          yield { body, cursor: `${s + 1}.0`, index: index++ };
-        }
-        return;
-      }
-      if (request.reportType === 'ad_campaigns_daily') {
-        const networks = AD_NETWORKS.filter((n) => connected(brand, n));
-        for (let s = step0; s < networks.length; s++) {
-          const network = networks[s]!;
-          const list = await get<McCampaignItem>(
-            ctx,
-            `${network} campaigns ${window.start}..${window.end}`,
-            `/analytics/campaigns/${network}`,
-            { ...local, blogId },
-          );
-          // a campaign is one page: resuming lists the campaigns again and goes on after the last one loaded (by
-          // id: a campaign that started delivering since may have joined the list)
-          let first = 0;
-          if (s === step0 && done0 > 0) {
-            const at = lastCampaign === undefined ? -1 : list.data.findIndex((c) => String(c.id) === lastCampaign);
-            first = at >= 0 ? at + 1 : done0;
-          }
-          for (let c = first; c < list.data.length; c++) {
-            const campaign = list.data[c]!;
-            const response = await get<McTimeline>(
-              ctx,
-              `${network} campaign ${campaign.id} ${window.start}..${window.end}`,
-              `/analytics/campaigns/${encodeURIComponent(String(campaign.id))}/timelines`,
-              { network, ...local, blogId },
-            );
-            const body: MetricoolPage = { kind: 'ad_campaign', network, campaign, response };
-            yield {
-              body,
-              cursor: c + 1 < list.data.length ? `${s}.${c + 1}.${campaign.id}` : `${s + 1}.0`,
-              index: index++,
-            };
-          }
-        }
-        return;
-      }
-      throw new ConnectorConfigError(
-        `unknown Metricool report type ${request.reportType}`,
-        PLATFORM,
-        `Metricool has no report "${request.reportType}".`,
-      );
-    },
+    streams: [timelineStream, postsStream, campaignsStream],
 
     normalize: normalizeMetricoolPage,
-  };
+  });
   return connector;
 }
 

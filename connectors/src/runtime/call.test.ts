@@ -35,6 +35,8 @@ function scriptedConnector(failures: Error[], pages = 3): Connector<Cred> & { ca
     reportTypes: [],
     maxConcurrency: 1,
     windowDays: 31,
+    // hand-written extract: this double scripts failures between pages for runExtract, beneath any stream
+    streams: [],
     classifyError: (err: unknown) => asConnectorError(c as never, err),
     async validate(ctx: ConnectorContext<Cred>) {
       calls.push(ctx.credential.token);

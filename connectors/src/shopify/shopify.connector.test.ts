@@ -24,23 +24,13 @@ import { MemoryLogger, VirtualClock } from '../runtime/test-support';
 import { SHOPIFY_DEMO_CLIENT, startShopifySandbox, type ShopifySandbox } from '../sandboxes/shopify/shopify-sandbox';
 import { classifyShopifyError, graphqlRequest, SHOPIFY_API } from './shopify-api';
 import { adminClient } from './shopify.sdk';
+import { ORDER_METRICS } from './shopify-normalize';
 import { createShopifyConnector } from './shopify.connector';
 import type { ShopifyCredential } from './shopify-oauth';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const WINDOW_90 = { start: '2026-08-27', end: '2026-11-24' };
 const WEEK = { start: '2026-11-10', end: '2026-11-16' };
-const METRICS = [
-  'orders',
-  'units',
-  'gross_sales',
-  'discounts',
-  'returns',
-  'net_sales',
-  'shipping',
-  'taxes',
-  'total_sales',
-] as const;
 let t: TestDatabase;
 let admin: pg.Client;
 let sb: ShopifySandbox;
@@ -131,7 +121,7 @@ function asTruth(row: FactRow): Record<string, string> {
   return {
     date: row.date,
     ...dims,
-    ...Object.fromEntries(METRICS.map((k) => [k, String(m[k])])),
+    ...Object.fromEntries(ORDER_METRICS.map((k) => [k, String(m[k])])),
     currency: String(row.currency),
   };
 }
@@ -189,7 +179,7 @@ describe('Shopify connector', () => {
           stored.rows.map((r) => ({
             date: r.date,
             sales_channel: r.sales_channel,
-            ...Object.fromEntries(METRICS.map((k) => [k, String(r.m[k])])),
+            ...Object.fromEntries(ORDER_METRICS.map((k) => [k, String(r.m[k])])),
             currency: r.currency,
           })),
         ),

@@ -3,7 +3,7 @@
 //
 // Short windows (recent days, the lookback) are read with paged queries (orders, first 250, cursor); long
 // windows (backfills) through a bulk operation: bulkOperationRunQuery, then bulkOperation(id) polled by the
-// runtime (pollPlatform) until COMPLETED, then the JSONL file (children carry __parentId; groupObjects is
+// runtime (the bulk stream's job) until COMPLETED, then the JSONL file (children carry __parentId; groupObjects is
 // false, so children are matched to their parents by id, not by position). Bulk operations are exempt from
 // the cost limit; up to five may run per shop, and each must finish within ten days.
 //
@@ -25,10 +25,12 @@ import {
   type Connector,
   type ConnectorContext,
   type ExtractRequest,
-  type RawPage,
+  type PageOut,
   type ReportTypeInfo,
+  type Stream,
 } from '../contract';
-import { callPlatform, pollPlatform } from '../runtime/call';
+import { callPlatform } from '../runtime/call';
+import { declareConnector } from '../runtime/streams';
 import { platformSdk } from '../runtime/platform-sdk';
 import {
   SHOPIFY_API,
@@ -130,6 +132,75 @@ interface BulkNode {
   url: string | null;
 }
 
+type OrdersAnswer = GraphQLAnswer<{
+  orders: { nodes: OrderNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+}>;
+interface PagedState {
+  /** the shop-local day the orders query starts at */
+  fromDay: string;
+  after: string | null;
+  /** the answers of the page being gathered */
+  group: {
+    answers: unknown[];
+    /** the end cursor after which the gathered page's successor starts */
+    end: string | null;
+    firstDay: string | null;
+    lastDay: string | null;
+    orders: number;
+  };
+}
+interface BulkJob {
+  id: string;
+  key: string;
+}
+interface BulkState {
+  /** the operation a cursor names, and the last day read from its file */
+  id?: string;
+  through?: string;
+  key?: string;
+  /** the operation's file once it completed; null when it wrote none */
+  url?: string | null;
+}
+type Mode = { kind: 'done' } | { kind: 'paged'; state: PagedState } | { kind: 'bulk'; state: BulkState };
+
+/** A bulk result file (JSONL) by the shop-local day of each record's order; children follow their parent's day. */
+function bulkDays(text: string, request: ExtractRequest): Map<string, Record<string, unknown>[]> {
+  const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
+  const records: Record<string, unknown>[] = [];
+  let lineNo = 0;
+  for (const line of text.split('\n')) {
+    lineNo++;
+    if (line === '') continue;
+    try {
+      records.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      throw new FatalConnectorError(
+        `${what}: line ${lineNo} of Shopify's bulk result file is not JSON (the file is cut off or malformed)`,
+        PLATFORM,
+        'Shopify returned an export file Tributary cannot read.',
+      );
+    }
+  }
+  const dayOf = new Map<string, string>();
+  for (const r of records)
+    if (typeof r.__parentId !== 'string' && typeof r.createdAt === 'string')
+      dayOf.set(String(r.id), localDay(r.createdAt, request.account.timeZone));
+  const byDay = new Map<string, Record<string, unknown>[]>();
+  for (const r of records) {
+    const day = dayOf.get(String(typeof r.__parentId === 'string' ? r.__parentId : r.id));
+    if (day === undefined)
+      throw new FatalConnectorError(
+        `${what}: a record of the bulk result file has no order`,
+        PLATFORM,
+        'Shopify returned an export file Tributary cannot read.',
+      );
+    const list = byDay.get(day);
+    if (list) list.push(r);
+    else byDay.set(day, [r]);
+  }
+  return byDay;
+}
+
 export function createShopifyConnector(options: ShopifyOptions = {}): Connector<ShopifyCredential> {
   const pageSize = options.pageSize ?? 250;
   const pagedMaxDays = options.pagedMaxDays ?? 31;
@@ -142,22 +213,27 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
 
   const signalOf = (ctx: ConnectorContext<ShopifyCredential>) =>
     ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(callTimeoutMs)]) : AbortSignal.timeout(callTimeoutMs);
+  /** One Admin API GraphQL request, the I/O only: the runtime budgets and classifies it. */
+  const gqlSend = async <T>(
+    ctx: ConnectorContext<ShopifyCredential>,
+    query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<GraphQLAnswer<T>> => {
+    const answer = await graphqlRequest<T>((await sdk()).adminClient(ctx), query, variables, signalOf(ctx));
+    if (answer.servedVersion && answer.servedVersion !== SHOPIFY_API_VERSION) {
+      ctx.logger.warn('Shopify served another Admin API version than the pinned one', {
+        pinned: SHOPIFY_API_VERSION,
+        served: answer.servedVersion,
+      });
+    }
+    return answer;
+  };
   const gql = <T>(
     ctx: ConnectorContext<ShopifyCredential>,
     what: string,
     query: string,
     variables: Record<string, unknown> = {},
-  ) =>
-    callPlatform(connector, ctx, what, async () => {
-      const answer = await graphqlRequest<T>((await sdk()).adminClient(ctx), query, variables, signalOf(ctx));
-      if (answer.servedVersion && answer.servedVersion !== SHOPIFY_API_VERSION) {
-        ctx.logger.warn('Shopify served another Admin API version than the pinned one', {
-          pinned: SHOPIFY_API_VERSION,
-          served: answer.servedVersion,
-        });
-      }
-      return answer;
-    });
+  ) => callPlatform(connector, ctx, what, () => gqlSend<T>(ctx, query, variables));
 
   async function shopInfo(ctx: ConnectorContext<ShopifyCredential>) {
     const { data } = await gql<{
@@ -171,26 +247,29 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     };
   }
 
-  async function* paged(
-    ctx: ConnectorContext<ShopifyCredential>,
-    request: ExtractRequest,
-    resume: { fromDay: string; after: string | null } | null,
-  ): AsyncGenerator<RawPage> {
-    const tz = request.account.timeZone;
-    const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
-    let fromDay = resume?.fromDay ?? request.window.start;
-    let after = resume?.after ?? null;
-    let group: unknown[] = [];
-    let groupEnd: string | null = after;
-    let groupFirstDay: string | null = null;
-    let groupLastDay: string | null = null;
-    let groupOrders = 0;
-    let index = 0;
-    for (;;) {
-      const filter = ordersFilter(fromDay, request.window.end, tz);
-      const answer = await gql<{
-        orders: { nodes: OrderNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-      }>(ctx, what, ORDERS_QUERY, { first: pageSize, after, filter });
+  const filterOf = (request: ExtractRequest, fromDay = request.window.start) =>
+    ordersFilter(fromDay, request.window.end, request.account.timeZone);
+  const whatOf = (request: ExtractRequest) => `${request.reportType} ${request.window.start}..${request.window.end}`;
+  const empty = (): PagedState['group'] => ({ answers: [], end: null, firstDay: null, lastDay: null, orders: 0 });
+
+  /**
+   * Windows of up to pagedMaxDays: the orders query paged by endCursor. A page is a group of answers that ends
+   * with a whole day (cursor `p|<from day>|<end cursor>`), or, once it holds about maxPageOrders, before the
+   * day the last answer stopped in (cursor `d|<that day>`: it is read again from its start). `done` at the end.
+   */
+  const pagedStream: Stream<ShopifyCredential, Mode, PagedState, OrdersAnswer> = {
+    reportTypes: REPORTS.map((r) => r.id),
+    when: (request) => mode(request).kind !== 'bulk',
+    plan: async (io, request) => checkedMode(io.ctx, request),
+    resume: (_cursor, { plan }) => (plan.kind === 'paged' ? plan.state : null),
+    request: (st, { ctx, request }) => {
+      const what = whatOf(request);
+      const variables = { first: pageSize, after: st.after, filter: filterOf(request, st.fromDay) };
+      return { what, send: () => gqlSend<OrdersAnswer['data']>(ctx, ORDERS_QUERY, variables) };
+    },
+    paginate: (answer, st, { request }) => {
+      const tz = request.account.timeZone;
+      const what = whatOf(request);
       const orders = answer.data?.orders;
       if (!orders || !Array.isArray(orders.nodes) || !orders.pageInfo)
         throw new FatalConnectorError(
@@ -198,98 +277,94 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
           PLATFORM,
           'Shopify returned something Tributary cannot read.',
         );
+      const pages: PageOut[] = [];
       const nodes = orders.nodes;
       const firstDay = nodes.length ? localDay(nodes[0]!.createdAt, tz) : null;
-      if (group.length > 0 && firstDay !== null && groupLastDay !== null && firstDay > groupLastDay) {
+      let g = st.group;
+      if (g.answers.length > 0 && firstDay !== null && g.lastDay !== null && firstDay > g.lastDay) {
         // the day ended with the previous answer: a page of whole days, resumed after that answer
-        yield { body: group, cursor: groupEnd === null ? null : `p|${fromDay}|${groupEnd}`, index: index++ };
-        group = [];
-        groupOrders = 0;
-        groupFirstDay = null;
+        pages.push({ body: g.answers, cursor: g.end === null ? null : `p|${st.fromDay}|${g.end}` });
+        g = { ...empty(), end: g.end, lastDay: g.lastDay };
       }
-      group.push({ data: answer.data, ...(answer.extensions ? { extensions: answer.extensions } : {}) });
-      groupOrders += nodes.length;
-      if (nodes.length) {
-        groupFirstDay ??= firstDay;
-        groupLastDay = localDay(nodes[nodes.length - 1]!.createdAt, tz);
+      const answers = [
+        ...g.answers,
+        { data: answer.data, ...(answer.extensions ? { extensions: answer.extensions } : {}) },
+      ];
+      g = {
+        answers,
+        orders: g.orders + nodes.length,
+        firstDay: nodes.length ? (g.firstDay ?? firstDay) : g.firstDay,
+        lastDay: nodes.length ? localDay(nodes[nodes.length - 1]!.createdAt, tz) : g.lastDay,
+        end: orders.pageInfo.endCursor ?? g.end,
+      };
+      const after = orders.pageInfo.endCursor;
+      if (!orders.pageInfo.hasNextPage || !after) {
+        pages.push({ body: g.answers, cursor: 'done' });
+        return { page: pages, next: null };
       }
-      groupEnd = orders.pageInfo.endCursor ?? groupEnd;
-      after = orders.pageInfo.endCursor;
-      if (!orders.pageInfo.hasNextPage || !after) break;
-      if (
-        groupOrders >= maxPageOrders &&
-        groupFirstDay !== null &&
-        groupLastDay !== null &&
-        groupLastDay > groupFirstDay
-      ) {
+      if (g.orders >= maxPageOrders && g.firstDay !== null && g.lastDay !== null && g.lastDay > g.firstDay) {
         // a page holds at most about maxPageOrders: it ends before the day the last answer stopped in (the
         // cursor says so, and normalize leaves that day out), and that day is read again from its start
-        yield { body: group, cursor: `d|${groupLastDay}`, index: index++ };
-        fromDay = groupLastDay;
-        after = null;
-        groupEnd = null;
-        group = [];
-        groupOrders = 0;
-        groupFirstDay = null;
-        groupLastDay = null;
+        pages.push({ body: g.answers, cursor: `d|${g.lastDay}` });
+        return { page: pages, next: { fromDay: g.lastDay, after: null, group: empty() } };
       }
-    }
-    yield { body: group, cursor: 'done', index };
-  }
+      return { page: pages, next: { ...st, after, group: g } };
+    },
+  };
 
-  async function* bulk(
-    ctx: ConnectorContext<ShopifyCredential>,
-    request: ExtractRequest,
-    filter: string,
-    resume: { id: string; through: string } | null,
-  ): AsyncGenerator<RawPage> {
-    const what = `${request.reportType} ${request.window.start}..${request.window.end}`;
-    const query = bulkQuery(filter);
-    const key = `${ctx.credential.shop}|${query}`;
-    let id = resume?.id ?? inflight.get(key) ?? null;
-    if (!id) {
-      const { data } = await gql<{
-        bulkOperationRunQuery: {
-          bulkOperation: { id: string } | null;
-          userErrors: { message: string; code?: string }[];
-        };
-      }>(ctx, `start the bulk export of ${what}`, BULK_RUN, { query });
-      const run = data.bulkOperationRunQuery;
-      if (!run.bulkOperation) {
-        const message = run.userErrors.map((e) => e.message).join('; ') || 'no bulk operation';
-        // five already running for this shop: they finish, and the window is tried again
-        if (run.userErrors.some((e) => e.code === 'OPERATION_IN_PROGRESS'))
-          throw new TransientPlatformError(`${what}: ${message}`, PLATFORM);
-        throw new ConnectorConfigError(
-          `${what}: Shopify refused the bulk export: ${message}`,
-          PLATFORM,
-          `Shopify refused the export of orders (${message}).`,
+  /**
+   * Longer windows: one bulk operation (the stream's job; a retried extract polls the one this process started,
+   * or the one the cursor names), its JSONL file downloaded and grouped into a page per shop-local day (cursor
+   * `b|<operation id>|<day>`, `done` for the last).
+   */
+  const bulkStream: Stream<ShopifyCredential, Mode, BulkState, string> = {
+    reportTypes: REPORTS.map((r) => r.id),
+    when: (request) => mode(request).kind === 'bulk',
+    plan: async (io, request) => checkedMode(io.ctx, request),
+    resume: (_cursor, { plan }) => (plan.kind === 'bulk' ? plan.state : null),
+    job: {
+      wanted: (st) => st.url === undefined,
+      start: async (io, st, { ctx, request }) => {
+        const what = whatOf(request);
+        const query = bulkQuery(filterOf(request));
+        const key = `${ctx.credential.shop}|${query}`;
+        const known = st.id ?? inflight.get(key);
+        if (known) return { id: known, key };
+        const { data } = await io.call(`start the bulk export of ${what}`, () =>
+          gqlSend<{
+            bulkOperationRunQuery: {
+              bulkOperation: { id: string } | null;
+              userErrors: { message: string; code?: string }[];
+            };
+          }>(ctx, BULK_RUN, { query }),
         );
-      }
-      id = run.bulkOperation.id;
-      inflight.set(key, id);
-    }
-    const opId: string = id;
-    const delayMs = (poll: number) => Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4));
-    const op = await pollPlatform(
-      connector,
-      ctx,
-      `the Shopify bulk export ${opId} of ${what}`,
-      { maxPolls, delayMs },
-      async () => {
-        const { data } = await gql<{ bulkOperation: BulkNode | null }>(
-          ctx,
-          `poll the bulk export of ${what}`,
-          BULK_POLL,
-          { id: opId },
+        const run = data.bulkOperationRunQuery;
+        if (!run.bulkOperation) {
+          const message = run.userErrors.map((e) => e.message).join('; ') || 'no bulk operation';
+          // five already running for this shop: they finish, and the window is tried again
+          if (run.userErrors.some((e) => e.code === 'OPERATION_IN_PROGRESS'))
+            throw new TransientPlatformError(`${what}: ${message}`, PLATFORM);
+          throw new ConnectorConfigError(
+            `${what}: Shopify refused the bulk export: ${message}`,
+            PLATFORM,
+            `Shopify refused the export of orders (${message}).`,
+          );
+        }
+        inflight.set(key, run.bulkOperation.id);
+        return { id: run.bulkOperation.id, key };
+      },
+      poll: async (io, op: BulkJob, { ctx, request }) => {
+        const what = whatOf(request);
+        const { data } = await io.call(`poll the bulk export of ${what}`, () =>
+          gqlSend<{ bulkOperation: BulkNode | null }>(ctx, BULK_POLL, { id: op.id }),
         );
         const node = data.bulkOperation;
         if (!node) {
-          inflight.delete(key);
-          throw new TransientPlatformError(`${what}: Shopify no longer knows the bulk operation ${opId}`, PLATFORM);
+          inflight.delete(op.key);
+          throw new TransientPlatformError(`${what}: Shopify no longer knows the bulk operation ${op.id}`, PLATFORM);
         }
         if (node.status === 'FAILED' || node.status === 'CANCELED' || node.status === 'EXPIRED') {
-          inflight.delete(key);
+          inflight.delete(op.key);
           if (node.errorCode === 'ACCESS_DENIED') {
             throw new PermissionDeniedError(
               `${what}: the bulk export failed with ACCESS_DENIED`,
@@ -306,74 +381,73 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
         }
         return node.status === 'COMPLETED' ? node : undefined;
       },
-    );
-    if (!op.url) {
-      // no orders in the window: Shopify writes no file
-      inflight.delete(key);
-      yield { body: [], cursor: 'done', index: 0 };
-      return;
+      polling: { maxPolls, delayMs: (poll) => Math.min(30_000, pollIntervalMs * 2 ** Math.min(poll - 1, 4)) },
+      describe: (op: BulkJob, { request }) => `the Shopify bulk export ${op.id} of ${whatOf(request)}`,
+      ready: (st, op: BulkJob, node: BulkNode) => {
+        // no orders in the window: Shopify writes no file
+        if (!node.url) inflight.delete(op.key);
+        return { ...st, id: op.id, key: op.key, url: node.url };
+      },
+    },
+    request: (st, { ctx, request }) => {
+      const url = st.url;
+      if (!url) return null;
+      return {
+        what: `download the bulk export of ${whatOf(request)}`,
+        send: async () => {
+          const res = await fetch(url, { signal: signalOf(ctx) });
+          if (!res.ok)
+            throw new ShopifyFailure(
+              `the bulk result file answered HTTP ${res.status}`,
+              res.status,
+              null,
+              [],
+              undefined,
+              res.headers.get('retry-after'),
+            );
+          return res.text();
+        },
+      };
+    },
+    paginate: (text, st, { request }) => {
+      const byDay = bulkDays(text, request);
+      const days = [...byDay.keys()].sort().filter((d) => st.through === undefined || d > st.through);
+      inflight.delete(st.key!);
+      const page = days.map((day, i) => ({
+        body: byDay.get(day)!,
+        cursor: i === days.length - 1 ? 'done' : `b|${st.id}|${day}`,
+      }));
+      return { page, next: null };
+    },
+    // a window without orders (no file, or none after the resumed day): one empty page
+    end: (_st, _x, pages) => (pages === 0 ? { body: [], cursor: 'done' } : undefined),
+  };
+
+  function checkedMode(ctx: ConnectorContext<ShopifyCredential>, request: ExtractRequest): Mode {
+    if (request.account.id !== ctx.credential.shop) {
+      throw new ConnectorConfigError(
+        `the data source's shop ${request.account.id} is not the credential's (${ctx.credential.shop})`,
+        PLATFORM,
+        `This Shopify credential connects ${ctx.credential.shop}, not ${request.account.id}.`,
+      );
     }
-    const url = op.url;
-    const text = await callPlatform(connector, ctx, `download the bulk export of ${what}`, async () => {
-      const res = await fetch(url, { signal: signalOf(ctx) });
-      if (!res.ok)
-        throw new ShopifyFailure(
-          `the bulk result file answered HTTP ${res.status}`,
-          res.status,
-          null,
-          [],
-          undefined,
-          res.headers.get('retry-after'),
-        );
-      return res.text();
-    });
-    const records: Record<string, unknown>[] = [];
-    let lineNo = 0;
-    for (const line of text.split('\n')) {
-      lineNo++;
-      if (line === '') continue;
-      try {
-        records.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        throw new FatalConnectorError(
-          `${what}: line ${lineNo} of Shopify's bulk result file is not JSON (the file is cut off or malformed)`,
-          PLATFORM,
-          'Shopify returned an export file Tributary cannot read.',
-        );
-      }
-    }
-    // group by the shop-local day of each record's order; children follow their parent's day
-    const dayOf = new Map<string, string>();
-    for (const r of records)
-      if (typeof r.__parentId !== 'string' && typeof r.createdAt === 'string')
-        dayOf.set(String(r.id), localDay(r.createdAt, request.account.timeZone));
-    const byDay = new Map<string, Record<string, unknown>[]>();
-    for (const r of records) {
-      const day = dayOf.get(String(typeof r.__parentId === 'string' ? r.__parentId : r.id));
-      if (day === undefined)
-        throw new FatalConnectorError(
-          `${what}: a record of the bulk result file has no order`,
-          PLATFORM,
-          'Shopify returned an export file Tributary cannot read.',
-        );
-      const list = byDay.get(day);
-      if (list) list.push(r);
-      else byDay.set(day, [r]);
-    }
-    const days = [...byDay.keys()].sort().filter((d) => !resume || d > resume.through);
-    let index = 0;
-    for (const day of days) {
-      const last = day === days[days.length - 1];
-      if (last) inflight.delete(key);
-      yield { body: byDay.get(day)!, cursor: last ? 'done' : `b|${opId}|${day}`, index: index++ };
-    }
-    if (days.length === 0) {
-      inflight.delete(key);
-      yield { body: [], cursor: 'done', index: 0 };
-    }
+    return mode(request);
   }
 
-  const connector: Connector<ShopifyCredential> = {
+  /** Which stream serves the window, from where: a resume cursor names its own; else the window's length decides. */
+  function mode(request: ExtractRequest): Mode {
+    if (request.resumeCursor === 'done') return { kind: 'done' };
+    const [kind, a, b] = (request.resumeCursor ?? '').split('|');
+    const days = Math.round((Date.parse(request.window.end) - Date.parse(request.window.start)) / DAY_MS) + 1;
+    if (kind === 'b') return { kind: 'bulk', state: { id: a!, through: b! } };
+    if (kind === 'p') return { kind: 'paged', state: { fromDay: a!, after: b!, group: { ...empty(), end: b! } } };
+    if (kind === 'd') return { kind: 'paged', state: { fromDay: a!, after: null, group: empty() } };
+    if (days <= pagedMaxDays)
+      return { kind: 'paged', state: { fromDay: request.window.start, after: null, group: empty() } };
+    return { kind: 'bulk', state: {} };
+  }
+
+  const connector: Connector<ShopifyCredential> = declareConnector({
     platform: PLATFORM,
     displayName: 'Shopify',
     apiVersion: SHOPIFY_API,
@@ -418,40 +492,8 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
       return { accounts: shop.id === accountId ? [shop] : [], reportTypes: [...REPORTS] };
     },
 
-    async *extract(ctx, request: ExtractRequest): AsyncGenerator<RawPage> {
-      if (!REPORTS.some((r) => r.id === request.reportType)) {
-        throw new ConnectorConfigError(
-          `unknown Shopify report type ${request.reportType}`,
-          PLATFORM,
-          `Shopify has no report "${request.reportType}".`,
-        );
-      }
-      if (request.account.id !== ctx.credential.shop) {
-        throw new ConnectorConfigError(
-          `the data source's shop ${request.account.id} is not the credential's (${ctx.credential.shop})`,
-          PLATFORM,
-          `This Shopify credential connects ${ctx.credential.shop}, not ${request.account.id}.`,
-        );
-      }
-      if (request.resumeCursor === 'done') return;
-      const [kind, a, b] = (request.resumeCursor ?? '').split('|');
-      const days = Math.round((Date.parse(request.window.end) - Date.parse(request.window.start)) / DAY_MS) + 1;
-      if (kind === 'b')
-        yield* bulk(ctx, request, ordersFilter(request.window.start, request.window.end, request.account.timeZone), {
-          id: a!,
-          through: b!,
-        });
-      else if (kind === 'p') yield* paged(ctx, request, { fromDay: a!, after: b! });
-      else if (kind === 'd') yield* paged(ctx, request, { fromDay: a!, after: null });
-      else if (days <= pagedMaxDays) yield* paged(ctx, request, null);
-      else
-        yield* bulk(
-          ctx,
-          request,
-          ordersFilter(request.window.start, request.window.end, request.account.timeZone),
-          null,
-        );
-    },
+    // short windows page the orders query; long ones (or a cursor naming a bulk operation) go through a bulk export
+    streams: [pagedStream, bulkStream],
 
     normalize: normalizeShopifyPage,
 
@@ -459,7 +501,7 @@ export function createShopifyConnector(options: ShopifyOptions = {}): Connector<
     exchangeCode: (args) => exchangeShopifyCode({ ...args, shop: args.start?.shop }),
     refresh: (ctx) => refreshShopifyToken(ctx),
     accessTokenExpiresAt: shopifyAccessTokenExpiresAt,
-  };
+  });
   return connector;
 }
 
