@@ -21,6 +21,7 @@ export const listDataSourcesRoute = defineRoute({
   summary: 'Data sources of a project',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema },
   responses: { 200: { description: 'Data sources', schema: DataSourceListSchema }, ...STANDARD_ERRORS },
 });
@@ -31,6 +32,7 @@ export const createDataSourceRoute = defineRoute({
   summary: "Configure an extraction (checked against the connector's catalog)",
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: ProjectParamsSchema, body: CreateDataSourceBodySchema },
   responses: { 201: { description: 'Created', schema: DataSourceSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -41,6 +43,7 @@ export const getDataSourceRoute = defineRoute({
   summary: 'One data source',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: DataSourceParamsSchema },
   responses: { 200: { description: 'Data source', schema: DataSourceSchema }, ...STANDARD_ERRORS },
 });
@@ -51,6 +54,7 @@ export const updateDataSourceRoute = defineRoute({
   summary: 'Update a data source',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: DataSourceParamsSchema, body: UpdateDataSourceBodySchema },
   responses: { 200: { description: 'Updated', schema: DataSourceSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -61,6 +65,7 @@ export const deleteDataSourceRoute = defineRoute({
   summary: 'Delete a data source',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: DataSourceParamsSchema },
   responses: { 204: { description: 'Deleted' }, ...STANDARD_ERRORS },
 });
@@ -71,6 +76,7 @@ export const extractDataSourceRoute = defineRoute({
   summary: 'Start an extraction now',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: DataSourceParamsSchema, body: ExtractBodySchema },
   responses: { 202: { description: 'Queued', schema: ExtractAcceptedSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -81,6 +87,7 @@ export const dataSourceStatusRoute = defineRoute({
   summary: 'Latest jobs with progress',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: DataSourceParamsSchema },
   responses: { 200: { description: 'Status', schema: DataSourceStatusSchema }, ...STANDARD_ERRORS },
 });
