@@ -46,17 +46,10 @@ module.exports = {
     {
       name: 'only-adapters-build-aws-clients',
       comment:
-        'only the adapters module (shared/src/adapters, shared/src/config/adapters.ts) imports AWS SDK clients; types are fine anywhere',
+        "only the adapters module (shared/src/adapters, shared/src/config/adapters.ts) imports AWS SDK clients; the pool's builder (shared/src/db/database.ts) signs RDS Proxy's IAM tokens; types are fine anywhere",
       severity: 'error',
       from: { pathNot: `${ADAPTERS}|${TEST}|^shared/src/db/database\\.ts$` },
-      to: { path: '^node_modules/@aws-sdk/(client-|lib-)', dependencyTypesNot: ['type-only'] },
-    },
-    {
-      name: 'rds-signer-only-in-the-database-adapter',
-      comment: "RDS Proxy's IAM tokens are signed where the pool is built (shared/src/db/database.ts), nowhere else",
-      severity: 'error',
-      from: { pathNot: `${ADAPTERS}|${TEST}|^shared/src/db/database\\.ts$` },
-      to: { path: '^node_modules/@aws-sdk/rds-signer' },
+      to: { path: '^node_modules/@aws-sdk/(client-|lib-|rds-signer)', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'platform-sdks-load-on-first-use',

@@ -35,6 +35,7 @@ const router = createBrowserRouter([
       { path: 'projects/:projectId/sources', lazy: page(() => import('./pages/DataSourcesPage')) },
       { path: 'projects/:projectId/sources/new', lazy: page(() => import('./pages/DataSourceWizardPage')) },
       { path: 'projects/:projectId/sources/:sourceId', lazy: page(() => import('./pages/RunsPage')) },
+      { path: 'projects/:projectId/sources/:sourceId/runs/:jobId', lazy: page(() => import('./pages/RunsPage')) },
       { path: 'projects/:projectId/explorer', lazy: page(() => import('./pages/ExplorerPage')) },
       { path: 'projects/:projectId/webhooks', lazy: page(() => import('./pages/WebhooksPage')) },
       { path: 'projects/:projectId/activity', lazy: page(() => import('./pages/ActivityPage')) },

@@ -48,3 +48,15 @@ export function duration(from: string | null, to: string | null): string {
       ? `${Math.floor(s / 60)} min ${s % 60} s`
       : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
+
+/** A change with its sign (+12.50 €, −3): money when a currency is given, else a plain number. */
+export function signedAmount(v: unknown, currency: string | null): string {
+  const options: Intl.NumberFormatOptions = { signDisplay: 'exceptZero', maximumFractionDigits: 2 };
+  try {
+    return new Intl.NumberFormat('en-US', currency ? { ...options, style: 'currency', currency } : options).format(
+      num(v),
+    );
+  } catch {
+    return new Intl.NumberFormat('en-US', options).format(num(v));
+  }
+}

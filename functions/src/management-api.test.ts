@@ -645,6 +645,7 @@ describe('management API over HTTP', () => {
       platform: 'metricool',
       webhook_id: A.webhookId,
       invitation_id: '00000000-0000-4000-8000-000000000000',
+      job_id: '00000000-0000-4000-8000-000000000000',
     };
     const bodies: Partial<Record<string, unknown>> = {
       createWebhook: { name: 'stolen' },
@@ -805,6 +806,7 @@ describe('management API over HTTP', () => {
       platform: 'metricool',
       webhook_id: A.webhookId,
       invitation_id: '00000000-0000-4000-8000-000000000000',
+      job_id: '00000000-0000-4000-8000-000000000000',
     };
     const fuzzed = MANAGEMENT_ROUTES.filter(
       (r) =>

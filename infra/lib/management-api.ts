@@ -41,8 +41,11 @@ export interface DeployedRouteGroup {
   handler: string;
   routes: readonly Route[];
   readsSecrets: boolean;
-  /** its routes read the connector catalog but never call a platform: the bundle leaves the platform SDKs out */
-  catalogOnly?: boolean;
+  /**
+   * 'layer': its routes call platforms (validate, discover), through the platform SDK layer; 'none': they only
+   * read the connector catalog, the bundle leaves the platform SDKs out. Absent: its routes reach no connector.
+   */
+  platformSdks?: 'layer' | 'none';
 }
 
 /** Keyed like ROUTE_GROUPS in functions/src/api-routes.ts; a group added there is deployed by adding it here. */
@@ -70,12 +73,14 @@ export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
     handler: 'credentialsHandler',
     routes: routesOf(credentialRoutes),
     readsSecrets: true,
+    platformSdks: 'layer',
   },
   'data-sources': {
     entry: 'functions/src/data-sources/data-sources.lambda.ts',
     handler: 'dataSourcesHandler',
     routes: routesOf(dataSourceRoutes),
     readsSecrets: true,
+    platformSdks: 'layer',
   },
   webhooks: {
     entry: 'functions/src/webhooks/webhooks.lambda.ts',
@@ -100,7 +105,7 @@ export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
     handler: 'platformsHandler',
     routes: routesOf(platformRoutes),
     readsSecrets: false,
-    catalogOnly: true,
+    platformSdks: 'none',
   },
 };
 
@@ -184,7 +189,7 @@ export class ManagementApi extends Construct {
         entry: deployed.entry,
         handler: deployed.handler,
         description: `Management API: ${group} routes`,
-        ...(deployed.catalogOnly ? { platformSdks: false } : {}),
+        ...(deployed.platformSdks ? { platformSdks: deployed.platformSdks } : {}),
         vpc,
         vpcSubnets: functionSubnets,
         // registration answers alike for new and existing addresses only if it knows the pool auto-confirms

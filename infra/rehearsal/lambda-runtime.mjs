@@ -4,12 +4,15 @@
 // (timing that as init), then answers invocations. It also records every AWS SDK call (service, command,
 // input) by wrapping the SDK's Client.send, so the parent can check each against the function's role.
 // Messages go over the IPC channel: {type:'ready', initMs} | {type:'error', ...} | {type:'result', ...}.
+// A fifth argument names a file for a CPU profile of the init (`npm run rehearse -- --cpu-prof <dir>`).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 
-const [taskDir, moduleName, exportName, functionName] = process.argv.slice(2);
+const [taskDir, moduleName, exportName, functionName, initProfile] = process.argv.slice(2);
 const calls = [];
 
 // The AWS SDK v3 the runtime provides sits in node_modules beside the task directory (and beside this
@@ -69,9 +72,17 @@ function send(message) {
 }
 
 let handler;
+const profiler = initProfile ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+  await profiler.post('Profiler.start');
+}
 const started = performance.now();
 try {
   const mod = await import(pathToFileURL(path.join(taskDir, moduleName)).href);
+  if (profiler) writeFileSync(initProfile, JSON.stringify((await profiler.post('Profiler.stop')).profile));
   handler = mod[exportName] ?? mod.default?.[exportName];
   if (typeof handler !== 'function') throw new Error(`${moduleName} exports no function ${exportName}`);
   await send({ type: 'ready', initMs: performance.now() - started, calls: calls.splice(0) });

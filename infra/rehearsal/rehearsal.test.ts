@@ -20,6 +20,13 @@ describe('the rehearsal', () => {
         f.logicalId,
       ).toBe(true);
     }
+    // issue 21 §3: API route bundles ≤ 1 MB zipped, pipeline ≤ 3 MB; the platform SDKs come from the layer
+    for (const f of application.filter((x) => /^Api[A-Za-z]+Function/.test(x.logicalId)))
+      expect(f.zippedBytes, f.logicalId).toBeLessThanOrEqual(1024 * 1024);
+    for (const f of application.filter((x) => /^Pipeline[A-Za-z]+Function/.test(x.logicalId))) {
+      expect(f.zippedBytes, f.logicalId).toBeLessThanOrEqual(3 * 1024 * 1024);
+      expect(f.layersZippedBytes, f.logicalId).toBeGreaterThan(0);
+    }
     // the calls were seen: the planner and the worker read the credential, the worker wrote raw pages
     const calls = (prefix: string) =>
       result.functions.find((f) => f.logicalId.startsWith(prefix))!.calls.map((c) => c.action);

@@ -5,7 +5,7 @@
 // with a representative event; records its AWS calls and checks each against its role's policies in the
 // template with an IAM policy simulator. A function that fails to start or answer, or a call its role
 // would refuse, fails the rehearsal.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   chmodSync,
@@ -79,7 +79,12 @@ export interface FunctionReport {
   /** the asset directory's size, and its size deflated file by file (what the deployment zip weighs) */
   assetBytes: number;
   zippedBytes: number;
+  /** the same for its layers together, if it has any (shared with the other functions that name them) */
+  layersZippedBytes?: number;
+  /** loading its handler module (the runtime's import of it), as the runtime around it measures */
   initMs?: number;
+  /** from starting its process to its handler being ready: Lambda's Init Duration also counts the runtime's start */
+  coldStartMs?: number;
   invocations: Invocation[];
   calls: CallVerdict[];
   /** why it failed to start, if it did */
@@ -95,6 +100,7 @@ export interface RehearsalResult {
   failures: string[];
   /** init of a minimal bundle (a handler that imports nothing) in the same runtime: the yardstick for the others */
   minimalInitMs?: number;
+  minimalColdStartMs?: number;
 }
 
 interface RecordedSdkCall {
@@ -110,6 +116,9 @@ class LambdaProcess {
   readonly sdkCalls: RecordedSdkCall[] = [];
   stderr = '';
   initMs?: number;
+  coldStartMs?: number;
+  /** made right after its process is spawned */
+  private readonly spawnedAt = performance.now();
   constructor(
     readonly fn: FunctionInTemplate,
     private readonly child: ChildProcess,
@@ -126,6 +135,7 @@ class LambdaProcess {
       const onMessage = (m: any) => {
         if (m.type === 'ready') {
           this.initMs = m.initMs as number;
+          this.coldStartMs = performance.now() - this.spawnedAt;
           resolve();
         } else if (m.type === 'error') reject(new Error(String(m.message)));
       };
@@ -157,6 +167,16 @@ class LambdaProcess {
   stop(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
+}
+
+/** unshare's arguments that run a command with the directory after them bind-mounted at /opt, for it alone. */
+const OWN_OPT_MOUNT = ['--mount', '--map-root-user', '--', 'sh', '-c', 'mount --bind "$0" /opt && exec "$@"'];
+
+/** Whether this machine lets a process mount its own /opt (a private mount namespace: Linux, as root or not). */
+function optMountAvailable(work: string): boolean {
+  const probe = mkdtempSync(path.join(work, 'opt-probe-'));
+  const result = spawnSync('unshare', [...OWN_OPT_MOUNT, probe, 'test', '-d', '/opt'], { stdio: 'ignore' });
+  return result.status === 0;
 }
 
 function zippedSize(dir: string): number {
@@ -321,6 +341,8 @@ export interface RehearsalOptions {
   cdkOut?: string;
   /** functions started at once (default 1, so init times compare with the minimal bundle's) */
   parallelStarts?: number;
+  /** write a CPU profile of each function's init here (<logical id>.cpuprofile), to see what its cold start runs */
+  cpuProfDir?: string;
 }
 
 export async function rehearse(options: RehearsalOptions = {}): Promise<RehearsalResult> {
@@ -468,6 +490,15 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     const functions = lambdaFunctions(template);
     const processes = new Map<string, LambdaProcess>();
     const sdkRoot = path.join(REPO_ROOT, 'node_modules');
+    // Lambda extracts a function's layers into /opt. Where this machine lets a process have a mount namespace of
+    // its own (Linux, CI), each function sees its layers bind-mounted at /opt itself; elsewhere they sit in its
+    // own opt/ directory and Lambda's NODE_PATH names that instead (the only way Tributary's code reaches them).
+    const ownOpt = optMountAvailable(work);
+    log(
+      ownOpt
+        ? 'layers: mounted at /opt in each function’s own mount namespace'
+        : 'layers: no mount namespace here, so NODE_PATH names each function’s opt/ directory instead of /opt',
+    );
     const stateMachineArns = ofType('AWS::StepFunctions::StateMachine').map(([id]) => values[id]!.ref);
     const planId = functions.find((f) => /^PipelinePlanFunction/.test(f.logicalId))!.logicalId;
     const extractId = functions.find((f) => /^PipelineExtractFunction/.test(f.logicalId))!.logicalId;
@@ -524,8 +555,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         report.skipped = `a ${fn.runtime} function of CDK's, not started`;
         continue;
       }
-      if (!fn.assetPath) {
-        report.error = 'its template entry names no asset directory';
+      if (!fn.assetPath || fn.layerAssetPaths.includes(undefined)) {
+        report.error = `its template entry names no asset directory for its ${fn.assetPath ? 'layers' : 'code'}`;
         failures.push(`${fn.logicalId}: ${report.error}`);
         continue;
       }
@@ -537,6 +568,12 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       mkdirSync(path.join(root, 'node_modules'), { recursive: true });
       for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto'])
         symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
+      const optDir = path.join(root, 'opt');
+      mkdirSync(optDir);
+      for (const layer of fn.layerAssetPaths)
+        cpSync(path.join(outdir, layer!), optDir, { recursive: true, force: true });
+      if (fn.layerAssetPaths.length) report.layersZippedBytes = zippedSize(optDir);
+      const opt = ownOpt ? '/opt' : optDir;
       mkdirSync(path.join(root, 'runtime'));
       copyFileSync(path.join(HERE, 'lambda-runtime.mjs'), path.join(root, 'runtime', 'lambda-runtime.mjs'));
       const [moduleBase, exportName] = fn.handler.split(/\.(?=[^.]+$)/) as [string, string];
@@ -569,8 +606,14 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       if (env.NODE_EXTRA_CA_CERTS) replaced.NODE_EXTRA_CA_CERTS = certificates.caFile;
       if (env.TRIBUTARY_PROGRESS_CALLBACK_URL) replaced.TRIBUTARY_PROGRESS_CALLBACK_URL = `${apiGateway.endpoint}/v1`;
       const runtimeEnv = {
-        // Lambda's own PATH
+        // Lambda's own PATH and NODE_PATH (its /var/runtime/node_modules, the AWS SDK, is root/node_modules here)
         PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+        NODE_PATH: [
+          `${opt}/nodejs/node22/node_modules`,
+          `${opt}/nodejs/node_modules`,
+          path.join(root, 'node_modules'),
+          taskDir,
+        ].join(':'),
         TZ: ':UTC',
         LANG: 'en_US.UTF-8',
         AWS_REGION: REHEARSAL_REGION,
@@ -583,23 +626,32 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         AWS_SECRET_ACCESS_KEY: 'rehearsal-secret-access-key',
         AWS_SESSION_TOKEN: 'rehearsal-session-token',
       };
-      const child = fork(
+      const runtimeArgs = [
         path.join(root, 'runtime', 'lambda-runtime.mjs'),
-        [taskDir, moduleFile, exportName, values[fn.logicalId]!.ref],
-        {
-          cwd: taskDir,
-          env: { ...runtimeEnv, ...env, ...replaced, ...endpoints },
-          execArgv: [],
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        },
-      );
+        taskDir,
+        moduleFile,
+        exportName,
+        values[fn.logicalId]!.ref,
+        ...(options.cpuProfDir ? [path.join(path.resolve(options.cpuProfDir), `${fn.logicalId}.cpuprofile`)] : []),
+      ];
+      const spawnOptions = {
+        cwd: taskDir,
+        env: { ...runtimeEnv, ...env, ...replaced, ...endpoints },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+      };
+      const child = ownOpt
+        ? spawn('unshare', [...OWN_OPT_MOUNT, optDir, process.execPath, ...runtimeArgs], spawnOptions)
+        : fork(runtimeArgs[0]!, runtimeArgs.slice(1), { ...spawnOptions, execArgv: [] });
       const proc = new LambdaProcess(fn, child);
       processes.set(fn.logicalId, proc);
       stops.push(() => proc.stop());
       // cold starts one at a time (init times comparable with the minimal bundle's), or a few at once
       starting.push(
         proc.ready().then(
-          () => void (report.initMs = proc.initMs),
+          () => {
+            report.initMs = proc.initMs;
+            report.coldStartMs = proc.coldStartMs;
+          },
           (error: unknown) => {
             report.error = String((error as Error).message).slice(0, 1500);
             failures.push(`${fn.logicalId} did not initialize: ${report.error}`);
@@ -612,6 +664,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
 
     // the yardstick: a handler that imports nothing, bundled and started the same way
     let minimalInitMs: number | undefined;
+    let minimalColdStartMs: number | undefined;
     {
       const root = path.join(work, 'lambda', 'minimal');
       mkdirSync(path.join(root, 'runtime'), { recursive: true });
@@ -635,20 +688,27 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         outfile: path.join(root, 'task', 'index.mjs'),
         logLevel: 'error',
       });
-      const child = fork(
+      // started as the functions are (its own /opt where they get one), so cold starts compare
+      const runtimeArgs = [
         path.join(root, 'runtime', 'lambda-runtime.mjs'),
-        [path.join(root, 'task'), 'index.mjs', 'handler'],
-        {
-          cwd: path.join(root, 'task'),
-          env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION },
-          execArgv: [],
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        },
-      );
+        path.join(root, 'task'),
+        'index.mjs',
+        'handler',
+      ];
+      const spawnOptions = {
+        cwd: path.join(root, 'task'),
+        env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+      };
+      mkdirSync(path.join(root, 'opt'));
+      const child = ownOpt
+        ? spawn('unshare', [...OWN_OPT_MOUNT, path.join(root, 'opt'), process.execPath, ...runtimeArgs], spawnOptions)
+        : fork(runtimeArgs[0]!, runtimeArgs.slice(1), { ...spawnOptions, execArgv: [] });
       const minimal = new LambdaProcess({ logicalId: 'minimal' } as FunctionInTemplate, child);
       stops.push(() => minimal.stop());
       await minimal.ready();
       minimalInitMs = minimal.initMs;
+      minimalColdStartMs = minimal.coldStartMs;
       minimal.stop();
     }
 
@@ -1051,7 +1111,12 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       if (!report.cdkProvided && !report.error && report.invocations.length === 0)
         failures.push(`${report.logicalId} was never invoked`);
     }
-    return { functions: reports, failures, ...(minimalInitMs !== undefined ? { minimalInitMs } : {}) };
+    return {
+      functions: reports,
+      failures,
+      ...(minimalInitMs !== undefined ? { minimalInitMs } : {}),
+      ...(minimalColdStartMs !== undefined ? { minimalColdStartMs } : {}),
+    };
   } finally {
     for (const stop of stops.reverse()) {
       try {
@@ -1068,7 +1133,11 @@ export function formatReport(result: RehearsalResult): string {
   const lines: string[] = [];
   for (const f of result.functions) {
     const size = `${(f.zippedBytes / 1024 / 1024).toFixed(2)} MB zipped`;
-    const init = f.initMs === undefined ? 'did not start' : `init ${f.initMs.toFixed(0)} ms`;
+    const init =
+      (f.initMs === undefined
+        ? 'did not start'
+        : `init ${f.initMs.toFixed(0)} ms (cold start ${f.coldStartMs?.toFixed(0) ?? '?'} ms)`) +
+      (f.layersZippedBytes ? `  (+ layers ${(f.layersZippedBytes / 1024 / 1024).toFixed(2)} MB zipped)` : '');
     lines.push(
       `${f.logicalId.padEnd(48)} ${size.padStart(9)}  ${init}${f.skipped ? `  (${f.skipped})` : f.cdkProvided ? '  (CDK provider: initialized only)' : ''}${f.error ? `\n    ${f.error.split('\n')[0]}` : ''}`,
     );
@@ -1080,7 +1149,10 @@ export function formatReport(result: RehearsalResult): string {
         `    AWS calls: ${f.calls.length} distinct, ${refused.length} refused by its role${refused.length ? `: ${refused.map((c) => `${c.action} ${c.resource}`).join(', ')}` : ''}`,
       );
   }
-  if (result.minimalInitMs !== undefined) lines.push(`minimal bundle: init ${result.minimalInitMs.toFixed(0)} ms`);
+  if (result.minimalInitMs !== undefined)
+    lines.push(
+      `minimal bundle: init ${result.minimalInitMs.toFixed(0)} ms (cold start ${result.minimalColdStartMs?.toFixed(0) ?? '?'} ms)`,
+    );
   lines.push(
     result.failures.length
       ? `\nrehearsal FAILED:\n- ${result.failures.join('\n- ')}`
@@ -1091,9 +1163,12 @@ export function formatReport(result: RehearsalResult): string {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const at = process.argv.indexOf('--cdk-out');
+  const prof = process.argv.indexOf('--cpu-prof');
+  if (prof > 0) mkdirSync(process.argv[prof + 1]!, { recursive: true });
   const result = await rehearse({
     keep: process.argv.includes('--keep'),
     ...(at > 0 ? { cdkOut: process.argv[at + 1]! } : {}),
+    ...(prof > 0 ? { cpuProfDir: process.argv[prof + 1]! } : {}),
   });
   console.log(formatReport(result));
   process.exitCode = result.failures.length ? 1 : 0;

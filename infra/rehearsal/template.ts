@@ -226,6 +226,20 @@ export interface FunctionInTemplate {
   roleId: string;
   memorySize: number;
   timeout: number;
+  /**
+   * its layers in order (Lambda extracts them into /opt, later over earlier): each one's cdk.out/asset.…
+   * directory name, undefined for a layer the template holds no asset of (an ARN, or no asset metadata)
+   */
+  layerAssetPaths: (string | undefined)[];
+}
+
+function layerAssets(template: CfnTemplate, layers: unknown[] | undefined): (string | undefined)[] {
+  return (layers ?? []).map((layer) => {
+    const ref = (layer as { Ref?: string }).Ref;
+    const resource = ref ? template.Resources[ref] : undefined;
+    const asset = resource?.Type === 'AWS::Lambda::LayerVersion' ? resource.Metadata?.['aws:asset:path'] : undefined;
+    return typeof asset === 'string' ? asset : undefined;
+  });
 }
 
 export function lambdaFunctions(template: CfnTemplate): FunctionInTemplate[] {
@@ -240,6 +254,7 @@ export function lambdaFunctions(template: CfnTemplate): FunctionInTemplate[] {
       roleId: (r.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
       memorySize: (r.Properties!.MemorySize as number | undefined) ?? 128,
       timeout: (r.Properties!.Timeout as number | undefined) ?? 3,
+      layerAssetPaths: layerAssets(template, r.Properties!.Layers as unknown[] | undefined),
     }));
 }
 

@@ -2,7 +2,8 @@
 // connectors keep the same kind of credential (a refresh token plus the current access token).
 // Token calls go through google-auth-library's OAuth2Client, pointed at the configured token endpoint
 // (baseUrls.google_oauth_token), so the sandbox's token endpoint stands in for oauth2.googleapis.com.
-import { OAuth2Client } from 'google-auth-library';
+// loaded by the first token call, not at the cold start of every function that carries the Google connectors
+import type { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { ConnectorContext, OAuth2Spec, OAuthClientConfig } from '../contract';
@@ -79,12 +80,13 @@ export function buildGoogleAuthorizeUrl(args: {
   return url.toString();
 }
 
-function oauthClient(
+async function oauthClient(
   clientId: string,
   clientSecret: string,
   baseUrls: Readonly<Record<string, string>>,
   redirectUri?: string,
-): OAuth2Client {
+): Promise<OAuth2Client> {
+  const { OAuth2Client } = await import('google-auth-library');
   return new OAuth2Client({
     clientId,
     clientSecret,
@@ -104,7 +106,7 @@ export async function exchangeGoogleCode(
     now?: () => number;
   },
 ): Promise<GoogleCredential> {
-  const client = oauthClient(args.client.clientId, args.client.clientSecret, args.baseUrls, args.redirectUri);
+  const client = await oauthClient(args.client.clientId, args.client.clientSecret, args.baseUrls, args.redirectUri);
   try {
     const { tokens } = await client.getToken({
       code: args.code,
@@ -136,7 +138,7 @@ export async function refreshGoogleToken(
 ): Promise<GoogleCredential> {
   const cred = ctx.credential;
   const app = googleApp(platform, ctx);
-  const client = oauthClient(app.clientId, app.clientSecret, ctx.baseUrls);
+  const client = await oauthClient(app.clientId, app.clientSecret, ctx.baseUrls);
   try {
     client.setCredentials({ refresh_token: cred.refreshToken });
     const { credentials: tokens } = await client.refreshAccessToken();

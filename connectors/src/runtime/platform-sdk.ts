@@ -18,10 +18,12 @@ export function platformSdk<T>(platform: Platform, load: () => Promise<T>): () =
   return () =>
     (loading ??= load().catch((error: unknown) => {
       loading = undefined;
-      const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+      // ESM: a catalog-only bundle left the .sdk module out; CommonJS: the platform SDK layer is not attached
+      const code = (error as NodeJS.ErrnoException).code;
+      const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
       throw missing
         ? new FatalConnectorError(
-            `this function was bundled without the ${platform} SDK (catalog only): ${(error as Error).message}`,
+            `this function has no ${platform} SDK (a catalog-only bundle, or no platform SDK layer): ${(error as Error).message}`,
             platform,
             'This part of Tributary cannot reach the platform; please report it.',
             { cause: error },

@@ -540,6 +540,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/data-sources/{source_id}/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One run: its per-window items with errors in plain words, and how much it restated per day */
+        get: operations["getExtractionJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/data-sources/{source_id}/status": {
         parameters: {
             query?: never;
@@ -7226,6 +7243,225 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            request_id: string;
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Rate limit exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            request_id: string;
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            request_id: string;
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getExtractionJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+                project_id: string;
+                source_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Run details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            account_id: string;
+                            attempts: number;
+                            completed_at: string | null;
+                            error_code: string | null;
+                            key: string;
+                            pages: number;
+                            problem: {
+                                account: {
+                                    id: string;
+                                    name: string;
+                                } | null;
+                                /** @enum {string|null} */
+                                action: "wait" | "reconnect" | "grant_access" | "edit_source" | "next_run" | null;
+                                /** Format: uuid */
+                                credential_id: string | null;
+                                detail: string | null;
+                                /** @enum {string} */
+                                kind: "rate_limited" | "token_expired" | "permission_denied" | "not_ready" | "invalid_request" | "transient" | "fatal";
+                                message: string;
+                                resumes_at: string | null;
+                            } | null;
+                            report_type: string;
+                            rows_inserted: number;
+                            rows_read: number;
+                            rows_unchanged: number;
+                            rows_updated: number;
+                            status: string;
+                            window_end: string;
+                            window_start: string;
+                        }[];
+                        job: {
+                            completed_at: string | null;
+                            created_at: string | null;
+                            /** Format: uuid */
+                            data_source_id: string;
+                            duration_ms: number | null;
+                            error_code: string | null;
+                            error_message: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            job_type: string;
+                            problem: {
+                                account: {
+                                    id: string;
+                                    name: string;
+                                } | null;
+                                /** @enum {string|null} */
+                                action: "wait" | "reconnect" | "grant_access" | "edit_source" | "next_run" | null;
+                                /** Format: uuid */
+                                credential_id: string | null;
+                                detail: string | null;
+                                /** @enum {string} */
+                                kind: "rate_limited" | "token_expired" | "permission_denied" | "not_ready" | "invalid_request" | "transient" | "fatal";
+                                message: string;
+                                resumes_at: string | null;
+                            } | null;
+                            progress_percent: number;
+                            rows_inserted: number;
+                            rows_read: number;
+                            rows_unchanged: number;
+                            rows_updated: number;
+                            started_at: string | null;
+                            status: string;
+                            window_end: string | null;
+                            window_start: string | null;
+                        };
+                        restatements: {
+                            currency: string | null;
+                            days: {
+                                clicks_delta: string;
+                                conversions_delta: string;
+                                cost_delta: string;
+                                data_types: string[];
+                                date: string;
+                                impressions_delta: string;
+                                revenue_delta: string;
+                                rows_changed: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description Invalid request parameters */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            request_id: string;
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Missing, expired or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            request_id: string;
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description The role does not allow this action */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            message: string;
+                            request_id: string;
+                            timestamp: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not found, or not in any of your organizations */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

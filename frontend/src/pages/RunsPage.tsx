@@ -1,5 +1,6 @@
 // One data source's runs: history with status, duration, rows read/inserted/updated/unchanged and errors in
-// plain words; live progress over the WebSocket while a run is going; extract now.
+// plain words; live progress over the WebSocket while a run is going; extract now. A run's details (its windows
+// and restatement record) open at …/runs/{jobId}, so a run can be linked to.
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -17,6 +18,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link as RouterLink, useParams } from 'react-router';
 import { api, unwrap, type Json } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
+import { RunDetails } from '../components/RunDetails';
 import { ErrorAlert, QueryView } from '../components/states';
 import { explainFailure } from '../failures';
 import { count, dateTime, duration } from '../format';
@@ -30,7 +32,7 @@ const RUNNING = new Set(['pending', 'queued', 'running']);
 
 export default function RunsPage() {
   const { projectId, role } = useProjectAndRole();
-  const { sourceId = '' } = useParams();
+  const { sourceId = '', jobId } = useParams();
   const path = { project_id: projectId, source_id: sourceId };
   const status = useQuery({
     queryKey: ['source-status', projectId, sourceId],
@@ -90,7 +92,8 @@ export default function RunsPage() {
               .map((j) => (
                 <LiveRun key={j.id} job={j} message={live.byJob[j.id]} />
               ))}
-            <TableContainer component={Paper}>
+            {jobId && <RunDetails key={jobId} projectId={projectId} sourceId={sourceId} jobId={jobId} />}
+            <TableContainer component={Paper} tabIndex={0} role="region" aria-label="Runs">
               <Table aria-label="Runs">
                 <TableHead>
                   <TableRow>
@@ -102,19 +105,23 @@ export default function RunsPage() {
                     <TableCell align="right">Inserted</TableCell>
                     <TableCell align="right">Updated</TableCell>
                     <TableCell align="right">Unchanged</TableCell>
+                    <TableCell>Details</TableCell>
                   </TableRow>
                 </TableHead>
                 <TableBody>
                   {d.jobs.map((j) => (
-                    <RunRow key={j.id} job={j} live={live.byJob[j.id]} projectId={projectId} />
+                    <RunRow
+                      key={j.id}
+                      job={j}
+                      live={live.byJob[j.id]}
+                      projectId={projectId}
+                      sourceId={sourceId}
+                      open={j.id === jobId}
+                    />
                   ))}
                 </TableBody>
               </Table>
             </TableContainer>
-            <Typography variant="body2" color="text.secondary" sx={{ mt: 2 }}>
-              Per-window items and the restatement record (how much cost, conversions and revenue each run moved per
-              day) appear here once the API serves run details.
-            </Typography>
           </>
         )}
       </QueryView>
@@ -134,7 +141,14 @@ function LiveRun({ job, message }: { job: Job; message: ProgressMessage | undefi
   );
 }
 
-function RunRow({ job: j, live, projectId }: { job: Job; live: ProgressMessage | undefined; projectId: string }) {
+function RunRow(props: {
+  job: Job;
+  live: ProgressMessage | undefined;
+  projectId: string;
+  sourceId: string;
+  open: boolean;
+}) {
+  const { job: j, live, projectId, sourceId, open } = props;
   const status =
     live?.type === 'extraction_completed' ? 'succeeded' : live?.type === 'extraction_failed' ? 'failed' : j.status;
   const unchanged = Math.max(0, j.rows_read - j.rows_inserted - j.rows_updated);
@@ -164,10 +178,19 @@ function RunRow({ job: j, live, projectId }: { job: Job; live: ProgressMessage |
         <TableCell align="right">{count(j.rows_inserted)}</TableCell>
         <TableCell align="right">{count(j.rows_updated)}</TableCell>
         <TableCell align="right">{count(unchanged)}</TableCell>
+        <TableCell>
+          <RouterLink
+            to={`/projects/${projectId}/sources/${sourceId}/runs/${j.id}`}
+            aria-current={open ? 'page' : undefined}
+            aria-label={`Details of the run started ${dateTime(j.started_at ?? j.created_at)}`}
+          >
+            Details
+          </RouterLink>
+        </TableCell>
       </TableRow>
       {failure && (
         <TableRow>
-          <TableCell colSpan={8}>
+          <TableCell colSpan={9}>
             <Alert severity="error">
               {failure.text}
               {failure.action === 'reconnect' && (

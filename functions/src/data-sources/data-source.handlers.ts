@@ -1,7 +1,7 @@
 // Data sources: which account and reports of a credential to extract, and when. Configuration is checked
 // against the connector's live catalog (discover) when the connector exists. `extract` queues a manual
 // job; the partial unique index on extraction_jobs keeps it to one pending or running job per source.
-import type { Selectable, Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { ConnectorError, type AccountInfo, type ConnectorContext } from '@tributary/connectors/contract';
 import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter';
 import type { DataSourcesTable, DB, ExtractionJobsTable } from '@tributary/shared/db/schema';
@@ -24,10 +24,12 @@ import {
   deleteDataSourceRoute,
   extractDataSourceRoute,
   getDataSourceRoute,
+  getExtractionJobRoute,
   listDataSourcesRoute,
   updateDataSourceRoute,
 } from './data-source.routes';
 import type { DataSource } from './data-source.schemas';
+import { classifyProblem, restatementDays, runRestatements, toWorkItem, type WorkItemRow } from './run-details';
 
 type RequestMeta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
 const meta = (i: RequestMeta): RequestMeta => ({
@@ -458,6 +460,60 @@ export const makeDataSourceStatus = (deps: ApiDeps) =>
     deps,
   );
 
+export const makeGetExtractionJob = (deps: ApiDeps) =>
+  projectHandler(
+    getExtractionJobRoute,
+    async ({ params }, scope) => {
+      const body = await scope.transaction(async (trx) => {
+        const source = await loadSource(trx, params.project_id, params.source_id);
+        const job = await trx
+          .selectFrom('extractionJobs')
+          .selectAll()
+          .where('dataSourceId', '=', source.id)
+          .where('id', '=', params.job_id)
+          .executeTakeFirst();
+        if (!job) throw new NotFoundError('Run', params.job_id);
+        // extraction_work_items is the pipeline's table (raw SQL there too); RLS scopes it to the organization
+        const items = (
+          await sql<WorkItemRow>`
+            SELECT item_key, account_id, account, report_type, window_start::text AS window_start,
+                   window_end::text AS window_end, status, attempts, pages, rows_read::text AS rows_read,
+                   rows_inserted::text AS rows_inserted, rows_updated::text AS rows_updated,
+                   rows_unchanged::text AS rows_unchanged, restatements, error_code, error_message, resume_cursor,
+                   retry_at, completed_at
+            FROM extraction_work_items WHERE job_id = ${job.id}
+            ORDER BY window_start, report_type, item_key`.execute(trx)
+        ).rows;
+        const known = toDataSource(source).account;
+        const accountId = String((source.extractionConfig as { account_id?: unknown })?.account_id ?? '');
+        const ctx = {
+          credentialId: source.credentialId,
+          account: known ? { id: known.id, name: known.name } : { id: accountId, name: accountId },
+          nextRunAt: source.nextExtractionAt,
+        };
+        const ended = job.completedAt ? new Date(job.completedAt) : null;
+        const started = job.startedAt ? new Date(job.startedAt) : null;
+        return {
+          job: {
+            ...toJob(job),
+            rows_unchanged: Number(job.rowsUnchanged),
+            duration_ms: started && ended ? ended.getTime() - started.getTime() : null,
+            problem: ['failed', 'partial'].includes(job.status)
+              ? classifyProblem({ status: job.status, errorCode: job.errorCode, errorMessage: job.errorMessage }, ctx)
+              : null,
+          },
+          items: items.map((i) => toWorkItem(i, ctx)),
+          restatements: {
+            currency: known?.currency ?? null,
+            days: restatementDays(runRestatements(job, items)),
+          },
+        };
+      });
+      return { status: 200, body };
+    },
+    deps,
+  );
+
 export function dataSourceRoutes(deps: ApiDeps): BoundRoute[] {
   return [
     { route: listDataSourcesRoute, handler: makeListDataSources(deps) },
@@ -467,5 +523,6 @@ export function dataSourceRoutes(deps: ApiDeps): BoundRoute[] {
     { route: deleteDataSourceRoute, handler: makeDeleteDataSource(deps) },
     { route: extractDataSourceRoute, handler: makeExtractDataSource(deps) },
     { route: dataSourceStatusRoute, handler: makeDataSourceStatus(deps) },
+    { route: getExtractionJobRoute, handler: makeGetExtractionJob(deps) },
   ];
 }

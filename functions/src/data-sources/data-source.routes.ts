@@ -8,6 +8,8 @@ import {
   DataSourceStatusSchema,
   ExtractAcceptedSchema,
   ExtractBodySchema,
+  JobParamsSchema,
+  RunDetailsSchema,
   UpdateDataSourceBodySchema,
 } from './data-source.schemas';
 
@@ -90,4 +92,15 @@ export const dataSourceStatusRoute = defineRoute({
   minimumRole: 'viewer',
   request: { params: DataSourceParamsSchema },
   responses: { 200: { description: 'Status', schema: DataSourceStatusSchema }, ...STANDARD_ERRORS },
+});
+export const getExtractionJobRoute = defineRoute({
+  operationId: 'getExtractionJob',
+  method: 'get',
+  path: `${base}/{source_id}/jobs/{job_id}`,
+  summary: 'One run: its per-window items with errors in plain words, and how much it restated per day',
+  tags,
+  auth: 'user',
+  minimumRole: 'viewer',
+  request: { params: JobParamsSchema },
+  responses: { 200: { description: 'Run details', schema: RunDetailsSchema }, ...STANDARD_ERRORS },
 });

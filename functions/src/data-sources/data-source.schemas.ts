@@ -102,3 +102,77 @@ export const JobSchema = z.object({
 });
 export const ExtractAcceptedSchema = z.object({ job_id: z.string().uuid(), status: z.string() });
 export const DataSourceStatusSchema = z.object({ data_source: DataSourceSchema, jobs: z.array(JobSchema) });
+
+export const JobParamsSchema = DataSourceParamsSchema.extend({ job_id: UuidSchema });
+
+/** What went wrong with a window, in plain words, and what it needs from the user (if anything). */
+export const ItemProblemSchema = z.object({
+  kind: z.enum([
+    'rate_limited',
+    'token_expired',
+    'permission_denied',
+    'not_ready',
+    'invalid_request',
+    'transient',
+    'fatal',
+  ]),
+  /** one sentence a marketer understands */
+  message: z.string(),
+  /** the platform's own words, as the connector reported them */
+  detail: z.string().nullable(),
+  /** rate limited or not ready: when the window is tried again (null once the run gave up on it) */
+  resumes_at: z.string().nullable(),
+  action: z.enum(['wait', 'reconnect', 'grant_access', 'edit_source', 'next_run']).nullable(),
+  /** token expired: the connection to reconnect */
+  credential_id: z.string().uuid().nullable(),
+  /** permission denied: the account the connection may no longer read */
+  account: z.object({ id: z.string(), name: z.string() }).nullable(),
+});
+
+export const WorkItemSchema = z.object({
+  key: z.string(),
+  report_type: z.string(),
+  account_id: z.string(),
+  window_start: z.string(),
+  window_end: z.string(),
+  status: z.string(),
+  attempts: z.number().int(),
+  pages: z.number().int(),
+  rows_read: z.number(),
+  rows_inserted: z.number(),
+  rows_updated: z.number(),
+  rows_unchanged: z.number(),
+  error_code: z.string().nullable(),
+  problem: ItemProblemSchema.nullable(),
+  completed_at: z.string().nullable(),
+});
+
+/** Per day: how much this run moved numbers already stored (restated rows only; new rows are not a restatement). */
+export const RestatementDaySchema = z.object({
+  date: z.string(),
+  rows_changed: z.number().int(),
+  /** exact decimals as strings, in the account's currency */
+  cost_delta: z.string(),
+  conversions_delta: z.string(),
+  revenue_delta: z.string(),
+  impressions_delta: z.string(),
+  clicks_delta: z.string(),
+  data_types: z.array(z.string()),
+});
+
+export const RunDetailsSchema = z.object({
+  job: JobSchema.extend({
+    rows_unchanged: z.number(),
+    duration_ms: z.number().nullable(),
+    /** the run's own error (a plan that failed, or the first failed window), classified like an item's */
+    problem: ItemProblemSchema.nullable(),
+  }),
+  items: z.array(WorkItemSchema),
+  restatements: z.object({
+    /** the account's currency (the deltas' unit); null before the account was first read */
+    currency: z.string().nullable(),
+    days: z.array(RestatementDaySchema),
+  }),
+});
+export type ItemProblem = z.infer<typeof ItemProblemSchema>;
+export type RunDetails = z.infer<typeof RunDetailsSchema>;

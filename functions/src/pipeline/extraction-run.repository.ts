@@ -211,20 +211,37 @@ export async function startItemAttempt(trx: Trx, jobId: string, itemKey: string)
 }
 
 /** A spent platform quota, said on the item and the job while the lane waits for it. */
-export async function markQuotaExhausted(trx: Trx, jobId: string, itemKey: string, message: string): Promise<void> {
+export async function markQuotaExhausted(
+  trx: Trx,
+  jobId: string,
+  itemKey: string,
+  message: string,
+  retryAfterSeconds: number,
+): Promise<void> {
   await trx
     .updateTable('extractionWorkItems')
-    .set({ errorCode: 'QUOTA_EXHAUSTED', errorMessage: message })
+    .set({
+      errorCode: 'QUOTA_EXHAUSTED',
+      errorMessage: message,
+      retryAt: sql<Date>`now() + make_interval(secs => ${retryAfterSeconds})`,
+    })
     .where('jobId', '=', jobId)
     .where('itemKey', '=', itemKey)
     .execute();
   await trx.updateTable('extractionJobs').set({ errorMessage: message }).where('id', '=', jobId).execute();
 }
 
-export async function saveResumeCursor(trx: Trx, jobId: string, itemKey: string, cursor: string): Promise<void> {
+/** A platform job still running: the cursor names it, and the item says when the lane looks again. */
+export async function saveResumeCursor(
+  trx: Trx,
+  jobId: string,
+  itemKey: string,
+  cursor: string,
+  waitSeconds: number,
+): Promise<void> {
   await trx
     .updateTable('extractionWorkItems')
-    .set({ resumeCursor: cursor })
+    .set({ resumeCursor: cursor, retryAt: sql<Date>`now() + make_interval(secs => ${waitSeconds})` })
     .where('jobId', '=', jobId)
     .where('itemKey', '=', itemKey)
     .execute();
@@ -253,6 +270,7 @@ export async function recordItemDone(trx: Trx, jobId: string, itemKey: string, r
       errorCode: null,
       errorMessage: null,
       resumeCursor: null,
+      retryAt: null,
       completedAt: sql<Date>`now()`,
     })
     .where('jobId', '=', jobId)
@@ -270,7 +288,13 @@ export async function recordItemFailure(
 ): Promise<void> {
   await trx
     .updateTable('extractionWorkItems')
-    .set({ status: 'failed', errorCode: errorCode.slice(0, 100), errorMessage: message, completedAt: sql<Date>`now()` })
+    .set({
+      status: 'failed',
+      errorCode: errorCode.slice(0, 100),
+      errorMessage: message,
+      retryAt: null,
+      completedAt: sql<Date>`now()`,
+    })
     .where('jobId', '=', jobId)
     .where('lane', '=', lane)
     .where('status', '=', 'running')

@@ -120,16 +120,29 @@ describe('Klaviyo run when the daily quota is spent', () => {
       backfill: { start: '2026-11-12', end: '2026-11-13' },
     });
     let said: string | null = null;
+    let waiting: { error_code: string; wait_s: number } | undefined;
     for (let i = 0; i < 50 && !said; i++) {
       await new Promise((r) => setTimeout(r, 100));
       said =
         (await admin.query(`SELECT error_message FROM extraction_jobs WHERE id = $1`, [started.jobId])).rows[0]
           ?.error_message ?? null;
+      // the item records when it resumes (the dashboard shows it)
+      waiting = (
+        await admin.query(
+          `SELECT error_code, round(extract(epoch FROM retry_at - updated_at))::int AS wait_s FROM extraction_work_items WHERE job_id = $1 AND retry_at IS NOT NULL`,
+          [started.jobId],
+        )
+      ).rows[0];
     }
     const outcome = await runner.settled(started.executionId);
     // Assess: while waiting the job said why and when it goes on; afterwards the run succeeded with exact rows
     expect(said).toMatch(/Klaviyo rate limit reached.*retrying in 62 s/);
     expect(logger.text()).toContain('platform quota spent; the window continues when it returns');
+    expect(waiting).toEqual({ error_code: 'QUOTA_EXHAUSTED', wait_s: 62 });
+    const left = await admin.query(`SELECT 1 FROM extraction_work_items WHERE job_id = $1 AND retry_at IS NOT NULL`, [
+      started.jobId,
+    ]);
+    expect(left.rows).toEqual([]); // cleared once the window loaded
     const job = (await admin.query(`SELECT status, error_message FROM extraction_jobs WHERE id = $1`, [started.jobId]))
       .rows[0];
     expect({ outcome: outcome.status, status: job.status, message: job.error_message }).toEqual({

@@ -254,7 +254,15 @@ async function extractItem(
           retryAfterMs: err.retryAfterMs,
           detail: err.userMessage,
         });
-        await inRun(deps.db, job, (trx) => markQuotaExhausted(trx, job.jobId, item.key, err.userMessage));
+        await inRun(deps.db, job, (trx) =>
+          markQuotaExhausted(
+            trx,
+            job.jobId,
+            item.key,
+            err.userMessage,
+            Math.max(1, Math.ceil(err.retryAfterMs / 1000)),
+          ),
+        );
       }
       // the lane keeps the item (status running): after the state machine's Wait it resumes this one
       return {
@@ -266,7 +274,8 @@ async function extractItem(
     }
     if (err instanceof ReportNotReadyError) {
       // the lane keeps the item; its cursor (naming the platform's job) is what the extract after the Wait resumes from
-      await inRun(deps.db, job, (trx) => saveResumeCursor(trx, job.jobId, item.key, err.resumeCursor));
+      const waitSeconds = reportWaitSeconds(reportWaits, err.retryAfterMs);
+      await inRun(deps.db, job, (trx) => saveResumeCursor(trx, job.jobId, item.key, err.resumeCursor, waitSeconds));
       deps.logger.info('platform job still running; the state machine waits', {
         jobId: ctx.jobId,
         item: item.key,
@@ -275,7 +284,7 @@ async function extractItem(
       return {
         status: 'report_pending',
         item: item.key,
-        retryAfterSeconds: reportWaitSeconds(reportWaits, err.retryAfterMs),
+        retryAfterSeconds: waitSeconds,
         reportWaits: reportWaits + 1,
       };
     }

@@ -7,7 +7,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createAdapters, webhookSigningSecret } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { createTracer, tracedStreaming } from '@tributary/shared/observability/tracing';
-import { isODataPath, serveOData, type ODataDeps } from './odata/serve-odata';
+import { isODataPath } from './odata/odata-path';
+import type { ODataDeps } from './odata/serve-odata';
 import { serveWebhook, type WebhookDeps } from './serve-webhook';
 import { webhookRequestFromEvent } from './webhook-request';
 
@@ -63,13 +64,11 @@ export const handler = awslambda.streamifyResponse(
     async (event: APIGatewayProxyEventV2, responseStream: Writable, context: { awsRequestId: string }) => {
       deps ??= loadDeps();
       const resolved = await deps;
-      await (isODataPath(event.rawPath) ? serveOData : serveWebhook)(
-        resolved,
-        webhookRequestFromEvent(event, context.awsRequestId),
-        {
-          head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }),
-        },
-      );
+      // the feed (and its parser) loads with the container's first feed request, not at cold start
+      const serve = isODataPath(event.rawPath) ? (await import('./odata/serve-odata')).serveOData : serveWebhook;
+      await serve(resolved, webhookRequestFromEvent(event, context.awsRequestId), {
+        head: (statusCode, headers) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers }),
+      });
     },
   ),
 );

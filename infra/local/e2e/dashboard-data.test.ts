@@ -162,4 +162,74 @@ describe('explorer, webhooks, members and activity', { timeout: 180_000 }, () =>
     await expectNoSidewaysScroll(page, 'activity');
     await expectAccessible(page, 'activity');
   });
+
+  it("when a user opens a demo run's details by URL at phone width, its windows and the restatement record show, and a restated run lists the days that moved", async () => {
+    const demo = rig.local.demoData!.data_sources.find((s) => s.platform === 'google_ads' && s.first_job_id)!;
+    const runs = `/projects/${projectId}/sources/${demo.data_source_id}`;
+    const api = await rig.apiAs(rig.local.demoUser);
+    type Details = {
+      items: { status: string }[];
+      restatements: { days: { date: string; cost_delta: string; conversions_delta: string; revenue_delta: string }[] };
+    };
+    const first = await api<Details>(
+      'GET',
+      `/api/v1${runs.replace('/sources/', '/data-sources/')}/jobs/${demo.first_job_id}`,
+    );
+    expect(first.status).toBe(200);
+    const page = await rig.newPage({ width: 390, height: 844 });
+    await signIn(page, rig.local.webUrl, rig.local.demoUser, `${runs}/runs/${demo.first_job_id}`);
+    await page.getByTestId('run-item').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('run-item').count()).toBe(first.body.items.length);
+    expect(await page.locator('[data-testid="run-item"][data-status="succeeded"]').count()).toBe(
+      first.body.items.filter((i) => i.status === 'succeeded').length,
+    );
+    // a first load restates nothing
+    await page.getByTestId('run-details').getByText('No numbers changed in this run.').waitFor();
+    await expectNoSidewaysScroll(page, 'run details');
+    await expectAccessible(page, 'run details');
+
+    // the sandbox restates late conversions; the next run's details list exactly the days the API says moved
+    await fetch(`${rig.local.sandboxes.google}/__sandbox/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advance: 1 }),
+    });
+    const started = await api<{ job_id: string }>(
+      'POST',
+      `/api/v1${runs.replace('/sources/', '/data-sources/')}/extract`,
+      {},
+    );
+    expect(started.status).toBe(202);
+    const ended = async () => {
+      const status = await api<{ jobs: { id: string; status: string }[] }>(
+        'GET',
+        `/api/v1${runs.replace('/sources/', '/data-sources/')}/status`,
+      );
+      return status.body.jobs.find((j) => j.id === started.body.job_id)?.status ?? 'pending';
+    };
+    for (let i = 0; i < 240 && ['pending', 'running'].includes(await ended()); i++)
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await ended()).toBe('succeeded');
+    await page.goto(`${rig.local.webUrl}${runs}`);
+    await page
+      .getByRole('link', { name: /^Details of the run/ })
+      .first()
+      .click(); // the newest run is listed first
+    await page.waitForURL(new RegExp(`/runs/${started.body.job_id}$`));
+    const second = await api<Details>(
+      'GET',
+      `/api/v1${runs.replace('/sources/', '/data-sources/')}/jobs/${started.body.job_id}`,
+    );
+    const moved = second.body.restatements.days.filter((d) =>
+      [d.cost_delta, d.conversions_delta, d.revenue_delta].some((v) => Number(v) !== 0),
+    );
+    expect(moved.length).toBeGreaterThan(0);
+    await page.getByTestId('restatement-day').first().waitFor({ timeout: 30_000 });
+    const shown = await page
+      .getByTestId('restatement-day')
+      .evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-date'), r.children[2]?.getAttribute('data-value')]));
+    expect(shown).toEqual(moved.map((d) => [d.date, d.conversions_delta]));
+    await expectNoSidewaysScroll(page, 'run details with restatements');
+    await expectAccessible(page, 'run details with restatements');
+  });
 });

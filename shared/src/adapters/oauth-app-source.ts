@@ -20,8 +20,8 @@ export class ConfiguredOAuthAppSource implements OAuthAppSource {
 
   constructor(
     private readonly platforms: Pick<PlatformsConfig, 'oauthApps' | 'oauthAppSecrets'>,
-    /** undefined where no app lives in Secrets Manager (local) */
-    private readonly secretsManager: SecretsManagerClient | undefined,
+    /** undefined where no app lives in Secrets Manager (local); a function makes it on first use */
+    private readonly secretsManager: SecretsManagerClient | (() => SecretsManagerClient) | undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -48,10 +48,10 @@ export class ConfiguredOAuthAppSource implements OAuthAppSource {
         { app, missing_settings: [secretId] },
       );
     let raw: string | undefined;
+    const client = typeof this.secretsManager === 'function' ? this.secretsManager() : this.secretsManager;
     try {
-      raw = (
-        await this.secretsManager.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: secretId }))
-      ).SecretString;
+      raw = (await client.send(new (awsSdk.secretsManager().GetSecretValueCommand)({ SecretId: secretId })))
+        .SecretString;
     } catch (error) {
       if (error instanceof awsSdk.secretsManager().ResourceNotFoundException)
         throw unfilled(`the secret ${secretId} does not exist`);

@@ -5,6 +5,7 @@
 // client constructed when a handler first needs it, not at cold start (adapters/aws-sdk.ts).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsSdk } from '../adapters/aws-sdk';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -116,10 +117,11 @@ export function oauthAppSource(config: Pick<Config, 'platforms' | 'secrets' | 'o
   const needsClient = Object.keys(platforms.oauthAppSecrets).length > 0;
   const region = secrets.kind === 'aws-secrets-manager' ? secrets.region : config.objectStore.region;
   const endpoint = secrets.kind === 'aws-secrets-manager' ? secrets.endpoint : undefined;
-  const client = needsClient
-    ? new (awsSdk.secretsManager().SecretsManagerClient)({ region, ...(endpoint ? { endpoint } : {}) })
-    : undefined;
-  return new ConfiguredOAuthAppSource(platforms, client);
+  // made when a flow first reads an app, not at cold start (loading the SDK client is ~100 ms of one)
+  let client: SecretsManagerClient | undefined;
+  const makeClient = () =>
+    (client ??= new (awsSdk.secretsManager().SecretsManagerClient)({ region, ...(endpoint ? { endpoint } : {}) }));
+  return new ConfiguredOAuthAppSource(platforms, needsClient ? makeClient : undefined);
 }
 
 export function identityProvider(config: IdentityConfig): IdentityProvider {

@@ -10,6 +10,7 @@ import type { DatabaseConfig } from '../config/config';
 import { ServiceUnavailableError } from '../domain/errors';
 import type { DB } from './schema';
 import { awsSdk } from '../adapters/aws-sdk';
+import type * as RdsSigner from '@aws-sdk/rds-signer';
 
 // DATE stays 'YYYY-MM-DD': a JS Date would shift reporting days across time zones.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
@@ -74,12 +75,15 @@ export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.
         database: config.database,
       };
     case 'iam-proxy': {
-      const signer = new (awsSdk.rdsSigner().Signer)({
-        hostname: config.host,
-        port: config.port,
-        username: config.user,
-        region: config.region,
-      });
+      // made on the first connection, not at cold start: loading the SDK's signer is ~100 ms of a cold start
+      let signer: RdsSigner.Signer | undefined;
+      const sign = () =>
+        (signer ??= new (awsSdk.rdsSigner().Signer)({
+          hostname: config.host,
+          port: config.port,
+          username: config.user,
+          region: config.region,
+        })).getAuthToken();
       // a fresh 15-minute IAM token for every new physical connection
       return {
         ...common,
@@ -87,7 +91,7 @@ export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.
         port: config.port,
         user: config.user,
         database: config.database,
-        password: () => signer.getAuthToken(),
+        password: sign,
         ssl: { rejectUnauthorized: true },
       };
     }

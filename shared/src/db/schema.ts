@@ -169,6 +169,8 @@ export interface ExtractionWorkItemsTable {
   account: Json | null;
   /** the platform's own job id of a report still being prepared (report_pending) */
   resumeCursor: string | null;
+  /** when a rate-limited or pending item is looked at again (the run details show it) */
+  retryAt: Timestamp | null;
 }
 export interface FactColumns {
   organizationId: string;

@@ -2,7 +2,8 @@
 // cells (formatted yyyy-mm-dd), text is text. Rows are committed as they come, so the sheet is zipped out
 // while PostgreSQL is still producing it; shared strings are off because they would hold every name in memory.
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+// loaded by the first workbook, not at cold start: exceljs is ~150 ms of a cold start of the functions it rides in
+import type ExcelJS from 'exceljs';
 import { neutralizeFormula, xmlSafeText } from './spreadsheet-safety';
 import {
   drained,
@@ -15,8 +16,8 @@ import {
 import { once } from 'node:events';
 
 export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
-  const sheet = workbook.addWorksheet('Data');
+  let workbook!: ExcelJS.stream.xlsx.WorkbookWriter;
+  let sheet!: ExcelJS.Worksheet;
   const types = options.columns.map((c) => c.type);
   const convert = (v: string | number | null, i: number): ExcelJS.CellValue => {
     if (v === null || v === undefined) return null;
@@ -35,6 +36,9 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
     contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
     fileExtension: 'xlsx',
     async start() {
+      const { default: exceljs } = await import('exceljs');
+      workbook = new exceljs.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
+      sheet = workbook.addWorksheet('Data');
       sheet.columns = options.columns.map((c) => ({
         header: c.header,
         key: c.key,

@@ -33,7 +33,9 @@ import { ENTITY_SET_BY_NAME, metadataXml, serviceDocument } from './odata-model'
 import { parseODataOptions } from './odata-query';
 import { applyOptions, freshnessRows, restatementRows, SMALL_SETS } from './odata-sources';
 
-export const ODATA_PREFIX = '/odata/v1/';
+import { ODATA_PREFIX } from './odata-path';
+
+export { isODataPath, ODATA_PREFIX } from './odata-path';
 const KEY_PARAM = 'key';
 const JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 const CACHE = 'private, no-cache, must-revalidate';
@@ -41,10 +43,6 @@ const CACHE = 'private, no-cache, must-revalidate';
 export interface ODataDeps extends WebhookDeps {
   /** where clients reach the feed (CloudFront in AWS): links are built on it rather than the Host header */
   publicBaseUrl?: string;
-}
-
-export function isODataPath(path: string): boolean {
-  return path === '/odata/v1' || path.startsWith(ODATA_PREFIX);
 }
 
 /** Resource part of the path and the credential, from the path segment or ?key=. */

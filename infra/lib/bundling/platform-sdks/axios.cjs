@@ -1,0 +1,2 @@
+// axios from the platform SDK layer (infra/lib/platform-sdk-layer.ts), loaded when first required
+module.exports = require('tributary-platform-sdks/axios');

@@ -1,0 +1,2 @@
+// google-ads-api from the platform SDK layer (infra/lib/platform-sdk-layer.ts), loaded when first required
+module.exports = require('tributary-platform-sdks/google-ads-api');

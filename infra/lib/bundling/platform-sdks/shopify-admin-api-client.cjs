@@ -1,0 +1,2 @@
+// @shopify/admin-api-client from the platform SDK layer (infra/lib/platform-sdk-layer.ts), loaded when first required
+module.exports = require('tributary-platform-sdks/shopify-admin-api-client');
