@@ -2,25 +2,14 @@
 // first screen sends little JavaScript (charts come with the pages that draw them).
 import { Authenticator } from '@aws-amplify/ui-react';
 import '@aws-amplify/ui-react/styles.css';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { signOut } from 'aws-amplify/auth';
-import { Suspense, lazy, useCallback } from 'react';
-import { api, ApiError, unwrap } from './api/client';
+import { Suspense, useCallback } from 'react';
+import { api, unwrap } from './api/client';
 import { signInWithFlow } from './auth';
 import type { RuntimeConfig } from './config';
-
-const SignedIn = lazy(() => import('./SignedIn'));
-
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      staleTime: 15_000,
-      refetchOnWindowFocus: false,
-      // a 4xx will not get better by asking again
-      retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
-    },
-  },
-});
+import { SignedIn } from './lazy';
+import { queryClient } from './queryClient';
 
 /** Sign-up goes through the API, which creates the account in the pool and (locally) confirms it at once. */
 function authServices(config: RuntimeConfig) {

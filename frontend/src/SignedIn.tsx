@@ -5,6 +5,9 @@ import { ThemeProvider, createTheme } from '@mui/material/styles';
 import { Navigate, RouterProvider, createBrowserRouter } from 'react-router';
 import { Layout } from './Layout';
 import { ErrorAlert, Loading } from './components/states';
+import { DailyChart, loadOverviewPage } from './lazy';
+import { prefetchOverview } from './queries';
+import { queryClient } from './queryClient';
 import { SessionProvider, useProfileQuery } from './session';
 
 const theme = createTheme({
@@ -26,10 +29,20 @@ const router = createBrowserRouter([
   {
     path: '/',
     element: <Layout />,
+    hydrateFallbackElement: <Loading label="Loading the page" />,
     children: [
       { index: true, element: <Navigate to="/projects" replace /> },
       { path: 'projects', lazy: page(() => import('./pages/ProjectsPage')) },
-      { path: 'projects/:projectId', lazy: page(() => import('./pages/OverviewPage')) },
+      {
+        path: 'projects/:projectId',
+        // start the overview's requests and its chart's code with the page's code, not after it
+        loader: ({ params }) => {
+          prefetchOverview(queryClient, params.projectId!);
+          DailyChart.preload().catch(() => undefined);
+          return null;
+        },
+        lazy: page(loadOverviewPage),
+      },
       { path: 'projects/:projectId/settings', lazy: page(() => import('./pages/ProjectSettingsPage')) },
       { path: 'projects/:projectId/credentials', lazy: page(() => import('./pages/CredentialsPage')) },
       { path: 'projects/:projectId/sources', lazy: page(() => import('./pages/DataSourcesPage')) },

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useParams } from 'react-router';
-import { api, unwrap, type Json } from './api/client';
+import type { Json } from './api/client';
+import { projectQuery } from './queries';
 import { useRole, type Role } from './session';
 
 export type Project = Json<'getProject'>;
@@ -12,11 +13,7 @@ export function useProjectId(): string {
 }
 
 export function useProject(projectId: string | undefined) {
-  return useQuery({
-    queryKey: ['project', projectId],
-    enabled: !!projectId,
-    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}', { params: { path: { project_id: projectId! } } })),
-  });
+  return useQuery(projectQuery(projectId));
 }
 
 /** The current project and the caller's role in its organization. */

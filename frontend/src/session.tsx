@@ -1,14 +1,10 @@
 // Who is signed in, their organizations, and the organization they are working in (kept across reloads).
 import { useQuery } from '@tanstack/react-query';
 import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
-import { api, unwrap, type Json } from './api/client';
+import { profileQuery, type Profile } from './queries';
 
-export type Profile = Json<'getProfile'>;
+export type { Profile };
 export type Role = 'owner' | 'admin' | 'analyst' | 'viewer';
-
-export function loadProfile(): Promise<Profile> {
-  return unwrap(api().GET('/api/v1/auth/profile'));
-}
 
 interface Session {
   profile: Profile;
@@ -21,7 +17,7 @@ const SessionContext = createContext<Session | null>(null);
 const ORG_KEY = 'tributary.organization';
 
 export function useProfileQuery() {
-  return useQuery({ queryKey: ['profile'], queryFn: loadProfile });
+  return useQuery(profileQuery());
 }
 
 export function SessionProvider(props: { profile: Session['profile']; signOut(): void; children: ReactNode }) {

@@ -19,15 +19,14 @@ import TableSortLabel from '@mui/material/TableSortLabel';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useQuery } from '@tanstack/react-query';
-import { Suspense, lazy, useMemo, useState } from 'react';
+import { Suspense, useMemo, useState } from 'react';
 import { api, authorizedFetch, unwrap } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorAlert, Loading, QueryView } from '../components/states';
 import { runtimeConfig } from '../config';
 import { num } from '../format';
+import { DailyChart } from '../lazy';
 import { useProjectAndRole } from '../project';
-
-const DailyChart = lazy(() => import('../components/DailyChart'));
 
 export const PRESETS = [
   ['last_7_days', 'Last 7 days'],

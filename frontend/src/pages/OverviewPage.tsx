@@ -13,30 +13,19 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { useQueries, useQuery } from '@tanstack/react-query';
-import { Suspense, lazy } from 'react';
+import { Suspense } from 'react';
 import { Link as RouterLink } from 'react-router';
 import { api, unwrap, type Json } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
 import { Empty, ErrorAlert, Loading, QueryView } from '../components/states';
-import { count, dateTime, money, num, shiftDays, todayIn } from '../format';
+import { count, dateTime, money, num } from '../format';
+import { DailyChart } from '../lazy';
 import { useProjectAndRole } from '../project';
+import { LAST_30_DAYS, dailySpendQuery, overviewRanges, sourcesQuery, summaryQuery } from '../queries';
 import { explainFailure } from '../failures';
-
-const DailyChart = lazy(() => import('../components/DailyChart'));
-
-const KPI_METRICS = 'cost,clicks,conversions,revenue';
 
 type DataResult = Json<'getDataSummary'>;
 type DataSource = Json<'getDataSource'>;
-
-/** The last 30 whole days (ending yesterday, as the API's last_30_days) and the 30 before, in the project's time zone. */
-export function overviewRanges(timezone: string, now = new Date()) {
-  const today = todayIn(timezone, now);
-  return {
-    current: { start_date: shiftDays(today, -30), end_date: shiftDays(today, -1) },
-    previous: { start_date: shiftDays(today, -60), end_date: shiftDays(today, -31) },
-  };
-}
 
 export function totals(result: DataResult | undefined) {
   const t = { cost: 0, clicks: 0, conversions: 0, revenue: 0 };
@@ -69,54 +58,11 @@ export default function OverviewPage() {
   const tz = project.data?.timezone;
   const currency = project.data?.reporting_currency ?? 'USD';
   const ranges = tz ? overviewRanges(tz) : null;
-  const path = { project_id: projectId };
-  const [current, previous, daily] = useQueries({
-    queries: [
-      {
-        queryKey: ['summary', projectId, ranges?.current],
-        enabled: !!ranges,
-        queryFn: () =>
-          unwrap(
-            api().GET('/api/v1/projects/{project_id}/data/summary', {
-              params: { path, query: { ...ranges!.current, metrics: KPI_METRICS, dimensions: 'platform' } },
-            }),
-          ),
-      },
-      {
-        queryKey: ['summary', projectId, ranges?.previous],
-        enabled: !!ranges,
-        queryFn: () =>
-          unwrap(
-            api().GET('/api/v1/projects/{project_id}/data/summary', {
-              params: { path, query: { ...ranges!.previous, metrics: KPI_METRICS, dimensions: 'platform' } },
-            }),
-          ),
-      },
-      {
-        queryKey: ['daily', projectId, ranges?.current],
-        enabled: !!ranges,
-        queryFn: () =>
-          unwrap(
-            api().GET('/api/v1/projects/{project_id}/data', {
-              params: {
-                path,
-                query: {
-                  ...ranges!.current,
-                  metrics: 'cost',
-                  dimensions: 'date,platform',
-                  aggregate: 'daily',
-                  limit: '10000',
-                },
-              },
-            }),
-          ),
-      },
-    ],
-  });
-  const sources = useQuery({
-    queryKey: ['sources', projectId],
-    queryFn: () => unwrap(api().GET('/api/v1/projects/{project_id}/data-sources', { params: { path } })),
-  });
+  // this period and the chart do not wait for the project: the API resolves last_30_days in its time zone
+  const current = useQuery(summaryQuery(projectId, LAST_30_DAYS));
+  const previous = useQuery(summaryQuery(projectId, ranges?.previous));
+  const daily = useQuery(dailySpendQuery(projectId));
+  const sources = useQuery(sourcesQuery(projectId));
 
   if (project.error) return <ErrorAlert error={project.error} />;
   const now = totals(current.data);
@@ -177,13 +123,16 @@ export default function OverviewPage() {
           {(d) => <Freshness projectId={projectId} sources={d.data_sources} />}
         </QueryView>
       </Paper>
-      <Failures projectId={projectId} sources={sources.data?.data_sources ?? []} />
+      {/* one status request per source: asked after the totals and the chart, so they do not queue behind them */}
+      <Failures
+        projectId={projectId}
+        sources={current.isPending || daily.isPending ? [] : (sources.data?.data_sources ?? [])}
+      />
     </>
   );
 }
 
 function DailyView({ result }: { result: { isPending: boolean; error: unknown; data: DataResult | undefined } }) {
-  if (result.isPending) return <Loading label="Loading the chart" />;
   if (result.error) return <ErrorAlert error={result.error} />;
   const byDate = new Map<string, Record<string, number | string>>();
   const platforms = new Set<string>();
@@ -195,11 +144,25 @@ function DailyView({ result }: { result: { isPending: boolean; error: unknown; d
     point[platform] = num(point[platform]) + num(row.cost);
     byDate.set(date, point);
   }
-  if (byDate.size === 0) return <Empty>No data in these 30 days yet.</Empty>;
+  if (!result.isPending && byDate.size === 0) return <Empty>No data in these 30 days yet.</Empty>;
   const data = [...byDate.values()].sort((a, b) => String(a.date).localeCompare(String(b.date))) as { date: string }[];
+  // While the rows are on the way the chart is drawn empty under a loading note: the chart library's start-up
+  // work is done while the page waits, and the rows then only fill it in.
   return (
     <Suspense fallback={<Loading label="Drawing the chart" />}>
-      <DailyChart testId="overview-chart" label="Daily spend by platform" data={data} series={[...platforms].sort()} />
+      <Box sx={{ position: 'relative' }}>
+        <DailyChart
+          testId="overview-chart"
+          label="Daily spend by platform"
+          data={data}
+          series={[...platforms].sort()}
+        />
+        {result.isPending && (
+          <Box sx={{ position: 'absolute', inset: 0, display: 'flex', justifyContent: 'center' }}>
+            <Loading label="Loading the chart" />
+          </Box>
+        )}
+      </Box>
     </Suspense>
   );
 }

@@ -68,6 +68,8 @@ export interface BuiltQuery {
   rowsWithStats: RawBuilder<unknown> | null;
   /** one aggregate pass: data version, fact row count, currencies present, first day lacking a rate */
   preflight: RawBuilder<PreflightRow>;
+  /** the preflight's data version and fact row count alone, without its sort of currencies (a feed's first page) */
+  version: RawBuilder<Pick<PreflightRow, 'version' | 'fact_rows'>>;
   /** how many output rows an aggregated query has (only worth running when there are more facts than Excel rows) */
   countRows: RawBuilder<{ n: string }>;
   converting: boolean;
@@ -99,6 +101,19 @@ const CAST_SQL: Record<Cast, string> = {
   char3: 'char(3)',
 };
 const p = (value: unknown, cast: Cast): RawBuilder<unknown> => sql`${value}::${sql.raw(CAST_SQL[cast])}`;
+
+/** What a date or natural-key value may be when it is written into the statement as a literal (`literalKeys`). */
+const KEY_LITERAL: Partial<Record<Cast, RegExp>> = {
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  text: /^[A-Za-z0-9_.:-]{1,100}$/,
+  date: /^\d{4}-\d{2}-\d{2}$/,
+  bigint: /^-?\d{1,19}$/,
+};
+const keyLiteral = (value: string | null, cast: Cast): RawBuilder<unknown> => {
+  if (value === null || !KEY_LITERAL[cast]?.test(value))
+    throw new ValidationError('The page token does not belong to this query', { field: '$skiptoken' });
+  return sql`${sql.lit(value)}::${sql.raw(CAST_SQL[cast])}`;
+};
 
 /**
  * The text a spreadsheet would run as a formula (OWASP CSV injection): = + - @ or their full-width forms
@@ -166,7 +181,18 @@ export interface BuildOptions {
    * requested sort follow the natural key, which its unique index serves, so each page is a range read.
    * The order values come out as trailing text columns __k0, __k1, … (see `keyColumns`).
    */
-  keyset?: { after: readonly (string | null)[] | null; limit: number; offset?: number };
+  keyset?: {
+    after: readonly (string | null)[] | null;
+    limit: number;
+    offset?: number;
+    /**
+     * The date range and the natural key's values as literals checked against their type's pattern, not as
+     * parameters: for COPY, whose parameters become settings the planner cannot see. Without the dates it
+     * cannot drop the months outside the range when it plans, and for a page past the first it then sorts
+     * every later row instead of merging each month's index range in order (a quadratic read of a feed).
+     */
+    literalKeys?: boolean;
+  };
 }
 
 /** One test on one field: the URL filter shapes plus what OData's $filter adds. `date` tests the fact's day. */
@@ -333,7 +359,9 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
   // WHERE: scope first, then the request's dimension filters; metric filters go to HAVING when aggregating
   const where: RawBuilder<unknown>[] = [
     sql`f.project_id = ${p(scope.projectId, 'uuid')}`,
-    sql`f.data_date BETWEEN ${p(scope.from, 'date')} AND ${p(scope.to, 'date')}`,
+    options.keyset?.literalKeys
+      ? sql`f.data_date BETWEEN ${keyLiteral(scope.from, 'date')} AND ${keyLiteral(scope.to, 'date')}`
+      : sql`f.data_date BETWEEN ${p(scope.from, 'date')} AND ${p(scope.to, 'date')}`,
   ];
   if (scope.dataSources) where.push(sql`f.data_source_id = ANY(${p([...scope.dataSources], 'uuid[]')})`);
   if (scope.platforms) where.push(sql`f.platform = ANY(${p([...scope.platforms], 'text[]')})`);
@@ -477,7 +505,9 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
       if (after.length !== items.length)
         throw new ValidationError('The page token does not belong to this query', { field: '$skiptoken' });
       const cond = natural
-        ? sql`(${sql.join(items.map((it) => it.expr))}) > (${sql.join(items.map((it, i) => p(after[i], it.cast)))})`
+        ? sql`(${sql.join(items.map((it) => it.expr))}) > (${sql.join(
+            items.map((it, i) => (options.keyset!.literalKeys ? keyLiteral(after[i]!, it.cast) : p(after[i], it.cast))),
+          )})`
         : keysetAfter(items, after);
       if (raw) rowsWhere = sql`${whereSql} AND ${cond}`;
       else rowsHaving = having.length ? sql`${havingSql} AND ${cond}` : sql` HAVING ${cond}`;
@@ -499,6 +529,8 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     array_agg(DISTINCT f.currency::text) FILTER (WHERE f.currency IS NOT NULL) AS currencies,
     min(f.data_date::text || ' ' || f.currency) FILTER (WHERE ${missingCondition}) AS missing_fx
     FROM facts f${fxJoin} WHERE ${whereSql}`;
+  const version = sql<Pick<PreflightRow, 'version' | 'fact_rows'>>`${fxCte}SELECT max(f.updated_at) AS version,
+    count(*)::text AS fact_rows FROM facts f${fxJoin} WHERE ${whereSql}`;
 
   return {
     columns,
@@ -506,6 +538,7 @@ export function buildFactQuery(query: DataQuery, scope: QueryScope, options: Bui
     rows,
     rowsWithStats,
     preflight,
+    version,
     countRows,
     converting,
     fingerprint: fingerprintOf(query, scope),

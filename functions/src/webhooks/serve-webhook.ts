@@ -20,9 +20,15 @@ import {
 import { classifyError, errorResponse } from '@tributary/shared/http/error-envelope';
 import { projectCatalog } from '../data/catalog';
 import { chooseFormat } from '../data/formats';
-import { OUTPUT_FORMATS, parseUrlQuery, WebhookScopeSchema, type OutputFormat } from '../data/query.schemas';
+import {
+  OUTPUT_FORMATS,
+  parseUrlQuery,
+  WebhookScopeSchema,
+  type Filter,
+  type OutputFormat,
+} from '../data/query.schemas';
 import { CACHE_CONTROL, streamData, type ResponseSink } from '../data/stream-data';
-import { aboutData, freshnessHeaders, scopeFreshness } from './freshness';
+import { aboutData, freshnessHeaders, scopeFreshness, type ScopeFreshness } from './freshness';
 import { constantTimeEqual, hashWebhookKey, looksLikeWebhookKey, urlSigningKey, verifySignature } from './webhook-keys';
 import {
   countRequestsSince,
@@ -88,93 +94,28 @@ export async function serveWebhook(
   req: WebhookRequest,
   sink: ResponseSink,
 ): Promise<WebhookOutcome> {
-  const started = Date.now();
   const now = deps.now?.() ?? new Date();
   const params = new URLSearchParams(req.query);
-  let status = 0;
-  let bytes = 0;
-  let webhook: WebhookRow | undefined;
-  let logged = false;
-  let logId: string | undefined;
-  // written before the last byte goes out, so a client that reads the response to its end and asks again
-  // is counted against the rate limit (which reads these rows)
-  const logOnce = async () => {
-    if (logged || !webhook) return;
-    logged = true;
-    const hook = webhook;
-    const done = logId
-      ? deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
-          finishAccessLog(c, logId!, { status: status || 500, bytes, ms: Date.now() - started }),
-        )
-      : writeAccessLog(deps.db, hook, req, params, status || 500, bytes, Date.now() - started);
-    await done.catch((e: unknown) => deps.onServerError?.(e, req.requestId));
-  };
-  const counted: ResponseSink = {
-    head(s, headers) {
-      status = s;
-      // a webhook URL is its own credential, so any page may read it: the dashboard's live preview fetches it
-      return countingWritable(
-        sink.head(s, {
-          ...headers,
-          'access-control-allow-origin': '*',
-          'access-control-expose-headers': 'etag, x-ratelimit-limit, x-ratelimit-remaining',
-        }),
-        (n) => (bytes += n),
-        logOnce,
-      );
-    },
-  };
-  const rateHeaders: Record<string, string> = {};
+  // a webhook URL is its own credential, so any page may read it: the dashboard's live preview fetches it
+  const exchange = openExchange(deps, req, sink, params, now, {
+    'access-control-allow-origin': '*',
+    'access-control-expose-headers': 'etag, x-ratelimit-limit, x-ratelimit-remaining',
+  });
+  const counted: ResponseSink = { head: exchange.head };
+  const rateHeaders = exchange.headers;
   try {
     const match = PATH.exec(req.path);
     if (!match) throw new NotFoundError('Route');
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new ValidationError('Webhook endpoints answer GET only', { method: req.method });
     const [, token, endpoint] = match as unknown as [string, string, 'data' | 'summary' | 'metrics'];
-    // one transaction for the key check and the hourly count: every round trip shows in a small refresh's time
-    const { row, limit } = await deps.db.withClient({ role: 'app' }, async (client) => {
-      const found = await authenticateWebhook(deps, client, token, req.path, params, now);
-      await enterOrganization(client, found.organization_id);
-      // one webhook's requests are counted one at a time, and each counts from the moment it starts
-      await lockWebhookCounter(client, found.id);
-      const checked = await checkRateLimit(client, found, now);
-      if (checked.retryAfterSeconds === null) {
-        const running = await countRunningRequests(client, found.id);
-        if (running >= (deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK)) {
-          webhook = found;
-          throw new RateLimitExceededError(CONCURRENCY_RETRY_SECONDS, {
-            concurrent_requests: running,
-            limit_concurrent: deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK,
-          });
-        }
-        logId = await insertAccessLog(client, logEntry(found, req, params));
-      }
-      return { row: found, limit: checked };
-    });
-    webhook = row;
-    const hook = row;
-
-    Object.assign(rateHeaders, limit.headers);
-    if (limit.retryAfterSeconds !== null)
-      throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: hook.rate_limit_per_hour });
-    const scopeParsed = WebhookScopeSchema.safeParse(hook.data_filters ?? {});
-    if (!scopeParsed.success) throw new Error(`webhook ${hook.id} has an invalid stored scope`);
+    const { row: hook, scope: feedScope } = await exchange.admit(token, req.path, params);
     const scope = {
       dataSources: hook.allowed_data_sources,
-      platforms: scopeParsed.data.platforms,
-      filters: scopeParsed.data.filters,
+      platforms: feedScope.platforms,
+      filters: feedScope.filters,
     };
-    const feedScope = {
-      organizationId: hook.organization_id,
-      projectId: hook.project_id,
-      dataSources: scope.dataSources.length ? scope.dataSources : undefined,
-      platforms: scope.platforms,
-      filters: scope.filters,
-    };
-    const freshness = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
-      scopeFreshness(c, feedScope, now),
-    );
-    Object.assign(rateHeaders, freshnessHeaders(freshness));
+    const freshness = exchange.freshness!;
 
     if (endpoint === 'metrics') {
       const catalog = await deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (client) =>
@@ -198,7 +139,7 @@ export async function serveWebhook(
       });
       out.end(body);
       await finished(out);
-      return { status, bytes, webhookId: hook.id };
+      return exchange.outcome();
     }
 
     const query = parseUrlQuery(params, CONTROL_PARAMS);
@@ -240,7 +181,7 @@ export async function serveWebhook(
       counted,
     );
   } catch (error) {
-    if (status === 0) {
+    if (exchange.outcome().status === 0) {
       const classified = classifyError(error);
       if (classified.status >= 500) deps.onServerError?.(error, req.requestId);
       const response = errorResponse(classified, req.requestId, now);
@@ -258,9 +199,118 @@ export async function serveWebhook(
       deps.onServerError?.(error, req.requestId);
     }
   } finally {
-    await logOnce();
+    await exchange.end();
   }
-  return { status, bytes, webhookId: webhook?.id };
+  return exchange.outcome();
+}
+
+/** The stored scope of a webhook, narrowed by nothing yet: what every query of its requests starts from. */
+export interface AdmittedScope {
+  organizationId: string;
+  projectId: string;
+  dataSources?: readonly string[];
+  platforms?: readonly string[];
+  filters: readonly Filter[];
+}
+
+export interface WebhookExchange {
+  /** the response's head; its body is counted, and the access log completed before its last byte goes out */
+  head(status: number, headers: Record<string, string>): Writable;
+  /**
+   * One transaction: the key or signed URL, the organization context, the hourly rate limit, the concurrency
+   * cap, the access-log row, the scope's freshness. Throws the 401 or 429 the caller renders.
+   */
+  admit(
+    token: string,
+    signedPath: string,
+    signedParams: URLSearchParams,
+  ): Promise<{ row: WebhookRow; scope: AdmittedScope }>;
+  /** the rate-limit and freshness headers known so far (error responses carry them too) */
+  headers: Record<string, string>;
+  freshness?: ScopeFreshness;
+  /** completes the access log once (at the end of the body, or here when nothing was sent) */
+  end(): Promise<void>;
+  outcome(): WebhookOutcome;
+}
+
+/** What every webhook and OData request goes through, said once: authenticate, rate-limit, access-log. */
+export function openExchange(
+  deps: WebhookDeps,
+  req: WebhookRequest,
+  sink: ResponseSink,
+  params: URLSearchParams,
+  now: Date,
+  everyHead: Record<string, string>,
+): WebhookExchange {
+  const started = Date.now();
+  let status = 0;
+  let bytes = 0;
+  let webhook: WebhookRow | undefined;
+  let logged = false;
+  let logId: string | undefined;
+  // written before the last byte goes out, so a client that reads the response to its end and asks again
+  // is counted against the rate limit (which reads these rows)
+  const logOnce = async () => {
+    if (logged || !webhook) return;
+    logged = true;
+    const hook = webhook;
+    const done = logId
+      ? deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
+          finishAccessLog(c, logId!, { status: status || 500, bytes, ms: Date.now() - started }),
+        )
+      : writeAccessLog(deps.db, hook, req, params, status || 500, bytes, Date.now() - started);
+    await done.catch((e: unknown) => deps.onServerError?.(e, req.requestId));
+  };
+  const exchange: WebhookExchange = {
+    headers: {},
+    head(s, headers) {
+      status = s;
+      return countingWritable(sink.head(s, { ...headers, ...everyHead }), (n) => (bytes += n), logOnce);
+    },
+    async admit(token, signedPath, signedParams) {
+      // one transaction for the key check and the hourly count: every round trip shows in a small refresh's time
+      const { row, limit, freshness } = await deps.db.withClient({ role: 'app' }, async (client) => {
+        const found = await authenticateWebhook(deps, client, token, signedPath, signedParams, now);
+        await enterOrganization(client, found.organization_id);
+        // one webhook's requests are counted one at a time, and each counts from the moment it starts
+        await lockWebhookCounter(client, found.id);
+        const checked = await checkRateLimit(client, found, now);
+        if (checked.retryAfterSeconds !== null) return { row: found, limit: checked, freshness: undefined };
+        const running = await countRunningRequests(client, found.id);
+        if (running >= (deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK)) {
+          webhook = found;
+          throw new RateLimitExceededError(CONCURRENCY_RETRY_SECONDS, {
+            concurrent_requests: running,
+            limit_concurrent: deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK,
+          });
+        }
+        logId = await insertAccessLog(client, logEntry(found, req, params));
+        return { row: found, limit: checked, freshness: await scopeFreshness(client, scopeOf(found), now) };
+      });
+      webhook = row;
+      Object.assign(exchange.headers, limit.headers);
+      if (limit.retryAfterSeconds !== null)
+        throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: row.rate_limit_per_hour });
+      exchange.freshness = freshness;
+      Object.assign(exchange.headers, freshnessHeaders(freshness!));
+      return { row, scope: scopeOf(row) };
+    },
+    end: logOnce,
+    outcome: () => ({ status, bytes, webhookId: webhook?.id }),
+  };
+  return exchange;
+}
+
+function scopeOf(hook: WebhookRow): AdmittedScope {
+  const stored = WebhookScopeSchema.safeParse(hook.data_filters ?? {});
+  if (!stored.success) throw new Error(`webhook ${hook.id} has an invalid stored scope`);
+  return {
+    organizationId: hook.organization_id,
+    projectId: hook.project_id,
+    dataSources: hook.allowed_data_sources.length ? hook.allowed_data_sources : undefined,
+    platforms: stored.data.platforms,
+    filters: stored.data.filters,
+  };
 }
 
 export async function authenticateWebhook(
@@ -329,11 +379,14 @@ function logEntry(
 ): AccessLogEntry {
   const safeParams: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
-    if (key === 'sig') continue;
+    if (key === 'sig' || key === 'key') continue;
     const all = params.getAll(key).map((v) => storable(v, 500));
     safeParams[storable(key, 100)] = all.length === 1 ? all[0]! : all.slice(0, 50);
   }
-  const safePath = req.path.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`);
+  const safePath = req.path
+    .replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`)
+    .replace(/^\/odata\/v1\/tw[ks]_[^/]*/, `/odata/v1/${hook.key_prefix}…`)
+    .slice(0, 500);
   const ip = req.sourceIp && /^[0-9a-fA-F:.]{2,45}$/.test(req.sourceIp) ? req.sourceIp : null;
   return {
     organizationId: hook.organization_id,

@@ -1,15 +1,15 @@
 // The Facts entity set: OData options → the shared query builder's DataQuery, predicates and keyset, then
-// one page out of PostgreSQL. PostgreSQL writes each entity as JSON itself (COPY … TO STDOUT of
-// json_build_object), so Node only splices bytes: a page of 10,000 rows costs about what COPY costs.
+// one page out of PostgreSQL: the builder's rows as one COPY … TO STDOUT (text format), which Node's
+// precompiled writer (facts-writer.ts) turns into entities while PostgreSQL reads on.
 //
 // Paging is by keyset. Raw facts with no $orderby follow the natural key (data source, report, day,
 // row key), which the fact table's unique index serves, so the millionth row costs what the first does.
 // The next link's $skiptoken carries the last row's key values, the query's fingerprint, and what the
 // first page measured (data version, count, date range), so later pages skip the preflight.
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
+import { Kysely, PostgresDialect, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { ValidationError } from '@tributary/shared/domain/errors';
@@ -22,6 +22,7 @@ import {
   type QueryScope,
 } from '../../data/query-builder';
 import { BASE_METRICS, DataQuerySchema, type Dimension, type Filter, type Metric } from '../../data/query.schemas';
+import { FactsPageWriter, type FieldKind, type WriterField } from './facts-writer';
 import { ODataError } from './odata-errors';
 import { FACT_BY_NAME, FACT_PROPERTIES, type FactProperty } from './odata-model';
 import type { FilterNode, Literal, ODataOptions } from './odata-query';
@@ -43,7 +44,7 @@ export interface FeedScope {
 interface OutputProperty {
   name: string;
   column: string;
-  int64: boolean;
+  kind: FieldKind;
 }
 
 export interface PlannedFacts {
@@ -175,7 +176,9 @@ function requireFactProperty(name: string, target: string): FactProperty {
 }
 
 function outputOf(p: FactProperty): OutputProperty {
-  return { name: p.name, column: p.column, int64: p.type === 'Edm.Int64' };
+  const kind: FieldKind =
+    p.type === 'Edm.Int64' ? 'int64' : p.type === 'Edm.String' || p.type === 'Edm.Date' ? 'text' : 'number';
+  return { name: p.name, column: p.column, kind };
 }
 
 interface FieldRef {
@@ -333,14 +336,14 @@ export async function serveFactsPage(
     buildFactQuery(planned.query, scope, {
       where: planned.where,
       having: planned.having,
-      keyset: { after: token?.a ?? null, limit, offset: token ? 0 : (req.options.skip ?? 0) },
+      keyset: { after: token?.a ?? null, limit, offset: token ? 0 : (req.options.skip ?? 0), literalKeys: true },
     });
   const built = build(pageRows + 1);
 
   let version = token?.v ?? '';
   let count = token?.c ?? null;
   if (!token) {
-    const pre = (await run<{ version: Date | null; fact_rows: string }>(client, built.preflight)).rows[0]!;
+    const pre = (await run<{ version: Date | null; fact_rows: string }>(client, built.version)).rows[0]!;
     version = `${pre.version ? new Date(pre.version).toISOString() : '-'}/${pre.fact_rows}`;
     // @odata.count is every matching entity, whatever $top and $skip
     if (req.options.count)
@@ -365,28 +368,24 @@ export async function serveFactsPage(
     out.end(`${prefix}]}`);
     return { status: 200, rows: 0 };
   }
-  const splicer = new EntitySplicer(pageRows, prefix);
-  const { copy, settings } = asCopyStatement(
-    compile(jsonLines(built.rows, built.keyColumns, planned.output, pageRows), compiler),
-  );
-  if (settings) await client.query(settings.text, settings.values);
-  // CSV mode with delimiter and quote set to control characters JSON text never holds raw: each line is
-  // written exactly as PostgreSQL built it, with no escaping to undo
-  const source = client.query(copyTo(`COPY (${copy}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`));
+  const writer = factsWriter(built.columns, built.keyColumns, planned.output, pageRows, prefix);
+  const { setup, copy } = pageCopy(built);
+  await client.query(setup.text, setup.values);
+  const source = client.query(copyTo(copy));
   await pipeline(
     source,
-    splicer,
+    writer,
     async function* (chunks: AsyncIterable<Buffer>) {
       for await (const c of chunks) yield c;
       const next =
-        splicer.lastKeys && splicer.more
+        writer.lastKeys && writer.more
           ? req.nextLink(
               encodeToken({
                 f: req.fingerprint,
-                a: splicer.lastKeys,
+                a: writer.lastKeys,
                 v: version,
                 c: count,
-                n: delivered + splicer.rows,
+                n: delivered + writer.rows,
               }),
             )
           : null;
@@ -394,92 +393,46 @@ export async function serveFactsPage(
     },
     out,
   );
-  return { status: 200, rows: splicer.rows };
+  return { status: 200, rows: writer.rows };
 }
 
 /**
- * SELECT [keys-json RS] entity-json FROM (rows): row_to_json over the columns renamed to the property
- * names (PostgreSQL's fastest JSON writer); the order keys only on the page's last row, the one a next
- * link continues after. Names come from the model or from $apply aliases that passed its name pattern.
+ * A page as one COPY … TO STDOUT (text format) of the builder's rows, and the statement that prepares it
+ * (COPY's values as transaction settings; the keyset's natural key is in the text as checked literals, see
+ * the builder's `literalKeys`). The date style is pinned so a date field is ISO whatever the role's setting.
  */
-export function jsonLines(
-  rows: RawBuilder<unknown>,
+export function pageCopy(built: ReturnType<typeof buildFactQuery>): {
+  setup: { text: string; values: string[] };
+  select: string;
+  copy: string;
+} {
+  const { copy, settings } = asCopyStatement(compile(built.rows, compiler));
+  const datestyle = `set_config('datestyle', 'ISO, YMD', true)`;
+  return {
+    setup: {
+      text: `${settings ? `${settings.text}, ` : 'SELECT '}${datestyle}`,
+      values: settings?.values ?? [],
+    },
+    select: copy,
+    copy: `COPY (${copy}) TO STDOUT`,
+  };
+}
+
+/** The page's writer: each output property reads the builder column of the same key. */
+export function factsWriter(
+  columns: readonly { key: string }[],
   keyColumns: number,
-  output: OutputProperty[],
-  lastRow: number,
-): RawBuilder<unknown> {
-  const keys = Array.from({ length: keyColumns }, (_, i) => sql.ref(`r.__k${i}`));
-  const fields = output.map(
-    (p) =>
-      sql`${p.int64 ? sql`round(${sql.ref(`r.${p.column}`)})::bigint` : sql.ref(`r.${p.column}`)} AS ${sql.raw(propertyIdent(p.name))}`,
-  );
-  const keyText = keyColumns
-    ? sql`CASE WHEN row_number() OVER () = ${sql`${lastRow}::bigint`} THEN json_build_array(${sql.join(keys)})::text || chr(30) END`
-    : sql`NULL::text`;
-  return sql`SELECT coalesce(${keyText}, '') || row_to_json(x)::text FROM (${rows}) r CROSS JOIN LATERAL (SELECT ${sql.join(fields)}) x`;
+  output: readonly OutputProperty[],
+  pageRows: number,
+  prefix: string,
+): FactsPageWriter {
+  const fields: WriterField[] = output.map((p) => {
+    const index = columns.findIndex((c) => c.key === p.column);
+    if (index < 0) throw new Error(`the query has no column ${p.column}`);
+    return { name: p.name, index, kind: p.kind };
+  });
+  return new FactsPageWriter(fields, columns.length + keyColumns, keyColumns, pageRows, prefix);
 }
-
-function propertyIdent(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,80}$/.test(name))
-    throw new ODataError(400, 'BadRequest', `Not a property name: ${name}`);
-  return `"${name}"`;
-}
-
-/**
- * Turns COPY's lines (keys, RS, entity, LF) into the entities joined by commas, keeping the last
- * delivered row's keys; the line past the page (the query reads one more) only says there is a next page.
- */
-class EntitySplicer extends Transform {
-  rows = 0;
-  more = false;
-  lastKeys: (string | null)[] | null = null;
-  private carry: Buffer | null = null;
-  private lastKeyText = '';
-
-  constructor(
-    private readonly pageRows: number,
-    private readonly prefix: string,
-  ) {
-    super();
-    this.push(Buffer.from(prefix));
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = null;
-    const parts: Buffer[] = [];
-    let start = 0;
-    for (;;) {
-      const lf = buf.indexOf(0x0a, start);
-      if (lf < 0) break;
-      if (this.rows >= this.pageRows) {
-        this.more = true;
-        start = buf.length;
-        break;
-      }
-      // only the page's last row starts with its order keys and RS
-      let from = start;
-      if (buf[start] === 0x5b) {
-        const rs = buf.indexOf(0x1e, start);
-        if (rs < 0 || rs > lf) return done(new Error('unexpected feed line'));
-        this.lastKeyText = buf.toString('utf8', start, rs);
-        from = rs + 1;
-      }
-      if (this.rows > 0) parts.push(COMMA);
-      parts.push(buf.subarray(from, lf));
-      this.rows++;
-      start = lf + 1;
-    }
-    if (start < buf.length && !this.more) this.carry = Buffer.from(buf.subarray(start));
-    done(null, parts.length ? Buffer.concat(parts) : undefined);
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (this.more && this.lastKeyText) this.lastKeys = JSON.parse(this.lastKeyText) as (string | null)[];
-    done();
-  }
-}
-const COMMA = Buffer.from(',');
 
 async function run<R extends pg.QueryResultRow>(
   client: pg.PoolClient,

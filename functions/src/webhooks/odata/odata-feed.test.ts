@@ -272,6 +272,42 @@ describe('OData feed', () => {
     }
   });
 
+  it('when a next link is altered (a quote or a word in a key), the page answers 400 in OData format', async () => {
+    const first = await getJson<Page<unknown>>(`${server.url}/odata/v1/${key}/Facts`, {
+      prefer: 'odata.maxpagesize=5',
+    });
+    const next = new URL(first.body['@odata.nextLink']!);
+    const token = JSON.parse(Buffer.from(next.searchParams.get('$skiptoken')!, 'base64url').toString()) as {
+      a: string[];
+    };
+    for (const [i, bad] of [
+      [1, "ad_daily'); SELECT 1; --"],
+      [3, '1 OR true'],
+      [2, '2026-06-01 garbage'],
+    ] as const) {
+      const a = [...token.a];
+      a[i] = bad;
+      next.searchParams.set('$skiptoken', Buffer.from(JSON.stringify({ ...token, a })).toString('base64url'));
+      const res = await fetch(next);
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBeTypeOf('string');
+    }
+  });
+
+  it('when names hold quotes, backslashes, tabs, newlines and control characters, the feed gives them back exactly', async () => {
+    const name = 'Q"uote \\back\\slash\ttab\nline\r\u0001\u000b\u001f — ☃ 😀';
+    const [row] = await admin<{ campaign_id: string; ad_id: string; data_date: string }>(
+      `UPDATE extracted_data SET campaign_name = $2 WHERE ctid = (SELECT ctid FROM extracted_data WHERE project_id = $1 LIMIT 1)
+       RETURNING campaign_id, ad_id, data_date::text AS data_date`,
+      [src.projectId, name],
+    );
+    const filter = `Date eq ${row!.data_date} and CampaignId eq '${row!.campaign_id}' and AdId eq '${row!.ad_id}'`;
+    const { rows } = await readAll<{ CampaignName: string }>(
+      `${server.url}/odata/v1/${key}/Facts?$filter=${encodeURIComponent(filter)}&$select=CampaignName`,
+    );
+    expect(rows.map((r) => r.CampaignName)).toContain(name);
+  });
+
   it('when $apply groups by platform and sums, the totals equal SQL and paging an $orderby result stays complete', async () => {
     const { body } = await getJson<
       Page<{ Platform: string; Currency: string; TotalCost: number; TotalClicks: number }>
@@ -475,6 +511,41 @@ describe('OData feed', () => {
     expect(second.some((l) => l.startsWith('Restatements since your previous download'))).toBe(true);
     expect(second.some((l) => l.startsWith(`${START}|campaign|cost`))).toBe(false);
     expect(second).toContain('none');
+  });
+
+  it('when any format or feed resource is fetched, or answers 304, it carries the as-of time and the oldest complete day', async () => {
+    const { key: own } = await newWebhook({});
+    const range = `start_date=${START}&end_date=${START}&currency=native`;
+    const urls = [
+      ...['json', 'ndjson', 'csv', 'tsv', 'xml', 'xlsx', 'html'].map(
+        (f) => `${server.url}/webhook/v1/${own}/data?${range}&format=${f}`,
+      ),
+      `${server.url}/webhook/v1/${own}/summary?${range}&format=csv`,
+      `${server.url}/webhook/v1/${own}/metrics`,
+      ...['', '$metadata', 'Facts?$top=3', 'Restatements', 'Freshness'].map(
+        (r) => `${server.url}/odata/v1/${own}/${r}`,
+      ),
+    ];
+    const [{ day }] = (await admin<{ day: string | null }>(
+      `SELECT min(last_successful_date)::text AS day FROM data_sources WHERE project_id = $1 AND is_active`,
+      [src.projectId],
+    )) as [{ day: string | null }];
+    for (const url of urls) {
+      const res = await fetch(url);
+      const body = await res.text();
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get('x-tributary-as-of'), url).toMatch(/^(\d{4}-\d{2}-\d{2}T|never$)/);
+      expect(res.headers.get('x-tributary-oldest-complete-day'), url).toBe(day);
+      expect(res.headers.get('x-tributary-stale-sources'), url).toMatch(/^\d+$/);
+      if (url.includes('format=json'))
+        expect((JSON.parse(body) as { meta: { about: { sources: unknown[] } } }).meta.about.sources).toHaveLength(2);
+      const etag = res.headers.get('etag');
+      if (!etag) continue;
+      const again = await fetch(url, { headers: { 'if-none-match': etag } });
+      await again.arrayBuffer();
+      expect(again.status, url).toBe(304);
+      expect(again.headers.get('x-tributary-oldest-complete-day'), `${url} (304)`).toBe(day);
+    }
   });
 
   it('when OData query strings are fuzzed, the feed never answers 5xx and every refusal is in OData error format', async () => {

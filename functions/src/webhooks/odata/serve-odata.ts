@@ -18,14 +18,11 @@ import type { ResponseSink } from '../../data/stream-data';
 import { freshnessHeaders, scopeFreshness } from '../freshness';
 import { signPath, urlSigningKey } from '../webhook-keys';
 import {
-  authenticateWebhook,
-  checkRateLimit,
-  countingWritable,
-  writeAccessLog,
+  openExchange,
   type WebhookDeps,
+  type WebhookExchange,
   type WebhookOutcome,
   type WebhookRequest,
-  type WebhookRow,
 } from '../serve-webhook';
 import { odataErrorBody, ODataError } from './odata-errors';
 import { DEFAULT_PAGE_ROWS, MAX_PAGE_ROWS, serveFactsPage, type FeedScope } from './odata-facts';
@@ -56,64 +53,20 @@ function route(path: string, params: URLSearchParams): { token: string | null; r
 }
 
 export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: ResponseSink): Promise<WebhookOutcome> {
-  const started = Date.now();
   const now = deps.now?.() ?? new Date();
   const params = new URLSearchParams(req.query);
-  let status = 0;
-  let bytes = 0;
-  let webhook: WebhookRow | undefined;
-  let logged = false;
-  let safePath = ODATA_PREFIX;
-  const logParams = new URLSearchParams([...params].filter(([k]) => k !== KEY_PARAM));
-  const logOnce = async () => {
-    if (logged || !webhook) return;
-    logged = true;
-    await writeAccessLog(
-      deps.db,
-      webhook,
-      { ...req, path: safePath },
-      logParams,
-      status || 500,
-      bytes,
-      Date.now() - started,
-    ).catch((e: unknown) => deps.onServerError?.(e, req.requestId));
-  };
-  const head = (s: number, headers: Record<string, string>): Writable => {
-    status = s;
-    return countingWritable(sink.head(s, { 'odata-version': '4.0', ...headers }), (n) => (bytes += n), logOnce);
-  };
-  const rateHeaders: Record<string, string> = {};
+  const exchange = openExchange(deps, req, sink, params, now, { 'odata-version': '4.0' });
+  const head = exchange.head;
   try {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new ODataError(405, 'MethodNotAllowed', 'The feed is read-only: GET only');
     const { token, root, resource } = route(req.path, params);
     if (!token)
       throw new AuthenticationRequiredError('The feed needs a webhook key: in the path (/odata/v1/twk_…/) or as ?key=');
-    safePath = `${ODATA_PREFIX}${token.startsWith('tws_') ? token : `${token.slice(0, 12)}…`}/${resource}`.slice(
-      0,
-      500,
-    );
     const signed = token.startsWith('tws_')
       ? new URLSearchParams([...params].filter(([k]) => k === 'exp' || k === 'sig'))
       : params;
-    const { row, limit } = await deps.db.withClient({ role: 'app' }, async (client) => {
-      const found = await authenticateWebhook(deps, client, token, root, signed, now);
-      await client.query(`SELECT set_config('tributary.org_id', $1, true)`, [found.organization_id]);
-      return { row: found, limit: await checkRateLimit(client, found, now) };
-    });
-    webhook = row;
-    Object.assign(rateHeaders, limit.headers);
-    if (limit.retryAfterSeconds !== null)
-      throw new RateLimitExceededError(limit.retryAfterSeconds, { limit_per_hour: row.rate_limit_per_hour });
-    const stored = WebhookScopeSchema.safeParse(row.data_filters ?? {});
-    if (!stored.success) throw new Error(`webhook ${row.id} has an invalid stored scope`);
-    const scope: FeedScope = {
-      organizationId: row.organization_id,
-      projectId: row.project_id,
-      dataSources: row.allowed_data_sources.length ? row.allowed_data_sources : undefined,
-      platforms: stored.data.platforms,
-      filters: stored.data.filters,
-    };
+    const { row, scope } = await exchange.admit(token, root, signed);
 
     const host = req.headers['x-forwarded-host'] ?? req.headers['host'] ?? 'localhost';
     const proto = req.headers['x-forwarded-proto'] ?? 'http';
@@ -122,26 +75,21 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
     const carried = new URLSearchParams([...params].filter(([k]) => k === KEY_PARAM || k === 'exp' || k === 'sig'));
     const withCarried = (url: string) =>
       carried.size ? `${url}${url.includes('?') ? '&' : '?'}${carried.toString()}` : url;
-    const freshness = await deps.db.withClient({ orgId: row.organization_id, role: 'app' }, (c) =>
-      scopeFreshness(c, scope, now),
-    );
-    const common = { ...rateHeaders, ...freshnessHeaders(freshness), 'cache-control': CACHE };
+    const common = { ...exchange.headers, 'cache-control': CACHE };
 
     if (resource === '') {
       const body = serviceDocument(base);
-      return await finish(head(200, { ...common, 'content-type': JSON_TYPE }), body, status, () => bytes, row.id);
+      return await finish(head(200, { ...common, 'content-type': JSON_TYPE }), body, exchange);
     }
     if (resource === '$metadata') {
       const xml = metadataXml();
       const etag = `"${createHash('sha256').update(xml).digest('base64url').slice(0, 32)}"`;
       if (matches(req.headers['if-none-match'], etag))
-        return await finish(head(304, { ...common, etag }), '', status, () => bytes, row.id);
+        return await finish(head(304, { ...common, etag }), '', exchange);
       return await finish(
         head(200, { ...common, etag, 'content-type': 'application/xml;charset=utf-8' }),
         xml,
-        status,
-        () => bytes,
-        row.id,
+        exchange,
       );
     }
     const set = ENTITY_SET_BY_NAME.get(resource);
@@ -185,7 +133,7 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
           head,
         ),
       );
-      return { status, bytes, webhookId: row.id };
+      return exchange.outcome();
     }
 
     const today = now.toISOString().slice(0, 10);
@@ -201,14 +149,14 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
     });
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
     if (matches(req.headers['if-none-match'], etag))
-      return await finish(head(304, { ...pageHeaders, etag }), '', status, () => bytes, row.id);
-    return await finish(head(200, { ...pageHeaders, etag }), body, status, () => bytes, row.id);
+      return await finish(head(304, { ...pageHeaders, etag }), '', exchange);
+    return await finish(head(200, { ...pageHeaders, etag }), body, exchange);
   } catch (error) {
-    if (status === 0) {
+    if (exchange.outcome().status === 0) {
       const { status: code, body } = odataErrorBody(error, req.requestId, now);
       if (code >= 500) deps.onServerError?.(error, req.requestId);
       const headers: Record<string, string> = {
-        ...rateHeaders,
+        ...exchange.headers,
         'content-type': 'application/json;charset=utf-8',
         'cache-control': 'no-store',
       };
@@ -221,23 +169,17 @@ export async function serveOData(deps: ODataDeps, req: WebhookRequest, sink: Res
       deps.onServerError?.(error, req.requestId);
     }
   } finally {
-    await logOnce();
+    await exchange.end();
   }
-  return { status, bytes, webhookId: webhook?.id };
+  return exchange.outcome();
 }
 
-async function finish(
-  out: Writable,
-  body: string,
-  status: number,
-  bytes: () => number,
-  webhookId: string,
-): Promise<WebhookOutcome> {
+async function finish(out: Writable, body: string, exchange: WebhookExchange): Promise<WebhookOutcome> {
   await new Promise<void>((resolve, reject) => {
     out.once('error', reject);
     out.end(body, () => resolve());
   });
-  return { status, bytes: bytes(), webhookId };
+  return exchange.outcome();
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
