@@ -1,8 +1,8 @@
 // The walls between Tributary's folders, checked in CI (`npm run check:walls`, .ci/run). The reading of
 // process.env, which no import graph shows, is checked beside it by .ci/process-env.mjs.
-// Test code (*.test.ts, shared/src/testing, connectors/src/testing) may reach across walls to set up
+// Test code (*.test.ts, *.test-support.ts, shared/src/testing, connectors/src/testing) may reach across walls to set up
 // stand-ins and sandboxes; application code may not.
-const TEST = '(\\.test\\.ts$|^shared/src/testing/|^connectors/src/testing/|^functions/src/testing/)';
+const TEST = '(\\.test(-support)?\\.ts$|^shared/src/testing/|^connectors/src/testing/|^functions/src/testing/)';
 /** the adapters module: the composition root and the adapters it builds */
 const ADAPTERS = '^shared/src/(adapters/|config/adapters\\.ts$)';
 /** code that runs in a Lambda or in the local runner's services, as opposed to runners and test doubles */

@@ -7,7 +7,7 @@
 //    Amazon's queue, not on the client), so PENDING_POLLS + 1 reads are necessary; any read beyond them, a
 //    second report for the same window or a second download is ours. Here the reports outlast the connector's
 //    in-process polls, so each window is also handed to the state machine's wait once (free of requests).
-import type { Connector, ConnectorContext, ExtractRequest, RawPage, RecordMeta } from '../../connectors/src/contract';
+import type { Connector, ConnectorContext, ExtractRequest, RecordMeta } from '../../connectors/src/contract';
 import { ReportNotReadyError } from '../../connectors/src/contract';
 import { amazonAdsConnector } from '../../connectors/src/amazon-ads/amazon-ads.connector';
 import type { AmazonCredential } from '../../connectors/src/amazon-ads/amazon-oauth';
@@ -20,7 +20,8 @@ import {
   startAmazonSandbox,
 } from '../../connectors/src/sandboxes/amazon/amazon-sandbox';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import type { BenchFigure, BenchSuite } from '../harness';
+import type { BenchSuite } from '../harness';
+import { quietLogger, requestsFigure, type ExtractedPages } from '../connector-figures';
 import { normalizeThroughput } from '../normalize-throughput';
 
 const TODAY = '2026-11-23';
@@ -42,13 +43,12 @@ const suite: BenchSuite = {
     const sandbox = await startAmazonSandbox({ today: TODAY, pendingPolls: PENDING_POLLS, campaignsPerProfile: 40 });
     try {
       const connector = amazonAdsConnector as Connector<AmazonCredential>;
-      const quiet = () => undefined;
       const ctx: ConnectorContext<AmazonCredential> = {
         credential: { refreshToken: sandbox.demoRefreshToken },
         baseUrls: amazonSandboxBaseUrls(sandbox.url),
         oauthClient: AMAZON_DEMO_CLIENT,
         rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), connector.rateLimits),
-        logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+        logger: quietLogger,
         // the in-process poll delays are waits, not work: skipped here, the calls are what is counted
         sleep: async () => undefined,
       };
@@ -56,7 +56,7 @@ const suite: BenchSuite = {
       const { accounts } = await connector.discover(ctx);
       const before = sandbox.requests().byRoute;
       log(`extracting 90 days of three campaign reports for ${accounts.length} profiles from the sandbox`);
-      const pages: { page: RawPage; meta: RecordMeta }[] = [];
+      const pages: ExtractedPages = [];
       let minimum = 0;
       let handedToStateMachine = 0;
       for (const account of accounts) {
@@ -84,14 +84,13 @@ const suite: BenchSuite = {
       log(`${pages.length} reports; ${handedToStateMachine} handed to the state machine's wait once`);
       return [
         normalizeThroughput('amazon_ads', connector, pages),
-        {
-          figure: 'amazon_ads requests for a 90-day extraction',
-          ours: requests,
-          baseline: minimum,
-          unit: 'requests',
-          ratio: requests / minimum,
-          goal: `ratio <= 1.1 (lower is better; minimum: per 31-day window, report type and profile, 1 create + ${PENDING_POLLS + 1} status reads (the sandbox's ${PENDING_POLLS} pending ones and the one that finds it done) + 1 download)`,
-        } satisfies BenchFigure,
+        requestsFigure(
+          'amazon_ads requests for a 90-day extraction',
+          requests,
+          minimum,
+          `per 31-day window, report type and profile, 1 create + ${PENDING_POLLS + 1} status reads ` +
+            `(the sandbox's ${PENDING_POLLS} pending ones and the one that finds it done) + 1 download`,
+        ),
       ];
     } finally {
       await sandbox.stop();

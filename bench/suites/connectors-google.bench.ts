@@ -4,7 +4,7 @@
 //  - requests made for a 90-day extraction of every account vs the minimum the page size allows
 //    (Google Ads: one searchStream per window; GA4: ceil(rowCount / limit) runReport calls)
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import type { Connector, ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
+import type { Connector, ConnectorContext, RecordMeta } from '../../connectors/src/contract';
 import { createGa4Connector, GA4_PAGE_ROWS } from '../../connectors/src/ga4/ga4.connector';
 import { googleAdsConnector } from '../../connectors/src/google-ads/google-ads.connector';
 import type { GoogleCredential } from '../../connectors/src/google-ads/google-oauth';
@@ -18,13 +18,13 @@ import {
   type GoogleSandbox,
 } from '../../connectors/src/sandboxes/google/google-sandbox';
 import type { BenchFigure, BenchSuite } from '../harness';
+import { quietLogger, requestsFigure, type ExtractedPages } from '../connector-figures';
 import { normalizeThroughput } from '../normalize-throughput';
 
 const TODAY = '2026-11-23';
 const WINDOW = { start: addDays(TODAY, -89), end: TODAY };
 
 function context(sandbox: GoogleSandbox, connector: Connector<GoogleCredential>): ConnectorContext<GoogleCredential> {
-  const quiet = () => undefined;
   return {
     credential: {
       refreshToken: sandbox.demoRefreshToken,
@@ -39,12 +39,12 @@ function context(sandbox: GoogleSandbox, connector: Connector<GoogleCredential>)
       ga4_admin: sandbox.url,
     },
     rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), connector.rateLimits),
-    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    logger: quietLogger,
   };
 }
 
 interface Extracted {
-  pages: { page: RawPage; meta: RecordMeta }[];
+  pages: ExtractedPages;
   requests: number;
   minimum: number;
 }
@@ -75,14 +75,7 @@ async function extractAll(
 }
 
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
-  return {
-    figure: `${name} requests for a 90-day extraction`,
-    ours: extracted.requests,
-    baseline: extracted.minimum,
-    unit: 'requests',
-    ratio: extracted.requests / extracted.minimum,
-    goal: `ratio <= 1.1 (lower is better; minimum: ${how})`,
-  };
+  return requestsFigure(`${name} requests for a 90-day extraction`, extracted.requests, extracted.minimum, how);
 }
 
 const suite: BenchSuite = {

@@ -7,7 +7,7 @@
 // The rate budget runs on a virtual clock: at Klaviyo's 2 report calls a minute the extraction would take
 // about 50 minutes of waiting, which is the platform's pace, not the connector's work.
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import type { ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
+import type { ConnectorContext, RecordMeta } from '../../connectors/src/contract';
 import { createKlaviyoConnector } from '../../connectors/src/klaviyo/klaviyo.connector';
 import type { KlaviyoCredential } from '../../connectors/src/klaviyo/klaviyo-oauth';
 import { runExtract } from '../../connectors/src/runtime/call';
@@ -15,6 +15,7 @@ import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
 import { VirtualClock } from '../../connectors/src/runtime/test-support';
 import { startKlaviyoSandbox } from '../../connectors/src/sandboxes/klaviyo/klaviyo-sandbox';
 import type { BenchSuite } from '../harness';
+import { quietLogger, requestsFigure, type ExtractedPages } from '../connector-figures';
 import { normalizeThroughput } from '../normalize-throughput';
 
 const TODAY = '2026-11-23';
@@ -40,12 +41,11 @@ const suite: BenchSuite = {
     const sandbox = await startKlaviyoSandbox({ today: TODAY, pageSize: PAGE_SIZE, now: clock.now });
     try {
       const connector = createKlaviyoConnector();
-      const pages: { page: RawPage; meta: RecordMeta }[] = [];
+      const pages: ExtractedPages = [];
       let minimum = 0;
       let ours = 0;
       for (const a of sandbox.world.accounts) {
         const account = { id: a.id, name: a.name, currency: a.currency, timeZone: a.timeZone };
-        const quiet = () => undefined;
         const ctx: ConnectorContext<KlaviyoCredential> = {
           credential: { apiKey: sandbox.keys[a.id]! },
           baseUrls: { klaviyo_api: sandbox.url },
@@ -53,7 +53,7 @@ const suite: BenchSuite = {
             now: clock.now,
             sleep: clock.sleep,
           }),
-          logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+          logger: quietLogger,
           now: clock.now,
           sleep: clock.sleep,
         };
@@ -86,14 +86,13 @@ const suite: BenchSuite = {
       }
       return [
         normalizeThroughput('klaviyo', connector, pages),
-        {
-          figure: 'klaviyo report calls for a 90-day extraction (campaign_daily + flow_daily, 3 accounts)',
+        requestsFigure(
+          'klaviyo report calls for a 90-day extraction (campaign_daily + flow_daily, 3 accounts)',
           ours,
-          baseline: minimum,
-          unit: 'requests',
-          ratio: ours / minimum,
-          goal: `ratio <= 1.1 (lower is better; minimum: one campaign values report per day and page + ceil(90 / ${SERIES_MAX_DAYS}) flow series reports and pages per account)`,
-        },
+          minimum,
+          `one campaign values report per day and page + ceil(90 / ${SERIES_MAX_DAYS}) flow series reports ` +
+            'and pages per account',
+        ),
       ];
     } finally {
       await sandbox.stop();

@@ -7,7 +7,7 @@
 //      Instagram account insights: ceil(days / 30) time-series calls + one totals call per day per account
 //        (total_value metrics have no daily breakdown).
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import type { Connector, ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
+import type { Connector, ConnectorContext, RecordMeta } from '../../connectors/src/contract';
 import { createInstagramConnector } from '../../connectors/src/instagram/instagram.connector';
 import { createMetaAdsConnector } from '../../connectors/src/meta-ads/meta-ads.connector';
 import type { MetaCredential } from '../../connectors/src/meta-ads/meta-oauth';
@@ -15,6 +15,7 @@ import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
 import { runExtract } from '../../connectors/src/runtime/call';
 import { startMetaSandbox, type MetaSandbox } from '../../connectors/src/sandboxes/meta/meta-sandbox';
 import type { BenchFigure, BenchSuite } from '../harness';
+import { quietLogger, requestsFigure, type ExtractedPages } from '../connector-figures';
 import { normalizeThroughput } from '../normalize-throughput';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
@@ -23,19 +24,18 @@ const IG_WINDOW = { start: '2026-08-26', end: '2026-11-23' };
 const PAGE_SIZE = 500;
 
 interface Extracted {
-  pages: { page: RawPage; meta: RecordMeta }[];
+  pages: ExtractedPages;
   requests: number;
   minimum: number;
 }
 
 function context(sandbox: MetaSandbox, connector: Connector<MetaCredential>): ConnectorContext<MetaCredential> {
-  const quiet = () => undefined;
   return {
     credential: { accessToken: sandbox.demoToken },
     baseUrls: { meta_graph: sandbox.baseUrl, meta_oauth: sandbox.baseUrl },
     // the sandbox's clock is frozen; the budget here only has to be the connector's own
     rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), connector.rateLimits),
-    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    logger: quietLogger,
   };
 }
 
@@ -66,14 +66,7 @@ async function extractAll(
 }
 
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
-  return {
-    figure: `${name} requests for a 90-day extraction`,
-    ours: extracted.requests,
-    baseline: extracted.minimum,
-    unit: 'requests',
-    ratio: extracted.requests / extracted.minimum,
-    goal: `ratio <= 1.1 (lower is better; minimum: ${how})`,
-  };
+  return requestsFigure(`${name} requests for a 90-day extraction`, extracted.requests, extracted.minimum, how);
 }
 
 const suite: BenchSuite = {

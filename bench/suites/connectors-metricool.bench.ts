@@ -6,7 +6,7 @@
 //    and per ad network one campaign list plus one
 //    timeline call per campaign that delivered. A date window returns everything, so there is nothing to page.
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import type { ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
+import type { ConnectorContext, RecordMeta } from '../../connectors/src/contract';
 import {
   createMetricoolConnector,
   POST_COLLECTIONS,
@@ -21,6 +21,7 @@ import {
   startMetricoolSandbox,
 } from '../../connectors/src/sandboxes/metricool/metricool-sandbox';
 import type { BenchSuite } from '../harness';
+import { quietLogger, requestsFigure, type ExtractedPages } from '../connector-figures';
 import { normalizeThroughput } from '../normalize-throughput';
 
 const WINDOW = { start: addDays(METRICOOL_SANDBOX_TODAY, -89), end: METRICOOL_SANDBOX_TODAY };
@@ -32,18 +33,17 @@ const suite: BenchSuite = {
     const sandbox = await startMetricoolSandbox({ today: METRICOOL_SANDBOX_TODAY, campaignsPerAccount: 8 });
     try {
       const connector = createMetricoolConnector();
-      const quiet = () => undefined;
       const ctx: ConnectorContext<MetricoolCredential> = {
         credential: { api_token: sandbox.demoToken, user_id: sandbox.userId },
         baseUrls: { metricool: sandbox.url },
         // the budget only paces calls; a bench measures calls, not our own politeness
         rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), [{ limit: 100_000, intervalMs: 1_000 }]),
-        logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+        logger: quietLogger,
       };
       log('extracting 90 days of every Metricool report for every brand from the sandbox');
       const before = sandbox.requests().total;
       const { accounts } = await connector.discover(ctx);
-      const pages: { page: RawPage; meta: RecordMeta }[] = [];
+      const pages: ExtractedPages = [];
       const campaigns = new Set<string>();
       for (const account of accounts) {
         for (const reportType of REPORTS) {
@@ -64,14 +64,13 @@ const suite: BenchSuite = {
       minimum += campaigns.size;
       return [
         normalizeThroughput('metricool', connector, pages),
-        {
-          figure: 'metricool requests for a 90-day extraction',
-          ours: requests,
-          baseline: minimum,
-          unit: 'requests',
-          ratio: requests / minimum,
-          goal: 'ratio <= 1.1 (lower is better; minimum: 1 brand list + per brand: network × metric timelines, posts (reels, stories) per network, campaign lists + campaigns)',
-        },
+        requestsFigure(
+          'metricool requests for a 90-day extraction',
+          requests,
+          minimum,
+          '1 brand list + per brand: network × metric timelines, posts (reels, stories) per network, ' +
+            'campaign lists + campaigns',
+        ),
       ];
     } finally {
       await sandbox.stop();

@@ -6,13 +6,14 @@
 //    one download of the JSONL file, per shop and report
 //  - requests for a 30-day lookback read with paged queries vs ceil(orders / 250), the fewest pages there are
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import type { ConnectorContext, RawPage, RecordMeta } from '../../connectors/src/contract';
+import type { ConnectorContext, RecordMeta } from '../../connectors/src/contract';
 import { KeyValueRateLimiter } from '../../connectors/src/runtime/rate-limiter';
 import { runExtract } from '../../connectors/src/runtime/call';
 import { startShopifySandbox, type ShopifySandbox } from '../../connectors/src/sandboxes/shopify/shopify-sandbox';
 import { createShopifyConnector } from '../../connectors/src/shopify/shopify.connector';
 import type { ShopifyCredential } from '../../connectors/src/shopify/shopify-oauth';
 import type { BenchFigure, BenchSuite } from '../harness';
+import { quietLogger, requestsFigure, type ExtractedPages } from '../connector-figures';
 import { normalizeThroughput } from '../normalize-throughput';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
@@ -21,7 +22,7 @@ const WINDOW_30 = { start: '2026-10-26', end: '2026-11-24' };
 const connector = createShopifyConnector({ bulkPollIntervalMs: 1 });
 
 interface Extracted {
-  pages: { page: RawPage; meta: RecordMeta }[];
+  pages: ExtractedPages;
   requests: number;
   minimum: number;
 }
@@ -30,13 +31,12 @@ function context(
   sandbox: ShopifySandbox,
   shop: { domain: string; staticToken: string },
 ): ConnectorContext<ShopifyCredential> {
-  const quiet = () => undefined;
   return {
     credential: { shop: shop.domain, accessToken: shop.staticToken },
     baseUrls: { shopify_admin: sandbox.url },
     rateLimiter: new KeyValueRateLimiter(new MemoryKeyValueStore(), connector.rateLimits),
     rateBucket: `shopify:${shop.domain}`,
-    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    logger: quietLogger,
   };
 }
 
@@ -66,14 +66,7 @@ async function extractAll(
 }
 
 function requests(name: string, extracted: Extracted, how: string): BenchFigure {
-  return {
-    figure: `${name} requests`,
-    ours: extracted.requests,
-    baseline: extracted.minimum,
-    unit: 'requests',
-    ratio: extracted.requests / extracted.minimum,
-    goal: `ratio <= 1.1 (lower is better; minimum: ${how})`,
-  };
+  return requestsFigure(`${name} requests`, extracted.requests, extracted.minimum, how);
 }
 
 const suite: BenchSuite = {

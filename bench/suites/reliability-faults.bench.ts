@@ -14,28 +14,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { getConnector } from '@tributary/connectors/registry';
-import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
-import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
-import { s3Client } from '@tributary/shared/config/adapters';
 import {
   freePort,
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from '@tributary/shared/local/embedded-postgres';
-import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { attachPipeline } from '../../functions/src/pipeline/pipeline';
-import { PIPELINE_DEFAULTS, type PipelineDeps } from '../../functions/src/pipeline/pipeline-deps';
+import type { PipelineDeps } from '../../functions/src/pipeline/pipeline-deps';
 import { startExtractionRun } from '../../functions/src/pipeline/start-run';
 import { sweepStaleRuns } from '../../functions/src/pipeline/stale-runs';
 import { addDays } from '../../functions/src/pipeline/windows';
+import { googlePipelineDeps } from '../google-pipeline-deps';
 import type { BenchSuite } from '../harness';
 import { startRemoteServices } from '../remote-services';
 import { createScratchDb } from '../scratch-db';
@@ -100,31 +95,15 @@ const suite: BenchSuite = {
       });
       const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
       const deps: PipelineDeps = {
-        ...PIPELINE_DEFAULTS,
-        db: scratch.db,
-        rawBucket: RAW_BUCKET,
-        secrets,
-        kv: new MemoryKeyValueStore(),
-        blobs: new S3BlobStore(
-          s3Client({
-            kind: 's3',
-            region: 'us-east-1',
-            endpoint: remote.s3Endpoint,
-            forcePathStyle: true,
-            archiveBucket: RAW_BUCKET,
-            rawBucket: RAW_BUCKET,
-          }),
-        ),
-        clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
-        progress: new InMemoryProgressPublisher(),
-        workflow: runner,
-        logger: new MemoryLogger(),
-        findConnector: getConnector,
-        connectorBaseUrls: {
-          google_ads: remote.sandboxUrl,
-          google_oauth_token: remote.sandboxUrl,
-          google_oauth_authorize: remote.sandboxUrl,
-        },
+        ...googlePipelineDeps({
+          db: scratch.db,
+          rawBucket: RAW_BUCKET,
+          secrets,
+          workflow: runner,
+          s3Endpoint: remote.s3Endpoint,
+          sandboxUrl: remote.sandboxUrl,
+          today: TODAY,
+        }),
         windowChunkDays: 7,
       };
       attachPipeline(deps);

@@ -14,27 +14,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { getConnector } from '@tributary/connectors/registry';
-import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { GOOGLE_DEMO_CLIENT, GOOGLE_DEMO_DEVELOPER_TOKEN } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
-import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
-import { s3Client } from '@tributary/shared/config/adapters';
 import { ensureLoginRole } from '@tributary/shared/db/migrate';
 import { loadFacts } from '@tributary/shared/facts/fact-loader';
 import { syntheticFacts } from '@tributary/shared/facts/synthetic-facts';
-import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
 import { seedDataSource } from '@tributary/shared/testing/seed';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { createWebhook } from '@tributary/functions/webhooks/webhook.repository';
 import { runRetention } from '../../functions/src/maintenance/retention';
 import { attachPipeline } from '../../functions/src/pipeline/pipeline';
-import { PIPELINE_DEFAULTS, type PipelineDeps } from '../../functions/src/pipeline/pipeline-deps';
 import { startExtractionRun } from '../../functions/src/pipeline/start-run';
 import { addDays } from '../../functions/src/pipeline/windows';
+import { googlePipelineDeps } from '../google-pipeline-deps';
 import type { BenchSuite } from '../harness';
 import { startRemoteServices } from '../remote-services';
 import { createScratchDb } from '../scratch-db';
@@ -172,34 +166,15 @@ const suite: BenchSuite = {
         sources.push({ dataSourceId: id, organizationId: t.organizationId });
       }
       const runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION);
-      const blobs = new S3BlobStore(
-        s3Client({
-          kind: 's3',
-          region: 'us-east-1',
-          endpoint: remote.s3Endpoint,
-          forcePathStyle: true,
-          archiveBucket: RAW_BUCKET,
-          rawBucket: RAW_BUCKET,
-        }),
-      );
-      const deps: PipelineDeps = {
-        ...PIPELINE_DEFAULTS,
+      const deps = googlePipelineDeps({
         db: scratch.db,
-        blobs,
         rawBucket: RAW_BUCKET,
         secrets: dirSecrets,
-        kv: new MemoryKeyValueStore(),
-        clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
-        progress: new InMemoryProgressPublisher(),
         workflow: runner,
-        logger: new MemoryLogger(),
-        findConnector: getConnector,
-        connectorBaseUrls: {
-          google_ads: remote.sandboxUrl,
-          google_oauth_token: remote.sandboxUrl,
-          google_oauth_authorize: remote.sandboxUrl,
-        },
-      };
+        s3Endpoint: remote.s3Endpoint,
+        sandboxUrl: remote.sandboxUrl,
+        today: TODAY,
+      });
       attachPipeline(deps);
 
       // ---- the webhook server, as a web function logs in, with the local runner's pool
@@ -302,7 +277,9 @@ const suite: BenchSuite = {
       );
       let pending = started.length + 1;
       const settled = Promise.all(started.map((s) => runner.settled(s.executionId).finally(() => pending--)));
-      const retention = runRetention(scratch.db, blobs, { bucket: RAW_BUCKET, today: TODAY }).finally(() => pending--);
+      const retention = runRetention(scratch.db, deps.blobs, { bucket: RAW_BUCKET, today: TODAY }).finally(
+        () => pending--,
+      );
       const loaded: Outcome[] = [];
       let rounds = 0;
       let overlapped = 0;

@@ -719,25 +719,11 @@ describe('management API over HTTP', () => {
     );
     expectError(await api(credR.deleteCredentialRoute, { token: B.token, params: ids }), 403, 'AUTHORIZATION_FAILED');
     expectError(await api(dsR.extractDataSourceRoute, { token: B.token, params: ids }), 403, 'AUTHORIZATION_FAILED');
-    expectError(
-      await api(memR.changeMemberRoleRoute, {
-        token: B.token,
-        params: { organization_id: A.orgId, user_id: B.userId },
-        body: { role: 'owner' },
-      }),
-      403,
-      'AUTHORIZATION_FAILED',
-    );
+    const changeRole = (token: string, userId: string, role: string) =>
+      api(memR.changeMemberRoleRoute, { token, params: { organization_id: A.orgId, user_id: userId }, body: { role } });
+    expectError(await changeRole(B.token, B.userId, 'owner'), 403, 'AUTHORIZATION_FAILED');
 
-    expectError(
-      await api(memR.changeMemberRoleRoute, {
-        token: A.token,
-        params: { organization_id: A.orgId, user_id: A.userId },
-        body: { role: 'admin' },
-      }),
-      409,
-      'CONFLICT',
-    );
+    expectError(await changeRole(A.token, A.userId, 'admin'), 409, 'CONFLICT');
     expectError(
       await api(memR.removeMemberRoute, { token: A.token, params: { organization_id: A.orgId, user_id: A.userId } }),
       409,
@@ -906,46 +892,21 @@ describe('management API over HTTP', () => {
       connect_methods: ['oauth2'],
       oauth_start_fields: [{ name: 'region', required: false, options: ['NA', 'EU', 'FE'] }],
     });
-    expect(byId.metricool).toMatchObject({
-      available: true,
-      auth_kind: 'api_key',
-      api_version: 'v2',
-      api_sunset: null,
-    });
     expect(byId.metricool!.credential_fields).toMatchObject([
       { name: 'api_token', required: true, label: 'API token', secret: true },
       { name: 'user_id', required: true, label: 'User id', secret: false },
     ]);
-    expect(byId.metricool!.report_types.map((t) => t.id)).toEqual([
-      'account_timeline_daily',
-      'posts_daily',
-      'ad_campaigns_daily',
-    ]);
-    expect(byId.klaviyo).toMatchObject({
-      available: true,
-      auth_kind: 'oauth2',
-      api_version: '2026-10-15',
-      api_sunset: '2028-10-15',
-    });
-    expect(byId.klaviyo!.report_types.map((t) => t.id)).toEqual(['campaign_daily', 'flow_daily']);
-    expect(byId.shopify).toMatchObject({
-      available: true,
-      auth_kind: 'oauth2',
-      api_version: '2026-10',
-      api_sunset: '2027-10-01',
-    });
-    expect(byId.shopify!.report_types.map((t) => t.id)).toEqual(['orders_daily', 'orders_by_utm_daily']);
-    expect(byId.amazon_ads).toMatchObject({
-      available: true,
-      auth_kind: 'oauth2',
-      api_version: 'v3',
-      api_sunset: null,
-    });
-    expect(byId.amazon_ads!.report_types.map((t) => t.id)).toEqual([
-      'sp_campaign_daily',
-      'sb_campaign_daily',
-      'sd_campaign_daily',
-    ]);
+    // [platform, auth kind, pinned API version, its sunset, report types]
+    const built = [
+      ['metricool', 'api_key', 'v2', null, ['account_timeline_daily', 'posts_daily', 'ad_campaigns_daily']],
+      ['klaviyo', 'oauth2', '2026-10-15', '2028-10-15', ['campaign_daily', 'flow_daily']],
+      ['shopify', 'oauth2', '2026-10', '2027-10-01', ['orders_daily', 'orders_by_utm_daily']],
+      ['amazon_ads', 'oauth2', 'v3', null, ['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily']],
+    ] as const;
+    for (const [id, auth_kind, api_version, api_sunset, reportTypes] of built) {
+      expect(byId[id], id).toMatchObject({ available: true, auth_kind, api_version, api_sunset });
+      expect(byId[id]!.report_types.map((t) => t.id)).toEqual(reportTypes);
+    }
   });
 
   it('when the demo data is set up, the demo project gets one data source per built connector, each extracted with rows; a second start reuses them', async () => {

@@ -165,80 +165,76 @@ async function demoSources(urls: DemoSandboxUrls): Promise<DemoSource[]> {
   ];
 }
 
-/** Login with Amazon on the sandbox: its consent page approves the demo app at once, then the code is exchanged. */
-export async function amazonSandboxTokens(
-  amazonUrl: string,
-): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
+type SandboxTokens = { refreshToken: string; accessToken: string; expiresAt: number };
+
+/**
+ * The authorization-code flow against a platform sandbox: its consent page approves the demo app at once, then
+ * the code is exchanged. The access token is returned too, as the API's OAuth callback stores it: creating a data
+ * source reads the catalog with it.
+ */
+async function sandboxCodeExchange(flow: {
+  platform: string;
+  authorizeUrl: URL;
+  tokenUrl: URL;
+  client: { clientId: string; clientSecret: string };
+  scope: string;
+  defaultExpiresInSeconds: number;
+}): Promise<SandboxTokens> {
   const redirectUri = 'http://127.0.0.1/demo-callback';
-  const authorize = new URL('/ap/oa', amazonUrl);
+  const authorize = new URL(flow.authorizeUrl);
   authorize.search = new URLSearchParams({
-    client_id: AMAZON_DEMO_CLIENT.clientId,
-    scope: 'advertising::campaign_management',
-    response_type: 'code',
+    client_id: flow.client.clientId,
     redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: flow.scope,
     state: 'demo',
   }).toString();
   const consent = await fetch(authorize, { redirect: 'manual' });
   const code = new URL(consent.headers.get('location') ?? 'http://invalid/').searchParams.get('code');
-  if (!code) throw new Error(`the Amazon sandbox did not approve the demo app (${consent.status})`);
-  const res = await fetch(new URL('/lwa/na/auth/o2/token', amazonUrl), {
+  if (!code) throw new Error(`the ${flow.platform} sandbox did not approve the demo app (${consent.status})`);
+  const res = await fetch(flow.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
       grant_type: 'authorization_code',
       code,
       redirect_uri: redirectUri,
-      client_id: AMAZON_DEMO_CLIENT.clientId,
-      client_secret: AMAZON_DEMO_CLIENT.clientSecret,
+      client_id: flow.client.clientId,
+      client_secret: flow.client.clientSecret,
     }).toString(),
   });
   const json = (await res.json()) as { refresh_token?: string; access_token?: string; expires_in?: number };
   if (!json.refresh_token || !json.access_token)
-    throw new Error(`the Amazon sandbox refused the demo code exchange (${res.status})`);
+    throw new Error(`the ${flow.platform} sandbox refused the demo code exchange (${res.status})`);
   return {
     refreshToken: json.refresh_token,
     accessToken: json.access_token,
-    expiresAt: Date.now() + (json.expires_in ?? 3600) * 1000,
+    expiresAt: Date.now() + (json.expires_in ?? flow.defaultExpiresInSeconds) * 1000,
   };
 }
 
-/** A fresh refresh token of the demo OAuth app: authorize (approved at once by the sandbox), then exchange the code. */
-export async function sandboxTokens(
-  googleUrl: string,
-  scope: string = GOOGLE_SCOPES.ads,
-): Promise<{ refreshToken: string; accessToken: string; expiresAt: number }> {
-  const redirectUri = 'http://127.0.0.1/demo-callback';
-  const authorize = new URL('/o/oauth2/v2/auth', googleUrl);
-  authorize.search = new URLSearchParams({
-    client_id: GOOGLE_DEMO_CLIENT.clientId,
-    redirect_uri: redirectUri,
-    response_type: 'code',
-    scope,
-    state: 'demo',
-  }).toString();
-  const consent = await fetch(authorize, { redirect: 'manual' });
-  const code = new URL(consent.headers.get('location') ?? 'http://invalid/').searchParams.get('code');
-  if (!code) throw new Error(`the Google sandbox did not approve the demo app (${consent.status})`);
-  const res = await fetch(new URL('/token', googleUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: redirectUri,
-      client_id: GOOGLE_DEMO_CLIENT.clientId,
-      client_secret: GOOGLE_DEMO_CLIENT.clientSecret,
-    }).toString(),
+/** Login with Amazon on the sandbox. */
+export function amazonSandboxTokens(amazonUrl: string): Promise<SandboxTokens> {
+  return sandboxCodeExchange({
+    platform: 'Amazon',
+    authorizeUrl: new URL('/ap/oa', amazonUrl),
+    tokenUrl: new URL('/lwa/na/auth/o2/token', amazonUrl),
+    client: AMAZON_DEMO_CLIENT,
+    scope: 'advertising::campaign_management',
+    defaultExpiresInSeconds: 3600,
   });
-  const json = (await res.json()) as { refresh_token?: string; access_token?: string; expires_in?: number };
-  if (!json.refresh_token || !json.access_token)
-    throw new Error(`the Google sandbox refused the demo code exchange (${res.status})`);
-  // the access token too, as the API's OAuth callback stores it: creating the data source reads the catalog with it
-  return {
-    refreshToken: json.refresh_token,
-    accessToken: json.access_token,
-    expiresAt: Date.now() + (json.expires_in ?? 3599) * 1000,
-  };
+}
+
+/** A fresh refresh token of the demo Google OAuth app. */
+export function sandboxTokens(googleUrl: string, scope: string = GOOGLE_SCOPES.ads): Promise<SandboxTokens> {
+  return sandboxCodeExchange({
+    platform: 'Google',
+    authorizeUrl: new URL('/o/oauth2/v2/auth', googleUrl),
+    tokenUrl: new URL('/token', googleUrl),
+    client: GOOGLE_DEMO_CLIENT,
+    scope,
+    defaultExpiresInSeconds: 3599,
+  });
 }
 
 export interface DemoDataSource {

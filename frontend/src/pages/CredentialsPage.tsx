@@ -17,7 +17,7 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, unwrap, type Json } from '../api/client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -238,6 +238,38 @@ function CredentialCard({
   );
 }
 
+/** A dialog whose form submits with Enter or its primary button, with Cancel beside it. */
+function FormDialog(props: {
+  titleId: string;
+  title: ReactNode;
+  maxWidth: 'xs' | 'sm';
+  onClose: () => void;
+  onSubmit: () => void;
+  submitLabel: ReactNode;
+  submitDisabled: boolean | undefined;
+  children: ReactNode;
+}) {
+  return (
+    <Dialog open onClose={props.onClose} aria-labelledby={props.titleId} fullWidth maxWidth={props.maxWidth}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          props.onSubmit();
+        }}
+      >
+        <DialogTitle id={props.titleId}>{props.title}</DialogTitle>
+        <DialogContent>{props.children}</DialogContent>
+        <DialogActions>
+          <Button onClick={props.onClose}>Cancel</Button>
+          <Button type="submit" variant="contained" disabled={props.submitDisabled}>
+            {props.submitLabel}
+          </Button>
+        </DialogActions>
+      </form>
+    </Dialog>
+  );
+}
+
 function RenameDialog({
   label,
   busy,
@@ -251,32 +283,24 @@ function RenameDialog({
 }) {
   const [value, setValue] = useState(label);
   return (
-    <Dialog open onClose={onClose} aria-labelledby="rename-title" fullWidth maxWidth="xs">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          onSave(value);
-        }}
-      >
-        <DialogTitle id="rename-title">Rename connection</DialogTitle>
-        <DialogContent>
-          <TextField
-            autoFocus
-            fullWidth
-            margin="dense"
-            label="Name"
-            value={value}
-            onChange={(e) => setValue(e.target.value)}
-          />
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={busy || !value.trim()}>
-            Save
-          </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+    <FormDialog
+      titleId="rename-title"
+      title="Rename connection"
+      maxWidth="xs"
+      onClose={onClose}
+      onSubmit={() => onSave(value)}
+      submitLabel="Save"
+      submitDisabled={busy || !value.trim()}
+    >
+      <TextField
+        autoFocus
+        fullWidth
+        margin="dense"
+        label="Name"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+      />
+    </FormDialog>
   );
 }
 
@@ -293,36 +317,28 @@ function SecretDialog(props: {
   const [label, setLabel] = useState('');
   const missing = missingRequired(props.fields, values) || (props.withLabel && !label.trim());
   return (
-    <Dialog open onClose={props.onClose} aria-labelledby="secret-title" fullWidth maxWidth="sm">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          props.onSave(values, label);
-        }}
-      >
-        <DialogTitle id="secret-title">{props.title}</DialogTitle>
-        <DialogContent>
-          {props.withLabel && (
-            <TextField
-              fullWidth
-              margin="dense"
-              label="Connection name"
-              value={label}
-              onChange={(e) => setLabel(e.target.value)}
-              required
-            />
-          )}
-          <FieldInputs fields={props.fields} values={values} onChange={setValues} />
-          {props.error ? <ErrorAlert error={props.error} title="Not saved" /> : null}
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={props.onClose}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={props.busy || missing}>
-            Save
-          </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+    <FormDialog
+      titleId="secret-title"
+      title={props.title}
+      maxWidth="sm"
+      onClose={props.onClose}
+      onSubmit={() => props.onSave(values, label)}
+      submitLabel="Save"
+      submitDisabled={props.busy || missing}
+    >
+      {props.withLabel && (
+        <TextField
+          fullWidth
+          margin="dense"
+          label="Connection name"
+          value={label}
+          onChange={(e) => setLabel(e.target.value)}
+          required
+        />
+      )}
+      <FieldInputs fields={props.fields} values={values} onChange={setValues} />
+      {props.error ? <ErrorAlert error={props.error} title="Not saved" /> : null}
+    </FormDialog>
   );
 }
 
@@ -392,34 +408,22 @@ function OAuthStart({
     onSuccess: (r) => window.location.assign(r.authorization_url),
   });
   return (
-    <Dialog open onClose={onClose} aria-labelledby="oauth-title" fullWidth maxWidth="sm">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          start.mutate();
-        }}
-      >
-        <DialogTitle id="oauth-title">Sign in with {platform.name}</DialogTitle>
-        <DialogContent>
-          <Typography>
-            You will go to {platform.name}’s consent page, then come back here. Tributary stores the sign-in encrypted;
-            nobody sees it.
-          </Typography>
-          <FieldInputs fields={platform.oauth_start_fields} values={values} onChange={setValues} />
-          {start.error && <ErrorAlert error={start.error} title="The connection could not start" />}
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button
-            type="submit"
-            variant="contained"
-            disabled={start.isPending || missingRequired(platform.oauth_start_fields, values)}
-          >
-            Continue to {platform.name}
-          </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+    <FormDialog
+      titleId="oauth-title"
+      title={<>Sign in with {platform.name}</>}
+      maxWidth="sm"
+      onClose={onClose}
+      onSubmit={() => start.mutate()}
+      submitLabel={<>Continue to {platform.name}</>}
+      submitDisabled={start.isPending || missingRequired(platform.oauth_start_fields, values)}
+    >
+      <Typography>
+        You will go to {platform.name}’s consent page, then come back here. Tributary stores the sign-in encrypted;
+        nobody sees it.
+      </Typography>
+      <FieldInputs fields={platform.oauth_start_fields} values={values} onChange={setValues} />
+      {start.error && <ErrorAlert error={start.error} title="The connection could not start" />}
+    </FormDialog>
   );
 }
 
@@ -475,61 +479,53 @@ function ConnectDialog({
       />
     );
   return (
-    <Dialog open onClose={onClose} aria-labelledby="connect-title" fullWidth maxWidth="sm">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          setNext(true);
-        }}
+    <FormDialog
+      titleId="connect-title"
+      title="Connect a platform"
+      maxWidth="sm"
+      onClose={onClose}
+      onSubmit={() => setNext(true)}
+      submitLabel="Next"
+      submitDisabled={!platform}
+    >
+      <TextField
+        select
+        fullWidth
+        margin="dense"
+        label="Platform"
+        value={platformId}
+        onChange={(e) => setPlatformId(e.target.value)}
       >
-        <DialogTitle id="connect-title">Connect a platform</DialogTitle>
-        <DialogContent>
-          <TextField
-            select
-            fullWidth
-            margin="dense"
-            label="Platform"
-            value={platformId}
-            onChange={(e) => setPlatformId(e.target.value)}
-          >
-            {platforms.map((p) => (
-              <MenuItem key={p.id} value={p.id} disabled={!p.available}>
-                {p.available
-                  ? `${p.name}${p.api_sunset ? ` · API version ${p.api_version ?? ''} until ${p.api_sunset}` : ''}`
-                  : `${p.name} (not available yet)`}
-              </MenuItem>
-            ))}
-          </TextField>
-          {platform && platform.connect_methods.length > 1 && (
-            <TextField
-              select
-              fullWidth
-              margin="dense"
-              label="How to connect"
-              value={chosen}
-              onChange={(e) => setMethod(e.target.value as 'oauth2' | 'api_key')}
-            >
-              <MenuItem value="oauth2">Sign in with {platform.name}</MenuItem>
-              <MenuItem value="api_key">Enter a key or access token</MenuItem>
-            </TextField>
-          )}
-          {chosen === 'oauth2' && (
-            <TextField
-              fullWidth
-              margin="dense"
-              label="Connection name (optional)"
-              value={label}
-              onChange={(e) => setLabel(e.target.value)}
-            />
-          )}
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" variant="contained" disabled={!platform}>
-            Next
-          </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+        {platforms.map((p) => (
+          <MenuItem key={p.id} value={p.id} disabled={!p.available}>
+            {p.available
+              ? `${p.name}${p.api_sunset ? ` · API version ${p.api_version ?? ''} until ${p.api_sunset}` : ''}`
+              : `${p.name} (not available yet)`}
+          </MenuItem>
+        ))}
+      </TextField>
+      {platform && platform.connect_methods.length > 1 && (
+        <TextField
+          select
+          fullWidth
+          margin="dense"
+          label="How to connect"
+          value={chosen}
+          onChange={(e) => setMethod(e.target.value as 'oauth2' | 'api_key')}
+        >
+          <MenuItem value="oauth2">Sign in with {platform.name}</MenuItem>
+          <MenuItem value="api_key">Enter a key or access token</MenuItem>
+        </TextField>
+      )}
+      {chosen === 'oauth2' && (
+        <TextField
+          fullWidth
+          margin="dense"
+          label="Connection name (optional)"
+          value={label}
+          onChange={(e) => setLabel(e.target.value)}
+        />
+      )}
+    </FormDialog>
   );
 }

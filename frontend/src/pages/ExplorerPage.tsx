@@ -98,8 +98,36 @@ export function toQueryString(q: ExplorerQuery, extra: Record<string, string> = 
   return p;
 }
 
+/** A select of several options; `optionLabel` shows an option as other than its id. */
+function MultiSelectField(props: {
+  label: string;
+  value: string[];
+  options: readonly string[];
+  optionLabel?: (option: string) => string;
+  onChange: (value: string[]) => void;
+}) {
+  return (
+    <TextField
+      select
+      fullWidth
+      label={props.label}
+      value={props.value}
+      onChange={(e) => props.onChange(e.target.value as unknown as string[])}
+      slotProps={{ select: { multiple: true } }}
+    >
+      {props.options.map((o) => (
+        <MenuItem key={o} value={o}>
+          {props.optionLabel ? props.optionLabel(o) : o}
+        </MenuItem>
+      ))}
+    </TextField>
+  );
+}
+
 export function QueryBuilder({ value, onChange }: { value: ExplorerQuery; onChange: (q: ExplorerQuery) => void }) {
   const set = (patch: Partial<ExplorerQuery>) => onChange({ ...value, ...patch });
+  const setFilter = (i: number, patch: Partial<Filter>) =>
+    set({ filters: value.filters.map((x, j) => (j === i ? { ...x, ...patch } : x)) });
   return (
     <Grid container spacing={2}>
       <Grid size={{ xs: 12, sm: 6, md: 3 }}>
@@ -142,37 +170,21 @@ export function QueryBuilder({ value, onChange }: { value: ExplorerQuery; onChan
         </>
       )}
       <Grid size={{ xs: 12, sm: 6, md: 3 }}>
-        <TextField
-          select
-          fullWidth
+        <MultiSelectField
           label="Dimensions"
           value={value.dimensions}
-          onChange={(e) => set({ dimensions: e.target.value as unknown as string[] })}
-          slotProps={{ select: { multiple: true } }}
-        >
-          {DIMENSIONS.map((d) => (
-            <MenuItem key={d} value={d}>
-              {d}
-            </MenuItem>
-          ))}
-        </TextField>
+          options={DIMENSIONS}
+          onChange={(dimensions) => set({ dimensions })}
+        />
       </Grid>
       <Grid size={{ xs: 12, sm: 6, md: 4 }}>
-        <TextField
-          select
-          fullWidth
+        <MultiSelectField
           label="Metrics"
           value={value.metrics}
-          onChange={(e) => set({ metrics: e.target.value as unknown as string[] })}
-          slotProps={{ select: { multiple: true } }}
-        >
-          {METRICS.map((m) => (
-            <MenuItem key={m} value={m}>
-              {m}
-              {SUMMABLE.has(m) ? '' : ' (derived)'}
-            </MenuItem>
-          ))}
-        </TextField>
+          options={METRICS}
+          optionLabel={(m) => (SUMMABLE.has(m) ? m : `${m} (derived)`)}
+          onChange={(metrics) => set({ metrics })}
+        />
       </Grid>
       <Grid size={{ xs: 12, sm: 6, md: 2 }}>
         <TextField
@@ -192,18 +204,14 @@ export function QueryBuilder({ value, onChange }: { value: ExplorerQuery; onChan
                 size="small"
                 label={`Filter ${i + 1} field`}
                 value={f.field}
-                onChange={(e) =>
-                  set({ filters: value.filters.map((x, j) => (j === i ? { ...x, field: e.target.value } : x)) })
-                }
+                onChange={(e) => setFilter(i, { field: e.target.value })}
               />
               <TextField
                 size="small"
                 select
                 label="Operator"
                 value={f.op}
-                onChange={(e) =>
-                  set({ filters: value.filters.map((x, j) => (j === i ? { ...x, op: e.target.value } : x)) })
-                }
+                onChange={(e) => setFilter(i, { op: e.target.value })}
                 sx={{ minWidth: 110 }}
               >
                 {OPS.map((o) => (
@@ -216,9 +224,7 @@ export function QueryBuilder({ value, onChange }: { value: ExplorerQuery; onChan
                 size="small"
                 label="Value"
                 value={f.value}
-                onChange={(e) =>
-                  set({ filters: value.filters.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)) })
-                }
+                onChange={(e) => setFilter(i, { value: e.target.value })}
               />
               <IconButton
                 aria-label={`Remove filter ${i + 1}`}

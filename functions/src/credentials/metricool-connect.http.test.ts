@@ -1,9 +1,6 @@
 // Seam: connecting Metricool through the management API over real HTTP, with the Metricool sandbox as the
 // platform: an API-key credential (token and user id), validate, the brands as accounts, a data source, and a
 // 90-day extraction run by the in-process pipeline, whose totals the data API serves equal to the sandbox's truth.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,13 +9,12 @@ import {
 } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { addDays } from '@tributary/connectors/sandboxes/base/days';
-import { freePort } from '@tributary/shared/local/embedded-postgres';
-import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { sumDecimals } from '@tributary/connectors/runtime/test-support';
 import * as dataR from '../data/data.routes';
 import * as dsR from '../data-sources/data-source.routes';
 import * as projR from '../projects/project.routes';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness';
+import type { ApiHarness } from '../testing/api-harness';
+import { startPipelineApiHarness, waitForJob, type PipelineApiHarness } from '../testing/pipeline-api-harness';
 import * as credR from './credential.routes';
 
 const TODAY = '2026-11-23';
@@ -27,20 +23,14 @@ const BRAND = '4210001';
 
 let h: ApiHarness;
 let sandbox: MetricoolSandbox;
-let s3: S3rverHandle;
-let s3Dir = '';
+let rig: PipelineApiHarness;
 let user: { token: string; userId: string; orgId: string };
 let projectId = '';
 
 beforeAll(async () => {
   sandbox = await startMetricoolSandbox({ today: TODAY });
-  // the pipeline archives each raw page before it loads it
-  s3Dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-metricool-s3-'));
-  s3 = await startS3rver({ port: await freePort(), directory: s3Dir, buckets: ['tributary-archive', 'tributary-raw'] });
-  h = await startApiHarness({
-    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ metricool: sandbox.url }),
-    TRIBUTARY_S3_ENDPOINT: s3.endpoint,
-  });
+  rig = await startPipelineApiHarness({ metricool: sandbox.url }, 'tributary-metricool-s3-');
+  h = rig.h;
   user = await h.signUp(`metricool-${Date.now()}@example.com`);
   const project = await h.call(projR.createProjectRoute, {
     token: user.token,
@@ -51,25 +41,28 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await h?.stop();
+  await rig?.stop();
   await sandbox?.stop();
-  await s3?.stop();
-  if (s3Dir) await rm(s3Dir, { recursive: true, force: true });
 });
+
+/** An API-key credential of the sandbox's user, with the given token. */
+function createCredential(label: string, apiToken: string) {
+  return h.call(credR.createCredentialRoute, {
+    token: user.token,
+    params: { project_id: projectId },
+    body: {
+      platform: 'metricool',
+      credential_type: 'api_key',
+      label,
+      secret: { api_token: apiToken, user_id: sandbox.userId },
+    },
+  });
+}
 
 describe('Metricool through the management API', () => {
   it('when a user connects Metricool with a token and user id, validates, picks a brand and extracts 90 days, the data API totals equal the truth', async () => {
     // connect: an API-key credential; the token never comes back
-    const created = await h.call(credR.createCredentialRoute, {
-      token: user.token,
-      params: { project_id: projectId },
-      body: {
-        platform: 'metricool',
-        credential_type: 'api_key',
-        label: 'Metricool',
-        secret: { api_token: sandbox.demoToken, user_id: sandbox.userId },
-      },
-    });
+    const created = await createCredential('Metricool', sandbox.demoToken);
     expect(created.status, created.text).toBe(201);
     expect(created.text).not.toContain(sandbox.demoToken);
     const credentialId = (created.body as { id: string }).id;
@@ -116,20 +109,9 @@ describe('Metricool through the management API', () => {
     });
     expect(started.status, started.text).toBe(202);
     const jobId = (started.body as { job_id: string }).job_id;
-    let job: { status: string; rows_inserted: number; error_message: string | null } | undefined;
-    for (let i = 0; i < 600; i++) {
-      const status = await h.call(dsR.dataSourceStatusRoute, {
-        token: user.token,
-        params: { project_id: projectId, source_id: sourceId },
-      });
-      job = (
-        status.body as { jobs: { id: string; status: string; rows_inserted: number; error_message: string | null }[] }
-      ).jobs.find((j) => j.id === jobId);
-      if (job && !['pending', 'running'].includes(job.status)) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const job = await waitForJob(h, user.token, { project_id: projectId, source_id: sourceId }, jobId);
     expect(job, JSON.stringify(job)).toMatchObject({ status: 'succeeded', error_message: null });
-    expect(job!.rows_inserted).toBeGreaterThan(500);
+    expect(job.rows_inserted).toBeGreaterThan(500);
 
     // Assess: ad spend by campaign and posts' impressions by network, through the data API, equal the truth
     const control = new SandboxControl(sandbox.url);
@@ -185,16 +167,7 @@ describe('Metricool through the management API', () => {
   }, 300_000);
 
   it('when the token is wrong, validate says so in words and marks the credential invalid', async () => {
-    const created = await h.call(credR.createCredentialRoute, {
-      token: user.token,
-      params: { project_id: projectId },
-      body: {
-        platform: 'metricool',
-        credential_type: 'api_key',
-        label: 'Old token',
-        secret: { api_token: 'an-old-regenerated-token-0000', user_id: sandbox.userId },
-      },
-    });
+    const created = await createCredential('Old token', 'an-old-regenerated-token-0000');
     expect(created.status, created.text).toBe(201);
     const validated = await h.call(credR.validateCredentialRoute, {
       token: user.token,

@@ -3,15 +3,11 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GOOGLE_DEMO_CLIENT,
-  GOOGLE_DEMO_DEVELOPER_TOKEN,
-  startGoogleSandbox,
-  type GoogleSandbox,
-} from '@tributary/connectors/sandboxes/google/google-sandbox';
+import type { GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
 import * as projR from '../projects/project.routes';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness';
+import type { ApiHarness } from '../testing/api-harness';
+import { startGoogleApiHarness } from '../testing/google-api-harness';
 import * as credR from './credential.routes';
 
 let h: ApiHarness;
@@ -50,19 +46,7 @@ async function credentialCount(token: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  google = await startGoogleSandbox();
-  h = await startApiHarness({
-    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
-      google_ads: google.url,
-      google_oauth_token: google.url,
-      google_oauth_authorize: google.url,
-      ga4_data: google.url,
-      ga4_admin: google.url,
-    }),
-    TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
-    TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
-    TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
-  });
+  ({ h, google } = await startGoogleApiHarness());
   attacker = await h.signUp(`attacker-${stamp}@example.com`);
   victim = await h.signUp(`victim-${stamp}@example.com`);
   const project = await h.call(projR.createProjectRoute, { token: attacker.token, body: { name: 'Attacker project' } });

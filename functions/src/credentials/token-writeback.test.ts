@@ -4,18 +4,14 @@
 // OAuth app secret.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getConnector } from '@tributary/connectors/registry';
-import {
-  GOOGLE_DEMO_CLIENT,
-  GOOGLE_DEMO_DEVELOPER_TOKEN,
-  startGoogleSandbox,
-  type GoogleSandbox,
-} from '@tributary/connectors/sandboxes/google/google-sandbox';
+import { GOOGLE_DEMO_CLIENT, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import pg from 'pg';
 import { connectorContext } from '../pipeline/connector-context';
 import { createPipelineDeps, type PipelineDeps } from '../pipeline/pipeline-deps';
 import type { RunContext } from '../pipeline/run-records';
 import * as projR from '../projects/project.routes';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness';
+import type { ApiHarness } from '../testing/api-harness';
+import { startGoogleApiHarness } from '../testing/google-api-harness';
 import * as credR from './credential.routes';
 
 let h: ApiHarness;
@@ -72,17 +68,7 @@ function runOf(credential: { id: string; secretRef: string }): RunContext {
 }
 
 beforeAll(async () => {
-  google = await startGoogleSandbox();
-  h = await startApiHarness({
-    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({
-      google_ads: google.url,
-      google_oauth_token: google.url,
-      google_oauth_authorize: google.url,
-    }),
-    TRIBUTARY_GOOGLE_CLIENT_ID: GOOGLE_DEMO_CLIENT.clientId,
-    TRIBUTARY_GOOGLE_CLIENT_SECRET: GOOGLE_DEMO_CLIENT.clientSecret,
-    TRIBUTARY_GOOGLE_ADS_DEVELOPER_TOKEN: GOOGLE_DEMO_DEVELOPER_TOKEN,
-  });
+  ({ h, google } = await startGoogleApiHarness());
   pipeline = createPipelineDeps(h.adapters);
   owner = await h.signUp(`writeback-${Date.now()}@example.com`);
   const project = await h.call(projR.createProjectRoute, { token: owner.token, body: { name: 'Token races' } });

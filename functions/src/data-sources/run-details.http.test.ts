@@ -2,9 +2,6 @@
 // platform and the in-process pipeline on the embedded PostgreSQL: the restatement record of a second run equals
 // what the sandbox restated (its truth before and after), a window the platform refused shows its error in plain
 // words, a viewer may read it, and another tenant's run or a malformed id answers the standard envelope.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,11 +11,10 @@ import {
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { addDays } from '@tributary/connectors/sandboxes/base/days';
 import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
-import { freePort } from '@tributary/shared/local/embedded-postgres';
-import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import * as credR from '../credentials/credential.routes';
 import * as projR from '../projects/project.routes';
-import { startApiHarness, type ApiHarness } from '../testing/api-harness';
+import type { ApiHarness } from '../testing/api-harness';
+import { startPipelineApiHarness, waitForJob, type PipelineApiHarness } from '../testing/pipeline-api-harness';
 import * as dsR from './data-source.routes';
 import { RunDetailsSchema, type RunDetails } from './data-source.schemas';
 
@@ -29,27 +25,20 @@ const BRAND = '4210001';
 let h: ApiHarness;
 let sandbox: MetricoolSandbox;
 let control: SandboxControl;
-let s3: S3rverHandle;
-let s3Dir = '';
+let rig: PipelineApiHarness;
 let owner: { token: string; userId: string; orgId: string };
 
 beforeAll(async () => {
   sandbox = await startMetricoolSandbox({ today: TODAY });
   control = new SandboxControl(sandbox.url);
-  s3Dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-run-details-s3-'));
-  s3 = await startS3rver({ port: await freePort(), directory: s3Dir, buckets: ['tributary-archive', 'tributary-raw'] });
-  h = await startApiHarness({
-    TRIBUTARY_PLATFORM_BASE_URLS: JSON.stringify({ metricool: sandbox.url }),
-    TRIBUTARY_S3_ENDPOINT: s3.endpoint,
-  });
+  rig = await startPipelineApiHarness({ metricool: sandbox.url }, 'tributary-run-details-s3-');
+  h = rig.h;
   owner = await h.signUp(`runs-owner-${Date.now()}@example.com`);
 }, 240_000);
 
 afterAll(async () => {
-  await h?.stop();
+  await rig?.stop();
   await sandbox?.stop();
-  await s3?.stop();
-  if (s3Dir) await rm(s3Dir, { recursive: true, force: true });
 });
 
 /** A project with a Metricool source of the brand's ad campaigns, all through the API. */
@@ -88,13 +77,8 @@ async function extract(token: string, ids: { projectId: string; sourceId: string
   const started = await h.call(dsR.extractDataSourceRoute, { token, params, body: WINDOW });
   expect(started.status, started.text).toBe(202);
   const jobId = (started.body as { job_id: string }).job_id;
-  for (let i = 0; i < 600; i++) {
-    const status = await h.call(dsR.dataSourceStatusRoute, { token, params });
-    const job = (status.body as { jobs: { id: string; status: string }[] }).jobs.find((j) => j.id === jobId);
-    if (job && !['pending', 'running'].includes(job.status)) return jobId;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`run ${jobId} did not end`);
+  await waitForJob(h, token, params, jobId);
+  return jobId;
 }
 
 async function details(token: string, ids: { projectId: string; sourceId: string }, jobId: string) {

@@ -10,79 +10,43 @@ export interface CatalogEntry {
   description: string;
 }
 
-export const STANDARD_CATALOG: CatalogEntry[] = [
-  { id: 'impressions', name: 'Impressions', kind: 'metric', unit: 'count', description: 'Times an ad was shown' },
-  { id: 'clicks', name: 'Clicks', kind: 'metric', unit: 'count', description: 'Clicks on an ad' },
-  {
-    id: 'cost',
-    name: 'Cost',
-    kind: 'metric',
-    unit: 'currency',
-    description: "Spend, converted to the requested currency with each day's rate",
-  },
-  {
-    id: 'conversions',
-    name: 'Conversions',
-    kind: 'metric',
-    unit: 'count',
-    description: 'Conversions attributed by the platform',
-  },
-  {
-    id: 'revenue',
-    name: 'Revenue',
-    kind: 'metric',
-    unit: 'currency',
-    description: 'Conversion value or order revenue',
-  },
-  { id: 'ctr', name: 'CTR', kind: 'derived_metric', unit: 'ratio', description: 'sum(clicks) / sum(impressions)' },
-  { id: 'cpc', name: 'CPC', kind: 'derived_metric', unit: 'currency', description: 'sum(cost) / sum(clicks)' },
-  {
-    id: 'cpm',
-    name: 'CPM',
-    kind: 'derived_metric',
-    unit: 'currency',
-    description: 'sum(cost) × 1000 / sum(impressions)',
-  },
-  {
-    id: 'conversion_rate',
-    name: 'Conversion rate',
-    kind: 'derived_metric',
-    unit: 'ratio',
-    description: 'sum(conversions) / sum(clicks)',
-  },
-  { id: 'cpa', name: 'CPA', kind: 'derived_metric', unit: 'currency', description: 'sum(cost) / sum(conversions)' },
-  { id: 'roas', name: 'ROAS', kind: 'derived_metric', unit: 'ratio', description: 'sum(revenue) / sum(cost)' },
-  { id: 'aov', name: 'AOV', kind: 'derived_metric', unit: 'currency', description: 'sum(revenue) / sum(conversions)' },
-  {
-    id: 'date',
-    name: 'Date',
-    kind: 'dimension',
-    unit: 'date',
-    description: "The account's reporting day, in the account's time zone",
-  },
-  { id: 'week', name: 'Week', kind: 'dimension', unit: 'date', description: 'Monday of the ISO week' },
-  { id: 'month', name: 'Month', kind: 'dimension', unit: 'date', description: 'First day of the month' },
-  { id: 'platform', name: 'Platform', kind: 'dimension', unit: 'text', description: 'google_ads, meta_ads, ga4, …' },
-  {
-    id: 'data_source',
-    name: 'Data source',
-    kind: 'dimension',
-    unit: 'text',
-    description: 'The connected data source id',
-  },
-  {
-    id: 'data_type',
-    name: 'Report',
-    kind: 'dimension',
-    unit: 'text',
-    description: 'The platform report the row came from',
-  },
-  { id: 'account', name: 'Account', kind: 'dimension', unit: 'text', description: 'Account id and name' },
-  { id: 'campaign', name: 'Campaign', kind: 'dimension', unit: 'text', description: 'Campaign id and name' },
-  { id: 'ad_group', name: 'Ad group', kind: 'dimension', unit: 'text', description: 'Ad group (ad set) id and name' },
-  { id: 'ad', name: 'Ad', kind: 'dimension', unit: 'text', description: 'Ad id and name' },
-  { id: 'currency', name: 'Currency', kind: 'dimension', unit: 'text', description: "The row's original currency" },
-];
+type CatalogRow = [id: string, name: string, unit: string, description: string];
+/** One table a kind: [id, name, unit, description]. */
+const STANDARD_ROWS: Record<CatalogEntry['kind'], CatalogRow[]> = {
+  metric: [
+    ['impressions', 'Impressions', 'count', 'Times an ad was shown'],
+    ['clicks', 'Clicks', 'count', 'Clicks on an ad'],
+    ['cost', 'Cost', 'currency', "Spend, converted to the requested currency with each day's rate"],
+    ['conversions', 'Conversions', 'count', 'Conversions attributed by the platform'],
+    ['revenue', 'Revenue', 'currency', 'Conversion value or order revenue'],
+  ],
+  derived_metric: [
+    ['ctr', 'CTR', 'ratio', 'sum(clicks) / sum(impressions)'],
+    ['cpc', 'CPC', 'currency', 'sum(cost) / sum(clicks)'],
+    ['cpm', 'CPM', 'currency', 'sum(cost) × 1000 / sum(impressions)'],
+    ['conversion_rate', 'Conversion rate', 'ratio', 'sum(conversions) / sum(clicks)'],
+    ['cpa', 'CPA', 'currency', 'sum(cost) / sum(conversions)'],
+    ['roas', 'ROAS', 'ratio', 'sum(revenue) / sum(cost)'],
+    ['aov', 'AOV', 'currency', 'sum(revenue) / sum(conversions)'],
+  ],
+  dimension: [
+    ['date', 'Date', 'date', "The account's reporting day, in the account's time zone"],
+    ['week', 'Week', 'date', 'Monday of the ISO week'],
+    ['month', 'Month', 'date', 'First day of the month'],
+    ['platform', 'Platform', 'text', 'google_ads, meta_ads, ga4, …'],
+    ['data_source', 'Data source', 'text', 'The connected data source id'],
+    ['data_type', 'Report', 'text', 'The platform report the row came from'],
+    ['account', 'Account', 'text', 'Account id and name'],
+    ['campaign', 'Campaign', 'text', 'Campaign id and name'],
+    ['ad_group', 'Ad group', 'text', 'Ad group (ad set) id and name'],
+    ['ad', 'Ad', 'text', 'Ad id and name'],
+    ['currency', 'Currency', 'text', "The row's original currency"],
+  ],
+};
+
+export const STANDARD_CATALOG: CatalogEntry[] = (Object.keys(STANDARD_ROWS) as CatalogEntry['kind'][]).flatMap((kind) =>
+  STANDARD_ROWS[kind].map(([id, name, unit, description]) => ({ id, name, kind, unit, description })),
+);
 
 /** Extra dimensions whose meaning changes how totals are read. */
 const EXTRA_DIMENSION_DESCRIPTIONS: Record<string, string> = {

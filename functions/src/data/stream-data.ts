@@ -220,10 +220,13 @@ export async function streamData(db: Database, request: DataRequest, sink: Respo
           await writer.end({ rowCount: count, nextCursor: nextCursor(count) });
           return { status: 200, rows: count, etag };
         } catch (err) {
-          await cursor.close().catch(() => {});
           // once the status line is gone, cutting the stream (no final chunk) is how the client learns it is incomplete
           out?.destroy(err instanceof Error ? err : new Error(String(err)));
           throw err;
+        } finally {
+          // on every path, the 304 included: a result longer than one read leaves the portal open, and the
+          // transaction's COMMIT would queue behind it forever, holding the connection
+          await cursor.close().catch(() => {});
         }
       }
 

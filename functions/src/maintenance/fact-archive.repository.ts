@@ -97,10 +97,6 @@ export async function warmMonthsBefore(trx: Trx, projectId: string, before: stri
   return rows.map((r) => r.m);
 }
 
-export async function ensureMonthPartition(trx: Trx, table: 'archived_data', month: string): Promise<void> {
-  await sql`SELECT tributary_ensure_month_partitions(${table}, ${month}::date, ${month}::date)`.execute(trx);
-}
-
 /**
  * The loader's exclusive lock on each of the project's data sources (fact-loader.ts, lockLoad), in id order:
  * a load in progress finishes first, so its restated rows are moved rather than missed.

@@ -15,11 +15,11 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
 import type { Database } from '@tributary/shared/db/database';
+import { ensureMonthPartitionsOf } from '@tributary/shared/facts/month-partitions';
 import type { BlobStore } from '@tributary/shared/ports/blob-store';
 import {
   copyWarmMonthOut,
   deleteWarmMonth,
-  ensureMonthPartition,
   hotMonthsBefore,
   insertArchivedLines,
   insertManifest,
@@ -59,8 +59,10 @@ export async function moveToWarmArchive(db: Database, project: ProjectRef, befor
   const months = await db.transaction(loader, (trx) => hotMonthsBefore(trx, project.projectId, before));
   const moved: WarmMove[] = [];
   for (const month of months) {
+    // first, in a short transaction of its own: created inside the move, the partition's lock on the archive's
+    // default partition would stop every reader of the facts while the move waits for a running load
+    await ensureMonthPartitionsOf(db, loader, 'archived_data', month, month);
     const rows = await db.transaction(loader, async (trx) => {
-      await ensureMonthPartition(trx, 'archived_data', month);
       await lockProjectSourcesLikeTheLoader(trx, project.projectId);
       const check = await moveMonthToWarm(trx, project.projectId, month, before);
       if (check.moved !== check.archived || check.movedSum !== check.archivedSum) {
@@ -226,8 +228,8 @@ export async function restoreFromObjectStore(
         { manifestId: m.id, expected: Number(m.rowCount), actual: lines.length },
       );
     }
+    await ensureMonthPartitionsOf(db, loader, 'archived_data', m.rangeStart, m.rangeStart);
     const result = await db.transaction(loader, async (trx) => {
-      await ensureMonthPartition(trx, 'archived_data', m.rangeStart);
       let inserted = 0;
       for (let i = 0; i < lines.length; i += 5_000)
         inserted += await insertArchivedLines(trx, project.projectId, lines.slice(i, i + 5_000));

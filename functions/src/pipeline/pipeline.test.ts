@@ -1,148 +1,77 @@
-// Covers an extraction run end to end on the local pieces: the ASL file executed by aws-local-stepfunctions,
-// the planner/worker/finalizer handlers, the Google sandbox (truth, restatements, faults), s3rver for raw
-// pages, the local envelope secret store and the real embedded PostgreSQL.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+// Covers an extraction run end to end on the local pieces (pipeline-world.test-support.ts): the ASL file executed
+// by aws-local-stepfunctions, the planner/worker/finalizer handlers, the Google sandbox (truth, restatements,
+// faults), s3rver for raw pages, the local envelope secret store and the real embedded PostgreSQL.
 import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxControl } from '@tributary/connectors/sandboxes/base/sandbox-server';
 import { startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { demoCredential, googleBaseUrls } from '@tributary/connectors/testing/google-test-kit';
-import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
 import { getConnector } from '@tributary/connectors/registry';
 import { MAX_ATTEMPTS_PER_CALL, STATE_MACHINE_RUNS } from '@tributary/connectors/runtime/call';
-import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
-import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
-import { s3Client } from '@tributary/shared/config/adapters';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
-import { freePort } from '@tributary/shared/local/embedded-postgres';
-import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher, type ProgressEvent } from '@tributary/shared/ports/progress-events';
-import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
-import { seedDataSource } from '@tributary/shared/testing/seed';
 import type { Connector } from '@tributary/connectors/contract';
-import { attachPipeline, pipelineTaskHandlers } from './pipeline';
+import { pipelineTaskHandlers } from './pipeline';
 import { sweepStaleRuns } from './stale-runs';
 import { createPageEncoder, type PageEncoder } from './page-encoder';
 import type { PipelineDeps } from './pipeline-deps';
+import { RAW_BUCKET, startPipelineWorld, type PipelineWorld } from './pipeline-world.test-support';
 import { RunAlreadyActiveError, startExtractionRun } from './start-run';
 import { addDays } from './windows';
 
 const TODAY = '2026-11-23';
 const ACCOUNT = '1234567890'; // EUR, Europe/Madrid
-const RAW_BUCKET = 'tributary-raw';
 const HEAVY_MS = 240_000;
 
 let sandbox: GoogleSandbox;
 let control: SandboxControl;
-let t: TestDatabase;
+let world: PipelineWorld;
 let admin: pg.Client;
-let s3: S3rverHandle;
-let dir: string;
 let runner: LocalStepFunctionsRunner;
 let deps: PipelineDeps;
 const events: ProgressEvent[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-pipeline-'));
   sandbox = await startGoogleSandbox({ today: TODAY, adsBatchSize: 60 });
   control = new SandboxControl(sandbox.url);
-  t = await createTestDatabase();
-  admin = new pg.Client({ connectionString: t.adminUrl });
-  await admin.connect();
-  s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
-  // Retry and Wait intervals of the definition shortened: the states and their order are what is tested
-  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
   const progress = new InMemoryProgressPublisher();
   progress.subscribe((e) => void events.push(e));
-  deps = {
-    db: t.db,
-    blobs: new S3BlobStore(
-      s3Client({
-        kind: 's3',
-        region: 'us-east-1',
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        archiveBucket: 'a',
-        rawBucket: RAW_BUCKET,
-      }),
-    ),
-    rawBucket: RAW_BUCKET,
-    secrets: new LocalEnvelopeSecretStore({
-      keyFile: path.join(dir, 'master.key'),
-      storeDir: path.join(dir, 'secrets'),
-    }),
-    kv: new MemoryKeyValueStore(),
-    clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
-    progress,
-    workflow: runner,
-    logger: new MemoryLogger(),
-    findConnector: getConnector,
-    connectorBaseUrls: googleBaseUrls(sandbox),
-    retry: { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 },
-    maxInProcessRateLimitWaitMs: 0, // every 429 goes through the state machine's Choice + Wait loop
-    initialHistoryDays: 30,
-    windowChunkDays: 7,
-    maxConcurrency: { google_ads: 3 },
-    accountInfoMaxAgeHours: 24,
-  };
-  attachPipeline(deps);
+  world = await startPipelineWorld({
+    name: 'pipeline',
+    today: TODAY,
+    deps: {
+      findConnector: getConnector,
+      connectorBaseUrls: googleBaseUrls(sandbox),
+      progress,
+      windowChunkDays: 7,
+      maxConcurrency: { google_ads: 3 },
+    },
+  });
+  ({ admin, runner, deps } = world);
 }, HEAVY_MS);
 
 afterAll(async () => {
-  await admin?.end();
-  await t?.drop();
+  await world?.stop();
   await sandbox?.stop();
-  await s3?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function googleSource(startDate: string, credential: Record<string, unknown> = {}) {
-  const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-  const ref = await deps.secrets.create(
-    `google-${source.credentialId}`,
-    { ...demoCredential(sandbox), ...credential },
-    { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' },
-  );
-  await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
-    source.credentialId,
-    ref.ref,
-    ref.keyId,
-  ]);
-  await admin.query(
-    `UPDATE data_sources SET extraction_config = $2, schedule_config = '{"frequency":"daily","hour_utc":4}' WHERE id = $1`,
-    [
-      source.dataSourceId,
-      JSON.stringify({ account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: startDate }),
-    ],
-  );
-  return source;
+  return world.connectSource({
+    platform: 'google_ads',
+    secretPrefix: 'google',
+    secret: { ...demoCredential(sandbox), ...credential },
+    extractionConfig: { account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: startDate },
+    scheduleConfig: { frequency: 'daily', hour_utc: 4 },
+  });
 }
 
-async function run(
+const run = (
   source: { dataSourceId: string; organizationId: string },
   trigger: 'manual' | 'schedule' | 'backfill' = 'manual',
   backfill?: { start: string; end: string },
-) {
-  const started = await startExtractionRun(deps, {
-    dataSourceId: source.dataSourceId,
-    organizationId: source.organizationId,
-    trigger,
-    ...(backfill ? { backfill } : {}),
-  });
-  const outcome = await runner.settled(started.executionId);
-  const job = (
-    await admin.query(
-      `SELECT *, window_start::text AS window_start, window_end::text AS window_end FROM extraction_jobs WHERE id = $1`,
-      [started.jobId],
-    )
-  ).rows[0];
-  return { ...started, outcome, job };
-}
+) => world.run(source, trigger, backfill);
 
 const num = (v: string | number) => Number(v).toFixed(6);
 

@@ -3,9 +3,6 @@
 // sandbox with reports that stay PENDING for several polls, s3rver and the embedded PostgreSQL. The worker
 // hands back report_pending with the report's cursor, the Wait state waits, and the next extract polls the
 // same report: 90 days of three report types end equal to the sandbox's truth per day and campaign.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonAdsConnector } from '@tributary/connectors/amazon-ads/amazon-ads.connector';
@@ -21,125 +18,54 @@ import {
   startAmazonSandbox,
   type AmazonSandbox,
 } from '@tributary/connectors/sandboxes/amazon/amazon-sandbox';
-import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
-import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
-import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
-import { s3Client } from '@tributary/shared/config/adapters';
-import { freePort } from '@tributary/shared/local/embedded-postgres';
-import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
-import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
-import { seedDataSource } from '@tributary/shared/testing/seed';
-import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
-import { attachPipeline } from './pipeline';
-import type { PipelineDeps } from './pipeline-deps';
 import { REPORT_WAIT, reportWaitSeconds } from './pipeline-types';
-import { startExtractionRun } from './start-run';
+import { startPipelineWorld, type PipelineWorld } from './pipeline-world.test-support';
 
 const TODAY = '2026-11-23';
 const PROFILE = AMAZON_SANDBOX_PROFILES[1]!; // EUR, Europe/Madrid, EU host
 const PENDING_POLLS = 3;
 const REPORT_TYPES = ['sp_campaign_daily', 'sb_campaign_daily', 'sd_campaign_daily'];
-const RAW_BUCKET = 'tributary-raw';
 const HEAVY_MS = 240_000;
 
 let sandbox: AmazonSandbox;
 let control: SandboxControl;
-let t: TestDatabase;
+let world: PipelineWorld;
 let admin: pg.Client;
-let s3: S3rverHandle;
-let dir: string;
-let runner: LocalStepFunctionsRunner;
-let deps: PipelineDeps;
 const logger = new MemoryLogger();
 // one poll per extract, a few ms apart: every wait beyond it is the state machine's
 const amazon = createAmazonAdsConnector({ inProcessPolls: 1, pollDelayMs: () => 5 });
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'tributary-report-pending-'));
   sandbox = await startAmazonSandbox({ today: TODAY, pendingPolls: PENDING_POLLS });
   control = new SandboxControl(sandbox.url);
-  t = await createTestDatabase();
-  admin = new pg.Client({ connectionString: t.adminUrl });
-  await admin.connect();
-  s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
-  // Wait and Retry intervals shortened: the states and their order are what is tested
-  runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
-  deps = {
-    db: t.db,
-    blobs: new S3BlobStore(
-      s3Client({
-        kind: 's3',
-        region: 'us-east-1',
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        archiveBucket: 'a',
-        rawBucket: RAW_BUCKET,
-      }),
-    ),
-    rawBucket: RAW_BUCKET,
-    secrets: new LocalEnvelopeSecretStore({
-      keyFile: path.join(dir, 'master.key'),
-      storeDir: path.join(dir, 'secrets'),
-    }),
-    kv: new MemoryKeyValueStore(),
-    clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
-    progress: new InMemoryProgressPublisher(),
-    workflow: runner,
-    logger,
-    findConnector: (p) => (p === 'amazon_ads' ? (amazon as Connector<unknown>) : getConnector(p)),
-    connectorBaseUrls: amazonSandboxBaseUrls(sandbox.url),
-    oauthClients: { amazon_ads: AMAZON_DEMO_CLIENT },
-    retry: { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 },
-    maxInProcessRateLimitWaitMs: 0,
-    initialHistoryDays: 30,
-    accountInfoMaxAgeHours: 24,
-  };
-  attachPipeline(deps);
+  world = await startPipelineWorld({
+    name: 'report-pending',
+    today: TODAY,
+    deps: {
+      logger,
+      findConnector: (p) => (p === 'amazon_ads' ? (amazon as Connector<unknown>) : getConnector(p)),
+      connectorBaseUrls: amazonSandboxBaseUrls(sandbox.url),
+      oauthClients: { amazon_ads: AMAZON_DEMO_CLIENT },
+    },
+  });
+  admin = world.admin;
 }, HEAVY_MS);
 
 afterAll(async () => {
-  await admin?.end();
-  await t?.drop();
+  await world?.stop();
   await sandbox?.stop();
-  await s3?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
-async function amazonSource(startDate: string) {
-  const source = await seedDataSource(t.adminUrl, { platform: 'amazon_ads' });
-  const ref = await deps.secrets.create(
-    `amazon-${source.credentialId}`,
-    { refreshToken: sandbox.demoRefreshToken },
-    { organizationId: source.organizationId, projectId: source.projectId, platform: 'amazon_ads' },
-  );
-  await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
-    source.credentialId,
-    ref.ref,
-    ref.keyId,
-  ]);
-  await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [
-    source.dataSourceId,
-    JSON.stringify({ account_id: PROFILE.profileId, report_types: REPORT_TYPES, start_date: startDate }),
-  ]);
-  return source;
-}
-
-async function run(source: { dataSourceId: string; organizationId: string }) {
-  const started = await startExtractionRun(deps, {
-    dataSourceId: source.dataSourceId,
-    organizationId: source.organizationId,
-    trigger: 'manual',
+const amazonSource = (startDate: string) =>
+  world.connectSource({
+    platform: 'amazon_ads',
+    secretPrefix: 'amazon',
+    secret: { refreshToken: sandbox.demoRefreshToken },
+    extractionConfig: { account_id: PROFILE.profileId, report_types: REPORT_TYPES, start_date: startDate },
   });
-  const outcome = await runner.settled(started.executionId);
-  const job = (
-    await admin.query(`SELECT *, window_start::text AS window_start FROM extraction_jobs WHERE id = $1`, [
-      started.jobId,
-    ])
-  ).rows[0];
-  return { ...started, outcome, job };
-}
+
+const run = (source: { dataSourceId: string; organizationId: string }) => world.run(source);
 
 /** Every (report type, day, campaign) in the fact table equals the sandbox's truth, exactly, once. */
 async function expectEqualsTruth(dataSourceId: string, from: string, to: string) {

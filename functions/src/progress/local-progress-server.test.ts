@@ -11,20 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { demoCredential, googleBaseUrls } from '@tributary/connectors/testing/google-test-kit';
-import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
-import { getConnector } from '@tributary/connectors/registry';
-import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
-import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import { LocalWebSocketProgressPublisher } from '@tributary/shared/adapters/local-progress-publisher';
-import {
-  createAdapters,
-  identityProvider,
-  s3Client,
-  tokenVerifier,
-  type Adapters,
-} from '@tributary/shared/config/adapters';
+import { createAdapters, identityProvider, tokenVerifier, type Adapters } from '@tributary/shared/config/adapters';
 import { loadConfig } from '@tributary/shared/config/config';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
@@ -32,17 +21,16 @@ import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startDynalite, type DynaliteHandle } from '@tributary/shared/local/dynalite';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
-import { seedDataSource } from '@tributary/shared/testing/seed';
 import { startCognitoLocal, type CognitoLocalHandle } from '../../../infra/local/cognito.service';
 import { attachPipeline } from '../pipeline/pipeline';
 import type { PipelineDeps } from '../pipeline/pipeline-deps';
 import { startExtractionRun } from '../pipeline/start-run';
 import { addDays } from '../pipeline/windows';
+import { seedSourceWithSecret, testPipelineDeps, TEST_RAW_BUCKET } from '../testing/pipeline-test-deps';
 import { startLocalProgressServer, type LocalProgressServer } from './local-progress-server';
 
 const TODAY = '2026-11-23';
 const ACCOUNT = '1234567890';
-const RAW_BUCKET = 'tributary-raw';
 const PASSWORD = 'Correct-Horse-9-battery!';
 const HEAVY_MS = 300_000;
 
@@ -133,7 +121,7 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: t.adminUrl });
   await admin.connect();
   sandbox = await startGoogleSandbox({ today: TODAY, adsBatchSize: 60 });
-  s3 = await startS3rver({ port: await freePort(), directory: path.join(home, 's3'), buckets: [RAW_BUCKET] });
+  s3 = await startS3rver({ port: await freePort(), directory: path.join(home, 's3'), buckets: [TEST_RAW_BUCKET] });
   dynalite = await startDynalite({ port: await freePort(), tables: ['tributary-kv'] });
   cognito = await startCognitoLocal({ port: await freePort(), dataDir: path.join(home, 'cognito') });
   const env = {
@@ -165,37 +153,15 @@ beforeAll(async () => {
   adapters = createAdapters(config);
   users = new UserDirectory(adapters.db, adapters.identity);
   runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
-  deps = {
+  deps = testPipelineDeps({
     db: adapters.db,
-    blobs: new S3BlobStore(
-      s3Client({
-        kind: 's3',
-        region: 'us-east-1',
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        archiveBucket: 'a',
-        rawBucket: RAW_BUCKET,
-      }),
-    ),
-    rawBucket: RAW_BUCKET,
-    secrets: new LocalEnvelopeSecretStore({
-      keyFile: path.join(home, 'master.key'),
-      storeDir: path.join(home, 'secrets'),
-    }),
-    kv: new MemoryKeyValueStore(),
+    s3Endpoint: s3.endpoint,
+    home: home,
     clock: { now: () => new Date(`${TODAY}T12:00:00Z`) },
     progress: adapters.progress,
     workflow: runner,
-    logger: new MemoryLogger(),
-    findConnector: getConnector,
     connectorBaseUrls: googleBaseUrls(sandbox),
-    retry: { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 },
-    maxInProcessRateLimitWaitMs: 0,
-    initialHistoryDays: 30,
-    windowChunkDays: 7,
-    maxConcurrency: { google_ads: 3 },
-    accountInfoMaxAgeHours: 24,
-  };
+  });
   attachPipeline(deps);
 }, HEAVY_MS);
 
@@ -222,17 +188,11 @@ describe('live progress on the local WebSocket server', () => {
   it(
     'a member sees started → progress → completed of a run; a client of another organization sees nothing of it',
     async () => {
-      const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-      const ref = await deps.secrets.create(
-        `google-${source.credentialId}`,
-        { ...demoCredential(sandbox) },
-        { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' },
-      );
-      await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
-        source.credentialId,
-        ref.ref,
-        ref.keyId,
-      ]);
+      const source = await seedSourceWithSecret(admin, t.adminUrl, deps.secrets, {
+        platform: 'google_ads',
+        secretName: (credentialId) => `google-${credentialId}`,
+        secret: { ...demoCredential(sandbox) },
+      });
       await admin.query(`UPDATE data_sources SET extraction_config = $2 WHERE id = $1`, [
         source.dataSourceId,
         JSON.stringify({ account_id: ACCOUNT, report_types: ['campaign_daily'], start_date: addDays(TODAY, -13) }),

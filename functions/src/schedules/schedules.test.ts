@@ -8,27 +8,21 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGoogleSandbox, type GoogleSandbox } from '@tributary/connectors/sandboxes/google/google-sandbox';
 import { demoCredential, googleBaseUrls } from '@tributary/connectors/testing/google-test-kit';
-import { MemoryLogger } from '@tributary/connectors/runtime/test-support';
-import { getConnector } from '@tributary/connectors/registry';
 import { InProcessScheduleRegistry } from '@tributary/shared/adapters/in-process-schedule-registry';
-import { LocalEnvelopeSecretStore } from '@tributary/shared/adapters/local-envelope-secret-store';
 import { LocalStepFunctionsRunner } from '@tributary/shared/adapters/local-step-functions-runner';
-import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
-import { S3BlobStore } from '@tributary/shared/adapters/s3-blob-store';
 import {
   nextFireTimes,
   scheduleExpressionProblem,
   toCronerPattern,
 } from '@tributary/shared/adapters/schedule-expression';
-import { s3Client } from '@tributary/shared/config/adapters';
 import { EXTRACTION_DEFINITION } from '@tributary/shared/workflow/extraction-definition';
 import { freePort } from '@tributary/shared/local/embedded-postgres';
 import { startS3rver, type S3rverHandle } from '@tributary/shared/local/s3rver';
 import { InMemoryProgressPublisher } from '@tributary/shared/ports/progress-events';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
-import { seedDataSource } from '@tributary/shared/testing/seed';
 import { attachPipeline } from '../pipeline/pipeline';
 import type { PipelineDeps } from '../pipeline/pipeline-deps';
+import { seedSourceWithSecret, testPipelineDeps, TEST_RAW_BUCKET } from '../testing/pipeline-test-deps';
 import { CreateDataSourceBodySchema } from '../data-sources/data-source.schemas';
 import { nextExtractionAt, resolveScheduleConfig, scheduleExpression } from './schedule-config';
 import { applySchedule, fireSchedule, registerAllSchedules } from './schedule-sync';
@@ -145,7 +139,6 @@ describe('schedule_config', () => {
 describe('a data source on a schedule, on the local runner', () => {
   const TODAY = new Date().toISOString().slice(0, 10);
   const ACCOUNT = '1234567890';
-  const RAW_BUCKET = 'tributary-raw';
   let sandbox: GoogleSandbox;
   let t: TestDatabase;
   let admin: pg.Client;
@@ -162,39 +155,17 @@ describe('a data source on a schedule, on the local runner', () => {
     t = await createTestDatabase();
     admin = new pg.Client({ connectionString: t.adminUrl });
     await admin.connect();
-    s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [RAW_BUCKET] });
+    s3 = await startS3rver({ port: await freePort(), directory: path.join(dir, 's3'), buckets: [TEST_RAW_BUCKET] });
     runner = new LocalStepFunctionsRunner(EXTRACTION_DEFINITION, { retryIntervalMs: 5, waitMs: 5 });
-    deps = {
+    deps = testPipelineDeps({
       db: t.db,
-      blobs: new S3BlobStore(
-        s3Client({
-          kind: 's3',
-          region: 'us-east-1',
-          endpoint: s3.endpoint,
-          forcePathStyle: true,
-          archiveBucket: 'a',
-          rawBucket: RAW_BUCKET,
-        }),
-      ),
-      rawBucket: RAW_BUCKET,
-      secrets: new LocalEnvelopeSecretStore({
-        keyFile: path.join(dir, 'master.key'),
-        storeDir: path.join(dir, 'secrets'),
-      }),
-      kv: new MemoryKeyValueStore(),
+      s3Endpoint: s3.endpoint,
+      home: dir,
       clock: { now: () => new Date() },
       progress: new InMemoryProgressPublisher(),
       workflow: runner,
-      logger: new MemoryLogger(),
-      findConnector: getConnector,
       connectorBaseUrls: googleBaseUrls(sandbox),
-      retry: { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 },
-      maxInProcessRateLimitWaitMs: 0,
-      initialHistoryDays: 30,
-      windowChunkDays: 7,
-      maxConcurrency: { google_ads: 3 },
-      accountInfoMaxAgeHours: 24,
-    };
+    });
     attachPipeline(deps);
   }, 240_000);
 
@@ -223,17 +194,11 @@ describe('a data source on a schedule, on the local runner', () => {
   }
 
   it('an every-minute schedule starts a run by itself; the job completes with the sandbox rows; a run still going is skipped; deleting removes the schedule', async () => {
-    const source = await seedDataSource(t.adminUrl, { platform: 'google_ads' });
-    const ref = await deps.secrets.create(
-      `google-${source.credentialId}`,
-      { ...demoCredential(sandbox) },
-      { organizationId: source.organizationId, projectId: source.projectId, platform: 'google_ads' },
-    );
-    await admin.query(`UPDATE credentials SET secret_ref = $2, key_id = $3 WHERE id = $1`, [
-      source.credentialId,
-      ref.ref,
-      ref.keyId,
-    ]);
+    const source = await seedSourceWithSecret(admin, t.adminUrl, deps.secrets, {
+      platform: 'google_ads',
+      secretName: (credentialId) => `google-${credentialId}`,
+      secret: { ...demoCredential(sandbox) },
+    });
     const schedule = { frequency: 'cron', expression: 'cron(* * * * ? *)', timezone: 'UTC' };
     await admin.query(`UPDATE data_sources SET extraction_config = $2, schedule_config = $3 WHERE id = $1`, [
       source.dataSourceId,

@@ -148,6 +148,31 @@ describe('webhook server under abandoned downloads', () => {
     }
   }, 120_000);
 
+  it('when refreshes carry the ETag of an aggregated result larger than one cursor read, every 304 gives its connection back', async () => {
+    // Excel's Refresh All: a 304 for a result of more than one cursor batch returned with the cursor still open,
+    // so its COMMIT queued behind the cursor forever; each such refresh held a connection until the pool was
+    // empty and every request after it answered 503 (found by the reliability load figure)
+    const open = await startWebhookServer({ db, signingSecret: randomBytes(32), maxConcurrentPerWebhook: 1_000 });
+    try {
+      const big = `${open.url}/webhook/v1/${key}/data?${range}&dimensions=date,ad&aggregate=daily&format=json`;
+      const first = await fetch(big);
+      expect(first.status).toBe(200);
+      expect(JSON.parse(await first.text()).rows.length).toBe(DAYS * 600);
+      const etag = first.headers.get('etag')!;
+      const refresh = () =>
+        fetch(big, { headers: { 'if-none-match': etag } }).then(async (r) => (await r.arrayBuffer(), r.status));
+      const statuses = await Promise.all(Array.from({ length: 3 * POOL }, refresh));
+      expect(statuses).toEqual(Array.from({ length: 3 * POOL }, () => 304));
+      await settle(db);
+      expect(inUse(db)).toBe(0);
+      const after = await fetch(`${open.url}/webhook/v1/${key}/summary?${range}`);
+      expect(after.status).toBe(200);
+      await after.arrayBuffer();
+    } finally {
+      await open.close();
+    }
+  }, 60_000);
+
   it('when requests arrive at once, the hourly limit counts them as they start and one webhook runs at most its cap at a time', async () => {
     const hookOf = (rateLimitPerHour: number) =>
       tdb.db.transaction({ orgId: src.organizationId }, (trx) =>

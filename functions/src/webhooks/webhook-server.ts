@@ -76,10 +76,8 @@ export async function startWebhookServer(
   const gate = admission(Math.max(1, Math.floor((deps.db.pool.options.max ?? 10) / 2)), admissionWaitMs);
   const server = http.createServer((req, res) => {
     void gate.enter(res).then((admitted) => {
-      if (admitted) {
-        res.once('close', gate.release);
-        return serve(req, res);
-      }
+      // the turn ends when the request's work does (its connections are back), not when the client hangs up
+      if (admitted) return serve(req, res).finally(gate.release);
       if (res.destroyed) return;
       const busy = new ServiceUnavailableError('The service is busy; retry shortly', 5);
       const response = errorResponse(classifyError(busy), randomUUID());
@@ -92,11 +90,11 @@ export async function startWebhookServer(
         .end(response.body);
     });
   });
-  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://local');
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    void (isODataPath(url.pathname) ? serveOData : serveWebhook)(
+    return (isODataPath(url.pathname) ? serveOData : serveWebhook)(
       deps,
       {
         method: req.method ?? 'GET',
@@ -117,10 +115,13 @@ export async function startWebhookServer(
           return res;
         },
       },
-    ).catch((err: unknown) => {
-      deps.onServerError?.(err, 'webhook-server');
-      res.destroy();
-    });
+    ).then(
+      () => {},
+      (err: unknown) => {
+        deps.onServerError?.(err, 'webhook-server');
+        res.destroy();
+      },
+    );
   };
   // the socket's inactivity timer: a stalled reader (full buffers, nothing drains) is destroyed, which
   // destroys the response and ends the cursor or COPY feeding it. Armed once per connection: a keep-alive

@@ -25,6 +25,7 @@ import type { FactRow } from '../domain/fact-row';
 import { CopyWriter } from './copy-writer';
 import { encodeFacts, type FactBatch } from './fact-encoder';
 import { LoadConnection } from './load-connection';
+import { ensureMonthPartitions } from './month-partitions';
 import { MonthKeyIndex, RowFate } from './month-key-index';
 import { DATE, FactRowError, copyText } from './row-hash';
 import { StagedUpdates, type RestatementDelta } from './staged-updates';
@@ -135,7 +136,8 @@ export async function loadFactBatches(
   try {
     // A window's months get their partitions first, each in a transaction of its own: creating one inside
     // the load would hold its locks (on the default partition) until the load commits.
-    if (target.window) await ensurePartitions(client, ctx, target.window.start, target.window.end);
+    if (target.window)
+      await ensureMonthPartitions(client, ctx, 'extracted_data', target.window.start, target.window.end);
     await client.query('BEGIN');
     await client.query(ctx.text, ctx.values);
     const declared = await lockLoad(client, target);
@@ -161,7 +163,7 @@ export async function loadFactBatches(
         await writer.finish();
         const other = await db.pool.connect();
         try {
-          await ensurePartitions(other, ctx, `${month}-01`, `${month}-01`);
+          await ensureMonthPartitions(other, ctx, 'extracted_data', `${month}-01`, `${month}-01`);
         } finally {
           other.release();
         }
@@ -229,32 +231,6 @@ export async function loadFactBatches(
       client.release(true);
     } else {
       client.release();
-    }
-  }
-}
-
-/**
- * Creates the monthly partitions of [from, to] that are missing, in a transaction of their own. Two loads
- * that meet the same new month at once race to create it: the loser (duplicate table, or the catalog's
- * unique index) tries again and finds it there.
- */
-async function ensurePartitions(
-  client: pg.PoolClient,
-  ctx: { text: string; values: unknown[] },
-  from: string,
-  to: string,
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await client.query('BEGIN');
-    try {
-      await client.query(ctx.text, ctx.values);
-      await client.query(`SELECT tributary_ensure_month_partitions('extracted_data', $1::date, $2::date)`, [from, to]);
-      await client.query('COMMIT');
-      return;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      const code = (err as { code?: string }).code;
-      if (attempt >= 5 || (code !== '42P07' && code !== '23505' && code !== '40P01')) throw err;
     }
   }
 }

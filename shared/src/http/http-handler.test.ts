@@ -84,6 +84,28 @@ function envelope(response: HttpResponse) {
   return ErrorEnvelopeSchema.parse(JSON.parse(String(response.body)));
 }
 
+/** A POST to the echo route with a JSON body (a valid one unless given), plus any further headers. */
+function echoRequest(body = '{"name":"x"}', headers: Record<string, string> = {}) {
+  return {
+    method: 'POST',
+    path: `/api/v1/echo/${ID}`,
+    pathParameters: { id: ID },
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  };
+}
+
+/** The echo route served by a handler that throws `error`. */
+function throwing(error: Error) {
+  return httpHandler(
+    echoRoute,
+    async () => {
+      throw error;
+    },
+    deps(),
+  );
+}
+
 describe('httpHandler', () => {
   const echo = httpHandler(
     echoRoute,
@@ -104,13 +126,7 @@ describe('httpHandler', () => {
   });
 
   it('when the body is not JSON, it answers 400 VALIDATION_ERROR in the standard format', async () => {
-    const res = await call(echo, {
-      method: 'POST',
-      path: `/api/v1/echo/${ID}`,
-      pathParameters: { id: ID },
-      headers: { 'content-type': 'application/json' },
-      body: '{"name":',
-    });
+    const res = await call(echo, echoRequest('{"name":'));
     expect(res.statusCode).toBe(400);
     const { error } = envelope(res);
     expect(error.code).toBe('VALIDATION_ERROR');
@@ -133,20 +149,8 @@ describe('httpHandler', () => {
   });
 
   it('when the handler throws an unknown error, it answers a generic 500 and logs the stack', async () => {
-    const failing = httpHandler(
-      echoRoute,
-      async () => {
-        throw new Error('internal detail kaboom-7');
-      },
-      deps(),
-    );
-    const res = await call(failing, {
-      method: 'POST',
-      path: `/api/v1/echo/${ID}`,
-      pathParameters: { id: ID },
-      headers: { 'content-type': 'application/json' },
-      body: '{"name":"x"}',
-    });
+    const failing = throwing(new Error('internal detail kaboom-7'));
+    const res = await call(failing, echoRequest());
     expect(res.statusCode).toBe(500);
     expect(envelope(res).error).toMatchObject({
       code: 'INTERNAL_SERVER_ERROR',
@@ -157,36 +161,12 @@ describe('httpHandler', () => {
   });
 
   it('when the handler throws an AppError, it keeps its status, code and details', async () => {
-    const failing = httpHandler(
-      echoRoute,
-      async () => {
-        throw new NotFoundError('Project', ID);
-      },
-      deps(),
-    );
-    const res = await call(failing, {
-      method: 'POST',
-      path: `/api/v1/echo/${ID}`,
-      pathParameters: { id: ID },
-      headers: { 'content-type': 'application/json' },
-      body: '{"name":"x"}',
-    });
+    const failing = throwing(new NotFoundError('Project', ID));
+    const res = await call(failing, echoRequest());
     expect(res.statusCode).toBe(404);
     expect(envelope(res).error).toMatchObject({ code: 'RESOURCE_NOT_FOUND', details: { resource: 'Project', id: ID } });
-    const teapot = httpHandler(
-      echoRoute,
-      async () => {
-        throw new AppError('PLATFORM_ERROR', 'upstream said no', 502);
-      },
-      deps(),
-    );
-    const res2 = await call(teapot, {
-      method: 'POST',
-      path: `/api/v1/echo/${ID}`,
-      pathParameters: { id: ID },
-      headers: { 'content-type': 'application/json' },
-      body: '{"name":"x"}',
-    });
+    const teapot = throwing(new AppError('PLATFORM_ERROR', 'upstream said no', 502));
+    const res2 = await call(teapot, echoRequest());
     expect(res2.statusCode).toBe(502);
   });
 
@@ -243,14 +223,7 @@ describe('httpHandler', () => {
       async ({ body }) => ({ status: 201, body }),
       deps({ rateLimits: { auth: { limit: 2, windowSeconds: 60 }, standard: { limit: 100, windowSeconds: 60 } } }),
     );
-    const request = {
-      method: 'POST',
-      path: `/api/v1/echo/${ID}`,
-      pathParameters: { id: ID },
-      headers: { 'content-type': 'application/json' },
-      body: '{"name":"x"}',
-      sourceIp: '10.0.0.9',
-    };
+    const request = { ...echoRequest(), sourceIp: '10.0.0.9' };
     const first = await call(strict, request);
     expect(first.headers).toMatchObject({ 'x-ratelimit-limit': '2', 'x-ratelimit-remaining': '1' });
     await call(strict, request);
@@ -264,21 +237,9 @@ describe('httpHandler', () => {
   });
 
   it('when the request comes from the dashboard origin, it allows it; any other origin gets no CORS grant', async () => {
-    const ok = await call(echo, {
-      method: 'POST',
-      path: `/api/v1/echo/${ID}`,
-      pathParameters: { id: ID },
-      headers: { 'content-type': 'application/json', origin: 'http://localhost:5173' },
-      body: '{"name":"x"}',
-    });
+    const ok = await call(echo, echoRequest(undefined, { origin: 'http://localhost:5173' }));
     expect(ok.headers?.['access-control-allow-origin']).toBe('http://localhost:5173');
-    const evil = await call(echo, {
-      method: 'POST',
-      path: `/api/v1/echo/${ID}`,
-      pathParameters: { id: ID },
-      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
-      body: '{"name":"x"}',
-    });
+    const evil = await call(echo, echoRequest(undefined, { origin: 'https://evil.example' }));
     expect(evil.headers?.['access-control-allow-origin']).toBeUndefined();
   });
 

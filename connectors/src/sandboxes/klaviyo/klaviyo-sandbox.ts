@@ -10,6 +10,7 @@
 // exact totals of what the reports serve at the current data version (campaign = flow id for flows).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { addDays, daysBetween, isDay, type SandboxToday } from '../base/days';
+import { htmlPage, httpRedirectUri } from '../base/consent-page';
 import { FaultBoard } from '../base/faults';
 import { formatScaled } from '../base/scaled';
 import {
@@ -84,6 +85,9 @@ class ApiError extends Error {
     super(detail);
   }
 }
+/** Klaviyo's 400 for a request that fails validation, pointing at the offending member. */
+const invalidInput = (detail: string, pointer: string) =>
+  new ApiError(400, 'invalid', 'Invalid input.', detail, {}, pointer);
 class Hang extends Error {
   constructor(readonly hangMs: number) {
     super('hang');
@@ -168,28 +172,14 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
   const checkRevision = (req: SandboxRequest) => {
     const revision = req.headers.revision;
     if (typeof revision !== 'string' || !revision)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'Missing required header: revision.',
-        {},
-        '/headers/revision',
-      );
+      throw invalidInput('Missing required header: revision.', '/headers/revision');
     if (
       !/^\d{4}-\d{2}-15(\.pre)?$/.test(revision) ||
       !isDay(revision.slice(0, 10)) ||
       revision > KLAVIYO_LATEST_REVISION ||
       revision < '2023-01-15'
     ) {
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${revision}' is not a valid revision.`,
-        {},
-        '/headers/revision',
-      );
+      throw invalidInput(`'${revision}' is not a valid revision.`, '/headers/revision');
     }
     const retiredOn = `${Number(revision.slice(0, 4)) + 2}${revision.slice(4, 10)}`;
     if (retiredOn <= world.todayFor()) {
@@ -353,125 +343,119 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     headers: { 'content-type': 'application/vnd.api+json', ...headers },
   });
   const origin = (req: SandboxRequest) => `http://${req.headers.host ?? '127.0.0.1'}`;
+  /** A list endpoint: the revision header, the key and its scope, the faults armed for `t`, then the answer. */
+  const listEndpoint =
+    (scope: string, t: KlaviyoFaultTarget, answer: (req: SandboxRequest, account: KlaviyoAccount) => SandboxReply) =>
+    (req: SandboxRequest): SandboxReply =>
+      respond(() => {
+        checkRevision(req);
+        const account = authenticate(req, scope, t);
+        callFaults(t);
+        return answer(req, account);
+      });
 
   // ----------------------------------------------------------------------------------------------
   // Accounts and metrics
 
-  const accounts = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'accounts:read', 'accounts');
-      callFaults('accounts');
-      return json({
-        data: [
-          {
-            type: 'account',
-            id: account.id,
-            attributes: {
-              test_account: false,
-              contact_information: {
-                default_sender_name: account.name,
-                default_sender_email: `hello@${account.id.toLowerCase()}.example`,
-                website_url: `https://${account.id.toLowerCase()}.example`,
-                organization_name: account.name,
-                street_address: {
-                  address1: '1 Main St',
-                  address2: '',
-                  city: 'Springfield',
-                  region: '',
-                  country: '',
-                  zip: '',
-                },
-              },
-              industry: account.industry,
-              timezone: account.timeZone,
-              preferred_currency: account.currency,
-              public_api_key: account.id,
-              locale: 'en-US',
-            },
-            links: { self: `${origin(req)}/api/accounts/${account.id}/` },
-          },
-        ],
-        links: { self: `${origin(req)}/api/accounts/`, next: null, prev: null },
-      });
-    });
-
-  const metrics = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'metrics:read', 'metrics');
-      callFaults('metrics');
-      // two a page, so a client follows links.next as it must with Klaviyo's 200-a-page lists
-      const per = 4;
-      const offset = Number(req.url.searchParams.get('page[cursor]') ?? '0') || 0;
-      const page = account.metrics.slice(offset, offset + per);
-      const next =
-        offset + per < account.metrics.length ? `${origin(req)}/api/metrics/?page%5Bcursor%5D=${offset + per}` : null;
-      return json({
-        data: page.map((m) => ({
-          type: 'metric',
-          id: m.id,
+  const accounts = listEndpoint('accounts:read', 'accounts', (req, account) => {
+    return json({
+      data: [
+        {
+          type: 'account',
+          id: account.id,
           attributes: {
-            name: m.name,
-            created: '2024-03-01T10:00:00+00:00',
-            updated: '2026-09-01T10:00:00+00:00',
-            integration: {
-              object: 'integration',
-              id: m.integration.toLowerCase(),
-              name: m.integration,
-              category: m.integration === 'Shopify' ? 'eCommerce' : 'Internal',
+            test_account: false,
+            contact_information: {
+              default_sender_name: account.name,
+              default_sender_email: `hello@${account.id.toLowerCase()}.example`,
+              website_url: `https://${account.id.toLowerCase()}.example`,
+              organization_name: account.name,
+              street_address: {
+                address1: '1 Main St',
+                address2: '',
+                city: 'Springfield',
+                region: '',
+                country: '',
+                zip: '',
+              },
             },
+            industry: account.industry,
+            timezone: account.timeZone,
+            preferred_currency: account.currency,
+            public_api_key: account.id,
+            locale: 'en-US',
           },
-          links: { self: `${origin(req)}/api/metrics/${m.id}/` },
-        })),
-        links: { self: `${origin(req)}/api/metrics/`, next, prev: null },
-      });
+          links: { self: `${origin(req)}/api/accounts/${account.id}/` },
+        },
+      ],
+      links: { self: `${origin(req)}/api/accounts/`, next: null, prev: null },
     });
+  });
+
+  const metrics = listEndpoint('metrics:read', 'metrics', (req, account) => {
+    // two a page, so a client follows links.next as it must with Klaviyo's 200-a-page lists
+    const per = 4;
+    const offset = Number(req.url.searchParams.get('page[cursor]') ?? '0') || 0;
+    const page = account.metrics.slice(offset, offset + per);
+    const next =
+      offset + per < account.metrics.length ? `${origin(req)}/api/metrics/?page%5Bcursor%5D=${offset + per}` : null;
+    return json({
+      data: page.map((m) => ({
+        type: 'metric',
+        id: m.id,
+        attributes: {
+          name: m.name,
+          created: '2024-03-01T10:00:00+00:00',
+          updated: '2026-09-01T10:00:00+00:00',
+          integration: {
+            object: 'integration',
+            id: m.integration.toLowerCase(),
+            name: m.integration,
+            category: m.integration === 'Shopify' ? 'eCommerce' : 'Internal',
+          },
+        },
+        links: { self: `${origin(req)}/api/metrics/${m.id}/` },
+      })),
+      links: { self: `${origin(req)}/api/metrics/`, next, prev: null },
+    });
+  });
 
   /** Campaigns (a channel filter is required, as Klaviyo requires it) and flows: the validate call's scope checks. */
-  const campaigns = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'campaigns:read', 'accounts');
-      callFaults('accounts');
-      const channel = /equals\(messages\.channel,['"](email|sms)['"]\)/.exec(
-        req.url.searchParams.get('filter') ?? '',
-      )?.[1];
-      if (!channel)
-        throw new ApiError(
-          400,
-          'invalid',
-          'Invalid filter provided.',
-          "A channel filter is required: equals(messages.channel,'email') or equals(messages.channel,'sms').",
-          {},
-          '/filter',
-        );
-      const sent = [];
-      for (let d = world.todayFor(), n = 0; n < 30 && sent.length < 10; d = addDays(d, -1), n++)
-        sent.push(...world.campaignsOn(account, d).filter((c) => c.message.channel === channel));
-      return json({
-        data: sent.map((c) => ({
-          type: 'campaign',
-          id: c.id,
-          attributes: { name: c.name, status: 'Sent', archived: false, send_time: `${c.sendDay}T14:00:00+00:00` },
-        })),
-        links: { self: `${origin(req)}/api/campaigns/`, next: null, prev: null },
-      });
+  const campaigns = listEndpoint('campaigns:read', 'accounts', (req, account) => {
+    const channel = /equals\(messages\.channel,['"](email|sms)['"]\)/.exec(
+      req.url.searchParams.get('filter') ?? '',
+    )?.[1];
+    if (!channel)
+      throw new ApiError(
+        400,
+        'invalid',
+        'Invalid filter provided.',
+        "A channel filter is required: equals(messages.channel,'email') or equals(messages.channel,'sms').",
+        {},
+        '/filter',
+      );
+    const sent = [];
+    for (let d = world.todayFor(), n = 0; n < 30 && sent.length < 10; d = addDays(d, -1), n++)
+      sent.push(...world.campaignsOn(account, d).filter((c) => c.message.channel === channel));
+    return json({
+      data: sent.map((c) => ({
+        type: 'campaign',
+        id: c.id,
+        attributes: { name: c.name, status: 'Sent', archived: false, send_time: `${c.sendDay}T14:00:00+00:00` },
+      })),
+      links: { self: `${origin(req)}/api/campaigns/`, next: null, prev: null },
     });
-  const flows = (req: SandboxRequest): SandboxReply =>
-    respond(() => {
-      checkRevision(req);
-      const account = authenticate(req, 'flows:read', 'accounts');
-      callFaults('accounts');
-      return json({
-        data: account.flows.map((f) => ({
-          type: 'flow',
-          id: f.id,
-          attributes: { name: f.name, status: 'live', archived: false, trigger_type: 'Added to List' },
-        })),
-        links: { self: `${origin(req)}/api/flows/`, next: null, prev: null },
-      });
+  });
+  const flows = listEndpoint('flows:read', 'accounts', (req, account) => {
+    return json({
+      data: account.flows.map((f) => ({
+        type: 'flow',
+        id: f.id,
+        attributes: { name: f.name, status: 'live', archived: false, trigger_type: 'Added to List' },
+      })),
+      links: { self: `${origin(req)}/api/flows/`, next: null, prev: null },
     });
+  });
 
   // ----------------------------------------------------------------------------------------------
   // Reports
@@ -494,87 +478,29 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
   ): ReportQuery => {
     const body = req.body as { data?: { type?: string; attributes?: Record<string, unknown> } } | undefined;
     if (!body?.data || body.data.type !== type)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Expected a resource object of type '${type}'.`,
-        {},
-        '/data/type',
-      );
+      throw invalidInput(`Expected a resource object of type '${type}'.`, '/data/type');
     const a = body.data.attributes ?? {};
     const statistics = a.statistics;
     if (!Array.isArray(statistics) || statistics.length === 0)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'statistics is required.',
-        {},
-        '/data/attributes/statistics',
-      );
+      throw invalidInput('statistics is required.', '/data/attributes/statistics');
     const bad = statistics.find((s) => typeof s !== 'string' || !VALUES_STATISTICS.has(s));
-    if (bad !== undefined)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${String(bad)}' is not a valid choice.`,
-        {},
-        '/data/attributes/statistics',
-      );
+    if (bad !== undefined) throw invalidInput(`'${String(bad)}' is not a valid choice.`, '/data/attributes/statistics');
     const metricId = a.conversion_metric_id;
     if (typeof metricId !== 'string' || !metricId)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'conversion_metric_id is required.',
-        {},
-        '/data/attributes/conversion_metric_id',
-      );
+      throw invalidInput('conversion_metric_id is required.', '/data/attributes/conversion_metric_id');
     const metric = account.metrics.find((m) => m.id === metricId);
     if (!metric)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `Metric ${metricId} does not exist in this account.`,
-        {},
-        '/data/attributes/conversion_metric_id',
-      );
+      throw invalidInput(`Metric ${metricId} does not exist in this account.`, '/data/attributes/conversion_metric_id');
     const days = timeframeDays(a.timeframe, series ? 60 : 366);
     if (series && a.interval !== 'daily')
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        'This sandbox serves interval "daily" only.',
-        {},
-        '/data/attributes/interval',
-      );
+      throw invalidInput('This sandbox serves interval "daily" only.', '/data/attributes/interval');
     const groupBy = Array.isArray(a.group_by)
       ? (a.group_by as string[])
       : groupings.filter((g) => !g.endsWith('_name'));
     const unknown = groupBy.find((g) => !groupings.includes(g));
-    if (unknown)
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `'${unknown}' is not a valid group_by.`,
-        {},
-        '/data/attributes/group_by',
-      );
+    if (unknown) throw invalidInput(`'${unknown}' is not a valid group_by.`, '/data/attributes/group_by');
     if (!groupBy.includes(groupings[0]!) || !groupBy.includes(groupings[1]!))
-      throw new ApiError(
-        400,
-        'invalid',
-        'Invalid input.',
-        `group_by must include ${groupings[0]} and ${groupings[1]}.`,
-        {},
-        '/data/attributes/group_by',
-      );
+      throw invalidInput(`group_by must include ${groupings[0]} and ${groupings[1]}.`, '/data/attributes/group_by');
     return { statistics: statistics as string[], days, metric, groupBy, filter: parseFilter(a.filter, groupings[0]!) };
   };
 
@@ -631,24 +557,26 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
     return rows;
   };
 
+  /** Each rate statistic as [numerator, denominator] of the message's counts. */
+  const RATES = new Map<string, [keyof MessageStats, keyof MessageStats]>([
+    ['open_rate', ['opens_unique', 'delivered']],
+    ['click_rate', ['clicks_unique', 'delivered']],
+    ['conversion_rate', ['conversion_uniques', 'delivered']],
+    ['unsubscribe_rate', ['unsubscribes', 'delivered']],
+    ['delivery_rate', ['delivered', 'recipients']],
+    ['bounce_rate', ['bounced', 'recipients']],
+  ]);
+
   const statistic = (account: KlaviyoAccount, s: MessageStats, name: string): number => {
-    const ratio = (a: number, b: number) => (b === 0 ? 0 : Math.round((a / b) * 1e6) / 1e6);
+    const rate = RATES.get(name);
+    if (rate) {
+      const [a, b] = [s[rate[0]], s[rate[1]]];
+      return b === 0 ? 0 : Math.round((a / b) * 1e6) / 1e6;
+    }
     const value = Number(formatScaled(s.conversionValueMinor, account.exponent));
     switch (name) {
       case 'conversion_value':
         return value;
-      case 'open_rate':
-        return ratio(s.opens_unique, s.delivered);
-      case 'click_rate':
-        return ratio(s.clicks_unique, s.delivered);
-      case 'conversion_rate':
-        return ratio(s.conversion_uniques, s.delivered);
-      case 'unsubscribe_rate':
-        return ratio(s.unsubscribes, s.delivered);
-      case 'delivery_rate':
-        return ratio(s.delivered, s.recipients);
-      case 'bounce_rate':
-        return ratio(s.bounced, s.recipients);
       case 'average_order_value':
         return s.conversions === 0 ? 0 : Math.round((value / s.conversions) * 100) / 100;
       case 'revenue_per_recipient':
@@ -680,7 +608,7 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
         const current = world.version;
         if (cursor) {
           const parsed = decodeCursor(cursor);
-          if (!parsed) throw new ApiError(400, 'invalid', 'Invalid input.', 'Invalid page cursor.', {}, '/page_cursor');
+          if (!parsed) throw invalidInput('Invalid page cursor.', '/page_cursor');
           offset = parsed.o;
           world.version = parsed.v;
         }
@@ -743,21 +671,16 @@ export function klaviyoSandboxPlatform(options: KlaviyoSandboxOptions = {}) {
 
   const authorize = (req: SandboxRequest): SandboxReply => {
     const q = req.url.searchParams;
-    const redirectUri = q.get('redirect_uri');
+    const redirectUri = httpRedirectUri(q);
     if (q.get('client_id') !== KLAVIYO_DEMO_CLIENT.clientId)
-      return { status: 400, text: '<h1>Invalid client</h1><p>The app was not found.</p>', contentType: 'text/html' };
-    if (!redirectUri || !/^https?:\/\//.test(redirectUri))
-      return {
-        status: 400,
-        text: '<h1>Invalid request</h1><p>Missing or invalid redirect_uri.</p>',
-        contentType: 'text/html',
-      };
+      return htmlPage(400, '<h1>Invalid client</h1><p>The app was not found.</p>');
+    if (!redirectUri) return htmlPage(400, '<h1>Invalid request</h1><p>Missing or invalid redirect_uri.</p>');
     if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) {
-      return {
-        status: 400,
-        text: '<h1>Invalid request</h1><p>Klaviyo requires response_type=code and a PKCE code_challenge with code_challenge_method=S256.</p>',
-        contentType: 'text/html',
-      };
+      return htmlPage(
+        400,
+        '<h1>Invalid request</h1><p>Klaviyo requires response_type=code and a PKCE code_challenge with ' +
+          'code_challenge_method=S256.</p>',
+      );
     }
     const scopes = (q.get('scope') ?? '').split(/\s+/).filter(Boolean);
     const account = world.account(q.get('account') ?? '') ?? world.accounts[0]!;
@@ -929,48 +852,22 @@ export async function startKlaviyoSandbox(options: KlaviyoSandboxOptions = {}): 
 function timeframeDays(raw: unknown, maxDays: number): string[] {
   const t = raw as { key?: string; start?: string; end?: string } | undefined;
   if (!t || (typeof t.start !== 'string' && typeof t.key !== 'string'))
-    throw new ApiError(400, 'invalid', 'Invalid input.', 'timeframe is required.', {}, '/data/attributes/timeframe');
+    throw invalidInput('timeframe is required.', '/data/attributes/timeframe');
   if (t.key)
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
-      `This sandbox serves custom timeframes only, not '${t.key}'.`,
-      {},
-      '/data/attributes/timeframe',
-    );
+    throw invalidInput(`This sandbox serves custom timeframes only, not '${t.key}'.`, '/data/attributes/timeframe');
   const start = String(t.start).slice(0, 10);
   const endText = String(t.end ?? '');
   const endDay = endText.slice(0, 10);
   if (!isDay(start) || !isDay(endDay))
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
-      'timeframe start and end must be datetimes.',
-      {},
-      '/data/attributes/timeframe',
-    );
+    throw invalidInput('timeframe start and end must be datetimes.', '/data/attributes/timeframe');
   // the end is exclusive at midnight: {start: 1 Nov 00:00, end: 2 Nov 00:00} is the one day 1 Nov
   const midnight = /^\d{4}-\d{2}-\d{2}(T00:00(:00(\.0+)?)?)?([zZ]|[+-]\d{2}:?\d{2})?$/.test(endText);
   const last = midnight ? addDays(endDay, -1) : endDay;
-  if (last < start)
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
-      'timeframe end must be after its start.',
-      {},
-      '/data/attributes/timeframe',
-    );
+  if (last < start) throw invalidInput('timeframe end must be after its start.', '/data/attributes/timeframe');
   const days = daysBetween(start, last) + 1;
   if (days > maxDays)
-    throw new ApiError(
-      400,
-      'invalid',
-      'Invalid input.',
+    throw invalidInput(
       `The timeframe is longer than ${maxDays === 60 ? '60 days, the most a daily series allows' : '1 year'}.`,
-      {},
       '/data/attributes/timeframe',
     );
   const out: string[] = [];
@@ -981,8 +878,7 @@ function timeframeDays(raw: unknown, maxDays: number): string[] {
 /** `equals(send_channel,"email")` and `contains-any(<id field>,["…"])`, joined by `and(…)` or commas. */
 function parseFilter(raw: unknown, idField: string): { channel?: string; ids?: string[] } {
   if (raw === undefined || raw === null || raw === '') return {};
-  if (typeof raw !== 'string')
-    throw new ApiError(400, 'invalid', 'Invalid input.', 'filter must be a string.', {}, '/data/attributes/filter');
+  if (typeof raw !== 'string') throw invalidInput('filter must be a string.', '/data/attributes/filter');
   const out: { channel?: string; ids?: string[] } = {};
   const channel = /equals\(send_channel,"(\w+)"\)/.exec(raw);
   if (channel) out.channel = channel[1]!;
@@ -992,8 +888,7 @@ function parseFilter(raw: unknown, idField: string): { channel?: string; ids?: s
       .split(',')
       .map((s) => s.trim().replace(/^"|"$/g, ''))
       .filter(Boolean);
-  if (!channel && !ids)
-    throw new ApiError(400, 'invalid', 'Invalid input.', `Invalid filter: ${raw}`, {}, '/data/attributes/filter');
+  if (!channel && !ids) throw invalidInput(`Invalid filter: ${raw}`, '/data/attributes/filter');
   return out;
 }
 

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { isDay } from '../base/days';
+import { htmlPage, httpRedirectUri } from '../base/consent-page';
 import { FaultBoard } from '../base/faults';
 import {
   startSandbox,
@@ -196,17 +197,13 @@ export function shopifySandboxPlatform(options: ShopifySandboxOptions = {}) {
 
   const authorize = (req: SandboxRequest): SandboxReply => {
     const shop = world.shop(req.params[0]!);
-    if (!shop) return { status: 404, text: 'There is no store at this address', contentType: 'text/html' };
+    if (!shop) return htmlPage(404, 'There is no store at this address');
     const q = req.url.searchParams;
-    const redirectUri = q.get('redirect_uri');
+    const redirectUri = httpRedirectUri(q);
     if (q.get('client_id') !== SHOPIFY_DEMO_CLIENT.clientId)
-      return { status: 400, text: 'Oauth error invalid_request: The client_id is invalid', contentType: 'text/html' };
-    if (!redirectUri || !/^https?:\/\//.test(redirectUri))
-      return {
-        status: 400,
-        text: 'Oauth error invalid_request: The redirect_uri is missing or not whitelisted',
-        contentType: 'text/html',
-      };
+      return htmlPage(400, 'Oauth error invalid_request: The client_id is invalid');
+    if (!redirectUri)
+      return htmlPage(400, 'Oauth error invalid_request: The redirect_uri is missing or not whitelisted');
     const code = randomBytes(16).toString('hex');
     codes.set(code, {
       shop: shop.domain,

@@ -83,12 +83,18 @@ export async function writeChunk(out: Writable, chunk: string | Buffer): Promise
 export async function drained(out: Writable): Promise<void> {
   if (!out.writableNeedDrain) return;
   if (out.destroyed) throw new Error('client went away');
-  await Promise.race([
-    once(out, 'drain'),
-    once(out, 'close').then(() => {
-      throw new Error('client went away');
-    }),
-  ]);
+  // the wait that loses the race is taken off again: left on, each drain of a long export added its listeners
+  const settled = new AbortController();
+  try {
+    await Promise.race([
+      once(out, 'drain', { signal: settled.signal }),
+      once(out, 'close', { signal: settled.signal }).then(() => {
+        throw new Error('client went away');
+      }),
+    ]);
+  } finally {
+    settled.abort();
+  }
 }
 
 export async function endStream(out: Writable): Promise<void> {

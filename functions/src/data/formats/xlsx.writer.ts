@@ -32,6 +32,17 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
         return Number(v);
     }
   };
+  // one style object per column, given to each of its cells: exceljs finds a style's id by the object, and the
+  // copy each cell makes of its column's style missed that cache, rendering the style's XML cell by cell
+  const styles: Partial<ExcelJS.Style>[] = options.columns.map((c) =>
+    c.type === 'date'
+      ? { numFmt: 'yyyy-mm-dd' }
+      : c.type === 'money'
+        ? { numFmt: '0.00' }
+        : c.type === 'text'
+          ? { numFmt: '@' }
+          : {},
+  );
   return {
     contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
     fileExtension: 'xlsx',
@@ -39,21 +50,21 @@ export function xlsxWriter(out: Writable, options: WriterOptions): RowWriter {
       const { default: exceljs } = await import('exceljs');
       workbook = new exceljs.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
       sheet = workbook.addWorksheet('Data');
-      sheet.columns = options.columns.map((c) => ({
+      sheet.columns = options.columns.map((c, i) => ({
         header: c.header,
         key: c.key,
         width: Math.max(12, c.header.length + 2),
-        ...(c.type === 'date'
-          ? { style: { numFmt: 'yyyy-mm-dd' } }
-          : c.type === 'money'
-            ? { style: { numFmt: '0.00' } }
-            : c.type === 'text'
-              ? { style: { numFmt: '@' } }
-              : {}),
+        ...(styles[i]!.numFmt ? { style: styles[i] } : {}),
       }));
     },
     async writeRows(rows: readonly RawRow[]) {
-      for (const r of rows) sheet.addRow(r.map(convert)).commit();
+      for (const r of rows) {
+        const row = sheet.addRow(r.map(convert));
+        row.eachCell({ includeEmpty: true }, (cell, column) => {
+          cell.style = styles[column - 1]!;
+        });
+        row.commit();
+      }
       await drained(out);
     },
     async end() {
