@@ -19,9 +19,10 @@ import {
   ValidationError,
 } from '@tributary/shared/domain/errors';
 import type { Platform } from '@tributary/shared/domain/platform';
-import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/access';
+import { minimumRoleFor } from '@tributary/shared/identity/access';
 import { zodIssueDetails } from '@tributary/shared/http/error-envelope';
 import { httpHandler } from '@tributary/shared/http/http-handler';
+import { openProjectScope, projectHandler, type ProjectScope } from '@tributary/shared/http/project-scope';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeAudit } from '../audit';
@@ -122,12 +123,12 @@ async function loadCredential(
 /** The one way the API reads secret material: the audit row is committed before the secret is fetched. */
 async function readSecretAudited(
   deps: ApiDeps,
-  access: ProjectAccess,
+  access: ProjectScope,
   row: Selectable<CredentialsTable>,
   purpose: string,
   request: RequestMeta,
 ) {
-  await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
+  await access.transaction((trx) =>
     writeAudit(trx, {
       organizationId: access.organizationId,
       projectId: row.projectId,
@@ -152,7 +153,7 @@ function connectorLogger(deps: ApiDeps): ConnectorLogger {
 }
 
 /** The version the row says, read (with the row) before the secret: what a token write-back is conditional on. */
-function versionOf(access: ProjectAccess, row: Selectable<CredentialsTable>): CredentialVersion {
+function versionOf(access: ProjectScope, row: Selectable<CredentialsTable>): CredentialVersion {
   return {
     organizationId: access.organizationId,
     credentialId: row.id,
@@ -185,11 +186,10 @@ function connectorContext(
 }
 
 export const makeListCredentials = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     listCredentialsRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const rows = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+    async ({ params }, scope) => {
+      const rows = await scope.transaction((trx) =>
         trx
           .selectFrom('credentials')
           .selectAll()
@@ -203,24 +203,23 @@ export const makeListCredentials = (deps: ApiDeps) =>
   );
 
 export const makeCreateCredential = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     createCredentialRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
       const secret = checkSecretShape(deps.findConnector(body.platform), body.secret);
       const stored = await deps.secrets.create(`${body.platform}-${randomBytes(6).toString('hex')}`, secret, {
-        organizationId: access.organizationId,
+        organizationId: scope.organizationId,
         projectId: params.project_id,
         platform: body.platform,
       });
       try {
         const row = await conflictOnUnique(
-          deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+          scope.transaction(async (trx) => {
             const created = await trx
               .insertInto('credentials')
               .values({
-                organizationId: access.organizationId,
+                organizationId: scope.organizationId,
                 projectId: params.project_id,
                 platform: body.platform,
                 credentialType: body.credential_type,
@@ -234,7 +233,7 @@ export const makeCreateCredential = (deps: ApiDeps) =>
               .returningAll()
               .executeTakeFirstOrThrow();
             await writeAudit(trx, {
-              organizationId: access.organizationId,
+              organizationId: scope.organizationId,
               projectId: params.project_id,
               actorUserId: user.userId,
               action: 'credential.created',
@@ -258,26 +257,22 @@ export const makeCreateCredential = (deps: ApiDeps) =>
   );
 
 export const makeGetCredential = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getCredentialRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        loadCredential(trx, params.project_id, params.credential_id),
-      );
+    async ({ params }, scope) => {
+      const row = await scope.transaction((trx) => loadCredential(trx, params.project_id, params.credential_id));
       return { status: 200, body: toCredential(row) };
     },
     deps,
   );
 
 export const makeUpdateCredential = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     updateCredentialRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
       const row = await conflictOnUnique(
-        deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        scope.transaction(async (trx) => {
           // the row lock first: a token write-back in flight finishes before this rotation writes the secret
           const existing = await loadCredential(trx, params.project_id, params.credential_id, { lock: true });
           let preview: string | null | undefined;
@@ -309,7 +304,7 @@ export const makeUpdateCredential = (deps: ApiDeps) =>
             .returningAll()
             .executeTakeFirstOrThrow();
           await writeAudit(trx, {
-            organizationId: access.organizationId,
+            organizationId: scope.organizationId,
             projectId: params.project_id,
             actorUserId: user.userId,
             action: body.secret ? 'credential.rotated' : 'credential.updated',
@@ -328,16 +323,15 @@ export const makeUpdateCredential = (deps: ApiDeps) =>
   );
 
 export const makeDeleteCredential = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     deleteCredentialRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-      const ref = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const ref = await scope.transaction(async (trx) => {
         const existing = await loadCredential(trx, params.project_id, params.credential_id);
         await trx.deleteFrom('credentials').where('id', '=', existing.id).execute();
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'credential.deleted',
@@ -355,26 +349,23 @@ export const makeDeleteCredential = (deps: ApiDeps) =>
   );
 
 export const makeValidateCredential = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     validateCredentialRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        loadCredential(trx, params.project_id, params.credential_id),
-      );
+      const row = await scope.transaction((trx) => loadCredential(trx, params.project_id, params.credential_id));
       const connector = connectorFor(deps, row.platform as Platform, 'Credential validation');
-      const secret = await readSecretAudited(deps, access, row, 'validate', meta(input));
+      const secret = await readSecretAudited(deps, scope, row, 'validate', meta(input));
       let status: 'valid' | 'invalid' | 'error' = 'valid';
       let message: string | null = null;
       try {
-        await connector.validate(connectorContext(deps, connector, row, secret, versionOf(access, row)));
+        await connector.validate(connectorContext(deps, connector, row, secret, versionOf(scope, row)));
       } catch (error) {
         if (!(error instanceof ConnectorError)) throw error;
         status = error.kind === 'rate_limited' || error.kind === 'transient' ? 'error' : 'invalid';
         message = error.userMessage;
       }
-      const updated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const updated = await scope.transaction(async (trx) => {
         const u = await trx
           .updateTable('credentials')
           .set({
@@ -387,7 +378,7 @@ export const makeValidateCredential = (deps: ApiDeps) =>
           .returningAll()
           .executeTakeFirstOrThrow();
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'credential.validated',
@@ -404,19 +395,16 @@ export const makeValidateCredential = (deps: ApiDeps) =>
   );
 
 export const makeRefreshCredential = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     refreshCredentialRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        loadCredential(trx, params.project_id, params.credential_id),
-      );
+      const row = await scope.transaction((trx) => loadCredential(trx, params.project_id, params.credential_id));
       const connector = connectorFor(deps, row.platform as Platform, 'Token refresh');
       if (connector.auth.kind !== 'oauth2' || !connector.refresh)
         throw new ValidationError(`${connector.displayName} credentials are not OAuth tokens and need no refresh`);
-      const read = versionOf(access, row);
-      const secret = await readSecretAudited(deps, access, row, 'refresh', meta(input));
+      const read = versionOf(scope, row);
+      const secret = await readSecretAudited(deps, scope, row, 'refresh', meta(input));
       const refreshed = await connector.refresh(connectorContext(deps, connector, row, secret, read));
       const outcome = await writeBackRefreshedTokens(
         deps,
@@ -426,7 +414,7 @@ export const makeRefreshCredential = (deps: ApiDeps) =>
       );
       if (outcome === 'stale')
         throw new ConflictError('The credential was changed while it was being refreshed; refresh it again');
-      const updated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const updated = await scope.transaction(async (trx) => {
         const u = await trx
           .updateTable('credentials')
           .set({ status: 'active', maskedPreview: maskedPreview(refreshed as Record<string, unknown>) })
@@ -434,7 +422,7 @@ export const makeRefreshCredential = (deps: ApiDeps) =>
           .returningAll()
           .executeTakeFirstOrThrow();
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'credential.refreshed',
@@ -462,11 +450,10 @@ interface OAuthState {
 }
 
 export const makeOAuthStart = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     oauthStartRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, query, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
       const connector = connectorFor(deps, params.platform, 'OAuth connection');
       if (connector.auth.kind !== 'oauth2')
         throw new ValidationError(
@@ -482,7 +469,7 @@ export const makeOAuthStart = (deps: ApiDeps) =>
         if (value !== undefined) start[field] = value;
       }
       const record: OAuthState = {
-        organizationId: access.organizationId,
+        organizationId: scope.organizationId,
         projectId: params.project_id,
         userId: user.userId,
         platform: params.platform,
@@ -569,7 +556,7 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
         throw new NotImplementedError(`OAuth is not available for ${state.platform}`, { platform: state.platform });
       const client = await deps.oauthClient(state.platform);
       // the membership may have changed while the user was away at the platform
-      const access = await projectAccess(deps.db, user.userId, state.projectId, 'manage');
+      const access = await openProjectScope(deps.db, user.userId, state.projectId, minimumRoleFor('manage'));
       const tokens = (await connector.exchangeCode({
         code: body.code,
         redirectUri: deps.api.oauthRedirectUri,
@@ -583,7 +570,7 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
         projectId: state.projectId,
         platform: state.platform,
       });
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const row = await access.transaction(async (trx) => {
         const existing = await trx
           .selectFrom('credentials')
           .selectAll()
@@ -652,20 +639,17 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
   );
 
 export const makeListCredentialAccounts = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     listCredentialAccountsRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
       // listing accounts is part of setting up a data source, which needs the same role
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        loadCredential(trx, params.project_id, params.credential_id),
-      );
+      const row = await scope.transaction((trx) => loadCredential(trx, params.project_id, params.credential_id));
       const connector = connectorFor(deps, row.platform as Platform, 'Account listing');
-      const secret = await readSecretAudited(deps, access, row, 'list_accounts', meta(input));
+      const secret = await readSecretAudited(deps, scope, row, 'list_accounts', meta(input));
       let catalog;
       try {
-        catalog = await connector.discover(connectorContext(deps, connector, row, secret, versionOf(access, row)));
+        catalog = await connector.discover(connectorContext(deps, connector, row, secret, versionOf(scope, row)));
       } catch (error) {
         if (!(error instanceof ConnectorError)) throw error;
         throw new ValidationError(`The platform refused to list accounts: ${error.userMessage}`, { kind: error.kind });

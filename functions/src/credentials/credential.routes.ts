@@ -25,6 +25,7 @@ export const listCredentialsRoute = defineRoute({
   summary: 'Credentials of a project (metadata only)',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema },
   responses: { 200: { description: 'Credentials', schema: CredentialListSchema }, ...STANDARD_ERRORS },
 });
@@ -35,6 +36,7 @@ export const createCredentialRoute = defineRoute({
   summary: 'Store a credential in the secret store',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: ProjectParamsSchema, body: CreateCredentialBodySchema },
   responses: { 201: { description: 'Stored', schema: CredentialSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -45,6 +47,7 @@ export const getCredentialRoute = defineRoute({
   summary: 'One credential (metadata and masked preview)',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: CredentialParamsSchema },
   responses: { 200: { description: 'Credential', schema: CredentialSchema }, ...STANDARD_ERRORS },
 });
@@ -55,6 +58,7 @@ export const updateCredentialRoute = defineRoute({
   summary: 'Rename, disable or rotate the secret',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: CredentialParamsSchema, body: UpdateCredentialBodySchema },
   responses: { 200: { description: 'Updated', schema: CredentialSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -65,6 +69,7 @@ export const deleteCredentialRoute = defineRoute({
   summary: 'Delete a credential, its secret and its data sources',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: CredentialParamsSchema },
   responses: { 204: { description: 'Deleted' }, ...STANDARD_ERRORS },
 });
@@ -75,6 +80,7 @@ export const validateCredentialRoute = defineRoute({
   summary: "A live test call through the platform's connector",
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: CredentialParamsSchema },
   responses: {
     200: { description: 'Result', schema: ValidationResultSchema },
@@ -89,6 +95,7 @@ export const refreshCredentialRoute = defineRoute({
   summary: 'OAuth token refresh now',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: CredentialParamsSchema },
   responses: { 200: { description: 'Refreshed', schema: CredentialSchema }, 501: notImplemented, ...STANDARD_ERRORS },
 });
@@ -99,6 +106,7 @@ export const oauthStartRoute = defineRoute({
   summary: "The platform's authorization URL with a single-use state",
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: OAuthStartParamsSchema, query: OAuthStartQuerySchema },
   responses: {
     200: { description: 'Where to send the user', schema: OAuthStartSchema },
@@ -144,6 +152,7 @@ export const listCredentialAccountsRoute = defineRoute({
   summary: 'Accounts the credential can see on its platform, and the report types (a live call through the connector)',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: CredentialParamsSchema },
   responses: {
     200: { description: 'Accounts', schema: CredentialAccountsSchema },

@@ -7,8 +7,7 @@ import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter'
 import type { DataSourcesTable, DB, ExtractionJobsTable } from '@tributary/shared/db/schema';
 import { ConflictError, NotFoundError, ValidationError } from '@tributary/shared/domain/errors';
 import type { Platform } from '@tributary/shared/domain/platform';
-import { projectAccess, type ProjectAccess } from '@tributary/shared/identity/access';
-import { httpHandler } from '@tributary/shared/http/http-handler';
+import { projectHandler, type ProjectScope } from '@tributary/shared/http/project-scope';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeBackRefreshedTokens } from '../credentials/token-writeback';
@@ -107,12 +106,12 @@ async function loadSource(trx: Transaction<DB>, projectId: string, sourceId: str
  */
 async function checkAgainstCatalog(
   deps: ApiDeps,
-  access: ProjectAccess,
+  access: ProjectScope,
   credentialId: string,
   config: { account_id: string; report_types: string[]; start_date?: string; options?: Record<string, string> },
   request: RequestMeta,
 ) {
-  const credential = await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
+  const credential = await access.transaction((trx) =>
     trx
       .selectFrom('credentials')
       .selectAll()
@@ -135,7 +134,7 @@ async function checkAgainstCatalog(
     throw new ValidationError(`${connector.displayName} data sources take no options`, {
       field: 'extraction_config.options',
     });
-  await deps.db.transaction({ orgId: access.organizationId, userId: access.userId }, (trx) =>
+  await access.transaction((trx) =>
     writeAudit(trx, {
       organizationId: access.organizationId,
       projectId: access.projectId,
@@ -234,11 +233,10 @@ function accountColumns(account: AccountInfo | null, now: Date) {
 }
 
 export const makeListDataSources = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     listDataSourcesRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const rows = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+    async ({ params }, scope) => {
+      const rows = await scope.transaction((trx) =>
         trx
           .selectFrom('dataSources')
           .selectAll()
@@ -252,20 +250,19 @@ export const makeListDataSources = (deps: ApiDeps) =>
   );
 
 export const makeCreateDataSource = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     createDataSourceRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
       const { credential, account, options } = await checkAgainstCatalog(
         deps,
-        access,
+        scope,
         body.credential_id,
         body.extraction_config,
         meta(input),
       );
       const row = await conflictOnUnique(
-        deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        scope.transaction(async (trx) => {
           const scheduleConfig = resolveScheduleConfig(
             body.schedule_config as ScheduleConfig,
             await projectTimezone(trx, params.project_id),
@@ -273,7 +270,7 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
           const inserted = await trx
             .insertInto('dataSources')
             .values({
-              organizationId: access.organizationId,
+              organizationId: scope.organizationId,
               projectId: params.project_id,
               credentialId: credential.id,
               platform: credential.platform,
@@ -292,7 +289,7 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
             nextExtractionAt: await applySchedule(trx, deps.schedules, inserted, deps.clock.now()),
           };
           await writeAudit(trx, {
-            organizationId: access.organizationId,
+            organizationId: scope.organizationId,
             projectId: params.project_id,
             actorUserId: user.userId,
             action: 'data_source.created',
@@ -311,32 +308,26 @@ export const makeCreateDataSource = (deps: ApiDeps) =>
   );
 
 export const makeGetDataSource = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getDataSourceRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        loadSource(trx, params.project_id, params.source_id),
-      );
+    async ({ params }, scope) => {
+      const row = await scope.transaction((trx) => loadSource(trx, params.project_id, params.source_id));
       return { status: 200, body: toDataSource(row) };
     },
     deps,
   );
 
 export const makeUpdateDataSource = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     updateDataSourceRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-      const existing = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        loadSource(trx, params.project_id, params.source_id),
-      );
+      const existing = await scope.transaction((trx) => loadSource(trx, params.project_id, params.source_id));
       const checked = body.extraction_config
-        ? await checkAgainstCatalog(deps, access, existing.credentialId, body.extraction_config, meta(input))
+        ? await checkAgainstCatalog(deps, scope, existing.credentialId, body.extraction_config, meta(input))
         : undefined;
       const row = await conflictOnUnique(
-        deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        scope.transaction(async (trx) => {
           const scheduleConfig =
             body.schedule_config !== undefined
               ? resolveScheduleConfig(
@@ -369,7 +360,7 @@ export const makeUpdateDataSource = (deps: ApiDeps) =>
               ? { ...changed, nextExtractionAt: await applySchedule(trx, deps.schedules, changed, deps.clock.now()) }
               : changed;
           await writeAudit(trx, {
-            organizationId: access.organizationId,
+            organizationId: scope.organizationId,
             projectId: params.project_id,
             actorUserId: user.userId,
             action: 'data_source.updated',
@@ -388,17 +379,16 @@ export const makeUpdateDataSource = (deps: ApiDeps) =>
   );
 
 export const makeDeleteDataSource = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     deleteDataSourceRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-      await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      await scope.transaction(async (trx) => {
         const existing = await loadSource(trx, params.project_id, params.source_id);
         await trx.deleteFrom('dataSources').where('id', '=', existing.id).execute();
         await deps.schedules.remove(existing.id);
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'data_source.deleted',
@@ -413,16 +403,13 @@ export const makeDeleteDataSource = (deps: ApiDeps) =>
   );
 
 export const makeExtractDataSource = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     extractDataSourceRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'extract');
       // 404 for another project's source before anything starts; startExtractionRun checks is_active and
       // refuses a second concurrent run (409 with the running job's id, from the partial unique index)
-      const source = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        loadSource(trx, params.project_id, params.source_id),
-      );
+      const source = await scope.transaction((trx) => loadSource(trx, params.project_id, params.source_id));
       const backfill =
         body.window_start || body.window_end
           ? { start: body.window_start ?? body.window_end!, end: body.window_end ?? body.window_start! }
@@ -431,14 +418,14 @@ export const makeExtractDataSource = (deps: ApiDeps) =>
       if (backfill) checkRequestedWindow(backfill, deps.findConnector(source.platform as Platform), new Date());
       const started = await startExtractionRun(deps, {
         dataSourceId: source.id,
-        organizationId: access.organizationId,
+        organizationId: scope.organizationId,
         trigger: backfill ? 'backfill' : 'manual',
         requestedBy: user.userId,
         ...(backfill ? { backfill } : {}),
       });
-      await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+      await scope.transaction((trx) =>
         writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'data_source.extraction_requested',
@@ -454,11 +441,10 @@ export const makeExtractDataSource = (deps: ApiDeps) =>
   );
 
 export const makeDataSourceStatus = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     dataSourceStatusRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const body = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+    async ({ params }, scope) => {
+      const body = await scope.transaction(async (trx) => {
         const source = await loadSource(trx, params.project_id, params.source_id);
         const jobs = await trx
           .selectFrom('extractionJobs')
@@ -475,11 +461,10 @@ export const makeDataSourceStatus = (deps: ApiDeps) =>
   );
 
 export const makeGetExtractionJob = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getExtractionJobRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const body = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+    async ({ params }, scope) => {
+      const body = await scope.transaction(async (trx) => {
         const source = await loadSource(trx, params.project_id, params.source_id);
         const job = await trx
           .selectFrom('extractionJobs')

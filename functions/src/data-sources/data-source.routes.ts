@@ -23,6 +23,7 @@ export const listDataSourcesRoute = defineRoute({
   summary: 'Data sources of a project',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema },
   responses: { 200: { description: 'Data sources', schema: DataSourceListSchema }, ...STANDARD_ERRORS },
 });
@@ -33,6 +34,7 @@ export const createDataSourceRoute = defineRoute({
   summary: "Configure an extraction (checked against the connector's catalog)",
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: ProjectParamsSchema, body: CreateDataSourceBodySchema },
   responses: { 201: { description: 'Created', schema: DataSourceSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -43,6 +45,7 @@ export const getDataSourceRoute = defineRoute({
   summary: 'One data source',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: DataSourceParamsSchema },
   responses: { 200: { description: 'Data source', schema: DataSourceSchema }, ...STANDARD_ERRORS },
 });
@@ -53,6 +56,7 @@ export const updateDataSourceRoute = defineRoute({
   summary: 'Update a data source',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: DataSourceParamsSchema, body: UpdateDataSourceBodySchema },
   responses: { 200: { description: 'Updated', schema: DataSourceSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -63,6 +67,7 @@ export const deleteDataSourceRoute = defineRoute({
   summary: 'Delete a data source',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: DataSourceParamsSchema },
   responses: { 204: { description: 'Deleted' }, ...STANDARD_ERRORS },
 });
@@ -73,6 +78,7 @@ export const extractDataSourceRoute = defineRoute({
   summary: 'Start an extraction now',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: DataSourceParamsSchema, body: ExtractBodySchema },
   responses: { 202: { description: 'Queued', schema: ExtractAcceptedSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -83,6 +89,7 @@ export const dataSourceStatusRoute = defineRoute({
   summary: 'Latest jobs with progress',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: DataSourceParamsSchema },
   responses: { 200: { description: 'Status', schema: DataSourceStatusSchema }, ...STANDARD_ERRORS },
 });
@@ -93,6 +100,7 @@ export const getExtractionJobRoute = defineRoute({
   summary: 'One run: its per-window items with errors in plain words, and how much it restated per day',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: JobParamsSchema },
   responses: { 200: { description: 'Run details', schema: RunDetailsSchema }, ...STANDARD_ERRORS },
 });

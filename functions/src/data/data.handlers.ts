@@ -4,8 +4,7 @@
 import { Writable } from 'node:stream';
 import { ValidationError } from '@tributary/shared/domain/errors';
 import { header } from '@tributary/shared/http/http-event';
-import { httpHandler } from '@tributary/shared/http/http-handler';
-import { projectAccess } from '@tributary/shared/identity/access';
+import { projectHandler, type ProjectScope } from '@tributary/shared/http/project-scope';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { projectCatalog } from './catalog';
@@ -70,8 +69,7 @@ class ExportTooLargeError extends AppError {
 
 async function runJson(
   deps: ApiDeps,
-  userId: string,
-  projectId: string,
+  scope: ProjectScope,
   query: DataQuery,
   ifNoneMatch: string | undefined,
   defaults: { aggregation: Aggregation; dimensions: Dimension[] },
@@ -82,14 +80,13 @@ async function runJson(
       { field: 'limit' },
     );
   }
-  const access = await projectAccess(deps.db, userId, projectId, 'read');
   const out = new Collect();
   let headers: Record<string, string> = {};
   const summary = await streamData(
     deps.db,
     {
-      organizationId: access.organizationId,
-      projectId,
+      organizationId: scope.organizationId,
+      projectId: scope.projectId,
       query: { ...query, limit: query.limit ?? DEFAULT_API_PAGE },
       format: 'json',
       ifNoneMatch,
@@ -107,13 +104,12 @@ const DATA_DEFAULTS = { aggregation: 'daily' as const, dimensions: ['platform', 
 const SUMMARY_DEFAULTS = { aggregation: 'total' as const, dimensions: ['platform'] as Dimension[] };
 
 export const makeGetData = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getDataRoute,
-    async ({ params, user, event }) =>
+    async ({ event }, scope) =>
       runJson(
         deps,
-        user.userId,
-        params.project_id,
+        scope,
         parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']),
         header(event, 'if-none-match'),
         DATA_DEFAULTS,
@@ -122,13 +118,12 @@ export const makeGetData = (deps: ApiDeps) =>
   );
 
 export const makeGetDataSummary = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getDataSummaryRoute,
-    async ({ params, user, event }) =>
+    async ({ event }, scope) =>
       runJson(
         deps,
-        user.userId,
-        params.project_id,
+        scope,
         parseUrlQuery(new URLSearchParams(event.rawQueryString ?? ''), ['format']),
         header(event, 'if-none-match'),
         SUMMARY_DEFAULTS,
@@ -137,24 +132,23 @@ export const makeGetDataSummary = (deps: ApiDeps) =>
   );
 
 export const makePostDataQuery = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     postDataQueryRoute,
-    async ({ params, user, body }) => runJson(deps, user.userId, params.project_id, body, undefined, DATA_DEFAULTS),
+    async ({ body }, scope) => runJson(deps, scope, body, undefined, DATA_DEFAULTS),
     deps,
   );
 
 /** The rows as a file: the webhook's formats, through the API (so at most MAX_EXPORT_BYTES; webhooks stream the rest). */
 export const makeExportData = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     exportDataRoute,
-    async ({ params, user, event }) => {
+    async ({ params, event }, scope) => {
       const search = new URLSearchParams(event.rawQueryString ?? '');
       const query = parseUrlQuery(search, ['format', 'bom']);
       const format = chooseFormat(search.get('format'), undefined, 'csv');
       const bom = search.get('bom');
       if (bom !== null && !['0', '1', 'true', 'false'].includes(bom))
         throw new ValidationError('bom is 1 or 0', { field: 'bom' });
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
       const out = new Collect(MAX_EXPORT_BYTES);
       let headers: Record<string, string> = {};
       let failed: unknown;
@@ -162,7 +156,7 @@ export const makeExportData = (deps: ApiDeps) =>
       const summary = await streamData(
         deps.db,
         {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           query,
           format,
@@ -182,11 +176,10 @@ export const makeExportData = (deps: ApiDeps) =>
   );
 
 export const makeGetDataMetrics = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getDataMetricsRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const catalog = await deps.db.withClient({ orgId: access.organizationId, userId: user.userId }, (client) =>
+    async ({ params }, scope) => {
+      const catalog = await scope.withClient((client) =>
         projectCatalog(client, params.project_id, undefined, undefined),
       );
       return {

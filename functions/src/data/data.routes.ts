@@ -52,6 +52,7 @@ export const getDataRoute = defineRoute({
   summary: 'Rows by day (default) with the query-string filters of the webhook API; paged with limit and cursor',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema, query: RawQuerySchema },
   responses: {
     200: { description: 'Rows', schema: DataResultSchema },
@@ -67,6 +68,7 @@ export const getDataSummaryRoute = defineRoute({
   summary: 'Totals for the range (by platform unless dimensions say otherwise)',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema, query: RawQuerySchema },
   responses: {
     200: { description: 'Totals', schema: DataResultSchema },
@@ -82,6 +84,7 @@ export const getDataMetricsRoute = defineRoute({
   summary: "Every metric and dimension available for the project's platforms, with descriptions and units",
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema },
   responses: { 200: { description: 'Catalog', schema: CatalogSchema }, ...STANDARD_ERRORS },
 });
@@ -92,6 +95,7 @@ export const postDataQueryRoute = defineRoute({
   summary: 'The full query request (original design, section 4.2)',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema, body: DataQuerySchema },
   responses: { 200: { description: 'Rows', schema: DataResultSchema }, 422: unprocessable, ...STANDARD_ERRORS },
 });
@@ -103,6 +107,7 @@ export const exportDataRoute = defineRoute({
     'The same rows as a file to download (format=csv|tsv|xlsx|json|ndjson|xml|html, default csv), up to what one API response carries; whole exports go through a webhook URL',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema, query: RawQuerySchema },
   responses: {
     200: { description: 'The file (Content-Disposition: attachment)' },

@@ -5,6 +5,8 @@
 // the next run (deleting what is already gone is harmless).
 import type { Database } from '@tributary/shared/db/database';
 import type { BlobStore } from '@tributary/shared/ports/blob-store';
+import { writeAudit } from '../audit';
+import { listPendingPurgeJobs, lockPendingPurgeJob, markPurgeDone, recordPurgeFailure } from './purge-job.repository';
 
 export interface PurgeBuckets {
   raw: string;
@@ -27,54 +29,25 @@ export async function runPurgeJobs(
 ): Promise<PurgeRun> {
   const run: PurgeRun = { done: 0, failed: 0, objectsDeleted: 0 };
   // every organization's jobs: the loader role reads them without an organization context
-  const pending = await db.withClient(
-    { role: 'loader' },
-    async (c) =>
-      (
-        await c.query<{ id: string }>(
-          `SELECT id FROM purge_jobs WHERE status = 'pending' ORDER BY created_at LIMIT ${BATCH}`,
-        )
-      ).rows,
-  );
+  const pending = await db.transaction({ role: 'loader' }, (trx) => listPendingPurgeJobs(trx, BATCH));
   for (const { id } of pending) {
     try {
-      const outcome = await db.withClient({ role: 'loader' }, async (c) => {
-        const job = (
-          await c.query<{
-            organization_id: string;
-            project_id: string;
-            data_source_id: string | null;
-            store: 'raw' | 'archive';
-            prefix: string;
-          }>(
-            `SELECT organization_id, project_id, data_source_id, store, prefix FROM purge_jobs WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED`,
-            [id],
-          )
-        ).rows[0];
+      const outcome = await db.transaction({ role: 'loader' }, async (trx) => {
+        const job = await lockPendingPurgeJob(trx, id);
         if (!job) return null;
         const bucket = buckets[job.store];
         const deleted = await blobs.purgePrefix(bucket, job.prefix);
-        await c.query(
-          `UPDATE purge_jobs SET status = 'done', attempts = attempts + 1, objects_deleted = $2, last_error = NULL, completed_at = now() WHERE id = $1`,
-          [id, deleted],
-        );
-        await c.query(
-          `INSERT INTO audit_log (organization_id, project_id, actor_kind, action, target_type, target_id, details)
-           VALUES ($1, $2, 'system', 'storage.purged', $3, $4, $5)`,
-          [
-            job.organization_id,
-            job.project_id,
-            job.data_source_id ? 'data_source' : 'project',
-            job.data_source_id ?? job.project_id,
-            JSON.stringify({
-              store: job.store,
-              bucket,
-              prefix: job.prefix,
-              versions_deleted: deleted,
-              purge_job_id: id,
-            }),
-          ],
-        );
+        await markPurgeDone(trx, id, deleted);
+        await writeAudit(trx, {
+          organizationId: job.organizationId,
+          projectId: job.projectId,
+          actorUserId: null,
+          actorKind: 'system',
+          action: 'storage.purged',
+          targetType: job.dataSourceId ? 'data_source' : 'project',
+          targetId: job.dataSourceId ?? job.projectId,
+          details: { store: job.store, bucket, prefix: job.prefix, versions_deleted: deleted, purge_job_id: id },
+        });
         return deleted;
       });
       if (outcome === null) continue;
@@ -84,11 +57,8 @@ export async function runPurgeJobs(
       run.failed += 1;
       options.onError?.(id, error);
       await db
-        .withClient({ role: 'loader' }, (c) =>
-          c.query(`UPDATE purge_jobs SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [
-            id,
-            String((error as Error).message ?? error).slice(0, 1000),
-          ]),
+        .transaction({ role: 'loader' }, (trx) =>
+          recordPurgeFailure(trx, id, String((error as Error).message ?? error)),
         )
         .catch(() => {});
     }

@@ -14,10 +14,24 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzipSync } from 'node:zlib';
-import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from '@tributary/shared/db/database';
 import { ensureMonthPartitionsOf } from '@tributary/shared/facts/month-partitions';
 import type { BlobStore } from '@tributary/shared/ports/blob-store';
+import {
+  copyWarmMonthOut,
+  deleteWarmMonth,
+  hotMonthsBefore,
+  insertArchivedLines,
+  insertManifest,
+  lockProjectArchiver,
+  lockProjectSourcesLikeTheLoader,
+  manifestsToRestore,
+  markManifestRestored,
+  moveMonthToWarm,
+  newManifestId,
+  projectsDueForRetention,
+  warmMonthsBefore,
+} from './fact-archive.repository';
 
 export class RetentionCheckError extends Error {
   constructor(
@@ -28,38 +42,6 @@ export class RetentionCheckError extends Error {
     this.name = new.target.name;
   }
 }
-
-const FACT_COLUMNS = [
-  'organization_id',
-  'project_id',
-  'data_source_id',
-  'platform',
-  'data_type',
-  'data_date',
-  'account_id',
-  'account_name',
-  'campaign_id',
-  'campaign_name',
-  'ad_group_id',
-  'ad_group_name',
-  'ad_id',
-  'ad_name',
-  'extra_dimensions',
-  'impressions',
-  'clicks',
-  'cost',
-  'conversions',
-  'revenue',
-  'currency',
-  'extra_metrics',
-  'row_key',
-  'content_hash',
-  'extraction_job_id',
-  'updated_at',
-].join(', ');
-const UPDATE_ALL = FACT_COLUMNS.split(', ')
-  .map((c) => `${c} = excluded.${c}`)
-  .join(', ');
 
 export interface ProjectRef {
   organizationId: string;
@@ -73,44 +55,24 @@ export interface WarmMove {
 
 /** Moves a project's hot facts dated before `before` into the warm archive, a month per transaction. */
 export async function moveToWarmArchive(db: Database, project: ProjectRef, before: string): Promise<WarmMove[]> {
-  const months = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) =>
-    (
-      await c.query<{ m: string }>(
-        `SELECT DISTINCT to_char(date_trunc('month', data_date), 'YYYY-MM-DD') AS m FROM extracted_data WHERE project_id = $1 AND data_date < $2 ORDER BY 1`,
-        [project.projectId, before],
-      )
-    ).rows.map((r) => r.m),
-  );
+  const loader = { role: 'loader' as const, orgId: project.organizationId };
+  const months = await db.transaction(loader, (trx) => hotMonthsBefore(trx, project.projectId, before));
   const moved: WarmMove[] = [];
   for (const month of months) {
     // first, in a short transaction of its own: created inside the move, the partition's lock on the archive's
     // default partition would stop every reader of the facts while the move waits for a running load
-    await ensureMonthPartitionsOf(db, { role: 'loader', orgId: project.organizationId }, 'archived_data', month, month);
-    const rows = await db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) => {
-      // the loader's exclusive lock on each of the project's data sources (fact-loader.ts, lockLoad), in id
-      // order: a load in progress finishes first, so its restated rows are moved rather than missed
-      await c.query(
-        `SELECT count(pg_advisory_xact_lock(hashtextextended(id::text, 7))) FROM (SELECT id FROM data_sources WHERE project_id = $1 ORDER BY id) AS s`,
-        [project.projectId],
-      );
-      const r = await c.query<{ moved: string; archived: string; moved_sum: string; archived_sum: string }>(
-        `WITH moved AS (
-           DELETE FROM extracted_data
-           WHERE project_id = $1 AND data_date >= $2::date AND data_date < least(($2::date + interval '1 month')::date, $3::date)
-           RETURNING ${FACT_COLUMNS}
-         ), arrived AS (
-           INSERT INTO archived_data (${FACT_COLUMNS}) SELECT ${FACT_COLUMNS} FROM moved
-           ON CONFLICT ON CONSTRAINT archived_data_natural_key DO UPDATE SET ${UPDATE_ALL}, archived_at = now()
-           RETURNING row_key, content_hash
-         )
-         SELECT (SELECT count(*) FROM moved)::text AS moved, (SELECT count(*) FROM arrived)::text AS archived,
-                (SELECT coalesce(sum(row_key::numeric + content_hash::numeric), 0) FROM moved)::text AS moved_sum,
-                (SELECT coalesce(sum(row_key::numeric + content_hash::numeric), 0) FROM arrived)::text AS archived_sum`,
-        [project.projectId, month, before],
-      );
-      const check = r.rows[0]!;
-      if (check.moved !== check.archived || check.moved_sum !== check.archived_sum) {
-        throw new RetentionCheckError('hot to warm move did not balance; nothing was moved', { month, ...check });
+    await ensureMonthPartitionsOf(db, loader, 'archived_data', month, month);
+    const rows = await db.transaction(loader, async (trx) => {
+      await lockProjectSourcesLikeTheLoader(trx, project.projectId);
+      const check = await moveMonthToWarm(trx, project.projectId, month, before);
+      if (check.moved !== check.archived || check.movedSum !== check.archivedSum) {
+        throw new RetentionCheckError('hot to warm move did not balance; nothing was moved', {
+          month,
+          moved: check.moved,
+          archived: check.archived,
+          moved_sum: check.movedSum,
+          archived_sum: check.archivedSum,
+        });
       }
       return Number(check.moved);
     });
@@ -146,18 +108,11 @@ export async function archiveMonthToObjectStore(
   const start = `${month.slice(0, 7)}-01`;
   return db.withClient({ role: 'loader', orgId: project.organizationId }, async (c) => {
     // one archiver per project at a time; a second one waits and then finds nothing left to do
-    await c.query(`SELECT pg_advisory_xact_lock(hashtextextended('retention:' || $1, 11))`, [project.projectId]);
-    const manifestId = (await c.query<{ id: string }>(`SELECT gen_random_uuid() AS id`)).rows[0]!.id;
+    await lockProjectArchiver(c, project.projectId);
+    const manifestId = await newManifestId(c);
     const objectKey = `archive/${project.organizationId}/${project.projectId}/${month.slice(0, 7)}/${manifestId}.ndjson.gz`;
 
-    // PostgreSQL writes the NDJSON itself: CSV with delimiter and quote bytes that JSON text never holds
-    // copies each row_to_json line through untouched (text COPY would escape its backslashes).
-    const where = `project_id = '${project.projectId}'::uuid AND data_date >= '${start}'::date AND data_date < ('${start}'::date + interval '1 month')`;
-    const source = c.query(
-      copyTo(
-        `COPY (SELECT row_to_json(a) FROM (SELECT ${FACT_COLUMNS} FROM archived_data WHERE ${where} ORDER BY data_source_id, data_type, data_date, row_key) a) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`,
-      ),
-    );
+    const source = copyWarmMonthOut(c, project.projectId, start);
     let rows = 0;
     let bytes = 0;
     const sha = createHash('sha256');
@@ -202,20 +157,26 @@ export async function archiveMonthToObjectStore(
           storedChecksum,
         });
       }
-      const deleted = await c.query(`DELETE FROM archived_data WHERE ${where}`);
-      if (deleted.rowCount !== rows) {
+      const deleted = await deleteWarmMonth(c, project.projectId, start);
+      if (deleted !== rows) {
         throw new RetentionCheckError('rows changed while the month was archived; rows kept', {
           month,
           objectKey,
           rows,
-          deleted: deleted.rowCount,
+          deleted,
         });
       }
-      await c.query(
-        `INSERT INTO archive_manifests (id, organization_id, project_id, range_start, range_end, bucket, object_key, row_count, byte_size, checksum_sha256)
-         VALUES ($1, $2, $3, $4::date, ($4::date + interval '1 month' - interval '1 day')::date, $5, $6, $7, $8, $9)`,
-        [manifestId, project.organizationId, project.projectId, start, bucket, objectKey, rows, bytes, checksum],
-      );
+      await insertManifest(c, {
+        id: manifestId,
+        organizationId: project.organizationId,
+        projectId: project.projectId,
+        monthStart: start,
+        bucket,
+        objectKey,
+        rows,
+        bytes,
+        checksumSha256: checksum,
+      });
     } catch (err) {
       await blobs.delete(bucket, objectKey).catch(() => {});
       throw err;
@@ -243,33 +204,17 @@ export async function restoreFromObjectStore(
   project: ProjectRef,
   range: { start: string; end: string },
 ): Promise<RestoredArchive[]> {
-  const manifests = await db.withClient(
-    { role: 'loader', orgId: project.organizationId },
-    async (c) =>
-      (
-        await c.query<{
-          id: string;
-          range_start: string;
-          bucket: string;
-          object_key: string;
-          row_count: string;
-          checksum_sha256: string;
-        }>(
-          `SELECT id, range_start::text, bucket, object_key, row_count::text, checksum_sha256 FROM archive_manifests
-       WHERE project_id = $1 AND status = 'archived' AND range_start <= $3::date AND range_end >= $2::date ORDER BY range_start`,
-          [project.projectId, range.start, range.end],
-        )
-      ).rows,
-  );
+  const loader = { role: 'loader' as const, orgId: project.organizationId };
+  const manifests = await db.transaction(loader, (trx) => manifestsToRestore(trx, project.projectId, range));
   const restored: RestoredArchive[] = [];
   for (const m of manifests) {
-    const stored = await blobs.get(m.bucket, m.object_key);
+    const stored = await blobs.get(m.bucket, m.objectKey);
     const checksum = createHash('sha256').update(stored).digest('hex');
-    if (checksum !== m.checksum_sha256) {
+    if (checksum !== m.checksum) {
       throw new RetentionCheckError('the archived object does not match its manifest; nothing restored', {
         manifestId: m.id,
-        objectKey: m.object_key,
-        expected: m.checksum_sha256,
+        objectKey: m.objectKey,
+        expected: m.checksum,
         actual: checksum,
       });
     }
@@ -277,33 +222,24 @@ export async function restoreFromObjectStore(
       .toString('utf8')
       .split('\n')
       .filter((l) => l.length > 0);
-    if (lines.length !== Number(m.row_count)) {
+    if (lines.length !== Number(m.rowCount)) {
       throw new RetentionCheckError(
         'the archived object holds a different number of rows than its manifest; nothing restored',
-        { manifestId: m.id, expected: Number(m.row_count), actual: lines.length },
+        { manifestId: m.id, expected: Number(m.rowCount), actual: lines.length },
       );
     }
-    const loader = { role: 'loader', orgId: project.organizationId } as const;
-    await ensureMonthPartitionsOf(db, loader, 'archived_data', m.range_start, m.range_start);
-    const result = await db.withClient(loader, async (c) => {
+    await ensureMonthPartitionsOf(db, loader, 'archived_data', m.rangeStart, m.rangeStart);
+    const result = await db.transaction(loader, async (trx) => {
       let inserted = 0;
-      for (let i = 0; i < lines.length; i += 5_000) {
-        const r = await c.query(
-          `INSERT INTO archived_data (${FACT_COLUMNS})
-           SELECT ${FACT_COLUMNS} FROM json_populate_recordset(null::archived_data, $1::json)
-           WHERE project_id = $2
-           ON CONFLICT ON CONSTRAINT archived_data_natural_key DO NOTHING`,
-          [`[${lines.slice(i, i + 5_000).join(',')}]`, project.projectId],
-        );
-        inserted += r.rowCount ?? 0;
-      }
-      await c.query(`UPDATE archive_manifests SET status = 'restored', restored_at = now() WHERE id = $1`, [m.id]);
+      for (let i = 0; i < lines.length; i += 5_000)
+        inserted += await insertArchivedLines(trx, project.projectId, lines.slice(i, i + 5_000));
+      await markManifestRestored(trx, m.id);
       return inserted;
     });
-    await blobs.delete(m.bucket, m.object_key).catch(() => {}); // the rows are back; a leftover object is only waste
+    await blobs.delete(m.bucket, m.objectKey).catch(() => {}); // the rows are back; a leftover object is only waste
     restored.push({
       manifestId: m.id,
-      month: m.range_start.slice(0, 7),
+      month: m.rangeStart.slice(0, 7),
       rows: result,
       alreadyPresent: lines.length - result,
     });
@@ -323,32 +259,14 @@ export async function runRetention(
   blobs: BlobStore,
   options: { bucket: string; today: string },
 ): Promise<RetentionRun> {
-  const projects = await db.withClient(
-    { role: 'loader' },
-    async (c) =>
-      (
-        await c.query<{ id: string; organization_id: string; hot_before: string; cold_before: string }>(
-          `SELECT id, organization_id, ($1::date - hot_retention_days)::text AS hot_before, ($1::date - archive_retention_days)::text AS cold_before FROM projects ORDER BY id`,
-          [options.today],
-        )
-      ).rows,
-  );
+  const projects = await db.transaction({ role: 'loader' }, (trx) => projectsDueForRetention(trx, options.today));
   const run: RetentionRun = { projects: projects.length, warm: [], cold: [] };
   for (const p of projects) {
-    const ref = { organizationId: p.organization_id, projectId: p.id };
-    for (const w of await moveToWarmArchive(db, ref, p.hot_before)) run.warm.push({ ...w, projectId: p.id });
+    const ref = { organizationId: p.organizationId, projectId: p.id };
+    for (const w of await moveToWarmArchive(db, ref, p.hotBefore)) run.warm.push({ ...w, projectId: p.id });
     // whole months only, and never a month the user asked to have back
-    const months = await db.withClient({ role: 'loader', orgId: p.organization_id }, async (c) =>
-      (
-        await c.query<{ m: string }>(
-          `SELECT DISTINCT to_char(date_trunc('month', data_date), 'YYYY-MM') AS m FROM archived_data a
-         WHERE project_id = $1 AND data_date < date_trunc('month', $2::date)
-           AND NOT EXISTS (SELECT 1 FROM archive_manifests x WHERE x.project_id = a.project_id AND x.status = 'restored'
-                             AND x.range_start = date_trunc('month', a.data_date)::date)
-         ORDER BY 1`,
-          [p.id, p.cold_before],
-        )
-      ).rows.map((r) => r.m),
+    const months = await db.transaction({ role: 'loader', orgId: p.organizationId }, (trx) =>
+      warmMonthsBefore(trx, p.id, p.coldBefore),
     );
     for (const month of months) {
       const archived = await archiveMonthToObjectStore(db, blobs, options.bucket, ref, month);

@@ -5,6 +5,7 @@ import { nextExtractionAt as nextFromSchedule } from '../schedules/schedule-conf
 import type { RestatementDelta } from '@tributary/shared/facts/fact-loader';
 import type { PipelineDeps } from './pipeline-deps';
 import type { FinalizeInput, FinalizeOutput } from './pipeline-types';
+import { closeJob, listWorkItems, recordSourceAfterRun } from './extraction-run.repository';
 import { inRun, loadRunContext } from './run-records';
 import { addDays } from './windows';
 
@@ -57,17 +58,11 @@ export type FinalizerDeps = Pick<PipelineDeps, 'db' | 'clock' | 'progress' | 'lo
 export function makeFinalizer(deps: FinalizerDeps) {
   return async (input: FinalizeInput): Promise<FinalizeOutput> => {
     const now = deps.clock.now();
-    const outcome = await inRun(deps.db, input.job, async (c) => {
-      const run = await loadRunContext(c, input.job.jobId);
-      const items = (
-        await c.query(
-          `SELECT item_key, status, window_start::text AS window_start, window_end::text AS window_end, rows_read, rows_inserted, rows_updated, rows_unchanged,
-                  restatements, error_code, error_message
-           FROM extraction_work_items WHERE job_id = $1 ORDER BY window_start, item_key`,
-          [run.jobId],
-        )
-      ).rows;
-      const sum = (f: string) => items.reduce((acc, i) => acc + BigInt(i[f]), 0n).toString();
+    const outcome = await inRun(deps.db, input.job, async (trx) => {
+      const run = await loadRunContext(trx, input.job.jobId);
+      const items = await listWorkItems(trx, run.jobId);
+      const sum = (f: 'rowsRead' | 'rowsInserted' | 'rowsUpdated' | 'rowsUnchanged') =>
+        items.reduce((acc, i) => acc + BigInt(i[f]), 0n).toString();
       const failed = items.filter((i) => i.status !== 'succeeded');
       const runFailure = input.run.failure;
       const status: FinalizeOutput['status'] =
@@ -80,58 +75,42 @@ export function makeFinalizer(deps: FinalizerDeps) {
         ? { code: runFailure.Error, message: causeMessage(runFailure.Cause) }
         : failed[0]
           ? {
-              code: failed[0].error_code ?? 'INCOMPLETE',
-              message: `${failed.length} of ${items.length} windows failed; first: ${failed[0].error_message ?? failed[0].status}`,
+              code: failed[0].errorCode ?? 'INCOMPLETE',
+              message: `${failed.length} of ${items.length} windows failed; first: ${failed[0].errorMessage ?? failed[0].status}`,
             }
           : null;
-      const restatements = mergeRestatements(items.map((i) => i.restatements as RestatementDelta[]));
-      await c.query(
-        `UPDATE extraction_jobs SET status = $2, progress_percent = 100, rows_read = $3, rows_inserted = $4, rows_updated = $5, rows_unchanged = $6,
-                restatements = $7, error_code = $8, error_message = $9, completed_at = $10, started_at = coalesce(started_at, $10)
-         WHERE id = $1`,
-        [
-          run.jobId,
-          status,
-          sum('rows_read'),
-          sum('rows_inserted'),
-          sum('rows_updated'),
-          sum('rows_unchanged'),
-          JSON.stringify(restatements),
-          firstError?.code?.slice(0, 100) ?? null,
-          firstError?.message ?? null,
-          now,
-        ],
-      );
-      // the last successful day: the day before the earliest failed window, else the end of the newest one
+      const restatements = mergeRestatements(items.map((i) => i.restatements));
+      await closeJob(trx, run.jobId, {
+        status,
+        rowsRead: sum('rowsRead'),
+        rowsInserted: sum('rowsInserted'),
+        rowsUpdated: sum('rowsUpdated'),
+        rowsUnchanged: sum('rowsUnchanged'),
+        restatements,
+        errorCode: firstError?.code?.slice(0, 100) ?? null,
+        errorMessage: firstError?.message ?? null,
+        completedAt: now,
+      });
       const firstFailedStart = failed.reduce<string | null>(
-        (m, i) => (m === null || i.window_start < m ? i.window_start : m),
+        (m, i) => (m === null || i.windowStart < m ? i.windowStart : m),
         null,
       );
-      const newestEnd = items.reduce<string | null>(
-        (m, i) => (m === null || i.window_end > m ? i.window_end : m),
-        null,
-      );
+      const newestEnd = items.reduce<string | null>((m, i) => (m === null || i.windowEnd > m ? i.windowEnd : m), null);
       const lastGood = firstFailedStart ? addDays(firstFailedStart, -1) : newestEnd;
       // a backfill of old days does not move the incremental position backwards
-      await c.query(
-        `UPDATE data_sources SET extraction_status = $2, last_extraction_at = $3, next_extraction_at = $4,
-                last_successful_date = CASE WHEN $5::date IS NULL OR $6 THEN last_successful_date ELSE greatest(coalesce(last_successful_date, $5::date), $5::date) END
-         WHERE id = $1`,
-        [
-          run.dataSourceId,
-          status,
-          now,
-          nextExtractionAt(run.scheduleConfig, now),
-          status === 'failed' ? null : lastGood,
-          run.jobType === 'backfill',
-        ],
-      );
+      await recordSourceAfterRun(trx, run.dataSourceId, {
+        status,
+        at: now,
+        next: nextExtractionAt(run.scheduleConfig, now),
+        lastGood: status === 'failed' ? null : lastGood,
+        backfill: run.jobType === 'backfill',
+      });
       const durationMs = run.startedAt ? now.getTime() - run.startedAt.getTime() : 0;
       return {
         run,
         status,
-        rows: Number(sum('rows_read')),
-        changed: BigInt(sum('rows_inserted')) + BigInt(sum('rows_updated')),
+        rows: Number(sum('rowsRead')),
+        changed: BigInt(sum('rowsInserted')) + BigInt(sum('rowsUpdated')),
         error: firstError,
         durationMs,
         items: items.length,

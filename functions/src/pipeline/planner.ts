@@ -14,21 +14,18 @@ import {
 import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import { workItemKey, type PlanOutput, type RunRef, type WorkItem } from './pipeline-types';
+import { insertWorkItems, markRunStarted, saveAccountInfo, setJobWindow } from './extraction-run.repository';
 import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
 import { addDays, chunk, dayIn, incrementalRange, oldestServedDay } from './windows';
 
 export function makePlanner(deps: PipelineDeps) {
   return async (input: { job: RunRef }): Promise<PlanOutput> => {
-    const run = await inRun(deps.db, input.job, async (c) => {
-      const ctx = await loadRunContext(c, input.job.jobId);
+    const run = await inRun(deps.db, input.job, async (trx) => {
+      const ctx = await loadRunContext(trx, input.job.jobId);
       // a Plan retried after it already marked the job running is fine; a finished job is not run again
       if (ctx.jobStatus !== 'pending' && ctx.jobStatus !== 'running')
         throw new ConnectorConfigError(`job ${ctx.jobId} is ${ctx.jobStatus}`, ctx.platform);
-      await c.query(
-        `UPDATE extraction_jobs SET status = 'running', started_at = coalesce(started_at, now()), progress_percent = 0 WHERE id = $1`,
-        [ctx.jobId],
-      );
-      await c.query(`UPDATE data_sources SET extraction_status = 'running' WHERE id = $1`, [ctx.dataSourceId]);
+      await markRunStarted(trx, ctx);
       return ctx;
     });
     await deps.progress.publish({
@@ -86,38 +83,15 @@ export function makePlanner(deps: PipelineDeps) {
         items.push({ key: workItemKey(account.id, rt.id, window), account, reportType: rt.id, window });
     }
 
-    await inRun(deps.db, input.job, async (c) => {
-      if (!stored)
-        await c.query(`UPDATE data_sources SET account_info = $2, account_checked_at = $3 WHERE id = $1`, [
-          run.dataSourceId,
-          JSON.stringify(account),
-          deps.clock.now(),
-        ]);
-      // one statement for every item (a two-year backfill is dozens), not a round trip each
-      await c.query(
-        `INSERT INTO extraction_work_items (organization_id, job_id, item_key, account_id, report_type, window_start, window_end, account)
-         SELECT $1, $2, k, a, r, ws::date, we::date, $8::jsonb FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS i(k, a, r, ws, we)
-         ON CONFLICT (job_id, item_key) DO NOTHING`,
-        [
-          run.organizationId,
-          run.jobId,
-          items.map((i) => i.key),
-          items.map((i) => i.account.id),
-          items.map((i) => i.reportType),
-          items.map((i) => i.window.start),
-          items.map((i) => i.window.end),
-          JSON.stringify(account),
-        ],
-      );
+    await inRun(deps.db, input.job, async (trx) => {
+      if (!stored) await saveAccountInfo(trx, run.dataSourceId, account, deps.clock.now());
+      await insertWorkItems(trx, run, items, account);
       const start = items.reduce<string | null>(
         (m, i) => (m === null || i.window.start < m ? i.window.start : m),
         null,
       );
       const end = items.reduce<string | null>((m, i) => (m === null || i.window.end > m ? i.window.end : m), null);
-      await c.query(
-        `UPDATE extraction_jobs SET window_start = coalesce($2, window_start), window_end = coalesce($3, window_end) WHERE id = $1`,
-        [run.jobId, start, end],
-      );
+      await setJobWindow(trx, run.jobId, start, end);
     });
     const maxConcurrency = deps.maxConcurrency?.[run.platform] ?? connector.maxConcurrency;
     const lanes = Math.max(1, Math.min(maxConcurrency, items.length));

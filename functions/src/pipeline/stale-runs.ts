@@ -8,6 +8,7 @@
 import type { WorkflowExecutionEnded } from '@tributary/shared/ports/workflow-runner';
 import { makeFinalizer, type FinalizerDeps } from './finalizer';
 import type { FinalizeOutput, RunRef } from './pipeline-types';
+import { jobStatus, listOpenJobsStartedBefore } from './extraction-run.repository';
 import { inRun } from './run-records';
 
 /** The state machine's TimeoutSeconds is 24 h: a run older than that plus a margin has no live execution. */
@@ -18,13 +19,7 @@ async function finalizeIfOpen(
   job: RunRef,
   failure: { Error: string; Cause: string },
 ): Promise<FinalizeOutput | null> {
-  const status = await inRun(
-    deps.db,
-    job,
-    async (c) =>
-      (await c.query<{ status: string }>(`SELECT status FROM extraction_jobs WHERE id = $1`, [job.jobId])).rows[0]
-        ?.status,
-  );
+  const status = await inRun(deps.db, job, (trx) => jobStatus(trx, job.jobId));
   if (status !== 'pending' && status !== 'running') return null;
   return makeFinalizer(deps)({ job, run: { failure } });
 }
@@ -91,21 +86,12 @@ export async function finalizeFromStatusChange(
 
 /** Closes every pending or running job that started before `startedBefore` (all organizations). */
 export async function sweepStaleRuns(deps: FinalizerDeps, startedBefore: Date): Promise<{ closed: string[] }> {
-  const stale = await deps.db.withClient(
-    { role: 'loader' },
-    async (c) =>
-      (
-        await c.query<{ id: string; organization_id: string }>(
-          `SELECT id, organization_id FROM extraction_jobs WHERE status IN ('pending', 'running') AND coalesce(started_at, created_at) < $1 ORDER BY created_at`,
-          [startedBefore],
-        )
-      ).rows,
-  );
+  const stale = await deps.db.transaction({ role: 'loader' }, (trx) => listOpenJobsStartedBefore(trx, startedBefore));
   const closed: string[] = [];
   for (const job of stale) {
     const out = await finalizeIfOpen(
       deps,
-      { jobId: job.id, organizationId: job.organization_id },
+      { jobId: job.id, organizationId: job.organizationId },
       {
         Error: 'StaleRun',
         Cause:

@@ -4,6 +4,14 @@
 import type { Database } from '@tributary/shared/db/database';
 import { ConflictError, NotFoundError } from '@tributary/shared/domain/errors';
 import type { WorkflowRunner } from '@tributary/shared/ports/workflow-runner';
+import {
+  findActiveJob,
+  findSourceForRun,
+  insertJob,
+  markStartFailed,
+  organizationOfSource,
+  setExecutionArn,
+} from './extraction-run.repository';
 import type { RunRef } from './pipeline-types';
 
 export type RunTrigger = 'manual' | 'schedule' | 'backfill';
@@ -48,40 +56,22 @@ export async function startExtractionRun(
   const ctx = { orgId: organizationId };
   let job: { id: string };
   try {
-    job = await deps.db.withClient(ctx, async (c) => {
-      const source = (
-        await c.query(`SELECT id, project_id, is_active FROM data_sources WHERE id = $1`, [args.dataSourceId])
-      ).rows[0];
+    job = await deps.db.transaction(ctx, async (trx) => {
+      const source = await findSourceForRun(trx, args.dataSourceId);
       if (!source) throw new NotFoundError('Data source not found');
-      if (!source.is_active) throw new ConflictError('The data source is disabled; enable it before extracting');
-      return (
-        await c.query(
-          `INSERT INTO extraction_jobs (organization_id, project_id, data_source_id, job_type, window_start, window_end, job_config)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-          [
-            organizationId,
-            source.project_id,
-            source.id,
-            args.backfill ? 'backfill' : JOB_TYPES[args.trigger],
-            args.backfill?.start ?? null,
-            args.backfill?.end ?? null,
-            JSON.stringify({ trigger: args.trigger, ...(args.requestedBy ? { requested_by: args.requestedBy } : {}) }),
-          ],
-        )
-      ).rows[0];
+      if (!source.isActive) throw new ConflictError('The data source is disabled; enable it before extracting');
+      return insertJob(trx, {
+        organizationId,
+        projectId: source.projectId,
+        dataSourceId: source.id,
+        jobType: args.backfill ? 'backfill' : JOB_TYPES[args.trigger],
+        window: args.backfill ?? null,
+        jobConfig: { trigger: args.trigger, ...(args.requestedBy ? { requested_by: args.requestedBy } : {}) },
+      });
     });
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err;
-    const running = await deps.db.withClient(
-      ctx,
-      async (c) =>
-        (
-          await c.query(
-            `SELECT id, status FROM extraction_jobs WHERE data_source_id = $1 AND status IN ('pending', 'running')`,
-            [args.dataSourceId],
-          )
-        ).rows[0],
-    );
+    const running = await deps.db.transaction(ctx, (trx) => findActiveJob(trx, args.dataSourceId));
     if (!running) throw err;
     throw new RunAlreadyActiveError(running.id, running.status);
   }
@@ -89,28 +79,18 @@ export async function startExtractionRun(
   const input: { job: RunRef } = { job: { jobId: job.id, organizationId } };
   try {
     const { executionId } = await deps.workflow.start({ name: job.id, input });
-    await deps.db.withClient(ctx, (c) =>
-      c.query(`UPDATE extraction_jobs SET execution_arn = $2 WHERE id = $1`, [job.id, executionId]),
-    );
+    await deps.db.transaction(ctx, (trx) => setExecutionArn(trx, job.id, executionId));
     return { jobId: job.id, executionId };
   } catch (err) {
     // never leave a pending job that nothing will run: it would block every later start
-    await deps.db.withClient(ctx, (c) =>
-      c.query(
-        `UPDATE extraction_jobs SET status = 'failed', error_code = 'START_FAILED', error_message = $2, completed_at = now() WHERE id = $1`,
-        [job.id, 'The run could not be started'],
-      ),
-    );
+    await deps.db.transaction(ctx, (trx) => markStartFailed(trx, job.id, 'The run could not be started'));
     throw err;
   }
 }
 
 /** The scheduler knows only the data source: its organization is read with the loader role (no RLS). */
 async function organizationOf(db: Database, dataSourceId: string): Promise<string> {
-  const row = await db.withClient(
-    { role: 'loader' },
-    async (c) => (await c.query(`SELECT organization_id FROM data_sources WHERE id = $1`, [dataSourceId])).rows[0],
-  );
-  if (!row) throw new NotFoundError('Data source not found');
-  return row.organization_id;
+  const organizationId = await db.transaction({ role: 'loader' }, (trx) => organizationOfSource(trx, dataSourceId));
+  if (!organizationId) throw new NotFoundError('Data source not found');
+  return organizationId;
 }

@@ -17,6 +17,15 @@ import { connectorContext } from './connector-context';
 import type { PipelineDeps } from './pipeline-deps';
 import { reportWaitSeconds, type RunRef, type WorkerInput, type WorkerOutput, type WorkItem } from './pipeline-types';
 import { readAhead } from './read-ahead';
+import {
+  claimItem,
+  markQuotaExhausted,
+  recordItemDone,
+  recordItemFailure,
+  saveResumeCursor,
+  startItemAttempt,
+  updateJobProgress,
+} from './extraction-run.repository';
 import { inRun, loadRunContext, markCredentialExpired, type RunContext } from './run-records';
 
 const gzip = promisify(gzipCallback);
@@ -107,50 +116,10 @@ export function makeWorker(deps: PipelineDeps) {
         await markCredentialExpired(deps.db, input.job, userMessage(input.failure.Cause ?? input.failure.Error));
         return { status: 'recorded' };
       case 'record_failure':
-        await recordItemFailure(deps, input.job, input.lane, input.failure.Error, userMessage(input.failure.Cause));
+        await failHeldItem(deps, input.job, input.lane, input.failure.Error, userMessage(input.failure.Cause));
         return { status: 'recorded' };
     }
   };
-}
-
-interface ItemRow {
-  item_key: string;
-  account_id: string;
-  account: WorkItem['account'] | null;
-  report_type: string;
-  window_start: string;
-  window_end: string;
-}
-
-const toItem = (r: ItemRow): WorkItem => ({
-  key: r.item_key,
-  account: r.account ?? { id: r.account_id, name: r.account_id, currency: 'USD', timeZone: 'UTC' },
-  reportType: r.report_type,
-  window: { start: r.window_start, end: r.window_end },
-});
-const ITEM_COLUMNS = `item_key, account_id, account, report_type, window_start::text AS window_start, window_end::text AS window_end`;
-
-/**
- * The item this lane holds (a retried task resumes it), else the next pending one, claimed with SKIP LOCKED
- * so lanes never take the same item. Null when the run has nothing left for this lane.
- */
-async function claimItem(c: import('pg').PoolClient, jobId: string, lane: number): Promise<WorkItem | null> {
-  const held = (
-    await c.query<ItemRow>(
-      `SELECT ${ITEM_COLUMNS} FROM extraction_work_items WHERE job_id = $1 AND lane = $2 AND status = 'running' LIMIT 1`,
-      [jobId, lane],
-    )
-  ).rows[0];
-  if (held) return toItem(held);
-  const claimed = (
-    await c.query<ItemRow>(
-      `UPDATE extraction_work_items SET status = 'running', lane = $2
-       WHERE (job_id, item_key) = (SELECT job_id, item_key FROM extraction_work_items WHERE job_id = $1 AND status = 'pending' ORDER BY window_start, item_key LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING ${ITEM_COLUMNS}`,
-      [jobId, lane],
-    )
-  ).rows[0];
-  return claimed ? toItem(claimed) : null;
 }
 
 async function extractNext(
@@ -161,7 +130,7 @@ async function extractNext(
   rateLimitWaits: number,
   reportWaits: number,
 ): Promise<WorkerOutput> {
-  const item = await inRun(deps.db, job, (c) => claimItem(c, job.jobId, lane));
+  const item = await inRun(deps.db, job, (trx) => claimItem(trx, job.jobId, lane));
   if (!item) return { status: 'drained' };
   return extractItem(deps, job, item, refreshFirst, rateLimitWaits, reportWaits);
 }
@@ -174,13 +143,9 @@ async function extractItem(
   rateLimitWaits: number,
   reportWaits: number,
 ): Promise<WorkerOutput> {
-  const run = await inRun(deps.db, job, async (c) => {
-    const ctx = await loadRunContext(c, job.jobId);
-    const recorded = await c.query(
-      `SELECT status, pages, rows_read, rows_inserted, rows_updated, rows_unchanged, resume_cursor FROM extraction_work_items WHERE job_id = $1 AND item_key = $2 FOR UPDATE`,
-      [job.jobId, item.key],
-    );
-    const r = recorded.rows[0];
+  const run = await inRun(deps.db, job, async (trx) => {
+    const ctx = await loadRunContext(trx, job.jobId);
+    const r = await startItemAttempt(trx, job.jobId, item.key);
     if (r?.status === 'succeeded')
       return {
         ctx,
@@ -188,17 +153,13 @@ async function extractItem(
           status: 'done' as const,
           item: item.key,
           pages: r.pages,
-          rowsRead: Number(r.rows_read),
-          inserted: Number(r.rows_inserted),
-          updated: Number(r.rows_updated),
-          unchanged: Number(r.rows_unchanged),
+          rowsRead: Number(r.rowsRead),
+          inserted: Number(r.rowsInserted),
+          updated: Number(r.rowsUpdated),
+          unchanged: Number(r.rowsUnchanged),
         },
       };
-    await c.query(
-      `UPDATE extraction_work_items SET status = 'running', attempts = attempts + 1 WHERE job_id = $1 AND item_key = $2`,
-      [job.jobId, item.key],
-    );
-    return { ctx, done: null, resumeCursor: (r?.resume_cursor as string | null | undefined) ?? null };
+    return { ctx, done: null, resumeCursor: r?.resumeCursor ?? null };
   });
   if (run.done) return run.done;
   const ctx = run.ctx;
@@ -293,14 +254,15 @@ async function extractItem(
           retryAfterMs: err.retryAfterMs,
           detail: err.userMessage,
         });
-        await inRun(deps.db, job, async (c) => {
-          await c.query(
-            `UPDATE extraction_work_items SET error_code = 'QUOTA_EXHAUSTED', error_message = $3,
-                    retry_at = now() + make_interval(secs => $4) WHERE job_id = $1 AND item_key = $2`,
-            [job.jobId, item.key, err.userMessage, Math.max(1, Math.ceil(err.retryAfterMs / 1000))],
-          );
-          await c.query(`UPDATE extraction_jobs SET error_message = $2 WHERE id = $1`, [job.jobId, err.userMessage]);
-        });
+        await inRun(deps.db, job, (trx) =>
+          markQuotaExhausted(
+            trx,
+            job.jobId,
+            item.key,
+            err.userMessage,
+            Math.max(1, Math.ceil(err.retryAfterMs / 1000)),
+          ),
+        );
       }
       // the lane keeps the item (status running): after the state machine's Wait it resumes this one
       return {
@@ -313,13 +275,7 @@ async function extractItem(
     if (err instanceof ReportNotReadyError) {
       // the lane keeps the item; its cursor (naming the platform's job) is what the extract after the Wait resumes from
       const waitSeconds = reportWaitSeconds(reportWaits, err.retryAfterMs);
-      await inRun(deps.db, job, (c) =>
-        c.query(
-          `UPDATE extraction_work_items SET resume_cursor = $3, retry_at = now() + make_interval(secs => $4)
-           WHERE job_id = $1 AND item_key = $2`,
-          [job.jobId, item.key, err.resumeCursor, waitSeconds],
-        ),
-      );
+      await inRun(deps.db, job, (trx) => saveResumeCursor(trx, job.jobId, item.key, err.resumeCursor, waitSeconds));
       deps.logger.info('platform job still running; the state machine waits', {
         jobId: ctx.jobId,
         item: item.key,
@@ -336,23 +292,9 @@ async function extractItem(
   }
   deps.interrupt?.('after_load', item.key);
 
-  const progress = await inRun(deps.db, job, async (c) => {
-    await c.query(
-      `UPDATE extraction_work_items SET status = 'succeeded', pages = $3, rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,
-              restatements = $8, error_code = NULL, error_message = NULL, resume_cursor = NULL, retry_at = NULL, completed_at = now()
-       WHERE job_id = $1 AND item_key = $2`,
-      [
-        job.jobId,
-        item.key,
-        pages,
-        result.read,
-        result.inserted,
-        result.updated,
-        result.unchanged,
-        JSON.stringify(result.restatements),
-      ],
-    );
-    return updateJobProgress(c, job.jobId);
+  const progress = await inRun(deps.db, job, async (trx) => {
+    await recordItemDone(trx, job.jobId, item.key, { pages, ...result });
+    return updateJobProgress(trx, job.jobId);
   });
   await deps.progress.publish({
     type: 'progress',
@@ -384,45 +326,17 @@ async function extractItem(
   };
 }
 
-/**
- * percent = finished items / all items; rows = rows read by the finished ones. Items finish at the same time
- * (their windows load side by side): the job row is locked first, so the second to finish counts after the
- * first committed, and the last one always reports 100.
- */
-async function updateJobProgress(
-  c: import('pg').PoolClient,
-  jobId: string,
-): Promise<{ percent: number; rows: number }> {
-  await c.query(`SELECT 1 FROM extraction_jobs WHERE id = $1 FOR UPDATE`, [jobId]);
-  const { rows } = await c.query(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS finished, coalesce(sum(rows_read), 0)::bigint AS rows
-     FROM extraction_work_items WHERE job_id = $1`,
-    [jobId],
-  );
-  const { total, finished } = rows[0];
-  const percent = total === 0 ? 100 : Math.floor((finished * 10_000) / total) / 100;
-  await c.query(`UPDATE extraction_jobs SET progress_percent = $2, rows_read = $3 WHERE id = $1`, [
-    jobId,
-    percent,
-    rows[0].rows,
-  ]);
-  return { percent, rows: Number(rows[0].rows) };
-}
-
 /** The lane's held item failed for good; the lane goes on with the next one. */
-async function recordItemFailure(
+async function failHeldItem(
   deps: PipelineDeps,
   job: RunRef,
   lane: number,
   errorName: string,
   message: string,
 ): Promise<void> {
-  await inRun(deps.db, job, async (c) => {
-    await c.query(
-      `UPDATE extraction_work_items SET status = 'failed', error_code = $3, error_message = $4, retry_at = NULL, completed_at = now() WHERE job_id = $1 AND lane = $2 AND status = 'running'`,
-      [job.jobId, lane, errorName.slice(0, 100), message],
-    );
-    await updateJobProgress(c, job.jobId);
+  await inRun(deps.db, job, async (trx) => {
+    await recordItemFailure(trx, job.jobId, lane, errorName, message);
+    await updateJobProgress(trx, job.jobId);
   });
 }
 

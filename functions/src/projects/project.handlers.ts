@@ -2,8 +2,9 @@
 import { sql, type Selectable } from 'kysely';
 import type { ProjectsTable } from '@tributary/shared/db/schema';
 import { AuthorizationFailedError, NotFoundError } from '@tributary/shared/domain/errors';
-import { atLeast, projectAccess } from '@tributary/shared/identity/access';
+import { atLeast } from '@tributary/shared/identity/access';
 import { httpHandler } from '@tributary/shared/http/http-handler';
+import { projectHandler } from '@tributary/shared/http/project-scope';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeAudit } from '../audit';
@@ -125,11 +126,10 @@ export const makeCreateProject = (deps: ApiDeps) =>
   );
 
 export const makeGetProject = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getProjectRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
+    async ({ params }, scope) => {
+      const row = await scope.transaction((trx) =>
         trx.selectFrom('projects').selectAll().where('id', '=', params.project_id).executeTakeFirst(),
       );
       if (!row) throw new NotFoundError('Project', params.project_id);
@@ -139,13 +139,12 @@ export const makeGetProject = (deps: ApiDeps) =>
   );
 
 export const makeUpdateProject = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     updateProjectRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
       const row = await conflictOnUnique(
-        deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+        scope.transaction(async (trx) => {
           const updated = await trx
             .updateTable('projects')
             .set({
@@ -165,7 +164,7 @@ export const makeUpdateProject = (deps: ApiDeps) =>
             .executeTakeFirst();
           if (!updated) throw new NotFoundError('Project', params.project_id);
           await writeAudit(trx, {
-            organizationId: access.organizationId,
+            organizationId: scope.organizationId,
             projectId: updated.id,
             actorUserId: user.userId,
             action: 'project.updated',
@@ -184,38 +183,34 @@ export const makeUpdateProject = (deps: ApiDeps) =>
   );
 
 export const makeDeleteProject = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     deleteProjectRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage');
-      const { secretRefs, dataSourceIds } = await deps.db.transaction(
-        { orgId: access.organizationId, userId: user.userId },
-        async (trx) => {
-          const refs = await trx
-            .selectFrom('credentials')
-            .select('secretRef')
-            .where('projectId', '=', params.project_id)
-            .execute();
-          const sources = await trx
-            .selectFrom('dataSources')
-            .select('id')
-            .where('projectId', '=', params.project_id)
-            .execute();
-          const deleted = await trx.deleteFrom('projects').where('id', '=', params.project_id).executeTakeFirst();
-          if (!deleted.numDeletedRows) throw new NotFoundError('Project', params.project_id);
-          await writeAudit(trx, {
-            organizationId: access.organizationId,
-            projectId: params.project_id,
-            actorUserId: user.userId,
-            action: 'project.deleted',
-            targetType: 'project',
-            targetId: params.project_id,
-            request: req(input),
-          });
-          return { secretRefs: refs.map((r) => r.secretRef), dataSourceIds: sources.map((s) => s.id) };
-        },
-      );
+      const { secretRefs, dataSourceIds } = await scope.transaction(async (trx) => {
+        const refs = await trx
+          .selectFrom('credentials')
+          .select('secretRef')
+          .where('projectId', '=', params.project_id)
+          .execute();
+        const sources = await trx
+          .selectFrom('dataSources')
+          .select('id')
+          .where('projectId', '=', params.project_id)
+          .execute();
+        const deleted = await trx.deleteFrom('projects').where('id', '=', params.project_id).executeTakeFirst();
+        if (!deleted.numDeletedRows) throw new NotFoundError('Project', params.project_id);
+        await writeAudit(trx, {
+          organizationId: scope.organizationId,
+          projectId: params.project_id,
+          actorUserId: user.userId,
+          action: 'project.deleted',
+          targetType: 'project',
+          targetId: params.project_id,
+          request: req(input),
+        });
+        return { secretRefs: refs.map((r) => r.secretRef), dataSourceIds: sources.map((s) => s.id) };
+      });
       // the rows are gone (cascade); the secrets they referenced and the data sources' schedules go too
       for (const ref of secretRefs) await deps.secrets.delete(ref);
       for (const id of dataSourceIds) await deps.schedules.remove(id);
@@ -225,11 +220,10 @@ export const makeDeleteProject = (deps: ApiDeps) =>
   );
 
 export const makeProjectSummary = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     projectSummaryRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const body = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+    async ({ params }, scope) => {
+      const body = await scope.transaction(async (trx) => {
         const sources = await trx
           .selectFrom('dataSources')
           .select(['extractionStatus', 'isActive'])
@@ -283,11 +277,10 @@ export const makeProjectSummary = (deps: ApiDeps) =>
   );
 
 export const makeProjectActivity = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     projectActivityRoute,
-    async ({ params, query, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'read');
-      const body = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+    async ({ params, query }, scope) => {
+      const body = await scope.transaction(async (trx) => {
         const total = await trx
           .selectFrom('auditLog')
           .select(sql<string>`count(*)`.as('n'))

@@ -41,6 +41,7 @@ export const getProjectRoute = defineRoute({
   summary: 'One project',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema },
   responses: { 200: { description: 'Project', schema: ProjectSchema }, ...STANDARD_ERRORS },
 });
@@ -51,6 +52,7 @@ export const updateProjectRoute = defineRoute({
   summary: 'Update a project',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: ProjectParamsSchema, body: UpdateProjectBodySchema },
   responses: { 200: { description: 'Updated', schema: ProjectSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -61,6 +63,7 @@ export const deleteProjectRoute = defineRoute({
   summary: 'Delete a project and everything in it',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: ProjectParamsSchema },
   responses: { 204: { description: 'Deleted' }, ...STANDARD_ERRORS },
 });
@@ -71,6 +74,7 @@ export const projectSummaryRoute = defineRoute({
   summary: 'Data sources, last extraction, rows and 30-day spend by platform',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema },
   responses: { 200: { description: 'Summary', schema: ProjectSummarySchema }, ...STANDARD_ERRORS },
 });
@@ -81,6 +85,7 @@ export const projectActivityRoute = defineRoute({
   summary: "The project's audit log, newest first",
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: ProjectParamsSchema, query: ActivityQuerySchema },
   responses: { 200: { description: 'Audit entries', schema: ActivitySchema }, ...STANDARD_ERRORS },
 });

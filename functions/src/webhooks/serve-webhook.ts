@@ -30,6 +30,20 @@ import {
 import { CACHE_CONTROL, streamData, type ResponseSink } from '../data/stream-data';
 import { aboutData, freshnessHeaders, scopeFreshness, type ScopeFreshness } from './freshness';
 import { constantTimeEqual, hashWebhookKey, looksLikeWebhookKey, urlSigningKey, verifySignature } from './webhook-keys';
+import {
+  countRequestsSince,
+  countRunningRequests,
+  enterOrganization,
+  findWebhookById,
+  findWebhookByKeyHash,
+  finishAccessLog,
+  insertAccessLog,
+  lockWebhookCounter,
+  type AccessLogEntry,
+  type WebhookRow,
+} from './webhook-access.repository';
+
+export type { WebhookRow };
 
 export interface WebhookDeps {
   db: Database;
@@ -72,21 +86,6 @@ const CONCURRENCY_RETRY_SECONDS = 5;
 export const SIGNED_TAG = 'tws_';
 const PATH = /^\/webhook\/v1\/([^/]{1,200})\/(data|summary|metrics)\/?$/;
 const CONTROL_PARAMS = ['format', 'bom', 'exp', 'sig'];
-
-export interface WebhookRow {
-  id: string;
-  organization_id: string;
-  project_id: string;
-  key_hash: string;
-  key_prefix: string;
-  is_active: boolean;
-  revoked_at: Date | null;
-  expires_at: Date | null;
-  allowed_data_sources: string[];
-  data_filters: unknown;
-  output_format: string;
-  rate_limit_per_hour: number;
-}
 
 const refused = () => new AuthenticationRequiredError('The webhook key or signed URL is invalid, expired or revoked');
 
@@ -257,10 +256,7 @@ export function openExchange(
     const hook = webhook;
     const done = logId
       ? deps.db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
-          c.query(
-            `UPDATE api_access_logs SET response_status = $2, response_size = $3, processing_time_ms = $4 WHERE id = $1`,
-            [logId, status || 500, bytes, Date.now() - started],
-          ),
+          finishAccessLog(c, logId!, { status: status || 500, bytes, ms: Date.now() - started }),
         )
       : writeAccessLog(deps.db, hook, req, params, status || 500, bytes, Date.now() - started);
     await done.catch((e: unknown) => deps.onServerError?.(e, req.requestId));
@@ -275,19 +271,12 @@ export function openExchange(
       // one transaction for the key check and the hourly count: every round trip shows in a small refresh's time
       const { row, limit, freshness } = await deps.db.withClient({ role: 'app' }, async (client) => {
         const found = await authenticateWebhook(deps, client, token, signedPath, signedParams, now);
-        await client.query(`SELECT set_config('tributary.org_id', $1, true)`, [found.organization_id]);
+        await enterOrganization(client, found.organization_id);
         // one webhook's requests are counted one at a time, and each counts from the moment it starts
-        await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 13))`, [found.id]);
+        await lockWebhookCounter(client, found.id);
         const checked = await checkRateLimit(client, found, now);
         if (checked.retryAfterSeconds !== null) return { row: found, limit: checked, freshness: undefined };
-        const running = Number(
-          (
-            await client.query<{ n: string }>(
-              `SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND response_status IS NULL AND created_at > now() - interval '15 minutes'`,
-              [found.id],
-            )
-          ).rows[0]!.n,
-        );
+        const running = await countRunningRequests(client, found.id);
         if (running >= (deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK)) {
           webhook = found;
           throw new RateLimitExceededError(CONCURRENCY_RETRY_SECONDS, {
@@ -295,7 +284,7 @@ export function openExchange(
             limit_concurrent: deps.maxConcurrentPerWebhook ?? MAX_CONCURRENT_PER_WEBHOOK,
           });
         }
-        logId = (await client.query<{ id: string }>(insertLogSql, logValues(found, req, params))).rows[0]!.id;
+        logId = await insertAccessLog(client, logEntry(found, req, params));
         return { row: found, limit: checked, freshness: await scopeFreshness(client, scopeOf(found), now) };
       });
       webhook = row;
@@ -336,13 +325,13 @@ export async function authenticateWebhook(
   if (token.startsWith(SIGNED_TAG)) {
     const id = token.slice(SIGNED_TAG.length);
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw refused();
-    row = (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_id($1::uuid)', [id])).rows[0];
+    row = await findWebhookById(c, id);
     if (!row || !verifySignature(urlSigningKey(deps.signingSecret, row.id, row.key_hash), path, params, now.getTime()))
       throw refused();
   } else {
     if (!looksLikeWebhookKey(token)) throw refused();
     const hash = hashWebhookKey(token);
-    row = (await c.query<WebhookRow>('SELECT * FROM app_webhook_by_key_hash($1)', [hash])).rows[0];
+    row = await findWebhookByKeyHash(c, hash);
     if (!row || !constantTimeEqual(row.key_hash, hash)) throw refused();
   }
   if (!row.is_active || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= now.getTime()))
@@ -362,14 +351,7 @@ export async function checkRateLimit(
   const windowStart = new Date(now);
   windowStart.setUTCMinutes(0, 0, 0);
   const resetAt = Math.floor(windowStart.getTime() / 1000) + 3600;
-  const used = Number(
-    (
-      await c.query<{ n: string }>(
-        'SELECT count(*)::text AS n FROM api_access_logs WHERE webhook_config_id = $1::uuid AND created_at >= $2::timestamptz',
-        [hook.id, windowStart.toISOString()],
-      )
-    ).rows[0]!.n,
-  );
+  const used = await countRequestsSince(c, hook.id, windowStart);
   const headers = {
     'x-ratelimit-limit': String(hook.rate_limit_per_hour),
     'x-ratelimit-remaining': String(Math.max(0, hook.rate_limit_per_hour - used - 1)),
@@ -382,22 +364,19 @@ export async function checkRateLimit(
   };
 }
 
-/** The log keeps what was asked and how it went, never the key or a signature. */
-const insertLogSql = `INSERT INTO api_access_logs (organization_id, project_id, webhook_config_id, ip_address, user_agent, request_method, request_path, request_params, response_status, response_size, processing_time_ms)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, $4::inet, $5, $6, $7, $8::jsonb, $9, $10, $11) RETURNING id::text AS id`;
-
 /** What jsonb can store: it refuses \u0000 and a lone surrogate (a cut pair, or %ED%A0%80 decoded), both U+FFFD here. */
 const storable = (text: string, max: number) =>
   text
     .slice(0, max)
     .replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
-function logValues(
+/** The log keeps what was asked and how it went, never the key or a signature. */
+function logEntry(
   hook: WebhookRow,
   req: WebhookRequest,
   params: URLSearchParams,
   outcome?: { status: number; bytes: number; ms: number },
-): unknown[] {
+): AccessLogEntry {
   const safeParams: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     if (key === 'sig' || key === 'key') continue;
@@ -409,19 +388,19 @@ function logValues(
     .replace(/^\/odata\/v1\/tw[ks]_[^/]*/, `/odata/v1/${hook.key_prefix}…`)
     .slice(0, 500);
   const ip = req.sourceIp && /^[0-9a-fA-F:.]{2,45}$/.test(req.sourceIp) ? req.sourceIp : null;
-  return [
-    hook.organization_id,
-    hook.project_id,
-    hook.id,
-    ip,
-    req.headers['user-agent']?.slice(0, 1000) ?? null,
-    req.method.slice(0, 10),
-    safePath,
-    JSON.stringify(safeParams),
-    outcome?.status ?? null,
-    outcome?.bytes ?? null,
-    outcome?.ms ?? null,
-  ];
+  return {
+    organizationId: hook.organization_id,
+    projectId: hook.project_id,
+    webhookConfigId: hook.id,
+    ipAddress: ip,
+    userAgent: req.headers['user-agent']?.slice(0, 1000) ?? null,
+    requestMethod: req.method.slice(0, 10),
+    requestPath: safePath,
+    requestParams: safeParams,
+    responseStatus: outcome?.status ?? null,
+    responseSize: outcome?.bytes ?? null,
+    processingTimeMs: outcome?.ms ?? null,
+  };
 }
 
 /** A request refused before it started (rate limit, concurrency cap): logged whole at once. */
@@ -435,7 +414,7 @@ export async function writeAccessLog(
   ms: number,
 ): Promise<void> {
   await db.withClient({ orgId: hook.organization_id, role: 'app' }, (c) =>
-    c.query(insertLogSql, logValues(hook, req, params, { status, bytes, ms })),
+    insertAccessLog(c, logEntry(hook, req, params, { status, bytes, ms })),
   );
 }
 

@@ -1,7 +1,6 @@
 // Webhook management: analysts and above (access.ts: manage_webhooks). Every change writes an audit row
 // in its own transaction; the key is returned by create and rotate only, and never logged or audited.
-import { projectAccess } from '@tributary/shared/identity/access';
-import { httpHandler } from '@tributary/shared/http/http-handler';
+import { projectHandler } from '@tributary/shared/http/project-scope';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeAudit } from '../audit';
@@ -57,32 +56,28 @@ function toInput(body: {
 }
 
 export const makeListWebhooks = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     listWebhooksRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      const webhooks = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        listWebhooks(trx, params.project_id),
-      );
+    async ({ params }, scope) => {
+      const webhooks = await scope.transaction((trx) => listWebhooks(trx, params.project_id));
       return { status: 200, body: { webhooks } };
     },
     deps,
   );
 
 export const makeCreateWebhook = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     createWebhookRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      const created = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const created = await scope.transaction(async (trx) => {
         const result = await createWebhook(
           trx,
-          { organizationId: access.organizationId, projectId: params.project_id, userId: user.userId },
+          { organizationId: scope.organizationId, projectId: params.project_id, userId: user.userId },
           toInput(body) as WebhookInput,
         );
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'webhook.create',
@@ -99,28 +94,24 @@ export const makeCreateWebhook = (deps: ApiDeps) =>
   );
 
 export const makeGetWebhook = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     getWebhookRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      const row = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, (trx) =>
-        getWebhookRow(trx, params.project_id, params.webhook_id),
-      );
+    async ({ params }, scope) => {
+      const row = await scope.transaction((trx) => getWebhookRow(trx, params.project_id, params.webhook_id));
       return { status: 200, body: toView(row) };
     },
     deps,
   );
 
 export const makeUpdateWebhook = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     updateWebhookRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      const updated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const updated = await scope.transaction(async (trx) => {
         const view = await updateWebhook(trx, params.project_id, params.webhook_id, toInput(body));
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'webhook.update',
@@ -137,15 +128,14 @@ export const makeUpdateWebhook = (deps: ApiDeps) =>
   );
 
 export const makeRotateWebhook = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     rotateWebhookRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      const rotated = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const rotated = await scope.transaction(async (trx) => {
         const result = await rotateWebhookKey(trx, params.project_id, params.webhook_id);
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'webhook.rotate',
@@ -162,15 +152,14 @@ export const makeRotateWebhook = (deps: ApiDeps) =>
   );
 
 export const makeRevokeWebhook = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     revokeWebhookRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      const revoked = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const revoked = await scope.transaction(async (trx) => {
         const view = await revokeWebhook(trx, params.project_id, params.webhook_id);
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'webhook.revoke',
@@ -186,15 +175,14 @@ export const makeRevokeWebhook = (deps: ApiDeps) =>
   );
 
 export const makeDeleteWebhook = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     deleteWebhookRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      await scope.transaction(async (trx) => {
         await deleteWebhook(trx, params.project_id, params.webhook_id);
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'webhook.delete',
@@ -209,11 +197,10 @@ export const makeDeleteWebhook = (deps: ApiDeps) =>
   );
 
 export const makeMintSignedUrl = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     mintSignedUrlRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
       const baseUrl = deps.webhooks.publicBaseUrl;
       if (!baseUrl)
         throw new AppError(
@@ -231,7 +218,7 @@ export const makeMintSignedUrl = (deps: ApiDeps) =>
       }
       const now = deps.clock.now();
       const expiresAt = new Date(now.getTime() + body.expires_in_seconds * 1000);
-      const signed = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+      const signed = await scope.transaction(async (trx) => {
         const row = await getWebhookRow(trx, params.project_id, params.webhook_id);
         if (row.revokedAt || !row.isActive)
           throw new ConflictError('A revoked webhook cannot sign URLs', { id: row.id });
@@ -251,7 +238,7 @@ export const makeMintSignedUrl = (deps: ApiDeps) =>
         );
         // the audit keeps what was shared and until when, never the signature
         await writeAudit(trx, {
-          organizationId: access.organizationId,
+          organizationId: scope.organizationId,
           projectId: params.project_id,
           actorUserId: user.userId,
           action: 'webhook.sign_url',
@@ -276,11 +263,10 @@ export const makeMintSignedUrl = (deps: ApiDeps) =>
   );
 
 export const makeWebhookAccessLog = (deps: ApiDeps) =>
-  httpHandler(
+  projectHandler(
     webhookAccessLogRoute,
-    async ({ params, user }) => {
-      const access = await projectAccess(deps.db, user.userId, params.project_id, 'manage_webhooks');
-      const rows = await deps.db.transaction({ orgId: access.organizationId, userId: user.userId }, async (trx) => {
+    async ({ params }, scope) => {
+      const rows = await scope.transaction(async (trx) => {
         await getWebhookRow(trx, params.project_id, params.webhook_id);
         return trx
           .selectFrom('apiAccessLogs')

@@ -22,6 +22,7 @@ export const listWebhooksRoute = defineRoute({
   summary: 'Webhooks of a project (key prefixes only)',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: ProjectParamsSchema },
   responses: { 200: { description: 'Webhooks', schema: WebhookListSchema }, ...STANDARD_ERRORS },
 });
@@ -32,6 +33,7 @@ export const createWebhookRoute = defineRoute({
   summary: 'Create a webhook; its key is shown in this response only',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: ProjectParamsSchema, body: CreateWebhookBodySchema },
   responses: { 201: { description: 'Created', schema: WebhookWithKeySchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -42,6 +44,7 @@ export const getWebhookRoute = defineRoute({
   summary: 'One webhook',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: WebhookParamsSchema },
   responses: { 200: { description: 'Webhook', schema: WebhookSchema }, ...STANDARD_ERRORS },
 });
@@ -52,6 +55,7 @@ export const updateWebhookRoute = defineRoute({
   summary: 'Change name, scope, format, rate limit or expiry',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: WebhookParamsSchema, body: UpdateWebhookBodySchema },
   responses: { 200: { description: 'Updated', schema: WebhookSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -62,6 +66,7 @@ export const rotateWebhookRoute = defineRoute({
   summary: 'Replace the key (and void URLs signed before); the new key is shown once',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: WebhookParamsSchema },
   responses: { 200: { description: 'Rotated', schema: WebhookWithKeySchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -72,6 +77,7 @@ export const revokeWebhookRoute = defineRoute({
   summary: 'Stop the webhook answering, for good',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: WebhookParamsSchema },
   responses: { 200: { description: 'Revoked', schema: WebhookSchema }, ...STANDARD_ERRORS },
 });
@@ -82,6 +88,7 @@ export const deleteWebhookRoute = defineRoute({
   summary: 'Delete a webhook (its access logs stay, unlinked)',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: WebhookParamsSchema },
   responses: { 204: { description: 'Deleted' }, ...STANDARD_ERRORS },
 });
@@ -93,6 +100,7 @@ export const mintSignedUrlRoute = defineRoute({
     'A time-limited URL (exp + HMAC sig over path and query) that fixes every parameter it carries; rotating the key voids it',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: WebhookParamsSchema, body: SignedUrlBodySchema },
   responses: {
     201: { description: 'Signed URL', schema: SignedUrlSchema },
@@ -108,6 +116,7 @@ export const webhookAccessLogRoute = defineRoute({
   summary: 'The last 100 requests the webhook answered (when, path without the key, status, bytes)',
   tags,
   auth: 'user',
+  minimumRole: 'analyst',
   request: { params: WebhookParamsSchema },
   responses: { 200: { description: 'Access log', schema: WebhookAccessLogSchema }, ...STANDARD_ERRORS },
 });

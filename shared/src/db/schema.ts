@@ -126,7 +126,7 @@ export interface ExtractionJobsTable {
   windowStart: DateOnly | null;
   windowEnd: DateOnly | null;
   attempt: Generated<number>;
-  progressPercent: Generated<Numeric>;
+  progressPercent: ColumnType<string, string | number | undefined, string | number>;
   rowsRead: Generated<string>;
   rowsInserted: Generated<string>;
   rowsUpdated: Generated<string>;
@@ -140,6 +140,37 @@ export interface ExtractionJobsTable {
   completedAt: Timestamp | null;
   createdAt: CreatedAt;
   updatedAt: Timestamp;
+}
+export interface ExtractionWorkItemsTable {
+  organizationId: string;
+  jobId: string;
+  itemKey: string;
+  accountId: string;
+  reportType: string;
+  windowStart: DateOnly;
+  windowEnd: DateOnly;
+  status: Generated<'pending' | 'running' | 'succeeded' | 'failed'>;
+  attempts: Generated<number>;
+  pages: Generated<number>;
+  /** bigint: pg returns it as a string */
+  rowsRead: Generated<string>;
+  rowsInserted: Generated<string>;
+  rowsUpdated: Generated<string>;
+  rowsUnchanged: Generated<string>;
+  restatements: Json<unknown[]>;
+  errorCode: string | null;
+  errorMessage: string | null;
+  completedAt: Timestamp | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+  /** the lane that holds (or last held) the item */
+  lane: number | null;
+  /** the account as planned ({ id, name, currency, timeZone }) */
+  account: Json | null;
+  /** the platform's own job id of a report still being prepared (report_pending) */
+  resumeCursor: string | null;
+  /** when a rate-limited or pending item is looked at again (the run details show it) */
+  retryAt: Timestamp | null;
 }
 export interface FactColumns {
   organizationId: string;
@@ -271,6 +302,7 @@ export interface DB {
   credentials: CredentialsTable;
   dataSources: DataSourcesTable;
   extractionJobs: ExtractionJobsTable;
+  extractionWorkItems: ExtractionWorkItemsTable;
   extractedData: ExtractedDataTable;
   archivedData: ArchivedDataTable;
   archiveManifests: ArchiveManifestsTable;

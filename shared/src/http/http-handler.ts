@@ -15,7 +15,14 @@ import { errorEnvelope, requestIdOf } from './error-envelope';
 import { header, requestState, type AuthenticatedUser, type HttpEvent, type HttpResponse } from './http-event';
 import { parseRequest } from './parse-request';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimitPolicies } from './rate-limit';
-import type { HttpResult, Route, RouteBody, RouteParams, RouteQuery } from './route';
+import {
+  isProjectRoute,
+  type HttpResult,
+  type Route,
+  type RouteBody,
+  type RouteParams,
+  type RouteQuery,
+} from './route';
 
 /** What every HTTP handler needs from outside, whatever its feature. */
 export interface HttpDeps {
@@ -70,7 +77,26 @@ export function toHttpResponse(result: HttpResult): HttpResponse {
   };
 }
 
+/**
+ * Binds a route outside any project. A route under /projects/{project_id} is refused here, when the module
+ * loads: it must go through projectHandler, which checks the caller's role on the project first.
+ */
 export function httpHandler<R extends Route>(route: R, fn: RouteFn<R>, deps: HttpDeps): LambdaHttpHandler {
+  if (isProjectRoute(route))
+    throw new Error(`${route.operationId} is a project route: bind it with projectHandler, which checks access`);
+  return bindHttpHandler(route, fn, deps);
+}
+
+/**
+ * The middleware chain itself; only httpHandler and projectHandler call it. `access` runs once the caller is
+ * known and before the input is parsed, so a caller without access learns nothing from validation errors.
+ */
+export function bindHttpHandler<R extends Route>(
+  route: R,
+  fn: RouteFn<R>,
+  deps: HttpDeps,
+  access?: MiddlewareObj<HttpEvent, HttpResponse>,
+): LambdaHttpHandler {
   const tier = route.rateLimit ?? 'standard';
   const limiter = rateLimit({
     kv: deps.kv,
@@ -109,6 +135,7 @@ export function httpHandler<R extends Route>(route: R, fn: RouteFn<R>, deps: Htt
   if (tier === 'auth') chain.use(limiter);
   chain.use(jsonBody()).use(authenticate({ verifier: deps.verifier, users: deps.users, mode: route.auth }));
   if (tier !== 'auth') chain.use(limiter);
+  if (access) chain.use(access);
   chain.use(parseRequest(route.request));
   return chain as unknown as LambdaHttpHandler;
 }

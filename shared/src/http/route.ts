@@ -3,6 +3,7 @@
 // the OpenAPI document (functions/src/openapi.ts), the local runner's router and API Gateway's routes,
 // so none of them can drift from the others.
 import type { z } from 'zod';
+import type { MembershipRole } from '../db/schema';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -37,9 +38,17 @@ export interface Route {
   tags: readonly string[];
   auth: AuthMode;
   rateLimit?: RateLimitTier;
+  /**
+   * The least role on the project a caller needs. Every route under /projects/{project_id} declares it, and
+   * only projectHandler (project-scope.ts) binds such a route: it enforces the role before the handler runs.
+   */
+  minimumRole?: MembershipRole;
   request: RouteRequest;
   responses: Record<number, RouteResponse>;
 }
+
+/** A route inside one project: its path names the project, so access to that project decides everything. */
+export const isProjectRoute = (route: Pick<Route, 'path'>): boolean => route.path.includes('{project_id}');
 
 /** Keeps the literal type of a route so handlers see its exact input types. */
 export const defineRoute = <const R extends Route>(route: R): R => route;

@@ -22,6 +22,9 @@ export function roleAllows(role: MembershipRole, permission: Permission): boolea
   return RANK[role] >= RANK[MINIMUM[permission]];
 }
 
+/** The least role a permission needs: what a project route declares as its `minimumRole`. */
+export const minimumRoleFor = (permission: Permission): MembershipRole => MINIMUM[permission];
+
 export function atLeast(role: MembershipRole, minimum: MembershipRole): boolean {
   return RANK[role] >= RANK[minimum];
 }
@@ -39,6 +42,16 @@ export async function projectAccess(
   projectId: string,
   permission: Permission,
 ): Promise<ProjectAccess> {
+  return projectAccessAtLeast(db, userId, projectId, MINIMUM[permission]);
+}
+
+/** The caller's role on the project, refused below `minimum`: 404 without membership, 403 below it. */
+export async function projectAccessAtLeast(
+  db: Database,
+  userId: string,
+  projectId: string,
+  minimum: MembershipRole,
+): Promise<ProjectAccess> {
   const row = await db.transaction({ userId }, async (trx) => {
     const result = await sql<{
       org: string;
@@ -47,8 +60,8 @@ export async function projectAccess(
     return result.rows[0];
   });
   if (!row) throw new NotFoundError('Project', projectId);
-  if (!roleAllows(row.role, permission))
-    throw new AuthorizationFailedError(`The ${row.role} role cannot do this`, { required: MINIMUM[permission] });
+  if (!atLeast(row.role, minimum))
+    throw new AuthorizationFailedError(`The ${row.role} role cannot do this`, { required: minimum });
   return { organizationId: row.org, projectId, role: row.role, userId };
 }
 
