@@ -600,7 +600,8 @@ const suite: BenchSuite = {
       const signedToken = new URL(signed.url).pathname.split('/')[3]!;
       const signedQuery = [...new URL(signed.url).searchParams];
 
-      // ids by path parameter: the first of each is kept (never deleted, rotated or revoked); what the fuzz creates is added
+      // ids by path parameter: the first of each is kept (never deleted, rotated or revoked); what the fuzz creates is
+      // added
       const keep: Record<string, string[]> = {
         project_id: [project.id, projectB.id],
         organization_id: [a.orgId, b.orgId],

@@ -152,7 +152,8 @@ const suite: BenchSuite = {
         filters: [],
         currency: 'USD',
       };
-      // aggregate=none without dimensions: every dimension of a fact row, as the direct query below (same builder, same columns)
+      // aggregate=none without dimensions: every dimension of a fact row, as the direct query below (same builder, same
+      // columns)
       const exportUrl = `${server.url}/webhook/v1/${key}/data?start_date=${START}&end_date=${END}&aggregate=none&format=csv`;
       const exportQuery = buildFactQuery(
         DataQuerySchema.parse({ date_range: { start_date: START, end_date: END }, aggregation: 'none' }),

@@ -214,7 +214,10 @@ export interface Logger {
 
 /** Per-credential rate budget shared by every concurrent worker (DynamoDB in AWS, dynalite locally). */
 export interface RateLimiter {
-  /** Waits until one more call on `bucket` (with `tag`: see RatePolicy.tag) is within the platform's limits, then takes it. */
+  /**
+   * Waits until one more call on `bucket` (with `tag`: see RatePolicy.tag) is within the platform's limits, then takes
+   * it.
+   */
   acquire(bucket: string, signal?: AbortSignal, tag?: string): Promise<void>;
   /** The platform told us to back off: nobody on this bucket calls before `untilMs` (epoch ms). */
   pauseUntil(bucket: string, untilMs: number): Promise<void>;
@@ -229,7 +232,10 @@ export interface ConnectorContext<Cred> {
   credential: Cred;
   baseUrls: Readonly<Record<string, string>>;
   rateLimiter: RateLimiter;
-  /** the limiter bucket shared by every worker of this credential, e.g. `google_ads:<credential id>`; defaults to the platform */
+  /**
+   * the limiter bucket shared by every worker of this credential, e.g. `google_ads:<credential id>`; defaults to the
+   * platform
+   */
   rateBucket?: string;
   logger: Logger;
   signal?: AbortSignal;
@@ -410,7 +416,9 @@ export type AnyStream<Cred> = Stream<Cred, any, any, any>;
 export interface Connector<Cred = unknown> {
   platform: Platform;
   displayName: string;
-  /** the platform API version this connector speaks and the day the platform stops serving it (runtime/api-versions.ts) */
+  /**
+   * the platform API version this connector speaks and the day the platform stops serving it (runtime/api-versions.ts)
+   */
   apiVersion: ApiVersionPin;
   auth: AuthSpec;
   /** the secret stored per credential (tokens, keys, client ids); validated at the API edge */

@@ -28,7 +28,9 @@ export const KPI_METRICS = 'cost,clicks,conversions,revenue';
 /** The API's last_30_days: the last 30 whole days ending yesterday, in the project's time zone. */
 export const LAST_30_DAYS = 'last_30_days';
 
-/** The last 30 whole days (ending yesterday, as the API's last_30_days) and the 30 before, in the project's time zone. */
+/**
+ * The last 30 whole days (ending yesterday, as the API's last_30_days) and the 30 before, in the project's time zone.
+ */
 export function overviewRanges(timezone: string, now = new Date()) {
   const today = todayIn(timezone, now);
   return {

@@ -44,7 +44,9 @@ export interface ApiDeps extends HttpDeps {
   oauthClient(platform: Platform): Promise<OAuthClientConfig>;
   /** where each connector reaches its platform: the real APIs in AWS, the sandboxes locally */
   connectorBaseUrls: Readonly<Record<string, string>>;
-  /** minting signed webhook URLs: the deployment's signing secret (read on first use) and the public webhook base URL */
+  /**
+   * minting signed webhook URLs: the deployment's signing secret (read on first use) and the public webhook base URL
+   */
   webhooks: { signingSecret(): Promise<Buffer>; publicBaseUrl: string | undefined };
 }
 
@@ -69,7 +71,10 @@ export interface ApiDepsOptions {
   rateLimits?: HttpDeps['rateLimits'];
 }
 
-/** `findConnector`: the registry's lookup for routes that reach platforms; a function whose routes never do passes `noConnectors`. */
+/**
+ * `findConnector`: the registry's lookup for routes that reach platforms; a function whose routes never do passes
+ * `noConnectors`.
+ */
 export function buildApiDeps(
   adapters: Adapters,
   findConnector: ApiDeps['findConnector'],

@@ -1,6 +1,7 @@
 // The management API in AWS (issue 4): an API Gateway HTTP API (payload 2.0, the event the handlers and the
 // local runner's adapter speak) with one Lambda per route group of functions/src/api-routes.ts, each bundled
-// from its group's own entry (functions/src/<group>/<group>.lambda.ts), so it carries only its routes; the DynamoDB table for OAuth state and rate-limit
+// from its group's own entry (functions/src/<group>/<group>.lambda.ts), so it carries only its routes; the DynamoDB
+// table for OAuth state and rate-limit
 // counters (TTL on `expiresAt`); and least-privilege access to the credential secrets.
 //
 // Tokens are verified inside every handler (aws-jwt-verify in shared/src/http/authenticate.ts), not by an API
@@ -34,7 +35,10 @@ const routesOf = (module: Record<string, unknown>): Route[] =>
     (v): v is Route => typeof v === 'object' && v !== null && 'operationId' in v && 'path' in v && 'method' in v,
   );
 
-/** A route group as deployed: its entry module and the export that serves its routes, and whether it touches credential secrets. */
+/**
+ * A route group as deployed: its entry module and the export that serves its routes, and whether it touches credential
+ * secrets.
+ */
 export interface DeployedRouteGroup {
   /** relative to the repository root */
   entry: string;
@@ -204,7 +208,8 @@ export class ManagementApi extends Construct {
       this.table.grantReadWriteData(fn);
       if (deployed.readsSecrets) grantCredentialSecrets(fn, { secretArns, key, region });
       if (group === 'members') {
-        // invitation email: SES from the deployment's verified sender (context mailFrom, or no-reply@ the dashboard's host)
+        // invitation email: SES from the deployment's verified sender (context mailFrom, or no-reply@ the dashboard's
+        // host)
         const mailFrom =
           (this.node.tryGetContext('mailFrom') as string | undefined) ??
           `no-reply@${new URL(dashboardOrigin).hostname}`;

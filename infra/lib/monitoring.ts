@@ -41,7 +41,10 @@ export interface MonitoringProps {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
-/** Aurora PostgreSQL's default max_connections for an instance of this many ACUs (2 GiB each): memory / 9,531,392, at most 5,000. */
+/**
+ * Aurora PostgreSQL's default max_connections for an instance of this many ACUs (2 GiB each): memory / 9,531,392, at
+ * most 5,000.
+ */
 export function auroraMaxConnections(acus: number): number {
   return Math.min(Math.floor((acus * 2 * 1024 ** 3) / 9_531_392), 5000);
 }

@@ -30,7 +30,9 @@ export interface PipelineProps {
   key: IKey;
   database: Database;
   rawBucket: IBucket;
-  /** the key-value table: the connectors' shared rate limiter (per credential, across concurrent workers) lives there */
+  /**
+   * the key-value table: the connectors' shared rate limiter (per credential, across concurrent workers) lives there
+   */
   keyValueTable: ITable;
   appEnvironment: AppEnvironment;
 }

@@ -75,7 +75,8 @@ export class Progress extends Construct {
       description: `Tributary ${settings.name}: live progress of extraction runs`,
       connectRouteOptions: {
         integration: new WebSocketLambdaIntegration('Connect', this.connectFunction),
-        // browsers cannot set Authorization on a WebSocket: the token rides in Sec-WebSocket-Protocol ("tributary, <token>")
+        // browsers cannot set Authorization on a WebSocket: the token rides in Sec-WebSocket-Protocol ("tributary,
+        // <token>")
         authorizer: new WebSocketLambdaAuthorizer('Authorizer', this.authorizerFunction, {
           identitySource: ['route.request.header.Sec-WebSocket-Protocol'],
         }),

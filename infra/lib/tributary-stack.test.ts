@@ -189,7 +189,8 @@ describe('storage', () => {
   it('when synthesized, both data buckets are KMS-encrypted with the customer key, block public access and refuse plain HTTP', () => {
     const t = templates.dev;
     const key = only(t, 'AWS::KMS::Key').id;
-    // the data buckets; the access-log bucket (SSE-S3, which S3 and CloudFront logging need) is tested in operations.test.ts,
+    // the data buckets; the access-log bucket (SSE-S3, which S3 and CloudFront logging need) is tested in
+    // operations.test.ts,
     // the dashboard's bundle bucket (web-hosting.test.ts) holds no data and is read by CloudFront through OAC
     const buckets = Object.fromEntries(
       Object.entries(

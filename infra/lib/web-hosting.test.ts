@@ -94,7 +94,8 @@ describe('the dashboard hosting', () => {
     const web = deployments.find((d) => JSON.stringify(d.Properties).includes('config.json'));
     expect(web).toBeDefined();
     const markers = JSON.stringify(web!.Properties!.SourceMarkers);
-    // jsonData resolves tokens at deploy through markers: the HTTP API's endpoint, the WebSocket API, the pool and its client
+    // jsonData resolves tokens at deploy through markers: the HTTP API's endpoint, the WebSocket API, the pool and its
+    // client
     const [httpApi] = Object.keys(
       template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }),
     );

@@ -1,4 +1,5 @@
-// The rehearsal's stand-in for the Lambda Node.js runtime, run as `node lambda-runtime.mjs <task dir> <module> <export>`
+// The rehearsal's stand-in for the Lambda Node.js runtime, run as `node lambda-runtime.mjs <task dir> <module>
+// <export>`
 // in a fresh process whose environment is the function's (the parent sets it). Like the real runtime it
 // lives outside the task directory, provides the `awslambda` streaming global, loads the handler module
 // (timing that as init), then answers invocations. It also records every AWS SDK call (service, command,

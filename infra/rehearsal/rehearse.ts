@@ -476,7 +476,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
             `arn:aws:rds-db:${REHEARSAL_REGION}:${REHEARSAL_ACCOUNT}:dbuser:${proxyId}/${user}`,
           ]);
         },
-        // the logins the proxy holds (one per role that connects: web functions, pipeline), as RDS Proxy holds their secrets
+        // the logins the proxy holds (one per role that connects: web functions, pipeline), as RDS Proxy holds their
+        // secrets
         password: (user) => proxyLogins.find((l) => l.username === user)?.password,
       },
     });
@@ -599,7 +600,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
         AWS_ENDPOINT_URL_S3: s3.endpoint,
       };
-      // endpoints that replace a deployed one: the database port (RDS Proxy's), the RDS CA (the stand-in's), the WebSocket callback
+      // endpoints that replace a deployed one: the database port (RDS Proxy's), the RDS CA (the stand-in's), the
+      // WebSocket callback
       const replaced: Record<string, string> = {};
       if (env.TRIBUTARY_DB_PORT) replaced.TRIBUTARY_DB_PORT = String(proxy.port);
       if (env.TRIBUTARY_DB_PROXY_HOST) replaced.TRIBUTARY_DB_PROXY_HOST = '127.0.0.1';

@@ -168,7 +168,10 @@ export interface StartedExecution {
   done: Promise<{ status: string; output?: unknown; error?: string }>;
 }
 
-/** Step Functions (JSON 1.0): StartExecution of the known state machines, each run by `run`; names are unique per machine. */
+/**
+ * Step Functions (JSON 1.0): StartExecution of the known state machines, each run by `run`; names are unique per
+ * machine.
+ */
 export async function startStepFunctions(
   stateMachineArns: string[],
   run: (execution: {
@@ -250,7 +253,10 @@ export async function startScheduler(): Promise<StandIn & { schedules: Map<strin
   return { endpoint, schedules, stop: close(server) };
 }
 
-/** The WebSocket API's management endpoint: POST /{stage}/@connections/{id}; a connection it does not know is gone (410). */
+/**
+ * The WebSocket API's management endpoint: POST /{stage}/@connections/{id}; a connection it does not know is gone
+ * (410).
+ */
 export async function startApiGatewayManagement(): Promise<
   StandIn & { connections: Set<string>; posts: { connectionId: string; data: string }[] }
 > {

@@ -263,7 +263,10 @@ export interface PolicyDocument {
   Statement: Record<string, unknown>[];
 }
 
-/** The inline policies of a role, as the template attaches them (AWS::IAM::Policy and the role's own Policies), resolved. */
+/**
+ * The inline policies of a role, as the template attaches them (AWS::IAM::Policy and the role's own Policies),
+ * resolved.
+ */
 export function rolePolicies(
   template: CfnTemplate,
   roleId: string,

@@ -390,7 +390,9 @@ export function createAmazonAdsConnector(options: AmazonAdsOptions = {}): Connec
     return s;
   }
 
-  /** The presigned download, I/O only: no Authorization, no Amazon header. S3, not the Ads API: not on the rate budget. */
+  /**
+   * The presigned download, I/O only: no Authorization, no Amazon header. S3, not the Ads API: not on the rate budget.
+   */
   async function download(ctx: ConnectorContext<AmazonCredential>, url: string, what: string): Promise<Buffer> {
     const res = await fetch(url, { signal: signalOf(ctx) });
     if (!res.ok) throw new AmazonHttpError(res.status, null, null, true);

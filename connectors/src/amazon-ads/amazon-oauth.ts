@@ -157,7 +157,8 @@ async function tokenCall(
     };
   }
   const message = `${what}: ${body.error_description ?? body.error ?? `HTTP ${res.status}`}`;
-  // invalid_grant: the refresh token was revoked (the user removed the app) or the code was used; only reconnecting helps
+  // invalid_grant: the refresh token was revoked (the user removed the app) or the code was used; only reconnecting
+  // helps
   if (body.error === 'invalid_grant' || body.error === 'invalid_client' || body.error === 'unauthorized_client') {
     throw classifyFailure('amazon_ads', { status: res.status, code: body.error, message, kind: 'auth_expired' });
   }
@@ -236,7 +237,9 @@ export function amazonAccessTokenExpiresAt(credential: AmazonCredential): number
   return credential.accessToken ? (credential.expiresAt ?? Infinity) : null;
 }
 
-/** The token to send, or a ConnectorAuthError that makes the runtime refresh once (a missing or nearly expired token). */
+/**
+ * The token to send, or a ConnectorAuthError that makes the runtime refresh once (a missing or nearly expired token).
+ */
 export function currentAmazonToken(ctx: ConnectorContext<AmazonCredential>): string {
   const { accessToken, expiresAt } = ctx.credential;
   if (!accessToken || (expiresAt !== undefined && expiresAt - 60_000 <= (ctx.now ?? Date.now)())) {

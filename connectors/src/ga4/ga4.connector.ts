@@ -179,7 +179,8 @@ export function createGa4Connector(options: { pageRows?: number } = {}): Connect
   const connector: Connector<GoogleCredential> = declareConnector({
     platform: PLATFORM,
     displayName: 'Google Analytics 4',
-    // the Data and Admin APIs' v1beta has no announced end (developers.google.com/analytics/devguides/reporting/data/v1)
+    // the Data and Admin APIs' v1beta has no announced end
+    // (developers.google.com/analytics/devguides/reporting/data/v1)
     apiVersion: { version: GA4_API_VERSION, sunset: null, source: 'no end announced by Google' },
     auth: googleOAuthSpec,
     credentialSchema: GoogleCredentialSchema,

@@ -1,5 +1,6 @@
 // Covers the Google Ads connector end to end against the Google sandbox, through google-ads-api's own
-// request and stream-parsing code (only its host and token source are redirected): extraction, the fault classes, OAuth, and the loader's sums.
+// request and stream-parsing code (only its host and token source are redirected): extraction, the fault classes,
+// OAuth, and the loader's sums.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@tributary/shared/testing/test-database';
@@ -48,7 +49,10 @@ async function collect(ctx: GoogleTestContext, req: ExtractRequest) {
   return rows;
 }
 
-/** Rows extracted under faults, summed per day, equal the sandbox's truth for the window exactly: no day lost, none twice. */
+/**
+ * Rows extracted under faults, summed per day, equal the sandbox's truth for the window exactly: no day lost, none
+ * twice.
+ */
 async function expectEqualsTruth(rows: FactRow[], account: AccountInfo, window: DateWindow) {
   const byDay = (
     await control.truth<{ groups: Record<string, Record<string, string>> }>({

@@ -134,7 +134,10 @@ export function classifyGraphError(platform: Platform, err: unknown, what: strin
   });
 }
 
-/** The longest `estimated_time_to_regain_access` (minutes) in X-Business-Use-Case-Usage, in ms; undefined when none is given. */
+/**
+ * The longest `estimated_time_to_regain_access` (minutes) in X-Business-Use-Case-Usage, in ms; undefined when none is
+ * given.
+ */
 export function regainAccessMs(headers: Record<string, unknown>): number | undefined {
   const usage = parseUsage(headers);
   const minutes = Math.max(0, ...usage.map((u) => u.estimated_time_to_regain_access ?? 0));

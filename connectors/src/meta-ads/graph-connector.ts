@@ -18,7 +18,10 @@ import {
   type MetaCredential,
 } from './meta-oauth';
 
-/** Above this Business Use Case usage (percent) the credential pauses and lets the budget recover before Meta throttles it. */
+/**
+ * Above this Business Use Case usage (percent) the credential pauses and lets the budget recover before Meta throttles
+ * it.
+ */
 export const USAGE_PAUSE_PERCENT = 95;
 const DEFAULT_USAGE_PAUSE_MS = 60_000;
 
@@ -38,7 +41,9 @@ type GraphDeclaration = Pick<
   | 'accessTokenExpiresAt'
 >;
 
-/** A Graph API connector's requests: one SDK client per context, each request budgeted and classified by the runtime. */
+/**
+ * A Graph API connector's requests: one SDK client per context, each request budgeted and classified by the runtime.
+ */
 export interface GraphRequests {
   /** the SDK (meta.sdk.ts), loaded on first use */
   sdk(): Promise<MetaSdk>;

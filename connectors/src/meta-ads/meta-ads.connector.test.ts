@@ -430,7 +430,10 @@ async function expectEqualsTruth(rows: FactRow[], accountId: string, window: { s
   );
 }
 
-/** A decimal string without trailing fractional zeros ("12.30" → "12.3", "0.00" → "0"): equal values, exactly, without floats. */
+/**
+ * A decimal string without trailing fractional zeros ("12.30" → "12.3", "0.00" → "0"): equal values, exactly, without
+ * floats.
+ */
 function exact(s: string): string {
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }

@@ -24,7 +24,10 @@ import type { MetaCredential } from './meta-oauth';
 import { DEFAULT_CONVERSION_ACTION_TYPE, normalizeInsightsPage } from './normalize';
 
 export interface MetaAdsOptions {
-  /** the action type counted as conversions and revenue (actions / action_values), e.g. 'purchase', 'omni_purchase', 'lead' */
+  /**
+   * the action type counted as conversions and revenue (actions / action_values), e.g. 'purchase', 'omni_purchase',
+   * 'lead'
+   */
   conversionActionType?: string;
   /** rows per insights page */
   pageSize?: number;

@@ -446,7 +446,8 @@ export function createMetricoolConnector(options: MetricoolOptions = {}): Connec
   const connector: Connector<MetricoolCredential> = declareConnector({
     platform: PLATFORM,
     displayName: 'Metricool',
-    // Metricool's paths carry v2 and it has announced no end for it (help.metricool.com, app.metricool.com/api/swagger.json: v2.0.0)
+    // Metricool's paths carry v2 and it has announced no end for it (help.metricool.com,
+    // app.metricool.com/api/swagger.json: v2.0.0)
     apiVersion: {
       version: METRICOOL_API_VERSION,
       sunset: null,

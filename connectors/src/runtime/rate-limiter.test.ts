@@ -83,7 +83,9 @@ function jitteryStore(inner: MemoryKeyValueStore, random: () => number): KeyValu
   return store;
 }
 
-/** The most admissions in any half-open span [t, t + intervalMs); checking spans that start at an admission suffices. */
+/**
+ * The most admissions in any half-open span [t, t + intervalMs); checking spans that start at an admission suffices.
+ */
 function busiestSpan(admissions: readonly number[], intervalMs: number): number {
   const sorted = [...admissions].sort((a, b) => a - b);
   let most = 0;
@@ -94,7 +96,10 @@ function busiestSpan(admissions: readonly number[], intervalMs: number): number 
   return most;
 }
 
-/** Starts one acquire per arrival (offsets from the clock's start) on two limiters sharing a store; returns the admission times. */
+/**
+ * Starts one acquire per arrival (offsets from the clock's start) on two limiters sharing a store; returns the
+ * admission times.
+ */
 async function admit(
   clock: SchedulerClock,
   store: KeyValueStore,

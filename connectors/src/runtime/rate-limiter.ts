@@ -23,7 +23,9 @@ import { systemSleep } from './sleep';
 /** sub-windows per policy interval: the most a refused call waits beyond what is strictly needed is interval / this */
 const SUB_WINDOWS = 40;
 const DEFAULT_ARRIVAL_MARGIN_MS = 25;
-/** a pause longer than this (a platform's spent daily quota) is not slept through: acquire throws RateBudgetSpentError */
+/**
+ * a pause longer than this (a platform's spent daily quota) is not slept through: acquire throws RateBudgetSpentError
+ */
 export const MAX_PAUSE_SLEEP_MS = 15 * 60_000;
 
 export interface KeyValueRateLimiterOptions {
@@ -44,7 +46,9 @@ interface Plan {
   policy: RatePolicy;
   /** sub-window length, whole ms */
   subMs: number;
-  /** older sub-windows that can intersect (now - held, now], held = interval + arrival margin: held / subMs, rounded up */
+  /**
+   * older sub-windows that can intersect (now - held, now], held = interval + arrival margin: held / subMs, rounded up
+   */
   span: number;
   ttlSeconds: number;
 }
@@ -127,7 +131,10 @@ export class KeyValueRateLimiter implements RateLimiter {
     return spent >= 0 ? { waitMs: waits[spent]!, quota: plans[spent]!.policy } : { waitMs };
   }
 
-  /** 0 if the unit counted as `own` in sub-window `current` fits the policy, else ms until the oldest counted sub-window leaves the held span. */
+  /**
+   * 0 if the unit counted as `own` in sub-window `current` fits the policy, else ms until the oldest counted sub-window
+   * leaves the held span.
+   */
   private async refusal(bucket: string, plan: Plan, current: number, own: number, now: number): Promise<number> {
     const older = Array.from({ length: plan.span }, (_, i) => current - plan.span + i);
     const counts = await this.store.getCounters(older.map((index) => this.key(bucket, plan, index)));

@@ -35,7 +35,9 @@ export class MemoryLogger implements Logger {
   }
 }
 
-/** A decimal in its shortest exact form ("12.50" → "12.5", "3.000" → "3"), for comparing sums with a sandbox's truth. */
+/**
+ * A decimal in its shortest exact form ("12.50" → "12.5", "3.000" → "3"), for comparing sums with a sandbox's truth.
+ */
 export function canonicalDecimal(value: string | number): string {
   const s = String(value);
   if (!/^-?\d+(\.\d+)?$/.test(s)) throw new Error(`not a decimal: ${s}`);

@@ -122,13 +122,25 @@ describe('Klaviyo through the management API', () => {
     expect(created.status, created.text).toBe(201);
     const source = created.body as {
       id: string;
-      extraction_config: { options: Record<string, string> };
+      extraction_config: Record<string, unknown>;
       account: { currency: string; time_zone: string };
     };
     const metric = account.metrics.find((m) => m.name === 'Ordered Product')!;
-    // stored complete (the API's answer camel-cases jsonb keys, so the values are compared)
-    expect(Object.values(source.extraction_config.options)).toEqual([metric.id, 'Ordered Product']);
+    // stored complete, and read back with the keys it was given (not camel-cased on the way out of jsonb)
+    const stored = {
+      account_id: account.id,
+      report_types: ['campaign_daily', 'flow_daily'],
+      options: { conversion_metric_id: metric.id, conversion_metric_name: 'Ordered Product' },
+    };
+    expect(source.extraction_config).toEqual(stored);
     expect(source.account).toMatchObject({ currency: 'EUR', time_zone: 'Europe/Berlin' });
+    const read = await h.call(dsR.getDataSourceRoute, {
+      token: user.token,
+      params: { project_id: projectId, source_id: source.id },
+    });
+    expect(read.status, read.text).toBe(200);
+    expect((read.body as { extraction_config: unknown; schedule_config: unknown }).extraction_config).toEqual(stored);
+    expect((read.body as { schedule_config: unknown }).schedule_config).toEqual({ frequency: 'daily', hour_utc: 5 });
 
     // one day: one campaign values report and one flow series report, within Klaviyo's 2 a minute
     const day = daysAgo(3);

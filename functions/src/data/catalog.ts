@@ -54,7 +54,10 @@ const EXTRA_DIMENSION_DESCRIPTIONS: Record<string, string> = {
     "The platform whose own connector also reports this row (Metricool's Facebook Ads: meta_ads, Google Ads: google_ads, Instagram: instagram). Such rows are left out while the project has a data source of that platform, so nothing is summed twice; ask for platform=metricool alone to see them",
 };
 
-/** Extra keys seen in the 90 days up to the project's latest fact (not today: a paused project keeps its catalog) (within the given data sources, if any). */
+/**
+ * Extra keys seen in the 90 days up to the project's latest fact (not today: a paused project keeps its catalog)
+ * (within the given data sources, if any).
+ */
 export async function projectCatalog(
   client: pg.ClientBase,
   projectId: string,

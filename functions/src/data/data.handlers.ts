@@ -138,7 +138,9 @@ export const makePostDataQuery = (deps: ApiDeps) =>
     deps,
   );
 
-/** The rows as a file: the webhook's formats, through the API (so at most MAX_EXPORT_BYTES; webhooks stream the rest). */
+/**
+ * The rows as a file: the webhook's formats, through the API (so at most MAX_EXPORT_BYTES; webhooks stream the rest).
+ */
 export const makeExportData = (deps: ApiDeps) =>
   projectHandler(
     exportDataRoute,

@@ -30,7 +30,9 @@ export type StandardDimension = (typeof STANDARD_DIMENSIONS)[number];
 export type Aggregation = (typeof AGGREGATIONS)[number];
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** Keys of extra_dimensions / extra_metrics a query may name: plain snake_case, never anything SQL could read as syntax. */
+/**
+ * Keys of extra_dimensions / extra_metrics a query may name: plain snake_case, never anything SQL could read as syntax.
+ */
 const EXTRA_KEY = /^[a-z][a-z0-9_]{0,62}$/;
 const extraRef = (prefix: 'extra.' | 'extra_metric.') =>
   z.string().refine((s) => s.startsWith(prefix) && EXTRA_KEY.test(s.slice(prefix.length)), {

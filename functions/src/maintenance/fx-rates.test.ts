@@ -11,7 +11,8 @@ import { FxSourceError, parseEcbEnvelope, refreshFxRates } from './fx-rates';
 let t: TestDatabase;
 let admin: pg.Client;
 let ecb: RunningSandbox;
-// Wednesday 2026-04-08, 18:00 UTC: the ECB has published today; Good Friday (04-03) and Easter Monday (04-06) were holidays
+// Wednesday 2026-04-08, 18:00 UTC: the ECB has published today; Good Friday (04-03) and Easter Monday (04-06) were
+// holidays
 const NOW = new Date('2026-04-08T18:00:00Z');
 
 beforeAll(async () => {

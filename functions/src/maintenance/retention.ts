@@ -253,7 +253,9 @@ export interface RetentionRun {
   cold: (ColdArchive & { projectId: string })[];
 }
 
-/** The daily job: every project's hot facts past its hot window go warm, warm months past its archive window go cold. */
+/**
+ * The daily job: every project's hot facts past its hot window go warm, warm months past its archive window go cold.
+ */
 export async function runRetention(
   db: Database,
   blobs: BlobStore,

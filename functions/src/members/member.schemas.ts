@@ -27,7 +27,10 @@ export const MemberListSchema = z.object({ members: z.array(MemberSchema), invit
 export const InviteBodySchema = z
   .object({ email: z.string().trim().toLowerCase().email().max(320), role: RoleSchema })
   .strict();
-/** Always 'invited': nobody is added without accepting, and the answer is the same whether or not the address has an account. */
+/**
+ * Always 'invited': nobody is added without accepting, and the answer is the same whether or not the address has an
+ * account.
+ */
 export const InviteResultSchema = z.object({ status: z.literal('invited'), invitation: InvitationSchema });
 export const ChangeRoleBodySchema = z.object({ role: RoleSchema }).strict();
 

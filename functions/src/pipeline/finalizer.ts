@@ -47,7 +47,10 @@ function scaled(v: string, places: number): bigint {
   return neg ? -n : n;
 }
 
-/** When a data source's schedule runs next (functions/src/schedules reads every form of schedule_config); null for manual ones. */
+/**
+ * When a data source's schedule runs next (functions/src/schedules reads every form of schedule_config); null for
+ * manual ones.
+ */
 export function nextExtractionAt(schedule: unknown, now: Date): Date | null {
   return nextFromSchedule(schedule, now);
 }

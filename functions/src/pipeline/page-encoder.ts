@@ -1,5 +1,6 @@
 // The page encoder: turns a page's raw bytes into fact rows ready to load (parsed, normalized, and encoded
-// by the fact loader's encoder: hashed and written as the loader sends them) on worker threads, so the extract worker's own thread is left with fetching,
+// by the fact loader's encoder: hashed and written as the loader sends them) on worker threads, so the extract worker's
+// own thread is left with fetching,
 // archiving and the fact loader's lookups and writes.
 //
 // Why: a window's work is bound by one JavaScript thread. Parsing a Google Ads batch (a few MB of JSON),

@@ -45,7 +45,10 @@ export interface PipelineDeps {
   accountInfoMaxAgeHours: number;
   /** tests only: Map MaxConcurrency per platform instead of each connector's declared maxConcurrency */
   maxConcurrency?: Partial<Record<Platform, number>>;
-  /** normalizes and encodes pages on other threads where a core is free (see page-encoder.ts); absent: on the worker's own */
+  /**
+   * normalizes and encodes pages on other threads where a core is free (see page-encoder.ts); absent: on the worker's
+   * own
+   */
   pageEncoder?: PageEncoder;
   /** test hook: called at named points of the worker, so a test can kill it there */
   interrupt?: (point: 'after_page' | 'before_load_commit' | 'after_load', item: string) => void;

@@ -55,7 +55,10 @@ export type WorkerOutput =
       pages: number;
     }
   | { status: 'rate_limited'; item: string; retryAfterSeconds: number; rateLimitWaits: number }
-  /** the item's platform job (a report) is still running: the state machine waits retryAfterSeconds, then extracts it again */
+  /**
+   * the item's platform job (a report) is still running: the state machine waits retryAfterSeconds, then extracts it
+   * again
+   */
   | { status: 'report_pending'; item: string; retryAfterSeconds: number; reportWaits: number }
   | { status: 'drained' };
 

@@ -364,7 +364,9 @@ export async function checkRateLimit(
   };
 }
 
-/** What jsonb can store: it refuses \u0000 and a lone surrogate (a cut pair, or %ED%A0%80 decoded), both U+FFFD here. */
+/**
+ * What jsonb can store: it refuses \u0000 and a lone surrogate (a cut pair, or %ED%A0%80 decoded), both U+FFFD here.
+ */
 const storable = (text: string, max: number) =>
   text
     .slice(0, max)

@@ -208,7 +208,8 @@ export const makeMintSignedUrl = (deps: ApiDeps) =>
           'This deployment has no public webhook URL configured (TRIBUTARY_WEBHOOK_URL)',
           501,
         );
-      // the URL's parameters are checked now as the webhook will check them, so nobody is handed a URL that can only fail
+      // the URL's parameters are checked now as the webhook will check them, so nobody is handed a URL that can only
+      // fail
       const query = new URLSearchParams(body.query);
       if (body.endpoint !== 'metrics') {
         parseUrlQuery(query, ['format', 'bom']);

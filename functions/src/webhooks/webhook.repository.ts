@@ -159,7 +159,10 @@ export async function updateWebhook(
   }
 }
 
-/** A new key replaces the old one at once; URLs signed before the rotation stop working too (their key is salted with the old hash). */
+/**
+ * A new key replaces the old one at once; URLs signed before the rotation stop working too (their key is salted with
+ * the old hash).
+ */
 export async function rotateWebhookKey(
   trx: Transaction<DB>,
   projectId: string,

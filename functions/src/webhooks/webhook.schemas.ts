@@ -41,7 +41,10 @@ export const WebhookListSchema = z.object({ webhooks: z.array(WebhookSchema) });
 export const MAX_SIGNED_URL_SECONDS = 90 * 24 * 3600;
 export const SignedUrlBodySchema = z.object({
   endpoint: z.enum(['data', 'summary', 'metrics']).default('data'),
-  /** the query string the URL fixes, as name → value (e.g. { format: 'csv', date_range: 'last_30_days' }); checked like a request would be */
+  /**
+   * the query string the URL fixes, as name → value (e.g. { format: 'csv', date_range: 'last_30_days' }); checked like
+   * a request would be
+   */
   query: z
     .record(z.string().regex(/^[a-z_]{1,40}$/), z.string().max(2000))
     .refine((q) => !('exp' in q) && !('sig' in q), 'exp and sig are set by the server')

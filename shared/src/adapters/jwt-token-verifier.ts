@@ -27,7 +27,8 @@ export class CognitoTokenVerifier implements TokenVerifier {
     });
   }
   async verify(accessToken: string): Promise<VerifiedAccessToken> {
-    // built on first use: create() rejects a malformed pool id, which must fail requests, not every process that never verifies
+    // built on first use: create() rejects a malformed pool id, which must fail requests, not every process that never
+    // verifies
     this.verifier ??= CognitoTokenVerifier.build(this.options);
     return toVerified(await this.verifier.verify(accessToken));
   }

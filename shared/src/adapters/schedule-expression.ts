@@ -27,7 +27,9 @@ const FIELDS = [
   { name: 'year', max: 2199 },
 ] as const;
 
-/** The croner pattern (7 fields, seconds first) of an EventBridge `cron(…)` expression; throws ScheduleExpressionError. */
+/**
+ * The croner pattern (7 fields, seconds first) of an EventBridge `cron(…)` expression; throws ScheduleExpressionError.
+ */
 export function toCronerPattern(expression: string): string {
   const m = /^cron\((.*)\)$/.exec(expression.trim());
   if (!m)

@@ -123,7 +123,9 @@ export interface WebhookConfig {
     | { kind: 'value'; base64: string }
     | { kind: 'file'; file: string }
     | { kind: 'secrets-manager'; arn: string; region: string; endpoint?: string };
-  /** where /webhook/v1/… is served (CloudFront in AWS, the runner's webhook server locally); signed URLs start with it */
+  /**
+   * where /webhook/v1/… is served (CloudFront in AWS, the runner's webhook server locally); signed URLs start with it
+   */
   publicBaseUrl?: string;
 }
 

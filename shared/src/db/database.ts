@@ -158,7 +158,12 @@ export function createDatabase(config: DatabaseConfig, tuning: PoolTuning = {}):
   // has no listener, and its 'error' would be unhandled. A query in flight still rejects as usual.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  // Column names are renamed (snake_case in SQL, camelCase in TypeScript); the keys inside jsonb values are not:
+  // a data source's extraction_config, a schedule or audit details come back exactly as they were stored.
+  const kysely = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+  });
 
   return {
     pool,

@@ -13,6 +13,9 @@ export interface KeyValueStore {
   delete(key: string): Promise<void>;
   /** Atomically adds `by` to a counter and returns the new value; creates it with the TTL if absent. */
   increment(key: string, by: number, options?: { ttlSeconds?: number }): Promise<number>;
-  /** Counters' current values in the keys' order, 0 when absent or expired; never creates them (strongly consistent reads, batched). */
+  /**
+   * Counters' current values in the keys' order, 0 when absent or expired; never creates them (strongly consistent
+   * reads, batched).
+   */
   getCounters(keys: readonly string[]): Promise<number[]>;
 }

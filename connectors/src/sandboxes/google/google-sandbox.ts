@@ -30,7 +30,9 @@ export interface GoogleSandboxOptions {
   anchor?: string;
   /** rows per searchStream batch (Google: up to 10,000) */
   adsBatchSize?: number;
-  /** the Google Ads accounts' size (default 2 ad groups per campaign, 2 ads per ad group): benches ask for larger ones */
+  /**
+   * the Google Ads accounts' size (default 2 ad groups per campaign, 2 ads per ad group): benches ask for larger ones
+   */
   adGroupsPerCampaign?: number;
   adsPerAdGroup?: number;
   faults?: GoogleFaultInput[];

@@ -6,7 +6,8 @@
 // per-account report limits of 1/s burst, 2/min steady and 225/day (switchable for tests on a virtual clock).
 //
 // Truth (GET /__sandbox/truth):
-//   ?account=<id>&report=campaign|flow&from=YYYY-MM-DD&to=YYYY-MM-DD[&metric=<conversion metric id>][&groupBy=date|campaign]
+//   ?account=<id>&report=campaign|flow&from=YYYY-MM-DD&to=YYYY-MM-DD[&metric=<conversion metric
+//   id>][&groupBy=date|campaign]
 // exact totals of what the reports serve at the current data version (campaign = flow id for flows).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { addDays, daysBetween, isDay, type SandboxToday } from '../base/days';

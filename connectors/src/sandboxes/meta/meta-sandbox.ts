@@ -45,7 +45,9 @@ export interface MetaSandboxOptions {
   /** the sandbox's clock; "today" in each account's time zone comes from it */
   now?: () => number;
   faults?: MetaFaultInput[];
-  /** Business Use Case budget per ad account or Instagram account and window (Meta's own numbers are per hour and tier) */
+  /**
+   * Business Use Case budget per ad account or Instagram account and window (Meta's own numbers are per hour and tier)
+   */
   callsPerWindow?: number;
   windowMs?: number;
   /** status polls an async report run needs before it completes */
@@ -510,7 +512,9 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     throw new GraphError(400, { message: '(#100) Invalid cursor', type: 'OAuthException', code: 100 });
   };
 
-  /** Cuts `rows` into Meta's page shape; `next` is an absolute URL at this sandbox, as Meta's are at graph.facebook.com. */
+  /**
+   * Cuts `rows` into Meta's page shape; `next` is an absolute URL at this sandbox, as Meta's are at graph.facebook.com.
+   */
   const page = (url: URL, rows: unknown[], offset: number, limit: number, version: number) => {
     const slice = rows.slice(offset, offset + limit);
     const body: { data: unknown[]; paging?: Record<string, unknown> } = { data: slice };

@@ -4,7 +4,8 @@
 // Wire details it reproduces:
 //   - auth is the `X-Mc-Auth` header plus `userId` (and `blogId`) query parameters; `Authorization: Bearer`
 //     alone is refused with 401; `Content-Type: application/json` is required, GET included;
-//   - a missing `blogId` is 400, a brand of another user 403; errors are Spring's {timestamp,status,error,message,path};
+//   - a missing `blogId` is 400, a brand of another user 403; errors are Spring's
+//   {timestamp,status,error,message,path};
 //   - every answer is `{"data":[…]}`; a date window returns everything (no cursor);
 //   - timelines take `from`/`to` with the brand's offset and a `timezone`, and answer local midnights with the
 //     offset (`2026-01-01T00:00:00+0100`), newest first; posts take local times without an offset;
