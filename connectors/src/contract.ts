@@ -3,7 +3,7 @@
 // handles retries, rate budgets, windows and resumption. Modelled on Airbyte's declarative streams.
 //
 // This file is the contract only: types and the error classes the pipeline's retries key on.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FactRow } from '@tributary/shared/domain/fact-row';
 import type { Platform } from '@tributary/shared/domain/platform';
 

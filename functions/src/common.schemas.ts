@@ -1,7 +1,7 @@
 // Schemas every feature shares: ids in paths, paging, the error envelope's responses.
 import { ErrorEnvelopeSchema } from '@tributary/shared/http/error-envelope';
 import type { RouteResponse } from '@tributary/shared/http/route';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const UuidSchema = z.string().uuid();
 export const ProjectParamsSchema = z.object({ project_id: UuidSchema });

@@ -4,7 +4,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, extendZodWithOpenApi } from '@ast
 import { httpHandler } from '@tributary/shared/http/http-handler';
 import { defineRoute, type Route } from '@tributary/shared/http/route';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiDeps } from './api-deps';
 import * as authRouteValues from './auth/auth.routes';
 import * as credentialRouteValues from './credentials/credential.routes';

@@ -3,7 +3,7 @@
 // creates (or re-passwords) the login role the application reaches through RDS Proxy. Everything it needs
 // arrives as resource properties, so it reads no environment; secrets arrive as ARNs and are read here.
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readSecretString } from '@tributary/shared/adapters/secret-values';
 import { ensureLoginRole, migrateToLatest } from '@tributary/shared/db/migrate';
 

@@ -46,8 +46,9 @@ export interface DeployedRouteGroup {
   routes: readonly Route[];
   readsSecrets: boolean;
   /**
-   * 'layer': its routes call platforms (validate, discover), through the platform SDK layer; 'none': they only
-   * read the connector catalog, the bundle leaves the platform SDKs out. Absent: its routes reach no connector.
+   * 'layer': its routes call platforms (validate, discover) or download XLSX, through the platform SDK layer;
+   * 'none': they only read the connector catalog, the bundle leaves the platform SDKs out. Absent: its routes
+   * reach no connector.
    */
   platformSdks?: 'layer' | 'none';
 }
@@ -97,6 +98,8 @@ export const DEPLOYED_ROUTE_GROUPS: Record<string, DeployedRouteGroup> = {
     handler: 'dataHandler',
     routes: routesOf(dataRoutes),
     readsSecrets: false,
+    // no platform calls: exceljs, for XLSX downloads, comes from the layer
+    platformSdks: 'layer',
   },
   openapi: {
     entry: 'functions/src/openapi.lambda.ts',

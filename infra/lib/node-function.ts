@@ -50,9 +50,10 @@ export interface TributaryFunctionProps extends Omit<
   /** shell commands run after esbuild, e.g. to copy files the handler reads at run time */
   afterBundling?: (outputDir: string) => string[];
   /**
-   * Where the function's platform SDKs come from: 'layer', the stack's platform SDK layer (the function calls
-   * platforms; platform-sdk-layer.ts); 'none', nowhere (it only reads the connector catalog: `*.sdk` modules
-   * are left out); 'bundled' (default), its own bundle.
+   * Where the function's platform SDKs (and exceljs and @odata/parser, loaded on first use like them) come from:
+   * 'layer', the stack's platform SDK layer (platform-sdk-layer.ts: a function that calls platforms, downloads
+   * XLSX or serves the OData feed); 'none', nowhere (it only reads the connector catalog: `*.sdk` modules are
+   * left out); 'bundled' (default), its own bundle.
    */
   platformSdks?: 'layer' | 'none' | 'bundled';
 }

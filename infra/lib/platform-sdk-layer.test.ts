@@ -20,7 +20,7 @@ beforeAll(() => {
 }, 600_000);
 
 describe('platform SDK layer', () => {
-  it('is one Node.js 22 arm64 layer, attached to the API functions that call platforms and to the pipeline only', () => {
+  it('is one Node.js 22 arm64 layer, attached to the functions that call platforms, download XLSX or serve the OData feed', () => {
     // CDK's BucketDeployment brings a layer of its own (the AWS CLI)
     const layers = Object.fromEntries(
       Object.entries(template.findResources('AWS::Lambda::LayerVersion')).filter(([id]) =>
@@ -39,10 +39,12 @@ describe('platform SDK layer', () => {
       .sort();
     expect(withLayer).toEqual([
       'ApiCredentialsFunction',
+      'ApiDataFunction',
       'ApiDataSourcesFunction',
       'PipelineExtractFunction',
       'PipelineFinalizeFunction',
       'PipelinePlanFunction',
+      'WebhooksFunction',
     ]);
     // the catalog-only function reads no SDK, and no other Tributary function names a layer
     const tributaryWithLayers = Object.values(functions).filter(

@@ -1,10 +1,12 @@
-// The platform SDKs (google-ads-api and its protos, googleapis' GA4 APIs, facebook-nodejs-business-sdk,
-// @shopify/admin-api-client, klaviyo-api) in one Lambda layer that every function calling a platform shares
-// (issue 21 §3). In a function's bundle they were ~90% of its bytes and of its cold start's parse, for code
-// that runs only on a platform call: the connectors import them in their `<name>.sdk.ts` modules on first use.
+// The libraries a function loads only on first use, in one Lambda layer that the functions using them share
+// (issue 21 §3): the platform SDKs (google-ads-api and its protos, googleapis' GA4 APIs, facebook-nodejs-business-sdk,
+// @shopify/admin-api-client, klaviyo-api), which the connectors import in their `<name>.sdk.ts` modules on the first
+// platform call, and two export-format libraries, exceljs (XLSX downloads) and @odata/parser (the OData feed).
+// In a bundle they were most of its bytes, and a single-file bundle's lazily imported code is still parsed at
+// every cold start: the webhook function's was 2.1 MB, half of it exceljs and its dependencies.
 //
-// How a function reaches them: its bundle aliases each SDK entry point to a shim here (bundling/platform-sdks/)
-// whose `require('tributary-platform-sdks/<name>')` stays outside the bundle, inside the lazily run .sdk module.
+// How a function reaches them: its bundle aliases each entry point to a shim here (bundling/platform-sdks/)
+// whose `require('tributary-platform-sdks/<name>')` stays outside the bundle, inside the lazily run module.
 // require (CommonJS) resolves through NODE_PATH, where Lambda puts /opt/nodejs/node_modules, the layer's
 // directory; ESM imports would not look there. Our own code (connectors, .sdk modules, error classes) stays in
 // the function's bundle, so there is one copy of each class. The layer holds one CommonJS file per entry point,
@@ -20,7 +22,7 @@ import type { Construct } from 'constructs';
 /** The layer's package: /opt/nodejs/node_modules/tributary-platform-sdks/<name>.cjs */
 export const PLATFORM_SDK_LAYER_PACKAGE = 'tributary-platform-sdks';
 
-/** Every SDK entry point a `.sdk.ts` module imports (or an SDK shares), and its file name in the layer. */
+/** Every entry point in the layer (what a `.sdk.ts` module imports, or an SDK shares), and its file name there. */
 export const PLATFORM_SDK_ENTRIES: Readonly<Record<string, string>> = {
   axios: 'axios',
   'google-ads-api': 'google-ads-api',
@@ -30,6 +32,9 @@ export const PLATFORM_SDK_ENTRIES: Readonly<Record<string, string>> = {
   'facebook-nodejs-business-sdk': 'facebook-nodejs-business-sdk',
   '@shopify/admin-api-client': 'shopify-admin-api-client',
   'klaviyo-api': 'klaviyo-api',
+  // not platform SDKs: the export formats' libraries, loaded by the first XLSX download or OData feed request
+  exceljs: 'exceljs',
+  '@odata/parser': 'odata-parser',
 };
 
 export const PLATFORM_SDK_SHIMS_DIR = path.join(
@@ -82,7 +87,7 @@ export function platformSdkLayer(scope: Construct, bundleAliases: Readonly<Recor
   const existing = stack.node.tryFindChild(id);
   if (existing) return existing as LayerVersion;
   return new LayerVersion(stack, id, {
-    description: 'Tributary: the platform SDKs the connectors load on their first platform call',
+    description: 'Tributary: the platform SDKs and export-format libraries its functions load on first use',
     compatibleRuntimes: [Runtime.NODEJS_22_X],
     compatibleArchitectures: [Architecture.ARM_64],
     code: Code.fromAsset(PLATFORM_SDK_SHIMS_DIR, {

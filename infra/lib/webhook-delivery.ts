@@ -77,6 +77,8 @@ export class WebhookDelivery extends Construct {
       vpcSubnets: functionSubnets,
       reservedConcurrentExecutions: settings.webhooks.reservedConcurrency,
       environmentEncryption: key,
+      // exceljs and the OData parser, loaded by the first XLSX download or feed request, come from the layer
+      platformSdks: 'layer',
       environment: {
         // the function reads the secret itself at cold start: its value is never in the function's environment
         TRIBUTARY_WEBHOOK_SIGNING_SECRET_ARN: signingSecret.secretArn,

@@ -4,10 +4,11 @@
 // lives outside the task directory, provides the `awslambda` streaming global, loads the handler module
 // (timing that as init), then answers invocations. It also records every AWS SDK call (service, command,
 // input) by wrapping the SDK's Client.send, so the parent can check each against the function's role.
-// Messages go over the IPC channel: {type:'ready', initMs} | {type:'error', ...} | {type:'result', ...}.
+// Messages go over the IPC channel: {type:'ready', moduleLoadMs} | {type:'error', ...} | {type:'result', ...}.
 // A fifth argument names a file for a CPU profile of the init (`npm run rehearse -- --cpu-prof <dir>`).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -54,6 +55,23 @@ function safeJson(value) {
   }
 }
 
+// Lambda's nodejs22.x has Node's `navigator` global (Node 21+). Where this runs on Node 20 it is provided the same
+// way, so libraries take the path they take in Lambda: pg, finding no navigator, would otherwise probe for
+// Cloudflare Workers by building a fetch Response at load, which loads Node's undici (20-40 ms) at every start.
+if (!('navigator' in globalThis)) {
+  const major = Number(process.versions.node.split('.')[0]);
+  Object.defineProperty(globalThis, 'navigator', {
+    configurable: true,
+    enumerable: true,
+    value: {
+      hardwareConcurrency: availableParallelism(),
+      language: 'en-US',
+      platform: process.platform,
+      userAgent: `Node.js/${major}`,
+    },
+  });
+}
+
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 globalThis.awslambda = {
   streamifyResponse(handler) {
@@ -86,7 +104,7 @@ try {
   if (profiler) writeFileSync(initProfile, JSON.stringify((await profiler.post('Profiler.stop')).profile));
   handler = mod[exportName] ?? mod.default?.[exportName];
   if (typeof handler !== 'function') throw new Error(`${moduleName} exports no function ${exportName}`);
-  await send({ type: 'ready', initMs: performance.now() - started, calls: calls.splice(0) });
+  await send({ type: 'ready', moduleLoadMs: performance.now() - started, calls: calls.splice(0) });
 } catch (error) {
   await send({ type: 'error', phase: 'init', message: String(error?.stack ?? error), calls: calls.splice(0) });
   process.exit(1);

@@ -13,7 +13,7 @@ describe('the rehearsal', () => {
     const application = result.functions.filter((f) => !f.cdkProvided);
     expect(application.length).toBeGreaterThanOrEqual(19);
     for (const f of application) {
-      expect(f.initMs, f.logicalId).toBeDefined();
+      expect(f.initDurationMs, f.logicalId).toBeDefined();
       expect(f.invocations.length, f.logicalId).toBeGreaterThan(0);
       expect(
         f.invocations.every((i) => i.ok),

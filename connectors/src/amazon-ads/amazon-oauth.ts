@@ -4,7 +4,7 @@
 // api.amazon.co.jp). Access tokens last an hour; the refresh token does not expire until the user removes
 // the app. Plain fetch: Amazon publishes no Node SDK. Hosts come from ConnectorContext.baseUrls, so the
 // sandbox's consent page and token endpoint stand in for Amazon's.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ConnectorContext, OAuth2Spec, OAuthClientConfig } from '../contract';
 import { ConnectorAuthError, ConnectorConfigError } from '../contract';
 import { classifyFailure, isNetworkError, parseRetryAfter } from '../runtime/classify';

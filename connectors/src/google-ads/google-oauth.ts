@@ -4,7 +4,7 @@
 // (baseUrls.google_oauth_token), so the sandbox's token endpoint stands in for oauth2.googleapis.com.
 // loaded by the first token call, not at the cold start of every function that carries the Google connectors
 import type { OAuth2Client } from 'google-auth-library';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import type { ConnectorContext, OAuth2Spec, OAuthClientConfig } from '../contract';
 import { ConnectorAuthError, ConnectorConfigError } from '../contract';

@@ -2,7 +2,7 @@
 // deleted) or an OAuth app's grant (authorization code with PKCE S256, then refresh tokens; access tokens live
 // an hour). PLATFORMS.md §8 "OAuth": POST /oauth/token with Basic client auth. The SDK's OAuthApi keeps tokens
 // in its own storage and hard-codes its hosts, so these are plain fetches against the configured hosts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConnectorAuthError, type OAuth2Spec, type OAuthClientConfig } from '../contract';
 import { classifyFailure } from '../runtime/classify';
 import { KLAVIYO_API_DEFAULT_URL, KLAVIYO_OAUTH_DEFAULT_URL, klaviyoApiUrl, klaviyoOAuthUrl } from './klaviyo-client';

@@ -2,7 +2,7 @@
 // dialog → code → short-lived user token → long-lived token (fb_exchange_token, about 60 days), and the
 // same exchange again to refresh a long-lived token (PLATFORMS.md §2 "OAuth"). The SDK has no OAuth helper,
 // so these are plain fetches; the hosts come from ConnectorContext.baseUrls like every other Graph call.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import { ConnectorAuthError, type OAuth2Spec, type OAuthClientConfig } from '../contract';
 import {

@@ -9,7 +9,7 @@
 //   ad_campaigns_daily      one campaign list per ad network, then one timeline call per campaign (daily values)
 // plus one settings call to learn which networks the brand has connected (reused for a few minutes).
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Platform } from '@tributary/shared/domain/platform';
 import {
   ConnectorAuthError,

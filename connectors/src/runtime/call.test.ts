@@ -1,7 +1,7 @@
 // Covers the retry runner between a connector and the pipeline: rate limits waited exactly as asked,
 // transient failures backed off, an expired token refreshed once, and resumption that never repeats a page.
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { Connector, ConnectorContext, ExtractRequest, RawPage } from '../contract';
 import {

@@ -2,7 +2,7 @@
 // pages from the paginator, a job polled before its results are read, resumption from a page's cursor after a
 // failure, and a request count that does not grow. The "platform" is an in-memory list of rows behind a counter.
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MemoryKeyValueStore } from '@tributary/shared/adapters/memory-key-value-store';
 import type { Connector, ConnectorContext, ExtractRequest, RawPage, Stream } from '../contract';
 import { ConnectorConfigError, TransientPlatformError } from '../contract';

@@ -5,7 +5,7 @@
 // OAuth is per shop: https://{shop}/admin/oauth/authorize and POST https://{shop}/admin/oauth/access_token
 // (shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant). The
 // hosts come from shopOrigin, so the sandbox's consent page and token endpoint stand in locally.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ConnectorAuthError,
   ConnectorConfigError,

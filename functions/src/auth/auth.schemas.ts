@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Email = z.string().trim().toLowerCase().email().max(320);
 // Cognito enforces the pool's policy; this only stops obviously unusable input before the round trip.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlatformSchema } from '@tributary/shared/domain/platform';
 import { UuidSchema } from '../common.schemas';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CalendarDateSchema } from '@tributary/shared/domain/calendar-date';
 import { UuidSchema } from '../common.schemas';
 import { DEFAULT_SCHEDULE, ScheduleConfigSchema } from '../schedules/schedule-config';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute } from '@tributary/shared/http/route';
 import { ProjectParamsSchema, STANDARD_ERRORS } from '../common.schemas';
 import { DataQuerySchema } from './query.schemas';

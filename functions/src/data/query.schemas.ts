@@ -1,7 +1,7 @@
 // The one request shape every data reader speaks: the data API's POST body (original design, section 4.2),
 // the GET endpoints' and webhooks' query strings (parsed into the same shape by parseUrlQuery), and later
 // the dashboard. Names are the API's snake_case; the builder turns them into SQL from whitelists only.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CalendarDateSchema } from '@tributary/shared/domain/calendar-date';
 import { PlatformSchema } from '@tributary/shared/domain/platform';
 import { ValidationError } from '@tributary/shared/domain/errors';

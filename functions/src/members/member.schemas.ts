@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { UuidSchema } from '../common.schemas';
 
 export const RoleSchema = z.enum(['owner', 'admin', 'analyst', 'viewer']);

@@ -1,6 +1,6 @@
 // The platform catalog: every platform Tributary knows, from the connector registry (the built ones) and the
 // platform list (the rest, marked unavailable). Read by the dashboard's connect screen; no database.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connector } from '@tributary/connectors/contract';
 import { PLATFORMS, PLATFORM_DISPLAY_NAMES, type Platform } from '@tributary/shared/domain/platform';
 import { httpHandler } from '@tributary/shared/http/http-handler';

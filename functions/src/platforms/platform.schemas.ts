@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlatformSchema } from '@tributary/shared/domain/platform';
 
 export const PlatformReportTypeSchema = z.object({

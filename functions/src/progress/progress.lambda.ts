@@ -8,7 +8,7 @@ import { createAdapters, dynamoDbClient } from '@tributary/shared/config/adapter
 import { ConfigError, loadFunctionConfig } from '@tributary/shared/config/config';
 import { UserDirectory } from '@tributary/shared/identity/user-directory';
 import { createTracer, traced } from '@tributary/shared/observability/tracing';
-import { makeConnectionHandlers, makeProgressAuthorizer } from './progress-handlers';
+import { makeConnectionHandlers, makeProgressAuthorizer, type WebSocketConnectionEvent } from './progress-handlers';
 
 const config = loadFunctionConfig('progress');
 if (config.progress.kind !== 'api-gateway')
@@ -16,9 +16,14 @@ if (config.progress.kind !== 'api-gateway')
     'TRIBUTARY_PROGRESS_CALLBACK_URL',
     'is missing (the WebSocket API functions need it and TRIBUTARY_PROGRESS_CONNECTIONS_TABLE)',
   );
-const handlers = makeConnectionHandlers(
-  new DynamoDbProgressConnections(dynamoDbClient(config.keyValue), config.progress.connectionsTable),
-);
+const { connectionsTable } = config.progress;
+// the three handlers share this module: the DynamoDB client is made by $connect or $disconnect, not the authorizer
+type ConnectionHandlers = ReturnType<typeof makeConnectionHandlers>;
+let handlers: ConnectionHandlers | undefined;
+const connectionHandlers = () =>
+  (handlers ??= makeConnectionHandlers(
+    new DynamoDbProgressConnections(dynamoDbClient(config.keyValue), connectionsTable),
+  ));
 const tracer = createTracer(config);
 // only the authorizer reads PostgreSQL and Cognito: its adapters are built on its first event
 let authorize: ReturnType<typeof makeProgressAuthorizer> | undefined;
@@ -37,5 +42,7 @@ export const authorizeHandler = traced(
     return authorize(event);
   },
 );
-export const connectHandler = traced(tracer, handlers.connect);
-export const disconnectHandler = traced(tracer, handlers.disconnect);
+export const connectHandler = traced(tracer, (event: WebSocketConnectionEvent) => connectionHandlers().connect(event));
+export const disconnectHandler = traced(tracer, (event: WebSocketConnectionEvent) =>
+  connectionHandlers().disconnect(event),
+);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PageInfoSchema, PageQuerySchema, UuidSchema } from '../common.schemas';
 
 export const ProjectSchema = z.object({

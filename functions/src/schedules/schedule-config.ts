@@ -9,7 +9,7 @@
 // `hour_utc` (the older form of daily and weekly) still means that hour in UTC. The time zone of daily,
 // weekly and cron schedules defaults to the project's and is stored resolved, so the expression alone
 // says when the source runs next.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   isValidTimezone,
   nextFireTimes,

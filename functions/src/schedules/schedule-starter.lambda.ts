@@ -5,7 +5,7 @@ import { structuredLogger } from '@tributary/shared/adapters/structured-logger';
 import { createAdapters } from '@tributary/shared/config/adapters';
 import { loadFunctionConfig } from '@tributary/shared/config/config';
 import { createTracer, traced } from '@tributary/shared/observability/tracing';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fireSchedule } from './schedule-sync';
 
 const adapters = createAdapters(loadFunctionConfig('schedule-starter'));

@@ -1,5 +1,5 @@
 // The management API's webhook shapes. The key appears in exactly two responses (create and rotate), once.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UuidSchema } from '../common.schemas';
 import { OUTPUT_FORMATS, WebhookScopeSchema } from '../data/query.schemas';
 

@@ -2,7 +2,6 @@
 // Each Task state's Resource is a `${…FunctionArn}` placeholder; we substitute a local ARN for each (the
 // library validates ARNs) and route every Task state to the in-process handler behind its placeholder,
 // which is the very handler the Lambda wraps in AWS.
-import 'promise.withresolvers/auto'; // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); Node 20 needs the shim first
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { StateMachine } from 'aws-local-stepfunctions';
@@ -19,7 +18,11 @@ import {
 // Required by name when the first run starts, so no bundle carries it: only the laptop and the tests run the
 // state machine in process (a Lambda's config never asks for it), and it would load AWS SDK clients at start.
 const load = createRequire(import.meta.url);
-const stateMachine = () => (load('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions')).StateMachine;
+const stateMachine = () => {
+  // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+); on Node 20 the shim goes in first
+  load('promise.withresolvers/auto');
+  return (load('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions')).StateMachine;
+};
 
 export interface LocalStepFunctionsOptions {
   /** milliseconds per Retry attempt instead of the definition's backoff (tests) */

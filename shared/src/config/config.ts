@@ -2,7 +2,7 @@
 // `adapters.ts` turns that Config into implementations. A missing or malformed variable stops start-up
 // with a message that names it, as Kysely's example app does.
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readProgressConfig, type ProgressConfig } from './progress-config';
 
 export const ENVIRONMENTS = ['local', 'dev', 'staging', 'prod'] as const;

@@ -2,7 +2,7 @@
 //  - api-gateway: post to the connections of the API Gateway WebSocket API (AWS), connections in DynamoDB
 //  - local-websocket: hand each event to the local runner's WebSocket server (infra/local/progress.service.ts)
 //  - in-memory: in-process listeners only (tests, functions that never publish)
-import { z } from 'zod';
+import * as z from 'zod';
 
 export type ProgressConfig =
   | { kind: 'api-gateway'; region: string; callbackUrl: string; connectionsTable: string; dynamoDbEndpoint?: string }

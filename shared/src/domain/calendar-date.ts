@@ -1,6 +1,6 @@
 // Calendar days as YYYY-MM-DD strings: one definition for every edge that takes a date (extract, data API,
 // webhooks), so `2024-02-31` is a 400 everywhere instead of a 500 wherever PostgreSQL first sees it.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 

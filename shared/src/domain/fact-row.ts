@@ -1,5 +1,5 @@
 // The one normalized shape every connector's normalize() produces and the fact loader consumes.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A decimal kept exact: numbers are accepted, but strings (e.g. "312.69" from 312690000 micros) never round. */
 export type Decimal = string | number;

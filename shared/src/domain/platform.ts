@@ -1,5 +1,5 @@
 // Each platform has one id in data (`google_ads`) and one folder in connectors/ (`google-ads/`).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PLATFORMS = [
   'google_ads',

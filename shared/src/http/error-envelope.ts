@@ -5,7 +5,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z, ZodError } from 'zod';
+import * as z from 'zod';
+import { ZodError } from 'zod';
 import { AppError, RateLimitExceededError, ServiceUnavailableError, type ErrorCode } from '../domain/errors';
 import { requestState, type HttpEvent, type HttpResponse } from './http-event';
 

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MemoryKeyValueStore } from '../adapters/memory-key-value-store';
 import { JwksTokenVerifier } from '../adapters/jwt-token-verifier';
 import { AppError, NotFoundError } from '../domain/errors';

@@ -1,7 +1,7 @@
 // zod → typed params, query and body, as Powertools' parser middleware does for whole events. Issue paths
 // are prefixed with where the value came from (params., query., body.), so a client can find its mistake.
 import type { MiddlewareObj } from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../domain/errors';
 import { zodIssueDetails } from './error-envelope';
 import { requestState, type HttpEvent, type HttpResponse } from './http-event';

@@ -2,7 +2,7 @@
 // input and its responses keyed by status. The same value drives request parsing (parse-request.ts),
 // the OpenAPI document (functions/src/openapi.ts), the local runner's router and API Gateway's routes,
 // so none of them can drift from the others.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { MembershipRole } from '../db/schema';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';

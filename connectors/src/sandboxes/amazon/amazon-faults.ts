@@ -1,7 +1,7 @@
 // The faults the Amazon Ads sandbox can be told to produce (POST /__sandbox/faults, or `faults` at start),
 // each as Amazon answers it (PLATFORMS.md §6 "Errors"). `target` picks the requests: the profile list, report
 // creation, status polls, the S3 download, or the LWA token endpoint.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FaultBoard } from '../base/faults';
 
 const target = z.enum(['any', 'profiles', 'create', 'poll', 'download', 'token']).default('any');

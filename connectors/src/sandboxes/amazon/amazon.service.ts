@@ -1,7 +1,7 @@
 // The Amazon Ads sandbox as a local runner service: its URL in .tributary/local.json (`sandboxes.amazon`) and,
 // in TRIBUTARY_PLATFORM_BASE_URLS, the per-region API and token hosts the connector reads (path prefixes of the
 // one sandbox origin), plus the demo LWA app the API uses.
-import { z } from 'zod';
+import * as z from 'zod';
 import { sandboxSettings } from '../sandbox-settings';
 import type { SandboxLocalService } from '../base/sandbox-service';
 import { AmazonFaultSchema } from './amazon-faults';

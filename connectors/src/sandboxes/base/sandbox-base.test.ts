@@ -1,7 +1,7 @@
 // Covers the reusable sandbox parts: exact scaled decimals, late-settling numbers, the fault board, and
 // the control surface every platform sandbox gets (faults, clock, truth, request counter).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { googleWorlds } from '../google/google-sandbox';
 import { settledPart } from './ad-world';
 import { FaultBoard, type ArmedFault } from './faults';

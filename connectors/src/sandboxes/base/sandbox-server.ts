@@ -18,7 +18,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ArmedFault, FaultBoard } from './faults';
 
 export interface SandboxRequest {

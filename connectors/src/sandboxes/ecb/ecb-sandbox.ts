@@ -9,7 +9,7 @@
 // Easter Monday, 1 May, 25 and 26 December. Rates are a deterministic random walk per currency, quoted as
 // the ECB quotes them (units of currency per 1 EUR, 4 to 5 significant digits), so a test can recompute
 // every rate through `truth`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { addDays, isDay, weekdayIndex } from '../base/days';
 import { FaultBoard } from '../base/faults';
 import { startSandbox, type RunningSandbox, type SandboxPlatform, type SandboxReply } from '../base/sandbox-server';

@@ -1,7 +1,7 @@
 // The faults the Google sandbox can be told to produce (POST /__sandbox/faults, or `faults` at start).
 // `target` picks the API: Google Ads, GA4 (Data and Admin), or both. Names follow the Meta sandbox's, so
 // tests read the same across platforms.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FaultBoard } from '../base/faults';
 
 const target = z.enum(['any', 'google_ads', 'ga4']).default('any');

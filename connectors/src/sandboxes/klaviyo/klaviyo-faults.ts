@@ -1,6 +1,6 @@
 // The faults the Klaviyo sandbox can be told to produce (POST /__sandbox/faults, or `faults` at start).
 // `target` picks the endpoints: the Reporting API's reports, accounts, metrics, or all of them.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const target = z.enum(['any', 'reports', 'accounts', 'metrics']).default('any');
 const times = z.number().int().positive().optional();

@@ -1,7 +1,7 @@
 // The Klaviyo sandbox as a local runner service: base URL in .tributary/local.json (`sandboxes.klaviyo`) and in
 // TRIBUTARY_PLATFORM_BASE_URLS under the keys the Klaviyo connector reads (klaviyo_api, klaviyo_oauth).
 // It keeps time with the calendar and holds the connector to Klaviyo's real report limits (2 a minute).
-import { z } from 'zod';
+import * as z from 'zod';
 import { sandboxService } from '../base/sandbox-service';
 import { sandboxSettings } from '../sandbox-settings';
 import { KlaviyoFaultSchema } from './klaviyo-faults';

@@ -1,7 +1,7 @@
 // The faults the Meta sandbox can be told to produce, by its control endpoint (POST /__sandbox/faults) or
 // by its start options. Each one reproduces what the real Graph API does in that situation, body and
 // headers included (../../../../shared/PLATFORMS.md §2, §4).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Which requests a fault applies to. */
 export const FaultTargetSchema = z.enum(['any', 'ads', 'instagram', 'insights', 'report_runs']).default('any');

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { deprecatedVersionMessage, graphVersionStatus } from './graph-versions';
 import { MetaFaultSchema, type FaultTarget, type MetaFault, type MetaFaultInput } from './faults';
 import {

@@ -1,6 +1,6 @@
 // The Meta Graph sandbox as a local runner service: base URL in .tributary/local.json (`sandboxes.meta`) and in
 // TRIBUTARY_PLATFORM_BASE_URLS under the keys the Meta Ads and Instagram connectors read (meta_graph, meta_oauth).
-import { z } from 'zod';
+import * as z from 'zod';
 import { sandboxService } from '../base/sandbox-service';
 import { MetaFaultSchema } from './faults';
 import { startMetaSandbox } from './meta-sandbox';

@@ -16,7 +16,7 @@
 //   - no rate-limit headers; a 429 carries Retry-After only when the fault says so.
 // Truth (GET /__sandbox/truth?report=account_timeline_daily|posts_daily|ad_campaigns_daily&brand=<id>&from&to):
 // exact sums per day and network (and campaign), at the current data version.
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDay, type SandboxToday } from '../base/days';
 import { FaultBoard } from '../base/faults';
 import { formatScaled } from '../base/scaled';

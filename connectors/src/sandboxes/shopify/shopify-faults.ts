@@ -1,6 +1,6 @@
 // The faults the Shopify sandbox can be told to produce (POST /__sandbox/faults, or `faults` at start). Each
 // reproduces what the Admin API does in that situation, status and body included (shared/PLATFORMS.md §5).
-import { z } from 'zod';
+import * as z from 'zod';
 
 const times = z.number().int().positive().optional();
 
