@@ -98,7 +98,7 @@ describe('organization routes', () => {
     expect(() => organizationHandler(getProjectRoute as never, serve, h.deps)).toThrow(/organization_id/);
   });
 
-  it('when a non-member calls any organization route, it answers 404 as if the organization did not exist', async () => {
+  it('when a non-member calls any organization route, it answers 404 as for a missing organization', async () => {
     for (const { route } of orgRoutes) {
       const res = await h.call(route, { token: tokens.outsider, params: paramsFor(route, orgId), body: {} });
       expectError(res, label(route), 404, 'RESOURCE_NOT_FOUND');
@@ -139,7 +139,7 @@ describe('organization routes', () => {
     expect((list.body as { members: unknown[] }).members).toHaveLength(4);
   });
 
-  it('when the gate lets a member through, the rules that are no simple minimum still hold in the handler', async () => {
+  it('when the gate lets a member through, the handler still holds the ownership rules', async () => {
     // a viewer may leave but not remove someone else
     expectError(
       await h.call(memR.removeMemberRoute, {
