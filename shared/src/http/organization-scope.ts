@@ -4,15 +4,12 @@
 // organization; 403 below the minimum) before the input is parsed, and hands the handler a scope whose
 // transactions carry that organization. Rules that are not a simple minimum (only an owner grants ownership, the
 // last owner stays) remain in the handlers, which read the caller's role from the scope.
-import type { Database } from '../db/database';
-import type { MembershipRole } from '../db/schema';
 import { organizationAccessAtLeast, type OrganizationAccess } from '../identity/access';
 import type { LambdaHttpHandler, RouteInput } from './http-handler';
 import type { HttpResult, RouteParams } from './route';
 import {
   bindScopedHandler,
   boundScopeOf,
-  dbScope,
   type DbScope,
   type ScopeDeps,
   type ScopeKind,
@@ -29,16 +26,6 @@ export type OrganizationRouteFn<R extends OrganizationRoute> = (
 ) => Promise<HttpResult>;
 
 const ORGANIZATION: ScopeKind<OrganizationAccess> = { param: 'organization_id', check: organizationAccessAtLeast };
-
-/** Resolves the caller's role in the organization (at least `minimum`) and opens its scope. */
-export async function openOrganizationScope(
-  db: Database,
-  userId: string,
-  organizationId: string,
-  minimum: MembershipRole,
-): Promise<OrganizationScope> {
-  return dbScope(db, await organizationAccessAtLeast(db, userId, organizationId, minimum));
-}
 
 /** True for a handler bound by organizationHandler: the route-table test holds every organization route to it. */
 export const isOrganizationScoped = (handler: LambdaHttpHandler): boolean =>

@@ -91,7 +91,3 @@ export async function organizationAccessAtLeast(
     throw new AuthorizationFailedError(`The ${row.role} role cannot do this`, { required: minimum });
   return { organizationId, role: row.role, userId };
 }
-
-export async function organizationRole(db: Database, userId: string, organizationId: string): Promise<MembershipRole> {
-  return (await organizationAccessAtLeast(db, userId, organizationId, 'viewer')).role;
-}
