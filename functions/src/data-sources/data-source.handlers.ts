@@ -1,7 +1,7 @@
 // Data sources: which account and reports of a credential to extract, and when. Configuration is checked
 // against the connector's live catalog (discover) when the connector exists. `extract` queues a manual
 // job; the partial unique index on extraction_jobs keeps it to one pending or running job per source.
-import { sql, type Selectable, type Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { ConnectorError, type AccountInfo, type ConnectorContext } from '@tributary/connectors/contract';
 import { KeyValueRateLimiter } from '@tributary/connectors/runtime/rate-limiter';
 import type { DataSourcesTable, DB, ExtractionJobsTable } from '@tributary/shared/db/schema';
@@ -11,6 +11,7 @@ import { projectHandler, type ProjectScope } from '@tributary/shared/http/projec
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeBackRefreshedTokens } from '../credentials/token-writeback';
+import { findRunOfSource, listWorkItemDetails } from '../pipeline/extraction-run.repository';
 import { startExtractionRun } from '../pipeline/start-run';
 import { checkRequestedWindow } from '../pipeline/windows';
 import { writeAudit } from '../audit';
@@ -29,7 +30,7 @@ import {
   updateDataSourceRoute,
 } from './data-source.routes';
 import type { DataSource } from './data-source.schemas';
-import { classifyProblem, restatementDays, runRestatements, toWorkItem, type WorkItemRow } from './run-details';
+import { classifyProblem, restatementDays, runRestatements, toWorkItem } from './run-details';
 
 type RequestMeta = { requestId: string; sourceIp: string | undefined; userAgent: string | undefined };
 const meta = (i: RequestMeta): RequestMeta => ({
@@ -466,24 +467,9 @@ export const makeGetExtractionJob = (deps: ApiDeps) =>
     async ({ params }, scope) => {
       const body = await scope.transaction(async (trx) => {
         const source = await loadSource(trx, params.project_id, params.source_id);
-        const job = await trx
-          .selectFrom('extractionJobs')
-          .selectAll()
-          .where('dataSourceId', '=', source.id)
-          .where('id', '=', params.job_id)
-          .executeTakeFirst();
+        const job = await findRunOfSource(trx, source.id, params.job_id);
         if (!job) throw new NotFoundError('Run', params.job_id);
-        // extraction_work_items is the pipeline's table (raw SQL there too); RLS scopes it to the organization
-        const items = (
-          await sql<WorkItemRow>`
-            SELECT item_key, account_id, account, report_type, window_start::text AS window_start,
-                   window_end::text AS window_end, status, attempts, pages, rows_read::text AS rows_read,
-                   rows_inserted::text AS rows_inserted, rows_updated::text AS rows_updated,
-                   rows_unchanged::text AS rows_unchanged, restatements, error_code, error_message, resume_cursor,
-                   retry_at, completed_at
-            FROM extraction_work_items WHERE job_id = ${job.id}
-            ORDER BY window_start, report_type, item_key`.execute(trx)
-        ).rows;
+        const items = await listWorkItemDetails(trx, job.id);
         const known = toDataSource(source).account;
         const accountId = String((source.extractionConfig as { account_id?: unknown })?.account_id ?? '');
         const ctx = {

@@ -2,32 +2,13 @@
 // restatement record summed per day. Error codes are the connector contract's class names (the state machine
 // matches on them), plus the worker's QUOTA_EXHAUSTED while a spent quota is waited out.
 import type { RestatementDelta } from '@tributary/shared/facts/fact-loader';
+import type { WorkItemDetail } from '../pipeline/extraction-run.repository';
 import { addDecimal, mergeRestatements } from '../pipeline/finalizer';
 import { iso } from '../common.schemas';
 import type { ItemProblem, RunDetails } from './data-source.schemas';
 
-/** A row of extraction_work_items as Kysely's CamelCasePlugin hands it back. */
-export interface WorkItemRow {
-  itemKey: string;
-  accountId: string;
-  account: { id?: string; name?: string } | null;
-  reportType: string;
-  windowStart: string;
-  windowEnd: string;
-  status: string;
-  attempts: number;
-  pages: number;
-  rowsRead: string;
-  rowsInserted: string;
-  rowsUpdated: string;
-  rowsUnchanged: string;
-  restatements: RestatementDelta[];
-  errorCode: string | null;
-  errorMessage: string | null;
-  resumeCursor: string | null;
-  retryAt: Date | null;
-  completedAt: Date | null;
-}
+/** A row of extraction_work_items as the run's repository hands it back. */
+export type WorkItemRow = WorkItemDetail;
 
 export interface ProblemContext {
   credentialId: string;

@@ -1,12 +1,13 @@
-// Organization members: any member reads the list; owners and admins invite, change roles and remove.
-// Only an owner grants or takes away ownership, and the last owner can neither leave nor be demoted,
-// so no organization is ever left without someone who can manage it.
+// Organization members: any member reads the list; owners and admins invite, change roles and remove (each
+// route's minimumRole, enforced by organizationHandler). Only an owner grants or takes away ownership, and the
+// last owner can neither leave nor be demoted, so no organization is ever left without someone who can manage it.
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { DB, MembershipRole } from '@tributary/shared/db/schema';
 import { AuthorizationFailedError, ConflictError, NotFoundError } from '@tributary/shared/domain/errors';
-import { atLeast, organizationRole } from '@tributary/shared/identity/access';
+import { atLeast } from '@tributary/shared/identity/access';
 import { httpHandler } from '@tributary/shared/http/http-handler';
+import { organizationHandler } from '@tributary/shared/http/organization-scope';
 import type { BoundRoute } from '@tributary/shared/http/route-group';
 import type { ApiDeps } from '../api-deps';
 import { writeAudit } from '../audit';
@@ -66,19 +67,17 @@ async function ownerCount(trx: Transaction<DB>, organizationId: string): Promise
   return rows.length;
 }
 
-function requireManager(role: MembershipRole, granting?: MembershipRole, target?: MembershipRole) {
-  if (!atLeast(role, 'admin'))
-    throw new AuthorizationFailedError(`The ${role} role cannot manage members`, { required: 'admin' });
+/** Beyond the routes' admin minimum: only an owner grants, changes or takes away ownership. */
+function requireOwnerFor(role: MembershipRole, granting?: MembershipRole, target?: MembershipRole) {
   if ((granting === 'owner' || target === 'owner') && role !== 'owner')
     throw new AuthorizationFailedError('Only an owner can grant or change ownership', { required: 'owner' });
 }
 
 export const makeListMembers = (deps: ApiDeps) =>
-  httpHandler(
+  organizationHandler(
     listMembersRoute,
-    async ({ params, user }) => {
-      await organizationRole(deps.db, user.userId, params.organization_id);
-      const body = await deps.db.transaction({ orgId: params.organization_id, userId: user.userId }, async (trx) => {
+    async ({ params }, scope) => {
+      const body = await scope.transaction(async (trx) => {
         const members = await trx
           .selectFrom('memberships')
           .innerJoin('users', 'users.id', 'memberships.userId')
@@ -131,17 +130,16 @@ const toInvitation = (i: {
 // Inviting never adds anyone: it makes (or renews) a pending invitation and emails a single-use link to the
 // address. The answer is the same whether the address has an account or not, and says nothing about it.
 export const makeInviteMember = (deps: ApiDeps) =>
-  httpHandler(
+  organizationHandler(
     inviteMemberRoute,
-    async (input) => {
-      const { params, body, user } = input;
-      const role = await organizationRole(deps.db, user.userId, params.organization_id);
-      requireManager(role, body.role);
-      const orgId = params.organization_id;
+    async (input, scope) => {
+      const { body, user } = input;
+      requireOwnerFor(scope.role, body.role);
+      const orgId = scope.organizationId;
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(deps.clock.now().getTime() + INVITATION_TTL_DAYS * 86_400_000);
       const { invitation, organizationName } = await conflictOnUnique(
-        deps.db.transaction({ orgId, userId: user.userId }, async (trx) => {
+        scope.transaction(async (trx) => {
           // a member is visible to the inviter already (listMembers), so saying so reveals nothing new
           const member = await trx
             .selectFrom('memberships')
@@ -206,13 +204,12 @@ export const makeInviteMember = (deps: ApiDeps) =>
   );
 
 export const makeRevokeInvitation = (deps: ApiDeps) =>
-  httpHandler(
+  organizationHandler(
     revokeInvitationRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const role = await organizationRole(deps.db, user.userId, params.organization_id);
-      const orgId = params.organization_id;
-      await deps.db.transaction({ orgId, userId: user.userId }, async (trx) => {
+      const orgId = scope.organizationId;
+      await scope.transaction(async (trx) => {
         const open = await trx
           .selectFrom('invitations')
           .select(['id', 'role'])
@@ -221,7 +218,7 @@ export const makeRevokeInvitation = (deps: ApiDeps) =>
           .where('acceptedAt', 'is', null)
           .executeTakeFirst();
         if (!open) throw new NotFoundError('Invitation', params.invitation_id);
-        requireManager(role, open.role);
+        requireOwnerFor(scope.role, open.role);
         await trx.deleteFrom('invitations').where('id', '=', open.id).execute();
         await writeAudit(trx, {
           organizationId: orgId,
@@ -267,16 +264,15 @@ export const makeAcceptInvitation = (deps: ApiDeps) =>
   );
 
 export const makeChangeMemberRole = (deps: ApiDeps) =>
-  httpHandler(
+  organizationHandler(
     changeMemberRoleRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, body, user } = input;
-      const role = await organizationRole(deps.db, user.userId, params.organization_id);
-      const orgId = params.organization_id;
-      const member = await deps.db.transaction({ orgId, userId: user.userId }, async (trx) => {
+      const orgId = scope.organizationId;
+      const member = await scope.transaction(async (trx) => {
         const current = await memberOf(trx, orgId, params.user_id);
         if (!current) throw new NotFoundError('Member', params.user_id);
-        requireManager(role, body.role, current.role);
+        requireOwnerFor(scope.role, body.role, current.role);
         if (current.role === 'owner' && body.role !== 'owner' && (await ownerCount(trx, orgId)) <= 1)
           throw new ConflictError('The last owner cannot be demoted; make someone else an owner first');
         await trx
@@ -302,17 +298,21 @@ export const makeChangeMemberRole = (deps: ApiDeps) =>
   );
 
 export const makeRemoveMember = (deps: ApiDeps) =>
-  httpHandler(
+  organizationHandler(
     removeMemberRoute,
-    async (input) => {
+    async (input, scope) => {
       const { params, user } = input;
-      const role = await organizationRole(deps.db, user.userId, params.organization_id);
-      const orgId = params.organization_id;
-      await deps.db.transaction({ orgId, userId: user.userId }, async (trx) => {
+      const orgId = scope.organizationId;
+      await scope.transaction(async (trx) => {
         const current = await memberOf(trx, orgId, params.user_id);
         if (!current) throw new NotFoundError('Member', params.user_id);
-        // anyone may leave; removing someone else takes a manager (and an owner to remove an owner)
-        if (params.user_id !== user.userId) requireManager(role, undefined, current.role);
+        // anyone may leave (the route's minimum is viewer); removing someone else takes an admin, and an owner
+        // to remove an owner
+        if (params.user_id !== user.userId) {
+          if (!atLeast(scope.role, 'admin'))
+            throw new AuthorizationFailedError(`The ${scope.role} role cannot remove members`, { required: 'admin' });
+          requireOwnerFor(scope.role, undefined, current.role);
+        }
         if (current.role === 'owner' && (await ownerCount(trx, orgId)) <= 1)
           throw new ConflictError('The last owner cannot leave; make someone else an owner first');
         await trx

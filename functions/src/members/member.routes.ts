@@ -23,6 +23,7 @@ export const listMembersRoute = defineRoute({
   summary: 'Members and pending invitations',
   tags,
   auth: 'user',
+  minimumRole: 'viewer',
   request: { params: OrgParamsSchema },
   responses: { 200: { description: 'Members', schema: MemberListSchema }, ...STANDARD_ERRORS },
 });
@@ -34,6 +35,7 @@ export const inviteMemberRoute = defineRoute({
     'Invite by email: a pending invitation with a single-use link emailed to the address (inviting again sends a new link)',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: OrgParamsSchema, body: InviteBodySchema },
   responses: {
     201: {
@@ -51,6 +53,7 @@ export const changeMemberRoleRoute = defineRoute({
   summary: "Change a member's role",
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: MemberParamsSchema, body: ChangeRoleBodySchema },
   responses: { 200: { description: 'Changed', schema: MemberSchema }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -61,6 +64,8 @@ export const removeMemberRoute = defineRoute({
   summary: 'Remove a member (or leave); the last owner cannot',
   tags,
   auth: 'user',
+  // anyone may leave; removing someone else takes an admin (the handler says so)
+  minimumRole: 'viewer',
   request: { params: MemberParamsSchema },
   responses: { 204: { description: 'Removed' }, 409: conflict, ...STANDARD_ERRORS },
 });
@@ -71,6 +76,7 @@ export const revokeInvitationRoute = defineRoute({
   summary: 'Revoke a pending invitation: its link stops working',
   tags,
   auth: 'user',
+  minimumRole: 'admin',
   request: { params: InvitationParamsSchema },
   responses: { 204: { description: 'Revoked' }, ...STANDARD_ERRORS },
 });

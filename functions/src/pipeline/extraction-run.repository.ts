@@ -436,6 +436,78 @@ export async function listOpenJobsStartedBefore(
     .execute();
 }
 
+// ---- reading (the run-details route)
+
+/** One run of the data source; undefined for a run of another source (or none). */
+export async function findRunOfSource(trx: Trx, dataSourceId: string, jobId: string) {
+  return trx
+    .selectFrom('extractionJobs')
+    .selectAll()
+    .where('dataSourceId', '=', dataSourceId)
+    .where('id', '=', jobId)
+    .executeTakeFirst();
+}
+
+/** A work item as the run details show it: days and counts as text, the planned account and restatements. */
+export interface WorkItemDetail {
+  itemKey: string;
+  accountId: string;
+  account: { id?: string; name?: string } | null;
+  reportType: string;
+  windowStart: string;
+  windowEnd: string;
+  status: string;
+  attempts: number;
+  pages: number;
+  rowsRead: string;
+  rowsInserted: string;
+  rowsUpdated: string;
+  rowsUnchanged: string;
+  restatements: RestatementDelta[];
+  errorCode: string | null;
+  errorMessage: string | null;
+  resumeCursor: string | null;
+  retryAt: Date | null;
+  completedAt: Date | null;
+}
+
+/** The run's work items by window, report and key. */
+export async function listWorkItemDetails(trx: Trx, jobId: string): Promise<WorkItemDetail[]> {
+  const rows = await trx
+    .selectFrom('extractionWorkItems')
+    .select([
+      'itemKey',
+      'accountId',
+      'account',
+      'reportType',
+      sql<string>`window_start::text`.as('windowStart'),
+      sql<string>`window_end::text`.as('windowEnd'),
+      'status',
+      'attempts',
+      'pages',
+      sql<string>`rows_read::text`.as('rowsRead'),
+      sql<string>`rows_inserted::text`.as('rowsInserted'),
+      sql<string>`rows_updated::text`.as('rowsUpdated'),
+      sql<string>`rows_unchanged::text`.as('rowsUnchanged'),
+      'restatements',
+      'errorCode',
+      'errorMessage',
+      'resumeCursor',
+      'retryAt',
+      'completedAt',
+    ])
+    .where('jobId', '=', jobId)
+    .orderBy('windowStart')
+    .orderBy('reportType')
+    .orderBy('itemKey')
+    .execute();
+  return rows.map((r) => ({
+    ...r,
+    account: r.account as WorkItemDetail['account'],
+    restatements: r.restatements as RestatementDelta[],
+  }));
+}
+
 // ---- starting
 
 export async function findSourceForRun(trx: Trx, dataSourceId: string) {

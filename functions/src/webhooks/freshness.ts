@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { AboutData } from '../data/formats/row-writer';
 import type { FeedScope } from './odata/odata-facts';
 import { freshnessRows, restatementRows, type FreshnessRow } from './odata/odata-sources';
+import { lastSuccessfulRequestAt } from './webhook-access.repository';
 
 /** A source is stale when its last complete day is more than this many days back, or its last run failed. */
 export const STALE_AFTER_DAYS = 2;
@@ -62,11 +63,12 @@ export async function aboutData(
   freshness: ScopeFreshness,
   endpointPath: string,
 ): Promise<AboutData> {
-  const previous = await client.query<{ at: Date | null }>(
-    `SELECT max(created_at) AS at FROM api_access_logs WHERE webhook_config_id = $1::uuid AND response_status = 200 AND request_path = $2`,
-    [hook.id, endpointPath.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`)],
+  const previous = await lastSuccessfulRequestAt(
+    client,
+    hook.id,
+    endpointPath.replace(/^\/webhook\/v1\/[^/]+/, `/webhook/v1/${hook.key_prefix}…`),
   );
-  const since = previous.rows[0]?.at ? new Date(previous.rows[0].at).toISOString() : null;
+  const since = previous ? new Date(previous).toISOString() : null;
   const restated = (await restatementRows(client, scope)).filter(
     (r) => since === null || (typeof r.RunCompletedAt === 'string' && r.RunCompletedAt > since),
   );

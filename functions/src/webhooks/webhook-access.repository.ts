@@ -56,6 +56,16 @@ export async function countRunningRequests(c: pg.PoolClient, webhookId: string):
   return Number(rows[0]!.n);
 }
 
+/** When the webhook last answered 200 on this logged path (the key shown by its prefix only), if ever. */
+export async function lastSuccessfulRequestAt(c: pg.PoolClient, webhookId: string, loggedPath: string) {
+  const { rows } = await c.query<{ at: Date | null }>(
+    `SELECT max(created_at) AS at FROM api_access_logs
+      WHERE webhook_config_id = $1::uuid AND response_status = 200 AND request_path = $2`,
+    [webhookId, loggedPath],
+  );
+  return rows[0]?.at ?? null;
+}
+
 /** An api_access_logs row; never the key or a signature. */
 export interface AccessLogEntry {
   organizationId: string;

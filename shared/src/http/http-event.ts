@@ -1,7 +1,6 @@
 // The event every HTTP handler receives: API Gateway HTTP API payload 2.0 (the local runner builds the
 // same shape), plus what the middlewares learned about it on the way in.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ProjectAccess } from '../identity/access';
 
 /** Who is calling, once authenticate() has verified the access token and found the users row. */
 export interface AuthenticatedUser {
@@ -16,8 +15,8 @@ export interface AuthenticatedUser {
 
 export interface RequestState {
   user?: AuthenticatedUser;
-  /** the caller's role on the route's project, once project-scope.ts has checked it */
-  project?: ProjectAccess;
+  /** the caller's access to the route's project or organization, once scoped-handler.ts has checked it */
+  access?: { param: 'project_id' | 'organization_id'; id: string; granted: unknown };
   input?: { params: unknown; query: unknown; body: unknown };
   /** added to the response, success or error (CORS, rate-limit headers) */
   responseHeaders: Record<string, string>;

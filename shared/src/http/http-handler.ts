@@ -15,14 +15,7 @@ import { errorEnvelope, requestIdOf } from './error-envelope';
 import { header, requestState, type AuthenticatedUser, type HttpEvent, type HttpResponse } from './http-event';
 import { parseRequest } from './parse-request';
 import { DEFAULT_RATE_LIMITS, rateLimit, type RateLimitPolicies } from './rate-limit';
-import {
-  isProjectRoute,
-  type HttpResult,
-  type Route,
-  type RouteBody,
-  type RouteParams,
-  type RouteQuery,
-} from './route';
+import { scopeParamOf, type HttpResult, type Route, type RouteBody, type RouteParams, type RouteQuery } from './route';
 
 /** What every HTTP handler needs from outside, whatever its feature. */
 export interface HttpDeps {
@@ -78,17 +71,23 @@ export function toHttpResponse(result: HttpResult): HttpResponse {
 }
 
 /**
- * Binds a route outside any project. A route under /projects/{project_id} is refused here, when the module
- * loads: it must go through projectHandler, which checks the caller's role on the project first.
+ * Binds a route outside any project or organization. A route under /projects/{project_id} or
+ * /organizations/{organization_id} is refused here, when the module loads: it must go through projectHandler or
+ * organizationHandler, which check the caller's role there first.
  */
 export function httpHandler<R extends Route>(route: R, fn: RouteFn<R>, deps: HttpDeps): LambdaHttpHandler {
-  if (isProjectRoute(route))
+  const scope = scopeParamOf(route);
+  if (scope === 'project_id')
     throw new Error(`${route.operationId} is a project route: bind it with projectHandler, which checks access`);
+  if (scope === 'organization_id')
+    throw new Error(
+      `${route.operationId} is an organization route: bind it with organizationHandler, which checks access`,
+    );
   return bindHttpHandler(route, fn, deps);
 }
 
 /**
- * The middleware chain itself; only httpHandler and projectHandler call it. `access` runs once the caller is
+ * The middleware chain itself; only httpHandler and bindScopedHandler call it. `access` runs once the caller is
  * known and before the input is parsed, so a caller without access learns nothing from validation errors.
  */
 export function bindHttpHandler<R extends Route>(

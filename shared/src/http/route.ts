@@ -39,8 +39,9 @@ export interface Route {
   auth: AuthMode;
   rateLimit?: RateLimitTier;
   /**
-   * The least role on the project a caller needs. Every route under /projects/{project_id} declares it, and
-   * only projectHandler (project-scope.ts) binds such a route: it enforces the role before the handler runs.
+   * The least role on the project (or organization) a caller needs. Every route under /projects/{project_id}
+   * or /organizations/{organization_id} declares it, and only projectHandler (project-scope.ts) or
+   * organizationHandler (organization-scope.ts) binds such a route: it enforces the role before the handler runs.
    */
   minimumRole?: MembershipRole;
   request: RouteRequest;
@@ -49,6 +50,16 @@ export interface Route {
 
 /** A route inside one project: its path names the project, so access to that project decides everything. */
 export const isProjectRoute = (route: Pick<Route, 'path'>): boolean => route.path.includes('{project_id}');
+
+/** A route inside one organization (its members, its invitations): the caller's role there decides. */
+export const isOrganizationRoute = (route: Pick<Route, 'path'>): boolean =>
+  !isProjectRoute(route) && route.path.includes('{organization_id}');
+
+export type ScopeParam = 'project_id' | 'organization_id';
+
+/** The path parameter whose access decides a route (the project first), or undefined for an unscoped route. */
+export const scopeParamOf = (route: Pick<Route, 'path'>): ScopeParam | undefined =>
+  isProjectRoute(route) ? 'project_id' : isOrganizationRoute(route) ? 'organization_id' : undefined;
 
 /** Keeps the literal type of a route so handlers see its exact input types. */
 export const defineRoute = <const R extends Route>(route: R): R => route;

@@ -65,7 +65,19 @@ export async function projectAccessAtLeast(
   return { organizationId: row.org, projectId, role: row.role, userId };
 }
 
-export async function organizationRole(db: Database, userId: string, organizationId: string): Promise<MembershipRole> {
+export interface OrganizationAccess {
+  organizationId: string;
+  role: MembershipRole;
+  userId: string;
+}
+
+/** The caller's role in the organization, refused below `minimum`: 404 for a non-member, 403 below it. */
+export async function organizationAccessAtLeast(
+  db: Database,
+  userId: string,
+  organizationId: string,
+  minimum: MembershipRole,
+): Promise<OrganizationAccess> {
   const row = await db.transaction({ userId }, (trx) =>
     trx
       .selectFrom('memberships')
@@ -75,5 +87,7 @@ export async function organizationRole(db: Database, userId: string, organizatio
       .executeTakeFirst(),
   );
   if (!row) throw new NotFoundError('Organization', organizationId);
-  return row.role;
+  if (!atLeast(row.role, minimum))
+    throw new AuthorizationFailedError(`The ${row.role} role cannot do this`, { required: minimum });
+  return { organizationId, role: row.role, userId };
 }

@@ -1,8 +1,9 @@
 // Restatements and Freshness: small entity sets (per data source; per run, day, report and metric), read
-// with one parameterized query each and then filtered, sorted and paged in memory with the same parsed
-// $filter tree the Facts set uses. The webhook's scope narrows both: only its data sources and platforms,
-// and no restatement totals when its scope filters rows (a day's delta covers every campaign).
+// with one parameterized query each (data-source.repository.ts) and then filtered, sorted and paged in memory
+// with the same parsed $filter tree the Facts set uses. The webhook's scope narrows both: only its data sources
+// and platforms, and no restatement totals when its scope filters rows (a day's delta covers every campaign).
 import type pg from 'pg';
+import { listSourceFreshness, listSourceRestatements } from '../../data-sources/data-source.repository';
 import { ODataError } from './odata-errors';
 import { FRESHNESS_PROPERTIES, RESTATEMENT_PROPERTIES, type PropertyDef } from './odata-model';
 import type { FilterNode, Literal, ODataOptions } from './odata-query';
@@ -32,76 +33,39 @@ const METRICS = [
 ] as const;
 
 export async function freshnessRows(client: pg.PoolClient, scope: FeedScope, today: string): Promise<FreshnessRow[]> {
-  const { rows } = await client.query<{
-    id: string;
-    source_name: string;
-    platform: string;
-    account_id: string | null;
-    account_name: string | null;
-    last_day: string | null;
-    last_run: Date | null;
-    status: string;
-    is_active: boolean;
-  }>(
-    `SELECT ds.id::text, ds.source_name, ds.platform, coalesce(ds.account_info ->> 'id', ds.extraction_config ->> 'account_id') AS account_id,
-            ds.account_info ->> 'name' AS account_name, ds.last_successful_date::text AS last_day, ds.extraction_status AS status, ds.is_active,
-            (SELECT max(j.completed_at) FROM extraction_jobs j WHERE j.data_source_id = ds.id AND j.status IN ('succeeded', 'partial')) AS last_run
-       FROM data_sources ds
-      WHERE ds.project_id = $1::uuid AND ($2::uuid[] IS NULL OR ds.id = ANY($2::uuid[])) AND ($3::text[] IS NULL OR ds.platform = ANY($3::text[]))
-      ORDER BY ds.platform, ds.source_name`,
-    [scope.projectId, scope.dataSources ? [...scope.dataSources] : null, scope.platforms ? [...scope.platforms] : null],
-  );
-  return rows.map((r) => ({
+  return (await listSourceFreshness(client, scope)).map((r) => ({
     DataSourceId: r.id,
-    DataSourceName: r.source_name,
+    DataSourceName: r.sourceName,
     Platform: r.platform,
-    AccountId: r.account_id,
-    AccountName: r.account_name,
-    LastCompleteDay: r.last_day,
-    LastSuccessfulRun: r.last_run ? new Date(r.last_run).toISOString() : null,
+    AccountId: r.accountId,
+    AccountName: r.accountName,
+    LastCompleteDay: r.lastCompleteDay,
+    LastSuccessfulRun: r.lastSuccessfulRun ? new Date(r.lastSuccessfulRun).toISOString() : null,
     Status: r.status,
-    IsActive: r.is_active,
-    DaysBehind: r.last_day
-      ? Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${r.last_day}T00:00:00Z`)) / 86_400_000)
+    IsActive: r.isActive,
+    DaysBehind: r.lastCompleteDay
+      ? Math.round((Date.parse(`${today}T00:00:00Z`) - Date.parse(`${r.lastCompleteDay}T00:00:00Z`)) / 86_400_000)
       : null,
   }));
 }
 
 export async function restatementRows(client: pg.PoolClient, scope: FeedScope): Promise<Row[]> {
   if (scope.filters.length) return [];
-  const { rows } = await client.query<{
-    run_id: string;
-    ds_id: string;
-    source_name: string;
-    platform: string;
-    completed_at: Date | null;
-    r: Record<string, unknown>;
-  }>(
-    `SELECT j.id::text AS run_id, ds.id::text AS ds_id, ds.source_name, ds.platform, j.completed_at, r
-       FROM extraction_jobs j
-       JOIN data_sources ds ON ds.id = j.data_source_id
-       CROSS JOIN LATERAL jsonb_array_elements(j.restatements) r
-      WHERE ds.project_id = $1::uuid AND ($2::uuid[] IS NULL OR ds.id = ANY($2::uuid[])) AND ($3::text[] IS NULL OR ds.platform = ANY($3::text[]))
-        AND jsonb_typeof(j.restatements) = 'array'
-      ORDER BY j.completed_at DESC NULLS LAST, j.id, r ->> 'date', r ->> 'dataType'
-      LIMIT 200000`,
-    [scope.projectId, scope.dataSources ? [...scope.dataSources] : null, scope.platforms ? [...scope.platforms] : null],
-  );
   const out: Row[] = [];
-  for (const row of rows) {
+  for (const row of await listSourceRestatements(client, scope)) {
     for (const [metric, key] of METRICS) {
-      const delta = row.r[key];
+      const delta = row.delta[key];
       if (typeof delta !== 'string' || !/^-?\d+(\.\d+)?$/.test(delta) || /^-?0+(\.0+)?$/.test(delta)) continue;
       out.push({
-        RunId: row.run_id,
-        Date: String(row.r.date),
-        ReportType: String(row.r.dataType),
+        RunId: row.runId,
+        Date: String(row.delta.date),
+        ReportType: String(row.delta.dataType),
         Metric: metric,
-        DataSourceId: row.ds_id,
-        DataSourceName: row.source_name,
+        DataSourceId: row.dataSourceId,
+        DataSourceName: row.sourceName,
         Platform: row.platform,
-        RunCompletedAt: row.completed_at ? new Date(row.completed_at).toISOString() : null,
-        RowsChanged: Number(row.r.rowsChanged ?? 0),
+        RunCompletedAt: row.runCompletedAt ? new Date(row.runCompletedAt).toISOString() : null,
+        RowsChanged: Number(row.delta.rowsChanged ?? 0),
         Delta: delta,
       });
     }
