@@ -115,7 +115,9 @@ export class TributaryFunction extends NodejsFunction {
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', TRIBUTARY_ENV: settings.name, ...environment },
+      // no NODE_OPTIONS=--enable-source-maps: the maps are not deployed (SOURCE_MAPS_DIR), so the flag would only
+      // make Node look for them at each load; a logged stack trace is read against the kept maps instead
+      environment: { TRIBUTARY_ENV: settings.name, ...environment },
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
