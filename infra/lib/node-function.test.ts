@@ -79,12 +79,20 @@ describe('function bundles', () => {
 
   it('when a function takes its platform SDKs from the layer, its bundle carries none and requires each from the layer only on first use', async () => {
     const { code, inputs } = await bundle('functions/src/credentials/credentials.lambda.ts', { platformSdks: 'layer' });
-    expect(inputs.filter((f) => PLATFORM_SDKS.test(f) || f.startsWith('node_modules/axios/'))).toEqual([]);
+    expect(
+      inputs.filter((f) => PLATFORM_SDKS.test(f) || /^node_modules\/(axios|google-auth-library|gaxios)\//.test(f)),
+    ).toEqual([]);
     // the connectors' own code stays in the bundle (one copy of each error class), SDKs come through the shims
     expect(inputs).toEqual(
       expect.arrayContaining(['connectors/src/google-ads/google-ads-client.ts', 'connectors/src/meta-ads/meta.sdk.ts']),
     );
-    for (const name of ['google-ads-api', 'axios', 'facebook-nodejs-business-sdk', 'klaviyo-api'])
+    for (const name of [
+      'google-ads-api',
+      'axios',
+      'facebook-nodejs-business-sdk',
+      'klaviyo-api',
+      'google-auth-library',
+    ])
       // esbuild's require (minified), run when the shim's module is, i.e. inside the .sdk module's first import
       expect(code).toMatch(new RegExp(`\\b[\\w$]+\\("${PLATFORM_SDK_LAYER_PACKAGE}/${name}"\\)`));
     // no static import of the layer (it would load at cold start, and ESM would not look in NODE_PATH)

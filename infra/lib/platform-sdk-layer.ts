@@ -1,7 +1,8 @@
 // The libraries a function loads only on first use, in one Lambda layer that the functions using them share
 // (issue 21 §3): the platform SDKs (google-ads-api and its protos, googleapis' GA4 APIs, facebook-nodejs-business-sdk,
 // @shopify/admin-api-client, klaviyo-api), which the connectors import in their `<name>.sdk.ts` modules on the first
-// platform call, and two export-format libraries, exceljs (XLSX downloads) and @odata/parser (the OData feed).
+// platform call; google-auth-library, for Google's token calls; and two export-format libraries, exceljs (XLSX
+// downloads) and @odata/parser (the OData feed).
 // In a bundle they were most of its bytes, and a single-file bundle's lazily imported code is still parsed at
 // every cold start: the webhook function's was 2.1 MB, half of it exceljs and its dependencies.
 //
@@ -35,7 +36,15 @@ export const PLATFORM_SDK_ENTRIES: Readonly<Record<string, string>> = {
   // not platform SDKs: the export formats' libraries, loaded by the first XLSX download or OData feed request
   exceljs: 'exceljs',
   '@odata/parser': 'odata-parser',
+  // Google's token calls (connectors/src/google-ads/google-oauth.ts): the connect flows and token refreshes
+  'google-auth-library': 'google-auth-library',
 };
+
+/**
+ * Entries only our own code imports. Inside the layer every SDK keeps the copy it depends on (googleapis-common and
+ * google-ads-api each pin their own google-auth-library major), so these are not aliased between layer entries.
+ */
+const OWN_CODE_ONLY_ENTRIES: ReadonlySet<string> = new Set(['google-auth-library']);
 
 export const PLATFORM_SDK_SHIMS_DIR = path.join(
   path.dirname(new URL(import.meta.url).pathname),
@@ -72,7 +81,12 @@ export function buildPlatformSdkLayer(outputDir: string, bundleAliases: Readonly
       target: 'node22',
       mainFields: ['module', 'main'],
       minify: true,
-      alias: { ...bundleAliases, ...platformSdkAliases(entry) },
+      alias: {
+        ...bundleAliases,
+        ...Object.fromEntries(
+          Object.entries(platformSdkAliases(entry)).filter(([other]) => !OWN_CODE_ONLY_ENTRIES.has(other)),
+        ),
+      },
       external: ['@aws-sdk/*', `${PLATFORM_SDK_LAYER_PACKAGE}/*`],
       outfile: path.join(pkgDir, `${name}.cjs`),
       logLevel: 'error',
