@@ -121,14 +121,17 @@ export default function CredentialsPage() {
   );
 }
 
+const MISSING =
+  'This connection does not exist in this project: it may have been deleted, ' +
+  'or the link belongs to another project.';
+
 /** A link to a connection this project does not have (deleted since, or another project's): say so. */
 function MissingConnection({ projectId }: { projectId: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => ref.current?.focus(), []);
   return (
     <Alert severity="warning" sx={{ mb: 2 }} ref={ref} tabIndex={-1} data-testid="connection-missing">
-      This connection does not exist in this project: it may have been deleted, or the link belongs to another project.{' '}
-      <RouterLink to={`/projects/${projectId}/credentials`}>See all of this project’s connections</RouterLink>
+      {MISSING} <RouterLink to={`/projects/${projectId}/credentials`}>See this project’s connections</RouterLink>
     </Alert>
   );
 }
