@@ -125,7 +125,7 @@ function Notifications({ projectId }: { projectId: string }) {
                   <ReconnectLink
                     projectId={projectId}
                     credentialId={n.link.credentialId}
-                    from={n.link.from ?? null}
+                    from={n.link.from ?? `/projects/${projectId}/activity`}
                     check={n.link.check ?? false}
                   />
                 </>

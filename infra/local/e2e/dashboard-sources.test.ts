@@ -203,6 +203,9 @@ describe('connections, data sources and runs', { timeout: 180_000 }, () => {
     const offer = page.getByTestId('reconnected');
     await offer.waitFor();
     await expect(offer.getByRole('link', { name: 'Go back' }).getAttribute('href')).resolves.toBe(from);
+    // the status chip fades from valid's green to pending's grey: judge its contrast once the fade is over
+    await page.waitForFunction(() => document.getAnimations().length === 0);
+    await expectAccessible(page, 'reconnected (desktop)');
     // another project's connection, then one that does not exist at all
     for (const id of [theirs.body.credentials[0]!.id, '00000000-0000-4000-8000-000000000000']) {
       await page.goto(`${rig.local.webUrl}/projects/${projectId}/credentials/${id}`);
