@@ -115,7 +115,7 @@ describe('OAuth completion is bound to the user who started it', () => {
 });
 
 describe('reconnecting through OAuth', () => {
-  it('when the same connection is reconnected, its tokens are replaced in place and the old failed check is gone', async () => {
+  it('a reconnect replaces the same connection’s tokens in place and clears its old failed check', async () => {
     // Prepare: a connection whose tokens the user revoked, so its check failed
     const label = `reconnected ${stamp}`;
     const first = await authorize(attacker.token, label);
