@@ -45,6 +45,7 @@ const router = createBrowserRouter([
       },
       { path: 'projects/:projectId/settings', lazy: page(() => import('./pages/ProjectSettingsPage')) },
       { path: 'projects/:projectId/credentials', lazy: page(() => import('./pages/CredentialsPage')) },
+      { path: 'projects/:projectId/credentials/:credentialId', lazy: page(() => import('./pages/CredentialsPage')) },
       { path: 'projects/:projectId/sources', lazy: page(() => import('./pages/DataSourcesPage')) },
       { path: 'projects/:projectId/sources/new', lazy: page(() => import('./pages/DataSourceWizardPage')) },
       { path: 'projects/:projectId/sources/:sourceId', lazy: page(() => import('./pages/RunsPage')) },

@@ -13,7 +13,8 @@ export function explainFailure(code: string | null | undefined, message: string 
       text: 'The platform limited how fast we may ask; the run retries later by itself.',
       action: 'wait',
     };
-  if (/expired|invalid_grant|token|unauthori|401|reauth/.test(c))
+  // ConnectorAuthError: the connector contract's class name for a token the platform refused
+  if (/expired|invalid_grant|token|unauthori|401|reauth|connectorautherror/.test(c))
     return {
       kind: 'token_expired',
       text: 'The connection’s sign-in expired or was revoked: reconnect it.',

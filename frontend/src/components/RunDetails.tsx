@@ -15,6 +15,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link as RouterLink } from 'react-router';
 import { api, unwrap, type Json } from '../api/client';
 import { count, dateTime, duration, signedAmount } from '../format';
+import { ReconnectLink } from './ReconnectLink';
 import { Empty, QueryView } from './states';
 
 type Details = Json<'getExtractionJob'>;
@@ -56,7 +57,7 @@ export function RunDetails(props: { projectId: string; sourceId: string; jobId: 
               updated, {count(d.job.rows_unchanged)} unchanged
             </Typography>
             {d.job.problem && d.items.every((i) => !i.problem) && (
-              <ProblemAlert problem={d.job.problem} projectId={projectId} sourceId={sourceId} />
+              <ProblemAlert problem={d.job.problem} projectId={projectId} sourceId={sourceId} jobId={jobId} />
             )}
             <Typography variant="subtitle1" component="h3" sx={{ mt: 2 }}>
               Windows
@@ -64,7 +65,7 @@ export function RunDetails(props: { projectId: string; sourceId: string; jobId: 
             {d.items.length === 0 ? (
               <Empty>This run had no windows to extract.</Empty>
             ) : (
-              <ItemsTable items={d.items} projectId={projectId} sourceId={sourceId} />
+              <ItemsTable items={d.items} projectId={projectId} sourceId={sourceId} jobId={jobId} />
             )}
             <Typography variant="subtitle1" component="h3" sx={{ mt: 3 }}>
               Restatement record
@@ -81,7 +82,7 @@ export function RunDetails(props: { projectId: string; sourceId: string; jobId: 
   );
 }
 
-function ItemsTable(props: { items: Details['items']; projectId: string; sourceId: string }) {
+function ItemsTable(props: { items: Details['items']; projectId: string; sourceId: string; jobId: string }) {
   // focusable: at phone width a table scrolls sideways inside its container, and a keyboard must reach it
   return (
     <TableContainer tabIndex={0} role="region" aria-label="Windows of this run">
@@ -100,7 +101,7 @@ function ItemsTable(props: { items: Details['items']; projectId: string; sourceI
         </TableHead>
         <TableBody>
           {props.items.map((i) => (
-            <ItemRow key={i.key} item={i} projectId={props.projectId} sourceId={props.sourceId} />
+            <ItemRow key={i.key} item={i} projectId={props.projectId} sourceId={props.sourceId} jobId={props.jobId} />
           ))}
         </TableBody>
       </Table>
@@ -112,10 +113,12 @@ function ItemRow({
   item: i,
   projectId,
   sourceId,
+  jobId,
 }: {
   item: Details['items'][number];
   projectId: string;
   sourceId: string;
+  jobId: string;
 }) {
   return (
     <>
@@ -136,7 +139,7 @@ function ItemRow({
       {i.problem && (
         <TableRow>
           <TableCell colSpan={8}>
-            <ProblemAlert problem={i.problem} projectId={projectId} sourceId={sourceId} />
+            <ProblemAlert problem={i.problem} projectId={projectId} sourceId={sourceId} jobId={jobId} />
           </TableCell>
         </TableRow>
       )}
@@ -144,7 +147,10 @@ function ItemRow({
   );
 }
 
-function ProblemAlert({ problem: p, projectId, sourceId }: { problem: Problem; projectId: string; sourceId: string }) {
+function ProblemAlert(props: { problem: Problem; projectId: string; sourceId: string; jobId: string }) {
+  const { problem: p, projectId, sourceId, jobId } = props;
+  // back here after reconnecting, to extract again
+  const from = `/projects/${projectId}/sources/${sourceId}/runs/${jobId}`;
   const waiting = p.action === 'wait' || p.kind === 'not_ready';
   return (
     <Alert severity={waiting ? 'info' : 'error'} data-testid="item-problem" data-kind={p.kind}>
@@ -156,12 +162,12 @@ function ProblemAlert({ problem: p, projectId, sourceId }: { problem: Problem; p
       )}
       {p.action === 'reconnect' && (
         <Box component="span" sx={{ ml: 1 }}>
-          <RouterLink to={`/projects/${projectId}/credentials`}>Reconnect the connection</RouterLink>
+          <ReconnectLink projectId={projectId} credentialId={p.credential_id} from={from} />
         </Box>
       )}
       {p.action === 'grant_access' && (
         <Box component="span" sx={{ ml: 1 }}>
-          <RouterLink to={`/projects/${projectId}/credentials`}>Check the connection</RouterLink>
+          <ReconnectLink projectId={projectId} credentialId={p.credential_id} from={from} check />
         </Box>
       )}
       {p.action === 'edit_source' && (

@@ -15,6 +15,7 @@ import { useQueries, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, unwrap } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
+import { ReconnectLink } from '../components/ReconnectLink';
 import { QueryView } from '../components/states';
 import { explainFailure } from '../failures';
 import { dateTime } from '../format';
@@ -46,15 +47,29 @@ function Notifications({ projectId }: { projectId: string }) {
   });
   const platforms = usePlatforms();
   const now = Date.now();
-  const notes: { key: string; severity: 'error' | 'warning'; text: string }[] = [];
+  const notes: {
+    key: string;
+    severity: 'error' | 'warning';
+    text: string;
+    /** the connection to reconnect (or only check), and where to come back to afterwards */
+    link?: { credentialId: string; from?: string; check?: boolean };
+  }[] = [];
   for (const q of statuses) {
     const last = q.data?.jobs[0];
-    if (last?.status === 'failed')
-      notes.push({
-        key: `run-${last.id}`,
-        severity: 'error',
-        text: `${q.data!.data_source.source_name}: the last run failed (${dateTime(last.created_at)}). ${explainFailure(last.error_code, last.error_message).text}`,
-      });
+    if (last?.status !== 'failed') continue;
+    const source = q.data!.data_source;
+    const failure = explainFailure(last.error_code, last.error_message);
+    notes.push({
+      key: `run-${last.id}`,
+      severity: 'error',
+      text: `${source.source_name}: the last run failed (${dateTime(last.created_at)}). ${failure.text}`,
+      ...(failure.action === 'reconnect' && {
+        link: {
+          credentialId: source.credential_id,
+          from: `/projects/${projectId}/sources/${source.id}/runs/${last.id}`,
+        },
+      }),
+    });
   }
   for (const c of credentials.data?.credentials ?? []) {
     const expires = c.expires_at ? new Date(c.expires_at).getTime() : null;
@@ -63,6 +78,7 @@ function Notifications({ projectId }: { projectId: string }) {
         key: `exp-${c.id}`,
         severity: 'error',
         text: `Connection “${c.label}” expired on ${dateTime(c.expires_at)}: reconnect it.`,
+        link: { credentialId: c.id },
       });
     else if (expires !== null && expires - now < 14 * DAY)
       notes.push({
@@ -75,6 +91,7 @@ function Notifications({ projectId }: { projectId: string }) {
         key: `val-${c.id}`,
         severity: 'error',
         text: `Connection “${c.label}” failed its last check${c.validation_message ? `: ${c.validation_message}` : ''}.`,
+        link: { credentialId: c.id, check: true },
       });
   }
   const used = new Set((sources.data?.data_sources ?? []).map((s) => s.platform));
@@ -102,6 +119,17 @@ function Notifications({ projectId }: { projectId: string }) {
           {notes.map((n) => (
             <Alert key={n.key} severity={n.severity} data-testid="notification">
               {n.text}
+              {n.link && (
+                <>
+                  {' '}
+                  <ReconnectLink
+                    projectId={projectId}
+                    credentialId={n.link.credentialId}
+                    from={n.link.from ?? `/projects/${projectId}/activity`}
+                    check={n.link.check ?? false}
+                  />
+                </>
+              )}
             </Alert>
           ))}
         </Stack>

@@ -1,6 +1,8 @@
 // Connections: connect each platform the way it authenticates (OAuth through its consent page, API keys
 // through a form built from the catalog's credential fields); validate, refresh, rename, rotate, disable,
-// delete. Expiry and validation status are visible; the secret never is.
+// delete. Expiry and validation status are visible; the secret never is. …/credentials/{id} links to one
+// connection: it is highlighted and focused, `reconnect=1` opens its reconnect action, and after reconnecting
+// the page offers to go back to `from` (the failed run) and extract again.
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -17,8 +19,8 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type ReactNode } from 'react';
-import { useSearchParams } from 'react-router';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Link as RouterLink, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, unwrap, type Json } from '../api/client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { PageHeader } from '../components/PageHeader';
@@ -26,12 +28,14 @@ import { ErrorAlert, QueryView } from '../components/states';
 import { dateTime } from '../format';
 import { platformName, usePlatforms, type CredentialField, type PlatformInfo } from '../platforms';
 import { useProjectAndRole } from '../project';
+import { connectionPath, rememberOAuthReturn, returnTarget, safeReturnPath } from '../reconnect';
 import { canEdit } from '../session';
 
 type Credential = Json<'getCredential'>;
 
 export default function CredentialsPage() {
   const { projectId, role } = useProjectAndRole();
+  const { credentialId } = useParams();
   const [params, setParams] = useSearchParams();
   const [connecting, setConnecting] = useState(false);
   const platforms = usePlatforms();
@@ -43,6 +47,16 @@ export default function CredentialsPage() {
   const editable = canEdit(role);
   const oauthError = params.get('oauth_error');
   const connected = params.get('connected');
+  const returnTo = safeReturnPath(params.get('from'), projectId);
+  const missing = credentialId && credentials.data && !credentials.data.credentials.some((c) => c.id === credentialId);
+  const closeReconnect = () =>
+    setParams(
+      (p) => {
+        p.delete('reconnect');
+        return p;
+      },
+      { replace: true },
+    );
   return (
     <>
       <PageHeader
@@ -61,11 +75,12 @@ export default function CredentialsPage() {
           The platform did not grant access ({oauthError}). Nothing was stored; you can try again.
         </Alert>
       )}
-      {connected && (
+      {connected && !credentialId && (
         <Alert severity="success" role="status" onClose={() => setParams({})} sx={{ mb: 2 }}>
           Connected. Validate the connection to check it can read your accounts.
         </Alert>
       )}
+      {missing && <MissingConnection projectId={projectId} />}
       <QueryView
         query={credentials}
         isEmpty={(d) => d.credentials.length === 0}
@@ -79,7 +94,16 @@ export default function CredentialsPage() {
                   credential={c}
                   projectId={projectId}
                   editable={editable}
+                  readOnly={role !== null && !editable}
                   platforms={platforms.data?.platforms}
+                  {...(c.id === credentialId && {
+                    focus: {
+                      reconnect: params.get('reconnect') === '1',
+                      reconnected: Boolean(connected),
+                      returnTo,
+                      onReconnectClosed: closeReconnect,
+                    },
+                  })}
                 />
               </li>
             ))}
@@ -95,6 +119,30 @@ export default function CredentialsPage() {
       )}
     </>
   );
+}
+
+const MISSING =
+  'This connection does not exist in this project: it may have been deleted, ' +
+  'or the link belongs to another project.';
+
+/** A link to a connection this project does not have (deleted since, or another project's): say so. */
+function MissingConnection({ projectId }: { projectId: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <Alert severity="warning" sx={{ mb: 2 }} ref={ref} tabIndex={-1} data-testid="connection-missing">
+      {MISSING} <RouterLink to={`/projects/${projectId}/credentials`}>See this project’s connections</RouterLink>
+    </Alert>
+  );
+}
+
+interface Focus {
+  /** open the reconnect action (OAuth re-consent, or the new key form) */
+  reconnect: boolean;
+  /** just came back from reconnecting */
+  reconnected: boolean;
+  returnTo: string | null;
+  onReconnectClosed: () => void;
 }
 
 function statusChip(c: Credential) {
@@ -115,16 +163,38 @@ function CredentialCard({
   credential: c,
   projectId,
   editable,
+  readOnly,
   platforms,
+  focus,
 }: {
   credential: Credential;
   projectId: string;
   editable: boolean;
+  /** the role is known and may not change connections */
+  readOnly: boolean;
   platforms: PlatformInfo[] | undefined;
+  /** this card is the one a link points at */
+  focus?: Focus;
 }) {
   const qc = useQueryClient();
+  const navigate = useNavigate();
   const path = { project_id: projectId, credential_id: c.id };
   const [dialog, setDialog] = useState<'rename' | 'rotate' | 'delete' | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const platform = platforms?.find((p) => p.id === c.platform);
+  const highlighted = Boolean(focus);
+  const openReconnect = Boolean(focus?.reconnect && editable && platform);
+  useEffect(() => {
+    if (!highlighted) return;
+    // focus first: the dialog then gives focus back to the heading when it closes
+    heading.current?.scrollIntoView({ block: 'center' });
+    heading.current?.focus();
+    if (openReconnect) setDialog('rotate');
+  }, [highlighted, openReconnect]);
+  const closeDialog = () => {
+    if (dialog === 'rotate') focus?.onReconnectClosed();
+    setDialog(null);
+  };
   const refreshList = () => qc.invalidateQueries({ queryKey: ['credentials', projectId] });
   const validate = useMutation({
     mutationFn: () =>
@@ -139,9 +209,14 @@ function CredentialCard({
   const update = useMutation({
     mutationFn: (body: { label?: string; status?: 'active' | 'disabled'; secret?: Record<string, string> }) =>
       unwrap(api().PUT('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path }, body })),
-    onSuccess: () => {
+    onSuccess: (_r, body) => {
       setDialog(null);
       void refreshList();
+      // a new key is a reconnect: land on this connection with the offer to go back
+      if (body.secret)
+        navigate(connectionPath(projectId, c.id, { connected: true, from: focus?.returnTo ?? null }), {
+          replace: true,
+        });
     },
   });
   const remove = useMutation({
@@ -149,13 +224,18 @@ function CredentialCard({
       unwrap(api().DELETE('/api/v1/projects/{project_id}/credentials/{credential_id}', { params: { path } })),
     onSuccess: refreshList,
   });
-  const platform = platforms?.find((p) => p.id === c.platform);
   const error = validate.error ?? refresh.error ?? update.error ?? remove.error;
   return (
-    <Card data-testid="credential-card" aria-label={c.label}>
+    <Card
+      data-testid="credential-card"
+      data-highlighted={highlighted || undefined}
+      aria-label={c.label}
+      aria-current={highlighted || undefined}
+      sx={highlighted ? { outline: 3, outlineColor: 'primary.main', scrollMarginTop: 80 } : undefined}
+    >
       <CardContent>
         <Box sx={{ display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap' }}>
-          <Typography variant="h6" component="h2">
+          <Typography variant="h6" component="h2" ref={heading} tabIndex={highlighted ? -1 : undefined}>
             {c.label}
           </Typography>
           {statusChip(c)}
@@ -176,6 +256,12 @@ function CredentialCard({
           </Typography>
         )}
         {error && <ErrorAlert error={error} />}
+        {focus?.reconnect && readOnly && (
+          <Alert severity="info" sx={{ mt: 1 }}>
+            Your role can see this connection but not reconnect it: ask a project admin to reconnect it.
+          </Alert>
+        )}
+        {focus?.reconnected && <Reconnected projectId={projectId} returnTo={focus.returnTo} editable={editable} />}
       </CardContent>
       {editable && (
         <CardActions sx={{ flexWrap: 'wrap', gap: 1 }}>
@@ -209,7 +295,7 @@ function CredentialCard({
           label={c.label}
           busy={update.isPending}
           onSave={(label) => update.mutate({ label })}
-          onClose={() => setDialog(null)}
+          onClose={closeDialog}
         />
       )}
       {dialog === 'rotate' && c.credential_type !== 'oauth2' && (
@@ -219,11 +305,20 @@ function CredentialCard({
           busy={update.isPending}
           error={update.error}
           onSave={(secret) => update.mutate({ secret })}
-          onClose={() => setDialog(null)}
+          onClose={closeDialog}
         />
       )}
       {dialog === 'rotate' && c.credential_type === 'oauth2' && platform && (
-        <OAuthStart projectId={projectId} platform={platform} label={c.label} onClose={() => setDialog(null)} />
+        <OAuthStart
+          projectId={projectId}
+          platform={platform}
+          label={c.label}
+          onClose={closeDialog}
+          // the same label makes the callback replace this connection's tokens; come back to it afterwards
+          onLeave={(state) =>
+            rememberOAuthReturn(state, { projectId, credentialId: c.id, from: focus?.returnTo ?? null })
+          }
+        />
       )}
       <ConfirmDialog
         open={dialog === 'delete'}
@@ -235,6 +330,52 @@ function CredentialCard({
         onClose={() => setDialog(null)}
       />
     </Card>
+  );
+}
+
+/** After reconnecting: back to where the user came from, or straight to extracting that data source again. */
+function Reconnected({
+  projectId,
+  returnTo,
+  editable,
+}: {
+  projectId: string;
+  returnTo: string | null;
+  editable: boolean;
+}) {
+  const navigate = useNavigate();
+  const target = returnTarget(returnTo);
+  const extract = useMutation({
+    mutationFn: (sourceId: string) =>
+      unwrap(
+        api().POST('/api/v1/projects/{project_id}/data-sources/{source_id}/extract', {
+          params: { path: { project_id: projectId, source_id: sourceId } },
+          body: {},
+        }),
+      ),
+    onSuccess: (r, sourceId) => navigate(`/projects/${projectId}/sources/${sourceId}/runs/${r.job_id}`),
+  });
+  return (
+    <Alert severity="success" role="status" sx={{ mt: 1 }} data-testid="reconnected">
+      Reconnected.{' '}
+      {target && editable && (
+        <Button
+          size="small"
+          variant="contained"
+          onClick={() => extract.mutate(target.sourceId)}
+          disabled={extract.isPending}
+          sx={{ mx: 1 }}
+        >
+          Extract again
+        </Button>
+      )}
+      {returnTo && (
+        <RouterLink to={returnTo}>
+          {target?.jobId ? 'Back to the failed run' : target ? 'Back to the data source' : 'Go back'}
+        </RouterLink>
+      )}
+      {extract.error && <ErrorAlert error={extract.error} title="The run did not start" />}
+    </Alert>
   );
 }
 
@@ -391,11 +532,14 @@ function OAuthStart({
   platform,
   label,
   onClose,
+  onLeave,
 }: {
   projectId: string;
   platform: PlatformInfo;
   label: string;
   onClose: () => void;
+  /** just before the browser leaves for the consent page, with the flow's state */
+  onLeave?: (state: string) => void;
 }) {
   const [values, setValues] = useState<Record<string, string>>({});
   const start = useMutation({
@@ -405,7 +549,10 @@ function OAuthStart({
           params: { path: { project_id: projectId, platform: platform.id }, query: { label, ...values } },
         }),
       ),
-    onSuccess: (r) => window.location.assign(r.authorization_url),
+    onSuccess: (r) => {
+      onLeave?.(r.state);
+      window.location.assign(r.authorization_url);
+    },
   });
   return (
     <FormDialog

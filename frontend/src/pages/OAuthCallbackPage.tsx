@@ -7,6 +7,7 @@ import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
 import { api, ApiError, unwrap } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
 import { ErrorAlert, Loading } from '../components/states';
+import { connectionPath, takeOAuthReturn } from '../reconnect';
 
 export default function OAuthCallbackPage() {
   const [params] = useSearchParams();
@@ -16,8 +17,16 @@ export default function OAuthCallbackPage() {
   const platformError = params.get('error');
   const complete = useMutation({
     mutationFn: () => unwrap(api().POST('/api/v1/oauth/complete', { body: { code: code ?? '', state: state ?? '' } })),
-    onSuccess: (credential) =>
-      navigate(`/projects/${credential.project_id}/credentials?connected=${credential.id}`, { replace: true }),
+    onSuccess: (credential) => {
+      // a reconnect started from a link to one connection goes back to it, with the way back to the run
+      const back = takeOAuthReturn(state);
+      navigate(
+        back && back.projectId === credential.project_id
+          ? connectionPath(credential.project_id, credential.id, { connected: true, from: back.from })
+          : `/projects/${credential.project_id}/credentials?connected=${credential.id}`,
+        { replace: true },
+      );
+    },
   });
   const started = useRef(false);
   useEffect(() => {

@@ -17,6 +17,7 @@ import { Suspense } from 'react';
 import { Link as RouterLink } from 'react-router';
 import { api, unwrap, type Json } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
+import { ReconnectLink } from '../components/ReconnectLink';
 import { Empty, ErrorAlert, Loading, QueryView } from '../components/states';
 import { count, dateTime, money, num } from '../format';
 import { DailyChart } from '../lazy';
@@ -248,12 +249,24 @@ function Failures({ projectId, sources }: { projectId: string; sources: DataSour
       <Typography id="failures-title" variant="h6" component="h2">
         Recent failures
       </Typography>
-      {failures.map(({ job, source }) => (
-        <Alert key={job.id} severity="error" sx={{ mt: 1 }}>
-          <strong>{source.source_name}</strong> ({dateTime(job.created_at)}):{' '}
-          {explainFailure(job.error_code, job.error_message).text}
-        </Alert>
-      ))}
+      {failures.map(({ job, source }) => {
+        const failure = explainFailure(job.error_code, job.error_message);
+        return (
+          <Alert key={job.id} severity="error" sx={{ mt: 1 }}>
+            <strong>{source.source_name}</strong> ({dateTime(job.created_at)}): {failure.text}
+            {failure.action === 'reconnect' && (
+              <>
+                {' '}
+                <ReconnectLink
+                  projectId={projectId}
+                  credentialId={source.credential_id}
+                  from={`/projects/${projectId}/sources/${source.id}/runs/${job.id}`}
+                />
+              </>
+            )}
+          </Alert>
+        );
+      })}
     </Box>
   );
 }

@@ -18,6 +18,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { Link as RouterLink, useParams } from 'react-router';
 import { api, unwrap, type Json } from '../api/client';
 import { PageHeader } from '../components/PageHeader';
+import { ReconnectLink } from '../components/ReconnectLink';
 import { RunDetails } from '../components/RunDetails';
 import { ErrorAlert, QueryView } from '../components/states';
 import { explainFailure } from '../failures';
@@ -116,6 +117,7 @@ export default function RunsPage() {
                       live={live.byJob[j.id]}
                       projectId={projectId}
                       sourceId={sourceId}
+                      credentialId={d.data_source.credential_id}
                       open={j.id === jobId}
                     />
                   ))}
@@ -146,9 +148,10 @@ function RunRow(props: {
   live: ProgressMessage | undefined;
   projectId: string;
   sourceId: string;
+  credentialId: string;
   open: boolean;
 }) {
-  const { job: j, live, projectId, sourceId, open } = props;
+  const { job: j, live, projectId, sourceId, credentialId, open } = props;
   const status =
     live?.type === 'extraction_completed' ? 'succeeded' : live?.type === 'extraction_failed' ? 'failed' : j.status;
   const unchanged = Math.max(0, j.rows_read - j.rows_inserted - j.rows_updated);
@@ -195,7 +198,11 @@ function RunRow(props: {
               {failure.text}
               {failure.action === 'reconnect' && (
                 <Box component="span" sx={{ ml: 1 }}>
-                  <RouterLink to={`/projects/${projectId}/credentials`}>Reconnect</RouterLink>
+                  <ReconnectLink
+                    projectId={projectId}
+                    credentialId={credentialId}
+                    from={`/projects/${projectId}/sources/${sourceId}/runs/${j.id}`}
+                  />
                 </Box>
               )}
             </Alert>

@@ -588,6 +588,9 @@ export const makeOAuthComplete = (deps: ApiDeps) =>
             .set({
               status: 'active',
               validationStatus: 'pending',
+              // the old verdict was about the replaced tokens (as when a key is rotated)
+              validationMessage: null,
+              lastValidatedAt: null,
               maskedPreview: maskedPreview(tokens),
               secretVersion: sql<number>`secret_version + 1`,
             })

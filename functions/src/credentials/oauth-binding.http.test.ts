@@ -26,11 +26,14 @@ async function secretFiles(): Promise<string[]> {
 }
 
 /** start → the sandbox's consent page → where the platform sends the browser back (code and state). */
-async function authorize(token: string): Promise<{ code: string; state: string; redirect: URL }> {
+async function authorize(
+  token: string,
+  label = `ads ${Math.random()}`,
+): Promise<{ code: string; state: string; redirect: URL }> {
   const start = await h.call(credR.oauthStartRoute, {
     token,
     params: { project_id: projectId, platform: 'google_ads' },
-    query: { label: `ads ${Math.random()}` },
+    query: { label },
   });
   expect(start.status, start.text).toBe(200);
   const consent = await fetch((start.body as { authorization_url: string }).authorization_url, { redirect: 'manual' });
@@ -108,5 +111,42 @@ describe('OAuth completion is bound to the user who started it', () => {
       status: 'active',
     });
     expect(await credentialCount(attacker.token)).toBe(1);
+  });
+});
+
+describe('reconnecting through OAuth', () => {
+  it('a reconnect replaces the same connection’s tokens in place and clears its old failed check', async () => {
+    // Prepare: a connection whose tokens the user revoked, so its check failed
+    const label = `reconnected ${stamp}`;
+    const first = await authorize(attacker.token, label);
+    const made = await h.call(credR.oauthCompleteRoute, {
+      token: attacker.token,
+      body: { code: first.code, state: first.state },
+    });
+    expect(made.status, made.text).toBe(201);
+    const id = (made.body as { id: string }).id;
+    const revoke = await fetch(`${google.url}/__sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'revoked' }),
+    });
+    expect(revoke.ok, await revoke.text()).toBe(true);
+    const path = { project_id: projectId, credential_id: id };
+    const check = await h.call(credR.validateCredentialRoute, { token: attacker.token, params: path });
+    expect(check.body, check.text).toMatchObject({ valid: false });
+    const failed = await h.call(credR.getCredentialRoute, { token: attacker.token, params: path });
+    expect(failed.body).toMatchObject({ validation_status: 'invalid', validation_message: expect.any(String) });
+    const count = await credentialCount(attacker.token);
+    // Act: consent again under the same label, as the dashboard's Reconnect does
+    const again = await authorize(attacker.token, label);
+    const done = await h.call(credR.oauthCompleteRoute, {
+      token: attacker.token,
+      body: { code: again.code, state: again.state },
+    });
+    // Assess: the same connection, no new one, and no verdict left over from the revoked tokens
+    expect(done.status, done.text).toBe(201);
+    expect(done.body).toMatchObject({ id, validation_status: 'pending', validation_message: null });
+    expect(await credentialCount(attacker.token)).toBe(count);
+    const works = await h.call(credR.validateCredentialRoute, { token: attacker.token, params: path });
+    expect(works.body, works.text).toMatchObject({ valid: true });
   });
 });

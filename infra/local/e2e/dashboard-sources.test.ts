@@ -1,11 +1,12 @@
 // Connecting a platform and extracting from it, in Chromium against the real local runner: Meta through the
-// sandbox's consent page, a data source made with the wizard, and a run watched live until it succeeds.
+// sandbox's consent page, a data source made with the wizard, and a run watched live until it succeeds; then
+// the user revokes the app, and the failed run's Reconnect link leads through the re-consent to a run that succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   METRICOOL_DEMO_TOKEN,
   METRICOOL_DEMO_USER_ID,
 } from '@tributary/connectors/sandboxes/metricool/metricool-sandbox';
-import { expectAccessible, signIn, startDashboardRig, type DashboardRig } from './harness';
+import { expectAccessible, expectNoSidewaysScroll, signIn, startDashboardRig, type DashboardRig } from './harness';
 
 let rig: DashboardRig;
 let projectId: string;
@@ -103,4 +104,138 @@ describe('connections, data sources and runs', { timeout: 180_000 }, () => {
     await page.getByText('The connection works.').waitFor({ timeout: 30_000 });
     expect(await page.content()).not.toContain(METRICOOL_DEMO_TOKEN);
   });
+
+  it('when a token is revoked, Reconnect on the failed run leads through re-consent to a good rerun', async () => {
+    const api = await rig.apiAs(rig.local.demoUser);
+    const list = await api<{ data_sources: { id: string; source_name: string; credential_id: string }[] }>(
+      'GET',
+      `/api/v1/projects/${projectId}/data-sources`,
+    );
+    const source = list.body.data_sources.find((s) => s.source_name === 'Meta from the wizard')!;
+    const credentials = await api<{ credentials: { id: string; label: string }[] }>(
+      'GET',
+      `/api/v1/projects/${projectId}/credentials`,
+    );
+    const credential = credentials.body.credentials.find((c) => c.id === source.credential_id)!;
+    // the user removed the app: every token issued so far fails (Graph 190/458) and cannot be refreshed
+    // (an expired one could: the pipeline would renew it by itself); a new consent's token works
+    const faults = `${rig.local.sandboxes.meta}/__sandbox/faults`;
+    const fault = await fetch(faults, { method: 'POST', body: JSON.stringify({ kind: 'revoked' }) });
+    expect(fault.status).toBe(200);
+    try {
+      const started = await api<{ job_id: string }>(
+        'POST',
+        `/api/v1/projects/${projectId}/data-sources/${source.id}/extract`,
+        {},
+      );
+      expect(started.status).toBe(202);
+      const failedJob = started.body.job_id;
+      await waitForJob(api, source.id, failedJob, 'failed');
+
+      // at phone width: the run's details, its Reconnect link naming the connection, and the re-consent
+      const page = await rig.newPage({ width: 390, height: 844 });
+      const runPath = `/projects/${projectId}/sources/${source.id}/runs/${failedJob}`;
+      await signIn(page, rig.local.webUrl, rig.local.demoUser, runPath);
+      const named = `Reconnect “${credential.label}”`;
+      const reconnect = page.getByTestId('run-details').getByRole('link', { name: named });
+      await reconnect.first().click();
+      await page.waitForURL((u) => u.pathname === `/projects/${projectId}/credentials/${credential.id}`);
+      const dialog = page.getByRole('dialog', { name: 'Sign in with Meta Ads' });
+      await dialog.waitFor();
+      expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+      await expect(page.locator('[data-highlighted="true"]').getAttribute('aria-label')).resolves.toBe(
+        credential.label,
+      );
+      await expectAccessible(page, 'reconnect dialog (390 px)');
+      await expectNoSidewaysScroll(page, 'reconnect dialog (390 px)');
+      await dialog.getByRole('button', { name: 'Continue to Meta Ads' }).click();
+      // back from the sandbox's consent page on the same connection, with the way back to the run
+      await page.waitForURL((u) => u.pathname.endsWith(credential.id) && u.searchParams.get('connected') === '1', {
+        timeout: 30_000,
+      });
+      const offer = page.getByTestId('reconnected');
+      await offer.waitFor();
+      await expect(offer.getByRole('link', { name: 'Back to the failed run' }).getAttribute('href')).resolves.toBe(
+        runPath,
+      );
+      await expectAccessible(page, 'reconnected (390 px)');
+      await offer.getByRole('button', { name: 'Extract again' }).click();
+      await page.waitForURL((u) => /\/runs\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(failedJob));
+      const rerun = new URL(page.url()).pathname.split('/').at(-1)!;
+      await page.locator('[data-testid="run-row"][data-status="succeeded"]').first().waitFor({ timeout: 120_000 });
+      await waitForJob(api, source.id, rerun, 'succeeded');
+      // the reconnect replaced the tokens of the same connection: no second Meta connection appeared
+      const after = await api<{ credentials: { platform: string }[] }>(
+        'GET',
+        `/api/v1/projects/${projectId}/credentials`,
+      );
+      expect(after.body.credentials.filter((c) => c.platform === 'meta_ads')).toHaveLength(1);
+    } finally {
+      await fetch(faults, { method: 'DELETE' });
+    }
+  }, 240_000);
+
+  it('a link to a connection focuses it, opens the form for a new key, or says it is not here', async () => {
+    const api = await rig.apiAs(rig.local.demoUser);
+    const ours = await api<{ credentials: { id: string; label: string }[] }>(
+      'GET',
+      `/api/v1/projects/${projectId}/credentials`,
+    );
+    const demoProject = rig.local.demoData!.project_id;
+    const theirs = await api<{ credentials: { id: string }[] }>('GET', `/api/v1/projects/${demoProject}/credentials`);
+    const page = await rig.newPage();
+    const target = ours.body.credentials[0]!;
+    await signIn(page, rig.local.webUrl, rig.local.demoUser, `/projects/${projectId}/credentials/${target.id}`);
+    const heading = page.getByRole('heading', { name: target.label, level: 2 });
+    await heading.waitFor();
+    await page.waitForFunction((label) => document.activeElement?.textContent === label, target.label);
+    await expectAccessible(page, 'connection deep link');
+    // an API-key platform's reconnect is the form for a new key, and the offer to go back follows the save
+    const metricool = ours.body.credentials.find((c) => c.label === 'Metricool brands')!;
+    const from = `/projects/${projectId}/sources`;
+    await page.goto(`${rig.local.webUrl}/projects/${projectId}/credentials/${metricool.id}?reconnect=1&from=${from}`);
+    const form = page.getByRole('dialog', { name: 'New key for Metricool brands' });
+    await form.waitFor();
+    await expectAccessible(page, 'new key form');
+    await form.getByLabel('API token').fill(METRICOOL_DEMO_TOKEN);
+    await form.getByLabel('User id').fill(METRICOOL_DEMO_USER_ID);
+    await form.getByRole('button', { name: 'Save' }).click();
+    const offer = page.getByTestId('reconnected');
+    await offer.waitFor();
+    await expect(offer.getByRole('link', { name: 'Go back' }).getAttribute('href')).resolves.toBe(from);
+    // the status chip fades from valid's green to pending's grey: judge its contrast once the fade is over
+    await page.waitForFunction(() => document.getAnimations().length === 0);
+    await expectAccessible(page, 'reconnected (desktop)');
+    // another project's connection, then one that does not exist at all
+    for (const id of [theirs.body.credentials[0]!.id, '00000000-0000-4000-8000-000000000000']) {
+      await page.goto(`${rig.local.webUrl}/projects/${projectId}/credentials/${id}`);
+      const missing = page.getByTestId('connection-missing');
+      await missing.waitFor();
+      await expect(missing.textContent()).resolves.toMatch(/does not exist in this project/);
+      await expect(page.getByTestId('credential-card').count()).resolves.toBe(ours.body.credentials.length);
+    }
+    await expectAccessible(page, 'missing connection');
+  });
 });
+
+async function waitForJob(
+  api: Awaited<ReturnType<DashboardRig['apiAs']>>,
+  sourceId: string,
+  jobId: string,
+  want: string,
+): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const r = await api<{ jobs: { id: string; status: string; error_code: string | null }[] }>(
+      'GET',
+      `/api/v1/projects/${projectId}/data-sources/${sourceId}/status`,
+    );
+    const job = r.body.jobs.find((j) => j.id === jobId);
+    if (job && !['pending', 'queued', 'running'].includes(job.status)) {
+      expect(job, `run ${jobId}`).toMatchObject({ status: want });
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`run ${jobId} had not ended after 120 s (${job?.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
