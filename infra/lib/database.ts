@@ -221,6 +221,7 @@ export class Database extends Construct {
     fn.addEnvironment('TRIBUTARY_DB_PORT', String(DATABASE_PORT));
     fn.addEnvironment('TRIBUTARY_DB_NAME', DATABASE_NAME);
     fn.addEnvironment('TRIBUTARY_DB_USER', login);
-    fn.addEnvironment('NODE_EXTRA_CA_CERTS', LAMBDA_RDS_CA_BUNDLE);
+    // read by the pool on its first connection (NODE_EXTRA_CA_CERTS would cost every cold start ~20 ms)
+    fn.addEnvironment('TRIBUTARY_DB_CA_FILE', LAMBDA_RDS_CA_BUNDLE);
   }
 }

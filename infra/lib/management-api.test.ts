@@ -181,6 +181,9 @@ describe('management API (API Gateway HTTP API)', () => {
       }
       expect(env.TRIBUTARY_KV_TABLE, handler).toEqual({ Ref: tableId });
       expect(resource.Properties.VpcConfig, handler).toBeDefined();
+      // the RDS CAs load with the pool's first connection, not with every process (NODE_EXTRA_CA_CERTS)
+      expect(env.TRIBUTARY_DB_CA_FILE, handler).toBe('/var/runtime/ca-cert.pem');
+      expect(env.NODE_EXTRA_CA_CERTS, handler).toBeUndefined();
     }
   });
 

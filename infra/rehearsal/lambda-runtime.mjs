@@ -1,10 +1,10 @@
 // The rehearsal's stand-in for the Lambda Node.js runtime, run as `node lambda-runtime.mjs <task dir> <module>
-// <export>`
-// in a fresh process whose environment is the function's (the parent sets it). Like the real runtime it
+// <export>` in a fresh process whose environment is the function's (the parent sets it). Like the real runtime it
 // lives outside the task directory, provides the `awslambda` streaming global, loads the handler module
-// (timing that as init), then answers invocations. It also records every AWS SDK call (service, command,
+// (timing that, and the whole init), then answers invocations. It also records every AWS SDK call (service, command,
 // input) by wrapping the SDK's Client.send, so the parent can check each against the function's role.
-// Messages go over the IPC channel: {type:'ready', moduleLoadMs} | {type:'error', ...} | {type:'result', ...}.
+// Messages go over the IPC channel: {type:'ready', moduleLoadMs, sinceStartMs} | {type:'error', ...} |
+// {type:'result', ...}. sinceStartMs: from this process's start (Node's time origin) to the handler ready.
 // A fifth argument names a file for a CPU profile of the init (`npm run rehearse -- --cpu-prof <dir>`).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -104,7 +104,8 @@ try {
   if (profiler) writeFileSync(initProfile, JSON.stringify((await profiler.post('Profiler.stop')).profile));
   handler = mod[exportName] ?? mod.default?.[exportName];
   if (typeof handler !== 'function') throw new Error(`${moduleName} exports no function ${exportName}`);
-  await send({ type: 'ready', moduleLoadMs: performance.now() - started, calls: calls.splice(0) });
+  const ready = performance.now();
+  await send({ type: 'ready', moduleLoadMs: ready - started, sinceStartMs: ready, calls: calls.splice(0) });
 } catch (error) {
   await send({ type: 'error', phase: 'init', message: String(error?.stack ?? error), calls: calls.splice(0) });
   process.exit(1);

@@ -1,6 +1,6 @@
 // Aurora and RDS Proxy as the functions meet them, in front of the rehearsal's PostgreSQL: TLS that the
-// client verifies against a CA it is told to trust (NODE_EXTRA_CA_CERTS, as the RDS CA bundle in Lambda),
-// and, for the proxy, IAM authentication: the password must be an rds-db:connect token for the user it
+// client verifies against a CA it is told to trust (TRIBUTARY_DB_CA_FILE, or NODE_EXTRA_CA_CERTS for the
+// migration function, as the RDS CA bundle in Lambda), and, for the proxy, IAM authentication: the password must be an rds-db:connect token for the user it
 // logs in as, which is recorded as that function's call; the proxy then signs in to PostgreSQL with the
 // login secret, as RDS Proxy does with the secret it holds. The cluster endpoint passes authentication
 // through (the migration function signs in with the admin secret's password).

@@ -85,6 +85,8 @@ export interface FunctionReport {
   moduleLoadMs?: number;
   /** its init as Lambda's Init Duration counts it: from the runtime's process starting to the handler ready */
   initDurationMs?: number;
+  /** the same of the minimal bundle, started alternately with this function's cold starts: its yardstick */
+  minimal?: InitTimes;
   invocations: Invocation[];
   calls: CallVerdict[];
   /** why it failed to start, if it did */
@@ -98,7 +100,7 @@ export interface FunctionReport {
 export interface RehearsalResult {
   functions: FunctionReport[];
   failures: string[];
-  /** the same of a minimal bundle (a handler that imports nothing) in the same runtime: the yardstick */
+  /** the same of a minimal bundle (a handler that imports nothing) in the same runtime: medians over the run */
   minimalModuleLoadMs?: number;
   minimalInitDurationMs?: number;
 }
@@ -135,7 +137,9 @@ class LambdaProcess {
       const onMessage = (m: any) => {
         if (m.type === 'ready') {
           this.moduleLoadMs = m.moduleLoadMs as number;
-          this.initDurationMs = performance.now() - this.spawnedAt;
+          // timed in the process itself: neither the rehearsal's own wrapper (unshare) nor this process, which
+          // also runs the stand-ins and may be busy when the message comes, counts
+          this.initDurationMs = (m.sinceStartMs as number | undefined) ?? performance.now() - this.spawnedAt;
           resolve();
         } else if (m.type === 'error') reject(new Error(String(m.message)));
       };
@@ -352,25 +356,37 @@ export interface RehearsalOptions {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+interface InitTimes {
+  moduleLoadMs: number;
+  initDurationMs: number;
+}
+
 /**
  * `first` (ready) and `count - 1` more cold starts of the same function, one after another, each stopped once
- * ready: the median module load and init. Only `first` answers the rehearsal's invocations.
+ * ready, each next to a cold start of the minimal bundle: the medians of both. Only `first` answers the
+ * rehearsal's invocations.
  */
 async function coldStartMedians(
   first: LambdaProcess,
   count: number,
   start: () => LambdaProcess,
-): Promise<[moduleLoadMs: number, initDurationMs: number]> {
-  const moduleLoads = [first.moduleLoadMs!];
-  const initDurations = [first.initDurationMs!];
-  for (let i = 1; i < count; i++) {
-    const again = start();
-    await again.ready();
-    again.stop();
-    moduleLoads.push(again.moduleLoadMs!);
-    initDurations.push(again.initDurationMs!);
+  startMinimal: () => LambdaProcess,
+): Promise<{ function: InitTimes; minimal: InitTimes }> {
+  const ours = [first];
+  const minimal: LambdaProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    for (const [list, make] of [[minimal, startMinimal], ...(i > 0 ? [[ours, start] as const] : [])] as const) {
+      const started = make();
+      await started.ready();
+      started.stop();
+      list.push(started);
+    }
   }
-  return [median(moduleLoads), median(initDurations)];
+  const medians = (processes: LambdaProcess[]): InitTimes => ({
+    moduleLoadMs: median(processes.map((p) => p.moduleLoadMs!)),
+    initDurationMs: median(processes.map((p) => p.initDurationMs!)),
+  });
+  return { function: medians(ours), minimal: medians(minimal) };
 }
 
 export async function rehearse(options: RehearsalOptions = {}): Promise<RehearsalResult> {
@@ -567,6 +583,59 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     });
     stops.push(() => sfn.stop());
 
+    // the yardstick: a handler that imports nothing, bundled and started the same way
+    // (each function's cold starts alternate with its own, so both see the machine in the same state)
+    const minimalSamples: { moduleLoadMs: number[]; initDurationMs: number[] } = {
+      moduleLoadMs: [],
+      initDurationMs: [],
+    };
+    let startMinimal: () => LambdaProcess;
+    {
+      const root = path.join(work, 'lambda', 'minimal');
+      mkdirSync(path.join(root, 'runtime'), { recursive: true });
+      mkdirSync(path.join(root, 'node_modules'), { recursive: true });
+      for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto'])
+        symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
+      copyFileSync(path.join(HERE, 'lambda-runtime.mjs'), path.join(root, 'runtime', 'lambda-runtime.mjs'));
+      await build({
+        stdin: {
+          contents: 'export const handler = async () => ({ statusCode: 200 });',
+          loader: 'ts',
+          resolveDir: root,
+        },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        minify: true,
+        banner: { js: REQUIRE_BANNER },
+        define: DIRNAME_DEFINE,
+        outfile: path.join(root, 'task', 'index.mjs'),
+        logLevel: 'error',
+      });
+      // started as the functions are (its own /opt where they get one), so cold starts compare
+      const runtimeArgs = [
+        path.join(root, 'runtime', 'lambda-runtime.mjs'),
+        path.join(root, 'task'),
+        'index.mjs',
+        'handler',
+      ];
+      const spawnOptions = {
+        cwd: path.join(root, 'task'),
+        env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+      };
+      mkdirSync(path.join(root, 'opt'));
+      startMinimal = () => {
+        const child = ownOpt
+          ? spawn('unshare', [...OWN_OPT_MOUNT, path.join(root, 'opt'), process.execPath, ...runtimeArgs], spawnOptions)
+          : fork(runtimeArgs[0]!, runtimeArgs.slice(1), { ...spawnOptions, execArgv: [] });
+        const minimal = new LambdaProcess({ logicalId: 'minimal' } as FunctionInTemplate, child);
+        stops.push(() => minimal.stop());
+        return minimal;
+      };
+    }
+
     const accessKeys = new Map<string, string>();
     const starting: Promise<void>[] = [];
     for (const fn of functions) {
@@ -634,6 +703,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       if (env.TRIBUTARY_DB_PORT) replaced.TRIBUTARY_DB_PORT = String(proxy.port);
       if (env.TRIBUTARY_DB_PROXY_HOST) replaced.TRIBUTARY_DB_PROXY_HOST = '127.0.0.1';
       if (env.NODE_EXTRA_CA_CERTS) replaced.NODE_EXTRA_CA_CERTS = certificates.caFile;
+      if (env.TRIBUTARY_DB_CA_FILE) replaced.TRIBUTARY_DB_CA_FILE = certificates.caFile;
       if (env.TRIBUTARY_PROGRESS_CALLBACK_URL) replaced.TRIBUTARY_PROGRESS_CALLBACK_URL = `${apiGateway.endpoint}/v1`;
       const runtimeEnv = {
         // Lambda's own PATH and NODE_PATH (its /var/runtime/node_modules, the AWS SDK, is root/node_modules here)
@@ -686,9 +756,11 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         proc
           .ready()
           .then(async () => {
-            const [moduleLoadMs, initDurationMs] = await coldStartMedians(proc, options.coldStarts ?? 1, startProcess);
-            report.moduleLoadMs = moduleLoadMs;
-            report.initDurationMs = initDurationMs;
+            const measured = await coldStartMedians(proc, options.coldStarts ?? 1, startProcess, startMinimal);
+            Object.assign(report, measured.function);
+            report.minimal = measured.minimal;
+            minimalSamples.moduleLoadMs.push(measured.minimal.moduleLoadMs);
+            minimalSamples.initDurationMs.push(measured.minimal.initDurationMs);
           })
           .catch((error: unknown) => {
             report.error = String((error as Error).message).slice(0, 1500);
@@ -698,63 +770,6 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       if (starting.length >= (options.parallelStarts ?? 1)) await Promise.all(starting.splice(0));
     }
     await Promise.all(starting);
-
-    // the yardstick: a handler that imports nothing, bundled and started the same way
-    let minimalModuleLoadMs: number | undefined;
-    let minimalInitDurationMs: number | undefined;
-    {
-      const root = path.join(work, 'lambda', 'minimal');
-      mkdirSync(path.join(root, 'runtime'), { recursive: true });
-      mkdirSync(path.join(root, 'node_modules'), { recursive: true });
-      for (const scope of ['@aws-sdk', '@smithy', '@aws-crypto'])
-        symlinkSync(path.join(sdkRoot, scope), path.join(root, 'node_modules', scope));
-      copyFileSync(path.join(HERE, 'lambda-runtime.mjs'), path.join(root, 'runtime', 'lambda-runtime.mjs'));
-      await build({
-        stdin: {
-          contents: 'export const handler = async () => ({ statusCode: 200 });',
-          loader: 'ts',
-          resolveDir: root,
-        },
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        minify: true,
-        banner: { js: REQUIRE_BANNER },
-        define: DIRNAME_DEFINE,
-        outfile: path.join(root, 'task', 'index.mjs'),
-        logLevel: 'error',
-      });
-      // started as the functions are (its own /opt where they get one), so cold starts compare
-      const runtimeArgs = [
-        path.join(root, 'runtime', 'lambda-runtime.mjs'),
-        path.join(root, 'task'),
-        'index.mjs',
-        'handler',
-      ];
-      const spawnOptions = {
-        cwd: path.join(root, 'task'),
-        env: { PATH: '/usr/bin:/bin', AWS_REGION: REHEARSAL_REGION },
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
-      };
-      mkdirSync(path.join(root, 'opt'));
-      const startMinimal = () => {
-        const child = ownOpt
-          ? spawn('unshare', [...OWN_OPT_MOUNT, path.join(root, 'opt'), process.execPath, ...runtimeArgs], spawnOptions)
-          : fork(runtimeArgs[0]!, runtimeArgs.slice(1), { ...spawnOptions, execArgv: [] });
-        const minimal = new LambdaProcess({ logicalId: 'minimal' } as FunctionInTemplate, child);
-        stops.push(() => minimal.stop());
-        return minimal;
-      };
-      const minimal = startMinimal();
-      await minimal.ready();
-      [minimalModuleLoadMs, minimalInitDurationMs] = await coldStartMedians(
-        minimal,
-        options.coldStarts ?? 1,
-        startMinimal,
-      );
-      minimal.stop();
-    }
 
     // 4. representative events
     const byPrefix = (prefix: string) =>
@@ -1189,8 +1204,12 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     return {
       functions: reports,
       failures,
-      ...(minimalModuleLoadMs !== undefined ? { minimalModuleLoadMs } : {}),
-      ...(minimalInitDurationMs !== undefined ? { minimalInitDurationMs } : {}),
+      ...(minimalSamples.initDurationMs.length
+        ? {
+            minimalModuleLoadMs: median(minimalSamples.moduleLoadMs),
+            minimalInitDurationMs: median(minimalSamples.initDurationMs),
+          }
+        : {}),
     };
   } finally {
     for (const stop of stops.reverse()) {

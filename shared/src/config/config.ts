@@ -19,6 +19,8 @@ export type DatabaseConfig =
       user: string;
       region: string;
       maxConnections: number;
+      /** the certificate authorities the proxy's certificate is verified against (the RDS bundle in Lambda) */
+      caFile?: string;
     }
   /** Any PostgreSQL named by DATABASE_URL (a developer's own server, CI with a service). */
   | { kind: 'url'; url: string; maxConnections: number }
@@ -298,6 +300,9 @@ export function loadConfig(env: Env = process.env, kind: FunctionKind = 'all'): 
       user: read(env, 'TRIBUTARY_DB_USER', z.string().min(1)),
       region,
       maxConnections,
+      ...(optional(env, 'TRIBUTARY_DB_CA_FILE')
+        ? { caFile: read(env, 'TRIBUTARY_DB_CA_FILE', z.string().min(1)) }
+        : {}),
     };
   } else if (optional(env, 'DATABASE_URL')) {
     database = {

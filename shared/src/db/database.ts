@@ -4,6 +4,8 @@
 // RDS Proxy multiplexes client connections and "pins" a connection to one client when it sees session
 // state (SET, temp tables, session advisory locks). So every piece of context here is transaction-scoped:
 // SET LOCAL ROLE and set_config(..., true) vanish at COMMIT, and a connection goes back to the pool clean.
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { CamelCasePlugin, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config';
@@ -92,10 +94,27 @@ export function poolConfig(config: DatabaseConfig, tuning: PoolTuning = {}): pg.
         user: config.user,
         database: config.database,
         password: sign,
-        ssl: { rejectUnauthorized: true },
+        ssl: verifyFull(config.caFile),
       };
     }
   }
+}
+
+/**
+ * verify-full TLS, against `caFile` (the RDS bundle) when given, loaded with the first connection and shared by
+ * the pool's connections. Not NODE_EXTRA_CA_CERTS: with it Node rebuilds its whole root store at every process
+ * start (~20 ms of each cold start, before any of our code runs), database or not.
+ */
+function verifyFull(caFile: string | undefined): ConnectionOptions {
+  if (!caFile) return { rejectUnauthorized: true };
+  let context: SecureContext | undefined;
+  return {
+    rejectUnauthorized: true,
+    // a getter: pg copies these options into tls.connect's for each new connection
+    get secureContext() {
+      return (context ??= createSecureContext({ ca: readFileSync(caFile) }));
+    },
+  };
 }
 
 const timeoutOf = (ctx: DbContext): number => ctx.statementTimeoutMs ?? ROLE_STATEMENT_TIMEOUT_MS[ctx.role ?? 'app'];
