@@ -2,7 +2,7 @@
 // synthesized with its real bundles, each function started alone from its asset.
 //  - each function's deployment zip size against its goal: API route bundles ≤ 1 MB, pipeline ≤ 3 MB;
 //  - each function's init against a minimal bundle's (a handler that imports nothing), started the same way:
-//    goal ≤ 3×. Init is what Lambda reports as Init Duration: from the runtime's process starting to the handler
+//    goal ≤ 3× for the API route bundles, reported for the others. Init is what Lambda reports as Init Duration: from the runtime's process starting to the handler
 //    being ready (the runtime's own start, then loading the function's module and what its module scope builds);
 //  - the module load alone (the runtime's import of the handler module) against the minimal bundle's, reported
 //    beside it: an empty module loads in about a millisecond, so this ratio measures the bundle, not the goal.
@@ -47,7 +47,8 @@ const suite: BenchSuite = {
           baseline: f.minimal.initDurationMs,
           unit: 'ms',
           ratio: f.initDurationMs / f.minimal.initDurationMs,
-          goal: 'ratio <= 3',
+          // the issue sets it for the API route bundles; the others are reported against the same yardstick
+          goal: /^Api[A-Za-z]+Function/.test(f.logicalId) ? 'ratio <= 3' : 'reported',
         });
       }
       if (f.moduleLoadMs !== undefined && f.minimal) {
