@@ -119,8 +119,6 @@ class LambdaProcess {
   stderr = '';
   moduleLoadMs?: number;
   initDurationMs?: number;
-  /** made right after its process is spawned */
-  private readonly spawnedAt = performance.now();
   constructor(
     readonly fn: FunctionInTemplate,
     private readonly child: ChildProcess,
@@ -139,7 +137,7 @@ class LambdaProcess {
           this.moduleLoadMs = m.moduleLoadMs as number;
           // timed in the process itself: neither the rehearsal's own wrapper (unshare) nor this process, which
           // also runs the stand-ins and may be busy when the message comes, counts
-          this.initDurationMs = (m.sinceStartMs as number | undefined) ?? performance.now() - this.spawnedAt;
+          this.initDurationMs = m.sinceStartMs as number;
           resolve();
         } else if (m.type === 'error') reject(new Error(String(m.message)));
       };
@@ -374,13 +372,15 @@ async function coldStartMedians(
 ): Promise<{ function: InitTimes; minimal: InitTimes }> {
   const ours = [first];
   const minimal: LambdaProcess[] = [];
+  const coldStart = async (make: () => LambdaProcess) => {
+    const started = make();
+    await started.ready();
+    started.stop();
+    return started;
+  };
   for (let i = 0; i < count; i++) {
-    for (const [list, make] of [[minimal, startMinimal], ...(i > 0 ? [[ours, start] as const] : [])] as const) {
-      const started = make();
-      await started.ready();
-      started.stop();
-      list.push(started);
-    }
+    minimal.push(await coldStart(startMinimal));
+    if (i > 0) ours.push(await coldStart(start));
   }
   const medians = (processes: LambdaProcess[]): InitTimes => ({
     moduleLoadMs: median(processes.map((p) => p.moduleLoadMs!)),
